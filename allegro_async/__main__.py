@@ -1,0 +1,3 @@
+from allegro_async.cli import main
+
+main()

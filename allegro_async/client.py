@@ -1,0 +1,458 @@
+"""``AllegroClient``: one ``httpx.AsyncClient`` with Allegro's URLs, headers and errors."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import time
+from collections.abc import Mapping
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
+
+import pydantic
+from typing_extensions import Unpack
+
+from allegro_async import _redact
+from allegro_async._http import (
+    AsyncBaseTransport,
+    AsyncClient,
+    AsyncHTTPTransport,
+    Auth,
+    Request,
+    Response,
+    Timeout,
+    httpx,
+)
+from allegro_async._response import APIResponse, _decode_json, parse_as
+from allegro_async._stack import build_transport
+from allegro_async._version import __version__
+from allegro_async.config import (
+    ACCEPT_LANGUAGES,
+    BETA_MEDIA_TYPE,
+    PUBLIC_MEDIA_TYPE,
+    Environment,
+)
+from allegro_async.errors import (
+    ConnectError,
+    InvalidArgumentError,
+    ProtocolError,
+    RequestTimeoutError,
+    TransportError,
+    error_for_response,
+)
+
+if TYPE_CHECKING:
+    from allegro_async.services.offer_variants import OfferVariantsService
+    from allegro_async.services.offers import OffersService
+    from allegro_async.services.orders import OrdersService
+    from allegro_async.services.products import ProductsService
+    from allegro_async.services.shipping_rates import ShippingRatesService
+    from allegro_async.services.user import UserService
+
+T = TypeVar("T")
+logger = logging.getLogger("allegro_async")
+
+#: Default timeouts: 10 s to connect, 30 s for everything else.
+DEFAULT_TIMEOUT = Timeout(30.0, connect=10.0)
+USER_AGENT = f"allegro-async/{__version__}"
+
+MediaType = Literal["public", "beta"]
+
+
+class RequestOptions(TypedDict, total=False):
+    """Keyword options of :meth:`AllegroClient.request`."""
+
+    params: Mapping[str, Any] | None
+    json: Any
+    content: bytes | None
+    data: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    timeout: float | Timeout | None
+    media_type: MediaType | str | None
+    auth: Auth | None
+    extensions: Mapping[str, Any] | None
+
+
+class _NotGiven:
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Any = _NotGiven()
+
+
+class BearerToken(Auth):
+    """The simplest auth: a fixed access token, sent as ``Authorization: Bearer``."""
+
+    def __init__(self, access_token: str) -> None:
+        _redact.register(access_token)
+        self._header = f"Bearer {access_token}"
+
+    def auth_flow(self, request: Request) -> Any:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerToken('***')"
+
+
+def _media(media_type: MediaType | str | None) -> str:
+    if media_type is None or media_type == "public":
+        return PUBLIC_MEDIA_TYPE
+    if media_type == "beta":
+        return BETA_MEDIA_TYPE
+    return media_type
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            raise InvalidArgumentError(
+                "params", f"datetime {value.isoformat()} has no time zone",
+                "pass a timezone-aware datetime, e.g. datetime.now(timezone.utc)",
+            )
+        return value.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not params:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, set, frozenset)):
+            out[key] = [_query_value(v) for v in value]
+        else:
+            out[key] = _query_value(value)
+    return out
+
+
+def _dump_body(body: Any) -> Any:
+    if isinstance(body, pydantic.BaseModel):
+        return body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return body
+
+
+class AllegroClient:
+    """An async client for the Allegro REST API.
+
+    Use it as an async context manager; it owns one ``httpx.AsyncClient`` (and so one connection
+    pool) unless you pass your own ``http_client``::
+
+        async with AllegroClient(access_token=token) as client:
+            me = await client.request("GET", "/me")
+            async for form in client.orders.list(status="READY_FOR_PROCESSING"):
+                ...
+
+    Args:
+        access_token: a seller's (or the app's) access token. Or give ``auth``.
+        auth: any ``httpx.Auth``, e.g. a refreshing auth from :mod:`allegro_async.auth`.
+        environment: ``"production"``, ``"sandbox"`` or an :class:`Environment`.
+        transport: the innermost transport (network by default; the emulator's, a respx mock).
+        http_client: an ``httpx.AsyncClient`` to use as is; the client will not close it, and the
+            throttling and retry layers are not added to it (install them on its transport).
+        timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it.
+        accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
+        headers: extra default headers.
+        throttle: throttling configuration or a shared throttle; ``False`` turns it off.
+        retry: retry policy; ``False`` turns retries off.
+    """
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        *,
+        auth: Auth | None = None,
+        environment: Environment | str = "production",
+        transport: AsyncBaseTransport | None = None,
+        http_client: AsyncClient | None = None,
+        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
+        accept_language: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        throttle: Any = None,
+        retry: Any = None,
+    ) -> None:
+        if access_token is not None and auth is not None:
+            raise InvalidArgumentError(
+                "access_token", "both access_token and auth were given", "give only one of them"
+            )
+        if accept_language is not None and accept_language not in ACCEPT_LANGUAGES:
+            raise InvalidArgumentError(
+                "accept_language",
+                f"{accept_language!r} is not a language Allegro serves",
+                f"use one of {', '.join(ACCEPT_LANGUAGES)}",
+            )
+        if http_client is not None and transport is not None:
+            raise InvalidArgumentError(
+                "transport", "both transport and http_client were given",
+                "set the transport on your http_client, or pass only transport",
+            )
+        self.environment = Environment.coerce(environment)
+        self._auth: Auth | None = BearerToken(access_token) if access_token else auth
+        self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        self._headers = {"User-Agent": USER_AGENT, "Accept": PUBLIC_MEDIA_TYPE}
+        if accept_language:
+            self._headers["Accept-Language"] = accept_language
+        if headers:
+            self._headers.update(headers)
+        self._throttle = throttle
+        self._retry = retry
+        if http_client is not None:
+            self._http = http_client
+            self._owns_http = False
+        else:
+            inner = transport if transport is not None else AsyncHTTPTransport()
+            self.transport: AsyncBaseTransport = build_transport(
+                inner, throttle=throttle, retry=retry
+            )
+            self._http = AsyncClient(
+                transport=self.transport, timeout=self._timeout, follow_redirects=False
+            )
+            self._owns_http = True
+        self._parent: AllegroClient | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> AllegroClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._owns_http and self._parent is None:
+            await self._http.aclose()
+
+    @property
+    def http_client(self) -> AsyncClient:
+        """The underlying ``httpx.AsyncClient``."""
+        return self._http
+
+    def with_options(
+        self,
+        *,
+        access_token: str | None = None,
+        auth: Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | Timeout | None = NOT_GIVEN,
+        accept_language: str | None = None,
+    ) -> AllegroClient:
+        """A view of this client with other credentials or defaults.
+
+        The view shares the connection pool, the throttle and the retry layer, so one app can
+        serve many sellers from one client: ``client.with_options(access_token=seller_token)``.
+        Closing the view does nothing; close the original.
+        """
+        view = object.__new__(AllegroClient)
+        view.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if not isinstance(getattr(
+                type(self), k, None), cached_property)}
+        )
+        view._parent = self
+        view._headers = dict(self._headers)
+        if access_token is not None and auth is not None:
+            raise InvalidArgumentError(
+                "access_token", "both access_token and auth were given", "give only one of them"
+            )
+        if access_token is not None:
+            view._auth = BearerToken(access_token)
+        elif auth is not None:
+            view._auth = auth
+        if headers:
+            view._headers.update(headers)
+        if accept_language is not None:
+            if accept_language not in ACCEPT_LANGUAGES:
+                raise InvalidArgumentError(
+                    "accept_language", f"{accept_language!r} is not a language Allegro serves",
+                    f"use one of {', '.join(ACCEPT_LANGUAGES)}",
+                )
+            view._headers["Accept-Language"] = accept_language
+        if timeout is not NOT_GIVEN:
+            view._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        return view
+
+    def __repr__(self) -> str:
+        return f"<AllegroClient {self.environment.name} {self.environment.api_url}>"
+
+    # -- services --------------------------------------------------------------------------
+    @cached_property
+    def orders(self) -> OrdersService:
+        """Checkout forms, fulfillment, shipments and the order event journal."""
+        from allegro_async.services.orders import OrdersService
+
+        return OrdersService(self)
+
+    @cached_property
+    def offers(self) -> OffersService:
+        """Product offers, offer listing, commands and bulk updates."""
+        from allegro_async.services.offers import OffersService
+
+        return OffersService(self)
+
+    @cached_property
+    def products(self) -> ProductsService:
+        """The product catalogue: search by phrase or GTIN/EAN (S21)."""
+        from allegro_async.services.products import ProductsService
+
+        return ProductsService(self)
+
+    @cached_property
+    def offer_variants(self) -> OfferVariantsService:
+        """Legacy multi-variant offer sets (S22; retired by Allegro on 2026-04-14)."""
+        from allegro_async.services.offer_variants import OfferVariantsService
+
+        return OfferVariantsService(self)
+
+    @cached_property
+    def shipping_rates(self) -> ShippingRatesService:
+        """Shipping price lists (S3)."""
+        from allegro_async.services.shipping_rates import ShippingRatesService
+
+        return ShippingRatesService(self)
+
+    @cached_property
+    def user(self) -> UserService:
+        """The authenticated user (``/me``)."""
+        from allegro_async.services.user import UserService
+
+        return UserService(self)
+
+    # -- the low-level call ----------------------------------------------------------------
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | Timeout | None = NOT_GIVEN,
+        media_type: MediaType | str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> Request:
+        """Build (but do not send) the ``httpx.Request`` for a call."""
+        url = path if path.startswith(("http://", "https://")) else (
+            f"{self.environment.api_url}/{path.lstrip('/')}"
+        )
+        media = _media(media_type)
+        merged = dict(self._headers)
+        merged["Accept"] = media
+        has_body = json is not None or content is not None
+        if has_body:
+            merged["Content-Type"] = media
+        if headers:
+            merged.update(headers)
+        chosen = self._timeout if timeout is NOT_GIVEN else (
+            timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        )
+        request = self._http.build_request(
+            method.upper(),
+            url,
+            params=_clean_params(params),
+            json=_dump_body(json),
+            content=content,
+            data=data,
+            headers=merged,
+            timeout=chosen,
+            extensions=dict(extensions) if extensions else None,
+        )
+        if json is not None and "Content-Type" in merged:
+            request.headers["Content-Type"] = merged["Content-Type"]
+        return request
+
+    async def send(self, request: Request, *, auth: Auth | None = NOT_GIVEN) -> Response:
+        """Send a built request through auth, retries and throttling; raise on error status.
+
+        Returns the ``httpx.Response`` with its body read.
+        """
+        method, path = request.method, request.url.path
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(
+                request, auth=self._auth if auth is NOT_GIVEN else auth
+            )
+        except httpx.TimeoutException as exc:
+            raise RequestTimeoutError(
+                f"timed out ({type(exc).__name__})", method=method, path=path
+            ) from exc
+        except httpx.ConnectError as exc:
+            raise ConnectError(f"could not connect: {exc}", method=method, path=path) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError,
+                httpx.LocalProtocolError) as exc:
+            raise ProtocolError(
+                f"connection failed mid-request ({type(exc).__name__}: {exc})",
+                method=method, path=path,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", method=method, path=path) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s in %.1f ms trace-id=%s", method, path, response.status_code,
+                (time.perf_counter() - started) * 1000, response.headers.get("trace-id", "-"),
+            )
+        if response.status_code >= 400:
+            raise error_for_response(response, method=method, path=path)
+        return response
+
+    async def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | Timeout | None = NOT_GIVEN,
+        media_type: MediaType | str | None = None,
+        auth: Auth | None = NOT_GIVEN,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> APIResponse:
+        """Call any operation and get the raw response: status, headers, trace id.
+
+        Raises an :class:`~allegro_async.errors.APIError` subclass on 4xx/5xx.
+        """
+        request = self.build_request(
+            method, path, params=params, json=json, content=content, data=data,
+            headers=headers, timeout=timeout, media_type=media_type, extensions=extensions,
+        )
+        return APIResponse(await self.send(request, auth=auth))
+
+    @overload
+    async def request(
+        self, method: str, path: str, *, cast_to: None = None, **options: Unpack[RequestOptions]
+    ) -> Any: ...
+    @overload
+    async def request(
+        self, method: str, path: str, *, cast_to: type[T], **options: Unpack[RequestOptions]
+    ) -> T: ...
+    async def request(
+        self, method: str, path: str, *, cast_to: Any = None, **options: Unpack[RequestOptions]
+    ) -> Any:
+        """Call any of the API's operations and get the parsed JSON body.
+
+        ``path`` is relative to the API base (``"/sale/offers"``) or an absolute URL (an
+        operation ``Location``). ``params`` values may be lists (repeated), booleans, enums and
+        aware datetimes. ``json`` may be a pydantic model. ``cast_to`` validates the body as a
+        pydantic model (or any type pydantic accepts). ``media_type="beta"`` calls beta
+        endpoints (A11). Returns ``None`` for an empty body. Other options: ``content``,
+        ``data``, ``headers``, ``timeout``, ``auth``, ``extensions``.
+        """
+        raw = await self.request_raw(method, path, **options)
+        data_out = _decode_json(raw.http_response)
+        if cast_to is None:
+            return data_out
+        return parse_as(data_out, cast_to, trace_id=raw.trace_id)

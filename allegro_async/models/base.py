@@ -1,0 +1,41 @@
+"""The base every model derives from."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class AllegroModel(BaseModel):
+    """Base of all models: snake_case attributes with the API's camelCase as alias, unknown
+    fields kept (Allegro adds fields often), populate by either name."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+        protected_namespaces=(),
+    )
+
+    def to_api(self) -> dict[str, object]:
+        """The JSON body Allegro expects: camelCase keys, no ``None`` values."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class OpenEnum(str, Enum):
+    """A string enum that accepts values it does not know (Allegro adds enum values without
+    notice): an unknown value becomes a pseudo-member whose ``value`` is the string."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> OpenEnum | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,15 @@
+"""Shipping price lists (S3)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from allegro_async.client import AllegroClient
+
+
+class ShippingRatesService:
+    """Shipping price lists (S3)."""
+
+    def __init__(self, client: AllegroClient) -> None:
+        self._client = client
