@@ -24,7 +24,15 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from allegro_async.config import Environment
-from allegro_async.testing.emulator import admin, faults, limits, oauth, offers, orders
+from allegro_async.testing.emulator import (
+    admin,
+    catalogue,
+    faults,
+    limits,
+    oauth,
+    offers,
+    orders,
+)
 from allegro_async.testing.emulator.clock import EmulatorClock
 from allegro_async.testing.emulator.http import (
     VND_TYPES,
@@ -64,6 +72,7 @@ class EmulatorConfig:
     faults: faults.FaultsConfig = field(default_factory=faults.FaultsConfig)
     orders: orders.OrdersConfig = field(default_factory=orders.OrdersConfig)
     offers: offers.OffersConfig = field(default_factory=offers.OffersConfig)
+    catalogue: catalogue.CatalogueConfig = field(default_factory=catalogue.CatalogueConfig)
 
 
 @dataclass(frozen=True)
@@ -114,12 +123,14 @@ class Emulator:
         self.faults = faults.FaultsState(self)
         self.orders = orders.OrdersState(self)
         self.offers = offers.OffersState(self)
+        self.catalogue = catalogue.CatalogueState(self)
         self._routes: list[BaseRoute] = [
             Route("/me", _me, methods=["GET"]),
             *admin.routes(),
             *oauth.routes(),
             *orders.routes(),
             *offers.routes(),
+            *catalogue.routes(),
         ]
         inner = Starlette(
             routes=self._routes,
