@@ -1,10 +1,227 @@
-"""Serving the emulator over HTTP with uvicorn (``allegro-async emulator``)."""
+"""Serving the emulator over HTTP with uvicorn: in tests (:func:`serve`,
+:func:`serve_in_thread`) and from the command line (``allegro-async emulator``, :func:`run_cli`).
+
+Example::
+
+    emulator = Emulator(time_scale=60)
+    async with serve(emulator) as base_url:
+        async with emulator.client(0, environment=emulator.environment(base_url),
+                                   transport=None) as client:
+            ...
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+import threading
+from collections.abc import AsyncIterator, Generator, Iterator
+from types import FrameType
+from typing import Any, Literal, cast
+
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from allegro_async.testing.emulator.core import DropConnection, Emulator, EmulatorConfig
+
+__all__ = ["run_cli", "serve", "serve_in_thread"]
 
 
-def run_cli(**settings: Any) -> None:
-    """Run the emulator server in the foreground until Ctrl-C."""
-    raise NotImplementedError("the emulator server is being built")
+class _DroppingApp:
+    """Turns :class:`DropConnection` into a really dropped TCP connection.
+
+    uvicorn answers an app exception with a 500, which is not what a dropped connection looks
+    like to a client, so the socket is aborted instead (no FIN handshake, no bytes).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except DropConnection:
+            # uvicorn's ``send`` is a bound method of its request cycle, which holds the
+            # transport; there is no public ASGI way to reset a connection.
+            cycle = getattr(send, "__self__", None)
+            transport = getattr(cycle, "transport", None)
+            if transport is None:
+                raise
+            transport.abort()
+            cycle.disconnected = True  # type: ignore[union-attr]
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that reports when it listens and handles signals our way."""
+
+    def __init__(self, config: uvicorn.Config, *, own_signals: bool) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+        self.listening_async: asyncio.Event | None = None
+        self._own_signals = own_signals
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start, then tell whoever waits that the socket listens."""
+        await super().startup(sockets=sockets)
+        self.listening.set()
+        if self.listening_async is not None:
+            self.listening_async.set()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Embedded servers leave signals alone; the CLI stops on SIGINT/SIGTERM and exits 0
+        (uvicorn's own handling re-raises the signal afterwards, which would exit non-zero)."""
+        if not self._own_signals or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _server(
+    emulator: Emulator, *, own_signals: bool = False, log_level: str = "warning"
+) -> _Server:
+    config = uvicorn.Config(
+        _DroppingApp(emulator.app),
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
+    return _Server(config, own_signals=own_signals)
+
+
+async def _start(server: _Server, sock: socket.socket) -> asyncio.Task[None]:
+    """Start ``server`` on ``sock`` in the running loop; return once it listens."""
+    server.listening_async = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    waiter = asyncio.ensure_future(server.listening_async.wait())
+    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if not waiter.done():
+        waiter.cancel()
+        task.result()  # startup failed: raise its error
+        raise RuntimeError("the emulator server stopped before it listened")
+    return task
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Serve ``emulator`` over HTTP on ``host:port`` (0 = a free port) as a task of the
+    running asyncio loop; yields the base URL once the socket listens, stops on exit.
+
+    Running in the caller's loop keeps the emulator single-threaded, so in-process and HTTP
+    calls can be mixed in one test.
+    """
+    sock = _bind(host, port)
+    server = _server(emulator)
+    task = await _start(server, sock)
+    try:
+        yield _url(sock)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        sock.close()
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
+    """Serve ``emulator`` from a background thread with its own event loop; for sync code,
+    other processes, or clients on another event loop. Yields the base URL."""
+    sock = _bind(host, port)
+    server = _server(emulator)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])),
+        name="allegro-emulator",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        if not server.listening.wait(timeout=30):
+            raise RuntimeError("the emulator server did not start within 30 s")
+        yield _url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def run_cli(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: int = 1,
+    sellers: int = 3,
+    environment: str = "production",
+    time_scale: float = 1.0,
+    **settings: Any,
+) -> None:
+    """Run the emulator server in the foreground until Ctrl-C (SIGINT) or SIGTERM.
+
+    Once it listens it prints, flushed, ``url: ...``, ``client_id: ...``,
+    ``client_secret: ...`` and one ``token <login> <id>: <access token>`` line per seller,
+    so a script can read what it needs from stdout.
+    """
+    if environment not in ("production", "sandbox"):
+        raise SystemExit(f"environment must be production or sandbox, not {environment!r}")
+    config = EmulatorConfig(
+        seed=seed,
+        sellers=sellers,
+        environment=cast(Literal["production", "sandbox"], environment),
+        time_scale=time_scale,
+        **settings,
+    )
+    emulator = Emulator(config)
+    sock = _bind(host, port)
+    server = _server(emulator, own_signals=True, log_level="warning")
+
+    async def main() -> None:
+        task = await _start(server, sock)
+        if not server.should_exit:
+            lines = [
+                f"url: {_url(sock)}",
+                f"client_id: {emulator.client_id}",
+                f"client_secret: {emulator.client_secret}",
+            ]
+            lines += [
+                f"token {s.login} {s.id}: {emulator.mint_token(s)}" for s in emulator.sellers
+            ]
+            # This is the one place secrets are meant to be shown: the user asked for them.
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+        await task
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        pass
+    finally:
+        sock.close()
