@@ -1,0 +1,156 @@
+"""JSON of checkout forms, events and shipments, built from an :class:`OrderBook` on demand
+(shapes follow the spec's CheckoutForm, OrderEvent and CheckoutFormAddWaybillCreated)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+from typing import Any
+
+from allegro_async.testing.emulator import orders_data as od
+from allegro_async.testing.emulator.clock import iso
+
+_FIRST = ("Anna", "Jan", "Ewa", "Piotr", "Kasia", "Tomasz", "Ola", "Marek")
+_LAST = ("Nowak", "Kowalski", "Wisniewska", "Wojcik", "Kaminska", "Lewandowski")
+_CITIES = (("Warszawa", "00-001"), ("Krakow", "30-001"), ("Poznan", "60-001"),
+           ("Gdansk", "80-001"), ("Wroclaw", "50-001"))
+_PRODUCTS = ("Kubek", "Koszulka", "Ladowarka USB-C", "Plecak", "Lampka LED", "Ksiazka",
+             "Sluchawki", "Powerbank")
+
+
+def _ts(value: float) -> str:
+    return iso(_dt.datetime.fromtimestamp(value, _dt.timezone.utc))
+
+
+def _money(cents: int) -> dict[str, str]:
+    return {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": "PLN"}
+
+
+def buyer_json(book: od.OrderBook, buyer: int, *, full: bool) -> dict[str, Any]:
+    """The buyer reference (event) or the checkout form's buyer (``full``)."""
+    rng = random.Random(f"buyer-{book.seed}-{book.seller}-{buyer}")
+    data: dict[str, Any] = {
+        "id": str(40_000_000 + buyer),
+        "email": f"buyer-{buyer}@allegromail.example",
+        "login": f"buyer-{buyer}",
+        "guest": buyer % 50 == 49,
+        "preferences": {"language": "pl-PL"},
+    }
+    if full:
+        city, code = rng.choice(_CITIES)
+        data.update({
+            "firstName": rng.choice(_FIRST), "lastName": rng.choice(_LAST),
+            "phoneNumber": f"+48 5{rng.randrange(10**8):08d}",
+            "address": {"street": f"Prosta {rng.randrange(1, 99)}", "city": city,
+                        "postCode": code, "countryCode": "PL"},
+        })
+    return data
+
+
+def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
+    out = []
+    for item_id, source in book.line_item_ids(index):
+        rng = random.Random(f"item-{book.seed}-{item_id}")
+        cents = rng.randrange(999, 49_999)
+        quantity = rng.choice((1, 1, 1, 2, 3))
+        out.append({
+            "id": item_id,
+            "offer": {"id": str(17_000_000_000 + rng.randrange(10**6)),
+                      "name": rng.choice(_PRODUCTS),
+                      "external": {"id": f"SKU-{rng.randrange(10**5):05d}"}},
+            "quantity": quantity,
+            "originalPrice": _money(cents),
+            "price": _money(cents),
+            "boughtAt": _ts(book.bought[source]),
+        })
+    return out
+
+
+def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
+    """A CheckoutForm as Allegro shows it."""
+    rng = random.Random(f"form-{book.seed}-{book.seller}-{index}")
+    items = _line_items(book, index)
+    total = sum(
+        int(item["price"]["amount"].replace(".", "")) * item["quantity"] for item in items
+    )
+    delivery_cost = rng.choice((0, 899, 1299))
+    method_id, method_name = rng.choice(od.DELIVERY_METHODS)
+    buyer = buyer_json(book, book.buyer[index], full=True)
+    status = book.status[index]
+    payment: dict[str, Any] = {
+        "id": book.payment_id(index),
+        "type": rng.choice(od.PAYMENT_TYPES),
+        "provider": "P24",
+    }
+    if status in (od.READY, od.CANCELLED):
+        payment["finishedAt"] = _ts(book.bought[index] + 45)
+        payment["paidAmount"] = _money(total + delivery_cost)
+    return {
+        "id": book.form_id(index),
+        "messageToSeller": "" if rng.random() < 0.8 else "Prosze o szybka wysylke",
+        "buyer": buyer,
+        "payment": payment,
+        "status": od.FORM_STATUSES[status],
+        "fulfillment": {
+            "status": od.FULFILLMENT_STATUSES[book.fstatus[index]],
+            "shipmentSummary": {"lineItemsSent": od.LINE_ITEMS_SENT[book.sent[index]]},
+        },
+        "delivery": {
+            "address": {
+                "firstName": buyer["firstName"], "lastName": buyer["lastName"],
+                "street": buyer["address"]["street"], "city": buyer["address"]["city"],
+                "zipCode": buyer["address"]["postCode"], "countryCode": "PL",
+                "phoneNumber": buyer["phoneNumber"],
+            },
+            "method": {"id": method_id, "name": method_name},
+            "cost": _money(delivery_cost),
+            "smart": delivery_cost == 0,
+            "calculatedNumberOfPackages": 1,
+        },
+        "invoice": {"required": rng.random() < 0.1},
+        "lineItems": items,
+        "surcharges": [],
+        "note": {"text": ""},
+        "marketplace": {"id": od.MARKETPLACES[book.market[index]]},
+        "summary": {"totalToPay": _money(total + delivery_cost)},
+        "updatedAt": _ts(book.updated[index]),
+        "revision": book.revision_tag(index),
+    }
+
+
+def event_json(book: od.OrderBook, position: int) -> dict[str, Any]:
+    """An OrderEvent: the same data for an event and its duplicates, only the id differs."""
+    index = book.ev_order[position]
+    items = _line_items(book, index)
+    return {
+        "id": book.event_id(position),
+        "order": {
+            "seller": {"id": str(10_000_001 + book.seller)},
+            "buyer": buyer_json(book, book.buyer[index], full=False),
+            "lineItems": [
+                {"id": item["id"], "offer": {"id": item["offer"]["id"],
+                                             "name": item["offer"]["name"]},
+                 "quantity": item["quantity"], "originalPrice": item["originalPrice"],
+                 "price": item["price"], "boughtAt": item["boughtAt"]}
+                for item in items
+            ],
+            "checkoutForm": {"id": book.form_id(index)},
+            "marketplace": {"id": od.MARKETPLACES[book.market[index]]},
+        },
+        "type": od.EVENT_TYPES[book.ev_type[position]],
+        "occurredAt": _ts(book.ev_time[position]),
+    }
+
+
+def shipment_json(shipment: od.Shipment) -> dict[str, Any]:
+    """A CheckoutFormAddWaybillCreated."""
+    data: dict[str, Any] = {
+        "id": shipment.id,
+        "waybill": shipment.waybill,
+        "carrierId": shipment.carrier_id,
+        "lineItems": [{"id": item} for item in shipment.line_item_ids],
+        "createdAt": _ts(shipment.created_at),
+    }
+    if shipment.carrier_name:
+        data["carrierName"] = shipment.carrier_name
+    return data
