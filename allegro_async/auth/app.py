@@ -1,0 +1,112 @@
+"""``AllegroApp``: one registered app (Client ID, connection pool, throttle) serving many
+sellers, each with its own token pair from one :class:`TokenStore`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from allegro_async._http import AsyncBaseTransport
+from allegro_async.auth.flows import OAuthFlows
+from allegro_async.auth.httpx_auth import RefreshingAuth
+from allegro_async.auth.tokens import MemoryTokenStore, Token, TokenStore
+from allegro_async.client import AllegroClient
+from allegro_async.config import Environment
+from allegro_async.errors import InvalidArgumentError
+
+
+class AllegroApp:
+    """One app, many sellers. ``app.seller(seller_id)`` is a view of one shared
+    :class:`~allegro_async.AllegroClient` (same pool, same throttle) whose auth reads and
+    refreshes that seller's token in ``store``::
+
+        async with AllegroApp(client_id, client_secret, store=FileTokenStore("tokens.json")) as app:
+            token = await app.flows.device_flow(on_prompt=show)
+            seller_id = await app.add_seller(token)
+            orders = await app.seller(seller_id).request("GET", "/order/checkout-forms")
+
+    Token requests go to the environment's auth base (A3) through the same transport as the
+    API calls. Extra keywords go to :class:`~allegro_async.AllegroClient` (``throttle``,
+    ``retry``, ``timeout``...).
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        store: TokenStore | None = None,
+        environment: Environment | str = "production",
+        redirect_uri: str | None = None,
+        transport: AsyncBaseTransport | None = None,
+        refresh_margin: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        **client_options: Any,
+    ) -> None:
+        self.environment = Environment.coerce(environment)
+        self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self.client = AllegroClient(
+            environment=self.environment, transport=transport, **client_options
+        )
+        # The token requests share the client's transport stack (pool, throttle) but not its
+        # auth: a token request never carries a bearer.
+        self.flows = OAuthFlows(
+            client_id, client_secret, environment=self.environment,
+            redirect_uri=redirect_uri, transport=self.client.transport, clock=clock,
+        )
+        self._margin = refresh_margin
+        self._clock = clock
+        self._auths: dict[str, RefreshingAuth] = {}
+
+    def __repr__(self) -> str:
+        return f"<AllegroApp {self.flows.client_id!r} {self.environment.name} " \
+               f"sellers={sorted(self._auths)}>"
+
+    async def __aenter__(self) -> AllegroApp:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the shared connection pool."""
+        await self.client.aclose()
+        await self.flows.aclose()
+
+    def auth(self, seller_id: str) -> RefreshingAuth:
+        """The refreshing auth for one seller (made once, then reused: one single-flight lock
+        per seller in this app)."""
+        if not seller_id:
+            raise InvalidArgumentError("seller_id", "is empty", "give the seller's user id")
+        found = self._auths.get(seller_id)
+        if found is None:
+            found = RefreshingAuth(
+                self.store, seller_id, self.flows, margin=self._margin, clock=self._clock
+            )
+            self._auths[seller_id] = found
+        return found
+
+    def seller(self, seller_id: str) -> AllegroClient:
+        """A client for one seller: a view of the shared client with that seller's auth."""
+        return self.client.with_options(auth=self.auth(seller_id))
+
+    async def add_seller(self, token: Token, key: str | None = None) -> str:
+        """Save a seller's token (from a flow) and return its key: the ``user_name`` claim
+        unless ``key`` is given."""
+        key = key or token.user_name
+        if not key:
+            raise InvalidArgumentError(
+                "token", "is an app token (no user_name) and no key was given",
+                "save sellers' tokens from the device or code flow, or pass key=",
+            )
+        await self.store.save(key, token)
+        auth = self._auths.get(key)
+        if auth is not None:
+            auth._token = token  # the app's own view sees the new pair at once
+        return key
+
+    async def app_client(self) -> AllegroClient:
+        """A view with a fresh app token (client_credentials, A6): public resources only."""
+        token = await self.flows.client_credentials()
+        return self.client.with_options(access_token=token.access_token)

@@ -1,0 +1,361 @@
+"""The OAuth2 flows Allegro offers (A3, A4), built on authlib's primitives over httpx.
+
+authlib makes the PKCE pair, the state and the HTTP Basic client authentication; the requests go
+out through an ``httpx.AsyncClient`` on the transport you give (the network, the emulator, the
+client's throttled stack), always as a form-encoded POST body with Basic auth, as Allegro
+requires (A3, S6). Every code, token and secret is registered with the redactor at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.auth import ClientAuth
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from allegro_async import _redact
+from allegro_async._http import AsyncBaseTransport, AsyncClient, Response, httpx
+from allegro_async.auth.tokens import Token
+from allegro_async.config import Environment
+from allegro_async.errors import (
+    AllegroError,
+    APIError,
+    InvalidArgumentError,
+    TransportError,
+    error_for_response,
+)
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_INVALID_GRANT_HINT = (
+    "A5: refresh tokens rotate; the old one stops working about a minute after a refresh. "
+    "Another worker probably refreshed this pair: share one TokenStore with a lock, and load "
+    "the pair it saved."
+)
+
+
+class AuthorizationError(AllegroError):
+    """The authorization step failed before any token was issued (S4, a state mismatch, the
+    seller refusing). ``error`` is the OAuth error code when Allegro sent one."""
+
+    def __init__(self, message: str, *, error: str | None = None, hint: str | None = None):
+        self.error = error
+        self.hint = hint
+        super().__init__(f"{message}\nHint: {hint}" if hint else message)
+
+
+class DeviceFlowError(AllegroError):
+    """The device flow ended without a token (A4)."""
+
+
+class DeviceAccessDenied(DeviceFlowError):
+    """The seller refused the device code (A4 ``access_denied``)."""
+
+
+class DeviceCodeExpired(DeviceFlowError):
+    """The device code was used already or expired (A4 ``Invalid device code``, or
+    ``expires_in`` passed)."""
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """What :meth:`OAuthFlows.authorization_url` made: open ``url`` in the seller's browser,
+    keep the rest for :meth:`OAuthFlows.finish_authorization`."""
+
+    url: str = field(repr=False)
+    state: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+    redirect_uri: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """The answer of the device endpoint (A4). Show ``verification_uri_complete`` (or
+    ``verification_uri`` and ``user_code``) to the seller."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int = 3600
+    interval: int = 5
+
+
+#: What the device flow calls to show the seller where to go.
+DevicePrompt = Callable[[DeviceAuthorization], Awaitable[None] | None]
+
+
+class OAuthFlows:
+    """Allegro's OAuth2 flows for one app (client id and secret) in one environment.
+
+    ::
+
+        flows = OAuthFlows(client_id, client_secret, environment="sandbox",
+                           redirect_uri="http://127.0.0.1:8765/callback")
+        token = await flows.device_flow(on_prompt=lambda d: print(d.verification_uri_complete))
+
+    Args:
+        transport: the httpx transport for token requests (default: the network). Pass the
+            client's stack or ``emulator.transport()``.
+        sleep: how the device flow waits between polls (inject a fake clock in tests).
+        clock: the time source for ``expires_at`` (epoch seconds).
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        environment: Environment | str = "production",
+        redirect_uri: str | None = None,
+        transport: AsyncBaseTransport | None = None,
+        http_client: AsyncClient | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not client_id:
+            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID")
+        if not client_secret:
+            raise InvalidArgumentError(
+                "client_secret", "is empty", "give the app's Client Secret (S6)"
+            )
+        _redact.register(client_secret)
+        self.client_id = client_id
+        self._secret = client_secret
+        self.environment = Environment.coerce(environment)
+        self.redirect_uri = redirect_uri
+        self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
+        self._http = http_client or AsyncClient(transport=transport, timeout=timeout)
+        self._owns_http = http_client is None
+        self._sleep = sleep
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"OAuthFlows(client_id={self.client_id!r}, environment={self.environment.name!r})"
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (if the flows made it)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> OAuthFlows:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- authorization code with PKCE (A3, S4) ---------------------------------------------
+    def authorization_url(
+        self, *, redirect_uri: str | None = None, scopes: Sequence[str] | None = None,
+        state: str | None = None,
+    ) -> AuthorizationRequest:
+        """The authorize URL with a fresh ``state`` and a PKCE S256 challenge.
+
+        ``redirect_uri`` must equal the one registered for the app exactly (S4).
+        """
+        redirect = redirect_uri or self.redirect_uri
+        if not redirect:
+            raise InvalidArgumentError(
+                "redirect_uri", "is not set",
+                "pass redirect_uri= exactly as registered for the app (S4)",
+            )
+        verifier = generate_token(64)
+        state = state or generate_token(32)
+        params: list[tuple[str, str]] = [
+            ("response_type", "code"),
+            ("client_id", self.client_id),
+            ("redirect_uri", redirect),
+            ("state", state),
+            ("code_challenge", create_s256_code_challenge(verifier)),
+            ("code_challenge_method", "S256"),
+        ]
+        if scopes:
+            params.append(("scope", " ".join(scopes)))
+        _redact.register(verifier)
+        url = add_params_to_uri(self.environment.authorize_url, params)
+        return AuthorizationRequest(url, state, verifier, redirect)
+
+    def code_from_redirect(self, redirect_url: str, request: AuthorizationRequest) -> str:
+        """The ``code`` in the URL the browser was sent back to, after checking ``state``."""
+        query = parse_qs(urlsplit(redirect_url).query)
+        for value in query.get("code", []):
+            _redact.register(value)
+        if query.get("state", [None])[0] != request.state:
+            raise AuthorizationError(
+                "the state in the redirect does not match the one sent",
+                hint="start again from authorization_url(); a stale or forged redirect",
+            )
+        if "error" in query:
+            error = query["error"][0]
+            detail = query.get("error_description", [""])[0]
+            raise AuthorizationError(f"authorization failed: {error} {detail}".strip(),
+                                     error=error)
+        codes = query.get("code")
+        if not codes:
+            raise AuthorizationError("the redirect carries no code")
+        return codes[0]
+
+    async def exchange_code(
+        self, code: str, request: AuthorizationRequest | None = None, *,
+        code_verifier: str | None = None, redirect_uri: str | None = None,
+    ) -> Token:
+        """Exchange an authorization code for a token pair. Do it at once: a code lives about
+        10 seconds (S4)."""
+        _redact.register(code)
+        verifier = code_verifier or (request.code_verifier if request else None)
+        redirect = redirect_uri or (request.redirect_uri if request else None) or self.redirect_uri
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect or ""}
+        if verifier:
+            form["code_verifier"] = verifier
+        return await self._token_request(form)
+
+    async def finish_authorization(self, redirect_url: str, request: AuthorizationRequest) -> Token:
+        """Check the redirect and exchange its code in one step."""
+        return await self.exchange_code(self.code_from_redirect(redirect_url, request), request)
+
+    async def follow_authorization(self, request: AuthorizationRequest) -> str:
+        """GET the authorize URL without a browser and return the redirect it answers with.
+
+        Works where the page approves by itself (the emulator, a test double); on Allegro a
+        seller has to log in. Raises :class:`AuthorizationError` with the S4 hint when the page
+        shows an error number instead of redirecting.
+        """
+        try:
+            response = await self._http.get(request.url, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", method="GET",
+                                 path=urlsplit(request.url).path) from exc
+        location = response.headers.get("location")
+        if response.status_code in (301, 302, 303, 307) and location:
+            return str(location)
+        excerpt = " ".join(response.text.split())[-120:]
+        raise AuthorizationError(
+            f"the authorize page answered {response.status_code}: {excerpt}",
+            hint=s4_hint(request.redirect_uri),
+        )
+
+    # -- device flow (A4) -------------------------------------------------------------------
+    async def start_device(self) -> DeviceAuthorization:
+        """Ask for a device code (A4)."""
+        response = await self._post(self.environment.device_url, {"client_id": self.client_id})
+        data = response.json()
+        _redact.register(data.get("device_code"))
+        return DeviceAuthorization(
+            device_code=str(data["device_code"]),
+            user_code=str(data["user_code"]),
+            verification_uri=str(data["verification_uri"]),
+            verification_uri_complete=str(data.get("verification_uri_complete")
+                                          or data["verification_uri"]),
+            expires_in=int(data.get("expires_in", 3600)),
+            interval=int(data.get("interval", 5)),
+        )
+
+    async def poll_device(self, device: DeviceAuthorization) -> Token:
+        """Poll the token endpoint until the seller decides (A4): wait ``interval`` on
+        ``authorization_pending``, 5 s longer from then on after ``slow_down``; raise
+        :class:`DeviceAccessDenied` or :class:`DeviceCodeExpired` when it ends without one."""
+        interval = float(device.interval)
+        deadline = self._clock() + device.expires_in
+        form = {"grant_type": DEVICE_GRANT, "device_code": device.device_code}
+        while True:
+            await self._sleep(interval)
+            if self._clock() >= deadline:
+                raise DeviceCodeExpired(
+                    f"the device code expired after {device.expires_in} s without an answer"
+                )
+            try:
+                return await self._token_request(form)
+            except APIError as exc:
+                if exc.oauth_error == "authorization_pending":
+                    continue
+                if exc.oauth_error == "slow_down":
+                    interval += 5  # RFC 8628: every slow_down adds five seconds
+                    continue
+                if exc.oauth_error == "access_denied":
+                    raise DeviceAccessDenied("the seller denied access (A4)") from exc
+                if exc.mentions("invalid device code"):
+                    raise DeviceCodeExpired(
+                        "the device code was used already or expired (A4); start again"
+                    ) from exc
+                raise
+
+    async def device_flow(self, on_prompt: DevicePrompt | None = None) -> Token:
+        """The whole device flow: ask for a code, show it via ``on_prompt``, poll (A4)."""
+        device = await self.start_device()
+        if on_prompt is not None:
+            shown = on_prompt(device)
+            if shown is not None:
+                await shown
+        return await self.poll_device(device)
+
+    # -- app token and refresh (A5, A6) -----------------------------------------------------
+    async def client_credentials(self) -> Token:
+        """An app token (no ``user_name``): only for public resources (A6)."""
+        return await self._token_request({"grant_type": "client_credentials"})
+
+    async def refresh(self, refresh_token: str) -> Token:
+        """Exchange a refresh token for a new pair. The old refresh token stops working about
+        a minute later (A5): save the new pair before using it."""
+        if not refresh_token:
+            raise InvalidArgumentError(
+                "refresh_token", "is empty", "log the seller in again (device or code flow)"
+            )
+        _redact.register(refresh_token)
+        return await self._token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
+    # -- HTTP -------------------------------------------------------------------------------
+    async def _token_request(self, form: Mapping[str, str]) -> Token:
+        response = await self._post(self.environment.token_url, form)
+        token = Token.from_response(
+            response.json(), now=self._clock(), environment=self.environment.name
+        )
+        return token
+
+    async def _post(self, url: str, form: Mapping[str, str]) -> Response:
+        body = httpx.QueryParams(dict(form)).__str__()
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Accept": "application/json"}
+        # authlib adds "Authorization: Basic base64(id:secret)" (client_secret_basic).
+        _, headers, body = self._client_auth.prepare("POST", url, headers, body)
+        path = urlsplit(url).path
+        try:
+            response = await self._http.post(url, content=body.encode(), headers=headers)
+            await response.aread()
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", method="POST", path=path) from exc
+        if response.status_code >= 400:
+            raise _token_error(response, path)
+        data = response.json()
+        if isinstance(data, dict):
+            _redact.register(data.get("access_token"), data.get("refresh_token"))
+        return response
+
+
+def _token_error(response: Response, path: str) -> APIError:
+    exc = error_for_response(response, method="POST", path=path)
+    if exc.hint is None and exc.oauth_error == "invalid_grant":
+        return type(exc)(
+            status_code=exc.status_code, method=exc.method, path=exc.path, errors=exc.errors,
+            oauth_error=exc.oauth_error, oauth_error_description=exc.oauth_error_description,
+            trace_id=exc.trace_id, hint=_INVALID_GRANT_HINT, body_text=exc.body_text,
+            response=response,
+        )
+    return exc
+
+
+def s4_hint(redirect_uri: str) -> str:
+    """The hint for Allegro's error page after an authorize request (S4)."""
+    return (
+        f"S4: Allegro shows an error page with an error number when redirect_uri "
+        f"({redirect_uri!r}) differs from the registered one in any character (scheme, host, "
+        "port, path, trailing slash). Register it exactly, or pass the registered one."
+    )

@@ -1,0 +1,157 @@
+"""``RefreshingAuth``: the bearer token as an ``httpx.Auth`` that refreshes it safely (A5).
+
+One auth serves one key of a :class:`~allegro_async.auth.tokens.TokenStore` (one seller). It
+refreshes ahead of expiry (``margin``) and once after a 401 for an expired token. Refreshes are
+single flight: concurrent requests on an expired token wait for one refresh, and across
+processes the store's ``lock(key)`` plus a re-read means a pair refreshed elsewhere is used
+instead of refreshed again (which would break the session, A5). The new pair is saved before
+any request uses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from typing import Any, Protocol
+
+import anyio
+
+from allegro_async._http import Auth, Request, Response
+from allegro_async.auth.checks import check_request
+from allegro_async.auth.tokens import Token, TokenStore
+from allegro_async.errors import InvalidArgumentError, parse_error_body
+
+
+class Refresher(Protocol):
+    """Anything with ``async refresh(refresh_token) -> Token``, e.g.
+    :class:`~allegro_async.auth.flows.OAuthFlows`."""
+
+    def refresh(self, refresh_token: str) -> Awaitable[Token]:
+        """Exchange a refresh token for a new pair."""
+        ...
+
+
+class RefreshingAuth(Auth):
+    """Adds ``Authorization: Bearer`` from a store and keeps the token fresh.
+
+    ::
+
+        auth = RefreshingAuth(store, seller_id, flows, margin=300)
+        client = AllegroClient(auth=auth)
+
+    Args:
+        store: where the pair lives (its ``lock`` is used when it has one).
+        key: the store key (the seller's user id).
+        refresher: :class:`~allegro_async.auth.flows.OAuthFlows` or any object with ``refresh``.
+        margin: refresh when the token expires in less than this many seconds.
+        clock: epoch seconds (inject a fake clock in tests).
+        check: refuse requests the token certainly cannot serve (A6, S7, S8) before sending.
+    """
+
+    def __init__(
+        self,
+        store: TokenStore,
+        key: str,
+        refresher: Refresher,
+        *,
+        margin: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        check: bool = True,
+    ) -> None:
+        if margin < 0:
+            raise InvalidArgumentError("margin", f"{margin} is negative", "give seconds >= 0")
+        self.store = store
+        self.key = key
+        self._refresher = refresher
+        self.margin = margin
+        self._clock = clock
+        self._check = check
+        self._token: Token | None = None
+        self._lock = anyio.Lock()
+        #: Refreshes this auth performed itself (others' refreshes it picked up do not count).
+        self.refreshes = 0
+
+    def __repr__(self) -> str:
+        return f"RefreshingAuth(key={self.key!r}, margin={self.margin})"
+
+    def sync_auth_flow(self, request: Request) -> Generator[Request, Response, None]:
+        """Not supported: the library is async only."""
+        raise RuntimeError("RefreshingAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover - makes this a generator
+
+    async def async_auth_flow(self, request: Request) -> AsyncGenerator[Request, Response]:
+        """Add the bearer; refresh ahead of expiry, and once after a 401 for an expired token."""
+        token = await self.token()
+        if self._check:
+            check_request(token, request)
+        request.headers["Authorization"] = f"Bearer {token.access_token}"
+        response = yield request
+        if response.status_code == 401 and await self._says_expired(response, token):
+            token = await self.refresh(stale=token)
+            request.headers["Authorization"] = f"Bearer {token.access_token}"
+            yield request
+
+    async def token(self) -> Token:
+        """A token good for at least ``margin`` seconds, refreshing if needed."""
+        token = self._token
+        if token is None:
+            async with self._lock:
+                if self._token is None:
+                    self._token = await self.store.load(self.key)
+                token = self._token
+            if token is None:
+                raise InvalidArgumentError(
+                    "key", f"the token store has no token for {self.key!r}",
+                    "log the seller in first (allegro-async login, or OAuthFlows) and save "
+                    "the token under this key",
+                )
+        if token.expires_within(self.margin, now=self._clock()):
+            token = await self.refresh(stale=token)
+        return token
+
+    async def refresh(self, *, stale: Token | None = None) -> Token:
+        """Refresh once for everyone: callers that saw ``stale`` share one refresh, and a pair
+        already refreshed by another worker (seen after re-reading the store) is used as is."""
+        async with self._lock:
+            mine = self._token
+            if stale is not None and mine is not None and self._fresh(mine, stale):
+                return mine  # someone in this process refreshed while we waited
+            lock: Any = getattr(self.store, "lock", None)
+            guard = lock(self.key) if callable(lock) else contextlib.nullcontext()
+            async with guard:
+                current = await self.store.load(self.key) or mine or stale
+                if current is None:
+                    raise InvalidArgumentError(
+                        "key", f"the token store has no token for {self.key!r}",
+                        "log the seller in first and save the token under this key",
+                    )
+                if stale is not None and self._fresh(current, stale):
+                    self._token = current  # another client or process refreshed it
+                    return current
+                if not current.refresh_token:
+                    raise InvalidArgumentError(
+                        "token", "the token has expired and has no refresh token",
+                        "app tokens (client_credentials) are fetched again, not refreshed; "
+                        "for a seller, log in again",
+                    )
+                new = await self._refresher.refresh(current.refresh_token)
+                if current.environment and not new.environment:
+                    new = new.with_environment(current.environment)
+                await self.store.save(self.key, new)  # saved before any request uses it (A5)
+                self._token = new
+                self.refreshes += 1
+                return new
+
+    def _fresh(self, candidate: Token, stale: Token) -> bool:
+        return candidate.access_token != stale.access_token and not candidate.expires_within(
+            self.margin, now=self._clock()
+        )
+
+    async def _says_expired(self, response: Response, token: Token) -> bool:
+        await response.aread()
+        parsed = parse_error_body(response.content)
+        if parsed.oauth_error != "invalid_token":
+            return False
+        text = (parsed.oauth_error_description or "").lower()
+        return "expired" in text or token.expires_within(self.margin, now=self._clock())

@@ -1,0 +1,270 @@
+"""Tokens and where they live: :class:`Token`, the :class:`TokenStore` protocol, and the memory
+and file stores.
+
+A store keeps one token pair per key (usually the seller's user id). Refresh tokens rotate (A5),
+so a refreshed pair must be saved before it is used, and two workers must not refresh the same
+pair at once: stores offer a ``lock(key)`` that the refreshing auth holds while it re-reads the
+store, refreshes and saves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import anyio
+
+from allegro_async import _redact
+from allegro_async.auth.jwt import TokenClaims, decode_claims
+from allegro_async.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token, its refresh token and when it expires (epoch seconds).
+
+    ``environment`` names where it was issued ("production", "sandbox" or "custom"), so a
+    sandbox token can be refused on production before any request (S8). The repr never shows
+    the secrets.
+    """
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+    scope: tuple[str, ...] = ()
+    token_type: str = "bearer"
+    environment: str | None = None
+
+    def __post_init__(self) -> None:
+        _redact.register(self.access_token, self.refresh_token)
+
+    @classmethod
+    def from_response(
+        cls, data: Mapping[str, Any], *, now: float | None = None, environment: str | None = None
+    ) -> Token:
+        """Build from a token-endpoint answer (``access_token``, ``expires_in``, ...)."""
+        access = data.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise ValueError("token response has no access_token")
+        now = time.time() if now is None else now
+        expires_in = data.get("expires_in")
+        expires_at = now + float(expires_in) if isinstance(expires_in, (int, float)) else None
+        if expires_at is None:
+            claims = decode_claims(access)
+            expires_at = claims.exp if claims else None
+        scope = data.get("scope") or ""
+        return cls(
+            access_token=access,
+            refresh_token=data.get("refresh_token") or None,
+            expires_at=expires_at,
+            scope=tuple(scope.split()) if isinstance(scope, str) else tuple(scope),
+            token_type=str(data.get("token_type", "bearer")),
+            environment=environment,
+        )
+
+    @property
+    def claims(self) -> TokenClaims | None:
+        """The A6 claims of the access token (``user_name``, ``client_id``, ``exp``, ``scope``)."""
+        return decode_claims(self.access_token)
+
+    @property
+    def user_name(self) -> str | None:
+        """The seller's user id, ``None`` for an app token (A6)."""
+        claims = self.claims
+        return claims.user_name if claims else None
+
+    def expires_within(self, seconds: float, *, now: float | None = None) -> bool:
+        """True when the token expires in less than ``seconds`` (or has expired)."""
+        if self.expires_at is None:
+            return False
+        return self.expires_at - (time.time() if now is None else now) < seconds
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for a store."""
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "scope": list(self.scope),
+            "token_type": self.token_type,
+            "environment": self.environment,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Token:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            access_token=str(data["access_token"]),
+            refresh_token=data.get("refresh_token"),
+            expires_at=data.get("expires_at"),
+            scope=tuple(data.get("scope") or ()),
+            token_type=str(data.get("token_type", "bearer")),
+            environment=data.get("environment"),
+        )
+
+    def with_environment(self, environment: str) -> Token:
+        """A copy marked as issued by ``environment``."""
+        return replace(self, environment=environment)
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Where token pairs live, one per key (a seller's user id, or any name you choose).
+
+    ``save`` must be atomic: a reader sees the old pair or the new one, never half. A store may
+    also offer ``lock(key)``: an async context manager held across "re-read, refresh, save";
+    for stores shared by several processes it must be an inter-process lock.
+    """
+
+    async def load(self, key: str) -> Token | None:
+        """The token saved under ``key``, or ``None``."""
+        ...
+
+    async def save(self, key: str, token: Token) -> None:
+        """Save ``token`` under ``key``, replacing what was there."""
+        ...
+
+
+class MemoryTokenStore:
+    """Tokens in a dict, for one process (tests, short scripts)."""
+
+    def __init__(self, tokens: Mapping[str, Token] | None = None) -> None:
+        self._tokens: dict[str, Token] = dict(tokens or {})
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def load(self, key: str) -> Token | None:
+        """The token under ``key``."""
+        return self._tokens.get(key)
+
+    async def save(self, key: str, token: Token) -> None:
+        """Replace the token under ``key``."""
+        self._tokens[key] = token
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """A lock per key within this process."""
+        async with self._locks.setdefault(key, anyio.Lock()):
+            yield
+
+    def __repr__(self) -> str:
+        return f"MemoryTokenStore(keys={sorted(self._tokens)})"
+
+
+#: The file store whose lock the current task holds (so save() does not flock twice).
+_HOLDING: contextvars.ContextVar[object] = contextvars.ContextVar(
+    "allegro_store_lock", default=None
+)
+
+
+class FileTokenStore:
+    """Tokens in one JSON file (``{key: token}``), mode 0600, replaced atomically.
+
+    ``lock(key)`` takes an in-process lock and then ``fcntl.flock`` on ``<path>.lock``, so
+    several processes (and several stores on one file in one process) refresh one at a time.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if self.path.exists() and self.path.is_dir():
+            raise InvalidArgumentError(
+                "path", f"{self.path} is a directory", "give the path of a JSON file"
+            )
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self._local = anyio.Lock()
+
+    def _read_all(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        data = json.loads(text) if text.strip() else {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_all(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp creates the file 0600 from the start: the secret is never world-readable.
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=1, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def _load_sync(self, key: str) -> Token | None:
+        item = self._read_all().get(key)
+        return Token.from_json(item) if isinstance(item, dict) else None
+
+    def _save_sync(self, key: str, token: Token) -> None:
+        # Read-modify-write under the file lock so that saves for other keys are not lost.
+        with self._flock():
+            data = self._read_all()
+            data[key] = token.to_json()
+            self._write_all(data)
+
+    @contextlib.contextmanager
+    def _flock(self) -> Any:
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    async def load(self, key: str) -> Token | None:
+        """The token under ``key``, read from disk each time (another process may have
+        refreshed it)."""
+        return await anyio.to_thread.run_sync(self._load_sync, key)
+
+    async def save(self, key: str, token: Token) -> None:
+        """Atomically replace the token under ``key``."""
+        if _HOLDING.get() is self:
+            # Already under our flock (inside lock()): a second flock would deadlock.
+            await anyio.to_thread.run_sync(self._write_key, key, token)
+        else:
+            await anyio.to_thread.run_sync(self._save_sync, key, token)
+
+    def _write_key(self, key: str, token: Token) -> None:
+        data = self._read_all()
+        data[key] = token.to_json()
+        self._write_all(data)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """Hold the store for one refresh: in-process first, then across processes."""
+        async with self._local:
+            fd = await anyio.to_thread.run_sync(self._acquire)
+            mark = _HOLDING.set(self)
+            try:
+                yield
+            finally:
+                _HOLDING.reset(mark)
+                os.close(fd)
+
+    def _acquire(self) -> int:
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def __repr__(self) -> str:
+        return f"FileTokenStore({str(self.path)!r})"
