@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from typing import Any
 
 _lock = threading.Lock()
 _secrets: dict[str, None] = {}  # insertion-ordered set
@@ -62,5 +63,35 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+#: Loggers whose records are scrubbed: ours, and httpx/httpcore, which log full URLs (a
+#: ``?code=`` in a redirect URL) at INFO/DEBUG.
+_SCRUBBED_LOGGERS = ("allegro_async", "httpx", "httpcore")
+
 logger = logging.getLogger("allegro_async")
-logger.addFilter(RedactingFilter())
+for _name in _SCRUBBED_LOGGERS:
+    logging.getLogger(_name).addFilter(RedactingFilter())
+
+
+def _is_scrubbed(name: str) -> bool:
+    return any(name == n or name.startswith(n + ".") for n in _SCRUBBED_LOGGERS)
+
+
+_previous_factory = logging.getLogRecordFactory()
+
+
+def _scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    # A logger's filter does not see records of its child loggers (``allegro_async.auth``,
+    # ``httpcore.http11``), so records of those names are scrubbed as they are made.
+    record = _previous_factory(*args, **kwargs)
+    if _is_scrubbed(record.name):
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to logging to report
+            return record
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+    return record
+
+
+logging.setLogRecordFactory(_scrubbing_factory)

@@ -137,6 +137,46 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+#: Parameter names whose values are secrets: registered for scrubbing when a call carries them.
+_SECRET_FIELDS = frozenset(
+    {"code", "client_secret", "refresh_token", "access_token", "device_code", "password",
+     "code_verifier", "token"}
+)
+
+
+def _register_secrets(*mappings: Mapping[str, Any] | None) -> None:
+    for mapping in mappings:
+        if mapping:
+            _redact.register(*(
+                v for k, v in mapping.items()
+                if isinstance(v, str) and str(k).lower() in _SECRET_FIELDS
+            ))
+
+
+def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """``base`` updated by ``extra``, matching names case-insensitively (A11: names vary in
+    case), so an override replaces a default instead of sending both."""
+    merged = dict(base)
+    if extra:
+        lowered = {k.lower() for k in extra}
+        merged = {k: v for k, v in merged.items() if k.lower() not in lowered}
+        merged.update(extra)
+        for key, value in extra.items():
+            if key.lower() == "authorization":
+                # the credential after the scheme is a secret: keep it out of every message
+                _redact.register(value.partition(" ")[2].strip() or value)
+    return merged
+
+
+def _check_language(headers: Mapping[str, str] | None, field: str = "headers") -> None:
+    for key, value in (headers or {}).items():
+        if key.lower() == "accept-language" and value not in ACCEPT_LANGUAGES:
+            raise InvalidArgumentError(
+                field, f"Accept-Language {value!r} is not a language Allegro serves",
+                f"use one of {', '.join(ACCEPT_LANGUAGES)}",
+            )
+
+
 def _dump_body(body: Any) -> Any:
     if isinstance(body, pydantic.BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -200,11 +240,11 @@ class AllegroClient:
         self.environment = Environment.coerce(environment)
         self._auth: Auth | None = BearerToken(access_token) if access_token else auth
         self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        _check_language(headers)
         self._headers = {"User-Agent": USER_AGENT, "Accept": PUBLIC_MEDIA_TYPE}
         if accept_language:
             self._headers["Accept-Language"] = accept_language
-        if headers:
-            self._headers.update(headers)
+        self._headers = _merge_headers(self._headers, headers)
         self._throttle = throttle
         self._retry = retry
         if http_client is not None:
@@ -268,15 +308,15 @@ class AllegroClient:
             view._auth = BearerToken(access_token)
         elif auth is not None:
             view._auth = auth
-        if headers:
-            view._headers.update(headers)
+        _check_language(headers)
+        view._headers = _merge_headers(view._headers, headers)
         if accept_language is not None:
             if accept_language not in ACCEPT_LANGUAGES:
                 raise InvalidArgumentError(
                     "accept_language", f"{accept_language!r} is not a language Allegro serves",
                     f"use one of {', '.join(ACCEPT_LANGUAGES)}",
                 )
-            view._headers["Accept-Language"] = accept_language
+            view._headers = _merge_headers(view._headers, {"Accept-Language": accept_language})
         if timeout is not NOT_GIVEN:
             view._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         return view
@@ -346,30 +386,45 @@ class AllegroClient:
         url = path if path.startswith(("http://", "https://")) else (
             f"{self.environment.api_url}/{path.lstrip('/')}"
         )
+        _check_language(headers)
+        _register_secrets(params, data)
         media = _media(media_type)
-        merged = dict(self._headers)
-        merged["Accept"] = media
+        merged = _merge_headers(self._headers, {"Accept": media})
         has_body = json is not None or content is not None
         if has_body:
             merged["Content-Type"] = media
-        if headers:
-            merged.update(headers)
+        merged = _merge_headers(merged, headers)
         chosen = self._timeout if timeout is NOT_GIVEN else (
             timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         )
-        request = self._http.build_request(
-            method.upper(),
-            url,
-            params=_clean_params(params),
-            json=_dump_body(json),
-            content=content,
-            data=data,
-            headers=merged,
-            timeout=chosen,
-            extensions=dict(extensions) if extensions else None,
-        )
-        if json is not None and "Content-Type" in merged:
-            request.headers["Content-Type"] = merged["Content-Type"]
+        try:
+            request = self._http.build_request(
+                method.upper(),
+                url,
+                params=_clean_params(params),
+                json=_dump_body(json),
+                content=content,
+                data=data,
+                headers=merged,
+                timeout=chosen,
+                extensions=dict(extensions) if extensions else None,
+            )
+        except httpx.InvalidURL as exc:
+            raise InvalidArgumentError(
+                "path", f"not a valid URL ({exc})", "give a path like '/sale/offers' or an "
+                "absolute http(s) URL",
+            ) from exc
+        except (TypeError, ValueError) as exc:  # json.dumps of an unserialisable body
+            if isinstance(exc, InvalidArgumentError):
+                raise
+            raise InvalidArgumentError(
+                "json", f"the body cannot be sent as JSON ({exc})",
+                "pass dicts, lists, str, numbers, bools, None or a pydantic model",
+            ) from exc
+        content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
+        if json is not None and content_type is not None:
+            # httpx sets application/json for json=; Allegro wants its media type (A11)
+            request.headers["Content-Type"] = content_type
         return request
 
     async def send(self, request: Request, *, auth: Auth | None = NOT_GIVEN) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from allegro_async.errors import InvalidArgumentError
+
 EnvironmentName = Literal["production", "sandbox", "custom"]
 
 #: Media type of the public API (A11); beta endpoints use :data:`BETA_MEDIA_TYPE`.
@@ -50,10 +52,12 @@ class Environment:
         ``auth_url`` defaults to ``api_url`` (the emulator serves both on one host).
         """
         for field, value in (("api_url", api_url), ("auth_url", auth_url)):
-            if value is not None and not value.startswith(("http://", "https://")):
-                raise ValueError(
-                    f"Environment.custom: {field}={value!r} is not an absolute http(s) URL; "
-                    "give e.g. 'http://127.0.0.1:8000'"
+            if value is not None and not (
+                isinstance(value, str) and value.startswith(("http://", "https://"))
+            ):
+                raise InvalidArgumentError(
+                    field, f"{value!r} is not an absolute http(s) URL",
+                    "give e.g. 'http://127.0.0.1:8000'",
                 )
         return cls("custom", api_url.rstrip("/"), (auth_url or api_url).rstrip("/"))
 
@@ -66,9 +70,9 @@ class Environment:
             return cls.production()
         if value == "sandbox":
             return cls.sandbox()
-        raise ValueError(
-            f"environment={value!r} is not known; use 'production', 'sandbox' or "
-            "Environment.custom(api_url=..., auth_url=...)"
+        raise InvalidArgumentError(
+            "environment", f"{value!r} is not known",
+            "use 'production', 'sandbox' or Environment.custom(api_url=..., auth_url=...)",
         )
 
     @property

@@ -46,10 +46,19 @@ _MAX_TEXT = 300  # characters of a field kept in a message
 
 
 class AllegroError(Exception):
-    """Base of every exception the library raises. ``str()`` never shows a secret."""
+    """Base of every exception the library raises. ``str()`` and ``repr()`` never show a
+    secret."""
+
+    def __init__(self, *args: Any) -> None:
+        # args are scrubbed too: pickling, logging and debuggers show them without __str__.
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
     def __str__(self) -> str:
         return scrub(super().__str__())
+
+    def __repr__(self) -> str:
+        # Exception.__repr__ shows args unscrubbed; secrets registered after construction too.
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class InvalidArgumentError(AllegroError, ValueError):
@@ -113,6 +122,11 @@ class ErrorDetail:
         if not isinstance(item, dict):
             return cls(message=_text(item))
         metadata = item.get("metadata")
+        if isinstance(metadata, dict):
+            # a server may echo a token back; the parsed error must not carry it around
+            metadata = {
+                k: scrub(v) if isinstance(v, str) else v for k, v in metadata.items()
+            }
         return cls(
             code=_text(item.get("code")),
             message=_text(item.get("message")),
@@ -126,8 +140,13 @@ class ErrorDetail:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, default=str)[: _MAX_TEXT * 4]
-    return text
+    if isinstance(value, str):
+        return scrub(value)
+    try:
+        text = json.dumps(value, default=str)[: _MAX_TEXT * 4]
+    except (ValueError, TypeError, RecursionError):  # whatever the server sent, never raise
+        text = repr(type(value))
+    return scrub(text)
 
 
 @dataclass
@@ -147,7 +166,7 @@ def parse_error_body(content: bytes, content_type: str | None = None) -> _Parsed
     """
     text = ""
     try:
-        text = content[:4096].decode("utf-8", errors="replace")
+        text = scrub(content[:4096].decode("utf-8", errors="replace"))
     except Exception:  # pragma: no cover - bytes always decode with errors="replace"
         text = ""
     errors: list[ErrorDetail] = []
@@ -163,7 +182,7 @@ def parse_error_body(content: bytes, content_type: str | None = None) -> _Parsed
         elif isinstance(raw_errors, dict):
             errors = [ErrorDetail.from_json(raw_errors)]
         if isinstance(data.get("error"), str):
-            oauth_error = data["error"]
+            oauth_error = scrub(data["error"])
             oauth_description = _text(data.get("error_description"))
         if not errors and oauth_error is None and ("code" in data or "message" in data):
             errors = [ErrorDetail.from_json(data)]

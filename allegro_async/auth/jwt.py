@@ -48,10 +48,17 @@ def decode_claims(token: str) -> TokenClaims | None:
         return None
     try:
         payload = json.loads(_b64decode(parts[1]))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(payload, dict):
         return None
+    try:
+        return _claims(payload)
+    except (ValueError, TypeError, OverflowError):  # e.g. exp=10**400: a token we cannot read
+        return None
+
+
+def _claims(payload: dict[str, Any]) -> TokenClaims:
     scope = payload.get("scope", ())
     if isinstance(scope, str):
         scope = scope.split()
