@@ -1,0 +1,132 @@
+"""RefreshingAuth: ahead of expiry, after a 401, single flight, shared stores (A5)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import anyio
+import pytest
+
+from allegro_async.auth.app import AllegroApp
+from allegro_async.auth.tokens import FileTokenStore, MemoryTokenStore, Token
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.testing import Emulator
+
+ROUTE = ("POST", "/auth/oauth/token")
+
+
+def _clock(emulator: Emulator) -> float:
+    return emulator.clock.now().timestamp()
+
+
+def _app(emulator: Emulator, store: object, **kwargs: object) -> AllegroApp:
+    return AllegroApp(
+        emulator.client_id, emulator.client_secret, store=store,  # type: ignore[arg-type]
+        environment=emulator.environment(), transport=emulator.transport(),
+        clock=lambda: _clock(emulator), **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _seller_token(emulator: Emulator, seller: int = 0, *, expires_in: float = 43199) -> Token:
+    pair = emulator.oauth.issue_pair(emulator.sellers[seller].id)
+    pair["expires_in"] = expires_in
+    return Token.from_response(pair, now=_clock(emulator), environment="custom")
+
+
+async def test_refresh_ahead_of_expiry_margin(emulator: Emulator) -> None:
+    store = MemoryTokenStore()
+    app = _app(emulator, store, refresh_margin=600)
+    key = await app.add_seller(_seller_token(emulator, expires_in=500))
+    me = await app.seller(key).request("GET", "/me")
+    assert me["id"] == key
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 1
+    saved = await store.load(key)
+    assert saved is not None and not saved.expires_within(600, now=_clock(emulator))
+
+
+async def test_refresh_once_after_401_for_expired_token(emulator: Emulator) -> None:
+    app = _app(emulator, MemoryTokenStore())
+    key = await app.add_seller(_seller_token(emulator))
+    emulator.clock.advance(13 * 3600)  # the emulator thinks it expired; our clock does not
+    app._clock = lambda: 0.0
+    app.auth(key)._clock = lambda: 0.0
+    me = await app.seller(key).request("GET", "/me")
+    assert me["id"] == key
+    assert emulator.stats.by_status[401] == 1
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 1
+
+
+@pytest.mark.parametrize("path", ["ahead", "after_401"])
+async def test_200_concurrent_requests_cause_exactly_one_refresh(
+    emulator: Emulator, path: str
+) -> None:
+    app = _app(emulator, MemoryTokenStore())
+    key = await app.add_seller(_seller_token(emulator, expires_in=10 if path == "ahead" else 43199))
+    if path == "after_401":
+        emulator.clock.advance(13 * 3600)
+        app.auth(key)._clock = lambda: 0.0
+    client = app.seller(key)
+    results: list[str] = []
+
+    async def one() -> None:
+        results.append((await client.request("GET", "/me"))["id"])
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(200):
+            tg.start_soon(one)
+    assert results == [key] * 200
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 1
+    assert emulator.stats.route(*ROUTE) == 1
+
+
+async def test_two_clients_sharing_a_file_store_refresh_once(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "tokens.json"
+    first = _app(emulator, FileTokenStore(path))
+    key = await first.add_seller(_seller_token(emulator, expires_in=10))
+    second = _app(emulator, FileTokenStore(path))
+    results: list[str] = []
+
+    async def call(app: AllegroApp) -> None:
+        results.append((await app.seller(key).request("GET", "/me"))["id"])
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(call, first)
+            tg.start_soon(call, second)
+    assert results == [key] * 40
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 1
+    assert not any(k.endswith("invalid_grant") for k in emulator.oauth.counters.token_errors)
+    # The refresh by one is what the other uses: both hold the pair in the file.
+    saved = await FileTokenStore(path).load(key)
+    assert saved is not None
+    assert first.auth(key)._token == second.auth(key)._token == saved
+
+
+async def test_file_store_is_0600_and_atomic(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "sub" / "tokens.json")
+    token = Token("a.b.c", "refresh-123456", expires_at=1.0, scope=("x",))
+    await store.save("42", token)
+    await store.save("43", token)
+    mode = stat.S_IMODE((tmp_path / "sub" / "tokens.json").stat().st_mode)
+    assert mode == 0o600
+    assert await store.load("42") == token and await store.load("43") == token
+    assert [p.name for p in (tmp_path / "sub").iterdir() if p.name.startswith(".")] == []
+
+
+async def test_unknown_key_is_a_clear_error(emulator: Emulator) -> None:
+    app = _app(emulator, MemoryTokenStore())
+    with pytest.raises(InvalidArgumentError, match="no token"):
+        await app.seller("999").request("GET", "/me")
+    assert emulator.stats.requests == 0
+
+
+async def test_one_app_serves_two_sellers(emulator: Emulator) -> None:
+    app = _app(emulator, MemoryTokenStore())
+    a = await app.add_seller(_seller_token(emulator, 0))
+    b = await app.add_seller(_seller_token(emulator, 1))
+    ids = [(await app.seller(k).request("GET", "/me"))["id"] for k in (a, b)]
+    assert ids == [emulator.sellers[0].id, emulator.sellers[1].id]
+    assert app.seller(a).http_client is app.seller(b).http_client  # one pool
