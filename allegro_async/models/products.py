@@ -35,7 +35,7 @@ class ParameterOptions(AllegroModel):
     products may share an EAN; these parameters tell them apart)."""
 
     identifies_product: bool = False
-    is_gtin: bool | None = None
+    is_gtin: bool | None = Field(default=None, alias="isGTIN")
     is_trusted: bool | None = None
     is_ai_co_created: bool | None = None
 

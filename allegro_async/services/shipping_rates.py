@@ -1,15 +1,129 @@
-"""Shipping price lists (S3)."""
+"""Shipping price lists (``/sale/shipping-rates``, S3)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from allegro_async.errors import AllegroError, InvalidArgumentError
+from allegro_async.models.shipping import ShippingRatesSet, ShippingRatesSetSummary
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
 
+#: Price lists one account may hold (S3).
+MAX_SHIPPING_RATES = 250
+
+
+class ShippingRatesLimitError(AllegroError):
+    """The account already holds ``limit`` shipping price lists (S3); raised before any POST.
+
+    Price lists cannot be deleted, so edit an existing one with
+    :meth:`ShippingRatesService.update` instead of creating another.
+    """
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(
+            f"the account holds {count} shipping price lists, the most Allegro allows is "
+            f"{limit} (S3). Price lists cannot be deleted: update an existing one with "
+            "client.shipping_rates.update(id, ...) instead."
+        )
+
+
+def _as_set(value: ShippingRatesSet | Mapping[str, Any], field: str) -> ShippingRatesSet:
+    if isinstance(value, ShippingRatesSet):
+        return value
+    if isinstance(value, Mapping):
+        return ShippingRatesSet.model_validate(dict(value))
+    raise InvalidArgumentError(field, f"expected a ShippingRatesSet, got {type(value).__name__}",
+                               "pass ShippingRatesSet(name=..., rates=[...])")
+
+
+def _check(rates: ShippingRatesSet, field: str) -> None:
+    name = rates.name
+    if name is None or not 1 <= len(name) <= 64:
+        raise InvalidArgumentError(f"{field}.name", "must have 1 to 64 characters",
+                                   "give the price list a short name, e.g. 'Parcels PL'")
+    for i, rate in enumerate(rates.rates):
+        if rate.max_quantity_per_package < 1:
+            raise InvalidArgumentError(
+                f"{field}.rates[{i}].max_quantity_per_package", "must be at least 1",
+                "set how many items fit one package, 1 or more",
+            )
+
 
 class ShippingRatesService:
-    """Shipping price lists (S3)."""
+    """Shipping price lists (S3): list, get, create, update.
 
-    def __init__(self, client: AllegroClient) -> None:
+    An account holds at most 250 of them, and there is **no delete**: Allegro offers no DELETE
+    on ``/sale/shipping-rates`` (the endpoint answers 405), so a price list once created stays.
+    Reuse and :meth:`update` existing ones instead of creating new ones per change::
+
+        for summary in await client.shipping_rates.list():
+            print(summary.id, summary.name)
+    """
+
+    def __init__(self, client: AllegroClient, *, limit: int = MAX_SHIPPING_RATES) -> None:
         self._client = client
+        self.limit = limit
+
+    async def list(self, *, marketplace: str | None = None) -> list[ShippingRatesSetSummary]:
+        """The account's price lists (id, name, flags, marketplaces), optionally only those
+        qualified for ``marketplace`` (e.g. ``"allegro-cz"``)."""
+        data = await self._client.request(
+            "GET", "/sale/shipping-rates", params={"marketplace": marketplace}
+        )
+        return [ShippingRatesSetSummary.model_validate(item)
+                for item in (data or {}).get("shippingRates") or []]
+
+    async def count(self) -> int:
+        """How many price lists the account holds (of the 250 allowed, S3)."""
+        return len(await self.list())
+
+    async def get(self, rates_id: str) -> ShippingRatesSet:
+        """One price list with all its rates."""
+        if not rates_id or "/" in rates_id:
+            raise InvalidArgumentError("rates_id", f"{rates_id!r} is not an id",
+                                       "pass the id from list()")
+        return await self._client.request(
+            "GET", f"/sale/shipping-rates/{rates_id}", cast_to=ShippingRatesSet
+        )
+
+    async def create(self, rates: ShippingRatesSet | Mapping[str, Any]) -> ShippingRatesSet:
+        """Create a price list. Counts the account's lists first and raises
+        :class:`ShippingRatesLimitError` without sending the POST when 250 are there (S3),
+        since none can be deleted to make room."""
+        body = _as_set(rates, "rates")
+        _check(body, "rates")
+        held = await self.count()
+        if held >= self.limit:
+            raise ShippingRatesLimitError(held, self.limit)
+        payload = body.to_api()
+        payload.pop("id", None)  # Allegro assigns it
+        payload.pop("lastModified", None)
+        payload.pop("features", None)
+        return await self._client.request(
+            "POST", "/sale/shipping-rates", json=payload, cast_to=ShippingRatesSet
+        )
+
+    async def update(
+        self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any]
+    ) -> ShippingRatesSet:
+        """Replace a price list's name and rates (PUT; the body's id is set to ``rates_id``)."""
+        if not rates_id or "/" in rates_id:
+            raise InvalidArgumentError("rates_id", f"{rates_id!r} is not an id",
+                                       "pass the id from list()")
+        body = _as_set(rates, "rates")
+        _check(body, "rates")
+        if body.id not in (None, rates_id):
+            raise InvalidArgumentError("rates.id", f"{body.id!r} differs from {rates_id!r}",
+                                       "leave rates.id empty or equal to rates_id")
+        payload = body.to_api()
+        payload["id"] = rates_id
+        payload.pop("lastModified", None)
+        payload.pop("features", None)
+        return await self._client.request(
+            "PUT", f"/sale/shipping-rates/{rates_id}", json=payload, cast_to=ShippingRatesSet
+        )

@@ -1,15 +1,26 @@
-"""The authenticated user (/me)."""
+"""The authenticated user (``GET /me``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from allegro_async.models.user import Me
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
 
 
 class UserService:
-    """The authenticated user (/me)."""
+    """The authenticated user (``/me``)::
+
+        me = await client.user.me()
+        print(me.id, me.login)
+    """
 
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
+
+    async def me(self) -> Me:
+        """Who the access token belongs to: id (the seller's user id), login, name, email,
+        marketplace and company."""
+        return await self._client.request("GET", "/me", cast_to=Me)
