@@ -1,15 +1,341 @@
-"""Product offers, offer listing, offer commands and bulk updates."""
+"""Product offers (A10, S18, S19), offer listing, offer commands (S17, S20) and bulk updates."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as _dt
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from allegro_async.errors import AllegroError, InvalidArgumentError
+from allegro_async.models.commands import CommandKind, CommandResult
+from allegro_async.models.offers import (
+    BulkResult,
+    OfferListingItem,
+    OfferParts,
+    OffersPage,
+    ProductOffer,
+)
+from allegro_async.services import bulk as _bulk
+from allegro_async.services.commands import CommandEngine, Sleep
 
 if TYPE_CHECKING:
+    from allegro_async._response import APIResponse
     from allegro_async.client import AllegroClient
+
+#: S18: what a draft copy leaves out (read-only or owned by the original).
+DRAFT_COPY_DROPS = ("id", "validatedAt", "validation", "createdAt", "updatedAt", "publication")
+
+#: ``list()`` keyword -> GET /sale/offers query parameter.
+LIST_FILTERS = {
+    "offer_id": "offer.id",
+    "name": "name",
+    "publication_status": "publication.status",
+    "external_id": "external.id",
+    "category_id": "category.id",
+    "price_gte": "sellingMode.price.amount.gte",
+    "price_lte": "sellingMode.price.amount.lte",
+    "selling_format": "sellingMode.format",
+    "marketplace": "publication.marketplace",
+    "shipping_rates_id": "delivery.shippingRates.id",
+    "product_id_empty": "product.id.empty",
+    "sort": "sort",
+}
+
+
+class OperationPendingError(AllegroError):
+    """A10: a product-offer change was still processed when the deadline passed.
+
+    ``location`` is the operation URL: pass it to
+    :meth:`OffersService.wait_for_operation` later to pick up where this left off.
+    """
+
+    def __init__(self, location: str, waited: float) -> None:
+        self.location = location
+        self.waited = waited
+        super().__init__(f"the offer change is still being processed after {waited:.0f} s; "
+                         f"resume with offers.wait_for_operation({location!r})")
+
+
+def _retry_after(raw: APIResponse, default: float) -> float:
+    value = raw.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default
 
 
 class OffersService:
-    """Product offers, offer listing, offer commands and bulk updates."""
+    """``client.offers``: product offers, the offer listing, commands and bulk updates.
 
-    def __init__(self, client: AllegroClient) -> None:
+    ``sleep`` is what waits between operation polls (inject one in tests);
+    ``operation_deadline`` the default seconds to wait for an accepted (202) change.
+    """
+
+    def __init__(self, client: AllegroClient, *, sleep: Sleep = anyio.sleep,
+                 operation_deadline: float = 3600.0, max_poll_wait: float = 60.0) -> None:
         self._client = client
+        self.sleep = sleep
+        self.operation_deadline = operation_deadline
+        self.max_poll_wait = max_poll_wait
+
+    # -- product offers ----------------------------------------------------------------------
+    async def get(self, offer_id: str) -> ProductOffer:
+        """GET /sale/product-offers/{offerId}."""
+        return await self._client.request("GET", f"/sale/product-offers/{_id(offer_id)}",
+                                          cast_to=ProductOffer)
+
+    async def get_raw(self, offer_id: str) -> dict[str, Any]:
+        """The offer as plain JSON, every field as Allegro sent it."""
+        data: dict[str, Any] = await self._client.request(
+            "GET", f"/sale/product-offers/{_id(offer_id)}")
+        return data
+
+    async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
+                    ) -> OfferParts:
+        """GET .../parts: only stock and/or price, cheaper than the whole offer."""
+        bad = [p for p in include if p not in ("stock", "price")]
+        if not include or bad or isinstance(include, str):
+            raise InvalidArgumentError("include", f"{include!r} is not a list of stock/price",
+                                       "pass include=['stock'], ['price'] or both")
+        return await self._client.request(
+            "GET", f"/sale/product-offers/{_id(offer_id)}/parts",
+            params={"include": list(include)}, cast_to=OfferParts)
+
+    async def create(self, offer: Mapping[str, Any] | ProductOffer, *,
+                     deadline: float | None = None) -> ProductOffer:
+        """POST /sale/product-offers; follows a 202 to the finished offer (A10). A new draft
+        past the account's limit raises :class:`~allegro_async.errors.DraftsLimitError` (S19)."""
+        body = offer.to_api() if isinstance(offer, ProductOffer) else dict(offer)
+        raw = await self._client.request_raw("POST", "/sale/product-offers", json=body)
+        return await self._finish(raw, deadline)
+
+    async def patch(self, offer_id: str, changes: Mapping[str, Any], *,
+                    deadline: float | None = None) -> ProductOffer:
+        """PATCH /sale/product-offers/{offerId} with only the fields to change; follows a 202
+        to the finished offer (A10)."""
+        if not changes:
+            raise InvalidArgumentError("changes", "nothing to change", "give the fields to set")
+        raw = await self._client.request_raw(
+            "PATCH", f"/sale/product-offers/{_id(offer_id)}", json=dict(changes))
+        return await self._finish(raw, deadline)
+
+    async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
+        if raw.status_code != 202:
+            return raw.parse(ProductOffer)
+        location = raw.headers.get("location")
+        if not location:
+            return raw.parse(ProductOffer)
+        return await self.wait_for_operation(
+            location, deadline=deadline, first_wait=_retry_after(raw, 1.0))
+
+    async def wait_for_operation(self, location: str, *, deadline: float | None = None,
+                                 first_wait: float = 0.0) -> ProductOffer:
+        """A10: poll an operation URL (a 202's ``Location``) honouring ``Retry-After`` until
+        it answers 303, then return the offer it points to. Raises
+        :class:`OperationPendingError` (carrying ``location``) after ``deadline`` seconds."""
+        limit = self.operation_deadline if deadline is None else deadline
+        waited, wait = 0.0, first_wait
+        while True:
+            if wait > 0:
+                if waited + wait > limit:
+                    raise OperationPendingError(location, waited)
+                await self.sleep(min(wait, self.max_poll_wait))
+                waited += min(wait, self.max_poll_wait)
+            raw = await self._client.request_raw("GET", location)
+            if raw.status_code in (301, 302, 303, 307, 308):
+                target = raw.headers.get("location")
+                if not target:
+                    raise InvalidArgumentError("location", "the operation finished without a "
+                                               "Location", "read the offer by id")
+                return await self._client.request("GET", target, cast_to=ProductOffer)
+            if raw.status_code == 200:
+                return raw.parse(ProductOffer)
+            wait = max(_retry_after(raw, 1.0), 0.001)
+
+    async def delete_draft(self, offer_id: str) -> None:
+        """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19)."""
+        await self._client.request("DELETE", f"/sale/offers/{_id(offer_id)}")
+
+    async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
+                            deadline: float | None = None) -> ProductOffer:
+        """S18: a new draft with the whole structure of an offer, minus ``id``,
+        ``validatedAt``/``validation``, ``createdAt``, ``updatedAt`` and ``publication``.
+        ``changes`` are applied on top (e.g. a new name)."""
+        original = await self.get_raw(offer_id)
+        body = {k: v for k, v in original.items() if k not in DRAFT_COPY_DROPS}
+        body.update(changes or {})
+        return await self.create(body, deadline=deadline)
+
+    # -- the listing -------------------------------------------------------------------------
+    async def list(self, *, page_size: int = 1000, max_items: int | None = None,
+                   params: Mapping[str, Any] | None = None,
+                   **filters: Any) -> AsyncIterator[OfferListingItem]:
+        """Every offer matching the filters, over GET /sale/offers pages::
+
+            async for offer in client.offers.list(publication_status="INACTIVE", price_lte=20):
+                ...
+
+        Filters: ``offer_id``, ``name``, ``publication_status``, ``external_id``,
+        ``category_id``, ``price_gte``, ``price_lte``, ``selling_format``, ``marketplace``,
+        ``shipping_rates_id``, ``product_id_empty``, ``sort``; any other query parameter of
+        the spec goes in ``params`` under its own name.
+        """
+        if not 1 <= page_size <= 1000:
+            raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
+                                       "GET /sale/offers takes limit 1..1000")
+        query: dict[str, Any] = dict(params or {})
+        for key, value in filters.items():
+            if key not in LIST_FILTERS:
+                raise InvalidArgumentError(key, "is not a filter of GET /sale/offers",
+                                           f"use one of {', '.join(LIST_FILTERS)} or params=")
+            query[LIST_FILTERS[key]] = value
+        offset, yielded = 0, 0
+        while True:
+            page = await self._client.request(
+                "GET", "/sale/offers", params={**query, "limit": page_size, "offset": offset},
+                cast_to=OffersPage)
+            for item in page.offers:
+                if max_items is not None and yielded >= max_items:
+                    return
+                yield item
+                yielded += 1
+            offset += len(page.offers)
+            if len(page.offers) < page_size or offset >= page.total_count:
+                return
+
+    async def count_drafts(self) -> int:
+        """How many drafts (INACTIVE offers) the account holds, for S19."""
+        page = await self._client.request(
+            "GET", "/sale/offers", params={"publication.status": "INACTIVE", "limit": 1},
+            cast_to=OffersPage)
+        return page.total_count
+
+    # -- commands (S17, S20) -----------------------------------------------------------------
+    def commands(self, **options: Any) -> CommandEngine:
+        """A :class:`~allegro_async.services.commands.CommandEngine` with options (sleep,
+        poll_initial, deadline, pace, ...) for the methods below (``engine=``)."""
+        options.setdefault("sleep", self.sleep)
+        return CommandEngine(self._client, **options)
+
+    async def publish(self, offer_ids: Sequence[str], *,
+                      scheduled_for: _dt.datetime | None = None,
+                      now: _dt.datetime | None = None,
+                      engine: CommandEngine | None = None) -> CommandResult:
+        """Activate offers (any number; commands of <= 1000). ``scheduled_for`` must be in
+        the future (S17): a past time is refused here, before anything is sent."""
+        publication: dict[str, Any] = {"action": "ACTIVATE"}
+        if scheduled_for is not None:
+            if scheduled_for.tzinfo is None:
+                raise InvalidArgumentError("scheduled_for", "has no time zone",
+                                           "pass an aware datetime, e.g. in timezone.utc")
+            current = now or _dt.datetime.now(_dt.timezone.utc)
+            if scheduled_for <= current:
+                raise InvalidArgumentError(
+                    "scheduled_for", f"{scheduled_for.isoformat()} is in the past (S17: Allegro "
+                    "answers 'You cannot schedule activating an offer in the past')",
+                    "give a future time, or leave scheduled_for out to activate at once")
+            publication["scheduledFor"] = scheduled_for.astimezone(
+                _dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return await (engine or self.commands()).run(
+            CommandKind.PUBLICATION, offer_ids, {"publication": publication})
+
+    async def end(self, offer_ids: Sequence[str], *,
+                  engine: CommandEngine | None = None) -> CommandResult:
+        """End offers (any number; commands of <= 1000)."""
+        return await (engine or self.commands()).run(
+            CommandKind.PUBLICATION, offer_ids, {"publication": {"action": "END"}})
+
+    async def change_price(
+        self, offer_ids: Sequence[str], *, to: str | None = None,
+        increase_by: str | None = None, decrease_by: str | None = None,
+        increase_percent: str | None = None, decrease_percent: str | None = None,
+        currency: str = "PLN", engine: CommandEngine | None = None,
+    ) -> CommandResult:
+        """Change the buy-now price of offers with price-change commands: exactly one of
+        ``to``, ``increase_by``, ``decrease_by`` (amounts as decimal strings),
+        ``increase_percent``, ``decrease_percent``. 10 000 offers take 10 commands."""
+        given = {k: v for k, v in {"to": to, "increase_by": increase_by,
+                                   "decrease_by": decrease_by,
+                                   "increase_percent": increase_percent,
+                                   "decrease_percent": decrease_percent}.items()
+                 if v is not None}
+        if len(given) != 1:
+            raise InvalidArgumentError("price", f"{len(given)} kinds of change were given",
+                                       "give exactly one of to, increase_by, decrease_by, "
+                                       "increase_percent, decrease_percent")
+        (name, value), = given.items()
+        _check_decimal(name, str(value))
+        mod: dict[str, Any]
+        if name == "to":
+            mod = {"type": "FIXED_PRICE", "price": {"amount": str(value), "currency": currency}}
+        elif name in ("increase_by", "decrease_by"):
+            mod = {"type": "INCREASE_PRICE" if name == "increase_by" else "DECREASE_PRICE",
+                   "value": {"amount": str(value), "currency": currency}}
+        else:
+            mod = {"type": ("INCREASE_PERCENTAGE" if name == "increase_percent"
+                            else "DECREASE_PERCENTAGE"), "percentage": str(value)}
+        return await (engine or self.commands()).run(
+            CommandKind.PRICE, offer_ids, {"modification": mod})
+
+    async def change_quantity(self, offer_ids: Sequence[str], *, to: int | None = None,
+                              gain: int | None = None,
+                              engine: CommandEngine | None = None) -> CommandResult:
+        """Set (``to``) or shift (``gain``, may be negative) the stock of offers."""
+        if (to is None) == (gain is None):
+            raise InvalidArgumentError("quantity", "give exactly one of to and gain",
+                                       "e.g. change_quantity(ids, to=10)")
+        if to is not None and to < 0:
+            raise InvalidArgumentError("to", f"{to} is negative", "stock is 0 or more")
+        mod = {"changeType": "FIXED", "value": to} if to is not None else {
+            "changeType": "GAIN", "value": gain}
+        return await (engine or self.commands()).run(
+            CommandKind.QUANTITY, offer_ids, {"modification": mod})
+
+    async def modify(self, offer_ids: Sequence[str], modification: Mapping[str, Any], *,
+                     engine: CommandEngine | None = None) -> CommandResult:
+        """Offer modification commands (delivery, payments, location, ...) for many offers."""
+        if not modification:
+            raise InvalidArgumentError("modification", "is empty",
+                                       "e.g. {'delivery': {'handlingTime': 'PT24H'}}")
+        return await (engine or self.commands()).run(
+            CommandKind.MODIFICATION, offer_ids, {"modification": dict(modification)})
+
+    # -- bulk PATCH --------------------------------------------------------------------------
+    async def bulk_update(
+        self,
+        changes: Mapping[str, dict[str, Any]] | Iterable[tuple[str, dict[str, Any]]],
+        **options: Any,
+    ) -> BulkResult:
+        """PATCH many offers, each with its own change, for fields no command can change
+        (name, description, parameters, ...). Price, quantity and publication belong in
+        :meth:`change_price`, :meth:`change_quantity`, :meth:`publish` (1 request per 1000
+        offers instead of 1000).
+
+        Options: ``concurrency`` (8), ``per_minute`` (2490, A2) and ``headroom`` (0.98),
+        ``progress`` (called with a :class:`~allegro_async.services.bulk.BulkProgress` after
+        each offer), ``journal`` (a :class:`~allegro_async.services.bulk.BulkJournal`; reuse
+        it, or its file, to resume), ``clock`` and ``sleep``. Failures do not stop the run;
+        the result lists each offer's outcome.
+        """
+        options.setdefault("sleep", self.sleep)
+        return await _bulk.bulk_update(self, changes, **options)
+
+
+def _id(offer_id: str) -> str:
+    text = str(offer_id).strip()
+    if not text or "/" in text:
+        raise InvalidArgumentError("offer_id", f"{offer_id!r} is not an offer id",
+                                   "pass the offer's id, e.g. '7700000001'")
+    return text
+
+
+def _check_decimal(name: str, value: str) -> None:
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidArgumentError(name, f"{value!r} is not a number",
+                                   "pass a decimal string such as '19.99'") from None
+    if number <= 0:
+        raise InvalidArgumentError(name, f"{value} is not positive", "pass a positive amount")

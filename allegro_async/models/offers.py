@@ -1,0 +1,150 @@
+"""Offer models: product offers (``/sale/product-offers``), the offer listing
+(``/sale/offers``), async operations (A10) and bulk-update results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from pydantic import Field
+
+from allegro_async.models.base import AllegroModel, OpenEnum
+
+
+class PublicationStatus(OpenEnum):
+    """An offer's publication status. ``INACTIVE`` is a draft (S19)."""
+
+    INACTIVE = "INACTIVE"
+    ACTIVATING = "ACTIVATING"
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+
+
+class Price(AllegroModel):
+    """An amount (a decimal string, as Allegro sends it) in a currency."""
+
+    amount: str
+    currency: str = "PLN"
+
+
+class SellingMode(AllegroModel):
+    """How the offer sells: format and price."""
+
+    format: str | None = None
+    price: Price | None = None
+
+
+class Stock(AllegroModel):
+    """Units available (and sold, in the listing)."""
+
+    available: int | None = None
+    unit: str | None = None
+    sold: int | None = None
+
+
+class OfferPublication(AllegroModel):
+    """The ``publication`` section."""
+
+    status: PublicationStatus | None = None
+    starting_at: _dt.datetime | None = None
+    ending_at: _dt.datetime | None = None
+    ended_by: str | None = None
+
+
+class IdRef(AllegroModel):
+    """``{"id": ...}``, as for categories and external ids."""
+
+    id: str | None = None
+
+
+class ProductOffer(AllegroModel):
+    """An offer as GET /sale/product-offers/{offerId} returns it (SaleProductOfferResponseV1).
+
+    Only the common fields are typed; every other field is kept as is (``model_extra``), so
+    :meth:`to_api` sends the whole structure back, as S18 needs.
+    """
+
+    id: str | None = None
+    name: str | None = None
+    category: IdRef | None = None
+    selling_mode: SellingMode | None = None
+    stock: Stock | None = None
+    publication: OfferPublication | None = None
+    external: IdRef | None = None
+    created_at: _dt.datetime | None = None
+    updated_at: _dt.datetime | None = None
+
+
+class OfferParts(AllegroModel):
+    """GET /sale/product-offers/{offerId}/parts: just stock and/or price."""
+
+    id: str
+    stock: Stock | None = None
+    selling_mode: SellingMode | None = None
+
+
+class OfferListingItem(AllegroModel):
+    """One offer in GET /sale/offers (OfferListingDto)."""
+
+    id: str
+    name: str | None = None
+    category: IdRef | None = None
+    selling_mode: SellingMode | None = None
+    stock: Stock | None = None
+    publication: OfferPublication | None = None
+    external: IdRef | None = None
+
+
+class OffersPage(AllegroModel):
+    """One page of GET /sale/offers."""
+
+    offers: list[OfferListingItem] = Field(default_factory=list)
+    count: int = 0
+    total_count: int = 0
+
+
+class OperationInfo(AllegroModel):
+    """The ``operation`` of a pending product-offer change."""
+
+    id: str | None = None
+    status: str | None = None
+    started_at: str | None = None
+
+
+class OperationStatus(AllegroModel):
+    """GET .../operations/{operationId} while the change is still processed (A10)."""
+
+    offer: IdRef | None = None
+    operation: OperationInfo | None = None
+
+
+class BulkItemResult(AllegroModel):
+    """What happened to one offer in a bulk update."""
+
+    offer_id: str
+    ok: bool
+    skipped: bool = False
+    error: str | None = None
+    offer: dict[str, Any] | None = None
+
+
+class BulkResult(AllegroModel):
+    """The outcome of :meth:`~allegro_async.services.offers.OffersService.bulk_update`:
+    per-offer results, in the order the offers were given."""
+
+    items: list[BulkItemResult] = Field(default_factory=list)
+
+    @property
+    def succeeded(self) -> list[str]:
+        """Offer ids changed in this run, or found done by an earlier run (``skipped``)."""
+        return [i.offer_id for i in self.items if i.ok]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Offer id -> error message, for every offer that could not be changed."""
+        return {i.offer_id: i.error or "" for i in self.items if not i.ok}
+
+    @property
+    def skipped(self) -> list[str]:
+        """Offer ids an earlier (interrupted) run had already done."""
+        return [i.offer_id for i in self.items if i.skipped]

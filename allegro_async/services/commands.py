@@ -1,0 +1,234 @@
+"""The command engine: one way to change publication, price, quantity or other fields of any
+number of offers (S17, S20).
+
+Offers are split into commands of at most 1000; each command's id is made once and reused on
+every retry of its PUT (a retried PUT can then never register the change twice); the engine
+waits for each report with backoff and collects every task into one :class:`CommandResult`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from allegro_async.errors import (
+    APIError,
+    InvalidArgumentError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from allegro_async.models.commands import (
+    CommandKind,
+    CommandReport,
+    CommandResult,
+    CommandTask,
+    OfferOutcome,
+    TaskPage,
+)
+from allegro_async.retry import RETRY_SAFE as _RETRY_SAFE_KEY
+
+if TYPE_CHECKING:
+    from allegro_async.client import AllegroClient
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+#: S20: the most offers one command may name.
+MAX_OFFERS_PER_COMMAND = 1000
+#: Marks a request the retry layer may repeat although its method is PUT: the commandId in the
+#: URL makes a repeat a no-op on Allegro's side.
+RETRY_SAFE = {_RETRY_SAFE_KEY: True}
+_TASKS_MAX_OFFSET = 999  # the tasks endpoint refuses a larger offset
+
+
+class OfferPace:
+    """Keeps command PUTs under a per-user budget of offer changes per minute (A2: 9000/min).
+
+    A sliding 60-second window of what was sent; ``acquire(n)`` waits until ``n`` more fit.
+    ``clock`` and ``sleep`` are injectable so tests run on emulated time.
+    """
+
+    def __init__(self, per_minute: float, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = anyio.sleep) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: list[tuple[float, int]] = []
+
+    async def acquire(self, count: int) -> None:
+        """Wait until ``count`` offer changes fit in the window, then book them."""
+        while True:
+            now = self._clock()
+            self._sent = [(t, n) for t, n in self._sent if now - t < 60.0]
+            used = sum(n for _, n in self._sent)
+            if not self._sent or used + count <= self.per_minute:
+                self._sent.append((now, count))
+                return
+            await self._sleep(max(0.001, 60.0 - (now - self._sent[0][0])))
+
+
+class CommandEngine:
+    """Runs a change over any number of offers as commands of <= ``chunk_size`` offers.
+
+    Args:
+        client: the client (its view for the seller who owns the offers).
+        sleep: awaited between report polls and retries (inject one for tests).
+        poll_initial / poll_max: the first wait before re-reading a report, and its cap
+            (doubling in between).
+        deadline: seconds of waiting per command report after which the engine stops waiting
+            and returns the tasks as they stand (unfinished ones with status ``NEW``).
+        put_attempts: how often a command PUT is tried on 5xx, 429 or a broken connection,
+            always with the same ``commandId``.
+        pace: an :class:`OfferPace` for command PUTs, or ``None`` when the client's throttle
+            already weighs command PUTs by their offer count.
+        chunk_size: offers per command, at most 1000 (S20).
+        tasks_page: tasks read per call (the tasks endpoint allows offset <= 999).
+    """
+
+    def __init__(
+        self,
+        client: AllegroClient,
+        *,
+        sleep: Sleep = anyio.sleep,
+        poll_initial: float = 0.5,
+        poll_max: float = 15.0,
+        deadline: float | None = 3600.0,
+        put_attempts: int = 4,
+        pace: OfferPace | None = None,
+        chunk_size: int = MAX_OFFERS_PER_COMMAND,
+        tasks_page: int = 1000,
+    ) -> None:
+        if not 1 <= chunk_size <= MAX_OFFERS_PER_COMMAND:
+            raise InvalidArgumentError("chunk_size", f"{chunk_size} is outside 1..1000",
+                                       "S20: a command names at most 1000 offers")
+        if not 1 <= tasks_page <= 1000:
+            raise InvalidArgumentError("tasks_page", f"{tasks_page} is outside 1..1000",
+                                       "read 1..1000 tasks per call")
+        self._client = client
+        self._sleep = sleep
+        self.poll_initial = poll_initial
+        self.poll_max = poll_max
+        self.deadline = deadline
+        self.put_attempts = max(1, put_attempts)
+        self.pace = pace
+        self.chunk_size = chunk_size
+        self.tasks_page = tasks_page
+
+    async def run(
+        self,
+        kind: CommandKind,
+        offer_ids: Sequence[str],
+        payload: dict[str, Any],
+        *,
+        command_ids: Sequence[str] | None = None,
+    ) -> CommandResult:
+        """Apply ``payload`` (``{"modification": ...}`` or ``{"publication": ...}``) to every
+        offer, and return per-offer outcomes. ``command_ids`` resumes: give the ids of an
+        earlier run to re-send the same commands (Allegro answers with the existing ones)."""
+        ids = _check_offer_ids(offer_ids)
+        chunks = [ids[i:i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)]
+        if command_ids is not None and len(command_ids) != len(chunks):
+            raise InvalidArgumentError(
+                "command_ids", f"{len(command_ids)} ids for {len(chunks)} commands",
+                "pass the command_ids of the earlier run with the same offers in the same order")
+        # Made once, before any attempt: every retry of a chunk reuses its id (S20).
+        cids = list(command_ids) if command_ids is not None else [
+            str(uuid.uuid4()) for _ in chunks]
+        result = CommandResult(kind=kind, command_ids=cids)
+        registered: list[tuple[str, list[str]]] = []
+        for cid, chunk in zip(cids, chunks, strict=True):
+            body = {"offerCriteria": [{"type": "CONTAINS_OFFERS",
+                                       "offers": [{"id": o} for o in chunk]}], **payload}
+            problem = await self._put(kind, cid, body, len(chunk))
+            if problem is None:
+                registered.append((cid, chunk))
+            else:
+                result.outcomes += [OfferOutcome(offer_id=o, status="NOT_SENT", command_id=cid,
+                                                 message=problem) for o in chunk]
+        for cid, chunk in registered:
+            tasks = await self._collect(kind, cid, len(chunk))
+            for offer_id in chunk:
+                task = tasks.get(offer_id)
+                if task is None:
+                    result.outcomes.append(OfferOutcome(
+                        offer_id=offer_id, status="UNKNOWN", command_id=cid,
+                        message="no task reported for this offer"))
+                    continue
+                result.outcomes.append(OfferOutcome(
+                    offer_id=offer_id, status=(task.status or "UNKNOWN").upper(),
+                    command_id=cid, message=task.message or None, errors=task.errors))
+        order = {o: i for i, o in enumerate(ids)}
+        result.outcomes.sort(key=lambda out: order[out.offer_id])
+        return result
+
+    def _path(self, kind: CommandKind, command_id: str) -> str:
+        return f"/sale/{kind.value}/{command_id}"
+
+    async def _put(self, kind: CommandKind, cid: str, body: dict[str, Any],
+                   count: int) -> str | None:
+        """Register one command; ``None`` on success, else why it could not be sent."""
+        if self.pace is not None:
+            await self.pace.acquire(count)
+        delay = self.poll_initial
+        last = ""
+        for attempt in range(self.put_attempts):
+            try:
+                await self._client.request("PUT", self._path(kind, cid), json=body,
+                                           extensions=RETRY_SAFE)
+                return None
+            except (ServerError, RateLimitedError, TransportError) as exc:
+                last = str(exc)  # the same commandId goes again: no double registration
+            except APIError as exc:
+                return str(exc)
+            if attempt + 1 < self.put_attempts:
+                await self._sleep(delay)
+                delay = min(delay * 2, self.poll_max)
+        return f"gave up after {self.put_attempts} attempts: {last}"
+
+    async def _collect(self, kind: CommandKind, cid: str, count: int) -> dict[str, CommandTask]:
+        """Wait for the report (backoff), then read every task (offset <= 999)."""
+        delay, waited = self.poll_initial, 0.0
+        while True:
+            report = await self._client.request("GET", self._path(kind, cid),
+                                                cast_to=CommandReport)
+            if report.done or (self.deadline is not None and waited >= self.deadline):
+                break
+            await self._sleep(delay)
+            waited += delay
+            delay = min(delay * 2, self.poll_max)
+        total = max(report.task_count.total, count)
+        tasks: dict[str, CommandTask] = {}
+        offset = 0
+        while offset < total and offset <= _TASKS_MAX_OFFSET:
+            page = await self._client.request(
+                "GET", f"{self._path(kind, cid)}/tasks",
+                params={"limit": self.tasks_page, "offset": offset}, cast_to=TaskPage)
+            for task in page.tasks:
+                tasks[task.offer_id] = task
+            if len(page.tasks) < self.tasks_page:
+                break
+            offset += self.tasks_page
+        return tasks
+
+
+def _check_offer_ids(offer_ids: Sequence[str]) -> list[str]:
+    if isinstance(offer_ids, str):
+        raise InvalidArgumentError("offer_ids", "a single string was given",
+                                   "pass a list of offer ids, e.g. [offer_id]")
+    ids = [str(o) for o in offer_ids]
+    if not ids:
+        raise InvalidArgumentError("offer_ids", "no offers were given", "pass one or more ids")
+    seen: set[str] = set()
+    for offer_id in ids:
+        if not offer_id.strip():
+            raise InvalidArgumentError("offer_ids", "an empty offer id", "remove it")
+        if offer_id in seen:
+            raise InvalidArgumentError("offer_ids", f"offer {offer_id} appears twice",
+                                       "name each offer once per change")
+        seen.add(offer_id)
+    return ids

@@ -1,0 +1,42 @@
+"""client.offers.list: filters and paging over GET /sale/offers."""
+
+from __future__ import annotations
+
+import pytest
+
+from allegro_async import AllegroClient
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.testing import Emulator
+
+
+async def test_list_pages_through_every_offer(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    ids = [o.id async for o in offers_client.offers.list(page_size=7)]
+    assert len(ids) == len(set(ids)) == 50
+    assert offers_emulator.stats.route("GET", "/sale/offers") == 8
+
+
+async def test_list_filters_by_status_and_price(offers_client: AllegroClient) -> None:
+    drafts = [o async for o in offers_client.offers.list(publication_status="INACTIVE")]
+    assert len(drafts) == 10
+    assert all(o.publication and o.publication.status == "INACTIVE" for o in drafts)
+    cheap = [o async for o in offers_client.offers.list(
+        price_lte=100, sort="-sellingMode.price.amount")]
+    prices = [float(o.selling_mode.price.amount) for o in cheap
+              if o.selling_mode and o.selling_mode.price]
+    assert prices == sorted(prices, reverse=True) and all(p <= 100 for p in prices)
+
+
+async def test_list_by_external_id(offers_client: AllegroClient) -> None:
+    found = [o async for o in offers_client.offers.list(external_id=["SKU-1-000002"])]
+    assert [o.external.id for o in found if o.external] == ["SKU-1-000002"]
+
+
+async def test_unknown_filter_is_refused_before_sending(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    with pytest.raises(InvalidArgumentError):
+        async for _ in offers_client.offers.list(colour="red"):
+            pass
+    assert offers_emulator.stats.requests == 0
