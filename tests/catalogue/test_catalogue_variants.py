@@ -208,3 +208,19 @@ async def test_another_sellers_set_is_forbidden(emulator: Emulator) -> None:
         with pytest.raises(Exception) as info:
             await second.offer_variants.get(set_id)
         assert getattr(info.value, "status_code", None) == 403
+
+
+async def test_s22_offers_of_the_offers_area_follow_their_live_status(
+    emulator: Emulator, client: AllegroClient
+) -> None:
+    if not callable(getattr(emulator.offers, "get", None)):
+        pytest.skip("the offers area exposes no offer accessor yet")
+    seller = emulator.sellers[0].id
+    active = [oid for oid, o in emulator.offers.offers_of(seller).items()
+              if o["publication"]["status"] == "ACTIVE"][:3]
+    assert len(active) == 3
+    set_id = await client.offer_variants.create("from offers", active, SIZE)
+    emulator.catalogue.set_offer_status(active[1], "ENDED")  # as a publication command would
+    assert (await client.offer_variants.get(set_id)).offer_ids == [active[0], active[2]]
+    emulator.catalogue.set_offer_status(active[1], "ACTIVE")
+    assert (await client.offer_variants.get(set_id)).offer_ids == active

@@ -18,7 +18,7 @@ from allegro_async.testing.emulator import (
     catalogue_shipping,
     catalogue_variants,
 )
-from allegro_async.testing.emulator.clock import iso
+from allegro_async.testing.emulator.clock import iso, parse_iso
 
 if TYPE_CHECKING:
     from allegro_async.testing.emulator.core import Emulator
@@ -123,10 +123,25 @@ class CatalogueState:
     def offer(self, offer_id: str) -> CatalogueOffer | None:
         """The one place the variant rules look an offer up.
 
-        The offers area of the emulator owns the offers; until it exposes an accessor, the
-        catalogue keeps this minimal table (owner, status, processing) of its own.
+        First the catalogue's own small table (offers made with :meth:`add_offer`), then the
+        offers area (``emulator.offers.get``), whose publication status is read live, so an
+        offer ended or activated by a publication command counts at once. An offer created
+        there less than ``processing_seconds`` ago is still being processed (S22).
         """
-        return self.offers.get(offer_id)
+        own = self.offers.get(offer_id)
+        if own is not None:
+            return own
+        lookup = getattr(self.emulator.offers, "get", None)
+        found = lookup(offer_id) if callable(lookup) else None
+        if not isinstance(found, dict):
+            return None
+        created = found.get("createdAt")
+        until = 0.0
+        if isinstance(created, str):
+            age = (self.emulator.clock.now() - parse_iso(created)).total_seconds()
+            until = self.emulator.clock.monotonic() + self.config.processing_seconds - age
+        status = (found.get("publication") or {}).get("status") or "INACTIVE"
+        return CatalogueOffer(offer_id, str(found.get("_seller")), str(status), until)
 
     def add_offer(
         self, seller: int | str = 0, *, status: str = "ACTIVE", processing: bool = False
@@ -156,11 +171,18 @@ class CatalogueState:
         the set again once ACTIVE (S22)."""
         if status not in OFFER_STATUSES:
             raise ValueError(f"status must be one of {OFFER_STATUSES}")
-        self.offers[offer_id].status = status
+        if offer_id in self.offers:
+            self.offers[offer_id].status = status
+            return
+        lookup = getattr(self.emulator.offers, "get", None)
+        found = lookup(offer_id) if callable(lookup) else None
+        if not isinstance(found, dict):
+            raise KeyError(f"no offer {offer_id} in this emulator")
+        found["publication"]["status"] = status
 
     def still_processing(self, offer_id: str) -> bool:
         """True while Allegro has not finished processing the offer (S22)."""
-        offer = self.offers.get(offer_id)
+        offer = self.offer(offer_id)
         return offer is not None and self.emulator.clock.monotonic() < offer.processing_until
 
     # -- variant sets (S22) ------------------------------------------------------------------
