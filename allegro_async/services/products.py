@@ -22,7 +22,7 @@ def normalize_ean(ean: str) -> str:
         raise InvalidArgumentError("ean", f"expected a string, got {type(ean).__name__}",
                                    "pass the EAN as text, e.g. '5901234123457'")
     digits = re.sub(r"[\s-]", "", ean)
-    if not digits.isdigit() or len(digits) not in _GTIN_LENGTHS:
+    if not re.fullmatch(r"[0-9]+", digits) or len(digits) not in _GTIN_LENGTHS:
         raise InvalidArgumentError(
             "ean", f"{ean!r} is not a GTIN (8, 12, 13 or 14 digits)",
             "pass the digits printed under the barcode, e.g. '5901234123457'",
