@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.offers import BulkItemResult, BulkResult
@@ -168,6 +169,8 @@ async def bulk_update(
 
     async def worker() -> None:
         for offer_id, change in queue:
+            # a cancel (Ctrl-C, a deadline) lands between offers even when nothing else waits
+            await anyio.lowlevel.checkpoint()
             report(await one(offer_id, change))
 
     async with anyio.create_task_group() as tg:

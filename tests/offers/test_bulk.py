@@ -1,0 +1,114 @@
+"""bulk_update: per-offer PATCHes, bounded concurrency and rate, progress, failures, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.services.bulk import BulkJournal, BulkProgress
+from allegro_async.testing import Emulator
+
+from .conftest import fast_client, make_emulator
+
+
+def _renames(emulator: Emulator, seller: int = 0) -> dict[str, dict[str, object]]:
+    offers = emulator.offers.offers_of(emulator.sellers[seller].id)
+    return {offer_id: {"name": f"Renamed {offer_id}"} for offer_id in offers}
+
+
+async def test_bulk_update_patches_every_offer_with_progress(offers_emulator: Emulator) -> None:
+    changes = _renames(offers_emulator)
+    seen: list[BulkProgress] = []
+    async with fast_client(offers_emulator) as client:
+        result = await client.offers.bulk_update(
+            changes, concurrency=4, progress=seen.append, clock=offers_emulator.clock.monotonic)
+        sample = await client.offers.get(next(iter(changes)))
+    assert len(result.succeeded) == len(changes) == 50 and not result.failed
+    assert [p.done for p in seen] == list(range(1, 51))
+    assert sample.name == f"Renamed {sample.id}"
+    assert set(offers_emulator.offers.counters.patches.values()) == {1}
+
+
+async def test_bulk_update_goes_on_past_failures(offers_emulator: Emulator) -> None:
+    changes = {**_renames(offers_emulator), "7799999999": {"name": "ghost"}}
+    async with fast_client(offers_emulator) as client:
+        result = await client.offers.bulk_update(changes, clock=offers_emulator.clock.monotonic)
+    assert list(result.failed) == ["7799999999"]
+    assert len(result.succeeded) == 50
+
+
+async def test_bulk_update_keeps_to_the_rate_in_emulated_time() -> None:
+    emulator = make_emulator(active=300, drafts=0, ended=0)
+    changes = _renames(emulator)
+    async with fast_client(emulator) as client:
+        started = emulator.clock.monotonic()
+        await client.offers.bulk_update(changes, concurrency=16, per_minute=600, headroom=1.0,
+                                        clock=emulator.clock.monotonic)
+        elapsed = emulator.clock.monotonic() - started
+    # 300 PATCHes at 600/min: about 30 emulated seconds, never faster
+    assert 29.0 <= elapsed < 40.0
+
+
+async def test_killed_bulk_run_resumes_without_patching_any_offer_twice(
+    tmp_path: Path, offers_emulator: Emulator
+) -> None:
+    changes = _renames(offers_emulator)
+    path = tmp_path / "rename.journal"
+    async with fast_client(offers_emulator) as client:
+        with anyio.CancelScope() as scope:
+            def stop_half_way(p: BulkProgress) -> None:
+                if p.done >= 20:
+                    scope.cancel()  # as if the process were killed mid-run
+
+            await client.offers.bulk_update(changes, concurrency=6, progress=stop_half_way,
+                                            journal=BulkJournal(path),
+                                            clock=offers_emulator.clock.monotonic)
+        patched_first = sum(offers_emulator.offers.counters.patches.values())
+        assert 20 <= patched_first < 50
+        resumed = await client.offers.bulk_update(changes, journal=BulkJournal(path),
+                                                  clock=offers_emulator.clock.monotonic)
+    counters = offers_emulator.offers.counters.patches
+    assert set(counters) == set(changes) and max(counters.values()) == 1
+    assert len(resumed.succeeded) == 50 and len(resumed.skipped) >= 20
+
+
+async def test_started_but_unconfirmed_offer_is_checked_not_patched_again(
+    offers_emulator: Emulator,
+) -> None:
+    changes = dict(list(_renames(offers_emulator).items())[:2])
+    first, second = changes
+    async with fast_client(offers_emulator) as client:
+        await client.offers.patch(first, changes[first])  # applied, but the run died before
+        journal = BulkJournal()                            # it could write "done"
+        journal.mark_started(first)
+        journal.mark_started(second)
+        result = await client.offers.bulk_update(changes, journal=journal)
+    assert offers_emulator.offers.counters.patches[first] == 1
+    assert offers_emulator.offers.counters.patches[second] == 1
+    assert result.skipped == [first]
+
+
+async def test_bad_bulk_input_is_refused_before_sending(offers_emulator: Emulator) -> None:
+    async with fast_client(offers_emulator) as client:
+        with pytest.raises(InvalidArgumentError):
+            await client.offers.bulk_update({"7700000001": {}})
+        with pytest.raises(InvalidArgumentError):
+            await client.offers.bulk_update([("1", {"name": "a"}), ("1", {"name": "b"})])
+        with pytest.raises(InvalidArgumentError):
+            await client.offers.bulk_update({"1": {"name": "a"}}, concurrency=0)
+    assert offers_emulator.stats.requests == 0
+
+
+def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    journal = BulkJournal(path)
+    journal.mark_started("1")
+    journal.mark_done("1")
+    journal.mark_started("2")
+    again = BulkJournal(path)
+    assert again.done == {"1"} and again.started == {"1", "2"}
+
+
