@@ -25,7 +25,8 @@ from typing import Any, Literal, cast
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from allegro_async.testing.emulator.core import DropConnection, Emulator, EmulatorConfig
+from allegro_async.testing.emulator.core import Emulator, EmulatorConfig
+from allegro_async.testing.emulator.http import DropConnection
 
 __all__ = ["run_cli", "serve", "serve_in_thread"]
 

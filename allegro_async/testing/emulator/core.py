@@ -10,18 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
 from allegro_async.config import Environment
 from allegro_async.testing.emulator import (
@@ -34,15 +31,19 @@ from allegro_async.testing.emulator import (
     orders,
 )
 from allegro_async.testing.emulator.clock import EmulatorClock
+from allegro_async.testing.emulator.front import Exchange as Exchange
+from allegro_async.testing.emulator.front import Recorder as Recorder
+from allegro_async.testing.emulator.front import _FrontMiddleware
 from allegro_async.testing.emulator.http import (
-    VND_TYPES,
     ApiError,
     OAuthError,
     json_response,
     require_user,
 )
+from allegro_async.testing.emulator.http import DropConnection as DropConnection
 from allegro_async.testing.emulator.stats import EmulatorStats
 from allegro_async.testing.emulator.tokens import DEFAULT_SCOPES, TokenIssuer
+from allegro_async.testing.emulator.transport import EmulatorTransport as EmulatorTransport
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -84,10 +85,6 @@ class Seller:
     email: str
 
 
-class DropConnection(Exception):
-    """Raised by the app to drop the connection without a response."""
-
-
 class Emulator:
     """An in-memory Allegro. ``Emulator()`` gives production mode with three sellers and
     real-time limits; pass an :class:`EmulatorConfig` (or its fields as keywords) to change it::
@@ -115,6 +112,9 @@ class Emulator:
             for i in range(config.sellers)
         ]
         self.stats = EmulatorStats()
+        #: Set to a :class:`Recorder` to capture exchanges (conformance checks in tests).
+        self.recorder: Recorder | None = None
+        self._route_cache: dict[tuple[str, str], str | None] = {}
         self.tokens = TokenIssuer(
             environment=config.environment, client_id=config.client_id, clock=self.clock
         )
@@ -202,11 +202,22 @@ class Emulator:
 
     def match_route(self, scope: Scope) -> str | None:
         """The route template a request scope goes to, or ``None``."""
+        key = (scope["method"], scope["path"])
+        cache = self._route_cache
+        if key in cache:
+            return cache[key]
+        template = None
         for route in self._routes:
             found, _ = route.matches(scope)
             if found is Match.FULL and isinstance(route, Route):
-                return route.path
-        return None
+                template = route.path
+                break
+        # Matching every route with regexes per request dominated the in-process cost; the
+        # answer depends on method and path only, so remember it (bounded: ids vary).
+        if len(cache) >= 8192:
+            cache.clear()
+        cache[key] = template
+        return template
 
 
 async def _me(request: Request) -> Response:
@@ -256,80 +267,3 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         error = ApiError(exc.status_code, "HttpException", str(exc.detail))
     return json_response(request, error.body, error.status)
-
-
-def _is_api_path(path: str) -> bool:
-    return not path.startswith(("/auth/", "/_emulator/"))
-
-
-class _FrontMiddleware:
-    """Trace ids, request counting per route, and the A11 Accept check (406)."""
-
-    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
-        self.app = app
-        self.emulator = emulator
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        stats = self.emulator.stats
-        stats.requests += 1
-        template = self.emulator.match_route(scope)
-        scope["allegro.route"] = template
-        stats.by_route[f"{scope['method']} {template or '?'}"] += 1
-        trace_id = uuid.uuid4().hex
-        path: str = scope["path"]
-
-        async def send_with_trace(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"trace-id", trace_id.encode()))
-                message = {**message, "headers": headers}
-                stats.by_status[message["status"]] += 1
-            await send(message)
-
-        if _is_api_path(path) and not _acceptable(scope):
-            error = ApiError(
-                406, "NotAcceptableException",
-                "Not acceptable representation requested. Please check 'Accept' request header",
-            )
-            body = json.dumps(error.body).encode()
-            await send_with_trace({
-                "type": "http.response.start", "status": 406,
-                "headers": [(b"content-type", VND_TYPES[0].encode()),
-                            (b"content-length", str(len(body)).encode())],
-            })
-            await send_with_trace({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send_with_trace)
-
-
-def _acceptable(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"accept":
-            text = value.decode("latin-1")
-            return any(v in text for v in VND_TYPES) or text.strip() in ("*/*", "")
-    return True  # no Accept header at all: served as v1, like curl without -H
-
-
-class EmulatorTransport(httpx.AsyncBaseTransport):
-    """Calls the emulator in-process. A dropped connection surfaces as
-    ``httpx.RemoteProtocolError``, and the request's read timeout is enforced (the plain
-    ``ASGITransport`` ignores timeouts)."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self._asgi = httpx.ASGITransport(app=emulator.app)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {}).get("read")
-        try:
-            with anyio.fail_after(timeout if timeout is not None else float("inf")):
-                return await self._asgi.handle_async_request(request)
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout("emulator response timed out", request=request) from exc
-        except DropConnection as exc:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            ) from exc

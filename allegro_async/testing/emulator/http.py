@@ -50,6 +50,11 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class DropConnection(Exception):
+    """Raise from a route or middleware to drop the connection without a response
+    (in-process: ``httpx.RemoteProtocolError``; under uvicorn: the socket is aborted)."""
+
+
 class OAuthError(Exception):
     """Raise from an auth route (or token check) to answer with the OAuth shape (A7)."""
 
