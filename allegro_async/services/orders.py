@@ -2,14 +2,305 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import builtins
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from allegro_async.cursors import CursorStore
+from allegro_async.errors import ConflictError, InvalidArgumentError
+from allegro_async.models.events import OrderEvent, OrderEventType
+from allegro_async.models.orders import (
+    CarrierList,
+    CheckoutForm,
+    CheckoutFormLineItem,
+    CheckoutFormList,
+    CheckoutFormStatus,
+    FulfillmentStatus,
+    LineItemsSent,
+    Shipment,
+    ShipmentList,
+)
+from allegro_async.pagination import Page, TimeSlicedPaginator
+from allegro_async.services.events import OrderEventStream, Sleep
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
 
+OrderSort = Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
+_SORTS = ("lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt")
+
+
+class StaleRevisionError(ConflictError):
+    """S13: the checkout form changed since you read it (a buyer's cancellation, say), so the
+    fulfillment change was refused. Re-read it: ``await client.orders.get(exc.form_id)``,
+    decide again, and retry with the new ``revision``."""
+
+    form_id: str = ""
+    revision: str | None = None
+
+    @classmethod
+    def from_conflict(cls, exc: ConflictError, form_id: str, revision: str | None
+                      ) -> StaleRevisionError:
+        """Wrap the 409 with the form id and the revision that was sent."""
+        error = cls(
+            status_code=exc.status_code, method=exc.method, path=exc.path, errors=exc.errors,
+            trace_id=exc.trace_id, body_text=exc.body_text, response=exc.response,
+            hint="the checkout form changed since your read: re-read it with "
+                 f"client.orders.get({form_id!r}) and retry with its revision",
+        )
+        error.form_id = form_id
+        error.revision = revision
+        return error
+
+
+def _enum(field: str, value: Any, kind: type[Any]) -> str | None:
+    if value is None:
+        return None
+    text = value.value if hasattr(value, "value") else str(value)
+    if text not in {m.value for m in kind}:
+        raise InvalidArgumentError(
+            field, f"{text!r} is not one of {', '.join(m.value for m in kind)}",
+            f"use one of {', '.join(m.value for m in kind)}")
+    return text
+
+
+def _aware(field: str, value: _dt.datetime | None) -> _dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidArgumentError(field, "the datetime has no time zone",
+                                   "pass an aware datetime, e.g. datetime.now(timezone.utc)")
+    return value
+
+
+def _form_id(value: str) -> str:
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        raise InvalidArgumentError("checkout_form_id", f"{value!r} is not a checkout form id",
+                                   "pass the id from an event or a listing")
+    return value
+
 
 class OrdersService:
-    """Checkout forms, fulfillment, shipments, carriers and the order event journal."""
+    """Checkout forms, fulfillment, shipments, carriers and the order event journal.
+
+    ``client.orders`` is one. The usual day: follow :meth:`events`, :meth:`get` each form,
+    ship with :meth:`add_shipment`, and :meth:`set_fulfillment` with the form's revision.
+    """
 
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
+
+    # -- reading ----------------------------------------------------------------------------
+    def list(
+        self,
+        *,
+        status: CheckoutFormStatus | str | None = None,
+        fulfillment_status: FulfillmentStatus | str | None = None,
+        line_items_sent: Literal["NONE", "SOME", "ALL"] | LineItemsSent | None = None,
+        updated_at_gte: _dt.datetime | None = None,
+        updated_at_lte: _dt.datetime | None = None,
+        bought_at_gte: _dt.datetime | None = None,
+        bought_at_lte: _dt.datetime | None = None,
+        buyer_login: str | None = None,
+        payment_id: str | None = None,
+        marketplace_id: str | None = None,
+        fulfillment_provider_id: str | None = None,
+        delivery_method_id: str | None = None,
+        surcharges_id: str | None = None,
+        sort: OrderSort = "-lineItems.boughtAt",
+        page_size: int = 100,
+    ) -> TimeSlicedPaginator[CheckoutForm]:
+        """Every checkout form matching the filters (A9, S16), past the 10 000 cap.
+
+        ``async for form in client.orders.list(status="READY_FOR_PROCESSING")`` walks all of
+        them; ``.pages()`` gives them page by page, ``await .count()`` the total.
+
+        It pages by time, not by offset: each request asks for forms at or past the last
+        ``boughtAt`` (or ``updatedAt``) seen, so ``offset + limit`` stays tiny however many
+        there are. Guarantee, with the default boughtAt sorts: every form matching the filters
+        for the whole walk is yielded exactly once, even while orders arrive or change; forms
+        bought during the walk are yielded if they sort ahead of the cursor (ascending order
+        reaches them, descending does not); forms that stop matching, or are combined away
+        (S12), before the walk reaches them are not yielded. With the updatedAt sorts a form
+        updated during the walk moves ahead; it is not yielded twice (its id is remembered,
+        so memory grows with the walk).
+        """
+        if sort not in _SORTS:
+            raise InvalidArgumentError("sort", f"{sort!r} is not a sort Allegro knows",
+                                       f"use one of {', '.join(_SORTS)}")
+        if not 1 <= page_size <= 100:
+            raise InvalidArgumentError("page_size", f"{page_size} is outside 1..100",
+                                       "use at most 100 checkout forms per page (A9)")
+        by_updated = sort.endswith("updatedAt")
+        base: dict[str, Any] = {
+            "status": _enum("status", status, CheckoutFormStatus),
+            "fulfillment.status": _enum("fulfillment_status", fulfillment_status,
+                                        FulfillmentStatus),
+            "fulfillment.shipmentSummary.lineItemsSent": _enum(
+                "line_items_sent", line_items_sent, LineItemsSent),
+            "buyer.login": buyer_login,
+            "payment.id": payment_id,
+            "marketplace.id": marketplace_id,
+            "fulfillment.provider.id": fulfillment_provider_id,
+            "delivery.method.id": delivery_method_id,
+            "surcharges.id": surcharges_id,
+            "sort": sort,
+        }
+        ranges = {
+            "updatedAt.gte": _aware("updated_at_gte", updated_at_gte),
+            "updatedAt.lte": _aware("updated_at_lte", updated_at_lte),
+            "lineItems.boughtAt.gte": _aware("bought_at_gte", bought_at_gte),
+            "lineItems.boughtAt.lte": _aware("bought_at_lte", bought_at_lte),
+        }
+        key_param = "updatedAt" if by_updated else "lineItems.boughtAt"
+        base.update({k: v for k, v in ranges.items() if not k.startswith(key_param + ".")})
+
+        async def fetch(offset: int, limit: int, extra: Mapping[str, Any]
+                        ) -> Page[CheckoutForm]:
+            params = {**base, **extra, "offset": offset, "limit": limit}
+            page = await self._client.request("GET", "/order/checkout-forms", params=params,
+                                              cast_to=CheckoutFormList)
+            return Page(page.checkout_forms, page.total_count)
+
+        return TimeSlicedPaginator(
+            fetch,
+            key=_updated_at if by_updated else _bought_at,
+            ident=lambda form: form.id,
+            gte_param=f"{key_param}.gte", lte_param=f"{key_param}.lte",
+            lower=ranges[f"{key_param}.gte"], upper=ranges[f"{key_param}.lte"],
+            descending=sort.startswith("-"), page_size=page_size, mutable_key=by_updated,
+        )
+
+    async def get(self, checkout_form_id: str) -> CheckoutForm:
+        """One checkout form. A combined one (S12) raises ``NotFoundError``: see
+        :meth:`find_replacement`."""
+        return await self._client.request(
+            "GET", f"/order/checkout-forms/{_form_id(checkout_form_id)}", cast_to=CheckoutForm)
+
+    async def find_replacement(self, event: OrderEvent) -> CheckoutForm | None:
+        """S12: the form that took over the line items of the (now 404) form an event names,
+        found among the buyer's forms bought since; ``None`` if there is none yet."""
+        item_ids = {item.id for item in event.order.line_items}
+        times = [i.bought_at for i in event.order.line_items if i.bought_at is not None]
+        async for form in self.list(buyer_login=event.order.buyer.login,
+                                    bought_at_gte=min(times) if times else None,
+                                    sort="lineItems.boughtAt"):
+            if form.id != event.checkout_form_id and item_ids & {i.id for i in form.line_items}:
+                return form
+        return None
+
+    # -- changing ---------------------------------------------------------------------------
+    async def set_fulfillment(
+        self, checkout_form_id: str, status: FulfillmentStatus | str, *, revision: str | None,
+    ) -> None:
+        """Set the seller's fulfillment status (S13).
+
+        ``revision`` is the form's ``revision`` from your last read: a form that changed since
+        (a buyer's cancellation) raises :class:`StaleRevisionError` instead of being
+        overwritten. Pass ``revision=None`` only to overwrite whatever is there.
+        """
+        form_id = _form_id(checkout_form_id)
+        value = _enum("status", status, FulfillmentStatus)
+        params = {"checkoutForm.revision": revision} if revision is not None else None
+        try:
+            await self._client.request(
+                "PUT", f"/order/checkout-forms/{form_id}/fulfillment",
+                params=params, json={"status": value})
+        except ConflictError as exc:
+            raise StaleRevisionError.from_conflict(exc, form_id, revision) from exc
+
+    async def add_shipment(
+        self,
+        checkout_form_id: str,
+        carrier_id: str,
+        waybill: str,
+        line_items: Sequence[str | CheckoutFormLineItem] | None = None,
+        carrier_name: str | None = None,
+        *,
+        set_sent: bool = False,
+    ) -> Shipment:
+        """Add a waybill (tracking number) to a form; ``line_items`` default to all of them.
+
+        S14: Allegro sets the form SENT only when the seller turned that option on. With
+        ``set_sent=True`` this re-reads the form and, unless it is SENT already, sets SENT
+        with the fresh revision (a stale one still raises :class:`StaleRevisionError`).
+        """
+        form_id = _form_id(checkout_form_id)
+        if not carrier_id or not str(carrier_id).strip():
+            raise InvalidArgumentError("carrier_id", "it is empty",
+                                       "pass an id from client.orders.carriers()")
+        if not waybill or not str(waybill).strip():
+            raise InvalidArgumentError("waybill", "it is empty", "pass the tracking number")
+        if carrier_id == "OTHER" and not carrier_name:
+            raise InvalidArgumentError("carrier_name", "carrier OTHER needs a name",
+                                       "pass carrier_name='...' with the carrier's name")
+        body: dict[str, Any] = {"carrierId": carrier_id, "waybill": waybill}
+        if carrier_name:
+            body["carrierName"] = carrier_name
+        if line_items:
+            body["lineItems"] = [
+                {"id": item.id if isinstance(item, CheckoutFormLineItem) else item}
+                for item in line_items
+            ]
+        shipment = await self._client.request(
+            "POST", f"/order/checkout-forms/{form_id}/shipments", json=body, cast_to=Shipment)
+        if set_sent:
+            form = await self.get(form_id)
+            if form.fulfillment is None or form.fulfillment.status != FulfillmentStatus.SENT:
+                await self.set_fulfillment(form_id, FulfillmentStatus.SENT,
+                                           revision=form.revision)
+        return shipment
+
+    async def shipments(self, checkout_form_id: str) -> builtins.list[Shipment]:
+        """The waybills added to a form."""
+        data = await self._client.request(
+            "GET", f"/order/checkout-forms/{_form_id(checkout_form_id)}/shipments",
+            cast_to=ShipmentList)
+        return data.shipments
+
+    async def carriers(self) -> CarrierList:
+        """The carriers a waybill can name (``carrier_id``)."""
+        return await self._client.request("GET", "/order/carriers", cast_to=CarrierList)
+
+    # -- the event journal ------------------------------------------------------------------
+    def events(
+        self,
+        *,
+        start: str = "now",
+        store: CursorStore | None = None,
+        types: Sequence[OrderEventType | str] | None = None,
+        page_size: int = 1000,
+        follow: bool = True,
+        read_forms: bool = False,
+        dedup_window: int = 10_000,
+        min_poll: float = 1.0,
+        max_poll: float = 60.0,
+        max_errors: int | None = 20,
+        sleep: Sleep | None = None,
+    ) -> OrderEventStream:
+        """The order event stream (A8, S9-S12): see :class:`OrderEventStream`.
+
+        ::
+
+            store = FileCursorStore("order-events.cursor")
+            async with client.orders.events(store=store, read_forms=True) as stream:
+                async for delivery in stream:
+                    await handle(delivery)        # finished when the loop asks for the next
+        """
+        for value in types or ():
+            _enum("types", value, OrderEventType)
+        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        return OrderEventStream(
+            self, start=start, store=store, types=types, page_size=page_size, follow=follow,
+            read_forms=read_forms, dedup_window=dedup_window, min_poll=min_poll,
+            max_poll=max_poll, max_errors=max_errors, **extra,
+        )
+
+
+def _bought_at(form: CheckoutForm) -> _dt.datetime | None:
+    return form.bought_at
+
+
+def _updated_at(form: CheckoutForm) -> _dt.datetime | None:
+    if form.updated_at is None:
+        return None
+    return _dt.datetime.fromisoformat(form.updated_at.replace("Z", "+00:00"))

@@ -19,10 +19,11 @@ from allegro_async.testing.emulator.http import (
     emulator_of,
     json_body,
     json_response,
+    media_type_of,
     require_user,
 )
 from allegro_async.testing.emulator.orders_listing import list_forms
-from allegro_async.testing.emulator.orders_views import event_json, form_json, shipment_json
+from allegro_async.testing.emulator.orders_views import event_bytes, form_json, shipment_json
 
 if TYPE_CHECKING:
     from allegro_async.testing.emulator.core import Emulator
@@ -213,14 +214,15 @@ async def _events(request: Request) -> Response:
             raise _unprocessable(f"Event {after} not found", "from")
         start = position + 1
     oldest = emulator.orders.now() - emulator.orders.config.retention_days * od.DAY
-    out = []
+    out: list[str] = []
     for position in book.iter_events(start, oldest):
         if wanted and book.ev_type[position] not in wanted:
             continue
-        out.append(event_json(book, position))
+        out.append(event_bytes(book, position))
         if len(out) >= limit:
             break
-    return json_response(request, {"events": out})
+    body = ('{"events":[' + ",".join(out) + "]}").encode()
+    return Response(body, media_type=media_type_of(request))
 
 
 async def _event_stats(request: Request) -> Response:

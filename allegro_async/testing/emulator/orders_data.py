@@ -7,8 +7,6 @@ per-order seeded ``random.Random`` when a page asks for it.
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import random
 from array import array
 from collections.abc import Iterator
@@ -43,10 +41,20 @@ DELIVERY_METHODS = (
 )
 
 
-def _check(*parts: object) -> int:
-    """A 24-bit check value so an id cannot be guessed from its index alone."""
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=3).digest()
-    return int.from_bytes(digest, "big")
+def mix(*parts: int) -> int:
+    """A cheap deterministic 64-bit hash of integers (splitmix64 steps)."""
+    value = 0x9E3779B97F4A7C15
+    for part in parts:
+        value = (value ^ (part & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+        value ^= value >> 31
+        value = value * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+        value ^= value >> 29
+    return value
+
+
+def _check(prefix: int, seller: int, index: int) -> int:
+    """A 24-bit check value so an id cannot be made up from its index alone."""
+    return mix(prefix, seller, index) & 0xFFFFFF
 
 
 def make_id(prefix: int, seller: int, index: int) -> str:
@@ -99,11 +107,13 @@ class OrderBook:
     def __init__(self, *, seed: int, seller: int, event_base: int) -> None:
         self.seed = seed
         self.seller = seller
-        self.form_prefix = _check("form", seed) | 0x10000000
-        self.payment_prefix = _check("payment", seed) | 0x20000000
-        self.item_prefix = _check("item", seed) | 0x30000000
-        self.bought = array("d")
-        self.updated = array("d")
+        self.form_prefix = (mix(seed, 1) & 0x0FFFFFFF) | 0x10000000
+        self.payment_prefix = (mix(seed, 2) & 0x0FFFFFFF) | 0x20000000
+        self.item_prefix = (mix(seed, 3) & 0x0FFFFFFF) | 0x30000000
+        # Milliseconds since the epoch, as Allegro's timestamps carry them: filters compare
+        # exactly what clients see.
+        self.bought = array("q")
+        self.updated = array("q")
         self.status = bytearray()
         self.fstatus = bytearray()
         self.sent = bytearray()
@@ -128,8 +138,8 @@ class OrderBook:
     def add_order(self, at: float, rng: random.Random, *, payment: int | None = None) -> int:
         """Append an order bought at ``at``; returns its index."""
         index = len(self.bought)
-        self.bought.append(at)
-        self.updated.append(at)
+        self.bought.append(round(at * 1000))
+        self.updated.append(round(at * 1000))
         self.status.append(BOUGHT)
         self.fstatus.append(F_NEW)
         self.sent.append(0)
@@ -155,7 +165,7 @@ class OrderBook:
     def touch(self, order: int, at: float) -> None:
         """A change to a form: new revision and updatedAt."""
         self.revision[order] += 1
-        self.updated[order] = max(at, self.updated[order])
+        self.updated[order] = max(round(at * 1000), self.updated[order])
         self.version += 1
 
     # -- ids --------------------------------------------------------------------------------
@@ -189,8 +199,7 @@ class OrderBook:
 
     def revision_tag(self, index: int) -> str:
         """The revision string of a form (changes on every change, S13)."""
-        raw = f"{self.form_prefix}:{index}:{self.revision[index]}".encode()
-        return hashlib.blake2b(raw, digest_size=4).hexdigest()
+        return f"{mix(self.form_prefix, index, self.revision[index]) & 0xFFFFFFFF:08x}"
 
     def event_id(self, position: int) -> str:
         """The public id of the journal entry at ``position``."""
@@ -211,11 +220,6 @@ class OrderBook:
             if self.ev_time[position] >= oldest:
                 yield position
 
-    def bought_range(self, gte: float | None, lte: float | None) -> range:
-        """Order indexes whose boughtAt is within the bounds (``bought`` is sorted)."""
-        lo = 0 if gte is None else bisect.bisect_left(self.bought, gte)
-        hi = len(self.bought) if lte is None else bisect.bisect_right(self.bought, lte)
-        return range(lo, max(lo, hi))
 
 
 def generate(book: OrderBook, *, orders: int, events: int | None, history_days: float,
@@ -285,7 +289,7 @@ def generate(book: OrderBook, *, orders: int, events: int | None, history_days: 
         if book.gone[i]:
             continue
         kind = E_MODIFIED if step % 3 else E_FULFILLMENT
-        at = min(book.bought[i] + 600 + step % 3600, now - 1)
+        at = min(book.bought[i] / 1000 + 600 + step % 3600, now - 1)
         position = book.add_event(i, kind, at)
         if step % 17 == 0:
             book.add_event(i, kind, book.ev_time[position])  # duplicate, new id

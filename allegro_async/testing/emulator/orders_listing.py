@@ -17,15 +17,15 @@ SORTS = ("lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt")
 _CACHE_SIZE = 8
 
 # (book id, version, filters, sort field) -> (keys ascending, indexes in that order)
-_cache: dict[tuple[object, ...], tuple[list[float], list[int]]] = {}
+_cache: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
 
 
-def _time(params: Mapping[str, str], name: str) -> float | None:
+def _time(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
     try:
-        return parse_iso(raw).timestamp()
+        return round(parse_iso(raw).timestamp() * 1000)
     except ValueError:
         raise ApiError(422, "VALIDATION_ERROR", f"'{name}' is not a date-time",
                        path=name) from None
@@ -42,7 +42,7 @@ def _choice(params: Mapping[str, str], name: str, values: tuple[str, ...]) -> in
 
 
 def _candidates(book: od.OrderBook, params: Mapping[str, str], by_updated: bool
-                ) -> tuple[list[float], list[int]]:
+                ) -> tuple[list[int], list[int]]:
     status = _choice(params, "status", od.FORM_STATUSES)
     fstatus = _choice(params, "fulfillment.status", od.FULFILLMENT_STATUSES)
     sent = _choice(params, "fulfillment.shipmentSummary.lineItemsSent", od.LINE_ITEMS_SENT)

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import random
 from typing import Any
 
 from allegro_async.testing.emulator import orders_data as od
-from allegro_async.testing.emulator.clock import iso
 
 _FIRST = ("Anna", "Jan", "Ewa", "Piotr", "Kasia", "Tomasz", "Ola", "Marek")
 _LAST = ("Nowak", "Kowalski", "Wisniewska", "Wojcik", "Kaminska", "Lewandowski")
@@ -19,7 +19,9 @@ _PRODUCTS = ("Kubek", "Koszulka", "Ladowarka USB-C", "Plecak", "Lampka LED", "Ks
 
 
 def _ts(value: float) -> str:
-    return iso(_dt.datetime.fromtimestamp(value, _dt.timezone.utc))
+    # isoformat is several times faster than strftime, which shows at 1 000 000 events.
+    moment = _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _money(cents: int) -> dict[str, str]:
@@ -28,7 +30,6 @@ def _money(cents: int) -> dict[str, str]:
 
 def buyer_json(book: od.OrderBook, buyer: int, *, full: bool) -> dict[str, Any]:
     """The buyer reference (event) or the checkout form's buyer (``full``)."""
-    rng = random.Random(f"buyer-{book.seed}-{book.seller}-{buyer}")
     data: dict[str, Any] = {
         "id": str(40_000_000 + buyer),
         "email": f"buyer-{buyer}@allegromail.example",
@@ -37,6 +38,7 @@ def buyer_json(book: od.OrderBook, buyer: int, *, full: bool) -> dict[str, Any]:
         "preferences": {"language": "pl-PL"},
     }
     if full:
+        rng = random.Random(f"buyer-{book.seed}-{book.seller}-{buyer}")
         city, code = rng.choice(_CITIES)
         data.update({
             "firstName": rng.choice(_FIRST), "lastName": rng.choice(_LAST),
@@ -47,22 +49,34 @@ def buyer_json(book: od.OrderBook, buyer: int, *, full: bool) -> dict[str, Any]:
     return data
 
 
+_ITEMS_CACHE: dict[tuple[int, int, int, int], list[dict[str, Any]]] = {}
+_ITEMS_CACHE_SIZE = 4096
+
+
 def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
-    out = []
+    # Events of one order come in clusters: a small cache saves rebuilding its line items.
+    cache_key = (id(book), index, book.seed, len(book.combined_from.get(index, ())))
+    hit = _ITEMS_CACHE.get(cache_key)
+    if hit is not None:
+        return hit
+    out: list[dict[str, Any]] = []
     for item_id, source in book.line_item_ids(index):
-        rng = random.Random(f"item-{book.seed}-{item_id}")
-        cents = rng.randrange(999, 49_999)
-        quantity = rng.choice((1, 1, 1, 2, 3))
+        h = od.mix(book.seed, book.seller, source, len(out))
+        cents = 999 + h % 49_000
+        quantity = (1, 1, 1, 2, 3)[(h >> 20) % 5]
         out.append({
             "id": item_id,
-            "offer": {"id": str(17_000_000_000 + rng.randrange(10**6)),
-                      "name": rng.choice(_PRODUCTS),
-                      "external": {"id": f"SKU-{rng.randrange(10**5):05d}"}},
+            "offer": {"id": str(17_000_000_000 + (h >> 24) % 10**6),
+                      "name": _PRODUCTS[(h >> 44) % len(_PRODUCTS)],
+                      "external": {"id": f"SKU-{(h >> 50) % 10**5:05d}"}},
             "quantity": quantity,
             "originalPrice": _money(cents),
             "price": _money(cents),
-            "boughtAt": _ts(book.bought[source]),
+            "boughtAt": _ts(book.bought[source] / 1000),
         })
+    if len(_ITEMS_CACHE) >= _ITEMS_CACHE_SIZE:
+        _ITEMS_CACHE.pop(next(iter(_ITEMS_CACHE)))
+    _ITEMS_CACHE[cache_key] = out
     return out
 
 
@@ -83,7 +97,7 @@ def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
         "provider": "P24",
     }
     if status in (od.READY, od.CANCELLED):
-        payment["finishedAt"] = _ts(book.bought[index] + 45)
+        payment["finishedAt"] = _ts(book.bought[index] / 1000 + 45)
         payment["paidAmount"] = _money(total + delivery_cost)
     return {
         "id": book.form_id(index),
@@ -113,7 +127,7 @@ def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
         "note": {"text": ""},
         "marketplace": {"id": od.MARKETPLACES[book.market[index]]},
         "summary": {"totalToPay": _money(total + delivery_cost)},
-        "updatedAt": _ts(book.updated[index]),
+        "updatedAt": _ts(book.updated[index] / 1000),
         "revision": book.revision_tag(index),
     }
 
@@ -140,6 +154,28 @@ def event_json(book: od.OrderBook, position: int) -> dict[str, Any]:
         "type": od.EVENT_TYPES[book.ev_type[position]],
         "occurredAt": _ts(book.ev_time[position]),
     }
+
+
+_ORDER_FRAGMENTS: dict[tuple[int, int, int], str] = {}
+
+
+def event_bytes(book: od.OrderBook, position: int) -> str:
+    """:func:`event_json` already encoded; the order part is cached per order, which makes
+    serving a million events affordable."""
+    index = book.ev_order[position]
+    cache_key = (id(book), index, len(book.combined_from.get(index, ())))
+    fragment = _ORDER_FRAGMENTS.get(cache_key)
+    if fragment is None:
+        data = event_json(book, position)
+        fragment = json.dumps(data["order"], separators=(",", ":"))
+        if len(_ORDER_FRAGMENTS) >= _ITEMS_CACHE_SIZE:
+            _ORDER_FRAGMENTS.pop(next(iter(_ORDER_FRAGMENTS)))
+        _ORDER_FRAGMENTS[cache_key] = fragment
+    return (
+        f'{{"id":"{book.event_id(position)}","order":{fragment},'
+        f'"type":"{od.EVENT_TYPES[book.ev_type[position]]}",'
+        f'"occurredAt":"{_ts(book.ev_time[position])}"}}'
+    )
 
 
 def shipment_json(shipment: od.Shipment) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""Where an event stream keeps its place: the last finished event id and the de-duplication keys
+of the most recent finished events (A8), so that a restart neither loses nor repeats events.
+
+Two stores ship: :class:`MemoryCursorStore` (one process) and :class:`FileCursorStore` (an
+append-only file that survives a crash). Anything with ``load``/``commit`` works, e.g. a row
+in your database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+#: How many recent de-duplication keys a store keeps by default. Allegro's duplicates trail
+#: their original closely; a few thousand is ample.
+DEFAULT_MAX_KEYS = 10_000
+
+
+@dataclass
+class CursorState:
+    """A stream's saved place: ``cursor`` (the last finished event id, ``None`` if none yet)
+    and ``keys`` (de-duplication keys of recently finished events, oldest first)."""
+
+    cursor: str | None = None
+    keys: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class CursorStore(Protocol):
+    """Persists a stream's place. ``commit`` is called once per finished event, with the event
+    id and its de-duplication key."""
+
+    async def load(self) -> CursorState:
+        """The saved state (empty when nothing was saved)."""
+        ...
+
+    async def commit(self, cursor: str, keys: Sequence[str]) -> None:
+        """Record ``cursor`` as the last finished event and ``keys`` as finished."""
+        ...
+
+
+class MemoryCursorStore:
+    """Keeps the place in memory: for tests, and for streams whose process lives as long as
+    the work (restart from ``"now"`` otherwise)."""
+
+    def __init__(self, max_keys: int = DEFAULT_MAX_KEYS) -> None:
+        self._max_keys = max_keys
+        self._state = CursorState()
+
+    async def load(self) -> CursorState:
+        """The saved state."""
+        return CursorState(self._state.cursor, list(self._state.keys))
+
+    async def commit(self, cursor: str, keys: Sequence[str]) -> None:
+        """Record a finished event."""
+        self._state.cursor = cursor
+        self._state.keys.extend(keys)
+        if len(self._state.keys) > 2 * self._max_keys:
+            del self._state.keys[: -self._max_keys]
+
+    def __repr__(self) -> str:
+        return f"MemoryCursorStore(cursor={self._state.cursor!r})"
+
+
+class FileCursorStore:
+    """Keeps the place in a file, one appended JSON line per finished event, compacted now and
+    then with an atomic rename.
+
+    A crash at any point leaves a readable file: a half-written last line is ignored, so the
+    stream resumes after the last event whose line is complete. Lines are written (not
+    fsync-ed): a killed process loses nothing, a power cut may cost the last few events, which
+    are then delivered again. Writes are small and synchronous on purpose: an ``await`` to a
+    thread per event would cost more than the write.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], max_keys: int = DEFAULT_MAX_KEYS) -> None:
+        self.path = Path(path)
+        self._max_keys = max_keys
+        self._lines = 0
+        self._state: CursorState | None = None
+
+    def _read(self) -> CursorState:
+        state = CursorState()
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return state
+        lines = 0
+        for line in text.splitlines():
+            try:
+                cursor, keys = json.loads(line)
+            except (ValueError, TypeError):
+                continue  # a line cut short by a crash
+            lines += 1
+            state.cursor = cursor
+            state.keys.extend(keys)
+        del state.keys[: -self._max_keys]
+        self._lines = lines
+        return state
+
+    async def load(self) -> CursorState:
+        """The saved state, read from the file."""
+        self._state = self._read()
+        return CursorState(self._state.cursor, list(self._state.keys))
+
+    async def commit(self, cursor: str, keys: Sequence[str]) -> None:
+        """Append the finished event; compact when the file holds many lines."""
+        if self._state is None:
+            self._state = self._read()
+        self._state.cursor = cursor
+        self._state.keys.extend(keys)
+        if self._lines >= 2 * self._max_keys:
+            self._compact()
+            return
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps([cursor, list(keys)]) + "\n")
+        self._lines += 1
+
+    def _compact(self) -> None:
+        assert self._state is not None
+        del self._state.keys[: -self._max_keys]
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps([self._state.cursor, self._state.keys]) + "\n",
+                             encoding="utf-8")
+        os.replace(temporary, self.path)
+        self._lines = 1
+
+    def __repr__(self) -> str:
+        return f"FileCursorStore({str(self.path)!r})"

@@ -1,0 +1,121 @@
+"""The order event journal (spec schemas ``OrderEvent``, ``OrderEventsList``,
+``OrderEventStats``)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from allegro_async.models.base import AllegroModel, OpenEnum
+from allegro_async.models.orders import ExternalId, MarketplaceRef, Price
+
+
+def dedup_key(form_id: str | None, event_type: str, occurred_at: _dt.datetime | str) -> str:
+    """The A8 de-duplication key: checkout form id + type + occurredAt (in UTC, so two
+    spellings of one instant agree)."""
+    if isinstance(occurred_at, str):
+        occurred_at = _dt.datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+    when = occurred_at.astimezone(_dt.timezone.utc).isoformat()
+    return f"{form_id}|{event_type}|{when}"
+
+
+class OrderEventType(OpenEnum):
+    """``OrderEventType``; BUYER_MODIFIED included (A8), new values tolerated."""
+
+    BOUGHT = "BOUGHT"
+    FILLED_IN = "FILLED_IN"
+    READY_FOR_PROCESSING = "READY_FOR_PROCESSING"
+    BUYER_CANCELLED = "BUYER_CANCELLED"
+    FULFILLMENT_STATUS_CHANGED = "FULFILLMENT_STATUS_CHANGED"
+    BUYER_MODIFIED = "BUYER_MODIFIED"
+    AUTO_CANCELLED = "AUTO_CANCELLED"
+
+
+class SellerReference(AllegroModel):
+    """``SellerReference``."""
+
+    id: str
+
+
+class BuyerReference(AllegroModel):
+    """``BuyerReference``."""
+
+    id: str
+    email: str
+    login: str
+    guest: bool
+    preferences: dict[str, object] | None = None
+
+
+class EventOfferReference(AllegroModel):
+    """``OrderLineItemOfferReference``."""
+
+    id: str
+    name: str
+    external: ExternalId | None = None
+
+
+class OrderLineItem(AllegroModel):
+    """``OrderLineItem``: a line item as an event shows it."""
+
+    id: str
+    offer: EventOfferReference
+    quantity: int
+    price: Price
+    original_price: Price | None = None
+    bought_at: _dt.datetime | None = None
+
+
+class CheckoutFormReference(AllegroModel):
+    """``CheckoutFormReference``: the form an event is about."""
+
+    id: str
+    revision: str | None = None
+
+
+class OrderEventData(AllegroModel):
+    """``OrderEventData``."""
+
+    seller: SellerReference
+    buyer: BuyerReference
+    line_items: list[OrderLineItem]
+    checkout_form: CheckoutFormReference | None = None
+    marketplace: MarketplaceRef | None = None
+
+
+class OrderEvent(AllegroModel):
+    """``OrderEvent``: one journal entry. A duplicate has a new ``id`` and the same data and
+    ``occurred_at`` (A8): :attr:`dedup_key` is what identifies it."""
+
+    id: str
+    order: OrderEventData
+    type: OrderEventType
+    occurred_at: _dt.datetime
+
+    @property
+    def checkout_form_id(self) -> str | None:
+        """The checkout form this event is about."""
+        return self.order.checkout_form.id if self.order.checkout_form else None
+
+    @property
+    def dedup_key(self) -> str:
+        """Checkout form id + type + occurredAt: equal for an event and its duplicates (A8)."""
+        return dedup_key(self.checkout_form_id, self.type.value, self.occurred_at)
+
+
+class OrderEventsList(AllegroModel):
+    """``OrderEventsList``: one page of ``GET /order/events``."""
+
+    events: list[OrderEvent]
+
+
+class LatestOrderEvent(AllegroModel):
+    """``LatestOrderEvent``."""
+
+    id: str
+    occurred_at: _dt.datetime
+
+
+class OrderEventStats(AllegroModel):
+    """``OrderEventStats``: where a fresh stream starts ("now")."""
+
+    latest_event: LatestOrderEvent | None = None

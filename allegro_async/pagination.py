@@ -1,0 +1,183 @@
+"""Paginators shared by the services: plain offset/limit pages, and a time-keyed walk that goes
+past Allegro's offset + limit caps (A9) without duplicates or gaps.
+
+Both are async-iterable over items, offer :meth:`pages` for page-wise work and :meth:`count` for
+the server's total. They know nothing about orders or offers: a service hands them a
+``fetch(offset, limit, extra_params)`` coroutine that returns a :class:`Page`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from allegro_async.errors import InvalidArgumentError
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page: its items and the server's total count for the query (if it says)."""
+
+    items: list[T]
+    total_count: int | None = None
+
+
+FetchPage = Callable[[int, int, Mapping[str, Any]], Awaitable[Page[T]]]
+
+
+class OffsetPaginator(Generic[T]):
+    """Offset/limit pages until a short page, optionally stopping at a window cap.
+
+    ``max_window`` is the largest ``offset + limit`` the endpoint accepts (e.g. 10 000 for
+    checkout forms); reaching it ends the walk rather than earning a 422.
+    """
+
+    def __init__(self, fetch: FetchPage[T], *, page_size: int,
+                 max_window: int | None = None) -> None:
+        self._fetch = fetch
+        self._page_size = page_size
+        self._max_window = max_window
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Each page in turn."""
+        offset = 0
+        while True:
+            limit = self._page_size
+            if self._max_window is not None:
+                limit = min(limit, self._max_window - offset)
+                if limit <= 0:
+                    return
+            page = await self._fetch(offset, limit, {})
+            if page.items:
+                yield page
+            if len(page.items) < limit:
+                return
+            offset += len(page.items)
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def count(self) -> int | None:
+        """The server's total for the query (one request for one item)."""
+        return (await self._fetch(0, 1, {})).total_count
+
+
+class TimeSlicedPaginator(Generic[T]):
+    """Walks a listing sorted by a timestamp with keyset pages: each request asks for items at
+    or past the last timestamp seen (``gte_param``/``lte_param``), skipping the few already
+    yielded at exactly that timestamp. Offsets stay tiny, so the endpoint's offset cap never
+    bites, however long the list.
+
+    Guarantee: when the sort key of an item never changes (e.g. ``lineItems.boughtAt``), every
+    item that matches the query for the whole walk is yielded exactly once, even while other
+    items are added or removed. Items added during the walk are yielded when their key lies
+    ahead of the cursor; items that stop matching (or disappear) before the cursor reaches them
+    are not. When the key can change (``updatedAt``), an item changed during the walk moves
+    ahead and could come again: set ``mutable_key=True`` and ids already yielded are skipped
+    (memory then grows with the number of items).
+
+    Args:
+        fetch: ``fetch(offset, limit, extra_params)`` returning a :class:`Page`.
+        key: the item's sort timestamp (timezone-aware).
+        ident: the item's unique id.
+        gte_param / lte_param: the query parameters bounding the key.
+        lower / upper: the caller's own bounds, kept throughout.
+        descending: the listing is sorted newest first.
+    """
+
+    def __init__(
+        self,
+        fetch: FetchPage[T],
+        *,
+        key: Callable[[T], _dt.datetime | None],
+        ident: Callable[[T], str],
+        gte_param: str,
+        lte_param: str,
+        lower: _dt.datetime | None = None,
+        upper: _dt.datetime | None = None,
+        descending: bool = False,
+        page_size: int = 100,
+        max_window: int = 10_000,
+        mutable_key: bool = False,
+    ) -> None:
+        self._fetch = fetch
+        self._key = key
+        self._ident = ident
+        self._gte_param = gte_param
+        self._lte_param = lte_param
+        self._lower = lower
+        self._upper = upper
+        self._descending = descending
+        self._page_size = page_size
+        self._max_window = max_window
+        self._mutable_key = mutable_key
+
+    def _bounds(self, cursor: _dt.datetime | None) -> dict[str, Any]:
+        lower, upper = self._lower, self._upper
+        if cursor is not None:
+            if self._descending:
+                upper = cursor
+            else:
+                lower = cursor
+        params: dict[str, Any] = {}
+        if lower is not None:
+            params[self._gte_param] = lower
+        if upper is not None:
+            params[self._lte_param] = upper
+        return params
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Each server page, with items already yielded removed."""
+        cursor: _dt.datetime | None = None
+        at_cursor: set[str] = set()  # ids yielded whose key equals the cursor
+        everything: set[str] = set()  # only with mutable_key
+        while True:
+            # Re-read one already-seen item at the cursor: the page then overlaps by one, so
+            # nothing is skipped when an item at the cursor disappeared meanwhile.
+            offset = max(0, len(at_cursor) - 1)
+            if offset + self._page_size > self._max_window:
+                raise InvalidArgumentError(
+                    "page_size", f"more than {offset} items share the timestamp {cursor}",
+                    "narrow the query with other filters",
+                )
+            page = await self._fetch(offset, self._page_size, self._bounds(cursor))
+            fresh: list[T] = []
+            for item in page.items:
+                ident, key = self._ident(item), self._key(item)
+                if ident in at_cursor or ident in everything:
+                    continue
+                fresh.append(item)
+                if self._mutable_key:
+                    everything.add(ident)
+                if key is None:
+                    continue
+                if key != cursor:
+                    cursor, at_cursor = key, set()
+                at_cursor.add(ident)
+            if fresh:
+                yield Page(fresh, page.total_count)
+            if len(page.items) < self._page_size:
+                return
+            if not fresh:
+                # A full page of items seen before (they moved ahead, mutable_key): jump the
+                # cursor to its end, or stop if that is no progress.
+                last = self._key(page.items[-1])
+                if last is None or last == cursor:
+                    return
+                cursor = last
+                at_cursor = {self._ident(i) for i in page.items if self._key(i) == last}
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def count(self) -> int | None:
+        """The server's total for the query, past any cap (one request for one item)."""
+        return (await self._fetch(0, 1, self._bounds(None))).total_count

@@ -1,0 +1,279 @@
+"""The order event stream: follows ``GET /order/events`` from a cursor, a stored place or "now",
+drops duplicates (A8), survives transient failures, and commits its place only once the consumer
+has finished an event.
+
+When is an event finished? When the consumer asks for the next one (the ``async for`` loop comes
+round again), calls :meth:`OrderEventStream.commit`, or leaves ``async with`` without an
+exception. A crash in the middle of handling an event therefore leaves the cursor before it, and
+a restart delivers it again: at-least-once for the unfinished, exactly once for the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from allegro_async.cursors import CursorStore, MemoryCursorStore
+from allegro_async.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from allegro_async.models.events import OrderEvent, OrderEventStats, OrderEventType, dedup_key
+from allegro_async.models.orders import CheckoutForm
+
+if TYPE_CHECKING:
+    from allegro_async.services.orders import OrdersService
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CheckoutFormGone:
+    """S12: the form an event names answers 404 because the buyer combined purchases into one
+    payment. ``replacement`` is the form that took its line items (same payment id), when it
+    could be found."""
+
+    form_id: str
+    replacement: CheckoutForm | None
+
+    @property
+    def payment_id(self) -> str | None:
+        """The shared payment id, when the replacement was found."""
+        if self.replacement is None or self.replacement.payment is None:
+            return None
+        return self.replacement.payment.id
+
+
+class EventDelivery:
+    """One event handed to the consumer. ``event`` (the parsed :class:`OrderEvent`) is built
+    on first access, so a consumer that only needs ``id``/``type``/``checkout_form_id`` does not
+    pay for parsing. With ``read_forms=True`` the stream also reads the checkout form: ``form``
+    is it, or ``gone`` says it was combined away (S12)."""
+
+    __slots__ = ("_event", "form", "gone", "raw")
+
+    def __init__(self, raw: dict[str, Any], form: CheckoutForm | None = None,
+                 gone: CheckoutFormGone | None = None) -> None:
+        self.raw = raw
+        self.form = form
+        self.gone = gone
+        self._event: OrderEvent | None = None
+
+    @property
+    def event(self) -> OrderEvent:
+        """The event as a model."""
+        if self._event is None:
+            self._event = OrderEvent.model_validate(self.raw)
+        return self._event
+
+    @property
+    def id(self) -> str:
+        """The event id."""
+        return str(self.raw["id"])
+
+    @property
+    def type(self) -> OrderEventType:
+        """The event type."""
+        return OrderEventType(self.raw["type"])
+
+    @property
+    def checkout_form_id(self) -> str | None:
+        """The checkout form the event names."""
+        return _form_id_of(self.raw)
+
+    @property
+    def key(self) -> str:
+        """The A8 de-duplication key."""
+        return _key_of(self.raw)
+
+    def __repr__(self) -> str:
+        return f"<EventDelivery {self.id} {self.raw.get('type')} form={self.checkout_form_id}>"
+
+
+def _form_id_of(raw: dict[str, Any]) -> str | None:
+    form = (raw.get("order") or {}).get("checkoutForm") or {}
+    value = form.get("id")
+    return None if value is None else str(value)
+
+
+def _key_of(raw: dict[str, Any]) -> str:
+    return dedup_key(_form_id_of(raw), str(raw.get("type")), str(raw.get("occurredAt")))
+
+
+class OrderEventStream:
+    """An async iterator over order events; see the module docstring for when the cursor moves.
+
+    Use it as ``async with client.orders.events(store=FileCursorStore("cursor")) as stream:
+    async for delivery in stream: ...``. Its place comes from ``store`` if that holds one, else
+    from ``start``: ``"now"`` (the latest event id from ``/order/event-stats``: only events
+    after it), ``"beginning"`` (the oldest kept event, 60 days), or an event id.
+
+    When caught up it polls again after ``min_poll`` seconds, doubling up to ``max_poll`` while
+    nothing comes (``follow=False`` stops instead). 5xx, 429 and connection failures are retried
+    with the same backoff, ``max_errors`` times in a row at most (``None``: forever).
+    ``sleep`` is injectable so tests need not wait.
+    """
+
+    def __init__(
+        self,
+        service: OrdersService,
+        *,
+        start: str = "now",
+        store: CursorStore | None = None,
+        types: Sequence[OrderEventType | str] | None = None,
+        page_size: int = 1000,
+        follow: bool = True,
+        read_forms: bool = False,
+        dedup_window: int = 10_000,
+        min_poll: float = 1.0,
+        max_poll: float = 60.0,
+        max_errors: int | None = 20,
+        sleep: Sleep = anyio.sleep,
+    ) -> None:
+        if not 1 <= page_size <= 1000:
+            raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
+                                       "use at most 1000 events per page (A8)")
+        if min_poll <= 0 or max_poll < min_poll:
+            raise InvalidArgumentError("min_poll", "need 0 < min_poll <= max_poll",
+                                       "e.g. min_poll=1, max_poll=60")
+        self._types = [OrderEventType(t).value for t in types or ()]
+        self._service = service
+        self._start = start
+        self.store: CursorStore = store if store is not None else MemoryCursorStore()
+        self._page_size = page_size
+        self._follow = follow
+        self._read_forms = read_forms
+        self._window = dedup_window
+        self._min_poll, self._max_poll = min_poll, max_poll
+        self._max_errors = max_errors
+        self._sleep = sleep
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._buffer: deque[dict[str, Any]] = deque()
+        self._fetch_from: str | None = None
+        self._started = False
+        self._pending: tuple[str, str] | None = None  # (id, key) delivered, not finished
+        self.cursor: str | None = None
+        """The last finished (committed) event id."""
+        self.delivered = 0
+        self.duplicates = 0
+        self.errors = 0
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def __aenter__(self) -> OrderEventStream:
+        await self._begin()
+        return self
+
+    async def __aexit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            await self.commit()
+
+    async def _begin(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        state = await self.store.load()
+        for key in state.keys[-self._window:]:
+            self._seen[key] = None
+        if state.cursor is not None:
+            self.cursor = self._fetch_from = state.cursor
+        elif self._start == "now":
+            stats = await self._retrying(lambda: self._service._client.request(
+                "GET", "/order/event-stats", cast_to=OrderEventStats))
+            self._fetch_from = stats.latest_event.id if stats.latest_event else None
+        elif self._start != "beginning":
+            self._fetch_from = self._start
+
+    # -- iteration --------------------------------------------------------------------------
+    def __aiter__(self) -> OrderEventStream:
+        return self
+
+    async def __anext__(self) -> EventDelivery:
+        await self._begin()
+        await self.commit()  # asking for the next event finishes the previous one
+        while True:
+            while self._buffer:
+                raw = self._buffer.popleft()
+                key = _key_of(raw)
+                if key in self._seen:
+                    self.duplicates += 1
+                    continue
+                self._remember(key)
+                self._pending = (str(raw["id"]), key)
+                self.delivered += 1
+                return await self._deliver(raw)
+            if not await self._fill():
+                raise StopAsyncIteration
+
+    async def commit(self) -> None:
+        """Mark the last delivered event finished and save the place."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await self.store.commit(pending[0], [pending[1]])
+            self.cursor = pending[0]
+
+    def _remember(self, key: str) -> None:
+        self._seen[key] = None
+        if len(self._seen) > self._window:
+            self._seen.popitem(last=False)
+
+    async def _fill(self) -> bool:
+        """Fetch the next page, polling while there is none. False when done (follow=False)."""
+        delay = self._min_poll
+        while True:
+            params: dict[str, Any] = {"limit": self._page_size}
+            if self._fetch_from is not None:
+                params["from"] = self._fetch_from
+            if self._types:
+                params["type"] = self._types
+            # Parsed to models lazily (EventDelivery.event): at 1000 events a page, building
+            # every model up front would cost more than the HTTP round trip.
+            page = await self._retrying(functools.partial(
+                self._service._client.request, "GET", "/order/events", params=params))
+            events = page.get("events") if isinstance(page, dict) else None
+            if events:
+                self._buffer.extend(events)
+                self._fetch_from = str(events[-1]["id"])
+                return True
+            if not self._follow:
+                return False
+            await self._sleep(delay)
+            delay = min(delay * 2, self._max_poll)
+
+    async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        delay = self._min_poll / 2
+        failures = 0
+        while True:
+            try:
+                return await call()
+            except (ServerError, RateLimitedError, TransportError):
+                failures += 1
+                self.errors += 1
+                if self._max_errors is not None and failures > self._max_errors:
+                    raise
+            await self._sleep(delay)
+            delay = min(delay * 2, self._max_poll)
+
+    async def _deliver(self, raw: dict[str, Any]) -> EventDelivery:
+        delivery = EventDelivery(raw)
+        form_id = delivery.checkout_form_id
+        if not self._read_forms or form_id is None:
+            return delivery
+        try:
+            delivery.form = await self._retrying(functools.partial(self._service.get, form_id))
+        except NotFoundError:
+            replacement = await self._retrying(
+                functools.partial(self._service.find_replacement, delivery.event))
+            delivery.gone = CheckoutFormGone(form_id, replacement)
+        return delivery
+
+    def __repr__(self) -> str:
+        return (f"<OrderEventStream cursor={self.cursor!r} delivered={self.delivered} "
+                f"duplicates={self.duplicates}>")
