@@ -108,6 +108,7 @@ class OffersService:
         """POST /sale/product-offers; follows a 202 to the finished offer (A10). A new draft
         past the account's limit raises :class:`~allegro_async.errors.DraftsLimitError` (S19)."""
         body = offer.to_api() if isinstance(offer, ProductOffer) else dict(offer)
+        _check_name(body)
         raw = await self._client.request_raw("POST", "/sale/product-offers", json=body)
         return await self._finish(raw, deadline)
 
@@ -117,6 +118,7 @@ class OffersService:
         to the finished offer (A10)."""
         if not changes:
             raise InvalidArgumentError("changes", "nothing to change", "give the fields to set")
+        _check_name(changes)
         raw = await self._client.request_raw(
             "PATCH", f"/sale/product-offers/{_id(offer_id)}", json=dict(changes))
         return await self._finish(raw, deadline)
@@ -155,7 +157,8 @@ class OffersService:
             wait = max(_retry_after(raw, 1.0), 0.001)
 
     async def delete_draft(self, offer_id: str) -> None:
-        """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19)."""
+        """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19); for
+        any other offer Allegro refuses (403): end it with :meth:`end` instead."""
         await self._client.request("DELETE", f"/sale/offers/{_id(offer_id)}")
 
     async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
@@ -329,6 +332,14 @@ def _id(offer_id: str) -> str:
         raise InvalidArgumentError("offer_id", f"{offer_id!r} is not an offer id",
                                    "pass the offer's id, e.g. '7700000001'")
     return text
+
+
+def _check_name(body: Mapping[str, Any]) -> None:
+    """The spec's title rule (12 to 75 characters), checked before sending."""
+    name = body.get("name")
+    if name is not None and not (isinstance(name, str) and 12 <= len(name) <= 75):
+        raise InvalidArgumentError("name", f"{name!r} is not 12 to 75 characters long",
+                                   "give the offer a title of 12 to 75 characters")
 
 
 def _check_decimal(name: str, value: str) -> None:

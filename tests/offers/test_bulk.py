@@ -33,10 +33,11 @@ async def test_bulk_update_patches_every_offer_with_progress(offers_emulator: Em
 
 
 async def test_bulk_update_goes_on_past_failures(offers_emulator: Emulator) -> None:
-    changes = {**_renames(offers_emulator), "7799999999": {"name": "ghost"}}
+    changes = {**_renames(offers_emulator), "7799999999": {"name": "Ghost offer title"}}
     async with fast_client(offers_emulator) as client:
         result = await client.offers.bulk_update(changes, clock=offers_emulator.clock.monotonic)
     assert list(result.failed) == ["7799999999"]
+    assert "not found" in result.failed["7799999999"]
     assert len(result.succeeded) == 50
 
 

@@ -47,6 +47,16 @@ async def test_parts_refuses_unknown_part_before_sending(
     assert offers_emulator.stats.requests == 0
 
 
+async def test_title_length_is_checked_before_sending(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    with pytest.raises(InvalidArgumentError, match="12 to 75"):
+        await offers_client.offers.patch("7700000001", {"name": "Too short"})
+    with pytest.raises(InvalidArgumentError, match="12 to 75"):
+        await offers_client.offers.create({**NEW_OFFER, "name": "x" * 76})
+    assert offers_emulator.stats.requests == 0
+
+
 async def test_create_makes_a_draft(offers_client: AllegroClient) -> None:
     offer = await offers_client.offers.create(NEW_OFFER)
     assert offer.id and offer.name == NEW_OFFER["name"]
@@ -58,8 +68,8 @@ async def test_a10_patch_follows_202_to_303_and_returns_the_offer() -> None:
     emulator = make_emulator(async_every=1, operation_seconds=30, retry_after=5)
     async with fast_client(emulator) as client:
         offer_id = await _first_id(client)
-        offer = await client.offers.patch(offer_id, {"name": "Renamed"})
-    assert offer.name == "Renamed"
+        offer = await client.offers.patch(offer_id, {"name": "Renamed kettle 2 l"})
+    assert offer.name == "Renamed kettle 2 l"
     polls = emulator.stats.route("GET", "/sale/product-offers/{offerId}/operations/{operationId}")
     assert polls >= 2  # 202 while in progress, then the 303
     assert emulator.stats.by_status[202] >= 2 and emulator.stats.by_status[303] == 1
@@ -102,10 +112,8 @@ async def test_s19_drafts_limit_raises_with_the_limit() -> None:
 
 
 async def test_delete_refuses_an_active_offer(offers_client: AllegroClient) -> None:
-    from allegro_async.errors import UnprocessableEntityError
-
     active = await _first_id(offers_client, "ACTIVE")
-    with pytest.raises(UnprocessableEntityError):
+    with pytest.raises(PermissionDeniedError, match="only drafts"):
         await offers_client.offers.delete_draft(active)
     assert (await offers_client.offers.get(active)).id == active
 

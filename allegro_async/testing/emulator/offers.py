@@ -222,6 +222,10 @@ async def _object_body(request: Request) -> dict[str, Any]:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, "JsonParseException", "The request body must be a JSON object")
+    name = body.get("name")
+    if name is not None and not (isinstance(name, str) and 12 <= len(name) <= 75):
+        raise ApiError(422, "VALIDATION_ERROR",
+                       "The offer title must be 12 to 75 characters long", path="name")
     return body
 
 
@@ -379,9 +383,10 @@ async def _delete(request: Request) -> Response:
     offer = state.owned(request.path_params["offerId"], str(who.user_id))
     if offer["publication"].get("status") != "INACTIVE":
         # Allegro refuses to delete anything but a draft; end the offer with a command instead.
-        raise ApiError(422, "OfferNotDeletableException",
+        # 403 is the refusal the spec declares for this operation
+        raise ApiError(403, "OfferNotDeletableException",
                        f"Offer {offer['id']} cannot be deleted: only drafts (INACTIVE offers) "
-                       "can be deleted", path="offerId")
+                       "can be deleted; end it with a publication command", path="offerId")
     del state.offers_of(offer["_seller"])[offer["id"]]
     state.counters.deleted += 1
     return Response(status_code=204)

@@ -86,7 +86,7 @@ def generate(
         for _ in range(count):
             number += 1
             offer_id = offer_id_for(seller_index, number)
-            name = f"{rnd.choice(_ADJECTIVES)} {rnd.choice(_NOUNS)} {number}"
+            name = f"{rnd.choice(_ADJECTIVES)} {rnd.choice(_NOUNS)} no. {number}"  # >= 12 chars
             cents = rnd.randint(500, 99_999)
             offer = new_offer(
                 offer_id=offer_id, seller_id=seller_id, name=name, status=status,
