@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from allegro_async import AllegroClient
 from allegro_async.testing import Emulator
+from allegro_async.testing.conformance import ConformanceRecorder, check, recording
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
 SPEC = SPEC_DIR / "allegro-openapi.yaml"
@@ -33,3 +35,38 @@ def require_spec(path: Path = SPEC) -> Path:
     if not path.exists():
         pytest.skip(f"Allegro's OpenAPI spec is not at {path} (it lives in ../shared/spec)")
     return path
+
+
+# -- conformance: every emulator response in the suite is checked against Allegro's spec -------
+# (owned by the emulator platform; see docs/emulator.md#conformance). ALLEGRO_CONFORMANCE=warn
+# reports without failing, =off skips the check.
+_CONFORMANCE = ConformanceRecorder()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_emulator_exchanges() -> Iterator[None]:
+    """Record what every emulator answers during the session (bounded, deduplicated)."""
+    with recording(_CONFORMANCE):
+        yield
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Validate the recorded exchanges against the spec; violations fail the run."""
+    mode = os.environ.get("ALLEGRO_CONFORMANCE", "fail").lower()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(text: str) -> None:
+        if reporter is not None:
+            reporter.write_line(text)
+
+    if mode == "off" or not _CONFORMANCE.samples:
+        return
+    if reporter is not None:
+        reporter.write_sep("-", "conformance of emulator responses to Allegro's OpenAPI spec")
+    if not SPEC.exists():
+        say(f"conformance: skipped, Allegro's OpenAPI spec is not at {SPEC}")
+        return
+    report = check(_CONFORMANCE, SPEC, LEGACY_SPEC)
+    say("conformance: " + report.format().replace("\n", "\nconformance: "))
+    if report.violations and mode != "warn" and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -38,6 +38,7 @@ from allegro_async.testing.emulator.http import (
     ApiError,
     OAuthError,
     json_response,
+    media_type_of,
     require_user,
 )
 from allegro_async.testing.emulator.http import DropConnection as DropConnection
@@ -254,7 +255,11 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
     body = json.dumps(exc.body).encode()
-    return Response(body, status_code=exc.status, media_type="application/json")
+    # On API paths Allegro sends the OAuth-shaped AuthError with its vnd media type (spec);
+    # the /auth endpoints answer plain JSON.
+    api = not request.url.path.startswith(("/auth/", "/_emulator/"))
+    media = media_type_of(request) if api else "application/json"
+    return Response(body, status_code=exc.status, media_type=media)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -45,6 +45,16 @@ class Exchange:
     response_body: bytes = b""
 
 
+class _GlobalRecorder:
+    """Where a session-wide recorder lives (see ``conformance.recording``): it sees every
+    emulator, including those tests build themselves."""
+
+    recorder: Recorder | None = None
+
+
+GLOBAL = _GlobalRecorder()
+
+
 class _FrontMiddleware:
     """Trace ids, request counting per route, the A11 Accept check (406), and the optional
     exchange recorder."""
@@ -66,7 +76,7 @@ class _FrontMiddleware:
         stats.by_route[f"{method} {template or '?'}"] += 1
         trace_header = (b"trace-id", uuid.uuid4().hex.encode())
         path: str = scope["path"]
-        recorder = emulator.recorder
+        recorder = emulator.recorder or GLOBAL.recorder
         exchange: Exchange | None = None
         if recorder is not None and recorder.wants(method, template, path):
             exchange, receive = await _capture_request(scope, receive, template)

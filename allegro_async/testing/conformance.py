@@ -1,0 +1,243 @@
+"""Checking the emulator against Allegro's OpenAPI spec: record exchanges, then validate them.
+
+The test suite records what every emulator says (deduplicated by method, route and status, a few
+samples each) and validates the samples with openapi-core at the end; a response the real API
+could not give fails the run. Needs the dev extras ``openapi-core`` and ``pyyaml``::
+
+    recorder = ConformanceRecorder()
+    with recording(recorder):
+        ...  # use any Emulator
+    report = check(recorder, Path("allegro-openapi.yaml"))
+    assert not report.violations, report.format()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import pickle
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from allegro_async.testing.emulator import front
+from allegro_async.testing.emulator.front import Exchange
+from allegro_async.testing.emulator.http import VND_TYPES
+
+#: Paths that are not Allegro's REST API and are absent from the spec.
+IGNORED_PREFIXES = ("/auth/", "/_emulator/")
+#: Statuses the emulator may give that the spec rarely declares (A11 406, limits' 429, faults).
+UNDECLARED_OK = frozenset({406, 429, 500, 502, 503, 504})
+#: Paths served by the legacy spec (S22).
+LEGACY_PREFIXES = ("/sale/offer-variants",)
+SPEC_HOST = "https://api.allegro.pl"
+
+
+class ConformanceRecorder:
+    """Keeps up to ``per_key`` exchanges per (method, route template, status)."""
+
+    def __init__(self, per_key: int = 5) -> None:
+        self.per_key = per_key
+        self.samples: dict[tuple[str, str, int], list[Exchange]] = {}
+        self.seen = 0
+
+    def wants(self, method: str, template: str | None, path: str) -> bool:
+        """API requests to known routes only: the rest is not in the spec."""
+        return template is not None and not path.startswith(IGNORED_PREFIXES)
+
+    def record(self, exchange: Exchange) -> None:
+        """Keep ``exchange`` if its key has room."""
+        self.seen += 1
+        key = (exchange.method, exchange.template or "?", exchange.status)
+        kept = self.samples.setdefault(key, [])
+        if len(kept) < self.per_key:
+            kept.append(exchange)
+
+    def exchanges(self) -> list[Exchange]:
+        """Every kept sample."""
+        return [e for kept in self.samples.values() for e in kept]
+
+
+@contextlib.contextmanager
+def recording(recorder: front.Recorder) -> Iterator[None]:
+    """Record every exchange of every emulator while inside."""
+    previous = front.GLOBAL.recorder
+    front.GLOBAL.recorder = recorder
+    try:
+        yield
+    finally:
+        front.GLOBAL.recorder = previous
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way an exchange differs from the spec."""
+
+    route: str
+    status: int
+    part: str  # "request" or "response"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.route} -> {self.status} ({self.part}): {self.message}"
+
+
+@dataclass
+class Report:
+    """What :func:`check` found."""
+
+    violations: list[Violation] = field(default_factory=list)
+    checked: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def format(self) -> str:
+        """Readable lines: one per violation, then a summary."""
+        lines = [str(v) for v in self.violations]
+        lines.append(
+            f"{len(self.violations)} spec violation(s) in {self.checked} checked exchanges "
+            f"({self.seconds:.1f} s; skipped: {self.skipped or 'none'})"
+        )
+        return "\n".join(lines)
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """The parsed spec, cached as a pickle in the temp dir keyed by path, size and mtime
+    (parsing the 1.4 MB YAML takes seconds; the pickle loads in a fraction)."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    cache = Path(tempfile.gettempdir()) / f"allegro-spec-{key.hexdigest()[:16]}.pickle"
+    if cache.exists():
+        with contextlib.suppress(Exception), cache.open("rb") as f:
+            loaded: dict[str, Any] = pickle.load(f)  # noqa: S301 - our own cache file
+            return loaded
+    import yaml
+
+    with path.open(encoding="utf-8") as f:
+        spec: dict[str, Any] = yaml.load(f, Loader=yaml.CSafeLoader)
+    tmp = cache.with_suffix(f".{time.monotonic_ns()}.tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(spec, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(cache)  # atomic: parallel runs never read half a file
+    return spec
+
+
+def _openapi(spec: dict[str, Any]) -> Any:
+    from openapi_core import Config, OpenAPI
+
+    config = Config(
+        # The spec itself is Allegro's; validating it costs ~7 s and is not our check.
+        spec_validator_cls=None,
+        extra_media_type_deserializers={t: json.loads for t in VND_TYPES},
+    )
+    return OpenAPI.from_dict(spec, config=config)
+
+
+def _declared(spec: dict[str, Any], exchange: Exchange) -> bool | None:
+    """Whether the spec declares the exchange's status for its operation (``None``: no such
+    operation)."""
+    template = exchange.template or ""
+    operation = spec.get("paths", {}).get(template, {}).get(exchange.method.lower())
+    if operation is None:
+        return None
+    responses = operation.get("responses", {})
+    return str(exchange.status) in responses or "default" in responses
+
+
+def _message(exc: Exception) -> str:
+    parts = [str(exc)]
+    cause = exc.__cause__
+    for error in getattr(cause, "schema_errors", ()) or ():
+        parts.append(getattr(error, "message", str(error)))
+    if cause is not None and not getattr(cause, "schema_errors", None):
+        parts.append(str(cause))
+    text = " | ".join(dict.fromkeys(p for p in parts if p))
+    return text if len(text) <= 600 else text[:600] + "..."
+
+
+def _mock(exchange: Exchange) -> tuple[Any, Any]:
+    from openapi_core.testing import MockRequest, MockResponse
+
+    request = MockRequest(
+        SPEC_HOST, exchange.method.lower(), exchange.path,
+        args=parse_qsl(exchange.query, keep_blank_values=True),  # type: ignore[arg-type]
+        headers=exchange.request_headers,
+        data=exchange.request_body or None,
+        content_type=exchange.request_headers.get("content-type", "application/json"),
+    )
+    response_type = exchange.response_headers.get("content-type", "application/json")
+    response = MockResponse(
+        exchange.response_body, status_code=exchange.status,
+        headers=exchange.response_headers, content_type=response_type.split(";")[0],
+    )
+    return request, response
+
+
+def check(
+    recorder: ConformanceRecorder, spec_path: Path, legacy_path: Path | None = None
+) -> Report:
+    """Validate the recorded samples against the spec(s).
+
+    Responses are always validated; requests only when the emulator accepted them (2xx), since
+    tests send bad requests on purpose to see them refused. Statuses in :data:`UNDECLARED_OK`
+    are skipped when the operation does not declare them.
+    """
+    started = time.perf_counter()
+    report = Report()
+    specs = {"main": load_spec(spec_path)}
+    if legacy_path is not None and legacy_path.exists():
+        specs["legacy"] = load_spec(legacy_path)
+    apis: dict[str, Any] = {}
+    for exchange in recorder.exchanges():
+        which = "legacy" if exchange.path.startswith(LEGACY_PREFIXES) else "main"
+        if which not in specs:
+            report.skipped["no legacy spec"] = report.skipped.get("no legacy spec", 0) + 1
+            continue
+        spec = specs[which]
+        route = f"{exchange.method} {exchange.template}"
+        declared = _declared(spec, exchange)
+        if declared is None:
+            report.violations.append(Violation(
+                route, exchange.status, "route", "the spec has no such operation"))
+            continue
+        if not declared and exchange.status in UNDECLARED_OK:
+            key = f"undeclared {exchange.status}"
+            report.skipped[key] = report.skipped.get(key, 0) + 1
+            continue
+        if which not in apis:
+            apis[which] = _openapi(spec)
+        report.violations += _validate(apis[which], exchange, route)
+        report.checked += 1
+    report.violations = sorted(set(report.violations), key=str)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _validate(api: Any, exchange: Exchange, route: str) -> list[Violation]:
+    request, response = _mock(exchange)
+    found = []
+    with warnings.catch_warnings():
+        # openapi-core warns once per call about Allegro's OAuth2 scheme; noise here
+        warnings.simplefilter("ignore")
+        if 200 <= exchange.status < 300:
+            try:
+                api.validate_request(request)
+            except Exception as exc:
+                if not _is_security_only(exc):
+                    found.append(Violation(route, exchange.status, "request", _message(exc)))
+        try:
+            api.validate_response(request, response)
+        except Exception as exc:
+            found.append(Violation(route, exchange.status, "response", _message(exc)))
+    return found
+
+
+def _is_security_only(exc: Exception) -> bool:
+    """Security checks are the emulator's own (tokens, S8), not the spec's shape."""
+    return type(exc).__name__ in ("SecurityNotFound", "SecurityValidationError")
