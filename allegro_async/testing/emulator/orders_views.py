@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import random
 from typing import Any
 
 from allegro_async.testing.emulator import orders_data as od
@@ -38,12 +37,13 @@ def buyer_json(book: od.OrderBook, buyer: int, *, full: bool) -> dict[str, Any]:
         "preferences": {"language": "pl-PL"},
     }
     if full:
-        rng = random.Random(f"buyer-{book.seed}-{book.seller}-{buyer}")
-        city, code = rng.choice(_CITIES)
+        h = od.mix(book.seed, book.seller, buyer, 7)  # cheaper than a Random per form
+        city, code = _CITIES[h % len(_CITIES)]
         data.update({
-            "firstName": rng.choice(_FIRST), "lastName": rng.choice(_LAST),
-            "phoneNumber": f"+48 5{rng.randrange(10**8):08d}",
-            "address": {"street": f"Prosta {rng.randrange(1, 99)}", "city": city,
+            "firstName": _FIRST[(h >> 8) % len(_FIRST)],
+            "lastName": _LAST[(h >> 16) % len(_LAST)],
+            "phoneNumber": f"+48 5{(h >> 24) % 10**8:08d}",
+            "address": {"street": f"Prosta {1 + (h >> 52) % 98}", "city": city,
                         "postCode": code, "countryCode": "PL"},
         })
     return data
@@ -82,18 +82,18 @@ def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
 
 def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
     """A CheckoutForm as Allegro shows it."""
-    rng = random.Random(f"form-{book.seed}-{book.seller}-{index}")
+    h = od.mix(book.seed, book.seller, index, 11)
     items = _line_items(book, index)
     total = sum(
         int(item["price"]["amount"].replace(".", "")) * item["quantity"] for item in items
     )
-    delivery_cost = rng.choice((0, 899, 1299))
-    method_id, method_name = rng.choice(od.DELIVERY_METHODS)
+    delivery_cost = (0, 899, 1299)[h % 3]
+    method_id, method_name = od.DELIVERY_METHODS[(h >> 4) % len(od.DELIVERY_METHODS)]
     buyer = buyer_json(book, book.buyer[index], full=True)
     status = book.status[index]
     payment: dict[str, Any] = {
         "id": book.payment_id(index),
-        "type": rng.choice(od.PAYMENT_TYPES),
+        "type": od.PAYMENT_TYPES[(h >> 8) % len(od.PAYMENT_TYPES)],
         "provider": "P24",
     }
     if status in (od.READY, od.CANCELLED):
@@ -101,7 +101,7 @@ def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
         payment["paidAmount"] = _money(total + delivery_cost)
     return {
         "id": book.form_id(index),
-        "messageToSeller": "" if rng.random() < 0.8 else "Prosze o szybka wysylke",
+        "messageToSeller": "" if (h >> 12) % 5 else "Prosze o szybka wysylke",
         "buyer": buyer,
         "payment": payment,
         "status": od.FORM_STATUSES[status],
@@ -121,7 +121,7 @@ def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
             "smart": delivery_cost == 0,
             "calculatedNumberOfPackages": 1,
         },
-        "invoice": {"required": rng.random() < 0.1},
+        "invoice": {"required": (h >> 16) % 10 == 0},
         "lineItems": items,
         "surcharges": [],
         "note": {"text": ""},

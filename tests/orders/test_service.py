@@ -1,0 +1,138 @@
+"""client.orders: listing past the cap, filters, fulfillment with revisions, shipments."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import httpx
+import pytest
+import respx
+
+from allegro_async import AllegroClient
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.services.orders import StaleRevisionError
+from allegro_async.testing import Emulator
+
+from .conftest import first_of, small_emulator
+
+
+async def test_a9_list_yields_25000_orders_exactly_once_past_the_cap() -> None:
+    emulator = small_emulator(orders_per_seller=25_000)
+    book = emulator.orders.book(0)
+    expected = {book.form_id(i) for i in range(len(book.bought)) if not book.gone[i]}
+    async with emulator.client(0, throttle=False) as client:
+        seen = [form.id async for form in client.orders.list(sort="lineItems.boughtAt")]
+        total = await client.orders.list().count()
+    assert len(seen) == len(set(seen)) == len(expected) == total > 10_000
+    assert set(seen) == expected
+    offsets = [k for k in emulator.stats.by_route if "checkout-forms" in k]
+    assert offsets  # every page went through the listing route, none earned a 422
+    assert emulator.stats.by_status.get(422, 0) == 0
+
+
+async def test_a9_list_descending_with_orders_arriving_and_combined_mid_walk() -> None:
+    emulator = small_emulator(orders_per_seller=600)
+    async with emulator.client(0) as client:
+        before = {f.id async for f in client.orders.list()}
+        seen: list[str] = []
+        async for page in client.orders.list(page_size=50).pages():
+            seen += [f.id for f in page.items]
+            emulator.orders.new_order(0)  # lands ahead of a descending walk: not yielded
+    assert len(seen) == len(set(seen)) == len(before)
+    assert set(seen) == before
+
+
+async def test_a9_list_sorted_by_updated_does_not_repeat_a_form_updated_mid_walk() -> None:
+    emulator = small_emulator(orders_per_seller=300)
+    async with emulator.client(0) as client:
+        seen: list[str] = []
+        async for page in client.orders.list(sort="updatedAt", page_size=100).pages():
+            if not seen:
+                emulator.orders.buyer_modifies(page.items[0].id)  # moves to the end
+            seen += [f.id for f in page.items]
+    assert len(seen) == len(set(seen))
+    assert len(seen) == emulator.orders.book(0).gone.count(0)
+
+
+async def test_a9_typed_filters_become_query_parameters() -> None:
+    since = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
+    with respx.mock(base_url="https://api.allegro.pl") as mock:
+        route = mock.get("/order/checkout-forms").mock(return_value=httpx.Response(
+            200, json={"checkoutForms": [], "count": 0, "totalCount": 0}))
+        async with AllegroClient(access_token="t") as client:
+            items = [f async for f in client.orders.list(
+                status="READY_FOR_PROCESSING", fulfillment_status="NEW", line_items_sent="SOME",
+                buyer_login="jan", payment_id="p1", marketplace_id="allegro-cz",
+                bought_at_gte=since, updated_at_lte=since, sort="lineItems.boughtAt")]
+    assert items == []
+    query = dict(route.calls.last.request.url.params)
+    assert query["fulfillment.shipmentSummary.lineItemsSent"] == "SOME"
+    assert query["status"] == "READY_FOR_PROCESSING"
+    assert query["fulfillment.status"] == "NEW"
+    assert query["lineItems.boughtAt.gte"] == "2026-01-01T00:00:00Z"
+    assert query["updatedAt.lte"] == "2026-01-01T00:00:00Z"
+    assert query["buyer.login"] == "jan" and query["payment.id"] == "p1"
+    assert query["marketplace.id"] == "allegro-cz" and query["limit"] == "100"
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"line_items_sent": "MOST"}, "line_items_sent"),
+    ({"status": "SHIPPED"}, "status"),
+    ({"sort": "price"}, "sort"),
+    ({"page_size": 101}, "page_size"),
+    ({"bought_at_gte": _dt.datetime(2026, 1, 1)}, "bought_at_gte"),
+])
+async def test_bad_list_arguments_fail_before_any_request(kwargs: dict[str, object],
+                                                          field: str) -> None:
+    async with AllegroClient(access_token="t", transport=httpx.MockTransport(
+            lambda r: pytest.fail("no request may be sent"))) as client:
+        with pytest.raises(InvalidArgumentError) as caught:
+            client.orders.list(**kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+async def test_s13_set_fulfillment_stale_revision_raises_with_the_form_id(
+    orders_emulator: Emulator, oclient: AllegroClient,
+) -> None:
+    form = await first_of(oclient.orders.list(status="READY_FOR_PROCESSING"))
+    orders_emulator.orders.buyer_cancels(form.id)
+    with pytest.raises(StaleRevisionError) as caught:
+        await oclient.orders.set_fulfillment(form.id, "PROCESSING", revision=form.revision)
+    assert caught.value.form_id == form.id and caught.value.status_code == 409
+    fresh = await oclient.orders.get(caught.value.form_id)
+    assert fresh.status == "CANCELLED"  # the cancellation was not overwritten
+    await oclient.orders.set_fulfillment(form.id, "CANCELLED", revision=fresh.revision)
+    assert (await oclient.orders.get(form.id)).fulfillment.status == "CANCELLED"  # type: ignore[union-attr]
+
+
+async def test_s14_add_shipment_with_set_sent_where_the_seller_option_is_off(
+    orders_emulator: Emulator, oclient: AllegroClient,
+) -> None:
+    carriers = await oclient.orders.carriers()
+    assert "INPOST" in {c.id for c in carriers.carriers}
+    form = await first_of(oclient.orders.list(fulfillment_status="NEW"))
+    shipment = await oclient.orders.add_shipment(form.id, "INPOST", "620000111", set_sent=True)
+    assert shipment.waybill == "620000111"
+    assert [s.waybill for s in await oclient.orders.shipments(form.id)] == ["620000111"]
+    after = await oclient.orders.get(form.id)
+    assert after.fulfillment is not None and after.fulfillment.status == "SENT"
+    assert after.fulfillment.shipment_summary.line_items_sent == "ALL"  # type: ignore[union-attr]
+
+
+async def test_s14_add_shipment_without_set_sent_leaves_status(oclient: AllegroClient) -> None:
+    form = await first_of(oclient.orders.list(fulfillment_status="NEW"))
+    await oclient.orders.add_shipment(form.id, "DPD", "D1", line_items=[form.line_items[0]])
+    after = await oclient.orders.get(form.id)
+    assert after.fulfillment is not None and after.fulfillment.status == "NEW"
+
+
+@pytest.mark.parametrize("args, field", [
+    (("", "W"), "carrier_id"), (("DPD", " "), "waybill"), (("OTHER", "W"), "carrier_name"),
+])
+async def test_bad_shipment_arguments_fail_before_any_request(args: tuple[str, str],
+                                                              field: str) -> None:
+    async with AllegroClient(access_token="t", transport=httpx.MockTransport(
+            lambda r: pytest.fail("no request may be sent"))) as client:
+        with pytest.raises(InvalidArgumentError) as caught:
+            await client.orders.add_shipment("f1", *args)
+    assert caught.value.field == field
