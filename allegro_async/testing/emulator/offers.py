@@ -109,7 +109,9 @@ class OffersState:
         return offers
 
     def get(self, offer_id: str) -> dict[str, Any] | None:
-        """Any seller's offer by id, or ``None``."""
+        """Any seller's offer by id, or ``None`` (finished commands are applied first, so the
+        state is current)."""
+        self.commands.settle_due()
         seller_id = self._seller_of_id(offer_id)
         if seller_id is None:
             return None

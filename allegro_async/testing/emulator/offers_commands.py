@@ -72,6 +72,7 @@ class CommandStore:
         self.offers = offers
         self.by_id: dict[str, Command] = {}
         self._pending: list[Command] = []
+        self._settling = False
 
     def _now(self) -> float:
         return self.offers.emulator.clock.monotonic()
@@ -109,14 +110,17 @@ class CommandStore:
 
     def settle_due(self) -> None:
         """Apply the changes of every command whose tasks have all finished."""
-        now = self._now()
-        still: list[Command] = []
-        for command in self._pending:
-            if command.finished(now) >= len(command.offer_ids):
+        if self._settling or not self._pending:
+            return  # applying looks offers up, which settles: do not re-enter
+        self._settling = True
+        try:
+            now = self._now()
+            due = [c for c in self._pending if c.finished(now) >= len(c.offer_ids)]
+            self._pending = [c for c in self._pending if c not in due]
+            for command in due:
                 self._apply(command)
-            else:
-                still.append(command)
-        self._pending = still
+        finally:
+            self._settling = False
 
     def _apply(self, command: Command) -> None:
         command.applied = True
