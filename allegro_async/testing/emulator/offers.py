@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from allegro_async.testing.emulator import offers_commands, offers_data
+from allegro_async.testing.emulator import offers_commands, offers_data, offers_listing
 from allegro_async.testing.emulator.clock import iso
 from allegro_async.testing.emulator.http import ApiError, json_body, json_response, require_user
 
@@ -288,97 +288,6 @@ async def _operation(request: Request) -> Response:
     return Response(status_code=303, headers={"Location": location})
 
 
-_LISTING_SORTS = {
-    "sellingMode.price.amount": lambda o: float(
-        ((o.get("sellingMode") or {}).get("price") or {}).get("amount", 0)),
-    "stock.sold": lambda o: o["_sold"],
-    "stock.available": lambda o: o["stock"]["available"],
-}
-
-
-def _bad_param(name: str, problem: str) -> ApiError:
-    return ApiError(400, "IllegalArgumentException", f"Parameter '{name}' {problem}", path=name)
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad_param(name, "must be an integer") from None
-    if not low <= value <= high:
-        raise _bad_param(name, f"must be between {low} and {high}")
-    return value
-
-
-def _matches(offer: dict[str, Any], q: Any) -> bool:
-    """One offer against GET /sale/offers filters."""
-    ids = q.getlist("offer.id")
-    if ids and offer["id"] not in ids:
-        return False
-    statuses = q.getlist("publication.status")
-    if statuses and offer["publication"].get("status") not in statuses:
-        return False
-    externals = q.getlist("external.id")
-    if externals and (offer.get("external") or {}).get("id") not in externals:
-        return False
-    formats = q.getlist("sellingMode.format")
-    if formats and (offer.get("sellingMode") or {}).get("format") not in formats:
-        return False
-    name = q.get("name")
-    if name and name.lower() not in str(offer.get("name", "")).lower():
-        return False
-    category = q.get("category.id")
-    if category and (offer.get("category") or {}).get("id") != category:
-        return False
-    price_text = ((offer.get("sellingMode") or {}).get("price") or {}).get("amount")
-    for key, above in (("sellingMode.price.amount.gte", True),
-                       ("sellingMode.price.amount.lte", False)):
-        bound = q.get(key)
-        if bound is None:
-            continue
-        if price_text is None:
-            return False
-        price = float(price_text)
-        if (above and price < float(bound)) or (not above and price > float(bound)):
-            return False
-    return True
-
-
-async def _list(request: Request) -> Response:
-    who = require_user(request)
-    state = _state(request)
-    state.commands.settle_due()
-    q = request.query_params
-    limit = _int_param(request, "limit", 20, 1, 1000)
-    offset = _int_param(request, "offset", 0, 0, 9_999_999)
-    if offset + limit > 10_000_000:
-        raise _bad_param("offset", "plus limit may not exceed 10 000 000")
-    for key in ("sellingMode.price.amount.gte", "sellingMode.price.amount.lte"):
-        if key in q:
-            try:
-                float(q[key])
-            except ValueError:
-                raise _bad_param(key, "must be a number") from None
-    found = [o for o in state.offers_of(str(who.user_id)).values() if _matches(o, q)]
-    sort = q.get("sort")
-    if sort:
-        sort_key = _LISTING_SORTS.get(sort.lstrip("-"))
-        if sort_key is None:
-            raise _bad_param("sort", f"has an unknown value {sort!r}")
-        found.sort(key=sort_key, reverse=sort.startswith("-"))
-    else:
-        found.sort(key=lambda o: (o["createdAt"], o["id"]), reverse=True)
-    page = found[offset:offset + limit]
-    return json_response(request, {
-        "offers": [offers_data.listing(o) for o in page],
-        "count": len(page),
-        "totalCount": len(found),
-    })
-
-
 async def _delete(request: Request) -> Response:
     who = require_user(request)
     state = _state(request)
@@ -403,7 +312,7 @@ def routes() -> list[BaseRoute]:
         Route("/sale/product-offers/{offerId}/parts", _parts, methods=["GET"]),
         Route("/sale/product-offers/{offerId}/operations/{operationId}", _operation,
               methods=["GET"]),
-        Route("/sale/offers", _list, methods=["GET"]),
+        Route("/sale/offers", offers_listing.list_offers, methods=["GET"]),
         Route("/sale/offers/{offerId}", _delete, methods=["DELETE"]),
         *offers_commands.routes(),
     ]
