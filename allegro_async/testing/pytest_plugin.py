@@ -1,3 +1,73 @@
-"""pytest fixtures for testing apps against the Allegro emulator (registered automatically)."""
+"""pytest fixtures for testing apps against the Allegro emulator (registered automatically
+through the ``pytest11`` entry point when allegro-async is installed).
+
+- ``allegro_emulator``: a fresh :class:`~allegro_async.testing.Emulator` per test, configured by
+  the ``allegro_emulator`` marker (``@pytest.mark.allegro_emulator(time_scale=60)``) or by
+  overriding the ``allegro_emulator_config`` fixture;
+- ``allegro_client``: an :class:`~allegro_async.AllegroClient` for seller 0, in-process;
+- ``allegro_server``: the same emulator over real HTTP (uvicorn on 127.0.0.1, a free port), as
+  its base URL, for code that builds its own HTTP client or runs in another thread.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from allegro_async.client import AllegroClient
+    from allegro_async.testing.emulator.core import Emulator, EmulatorConfig
+
+try:  # async fixtures need pytest-asyncio; its decorator also works in strict mode
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - without pytest-asyncio only sync fixtures exist
+    pytest_asyncio = None  # type: ignore[assignment]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker so ``--strict-markers`` accepts it."""
+    config.addinivalue_line(
+        "markers",
+        "allegro_emulator(**settings): EmulatorConfig fields for the allegro_emulator fixture",
+    )
+
+
+@pytest.fixture
+def allegro_emulator_config(request: pytest.FixtureRequest) -> EmulatorConfig:
+    """The emulator's settings: the ``allegro_emulator`` marker's keywords over defaults.
+    Override this fixture to set them for a whole module or project."""
+    from allegro_async.testing.emulator.core import EmulatorConfig
+
+    settings: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("allegro_emulator"))):
+        settings.update(marker.kwargs)  # the closest marker wins
+    return EmulatorConfig(**settings)
+
+
+@pytest.fixture
+def allegro_emulator(allegro_emulator_config: EmulatorConfig) -> Emulator:
+    """A fresh in-memory Allegro for one test."""
+    from allegro_async.testing.emulator.core import Emulator
+
+    return Emulator(allegro_emulator_config)
+
+
+@pytest.fixture
+def allegro_server(allegro_emulator: Emulator) -> Iterator[str]:
+    """``allegro_emulator`` served over HTTP from a background thread; the base URL. Stopped
+    after the test."""
+    from allegro_async.testing.server import serve_in_thread
+
+    with serve_in_thread(allegro_emulator) as url:
+        yield url
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def allegro_client(allegro_emulator: Emulator) -> AsyncIterator[AllegroClient]:
+        """An AllegroClient for the emulator's first seller, in-process (no sockets)."""
+        async with allegro_emulator.client(0) as client:
+            yield client
