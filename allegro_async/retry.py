@@ -1,0 +1,127 @@
+"""The retry layer: an httpx transport re-sending idempotent requests after transient failures.
+
+Retried: GET, HEAD, OPTIONS, DELETE and PUT (Allegro's command PUTs carry a client-chosen
+``commandId``, so re-sending the same request cannot apply it twice), on connect errors, read
+timeouts, dropped connections and 502/503/504. POST and PATCH only when the request is marked
+safe: ``extensions={"allegro_retry_safe": True}``. Waits are capped exponential backoff with
+full jitter, or the server's ``Retry-After`` (seconds or an HTTP date), capped.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import anyio
+
+from allegro_async._http import AsyncBaseTransport, Request, Response, httpx
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.throttle.bucket import Sleep
+
+if TYPE_CHECKING:
+    from allegro_async.throttle.transport import ClientMetrics
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+
+#: Request extension marking a POST or PATCH as safe to re-send.
+RETRY_SAFE = "allegro_retry_safe"
+
+_RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout,
+                 httpx.RemoteProtocolError, httpx.PoolTimeout)
+
+
+@dataclass
+class RetryPolicy:
+    """When and how long to wait before re-sending a request.
+
+    ``max_retries=0`` turns retries off. ``backoff`` is the first wait's ceiling, doubled per
+    attempt up to ``max_backoff``; the actual wait is uniform in ``[0, ceiling]`` (full jitter).
+    ``max_retry_after`` caps a server's ``Retry-After``.
+    """
+
+    max_retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    statuses: frozenset[int] = frozenset({502, 503, 504})
+    sleep: Sleep = anyio.sleep
+    random: Callable[[], float] = field(default=random.random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise InvalidArgumentError("max_retries", f"must be >= 0, got {self.max_retries}",
+                                       "give 0 to turn retries off")
+        if self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
+            raise InvalidArgumentError("backoff", "waits must be >= 0", "give seconds >= 0")
+
+    def retryable(self, request: Request) -> bool:
+        """Whether this request may be re-sent at all."""
+        return request.method in IDEMPOTENT or bool(request.extensions.get(RETRY_SAFE))
+
+    def backoff_for(self, attempt: int) -> float:
+        """Full-jitter wait before retry number ``attempt`` (0-based)."""
+        ceiling = min(self.max_backoff, self.backoff * (2 ** attempt))
+        return float(ceiling * self.random())
+
+    def retry_after(self, response: Response, now: float | None = None) -> float | None:
+        """The capped ``Retry-After`` of a response in seconds, or ``None``."""
+        value = response.headers.get("retry-after")
+        if not value:
+            return None
+        value = value.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                moment = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            seconds = moment.timestamp() - (time.time() if now is None else now)
+        return max(0.0, min(seconds, self.max_retry_after))
+
+
+class RetryTransport(AsyncBaseTransport):
+    """Re-sends retryable requests per a :class:`RetryPolicy` (see the module docs)."""
+
+    def __init__(self, inner: AsyncBaseTransport, policy: RetryPolicy | None = None,
+                 metrics: ClientMetrics | None = None) -> None:
+        self.inner = inner
+        self.policy = policy if policy is not None else RetryPolicy()
+        self.metrics = metrics
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def _count(self, attempt: int, why: str, request: Request) -> None:
+        if self.metrics is not None:
+            self.metrics.retries += 1
+            self.metrics.emit("retry", attempt=attempt + 1, why=why, method=request.method,
+                              path=request.url.path)
+
+    async def handle_async_request(self, request: Request) -> Response:
+        policy = self.policy
+        if policy.max_retries == 0 or not policy.retryable(request):
+            return await self.inner.handle_async_request(request)
+        attempt = 0
+        while True:
+            try:
+                response = await self.inner.handle_async_request(request)
+            except _RETRY_ERRORS as exc:
+                if attempt >= policy.max_retries:
+                    raise
+                self._count(attempt, type(exc).__name__, request)
+                await policy.sleep(policy.backoff_for(attempt))
+                attempt += 1
+                continue
+            if response.status_code not in policy.statuses or attempt >= policy.max_retries:
+                return response
+            wait = policy.retry_after(response)
+            await response.aread()
+            await response.aclose()
+            self._count(attempt, str(response.status_code), request)
+            await policy.sleep(policy.backoff_for(attempt) if wait is None else wait)
+            attempt += 1

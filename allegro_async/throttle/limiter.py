@@ -1,0 +1,176 @@
+"""``Throttle``: the limiter state one app shares across all its clients and sellers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from allegro_async import _redact
+from allegro_async._http import Request
+from allegro_async.auth.jwt import decode_claims
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.throttle.bucket import Clock, LeakyBucket, Sleep
+from allegro_async.throttle.gate import AppGate, Slots
+from allegro_async.throttle.rules import DEFAULT_RULES, Rule
+
+#: The key of requests made with an app (client_credentials) token or no token (A6).
+APP_KEY = "app"
+
+EventHook = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class UserLimits:
+    """What the throttle tracks for one user key: its parallel cap and its A2 buckets."""
+
+    slots: Slots
+    max_parallel: int
+    buckets: dict[str, LeakyBucket] = field(default_factory=dict)
+    successes: int = 0
+    last_429: float = float("-inf")
+
+
+class Throttle:
+    """Limits shared by every client of one app (one Client ID, S1).
+
+    Pass the same instance to many clients (``AllegroClient(throttle=t)``) so that every seller
+    the app serves draws from one app-wide bucket::
+
+        throttle = Throttle()                          # 9000/min, bursts of 100
+        clients = [AllegroClient(access_token=tok, throttle=throttle) for tok in tokens]
+
+    Args:
+        rate, per: the app-wide S1 budget, ``rate`` requests per ``per`` seconds (9000 / 60 s).
+        burst: most requests sent at once before the rate applies (conservative: 100).
+        max_in_flight: app-wide cap on requests inside the HTTP stack at once; keeps httpx's
+            pool small when hundreds of tasks call the client (issue 4, item 5).
+        user_parallel: per-user cap on parallel requests (S2); cut on a per-user 429 and
+            regrown by one after ``regrow_after`` successes.
+        rules: per-user limits by endpoint family (A2); see :mod:`allegro_async.throttle.rules`.
+        block_seconds: how long the gate stays closed after an app-wide 429 (A1: 60 s).
+        retry_429_for: how long a 429'd request is retried before ``RateLimitedError``.
+        user_backoff: pause before retrying a request 429'd by a per-user limit.
+        clock, sleep: a monotonic clock in seconds and its sleep; inject for tests (or pass an
+            emulator's clock to run on its scaled time).
+        on_event: called as ``on_event(name, data)`` for ``"429"``, ``"gate_closed"``,
+            ``"gate_opened"``, ``"retry"`` and ``"rate_limited"`` events, for metrics.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate: float = 9000,
+        per: float = 60.0,
+        burst: float = 100,
+        max_in_flight: int = 64,
+        user_parallel: int = 8,
+        regrow_after: int = 50,
+        rules: tuple[Rule, ...] = DEFAULT_RULES,
+        block_seconds: float = 60.0,
+        retry_429_for: float = 180.0,
+        user_backoff: float = 1.0,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = anyio.sleep,
+        on_event: EventHook | None = None,
+    ) -> None:
+        for name, value in (("rate", rate), ("per", per), ("burst", burst),
+                            ("max_in_flight", max_in_flight), ("user_parallel", user_parallel),
+                            ("block_seconds", block_seconds)):
+            if not value > 0:
+                raise InvalidArgumentError(name, f"must be > 0, got {value!r}",
+                                           "give a positive number")
+        if retry_429_for < 0:
+            raise InvalidArgumentError("retry_429_for", f"must be >= 0, got {retry_429_for!r}",
+                                       "give seconds, or 0 to raise on the first 429")
+        self.clock = clock
+        self.sleep = sleep
+        self.app_bucket = LeakyBucket(rate / per, burst, clock=clock, sleep=sleep)
+        self.in_flight = Slots(max_in_flight)
+        self.gate = AppGate(clock, sleep)
+        self.user_parallel = user_parallel
+        self.regrow_after = regrow_after
+        self.rules = tuple(rules)
+        self.block_seconds = block_seconds
+        self.retry_429_for = retry_429_for
+        self.user_backoff = user_backoff
+        self.on_event = on_event
+        self._users: dict[str, UserLimits] = {}
+        self._keys: dict[str, str] = {}
+        self._recent_user_429: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return (f"<Throttle {self.app_bucket.rate * 60:g}/min burst={self.app_bucket.capacity:g}"
+                f" gate={self.gate.state} users={len(self._users)}>")
+
+    # -- who is calling --------------------------------------------------------------------
+    def user_key(self, request: Request) -> str:
+        """The JWT ``user_name`` of the request's bearer token, or :data:`APP_KEY` (A6)."""
+        header = request.headers.get("authorization")
+        if not header:
+            return APP_KEY
+        key = self._keys.get(header)
+        if key is None:
+            _, _, token = header.partition(" ")
+            claims = decode_claims(token.strip())
+            key = claims.user_name if claims is not None and claims.user_name else APP_KEY
+            if len(self._keys) > 4096:  # many rotated tokens: forget old ones
+                self._keys.clear()
+            _redact.register(token.strip())
+            self._keys[header] = key
+        return key
+
+    def user(self, key: str) -> UserLimits:
+        """The limits tracked for one user key."""
+        found = self._users.get(key)
+        if found is None:
+            found = UserLimits(Slots(self.user_parallel), self.user_parallel)
+            self._users[key] = found
+        return found
+
+    def bucket_for(self, user: UserLimits, rule: Rule) -> LeakyBucket:
+        """The user's bucket for a rule's endpoint family."""
+        bucket = user.buckets.get(rule.family)
+        if bucket is None:
+            bucket = LeakyBucket(rule.rate, rule.burst, clock=self.clock, sleep=self.sleep)
+            user.buckets[rule.family] = bucket
+        return bucket
+
+    # -- the 429 protocol (A1) -------------------------------------------------------------
+    def classify(self, key: str, parallel_at_send: int) -> str:
+        """``"app_block"`` or ``"user_limit"`` for a 429 (they look alike, A1).
+
+        App block when: the key is the app's; the user had no other request in flight (so no
+        parallel cap was hit); other users got 429s in the last seconds; or the app is running
+        at its S1 rate (requests queue for the app bucket).
+        """
+        now = self.clock()
+        if key == APP_KEY or parallel_at_send <= 1:
+            return "app_block"
+        others = [k for k, t in self._recent_user_429.items() if k != key and now - t < 2.0]
+        self._recent_user_429[key] = now
+        if others or self.app_bucket.waiting > 0:
+            return "app_block"
+        return "user_limit"
+
+    def user_limited(self, user: UserLimits, parallel_at_send: int) -> None:
+        """Slow one user down: cut its parallel cap below what the server refused."""
+        user.last_429 = self.clock()
+        user.successes = 0
+        user.slots.capacity = max(1, min(user.slots.capacity, parallel_at_send - 1))
+
+    def user_succeeded(self, user: UserLimits) -> None:
+        """Regrow a cut parallel cap slowly: one more slot per ``regrow_after`` successes."""
+        if user.slots.capacity < user.max_parallel:
+            user.successes += 1
+            if user.successes >= self.regrow_after:
+                user.successes = 0
+                user.slots.capacity = user.slots.capacity + 1
+
+    def emit(self, name: str, data: dict[str, Any]) -> None:
+        """Call the ``on_event`` hook, if any."""
+        if self.on_event is not None:
+            self.on_event(name, data)

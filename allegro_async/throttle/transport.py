@@ -1,0 +1,192 @@
+"""``ThrottledTransport``: the limiter as an httpx transport wrapping any inner transport."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
+from allegro_async.errors import RateLimitedError, error_for_response
+from allegro_async.throttle.gate import Slots
+from allegro_async.throttle.limiter import EventHook, Throttle
+from allegro_async.throttle.rules import find_rule
+
+
+@dataclass
+class ClientMetrics:
+    """Counters of one client's transport stack (throttle and retry layers).
+
+    - ``sent``: requests handed to the inner transport (retries and probes included);
+    - ``responses_429``: 429s received, by kind (``app_block``, ``user_limit``);
+    - ``retries``: requests re-sent by the retry layer;
+    - ``rate_limited``: requests given up with ``RateLimitedError``;
+    - ``throttled_seconds``: total time requests waited in the throttle;
+    - ``gate_state``: ``open``, ``closed`` (app blocked) or ``probing``.
+
+    Set ``hook`` to ``callable(name, data)`` to receive the same events as ``Throttle.on_event``.
+    """
+
+    sent: int = 0
+    responses_429: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+    throttled_seconds: float = 0.0
+    hook: EventHook | None = None
+    throttle: Throttle | None = field(default=None, repr=False)
+
+    @property
+    def gate_state(self) -> str:
+        """The app gate's state, or ``"off"`` without throttling."""
+        return self.throttle.gate.state if self.throttle is not None else "off"
+
+    def emit(self, name: str, **data: Any) -> None:
+        """Send an event to the hooks."""
+        if self.hook is not None:
+            self.hook(name, data)
+        if self.throttle is not None:
+            self.throttle.emit(name, data)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counters as plain data."""
+        return {"sent": self.sent, "responses_429": dict(self.responses_429),
+                "retries": self.retries, "rate_limited": self.rate_limited,
+                "throttled_seconds": round(self.throttled_seconds, 6),
+                "gate_state": self.gate_state}
+
+
+class _ReleasingStream(AsyncByteStream):
+    """The response body; closing it gives the request's slots back."""
+
+    def __init__(self, inner: Any, release: Callable[[], None]) -> None:
+        self._inner = inner
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            if hasattr(self._inner, "aclose"):
+                await self._inner.aclose()
+        finally:
+            if self._release is not None:
+                release, self._release = self._release, None
+                release()
+
+
+def _releaser(throttle: Throttle, slots: Slots) -> Callable[[], None]:
+    def release() -> None:
+        throttle.in_flight.release()
+        slots.release()
+
+    return release
+
+
+class ThrottledTransport(AsyncBaseTransport):
+    """Spaces requests under S1/S2/A2 limits and handles 429s per A1, around ``inner``.
+
+    Order per request: app gate -> user's parallel slot -> user's family bucket (A2 weight) ->
+    app in-flight slot -> app bucket (S1) -> send. Slots are held until the response is closed.
+    A 429 is classified (app block or user limit) and retried until ``retry_429_for`` runs out;
+    then :class:`~allegro_async.errors.RateLimitedError` with ``waited`` and ``reason``.
+    """
+
+    def __init__(self, inner: AsyncBaseTransport, throttle: Throttle | None = None,
+                 metrics: ClientMetrics | None = None) -> None:
+        self.inner = inner
+        self.throttle = throttle if throttle is not None else Throttle()
+        self.metrics = metrics if metrics is not None else ClientMetrics()
+        self.metrics.throttle = self.throttle
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def handle_async_request(self, request: Request) -> Response:
+        t = self.throttle
+        gate, clock, metrics = t.gate, t.clock, self.metrics
+        key = t.user_key(request)
+        user = t.user(key)
+        rule = find_rule(t.rules, request.method, request.url.path) if t.rules else None
+        bucket = t.bucket_for(user, rule) if rule is not None else None
+        cost = rule.cost(request) if rule is not None else 1
+        started = clock()
+        reason = "app_block"
+        while True:
+            before = clock()
+            probe = False if gate.state == "open" else await gate.wait()
+            await user.slots.acquire()
+            try:
+                if bucket is not None:
+                    await bucket.acquire(cost)
+                await t.in_flight.acquire()
+                try:
+                    await t.app_bucket.acquire()
+                    if gate.state != "open" and not probe:
+                        # The app got blocked while we queued: do not add to the block (A1).
+                        t.in_flight.release()
+                        user.slots.release()
+                        continue
+                    parallel = user.slots.in_use
+                    metrics.throttled_seconds += clock() - before
+                    metrics.sent += 1
+                    response = await self.inner.handle_async_request(request)
+                except BaseException:
+                    t.in_flight.release()
+                    raise
+            except BaseException:
+                user.slots.release()
+                if probe:
+                    gate.probe_done(False)
+                raise
+            if response.status_code != 429:
+                if probe:
+                    gate.probe_done(True)
+                    metrics.emit("gate_opened", blocks=gate.blocks)
+                t.user_succeeded(user)
+                return self._wrap(response, request, _releaser(t, user.slots))
+            # A 429 was not processed by Allegro: read it, free the slots, decide, retry.
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+                t.in_flight.release()
+                user.slots.release()
+            reason = t.classify(key, parallel)
+            metrics.responses_429[reason] += 1
+            metrics.emit("429", kind=reason, method=request.method, path=request.url.path)
+            if reason == "app_block":
+                was_open = gate.state == "open"
+                gate.close(t.block_seconds)
+                if was_open:
+                    metrics.emit("gate_closed", seconds=t.block_seconds)
+            else:
+                t.user_limited(user, parallel)
+            if probe:
+                gate.probe_done(False)
+            waited = clock() - started
+            if waited >= t.retry_429_for:
+                metrics.rate_limited += 1
+                metrics.emit("rate_limited", kind=reason, waited=waited)
+                raise self._error(response, request, waited, reason)
+            if reason == "user_limit":
+                await t.sleep(min(t.user_backoff, max(0.0, t.retry_429_for - waited)))
+
+    @staticmethod
+    def _wrap(response: Response, request: Request, release: Callable[[], None]) -> Response:
+        return Response(
+            response.status_code, headers=response.headers,
+            stream=_ReleasingStream(response.stream, release),
+            extensions=response.extensions, request=request,
+        )
+
+    @staticmethod
+    def _error(response: Response, request: Request, waited: float, reason: str) -> Exception:
+        response.request = request
+        error = error_for_response(response)
+        if isinstance(error, RateLimitedError):
+            error.waited = waited
+            error.reason = "app_block" if reason == "app_block" else "user_limit"
+        return error
