@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 #: How many recent de-duplication keys a store keeps by default. Allegro's duplicates trail
 #: their original closely; a few thousand is ample.
@@ -82,6 +82,7 @@ class FileCursorStore:
         self._max_keys = max_keys
         self._lines = 0
         self._state: CursorState | None = None
+        self._handle: TextIO | None = None
 
     def _read(self) -> CursorState:
         state = CursorState()
@@ -116,12 +117,22 @@ class FileCursorStore:
         if self._lines >= 2 * self._max_keys:
             self._compact()
             return
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps([cursor, list(keys)]) + "\n")
+        if self._handle is None:
+            self._handle = self.path.open("a", encoding="utf-8")
+        # Flushed at once: a killed process loses nothing that was committed.
+        self._handle.write(json.dumps([cursor, list(keys)]) + "\n")
+        self._handle.flush()
         self._lines += 1
+
+    def close(self) -> None:
+        """Close the file (commits reopen it)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     def _compact(self) -> None:
         assert self._state is not None
+        self.close()
         del self._state.keys[: -self._max_keys]
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps([self._state.cursor, self._state.keys]) + "\n",

@@ -10,12 +10,16 @@ from allegro_async.models.orders import ExternalId, MarketplaceRef, Price
 
 
 def dedup_key(form_id: str | None, event_type: str, occurred_at: _dt.datetime | str) -> str:
-    """The A8 de-duplication key: checkout form id + type + occurredAt (in UTC, so two
-    spellings of one instant agree)."""
+    """The A8 de-duplication key: checkout form id + type + occurredAt, the instant written in
+    UTC with milliseconds (Allegro's own spelling), so two spellings of one instant agree."""
     if isinstance(occurred_at, str):
+        if len(occurred_at) == 24 and occurred_at[19] == "." and occurred_at[-1] == "Z":
+            return f"{form_id}|{event_type}|{occurred_at}"  # already canonical: the usual case
         occurred_at = _dt.datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
-    when = occurred_at.astimezone(_dt.timezone.utc).isoformat()
-    return f"{form_id}|{event_type}|{when}"
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=_dt.timezone.utc)
+    when = occurred_at.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return f"{form_id}|{event_type}|{when[:-6]}Z"
 
 
 class OrderEventType(OpenEnum):

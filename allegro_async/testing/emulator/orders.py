@@ -142,7 +142,8 @@ class OrdersState:
         now on; a new form with the same payment id and its line items replaces it."""
         book, index = self.find(form_id)
         now = self.now()
-        new = book.add_order(now, self.emulator.random, payment=book.payment[index])
+        new = book.add_order(now, self.emulator.random, payment=book.payment[index],
+                             buyer=book.buyer[index])
         book.gone[index] = 1
         book.combined_from[new] = [index]
         book.combined_into[index] = new

@@ -135,8 +135,10 @@ class OrderBook:
         self._payments = 0
 
     # -- building ---------------------------------------------------------------------------
-    def add_order(self, at: float, rng: random.Random, *, payment: int | None = None) -> int:
-        """Append an order bought at ``at``; returns its index."""
+    def add_order(self, at: float, rng: random.Random, *, payment: int | None = None,
+                  buyer: int | None = None) -> int:
+        """Append an order bought at ``at``; returns its index. A combined order (S12) passes
+        the payment and buyer of the orders it replaces."""
         index = len(self.bought)
         self.bought.append(round(at * 1000))
         self.updated.append(round(at * 1000))
@@ -148,7 +150,7 @@ class OrderBook:
             payment = self._payments
             self._payments += 1
         self.payment.append(payment)
-        self.buyer.append(rng.randrange(500))
+        self.buyer.append(rng.randrange(500) if buyer is None else buyer)
         self.market.append(0 if rng.random() < 0.85 else rng.randrange(1, len(MARKETPLACES)))
         self.items.append(rng.choice((1, 1, 1, 2, 3)))
         self.gone.append(0)
@@ -246,7 +248,7 @@ def generate(book: OrderBook, *, orders: int, events: int | None, history_days: 
             book.add_event(i, E_FILLED_IN, at + 30)
             book.status[i] = FILLED_IN
             later = at + 0.5 * span / max(orders, 1)
-            j = book.add_order(later, rng, payment=book.payment[i])
+            j = book.add_order(later, rng, payment=book.payment[i], buyer=book.buyer[i])
             index += 1
             book.gone[i] = 1
             book.combined_from[j] = [i]
@@ -289,7 +291,11 @@ def generate(book: OrderBook, *, orders: int, events: int | None, history_days: 
         if book.gone[i]:
             continue
         kind = E_MODIFIED if step % 3 else E_FULFILLMENT
-        at = min(book.bought[i] / 1000 + 600 + step % 3600, now - 1)
+        at = book.bought[i] / 1000 + 600 + (step // n) * 60
+        if at >= now:
+            if i == n - 1 and step // n > events:  # nothing can be padded: give up
+                break
+            continue  # no events from the future
         position = book.add_event(i, kind, at)
         if step % 17 == 0:
             book.add_event(i, kind, book.ev_time[position])  # duplicate, new id
