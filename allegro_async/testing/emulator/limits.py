@@ -141,10 +141,10 @@ class LimitsState:
         if until is not None and now < until:
             # A1: a request during a block makes it longer.
             stats.requests_during_block += 1
-            self.blocked_until[client_id] = now + cfg.block_seconds
-            start, _ = stats.block_windows[-1] if stats.block_windows else (now, now)
+            until = max(until, now + cfg.block_seconds)
+            self.blocked_until[client_id] = until
             if stats.block_windows:
-                stats.block_windows[-1] = (start, now + cfg.block_seconds)
+                stats.block_windows[-1] = (stats.block_windows[-1][0], until)
             return "app_block"
         if cfg.app_rate is None:
             return None

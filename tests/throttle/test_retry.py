@@ -1,0 +1,88 @@
+"""The retry layer: what is retried, how long it waits, and Retry-After."""
+
+from __future__ import annotations
+
+import email.utils
+
+import httpx
+import pytest
+import respx
+
+from allegro_async import AllegroClient
+from allegro_async.errors import ConnectError, ServerError
+from allegro_async.retry import RetryPolicy
+
+API = "https://api.allegro.pl"
+
+
+def policy(waits: list[float], **kwargs: object) -> RetryPolicy:
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    return RetryPolicy(sleep=record, random=lambda: 1.0, **kwargs)  # type: ignore[arg-type]
+
+
+@respx.mock
+async def test_get_is_retried_on_503_with_capped_exponential_backoff() -> None:
+    route = respx.get(f"{API}/me").mock(side_effect=[httpx.Response(503)] * 3 + [
+        httpx.Response(200, json={"id": "1"})])
+    waits: list[float] = []
+    async with AllegroClient("t", retry=policy(waits, backoff=1, max_backoff=3)) as client:
+        assert await client.request("GET", "/me") == {"id": "1"}
+    assert route.call_count == 4
+    assert waits == [1, 2, 3]
+    assert client.transport.metrics.retries == 3  # type: ignore[attr-defined]
+
+
+@respx.mock
+async def test_command_put_is_retried_with_the_same_command_id_on_connect_error() -> None:
+    path = f"{API}/sale/offer-price-change-commands/cmd-1"
+    route = respx.put(path).mock(side_effect=[httpx.ConnectError("refused"),
+                                              httpx.Response(201, json={"id": "cmd-1"})])
+    async with AllegroClient("t", retry=policy([])) as client:
+        await client.request("PUT", "/sale/offer-price-change-commands/cmd-1", json={})
+    assert route.call_count == 2
+    assert all(c.request.url.path.endswith("cmd-1") for c in route.calls)
+
+
+@respx.mock
+async def test_post_is_not_retried_unless_marked_safe() -> None:
+    route = respx.post(f"{API}/sale/product-offers").mock(
+        side_effect=[httpx.Response(502), httpx.Response(502), httpx.Response(201, json={})])
+    async with AllegroClient("t", retry=policy([])) as client:
+        with pytest.raises(ServerError):
+            await client.request("POST", "/sale/product-offers", json={})
+        assert route.call_count == 1
+        await client.request("POST", "/sale/product-offers", json={},
+                             extensions={"allegro_retry_safe": True})
+    assert route.call_count == 3
+
+
+@respx.mock
+async def test_retry_after_seconds_and_http_date_are_honoured_and_capped() -> None:
+    later = email.utils.formatdate(usegmt=True)  # "now": waits ~0
+    respx.get(f"{API}/me").mock(side_effect=[
+        httpx.Response(503, headers={"Retry-After": "7"}),
+        httpx.Response(503, headers={"Retry-After": "3600"}),
+        httpx.Response(503, headers={"Retry-After": later}),
+        httpx.Response(200, json={}),
+    ])
+    waits: list[float] = []
+    async with AllegroClient("t", retry=policy(waits, max_retry_after=30)) as client:
+        await client.request("GET", "/me")
+    assert waits[:2] == [7, 30]
+    assert 0 <= waits[2] <= 1
+
+
+@respx.mock
+async def test_max_retries_zero_turns_retries_off() -> None:
+    route = respx.get(f"{API}/me").mock(side_effect=httpx.ConnectError("refused"))
+    async with AllegroClient("t", retry=0) as client:
+        with pytest.raises(ConnectError):
+            await client.request("GET", "/me")
+    assert route.call_count == 1
+
+
+def test_full_jitter_stays_within_the_ceiling() -> None:
+    p = RetryPolicy(backoff=0.5, max_backoff=4)
+    assert all(0 <= p.backoff_for(a) <= min(4, 0.5 * 2 ** a) for a in range(10) for _ in range(20))
