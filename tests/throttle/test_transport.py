@@ -63,10 +63,9 @@ async def test_block_longer_than_the_deadline_raises_rate_limited_with_waited() 
 async def test_per_user_parallel_429_cuts_that_users_cap_and_completes() -> None:
     emulator = Emulator(time_scale=100, limits=LimitsConfig(user_parallel=3, latency=1.0))
     throttle = scaled_throttle(emulator, user_parallel=6)
-    async with emulator.client(0, throttle=throttle) as client:
-        async with anyio.create_task_group() as tg:
-            for _ in range(12):
-                tg.start_soon(client.request, "GET", "/me")
+    async with emulator.client(0, throttle=throttle) as client, anyio.create_task_group() as tg:
+        for _ in range(12):
+            tg.start_soon(client.request, "GET", "/me")
     metrics = client.transport.metrics  # type: ignore[attr-defined]
     assert metrics.responses_429["user_limit"] >= 1
     assert metrics.responses_429["app_block"] == 0
@@ -76,10 +75,9 @@ async def test_per_user_parallel_429_cuts_that_users_cap_and_completes() -> None
 
 async def test_default_user_cap_keeps_a_burst_of_one_seller_under_the_emulators_cap() -> None:
     emulator = Emulator(time_scale=100, limits=LimitsConfig(latency=0.5))
-    async with emulator.client(0) as client:
-        async with anyio.create_task_group() as tg:
-            for _ in range(30):
-                tg.start_soon(client.request, "GET", "/me")
+    async with emulator.client(0) as client, anyio.create_task_group() as tg:
+        for _ in range(30):
+            tg.start_soon(client.request, "GET", "/me")
     assert emulator.stats.responses_429 == 0
     assert emulator.stats.peak_parallel[emulator.sellers[0].id] <= 8
 
@@ -87,7 +85,8 @@ async def test_default_user_cap_keeps_a_burst_of_one_seller_under_the_emulators_
 async def test_one_throttle_shared_by_clients_spends_one_app_bucket() -> None:
     emulator = Emulator()
     throttle = Throttle(rate=6000, per=60, burst=5)
-    async with emulator.client(0, throttle=throttle) as a, emulator.client(1, throttle=throttle) as b:
+    a, b = emulator.client(0, throttle=throttle), emulator.client(1, throttle=throttle)
+    async with a, b:
         for _ in range(3):
             await a.request("GET", "/me")
             await b.request("GET", "/me")
