@@ -190,6 +190,11 @@ class OrderEventStream:
             self._fetch_from = stats.latest_event.id if stats.latest_event else None
         elif self._start != "beginning":
             self._fetch_from = self._start
+        if state.cursor is None and self._fetch_from is not None:
+            # Save the starting point at once: a stream started at "now" that sees nothing
+            # before it stops must resume there, not at a later "now".
+            await self.store.commit(self._fetch_from, [])
+            self.cursor = self._fetch_from
 
     # -- iteration --------------------------------------------------------------------------
     def __aiter__(self) -> OrderEventStream:
