@@ -25,6 +25,9 @@ def make_jwt(**claims: Any) -> str:
     return f"{header}.{payload}.{b64url(b'not-a-real-signature')}"
 
 
+#: Only the client layer: no throttle, no retries (those layers have their own tests).
+BARE: dict[str, Any] = {"throttle": False, "retry": False}
+
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -33,6 +36,8 @@ def mock_client() -> Callable[..., AllegroClient]:
     """Build an AllegroClient whose transport answers with ``handler``."""
 
     def build(handler: Handler, **kwargs: Any) -> AllegroClient:
+        for key, value in BARE.items():
+            kwargs.setdefault(key, value)
         kwargs.setdefault("access_token", make_jwt(user_name="10000001", scope=["allegro:api"]))
         return AllegroClient(transport=httpx.MockTransport(handler), **kwargs)
 

@@ -22,6 +22,7 @@ from allegro_async import (
     __version__,
 )
 from allegro_async.models.base import AllegroModel
+from tests.foundation.conftest import BARE
 
 PROD = "https://api.allegro.pl"
 SANDBOX = "https://api.allegro.pl.allegrosandbox.pl"
@@ -46,7 +47,7 @@ async def test_environment_sets_api_base_and_separate_oauth_base(
 ) -> None:
     with respx.mock(assert_all_called=True) as router:
         route = router.get(f"{api_base}/me").respond(200, json={"id": "1"})
-        async with AllegroClient(TOKEN, environment=environment) as client:
+        async with AllegroClient(TOKEN, **BARE, environment=environment) as client:
             assert await client.request("GET", "/me") == {"id": "1"}
             assert client.environment.token_url == token_url
             assert client.environment.api_url != client.environment.auth_url
@@ -79,7 +80,7 @@ def test_bad_environment_is_refused_with_a_fix(make: object) -> None:
 @respx.mock
 async def test_get_sends_default_headers_and_no_content_type() -> None:
     route = respx.get(f"{PROD}/sale/offers").respond(200, json={})
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         await client.request("GET", "/sale/offers")
     headers = route.calls.last.request.headers
     assert headers["Accept"] == PUBLIC_MEDIA_TYPE
@@ -91,7 +92,7 @@ async def test_get_sends_default_headers_and_no_content_type() -> None:
 @respx.mock
 async def test_body_gets_the_allegro_content_type() -> None:
     route = respx.post(f"{PROD}/sale/product-offers").respond(201, json={"id": "7"})
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         assert await client.request("POST", "/sale/product-offers", json={"name": "x"}) == {
             "id": "7"
         }
@@ -103,7 +104,7 @@ async def test_body_gets_the_allegro_content_type() -> None:
 @respx.mock
 async def test_beta_media_type_for_accept_and_content_type() -> None:
     route = respx.put(f"{PROD}/sale/beta-thing").respond(200, json={})
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         await client.request("PUT", "/sale/beta-thing", json={}, media_type="beta")
     sent = route.calls.last.request
     assert sent.headers["Accept"] == BETA_MEDIA_TYPE
@@ -113,7 +114,7 @@ async def test_beta_media_type_for_accept_and_content_type() -> None:
 @respx.mock
 async def test_accept_language_is_sent_and_overridable_per_view() -> None:
     route = respx.get(f"{PROD}/me").respond(200, json={})
-    async with AllegroClient(TOKEN, accept_language="pl-PL") as client:
+    async with AllegroClient(TOKEN, **BARE, accept_language="pl-PL") as client:
         await client.request("GET", "/me")
         assert route.calls.last.request.headers["Accept-Language"] == "pl-PL"
         await client.with_options(accept_language="cs-CZ").request("GET", "/me")
@@ -126,11 +127,11 @@ async def test_unknown_accept_language_is_refused_before_sending(where: str) -> 
         route = router.route().respond(200)
         with pytest.raises(InvalidArgumentError) as info:
             if where == "client":
-                AllegroClient(TOKEN, accept_language="de-DE")
+                AllegroClient(TOKEN, **BARE, accept_language="de-DE")
             elif where == "client-headers":
-                AllegroClient(TOKEN, headers={"accept-language": "de-DE"})
+                AllegroClient(TOKEN, **BARE, headers={"accept-language": "de-DE"})
             else:
-                async with AllegroClient(TOKEN) as client:
+                async with AllegroClient(TOKEN, **BARE) as client:
                     if where == "view":
                         client.with_options(accept_language="de-DE")
                     else:
@@ -142,7 +143,7 @@ async def test_unknown_accept_language_is_refused_before_sending(where: str) -> 
 @respx.mock
 async def test_per_call_headers_override_defaults_whatever_their_case() -> None:
     route = respx.get(f"{PROD}/me").respond(200, json={})
-    async with AllegroClient(TOKEN, headers={"user-agent": "my-app/1.0"}) as client:
+    async with AllegroClient(TOKEN, **BARE, headers={"user-agent": "my-app/1.0"}) as client:
         await client.request(
             "GET", "/me", headers={"accept": "application/json", "X-Extra": "yes"}
         )
@@ -155,7 +156,7 @@ async def test_per_call_headers_override_defaults_whatever_their_case() -> None:
 @respx.mock
 async def test_timeouts_per_client_view_and_call() -> None:
     route = respx.get(f"{PROD}/me").respond(200, json={})
-    async with AllegroClient(TOKEN, timeout=7.0) as client:
+    async with AllegroClient(TOKEN, **BARE, timeout=7.0) as client:
         await client.request("GET", "/me")
         assert route.calls.last.request.extensions["timeout"] == httpx.Timeout(7.0).as_dict()
         await client.request("GET", "/me", timeout=httpx.Timeout(2.0, connect=1.0))
@@ -177,7 +178,7 @@ class Status(Enum):
 async def test_params_are_cleaned() -> None:
     route = respx.get(url__startswith=f"{PROD}/sale/offers").respond(200, json={})
     warsaw = dt.timezone(dt.timedelta(hours=2))
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         await client.request(
             "GET",
             "/sale/offers",
@@ -203,7 +204,7 @@ async def test_params_are_cleaned() -> None:
 async def test_naive_datetime_is_refused_before_sending() -> None:
     with respx.mock(assert_all_called=False) as router:
         route = router.route().respond(200)
-        async with AllegroClient(TOKEN) as client:
+        async with AllegroClient(TOKEN, **BARE) as client:
             with pytest.raises(InvalidArgumentError) as info:
                 await client.request("GET", "/x", params={"from": dt.datetime(2025, 1, 1)})
         assert info.value.field == "params"
@@ -213,14 +214,14 @@ async def test_naive_datetime_is_refused_before_sending() -> None:
 @respx.mock
 async def test_absolute_url_is_used_as_is() -> None:
     route = respx.get("https://upload.allegro.pl/sale/images/1").respond(200, json={"ok": 1})
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         assert await client.request("GET", "https://upload.allegro.pl/sale/images/1") == {"ok": 1}
     assert route.called
 
 
 async def test_malformed_url_and_unserialisable_body_are_invalid_arguments() -> None:
-    async with AllegroClient(TOKEN, transport=httpx.MockTransport(lambda r: httpx.Response(200))) \
-            as client:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+    async with AllegroClient(TOKEN, **BARE, transport=transport) as client:
         with pytest.raises(InvalidArgumentError) as info:
             await client.request("GET", "https://host:notaport/x")
         assert info.value.field == "path"
@@ -244,7 +245,7 @@ class Offer(AllegroModel):
 async def test_pydantic_body_is_dumped_by_alias_without_nones() -> None:
     route = respx.post(f"{PROD}/sale/product-offers").respond(201, json={})
     body = Offer(offer_name="Mug", selling_price=Price(amount="10.00", currency="PLN"))
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         await client.request("POST", "/sale/product-offers", json=body)
     assert json.loads(route.calls.last.request.content) == {
         "offerName": "Mug", "sellingPrice": {"amount": "10.00", "currency": "PLN"}
@@ -261,7 +262,7 @@ async def test_cast_to_validates_models_and_types() -> None:
     respx.get(f"{PROD}/me").respond(200, json={"id": "1", "login": "shop", "extra": 1})
     respx.get(f"{PROD}/ids").respond(200, json=["1", 2])
     respx.get(f"{PROD}/bad").respond(200, json={"id": "1"}, headers={"Trace-Id": "t-9"})
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         assert await client.request("GET", "/me", cast_to=Me) == Me(id="1", login="shop")
         assert await client.request("GET", "/ids", cast_to=list[int]) == [1, 2]
         with pytest.raises(ResponseValidationError) as info:
@@ -277,7 +278,7 @@ async def test_request_raw_gives_status_headers_and_trace_id() -> None:
         headers={"TRACE-ID": "abc-123", "Location": f"{PROD}/sale/offer-publication-commands/c1"},
     )
     respx.delete(f"{PROD}/sale/offers/1").respond(204)
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         raw = await client.request_raw("POST", "/sale/offer-publication-commands/c1", json={})
         assert raw.status_code == 201
         assert raw.trace_id == "abc-123"
@@ -295,7 +296,7 @@ async def test_debug_log_line_has_method_path_status_elapsed_trace_id(
         200, json={}, headers={"trace-id": "trace-42"}
     )
     caplog.set_level(logging.DEBUG, logger="allegro_async")
-    async with AllegroClient(TOKEN) as client:
+    async with AllegroClient(TOKEN, **BARE) as client:
         await client.request("GET", "/me", params={"x": "1"})
     lines = [r.getMessage() for r in caplog.records if r.name == "allegro_async"]
     assert len(lines) == 1
