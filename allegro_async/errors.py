@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _MAX_TEXT = 300  # characters of a field kept in a message
+_MAX_SHOWN = 5  # errors[] entries shown in a message
 
 
 class AllegroError(Exception):
@@ -247,6 +248,8 @@ class APIError(AllegroError):
         if not parts:
             excerpt = " ".join(self.body_text.split())[:120]
             parts.append(f"body: {excerpt!r}" if excerpt else "empty body")
+        if len(parts) > _MAX_SHOWN:  # keep the message readable; all of them are in .errors
+            parts = [*parts[:_MAX_SHOWN], f"... and {len(parts) - _MAX_SHOWN} more in .errors"]
         return "; ".join(parts)
 
     def _compose(self) -> str:
