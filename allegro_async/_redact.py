@@ -72,8 +72,10 @@ for _name in _SCRUBBED_LOGGERS:
     logging.getLogger(_name).addFilter(RedactingFilter())
 
 
-def _is_scrubbed(name: str) -> bool:
-    return any(name == n or name.startswith(n + ".") for n in _SCRUBBED_LOGGERS)
+def _is_scrubbed(name: object) -> bool:
+    return isinstance(name, str) and any(
+        name == n or name.startswith(n + ".") for n in _SCRUBBED_LOGGERS
+    )
 
 
 _previous_factory = logging.getLogRecordFactory()

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypedDict, TypeVar, overload
 
 import pydantic
 from typing_extensions import Unpack
@@ -175,6 +175,23 @@ def _check_language(headers: Mapping[str, str] | None, field: str = "headers") -
                 field, f"Accept-Language {value!r} is not a language Allegro serves",
                 f"use one of {', '.join(ACCEPT_LANGUAGES)}",
             )
+
+
+def _raise_transport_error(exc: httpx.HTTPError, method: str, path: str) -> NoReturn:
+    """Raise the library's exception for an httpx failure, keeping it as the cause."""
+    if isinstance(exc, httpx.TimeoutException):
+        raise RequestTimeoutError(
+            f"timed out ({type(exc).__name__})", method=method, path=path
+        ) from exc
+    if isinstance(exc, httpx.ConnectError):
+        raise ConnectError(f"could not connect: {exc}", method=method, path=path) from exc
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError,
+                        httpx.LocalProtocolError)):
+        raise ProtocolError(
+            f"connection failed mid-request ({type(exc).__name__}: {exc})",
+            method=method, path=path,
+        ) from exc
+    raise TransportError(f"{type(exc).__name__}: {exc}", method=method, path=path) from exc
 
 
 def _dump_body(body: Any) -> Any:
@@ -387,7 +404,7 @@ class AllegroClient:
             f"{self.environment.api_url}/{path.lstrip('/')}"
         )
         _check_language(headers)
-        _register_secrets(params, data)
+        _register_secrets(params, data, json if isinstance(json, Mapping) else None)
         media = _media(media_type)
         merged = _merge_headers(self._headers, {"Accept": media})
         has_body = json is not None or content is not None
@@ -421,6 +438,8 @@ class AllegroClient:
                 "json", f"the body cannot be sent as JSON ({exc})",
                 "pass dicts, lists, str, numbers, bools, None or a pydantic model",
             ) from exc
+        # secrets inline in an absolute URL (``?code=...``) are registered like params= ones
+        _register_secrets(dict(request.url.params.multi_items()))
         content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
         if json is not None and content_type is not None:
             # httpx sets application/json for json=; Allegro wants its media type (A11)
@@ -438,20 +457,10 @@ class AllegroClient:
             response = await self._http.send(
                 request, auth=self._auth if auth is NOT_GIVEN else auth
             )
-        except httpx.TimeoutException as exc:
-            raise RequestTimeoutError(
-                f"timed out ({type(exc).__name__})", method=method, path=path
-            ) from exc
-        except httpx.ConnectError as exc:
-            raise ConnectError(f"could not connect: {exc}", method=method, path=path) from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError,
-                httpx.LocalProtocolError) as exc:
-            raise ProtocolError(
-                f"connection failed mid-request ({type(exc).__name__}: {exc})",
-                method=method, path=path,
-            ) from exc
         except httpx.HTTPError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", method=method, path=path) from exc
+            # the cause stays attached for debugging; its text must not carry a secret either
+            exc.args = tuple(_redact.scrub(a) if isinstance(a, str) else a for a in exc.args)
+            _raise_transport_error(exc, method, path)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s in %.1f ms trace-id=%s", method, path, response.status_code,
