@@ -1,0 +1,103 @@
+"""A bulk job at the S1 limit: 3000 requests from 500 tasks through AllegroClient, against the
+in-process emulator with a time-scaled Client-ID limit and 50 ms latency.
+
+Baselines in the same run: plain httpx + gather (``naive_429s``) and httpx behind aiolimiter
+at capacity 1 (``aiolimiter_ratio``, ``aiolimiter_429s``). Goal: 0 ``responses_429`` and
+``ratio`` (achieved / limit) >= 0.97. Run: python benchmarks/at_the_limit.py [--json].
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+from _common import parse_args, report
+from aiolimiter import AsyncLimiter
+
+from allegro_async.testing import Emulator, EmulatorConfig
+from allegro_async.testing.emulator.limits import LimitsConfig
+from allegro_async.throttle import Throttle
+
+SCALE = 4.0            # emulated seconds per real second: 9000/min becomes 600 requests/s
+LATENCY = 0.050        # real seconds
+REQUESTS, TASKS, SELLERS = 3000, 500, 10
+LIMIT_PER_S = 9000 / 60 * SCALE
+
+
+def make_emulator() -> Emulator:
+    return Emulator(EmulatorConfig(time_scale=SCALE, sellers=SELLERS,
+                                   limits=LimitsConfig(latency=LATENCY * SCALE)))
+
+
+async def drive(call: Callable[[int], Awaitable[int]]) -> tuple[float, list[int]]:
+    """Run REQUESTS calls from TASKS tasks; the elapsed real time and the statuses."""
+    statuses: list[int] = []
+    counter = iter(range(REQUESTS))
+
+    async def worker() -> None:
+        for i in counter:
+            statuses.append(await call(i))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(TASKS)))
+    return time.perf_counter() - start, statuses
+
+
+async def ours() -> dict[str, float | int]:
+    emulator = make_emulator()
+    throttle = Throttle(clock=emulator.clock.monotonic, sleep=emulator.clock.sleep)
+    async with emulator.client(0, throttle=throttle) as client:
+        views = [client.with_options(access_token=emulator.mint_token(i)) for i in range(SELLERS)]
+
+        async def call(i: int) -> int:
+            return (await views[i % SELLERS].request_raw("GET", "/me")).status_code
+
+        elapsed, _ = await drive(call)
+    return {"achieved_per_s": REQUESTS / elapsed,
+            "responses_429": emulator.stats.responses_429,
+            "requests_during_block": emulator.stats.requests_during_block}
+
+
+async def plain(limiter: AsyncLimiter | None) -> tuple[float, int]:
+    emulator = make_emulator()
+    tokens = [emulator.mint_token(i) for i in range(SELLERS)]
+    accept = {"Accept": "application/vnd.allegro.public.v1+json"}
+    async with httpx.AsyncClient(transport=emulator.transport(),
+                                 base_url="http://allegro.emulator", headers=accept) as http:
+        async def call(i: int) -> int:
+            if limiter is not None:
+                await limiter.acquire()
+            auth = {"Authorization": f"Bearer {tokens[i % SELLERS]}"}
+            return (await http.get("/me", headers=auth)).status_code
+
+        elapsed, _ = await drive(call)
+    return REQUESTS / elapsed, emulator.stats.responses_429
+
+
+async def measure() -> dict[str, float | int]:
+    result = await ours()
+    _, naive_429s = await plain(None)
+    aio_rate, aio_429s = await plain(AsyncLimiter(1, 1 / LIMIT_PER_S))
+    return {
+        "limit_per_s": LIMIT_PER_S,
+        "achieved_per_s": round(float(result["achieved_per_s"]), 1),
+        "ratio": round(float(result["achieved_per_s"]) / LIMIT_PER_S, 4),
+        "responses_429": result["responses_429"],
+        "requests_during_block": result["requests_during_block"],
+        "naive_429s": naive_429s,
+        "aiolimiter_ratio": round(aio_rate / LIMIT_PER_S, 4),
+        "aiolimiter_429s": aio_429s,
+    }
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    result = asyncio.run(measure())
+    report("3000 requests / 500 tasks at the time-scaled S1 limit", result, args.json,
+           {"ratio": ">= 0.97", "responses_429": "0"})
+
+
+if __name__ == "__main__":
+    main()
