@@ -9,7 +9,7 @@ from allegro_async.throttle.bucket import LeakyBucket
 from allegro_async.throttle.gate import AppGate, Slots
 from allegro_async.throttle.limiter import APP_KEY, Throttle
 from allegro_async.throttle.rules import DEFAULT_RULES, Rule, offer_count
-from allegro_async.throttle.transport import ClientMetrics, ThrottledTransport
+from allegro_async.throttle.transport import ClientMetrics, ThrottledTransport, metrics_of
 
 __all__ = [
     "APP_KEY",
@@ -21,5 +21,6 @@ __all__ = [
     "Slots",
     "Throttle",
     "ThrottledTransport",
+    "metrics_of",
     "offer_count",
 ]

@@ -190,3 +190,15 @@ class ThrottledTransport(AsyncBaseTransport):
             error.waited = waited
             error.reason = "app_block" if reason == "app_block" else "user_limit"
         return error
+
+
+def metrics_of(client: Any) -> ClientMetrics:
+    """The :class:`ClientMetrics` of an ``AllegroClient`` (or of a transport stack)::
+
+        print(metrics_of(client).snapshot())
+    """
+    transport = getattr(client, "transport", client)
+    metrics = getattr(transport, "metrics", None)
+    if not isinstance(metrics, ClientMetrics):
+        raise TypeError("this client has no allegro-async transport stack (own http_client?)")
+    return metrics
