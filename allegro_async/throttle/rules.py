@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from allegro_async._http import Request
+from allegro_async._http import Request, httpx
 
 
 def offer_count(request: Request) -> int:
@@ -22,8 +22,8 @@ def offer_count(request: Request) -> int:
     """
     try:
         body = json.loads(request.content or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return 1
+    except (ValueError, UnicodeDecodeError, httpx.RequestNotRead):
+        return 1  # a streamed or odd body: count the request, the server decides
     total = 0
     if isinstance(body, dict):
         for criterion in body.get("offerCriteria") or ():
