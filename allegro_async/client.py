@@ -221,8 +221,11 @@ class AllegroClient:
         timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it.
         accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
         headers: extra default headers.
-        throttle: throttling configuration or a shared throttle; ``False`` turns it off.
-        retry: retry policy; ``False`` turns retries off.
+        throttle: a :class:`~allegro_async.throttle.Throttle` (share one across all clients of
+            an app: S1 is per Client ID); ``None`` for a new one with the defaults; ``False``
+            turns throttling off. See docs/throttling.md.
+        retry: a :class:`~allegro_async.retry.RetryPolicy` or an ``int`` (max retries);
+            ``None`` for the default policy; ``False`` or ``0`` turns retries off.
     """
 
     def __init__(
