@@ -20,7 +20,7 @@ from allegro_async.testing import Emulator, EmulatorConfig
 from allegro_async.testing.emulator.limits import LimitsConfig
 from allegro_async.throttle import Throttle
 
-SCALE = 4.0            # emulated seconds per real second: 9000/min becomes 600 requests/s
+SCALE = 2.0            # emulated seconds per real second: 9000/min becomes 300 requests/s
 LATENCY = 0.050        # real seconds
 REQUESTS, TASKS, SELLERS = 3000, 500, 10
 LIMIT_PER_S = 9000 / 60 * SCALE

@@ -24,8 +24,9 @@ LATENCY = 0.020
 PARALLEL_CAP = 10
 A2_PER_S = 3500 / 60
 APP_PER_MIN = 60_000
-#: Emulated time runs at half speed: the same limits at half the CPU load on a 2-core machine.
-SCALE = 0.5
+#: Emulated time runs at about a third of real speed: the same limits at a third of the CPU
+#: load on a 2-core machine.
+SCALE = 0.35
 
 
 async def measure() -> dict[str, float | int]:
