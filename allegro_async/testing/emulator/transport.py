@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class EmulatorTransport(httpx.AsyncBaseTransport):
     """Calls the emulator in-process. A dropped connection surfaces as
     ``httpx.RemoteProtocolError``, and the request's read timeout is enforced when the
-    emulator may delay (the plain ``ASGITransport`` ignores timeouts).
+    emulator delays (the plain ``ASGITransport`` ignores timeouts).
 
     It speaks ASGI directly instead of wrapping ``httpx.ASGITransport``: responses are
     buffered anyway, and the leaner path roughly doubles in-process throughput.
@@ -30,9 +30,9 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {}).get("read")
         try:
-            # Only faults (latency, timeouts) make the emulator wait; skip the cancel scope
-            # otherwise, it is a visible share of a fast request's cost.
-            if timeout is not None and self.emulator.faults.active:
+            # Faults and the A2 user buckets (limits) make the emulator wait, as a slow server
+            # would; enforce the client's read timeout like a socket does.
+            if timeout is not None:
                 with anyio.fail_after(timeout):
                     return await self._call(request)
             return await self._call(request)
