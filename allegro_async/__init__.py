@@ -4,10 +4,16 @@ Throttling that never earns a 429, OAuth2, pydantic models, typed errors, and an
 emulator for tests (:mod:`allegro_async.testing`).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from allegro_async._request import BearerToken
 from allegro_async._response import APIResponse
 from allegro_async._version import __version__
 from allegro_async.auth.jwt import TokenClaims, decode_claims
-from allegro_async.client import AllegroClient, BearerToken
+from allegro_async.client import AllegroClient
 from allegro_async.config import BETA_MEDIA_TYPE, PUBLIC_MEDIA_TYPE, Environment
 from allegro_async.errors import (
     AllegroError,
@@ -31,11 +37,49 @@ from allegro_async.errors import (
     UnprocessableEntityError,
 )
 
+# Loaded on first use, so `import allegro_async` stays fast (authlib, anyio machinery).
+_LAZY = {
+    "AllegroApp": "allegro_async.auth.app",
+    "OAuthFlows": "allegro_async.auth.flows",
+    "RefreshingAuth": "allegro_async.auth.httpx_auth",
+    "Token": "allegro_async.auth.tokens",
+    "TokenStore": "allegro_async.auth.tokens",
+    "MemoryTokenStore": "allegro_async.auth.tokens",
+    "FileTokenStore": "allegro_async.auth.tokens",
+    "Throttle": "allegro_async.throttle.limiter",
+    "ThrottledTransport": "allegro_async.throttle.transport",
+    "RetryPolicy": "allegro_async.retry",
+    "CursorStore": "allegro_async.cursors",
+    "MemoryCursorStore": "allegro_async.cursors",
+    "FileCursorStore": "allegro_async.cursors",
+}
+
+if TYPE_CHECKING:
+    from allegro_async.auth.app import AllegroApp
+    from allegro_async.auth.flows import OAuthFlows
+    from allegro_async.auth.httpx_auth import RefreshingAuth
+    from allegro_async.auth.tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
+    from allegro_async.cursors import CursorStore, FileCursorStore, MemoryCursorStore
+    from allegro_async.retry import RetryPolicy
+    from allegro_async.throttle.limiter import Throttle
+    from allegro_async.throttle.transport import ThrottledTransport
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'allegro_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "BETA_MEDIA_TYPE",
     "PUBLIC_MEDIA_TYPE",
     "APIError",
     "APIResponse",
+    "AllegroApp",
     "AllegroClient",
     "AllegroError",
     "AuthenticationError",
@@ -43,19 +87,31 @@ __all__ = [
     "BearerToken",
     "ConflictError",
     "ConnectError",
+    "CursorStore",
     "DraftsLimitError",
     "Environment",
     "ErrorDetail",
+    "FileCursorStore",
+    "FileTokenStore",
     "InvalidArgumentError",
+    "MemoryCursorStore",
+    "MemoryTokenStore",
     "NotAcceptableError",
     "NotFoundError",
+    "OAuthFlows",
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitedError",
+    "RefreshingAuth",
     "RequestTimeoutError",
     "ResponseValidationError",
+    "RetryPolicy",
     "ServerError",
+    "Throttle",
+    "ThrottledTransport",
+    "Token",
     "TokenClaims",
+    "TokenStore",
     "TransportError",
     "UnprocessableEntityError",
     "__version__",
