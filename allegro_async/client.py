@@ -110,6 +110,7 @@ class AllegroClient:
             raise InvalidArgumentError(
                 "access_token", "both access_token and auth were given", "give only one of them"
             )
+        _check_token(access_token)
         if accept_language is not None and accept_language not in ACCEPT_LANGUAGES:
             raise InvalidArgumentError(
                 "accept_language",
@@ -188,6 +189,7 @@ class AllegroClient:
             raise InvalidArgumentError(
                 "access_token", "both access_token and auth were given", "give only one of them"
             )
+        _check_token(access_token)
         if access_token is not None:
             view._auth = BearerToken(access_token)
         elif auth is not None:
@@ -267,9 +269,17 @@ class AllegroClient:
         extensions: Mapping[str, Any] | None = None,
     ) -> Request:
         """Build (but do not send) the ``httpx.Request`` for a call."""
-        url = path if path.startswith(("http://", "https://")) else (
-            f"{self.environment.api_url}/{path.lstrip('/')}"
-        )
+        if path.startswith(("http://", "https://")):
+            # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
+            # bearer token goes wherever the request goes.
+            if not _on_allegro_host(path, self.environment):
+                raise InvalidArgumentError(
+                    "path", f"{_origin(path)} is not this environment's API or OAuth host",
+                    f"pass a path relative to the API, or a URL on {self.environment.api_url}",
+                )
+            url = path
+        else:
+            url = f"{self.environment.api_url}/{path.lstrip('/')}"
         _check_language(headers)
         _register_secrets(params, data, json if isinstance(json, Mapping) else None)
         media = _media(media_type)
@@ -387,3 +397,33 @@ class AllegroClient:
         if cast_to is None:
             return data_out
         return parse_as(data_out, cast_to, trace_id=raw.trace_id)
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+
+def _on_allegro_host(url: str, environment: Environment) -> bool:
+    """True for the environment's API or OAuth origin, or a sibling host of the API (e.g.
+    ``upload.allegro.pl`` beside ``api.allegro.pl``)."""
+    origin = _origin(url)
+    scheme, _, host = origin.partition("://")
+    for base in (environment.api_url, environment.auth_url):
+        base_origin = _origin(base)
+        if origin == base_origin:
+            return True
+        base_scheme, _, base_host = base_origin.partition("://")
+        if base_host.startswith("api.") and scheme == base_scheme:
+            domain = base_host[len("api."):]
+            if host == domain or host.endswith("." + domain):
+                return True
+    return False
+
+
+def _check_token(access_token: str | None) -> None:
+    if access_token is not None and not access_token.strip():
+        raise InvalidArgumentError(
+            "access_token", "the token is empty",
+            "give the seller's access token, or leave access_token out and pass auth=",
+        )

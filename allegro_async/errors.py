@@ -61,6 +61,22 @@ class AllegroError(Exception):
         # Exception.__repr__ shows args unscrubbed; secrets registered after construction too.
         return f"{type(self).__name__}({str(self)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments, which the default pickling cannot replay;
+        # rebuild from args and attributes instead (for multiprocessing, task queues). The
+        # httpx response does not travel.
+        state = {k: v for k, v in self.__dict__.items() if k != "response"}
+        return (_restore, (type(self), self.args, state))
+
+
+def _restore(cls: type[AllegroError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    if isinstance(error, APIError):
+        error.response = None
+    return error
+
 
 class InvalidArgumentError(AllegroError, ValueError):
     """Bad input caught before any request was sent. Names the ``field`` and the ``fix``."""

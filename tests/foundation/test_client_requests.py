@@ -302,3 +302,22 @@ async def test_debug_log_line_has_method_path_status_elapsed_trace_id(
     assert len(lines) == 1
     assert lines[0].startswith("GET /me -> 200 in ")
     assert " ms trace-id=trace-42" in lines[0]
+
+
+async def test_absolute_url_off_allegro_hosts_is_refused_before_sending() -> None:
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200))
+    async with AllegroClient(TOKEN, **BARE, transport=transport) as client:
+        for url in ("https://evil.example/steal", "https://allegro.pl.evil.example/x",
+                    "http://api.allegro.pl/me"):
+            with pytest.raises(InvalidArgumentError) as info:
+                await client.request("GET", url)
+            assert info.value.field == "path"
+        await client.request("GET", "https://api.allegro.pl/sale/product-offers/1/operations/2")
+    assert [r.url.host for r in sent] == ["api.allegro.pl"]
+
+
+def test_empty_access_token_is_refused() -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        AllegroClient("  ")
+    assert info.value.field == "access_token"
