@@ -7,6 +7,7 @@ loopback redirect catcher on 127.0.0.1 (register ``http://127.0.0.1:<port>/callb
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,11 @@ async def login(
 
             from allegro_async.auth.loopback import browser_login
 
-            def show(url: str) -> None:
+            async def show(url: str) -> None:
                 say(f"Opening the authorization page: {url}")
-                (open_browser or webbrowser.open)(url)
+                opened = (open_browser or webbrowser.open)(url)
+                if isinstance(opened, Awaitable):  # an async opener (tests, a GUI) is awaited
+                    await opened
 
             token = await browser_login(flows, show, port=port)
         else:

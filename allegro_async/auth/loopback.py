@@ -72,6 +72,16 @@ class LoopbackCatcher:
         self._receive.close()
 
     async def _handle(self, stream: SocketStream) -> None:
+        # Browsers open speculative "preconnect" sockets and close them without a byte, and a
+        # client may reset mid-answer: one bad connection must never end the listener (an
+        # exception here would cancel the task group, and the login with it).
+        try:
+            await self._answer(stream)
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
+                OSError):
+            pass
+
+    async def _answer(self, stream: SocketStream) -> None:
         async with stream:
             data = b""
             with anyio.move_on_after(10):
