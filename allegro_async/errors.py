@@ -7,13 +7,11 @@ method and path, and a hint when the usual cause is known (S5-S8, S17, S19, A6).
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from allegro_async._error_body import ErrorDetail, hint_for, mentions, parse_error_body
 from allegro_async._redact import scrub
-from allegro_async.auth.jwt import TokenClaims
 
 if TYPE_CHECKING:
     from allegro_async._http import Response
@@ -122,90 +120,6 @@ class ResponseValidationError(AllegroError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class ErrorDetail:
-    """One entry of Allegro's ``errors[]`` (A7)."""
-
-    code: str | None = None
-    message: str | None = None
-    details: str | None = None
-    path: str | None = None
-    user_message: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, item: Any) -> ErrorDetail:
-        """Build from one JSON object, tolerating any shape."""
-        if not isinstance(item, dict):
-            return cls(message=_text(item))
-        metadata = item.get("metadata")
-        if isinstance(metadata, dict):
-            # a server may echo a token back; the parsed error must not carry it around
-            metadata = {
-                k: scrub(v) if isinstance(v, str) else v for k, v in metadata.items()
-            }
-        return cls(
-            code=_text(item.get("code")),
-            message=_text(item.get("message")),
-            details=_text(item.get("details")),
-            path=_text(item.get("path")),
-            user_message=_text(item.get("userMessage", item.get("user_message"))),
-            metadata=metadata if isinstance(metadata, dict) else {},
-        )
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return scrub(value)
-    try:
-        text = json.dumps(value, default=str)[: _MAX_TEXT * 4]
-    except (ValueError, TypeError, RecursionError):  # whatever the server sent, never raise
-        text = repr(type(value))
-    return scrub(text)
-
-
-@dataclass
-class _ParsedBody:
-    errors: list[ErrorDetail]
-    oauth_error: str | None
-    oauth_error_description: str | None
-    text: str
-
-
-def parse_error_body(content: bytes, content_type: str | None = None) -> _ParsedBody:
-    """Parse an error body of any shape; never raises.
-
-    Understands the API shape ``{"errors": [...]}``, the OAuth shape ``{"error",
-    "error_description"}`` and a lone ``{"code", "message"}``; anything else (HTML, empty,
-    truncated) keeps a short text excerpt.
-    """
-    text = ""
-    try:
-        text = scrub(content[:4096].decode("utf-8", errors="replace"))
-    except Exception:  # pragma: no cover - bytes always decode with errors="replace"
-        text = ""
-    errors: list[ErrorDetail] = []
-    oauth_error = oauth_description = None
-    try:
-        data = json.loads(content) if content.strip() else None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        data = None
-    if isinstance(data, dict):
-        raw_errors = data.get("errors")
-        if isinstance(raw_errors, list):
-            errors = [ErrorDetail.from_json(item) for item in raw_errors[:100]]
-        elif isinstance(raw_errors, dict):
-            errors = [ErrorDetail.from_json(raw_errors)]
-        if isinstance(data.get("error"), str):
-            oauth_error = scrub(data["error"])
-            oauth_description = _text(data.get("error_description"))
-        if not errors and oauth_error is None and ("code" in data or "message" in data):
-            errors = [ErrorDetail.from_json(data)]
-    return _ParsedBody(errors, oauth_error, oauth_description, text)
-
-
 class APIError(AllegroError):
     """Allegro answered with an error status.
 
@@ -278,7 +192,7 @@ class APIError(AllegroError):
 
     def mentions(self, phrase: str) -> bool:
         """True when any message, detail or code contains ``phrase`` (case-insensitive)."""
-        return _mentions(self.errors, self.oauth_error, self.oauth_error_description, phrase)
+        return mentions(self.errors, self.oauth_error, self.oauth_error_description, phrase)
 
 
 class BadRequestError(APIError):
@@ -355,84 +269,6 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
-def _mentions(
-    errors: list[ErrorDetail], oauth_error: str | None, description: str | None, phrase: str
-) -> bool:
-    needle = phrase.lower()
-    texts = [oauth_error, description]
-    for err in errors:
-        texts += [err.code, err.message, err.details, err.user_message]
-    return any(needle in t.lower() for t in texts if t)
-
-
-def _hint(
-    status: int,
-    parsed: _ParsedBody,
-    claims: TokenClaims | None,
-    has_token: bool,
-) -> tuple[str | None, type[APIError] | None]:
-    """The usual cause and fix for a known error, and a more specific class if one applies."""
-
-    def says(phrase: str) -> bool:
-        return _mentions(parsed.errors, parsed.oauth_error, parsed.oauth_error_description, phrase)
-
-    if says("authorization code must be supplied"):  # S5
-        return (
-            "S5: the token request lacks a parameter named exactly 'code'. Send "
-            "grant_type=authorization_code, code and redirect_uri as a form-encoded POST body.",
-            None,
-        )
-    if says("full authentication is required"):  # S6
-        return (
-            "S6: the token request is malformed or the app's HTTP Basic credentials "
-            "(client_id:client_secret) are missing or wrong. Send parameters in a form body and "
-            "authenticate with Basic auth.",
-            None,
-        )
-    if says("cannot convert access token to json"):  # S8
-        return (
-            "S8: the token was not issued by this environment: a sandbox token on production or "
-            "the reverse (also seen for expired or malformed tokens). Use the token with the "
-            "environment that issued it, or obtain a new one.",
-            None,
-        )
-    if says("user name from jwt cannot be empty"):  # A6
-        return (
-            "A6: this is an app token (client_credentials): it works only on public resources "
-            "such as categories and carriers. Use a seller's token from the authorization-code "
-            "or device flow.",
-            None,
-        )
-    if says("schedule activating an offer in the past"):  # S17
-        return (
-            "S17: publication.scheduledFor is in the past. Give a future time, or leave it out "
-            "to activate at once.",
-            None,
-        )
-    if status == 422 and says("maximum number") and says("draft"):  # S19
-        return (
-            "S19: the account holds the maximum number of drafts. Count them with "
-            "offers.list(publication_status='INACTIVE') and delete the ones you do not need.",
-            DraftsLimitError,
-        )
-    if status in (401, 403) and has_token:  # S7
-        if claims is not None and claims.is_app_token:
-            who = "an app token (client_credentials, no user_name)"
-        elif claims is not None:
-            who = f"a token for user_name={claims.user_name!r}"
-        else:
-            who = "a token that is not a readable JWT"
-        scopes = f" Its scopes: {', '.join(claims.scope)}." if claims and claims.scope else ""
-        return (
-            f"S7: the request used {who}. The token must belong to the seller who owns the "
-            f"resource and carry the scope the resource needs.{scopes}",
-            None,
-        )
-    if status == 401 and not has_token:
-        return "No bearer token was sent: give access_token= or an auth to the client.", None
-    return None, None
-
-
 def error_for_response(
     response: Response,
     *,
@@ -454,8 +290,10 @@ def error_for_response(
 
     claims = claims_from_authorization(auth_header)
     has_token = auth_header is not None and auth_header.lower().startswith("bearer")
-    hint, special = _hint(status, parsed, claims, has_token)
-    cls = special or _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    hint, drafts_limit = hint_for(status, parsed, claims, has_token)
+    cls: type[APIError] = DraftsLimitError if drafts_limit else (
+        _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    )
     return cls(
         status_code=status,
         method=method,
