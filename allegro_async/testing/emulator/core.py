@@ -29,6 +29,7 @@ from allegro_async.testing.emulator import (
     oauth,
     offers,
     orders,
+    public,
 )
 from allegro_async.testing.emulator.clock import EmulatorClock
 from allegro_async.testing.emulator.front import Exchange as Exchange
@@ -132,6 +133,7 @@ class Emulator:
             *orders.routes(),
             *offers.routes(),
             *catalogue.routes(),
+            *public.routes(),
         ]
         inner = Starlette(
             routes=self._routes,
@@ -175,9 +177,11 @@ class Emulator:
         """The :class:`Environment` pointing at this emulator (API and OAuth on one host)."""
         return Environment.custom(api_url=base_url, auth_url=base_url)
 
-    def transport(self) -> EmulatorTransport:
-        """An httpx transport that calls this emulator in-process."""
-        return EmulatorTransport(self)
+    def transport(self, *, raise_app_exceptions: bool = False) -> EmulatorTransport:
+        """An httpx transport that calls this emulator in-process. A route's bug answers 500
+        with an ``errors[]`` body unless ``raise_app_exceptions`` (for debugging the
+        emulator)."""
+        return EmulatorTransport(self, raise_app_exceptions=raise_app_exceptions)
 
     def client(
         self, seller: int | str | Seller | None = 0, **kwargs: Any
