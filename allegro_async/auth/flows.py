@@ -33,6 +33,8 @@ from allegro_async.errors import (
 )
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+#: What Allegro answers to a token request without a usable ``code`` (S5).
+S5_TEXT = "An authorization code must be supplied"
 _INVALID_GRANT_HINT = (
     "A5: refresh tokens rotate; the old one stops working about a minute after a refresh. "
     "Another worker probably refreshed this pair: share one TokenStore with a lock, and load "
@@ -120,9 +122,15 @@ class OAuthFlows:
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not client_id:
-            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID")
-        if not client_secret:
+        if not client_id or not client_id.strip():
+            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID (S6)")
+        if ":" in client_id or client_id != client_id.strip():
+            # HTTP Basic joins id and secret with ':': such an id can only end in S6.
+            raise InvalidArgumentError(
+                "client_id", "contains ':' or surrounding whitespace",
+                "copy the Client ID exactly as shown in the app's settings (S6)",
+            )
+        if not client_secret or not client_secret.strip():
             raise InvalidArgumentError(
                 "client_secret", "is empty", "give the app's Client Secret (S6)"
             )
@@ -208,10 +216,22 @@ class OAuthFlows:
     ) -> Token:
         """Exchange an authorization code for a token pair. Do it at once: a code lives about
         10 seconds (S4)."""
+        if not code or not code.strip():
+            raise InvalidArgumentError(
+                "code", "is empty",
+                f"S5: Allegro would answer {S5_TEXT!r}; pass the 'code' query parameter of "
+                "the redirect (or use finish_authorization(redirect_url, request))",
+            )
         _redact.register(code)
         verifier = code_verifier or (request.code_verifier if request else None)
         redirect = redirect_uri or (request.redirect_uri if request else None) or self.redirect_uri
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect or ""}
+        if not redirect or not redirect.strip():
+            raise InvalidArgumentError(
+                "redirect_uri", "is not set",
+                "S4: send the redirect_uri of the authorization request, exactly as registered "
+                "for the app (pass request= or redirect_uri=)",
+            )
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect}
         if verifier:
             form["code_verifier"] = verifier
         return await self._token_request(form)
@@ -261,6 +281,15 @@ class OAuthFlows:
         """Poll the token endpoint until the seller decides (A4): wait ``interval`` on
         ``authorization_pending``, 5 s longer from then on after ``slow_down``; raise
         :class:`DeviceAccessDenied` or :class:`DeviceCodeExpired` when it ends without one."""
+        if not device.device_code:
+            raise InvalidArgumentError(
+                "device.device_code", "is empty", "use the DeviceAuthorization of start_device()"
+            )
+        if device.interval < 0 or device.expires_in <= 0:
+            raise InvalidArgumentError(
+                "device", f"interval={device.interval}, expires_in={device.expires_in}",
+                "use the DeviceAuthorization of start_device() (interval >= 0, expires_in > 0)",
+            )
         interval = float(device.interval)
         deadline = self._clock() + device.expires_in
         form = {"grant_type": DEVICE_GRANT, "device_code": device.device_code}
@@ -303,7 +332,7 @@ class OAuthFlows:
     async def refresh(self, refresh_token: str) -> Token:
         """Exchange a refresh token for a new pair. The old refresh token stops working about
         a minute later (A5): save the new pair before using it."""
-        if not refresh_token:
+        if not refresh_token or not refresh_token.strip():
             raise InvalidArgumentError(
                 "refresh_token", "is empty", "log the seller in again (device or code flow)"
             )

@@ -13,7 +13,12 @@ from allegro_async.auth.flows import (
     OAuthFlows,
 )
 from allegro_async.auth.jwt import decode_claims
-from allegro_async.errors import APIError, AuthenticationError, BadRequestError
+from allegro_async.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidArgumentError,
+)
 from allegro_async.testing import Emulator
 from tests.auth.conftest import REDIRECT, emulated_flows
 
@@ -70,10 +75,47 @@ async def test_s5_missing_code_has_hint(emulator: Emulator) -> None:
         )
     assert response.status_code == 400
     assert response.json()["error_description"] == "An authorization code must be supplied."
+    before = emulator.stats.requests
     flows = emulated_flows(emulator)
-    with pytest.raises(BadRequestError) as info:
-        await flows.exchange_code("")
-    assert info.value.hint is not None and info.value.hint.startswith("S5")
+    for empty in ("", "  "):
+        with pytest.raises(InvalidArgumentError) as info:
+            await flows.exchange_code(empty)
+        assert info.value.field == "code" and "S5" in info.value.fix
+    assert emulator.stats.requests == before  # refused locally: nothing was sent
+
+
+async def test_s4_exchange_without_redirect_uri_is_refused_locally(emulator: Emulator) -> None:
+    flows = emulated_flows(emulator, redirect_uri=None)
+    with pytest.raises(InvalidArgumentError) as info:
+        await flows.exchange_code("some-code-123")
+    assert info.value.field == "redirect_uri" and "S4" in info.value.fix
+    assert "some-code-123" not in str(info.value)
+    assert emulator.stats.requests == 0
+
+
+@pytest.mark.parametrize(("client_id", "secret", "field"), [
+    ("", "secret-123", "client_id"), ("  ", "secret-123", "client_id"),
+    ("id:x", "secret-123", "client_id"), (" id", "secret-123", "client_id"),
+    ("id", "", "client_secret"), ("id", "   ", "client_secret"),
+])
+def test_bad_app_credentials_are_refused_locally(client_id: str, secret: str, field: str) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        OAuthFlows(client_id, secret)
+    assert info.value.field == field and "secret-123" not in str(info.value)
+
+
+async def test_bad_refresh_and_device_inputs_are_refused_locally(
+    emulator: Emulator, flows: OAuthFlows
+) -> None:
+    with pytest.raises(InvalidArgumentError, match="refresh_token"):
+        await flows.refresh("   ")
+    device = DeviceAuthorization("", "ABCD", "http://x/", "http://x/?code=ABCD")
+    with pytest.raises(InvalidArgumentError, match="device_code"):
+        await flows.poll_device(device)
+    device = DeviceAuthorization("dc-123456", "ABCD", "http://x/", "http://x/", expires_in=0)
+    with pytest.raises(InvalidArgumentError, match="expires_in"):
+        await flows.poll_device(device)
+    assert emulator.stats.requests == 0
 
 
 async def test_s6_wrong_client_secret_has_hint(emulator: Emulator) -> None:
