@@ -76,8 +76,9 @@ class TaskPage(AllegroModel):
 
 
 class OfferOutcome(AllegroModel):
-    """What a command did to one offer. ``status``: SUCCESS, FAIL, or NOT_SENT when the
-    command holding the offer could not be registered (``message`` says why)."""
+    """What a command did to one offer. ``status``: SUCCESS, FAIL, NOT_SENT when the command
+    holding the offer could not be registered, NEW when its task had not finished by the
+    deadline, or UNKNOWN when the report could not be read (``message`` says why)."""
 
     offer_id: str
     status: str
@@ -116,3 +117,9 @@ class CommandResult(AllegroModel):
     def ok(self) -> bool:
         """Whether every offer was changed."""
         return all(o.ok for o in self.outcomes)
+
+    @property
+    def unfinished(self) -> list[str]:
+        """Offer ids whose fate is not known yet (status ``UNKNOWN`` or ``NEW``): run the same
+        change again with ``command_ids=`` this result's ``command_ids`` to collect them."""
+        return [o.offer_id for o in self.outcomes if o.status in ("UNKNOWN", "NEW")]

@@ -151,13 +151,20 @@ class CommandEngine:
                 result.outcomes += [OfferOutcome(offer_id=o, status="NOT_SENT", command_id=cid,
                                                  message=problem) for o in chunk]
         for cid, chunk in registered:
-            tasks = await self._collect(kind, cid, len(chunk))
+            tasks: dict[str, CommandTask] = {}
+            lost = "no task reported for this offer"
+            try:
+                await self._collect(kind, cid, len(chunk), tasks)
+            except (ServerError, RateLimitedError, TransportError) as exc:
+                # The command is registered: its id (in result.command_ids) lets a later run
+                # with command_ids= read the report again instead of losing every outcome.
+                lost = (f"the report of command {cid} could not be read ({exc}); run again "
+                        "with command_ids=result.command_ids to collect it")
             for offer_id in chunk:
                 task = tasks.get(offer_id)
                 if task is None:
                     result.outcomes.append(OfferOutcome(
-                        offer_id=offer_id, status="UNKNOWN", command_id=cid,
-                        message="no task reported for this offer"))
+                        offer_id=offer_id, status="UNKNOWN", command_id=cid, message=lost))
                     continue
                 result.outcomes.append(OfferOutcome(
                     offer_id=offer_id, status=(task.status or "UNKNOWN").upper(),
@@ -190,8 +197,10 @@ class CommandEngine:
                 delay = min(delay * 2, self.poll_max)
         return f"gave up after {self.put_attempts} attempts: {last}"
 
-    async def _collect(self, kind: CommandKind, cid: str, count: int) -> dict[str, CommandTask]:
-        """Wait for the report (backoff), then read every task (offset <= 999)."""
+    async def _collect(self, kind: CommandKind, cid: str, count: int,
+                       tasks: dict[str, CommandTask]) -> None:
+        """Wait for the report (backoff), then read every task (offset <= 999) into ``tasks``
+        (filled as pages arrive, so what was read survives a failure on a later page)."""
         delay, waited = self.poll_initial, 0.0
         while True:
             report = await self._client.request("GET", self._path(kind, cid),
@@ -202,7 +211,6 @@ class CommandEngine:
             waited += delay
             delay = min(delay * 2, self.poll_max)
         total = max(report.task_count.total, count)
-        tasks: dict[str, CommandTask] = {}
         offset = 0
         while offset < total and offset <= _TASKS_MAX_OFFSET:
             page = await self._client.request(
@@ -213,7 +221,6 @@ class CommandEngine:
             if len(page.tasks) < self.tasks_page:
                 break
             offset += self.tasks_page
-        return tasks
 
 
 def _check_offer_ids(offer_ids: Sequence[str]) -> list[str]:

@@ -225,7 +225,8 @@ class OffersService:
     async def publish(self, offer_ids: Sequence[str], *,
                       scheduled_for: _dt.datetime | None = None,
                       now: _dt.datetime | None = None,
-                      engine: CommandEngine | None = None) -> CommandResult:
+                      engine: CommandEngine | None = None,
+                      command_ids: Sequence[str] | None = None) -> CommandResult:
         """Activate offers (any number; commands of <= 1000). ``scheduled_for`` must be in
         the future (S17): a past time is refused here, before anything is sent."""
         publication: dict[str, Any] = {"action": "ACTIVATE"}
@@ -242,19 +243,23 @@ class OffersService:
             publication["scheduledFor"] = scheduled_for.astimezone(
                 _dt.timezone.utc).isoformat().replace("+00:00", "Z")
         return await (engine or self.commands()).run(
-            CommandKind.PUBLICATION, offer_ids, {"publication": publication})
+            CommandKind.PUBLICATION, offer_ids, {"publication": publication},
+            command_ids=command_ids)
 
     async def end(self, offer_ids: Sequence[str], *,
-                  engine: CommandEngine | None = None) -> CommandResult:
+                  engine: CommandEngine | None = None,
+                  command_ids: Sequence[str] | None = None) -> CommandResult:
         """End offers (any number; commands of <= 1000)."""
         return await (engine or self.commands()).run(
-            CommandKind.PUBLICATION, offer_ids, {"publication": {"action": "END"}})
+            CommandKind.PUBLICATION, offer_ids, {"publication": {"action": "END"}},
+            command_ids=command_ids)
 
     async def change_price(
         self, offer_ids: Sequence[str], *, to: str | None = None,
         increase_by: str | None = None, decrease_by: str | None = None,
         increase_percent: str | None = None, decrease_percent: str | None = None,
         currency: str = "PLN", engine: CommandEngine | None = None,
+        command_ids: Sequence[str] | None = None,
     ) -> CommandResult:
         """Change the buy-now price of offers with price-change commands: exactly one of
         ``to``, ``increase_by``, ``decrease_by`` (amounts as decimal strings),
@@ -280,11 +285,13 @@ class OffersService:
             mod = {"type": ("INCREASE_PERCENTAGE" if name == "increase_percent"
                             else "DECREASE_PERCENTAGE"), "percentage": str(value)}
         return await (engine or self.commands()).run(
-            CommandKind.PRICE, offer_ids, {"modification": mod})
+            CommandKind.PRICE, offer_ids, {"modification": mod},
+            command_ids=command_ids)
 
     async def change_quantity(self, offer_ids: Sequence[str], *, to: int | None = None,
                               gain: int | None = None,
-                              engine: CommandEngine | None = None) -> CommandResult:
+                              engine: CommandEngine | None = None,
+                  command_ids: Sequence[str] | None = None) -> CommandResult:
         """Set (``to``) or shift (``gain``, may be negative) the stock of offers."""
         if (to is None) == (gain is None):
             raise InvalidArgumentError("quantity", "give exactly one of to and gain",
@@ -294,16 +301,19 @@ class OffersService:
         mod = {"changeType": "FIXED", "value": to} if to is not None else {
             "changeType": "GAIN", "value": gain}
         return await (engine or self.commands()).run(
-            CommandKind.QUANTITY, offer_ids, {"modification": mod})
+            CommandKind.QUANTITY, offer_ids, {"modification": mod},
+            command_ids=command_ids)
 
     async def modify(self, offer_ids: Sequence[str], modification: Mapping[str, Any], *,
-                     engine: CommandEngine | None = None) -> CommandResult:
+                     engine: CommandEngine | None = None,
+                  command_ids: Sequence[str] | None = None) -> CommandResult:
         """Offer modification commands (delivery, payments, location, ...) for many offers."""
         if not modification:
             raise InvalidArgumentError("modification", "is empty",
                                        "e.g. {'delivery': {'handlingTime': 'PT24H'}}")
         return await (engine or self.commands()).run(
-            CommandKind.MODIFICATION, offer_ids, {"modification": dict(modification)})
+            CommandKind.MODIFICATION, offer_ids, {"modification": dict(modification)},
+            command_ids=command_ids)
 
     # -- bulk PATCH --------------------------------------------------------------------------
     async def bulk_update(

@@ -1,0 +1,34 @@
+"""The engine keeps what it made when a report cannot be read (finding 1): the offers of that
+command come back UNKNOWN with the command id, and a rerun with ``command_ids=`` collects them
+without registering anything twice."""
+
+from __future__ import annotations
+
+from allegro_async.testing import Emulator
+
+from .conftest import fast_client, make_emulator
+
+TASKS = "GET /sale/offer-quantity-change-commands/{commandId}/tasks"
+PUT = "/sale/offer-quantity-change-commands/{commandId}"
+
+
+async def test_failed_tasks_read_keeps_command_ids_and_resume_collects() -> None:
+    emulator: Emulator = make_emulator(active=1500, drafts=0, ended=0)
+    async with fast_client(emulator, retry=False) as client:
+        ids = [o.id async for o in client.offers.list()]
+        engine = client.offers.commands(poll_initial=1.0)
+        # the first command's tasks read fails; the second command's read works
+        emulator.faults.add(route=TASKS, status=503, times=1)
+        first = await client.offers.change_quantity(ids, to=5, engine=engine)
+        assert len(first.command_ids) == 2
+        assert len(first.unfinished) == 1000
+        lost = first.outcomes[0]
+        assert lost.status == "UNKNOWN" and lost.command_id == first.command_ids[0]
+        assert "command_ids" in (lost.message or "")
+        assert sum(o.ok for o in first.outcomes) == 500
+        again = await client.offers.change_quantity(ids, to=5, engine=engine,
+                                                    command_ids=first.command_ids)
+    assert again.ok and again.unfinished == []
+    assert again.command_ids == first.command_ids
+    assert emulator.stats.route("PUT", PUT) == 4  # the same two ids, sent twice
+    assert max(emulator.offers.counters.command_changes.values()) == 1
