@@ -41,11 +41,11 @@ async def process_orders(client: Any, store: FileCursorStore,
                 counts["cancelled" if form.status == "CANCELLED" else "skipped"] += 1
                 continue
             try:
-                await client.orders.set_fulfillment(form.id, "PROCESSING",
-                                                    revision=form.revision)
+                # S13: the revision we read guards both steps: a form the buyer changed or
+                # cancelled since gets no waybill and is never marked SENT.
                 await client.orders.add_shipment(form.id, "INPOST",
                                                  f"6200{form.id[-8:]}",
-                                                 set_sent=True)
+                                                 set_sent=True, revision=form.revision)
                 counts["shipped"] += 1
             except StaleRevisionError as exc:  # S13: the buyer changed something meanwhile
                 fresh = await client.orders.get(exc.form_id)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from allegro_async.cursors import CursorStore
-from allegro_async.errors import ConflictError, InvalidArgumentError
+from allegro_async.errors import ConflictError, ErrorDetail, InvalidArgumentError
 from allegro_async.models.events import OrderEvent, OrderEventType
 from allegro_async.models.orders import (
     CarrierList,
@@ -38,6 +38,8 @@ class StaleRevisionError(ConflictError):
 
     form_id: str = ""
     revision: str | None = None
+    shipment: Shipment | None = None
+    """Set when the waybill was added but SENT was refused: nothing added is lost."""
 
     @classmethod
     def from_conflict(cls, exc: ConflictError, form_id: str, revision: str | None
@@ -52,6 +54,26 @@ class StaleRevisionError(ConflictError):
         error.form_id = form_id
         error.revision = revision
         return error
+
+    @classmethod
+    def refused(cls, form_id: str, revision: str | None, problem: str,
+                shipment: Shipment | None = None) -> StaleRevisionError:
+        """Refused on the client's side, without a request: the re-read form shows that it
+        changed in a way fulfillment must not overwrite (e.g. the buyer cancelled)."""
+        error = cls(
+            status_code=409, method="PUT", path=f"/order/checkout-forms/{form_id}/fulfillment",
+            errors=[ErrorDetail(code="STALE_REVISION", message=problem)],
+            hint=f"re-read it with client.orders.get({form_id!r}) and decide again",
+        )
+        error.form_id = form_id
+        error.revision = revision
+        error.shipment = shipment
+        return error
+
+
+#: Fulfillment states from which a shipped form may become SENT; anything else (CANCELLED,
+#: SUSPENDED, RETURNED, PICKED_UP, SENT) means someone else decided already.
+_SENDABLE = frozenset({"NEW", "PROCESSING", "READY_FOR_SHIPMENT", "READY_FOR_PICKUP"})
 
 
 def _enum(field: str, value: Any, kind: type[Any]) -> str | None:
@@ -217,12 +239,19 @@ class OrdersService:
         carrier_name: str | None = None,
         *,
         set_sent: bool = False,
+        revision: str | None = None,
     ) -> Shipment:
         """Add a waybill (tracking number) to a form; ``line_items`` default to all of them.
 
+        ``revision`` (S13) is the form's revision from your last read: when given, the form is
+        re-read first and a changed one raises :class:`StaleRevisionError` before any waybill
+        is added (the buyer may have cancelled or changed the address).
+
         S14: Allegro sets the form SENT only when the seller turned that option on. With
-        ``set_sent=True`` this re-reads the form and, unless it is SENT already, sets SENT
-        with the fresh revision (a stale one still raises :class:`StaleRevisionError`).
+        ``set_sent=True`` this re-reads the form after adding the waybill and sets SENT with
+        that read's revision, unless it is SENT already. A form that meanwhile was cancelled,
+        or whose fulfillment is no longer NEW, PROCESSING or READY_FOR_*, is not marked SENT:
+        :class:`StaleRevisionError` is raised with the added waybill as ``exc.shipment``.
         """
         form_id = _form_id(checkout_form_id)
         if not carrier_id or not str(carrier_id).strip():
@@ -233,6 +262,9 @@ class OrdersService:
         if carrier_id == "OTHER" and not carrier_name:
             raise InvalidArgumentError("carrier_name", "carrier OTHER needs a name",
                                        "pass carrier_name='...' with the carrier's name")
+        if revision is not None and (not isinstance(revision, str) or not revision.strip()):
+            raise InvalidArgumentError("revision", f"{revision!r} is not a revision",
+                                       "pass form.revision from your last read, or None")
         body: dict[str, Any] = {"carrierId": carrier_id, "waybill": waybill}
         if carrier_name:
             body["carrierName"] = carrier_name
@@ -241,14 +273,39 @@ class OrdersService:
                 {"id": item.id if isinstance(item, CheckoutFormLineItem) else item}
                 for item in line_items
             ]
+        if revision is not None:
+            before = await self.get(form_id)
+            if before.revision != revision:
+                raise StaleRevisionError.refused(
+                    form_id, revision, "the checkout form changed since your read; "
+                    "no waybill was added")
         shipment = await self._client.request(
             "POST", f"/order/checkout-forms/{form_id}/shipments", json=body, cast_to=Shipment)
         if set_sent:
-            form = await self.get(form_id)
-            if form.fulfillment is None or form.fulfillment.status != FulfillmentStatus.SENT:
-                await self.set_fulfillment(form_id, FulfillmentStatus.SENT,
-                                           revision=form.revision)
+            await self._mark_sent(form_id, revision, shipment)
         return shipment
+
+    async def _mark_sent(self, form_id: str, revision: str | None, shipment: Shipment) -> None:
+        # The waybill itself changes the revision, so the caller's revision cannot guard the
+        # PUT: re-read, refuse if the form left the shippable states (a cancellation between
+        # the caller's read and now), and guard the PUT with this read's revision (a
+        # cancellation from now on answers 409).
+        form = await self.get(form_id)
+        fulfillment = form.fulfillment.status if form.fulfillment is not None else None
+        if fulfillment == FulfillmentStatus.SENT:
+            return
+        if form.status == CheckoutFormStatus.CANCELLED or (
+                fulfillment is not None and str(getattr(fulfillment, "value", fulfillment))
+                not in _SENDABLE):
+            raise StaleRevisionError.refused(
+                form_id, revision,
+                f"the form is {form.status} with fulfillment {fulfillment}; the waybill was "
+                "added but the form was not marked SENT", shipment)
+        try:
+            await self.set_fulfillment(form_id, FulfillmentStatus.SENT, revision=form.revision)
+        except StaleRevisionError as exc:
+            exc.shipment = shipment
+            raise
 
     async def shipments(self, checkout_form_id: str) -> builtins.list[Shipment]:
         """The waybills added to a form."""

@@ -136,3 +136,45 @@ async def test_bad_shipment_arguments_fail_before_any_request(args: tuple[str, s
         with pytest.raises(InvalidArgumentError) as caught:
             await client.orders.add_shipment("f1", *args)
     assert caught.value.field == field
+
+
+async def test_s13_add_shipment_with_revision_refuses_a_form_cancelled_since_the_read(
+    orders_emulator: Emulator, oclient: AllegroClient,
+) -> None:
+    form = await first_of(oclient.orders.list(fulfillment_status="NEW",
+                                              status="READY_FOR_PROCESSING"))
+    orders_emulator.orders.buyer_cancels(form.id)  # between our read and the shipment
+    with pytest.raises(StaleRevisionError) as caught:
+        await oclient.orders.add_shipment(form.id, "INPOST", "620000222", set_sent=True,
+                                          revision=form.revision)
+    assert caught.value.form_id == form.id and caught.value.shipment is None
+    assert await oclient.orders.shipments(form.id) == []  # nothing was shipped
+    after = await oclient.orders.get(form.id)
+    assert after.status == "CANCELLED"
+    assert after.fulfillment is not None and after.fulfillment.status != "SENT"
+
+
+async def test_s13_add_shipment_set_sent_never_marks_a_cancelled_form_sent(
+    orders_emulator: Emulator, oclient: AllegroClient,
+) -> None:
+    form = await first_of(oclient.orders.list(fulfillment_status="NEW",
+                                              status="READY_FOR_PROCESSING"))
+    orders_emulator.orders.buyer_cancels(form.id)
+    with pytest.raises(StaleRevisionError) as caught:
+        await oclient.orders.add_shipment(form.id, "INPOST", "620000333", set_sent=True)
+    # The waybill went in before the re-read: it is reported, not lost.
+    assert caught.value.shipment is not None and caught.value.shipment.waybill == "620000333"
+    after = await oclient.orders.get(form.id)
+    assert after.status == "CANCELLED"
+    assert after.fulfillment is not None and after.fulfillment.status != "SENT"
+
+
+async def test_s13_add_shipment_with_a_current_revision_ships_and_marks_sent(
+    oclient: AllegroClient,
+) -> None:
+    form = await first_of(oclient.orders.list(fulfillment_status="NEW",
+                                              status="READY_FOR_PROCESSING"))
+    await oclient.orders.add_shipment(form.id, "DPD", "D2", set_sent=True,
+                                      revision=form.revision)
+    after = await oclient.orders.get(form.id)
+    assert after.fulfillment is not None and after.fulfillment.status == "SENT"
