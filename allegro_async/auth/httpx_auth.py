@@ -44,7 +44,8 @@ class RefreshingAuth(Auth):
         store: where the pair lives (its ``lock`` is used when it has one).
         key: the store key (the seller's user id).
         refresher: :class:`~allegro_async.auth.flows.OAuthFlows` or any object with ``refresh``.
-        margin: refresh when the token expires in less than this many seconds.
+        margin: refresh when the token expires in less than this many seconds, capped at half
+            the token's lifetime (a longer margin would refresh on every request).
         clock: epoch seconds (inject a fake clock in tests).
         check: refuse requests the token certainly cannot serve (A6, S7, S8) before sending.
     """
@@ -106,7 +107,7 @@ class RefreshingAuth(Auth):
                     "log the seller in first (allegro-async login, or OAuthFlows) and save "
                     "the token under this key",
                 )
-        if token.expires_within(self.margin, now=self._clock()):
+        if token.expires_within(token.refresh_margin(self.margin), now=self._clock()):
             token = await self.refresh(stale=token)
         return token
 
@@ -145,7 +146,7 @@ class RefreshingAuth(Auth):
 
     def _fresh(self, candidate: Token, stale: Token) -> bool:
         return candidate.access_token != stale.access_token and not candidate.expires_within(
-            self.margin, now=self._clock()
+            candidate.refresh_margin(self.margin), now=self._clock()
         )
 
     async def _says_expired(self, response: Response, token: Token) -> bool:
@@ -154,4 +155,6 @@ class RefreshingAuth(Auth):
         if parsed.oauth_error != "invalid_token":
             return False
         text = (parsed.oauth_error_description or "").lower()
-        return "expired" in text or token.expires_within(self.margin, now=self._clock())
+        return "expired" in text or token.expires_within(
+            token.refresh_margin(self.margin), now=self._clock()
+        )

@@ -43,6 +43,8 @@ class Token:
     scope: tuple[str, ...] = ()
     token_type: str = "bearer"
     environment: str | None = None
+    #: When the pair was issued (epoch seconds), to know the token's lifetime.
+    issued_at: float | None = None
 
     def __post_init__(self) -> None:
         _redact.register(self.access_token, self.refresh_token)
@@ -69,6 +71,7 @@ class Token:
             scope=tuple(scope.split()) if isinstance(scope, str) else tuple(scope),
             token_type=str(data.get("token_type", "bearer")),
             environment=environment,
+            issued_at=now,
         )
 
     @property
@@ -81,6 +84,25 @@ class Token:
         """The seller's user id, ``None`` for an app token (A6)."""
         claims = self.claims
         return claims.user_name if claims else None
+
+    @property
+    def lifetime(self) -> float | None:
+        """Seconds from issue to expiry, when both are known."""
+        if self.issued_at is None or self.expires_at is None:
+            return None
+        return self.expires_at - self.issued_at
+
+    def refresh_margin(self, margin: float) -> float:
+        """``margin`` capped at half the token's lifetime.
+
+        A margin longer than the lifetime would make a freshly refreshed token look stale at
+        once, and every request would refresh it (a refresh storm against the per-user token
+        limit, A2). With the cap a token is used for at least half its life.
+        """
+        lifetime = self.lifetime
+        if lifetime is None or lifetime <= 0:
+            return margin
+        return min(margin, lifetime / 2)
 
     def expires_within(self, seconds: float, *, now: float | None = None) -> bool:
         """True when the token expires in less than ``seconds`` (or has expired)."""
@@ -97,6 +119,7 @@ class Token:
             "scope": list(self.scope),
             "token_type": self.token_type,
             "environment": self.environment,
+            "issued_at": self.issued_at,
         }
 
     @classmethod
@@ -109,6 +132,7 @@ class Token:
             scope=tuple(data.get("scope") or ()),
             token_type=str(data.get("token_type", "bearer")),
             environment=data.get("environment"),
+            issued_at=data.get("issued_at"),
         )
 
     def with_environment(self, environment: str) -> Token:

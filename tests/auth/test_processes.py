@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -34,7 +35,10 @@ async def test_two_processes_share_a_file_store_without_invalid_grant(tmp_path: 
     pair = emulator.oauth.issue_pair(emulator.sellers[0].id)
     pair["expires_in"] = 10  # inside the default 300 s margin: both processes want to refresh
     key = emulator.sellers[0].id
-    await FileTokenStore(path).save(key, Token.from_response(pair, environment="custom"))
+    token = Token.from_response(pair, environment="custom")
+    assert token.expires_at is not None  # a 12-hour token (A5) with 10 s left
+    token = replace(token, issued_at=token.expires_at - 12 * 3600)
+    await FileTokenStore(path).save(key, token)
     outputs: list[dict[str, object]] = []
     async with serve(emulator) as url:
 

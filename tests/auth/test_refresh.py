@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -29,9 +30,12 @@ def _app(emulator: Emulator, store: object, **kwargs: object) -> AllegroApp:
 
 
 def _seller_token(emulator: Emulator, seller: int = 0, *, expires_in: float = 43199) -> Token:
+    """A 12-hour token (A5) with ``expires_in`` seconds left."""
     pair = emulator.oauth.issue_pair(emulator.sellers[seller].id)
     pair["expires_in"] = expires_in
-    return Token.from_response(pair, now=_clock(emulator), environment="custom")
+    token = Token.from_response(pair, now=_clock(emulator), environment="custom")
+    assert token.expires_at is not None
+    return replace(token, issued_at=token.expires_at - 12 * 3600)
 
 
 async def test_refresh_ahead_of_expiry_margin(emulator: Emulator) -> None:
@@ -130,3 +134,33 @@ async def test_one_app_serves_two_sellers(emulator: Emulator) -> None:
     ids = [(await app.seller(k).request("GET", "/me"))["id"] for k in (a, b)]
     assert ids == [emulator.sellers[0].id, emulator.sellers[1].id]
     assert app.seller(a).http_client is app.seller(b).http_client  # one pool
+
+
+async def test_margin_longer_than_lifetime_does_not_refresh_every_request(
+    emulator: Emulator,
+) -> None:
+    # Tokens of 10 minutes with a 1-hour margin: uncapped, every fresh token would look stale
+    # and every request would refresh (a storm against the per-user token limit, A2).
+    emulator.tokens.access_ttl = 601.0
+    store = MemoryTokenStore()
+    app = _app(emulator, store, refresh_margin=3600)
+    pair = emulator.oauth.issue_pair(emulator.sellers[0].id)
+    key = await app.add_seller(Token.from_response(pair, now=_clock(emulator)))
+    client = app.seller(key)
+    for _ in range(5):
+        await client.request("GET", "/me")
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 0
+    emulator.clock.advance(400)  # past half the lifetime: refresh once, then use the new one
+    for _ in range(5):
+        await client.request("GET", "/me")
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 1
+    saved = await store.load(key)
+    assert saved is not None and saved.lifetime == 600 and saved.refresh_margin(3600) == 300
+
+
+def test_refresh_margin_is_capped_at_half_the_lifetime() -> None:
+    token = Token("a.b.c", "r-123456", expires_at=1000.0, issued_at=400.0)
+    assert token.refresh_margin(60) == 60
+    assert token.refresh_margin(3600) == 300
+    assert Token("a.b.c", expires_at=1000.0).refresh_margin(3600) == 3600  # lifetime unknown
+    assert Token.from_json(token.to_json()) == token
