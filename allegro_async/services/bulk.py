@@ -1,11 +1,12 @@
 """Bulk concurrent updates: per-offer PATCHes with bounded concurrency under the per-seller
-rate (A2: 2490 PATCH/min), progress reports, per-item results, and a journal so an interrupted
-run can be resumed without changing any offer twice."""
+rates (A2: 2490 PATCH/min and 74 700/h), progress reports, per-item results, and a journal so
+an interrupted run can be resumed without changing any offer twice."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
+from allegro_async import _redact
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.offers import BulkItemResult, BulkResult
 
@@ -25,6 +27,15 @@ Clock = Callable[[], float]
 
 #: A2: POST/PATCH of product offers per seller per minute.
 PATCH_PER_MINUTE = 2490
+#: A2: ... and per hour (below 60 x 2490: a long run must slow down after ~30 minutes).
+PATCH_PER_HOUR = 74_700
+#: Top-level PATCH fields a command changes for up to 1000 offers at once (finding: a bulk
+#: PATCH of these spends 1000 times the A2 budget). Value: the method to use instead.
+COMMAND_FIELDS = {
+    ("sellingMode", "price"): "offers.change_price / offers.change_prices",
+    ("stock",): "offers.change_quantity",
+    ("publication",): "offers.publish / offers.end",
+}
 
 
 @dataclass(frozen=True)
@@ -57,11 +68,17 @@ class BulkJournal:
         self.started: set[str] = set()
         self.done: set[str] = set()
         if self.path is not None and self.path.exists():
-            for line in self.path.read_text().splitlines():
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                (self.done if event["e"] == "done" else self.started).add(event["id"])
+            data = self.path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                # A torn last line (the process died mid-write): cut back to the last newline
+                # so the next event starts on a line of its own.
+                data = data[:data.rfind(b"\n") + 1]
+                with self.path.open("r+b") as f:
+                    f.truncate(len(data))
+            for line in data.decode("utf-8", "replace").splitlines():
+                event = _parse_event(line)
+                if event is not None:
+                    (self.done if event[0] == "done" else self.started).add(event[1])
 
     def _write(self, event: str, offer_id: str) -> None:
         if self.path is not None:
@@ -79,18 +96,41 @@ class BulkJournal:
         self._write("done", offer_id)
 
 
-class _Pacer:
-    """Evenly spaced send slots: at most ``per_minute`` starts in any minute, no bursts."""
+def _parse_event(line: str) -> tuple[str, str] | None:
+    """One journal line as (event, offer id), or ``None`` for a blank or unreadable line."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or event.get("e") not in ("started", "done") \
+            or not isinstance(event.get("id"), str):
+        return None
+    return event["e"], event["id"]
 
-    def __init__(self, per_minute: float, clock: Clock, sleep: Sleep) -> None:
+
+class _Pacer:
+    """Evenly spaced send slots: at most ``per_minute`` starts in any minute, no bursts, and at
+    most ``per_hour`` starts in any 3600 s (a sliding window of the slots handed out)."""
+
+    def __init__(self, per_minute: float, clock: Clock, sleep: Sleep,
+                 per_hour: float | None = None) -> None:
         self.interval = 60.0 / per_minute
+        self.per_hour = max(1, int(per_hour)) if per_hour is not None else None
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
+        self._slots: deque[float] = deque(maxlen=self.per_hour)
 
     async def wait(self) -> None:
+        """Wait for the next send slot."""
         now = self._clock()
         slot = max(now, self._next)
+        if self.per_hour is not None and len(self._slots) == self.per_hour:
+            # the hour's budget is spent: the next start waits until the oldest one is an
+            # hour old (slots are handed out in order, so the deque is sorted)
+            slot = max(slot, self._slots[0] + 3600.0)
+        if self.per_hour is not None:
+            self._slots.append(slot)
         self._next = slot + self.interval
         if slot > now:
             await self._sleep(slot - now)
@@ -110,6 +150,7 @@ async def bulk_update(
     *,
     concurrency: int = 8,
     per_minute: float = PATCH_PER_MINUTE,
+    per_hour: float | None = PATCH_PER_HOUR,
     headroom: float = 0.98,
     progress: Callable[[BulkProgress], Any] | None = None,
     journal: BulkJournal | None = None,
@@ -121,21 +162,14 @@ async def bulk_update(
     items = list(changes.items()) if isinstance(changes, Mapping) else list(changes)
     if concurrency < 1:
         raise InvalidArgumentError("concurrency", f"{concurrency} is below 1", "use 1 or more")
-    if per_minute <= 0 or not 0 < headroom <= 1:
-        raise InvalidArgumentError("per_minute", "the rate must be positive and headroom in "
-                                   "(0, 1]", "e.g. per_minute=2490, headroom=0.98")
-    seen: set[str] = set()
-    for offer_id, change in items:
-        if offer_id in seen:
-            raise InvalidArgumentError("changes", f"offer {offer_id} appears twice",
-                                       "merge its changes into one")
-        if not isinstance(change, dict) or not change:
-            raise InvalidArgumentError("changes", f"the change for offer {offer_id} is empty "
-                                       "or not a dict", "give a PATCH body such as "
-                                       "{'name': 'New title'}")
-        seen.add(offer_id)
+    if per_minute <= 0 or not 0 < headroom <= 1 or (per_hour is not None and per_hour < 1):
+        raise InvalidArgumentError("per_minute", "the rates must be positive and headroom in "
+                                   "(0, 1]", "e.g. per_minute=2490, per_hour=74700, "
+                                   "headroom=0.98")
+    _check_items(items)  # every change is checked before the first request
     journal = journal if journal is not None else BulkJournal()
-    pacer = _Pacer(per_minute * headroom, clock, sleep)
+    pacer = _Pacer(per_minute * headroom, clock, sleep,
+                   per_hour * headroom if per_hour is not None else None)
     results: dict[str, BulkItemResult] = {}
     counts = {"done": 0, "failed": 0, "skipped": 0}
 
@@ -162,6 +196,9 @@ async def bulk_update(
             await service.patch(offer_id, change)
         except AllegroError as exc:
             return BulkItemResult(offer_id=offer_id, ok=False, error=str(exc))
+        except Exception as exc:  # one odd failure must not end the run and lose the rest
+            return BulkItemResult(offer_id=offer_id, ok=False,
+                                  error=_redact.scrub(f"{type(exc).__name__}: {exc}"))
         journal.mark_done(offer_id)
         return BulkItemResult(offer_id=offer_id, ok=True)
 
@@ -177,3 +214,34 @@ async def bulk_update(
         for _ in range(min(concurrency, max(1, len(items)))):
             tg.start_soon(worker)
     return BulkResult(items=[results[o] for o, _ in items if o in results])
+
+
+def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:
+    """Refuse the whole run, before anything is sent, if any change is malformed."""
+    from allegro_async.services.offers import _check_name, _id
+
+    seen: set[str] = set()
+    for offer_id, change in items:
+        _id(offer_id)
+        if offer_id in seen:
+            raise InvalidArgumentError("changes", f"offer {offer_id} appears twice",
+                                       "merge its changes into one")
+        if not isinstance(change, dict) or not change:
+            raise InvalidArgumentError("changes", f"the change for offer {offer_id} is empty "
+                                       "or not a dict", "give a PATCH body such as "
+                                       "{'name': 'New title'}")
+        for path, method in COMMAND_FIELDS.items():
+            node: Any = change
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is not None:
+                raise InvalidArgumentError(
+                    "changes", f"the change for offer {offer_id} sets {'.'.join(path)}, which "
+                    "a command changes for up to 1000 offers in one request",
+                    f"use {method} (bulk_update is for fields no command can change)")
+        try:
+            _check_name(change)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError("changes", f"offer {offer_id}: {exc.problem}",
+                                       exc.fix) from None
+        seen.add(offer_id)

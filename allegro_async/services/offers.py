@@ -322,11 +322,15 @@ class OffersService:
         **options: Any,
     ) -> BulkResult:
         """PATCH many offers, each with its own change, for fields no command can change
-        (name, description, parameters, ...). Price, quantity and publication belong in
-        :meth:`change_price`, :meth:`change_quantity`, :meth:`publish` (1 request per 1000
-        offers instead of 1000).
+        (name, description, parameters, ...). A change that sets ``sellingMode.price``,
+        ``stock`` or ``publication`` is refused with an
+        :class:`~allegro_async.errors.InvalidArgumentError` before anything is sent: those
+        belong in :meth:`change_prices` / :meth:`change_price`, :meth:`change_quantity`,
+        :meth:`publish` / :meth:`end` (1 request per 1000 offers instead of 1000). Every
+        change is checked (offer id, title length, ...) before the first request.
 
-        Options: ``concurrency`` (8), ``per_minute`` (2490, A2) and ``headroom`` (0.98),
+        Options: ``concurrency`` (8), ``per_minute`` (2490) and ``per_hour`` (74 700, A2;
+        ``None`` for no hourly window) and ``headroom`` (0.98, applied to both),
         ``progress`` (called with a :class:`~allegro_async.services.bulk.BulkProgress` after
         each offer), ``journal`` (a :class:`~allegro_async.services.bulk.BulkJournal`; reuse
         it, or its file, to resume), ``clock`` and ``sleep``. Failures do not stop the run;

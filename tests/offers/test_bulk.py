@@ -113,3 +113,93 @@ def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
     assert again.done == {"1"} and again.started == {"1", "2"}
 
 
+async def test_a2_bulk_update_keeps_to_the_hourly_limit_in_emulated_time() -> None:
+    emulator = make_emulator(active=60, drafts=0, ended=0)
+    changes = _renames(emulator)
+    starts: list[float] = []
+    async with fast_client(emulator) as client:
+        t0 = emulator.clock.monotonic()
+        result = await client.offers.bulk_update(
+            changes, concurrency=8, per_minute=600, per_hour=25, headroom=1.0,
+            progress=lambda p: starts.append(emulator.clock.monotonic() - t0),
+            clock=emulator.clock.monotonic)
+    assert len(result.succeeded) == 60
+    # 60 PATCHes at 25/h: the 26th waits an hour after the 1st, the 51st two hours
+    assert max(starts) >= 7200.0
+    assert sum(1 for t in starts if t < 3600.0) <= 25
+
+
+async def test_pacer_never_exceeds_either_window() -> None:
+    from allegro_async.services.bulk import _Pacer
+
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = _Pacer(120.0, lambda: now[0], sleep, per_hour=300)
+    slots = []
+    for _ in range(1000):
+        await pacer.wait()
+        slots.append(now[0])
+    for i, t in enumerate(slots):
+        in_minute = sum(1 for u in slots[i:i + 200] if u - t < 60.0)
+        in_hour = sum(1 for u in slots[i:i + 400] if u - t < 3600.0)
+        assert in_minute <= 120 and in_hour <= 300
+    assert slots[-1] >= 3 * 3600.0  # 1000 starts at 300/h take over three hours
+
+
+def test_torn_journal_line_is_skipped_and_cut(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    path.write_text('{"e": "started", "id": "1"}\n{"e": "done", "id": "1"}\n'
+                    'garbage\n{"e": "done", "id": "2"}\n{"e": "do')
+    journal = BulkJournal(path)
+    assert journal.done == {"1", "2"} and journal.started == {"1"}
+    journal.mark_done("3")
+    again = BulkJournal(path)
+    assert again.done == {"1", "2", "3"}
+    assert path.read_text().endswith('{"e": "done", "id": "3"}\n')
+
+
+async def test_a2_command_fields_are_refused_with_the_method_to_use(
+    offers_emulator: Emulator,
+) -> None:
+    async with fast_client(offers_emulator) as client:
+        for change, method in [
+            ({"sellingMode": {"price": {"amount": "9.99", "currency": "PLN"}}}, "change_price"),
+            ({"stock": {"available": 3}}, "change_quantity"),
+            ({"publication": {"status": "ACTIVE"}}, "publish"),
+        ]:
+            with pytest.raises(InvalidArgumentError, match=method):
+                await client.offers.bulk_update({"7700000001": {"name": "A fine title", **change}})
+    assert offers_emulator.stats.requests == 0
+
+
+async def test_one_bad_title_refuses_the_whole_run_before_sending(
+    offers_emulator: Emulator,
+) -> None:
+    changes = _renames(offers_emulator)
+    changes[next(iter(changes))] = {"name": "short"}
+    async with fast_client(offers_emulator) as client:
+        with pytest.raises(InvalidArgumentError, match="12 to 75"):
+            await client.offers.bulk_update(changes)
+    assert offers_emulator.stats.requests == 0
+
+
+async def test_unexpected_exception_on_one_offer_keeps_the_rest(
+    offers_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changes = _renames(offers_emulator)
+    broken = next(iter(changes))
+    async with fast_client(offers_emulator) as client:
+        real_patch = client.offers.patch
+
+        async def patch(offer_id: str, change: dict[str, object]) -> object:
+            if offer_id == broken:
+                raise KeyError("surprise")
+            return await real_patch(offer_id, change)
+
+        monkeypatch.setattr(client.offers, "patch", patch)
+        result = await client.offers.bulk_update(changes, clock=offers_emulator.clock.monotonic)
+    assert list(result.failed) == [broken] and "KeyError" in result.failed[broken]
+    assert len(result.succeeded) == 49
