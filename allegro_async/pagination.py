@@ -71,8 +71,9 @@ class OffsetPaginator(Generic[T]):
 class TimeSlicedPaginator(Generic[T]):
     """Walks a listing sorted by a timestamp with keyset pages: each request asks for items at
     or past the last timestamp seen (``gte_param``/``lte_param``), skipping the few already
-    yielded at exactly that timestamp. Offsets stay tiny, so the endpoint's offset cap never
-    bites, however long the list.
+    yielded at exactly that timestamp (dropped by id, so items vanishing there cannot make it
+    skip others). Offsets stay tiny, so the endpoint's offset cap never bites, however long
+    the list.
 
     Guarantee: when the sort key of an item never changes (e.g. ``lineItems.boughtAt``), every
     item that matches the query for the whole walk is yielded exactly once, even while other
@@ -80,7 +81,9 @@ class TimeSlicedPaginator(Generic[T]):
     ahead of the cursor; items that stop matching (or disappear) before the cursor reaches them
     are not. When the key can change (``updatedAt``), an item changed during the walk moves
     ahead and could come again: set ``mutable_key=True`` and ids already yielded are skipped
-    (memory then grows with the number of items).
+    (memory then grows with the number of items). With a changing key, walk ascending for a
+    complete walk: descending, an item not yet reached that changes moves behind the cursor
+    and is never yielded.
 
     Args:
         fetch: ``fetch(offset, limit, extra_params)`` returning a :class:`Page`.
@@ -138,15 +141,23 @@ class TimeSlicedPaginator(Generic[T]):
         at_cursor: set[str] = set()  # ids yielded whose key equals the cursor
         everything: set[str] = set()  # only with mutable_key
         while True:
-            # Re-read one already-seen item at the cursor: the page then overlaps by one, so
-            # nothing is skipped when an item at the cursor disappeared meanwhile.
-            offset = max(0, len(at_cursor) - 1)
+            # Ask from the cursor's timestamp again and drop the ids already yielded there: an
+            # offset past them would skip unseen items whenever seen ones at that timestamp
+            # vanished meanwhile (combined away, S12). Only when a full page's worth share the
+            # timestamp is an offset needed to make progress; it overlaps by one.
+            offset = len(at_cursor) - 1 if len(at_cursor) >= self._page_size else 0
             if offset + self._page_size > self._max_window:
                 raise InvalidArgumentError(
                     "page_size", f"more than {offset} items share the timestamp {cursor}",
                     "narrow the query with other filters",
                 )
             page = await self._fetch(offset, self._page_size, self._bounds(cursor))
+            while offset > 0 and (not page.items
+                                  or self._ident(page.items[0]) not in at_cursor):
+                # The overlap is gone, so seen items vanished and unseen ones may have moved
+                # before the offset: step back until the page starts with a seen one.
+                offset = max(0, offset - self._page_size)
+                page = await self._fetch(offset, self._page_size, self._bounds(cursor))
             fresh: list[T] = []
             for item in page.items:
                 ident, key = self._ident(item), self._key(item)

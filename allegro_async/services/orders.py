@@ -144,7 +144,9 @@ class OrdersService:
         reaches them, descending does not); forms that stop matching, or are combined away
         (S12), before the walk reaches them are not yielded. With the updatedAt sorts a form
         updated during the walk moves ahead; it is not yielded twice (its id is remembered,
-        so memory grows with the walk).
+        so memory grows with the walk). Use ``sort="updatedAt"`` for a complete walk: with
+        ``"-updatedAt"`` (newest first) a form not yet reached that is updated meanwhile moves
+        behind the cursor and is never yielded.
         """
         if sort not in _SORTS:
             raise InvalidArgumentError("sort", f"{sort!r} is not a sort Allegro knows",

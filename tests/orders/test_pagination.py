@@ -1,0 +1,70 @@
+"""TimeSlicedPaginator against an in-memory listing: ties at the cursor, items vanishing."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+from allegro_async.pagination import Page, TimeSlicedPaginator
+
+T0 = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+class Listing:
+    """Items ``(id, time)`` sorted by time then id, answering offset/limit with a ``gte``."""
+
+    def __init__(self, items: list[tuple[str, _dt.datetime]]) -> None:
+        self.items = items
+        self.calls: list[tuple[int, int]] = []
+        self.after_page: Any = None
+
+    async def fetch(self, offset: int, limit: int, extra: Mapping[str, Any]
+                    ) -> Page[tuple[str, _dt.datetime]]:
+        self.calls.append((offset, limit))
+        gte = extra.get("t.gte")
+        rows = sorted((i for i in self.items if gte is None or i[1] >= gte),
+                      key=lambda i: (i[1], i[0]))
+        page = Page(rows[offset:offset + limit], len(rows))
+        if self.after_page is not None:
+            self.after_page(len(self.calls))
+        return page
+
+    def paginator(self, page_size: int) -> TimeSlicedPaginator[tuple[str, _dt.datetime]]:
+        return TimeSlicedPaginator(self.fetch, key=lambda i: i[1], ident=lambda i: i[0],
+                                   gte_param="t.gte", lte_param="t.lte", page_size=page_size)
+
+
+async def test_tied_items_vanishing_between_pages_do_not_hide_unseen_ones() -> None:
+    later = T0 + _dt.timedelta(seconds=1)
+    listing = Listing([(x, T0) for x in "ABCDE"] + [("F", later)])
+
+    def combine_away(calls: int) -> None:
+        if calls == 1:  # after the first page (A, B, C): A and B are combined away (S12)
+            listing.items = [i for i in listing.items if i[0] not in "AB"]
+
+    listing.after_page = combine_away
+    seen = [i[0] async for i in listing.paginator(page_size=3)]
+    assert seen == ["A", "B", "C", "D", "E", "F"]
+
+
+async def test_more_ties_than_a_page_with_vanishing_ones_still_yield_every_item() -> None:
+    later = T0 + _dt.timedelta(seconds=1)
+    ties = [f"t{n:02d}" for n in range(12)]
+    listing = Listing([(x, T0) for x in ties] + [("z", later)])
+
+    def vanish(calls: int) -> None:
+        if calls == 2:  # the five yielded so far disappear (and t05, not yet reached)
+            listing.items = [i for i in listing.items if i[0] not in ties[:6]]
+
+    listing.after_page = vanish
+    seen = [i[0] async for i in listing.paginator(page_size=3)]
+    assert seen == [*ties[:5], *ties[6:], "z"]
+
+
+async def test_ties_without_changes_cost_no_repeated_requests() -> None:
+    listing = Listing([(f"i{n:03d}", T0 + _dt.timedelta(seconds=n // 2)) for n in range(100)])
+    seen = [i[0] async for i in listing.paginator(page_size=10)]
+    assert seen == [f"i{n:03d}" for n in range(100)]
+    assert all(offset == 0 for offset, _ in listing.calls)
+    assert len(listing.calls) <= 13
