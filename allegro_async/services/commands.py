@@ -136,6 +136,12 @@ class CommandEngine:
             raise InvalidArgumentError(
                 "command_ids", f"{len(command_ids)} ids for {len(chunks)} commands",
                 "pass the command_ids of the earlier run with the same offers in the same order")
+        for cid in command_ids or ():
+            try:
+                uuid.UUID(str(cid))
+            except ValueError:
+                raise InvalidArgumentError("command_ids", f"{cid!r} is not a UUID",
+                                           "pass the command_ids of an earlier result") from None
         # Made once, before any attempt: every retry of a chunk reuses its id (S20).
         cids = list(command_ids) if command_ids is not None else [
             str(uuid.uuid4()) for _ in chunks]

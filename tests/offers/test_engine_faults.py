@@ -32,3 +32,38 @@ async def test_failed_tasks_read_keeps_command_ids_and_resume_collects() -> None
     assert again.command_ids == first.command_ids
     assert emulator.stats.route("PUT", PUT) == 4  # the same two ids, sent twice
     assert max(emulator.offers.counters.command_changes.values()) == 1
+
+
+async def test_two_sellers_may_use_the_same_command_id() -> None:
+    import uuid
+
+    emulator = make_emulator(active=3, drafts=0, ended=0)
+    cid = str(uuid.uuid4())
+    results = []
+    for seller in (0, 1):
+        async with fast_client(emulator, seller) as client:
+            ids = [o.id async for o in client.offers.list()]
+            engine = client.offers.commands()
+            results.append(await client.offers.change_quantity(ids, to=4, engine=engine,
+                                                               command_ids=[cid]))
+    assert all(r.ok and r.command_ids == [cid] for r in results)
+    assert len(emulator.offers.counters.command_changes) == 6
+
+
+async def test_non_uuid_command_id_is_422_and_refused_by_the_engine() -> None:
+    import pytest
+
+    from allegro_async.errors import InvalidArgumentError, UnprocessableEntityError
+
+    emulator = make_emulator(active=1, drafts=0, ended=0)
+    async with fast_client(emulator) as client:
+        ids = [o.id async for o in client.offers.list()]
+        body = {"offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": ids[0]}]}],
+                "modification": {"changeType": "FIXED", "value": 1}}
+        with pytest.raises(UnprocessableEntityError, match="UUID"):
+            await client.request("PUT", "/sale/offer-quantity-change-commands/not-a-uuid",
+                                 json=body)
+        before = emulator.stats.requests
+        with pytest.raises(InvalidArgumentError, match="UUID"):
+            await client.offers.change_quantity(ids, to=1, command_ids=["not-a-uuid"])
+        assert emulator.stats.requests == before

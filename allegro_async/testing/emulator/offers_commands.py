@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -66,11 +67,12 @@ class Command:
 
 
 class CommandStore:
-    """Every command the emulator received, by id."""
+    """Every command the emulator received, by (seller id, command id): ids are the client's
+    choice, so two sellers may well pick the same one without seeing each other's."""
 
     def __init__(self, offers: OffersState) -> None:
         self.offers = offers
-        self.by_id: dict[str, Command] = {}
+        self.by_id: dict[tuple[str, str], Command] = {}
         self._pending: list[Command] = []
         self._settling = False
 
@@ -79,11 +81,11 @@ class CommandStore:
 
     def register(self, kind: str, command_id: str, seller_id: str, body: Any) -> Command:
         """Validate and register a PUT; the same body again returns the same command (S20)."""
+        _check_uuid(command_id)
         key = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        existing = self.by_id.get(command_id)
+        existing = self.by_id.get((seller_id, command_id))
         if existing is not None:
-            if existing.kind == kind and existing.seller_id == seller_id \
-                    and existing.body_key == key:
+            if existing.kind == kind and existing.body_key == key:
                 return existing
             raise ApiError(409, "CommandAlreadyExistsException",
                            f"Command id {command_id} was already used", path="commandId")
@@ -104,7 +106,7 @@ class CommandStore:
                 zlib.crc32(f"{seed}-{command_id}-{offer_id}".encode()) / 2**32
             ) < cfg.command_failure_rate:
                 command.failures[offer_id] = "The offer could not be changed. Try again."
-        self.by_id[command_id] = command
+        self.by_id[(seller_id, command_id)] = command
         self._pending.append(command)
         return command
 
@@ -174,6 +176,15 @@ class CommandStore:
 
 def _unprocessable(message: str, path: str | None = None) -> ApiError:
     return ApiError(422, "VALIDATION_ERROR", message, path=path)
+
+
+def _check_uuid(command_id: str) -> None:
+    """Allegro wants the client's commandId as a UUID; anything else is a 422."""
+    try:
+        uuid.UUID(command_id)
+    except ValueError:
+        raise _unprocessable(f"Command id {command_id} is not a valid UUID",
+                             "commandId") from None
 
 
 def _validate(kind: str, body: Any, max_offers: int, now: _dt.datetime) -> list[str]:
@@ -294,8 +305,8 @@ def _command(request: Request) -> Command:
     who = require_user(request)
     store = _store(request)
     store.settle_due()
-    command = store.by_id.get(request.path_params["commandId"])
-    if command is None or command.seller_id != who.user_id or command.kind != _kind(request):
+    command = store.by_id.get((str(who.user_id), request.path_params["commandId"]))
+    if command is None or command.kind != _kind(request):
         raise ApiError(404, "NotFoundException", "Command not found", path="commandId")
     return command
 
