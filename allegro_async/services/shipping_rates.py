@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.shipping import ShippingRatesSet, ShippingRatesSetSummary
 
@@ -68,6 +70,10 @@ class ShippingRatesService:
     def __init__(self, client: AllegroClient, *, limit: int = MAX_SHIPPING_RATES) -> None:
         self._client = client
         self.limit = limit
+        # create() counts then POSTs: two creates at 249 would both pass the count. The lock
+        # serialises them within this service (one client); other clients, views and
+        # processes can still race, and Allegro's own 250 cap (a 422) is the backstop there.
+        self._create_lock = anyio.Lock()
 
     async def list(self, *, marketplace: str | None = None) -> list[ShippingRatesSetSummary]:
         """The account's price lists (id, name, flags, marketplaces), optionally only those
@@ -94,19 +100,25 @@ class ShippingRatesService:
     async def create(self, rates: ShippingRatesSet | Mapping[str, Any]) -> ShippingRatesSet:
         """Create a price list. Counts the account's lists first and raises
         :class:`ShippingRatesLimitError` without sending the POST when 250 are there (S3),
-        since none can be deleted to make room."""
+        since none can be deleted to make room.
+
+        Concurrent creates on this service run one at a time, so the count cannot be passed
+        twice; creates from other clients or processes can still race past it, and then
+        Allegro's own cap answers (an :class:`~allegro_async.errors.UnprocessableEntityError`).
+        """
         body = _as_set(rates, "rates")
         _check(body, "rates")
-        held = await self.count()
-        if held >= self.limit:
-            raise ShippingRatesLimitError(held, self.limit)
         payload = body.to_api()
         payload.pop("id", None)  # Allegro assigns it
         payload.pop("lastModified", None)
         payload.pop("features", None)
-        return await self._client.request(
-            "POST", "/sale/shipping-rates", json=payload, cast_to=ShippingRatesSet
-        )
+        async with self._create_lock:
+            held = await self.count()
+            if held >= self.limit:
+                raise ShippingRatesLimitError(held, self.limit)
+            return await self._client.request(
+                "POST", "/sale/shipping-rates", json=payload, cast_to=ShippingRatesSet
+            )
 
     async def update(
         self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any]
