@@ -210,10 +210,17 @@ class OrderEventStream:
                 if key in self._seen:
                     self.duplicates += 1
                     continue
+                try:
+                    delivery = await self._deliver(raw)
+                except BaseException:
+                    # Reading the form failed: the event was never handed over, so it must
+                    # be neither committed nor remembered; iterating again retries it.
+                    self._buffer.appendleft(raw)
+                    raise
                 self._remember(key)
                 self._pending = (str(raw["id"]), key)
                 self.delivered += 1
-                return await self._deliver(raw)
+                return delivery
             if not await self._fill():
                 raise StopAsyncIteration
 

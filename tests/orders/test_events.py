@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from allegro_async.cursors import FileCursorStore, MemoryCursorStore
-from allegro_async.errors import InvalidArgumentError
+from allegro_async.errors import InvalidArgumentError, ServerError
 from allegro_async.services.events import EventDelivery
 from allegro_async.testing import Emulator
 
@@ -193,3 +193,25 @@ async def test_memory_store_bounds_its_keys() -> None:
         await store.commit(str(n), [str(n)])
     state = await store.load()
     assert state.cursor == "99" and len(state.keys) <= 10 and state.keys[-1] == "99"
+
+
+async def test_a_failed_form_read_neither_commits_nor_loses_the_event(
+    orders_emulator: Emulator,
+) -> None:
+    store = MemoryCursorStore()
+    async with orders_emulator.client(0, retry=False) as client:
+        reference = client.orders.events(start="beginning", follow=False)
+        expected = [(await reference.__anext__()).id, (await reference.__anext__()).id]
+        stream = client.orders.events(start="beginning", store=store, follow=False,
+                                      read_forms=True, max_errors=0, sleep=FakeSleep())
+        first = await stream.__anext__()
+        orders_emulator.faults.add("GET /order/checkout-forms/{id}", status=503,
+                                   times=1)
+        with pytest.raises(ServerError):
+            await stream.__anext__()  # the first is finished; reading the second's form fails
+        assert (await store.load()).cursor == first.id  # the failed one was not committed
+        again = await stream.__anext__()  # iterating again retries the same event
+        await stream.__anext__()
+    assert [first.id, again.id] == expected and again.form is not None
+    assert (await store.load()).cursor == again.id
+    assert stream.delivered == 3
