@@ -94,6 +94,7 @@ class RetryTransport(AsyncBaseTransport):
         self.metrics = metrics
 
     async def aclose(self) -> None:
+        """Close the inner transport (the connection pool)."""
         await self.inner.aclose()
 
     def _count(self, attempt: int, why: str, request: Request) -> None:
@@ -103,6 +104,7 @@ class RetryTransport(AsyncBaseTransport):
                               path=request.url.path)
 
     async def handle_async_request(self, request: Request) -> Response:
+        """Send ``request``, re-sending it per the policy; the last response or error wins."""
         policy = self.policy
         if policy.max_retries == 0 or not policy.retryable(request):
             return await self.inner.handle_async_request(request)
@@ -120,8 +122,11 @@ class RetryTransport(AsyncBaseTransport):
             if response.status_code not in policy.statuses or attempt >= policy.max_retries:
                 return response
             wait = policy.retry_after(response)
-            await response.aread()
-            await response.aclose()
+            try:
+                await response.aread()
+            finally:
+                # Closing gives the throttle's slots back, even if the read was cancelled.
+                await response.aclose()
             self._count(attempt, str(response.status_code), request)
             await policy.sleep(policy.backoff_for(attempt) if wait is None else wait)
             attempt += 1

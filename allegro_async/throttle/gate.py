@@ -30,6 +30,7 @@ class Slots:
 
     @capacity.setter
     def capacity(self, value: int) -> None:
+        """Change the capacity (at least 1); waiters get any slots it frees at once."""
         self._capacity = max(1, value)
         self._wake()
 

@@ -30,6 +30,7 @@ class UserLimits:
     slots: Slots
     max_parallel: int
     buckets: dict[str, LeakyBucket] = field(default_factory=dict)
+    tiers: dict[str, tuple[LeakyBucket, ...]] = field(default_factory=dict)
     successes: int = 0
     last_429: float = float("-inf")
 
@@ -54,6 +55,8 @@ class Throttle:
         block_seconds: how long the gate stays closed after an app-wide 429 (A1: 60 s).
         retry_429_for: how long a 429'd request is retried before ``RateLimitedError``.
         user_backoff: pause before retrying a request 429'd by a per-user limit.
+        signal_window: seconds within which a second 429 (another user's, or the same
+            sequential user's again) confirms an app-wide block; see :meth:`classify`.
         clock, sleep: a monotonic clock in seconds and its sleep; inject for tests (or pass an
             emulator's clock to run on its scaled time).
         on_event: called as ``on_event(name, data)`` for ``"429"``, ``"gate_closed"``,
@@ -73,6 +76,7 @@ class Throttle:
         block_seconds: float = 60.0,
         retry_429_for: float = 180.0,
         user_backoff: float = 1.0,
+        signal_window: float = 5.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         on_event: EventHook | None = None,
@@ -100,7 +104,9 @@ class Throttle:
         self.on_event = on_event
         self._users: dict[str, UserLimits] = {}
         self._keys: dict[str, str] = {}
+        self.signal_window = signal_window
         self._recent_user_429: dict[str, float] = {}
+        self._app_family: dict[str, LeakyBucket] = {}
 
     def __repr__(self) -> str:
         return (f"<Throttle {self.app_bucket.rate * 60:g}/min burst={self.app_bucket.capacity:g}"
@@ -132,27 +138,57 @@ class Throttle:
         return found
 
     def bucket_for(self, user: UserLimits, rule: Rule) -> LeakyBucket:
-        """The user's bucket for a rule's endpoint family."""
-        bucket = user.buckets.get(rule.family)
-        if bucket is None:
-            bucket = LeakyBucket(rule.rate, rule.burst, clock=self.clock, sleep=self.sleep)
-            user.buckets[rule.family] = bucket
-        return bucket
+        """The user's (first-tier) bucket for a rule's endpoint family."""
+        return self.buckets_for(user, rule)[0]
+
+    def buckets_for(self, user: UserLimits, rule: Rule) -> tuple[LeakyBucket, ...]:
+        """Every bucket a request under ``rule`` must fit: the user's tiers (per minute, per
+        hour), then the app-wide tier of the family if the rule has one. Built once, cached."""
+        found = user.tiers.get(rule.family)
+        if found is None:
+            made = []
+            for i, (rate, burst) in enumerate(rule.tiers):
+                name = rule.family if i == 0 else f"{rule.family}#{i}"
+                bucket = user.buckets.get(name)
+                if bucket is None:
+                    bucket = LeakyBucket(rate, burst, clock=self.clock, sleep=self.sleep)
+                    user.buckets[name] = bucket
+                made.append(bucket)
+            if rule.app is not None:
+                shared = self._app_family.get(rule.family)
+                if shared is None:
+                    shared = LeakyBucket(rule.app[0], rule.app[1], clock=self.clock,
+                                         sleep=self.sleep)
+                    self._app_family[rule.family] = shared
+                made.append(shared)
+            found = user.tiers[rule.family] = tuple(made)
+        return found
 
     # -- the 429 protocol (A1) -------------------------------------------------------------
     def classify(self, key: str, parallel_at_send: int) -> str:
         """``"app_block"`` or ``"user_limit"`` for a 429 (they look alike, A1).
 
-        App block when: the key is the app's; the user had no other request in flight (so no
-        parallel cap was hit); other users got 429s in the last seconds; or the app is running
-        at its S1 rate (requests queue for the app bucket).
+        A 429 of the app's own key (client_credentials) is an app block. For a user it takes
+        a second signal: another user's 429 within ``signal_window``; the app running at its
+        S1 rate (requests queue for the app bucket, or it is nearly full); or, for a user with
+        one request in flight (no parallel cap to blame), its own previous 429 within the
+        window. So one seller's 429 from its own adaptive limit (A2) does not shut the gate
+        for every seller; a real block costs that seller one extra request to confirm.
         """
         now = self.clock()
-        if key == APP_KEY or parallel_at_send <= 1:
+        if key == APP_KEY:
             return "app_block"
-        others = [k for k, t in self._recent_user_429.items() if k != key and now - t < 2.0]
-        self._recent_user_429[key] = now
-        if others or self.app_bucket.waiting > 0:
+        recent = self._recent_user_429
+        window = self.signal_window
+        mine = now - recent.get(key, float("-inf")) < window
+        others = any(k != key and now - t < window for k, t in recent.items())
+        recent[key] = now
+        if len(recent) > 64:  # forget old 429s: bounded however many sellers come and go
+            for k in [k for k, t in recent.items() if now - t >= window]:
+                del recent[k]
+        bucket = self.app_bucket
+        busy = bucket.waiting > 0 or bucket.level >= 0.9 * bucket.capacity
+        if others or busy or (mine and parallel_at_send <= 1):
             return "app_block"
         return "user_limit"
 

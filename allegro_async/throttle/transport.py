@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import anyio
 
 from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
 from allegro_async.errors import RateLimitedError, error_for_response
 from allegro_async.throttle.gate import Slots
 from allegro_async.throttle.limiter import EventHook, Throttle
 from allegro_async.throttle.rules import find_rule
+
+#: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
+AUTH_PATH = "/auth/oauth/"
 
 
 @dataclass
@@ -22,7 +28,11 @@ class ClientMetrics:
     - ``responses_429``: 429s received, by kind (``app_block``, ``user_limit``);
     - ``retries``: requests re-sent by the retry layer;
     - ``rate_limited``: requests given up with ``RateLimitedError``;
-    - ``throttled_seconds``: total time requests waited in the throttle;
+    - ``wait_seconds``: real (wall-clock) seconds requests spent in the throttle before their
+      final send, summed over requests: gate, slots, buckets and 429 backoff (not the time on
+      the wire). Concurrent requests each add their own wait, so this can exceed the elapsed
+      time; ``mean_wait`` (= ``wait_seconds / waited_requests``) is the per-request figure;
+    - ``waited_requests``: requests that went through the throttle (finished or not);
     - ``gate_state``: ``open``, ``closed`` (app blocked) or ``probing``.
 
     Set ``hook`` to ``callable(name, data)`` to receive the same events as ``Throttle.on_event``.
@@ -32,7 +42,8 @@ class ClientMetrics:
     responses_429: Counter[str] = field(default_factory=Counter)
     retries: int = 0
     rate_limited: int = 0
-    throttled_seconds: float = 0.0
+    wait_seconds: float = 0.0
+    waited_requests: int = 0
     hook: EventHook | None = None
     throttle: Throttle | None = field(default=None, repr=False)
 
@@ -40,6 +51,16 @@ class ClientMetrics:
     def gate_state(self) -> str:
         """The app gate's state, or ``"off"`` without throttling."""
         return self.throttle.gate.state if self.throttle is not None else "off"
+
+    @property
+    def mean_wait(self) -> float:
+        """Mean real seconds a request waited in the throttle (0 before any request)."""
+        return self.wait_seconds / self.waited_requests if self.waited_requests else 0.0
+
+    @property
+    def throttled_seconds(self) -> float:
+        """Deprecated name of :attr:`wait_seconds`."""
+        return self.wait_seconds
 
     def emit(self, name: str, **data: Any) -> None:
         """Send an event to the hooks."""
@@ -52,7 +73,8 @@ class ClientMetrics:
         """The counters as plain data."""
         return {"sent": self.sent, "responses_429": dict(self.responses_429),
                 "retries": self.retries, "rate_limited": self.rate_limited,
-                "throttled_seconds": round(self.throttled_seconds, 6),
+                "wait_seconds": round(self.wait_seconds, 6),
+                "mean_wait": round(self.mean_wait, 6),
                 "gate_state": self.gate_state}
 
 
@@ -102,77 +124,143 @@ class ThrottledTransport(AsyncBaseTransport):
         self.metrics.throttle = self.throttle
 
     async def aclose(self) -> None:
+        """Close the inner transport (the connection pool)."""
         await self.inner.aclose()
 
     async def handle_async_request(self, request: Request) -> Response:
+        """Send ``request`` once the gate, slots and buckets allow it; retry its 429s (A1).
+
+        Raises :class:`~allegro_async.errors.RateLimitedError` once ``retry_429_for`` has run
+        out, counting time spent waiting at a closed gate too.
+        """
         t = self.throttle
+        if request.url.path.startswith(AUTH_PATH):
+            return await self._send_auth(request)
         gate, clock, metrics = t.gate, t.clock, self.metrics
         key = t.user_key(request)
         user = t.user(key)
         rule = find_rule(t.rules, request.method, request.url.path) if t.rules else None
-        bucket = t.bucket_for(user, rule) if rule is not None else None
+        buckets = t.buckets_for(user, rule) if rule is not None else ()
         cost = rule.cost(request) if rule is not None else 1
         started = clock()
+        real_started = time.perf_counter()
+        sent_at = real_started
         reason = "app_block"
-        while True:
-            before = clock()
-            probe = False if gate.state == "open" else await gate.wait()
-            await user.slots.acquire()
-            try:
-                if bucket is not None:
-                    await bucket.acquire(cost)
-                await t.in_flight.acquire()
+        try:
+            while True:
+                probe = False
                 try:
-                    await t.app_bucket.acquire()
-                    if gate.state != "open" and not probe:
-                        # The app got blocked while we queued: do not add to the block (A1).
-                        t.in_flight.release()
+                    if gate.state != "open":
+                        probe = await self._wait_gate(request, started)
+                    await user.slots.acquire()
+                    try:
+                        for bucket in buckets:
+                            await bucket.acquire(cost)
+                        await t.in_flight.acquire()
+                        try:
+                            await t.app_bucket.acquire()
+                            if gate.state != "open" and not probe:
+                                # The app got blocked while we queued: do not add to it (A1).
+                                t.in_flight.release()
+                                user.slots.release()
+                                continue
+                            parallel = user.slots.in_use
+                            metrics.sent += 1
+                            sent_at = time.perf_counter()
+                            response = await self.inner.handle_async_request(request)
+                        except BaseException:
+                            t.in_flight.release()
+                            raise
+                    except BaseException:
                         user.slots.release()
-                        continue
-                    parallel = user.slots.in_use
-                    metrics.throttled_seconds += clock() - before
-                    metrics.sent += 1
-                    response = await self.inner.handle_async_request(request)
+                        raise
+                    if response.status_code != 429:
+                        if probe:
+                            probe = False
+                            gate.probe_done(True)
+                            metrics.emit("gate_opened", blocks=gate.blocks)
+                        t.user_succeeded(user)
+                        return self._wrap(response, request, _releaser(t, user.slots))
+                    # A 429 was not processed by Allegro: read it, free the slots, decide.
+                    try:
+                        await response.aread()
+                    finally:
+                        try:
+                            await response.aclose()
+                        finally:
+                            t.in_flight.release()
+                            user.slots.release()
+                    # A probe's 429 means the block goes on: no need for a second signal.
+                    reason = "app_block" if probe else t.classify(key, parallel)
+                    metrics.responses_429[reason] += 1
+                    metrics.emit("429", kind=reason, method=request.method,
+                                 path=request.url.path)
+                    if reason == "app_block":
+                        was_open = gate.state == "open"
+                        gate.close(t.block_seconds)
+                        if was_open:
+                            metrics.emit("gate_closed", seconds=t.block_seconds)
+                    else:
+                        t.user_limited(user, parallel)
                 except BaseException:
-                    t.in_flight.release()
+                    # Whatever ends this attempt (cancel, read error, deadline), a probe that
+                    # never reported would keep the gate shut for everyone.
+                    if probe:
+                        gate.probe_done(False)
                     raise
-            except BaseException:
-                user.slots.release()
                 if probe:
                     gate.probe_done(False)
-                raise
-            if response.status_code != 429:
-                if probe:
-                    gate.probe_done(True)
-                    metrics.emit("gate_opened", blocks=gate.blocks)
-                t.user_succeeded(user)
-                return self._wrap(response, request, _releaser(t, user.slots))
-            # A 429 was not processed by Allegro: read it, free the slots, decide, retry.
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-                t.in_flight.release()
-                user.slots.release()
-            reason = t.classify(key, parallel)
-            metrics.responses_429[reason] += 1
-            metrics.emit("429", kind=reason, method=request.method, path=request.url.path)
-            if reason == "app_block":
-                was_open = gate.state == "open"
-                gate.close(t.block_seconds)
-                if was_open:
-                    metrics.emit("gate_closed", seconds=t.block_seconds)
-            else:
-                t.user_limited(user, parallel)
-            if probe:
-                gate.probe_done(False)
-            waited = clock() - started
-            if waited >= t.retry_429_for:
-                metrics.rate_limited += 1
-                metrics.emit("rate_limited", kind=reason, waited=waited)
-                raise self._error(response, request, waited, reason)
-            if reason == "user_limit":
-                await t.sleep(min(t.user_backoff, max(0.0, t.retry_429_for - waited)))
+                waited = clock() - started
+                if waited >= t.retry_429_for:
+                    metrics.rate_limited += 1
+                    metrics.emit("rate_limited", kind=reason, waited=waited)
+                    raise self._error(response, request, waited, reason)
+                if reason == "user_limit":
+                    await t.sleep(min(t.user_backoff, max(0.0, t.retry_429_for - waited)))
+        finally:
+            metrics.wait_seconds += sent_at - real_started
+            metrics.waited_requests += 1
+
+    async def _wait_gate(self, request: Request, started: float) -> bool:
+        """Wait at the closed gate, on the throttle's clock, no longer than the deadline left.
+
+        ``True`` if this request goes out as the probe. On timeout, a ``RateLimitedError``
+        (reason ``app_block``) built from a synthetic 429: nothing was sent meanwhile.
+        """
+        t = self.throttle
+        outcome: list[bool] = []
+        remaining = started + t.retry_429_for - t.clock()
+        if remaining > 0:
+            async with anyio.create_task_group() as tg:
+
+                async def wait() -> None:
+                    outcome.append(await t.gate.wait())
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(wait)
+                await t.sleep(remaining)
+                tg.cancel_scope.cancel()
+        if outcome:
+            return outcome[0]
+        waited = t.clock() - started
+        self.metrics.rate_limited += 1
+        self.metrics.emit("rate_limited", kind="app_block", waited=waited)
+        synthetic = Response(429, json={"errors": [{
+            "code": "RateLimitExceedException", "message": "app blocked (A1): the request "
+            "waited at the client's closed gate until retry_429_for ran out; it was not sent",
+        }]}, request=request)
+        raise self._error(synthetic, request, waited, "app_block")
+
+    async def _send_auth(self, request: Request) -> Response:
+        """Token-endpoint requests: never gated nor classified as app blocks (the token
+        endpoint limits per user, #5117); they do spend the app bucket, to stay on the safe
+        side of S1 in case Allegro counts them."""
+        await self.throttle.app_bucket.acquire()
+        self.metrics.sent += 1
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 429:
+            self.metrics.responses_429["token"] += 1
+        return response
 
     @staticmethod
     def _wrap(response: Response, request: Request, release: Callable[[], None]) -> Response:
