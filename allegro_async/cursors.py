@@ -70,11 +70,11 @@ class FileCursorStore:
     """Keeps the place in a file, one appended JSON line per finished event, compacted now and
     then with an atomic rename.
 
-    A crash at any point leaves a readable file: a half-written last line is ignored, so the
-    stream resumes after the last event whose line is complete. Lines are written (not
-    fsync-ed): a killed process loses nothing, a power cut may cost the last few events, which
-    are then delivered again. Writes are small and synchronous on purpose: an ``await`` to a
-    thread per event would cost more than the write.
+    A crash at any point leaves a readable file: a half-written last line is cut off when the
+    file is read, so the stream resumes after the last event whose line is complete. Lines
+    are written (not fsync-ed): a killed process loses nothing, a power cut may cost the last
+    few events, which are then delivered again. Writes are small and synchronous on purpose:
+    an ``await`` to a thread per event would cost more than the write.
     """
 
     def __init__(self, path: str | os.PathLike[str], max_keys: int = DEFAULT_MAX_KEYS) -> None:
@@ -87,9 +87,16 @@ class FileCursorStore:
     def _read(self) -> CursorState:
         state = CursorState()
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return state
+        if data and not data.endswith(b"\n"):
+            # A crash cut the last line short: cut it off, or the next append would join it
+            # into one unparseable line and that commit would be lost.
+            data = data[: data.rfind(b"\n") + 1]
+            with self.path.open("r+b") as handle:
+                handle.truncate(len(data))
+        text = data.decode("utf-8", errors="replace")
         lines = 0
         for line in text.splitlines():
             try:

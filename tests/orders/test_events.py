@@ -215,3 +215,20 @@ async def test_a_failed_form_read_neither_commits_nor_loses_the_event(
     assert [first.id, again.id] == expected and again.form is not None
     assert (await store.load()).cursor == again.id
     assert stream.delivered == 3
+
+
+async def test_file_store_commit_after_a_torn_line_is_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "cursor"
+    store = FileCursorStore(path)
+    for n in range(3):
+        await store.commit(str(n), [f"k{n}"])
+    store.close()
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('["3", ["k')  # the crash cut this line short
+    restarted = FileCursorStore(path)
+    assert (await restarted.load()).cursor == "2"
+    await restarted.commit("3", ["k3"])
+    restarted.close()
+    state = await FileCursorStore(path).load()
+    assert state.cursor == "3" and state.keys == ["k0", "k1", "k2", "k3"]
+    assert all(json.loads(line) for line in path.read_text().splitlines())
