@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 
 from allegro_async import AllegroClient
 from allegro_async.models.shipping import (
@@ -31,6 +32,23 @@ async def test_s3_concurrent_creates_at_249_send_one_post(
 ) -> None:
     emulator.catalogue.add_shipping_rates(0, 249 - len(emulator.catalogue.shipping_rates_of(0)))
     outcomes: list[str] = []
+    service = client.shipping_rates
+    real_count = service.count
+    counting = {"started": 0, "finished": 0}
+
+    async def count() -> int:
+        # Hold the first count's answer until a concurrent count (if one can start) has
+        # read the same number: without the lock, both creates then see 249.
+        counting["started"] += 1
+        held = await real_count()
+        counting["finished"] += 1
+        for _ in range(200):
+            if counting["started"] == counting["finished"] and counting["started"] > 1:
+                break
+            await anyio.lowlevel.checkpoint()
+        return held
+
+    service.count = count  # type: ignore[method-assign]
 
     async def create(name: str) -> None:
         try:
