@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from allegro_async import AllegroClient
-from allegro_async.errors import ConflictError, NotFoundError, UnprocessableEntityError
+from allegro_async.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+)
 from allegro_async.models.events import OrderEventType
 from allegro_async.testing import Emulator
 
@@ -214,3 +219,13 @@ def test_emulator_data_is_deterministic_from_the_seed() -> None:
     book_a, book_b = a.orders.book(0), b.orders.book(0)
     assert list(book_a.ev_type) == list(book_b.ev_type)
     assert [book_a.form_id(i) for i in range(50)] == [book_b.form_id(i) for i in range(50)]
+
+
+async def test_a6_an_app_token_reads_carriers_but_not_checkout_forms(
+    orders_emulator: Emulator,
+) -> None:
+    async with orders_emulator.client(None, retry=False) as app:
+        carriers = await app.orders.carriers()
+        assert "INPOST" in {c.id for c in carriers.carriers}
+        with pytest.raises(PermissionDeniedError):
+            await app.request("GET", "/order/checkout-forms")

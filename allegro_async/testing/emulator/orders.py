@@ -20,6 +20,7 @@ from allegro_async.testing.emulator.http import (
     json_body,
     json_response,
     media_type_of,
+    principal,
     require_user,
 )
 from allegro_async.testing.emulator.orders_listing import list_forms
@@ -321,7 +322,8 @@ async def _shipments(request: Request) -> Response:
 
 
 async def _carriers(request: Request) -> Response:
-    require_user(request)
+    # A6: the carrier list is public data, so an app (client_credentials) token reads it too.
+    principal(request)
     return json_response(request, {
         "carriers": [{"id": cid, "name": name} for cid, name in od.CARRIERS],
     })
