@@ -10,8 +10,8 @@ store, refreshes and saves.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -183,17 +183,43 @@ class MemoryTokenStore:
         return f"MemoryTokenStore(keys={sorted(self._tokens)})"
 
 
-#: The file store whose lock the current task holds (so save() does not flock twice).
-_HOLDING: contextvars.ContextVar[object] = contextvars.ContextVar(
-    "allegro_store_lock", default=None
-)
+#: Waits between attempts at a busy file lock (seconds): short first, then capped, so a waiter
+#: notices a release quickly without spinning the event loop.
+_LOCK_POLL_FIRST = 0.001
+_LOCK_POLL_MAX = 0.05
+
+
+async def _flock_async(lock_path: Path) -> int:
+    """An exclusive ``flock`` on ``lock_path``, waited for without holding a thread.
+
+    Non-blocking attempts with an async pause in between: a blocking ``flock`` in a worker
+    thread would pin one of anyio's (40 by default) threads per waiter, and enough waiters
+    starve the holder of the thread it needs to save and release (a deadlock).
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    pause = _LOCK_POLL_FIRST
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                await anyio.sleep(pause)
+                pause = min(pause * 2, _LOCK_POLL_MAX)
+    except BaseException:
+        os.close(fd)  # cancelled while waiting: never leak the descriptor
+        raise
 
 
 class FileTokenStore:
     """Tokens in one JSON file (``{key: token}``), mode 0600, replaced atomically.
 
-    ``lock(key)`` takes an in-process lock and then ``fcntl.flock`` on ``<path>.lock``, so
-    several processes (and several stores on one file in one process) refresh one at a time.
+    ``lock(key)`` locks that key only: an in-process lock per key, then ``fcntl.flock`` on a
+    lock file per key (``<path>.locks/<sha256 of key>.lock``), so one seller's slow refresh
+    never holds another seller's, in this process or any other. ``save`` takes a short
+    file-wide lock (``<path>.lock``) only around its read-modify-write. Waiting for a busy
+    lock never holds a thread (see :func:`_flock_async`).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -203,7 +229,9 @@ class FileTokenStore:
                 "path", f"{self.path} is a directory", "give the path of a JSON file"
             )
         self._lock_path = self.path.with_name(self.path.name + ".lock")
-        self._local = anyio.Lock()
+        self._key_dir = self.path.with_name(self.path.name + ".locks")
+        self._key_locks: dict[str, anyio.Lock] = {}
+        self._write = anyio.Lock()  # saves of this store queue here, not on the flock
 
     def _read_all(self) -> dict[str, Any]:
         try:
@@ -233,22 +261,15 @@ class FileTokenStore:
         item = self._read_all().get(key)
         return Token.from_json(item) if isinstance(item, dict) else None
 
-    def _save_sync(self, key: str, token: Token) -> None:
-        # Read-modify-write under the file lock so that saves for other keys are not lost.
-        with self._flock():
-            data = self._read_all()
-            data[key] = token.to_json()
-            self._write_all(data)
+    def _write_key(self, key: str, token: Token) -> None:
+        data = self._read_all()
+        data[key] = token.to_json()
+        self._write_all(data)
 
-    @contextlib.contextmanager
-    def _flock(self) -> Any:
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
+    def _key_lock_path(self, key: str) -> Path:
+        # A hash: keys are any strings (slashes, dots), file names are not.
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return self._key_dir / f"{digest}.lock"
 
     async def load(self, key: str) -> Token | None:
         """The token under ``key``, read from disk each time (another process may have
@@ -256,39 +277,25 @@ class FileTokenStore:
         return await anyio.to_thread.run_sync(self._load_sync, key)
 
     async def save(self, key: str, token: Token) -> None:
-        """Atomically replace the token under ``key``."""
-        if _HOLDING.get() is self:
-            # Already under our flock (inside lock()): a second flock would deadlock.
-            await anyio.to_thread.run_sync(self._write_key, key, token)
-        else:
-            await anyio.to_thread.run_sync(self._save_sync, key, token)
-
-    def _write_key(self, key: str, token: Token) -> None:
-        data = self._read_all()
-        data[key] = token.to_json()
-        self._write_all(data)
+        """Atomically replace the token under ``key`` (other keys are kept: the
+        read-modify-write runs under a short file-wide lock)."""
+        async with self._write:
+            fd = await _flock_async(self._lock_path)
+            try:
+                await anyio.to_thread.run_sync(self._write_key, key, token)
+            finally:
+                os.close(fd)  # closing releases the flock
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
-        """Hold the store for one refresh: in-process first, then across processes."""
-        async with self._local:
-            fd = await anyio.to_thread.run_sync(self._acquire)
-            mark = _HOLDING.set(self)
+        """Hold ``key`` for one refresh, in this process and across processes; other keys
+        stay free."""
+        async with self._key_locks.setdefault(key, anyio.Lock()):
+            fd = await _flock_async(self._key_lock_path(key))
             try:
                 yield
             finally:
-                _HOLDING.reset(mark)
                 os.close(fd)
-
-    def _acquire(self) -> int:
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"

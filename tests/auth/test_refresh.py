@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from allegro_async.auth.app import AllegroApp
+from allegro_async.auth.httpx_auth import RefreshingAuth
 from allegro_async.auth.tokens import FileTokenStore, MemoryTokenStore, Token
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.testing import Emulator
@@ -164,3 +165,54 @@ def test_refresh_margin_is_capped_at_half_the_lifetime() -> None:
     assert token.refresh_margin(3600) == 300
     assert Token("a.b.c", expires_at=1000.0).refresh_margin(3600) == 3600  # lifetime unknown
     assert Token.from_json(token.to_json()) == token
+
+
+async def test_two_sellers_refresh_concurrently_without_waiting_on_each_other(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # Seller A's refresh cannot finish until seller B's has: with one lock for the whole file
+    # (the old FileTokenStore) B waits for A, A waits for B, and fail_after ends the test.
+    path = tmp_path / "tokens.json"
+    b_done = anyio.Event()
+    flows = _app(emulator, MemoryTokenStore()).flows
+
+    class Refresher:
+        async def refresh(self, refresh_token: str) -> Token:
+            new = await flows.refresh(refresh_token)
+            if new.user_name == emulator.sellers[0].id:
+                await b_done.wait()  # a slow refresh for seller A
+            else:
+                b_done.set()
+            return new
+
+    keys = [emulator.sellers[0].id, emulator.sellers[1].id]
+    auths = []
+    for seller, key in enumerate(keys):
+        store = FileTokenStore(path)  # one store each, as two processes would have
+        await store.save(key, _seller_token(emulator, seller, expires_in=10))
+        auths.append(RefreshingAuth(store, key, Refresher(), clock=lambda: _clock(emulator)))
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            for auth in auths:
+                tg.start_soon(auth.token)
+    assert [a.refreshes for a in auths] == [1, 1]
+    for key in keys:
+        saved = await FileTokenStore(path).load(key)
+        assert saved is not None and not saved.expires_within(300, now=_clock(emulator))
+
+
+async def test_many_concurrent_saves_lose_nothing_and_do_not_exhaust_threads(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tokens.json"
+    stores = [FileTokenStore(path) for _ in range(3)]
+    holder = FileTokenStore(path)
+    with anyio.fail_after(20):
+        async with holder.lock("busy-seller"), anyio.create_task_group() as tg:
+            for i in range(120):  # more than anyio's 40 worker threads
+                token = Token(f"a.b.{i}", f"refresh-{i:06d}", expires_at=float(i))
+                tg.start_soon(stores[i % 3].save, f"seller-{i}", token)
+            # the holder's own save goes through while 120 others queue
+            await holder.save("busy-seller", Token("a.b.c", "refresh-busy", expires_at=1.0))
+    everything = FileTokenStore(path)._read_all()
+    assert sorted(everything) == sorted([f"seller-{i}" for i in range(120)] + ["busy-seller"])
