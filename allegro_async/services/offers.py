@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from allegro_async.errors import AllegroError, InvalidArgumentError
+from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import (
     BulkResult,
@@ -43,6 +43,25 @@ LIST_FILTERS = {
     "product_id_empty": "product.id.empty",
     "sort": "sort",
 }
+
+#: The spec's enums for list filters, checked before sending (a typo would match nothing).
+LIST_ENUMS = {
+    "publication_status": ("INACTIVE", "ACTIVE", "ACTIVATING", "ENDED"),
+    "selling_format": ("BUY_NOW", "ADVERTISEMENT", "AUCTION"),
+}
+
+
+class OfferNotDeletableError(AllegroError):
+    """S19: ``delete_draft`` on an offer that is not a draft. Only drafts (INACTIVE) can be
+    deleted; end an active offer with :meth:`OffersService.end`. ``__cause__`` is Allegro's
+    403."""
+
+    def __init__(self, offer_id: str, status: str | None) -> None:
+        self.offer_id = offer_id
+        self.status = status
+        shown = f" (it is {status})" if status else ""
+        super().__init__(f"offer {offer_id} cannot be deleted{shown}: only drafts (INACTIVE "
+                         "offers) can be deleted; end it with offers.end([offer_id]) instead")
 
 
 class OperationPendingError(AllegroError):
@@ -159,8 +178,23 @@ class OffersService:
 
     async def delete_draft(self, offer_id: str) -> None:
         """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19); for
-        any other offer Allegro refuses (403): end it with :meth:`end` instead."""
-        await self._client.request("DELETE", f"/sale/offers/{_id(offer_id)}")
+        any other offer Allegro refuses (403), raised here as :class:`OfferNotDeletableError`
+        (not the generic "wrong token" hint): end it with :meth:`end` instead. A 403 for an
+        offer this token cannot read stays a
+        :class:`~allegro_async.errors.PermissionDeniedError`."""
+        offer_id = _id(offer_id)
+        try:
+            await self._client.request("DELETE", f"/sale/offers/{offer_id}")
+        except PermissionDeniedError as exc:
+            if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
+                raise OfferNotDeletableError(offer_id, None) from exc
+            try:  # the message may say nothing: look at the offer to tell the two 403s apart
+                status = (await self.get_raw(offer_id)).get("publication", {}).get("status")
+            except AllegroError:
+                raise exc from None
+            if status != "INACTIVE":
+                raise OfferNotDeletableError(offer_id, status) from exc
+            raise
 
     async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
                             deadline: float | None = None) -> ProductOffer:
@@ -184,7 +218,12 @@ class OffersService:
         Filters: ``offer_id``, ``name``, ``publication_status``, ``external_id``,
         ``category_id``, ``price_gte``, ``price_lte``, ``selling_format``, ``marketplace``,
         ``shipping_rates_id``, ``product_id_empty``, ``sort``; any other query parameter of
-        the spec goes in ``params`` under its own name.
+        the spec goes in ``params`` under its own name. ``publication_status`` and
+        ``selling_format`` take one value or a list, checked against the spec's enums.
+
+        Paging is by offset: offers that change (status, price, ...) or appear while the walk
+        runs can move between pages and be skipped or seen twice. Filter on something stable,
+        or de-duplicate by id and re-list when an exact snapshot matters.
         """
         if not 1 <= page_size <= 1000:
             raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
@@ -194,6 +233,12 @@ class OffersService:
             if key not in LIST_FILTERS:
                 raise InvalidArgumentError(key, "is not a filter of GET /sale/offers",
                                            f"use one of {', '.join(LIST_FILTERS)} or params=")
+            if key in LIST_ENUMS:
+                values = [value] if isinstance(value, str) else list(value)
+                bad = [v for v in values if v not in LIST_ENUMS[key]]
+                if bad or not values:
+                    raise InvalidArgumentError(key, f"{bad or value!r} is not a value the spec "
+                                               "allows", f"use {', '.join(LIST_ENUMS[key])}")
             query[LIST_FILTERS[key]] = value
         offset, yielded = 0, 0
         while True:

@@ -113,9 +113,35 @@ async def test_s19_drafts_limit_raises_with_the_limit() -> None:
 
 async def test_delete_refuses_an_active_offer(offers_client: AllegroClient) -> None:
     active = await _first_id(offers_client, "ACTIVE")
-    with pytest.raises(PermissionDeniedError, match="only drafts"):
+    from allegro_async.services.offers import OfferNotDeletableError
+
+    with pytest.raises(OfferNotDeletableError, match="only drafts") as caught:
         await offers_client.offers.delete_draft(active)
+    assert isinstance(caught.value.__cause__, PermissionDeniedError)
+    assert "token" not in str(caught.value)  # not the S7 "wrong token" hint
     assert (await offers_client.offers.get(active)).id == active
+
+
+async def test_delete_of_another_sellers_offer_stays_permission_denied(
+    offers_emulator: Emulator,
+) -> None:
+    async with offers_emulator.client(1) as other, offers_emulator.client(0) as mine:
+        theirs = await _first_id(other, "ACTIVE")
+        with pytest.raises(PermissionDeniedError):
+            await mine.offers.delete_draft(theirs)
+
+
+async def test_list_enums_are_checked_before_sending(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    before = offers_emulator.stats.requests
+    with pytest.raises(InvalidArgumentError, match="ACTIVE"):
+        [o async for o in offers_client.offers.list(publication_status="ACTIV")]
+    with pytest.raises(InvalidArgumentError, match="BUY_NOW"):
+        [o async for o in offers_client.offers.list(selling_format=["BUY_NOW", "BIN"])]
+    assert offers_emulator.stats.requests == before
+    both = [o async for o in offers_client.offers.list(publication_status=["ACTIVE", "ENDED"])]
+    assert len(both) == 40
 
 
 async def test_other_sellers_offer_is_not_found_or_forbidden(offers_emulator: Emulator) -> None:
