@@ -47,12 +47,29 @@ async def test_a11_wrong_accept_is_406() -> None:
     assert emulator.stats.by_status[406] == 1
 
 
-async def test_a11_beta_accept_is_answered_in_beta() -> None:
+async def test_a11_beta_resource_is_answered_in_beta() -> None:
     emulator = Emulator()
     async with _raw(emulator, emulator.mint_token(0), accept=BETA_MEDIA_TYPE) as raw:
-        response = await raw.get("/me")
+        mine = {"user.id": emulator.sellers[0].id}
+        response = await raw.get("/sale/offer-variants", params=mine)
+        without_accept = await raw.get("/sale/offer-variants", params=mine,
+                                       headers={"Accept": ""})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(BETA_MEDIA_TYPE)
+    assert without_accept.headers["content-type"].startswith(BETA_MEDIA_TYPE)
+
+
+async def test_a11_media_type_must_match_what_the_operation_serves() -> None:
+    emulator = Emulator()
+    async with _raw(emulator, emulator.mint_token(0)) as raw:
+        beta_on_public = await raw.get("/me", headers={"Accept": BETA_MEDIA_TYPE})
+        public_on_beta = await raw.get("/sale/offer-variants",
+                                       params={"user.id": emulator.sellers[0].id})
+        public_on_public = await raw.get("/me")
+    assert beta_on_public.status_code == 406
+    assert public_on_beta.status_code == 406
+    assert public_on_beta.json()["errors"][0]["code"] == "NotAcceptableException"
+    assert public_on_public.headers["content-type"].startswith(PUBLIC_MEDIA_TYPE)
 
 
 async def test_s8_sandbox_token_on_production_is_refused() -> None:

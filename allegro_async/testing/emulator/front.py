@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from allegro_async.testing.emulator import media_types
 from allegro_async.testing.emulator.http import VND_TYPES, ApiError
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class _FrontMiddleware:
                 exchange.response_body += message.get("body", b"")
             await send(message)
 
-        if not _acceptable(scope) and _is_api_path(path):
+        if _is_api_path(path) and not _negotiate(scope, method, template):
             error = ApiError(
                 406, "NotAcceptableException",
                 "Not acceptable representation requested. Please check 'Accept' request header",
@@ -144,11 +145,25 @@ async def _capture_request(
     return exchange, replay
 
 
-def _acceptable(scope: Scope) -> bool:
+def _negotiate(scope: Scope, method: str, template: str | None) -> bool:
+    """The A11 Accept check: pick the media type to answer with (stored in the scope for
+    :func:`~allegro_async.testing.emulator.http.media_type_of`), or ``False`` for a 406.
+
+    Each operation serves the vnd types the spec gives it (:mod:`.media_types`): asking a
+    public-only resource for beta, or a beta-only one for public, is not acceptable.
+    """
+    served = media_types.accepted(method, template) if template is not None else VND_TYPES
+    text = ""
     for name, value in scope["headers"]:
         if name == b"accept":
             text = value.decode("latin-1")
-            return any(v in text for v in VND_TYPES) or text.strip() in ("*/*", "")
-    return True  # no Accept header at all: served as v1, like curl without -H
-
-
+            break
+    if text.strip() in ("*/*", ""):
+        # no Accept header at all: served in the operation's first type, like curl without -H
+        scope["allegro.media_type"] = served[0]
+        return True
+    for media_type in served:
+        if media_type in text:
+            scope["allegro.media_type"] = media_type
+            return True
+    return False

@@ -80,7 +80,11 @@ def emulator_of(request: Request) -> Emulator:
 
 
 def media_type_of(request: Request) -> str:
-    """The media type to answer with: the vnd type the client accepted."""
+    """The media type to answer with: the vnd type the client accepted that the operation
+    serves (chosen by the front door, A11)."""
+    chosen = request.scope.get("allegro.media_type")
+    if isinstance(chosen, str):
+        return chosen
     accept = request.headers.get("accept", "")
     return BETA_MEDIA_TYPE if BETA_MEDIA_TYPE in accept else PUBLIC_MEDIA_TYPE
 
