@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 
 from allegro_async.config import PUBLIC_MEDIA_TYPE
 from allegro_async.testing import Emulator
-from allegro_async.testing.conformance import ConformanceRecorder, check
+from allegro_async.testing.conformance import ConformanceRecorder, check, load_spec
 from allegro_async.testing.emulator.front import Exchange
 from tests.conftest import LEGACY_SPEC, require_spec
 
@@ -79,3 +81,33 @@ def test_recorder_keeps_a_bounded_sample_per_route_and_status() -> None:
     assert len(recorder.exchanges()) == 3
     assert not recorder.wants("POST", "/auth/oauth/token", "/auth/oauth/token")
     assert not recorder.wants("GET", None, "/nothing")
+
+
+# -- the spec cache is JSON in a private directory (no pickle, no shared temp dir) -----------
+def _tiny_spec(tmp_path: Path) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text("openapi: 3.0.1\npaths:\n  /me:\n    get:\n      responses: {}\n")
+    return path
+
+
+def test_spec_cache_is_json_in_a_private_dir(tmp_path: Path) -> None:
+    spec = _tiny_spec(tmp_path)
+    cache = tmp_path / "cache"
+    first = load_spec(spec, cache_dir=cache)
+    files = list(cache.iterdir())
+    assert [f.suffix for f in files] == [".json"]
+    assert json.loads(files[0].read_text()) == first
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    # the second load comes from the cache: prove it by changing the cached copy
+    files[0].write_text(json.dumps({"openapi": "3.0.1", "paths": {}, "cached": True}))
+    assert load_spec(spec, cache_dir=cache)["cached"] is True
+
+
+def test_spec_cache_is_not_used_in_a_shared_dir(tmp_path: Path) -> None:
+    spec = _tiny_spec(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    loaded = load_spec(spec, cache_dir=shared)
+    assert loaded["paths"]["/me"]["get"]["responses"] == {}
+    assert list(shared.iterdir()) == []  # nothing written where others could tamper
