@@ -131,7 +131,7 @@ class LimitsState:
     def _start_block(self, client_id: str, seconds: float) -> None:
         now = self.emulator.clock.monotonic()
         self.blocked_until[client_id] = now + seconds
-        self.emulator.stats.block_windows.append((now, now + seconds))
+        self.emulator.stats.open_block(client_id, now, now + seconds)
 
     def check_app(self, client_id: str) -> str | None:
         """Count one request against S1; the 429 cause, or ``None`` to serve it."""
@@ -143,8 +143,7 @@ class LimitsState:
             stats.requests_during_block += 1
             until = max(until, now + cfg.block_seconds)
             self.blocked_until[client_id] = until
-            if stats.block_windows:
-                stats.block_windows[-1] = (stats.block_windows[-1][0], until)
+            stats.extend_block(client_id, until)  # this Client ID's window, not the latest
             return "app_block"
         if cfg.app_rate is None:
             return None
