@@ -56,6 +56,9 @@ def build_app() -> object:
         pass
     else:
         register_login(app)
+    from allegro_async.cli_offers import register as register_offers
+
+    register_offers(app)
     return app
 
 

@@ -88,6 +88,8 @@ class CommandEngine:
             already weighs command PUTs by their offer count.
         chunk_size: offers per command, at most 1000 (S20).
         tasks_page: tasks read per call (the tasks endpoint allows offset <= 999).
+        progress: called with ``(offers_settled, offers_total)`` after each command's
+            outcomes are known (a progress bar, a log line).
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class CommandEngine:
         pace: OfferPace | None = None,
         chunk_size: int = MAX_OFFERS_PER_COMMAND,
         tasks_page: int = 1000,
+        progress: Callable[[int, int], Any] | None = None,
     ) -> None:
         if not 1 <= chunk_size <= MAX_OFFERS_PER_COMMAND:
             raise InvalidArgumentError("chunk_size", f"{chunk_size} is outside 1..1000",
@@ -118,6 +121,7 @@ class CommandEngine:
         self.pace = pace
         self.chunk_size = chunk_size
         self.tasks_page = tasks_page
+        self.progress = progress
 
     async def run(
         self,
@@ -175,6 +179,8 @@ class CommandEngine:
                 result.outcomes.append(OfferOutcome(
                     offer_id=offer_id, status=(task.status or "UNKNOWN").upper(),
                     command_id=cid, message=task.message or None, errors=task.errors))
+            if self.progress is not None:
+                self.progress(len(result.outcomes), len(ids))
         order = {o: i for i, o in enumerate(ids)}
         result.outcomes.sort(key=lambda out: order[out.offer_id])
         return result
