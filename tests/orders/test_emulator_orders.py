@@ -15,7 +15,8 @@ from allegro_async.errors import (
     UnprocessableEntityError,
 )
 from allegro_async.models.events import OrderEventType
-from allegro_async.testing import Emulator
+from allegro_async.testing import Emulator, EmulatorConfig
+from allegro_async.testing.emulator.orders import OrdersConfig
 
 from .conftest import first_of, schema_errors, small_emulator
 
@@ -229,3 +230,53 @@ async def test_a6_an_app_token_reads_carriers_but_not_checkout_forms(
         assert "INPOST" in {c.id for c in carriers.carriers}
         with pytest.raises(PermissionDeniedError):
             await app.request("GET", "/order/checkout-forms")
+
+
+async def test_a9_provider_delivery_method_and_surcharge_filters(oclient: AllegroClient) -> None:
+    everything = (await oclient.request("GET", "/order/checkout-forms",
+                                        params={"limit": 100}))["checkoutForms"]
+    everything += (await oclient.request("GET", "/order/checkout-forms",
+                                         params={"limit": 100, "offset": 100}))["checkoutForms"]
+
+    async def ids(**params: str) -> set[str]:
+        page = await oclient.request("GET", "/order/checkout-forms",
+                                     params={**params, "limit": 100})
+        assert page["totalCount"] <= 100
+        return {f["id"] for f in page["checkoutForms"]}
+
+    allegro = {f["id"] for f in everything if f["fulfillment"]["provider"]["id"] == "ALLEGRO"}
+    assert allegro and len(allegro) < len(everything)
+    assert await ids(**{"fulfillment.provider.id": "ALLEGRO"}) == allegro
+    method = everything[0]["delivery"]["method"]["id"]
+    by_method = {f["id"] for f in everything if f["delivery"]["method"]["id"] == method}
+    assert await ids(**{"delivery.method.id": method}) == by_method != {f["id"] for f in everything}
+    surcharged = [f for f in everything if f["surcharges"]]
+    assert surcharged
+    one = surcharged[0]
+    assert await ids(**{"surcharges.id": one["surcharges"][0]["id"]}) == {one["id"]}
+    assert await ids(**{"surcharges.id": one["payment"]["id"]}) == set()
+    assert not schema_errors("CheckoutForm", one)
+    with pytest.raises(UnprocessableEntityError):
+        await oclient.request("GET", "/order/checkout-forms",
+                              params={"fulfillment.provider.id": "NOBODY"})
+
+
+def test_listing_cache_never_serves_an_old_emulators_book(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from allegro_async.testing.emulator import orders_listing, orders_views
+
+    # CPython reuses a freed object's id(); make every id collide to show what reuse would do.
+    monkeypatch.setattr(orders_listing, "id", lambda _: 1, raising=False)
+    monkeypatch.setattr(orders_views, "id", lambda _: 1, raising=False)
+    for seed in (1, 2, 3):
+        emulator = Emulator(EmulatorConfig(seed=seed, orders=OrdersConfig(
+            orders_per_seller=40, events_per_seller=0)))
+        book = emulator.orders.book(0)
+        book.version = 7  # same version and size: only the book itself tells them apart
+        page, total = orders_listing.list_forms(book, {}, 0, 100)
+        assert total == book.gone.count(0), seed
+        assert [book.form_id(i) for i in page] == [
+            book.form_id(i) for i in sorted(
+                (i for i in range(len(book.bought)) if not book.gone[i]),
+                key=lambda i: book.bought[i], reverse=True)]

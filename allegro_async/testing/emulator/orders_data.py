@@ -7,6 +7,7 @@ per-order seeded ``random.Random`` when a page asks for it.
 
 from __future__ import annotations
 
+import itertools
 import random
 from array import array
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ DELIVERY_METHODS = (
     ("b20ef9e1-faa2-4f25-9032-adbea23e5cb9", "Allegro One Box"),
     ("845efe05-0c96-47b8-a1ff-9a6a1d6e6a29", "Kurier DPD"),
 )
+
+
+_SERIALS = itertools.count()
 
 
 def mix(*parts: int) -> int:
@@ -132,6 +136,9 @@ class OrderBook:
         self.ev_type = bytearray()
         self.ev_time = array("d")
         self.version = 0  # bumped on every change; listing caches key on it
+        # Caches key on this, never on id(): CPython reuses the id of a freed book, and a new
+        # emulator's book would then hit an old one's entries.
+        self.serial = next(_SERIALS)
         self._payments = 0
 
     # -- building ---------------------------------------------------------------------------

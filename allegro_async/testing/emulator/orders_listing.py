@@ -10,13 +10,14 @@ import bisect
 from collections.abc import Mapping
 
 from allegro_async.testing.emulator import orders_data as od
+from allegro_async.testing.emulator import orders_views as ov
 from allegro_async.testing.emulator.clock import parse_iso
 from allegro_async.testing.emulator.http import ApiError
 
 SORTS = ("lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt")
 _CACHE_SIZE = 8
 
-# (book id, version, filters, sort field) -> (keys ascending, indexes in that order)
+# (book serial, version, filters, sort field) -> (keys ascending, indexes in that order)
 _cache: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
 
 
@@ -49,7 +50,11 @@ def _candidates(book: od.OrderBook, params: Mapping[str, str], by_updated: bool
     market = params.get("marketplace.id")
     login = params.get("buyer.login")
     payment_id = params.get("payment.id")
-    key = (id(book), book.version, status, fstatus, sent, market, login, payment_id, by_updated)
+    provider = _choice(params, "fulfillment.provider.id", ov.PROVIDERS)
+    method_id = params.get("delivery.method.id")
+    surcharge = params.get("surcharges.id")
+    key = (book.serial, book.version, status, fstatus, sent, market, login, payment_id,
+           provider, method_id, surcharge, by_updated)
     hit = _cache.get(key)
     if hit is not None:
         return hit
@@ -64,9 +69,21 @@ def _candidates(book: od.OrderBook, params: Mapping[str, str], by_updated: bool
     market_code = -1
     if market is not None and market in od.MARKETPLACES:
         market_code = od.MARKETPLACES.index(market)
+    method = -1
+    if method_id is not None:
+        method = next((n for n, (mid, _) in enumerate(od.DELIVERY_METHODS) if mid == method_id),
+                      -1)
+    surcharged = -1
+    if surcharge is not None:
+        number = book.payment_number(surcharge)
+        if number is not None and number >= ov.SURCHARGE_BASE:
+            surcharged = number - ov.SURCHARGE_BASE
     chosen = [
         i for i in range(len(book.bought))
         if not book.gone[i]
+        and (provider is None or ov.provider(book, i) == provider)
+        and (method_id is None or ov.delivery_method(book, i) == method)
+        and (surcharge is None or (i == surcharged and ov.surcharge_id(book, i) == surcharge))
         and (status is None or book.status[i] == status)
         and (fstatus is None or book.fstatus[i] == fstatus)
         and (sent is None or book.sent[i] == sent)

@@ -55,7 +55,7 @@ _ITEMS_CACHE_SIZE = 4096
 
 def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
     # Events of one order come in clusters: a small cache saves rebuilding its line items.
-    cache_key = (id(book), index, book.seed, len(book.combined_from.get(index, ())))
+    cache_key = (book.serial, index, book.seed, len(book.combined_from.get(index, ())))
     hit = _ITEMS_CACHE.get(cache_key)
     if hit is not None:
         return hit
@@ -80,15 +80,42 @@ def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
     return out
 
 
+#: Surcharge payment numbers lie far past any order's payment number, so that
+#: ``book.payment_number(surcharge_id) - SURCHARGE_BASE`` is the order index.
+SURCHARGE_BASE = 1 << 40
+PROVIDERS = ("SELLER", "ALLEGRO")
+
+
+def _form_hash(book: od.OrderBook, index: int) -> int:
+    return od.mix(book.seed, book.seller, index, 11)
+
+
+def delivery_method(book: od.OrderBook, index: int) -> int:
+    """Index into ``DELIVERY_METHODS`` of a form's delivery method."""
+    return (_form_hash(book, index) >> 4) % len(od.DELIVERY_METHODS)
+
+
+def provider(book: od.OrderBook, index: int) -> int:
+    """Index into ``PROVIDERS``: one form in 20 is handled by Allegro's warehouse."""
+    return 1 if (_form_hash(book, index) >> 20) % 20 == 0 else 0
+
+
+def surcharge_id(book: od.OrderBook, index: int) -> str | None:
+    """The id of a form's surcharge (an extra payment), one form in 25 has one."""
+    if (_form_hash(book, index) >> 24) % 25:
+        return None
+    return od.make_id(book.payment_prefix, book.seller, SURCHARGE_BASE + index)
+
+
 def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
     """A CheckoutForm as Allegro shows it."""
-    h = od.mix(book.seed, book.seller, index, 11)
+    h = _form_hash(book, index)
     items = _line_items(book, index)
     total = sum(
         int(item["price"]["amount"].replace(".", "")) * item["quantity"] for item in items
     )
     delivery_cost = (0, 899, 1299)[h % 3]
-    method_id, method_name = od.DELIVERY_METHODS[(h >> 4) % len(od.DELIVERY_METHODS)]
+    method_id, method_name = od.DELIVERY_METHODS[delivery_method(book, index)]
     buyer = buyer_json(book, book.buyer[index], full=True)
     status = book.status[index]
     payment: dict[str, Any] = {
@@ -108,6 +135,7 @@ def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
         "fulfillment": {
             "status": od.FULFILLMENT_STATUSES[book.fstatus[index]],
             "shipmentSummary": {"lineItemsSent": od.LINE_ITEMS_SENT[book.sent[index]]},
+            "provider": {"id": PROVIDERS[provider(book, index)]},
         },
         "delivery": {
             "address": {
@@ -123,13 +151,22 @@ def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
         },
         "invoice": {"required": (h >> 16) % 10 == 0},
         "lineItems": items,
-        "surcharges": [],
+        "surcharges": _surcharges(book, index, payment),
         "note": {"text": ""},
         "marketplace": {"id": od.MARKETPLACES[book.market[index]]},
         "summary": {"totalToPay": _money(total + delivery_cost)},
         "updatedAt": _ts(book.updated[index] / 1000),
         "revision": book.revision_tag(index),
     }
+
+
+def _surcharges(book: od.OrderBook, index: int, payment: dict[str, Any]
+                ) -> list[dict[str, Any]]:
+    found = surcharge_id(book, index)
+    if found is None:
+        return []
+    return [{"id": found, "type": payment["type"], "provider": "P24",
+             "finishedAt": _ts(book.bought[index] / 1000 + 3600), "paidAmount": _money(500)}]
 
 
 def event_json(book: od.OrderBook, position: int) -> dict[str, Any]:
