@@ -14,23 +14,107 @@ import threading
 from typing import Any
 
 _lock = threading.Lock()
-_secrets: dict[str, None] = {}  # insertion-ordered set
+#: Short-lived secrets (access tokens, codes), insertion-ordered; the oldest go first past
+#: ``_MAX_SECRETS``.
+_secrets: dict[str, None] = {}
 _MAX_SECRETS = 100_000
+#: Long-lived secrets (refresh tokens: 3 months, A5) in their own, larger FIFO, so a flood of
+#: short-lived ones never pushes them out.
+_long: dict[str, None] = {}
+_MAX_LONG = 1_000_000
+#: Secrets kept for the life of the process (client secrets): never dropped.
+_pinned: set[str] = set()
 _MIN_LEN = 6  # shorter strings would scrub ordinary words
+#: The index: every secret of at least ``_GRAM + _STRIDE - 1`` characters under each of its
+#: ``_GRAM``-character pieces at offsets ``0.._STRIDE-1``. Scrub then looks up the text's piece
+#: at every ``_STRIDE``-th position only (one dict lookup per 4 characters, whatever the number
+#: of secrets): an occurrence of such a secret always covers one probed piece at one of the
+#: indexed offsets. Shorter secrets (rare) are searched for one by one.
+_GRAM = 6
+_STRIDE = 4
+_index: dict[str, dict[tuple[str, int], None]] = {}
+_short: dict[str, None] = {}
+#: Up to this many secrets a plain ``secret in text`` loop (C speed) beats the index scan.
+_LINEAR_MAX = 32
 _SENSITIVE_QUERY = re.compile(
     r"(?i)\b(code|access_token|refresh_token|client_secret|device_code|token|password)=[^&\s]+"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 
 
-def register(*secrets: str | None) -> None:
-    """Remember secrets so that :func:`scrub` hides them from now on."""
+def _add(secret: str) -> None:
+    if len(secret) < _GRAM + _STRIDE - 1:
+        _short[secret] = None
+        return
+    for offset in range(_STRIDE):
+        _index.setdefault(secret[offset:offset + _GRAM], {})[(secret, offset)] = None
+
+
+def _drop(secret: str) -> None:
+    if secret in _pinned or secret in _secrets or secret in _long:
+        return  # still registered in another tier
+    if _short.pop(secret, None) is not None or len(secret) < _GRAM + _STRIDE - 1:
+        return
+    for offset in range(_STRIDE):
+        gram = secret[offset:offset + _GRAM]
+        bucket = _index.get(gram)
+        if bucket is not None:
+            bucket.pop((secret, offset), None)
+            if not bucket:
+                del _index[gram]
+
+
+def _count() -> int:
+    return len(_secrets) + len(_long) + len(_pinned)
+
+
+def register(*secrets: str | None, long_lived: bool = False) -> None:
+    """Remember secrets so that :func:`scrub` hides them from now on.
+
+    The newest 100 000 short-lived secrets are kept; ``long_lived=True`` (refresh tokens)
+    keeps the newest 1 000 000 of those apart, so short-lived ones never push them out.
+    """
+    tier, cap = (_long, _MAX_LONG) if long_lived else (_secrets, _MAX_SECRETS)
+    with _lock:
+        for secret in secrets:
+            if secret and len(secret) >= _MIN_LEN and secret not in _pinned:
+                tier[secret] = None
+                _add(secret)
+        while len(tier) > cap:
+            oldest = next(iter(tier))
+            del tier[oldest]
+            _drop(oldest)
+
+
+def pin(*secrets: str | None) -> None:
+    """Remember secrets for the life of the process (client secrets): never dropped."""
     with _lock:
         for secret in secrets:
             if secret and len(secret) >= _MIN_LEN:
-                _secrets[secret] = None
-        while len(_secrets) > _MAX_SECRETS:
-            _secrets.pop(next(iter(_secrets)))
+                _pinned.add(secret)
+                _secrets.pop(secret, None)
+                _long.pop(secret, None)
+                _add(secret)
+
+
+def _found_in(text: str) -> list[str]:
+    """The registered secrets that occur in ``text``, longest first."""
+    with _lock:
+        if _count() <= _LINEAR_MAX:
+            found = [s for tier in (_pinned, _long, _secrets) for s in tier if s in text]
+        else:
+            seen: dict[str, None] = {}
+            index = _index
+            for probe in range(0, len(text) - _GRAM + 1, _STRIDE):
+                bucket = index.get(text[probe:probe + _GRAM])
+                if bucket:
+                    for secret, offset in bucket:
+                        begin = probe - offset
+                        if begin >= 0 and text.startswith(secret, begin):
+                            seen[secret] = None
+            seen.update((s, None) for s in _short if s in text)
+            found = list(seen)
+    return sorted(found, key=len, reverse=True)
 
 
 def scrub(text: str) -> str:
@@ -38,12 +122,13 @@ def scrub(text: str) -> str:
     parameter replaced by ``***``."""
     if not text:
         return text
-    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
-    text = _SENSITIVE_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
-    if _secrets:
-        for secret in list(_secrets):
-            if secret in text:
-                text = text.replace(secret, "***")
+    lowered = text.lower()
+    if "bearer" in lowered or "basic" in lowered:  # the case-insensitive regex is the slow part
+        text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+    if "=" in text:
+        text = _SENSITIVE_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
+    for secret in _found_in(text):
+        text = text.replace(secret, "***")
     return text
 
 

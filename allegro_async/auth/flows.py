@@ -134,7 +134,7 @@ class OAuthFlows:
             raise InvalidArgumentError(
                 "client_secret", "is empty", "give the app's Client Secret (S6)"
             )
-        _redact.register(client_secret)
+        _redact.pin(client_secret)  # lives as long as the app: never dropped
         self.client_id = client_id
         self._secret = client_secret
         self.environment = Environment.coerce(environment)
@@ -336,7 +336,7 @@ class OAuthFlows:
             raise InvalidArgumentError(
                 "refresh_token", "is empty", "log the seller in again (device or code flow)"
             )
-        _redact.register(refresh_token)
+        _redact.register(refresh_token, long_lived=True)
         return await self._token_request(
             {"grant_type": "refresh_token", "refresh_token": refresh_token}
         )
@@ -365,7 +365,8 @@ class OAuthFlows:
             raise _token_error(response, path)
         data = response.json()
         if isinstance(data, dict):
-            _redact.register(data.get("access_token"), data.get("refresh_token"))
+            _redact.register(data.get("access_token"))
+            _redact.register(data.get("refresh_token"), long_lived=True)
         return response
 
 

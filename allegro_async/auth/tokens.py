@@ -47,7 +47,8 @@ class Token:
     issued_at: float | None = None
 
     def __post_init__(self) -> None:
-        _redact.register(self.access_token, self.refresh_token)
+        _redact.register(self.access_token)
+        _redact.register(self.refresh_token, long_lived=True)  # 3 months (A5)
 
     @classmethod
     def from_response(
