@@ -280,3 +280,12 @@ def test_listing_cache_never_serves_an_old_emulators_book(
             book.form_id(i) for i in sorted(
                 (i for i in range(len(book.bought)) if not book.gone[i]),
                 key=lambda i: book.bought[i], reverse=True)]
+
+
+def test_event_padding_that_cannot_reach_its_target_stops_and_warns() -> None:
+    # Before, it spun ~20 s here and came back short without a word.
+    with pytest.warns(RuntimeWarning, match="of 100000 events fit"):
+        emulator = small_emulator(orders_per_seller=200, events_per_seller=100_000,
+                                  history_days=0.05)
+        book = emulator.orders.book(0)
+    assert 0 < len(book.ev_order) < 100_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import warnings
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -234,7 +235,8 @@ class OrderBook:
 def generate(book: OrderBook, *, orders: int, events: int | None, history_days: float,
              now: float, rates: dict[str, float]) -> None:
     """Fill ``book`` with ``orders`` orders over the last ``history_days`` and their events,
-    padded with later events up to ``events`` when given. Deterministic from the book's seed.
+    padded with later events up to ``events`` when given (a ``RuntimeWarning`` says so when
+    they cannot all lie in the past). Deterministic from the book's seed.
     """
     rng = random.Random(f"orders-{book.seed}-{book.seller}")
     span = history_days * DAY
@@ -291,18 +293,27 @@ def generate(book: OrderBook, *, orders: int, events: int | None, history_days: 
     for original in pending_dups:
         book.add_event(book.ev_order[original], book.ev_type[original], book.ev_time[original])
     n = len(book.bought)
-    step = 0
+    step = added = 0
     while events is not None and n and len(book.ev_order) < events:
         i = step % n
+        if i == 0 and step:
+            # Each pass puts events a minute later than the last: once a whole pass adds none
+            # (all would lie in the future), no later pass can, so stop instead of spinning.
+            if not added:
+                warnings.warn(
+                    f"orders emulator: only {len(book.ev_order)} of {events} events fit in "
+                    f"{history_days} days of history for {n} orders; raise history_days or "
+                    "orders_per_seller", RuntimeWarning, stacklevel=2)
+                break
+            added = 0
         step += 1
         if book.gone[i]:
             continue
         kind = E_MODIFIED if step % 3 else E_FULFILLMENT
         at = book.bought[i] / 1000 + 600 + (step // n) * 60
         if at >= now:
-            if i == n - 1 and step // n > events:  # nothing can be padded: give up
-                break
             continue  # no events from the future
+        added += 1
         position = book.add_event(i, kind, at)
         if step % 17 == 0:
             book.add_event(i, kind, book.ev_time[position])  # duplicate, new id
