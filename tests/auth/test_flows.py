@@ -247,3 +247,23 @@ async def test_token_request_goes_to_auth_base_not_api(emulator: Emulator) -> No
 
 def test_api_error_for_token_is_typed() -> None:
     assert issubclass(AuthenticationError, APIError)
+
+
+async def test_a2_token_endpoint_limits_refreshes_per_user(emulator: Emulator) -> None:
+    # A2 (#5117): token generation is limited per user; over it, a 429 in the A1 shape.
+    emulator.config.oauth.token_user_per_minute = 6  # one per 10 s, 2 at once
+    emulator.config.oauth.token_user_burst = 2
+    flows = emulated_flows(emulator)
+    a = emulator.oauth.issue_pair(emulator.sellers[0].id)["refresh_token"]
+    b = emulator.oauth.issue_pair(emulator.sellers[1].id)["refresh_token"]
+    first = await flows.refresh(a)
+    second = await flows.refresh(str(first.refresh_token))
+    with pytest.raises(APIError) as info:
+        await flows.refresh(str(second.refresh_token))
+    assert info.value.status_code == 429
+    assert info.value.errors[0].code == "RateLimitExceedException"
+    assert "retry-after" not in {k.lower() for k in info.value.response.headers}  # A1
+    assert emulator.oauth.counters.token_errors["refresh_token:rate_limited"] == 1
+    await flows.refresh(b)  # another seller has a bucket of its own
+    emulator.clock.advance(10)  # and the refused refresh token still works later
+    assert (await flows.refresh(str(second.refresh_token))).user_name == emulator.sellers[0].id

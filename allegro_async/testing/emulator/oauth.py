@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from allegro_async.testing.emulator.http import OAuthError, emulator_of
+from allegro_async.testing.emulator.limits import RATE_LIMIT_BODY, _Bucket
 from allegro_async.testing.emulator.tokens import DEFAULT_SCOPES
 
 if TYPE_CHECKING:
@@ -50,6 +51,11 @@ class OAuthConfig:
     device_auto_approve_after: int | None = None
     approve_as: int | str = 0
     scopes: tuple[str, ...] = DEFAULT_SCOPES
+    #: A2 (#5117): token generation is limited per user. Refresh and code grants for one
+    #: seller beyond this rate (per minute, with ``token_user_burst`` at once) answer 429 in
+    #: the A1 shape. ``None``: no limit (the default, so tests need not mind it).
+    token_user_per_minute: float | None = None
+    token_user_burst: float = 10.0
 
 
 @dataclass
@@ -81,7 +87,8 @@ class _Device:
 
 @dataclass
 class OAuthCounters:
-    """What the token endpoint saw: requests per grant type, and each outcome."""
+    """What the token endpoint saw: requests per grant type, and each outcome (a per-user
+    429 counts as ``"<grant>:rate_limited"`` in ``token_errors``)."""
 
     token_requests: Counter[str] = field(default_factory=Counter)
     token_errors: Counter[str] = field(default_factory=Counter)
@@ -104,6 +111,7 @@ class OAuthState:
         self._refresh: dict[str, _Refresh] = {}
         self._devices: dict[str, _Device] = {}
         self._user_codes: dict[str, str] = {}
+        self._token_buckets: dict[str, _Bucket] = {}
 
     def _now(self) -> float:
         return self.emulator.clock.monotonic()
@@ -248,11 +256,44 @@ async def _device(request: Request) -> Response:
 async def _token(request: Request) -> Response:
     emulator = emulator_of(request)
     state = emulator.oauth
+    try:
+        return await _token_grant(request, emulator)
+    except _TokenRateLimited:
+        state.counters.token_errors[f"{grant_of(request, state)}:rate_limited"] += 1
+        emulator.stats.rate_limited["token_user"] += 1
+        return Response(RATE_LIMIT_BODY, status_code=429, media_type="application/json")
+
+
+class _TokenRateLimited(Exception):
+    """A seller asked for tokens faster than ``token_user_per_minute`` (A2, #5117)."""
+
+
+def grant_of(request: Request, state: OAuthState) -> str:
+    """The grant type of the token request being answered (kept by :func:`_token_grant`)."""
+    return str(request.scope.get("allegro.grant", "?"))
+
+
+def _check_token_rate(state: OAuthState, user_id: str) -> None:
+    rate = state.config.token_user_per_minute
+    if rate is None:
+        return
+    bucket = state._token_buckets.get(user_id)
+    if bucket is None:
+        bucket = state._token_buckets[user_id] = _Bucket(rate / 60.0, state.config.token_user_burst)
+    now = state._now()
+    if bucket.delay(now, 1.0) > 0:
+        raise _TokenRateLimited
+    bucket.take(now, 1.0)
+
+
+async def _token_grant(request: Request, emulator: Emulator) -> Response:
+    state = emulator.oauth
     grant = (request.query_params.get("grant_type") or "?") if request.query_params else "?"
     try:
         _check_basic(request, emulator)
         form = await _form(request)
         grant = form.get("grant_type", "?")
+        request.scope["allegro.grant"] = grant
         state.counters.token_requests[grant] += 1
         if grant == "authorization_code":
             body = _grant_code(state, form)
@@ -274,6 +315,9 @@ def _grant_code(state: OAuthState, form: dict[str, str]) -> dict[str, Any]:
     code = form.get("code")
     if not code:
         raise OAuthError(400, "invalid_request", S5_MESSAGE)
+    record = state._codes.get(code)
+    if record is not None:
+        _check_token_rate(state, record.user_id)  # before the code is used up (A2)
     record = state._codes.pop(code, None)  # one use only
     if record is None or record.expires_at <= state._now():
         raise OAuthError(400, "invalid_grant", "Invalid authorization code")
@@ -294,6 +338,7 @@ def _grant_refresh(state: OAuthState, form: dict[str, str]) -> dict[str, Any]:
         raise OAuthError(400, "invalid_grant", "Invalid refresh token")
     if record.rotated_at is not None and now - record.rotated_at > state.config.refresh_grace:
         raise OAuthError(400, "invalid_grant", "Invalid refresh token")  # A5
+    _check_token_rate(state, record.user_id)  # a 429 leaves the refresh token unused (A2)
     if record.rotated_at is None:
         record.rotated_at = now
     return state._pair(record.user_id, record.scopes)
