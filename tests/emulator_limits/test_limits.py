@@ -115,3 +115,35 @@ async def test_bad_token_passes_limits_and_gets_the_routes_401() -> None:
     async with httpx.AsyncClient(transport=emulator.transport(), base_url=URL) as http:
         response = await http.get("/me", headers={**ACCEPT, "Authorization": "Bearer nope"})
     assert response.status_code == 401
+
+
+def test_hourly_tier_slows_a_user_the_minute_tier_alone_would_let_through() -> None:
+    from allegro_async.testing.emulator.limits import _r
+
+    emulator = Emulator()
+    state = emulator.limits
+    # 10/s (capacity 10) per minute-tier, but 360/h (0.1/s, capacity 90) per hour.
+    rule = _r("x", "GET", "/x", 600, 10, per_hour=360)
+    minute_only = _r("y", "GET", "/y", 600, 10)
+    delays, free = [], []
+    for _ in range(200):
+        emulator.clock.advance(0.1)
+        delays.append(state.user_delay("u1", rule, 1))
+        free.append(state.user_delay("u1", minute_only, 1))
+    assert all(d == 0 for d in free)
+    assert delays[:80] == [0] * 80  # the hour's burst of 90
+    assert None in delays or max(d for d in delays if d is not None) > 1
+
+
+def test_customer_returns_tier_is_shared_by_all_users_of_the_client_id() -> None:
+    from allegro_async.testing.emulator.limits import DEFAULT_USER_RULES
+
+    emulator = Emulator()
+    state = emulator.limits
+    rule = next(r for r in DEFAULT_USER_RULES if r.family == "customer-returns")
+    assert rule.app_rate == 50
+    # 50 users, one request each, at the same instant: the 50/s app tier is full...
+    assert all(state.user_delay(f"user-{i}", rule, 1) == 0 for i in range(50))
+    # ...so the 51st user, fresh in its own 25/s tier, waits for the app-wide one.
+    wait = state.user_delay("user-51", rule, 1)
+    assert wait is not None and wait > 0

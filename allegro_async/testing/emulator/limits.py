@@ -30,7 +30,9 @@ _REPORTS = (r"/sale/offer-(?:publication|modification|quantity-change|price-chan
 @dataclass(frozen=True)
 class UserRule:
     """A per-user leaky bucket (A2): ``rate`` units per emulated second, ``capacity`` at once;
-    ``by_offers`` makes a command PUT weigh its number of offers."""
+    ``by_offers`` makes a command PUT weigh its number of offers. ``per_hour`` adds an hourly
+    tier (capacity a quarter of the hour's budget), ``app_rate`` (per second, capacity one
+    second's worth) a tier shared by every user of one Client ID; all tiers apply."""
 
     family: str
     methods: frozenset[str]
@@ -38,25 +40,30 @@ class UserRule:
     rate: float
     capacity: float
     by_offers: bool = False
+    per_hour: float | None = None
+    app_rate: float | None = None
 
 
 def _r(family: str, methods: str, pattern: str, per_minute: float, capacity: float,
-       by_offers: bool = False) -> UserRule:
+       by_offers: bool = False, per_hour: float | None = None,
+       app_rate: float | None = None) -> UserRule:
     return UserRule(family, frozenset(methods.split()), pattern, per_minute / 60, capacity,
-                    by_offers)
+                    by_offers, per_hour, app_rate)
 
 
 #: A2 as the emulator enforces it (per minute; capacity about ten seconds' worth).
 DEFAULT_USER_RULES: tuple[UserRule, ...] = (
-    _r("offer-commands", "PUT", _COMMANDS, 9000, 1500, by_offers=True),
-    _r("price-commands", "PUT", _PRICE, 9000, 1500, by_offers=True),
+    _r("offer-commands", "PUT", _COMMANDS, 9000, 1500, by_offers=True, per_hour=250_000),
+    _r("price-commands", "PUT", _PRICE, 9000, 1500, by_offers=True, per_hour=150_000),
     _r("command-reports", "GET", _REPORTS, 270_000, 45_000),
     _r("product-offer-read", "GET", r"/sale/product-offers/[^/]+", 3500, 580),
-    _r("product-offer-write", "POST", r"/sale/product-offers", 2490, 415),
-    _r("product-offer-write", "PATCH", r"/sale/product-offers/[^/]+", 2490, 415),
+    _r("product-offer-write", "POST", r"/sale/product-offers", 2490, 415, per_hour=74_700),
+    _r("product-offer-write", "PATCH", r"/sale/product-offers/[^/]+", 2490, 415,
+       per_hour=74_700),
     _r("carriers-shipments", "GET POST",
        r"/order/carriers|/order/checkout-forms/[^/]+/shipments", 3000, 500),
-    _r("customer-returns", "GET POST", r"/order/customer-returns(?:/.*)?", 1500, 250),
+    _r("customer-returns", "GET POST", r"/order/customer-returns(?:/.*)?", 1500, 250,
+       app_rate=50),
     _r("messages", "POST", r"/messaging/messages|/messaging/threads/[^/]+/messages", 60, 10),
 )
 
@@ -156,16 +163,31 @@ class LimitsState:
         bucket.take(now, 1)
         return None
 
-    def user_delay(self, user: str, rule: UserRule, cost: float) -> float | None:
-        """Seconds to delay a user's request over its A2 bucket, or ``None`` for a 429."""
+    def _tiers(self, user: str, rule: UserRule, client_id: str) -> list[_Bucket]:
+        tiers = [(user, rule.family, rule.rate, rule.capacity)]
+        if rule.per_hour is not None:
+            tiers.append((user, rule.family + "#h", rule.per_hour / 3600, rule.per_hour / 4))
+        if rule.app_rate is not None:  # keyed by the Client ID: shared by its users
+            tiers.append(("app:" + client_id, rule.family, rule.app_rate, rule.app_rate))
+        found = []
+        for who, family, rate, capacity in tiers:
+            bucket = self._users.get((who, family))
+            if bucket is None:
+                bucket = self._users[(who, family)] = _Bucket(rate, capacity)
+            found.append(bucket)
+        return found
+
+    def user_delay(self, user: str, rule: UserRule, cost: float,
+                   client_id: str = "") -> float | None:
+        """Seconds to delay a user's request over its A2 buckets (every tier: per minute, per
+        hour, per Client ID), or ``None`` for a 429."""
         now = self.emulator.clock.monotonic()
-        bucket = self._users.get((user, rule.family))
-        if bucket is None:
-            bucket = self._users[(user, rule.family)] = _Bucket(rule.rate, rule.capacity)
-        wait = bucket.delay(now, cost)
+        buckets = self._tiers(user, rule, client_id or self.emulator.client_id)
+        wait = max(bucket.delay(now, cost) for bucket in buckets)
         if wait > self.config.max_user_delay:
             return None
-        bucket.take(now, cost)
+        for bucket in buckets:
+            bucket.take(now, cost)
         return wait
 
 
@@ -253,7 +275,7 @@ class LimitsMiddleware:
                     body, messages = await _read_body(receive)
                     cost = _offers_in(body)
                     receive = _replay(messages, receive)
-                wait = state.user_delay(user, rule, cost)
+                wait = state.user_delay(user, rule, cost, client_id)
                 if wait is None:
                     stats.rate_limited["user_rate"] += 1
                     await send_429(send)
