@@ -17,8 +17,11 @@ from allegro_async.throttle.limiter import Throttle
 class VirtualClock:
     """A clock plus a sleep; :meth:`drive` advances time to the next deadline when idle."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch: bool = True) -> None:
         self.now = 0.0
+        # batch=False wakes one sleeper per idle point: same-deadline wake-ups keep their
+        # order even on trio, whose scheduler may shuffle tasks woken together.
+        self.batch = batch
         self._sleepers: list[tuple[float, int, anyio.Event]] = []
         self._seq = itertools.count()
 
@@ -46,7 +49,7 @@ class VirtualClock:
             deadline, _, event = heapq.heappop(self._sleepers)
             self.now = max(self.now, deadline)
             event.set()
-            while self._sleepers and self._sleepers[0][0] <= self.now:
+            while self.batch and self._sleepers and self._sleepers[0][0] <= self.now:
                 heapq.heappop(self._sleepers)[2].set()
 
 

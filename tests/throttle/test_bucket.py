@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 import trio
+from anyio.abc import TaskGroup, TaskStatus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,21 +135,43 @@ def test_runs_on_trio() -> None:
     capacity=st.integers(1, 20),
     arrivals=st.lists(st.tuples(st.floats(0, 2), st.integers(1, 20)), min_size=1, max_size=40),
 )
-def test_no_window_admits_more_than_burst_plus_rate_times_t(
+def test_no_window_admits_more_than_burst_plus_rate_times_t_and_order_is_fifo(
     rate: float, capacity: int, arrivals: list[tuple[float, int]]
 ) -> None:
-    async def run() -> list[tuple[float, int]]:
-        clock = FakeClock()
+    """Arrivals are concurrent tasks at their own (virtual) times with random costs, so many
+    wait at once; every window obeys the bound and admission follows arrival order."""
+    from tests.throttle._virtual import VirtualClock
+
+    async def run() -> list[tuple[float, int, int]]:
+        clock = VirtualClock(batch=False)
         bucket = LeakyBucket(rate, capacity, clock=clock, sleep=clock.sleep)
-        admitted = []
-        for gap, cost in arrivals:
-            clock.now += gap
-            cost = min(cost, capacity)
+        admitted: list[tuple[float, int, int]] = []
+        done = anyio.Event()
+
+        async def arrive(index: int, cost: int, *, task_status: TaskStatus[None]) -> None:
+            task_status.started()  # no checkpoint: the acquire below queues before we yield
             await bucket.acquire(cost)
-            admitted.append((clock.now, cost))
+            admitted.append((clock(), cost, index))
+
+        async def arrivals_at_their_times(tg: TaskGroup) -> None:
+            # One spawner, so arrivals at the same instant still queue in their own order.
+            at = 0.0
+            for index, (gap, cost) in enumerate(arrivals):
+                at += gap
+                await clock.sleep(at - clock())
+                await tg.start(arrive, index, min(cost, capacity))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(clock.drive, done)
+            async with anyio.create_task_group() as arrivals_tg:
+                await arrivals_at_their_times(arrivals_tg)
+            done.set()
         return admitted
 
-    admitted = anyio.run(run)
+    admitted = anyio.run(run, backend="trio")
+    assert len(admitted) == len(arrivals)
+    # FIFO: admitted in arrival order (a zero gap arrives at the same instant, just after).
+    assert [index for _, _, index in admitted] == list(range(len(arrivals)))
     for i in range(len(admitted)):
         total = 0
         for j in range(i, len(admitted)):
