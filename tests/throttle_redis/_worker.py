@@ -12,6 +12,7 @@ async def _run(base_url: str, tokens: list[str], requests: int, tasks: int,
                throttle_kwargs: dict[str, Any], redis_url: str | None) -> dict[str, Any]:
     from allegro_async import AllegroClient
     from allegro_async.config import Environment
+    from allegro_async.errors import RateLimitedError
     from allegro_async.throttle import Throttle, metrics_of
     from allegro_async.throttle.redis import RedisThrottle
 
@@ -29,7 +30,11 @@ async def _run(base_url: str, tokens: list[str], requests: int, tasks: int,
 
         async def worker() -> None:
             for i in counter:
-                response = await views[i % len(views)].request_raw("GET", "/me")
+                try:
+                    response = await views[i % len(views)].request_raw("GET", "/me")
+                except RateLimitedError:
+                    statuses.append(429)
+                    return  # this task gives up; the others go on until they give up too
                 statuses.append(response.status_code)
 
         start = time.perf_counter()
