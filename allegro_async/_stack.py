@@ -12,7 +12,8 @@ from allegro_async.throttle.limiter import Throttle
 from allegro_async.throttle.transport import ClientMetrics, ThrottledTransport
 
 
-def build_transport(inner: AsyncBaseTransport, *, throttle: Any, retry: Any) -> AsyncBaseTransport:
+def build_transport(inner: AsyncBaseTransport, *, throttle: Any, retry: Any,
+                    shared_pool: bool = False) -> AsyncBaseTransport:
     """Wrap ``inner`` in the retry and throttling layers configured for a client.
 
     ``throttle``: ``None``/``True`` for a new :class:`~allegro_async.throttle.Throttle` with the
@@ -20,12 +21,18 @@ def build_transport(inner: AsyncBaseTransport, *, throttle: Any, retry: Any) -> 
     default :class:`~allegro_async.retry.RetryPolicy`, a policy, an ``int`` (max retries), or
     ``False`` for none. The outermost layer has a ``metrics``
     (:class:`~allegro_async.throttle.ClientMetrics`) attribute.
+
+    ``shared_pool``: ``inner`` is only the default network transport, so clients given the same
+    ``Throttle`` send through its one pool instead (``inner`` is then left unused).
     """
     metrics = ClientMetrics()
     transport: AsyncBaseTransport = inner
     if throttle is None or throttle is True:
         throttle = Throttle()
     if isinstance(throttle, Throttle):
+        if shared_pool:
+            default = inner
+            transport = throttle.pool.handle(lambda: default)
         transport = ThrottledTransport(transport, throttle, metrics)
     elif throttle is not False:
         raise InvalidArgumentError("throttle", f"{type(throttle).__name__} is not a Throttle",

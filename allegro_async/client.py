@@ -138,7 +138,7 @@ class AllegroClient:
         else:
             inner = transport if transport is not None else AsyncHTTPTransport()
             self.transport: AsyncBaseTransport = build_transport(
-                inner, throttle=throttle, retry=retry
+                inner, throttle=throttle, retry=retry, shared_pool=transport is None
             )
             self._http = AsyncClient(
                 transport=self.transport, timeout=self._timeout, follow_redirects=False

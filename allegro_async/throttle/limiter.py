@@ -15,6 +15,7 @@ from allegro_async.auth.jwt import decode_claims
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.throttle.bucket import Clock, LeakyBucket, Sleep
 from allegro_async.throttle.gate import AppGate, Slots
+from allegro_async.throttle.pool import SharedPool
 from allegro_async.throttle.rules import DEFAULT_RULES, Rule
 
 #: The key of requests made with an app (client_credentials) token or no token (A6).
@@ -39,7 +40,8 @@ class Throttle:
     """Limits shared by every client of one app (one Client ID, S1).
 
     Pass the same instance to many clients (``AllegroClient(throttle=t)``) so that every seller
-    the app serves draws from one app-wide bucket::
+    the app serves draws from one app-wide bucket (clients with no transport of their own also
+    share one connection pool, :attr:`pool`)::
 
         throttle = Throttle()                          # 9000/min, bursts of 100
         clients = [AllegroClient(access_token=tok, throttle=throttle) for tok in tokens]
@@ -107,6 +109,8 @@ class Throttle:
         self.signal_window = signal_window
         self._recent_user_429: dict[str, float] = {}
         self._app_family: dict[str, LeakyBucket] = {}
+        #: The connection pool shared by clients built with this throttle and no transport.
+        self.pool = SharedPool()
 
     def __repr__(self) -> str:
         return (f"<Throttle {self.app_bucket.rate * 60:g}/min burst={self.app_bucket.capacity:g}"
