@@ -1,8 +1,9 @@
 """Checking the emulator against Allegro's OpenAPI spec: record exchanges, then validate them.
 
-The test suite records what every emulator says (deduplicated by method, route and status, a few
-samples each) and validates the samples with openapi-core at the end; a response the real API
-could not give fails the run. Needs the dev extras ``openapi-core`` and ``pyyaml``::
+The test suite records what every emulator says (one exchange per distinct shape of route,
+status, request and response body) and validates them with openapi-core at the end; a
+response the real API could not give fails the run. Needs the dev extras ``openapi-core``
+and ``pyyaml``::
 
     recorder = ConformanceRecorder()
     with recording(recorder):
@@ -14,9 +15,11 @@ could not give fails the run. Needs the dev extras ``openapi-core`` and ``pyyaml
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
+import re
 import stat
 import time
 import warnings
@@ -39,22 +42,64 @@ LEGACY_PREFIXES = ("/sale/offer-variants",)
 SPEC_HOST = "https://api.allegro.pl"
 
 
-class ConformanceRecorder:
-    """Keeps up to ``per_key`` exchanges per (method, route template, status)."""
+#: Request header marking an exchange whose bad input is on purpose (request not validated).
+EXPECT_INVALID_HEADER = "x-emulator-expect-invalid"
+_EXPECT_INVALID: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "allegro_expect_invalid", default=False
+)
 
-    def __init__(self, per_key: int = 5) -> None:
+
+#: "key": and its value's JSON type (its first character; empty for a number).
+_KEY_AND_TYPE = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:\s*(?:([\[{"tfn])|[-0-9])')
+#: Only the start of a body is read for its shape: a long page repeats its items.
+SHAPE_BYTES = 65536
+
+
+def shape(body: bytes) -> frozenset[tuple[bytes, bytes]]:
+    """A JSON body's structure without its values: every key with its value's type (the
+    first character: object, array, string, number, bool, null). Items of a list share it,
+    so pages of 1 and 100 orders look alike. A regex over the first :data:`SHAPE_BYTES` keeps
+    this cheap enough to run on every response of the suite."""
+    return frozenset(_KEY_AND_TYPE.findall(body[:SHAPE_BYTES]))
+
+
+class ConformanceRecorder:
+    """Keeps one exchange per distinct shape: (method, route template, status, whether bad
+    input was expected, query parameter names, request body shape, response body shape).
+
+    Every response the emulator gives is thus represented, and identical-shaped ones are
+    validated once (validating each would take minutes for the whole suite).
+    """
+
+    def __init__(self, per_key: int = 1) -> None:
         self.per_key = per_key
-        self.samples: dict[tuple[str, str, int], list[Exchange]] = {}
+        self.samples: dict[tuple[Any, ...], list[Exchange]] = {}
         self.seen = 0
 
     def wants(self, method: str, template: str | None, path: str) -> bool:
         """API requests to known routes only: the rest is not in the spec."""
         return template is not None and not path.startswith(IGNORED_PREFIXES)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def expect_invalid() -> Iterator[None]:
+        """Mark the requests sent inside (in-process emulators) as bad on purpose."""
+        token = _EXPECT_INVALID.set(True)
+        try:
+            yield
+        finally:
+            _EXPECT_INVALID.reset(token)
+
     def record(self, exchange: Exchange) -> None:
-        """Keep ``exchange`` if its key has room."""
+        """Keep ``exchange`` if its shape is new."""
         self.seen += 1
-        key = (exchange.method, exchange.template or "?", exchange.status)
+        if _EXPECT_INVALID.get() or exchange.request_headers.get(EXPECT_INVALID_HEADER) == "1":
+            exchange.expect_invalid = True
+        names = tuple(sorted({k for k, _ in parse_qsl(exchange.query, keep_blank_values=True)}))
+        key = (
+            exchange.method, exchange.template or "?", exchange.status, exchange.expect_invalid,
+            names, shape(exchange.request_body), shape(exchange.response_body),
+        )
         kept = self.samples.setdefault(key, [])
         if len(kept) < self.per_key:
             kept.append(exchange)
@@ -93,6 +138,9 @@ class Report:
     """What :func:`check` found."""
 
     violations: list[Violation] = field(default_factory=list)
+    #: Invalid requests the emulator refused (4xx) that no test marked as bad on purpose:
+    #: reported, not failed, until their tests use ``expect_invalid``.
+    unmarked: list[Violation] = field(default_factory=list)
     checked: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -100,6 +148,7 @@ class Report:
     def format(self) -> str:
         """Readable lines: one per violation, then a summary."""
         lines = [str(v) for v in self.violations]
+        lines += [f"unmarked bad input (warning): {v}" for v in self.unmarked]
         lines.append(
             f"{len(self.violations)} spec violation(s) in {self.checked} checked exchanges "
             f"({self.seconds:.1f} s; skipped: {self.skipped or 'none'})"
@@ -215,9 +264,9 @@ def check(
 ) -> Report:
     """Validate the recorded samples against the spec(s).
 
-    Responses are always validated; requests only when the emulator accepted them (2xx), since
-    tests send bad requests on purpose to see them refused. Statuses in :data:`UNDECLARED_OK`
-    are skipped when the operation does not declare them.
+    Responses are always validated; requests too, except those marked as bad on purpose
+    (:data:`EXPECT_INVALID_HEADER` or :meth:`ConformanceRecorder.expect_invalid`). Statuses
+    in :data:`UNDECLARED_OK` are skipped when the operation does not declare them.
     """
     started = time.perf_counter()
     report = Report()
@@ -243,9 +292,14 @@ def check(
             continue
         if which not in apis:
             apis[which] = _openapi(spec)
-        report.violations += _validate(apis[which], exchange, route)
+        for violation in _validate(apis[which], exchange, route):
+            if violation.part == "request" and 400 <= violation.status < 500:
+                report.unmarked.append(violation)  # refused, as a bad request should be
+            else:
+                report.violations.append(violation)
         report.checked += 1
     report.violations = sorted(set(report.violations), key=str)
+    report.unmarked = sorted(set(report.unmarked), key=str)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -256,7 +310,7 @@ def _validate(api: Any, exchange: Exchange, route: str) -> list[Violation]:
     with warnings.catch_warnings():
         # openapi-core warns once per call about Allegro's OAuth2 scheme; noise here
         warnings.simplefilter("ignore")
-        if 200 <= exchange.status < 300:
+        if not exchange.expect_invalid:
             try:
                 api.validate_request(request)
             except Exception as exc:

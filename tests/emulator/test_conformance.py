@@ -111,3 +111,54 @@ def test_spec_cache_is_not_used_in_a_shared_dir(tmp_path: Path) -> None:
     loaded = load_spec(spec, cache_dir=shared)
     assert loaded["paths"]["/me"]["get"]["responses"] == {}
     assert list(shared.iterdir()) == []  # nothing written where others could tamper
+
+
+# -- every response is represented: one exchange per shape; requests checked unless marked ---
+def test_recorder_keeps_one_exchange_per_shape() -> None:
+    recorder = ConformanceRecorder()
+    for login in ("a", "b", "c"):
+        recorder.record(_me({"id": "1", "login": login}))  # same shape, other values
+    recorder.record(_me({"id": "1", "login": "a", "email": "x@y"}))  # a new key
+    recorder.record(_me({"items": [{"a": 1}] * 3}))
+    recorder.record(_me({"items": [{"a": 2}]}))  # a list of one has the shape of three
+    assert recorder.seen == 6
+    assert len(recorder.exchanges()) == 3
+
+
+def test_bad_request_with_error_status_is_reported_unless_marked() -> None:
+    spec = require_spec()
+    unmarked, marked = ConformanceRecorder(), ConformanceRecorder()
+    for recorder in (unmarked, marked):
+        exchange = _me({"errors": []}, status=422)
+        exchange.path = exchange.template = "/order/events"
+        exchange.query = "limit=5000"
+        if recorder is marked:
+            exchange.request_headers = {**exchange.request_headers,
+                                        "x-emulator-expect-invalid": "1"}
+        recorder.record(exchange)
+    report = check(unmarked, spec)
+    assert any(v.part == "request" and "maximum" in v.message for v in report.unmarked)
+    assert "unmarked bad input" in report.format()
+    assert not [v for v in check(marked, spec).unmarked + check(marked, spec).violations
+                if v.part == "request"]
+
+
+def test_bad_request_that_was_served_is_a_violation() -> None:
+    spec = require_spec()
+    recorder = ConformanceRecorder()
+    exchange = _me({"events": []}, status=200)  # served (not refused) though invalid
+    exchange.path = exchange.template = "/order/events"
+    exchange.query = "limit=5000"
+    recorder.record(exchange)
+    assert any(v.part == "request" for v in check(recorder, spec).violations)
+
+
+async def test_expect_invalid_context_marks_in_process_requests() -> None:
+    recorder = ConformanceRecorder()
+    emulator = Emulator()
+    emulator.recorder = recorder
+    async with emulator.client(0) as client:
+        with recorder.expect_invalid():
+            await client.request("GET", "/me")
+        await client.request("GET", "/me")
+    assert sorted(e.expect_invalid for e in recorder.exchanges()) == [False, True]
