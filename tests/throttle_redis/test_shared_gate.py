@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import anyio
 import pytest
 
 from allegro_async.testing import Emulator, EmulatorConfig
@@ -15,7 +16,7 @@ from tests.throttle_redis.conftest import free_port
 
 pytestmark = pytest.mark.redis
 
-SCALE = 600.0  # the emulator's 60 s block lasts 0.1 s of real time
+SCALE = 300.0  # the emulator's 60 s block lasts 0.2 s of real time
 
 
 async def test_block_seen_by_one_stops_the_other_and_one_probe_in_total(
@@ -23,17 +24,22 @@ async def test_block_seen_by_one_stops_the_other_and_one_probe_in_total(
     emulator = Emulator(EmulatorConfig(time_scale=SCALE, sellers=2))
     # The throttles run on real time (Redis TIME): block a little longer than the emulator.
     closed = asyncio.Event()
-    a, b = (RedisThrottle(redis_client, client_id="gate", block_seconds=0.15,
+    a, b = (RedisThrottle(redis_client, client_id="gate", block_seconds=0.3,
                           on_event=lambda name, _: closed.set() if name == "gate_closed" else None)
             for _ in range(2))
-    emulator.limits.block_app()
-    async with emulator.client(0, throttle=a) as ca, emulator.client(1, throttle=b) as cb:
-        first = asyncio.ensure_future(ca.request_raw("GET", "/me"))
-        await closed.wait()  # A saw its 429 ...
+    # A uses an app token: its 429 is an app block at once (a seller's lone 429 needs a
+    # second signal, see Throttle.classify).
+    async with emulator.client(None, throttle=a) as ca, emulator.client(1, throttle=b) as cb:
+        # Blocked right before A's request, which then extends the block (A1) to 60 s from it.
+        emulator.limits.block_app()
+        first = asyncio.ensure_future(ca.request_raw("GET", "/sale/delivery-methods"))
+        with anyio.move_on_after(10):  # a guard against a hang, not a synchronisation
+            await closed.wait()  # A saw its 429 ...
+        assert closed.is_set(), (emulator.stats.snapshot(), metrics_of(ca).snapshot(), first)
         await a.flush()  # ... and told Redis
         assert b.gate.state == "open"  # B has not heard yet; its next admission tells it
         calls = [cb.request_raw("GET", "/me") for _ in range(5)]
-        calls += [ca.request_raw("GET", "/me") for _ in range(5)]
+        calls += [ca.request_raw("GET", "/sale/delivery-methods") for _ in range(5)]
         responses = await asyncio.gather(first, *calls)
         await a.flush()
         await b.flush()
