@@ -22,7 +22,7 @@ async def test_demo_runs_every_step_without_a_429() -> None:
     assert facts["offers repriced by command"] > 0
     assert facts["throttling: bulk 429s"] == 0
     # A lone seller's 429 is confirmed by its one retry before the gate closes (A1 classifier).
-    assert facts["throttling: requests during block"] <= 2
+    assert facts["throttling: requests during block"] <= 1
     # every step module contributed at least one fact, so none was skipped
     assert len(STEPS) == 5 and len(facts) >= len(STEPS)
 

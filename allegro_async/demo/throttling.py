@@ -56,8 +56,9 @@ async def run(ctx: DemoContext) -> None:
                     await anyio.wait_all_tasks_blocked()  # the first one meets the block
         during = emulator.stats.requests_during_block - before
         metrics = metrics_of(client)
-        ctx.say(f"One request met the 429 and its retry confirmed it was app-wide (one seller's "
-                f"429 alone is not); the gate closed ({events.count('gate_closed')}x), "
+        ctx.say(f"One request met the 429, alone in flight, so the block is app-wide (S2 "
+                f"gives 429 only to parallel requests); the gate closed "
+                f"({events.count('gate_closed')}x), "
                 f"the other 49 waited, one probe went out after the block, then all 50 "
                 f"completed. Requests that reached Allegro during the block: {during}.")
         ctx.note(f"Client counters: {metrics.snapshot()}")

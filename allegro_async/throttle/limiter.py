@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from allegro_async.throttle.rules import DEFAULT_RULES, Rule
 APP_KEY = "app"
 
 EventHook = Callable[[str, dict[str, Any]], None]
+
+
+#: Paths whose per-user limit Allegro adapts to traffic (A2: ``/sale/products``, #10440).
+ADAPTIVE_PATHS: tuple[str, ...] = (r"/sale/products(?:/.*)?",)
 
 
 @dataclass
@@ -59,6 +64,9 @@ class Throttle:
         user_backoff: pause before retrying a request 429'd by a per-user limit.
         signal_window: seconds within which a second 429 (another user's, or the same
             sequential user's again) confirms an app-wide block; see :meth:`classify`.
+        adaptive_paths: regular expressions of paths whose per-user limit Allegro adapts to
+            traffic and may enforce with a 429 even for one request at a time (A2:
+            ``/sale/products``); a lone 429 there needs a second signal to count as a block.
         clock, sleep: a monotonic clock in seconds and its sleep; inject for tests (or pass an
             emulator's clock to run on its scaled time).
         on_event: called as ``on_event(name, data)`` for ``"429"``, ``"gate_closed"``,
@@ -79,6 +87,7 @@ class Throttle:
         retry_429_for: float = 180.0,
         user_backoff: float = 1.0,
         signal_window: float = 5.0,
+        adaptive_paths: tuple[str, ...] = ADAPTIVE_PATHS,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         on_event: EventHook | None = None,
@@ -107,6 +116,8 @@ class Throttle:
         self._users: dict[str, UserLimits] = {}
         self._keys: dict[str, str] = {}
         self.signal_window = signal_window
+        self._adaptive = re.compile("|".join(f"(?:{p})" for p in adaptive_paths)) if (
+            adaptive_paths) else None
         self._recent_user_429: dict[str, float] = {}
         self._app_family: dict[str, LeakyBucket] = {}
         #: The connection pool shared by clients built with this throttle and no transport.
@@ -169,15 +180,18 @@ class Throttle:
         return found
 
     # -- the 429 protocol (A1) -------------------------------------------------------------
-    def classify(self, key: str, parallel_at_send: int) -> str:
+    def classify(self, key: str, parallel_at_send: int, path: str = "") -> str:
         """``"app_block"`` or ``"user_limit"`` for a 429 (they look alike, A1).
 
-        A 429 of the app's own key (client_credentials) is an app block. For a user it takes
-        a second signal: another user's 429 within ``signal_window``; the app running at its
-        S1 rate (requests queue for the app bucket, or it is nearly full); or, for a user with
-        one request in flight (no parallel cap to blame), its own previous 429 within the
-        window. So one seller's 429 from its own adaptive limit (A2) does not shut the gate
-        for every seller; a real block costs that seller one extra request to confirm.
+        A 429 of the app's own key (client_credentials) is an app block. So is a seller's 429
+        with one request in flight: per-user limits answer 429 only to too many *parallel*
+        requests (S2; over the rate they slow down instead), so nothing but the app-wide
+        block explains it, and waiting for a second signal would send a request into the
+        block and extend it (A1). Exceptions are the ``adaptive_paths`` (A2: ``/sale/products``
+        adapts its limit to traffic): there a lone 429 needs a second signal. A seller with
+        several requests in flight may have hit its parallel cap (S2); that is an app block
+        only with a second signal: another user's 429 within ``signal_window``, or the app
+        running at its S1 rate (requests queue for the app bucket, or it is nearly full).
         """
         now = self.clock()
         if key == APP_KEY:
@@ -192,8 +206,12 @@ class Throttle:
                 del recent[k]
         bucket = self.app_bucket
         busy = bucket.waiting > 0 or bucket.level >= 0.9 * bucket.capacity
-        if others or busy or (mine and parallel_at_send <= 1):
+        if others or busy:
             return "app_block"
+        if parallel_at_send <= 1:
+            adaptive = self._adaptive is not None and self._adaptive.fullmatch(path) is not None
+            if not adaptive or mine:
+                return "app_block"
         return "user_limit"
 
     def user_limited(self, user: UserLimits, parallel_at_send: int) -> None:

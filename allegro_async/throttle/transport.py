@@ -191,7 +191,7 @@ class ThrottledTransport(AsyncBaseTransport):
                             t.in_flight.release()
                             user.slots.release()
                     # A probe's 429 means the block goes on: no need for a second signal.
-                    reason = "app_block" if probe else t.classify(key, parallel)
+                    reason = "app_block" if probe else t.classify(key, parallel, request.url.path)
                     metrics.responses_429[reason] += 1
                     metrics.emit("429", kind=reason, method=request.method,
                                  path=request.url.path)

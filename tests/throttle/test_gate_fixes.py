@@ -161,20 +161,27 @@ async def test_a_429_from_the_token_endpoint_never_closes_the_gate() -> None:
     assert (await transport.handle_async_request(request)).status_code == 429
 
 
-def test_one_sequential_sellers_429_alone_is_not_an_app_block() -> None:
+def test_a_lone_429_is_an_app_block_except_on_adaptive_paths() -> None:
     clock = VirtualClock()
     throttle = throttle_on(clock, signal_window=5)
     a, b = (throttle.user_key(get(t)) for t in TOKENS[:2])
-    assert throttle.classify(a, 1) == "user_limit"  # no second signal
+    # One request in flight: no parallel cap to blame (S2), so the app is blocked (A1).
+    assert throttle.classify(a, 1, "/me") == "app_block"
     clock.now = 10
-    assert throttle.classify(a, 1) == "user_limit"  # its earlier 429 is out of the window
+    # /sale/products adapts its per-user limit (A2): a lone 429 there is that seller's...
+    assert throttle.classify(a, 1, "/sale/products") == "user_limit"
     clock.now = 11
-    assert throttle.classify(a, 1) == "app_block"  # the same sequential seller again
+    # ...until the same seller's second 429 within the window confirms a block.
+    assert throttle.classify(a, 1, "/sale/products") == "app_block"
     clock.now = 30
-    assert throttle.classify(a, 3) == "user_limit"
+    # Several in flight: the seller's parallel cap may explain it (S2).
+    assert throttle.classify(a, 3, "/order/checkout-forms") == "user_limit"
     clock.now = 31
-    assert throttle.classify(b, 1) == "app_block"  # another seller's 429 in the window
-    assert throttle.classify(APP_KEY, 1) == "app_block"
+    assert throttle.classify(b, 3, "/order/checkout-forms") == "app_block"  # a second seller
+    assert throttle.classify(APP_KEY, 4, "/sale/categories") == "app_block"
+    clock.now = 100
+    no_adaptive = throttle_on(clock, signal_window=5, adaptive_paths=())
+    assert no_adaptive.classify(a, 1, "/sale/products") == "app_block"
 
 
 def test_recent_429s_stay_bounded_with_many_sellers() -> None:

@@ -19,7 +19,7 @@ def scaled_throttle(emulator: Emulator, **kwargs: object) -> Throttle:
     return Throttle(clock=emulator.clock.monotonic, sleep=emulator.clock.sleep, **kwargs)  # type: ignore[arg-type]
 
 
-async def test_forced_block_costs_a_sequential_seller_two_requests_and_all_complete() -> None:
+async def test_forced_block_sends_at_most_one_request_during_it_and_all_complete() -> None:
     emulator = Emulator(time_scale=120)  # a 60 s block lasts 0.5 s
     throttle = scaled_throttle(emulator)
     events: list[str] = []
@@ -40,12 +40,12 @@ async def test_forced_block_costs_a_sequential_seller_two_requests_and_all_compl
                 tg.start_soon(one, i)
     assert first["login"] == "seller-1"
     assert len(results) == 20
-    # Two forced blocks, each found by one sequential request: its first 429 alone is taken
-    # for the seller's own limit (item 4), its second confirms the block; nothing else is sent.
-    assert emulator.stats.requests_during_block == 4
+    # Two forced blocks, each found by one request alone in flight: per-user limits 429 only
+    # parallel requests (S2), so that 429 is the app block; nothing else is sent into it (A1).
+    assert emulator.stats.requests_during_block == 2
     metrics = client.transport.metrics  # type: ignore[attr-defined]
     assert metrics.responses_429["app_block"] == 2
-    assert metrics.responses_429["user_limit"] == 2
+    assert metrics.responses_429["user_limit"] == 0
     assert events.count("gate_closed") == 2 and events.count("gate_opened") == 2
     assert metrics.gate_state == "open"
 
