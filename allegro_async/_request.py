@@ -12,7 +12,12 @@ import pydantic
 
 from allegro_async import _redact
 from allegro_async._http import Auth, Request, Timeout, httpx
-from allegro_async.config import ACCEPT_LANGUAGES, BETA_MEDIA_TYPE, PUBLIC_MEDIA_TYPE
+from allegro_async.config import (
+    ACCEPT_LANGUAGES,
+    BETA_MEDIA_TYPE,
+    PUBLIC_MEDIA_TYPE,
+    Environment,
+)
 from allegro_async.errors import (
     ConnectError,
     InvalidArgumentError,
@@ -162,3 +167,33 @@ def _dump_body(body: Any) -> Any:
     if isinstance(body, pydantic.BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_none=True)
     return body
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+
+def _on_allegro_host(url: str, environment: Environment) -> bool:
+    """True for the environment's API or OAuth origin, or a sibling host of the API (e.g.
+    ``upload.allegro.pl`` beside ``api.allegro.pl``)."""
+    origin = _origin(url)
+    scheme, _, host = origin.partition("://")
+    for base in (environment.api_url, environment.auth_url):
+        base_origin = _origin(base)
+        if origin == base_origin:
+            return True
+        base_scheme, _, base_host = base_origin.partition("://")
+        if base_host.startswith("api.") and scheme == base_scheme:
+            domain = base_host[len("api."):]
+            if host == domain or host.endswith("." + domain):
+                return True
+    return False
+
+
+def _check_token(access_token: str | None) -> None:
+    if access_token is not None and not access_token.strip():
+        raise InvalidArgumentError(
+            "access_token", "the token is empty",
+            "give the seller's access token, or leave access_token out and pass auth=",
+        )

@@ -27,10 +27,13 @@ from allegro_async._request import (
     MediaType,
     RequestOptions,
     _check_language,
+    _check_token,
     _clean_params,
     _dump_body,
     _media,
     _merge_headers,
+    _on_allegro_host,
+    _origin,
     _raise_transport_error,
     _register_secrets,
 )
@@ -397,33 +400,3 @@ class AllegroClient:
         if cast_to is None:
             return data_out
         return parse_as(data_out, cast_to, trace_id=raw.trace_id)
-
-
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
-
-
-def _on_allegro_host(url: str, environment: Environment) -> bool:
-    """True for the environment's API or OAuth origin, or a sibling host of the API (e.g.
-    ``upload.allegro.pl`` beside ``api.allegro.pl``)."""
-    origin = _origin(url)
-    scheme, _, host = origin.partition("://")
-    for base in (environment.api_url, environment.auth_url):
-        base_origin = _origin(base)
-        if origin == base_origin:
-            return True
-        base_scheme, _, base_host = base_origin.partition("://")
-        if base_host.startswith("api.") and scheme == base_scheme:
-            domain = base_host[len("api."):]
-            if host == domain or host.endswith("." + domain):
-                return True
-    return False
-
-
-def _check_token(access_token: str | None) -> None:
-    if access_token is not None and not access_token.strip():
-        raise InvalidArgumentError(
-            "access_token", "the token is empty",
-            "give the seller's access token, or leave access_token out and pass auth=",
-        )
