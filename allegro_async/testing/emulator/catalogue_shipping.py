@@ -21,6 +21,7 @@ from allegro_async.testing.emulator.http import (
     json_body,
     json_response,
     require_user,
+    validation_error,
 )
 
 if TYPE_CHECKING:
@@ -31,42 +32,39 @@ _NAME = re.compile(r"^[^\W_]([^\W_]|[-., ])*$")
 _FIELDS = ("id", "name", "rates", "lastModified", "type", "dispatchCountry")
 
 
-def _invalid(message: str, path: str) -> ApiError:
-    return ApiError(422, "VALIDATION_ERROR", message, path=path)
-
-
 def _money(value: Any, path: str) -> dict[str, str]:
     if (not isinstance(value, dict) or not isinstance(value.get("amount"), str)
             or not isinstance(value.get("currency"), str)):
-        raise _invalid("A rate needs amount and currency as strings", path)
+        raise validation_error("A rate needs amount and currency as strings", path)
     try:
         if float(value["amount"]) < 0:
             raise ValueError
     except ValueError:
-        raise _invalid(f"{value['amount']!r} is not a valid amount", f"{path}.amount") from None
+        raise validation_error(
+            f"{value['amount']!r} is not a valid amount", f"{path}.amount") from None
     return {"amount": value["amount"], "currency": value["currency"]}
 
 
 def validate_set(body: Any) -> dict[str, Any]:
     """The stored form of a shipping rates set, or a 422 naming the broken rule."""
     if not isinstance(body, dict) or not isinstance(body.get("rates"), list):
-        raise _invalid("rates is required", "rates")
+        raise validation_error("rates is required", "rates")
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= 64 or not _NAME.match(name):
-        raise _invalid("The name must have 1-64 characters: letters, numbers, hyphens, dots, "
-                       "commas and spaces", "name")
+        raise validation_error("The name must have 1-64 characters: letters, numbers, hyphens, "
+                               "dots, commas and spaces", "name")
     rates = []
     for i, rate in enumerate(body["rates"]):
         path = f"rates[{i}]"
         if not isinstance(rate, dict):
-            raise _invalid("A rate must be an object", path)
+            raise validation_error("A rate must be an object", path)
         method = rate.get("deliveryMethod")
         if not isinstance(method, dict) or not isinstance(method.get("id"), str):
-            raise _invalid("deliveryMethod.id is required", f"{path}.deliveryMethod.id")
+            raise validation_error("deliveryMethod.id is required", f"{path}.deliveryMethod.id")
         quantity = rate.get("maxQuantityPerPackage")
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-            raise _invalid("maxQuantityPerPackage must be at least 1",
-                           f"{path}.maxQuantityPerPackage")
+            raise validation_error("maxQuantityPerPackage must be at least 1",
+                                   f"{path}.maxQuantityPerPackage")
         clean: dict[str, Any] = {
             "deliveryMethod": {"id": method["id"]},
             "maxQuantityPerPackage": quantity,
@@ -149,10 +147,10 @@ async def update_rates(request: Request) -> Response:
     body = await json_body(request)
     record = _find(state, str(who.user_id), rates_id)
     if isinstance(body, dict) and body.get("id") not in (None, rates_id):
-        raise _invalid("The id in the body differs from the id in the path", "id")
+        raise validation_error("The id in the body differs from the id in the path", "id")
     if record["features"].get("managedByAllegro"):
-        raise _invalid("This shipping rates set is managed by Allegro and cannot be modified",
-                       "id")
+        raise validation_error(
+            "This shipping rates set is managed by Allegro and cannot be modified", "id")
     fresh = validate_set(body)
     for key in ("type", "dispatchCountry"):
         record.pop(key, None)

@@ -17,9 +17,11 @@ from starlette.routing import BaseRoute, Route
 from allegro_async.testing.emulator.http import (
     ApiError,
     emulator_of,
+    int_query,
     json_body,
     json_response,
     require_user,
+    validation_error,
 )
 
 if TYPE_CHECKING:
@@ -28,35 +30,32 @@ if TYPE_CHECKING:
 COLOR_PATTERN = "color/pattern"
 
 
-def _invalid(message: str, path: str) -> ApiError:
-    return ApiError(422, "VALIDATION_ERROR", message, path=path)
-
-
 def _validate(body: Any) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
     """The set's name, offers and parameters, or a 422 naming the broken rule."""
     if not isinstance(body, dict):
-        raise _invalid("The body must be a variant set object", "")
+        raise validation_error("The body must be a variant set object", "")
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 50:
-        raise _invalid("The name can't be blank and must not be longer than 50 characters",
-                       "name")
+        raise validation_error(
+            "The name can't be blank and must not be longer than 50 characters", "name")
     params = body.get("parameters")
     if (not isinstance(params, list) or not 1 <= len(params) <= 2
             or not all(isinstance(p, dict) and isinstance(p.get("id"), str) for p in params)):
-        raise _invalid("parameters must contain 1 or 2 elements, each with an id", "parameters")
+        raise validation_error(
+            "parameters must contain 1 or 2 elements, each with an id", "parameters")
     offers = body.get("offers")
     if (not isinstance(offers, list) or not 2 <= len(offers) <= 500
             or not all(isinstance(o, dict) and isinstance(o.get("id"), str) for o in offers)):
-        raise _invalid("offers must contain at least 2 and at most 500 offers, each with an id",
-                       "offers")
+        raise validation_error(
+            "offers must contain at least 2 and at most 500 offers, each with an id", "offers")
     ids = [o["id"] for o in offers]
     if len(set(ids)) != len(ids):
-        raise _invalid("An offer appears more than once in the set", "offers")
+        raise validation_error("An offer appears more than once in the set", "offers")
     if any(p["id"] == COLOR_PATTERN for p in params):
         for offer in offers:
             pattern = offer.get("colorPattern")
             if not isinstance(pattern, str) or not pattern.strip() or len(pattern) > 50:
-                raise _invalid(
+                raise validation_error(
                     f"colorPattern must be set (1-50 characters) for offer {offer['id']} when "
                     "the color/pattern parameter is used", "offers.colorPattern",
                 )
@@ -128,33 +127,20 @@ async def delete_variant_set(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _invalid(f"{name} must be an integer", name) from None
-    if not low <= value <= high:
-        raise _invalid(f"{name} must be between {low} and {high}", name)
-    return value
-
-
 async def list_variant_sets(request: Request) -> Response:
     """GET /sale/offer-variants?user.id=&query=: the seller's sets by name, to find lost ids."""
     who = require_user(request)
     state: CatalogueState = emulator_of(request).catalogue
     user_id = request.query_params.get("user.id")
     if not user_id:
-        raise _invalid("user.id is required", "user.id")
+        raise validation_error("user.id is required", "user.id")
     if user_id != who.user_id:
         raise ApiError(403, "AccessDenied", "You are allowed to get your variant sets only")
-    offset = _int(request, "offset", 0, 0, 9950)
-    limit = _int(request, "limit", 10, 1, 50)
+    offset = int_query(request, "offset", 0, 0, 9950)
+    limit = int_query(request, "limit", 10, 1, 50)
     query = request.query_params.get("query")
     if query is not None and len(query) > 50:
-        raise _invalid("query must not be longer than 50 characters", "query")
+        raise validation_error("query must not be longer than 50 characters", "query")
     found = [
         r for r in state.variant_sets.values()
         if r.seller_id == user_id and not r.automatic

@@ -4,6 +4,7 @@ media types (A11), and who is calling."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,40 @@ class ApiError(Exception):
             ]
         }
         self.headers = headers or {}
+
+
+def validation_error(message: str, path: str | None = None) -> ApiError:
+    """The 422 ``VALIDATION_ERROR`` Allegro answers to a body or parameter breaking a rule."""
+    return ApiError(422, "VALIDATION_ERROR", message, path=path)
+
+
+def _name_problem(name: str, problem: str) -> ApiError:
+    return validation_error(f"{name} {problem}", name)
+
+
+def int_query(
+    request: Request,
+    name: str,
+    default: int,
+    low: int,
+    high: int,
+    refuse: Callable[[str, str], ApiError] = _name_problem,
+) -> int:
+    """The integer query parameter ``name`` (``default`` when absent) within ``low..high``.
+
+    A non-integer or out-of-range value raises ``refuse(name, problem)``; the default is a 422
+    ``"<name> <problem>"``. Areas whose Allegro endpoints word it otherwise pass their own.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise refuse(name, "must be an integer") from None
+    if not low <= value <= high:
+        raise refuse(name, f"must be between {low} and {high}")
+    return value
 
 
 class DropConnection(Exception):

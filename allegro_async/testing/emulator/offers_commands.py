@@ -22,7 +22,13 @@ from starlette.routing import BaseRoute, Route
 
 from allegro_async.testing.emulator import offers_data
 from allegro_async.testing.emulator.clock import iso, parse_iso
-from allegro_async.testing.emulator.http import ApiError, json_body, json_response, require_user
+from allegro_async.testing.emulator.http import (
+    ApiError,
+    json_body,
+    json_response,
+    require_user,
+    validation_error,
+)
 
 if TYPE_CHECKING:
     from allegro_async.testing.emulator.offers import OffersState
@@ -174,17 +180,13 @@ class CommandStore:
         return out
 
 
-def _unprocessable(message: str, path: str | None = None) -> ApiError:
-    return ApiError(422, "VALIDATION_ERROR", message, path=path)
-
-
 def _check_uuid(command_id: str) -> None:
     """Allegro wants the client's commandId as a UUID; anything else is a 422."""
     try:
         uuid.UUID(command_id)
     except ValueError:
-        raise _unprocessable(f"Command id {command_id} is not a valid UUID",
-                             "commandId") from None
+        raise validation_error(f"Command id {command_id} is not a valid UUID",
+                               "commandId") from None
 
 
 def _validate(kind: str, body: Any, max_offers: int, now: _dt.datetime) -> list[str]:
@@ -193,51 +195,51 @@ def _validate(kind: str, body: Any, max_offers: int, now: _dt.datetime) -> list[
         raise ApiError(400, "JsonParseException", "The request body must be a JSON object")
     criteria = body.get("offerCriteria")
     if not isinstance(criteria, list) or not criteria:
-        raise _unprocessable("offerCriteria must list the offers to change", "offerCriteria")
+        raise validation_error("offerCriteria must list the offers to change", "offerCriteria")
     offer_ids: list[str] = []
     for criterion in criteria:
         if not isinstance(criterion, dict) or criterion.get("type") != "CONTAINS_OFFERS" \
                 or not isinstance(criterion.get("offers"), list):
-            raise _unprocessable("Each offerCriteria item needs type CONTAINS_OFFERS and "
-                                 "offers", "offerCriteria")
+            raise validation_error("Each offerCriteria item needs type CONTAINS_OFFERS and "
+                                   "offers", "offerCriteria")
         for item in criterion["offers"]:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                raise _unprocessable("Each offer needs an id", "offerCriteria.offers")
+                raise validation_error("Each offer needs an id", "offerCriteria.offers")
             offer_ids.append(item["id"])
     if not offer_ids:
-        raise _unprocessable("The command names no offers", "offerCriteria.offers")
+        raise validation_error("The command names no offers", "offerCriteria.offers")
     if len(offer_ids) > max_offers:  # S20
-        raise _unprocessable(
+        raise validation_error(
             f"Too many offers in one command: {len(offer_ids)}. A command can change at most "
             f"{max_offers} offers", "offerCriteria.offers")
     if len(set(offer_ids)) != len(offer_ids):
-        raise _unprocessable("An offer appears twice in the command", "offerCriteria.offers")
+        raise validation_error("An offer appears twice in the command", "offerCriteria.offers")
     if kind == "publication":
         publication = body.get("publication")
         if not isinstance(publication, dict) or publication.get("action") not in (
                 "ACTIVATE", "END"):
-            raise _unprocessable("publication.action must be ACTIVATE or END",
-                                 "publication.action")
+            raise validation_error("publication.action must be ACTIVATE or END",
+                                   "publication.action")
         scheduled = publication.get("scheduledFor")
         if scheduled is not None and publication["action"] == "ACTIVATE":
             try:
                 when = parse_iso(str(scheduled))
             except ValueError:
-                raise _unprocessable("publication.scheduledFor is not a date-time",
-                                     "publication.scheduledFor") from None
+                raise validation_error("publication.scheduledFor is not a date-time",
+                                       "publication.scheduledFor") from None
             if when <= now:  # S17
-                raise _unprocessable(PAST_SCHEDULE_MESSAGE, "publication.scheduledFor")
+                raise validation_error(PAST_SCHEDULE_MESSAGE, "publication.scheduledFor")
     else:
         modification = body.get("modification")
         if not isinstance(modification, dict):
-            raise _unprocessable("modification is required", "modification")
+            raise validation_error("modification is required", "modification")
         if kind == "price" and modification.get("type") not in _PRICE_TYPES:
-            raise _unprocessable(f"modification.type must be one of {', '.join(_PRICE_TYPES)}",
-                                 "modification.type")
+            raise validation_error(f"modification.type must be one of {', '.join(_PRICE_TYPES)}",
+                                   "modification.type")
         if kind == "quantity" and (modification.get("changeType") not in ("FIXED", "GAIN")
                                    or not isinstance(modification.get("value"), int)):
-            raise _unprocessable("modification needs changeType FIXED or GAIN and an integer "
-                                 "value", "modification")
+            raise validation_error("modification needs changeType FIXED or GAIN and an integer "
+                                   "value", "modification")
     return offer_ids
 
 
@@ -332,7 +334,7 @@ def _bounded(request: Request, name: str, default: int, low: int, high: int) -> 
     except ValueError:
         value = -1
     if not low <= value <= high:
-        raise _unprocessable(f"Parameter '{name}' must be between {low} and {high}", name)
+        raise validation_error(f"Parameter '{name}' must be between {low} and {high}", name)
     return value
 
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from allegro_async.testing.emulator import offers_data
-from allegro_async.testing.emulator.http import ApiError, json_response, require_user
+from allegro_async.testing.emulator.http import ApiError, int_query, json_response, require_user
 
 if TYPE_CHECKING:
     from allegro_async.testing.emulator.offers import OffersState
@@ -23,19 +23,6 @@ _LISTING_SORTS = {
 
 def _bad_param(name: str, problem: str) -> ApiError:
     return ApiError(400, "IllegalArgumentException", f"Parameter '{name}' {problem}", path=name)
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad_param(name, "must be an integer") from None
-    if not low <= value <= high:
-        raise _bad_param(name, f"must be between {low} and {high}")
-    return value
 
 
 def _matches(offer: dict[str, Any], q: Any) -> bool:
@@ -78,8 +65,8 @@ async def list_offers(request: Request) -> Response:
     state: OffersState = request.app.state.emulator.offers
     state.commands.settle_due()
     q = request.query_params
-    limit = _int_param(request, "limit", 20, 1, 1000)
-    offset = _int_param(request, "offset", 0, 0, 9_999_999)
+    limit = int_query(request, "limit", 20, 1, 1000, _bad_param)
+    offset = int_query(request, "offset", 0, 0, 9_999_999, _bad_param)
     if offset + limit > 10_000_000:
         raise _bad_param("offset", "plus limit may not exceed 10 000 000")
     for key in ("sellingMode.price.amount.gte", "sellingMode.price.amount.lte"):
