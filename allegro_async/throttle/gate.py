@@ -84,6 +84,19 @@ class AppGate:
         self._changed.set()
         self._changed = anyio.Event()
 
+    async def _sleep_out_block(self, now: float) -> None:
+        """Sleep until ``closed_until`` as the one timer of this gate, then tell every waiter.
+
+        Only one waiter sleeps (the rest wait on ``_changed``), so a block costs one timer,
+        not one per queued request; the subclass sharing the block via Redis uses it too.
+        """
+        self._timer_running = True
+        try:
+            await self._sleep(self.closed_until - now)
+        finally:
+            self._timer_running = False
+            self._notify()
+
     def close(self, seconds: float) -> None:
         """Start (or extend) a block of ``seconds``."""
         until = self._clock() + seconds
@@ -116,12 +129,6 @@ class AppGate:
                 await self._changed.wait()
                 continue
             if not self._timer_running:
-                # One timer for every waiter: the first one sleeps, the rest wait for news.
-                self._timer_running = True
-                try:
-                    await self._sleep(self.closed_until - now)
-                finally:
-                    self._timer_running = False
-                    self._notify()
+                await self._sleep_out_block(now)
             else:
                 await self._changed.wait()

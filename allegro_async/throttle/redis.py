@@ -101,13 +101,7 @@ class RedisGate(AppGate):
             now = self._clock()
             timing = self.state == "closed" and now < self.closed_until
             if timing and not self._timer_running:
-                # One timer per process: the first waiter sleeps, the rest wait for news.
-                self._timer_running = True
-                try:
-                    await self._sleep(self.closed_until - now)
-                finally:
-                    self._timer_running = False
-                    self._notify()
+                await self._sleep_out_block(now)  # one timer per process
                 continue
             if timing or self._asking or (self.state == "probing" and self._probe_out):
                 await self._changed.wait()
