@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from allegro_async.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     from allegro_async.client import AllegroClient
 
@@ -107,6 +107,13 @@ def register(app: Any) -> None:
     emu_opt = typer.Option(False, "--emulator", help="Run against an in-process emulator.")
     env_opt = typer.Option("production", "--environment", help="production or sandbox.")
 
+    def finish(failed: Mapping[str, object], summary: str) -> int:
+        """Print each failed offer and the summary; the exit code (1 if any failed)."""
+        for offer_id, error in failed.items():
+            typer.echo(f"FAILED {offer_id}: {error}")
+        typer.echo(summary)
+        return 1 if failed else 0
+
     @offers.command("bulk-update")
     def bulk_update(
         file: Path = typer.Argument(..., exists=True, dir_okay=False,
@@ -133,11 +140,8 @@ def register(app: Any) -> None:
                     result = await client.offers.bulk_update(
                         items, concurrency=concurrency, progress=step,
                         journal=BulkJournal(journal) if journal else None)
-            for offer_id, error in result.failed.items():
-                typer.echo(f"FAILED {offer_id}: {error}")
-            typer.echo(f"done {len(result.succeeded)} (skipped {len(result.skipped)}), "
-                       f"failed {len(result.failed)}")
-            return 1 if result.failed else 0
+            return finish(result.failed, f"done {len(result.succeeded)} "
+                          f"(skipped {len(result.skipped)}), failed {len(result.failed)}")
 
         raise typer.Exit(anyio.run(run))
 
@@ -172,10 +176,7 @@ def register(app: Any) -> None:
                     else:
                         result = await client.offers.change_price(
                             ids, increase_percent=str(percent).lstrip("+"), engine=engine)
-            for offer_id, error in result.failed.items():
-                typer.echo(f"FAILED {offer_id}: {error}")
-            typer.echo(f"changed {len(result.succeeded)}, failed {len(result.failed)}; "
-                       f"commands: {' '.join(result.command_ids)}")
-            return 1 if result.failed else 0
+            return finish(result.failed, f"changed {len(result.succeeded)}, failed "
+                          f"{len(result.failed)}; commands: {' '.join(result.command_ids)}")
 
         raise typer.Exit(anyio.run(run))
