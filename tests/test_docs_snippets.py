@@ -278,3 +278,36 @@ def test_marked_snippet_runs_against_the_emulator(
     emulator.orders.new_order(0)
     namespace = _run(snippet, emulator, monkeypatch)
     assert emulator.stats.requests > 0 or "emulator" in namespace, snippet.id
+
+
+# -- the reference ---------------------------------------------------------------------------
+_REFERENCED = (
+    "AllegroClient", "AllegroApp", "Environment", "Throttle", "RetryPolicy", "OrdersService",
+    "OffersService", "ProductsService", "ShippingRatesService", "OfferVariantsService",
+    "UserService", "FileTokenStore", "MemoryTokenStore", "FileCursorStore", "MemoryCursorStore",
+    "Emulator", "errors",
+)
+
+
+def _resolve(dotted: str) -> object:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            found = getattr(found, attr)
+        return found
+    raise ImportError(dotted)
+
+
+def test_every_reference_directive_names_a_real_object_and_the_main_classes_are_there() -> None:
+    targets = []
+    for page in PAGES[1:]:
+        targets += re.findall(r"^::: ([\w.]+)$", page.read_text(encoding="utf-8"), re.M)
+    for target in targets:
+        _resolve(target)
+    reference = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"^::: [\w.]*?(\w+)$", reference, re.M))
+    assert set(_REFERENCED) <= shown, set(_REFERENCED) - shown
