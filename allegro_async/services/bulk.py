@@ -218,7 +218,7 @@ async def bulk_update(
 
 def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:
     """Refuse the whole run, before anything is sent, if any change is malformed."""
-    from allegro_async.services.offers import _check_name, _id
+    from allegro_async.services.product_offers import _check_name, _id
 
     seen: set[str] = set()
     for offer_id, change in items:

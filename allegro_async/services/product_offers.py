@@ -1,0 +1,195 @@
+"""Product offers (A10, S18, S19): get, create and patch (following 202 operations to the
+finished offer), parts, draft copies and draft deletion.
+
+:class:`ProductOffers` holds these methods; ``client.offers``
+(:class:`~allegro_async.services.offers.OffersService`) inherits them and adds the listing,
+commands and bulk updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
+from allegro_async.models.offers import OfferParts, ProductOffer
+from allegro_async.services.commands import Sleep
+
+if TYPE_CHECKING:
+    from allegro_async._response import APIResponse
+    from allegro_async.client import AllegroClient
+
+#: S18: what a draft copy leaves out (read-only or owned by the original).
+DRAFT_COPY_DROPS = ("id", "validatedAt", "validation", "createdAt", "updatedAt", "publication")
+
+
+class OfferNotDeletableError(AllegroError):
+    """S19: ``delete_draft`` on an offer that is not a draft. Only drafts (INACTIVE) can be
+    deleted; end an active offer with :meth:`OffersService.end`. ``__cause__`` is Allegro's
+    403."""
+
+    def __init__(self, offer_id: str, status: str | None) -> None:
+        self.offer_id = offer_id
+        self.status = status
+        shown = f" (it is {status})" if status else ""
+        super().__init__(f"offer {offer_id} cannot be deleted{shown}: only drafts (INACTIVE "
+                         "offers) can be deleted; end it with offers.end([offer_id]) instead")
+
+
+class OperationPendingError(AllegroError):
+    """A10: a product-offer change was still processed when the deadline passed.
+
+    ``location`` is the operation URL: pass it to
+    :meth:`OffersService.wait_for_operation` later to pick up where this left off.
+    """
+
+    def __init__(self, location: str, waited: float) -> None:
+        self.location = location
+        self.waited = waited
+        super().__init__(f"the offer change is still being processed after {waited:.0f} s; "
+                         f"resume with offers.wait_for_operation({location!r})")
+
+
+def _retry_after(raw: APIResponse, default: float) -> float:
+    value = raw.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+class ProductOffers:
+    """The product-offer half of ``client.offers`` (/sale/product-offers and draft deletion);
+    the constructor's options are described on
+    :class:`~allegro_async.services.offers.OffersService`."""
+
+    def __init__(self, client: AllegroClient, *, sleep: Sleep = anyio.sleep,
+                 operation_deadline: float = 3600.0, max_poll_wait: float = 60.0) -> None:
+        self._client = client
+        self.sleep = sleep
+        self.operation_deadline = operation_deadline
+        self.max_poll_wait = max_poll_wait
+
+    # -- product offers ----------------------------------------------------------------------
+    async def get(self, offer_id: str) -> ProductOffer:
+        """GET /sale/product-offers/{offerId}."""
+        return await self._client.request("GET", f"/sale/product-offers/{_id(offer_id)}",
+                                          cast_to=ProductOffer)
+
+    async def get_raw(self, offer_id: str) -> dict[str, Any]:
+        """The offer as plain JSON, every field as Allegro sent it."""
+        data: dict[str, Any] = await self._client.request(
+            "GET", f"/sale/product-offers/{_id(offer_id)}")
+        return data
+
+    async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
+                    ) -> OfferParts:
+        """GET .../parts: only stock and/or price, cheaper than the whole offer."""
+        bad = [p for p in include if p not in ("stock", "price")]
+        if not include or bad or isinstance(include, str):
+            raise InvalidArgumentError("include", f"{include!r} is not a list of stock/price",
+                                       "pass include=['stock'], ['price'] or both")
+        return await self._client.request(
+            "GET", f"/sale/product-offers/{_id(offer_id)}/parts",
+            params={"include": list(include)}, cast_to=OfferParts)
+
+    async def create(self, offer: Mapping[str, Any] | ProductOffer, *,
+                     deadline: float | None = None) -> ProductOffer:
+        """POST /sale/product-offers; follows a 202 to the finished offer (A10). A new draft
+        past the account's limit raises :class:`~allegro_async.errors.DraftsLimitError` (S19)."""
+        body = offer.to_api() if isinstance(offer, ProductOffer) else dict(offer)
+        _check_name(body)
+        raw = await self._client.request_raw("POST", "/sale/product-offers", json=body)
+        return await self._finish(raw, deadline)
+
+    async def patch(self, offer_id: str, changes: Mapping[str, Any], *,
+                    deadline: float | None = None) -> ProductOffer:
+        """PATCH /sale/product-offers/{offerId} with only the fields to change; follows a 202
+        to the finished offer (A10)."""
+        if not changes:
+            raise InvalidArgumentError("changes", "nothing to change", "give the fields to set")
+        _check_name(changes)
+        raw = await self._client.request_raw(
+            "PATCH", f"/sale/product-offers/{_id(offer_id)}", json=dict(changes))
+        return await self._finish(raw, deadline)
+
+    async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
+        if raw.status_code != 202:
+            return raw.parse(ProductOffer)
+        location = raw.headers.get("location")
+        if not location:
+            return raw.parse(ProductOffer)
+        return await self.wait_for_operation(
+            location, deadline=deadline, first_wait=_retry_after(raw, 1.0))
+
+    async def wait_for_operation(self, location: str, *, deadline: float | None = None,
+                                 first_wait: float = 0.0) -> ProductOffer:
+        """A10: poll an operation URL (a 202's ``Location``) honouring ``Retry-After`` until
+        it answers 303, then return the offer it points to. Raises
+        :class:`OperationPendingError` (carrying ``location``) after ``deadline`` seconds."""
+        limit = self.operation_deadline if deadline is None else deadline
+        waited, wait = 0.0, first_wait
+        while True:
+            if wait > 0:
+                if waited + wait > limit:
+                    raise OperationPendingError(location, waited)
+                await self.sleep(min(wait, self.max_poll_wait))
+                waited += min(wait, self.max_poll_wait)
+            raw = await self._client.request_raw("GET", location)
+            if raw.status_code in (301, 302, 303, 307, 308):
+                target = raw.headers.get("location")
+                if not target:
+                    raise InvalidArgumentError("location", "the operation finished without a "
+                                               "Location", "read the offer by id")
+                return await self._client.request("GET", target, cast_to=ProductOffer)
+            if raw.status_code == 200:
+                return raw.parse(ProductOffer)
+            wait = max(_retry_after(raw, 1.0), 0.001)
+
+    async def delete_draft(self, offer_id: str) -> None:
+        """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19); for
+        any other offer Allegro refuses (403), raised here as :class:`OfferNotDeletableError`
+        (not the generic "wrong token" hint): end it with :meth:`OffersService.end` instead.
+        A 403 for an offer this token cannot read stays a
+        :class:`~allegro_async.errors.PermissionDeniedError`."""
+        offer_id = _id(offer_id)
+        try:
+            await self._client.request("DELETE", f"/sale/offers/{offer_id}")
+        except PermissionDeniedError as exc:
+            if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
+                raise OfferNotDeletableError(offer_id, None) from exc
+            try:  # the message may say nothing: look at the offer to tell the two 403s apart
+                status = (await self.get_raw(offer_id)).get("publication", {}).get("status")
+            except AllegroError:
+                raise exc from None
+            if status != "INACTIVE":
+                raise OfferNotDeletableError(offer_id, status) from exc
+            raise
+
+    async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
+                            deadline: float | None = None) -> ProductOffer:
+        """S18: a new draft with the whole structure of an offer, minus ``id``,
+        ``validatedAt``/``validation``, ``createdAt``, ``updatedAt`` and ``publication``.
+        ``changes`` are applied on top (e.g. a new name)."""
+        original = await self.get_raw(offer_id)
+        body = {k: v for k, v in original.items() if k not in DRAFT_COPY_DROPS}
+        body.update(changes or {})
+        return await self.create(body, deadline=deadline)
+
+
+def _id(offer_id: str) -> str:
+    text = str(offer_id).strip()
+    if not text or "/" in text:
+        raise InvalidArgumentError("offer_id", f"{offer_id!r} is not an offer id",
+                                   "pass the offer's id, e.g. '7700000001'")
+    return text
+
+
+def _check_name(body: Mapping[str, Any]) -> None:
+    """The spec's title rule (12 to 75 characters), checked before sending."""
+    name = body.get("name")
+    if name is not None and not (isinstance(name, str) and 12 <= len(name) <= 75):
+        raise InvalidArgumentError("name", f"{name!r} is not 12 to 75 characters long",
+                                   "give the offer a title of 12 to 75 characters")
