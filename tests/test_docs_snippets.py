@@ -311,3 +311,31 @@ def test_every_reference_directive_names_a_real_object_and_the_main_classes_are_
     reference = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
     shown = set(re.findall(r"^::: [\w.]*?(\w+)$", reference, re.M))
     assert set(_REFERENCED) <= shown, set(_REFERENCED) - shown
+
+
+# -- the behaviours table --------------------------------------------------------------------
+
+
+def _anchors(page: Path) -> set[str]:
+    from markdown.extensions.toc import slugify
+
+    headings = re.findall(r"^#{1,6} (.+)$", page.read_text(encoding="utf-8"), re.M)
+    return {slugify(h.strip(), "-") for h in headings}
+
+
+def test_behaviours_table_names_real_tests_and_real_sections() -> None:
+    text = (ROOT / "docs" / "behaviours.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text)
+    assert len(named) > 25
+    for path, name in named:
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert re.search(rf"def {name}\b", source), f"{path} has no {name}"
+    catalogue = "".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "catalogue").glob("*.py")
+    )
+    for name in re.findall(r"`tests/catalogue/` `(test_\w+?)\*?`", text):
+        assert f"def {name}" in catalogue, f"tests/catalogue has no {name}"
+    links = re.findall(r"\]\((\w+\.md)#([\w-]+)\)", text)
+    assert len(links) > 25
+    for page, anchor in links:
+        assert anchor in _anchors(ROOT / "docs" / page), f"{page}#{anchor} is no heading"
