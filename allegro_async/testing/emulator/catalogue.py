@@ -131,9 +131,8 @@ class CatalogueState:
         own = self.offers.get(offer_id)
         if own is not None:
             return own
-        lookup = getattr(self.emulator.offers, "get", None)
-        found = lookup(offer_id) if callable(lookup) else None
-        if not isinstance(found, dict):
+        found = self._offers_area_offer(offer_id)
+        if found is None:
             return None
         created = found.get("createdAt")
         until = 0.0
@@ -174,11 +173,16 @@ class CatalogueState:
         if offer_id in self.offers:
             self.offers[offer_id].status = status
             return
-        lookup = getattr(self.emulator.offers, "get", None)
-        found = lookup(offer_id) if callable(lookup) else None
-        if not isinstance(found, dict):
+        found = self._offers_area_offer(offer_id)
+        if found is None:
             raise KeyError(f"no offer {offer_id} in this emulator")
         found["publication"]["status"] = status
+
+    def _offers_area_offer(self, offer_id: str) -> dict[str, Any] | None:
+        """The live offer of the offers area (``emulator.offers.get``), if it has one."""
+        lookup = getattr(self.emulator.offers, "get", None)
+        found = lookup(offer_id) if callable(lookup) else None
+        return found if isinstance(found, dict) else None
 
     def still_processing(self, offer_id: str) -> bool:
         """True while Allegro has not finished processing the offer (S22)."""
