@@ -14,7 +14,7 @@ import functools
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import anyio
 
@@ -33,6 +33,24 @@ if TYPE_CHECKING:
     from allegro_async.services.orders import OrdersService
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class StreamOptions(TypedDict, total=False):
+    """Keyword options of :meth:`OrdersService.events
+    <allegro_async.services.orders.OrdersService.events>`, passed on to
+    :class:`OrderEventStream` (which documents them and holds their defaults)."""
+
+    start: str
+    store: CursorStore | None
+    types: Sequence[OrderEventType | str] | None
+    page_size: int
+    follow: bool
+    read_forms: bool
+    dedup_window: int
+    min_poll: float
+    max_poll: float
+    max_errors: int | None
+    sleep: Sleep | None
 
 
 @dataclass(frozen=True)
@@ -136,7 +154,7 @@ class OrderEventStream:
         min_poll: float = 1.0,
         max_poll: float = 60.0,
         max_errors: int | None = 20,
-        sleep: Sleep = anyio.sleep,
+        sleep: Sleep | None = None,
     ) -> None:
         if not 1 <= page_size <= 1000:
             raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
@@ -154,7 +172,7 @@ class OrderEventStream:
         self._window = dedup_window
         self._min_poll, self._max_poll = min_poll, max_poll
         self._max_errors = max_errors
-        self._sleep = sleep
+        self._sleep: Sleep = sleep if sleep is not None else anyio.sleep
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._buffer: deque[dict[str, Any]] = deque()
         self._fetch_from: str | None = None

@@ -7,7 +7,8 @@ import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from allegro_async.cursors import CursorStore
+from typing_extensions import Unpack
+
 from allegro_async.errors import ConflictError, ErrorDetail, InvalidArgumentError
 from allegro_async.models.events import OrderEvent, OrderEventType
 from allegro_async.models.orders import (
@@ -22,7 +23,7 @@ from allegro_async.models.orders import (
     ShipmentList,
 )
 from allegro_async.pagination import Page, TimeSlicedPaginator
-from allegro_async.services.events import OrderEventStream, Sleep
+from allegro_async.services.events import OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -321,22 +322,9 @@ class OrdersService:
         return await self._client.request("GET", "/order/carriers", cast_to=CarrierList)
 
     # -- the event journal ------------------------------------------------------------------
-    def events(
-        self,
-        *,
-        start: str = "now",
-        store: CursorStore | None = None,
-        types: Sequence[OrderEventType | str] | None = None,
-        page_size: int = 1000,
-        follow: bool = True,
-        read_forms: bool = False,
-        dedup_window: int = 10_000,
-        min_poll: float = 1.0,
-        max_poll: float = 60.0,
-        max_errors: int | None = 20,
-        sleep: Sleep | None = None,
-    ) -> OrderEventStream:
-        """The order event stream (A8, S9-S12): see :class:`OrderEventStream`.
+    def events(self, **options: Unpack[StreamOptions]) -> OrderEventStream:
+        """The order event stream (A8, S9-S12): see :class:`OrderEventStream` for the options
+        (``start``, ``store``, ``types``, ``page_size``, ``follow``, ``read_forms``, ...).
 
         ::
 
@@ -345,14 +333,10 @@ class OrdersService:
                 async for delivery in stream:
                     await handle(delivery)        # finished when the loop asks for the next
         """
-        for value in types or ():
+        for value in options.get("types") or ():
+            # OpenEnum would accept an unknown type, and Allegro would answer 422 on each poll.
             _enum("types", value, OrderEventType)
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-        return OrderEventStream(
-            self, start=start, store=store, types=types, page_size=page_size, follow=follow,
-            read_forms=read_forms, dedup_window=dedup_window, min_poll=min_poll,
-            max_poll=max_poll, max_errors=max_errors, **extra,
-        )
+        return OrderEventStream(self, **options)
 
 
 def _bought_at(form: CheckoutForm) -> _dt.datetime | None:
