@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 from collections import defaultdict
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allegro_async import AllegroClient
 from allegro_async.errors import (
@@ -295,3 +299,23 @@ def test_event_padding_that_cannot_reach_its_target_stops_and_warns() -> None:
                                   history_days=0.05)
         book = emulator.orders.book(0)
     assert 0 < len(book.ev_order) < 100_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False, allow_infinity=False))
+def test_emulator_timestamps_match_datetime_isoformat(value: float) -> None:
+    from allegro_async.testing.emulator.orders_views import _ts
+
+    moment = _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+    assert _ts(value) == moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def test_pre_encoded_events_equal_their_json_for_every_journal_entry() -> None:
+    from allegro_async.testing.emulator.orders_views import event_bytes, event_json
+
+    # Enough orders that the fragment cache is swept and rebuilt, combined forms included.
+    emulator = small_emulator(orders_per_seller=5000, events_per_seller=12_000)
+    book = emulator.orders.book(0)
+    assert book.combined_from
+    for position in range(len(book.ev_order)):
+        assert json.loads(event_bytes(book, position)) == event_json(book, position), position

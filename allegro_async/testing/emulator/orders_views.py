@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from typing import Any
 
 from allegro_async.testing.emulator import orders_data as od
@@ -17,10 +18,31 @@ _PRODUCTS = ("Kubek", "Koszulka", "Ladowarka USB-C", "Plecak", "Lampka LED", "Ks
              "Sluchawki", "Powerbank")
 
 
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+_DATES: dict[int, str] = {}
+#: Zero-padded numbers, looked up: format specs were most of the cost of :func:`_ts`.
+_DIGITS = tuple(f"{n:02d}" for n in range(100))
+_MILLIS = tuple(f"{n:03d}" for n in range(1000))
+
+
 def _ts(value: float) -> str:
-    # isoformat is several times faster than strftime, which shows at 1 000 000 events.
-    moment = _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
-    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    """A unix timestamp as Allegro writes it (UTC, milliseconds, ``Z``): the same text as
+    ``datetime.fromtimestamp(value, utc).isoformat(timespec="milliseconds")``, done by
+    arithmetic with the date part cached, because a million-event stream writes a few million
+    of them and the datetime route was most of an event's cost."""
+    # As fromtimestamp does: the fraction rounded half-even to microseconds, then cut to ms.
+    whole = math.floor(value)
+    millis = whole * 1000 + round((value - whole) * 1_000_000) // 1000
+    day, rest = divmod(millis, 86_400_000)
+    date = _DATES.get(day)
+    if date is None:
+        date = _dt.date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+        if len(_DATES) < 100_000:
+            _DATES[day] = date
+    seconds, millis = divmod(rest, 1000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{date}T{_DIGITS[hours]}:{_DIGITS[minutes]}:{_DIGITS[seconds]}.{_MILLIS[millis]}Z"
 
 
 def _money(cents: int) -> dict[str, str]:
@@ -53,6 +75,17 @@ _ITEMS_CACHE: dict[tuple[int, int, int, int], list[dict[str, Any]]] = {}
 _ITEMS_CACHE_SIZE = 4096
 
 
+def _item_values(book: od.OrderBook, position: int, source: int
+                 ) -> tuple[str, str, str, int, int, str]:
+    """(offer id, offer name, SKU, quantity, price in cents, boughtAt) of the line item at
+    ``position`` in its form's list, bought in order ``source``: one derivation that the form's
+    dicts and the events' pre-encoded JSON both use, so the two cannot disagree."""
+    h = od.mix(book.seed, book.seller, source, position)
+    return (str(17_000_000_000 + (h >> 24) % 10**6), _PRODUCTS[(h >> 44) % len(_PRODUCTS)],
+            f"SKU-{(h >> 50) % 10**5:05d}", (1, 1, 1, 2, 3)[(h >> 20) % 5], 999 + h % 49_000,
+            _ts(book.bought[source] / 1000))
+
+
 def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
     # Events of one order come in clusters: a small cache saves rebuilding its line items.
     cache_key = (book.serial, index, book.seed, len(book.combined_from.get(index, ())))
@@ -60,19 +93,15 @@ def _line_items(book: od.OrderBook, index: int) -> list[dict[str, Any]]:
     if hit is not None:
         return hit
     out: list[dict[str, Any]] = []
-    for item_id, source in book.line_item_ids(index):
-        h = od.mix(book.seed, book.seller, source, len(out))
-        cents = 999 + h % 49_000
-        quantity = (1, 1, 1, 2, 3)[(h >> 20) % 5]
+    for position, (item_id, source) in enumerate(book.line_item_ids(index)):
+        offer_id, name, sku, quantity, cents, bought_at = _item_values(book, position, source)
         out.append({
             "id": item_id,
-            "offer": {"id": str(17_000_000_000 + (h >> 24) % 10**6),
-                      "name": _PRODUCTS[(h >> 44) % len(_PRODUCTS)],
-                      "external": {"id": f"SKU-{(h >> 50) % 10**5:05d}"}},
+            "offer": {"id": offer_id, "name": name, "external": {"id": sku}},
             "quantity": quantity,
             "originalPrice": _money(cents),
             "price": _money(cents),
-            "boughtAt": _ts(book.bought[source] / 1000),
+            "boughtAt": bought_at,
         })
     if len(_ITEMS_CACHE) >= _ITEMS_CACHE_SIZE:
         _ITEMS_CACHE.pop(next(iter(_ITEMS_CACHE)))
@@ -194,17 +223,50 @@ def event_json(book: od.OrderBook, position: int) -> dict[str, Any]:
 
 
 _ORDER_FRAGMENTS: dict[tuple[int, int, int], str] = {}
+_BUYER_REFS: dict[tuple[int, int], str] = {}
+#: JSON string literals of the product names, encoded once.
+_PRODUCT_JSON = {name: json.dumps(name) for name in _PRODUCTS}
+
+
+def _order_fragment(book: od.OrderBook, index: int) -> str:
+    """The ``order`` part of :func:`event_json`, written straight as compact JSON.
+
+    The journal's padding sweeps across all orders, so at 100 000 orders nearly every event
+    misses the fragment cache; building dicts and ``json.dumps``-ing them on each miss made the
+    emulator, not the client, the cost of a 1 000 000-event stream. Every value here is a
+    number or a string without characters JSON would escape (ids, digits, fixed names,
+    encoded once), so plain formatting gives the same JSON."""
+    buyer = book.buyer[index]
+    buyer_ref = _BUYER_REFS.get((book.serial, buyer))
+    if buyer_ref is None:
+        buyer_ref = json.dumps(buyer_json(book, buyer, full=False), separators=(",", ":"))
+        if len(_BUYER_REFS) >= _ITEMS_CACHE_SIZE:
+            _BUYER_REFS.pop(next(iter(_BUYER_REFS)))
+        _BUYER_REFS[(book.serial, buyer)] = buyer_ref
+    items = []
+    for position, (item_id, source) in enumerate(book.line_item_ids(index)):
+        offer_id, name, _, quantity, cents, bought_at = _item_values(book, position, source)
+        money = f'{{"amount":"{cents // 100}.{_DIGITS[cents % 100]}","currency":"PLN"}}'
+        items.append(
+            f'{{"id":"{item_id}","offer":{{"id":"{offer_id}","name":{_PRODUCT_JSON[name]}}},'
+            f'"quantity":{quantity},"originalPrice":{money},"price":{money},'
+            f'"boughtAt":"{bought_at}"}}')
+    return (
+        f'{{"seller":{{"id":"{10_000_001 + book.seller}"}},"buyer":{buyer_ref},'
+        f'"lineItems":[{",".join(items)}],"checkoutForm":{{"id":"{book.form_id(index)}"}},'
+        f'"marketplace":{{"id":"{od.MARKETPLACES[book.market[index]]}"}}}}'
+    )
 
 
 def event_bytes(book: od.OrderBook, position: int) -> str:
-    """:func:`event_json` already encoded; the order part is cached per order, which makes
-    serving a million events affordable."""
+    """:func:`event_json` already encoded; the order part is cached per order (events of one
+    order come in clusters) and cheap to build when it misses."""
     index = book.ev_order[position]
-    cache_key = (id(book), index, len(book.combined_from.get(index, ())))
+    # Keyed on the book's serial, never id(): a freed book's id is reused by a new one.
+    cache_key = (book.serial, index, len(book.combined_from.get(index, ())))
     fragment = _ORDER_FRAGMENTS.get(cache_key)
     if fragment is None:
-        data = event_json(book, position)
-        fragment = json.dumps(data["order"], separators=(",", ":"))
+        fragment = _order_fragment(book, index)
         if len(_ORDER_FRAGMENTS) >= _ITEMS_CACHE_SIZE:
             _ORDER_FRAGMENTS.pop(next(iter(_ORDER_FRAGMENTS)))
         _ORDER_FRAGMENTS[cache_key] = fragment
