@@ -319,3 +319,17 @@ def test_pre_encoded_events_equal_their_json_for_every_journal_entry() -> None:
     assert book.combined_from
     for position in range(len(book.ev_order)):
         assert json.loads(event_bytes(book, position)) == event_json(book, position), position
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**16 - 1), st.integers(0, 2**48 - 1))
+def test_emulator_ids_round_trip_and_refuse_a_changed_index(prefix: int, seller: int,
+                                                           index: int) -> None:
+    from allegro_async.testing.emulator.orders_data import make_id, parse_id
+
+    made = make_id(prefix, seller, index)
+    assert len(made) == 36 and made.count("-") == 4
+    assert parse_id(prefix, made) == (seller, index)
+    forged = make_id(prefix, seller, index ^ 1)[:-6] + made[-6:]  # another index, this check
+    if forged != make_id(prefix, seller, index ^ 1):  # unless the two checks collide
+        assert parse_id(prefix, forged) is None

@@ -7,6 +7,7 @@ per-order seeded ``random.Random`` when a page asks for it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import warnings
@@ -46,9 +47,18 @@ DELIVERY_METHODS = (
 _SERIALS = itertools.count()
 
 
+_MIX_START = 0x9E3779B97F4A7C15
+
+
 def mix(*parts: int) -> int:
     """A cheap deterministic 64-bit hash of integers (splitmix64 steps)."""
-    value = 0x9E3779B97F4A7C15
+    return mix_from(_MIX_START, *parts)
+
+
+def mix_from(state: int, *parts: int) -> int:
+    """:func:`mix` continued from a state it returned: ``mix(a, b, c) == mix_from(mix(a, b),
+    c)``, so a hash whose leading parts repeat (prefix, seller) can start from them."""
+    value = state
     for part in parts:
         value = (value ^ (part & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
         value ^= value >> 31
@@ -57,18 +67,26 @@ def mix(*parts: int) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _id_start(prefix: int, seller: int) -> tuple[int, str]:
+    # The hash state after (prefix, seller) and the id's fixed head: every id of a book
+    # shares them, and ids are made for every event a page serves.
+    return mix(prefix, seller), f"{prefix:08x}-{seller:04x}-4"
+
+
 def _check(prefix: int, seller: int, index: int) -> int:
     """A 24-bit check value so an id cannot be made up from its index alone."""
-    return mix(prefix, seller, index) & 0xFFFFFF
+    return mix_from(_id_start(prefix, seller)[0], index) & 0xFFFFFF
 
 
 def make_id(prefix: int, seller: int, index: int) -> str:
     """A UUID-shaped id that encodes (seller, index), verifiable with :func:`parse_id`."""
-    return (
-        f"{prefix:08x}-{seller:04x}-4{(index >> 36) & 0xFFF:03x}-"
-        f"{0x8000 | ((index >> 24) & 0xFFF):04x}-{index & 0xFFFFFF:06x}"
-        f"{_check(prefix, seller, index):06x}"
-    )
+    state, head = _id_start(prefix, seller)
+    check = mix_from(state, index) & 0xFFFFFF
+    if index < 1 << 24:  # the usual case: the middle groups are constant
+        return "%s000-8000-%06x%06x" % (head, index, check)  # noqa: UP031 (faster here)
+    return "%s%03x-%04x-%06x%06x" % (  # noqa: UP031
+        head, (index >> 36) & 0xFFF, 0x8000 | ((index >> 24) & 0xFFF), index & 0xFFFFFF, check)
 
 
 def parse_id(prefix: int, text: str) -> tuple[int, int] | None:
@@ -115,6 +133,9 @@ class OrderBook:
         self.form_prefix = (mix(seed, 1) & 0x0FFFFFFF) | 0x10000000
         self.payment_prefix = (mix(seed, 2) & 0x0FFFFFFF) | 0x20000000
         self.item_prefix = (mix(seed, 3) & 0x0FFFFFFF) | 0x30000000
+        #: ``mix(seed, seller)``: the views hash (seed, seller, ...) per item, form and buyer,
+        #: so they continue from here with :func:`mix_from`.
+        self.hash_start = mix(seed, seller)
         # Milliseconds since the epoch, as Allegro's timestamps carry them: filters compare
         # exactly what clients see.
         self.bought = array("q")

@@ -59,7 +59,7 @@ def buyer_json(book: od.OrderBook, buyer: int, *, full: bool) -> dict[str, Any]:
         "preferences": {"language": "pl-PL"},
     }
     if full:
-        h = od.mix(book.seed, book.seller, buyer, 7)  # cheaper than a Random per form
+        h = od.mix_from(book.hash_start, buyer, 7)  # cheaper than a Random per form
         city, code = _CITIES[h % len(_CITIES)]
         data.update({
             "firstName": _FIRST[(h >> 8) % len(_FIRST)],
@@ -80,7 +80,7 @@ def _item_values(book: od.OrderBook, position: int, source: int
     """(offer id, offer name, SKU, quantity, price in cents, boughtAt) of the line item at
     ``position`` in its form's list, bought in order ``source``: one derivation that the form's
     dicts and the events' pre-encoded JSON both use, so the two cannot disagree."""
-    h = od.mix(book.seed, book.seller, source, position)
+    h = od.mix_from(book.hash_start, source, position)
     return (str(17_000_000_000 + (h >> 24) % 10**6), _PRODUCTS[(h >> 44) % len(_PRODUCTS)],
             f"SKU-{(h >> 50) % 10**5:05d}", (1, 1, 1, 2, 3)[(h >> 20) % 5], 999 + h % 49_000,
             _ts(book.bought[source] / 1000))
@@ -116,7 +116,7 @@ PROVIDERS = ("SELLER", "ALLEGRO")
 
 
 def _form_hash(book: od.OrderBook, index: int) -> int:
-    return od.mix(book.seed, book.seller, index, 11)
+    return od.mix_from(book.hash_start, index, 11)
 
 
 def delivery_method(book: od.OrderBook, index: int) -> int:
