@@ -71,13 +71,17 @@ def _count() -> int:
 def register(*secrets: str | None, long_lived: bool = False) -> None:
     """Remember secrets so that :func:`scrub` hides them from now on.
 
-    The newest 100 000 short-lived secrets are kept; ``long_lived=True`` (refresh tokens)
+    The 100 000 most recently registered short-lived secrets are kept (registering one again
+    makes it the newest); ``long_lived=True`` (refresh tokens)
     keeps the newest 1 000 000 of those apart, so short-lived ones never push them out.
     """
     tier, cap = (_long, _MAX_LONG) if long_lived else (_secrets, _MAX_SECRETS)
     with _lock:
         for secret in secrets:
             if secret and len(secret) >= _MIN_LEN and secret not in _pinned:
+                # seen again = in use again: move it to the newest end, or a flood registered
+                # since its first sight would drop it while it is still being sent
+                tier.pop(secret, None)
                 tier[secret] = None
                 _add(secret)
         while len(tier) > cap:

@@ -87,3 +87,18 @@ def test_indexed_scrub_matches_a_plain_search(
         lambda m: f"{m.group(1)}=***", _redact._BEARER.sub(lambda m: f"{m.group(1)} ***", text)
     ), known)
     assert _redact.scrub(text) == expected
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_secret_seen_again_is_the_newest_and_survives_the_flood(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A token in use is registered again on every load from a store; it must count as new
+    # then, or a flood of others registered since its first sight pushes it out while in use.
+    monkeypatch.setattr(_redact, "_MAX_SECRETS", 10)
+    in_use = "access-" + secrets.token_hex(8)
+    _redact.register(in_use)
+    _redact.register(*(f"other-{i:04d}-{secrets.token_hex(4)}" for i in range(9)))
+    _redact.register(in_use)  # loaded again from the store
+    _redact.register("later-" + secrets.token_hex(8))
+    assert _redact.scrub(f"Bearer-less {in_use}") == "Bearer-less ***"
