@@ -92,6 +92,7 @@ class TimeSlicedPaginator(Generic[T]):
         gte_param / lte_param: the query parameters bounding the key.
         lower / upper: the caller's own bounds, kept throughout.
         descending: the listing is sorted newest first.
+        page_size: items per request; at least 2 are asked for (one overlaps the cursor).
     """
 
     def __init__(
@@ -117,7 +118,9 @@ class TimeSlicedPaginator(Generic[T]):
         self._lower = lower
         self._upper = upper
         self._descending = descending
-        self._page_size = page_size
+        # Each request re-asks from the cursor, so its first item is one already seen: a page
+        # of one would be all overlap and the walk would stop after the first item.
+        self._page_size = max(2, page_size)
         self._max_window = max_window
         self._mutable_key = mutable_key
 

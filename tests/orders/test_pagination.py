@@ -68,3 +68,11 @@ async def test_ties_without_changes_cost_no_repeated_requests() -> None:
     assert seen == [f"i{n:03d}" for n in range(100)]
     assert all(offset == 0 for offset, _ in listing.calls)
     assert len(listing.calls) <= 13
+
+
+async def test_page_size_one_walks_every_item() -> None:
+    # A page of one is all overlap: re-asking from the cursor returned the item already seen
+    # and the walk stopped after the first item.
+    listing = Listing([(f"i{n}", T0 + _dt.timedelta(seconds=n // 2)) for n in range(5)])
+    seen = [i[0] async for i in listing.paginator(page_size=1)]
+    assert seen == [f"i{n}" for n in range(5)]
