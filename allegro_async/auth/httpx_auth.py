@@ -136,12 +136,16 @@ class RefreshingAuth(Auth):
                         "app tokens (client_credentials) are fetched again, not refreshed; "
                         "for a seller, log in again",
                     )
-                new = await self._refresher.refresh(current.refresh_token)
-                if current.environment and not new.environment:
-                    new = new.with_environment(current.environment)
-                await self.store.save(self.key, new)  # saved before any request uses it (A5)
-                self._token = new
-                self.refreshes += 1
+                # Shielded: once the refresh is sent Allegro rotates the pair (A5), so a caller
+                # cancelled mid-way (a timeout) must not drop the answer unsaved; the old
+                # refresh token dies a minute later. The flows' HTTP timeout bounds the wait.
+                with anyio.CancelScope(shield=True):
+                    new = await self._refresher.refresh(current.refresh_token)
+                    if current.environment and not new.environment:
+                        new = new.with_environment(current.environment)
+                    await self.store.save(self.key, new)  # saved before any request uses it
+                    self._token = new
+                    self.refreshes += 1
                 return new
 
     def _fresh(self, candidate: Token, stale: Token) -> bool:

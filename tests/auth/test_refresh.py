@@ -216,3 +216,39 @@ async def test_many_concurrent_saves_lose_nothing_and_do_not_exhaust_threads(
             await holder.save("busy-seller", Token("a.b.c", "refresh-busy", expires_at=1.0))
     everything = FileTokenStore(path)._read_all()
     assert sorted(everything) == sorted([f"seller-{i}" for i in range(120)] + ["busy-seller"])
+
+
+class _SlowRefresher:
+    """Rotates the pair at once (as Allegro does on receipt) and answers when released."""
+
+    def __init__(self) -> None:
+        self.rotated = anyio.Event()
+        self.release = anyio.Event()
+
+    async def refresh(self, refresh_token: str) -> Token:
+        self.rotated.set()  # the server has rotated: the old refresh token is now dying (A5)
+        await self.release.wait()
+        return Token("new-access-" + "y" * 16, "new-refresh-" + "y" * 16,
+                     expires_at=50_000.0, issued_at=1_000.0)
+
+
+async def test_cancelled_caller_does_not_lose_the_rotated_pair() -> None:
+    old = Token("old-access-" + "x" * 16, "old-refresh-" + "x" * 16,
+                expires_at=900.0, issued_at=0.0)
+    store = MemoryTokenStore({"seller": old})
+    refresher = _SlowRefresher()
+    auth = RefreshingAuth(store, "seller", refresher, clock=lambda: 1_000.0)
+    scope = anyio.CancelScope()
+
+    async def caller() -> None:
+        with scope:
+            await auth.token()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(caller)
+        await refresher.rotated.wait()
+        scope.cancel()  # e.g. the request's timeout fires mid-refresh
+        refresher.release.set()
+    saved = await store.load("seller")
+    assert saved is not None and saved.access_token.startswith("new-access-")
+    assert auth.refreshes == 1
