@@ -233,12 +233,15 @@ class ThrottledTransport(AsyncBaseTransport):
         if remaining > 0:
             async with anyio.create_task_group() as tg:
 
-                async def wait() -> None:
-                    outcome.append(await t.gate.wait())
+                async def deadline() -> None:
+                    await t.sleep(remaining)
                     tg.cancel_scope.cancel()
 
-                tg.start_soon(wait)
-                await t.sleep(remaining)
+                # The gate is waited in this task, the deadline in a child: a gate may mark
+                # the probe in a context variable (the Redis gate does, so the probe's own
+                # admission skips the block check), which a child's context would swallow.
+                tg.start_soon(deadline)
+                outcome.append(await t.gate.wait())
                 tg.cancel_scope.cancel()
         if outcome:
             return outcome[0]
