@@ -9,6 +9,7 @@ full jitter, or the server's ``Retry-After`` (seconds or an HTTP date), capped.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import random
 import time
@@ -64,7 +65,9 @@ class RetryPolicy:
 
     def backoff_for(self, attempt: int) -> float:
         """Full-jitter wait before retry number ``attempt`` (0-based)."""
-        ceiling = min(self.max_backoff, self.backoff * (2 ** attempt))
+        # The exponent is capped: past it the ceiling is max_backoff anyway, and 2 ** 1100
+        # would not fit a float.
+        ceiling = min(self.max_backoff, self.backoff * (2.0 ** min(attempt, 64)))
         return float(ceiling * self.random())
 
     def retry_after(self, response: Response, now: float | None = None) -> float | None:
@@ -80,6 +83,8 @@ class RetryPolicy:
                 moment = email.utils.parsedate_to_datetime(value)
             except (TypeError, ValueError):
                 return None
+            if moment.tzinfo is None:  # "-0000": HTTP dates are GMT, never local time
+                moment = moment.replace(tzinfo=datetime.timezone.utc)
             seconds = moment.timestamp() - (time.time() if now is None else now)
         return max(0.0, min(seconds, self.max_retry_after))
 

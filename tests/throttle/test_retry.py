@@ -86,3 +86,27 @@ async def test_max_retries_zero_turns_retries_off() -> None:
 def test_full_jitter_stays_within_the_ceiling() -> None:
     p = RetryPolicy(backoff=0.5, max_backoff=4)
     assert all(0 <= p.backoff_for(a) <= min(4, 0.5 * 2 ** a) for a in range(10) for _ in range(20))
+
+
+def test_retry_after_date_without_zone_is_utc_whatever_the_local_zone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 9110 dates are GMT; "-0000" parses to a naive datetime, which must not be taken as
+    # local time (here UTC+9: the wait would be 9 hours off, then clamped to 0).
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        now = 1_700_000_000.0
+        header = email.utils.formatdate(now + 20).replace("+0000", "-0000")
+        assert header.endswith("-0000")
+        response = httpx.Response(503, headers={"Retry-After": header})
+        assert RetryPolicy().retry_after(response, now=now) == pytest.approx(20)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_backoff_for_a_late_attempt_is_the_cap_not_an_overflow() -> None:
+    p = RetryPolicy(max_retries=5000, backoff=0.5, max_backoff=8, random=lambda: 1.0)
+    assert p.backoff_for(1100) == 8
