@@ -8,6 +8,7 @@ from typing import Any, TypeVar, overload
 import pydantic
 
 from allegro_async._http import Response
+from allegro_async._redact import scrub
 from allegro_async.errors import ResponseValidationError
 
 T = TypeVar("T")
@@ -20,7 +21,8 @@ def _decode_json(response: Response) -> Any:
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        excerpt = " ".join(content[:120].decode("utf-8", "replace").split())
+        # scrubbed before the cut: a secret straddling the cut would no longer be recognised
+        excerpt = " ".join(scrub(content[:4096].decode("utf-8", "replace")).split())[:120]
         raise ResponseValidationError(
             f"{response.request.method} {response.request.url.path}: expected JSON, got "
             f"{response.headers.get('content-type', 'no content type')}: {excerpt!r}",

@@ -184,3 +184,22 @@ def test_child_loggers_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
     logging.getLogger("httpcore.http11").debug("sent Bearer %s", "abcdefghijkl")
     assert len(caplog.records) == 3
     assert_no_secret([secret, "abcdefgh", "abcdefghijkl"], "child logger", caplog.text)
+
+
+@pytest.mark.parametrize("cut", [100, 110, 118])
+async def test_a_secret_across_the_excerpt_edge_of_a_non_json_answer(cut: int) -> None:
+    # The excerpt of a non-JSON 2xx body is cut at 120 characters: scrubbing after the cut
+    # no longer recognised a secret straddling it, and its first characters were shown.
+    token = canary("access")
+    body = ("x" * cut + token + " <html>").encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "text/html"})
+
+    async with AllegroClient(
+        access_token=token, transport=httpx.MockTransport(handler), **BARE
+    ) as client:
+        with pytest.raises(AllegroError) as info:
+            await client.request("GET", "/me")
+    for where, text in texts_of(info.value):
+        assert token[:8] not in text, where
