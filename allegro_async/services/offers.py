@@ -179,7 +179,10 @@ class OffersService(ProductOffers):
                                        "give exactly one of to, increase_by, decrease_by, "
                                        "increase_percent, decrease_percent")
         (name, value), = given.items()
-        _check_decimal(name, str(value))
+        if name in ("to", "increase_by", "decrease_by"):
+            _check_amount(name, str(value))
+        else:
+            _check_decimal(name, str(value))
         mod: dict[str, Any]
         if name == "to":
             mod = {"type": "FIXED_PRICE", "price": {"amount": str(value), "currency": currency}}
@@ -210,8 +213,8 @@ class OffersService(ProductOffers):
                                        "pass {offer_id: '19.99', ...}")
         groups: dict[Decimal, list[str]] = {}
         for offer_id, price in prices.items():
-            amount = _check_decimal(f"prices[{offer_id}]", str(price))
-            groups.setdefault(amount.quantize(Decimal("0.01")), []).append(_id(offer_id))
+            amount = _check_amount(f"prices[{offer_id}]", str(price))
+            groups.setdefault(amount.quantize(_GROSZ), []).append(_id(offer_id))
         engine = engine or self.commands()
         order = sorted(groups)
         sizes = [-(-len(groups[a]) // engine.chunk_size) for a in order]
@@ -283,6 +286,24 @@ class OffersService(ProductOffers):
         """
         options.setdefault("sleep", self.sleep)
         return await _bulk.bulk_update(self, changes, **options)
+
+
+_GROSZ = Decimal("0.01")
+
+
+def _check_amount(name: str, value: str) -> Decimal:
+    """A money amount: a positive decimal with at most 2 decimal places. Finer amounts are
+    refused, not rounded: "0.001" would become a price of 0.00, "19.995" one of 20.00."""
+    number = _check_decimal(name, value)
+    try:
+        exact = number.quantize(_GROSZ) == number
+    except InvalidOperation:  # more digits than the context holds: no price is that large
+        raise InvalidArgumentError(name, f"{value} is too large",
+                                   "give a realistic amount, e.g. '19.99'") from None
+    if not exact:
+        raise InvalidArgumentError(name, f"{value} has more than 2 decimal places",
+                                   "give the amount in whole grosze/cents, e.g. '19.99'")
+    return number
 
 
 def _check_decimal(name: str, value: str) -> Decimal:

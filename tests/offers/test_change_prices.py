@@ -39,3 +39,18 @@ async def test_non_finite_or_non_positive_prices_are_refused_before_sending(
         with pytest.raises(InvalidArgumentError):
             await client.offers.change_prices({"7700000001": "10", "7700000002": bad})
     assert offers_emulator.stats.requests == 0
+
+
+@pytest.mark.parametrize("bad", ["0.001", "19.995", "7.505", "1e30"])
+async def test_amounts_finer_than_a_grosz_are_refused_not_rounded(
+    offers_emulator: Emulator, bad: str
+) -> None:
+    # They were rounded to 2 places and sent: "0.001" became a price of 0.00, "19.995" 20.00.
+    async with fast_client(offers_emulator) as client:
+        with pytest.raises(InvalidArgumentError, match=r"decimal places|too large"):
+            await client.offers.change_prices({"7700000001": "10", "7700000002": bad})
+        with pytest.raises(InvalidArgumentError, match=r"decimal places|too large"):
+            await client.offers.change_price(["7700000001"], to=bad)
+        with pytest.raises(InvalidArgumentError, match=r"decimal places|too large"):
+            await client.offers.change_price(["7700000001"], increase_by=bad)
+    assert offers_emulator.stats.requests == 0
