@@ -98,6 +98,9 @@ class Throttle:
             if not value > 0:
                 raise InvalidArgumentError(name, f"must be > 0, got {value!r}",
                                            "give a positive number")
+        if burst < 1:  # every request costs at least 1: a smaller burst admits none
+            raise InvalidArgumentError("burst", f"must be >= 1, got {burst!r}",
+                                       "give the most requests sent at once, e.g. 100")
         if retry_429_for < 0:
             raise InvalidArgumentError("retry_429_for", f"must be >= 0, got {retry_429_for!r}",
                                        "give seconds, or 0 to raise on the first 429")

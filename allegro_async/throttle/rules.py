@@ -25,10 +25,13 @@ def offer_count(request: Request) -> int:
     except (ValueError, UnicodeDecodeError, httpx.RequestNotRead):
         return 1  # a streamed or odd body: count the request, the server decides
     total = 0
-    if isinstance(body, dict):
-        for criterion in body.get("offerCriteria") or ():
-            if isinstance(criterion, dict):
-                total += len(criterion.get("offers") or ())
+    criteria = body.get("offerCriteria") if isinstance(body, dict) else None
+    # Only well-formed lists count: anything else weighs 1 and the server refuses it (422).
+    if isinstance(criteria, list):
+        for criterion in criteria:
+            offers = criterion.get("offers") if isinstance(criterion, dict) else None
+            if isinstance(offers, list):
+                total += len(offers)
     return max(1, total)
 
 

@@ -66,3 +66,22 @@ def test_throttled_transport_runs_on_trio() -> None:
         return transport.metrics.sent
 
     assert trio.run(main) == 6
+
+
+def test_odd_command_bodies_weigh_one_and_never_crash_the_throttle() -> None:
+    # The server answers a malformed body with a 422; the weight must not raise a TypeError.
+    for body in ({"offerCriteria": [{"offers": 5}]}, {"offerCriteria": 7},
+                 {"offerCriteria": [{"offers": "abc"}]}):
+        request = httpx.Request("PUT", f"{API}/sale/offer-price-change-commands/c1",
+                                content=json.dumps(body).encode())
+        assert offer_count(request) == 1
+
+
+def test_a_burst_below_one_request_is_refused_at_construction() -> None:
+    import pytest
+
+    from allegro_async.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError) as info:
+        Throttle(burst=0.5)
+    assert info.value.field == "burst"
