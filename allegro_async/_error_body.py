@@ -13,6 +13,8 @@ from allegro_async._redact import scrub
 from allegro_async.auth.jwt import TokenClaims
 
 _MAX_TEXT = 300  # characters of a field kept in a message
+_KEPT = 4096  # characters of an error body kept as its text
+_SECRET_ROOM = 16384  # read past a cut before scrubbing, so a token across it is still whole
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,10 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return scrub(value)
     try:
-        text = json.dumps(value, default=str)[: _MAX_TEXT * 4]
+        text = json.dumps(value, default=str)[: _MAX_TEXT * 4 + _SECRET_ROOM]
     except (ValueError, TypeError, RecursionError):  # whatever the server sent, never raise
         text = repr(type(value))
-    return scrub(text)
+    return scrub(text)[: _MAX_TEXT * 4]  # cut after scrubbing, as in parse_error_body
 
 
 @dataclass
@@ -78,7 +80,9 @@ def parse_error_body(content: bytes, content_type: str | None = None) -> ParsedB
     """
     text = ""
     try:
-        text = scrub(content[:4096].decode("utf-8", errors="replace"))
+        # scrubbed before the cut, with room past it for a whole JWT: a secret straddling
+        # the cut would otherwise no longer be recognised and its head would be kept
+        text = scrub(content[:_KEPT + _SECRET_ROOM].decode("utf-8", errors="replace"))[:_KEPT]
     except Exception:  # pragma: no cover - bytes always decode with errors="replace"
         text = ""
     errors: list[ErrorDetail] = []

@@ -203,3 +203,21 @@ async def test_a_secret_across_the_excerpt_edge_of_a_non_json_answer(cut: int) -
             await client.request("GET", "/me")
     for where, text in texts_of(info.value):
         assert token[:8] not in text, where
+
+
+async def test_a_secret_across_the_kept_part_of_an_error_body() -> None:
+    # body_text keeps the first 4096 bytes of an error body: a secret straddling that edge
+    # was scrubbed after the cut, too late to be recognised.
+    token = canary("access")
+    body = ("x" * 4080 + token + " trailing").encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, content=body, headers={"content-type": "text/plain"})
+
+    async with AllegroClient(
+        access_token=token, transport=httpx.MockTransport(handler), **BARE
+    ) as client:
+        with pytest.raises(APIError) as info:
+            await client.request("GET", "/me")
+    for where, text in texts_of(info.value):
+        assert token[:12] not in text, where
