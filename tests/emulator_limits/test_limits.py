@@ -147,3 +147,12 @@ def test_customer_returns_tier_is_shared_by_all_users_of_the_client_id() -> None
     # ...so the 51st user, fresh in its own 25/s tier, waits for the app-wide one.
     wait = state.user_delay("user-51", rule, 1)
     assert wait is not None and wait > 0
+
+
+async def test_a_malformed_command_body_reaches_the_route_not_a_500() -> None:
+    emulator = Emulator()
+    path = "/sale/offer-price-change-commands/5d2f1f3c-3d1e-4a8e-9b8a-0c7f7a1e2b3c"
+    async with raw_client(emulator) as http:
+        for criteria in ([{"type": "CONTAINS_OFFERS", "offers": 5}], 7):
+            response = await http.put(path, json={"offerCriteria": criteria})
+            assert 400 <= response.status_code < 500, response.text

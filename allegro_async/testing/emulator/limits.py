@@ -203,10 +203,11 @@ def _offers_in(body: bytes) -> int:
         data = json.loads(body or b"null")
     except ValueError:
         return 1
-    if not isinstance(data, dict):
-        return 1
-    criteria = data.get("offerCriteria") or ()
-    return max(1, sum(len(c.get("offers") or ()) for c in criteria if isinstance(c, dict)))
+    criteria = data.get("offerCriteria") if isinstance(data, dict) else None
+    if not isinstance(criteria, list):
+        return 1  # malformed: weighs one, and the route answers it with a 422
+    offers = (c.get("offers") for c in criteria if isinstance(c, dict))
+    return max(1, sum(len(o) for o in offers if isinstance(o, list)))
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
