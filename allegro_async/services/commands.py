@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from allegro_async.errors import (
+    AllegroError,
     APIError,
     InvalidArgumentError,
     RateLimitedError,
@@ -165,7 +166,7 @@ class CommandEngine:
             lost = "no task reported for this offer"
             try:
                 await self._collect(kind, cid, len(chunk), tasks)
-            except (ServerError, RateLimitedError, TransportError) as exc:
+            except AllegroError as exc:  # any failure: a 4xx or a malformed report too
                 # The command is registered: its id (in result.command_ids) lets a later run
                 # with command_ids= read the report again instead of losing every outcome.
                 lost = (f"the report of command {cid} could not be read ({exc}); run again "

@@ -4,6 +4,9 @@ without registering anything twice."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from allegro_async.errors import PermissionDeniedError
 from allegro_async.testing import Emulator
 
 from .conftest import fast_client, make_emulator
@@ -67,3 +70,33 @@ async def test_non_uuid_command_id_is_422_and_refused_by_the_engine() -> None:
         with pytest.raises(InvalidArgumentError, match="UUID"):
             await client.offers.change_quantity(ids, to=1, command_ids=["not-a-uuid"])
         assert emulator.stats.requests == before
+
+
+async def test_a_4xx_on_a_report_read_keeps_the_other_commands_outcomes() -> None:
+    # Only 5xx/429/connection failures were caught there: a 403 on one report read raised out
+    # of run() and the ids of every command already registered were lost with it.
+    emulator: Emulator = make_emulator(active=1500, drafts=0, ended=0)
+    async with fast_client(emulator, retry=False) as client:
+        ids = [o.id async for o in client.offers.list()]
+        engine = client.offers.commands(poll_initial=1.0)
+        send = client.request
+        refused: list[str] = []
+
+        async def first_tasks_read_refused(method: str, path: str, **kw: Any) -> Any:
+            if path.endswith("/tasks") and not refused:  # the emulator injects only 5xx
+                refused.append(path)
+                raise PermissionDeniedError(status_code=403, method=method, path=path)
+            return await send(method, path, **kw)
+
+        client.request = first_tasks_read_refused  # type: ignore[method-assign]
+        first = await client.offers.change_quantity(ids, to=6, engine=engine)
+        client.request = send  # type: ignore[method-assign]
+        assert refused
+        assert len(first.command_ids) == 2
+        assert len(first.unfinished) == 1000
+        assert first.outcomes[0].status == "UNKNOWN"
+        assert sum(o.ok for o in first.outcomes) == 500
+        again = await client.offers.change_quantity(ids, to=6, engine=engine,
+                                                    command_ids=first.command_ids)
+    assert again.ok
+    assert max(emulator.offers.counters.command_changes.values()) == 1
