@@ -87,6 +87,9 @@ class OffersService(ProductOffers):
         if not 1 <= page_size <= 1000:
             raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
                                        "GET /sale/offers takes limit 1..1000")
+        if max_items is not None and max_items < 0:
+            raise InvalidArgumentError("max_items", f"{max_items} is negative",
+                                       "give 0 or more, or leave it out for every offer")
         query: dict[str, Any] = dict(params or {})
         for key, value in filters.items():
             if key not in LIST_FILTERS:
@@ -100,7 +103,7 @@ class OffersService(ProductOffers):
                                                "allows", f"use {', '.join(LIST_ENUMS[key])}")
             query[LIST_FILTERS[key]] = value
         offset, yielded = 0, 0
-        while True:
+        while max_items is None or yielded < max_items:
             page = await self._client.request(
                 "GET", "/sale/offers", params={**query, "limit": page_size, "offset": offset},
                 cast_to=OffersPage)

@@ -40,3 +40,21 @@ async def test_unknown_filter_is_refused_before_sending(
         async for _ in offers_client.offers.list(colour="red"):
             pass
     assert offers_emulator.stats.requests == 0
+
+
+async def test_max_items_at_a_page_end_sends_no_further_request(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    # Reaching max_items on a page's last item went on to fetch the next page anyway.
+    ids = [o.id async for o in offers_client.offers.list(page_size=7, max_items=14)]
+    assert len(ids) == 14
+    assert offers_emulator.stats.route("GET", "/sale/offers") == 2
+
+
+async def test_negative_max_items_is_refused_before_sending(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    with pytest.raises(InvalidArgumentError):
+        async for _ in offers_client.offers.list(max_items=-1):
+            pass
+    assert offers_emulator.stats.requests == 0
