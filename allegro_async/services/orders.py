@@ -95,6 +95,12 @@ def _aware(field: str, value: _dt.datetime | None) -> _dt.datetime | None:
     return value
 
 
+def _revision(revision: str | None) -> None:
+    if revision is not None and (not isinstance(revision, str) or not revision.strip()):
+        raise InvalidArgumentError("revision", f"{revision!r} is not a revision",
+                                   "pass form.revision from your last read, or None")
+
+
 def _form_id(value: str) -> str:
     if not isinstance(value, str) or not value.strip() or "/" in value:
         raise InvalidArgumentError("checkout_form_id", f"{value!r} is not a checkout form id",
@@ -225,6 +231,7 @@ class OrdersService:
         """
         form_id = _form_id(checkout_form_id)
         value = _enum("status", status, FulfillmentStatus)
+        _revision(revision)
         params = {"checkoutForm.revision": revision} if revision is not None else None
         try:
             await self._client.request(
@@ -244,7 +251,8 @@ class OrdersService:
         set_sent: bool = False,
         revision: str | None = None,
     ) -> Shipment:
-        """Add a waybill (tracking number) to a form; ``line_items`` default to all of them.
+        """Add a waybill (tracking number) to a form; ``line_items`` default (``None``) to all
+        of them; an empty list is refused.
 
         ``revision`` (S13) is the form's revision from your last read: when given, the form is
         re-read first and a changed one raises :class:`StaleRevisionError` before any waybill
@@ -265,9 +273,11 @@ class OrdersService:
         if carrier_id == "OTHER" and not carrier_name:
             raise InvalidArgumentError("carrier_name", "carrier OTHER needs a name",
                                        "pass carrier_name='...' with the carrier's name")
-        if revision is not None and (not isinstance(revision, str) or not revision.strip()):
-            raise InvalidArgumentError("revision", f"{revision!r} is not a revision",
-                                       "pass form.revision from your last read, or None")
+        if line_items is not None and not line_items:
+            # An empty selection (a filter that matched nothing) must not mean "every item".
+            raise InvalidArgumentError("line_items", "it is empty",
+                                       "name the line items to ship, or pass None for all")
+        _revision(revision)
         body: dict[str, Any] = {"carrierId": carrier_id, "waybill": waybill}
         if carrier_name:
             body["carrierName"] = carrier_name

@@ -178,3 +178,17 @@ async def test_s13_add_shipment_with_a_current_revision_ships_and_marks_sent(
                                       revision=form.revision)
     after = await oclient.orders.get(form.id)
     assert after.fulfillment is not None and after.fulfillment.status == "SENT"
+
+
+@pytest.mark.parametrize("call", ["shipment", "fulfillment"])
+async def test_empty_line_items_or_revision_fail_before_any_request(call: str) -> None:
+    # line_items=[] (say, a filter that matched nothing) shipped every line item of the form,
+    # and set_fulfillment sent an empty revision that guards nothing.
+    async with AllegroClient(access_token="t", transport=httpx.MockTransport(
+            lambda r: pytest.fail("no request may be sent"))) as client:
+        with pytest.raises(InvalidArgumentError) as caught:
+            if call == "shipment":
+                await client.orders.add_shipment("f1", "DPD", "W1", line_items=[])
+            else:
+                await client.orders.set_fulfillment("f1", "SENT", revision=" ")
+    assert caught.value.field == ("line_items" if call == "shipment" else "revision")
