@@ -22,6 +22,7 @@ from allegro_async.models.variants import (
     VariantSetParameter,
     VariantSetSummary,
 )
+from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -81,7 +82,7 @@ async def _call(coro: Awaitable[T]) -> T:
 
 
 def _set_id(set_id: str) -> str:
-    if not isinstance(set_id, str) or not set_id.strip() or "/" in set_id:
+    if not isinstance(set_id, str) or not set_id.strip() or bad_path_id(set_id):
         raise InvalidArgumentError("set_id", f"{set_id!r} is not a set id",
                                    "pass a set id (a UUID), e.g. from new_set_id()")
     return set_id

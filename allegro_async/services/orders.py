@@ -23,6 +23,7 @@ from allegro_async.models.orders import (
     ShipmentList,
 )
 from allegro_async.pagination import Page, TimeSlicedPaginator
+from allegro_async.services import bad_path_id
 from allegro_async.services.events import OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def _revision(revision: str | None) -> None:
 
 
 def _form_id(value: str) -> str:
-    if not isinstance(value, str) or not value.strip() or "/" in value:
+    if not isinstance(value, str) or not value.strip() or bad_path_id(value):
         raise InvalidArgumentError("checkout_form_id", f"{value!r} is not a checkout form id",
                                    "pass the id from an event or a listing")
     return value

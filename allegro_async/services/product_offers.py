@@ -15,6 +15,7 @@ import anyio
 
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer
+from allegro_async.services import bad_path_id
 from allegro_async.services.commands import Sleep
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ class ProductOffers:
 
 def _id(offer_id: str) -> str:
     text = str(offer_id).strip()
-    if not text or "/" in text:
+    if not text or bad_path_id(text):
         raise InvalidArgumentError("offer_id", f"{offer_id!r} is not an offer id",
                                    "pass the offer's id, e.g. '7700000001'")
     return text

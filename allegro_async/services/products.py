@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.products import Product, ProductSearchPage, SearchMode
+from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -131,7 +132,7 @@ class ProductsService:
         self, product_id: str, *, category_id: str | None = None, language: str | None = None
     ) -> Product:
         """One product with all its parameters (GET /sale/products/{productId})."""
-        if not product_id or "/" in product_id:
+        if not product_id or bad_path_id(product_id):
             raise InvalidArgumentError("product_id", f"{product_id!r} is not a product id",
                                        "pass the id from a search result")
         return await self._client.request(

@@ -9,6 +9,7 @@ import anyio
 
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.shipping import ShippingRatesSet, ShippingRatesSetSummary
+from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -90,7 +91,7 @@ class ShippingRatesService:
 
     async def get(self, rates_id: str) -> ShippingRatesSet:
         """One price list with all its rates."""
-        if not rates_id or "/" in rates_id:
+        if not rates_id or bad_path_id(rates_id):
             raise InvalidArgumentError("rates_id", f"{rates_id!r} is not an id",
                                        "pass the id from list()")
         return await self._client.request(
@@ -124,7 +125,7 @@ class ShippingRatesService:
         self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any]
     ) -> ShippingRatesSet:
         """Replace a price list's name and rates (PUT; the body's id is set to ``rates_id``)."""
-        if not rates_id or "/" in rates_id:
+        if not rates_id or bad_path_id(rates_id):
             raise InvalidArgumentError("rates_id", f"{rates_id!r} is not an id",
                                        "pass the id from list()")
         body = _as_set(rates, "rates")
