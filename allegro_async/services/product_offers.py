@@ -134,10 +134,13 @@ class ProductOffers:
         waited, wait = 0.0, first_wait
         while True:
             if wait > 0:
-                if waited + wait > limit:
+                # The capped wait is what is slept, so it is what the deadline is checked
+                # against: a Retry-After longer than the deadline is no reason not to poll.
+                step = min(wait, self.max_poll_wait)
+                if waited + step > limit:
                     raise OperationPendingError(location, waited)
-                await self.sleep(min(wait, self.max_poll_wait))
-                waited += min(wait, self.max_poll_wait)
+                await self.sleep(step)
+                waited += step
             raw = await self._client.request_raw("GET", location)
             if raw.status_code in (301, 302, 303, 307, 308):
                 target = raw.headers.get("location")

@@ -151,3 +151,13 @@ async def test_other_sellers_offer_is_not_found_or_forbidden(offers_emulator: Em
             await mine.offers.get(theirs)
         with pytest.raises(NotFoundError):
             await mine.offers.get("7799999999")
+
+
+async def test_a10_a_long_retry_after_is_capped_not_a_reason_to_give_up() -> None:
+    # Retry-After 120 with polls capped at 60 s and a 100 s deadline: the deadline was checked
+    # against the uncapped 120 s, so it gave up at once without waiting at all.
+    emulator = make_emulator(async_every=1, operation_seconds=50, retry_after=120)
+    async with fast_client(emulator) as client:
+        assert client.offers.max_poll_wait == 60
+        offer = await client.offers.create(NEW_OFFER, deadline=100)
+    assert offer.name == NEW_OFFER["name"]
