@@ -113,7 +113,8 @@ def validate_variant_set(variant_set: VariantSet) -> None:
 
 class VariantMoveError(AllegroError):
     """``move_offers`` failed part-way. ``completed`` lists the steps done (``"read"``,
-    ``"deleted source"``, ``"wrote target"``...), ``source`` is the source set as it was before
+    ``"delete source"``, ``"write target"``, ``"restored source"``), ``step`` the one that
+    failed, ``source`` is the source set as it was before
     (PUT it back under ``source_set_id`` to restore), ``cause`` the error."""
 
     def __init__(self, step: str, completed: list[str], source_set_id: str,
