@@ -162,6 +162,12 @@ class OrderEventStream:
         if min_poll <= 0 or max_poll < min_poll:
             raise InvalidArgumentError("min_poll", "need 0 < min_poll <= max_poll",
                                        "e.g. min_poll=1, max_poll=60")
+        if not isinstance(start, str) or not start.strip() or any(c in start for c in "/?#&"):
+            raise InvalidArgumentError("start", f"{start!r} is not a place to start",
+                                       "use 'now', 'beginning' or an event id")
+        if dedup_window < 1:
+            raise InvalidArgumentError("dedup_window", f"{dedup_window} is below 1",
+                                       "keep at least 1 key (the default is 10 000)")
         self._types = [OrderEventType(t).value for t in types or ()]
         self._service = service
         self._start = start

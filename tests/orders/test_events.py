@@ -232,3 +232,15 @@ async def test_file_store_commit_after_a_torn_line_is_not_lost(tmp_path: Path) -
     state = await FileCursorStore(path).load()
     assert state.cursor == "3" and state.keys == ["k0", "k1", "k2", "k3"]
     assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+@pytest.mark.parametrize("options", [{"start": ""}, {"start": " "}, {"start": "12?x=1"},
+                                     {"dedup_window": 0}, {"dedup_window": -5}])
+async def test_bad_stream_options_are_refused_before_any_request(
+        orders_emulator: Emulator, options: dict[str, object]) -> None:
+    # start="" was saved as the cursor and sent as from= on every poll, for ever after; a
+    # dedup_window of 0 still loaded every stored key (keys[-0:] is the whole list).
+    async with orders_emulator.client(0) as client:
+        with pytest.raises(InvalidArgumentError):
+            client.orders.events(follow=False, **options)  # type: ignore[arg-type]
+    assert orders_emulator.stats.requests == 0
