@@ -113,7 +113,10 @@ class OffersService(ProductOffers):
                 yield item
                 yielded += 1
             offset += len(page.offers)
-            if len(page.offers) < page_size or offset >= page.total_count:
+            # totalCount is optional in the spec: only a total the server sent may end the walk
+            # (the model's default 0 would end it after the first page).
+            known_total = "total_count" in page.model_fields_set
+            if len(page.offers) < page_size or (known_total and offset >= page.total_count):
                 return
 
     async def count_drafts(self) -> int:

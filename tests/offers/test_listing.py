@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from allegro_async import AllegroClient
@@ -58,3 +59,17 @@ async def test_negative_max_items_is_refused_before_sending(
         async for _ in offers_client.offers.list(max_items=-1):
             pass
     assert offers_emulator.stats.requests == 0
+
+
+async def test_a_page_without_total_count_does_not_end_the_walk() -> None:
+    # totalCount is optional in the spec; its absence read as 0 ended the walk after page one.
+    offers = [{"id": str(n), "name": f"Offer number {n:04d}"} for n in range(5)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        page = offers[offset:offset + limit]
+        return httpx.Response(200, json={"offers": page, "count": len(page)})
+
+    async with AllegroClient(access_token="t", transport=httpx.MockTransport(answer)) as client:
+        ids = [o.id async for o in client.offers.list(page_size=2)]
+    assert ids == ["0", "1", "2", "3", "4"]
