@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +45,19 @@ def _as_set(value: ShippingRatesSet | Mapping[str, Any], field: str) -> Shipping
                                "pass ShippingRatesSet(name=..., rates=[...])")
 
 
+#: The spec's rule for ShippingRatesSet.name: "letters, numbers, hyphens, dots, commas and
+#: spaces" (``[^\W_]`` is a letter or digit of any script).
+_NAME = re.compile(r"(?:[^\W_]|[-., ])+")
+
+
 def _check(rates: ShippingRatesSet, field: str) -> None:
     name = rates.name
     if name is None or not 1 <= len(name) <= 64:
         raise InvalidArgumentError(f"{field}.name", "must have 1 to 64 characters",
                                    "give the price list a short name, e.g. 'Parcels PL'")
+    if not _NAME.fullmatch(name):
+        raise InvalidArgumentError(f"{field}.name", f"{name!r} has characters Allegro refuses",
+                                   "use only letters, digits, hyphens, dots, commas and spaces")
     for i, rate in enumerate(rates.rates):
         if rate.max_quantity_per_package < 1:
             raise InvalidArgumentError(

@@ -111,3 +111,18 @@ async def test_emulator_validates_names(client: AllegroClient) -> None:
     with pytest.raises(UnprocessableEntityError):
         await client.request("POST", "/sale/shipping-rates",
                              json=_rates("bad/name!").to_api())
+
+
+@pytest.mark.parametrize("name", ["bad/name!", "Kurier (24h)", "Paczka_PL"])
+async def test_names_allegro_refuses_are_refused_before_sending(
+    emulator: Emulator, client: AllegroClient, name: str
+) -> None:
+    # Only the length was checked: a name with other characters than letters, digits, hyphens,
+    # dots, commas and spaces reached Allegro and earned a 422.
+    before = emulator.stats.requests
+    with pytest.raises(InvalidArgumentError):
+        await client.shipping_rates.create(_rates(name))
+    with pytest.raises(InvalidArgumentError):
+        await client.shipping_rates.update("abc", _rates(name))
+    assert emulator.stats.requests == before
+    await client.shipping_rates.create(_rates("Kurier 24h, gabaryt A-B. Łódź"))
