@@ -240,12 +240,13 @@ def _check_offer_ids(offer_ids: Sequence[str]) -> list[str]:
     if isinstance(offer_ids, str):
         raise InvalidArgumentError("offer_ids", "a single string was given",
                                    "pass a list of offer ids, e.g. [offer_id]")
-    ids = [str(o) for o in offer_ids]
+    # Stripped, as the product-offer methods do: a padded id is the same offer, not a new one.
+    ids = [str(o).strip() for o in offer_ids]
     if not ids:
         raise InvalidArgumentError("offer_ids", "no offers were given", "pass one or more ids")
     seen: set[str] = set()
     for offer_id in ids:
-        if not offer_id.strip():
+        if not offer_id:
             raise InvalidArgumentError("offer_ids", "an empty offer id", "remove it")
         if offer_id in seen:
             raise InvalidArgumentError("offer_ids", f"offer {offer_id} appears twice",

@@ -186,3 +186,16 @@ async def test_bad_input_is_refused_before_sending(
         with pytest.raises(InvalidArgumentError):
             await call
     assert offers_emulator.stats.requests == 0
+
+
+async def test_offer_ids_with_spaces_are_the_same_offer(
+    offers_client: AllegroClient, offers_emulator: Emulator
+) -> None:
+    # Ids went into the command body unstripped: " 1" and "1" passed the duplicate check, and
+    # a padded id reached Allegro as an offer that does not exist.
+    with pytest.raises(InvalidArgumentError):
+        await offers_client.offers.end(["7700000001", " 7700000001 "])
+    assert offers_emulator.stats.requests == 0
+    (offer_id,) = [o.id async for o in offers_client.offers.list(max_items=1)]
+    result = await offers_client.offers.change_quantity([f" {offer_id} "], to=3)
+    assert result.ok and [o.offer_id for o in result.outcomes] == [offer_id]
