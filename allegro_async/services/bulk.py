@@ -222,8 +222,8 @@ def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:
 
     seen: set[str] = set()
     for offer_id, change in items:
-        _id(offer_id)
-        if offer_id in seen:
+        ident = _id(offer_id)  # stripped: " 1" and "1" are one offer
+        if ident in seen:
             raise InvalidArgumentError("changes", f"offer {offer_id} appears twice",
                                        "merge its changes into one")
         if not isinstance(change, dict) or not change:
@@ -244,4 +244,4 @@ def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:
         except InvalidArgumentError as exc:
             raise InvalidArgumentError("changes", f"offer {offer_id}: {exc.problem}",
                                        exc.fix) from None
-        seen.add(offer_id)
+        seen.add(ident)

@@ -203,3 +203,14 @@ async def test_unexpected_exception_on_one_offer_keeps_the_rest(
         result = await client.offers.bulk_update(changes, clock=offers_emulator.clock.monotonic)
     assert list(result.failed) == [broken] and "KeyError" in result.failed[broken]
     assert len(result.succeeded) == 49
+
+
+async def test_one_offer_written_two_ways_is_refused_before_sending(
+    offers_emulator: Emulator,
+) -> None:
+    # "1" and " 1" passed the duplicate check and were PATCHed concurrently as one offer.
+    async with fast_client(offers_emulator) as client:
+        with pytest.raises(InvalidArgumentError, match="twice"):
+            await client.offers.bulk_update({"7700000001": {"name": "Blue kettle 1.7 l"},
+                                             " 7700000001": {"name": "Red kettle 1.7 l x"}})
+    assert offers_emulator.stats.requests == 0
