@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
 
@@ -39,3 +40,17 @@ class OpenEnum(str, Enum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+_DATETIME = TypeAdapter(_dt.datetime)
+
+
+def parse_timestamp(text: str) -> _dt.datetime | None:
+    """An API timestamp as an aware datetime (UTC when no zone is given); ``None`` when it is
+    not a timestamp. Any ISO 8601 spelling works on every supported Python (3.10's
+    ``datetime.fromisoformat`` takes only 3 or 6 fraction digits)."""
+    try:
+        value = _DATETIME.validate_python(text)
+    except ValidationError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from allegro_async.models.base import AllegroModel, OpenEnum
+from allegro_async.models.base import AllegroModel, OpenEnum, parse_timestamp
 from allegro_async.models.orders import ExternalId, MarketplaceRef, Price
 
 
@@ -15,7 +15,10 @@ def dedup_key(form_id: str | None, event_type: str, occurred_at: _dt.datetime | 
     if isinstance(occurred_at, str):
         if len(occurred_at) == 24 and occurred_at[19] == "." and occurred_at[-1] == "Z":
             return f"{form_id}|{event_type}|{occurred_at}"  # already canonical: the usual case
-        occurred_at = _dt.datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+        parsed = parse_timestamp(occurred_at)
+        if parsed is None:  # not a timestamp: keep the text, the key still tells events apart
+            return f"{form_id}|{event_type}|{occurred_at}"
+        occurred_at = parsed
     if occurred_at.tzinfo is None:
         occurred_at = occurred_at.replace(tzinfo=_dt.timezone.utc)
     when = occurred_at.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from typing_extensions import Unpack
 
 from allegro_async.errors import ConflictError, ErrorDetail, InvalidArgumentError
+from allegro_async.models.base import parse_timestamp
 from allegro_async.models.events import OrderEvent, OrderEventType
 from allegro_async.models.orders import (
     CarrierList,
@@ -357,4 +358,4 @@ def _bought_at(form: CheckoutForm) -> _dt.datetime | None:
 def _updated_at(form: CheckoutForm) -> _dt.datetime | None:
     if form.updated_at is None:
         return None
-    return _dt.datetime.fromisoformat(form.updated_at.replace("Z", "+00:00"))
+    return parse_timestamp(form.updated_at)

@@ -244,3 +244,12 @@ async def test_bad_stream_options_are_refused_before_any_request(
         with pytest.raises(InvalidArgumentError):
             client.orders.events(follow=False, **options)  # type: ignore[arg-type]
     assert orders_emulator.stats.requests == 0
+
+
+def test_dedup_key_agrees_across_spellings_and_tolerates_odd_timestamps() -> None:
+    from allegro_async.models.events import dedup_key
+
+    canonical = dedup_key("f1", "BOUGHT", "2026-11-27T01:02:03.120Z")
+    # five fraction digits and an explicit zone: datetime.fromisoformat on 3.10 refuses these
+    assert dedup_key("f1", "BOUGHT", "2026-11-27T02:02:03.12000+01:00") == canonical
+    assert dedup_key("f1", "BOUGHT", "not a time") == "f1|BOUGHT|not a time"
