@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from allegro_async._http import AsyncBaseTransport
+from allegro_async._http import AsyncBaseTransport, AsyncHTTPTransport
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.retry import RetryPolicy, RetryTransport
 from allegro_async.throttle.limiter import Throttle
 from allegro_async.throttle.transport import ClientMetrics, ThrottledTransport
 
 
-def build_transport(inner: AsyncBaseTransport, *, throttle: Any, retry: Any,
-                    shared_pool: bool = False) -> AsyncBaseTransport:
+def build_transport(inner: AsyncBaseTransport | None, *, throttle: Any, retry: Any
+                    ) -> AsyncBaseTransport:
     """Wrap ``inner`` in the retry and throttling layers configured for a client.
 
     ``throttle``: ``None``/``True`` for a new :class:`~allegro_async.throttle.Throttle` with the
@@ -22,19 +22,20 @@ def build_transport(inner: AsyncBaseTransport, *, throttle: Any, retry: Any,
     ``False`` for none. The outermost layer has a ``metrics``
     (:class:`~allegro_async.throttle.ClientMetrics`) attribute.
 
-    ``shared_pool``: ``inner`` is only the default network transport, so clients given the same
-    ``Throttle`` send through its one pool instead (``inner`` is then left unused).
+    ``inner=None`` means the network: clients given the same ``Throttle`` then send through its
+    one pool, and the network transport (with its TLS context) is built only when that pool is
+    first opened.
     """
     metrics = ClientMetrics()
-    transport: AsyncBaseTransport = inner
     if throttle is None or throttle is True:
         throttle = Throttle()
+    transport: AsyncBaseTransport
     if isinstance(throttle, Throttle):
-        if shared_pool:
-            default = inner
-            transport = throttle.pool.handle(lambda: default)
-        transport = ThrottledTransport(transport, throttle, metrics)
-    elif throttle is not False:
+        base = throttle.pool.handle(AsyncHTTPTransport) if inner is None else inner
+        transport = ThrottledTransport(base, throttle, metrics)
+    elif throttle is False:
+        transport = AsyncHTTPTransport() if inner is None else inner
+    else:
         raise InvalidArgumentError("throttle", f"{type(throttle).__name__} is not a Throttle",
                                    "pass a Throttle(...), None for the defaults, or False")
     if retry is None or retry is True:

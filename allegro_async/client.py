@@ -14,7 +14,6 @@ from allegro_async import _redact
 from allegro_async._http import (
     AsyncBaseTransport,
     AsyncClient,
-    AsyncHTTPTransport,
     Auth,
     Request,
     Response,
@@ -133,15 +132,12 @@ class AllegroClient:
         if accept_language:
             self._headers["Accept-Language"] = accept_language
         self._headers = _merge_headers(self._headers, headers)
-        self._throttle = throttle
-        self._retry = retry
         if http_client is not None:
             self._http = http_client
             self._owns_http = False
         else:
-            inner = transport if transport is not None else AsyncHTTPTransport()
             self.transport: AsyncBaseTransport = build_transport(
-                inner, throttle=throttle, retry=retry, shared_pool=transport is None
+                transport, throttle=throttle, retry=retry
             )
             self._http = AsyncClient(
                 transport=self.transport, timeout=self._timeout, follow_redirects=False
