@@ -1,0 +1,1 @@
+"""Every operation of Allegro's spec, typed: the layer generated from the official OpenAPI spec."""
