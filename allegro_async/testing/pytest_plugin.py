@@ -7,6 +7,10 @@ through the ``pytest11`` entry point when allegro-async is installed).
 - ``allegro_client``: an :class:`~allegro_async.AllegroClient` for seller 0, in-process;
 - ``allegro_server``: the same emulator over real HTTP (uvicorn on 127.0.0.1, a free port), as
   its base URL, for code that builds its own HTTP client or runs in another thread.
+
+The plugin is loaded by pytest in every project where allegro-async is installed, so it imports
+nothing optional itself: the emulator (Starlette, uvicorn) is imported when a fixture is first
+used, and a fixture used without the ``emulator`` extra fails saying which extra to install.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from allegro_async.testing import EmulatorNotInstalledError, load_emulator
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -34,32 +40,41 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _emulator(module: str) -> Any:
+    """The emulator module, or a test failure naming the extra to install."""
+    try:
+        return load_emulator(module)
+    except EmulatorNotInstalledError as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)
+
+
 @pytest.fixture
 def allegro_emulator_config(request: pytest.FixtureRequest) -> EmulatorConfig:
     """The emulator's settings: the ``allegro_emulator`` marker's keywords over defaults.
     Override this fixture to set them for a whole module or project."""
-    from allegro_async.testing.emulator.core import EmulatorConfig
-
+    config_cls = _emulator("allegro_async.testing.emulator.core").EmulatorConfig
     settings: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("allegro_emulator"))):
         settings.update(marker.kwargs)  # the closest marker wins
-    return EmulatorConfig(**settings)
+    config: EmulatorConfig = config_cls(**settings)
+    return config
 
 
 @pytest.fixture
 def allegro_emulator(allegro_emulator_config: EmulatorConfig) -> Emulator:
     """A fresh in-memory Allegro for one test."""
-    from allegro_async.testing.emulator.core import Emulator
-
-    return Emulator(allegro_emulator_config)
+    emulator: Emulator = _emulator("allegro_async.testing.emulator.core").Emulator(
+        allegro_emulator_config
+    )
+    return emulator
 
 
 @pytest.fixture
 def allegro_server(allegro_emulator: Emulator) -> Iterator[str]:
     """``allegro_emulator`` served over HTTP from a background thread; the base URL. Stopped
     after the test."""
-    from allegro_async.testing.server import serve_in_thread
-
+    serve_in_thread = _emulator("allegro_async.testing.server").serve_in_thread
     with serve_in_thread(allegro_emulator) as url:
         yield url
 

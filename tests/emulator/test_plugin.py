@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -63,3 +65,41 @@ def test_config_fixture_can_be_overridden(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+# A plain install (no extras): Starlette and uvicorn are missing. ``sys.modules[name] = None``
+# makes every import of them fail as if they were not installed.
+_WITHOUT_EXTRA = """
+import sys
+for name in ("starlette", "uvicorn"):
+    sys.modules[name] = None
+import sys
+
+import pytest
+code = pytest.main(sys.argv[1:])
+assert "starlette" not in {m.split(".")[0] for m in sys.modules if sys.modules[m] is not None}
+print("PLUGIN_LOADED", "allegro_async.testing.pytest_plugin" in sys.modules)
+sys.exit(code)
+"""
+
+
+def _run_without_extra(pytester: pytest.Pytester) -> pytest.RunResult:
+    pytester.makeini(INI)
+    script = pytester.makepyfile(runner=_WITHOUT_EXTRA)
+    return pytester.run(sys.executable, str(script), "-p", "no:cacheprovider", "-q")
+
+
+def test_plain_install_leaves_other_projects_pytest_working(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_other="def test_unrelated():\n    assert 1 + 1 == 2\n")
+    result = _run_without_extra(pytester)
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*1 passed*", "PLUGIN_LOADED True"])
+
+
+def test_fixture_without_extra_names_the_extra(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_uses="def test_emulator(allegro_emulator):\n    pass\n")
+    result = _run_without_extra(pytester)
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "which is not installed: pip install \"allegro-async[emulator]\"" in out
+    assert "ModuleNotFoundError" not in out
