@@ -2,7 +2,7 @@
 one emulator served over uvicorn; baseline in the same run: each process with its own in-process
 Throttle at the full rate (``unshared_429s``: together they overrun and get blocked).
 
-Needs a redis-server binary (started here on a free loopback port, without persistence).
+Starts a private redis-server (the dev extra ships one) on a free loopback port.
 Goal: 0 ``responses_429``, ``ratio`` (achieved / limit, the initial burst included) >= 0.9.
 Run: python benchmarks/redis_shared.py [--json] (PROCESSES below: 3).
 """
@@ -10,11 +10,7 @@ Run: python benchmarks/redis_shared.py [--json] (PROCESSES below: 3).
 from __future__ import annotations
 
 import multiprocessing
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,33 +20,13 @@ from _common import parse_args, report
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from allegro_async.testing import Emulator, EmulatorConfig
+from allegro_async.testing.redis_server import run_server
 from allegro_async.testing.server import serve_in_thread
 from tests.throttle_redis import _worker
 
 SCALE = 0.5                      # 9000/min becomes 75 requests per real second (2 cores)
 PROCESSES, REQUESTS, TASKS = 3, 200, 50
 LIMIT_PER_S = 9000 / 60 * SCALE
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis(workdir: str) -> tuple[subprocess.Popen[str], str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server not found: apt-get install redis-server")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", workdir],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "Ready to accept connections" in line:
-            return proc, f"redis://127.0.0.1:{port}/0"
-    raise SystemExit("redis-server did not start")
 
 
 def run(redis_url: str | None, kwargs: dict[str, Any]) -> tuple[float, int, int, float]:
@@ -88,17 +64,12 @@ def main() -> None:
     full = {"rate": LIMIT_PER_S * 60, "per": 60, "burst": 100}
     # The baseline gives up on its first 429 (the emulator then blocks for 30 real seconds).
     unshared = {**full, "block_seconds": 0.5, "retry_429_for": 0}
-    with tempfile.TemporaryDirectory() as workdir:
-        redis, url = start_redis(workdir)
-        try:
-            started = time.perf_counter()
-            achieved, r429, during, ceiling = run(url, {**full, "client_id": "bench",
-                                               "processes": PROCESSES})
-            shared_s = time.perf_counter() - started
-            _, base_429, _, _ = run(None, unshared)
-        finally:
-            redis.terminate()
-            redis.wait(timeout=10)
+    with run_server("redis") as url:
+        started = time.perf_counter()
+        achieved, r429, during, ceiling = run(url, {**full, "client_id": "bench",
+                                           "processes": PROCESSES})
+        shared_s = time.perf_counter() - started
+        _, base_429, _, _ = run(None, unshared)
     result = {
         "processes": PROCESSES,
         "limit_per_s": LIMIT_PER_S,

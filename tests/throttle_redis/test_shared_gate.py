@@ -10,9 +10,9 @@ import anyio
 import pytest
 
 from allegro_async.testing import Emulator, EmulatorConfig
+from allegro_async.testing.redis_server import free_port
 from allegro_async.throttle import metrics_of
 from allegro_async.throttle.redis import RedisThrottle
-from tests.throttle_redis.conftest import free_port
 
 pytestmark = pytest.mark.redis
 
