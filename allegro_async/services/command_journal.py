@@ -64,12 +64,17 @@ class CommandJournal:
         return list(self.pending)
 
     def plan(self, commands: list[PlannedCommand]) -> None:
-        """Record commands about to be sent (all of a run at once, before its first PUT)."""
-        for command in commands:
+        """Record commands about to be sent (all of a run at once, before its first PUT).
+        A command already pending (a resume) keeps its record, ``sent`` flag included."""
+        new = [c for c in commands if self.pending.get(c.command_id) is not c]
+        for command in new:
+            known = self.pending.get(command.command_id)
+            # the same id planned again (run with command_ids=): once sent, always "maybe sent"
+            command.sent = command.sent or (known is not None and known.sent)
             self.pending[command.command_id] = command
         append_events(self.path, [{
             "e": "planned", "id": c.command_id, "kind": c.kind.value, "offers": c.offer_ids,
-            "payload": c.payload} for c in commands])
+            "payload": c.payload, "sent": c.sent} for c in new])
 
     def mark_sent(self, command_id: str) -> None:
         """Record that the first PUT of a command is about to start."""
@@ -94,9 +99,11 @@ class CommandJournal:
             # only the four real kinds: the kind is a URL segment of the resumed PUT
             if isinstance(offers, list) and isinstance(payload, dict) \
                     and kind_name in _KINDS:
+                known = self.pending.get(cid)
                 self.pending[cid] = PlannedCommand(
                     command_id=cid, kind=CommandKind(kind_name),
-                    offer_ids=[str(o) for o in offers], payload=payload)
+                    offer_ids=[str(o) for o in offers], payload=payload,
+                    sent=event.get("sent") is True or (known is not None and known.sent))
         elif kind == "sent" and cid in self.pending:
             self.pending[cid].sent = True
         elif kind == "settled":

@@ -248,7 +248,7 @@ class CommandEngine:
             if resend:
                 outcome = await self._put(plan)
             elif plan.sent:
-                outcome = _Sent("uncertain", "the run that sent it did not see the answer")
+                outcome = _Sent("uncertain", "sent by an earlier run")
             else:
                 outcome = _Sent("local", "the command was never sent")
             if outcome.state in ("refused", "local"):
