@@ -191,14 +191,14 @@ class CommandEngine:
         e.g. one FIXED_PRICE per price): every command of every group is recorded in the
         journal before the first PUT. Outcomes come in the order of the offers given."""
         chunks: list[tuple[list[str], dict[str, Any]]] = []
-        order: dict[str, int] = {}
+        seen: set[str] = set()
         for offer_ids, payload in groups:
             ids = _check_offer_ids(offer_ids)
             for offer_id in ids:
-                if offer_id in order:
+                if offer_id in seen:
                     raise InvalidArgumentError("offer_ids", f"offer {offer_id} appears twice",
                                                "name each offer once per change")
-                order[offer_id] = len(order)
+                seen.add(offer_id)
             chunks += [(ids[i:i + self.chunk_size], payload)
                        for i in range(0, len(ids), self.chunk_size)]
         if command_ids is not None and len(command_ids) != len(chunks):
@@ -216,9 +216,8 @@ class CommandEngine:
             str(uuid.uuid4()) for _ in chunks]
         plans = [PlannedCommand(command_id=cid, kind=kind, offer_ids=chunk, payload=payload)
                  for cid, (chunk, payload) in zip(cids, chunks, strict=True)]
-        result = await self._execute(plans, resend=True)
+        result = await self._execute(plans, resend=True)  # outcomes in plan order: as given
         result.kind = kind
-        result.outcomes.sort(key=lambda out: order[out.offer_id])
         return result
 
     async def resume(self, kind: CommandKind | None = None, *,
