@@ -107,12 +107,19 @@ def register(app: Any) -> None:
     emu_opt = typer.Option(False, "--emulator", help="Run against an in-process emulator.")
     env_opt = typer.Option("production", "--environment", help="production or sandbox.")
 
-    def finish(failed: Mapping[str, object], summary: str) -> int:
-        """Print each failed offer and the summary; the exit code (1 if any failed)."""
+    def finish(failed: Mapping[str, object], summary: str,
+               unknown: Mapping[str, str] | None = None, resume_hint: str = "") -> int:
+        """Print each failed offer, each offer of unknown outcome (with its command and how
+        to resolve it) and the summary; the exit code (1 if any failed or is unknown)."""
         for offer_id, error in failed.items():
             typer.echo(f"FAILED {offer_id}: {error}")
+        for offer_id, command_id in (unknown or {}).items():
+            typer.echo(f"UNKNOWN {offer_id}: command {command_id} may have been applied")
+        if unknown:
+            typer.echo("Do not re-run a relative change on the UNKNOWN offers: "
+                       + (resume_hint or "read their commands' reports first."))
         typer.echo(summary)
-        return 1 if failed else 0
+        return 1 if failed or unknown else 0
 
     @offers.command("bulk-update")
     def bulk_update(
@@ -153,10 +160,14 @@ def register(app: Any) -> None:
                                            help="Change by this percent, e.g. 5 or -10."),
         to: str | None = typer.Option(None, "--to", help="Set this price, e.g. 19.99."),
         currency: str = typer.Option("PLN", help="Currency of --to."),
+        journal: Path | None = typer.Option(None, "--journal", help=(
+            "Commands journal file: 'offers resume' with it finishes an interrupted run.")),
         token: str | None = token_opt, store: Path = store_opt, key: str = key_opt,
         emulator: bool = emu_opt, environment: str = env_opt,
     ) -> None:
         """Change the price of every offer in IDS_FILE with price commands (1000 a request)."""
+        from allegro_async.services.command_journal import CommandJournal
+
         if (percent is None) == (to is None):
             raise typer.BadParameter("give exactly one of --percent and --to")
         ids = read_ids(ids_file)
@@ -166,7 +177,8 @@ def register(app: Any) -> None:
                 with bar() as progress:
                     task = progress.add_task("price", total=len(ids))
                     engine = client.offers.commands(
-                        progress=lambda done, total: progress.update(task, completed=done))
+                        progress=lambda done, total: progress.update(task, completed=done),
+                        **({"journal": CommandJournal(journal)} if journal else {}))
                     if to is not None:
                         result = await client.offers.change_price(ids, to=to, currency=currency,
                                                                   engine=engine)
@@ -177,6 +189,28 @@ def register(app: Any) -> None:
                         result = await client.offers.change_price(
                             ids, increase_percent=str(percent).lstrip("+"), engine=engine)
             return finish(result.failed, f"changed {len(result.succeeded)}, failed "
-                          f"{len(result.failed)}; commands: {' '.join(result.command_ids)}")
+                          f"{len(result.failed)}, unknown {len(result.unknown)}; commands: "
+                          f"{' '.join(result.command_ids)}", result.unknown,
+                          f"run 'allegro-async offers resume {journal}'." if journal else "")
+
+        raise typer.Exit(anyio.run(run))
+
+    @offers.command("resume")
+    def resume(
+        journal: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                       help="The --journal file of an interrupted run."),
+        token: str | None = token_opt, store: Path = store_opt, key: str = key_opt,
+        emulator: bool = emu_opt, environment: str = env_opt,
+    ) -> None:
+        """Finish the commands a journal still holds: re-send each under its own id (the same
+        command, never a second change) and read its report."""
+        from allegro_async.services.command_journal import CommandJournal
+
+        async def run() -> int:
+            async with open_client(token, store, key, emulator, environment) as client:
+                result = await client.offers.commands(journal=CommandJournal(journal)).resume()
+            return finish(result.failed, f"changed {len(result.succeeded)}, failed "
+                          f"{len(result.failed)}, unknown {len(result.unknown)}", result.unknown,
+                          f"run 'allegro-async offers resume {journal}' again later.")
 
         raise typer.Exit(anyio.run(run))

@@ -130,9 +130,11 @@ class BulkItemResult(AllegroModel):
 
 class BulkResult(AllegroModel):
     """The outcome of :meth:`~allegro_async.services.offers.OffersService.bulk_update`:
-    per-offer results, in the order the offers were given."""
+    per-offer results, in the order the offers were given; ``callback_errors``: what a raising
+    progress callback raised (logged once; the run went on)."""
 
     items: list[BulkItemResult] = Field(default_factory=list)
+    callback_errors: list[str] = Field(default_factory=list)
 
     @property
     def succeeded(self) -> list[str]:

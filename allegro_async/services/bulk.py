@@ -4,7 +4,9 @@ an interrupted run can be resumed without changing any offer twice."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -18,9 +20,12 @@ import anyio.lowlevel
 from allegro_async import _redact
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.offers import BulkItemResult, BulkResult
+from allegro_async.services.command_journal import append_events, read_events
 
 if TYPE_CHECKING:
     from allegro_async.services.offers import OffersService
+
+logger = logging.getLogger("allegro_async.bulk")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -59,53 +64,68 @@ class BulkJournal:
         await client.offers.bulk_update(changes, journal=journal)   # killed half-way...
         await client.offers.bulk_update(changes, journal=BulkJournal("reprice.journal"))
 
-    An offer started but not confirmed (the run died mid-request) is checked with a GET on
-    resume and only patched again if the change is not there yet.
+    Each entry is keyed by the offer and by the change (a hash of its canonical JSON), so a
+    journal reused for another change skips nothing of it: only the same change to the same
+    offer is "done". An offer started but not confirmed (the run died mid-request) is checked
+    with a GET on resume and only patched again if the change is not there yet.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
-        self.started: set[str] = set()
-        self.done: set[str] = set()
-        if self.path is not None and self.path.exists():
-            data = self.path.read_bytes()
-            if data and not data.endswith(b"\n"):
-                # A torn last line (the process died mid-write): cut back to the last newline
-                # so the next event starts on a line of its own.
-                data = data[:data.rfind(b"\n") + 1]
-                with self.path.open("r+b") as f:
-                    f.truncate(len(data))
-            for line in data.decode("utf-8", "replace").splitlines():
-                event = _parse_event(line)
-                if event is not None:
-                    (self.done if event[0] == "done" else self.started).add(event[1])
+        self.started: set[str] = set()  # offer ids a change was sent to
+        self.done: set[str] = set()     # offer ids a change was confirmed for
+        # offer id -> its latest event and change key: only the latest says what the offer
+        # holds now (A done, then B started: A is no longer known to be there)
+        self._last: dict[str, tuple[str, str | None]] = {}
+        for event in read_events(self.path):
+            parsed = _parse_event(event)
+            if parsed is None:
+                continue
+            name, offer_id, key = parsed
+            if name == "done" and key is None:
+                # a "done" without a change key (an older journal) proves nothing about
+                # this change: the offer is read back before it is skipped
+                name = "started"
+            (self.done if name == "done" else self.started).add(offer_id)
+            self._last[offer_id] = (name, key)
 
-    def _write(self, event: str, offer_id: str) -> None:
-        if self.path is not None:
-            with self.path.open("a") as f:
-                f.write(json.dumps({"e": event, "id": offer_id}) + "\n")
+    def is_done(self, offer_id: str, change: Mapping[str, Any]) -> bool:
+        """Whether this very change is the last one confirmed for the offer."""
+        return self._last.get(offer_id) == ("done", change_key(change))
 
-    def mark_started(self, offer_id: str) -> None:
-        """Record that a change is about to be sent."""
+    def unconfirmed(self, offer_id: str) -> bool:
+        """Whether the offer's last change was sent but not confirmed: a resume reads the
+        offer back before sending the change again."""
+        last = self._last.get(offer_id)
+        return last is not None and last[0] == "started"
+
+    def mark_started(self, offer_id: str, change: Mapping[str, Any] | None = None) -> None:
+        """Record that a change is about to be sent (``None``: a change of unknown kind)."""
+        key = change_key(change) if change is not None else None
         self.started.add(offer_id)
-        self._write("started", offer_id)
+        self._last[offer_id] = ("started", key)
+        append_events(self.path, [{"e": "started", "id": offer_id, "change": key}])
 
-    def mark_done(self, offer_id: str) -> None:
+    def mark_done(self, offer_id: str, change: Mapping[str, Any]) -> None:
         """Record that a change is confirmed."""
+        key = change_key(change)
         self.done.add(offer_id)
-        self._write("done", offer_id)
+        self._last[offer_id] = ("done", key)
+        append_events(self.path, [{"e": "done", "id": offer_id, "change": key}])
 
 
-def _parse_event(line: str) -> tuple[str, str] | None:
-    """One journal line as (event, offer id), or ``None`` for a blank or unreadable line."""
-    try:
-        event = json.loads(line)
-    except ValueError:
+def change_key(change: Mapping[str, Any]) -> str:
+    """A short hash of a PATCH body's canonical JSON (key order and spacing do not matter)."""
+    canonical = json.dumps(change, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def _parse_event(event: dict[str, Any]) -> tuple[str, str, str | None] | None:
+    """One journal event as (event, offer id, change key), or ``None`` if unreadable."""
+    name, offer_id, key = event.get("e"), event.get("id"), event.get("change")
+    if name not in ("started", "done") or not isinstance(offer_id, str):
         return None
-    if not isinstance(event, dict) or event.get("e") not in ("started", "done") \
-            or not isinstance(event.get("id"), str):
-        return None
-    return event["e"], event["id"]
+    return name, offer_id, key if isinstance(key, str) else None
 
 
 class _Pacer:
@@ -172,26 +192,35 @@ async def bulk_update(
                    per_hour * headroom if per_hour is not None else None)
     results: dict[str, BulkItemResult] = {}
     counts = {"done": 0, "failed": 0, "skipped": 0}
+    callback_errors: list[str] = []
 
     def report(item: BulkItemResult) -> None:
         results[item.offer_id] = item
         counts["skipped" if item.skipped else "done" if item.ok else "failed"] += 1
-        if progress is not None:
+        if progress is None:
+            return
+        try:
             progress(BulkProgress(total=len(items), done=counts["done"], failed=counts["failed"],
                                   skipped=counts["skipped"], offer_id=item.offer_id))
+        except Exception as exc:  # a progress bar's bug must not end the run half-way
+            note = _redact.scrub(f"{type(exc).__name__}: {exc}")
+            if not callback_errors:  # once per run: a broken bar raises on every offer
+                logger.warning("the progress callback raised %s; the run goes on", note,
+                               exc_info=exc)
+            callback_errors.append(note)
 
     async def one(offer_id: str, change: dict[str, Any]) -> BulkItemResult:
-        if offer_id in journal.done:
+        if journal.is_done(offer_id, change):
             return BulkItemResult(offer_id=offer_id, ok=True, skipped=True)
         try:
-            if offer_id in journal.started:
+            if journal.unconfirmed(offer_id):
                 # The earlier run may have been cut off after Allegro applied the change.
                 await pacer.wait()
                 current = await service.get_raw(offer_id)
                 if _contains(current, change):
-                    journal.mark_done(offer_id)
+                    journal.mark_done(offer_id, change)
                     return BulkItemResult(offer_id=offer_id, ok=True, skipped=True)
-            journal.mark_started(offer_id)
+            journal.mark_started(offer_id, change)
             await pacer.wait()
             await service.patch(offer_id, change)
         except AllegroError as exc:
@@ -199,7 +228,7 @@ async def bulk_update(
         except Exception as exc:  # one odd failure must not end the run and lose the rest
             return BulkItemResult(offer_id=offer_id, ok=False,
                                   error=_redact.scrub(f"{type(exc).__name__}: {exc}"))
-        journal.mark_done(offer_id)
+        journal.mark_done(offer_id, change)
         return BulkItemResult(offer_id=offer_id, ok=True)
 
     queue = iter(items)
@@ -213,7 +242,8 @@ async def bulk_update(
     async with anyio.create_task_group() as tg:
         for _ in range(min(concurrency, max(1, len(items)))):
             tg.start_soon(worker)
-    return BulkResult(items=[results[o] for o, _ in items if o in results])
+    return BulkResult(items=[results[o] for o, _ in items if o in results],
+                      callback_errors=callback_errors)
 
 
 def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:

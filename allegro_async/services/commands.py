@@ -1,24 +1,31 @@
 """The command engine: one way to change publication, price, quantity or other fields of any
 number of offers (S17, S20).
 
-Offers are split into commands of at most 1000; each command's id is made once and reused on
-every retry of its PUT (a retried PUT can then never register the change twice); the engine
-waits for each report with backoff and collects every task into one :class:`CommandResult`.
+Offers are split into commands of at most 1000; each command's id is made once, recorded in
+the engine's journal before the first PUT, and reused on every retry of its PUT (a retried PUT
+can then never register the change twice); the engine waits for each report with backoff and
+collects every task into one :class:`CommandResult`. A PUT whose answer was lost is never
+reported as not sent: its report is read, and if that fails too its offers are ``UNKNOWN``
+until :meth:`CommandEngine.resume` reads it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import anyio
 
+from allegro_async import _redact
 from allegro_async.errors import (
     AllegroError,
     APIError,
+    ConnectError,
     InvalidArgumentError,
+    NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -32,6 +39,7 @@ from allegro_async.models.commands import (
     TaskPage,
 )
 from allegro_async.retry import RETRY_SAFE as _RETRY_SAFE_KEY
+from allegro_async.services.command_journal import CommandJournal, PlannedCommand
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -45,6 +53,35 @@ MAX_OFFERS_PER_COMMAND = 1000
 #: URL makes a repeat a no-op on Allegro's side.
 RETRY_SAFE = {_RETRY_SAFE_KEY: True}
 _TASKS_MAX_OFFSET = 999  # the tasks endpoint refuses a larger offset
+#: Answers that refuse this very body or id: an earlier attempt, had it registered the same
+#: command, would have made a repeat succeed (S20), so nothing was applied.
+_REFUSES_THE_COMMAND = frozenset({400, 409, 422})
+
+logger = logging.getLogger("allegro_async.commands")
+
+
+class _Sent(NamedTuple):
+    """How far a command's PUT got.
+
+    ``registered``: answered; ``refused``: Allegro answered with an error (not applied);
+    ``local``: refused before sending; ``not_reached``: no attempt reached Allegro as far as
+    the engine saw (no connection, 429), still checked against its report; ``uncertain``: an
+    attempt may have been applied (read timeout, dropped connection, 5xx).
+    """
+
+    state: Literal["registered", "refused", "local", "not_reached", "uncertain"]
+    message: str = ""
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _maybe_applied(command_id: str, why: str) -> str:
+    return (f"command {command_id} may have been applied ({why}). Do not send a relative "
+            "change to this offer again: engine.resume(), or the same call with "
+            "command_ids=result.command_ids, reads the report (re-sending the same command "
+            "under the same id, which Allegro never applies twice)")
 
 
 class OfferPace:
@@ -90,7 +127,11 @@ class CommandEngine:
         chunk_size: offers per command, at most 1000 (S20).
         tasks_page: tasks read per call (the tasks endpoint allows offset <= 999).
         progress: called with ``(offers_settled, offers_total)`` after each command's
-            outcomes are known (a progress bar, a log line).
+            outcomes are known (a progress bar, a log line). An exception it raises is
+            logged once and listed in ``result.callback_errors``; the run goes on.
+        journal: a :class:`~allegro_async.services.command_journal.CommandJournal` that
+            records every command before its first PUT (in memory by default; give one with
+            a path to survive a crash); :meth:`resume` finishes what it still holds.
     """
 
     def __init__(
@@ -106,6 +147,7 @@ class CommandEngine:
         chunk_size: int = MAX_OFFERS_PER_COMMAND,
         tasks_page: int = 1000,
         progress: Callable[[int, int], Any] | None = None,
+        journal: CommandJournal | None = None,
     ) -> None:
         if not 1 <= chunk_size <= MAX_OFFERS_PER_COMMAND:
             raise InvalidArgumentError("chunk_size", f"{chunk_size} is outside 1..1000",
@@ -123,6 +165,7 @@ class CommandEngine:
         self.chunk_size = chunk_size
         self.tasks_page = tasks_page
         self.progress = progress
+        self.journal = journal if journal is not None else CommandJournal()
 
     async def run(
         self,
@@ -135,8 +178,29 @@ class CommandEngine:
         """Apply ``payload`` (``{"modification": ...}`` or ``{"publication": ...}``) to every
         offer, and return per-offer outcomes. ``command_ids`` resumes: give the ids of an
         earlier run to re-send the same commands (Allegro answers with the existing ones)."""
-        ids = _check_offer_ids(offer_ids)
-        chunks = [ids[i:i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)]
+        return await self.run_groups(kind, [(offer_ids, payload)], command_ids=command_ids)
+
+    async def run_groups(
+        self,
+        kind: CommandKind,
+        groups: Sequence[tuple[Sequence[str], dict[str, Any]]],
+        *,
+        command_ids: Sequence[str] | None = None,
+    ) -> CommandResult:
+        """Like :meth:`run`, for several payloads at once (``[(offer_ids, payload), ...]``,
+        e.g. one FIXED_PRICE per price): every command of every group is recorded in the
+        journal before the first PUT. Outcomes come in the order of the offers given."""
+        chunks: list[tuple[list[str], dict[str, Any]]] = []
+        seen: set[str] = set()
+        for offer_ids, payload in groups:
+            ids = _check_offer_ids(offer_ids)
+            for offer_id in ids:
+                if offer_id in seen:
+                    raise InvalidArgumentError("offer_ids", f"offer {offer_id} appears twice",
+                                               "name each offer once per change")
+                seen.add(offer_id)
+            chunks += [(ids[i:i + self.chunk_size], payload)
+                       for i in range(0, len(ids), self.chunk_size)]
         if command_ids is not None and len(command_ids) != len(chunks):
             raise InvalidArgumentError(
                 "command_ids", f"{len(command_ids)} ids for {len(chunks)} commands",
@@ -148,67 +212,134 @@ class CommandEngine:
                 raise InvalidArgumentError("command_ids", f"{cid!r} is not a UUID",
                                            "pass the command_ids of an earlier result") from None
         # Made once, before any attempt: every retry of a chunk reuses its id (S20).
-        cids = list(command_ids) if command_ids is not None else [
+        cids = [str(c) for c in command_ids] if command_ids is not None else [
             str(uuid.uuid4()) for _ in chunks]
-        result = CommandResult(kind=kind, command_ids=cids)
-        registered: list[tuple[str, list[str]]] = []
-        for cid, chunk in zip(cids, chunks, strict=True):
-            body = {"offerCriteria": [{"type": "CONTAINS_OFFERS",
-                                       "offers": [{"id": o} for o in chunk]}], **payload}
-            problem = await self._put(kind, cid, body, len(chunk))
-            if problem is None:
-                registered.append((cid, chunk))
+        plans = [PlannedCommand(command_id=cid, kind=kind, offer_ids=chunk, payload=payload)
+                 for cid, (chunk, payload) in zip(cids, chunks, strict=True)]
+        result = await self._execute(plans, resend=True)  # outcomes in plan order: as given
+        result.kind = kind
+        return result
+
+    async def resume(self, kind: CommandKind | None = None, *,
+                     resend: bool = True) -> CommandResult:
+        """Finish the commands the journal still holds (a run that was cancelled, crashed or
+        left offers ``UNKNOWN``/``NEW``) and return their real outcomes.
+
+        Each pending command is PUT again with its recorded id and body, which Allegro
+        answers with the existing command (registered once, applied once) or registers now
+        if the first PUT never arrived; then its report is read. ``resend=False`` only reads
+        reports: a command never sent is ``NOT_SENT``, one Allegro has no report of stays
+        ``UNKNOWN``. ``kind`` limits the resume to one command family.
+        """
+        plans = [p for p in self.journal.pending.values() if kind is None or p.kind == kind]
+        result = await self._execute(plans, resend=resend)
+        kinds = {p.kind for p in plans}
+        result.kind = kinds.pop() if len(kinds) == 1 else kind
+        return result
+
+    async def _execute(self, plans: list[PlannedCommand], *, resend: bool) -> CommandResult:
+        """PUT every command, then collect every report; outcomes in plan order."""
+        result = CommandResult(command_ids=[p.command_id for p in plans])
+        total = sum(len(p.offer_ids) for p in plans)
+        self.journal.plan(plans)  # before the first PUT: a cancelled run stays resumable
+        sent: list[tuple[PlannedCommand, _Sent]] = []
+        for plan in plans:
+            if resend:
+                outcome = await self._put(plan)
+            elif plan.sent:
+                outcome = _Sent("uncertain", "sent by an earlier run")
             else:
-                result.outcomes += [OfferOutcome(offer_id=o, status="NOT_SENT", command_id=cid,
-                                                 message=problem) for o in chunk]
-        for cid, chunk in registered:
-            tasks: dict[str, CommandTask] = {}
-            lost = "no task reported for this offer"
-            try:
-                await self._collect(kind, cid, len(chunk), tasks)
-            except AllegroError as exc:  # any failure: a 4xx or a malformed report too
-                # The command is registered: its id (in result.command_ids) lets a later run
-                # with command_ids= read the report again instead of losing every outcome.
-                lost = (f"the report of command {cid} could not be read ({exc}); run again "
-                        "with command_ids=result.command_ids to collect it")
-            for offer_id in chunk:
-                task = tasks.get(offer_id)
-                if task is None:
-                    result.outcomes.append(OfferOutcome(
-                        offer_id=offer_id, status="UNKNOWN", command_id=cid, message=lost))
-                    continue
-                result.outcomes.append(OfferOutcome(
-                    offer_id=offer_id, status=(task.status or "UNKNOWN").upper(),
-                    command_id=cid, message=task.message or None, errors=task.errors))
-            if self.progress is not None:
-                self.progress(len(result.outcomes), len(ids))
-        order = {o: i for i, o in enumerate(ids)}
+                outcome = _Sent("local", "the command was never sent")
+            if outcome.state in ("refused", "local"):
+                status = "REFUSED" if outcome.state == "refused" else "NOT_SENT"
+                self._settle(result, plan, [OfferOutcome(
+                    offer_id=o, status=status, command_id=plan.command_id,
+                    message=outcome.message) for o in plan.offer_ids], total)
+            else:
+                sent.append((plan, outcome))
+        for plan, outcome in sent:
+            self._settle(result, plan, await self._outcomes(plan, outcome), total)
+        order = {o: i for i, o in enumerate(o for p in plans for o in p.offer_ids)}
         result.outcomes.sort(key=lambda out: order[out.offer_id])
         return result
+
+    def _settle(self, result: CommandResult, plan: PlannedCommand,
+                outcomes: list[OfferOutcome], total: int) -> None:
+        result.outcomes += outcomes
+        if all(o.settled for o in outcomes):
+            self.journal.settle(plan.command_id)
+        if self.progress is not None:
+            try:
+                self.progress(len(result.outcomes), total)
+            except Exception as exc:  # a progress bar's bug must not end a run half-way
+                note = _redact.scrub(f"{type(exc).__name__}: {exc}")
+                if not result.callback_errors:  # once per run: a broken bar raises each time
+                    logger.warning("the progress callback raised %s; the run goes on", note,
+                                   exc_info=exc)
+                result.callback_errors.append(note)
+
+    async def _outcomes(self, plan: PlannedCommand, sent: _Sent) -> list[OfferOutcome]:
+        """Read a command's report into one outcome per offer."""
+        cid = plan.command_id
+        tasks: dict[str, CommandTask] = {}
+        status, lost = "UNKNOWN", "no task reported for this offer"
+        try:
+            await self._collect(plan.kind, cid, len(plan.offer_ids), tasks)
+        except NotFoundError as exc:
+            if sent.state == "not_reached":
+                # every attempt failed before Allegro processed it, and it has no such command
+                status, lost = "NOT_SENT", f"{sent.message}; Allegro has no command {cid}"
+            else:
+                lost = _maybe_applied(cid, _join(sent.message, f"its report: {exc}"))
+        except AllegroError as exc:  # any failure: a 4xx or a malformed report too
+            lost = _maybe_applied(cid, _join(sent.message,
+                                             f"its report could not be read ({exc})"))
+        outcomes = []
+        for offer_id in plan.offer_ids:
+            task = tasks.get(offer_id)
+            if task is None:
+                outcomes.append(OfferOutcome(offer_id=offer_id, status=status, command_id=cid,
+                                             message=lost))
+                continue
+            outcomes.append(OfferOutcome(
+                offer_id=offer_id, status=(task.status or "UNKNOWN").upper(), command_id=cid,
+                message=task.message or None, errors=task.errors))
+        return outcomes
 
     def _path(self, kind: CommandKind, command_id: str) -> str:
         return f"/sale/{kind.value}/{command_id}"
 
-    async def _put(self, kind: CommandKind, cid: str, body: dict[str, Any],
-                   count: int) -> str | None:
-        """Register one command; ``None`` on success, else why it could not be sent."""
+    async def _put(self, plan: PlannedCommand) -> _Sent:
+        """Register one command: how far it got (see :class:`_Sent`)."""
         if self.pace is not None:
-            await self.pace.acquire(count)
+            await self.pace.acquire(len(plan.offer_ids))
+        self.journal.mark_sent(plan.command_id)
+        path, body = self._path(plan.kind, plan.command_id), plan.body()
         delay = self.poll_initial
-        last = ""
+        last, uncertain = "", False
         for attempt in range(self.put_attempts):
             try:
-                await self._client.request("PUT", self._path(kind, cid), json=body,
-                                           extensions=RETRY_SAFE)
-                return None
-            except (ServerError, RateLimitedError, TransportError) as exc:
-                last = str(exc)  # the same commandId goes again: no double registration
+                await self._client.request("PUT", path, json=body, extensions=RETRY_SAFE)
+                return _Sent("registered")
+            except InvalidArgumentError as exc:  # refused here, before anything was sent
+                return _Sent("local", str(exc))
+            except (ConnectError, RateLimitedError) as exc:
+                last = str(exc)  # no connection, or turned away at the gate: not processed
+            except (ServerError, TransportError) as exc:
+                # a read timeout, a dropped connection, a 5xx: it may have been applied
+                last, uncertain = str(exc), True
             except APIError as exc:
-                return str(exc)
+                if uncertain and exc.status_code not in _REFUSES_THE_COMMAND:
+                    # e.g. a 401 after a lost answer: the lost attempt may have registered it
+                    return _Sent("uncertain", str(exc))
+                return _Sent("refused", str(exc))
+            except AllegroError as exc:  # an answer that could not be read
+                last, uncertain = str(exc), True
             if attempt + 1 < self.put_attempts:
                 await self._sleep(delay)
                 delay = min(delay * 2, self.poll_max)
-        return f"gave up after {self.put_attempts} attempts: {last}"
+        return _Sent("uncertain" if uncertain else "not_reached",
+                     f"gave up after {self.put_attempts} attempts: {last}")
 
     async def _collect(self, kind: CommandKind, cid: str, count: int,
                        tasks: dict[str, CommandTask]) -> None:

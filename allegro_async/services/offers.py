@@ -16,6 +16,7 @@ from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import BulkResult, OfferListingItem, OffersPage
 from allegro_async.services import bulk as _bulk
+from allegro_async.services.command_journal import CommandJournal
 from allegro_async.services.commands import CommandEngine
 from allegro_async.services.product_offers import (
     DRAFT_COPY_DROPS,
@@ -127,10 +128,24 @@ class OffersService(ProductOffers):
         return page.total_count
 
     # -- commands (S17, S20) -----------------------------------------------------------------
+    _command_journal: CommandJournal | None = None
+
+    @property
+    def command_journal(self) -> CommandJournal:
+        """The journal of this service's engines (unless one is given): every command made
+        through them whose outcome is not settled yet, recorded before its first PUT. After a
+        cancelled call, or offers left ``UNKNOWN``, ``client.offers.commands().resume()``
+        finishes them."""
+        if self._command_journal is None:
+            self._command_journal = CommandJournal()
+        return self._command_journal
+
     def commands(self, **options: Any) -> CommandEngine:
         """A :class:`~allegro_async.services.commands.CommandEngine` with options (sleep,
-        poll_initial, deadline, pace, ...) for the methods below (``engine=``)."""
+        poll_initial, deadline, pace, journal, ...) for the methods below (``engine=``); its
+        journal is :attr:`command_journal` unless ``journal=`` is given."""
         options.setdefault("sleep", self.sleep)
+        options.setdefault("journal", self.command_journal)
         return CommandEngine(self._client, **options)
 
     async def publish(self, offer_ids: Sequence[str], *,
@@ -228,16 +243,10 @@ class OffersService(ProductOffers):
             raise InvalidArgumentError(
                 "command_ids", f"{len(command_ids)} ids for {sum(sizes)} commands",
                 "pass the command_ids of the earlier change_prices with the same prices")
-        result = CommandResult(kind=CommandKind.PRICE)
-        start = 0
-        for amount, size in zip(order, sizes, strict=True):
-            ids = command_ids[start:start + size] if command_ids is not None else None
-            start += size
-            part = await engine.run(CommandKind.PRICE, groups[amount], {"modification": {
-                "type": "FIXED_PRICE", "price": {"amount": str(amount), "currency": currency}}},
-                command_ids=ids)
-            result.command_ids += part.command_ids
-            result.outcomes += part.outcomes
+        # One run for every group: all its commands are in the journal before the first PUT.
+        result = await engine.run_groups(CommandKind.PRICE, [(groups[amount], {"modification": {
+            "type": "FIXED_PRICE", "price": {"amount": str(amount), "currency": currency}}})
+            for amount in order], command_ids=command_ids)
         position = {str(o).strip(): i for i, o in enumerate(prices)}
         result.outcomes.sort(key=lambda out: position[out.offer_id])
         return result

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from allegro_async.errors import InvalidArgumentError
-from allegro_async.services.bulk import BulkJournal, BulkProgress
+from allegro_async.services.bulk import BulkJournal, BulkProgress, change_key
 from allegro_async.testing import Emulator
 
 from .conftest import fast_client, make_emulator
@@ -106,11 +106,14 @@ async def test_bad_bulk_input_is_refused_before_sending(offers_emulator: Emulato
 def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "j"
     journal = BulkJournal(path)
-    journal.mark_started("1")
-    journal.mark_done("1")
-    journal.mark_started("2")
+    change = {"name": "Blue kettle 1.7 l"}
+    journal.mark_started("1", change)
+    journal.mark_done("1", change)
+    journal.mark_started("2", change)
     again = BulkJournal(path)
     assert again.done == {"1"} and again.started == {"1", "2"}
+    assert again.is_done("1", {"name": "Blue kettle 1.7 l"})
+    assert not again.is_done("2", change) and again.unconfirmed("2")
 
 
 async def test_a2_bulk_update_keeps_to_the_hourly_limit_in_emulated_time() -> None:
@@ -151,14 +154,16 @@ async def test_pacer_never_exceeds_either_window() -> None:
 
 def test_torn_journal_line_is_skipped_and_cut(tmp_path: Path) -> None:
     path = tmp_path / "j"
-    path.write_text('{"e": "started", "id": "1"}\n{"e": "done", "id": "1"}\n'
-                    'garbage\n{"e": "done", "id": "2"}\n{"e": "do')
+    key = change_key({"name": "Blue kettle 1.7 l"})
+    path.write_text(f'{{"e": "started", "id": "1", "change": "{key}"}}\n'
+                    f'{{"e": "done", "id": "1", "change": "{key}"}}\n'
+                    f'garbage\n{{"e": "done", "id": "2", "change": "{key}"}}\n{{"e": "do')
     journal = BulkJournal(path)
     assert journal.done == {"1", "2"} and journal.started == {"1"}
-    journal.mark_done("3")
+    journal.mark_done("3", {"name": "Blue kettle 1.7 l"})
     again = BulkJournal(path)
     assert again.done == {"1", "2", "3"}
-    assert path.read_text().endswith('{"e": "done", "id": "3"}\n')
+    assert path.read_text().endswith(f'"id":"3","change":"{key}"}}\n')
 
 
 async def test_a2_command_fields_are_refused_with_the_method_to_use(
@@ -214,3 +219,84 @@ async def test_one_offer_written_two_ways_is_refused_before_sending(
             await client.offers.bulk_update({"7700000001": {"name": "Blue kettle 1.7 l"},
                                              " 7700000001": {"name": "Red kettle 1.7 l x"}})
     assert offers_emulator.stats.requests == 0
+
+
+async def test_a_journal_reused_for_another_change_skips_none_of_it(
+    tmp_path: Path, offers_emulator: Emulator
+) -> None:
+    # The journal held offer ids only: a file reused for a second change (new titles) marked
+    # every offer done, so nothing was sent and the server kept the old titles.
+    path = tmp_path / "titles.journal"
+    first = _renames(offers_emulator)
+    second = {offer_id: {"name": f"Second title {offer_id}"} for offer_id in first}
+    async with fast_client(offers_emulator) as client:
+        await client.offers.bulk_update(first, journal=BulkJournal(path),
+                                        clock=offers_emulator.clock.monotonic)
+        result = await client.offers.bulk_update(second, journal=BulkJournal(path),
+                                                 clock=offers_emulator.clock.monotonic)
+        sample = next(iter(second))
+        offer = await client.offers.get_raw(sample)
+    assert result.skipped == [] and len(result.succeeded) == 50
+    assert offer["name"] == f"Second title {sample}"
+    assert set(offers_emulator.offers.counters.patches.values()) == {2}
+
+
+async def test_a_journal_reused_for_the_same_change_still_resumes(
+    tmp_path: Path, offers_emulator: Emulator
+) -> None:
+    path = tmp_path / "titles.journal"
+    changes = _renames(offers_emulator)
+    # the same change written with its keys in another order is the same change
+    reordered = {o: dict(reversed(list({**c, "language": "pl-PL"}.items())))
+                 for o, c in changes.items()}
+    with_language = {o: {**c, "language": "pl-PL"} for o, c in changes.items()}
+    async with fast_client(offers_emulator) as client:
+        await client.offers.bulk_update(with_language, journal=BulkJournal(path),
+                                        clock=offers_emulator.clock.monotonic)
+        again = await client.offers.bulk_update(reordered, journal=BulkJournal(path),
+                                                clock=offers_emulator.clock.monotonic)
+    assert len(again.skipped) == 50
+    assert set(offers_emulator.offers.counters.patches.values()) == {1}
+
+
+async def test_a_then_b_then_a_again_is_not_skipped(offers_emulator: Emulator) -> None:
+    # Change A is done, then B; the journal must not call A done any more.
+    offer_id = next(iter(_renames(offers_emulator)))
+    a, b = {"name": "Blue kettle 1.7 l"}, {"name": "Red kettle 1.7 l"}
+    journal = BulkJournal()
+    async with fast_client(offers_emulator) as client:
+        for change in (a, b, a):
+            result = await client.offers.bulk_update({offer_id: change}, journal=journal)
+            assert result.skipped == []
+        offer = await client.offers.get_raw(offer_id)
+    assert offer["name"] == "Blue kettle 1.7 l"
+    assert offers_emulator.offers.counters.patches[offer_id] == 3
+
+
+def test_a_done_line_without_a_change_key_is_read_back_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "old.journal"
+    path.write_text('{"e": "started", "id": "1"}\n{"e": "done", "id": "1"}\n')
+    journal = BulkJournal(path)
+    assert not journal.is_done("1", {"name": "Blue kettle 1.7 l"})
+    assert journal.unconfirmed("1")  # resume reads the offer before skipping it
+
+
+async def test_a_raising_progress_callback_does_not_end_the_run(
+    offers_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The callback's exception escaped the task group: the run stopped after one offer.
+    changes = _renames(offers_emulator)
+
+    def broken_bar(p: BulkProgress) -> None:
+        raise RuntimeError(f"bar broke at {p.done}")
+
+    async with fast_client(offers_emulator) as client:
+        with caplog.at_level("WARNING", logger="allegro_async.bulk"):
+            result = await client.offers.bulk_update(changes, progress=broken_bar,
+                                                     clock=offers_emulator.clock.monotonic)
+    assert len(result.succeeded) == 50 and not result.failed
+    assert len(result.callback_errors) == 50
+    assert result.callback_errors[0].startswith("RuntimeError: bar broke at")
+    warnings = [r for r in caplog.records if "progress callback" in r.getMessage()]
+    assert len(warnings) == 1
+    assert set(offers_emulator.offers.counters.patches.values()) == {1}

@@ -70,3 +70,34 @@ def test_no_credentials_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
                   "--store", str(tmp_path / "none.json"))
     assert result.exit_code != 0
     assert "ALLEGRO_ACCESS_TOKEN" in str(result.exception)
+
+
+def test_change_price_with_a_journal_settles_every_command(tmp_path: Path) -> None:
+    from allegro_async.services.command_journal import CommandJournal
+
+    ids_file, journal = tmp_path / "ids.txt", tmp_path / "price.commands"
+    ids_file.write_text("\n".join(_ids(3)) + "\n")
+    result = _run("offers", "change-price", str(ids_file), "--percent", "5", "--emulator",
+                  "--journal", str(journal))
+    assert result.exit_code == 0, result.output
+    assert "changed 3, failed 0, unknown 0" in result.output
+    events = [json.loads(line)["e"] for line in journal.read_text().splitlines()]
+    assert events == ["planned", "sent", "settled"]
+    assert CommandJournal(journal).pending == {}
+
+
+def test_resume_finishes_the_commands_of_a_journal(tmp_path: Path) -> None:
+    # A run killed after its PUT left a planned, sent command in the journal.
+    from allegro_async.services.command_journal import CommandJournal
+
+    ids = _ids(2)
+    journal = tmp_path / "price.commands"
+    journal.write_text(json.dumps({
+        "e": "planned", "id": "5b0f8a4e-6d51-4c1b-9a55-7f0c8a3b9d21",
+        "kind": "offer-quantity-change-commands", "offers": ids,
+        "payload": {"modification": {"changeType": "FIXED", "value": 3}}}) + "\n"
+        + json.dumps({"e": "sent", "id": "5b0f8a4e-6d51-4c1b-9a55-7f0c8a3b9d21"}) + "\n")
+    result = _run("offers", "resume", str(journal), "--emulator")
+    assert result.exit_code == 0, result.output
+    assert "changed 2, failed 0, unknown 0" in result.output
+    assert CommandJournal(journal).pending == {}

@@ -7,10 +7,20 @@ import math
 from typing import Any
 
 import anyio
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allegro_async.errors import ServerError
+from allegro_async.errors import (
+    AuthenticationError,
+    ConnectError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+    UnprocessableEntityError,
+)
 from allegro_async.models.commands import CommandKind
 from allegro_async.services.commands import CommandEngine
 from allegro_async.testing import Emulator, EmulatorConfig
@@ -18,12 +28,18 @@ from allegro_async.testing.emulator.offers import OffersConfig
 
 
 class FakeClient:
-    """Answers command PUTs, reports and tasks like Allegro, recording what was sent."""
+    """Answers command PUTs, reports and tasks like Allegro, recording what was sent.
 
-    def __init__(self, fail_puts: int = 0, broken_first: str | None = None) -> None:
+    ``put_errors``: what the next PUTs raise, in turn; ``lost_puts``: how many PUTs register
+    the command but lose the answer (a read timeout) before answering again."""
+
+    def __init__(self, fail_puts: int = 0, broken_first: str | None = None,
+                 put_errors: list[Exception] | None = None, lost_puts: int = 0) -> None:
         self.puts: list[tuple[str, int]] = []
         self.fail_puts = fail_puts
         self.broken_first = broken_first
+        self.put_errors = list(put_errors or [])
+        self.lost_puts = lost_puts
         self.bodies: dict[str, list[str]] = {}
 
     async def request(self, method: str, path: str, **kw: Any) -> Any:
@@ -32,11 +48,18 @@ class FakeClient:
             offers = [o["id"] for o in kw["json"]["offerCriteria"][0]["offers"]]
             self.puts.append((cid, len(offers)))
             assert kw["extensions"]  # marked retry-safe
+            if self.put_errors:
+                raise self.put_errors.pop(0)
             if self.fail_puts > 0 or offers[0] == self.broken_first:
                 self.fail_puts -= 1
                 raise ServerError(status_code=503, method="PUT", path=path)
             self.bodies[cid] = offers
+            if self.lost_puts > 0:
+                self.lost_puts -= 1
+                raise RequestTimeoutError("timed out (ReadTimeout)", method="PUT", path=path)
             return {}
+        if cid not in self.bodies:
+            raise NotFoundError(status_code=404, method=method, path=path)
         offers = self.bodies[cid]
         cast = kw["cast_to"]
         if path.endswith("/tasks"):
@@ -74,15 +97,94 @@ async def test_put_retries_keep_the_same_command_id() -> None:
     assert result.ok
 
 
-async def test_a_chunk_that_cannot_be_sent_is_reported_per_offer() -> None:
+async def test_a_chunk_whose_put_got_5xx_to_the_end_is_unknown_not_failed() -> None:
+    # It was NOT_SENT and in result.failed: a 5xx may come after Allegro applied the command,
+    # and re-sending a relative change from result.failed applied it twice.
     fake = FakeClient(broken_first="1000")
     engine = CommandEngine(fake, sleep=_no_sleep, put_attempts=2)  # type: ignore[arg-type]
     ids = [str(i) for i in range(2500)]
     result = await engine.run(CommandKind.PUBLICATION, ids, {"publication": {"action": "END"}})
     assert len(result.succeeded) == 1500
-    assert len(result.failed) == 1000
-    assert all(o.status == "NOT_SENT" for o in result.outcomes[1000:2000])
-    assert "gave up after 2 attempts" in result.failed["1500"]
+    assert result.failed == {}
+    lost = result.command_ids[1]
+    assert result.unknown == {str(i): lost for i in range(1000, 2000)}
+    assert all(o.status == "UNKNOWN" for o in result.outcomes[1000:2000])
+    assert "gave up after 2 attempts" in (result.outcomes[1500].message or "")
+    assert "engine.resume()" in (result.outcomes[1500].message or "")
+    assert engine.journal.command_ids == [lost]  # the settled two are dropped
+
+
+@pytest.mark.parametrize("error", [
+    RequestTimeoutError("timed out (ReadTimeout)", method="PUT", path="/x"),
+    ProtocolError("connection failed mid-request", method="PUT", path="/x"),
+    ServerError(status_code=500, method="PUT", path="/x"),
+])
+async def test_a_put_that_may_have_arrived_is_unknown(error: Exception) -> None:
+    fake = FakeClient(put_errors=[error])
+    engine = CommandEngine(fake, sleep=_no_sleep, put_attempts=1)  # type: ignore[arg-type]
+    result = await engine.run(CommandKind.QUANTITY, ["1", "2"], {"modification": {}})
+    assert result.failed == {} and set(result.unknown) == {"1", "2"}
+    assert engine.journal.command_ids == result.command_ids
+
+
+async def test_a_lost_answer_after_registration_is_read_from_the_report() -> None:
+    fake = FakeClient(lost_puts=3)
+    engine = CommandEngine(fake, sleep=_no_sleep, put_attempts=3)  # type: ignore[arg-type]
+    result = await engine.run(CommandKind.QUANTITY, ["1", "2"], {"modification": {}})
+    assert result.ok and len(fake.puts) == 3
+    assert engine.journal.command_ids == []
+
+
+async def test_connect_errors_on_every_attempt_and_no_command_is_not_sent() -> None:
+    errors: list[Exception] = [ConnectError("could not connect", method="PUT", path="/x"),
+                               RateLimitedError(status_code=429, method="PUT", path="/x")]
+    fake = FakeClient(put_errors=errors)
+    engine = CommandEngine(fake, sleep=_no_sleep, put_attempts=2)  # type: ignore[arg-type]
+    result = await engine.run(CommandKind.QUANTITY, ["1", "2"], {"modification": {}})
+    assert set(result.failed) == {"1", "2"} and result.unknown == {}
+    assert all(o.status == "NOT_SENT" for o in result.outcomes)
+    assert "has no command" in result.failed["1"]
+    assert engine.journal.command_ids == []
+
+
+async def test_a_4xx_answer_is_refused_and_safe_to_send_again() -> None:
+    fake = FakeClient(put_errors=[UnprocessableEntityError(status_code=422, method="PUT",
+                                                           path="/x")])
+    engine = CommandEngine(fake, sleep=_no_sleep)  # type: ignore[arg-type]
+    result = await engine.run(CommandKind.QUANTITY, ["1"], {"modification": {}})
+    assert result.outcomes[0].status == "REFUSED" and "1" in result.failed
+    assert len(fake.puts) == 1
+
+
+async def test_a_401_after_a_lost_answer_stays_unknown() -> None:
+    # The first attempt may have registered the command; the 401 says nothing about it.
+    fake = FakeClient(put_errors=[
+        RequestTimeoutError("timed out (ReadTimeout)", method="PUT", path="/x"),
+        AuthenticationError(status_code=401, method="PUT", path="/x")])
+    engine = CommandEngine(fake, sleep=_no_sleep)  # type: ignore[arg-type]
+    result = await engine.run(CommandKind.QUANTITY, ["1"], {"modification": {}})
+    assert result.failed == {} and list(result.unknown) == ["1"]
+
+
+async def test_a_raising_progress_callback_does_not_end_the_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The exception escaped run(): the outcomes of every command already made were lost.
+    calls: list[int] = []
+
+    def broken_bar(done: int, total: int) -> None:
+        calls.append(done)
+        raise ValueError("the bar is gone")
+
+    fake = FakeClient()
+    engine = CommandEngine(fake, sleep=_no_sleep, progress=broken_bar)  # type: ignore[arg-type]
+    ids = [str(i) for i in range(2500)]
+    with caplog.at_level("WARNING", logger="allegro_async.commands"):
+        result = await engine.run(CommandKind.QUANTITY, ids, {"modification": {}})
+    assert result.ok and len(result.outcomes) == 2500 and len(fake.puts) == 3
+    assert calls == [1000, 2000, 2500]
+    assert result.callback_errors == ["ValueError: the bar is gone"] * 3
+    assert len([r for r in caplog.records if "progress callback" in r.getMessage()]) == 1
 
 
 def test_emulator_offers_are_deterministic_from_the_seed() -> None:
