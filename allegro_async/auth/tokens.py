@@ -10,7 +10,6 @@ store, refreshes and saves.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
+import filelock
 
 from allegro_async import _redact
 from allegro_async.auth.jwt import TokenClaims, decode_claims
@@ -190,37 +190,38 @@ _LOCK_POLL_FIRST = 0.001
 _LOCK_POLL_MAX = 0.05
 
 
-async def _flock_async(lock_path: Path) -> int:
-    """An exclusive ``flock`` on ``lock_path``, waited for without holding a thread.
+async def _lock_file_async(lock_path: Path) -> filelock.BaseFileLock:
+    """An exclusive lock on ``lock_path`` (``flock`` on POSIX, ``msvcrt.locking`` on
+    Windows, by :mod:`filelock`), waited for without holding a thread. Release it with
+    ``.release()``.
 
-    Non-blocking attempts with an async pause in between: a blocking ``flock`` in a worker
+    Non-blocking attempts with an async pause in between: a blocking acquire in a worker
     thread would pin one of anyio's (40 by default) threads per waiter, and enough waiters
     starve the holder of the thread it needs to save and release (a deadlock).
     """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    # A new lock object per acquisition: filelock's objects are reentrant, so two tasks
+    # sharing one would both "hold" it. thread_local=False: tasks, not threads, own it.
+    lock = filelock.FileLock(str(lock_path), mode=0o600, thread_local=False)
     pause = _LOCK_POLL_FIRST
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                await anyio.sleep(pause)
-                pause = min(pause * 2, _LOCK_POLL_MAX)
-    except BaseException:
-        os.close(fd)  # cancelled while waiting: never leak the descriptor
-        raise
+    while True:
+        try:
+            lock.acquire(timeout=0)
+            return lock
+        except filelock.Timeout:
+            await anyio.sleep(pause)  # cancelled here: nothing is held, nothing leaks
+            pause = min(pause * 2, _LOCK_POLL_MAX)
 
 
 class FileTokenStore:
     """Tokens in one JSON file (``{key: token}``), mode 0600, replaced atomically.
 
-    ``lock(key)`` locks that key only: an in-process lock per key, then ``fcntl.flock`` on a
-    lock file per key (``<path>.locks/<sha256 of key>.lock``), so one seller's slow refresh
+    ``lock(key)`` locks that key only: an in-process lock per key, then an OS file lock
+    (:mod:`filelock`: ``flock`` on POSIX, ``msvcrt.locking`` on Windows) on a lock file per
+    key (``<path>.locks/<sha256 of key>.lock``), so one seller's slow refresh
     never holds another seller's, in this process or any other. ``save`` takes a short
     file-wide lock (``<path>.lock``) only around its read-modify-write. Waiting for a busy
-    lock never holds a thread (see :func:`_flock_async`).
+    lock never holds a thread (see :func:`_lock_file_async`).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -232,7 +233,7 @@ class FileTokenStore:
         self._lock_path = self.path.with_name(self.path.name + ".lock")
         self._key_dir = self.path.with_name(self.path.name + ".locks")
         self._key_locks: dict[str, anyio.Lock] = {}
-        self._write = anyio.Lock()  # saves of this store queue here, not on the flock
+        self._write = anyio.Lock()  # saves of this store queue here, not on the file lock
 
     def _read_all(self) -> dict[str, Any]:
         try:
@@ -281,22 +282,22 @@ class FileTokenStore:
         """Atomically replace the token under ``key`` (other keys are kept: the
         read-modify-write runs under a short file-wide lock)."""
         async with self._write:
-            fd = await _flock_async(self._lock_path)
+            held = await _lock_file_async(self._lock_path)
             try:
                 await anyio.to_thread.run_sync(self._write_key, key, token)
             finally:
-                os.close(fd)  # closing releases the flock
+                held.release()
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
         """Hold ``key`` for one refresh, in this process and across processes; other keys
         stay free."""
         async with self._key_locks.setdefault(key, anyio.Lock()):
-            fd = await _flock_async(self._key_lock_path(key))
+            held = await _lock_file_async(self._key_lock_path(key))
             try:
                 yield
             finally:
-                os.close(fd)
+                held.release()
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
