@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from allegro_async._redact import redact_logs
 from allegro_async._request import BearerToken
 from allegro_async._response import APIResponse
 from allegro_async._version import __version__
@@ -116,4 +117,5 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "decode_claims",
+    "redact_logs",
 ]

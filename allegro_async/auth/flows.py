@@ -135,6 +135,7 @@ class OAuthFlows:
                 "client_secret", "is empty", "give the app's Client Secret (S6)"
             )
         _redact.pin(client_secret)  # lives as long as the app: never dropped
+        _redact.protect_library_loggers()  # children of ours made since import get the filter too
         self.client_id = client_id
         self._secret = client_secret
         self.environment = Environment.coerce(environment)
