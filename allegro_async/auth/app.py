@@ -27,7 +27,8 @@ class AllegroApp:
             orders = await app.seller(seller_id).request("GET", "/order/checkout-forms")
 
     Token requests go to the environment's auth base (A3) through the same transport as the
-    API calls. Extra keywords go to :class:`~allegro_async.AllegroClient` (``throttle``,
+    API calls. ``refresh_retries``: see :class:`~allegro_async.auth.httpx_auth.RefreshingAuth`.
+    Extra keywords go to :class:`~allegro_async.AllegroClient` (``throttle``,
     ``retry``, ``timeout``...).
     """
 
@@ -41,6 +42,7 @@ class AllegroApp:
         redirect_uri: str | None = None,
         transport: AsyncBaseTransport | None = None,
         refresh_margin: float = 300.0,
+        refresh_retries: int = 2,
         clock: Callable[[], float] = time.time,
         **client_options: Any,
     ) -> None:
@@ -56,6 +58,7 @@ class AllegroApp:
             redirect_uri=redirect_uri, transport=self.client.transport, clock=clock,
         )
         self._margin = refresh_margin
+        self._refresh_retries = refresh_retries
         self._clock = clock
         self._auths: dict[str, RefreshingAuth] = {}
 
@@ -82,7 +85,8 @@ class AllegroApp:
         found = self._auths.get(seller_id)
         if found is None:
             found = RefreshingAuth(
-                self.store, seller_id, self.flows, margin=self._margin, clock=self._clock
+                self.store, seller_id, self.flows, margin=self._margin, clock=self._clock,
+                refresh_retries=self._refresh_retries,
             )
             self._auths[seller_id] = found
         return found
