@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -188,6 +189,9 @@ class MemoryTokenStore:
 #: notices a release quickly without spinning the event loop.
 _LOCK_POLL_FIRST = 0.001
 _LOCK_POLL_MAX = 0.05
+#: A temp file older than this is stale even while some writer holds the file-wide lock (a
+#: save holds it for milliseconds; only a hung writer could own so old a file).
+STALE_TEMP_AGE = 600.0
 
 
 async def _lock_file_async(lock_path: Path) -> filelock.BaseFileLock:
@@ -234,6 +238,43 @@ class FileTokenStore:
         self._key_dir = self.path.with_name(self.path.name + ".locks")
         self._key_locks: dict[str, anyio.Lock] = {}
         self._write = anyio.Lock()  # saves of this store queue here, not on the file lock
+        self._remove_stale_temp_files()
+
+    def _temp_files(self) -> list[os.DirEntry[str]]:
+        # mkstemp's names: ".<name>." + 8 characters (+ ".tmp" since it is given a suffix)
+        pattern = re.compile(re.escape(f".{self.path.name}.") + r"[a-z0-9_]{8}(\.tmp)?")
+        try:
+            with os.scandir(self.path.parent) as entries:
+                return [e for e in entries
+                        if pattern.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def _remove_stale_temp_files(self) -> None:
+        """Remove temp files left by writers killed mid-save (each holds every token).
+
+        A save holds the file-wide lock from creating its temp file to renaming it, so when
+        that lock is free every temp file is a dead writer's; while it is held, only those
+        older than :data:`STALE_TEMP_AGE` are.
+        """
+        found = self._temp_files()
+        if not found:
+            return
+        lock = filelock.FileLock(str(self._lock_path), mode=0o600, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+            free = True
+        except filelock.Timeout:
+            free = False  # a live writer is saving: its file is young, keep it
+        try:
+            now = time.time()
+            for entry in found:
+                with contextlib.suppress(OSError):  # gone already, or open elsewhere (Windows)
+                    if free or now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_AGE:
+                        os.unlink(entry.path)
+        finally:
+            if free:
+                lock.release()
 
     def _read_all(self) -> dict[str, Any]:
         try:
@@ -246,7 +287,8 @@ class FileTokenStore:
     def _write_all(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # mkstemp creates the file 0600 from the start: the secret is never world-readable.
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                   suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, indent=1, sort_keys=True)
