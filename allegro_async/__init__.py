@@ -20,6 +20,7 @@ from allegro_async.errors import (
     AllegroError,
     APIError,
     AuthenticationError,
+    AuthorizationRequiredError,
     BadRequestError,
     ConflictError,
     ConnectError,
@@ -31,8 +32,10 @@ from allegro_async.errors import (
     PermissionDeniedError,
     ProtocolError,
     RateLimitedError,
+    ReauthorizationRequiredError,
     RequestTimeoutError,
     ResponseValidationError,
+    SellerNotConnectedError,
     ServerError,
     TransportError,
     UnprocessableEntityError,
@@ -45,6 +48,7 @@ _LAZY = {
     "RefreshingAuth": "allegro_async.auth.httpx_auth",
     "Token": "allegro_async.auth.tokens",
     "TokenStore": "allegro_async.auth.tokens",
+    "ListableTokenStore": "allegro_async.auth.tokens",
     "MemoryTokenStore": "allegro_async.auth.tokens",
     "FileTokenStore": "allegro_async.auth.tokens",
     "Throttle": "allegro_async.throttle.limiter",
@@ -59,7 +63,13 @@ if TYPE_CHECKING:
     from allegro_async.auth.app import AllegroApp
     from allegro_async.auth.flows import OAuthFlows
     from allegro_async.auth.httpx_auth import RefreshingAuth
-    from allegro_async.auth.tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
+    from allegro_async.auth.tokens import (
+        FileTokenStore,
+        ListableTokenStore,
+        MemoryTokenStore,
+        Token,
+        TokenStore,
+    )
     from allegro_async.cursors import CursorStore, FileCursorStore, MemoryCursorStore
     from allegro_async.retry import RetryPolicy
     from allegro_async.throttle.limiter import Throttle
@@ -84,6 +94,7 @@ __all__ = [
     "AllegroClient",
     "AllegroError",
     "AuthenticationError",
+    "AuthorizationRequiredError",
     "BadRequestError",
     "BearerToken",
     "ConflictError",
@@ -95,6 +106,7 @@ __all__ = [
     "FileCursorStore",
     "FileTokenStore",
     "InvalidArgumentError",
+    "ListableTokenStore",
     "MemoryCursorStore",
     "MemoryTokenStore",
     "NotAcceptableError",
@@ -103,10 +115,12 @@ __all__ = [
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitedError",
+    "ReauthorizationRequiredError",
     "RefreshingAuth",
     "RequestTimeoutError",
     "ResponseValidationError",
     "RetryPolicy",
+    "SellerNotConnectedError",
     "ServerError",
     "Throttle",
     "ThrottledTransport",

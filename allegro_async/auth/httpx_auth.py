@@ -21,9 +21,22 @@ import anyio
 from allegro_async._http import Auth, Request, Response
 from allegro_async.auth.checks import check_request
 from allegro_async.auth.tokens import Token, TokenStore
-from allegro_async.errors import InvalidArgumentError, ServerError, TransportError, parse_error_body
+from allegro_async.errors import (
+    APIError,
+    InvalidArgumentError,
+    ReauthorizationRequiredError,
+    SellerNotConnectedError,
+    ServerError,
+    TransportError,
+    parse_error_body,
+)
 
 logger = logging.getLogger("allegro_async")
+
+_LOG_IN_AGAIN = (
+    "log the seller in again (device or code flow: allegro-async login, OAuthFlows) and save "
+    "the new pair under this key (AllegroApp.add_seller)"
+)
 
 #: A5: once a refresh reaches Allegro the pair is rotated, and the old refresh token works
 #: about 60 s more. A refresh whose answer was lost is sent again only while well inside that.
@@ -118,11 +131,7 @@ class RefreshingAuth(Auth):
                     self._token = await self.store.load(self.key)
                 token = self._token
             if token is None:
-                raise InvalidArgumentError(
-                    "key", f"the token store has no token for {self.key!r}",
-                    "log the seller in first (allegro-async login, or OAuthFlows) and save "
-                    "the token under this key",
-                )
+                raise self._not_connected()
         if token.expires_within(token.refresh_margin(self.margin), now=self._clock()):
             token = await self.refresh(stale=token)
         return token
@@ -139,10 +148,7 @@ class RefreshingAuth(Auth):
             async with guard:
                 current = await self.store.load(self.key) or mine or stale
                 if current is None:
-                    raise InvalidArgumentError(
-                        "key", f"the token store has no token for {self.key!r}",
-                        "log the seller in first and save the token under this key",
-                    )
+                    raise self._not_connected()
                 if stale is not None and self._fresh(current, stale):
                     self._token = current  # another client or process refreshed it
                     return current
@@ -188,6 +194,22 @@ class RefreshingAuth(Auth):
                     "old refresh token still works (A5), attempt %d of %d", self.key,
                     type(exc).__name__, elapsed, attempt + 1, self.refresh_retries + 1,
                 )
+            except APIError as exc:
+                if exc.oauth_error != "invalid_grant":
+                    raise  # a 429 (A2), bad app credentials (S6): not the seller's doing
+                raise ReauthorizationRequiredError(
+                    f"the refresh token of {self.key!r} no longer works (invalid_grant)",
+                    seller_id=self.key,
+                    hint="A5: a refresh token lives 3 months, ends when the seller revokes the "
+                         "app, and dies a minute after a refresh by a worker that does not "
+                         f"share this store; {_LOG_IN_AGAIN}",
+                ) from exc
+
+    def _not_connected(self) -> SellerNotConnectedError:
+        return SellerNotConnectedError(
+            f"the token store has no token for {self.key!r}",
+            seller_id=self.key, hint=_LOG_IN_AGAIN,
+        )
 
     def _fresh(self, candidate: Token, stale: Token) -> bool:
         return candidate.access_token != stale.access_token and not candidate.expires_within(

@@ -160,6 +160,24 @@ class TokenStore(Protocol):
         ...
 
 
+@runtime_checkable
+class ListableTokenStore(TokenStore, Protocol):
+    """A :class:`TokenStore` that can also list and delete its keys, for a seller's whole
+    lifecycle (``AllegroApp.sellers()``, ``remove_seller()``). Both bundled stores are one.
+
+    ``delete`` should wait for a refresh of that key in flight (hold ``lock(key)``), or the
+    refresh's save would bring the seller back.
+    """
+
+    async def keys(self) -> list[str]:
+        """Every key that has a token, sorted."""
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove the token under ``key``; ``True`` when there was one."""
+        ...
+
+
 class MemoryTokenStore:
     """Tokens in a dict, for one process (tests, short scripts)."""
 
@@ -174,6 +192,15 @@ class MemoryTokenStore:
     async def save(self, key: str, token: Token) -> None:
         """Replace the token under ``key``."""
         self._tokens[key] = token
+
+    async def keys(self) -> list[str]:
+        """Every key that has a token, sorted."""
+        return sorted(self._tokens)
+
+    async def delete(self, key: str) -> bool:
+        """Remove the token under ``key`` (after a refresh of it in flight)."""
+        async with self.lock(key):
+            return self._tokens.pop(key, None) is not None
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
@@ -305,10 +332,18 @@ class FileTokenStore:
         item = self._read_all().get(key)
         return Token.from_json(item) if isinstance(item, dict) else None
 
-    def _write_key(self, key: str, token: Token) -> None:
+    def _write_key(self, key: str, token: Token | None) -> bool:
+        """Put ``token`` under ``key`` (``None``: remove it); whether the key was there."""
         data = self._read_all()
-        data[key] = token.to_json()
+        found = key in data
+        if token is not None:
+            data[key] = token.to_json()
+        elif found:
+            del data[key]
+        else:
+            return False  # nothing to remove: the file stays as it is
         self._write_all(data)
+        return found
 
     def _key_lock_path(self, key: str) -> Path:
         # A hash: keys are any strings (slashes, dots), file names are not.
@@ -323,12 +358,26 @@ class FileTokenStore:
     async def save(self, key: str, token: Token) -> None:
         """Atomically replace the token under ``key`` (other keys are kept: the
         read-modify-write runs under a short file-wide lock)."""
+        await self._update(key, token)
+
+    async def _update(self, key: str, token: Token | None) -> bool:
         async with self._write:
             held = await _lock_file_async(self._lock_path)
             try:
-                await anyio.to_thread.run_sync(self._write_key, key, token)
+                return await anyio.to_thread.run_sync(self._write_key, key, token)
             finally:
                 held.release()
+
+    async def keys(self) -> list[str]:
+        """Every key that has a token, sorted (read from disk)."""
+        data = await anyio.to_thread.run_sync(self._read_all)
+        return sorted(data)
+
+    async def delete(self, key: str) -> bool:
+        """Remove the token under ``key``, after a refresh of it in flight (here or in another
+        process); other keys are kept."""
+        async with self.lock(key):
+            return await self._update(key, None)
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ from allegro_async.errors import (
     BadRequestError,
     InvalidArgumentError,
     RateLimitedError,
+    ReauthorizationRequiredError,
     ServerError,
     TransportError,
 )
@@ -124,19 +125,20 @@ async def test_a_refresh_is_not_retried_past_the_grace() -> None:
 
 async def test_transport_failures_and_5xx_are_retried_refusals_are_not() -> None:
     path = {"method": "POST", "path": "/auth/oauth/token"}
-    cases: list[tuple[Exception, int]] = [
-        (ServerError(status_code=502, **path), 5),
-        (TransportError("RemoteProtocolError", **path), 5),
-        (BadRequestError(status_code=400, oauth_error="invalid_grant", **path), 1),  # A5: dead
-        (RateLimitedError(status_code=429, **path), 1),  # A2: again at once would be refused
+    cases: list[tuple[Exception, type[Exception], int]] = [
+        (ServerError(status_code=502, **path), ServerError, 5),
+        (TransportError("RemoteProtocolError", **path), TransportError, 5),
+        (BadRequestError(status_code=400, oauth_error="invalid_grant", **path),  # A5: dead
+         ReauthorizationRequiredError, 1),
+        (RateLimitedError(status_code=429, **path), RateLimitedError, 1),  # A2: refused again
     ]
     now = [1_000.0]  # no time passes: only the count bounds the retries
-    for error, calls in cases:
+    for error, raised, calls in cases:
         refresher = _Failing(error, now)
         auth = RefreshingAuth(_stale_store(), "s", refresher, clock=lambda: now[0],
                               refresh_retries=4)
-        with pytest.raises(type(error)):
+        with pytest.raises(raised):
             await auth.token()
-        assert (type(error).__name__, refresher.calls) == (type(error).__name__, calls)
+        assert (raised.__name__, refresher.calls) == (raised.__name__, calls)
     with pytest.raises(InvalidArgumentError, match="refresh_retries"):
         RefreshingAuth(_stale_store(), "s", refresher, refresh_retries=-1)
