@@ -25,14 +25,15 @@ from allegro_async._request import (
     BearerToken,
     MediaType,
     RequestOptions,
+    _allegro_url,
     _check_language,
     _check_token,
     _clean_params,
     _dump_body,
+    _httpx_origin,
+    _is_absolute,
     _media,
     _merge_headers,
-    _on_allegro_host,
-    _origin,
     _raise_transport_error,
     _register_secrets,
 )
@@ -268,15 +269,10 @@ class AllegroClient:
         extensions: Mapping[str, Any] | None = None,
     ) -> Request:
         """Build (but do not send) the ``httpx.Request`` for a call."""
-        if path.startswith(("http://", "https://")):
+        if _is_absolute(path):
             # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
             # bearer token goes wherever the request goes.
-            if not _on_allegro_host(path, self.environment):
-                raise InvalidArgumentError(
-                    "path", f"{_origin(path)} is not this environment's API or OAuth host",
-                    f"pass a path relative to the API, or a URL on {self.environment.api_url}",
-                )
-            url = path
+            url = _allegro_url(path, self.environment)
         else:
             url = f"{self.environment.api_url}/{path.lstrip('/')}"
         _check_language(headers)
@@ -314,6 +310,11 @@ class AllegroClient:
                 "json", f"the body cannot be sent as JSON ({exc})",
                 "pass dicts, lists, str, numbers, bools, None or a pydantic model",
             ) from exc
+        if _httpx_origin(request.url) not in self.environment.origins:
+            # a last look at what will really be sent, whatever the path was made of
+            raise InvalidArgumentError(
+                "path", f"the request would go to {_httpx_origin(request.url)}, not to "
+                "this environment's hosts", "pass a path relative to the API")
         # secrets inline in an absolute URL (``?code=...``) are registered like params= ones
         _register_secrets(dict(request.url.params.multi_items()))
         content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
