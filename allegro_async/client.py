@@ -38,7 +38,7 @@ from allegro_async._request import (
     _register_secrets,
 )
 from allegro_async._response import APIResponse, _decode_json, parse_as
-from allegro_async._stack import build_transport
+from allegro_async._stack import open_http
 from allegro_async._version import __version__
 from allegro_async.config import (
     ACCEPT_LANGUAGES,
@@ -83,8 +83,10 @@ class AllegroClient:
         auth: any ``httpx.Auth``, e.g. a refreshing auth from :mod:`allegro_async.auth`.
         environment: ``"production"``, ``"sandbox"`` or an :class:`Environment`.
         transport: the innermost transport (network by default; the emulator's, a respx mock).
-        http_client: an ``httpx.AsyncClient`` to use as is; the client will not close it, and the
-            throttling and retry layers are not added to it (install them on its transport).
+        http_client: an ``httpx.AsyncClient`` of yours (proxies, TLS, limits, event hooks) to
+            send through; it is never closed here. Throttling and retries are still added
+            above it unless you pass both ``throttle=False`` and ``retry=False``, which uses it
+            as is (see docs/client.md).
         timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it.
         accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
         headers: extra default headers.
@@ -133,17 +135,10 @@ class AllegroClient:
         if accept_language:
             self._headers["Accept-Language"] = accept_language
         self._headers = _merge_headers(self._headers, headers)
-        if http_client is not None:
-            self._http = http_client
-            self._owns_http = False
-        else:
-            self.transport: AsyncBaseTransport = build_transport(
-                transport, throttle=throttle, retry=retry
-            )
-            self._http = AsyncClient(
-                transport=self.transport, timeout=self._timeout, follow_redirects=False
-            )
-            self._owns_http = True
+        self._http, self._owns_http, stack = open_http(
+            http_client, transport, throttle=throttle, retry=retry, timeout=self._timeout)
+        if stack is not None:
+            self.transport: AsyncBaseTransport = stack
         self._parent: AllegroClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -160,7 +155,8 @@ class AllegroClient:
 
     @property
     def http_client(self) -> AsyncClient:
-        """The underlying ``httpx.AsyncClient``."""
+        """The ``httpx.AsyncClient`` requests go through: yours when given with
+        ``throttle=False, retry=False``, else the one over the throttling and retry layers."""
         return self._http
 
     def with_options(
