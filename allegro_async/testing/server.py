@@ -91,7 +91,11 @@ class _Server(uvicorn.Server):
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on each accepted connection only
+    # when the socket says it is TCP (base_events._set_nodelay), and accepted sockets inherit
+    # the listener's proto. With proto 0, Nagle's algorithm held every response's last segment
+    # until the client's delayed ACK: ~40 ms per keep-alive request.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import httpx
 
 from allegro_async.config import PUBLIC_MEDIA_TYPE
 from allegro_async.testing import Emulator
-from allegro_async.testing.server import serve, serve_in_thread
+from allegro_async.testing.server import _bind, _server, _start, _url, serve, serve_in_thread
 
 
 async def test_serve_yields_a_listening_url_and_stops() -> None:
@@ -85,3 +86,25 @@ def test_cli_exits_0_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_served_connections_send_without_nagle_delay() -> None:
+    # Nagle's algorithm on the server side meets the client's delayed ACK: ~40 ms per
+    # keep-alive response. Look at the server's end of a live connection.
+    emulator = Emulator()
+    sock = _bind("127.0.0.1", 0)
+    server = _server(emulator)
+    task = await _start(server, sock)
+    try:
+        token = emulator.mint_token(0)
+        async with httpx.AsyncClient(base_url=_url(sock), headers={
+                "Authorization": f"Bearer {token}", "Accept": PUBLIC_MEDIA_TYPE}) as http:
+            assert (await http.get("/me")).status_code == 200
+            accepted = [c.transport.get_extra_info("socket")
+                        for c in server.server_state.connections]
+            assert len(accepted) == 1  # the keep-alive connection, still open
+            assert accepted[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
