@@ -325,6 +325,11 @@ class AllegroClient:
         Returns the ``httpx.Response`` with its body read.
         """
         method, path = request.method, request.url.path
+        if _httpx_origin(request.url) not in self.environment.origins:
+            # the one place the token is attached: a request built elsewhere is held to it too
+            raise InvalidArgumentError(
+                "request", f"it goes to {_httpx_origin(request.url)}, not to this "
+                "environment's hosts", "build it with client.build_request(...)")
         started = time.perf_counter()
         try:
             response = await self._http.send(

@@ -101,6 +101,16 @@ async def test_custom_environment_compares_scheme_host_and_port(url: str) -> Non
     assert sent == []
 
 
+async def test_request_built_elsewhere_is_held_to_the_same_hosts() -> None:
+    sent, transport = _recording()
+    async with AllegroClient(TOKEN, **BARE, transport=transport) as client:
+        with pytest.raises(InvalidArgumentError) as info:
+            await client.send(httpx.Request("GET", "https://evil.example/me"))
+        assert info.value.field == "request"
+        await client.send(client.build_request("GET", "/me"))
+    assert [r.url.host for r in sent] == ["api.allegro.pl"]
+
+
 def test_origin_parser_reads_only_plain_authorities() -> None:
     assert parse_origin("HTTPS://API.allegro.pl:443/x?y#z") == Origin("https", "api.allegro.pl",
                                                                       443)
