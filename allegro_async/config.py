@@ -23,7 +23,7 @@ ACCEPT_LANGUAGES = ("en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU")
 #: a disagreement is how a bearer token ends up on another host.
 _AUTHORITY = re.compile(
     r"(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # Unicode folding: [a-z] matches dotless i, Kelvin K
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

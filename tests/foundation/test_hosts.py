@@ -30,6 +30,7 @@ FOREIGN = [
     "https://%61pi.allegro.pl/x",
     "https://xn--pi-6kc.allegro.pl/x",  # 'api' spelt with a Cyrillic a (U+0430), IDNA-encoded
     "https://\u0430pi.allegro.pl/x",
+    "https://ap\u0131.allegro.pl/x",  # a dotless i: case-folds to 'i' outside ASCII rules
     "https://api.allegro.pl./x",
     "https://api.allegro.pl.:443/x",
     "https://api.allegro.pl:8443/x",
