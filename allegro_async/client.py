@@ -25,19 +25,20 @@ from allegro_async._request import (
     BearerToken,
     MediaType,
     RequestOptions,
+    _allegro_url,
     _check_language,
     _check_token,
     _clean_params,
     _dump_body,
+    _httpx_origin,
+    _is_absolute,
     _media,
     _merge_headers,
-    _on_allegro_host,
-    _origin,
     _raise_transport_error,
     _register_secrets,
 )
 from allegro_async._response import APIResponse, _decode_json, parse_as
-from allegro_async._stack import build_transport
+from allegro_async._stack import open_http
 from allegro_async._version import __version__
 from allegro_async.config import (
     ACCEPT_LANGUAGES,
@@ -82,8 +83,10 @@ class AllegroClient:
         auth: any ``httpx.Auth``, e.g. a refreshing auth from :mod:`allegro_async.auth`.
         environment: ``"production"``, ``"sandbox"`` or an :class:`Environment`.
         transport: the innermost transport (network by default; the emulator's, a respx mock).
-        http_client: an ``httpx.AsyncClient`` to use as is; the client will not close it, and the
-            throttling and retry layers are not added to it (install them on its transport).
+        http_client: an ``httpx.AsyncClient`` of yours (proxies, TLS, limits, event hooks) to
+            send through; it is never closed here. Throttling and retries are still added
+            above it unless you pass both ``throttle=False`` and ``retry=False``, which uses it
+            as is (see docs/client.md).
         timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it.
         accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
         headers: extra default headers.
@@ -132,17 +135,10 @@ class AllegroClient:
         if accept_language:
             self._headers["Accept-Language"] = accept_language
         self._headers = _merge_headers(self._headers, headers)
-        if http_client is not None:
-            self._http = http_client
-            self._owns_http = False
-        else:
-            self.transport: AsyncBaseTransport = build_transport(
-                transport, throttle=throttle, retry=retry
-            )
-            self._http = AsyncClient(
-                transport=self.transport, timeout=self._timeout, follow_redirects=False
-            )
-            self._owns_http = True
+        self._http, self._owns_http, stack = open_http(
+            http_client, transport, throttle=throttle, retry=retry, timeout=self._timeout)
+        if stack is not None:
+            self.transport: AsyncBaseTransport = stack
         self._parent: AllegroClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -159,7 +155,8 @@ class AllegroClient:
 
     @property
     def http_client(self) -> AsyncClient:
-        """The underlying ``httpx.AsyncClient``."""
+        """The ``httpx.AsyncClient`` requests go through: yours when given with
+        ``throttle=False, retry=False``, else the one over the throttling and retry layers."""
         return self._http
 
     def with_options(
@@ -268,15 +265,10 @@ class AllegroClient:
         extensions: Mapping[str, Any] | None = None,
     ) -> Request:
         """Build (but do not send) the ``httpx.Request`` for a call."""
-        if path.startswith(("http://", "https://")):
+        if _is_absolute(path):
             # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
             # bearer token goes wherever the request goes.
-            if not _on_allegro_host(path, self.environment):
-                raise InvalidArgumentError(
-                    "path", f"{_origin(path)} is not this environment's API or OAuth host",
-                    f"pass a path relative to the API, or a URL on {self.environment.api_url}",
-                )
-            url = path
+            url = _allegro_url(path, self.environment)
         else:
             url = f"{self.environment.api_url}/{path.lstrip('/')}"
         _check_language(headers)
@@ -314,6 +306,11 @@ class AllegroClient:
                 "json", f"the body cannot be sent as JSON ({exc})",
                 "pass dicts, lists, str, numbers, bools, None or a pydantic model",
             ) from exc
+        if _httpx_origin(request.url) not in self.environment.origins:
+            # a last look at what will really be sent, whatever the path was made of
+            raise InvalidArgumentError(
+                "path", f"the request would go to {_httpx_origin(request.url)}, not to "
+                "this environment's hosts", "pass a path relative to the API")
         # secrets inline in an absolute URL (``?code=...``) are registered like params= ones
         _register_secrets(dict(request.url.params.multi_items()))
         content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
@@ -328,6 +325,11 @@ class AllegroClient:
         Returns the ``httpx.Response`` with its body read.
         """
         method, path = request.method, request.url.path
+        if _httpx_origin(request.url) not in self.environment.origins:
+            # the one place the token is attached: a request built elsewhere is held to it too
+            raise InvalidArgumentError(
+                "request", f"it goes to {_httpx_origin(request.url)}, not to this "
+                "environment's hosts", "build it with client.build_request(...)")
         started = time.perf_counter()
         try:
             response = await self._http.send(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from allegro_async._request import _allegro_url, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer
 from allegro_async.services import bad_path_id
@@ -131,6 +132,9 @@ class ProductOffers:
         it answers 303, then return the offer it points to. Raises
         :class:`OperationPendingError` (carrying ``location``) after ``deadline`` seconds."""
         limit = self.operation_deadline if deadline is None else deadline
+        # the polls carry the bearer token: a Location off Allegro's hosts is refused now,
+        # before any wait, not after the first Retry-After
+        location = _operation_url(self._client, location, "location")
         waited, wait = 0.0, first_wait
         while True:
             if wait > 0:
@@ -147,6 +151,7 @@ class ProductOffers:
                 if not target:
                     raise InvalidArgumentError("location", "the operation finished without a "
                                                "Location", "read the offer by id")
+                target = _operation_url(self._client, target, "location")
                 return await self._client.request("GET", target, cast_to=ProductOffer)
             if raw.status_code == 200:
                 return raw.parse(ProductOffer)
@@ -181,6 +186,11 @@ class ProductOffers:
         body = {k: v for k, v in original.items() if k not in DRAFT_COPY_DROPS}
         body.update(changes or {})
         return await self.create(body, deadline=deadline)
+
+
+def _operation_url(client: AllegroClient, url: str, field: str) -> str:
+    """An operation or offer URL Allegro gave (A10), if it is on the environment's hosts."""
+    return _allegro_url(url, client.environment, field) if _is_absolute(url) else url
 
 
 def _id(offer_id: str) -> str:
