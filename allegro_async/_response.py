@@ -34,7 +34,13 @@ _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
 
 
 def parse_as(data: Any, cast_to: type[T] | Any, *, trace_id: str | None = None) -> T:
-    """Validate decoded JSON as ``cast_to`` (a pydantic model or any type pydantic accepts)."""
+    """Validate decoded JSON as ``cast_to`` (a pydantic model or any type pydantic accepts).
+
+    Every 2xx body a service reads goes through here, so whatever its shape (``null``, a
+    list, a string, a mistyped or missing field) the only error is
+    :class:`~allegro_async.errors.ResponseValidationError`, its ``body`` scrubbed of secrets.
+    """
+    name = getattr(cast_to, "__name__", str(cast_to))
     try:
         if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel):
             return cast_to.model_validate(data)  # type: ignore[return-value]
@@ -43,13 +49,14 @@ def parse_as(data: Any, cast_to: type[T] | Any, *, trace_id: str | None = None) 
             adapter = _adapters[cast_to] = pydantic.TypeAdapter(cast_to)
         return adapter.validate_python(data)  # type: ignore[no-any-return]
     except pydantic.ValidationError as exc:
-        name = getattr(cast_to, "__name__", str(cast_to))
-        raise ResponseValidationError(
-            f"response does not match {name}: {exc.error_count()} problem(s), first: "
-            f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
-            body=data,
-            trace_id=trace_id,
-        ) from None
+        first = exc.errors(include_url=False, include_input=False)[0]
+        location = ".".join(str(part) for part in first["loc"]) or "the body"
+        message = (f"response does not match {name}: {exc.error_count()} problem(s), first: "
+                   f"{location}: {first['msg']}")
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+        # a validator that met a shape it did not expect; not a pydantic error, still the body
+        message = f"response does not match {name}: {type(exc).__name__}"
+    raise ResponseValidationError(message, body=data, trace_id=trace_id) from None
 
 
 class APIResponse:
