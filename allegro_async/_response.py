@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar, overload
 
 import pydantic
 
-from allegro_async._http import Response
+from allegro_async._error_body import MAX_ERROR_BODY_BYTES
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
 from allegro_async._redact import scrub
-from allegro_async.errors import ResponseValidationError
+from allegro_async.errors import (
+    InvalidArgumentError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+)
 
 T = TypeVar("T")
 
@@ -102,3 +108,95 @@ class APIResponse:
     def __repr__(self) -> str:
         request = self.http_response.request
         return f"<APIResponse {request.method} {request.url.path} {self.status_code}>"
+
+
+#: The default ``max_response_bytes``: far above any page Allegro sends (1000 offers or events).
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+class _BoundedStream(AsyncByteStream):
+    """A response body read up to ``limit`` bytes: an error body is cut there (the rest is
+    never read), a success body past it raises :class:`ResponseTooLargeError`."""
+
+    def __init__(self, inner: Any, limit: int, *, cut: bool, request: Request,
+                 trace_id: str | None) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._cut = cut
+        self._request = request
+        self._trace_id = trace_id
+        self.bytes_read = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            room = self._limit - self.bytes_read
+            if len(chunk) > room:
+                if not self._cut:
+                    raise _too_large(self._request, self._limit, self._trace_id)
+                self.bytes_read += room
+                if room:
+                    yield chunk[:room]
+                return  # httpx closes the stream after the last chunk: the rest stays unread
+            self.bytes_read += len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        if hasattr(self._inner, "aclose"):
+            await self._inner.aclose()
+
+
+def _too_large(request: Request, limit: int, trace_id: str | None) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{request.method} {request.url.path}: the response body is larger than "
+        f"max_response_bytes={limit}; reading stopped there. Ask for smaller pages, or give "
+        "AllegroClient(max_response_bytes=...) a larger limit if such bodies are expected",
+        limit=limit, trace_id=trace_id)
+
+
+class BoundedBodyTransport(AsyncBaseTransport):
+    """Keeps what a response body can cost in memory bounded, around ``inner``.
+
+    A 2xx (or 3xx) body larger than ``max_response_bytes`` raises
+    :class:`~allegro_async.errors.ResponseTooLargeError` as soon as the limit is passed (at
+    once when ``Content-Length`` says so); an error body (4xx/5xx) is cut at
+    ``max_error_bytes``, which is all :func:`~allegro_async.errors.error_for_response` reads.
+    Bytes are counted as they arrive, before any ``Content-Encoding`` is decoded.
+    """
+
+    def __init__(self, inner: AsyncBaseTransport, *,
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 max_error_bytes: int = MAX_ERROR_BODY_BYTES) -> None:
+        for name, value in (("max_response_bytes", max_response_bytes),
+                            ("max_error_bytes", max_error_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(name, f"{value!r} is not a positive number of bytes",
+                                           "give e.g. 64 * 1024 * 1024")
+        self.inner = inner
+        self.max_response_bytes = max_response_bytes
+        self.max_error_bytes = max_error_bytes
+
+    @property
+    def metrics(self) -> Any:
+        """The wrapped stack's metrics (see :func:`~allegro_async.throttle.metrics_of`)."""
+        return getattr(self.inner, "metrics", None)
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self.inner.aclose()
+
+    async def handle_async_request(self, request: Request) -> Response:
+        """Send ``request`` and hand back its response with the body bounded."""
+        response = await self.inner.handle_async_request(request)
+        trace_id = response.headers.get("trace-id")
+        is_error = response.status_code >= 400
+        limit = self.max_error_bytes if is_error else self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if not is_error and declared.isdigit() and int(declared) > limit:
+            await response.aclose()  # not a byte of it is read
+            raise _too_large(request, limit, trace_id)
+        return Response(
+            response.status_code, headers=response.headers,
+            stream=_BoundedStream(response.stream, limit, cut=is_error, request=request,
+                                  trace_id=trace_id),
+            extensions=response.extensions, request=request,
+        )

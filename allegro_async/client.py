@@ -36,7 +36,13 @@ from allegro_async._request import (
     _raise_transport_error,
     _register_secrets,
 )
-from allegro_async._response import APIResponse, _decode_json, parse_as
+from allegro_async._response import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    APIResponse,
+    BoundedBodyTransport,
+    _decode_json,
+    parse_as,
+)
 from allegro_async._stack import build_transport
 from allegro_async._version import __version__
 from allegro_async.config import (
@@ -92,6 +98,9 @@ class AllegroClient:
             turns throttling off. See docs/throttling.md.
         retry: a :class:`~allegro_async.retry.RetryPolicy` or an ``int`` (max retries);
             ``None`` for the default policy; ``False`` or ``0`` turns retries off.
+        max_response_bytes: the largest success body read (64 MiB by default); a larger one
+            raises :class:`~allegro_async.errors.ResponseTooLargeError`. Error bodies are
+            read up to 64 KiB. Not applied to an ``http_client`` of your own.
     """
 
     def __init__(
@@ -107,6 +116,7 @@ class AllegroClient:
         headers: Mapping[str, str] | None = None,
         throttle: Any = None,
         retry: Any = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if access_token is not None and auth is not None:
             raise InvalidArgumentError(
@@ -140,7 +150,9 @@ class AllegroClient:
                 transport, throttle=throttle, retry=retry
             )
             self._http = AsyncClient(
-                transport=self.transport, timeout=self._timeout, follow_redirects=False
+                transport=BoundedBodyTransport(
+                    self.transport, max_response_bytes=max_response_bytes),
+                timeout=self._timeout, follow_redirects=False,
             )
             self._owns_http = True
         self._parent: AllegroClient | None = None
