@@ -27,13 +27,17 @@ def _decode_json(response: Response) -> Any:
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        # scrubbed before the cut: a secret straddling the cut would no longer be recognised
-        excerpt = " ".join(scrub(content[:4096].decode("utf-8", "replace")).split())[:120]
-        raise ResponseValidationError(
-            f"{response.request.method} {response.request.url.path}: expected JSON, got "
-            f"{response.headers.get('content-type', 'no content type')}: {excerpt!r}",
-            trace_id=response.headers.get("trace-id"),
-        ) from exc
+        where = f" ({exc.msg} at line {exc.lineno} column {exc.colno})" if isinstance(
+            exc, json.JSONDecodeError) else ""
+    # Raised outside the handler and without the decode error as its cause: that error holds
+    # the whole body (``.doc``), secrets and megabytes included, for as long as it lives.
+    # Scrubbed before the cut: a secret straddling the cut would no longer be recognised.
+    excerpt = " ".join(scrub(content[:4096].decode("utf-8", "replace")).split())[:120]
+    raise ResponseValidationError(
+        f"{response.request.method} {response.request.url.path}: expected JSON{where}, got "
+        f"{response.headers.get('content-type', 'no content type')}: {excerpt!r}",
+        trace_id=response.headers.get("trace-id"),
+    )
 
 
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
