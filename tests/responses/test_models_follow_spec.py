@@ -12,7 +12,7 @@ import pydantic
 import pytest
 
 from allegro_async.models.base import AllegroModel
-from allegro_async.models.commands import CommandReport
+from allegro_async.models.commands import CommandReport, TaskPage
 from allegro_async.models.events import OrderEvent, OrderEventsList, OrderEventStats
 from allegro_async.models.offers import OfferParts, OffersPage, ProductOffer
 from allegro_async.models.orders import (
@@ -47,6 +47,7 @@ RESPONSES: list[tuple[type[AllegroModel], str | tuple[str, str]]] = [
     (OfferParts, "SalePartialProductOfferResponse"),
     (ProductOffer, "SaleProductOfferResponseV1"),
     (CommandReport, "GeneralReport"),
+    (TaskPage, "TaskReport"),
 ]
 
 
