@@ -195,7 +195,9 @@ class BoundedBodyTransport(AsyncBaseTransport):
         is_error = response.status_code >= 400
         limit = self.max_error_bytes if is_error else self.max_response_bytes
         declared = response.headers.get("content-length", "")
-        if not is_error and declared.isdigit() and int(declared) > limit:
+        # a HEAD (or 204/304) answer declares the length of a body it does not carry
+        has_body = request.method != "HEAD" and response.status_code not in (204, 304)
+        if has_body and not is_error and declared.isdigit() and int(declared) > limit:
             await response.aclose()  # not a byte of it is read
             raise _too_large(request, limit, trace_id)
         return Response(

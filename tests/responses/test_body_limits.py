@@ -145,3 +145,10 @@ async def test_through_the_full_stack_the_stopped_body_is_closed() -> None:
                 await client.request("GET", "/order/events")
     assert [s.closed for s in serving.sources] == [True, True, True]
     assert all(s.produced <= CHUNK * 5 for s in serving.sources)
+
+
+async def test_a_head_answer_declaring_a_large_length_is_not_refused() -> None:
+    serving = Serving(200, 0, length=HUNDRED_MB)
+    async with _client(serving, max_response_bytes=1024 * 1024) as client:
+        raw = await client.request_raw("HEAD", "/sale/offers")
+    assert raw.status_code == 200
