@@ -182,6 +182,11 @@ class TimeSlicedPaginator(Generic[T]):
                 ident, key = self._ident(item), self._key(item)
                 if ident in at_cursor or ident in everything:
                     continue
+                if cursor is not None and key is not None and (
+                        key > cursor if self._descending else key < cursor):
+                    # behind the bound this request sent: a server that ignored it would
+                    # hand back the walked part again, and the walk would go round forever
+                    continue
                 fresh.append(item)
                 if self._mutable_key:
                     everything.add(ident)

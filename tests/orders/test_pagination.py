@@ -104,3 +104,24 @@ async def test_offset_walk_ending_exactly_at_the_cap_is_complete() -> None:
         return Page(items[offset:offset + limit], len(items))
 
     assert [i async for i in OffsetPaginator(fetch, page_size=8, max_window=20)] == items
+
+
+@pytest.mark.parametrize("mutable_key", [False, True])
+async def test_a_server_ignoring_the_time_bound_neither_loops_nor_stops_early(
+        mutable_key: bool) -> None:
+    # Re-served from the start, the walk yielded the first page again and again (immutable
+    # key), or stopped silently after it (mutable key).
+    rows = [(f"i{n}", T0 + _dt.timedelta(seconds=n)) for n in range(10)]
+    calls: list[tuple[int, int]] = []
+
+    async def fetch(offset: int, limit: int, extra: Mapping[str, Any]
+                    ) -> Page[tuple[str, _dt.datetime]]:
+        calls.append((offset, limit))
+        assert len(calls) < 50, "the walk does not end"
+        return Page(rows[offset:offset + limit], len(rows))  # every bound ignored
+
+    walk = TimeSlicedPaginator(fetch, key=lambda i: i[1], ident=lambda i: i[0],
+                               gte_param="t.gte", lte_param="t.lte", page_size=3,
+                               mutable_key=mutable_key)
+    seen = [i[0] async for i in walk]
+    assert seen == [r[0] for r in rows]
