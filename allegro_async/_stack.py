@@ -13,6 +13,7 @@ from allegro_async._http import (
     Response,
     Timeout,
 )
+from allegro_async._response import DEFAULT_MAX_RESPONSE_BYTES, BoundedBodyTransport
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.retry import RetryPolicy, RetryTransport
 from allegro_async.throttle.limiter import Throttle
@@ -93,14 +94,16 @@ def has_stack(client: AsyncClient) -> bool:
 
 
 def open_http(http_client: AsyncClient | None, transport: AsyncBaseTransport | None, *,
-              throttle: Any, retry: Any, timeout: Timeout
+              throttle: Any, retry: Any, timeout: Timeout,
+              max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
               ) -> tuple[AsyncClient, bool, AsyncBaseTransport | None]:
     """The ``httpx.AsyncClient`` an ``AllegroClient`` sends through, whether it owns (closes)
     it, and the transport stack under it (``None`` when a user's client is used as is).
 
     A user's ``http_client`` is used as is only with both ``throttle=False`` and
     ``retry=False``; otherwise the layers are built over it (:class:`ClientTransport`), so
-    passing one never silently drops S1 throttling or the retries.
+    passing one never silently drops S1 throttling or the retries. Bodies read through the
+    owned client are bounded (:class:`~allegro_async._response.BoundedBodyTransport`).
     """
     if http_client is not None and throttle is False and retry is False:
         return http_client, False, None
@@ -114,5 +117,6 @@ def open_http(http_client: AsyncClient | None, transport: AsyncBaseTransport | N
                 "transport as transport= instead")
         inner = ClientTransport(http_client)
     stack = build_transport(inner, throttle=throttle, retry=retry)
+    bounded = BoundedBodyTransport(stack, max_response_bytes=max_response_bytes)
     # owned: closing it closes the stack, and ClientTransport leaves the user's client open
-    return AsyncClient(transport=stack, timeout=timeout, follow_redirects=False), True, stack
+    return AsyncClient(transport=bounded, timeout=timeout, follow_redirects=False), True, stack

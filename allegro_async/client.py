@@ -37,7 +37,12 @@ from allegro_async._request import (
     _raise_transport_error,
     _register_secrets,
 )
-from allegro_async._response import APIResponse, _decode_json, parse_as
+from allegro_async._response import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    APIResponse,
+    _decode_json,
+    parse_as,
+)
 from allegro_async._stack import open_http
 from allegro_async._version import __version__
 from allegro_async.config import (
@@ -95,6 +100,9 @@ class AllegroClient:
             turns throttling off. See docs/throttling.md.
         retry: a :class:`~allegro_async.retry.RetryPolicy` or an ``int`` (max retries);
             ``None`` for the default policy; ``False`` or ``0`` turns retries off.
+        max_response_bytes: the largest success body read (64 MiB by default); a larger one
+            raises :class:`~allegro_async.errors.ResponseTooLargeError`. Error bodies are
+            read up to 64 KiB. Not applied to an ``http_client`` of your own.
     """
 
     def __init__(
@@ -110,6 +118,7 @@ class AllegroClient:
         headers: Mapping[str, str] | None = None,
         throttle: Any = None,
         retry: Any = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if access_token is not None and auth is not None:
             raise InvalidArgumentError(
@@ -136,7 +145,8 @@ class AllegroClient:
             self._headers["Accept-Language"] = accept_language
         self._headers = _merge_headers(self._headers, headers)
         self._http, self._owns_http, stack = open_http(
-            http_client, transport, throttle=throttle, retry=retry, timeout=self._timeout)
+            http_client, transport, throttle=throttle, retry=retry, timeout=self._timeout,
+            max_response_bytes=max_response_bytes)
         if stack is not None:
             self.transport: AsyncBaseTransport = stack
         self._parent: AllegroClient | None = None

@@ -82,9 +82,8 @@ class ProductOffers:
 
     async def get_raw(self, offer_id: str) -> dict[str, Any]:
         """The offer as plain JSON, every field as Allegro sent it."""
-        data: dict[str, Any] = await self._client.request(
-            "GET", f"/sale/product-offers/{_id(offer_id)}")
-        return data
+        return await self._client.request(
+            "GET", f"/sale/product-offers/{_id(offer_id)}", cast_to=dict[str, Any])
 
     async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
                     ) -> OfferParts:
@@ -170,11 +169,13 @@ class ProductOffers:
             if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
                 raise OfferNotDeletableError(offer_id, None) from exc
             try:  # the message may say nothing: look at the offer to tell the two 403s apart
-                status = (await self.get_raw(offer_id)).get("publication", {}).get("status")
+                offer = await self.get(offer_id)
             except AllegroError:
                 raise exc from None
+            status = offer.publication.status if offer.publication is not None else None
             if status != "INACTIVE":
-                raise OfferNotDeletableError(offer_id, status) from exc
+                raise OfferNotDeletableError(
+                    offer_id, status.value if status is not None else None) from exc
             raise
 
     async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
