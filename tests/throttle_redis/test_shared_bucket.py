@@ -21,28 +21,47 @@ class FakeClock:
 
 async def test_two_throttles_share_one_budget(redis_client: object) -> None:
     clock = FakeClock()
-    rate, burst = 100.0, 20.0
+    rate, burst, lease = 100.0, 20.0, 4
     throttles = [RedisThrottle(redis_client, client_id="app-1", rate=rate, per=1, burst=burst,
                                redis_now=clock) for _ in range(2)]
     shared = [t.shared for t in throttles]
-    interval = 1_000_000 / rate
-    admitted: list[int] = []  # milliseconds since the start
-    # 1.5 simulated seconds in 1 ms steps; each "process" tries once per step (20x the rate).
+    interval = 1 / rate
+    granted: list[float] = []  # when each reserved grant may go, seconds since the start
+    busy_until = [0.0, 0.0]  # a "process" asks again once its last grant is due
+    # 1.5 simulated seconds in 1 ms steps; each "process" reserves a lease whenever idle.
     for ms in range(1500):
-        clock.now = 1_700_000_000.0 + ms / 1000
-        for s in shared:
-            status, wait = await s.admit(interval, burst, 1, False)
-            if status == 0:
-                admitted.append(ms)
-            else:
-                assert status == 1 and wait > 0
-    # In every window [t0, t1): at most burst + rate * (t1 - t0).
-    for t0 in range(0, 1500, 37):
-        for length in (50, 200, 700):
-            count = sum(1 for t in admitted if t0 <= t < t0 + length)
-            assert count <= burst + rate * length / 1000, (t0, length, count)
-    # ... and together they do use the whole budget.
-    assert len(admitted) >= burst + rate * 1.499 - 2
+        now = ms / 1000
+        clock.now = 1_700_000_000.0 + now
+        for p, s in enumerate(shared):
+            if busy_until[p] > now:
+                continue
+            status, start = await s.admit(interval * 1e6, burst, 1, False, lease)
+            assert status == 0 and start >= 0
+            times = [max(now, now + start + (i + 1 - burst) * interval) for i in range(lease)]
+            granted += times
+            busy_until[p] = times[-1]
+    granted = [t for t in granted if t < 1.5]
+    # In every window [t0, t1): at most burst + rate * (t1 - t0) (1 us rounding slack).
+    for t0 in (t / 1000 for t in range(0, 1500, 7)):
+        for length in (0.001, 0.05, 0.2, 0.7):
+            count = sum(1 for t in granted if t0 <= t < t0 + length)
+            assert count <= burst + rate * length + 1e-6 * rate, (t0, length, count)
+    # ... together they do use the whole budget, one script call per `lease` grants.
+    assert len(granted) >= burst + rate * 1.5 - 2 * lease
+    assert sum(s.calls for s in shared) * lease == sum(s.grants for s in shared)
+
+
+async def test_after_an_outage_the_shared_bucket_counts_as_full(redis_client: object) -> None:
+    clock = FakeClock()
+    throttle = RedisThrottle(redis_client, client_id="back", rate=10, per=1, burst=5,
+                             redis_now=clock)
+    s = throttle.shared
+    assert (await s.admit(100_000.0, 5, 1, False))[1] == 0  # empty: goes at once
+    s.failed(ConnectionError("gone"))  # the process fell back, spending budget Redis missed
+    status, start = await s.admit(100_000.0, 5, 1, False)
+    # full: the grant waits one interval (start + (1 - 5) * 0.1 s from now)
+    assert status == 0 and start + (1 - 5) * 0.1 == pytest.approx(0.1)
+    assert not s.recovering
 
 
 async def test_other_client_id_has_its_own_budget(redis_client: object) -> None:
@@ -50,8 +69,10 @@ async def test_other_client_id_has_its_own_budget(redis_client: object) -> None:
     a = RedisThrottle(redis_client, client_id="a", rate=10, per=1, burst=2, redis_now=clock)
     b = RedisThrottle(redis_client, client_id="b", rate=10, per=1, burst=2, redis_now=clock)
     interval = 100_000.0
-    assert [(await a.shared.admit(interval, 2, 1, False))[0] for _ in range(3)] == [0, 0, 1]
-    assert (await b.shared.admit(interval, 2, 1, False))[0] == 0
+    # a's third grant waits one interval; b's first goes at once (start - burst * interval)
+    starts = [(await a.shared.admit(interval, 2, 1, False))[1] for _ in range(3)]
+    assert starts == pytest.approx([0, 0.1, 0.2])
+    assert (await b.shared.admit(interval, 2, 1, False))[1] == 0
 
 
 def test_bad_arguments_raise_before_any_request() -> None:
