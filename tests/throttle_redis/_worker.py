@@ -20,7 +20,8 @@ from allegro_async.throttle.redis import RedisThrottle
 
 
 async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
-               throttle_kwargs: dict[str, Any], redis_url: str | None) -> dict[str, Any]:
+               throttle_kwargs: dict[str, Any], redis_url: str | None, ready: Any,
+               go: Any) -> dict[str, Any]:
     throttle: Throttle
     if redis_url is None:
         throttle = Throttle(**throttle_kwargs)
@@ -46,6 +47,10 @@ async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
                 else:
                     others.append(response.status_code)
 
+        # Everything is built (and imported) before "ready": released together, the
+        # processes start sending together.
+        ready.set()
+        await anyio.to_thread.run_sync(go.wait)
         start = time.monotonic()
         with anyio.move_on_after(duration):
             async with anyio.create_task_group() as tg:
@@ -64,8 +69,7 @@ async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
 def run(base_url: str, tokens: list[str], duration: float, tasks: int,
         throttle_kwargs: dict[str, Any], redis_url: str | None, ready: Any, go: Any,
         results: Any) -> None:
-    """Entry point in the child: signal ready, wait for go, run, put the result."""
-    ready.set()
-    go.wait()
+    """Entry point in the child: build the client, signal ready, wait for go, run, put the
+    result."""
     results.put(asyncio.run(_run(base_url, tokens, duration, tasks, throttle_kwargs,
-                                 redis_url)))
+                                 redis_url, ready, go)))
