@@ -4,9 +4,9 @@ uvicorn. Baseline in the same run: the same processes each with its own in-proce
 at the full rate (``unshared_429s``: together they overrun and get blocked).
 
 Goals: ``processes`` >= 8, ``responses_429`` 0 (while shared), ``sustained_ratio`` >= 0.95
-(200s per second over the limit, from BURST_S, when the initial burst's responses are
-back, to the outage; ``of_burst_plus_rate_t``, all 200s until then over burst + limit * t,
-stays <= 1 when the limit holds),
+(the 200s until the outage less the burst, over limit * t: 1 is the whole budget, and a
+value over 1 would mean an overrun; ``ratio_after_3s`` counts from 3 s instead, when the
+burst's responses are back),
 ``redis_calls_per_grant`` <= 1.5 (script calls the server counted, ``INFO commandstats``,
 over the requests the emulator got), ``outage_429s`` 0 (in the 30 s after Redis stopped).
 
@@ -101,9 +101,9 @@ def main() -> None:
         "limit_per_s": LIMIT_PER_S,
         "shared_s": round(stopped_at, 2),
         "responses_429": shared_429s,
-        "sustained_ratio": round(ratio(times, BURST_S, stopped_at), 4),
-        "of_burst_plus_rate_t": round(sum(1 for t in times if t <= stopped_at)
-                                      / (BURST + LIMIT_PER_S * stopped_at), 4),
+        "sustained_ratio": round((sum(1 for t in times if t <= stopped_at) - BURST)
+                                 / (LIMIT_PER_S * stopped_at), 4),
+        "ratio_after_3s": round(ratio(times, BURST_S, stopped_at), 4),
         "redis_calls_per_grant": round(at_stop["script_calls"] / max(1, at_stop["requests"]),
                                        4),
         "client_calls_per_grant": round(fleet.shared("calls") / max(1, fleet.shared("grants")),
@@ -118,7 +118,7 @@ def main() -> None:
     report(f"{PROCESSES} processes sharing the time-scaled S1 limit ({LIMIT_PER_S:g}/s) via "
            f"{args.server}, then {args.server} stopped", result, args.json, {
                "responses_429": "0", "sustained_ratio": ">= 0.95 (burst excluded)",
-               "of_burst_plus_rate_t": "<= 1",
+               "ratio_after_3s": "<= 1 + burst / (limit * t)",
                "redis_calls_per_grant": "<= 1.5", "outage_429s": "0",
                "outage_ratio": "about 1 (rate / processes each)",
                "processes_fell_back": f"{PROCESSES}", "unshared_429s": "> 0 (baseline)"})

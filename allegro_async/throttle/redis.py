@@ -287,8 +287,8 @@ class RedisThrottle(Throttle):
         probe_ttl: how long the app-wide probe lock lives if its holder dies (seconds).
         poll_interval: while another process probes, how often this one asks Redis.
         lease: most grants one Redis call reserves for the requests queued in this process
-            (1 to 4 round trips per 4 grants; the unused ones of a cancelled request are lost,
-            never handed to another process, so S1 holds).
+            (so one round trip per up to ``lease`` requests); a grant its request no longer
+            needs is dropped, never handed to another process, so S1 holds.
         redis_now: a clock in seconds replacing Redis ``TIME`` (tests with a fake clock).
         **kwargs: everything :class:`Throttle` takes (``rate``, ``per``, ``burst``...).
     """

@@ -3,6 +3,9 @@ together (fake clock passed to the Lua script instead of Redis TIME)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from allegro_async.errors import InvalidArgumentError
@@ -90,3 +93,33 @@ def test_processes_split_the_per_user_cap() -> None:
     assert throttle.user_parallel == 2
     assert throttle.app_bucket.rate == pytest.approx(9000 / 60 / 4)  # the local fallback share
     assert "down" not in repr(throttle)
+
+
+async def test_at_the_limit_one_call_reserves_a_lease_of_grants(redis_client: object) -> None:
+    rate, burst, each = 100.0, 10.0, 40
+    throttles = [RedisThrottle(redis_client, client_id="lease", rate=rate, per=1, burst=burst,
+                               processes=2, lease=4) for _ in range(2)]
+    done: list[float] = []
+
+    async def take(t: RedisThrottle) -> None:
+        await t.app_bucket.acquire()
+        done.append(time.monotonic())
+
+    start = time.monotonic()
+    await asyncio.gather(*(take(t) for t in throttles for _ in range(each)))
+    calls = sum(t.shared.calls for t in throttles)
+    # At the limit: no "denied, retry" round trips; one call per 4 queued grants (the first
+    # call of each throttle comes before the others queue up).
+    assert calls <= 2 * (1 + (each - 1 + 3) // 4), calls
+    # ... and together never faster than the shared limit (first grants: the burst).
+    assert max(done) - start >= (2 * each - burst) / rate - 0.02
+    assert most_in(sorted(done), 0.1) <= burst + rate * 0.1 + 2
+
+
+def most_in(times: list[float], length: float) -> int:
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= length:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
