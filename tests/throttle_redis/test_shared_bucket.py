@@ -123,3 +123,21 @@ def most_in(times: list[float], length: float) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
+
+
+async def test_back_from_an_outage_grants_also_take_the_local_share(
+        redis_client: object) -> None:
+    # The other processes may still run on their fallback shares until their next retry:
+    # for redis_retry_after, this one keeps to its share too (rate / processes).
+    rate, burst, processes = 100.0, 100.0, 4
+    throttle = RedisThrottle(redis_client, client_id="back-dual", rate=rate, per=1,
+                             burst=burst, processes=processes, redis_retry_after=5)
+    throttle.shared.failed(ConnectionError("gone"))
+    throttle.shared.down_until = throttle.clock()  # the retry is due: Redis answers again
+    start = time.monotonic()
+    await asyncio.gather(*(throttle.app_bucket.acquire() for _ in range(60)))
+    elapsed = time.monotonic() - start
+    assert not throttle.shared.in_outage
+    # Shared bucket alone (counted full): 60 / 100 = 0.6 s. With the local share (bursts of
+    # 25, then 25/s) as well: (60 - 25) / 25 = 1.4 s.
+    assert elapsed >= (60 - burst / processes) / (rate / processes) - 0.05, elapsed
