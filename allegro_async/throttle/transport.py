@@ -10,10 +10,10 @@ from typing import Any
 
 import anyio
 
-from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
 from allegro_async.errors import RateLimitedError, error_for_response
 from allegro_async.throttle.gate import Slots
-from allegro_async.throttle.limiter import EventHook, Throttle
+from allegro_async.throttle.limiter import EventHook, Throttle, UserLimits
 from allegro_async.throttle.rules import find_rule
 
 #: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
@@ -99,6 +99,15 @@ class _ReleasingStream(AsyncByteStream):
                 release()
 
 
+def _abandoned(exc: BaseException) -> bool:
+    """Whether a send that ended with ``exc`` may still be running at Allegro: a cancel (not an
+    ``Exception``) or a timeout after the request went out. Connect and pool errors sent
+    nothing, and a dropped connection ends the request on both sides."""
+    if not isinstance(exc, Exception):
+        return True
+    return isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
+
+
 def _releaser(throttle: Throttle, slots: Slots) -> Callable[[], None]:
     def release() -> None:
         throttle.in_flight.release()
@@ -152,7 +161,8 @@ class ThrottledTransport(AsyncBaseTransport):
                 try:
                     if gate.state != "open":
                         probe = await self._wait_gate(request, started)
-                    await user.slots.acquire()
+                    await self._take_user_slot(user)
+                    held = False  # the slot stays taken after an abandoned send (t.abandon)
                     try:
                         for bucket in buckets:
                             await bucket.acquire(cost)
@@ -165,16 +175,31 @@ class ThrottledTransport(AsyncBaseTransport):
                                 user.slots.release()
                                 continue
                             parallel = user.slots.in_use
+                            # Marks to tell, if a 429 comes, what else of this user Allegro
+                            # may have been serving meanwhile (Throttle.classify).
+                            served_mark, abandoned_mark = user.served, user.abandoned
+                            ghosts_at_send = len(user.ghosts)
                             metrics.sent += 1
                             sent_at = time.perf_counter()
-                            response = await self.inner.handle_async_request(request)
+                            user.pending += 1
+                            try:
+                                response = await self.inner.handle_async_request(request)
+                            except BaseException as exc:
+                                held = _abandoned(exc)
+                                raise
+                            finally:
+                                user.pending -= 1
                         except BaseException:
                             t.in_flight.release()
                             raise
                     except BaseException:
-                        user.slots.release()
+                        if held:
+                            t.abandon(user)
+                        else:
+                            user.slots.release()
                         raise
                     if response.status_code != 429:
+                        user.served += 1
                         if probe:
                             probe = False
                             gate.probe_done(True)
@@ -190,8 +215,13 @@ class ThrottledTransport(AsyncBaseTransport):
                         finally:
                             t.in_flight.release()
                             user.slots.release()
+                    # Of this user, Allegro may have been serving: what is still unanswered,
+                    # what was answered (not 429) since this one went, and abandoned ones.
+                    maybe_served = (1 + user.pending + user.served - served_mark
+                                    + ghosts_at_send + user.abandoned - abandoned_mark)
                     # A probe's 429 means the block goes on: no need for a second signal.
-                    reason = "app_block" if probe else t.classify(key, parallel, request.url.path)
+                    reason = "app_block" if probe else t.classify(key, maybe_served,
+                                                                   request.url.path)
                     metrics.responses_429[reason] += 1
                     metrics.emit("429", kind=reason, method=request.method,
                                  path=request.url.path)
@@ -220,6 +250,27 @@ class ThrottledTransport(AsyncBaseTransport):
         finally:
             metrics.wait_seconds += sent_at - real_started
             metrics.waited_requests += 1
+
+    async def _take_user_slot(self, user: UserLimits) -> None:
+        """Take one of the user's parallel slots; while abandoned requests hold some
+        (:meth:`Throttle.abandon`), give each back when its busy time is over."""
+        t = self.throttle
+        t.reap(user)
+        if not user.ghosts:
+            await user.slots.acquire()
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def reap_when_due() -> None:
+                while user.ghosts:
+                    await t.sleep(max(0.0, user.ghosts[0] - t.clock()))
+                    t.reap(user)
+
+            # Every waiter runs this timer while ghosts exist: reaping twice is harmless, and
+            # no waiter depends on another one staying around to wake it.
+            tg.start_soon(reap_when_due)
+            await user.slots.acquire()
+            tg.cancel_scope.cancel()
 
     async def _wait_gate(self, request: Request, started: float) -> bool:
         """Wait at the closed gate, on the throttle's clock, no longer than the deadline left.
