@@ -72,7 +72,10 @@ class Throttle:
         rules: per-user limits by endpoint family (A2); see :mod:`allegro_async.throttle.rules`.
         block_seconds: how long the gate stays closed after an app-wide 429 (A1: 60 s).
         retry_429_for: how long a 429'd request is retried before ``RateLimitedError``.
-        user_backoff: pause before retrying a request 429'd by a per-user limit.
+        user_backoff: pause before retrying a lone request 429'd by a per-user limit (an
+            adaptive path's, see :meth:`classify`).
+        cap_backoff: pause before retrying a request 429'd by the user's parallel cap (it
+            then also waits for a slot under the cut cap, which paces it).
         signal_window: seconds within which a second lone 429 (the same user's again, or
             another user's) confirms an app-wide block where a lone 429 alone does not; see
             :meth:`classify`.
@@ -101,6 +104,7 @@ class Throttle:
         block_seconds: float = 60.0,
         retry_429_for: float = 180.0,
         user_backoff: float = 1.0,
+        cap_backoff: float = 0.1,
         signal_window: float = 5.0,
         abandoned_busy_for: float = 5.0,
         adaptive_paths: tuple[str, ...] = ADAPTIVE_PATHS,
@@ -117,10 +121,11 @@ class Throttle:
         if burst < 1:  # every request costs at least 1: a smaller burst admits none
             raise InvalidArgumentError("burst", f"must be >= 1, got {burst!r}",
                                        "give the most requests sent at once, e.g. 100")
-        if abandoned_busy_for < 0:
-            raise InvalidArgumentError(
-                "abandoned_busy_for", f"must be >= 0, got {abandoned_busy_for!r}",
-                "give seconds, e.g. 5 (about the longest Allegro takes to answer)")
+        for name, value in (("user_backoff", user_backoff), ("cap_backoff", cap_backoff),
+                            ("abandoned_busy_for", abandoned_busy_for)):
+            if value < 0:
+                raise InvalidArgumentError(name, f"must be >= 0, got {value!r}",
+                                           "give seconds, or 0 for no pause")
         if retry_429_for < 0:
             raise InvalidArgumentError("retry_429_for", f"must be >= 0, got {retry_429_for!r}",
                                        "give seconds, or 0 to raise on the first 429")
@@ -135,6 +140,7 @@ class Throttle:
         self.block_seconds = block_seconds
         self.retry_429_for = retry_429_for
         self.user_backoff = user_backoff
+        self.cap_backoff = cap_backoff
         self.on_event = on_event
         self._users: dict[str, UserLimits] = {}
         self._keys: dict[str, str] = {}

@@ -246,7 +246,8 @@ class ThrottledTransport(AsyncBaseTransport):
                     metrics.emit("rate_limited", kind=reason, waited=waited)
                     raise self._error(response, request, waited, reason)
                 if reason == "user_limit":
-                    await t.sleep(min(t.user_backoff, max(0.0, t.retry_429_for - waited)))
+                    pause = t.cap_backoff if maybe_served > 1 else t.user_backoff
+                    await t.sleep(min(pause, max(0.0, t.retry_429_for - waited)))
         finally:
             metrics.wait_seconds += sent_at - real_started
             metrics.waited_requests += 1
