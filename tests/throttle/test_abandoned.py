@@ -38,9 +38,11 @@ async def cancel_many(emulator: Emulator, client: object, count: int) -> None:
 
 
 async def test_after_many_cancelled_requests_the_next_ones_complete_with_the_gate_open() -> None:
-    emulator = emulator_with_cap(latency=2.0)
+    # The emulator is done 3 s (1.5 s real) after the cancelled requests came in: time
+    # enough to start and cancel 800 tasks on a loaded machine; their slots are held 4 s.
+    emulator = emulator_with_cap(latency=3.0, time_scale=2)
     events: list[str] = []
-    throttle = scaled_throttle(emulator, events)
+    throttle = scaled_throttle(emulator, events, abandoned_busy_for=4)
     async with emulator.client(0, throttle=throttle) as client:
         await cancel_many(emulator, client, 800)
         seller = emulator.sellers[0].id
