@@ -63,7 +63,8 @@ class Throttle:
         clients = [AllegroClient(access_token=tok, throttle=throttle) for tok in tokens]
 
     Args:
-        rate, per: the app-wide S1 budget, ``rate`` requests per ``per`` seconds (9000 / 60 s).
+        rate: the app-wide S1 budget: ``rate`` requests per ``per`` seconds (9000).
+        per: the window of ``rate``, in seconds (60).
         burst: most requests sent at once before the rate applies (conservative: 100).
         max_in_flight: app-wide cap on requests inside the HTTP stack at once; keeps httpx's
             pool small when hundreds of tasks call the client (issue 4, item 5).
@@ -85,8 +86,9 @@ class Throttle:
         adaptive_paths: regular expressions of paths whose per-user limit Allegro adapts to
             traffic and may enforce with a 429 even for one request at a time (A2:
             ``/sale/products``); a lone 429 there needs a second signal to count as a block.
-        clock, sleep: a monotonic clock in seconds and its sleep; inject for tests (or pass an
-            emulator's clock to run on its scaled time).
+        clock: a monotonic clock in seconds; inject for tests (or pass an emulator's clock to
+            run on its scaled time).
+        sleep: the sleep that goes with ``clock``.
         on_event: called as ``on_event(name, data)`` for ``"429"``, ``"gate_closed"``,
             ``"gate_opened"``, ``"retry"`` and ``"rate_limited"`` events, for metrics.
     """
