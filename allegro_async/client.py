@@ -54,6 +54,7 @@ from allegro_async.errors import (
     InvalidArgumentError,
     error_for_response,
 )
+from allegro_async.throttle.transport import DEADLINE
 
 if TYPE_CHECKING:
     from allegro_async.services.offer_variants import OfferVariantsService
@@ -92,7 +93,10 @@ class AllegroClient:
             send through; it is never closed here. Throttling and retries are still added
             above it unless you pass both ``throttle=False`` and ``retry=False``, which uses it
             as is (see docs/client.md).
-        timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it.
+        timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it. A
+            per-call number of seconds is also the call's deadline: it bounds the time spent
+            waiting in the throttle and at a closed app gate, and a block that outlasts it
+            fails the call at once with ``RateLimitedError`` (``blocked_for`` says how long).
         accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
         headers: extra default headers.
         throttle: a :class:`~allegro_async.throttle.Throttle` (share one across all clients of
@@ -292,6 +296,11 @@ class AllegroClient:
         chosen = self._timeout if timeout is NOT_GIVEN else (
             timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         )
+        if (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+                and DEADLINE not in (extensions or {})):
+            # a per-call number of seconds bounds the whole call, the time spent waiting in
+            # the throttle and at a closed app gate (A1) included, not only each HTTP phase
+            extensions = {**(extensions or {}), DEADLINE: timeout}
         try:
             request = self._http.build_request(
                 method.upper(),
