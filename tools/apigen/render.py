@@ -125,7 +125,9 @@ def _py_type(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
         "integer": "int", "number": "float", "boolean": "bool",
     }.get(p.type)
     if p.type == "array":
-        item = {"integer": "int", "number": "float", "boolean": "bool"}.get(p.items_type or "", "str")
+        item = {"integer": "int", "number": "float", "boolean": "bool"}.get(
+            p.items_type or "", "str"
+        )
         return f"Sequence[{item}]"
     if p.type == "object":
         return "Mapping[str, str | Sequence[str]]"
@@ -196,7 +198,8 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
     if op.request_binary:
         literal = ", ".join(json.dumps(t) for t in op.request_binary)
         if len(op.request_binary) == 1 and not json_types:
-            optional.append(f"content_type: Literal[{literal}] = {json.dumps(op.request_binary[0])}")
+            default = json.dumps(op.request_binary[0])
+            optional.append(f"content_type: Literal[{literal}] = {default}")
         elif not json_types:
             required.append(f"content_type: Literal[{literal}]")
         else:
@@ -338,7 +341,8 @@ def render_scopes(spec: Spec, header: str) -> str:
              "from __future__ import annotations", "",
              "ROUTES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = ("]
     for op in sorted(spec.operations, key=lambda o: (o.path, o.method)):
-        lines.append(f"    ({op.method!r}, {op.path!r}, {_lit(op.scopes)}, {op.app_token_allowed!r}),")
+        row = f"{op.method!r}, {op.path!r}, {_lit(op.scopes)}, {op.app_token_allowed!r}"
+        lines.append(f"    ({row}),")
     lines.append(")")
     return "\n".join(lines) + "\n"
 
@@ -351,7 +355,8 @@ def render_root(spec: Spec, header: str) -> str:
              "if TYPE_CHECKING:", "    from allegro_async.client import AllegroClient"]
     lines += [f"    from allegro_async.api.{a} import {class_name(a)}" for a in areas]
     lines += ["", "", "class Api:",
-              '    """Every operation of Allegro\'s REST API: ``client.api.<area>.<method>(...)``."""',
+              '    """Every operation of Allegro\'s REST API: '
+              '``client.api.<area>.<method>(...)``."""',
               "", "    def __init__(self, client: AllegroClient) -> None:",
               "        self._client = client", ""]
     for a in areas:

@@ -22,7 +22,9 @@ from tools.apigen import naming
 
 METHODS = ("get", "put", "post", "delete", "patch")
 #: Response media types whose body is bytes, not JSON.
-JSON_TYPES = re.compile(r"^application/(?:[\w.+-]*\+)?json\s*$|^application/vnd\.allegro\.[^;]*json")
+JSON_TYPES = re.compile(
+    r"^application/(?:[\w.+-]*\+)?json\s*$|^application/vnd\.allegro\.[^;]*json"
+)
 USER_SCHEME = "bearer-token-for-user"
 APP_SCHEME = "bearer-token-for-application"
 
@@ -148,12 +150,8 @@ def _rename_schemas(spec: Spec) -> None:
 def resolve(spec: Spec, node: Any) -> Any:
     """Follow ``$ref`` (parameters, request bodies, schemas) to the node it names."""
     while isinstance(node, dict) and "$ref" in node:
-        _, kind, name = node["$ref"].lstrip("#/").split("/", 2)[-3:] if node["$ref"].count(
-            "/") >= 3 else ("", "", "")
-        if kind == "schemas":
-            node = spec.schemas[name]
-        else:
-            node = spec.raw["components"][kind][name]
+        _, kind, name = node["$ref"].lstrip("#/").split("/", 2)  # components/<kind>/<name>
+        node = spec.schemas[name] if kind == "schemas" else spec.raw["components"][kind][name]
     return node
 
 
@@ -254,7 +252,9 @@ def _read_operations(spec: Spec) -> None:
             json_bodies = [m for t, m in req_content.items() if t not in request_binary]
             request_schema = None
             if json_bodies:
-                request_schema = _schema_ref(spec, json_bodies[0].get("schema"), pascal_id + "Request")
+                request_schema = _schema_ref(
+                    spec, json_bodies[0].get("schema"), pascal_id + "Request"
+                )
             successes = sorted(c for c in op["responses"] if str(c).startswith("2"))
             status = int(successes[0]) if successes else 200
             resp_schema = None
