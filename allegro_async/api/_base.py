@@ -16,7 +16,8 @@ class ApiModel(BaseModel):
     (either name populates), unknown fields kept (Allegro adds fields often).
 
     Validators are built on first use (``defer_build``), so importing an area with hundreds
-    of models stays cheap; patterns use Python's ``re`` because the spec's are written for it.
+    of models stays cheap; patterns use Python's ``re`` because the spec's are written for it;
+    numbers are accepted where the spec says string (its own examples send ids as numbers).
     """
 
     model_config = ConfigDict(
@@ -24,6 +25,7 @@ class ApiModel(BaseModel):
         extra="allow",
         defer_build=True,
         regex_engine="python-re",
+        coerce_numbers_to_str=True,
         protected_namespaces=(),
     )
 

@@ -134,8 +134,8 @@ class AdditionalServices(Area):
     async def modify_additional_services_group(
         self,
         *,
-        body: _models.AdditionalServicesGroupRequest | Mapping[str, Any],
         group_id: str | int,
+        body: _models.AdditionalServicesGroupRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.AdditionalServicesGroupResponse:
         """Modify an additional services group.

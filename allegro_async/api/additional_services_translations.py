@@ -75,9 +75,9 @@ class AdditionalServicesTranslations(Area):
     async def update_additional_service_group_translation(
         self,
         *,
-        body: _models.AdditionalServicesGroupTranslationRequest | Mapping[str, Any],
         group_id: str | int,
         language: str | int,
+        body: _models.AdditionalServicesGroupTranslationRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.AdditionalServiceGroupTranslationPatchResponse:
         """Create/Update translations for specified group and language.

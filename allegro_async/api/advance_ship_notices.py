@@ -220,8 +220,8 @@ class AdvanceShipNotices(Area):
     async def submit_command(
         self,
         *,
-        body: _models.SubmitCommand | Mapping[str, Any],
         command_id: str | int,
+        body: _models.SubmitCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.SubmitCommand:
         """Submit the Advance Ship Notice.
@@ -242,8 +242,8 @@ class AdvanceShipNotices(Area):
     async def update_advance_ship_notice(
         self,
         *,
-        body: _models.AdvanceShipNotice | Mapping[str, Any],
         id: str | int,
+        body: _models.AdvanceShipNotice | Mapping[str, Any],
         if_match: str,
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.AdvanceShipNoticeResponse:
@@ -266,8 +266,8 @@ class AdvanceShipNotices(Area):
     async def update_submitted_advance_ship_notice(
         self,
         *,
-        body: _models.UpdateSubmittedAdvanceShipNoticeRequest | Mapping[str, Any],
         id: str | int,
+        body: _models.UpdateSubmittedAdvanceShipNoticeRequest | Mapping[str, Any],
         if_match: str,
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.AdvanceShipNoticeResponse:

@@ -326,8 +326,8 @@ class AfterSaleServices(Area):
     async def update_after_sales_service_implied_warranty(
         self,
         *,
-        body: _models.ImpliedWarrantyRequest | Mapping[str, Any],
         implied_warranty_id: str | int,
+        body: _models.ImpliedWarrantyRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ImpliedWarrantyResponse:
         """Change the user's implied warranty.
@@ -348,8 +348,8 @@ class AfterSaleServices(Area):
     async def update_after_sales_service_return_policy(
         self,
         *,
-        body: _models.ReturnPolicyUpdateRequestV1 | Mapping[str, Any],
         return_policy_id: str | int,
+        body: _models.ReturnPolicyUpdateRequestV1 | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ReturnPolicyResponseV1:
         """Change the user's return policy.
@@ -370,8 +370,8 @@ class AfterSaleServices(Area):
     async def update_after_sales_service_warranty(
         self,
         *,
-        body: _models.WarrantyRequest | Mapping[str, Any],
         warranty_id: str | int,
+        body: _models.WarrantyRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.WarrantyResponse:
         """Change the user's warranty.

@@ -130,8 +130,8 @@ class AutomaticPricing(Area):
     async def update_automatic_pricing_rule(
         self,
         *,
-        body: _models.AutomaticPricingRulePutRequest | Mapping[str, Any],
         rule_id: str | int,
+        body: _models.AutomaticPricingRulePutRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.AutomaticPricingRuleResponse:
         """Edit automatic pricing rule.

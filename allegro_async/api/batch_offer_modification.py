@@ -383,8 +383,8 @@ class BatchOfferModification(Area):
     async def modification_command(
         self,
         *,
-        body: _models.OfferChangeCommand | Mapping[str, Any],
         command_id: str | int,
+        body: _models.OfferChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.GeneralReport:
         """Batch offer modification.
@@ -426,8 +426,8 @@ class BatchOfferModification(Area):
     async def price_modification_command(
         self,
         *,
-        body: _models.OfferPriceChangeCommand | Mapping[str, Any],
         command_id: str | int,
+        body: _models.OfferPriceChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.GeneralReport:
         """Batch offer price modification.
@@ -448,8 +448,8 @@ class BatchOfferModification(Area):
     async def quantity_modification_command(
         self,
         *,
-        body: _models.OfferQuantityChangeCommand | Mapping[str, Any],
         command_id: str | int,
+        body: _models.OfferQuantityChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.GeneralReport:
         """Batch offer quantity modification.

@@ -31,8 +31,8 @@ class Classifieds(Area):
     async def assign_classified_packages(
         self,
         *,
-        body: _models.ClassifiedPackages | Mapping[str, Any],
         offer_id: str | int,
+        body: _models.ClassifiedPackages | Mapping[str, Any],
         accept_language: _e.AcceptLanguage4Value | None = None,
     ) -> None:
         """Assign packages to a classified.

@@ -90,8 +90,8 @@ class Contacts(Area):
     async def modify_contact(
         self,
         *,
-        body: _models.ContactRequest | Mapping[str, Any],
         id: str | int,
+        body: _models.ContactRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.ContactResponse:
         """Modify contact details.

@@ -168,8 +168,8 @@ class CustomerReturns(Area):
     async def reject_customer_return_refund(
         self,
         *,
-        body: _models.CustomerReturnRefundRejectionRequest | Mapping[str, Any],
         customer_return_id: str | int,
+        body: _models.CustomerReturnRefundRejectionRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.CustomerReturn:
         """[BETA] Reject customer return refund.

@@ -140,8 +140,8 @@ class Delivery(Area):
     async def modify_shipping_rates_set(
         self,
         *,
-        body: _models.ModifyShippingRatesSetUsingPUTRequest | Mapping[str, Any],
         id: str | int,
+        body: _models.ModifyShippingRatesSetUsingPUTRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ModifyShippingRatesSetUsingPUTResponse:
         """Edit a user's shipping rates set.

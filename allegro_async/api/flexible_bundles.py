@@ -120,8 +120,8 @@ class FlexibleBundles(Area):
     async def update_flexible_bundle(
         self,
         *,
-        body: _models.FlexibleBundleUpdateDTO | Mapping[str, Any],
         bundle_id: str | int,
+        body: _models.FlexibleBundleUpdateDTO | Mapping[str, Any],
     ) -> _models.FlexibleBundleGetDTO:
         """Updates flexible bundle.
 

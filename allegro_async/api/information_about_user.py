@@ -53,8 +53,8 @@ class InformationAboutUser(Area):
     async def answer_user_rating(
         self,
         *,
-        body: _models.UserRatingAnswerRequest | Mapping[str, Any],
         rating_id: str | int,
+        body: _models.UserRatingAnswerRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.Answer:
         """Answer for user's rating.
@@ -280,8 +280,8 @@ class InformationAboutUser(Area):
     async def user_rating_removal(
         self,
         *,
-        body: _models.UserRatingRemovalRequest | Mapping[str, Any],
         rating_id: str | int,
+        body: _models.UserRatingRemovalRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.Removal:
         """Request removal of user's rating.

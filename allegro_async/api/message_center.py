@@ -33,8 +33,8 @@ class MessageCenter(Area):
     async def change_read_flag_on_thread(
         self,
         *,
-        body: _models.ThreadReadFlag | Mapping[str, Any],
         thread_id: str | int,
+        body: _models.ThreadReadFlag | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.Thread:
         """Mark a particular thread as read.
@@ -274,8 +274,8 @@ class MessageCenter(Area):
     async def new_message_in_thread(
         self,
         *,
-        body: _models.NewMessageInThread | Mapping[str, Any],
         thread_id: str | int,
+        body: _models.NewMessageInThread | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.Message:
         """Write a new message in thread.
@@ -296,8 +296,8 @@ class MessageCenter(Area):
     async def upload_attachment(
         self,
         *,
-        body: bytes,
         attachment_id: str | int,
+        body: bytes,
         content_type: Literal[
             "image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf"
         ],

@@ -118,8 +118,8 @@ class OfferBundles(Area):
     async def update_offer_bundle_discount(
         self,
         *,
-        body: _models.UpdateOfferBundleDiscountDTO | Mapping[str, Any],
         bundle_id: str | int,
+        body: _models.UpdateOfferBundleDiscountDTO | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.OfferBundleDTO:
         """Update discount associated with bundle.

@@ -32,8 +32,8 @@ class OfferManagement(Area):
     async def change_publication_status(
         self,
         *,
-        body: _models.PublicationChangeCommandDto | Mapping[str, Any],
         command_id: str | int,
+        body: _models.PublicationChangeCommandDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.GeneralReport:
         """Batch offer publish / unpublish.
@@ -54,9 +54,9 @@ class OfferManagement(Area):
     async def create_change_price_command(
         self,
         *,
-        body: _models.ChangePriceWithoutOutput | Mapping[str, Any],
         offer_id: str | int,
         command_id: str | int,
+        body: _models.ChangePriceWithoutOutput | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ChangePrice:
         """Modify the Buy Now price in an offer.
@@ -118,8 +118,8 @@ class OfferManagement(Area):
     async def edit_product_offers(
         self,
         *,
-        body: _models.SaleProductOfferPatchRequestV1 | Mapping[str, Any],
         offer_id: str | int,
+        body: _models.SaleProductOfferPatchRequestV1 | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.SaleProductOfferResponseV1:
         """Edit an offer.
@@ -406,8 +406,8 @@ class OfferManagement(Area):
     async def modify_offer_promo_options(
         self,
         *,
-        body: _models.PromoOptionsModifications | Mapping[str, Any],
         offer_id: str | int,
+        body: _models.PromoOptionsModifications | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.OfferPromoOptions:
         """Modify offer promotion packages.
@@ -428,8 +428,8 @@ class OfferManagement(Area):
     async def promo_modification_command(
         self,
         *,
-        body: _models.PromoOptionsCommand | Mapping[str, Any],
         command_id: str | int,
+        body: _models.PromoOptionsCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.PromoGeneralReport:
         """Batch offer promotion package modification.

@@ -31,8 +31,8 @@ class OfferTags(Area):
     async def assign_tag_to_offer(
         self,
         *,
-        body: _models.TagIdsRequest | Mapping[str, Any],
         offer_id: str | int,
+        body: _models.TagIdsRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> None:
         """Assign tags to an offer.
@@ -157,8 +157,8 @@ class OfferTags(Area):
     async def update_tag(
         self,
         *,
-        body: _models.TagRequest | Mapping[str, Any],
         tag_id: str | int,
+        body: _models.TagRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> None:
         """Modify a tag.

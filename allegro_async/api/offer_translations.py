@@ -81,9 +81,9 @@ class OfferTranslations(Area):
     async def update_offer_translation(
         self,
         *,
-        body: _models.ManualTranslationUpdateRequest | Mapping[str, Any],
         language: str | int,
         offer_id: str | int,
+        body: _models.ManualTranslationUpdateRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> None:
         """Update offer translation.

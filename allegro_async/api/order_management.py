@@ -32,8 +32,8 @@ class OrderManagement(Area):
     async def add_order_invoices_metadata(
         self,
         *,
-        body: _models.CheckFormsNewOrderInvoice | Mapping[str, Any],
         id: str | int,
+        body: _models.CheckFormsNewOrderInvoice | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CheckFormsNewOrderInvoiceId:
         """Post new invoice.
@@ -54,8 +54,8 @@ class OrderManagement(Area):
     async def create_order_shipments(
         self,
         *,
-        body: _models.CheckoutFormAddWaybillRequest | Mapping[str, Any],
         id: str | int,
+        body: _models.CheckoutFormAddWaybillRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.CheckoutFormAddWaybillCreated:
         """Add a parcel tracking number.
@@ -378,8 +378,8 @@ class OrderManagement(Area):
     async def set_order_fulfillment(
         self,
         *,
-        body: _models.CheckoutFormFulfillment | Mapping[str, Any],
         id: str | int,
+        body: _models.CheckoutFormFulfillment | Mapping[str, Any],
         checkout_form_revision: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:

@@ -116,8 +116,8 @@ class PointsOfService(Area):
     async def modify_pos(
         self,
         *,
-        body: _models.Pos | Mapping[str, Any],
         id: str | int,
+        body: _models.Pos | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.Pos:
         """Modify a point of service.

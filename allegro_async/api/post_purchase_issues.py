@@ -31,8 +31,8 @@ class PostPurchaseIssues(Area):
     async def add_message_to_issue(
         self,
         *,
-        body: _models.MessageRequest | Mapping[str, Any],
         issue_id: str | int,
+        body: _models.MessageRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.PostPurchaseIssueMessage:
         """Add a message to an issue.
@@ -53,8 +53,8 @@ class PostPurchaseIssues(Area):
     async def change_status_of_issue(
         self,
         *,
-        body: _models.ClaimStatusChangeRequest | Mapping[str, Any],
         issue_id: str | int,
+        body: _models.ClaimStatusChangeRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> None:
         """Change status of a claim.
@@ -233,8 +233,8 @@ class PostPurchaseIssues(Area):
     async def upload_issue_attachment(
         self,
         *,
-        body: bytes,
         attachment_id: str | int,
+        body: bytes,
         content_type: Literal[
             "image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf"
         ],

@@ -132,8 +132,8 @@ class Products(Area):
     async def product_change_proposal(
         self,
         *,
-        body: _models.ProductChangeProposalRequest | Mapping[str, Any],
         product_id: str | int,
+        body: _models.ProductChangeProposalRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ProductChangeProposalDto:
         """Propose changes in product.

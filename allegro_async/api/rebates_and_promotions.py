@@ -31,8 +31,8 @@ class RebatesAndPromotions(Area):
     async def create_or_modify_turnover_discount(
         self,
         *,
-        body: _models.TurnoverDiscountRequest | Mapping[str, Any],
         marketplace_id: str | int,
+        body: _models.TurnoverDiscountRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.TurnoverDiscountDto:
         """Create/modify turnover discount for marketplace.
@@ -209,8 +209,8 @@ class RebatesAndPromotions(Area):
     async def update_promotion(
         self,
         *,
-        body: _models.SellerCreateRebateRequestDto | Mapping[str, Any],
         promotion_id: str | int,
+        body: _models.SellerCreateRebateRequestDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.SellerRebateDto:
         """Modify a promotion.

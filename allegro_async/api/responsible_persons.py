@@ -95,8 +95,8 @@ class ResponsiblePersons(Area):
     async def responsible_persons_responsible_persons_put(
         self,
         *,
-        body: _models.UpdateResponsiblePersonRequest | Mapping[str, Any],
         id: str | int,
+        body: _models.UpdateResponsiblePersonRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ResponsiblePersonResponse:
         """Update responsible person.

@@ -116,8 +116,8 @@ class ResponsibleProducers(Area):
     async def responsible_producers_responsible_producers_put(
         self,
         *,
-        body: _models.UpdateResponsibleProducerRequest | Mapping[str, Any],
         id: str | int,
+        body: _models.UpdateResponsibleProducerRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _common.ResponsibleProducerResponse:
         """Update responsible producer.

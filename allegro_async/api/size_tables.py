@@ -109,8 +109,8 @@ class SizeTables(Area):
     async def modify_table(
         self,
         *,
-        body: _models.SizeTablePutRequest | Mapping[str, Any],
         table_id: str | int,
+        body: _models.SizeTablePutRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.PublicTableDto:
         """Update a size table.

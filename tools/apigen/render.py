@@ -158,7 +158,9 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
         body_types += [_model_ref(models, op.request_schema, op.area), "Mapping[str, Any]"]
     if op.request_binary:
         body_types.append("bytes")
-    if body_types:
+    path_args = [f"{p.python_name}: {_py_type(p, enums)}" for p in op.params
+                 if p.location == "path" and p.in_signature]
+    if body_types:  # keyword-only: path ids first, then the body, then the rest
         annotation = " | ".join(body_types)
         if op.request_required:
             required.append(f"body: {annotation}")
@@ -170,7 +172,8 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
         annotation = _py_type(p, enums)
         decl = f"{p.python_name}: {annotation}" if p.required else \
             f"{p.python_name}: {annotation} | None = None"
-        (required if p.required else optional).append(decl)
+        if p.location != "path":
+            (required if p.required else optional).append(decl)
         wire = json.dumps(p.name)
         if p.location == "path":
             path_expr = path_expr.replace(
@@ -239,7 +242,8 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
     scopes = ", ".join(f"``{s}``" for s in op.scopes)
     view = OpView(
         name=op.name, method=op.method, path=op.path, doc_summary=_doc(op.summary),
-        scopes=scopes, deprecated=op.deprecated, signature=required + optional, returns=returns,
+        scopes=scopes, deprecated=op.deprecated, signature=path_args + required + optional,
+        returns=returns,
         cast=cast, path_expr='f"' + path_expr + '"' if "{" in path_expr else json.dumps(path_expr),
         params=params, headers=headers, send_extra=send_extra, prelude=prelude,
     )
