@@ -83,6 +83,7 @@ class Paginator(Generic[PageT, ItemT]):
         """Each page in turn (the first one even when empty)."""
         cursor: Any = None
         yielded = 0
+        last_size = 0
         first = True
         while True:
             kwargs = dict(self._kwargs)
@@ -91,8 +92,8 @@ class Paginator(Generic[PageT, ItemT]):
             if self._kind == "offset":
                 offset = yielded
                 if not first and self._window is not None:
-                    size = self._limit or 0
-                    if offset + max(size, 1) > self._window:
+                    size = self._limit or last_size  # the server's page size when not given
+                    if offset + size > self._window:
                         raise OffsetWindowExceeded(yielded, self._total)
                 kwargs["offset"] = offset
             elif cursor is not None:
@@ -104,6 +105,7 @@ class Paginator(Generic[PageT, ItemT]):
             yield page
             first = False
             yielded += len(items)
+            last_size = len(items)
             if not items:
                 return
             if self._kind == "offset":

@@ -115,7 +115,7 @@ class ImagesAndAttachments(Area):
                 raise InvalidArgumentError(
                     "content_type",
                     "a file body needs its media type",
-                    f"pass one of {('image/jpeg', 'image/png', 'image/webp')}",
+                    "pass content_type: one of image/jpeg, image/png, image/webp",
                 )
             file, data = bytes(body), None
         else:

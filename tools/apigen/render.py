@@ -210,9 +210,9 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
         prelude.append("if isinstance(body, (bytes, bytearray, memoryview)):")
         if json_types:
             prelude.append("    if content_type is None:")
+            choices = ", ".join(op.request_binary)
             prelude.append("        raise InvalidArgumentError(\"content_type\", \"a file body "
-                           "needs its media type\", f\"pass one of {" + repr(op.request_binary)
-                           + "}\")")
+                           f"needs its media type\", \"pass content_type: one of {choices}\")")
         prelude.append("    file, data = bytes(body), None")
         prelude.append("else:")
         prelude.append("    file, data = None, body")
