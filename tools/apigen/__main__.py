@@ -82,14 +82,17 @@ def _format(files: dict[str, str]) -> dict[str, str]:
                 for rel, text in files.items()}
 
 
-def _stale(files: dict[str, str]) -> list[str]:
+def outdated(files: dict[str, str], root: Path = ROOT) -> tuple[list[str], list[str]]:
+    """(files a regeneration would write, generated files it would remove) under ``root``."""
+    changed = [rel for rel, text in sorted(files.items())
+               if not (root / rel).exists() or (root / rel).read_text() != text]
     stale = []
     for folder in OWNED_DIRS:
-        for path in sorted((ROOT / folder).glob("*")):
-            rel = path.relative_to(ROOT).as_posix()
+        for path in sorted((root / folder).glob("*")):
+            rel = path.relative_to(root).as_posix()
             if path.is_file() and rel not in files and MARK in path.read_text()[:300]:
                 stale.append(rel)
-    return stale
+    return changed, stale
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="path or URL of the spec")
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 naming the files that would change")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the repository to write to")
     args = parser.parse_args(argv)
+    root: Path = args.root
     files = generate(args.spec)
-    changed = [rel for rel, text in sorted(files.items())
-               if not (ROOT / rel).exists() or (ROOT / rel).read_text() != text]
-    stale = _stale(files)
+    changed, stale = outdated(files, root)
     if args.check:
         for rel in changed:
             print(f"would change: {rel}")
@@ -113,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(files)} generated files are up to date")
         return 0
     for rel in changed:
-        target = ROOT / rel
+        target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(files[rel])
     for rel in stale:
-        (ROOT / rel).unlink()
+        (root / rel).unlink()
     print(f"{len(files)} files: {len(changed)} written, {len(stale)} removed")
     return 0
 
