@@ -37,6 +37,9 @@ class AdditionalServices(Area):
         """Create additional services group.
 
         ``POST /sale/offer-additional-services/groups``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -58,6 +61,10 @@ class AdditionalServices(Area):
         """Get the details of an additional services group.
 
         ``GET /sale/offer-additional-services/groups/{groupId}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            group_id: Additional Service Group ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -77,6 +84,9 @@ class AdditionalServices(Area):
         """Get the additional services definitions by categories.
 
         ``GET /sale/offer-additional-services/categories``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -98,6 +108,11 @@ class AdditionalServices(Area):
         """Get the user's additional services groups.
 
         ``GET /sale/offer-additional-services/groups``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            offset: The offset of elements in the response.
+            limit: The limit of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -141,6 +156,10 @@ class AdditionalServices(Area):
         """Modify an additional services group.
 
         ``PUT /sale/offer-additional-services/groups/{groupId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            group_id: Additional service group ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -37,6 +37,11 @@ class AdditionalServicesTranslations(Area):
         """Delete a translation for a specified group and language.
 
         ``DELETE /sale/offer-additional-services/groups/{groupId}/translations/{language}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            group_id: Additional service group ID.
+            language: IETF Language tag.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -58,6 +63,11 @@ class AdditionalServicesTranslations(Area):
         """Get translations for specified group.
 
         ``GET /sale/offer-additional-services/groups/{groupId}/translations``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            group_id: Additional Service Group ID.
+            language: IETF language tag.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -83,6 +93,11 @@ class AdditionalServicesTranslations(Area):
         """Create/Update translations for specified group and language.
 
         ``PATCH /sale/offer-additional-services/groups/{groupId}/translations/{language}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            group_id: Additional Service Group ID.
+            language: IETF Language tag.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",

@@ -37,6 +37,10 @@ class AdvanceShipNotices(Area):
         """Cancel Advance Ship Notice.
 
         ``PUT /fulfillment/advance-ship-notices/{id}/cancel``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            id: An identifier of the Advance Ship Notice to cancel.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -57,6 +61,9 @@ class AdvanceShipNotices(Area):
         """Create an Advance Ship Notice.
 
         ``POST /fulfillment/advance-ship-notices``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -78,6 +85,10 @@ class AdvanceShipNotices(Area):
         """Delete Advance Ship Notice.
 
         ``DELETE /fulfillment/advance-ship-notices/{id}``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            id: An identifier of the Advance Ship Notice to delete.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -98,6 +109,10 @@ class AdvanceShipNotices(Area):
         """Get single Advance Ship Notice.
 
         ``GET /fulfillment/advance-ship-notices/{id}``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            id: The identifier of returned Advance Ship Notice.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -119,6 +134,10 @@ class AdvanceShipNotices(Area):
         """Get labels for Advance Ship Notice.
 
         ``GET /fulfillment/advance-ship-notices/{id}/labels``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            id: An identifier of the Advance Ship Notice.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -139,6 +158,10 @@ class AdvanceShipNotices(Area):
         """Check current state and details of Advance Ship Notice receiving.
 
         ``GET /fulfillment/advance-ship-notices/{id}/receiving-state``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            id: An identifier of advance ship notice.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -161,6 +184,12 @@ class AdvanceShipNotices(Area):
         """Get list of Advance Ship Notices.
 
         ``GET /fulfillment/advance-ship-notices``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            offset: The offset of elements in the response.
+            limit: Maximum number of elements in response.
+            status: A status of the Advance Ship Notices in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -206,6 +235,10 @@ class AdvanceShipNotices(Area):
         """Get submit status.
 
         ``GET /fulfillment/submit-commands/{commandId}``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            command_id: An identifier of the command.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -227,6 +260,10 @@ class AdvanceShipNotices(Area):
         """Submit the Advance Ship Notice.
 
         ``PUT /fulfillment/submit-commands/{commandId}``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            command_id: The identifier of the command.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -250,6 +287,11 @@ class AdvanceShipNotices(Area):
         """Update Advance Ship Notice.
 
         ``PUT /fulfillment/advance-ship-notices/{id}``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            id: An identifier of Advance Ship Notice.
+            if_match: A current version of Advance Ship Notice (e.g.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -274,6 +316,11 @@ class AdvanceShipNotices(Area):
         """Update submitted Advance Ship Notice.
 
         ``PUT /fulfillment/advance-ship-notices/{id}/submitted``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            id: An identifier of Advance Ship Notice.
+            if_match: A current version of Advance Ship Notice (e.g.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -38,6 +38,9 @@ class AfterSaleServices(Area):
         """Create a warranty attachment metadata.
 
         ``POST /after-sales-service-conditions/attachments``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -59,6 +62,9 @@ class AfterSaleServices(Area):
         """Create new user's implied warranty.
 
         ``POST /after-sales-service-conditions/implied-warranties``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -80,6 +86,9 @@ class AfterSaleServices(Area):
         """Create new user's return policy.
 
         ``POST /after-sales-service-conditions/return-policies``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -101,6 +110,9 @@ class AfterSaleServices(Area):
         """Create new user's warranty.
 
         ``POST /after-sales-service-conditions/warranties``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -122,6 +134,10 @@ class AfterSaleServices(Area):
         """Delete the user's return policy.
 
         ``DELETE /after-sales-service-conditions/return-policies/{returnPolicyId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            return_policy_id: The ID of the return policy.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -143,6 +159,10 @@ class AfterSaleServices(Area):
         """Get the user's implied warranty.
 
         ``GET /after-sales-service-conditions/implied-warranties/{impliedWarrantyId}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            implied_warranty_id: The ID of the implied warranty.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -163,6 +183,10 @@ class AfterSaleServices(Area):
         """Get the user's return policy.
 
         ``GET /after-sales-service-conditions/return-policies/{returnPolicyId}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            return_policy_id: The ID of the return policy.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -183,6 +207,10 @@ class AfterSaleServices(Area):
         """Get the user's warranty.
 
         ``GET /after-sales-service-conditions/warranties/{warrantyId}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            warranty_id: The ID of the warranty.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -204,6 +232,11 @@ class AfterSaleServices(Area):
         """Get the user's implied warranties.
 
         ``GET /after-sales-service-conditions/implied-warranties``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -247,6 +280,11 @@ class AfterSaleServices(Area):
         """Get the user's return policies.
 
         ``GET /after-sales-service-conditions/return-policies``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -290,6 +328,11 @@ class AfterSaleServices(Area):
         """Get the user's warranties.
 
         ``GET /after-sales-service-conditions/warranties``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -333,6 +376,10 @@ class AfterSaleServices(Area):
         """Change the user's implied warranty.
 
         ``PUT /after-sales-service-conditions/implied-warranties/{impliedWarrantyId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            implied_warranty_id: The ID of the implied warranty.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -355,6 +402,10 @@ class AfterSaleServices(Area):
         """Change the user's return policy.
 
         ``PUT /after-sales-service-conditions/return-policies/{returnPolicyId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            return_policy_id: The ID of the return policy.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -377,6 +428,10 @@ class AfterSaleServices(Area):
         """Change the user's warranty.
 
         ``PUT /after-sales-service-conditions/warranties/{warrantyId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            warranty_id: The ID of the warranty.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -400,6 +455,10 @@ class AfterSaleServices(Area):
         """Upload an warranty attachment.
 
         ``PUT /after-sales-service-conditions/attachments/{attachmentId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            attachment_id: The ID of the attachment.
+            accept_language: Expected language of messages.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None

@@ -37,6 +37,10 @@ class AlleDiscount(Area):
         """List AlleDiscount campaigns.
 
         ``GET /sale/alle-discount/campaigns``, scope ``allegro:api:campaigns``.
+
+        Args:
+            campaign_id: Id of the searched campaign.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -64,6 +68,14 @@ class AlleDiscount(Area):
         """List eligible offers.
 
         ``GET /sale/alle-discount/{campaignId}/eligible-offers``, scope ``allegro:api:campaigns``.
+
+        Args:
+            campaign_id: Campaign id to list offers from.
+            limit: Maximum number of offers returned in the eligibleOffers list; max value is 200.
+            offset: The number of offers to skip while listing the results.
+            meets_conditions: If true, filters offers that only meet conditions of the campaign.
+            offer_id: ID of an offer; if the offer with the given ID exists, returns at most one element in the eligibleOffers list.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -118,6 +130,14 @@ class AlleDiscount(Area):
         """List offer participations.
 
         ``GET /sale/alle-discount/{campaignId}/submitted-offers``, scope ``allegro:api:campaigns``.
+
+        Args:
+            campaign_id: Campaign id to list offers from.
+            limit: Maximum number of offers returned in the eligibleOffers list; max value is 200.
+            offset: The number of offers to skip while listing the results.
+            offer_id: ID of an offer; if the offer with the given ID exists, returns at most one element in the submittedOffers list.
+            participation_id: Id of the participation, returns at most one element in the submittedOffers list.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -170,6 +190,10 @@ class AlleDiscount(Area):
         """Get the offer submission command status.
 
         ``GET /sale/alle-discount/submit-offer-commands/{commandId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            command_id: Command id in UUID format, must be unique.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -190,6 +214,10 @@ class AlleDiscount(Area):
         """Get the offer withdrawal command status.
 
         ``GET /sale/alle-discount/withdraw-offer-commands/{commandId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            command_id: Command id in UUID format, must be unique.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -210,6 +238,9 @@ class AlleDiscount(Area):
         """Create submit offer command.
 
         ``POST /sale/alle-discount/submit-offer-commands``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -231,6 +262,9 @@ class AlleDiscount(Area):
         """Create withdraw offer command.
 
         ``POST /sale/alle-discount/withdraw-offer-commands``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",

@@ -36,6 +36,9 @@ class AllegroPrices(Area):
         """Exclude offers command.
 
         ``POST /sale/allegro-prices/offers/exclusion-commands``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -56,6 +59,9 @@ class AllegroPrices(Area):
         """Get account participation status.
 
         ``GET /sale/allegro-prices/accounts/participations``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -76,6 +82,9 @@ class AllegroPrices(Area):
         """Query Allegro Prices offers status.
 
         ``POST /sale/allegro-prices/offers-queries``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -97,6 +106,10 @@ class AllegroPrices(Area):
         """Get exclude offer command status.
 
         ``GET /sale/allegro-prices/offers/exclusion-commands/{commandId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            command_id: The unique identifier of the command.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -117,6 +130,10 @@ class AllegroPrices(Area):
         """Get submit offer command status.
 
         ``GET /sale/allegro-prices/offers/submit-offer-commands/{commandId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            command_id: The unique identifier of the command.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -137,6 +154,9 @@ class AllegroPrices(Area):
         """Submit offers command.
 
         ``POST /sale/allegro-prices/offers/submit-offer-commands``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -158,6 +178,9 @@ class AllegroPrices(Area):
         """Update account participation.
 
         ``PATCH /sale/allegro-prices/accounts/participations``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",

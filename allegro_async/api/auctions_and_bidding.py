@@ -36,6 +36,10 @@ class AuctionsAndBidding(Area):
         """Get current user's bid information.
 
         ``GET /bidding/offers/{offerId}/bid``, scope ``allegro:api:bids``.
+
+        Args:
+            offer_id: The offer ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -57,6 +61,10 @@ class AuctionsAndBidding(Area):
         """Place a bid in an auction.
 
         ``PUT /bidding/offers/{offerId}/bid``, scope ``allegro:api:bids``.
+
+        Args:
+            offer_id: The offer ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -36,6 +36,9 @@ class AutomaticPricing(Area):
         """Post automatic pricing rule.
 
         ``POST /sale/price-automation/rules``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,10 @@ class AutomaticPricing(Area):
         """Delete automatic pricing rule.
 
         ``DELETE /sale/price-automation/rules/{ruleId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            rule_id: The rule identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -77,6 +84,10 @@ class AutomaticPricing(Area):
         """Get automatic pricing rule by id.
 
         ``GET /sale/price-automation/rules/{ruleId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            rule_id: The rule identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -96,6 +107,9 @@ class AutomaticPricing(Area):
         """Get automatic pricing rules.
 
         ``GET /sale/price-automation/rules``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -116,6 +130,10 @@ class AutomaticPricing(Area):
         """Get automatic pricing rules assigned to the offer.
 
         ``GET /sale/price-automation/offers/{offerId}/rules``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: The offer identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -137,6 +155,10 @@ class AutomaticPricing(Area):
         """Edit automatic pricing rule.
 
         ``PUT /sale/price-automation/rules/{ruleId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            rule_id: The rule identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

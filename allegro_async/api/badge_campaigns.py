@@ -40,6 +40,13 @@ class BadgeCampaigns(Area):
         """Get a list of badge applications.
 
         ``GET /sale/badge-applications``, scope ``allegro:api:campaigns``.
+
+        Args:
+            campaign_id: Campaign ID.
+            offer_id: Offer ID.
+            offset: Offset.
+            limit: The maximum number of applications returned in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -88,6 +95,10 @@ class BadgeCampaigns(Area):
         """Get a badge application details.
 
         ``GET /sale/badge-applications/{applicationId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            application_id: Badge application ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -108,6 +119,10 @@ class BadgeCampaigns(Area):
         """Get a list of available badge campaigns.
 
         ``GET /sale/badge-campaigns``, scope ``allegro:api:campaigns``.
+
+        Args:
+            marketplace_id: The marketplace of campaigns.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -131,6 +146,10 @@ class BadgeCampaigns(Area):
         """Get badge operation details.
 
         ``GET /sale/badge-operations/{operationId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            operation_id: Badge operation ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -154,6 +173,13 @@ class BadgeCampaigns(Area):
         """Get a list of badges.
 
         ``GET /sale/badges``, scope ``allegro:api:campaigns``.
+
+        Args:
+            marketplace_id: The marketplace of badges.
+            offer_id: Offer ID.
+            offset: Offset.
+            limit: The maximum number of badges returned in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -204,6 +230,11 @@ class BadgeCampaigns(Area):
         """Update campaign badge for the given offer.
 
         ``PATCH /sale/badges/offers/{offerId}/campaigns/{campaignId}``, scope ``allegro:api:campaigns``.
+
+        Args:
+            offer_id: Offer ID.
+            campaign_id: Campaign ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",
@@ -225,6 +256,9 @@ class BadgeCampaigns(Area):
         """Apply for badge in selected offer.
 
         ``POST /sale/badges``, scope ``allegro:api:campaigns``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",

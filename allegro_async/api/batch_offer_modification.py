@@ -38,6 +38,9 @@ class BatchOfferModification(Area):
         """Batch offer price and stock modification (beta).
 
         ``POST /sale/offer-bulk-modification-commands``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -59,6 +62,10 @@ class BatchOfferModification(Area):
         """Batch price and stock command summary (beta).
 
         ``GET /sale/offer-bulk-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -81,6 +88,12 @@ class BatchOfferModification(Area):
         """Batch price and stock command detailed report (beta).
 
         ``GET /sale/offer-bulk-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -125,6 +138,10 @@ class BatchOfferModification(Area):
         """Modification command summary.
 
         ``GET /sale/offer-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -145,6 +162,10 @@ class BatchOfferModification(Area):
         """Change price command summary.
 
         ``GET /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -167,6 +188,12 @@ class BatchOfferModification(Area):
         """Change price command detailed report.
 
         ``GET /sale/offer-price-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -211,6 +238,10 @@ class BatchOfferModification(Area):
         """Change quantity command summary.
 
         ``GET /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -233,6 +264,12 @@ class BatchOfferModification(Area):
         """Change quantity command detailed report.
 
         ``GET /sale/offer-quantity-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -279,6 +316,12 @@ class BatchOfferModification(Area):
         """Modification command detailed report.
 
         ``GET /sale/offer-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -323,6 +366,10 @@ class BatchOfferModification(Area):
         """Automatic pricing command summary.
 
         ``GET /sale/offer-price-automation-commands/{commandId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -345,6 +392,12 @@ class BatchOfferModification(Area):
         """Automatic pricing command detailed report.
 
         ``GET /sale/offer-price-automation-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -390,6 +443,10 @@ class BatchOfferModification(Area):
         """Batch offer modification.
 
         ``PUT /sale/offer-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -411,6 +468,9 @@ class BatchOfferModification(Area):
         """Batch offer automatic pricing rules modification.
 
         ``POST /sale/offer-price-automation-commands``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -433,6 +493,10 @@ class BatchOfferModification(Area):
         """Batch offer price modification.
 
         ``PUT /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -455,6 +519,10 @@ class BatchOfferModification(Area):
         """Batch offer quantity modification.
 
         ``PUT /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

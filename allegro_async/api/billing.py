@@ -44,6 +44,17 @@ class Billing(Area):
         """Get a list of billing entries.
 
         ``GET /billing/billing-entries``, scope ``allegro:api:billing:read``.
+
+        Args:
+            marketplace_id: The marketplace ID where operation was made.
+            occurred_at_gte: Date from which billing entries are filtered.
+            occurred_at_lte: Date to which billing entries are filtered.
+            type_id: List of billing types by which billing entries are filtered.
+            offer_id: Offer ID by which billing entries are filtered.
+            order_id: Order UUID by which billing entries are filtered.
+            limit: Number of returned operations.
+            offset: Index of the first returned payment operation from all search results.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -103,6 +114,9 @@ class Billing(Area):
         """Get a list of billing types.
 
         ``GET /billing/billing-types``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

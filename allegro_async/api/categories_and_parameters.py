@@ -37,6 +37,10 @@ class CategoriesAndParameters(Area):
         """Get categories suggestions.
 
         ``GET /sale/matching-categories``.
+
+        Args:
+            name: Product name for which you want to get suggested categories.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -60,6 +64,10 @@ class CategoriesAndParameters(Area):
         """Get IDs of Allegro categories.
 
         ``GET /sale/categories``.
+
+        Args:
+            parent_id: The ID of the category which children should be returned.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -83,6 +91,10 @@ class CategoriesAndParameters(Area):
         """Get a category by ID.
 
         ``GET /sale/categories/{categoryId}``.
+
+        Args:
+            category_id: The category ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -105,6 +117,12 @@ class CategoriesAndParameters(Area):
         """Get changes in categories.
 
         ``GET /sale/category-events``.
+
+        Args:
+            from_: The ID of the last seen event.
+            limit: The number of events that will be returned in the response.
+            type: The types of events that will be returned in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -156,6 +174,16 @@ class CategoriesAndParameters(Area):
         """Get planned changes in category parameters.
 
         ``GET /sale/category-parameters-scheduled-changes``.
+
+        Args:
+            scheduled_for_gte: The minimum date and time from which the change will be effective from in ISO 8601 format.
+            scheduled_for_lte: The maximum date and time from which the change will be effective from in ISO 8601 format.
+            scheduled_at_gte: The minimum date and time at which the change was scheduled in ISO 8601 format.
+            scheduled_at_lte: The maximum date and time at which the change was scheduled in ISO 8601 format.
+            type: The types of changes that will be returned in the response.
+            offset: The offset of elements in the response.
+            limit: The limit of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -216,6 +244,10 @@ class CategoriesAndParameters(Area):
         """Get parameters supported by a category.
 
         ``GET /sale/categories/{categoryId}/parameters``.
+
+        Args:
+            category_id: The category ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

@@ -35,6 +35,11 @@ class Charity(Area):
         """Search fundraising campaigns.
 
         ``GET /charity/fundraising-campaigns``.
+
+        Args:
+            limit: Maximum number of returned results.
+            phrase: Fundraising campaign name or it's Organization name prefix to search for.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

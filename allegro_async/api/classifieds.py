@@ -38,6 +38,10 @@ class Classifieds(Area):
         """Assign packages to a classified.
 
         ``PUT /sale/offer-classifieds-packages/{offerId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            offer_id: The offer ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -61,6 +65,12 @@ class Classifieds(Area):
         """Get the advertisements daily statistics.
 
         ``GET /sale/classified-offers-stats``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: List of offer Ids, maximum 50 values.
+            date_gte: The maximum date and time from which the events will be fetched in ISO 8601 format.
+            date_lte: The minimum date and time from which the events will be fetched in ISO 8601 format.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -87,6 +97,11 @@ class Classifieds(Area):
         """Get the seller's advertisements daily statistics.
 
         ``GET /sale/classified-seller-stats``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            date_gte: The maximum date and time from which the events will be fetched in ISO 8601 format.
+            date_lte: The minimum date and time from which the events will be fetched in ISO 8601 format.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -111,6 +126,10 @@ class Classifieds(Area):
         """Get the configuration of a package.
 
         ``GET /sale/classifieds-packages/{packageId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            package_id: The classifieds package ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -131,6 +150,10 @@ class Classifieds(Area):
         """Get configurations of packages.
 
         ``GET /sale/classifieds-packages``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            category_id: The category ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -154,6 +177,10 @@ class Classifieds(Area):
         """Get classified packages assigned to an offer.
 
         ``GET /sale/offer-classifieds-packages/{offerId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

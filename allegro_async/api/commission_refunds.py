@@ -37,6 +37,10 @@ class CommissionRefunds(Area):
         """Cancel a refund application.
 
         ``DELETE /order/refund-claims/{claimId}``, scope ``allegro:api:orders:write``.
+
+        Args:
+            claim_id: Refund application ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -57,6 +61,9 @@ class CommissionRefunds(Area):
         """Create a refund application.
 
         ``POST /order/refund-claims``, scope ``allegro:api:orders:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -78,6 +85,10 @@ class CommissionRefunds(Area):
         """Get a refund application details.
 
         ``GET /order/refund-claims/{claimId}``, scope ``allegro:api:orders:read``.
+
+        Args:
+            claim_id: Refund application ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -102,6 +113,14 @@ class CommissionRefunds(Area):
         """Get a list of refund applications.
 
         ``GET /order/refund-claims``, scope ``allegro:api:orders:read``.
+
+        Args:
+            line_item_offer_id: ID of the offer associated with the refund application.
+            buyer_id: Id of the buyer that made the purchase associated with the refund application.
+            status: Status of the refund application.
+            limit: Maximum number of returned refund applications in response.
+            offset: Index of the first returned refund application from all search results.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

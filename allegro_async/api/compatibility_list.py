@@ -35,6 +35,9 @@ class CompatibilityList(Area):
         """Get list of categories where compatibility list is supported.
 
         ``GET /sale/compatibility-list/supported-categories``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -57,6 +60,12 @@ class CompatibilityList(Area):
         """Get suggested compatibility list.
 
         ``GET /sale/compatibility-list-suggestions``.
+
+        Args:
+            offer_id: Offer id on the basis of which we will return the suggested compatibility list.
+            product_id: Product id on the basis of which we will return the suggested compatibility list.
+            language: Locale on the basis of which we will return the suggested compatibility list.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -89,6 +98,17 @@ class CompatibilityList(Area):
         """Get list of compatible products.
 
         ``GET /sale/compatible-products``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            type: Type of compatible products.
+            accept_language: Expected language of messages.
+            if_modified_since: Date of last data modification.
+            group_id: Group identifier from `/sale/compatible-products/groups` resource.
+            tecdoc_k_typ_nr: Identifier of passenger vehicle (kTypNr) from TecDoc database.
+            tecdoc_n_typ_nr: Identifier of commercial vehicle (nTypNr) from TecDoc database.
+            phrase: Query for compatible products.
+            limit: The limit of returned items.
+            offset: The offset of returned items.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -152,6 +172,13 @@ class CompatibilityList(Area):
         """Get list of compatible product groups.
 
         ``GET /sale/compatible-products/groups``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            type: Type of compatible products.
+            if_modified_since: Date of last data modification.
+            limit: The limit of returned items.
+            offset: The offset of returned items.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

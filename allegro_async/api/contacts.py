@@ -36,6 +36,9 @@ class Contacts(Area):
         """Create a new contact.
 
         ``POST /sale/offer-contacts``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,10 @@ class Contacts(Area):
         """Get contact details.
 
         ``GET /sale/offer-contacts/{id}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            id: Contact identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -76,6 +83,9 @@ class Contacts(Area):
         """Get the user's contacts.
 
         ``GET /sale/offer-contacts``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -97,6 +107,10 @@ class Contacts(Area):
         """Modify contact details.
 
         ``PUT /sale/offer-contacts/{id}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            id: Contact identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

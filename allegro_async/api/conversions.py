@@ -43,8 +43,21 @@ class Conversions(Area):
         """[BETA] List CPS conversions.
 
         ``GET /affiliate/conversions/cps``, scope ``allegro:api:affiliate:read``.
+
+        Args:
+            order_created_at_gte: The minimum date and time of order creation in ISO 8601 format.
+            order_created_at_lte: The maximum date and time of order creation in ISO 8601 format.
+            last_modified_at_gte: The minimum date and time of the latest conversion modification in ISO 8601 format.
+            last_modified_at_lte: The maximum date and time of the latest conversion modification in ISO 8601 format.
+            status: Conversion status.
+            offset: The offset of elements in the response.
+            limit: Maximum number of elements in response.
+            include_publisher_url_parameters: Comma-separated keys of the ‘publisherUrlParameters’ map which will be included in the response.
+            accept_language: Expected language of messages.
         """
-        extra = dict(include_publisher_url_parameters or {})  # free-form filters
+        extra = {
+            k: _a.query_value(v, k) for k, v in (include_publisher_url_parameters or {}).items()
+        }  # free-form filters
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             "/affiliate/conversions/cps",

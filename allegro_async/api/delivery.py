@@ -36,6 +36,9 @@ class Delivery(Area):
         """Create a new shipping rates set.
 
         ``POST /sale/shipping-rates``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,10 @@ class Delivery(Area):
         """Get the list of delivery methods.
 
         ``GET /sale/delivery-methods``.
+
+        Args:
+            marketplace: Allows to filter delivery methods by marketplace id.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -80,6 +87,10 @@ class Delivery(Area):
         """Get the user's shipping rates.
 
         ``GET /sale/shipping-rates``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            marketplace: Allows to filter shipping rates by marketplace that they are qualified for.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -103,6 +114,10 @@ class Delivery(Area):
         """Get the user's delivery settings.
 
         ``GET /sale/delivery-settings``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            marketplace_id: Marketplace for which delivery settings will be returned.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -126,6 +141,10 @@ class Delivery(Area):
         """Get the details of a shipping rates set.
 
         ``GET /sale/shipping-rates/{id}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            id: Shipping rates set identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -147,6 +166,10 @@ class Delivery(Area):
         """Edit a user's shipping rates set.
 
         ``PUT /sale/shipping-rates/{id}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            id: Shipping rates set identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -168,6 +191,9 @@ class Delivery(Area):
         """Modify the user's delivery settings.
 
         ``PUT /sale/delivery-settings``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

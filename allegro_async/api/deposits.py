@@ -32,6 +32,9 @@ class Deposits(Area):
         """Get deposit types.
 
         ``GET /deposit/types``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

@@ -52,6 +52,9 @@ class FlexibleBundles(Area):
         """Delete flexible bundle by ID.
 
         ``DELETE /sale/flexible-bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            bundle_id: Bundle ID.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -68,6 +71,9 @@ class FlexibleBundles(Area):
         """Get flexible bundle by ID.
 
         ``GET /sale/flexible-bundles/{bundleId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            bundle_id: Bundle ID.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -86,6 +92,11 @@ class FlexibleBundles(Area):
         """List seller's flexible bundles.
 
         ``GET /sale/flexible-bundles``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            limit: Limit of bundles per page.
+            offer_id: Filter bundles which contains offer.
+            page_id: ID of page which will be retrieved.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -126,6 +137,9 @@ class FlexibleBundles(Area):
         """Updates flexible bundle.
 
         ``PUT /sale/flexible-bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            bundle_id: Bundle ID.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

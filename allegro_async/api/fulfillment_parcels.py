@@ -34,6 +34,10 @@ class FulfillmentParcels(Area):
         """Get list of shipped parcels.
 
         ``GET /fulfillment/orders/{orderId}/parcels``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            order_id: The Allegro's platform order identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

@@ -36,6 +36,11 @@ class FulfillmentProducts(Area):
         """Get list of available products.
 
         ``GET /fulfillment/available-products``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            accept_language: Expected language of messages.
+            offset: The offset of elements in the response.
+            limit: Maximum number of elements in response.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

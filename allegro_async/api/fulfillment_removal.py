@@ -35,6 +35,9 @@ class FulfillmentRemoval(Area):
         """Create new active Fulfillment Removal Preference.
 
         ``PUT /fulfillment/removal/preferences``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -55,6 +58,9 @@ class FulfillmentRemoval(Area):
         """Get current active removal preference.
 
         ``GET /fulfillment/removal/preferences``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

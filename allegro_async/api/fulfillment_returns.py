@@ -39,6 +39,13 @@ class FulfillmentReturns(Area):
         """Get refund dispositions report.
 
         ``GET /fulfillment/returns/refund-dispositions``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            created_at_gte: Date of the return in ISO 8601 format to search by greater or equal.
+            created_at_lte: Date of the return in ISO 8601 format to search by lower or equal.
+            limit: Maximum number of elements in response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

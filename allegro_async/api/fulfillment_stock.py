@@ -47,6 +47,19 @@ class FulfillmentStock(Area):
         """Get available stock.
 
         ``GET /fulfillment/stock``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            accept_language: Expected language of messages.
+            offset: The offset of elements in the response.
+            limit: Maximum number of elements in response.
+            phrase: Filtering search results by product name.
+            sort: Defines how elements are sorted in response.
+            product_id: Filtering search results by fulfillment product identifier.
+            product_availability: Filtering search results by availability.
+            product_status: Filtering search results by status.
+            asn_status: Filtering search results by ASN status.
+            out_of_stock_in_from: Filter by products with outOfStockIn greater than or equal.
+            out_of_stock_in_to: Filter by products with outOfStockIn less than or equal.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

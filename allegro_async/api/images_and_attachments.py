@@ -37,6 +37,9 @@ class ImagesAndAttachments(Area):
         """Create an offer attachment.
 
         ``POST /sale/offer-attachments``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -58,6 +61,10 @@ class ImagesAndAttachments(Area):
         """Get offer attachment details.
 
         ``GET /sale/offer-attachments/{attachmentId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            attachment_id: The ID of the attachment.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -80,6 +87,10 @@ class ImagesAndAttachments(Area):
         """Upload an offer attachment.
 
         ``PUT /sale/offer-attachments/{attachmentId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            attachment_id: The ID of the attachment.
+            accept_language: Expected language of messages.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None
@@ -109,6 +120,9 @@ class ImagesAndAttachments(Area):
         """Upload an offer image.
 
         ``POST /sale/images``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             if content_type is None:

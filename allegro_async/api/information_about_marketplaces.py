@@ -32,6 +32,9 @@ class InformationAboutMarketplaces(Area):
         """Get details for all marketplaces in allegro.
 
         ``GET /marketplaces``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

@@ -38,6 +38,9 @@ class InformationAboutUser(Area):
         """Add a new additional email address to user's account.
 
         ``POST /account/additional-emails``, scope ``allegro:api:profile:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -60,6 +63,10 @@ class InformationAboutUser(Area):
         """Answer for user's rating.
 
         ``PUT /sale/user-ratings/{ratingId}/answer``, scope ``allegro:api:ratings``.
+
+        Args:
+            rating_id: ID of the rating.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -81,6 +88,10 @@ class InformationAboutUser(Area):
         """Delete an additional email address.
 
         ``DELETE /account/additional-emails/{emailId}``, scope ``allegro:api:profile:write``.
+
+        Args:
+            email_id: Id of the additional email to be deleted.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -101,6 +112,10 @@ class InformationAboutUser(Area):
         """Get information about a particular additional email.
 
         ``GET /account/additional-emails/{emailId}``, scope ``allegro:api:profile:read``.
+
+        Args:
+            email_id: Id of the additional email.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -120,6 +135,9 @@ class InformationAboutUser(Area):
         """Get user's additional emails.
 
         ``GET /account/additional-emails``, scope ``allegro:api:profile:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -139,6 +157,9 @@ class InformationAboutUser(Area):
         """Get sales quality.
 
         ``GET /sale/quality``, scope ``allegro:api:profile:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -159,6 +180,10 @@ class InformationAboutUser(Area):
         """Get Smart! seller classification report.
 
         ``GET /sale/smart``, scope ``allegro:api:profile:read``.
+
+        Args:
+            marketplace_id: Marketplace for which seller classification report will be returned.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -185,6 +210,10 @@ class InformationAboutUser(Area):
         """Get the user's rating by given rating id.
 
         ``GET /sale/user-ratings/{ratingId}``, scope ``allegro:api:ratings``.
+
+        Args:
+            rating_id: The ID of the rating.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -212,6 +241,14 @@ class InformationAboutUser(Area):
         """Get the user's ratings.
 
         ``GET /sale/user-ratings``, scope ``allegro:api:ratings``.
+
+        Args:
+            accept_language: Expected language of messages.
+            recommended: Filter by recommended.
+            last_changed_at_gte: Last change (creation or latest edition) date time in ISO 8601 format.
+            last_changed_at_lte: Last change (creation or latest edition) date time in ISO 8601 format.
+            offset: The offset of elements in the response.
+            limit: The limit of elements in the response.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -266,6 +303,9 @@ class InformationAboutUser(Area):
         """Get basic information about user.
 
         ``GET /me``, scope ``allegro:api:profile:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -287,6 +327,10 @@ class InformationAboutUser(Area):
         """Request removal of user's rating.
 
         ``PUT /sale/user-ratings/{ratingId}/removal``, scope ``allegro:api:ratings``.
+
+        Args:
+            rating_id: ID of the rating.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -40,6 +40,10 @@ class MessageCenter(Area):
         """Mark a particular thread as read.
 
         ``PUT /messaging/threads/{threadId}/read``, scope ``allegro:api:messaging``.
+
+        Args:
+            thread_id: Identifier of thread to be marked.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -61,6 +65,10 @@ class MessageCenter(Area):
         """Delete single message.
 
         ``DELETE /messaging/messages/{messageId}``, scope ``allegro:api:messaging``.
+
+        Args:
+            message_id: Identifier of the message to delete.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -81,6 +89,10 @@ class MessageCenter(Area):
         """Download attachment.
 
         ``GET /messaging/message-attachments/{attachmentId}``, scope ``allegro:api:messaging``.
+
+        Args:
+            attachment_id: Identifier of the attachment that will be downloaded.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -101,6 +113,10 @@ class MessageCenter(Area):
         """Get single message.
 
         ``GET /messaging/messages/{messageId}``, scope ``allegro:api:messaging``.
+
+        Args:
+            message_id: Identifier of message to be returned.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -121,6 +137,10 @@ class MessageCenter(Area):
         """Get user thread.
 
         ``GET /messaging/threads/{threadId}``, scope ``allegro:api:messaging``.
+
+        Args:
+            thread_id: Identifier of thread to get.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -145,6 +165,14 @@ class MessageCenter(Area):
         """List messages in thread.
 
         ``GET /messaging/threads/{threadId}/messages``, scope ``allegro:api:messaging``.
+
+        Args:
+            thread_id: Identifier of thread to get messages from.
+            limit: The maximum number of messages returned in the response.
+            offset: Index of the first returned message from all results.
+            before: Message creation date before filter parameter (exclusive) - cannot be used with offset.
+            after: Message creation date after filter parameter (exclusive).
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -196,6 +224,11 @@ class MessageCenter(Area):
         """List user threads.
 
         ``GET /messaging/threads``, scope ``allegro:api:messaging``.
+
+        Args:
+            limit: The maximum number of threads returned in the response.
+            offset: Index of the first returned thread from all results.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -238,6 +271,9 @@ class MessageCenter(Area):
         """Add attachment declaration.
 
         ``POST /messaging/message-attachments``, scope ``allegro:api:messaging``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -259,6 +295,9 @@ class MessageCenter(Area):
         """Write a new message.
 
         ``POST /messaging/messages``, scope ``allegro:api:messaging``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -281,6 +320,10 @@ class MessageCenter(Area):
         """Write a new message in thread.
 
         ``POST /messaging/threads/{threadId}/messages``, scope ``allegro:api:messaging``.
+
+        Args:
+            thread_id: Identifier of thread to write message to.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -306,6 +349,10 @@ class MessageCenter(Area):
         """Upload attachment binary data.
 
         ``PUT /messaging/message-attachments/{attachmentId}``, scope ``allegro:api:messaging``.
+
+        Args:
+            attachment_id: The identifier of attachment that will be uploaded.
+            accept_language: Expected language of messages.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None

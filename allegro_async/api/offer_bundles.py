@@ -37,6 +37,10 @@ class OfferBundles(Area):
         """Delete bundle by ID.
 
         ``DELETE /sale/bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``. Deprecated by Allegro.
+
+        Args:
+            bundle_id: Bundle ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -57,6 +61,10 @@ class OfferBundles(Area):
         """Get bundle by ID.
 
         ``GET /sale/bundles/{bundleId}``, scope ``allegro:api:sale:offers:read``. Deprecated by Allegro.
+
+        Args:
+            bundle_id: Bundle ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -79,6 +87,12 @@ class OfferBundles(Area):
         """List seller's bundles.
 
         ``GET /sale/bundles``, scope ``allegro:api:sale:offers:read``. Deprecated by Allegro.
+
+        Args:
+            limit: Limit of bundles per page.
+            offer_id: Filter bundles which contains offer.
+            page_id: ID of page which will be retrieved.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -125,6 +139,10 @@ class OfferBundles(Area):
         """Update discount associated with bundle.
 
         ``PUT /sale/bundles/{bundleId}/discount``, scope ``allegro:api:sale:offers:write``. Deprecated by Allegro.
+
+        Args:
+            bundle_id: Bundle ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

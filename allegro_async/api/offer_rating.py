@@ -34,6 +34,10 @@ class OfferRating(Area):
         """Get offer rating.
 
         ``GET /sale/offers/{offerId}/rating``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

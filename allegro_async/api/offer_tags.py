@@ -38,6 +38,10 @@ class OfferTags(Area):
         """Assign tags to an offer.
 
         ``POST /sale/offers/{offerId}/tags``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            offer_id: Offer identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -59,6 +63,9 @@ class OfferTags(Area):
         """Create a tag.
 
         ``POST /sale/offer-tags``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -80,6 +87,10 @@ class OfferTags(Area):
         """Delete a tag.
 
         ``DELETE /sale/offer-tags/{tagId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            tag_id: Tag identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -100,6 +111,10 @@ class OfferTags(Area):
         """Get tags assigned to an offer.
 
         ``GET /sale/offers/{offerId}/tags``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -121,6 +136,11 @@ class OfferTags(Area):
         """Get the user's tags.
 
         ``GET /sale/offer-tags``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -164,6 +184,10 @@ class OfferTags(Area):
         """Modify a tag.
 
         ``PUT /sale/offer-tags/{tagId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            tag_id: Tag identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -39,6 +39,13 @@ class OfferTranslations(Area):
         """Delete offer translation.
 
         ``DELETE /sale/offers/{offerId}/translations/{language}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            language: Language of the translation to delete.
+            offer_id: Offer identifier.
+            element: Offer element for which translation should be deleted.
+            products_id: ProductId for which safety information translation should be deleted.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -64,6 +71,11 @@ class OfferTranslations(Area):
         """Get offer translations.
 
         ``GET /sale/offers/{offerId}/translations``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer identifier.
+            language: Language for translation to retrieve.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -89,6 +101,11 @@ class OfferTranslations(Area):
         """Update offer translation.
 
         ``PATCH /sale/offers/{offerId}/translations/{language}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            language: Language of the provided translation.
+            offer_id: Offer identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",

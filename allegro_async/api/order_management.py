@@ -39,6 +39,10 @@ class OrderManagement(Area):
         """Post new invoice.
 
         ``POST /order/checkout-forms/{id}/invoices``, scope ``allegro:api:orders:write``.
+
+        Args:
+            id: Order identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -61,6 +65,10 @@ class OrderManagement(Area):
         """Add a parcel tracking number.
 
         ``POST /order/checkout-forms/{id}/shipments``, scope ``allegro:api:orders:write``.
+
+        Args:
+            id: Order identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -83,6 +91,11 @@ class OrderManagement(Area):
         """Get Allegro pickup drop off points.
 
         ``GET /order/carriers/ALLEGRO/points``.
+
+        Args:
+            carriers: List of carrier ids to filter the drop off/pick up points to only the ones where any of the listed carriers operate.
+            if_modified_since: Date of last data modification.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -122,6 +135,25 @@ class OrderManagement(Area):
         """Get the user's orders.
 
         ``GET /order/checkout-forms``, scope ``allegro:api:orders:read``.
+
+        Args:
+            offset: Index of first returned checkout-form from all search results.
+            limit: Maximum number of checkout-forms in response.
+            status: Specify status value that checkout-forms must have to be included in the output.
+            fulfillment_status: Specify seller status value that checkout-forms must have to be included in the output.
+            fulfillment_provider_id: Specify filter for order management provider.
+            fulfillment_shipment_summary_line_items_sent: Specify filter for line items sending status.
+            line_items_bought_at_lte: Latest line item bought date.
+            line_items_bought_at_gte: Latest line item bought date.
+            payment_id: Find checkout-forms having specified payment id.
+            surcharges_id: Find checkout-forms having specified surcharge id.
+            delivery_method_id: Find checkout-forms having specified delivery method id.
+            buyer_login: Find checkout-forms having specified buyer login.
+            marketplace_id: Find checkout-forms of orders purchased on specified marketplace.
+            updated_at_lte: Checkout form last modification date.
+            updated_at_gte: Checkout form last modification date.
+            sort: The results' sorting order.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -217,6 +249,12 @@ class OrderManagement(Area):
         """Get order events.
 
         ``GET /order/events``, scope ``allegro:api:orders:read``.
+
+        Args:
+            from_: You can use the event ID to retrieve subsequent chunks of events.
+            type: Specify array of event types for filtering.
+            limit: The maximum number of events returned in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -261,6 +299,9 @@ class OrderManagement(Area):
         """Get order events statistics.
 
         ``GET /order/event-stats``, scope ``allegro:api:orders:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -281,6 +322,10 @@ class OrderManagement(Area):
         """Get order invoices details.
 
         ``GET /order/checkout-forms/{id}/invoices``, scope ``allegro:api:orders:read``.
+
+        Args:
+            id: Order identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -301,6 +346,10 @@ class OrderManagement(Area):
         """Get a list of parcel tracking numbers.
 
         ``GET /order/checkout-forms/{id}/shipments``, scope ``allegro:api:orders:read``.
+
+        Args:
+            id: Order identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -320,6 +369,9 @@ class OrderManagement(Area):
         """Get a list of available shipping carriers.
 
         ``GET /order/carriers``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -340,6 +392,10 @@ class OrderManagement(Area):
         """Get an order's details.
 
         ``GET /order/checkout-forms/{id}``, scope ``allegro:api:orders:read``.
+
+        Args:
+            id: Checkout form identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -361,6 +417,11 @@ class OrderManagement(Area):
         """Get carrier parcel tracking history.
 
         ``GET /order/carriers/{carrierId}/tracking``.
+
+        Args:
+            carrier_id: Carrier identifier.
+            waybill: Waybill number (parcel tracking number).
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -386,6 +447,11 @@ class OrderManagement(Area):
         """Set seller order status.
 
         ``PUT /order/checkout-forms/{id}/fulfillment``, scope ``allegro:api:orders:write``.
+
+        Args:
+            id: Order identifier.
+            checkout_form_revision: Checkout form revision.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -416,6 +482,11 @@ class OrderManagement(Area):
         """Set line items' serial numbers.
 
         ``POST /order/checkout-forms/{id}/serial-numbers``, scope ``allegro:api:orders:write``.
+
+        Args:
+            id: Order identifier.
+            checkout_form_revision: Checkout form revision.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -443,6 +514,10 @@ class OrderManagement(Area):
         """Upload URL to billing documents.
 
         ``POST /order/{orderId}/billing-documents/links``, scope ``allegro:api:orders:write``.
+
+        Args:
+            order_id: Order identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -467,6 +542,11 @@ class OrderManagement(Area):
         """Upload invoice file.
 
         ``PUT /order/checkout-forms/{id}/invoices/{invoiceId}/file``, scope ``allegro:api:orders:write``.
+
+        Args:
+            id: Order identifier.
+            invoice_id: Invoice identifier.
+            accept_language: Expected language of messages.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None

@@ -48,6 +48,20 @@ class Payments(Area):
         """Payment operations history.
 
         ``GET /payments/payment-operations``, scope ``allegro:api:payments:read``.
+
+        Args:
+            wallet_type: Type of the wallet: * AVAILABLE - operations available for payout.
+            wallet_payment_operator: Payment operator: * PAYU - operations processed by PAYU operator.
+            payment_id: The payment ID.
+            participant_login: Login of the participant.
+            occurred_at_gte: The minimum date and time of operation occurrence in ISO 8601 format.
+            occurred_at_lte: The maximum date and time of operation occurrence in ISO 8601 format.
+            group: Group of operation types: * INCOME - CONTRIBUTION, SURCHARGE, CORRECTION, DEDUCTION_INCREASE, LOAN_DEDUCTION_INCREASE, COMPENSATION, COMPENSATION_COD_INCREAS...
+            marketplace_id: The marketplace ID where operation was made.
+            currency: Currency of the operations.
+            limit: Number of returned operations.
+            offset: Index of the first returned payment operation from all search results.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -126,6 +140,17 @@ class Payments(Area):
         """Get a list of refunded payments.
 
         ``GET /payments/refunds``, scope ``allegro:api:payments:read``.
+
+        Args:
+            limit: Number of returned operations.
+            offset: Index of the first returned payment operation from all search results.
+            id: ID of the refund.
+            payment_id: ID of the payment.
+            order_id: ID of the order.
+            occurred_at_gte: Minimum date and time when the refund occurred provided in ISO 8601 format.
+            occurred_at_lte: Maximum date and time when the refund occurred provided in ISO 8601 format.
+            status: Current status of payment refund.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -186,6 +211,9 @@ class Payments(Area):
         """Initiate a refund of a payment.
 
         ``POST /payments/refunds``, scope ``allegro:api:payments:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",

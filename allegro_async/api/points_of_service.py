@@ -36,6 +36,9 @@ class PointsOfService(Area):
         """Create a point of service.
 
         ``POST /points-of-service``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,10 @@ class PointsOfService(Area):
         """Delete a point of service.
 
         ``DELETE /points-of-service/{id}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            id: Point of service ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -77,6 +84,10 @@ class PointsOfService(Area):
         """Get the details of a point of service.
 
         ``GET /points-of-service/{id}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            id: Point of service ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -98,6 +109,11 @@ class PointsOfService(Area):
         """Get the user's points of service.
 
         ``GET /points-of-service``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            seller_id: User identifier.
+            country_code: Country code identifier in ISO format.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -123,6 +139,10 @@ class PointsOfService(Area):
         """Modify a point of service.
 
         ``PUT /points-of-service/{id}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            id: Point of service ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -38,6 +38,10 @@ class PostPurchaseIssues(Area):
         """Add a message to an issue.
 
         ``POST /sale/issues/{issueId}/message``, scope ``allegro:api:disputes``.
+
+        Args:
+            issue_id: Dispute or claim identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -60,6 +64,10 @@ class PostPurchaseIssues(Area):
         """Change status of a claim.
 
         ``POST /sale/issues/{issueId}/status``, scope ``allegro:api:disputes``.
+
+        Args:
+            issue_id: Claim identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -81,6 +89,9 @@ class PostPurchaseIssues(Area):
         """Create an attachment declaration.
 
         ``POST /sale/issues/attachments``, scope ``allegro:api:disputes``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -104,6 +115,12 @@ class PostPurchaseIssues(Area):
         """Get the messages and state claim changes within a post purchase issue.
 
         ``GET /sale/issues/{issueId}/chat``, scope ``allegro:api:disputes``.
+
+        Args:
+            issue_id: Dispute or claim identifier.
+            limit: The maximum number of messages within issue returned in a response.
+            offset: Index of first returned message within issue.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -148,6 +165,10 @@ class PostPurchaseIssues(Area):
         """Get a single dispute or claim.
 
         ``GET /sale/issues/{issueId}``, scope ``allegro:api:disputes``.
+
+        Args:
+            issue_id: Dispute or claim identifier.
+            accept_language: Expected language of subject field.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -168,6 +189,10 @@ class PostPurchaseIssues(Area):
         """Get an attachment.
 
         ``GET /sale/issues/attachments/{attachmentId}``, scope ``allegro:api:disputes``.
+
+        Args:
+            attachment_id: Attachment identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -191,6 +216,13 @@ class PostPurchaseIssues(Area):
         """Get the user's post purchase issues.
 
         ``GET /sale/issues``, scope ``allegro:api:disputes``.
+
+        Args:
+            checkout_form_id: Checkout form identifier.
+            limit: The maximum number of issues in a response.
+            offset: Index of first returned issue.
+            status: Filter issues with given set of statuses.
+            accept_language: Expected language of subject field.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -243,6 +275,10 @@ class PostPurchaseIssues(Area):
         """Upload an attachment.
 
         ``PUT /sale/issues/attachments/{attachmentId}``, scope ``allegro:api:disputes``.
+
+        Args:
+            attachment_id: Attachment identifier.
+            accept_language: Expected language of messages.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None

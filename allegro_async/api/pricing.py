@@ -36,6 +36,9 @@ class Pricing(Area):
         """Calculate fee and commission for an offer.
 
         ``POST /pricing/offer-fee-preview``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,10 @@ class Pricing(Area):
         """Get the user's current offer quotes.
 
         ``GET /pricing/offer-quotes``, scope ``allegro:api:billing:read``.
+
+        Args:
+            offer_id: List of offer Ids, maximum 20 values.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

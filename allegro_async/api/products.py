@@ -11,6 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
+from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import products as _models
 
@@ -36,6 +37,10 @@ class Products(Area):
         """Get product parameters available in given category.
 
         ``GET /sale/categories/{categoryId}/product-parameters``.
+
+        Args:
+            category_id: The category ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -56,6 +61,10 @@ class Products(Area):
         """Get all data of the particular product changes proposal.
 
         ``GET /sale/products/change-proposals/{changeProposalId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            change_proposal_id: The product changes proposal identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -78,6 +87,12 @@ class Products(Area):
         """Get all data of the particular product.
 
         ``GET /sale/products/{productId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            product_id: The product identifier.
+            category_id: The similar category identifier.
+            language: The language version of product.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -108,8 +123,20 @@ class Products(Area):
         """Get search products results.
 
         ``GET /sale/products``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            phrase: Search phrase.
+            mode: Search mode.
+            language: Language indicates the language for searching products.
+            category_id: The category identifier to filter results.
+            dynamic_filters: You can filter and customize your search results to find exactly what you need by applying filters ids and their dictionary values to query according to the...
+            page_id: A "cursor" to the next set of results.
+            search_features: Enables additional search options: - *SIMILAR_CATEGORIES* - searching in the indicated category (category.id) and in 'similar categories' (works only if cate...
+            accept_language: Expected language of messages.
         """
-        extra = dict(dynamic_filters or {})  # free-form filters
+        extra = {
+            k: _a.query_value(v, k) for k, v in (dynamic_filters or {}).items()
+        }  # free-form filters
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             "/sale/products",
@@ -129,6 +156,35 @@ class Products(Area):
             media_type="application/vnd.allegro.public.v1+json",
         )
 
+    def iter_get_sale_products(
+        self,
+        *,
+        phrase: str | None = None,
+        mode: _e.ModeValue | None = None,
+        language: _e.AcceptLanguage3Value | None = None,
+        category_id: str | None = None,
+        dynamic_filters: Mapping[str, str | Sequence[str]] | None = None,
+        search_features: _e.SearchFeaturesValue | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
+    ) -> Paginator[_models.GetSaleProductsResponse, _models.BaseSaleProductResponseDto]:
+        """Every item of :meth:`get_sale_products`, page after page (``async for``, or
+        ``.pages()``); follows ``nextPage.id`` until the last page."""
+        return Paginator(
+            self.get_sale_products,
+            {
+                "phrase": phrase,
+                "mode": mode,
+                "language": language,
+                "category_id": category_id,
+                "dynamic_filters": dynamic_filters,
+                "search_features": search_features,
+                "accept_language": accept_language,
+            },
+            kind="page_id",
+            items="products",
+            limit=None,
+        )
+
     async def product_change_proposal(
         self,
         *,
@@ -139,6 +195,10 @@ class Products(Area):
         """Propose changes in product.
 
         ``POST /sale/products/{productId}/change-proposals``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            product_id: The product identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -160,6 +220,9 @@ class Products(Area):
         """Propose a product.
 
         ``POST /sale/product-proposals``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",

@@ -34,6 +34,10 @@ class PublicUserInformation(Area):
         """Get any user's ratings summary.
 
         ``GET /users/{userId}/ratings-summary``, scope ``allegro:api:profile:read``.
+
+        Args:
+            user_id: The ID of the user.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

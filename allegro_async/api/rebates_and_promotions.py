@@ -38,6 +38,10 @@ class RebatesAndPromotions(Area):
         """Create/modify turnover discount for marketplace.
 
         ``PUT /sale/turnover-discount/{marketplaceId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            marketplace_id: Marketplace identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -59,6 +63,9 @@ class RebatesAndPromotions(Area):
         """Create a new promotion.
 
         ``POST /sale/loyalty/promotions``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -80,6 +87,10 @@ class RebatesAndPromotions(Area):
         """Deactivate a promotion by id.
 
         ``DELETE /sale/loyalty/promotions/{promotionId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            promotion_id: Promotion identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
@@ -100,6 +111,10 @@ class RebatesAndPromotions(Area):
         """Deactivate turnover discount for marketplace.
 
         ``PUT /sale/turnover-discount/{marketplaceId}/deactivate``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            marketplace_id: Marketplace identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
@@ -121,6 +136,10 @@ class RebatesAndPromotions(Area):
         """Get a promotion data by id.
 
         ``GET /sale/loyalty/promotions/{promotionId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            promotion_id: Promotion identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -141,6 +160,10 @@ class RebatesAndPromotions(Area):
         """Get the list of turnover discounts.
 
         ``GET /sale/turnover-discount``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            marketplace_id: List of marketplace identifiers.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -167,6 +190,13 @@ class RebatesAndPromotions(Area):
         """Get the user's list of promotions.
 
         ``GET /sale/loyalty/promotions``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            promotion_type: Filter by promotion type.
+            limit: Limit of promotions per page.
+            offset: Distance between the beginning of the document and the point from which promotions are returned.
+            offer_id: Filter by offer id.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -216,6 +246,10 @@ class RebatesAndPromotions(Area):
         """Modify a promotion.
 
         ``PUT /sale/loyalty/promotions/{promotionId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            promotion_id: Promotion identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

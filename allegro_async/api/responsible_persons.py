@@ -38,6 +38,11 @@ class ResponsiblePersons(Area):
         """Get the list of responsible persons.
 
         ``GET /sale/responsible-persons``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            offset: Index of first returned responsible persons data from all search results.
+            limit: Number of returned responsible persons data.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -80,6 +85,9 @@ class ResponsiblePersons(Area):
         """Create responsible person.
 
         ``POST /sale/responsible-persons``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -102,6 +110,10 @@ class ResponsiblePersons(Area):
         """Update responsible person.
 
         ``PUT /sale/responsible-persons/{id}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            id: Responsible person ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -38,6 +38,10 @@ class ResponsibleProducers(Area):
         """Get responsible producer.
 
         ``GET /sale/responsible-producers/{id}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            id: Responsible producer ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -59,6 +63,11 @@ class ResponsibleProducers(Area):
         """Get the list of responsible producers.
 
         ``GET /sale/responsible-producers``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            offset: Index of first returned responsible producers data from all search results.
+            limit: Number of returned responsible producers data.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -101,6 +110,9 @@ class ResponsibleProducers(Area):
         """Create responsible producer.
 
         ``POST /sale/responsible-producers``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -123,6 +135,10 @@ class ResponsibleProducers(Area):
         """Update responsible producer.
 
         ``PUT /sale/responsible-producers/{id}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            id: Responsible producer ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

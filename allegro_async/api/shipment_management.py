@@ -36,6 +36,9 @@ class ShipmentManagement(Area):
         """Cancel shipment.
 
         ``POST /shipment-management/shipments/cancel-commands``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,9 @@ class ShipmentManagement(Area):
         """Create new shipment.
 
         ``POST /shipment-management/shipments/create-commands``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -78,6 +84,9 @@ class ShipmentManagement(Area):
         """Request shipments pickup.
 
         ``POST /shipment-management/pickups/create-commands``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -99,6 +108,10 @@ class ShipmentManagement(Area):
         """Create pickup command status.
 
         ``GET /shipment-management/pickups/create-commands/{commandId}``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            command_id: Command UUID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -118,6 +131,9 @@ class ShipmentManagement(Area):
         """Get available delivery options.
 
         ``GET /shipment-management/delivery-proposals/{orderId}``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            order_id: Order ID.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -134,6 +150,9 @@ class ShipmentManagement(Area):
         """Get available delivery services.
 
         ``GET /shipment-management/delivery-services``, scope ``allegro:api:shipments:write``. Deprecated by Allegro.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -154,6 +173,10 @@ class ShipmentManagement(Area):
         """Get pickup details.
 
         ``GET /shipment-management/pickups/{pickupId}``, scope ``allegro:api:shipments:read``.
+
+        Args:
+            pickup_id: Pickup ID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -174,6 +197,9 @@ class ShipmentManagement(Area):
         """Get shipments pickup proposals.
 
         ``POST /shipment-management/pickup-proposals``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -195,6 +221,10 @@ class ShipmentManagement(Area):
         """Get shipment cancellation status.
 
         ``GET /shipment-management/shipments/cancel-commands/{commandId}``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            command_id: Command UUID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -215,6 +245,10 @@ class ShipmentManagement(Area):
         """Get shipment creation command status.
 
         ``GET /shipment-management/shipments/create-commands/{commandId}``, scope ``allegro:api:shipments:write``.
+
+        Args:
+            command_id: Command UUID.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -235,6 +269,10 @@ class ShipmentManagement(Area):
         """Get shipment details.
 
         ``GET /shipment-management/shipments/{shipmentId}``, scope ``allegro:api:shipments:read``.
+
+        Args:
+            shipment_id: Shipment id.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -255,6 +293,9 @@ class ShipmentManagement(Area):
         """Get shipments labels.
 
         ``POST /shipment-management/label``, scope ``allegro:api:shipments:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -277,6 +318,9 @@ class ShipmentManagement(Area):
         """Get shipments protocol.
 
         ``POST /shipment-management/protocol``, scope ``allegro:api:shipments:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",

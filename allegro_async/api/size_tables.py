@@ -36,6 +36,9 @@ class SizeTables(Area):
         """Create a size table.
 
         ``POST /sale/size-tables``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -57,6 +60,10 @@ class SizeTables(Area):
         """Get a size table.
 
         ``GET /sale/size-tables/{tableId}``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            table_id: Table identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -76,6 +83,9 @@ class SizeTables(Area):
         """Get the user's size tables.
 
         ``GET /sale/size-tables``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -95,6 +105,9 @@ class SizeTables(Area):
         """Get the size tables templates.
 
         ``GET /sale/size-tables-templates``, scope ``allegro:api:sale:settings:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -116,6 +129,10 @@ class SizeTables(Area):
         """Update a size table.
 
         ``PUT /sale/size-tables/{tableId}``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            table_id: Table identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -35,6 +35,9 @@ class TaxIdentificationNumber(Area):
         """Add tax identification number.
 
         ``POST /fulfillment/tax-id``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "POST",
@@ -55,6 +58,9 @@ class TaxIdentificationNumber(Area):
         """Get tax identification number.
 
         ``GET /fulfillment/tax-id``, scope ``allegro:api:fulfillment:read``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -75,6 +81,9 @@ class TaxIdentificationNumber(Area):
         """Update tax identification number.
 
         ``PUT /fulfillment/tax-id``, scope ``allegro:api:fulfillment:write``.
+
+        Args:
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",

@@ -40,6 +40,11 @@ class TaxSettings(Area):
         """Get all tax settings for category.
 
         ``GET /sale/tax-settings``.
+
+        Args:
+            category_id: An identifier of a category for which all available tax settings will be returned.
+            country_code: Country code for which tax settings will be returned.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

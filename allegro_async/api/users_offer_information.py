@@ -39,6 +39,12 @@ class UsersOfferInformation(Area):
         """Get events about the seller's offers.
 
         ``GET /sale/offer-events``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            from_: The ID of the last seen event.
+            limit: The number of events that will be returned in the response.
+            type: The types of events that will be returned in the response.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -85,6 +91,11 @@ class UsersOfferInformation(Area):
         """Get Smart! classification report of the particular offer.
 
         ``GET /sale/offers/{offerId}/smart``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer identifier.
+            marketplace_id: Marketplace for which offer classification report will be returned.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -109,6 +120,11 @@ class UsersOfferInformation(Area):
         """Get selected data of the particular product-offer.
 
         ``GET /sale/product-offers/{offerId}/parts``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer identifier.
+            include: Selection of parts intended to retrieve.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -132,6 +148,10 @@ class UsersOfferInformation(Area):
         """Get all data of the particular product-offer.
 
         ``GET /sale/product-offers/{offerId}``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer identifier.
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
@@ -174,6 +194,32 @@ class UsersOfferInformation(Area):
         """Get seller's offers.
 
         ``GET /sale/offers``, scope ``allegro:api:sale:offers:read``.
+
+        Args:
+            offer_id: Offer ID.
+            name: The text to search in the offer title.
+            selling_mode_price_amount_gte: The lower threshold of price.
+            selling_mode_price_amount_lte: The upper threshold of price.
+            selling_mode_price_automation_rule_id: The ID of price automation rule.
+            selling_mode_price_automation_rule_id_empty: Allows to filter offers by existence of price automation rule ID.
+            publication_status: The publication status of the offer.
+            publication_marketplace: Either the base marketplace or an additional marketplace of the offer.
+            selling_mode_format: The offer's selling format.
+            external_id: The ID from the client's external system.
+            delivery_shipping_rates_id: The ID of shipping rates.
+            delivery_shipping_rates_id_empty: Allows to filter offers by existence of shipping rates ID.
+            sort: The results' sorting order.
+            limit: The maximum number of offers returned in the response.
+            offset: Index of the first returned offer from all search results.
+            category_id: The identifier of the category, where you want to search for offers.
+            product_id_empty: Allows to filter offers by existence of product ID.
+            productization_required: Allows to search for offers from categories where productization is required.
+            b2b_buyable_only_by_business: Allows to search for offers buyable only by businesses.
+            fundraising_campaign_id: ID of the charity fundraising campaign that benefits from this offer.
+            fundraising_campaign_id_empty: Allows to search for charity or commercial offers.
+            after_sales_services_return_policy_id: The ID of return policy.
+            is_fulfillment: Allows to search for offers handled by the Allegro Warehouse (One Fulfillment).
+            accept_language: Expected language of messages.
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",

@@ -92,3 +92,14 @@ async def test_order_events_and_stats(client: AllegroClient) -> None:
     stats = await client.api.order_management.get_order_events_statistics()
     assert events.events is not None and len(events.events) <= 5
     assert stats.latest_event is not None
+
+
+async def test_catalogue_search_follows_next_page(client: AllegroClient,
+                                                  emulator: Emulator) -> None:
+    first = await client.api.products.get_sale_products(phrase="a")
+    assert first.next_page is not None and first.next_page.id  # more than one page
+    before = emulator.stats.requests
+    found = [p.id async for p in client.api.products.iter_get_sale_products(phrase="a")]
+    assert found[: len(first.products)] == [p.id for p in first.products]
+    assert len(set(found)) == len(found) > len(first.products)
+    assert emulator.stats.requests - before == -(-len(found) // len(first.products))

@@ -113,6 +113,8 @@ class OpView:
     page_type: str = ""
     item_type: str = "Any"
     items_field: str = ""
+    limit_expr: str = "limit"
+    args_doc: list[str] = field(default_factory=list)
 
 
 def _py_type(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
@@ -144,6 +146,14 @@ def _model_ref(models: ModelSet, name: str, area: str) -> str:
 def _doc(text: str) -> str:
     text = text.replace("\\", "\\\\").replace('"""', "'''").strip() or "Call the operation."
     return text if text.endswith(".") else text + "."
+
+
+def _short(text: str) -> str:
+    """The first sentence of a description, without HTML, fit for one docstring line."""
+    text = re.sub(r"<[^>]+>", "", text).replace("\\", "\\\\").replace('"""', "'''")
+    text = " ".join(text.split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return first if len(first) <= 160 else first[:157].rstrip() + "..."
 
 
 def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]) -> OpView:
@@ -180,7 +190,8 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
                 "{" + p.name + "}", "{_a.path_segment(" + p.python_name + ", " + repr(p.name) + ")}"
             )
         elif p.location == "query" and p.type == "object":
-            prelude.append(f"extra = dict({p.python_name} or {{}})  # free-form filters")
+            prelude.append(f"extra = {{k: _a.query_value(v, k) for k, v in "
+                           f"({p.python_name} or {{}}).items()}}  # free-form filters")
         elif p.location == "query":
             number = ", number=True" if "number" in (p.type, p.items_type) else ""
             params.append(f"{wire}: _a.query_value({p.python_name}, {wire}{number})")
@@ -240,12 +251,15 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
     else:
         returns, cast = "None", "None"
     scopes = ", ".join(f"``{s}``" for s in op.scopes)
+    args_doc = [f"{p.python_name}: {_short(p.description)}" for p in op.params
+                if p.in_signature and p.description]
     view = OpView(
         name=op.name, method=op.method, path=op.path, doc_summary=_doc(op.summary),
         scopes=scopes, deprecated=op.deprecated, signature=path_args + required + optional,
         returns=returns,
         cast=cast, path_expr='f"' + path_expr + '"' if "{" in path_expr else json.dumps(path_expr),
         params=params, headers=headers, send_extra=send_extra, prelude=prelude,
+        args_doc=args_doc,
     )
     if op.paging:
         _paging_view(op, view, models)
@@ -258,8 +272,7 @@ _CURSOR = {"offset": "offset", "page_id": "page_id", "event": "from_"}
 def _paging_view(op: OpSpec, view: OpView, models: ModelSet) -> None:
     cursor = _CURSOR[op.paging or ""]
     names = [a.split(":", 1)[0] for a in view.signature]
-    if "limit" not in names:
-        return
+    view.limit_expr = "limit" if "limit" in names else "None"
     view.paging = op.paging
     view.paging_signature = [a for a in view.signature if a.split(":", 1)[0] != cursor]
     view.paging_kwargs = [f'"{n}": {n}' for n in names if n not in (cursor, "limit")]

@@ -337,6 +337,9 @@ def _detect_paging(spec: Spec, op: OpSpec) -> None:
     query = {p.name for p in op.params if p.location == "query"}
     props = _properties(spec, {"$ref": "#/components/schemas/" + op.response_schema})
     arrays = {k: v for k, v in props.items() if resolve(spec, v).get("type") == "array"}
+    if len(arrays) > 1:  # e.g. products beside filters: the list the path is named after
+        last = re.sub(r"-(\w)", lambda m: m.group(1).upper(), op.path.rstrip("/").split("/")[-1])
+        arrays = {k: v for k, v in arrays.items() if k == last}
     if len(arrays) != 1:
         return
     key, value = next(iter(arrays.items()))
