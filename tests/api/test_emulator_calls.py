@@ -103,3 +103,29 @@ async def test_catalogue_search_follows_next_page(client: AllegroClient,
     assert found[: len(first.products)] == [p.id for p in first.products]
     assert len(set(found)) == len(found) > len(first.products)
     assert emulator.stats.requests - before == -(-len(found) // len(first.products))
+
+
+async def test_writes_with_typed_bodies(client: AllegroClient) -> None:
+    page = await client.api.order_management.get_list_of_orders(
+        limit=1, status="READY_FOR_PROCESSING"
+    )
+    form_id = str(page.checkout_forms[0].id)
+    result = await client.api.order_management.set_order_fulfillment(
+        id=form_id, body=order_management.CheckoutFormFulfillment(status="PROCESSING")
+    )
+    assert result is None
+    detail = await client.api.order_management.get_orders_details(id=form_id)
+    assert detail.fulfillment is not None and detail.fulfillment.status == "PROCESSING"
+    created = await client.api.order_management.create_order_shipments(
+        id=form_id, body={"carrierId": "ALLEGRO", "waybill": "AD-1239134"}
+    )
+    assert created.waybill == "AD-1239134"
+    shipments = await client.api.order_management.get_order_shipments(id=form_id)
+    assert "AD-1239134" in [s.waybill for s in shipments.shipments]
+
+
+async def test_shipping_rates_round_trip(client: AllegroClient) -> None:
+    listed = await client.api.delivery.get_list_of_shipping_ratest()
+    assert listed.shipping_rates
+    first = await client.api.delivery.get_shipping_rates_set(id=listed.shipping_rates[0].id)
+    assert first.id == listed.shipping_rates[0].id and first.rates
