@@ -12,26 +12,7 @@ from allegro_async.models.base import OpenEnum
 
 
 class AcceptLanguage(OpenEnum):
-    """Values of the ``AcceptLanguage`` parameter."""
-
-    EN_US = "en-US"
-
-
-AcceptLanguageValue = Union[AcceptLanguage, Literal["en-US"]]
-
-
-class AcceptLanguage2(OpenEnum):
-    """Values of the ``AcceptLanguage2`` parameter."""
-
-    EN_US = "en-US"
-    PL_PL = "pl-PL"
-
-
-AcceptLanguage2Value = Union[AcceptLanguage2, Literal["en-US", "pl-PL"]]
-
-
-class AcceptLanguage3(OpenEnum):
-    """Values of the ``AcceptLanguage3`` parameter."""
+    """Values of the ``Accept-Language`` parameter."""
 
     EN_US = "en-US"
     PL_PL = "pl-PL"
@@ -41,13 +22,32 @@ class AcceptLanguage3(OpenEnum):
     HU_HU = "hu-HU"
 
 
-AcceptLanguage3Value = Union[
-    AcceptLanguage3, Literal["en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU"]
+AcceptLanguageValue = Union[
+    AcceptLanguage, Literal["en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU"]
 ]
 
 
+class AcceptLanguage2(OpenEnum):
+    """Values of the ``Accept-Language`` parameter."""
+
+    EN_US = "en-US"
+
+
+AcceptLanguage2Value = Union[AcceptLanguage2, Literal["en-US"]]
+
+
+class AcceptLanguage3(OpenEnum):
+    """Values of the ``Accept-Language`` parameter."""
+
+    EN_US = "en-US"
+    PL_PL = "pl-PL"
+
+
+AcceptLanguage3Value = Union[AcceptLanguage3, Literal["en-US", "pl-PL"]]
+
+
 class AcceptLanguage4(OpenEnum):
-    """Values of the ``AcceptLanguage4`` parameter."""
+    """Values of the ``Accept-Language`` parameter."""
 
     PL_PL = "pl-PL"
 
@@ -56,7 +56,7 @@ AcceptLanguage4Value = Union[AcceptLanguage4, Literal["pl-PL"]]
 
 
 class AsnStatus(OpenEnum):
-    """Values of the ``AsnStatus`` parameter."""
+    """Values of the ``asnStatus`` parameter."""
 
     SUBMITTED = "SUBMITTED"
     NOT_FOUND = "NOT_FOUND"
@@ -66,7 +66,7 @@ AsnStatusValue = Union[AsnStatus, Literal["SUBMITTED", "NOT_FOUND"]]
 
 
 class Carriers(OpenEnum):
-    """Values of the ``Carriers`` parameter."""
+    """Values of the ``carriers`` parameter."""
 
     UPS = "UPS"
     ALLEGRO_ONE_KURIER = "ALLEGRO_ONE_KURIER"
@@ -77,7 +77,7 @@ CarriersValue = Union[Carriers, Literal["UPS", "ALLEGRO_ONE_KURIER", "DPD"]]
 
 
 class CountryCode(OpenEnum):
-    """Values of the ``CountryCode`` parameter."""
+    """Values of the ``countryCode`` parameter."""
 
     PL = "PL"
     CZ = "CZ"
@@ -90,7 +90,7 @@ CountryCodeValue = Union[CountryCode, Literal["PL", "CZ", "SK", "HU", "LT"]]
 
 
 class Element(OpenEnum):
-    """Values of the ``Element`` parameter."""
+    """Values of the ``element`` parameter."""
 
     TITLE = "title"
     DESCRIPTION = "description"
@@ -101,7 +101,7 @@ ElementValue = Union[Element, Literal["title", "description", "safety_informatio
 
 
 class Group(OpenEnum):
-    """Values of the ``Group`` parameter."""
+    """Values of the ``group`` parameter."""
 
     INCOME = "INCOME"
     OUTCOME = "OUTCOME"
@@ -113,7 +113,7 @@ GroupValue = Union[Group, Literal["INCOME", "OUTCOME", "REFUND", "BLOCKADES"]]
 
 
 class Include(OpenEnum):
-    """Values of the ``Include`` parameter."""
+    """Values of the ``include`` parameter."""
 
     STOCK = "stock"
     PRICE = "price"
@@ -123,7 +123,7 @@ IncludeValue = Union[Include, Literal["stock", "price"]]
 
 
 class MarketplaceId(OpenEnum):
-    """Values of the ``MarketplaceId`` parameter."""
+    """Values of the ``marketplaceId`` parameter."""
 
     ALLEGRO_PL = "allegro-pl"
     ALLEGRO_CZ = "allegro-cz"
@@ -133,7 +133,7 @@ MarketplaceIdValue = Union[MarketplaceId, Literal["allegro-pl", "allegro-cz"]]
 
 
 class Mode(OpenEnum):
-    """Values of the ``Mode`` parameter."""
+    """Values of the ``mode`` parameter."""
 
     GTIN = "GTIN"
     MPN = "MPN"
@@ -143,7 +143,7 @@ ModeValue = Union[Mode, Literal["GTIN", "MPN"]]
 
 
 class ParameterType(OpenEnum):
-    """Values of the ``ParameterType`` parameter."""
+    """Values of the ``parameterType`` parameter."""
 
     REQUIRED = "REQUIRED"
     REQUIREMENT_PLANNED = "REQUIREMENT_PLANNED"
@@ -153,7 +153,7 @@ ParameterTypeValue = Union[ParameterType, Literal["REQUIRED", "REQUIREMENT_PLANN
 
 
 class ProductAvailability(OpenEnum):
-    """Values of the ``ProductAvailability`` parameter."""
+    """Values of the ``productAvailability`` parameter."""
 
     SUFFICIENT = "SUFFICIENT"
     UNAVAILABLE = "UNAVAILABLE"
@@ -164,7 +164,7 @@ ProductAvailabilityValue = Union[ProductAvailability, Literal["SUFFICIENT", "UNA
 
 
 class ProductStatus(OpenEnum):
-    """Values of the ``ProductStatus`` parameter."""
+    """Values of the ``productStatus`` parameter."""
 
     UNFULFILLABLE = "UNFULFILLABLE"
 
@@ -173,7 +173,7 @@ ProductStatusValue = Union[ProductStatus, Literal["UNFULFILLABLE"]]
 
 
 class PromotionType(OpenEnum):
-    """Values of the ``PromotionType`` parameter."""
+    """Values of the ``promotionType`` parameter."""
 
     MULTIPACK = "MULTIPACK"
     CROSS_MULTIPACK = "CROSS_MULTIPACK"
@@ -188,7 +188,7 @@ PromotionTypeValue = Union[
 
 
 class PublicationStatus(OpenEnum):
-    """Values of the ``PublicationStatus`` parameter."""
+    """Values of the ``publication.status`` parameter."""
 
     INACTIVE = "INACTIVE"
     ACTIVE = "ACTIVE"
@@ -202,7 +202,7 @@ PublicationStatusValue = Union[
 
 
 class Recommended(OpenEnum):
-    """Values of the ``Recommended`` parameter."""
+    """Values of the ``recommended`` parameter."""
 
     TRUE = "true"
     FALSE = "false"
@@ -212,7 +212,7 @@ RecommendedValue = Union[Recommended, Literal["true", "false"]]
 
 
 class SearchFeatures(OpenEnum):
-    """Values of the ``SearchFeatures`` parameter."""
+    """Values of the ``searchFeatures`` parameter."""
 
     SIMILAR_CATEGORIES = "SIMILAR_CATEGORIES"
 
@@ -221,7 +221,7 @@ SearchFeaturesValue = Union[SearchFeatures, Literal["SIMILAR_CATEGORIES"]]
 
 
 class SellingModeFormat(OpenEnum):
-    """Values of the ``SellingModeFormat`` parameter."""
+    """Values of the ``sellingMode.format`` parameter."""
 
     BUY_NOW = "BUY_NOW"
     ADVERTISEMENT = "ADVERTISEMENT"
@@ -232,7 +232,7 @@ SellingModeFormatValue = Union[SellingModeFormat, Literal["BUY_NOW", "ADVERTISEM
 
 
 class Sort(OpenEnum):
-    """Values of the ``Sort`` parameter."""
+    """Values of the ``sort`` parameter."""
 
     AVAILABLE = "available"
     AVAILABLE_ = "-available"
@@ -272,7 +272,7 @@ SortValue = Union[
 
 
 class Sort2(OpenEnum):
-    """Values of the ``Sort2`` parameter."""
+    """Values of the ``sort`` parameter."""
 
     LINEITEMS_BOUGHTAT = "lineItems.boughtAt"
     LINEITEMS_BOUGHTAT_ = "-lineItems.boughtAt"
@@ -286,7 +286,7 @@ Sort2Value = Union[
 
 
 class Sort3(OpenEnum):
-    """Values of the ``Sort3`` parameter."""
+    """Values of the ``sort`` parameter."""
 
     SELLINGMODE_PRICE_AMOUNT = "sellingMode.price.amount"
     SELLINGMODE_PRICE_AMOUNT_ = "-sellingMode.price.amount"
@@ -310,7 +310,7 @@ Sort3Value = Union[
 
 
 class Status(OpenEnum):
-    """Values of the ``Status`` parameter."""
+    """Values of the ``status`` parameter."""
 
     DISPUTE_CLOSED = "DISPUTE_CLOSED"
     DISPUTE_ONGOING = "DISPUTE_ONGOING"
@@ -334,7 +334,7 @@ StatusValue = Union[
 
 
 class Status2(OpenEnum):
-    """Values of the ``Status2`` parameter."""
+    """Values of the ``status`` parameter."""
 
     DRAFT = "DRAFT"
     IN_TRANSIT = "IN_TRANSIT"
@@ -347,7 +347,7 @@ Status2Value = Union[Status2, Literal["DRAFT", "IN_TRANSIT", "UNPACKING", "COMPL
 
 
 class Status3(OpenEnum):
-    """Values of the ``Status3`` parameter."""
+    """Values of the ``status`` parameter."""
 
     IN_PROGRESS = "IN_PROGRESS"
     WAITING_FOR_PAYMENT_REFUND = "WAITING_FOR_PAYMENT_REFUND"
@@ -373,7 +373,7 @@ Status3Value = Union[
 
 
 class Status4(OpenEnum):
-    """Values of the ``Status4`` parameter."""
+    """Values of the ``status`` parameter."""
 
     WAITING = "WAITING"
     IN_PROGRESS = "IN_PROGRESS"
@@ -386,7 +386,7 @@ Status4Value = Union[Status4, Literal["WAITING", "IN_PROGRESS", "SUCCESS", "CANC
 
 
 class Type(OpenEnum):
-    """Values of the ``Type`` parameter."""
+    """Values of the ``type`` parameter."""
 
     CATEGORY_CREATED = "CATEGORY_CREATED"
     CATEGORY_RENAMED = "CATEGORY_RENAMED"
@@ -400,7 +400,7 @@ TypeValue = Union[
 
 
 class Type2(OpenEnum):
-    """Values of the ``Type2`` parameter."""
+    """Values of the ``type`` parameter."""
 
     OFFER_ACTIVATED = "OFFER_ACTIVATED"
     OFFER_CHANGED = "OFFER_CHANGED"
@@ -434,7 +434,7 @@ Type2Value = Union[
 
 
 class Type3(OpenEnum):
-    """Values of the ``Type3`` parameter."""
+    """Values of the ``type`` parameter."""
 
     REQUIREMENT_CHANGE = "REQUIREMENT_CHANGE"
 
@@ -443,7 +443,7 @@ Type3Value = Union[Type3, Literal["REQUIREMENT_CHANGE"]]
 
 
 class WalletPaymentOperator(OpenEnum):
-    """Values of the ``WalletPaymentOperator`` parameter."""
+    """Values of the ``wallet.paymentOperator`` parameter."""
 
     PAYU = "PAYU"
     P24 = "P24"
@@ -458,7 +458,7 @@ WalletPaymentOperatorValue = Union[
 
 
 class WalletType(OpenEnum):
-    """Values of the ``WalletType`` parameter."""
+    """Values of the ``wallet.type`` parameter."""
 
     AVAILABLE = "AVAILABLE"
     WAITING = "WAITING"

@@ -32,7 +32,7 @@ class AdditionalServices(Area):
         self,
         *,
         body: _models.AdditionalServicesGroupRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalServicesGroupResponse:
         """Create additional services group.
 
@@ -56,7 +56,7 @@ class AdditionalServices(Area):
         self,
         *,
         group_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalServicesGroupResponse:
         """Get the details of an additional services group.
 
@@ -79,7 +79,7 @@ class AdditionalServices(Area):
     async def get_list_of_additional_services_definitions_categories(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CategoriesResponse:
         """Get the additional services definitions by categories.
 
@@ -103,7 +103,7 @@ class AdditionalServices(Area):
         *,
         offset: int | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalServicesGroups:
         """Get the user's additional services groups.
 
@@ -132,7 +132,7 @@ class AdditionalServices(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.AdditionalServicesGroups, _models.AdditionalServicesGroupResponse]:
         """Every item of :meth:`get_list_of_additional_services_groups`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -151,7 +151,7 @@ class AdditionalServices(Area):
         *,
         group_id: str | int,
         body: _models.AdditionalServicesGroupRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalServicesGroupResponse:
         """Modify an additional services group.
 

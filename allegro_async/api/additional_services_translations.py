@@ -32,7 +32,7 @@ class AdditionalServicesTranslations(Area):
         *,
         group_id: str | int,
         language: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete a translation for a specified group and language.
 
@@ -58,7 +58,7 @@ class AdditionalServicesTranslations(Area):
         *,
         group_id: str | int,
         language: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalServiceGroupTranslationResponse:
         """Get translations for specified group.
 
@@ -88,7 +88,7 @@ class AdditionalServicesTranslations(Area):
         group_id: str | int,
         language: str | int,
         body: _models.AdditionalServicesGroupTranslationRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalServiceGroupTranslationPatchResponse:
         """Create/Update translations for specified group and language.
 

@@ -32,7 +32,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Cancel Advance Ship Notice.
 
@@ -56,7 +56,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         body: _models.CreateAdvanceShipNoticeRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CreateAdvanceShipNoticeResponse:
         """Create an Advance Ship Notice.
 
@@ -80,7 +80,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete Advance Ship Notice.
 
@@ -104,7 +104,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdvanceShipNoticeResponse:
         """Get single Advance Ship Notice.
 
@@ -128,7 +128,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         accept: Literal["application/pdf", "x-application/zpl"] = "application/pdf",
     ) -> bytes:
         """Get labels for Advance Ship Notice.
@@ -153,7 +153,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ReceivingState:
         """Check current state and details of Advance Ship Notice receiving.
 
@@ -179,7 +179,7 @@ class AdvanceShipNotices(Area):
         offset: int | None = None,
         limit: int | None = None,
         status: Sequence[_e.Status2Value] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdvanceShipNoticeList:
         """Get list of Advance Ship Notices.
 
@@ -211,7 +211,7 @@ class AdvanceShipNotices(Area):
         *,
         limit: int | None = None,
         status: Sequence[_e.Status2Value] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.AdvanceShipNoticeList, _models.AdvanceShipNoticeListItemResponse]:
         """Every item of :meth:`get_advance_ship_notices`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -230,7 +230,7 @@ class AdvanceShipNotices(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SubmitCommand:
         """Get submit status.
 
@@ -255,7 +255,7 @@ class AdvanceShipNotices(Area):
         *,
         command_id: str | int,
         body: _models.SubmitCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SubmitCommand:
         """Submit the Advance Ship Notice.
 
@@ -282,7 +282,7 @@ class AdvanceShipNotices(Area):
         id: str | int,
         body: _models.AdvanceShipNotice | Mapping[str, Any],
         if_match: str,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdvanceShipNoticeResponse:
         """Update Advance Ship Notice.
 
@@ -311,7 +311,7 @@ class AdvanceShipNotices(Area):
         id: str | int,
         body: _models.UpdateSubmittedAdvanceShipNoticeRequest | Mapping[str, Any],
         if_match: str,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdvanceShipNoticeResponse:
         """Update submitted Advance Ship Notice.
 

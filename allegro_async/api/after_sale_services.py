@@ -33,7 +33,7 @@ class AfterSaleServices(Area):
         *,
         body: _models.CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest
         | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AfterSalesServicesAttachment:
         """Create a warranty attachment metadata.
 
@@ -57,7 +57,7 @@ class AfterSaleServices(Area):
         self,
         *,
         body: _models.ImpliedWarrantyRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ImpliedWarrantyResponse:
         """Create new user's implied warranty.
 
@@ -81,7 +81,7 @@ class AfterSaleServices(Area):
         self,
         *,
         body: _models.ReturnPolicyRequestV1 | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ReturnPolicyResponseV1:
         """Create new user's return policy.
 
@@ -105,7 +105,7 @@ class AfterSaleServices(Area):
         self,
         *,
         body: _models.WarrantyRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.WarrantyResponse:
         """Create new user's warranty.
 
@@ -129,7 +129,7 @@ class AfterSaleServices(Area):
         self,
         *,
         return_policy_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ReturnPolicyResponseV1 | None:
         """Delete the user's return policy.
 
@@ -154,7 +154,7 @@ class AfterSaleServices(Area):
         self,
         *,
         implied_warranty_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ImpliedWarrantyResponse:
         """Get the user's implied warranty.
 
@@ -178,7 +178,7 @@ class AfterSaleServices(Area):
         self,
         *,
         return_policy_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ReturnPolicyResponseV1:
         """Get the user's return policy.
 
@@ -202,7 +202,7 @@ class AfterSaleServices(Area):
         self,
         *,
         warranty_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.WarrantyResponse:
         """Get the user's warranty.
 
@@ -227,7 +227,7 @@ class AfterSaleServices(Area):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ImpliedWarrantiesListImpliedWarrantyBasic:
         """Get the user's implied warranties.
 
@@ -256,7 +256,7 @@ class AfterSaleServices(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.ImpliedWarrantiesListImpliedWarrantyBasic, _models.ImpliedWarrantyBasic]:
         """Every item of :meth:`get_public_seller_listing_implied_warranties`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -275,7 +275,7 @@ class AfterSaleServices(Area):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ReturnPoliciesListReturnPolicyV1:
         """Get the user's return policies.
 
@@ -304,7 +304,7 @@ class AfterSaleServices(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.ReturnPoliciesListReturnPolicyV1, _models.ReturnPolicyResponseV1]:
         """Every item of :meth:`get_public_seller_listing_return_policies`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -323,7 +323,7 @@ class AfterSaleServices(Area):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.WarrantiesListWarrantyBasic:
         """Get the user's warranties.
 
@@ -352,7 +352,7 @@ class AfterSaleServices(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.WarrantiesListWarrantyBasic, _models.WarrantyBasic]:
         """Every item of :meth:`get_public_seller_listing_warranties`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -371,7 +371,7 @@ class AfterSaleServices(Area):
         *,
         implied_warranty_id: str | int,
         body: _models.ImpliedWarrantyRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ImpliedWarrantyResponse:
         """Change the user's implied warranty.
 
@@ -397,7 +397,7 @@ class AfterSaleServices(Area):
         *,
         return_policy_id: str | int,
         body: _models.ReturnPolicyUpdateRequestV1 | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ReturnPolicyResponseV1:
         """Change the user's return policy.
 
@@ -423,7 +423,7 @@ class AfterSaleServices(Area):
         *,
         warranty_id: str | int,
         body: _models.WarrantyRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.WarrantyResponse:
         """Change the user's warranty.
 
@@ -449,7 +449,7 @@ class AfterSaleServices(Area):
         *,
         attachment_id: str | int,
         body: bytes | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         content_type: Literal["application/pdf"] = "application/pdf",
     ) -> _models.AfterSalesServicesAttachment:
         """Upload an warranty attachment.

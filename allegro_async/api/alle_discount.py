@@ -32,7 +32,7 @@ class AlleDiscount(Area):
         self,
         *,
         campaign_id: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountListCampaignsResponse:
         """List AlleDiscount campaigns.
 
@@ -63,7 +63,7 @@ class AlleDiscount(Area):
         offset: int | None = None,
         meets_conditions: bool | None = None,
         offer_id: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountListEligibleResponse:
         """List eligible offers.
 
@@ -100,7 +100,7 @@ class AlleDiscount(Area):
         limit: int | None = None,
         meets_conditions: bool | None = None,
         offer_id: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> Paginator[_models.AlleDiscountListEligibleResponse, _models.AlleDiscountEligibleOfferDto]:
         """Every item of :meth:`get_offers_eligible_for_alle_discount`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -125,7 +125,7 @@ class AlleDiscount(Area):
         offset: int | None = None,
         offer_id: str | None = None,
         participation_id: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountListSubmittedResponse:
         """List offer participations.
 
@@ -162,7 +162,7 @@ class AlleDiscount(Area):
         limit: int | None = None,
         offer_id: str | None = None,
         participation_id: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> Paginator[
         _models.AlleDiscountListSubmittedResponse, _models.AlleDiscountSubmittedOfferDto
     ]:
@@ -185,7 +185,7 @@ class AlleDiscount(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountGetSubmitCommandResponse:
         """Get the offer submission command status.
 
@@ -209,7 +209,7 @@ class AlleDiscount(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountGetWithdrawCommandResponse:
         """Get the offer withdrawal command status.
 
@@ -233,7 +233,7 @@ class AlleDiscount(Area):
         self,
         *,
         body: _models.AlleDiscountSubmitCommandRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountSubmitCommandResponse:
         """Create submit offer command.
 
@@ -257,7 +257,7 @@ class AlleDiscount(Area):
         self,
         *,
         body: _models.AlleDiscountWithdrawCommandRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AlleDiscountWithdrawCommandResponse:
         """Create withdraw offer command.
 

@@ -31,7 +31,7 @@ class AllegroPrices(Area):
         self,
         *,
         body: _models.SubsidyExcludeOffersCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SubsidyManageOffersCommandResult:
         """Exclude offers command.
 
@@ -54,7 +54,7 @@ class AllegroPrices(Area):
     async def get_account_participation(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AllegroPricesAccountParticipationResponse:
         """Get account participation status.
 
@@ -77,7 +77,7 @@ class AllegroPrices(Area):
         self,
         *,
         body: _models.OfferStatusQueryRequestDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferStatusQueryResponseDto:
         """Query Allegro Prices offers status.
 
@@ -101,7 +101,7 @@ class AllegroPrices(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SubsidyExcludeOffersCommandPreview:
         """Get exclude offer command status.
 
@@ -125,7 +125,7 @@ class AllegroPrices(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SubsidySubmitOffersCommandPreview:
         """Get submit offer command status.
 
@@ -149,7 +149,7 @@ class AllegroPrices(Area):
         self,
         *,
         body: _models.SubsidySubmitOffersCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SubsidyManageOffersCommandResult:
         """Submit offers command.
 
@@ -173,7 +173,7 @@ class AllegroPrices(Area):
         self,
         *,
         body: _models.AllegroPricesAccountParticipationRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AllegroPricesAccountParticipationResponse:
         """Update account participation.
 

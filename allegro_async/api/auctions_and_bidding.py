@@ -31,7 +31,7 @@ class AuctionsAndBidding(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.MyBidResponse:
         """Get current user's bid information.
 
@@ -56,7 +56,7 @@ class AuctionsAndBidding(Area):
         *,
         offer_id: str | int,
         body: _models.PlaceBidRequest | Mapping[str, Any] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.MyBidResponse:
         """Place a bid in an auction.
 

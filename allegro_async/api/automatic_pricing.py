@@ -31,7 +31,7 @@ class AutomaticPricing(Area):
         self,
         *,
         body: _models.AutomaticPricingRulePostRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AutomaticPricingRuleResponse:
         """Post automatic pricing rule.
 
@@ -55,7 +55,7 @@ class AutomaticPricing(Area):
         self,
         *,
         rule_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete automatic pricing rule.
 
@@ -79,7 +79,7 @@ class AutomaticPricing(Area):
         self,
         *,
         rule_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AutomaticPricingRuleResponse:
         """Get automatic pricing rule by id.
 
@@ -102,7 +102,7 @@ class AutomaticPricing(Area):
     async def get_automatic_pricing_rules(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AutomaticPricingRulesResponse:
         """Get automatic pricing rules.
 
@@ -125,7 +125,7 @@ class AutomaticPricing(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferRules:
         """Get automatic pricing rules assigned to the offer.
 
@@ -150,7 +150,7 @@ class AutomaticPricing(Area):
         *,
         rule_id: str | int,
         body: _models.AutomaticPricingRulePutRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AutomaticPricingRuleResponse:
         """Edit automatic pricing rule.
 

@@ -35,7 +35,7 @@ class BadgeCampaigns(Area):
         offer_id: str | None = None,
         offset: int | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.BadgeApplications:
         """Get a list of badge applications.
 
@@ -70,7 +70,7 @@ class BadgeCampaigns(Area):
         campaign_id: str | None = None,
         offer_id: str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.BadgeApplications, _models.BadgeApplication]:
         """Every item of :meth:`badge_applications_get_all`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -90,7 +90,7 @@ class BadgeCampaigns(Area):
         self,
         *,
         application_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.BadgeApplication:
         """Get a badge application details.
 
@@ -114,7 +114,7 @@ class BadgeCampaigns(Area):
         self,
         *,
         marketplace_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetBadgeCampaignsList:
         """Get a list of available badge campaigns.
 
@@ -141,7 +141,7 @@ class BadgeCampaigns(Area):
         self,
         *,
         operation_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.BadgeOperation:
         """Get badge operation details.
 
@@ -168,7 +168,7 @@ class BadgeCampaigns(Area):
         offer_id: str | None = None,
         offset: int | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.BadgesList:
         """Get a list of badges.
 
@@ -203,7 +203,7 @@ class BadgeCampaigns(Area):
         marketplace_id: str,
         offer_id: str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.BadgesList, _models.Badge]:
         """Every item of :meth:`get_badges`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -225,7 +225,7 @@ class BadgeCampaigns(Area):
         offer_id: str | int,
         campaign_id: str | int,
         body: _models.BadgePatchRequest | Mapping[str, Any] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PatchBadgeResponse:
         """Update campaign badge for the given offer.
 
@@ -251,7 +251,7 @@ class BadgeCampaigns(Area):
         self,
         *,
         body: _models.BadgeApplicationRequest | Mapping[str, Any] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.BadgeApplication:
         """Apply for badge in selected offer.
 

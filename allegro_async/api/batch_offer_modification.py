@@ -33,7 +33,7 @@ class BatchOfferModification(Area):
         self,
         *,
         body: _models.OfferBulkChangeCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch offer price and stock modification (beta).
 
@@ -57,7 +57,7 @@ class BatchOfferModification(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch price and stock command summary (beta).
 
@@ -83,7 +83,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TaskWithSubjectReport:
         """Batch price and stock command detailed report (beta).
 
@@ -114,7 +114,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.TaskWithSubjectReport, Any]:
         """Every item of :meth:`batch_offer_modification_command_task_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -133,7 +133,7 @@ class BatchOfferModification(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Modification command summary.
 
@@ -157,7 +157,7 @@ class BatchOfferModification(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Change price command summary.
 
@@ -183,7 +183,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.TaskReport:
         """Change price command detailed report.
 
@@ -214,7 +214,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_common.TaskReport, _common.CommandTask]:
         """Every item of :meth:`get_price_modification_command_tasks_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -233,7 +233,7 @@ class BatchOfferModification(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Change quantity command summary.
 
@@ -259,7 +259,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.TaskReport:
         """Change quantity command detailed report.
 
@@ -290,7 +290,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_common.TaskReport, _common.CommandTask]:
         """Every item of :meth:`get_quantity_modification_command_tasks_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -311,7 +311,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.TaskReport:
         """Modification command detailed report.
 
@@ -342,7 +342,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_common.TaskReport, _common.CommandTask]:
         """Every item of :meth:`get_tasks`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -361,7 +361,7 @@ class BatchOfferModification(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Automatic pricing command summary.
 
@@ -387,7 +387,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.TaskReport:
         """Automatic pricing command detailed report.
 
@@ -418,7 +418,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_common.TaskReport, _common.CommandTask]:
         """Every item of :meth:`getoffer_automatic_pricing_modification_command_tasks_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -438,7 +438,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         body: _models.OfferChangeCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch offer modification.
 
@@ -463,7 +463,7 @@ class BatchOfferModification(Area):
         self,
         *,
         body: _models.OfferAutomaticPricingCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch offer automatic pricing rules modification.
 
@@ -488,7 +488,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         body: _models.OfferPriceChangeCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch offer price modification.
 
@@ -514,7 +514,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         body: _models.OfferQuantityChangeCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch offer quantity modification.
 

@@ -39,7 +39,7 @@ class Billing(Area):
         order_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.BillingEntries:
         """Get a list of billing entries.
 
@@ -86,7 +86,7 @@ class Billing(Area):
         offer_id: str | None = None,
         order_id: str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.BillingEntries, _models.BillingEntry]:
         """Every item of :meth:`get_billing_entries`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -109,7 +109,7 @@ class Billing(Area):
     async def get_billing_types(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetBillingTypesResponse:
         """Get a list of billing types.
 

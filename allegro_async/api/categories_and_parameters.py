@@ -32,7 +32,7 @@ class CategoriesAndParameters(Area):
         self,
         *,
         name: str,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CategorySuggestionResponse:
         """Get categories suggestions.
 
@@ -59,7 +59,7 @@ class CategoriesAndParameters(Area):
         self,
         *,
         parent_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CategoriesDto:
         """Get IDs of Allegro categories.
 
@@ -86,7 +86,7 @@ class CategoriesAndParameters(Area):
         self,
         *,
         category_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CategoryDto:
         """Get a category by ID.
 
@@ -239,7 +239,7 @@ class CategoriesAndParameters(Area):
         self,
         *,
         category_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CategoryParameterList:
         """Get parameters supported by a category.
 

@@ -32,7 +32,7 @@ class CommissionRefunds(Area):
         self,
         *,
         claim_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Cancel a refund application.
 
@@ -56,7 +56,7 @@ class CommissionRefunds(Area):
         self,
         *,
         body: _models.RefundClaimRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.RefundClaimResponse:
         """Create a refund application.
 
@@ -80,7 +80,7 @@ class CommissionRefunds(Area):
         self,
         *,
         claim_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.RefundClaim:
         """Get a refund application details.
 
@@ -108,7 +108,7 @@ class CommissionRefunds(Area):
         status: _e.Status3Value | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetRefundApplicationsResponse:
         """Get a list of refund applications.
 
@@ -146,7 +146,7 @@ class CommissionRefunds(Area):
         buyer_id: str | None = None,
         status: _e.Status3Value | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.GetRefundApplicationsResponse, _models.RefundClaim]:
         """Every item of :meth:`get_refund_applications`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""

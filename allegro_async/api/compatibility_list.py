@@ -30,7 +30,7 @@ class CompatibilityList(Area):
     async def get_categories_that_support_compatibility_list(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CompatibilityListSupportedCategoriesDto:
         """Get list of categories where compatibility list is supported.
 
@@ -55,7 +55,7 @@ class CompatibilityList(Area):
         offer_id: str | None = None,
         product_id: str | None = None,
         language: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CompatibilityList:
         """Get suggested compatibility list.
 
@@ -86,7 +86,7 @@ class CompatibilityList(Area):
         self,
         *,
         type: str,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         if_modified_since: str | None = None,
         group_id: str | None = None,
         tecdoc_k_typ_nr: str | None = None,
@@ -134,7 +134,7 @@ class CompatibilityList(Area):
         self,
         *,
         type: str,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         if_modified_since: str | None = None,
         group_id: str | None = None,
         tecdoc_k_typ_nr: str | None = None,
@@ -167,7 +167,7 @@ class CompatibilityList(Area):
         if_modified_since: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CompatibleProductsGroupsDto:
         """Get list of compatible product groups.
 
@@ -202,7 +202,7 @@ class CompatibilityList(Area):
         type: str,
         if_modified_since: str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.CompatibleProductsGroupsDto, Any]:
         """Every item of :meth:`get_compatible_products_groups`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""

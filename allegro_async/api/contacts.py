@@ -31,7 +31,7 @@ class Contacts(Area):
         self,
         *,
         body: _models.ContactRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ContactResponse:
         """Create a new contact.
 
@@ -55,7 +55,7 @@ class Contacts(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ContactResponse:
         """Get contact details.
 
@@ -78,7 +78,7 @@ class Contacts(Area):
     async def get_list_of_contacts(
         self,
         *,
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ContactResponseList:
         """Get the user's contacts.
 
@@ -102,7 +102,7 @@ class Contacts(Area):
         *,
         id: str | int,
         body: _models.ContactRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.ContactResponse:
         """Modify contact details.
 

@@ -38,7 +38,7 @@ class Conversions(Area):
         offset: int | None = None,
         limit: int | None = None,
         include_publisher_url_parameters: Mapping[str, str | Sequence[str]] | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.CpsConversionResponse:
         """[BETA] List CPS conversions.
 
@@ -88,7 +88,7 @@ class Conversions(Area):
         status: str | None = None,
         limit: int | None = None,
         include_publisher_url_parameters: Mapping[str, str | Sequence[str]] | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> Paginator[_models.CpsConversionResponse, _models.CpsConversion]:
         """Every item of :meth:`get_cps_conversions`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""

@@ -32,7 +32,7 @@ class CustomerReturns(Area):
         self,
         *,
         customer_return_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CustomerReturn:
         """[BETA] Get customer return by id.
 
@@ -74,7 +74,7 @@ class CustomerReturns(Area):
         status: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CustomerReturnResponse:
         """[BETA] Get customer returns by provided query parameters.
 
@@ -160,7 +160,7 @@ class CustomerReturns(Area):
         marketplace_id: str | None = None,
         status: str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.CustomerReturnResponse, _models.CustomerReturn]:
         """Every item of :meth:`get_customer_returns`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -196,7 +196,7 @@ class CustomerReturns(Area):
         *,
         customer_return_id: str | int,
         body: _models.CustomerReturnRefundRejectionRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CustomerReturn:
         """[BETA] Reject customer return refund.
 

@@ -31,7 +31,7 @@ class Delivery(Area):
         self,
         *,
         body: _models.CreateShippingRatesSetUsingPOSTRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CreateShippingRatesSetUsingPOSTResponse:
         """Create a new shipping rates set.
 
@@ -55,7 +55,7 @@ class Delivery(Area):
         self,
         *,
         marketplace: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetListOfDeliveryMethodsUsingGETResponse:
         """Get the list of delivery methods.
 
@@ -82,7 +82,7 @@ class Delivery(Area):
         self,
         *,
         marketplace: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetListOfShippingRatestUsingGETResponse:
         """Get the user's shipping rates.
 
@@ -109,7 +109,7 @@ class Delivery(Area):
         self,
         *,
         marketplace_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.DeliverySettingsResponse:
         """Get the user's delivery settings.
 
@@ -136,7 +136,7 @@ class Delivery(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetShippingRatesSetUsingGETResponse:
         """Get the details of a shipping rates set.
 
@@ -161,7 +161,7 @@ class Delivery(Area):
         *,
         id: str | int,
         body: _models.ModifyShippingRatesSetUsingPUTRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ModifyShippingRatesSetUsingPUTResponse:
         """Edit a user's shipping rates set.
 
@@ -186,7 +186,7 @@ class Delivery(Area):
         self,
         *,
         body: _models.DeliverySettingsRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.DeliverySettingsResponse:
         """Modify the user's delivery settings.
 

@@ -27,7 +27,7 @@ class Deposits(Area):
     async def get_deposit_types(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.DepositTypeResponse:
         """Get deposit types.
 

@@ -29,7 +29,7 @@ class FulfillmentParcels(Area):
         self,
         *,
         order_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.FulfillmentOrder:
         """Get list of shipped parcels.
 

@@ -29,7 +29,7 @@ class FulfillmentProducts(Area):
     async def get_available_products(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         offset: int | None = None,
         limit: int | None = None,
     ) -> _models.AvailableProductsList:
@@ -59,7 +59,7 @@ class FulfillmentProducts(Area):
     def iter_get_available_products(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         limit: int | None = None,
     ) -> Paginator[_models.AvailableProductsList, _models.AvailableProductResponse]:
         """Every item of :meth:`get_available_products`, page after page (``async for``, or

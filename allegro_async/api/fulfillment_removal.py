@@ -30,7 +30,7 @@ class FulfillmentRemoval(Area):
         self,
         *,
         body: _models.FulfillmentRemovalPreference | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.FulfillmentRemovalPreference:
         """Create new active Fulfillment Removal Preference.
 
@@ -53,7 +53,7 @@ class FulfillmentRemoval(Area):
     async def get_fulfillment_removal_preferences(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.FulfillmentRemovalPreference:
         """Get current active removal preference.
 

@@ -34,7 +34,7 @@ class FulfillmentReturns(Area):
         created_at_lte: datetime.datetime | str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.FulfillmentRefundDispositionsResponse:
         """Get refund dispositions report.
 
@@ -69,7 +69,7 @@ class FulfillmentReturns(Area):
         created_at_gte: datetime.datetime | str | None = None,
         created_at_lte: datetime.datetime | str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[
         _models.FulfillmentRefundDispositionsResponse, _models.FulfillmentRefundDisposition
     ]:

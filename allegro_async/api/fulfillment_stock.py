@@ -29,7 +29,7 @@ class FulfillmentStock(Area):
     async def get_fulfillment_stock(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         offset: int | None = None,
         limit: int | None = None,
         phrase: str | None = None,

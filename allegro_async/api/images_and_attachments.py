@@ -32,7 +32,7 @@ class ImagesAndAttachments(Area):
         self,
         *,
         body: _models.OfferAttachmentRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferAttachment:
         """Create an offer attachment.
 
@@ -56,7 +56,7 @@ class ImagesAndAttachments(Area):
         self,
         *,
         attachment_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferAttachment:
         """Get offer attachment details.
 
@@ -82,7 +82,7 @@ class ImagesAndAttachments(Area):
         attachment_id: str | int,
         content_type: Literal["application/pdf", "image/jpeg", "image/png"],
         body: bytes | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferAttachment:
         """Upload an offer attachment.
 
@@ -114,7 +114,7 @@ class ImagesAndAttachments(Area):
         self,
         *,
         body: _models.OfferImageLinkUploadRequest | Mapping[str, Any] | bytes,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         content_type: Literal["image/jpeg", "image/png", "image/webp"] | None = None,
     ) -> _models.OfferImageUploadResponse:
         """Upload an offer image.

@@ -27,7 +27,7 @@ class InformationAboutMarketplaces(Area):
     async def marketplaces(
         self,
         *,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.AllegroMarketplaces:
         """Get details for all marketplaces in allegro.
 

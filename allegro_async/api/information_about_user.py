@@ -33,7 +33,7 @@ class InformationAboutUser(Area):
         self,
         *,
         body: _models.AdditionalEmailRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalEmail:
         """Add a new additional email address to user's account.
 
@@ -58,7 +58,7 @@ class InformationAboutUser(Area):
         *,
         rating_id: str | int,
         body: _models.UserRatingAnswerRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Answer:
         """Answer for user's rating.
 
@@ -83,7 +83,7 @@ class InformationAboutUser(Area):
         self,
         *,
         email_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete an additional email address.
 
@@ -107,7 +107,7 @@ class InformationAboutUser(Area):
         self,
         *,
         email_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalEmail:
         """Get information about a particular additional email.
 
@@ -130,7 +130,7 @@ class InformationAboutUser(Area):
     async def get_list_of_additional_emails(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AdditionalEmailsResponse:
         """Get user's additional emails.
 
@@ -152,7 +152,7 @@ class InformationAboutUser(Area):
     async def get_sale_quality(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SalesQualityHistoryResponse:
         """Get sales quality.
 
@@ -175,7 +175,7 @@ class InformationAboutUser(Area):
         self,
         *,
         marketplace_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SmartSellerClassificationReport:
         """Get Smart! seller classification report.
 
@@ -202,7 +202,7 @@ class InformationAboutUser(Area):
         self,
         *,
         rating_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
@@ -228,7 +228,7 @@ class InformationAboutUser(Area):
     async def get_user_ratings(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         recommended: _e.RecommendedValue | None = None,
         last_changed_at_gte: datetime.datetime | str | None = None,
         last_changed_at_lte: datetime.datetime | str | None = None,
@@ -270,7 +270,7 @@ class InformationAboutUser(Area):
     def iter_get_user_ratings(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         recommended: _e.RecommendedValue | None = None,
         last_changed_at_gte: datetime.datetime | str | None = None,
         last_changed_at_lte: datetime.datetime | str | None = None,
@@ -298,7 +298,7 @@ class InformationAboutUser(Area):
     async def me(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.MeResponse:
         """Get basic information about user.
 
@@ -322,7 +322,7 @@ class InformationAboutUser(Area):
         *,
         rating_id: str | int,
         body: _models.UserRatingRemovalRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Removal:
         """Request removal of user's rating.
 

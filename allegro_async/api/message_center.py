@@ -35,7 +35,7 @@ class MessageCenter(Area):
         *,
         thread_id: str | int,
         body: _models.ThreadReadFlag | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Thread:
         """Mark a particular thread as read.
 
@@ -60,7 +60,7 @@ class MessageCenter(Area):
         self,
         *,
         message_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete single message.
 
@@ -84,7 +84,7 @@ class MessageCenter(Area):
         self,
         *,
         attachment_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> bytes:
         """Download attachment.
 
@@ -108,7 +108,7 @@ class MessageCenter(Area):
         self,
         *,
         message_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.Message:
         """Get single message.
 
@@ -132,7 +132,7 @@ class MessageCenter(Area):
         self,
         *,
         thread_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Thread:
         """Get user thread.
 
@@ -160,7 +160,7 @@ class MessageCenter(Area):
         offset: int | None = None,
         before: datetime.datetime | str | None = None,
         after: datetime.datetime | str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.MessagesList:
         """List messages in thread.
 
@@ -197,7 +197,7 @@ class MessageCenter(Area):
         limit: int | None = None,
         before: datetime.datetime | str | None = None,
         after: datetime.datetime | str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.MessagesList, _common.Message]:
         """Every item of :meth:`list_messages`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -219,7 +219,7 @@ class MessageCenter(Area):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ThreadsList:
         """List user threads.
 
@@ -248,7 +248,7 @@ class MessageCenter(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.ThreadsList, _models.Thread]:
         """Every item of :meth:`list_threads`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -266,7 +266,7 @@ class MessageCenter(Area):
         self,
         *,
         body: _models.NewAttachmentDeclaration | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.MessageAttachmentId:
         """Add attachment declaration.
 
@@ -290,7 +290,7 @@ class MessageCenter(Area):
         self,
         *,
         body: _models.NewMessage | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.Message:
         """Write a new message.
 
@@ -315,7 +315,7 @@ class MessageCenter(Area):
         *,
         thread_id: str | int,
         body: _models.NewMessageInThread | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.Message:
         """Write a new message in thread.
 
@@ -344,7 +344,7 @@ class MessageCenter(Area):
         content_type: Literal[
             "image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf"
         ],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.MessageAttachmentId:
         """Upload attachment binary data.
 

@@ -32,7 +32,7 @@ class OfferBundles(Area):
         self,
         *,
         bundle_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete bundle by ID.
 
@@ -56,7 +56,7 @@ class OfferBundles(Area):
         self,
         *,
         bundle_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferBundleDTO:
         """Get bundle by ID.
 
@@ -82,7 +82,7 @@ class OfferBundles(Area):
         limit: int | None = None,
         offer_id: str | None = None,
         page_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferBundlesDTO:
         """List seller's bundles.
 
@@ -114,7 +114,7 @@ class OfferBundles(Area):
         *,
         limit: int | None = None,
         offer_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.OfferBundlesDTO, _models.OfferBundleDTO]:
         """Every item of :meth:`list_sellers_offer_bundles`, page after page (``async for``, or
         ``.pages()``); follows ``nextPage.id`` until the last page."""
@@ -134,7 +134,7 @@ class OfferBundles(Area):
         *,
         bundle_id: str | int,
         body: _models.UpdateOfferBundleDiscountDTO | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferBundleDTO:
         """Update discount associated with bundle.
 

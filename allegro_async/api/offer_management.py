@@ -34,7 +34,7 @@ class OfferManagement(Area):
         *,
         command_id: str | int,
         body: _models.PublicationChangeCommandDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Batch offer publish / unpublish.
 
@@ -61,7 +61,7 @@ class OfferManagement(Area):
         offer_id: str | int,
         command_id: str | int,
         body: _models.ChangePriceWithoutOutput | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ChangePrice:
         """Modify the Buy Now price in an offer.
 
@@ -87,7 +87,7 @@ class OfferManagement(Area):
         self,
         *,
         body: _models.SaleProductOfferRequestV1 | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.SaleProductOfferResponseV1:
         """Create offer based on product.
 
@@ -111,7 +111,7 @@ class OfferManagement(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete a draft offer.
 
@@ -136,7 +136,7 @@ class OfferManagement(Area):
         *,
         offer_id: str | int,
         body: _models.SaleProductOfferPatchRequestV1 | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.SaleProductOfferResponseV1:
         """Edit an offer.
 
@@ -160,7 +160,7 @@ class OfferManagement(Area):
     async def get_available_offer_promotion_packages(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AvailablePromotionPackages:
         """Get all available offer promotion packages.
 
@@ -183,7 +183,7 @@ class OfferManagement(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferPromoOptions:
         """Get offer promotion packages.
 
@@ -210,7 +210,7 @@ class OfferManagement(Area):
         parameter_type: _e.ParameterTypeValue | None = None,
         offset: int | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.UnfilledParametersResponse:
         """Get offers with missing parameters.
 
@@ -245,7 +245,7 @@ class OfferManagement(Area):
         offer_id: Sequence[str] | None = None,
         parameter_type: _e.ParameterTypeValue | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.UnfilledParametersResponse, Any]:
         """Every item of :meth:`get_offers_unfilled_parameters`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -266,7 +266,7 @@ class OfferManagement(Area):
         *,
         offer_id: str | int,
         operation_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SaleProductOfferStatusResponse:
         """Check the processing status of a POST or PATCH request.
 
@@ -293,7 +293,7 @@ class OfferManagement(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PromoModificationReport:
         """Modification command detailed result.
 
@@ -324,7 +324,7 @@ class OfferManagement(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.PromoModificationReport, _models.PromoModificationTask]:
         """Every item of :meth:`get_promo_modification_command_detailed_result`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -343,7 +343,7 @@ class OfferManagement(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PromoGeneralReport:
         """Modification command summary.
 
@@ -368,7 +368,7 @@ class OfferManagement(Area):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferPromoOptionsForSeller:
         """Get promo options for seller's offers.
 
@@ -397,7 +397,7 @@ class OfferManagement(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.OfferPromoOptionsForSeller, _models.OfferPromoOptions]:
         """Every item of :meth:`get_promo_options_for_seller_offers`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -415,7 +415,7 @@ class OfferManagement(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.GeneralReport:
         """Publish command summary.
 
@@ -441,7 +441,7 @@ class OfferManagement(Area):
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.TaskReport:
         """Publish command detailed report.
 
@@ -472,7 +472,7 @@ class OfferManagement(Area):
         *,
         command_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_common.TaskReport, _common.CommandTask]:
         """Every item of :meth:`get_publication_tasks`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -492,7 +492,7 @@ class OfferManagement(Area):
         *,
         offer_id: str | int,
         body: _models.PromoOptionsModifications | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferPromoOptions:
         """Modify offer promotion packages.
 
@@ -518,7 +518,7 @@ class OfferManagement(Area):
         *,
         command_id: str | int,
         body: _models.PromoOptionsCommand | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PromoGeneralReport:
         """Batch offer promotion package modification.
 

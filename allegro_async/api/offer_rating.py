@@ -29,7 +29,7 @@ class OfferRating(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferRating:
         """Get offer rating.
 

@@ -33,7 +33,7 @@ class OfferTags(Area):
         *,
         offer_id: str | int,
         body: _models.TagIdsRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Assign tags to an offer.
 
@@ -58,7 +58,7 @@ class OfferTags(Area):
         self,
         *,
         body: _models.TagRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TagId:
         """Create a tag.
 
@@ -82,7 +82,7 @@ class OfferTags(Area):
         self,
         *,
         tag_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete a tag.
 
@@ -106,7 +106,7 @@ class OfferTags(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TagListResponse:
         """Get tags assigned to an offer.
 
@@ -131,7 +131,7 @@ class OfferTags(Area):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TagListResponse:
         """Get the user's tags.
 
@@ -160,7 +160,7 @@ class OfferTags(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.TagListResponse, _models.TagResponse]:
         """Every item of :meth:`list_seller_tags`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -179,7 +179,7 @@ class OfferTags(Area):
         *,
         tag_id: str | int,
         body: _models.TagRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Modify a tag.
 

@@ -34,7 +34,7 @@ class OfferTranslations(Area):
         offer_id: str | int,
         element: _e.ElementValue | None = None,
         products_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete offer translation.
 
@@ -66,7 +66,7 @@ class OfferTranslations(Area):
         *,
         offer_id: str | int,
         language: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferTranslations:
         """Get offer translations.
 
@@ -96,7 +96,7 @@ class OfferTranslations(Area):
         language: str | int,
         offer_id: str | int,
         body: _models.ManualTranslationUpdateRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Update offer translation.
 

@@ -34,7 +34,7 @@ class OrderManagement(Area):
         *,
         id: str | int,
         body: _models.CheckFormsNewOrderInvoice | Mapping[str, Any],
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.CheckFormsNewOrderInvoiceId:
         """Post new invoice.
 
@@ -60,7 +60,7 @@ class OrderManagement(Area):
         *,
         id: str | int,
         body: _models.CheckoutFormAddWaybillRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CheckoutFormAddWaybillCreated:
         """Add a parcel tracking number.
 
@@ -86,7 +86,7 @@ class OrderManagement(Area):
         *,
         carriers: Sequence[_e.CarriersValue] | None = None,
         if_modified_since: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.AllegroPickupDropOffPointsResponse:
         """Get Allegro pickup drop off points.
 
@@ -130,7 +130,7 @@ class OrderManagement(Area):
         updated_at_lte: datetime.datetime | str | None = None,
         updated_at_gte: datetime.datetime | str | None = None,
         sort: _e.Sort2Value | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CheckoutForms:
         """Get the user's orders.
 
@@ -210,7 +210,7 @@ class OrderManagement(Area):
         updated_at_lte: datetime.datetime | str | None = None,
         updated_at_gte: datetime.datetime | str | None = None,
         sort: _e.Sort2Value | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.CheckoutForms, _models.CheckoutForm]:
         """Every item of :meth:`get_list_of_orders`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -244,7 +244,7 @@ class OrderManagement(Area):
         from_: str | None = None,
         type: Sequence[str] | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OrderEventsList:
         """Get order events.
 
@@ -276,7 +276,7 @@ class OrderManagement(Area):
         *,
         type: Sequence[str] | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.OrderEventsList, _models.OrderEvent]:
         """Every item of :meth:`get_order_events`, page after page (``async for``, or
         ``.pages()``); continues ``from`` the last event's id until a short page."""
@@ -294,7 +294,7 @@ class OrderManagement(Area):
     async def get_order_events_statistics(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OrderEventStats:
         """Get order events statistics.
 
@@ -317,7 +317,7 @@ class OrderManagement(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.CheckoutFormsOrderInvoices:
         """Get order invoices details.
 
@@ -341,7 +341,7 @@ class OrderManagement(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CheckoutFormOrderWaybillResponse:
         """Get a list of parcel tracking numbers.
 
@@ -364,7 +364,7 @@ class OrderManagement(Area):
     async def get_orders_carriers(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OrdersShippingCarriersResponse:
         """Get a list of available shipping carriers.
 
@@ -387,7 +387,7 @@ class OrderManagement(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CheckoutForm:
         """Get an order's details.
 
@@ -412,7 +412,7 @@ class OrderManagement(Area):
         *,
         carrier_id: str | int,
         waybill: Sequence[str],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CarrierParcelTrackingResponse:
         """Get carrier parcel tracking history.
 
@@ -442,7 +442,7 @@ class OrderManagement(Area):
         id: str | int,
         body: _models.CheckoutFormFulfillment | Mapping[str, Any],
         checkout_form_revision: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> None:
         """Set seller order status.
 
@@ -477,7 +477,7 @@ class OrderManagement(Area):
         | Mapping[str, Any]
         | None = None,
         checkout_form_revision: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> None:
         """Set line items' serial numbers.
 
@@ -509,7 +509,7 @@ class OrderManagement(Area):
         *,
         order_id: str | int,
         body: _models.NewOrderBillingDocumentLink | Mapping[str, Any] | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> None:
         """Upload URL to billing documents.
 
@@ -536,7 +536,7 @@ class OrderManagement(Area):
         id: str | int,
         invoice_id: str | int,
         body: bytes | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
         content_type: Literal["application/pdf"] = "application/pdf",
     ) -> None:
         """Upload invoice file.

@@ -43,7 +43,7 @@ class Payments(Area):
         currency: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PaymentOperations:
         """Payment operations history.
 
@@ -101,7 +101,7 @@ class Payments(Area):
         marketplace_id: _e.MarketplaceIdValue | None = None,
         currency: str | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.PaymentOperations, _models.BaseOperation]:
         """Every item of :meth:`get_payments_operation_history`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -135,7 +135,7 @@ class Payments(Area):
         occurred_at_gte: datetime.datetime | str | None = None,
         occurred_at_lte: datetime.datetime | str | None = None,
         status: Sequence[_e.Status4Value] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetRefundedPaymentsResponse:
         """Get a list of refunded payments.
 
@@ -182,7 +182,7 @@ class Payments(Area):
         occurred_at_gte: datetime.datetime | str | None = None,
         occurred_at_lte: datetime.datetime | str | None = None,
         status: Sequence[_e.Status4Value] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.GetRefundedPaymentsResponse, _models.RefundDetails]:
         """Every item of :meth:`get_refunded_payments`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -206,7 +206,7 @@ class Payments(Area):
         self,
         *,
         body: _models.InitializeRefund | Mapping[str, Any] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.RefundDetails:
         """Initiate a refund of a payment.
 

@@ -31,7 +31,7 @@ class PointsOfService(Area):
         self,
         *,
         body: _models.Pos | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Pos:
         """Create a point of service.
 
@@ -55,7 +55,7 @@ class PointsOfService(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Delete a point of service.
 
@@ -79,7 +79,7 @@ class PointsOfService(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Pos:
         """Get the details of a point of service.
 
@@ -104,7 +104,7 @@ class PointsOfService(Area):
         *,
         seller_id: str,
         country_code: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SearchResult:
         """Get the user's points of service.
 
@@ -134,7 +134,7 @@ class PointsOfService(Area):
         *,
         id: str | int,
         body: _models.Pos | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.Pos:
         """Modify a point of service.
 

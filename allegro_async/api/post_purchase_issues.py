@@ -33,7 +33,7 @@ class PostPurchaseIssues(Area):
         *,
         issue_id: str | int,
         body: _models.MessageRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PostPurchaseIssueMessage:
         """Add a message to an issue.
 
@@ -59,7 +59,7 @@ class PostPurchaseIssues(Area):
         *,
         issue_id: str | int,
         body: _models.ClaimStatusChangeRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Change status of a claim.
 
@@ -84,7 +84,7 @@ class PostPurchaseIssues(Area):
         self,
         *,
         body: _models.AttachmentDeclaration | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PostPurchaseIssueAttachmentId:
         """Create an attachment declaration.
 
@@ -110,7 +110,7 @@ class PostPurchaseIssues(Area):
         issue_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PostPurchaseIssueChatResponse:
         """Get the messages and state claim changes within a post purchase issue.
 
@@ -141,7 +141,7 @@ class PostPurchaseIssues(Area):
         *,
         issue_id: str | int,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.PostPurchaseIssueChatResponse, _models.PostPurchaseIssueChatMessage]:
         """Every item of :meth:`get_chat_from_issue`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -160,7 +160,7 @@ class PostPurchaseIssues(Area):
         self,
         *,
         issue_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PostPurchaseIssue:
         """Get a single dispute or claim.
 
@@ -184,7 +184,7 @@ class PostPurchaseIssues(Area):
         self,
         *,
         attachment_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> bytes:
         """Get an attachment.
 
@@ -211,7 +211,7 @@ class PostPurchaseIssues(Area):
         limit: int | None = None,
         offset: int | None = None,
         status: Sequence[_e.StatusValue] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PostPurchaseIssueListResponse:
         """Get the user's post purchase issues.
 
@@ -246,7 +246,7 @@ class PostPurchaseIssues(Area):
         checkout_form_id: str | None = None,
         limit: int | None = None,
         status: Sequence[_e.StatusValue] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.PostPurchaseIssueListResponse, _models.PostPurchaseIssue]:
         """Every item of :meth:`get_list_of_issues`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -270,7 +270,7 @@ class PostPurchaseIssues(Area):
         content_type: Literal[
             "image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf"
         ],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PostPurchaseIssueAttachmentId:
         """Upload an attachment.
 

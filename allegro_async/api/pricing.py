@@ -31,7 +31,7 @@ class Pricing(Area):
         self,
         *,
         body: _models.PublicOfferPreviewRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.FeePreviewResponse:
         """Calculate fee and commission for an offer.
 
@@ -55,7 +55,7 @@ class Pricing(Area):
         self,
         *,
         offer_id: Sequence[str],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OfferQuotesDto:
         """Get the user's current offer quotes.
 

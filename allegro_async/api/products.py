@@ -32,7 +32,7 @@ class Products(Area):
         self,
         *,
         category_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CategoryProductParameterList:
         """Get product parameters available in given category.
 
@@ -56,7 +56,7 @@ class Products(Area):
         self,
         *,
         change_proposal_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ProductChangeProposalDto:
         """Get all data of the particular product changes proposal.
 
@@ -81,8 +81,8 @@ class Products(Area):
         *,
         product_id: str | int,
         category_id: str | None = None,
-        language: _e.AcceptLanguage3Value | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SaleProductDto:
         """Get all data of the particular product.
 
@@ -113,12 +113,12 @@ class Products(Area):
         *,
         phrase: str | None = None,
         mode: _e.ModeValue | None = None,
-        language: _e.AcceptLanguage3Value | None = None,
+        language: _e.AcceptLanguageValue | None = None,
         category_id: str | None = None,
         dynamic_filters: Mapping[str, str | Sequence[str]] | None = None,
         page_id: str | None = None,
         search_features: _e.SearchFeaturesValue | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetSaleProductsResponse:
         """Get search products results.
 
@@ -161,11 +161,11 @@ class Products(Area):
         *,
         phrase: str | None = None,
         mode: _e.ModeValue | None = None,
-        language: _e.AcceptLanguage3Value | None = None,
+        language: _e.AcceptLanguageValue | None = None,
         category_id: str | None = None,
         dynamic_filters: Mapping[str, str | Sequence[str]] | None = None,
         search_features: _e.SearchFeaturesValue | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.GetSaleProductsResponse, _models.BaseSaleProductResponseDto]:
         """Every item of :meth:`get_sale_products`, page after page (``async for``, or
         ``.pages()``); follows ``nextPage.id`` until the last page."""
@@ -190,7 +190,7 @@ class Products(Area):
         *,
         product_id: str | int,
         body: _models.ProductChangeProposalRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ProductChangeProposalDto:
         """Propose changes in product.
 
@@ -215,7 +215,7 @@ class Products(Area):
         self,
         *,
         body: _models.ProductProposalsRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ProductProposalsResponse:
         """Propose a product.
 

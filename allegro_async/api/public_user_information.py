@@ -29,7 +29,7 @@ class PublicUserInformation(Area):
         self,
         *,
         user_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.UserRatingSummaryResponseV2:
         """Get any user's ratings summary.
 

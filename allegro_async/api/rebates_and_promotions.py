@@ -33,7 +33,7 @@ class RebatesAndPromotions(Area):
         *,
         marketplace_id: str | int,
         body: _models.TurnoverDiscountRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TurnoverDiscountDto:
         """Create/modify turnover discount for marketplace.
 
@@ -58,7 +58,7 @@ class RebatesAndPromotions(Area):
         self,
         *,
         body: _models.SellerCreateRebateRequestDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SellerRebateDto:
         """Create a new promotion.
 
@@ -82,7 +82,7 @@ class RebatesAndPromotions(Area):
         self,
         *,
         promotion_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Deactivate a promotion by id.
 
@@ -106,7 +106,7 @@ class RebatesAndPromotions(Area):
         self,
         *,
         marketplace_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TurnoverDiscountDto | None:
         """Deactivate turnover discount for marketplace.
 
@@ -131,7 +131,7 @@ class RebatesAndPromotions(Area):
         self,
         *,
         promotion_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SellerRebateDto:
         """Get a promotion data by id.
 
@@ -155,7 +155,7 @@ class RebatesAndPromotions(Area):
         self,
         *,
         marketplace_id: Sequence[str] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TurnoverDiscountListDto:
         """Get the list of turnover discounts.
 
@@ -185,7 +185,7 @@ class RebatesAndPromotions(Area):
         limit: int | None = None,
         offset: int | None = None,
         offer_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SellerRebatesDto:
         """Get the user's list of promotions.
 
@@ -220,7 +220,7 @@ class RebatesAndPromotions(Area):
         promotion_type: _e.PromotionTypeValue,
         limit: int | None = None,
         offer_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.SellerRebatesDto, _models.SellerRebateDto]:
         """Every item of :meth:`list_seller_promotions`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -241,7 +241,7 @@ class RebatesAndPromotions(Area):
         *,
         promotion_id: str | int,
         body: _models.SellerCreateRebateRequestDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SellerRebateDto:
         """Modify a promotion.
 

@@ -33,7 +33,7 @@ class ResponsiblePersons(Area):
         *,
         offset: int | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ResponsiblePersonsGETResponse:
         """Get the list of responsible persons.
 
@@ -62,7 +62,7 @@ class ResponsiblePersons(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.ResponsiblePersonsGETResponse, _models.ResponsiblePersonResponse]:
         """Every item of :meth:`responsible_persons_responsible_persons`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -80,7 +80,7 @@ class ResponsiblePersons(Area):
         self,
         *,
         body: _models.CreateResponsiblePersonRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ResponsiblePersonResponse:
         """Create responsible person.
 
@@ -105,7 +105,7 @@ class ResponsiblePersons(Area):
         *,
         id: str | int,
         body: _models.UpdateResponsiblePersonRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ResponsiblePersonResponse:
         """Update responsible person.
 

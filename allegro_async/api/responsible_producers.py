@@ -33,7 +33,7 @@ class ResponsibleProducers(Area):
         self,
         *,
         id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.ResponsibleProducerResponse:
         """Get responsible producer.
 
@@ -58,7 +58,7 @@ class ResponsibleProducers(Area):
         *,
         offset: int | None = None,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ResponsibleProducersGETResponse:
         """Get the list of responsible producers.
 
@@ -87,7 +87,7 @@ class ResponsibleProducers(Area):
         self,
         *,
         limit: int | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.ResponsibleProducersGETResponse, _common.ResponsibleProducerResponse]:
         """Every item of :meth:`responsible_producers_responsible_producers`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
@@ -105,7 +105,7 @@ class ResponsibleProducers(Area):
         self,
         *,
         body: _models.CreateResponsibleProducerRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.ResponsibleProducerResponse:
         """Create responsible producer.
 
@@ -130,7 +130,7 @@ class ResponsibleProducers(Area):
         *,
         id: str | int,
         body: _models.UpdateResponsibleProducerRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.ResponsibleProducerResponse:
         """Update responsible producer.
 

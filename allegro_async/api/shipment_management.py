@@ -31,7 +31,7 @@ class ShipmentManagement(Area):
         self,
         *,
         body: _models.ShipmentCancelCommandDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ShipmentCancelCommandDto:
         """Cancel shipment.
 
@@ -55,7 +55,7 @@ class ShipmentManagement(Area):
         self,
         *,
         body: _models.ShipmentCreateCommandDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ShipmentCreateCommandDto:
         """Create new shipment.
 
@@ -79,7 +79,7 @@ class ShipmentManagement(Area):
         self,
         *,
         body: _models.PickupCreateCommandDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PickupCreateCommandDto:
         """Request shipments pickup.
 
@@ -103,7 +103,7 @@ class ShipmentManagement(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CreatePickupCommandStatusDto:
         """Create pickup command status.
 
@@ -145,7 +145,7 @@ class ShipmentManagement(Area):
     async def get_delivery_services(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.DeliveryServicesDto:
         """Get available delivery services.
 
@@ -168,7 +168,7 @@ class ShipmentManagement(Area):
         self,
         *,
         pickup_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.PickupDto:
         """Get pickup details.
 
@@ -192,7 +192,7 @@ class ShipmentManagement(Area):
         self,
         *,
         body: _models.PickupProposalsRequestDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.GetPickupProposalsResponse:
         """Get shipments pickup proposals.
 
@@ -216,7 +216,7 @@ class ShipmentManagement(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CancelShipmentCommandStatusDto:
         """Get shipment cancellation status.
 
@@ -240,7 +240,7 @@ class ShipmentManagement(Area):
         self,
         *,
         command_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.CreateShipmentCommandStatusDto:
         """Get shipment creation command status.
 
@@ -264,7 +264,7 @@ class ShipmentManagement(Area):
         self,
         *,
         shipment_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.ShipmentDto:
         """Get shipment details.
 
@@ -288,7 +288,7 @@ class ShipmentManagement(Area):
         self,
         *,
         body: _models.LabelRequestDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> bytes:
         """Get shipments labels.
 
@@ -313,7 +313,7 @@ class ShipmentManagement(Area):
         self,
         *,
         body: _models.ShipmentIdsDto | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> bytes:
         """Get shipments protocol.
 

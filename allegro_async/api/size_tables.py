@@ -31,7 +31,7 @@ class SizeTables(Area):
         self,
         *,
         body: _models.SizeTablePostRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.PublicTableDto:
         """Create a size table.
 
@@ -55,7 +55,7 @@ class SizeTables(Area):
         self,
         *,
         table_id: str | int,
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.PublicTableDto:
         """Get a size table.
 
@@ -78,7 +78,7 @@ class SizeTables(Area):
     async def get_tables(
         self,
         *,
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.PublicTablesDto:
         """Get the user's size tables.
 
@@ -100,7 +100,7 @@ class SizeTables(Area):
     async def get_tables_templates(
         self,
         *,
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.SizeTableTemplatesResponse:
         """Get the size tables templates.
 
@@ -124,7 +124,7 @@ class SizeTables(Area):
         *,
         table_id: str | int,
         body: _models.SizeTablePutRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage2Value | None = None,
+        accept_language: _e.AcceptLanguage3Value | None = None,
     ) -> _models.PublicTableDto:
         """Update a size table.
 

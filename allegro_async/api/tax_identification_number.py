@@ -30,7 +30,7 @@ class TaxIdentificationNumber(Area):
         self,
         *,
         body: _models.TaxIdRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Add tax identification number.
 
@@ -53,7 +53,7 @@ class TaxIdentificationNumber(Area):
     async def get_tax_id(
         self,
         *,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.TaxIdResponse:
         """Get tax identification number.
 
@@ -76,7 +76,7 @@ class TaxIdentificationNumber(Area):
         self,
         *,
         body: _models.TaxIdRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> None:
         """Update tax identification number.
 

@@ -32,7 +32,7 @@ class TaxSettings(Area):
         *,
         category_id: str,
         country_code: Sequence[_e.CountryCodeValue] | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",

@@ -34,7 +34,7 @@ class UsersOfferInformation(Area):
         from_: str | None = None,
         limit: int | None = None,
         type: Sequence[_e.Type2Value] | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> _models.SellerOfferEventsResponse:
         """Get events about the seller's offers.
 
@@ -66,7 +66,7 @@ class UsersOfferInformation(Area):
         *,
         limit: int | None = None,
         type: Sequence[_e.Type2Value] | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        accept_language: _e.AcceptLanguage2Value | None = None,
     ) -> Paginator[_models.SellerOfferEventsResponse, _models.SellerOfferBaseEvent]:
         """Every item of :meth:`get_offer_events`, page after page (``async for``, or
         ``.pages()``); continues ``from`` the last event's id until a short page."""
@@ -86,7 +86,7 @@ class UsersOfferInformation(Area):
         *,
         offer_id: str | int,
         marketplace_id: str | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SmartOfferClassificationReport:
         """Get Smart! classification report of the particular offer.
 
@@ -115,7 +115,7 @@ class UsersOfferInformation(Area):
         *,
         offer_id: str | int,
         include: Sequence[_e.IncludeValue],
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.SalePartialProductOfferResponse:
         """Get selected data of the particular product-offer.
 
@@ -143,7 +143,7 @@ class UsersOfferInformation(Area):
         self,
         *,
         offer_id: str | int,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _common.SaleProductOfferResponseV1:
         """Get all data of the particular product-offer.
 
@@ -189,7 +189,7 @@ class UsersOfferInformation(Area):
         fundraising_campaign_id_empty: bool | None = None,
         after_sales_services_return_policy_id: str | None = None,
         is_fulfillment: bool | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> _models.OffersSearchResultDto:
         """Get seller's offers.
 
@@ -306,7 +306,7 @@ class UsersOfferInformation(Area):
         fundraising_campaign_id_empty: bool | None = None,
         after_sales_services_return_policy_id: str | None = None,
         is_fulfillment: bool | None = None,
-        accept_language: _e.AcceptLanguage3Value | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
     ) -> Paginator[_models.OffersSearchResultDto, _models.OfferListingDto]:
         """Every item of :meth:`search_offers`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""

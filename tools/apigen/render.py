@@ -41,6 +41,7 @@ class EnumSpec:
 
     name: str
     values: tuple[str, ...]
+    wire: str = ""
 
     @property
     def alias(self) -> str:
@@ -59,17 +60,23 @@ def _member(value: str, taken: set[str]) -> str:
 
 
 def collect_enums(spec: Spec) -> dict[tuple[str, ...], EnumSpec]:
-    """Every parameter value set, named after its parameter (``Status``, ``Status2``...)."""
-    by_name: dict[str, set[tuple[str, ...]]] = {}
+    """Every parameter value set, named after its parameter; the set most parameters of that
+    name use gets the plain name (``AcceptLanguage``), the others a number."""
+    uses: dict[str, dict[tuple[str, ...], int]] = {}
+    wire: dict[str, str] = {}
     for op in spec.operations:
         for p in op.params:
             if p.enum and p.in_signature:
-                by_name.setdefault(naming.pascal(p.python_name.rstrip("_")), set()).add(p.enum)
+                name = naming.pascal(p.python_name.rstrip("_"))
+                counts = uses.setdefault(name, {})
+                counts[p.enum] = counts.get(p.enum, 0) + 1
+                wire.setdefault(name, p.name)
     out: dict[tuple[str, ...], EnumSpec] = {}
-    for name in sorted(by_name):
-        for i, values in enumerate(sorted(by_name[name])):
+    for name in sorted(uses):
+        ranked = sorted(uses[name], key=lambda values: (-uses[name][values], values))
+        for i, values in enumerate(ranked):
             if values not in out:
-                out[values] = EnumSpec(name if i == 0 else f"{name}{i + 1}", values)
+                out[values] = EnumSpec(name if i == 0 else f"{name}{i + 1}", values, wire[name])
     return out
 
 
@@ -80,7 +87,7 @@ def render_enums(enums: dict[tuple[str, ...], EnumSpec], header: str) -> str:
     for spec in sorted(enums.values(), key=lambda e: e.name):
         taken: set[str] = set()
         lines += ["", f"class {spec.name}(OpenEnum):",
-                  f'    """Values of the ``{spec.name}`` parameter."""', ""]
+                  f'    """Values of the ``{spec.wire}`` parameter."""', ""]
         lines += [f"    {_member(v, taken)} = {json.dumps(v)}" for v in spec.values]
         literal = ", ".join(json.dumps(v) for v in spec.values)
         lines += ["", "", f"{spec.alias} = Union[{spec.name}, Literal[{literal}]]"]
