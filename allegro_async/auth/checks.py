@@ -34,10 +34,16 @@ class Route(NamedTuple):
 
 class _Table(NamedTuple):
     exact: dict[tuple[str, str], Route]
-    patterns: dict[str, list[tuple[re.Pattern[str], Route]]]
+    # (method, number of segments, first segment) -> templates of that shape, most literal first
+    shaped: dict[tuple[str, int, str], list[tuple[re.Pattern[str], Route]]]
 
 
 _table: _Table | None = None
+
+
+def _shape(method: str, path: str) -> tuple[str, int, str]:
+    segments = path.strip("/").split("/")
+    return method, len(segments), segments[0]
 
 
 def _compile() -> _Table:
@@ -45,21 +51,22 @@ def _compile() -> _Table:
     from allegro_async.api._scopes import ROUTES
 
     exact: dict[tuple[str, str], Route] = {}
-    patterns: dict[str, list[tuple[int, re.Pattern[str], Route]]] = {}
+    shaped: dict[tuple[str, int, str], list[tuple[int, re.Pattern[str], Route]]] = {}
     for row in ROUTES:
         route = Route(*row)
         if "{" not in route.template:
             exact[(route.method, route.template)] = route
             continue
         parts = re.split(r"\{[^}]+\}", route.template)
-        regex = re.compile("[^/]+".join(re.escape(p) for p in parts) + r"/?")
+        regex = re.compile("[^/]+".join(re.escape(p) for p in parts))
         # more literal text first: /sale/offers/batch beats /sale/offers/{offerId}
         literal = sum(len(p) for p in parts)
-        patterns.setdefault(route.method, []).append((-literal, regex, route))
+        shaped.setdefault(_shape(route.method, route.template), []).append(
+            (-literal, regex, route))
     return _Table(
         exact,
-        {m: [(r, route) for _, r, route in sorted(rows, key=lambda x: (x[0], x[2].template))]
-         for m, rows in patterns.items()},
+        {k: [(r, route) for _, r, route in sorted(rows, key=lambda x: (x[0], x[2].template))]
+         for k, rows in shaped.items()},
     )
 
 
@@ -69,10 +76,11 @@ def route_for(method: str, path: str) -> Route | None:
     if _table is None:
         _table = _compile()
     method = method.upper()
-    found = _table.exact.get((method, path)) or _table.exact.get((method, path.rstrip("/")))
+    path = path.rstrip("/") or "/"
+    found = _table.exact.get((method, path))
     if found is not None:
         return found
-    for regex, route in _table.patterns.get(method, ()):
+    for regex, route in _table.shaped.get(_shape(method, path), ()):
         if regex.fullmatch(path):
             return route
     return None
