@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from tools.apigen import render as views
 from tools.apigen.models import ModelSet
 from tools.apigen.spec import OpSpec, Spec
+
+
+def _public(annotation: str) -> str:
+    """An annotation as users read it: ``_e.StatusValue`` -> ``Status`` (the enum or one of its
+    values), ``_models.CheckoutForm`` -> ``CheckoutForm``."""
+    annotation = re.sub(r"\b_e\.(\w+)Value\b", r"\1", annotation)
+    return re.sub(r"\b_(?:models|common)\.", "", annotation)
 
 
 def _returns(op: OpSpec, models: ModelSet) -> str:
@@ -44,7 +53,7 @@ def render(spec: Spec, models: ModelSet, header: str) -> dict[str, str]:
                                                 "not accepted (a seller's token is needed)"))
             if view.signature:
                 lines.append("- **Parameters**: " + ", ".join(
-                    f"`{a.split(' = ')[0]}`" for a in view.signature))
+                    f"`{_public(a.split(' = ')[0])}`" for a in view.signature))
             if op.request_schema or op.request_binary:
                 body = f"`{models.dotted(op.request_schema)}` or a dict" if op.request_schema \
                     else ""
