@@ -66,7 +66,12 @@ def _ref_closure(spec: Spec, roots: set[str]) -> set[str]:
 
 
 def _run_codegen(spec: Spec, names: set[str]) -> str:
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import (  # type: ignore[attr-defined]
+        DataModelType,
+        InputFileType,
+        PythonVersion,
+        generate,
+    )
 
     document: dict[str, Any] = {
         "openapi": "3.0.0",
