@@ -8,8 +8,8 @@ import datetime as _dt
 import pytest
 
 from allegro_async import AllegroClient, InvalidArgumentError, NotFoundError
-from allegro_async.api import TypedAPIResponse
-from allegro_async.api.models import common, information_about_user, order_management
+from allegro_async.api import TypedAPIResponse, models
+from allegro_async.api.models import information_about_user, order_management
 from allegro_async.testing import Emulator
 
 
@@ -83,7 +83,7 @@ async def test_product_offer_and_offer_listing(client: AllegroClient) -> None:
     assert listing.offers
     offer_id = listing.offers[0].id
     offer = await client.api.users_offer_information.get_product_offer(offer_id=offer_id)
-    assert isinstance(offer, common.SaleProductOfferResponseV1)
+    assert isinstance(offer, models.SaleProductOfferResponseV1)
     assert offer.id == offer_id
 
 

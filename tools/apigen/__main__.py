@@ -43,8 +43,9 @@ def generate(source: str) -> dict[str, str]:
         "allegro_async/api/models/__init__.py": tables.render_models_init(model_set, head),
     }
     for module in sorted(model_set.modules):
-        doc = ('"""Models of the shared schemas (used by several areas)."""\n' if module ==
-               models.COMMON else f'"""Models of {digest.tags[module]}."""\n')
+        doc = f'"""Models of {digest.tags[module]}."""\n' if module in digest.tags else (
+            '"""Models of the schemas most areas use."""\n' if module == models.COMMON else
+            f'"""Models shared by {", ".join(model_set.areas_of(module))}."""\n')
         out[f"allegro_async/api/models/{module}.py"] = models.render_module(
             model_set, module, head + doc)
     by_area: dict[str, list[spec.OpSpec]] = {}

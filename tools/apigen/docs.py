@@ -13,7 +13,7 @@ def _public(annotation: str) -> str:
     """An annotation as users read it: ``_e.StatusValue`` -> ``Status`` (the enum or one of its
     values), ``_models.CheckoutForm`` -> ``CheckoutForm``."""
     annotation = re.sub(r"\b_e\.(\w+)Value\b", r"\1", annotation)
-    return re.sub(r"\b_(?:models|common)\.", "", annotation)
+    return re.sub(r"\b_(?:models|common|shared_\w+)\.", "", annotation)
 
 
 def _returns(op: OpSpec, models: ModelSet) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 
 from tools.apigen import naming
-from tools.apigen.models import COMMON, ModelSet
+from tools.apigen.models import ModelSet
 from tools.apigen.spec import OpSpec, ParamSpec, Spec
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -146,7 +146,7 @@ def _py_type(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
 
 def _model_ref(models: ModelSet, name: str, area: str) -> str:
     module = models.classes[name].module
-    return f"{'_common' if module == COMMON else '_models'}.{name}"
+    return f"{'_models' if module == area else '_' + module}.{name}"
 
 
 def _doc(text: str) -> str:
@@ -298,11 +298,9 @@ def render_area(area: str, ops: list[OpSpec], models: ModelSet, tag: str, header
     text = "\n".join(
         a for v in views for a in [v.returns, v.page_type, v.item_type, *v.signature]
     )
-    imports = []
-    if "_common." in text:
-        imports.append("from allegro_async.api.models import common as _common")
-    if "_models." in text:
-        imports.append(f"from allegro_async.api.models import {area} as _models")
+    used = sorted(set(re.findall(r"\b_(\w+)\.[A-Z]", text)) - {"e"})
+    imports = [f"from allegro_async.api.models import {area if alias == 'models' else alias} "
+               f"as _{alias}" for alias in used]
     return template("area.py.jinja").render(
         header=header, cls=class_name(area), area=area, tag=tag, count=len(ops), ops=views,
         model_imports=imports,
