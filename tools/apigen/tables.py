@@ -96,8 +96,15 @@ def render_models_init(models: ModelSet, header: str) -> str:
     lines = [header, '"""The generated models, each loaded from its area module on first use: '
              '``from allegro_async.api.models import CheckoutForm``."""', "",
              "from __future__ import annotations", "", "import importlib",
-             "from typing import Any", "", "#: class name -> the module (area) it lives in",
-             "MODULES: dict[str, str] = {"]
+             "from typing import TYPE_CHECKING, Any", "", "if TYPE_CHECKING:"]
+    by_module: dict[str, list[str]] = {}
+    for n in names:
+        by_module.setdefault(models.classes[n].module, []).append(n)
+    for module, members in sorted(by_module.items()):
+        lines.append(f"    from allegro_async.api.models.{module} import (")
+        lines += [f"        {n} as {n}," for n in members]
+        lines.append("    )")
+    lines += ["", "#: class name -> the module (area) it lives in", "MODULES: dict[str, str] = {"]
     lines += [f"    {n!r}: {models.classes[n].module!r}," for n in names]
     lines += ["}", "", "",
               "def __getattr__(name: str) -> Any:",
