@@ -81,7 +81,7 @@ def collect_enums(spec: Spec) -> dict[tuple[str, ...], EnumSpec]:
 
 def render_enums(enums: dict[tuple[str, ...], EnumSpec], header: str) -> str:
     lines = [header, '"""Enums of parameter values (the spec\'s ``enum`` of each parameter)."""',
-             "", "from __future__ import annotations", "", "from typing import Literal, Union",
+             "", "from __future__ import annotations", "", "from typing import Literal",
              "", "from allegro_async.models.base import OpenEnum", ""]
     for spec in sorted(enums.values(), key=lambda e: e.name):
         taken: set[str] = set()
@@ -89,7 +89,7 @@ def render_enums(enums: dict[tuple[str, ...], EnumSpec], header: str) -> str:
                   f'    """Values of the ``{spec.wire}`` parameter."""', ""]
         lines += [f"    {_member(v, taken)} = {json.dumps(v)}" for v in spec.values]
         literal = ", ".join(json.dumps(v) for v in spec.values)
-        lines += ["", "", f"{spec.alias} = Union[{spec.name}, Literal[{literal}]]"]
+        lines += ["", "", f"{spec.alias} = {spec.name} | Literal[{literal}]"]
     return "\n".join(lines) + "\n"
 
 
