@@ -129,3 +129,11 @@ async def test_shipping_rates_round_trip(client: AllegroClient) -> None:
     assert listed.shipping_rates
     first = await client.api.delivery.get_shipping_rates_set(id=listed.shipping_rates[0].id)
     assert first.id == listed.shipping_rates[0].id and first.rates
+
+
+async def test_generated_calls_go_through_the_retry_layer(client: AllegroClient,
+                                                          emulator: Emulator) -> None:
+    rule = emulator.faults.add("GET /me", status=503, times=1, retry_after=0.01)
+    me = await client.api.information_about_user.me()
+    assert me.login == emulator.sellers[0].login
+    assert rule.fired == 1 and emulator.stats.by_route["GET /me"] == 2
