@@ -93,7 +93,8 @@ def _revision(revision: str | None) -> None:
 
 
 def _form_id(value: object) -> str:
-    return _args.path_segment(value, "checkout_form_id")
+    # The spec gives checkout form ids as UUIDs (GET /order/checkout-forms/{id}: format uuid).
+    return _args.uuid_text(value, "checkout_form_id")
 
 
 def _line_item_ids(line_items: object) -> list[str] | None:

@@ -103,7 +103,10 @@ class ProductOffers:
                      deadline: float | None = None) -> ProductOffer:
         """POST /sale/product-offers; follows a 202 to the finished offer (A10). A new draft
         past the account's limit raises :class:`~allegro_async.errors.DraftsLimitError` (S19)."""
-        body = offer.to_api() if isinstance(offer, ProductOffer) else offer_body(offer, "offer")
+        body = offer_body(offer.to_api() if isinstance(offer, ProductOffer) else offer, "offer")
+        if "stock" not in body:  # the one field the spec requires of a new offer
+            raise InvalidArgumentError("offer.stock", "is missing (POST /sale/product-offers "
+                                       "requires it)", "give stock, e.g. {'available': 10}")
         _check_deadline(deadline)
         raw = await self._client.request_raw("POST", "/sale/product-offers", json=body)
         return await self._finish(raw, deadline)
