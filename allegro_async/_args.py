@@ -228,7 +228,8 @@ def positive(value: object, field: str, *, maximum: float | None = None,
     return number
 
 
-def _decimal(value: object, field: str, example: str) -> Decimal:
+def _decimal(value: object, field: str, example: str,
+             minimum: Decimal | None = None) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise _refuse(field, value, f"a decimal string such as '{example}'",
                       f"pass '{example}' or Decimal('{example}') (floats are not exact)")
@@ -242,8 +243,11 @@ def _decimal(value: object, field: str, example: str) -> Decimal:
     if not number.is_finite():
         raise InvalidArgumentError(field, f"{value!r} is not a finite number",
                                    f"pass a decimal such as '{example}'")
-    if number <= 0:
+    if minimum is None and number <= 0:
         raise InvalidArgumentError(field, f"{value} is not above 0", "pass a positive value")
+    if minimum is not None and number < minimum:
+        raise InvalidArgumentError(field, f"{value} is below {minimum}",
+                                   f"pass {minimum} or more")
     if number >= _MAX_AMOUNT:
         raise InvalidArgumentError(field, f"{value} is too large",
                                    f"give a realistic value, e.g. '{example}'")
@@ -253,11 +257,12 @@ def _decimal(value: object, field: str, example: str) -> Decimal:
     return number
 
 
-def amount(value: object, field: str) -> Decimal:
-    """A money amount above 0 with at most 2 decimal places, from text (``"19.99"``), an
-    ``int`` or a ``Decimal``. Finer amounts are refused, not rounded ("0.001" would become 0.00).
-    Returned with 2 places: ``str()`` of it is what is sent (``"19.90"``)."""
-    return _decimal(value, field, "19.99").quantize(_CENT)
+def amount(value: object, field: str, *, minimum: Decimal | None = None) -> Decimal:
+    """A money amount above 0 (or at least ``minimum``) with at most 2 decimal places, from
+    text (``"19.99"``), an ``int`` or a ``Decimal``. Finer amounts are refused, not rounded
+    ("0.001" would become 0.00). Returned with 2 places: ``str()`` of it is what is sent
+    (``"19.90"``)."""
+    return _decimal(value, field, "19.99", minimum).quantize(_CENT)
 
 
 def percentage(value: object, field: str, *, decrease: bool) -> str:

@@ -57,7 +57,8 @@ class OfferPace:
 
     def __init__(self, per_minute: float, *, clock: Clock = time.monotonic,
                  sleep: Sleep = anyio.sleep) -> None:
-        self.per_minute = per_minute
+        # nan would make every comparison false: one PUT a minute, whatever the budget.
+        self.per_minute = _args.positive(per_minute, "per_minute")
         self._clock = clock
         self._sleep = sleep
         self._sent: list[tuple[float, int]] = []

@@ -8,6 +8,7 @@ The product-offer names (``OperationPendingError``, ``OfferNotDeletableError``,
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -118,6 +119,11 @@ class OffersService(ProductOffers):
     def commands(self, **options: Any) -> CommandEngine:
         """A :class:`~allegro_async.services.commands.CommandEngine` with options (sleep,
         poll_initial, deadline, pace, ...) for the methods below (``engine=``)."""
+        known = [n for n in inspect.signature(CommandEngine).parameters if n != "client"]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise InvalidArgumentError(unknown[0], "is not an option of the command engine",
+                                       f"use {', '.join(known)}")
         options.setdefault("sleep", self.sleep)
         return CommandEngine(self._client, **options)
 
@@ -301,8 +307,8 @@ def _list_query(page_size: object, max_items: object, params: object,
         elif key == "offer_id":
             value = ([_args.ident(value, key)] if isinstance(value, (str, int))
                      else _args.id_list(value, key))
-        elif key in ("price_gte", "price_lte"):
-            value = str(_args.amount(value, key))
+        elif key in ("price_gte", "price_lte"):  # the spec's minimums: gte 0, lte 1
+            value = str(_args.amount(value, key, minimum=Decimal(key == "price_lte")))
         elif key == "product_id_empty":
             value = _args.flag(value, key)
         elif key == "sort":

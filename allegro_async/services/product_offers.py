@@ -70,9 +70,10 @@ class ProductOffers:
     def __init__(self, client: AllegroClient, *, sleep: Sleep = anyio.sleep,
                  operation_deadline: float = 3600.0, max_poll_wait: float = 60.0) -> None:
         self._client = client
-        self.sleep = sleep
-        self.operation_deadline = operation_deadline
-        self.max_poll_wait = max_poll_wait
+        self.sleep = _args.callable_or_none(sleep, "sleep")
+        self.operation_deadline = _args.positive(operation_deadline, "operation_deadline",
+                                                 zero=True)
+        self.max_poll_wait = _args.positive(max_poll_wait, "max_poll_wait")
 
     # -- product offers ----------------------------------------------------------------------
     async def get(self, offer_id: str) -> ProductOffer:

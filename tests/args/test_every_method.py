@@ -247,42 +247,51 @@ ONE_OF = {
 
 
 def _strategy(table: dict[str, st.SearchStrategy[Any]], method: str, param: str,
-              valid_only: bool) -> st.SearchStrategy[Any]:
+              junk: bool) -> st.SearchStrategy[Any]:
     good = table.get(f"{method}:{param}", table.get(param))
-    if good is None:
+    if good is None or junk:
         return JUNK
-    return good if valid_only else good | JUNK
+    return good
 
 
-def draw_call(data: st.DataObject, world: World, method: str
-              ) -> tuple[dict[str, Any], bool]:
-    """Keyword arguments for ``method``, and whether all of them were drawn valid."""
+def draw_call(data: st.DataObject, world: World, method: str) -> dict[str, Any]:
+    """Keyword arguments for ``method``: all valid, one of them junk, or any mix."""
     service, name = method.split(".")
     table = valid(world)
     function = getattr(type(getattr(AllegroClient(access_token="t"), service)), name)
-    valid_only = data.draw(st.booleans(), label="valid_only")
+    params = list(inspect.signature(function).parameters.values())[1:]
+    names = [p.name for p in params if p.kind is not p.VAR_KEYWORD]
+    names += [*OPTIONS.get(method, ()), "no_such_option"] if len(names) < len(params) else []
+    mode = data.draw(st.sampled_from(["valid", "one junk", "mixed"]), label="mode")
+    bad = data.draw(st.sampled_from(names), label="junk") if mode == "one junk" and names else ""
+
+    def junk(param: str) -> bool:
+        return param == bad or (mode == "mixed" and data.draw(st.booleans(), label="junk?"))
+
     only = data.draw(st.sampled_from(ONE_OF[method])) if method in ONE_OF else None
     kwargs: dict[str, Any] = {}
-    for param in list(inspect.signature(function).parameters.values())[1:]:
+    for param in params:
         if param.kind is param.VAR_KEYWORD:
-            names = [*OPTIONS.get(method, ()), "no_such_option"]
-            for option in data.draw(st.lists(st.sampled_from(names), unique=True,
-                                             max_size=3), label="options"):
-                if option == "no_such_option" and valid_only:
-                    continue
-                kwargs[option] = data.draw(_strategy(table, method, option, valid_only),
-                                           label=option)
+            options = [*OPTIONS.get(method, ()), "no_such_option"]
+            chosen = set(data.draw(st.lists(st.sampled_from(options), unique=True,
+                                            max_size=3), label="options"))
+            for option in options:
+                if option == bad or (option in chosen and (
+                        option != "no_such_option" or mode == "mixed")):
+                    kwargs[option] = data.draw(_strategy(table, method, option, junk(option)),
+                                               label=option)
             kwargs.update(FIXED.get(method, {}))
             continue
-        if method in ONE_OF and param.name in ONE_OF[method] and valid_only:
-            if param.name != only:
+        if param.name != bad:
+            if method in ONE_OF and param.name in ONE_OF[method] and mode != "mixed":
+                if param.name != only:
+                    continue
+            elif param.default is not param.empty and data.draw(st.booleans(),
+                                                                label=f"omit {param.name}"):
                 continue
-        elif param.default is not param.empty and data.draw(st.booleans(),
-                                                            label=f"omit {param.name}"):
-            continue
-        kwargs[param.name] = data.draw(_strategy(table, method, param.name, valid_only),
+        kwargs[param.name] = data.draw(_strategy(table, method, param.name, junk(param.name)),
                                        label=param.name)
-    return kwargs, valid_only
+    return kwargs
 
 
 async def _consume(result: Any) -> None:
@@ -355,7 +364,7 @@ def test_arguments_are_refused_before_sending_or_sent_as_the_spec_allows(
                                      HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
-        kwargs, _ = draw_call(data, world, method)
+        kwargs = draw_call(data, world, method)
         anyio.run(_drive, world, method, kwargs)
 
     run()

@@ -262,6 +262,7 @@ WRONG_TYPES = {
     "offers.bulk_update(5)": lambda c: c.offers.bulk_update(5),
     "offers.bulk_update(unknown option)": lambda c: c.offers.bulk_update(
         {OFFER: {"name": "A kettle of 1.7 litres"}}, workers=3),
+    "offers.commands(unknown option)": lambda c: c.offers.commands(workers=3),
     "orders.find_replacement(None)": lambda c: c.orders.find_replacement(None),
     "offer_variants.put(id, {})": lambda c: c.offer_variants.put(FORM, {}),
     "offer_variants.create(name=None)": lambda c: c.offer_variants.create(None, [OFFER], ["x"]),
@@ -300,3 +301,40 @@ def test_shipping_rate_bodies_of_the_wrong_shape_name_the_field() -> None:
     assert caught.value.field == "rates.rates"
     assert isinstance(_as_set(ShippingRatesSet(name="Parcels", rates=[]), "rates"),
                       ShippingRatesSet)
+
+
+@pytest.mark.parametrize("make", ["pace", "poll", "deadline", "attempts"])
+def test_command_pacing_and_polls_are_finite_numbers(client: AllegroClient, make: str) -> None:
+    # OfferPace(nan) was accepted (used + n <= nan is always false: one PUT a minute, whatever
+    # the budget), and so were a nan poll, a negative deadline and no attempts at all.
+    from allegro_async.services.commands import CommandEngine, OfferPace
+
+    with pytest.raises(InvalidArgumentError):
+        if make == "pace":
+            OfferPace(math.nan)
+        elif make == "poll":
+            CommandEngine(client, poll_initial=math.nan)
+        elif make == "deadline":
+            CommandEngine(client, deadline=-1.0)
+        else:
+            CommandEngine(client, put_attempts=0)
+
+
+@pytest.mark.parametrize("key, bad", [("price_lte", "0.50"), ("price_gte", "-1"),
+                                      ("price_lte", " 5"), ("sort", "price")])
+async def test_offer_list_filters_keep_to_the_spec(emulator: Emulator, client: AllegroClient,
+                                                   key: str, bad: str) -> None:
+    # The spec's sellingMode.price.amount.lte has minimum 1; price_lte="0.50" was sent.
+    with pytest.raises(InvalidArgumentError) as caught:
+        await anext(client.offers.list(**{key: bad}))
+    assert caught.value.field == key
+    assert emulator.stats.requests == 0
+
+
+async def test_a_free_lower_price_bound_is_allowed() -> None:
+    client, capture = captured()
+    async with client:
+        with pytest.raises(APIError):
+            await anext(client.offers.list(price_gte=0, price_lte="20"))
+    assert capture.requests[0].url.params["sellingMode.price.amount.gte"] == "0.00"
+    assert capture.requests[0].url.params["sellingMode.price.amount.lte"] == "20.00"
