@@ -171,10 +171,10 @@ class OffersService(ProductOffers):
                                        "give exactly one of to, increase_by, decrease_by, "
                                        "increase_percent, decrease_percent")
         (name, value), = given.items()
+        code = _args.currency(currency, "currency")  # checked even when a percentage is given
         mod: dict[str, Any]
         if name in ("to", "increase_by", "decrease_by"):
-            money = {"amount": str(_args.amount(value, name)),
-                     "currency": _args.currency(currency, "currency")}
+            money = {"amount": str(_args.amount(value, name)), "currency": code}
             mod = ({"type": "FIXED_PRICE", "price": money} if name == "to" else {
                 "type": "INCREASE_PRICE" if name == "increase_by" else "DECREASE_PRICE",
                 "value": money})

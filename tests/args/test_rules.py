@@ -338,3 +338,11 @@ async def test_a_free_lower_price_bound_is_allowed() -> None:
             await anext(client.offers.list(price_gte=0, price_lte="20"))
     assert capture.requests[0].url.params["sellingMode.price.amount.gte"] == "0.00"
     assert capture.requests[0].url.params["sellingMode.price.amount.lte"] == "20.00"
+
+
+async def test_a_currency_is_checked_even_with_a_percentage(emulator: Emulator,
+                                                            client: AllegroClient) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        await client.offers.change_price([OFFER], increase_percent="5", currency="XYZ")
+    assert caught.value.field == "currency"
+    assert emulator.stats.requests == 0
