@@ -113,8 +113,9 @@ def validate_variant_set(variant_set: VariantSet) -> None:
 class VariantMoveError(AllegroError):
     """``move_offers`` failed part-way. ``completed`` lists the steps done (``"read"``,
     ``"delete source"``, ``"write target"``, ``"restored source"``), ``step`` the one that
-    failed, ``source`` is the source set as it was before
-    (PUT it back under ``source_set_id`` to restore), ``cause`` the error."""
+    failed (``"check"``: the sets as read do not allow the move, nothing was changed),
+    ``source`` is the source set as it was before (PUT it back under ``source_set_id`` to
+    restore), ``cause`` the error."""
 
     def __init__(self, step: str, completed: list[str], source_set_id: str,
                  source: VariantSet | None, cause: Exception) -> None:
@@ -250,13 +251,18 @@ class OfferVariantsService:
         target = await self.get(to_set_id)
         missing = [o for o in moving if o not in source.offer_ids]
         if missing:
-            raise InvalidArgumentError("offer_ids", f"not in set {from_set_id}: {missing}",
-                                       "move only offers the source set holds")
+            # Found only by reading the sets, so not an argument error (those come before any
+            # request): nothing was changed, the sets are as they were.
+            raise VariantMoveError("check", ["read"], from_set_id, source, LookupError(
+                f"not in set {from_set_id}: {missing}; move only offers the source set holds"))
         moved = [o.model_copy(update={"color_pattern": patterns.get(o.id, o.color_pattern)})
                  for o in source.offers if o.id in moving]
         new_target = target.model_copy(update={"offers": [*target.offers, *moved]})
         remaining = [o for o in source.offers if o.id not in moving]
-        validate_variant_set(new_target)
+        try:
+            validate_variant_set(new_target)
+        except InvalidArgumentError as exc:  # e.g. the target would hold more than 500
+            raise VariantMoveError("check", ["read"], from_set_id, source, exc) from exc
         completed = ["read"]
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("delete source", lambda: self.delete(from_set_id)),

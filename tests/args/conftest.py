@@ -79,6 +79,9 @@ async def _explore(world: World) -> None:
         world.rates_body = {**body, "name": "Parcels PL 2"}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
+            # A second set of the seller's, so that moves between sets can be driven.
+            spare = [world.emulator.catalogue.add_offer(0).id for _ in range(2)]
+            await client.offer_variants.create("Boots of seller-1", spare, ["4938"])
             world.sets = [s.id async for s in client.offer_variants.list()]
             world.variant_set = await client.offer_variants.get(world.sets[0])
         async with client.orders.events(start="beginning", follow=False) as stream:

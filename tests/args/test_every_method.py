@@ -204,6 +204,9 @@ def valid(world: World) -> dict[str, st.SearchStrategy[Any]]:
         "ean": st.just("5901234123457"),
         "gtin": st.just("5901234123457"),
         "offer_variants.create:name": st.just("t-shirts"),
+        "offer_variants.move_offers:offer_ids": st.lists(st.sampled_from(
+            world.variant_set.offer_ids if world.variant_set else ["1"]), min_size=1,
+            unique=True),
         "parameter_ids": st.sampled_from([["color/pattern"], ["4938"]]),
         "color_patterns": st.none(),
         "query": st.sampled_from([None, "Shoes"]),

@@ -346,3 +346,21 @@ async def test_a_currency_is_checked_even_with_a_percentage(emulator: Emulator,
         await client.offers.change_price([OFFER], increase_percent="5", currency="XYZ")
     assert caught.value.field == "currency"
     assert emulator.stats.requests == 0
+
+
+async def test_a_move_the_sets_do_not_allow_is_no_argument_error(emulator: Emulator,
+                                                                 client: AllegroClient) -> None:
+    # An offer missing from the source set is only found by reading the sets: it raised
+    # InvalidArgumentError after two requests, as if the arguments were malformed.
+    from allegro_async.services.offer_variants import VariantMoveError
+
+    a, b, c, d, stranger = (emulator.catalogue.add_offer(0).id for _ in range(5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        source = await client.offer_variants.create("source", [a, b], ["4938"])
+        target = await client.offer_variants.create("target", [c, d], ["4938"])
+        with pytest.raises(VariantMoveError) as caught:
+            await client.offer_variants.move_offers([stranger], from_set_id=source,
+                                                    to_set_id=target)
+    assert caught.value.step == "check" and caught.value.completed == ["read"]
+    assert emulator.stats.route("DELETE", "/sale/offer-variants/{setId}") == 0
