@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
+from allegro_async import _args
+from allegro_async.errors import InvalidArgumentError
+
 #: How many recent de-duplication keys a store keeps by default. Allegro's duplicates trail
 #: their original closely; a few thousand is ample.
 DEFAULT_MAX_KEYS = 10_000
@@ -43,12 +46,21 @@ class CursorStore(Protocol):
         ...
 
 
+def _check_commit(cursor: object, keys: object) -> None:
+    # A key list given as one str would be stored as its characters.
+    _args.ident(cursor, "cursor")
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence) or not all(
+            isinstance(k, str) for k in keys):
+        raise InvalidArgumentError("keys", "is not a list of de-duplication keys",
+                                         "pass a list of str, e.g. [delivery.key]")
+
+
 class MemoryCursorStore:
     """Keeps the place in memory: for tests, and for streams whose process lives as long as
     the work (restart from ``"now"`` otherwise)."""
 
     def __init__(self, max_keys: int = DEFAULT_MAX_KEYS) -> None:
-        self._max_keys = max_keys
+        self._max_keys = _args.count(max_keys, "max_keys", minimum=1)
         self._state = CursorState()
 
     async def load(self) -> CursorState:
@@ -57,6 +69,7 @@ class MemoryCursorStore:
 
     async def commit(self, cursor: str, keys: Sequence[str]) -> None:
         """Record a finished event."""
+        _check_commit(cursor, keys)
         self._state.cursor = cursor
         self._state.keys.extend(keys)
         if len(self._state.keys) > 2 * self._max_keys:
@@ -78,8 +91,11 @@ class FileCursorStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], max_keys: int = DEFAULT_MAX_KEYS) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise InvalidArgumentError("path", f"{path!r} is not a file path",
+                                             "pass a path such as 'order-events.cursor'")
         self.path = Path(path)
-        self._max_keys = max_keys
+        self._max_keys = _args.count(max_keys, "max_keys", minimum=1)
         self._lines = 0
         self._state: CursorState | None = None
         self._handle: TextIO | None = None
@@ -117,6 +133,7 @@ class FileCursorStore:
 
     async def commit(self, cursor: str, keys: Sequence[str]) -> None:
         """Append the finished event; compact when the file holds many lines."""
+        _check_commit(cursor, keys)
         if self._state is None:
             self._state = self._read()
         self._state.cursor = cursor

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from allegro_async import _args
 from allegro_async.errors import IncompleteListingError, InvalidArgumentError
 
 T = TypeVar("T")
@@ -41,8 +42,9 @@ class OffsetPaginator(Generic[T]):
     def __init__(self, fetch: FetchPage[T], *, page_size: int,
                  max_window: int | None = None) -> None:
         self._fetch = fetch
-        self._page_size = page_size
-        self._max_window = max_window
+        self._page_size = _args.count(page_size, "page_size", minimum=1)
+        self._max_window = _args.optional(
+            max_window, lambda m: _args.count(m, "max_window", minimum=1))
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Each page in turn."""
@@ -124,8 +126,8 @@ class TimeSlicedPaginator(Generic[T]):
         self._descending = descending
         # Each request re-asks from the cursor, so its first item is one already seen: a page
         # of one would be all overlap and the walk would stop after the first item.
-        self._page_size = max(2, page_size)
-        self._max_window = max_window
+        self._page_size = max(2, _args.count(page_size, "page_size", minimum=1))
+        self._max_window = _args.count(max_window, "max_window", minimum=1)
         self._mutable_key = mutable_key
 
     def _bounds(self, cursor: _dt.datetime | None) -> dict[str, Any]:

@@ -78,6 +78,14 @@ class ProductOffer(AllegroModel):
     updated_at: _dt.datetime | None = None
 
 
+class ProductOfferBody(ProductOffer):
+    """A product offer as sent in POST or PATCH ``/sale/product-offers`` (the request
+    schemas): the same fields, and no ``id``, which the URL or Allegro gives."""
+
+    id: str | None = None  # type: ignore[assignment]
+
+
+
 class OfferParts(AllegroModel):
     """GET /sale/product-offers/{offerId}/parts: just stock and/or price."""
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
-from allegro_async import _redact
+from allegro_async import _args, _redact
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.offers import BulkItemResult, BulkResult
 from allegro_async.services.command_journal import append_events, read_events
@@ -179,14 +179,19 @@ async def bulk_update(
 ) -> BulkResult:
     """PATCH many product offers, each with its own change. See
     :meth:`~allegro_async.services.offers.OffersService.bulk_update`."""
-    items = list(changes.items()) if isinstance(changes, Mapping) else list(changes)
-    if concurrency < 1:
-        raise InvalidArgumentError("concurrency", f"{concurrency} is below 1", "use 1 or more")
-    if per_minute <= 0 or not 0 < headroom <= 1 or (per_hour is not None and per_hour < 1):
-        raise InvalidArgumentError("per_minute", "the rates must be positive and headroom in "
-                                   "(0, 1]", "e.g. per_minute=2490, per_hour=74700, "
-                                   "headroom=0.98")
-    _check_items(items)  # every change is checked before the first request
+    # Every argument and every change is checked before the first request; ids are
+    # canonical from here on (an int id 7700000000 is the text "7700000000").
+    items = _check_items(changes)
+    _args.count(concurrency, "concurrency", minimum=1)
+    _args.positive(per_minute, "per_minute")
+    if per_hour is not None and _args.positive(per_hour, "per_hour") < 1:
+        raise InvalidArgumentError("per_hour", f"{per_hour} is below 1",
+                                   "allow at least 1 PATCH an hour, or None for no window")
+    _args.positive(headroom, "headroom", maximum=1.0)
+    _args.callable_or_none(progress, "progress")
+    _args.optional(journal, lambda j: _args.instance(j, "journal", BulkJournal))
+    _args.callable_or_none(clock, "clock")
+    _args.callable_or_none(sleep, "sleep")
     journal = journal if journal is not None else BulkJournal()
     pacer = _Pacer(per_minute * headroom, clock, sleep,
                    per_hour * headroom if per_hour is not None else None)
@@ -246,22 +251,26 @@ async def bulk_update(
                       callback_errors=callback_errors)
 
 
-def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:
-    """Refuse the whole run, before anything is sent, if any change is malformed."""
-    from allegro_async.services.product_offers import _check_name, _id
+#: The keyword options of :func:`bulk_update`.
+OPTIONS = ("concurrency", "per_minute", "per_hour", "headroom", "progress", "journal", "clock",
+           "sleep")
 
-    seen: set[str] = set()
-    for offer_id, change in items:
-        ident = _id(offer_id)  # stripped: " 1" and "1" are one offer
-        if ident in seen:
-            raise InvalidArgumentError("changes", f"offer {offer_id} appears twice",
-                                       "merge its changes into one")
-        if not isinstance(change, dict) or not change:
-            raise InvalidArgumentError("changes", f"the change for offer {offer_id} is empty "
-                                       "or not a dict", "give a PATCH body such as "
-                                       "{'name': 'New title'}")
+
+def _check_items(changes: object) -> list[tuple[str, dict[str, Any]]]:
+    """Every (canonical offer id, change), or the whole run refused before anything is sent:
+    an id that is not one or repeats, a change that is not an offer PATCH (checked against
+    the offer model) or that sets what a command changes."""
+    from allegro_async.services.product_offers import offer_body
+
+    items: list[tuple[str, dict[str, Any]]] = []
+    for offer_id, change in _args.id_mapping(changes, "changes"):
+        try:
+            body = offer_body(change, "change")
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError("changes", f"offer {offer_id}: {exc.field}: "
+                                       f"{exc.problem}", exc.fix) from None
         for path, method in COMMAND_FIELDS.items():
-            node: Any = change
+            node: Any = body
             for key in path:
                 node = node.get(key) if isinstance(node, dict) else None
             if node is not None:
@@ -269,9 +278,5 @@ def _check_items(items: list[tuple[str, dict[str, Any]]]) -> None:
                     "changes", f"the change for offer {offer_id} sets {'.'.join(path)}, which "
                     "a command changes for up to 1000 offers in one request",
                     f"use {method} (bulk_update is for fields no command can change)")
-        try:
-            _check_name(change)
-        except InvalidArgumentError as exc:
-            raise InvalidArgumentError("changes", f"offer {offer_id}: {exc.problem}",
-                                       exc.fix) from None
-        seen.add(ident)
+        items.append((offer_id, body))
+    return items

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import anyio
 
-from allegro_async import _redact
+from allegro_async import _args, _redact
 from allegro_async.errors import (
     AllegroError,
     APIError,
@@ -93,7 +93,8 @@ class OfferPace:
 
     def __init__(self, per_minute: float, *, clock: Clock = time.monotonic,
                  sleep: Sleep = anyio.sleep) -> None:
-        self.per_minute = per_minute
+        # nan would make every comparison false: one PUT a minute, whatever the budget.
+        self.per_minute = _args.positive(per_minute, "per_minute")
         self._clock = clock
         self._sleep = sleep
         self._sent: list[tuple[float, int]] = []
@@ -149,12 +150,16 @@ class CommandEngine:
         progress: Callable[[int, int], Any] | None = None,
         journal: CommandJournal | None = None,
     ) -> None:
-        if not 1 <= chunk_size <= MAX_OFFERS_PER_COMMAND:
-            raise InvalidArgumentError("chunk_size", f"{chunk_size} is outside 1..1000",
-                                       "S20: a command names at most 1000 offers")
-        if not 1 <= tasks_page <= 1000:
-            raise InvalidArgumentError("tasks_page", f"{tasks_page} is outside 1..1000",
-                                       "read 1..1000 tasks per call")
+        _args.page_size(chunk_size, "chunk_size", 1, MAX_OFFERS_PER_COMMAND,
+                        "S20: a command")
+        _args.page_size(tasks_page, "tasks_page", 1, 1000, "GET .../{commandId}/tasks")
+        _args.positive(poll_initial, "poll_initial")
+        _args.positive(poll_max, "poll_max")
+        _args.optional(deadline, lambda d: _args.positive(d, "deadline", zero=True))
+        _args.count(put_attempts, "put_attempts", minimum=1)
+        _args.optional(pace, lambda p: _args.instance(p, "pace", OfferPace))
+        _args.callable_or_none(sleep, "sleep")
+        _args.callable_or_none(progress, "progress")
         self._client = client
         self._sleep = sleep
         self.poll_initial = poll_initial
@@ -178,6 +183,8 @@ class CommandEngine:
         """Apply ``payload`` (``{"modification": ...}`` or ``{"publication": ...}``) to every
         offer, and return per-offer outcomes. ``command_ids`` resumes: give the ids of an
         earlier run to re-send the same commands (Allegro answers with the existing ones)."""
+        kind = _args.instance(kind, "kind", CommandKind)
+        payload = _args.mapping(payload, "payload")
         return await self.run_groups(kind, [(offer_ids, payload)], command_ids=command_ids)
 
     async def run_groups(
@@ -191,29 +198,15 @@ class CommandEngine:
         e.g. one FIXED_PRICE per price): every command of every group is recorded in the
         journal before the first PUT. Outcomes come in the order of the offers given."""
         chunks: list[tuple[list[str], dict[str, Any]]] = []
-        seen: set[str] = set()
         for offer_ids, payload in groups:
-            ids = _check_offer_ids(offer_ids)
-            for offer_id in ids:
-                if offer_id in seen:
-                    raise InvalidArgumentError("offer_ids", f"offer {offer_id} appears twice",
-                                               "name each offer once per change")
-                seen.add(offer_id)
+            ids = _args.id_list(offer_ids, "offer_ids")
             chunks += [(ids[i:i + self.chunk_size], payload)
                        for i in range(0, len(ids), self.chunk_size)]
-        if command_ids is not None and len(command_ids) != len(chunks):
-            raise InvalidArgumentError(
-                "command_ids", f"{len(command_ids)} ids for {len(chunks)} commands",
-                "pass the command_ids of the earlier run with the same offers in the same order")
-        for cid in command_ids or ():
-            try:
-                uuid.UUID(str(cid))
-            except ValueError:
-                raise InvalidArgumentError("command_ids", f"{cid!r} is not a UUID",
-                                           "pass the command_ids of an earlier result") from None
+        # one offer never gets two changes in one call, across groups too
+        _args.unique_ids((o for chunk, _ in chunks for o in chunk), "offer_ids")
+        given = command_id_list(command_ids, len(chunks))
         # Made once, before any attempt: every retry of a chunk reuses its id (S20).
-        cids = [str(c) for c in command_ids] if command_ids is not None else [
-            str(uuid.uuid4()) for _ in chunks]
+        cids = given if given is not None else [str(uuid.uuid4()) for _ in chunks]
         plans = [PlannedCommand(command_id=cid, kind=kind, offer_ids=chunk, payload=payload)
                  for cid, (chunk, payload) in zip(cids, chunks, strict=True)]
         result = await self._execute(plans, resend=True)  # outcomes in plan order: as given
@@ -367,20 +360,17 @@ class CommandEngine:
             offset += self.tasks_page
 
 
-def _check_offer_ids(offer_ids: Sequence[str]) -> list[str]:
-    if isinstance(offer_ids, str):
-        raise InvalidArgumentError("offer_ids", "a single string was given",
-                                   "pass a list of offer ids, e.g. [offer_id]")
-    # Stripped, as the product-offer methods do: a padded id is the same offer, not a new one.
-    ids = [str(o).strip() for o in offer_ids]
-    if not ids:
-        raise InvalidArgumentError("offer_ids", "no offers were given", "pass one or more ids")
-    seen: set[str] = set()
-    for offer_id in ids:
-        if not offer_id:
-            raise InvalidArgumentError("offer_ids", "an empty offer id", "remove it")
-        if offer_id in seen:
-            raise InvalidArgumentError("offer_ids", f"offer {offer_id} appears twice",
-                                       "name each offer once per change")
-        seen.add(offer_id)
-    return ids
+def command_id_list(command_ids: object, commands: int) -> list[str] | None:
+    """``command_ids`` of an earlier result, one UUID per command, or ``None``."""
+    if command_ids is None:
+        return None
+    if isinstance(command_ids, (str, bytes)) or not isinstance(command_ids, Sequence):
+        raise InvalidArgumentError("command_ids", f"{type(command_ids).__name__} is not a "
+                                   "list", "pass result.command_ids of an earlier run")
+    cids = [_args.uuid_text(c, f"command_ids[{i}]") for i, c in enumerate(command_ids)]
+    if len(cids) != commands:
+        raise InvalidArgumentError(
+            "command_ids", f"{len(cids)} ids for {commands} commands",
+            "pass the command_ids of the earlier run with the same offers in the same order")
+    _args.unique_ids(cids, "command_ids")
+    return cids

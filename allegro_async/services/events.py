@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import anyio
 
+from allegro_async import _args
 from allegro_async._response import parse_as
 from allegro_async.cursors import CursorStore, MemoryCursorStore
 from allegro_async.errors import (
@@ -164,19 +165,28 @@ class OrderEventStream:
         max_errors: int | None = 20,
         sleep: Sleep | None = None,
     ) -> None:
-        if not 1 <= page_size <= 1000:
-            raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
-                                       "use at most 1000 events per page (A8)")
-        if min_poll <= 0 or max_poll < min_poll:
+        _args.page_size(page_size, "page_size", 1, 1000, "GET /order/events (A8)")
+        if _args.positive(max_poll, "max_poll") < _args.positive(min_poll, "min_poll"):
             raise InvalidArgumentError("min_poll", "need 0 < min_poll <= max_poll",
                                        "e.g. min_poll=1, max_poll=60")
-        if not isinstance(start, str) or not start.strip() or any(c in start for c in "/?#&"):
+        try:  # an event id, sent as from=
+            _args.ident(start, "start")
+        except InvalidArgumentError:
             raise InvalidArgumentError("start", f"{start!r} is not a place to start",
-                                       "use 'now', 'beginning' or an event id")
-        if dedup_window < 1:
-            raise InvalidArgumentError("dedup_window", f"{dedup_window} is below 1",
-                                       "keep at least 1 key (the default is 10 000)")
-        self._types = [OrderEventType(t).value for t in types or ()]
+                                       "use 'now', 'beginning' or an event id") from None
+        _args.count(dedup_window, "dedup_window", minimum=1)
+        if store is not None and not isinstance(store, CursorStore):
+            raise InvalidArgumentError("store", f"a {type(store).__name__} has no load/commit",
+                                       "pass a CursorStore such as FileCursorStore(path)")
+        _args.flag(follow, "follow")
+        _args.flag(read_forms, "read_forms")
+        _args.optional(max_errors, lambda m: _args.count(m, "max_errors"))
+        _args.callable_or_none(sleep, "sleep")
+        if isinstance(types, (str, OrderEventType)):
+            raise InvalidArgumentError("types", f"{types!r} is a single value",
+                                       f"pass a list, e.g. types=[{str(types)!r}]")
+        # OpenEnum would accept an unknown type, and Allegro would answer 422 on each poll.
+        self._types = _args.choices(types, "types", OrderEventType) if types else []
         self._service = service
         self._start = start
         self.store: CursorStore = store if store is not None else MemoryCursorStore()

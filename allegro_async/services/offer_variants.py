@@ -13,6 +13,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from allegro_async import _args
 from allegro_async.errors import AllegroError, APIError, InvalidArgumentError
 from allegro_async.models.variants import (
     COLOR_PATTERN,
@@ -23,7 +24,6 @@ from allegro_async.models.variants import (
     VariantSetsPage,
     VariantSetSummary,
 )
-from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -82,15 +82,14 @@ async def _call(coro: Awaitable[T]) -> T:
         raise mapped from exc
 
 
-def _set_id(set_id: str) -> str:
-    if not isinstance(set_id, str) or not set_id.strip() or bad_path_id(set_id):
-        raise InvalidArgumentError("set_id", f"{set_id!r} is not a set id",
-                                   "pass a set id (a UUID), e.g. from new_set_id()")
-    return set_id
+def _set_id(set_id: object, field: str = "set_id") -> str:
+    """A set id for the URL path (a UUID, e.g. from :func:`new_set_id`)."""
+    return _args.path_segment(set_id, field)
 
 
 def validate_variant_set(variant_set: VariantSet) -> None:
     """Check the rules Allegro enforces on a set body, before anything is sent."""
+    _args.instance(variant_set, "variant_set", VariantSet)
     if not variant_set.name.strip() or len(variant_set.name) > 50:
         raise InvalidArgumentError("name", "must have 1 to 50 characters",
                                    "give the set a short name, e.g. 't-shirts'")
@@ -115,8 +114,9 @@ def validate_variant_set(variant_set: VariantSet) -> None:
 class VariantMoveError(AllegroError):
     """``move_offers`` failed part-way. ``completed`` lists the steps done (``"read"``,
     ``"delete source"``, ``"write target"``, ``"restored source"``), ``step`` the one that
-    failed, ``source`` is the source set as it was before
-    (PUT it back under ``source_set_id`` to restore), ``cause`` the error."""
+    failed (``"check"``: the sets as read do not allow the move, nothing was changed),
+    ``source`` is the source set as it was before (PUT it back under ``source_set_id`` to
+    restore), ``cause`` the error."""
 
     def __init__(self, step: str, completed: list[str], source_set_id: str,
                  source: VariantSet | None, cause: Exception) -> None:
@@ -147,8 +147,8 @@ class OfferVariantsService:
         self._user_id: str | None = None
 
     async def _seller_id(self, user_id: str | None) -> str:
-        if user_id:
-            return user_id
+        if user_id is not None:
+            return _args.ident(user_id, "user_id")
         if self._user_id is None:
             self._user_id = (await self._client.user.me()).id
         return self._user_id
@@ -159,9 +159,8 @@ class OfferVariantsService:
         """The seller's sets ordered by name; ``query`` matches a name or an offer id, which
         is how a lost set id is found. ``user_id`` defaults to the token's seller (``/me``)."""
         _warn()
-        if query is not None and not 0 < len(query) <= 50:
-            raise InvalidArgumentError("query", "must have 1 to 50 characters",
-                                       "search by a set name or an offer id")
+        if query is not None:
+            _args.text(query, "query", max_len=50)
         seller = await self._seller_id(user_id)
         offset = 0
         while True:
@@ -196,9 +195,10 @@ class OfferVariantsService:
         """Create or replace the set ``set_id`` (a client-chosen UUID for a new set). Checked
         locally first (name, 1-2 parameters, 2-500 offers, colour patterns)."""
         _warn()
+        segment = _set_id(set_id)
         validate_variant_set(variant_set)
         await _call(self._client.request_raw(
-            "PUT", f"/sale/offer-variants/{_set_id(set_id)}", media_type="beta",
+            "PUT", f"/sale/offer-variants/{segment}", media_type="beta",
             json=variant_set.to_api(),
         ))
 
@@ -212,13 +212,16 @@ class OfferVariantsService:
         set_id: str | None = None,
     ) -> str:
         """Create a set from offer ids and grouping parameter ids; returns its id."""
-        patterns = color_patterns or {}
+        _args.text(name, "name", max_len=50)
+        ids = _args.id_list(offer_ids, "offer_ids")
+        params = _args.texts(parameter_ids, "parameter_ids")
+        patterns = _patterns(color_patterns)
         body = VariantSet(
             name=name,
-            offers=[VariantSetOffer(id=o, color_pattern=patterns.get(o)) for o in offer_ids],
-            parameters=[VariantSetParameter(id=p) for p in parameter_ids],
+            offers=[VariantSetOffer(id=o, color_pattern=patterns.get(o)) for o in ids],
+            parameters=[VariantSetParameter(id=p) for p in params],
         )
-        new_id = set_id or new_set_id()
+        new_id = new_set_id() if set_id is None else _args.ident(set_id, "set_id")
         await self.put(new_id, body)
         return new_id
 
@@ -240,23 +243,28 @@ class OfferVariantsService:
         On failure raises :class:`VariantMoveError` saying which steps were done; after the
         source was deleted it tries to restore it before raising.
         """
-        moving = list(dict.fromkeys(offer_ids))
-        if not moving:
-            raise InvalidArgumentError("offer_ids", "no offers given", "name the offers to move")
+        moving = _args.id_list(offer_ids, "offer_ids")
+        from_set_id = _args.ident(from_set_id, "from_set_id")
+        to_set_id = _args.ident(to_set_id, "to_set_id")
+        patterns = _patterns(color_patterns)
         if from_set_id == to_set_id:
             raise InvalidArgumentError("to_set_id", "equals from_set_id", "name two sets")
         source = await self.get(from_set_id)
         target = await self.get(to_set_id)
         missing = [o for o in moving if o not in source.offer_ids]
         if missing:
-            raise InvalidArgumentError("offer_ids", f"not in set {from_set_id}: {missing}",
-                                       "move only offers the source set holds")
-        patterns = color_patterns or {}
+            # Found only by reading the sets, so not an argument error (those come before any
+            # request): nothing was changed, the sets are as they were.
+            raise VariantMoveError("check", ["read"], from_set_id, source, LookupError(
+                f"not in set {from_set_id}: {missing}; move only offers the source set holds"))
         moved = [o.model_copy(update={"color_pattern": patterns.get(o.id, o.color_pattern)})
                  for o in source.offers if o.id in moving]
         new_target = target.model_copy(update={"offers": [*target.offers, *moved]})
         remaining = [o for o in source.offers if o.id not in moving]
-        validate_variant_set(new_target)
+        try:
+            validate_variant_set(new_target)
+        except InvalidArgumentError as exc:  # e.g. the target would hold more than 500
+            raise VariantMoveError("check", ["read"], from_set_id, source, exc) from exc
         completed = ["read"]
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("delete source", lambda: self.delete(from_set_id)),
@@ -281,6 +289,19 @@ class OfferVariantsService:
             target_set_id=to_set_id, target=new_target, source_set_id=from_set_id,
             source_remaining=remaining, source_recreated=len(remaining) >= 2,
         )
+
+
+def _patterns(color_patterns: object) -> dict[str, str]:
+    """``{offer_id: label}`` for the color/pattern parameter, canonical ids, 1-50 chars."""
+    if color_patterns is None:
+        return {}
+    if not isinstance(color_patterns, dict):
+        raise InvalidArgumentError("color_patterns", f"{type(color_patterns).__name__} is not "
+                                   "a dict", "pass {offer_id: 'red', ...}")
+    if not color_patterns:
+        return {}
+    return {o: _args.text(label, f"color_patterns[{o}]", max_len=50)
+            for o, label in _args.id_mapping(color_patterns, "color_patterns")}
 
 
 def new_set_id() -> str:

@@ -8,22 +8,23 @@ The product-offer names (``OperationPendingError``, ``OfferNotDeletableError``,
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from allegro_async import _args
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import BulkResult, OfferListingItem, OffersPage
 from allegro_async.services import bulk as _bulk
 from allegro_async.services.command_journal import CommandJournal
-from allegro_async.services.commands import CommandEngine
+from allegro_async.services.commands import CommandEngine, command_id_list
 from allegro_async.services.product_offers import (
     DRAFT_COPY_DROPS,
     OfferNotDeletableError,
     OperationPendingError,
     ProductOffers,
-    _id,
 )
 
 __all__ = [
@@ -59,6 +60,11 @@ LIST_ENUMS = {
 }
 
 
+#: The spec's sort orders of GET /sale/offers.
+LIST_SORTS = ("sellingMode.price.amount", "-sellingMode.price.amount", "stock.sold",
+              "-stock.sold", "stock.available", "-stock.available")
+
+
 class OffersService(ProductOffers):
     """``client.offers``: product offers, the offer listing, commands and bulk updates.
 
@@ -85,24 +91,7 @@ class OffersService(ProductOffers):
         runs can move between pages and be skipped or seen twice. Filter on something stable,
         or de-duplicate by id and re-list when an exact snapshot matters.
         """
-        if not 1 <= page_size <= 1000:
-            raise InvalidArgumentError("page_size", f"{page_size} is outside 1..1000",
-                                       "GET /sale/offers takes limit 1..1000")
-        if max_items is not None and max_items < 0:
-            raise InvalidArgumentError("max_items", f"{max_items} is negative",
-                                       "give 0 or more, or leave it out for every offer")
-        query: dict[str, Any] = dict(params or {})
-        for key, value in filters.items():
-            if key not in LIST_FILTERS:
-                raise InvalidArgumentError(key, "is not a filter of GET /sale/offers",
-                                           f"use one of {', '.join(LIST_FILTERS)} or params=")
-            if key in LIST_ENUMS:
-                values = [value] if isinstance(value, str) else list(value)
-                bad = [v for v in values if v not in LIST_ENUMS[key]]
-                if bad or not values:
-                    raise InvalidArgumentError(key, f"{bad or value!r} is not a value the spec "
-                                               "allows", f"use {', '.join(LIST_ENUMS[key])}")
-            query[LIST_FILTERS[key]] = value
+        query = _list_query(page_size, max_items, params, filters)
         offset, yielded = 0, 0
         while max_items is None or yielded < max_items:
             page = await self._client.request(
@@ -155,6 +144,11 @@ class OffersService(ProductOffers):
         """A :class:`~allegro_async.services.commands.CommandEngine` with options (sleep,
         poll_initial, deadline, pace, journal, ...) for the methods below (``engine=``); its
         journal is :attr:`command_journal` unless ``journal=`` is given."""
+        known = [n for n in inspect.signature(CommandEngine).parameters if n != "client"]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise InvalidArgumentError(unknown[0], "is not an option of the command engine",
+                                       f"use {', '.join(known)}")
         options.setdefault("sleep", self.sleep)
         options.setdefault("journal", self.command_journal)
         return CommandEngine(self._client, **options)
@@ -168,28 +162,20 @@ class OffersService(ProductOffers):
         the future (S17): a past time is refused here, before anything is sent."""
         publication: dict[str, Any] = {"action": "ACTIVATE"}
         if scheduled_for is not None:
-            if scheduled_for.tzinfo is None:
-                raise InvalidArgumentError("scheduled_for", "has no time zone",
-                                           "pass an aware datetime, e.g. in timezone.utc")
-            current = now or _dt.datetime.now(_dt.timezone.utc)
-            if scheduled_for <= current:
-                raise InvalidArgumentError(
-                    "scheduled_for", f"{scheduled_for.isoformat()} is in the past (S17: Allegro "
-                    "answers 'You cannot schedule activating an offer in the past')",
-                    "give a future time, or leave scheduled_for out to activate at once")
-            publication["scheduledFor"] = scheduled_for.astimezone(
-                _dt.timezone.utc).isoformat().replace("+00:00", "Z")
-        return await (engine or self.commands()).run(
-            CommandKind.PUBLICATION, offer_ids, {"publication": publication},
-            command_ids=command_ids)
+            moment = _args.future(scheduled_for, "scheduled_for", now, "S17: Allegro answers "
+                                  "'You cannot schedule activating an offer in the past'")
+            publication["scheduledFor"] = _args.utc_text(moment)
+        elif now is not None:
+            _args.aware(now, "now")
+        return await self._run(CommandKind.PUBLICATION, offer_ids,
+                               {"publication": publication}, engine, command_ids)
 
     async def end(self, offer_ids: Sequence[str], *,
                   engine: CommandEngine | None = None,
                   command_ids: Sequence[str] | None = None) -> CommandResult:
         """End offers (any number; commands of <= 1000)."""
-        return await (engine or self.commands()).run(
-            CommandKind.PUBLICATION, offer_ids, {"publication": {"action": "END"}},
-            command_ids=command_ids)
+        return await self._run(CommandKind.PUBLICATION, offer_ids,
+                               {"publication": {"action": "END"}}, engine, command_ids)
 
     async def change_price(
         self, offer_ids: Sequence[str], *, to: str | None = None,
@@ -211,22 +197,19 @@ class OffersService(ProductOffers):
                                        "give exactly one of to, increase_by, decrease_by, "
                                        "increase_percent, decrease_percent")
         (name, value), = given.items()
-        if name in ("to", "increase_by", "decrease_by"):
-            _check_amount(name, str(value))
-        else:
-            _check_decimal(name, str(value))
+        code = _args.currency(currency, "currency")  # checked even when a percentage is given
         mod: dict[str, Any]
-        if name == "to":
-            mod = {"type": "FIXED_PRICE", "price": {"amount": str(value), "currency": currency}}
-        elif name in ("increase_by", "decrease_by"):
-            mod = {"type": "INCREASE_PRICE" if name == "increase_by" else "DECREASE_PRICE",
-                   "value": {"amount": str(value), "currency": currency}}
+        if name in ("to", "increase_by", "decrease_by"):
+            money = {"amount": str(_args.amount(value, name)), "currency": code}
+            mod = ({"type": "FIXED_PRICE", "price": money} if name == "to" else {
+                "type": "INCREASE_PRICE" if name == "increase_by" else "DECREASE_PRICE",
+                "value": money})
         else:
-            mod = {"type": ("INCREASE_PERCENTAGE" if name == "increase_percent"
-                            else "DECREASE_PERCENTAGE"), "percentage": str(value)}
-        return await (engine or self.commands()).run(
-            CommandKind.PRICE, offer_ids, {"modification": mod},
-            command_ids=command_ids)
+            decrease = name == "decrease_percent"
+            mod = {"type": "DECREASE_PERCENTAGE" if decrease else "INCREASE_PERCENTAGE",
+                   "percentage": _args.percentage(value, name, decrease=decrease)}
+        return await self._run(CommandKind.PRICE, offer_ids, {"modification": mod}, engine,
+                               command_ids)
 
     async def change_prices(
         self, prices: Mapping[str, str | Decimal | int], *, currency: str = "PLN",
@@ -240,25 +223,23 @@ class OffersService(ProductOffers):
         result lists outcomes in the order of ``prices``; to resume, pass its ``command_ids``
         with the same ``prices`` (groups are made in a fixed order: by amount).
         """
-        if isinstance(prices, str) or not isinstance(prices, Mapping) or not prices:
-            raise InvalidArgumentError("prices", "is not a non-empty mapping",
+        if not isinstance(prices, Mapping):
+            raise InvalidArgumentError("prices", f"{type(prices).__name__} is not a mapping",
                                        "pass {offer_id: '19.99', ...}")
+        entries = _args.id_mapping(prices, "prices")  # canonical ids, none twice
+        code = _args.currency(currency, "currency")
         groups: dict[Decimal, list[str]] = {}
-        for offer_id, price in prices.items():
-            amount = _check_amount(f"prices[{offer_id}]", str(price))
-            groups.setdefault(amount.quantize(_GROSZ), []).append(_id(offer_id))
-        engine = engine or self.commands()
+        for offer_id, price in entries:
+            groups.setdefault(_args.amount(price, f"prices[{offer_id}]"), []).append(offer_id)
+        engine = self._engine(engine)
         order = sorted(groups)
         sizes = [-(-len(groups[a]) // engine.chunk_size) for a in order]
-        if command_ids is not None and len(command_ids) != sum(sizes):
-            raise InvalidArgumentError(
-                "command_ids", f"{len(command_ids)} ids for {sum(sizes)} commands",
-                "pass the command_ids of the earlier change_prices with the same prices")
+        given = command_id_list(command_ids, sum(sizes))
         # One run for every group: all its commands are in the journal before the first PUT.
         result = await engine.run_groups(CommandKind.PRICE, [(groups[amount], {"modification": {
-            "type": "FIXED_PRICE", "price": {"amount": str(amount), "currency": currency}}})
-            for amount in order], command_ids=command_ids)
-        position = {str(o).strip(): i for i, o in enumerate(prices)}
+            "type": "FIXED_PRICE", "price": {"amount": str(amount), "currency": code}}})
+            for amount in order], command_ids=given)
+        position = {o: i for i, (o, _) in enumerate(entries)}
         result.outcomes.sort(key=lambda out: position[out.offer_id])
         return result
 
@@ -270,24 +251,32 @@ class OffersService(ProductOffers):
         if (to is None) == (gain is None):
             raise InvalidArgumentError("quantity", "give exactly one of to and gain",
                                        "e.g. change_quantity(ids, to=10)")
-        if to is not None and to < 0:
-            raise InvalidArgumentError("to", f"{to} is negative", "stock is 0 or more")
-        mod = {"changeType": "FIXED", "value": to} if to is not None else {
-            "changeType": "GAIN", "value": gain}
-        return await (engine or self.commands()).run(
-            CommandKind.QUANTITY, offer_ids, {"modification": mod},
-            command_ids=command_ids)
+        mod = ({"changeType": "FIXED", "value": _args.count(to, "to")} if to is not None else
+               {"changeType": "GAIN", "value": _args.count(gain, "gain", minimum=-_MAX_STOCK)})
+        return await self._run(CommandKind.QUANTITY, offer_ids, {"modification": mod}, engine,
+                               command_ids)
 
     async def modify(self, offer_ids: Sequence[str], modification: Mapping[str, Any], *,
                      engine: CommandEngine | None = None,
                   command_ids: Sequence[str] | None = None) -> CommandResult:
         """Offer modification commands (delivery, payments, location, ...) for many offers."""
-        if not modification:
-            raise InvalidArgumentError("modification", "is empty",
-                                       "e.g. {'delivery': {'handlingTime': 'PT24H'}}")
-        return await (engine or self.commands()).run(
-            CommandKind.MODIFICATION, offer_ids, {"modification": dict(modification)},
-            command_ids=command_ids)
+        body = _args.mapping(modification, "modification")
+        return await self._run(CommandKind.MODIFICATION, offer_ids, {"modification": body},
+                               engine, command_ids)
+
+    def _engine(self, engine: object) -> CommandEngine:
+        if engine is None:
+            return self.commands()
+        return _args.instance(engine, "engine", CommandEngine)
+
+    async def _run(self, kind: CommandKind, offer_ids: object, payload: dict[str, Any],
+                   engine: object, command_ids: object) -> CommandResult:
+        # Every argument is checked before the engine sends its first PUT.
+        ids = _args.id_list(offer_ids, "offer_ids")
+        runner = self._engine(engine)
+        chunks = -(-len(ids) // runner.chunk_size)
+        given = command_id_list(command_ids, chunks)
+        return await runner.run(kind, ids, payload, command_ids=given)
 
     # -- bulk PATCH --------------------------------------------------------------------------
     async def bulk_update(
@@ -310,38 +299,45 @@ class OffersService(ProductOffers):
         it, or its file, to resume), ``clock`` and ``sleep``. Failures do not stop the run;
         the result lists each offer's outcome.
         """
+        unknown = sorted(set(options) - set(_bulk.OPTIONS))
+        if unknown:
+            raise InvalidArgumentError(unknown[0], "is not an option of bulk_update",
+                                       f"use {', '.join(_bulk.OPTIONS)}")
         options.setdefault("sleep", self.sleep)
         return await _bulk.bulk_update(self, changes, **options)
 
 
-_GROSZ = Decimal("0.01")
+#: Larger than any stock a gain could move (the spec's quantity is an int32).
+_MAX_STOCK = 2**31 - 1
 
 
-def _check_amount(name: str, value: str) -> Decimal:
-    """A money amount: a positive decimal with at most 2 decimal places. Finer amounts are
-    refused, not rounded: "0.001" would become a price of 0.00, "19.995" one of 20.00."""
-    number = _check_decimal(name, value)
-    try:
-        exact = number.quantize(_GROSZ) == number
-    except InvalidOperation:  # more digits than the context holds: no price is that large
-        raise InvalidArgumentError(name, f"{value} is too large",
-                                   "give a realistic amount, e.g. '19.99'") from None
-    if not exact:
-        raise InvalidArgumentError(name, f"{value} has more than 2 decimal places",
-                                   "give the amount in whole grosze/cents, e.g. '19.99'")
-    return number
-
-
-def _check_decimal(name: str, value: str) -> Decimal:
-    """A positive, finite decimal (``nan``/``inf`` would reach Allegro as nonsense)."""
-    try:
-        number = Decimal(value.strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidArgumentError(name, f"{value!r} is not a number",
-                                   "pass a decimal string such as '19.99'") from None
-    if not number.is_finite():
-        raise InvalidArgumentError(name, f"{value!r} is not a finite number",
-                                   "pass a decimal string such as '19.99'")
-    if number <= 0:
-        raise InvalidArgumentError(name, f"{value} is not positive", "pass a positive amount")
-    return number
+def _list_query(page_size: object, max_items: object, params: object,
+                filters: Mapping[str, Any]) -> dict[str, Any]:
+    """The GET /sale/offers query for ``list()``'s arguments, every one checked."""
+    _args.page_size(page_size, "page_size", 1, 1000, "GET /sale/offers")
+    _args.optional(max_items, lambda m: _args.count(m, "max_items"))
+    query: dict[str, Any] = (_args.mapping(params, "params", allow_empty=True)
+                             if params is not None else {})
+    for key, value in filters.items():
+        if key not in LIST_FILTERS:
+            raise InvalidArgumentError(key, "is not a filter of GET /sale/offers",
+                                       f"use one of {', '.join(LIST_FILTERS)} or params=")
+        if key in LIST_ENUMS:
+            value = _args.choices(value, key, LIST_ENUMS[key])
+        elif key == "offer_id":
+            value = ([_args.ident(value, key)] if isinstance(value, (str, int))
+                     else _args.id_list(value, key))
+        elif key in ("price_gte", "price_lte"):  # the spec's minimums: gte 0, lte 1
+            value = str(_args.amount(value, key, minimum=Decimal(key == "price_lte")))
+        elif key == "product_id_empty":
+            value = _args.flag(value, key)
+        elif key == "sort":
+            value = _args.choice(value, key, LIST_SORTS)
+        elif key == "external_id":
+            value = _args.texts(value, key, max_len=100)
+        elif key == "shipping_rates_id":
+            value = _args.uuid_text(value, key)
+        else:  # name, category_id, marketplace: text sent as given
+            value = _args.text(value, key)
+        query[LIST_FILTERS[key]] = value
+    return query

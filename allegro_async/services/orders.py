@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from typing_extensions import Unpack
 
+from allegro_async import _args
 from allegro_async.errors import ConflictError, ErrorDetail, InvalidArgumentError
 from allegro_async.models.base import parse_timestamp
-from allegro_async.models.events import OrderEvent, OrderEventType
+from allegro_async.models.events import OrderEvent
 from allegro_async.models.orders import (
     CarrierList,
     CheckoutForm,
@@ -24,7 +25,6 @@ from allegro_async.models.orders import (
     ShipmentList,
 )
 from allegro_async.pagination import Page, TimeSlicedPaginator
-from allegro_async.services import bad_path_id
 from allegro_async.services.events import OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
@@ -80,34 +80,37 @@ _SENDABLE = frozenset({"NEW", "PROCESSING", "READY_FOR_SHIPMENT", "READY_FOR_PIC
 
 
 def _enum(field: str, value: Any, kind: type[Any]) -> str | None:
-    if value is None:
-        return None
-    text = value.value if hasattr(value, "value") else str(value)
-    if text not in {m.value for m in kind}:
-        raise InvalidArgumentError(
-            field, f"{text!r} is not one of {', '.join(m.value for m in kind)}",
-            f"use one of {', '.join(m.value for m in kind)}")
-    return text
+    return None if value is None else _args.choice(value, field, kind)
 
 
 def _aware(field: str, value: _dt.datetime | None) -> _dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise InvalidArgumentError(field, "the datetime has no time zone",
-                                   "pass an aware datetime, e.g. datetime.now(timezone.utc)")
-    return value
+    return None if value is None else _args.aware(value, field)
 
 
 def _revision(revision: str | None) -> None:
-    if revision is not None and (not isinstance(revision, str) or not revision.strip()):
-        raise InvalidArgumentError("revision", f"{revision!r} is not a revision",
-                                   "pass form.revision from your last read, or None")
+    if revision is not None:
+        _args.text(revision, "revision")
 
 
-def _form_id(value: str) -> str:
-    if not isinstance(value, str) or not value.strip() or bad_path_id(value):
-        raise InvalidArgumentError("checkout_form_id", f"{value!r} is not a checkout form id",
-                                   "pass the id from an event or a listing")
-    return value
+def _form_id(value: object) -> str:
+    # The spec gives checkout form ids as UUIDs (GET /order/checkout-forms/{id}: format uuid).
+    return _args.uuid_text(value, "checkout_form_id")
+
+
+def _line_item_ids(line_items: object) -> list[str] | None:
+    """The line items to ship: ids or line items, none twice; ``None`` means all of them."""
+    if line_items is None:
+        return None
+    if isinstance(line_items, (str, bytes)) or not isinstance(line_items, Sequence):
+        # a str would be read as its characters: "abc" as items a, b and c
+        raise InvalidArgumentError("line_items", f"{type(line_items).__name__} is not a list",
+                                   "name the line items to ship, e.g. [item.id], or None for all")
+    if not line_items:
+        # An empty selection (a filter that matched nothing) must not mean "every item".
+        raise InvalidArgumentError("line_items", "it is empty",
+                                   "name the line items to ship, or pass None for all")
+    return _args.id_list([i.id if isinstance(i, CheckoutFormLineItem) else i
+                          for i in line_items], "line_items")
 
 
 class OrdersService:
@@ -157,12 +160,15 @@ class OrdersService:
         ``"-updatedAt"`` (newest first) a form not yet reached that is updated meanwhile moves
         behind the cursor and is never yielded.
         """
-        if sort not in _SORTS:
-            raise InvalidArgumentError("sort", f"{sort!r} is not a sort Allegro knows",
-                                       f"use one of {', '.join(_SORTS)}")
-        if not 1 <= page_size <= 100:
-            raise InvalidArgumentError("page_size", f"{page_size} is outside 1..100",
-                                       "use at most 100 checkout forms per page (A9)")
+        _args.choice(sort, "sort", _SORTS)
+        _args.page_size(page_size, "page_size", 1, 100, "GET /order/checkout-forms (A9)")
+        texts = {"buyer_login": buyer_login, "payment_id": payment_id,
+                 "marketplace_id": marketplace_id,
+                 "fulfillment_provider_id": fulfillment_provider_id,
+                 "delivery_method_id": delivery_method_id, "surcharges_id": surcharges_id}
+        for name, value in texts.items():
+            if value is not None:
+                _args.text(value, name)
         by_updated = sort.endswith("updatedAt")
         base: dict[str, Any] = {
             "status": _enum("status", status, CheckoutFormStatus),
@@ -212,6 +218,7 @@ class OrdersService:
     async def find_replacement(self, event: OrderEvent) -> CheckoutForm | None:
         """S12: the form that took over the line items of the (now 404) form an event names,
         found among the buyer's forms bought since; ``None`` if there is none yet."""
+        _args.instance(event, "event", OrderEvent)
         item_ids = {item.id for item in event.order.line_items}
         times = [i.bought_at for i in event.order.line_items if i.bought_at is not None]
         async for form in self.list(buyer_login=event.order.buyer.login,
@@ -232,7 +239,7 @@ class OrdersService:
         overwritten. Pass ``revision=None`` only to overwrite whatever is there.
         """
         form_id = _form_id(checkout_form_id)
-        value = _enum("status", status, FulfillmentStatus)
+        value = _args.choice(status, "status", FulfillmentStatus)
         _revision(revision)
         params = {"checkoutForm.revision": revision} if revision is not None else None
         try:
@@ -267,27 +274,20 @@ class OrdersService:
         :class:`StaleRevisionError` is raised with the added waybill as ``exc.shipment``.
         """
         form_id = _form_id(checkout_form_id)
-        if not carrier_id or not str(carrier_id).strip():
-            raise InvalidArgumentError("carrier_id", "it is empty",
-                                       "pass an id from client.orders.carriers()")
-        if not waybill or not str(waybill).strip():
-            raise InvalidArgumentError("waybill", "it is empty", "pass the tracking number")
+        _args.ident(carrier_id, "carrier_id")
+        _args.text(waybill, "waybill")
+        _args.optional(carrier_name, lambda n: _args.text(n, "carrier_name"))
         if carrier_id == "OTHER" and not carrier_name:
             raise InvalidArgumentError("carrier_name", "carrier OTHER needs a name",
                                        "pass carrier_name='...' with the carrier's name")
-        if line_items is not None and not line_items:
-            # An empty selection (a filter that matched nothing) must not mean "every item".
-            raise InvalidArgumentError("line_items", "it is empty",
-                                       "name the line items to ship, or pass None for all")
+        items = _line_item_ids(line_items)
+        _args.flag(set_sent, "set_sent")
         _revision(revision)
         body: dict[str, Any] = {"carrierId": carrier_id, "waybill": waybill}
         if carrier_name:
             body["carrierName"] = carrier_name
-        if line_items:
-            body["lineItems"] = [
-                {"id": item.id if isinstance(item, CheckoutFormLineItem) else item}
-                for item in line_items
-            ]
+        if items:
+            body["lineItems"] = [{"id": item} for item in items]
         if revision is not None:
             before = await self.get(form_id)
             if before.revision != revision:
@@ -345,9 +345,11 @@ class OrdersService:
                 async for delivery in stream:
                     await handle(delivery)        # finished when the loop asks for the next
         """
-        for value in options.get("types") or ():
-            # OpenEnum would accept an unknown type, and Allegro would answer 422 on each poll.
-            _enum("types", value, OrderEventType)
+        # Every option is checked by the stream's constructor, before any request.
+        unknown = sorted(set(options) - set(StreamOptions.__annotations__))
+        if unknown:
+            raise InvalidArgumentError(unknown[0], "is not an option of the event stream",
+                                       f"use {', '.join(StreamOptions.__annotations__)}")
         return OrderEventStream(self, **options)
 
 

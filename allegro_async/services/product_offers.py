@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from pydantic import ValidationError
 
+from allegro_async import _args
 from allegro_async._request import _allegro_url, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
-from allegro_async.models.offers import OfferParts, ProductOffer
-from allegro_async.services import bad_path_id
+from allegro_async.models.offers import OfferParts, ProductOffer, ProductOfferBody
 from allegro_async.services.commands import Sleep
 
 if TYPE_CHECKING:
@@ -70,9 +71,10 @@ class ProductOffers:
     def __init__(self, client: AllegroClient, *, sleep: Sleep = anyio.sleep,
                  operation_deadline: float = 3600.0, max_poll_wait: float = 60.0) -> None:
         self._client = client
-        self.sleep = sleep
-        self.operation_deadline = operation_deadline
-        self.max_poll_wait = max_poll_wait
+        self.sleep = _args.callable_or_none(sleep, "sleep")
+        self.operation_deadline = _args.positive(operation_deadline, "operation_deadline",
+                                                 zero=True)
+        self.max_poll_wait = _args.positive(max_poll_wait, "max_poll_wait")
 
     # -- product offers ----------------------------------------------------------------------
     async def get(self, offer_id: str) -> ProductOffer:
@@ -88,20 +90,25 @@ class ProductOffers:
     async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
                     ) -> OfferParts:
         """GET .../parts: only stock and/or price, cheaper than the whole offer."""
-        bad = [p for p in include if p not in ("stock", "price")]
-        if not include or bad or isinstance(include, str):
-            raise InvalidArgumentError("include", f"{include!r} is not a list of stock/price",
+        segment = _id(offer_id)
+        if isinstance(include, str):
+            raise InvalidArgumentError("include", f"{include!r} is a single string",
                                        "pass include=['stock'], ['price'] or both")
+        parts = _args.choices(include, "include", ("stock", "price"))
+        _args.unique_ids(parts, "include")
         return await self._client.request(
-            "GET", f"/sale/product-offers/{_id(offer_id)}/parts",
-            params={"include": list(include)}, cast_to=OfferParts)
+            "GET", f"/sale/product-offers/{segment}/parts",
+            params={"include": parts}, cast_to=OfferParts)
 
     async def create(self, offer: Mapping[str, Any] | ProductOffer, *,
                      deadline: float | None = None) -> ProductOffer:
         """POST /sale/product-offers; follows a 202 to the finished offer (A10). A new draft
         past the account's limit raises :class:`~allegro_async.errors.DraftsLimitError` (S19)."""
-        body = offer.to_api() if isinstance(offer, ProductOffer) else dict(offer)
-        _check_name(body)
+        body = offer_body(offer.to_api() if isinstance(offer, ProductOffer) else offer, "offer")
+        if "stock" not in body:  # the one field the spec requires of a new offer
+            raise InvalidArgumentError("offer.stock", "is missing (POST /sale/product-offers "
+                                       "requires it)", "give stock, e.g. {'available': 10}")
+        _check_deadline(deadline)
         raw = await self._client.request_raw("POST", "/sale/product-offers", json=body)
         return await self._finish(raw, deadline)
 
@@ -109,11 +116,11 @@ class ProductOffers:
                     deadline: float | None = None) -> ProductOffer:
         """PATCH /sale/product-offers/{offerId} with only the fields to change; follows a 202
         to the finished offer (A10)."""
-        if not changes:
-            raise InvalidArgumentError("changes", "nothing to change", "give the fields to set")
-        _check_name(changes)
+        segment = _id(offer_id)
+        body = offer_body(changes, "changes")
+        _check_deadline(deadline)
         raw = await self._client.request_raw(
-            "PATCH", f"/sale/product-offers/{_id(offer_id)}", json=dict(changes))
+            "PATCH", f"/sale/product-offers/{segment}", json=body)
         return await self._finish(raw, deadline)
 
     async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
@@ -130,6 +137,9 @@ class ProductOffers:
         """A10: poll an operation URL (a 202's ``Location``) honouring ``Retry-After`` until
         it answers 303, then return the offer it points to. Raises
         :class:`OperationPendingError` (carrying ``location``) after ``deadline`` seconds."""
+        _args.text(location, "location")
+        _check_deadline(deadline)
+        _args.positive(first_wait, "first_wait", zero=True)
         limit = self.operation_deadline if deadline is None else deadline
         # the polls carry the bearer token: a Location off Allegro's hosts is refused now,
         # before any wait, not after the first Retry-After
@@ -162,9 +172,9 @@ class ProductOffers:
         (not the generic "wrong token" hint): end it with :meth:`OffersService.end` instead.
         A 403 for an offer this token cannot read stays a
         :class:`~allegro_async.errors.PermissionDeniedError`."""
-        offer_id = _id(offer_id)
+        offer_id = _args.ident(offer_id, "offer_id")
         try:
-            await self._client.request("DELETE", f"/sale/offers/{offer_id}")
+            await self._client.request("DELETE", f"/sale/offers/{_id(offer_id)}")
         except PermissionDeniedError as exc:
             if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
                 raise OfferNotDeletableError(offer_id, None) from exc
@@ -183,9 +193,12 @@ class ProductOffers:
         """S18: a new draft with the whole structure of an offer, minus ``id``,
         ``validatedAt``/``validation``, ``createdAt``, ``updatedAt`` and ``publication``.
         ``changes`` are applied on top (e.g. a new name)."""
+        _id(offer_id)
+        extra = _args.mapping(changes, "changes") if changes is not None else {}
+        _check_deadline(deadline)
         original = await self.get_raw(offer_id)
         body = {k: v for k, v in original.items() if k not in DRAFT_COPY_DROPS}
-        body.update(changes or {})
+        body.update(extra)
         return await self.create(body, deadline=deadline)
 
 
@@ -194,12 +207,30 @@ def _operation_url(client: AllegroClient, url: str, field: str) -> str:
     return _allegro_url(url, client.environment, field) if _is_absolute(url) else url
 
 
-def _id(offer_id: str) -> str:
-    text = str(offer_id).strip()
-    if not text or bad_path_id(text):
-        raise InvalidArgumentError("offer_id", f"{offer_id!r} is not an offer id",
-                                   "pass the offer's id, e.g. '7700000001'")
-    return text
+def _id(offer_id: object) -> str:
+    """An offer id for a URL path (digits, as Allegro gives them)."""
+    return _args.path_segment(offer_id, "offer_id")
+
+
+def _check_deadline(deadline: object) -> None:
+    if deadline is not None:
+        _args.positive(deadline, "deadline", zero=True)
+
+
+def offer_body(value: object, field: str) -> dict[str, Any]:
+    """A product-offer body or PATCH: a non-empty mapping that fits the offer model (typed
+    fields such as ``name``, ``sellingMode`` or ``stock`` of the right shape) and the spec's
+    title rule, checked before sending."""
+    body = _args.mapping(value, field)
+    try:
+        ProductOfferBody.model_validate(body)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise InvalidArgumentError(f"{field}.{where}", error["msg"],
+                                   "give the field the shape of the spec's offer") from None
+    _check_name(body)
+    return body
 
 
 def _check_name(body: Mapping[str, Any]) -> None:

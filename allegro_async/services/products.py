@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from allegro_async import _args
 from allegro_async.errors import IncompleteListingError, InvalidArgumentError
 from allegro_async.models.products import (
     Product,
@@ -13,12 +14,20 @@ from allegro_async.models.products import (
     ProductSearchResponse,
     SearchMode,
 )
-from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
 
 _GTIN_LENGTHS = (8, 12, 13, 14)
+#: The spec's languages of product data (``language``).
+LANGUAGES = ("en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU")
+
+
+def _common(category_id: object, language: object) -> dict[str, Any]:
+    return {
+        "category.id": _args.optional(category_id, lambda c: _args.ident(c, "category_id")),
+        "language": _args.optional(language, lambda v: _args.choice(v, "language", LANGUAGES)),
+    }
 
 
 def normalize_ean(ean: str) -> str:
@@ -65,22 +74,20 @@ class ProductsService:
         if phrase is None and category_id is None:
             raise InvalidArgumentError("phrase", "neither phrase nor category_id was given",
                                        "give a search phrase, a category_id, or both")
-        if phrase is not None and not 0 < len(phrase) <= 1024:
-            raise InvalidArgumentError("phrase", "must have 1 to 1024 characters",
-                                       "shorten or fill in the phrase")
-        mode_value = SearchMode(mode).value if mode is not None else None
-        if mode_value not in (None, "GTIN", "MPN"):
-            raise InvalidArgumentError("mode", f"{mode!r} is not a search mode",
-                                       "use 'GTIN', 'MPN' or leave it out")
+        if phrase is not None:
+            _args.text(phrase, "phrase", max_len=1024)
+        mode_value = _args.optional(mode, lambda m: _args.choice(m, "mode", ("GTIN", "MPN")))
         params: dict[str, Any] = {
-            "phrase": phrase, "mode": mode_value, "category.id": category_id,
-            "language": language, "page.id": page_id,
+            "phrase": phrase, "mode": mode_value, **_common(category_id, language),
+            "page.id": _args.optional(page_id, lambda p: _args.text(p, "page_id")),
         }
-        for key, value in (filters or {}).items():
+        given = _args.mapping(filters, "filters", allow_empty=True) if filters is not None else {}
+        for key, value in given.items():
             if key in params:
                 raise InvalidArgumentError("filters", f"{key!r} is a named argument",
                                            f"pass {key} as its keyword instead")
-            params[key] = value
+            _args.ident(key, "filters key")  # a parameter id, e.g. "127448"
+            params[key] = _args.text(value, f"filters[{key}]")
         data = await self._client.request("GET", "/sale/products", params=params,
                                           cast_to=ProductSearchResponse)
         return data.page()
@@ -104,9 +111,7 @@ class ProductsService:
         ``filters`` are the dynamic filters (``{"127448": "127448_2"}``); ``max_pages`` stops
         early.
         """
-        if max_pages is not None and max_pages < 1:
-            raise InvalidArgumentError("max_pages", "must be at least 1",
-                                       "leave it out to read every page")
+        _args.optional(max_pages, lambda m: _args.count(m, "max_pages", minimum=1))
         pages = yielded = 0
         visited: set[str] = set()  # a cursor seen before would repeat pages forever
         while True:
@@ -143,10 +148,8 @@ class ProductsService:
         self, product_id: str, *, category_id: str | None = None, language: str | None = None
     ) -> Product:
         """One product with all its parameters (GET /sale/products/{productId})."""
-        if not product_id or bad_path_id(product_id):
-            raise InvalidArgumentError("product_id", f"{product_id!r} is not a product id",
-                                       "pass the id from a search result")
+        segment = _args.path_segment(product_id, "product_id")
         return await self._client.request(
-            "GET", f"/sale/products/{product_id}",
-            params={"category.id": category_id, "language": language}, cast_to=Product,
+            "GET", f"/sale/products/{segment}", params=_common(category_id, language),
+            cast_to=Product,
         )

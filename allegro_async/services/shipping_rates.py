@@ -7,14 +7,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from pydantic import ValidationError
 
+from allegro_async import _args
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.shipping import (
     ShippingRatesList,
     ShippingRatesSet,
     ShippingRatesSetSummary,
 )
-from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -44,7 +45,14 @@ def _as_set(value: ShippingRatesSet | Mapping[str, Any], field: str) -> Shipping
     if isinstance(value, ShippingRatesSet):
         return value
     if isinstance(value, Mapping):
-        return ShippingRatesSet.model_validate(dict(value))
+        try:
+            return ShippingRatesSet.model_validate(dict(value))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise InvalidArgumentError(f"{field}.{where}", error["msg"],
+                                       "give the price list the spec's shape: "
+                                       "{'name': ..., 'rates': [...]}") from None
     raise InvalidArgumentError(field, f"expected a ShippingRatesSet, got {type(value).__name__}",
                                "pass ShippingRatesSet(name=..., rates=[...])")
 
@@ -92,6 +100,7 @@ class ShippingRatesService:
     async def list(self, *, marketplace: str | None = None) -> list[ShippingRatesSetSummary]:
         """The account's price lists (id, name, flags, marketplaces), optionally only those
         qualified for ``marketplace`` (e.g. ``"allegro-cz"``)."""
+        _args.optional(marketplace, lambda m: _args.ident(m, "marketplace"))
         data = await self._client.request(
             "GET", "/sale/shipping-rates", params={"marketplace": marketplace},
             cast_to=ShippingRatesList,
@@ -104,11 +113,9 @@ class ShippingRatesService:
 
     async def get(self, rates_id: str) -> ShippingRatesSet:
         """One price list with all its rates."""
-        if not rates_id or bad_path_id(rates_id):
-            raise InvalidArgumentError("rates_id", f"{rates_id!r} is not an id",
-                                       "pass the id from list()")
+        segment = _args.path_segment(rates_id, "rates_id")
         return await self._client.request(
-            "GET", f"/sale/shipping-rates/{rates_id}", cast_to=ShippingRatesSet
+            "GET", f"/sale/shipping-rates/{segment}", cast_to=ShippingRatesSet
         )
 
     async def create(self, rates: ShippingRatesSet | Mapping[str, Any]) -> ShippingRatesSet:
@@ -138,9 +145,7 @@ class ShippingRatesService:
         self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any]
     ) -> ShippingRatesSet:
         """Replace a price list's name and rates (PUT; the body's id is set to ``rates_id``)."""
-        if not rates_id or bad_path_id(rates_id):
-            raise InvalidArgumentError("rates_id", f"{rates_id!r} is not an id",
-                                       "pass the id from list()")
+        rates_id = _args.ident(rates_id, "rates_id")
         body = _as_set(rates, "rates")
         _check(body, "rates")
         if body.id not in (None, rates_id):
@@ -151,5 +156,6 @@ class ShippingRatesService:
         payload.pop("lastModified", None)
         payload.pop("features", None)
         return await self._client.request(
-            "PUT", f"/sale/shipping-rates/{rates_id}", json=payload, cast_to=ShippingRatesSet
+            "PUT", f"/sale/shipping-rates/{_args.path_segment(rates_id, 'rates_id')}",
+            json=payload, cast_to=ShippingRatesSet
         )

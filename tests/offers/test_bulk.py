@@ -217,7 +217,9 @@ async def test_one_offer_written_two_ways_is_refused_before_sending(
     async with fast_client(offers_emulator) as client:
         with pytest.raises(InvalidArgumentError, match="twice"):
             await client.offers.bulk_update({"7700000001": {"name": "Blue kettle 1.7 l"},
-                                             " 7700000001": {"name": "Red kettle 1.7 l x"}})
+                                             7700000001: {"name": "Red kettle 1.7 l x"}})
+        with pytest.raises(InvalidArgumentError, match="not an id"):  # padded: refused
+            await client.offers.bulk_update({" 7700000001": {"name": "Red kettle 1.7 l x"}})
     assert offers_emulator.stats.requests == 0
 
 

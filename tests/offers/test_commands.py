@@ -188,7 +188,7 @@ async def test_bad_input_is_refused_before_sending(
     assert offers_emulator.stats.requests == 0
 
 
-async def test_offer_ids_with_spaces_are_the_same_offer(
+async def test_padded_ids_are_refused_and_one_offer_is_named_once(
     offers_client: AllegroClient, offers_emulator: Emulator
 ) -> None:
     # Ids went into the command body unstripped: " 1" and "1" passed the duplicate check, and
@@ -196,6 +196,10 @@ async def test_offer_ids_with_spaces_are_the_same_offer(
     with pytest.raises(InvalidArgumentError):
         await offers_client.offers.end(["7700000001", " 7700000001 "])
     assert offers_emulator.stats.requests == 0
-    (offer_id,) = [o.id async for o in offers_client.offers.list(max_items=1)]
-    result = await offers_client.offers.change_quantity([f" {offer_id} "], to=3)
-    assert result.ok and [o.offer_id for o in result.outcomes] == [offer_id]
+    # A padded id is refused (not stripped): the id checked is the id sent.
+    with pytest.raises(InvalidArgumentError, match="not an id"):
+        await offers_client.offers.change_quantity([" 7700000001 "], to=3)
+    # One offer written as int and as text is one offer, named twice.
+    with pytest.raises(InvalidArgumentError, match="twice"):
+        await offers_client.offers.end(["7700000001", 7700000001])
+    assert offers_emulator.stats.requests == 0

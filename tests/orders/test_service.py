@@ -126,6 +126,10 @@ async def test_s14_add_shipment_without_set_sent_leaves_status(oclient: AllegroC
     assert after.fulfillment is not None and after.fulfillment.status == "NEW"
 
 
+#: A well-formed checkout form id (the spec's ids are UUIDs) for tests that send nothing.
+A_FORM_ID = "29d5d640-2f6c-11ee-9a36-1f9b5fcb9d3e"
+
+
 @pytest.mark.parametrize("args, field", [
     (("", "W"), "carrier_id"), (("DPD", " "), "waybill"), (("OTHER", "W"), "carrier_name"),
 ])
@@ -134,7 +138,7 @@ async def test_bad_shipment_arguments_fail_before_any_request(args: tuple[str, s
     async with AllegroClient(access_token="t", transport=httpx.MockTransport(
             lambda r: pytest.fail("no request may be sent"))) as client:
         with pytest.raises(InvalidArgumentError) as caught:
-            await client.orders.add_shipment("f1", *args)
+            await client.orders.add_shipment(A_FORM_ID, *args)
     assert caught.value.field == field
 
 
@@ -188,9 +192,9 @@ async def test_empty_line_items_or_revision_fail_before_any_request(call: str) -
             lambda r: pytest.fail("no request may be sent"))) as client:
         with pytest.raises(InvalidArgumentError) as caught:
             if call == "shipment":
-                await client.orders.add_shipment("f1", "DPD", "W1", line_items=[])
+                await client.orders.add_shipment(A_FORM_ID, "DPD", "W1", line_items=[])
             else:
-                await client.orders.set_fulfillment("f1", "SENT", revision=" ")
+                await client.orders.set_fulfillment(A_FORM_ID, "SENT", revision=" ")
     assert caught.value.field == ("line_items" if call == "shipment" else "revision")
 
 

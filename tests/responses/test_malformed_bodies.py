@@ -14,6 +14,8 @@ import pytest
 from allegro_async import AllegroClient
 from allegro_async.errors import ResponseValidationError
 
+FORM = "29d6a7b0-1c1e-11ef-9c3b-0242ac120002"  # checkout form ids are UUIDs
+
 Call = Callable[[AllegroClient], Awaitable[Any]]
 
 NOT_OBJECTS: list[Any] = [None, [], [{"id": "1"}], "a string", 42, 3.5, True]
@@ -41,7 +43,7 @@ async def _event_model(client: AllegroClient) -> Any:
     return delivery.event  # built lazily from the raw JSON
 
 
-OFFER = {"name": "A title long enough"}
+OFFER = {"name": "A title long enough", "stock": {"available": 1}}  # stock: required (spec)
 LOCATION = "https://api.allegro.pl/sale/product-offers/77/operations/op-1"
 
 #: name -> (the call, bodies of the right JSON type that the spec still does not allow)
@@ -50,11 +52,11 @@ METHODS: dict[str, tuple[Call, list[Any]]] = {
         {}, {"checkoutForms": "x", "count": 0, "totalCount": 0},
         {"checkoutForms": [{"id": 7}], "count": 1, "totalCount": 1},
         {"checkoutForms": [], "count": "none", "totalCount": 0}]),
-    "orders.get": (lambda c: c.orders.get("f1"), [{}, {"id": "f1"}, {"id": 5}]),
-    "orders.shipments": (lambda c: c.orders.shipments("f1"), [
+    "orders.get": (lambda c: c.orders.get(FORM), [{}, {"id": "f1"}, {"id": 5}]),
+    "orders.shipments": (lambda c: c.orders.shipments(FORM), [
         {"shipments": "x"}, {"shipments": [1]}]),
     "orders.carriers": (lambda c: c.orders.carriers(), [{"carriers": {"id": "x"}}]),
-    "orders.add_shipment": (lambda c: c.orders.add_shipment("f1", "DPD", "W1"), [
+    "orders.add_shipment": (lambda c: c.orders.add_shipment(FORM, "DPD", "W1"), [
         {"waybill": {}}, {"lineItems": "all"}]),
     "orders.events": (_event, [
         {}, {"events": "x"}, {"events": [{"type": "BOUGHT"}]},

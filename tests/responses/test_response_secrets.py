@@ -16,6 +16,8 @@ from allegro_async import AllegroClient, _redact
 from allegro_async.errors import ResponseValidationError
 from tests.foundation.test_secret_canary import assert_no_secret, exception_chain
 
+FORM = "29d6a7b0-1c1e-11ef-9c3b-0242ac120002"  # checkout form ids are UUIDs
+
 
 def _canary() -> str:
     return f"CANARY-body-{uuid.uuid4().hex}"
@@ -37,7 +39,7 @@ async def _malformed(body: bytes) -> ResponseValidationError:
     async with AllegroClient(access_token="token-abcdef", throttle=False, retry=False,
                              transport=transport) as client:
         with pytest.raises(ResponseValidationError) as caught:
-            await client.orders.get("f1")
+            await client.orders.get(FORM)
     return caught.value
 
 
