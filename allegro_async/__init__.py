@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from allegro_async._redact import redact_logs
 from allegro_async._request import BearerToken
 from allegro_async._response import APIResponse
 from allegro_async._version import __version__
@@ -19,6 +20,7 @@ from allegro_async.errors import (
     AllegroError,
     APIError,
     AuthenticationError,
+    AuthorizationRequiredError,
     BadRequestError,
     ConflictError,
     ConnectError,
@@ -30,8 +32,10 @@ from allegro_async.errors import (
     PermissionDeniedError,
     ProtocolError,
     RateLimitedError,
+    ReauthorizationRequiredError,
     RequestTimeoutError,
     ResponseValidationError,
+    SellerNotConnectedError,
     ServerError,
     TransportError,
     UnprocessableEntityError,
@@ -44,6 +48,7 @@ _LAZY = {
     "RefreshingAuth": "allegro_async.auth.httpx_auth",
     "Token": "allegro_async.auth.tokens",
     "TokenStore": "allegro_async.auth.tokens",
+    "ListableTokenStore": "allegro_async.auth.tokens",
     "MemoryTokenStore": "allegro_async.auth.tokens",
     "FileTokenStore": "allegro_async.auth.tokens",
     "Throttle": "allegro_async.throttle.limiter",
@@ -58,7 +63,13 @@ if TYPE_CHECKING:
     from allegro_async.auth.app import AllegroApp
     from allegro_async.auth.flows import OAuthFlows
     from allegro_async.auth.httpx_auth import RefreshingAuth
-    from allegro_async.auth.tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
+    from allegro_async.auth.tokens import (
+        FileTokenStore,
+        ListableTokenStore,
+        MemoryTokenStore,
+        Token,
+        TokenStore,
+    )
     from allegro_async.cursors import CursorStore, FileCursorStore, MemoryCursorStore
     from allegro_async.retry import RetryPolicy
     from allegro_async.throttle.limiter import Throttle
@@ -83,6 +94,7 @@ __all__ = [
     "AllegroClient",
     "AllegroError",
     "AuthenticationError",
+    "AuthorizationRequiredError",
     "BadRequestError",
     "BearerToken",
     "ConflictError",
@@ -94,6 +106,7 @@ __all__ = [
     "FileCursorStore",
     "FileTokenStore",
     "InvalidArgumentError",
+    "ListableTokenStore",
     "MemoryCursorStore",
     "MemoryTokenStore",
     "NotAcceptableError",
@@ -102,10 +115,12 @@ __all__ = [
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitedError",
+    "ReauthorizationRequiredError",
     "RefreshingAuth",
     "RequestTimeoutError",
     "ResponseValidationError",
     "RetryPolicy",
+    "SellerNotConnectedError",
     "ServerError",
     "Throttle",
     "ThrottledTransport",
@@ -116,4 +131,5 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "decode_claims",
+    "redact_logs",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any
 
 _lock = threading.Lock()
 #: Short-lived secrets (access tokens, codes), insertion-ordered; the oldest go first past
@@ -142,23 +141,40 @@ def mask(secret: str | None) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A log filter that scrubs the formatted message of every record it passes."""
+    """A log filter that scrubs the formatted message of every record it passes.
+
+    On a logger it sees the records made by that logger only (not those of its children,
+    which propagate straight to the parents' handlers); on a handler it sees every record the
+    handler writes. :func:`redact_logs` puts it in both places for your own logging setup.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        """Scrub ``record`` in place; never drops it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to logging to report
+            return True
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
 
 
-#: Loggers whose records are scrubbed: ours, and httpx/httpcore, which log full URLs (a
-#: ``?code=`` in a redirect URL) at INFO/DEBUG.
+#: One instance, so installing it twice on a logger or handler is a no-op.
+_FILTER = RedactingFilter()
+#: Namespaces whose records are scrubbed: ours, and httpx/httpcore, which log full URLs (a
+#: ``?code=`` in a redirect URL) at INFO and response headers (``location``) at DEBUG.
 _SCRUBBED_LOGGERS = ("allegro_async", "httpx", "httpcore")
+#: The loggers that emit in those namespaces. A filter on ``httpcore`` does not see the
+#: records of ``httpcore.http11``, so each emitting logger gets its own. Made here (as
+#: ``getLogger`` would make them later), so those created lazily (``httpcore.http2`` when h2
+#: is used) are filtered from the start.
+_EMITTING_LOGGERS = (
+    "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
+    "httpcore.socks", "allegro_async.throttle.redis", "allegro_async.testing.emulator",
+)
 
 logger = logging.getLogger("allegro_async")
-for _name in _SCRUBBED_LOGGERS:
-    logging.getLogger(_name).addFilter(RedactingFilter())
 
 
 def _is_scrubbed(name: object) -> bool:
@@ -167,22 +183,43 @@ def _is_scrubbed(name: object) -> bool:
     )
 
 
-_previous_factory = logging.getLogRecordFactory()
+def _install(target: logging.Filterer) -> None:
+    if _FILTER not in target.filters:
+        target.addFilter(_FILTER)
 
 
-def _scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    # A logger's filter does not see records of its child loggers (``allegro_async.auth``,
-    # ``httpcore.http11``), so records of those names are scrubbed as they are made.
-    record = _previous_factory(*args, **kwargs)
-    if _is_scrubbed(record.name):
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: leave it to logging to report
-            return record
-        cleaned = scrub(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-    return record
+def protect_library_loggers() -> None:
+    """Put the redacting filter on the library's, httpx's and httpcore's loggers, and on every
+    child of those that exists by now. Only those loggers change: no handler, no root filter,
+    no record factory (an application's logging stays its own)."""
+    for name in _SCRUBBED_LOGGERS + _EMITTING_LOGGERS:
+        _install(logging.getLogger(name))
+    for name, found in list(logging.root.manager.loggerDict.items()):
+        if isinstance(found, logging.Logger) and _is_scrubbed(name):
+            _install(found)
 
 
-logging.setLogRecordFactory(_scrubbing_factory)
+def redact_logs(logger: logging.Logger | str | None = None) -> logging.Filter:
+    """Scrub registered secrets (tokens, codes, client secrets), bearer credentials and
+    sensitive query parameters from every record that reaches ``logger``'s handlers.
+
+    ``logger`` is the root logger by default, or a logger (or its name). The filter goes on
+    the logger and on each of its handlers: a filter on a logger alone misses the records of
+    its children, which propagate to its handlers without passing its filters. Call it after
+    the handlers are set up (``logging.basicConfig``, ``dictConfig``); for handlers added
+    later, add the returned filter to them::
+
+        logging.basicConfig(level=logging.DEBUG)
+        secrets_filter = allegro_async.redact_logs()
+        later_handler.addFilter(secrets_filter)
+
+    The library's own loggers and httpx's and httpcore's are filtered already.
+    """
+    target = logger if isinstance(logger, logging.Logger) else logging.getLogger(logger)
+    _install(target)
+    for handler in target.handlers:
+        _install(handler)
+    return _FILTER
+
+
+protect_library_loggers()

@@ -314,3 +314,29 @@ def _has_request(response: Response) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+class AuthorizationRequiredError(AllegroError):
+    """No request can be made for a seller until they authorize the app (again): there is no
+    usable token pair for ``seller_id``. ``hint`` says how to get one."""
+
+    def __init__(self, message: str, *, seller_id: str, hint: str) -> None:
+        self.seller_id = seller_id
+        self.hint = hint
+        super().__init__(f"{message}\nHint: {hint}")
+
+
+class SellerNotConnectedError(AuthorizationRequiredError):
+    """The token store holds no tokens for this seller: never logged in, or removed."""
+
+
+class ReauthorizationRequiredError(AuthorizationRequiredError):
+    """The seller's refresh token is dead (``invalid_grant``: expired after 3 months, revoked,
+    or rotated away, A5): only a new login gives a new pair."""
+
+
+__all__ += [  # kept next to the classes it names
+    "AuthorizationRequiredError",
+    "ReauthorizationRequiredError",
+    "SellerNotConnectedError",
+]

@@ -4,13 +4,14 @@ sellers, each with its own token pair from one :class:`TokenStore`."""
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from allegro_async._http import AsyncBaseTransport
 from allegro_async.auth.flows import OAuthFlows
 from allegro_async.auth.httpx_auth import RefreshingAuth
-from allegro_async.auth.tokens import MemoryTokenStore, Token, TokenStore
+from allegro_async.auth.tokens import ListableTokenStore, MemoryTokenStore, Token, TokenStore
 from allegro_async.client import AllegroClient
 from allegro_async.config import Environment
 from allegro_async.errors import InvalidArgumentError
@@ -27,7 +28,9 @@ class AllegroApp:
             orders = await app.seller(seller_id).request("GET", "/order/checkout-forms")
 
     Token requests go to the environment's auth base (A3) through the same transport as the
-    API calls. Extra keywords go to :class:`~allegro_async.AllegroClient` (``throttle``,
+    API calls. ``refresh_retries``: see :class:`~allegro_async.auth.httpx_auth.RefreshingAuth`.
+    ``max_cached_sellers`` bounds the per-seller auths kept (least recently used go first).
+    Extra keywords go to :class:`~allegro_async.AllegroClient` (``throttle``,
     ``retry``, ``timeout``...).
     """
 
@@ -41,9 +44,16 @@ class AllegroApp:
         redirect_uri: str | None = None,
         transport: AsyncBaseTransport | None = None,
         refresh_margin: float = 300.0,
+        refresh_retries: int = 2,
+        max_cached_sellers: int = 1024,
         clock: Callable[[], float] = time.time,
         **client_options: Any,
     ) -> None:
+        if max_cached_sellers < 1:
+            raise InvalidArgumentError(
+                "max_cached_sellers", f"{max_cached_sellers} is below 1",
+                "give how many sellers' auths to keep in memory (e.g. 1024)",
+            )
         self.environment = Environment.coerce(environment)
         self.store: TokenStore = store if store is not None else MemoryTokenStore()
         self.client = AllegroClient(
@@ -56,12 +66,17 @@ class AllegroApp:
             redirect_uri=redirect_uri, transport=self.client.transport, clock=clock,
         )
         self._margin = refresh_margin
+        self._refresh_retries = refresh_retries
         self._clock = clock
-        self._auths: dict[str, RefreshingAuth] = {}
+        self.max_cached_sellers = max_cached_sellers
+        # LRU: an app serving many sellers (ids from requests, webhooks) must not keep one
+        # auth per id it ever saw. An evicted auth still works for views that hold it; a new
+        # one for the same seller re-reads the store, whose lock(key) keeps refreshes single.
+        self._auths: OrderedDict[str, RefreshingAuth] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"<AllegroApp {self.flows.client_id!r} {self.environment.name} " \
-               f"sellers={sorted(self._auths)}>"
+               f"cached_sellers={len(self._auths)}>"
 
     async def __aenter__(self) -> AllegroApp:
         return self
@@ -80,11 +95,16 @@ class AllegroApp:
         if not seller_id:
             raise InvalidArgumentError("seller_id", "is empty", "give the seller's user id")
         found = self._auths.get(seller_id)
-        if found is None:
-            found = RefreshingAuth(
-                self.store, seller_id, self.flows, margin=self._margin, clock=self._clock
-            )
-            self._auths[seller_id] = found
+        if found is not None:
+            self._auths.move_to_end(seller_id)
+            return found
+        found = RefreshingAuth(
+            self.store, seller_id, self.flows, margin=self._margin, clock=self._clock,
+            refresh_retries=self._refresh_retries,
+        )
+        self._auths[seller_id] = found
+        while len(self._auths) > self.max_cached_sellers:
+            self._auths.popitem(last=False)
         return found
 
     def seller(self, seller_id: str) -> AllegroClient:
@@ -105,6 +125,33 @@ class AllegroApp:
         if auth is not None:
             auth._token = token  # the app's own view sees the new pair at once
         return key
+
+    async def sellers(self) -> list[str]:
+        """The keys of every seller with tokens in the store, sorted."""
+        return await self._listable().keys()
+
+    async def has_seller(self, seller_id: str) -> bool:
+        """Whether the store holds tokens for ``seller_id``."""
+        return await self.store.load(seller_id) is not None
+
+    async def remove_seller(self, seller_id: str) -> bool:
+        """Delete a seller's tokens (after a refresh of them in flight) and forget its auth;
+        ``True`` when there were tokens. Requests for it then raise
+        :class:`~allegro_async.errors.SellerNotConnectedError`."""
+        removed = await self._listable().delete(seller_id)
+        auth = self._auths.pop(seller_id, None)
+        if auth is not None:
+            auth._token = None  # views holding it re-read the store, and find nothing
+        return removed
+
+    def _listable(self) -> ListableTokenStore:
+        if not isinstance(self.store, ListableTokenStore):
+            raise InvalidArgumentError(
+                "store", f"{type(self.store).__name__} cannot list or delete its keys",
+                "give the store async keys() and delete(key) (ListableTokenStore), or use "
+                "MemoryTokenStore / FileTokenStore",
+            )
+        return self.store
 
     async def app_client(self) -> AllegroClient:
         """A view with a fresh app token (client_credentials, A6): public resources only."""

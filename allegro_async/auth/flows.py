@@ -23,6 +23,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from allegro_async import _redact
 from allegro_async._http import AsyncBaseTransport, AsyncClient, Response, httpx
 from allegro_async.auth.tokens import Token
+from allegro_async.client import USER_AGENT
 from allegro_async.config import Environment
 from allegro_async.errors import (
     AllegroError,
@@ -135,12 +136,15 @@ class OAuthFlows:
                 "client_secret", "is empty", "give the app's Client Secret (S6)"
             )
         _redact.pin(client_secret)  # lives as long as the app: never dropped
+        _redact.protect_library_loggers()  # children of ours made since import get the filter too
         self.client_id = client_id
         self._secret = client_secret
         self.environment = Environment.coerce(environment)
         self.redirect_uri = redirect_uri
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
-        self._http = http_client or AsyncClient(transport=transport, timeout=timeout)
+        self._http = http_client or AsyncClient(
+            transport=transport, timeout=timeout, headers={"User-Agent": USER_AGENT}
+        )
         self._owns_http = http_client is None
         self._sleep = sleep
         self._clock = clock
@@ -248,7 +252,9 @@ class OAuthFlows:
         shows an error number instead of redirecting.
         """
         try:
-            response = await self._http.get(request.url, follow_redirects=False)
+            response = await self._http.get(
+                request.url, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+            )
         except httpx.HTTPError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}", method="GET",
                                  path=urlsplit(request.url).path) from exc
@@ -351,8 +357,9 @@ class OAuthFlows:
 
     async def _post(self, url: str, form: Mapping[str, str]) -> Response:
         body = httpx.QueryParams(dict(form)).__str__()
+        # The User-Agent per request too: a caller's http_client has its own defaults.
         headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "Accept": "application/json"}
+                   "Accept": "application/json", "User-Agent": USER_AGENT}
         # authlib adds "Authorization: Basic base64(id:secret)" (client_secret_basic).
         _, headers, body = self._client_auth.prepare("POST", url, headers, body)
         path = urlsplit(url).path

@@ -11,6 +11,7 @@ any request uses it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any, Protocol
@@ -20,7 +21,26 @@ import anyio
 from allegro_async._http import Auth, Request, Response
 from allegro_async.auth.checks import check_request
 from allegro_async.auth.tokens import Token, TokenStore
-from allegro_async.errors import InvalidArgumentError, parse_error_body
+from allegro_async.errors import (
+    APIError,
+    InvalidArgumentError,
+    ReauthorizationRequiredError,
+    SellerNotConnectedError,
+    ServerError,
+    TransportError,
+    parse_error_body,
+)
+
+logger = logging.getLogger("allegro_async")
+
+_LOG_IN_AGAIN = (
+    "log the seller in again (device or code flow: allegro-async login, OAuthFlows) and save "
+    "the new pair under this key (AllegroApp.add_seller)"
+)
+
+#: A5: once a refresh reaches Allegro the pair is rotated, and the old refresh token works
+#: about 60 s more. A refresh whose answer was lost is sent again only while well inside that.
+REFRESH_RETRY_WINDOW = 45.0
 
 
 class Refresher(Protocol):
@@ -48,6 +68,9 @@ class RefreshingAuth(Auth):
             the token's lifetime (a longer margin would refresh on every request).
         clock: epoch seconds (inject a fake clock in tests).
         check: refuse requests the token certainly cannot serve (A6, S7, S8) before sending.
+        refresh_retries: how many times a refresh that failed on transport (connect error,
+            timeout, reset) or with a 5xx is sent again at once, while the old refresh token
+            still works (A5: about a minute after Allegro rotated the pair).
     """
 
     def __init__(
@@ -59,9 +82,15 @@ class RefreshingAuth(Auth):
         margin: float = 300.0,
         clock: Callable[[], float] = time.time,
         check: bool = True,
+        refresh_retries: int = 2,
     ) -> None:
         if margin < 0:
             raise InvalidArgumentError("margin", f"{margin} is negative", "give seconds >= 0")
+        if refresh_retries < 0:
+            raise InvalidArgumentError(
+                "refresh_retries", f"{refresh_retries} is negative", "give 0 (no retry) or more"
+            )
+        self.refresh_retries = refresh_retries
         self.store = store
         self.key = key
         self._refresher = refresher
@@ -102,11 +131,7 @@ class RefreshingAuth(Auth):
                     self._token = await self.store.load(self.key)
                 token = self._token
             if token is None:
-                raise InvalidArgumentError(
-                    "key", f"the token store has no token for {self.key!r}",
-                    "log the seller in first (allegro-async login, or OAuthFlows) and save "
-                    "the token under this key",
-                )
+                raise self._not_connected()
         if token.expires_within(token.refresh_margin(self.margin), now=self._clock()):
             token = await self.refresh(stale=token)
         return token
@@ -123,10 +148,7 @@ class RefreshingAuth(Auth):
             async with guard:
                 current = await self.store.load(self.key) or mine or stale
                 if current is None:
-                    raise InvalidArgumentError(
-                        "key", f"the token store has no token for {self.key!r}",
-                        "log the seller in first and save the token under this key",
-                    )
+                    raise self._not_connected()
                 if stale is not None and self._fresh(current, stale):
                     self._token = current  # another client or process refreshed it
                     return current
@@ -140,13 +162,54 @@ class RefreshingAuth(Auth):
                 # cancelled mid-way (a timeout) must not drop the answer unsaved; the old
                 # refresh token dies a minute later. The flows' HTTP timeout bounds the wait.
                 with anyio.CancelScope(shield=True):
-                    new = await self._refresher.refresh(current.refresh_token)
+                    new = await self._send_refresh(current.refresh_token)
                     if current.environment and not new.environment:
                         new = new.with_environment(current.environment)
                     await self.store.save(self.key, new)  # saved before any request uses it
                     self._token = new
                     self.refreshes += 1
                 return new
+
+    async def _send_refresh(self, refresh_token: str) -> Token:
+        """One refresh, sent again at once when its answer was lost.
+
+        Allegro rotates the pair when the request reaches it (A5), so an answer lost on the
+        way back (a reset, a read timeout, a 5xx from a proxy) leaves us with only the old
+        refresh token, which dies about a minute later: retried at once it still works and
+        yields a pair. Waiting would let an idle app outlive the grace, and the seller would
+        have to authorize again. The caller holds the single-flight locks throughout.
+        """
+        started = self._clock()
+        attempt = 0
+        while True:
+            try:
+                return await self._refresher.refresh(refresh_token)
+            except (TransportError, ServerError) as exc:
+                attempt += 1
+                elapsed = self._clock() - started
+                if attempt > self.refresh_retries or elapsed >= REFRESH_RETRY_WINDOW:
+                    raise
+                logger.warning(
+                    "refresh for %r failed (%s) after %.1f s; sending it again at once, the "
+                    "old refresh token still works (A5), attempt %d of %d", self.key,
+                    type(exc).__name__, elapsed, attempt + 1, self.refresh_retries + 1,
+                )
+            except APIError as exc:
+                if exc.oauth_error != "invalid_grant":
+                    raise  # a 429 (A2), bad app credentials (S6): not the seller's doing
+                raise ReauthorizationRequiredError(
+                    f"the refresh token of {self.key!r} no longer works (invalid_grant)",
+                    seller_id=self.key,
+                    hint="A5: a refresh token lives 3 months, ends when the seller revokes the "
+                         "app, and dies a minute after a refresh by a worker that does not "
+                         f"share this store; {_LOG_IN_AGAIN}",
+                ) from exc
+
+    def _not_connected(self) -> SellerNotConnectedError:
+        return SellerNotConnectedError(
+            f"the token store has no token for {self.key!r}",
+            seller_id=self.key, hint=_LOG_IN_AGAIN,
+        )
 
     def _fresh(self, candidate: Token, stale: Token) -> bool:
         return candidate.access_token != stale.access_token and not candidate.expires_within(

@@ -10,10 +10,10 @@ store, refreshes and saves.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
+import filelock
 
 from allegro_async import _redact
 from allegro_async.auth.jwt import TokenClaims, decode_claims
@@ -159,6 +160,24 @@ class TokenStore(Protocol):
         ...
 
 
+@runtime_checkable
+class ListableTokenStore(TokenStore, Protocol):
+    """A :class:`TokenStore` that can also list and delete its keys, for a seller's whole
+    lifecycle (``AllegroApp.sellers()``, ``remove_seller()``). Both bundled stores are one.
+
+    ``delete`` should wait for a refresh of that key in flight (hold ``lock(key)``), or the
+    refresh's save would bring the seller back.
+    """
+
+    async def keys(self) -> list[str]:
+        """Every key that has a token, sorted."""
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove the token under ``key``; ``True`` when there was one."""
+        ...
+
+
 class MemoryTokenStore:
     """Tokens in a dict, for one process (tests, short scripts)."""
 
@@ -174,6 +193,15 @@ class MemoryTokenStore:
         """Replace the token under ``key``."""
         self._tokens[key] = token
 
+    async def keys(self) -> list[str]:
+        """Every key that has a token, sorted."""
+        return sorted(self._tokens)
+
+    async def delete(self, key: str) -> bool:
+        """Remove the token under ``key`` (after a refresh of it in flight)."""
+        async with self.lock(key):
+            return self._tokens.pop(key, None) is not None
+
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
         """A lock per key within this process."""
@@ -188,39 +216,43 @@ class MemoryTokenStore:
 #: notices a release quickly without spinning the event loop.
 _LOCK_POLL_FIRST = 0.001
 _LOCK_POLL_MAX = 0.05
+#: A temp file older than this is stale even while some writer holds the file-wide lock (a
+#: save holds it for milliseconds; only a hung writer could own so old a file).
+STALE_TEMP_AGE = 600.0
 
 
-async def _flock_async(lock_path: Path) -> int:
-    """An exclusive ``flock`` on ``lock_path``, waited for without holding a thread.
+async def _lock_file_async(lock_path: Path) -> filelock.BaseFileLock:
+    """An exclusive lock on ``lock_path`` (``flock`` on POSIX, ``msvcrt.locking`` on
+    Windows, by :mod:`filelock`), waited for without holding a thread. Release it with
+    ``.release()``.
 
-    Non-blocking attempts with an async pause in between: a blocking ``flock`` in a worker
+    Non-blocking attempts with an async pause in between: a blocking acquire in a worker
     thread would pin one of anyio's (40 by default) threads per waiter, and enough waiters
     starve the holder of the thread it needs to save and release (a deadlock).
     """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    # A new lock object per acquisition: filelock's objects are reentrant, so two tasks
+    # sharing one would both "hold" it. thread_local=False: tasks, not threads, own it.
+    lock = filelock.FileLock(str(lock_path), mode=0o600, thread_local=False)
     pause = _LOCK_POLL_FIRST
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                await anyio.sleep(pause)
-                pause = min(pause * 2, _LOCK_POLL_MAX)
-    except BaseException:
-        os.close(fd)  # cancelled while waiting: never leak the descriptor
-        raise
+    while True:
+        try:
+            lock.acquire(timeout=0)
+            return lock
+        except filelock.Timeout:
+            await anyio.sleep(pause)  # cancelled here: nothing is held, nothing leaks
+            pause = min(pause * 2, _LOCK_POLL_MAX)
 
 
 class FileTokenStore:
     """Tokens in one JSON file (``{key: token}``), mode 0600, replaced atomically.
 
-    ``lock(key)`` locks that key only: an in-process lock per key, then ``fcntl.flock`` on a
-    lock file per key (``<path>.locks/<sha256 of key>.lock``), so one seller's slow refresh
+    ``lock(key)`` locks that key only: an in-process lock per key, then an OS file lock
+    (:mod:`filelock`: ``flock`` on POSIX, ``msvcrt.locking`` on Windows) on a lock file per
+    key (``<path>.locks/<sha256 of key>.lock``), so one seller's slow refresh
     never holds another seller's, in this process or any other. ``save`` takes a short
     file-wide lock (``<path>.lock``) only around its read-modify-write. Waiting for a busy
-    lock never holds a thread (see :func:`_flock_async`).
+    lock never holds a thread (see :func:`_lock_file_async`).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -232,7 +264,44 @@ class FileTokenStore:
         self._lock_path = self.path.with_name(self.path.name + ".lock")
         self._key_dir = self.path.with_name(self.path.name + ".locks")
         self._key_locks: dict[str, anyio.Lock] = {}
-        self._write = anyio.Lock()  # saves of this store queue here, not on the flock
+        self._write = anyio.Lock()  # saves of this store queue here, not on the file lock
+        self._remove_stale_temp_files()
+
+    def _temp_files(self) -> list[os.DirEntry[str]]:
+        # mkstemp's names: ".<name>." + 8 characters (+ ".tmp" since it is given a suffix)
+        pattern = re.compile(re.escape(f".{self.path.name}.") + r"[a-z0-9_]{8}(\.tmp)?")
+        try:
+            with os.scandir(self.path.parent) as entries:
+                return [e for e in entries
+                        if pattern.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def _remove_stale_temp_files(self) -> None:
+        """Remove temp files left by writers killed mid-save (each holds every token).
+
+        A save holds the file-wide lock from creating its temp file to renaming it, so when
+        that lock is free every temp file is a dead writer's; while it is held, only those
+        older than :data:`STALE_TEMP_AGE` are.
+        """
+        found = self._temp_files()
+        if not found:
+            return
+        lock = filelock.FileLock(str(self._lock_path), mode=0o600, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+            free = True
+        except filelock.Timeout:
+            free = False  # a live writer is saving: its file is young, keep it
+        try:
+            now = time.time()
+            for entry in found:
+                with contextlib.suppress(OSError):  # gone already, or open elsewhere (Windows)
+                    if free or now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_AGE:
+                        os.unlink(entry.path)
+        finally:
+            if free:
+                lock.release()
 
     def _read_all(self) -> dict[str, Any]:
         try:
@@ -245,7 +314,8 @@ class FileTokenStore:
     def _write_all(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # mkstemp creates the file 0600 from the start: the secret is never world-readable.
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                   suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, indent=1, sort_keys=True)
@@ -262,10 +332,18 @@ class FileTokenStore:
         item = self._read_all().get(key)
         return Token.from_json(item) if isinstance(item, dict) else None
 
-    def _write_key(self, key: str, token: Token) -> None:
+    def _write_key(self, key: str, token: Token | None) -> bool:
+        """Put ``token`` under ``key`` (``None``: remove it); whether the key was there."""
         data = self._read_all()
-        data[key] = token.to_json()
+        found = key in data
+        if token is not None:
+            data[key] = token.to_json()
+        elif found:
+            del data[key]
+        else:
+            return False  # nothing to remove: the file stays as it is
         self._write_all(data)
+        return found
 
     def _key_lock_path(self, key: str) -> Path:
         # A hash: keys are any strings (slashes, dots), file names are not.
@@ -280,23 +358,37 @@ class FileTokenStore:
     async def save(self, key: str, token: Token) -> None:
         """Atomically replace the token under ``key`` (other keys are kept: the
         read-modify-write runs under a short file-wide lock)."""
+        await self._update(key, token)
+
+    async def _update(self, key: str, token: Token | None) -> bool:
         async with self._write:
-            fd = await _flock_async(self._lock_path)
+            held = await _lock_file_async(self._lock_path)
             try:
-                await anyio.to_thread.run_sync(self._write_key, key, token)
+                return await anyio.to_thread.run_sync(self._write_key, key, token)
             finally:
-                os.close(fd)  # closing releases the flock
+                held.release()
+
+    async def keys(self) -> list[str]:
+        """Every key that has a token, sorted (read from disk)."""
+        data = await anyio.to_thread.run_sync(self._read_all)
+        return sorted(data)
+
+    async def delete(self, key: str) -> bool:
+        """Remove the token under ``key``, after a refresh of it in flight (here or in another
+        process); other keys are kept."""
+        async with self.lock(key):
+            return await self._update(key, None)
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
         """Hold ``key`` for one refresh, in this process and across processes; other keys
         stay free."""
         async with self._key_locks.setdefault(key, anyio.Lock()):
-            fd = await _flock_async(self._key_lock_path(key))
+            held = await _lock_file_async(self._key_lock_path(key))
             try:
                 yield
             finally:
-                os.close(fd)
+                held.release()
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"

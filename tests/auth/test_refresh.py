@@ -12,7 +12,7 @@ import pytest
 from allegro_async.auth.app import AllegroApp
 from allegro_async.auth.httpx_auth import RefreshingAuth
 from allegro_async.auth.tokens import FileTokenStore, MemoryTokenStore, Token
-from allegro_async.errors import InvalidArgumentError
+from allegro_async.errors import SellerNotConnectedError
 from allegro_async.testing import Emulator
 
 ROUTE = ("POST", "/auth/oauth/token")
@@ -123,7 +123,7 @@ async def test_file_store_is_0600_and_atomic(tmp_path: Path) -> None:
 
 async def test_unknown_key_is_a_clear_error(emulator: Emulator) -> None:
     app = _app(emulator, MemoryTokenStore())
-    with pytest.raises(InvalidArgumentError, match="no token"):
+    with pytest.raises(SellerNotConnectedError, match="no token"):
         await app.seller("999").request("GET", "/me")
     assert emulator.stats.requests == 0
 
