@@ -3,79 +3,30 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
-from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
-from allegro_async.errors import RateLimitedError, error_for_response
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
+from allegro_async.errors import InvalidArgumentError, RateLimitedError, error_for_response
+from allegro_async.throttle.bucket import LeakyBucket
 from allegro_async.throttle.gate import Slots
-from allegro_async.throttle.limiter import EventHook, Throttle
+from allegro_async.throttle.limiter import Throttle, UserLimits
+from allegro_async.throttle.metrics import ClientMetrics, metrics_of
 from allegro_async.throttle.rules import find_rule
+
+__all__ = ["AUTH_PATH", "DEADLINE", "ClientMetrics", "ThrottledTransport", "metrics_of"]
+
+#: Request extension: seconds the whole call may take, waits in the throttle included
+#: (gate, slots, buckets, 429 retries), on the throttle's clock. Past it the throttle gives
+#: up with ``RateLimitedError``; at once if the app gate stays closed past it.
+DEADLINE = "allegro_deadline"
+#: Where the deadline, once fixed on the throttle's clock, is kept for retries.
+_DEADLINE_AT = "allegro_deadline_at"
 
 #: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
 AUTH_PATH = "/auth/oauth/"
-
-
-@dataclass
-class ClientMetrics:
-    """Counters of one client's transport stack (throttle and retry layers).
-
-    - ``sent``: requests handed to the inner transport (retries and probes included);
-    - ``responses_429``: 429s received, by kind (``app_block``, ``user_limit``);
-    - ``retries``: requests re-sent by the retry layer;
-    - ``rate_limited``: requests given up with ``RateLimitedError``;
-    - ``wait_seconds``: real (wall-clock) seconds requests spent in the throttle before their
-      final send, summed over requests: gate, slots, buckets and 429 backoff (not the time on
-      the wire). Concurrent requests each add their own wait, so this can exceed the elapsed
-      time; ``mean_wait`` (= ``wait_seconds / waited_requests``) is the per-request figure;
-    - ``waited_requests``: requests that went through the throttle (finished or not);
-    - ``gate_state``: ``open``, ``closed`` (app blocked) or ``probing``.
-
-    Set ``hook`` to ``callable(name, data)`` to receive the same events as ``Throttle.on_event``.
-    """
-
-    sent: int = 0
-    responses_429: Counter[str] = field(default_factory=Counter)
-    retries: int = 0
-    rate_limited: int = 0
-    wait_seconds: float = 0.0
-    waited_requests: int = 0
-    hook: EventHook | None = None
-    throttle: Throttle | None = field(default=None, repr=False)
-
-    @property
-    def gate_state(self) -> str:
-        """The app gate's state, or ``"off"`` without throttling."""
-        return self.throttle.gate.state if self.throttle is not None else "off"
-
-    @property
-    def mean_wait(self) -> float:
-        """Mean real seconds a request waited in the throttle (0 before any request)."""
-        return self.wait_seconds / self.waited_requests if self.waited_requests else 0.0
-
-    @property
-    def throttled_seconds(self) -> float:
-        """Deprecated name of :attr:`wait_seconds`."""
-        return self.wait_seconds
-
-    def emit(self, name: str, **data: Any) -> None:
-        """Send an event to the hooks."""
-        if self.hook is not None:
-            self.hook(name, data)
-        if self.throttle is not None:
-            self.throttle.emit(name, data)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The counters as plain data."""
-        return {"sent": self.sent, "responses_429": dict(self.responses_429),
-                "retries": self.retries, "rate_limited": self.rate_limited,
-                "wait_seconds": round(self.wait_seconds, 6),
-                "mean_wait": round(self.mean_wait, 6),
-                "gate_state": self.gate_state}
 
 
 class _ReleasingStream(AsyncByteStream):
@@ -97,6 +48,42 @@ class _ReleasingStream(AsyncByteStream):
             if self._release is not None:
                 release, self._release = self._release, None
                 release()
+
+
+def _deadline_of(request: Request, clock: Callable[[], float]) -> float | None:
+    """The call's deadline on the throttle's clock, from the :data:`DEADLINE` extension
+    (seconds for the whole call), fixed the first time this transport sees the request so
+    that retries of the same request share it."""
+    at = request.extensions.get(_DEADLINE_AT)
+    if isinstance(at, float):
+        return at
+    seconds = request.extensions.get(DEADLINE)
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+        raise InvalidArgumentError(
+            f"extensions[{DEADLINE!r}]", f"must be seconds >= 0, got {seconds!r}",
+            "give the seconds the whole call may take, e.g. 30")
+    at = clock() + float(seconds)
+    request.extensions[_DEADLINE_AT] = at
+    return at
+
+
+def _blocked_for(throttle: Throttle, now: float) -> float | None:
+    """Seconds left on the app block as the gate knows it, or ``None`` if it is open."""
+    gate = throttle.gate
+    if gate.state == "open":
+        return None
+    return max(0.0, gate.closed_until - now)
+
+
+def _abandoned(exc: BaseException) -> bool:
+    """Whether a send that ended with ``exc`` may still be running at Allegro: a cancel (not an
+    ``Exception``) or a timeout after the request went out. Connect and pool errors sent
+    nothing, and a dropped connection ends the request on both sides."""
+    if not isinstance(exc, Exception):
+        return True
+    return isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
 
 
 def _releaser(throttle: Throttle, slots: Slots) -> Callable[[], None]:
@@ -131,18 +118,25 @@ class ThrottledTransport(AsyncBaseTransport):
         """Send ``request`` once the gate, slots and buckets allow it; retry its 429s (A1).
 
         Raises :class:`~allegro_async.errors.RateLimitedError` once ``retry_429_for`` has run
-        out, counting time spent waiting at a closed gate too.
+        out, counting time spent waiting at a closed gate too, or once the call's deadline
+        (the :data:`DEADLINE` request extension) would be passed: at once when the gate is
+        closed past it, with ``blocked_for`` the time left on the block.
         """
         t = self.throttle
         if request.url.path.startswith(AUTH_PATH):
             return await self._send_auth(request)
         gate, clock, metrics = t.gate, t.clock, self.metrics
+        started = clock()
+        # Every way this request may give up, as one moment on the throttle's clock.
+        give_up = started + t.retry_429_for
+        deadline = _deadline_of(request, clock)
+        if deadline is not None:
+            give_up = min(give_up, deadline)
         key = t.user_key(request)
         user = t.user(key)
         rule = find_rule(t.rules, request.method, request.url.path) if t.rules else None
         buckets = t.buckets_for(user, rule) if rule is not None else ()
         cost = rule.cost(request) if rule is not None else 1
-        started = clock()
         real_started = time.perf_counter()
         sent_at = real_started
         reason = "app_block"
@@ -151,30 +145,40 @@ class ThrottledTransport(AsyncBaseTransport):
                 probe = False
                 try:
                     if gate.state != "open":
-                        probe = await self._wait_gate(request, started)
-                    await user.slots.acquire()
+                        probe = await self._wait_gate(request, started, give_up, deadline)
+                    if deadline is None:
+                        admitted = await self._admit(user, buckets, cost, probe)
+                    else:
+                        admitted = await self._admit_by(deadline, request, started, user,
+                                                        buckets, cost, probe)
+                    if not admitted:
+                        continue  # the app got blocked while we queued: back to the gate
+                    parallel = user.slots.in_use
+                    # Marks to tell, if a 429 comes, what else of this user Allegro may have
+                    # been serving meanwhile (Throttle.classify).
+                    served_mark, abandoned_mark = user.served, user.abandoned
+                    ghosts_at_send = len(user.ghosts)
+                    metrics.sent += 1
+                    sent_at = time.perf_counter()
+                    held = False  # the slot stays taken after an abandoned send (t.abandon)
                     try:
-                        for bucket in buckets:
-                            await bucket.acquire(cost)
-                        await t.in_flight.acquire()
+                        user.pending += 1
                         try:
-                            await t.app_bucket.acquire()
-                            if gate.state != "open" and not probe:
-                                # The app got blocked while we queued: do not add to it (A1).
-                                t.in_flight.release()
-                                user.slots.release()
-                                continue
-                            parallel = user.slots.in_use
-                            metrics.sent += 1
-                            sent_at = time.perf_counter()
                             response = await self.inner.handle_async_request(request)
-                        except BaseException:
-                            t.in_flight.release()
+                        except BaseException as exc:
+                            held = _abandoned(exc)
                             raise
+                        finally:
+                            user.pending -= 1
                     except BaseException:
-                        user.slots.release()
+                        t.in_flight.release()
+                        if held:
+                            t.abandon(user)
+                        else:
+                            user.slots.release()
                         raise
                     if response.status_code != 429:
+                        user.served += 1
                         if probe:
                             probe = False
                             gate.probe_done(True)
@@ -190,8 +194,13 @@ class ThrottledTransport(AsyncBaseTransport):
                         finally:
                             t.in_flight.release()
                             user.slots.release()
+                    # Of this user, Allegro may have been serving: what is still unanswered,
+                    # what was answered (not 429) since this one went, and abandoned ones.
+                    maybe_served = (1 + user.pending + user.served - served_mark
+                                    + ghosts_at_send + user.abandoned - abandoned_mark)
                     # A probe's 429 means the block goes on: no need for a second signal.
-                    reason = "app_block" if probe else t.classify(key, parallel, request.url.path)
+                    reason = "app_block" if probe else t.classify(key, maybe_served,
+                                                                   request.url.path)
                     metrics.responses_429[reason] += 1
                     metrics.emit("429", kind=reason, method=request.method,
                                  path=request.url.path)
@@ -210,49 +219,140 @@ class ThrottledTransport(AsyncBaseTransport):
                     raise
                 if probe:
                     gate.probe_done(False)
-                waited = clock() - started
-                if waited >= t.retry_429_for:
+                now = clock()
+                if now >= give_up:
+                    waited = now - started
                     metrics.rate_limited += 1
                     metrics.emit("rate_limited", kind=reason, waited=waited)
-                    raise self._error(response, request, waited, reason)
+                    raise self._error(response, request, waited, reason,
+                                      _blocked_for(t, now) if reason == "app_block" else None)
                 if reason == "user_limit":
-                    await t.sleep(min(t.user_backoff, max(0.0, t.retry_429_for - waited)))
+                    pause = t.cap_backoff if maybe_served > 1 else t.user_backoff
+                    await t.sleep(min(pause, give_up - now))
         finally:
             metrics.wait_seconds += sent_at - real_started
             metrics.waited_requests += 1
 
-    async def _wait_gate(self, request: Request, started: float) -> bool:
-        """Wait at the closed gate, on the throttle's clock, no longer than the deadline left.
+    async def _admit(self, user: UserLimits, buckets: tuple[LeakyBucket, ...], cost: int,
+                     probe: bool) -> bool:
+        """Take the user's slot, its family buckets, an app in-flight slot and the app bucket,
+        in that order. ``False``, holding nothing, if the gate closed meanwhile (A1: a request
+        sent now would extend the block); on any error nothing is held either."""
+        t = self.throttle
+        await self._take_user_slot(user)
+        try:
+            for bucket in buckets:
+                await bucket.acquire(cost)
+            await t.in_flight.acquire()
+            try:
+                await t.app_bucket.acquire()
+            except BaseException:
+                t.in_flight.release()
+                raise
+        except BaseException:
+            user.slots.release()
+            raise
+        if t.gate.state != "open" and not probe:
+            t.in_flight.release()
+            user.slots.release()
+            return False
+        return True
 
-        ``True`` if this request goes out as the probe. On timeout, a ``RateLimitedError``
-        (reason ``app_block``) built from a synthetic 429: nothing was sent meanwhile.
+    async def _admit_by(self, deadline: float, request: Request, started: float,
+                        user: UserLimits, buckets: tuple[LeakyBucket, ...], cost: int,
+                        probe: bool) -> bool:
+        """:meth:`_admit`, given up at ``deadline`` (the throttle's clock) with a
+        ``RateLimitedError`` (reason ``deadline``): the request was not sent."""
+        t = self.throttle
+        admission = anyio.CancelScope()
+        admitted = False
+        async with anyio.create_task_group() as tg:
+
+            async def timer() -> None:
+                await t.sleep(deadline - t.clock())
+                admission.cancel()
+
+            # Admission stays in this task (a gate may keep the probe in a context variable,
+            # see _wait_gate); the timer is the child, and the send happens after the group.
+            tg.start_soon(timer)
+            with admission:
+                admitted = await self._admit(user, buckets, cost, probe)
+            tg.cancel_scope.cancel()
+        if admission.cancelled_caught:
+            raise self._given_up(request, started, "deadline",
+                                 "the call's deadline passed while it queued in the client's "
+                                 "throttle (per-user slots or buckets); it was not sent")
+        return admitted
+
+    async def _take_user_slot(self, user: UserLimits) -> None:
+        """Take one of the user's parallel slots; while abandoned requests hold some
+        (:meth:`Throttle.abandon`), give each back when its busy time is over."""
+        t = self.throttle
+        t.reap(user)
+        if not user.ghosts:
+            await user.slots.acquire()
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def reap_when_due() -> None:
+                while user.ghosts:
+                    await t.sleep(max(0.0, user.ghosts[0] - t.clock()))
+                    t.reap(user)
+
+            # Every waiter runs this timer while ghosts exist: reaping twice is harmless, and
+            # no waiter depends on another one staying around to wake it.
+            tg.start_soon(reap_when_due)
+            await user.slots.acquire()
+            tg.cancel_scope.cancel()
+
+    async def _wait_gate(self, request: Request, started: float, give_up: float,
+                         deadline: float | None) -> bool:
+        """Wait at the closed gate, on the throttle's clock, no later than ``give_up``.
+
+        ``True`` if this request goes out as the probe. When the block outlasts the call's
+        ``deadline``, or waiting reaches ``give_up``, a ``RateLimitedError`` (reason
+        ``app_block``, ``blocked_for`` the time left on the block) built from a synthetic
+        429: nothing was sent meanwhile.
         """
         t = self.throttle
+        gate = t.gate
+        if deadline is not None and gate.state == "closed" and gate.closed_until > deadline:
+            # Known now that the block ends after the deadline: fail fast instead of waiting.
+            raise self._given_up(request, started, "app_block", "app blocked (A1): the "
+                                 "block lasts past the call's deadline; it was not sent")
         outcome: list[bool] = []
-        remaining = started + t.retry_429_for - t.clock()
+        remaining = give_up - t.clock()
         if remaining > 0:
             async with anyio.create_task_group() as tg:
 
-                async def deadline() -> None:
+                async def timer() -> None:
                     await t.sleep(remaining)
                     tg.cancel_scope.cancel()
 
                 # The gate is waited in this task, the deadline in a child: a gate may mark
                 # the probe in a context variable (the Redis gate does, so the probe's own
                 # admission skips the block check), which a child's context would swallow.
-                tg.start_soon(deadline)
-                outcome.append(await t.gate.wait())
+                tg.start_soon(timer)
+                outcome.append(await gate.wait())
                 tg.cancel_scope.cancel()
         if outcome:
             return outcome[0]
-        waited = t.clock() - started
+        raise self._given_up(request, started, "app_block", "app blocked (A1): the request "
+                             "waited at the client's closed gate until it had to give up; it "
+                             "was not sent")
+
+    def _given_up(self, request: Request, started: float, reason: str,
+                  message: str) -> Exception:
+        """The ``RateLimitedError`` of a request given up before it was sent, from a
+        synthetic 429 (nothing came from Allegro), counted in the metrics."""
+        t = self.throttle
+        now = t.clock()
+        waited = now - started
         self.metrics.rate_limited += 1
-        self.metrics.emit("rate_limited", kind="app_block", waited=waited)
+        self.metrics.emit("rate_limited", kind=reason, waited=waited)
         synthetic = Response(429, json={"errors": [{
-            "code": "RateLimitExceedException", "message": "app blocked (A1): the request "
-            "waited at the client's closed gate until retry_429_for ran out; it was not sent",
-        }]}, request=request)
-        raise self._error(synthetic, request, waited, "app_block")
+            "code": "RateLimitExceedException", "message": message}]}, request=request)
+        return self._error(synthetic, request, waited, reason, _blocked_for(t, now))
 
     async def _send_auth(self, request: Request) -> Response:
         """Token-endpoint requests: never gated nor classified as app blocks (the token
@@ -274,22 +374,12 @@ class ThrottledTransport(AsyncBaseTransport):
         )
 
     @staticmethod
-    def _error(response: Response, request: Request, waited: float, reason: str) -> Exception:
+    def _error(response: Response, request: Request, waited: float, reason: str,
+               blocked_for: float | None = None) -> Exception:
         response.request = request
         error = error_for_response(response)
         if isinstance(error, RateLimitedError):
             error.waited = waited
-            error.reason = "app_block" if reason == "app_block" else "user_limit"
+            error.reason = reason
+            error.blocked_for = blocked_for
         return error
-
-
-def metrics_of(client: Any) -> ClientMetrics:
-    """The :class:`ClientMetrics` of an ``AllegroClient`` (or of a transport stack)::
-
-        print(metrics_of(client).snapshot())
-    """
-    transport = getattr(client, "transport", client)
-    metrics = getattr(transport, "metrics", None)
-    if not isinstance(metrics, ClientMetrics):
-        raise TypeError("this client has no allegro-async transport stack (own http_client?)")
-    return metrics
