@@ -11,7 +11,8 @@ raised                                  status  why
 other ``AuthorizationRequiredError``,
 ``AuthenticationError`` (401)
 ``AuthorizationError`` (code flow)      400     a stale or forged redirect, or refused
-``RateLimitedError`` (429)              503     with ``Retry-After`` (S1, S2, A1)
+``RateLimitedError`` (429, or a call's  503     with ``Retry-After`` (S1, S2, A1)
+deadline passed in the throttle)
 ``ServerError`` (5xx)                   502     Allegro failed
 ``TransportError``                      502     no answer (504 on a timeout)
 ``NotFoundError`` / 409 / 422           same    the resource's own answer (S12, S13, A9)
@@ -135,9 +136,13 @@ def _status_and_code(exc: AllegroError) -> tuple[int, str]:
 
 
 def _retry_after(request: Request, exc: AllegroError) -> int | None:
-    """Seconds until the app's throttle opens its gate again, when it is closed (A1)."""
+    """Seconds until the app's throttle opens its gate again, when it is closed (A1): the
+    time left on the block the throttle gave up on (a call's deadline), else the gate's."""
     if not isinstance(exc, RateLimitedError):
         return None
+    blocked_for = getattr(exc, "blocked_for", None)
+    if isinstance(blocked_for, (int, float)) and blocked_for > 0:
+        return max(1, math.ceil(blocked_for))
     allegro = getattr(request.app.state, "allegro", None)
     throttle = getattr(allegro, "throttle", None)
     if throttle is None:

@@ -157,6 +157,33 @@ async def test_rate_limit_is_503_with_retry_after() -> None:
     assert int(response.headers["Retry-After"]) >= 1
 
 
+async def test_a_call_deadline_at_a_closed_gate_is_503_at_once() -> None:
+    from allegro_async import Throttle
+    from allegro_async.testing.emulator.limits import LimitsConfig
+
+    emulator = Emulator(limits=LimitsConfig(app_rate=1, app_burst=1))  # S1 at 1 request
+    store = MemoryTokenStore()
+    app = _web(emulator, store, retry=False, throttle=Throttle(user_backoff=0.05))
+
+    @app.get("/sellers/{seller_id}/quick")
+    async def quick(seller: SellerClient) -> dict[str, object]:
+        # The call may take 20 s at most; the app block (A1: 60 s) lasts longer.
+        return dict(await seller.request("GET", "/me", extensions={"allegro_deadline": 20}))
+
+    seller = await _connect(emulator, store, 0)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://backend") as http:
+        assert (await http.get(f"/sellers/{seller}/quick")).status_code == 200
+        blocked = await http.get(f"/sellers/{seller}/quick")  # 429s until the gate closes
+        sent = emulator.stats.route("GET", "/me")
+        again = await http.get(f"/sellers/{seller}/quick")
+    for response in (blocked, again):
+        assert response.status_code == 503
+        assert response.json()["error"] == "rate_limited"
+        assert 20 < int(response.headers["Retry-After"]) <= 60  # the block's time left
+    assert emulator.stats.route("GET", "/me") == sent  # nothing sent into the block (A1)
+
+
 async def test_invalid_argument_is_500_with_the_fix(served, emulator: Emulator) -> None:
     _, http, store = served
     seller = await _connect(emulator, store, 0)
