@@ -191,6 +191,7 @@ def main() -> None:
             served.reset()
             backend = start_backend(env_for(served, data), data / "backend.log")
             try:
+                httpx.get(f"{backend.url}/health", timeout=120)  # started: imports not counted
                 cpu = [psutil.Process(p.pid) for p in (backend.process, served.process)]
                 before = [sum(c.cpu_times()[:2]) for c in cpu] + [time.process_time()]
                 result = anyio.run(through_backend, backend.url, sellers)

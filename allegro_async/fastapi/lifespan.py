@@ -65,8 +65,11 @@ def allegro_lifespan(
     return lifespan
 
 
-def get_allegro(request: Request) -> AllegroApp:
-    """Dependency: the process's :class:`~allegro_async.AllegroApp` (from the lifespan)."""
+async def get_allegro(request: Request) -> AllegroApp:
+    """Dependency: the process's :class:`~allegro_async.AllegroApp` (from the lifespan).
+
+    ``async`` on purpose, as every dependency here: FastAPI runs a plain ``def`` dependency
+    in a worker thread, a thread hand-off per request for a dictionary lookup."""
     allegro = getattr(request.app.state, "allegro", None)
     if not isinstance(allegro, AllegroApp):
         raise InvalidArgumentError(
@@ -77,7 +80,7 @@ def get_allegro(request: Request) -> AllegroApp:
     return allegro
 
 
-def get_consumers(request: Request) -> EventConsumers:
+async def get_consumers(request: Request) -> EventConsumers:
     """Dependency: the event consumers the lifespan started (``events=`` given)."""
     consumers = getattr(request.app.state, "allegro_consumers", None)
     if not isinstance(consumers, EventConsumers):
