@@ -85,13 +85,25 @@ class Backend:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
 
-def start_backend(env: Mapping[str, str], log: Path, *, workers_backlog: int = 2048) -> Backend:
-    """Start ``uvicorn main:app`` on a free 127.0.0.1 port with ``env``."""
+def listening_socket(backlog: int = 2048) -> tuple[socket.socket, str]:
+    """A socket listening on a free 127.0.0.1 port, and its base URL (known before the
+    backend starts: the redirect URI must name it, S4)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(workers_backlog)
+    sock.listen(backlog)
     host, port = sock.getsockname()[:2]
+    return sock, f"http://{host}:{port}"
+
+
+def start_backend(env: Mapping[str, str], log: Path, *, workers_backlog: int = 2048,
+                  sock: socket.socket | None = None) -> Backend:
+    """Start ``uvicorn main:app`` with ``env`` on ``sock`` (default: a free 127.0.0.1 port)."""
+    if sock is None:
+        sock, url = listening_socket(workers_backlog)
+    else:
+        host, port = sock.getsockname()[:2]
+        url = f"http://{host}:{port}"
     with log.open("wb") as err:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(HERE),
@@ -100,4 +112,4 @@ def start_backend(env: Mapping[str, str], log: Path, *, workers_backlog: int = 2
             env=dict(env), cwd=str(ROOT), pass_fds=[sock.fileno()], stdout=err, stderr=err,
         )
     sock.close()  # the child holds its own copy
-    return Backend(process, f"http://{host}:{port}", log)
+    return Backend(process, url, log)

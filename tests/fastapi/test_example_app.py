@@ -15,6 +15,7 @@ import anyio
 import httpx
 import pytest
 
+from allegro_async.auth.tokens import FileTokenStore
 from allegro_async.testing import Emulator
 from allegro_async.testing.emulator.core import EmulatorConfig
 from allegro_async.testing.emulator.limits import LimitsConfig
@@ -24,7 +25,13 @@ from allegro_async.testing.server import serve_in_thread
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_app"
 sys.path.insert(0, str(EXAMPLE))
-from harness import Backend, backend_env, start_backend, write_tokens  # noqa: E402
+from harness import (  # noqa: E402
+    Backend,
+    backend_env,
+    listening_socket,
+    start_backend,
+    write_tokens,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +96,13 @@ def test_concurrent_requests_and_bulk_prices_under_uvicorn(
         served: tuple[Emulator, str], tmp_path: Path) -> None:
     emulator, url = served
     sellers = write_tokens(emulator, tmp_path / "tokens.json")
-    backend = start_backend(backend_env(emulator, url, tmp_path), tmp_path / "backend.log")
+    first_pair = anyio.run(FileTokenStore(tmp_path / "tokens.json").load, sellers[2])
+    assert first_pair is not None
+    sock, base = listening_socket()
+    callback = f"{base}/allegro/callback"
+    emulator.config.redirect_uris = (callback,)  # registered exactly (S4)
+    env = backend_env(emulator, url, tmp_path, {"ALLEGRO_REDIRECT_URI": callback})
+    backend = start_backend(env, tmp_path / "backend.log", sock=sock)
     try:
         async def drive() -> tuple[list[int], dict[str, object], int]:
             async with httpx.AsyncClient(base_url=backend.url, timeout=120) as http:
@@ -113,14 +126,26 @@ def test_concurrent_requests_and_bulk_prices_under_uvicorn(
                     for i in range(300):
                         tg.start_soon(get, i)
                 unknown = (await http.get("/sellers/424242/orders")).status_code
-                return statuses, job, unknown
+                # Onboarding through the real server: Allegro's page (the emulator) sends
+                # the seller back to the backend's callback, which saves them.
+                emulator.oauth.approve_as(2)
+                connect = await http.get("/allegro/connect")
+                async with httpx.AsyncClient() as browser:
+                    page = await browser.get(connect.headers["location"])
+                    back = await browser.get(page.headers["location"])
+                return statuses, job, unknown, back
 
-        statuses, job, unknown = anyio.run(drive)
+        statuses, job, unknown, back = anyio.run(drive)
     finally:
         _clean_shutdown(backend)
     assert statuses == [200] * 300
     assert job["succeeded"] == 100 and job["failed"] == {} and job["unknown"] == {}
     assert unknown == 404
+    assert back.status_code == 200
+    assert back.json() == {"seller_id": emulator.sellers[2].id, "connected": True}
+    assert emulator.oauth.counters.token_requests["authorization_code"] == 1
+    saved = anyio.run(FileTokenStore(tmp_path / "tokens.json").load, emulator.sellers[2].id)
+    assert saved is not None and saved.access_token != first_pair.access_token  # the new pair
     assert emulator.stats.responses_429 == 0
     assert emulator.stats.route("GET", "/order/checkout-forms") == 300
     # 100 offers at one price: one command (S20), not 100 requests.
