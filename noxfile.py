@@ -1,4 +1,4 @@
-"""nox sessions: tests, lint, typecheck, docs, bench, lock.
+"""nox sessions: tests, lint, typecheck, docs, bench, generate, lock.
 
 Every session installs the dev tools pinned by ``constraints/dev.txt`` (what ``.ci/run`` uses
 too), so a new release of a plugin cannot change a result between two commits. ``nox -s lock``
@@ -66,3 +66,14 @@ def lock(session: nox.Session) -> None:
         "uv", "pip", "compile", "pyproject.toml", "--extra", "dev", "--universal",
         "--python-version", "3.10", "-o", CONSTRAINTS, *session.posargs,
     )
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate allegro_async/api/ and docs/api-reference/ from Allegro's spec.
+
+    ``nox -s generate -- --spec URL`` reads another spec; ``-- --check`` only reports files
+    that are out of date (exit 1).
+    """
+    _install_dev(session)
+    session.run("python", "-m", "tools.apigen", *session.posargs)

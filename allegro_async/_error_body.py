@@ -15,6 +15,9 @@ from allegro_async.auth.jwt import TokenClaims
 _MAX_TEXT = 300  # characters of a field kept in a message
 _KEPT = 4096  # characters of an error body kept as its text
 _SECRET_ROOM = 16384  # read past a cut before scrubbing, so a token across it is still whole
+#: Bytes of an error body read and parsed: Allegro's ``errors[]`` fits many times over, and a
+#: 100 MB 5xx page (a proxy's HTML) then costs no more than this.
+MAX_ERROR_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ def parse_error_body(content: bytes, content_type: str | None = None) -> ParsedB
         text = ""
     errors: list[ErrorDetail] = []
     oauth_error = oauth_description = None
+    # Only the head: a body read whole elsewhere (an http_client of the caller's own) must not
+    # be JSON-parsed whole; a cut JSON document fails to parse and keeps its text excerpt.
+    content = content[:MAX_ERROR_BODY_BYTES]
     try:
         data = json.loads(content) if content.strip() else None
     except (ValueError, UnicodeDecodeError, RecursionError):

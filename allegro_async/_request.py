@@ -4,6 +4,7 @@ headers merged case-insensitively, and transport failures mapped to library erro
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Literal, NoReturn, TypedDict
@@ -17,6 +18,8 @@ from allegro_async.config import (
     BETA_MEDIA_TYPE,
     PUBLIC_MEDIA_TYPE,
     Environment,
+    Origin,
+    parse_origin,
 )
 from allegro_async.errors import (
     ConnectError,
@@ -169,26 +172,44 @@ def _dump_body(body: Any) -> Any:
     return body
 
 
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+#: An absolute URL: a scheme, then ``://`` (any scheme: non-http ones are refused, not
+#: mistaken for a relative path).
+_ABSOLUTE = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
-def _on_allegro_host(url: str, environment: Environment) -> bool:
-    """True for the environment's API or OAuth origin, or a sibling host of the API (e.g.
-    ``upload.allegro.pl`` beside ``api.allegro.pl``)."""
-    origin = _origin(url)
-    scheme, _, host = origin.partition("://")
-    for base in (environment.api_url, environment.auth_url):
-        base_origin = _origin(base)
-        if origin == base_origin:
-            return True
-        base_scheme, _, base_host = base_origin.partition("://")
-        if base_host.startswith("api.") and scheme == base_scheme:
-            domain = base_host[len("api."):]
-            if host == domain or host.endswith("." + domain):
-                return True
-    return False
+def _is_absolute(path: str) -> bool:
+    return _ABSOLUTE.match(path) is not None
+
+
+def _allegro_url(url: str, environment: Environment, field: str = "path") -> str:
+    """``url`` if it may carry the bearer token: its exact origin (scheme, host, port) is one
+    of the environment's (:attr:`Environment.origins`); else :class:`InvalidArgumentError`.
+
+    The authority is read strictly (:func:`~allegro_async.config.parse_origin`), and httpx's
+    reading must agree with ours, so a URL two parsers see differently is refused, not sent.
+    """
+    allowed = ", ".join(sorted(str(o) for o in environment.origins))
+    fix = f"pass a path relative to the API, or a URL on {allowed}"
+    try:
+        origin = parse_origin(url)
+        parsed = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        # the URL itself is not echoed: a refused one may carry a password (userinfo)
+        raise InvalidArgumentError(field, f"the URL is refused: {exc}", fix) from None
+    if origin not in environment.origins:
+        raise InvalidArgumentError(
+            field, f"{origin} is not one of this environment's hosts", fix)
+    if _httpx_origin(parsed) != origin:
+        raise InvalidArgumentError(
+            field, f"the URL is read as {_httpx_origin(parsed)} by httpx, not as {origin}", fix)
+    return url
+
+
+def _httpx_origin(url: httpx.URL) -> Origin:
+    """The origin httpx will connect to (ASCII host, default port filled in)."""
+    scheme = url.scheme
+    port = url.port if url.port is not None else (443 if scheme == "https" else 80)
+    return Origin(scheme, url.raw_host.decode("ascii", "replace").lower(), port)
 
 
 def _check_token(access_token: str | None) -> None:

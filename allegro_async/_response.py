@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar, overload
 
 import pydantic
 
-from allegro_async._http import Response
+from allegro_async._error_body import MAX_ERROR_BODY_BYTES
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
 from allegro_async._redact import scrub
-from allegro_async.errors import ResponseValidationError
+from allegro_async.errors import (
+    InvalidArgumentError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+)
 
 T = TypeVar("T")
 
@@ -21,20 +27,30 @@ def _decode_json(response: Response) -> Any:
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        # scrubbed before the cut: a secret straddling the cut would no longer be recognised
-        excerpt = " ".join(scrub(content[:4096].decode("utf-8", "replace")).split())[:120]
-        raise ResponseValidationError(
-            f"{response.request.method} {response.request.url.path}: expected JSON, got "
-            f"{response.headers.get('content-type', 'no content type')}: {excerpt!r}",
-            trace_id=response.headers.get("trace-id"),
-        ) from exc
+        where = f" ({exc.msg} at line {exc.lineno} column {exc.colno})" if isinstance(
+            exc, json.JSONDecodeError) else ""
+    # Raised outside the handler and without the decode error as its cause: that error holds
+    # the whole body (``.doc``), secrets and megabytes included, for as long as it lives.
+    # Scrubbed before the cut: a secret straddling the cut would no longer be recognised.
+    excerpt = " ".join(scrub(content[:4096].decode("utf-8", "replace")).split())[:120]
+    raise ResponseValidationError(
+        f"{response.request.method} {response.request.url.path}: expected JSON{where}, got "
+        f"{response.headers.get('content-type', 'no content type')}: {excerpt!r}",
+        trace_id=response.headers.get("trace-id"),
+    )
 
 
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
 
 
 def parse_as(data: Any, cast_to: type[T] | Any, *, trace_id: str | None = None) -> T:
-    """Validate decoded JSON as ``cast_to`` (a pydantic model or any type pydantic accepts)."""
+    """Validate decoded JSON as ``cast_to`` (a pydantic model or any type pydantic accepts).
+
+    Every 2xx body a service reads goes through here, so whatever its shape (``null``, a
+    list, a string, a mistyped or missing field) the only error is
+    :class:`~allegro_async.errors.ResponseValidationError`, its ``body`` scrubbed of secrets.
+    """
+    name = getattr(cast_to, "__name__", str(cast_to))
     try:
         if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel):
             return cast_to.model_validate(data)  # type: ignore[return-value]
@@ -43,13 +59,14 @@ def parse_as(data: Any, cast_to: type[T] | Any, *, trace_id: str | None = None) 
             adapter = _adapters[cast_to] = pydantic.TypeAdapter(cast_to)
         return adapter.validate_python(data)  # type: ignore[no-any-return]
     except pydantic.ValidationError as exc:
-        name = getattr(cast_to, "__name__", str(cast_to))
-        raise ResponseValidationError(
-            f"response does not match {name}: {exc.error_count()} problem(s), first: "
-            f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
-            body=data,
-            trace_id=trace_id,
-        ) from None
+        first = exc.errors(include_url=False, include_input=False)[0]
+        location = ".".join(str(part) for part in first["loc"]) or "the body"
+        message = (f"response does not match {name}: {exc.error_count()} problem(s), first: "
+                   f"{location}: {first['msg']}")
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+        # a validator that met a shape it did not expect; not a pydantic error, still the body
+        message = f"response does not match {name}: {type(exc).__name__}"
+    raise ResponseValidationError(message, body=data, trace_id=trace_id) from None
 
 
 class APIResponse:
@@ -95,3 +112,97 @@ class APIResponse:
     def __repr__(self) -> str:
         request = self.http_response.request
         return f"<APIResponse {request.method} {request.url.path} {self.status_code}>"
+
+
+#: The default ``max_response_bytes``: far above any page Allegro sends (1000 offers or events).
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+class _BoundedStream(AsyncByteStream):
+    """A response body read up to ``limit`` bytes: an error body is cut there (the rest is
+    never read), a success body past it raises :class:`ResponseTooLargeError`."""
+
+    def __init__(self, inner: Any, limit: int, *, cut: bool, request: Request,
+                 trace_id: str | None) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._cut = cut
+        self._request = request
+        self._trace_id = trace_id
+        self.bytes_read = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            room = self._limit - self.bytes_read
+            if len(chunk) > room:
+                if not self._cut:
+                    raise _too_large(self._request, self._limit, self._trace_id)
+                self.bytes_read += room
+                if room:
+                    yield chunk[:room]
+                return  # httpx closes the stream after the last chunk: the rest stays unread
+            self.bytes_read += len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        if hasattr(self._inner, "aclose"):
+            await self._inner.aclose()
+
+
+def _too_large(request: Request, limit: int, trace_id: str | None) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{request.method} {request.url.path}: the response body is larger than "
+        f"max_response_bytes={limit}; reading stopped there. Ask for smaller pages, or give "
+        "AllegroClient(max_response_bytes=...) a larger limit if such bodies are expected",
+        limit=limit, trace_id=trace_id)
+
+
+class BoundedBodyTransport(AsyncBaseTransport):
+    """Keeps what a response body can cost in memory bounded, around ``inner``.
+
+    A 2xx (or 3xx) body larger than ``max_response_bytes`` raises
+    :class:`~allegro_async.errors.ResponseTooLargeError` as soon as the limit is passed (at
+    once when ``Content-Length`` says so); an error body (4xx/5xx) is cut at
+    ``max_error_bytes``, which is all :func:`~allegro_async.errors.error_for_response` reads.
+    Bytes are counted as they arrive, before any ``Content-Encoding`` is decoded.
+    """
+
+    def __init__(self, inner: AsyncBaseTransport, *,
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 max_error_bytes: int = MAX_ERROR_BODY_BYTES) -> None:
+        for name, value in (("max_response_bytes", max_response_bytes),
+                            ("max_error_bytes", max_error_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(name, f"{value!r} is not a positive number of bytes",
+                                           "give e.g. 64 * 1024 * 1024")
+        self.inner = inner
+        self.max_response_bytes = max_response_bytes
+        self.max_error_bytes = max_error_bytes
+
+    @property
+    def metrics(self) -> Any:
+        """The wrapped stack's metrics (see :func:`~allegro_async.throttle.metrics_of`)."""
+        return getattr(self.inner, "metrics", None)
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self.inner.aclose()
+
+    async def handle_async_request(self, request: Request) -> Response:
+        """Send ``request`` and hand back its response with the body bounded."""
+        response = await self.inner.handle_async_request(request)
+        trace_id = response.headers.get("trace-id")
+        is_error = response.status_code >= 400
+        limit = self.max_error_bytes if is_error else self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        # a HEAD (or 204/304) answer declares the length of a body it does not carry
+        has_body = request.method != "HEAD" and response.status_code not in (204, 304)
+        if has_body and not is_error and declared.isdigit() and int(declared) > limit:
+            await response.aclose()  # not a byte of it is read
+            raise _too_large(request, limit, trace_id)
+        return Response(
+            response.status_code, headers=response.headers,
+            stream=_BoundedStream(response.stream, limit, cut=is_error, request=request,
+                                  trace_id=trace_id),
+            extensions=response.extensions, request=request,
+        )

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from allegro_async._http import AsyncBaseTransport, AsyncHTTPTransport
+from allegro_async._http import (
+    AsyncBaseTransport,
+    AsyncClient,
+    AsyncHTTPTransport,
+    Request,
+    Response,
+    Timeout,
+)
+from allegro_async._response import DEFAULT_MAX_RESPONSE_BYTES, BoundedBodyTransport
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.retry import RetryPolicy, RetryTransport
 from allegro_async.throttle.limiter import Throttle
@@ -50,3 +58,65 @@ def build_transport(inner: AsyncBaseTransport | None, *, throttle: Any, retry: A
     if not hasattr(transport, "metrics"):
         transport.metrics = metrics  # type: ignore[attr-defined]
     return transport
+
+
+class ClientTransport(AsyncBaseTransport):
+    """The innermost layer when a user gives ``http_client=``: sends through that
+    ``httpx.AsyncClient`` (its proxies, TLS settings, pool limits, mounts and event hooks),
+    below the retry and throttling layers.
+
+    Auth is left to ``AllegroClient`` (it runs above the retries) and redirects are not
+    followed (A10 reads the 303 itself). The client belongs to the user: never closed here.
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+
+    async def handle_async_request(self, request: Request) -> Response:
+        """Send ``request`` through the user's client, streaming the body back."""
+        response = await self.client.send(request, stream=True, auth=None,
+                                          follow_redirects=False)
+        return Response(response.status_code, headers=response.headers,
+                        stream=response.stream, extensions=response.extensions)
+
+    async def aclose(self) -> None:
+        """Nothing: the user closes their own client."""
+
+
+def has_stack(client: AsyncClient) -> bool:
+    """Whether ``client`` already sends through allegro-async's retry or throttling layer
+    (installed by hand on its transport or one of its mounts)."""
+    # httpx has no public way to list a client's transports; these attributes are stable
+    # across httpx 0.2x and only read here
+    transports = [getattr(client, "_transport", None),
+                  *getattr(client, "_mounts", {}).values()]
+    return any(isinstance(t, (RetryTransport, ThrottledTransport)) for t in transports)
+
+
+def open_http(http_client: AsyncClient | None, transport: AsyncBaseTransport | None, *,
+              throttle: Any, retry: Any, timeout: Timeout,
+              max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+              ) -> tuple[AsyncClient, bool, AsyncBaseTransport | None]:
+    """The ``httpx.AsyncClient`` an ``AllegroClient`` sends through, whether it owns (closes)
+    it, and the transport stack under it (``None`` when a user's client is used as is).
+
+    A user's ``http_client`` is used as is only with both ``throttle=False`` and
+    ``retry=False``; otherwise the layers are built over it (:class:`ClientTransport`), so
+    passing one never silently drops S1 throttling or the retries. Bodies read through the
+    owned client are bounded (:class:`~allegro_async._response.BoundedBodyTransport`).
+    """
+    if http_client is not None and throttle is False and retry is False:
+        return http_client, False, None
+    inner = transport
+    if http_client is not None:
+        if has_stack(http_client):
+            raise InvalidArgumentError(
+                "http_client", "its transport already has allegro-async's throttling or "
+                "retry layer; adding them again would throttle and retry every request twice",
+                "pass throttle=False, retry=False to use it as is, or pass its inner "
+                "transport as transport= instead")
+        inner = ClientTransport(http_client)
+    stack = build_transport(inner, throttle=throttle, retry=retry)
+    bounded = BoundedBodyTransport(stack, max_response_bytes=max_response_bytes)
+    # owned: closing it closes the stack, and ClientTransport leaves the user's client open
+    return AsyncClient(transport=bounded, timeout=timeout, follow_redirects=False), True, stack

@@ -43,12 +43,20 @@ def build_app() -> object:
         sellers: int = typer.Option(3, help="How many seller accounts."),
         environment: str = typer.Option("production", help="production or sandbox (S8)."),
         time_scale: float = typer.Option(1.0, help="Emulated seconds per real second."),
+        offers: int | None = typer.Option(None, help="Active offers per seller."),
+        orders: int | None = typer.Option(None, help="Orders per seller at start."),
+        new_orders_per_hour: float | None = typer.Option(
+            None, help="Event rate: new orders (with their events) per emulated hour."),
+        refresh_tokens: bool = typer.Option(
+            False, help="Print a refresh token for each seller too (token pairs)."),
     ) -> None:
         """Serve the Allegro emulator over HTTP until Ctrl-C."""
         from allegro_async.testing.server import run_cli
 
         run_cli(host=host, port=port, seed=seed, sellers=sellers,
-                environment=environment, time_scale=time_scale)
+                environment=environment, time_scale=time_scale, offers_per_seller=offers,
+                orders_per_seller=orders, new_orders_per_hour=new_orders_per_hour,
+                refresh_tokens=refresh_tokens)
 
     try:
         from allegro_async.auth.cli import register as register_login

@@ -25,19 +25,25 @@ from allegro_async._request import (
     BearerToken,
     MediaType,
     RequestOptions,
+    _allegro_url,
     _check_language,
     _check_token,
     _clean_params,
     _dump_body,
+    _httpx_origin,
+    _is_absolute,
     _media,
     _merge_headers,
-    _on_allegro_host,
-    _origin,
     _raise_transport_error,
     _register_secrets,
 )
-from allegro_async._response import APIResponse, _decode_json, parse_as
-from allegro_async._stack import build_transport
+from allegro_async._response import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    APIResponse,
+    _decode_json,
+    parse_as,
+)
+from allegro_async._stack import open_http
 from allegro_async._version import __version__
 from allegro_async.config import (
     ACCEPT_LANGUAGES,
@@ -48,8 +54,10 @@ from allegro_async.errors import (
     InvalidArgumentError,
     error_for_response,
 )
+from allegro_async.throttle.transport import DEADLINE
 
 if TYPE_CHECKING:
+    from allegro_async.api._root import Api
     from allegro_async.services.offer_variants import OfferVariantsService
     from allegro_async.services.offers import OffersService
     from allegro_async.services.orders import OrdersService
@@ -82,9 +90,14 @@ class AllegroClient:
         auth: any ``httpx.Auth``, e.g. a refreshing auth from :mod:`allegro_async.auth`.
         environment: ``"production"``, ``"sandbox"`` or an :class:`Environment`.
         transport: the innermost transport (network by default; the emulator's, a respx mock).
-        http_client: an ``httpx.AsyncClient`` to use as is; the client will not close it, and the
-            throttling and retry layers are not added to it (install them on its transport).
-        timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it.
+        http_client: an ``httpx.AsyncClient`` of yours (proxies, TLS, limits, event hooks) to
+            send through; it is never closed here. Throttling and retries are still added
+            above it unless you pass both ``throttle=False`` and ``retry=False``, which uses it
+            as is (see docs/client.md).
+        timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it. A
+            per-call number of seconds is also the call's deadline: it bounds the time spent
+            waiting in the throttle and at a closed app gate, and a block that outlasts it
+            fails the call at once with ``RateLimitedError`` (``blocked_for`` says how long).
         accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
         headers: extra default headers.
         throttle: a :class:`~allegro_async.throttle.Throttle` (share one across all clients of
@@ -92,6 +105,9 @@ class AllegroClient:
             turns throttling off. See docs/throttling.md.
         retry: a :class:`~allegro_async.retry.RetryPolicy` or an ``int`` (max retries);
             ``None`` for the default policy; ``False`` or ``0`` turns retries off.
+        max_response_bytes: the largest success body read (64 MiB by default); a larger one
+            raises :class:`~allegro_async.errors.ResponseTooLargeError`. Error bodies are
+            read up to 64 KiB. Not applied to an ``http_client`` of your own.
     """
 
     def __init__(
@@ -107,6 +123,7 @@ class AllegroClient:
         headers: Mapping[str, str] | None = None,
         throttle: Any = None,
         retry: Any = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if access_token is not None and auth is not None:
             raise InvalidArgumentError(
@@ -132,17 +149,11 @@ class AllegroClient:
         if accept_language:
             self._headers["Accept-Language"] = accept_language
         self._headers = _merge_headers(self._headers, headers)
-        if http_client is not None:
-            self._http = http_client
-            self._owns_http = False
-        else:
-            self.transport: AsyncBaseTransport = build_transport(
-                transport, throttle=throttle, retry=retry
-            )
-            self._http = AsyncClient(
-                transport=self.transport, timeout=self._timeout, follow_redirects=False
-            )
-            self._owns_http = True
+        self._http, self._owns_http, stack = open_http(
+            http_client, transport, throttle=throttle, retry=retry, timeout=self._timeout,
+            max_response_bytes=max_response_bytes)
+        if stack is not None:
+            self.transport: AsyncBaseTransport = stack
         self._parent: AllegroClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -159,7 +170,8 @@ class AllegroClient:
 
     @property
     def http_client(self) -> AsyncClient:
-        """The underlying ``httpx.AsyncClient``."""
+        """The ``httpx.AsyncClient`` requests go through: yours when given with
+        ``throttle=False, retry=False``, else the one over the throttling and retry layers."""
         return self._http
 
     def with_options(
@@ -210,6 +222,14 @@ class AllegroClient:
         return f"<AllegroClient {self.environment.name} {self.environment.api_url}>"
 
     # -- services --------------------------------------------------------------------------
+    @cached_property
+    def api(self) -> Api:
+        """Every operation of Allegro's REST API, typed: ``client.api.<area>.<method>(...)``
+        (generated from the spec; see docs/api.md)."""
+        from allegro_async.api._root import Api
+
+        return Api(self)
+
     @cached_property
     def orders(self) -> OrdersService:
         """Checkout forms, fulfillment, shipments and the order event journal."""
@@ -268,15 +288,10 @@ class AllegroClient:
         extensions: Mapping[str, Any] | None = None,
     ) -> Request:
         """Build (but do not send) the ``httpx.Request`` for a call."""
-        if path.startswith(("http://", "https://")):
+        if _is_absolute(path):
             # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
             # bearer token goes wherever the request goes.
-            if not _on_allegro_host(path, self.environment):
-                raise InvalidArgumentError(
-                    "path", f"{_origin(path)} is not this environment's API or OAuth host",
-                    f"pass a path relative to the API, or a URL on {self.environment.api_url}",
-                )
-            url = path
+            url = _allegro_url(path, self.environment)
         else:
             url = f"{self.environment.api_url}/{path.lstrip('/')}"
         _check_language(headers)
@@ -290,6 +305,11 @@ class AllegroClient:
         chosen = self._timeout if timeout is NOT_GIVEN else (
             timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         )
+        if (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+                and DEADLINE not in (extensions or {})):
+            # a per-call number of seconds bounds the whole call, the time spent waiting in
+            # the throttle and at a closed app gate (A1) included, not only each HTTP phase
+            extensions = {**(extensions or {}), DEADLINE: timeout}
         try:
             request = self._http.build_request(
                 method.upper(),
@@ -314,6 +334,11 @@ class AllegroClient:
                 "json", f"the body cannot be sent as JSON ({exc})",
                 "pass dicts, lists, str, numbers, bools, None or a pydantic model",
             ) from exc
+        if _httpx_origin(request.url) not in self.environment.origins:
+            # a last look at what will really be sent, whatever the path was made of
+            raise InvalidArgumentError(
+                "path", f"the request would go to {_httpx_origin(request.url)}, not to "
+                "this environment's hosts", "pass a path relative to the API")
         # secrets inline in an absolute URL (``?code=...``) are registered like params= ones
         _register_secrets(dict(request.url.params.multi_items()))
         content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
@@ -328,6 +353,11 @@ class AllegroClient:
         Returns the ``httpx.Response`` with its body read.
         """
         method, path = request.method, request.url.path
+        if _httpx_origin(request.url) not in self.environment.origins:
+            # the one place the token is attached: a request built elsewhere is held to it too
+            raise InvalidArgumentError(
+                "request", f"it goes to {_httpx_origin(request.url)}, not to this "
+                "environment's hosts", "build it with client.build_request(...)")
         started = time.perf_counter()
         try:
             response = await self._http.send(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from allegro_async.errors import InvalidArgumentError
 
@@ -15,6 +16,61 @@ PUBLIC_MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
 BETA_MEDIA_TYPE = "application/vnd.allegro.beta.v1+json"
 #: Languages Allegro accepts in ``Accept-Language`` (A11).
 ACCEPT_LANGUAGES = ("en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU")
+
+#: The only authority an Allegro URL may have: a plain host name or IP (letters, digits,
+#: dots, dashes; IPv6 in brackets) and an optional numeric port. Everything else (userinfo,
+#: backslashes, percent escapes, spaces, non-ASCII) is refused: parsers disagree on those, and
+#: a disagreement is how a bearer token ends up on another host.
+_AUTHORITY = re.compile(
+    r"(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?",
+    re.IGNORECASE | re.ASCII,  # Unicode folding: [a-z] matches dotless i, Kelvin K
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class Origin(NamedTuple):
+    """Scheme, lower-case host and port (the scheme's default when the URL gives none)."""
+
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        shown = "" if _DEFAULT_PORTS[self.scheme] == self.port else f":{self.port}"
+        return f"{self.scheme}://{self.host}{shown}"
+
+
+def parse_origin(url: str) -> Origin:
+    """The origin of an absolute http(s) URL, read strictly.
+
+    Raises ``ValueError`` (with the reason) for anything but ``http(s)://host[:port]``
+    followed by ``/``, ``?``, ``#`` or the end: userinfo, backslashes, percent escapes,
+    empty or out-of-range ports, a trailing dot on the host. Upper-case letters are the same
+    host (DNS ignores case) and are lower-cased.
+    """
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS:
+        raise ValueError("it is not an absolute http(s) URL")
+    # RFC 3986: the authority ends at the first '/', '?' or '#'; anything odd before that
+    # (a backslash browsers read as '/', an '@' of userinfo) makes the whole URL refused
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority:
+        raise ValueError("it carries userinfo ('user@host')")
+    if "\\" in authority:
+        raise ValueError("its host contains a backslash")
+    if "%" in authority:
+        raise ValueError("its host contains a percent escape")
+    if authority.endswith(".") or ".:" in authority:
+        raise ValueError("its host ends with a dot")
+    found = _AUTHORITY.fullmatch(authority)
+    if found is None:
+        raise ValueError(f"its host {authority!r} is not a plain host name with an optional "
+                         "port")
+    port = int(found["port"]) if found["port"] is not None else _DEFAULT_PORTS[scheme]
+    if not 0 < port < 65536:
+        raise ValueError(f"its port {port} is out of range")
+    return Origin(scheme, found["host"].lower().strip("[]"), port)
 
 
 @dataclass(frozen=True)
@@ -30,6 +86,28 @@ class Environment:
     name: EnvironmentName
     api_url: str
     auth_url: str
+
+    def __post_init__(self) -> None:
+        for field, value in (("api_url", self.api_url), ("auth_url", self.auth_url)):
+            try:
+                parse_origin(value)
+            except ValueError as exc:
+                raise InvalidArgumentError(
+                    # the value is not echoed: a refused one may hold a password (userinfo)
+                    field, f"the URL cannot be an Allegro base URL: {exc}",
+                    "give e.g. 'http://127.0.0.1:8000' (scheme, host, optional port)",
+                ) from None
+
+    @property
+    def origins(self) -> frozenset[Origin]:
+        """Where this environment's requests may go, and so where the bearer token may be
+        sent: the API origin, the OAuth origin, and the ``upload.`` sibling of an ``api.``
+        host (binary uploads: ``upload.allegro.pl`` beside ``api.allegro.pl``)."""
+        api, auth = parse_origin(self.api_url), parse_origin(self.auth_url)
+        found = {api, auth}
+        if api.host.startswith("api."):
+            found.add(api._replace(host="upload." + api.host[len("api."):]))
+        return frozenset(found)
 
     @classmethod
     def production(cls) -> Environment:
@@ -74,6 +152,15 @@ class Environment:
             "environment", f"{value!r} is not known",
             "use 'production', 'sandbox' or Environment.custom(api_url=..., auth_url=...)",
         )
+
+    @property
+    def upload_url(self) -> str:
+        """Where binary uploads go (images, attachments): ``upload.`` beside the ``api.`` host;
+        a custom base (the emulator) serves uploads itself."""
+        scheme, _, host = self.api_url.partition("://")
+        if host.startswith("api."):
+            return f"{scheme}://upload.{host[len('api.'):]}"
+        return self.api_url
 
     @property
     def authorize_url(self) -> str:

@@ -7,6 +7,7 @@ method and path, and a hint when the usual cause is known (S5-S8, S17, S19, A6).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "ConnectError",
     "DraftsLimitError",
     "ErrorDetail",
+    "IncompleteListingError",
     "InvalidArgumentError",
     "NotAcceptableError",
     "NotFoundError",
@@ -32,6 +34,7 @@ __all__ = [
     "ProtocolError",
     "RateLimitedError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "TransportError",
@@ -63,8 +66,10 @@ class AllegroError(Exception):
         # Subclasses take keyword-only arguments, which the default pickling cannot replay;
         # rebuild from args and attributes instead (for multiprocessing, task queues). The
         # httpx response does not travel.
+        # Scrubbed again: a secret registered since construction must not travel either.
+        args = tuple(scrub(a) if isinstance(a, str) else a for a in self.args)
         state = {k: v for k, v in self.__dict__.items() if k != "response"}
-        return (_restore, (type(self), self.args, state))
+        return (_restore, (type(self), args, state))
 
 
 def _restore(cls: type[AllegroError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
@@ -110,13 +115,72 @@ class ProtocolError(TransportError):
     """The connection broke or the server spoke invalid HTTP (e.g. a dropped connection)."""
 
 
+def scrub_json(value: Any) -> Any:
+    """``value`` (decoded JSON) with every registered secret scrubbed from its strings, keys
+    included. Returns ``value`` itself when there is nothing to scrub."""
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return scrub(repr(value))
+    if scrub(text) == text:  # the usual case: one pass over the text, no copy
+        return value
+    return _scrub_tree(value)
+
+
+def _scrub_tree(value: Any) -> Any:
+    # Walked, not scrubbed as one JSON text: a query-parameter pattern (``token=...``) could
+    # swallow the quotes and commas after it and break the structure.
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {_scrub_tree(k): _scrub_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub_tree(v) for v in value]
+    return value
+
+
 class ResponseValidationError(AllegroError):
-    """A 2xx response body did not match the expected model (Allegro added or changed a field in
-    a way the model cannot take). ``body`` holds the parsed JSON."""
+    """A 2xx response body Allegro's spec does not allow: not JSON, the wrong shape (``null``,
+    a list, a string where an object belongs), a required field missing or mistyped.
+
+    ``body`` holds the decoded JSON with every registered secret scrubbed (also in pickles),
+    ``trace_id`` the ``trace-id`` header for Allegro support.
+    """
 
     def __init__(self, message: str, *, body: Any = None, trace_id: str | None = None) -> None:
-        self.body = body
+        self._body = scrub_json(body)
         self.trace_id = trace_id
+        super().__init__(message)
+
+    @property
+    def body(self) -> Any:
+        """The decoded body, secrets scrubbed (again on each read: secrets registered since
+        the error was raised are hidden too)."""
+        return scrub_json(self._body)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        restore, (cls, args, state) = super().__reduce__()[:2]
+        state["_body"] = scrub_json(state.get("_body"))
+        return (restore, (cls, args, state))
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """A 2xx body was larger than the client's ``max_response_bytes``; reading stopped at the
+    limit, so the memory it took stays bounded. ``limit`` is that number of bytes."""
+
+    def __init__(self, message: str, *, limit: int, trace_id: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(message, trace_id=trace_id)
+
+
+class IncompleteListingError(AllegroError):
+    """A listing could not be walked to its end (e.g. more than 10 000 checkout forms without
+    the timestamp a walk past the offset cap needs, A9). Everything before was yielded:
+    ``yielded`` says how many items, ``total`` how many the server counted (if it said)."""
+
+    def __init__(self, message: str, *, yielded: int, total: int | None) -> None:
+        self.yielded = yielded
+        self.total = total
         super().__init__(message)
 
 

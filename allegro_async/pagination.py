@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from allegro_async.errors import InvalidArgumentError
+from allegro_async.errors import IncompleteListingError, InvalidArgumentError
 
 T = TypeVar("T")
 
@@ -33,7 +33,9 @@ class OffsetPaginator(Generic[T]):
     """Offset/limit pages until a short page, optionally stopping at a window cap.
 
     ``max_window`` is the largest ``offset + limit`` the endpoint accepts (e.g. 10 000 for
-    checkout forms); reaching it ends the walk rather than earning a 422.
+    checkout forms): no request goes past it (it would earn a 422), and when a full page ends
+    there, with more items counted or possible, :class:`~allegro_async.errors.
+    IncompleteListingError` says so instead of ending as if the list were complete.
     """
 
     def __init__(self, fetch: FetchPage[T], *, page_size: int,
@@ -45,18 +47,20 @@ class OffsetPaginator(Generic[T]):
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Each page in turn."""
         offset = 0
+        total: int | None = None
         while True:
             limit = self._page_size
             if self._max_window is not None:
                 limit = min(limit, self._max_window - offset)
                 if limit <= 0:
-                    return
+                    raise _capped(offset, total, self._max_window, "")
             page = await self._fetch(offset, limit, {})
+            total = page.total_count
             if page.items:
                 yield page
-            if len(page.items) < limit:
-                return
             offset += len(page.items)
+            if len(page.items) < limit or (total is not None and offset >= total):
+                return
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():
@@ -143,6 +147,8 @@ class TimeSlicedPaginator(Generic[T]):
         cursor: _dt.datetime | None = None
         at_cursor: set[str] = set()  # ids yielded whose key equals the cursor
         everything: set[str] = set()  # only with mutable_key
+        yielded = 0
+        first_total: int | None = None  # the whole query's count, from the first page
         while True:
             # Ask from the cursor's timestamp again and drop the ids already yielded there: an
             # offset past them would skip unseen items whenever seen ones at that timestamp
@@ -161,31 +167,98 @@ class TimeSlicedPaginator(Generic[T]):
                 # before the offset: step back until the page starts with a seen one.
                 offset = max(0, offset - self._page_size)
                 page = await self._fetch(offset, self._page_size, self._bounds(cursor))
+            if cursor is None:
+                first_total = page.total_count
+            if any(self._key(item) is None for item in page.items):
+                # The spec lets the key be missing. An item without one gives the cursor
+                # nowhere to go (re-asking from it returned the same page forever) and
+                # matches no range bound: walk the caller's query by offset instead.
+                async for rest in self._offset_walk(
+                        self._walked(cursor, at_cursor, everything), yielded):
+                    yield rest
+                return
             fresh: list[T] = []
             for item in page.items:
                 ident, key = self._ident(item), self._key(item)
                 if ident in at_cursor or ident in everything:
                     continue
+                if cursor is not None and key is not None and (
+                        key > cursor if self._descending else key < cursor):
+                    # behind the bound this request sent: a server that ignored it would
+                    # hand back the walked part again, and the walk would go round forever
+                    continue
                 fresh.append(item)
                 if self._mutable_key:
                     everything.add(ident)
-                if key is None:
-                    continue
                 if key != cursor:
                     cursor, at_cursor = key, set()
                 at_cursor.add(ident)
             if fresh:
+                yielded += len(fresh)
                 yield Page(fresh, page.total_count)
             if len(page.items) < self._page_size:
+                if first_total is not None and yielded < first_total:
+                    # Fewer than counted: items without the key sort past the last bounded
+                    # page (no bound matches them), or some vanished. Within the offset cap,
+                    # an offset walk over what was not yielded finds the former.
+                    total = (await self._fetch(0, 1, self._bounds(None))).total_count
+                    if total is not None and yielded < total <= self._max_window:
+                        async for rest in self._offset_walk(
+                                self._walked(cursor, at_cursor, everything), yielded):
+                            yield rest
                 return
             if not fresh:
                 # A full page of items seen before (they moved ahead, mutable_key): jump the
-                # cursor to its end, or stop if that is no progress.
+                # cursor to its end; when that is no progress, ending here would be silent.
                 last = self._key(page.items[-1])
-                if last is None or last == cursor:
+                if last == cursor:
+                    async for rest in self._offset_walk(
+                            self._walked(cursor, at_cursor, everything), yielded):
+                        yield rest
                     return
                 cursor = last
                 at_cursor = {self._ident(i) for i in page.items if self._key(i) == last}
+
+    def _walked(self, cursor: _dt.datetime | None, at_cursor: set[str], everything: set[str]
+                ) -> Callable[[T], bool]:
+        """Whether the keyset walk so far has yielded an item (for the offset walk after it)."""
+        def walked(item: T) -> bool:
+            ident = self._ident(item)
+            if self._mutable_key:
+                return ident in everything
+            key = self._key(item)
+            if key is None or cursor is None:
+                return False
+            # a key that never changes: everything behind the cursor was walked already
+            return ident in at_cursor or (key > cursor if self._descending else key < cursor)
+        return walked
+
+    async def _offset_walk(self, walked: Callable[[T], bool], yielded: int
+                           ) -> AsyncIterator[Page[T]]:
+        """The caller's query page by page from offset 0, skipping what was yielded, up to the
+        offset cap; past a full page at the cap, :class:`IncompleteListingError`."""
+        seen: set[str] = set()  # ids of this walk: offset pages overlap when items shift
+        offset = 0
+        total: int | None = None
+        while True:
+            limit = min(self._page_size, self._max_window - offset)
+            if limit <= 0:
+                raise _capped(yielded, total, self._max_window,
+                              self._gte_param.removesuffix(".gte"))
+            page = await self._fetch(offset, limit, self._bounds(None))
+            total = page.total_count
+            fresh: list[T] = []
+            for item in page.items:
+                ident = self._ident(item)
+                if ident not in seen and not walked(item):
+                    seen.add(ident)
+                    fresh.append(item)
+            if fresh:
+                yielded += len(fresh)
+                yield Page(fresh, total)
+            offset += len(page.items)
+            if len(page.items) < limit or (total is not None and offset >= total):
+                return
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():
@@ -195,3 +268,12 @@ class TimeSlicedPaginator(Generic[T]):
     async def count(self) -> int | None:
         """The server's total for the query, past any cap (one request for one item)."""
         return (await self._fetch(0, 1, self._bounds(None))).total_count
+
+
+def _capped(yielded: int, total: int | None, window: int, key: str) -> IncompleteListingError:
+    counted = f" of the {total} counted" if total is not None else ""
+    why = (f"items without {key} cannot be walked past it (A9), " if key else "")
+    return IncompleteListingError(
+        f"the listing stops at offset + limit = {window}: {why}so {yielded} items{counted} "
+        "were yielded and the walk cannot reach the rest. Narrow the query (a status, a "
+        "date range) and walk each part.", yielded=yielded, total=total)

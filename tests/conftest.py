@@ -50,8 +50,19 @@ def _record_emulator_exchanges() -> Iterator[None]:
         yield
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Remember which test is running, so a failure names the test that sent the request."""
+    _CONFORMANCE.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        _CONFORMANCE.current_test = None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Validate the recorded exchanges against the spec; violations fail the run."""
+    """Validate the recorded exchanges against the spec; violations and unmarked bad input
+    (an invalid request no test marked with ``expect_invalid``) fail the run."""
     mode = os.environ.get("ALLEGRO_CONFORMANCE", "fail").lower()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
 
@@ -68,5 +79,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     report = check(_CONFORMANCE, SPEC, LEGACY_SPEC)
     say("conformance: " + report.format().replace("\n", "\nconformance: "))
-    if report.violations and mode != "warn" and session.exitstatus == 0:
+    if report.failed and mode != "warn":
+        say("conformance: FAILED: the run fails (see the lines above; ALLEGRO_CONFORMANCE=warn "
+            "only reports)")
+    if report.failed and mode != "warn" and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

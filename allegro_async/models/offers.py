@@ -24,7 +24,7 @@ class Price(AllegroModel):
     """An amount (a decimal string, as Allegro sends it) in a currency."""
 
     amount: str
-    currency: str = "PLN"
+    currency: str
 
 
 class SellingMode(AllegroModel):
@@ -61,10 +61,13 @@ class ProductOffer(AllegroModel):
     """An offer as GET /sale/product-offers/{offerId} returns it (SaleProductOfferResponseV1).
 
     Only the common fields are typed; every other field is kept as is (``model_extra``), so
-    :meth:`to_api` sends the whole structure back, as S18 needs.
+    :meth:`to_api` sends the whole structure back, as S18 needs. The spec's schema lists no
+    required field, but an offer Allegro returns always has its ``id`` (it is how the offer is
+    read, changed and deleted), so a body without one is refused rather than read as an
+    offer with no id.
     """
 
-    id: str | None = None
+    id: str
     name: str | None = None
     category: IdRef | None = None
     selling_mode: SellingMode | None = None
@@ -96,11 +99,12 @@ class OfferListingItem(AllegroModel):
 
 
 class OffersPage(AllegroModel):
-    """One page of GET /sale/offers."""
+    """One page of GET /sale/offers (``OffersSearchResultDto``). The spec requires no field:
+    ``count`` and ``total_count`` are ``None`` when Allegro left them out."""
 
     offers: list[OfferListingItem] = Field(default_factory=list)
-    count: int = 0
-    total_count: int = 0
+    count: int | None = None
+    total_count: int | None = None
 
 
 class OperationInfo(AllegroModel):

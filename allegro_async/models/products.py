@@ -18,6 +18,7 @@ __all__ = [
     "ProductPublication",
     "ProductPublicationStatus",
     "ProductSearchPage",
+    "ProductSearchResponse",
     "SearchMode",
 ]
 
@@ -34,7 +35,7 @@ class ParameterOptions(AllegroModel):
     """What a parameter means for the product: ``identifies_product`` is the S21 key (several
     products may share an EAN; these parameters tell them apart)."""
 
-    identifies_product: bool = False
+    identifies_product: bool
     is_gtin: bool | None = Field(default=None, alias="isGTIN")
     is_trusted: bool | None = None
     is_ai_co_created: bool | None = None
@@ -43,8 +44,8 @@ class ParameterOptions(AllegroModel):
 class ParameterRange(AllegroModel):
     """A range value of a parameter (the JSON key ``from`` is ``from_`` here)."""
 
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
+    from_: str = Field(alias="from")
+    to: str
 
 
 class ProductParameter(AllegroModel):
@@ -159,3 +160,24 @@ class ProductSearchPage(AllegroModel):
 
     products: list[Product] = []
     next_page_id: str | None = None
+
+
+class NextPageRef(AllegroModel):
+    """The ``nextPage`` cursor of a search response."""
+
+    id: str | None = None
+
+
+class ProductSearchResponse(AllegroModel):
+    """GET /sale/products as Allegro sends it (``GetSaleProductsResponse``); ``products`` is
+    required by the spec."""
+
+    products: list[Product]
+    next_page: NextPageRef | None = None
+
+    def page(self) -> ProductSearchPage:
+        """The page with the cursor flattened to ``next_page_id``."""
+        return ProductSearchPage(
+            products=self.products,
+            next_page_id=self.next_page.id if self.next_page is not None else None,
+        )

@@ -13,6 +13,7 @@ __all__ = [
     "PackageWeight",
     "ShippingRate",
     "ShippingRatesFeatures",
+    "ShippingRatesList",
     "ShippingRatesSet",
     "ShippingRatesSetSummary",
     "ShippingRatesType",
@@ -99,3 +100,9 @@ class ShippingRatesSetSummary(AllegroModel):
     name: str | None = None
     features: ShippingRatesFeatures | None = None
     marketplaces: list[MarketplaceRef] = []
+
+
+class ShippingRatesList(AllegroModel):
+    """GET /sale/shipping-rates: the account's price lists (the spec requires no field)."""
+
+    shipping_rates: list[ShippingRatesSetSummary] = []

@@ -15,6 +15,7 @@ __all__ = [
     "VariantSetOffer",
     "VariantSetParameter",
     "VariantSetSummary",
+    "VariantSetsPage",
 ]
 
 #: The special parameter id that groups offers by image (each offer then needs a colorPattern).
@@ -53,6 +54,13 @@ class VariantSetSummary(AllegroModel):
 
     id: str
     name: str | None = None
+
+
+class VariantSetsPage(AllegroModel):
+    """One page of GET /sale/offer-variants (``VariantSets``; no field is required)."""
+
+    offer_variants: list[VariantSetSummary] = []
+    count: int | None = None
 
 
 class VariantMoveResult(AllegroModel):

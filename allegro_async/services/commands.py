@@ -116,8 +116,8 @@ class CommandEngine:
     Args:
         client: the client (its view for the seller who owns the offers).
         sleep: awaited between report polls and retries (inject one for tests).
-        poll_initial / poll_max: the first wait before re-reading a report, and its cap
-            (doubling in between).
+        poll_initial: the first wait before re-reading a report (doubling after each read).
+        poll_max: the cap of that wait.
         deadline: seconds of waiting per command report after which the engine stops waiting
             and returns the tasks as they stand (unfinished ones with status ``NEW``).
         put_attempts: how often a command PUT is tried on 5xx, 429 or a broken connection,

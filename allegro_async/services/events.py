@@ -18,15 +18,23 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import anyio
 
+from allegro_async._response import parse_as
 from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store
 from allegro_async.errors import (
     InvalidArgumentError,
     NotFoundError,
     RateLimitedError,
+    ResponseValidationError,
     ServerError,
     TransportError,
 )
-from allegro_async.models.events import OrderEvent, OrderEventStats, OrderEventType, dedup_key
+from allegro_async.models.events import (
+    OrderEvent,
+    OrderEventStats,
+    OrderEventType,
+    RawOrderEventsList,
+    dedup_key,
+)
 from allegro_async.models.orders import CheckoutForm
 
 if TYPE_CHECKING:
@@ -89,7 +97,7 @@ class EventDelivery:
     def event(self) -> OrderEvent:
         """The event as a model."""
         if self._event is None:
-            self._event = OrderEvent.model_validate(self.raw)
+            self._event = parse_as(self.raw, OrderEvent)
         return self._event
 
     @property
@@ -277,11 +285,19 @@ class OrderEventStream:
             # Parsed to models lazily (EventDelivery.event): at 1000 events a page, building
             # every model up front would cost more than the HTTP round trip.
             page = await self._retrying(functools.partial(
-                self._service._client.request, "GET", "/order/events", params=params))
-            events = page.get("events") if isinstance(page, dict) else None
+                self._service._client.request, "GET", "/order/events", params=params,
+                cast_to=RawOrderEventsList))
+            events = page.events
             if events:
+                last = str(events[-1]["id"])
+                if last == self._fetch_from:
+                    # an answer that ends where it was asked to start would be asked for again
+                    # and again: the stream would spin instead of following the journal
+                    raise ResponseValidationError(
+                        f"GET /order/events?from={last}: the page ends at the event it was "
+                        "asked to start after, so the stream cannot move on")
                 self._buffer.extend(events)
-                self._fetch_from = str(events[-1]["id"])
+                self._fetch_from = last
                 return True
             if not self._follow:
                 return False

@@ -11,7 +11,7 @@ import builtins
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from allegro_async.errors import AllegroError, APIError, InvalidArgumentError
 from allegro_async.models.variants import (
@@ -20,6 +20,7 @@ from allegro_async.models.variants import (
     VariantSet,
     VariantSetOffer,
     VariantSetParameter,
+    VariantSetsPage,
     VariantSetSummary,
 )
 from allegro_async.services import bad_path_id
@@ -164,16 +165,17 @@ class OfferVariantsService:
         seller = await self._seller_id(user_id)
         offset = 0
         while True:
-            data: Any = await _call(self._client.request(
+            page = await _call(self._client.request(
                 "GET", "/sale/offer-variants", media_type="beta",
                 params={"user.id": seller, "query": query, "offset": offset, "limit": _PAGE},
+                cast_to=VariantSetsPage,
             ))
-            items = (data or {}).get("offerVariants") or []
+            items = page.offer_variants
             for item in items:
-                yield VariantSetSummary.model_validate(item)
+                yield item
             offset += len(items)
-            total = (data or {}).get("count")
-            if not items or (isinstance(total, int) and offset >= total) or offset > 9950:
+            total = page.count
+            if not items or (total is not None and offset >= total) or offset > 9950:
                 return
 
     async def find(

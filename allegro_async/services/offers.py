@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from allegro_async.errors import InvalidArgumentError
+from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import BulkResult, OfferListingItem, OffersPage
 from allegro_async.services import bulk as _bulk
@@ -114,17 +114,28 @@ class OffersService(ProductOffers):
                 yield item
                 yielded += 1
             offset += len(page.offers)
-            # totalCount is optional in the spec: only a total the server sent may end the walk
-            # (the model's default 0 would end it after the first page).
-            known_total = "total_count" in page.model_fields_set
-            if len(page.offers) < page_size or (known_total and offset >= page.total_count):
+            # totalCount is optional in the spec. When sent, it decides: a server may answer
+            # fewer than `limit` items with more to come, and stopping there would be silent.
+            # Without it, a short page is the end. An empty page always is (no loop).
+            if not page.offers:
+                return
+            if page.total_count is not None:
+                if offset >= page.total_count:
+                    return
+            elif len(page.offers) < page_size:
                 return
 
     async def count_drafts(self) -> int:
         """How many drafts (INACTIVE offers) the account holds, for S19."""
-        page = await self._client.request(
-            "GET", "/sale/offers", params={"publication.status": "INACTIVE", "limit": 1},
-            cast_to=OffersPage)
+        raw = await self._client.request_raw(
+            "GET", "/sale/offers", params={"publication.status": "INACTIVE", "limit": 1})
+        page = raw.parse(OffersPage)
+        if page.total_count is None:
+            # the spec makes totalCount optional, but without it there is no count: 0 would
+            # say "no drafts" to an account that may be at the S19 limit
+            raise ResponseValidationError(
+                "GET /sale/offers: the response has no totalCount, so the drafts cannot be "
+                "counted", body=raw.json(), trace_id=raw.trace_id)
         return page.total_count
 
     # -- commands (S17, S20) -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from allegro_async._request import _allegro_url, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer
 from allegro_async.services import bad_path_id
@@ -81,9 +82,8 @@ class ProductOffers:
 
     async def get_raw(self, offer_id: str) -> dict[str, Any]:
         """The offer as plain JSON, every field as Allegro sent it."""
-        data: dict[str, Any] = await self._client.request(
-            "GET", f"/sale/product-offers/{_id(offer_id)}")
-        return data
+        return await self._client.request(
+            "GET", f"/sale/product-offers/{_id(offer_id)}", cast_to=dict[str, Any])
 
     async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
                     ) -> OfferParts:
@@ -131,6 +131,9 @@ class ProductOffers:
         it answers 303, then return the offer it points to. Raises
         :class:`OperationPendingError` (carrying ``location``) after ``deadline`` seconds."""
         limit = self.operation_deadline if deadline is None else deadline
+        # the polls carry the bearer token: a Location off Allegro's hosts is refused now,
+        # before any wait, not after the first Retry-After
+        location = _operation_url(self._client, location, "location")
         waited, wait = 0.0, first_wait
         while True:
             if wait > 0:
@@ -147,6 +150,7 @@ class ProductOffers:
                 if not target:
                     raise InvalidArgumentError("location", "the operation finished without a "
                                                "Location", "read the offer by id")
+                target = _operation_url(self._client, target, "location")
                 return await self._client.request("GET", target, cast_to=ProductOffer)
             if raw.status_code == 200:
                 return raw.parse(ProductOffer)
@@ -165,11 +169,13 @@ class ProductOffers:
             if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
                 raise OfferNotDeletableError(offer_id, None) from exc
             try:  # the message may say nothing: look at the offer to tell the two 403s apart
-                status = (await self.get_raw(offer_id)).get("publication", {}).get("status")
+                offer = await self.get(offer_id)
             except AllegroError:
                 raise exc from None
+            status = offer.publication.status if offer.publication is not None else None
             if status != "INACTIVE":
-                raise OfferNotDeletableError(offer_id, status) from exc
+                raise OfferNotDeletableError(
+                    offer_id, status.value if status is not None else None) from exc
             raise
 
     async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
@@ -181,6 +187,11 @@ class ProductOffers:
         body = {k: v for k, v in original.items() if k not in DRAFT_COPY_DROPS}
         body.update(changes or {})
         return await self.create(body, deadline=deadline)
+
+
+def _operation_url(client: AllegroClient, url: str, field: str) -> str:
+    """An operation or offer URL Allegro gave (A10), if it is on the environment's hosts."""
+    return _allegro_url(url, client.environment, field) if _is_absolute(url) else url
 
 
 def _id(offer_id: str) -> str:

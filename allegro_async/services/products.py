@@ -6,8 +6,13 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from allegro_async.errors import InvalidArgumentError
-from allegro_async.models.products import Product, ProductSearchPage, SearchMode
+from allegro_async.errors import IncompleteListingError, InvalidArgumentError
+from allegro_async.models.products import (
+    Product,
+    ProductSearchPage,
+    ProductSearchResponse,
+    SearchMode,
+)
 from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
@@ -76,12 +81,9 @@ class ProductsService:
                 raise InvalidArgumentError("filters", f"{key!r} is a named argument",
                                            f"pass {key} as its keyword instead")
             params[key] = value
-        data = await self._client.request("GET", "/sale/products", params=params)
-        page = ProductSearchPage.model_validate(
-            {"products": data.get("products") or [],
-             "nextPageId": (data.get("nextPage") or {}).get("id")}
-        )
-        return page
+        data = await self._client.request("GET", "/sale/products", params=params,
+                                          cast_to=ProductSearchResponse)
+        return data.page()
 
     async def search(
         self,
@@ -105,7 +107,8 @@ class ProductsService:
         if max_pages is not None and max_pages < 1:
             raise InvalidArgumentError("max_pages", "must be at least 1",
                                        "leave it out to read every page")
-        pages = 0
+        pages = yielded = 0
+        visited: set[str] = set()  # a cursor seen before would repeat pages forever
         while True:
             page = await self.search_page(
                 phrase, mode=mode, category_id=category_id, language=language,
@@ -114,9 +117,17 @@ class ProductsService:
             pages += 1
             for product in page.products:
                 yield product
+            yielded += len(page.products)
+            if page_id is not None:
+                visited.add(page_id)
             page_id = page.next_page_id
             if not page_id or (max_pages is not None and pages >= max_pages):
                 return
+            if page_id in visited:
+                raise IncompleteListingError(
+                    f"GET /sale/products: nextPage.id {page_id!r} points back to a page "
+                    f"already read; stopped after {pages} pages instead of repeating them",
+                    yielded=yielded, total=None)
 
     def by_gtin(self, gtin: str) -> AsyncIterator[Product]:
         """Every product with this GTIN (EAN, ISBN, UPC), as an async iterator."""

@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from allegro_async.errors import AllegroError, InvalidArgumentError
-from allegro_async.models.shipping import ShippingRatesSet, ShippingRatesSetSummary
+from allegro_async.models.shipping import (
+    ShippingRatesList,
+    ShippingRatesSet,
+    ShippingRatesSetSummary,
+)
 from allegro_async.services import bad_path_id
 
 if TYPE_CHECKING:
@@ -89,10 +93,10 @@ class ShippingRatesService:
         """The account's price lists (id, name, flags, marketplaces), optionally only those
         qualified for ``marketplace`` (e.g. ``"allegro-cz"``)."""
         data = await self._client.request(
-            "GET", "/sale/shipping-rates", params={"marketplace": marketplace}
+            "GET", "/sale/shipping-rates", params={"marketplace": marketplace},
+            cast_to=ShippingRatesList,
         )
-        return [ShippingRatesSetSummary.model_validate(item)
-                for item in (data or {}).get("shippingRates") or []]
+        return data.shipping_rates
 
     async def count(self) -> int:
         """How many price lists the account holds (of the 250 allowed, S3)."""

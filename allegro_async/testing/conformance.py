@@ -9,7 +9,7 @@ and ``pyyaml``::
     with recording(recorder):
         ...  # use any Emulator
     report = check(recorder, Path("allegro-openapi.yaml"))
-    assert not report.violations, report.format()
+    assert not report.failed, report.format()
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import stat
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -79,6 +79,10 @@ class ConformanceRecorder:
         self.per_key = per_key
         self.samples: dict[tuple[Any, ...], list[Exchange]] = {}
         self.seen = 0
+        #: The test running now (a pytest node id, set by the suite's conftest): kept with
+        #: each sample so a failure names the test that sent the request.
+        self.current_test: str | None = None
+        self._sent_by: dict[int, str] = {}
 
     def wants(self, method: str, template: str | None, path: str) -> bool:
         """API requests to known routes only: the rest is not in the spec."""
@@ -100,13 +104,23 @@ class ConformanceRecorder:
         if _EXPECT_INVALID.get() or exchange.request_headers.get(EXPECT_INVALID_HEADER) == "1":
             exchange.expect_invalid = True
         names = tuple(sorted({k for k, _ in parse_qsl(exchange.query, keep_blank_values=True)}))
+        headers = exchange.request_headers
         key = (
             exchange.method, exchange.template or "?", exchange.status, exchange.expect_invalid,
+            # the media types are part of the shape: an application/json body must not hide
+            # behind an earlier vnd one of the same keys (A11)
+            headers.get("content-type", ""), headers.get("accept", ""),
             names, shape(exchange.request_body), shape(exchange.response_body),
         )
         kept = self.samples.setdefault(key, [])
         if len(kept) < self.per_key:
             kept.append(exchange)
+            if self.current_test is not None:
+                self._sent_by[id(exchange)] = self.current_test
+
+    def sent_by(self, exchange: Exchange) -> str:
+        """The test that sent a kept exchange (``""`` when not known)."""
+        return self._sent_by.get(id(exchange), "")
 
     def exchanges(self) -> list[Exchange]:
         """Every kept sample."""
@@ -132,9 +146,19 @@ class Violation:
     status: int
     part: str  # "request" or "response"
     message: str
+    sent_by: str = ""  # the test's node id, when recorded under pytest
 
     def __str__(self) -> str:
-        return f"{self.route} -> {self.status} ({self.part}): {self.message}"
+        where = f" [sent by {self.sent_by}]" if self.sent_by else ""
+        return f"{self.route} -> {self.status} ({self.part}): {self.message}{where}"
+
+
+#: How to mark a request that is wrong on purpose, shown with every unmarked one.
+HOW_TO_MARK = (
+    "if the test sends it wrong on purpose, mark it: the request header "
+    f"'{EXPECT_INVALID_HEADER}: 1', or in-process 'with ConformanceRecorder.expect_invalid():'; "
+    "otherwise fix the request (media type, body, parameters) to match the spec"
+)
 
 
 @dataclass
@@ -142,19 +166,28 @@ class Report:
     """What :func:`check` found."""
 
     violations: list[Violation] = field(default_factory=list)
-    #: Invalid requests the emulator refused (4xx) that no test marked as bad on purpose:
-    #: reported, not failed, until their tests use ``expect_invalid``.
+    #: Invalid requests the emulator refused (4xx, or a status the operation does not
+    #: declare) that no test marked as bad on purpose: they fail the run like violations, since
+    #: a test that sends bad input by mistake tests something else than it claims.
     unmarked: list[Violation] = field(default_factory=list)
     checked: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
+    @property
+    def failed(self) -> bool:
+        """Whether anything fails the run: a spec violation or unmarked bad input."""
+        return bool(self.violations or self.unmarked)
+
     def format(self) -> str:
-        """Readable lines: one per violation, then a summary."""
+        """Readable lines: one per violation and per unmarked bad input, then a summary."""
         lines = [str(v) for v in self.violations]
-        lines += [f"unmarked bad input (warning): {v}" for v in self.unmarked]
+        lines += [f"unmarked bad input: {v}" for v in self.unmarked]
+        if self.unmarked:
+            lines.append(f"unmarked bad input: {HOW_TO_MARK}")
         lines.append(
-            f"{len(self.violations)} spec violation(s) in {self.checked} checked exchanges "
+            f"{len(self.violations)} spec violation(s) and {len(self.unmarked)} unmarked bad "
+            f"input(s) in {self.checked} checked exchanges "
             f"({self.seconds:.1f} s; skipped: {self.skipped or 'none'})"
         )
         return "\n".join(lines)
@@ -290,29 +323,37 @@ def check(
             report.violations.append(Violation(
                 route, exchange.status, "route", "the spec has no such operation"))
             continue
-        if not declared and exchange.status in UNDECLARED_OK:
+        undeclared = not declared and exchange.status in UNDECLARED_OK
+        if undeclared:
+            # the response (a limit's 429, an injected fault) is not the spec's to judge, but
+            # the request the test sent still is
             key = f"undeclared {exchange.status}"
             report.skipped[key] = report.skipped.get(key, 0) + 1
-            continue
+            if exchange.expect_invalid:
+                continue
         if which not in apis:
             apis[which] = _openapi(spec)
-        for violation in _validate(apis[which], exchange, route):
+        sent_by = recorder.sent_by(exchange)
+        for violation in _validate(apis[which], exchange, route, response=not undeclared):
+            violation = replace(violation, sent_by=sent_by)
             if any(r == route and m in violation.message for r, m in SPEC_QUIRKS):
                 report.skipped["spec quirk"] = report.skipped.get("spec quirk", 0) + 1
-            elif violation.part == "request" and 400 <= violation.status < 500:
+            elif violation.part == "request" and (undeclared or 400 <= violation.status < 500):
                 report.unmarked.append(violation)  # refused, as a bad request should be
             else:
                 report.violations.append(violation)
-        report.checked += 1
+        if not undeclared:
+            report.checked += 1
     report.violations = sorted(set(report.violations), key=str)
     report.unmarked = sorted(set(report.unmarked), key=str)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _validate(api: Any, exchange: Exchange, route: str) -> list[Violation]:
-    request, response = _mock(exchange)
-    found = []
+def _validate(api: Any, exchange: Exchange, route: str, *, response: bool = True
+              ) -> list[Violation]:
+    request, mock_response = _mock(exchange)
+    found: list[Violation] = []
     with warnings.catch_warnings():
         # openapi-core warns once per call about Allegro's OAuth2 scheme; noise here
         warnings.simplefilter("ignore")
@@ -322,8 +363,10 @@ def _validate(api: Any, exchange: Exchange, route: str) -> list[Violation]:
             except Exception as exc:
                 if not _is_security_only(exc):
                     found.append(Violation(route, exchange.status, "request", _message(exc)))
+        if not response:
+            return found
         try:
-            api.validate_response(request, response)
+            api.validate_response(request, mock_response)
         except Exception as exc:
             found.append(Violation(route, exchange.status, "response", _message(exc)))
     return found

@@ -54,11 +54,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class RunningServer:
+    """A started server: its ``url``, and :meth:`stop` (to test what an outage does)."""
+
+    def __init__(self, url: str, proc: subprocess.Popen[str]) -> None:
+        self.url = url
+        self._proc = proc
+
+    def stop(self) -> None:
+        """Stop the server now (idempotent); its clients then get connection errors."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
 @contextmanager
-def run_server(kind: ServerKind = "redis") -> Iterator[str]:
-    """Start a private server without persistence on 127.0.0.1 and a free port; yield its
-    ``redis://`` URL; stop it afterwards. Raises :class:`ServerNotFoundError` naming the
-    package to install when no binary exists."""
+def serve(kind: ServerKind = "redis") -> Iterator[RunningServer]:
+    """Like :func:`run_server`, yielding the :class:`RunningServer` (stoppable mid-test)."""
     binary = locate(kind)
     if binary is None:
         distribution = _PACKAGED[kind][0]
@@ -73,6 +87,7 @@ def run_server(kind: ServerKind = "redis") -> Iterator[str]:
              "--appendonly", "no", "--dir", workdir, "--loglevel", "notice"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
+        server = RunningServer(f"redis://127.0.0.1:{port}/0", proc)
         try:
             # its readiness line, instead of sleeping or polling the port
             assert proc.stdout is not None
@@ -81,9 +96,15 @@ def run_server(kind: ServerKind = "redis") -> Iterator[str]:
                     break
             else:
                 raise ServerNotFoundError(f"{binary} exited before it was ready")
-            yield f"redis://127.0.0.1:{port}/0"
+            yield server
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            if proc.stdout is not None:
-                proc.stdout.close()
+            server.stop()
+
+
+@contextmanager
+def run_server(kind: ServerKind = "redis") -> Iterator[str]:
+    """Start a private server without persistence on 127.0.0.1 and a free port; yield its
+    ``redis://`` URL; stop it afterwards. Raises :class:`ServerNotFoundError` naming the
+    package to install when no binary exists."""
+    with serve(kind) as server:
+        yield server.url

@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import replace
 from types import FrameType
 from typing import Any, Literal, cast
 
@@ -27,6 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from allegro_async.testing.emulator.core import Emulator, EmulatorConfig
 from allegro_async.testing.emulator.http import DropConnection
+from allegro_async.testing.emulator.offers import OffersConfig
+from allegro_async.testing.emulator.orders import OrdersConfig
 
 __all__ = ["run_cli", "serve", "serve_in_thread"]
 
@@ -91,7 +94,11 @@ class _Server(uvicorn.Server):
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on each accepted connection only
+    # when the socket says it is TCP (base_events._set_nodelay), and accepted sockets inherit
+    # the listener's proto. With proto 0, Nagle's algorithm held every response's last segment
+    # until the client's delayed ACK: ~40 ms per keep-alive request.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
@@ -183,16 +190,41 @@ def run_cli(
     sellers: int = 3,
     environment: str = "production",
     time_scale: float = 1.0,
+    *,
+    offers_per_seller: int | None = None,
+    orders_per_seller: int | None = None,
+    new_orders_per_hour: float | None = None,
+    refresh_tokens: bool = False,
     **settings: Any,
 ) -> None:
     """Run the emulator server in the foreground until Ctrl-C (SIGINT) or SIGTERM.
 
     Once it listens it prints, flushed, ``url: ...``, ``client_id: ...``,
     ``client_secret: ...`` and one ``token <login> <id>: <access token>`` line per seller,
-    so a script can read what it needs from stdout.
+    so a script can read what it needs from stdout. With ``refresh_tokens`` each seller's
+    token comes from a pair and a ``refresh <login> <id>: <refresh token>`` line follows it.
+
+    ``offers_per_seller`` (active offers), ``orders_per_seller`` and ``new_orders_per_hour``
+    (orders, and so order events, arriving per emulated hour) size the data.
     """
     if environment not in ("production", "sandbox"):
         raise SystemExit(f"environment must be production or sandbox, not {environment!r}")
+    for name, value in (("offers", offers_per_seller), ("orders", orders_per_seller),
+                        ("new-orders-per-hour", new_orders_per_hour)):
+        if value is not None and value < 0:
+            raise SystemExit(f"--{name} must be 0 or more, not {value}")
+    if offers_per_seller is not None:
+        settings["offers"] = replace(settings.get("offers", OffersConfig()),
+                                     active=offers_per_seller)
+    if orders_per_seller is not None or new_orders_per_hour is not None:
+        base = settings.get("orders", OrdersConfig())
+        settings["orders"] = replace(
+            base,
+            orders_per_seller=base.orders_per_seller if orders_per_seller is None
+            else orders_per_seller,
+            new_orders_per_hour=base.new_orders_per_hour if new_orders_per_hour is None
+            else new_orders_per_hour,
+        )
     config = EmulatorConfig(
         seed=seed,
         sellers=sellers,
@@ -212,9 +244,13 @@ def run_cli(
                 f"client_id: {emulator.client_id}",
                 f"client_secret: {emulator.client_secret}",
             ]
-            lines += [
-                f"token {s.login} {s.id}: {emulator.mint_token(s)}" for s in emulator.sellers
-            ]
+            for seller in emulator.sellers:
+                if refresh_tokens:
+                    pair = emulator.oauth.issue_pair(seller.id)
+                    lines.append(f"token {seller.login} {seller.id}: {pair['access_token']}")
+                    lines.append(f"refresh {seller.login} {seller.id}: {pair['refresh_token']}")
+                else:
+                    lines.append(f"token {seller.login} {seller.id}: {emulator.mint_token(seller)}")
             # This is the one place secrets are meant to be shown: the user asked for them.
             sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()

@@ -25,10 +25,15 @@ if ARGV[1] ~= '' then now = tonumber(ARGV[1])
 else local t = redis.call('TIME'); now = tonumber(t[1]) * 1000000 + tonumber(t[2]) end
 """
 
-#: GCRA admission (S1), with the A1 block checked first in the same round trip.
-#: KEYS: bucket, block. ARGV: now, interval_us, capacity, cost, ignore_block.
-#: Reply: {0, 0} admitted; {1, us} wait that long; {2, us} blocked for that long (<= 0: the
-#: block time is over and a probe decides).
+#: GCRA reservation (S1), with the A1 block checked first in the same round trip: reserve
+#: ``count`` grants of ``cost`` each and say when the first may go; never "try again later",
+#: so a grant costs one call even at the limit (the caller sleeps until its grant's time).
+#: ``recovering`` (this process just came back from an outage, during which its local
+#: fallback spent budget Redis never saw): count the bucket as full.
+#: KEYS: bucket, block. ARGV: now, interval_us, capacity, cost, ignore_block, count, recovering.
+#: Reply: {0, us} reserved, the reservation starts ``us`` after now (grant i of cost c may go
+#: at now + us + (i + 1) * c * interval - capacity * interval); {2, us} blocked for that long
+#: (<= 0: the block time is over and a probe decides).
 ADMIT = _NOW + """
 if ARGV[5] == '0' then
   local b = redis.call('GET', KEYS[2])
@@ -37,12 +42,14 @@ end
 local interval = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local new_tat = math.ceil(tat + tonumber(ARGV[4]) * interval)
-local allow_at = new_tat - tonumber(ARGV[3]) * interval
-if allow_at > now then return {1, math.ceil(allow_at - now)} end
+if ARGV[7] == '1' then
+  local full = now + tonumber(ARGV[3]) * interval
+  if tat < full then tat = full end
+end
+local new_tat = math.ceil(tat + tonumber(ARGV[6]) * tonumber(ARGV[4]) * interval)
 redis.call('SET', KEYS[1], string.format('%d', new_tat),
            'PX', math.ceil((new_tat - now) / 1000) + 1000)
-return {0, 0}
+return {0, math.floor(tat - now)}
 """
 
 #: Start or extend the app block (A1); the caller's probe lock goes with it, atomically, so
@@ -108,6 +115,14 @@ class SharedState:
         self.token = uuid.uuid4().hex
         self.down_until = float("-inf")
         self.errors = 0
+        #: Outages seen (up -> down), successful script calls, grants reserved: the bucket
+        #: refills its fallback on a new outage; benchmarks read calls per grant.
+        self.outages = 0
+        self.calls = 0
+        self.grants = 0
+        #: Set by a failure, cleared by the next admission that reached Redis (which then
+        #: counted the shared bucket as full).
+        self.recovering = False
         self._scripts = {name: client.register_script(lua) for name, lua in
                          (("admit", ADMIT), ("close", CLOSE), ("gate", GATE),
                           ("probe_done", PROBE_DONE))}
@@ -119,18 +134,26 @@ class SharedState:
         """Whether Redis failed recently (requests use the local fallback until retry)."""
         return self.clock() < self.down_until
 
+    @property
+    def in_outage(self) -> bool:
+        """Whether Redis failed and has not answered since."""
+        return self.down_until != float("-inf")
+
     def failed(self, error: BaseException) -> None:
-        """Remember an outage; log once per outage, without the URL (it may hold a password)."""
-        if self.down_until == float("-inf") or not self.down:
+        """Remember an outage; log once per outage (not once per retry), without the URL (it
+        may hold a password)."""
+        self.recovering = True
+        if not self.in_outage:
             action = ("falling back to this process's own limiter" if self.fail == "open"
                       else "holding requests until it answers")
             log.warning("Redis unreachable for the shared Allegro limit (%s); %s",
                         type(error).__name__, action)
+            self.outages += 1
         self.errors += 1
         self.down_until = self.clock() + self.retry_after
 
     def _recovered(self) -> None:
-        if self.down_until != float("-inf"):
+        if self.in_outage:
             log.info("Redis reachable again: the Allegro limit is shared again")
             self.down_until = float("-inf")
 
@@ -141,16 +164,25 @@ class SharedState:
         except self._catch as error:
             self.failed(error)
             raise
+        self.calls += 1
         self._recovered()
         return reply
 
     # -- the scripts -----------------------------------------------------------------------
     async def admit(self, interval_us: float, capacity: float, cost: float,
-                    ignore_block: bool) -> tuple[int, float]:
-        """GCRA admission: ``(0, 0)``, ``(1, wait_s)`` or ``(2, blocked_s)``."""
+                    ignore_block: bool, count: int = 1) -> tuple[int, float]:
+        """Reserve ``count`` grants of ``cost``: ``(0, start_s)`` (grant ``i`` may go
+        ``start_s + ((i + 1) * cost - capacity) * interval`` from now) or ``(2, blocked_s)``.
+
+        The first call after an outage counts the shared bucket as full (see ``ADMIT``)."""
         k = self.keys
+        recovering = "1" if self.recovering else "0"
         status, value = await self._call("admit", [k["bucket"], k["block"]], repr(interval_us),
-                                         repr(capacity), repr(cost), "1" if ignore_block else "0")
+                                         repr(capacity), repr(cost), "1" if ignore_block else "0",
+                                         str(count), recovering)
+        if int(status) == 0:
+            self.recovering = False
+            self.grants += count
         return int(status), int(value) / 1_000_000
 
     async def close(self, seconds: float, grace: float) -> float:

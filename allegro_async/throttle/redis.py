@@ -137,19 +137,52 @@ class RedisGate(AppGate):
                 self._notify()
 
 
+#: A reserved grant not taken within this long after its time is dropped, not sent late: a
+#: late grant sent together with on-time ones would make a burst Redis never admitted.
+_STALE = 0.25
+
+
 class RedisAppBucket(LeakyBucket):
-    """The S1 bucket in Redis (GCRA, one Lua call per admission); a local FIFO queue in front
-    so only the head of each process talks to Redis. The inherited local bucket (at this
-    process's share of the rate) is the fallback while Redis is unreachable."""
+    """The S1 bucket in Redis (GCRA), reserved a few grants per call; a local FIFO queue in
+    front so only the head of each process talks to Redis.
+
+    One Lua call reserves ``min(lease, queued)`` grants and says when each may go; the head
+    takes one, sleeps until its time and hands the rest down the queue. At the limit that is
+    still one call per ``lease`` grants (a denied admission would cost a retry per grant).
+    The inherited local bucket (this process's share: ``rate / processes``, bursts of
+    ``burst / processes``) is the fallback while Redis is unreachable; it starts full, since
+    the shared bucket may have been full when Redis went away.
+    """
 
     def __init__(self, shared: SharedState, gate: RedisGate, rate: float, capacity: float,
-                 local_rate: float, *, clock: Clock, sleep: Sleep) -> None:
-        super().__init__(local_rate, capacity, clock=clock, sleep=sleep)
+                 processes: int, *, lease: int, clock: Clock, sleep: Sleep) -> None:
+        super().__init__(rate / processes, max(1.0, capacity / processes), clock=clock,
+                         sleep=sleep)
         self.shared = shared
         self.gate = gate
         self.shared_rate = float(rate)
+        self.shared_capacity = float(capacity)
+        self.lease = lease
         self._interval_us = 1_000_000 / float(rate)
         self._queue: deque[anyio.Event] = deque()
+        # The grants reserved and not yet taken: the next goes at ``_next`` (local clock, but
+        # not before ``_floor``, when Redis answered), each later one ``_step`` after it;
+        # valid while the gate has seen no new block.
+        self._left = 0
+        self._next = 0.0
+        self._floor = 0.0
+        self._step = 0.0
+        self._cost = 1.0
+        self._lease_blocks = 0
+        self._outages_seen = 0
+        # After an outage each grant also takes the local share, until every other process
+        # has had time to come back to Redis (until then they spend budget Redis cannot see).
+        self._dual_until = float("-inf")
+
+    @property
+    def capacity(self) -> float:
+        """The largest burst admitted at once, all processes together."""
+        return self.shared_capacity
 
     @property
     def waiting(self) -> int:
@@ -160,8 +193,31 @@ class RedisAppBucket(LeakyBucket):
         return (f"<RedisAppBucket rate={self.shared_rate:g}/s capacity={self.capacity:g} "
                 f"waiting={self.waiting} redis={'down' if self.shared.down else 'up'}>")
 
+    def _take_reserved(self, cost: float, now: float) -> float | None:
+        """The time the next reserved grant may go, taking it; ``None`` if none is usable."""
+        if self._left and (self._cost != cost or self._lease_blocks != self.gate.blocks):
+            self._left = 0
+        if self._left and max(self._floor, self._next) < now - _STALE:
+            stale = int((now - _STALE - self._next) / self._step) + 1  # >= 1 here
+            self._left -= min(self._left, stale)
+            self._next += stale * self._step
+        if not self._left:
+            return None
+        at = max(self._floor, self._next)
+        self._left -= 1
+        self._next += self._step
+        return at
+
+    async def _fallback(self, cost: float) -> None:
+        if self.shared.outages != self._outages_seen:
+            self._outages_seen = self.shared.outages
+            self._drain()
+            self._level = self._capacity  # the shared bucket may have been full
+        await LeakyBucket.acquire(self, cost)
+
     async def acquire(self, cost: float = 1.0) -> None:
-        """Wait (FIFO in this process) until Redis admits ``cost``; see the class docs."""
+        """Wait (FIFO in this process) until a grant of ``cost`` reserved in Redis is due;
+        see the class docs."""
         self._check_cost(cost)
         me = anyio.Event()
         self._queue.append(me)
@@ -172,23 +228,38 @@ class RedisAppBucket(LeakyBucket):
             while True:
                 if self.gate.state != "open" and not probe:
                     return  # blocked: the transport sends nothing and goes back to the gate
+                now = self._clock()
+                at = self._take_reserved(cost, now)
+                if at is not None:
+                    if at > now:
+                        await self._sleep(at - now)
+                    if self._clock() < self._dual_until:
+                        await LeakyBucket.acquire(self, cost)
+                    return
                 if self.shared.down:
                     if self.shared.fail == "open":
-                        await LeakyBucket.acquire(self, cost)
+                        await self._fallback(cost)
                         return
                     await self._sleep(max(0.0, self.shared.down_until - self._clock()))
                     continue
+                recovering = self.shared.recovering
+                count = 1 if probe else max(1, min(self.lease, len(self._queue)))
                 try:
                     status, seconds = await self.shared.admit(
-                        self._interval_us, self.capacity, cost, probe)
+                        self._interval_us, self.shared_capacity, cost, probe, count)
                 except redis_errors():
                     continue  # now marked down: the branch above decides
-                if status == 0:
-                    return
                 if status == 2:
                     self.gate.observe(seconds)
                     return
-                await self._sleep(seconds)
+                if recovering:
+                    self._dual_until = self._clock() + self.shared.retry_after
+                interval = self._interval_us / 1_000_000
+                # Counted from the reply's arrival, later than Redis's "now": never early.
+                self._floor = self._clock()
+                self._next = self._floor + seconds + (cost - self.shared_capacity) * interval
+                self._step = cost * interval
+                self._left, self._cost, self._lease_blocks = count, cost, self.gate.blocks
         finally:
             if self._queue and self._queue[0] is me:
                 self._queue.popleft()
@@ -208,12 +279,16 @@ class RedisThrottle(Throttle):
         key_prefix: the Redis key prefix instead (all processes of an app must agree).
         processes: how many processes share the budget; each takes ``user_parallel //
             processes`` parallel requests per user (S2 stays per process) and, while Redis is
-            down, ``rate / processes`` from its local fallback bucket.
+            down, ``rate / processes`` (bursts of ``burst / processes``) from its local
+            fallback bucket.
         on_redis_error: ``"open"`` (default): keep sending through the local fallback, with a
             warning log; ``"closed"``: hold requests until Redis answers again.
         redis_retry_after: seconds before trying Redis again after an error.
         probe_ttl: how long the app-wide probe lock lives if its holder dies (seconds).
         poll_interval: while another process probes, how often this one asks Redis.
+        lease: most grants one Redis call reserves for the requests queued in this process
+            (so one round trip per up to ``lease`` requests); a grant its request no longer
+            needs is dropped, never handed to another process, so S1 holds.
         redis_now: a clock in seconds replacing Redis ``TIME`` (tests with a fake clock).
         **kwargs: everything :class:`Throttle` takes (``rate``, ``per``, ``burst``...).
     """
@@ -222,7 +297,7 @@ class RedisThrottle(Throttle):
                  key_prefix: str | None = None, processes: int = 1,
                  on_redis_error: FailMode = "open", redis_retry_after: float = 1.0,
                  probe_ttl: float = 30.0, poll_interval: float = 0.25,
-                 redis_now: Clock | None = None, **kwargs: Any) -> None:
+                 lease: int = 4, redis_now: Clock | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(processes, int) or processes < 1:
             raise InvalidArgumentError("processes", f"must be an int >= 1, got {processes!r}",
@@ -230,6 +305,9 @@ class RedisThrottle(Throttle):
         if on_redis_error not in ("open", "closed"):
             raise InvalidArgumentError("on_redis_error", f"{on_redis_error!r} is not allowed",
                                        'use "open" or "closed"')
+        if not isinstance(lease, int) or lease < 1:
+            raise InvalidArgumentError("lease", f"must be an int >= 1, got {lease!r}",
+                                       "give how many grants one Redis call may reserve")
         for name, value in (("redis_retry_after", redis_retry_after), ("probe_ttl", probe_ttl),
                             ("poll_interval", poll_interval)):
             if not value > 0:
@@ -255,8 +333,8 @@ class RedisThrottle(Throttle):
                          block_grace=probe_ttl + self.block_seconds, poll_interval=poll_interval)
         rate, burst = self.app_bucket.rate, self.app_bucket.capacity
         self.gate = gate
-        self.app_bucket = RedisAppBucket(self.shared, gate, rate, burst, rate / processes,
-                                         clock=self.clock, sleep=self.sleep)
+        self.app_bucket = RedisAppBucket(self.shared, gate, rate, burst, processes,
+                                         lease=lease, clock=self.clock, sleep=self.sleep)
         self._shared_rate = rate
         self.user_parallel = max(1, self.user_parallel // processes)
 

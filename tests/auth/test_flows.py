@@ -131,6 +131,7 @@ async def test_s6_query_string_parameters_are_rejected(emulator: Emulator) -> No
         response = await http.post(
             "http://allegro.emulator/auth/oauth/token?grant_type=client_credentials",
             auth=(emulator.client_id, emulator.client_secret),
+            headers={"x-emulator-expect-invalid": "1"},  # S6: grant_type in the query on purpose
         )
     assert response.status_code == 401
     assert "Full authentication is required" in response.json()["error_description"]

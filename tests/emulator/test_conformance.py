@@ -6,13 +6,18 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from allegro_async.config import PUBLIC_MEDIA_TYPE
 from allegro_async.testing import Emulator
 from allegro_async.testing.conformance import ConformanceRecorder, check, load_spec
 from allegro_async.testing.emulator.front import Exchange
 from tests.conftest import LEGACY_SPEC, require_spec
 
+pytest_plugins = ["pytester"]
+
 VND = {"content-type": PUBLIC_MEDIA_TYPE}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _me(body: object, status: int = 200, query: str = "") -> Exchange:
@@ -139,6 +144,8 @@ def test_bad_request_with_error_status_is_reported_unless_marked() -> None:
     report = check(unmarked, spec)
     assert any(v.part == "request" and "maximum" in v.message for v in report.unmarked)
     assert "unmarked bad input" in report.format()
+    assert report.failed and not report.violations  # unmarked bad input alone fails the run
+    assert not check(marked, spec).failed
     assert not [v for v in check(marked, spec).unmarked + check(marked, spec).violations
                 if v.part == "request"]
 
@@ -173,3 +180,76 @@ def test_empty_checkout_forms_page_is_a_known_spec_quirk() -> None:
     report = check(recorder, spec)
     assert report.violations == [], report.format()
     assert report.skipped.get("spec quirk", 0) >= 1
+
+
+def test_invalid_request_answered_with_an_undeclared_status_is_unmarked_bad_input() -> None:
+    spec = require_spec()
+    recorder = ConformanceRecorder()
+    exchange = _me({"errors": []}, status=429)  # a limit answered before any validation
+    exchange.path = exchange.template = "/order/events"
+    exchange.query = "limit=5000"
+    recorder.record(exchange)
+    report = check(recorder, spec)
+    assert [v.part for v in report.unmarked] == ["request"]
+    assert report.skipped == {"undeclared 429": 1}  # its response is still not judged
+
+
+def test_media_type_is_part_of_the_shape_and_the_test_is_named() -> None:
+    spec = require_spec()
+    recorder = ConformanceRecorder()
+    for content_type, test in ((PUBLIC_MEDIA_TYPE, "t.py::good"), ("application/json",
+                                                                  "t.py::bad")):
+        recorder.current_test = test
+        exchange = _me({"errors": []}, status=422)
+        exchange.method, exchange.path = "PUT", "/sale/offer-price-change-commands/c1"
+        exchange.template = "/sale/offer-price-change-commands/{commandId}"
+        exchange.request_headers = {**exchange.request_headers, "content-type": content_type}
+        exchange.request_body = b'{"offerCriteria": []}'
+        recorder.record(exchange)
+    assert len(recorder.exchanges()) == 2  # the json one is not hidden behind the vnd one
+    report = check(recorder, spec)
+    assert [v.sent_by for v in report.unmarked] == ["t.py::bad"]
+    assert "[sent by t.py::bad]" in report.format()
+    assert "x-emulator-expect-invalid: 1" in report.format()
+
+
+def test_unmarked_bad_input_fails_the_suite_and_says_how_to_mark_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_spec()
+    pytester.makeini("[pytest]\nasyncio_mode = auto\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makeconftest(
+        "from tests.conftest import (  # noqa: F401\n"
+        "    _record_emulator_exchanges, pytest_runtest_protocol, pytest_sessionfinish)\n")
+    pytester.makepyfile(test_inner="""
+        import httpx
+        from allegro_async.testing import Emulator
+
+        PATH = "/sale/offer-price-change-commands/5d2f1f3c-3d1e-4a8e-9b8a-0c7f7a1e2b3c"
+
+        async def send(headers):
+            emulator = Emulator()
+            async with httpx.AsyncClient(transport=emulator.transport(),
+                                         base_url="http://allegro.emulator") as http:
+                response = await http.put(PATH, json={"offerCriteria": 7}, headers={
+                    "Authorization": "Bearer " + emulator.mint_token(0),
+                    "Accept": "application/vnd.allegro.public.v1+json", **headers})
+            assert response.status_code == 422
+
+        async def test_marked():
+            await send({"x-emulator-expect-invalid": "1"})
+
+        async def test_unmarked():
+            await send({})
+    """)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("ALLEGRO_CONFORMANCE", raising=False)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)  # every test passed, yet the run fails:
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    assert "unmarked bad input: PUT /sale/offer-price-change-commands/{commandId}" in out
+    assert "[sent by test_inner.py::test_unmarked]" in out
+    assert "[sent by test_inner.py::test_marked]" not in out
+    assert "x-emulator-expect-invalid: 1" in out

@@ -8,10 +8,13 @@ import anyio
 import httpx
 
 from allegro_async.testing import Emulator
+from allegro_async.testing.conformance import EXPECT_INVALID_HEADER
 from allegro_async.testing.emulator.limits import LimitsConfig
 
 URL = "http://allegro.emulator"
 ACCEPT = {"Accept": "application/vnd.allegro.public.v1+json"}
+#: A body sent the way Allegro wants it (A11): its media type, not application/json.
+VND_BODY = {"Content-Type": ACCEPT["Accept"]}
 
 
 def raw_client(emulator: Emulator, seller: int | None = 0) -> httpx.AsyncClient:
@@ -95,8 +98,7 @@ async def test_command_put_weighs_its_offer_count_and_over_the_rate_is_slower() 
     async with raw_client(emulator) as http:
         before = emulator.clock.monotonic()
         for i in range(2):  # 2000 offers vs capacity 1500 at 150/s: the second waits ~3.3 s
-            await http.put(path.format(f"c{i}"), content=json.dumps(body),
-                           headers={"Content-Type": ACCEPT["Accept"]})
+            await http.put(path.format(f"c{i}"), content=json.dumps(body), headers=VND_BODY)
         elapsed = emulator.clock.monotonic() - before
     assert elapsed >= 3.0
 
@@ -104,7 +106,10 @@ async def test_command_put_weighs_its_offer_count_and_over_the_rate_is_slower() 
 async def test_far_over_a_user_bucket_gives_user_rate_429() -> None:
     emulator = Emulator(limits=LimitsConfig(max_user_delay=0.5))
     async with raw_client(emulator) as http:
-        statuses = [(await http.post("/messaging/messages", json={})).status_code
+        message = {"recipient": {"login": "buyer-1"}, "text": "Is it still available?",
+                   "order": {"id": "88ae369b-8f65-4fc4-9c77-bedf604a2e2"}}
+        statuses = [(await http.post("/messaging/messages", content=json.dumps(message),
+                                     headers=VND_BODY)).status_code
                     for _ in range(12)]
     assert 429 in statuses
     assert emulator.stats.rate_limited["user_rate"] >= 1
@@ -154,5 +159,7 @@ async def test_a_malformed_command_body_reaches_the_route_not_a_500() -> None:
     path = "/sale/offer-price-change-commands/5d2f1f3c-3d1e-4a8e-9b8a-0c7f7a1e2b3c"
     async with raw_client(emulator) as http:
         for criteria in ([{"type": "CONTAINS_OFFERS", "offers": 5}], 7):
-            response = await http.put(path, json={"offerCriteria": criteria})
+            # the right media type, so the body (wrong on purpose, hence marked) is what fails
+            response = await http.put(path, content=json.dumps({"offerCriteria": criteria}),
+                                      headers={**VND_BODY, EXPECT_INVALID_HEADER: "1"})
             assert 400 <= response.status_code < 500, response.text

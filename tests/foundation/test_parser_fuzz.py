@@ -127,3 +127,56 @@ def test_megabyte_bodies(name: str, status: int) -> None:
         assert len(str(exc)) < 5_000  # a short excerpt, not the megabytes
     else:
         assert status == 200 and name == "json-array-3MB" and len(result["errors"]) == 25_000
+
+
+def _service_call(name: str, body: bytes) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    async def go() -> Any:
+        async with AllegroClient("fuzz-token-xyz", transport=httpx.MockTransport(handler),
+                                 **BARE) as client:
+            if name == "orders.list":
+                return [f async for f in client.orders.list()]
+            if name == "orders.events":
+                stream = client.orders.events(start="beginning", follow=False)
+                async for delivery in stream:
+                    return (delivery.id, delivery.type, delivery.key, delivery.event)
+                return None
+            if name == "products.search_page":
+                return await client.products.search_page("mug")
+            if name == "shipping_rates.list":
+                return await client.shipping_rates.list()
+            if name == "offers.count_drafts":
+                return await client.offers.count_drafts()
+            return await client.offers.get("77")
+
+    return asyncio.run(go())
+
+
+service_bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries({}, optional={
+        "events": st.lists(st.dictionaries(st.sampled_from(
+            ["id", "type", "occurredAt", "order"]), json_values, max_size=4), max_size=3)
+        | json_values,
+        "checkoutForms": st.lists(json_values, max_size=2) | json_values,
+        "count": json_values, "totalCount": json_values, "products": json_values,
+        "nextPage": json_values, "shippingRates": json_values, "offers": json_values,
+        "id": json_values}),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(["orders.list", "orders.events", "products.search_page",
+                             "shipping_rates.list", "offers.count_drafts", "offers.get"]),
+       body=service_bodies)
+def test_service_methods_on_junk_2xx_raise_only_response_validation_errors(
+        name: str, body: Any) -> None:
+    # AttributeError, KeyError, TypeError and pydantic errors escaped from the raw .get()s
+    from allegro_async.errors import ResponseValidationError
+
+    try:
+        _service_call(name, json.dumps(body).encode())
+    except ResponseValidationError as exc:
+        assert isinstance(str(exc), str) and isinstance(repr(exc), str)

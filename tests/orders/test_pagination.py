@@ -6,7 +6,10 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
-from allegro_async.pagination import Page, TimeSlicedPaginator
+import pytest
+
+from allegro_async.errors import IncompleteListingError
+from allegro_async.pagination import OffsetPaginator, Page, TimeSlicedPaginator
 
 T0 = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
 
@@ -76,3 +79,49 @@ async def test_page_size_one_walks_every_item() -> None:
     listing = Listing([(f"i{n}", T0 + _dt.timedelta(seconds=n // 2)) for n in range(5)])
     seen = [i[0] async for i in listing.paginator(page_size=1)]
     assert seen == [f"i{n}" for n in range(5)]
+
+
+async def test_offset_walk_reaching_the_window_cap_with_more_counted_raises() -> None:
+    # Reaching the cap used to end the walk as if the list were complete.
+
+    items = [str(n) for n in range(30)]
+
+    async def fetch(offset: int, limit: int, extra: Mapping[str, Any]) -> Page[str]:
+        assert offset + limit <= 20  # never a request past the cap (a 422 on Allegro)
+        return Page(items[offset:offset + limit], len(items))
+
+    seen: list[str] = []
+    with pytest.raises(IncompleteListingError) as caught:
+        async for item in OffsetPaginator(fetch, page_size=8, max_window=20):
+            seen.append(item)
+    assert seen == items[:20] and caught.value.yielded == 20 and caught.value.total == 30
+
+
+async def test_offset_walk_ending_exactly_at_the_cap_is_complete() -> None:
+    items = [str(n) for n in range(20)]
+
+    async def fetch(offset: int, limit: int, extra: Mapping[str, Any]) -> Page[str]:
+        return Page(items[offset:offset + limit], len(items))
+
+    assert [i async for i in OffsetPaginator(fetch, page_size=8, max_window=20)] == items
+
+
+@pytest.mark.parametrize("mutable_key", [False, True])
+async def test_a_server_ignoring_the_time_bound_neither_loops_nor_stops_early(
+        mutable_key: bool) -> None:
+    # Re-served from the start, the walk yielded the first page again and again (immutable
+    # key), or stopped silently after it (mutable key).
+    rows = [(f"i{n}", T0 + _dt.timedelta(seconds=n)) for n in range(10)]
+    calls: list[tuple[int, int]] = []
+
+    async def fetch(offset: int, limit: int, extra: Mapping[str, Any]
+                    ) -> Page[tuple[str, _dt.datetime]]:
+        calls.append((offset, limit))
+        assert len(calls) < 50, "the walk does not end"
+        return Page(rows[offset:offset + limit], len(rows))  # every bound ignored
+
+    walk = TimeSlicedPaginator(fetch, key=lambda i: i[1], ident=lambda i: i[0],
+                               gte_param="t.gte", lte_param="t.lte", page_size=3,
+                               mutable_key=mutable_key)
+    seen = [i[0] async for i in walk]
+    assert seen == [r[0] for r in rows]

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from allegro_async import AllegroClient
-from allegro_async.errors import InvalidArgumentError
+from allegro_async.errors import IncompleteListingError, InvalidArgumentError
 from allegro_async.services.orders import StaleRevisionError
 from allegro_async.testing import Emulator
 
@@ -192,3 +192,106 @@ async def test_empty_line_items_or_revision_fail_before_any_request(call: str) -
             else:
                 await client.orders.set_fulfillment("f1", "SENT", revision=" ")
     assert caught.value.field == ("line_items" if call == "shipment" else "revision")
+
+
+class FormListing:
+    """GET /order/checkout-forms over forms that may lack ``lineItems.boughtAt`` and
+    ``updatedAt`` (the spec makes both optional): sorted by the key with keyless forms
+    ``keyless_first`` or last, range bounds matching only forms that have the key, and
+    offset + limit past 10 000 refused with 422 (A9)."""
+
+    def __init__(self, forms: list[dict[str, object]], *, keyless_first: bool = False) -> None:
+        self.forms = forms
+        self.keyless_first = keyless_first
+        self.requests = 0
+
+    @staticmethod
+    def form(n: int, bought: str | None = None, updated: str | None = None
+             ) -> dict[str, object]:
+        price = {"amount": "10.00", "currency": "PLN"}
+        item: dict[str, object] = {"id": f"li-{n}", "offer": {"id": "o1", "name": "Mug"},
+                                   "quantity": 1, "originalPrice": price, "price": price}
+        if bought is not None:
+            item["boughtAt"] = bought
+        form: dict[str, object] = {
+            "id": f"form-{n:04d}", "status": "READY_FOR_PROCESSING", "lineItems": [item],
+            "surcharges": [], "summary": {"totalToPay": price},
+            "buyer": {"id": "b1", "email": "b@example.com", "login": "b", "guest": False}}
+        if updated is not None:
+            form["updatedAt"] = updated
+        return form
+
+    @staticmethod
+    def key_of(form: dict[str, object], key: str) -> str | None:
+        if key == "updatedAt":
+            return form.get("updatedAt")  # type: ignore[return-value]
+        return next((i.get("boughtAt") for i in form["lineItems"]), None)  # type: ignore[attr-defined]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        q = request.url.params
+        offset, limit = int(q["offset"]), int(q["limit"])
+        if offset + limit > 10_000:
+            return httpx.Response(422, json={"errors": [{"code": "VALIDATION_ERROR"}]})
+        sort = q.get("sort", "-lineItems.boughtAt")
+        key = sort.lstrip("-")
+        rows = list(self.forms)
+        gte, lte = q.get(f"{key}.gte"), q.get(f"{key}.lte")
+        if gte or lte:  # a form without the key matches no bound on it
+            rows = [f for f in rows if (k := self.key_of(f, key)) is not None
+                    and (not gte or k >= gte) and (not lte or k <= lte)]
+        keyed = sorted((f for f in rows if self.key_of(f, key) is not None),
+                       key=lambda f: (self.key_of(f, key), f["id"]),
+                       reverse=sort.startswith("-"))
+        keyless = [f for f in rows if self.key_of(f, key) is None]
+        rows = keyless + keyed if self.keyless_first else keyed + keyless
+        page = rows[offset:offset + limit]
+        return httpx.Response(200, json={"checkoutForms": page, "count": len(page),
+                                         "totalCount": len(rows)})
+
+
+def _stamp(n: int) -> str:
+    return f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z"
+
+
+async def _walk(listing: FormListing, **options: object) -> list[str]:
+    async with AllegroClient(access_token="t", throttle=False, retry=False,
+                             transport=httpx.MockTransport(listing)) as client:
+        return [f.id async for f in client.orders.list(**options)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sort", ["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt",
+                                  "-updatedAt"])
+async def test_a9_walk_without_the_sort_key_yields_every_form_once_and_ends(sort: str) -> None:
+    # Without boughtAt the walk re-asked the same page forever, yielding duplicates; without
+    # updatedAt it stopped silently after the first 100 of 250.
+    listing = FormListing([FormListing.form(n) for n in range(250)])
+    seen = await _walk(listing, sort=sort)
+    assert sorted(seen) == [f"form-{n:04d}" for n in range(250)]
+    assert len(seen) == len(set(seen)) == 250
+    assert listing.requests <= 5
+
+
+@pytest.mark.parametrize("keyless_first", [False, True])
+@pytest.mark.parametrize("sort", ["lineItems.boughtAt", "-updatedAt"])
+async def test_a9_walk_with_some_forms_lacking_the_key_yields_all_once(
+        sort: str, keyless_first: bool) -> None:
+    forms = [FormListing.form(n, bought=_stamp(n // 2), updated=_stamp(n // 3))
+             if n % 3 else FormListing.form(n) for n in range(250)]
+    listing = FormListing(forms, keyless_first=keyless_first)
+    seen = await _walk(listing, sort=sort, page_size=40)
+    assert len(seen) == len(set(seen)) == 250
+
+
+async def test_a9_keyless_forms_past_the_offset_cap_raise_after_yielding_what_can_be_read(
+        ) -> None:
+    listing = FormListing([FormListing.form(n) for n in range(10_050)])
+    seen: list[str] = []
+    async with AllegroClient(access_token="t", throttle=False, retry=False,
+                             transport=httpx.MockTransport(listing)) as client:
+        with pytest.raises(IncompleteListingError) as caught:
+            async for form in client.orders.list(sort="updatedAt"):
+                seen.append(form.id)
+    assert len(seen) == len(set(seen)) == 10_000 == caught.value.yielded
+    assert caught.value.total == 10_050
+    assert "updatedAt" in str(caught.value)

@@ -142,3 +142,22 @@ async def test_a_bad_deadline_is_refused_before_anything_is_sent(bad: object) ->
     with pytest.raises(InvalidArgumentError, match="allegro_deadline"):
         await transport.handle_async_request(get(deadline=bad))
     assert server.received == 0
+
+
+async def test_a_per_call_timeout_is_the_calls_deadline_at_a_closed_gate() -> None:
+    # A web handler passing timeout=5 must not hang for retry_429_for (180 s) in an app block.
+    emulator = Emulator(time_scale=120)
+    throttle = scaled_throttle(emulator)
+    async with emulator.client(0, throttle=throttle) as client:
+        emulator.limits.block_app(60)
+        await client.request("GET", "/me")  # finds the block and waits it out (no deadline)
+        emulator.limits.block_app(60)
+        sent = emulator.stats.requests
+        start = emulator.clock.monotonic()
+        with pytest.raises(RateLimitedError) as info:
+            await client.request("GET", "/me", timeout=5)
+        took = emulator.clock.monotonic() - start
+    assert emulator.stats.requests == sent + 1  # the one request that found the new block
+    assert info.value.reason == "app_block"
+    assert info.value.blocked_for is not None and info.value.blocked_for > 5
+    assert took < 5

@@ -1,5 +1,7 @@
-"""A worker process of the multi-process tests and benchmark: one app process sending
-``requests`` GET /me calls from ``tasks`` tasks through its own AllegroClient."""
+"""A worker process of the multi-process tests and benchmark: one app process sending GET /me
+from ``tasks`` tasks through its own AllegroClient for ``duration`` seconds after "go",
+recording when each response arrived (``time.monotonic``: one clock for every process of the
+machine)."""
 
 from __future__ import annotations
 
@@ -7,51 +9,67 @@ import asyncio
 import time
 from typing import Any
 
+import anyio
 
-async def _run(base_url: str, tokens: list[str], requests: int, tasks: int,
-               throttle_kwargs: dict[str, Any], redis_url: str | None) -> dict[str, Any]:
-    from allegro_async import AllegroClient
-    from allegro_async.config import Environment
-    from allegro_async.errors import RateLimitedError
-    from allegro_async.throttle import Throttle, metrics_of
-    from allegro_async.throttle.redis import RedisThrottle
+# Imported before "ready", so the processes start together when released.
+from allegro_async import AllegroClient
+from allegro_async.config import Environment
+from allegro_async.errors import RateLimitedError
+from allegro_async.throttle import Throttle, metrics_of
+from allegro_async.throttle.redis import RedisThrottle
 
+
+async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
+               throttle_kwargs: dict[str, Any], redis_url: str | None, ready: Any,
+               go: Any) -> dict[str, Any]:
     throttle: Throttle
     if redis_url is None:
         throttle = Throttle(**throttle_kwargs)
     else:
         throttle = RedisThrottle(redis_url, **throttle_kwargs)
     env = Environment.custom(api_url=base_url, auth_url=base_url)
-    statuses: list[int] = []
-    counter = iter(range(requests))
+    ok: list[float] = []  # monotonic arrival time of each 200
+    others: list[int] = []
     async with AllegroClient(access_token=tokens[0], environment=env,
                              throttle=throttle) as client:
         views = [client.with_options(access_token=t) for t in tokens]
 
-        async def worker() -> None:
-            for i in counter:
+        async def worker(n: int) -> None:
+            view = views[n % len(views)]
+            while True:
                 try:
-                    response = await views[i % len(views)].request_raw("GET", "/me")
+                    response = await view.request_raw("GET", "/me")
                 except RateLimitedError:
-                    statuses.append(429)
-                    return  # this task gives up; the others go on until they give up too
-                statuses.append(response.status_code)
+                    others.append(429)
+                    continue
+                if response.status_code == 200:
+                    ok.append(time.monotonic())
+                else:
+                    others.append(response.status_code)
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(tasks)))
-        elapsed = time.perf_counter() - start
+        # Everything is built (and imported) before "ready": released together, the
+        # processes start sending together.
+        ready.set()
+        await anyio.to_thread.run_sync(go.wait)
+        start = time.monotonic()
+        with anyio.move_on_after(duration):
+            async with anyio.create_task_group() as tg:
+                for n in range(tasks):
+                    tg.start_soon(worker, n)
         metrics = metrics_of(client).snapshot()
+    shared: dict[str, int] = {}
     if isinstance(throttle, RedisThrottle):
+        s = throttle.shared
+        shared = {"calls": s.calls, "grants": s.grants, "outages": s.outages,
+                  "errors": s.errors}
         await throttle.aclose()
-    return {"elapsed": elapsed, "start": start, "ok": statuses.count(200),
-            "statuses": sorted(set(statuses)), "metrics": metrics}
+    return {"start": start, "ok": ok, "others": others, "metrics": metrics, "shared": shared}
 
 
-def run(base_url: str, tokens: list[str], requests: int, tasks: int,
+def run(base_url: str, tokens: list[str], duration: float, tasks: int,
         throttle_kwargs: dict[str, Any], redis_url: str | None, ready: Any, go: Any,
         results: Any) -> None:
-    """Entry point in the child: signal ready, wait for go, run, put the result."""
-    ready.set()
-    go.wait()
-    results.put(asyncio.run(_run(base_url, tokens, requests, tasks, throttle_kwargs,
-                                 redis_url)))
+    """Entry point in the child: build the client, signal ready, wait for go, run, put the
+    result."""
+    results.put(asyncio.run(_run(base_url, tokens, duration, tasks, throttle_kwargs,
+                                 redis_url, ready, go)))

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.redis
 async def test_probe_is_admitted_by_the_shared_bucket_skipping_only_the_block(
         redis_client: object) -> None:
     throttle = RedisThrottle(redis_client, client_id="probe")
-    admits: list[bool] = []
+    admits: list[tuple[bool, int]] = []
     admit = throttle.shared.admit
 
     async def spy(interval_us: float, capacity: float, cost: float,
-                  ignore_block: bool) -> tuple[int, float]:
-        admits.append(ignore_block)
-        return await admit(interval_us, capacity, cost, ignore_block)
+                  ignore_block: bool, count: int = 1) -> tuple[int, float]:
+        admits.append((ignore_block, count))
+        return await admit(interval_us, capacity, cost, ignore_block, count)
 
     throttle.shared.admit = spy  # type: ignore[method-assign]
     # A block whose time is over (in Redis and here): the next request goes as the probe.
@@ -34,5 +34,6 @@ async def test_probe_is_admitted_by_the_shared_bucket_skipping_only_the_block(
     await response.aclose()
     await throttle.flush()
     assert throttle.gate.state == "open"
-    assert admits == [True]  # the probe spent the shared budget, past the block check
+    # the probe spent the shared budget, past the block check, and reserved nothing more
+    assert admits == [(True, 1)]
     assert await redis_client.exists("allegro-async:probe:bucket") == 1  # type: ignore[attr-defined]

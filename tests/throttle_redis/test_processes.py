@@ -1,60 +1,86 @@
-"""Two real processes share one Redis budget against one emulator served over HTTP with a
-time-scaled S1 limit: together no 429 and close to the limit."""
+"""Real processes share one Redis (or Valkey) budget against one emulator served over HTTP
+with a time-scaled S1 limit: together no 429, never over ``burst + rate * t``, about one
+Redis call per grant at most; and with Redis stopped mid-run, each falls back to its share
+without a 429."""
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import warnings
+from collections.abc import Iterator
 
 import pytest
 
 from allegro_async.testing import Emulator, EmulatorConfig
-from allegro_async.testing.server import serve_in_thread
-from tests.throttle_redis import _worker
+from allegro_async.testing.redis_server import RunningServer, ServerNotFoundError, serve
+from tests.throttle_redis._fleet import Fleet, run_fleet
 
 pytestmark = pytest.mark.redis
 
-SCALE = 1.0  # 9000/min becomes 150 requests per real second (2-core CI)
+SCALE = 0.5  # 9000/min becomes 75 requests per real second (4 processes on 2 loaded cores)
+LIMIT = 9000 / 60 * SCALE
+BURST = 100
 
 
-def run_processes(emulator: Emulator, redis_url: str | None, processes: int, requests: int,
-                  throttle_kwargs: dict[str, object]) -> list[dict[str, object]]:
-    """Start ``processes`` workers, release them together, collect their results."""
-    ctx = multiprocessing.get_context("spawn")
-    with serve_in_thread(emulator) as base_url:
-        go, results = ctx.Event(), ctx.Queue()
-        workers, readies = [], []
-        for p in range(processes):
-            ready = ctx.Event()
-            tokens = [emulator.mint_token(p * 2), emulator.mint_token(p * 2 + 1)]
-            proc = ctx.Process(target=_worker.run, args=(
-                base_url, tokens, requests, 50, throttle_kwargs, redis_url, ready, go, results))
-            proc.start()
-            workers.append(proc)
-            readies.append(ready)
-        for ready in readies:
-            assert ready.wait(timeout=60)
-        go.set()
-        out = [results.get(timeout=60) for _ in workers]
-        for proc in workers:
-            proc.join(timeout=30)
-            assert proc.exitcode == 0
-    return out
+def kwargs(client_id: str, processes: int) -> dict[str, object]:
+    return {"client_id": client_id, "rate": LIMIT * 60, "per": 60, "burst": BURST,
+            "processes": processes}
 
 
-def test_two_processes_share_the_limit_with_no_429(redis_url: str) -> None:
-    import redis
+def most_in_a_window(times: list[float], length: float) -> int:
+    """The most arrivals in any window of ``length`` seconds (two pointers)."""
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= length:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
 
-    redis.Redis.from_url(redis_url).flushdb()
-    emulator = Emulator(EmulatorConfig(time_scale=SCALE, sellers=4))
-    limit = 9000 / 60 * SCALE
-    out = run_processes(emulator, redis_url, 2, 200, {
-        "client_id": "two-procs", "rate": limit * 60, "per": 60, "burst": 100, "processes": 2,
-    })
+
+def assert_within_the_limit(times: list[float]) -> None:
+    # Arrival jitter (2 loaded cores, one HTTP server thread) may bunch a few responses.
+    for length in (0.1, 1.0, 3.0):
+        assert most_in_a_window(times, length) <= BURST + LIMIT * length + 10, length
+
+
+@pytest.fixture(params=["redis", "valkey"])
+def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """A private server of its own (this module stops it mid-run)."""
+    try:
+        with serve(request.param) as running:
+            yield running
+    except ServerNotFoundError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
+        warnings.warn(f"SKIPPING the shared-limiter tests: {exc}", stacklevel=1)
+        pytest.skip(f"{exc}")
+
+
+def test_four_processes_share_the_limit_with_no_429_and_one_call_per_grant(
+        server: RunningServer) -> None:
+    emulator = Emulator(EmulatorConfig(time_scale=SCALE, sellers=16))
+    fleet = run_fleet(emulator, server.url, 4, 5.0, kwargs("four", 4))
+    times = fleet.ok_times()
     assert emulator.stats.responses_429 == 0
-    assert all(o["ok"] == 200 for o in out)
-    start = min(float(o["start"]) for o in out)  # type: ignore[arg-type]
-    end = max(float(o["start"]) + float(o["elapsed"]) for o in out)  # type: ignore[arg-type]
-    # Never above burst + rate * t together. The lower bound is loose on purpose: 2 cores run
-    # both workers, the server and Redis; benchmarks/redis_shared.py measures the real ratio.
-    assert 100 + limit * (end - start) + 1 >= 400
-    assert 400 / (end - start) >= 0.3 * limit, 400 / (end - start)
+    assert_within_the_limit(times)
+    # The lower bound is loose on purpose (2 cores run 4 workers, the server and Redis);
+    # benchmarks/redis_shared.py measures the sustained ratio with 8 processes.
+    assert len(times) >= 0.4 * (BURST + LIMIT * 5.0), len(times)
+    # One reservation per up to `lease` grants (a denied admission would cost a retry).
+    assert fleet.shared("calls") <= len(times), (fleet.shared("calls"), len(times))
+    assert fleet.shared("outages") == 0
+
+
+def test_redis_stopped_mid_run_each_process_falls_back_to_its_share_without_429(
+        server: RunningServer) -> None:
+    emulator = Emulator(EmulatorConfig(time_scale=SCALE, sellers=16))
+    fleet: Fleet = run_fleet(emulator, server.url, 4, 7.0, kwargs("outage", 4),
+                             events=(("stop", 2.5, server.stop),))
+    stopped_at, _ = fleet.marks["stop"]
+    assert emulator.stats.responses_429 == 0
+    assert fleet.shared("outages") == 4  # every process noticed, and fell back
+    times = fleet.ok_times()
+    assert_within_the_limit(times)
+    after = [t for t in times if t > stopped_at + 0.5]
+    # The shares (rate / 4 each) together keep the app going near the limit.
+    assert len(after) >= 0.4 * LIMIT * (7.0 - stopped_at - 0.5), len(after)

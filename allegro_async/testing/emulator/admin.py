@@ -7,6 +7,9 @@ They let a test or a script in another process read counters and inject faults o
     GET    /_emulator/faults    the fault rules
     POST   /_emulator/faults    add one: {"route": "GET /me", "status": 503, "probability": 0.5}
     DELETE /_emulator/faults    remove every fault
+    POST   /_emulator/tokens    access + refresh token pairs: {"seller": 0} for one, {} for all
+    POST   /_emulator/device    answer a device code (A4): {"user_code": "AB12CD34",
+                                "action": "approve" or "deny", "seller": 0}
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.testing.emulator.http import emulator_of
+from allegro_async.testing.emulator.verification import seller_of
 
 _FAULT_FIELDS = ("route", "status", "drop", "timeout", "latency", "probability", "times",
                  "when", "retry_after", "delay")
@@ -72,6 +76,66 @@ async def clear_faults(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        data: Any = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+async def mint_tokens(request: Request) -> Response:
+    """Token pairs with refresh tokens, as the token endpoint gives them, for one seller
+    (``{"seller": index, id or login}``) or every seller (``{}``); ``scopes`` optional."""
+    emulator = emulator_of(request)
+    data = await _json_object(request)
+    if data is None or set(data) - {"seller", "scopes"}:
+        return JSONResponse({"error": "give a JSON object with 'seller' and/or 'scopes'"},
+                            status_code=400)
+    scopes = data.get("scopes")
+    if scopes is not None and not (
+            isinstance(scopes, list) and all(isinstance(x, str) for x in scopes)):
+        return JSONResponse({"error": "'scopes' must be a list of strings"}, status_code=400)
+    try:
+        chosen = seller_of(emulator, data.get("seller"))
+    except KeyError:
+        return JSONResponse({"error": f"no seller {data.get('seller')!r}"}, status_code=404)
+    sellers = [chosen] if chosen is not None else emulator.sellers
+    pairs = [{"seller_id": s.id, "login": s.login,
+              **emulator.oauth.issue_pair(s.id, tuple(scopes) if scopes else None)}
+             for s in sellers]
+    return JSONResponse({"tokens": pairs}, status_code=201)
+
+
+async def answer_device(request: Request) -> Response:
+    """Approve (as ``seller``, default the authorize page's seller) or deny a device code,
+    as the user would on the verification page (A4)."""
+    emulator = emulator_of(request)
+    data = await _json_object(request)
+    if data is None or not isinstance(data.get("user_code"), str) or set(data) - {
+            "user_code", "action", "seller"}:
+        return JSONResponse({"error": "give a JSON object with 'user_code' (and 'action': "
+                             "approve or deny, 'seller')"}, status_code=400)
+    action = data.get("action", "approve")
+    if action not in ("approve", "deny"):
+        return JSONResponse({"error": "'action' is approve or deny"}, status_code=400)
+    try:
+        seller = seller_of(emulator, data.get("seller"))
+    except KeyError:
+        return JSONResponse({"error": f"no seller {data.get('seller')!r}"}, status_code=404)
+    code = data["user_code"].strip().upper()
+    try:
+        if action == "deny":
+            emulator.oauth.deny_device(code)
+        else:
+            emulator.oauth.approve_device(code, seller)
+    except KeyError:
+        return JSONResponse({"error": f"no device code with user_code {code!r}"},
+                            status_code=404)
+    return JSONResponse({"user_code": code, "status": "approved" if action == "approve"
+                         else "denied"})
+
+
 def routes() -> list[BaseRoute]:
     """The private routes."""
     return [
@@ -80,4 +144,6 @@ def routes() -> list[BaseRoute]:
         Route("/_emulator/faults", list_faults, methods=["GET"]),
         Route("/_emulator/faults", add_fault, methods=["POST"]),
         Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+        Route("/_emulator/tokens", mint_tokens, methods=["POST"]),
+        Route("/_emulator/device", answer_device, methods=["POST"]),
     ]

@@ -20,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from allegro_async.testing.emulator import verification
 from allegro_async.testing.emulator.http import OAuthError, emulator_of
 from allegro_async.testing.emulator.limits import RATE_LIMIT_BODY, _Bucket
 from allegro_async.testing.emulator.tokens import DEFAULT_SCOPES
+from allegro_async.testing.emulator.verification import VERIFICATION_PATH
 
 if TYPE_CHECKING:
     from allegro_async.testing.emulator.core import Emulator, Seller
@@ -246,8 +248,8 @@ async def _device(request: Request) -> Response:
     return JSONResponse({
         "device_code": device_code,
         "user_code": user_code,
-        "verification_uri": f"{base}/skojarz-aplikacje",
-        "verification_uri_complete": f"{base}/skojarz-aplikacje?code={user_code}",
+        "verification_uri": f"{base}{VERIFICATION_PATH}",
+        "verification_uri_complete": f"{base}{VERIFICATION_PATH}?code={user_code}",
         "expires_in": state.config.device_expires_in,
         "interval": state.config.device_interval,
     })
@@ -374,4 +376,5 @@ def routes() -> list[BaseRoute]:
         Route("/auth/oauth/authorize", _authorize, methods=["GET"]),
         Route("/auth/oauth/token", _token, methods=["POST"]),
         Route("/auth/oauth/device", _device, methods=["POST"]),
+        *verification.routes(),  # where verification_uri leads: approve or deny a code (A4)
     ]

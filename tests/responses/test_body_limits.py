@@ -1,0 +1,154 @@
+"""What a response body can cost is bounded: error bodies are read up to 64 KiB, success
+bodies up to ``max_response_bytes``; counted in bytes the server side produced, not RSS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from allegro_async import AllegroClient
+from allegro_async._error_body import MAX_ERROR_BODY_BYTES
+from allegro_async._response import BoundedBodyTransport
+from allegro_async.errors import (
+    InvalidArgumentError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    ServerError,
+)
+
+CHUNK = 64 * 1024
+HUNDRED_MB = 100 * 1024 * 1024
+
+
+class Source(httpx.AsyncByteStream):
+    """A body produced chunk by chunk on demand, counting what was taken from it."""
+
+    def __init__(self, total: int, head: bytes = b"") -> None:
+        self.total = total
+        self.head = head
+        self.produced = 0
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.produced < self.total:
+            if self.produced == 0 and self.head:
+                chunk = self.head
+            else:
+                chunk = b" " * min(CHUNK, self.total - self.produced)
+            self.produced += len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class Serving(httpx.AsyncBaseTransport):
+    """Answers every request with ``status`` and a fresh :class:`Source` body."""
+
+    def __init__(self, status: int, total: int, head: bytes = b"",
+                 length: int | None = None) -> None:
+        self.status, self.total, self.head, self.length = status, total, head, length
+        self.sources: list[Source] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        source = Source(self.total, self.head)
+        self.sources.append(source)
+        headers = {"content-type": "application/vnd.allegro.public.v1+json", "trace-id": "t-9"}
+        if self.length is not None:
+            headers["content-length"] = str(self.length)
+        return httpx.Response(self.status, headers=headers, stream=source)
+
+
+def _client(transport: httpx.AsyncBaseTransport, **options: object) -> AllegroClient:
+    return AllegroClient(access_token="token-abcdef", throttle=False, retry=False,
+                         transport=transport, **options)  # type: ignore[arg-type]
+
+
+async def test_a_100_mb_error_body_is_read_only_up_to_64_kib() -> None:
+    head = json.dumps({"errors": [{"code": "InternalServerError", "message": "boom"}]})
+    serving = Serving(500, HUNDRED_MB, head=head.encode())
+    async with _client(serving) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.request("GET", "/sale/offers")
+    source, = serving.sources
+    assert source.produced <= MAX_ERROR_BODY_BYTES + CHUNK  # not the 100 MB
+    assert source.closed
+    assert caught.value.status_code == 500 and caught.value.trace_id == "t-9"
+    assert len(caught.value.body_text) <= 4096 and len(str(caught.value)) < 1000
+
+
+async def test_an_allegro_error_body_within_the_cap_keeps_its_errors() -> None:
+    body = json.dumps({"errors": [{"code": "VALIDATION_ERROR", "message": "bad name"}]})
+    serving = Serving(422, len(body), head=body.encode())
+    async with _client(serving) as client:
+        with pytest.raises(Exception) as caught:
+            await client.request("POST", "/sale/product-offers", json={})
+    assert getattr(caught.value, "code", None) == "VALIDATION_ERROR"
+
+
+async def test_a_success_body_past_the_limit_raises_and_stops_reading() -> None:
+    serving = Serving(200, HUNDRED_MB)
+    async with _client(serving, max_response_bytes=1024 * 1024) as client:
+        with pytest.raises(ResponseTooLargeError) as caught:
+            await client.request("GET", "/order/events")
+    source, = serving.sources
+    assert source.produced <= 1024 * 1024 + CHUNK
+    assert source.closed
+    assert caught.value.limit == 1024 * 1024 and caught.value.trace_id == "t-9"
+    assert isinstance(caught.value, ResponseValidationError)  # a 2xx the client cannot use
+    assert "max_response_bytes" in str(caught.value)
+
+
+async def test_a_declared_length_past_the_limit_raises_before_reading() -> None:
+    serving = Serving(200, HUNDRED_MB, length=HUNDRED_MB)
+    async with _client(serving, max_response_bytes=1024 * 1024) as client:
+        with pytest.raises(ResponseTooLargeError):
+            await client.request("GET", "/order/events")
+    assert serving.sources[0].produced == 0 and serving.sources[0].closed
+
+
+async def test_a_body_within_the_limit_is_read_whole() -> None:
+    payload = json.dumps({"events": [], "pad": "x" * (900 * 1024)}).encode()
+    serving = Serving(200, len(payload), head=payload)
+    async with _client(serving, max_response_bytes=1024 * 1024) as client:
+        data = await client.request("GET", "/order/events")
+    assert data["events"] == [] and len(data["pad"]) == 900 * 1024
+
+
+async def test_the_default_limit_is_generous() -> None:
+    serving = Serving(200, 8 * 1024 * 1024, head=b'"')
+    async with _client(serving) as client:
+        with pytest.raises(ResponseValidationError) as caught:  # not JSON, but read whole
+            await client.request("GET", "/order/events")
+    assert not isinstance(caught.value, ResponseTooLargeError)
+    assert serving.sources[0].produced == 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, True])
+def test_a_bad_limit_is_refused(limit: object) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        BoundedBodyTransport(httpx.MockTransport(lambda r: httpx.Response(200)),
+                             max_response_bytes=limit)  # type: ignore[arg-type]
+    assert caught.value.field == "max_response_bytes"
+
+
+async def test_through_the_full_stack_the_stopped_body_is_closed() -> None:
+    # the throttle's slots come back when the body is closed: a stopped read must close it
+    serving = Serving(200, HUNDRED_MB)
+    async with AllegroClient(access_token="token-abcdef", transport=serving,
+                             max_response_bytes=CHUNK * 4) as client:
+        for _ in range(3):
+            with pytest.raises(ResponseTooLargeError):
+                await client.request("GET", "/order/events")
+    assert [s.closed for s in serving.sources] == [True, True, True]
+    assert all(s.produced <= CHUNK * 5 for s in serving.sources)
+
+
+async def test_a_head_answer_declaring_a_large_length_is_not_refused() -> None:
+    serving = Serving(200, 0, length=HUNDRED_MB)
+    async with _client(serving, max_response_bytes=1024 * 1024) as client:
+        raw = await client.request_raw("HEAD", "/sale/offers")
+    assert raw.status_code == 200
