@@ -106,10 +106,30 @@ def start_backend(env: Mapping[str, str], log: Path, *, workers_backlog: int = 2
         url = f"http://{host}:{port}"
     with log.open("wb") as err:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(HERE),
-             "--fd", str(sock.fileno()), "--log-level", "info", "--no-access-log",
-             "--backlog", str(workers_backlog), "--timeout-graceful-shutdown", "20"],
+            [sys.executable, str(Path(__file__)), str(sock.fileno())],
             env=dict(env), cwd=str(ROOT), pass_fds=[sock.fileno()], stdout=err, stderr=err,
         )
     sock.close()  # the child holds its own copy
     return Backend(process, url, log)
+
+
+def _serve(fd: int) -> None:
+    """The child: uvicorn on the inherited socket ``fd``; after a SIGTERM shutdown, collect
+    garbage while warnings still work, so a file or socket left open anywhere prints its
+    ``ResourceWarning`` (an error here) and the tests see it."""
+    import gc
+
+    import uvicorn
+
+    # uvicorn re-raises the signal it stopped on once it is done; a handler of our own takes
+    # it instead of the default (which would end the process before the collection).
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    sys.path.insert(0, str(HERE))  # what uvicorn's --app-dir does
+    config = uvicorn.Config("main:app", fd=fd, log_level="info", access_log=False,
+                            timeout_graceful_shutdown=20)
+    uvicorn.Server(config).run()
+    gc.collect()
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]))
