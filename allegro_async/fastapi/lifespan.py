@@ -1,4 +1,4 @@
-"""The lifespan helper: one :class:`~allegro_async.AllegroApp` (one throttle, one connection
+"""The lifespan: one :class:`~allegro_async.AllegroApp` (one throttle, one connection
 pool) per process, opened at startup and closed at shutdown with everything it started."""
 
 from __future__ import annotations
