@@ -3,7 +3,8 @@ of the most recent finished events (A8), so that a restart neither loses nor rep
 
 Two stores ship: :class:`MemoryCursorStore` (one process) and :class:`FileCursorStore` (an
 append-only file that survives a crash). Anything with ``load``/``commit`` works, e.g. a row
-in your database.
+in your database. Both are async context managers; a stream closes its store (``aclose()``,
+when the store has one) as its own ``async with`` ends, so a file handle never outlives it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ class MemoryCursorStore:
         self._state.keys.extend(keys)
         if len(self._state.keys) > 2 * self._max_keys:
             del self._state.keys[: -self._max_keys]
+
+    async def aclose(self) -> None:
+        """Nothing to release (kept for symmetry with :class:`FileCursorStore`)."""
+
+    async def __aenter__(self) -> MemoryCursorStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         return f"MemoryCursorStore(cursor={self._state.cursor!r})"
@@ -154,6 +164,17 @@ class FileCursorStore:
             self._handle.close()
             self._handle = None
 
+    async def aclose(self) -> None:
+        """Close the file; :class:`~allegro_async.services.events.OrderEventStream` calls it
+        when its ``async with`` ends. The store stays usable: a later commit reopens the file."""
+        self.close()
+
+    async def __aenter__(self) -> FileCursorStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     def _compact(self) -> None:
         assert self._state is not None
         self.close()
@@ -166,3 +187,10 @@ class FileCursorStore:
 
     def __repr__(self) -> str:
         return f"FileCursorStore({str(self.path)!r})"
+
+
+async def close_store(store: object) -> None:
+    """Close ``store`` if it has an ``aclose()`` (user stores need not)."""
+    aclose = getattr(store, "aclose", None)
+    if aclose is not None:
+        await aclose()

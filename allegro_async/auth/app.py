@@ -3,18 +3,26 @@ sellers, each with its own token pair from one :class:`TokenStore`."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from allegro_async._http import AsyncBaseTransport
 from allegro_async.auth.flows import OAuthFlows
 from allegro_async.auth.httpx_auth import RefreshingAuth
-from allegro_async.auth.tokens import ListableTokenStore, MemoryTokenStore, Token, TokenStore
+from allegro_async.auth.tokens import (
+    FileTokenStore,
+    ListableTokenStore,
+    MemoryTokenStore,
+    Token,
+    TokenStore,
+)
 from allegro_async.client import AllegroClient
 from allegro_async.config import Environment
 from allegro_async.errors import InvalidArgumentError
+from allegro_async.throttle import Throttle, duplicates
 
 
 class AllegroApp:
@@ -56,6 +64,21 @@ class AllegroApp:
             )
         self.environment = Environment.coerce(environment)
         self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self._own_throttle: Throttle | None = None
+        if client_options.get("throttle") is None and "http_client" not in client_options:
+            # The app's own throttle names its Client ID when its requests go to the network:
+            # a second live one in this process (an app built per request) then warns, see
+            # allegro_async.throttle.duplicates. With a transport of its own (the in-process
+            # emulator, a mock) no real limit can be hit, and tests build several on purpose.
+            client_options["throttle"] = Throttle(
+                client_id=client_id if transport is None else None
+            )
+            self._own_throttle = client_options["throttle"]
+        #: The app-wide throttle (``None`` when throttling is off or an http_client was given).
+        self.throttle: Throttle | None = (
+            client_options["throttle"] if isinstance(client_options.get("throttle"), Throttle)
+            else None
+        )
         self.client = AllegroClient(
             environment=self.environment, transport=transport, **client_options
         )
@@ -74,6 +97,27 @@ class AllegroApp:
         # one for the same seller re-reads the store, whose lock(key) keeps refreshes single.
         self._auths: OrderedDict[str, RefreshingAuth] = OrderedDict()
 
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> AllegroApp:
+        """An app configured from environment variables (``os.environ`` unless ``environ``):
+
+        - ``ALLEGRO_CLIENT_ID``, ``ALLEGRO_CLIENT_SECRET`` (required);
+        - ``ALLEGRO_ENVIRONMENT``: ``production`` (default), ``sandbox``, or a base URL (an
+          emulator: API and OAuth on one host);
+        - ``ALLEGRO_TOKEN_FILE``: a :class:`~allegro_async.auth.tokens.FileTokenStore` path
+          (default: tokens in memory);
+        - ``ALLEGRO_REDIS_URL``: a :class:`~allegro_async.throttle.redis.RedisThrottle` shared by
+          ``ALLEGRO_PROCESSES`` processes (default 1) instead of a throttle per process;
+        - ``ALLEGRO_REDIRECT_URI``: the registered redirect URI (S4) for the code flow.
+
+        Keywords override what the variables give (``store=``, ``throttle=``...)::
+
+            app = AllegroApp.from_env()          # at startup, once per process
+        """
+        return cls(**_env_options(os.environ if environ is None else environ, options))
+
     def __repr__(self) -> str:
         return f"<AllegroApp {self.flows.client_id!r} {self.environment.name} " \
                f"cached_sellers={len(self._auths)}>"
@@ -86,6 +130,8 @@ class AllegroApp:
 
     async def aclose(self) -> None:
         """Close the shared connection pool."""
+        if self._own_throttle is not None:
+            duplicates.release(self._own_throttle)
         await self.client.aclose()
         await self.flows.aclose()
 
@@ -157,3 +203,47 @@ class AllegroApp:
         """A view with a fresh app token (client_credentials, A6): public resources only."""
         token = await self.flows.client_credentials()
         return self.client.with_options(access_token=token.access_token)
+
+
+def _env_options(environ: Mapping[str, str], options: dict[str, Any]) -> dict[str, Any]:
+    """AllegroApp's keywords from ``ALLEGRO_*`` variables, under explicit ``options``."""
+    out: dict[str, Any] = {}
+    for name, key in (("ALLEGRO_CLIENT_ID", "client_id"),
+                      ("ALLEGRO_CLIENT_SECRET", "client_secret")):
+        value = environ.get(name, "").strip()
+        if not value and key not in options:
+            raise InvalidArgumentError(
+                name, "is not set",
+                f"export {name} (from the app's page on apps.developer.allegro.pl), or pass "
+                f"{key}= to AllegroApp.from_env()",
+            )
+        out[key] = value
+    where = environ.get("ALLEGRO_ENVIRONMENT", "production").strip() or "production"
+    if where.startswith(("http://", "https://")):
+        out["environment"] = Environment.custom(api_url=where.rstrip("/"),
+                                                auth_url=where.rstrip("/"))
+    elif where in ("production", "sandbox"):
+        out["environment"] = where
+    else:
+        raise InvalidArgumentError(
+            "ALLEGRO_ENVIRONMENT", f"{where!r} is not an environment",
+            "use production, sandbox, or a base URL such as http://127.0.0.1:8000",
+        )
+    if environ.get("ALLEGRO_TOKEN_FILE", "").strip():
+        out["store"] = FileTokenStore(environ["ALLEGRO_TOKEN_FILE"].strip())
+    if environ.get("ALLEGRO_REDIRECT_URI", "").strip():
+        out["redirect_uri"] = environ["ALLEGRO_REDIRECT_URI"].strip()
+    redis_url = environ.get("ALLEGRO_REDIS_URL", "").strip()
+    if redis_url and "throttle" not in options:
+        processes = environ.get("ALLEGRO_PROCESSES", "1").strip()
+        if not processes.isdigit() or int(processes) < 1:
+            raise InvalidArgumentError(
+                "ALLEGRO_PROCESSES", f"{processes!r} is not a whole number >= 1",
+                "give how many processes share the Client ID (e.g. 4)",
+            )
+        from allegro_async.throttle.redis import RedisThrottle
+
+        out["throttle"] = RedisThrottle(redis_url, client_id=out.get("client_id")
+                                        or options["client_id"], processes=int(processes))
+    out.update(options)
+    return out

@@ -20,7 +20,7 @@ import anyio
 
 from allegro_async import _args
 from allegro_async._response import parse_as
-from allegro_async.cursors import CursorStore, MemoryCursorStore
+from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store
 from allegro_async.errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -214,8 +214,13 @@ class OrderEventStream:
         return self
 
     async def __aexit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            await self.commit()
+        try:
+            if exc_type is None:
+                await self.commit()
+        finally:
+            # The stream owns its store's resources from here: closing it here is what keeps
+            # FileCursorStore's handle from leaking (ResourceWarning) in the usual pattern.
+            await close_store(self.store)
 
     async def _begin(self) -> None:
         if self._started:

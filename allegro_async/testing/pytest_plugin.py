@@ -6,7 +6,9 @@ through the ``pytest11`` entry point when allegro-async is installed).
   overriding the ``allegro_emulator_config`` fixture;
 - ``allegro_client``: an :class:`~allegro_async.AllegroClient` for seller 0, in-process;
 - ``allegro_server``: the same emulator over real HTTP (uvicorn on 127.0.0.1, a free port), as
-  its base URL, for code that builds its own HTTP client or runs in another thread.
+  its base URL, for code that builds its own HTTP client or runs in another thread;
+- ``allegro_app``: an :class:`~allegro_async.AllegroApp` wired to the emulator in-process, its
+  token store holding a fresh token pair for every emulator seller (multi-seller apps).
 
 The plugin is loaded by pytest in every project where allegro-async is installed, so it imports
 nothing optional itself: the emulator (Starlette, uvicorn) is imported when a fixture is first
@@ -23,6 +25,7 @@ import pytest
 from allegro_async.testing import EmulatorNotInstalledError, load_emulator
 
 if TYPE_CHECKING:
+    from allegro_async.auth.app import AllegroApp
     from allegro_async.client import AllegroClient
     from allegro_async.testing.emulator.core import Emulator, EmulatorConfig
 
@@ -86,3 +89,26 @@ if pytest_asyncio is not None:
         """An AllegroClient for the emulator's first seller, in-process (no sockets)."""
         async with allegro_emulator.client(0) as client:
             yield client
+
+    @pytest_asyncio.fixture
+    async def allegro_app(allegro_emulator: Emulator) -> AsyncIterator[AllegroApp]:
+        """An AllegroApp for the emulator (in-process, the emulator's Client ID and secret,
+        its clock) whose store holds a token pair for every seller: ``await
+        allegro_app.sellers()`` lists their ids, ``allegro_app.seller(id)`` acts as one."""
+        from allegro_async.auth.app import AllegroApp
+        from allegro_async.auth.tokens import MemoryTokenStore, Token
+
+        def now() -> float:
+            return allegro_emulator.clock.now().timestamp()
+
+        app = AllegroApp(
+            allegro_emulator.client_id, allegro_emulator.client_secret,
+            store=MemoryTokenStore(), environment=allegro_emulator.environment(),
+            transport=allegro_emulator.transport(), clock=now,
+            redirect_uri=allegro_emulator.config.redirect_uris[0],
+        )
+        async with app:
+            for seller in allegro_emulator.sellers:
+                pair = allegro_emulator.oauth.issue_pair(seller.id)
+                await app.add_seller(Token.from_response(pair, now=now(), environment="custom"))
+            yield app

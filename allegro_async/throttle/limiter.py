@@ -15,6 +15,7 @@ from allegro_async import _redact
 from allegro_async._http import Request
 from allegro_async.auth.jwt import decode_claims
 from allegro_async.errors import InvalidArgumentError
+from allegro_async.throttle import duplicates
 from allegro_async.throttle.bucket import Clock, LeakyBucket, Sleep
 from allegro_async.throttle.gate import AppGate, Slots
 from allegro_async.throttle.pool import SharedPool
@@ -91,6 +92,8 @@ class Throttle:
         sleep: the sleep that goes with ``clock``.
         on_event: called as ``on_event(name, data)`` for ``"429"``, ``"gate_closed"``,
             ``"gate_opened"``, ``"retry"`` and ``"rate_limited"`` events, for metrics.
+        client_id: the app's Client ID; when given, a second live throttle for it in this
+            process raises :class:`~allegro_async.throttle.duplicates.DuplicateThrottleWarning`.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class Throttle:
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         on_event: EventHook | None = None,
+        client_id: str | None = None,
     ) -> None:
         for name, value in (("rate", rate), ("per", per), ("burst", burst),
                             ("max_in_flight", max_in_flight), ("user_parallel", user_parallel),
@@ -154,6 +158,8 @@ class Throttle:
         self._app_family: dict[str, LeakyBucket] = {}
         #: The connection pool shared by clients built with this throttle and no transport.
         self.pool = SharedPool()
+        if client_id is not None:  # a second live throttle for this Client ID warns (S1)
+            duplicates.claim(self, client_id)
 
     def __repr__(self) -> str:
         return (f"<Throttle {self.app_bucket.rate * 60:g}/min burst={self.app_bucket.capacity:g}"

@@ -1,0 +1,284 @@
+"""Supervised order-event consumers: one :class:`~allegro_async.services.events.OrderEventStream`
+per seller of an :class:`~allegro_async.AllegroApp`, in one anyio task group, each restarted
+with exponential backoff and jitter when it fails, with metrics, and stopped cleanly::
+
+    async def handle(seller_id: str, delivery: EventDelivery) -> None:
+        ...                                    # must finish before the cursor moves
+
+    stores = lambda seller_id: FileCursorStore(f"cursors/{seller_id}")
+    async with AllegroApp.from_env() as app, \
+            EventConsumers(app, handle, cursor_stores=stores) as group:
+        ...                                    # serve; group.metrics() for a health page
+
+An event's cursor is committed right after the handler returns (shielded from cancellation,
+so a shutdown never drops a finished event's commit); an event whose handler raised or was
+cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
+when the process dies, exactly once for the rest: a handler whose effect must not repeat
+checks ``delivery.id`` against what it already did (see docs/fastapi.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+from typing_extensions import Unpack
+
+from allegro_async._redact import scrub
+from allegro_async.auth.app import AllegroApp
+from allegro_async.cursors import CursorStore, MemoryCursorStore
+from allegro_async.errors import AuthorizationRequiredError, InvalidArgumentError
+from allegro_async.services.events import EventDelivery, StreamOptions
+
+__all__ = ["Backoff", "ConsumerMetrics", "EventConsumers", "EventHandler"]
+
+logger = logging.getLogger("allegro_async.consumers")
+
+#: ``await handler(seller_id, delivery)``: what a consumer calls for each event.
+EventHandler = Callable[[str, EventDelivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Restart delays: ``initial * factor**(n-1)`` after the n-th failure in a row, capped at
+    ``maximum``, each multiplied by a random factor in ``[1 - jitter, 1]`` so that sellers
+    failing together (an Allegro outage) do not all retry in the same instant."""
+
+    initial: float = 1.0
+    maximum: float = 60.0
+    factor: float = 2.0
+    jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.initial <= self.maximum:
+            raise InvalidArgumentError("backoff", "need 0 < initial <= maximum",
+                                       "e.g. Backoff(initial=1, maximum=60)")
+        if self.factor < 1 or not 0 <= self.jitter <= 1:
+            raise InvalidArgumentError("backoff", "need factor >= 1 and 0 <= jitter <= 1",
+                                       "e.g. Backoff(factor=2, jitter=0.5)")
+
+    def delay(self, failures: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after ``failures`` failures in a row (``failures >= 1``)."""
+        base = min(self.initial * self.factor ** max(failures - 1, 0), self.maximum)
+        return base * (1 - self.jitter * rand())
+
+
+@dataclass
+class ConsumerMetrics:
+    """What one seller's consumer did. ``lag_seconds`` is how old the last handled event is
+    while fetched events still wait (0.0 once it has handled everything it fetched);
+    ``behind`` is how many fetched events wait."""
+
+    seller_id: str
+    running: bool = False
+    handled: int = 0
+    duplicates_dropped: int = 0
+    restarts: int = 0
+    last_error: str | None = None
+    stopped: str | None = None
+    cursor: str | None = None
+    behind: int = 0
+    last_event_at: datetime | None = field(default=None, repr=False)
+    _clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    @property
+    def lag_seconds(self) -> float:
+        """Age of the last handled event while more fetched events wait, else 0.0."""
+        if self.behind == 0 or self.last_event_at is None:
+            return 0.0
+        return max(0.0, self._clock() - self.last_event_at.timestamp())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, for a health or metrics endpoint."""
+        return {
+            "seller_id": self.seller_id, "running": self.running, "handled": self.handled,
+            "duplicates_dropped": self.duplicates_dropped, "restarts": self.restarts,
+            "last_error": self.last_error, "stopped": self.stopped, "cursor": self.cursor,
+            "behind": self.behind, "lag_seconds": round(self.lag_seconds, 3),
+        }
+
+
+class EventConsumers:
+    """One supervised event consumer per seller (see the module docstring).
+
+    Args:
+        app: the app whose sellers' streams are followed.
+        handler: ``await handler(seller_id, delivery)`` per event.
+        sellers: whose events to follow; ``None`` for every seller in ``app.store`` at start.
+            :meth:`start` adds one later (a seller who just connected).
+        cursor_stores: the cursor store of a seller, made once per seller and kept across restarts
+            (default: in memory, so a new process starts from ``start`` again).
+        backoff: restart delays after failures (reset once an event is handled);
+            ``backoff_sleep`` waits them (inject a fake one in tests).
+        stream_options: passed to ``client.orders.events(...)`` (``start``, ``types``,
+            ``page_size``, ``min_poll``, ...).
+
+    A consumer whose seller must log in again (:class:`AuthorizationRequiredError`) stops,
+    with ``stopped`` saying why, instead of retrying; :meth:`start` it after the seller
+    reconnects.
+    """
+
+    def __init__(
+        self,
+        app: AllegroApp,
+        handler: EventHandler,
+        *,
+        sellers: Iterable[str] | None = None,
+        cursor_stores: Callable[[str], CursorStore] | None = None,
+        backoff: Backoff | None = None,
+        backoff_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+        **stream_options: Unpack[StreamOptions],
+    ) -> None:
+        if "store" in stream_options:
+            raise InvalidArgumentError(
+                "store", "is one cursor store; each seller needs its own",
+                "pass cursor_stores=lambda seller_id: FileCursorStore(f'cursors/{seller_id}')",
+            )
+        self.app = app
+        self._handler = handler
+        self._sellers = None if sellers is None else list(sellers)
+        self._store_for = cursor_stores or (lambda _seller: MemoryCursorStore())
+        self._stores: dict[str, CursorStore] = {}
+        self._backoff = backoff or Backoff()
+        self._sleep, self._rand, self._clock = backoff_sleep, rand, clock
+        self._options = stream_options
+        self._metrics: dict[str, ConsumerMetrics] = {}
+        self._scopes: dict[str, anyio.CancelScope] = {}
+        self._group: TaskGroup | None = None
+
+    def __repr__(self) -> str:
+        return f"<EventConsumers running={sorted(self._scopes)}>"
+
+    async def __aenter__(self) -> EventConsumers:
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        try:
+            for seller_id in self._sellers if self._sellers is not None else (
+                    await self.app.sellers()):
+                await self.start(seller_id)
+        except BaseException as exc:
+            await self._close(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._close(*exc)
+
+    async def _close(self, *exc: Any) -> None:
+        group, self._group = self._group, None
+        if group is None:
+            return
+        group.cancel_scope.cancel()  # every consumer stops at its next await
+        await group.__aexit__(*exc)
+
+    def metrics(self) -> dict[str, ConsumerMetrics]:
+        """Each seller's :class:`ConsumerMetrics` (a copy of the mapping)."""
+        return dict(self._metrics)
+
+    def running(self) -> list[str]:
+        """The sellers whose consumer runs, sorted."""
+        return sorted(self._scopes)
+
+    async def start(self, seller_id: str) -> bool:
+        """Start following ``seller_id`` (``False`` if already running)."""
+        if self._group is None:
+            raise InvalidArgumentError("EventConsumers", "is not started",
+                                       "use it as `async with EventConsumers(...) as group:`")
+        if not seller_id:
+            raise InvalidArgumentError("seller_id", "is empty", "give the seller's user id")
+        if seller_id in self._scopes:
+            return False
+        metrics = self._metrics.get(seller_id) or ConsumerMetrics(seller_id, _clock=self._clock)
+        metrics.stopped = None
+        self._metrics[seller_id] = metrics
+        await self._group.start(self._supervise, seller_id, metrics)
+        return True
+
+    async def stop(self, seller_id: str) -> bool:
+        """Stop following ``seller_id`` (``False`` if it was not running)."""
+        scope = self._scopes.get(seller_id)
+        if scope is None:
+            return False
+        scope.cancel()
+        return True
+
+    async def _supervise(self, seller_id: str, metrics: ConsumerMetrics, *,
+                         task_status: anyio.abc.TaskStatus[None]) -> None:
+        with anyio.CancelScope() as scope:
+            self._scopes[seller_id] = scope
+            task_status.started()
+            try:
+                await self._restarting(seller_id, metrics)
+            finally:
+                metrics.running = False
+                if self._scopes.get(seller_id) is scope:
+                    del self._scopes[seller_id]
+
+    async def _restarting(self, seller_id: str, metrics: ConsumerMetrics) -> None:
+        store = self._stores.get(seller_id)
+        if store is None:
+            store = self._stores[seller_id] = self._store_for(seller_id)
+        failures = 0
+        while True:
+            handled_before = metrics.handled
+            try:
+                await self._consume(seller_id, store, metrics)
+                metrics.stopped = "finished"  # follow=False: the journal was read to its end
+                return
+            except AuthorizationRequiredError as exc:
+                # Retrying cannot help until the seller logs in again.
+                metrics.stopped = metrics.last_error = _describe(exc)
+                logger.warning("event consumer for %s stopped: %s", seller_id, metrics.stopped)
+                return
+            except Exception as exc:
+                failures = 1 if metrics.handled > handled_before else failures + 1
+                metrics.restarts += 1
+                metrics.last_error = _describe(exc)
+                delay = self._backoff.delay(failures, self._rand)
+                logger.warning("event consumer for %s failed (%s); restart %d in %.1f s",
+                               seller_id, metrics.last_error, metrics.restarts, delay)
+            await self._sleep(delay)
+
+    async def _consume(self, seller_id: str, store: CursorStore,
+                       metrics: ConsumerMetrics) -> None:
+        options: StreamOptions = {**self._options, "store": store}
+        stream = self.app.seller(seller_id).orders.events(**options)
+        async with stream:
+            metrics.running = True
+            metrics.cursor = stream.cursor
+            dropped_at_start = stream.duplicates
+            async for delivery in stream:
+                metrics.behind = len(stream._buffer) + 1
+                await self._handler(seller_id, delivery)
+                # Committed at once (not when the next event arrives, which may be a long
+                # poll away) and shielded: a finished event is never delivered again because
+                # shutdown landed between the handler and its commit.
+                with anyio.CancelScope(shield=True):
+                    await stream.commit()
+                metrics.handled += 1
+                metrics.behind -= 1
+                metrics.cursor = stream.cursor
+                metrics.duplicates_dropped += stream.duplicates - dropped_at_start
+                dropped_at_start = stream.duplicates
+                metrics.last_event_at = _occurred_at(delivery)
+
+
+def _occurred_at(delivery: EventDelivery) -> datetime | None:
+    try:
+        return delivery.event.occurred_at
+    except Exception:  # an unparseable occurredAt must not stop the consumer
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    return scrub(f"{type(exc).__name__}: {exc}")[:500]
