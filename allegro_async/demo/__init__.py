@@ -20,6 +20,7 @@ STEPS = (
     "allegro_async.demo.auth",
     "allegro_async.demo.orders",
     "allegro_async.demo.catalogue",
+    "allegro_async.demo.api",
     "allegro_async.demo.offers",
     "allegro_async.demo.throttling",
 )

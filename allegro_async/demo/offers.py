@@ -31,6 +31,20 @@ async def run(ctx: DemoContext) -> None:
                 f"{sent} requests, {len(result.succeeded)} changed, {len(result.failed)} failed")
         ctx.note("10 000 offers would take 10 commands of 1000 (S20), not 10 000 PATCHes")
 
+        # A price command reaches Allegro but its answer is lost, and so is the report read:
+        # the offers are UNKNOWN (never "failed"), and resuming reads what really happened.
+        command = "/sale/offer-price-change-commands/{commandId}"
+        emulator.faults.add(route=f"PUT {command}", drop=True, when="after", times=4)
+        emulator.faults.add(route=f"GET {command}", status=503, times=8)
+        engine = client.offers.commands(put_attempts=1)
+        lost = await client.offers.change_price(active[:3], increase_percent="1", engine=engine)
+        emulator.faults.clear()
+        ctx.say(f"answer lost after the PUT: {len(lost.unknown)} offers UNKNOWN, "
+                f"{len(lost.failed)} failed (re-running +1% on them would apply it twice)")
+        resumed = await engine.resume()
+        ctx.note(f"resume read command {resumed.command_ids[0][:8]}...: "
+                 f"{len(resumed.succeeded)} changed once")
+
         try:
             past = emulator.clock.now().replace(year=emulator.clock.now().year - 1)
             await client.offers.publish(drafts, scheduled_for=past, now=emulator.clock.now())
@@ -58,5 +72,6 @@ async def run(ctx: DemoContext) -> None:
         ctx.note("bulk_update keeps under 2490 PATCH/min per seller (A2) and can resume from "
                  "a journal after a crash")
     ctx.record("offers repriced by command", len(result.succeeded))
+    ctx.record("offers of unknown outcome resumed", len(resumed.succeeded))
     ctx.record("drafts published", len(published.succeeded))
     ctx.record("offers renamed by bulk PATCH", len(bulk.succeeded))
