@@ -45,6 +45,7 @@ from allegro_async._response import (
 )
 from allegro_async._stack import open_http
 from allegro_async._version import __version__
+from allegro_async.auth.jwt import decode_claims
 from allegro_async.config import (
     ACCEPT_LANGUAGES,
     PUBLIC_MEDIA_TYPE,
@@ -54,6 +55,8 @@ from allegro_async.errors import (
     InvalidArgumentError,
     error_for_response,
 )
+from allegro_async.throttle import duplicates
+from allegro_async.throttle.limiter import Throttle
 from allegro_async.throttle.transport import DEADLINE
 
 if TYPE_CHECKING:
@@ -149,6 +152,13 @@ class AllegroClient:
         if accept_language:
             self._headers["Accept-Language"] = accept_language
         self._headers = _merge_headers(self._headers, headers)
+        self._own_throttle: Throttle | None = None
+        if throttle is None and transport is None and http_client is None:
+            # A throttle of its own on the network, named by the token's Client ID (A6), so
+            # a second live one in this process (a client built per request) warns (S1).
+            claims = decode_claims(access_token) if access_token else None
+            throttle = self._own_throttle = Throttle(
+                client_id=claims.client_id if claims is not None else None)
         self._http, self._owns_http, stack = open_http(
             http_client, transport, throttle=throttle, retry=retry, timeout=self._timeout,
             max_response_bytes=max_response_bytes)
@@ -167,6 +177,8 @@ class AllegroClient:
         """Close the connection pool (only if this client created it)."""
         if self._owns_http and self._parent is None:
             await self._http.aclose()
+            if self._own_throttle is not None:
+                duplicates.release(self._own_throttle)
 
     @property
     def http_client(self) -> AsyncClient:
