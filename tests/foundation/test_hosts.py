@@ -12,7 +12,8 @@ from allegro_async.config import Origin, parse_origin
 from tests.foundation.conftest import BARE
 
 TOKEN = "token-that-must-stay-home"
-OFFER = {"name": "Ceramic mug 330 ml", "productSet": [{"product": {"id": "p1"}}]}
+OFFER = {"name": "Ceramic mug 330 ml", "productSet": [{"product": {"id": "p1"}}],
+         "stock": {"available": 5}}  # stock: required of a new offer (spec)
 OPERATION = "https://api.allegro.pl/sale/product-offers/1/operations/op-1"
 
 #: URLs whose host is not production's, however they are dressed up.
