@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from allegro_async._error_body import MAX_ERROR_BODY_BYTES
 from allegro_async._http import AsyncBaseTransport, Request, Response, httpx
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.throttle.bucket import Sleep
@@ -140,7 +141,13 @@ class RetryTransport(AsyncBaseTransport):
                 return response
             wait = policy.retry_after(response)
             try:
-                await response.aread()
+                # Read as much as an error body may cost (the rest is never kept): enough to
+                # reuse the connection for a small body, and a 100 MB one is not read whole.
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read > MAX_ERROR_BODY_BYTES:
+                        break
             except httpx.TransportError:
                 pass  # the body of a 503 is not needed to retry it: a 503 all the same
             finally:

@@ -12,6 +12,7 @@ import pytest
 from allegro_async import AllegroClient
 from allegro_async._error_body import MAX_ERROR_BODY_BYTES
 from allegro_async._response import BoundedBodyTransport
+from allegro_async.retry import RetryPolicy
 from allegro_async.errors import (
     InvalidArgumentError,
     ResponseTooLargeError,
@@ -152,3 +153,19 @@ async def test_a_head_answer_declaring_a_large_length_is_not_refused() -> None:
     async with _client(serving, max_response_bytes=1024 * 1024) as client:
         raw = await client.request_raw("HEAD", "/sale/offers")
     assert raw.status_code == 200
+
+
+async def test_a_retried_5xx_body_is_read_only_up_to_the_cap() -> None:
+    # The retry layer sits below the bounded-body layer: each retried 503 was read whole.
+    serving = Serving(503, HUNDRED_MB)
+    async with AllegroClient(access_token="token-abcdef", throttle=False,
+                             retry=RetryPolicy(max_retries=2, sleep=_no_wait),
+                             transport=serving) as client:
+        with pytest.raises(ServerError):
+            await client.request("GET", "/sale/offers")
+    assert len(serving.sources) == 3
+    assert all(s.produced <= MAX_ERROR_BODY_BYTES + CHUNK and s.closed for s in serving.sources)
+
+
+async def _no_wait(seconds: float) -> None:
+    return None
