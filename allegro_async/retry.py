@@ -2,9 +2,12 @@
 
 Retried: GET, HEAD, OPTIONS, DELETE and PUT (Allegro's command PUTs carry a client-chosen
 ``commandId``, so re-sending the same request cannot apply it twice), on connect errors, read
-timeouts, dropped connections and 502/503/504. POST and PATCH only when the request is marked
-safe: ``extensions={"allegro_retry_safe": True}``. Waits are capped exponential backoff with
-full jitter, or the server's ``Retry-After`` (seconds or an HTTP date), capped.
+timeouts, connections closed (FIN) or reset (RST, ``ReadError``/``WriteError``) mid-request,
+and 502/503/504, also when the error response's body cannot be read. POST and PATCH only when
+the request is marked safe: ``extensions={"allegro_retry_safe": True}``, or when nothing was
+sent (the connection could not be made, or no pool connection came free). Waits are capped
+exponential backoff with full jitter, or the server's ``Retry-After`` (seconds or an HTTP
+date), capped.
 """
 
 from __future__ import annotations
@@ -31,8 +34,14 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 #: Request extension marking a POST or PATCH as safe to re-send.
 RETRY_SAFE = "allegro_retry_safe"
 
-_RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout,
-                 httpx.RemoteProtocolError, httpx.PoolTimeout)
+#: Failures before any byte of the request went out: safe to re-send whatever the method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+#: Failures after the request may have reached Allegro: re-sent for retryable requests only.
+#: A reset (RST: ``ReadError``, ``WriteError``) is the same to the caller as a clean close
+#: (FIN: ``RemoteProtocolError``): the connection died and the answer is lost.
+_RETRY_ERRORS = (*_NOT_SENT, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError,
+                 httpx.WriteError)
 
 
 @dataclass
@@ -111,24 +120,29 @@ class RetryTransport(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         """Send ``request``, re-sending it per the policy; the last response or error wins."""
         policy = self.policy
-        if policy.max_retries == 0 or not policy.retryable(request):
+        if policy.max_retries == 0:
             return await self.inner.handle_async_request(request)
+        # A POST or PATCH not marked safe is re-sent only when it never left.
+        errors = _RETRY_ERRORS if policy.retryable(request) else _NOT_SENT
         attempt = 0
         while True:
             try:
                 response = await self.inner.handle_async_request(request)
-            except _RETRY_ERRORS as exc:
+            except errors as exc:
                 if attempt >= policy.max_retries:
                     raise
                 self._count(attempt, type(exc).__name__, request)
                 await policy.sleep(policy.backoff_for(attempt))
                 attempt += 1
                 continue
-            if response.status_code not in policy.statuses or attempt >= policy.max_retries:
+            if (response.status_code not in policy.statuses or attempt >= policy.max_retries
+                    or not policy.retryable(request)):
                 return response
             wait = policy.retry_after(response)
             try:
                 await response.aread()
+            except httpx.TransportError:
+                pass  # the body of a 503 is not needed to retry it: a 503 all the same
             finally:
                 # Closing gives the throttle's slots back, even if the read was cancelled.
                 await response.aclose()

@@ -5,16 +5,25 @@ The client's rules are overridden (rules are data) with a small burst for that f
 measured rate is the sustained one. Keys: ``responses_429`` (goal 0) and ``ratio``, achieved
 per-seller rate over the tightest limit (goal >= 0.9). Run: python benchmarks/per_user.py
 [--json].
+
+``--parallel-caps``: 3 sellers x 200 concurrent ``GET /me`` through one ``Throttle`` against
+the emulator's per-user parallel cap at 1 to 10 (the client does not know it: it starts at 8
+and adapts), 50 ms latency, S1 raised on both sides so the cap is the tightest limit. Per cap:
+the time taken against the ideal (requests per seller x latency / cap), the per-user 429s,
+the gate closings (goal 0) and the failed requests (goal 0).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import time
 from dataclasses import replace
 
-from _common import parse_args, report
+from _common import report
 
-from allegro_async.errors import NotFoundError
+from allegro_async.errors import NotFoundError, RateLimitedError
 from allegro_async.testing import Emulator, EmulatorConfig
 from allegro_async.testing.emulator.limits import LimitsConfig
 from allegro_async.throttle import DEFAULT_RULES, Throttle
@@ -57,8 +66,67 @@ async def measure() -> dict[str, float | int]:
             "tightest_limit_per_s": round(tightest, 2)}
 
 
+CAPS_SELLERS, CAPS_PER_SELLER, CAPS_LATENCY = 3, 200, 0.050
+
+
+async def measure_cap(cap: int) -> dict[str, float | int]:
+    """One run of ``--parallel-caps`` at the emulator's per-user cap ``cap`` (real time)."""
+    emulator = Emulator(EmulatorConfig(sellers=CAPS_SELLERS, limits=LimitsConfig(
+        latency=CAPS_LATENCY, user_parallel=cap, app_rate=APP_PER_MIN, app_burst=1000)))
+    gate_closings = 0
+
+    def count(name: str, data: object) -> None:
+        nonlocal gate_closings
+        gate_closings += name == "gate_closed"
+
+    throttle = Throttle(rate=APP_PER_MIN, on_event=count)
+    failed = 0
+    async with emulator.client(0, throttle=throttle) as client:
+        views = [client.with_options(access_token=emulator.mint_token(i))
+                 for i in range(CAPS_SELLERS)]
+
+        async def one(seller: int) -> None:
+            nonlocal failed
+            try:
+                await views[seller].request_raw("GET", "/me")
+            except RateLimitedError:
+                failed += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i % CAPS_SELLERS)
+                               for i in range(CAPS_SELLERS * CAPS_PER_SELLER)))
+        elapsed = time.perf_counter() - start
+    ideal = CAPS_PER_SELLER * CAPS_LATENCY / cap
+    return {"cap": cap, "seconds": round(elapsed, 3), "ideal": round(ideal, 3),
+            "ideal_over_seconds": round(ideal / elapsed, 3),
+            "per_user_429s": emulator.stats.rate_limited["user_parallel"],
+            "app_blocks": len(emulator.stats.block_windows),
+            "gate_closings": gate_closings, "failed": failed}
+
+
+def parallel_caps(as_json: bool) -> None:
+    rows = [asyncio.run(measure_cap(cap)) for cap in range(1, 11)]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    print(f"{CAPS_SELLERS} sellers x {CAPS_PER_SELLER} concurrent GET /me, "
+          f"{CAPS_LATENCY * 1000:g} ms latency, emulator's per-user parallel cap 1..10")
+    print("goals: gate_closings 0, failed 0; ideal = requests per seller x latency / cap")
+    keys = list(rows[0])
+    print("  ".join(f"{k:>18}" for k in keys))
+    for row in rows:
+        print("  ".join(f"{row[k]:>18}" for k in keys))
+
+
 def main() -> None:
-    args = parse_args(__doc__)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--parallel-caps", action="store_true",
+                        help="per-user 429s at emulator caps 1..10 (see the module docs)")
+    args = parser.parse_args()
+    if args.parallel_caps:
+        parallel_caps(args.json)
+        return
     result = asyncio.run(measure())
     if args.json:
         result = {k: result[k] for k in ("responses_429", "ratio")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,16 @@ class UserLimits:
     tiers: dict[str, tuple[LeakyBucket, ...]] = field(default_factory=dict)
     successes: int = 0
     last_429: float = float("-inf")
+    #: Requests sent and not yet answered (no response head, no error).
+    pending: int = 0
+    #: Requests answered with anything but 429, ever (compared before and after a request).
+    served: int = 0
+    #: Requests abandoned in flight (cancelled, timed out), ever.
+    abandoned: int = 0
+    #: When each abandoned request's slot is given back, oldest first (each holds a slot).
+    ghosts: deque[float] = field(default_factory=deque)
+    #: When the last abandoned slot was given back.
+    ghost_released: float = float("-inf")
 
 
 class Throttle:
@@ -62,9 +73,16 @@ class Throttle:
         rules: per-user limits by endpoint family (A2); see :mod:`allegro_async.throttle.rules`.
         block_seconds: how long the gate stays closed after an app-wide 429 (A1: 60 s).
         retry_429_for: how long a 429'd request is retried before ``RateLimitedError``.
-        user_backoff: pause before retrying a request 429'd by a per-user limit.
-        signal_window: seconds within which a second 429 (another user's, or the same
-            sequential user's again) confirms an app-wide block; see :meth:`classify`.
+        user_backoff: pause before retrying a lone request 429'd by a per-user limit (an
+            adaptive path's, see :meth:`classify`).
+        cap_backoff: pause before retrying a request 429'd by the user's parallel cap (it
+            then also waits for a slot under the cut cap, which paces it).
+        signal_window: seconds within which a second lone 429 (the same user's again, or
+            another user's) confirms an app-wide block where a lone 429 alone does not; see
+            :meth:`classify`.
+        abandoned_busy_for: seconds a request cancelled or timed out in flight keeps its
+            user's parallel slot: Allegro may still be working on it and counts it against
+            the user's parallel cap (S2); see :meth:`abandon`.
         adaptive_paths: regular expressions of paths whose per-user limit Allegro adapts to
             traffic and may enforce with a 429 even for one request at a time (A2:
             ``/sale/products``); a lone 429 there needs a second signal to count as a block.
@@ -88,7 +106,9 @@ class Throttle:
         block_seconds: float = 60.0,
         retry_429_for: float = 180.0,
         user_backoff: float = 1.0,
+        cap_backoff: float = 0.1,
         signal_window: float = 5.0,
+        abandoned_busy_for: float = 5.0,
         adaptive_paths: tuple[str, ...] = ADAPTIVE_PATHS,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
@@ -103,6 +123,11 @@ class Throttle:
         if burst < 1:  # every request costs at least 1: a smaller burst admits none
             raise InvalidArgumentError("burst", f"must be >= 1, got {burst!r}",
                                        "give the most requests sent at once, e.g. 100")
+        for name, value in (("user_backoff", user_backoff), ("cap_backoff", cap_backoff),
+                            ("abandoned_busy_for", abandoned_busy_for)):
+            if value < 0:
+                raise InvalidArgumentError(name, f"must be >= 0, got {value!r}",
+                                           "give seconds, or 0 for no pause")
         if retry_429_for < 0:
             raise InvalidArgumentError("retry_429_for", f"must be >= 0, got {retry_429_for!r}",
                                        "give seconds, or 0 to raise on the first 429")
@@ -117,10 +142,12 @@ class Throttle:
         self.block_seconds = block_seconds
         self.retry_429_for = retry_429_for
         self.user_backoff = user_backoff
+        self.cap_backoff = cap_backoff
         self.on_event = on_event
         self._users: dict[str, UserLimits] = {}
         self._keys: dict[str, str] = {}
         self.signal_window = signal_window
+        self.abandoned_busy_for = abandoned_busy_for
         self._adaptive = re.compile("|".join(f"(?:{p})" for p in adaptive_paths)) if (
             adaptive_paths) else None
         self._recent_user_429: dict[str, float] = {}
@@ -185,22 +212,35 @@ class Throttle:
         return found
 
     # -- the 429 protocol (A1) -------------------------------------------------------------
-    def classify(self, key: str, parallel_at_send: int, path: str = "") -> str:
+    def classify(self, key: str, parallel: int, path: str = "") -> str:
         """``"app_block"`` or ``"user_limit"`` for a 429 (they look alike, A1).
 
-        A 429 of the app's own key (client_credentials) is an app block. So is a seller's 429
-        with one request in flight: per-user limits answer 429 only to too many *parallel*
-        requests (S2; over the rate they slow down instead), so nothing but the app-wide
-        block explains it, and waiting for a second signal would send a request into the
-        block and extend it (A1). Exceptions are the ``adaptive_paths`` (A2: ``/sale/products``
-        adapts its limit to traffic): there a lone 429 needs a second signal. A seller with
-        several requests in flight may have hit its parallel cap (S2); that is an app block
-        only with a second signal: another user's 429 within ``signal_window``, or the app
-        running at its S1 rate (requests queue for the app bucket, or it is nearly full).
+        ``parallel`` is how many of this user's requests Allegro may have been serving when
+        it refused this one, this one included: requests still unanswered when the 429
+        came, requests answered (not with 429) since this one was sent, and abandoned ones
+        still counted busy (the transport computes it; 1 means none but this one).
+
+        The rules, in order (docs/throttling.md, "A1: the 429 protocol"):
+
+        1. The app's own key (client_credentials, A6) has no per-user limit: app block.
+        2. ``parallel > 1``: the user's parallel cap (S2) explains it, whatever other users'
+           429s say: many sellers hitting their own caps at once is normal at the start of
+           a burst, and closing the gate for it stalls every seller for a minute. User limit.
+        3. ``parallel == 1``: nothing of this user was being served, so its parallel cap
+           cannot explain it (per-user rate limits slow responses down instead, S2): only
+           the app-wide block does, and a second try would extend it (A1). App block.
+        4. Unless the user's limit may answer a lone request with 429 after all: on
+           ``adaptive_paths`` (A2: ``/sale/products``), or when the user abandoned a request
+           whose slot was given back within ``signal_window`` (Allegro may still be working
+           on it). There a lone 429 is the user's until a second signal: the same user's or
+           another user's lone 429 within ``signal_window``, or the app at its S1 rate
+           (requests queued for the app bucket).
         """
-        now = self.clock()
         if key == APP_KEY:
             return "app_block"
+        if parallel > 1:
+            return "user_limit"
+        now = self.clock()
         recent = self._recent_user_429
         window = self.signal_window
         mine = now - recent.get(key, float("-inf")) < window
@@ -209,15 +249,34 @@ class Throttle:
         if len(recent) > 64:  # forget old 429s: bounded however many sellers come and go
             for k in [k for k, t in recent.items() if now - t >= window]:
                 del recent[k]
-        bucket = self.app_bucket
-        busy = bucket.waiting > 0 or bucket.level >= 0.9 * bucket.capacity
-        if others or busy:
+        user = self._users.get(key)
+        doubt = (self._adaptive is not None and self._adaptive.fullmatch(path) is not None) or (
+            user is not None and now - user.ghost_released < window)
+        if not doubt or mine or others or self.app_bucket.waiting > 0:
             return "app_block"
-        if parallel_at_send <= 1:
-            adaptive = self._adaptive is not None and self._adaptive.fullmatch(path) is not None
-            if not adaptive or mine:
-                return "app_block"
         return "user_limit"
+
+    def abandon(self, user: UserLimits) -> None:
+        """Keep the slot of a request abandoned in flight (cancelled, timed out) taken for
+        ``abandoned_busy_for`` seconds instead of giving it back now.
+
+        Allegro may still be serving it: a new request in its place could be refused as one
+        too many in parallel (S2), and with nothing else in flight that 429 would look like
+        an app-wide block (A1). :meth:`reap` gives the slot back when the time is up.
+        """
+        user.abandoned += 1
+        if self.abandoned_busy_for <= 0:
+            user.slots.release()
+            return
+        user.ghosts.append(self.clock() + self.abandoned_busy_for)
+
+    def reap(self, user: UserLimits) -> None:
+        """Give back the slots of abandoned requests whose busy time is over."""
+        now = self.clock()
+        ghosts = user.ghosts
+        while ghosts and ghosts[0] <= now:
+            user.ghost_released = ghosts.popleft()
+            user.slots.release()
 
     def user_limited(self, user: UserLimits, parallel_at_send: int) -> None:
         """Slow one user down: cut its parallel cap below what the server refused."""

@@ -3,79 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
-from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
 from allegro_async.errors import RateLimitedError, error_for_response
 from allegro_async.throttle.gate import Slots
-from allegro_async.throttle.limiter import EventHook, Throttle
+from allegro_async.throttle.limiter import Throttle, UserLimits
+from allegro_async.throttle.metrics import ClientMetrics, metrics_of
 from allegro_async.throttle.rules import find_rule
+
+__all__ = ["AUTH_PATH", "ClientMetrics", "ThrottledTransport", "metrics_of"]
 
 #: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
 AUTH_PATH = "/auth/oauth/"
-
-
-@dataclass
-class ClientMetrics:
-    """Counters of one client's transport stack (throttle and retry layers).
-
-    - ``sent``: requests handed to the inner transport (retries and probes included);
-    - ``responses_429``: 429s received, by kind (``app_block``, ``user_limit``);
-    - ``retries``: requests re-sent by the retry layer;
-    - ``rate_limited``: requests given up with ``RateLimitedError``;
-    - ``wait_seconds``: real (wall-clock) seconds requests spent in the throttle before their
-      final send, summed over requests: gate, slots, buckets and 429 backoff (not the time on
-      the wire). Concurrent requests each add their own wait, so this can exceed the elapsed
-      time; ``mean_wait`` (= ``wait_seconds / waited_requests``) is the per-request figure;
-    - ``waited_requests``: requests that went through the throttle (finished or not);
-    - ``gate_state``: ``open``, ``closed`` (app blocked) or ``probing``.
-
-    Set ``hook`` to ``callable(name, data)`` to receive the same events as ``Throttle.on_event``.
-    """
-
-    sent: int = 0
-    responses_429: Counter[str] = field(default_factory=Counter)
-    retries: int = 0
-    rate_limited: int = 0
-    wait_seconds: float = 0.0
-    waited_requests: int = 0
-    hook: EventHook | None = None
-    throttle: Throttle | None = field(default=None, repr=False)
-
-    @property
-    def gate_state(self) -> str:
-        """The app gate's state, or ``"off"`` without throttling."""
-        return self.throttle.gate.state if self.throttle is not None else "off"
-
-    @property
-    def mean_wait(self) -> float:
-        """Mean real seconds a request waited in the throttle (0 before any request)."""
-        return self.wait_seconds / self.waited_requests if self.waited_requests else 0.0
-
-    @property
-    def throttled_seconds(self) -> float:
-        """Deprecated name of :attr:`wait_seconds`."""
-        return self.wait_seconds
-
-    def emit(self, name: str, **data: Any) -> None:
-        """Send an event to the hooks."""
-        if self.hook is not None:
-            self.hook(name, data)
-        if self.throttle is not None:
-            self.throttle.emit(name, data)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The counters as plain data."""
-        return {"sent": self.sent, "responses_429": dict(self.responses_429),
-                "retries": self.retries, "rate_limited": self.rate_limited,
-                "wait_seconds": round(self.wait_seconds, 6),
-                "mean_wait": round(self.mean_wait, 6),
-                "gate_state": self.gate_state}
 
 
 class _ReleasingStream(AsyncByteStream):
@@ -97,6 +40,15 @@ class _ReleasingStream(AsyncByteStream):
             if self._release is not None:
                 release, self._release = self._release, None
                 release()
+
+
+def _abandoned(exc: BaseException) -> bool:
+    """Whether a send that ended with ``exc`` may still be running at Allegro: a cancel (not an
+    ``Exception``) or a timeout after the request went out. Connect and pool errors sent
+    nothing, and a dropped connection ends the request on both sides."""
+    if not isinstance(exc, Exception):
+        return True
+    return isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
 
 
 def _releaser(throttle: Throttle, slots: Slots) -> Callable[[], None]:
@@ -152,7 +104,8 @@ class ThrottledTransport(AsyncBaseTransport):
                 try:
                     if gate.state != "open":
                         probe = await self._wait_gate(request, started)
-                    await user.slots.acquire()
+                    await self._take_user_slot(user)
+                    held = False  # the slot stays taken after an abandoned send (t.abandon)
                     try:
                         for bucket in buckets:
                             await bucket.acquire(cost)
@@ -165,16 +118,31 @@ class ThrottledTransport(AsyncBaseTransport):
                                 user.slots.release()
                                 continue
                             parallel = user.slots.in_use
+                            # Marks to tell, if a 429 comes, what else of this user Allegro
+                            # may have been serving meanwhile (Throttle.classify).
+                            served_mark, abandoned_mark = user.served, user.abandoned
+                            ghosts_at_send = len(user.ghosts)
                             metrics.sent += 1
                             sent_at = time.perf_counter()
-                            response = await self.inner.handle_async_request(request)
+                            user.pending += 1
+                            try:
+                                response = await self.inner.handle_async_request(request)
+                            except BaseException as exc:
+                                held = _abandoned(exc)
+                                raise
+                            finally:
+                                user.pending -= 1
                         except BaseException:
                             t.in_flight.release()
                             raise
                     except BaseException:
-                        user.slots.release()
+                        if held:
+                            t.abandon(user)
+                        else:
+                            user.slots.release()
                         raise
                     if response.status_code != 429:
+                        user.served += 1
                         if probe:
                             probe = False
                             gate.probe_done(True)
@@ -190,8 +158,13 @@ class ThrottledTransport(AsyncBaseTransport):
                         finally:
                             t.in_flight.release()
                             user.slots.release()
+                    # Of this user, Allegro may have been serving: what is still unanswered,
+                    # what was answered (not 429) since this one went, and abandoned ones.
+                    maybe_served = (1 + user.pending + user.served - served_mark
+                                    + ghosts_at_send + user.abandoned - abandoned_mark)
                     # A probe's 429 means the block goes on: no need for a second signal.
-                    reason = "app_block" if probe else t.classify(key, parallel, request.url.path)
+                    reason = "app_block" if probe else t.classify(key, maybe_served,
+                                                                   request.url.path)
                     metrics.responses_429[reason] += 1
                     metrics.emit("429", kind=reason, method=request.method,
                                  path=request.url.path)
@@ -216,10 +189,32 @@ class ThrottledTransport(AsyncBaseTransport):
                     metrics.emit("rate_limited", kind=reason, waited=waited)
                     raise self._error(response, request, waited, reason)
                 if reason == "user_limit":
-                    await t.sleep(min(t.user_backoff, max(0.0, t.retry_429_for - waited)))
+                    pause = t.cap_backoff if maybe_served > 1 else t.user_backoff
+                    await t.sleep(min(pause, max(0.0, t.retry_429_for - waited)))
         finally:
             metrics.wait_seconds += sent_at - real_started
             metrics.waited_requests += 1
+
+    async def _take_user_slot(self, user: UserLimits) -> None:
+        """Take one of the user's parallel slots; while abandoned requests hold some
+        (:meth:`Throttle.abandon`), give each back when its busy time is over."""
+        t = self.throttle
+        t.reap(user)
+        if not user.ghosts:
+            await user.slots.acquire()
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def reap_when_due() -> None:
+                while user.ghosts:
+                    await t.sleep(max(0.0, user.ghosts[0] - t.clock()))
+                    t.reap(user)
+
+            # Every waiter runs this timer while ghosts exist: reaping twice is harmless, and
+            # no waiter depends on another one staying around to wake it.
+            tg.start_soon(reap_when_due)
+            await user.slots.acquire()
+            tg.cancel_scope.cancel()
 
     async def _wait_gate(self, request: Request, started: float) -> bool:
         """Wait at the closed gate, on the throttle's clock, no longer than the deadline left.
@@ -281,15 +276,3 @@ class ThrottledTransport(AsyncBaseTransport):
             error.waited = waited
             error.reason = "app_block" if reason == "app_block" else "user_limit"
         return error
-
-
-def metrics_of(client: Any) -> ClientMetrics:
-    """The :class:`ClientMetrics` of an ``AllegroClient`` (or of a transport stack)::
-
-        print(metrics_of(client).snapshot())
-    """
-    transport = getattr(client, "transport", client)
-    metrics = getattr(transport, "metrics", None)
-    if not isinstance(metrics, ClientMetrics):
-        raise TypeError("this client has no allegro-async transport stack (own http_client?)")
-    return metrics

@@ -174,10 +174,15 @@ def test_a_lone_429_is_an_app_block_except_on_adaptive_paths() -> None:
     # ...until the same seller's second 429 within the window confirms a block.
     assert throttle.classify(a, 1, "/sale/products") == "app_block"
     clock.now = 30
-    # Several in flight: the seller's parallel cap may explain it (S2).
-    assert throttle.classify(a, 3, "/order/checkout-forms") == "user_limit"
+    assert throttle.classify(a, 1, "/sale/products") == "user_limit"
     clock.now = 31
-    assert throttle.classify(b, 3, "/order/checkout-forms") == "app_block"  # a second seller
+    # Another seller's lone 429 there within the window: no one seller explains both.
+    assert throttle.classify(b, 1, "/sale/products") == "app_block"
+    clock.now = 50
+    # Several in flight: the seller's parallel cap explains it (S2), for either seller.
+    assert throttle.classify(a, 3, "/order/checkout-forms") == "user_limit"
+    clock.now = 51
+    assert throttle.classify(b, 3, "/order/checkout-forms") == "user_limit"
     assert throttle.classify(APP_KEY, 4, "/sale/categories") == "app_block"
     clock.now = 100
     no_adaptive = throttle_on(clock, signal_window=5, adaptive_paths=())

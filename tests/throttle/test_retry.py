@@ -9,8 +9,9 @@ import pytest
 import respx
 
 from allegro_async import AllegroClient
-from allegro_async.errors import ConnectError, ServerError
+from allegro_async.errors import ConnectError, ProtocolError, ServerError
 from allegro_async.retry import RetryPolicy
+from allegro_async.testing import Emulator
 
 API = "https://api.allegro.pl"
 
@@ -110,3 +111,76 @@ def test_retry_after_date_without_zone_is_utc_whatever_the_local_zone(
 def test_backoff_for_a_late_attempt_is_the_cap_not_an_overflow() -> None:
     p = RetryPolicy(max_retries=5000, backoff=0.5, max_backoff=8, random=lambda: 1.0)
     assert p.backoff_for(1100) == 8
+
+
+class Resetting(httpx.AsyncBaseTransport):
+    """Raises ``errors[i]`` on request ``i`` (``None``: pass to ``inner``); counts requests."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, errors: dict[int, Exception]) -> None:
+        self.inner = inner
+        self.errors = errors
+        self.calls: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(f"{request.method} {request.url.path}")
+        error = self.errors.get(len(self.calls) - 1)
+        if error is not None:
+            raise error
+        return await self.inner.handle_async_request(request)
+
+
+class Answer(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "cmd-1"})
+
+
+@pytest.mark.parametrize("error", [httpx.ReadError("reset by peer"),
+                                   httpx.WriteError("broken pipe")])
+async def test_get_and_put_are_retried_after_a_connection_reset(error: Exception) -> None:
+    transport = Resetting(Answer(), {0: error, 2: error})
+    async with AllegroClient("t", transport=transport, throttle=False,
+                             retry=policy([])) as client:
+        assert await client.request("GET", "/me") == {"id": "cmd-1"}
+        await client.request("PUT", "/sale/offer-price-change-commands/cmd-1", json={})
+    assert transport.calls == ["GET /me"] * 2 + ["PUT /sale/offer-price-change-commands/cmd-1"] * 2
+
+
+async def test_post_is_retried_only_when_nothing_was_sent() -> None:
+    transport = Resetting(Answer(), {0: httpx.ConnectError("refused"),
+                                     2: httpx.ReadError("reset by peer")})
+    async with AllegroClient("t", transport=transport, throttle=False,
+                             retry=policy([])) as client:
+        await client.request("POST", "/sale/product-offers", json={})  # refused, then sent
+        with pytest.raises(ProtocolError):  # reset after sending: it may have been applied
+            await client.request("POST", "/sale/product-offers", json={})
+    assert len(transport.calls) == 3
+
+
+async def test_an_orders_walk_survives_connection_resets() -> None:
+    emulator = Emulator(time_scale=100)
+    transport = Resetting(emulator.transport(), {1: httpx.ReadError("reset by peer"),
+                                                 3: httpx.ReadError("reset by peer")})
+    async with emulator.client(0, transport=transport,
+                               retry=policy([], max_retries=2)) as client:
+        walked = [form.id async for form in client.orders.list(page_size=10)]
+        assert len(walked) == await client.orders.list().count()
+    assert len(walked) > 20  # several pages, two of them reset once
+    assert len(set(walked)) == len(walked)
+
+
+class FailingBody(httpx.AsyncByteStream):
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        raise httpx.ReadError("reset while reading the body")
+        yield b""  # pragma: no cover
+
+
+@respx.mock
+async def test_a_503_whose_body_cannot_be_read_is_retried_like_any_503() -> None:
+    route = respx.get(f"{API}/me").mock(side_effect=[
+        httpx.Response(503, stream=FailingBody()), httpx.Response(200, json={"id": "1"})])
+    waits: list[float] = []
+    async with AllegroClient("t", retry=policy(waits)) as client:
+        assert await client.request("GET", "/me") == {"id": "1"}
+    assert route.call_count == 2
+    assert len(waits) == 1
+    assert client.transport.metrics.retries == 1  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from allegro_async.testing.emulator.http import OAuthError
@@ -79,6 +80,9 @@ class LimitsConfig:
     - ``user_rules``: per-user buckets (A2); over a bucket, responses are delayed until it
       fits (S2: slower), and 429 when the delay would exceed ``max_user_delay``.
     - ``latency`` (+ up to ``jitter``): added to every API response.
+    - ``finish_abandoned``: a request whose client goes away (cancel, timeout) while it is
+      being served keeps its place in the user's parallel count until its response would have
+      been ready, as Allegro keeps working on it; ``False`` frees it at once.
     """
 
     enabled: bool = True
@@ -91,6 +95,7 @@ class LimitsConfig:
     max_user_delay: float = 10.0
     latency: float = 0.0
     jitter: float = 0.0
+    finish_abandoned: bool = True
 
 
 @dataclass
@@ -116,6 +121,8 @@ class LimitsState:
     emulator: Emulator
     blocked_until: dict[str, float] = field(default_factory=dict)
     in_flight: dict[str, int] = field(default_factory=dict)
+    #: Per user, when each abandoned request would have been answered (emulated seconds).
+    abandoned: dict[str, list[float]] = field(default_factory=dict)
     _app: dict[str, _Bucket] = field(default_factory=dict)
     _users: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
 
@@ -162,6 +169,22 @@ class LimitsState:
             return "app_rate"
         bucket.take(now, 1)
         return None
+
+    def running(self, user: str) -> int:
+        """Requests of ``user`` being served now, abandoned ones still being worked on
+        included (S2's parallel count)."""
+        count = self.in_flight.get(user, 0)
+        pending = self.abandoned.get(user)
+        if pending:
+            now = self.emulator.clock.monotonic()
+            pending[:] = [t for t in pending if t > now]
+            count += len(pending)
+        return count
+
+    def abandon(self, user: str, ready_at: float) -> None:
+        """Count a request whose client went away as running until ``ready_at``."""
+        if ready_at > self.emulator.clock.monotonic():
+            self.abandoned.setdefault(user, []).append(ready_at)
 
     def _tiers(self, user: str, rule: UserRule, client_id: str) -> list[_Bucket]:
         tiers = [(user, rule.family, rule.rate, rule.capacity)]
@@ -261,13 +284,15 @@ class LimitsMiddleware:
         if user is None:
             await self._serve(scope, receive, send)
             return
-        running = state.in_flight.get(user, 0)
+        running = state.running(user)
         if cfg.user_parallel is not None and running >= cfg.user_parallel:
             stats.rate_limited["user_parallel"] += 1
             await send_429(send)
             return
-        state.in_flight[user] = running + 1
+        state.in_flight[user] = state.in_flight.get(user, 0) + 1
         stats.peak_parallel[user] = max(stats.peak_parallel.get(user, 0), running + 1)
+        # When the response will be ready: moved on by a user-rate delay and the jitter below.
+        ready_at = emulator.clock.monotonic() + cfg.latency
         try:
             rule = _find_rule(cfg.user_rules, scope["method"], path)
             if rule is not None:
@@ -282,14 +307,25 @@ class LimitsMiddleware:
                     await send_429(send)
                     return
                 if wait > 0:  # S2: over the rate, responses get slower
+                    ready_at += wait
                     await emulator.clock.sleep(wait)
-            await self._serve(scope, receive, send)
+            delay = cfg.latency + (cfg.jitter * emulator.random.random() if cfg.jitter else 0)
+            ready_at += delay - cfg.latency
+            await self._serve(scope, receive, send, delay)
+        except anyio.get_cancelled_exc_class():
+            # The client went away; Allegro finishes what it started, and it still counts.
+            if cfg.finish_abandoned:
+                state.abandon(user, ready_at)
+            raise
         finally:
             state.in_flight[user] -= 1
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send,
+                     delay: float | None = None) -> None:
         cfg = self.emulator.config.limits
-        delay = cfg.latency + (cfg.jitter * self.emulator.random.random() if cfg.jitter else 0)
+        if delay is None:
+            delay = cfg.latency + (cfg.jitter * self.emulator.random.random()
+                                   if cfg.jitter else 0)
         if delay > 0:
             await self.emulator.clock.sleep(delay)
         await self.app(scope, receive, send)
