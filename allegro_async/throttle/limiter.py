@@ -139,6 +139,11 @@ class Throttle:
         self.user_parallel = user_parallel
         self.regrow_after = regrow_after
         self.rules = tuple(rules)
+        # Rules by method, in their order: a request is matched against its method's only.
+        self._rules_by_method: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            for method in rule.methods:
+                self._rules_by_method[method] = (*self._rules_by_method.get(method, ()), rule)
         self.block_seconds = block_seconds
         self.retry_429_for = retry_429_for
         self.user_backoff = user_backoff
@@ -175,6 +180,13 @@ class Throttle:
             _redact.register(token.strip())
             self._keys[header] = key
         return key
+
+    def rule_for(self, method: str, path: str) -> Rule | None:
+        """The first of :attr:`rules` a request falls under (A2), or ``None``."""
+        for rule in self._rules_by_method.get(method, ()):
+            if rule.matches(method, path):
+                return rule
+        return None
 
     def user(self, key: str) -> UserLimits:
         """The limits tracked for one user key."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -13,7 +13,6 @@ from allegro_async.errors import RateLimitedError, error_for_response
 from allegro_async.throttle.gate import Slots
 from allegro_async.throttle.limiter import Throttle, UserLimits
 from allegro_async.throttle.metrics import ClientMetrics, metrics_of
-from allegro_async.throttle.rules import find_rule
 
 __all__ = ["AUTH_PATH", "ClientMetrics", "ThrottledTransport", "metrics_of"]
 
@@ -24,22 +23,27 @@ AUTH_PATH = "/auth/oauth/"
 class _ReleasingStream(AsyncByteStream):
     """The response body; closing it gives the request's slots back."""
 
-    def __init__(self, inner: Any, release: Callable[[], None]) -> None:
-        self._inner = inner
-        self._release: Callable[[], None] | None = release
+    __slots__ = ("_inner", "_slots", "_throttle")
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
+    def __init__(self, inner: Any, throttle: Throttle, slots: Slots) -> None:
+        self._inner = inner
+        self._throttle: Throttle | None = throttle
+        self._slots = slots
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # The inner stream's own iterator: a generator relaying each chunk would cost a
+        # frame switch per chunk on every response.
+        return self._inner.__aiter__()  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         try:
             if hasattr(self._inner, "aclose"):
                 await self._inner.aclose()
         finally:
-            if self._release is not None:
-                release, self._release = self._release, None
-                release()
+            throttle, self._throttle = self._throttle, None
+            if throttle is not None:
+                throttle.in_flight.release()
+                self._slots.release()
 
 
 def _abandoned(exc: BaseException) -> bool:
@@ -49,14 +53,6 @@ def _abandoned(exc: BaseException) -> bool:
     if not isinstance(exc, Exception):
         return True
     return isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
-
-
-def _releaser(throttle: Throttle, slots: Slots) -> Callable[[], None]:
-    def release() -> None:
-        throttle.in_flight.release()
-        slots.release()
-
-    return release
 
 
 class ThrottledTransport(AsyncBaseTransport):
@@ -91,7 +87,7 @@ class ThrottledTransport(AsyncBaseTransport):
         gate, clock, metrics = t.gate, t.clock, self.metrics
         key = t.user_key(request)
         user = t.user(key)
-        rule = find_rule(t.rules, request.method, request.url.path) if t.rules else None
+        rule = t.rule_for(request.method, request.url.path)
         buckets = t.buckets_for(user, rule) if rule is not None else ()
         cost = rule.cost(request) if rule is not None else 1
         started = clock()
@@ -148,7 +144,7 @@ class ThrottledTransport(AsyncBaseTransport):
                             gate.probe_done(True)
                             metrics.emit("gate_opened", blocks=gate.blocks)
                         t.user_succeeded(user)
-                        return self._wrap(response, request, _releaser(t, user.slots))
+                        return self._wrap(response, request, t, user.slots)
                     # A 429 was not processed by Allegro: read it, free the slots, decide.
                     try:
                         await response.aread()
@@ -261,12 +257,19 @@ class ThrottledTransport(AsyncBaseTransport):
         return response
 
     @staticmethod
-    def _wrap(response: Response, request: Request, release: Callable[[], None]) -> Response:
-        return Response(
-            response.status_code, headers=response.headers,
-            stream=_ReleasingStream(response.stream, release),
-            extensions=response.extensions, request=request,
-        )
+    def _wrap(response: Response, request: Request, throttle: Throttle, slots: Slots
+              ) -> Response:
+        stream = _ReleasingStream(response.stream, throttle, slots)
+        if response.is_closed:
+            # Built with its body in memory (a mock, an in-process app): it counts as read and
+            # closed already, so a new response is needed for the slots to wait for its close.
+            return Response(response.status_code, headers=response.headers, stream=stream,
+                            extensions=response.extensions, request=request)
+        # In place, as httpx does with its own stream wrapper: a second Response per request
+        # would copy the headers for nothing.
+        response.stream = stream
+        response.request = request
+        return response
 
     @staticmethod
     def _error(response: Response, request: Request, waited: float, reason: str) -> Exception:
