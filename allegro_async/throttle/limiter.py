@@ -15,6 +15,7 @@ from allegro_async import _redact
 from allegro_async._http import Request
 from allegro_async.auth.jwt import decode_claims
 from allegro_async.errors import InvalidArgumentError
+from allegro_async.throttle.adapt import AdaptParams, FamilyRate
 from allegro_async.throttle.bucket import Clock, LeakyBucket, Sleep
 from allegro_async.throttle.gate import AppGate, Slots
 from allegro_async.throttle.pool import SharedPool
@@ -38,6 +39,8 @@ class UserLimits:
     max_parallel: int
     buckets: dict[str, LeakyBucket] = field(default_factory=dict)
     tiers: dict[str, tuple[LeakyBucket, ...]] = field(default_factory=dict)
+    #: The AIMD state of each family's first-tier bucket (A2 adaptation).
+    rates: dict[str, FamilyRate] = field(default_factory=dict)
     successes: int = 0
     last_429: float = float("-inf")
     #: Requests sent and not yet answered (no response head, no error).
@@ -83,6 +86,9 @@ class Throttle:
         abandoned_busy_for: seconds a request cancelled or timed out in flight keeps its
             user's parallel slot: Allegro may still be working on it and counts it against
             the user's parallel cap (S2); see :meth:`abandon`.
+        adapt: how a user's family rate follows Allegro's signals when its real A2 limit is
+            lower than the rule's (:class:`~allegro_async.throttle.adapt.AdaptParams`; the
+            defaults when ``None``; ``False`` keeps every rule's rate fixed).
         adaptive_paths: regular expressions of paths whose per-user limit Allegro adapts to
             traffic and may enforce with a 429 even for one request at a time (A2:
             ``/sale/products``); a lone 429 there needs a second signal to count as a block.
@@ -110,6 +116,7 @@ class Throttle:
         signal_window: float = 5.0,
         abandoned_busy_for: float = 5.0,
         adaptive_paths: tuple[str, ...] = ADAPTIVE_PATHS,
+        adapt: AdaptParams | bool | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         on_event: EventHook | None = None,
@@ -157,6 +164,11 @@ class Throttle:
             adaptive_paths) else None
         self._recent_user_429: dict[str, float] = {}
         self._app_family: dict[str, LeakyBucket] = {}
+        self.adapt: AdaptParams | None = None
+        if isinstance(adapt, AdaptParams):
+            self.adapt = adapt
+        elif adapt is None or adapt is True:
+            self.adapt = AdaptParams()
         #: The connection pool shared by clients built with this throttle and no transport.
         self.pool = SharedPool()
 
@@ -221,6 +233,17 @@ class Throttle:
                     self._app_family[rule.family] = shared
                 made.append(shared)
             found = user.tiers[rule.family] = tuple(made)
+        return found
+
+    def family_rate(self, user: UserLimits, rule: Rule) -> FamilyRate | None:
+        """The AIMD state of the user's first-tier bucket of ``rule``'s family, or ``None``
+        when adaptation is off."""
+        if self.adapt is None:
+            return None
+        found = user.rates.get(rule.family)
+        if found is None:
+            bucket = self.buckets_for(user, rule)[0]
+            found = user.rates[rule.family] = FamilyRate(bucket, self.adapt, self.clock())
         return found
 
     # -- the 429 protocol (A1) -------------------------------------------------------------

@@ -89,6 +89,8 @@ class ThrottledTransport(AsyncBaseTransport):
         user = t.user(key)
         rule = t.rule_for(request.method, request.url.path)
         buckets = t.buckets_for(user, rule) if rule is not None else ()
+        family = t.family_rate(user, rule) if rule is not None else None
+        sent_clock = 0.0
         cost = rule.cost(request) if rule is not None else 1
         started = clock()
         real_started = time.perf_counter()
@@ -120,6 +122,8 @@ class ThrottledTransport(AsyncBaseTransport):
                             ghosts_at_send = len(user.ghosts)
                             metrics.sent += 1
                             sent_at = time.perf_counter()
+                            if family is not None:
+                                sent_clock = clock()
                             user.pending += 1
                             try:
                                 response = await self.inner.handle_async_request(request)
@@ -144,6 +148,8 @@ class ThrottledTransport(AsyncBaseTransport):
                             gate.probe_done(True)
                             metrics.emit("gate_opened", blocks=gate.blocks)
                         t.user_succeeded(user)
+                        if family is not None:
+                            family.answered(sent_clock, clock())
                         return self._wrap(response, request, t, user.slots)
                     # A 429 was not processed by Allegro: read it, free the slots, decide.
                     try:
@@ -171,6 +177,8 @@ class ThrottledTransport(AsyncBaseTransport):
                             metrics.emit("gate_closed", seconds=t.block_seconds)
                     else:
                         t.user_limited(user, parallel)
+                        if family is not None:
+                            family.cut(sent_clock, clock())
                 except BaseException:
                     # Whatever ends this attempt (cancel, read error, deadline), a probe that
                     # never reported would keep the gate shut for everyone.
