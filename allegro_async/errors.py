@@ -246,11 +246,14 @@ class RateLimitedError(APIError):
     """429: the app (S1) or the user (S2) is over its limit; A1 bodies carry no Retry-After.
 
     When raised by the throttling layer after its deadline, ``waited`` is how many seconds the
-    request waited and retried, and ``reason`` says why (``"app_block"`` or ``"user_limit"``).
+    request waited and retried, ``reason`` says why (``"app_block"``, ``"user_limit"``, or
+    ``"deadline"``: the call's own deadline passed while it queued in the throttle), and
+    ``blocked_for`` is how many seconds the app block has left (``None`` when not blocked).
     """
 
     waited: float | None = None
     reason: str | None = None
+    blocked_for: float | None = None
 
 
 class ServerError(APIError):

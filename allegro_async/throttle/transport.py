@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
 
 from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
-from allegro_async.errors import RateLimitedError, error_for_response
+from allegro_async.errors import InvalidArgumentError, RateLimitedError, error_for_response
+from allegro_async.throttle.bucket import LeakyBucket
 from allegro_async.throttle.gate import Slots
 from allegro_async.throttle.limiter import Throttle, UserLimits
 from allegro_async.throttle.metrics import ClientMetrics, metrics_of
 
-__all__ = ["AUTH_PATH", "ClientMetrics", "ThrottledTransport", "metrics_of"]
+__all__ = ["AUTH_PATH", "DEADLINE", "ClientMetrics", "ThrottledTransport", "metrics_of"]
+
+#: Request extension: seconds the whole call may take, waits in the throttle included
+#: (gate, slots, buckets, 429 retries), on the throttle's clock. Past it the throttle gives
+#: up with ``RateLimitedError``; at once if the app gate stays closed past it.
+DEADLINE = "allegro_deadline"
+#: Where the deadline, once fixed on the throttle's clock, is kept for retries.
+_DEADLINE_AT = "allegro_deadline_at"
 
 #: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
 AUTH_PATH = "/auth/oauth/"
@@ -44,6 +52,33 @@ class _ReleasingStream(AsyncByteStream):
             if throttle is not None:
                 throttle.in_flight.release()
                 self._slots.release()
+
+
+def _deadline_of(request: Request, clock: Callable[[], float]) -> float | None:
+    """The call's deadline on the throttle's clock, from the :data:`DEADLINE` extension
+    (seconds for the whole call), fixed the first time this transport sees the request so
+    that retries of the same request share it."""
+    at = request.extensions.get(_DEADLINE_AT)
+    if isinstance(at, float):
+        return at
+    seconds = request.extensions.get(DEADLINE)
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+        raise InvalidArgumentError(
+            f"extensions[{DEADLINE!r}]", f"must be seconds >= 0, got {seconds!r}",
+            "give the seconds the whole call may take, e.g. 30")
+    at = clock() + float(seconds)
+    request.extensions[_DEADLINE_AT] = at
+    return at
+
+
+def _blocked_for(throttle: Throttle, now: float) -> float | None:
+    """Seconds left on the app block as the gate knows it, or ``None`` if it is open."""
+    gate = throttle.gate
+    if gate.state == "open":
+        return None
+    return max(0.0, gate.closed_until - now)
 
 
 def _abandoned(exc: BaseException) -> bool:
@@ -79,12 +114,20 @@ class ThrottledTransport(AsyncBaseTransport):
         """Send ``request`` once the gate, slots and buckets allow it; retry its 429s (A1).
 
         Raises :class:`~allegro_async.errors.RateLimitedError` once ``retry_429_for`` has run
-        out, counting time spent waiting at a closed gate too.
+        out, counting time spent waiting at a closed gate too, or once the call's deadline
+        (the :data:`DEADLINE` request extension) would be passed: at once when the gate is
+        closed past it, with ``blocked_for`` the time left on the block.
         """
         t = self.throttle
         if request.url.path.startswith(AUTH_PATH):
             return await self._send_auth(request)
         gate, clock, metrics = t.gate, t.clock, self.metrics
+        started = clock()
+        # Every way this request may give up, as one moment on the throttle's clock.
+        give_up = started + t.retry_429_for
+        deadline = _deadline_of(request, clock)
+        if deadline is not None:
+            give_up = min(give_up, deadline)
         key = t.user_key(request)
         user = t.user(key)
         rule = t.rule_for(request.method, request.url.path)
@@ -92,7 +135,6 @@ class ThrottledTransport(AsyncBaseTransport):
         family = t.family_rate(user, rule) if rule is not None else None
         sent_clock = 0.0
         cost = rule.cost(request) if rule is not None else 1
-        started = clock()
         real_started = time.perf_counter()
         sent_at = real_started
         reason = "app_block"
@@ -101,41 +143,35 @@ class ThrottledTransport(AsyncBaseTransport):
                 probe = False
                 try:
                     if gate.state != "open":
-                        probe = await self._wait_gate(request, started)
-                    await self._take_user_slot(user)
+                        probe = await self._wait_gate(request, started, give_up, deadline)
+                    if deadline is None:
+                        admitted = await self._admit(user, buckets, cost, probe)
+                    else:
+                        admitted = await self._admit_by(deadline, request, started, user,
+                                                        buckets, cost, probe)
+                    if not admitted:
+                        continue  # the app got blocked while we queued: back to the gate
+                    parallel = user.slots.in_use
+                    # Marks to tell, if a 429 comes, what else of this user Allegro may have
+                    # been serving meanwhile (Throttle.classify).
+                    served_mark, abandoned_mark = user.served, user.abandoned
+                    ghosts_at_send = len(user.ghosts)
+                    metrics.sent += 1
+                    sent_at = time.perf_counter()
+                    if family is not None:
+                        sent_clock = clock()
                     held = False  # the slot stays taken after an abandoned send (t.abandon)
                     try:
-                        for bucket in buckets:
-                            await bucket.acquire(cost)
-                        await t.in_flight.acquire()
+                        user.pending += 1
                         try:
-                            await t.app_bucket.acquire()
-                            if gate.state != "open" and not probe:
-                                # The app got blocked while we queued: do not add to it (A1).
-                                t.in_flight.release()
-                                user.slots.release()
-                                continue
-                            parallel = user.slots.in_use
-                            # Marks to tell, if a 429 comes, what else of this user Allegro
-                            # may have been serving meanwhile (Throttle.classify).
-                            served_mark, abandoned_mark = user.served, user.abandoned
-                            ghosts_at_send = len(user.ghosts)
-                            metrics.sent += 1
-                            sent_at = time.perf_counter()
-                            if family is not None:
-                                sent_clock = clock()
-                            user.pending += 1
-                            try:
-                                response = await self.inner.handle_async_request(request)
-                            except BaseException as exc:
-                                held = _abandoned(exc)
-                                raise
-                            finally:
-                                user.pending -= 1
-                        except BaseException:
-                            t.in_flight.release()
+                            response = await self.inner.handle_async_request(request)
+                        except BaseException as exc:
+                            held = _abandoned(exc)
                             raise
+                        finally:
+                            user.pending -= 1
                     except BaseException:
+                        t.in_flight.release()
                         if held:
                             t.abandon(user)
                         else:
@@ -187,17 +223,70 @@ class ThrottledTransport(AsyncBaseTransport):
                     raise
                 if probe:
                     gate.probe_done(False)
-                waited = clock() - started
-                if waited >= t.retry_429_for:
+                now = clock()
+                if now >= give_up:
+                    waited = now - started
                     metrics.rate_limited += 1
                     metrics.emit("rate_limited", kind=reason, waited=waited)
-                    raise self._error(response, request, waited, reason)
+                    raise self._error(response, request, waited, reason,
+                                      _blocked_for(t, now) if reason == "app_block" else None)
                 if reason == "user_limit":
                     pause = t.cap_backoff if maybe_served > 1 else t.user_backoff
-                    await t.sleep(min(pause, max(0.0, t.retry_429_for - waited)))
+                    await t.sleep(min(pause, give_up - now))
         finally:
             metrics.wait_seconds += sent_at - real_started
             metrics.waited_requests += 1
+
+    async def _admit(self, user: UserLimits, buckets: tuple[LeakyBucket, ...], cost: int,
+                     probe: bool) -> bool:
+        """Take the user's slot, its family buckets, an app in-flight slot and the app bucket,
+        in that order. ``False``, holding nothing, if the gate closed meanwhile (A1: a request
+        sent now would extend the block); on any error nothing is held either."""
+        t = self.throttle
+        await self._take_user_slot(user)
+        try:
+            for bucket in buckets:
+                await bucket.acquire(cost)
+            await t.in_flight.acquire()
+            try:
+                await t.app_bucket.acquire()
+            except BaseException:
+                t.in_flight.release()
+                raise
+        except BaseException:
+            user.slots.release()
+            raise
+        if t.gate.state != "open" and not probe:
+            t.in_flight.release()
+            user.slots.release()
+            return False
+        return True
+
+    async def _admit_by(self, deadline: float, request: Request, started: float,
+                        user: UserLimits, buckets: tuple[LeakyBucket, ...], cost: int,
+                        probe: bool) -> bool:
+        """:meth:`_admit`, given up at ``deadline`` (the throttle's clock) with a
+        ``RateLimitedError`` (reason ``deadline``): the request was not sent."""
+        t = self.throttle
+        admission = anyio.CancelScope()
+        admitted = False
+        async with anyio.create_task_group() as tg:
+
+            async def timer() -> None:
+                await t.sleep(deadline - t.clock())
+                admission.cancel()
+
+            # Admission stays in this task (a gate may keep the probe in a context variable,
+            # see _wait_gate); the timer is the child, and the send happens after the group.
+            tg.start_soon(timer)
+            with admission:
+                admitted = await self._admit(user, buckets, cost, probe)
+            tg.cancel_scope.cancel()
+        if admission.cancelled_caught:
+            raise self._given_up(request, started, "deadline",
+                                 "the call's deadline passed while it queued in the client's "
+                                 "throttle (per-user slots or buckets); it was not sent")
+        return admitted
 
     async def _take_user_slot(self, user: UserLimits) -> None:
         """Take one of the user's parallel slots; while abandoned requests hold some
@@ -220,38 +309,54 @@ class ThrottledTransport(AsyncBaseTransport):
             await user.slots.acquire()
             tg.cancel_scope.cancel()
 
-    async def _wait_gate(self, request: Request, started: float) -> bool:
-        """Wait at the closed gate, on the throttle's clock, no longer than the deadline left.
+    async def _wait_gate(self, request: Request, started: float, give_up: float,
+                         deadline: float | None) -> bool:
+        """Wait at the closed gate, on the throttle's clock, no later than ``give_up``.
 
-        ``True`` if this request goes out as the probe. On timeout, a ``RateLimitedError``
-        (reason ``app_block``) built from a synthetic 429: nothing was sent meanwhile.
+        ``True`` if this request goes out as the probe. When the block outlasts the call's
+        ``deadline``, or waiting reaches ``give_up``, a ``RateLimitedError`` (reason
+        ``app_block``, ``blocked_for`` the time left on the block) built from a synthetic
+        429: nothing was sent meanwhile.
         """
         t = self.throttle
+        gate = t.gate
+        if deadline is not None and gate.state == "closed" and gate.closed_until > deadline:
+            # Known now that the block ends after the deadline: fail fast instead of waiting.
+            raise self._given_up(request, started, "app_block", "app blocked (A1): the "
+                                 "block lasts past the call's deadline; it was not sent")
         outcome: list[bool] = []
-        remaining = started + t.retry_429_for - t.clock()
+        remaining = give_up - t.clock()
         if remaining > 0:
             async with anyio.create_task_group() as tg:
 
-                async def deadline() -> None:
+                async def timer() -> None:
                     await t.sleep(remaining)
                     tg.cancel_scope.cancel()
 
                 # The gate is waited in this task, the deadline in a child: a gate may mark
                 # the probe in a context variable (the Redis gate does, so the probe's own
                 # admission skips the block check), which a child's context would swallow.
-                tg.start_soon(deadline)
-                outcome.append(await t.gate.wait())
+                tg.start_soon(timer)
+                outcome.append(await gate.wait())
                 tg.cancel_scope.cancel()
         if outcome:
             return outcome[0]
-        waited = t.clock() - started
+        raise self._given_up(request, started, "app_block", "app blocked (A1): the request "
+                             "waited at the client's closed gate until it had to give up; it "
+                             "was not sent")
+
+    def _given_up(self, request: Request, started: float, reason: str,
+                  message: str) -> Exception:
+        """The ``RateLimitedError`` of a request given up before it was sent, from a
+        synthetic 429 (nothing came from Allegro), counted in the metrics."""
+        t = self.throttle
+        now = t.clock()
+        waited = now - started
         self.metrics.rate_limited += 1
-        self.metrics.emit("rate_limited", kind="app_block", waited=waited)
+        self.metrics.emit("rate_limited", kind=reason, waited=waited)
         synthetic = Response(429, json={"errors": [{
-            "code": "RateLimitExceedException", "message": "app blocked (A1): the request "
-            "waited at the client's closed gate until retry_429_for ran out; it was not sent",
-        }]}, request=request)
-        raise self._error(synthetic, request, waited, "app_block")
+            "code": "RateLimitExceedException", "message": message}]}, request=request)
+        return self._error(synthetic, request, waited, reason, _blocked_for(t, now))
 
     async def _send_auth(self, request: Request) -> Response:
         """Token-endpoint requests: never gated nor classified as app blocks (the token
@@ -280,10 +385,12 @@ class ThrottledTransport(AsyncBaseTransport):
         return response
 
     @staticmethod
-    def _error(response: Response, request: Request, waited: float, reason: str) -> Exception:
+    def _error(response: Response, request: Request, waited: float, reason: str,
+               blocked_for: float | None = None) -> Exception:
         response.request = request
         error = error_for_response(response)
         if isinstance(error, RateLimitedError):
             error.waited = waited
-            error.reason = "app_block" if reason == "app_block" else "user_limit"
+            error.reason = reason
+            error.blocked_for = blocked_for
         return error

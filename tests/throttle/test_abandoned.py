@@ -38,11 +38,11 @@ async def cancel_many(emulator: Emulator, client: object, count: int) -> None:
 
 
 async def test_after_many_cancelled_requests_the_next_ones_complete_with_the_gate_open() -> None:
-    # The emulator is done 3 s (1.5 s real) after the cancelled requests came in: time
-    # enough to start and cancel 800 tasks on a loaded machine; their slots are held 4 s.
-    emulator = emulator_with_cap(latency=3.0, time_scale=2)
+    # The emulator is done 6 s (3 s real) after the cancelled requests came in: time enough
+    # to start and cancel 800 tasks on a loaded machine; their slots are held 7 s.
+    emulator = emulator_with_cap(latency=6.0, time_scale=2)
     events: list[str] = []
-    throttle = scaled_throttle(emulator, events, abandoned_busy_for=4)
+    throttle = scaled_throttle(emulator, events, abandoned_busy_for=7)
     async with emulator.client(0, throttle=throttle) as client:
         await cancel_many(emulator, client, 800)
         seller = emulator.sellers[0].id
@@ -61,11 +61,12 @@ async def test_after_many_cancelled_requests_the_next_ones_complete_with_the_gat
 
 
 async def test_a_lone_429_just_after_abandoned_slots_are_given_back_is_the_users() -> None:
-    # The slots are given back (0.5 s) before the emulator is done (1.2 s): the next request
-    # alone gets a per-user 429, which is that user's, not the app's.
-    emulator = emulator_with_cap(latency=1.2, time_scale=2)
+    # The slots are given back (0.5 s) before the emulator is done (1.5 s, real time): the
+    # next request alone gets a per-user 429, which is that user's, not the app's; its retry
+    # (2 s later) comes after the emulator is done.
+    emulator = emulator_with_cap(latency=1.5, time_scale=1)
     events: list[str] = []
-    throttle = scaled_throttle(emulator, events, abandoned_busy_for=0.5)
+    throttle = scaled_throttle(emulator, events, abandoned_busy_for=0.5, user_backoff=2)
     async with emulator.client(0, throttle=throttle) as client:
         await cancel_many(emulator, client, 50)
         refused = emulator.stats.rate_limited["user_parallel"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 import respx
@@ -84,9 +85,25 @@ async def test_default_user_cap_keeps_a_burst_of_one_seller_under_the_emulators_
     assert emulator.stats.peak_parallel[emulator.sellers[0].id] <= 8
 
 
+class SteppingClock:
+    """Time that moves only when the throttle sleeps: the bucket's level does not depend on
+    how fast the machine runs the requests."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await anyio.lowlevel.checkpoint()
+
+
 async def test_one_throttle_shared_by_clients_spends_one_app_bucket() -> None:
     emulator = Emulator()
-    throttle = Throttle(rate=6000, per=60, burst=5)
+    clock = SteppingClock()
+    throttle = Throttle(rate=6000, per=60, burst=5, clock=clock, sleep=clock.sleep)
     a, b = emulator.client(0, throttle=throttle), emulator.client(1, throttle=throttle)
     async with a, b:
         for _ in range(3):
