@@ -29,9 +29,9 @@ SERVER = (
     "run_cli(port=0, limits=LimitsConfig(enabled=False))\n"
 )
 ACCEPT = "application/vnd.allegro.public.v1+json"
-ROUNDS = {1: 150, 100: 600}
+ROUNDS = {1: 100, 100: 300}
 IN_FLIGHT = 8
-RUNS = 4
+RUNS = 8
 
 
 def start_server() -> tuple[subprocess.Popen[str], str, str]:
