@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import Unpack
@@ -50,6 +50,7 @@ from allegro_async.config import (
     ACCEPT_LANGUAGES,
     PUBLIC_MEDIA_TYPE,
     Environment,
+    Origin,
 )
 from allegro_async.errors import (
     InvalidArgumentError,
@@ -75,6 +76,11 @@ logger = logging.getLogger("allegro_async")
 DEFAULT_TIMEOUT = Timeout(30.0, connect=10.0)
 USER_AGENT = f"allegro-async/{__version__}"
 
+
+@lru_cache(maxsize=64)
+def _origins(environment: Environment) -> frozenset[Origin]:
+    # Environment.origins parses both base URLs; the hot path asks twice per request.
+    return environment.origins
 
 
 class AllegroClient:
@@ -164,6 +170,13 @@ class AllegroClient:
             max_response_bytes=max_response_bytes)
         if stack is not None:
             self.transport: AsyncBaseTransport = stack
+        #: Headers the owned httpx client adds to every request anyway (lower-case names):
+        #: build_request leaves out ours that match, since httpx drops and re-adds each
+        #: default a request repeats. A user's client keeps its defaults and gets every header.
+        self._implied: dict[str, str] = {}
+        if self._owns_http:
+            self._http.headers = {"User-Agent": USER_AGENT, "Accept": PUBLIC_MEDIA_TYPE}
+            self._implied = {k.lower(): v for k, v in self._http.headers.items()}
         self._parent: AllegroClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -314,6 +327,9 @@ class AllegroClient:
         if has_body:
             merged["Content-Type"] = media
         merged = _merge_headers(merged, headers)
+        implied = self._implied
+        sent = {k: v for k, v in merged.items() if implied.get(k.lower()) != v} if (
+            implied) else merged
         chosen = self._timeout if timeout is NOT_GIVEN else (
             timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         )
@@ -330,7 +346,7 @@ class AllegroClient:
                 json=_dump_body(json),
                 content=content,
                 data=data,
-                headers=merged,
+                headers=sent,
                 timeout=chosen,
                 extensions=dict(extensions) if extensions else None,
             )
@@ -346,13 +362,14 @@ class AllegroClient:
                 "json", f"the body cannot be sent as JSON ({exc})",
                 "pass dicts, lists, str, numbers, bools, None or a pydantic model",
             ) from exc
-        if _httpx_origin(request.url) not in self.environment.origins:
+        if _httpx_origin(request.url) not in _origins(self.environment):
             # a last look at what will really be sent, whatever the path was made of
             raise InvalidArgumentError(
                 "path", f"the request would go to {_httpx_origin(request.url)}, not to "
                 "this environment's hosts", "pass a path relative to the API")
         # secrets inline in an absolute URL (``?code=...``) are registered like params= ones
-        _register_secrets(dict(request.url.params.multi_items()))
+        if request.url.query:
+            _register_secrets(dict(request.url.params.multi_items()))
         content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
         if json is not None and content_type is not None:
             # httpx sets application/json for json=; Allegro wants its media type (A11)
@@ -365,7 +382,7 @@ class AllegroClient:
         Returns the ``httpx.Response`` with its body read.
         """
         method, path = request.method, request.url.path
-        if _httpx_origin(request.url) not in self.environment.origins:
+        if _httpx_origin(request.url) not in _origins(self.environment):
             # the one place the token is attached: a request built elsewhere is held to it too
             raise InvalidArgumentError(
                 "request", f"it goes to {_httpx_origin(request.url)}, not to this "

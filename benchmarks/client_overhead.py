@@ -2,9 +2,10 @@
 
 The emulator runs under uvicorn in another process on loopback (its limits off), so only the
 client's CPU is counted (``time.process_time`` of this process). Client limits are set high
-enough never to wait; the app-wide in-flight cap stays on. Keys: ``ratio_c1`` (1 caller;
-goal <= 1.2) and ``ratio_c100`` (100 callers; goal <= 1.0). Run: python
-benchmarks/client_overhead.py [--json].
+enough never to wait; the app-wide in-flight cap stays on. Each side is measured ``RUNS``
+times, alternating, and the best run counts (the machine's load only ever adds CPU). Keys:
+``ratio_c1`` (1 caller; goal <= 1.1) and ``ratio_c100`` (100 callers; goal <= 0.95). Run:
+python benchmarks/client_overhead.py [--json].
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ SERVER = (
     "run_cli(port=0, limits=LimitsConfig(enabled=False))\n"
 )
 ACCEPT = "application/vnd.allegro.public.v1+json"
-ROUNDS = {1: 150, 100: 600}
+ROUNDS = {1: 100, 100: 300}
 IN_FLIGHT = 8
+RUNS = 8
 
 
 def start_server() -> tuple[subprocess.Popen[str], str, str]:
@@ -70,7 +72,7 @@ async def measure(url: str, token: str) -> dict[str, float]:
     result: dict[str, float] = {}
     for callers, n in ROUNDS.items():
         raw_runs, ours_runs = [], []
-        for _ in range(2):
+        for _ in range(RUNS):
             headers = {"Accept": ACCEPT, "Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(base_url=url, headers=headers) as raw:
                 raw_runs.append(await cpu_per_request(lambda: raw.get("/me"), callers, n))
@@ -98,7 +100,7 @@ def main() -> None:
     if args.json:
         result = {k: result[k] for k in ("ratio_c1", "ratio_c100")}
     report("client CPU per request: AllegroClient vs raw httpx (server in another process)",
-           result, args.json, {"ratio_c1": "<= 1.2", "ratio_c100": "<= 1.0"})
+           result, args.json, {"ratio_c1": "<= 1.1", "ratio_c100": "<= 0.95"})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ client and not the emulator?":
 The baseline in the same run is a bare Starlette app answering the same JSON the same ways,
 so the ratio shows what the emulator's own layers cost.
 
+Then the two routes benchmarks lean on, ``GET /me`` and a 100-form page of
+``GET /order/checkout-forms?limit=100``, in-process (httpx + ``EmulatorTransport``) and served
+(the emulator under uvicorn in another process, over loopback): ``inprocess_*`` and
+``served_http_*`` requests per second at concurrency 1 and 50.
+
     python benchmarks/emulator_throughput.py          # a table
     python benchmarks/emulator_throughput.py --json   # one JSON object
 """
@@ -35,16 +40,18 @@ from allegro_async.testing import Emulator
 from allegro_async.testing.emulator.limits import LimitsConfig
 
 GOAL = 3000.0
+FORMS = "/order/checkout-forms?limit=100"
 
 
-async def _rate(client: httpx.AsyncClient, total: int, concurrency: int) -> float:
+async def _rate(client: httpx.AsyncClient, total: int, concurrency: int,
+                path: str = "/me") -> float:
     remaining = total
 
     async def worker() -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            response = await client.get("/me")
+            response = await client.get(path)
             assert response.status_code == 200, response.text
 
     start = time.perf_counter()
@@ -118,6 +125,31 @@ async def measure(total: int) -> dict[str, float]:
     return out
 
 
+async def routes(total: int) -> dict[str, float]:
+    """``GET /me`` and a 100-form checkout-forms page, in-process and served over HTTP."""
+    from client_overhead import start_server
+
+    emulator = Emulator(limits=LimitsConfig(enabled=False))
+    out: dict[str, float] = {}
+    proc, url, token = start_server()
+    try:
+        targets = (("inprocess", emulator.transport(), "http://allegro.emulator",
+                    emulator.mint_token(0)), ("served_http", None, url, token))
+        for name, transport, base, tok in targets:
+            headers = {"Authorization": f"Bearer {tok}", "Accept": PUBLIC_MEDIA_TYPE}
+            kwargs: dict[str, object] = {} if transport is None else {"transport": transport}
+            async with httpx.AsyncClient(base_url=base, headers=headers, **kwargs) as client:
+                for route, path, n in (("me", "/me", total), ("forms", FORMS, total // 10)):
+                    await _rate(client, 20, 1, path)  # warm up
+                    for concurrency in (1, 50):
+                        out[f"{name}_{route}_per_s_c{concurrency}"] = round(
+                            await _rate(client, n, concurrency, path))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return out
+
+
 def main() -> None:
     """Run and print a table, or JSON with ``--json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -135,6 +167,8 @@ def main() -> None:
         "goal_gets_per_s": GOAL,
     }
     result["ok"] = min(numbers["served_c1"], numbers["served_c50"]) >= GOAL
+    by_route = asyncio.run(routes(args.requests // 5))
+    result.update(by_route)
     if args.json:
         print(json.dumps(result))
         return
@@ -147,6 +181,12 @@ def main() -> None:
         c1, c50 = numbers[f"{key}_c1"], numbers[f"{key}_c50"]
         ratio = c1 / numbers[f"{base}_c1"]
         print(f"{label:<34}{c1:>10.0f}{c50:>10.0f}{ratio:>12.2f}")
+    print(f"\n{'route (requests/s)':<34}{'c=1':>10}{'c=50':>10}")
+    for name in ("inprocess", "served_http"):
+        for route in ("me", "forms"):
+            key = f"{name}_{route}_per_s"
+            print(f"{name + ' ' + route:<34}{by_route[key + '_c1']:>10.0f}"
+                  f"{by_route[key + '_c50']:>10.0f}")
     print(f"goal: the emulator serves >= {GOAL:.0f} GETs/s at both concurrencies: "
           f"{'ok' if result['ok'] else 'MISSED'}")
 

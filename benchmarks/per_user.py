@@ -11,6 +11,13 @@ the emulator's per-user parallel cap at 1 to 10 (the client does not know it: it
 and adapts), 50 ms latency, S1 raised on both sides so the cap is the tightest limit. Per cap:
 the time taken against the ideal (requests per seller x latency / cap), the per-user 429s,
 the gate closings (goal 0) and the failed requests (goal 0).
+
+``--unknown-limits``: A2's numbers differ by account, so the emulator's per-user PATCH limit
+(``/sale/product-offers/{id}``, rate and burst) is set to 0.25x, 0.5x and 1x of what the
+client's rule says (2490/min), and ``bulk_update`` renames ``UNKNOWN_OFFERS`` offers through a
+default ``Throttle`` (it adapts, A2) at time scale ``UNKNOWN_SCALE``. Per factor: the rate
+achieved beyond the burst the emulator grants, over its real rate (``ratio``), and the 429s.
+Keys: ``worst_ratio`` (goal >= 0.9) and ``responses_429`` (goal 0).
 """
 
 from __future__ import annotations
@@ -118,12 +125,74 @@ def parallel_caps(as_json: bool) -> None:
         print("  ".join(f"{row[k]:>18}" for k in keys))
 
 
+UNKNOWN_OFFERS, UNKNOWN_SCALE = 600, 10.0
+
+
+async def measure_unknown(factor: float, adapt: bool = True) -> dict[str, float | int]:
+    """One run of ``--unknown-limits`` with the emulator's PATCH limit at ``factor`` x 2490."""
+    from allegro_async.testing.emulator.limits import DEFAULT_USER_RULES
+    from allegro_async.testing.emulator.offers import OffersConfig
+
+    # A burst of two seconds' worth, so the measured rate is the sustained one.
+    rules = tuple(replace(r, rate=r.rate * factor, capacity=r.rate * factor * 2)
+                  if r.family == "product-offer-write" else r for r in DEFAULT_USER_RULES)
+    patch = next(r for r in rules if "PATCH" in r.methods and r.family == "product-offer-write")
+    emulator = Emulator(EmulatorConfig(
+        sellers=1, time_scale=UNKNOWN_SCALE,
+        offers=OffersConfig(active=UNKNOWN_OFFERS, drafts=0, ended=0),
+        limits=LimitsConfig(user_rules=rules)))
+    clock = emulator.clock
+    changes = {o: {"name": f"Renamed {o}"}
+               for o in emulator.offers.offers_of(emulator.sellers[0].id)}
+    throttle = Throttle(clock=clock.monotonic, sleep=clock.sleep, adapt=adapt)
+    async with emulator.client(0, throttle=throttle) as client:
+        client.offers.sleep = clock.sleep
+        emulator.stats.reset()
+        started = clock.monotonic()
+        result = await client.offers.bulk_update(changes, clock=clock.monotonic,
+                                                 sleep=clock.sleep)
+        elapsed = clock.monotonic() - started
+    per_min = len(result.succeeded) / elapsed * 60
+    return {"factor": factor, "limit_per_min": round(patch.rate * 60, 1),
+            "patches_per_min": round(per_min, 1),
+            "ratio": round(per_min / (patch.rate * 60), 4), "failed": len(result.failed),
+            "responses_429": emulator.stats.responses_429,
+            "emulated_seconds": round(elapsed, 1)}
+
+
+def unknown_limits(as_json: bool) -> None:
+    rows = [asyncio.run(measure_unknown(f)) for f in (0.25, 0.5, 1.0)]
+    # The baseline in the same run: the same job with every rule's rate held fixed.
+    fixed = [asyncio.run(measure_unknown(f, adapt=False)) for f in (0.25, 0.5, 1.0)]
+    summary = {"worst_ratio": min(float(r["ratio"]) for r in rows),
+               "responses_429": sum(int(r["responses_429"]) for r in rows),
+               "fixed_worst_ratio": min(float(r["ratio"]) for r in fixed),
+               "fixed_responses_429": sum(int(r["responses_429"]) for r in fixed)}
+    if as_json:
+        print(json.dumps(summary))
+        return
+    keys = list(rows[0])
+    print(f"bulk_update of {UNKNOWN_OFFERS} offers, emulator's PATCH limit at 0.25/0.5/1 x the "
+          "client's rule (2490/min)")
+    print("  ".join(f"{k:>16}" for k in keys))
+    for label, group in (("adapting", rows), ("fixed rates", fixed)):
+        print(label)
+        for row in group:
+            print("  ".join(f"{row[k]:>16}" for k in keys))
+    report("", summary, False, {"worst_ratio": ">= 0.9", "responses_429": "0"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--parallel-caps", action="store_true",
                         help="per-user 429s at emulator caps 1..10 (see the module docs)")
+    parser.add_argument("--unknown-limits", action="store_true",
+                        help="A2 adaptation: emulator PATCH limits below the rule's (see docs)")
     args = parser.parse_args()
+    if args.unknown_limits:
+        unknown_limits(args.json)
+        return
     if args.parallel_caps:
         parallel_caps(args.json)
         return

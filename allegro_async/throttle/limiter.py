@@ -16,6 +16,7 @@ from allegro_async._http import Request
 from allegro_async.auth.jwt import decode_claims
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.throttle import duplicates
+from allegro_async.throttle.adapt import AdaptParams, FamilyRate
 from allegro_async.throttle.bucket import Clock, LeakyBucket, Sleep
 from allegro_async.throttle.gate import AppGate, Slots
 from allegro_async.throttle.pool import SharedPool
@@ -39,6 +40,8 @@ class UserLimits:
     max_parallel: int
     buckets: dict[str, LeakyBucket] = field(default_factory=dict)
     tiers: dict[str, tuple[LeakyBucket, ...]] = field(default_factory=dict)
+    #: The AIMD state of each family's first-tier bucket (A2 adaptation).
+    rates: dict[str, FamilyRate] = field(default_factory=dict)
     successes: int = 0
     last_429: float = float("-inf")
     #: Requests sent and not yet answered (no response head, no error).
@@ -84,6 +87,9 @@ class Throttle:
         abandoned_busy_for: seconds a request cancelled or timed out in flight keeps its
             user's parallel slot: Allegro may still be working on it and counts it against
             the user's parallel cap (S2); see :meth:`abandon`.
+        adapt: how a user's family rate follows Allegro's signals when its real A2 limit is
+            lower than the rule's (:class:`~allegro_async.throttle.adapt.AdaptParams`; the
+            defaults when ``None``; ``False`` keeps every rule's rate fixed).
         adaptive_paths: regular expressions of paths whose per-user limit Allegro adapts to
             traffic and may enforce with a 429 even for one request at a time (A2:
             ``/sale/products``); a lone 429 there needs a second signal to count as a block.
@@ -113,6 +119,7 @@ class Throttle:
         signal_window: float = 5.0,
         abandoned_busy_for: float = 5.0,
         adaptive_paths: tuple[str, ...] = ADAPTIVE_PATHS,
+        adapt: AdaptParams | bool | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
         on_event: EventHook | None = None,
@@ -143,6 +150,11 @@ class Throttle:
         self.user_parallel = user_parallel
         self.regrow_after = regrow_after
         self.rules = tuple(rules)
+        # Rules by method, in their order: a request is matched against its method's only.
+        self._rules_by_method: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            for method in rule.methods:
+                self._rules_by_method[method] = (*self._rules_by_method.get(method, ()), rule)
         self.block_seconds = block_seconds
         self.retry_429_for = retry_429_for
         self.user_backoff = user_backoff
@@ -156,6 +168,11 @@ class Throttle:
             adaptive_paths) else None
         self._recent_user_429: dict[str, float] = {}
         self._app_family: dict[str, LeakyBucket] = {}
+        self.adapt: AdaptParams | None = None
+        if isinstance(adapt, AdaptParams):
+            self.adapt = adapt
+        elif adapt is None or adapt is True:
+            self.adapt = AdaptParams()
         #: The connection pool shared by clients built with this throttle and no transport.
         self.pool = SharedPool()
         if client_id is not None:  # a second live throttle for this Client ID warns (S1)
@@ -181,6 +198,13 @@ class Throttle:
             _redact.register(token.strip())
             self._keys[header] = key
         return key
+
+    def rule_for(self, method: str, path: str) -> Rule | None:
+        """The first of :attr:`rules` a request falls under (A2), or ``None``."""
+        for rule in self._rules_by_method.get(method, ()):
+            if rule.matches(method, path):
+                return rule
+        return None
 
     def user(self, key: str) -> UserLimits:
         """The limits tracked for one user key."""
@@ -215,6 +239,17 @@ class Throttle:
                     self._app_family[rule.family] = shared
                 made.append(shared)
             found = user.tiers[rule.family] = tuple(made)
+        return found
+
+    def family_rate(self, user: UserLimits, rule: Rule) -> FamilyRate | None:
+        """The AIMD state of the user's first-tier bucket of ``rule``'s family, or ``None``
+        when adaptation is off."""
+        if self.adapt is None:
+            return None
+        found = user.rates.get(rule.family)
+        if found is None:
+            bucket = self.buckets_for(user, rule)[0]
+            found = user.rates[rule.family] = FamilyRate(bucket, self.adapt, self.clock())
         return found
 
     # -- the 429 protocol (A1) -------------------------------------------------------------

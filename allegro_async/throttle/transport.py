@@ -14,7 +14,6 @@ from allegro_async.throttle.bucket import LeakyBucket
 from allegro_async.throttle.gate import Slots
 from allegro_async.throttle.limiter import Throttle, UserLimits
 from allegro_async.throttle.metrics import ClientMetrics, metrics_of
-from allegro_async.throttle.rules import find_rule
 
 __all__ = ["AUTH_PATH", "DEADLINE", "ClientMetrics", "ThrottledTransport", "metrics_of"]
 
@@ -32,22 +31,27 @@ AUTH_PATH = "/auth/oauth/"
 class _ReleasingStream(AsyncByteStream):
     """The response body; closing it gives the request's slots back."""
 
-    def __init__(self, inner: Any, release: Callable[[], None]) -> None:
-        self._inner = inner
-        self._release: Callable[[], None] | None = release
+    __slots__ = ("_inner", "_slots", "_throttle")
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
+    def __init__(self, inner: Any, throttle: Throttle, slots: Slots) -> None:
+        self._inner = inner
+        self._throttle: Throttle | None = throttle
+        self._slots = slots
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # The inner stream's own iterator: a generator relaying each chunk would cost a
+        # frame switch per chunk on every response.
+        return self._inner.__aiter__()  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         try:
             if hasattr(self._inner, "aclose"):
                 await self._inner.aclose()
         finally:
-            if self._release is not None:
-                release, self._release = self._release, None
-                release()
+            throttle, self._throttle = self._throttle, None
+            if throttle is not None:
+                throttle.in_flight.release()
+                self._slots.release()
 
 
 def _deadline_of(request: Request, clock: Callable[[], float]) -> float | None:
@@ -84,14 +88,6 @@ def _abandoned(exc: BaseException) -> bool:
     if not isinstance(exc, Exception):
         return True
     return isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
-
-
-def _releaser(throttle: Throttle, slots: Slots) -> Callable[[], None]:
-    def release() -> None:
-        throttle.in_flight.release()
-        slots.release()
-
-    return release
 
 
 class ThrottledTransport(AsyncBaseTransport):
@@ -134,8 +130,10 @@ class ThrottledTransport(AsyncBaseTransport):
             give_up = min(give_up, deadline)
         key = t.user_key(request)
         user = t.user(key)
-        rule = find_rule(t.rules, request.method, request.url.path) if t.rules else None
+        rule = t.rule_for(request.method, request.url.path)
         buckets = t.buckets_for(user, rule) if rule is not None else ()
+        family = t.family_rate(user, rule) if rule is not None else None
+        sent_clock = 0.0
         cost = rule.cost(request) if rule is not None else 1
         real_started = time.perf_counter()
         sent_at = real_started
@@ -160,6 +158,8 @@ class ThrottledTransport(AsyncBaseTransport):
                     ghosts_at_send = len(user.ghosts)
                     metrics.sent += 1
                     sent_at = time.perf_counter()
+                    if family is not None:
+                        sent_clock = clock()
                     held = False  # the slot stays taken after an abandoned send (t.abandon)
                     try:
                         user.pending += 1
@@ -184,7 +184,9 @@ class ThrottledTransport(AsyncBaseTransport):
                             gate.probe_done(True)
                             metrics.emit("gate_opened", blocks=gate.blocks)
                         t.user_succeeded(user)
-                        return self._wrap(response, request, _releaser(t, user.slots))
+                        if family is not None:
+                            family.answered(sent_clock, clock())
+                        return self._wrap(response, request, t, user.slots)
                     # A 429 was not processed by Allegro: read it, free the slots, decide.
                     try:
                         await response.aread()
@@ -211,6 +213,8 @@ class ThrottledTransport(AsyncBaseTransport):
                             metrics.emit("gate_closed", seconds=t.block_seconds)
                     else:
                         t.user_limited(user, parallel)
+                        if family is not None:
+                            family.cut(sent_clock, clock())
                 except BaseException:
                     # Whatever ends this attempt (cancel, read error, deadline), a probe that
                     # never reported would keep the gate shut for everyone.
@@ -366,12 +370,19 @@ class ThrottledTransport(AsyncBaseTransport):
         return response
 
     @staticmethod
-    def _wrap(response: Response, request: Request, release: Callable[[], None]) -> Response:
-        return Response(
-            response.status_code, headers=response.headers,
-            stream=_ReleasingStream(response.stream, release),
-            extensions=response.extensions, request=request,
-        )
+    def _wrap(response: Response, request: Request, throttle: Throttle, slots: Slots
+              ) -> Response:
+        stream = _ReleasingStream(response.stream, throttle, slots)
+        if response.is_closed:
+            # Built with its body in memory (a mock, an in-process app): it counts as read and
+            # closed already, so a new response is needed for the slots to wait for its close.
+            return Response(response.status_code, headers=response.headers, stream=stream,
+                            extensions=response.extensions, request=request)
+        # In place, as httpx does with its own stream wrapper: a second Response per request
+        # would copy the headers for nothing.
+        response.stream = stream
+        response.request = request
+        return response
 
     @staticmethod
     def _error(response: Response, request: Request, waited: float, reason: str,

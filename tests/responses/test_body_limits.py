@@ -12,13 +12,13 @@ import pytest
 from allegro_async import AllegroClient
 from allegro_async._error_body import MAX_ERROR_BODY_BYTES
 from allegro_async._response import BoundedBodyTransport
-from allegro_async.retry import RetryPolicy
 from allegro_async.errors import (
     InvalidArgumentError,
     ResponseTooLargeError,
     ResponseValidationError,
     ServerError,
 )
+from allegro_async.retry import RetryPolicy
 
 CHUNK = 64 * 1024
 HUNDRED_MB = 100 * 1024 * 1024
