@@ -30,6 +30,7 @@ from allegro_async.testing.emulator import (
     offers,
     orders,
     public,
+    spec_ops,
 )
 from allegro_async.testing.emulator.clock import EmulatorClock
 from allegro_async.testing.emulator.front import Exchange as Exchange
@@ -126,7 +127,9 @@ class Emulator:
         self.orders = orders.OrdersState(self)
         self.offers = offers.OffersState(self)
         self.catalogue = catalogue.CatalogueState(self)
-        self._routes: list[BaseRoute] = [
+        # Every route the spec describes runs behind its checks; the operations no area
+        # models get spec-driven answers (spec_ops).
+        self._routes: list[BaseRoute] = spec_ops.mount([
             Route("/me", _me, methods=["GET"]),
             *admin.routes(),
             *oauth.routes(),
@@ -134,7 +137,7 @@ class Emulator:
             *offers.routes(),
             *catalogue.routes(),
             *public.routes(),
-        ]
+        ])
         inner = Starlette(
             routes=self._routes,
             exception_handlers={
