@@ -24,6 +24,7 @@ from allegro_async.config import Environment
 from allegro_async.testing.emulator import (
     admin,
     catalogue,
+    crud,
     faults,
     limits,
     oauth,
@@ -127,6 +128,7 @@ class Emulator:
         self.orders = orders.OrdersState(self)
         self.offers = offers.OffersState(self)
         self.catalogue = catalogue.CatalogueState(self)
+        self.crud = crud.CrudState()
         # Every route the spec describes runs behind its checks; the operations no area
         # models get spec-driven answers (spec_ops).
         self._routes: list[BaseRoute] = spec_ops.mount([

@@ -17,6 +17,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, RootModel, ValidationError
@@ -166,7 +167,46 @@ def check_body(operation: Operation, body: bytes) -> bytes:
         first = exc.errors()[0]
         where = _location(first["loc"])
         raise body_error(f"{where or 'body'}: {first['msg']}", where or None) from None
+    unknown = unknown_enum(value)
+    if unknown is not None:
+        where, text = unknown
+        raise body_error(f"{where or 'body'}: {text!r} is not an allowed value", where or None)
     return json.dumps(known_only(data, value), separators=(",", ":")).encode()
+
+
+def unknown_enum(value: Any, where: str = "") -> tuple[str, str] | None:
+    """The first enum value Allegro would not accept, as (path, value).
+
+    The generated enums accept values they do not know so that answers with new values still
+    parse; a request is held to the spec's list, as Allegro holds it.
+    """
+    if isinstance(value, Enum):
+        if value.value not in type(value)._value2member_map_:
+            return where, str(value.value)
+        return None
+    if isinstance(value, RootModel):
+        return unknown_enum(value.root, where)
+    if isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            found = unknown_enum(getattr(value, name), _join(where, info.alias or name))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = unknown_enum(item, f"{where}[{i}]")
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = unknown_enum(item, _join(where, str(key)))
+            if found is not None:
+                return found
+    return None
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
 
 
 def _strict(model: type[BaseModel]) -> bool:
