@@ -1,4 +1,4 @@
-"""nox sessions: tests, lint, typecheck, docs, bench."""
+"""nox sessions: tests, lint, typecheck, docs, bench, generate."""
 
 from __future__ import annotations
 
@@ -45,3 +45,14 @@ def bench(session: nox.Session) -> None:
     for script in sorted(pathlib.Path("benchmarks").glob("*.py")):
         if not script.name.startswith("_"):
             session.run("python", str(script), *session.posargs)
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate allegro_async/api/ and docs/api-reference/ from Allegro's spec.
+
+    ``nox -s generate -- --spec URL`` reads another spec; ``-- --check`` only reports files
+    that are out of date (exit 1).
+    """
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "tools.apigen", *session.posargs)

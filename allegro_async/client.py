@@ -50,6 +50,7 @@ from allegro_async.errors import (
 )
 
 if TYPE_CHECKING:
+    from allegro_async.api._root import Api
     from allegro_async.services.offer_variants import OfferVariantsService
     from allegro_async.services.offers import OffersService
     from allegro_async.services.orders import OrdersService
@@ -210,6 +211,14 @@ class AllegroClient:
         return f"<AllegroClient {self.environment.name} {self.environment.api_url}>"
 
     # -- services --------------------------------------------------------------------------
+    @cached_property
+    def api(self) -> Api:
+        """Every operation of Allegro's REST API, typed: ``client.api.<area>.<method>(...)``
+        (generated from the spec; see docs/api.md)."""
+        from allegro_async.api._root import Api
+
+        return Api(self)
+
     @cached_property
     def orders(self) -> OrdersService:
         """Checkout forms, fulfillment, shipments and the order event journal."""

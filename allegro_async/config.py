@@ -76,6 +76,15 @@ class Environment:
         )
 
     @property
+    def upload_url(self) -> str:
+        """Where binary uploads go (images, attachments): ``upload.`` beside the ``api.`` host;
+        a custom base (the emulator) serves uploads itself."""
+        scheme, _, host = self.api_url.partition("://")
+        if host.startswith("api."):
+            return f"{scheme}://upload.{host[len('api.'):]}"
+        return self.api_url
+
+    @property
     def authorize_url(self) -> str:
         """The authorization page (A3)."""
         return f"{self.auth_url}/auth/oauth/authorize"

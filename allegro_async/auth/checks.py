@@ -1,38 +1,21 @@
 """Mistakes told from a token's claims before a request is sent (A6, S7, S8).
 
-Only what can be told for sure is refused: an app token on a resource that always needs a
-seller, a sandbox token sent to production (or the reverse), a scope the token lacks when its
-scope list is known. Everything else goes to Allegro, whose answer carries a hint.
+Only what can be told for sure is refused: an app token on an operation whose ``security``
+lists no ``bearer-token-for-application`` (A6), a sandbox token sent to production (or the
+reverse, S8), a scope the token lacks when its scope list is known (S7). Which operation a
+request is, and what it needs, comes from the spec (the generated table in
+``allegro_async/api/_scopes.py``); a path the spec does not know goes to Allegro unchecked,
+and Allegro's answer carries a hint.
 """
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 from allegro_async._http import Request
 from allegro_async.auth.tokens import Token
 from allegro_async.errors import InvalidArgumentError
-
-#: Paths that always need a seller's token (A6); app tokens work on categories and the like.
-USER_RESOURCES = (
-    "/me",
-    "/order/checkout-forms",
-    "/order/events",
-    "/order/event-stats",
-    "/sale/offers",
-    "/sale/product-offers",
-    "/sale/offer-",
-    "/sale/shipping-rates",
-)
-
-#: (path prefix, scope for reading, scope for writing) of the resources whose scope is known.
-SCOPES = (
-    ("/order/carriers", None, None),
-    ("/order/", "allegro:api:orders:read", "allegro:api:orders:write"),
-    ("/sale/shipping-rates", "allegro:api:sale:settings:read", "allegro:api:sale:settings:write"),
-    ("/sale/offers", "allegro:api:sale:offers:read", "allegro:api:sale:offers:write"),
-    ("/sale/product-offers", "allegro:api:sale:offers:read", "allegro:api:sale:offers:write"),
-    ("/sale/offer-", "allegro:api:sale:offers:read", "allegro:api:sale:offers:write"),
-    ("/me", "allegro:api:profile:read", "allegro:api:profile:read"),
-)
 
 _HOSTS = {
     "api.allegro.pl": "production",
@@ -40,10 +23,67 @@ _HOSTS = {
 }
 
 
-def _matches(path: str, prefix: str) -> bool:
-    if prefix.endswith(("-", "/")):
-        return path.startswith(prefix)
-    return path == prefix or path.startswith(prefix + "/")
+class Route(NamedTuple):
+    """What one operation needs of a token (from its ``security`` in the spec)."""
+
+    method: str
+    template: str  # the spec's path, e.g. "/sale/product-offers/{offerId}"
+    scopes: tuple[str, ...]  # all of them are needed on a user token
+    app_token_allowed: bool
+
+
+class _Table(NamedTuple):
+    exact: dict[tuple[str, str], Route]
+    # (method, number of segments, first segment) -> templates of that shape, most literal first
+    shaped: dict[tuple[str, int, str], list[tuple[re.Pattern[str], Route]]]
+
+
+_table: _Table | None = None
+
+
+def _shape(method: str, path: str) -> tuple[str, int, str]:
+    segments = path.strip("/").split("/")
+    return method, len(segments), segments[0]
+
+
+def _compile() -> _Table:
+    # Loaded on the first checked request: `import allegro_async` does not read the table.
+    from allegro_async.api._scopes import ROUTES
+
+    exact: dict[tuple[str, str], Route] = {}
+    shaped: dict[tuple[str, int, str], list[tuple[int, re.Pattern[str], Route]]] = {}
+    for row in ROUTES:
+        route = Route(*row)
+        if "{" not in route.template:
+            exact[(route.method, route.template)] = route
+            continue
+        parts = re.split(r"\{[^}]+\}", route.template)
+        regex = re.compile("[^/]+".join(re.escape(p) for p in parts))
+        # more literal text first: /sale/offers/batch beats /sale/offers/{offerId}
+        literal = sum(len(p) for p in parts)
+        shaped.setdefault(_shape(route.method, route.template), []).append(
+            (-literal, regex, route))
+    return _Table(
+        exact,
+        {k: [(r, route) for _, r, route in sorted(rows, key=lambda x: (x[0], x[2].template))]
+         for k, rows in shaped.items()},
+    )
+
+
+def route_for(method: str, path: str) -> Route | None:
+    """The spec operation a request is (by method and path template), or ``None``."""
+    global _table
+    if _table is None:
+        _table = _compile()
+    method = method.upper()
+    path = path.rstrip("/") or "/"
+    found = _table.exact.get((method, path))
+    if found is not None:
+        return found
+    for regex, route in _table.shaped.get(_shape(method, path), ()):
+        if regex.fullmatch(path):
+            return route
+    return None
 
 
 def check_request(token: Token, request: Request) -> None:
@@ -60,24 +100,27 @@ def check_request(token: Token, request: Request) -> None:
     claims = token.claims
     if claims is None:
         return
-    if claims.is_app_token and any(_matches(path, p) for p in USER_RESOURCES):
-        raise InvalidArgumentError(
-            "token",
-            f"an app token (client_credentials, no user_name) cannot call {path}",
-            "A6: use a seller's token from the device or authorization-code flow "
-            "(app.seller(seller_id))",
-        )
+    route = route_for(request.method, path)
+    if route is None:
+        return
+    if claims.is_app_token:
+        if not route.app_token_allowed:
+            raise InvalidArgumentError(
+                "token",
+                f"an app token (client_credentials, no user_name) cannot call "
+                f"{route.method} {route.template}",
+                "A6: use a seller's token from the device or authorization-code flow "
+                "(app.seller(seller_id))",
+            )
+        return
     if not claims.scope:
         return
-    writing = request.method not in ("GET", "HEAD", "OPTIONS")
-    for prefix, read_scope, write_scope in SCOPES:
-        if _matches(path, prefix):
-            needed = write_scope if writing else read_scope
-            if needed is not None and needed not in claims.scope:
-                raise InvalidArgumentError(
-                    "token",
-                    f"{request.method} {path} needs scope {needed!r}, which the token lacks",
-                    "S7: authorize the app again with that scope (the app's settings on Allegro "
-                    "decide which scopes a seller grants)",
-                )
-            return
+    missing = [s for s in route.scopes if s not in claims.scope]
+    if missing:
+        needed = ", ".join(repr(s) for s in missing)
+        raise InvalidArgumentError(
+            "token",
+            f"{request.method} {path} needs scope {needed}, which the token lacks",
+            "S7: authorize the app again with that scope (the app's settings on Allegro "
+            "decide which scopes a seller grants)",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -109,3 +110,94 @@ async def test_canary_secrets_never_shown(
     text += out.out + out.err
     for secret in secrets:
         assert secret and secret not in text
+
+
+# -- the scope table comes from the spec (allegro_async/api/_scopes.py) -------------------------
+def _jwt(claims: dict[str, object]) -> str:
+    import base64
+    import json
+
+    def enc(part: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+
+    return f"{enc({'alg': 'none'})}.{enc(claims)}.sig"
+
+
+def _spec_operations() -> list[tuple[str, str, str, tuple[str, ...], bool]]:
+    """(operationId, method, path, user scopes, app token allowed) read from the spec itself."""
+    import yaml
+
+    from tests.conftest import require_spec
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(require_spec().read_bytes(), Loader=loader)
+    out = []
+    for path, item in raw["paths"].items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            op = item.get(method)
+            if op is None:
+                continue
+            requirements = op.get("security", raw.get("security", []))
+            scopes = tuple(s for r in requirements for s in r.get("bearer-token-for-user", []))
+            app = any("bearer-token-for-application" in r for r in requirements)
+            out.append((op["operationId"], method.upper(), path, scopes, app))
+    return out
+
+
+def _filled(path: str) -> str:
+    return "https://api.allegro.pl" + re.sub(r"\{[^}]+\}", "a1b2", path)
+
+
+def test_s7_every_operation_needs_exactly_the_spec_scopes() -> None:
+    from allegro_async.auth.checks import route_for
+
+    operations = _spec_operations()
+    assert len(operations) == 267
+    for op_id, method, path, scopes, _app in operations:
+        route = route_for(method, _filled(path)[len("https://api.allegro.pl"):])
+        assert route is not None and route.template == path, op_id
+        exact = Token(_jwt({"user_name": "1", "scope": list(scopes)}))
+        check_request(exact, _request(method, _filled(path)))
+        if scopes:
+            lacking = Token(_jwt({"user_name": "1", "scope": ["allegro:api:unrelated"]}))
+            with pytest.raises(InvalidArgumentError, match=re.escape(scopes[0])):
+                check_request(lacking, _request(method, _filled(path)))
+
+
+def test_a6_app_tokens_refused_only_where_the_spec_lists_no_app_token() -> None:
+    app = Token(_jwt({"client_id": "app", "scope": ["allegro:api:orders:read"]}))
+    refused = 0
+    for _op_id, method, path, _scopes, allowed in _spec_operations():
+        if allowed:
+            check_request(app, _request(method, _filled(path)))
+        else:
+            with pytest.raises(InvalidArgumentError, match="A6"):
+                check_request(app, _request(method, _filled(path)))
+            refused += 1
+    assert 0 < refused < 267
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/sale/offer-contacts"),
+        ("POST", "/sale/offer-contacts"),
+        ("GET", "/sale/offer-tags"),
+        ("POST", "/sale/offer-tags"),
+        ("GET", "/sale/offer-additional-services/groups"),
+        ("PUT", "/sale/offer-additional-services/groups/g1"),
+    ],
+)
+def test_s7_offer_settings_resources_need_sale_settings_not_offers(method: str, path: str) -> None:
+    # the hand-written table asked for sale:offers:* here; the spec says sale:settings:*
+    kind = "read" if method == "GET" else "write"
+    settings = Token(_jwt({"user_name": "1", "scope": [f"allegro:api:sale:settings:{kind}"]}))
+    check_request(settings, _request(method, "https://api.allegro.pl" + path))
+    offers = Token(_jwt({"user_name": "1", "scope": [f"allegro:api:sale:offers:{kind}"]}))
+    with pytest.raises(InvalidArgumentError, match="sale:settings"):
+        check_request(offers, _request(method, "https://api.allegro.pl" + path))
+
+
+def test_unknown_paths_go_to_allegro_unchecked() -> None:
+    narrow = Token(_jwt({"client_id": "app"}))
+    check_request(narrow, _request("GET", "https://api.allegro.pl/not-in-the-spec/x"))

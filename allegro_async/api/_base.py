@@ -1,0 +1,47 @@
+"""The bases of the generated models (hand-written; the generated modules import them)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from allegro_async.models.base import OpenEnum
+
+__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum"]
+
+
+class ApiModel(BaseModel):
+    """Base of every generated model: snake_case attributes with the API's camelCase as alias
+    (either name populates), unknown fields kept (Allegro adds fields often).
+
+    Validators are built on first use (``defer_build``), so importing an area with hundreds
+    of models stays cheap; patterns use Python's ``re`` because the spec's are written for it;
+    numbers are accepted where the spec says string (its own examples send ids as numbers).
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="allow",
+        defer_build=True,
+        regex_engine="python-re",
+        coerce_numbers_to_str=True,
+        protected_namespaces=(),
+    )
+
+    def to_api(self) -> dict[str, object]:
+        """The JSON body Allegro expects: camelCase keys, no ``None`` values."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class OpenIntEnum(IntEnum):
+    """An integer enum that accepts values it does not know, like :class:`OpenEnum`."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> OpenIntEnum | None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        member = int.__new__(cls, value)
+        member._name_ = f"VALUE_{value}"
+        member._value_ = value
+        return member

@@ -1,0 +1,1 @@
+"""Development tools of allegro-async (not shipped in the wheel)."""

@@ -1,0 +1,173 @@
+"""The models: datamodel-code-generator turns the schemas the operations use into pydantic v2
+classes in one module; this module splits that module by area so each loads on its own.
+
+A class used by one area lives in that area's module; a class used by several lives in
+``common``. A class's dependencies are used by at least the same areas, so area modules import
+from ``common`` and never from each other, and ``common`` imports nothing generated.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.apigen.spec import Spec
+
+COMMON = "common"
+_IMPORTS = (
+    "from __future__ import annotations\n\n"
+    "from datetime import date as date_aliased\n"
+    "from decimal import Decimal\n"
+    "from typing import Annotated, Any, Literal\n"
+    "from uuid import UUID\n\n"
+    "from pydantic import AwareDatetime, Field, RootModel\n\n"
+    "from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum\n"
+)
+
+
+@dataclass
+class ModelClass:
+    """One generated class: its source, the classes it refers to, the areas using it."""
+
+    name: str
+    source: str
+    deps: set[str]
+    areas: set[str] = field(default_factory=set)
+    module: str = ""
+
+
+@dataclass
+class ModelSet:
+    """All classes, by name, with the module each lives in."""
+
+    classes: dict[str, ModelClass]
+    modules: dict[str, list[str]]  # module -> class names in definition order
+
+    def dotted(self, name: str | None) -> str | None:
+        """``module.Class`` of a class name, as the index and ``resolve_model`` spell it."""
+        if name is None:
+            return None
+        return f"{self.classes[name].module}.{name}"
+
+
+def _ref_closure(spec: Spec, roots: set[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(re.findall(r"#/components/schemas/([A-Za-z0-9_]+)", repr(spec.schemas[name])))
+    return seen
+
+
+def _run_codegen(spec: Spec, names: set[str]) -> str:
+    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+
+    document: dict[str, Any] = {
+        "openapi": "3.0.0",
+        "info": {"title": "Allegro REST API", "version": spec.version},
+        "paths": {},
+        "components": {"schemas": {n: spec.schemas[n] for n in sorted(names)}},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "format of 'ISO 4217' not understood": kept as str
+        out = generate(
+            document,
+            input_file_type=InputFileType.OpenAPI,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_310,
+            base_class="allegro_async.api._base.ApiModel",
+            snake_case_field=True,
+            use_standard_collections=True,
+            use_union_operator=True,
+            use_annotated=True,
+            field_constraints=True,
+            use_subclass_enum=True,
+            capitalise_enum_members=True,
+            use_double_quotes=True,
+            use_schema_description=True,
+            disable_timestamp=True,
+            formatters=[],
+        )
+    assert isinstance(out, str)
+    return out
+
+
+class _Rewrite(ast.NodeTransformer):
+    """Open enums, and no ``examples=`` (the spec's examples are tested, not embedded)."""
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
+        bases = [ast.unparse(b) for b in node.bases]
+        if bases in (["str", "Enum"], ["Enum"]):
+            node.bases = [ast.Name("OpenEnum")]
+        elif bases == ["IntEnum"]:
+            node.bases = [ast.Name("OpenIntEnum")]
+        self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        if ast.unparse(node.func) == "Field":
+            node.keywords = [k for k in node.keywords if k.arg != "examples"]
+        self.generic_visit(node)
+        return node
+
+
+def build(spec: Spec) -> ModelSet:
+    """Generate, split and place every model an operation uses."""
+    roots: dict[str, set[str]] = {}
+    for op in spec.operations:
+        for name in (op.request_schema, op.response_schema, op.items_schema):
+            if name:
+                roots.setdefault(name, set()).add(op.area)
+    source = _run_codegen(spec, _ref_closure(spec, set(roots)))
+    tree = _Rewrite().visit(ast.parse(source))
+    classes: dict[str, ModelClass] = {}
+    rebuilds: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            classes[node.name] = ModelClass(node.name, ast.unparse(node), set())
+        elif isinstance(node, ast.Expr):
+            rebuilds.append(ast.unparse(node))
+    for model in classes.values():
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", model.source))
+        model.deps = {w for w in words if w in classes and w != model.name}
+    for name, areas in roots.items():
+        stack = [name]
+        while stack:
+            current = classes[stack.pop()]
+            if areas <= current.areas:
+                continue
+            current.areas |= areas
+            stack.extend(current.deps)
+    modules: dict[str, list[str]] = {}
+    for model in classes.values():  # datamodel-code-generator's order: dependencies first
+        if not model.areas:
+            continue
+        model.module = next(iter(model.areas)) if len(model.areas) == 1 else COMMON
+        modules.setdefault(model.module, []).append(model.name)
+    for line in rebuilds:
+        owner = line.split(".", 1)[0]
+        if owner in classes and classes[owner].module:
+            classes[owner].source += "\n\n\n" + line
+    return ModelSet({k: v for k, v in classes.items() if v.module}, modules)
+
+
+def render_module(models: ModelSet, module: str, header: str) -> str:
+    """The text of one models module."""
+    names = models.modules[module]
+    imported = sorted(
+        {d for n in names for d in models.classes[n].deps if models.classes[d].module != module}
+    )
+    parts = [header, _IMPORTS]
+    if imported:
+        parts.append(
+            "from allegro_async.api.models.common import (\n"
+            + "".join(f"    {n},\n" for n in imported) + ")\n"
+        )
+    body = "\n\n\n".join(models.classes[n].source for n in names)
+    return "\n".join(parts) + "\n\n" + body + "\n"

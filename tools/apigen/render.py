@@ -1,0 +1,410 @@
+"""Rendering the operation modules, the index, the scope table and the parameter enums."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tools.apigen import naming
+from tools.apigen.models import COMMON, ModelSet
+from tools.apigen.spec import OpSpec, ParamSpec, Spec
+
+TEMPLATES = Path(__file__).parent / "templates"
+PUBLIC = "application/vnd.allegro.public.v1+json"
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    keep_trailing_newline=True,
+    autoescape=False,  # noqa: S701 (Python source, not HTML)
+    trim_blocks=False,
+)
+
+
+def template(name: str) -> jinja2.Template:
+    """A template of ``tools/apigen/templates``."""
+    return _ENV.get_template(name)
+
+
+def class_name(area: str) -> str:
+    """The class of an area: ``order_management`` -> ``OrderManagement``."""
+    return naming.pascal(area)
+
+
+# -- parameter enums -------------------------------------------------------------------------
+@dataclass
+class EnumSpec:
+    """One enum of parameter values, shared by every parameter with the same values."""
+
+    name: str
+    values: tuple[str, ...]
+    wire: str = ""
+
+    @property
+    def alias(self) -> str:
+        """The annotation: the enum or one of its values as a literal."""
+        return self.name + "Value"
+
+
+def _member(value: str, taken: set[str]) -> str:
+    name = re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper() or "EMPTY"
+    if name[0].isdigit():
+        name = "V_" + name
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def collect_enums(spec: Spec) -> dict[tuple[str, ...], EnumSpec]:
+    """Every parameter value set, named after its parameter; the set most parameters of that
+    name use gets the plain name (``AcceptLanguage``), the others a number."""
+    uses: dict[str, dict[tuple[str, ...], int]] = {}
+    wire: dict[str, str] = {}
+    for op in spec.operations:
+        for p in op.params:
+            if p.enum and p.in_signature:
+                name = naming.pascal(p.python_name.rstrip("_"))
+                counts = uses.setdefault(name, {})
+                counts[p.enum] = counts.get(p.enum, 0) + 1
+                wire.setdefault(name, p.name)
+    out: dict[tuple[str, ...], EnumSpec] = {}
+    for name in sorted(uses):
+        ranked = sorted(uses[name], key=lambda values: (-uses[name][values], values))
+        for i, values in enumerate(ranked):
+            if values not in out:
+                out[values] = EnumSpec(name if i == 0 else f"{name}{i + 1}", values, wire[name])
+    return out
+
+
+def render_enums(enums: dict[tuple[str, ...], EnumSpec], header: str) -> str:
+    lines = [header, '"""Enums of parameter values (the spec\'s ``enum`` of each parameter)."""',
+             "", "from __future__ import annotations", "", "from typing import Literal, Union",
+             "", "from allegro_async.models.base import OpenEnum", ""]
+    for spec in sorted(enums.values(), key=lambda e: e.name):
+        taken: set[str] = set()
+        lines += ["", f"class {spec.name}(OpenEnum):",
+                  f'    """Values of the ``{spec.wire}`` parameter."""', ""]
+        lines += [f"    {_member(v, taken)} = {json.dumps(v)}" for v in spec.values]
+        literal = ", ".join(json.dumps(v) for v in spec.values)
+        lines += ["", "", f"{spec.alias} = Union[{spec.name}, Literal[{literal}]]"]
+    return "\n".join(lines) + "\n"
+
+
+# -- one operation ---------------------------------------------------------------------------
+@dataclass
+class OpView:
+    """What the area template needs of one operation."""
+
+    name: str
+    method: str
+    path: str
+    doc_summary: str
+    scopes: str
+    deprecated: bool
+    signature: list[str]
+    returns: str
+    cast: str
+    path_expr: str
+    params: list[str]
+    headers: list[str]
+    send_extra: list[str]
+    prelude: list[str] = field(default_factory=list)
+    paging: str | None = None
+    paging_signature: list[str] = field(default_factory=list)
+    paging_kwargs: list[str] = field(default_factory=list)
+    paging_note: str = ""
+    page_type: str = ""
+    item_type: str = "Any"
+    items_field: str = ""
+    limit_expr: str = "limit"
+    args_doc: list[str] = field(default_factory=list)
+
+
+def _py_type(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
+    if p.enum:
+        inner = "_e." + enums[p.enum].alias
+        return f"Sequence[{inner}]" if p.type == "array" else inner
+    if p.location == "path":
+        return "int" if p.type == "integer" else "str | int"
+    scalar = {
+        "integer": "int", "number": "float", "boolean": "bool",
+    }.get(p.type)
+    if p.type == "array":
+        item = {"integer": "int", "number": "float", "boolean": "bool"}.get(
+            p.items_type or "", "str"
+        )
+        return f"Sequence[{item}]"
+    if p.type == "object":
+        return "Mapping[str, str | Sequence[str]]"
+    if p.format == "date-time":
+        return "datetime.datetime | str"
+    return scalar or "str"
+
+
+def _model_ref(models: ModelSet, name: str, area: str) -> str:
+    module = models.classes[name].module
+    return f"{'_common' if module == COMMON else '_models'}.{name}"
+
+
+def _doc(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace('"""', "'''").strip() or "Call the operation."
+    return text if text.endswith(".") else text + "."
+
+
+def _short(text: str) -> str:
+    """The first sentence of a description, without HTML, fit for one docstring line."""
+    text = re.sub(r"<[^>]+>", "", text).replace("\\", "\\\\").replace('"""', "'''")
+    text = " ".join(text.split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return first if len(first) <= 160 else first[:157].rstrip() + "..."
+
+
+def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]) -> OpView:
+    required: list[str] = []
+    optional: list[str] = []
+    params: list[str] = []
+    headers: list[str] = []
+    prelude: list[str] = []
+    path_expr = op.path
+    body_types: list[str] = []
+    if op.request_schema:
+        body_types += [_model_ref(models, op.request_schema, op.area), "Mapping[str, Any]"]
+    if op.request_binary:
+        body_types.append("bytes")
+    path_args = [f"{p.python_name}: {_py_type(p, enums)}" for p in op.params
+                 if p.location == "path" and p.in_signature]
+    if body_types:  # keyword-only: path ids first, then the body, then the rest
+        annotation = " | ".join(body_types)
+        if op.request_required:
+            required.append(f"body: {annotation}")
+        else:
+            optional.append(f"body: {annotation} | None = None")
+    for p in op.params:
+        if not p.in_signature:
+            continue
+        annotation = _py_type(p, enums)
+        decl = f"{p.python_name}: {annotation}" if p.required else \
+            f"{p.python_name}: {annotation} | None = None"
+        if p.location != "path":
+            (required if p.required else optional).append(decl)
+        wire = json.dumps(p.name)
+        if p.location == "path":
+            path_expr = path_expr.replace(
+                "{" + p.name + "}", "{_a.path_segment(" + p.python_name + ", " + repr(p.name) + ")}"
+            )
+        elif p.location == "query" and p.type == "object":
+            prelude.append(f"extra = {{k: _a.query_value(v, k) for k, v in "
+                           f"({p.python_name} or {{}}).items()}}  # free-form filters")
+        elif p.location == "query":
+            number = ", number=True" if "number" in (p.type, p.items_type) else ""
+            params.append(f"{wire}: _a.query_value({p.python_name}, {wire}{number})")
+        else:
+            headers.append(f"{wire}: header_value({p.python_name}, {wire})")
+    if any(line.startswith("extra =") for line in prelude):
+        params.append("**extra")
+    send_extra: list[str] = []
+    accept = op.response_media_types[0] if op.response_media_types else (
+        op.request_media_types[0] if op.request_media_types and not op.request_binary else PUBLIC)
+    if len(op.response_media_types) > 1:
+        literal = ", ".join(json.dumps(t) for t in op.response_media_types)
+        optional.append(f"accept: Literal[{literal}] = {json.dumps(accept)}")
+        send_extra.append("media_type=accept")
+    else:
+        send_extra.append(f"media_type={json.dumps(accept.replace(' ', ''))}")
+    json_types = [t for t in op.request_media_types if t not in op.request_binary]
+    if op.request_binary:
+        literal = ", ".join(json.dumps(t) for t in op.request_binary)
+        if len(op.request_binary) == 1 and not json_types:
+            default = json.dumps(op.request_binary[0])
+            optional.append(f"content_type: Literal[{literal}] = {default}")
+        elif not json_types:
+            required.append(f"content_type: Literal[{literal}]")
+        else:
+            optional.append(f"content_type: Literal[{literal}] | None = None")
+        prelude.append("if isinstance(body, (bytes, bytearray, memoryview)):")
+        if json_types:
+            prelude.append("    if content_type is None:")
+            choices = ", ".join(op.request_binary)
+            prelude.append("        raise InvalidArgumentError(\"content_type\", \"a file body "
+                           f"needs its media type\", \"pass content_type: one of {choices}\")")
+        prelude.append("    file, data = bytes(body), None")
+        prelude.append("else:")
+        prelude.append("    file, data = None, body")
+        send_extra.append("content=file")
+        send_extra.append("json=data")
+        if json_types:
+            send_extra.append(f"content_type=content_type if file is not None else "
+                              f"{json.dumps(json_types[0])}")
+        else:
+            send_extra.append("content_type=content_type")
+    elif op.request_schema:
+        send_extra.append("json=body")
+        if json_types and json_types[0] != accept:
+            send_extra.append(f"content_type={json.dumps(json_types[0])}")
+    if op.host == "upload":
+        send_extra.append("upload=True")
+    if op.response_binary:
+        returns, cast = "bytes", "bytes"
+    elif op.response_schema:
+        ref = _model_ref(models, op.response_schema, op.area)
+        returns, cast = ref, ref
+        if op.empty_success:
+            returns = f"{ref} | None"
+            send_extra.append("optional=True")
+    else:
+        returns, cast = "None", "None"
+    scopes = ", ".join(f"``{s}``" for s in op.scopes)
+    args_doc = [f"{p.python_name}: {_short(p.description)}" for p in op.params
+                if p.in_signature and p.description]
+    view = OpView(
+        name=op.name, method=op.method, path=op.path, doc_summary=_doc(op.summary),
+        scopes=scopes, deprecated=op.deprecated, signature=path_args + required + optional,
+        returns=returns,
+        cast=cast, path_expr='f"' + path_expr + '"' if "{" in path_expr else json.dumps(path_expr),
+        params=params, headers=headers, send_extra=send_extra, prelude=prelude,
+        args_doc=args_doc,
+    )
+    if op.paging:
+        _paging_view(op, view, models)
+    return view
+
+
+_CURSOR = {"offset": "offset", "page_id": "page_id", "event": "from_"}
+
+
+def _paging_view(op: OpSpec, view: OpView, models: ModelSet) -> None:
+    cursor = _CURSOR[op.paging or ""]
+    names = [a.split(":", 1)[0] for a in view.signature]
+    view.limit_expr = "limit" if "limit" in names else "None"
+    view.paging = op.paging
+    view.paging_signature = [a for a in view.signature if a.split(":", 1)[0] != cursor]
+    view.paging_kwargs = [f'"{n}": {n}' for n in names if n not in (cursor, "limit")]
+    view.page_type = view.returns
+    view.item_type = _model_ref(models, op.items_schema, op.area) if op.items_schema else "Any"
+    view.items_field = op.items_field or ""
+    view.paging_note = {
+        "offset": "``limit`` is the page size; stops at Allegro's offset window (A9).",
+        "page_id": "follows ``nextPage.id`` until the last page.",
+        "event": "continues ``from`` the last event's id until a short page.",
+    }[op.paging or ""]
+
+
+def render_area(area: str, ops: list[OpSpec], models: ModelSet, tag: str, header: str,
+                enums: dict[tuple[str, ...], EnumSpec]) -> str:
+    views = [op_view(op, models, enums) for op in ops]
+    text = "\n".join(
+        a for v in views for a in [v.returns, v.page_type, v.item_type, *v.signature]
+    )
+    imports = []
+    if "_common." in text:
+        imports.append("from allegro_async.api.models import common as _common")
+    if "_models." in text:
+        imports.append(f"from allegro_async.api.models import {area} as _models")
+    return template("area.py.jinja").render(
+        header=header, cls=class_name(area), area=area, tag=tag, count=len(ops), ops=views,
+        model_imports=imports,
+    )
+
+
+# -- the index -------------------------------------------------------------------------------
+def _lit(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + "".join(f"{_lit(v)}, " for v in value) + ")"
+    return repr(value)
+
+
+def render_index(spec: Spec, models: ModelSet, header: str) -> str:
+    lines = [header, '"""Every operation of the spec, by operationId."""', "",
+             "from __future__ import annotations", "",
+             "from allegro_async.api._operation import Operation, Param", "",
+             "OPERATIONS: dict[str, Operation] = {"]
+    for op in sorted(spec.operations, key=lambda o: o.operation_id):
+        params = []
+        for p in op.params:
+            python = p.python_name or p.name.lower().replace("-", "_")
+            params.append(
+                f"Param({p.name!r}, {python!r}, {p.location!r}, {p.required!r}, {p.type!r}, "
+                f"items_type={p.items_type!r}, enum={_lit(p.enum) if p.enum else None}, "
+                f"minimum={p.minimum!r}, maximum={p.maximum!r}, format={p.format!r}, "
+                f"default={p.default!r})"
+            )
+        lines += [
+            f"    {op.operation_id!r}: Operation(",
+            f"        operation_id={op.operation_id!r},",
+            f"        method={op.method!r},",
+            f"        path={op.path!r},",
+            f"        name={op.area + '.' + op.name!r},",
+            f"        area={op.area!r},",
+            f"        summary={op.summary!r},",
+            f"        response_model={models.dotted(op.response_schema)!r},",
+            f"        request_model={models.dotted(op.request_schema)!r},",
+            f"        request_media_types={_lit(op.request_media_types)},",
+            f"        response_media_type={(op.response_media_types or (None,))[0]!r},",
+            f"        success_status={op.success_status!r},",
+            f"        scopes={_lit(op.scopes)},",
+            f"        app_token_allowed={op.app_token_allowed!r},",
+            "        params=(" + "".join(f"\n            {p}," for p in params)
+            + ("\n        ),"if params else "),"),
+            f"        host={op.host!r},",
+            f"        deprecated={op.deprecated!r},",
+            f"        example={op.example!r},",
+            "    ),",
+        ]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_scopes(spec: Spec, header: str) -> str:
+    """The small table ``auth/checks.py`` matches requests against (no models, no index)."""
+    lines = [header, '"""The scopes each operation needs, from each operation\'s ``security``: '
+             '(method, path template, user-token scopes, app token allowed)."""', "",
+             "from __future__ import annotations", "",
+             "ROUTES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = ("]
+    for op in sorted(spec.operations, key=lambda o: (o.path, o.method)):
+        row = f"{op.method!r}, {op.path!r}, {_lit(op.scopes)}, {op.app_token_allowed!r}"
+        lines.append(f"    ({row}),")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+def render_root(spec: Spec, header: str) -> str:
+    areas = sorted({op.area for op in spec.operations})
+    lines = [header, '"""``client.api``: one attribute per area of the spec, each loaded on first '
+             'use."""', "", "from __future__ import annotations", "",
+             "from functools import cached_property", "from typing import TYPE_CHECKING", "",
+             "if TYPE_CHECKING:", "    from allegro_async.client import AllegroClient"]
+    lines += [f"    from allegro_async.api.{a} import {class_name(a)}" for a in areas]
+    lines += ["", "", "class Api:",
+              '    """Every operation of Allegro\'s REST API: '
+              '``client.api.<area>.<method>(...)``."""',
+              "", "    def __init__(self, client: AllegroClient) -> None:",
+              "        self._client = client", ""]
+    for a in areas:
+        count = sum(1 for o in spec.operations if o.area == a)
+        lines += ["    @cached_property", f"    def {a}(self) -> {class_name(a)}:",
+                  f'        """{spec.tags[a]} ({count} operation{"s" if count != 1 else ""})."""',
+                  f"        from allegro_async.api.{a} import {class_name(a)}", "",
+                  f"        return {class_name(a)}(self._client)", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_models_init(models: ModelSet, header: str) -> str:
+    names = sorted(models.classes)
+    lines = [header, '"""The generated models, each loaded from its area module on first use: '
+             '``from allegro_async.api.models import CheckoutForm``."""', "",
+             "from __future__ import annotations", "", "import importlib",
+             "from typing import Any", "", "#: class name -> the module (area) it lives in",
+             "MODULES: dict[str, str] = {"]
+    lines += [f"    {n!r}: {models.classes[n].module!r}," for n in names]
+    lines += ["}", "", "",
+              "def __getattr__(name: str) -> Any:",
+              "    module = MODULES.get(name)",
+              "    if module is None:",
+              "        raise AttributeError(f\"allegro_async.api.models has no model {name!r}\")",
+              "    return getattr(importlib.import_module(f\"{__name__}.{module}\"), name)",
+              ""]
+    return "\n".join(lines)
