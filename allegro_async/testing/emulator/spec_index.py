@@ -16,17 +16,17 @@ from allegro_async.api._operation import Operation
 
 
 def operations() -> Mapping[str, Operation]:
-    """Every operation of the spec, keyed by ``operationId`` (empty without the index)."""
+    """Every operation of the spec, keyed by ``operationId``."""
     return _operations()
 
 
 @functools.lru_cache(maxsize=1)
 def _operations() -> Mapping[str, Operation]:
-    from allegro_async import api
+    # The generated index is imported lazily: it is large, and most emulators never need it
+    # before their first request.
+    from allegro_async.api import OPERATIONS
 
-    # The generated index is imported lazily: loading every model costs import time.
-    found: Mapping[str, Operation] = getattr(api, "OPERATIONS", {})
-    return found
+    return OPERATIONS
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,8 +56,6 @@ def binary_media_types(method: str, template: str) -> tuple[str, ...]:
 @functools.cache
 def model(dotted: str) -> type[BaseModel]:
     """The generated model named ``dotted`` (as in :attr:`Operation.request_model`)."""
-    from allegro_async import api
+    from allegro_async.api import resolve_model
 
-    resolve = api.resolve_model  # type: ignore[attr-defined]
-    found: type[BaseModel] = resolve(dotted)
-    return found
+    return resolve_model(dotted)

@@ -8,7 +8,6 @@ a valid request with the operation's success status and a deterministic body
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,7 +61,7 @@ def _answer(operation: Operation) -> Endpoint:
             media = _file_type(request, media.replace(" ", ""))
             return Response(spec_responses.binary_body(media), operation.success_status,
                             media_type=media)
-        body = _body(operation, emulator.config.seed, request.url.path)
+        body = _body(operation, emulator.config.seed)
         if body is None:
             return Response(b"", operation.success_status, media_type=media_type_of(request))
         return json_response(request, body, operation.success_status)
@@ -87,7 +86,12 @@ def _file_type(request: Request, declared: str) -> str:
     return "application/pdf"
 
 
-@functools.lru_cache(maxsize=2048)
-def _body(operation: Operation, seed: int, path: str) -> Any | None:
-    # Building a large model takes milliseconds; a fuzzer asks for the same paths often.
-    return spec_responses.success_body(operation, seed, path)
+_BODIES: dict[tuple[str, int], Any] = {}
+
+
+def _body(operation: Operation, seed: int) -> Any | None:
+    # Building a large model takes a tenth of a second: once per operation and seed.
+    key = (operation.operation_id, seed)
+    if key not in _BODIES:
+        _BODIES[key] = spec_responses.success_body(operation, seed)
+    return _BODIES[key]
