@@ -1,17 +1,19 @@
 """Deterministic, schema-valid success bodies for operations the emulator does not model.
 
-The spec's own example where it has one (and it fits the response model), else an instance of
-the generated response model built by polyfactory, seeded from a stable hash of the emulator's
-seed, the method and the request path: the same request gets the same answer in every run and
+The spec's own example where it has one (and it fits the response model), else a minimal
+instance of the generated response model (its required fields), seeded from a stable hash of
+the emulator's seed, the method and the path template: the same answer in every run and
 process (``hash()`` is salted per process, so it is not used). Binary media types get small
 valid files.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import random
+import re
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -81,23 +83,96 @@ def example(operation: Operation) -> Any | None:
 
 
 def built(model: type[BaseModel], seed: int) -> Any:
-    """An instance of ``model`` built from ``seed``, as JSON data by alias."""
-    from faker import Faker
-    from polyfactory.factories.pydantic_factory import ModelFactory
+    """A valid instance of ``model`` as JSON data by alias: its required fields only, with
+    values that meet their constraints (enum, length, range, format, pattern) and vary with
+    ``seed``. Validated against ``model`` in :func:`success_body`'s callers' tests."""
+    schema = _schema(model)
+    return _Builder(schema.get("$defs", {}), seed).value(schema, 0)
 
-    # Defaults for optional fields and one item per list: required fields are enough for a
-    # valid body, and building every optional field of a large model takes seconds.
-    factory = ModelFactory.create_factory(
-        model, __use_defaults__=True, __randomize_collection_length__=False,
-        __min_collection_length__=1, __max_collection_length__=1,
-    )
-    factory.__random__ = random.Random(seed)
-    faker = Faker()
-    faker.seed_instance(seed)
-    factory.__faker__ = faker
-    instance = factory.build()
-    # Optional fields left out rather than sent as null: most of the spec's are not nullable.
-    return instance.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+@functools.lru_cache(maxsize=512)
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    found: dict[str, Any] = model.model_json_schema(by_alias=True)
+    return found
+
+
+#: Strings tried, in order, for a pattern the builder cannot read.
+_PATTERN_CANDIDATES = ("PL", "1", "A", "a", "abc", "ABC", "A1", "12345", "PLN", "pl-PL",
+                       "00-001", "2026-01-01", "P30D", "PT24H", "emulator", "x@example.com")
+_FORMATS = {
+    "date-time": "2026-01-01T00:00:00Z", "date": "2026-01-01", "uuid": "",
+    "email": "seller@example.com", "uri": "https://allegro.pl/", "duration": "P30D",
+    "time": "12:00:00", "ipv4": "127.0.0.1",
+}
+
+
+class _Builder:
+    """A minimal instance of a JSON schema (pydantic's): required properties, the first of
+    each choice, the least items a list may have. Deterministic for one seed; no randomness,
+    so it is fast and never loops."""
+
+    def __init__(self, defs: dict[str, Any], seed: int) -> None:
+        self.defs = defs
+        self.seed = seed
+
+    def value(self, schema: dict[str, Any], depth: int) -> Any:
+        if "$ref" in schema:
+            return self.value(self.defs[schema["$ref"].rsplit("/", 1)[-1]], depth + 1)
+        if "const" in schema:
+            return schema["const"]
+        if schema.get("enum"):
+            return schema["enum"][0]
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                choices = [c for c in schema[key] if c.get("type") != "null"] or schema[key]
+                return self.value(choices[0], depth + 1)
+        if "allOf" in schema:
+            merged: dict[str, Any] = {}
+            for part in schema["allOf"]:
+                found = self.value(part, depth + 1)
+                if isinstance(found, dict):
+                    merged.update(found)
+            return merged
+        kind = schema.get("type")
+        if kind == "object" or "properties" in schema:
+            props = schema.get("properties", {})
+            return {name: self.value(props[name], depth + 1)
+                    for name in schema.get("required", ()) if name in props}
+        if kind == "array":
+            count = int(schema.get("minItems", 0))
+            return [self.value(schema.get("items", {}), depth + 1) for _ in range(count)]
+        if kind == "integer":
+            return int(self._number(schema, 1))
+        if kind == "number":
+            return self._number(schema, 1.0)
+        if kind == "boolean":
+            return True
+        if kind == "null":
+            return None
+        return self._string(schema)
+
+    @staticmethod
+    def _number(schema: dict[str, Any], default: float) -> float:
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        high = schema.get("maximum", schema.get("exclusiveMaximum"))
+        value = default if low is None else low + (1 if "exclusiveMinimum" in schema else 0)
+        return value if high is None else min(value, high)
+
+    def _string(self, schema: dict[str, Any]) -> str:
+        fmt = schema.get("format")
+        if fmt == "uuid":
+            return str(uuid.UUID(int=self.seed % (1 << 128), version=4))
+        if fmt in _FORMATS:
+            return _FORMATS[fmt]
+        low, high = int(schema.get("minLength", 1)), schema.get("maxLength")
+        pattern = schema.get("pattern")
+        if pattern is not None:
+            for candidate in _PATTERN_CANDIDATES:
+                if re.search(pattern, candidate) and low <= len(candidate) <= (high or 10**6):
+                    return candidate
+        text = f"emulator-{self.seed % 10**6:06d}"
+        text = (text * (low // len(text) + 1))[:max(low, len(text))]
+        return text if high is None else text[:int(high)]
 
 
 def success_body(operation: Operation, seed: int) -> Any | None:
