@@ -82,9 +82,20 @@ def test_bad_parameters_are_refused_naming_the_parameter(
     assert set(entry) >= {"code", "message", "details", "path", "userMessage"}
 
 
-def test_a_path_parameter_breaking_its_format_is_400() -> None:
-    error = _refusal("status=ACTIVE", path_params={"commandId": "not-a-uuid"})
-    assert error.status == 400 and error.body["errors"][0]["path"] == "commandId"
+def test_a_date_time_parameter_breaking_its_format_is_400() -> None:
+    since = Param("updatedAt.gte", "updated_at_gte", "query", False, "string",
+                  format="date-time")
+    operation = Operation("x", "GET", "/x", "x", "x", "", None, params=(since,))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(operation, _request("updatedAt.gte=yesterday"))
+    assert caught.value.status == 400
+    assert caught.value.body["errors"][0]["path"] == "updatedAt.gte"
+    spec_validation.check_params(operation, _request("updatedAt.gte=2026-01-01T00:00:00Z"))
+
+
+def test_an_empty_required_string_is_present_but_a_missing_one_is_400() -> None:
+    spec_validation.check_params(OP, _request("status=", path_params=GOOD_ID))
+    assert _refusal("").status == 400
 
 
 def test_a_body_in_another_media_type_is_415() -> None:

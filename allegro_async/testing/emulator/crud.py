@@ -204,9 +204,9 @@ async def _update(request: Request, operation: Operation, collection: str) -> Re
 async def _delete(request: Request, operation: Operation, collection: str) -> Response:
     records = _records(request, collection)
     record_id = _item_id(request)
-    _found(records, record_id)
+    record = _found(records, record_id)
     del records[record_id]
-    return _answer(request, operation, None)
+    return _answer(request, operation, record)  # some areas answer the deleted record
 
 
 async def _list(request: Request, operation: Operation, collection: str) -> Response:

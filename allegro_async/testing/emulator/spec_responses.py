@@ -46,8 +46,9 @@ _BINARY: dict[str, bytes] = {
 
 
 def is_json(media_type: str | None) -> bool:
-    """Whether answers in ``media_type`` are JSON (vnd types, ``*/*`` and absent ones)."""
-    if media_type is None or media_type == "*/*":
+    """Whether answers in ``media_type`` are JSON (vnd types and absent ones; ``*/*`` is any
+    file)."""
+    if media_type is None:
         return True
     base = media_type.replace(" ", "").lower()
     return base.endswith("+json") or base == "application/json"
@@ -72,6 +73,8 @@ def example(operation: Operation) -> Any | None:
         data = json.loads(operation.example)
     except ValueError:
         return None
+    if isinstance(data, str):
+        return None  # the example of a text/csv variant, not of the JSON answer
     if operation.response_model is not None:
         try:
             # strict: examples that spell the spec's strings as numbers must not be served
@@ -122,6 +125,13 @@ class _Builder:
             return schema["const"]
         if schema.get("enum"):
             return schema["enum"][0]
+        mapping = (schema.get("discriminator") or {}).get("mapping")
+        if mapping:  # a tagged union: the first tag, and the variant it names
+            tag, ref = next(iter(mapping.items()))
+            found = self.value({"$ref": ref}, depth + 1)
+            if isinstance(found, dict):
+                found[schema["discriminator"]["propertyName"]] = tag
+            return found
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 choices = [c for c in schema[key] if c.get("type") != "null"] or schema[key]
@@ -181,6 +191,7 @@ def success_body(operation: Operation, seed: int) -> Any | None:
     if found is not None:
         return found
     if operation.response_model is None:
-        return None
+        # a JSON answer the generated layer has no model for: an empty object
+        return {} if operation.response_media_type is not None else None
     model = spec_index.model(operation.response_model)
     return built(model, stable_seed(seed, operation.method, operation.path))
