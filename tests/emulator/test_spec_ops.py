@@ -139,3 +139,34 @@ async def test_every_operation_of_the_spec_is_answered(
         elif response.is_success and (why := _fits(operation, response)):
             problems.append(f"{label}: {why}")
     assert not problems, "\n".join(problems)
+
+
+def _allegro_error(response: httpx.Response) -> dict[str, Any]:
+    (error,) = response.json()["errors"]
+    assert set(error) >= {"code", "message", "details", "path", "userMessage"}
+    return error  # type: ignore[no-any-return]
+
+
+async def test_every_operation_refuses_bad_input_in_allegros_shape(
+        raw: tuple[Emulator, httpx.AsyncClient]) -> None:
+    emulator, client = raw
+    problems = []
+    bad = {"x-emulator-expect-invalid": "1"}
+    for operation in sorted(spec_index.operations().values(), key=lambda o: o.path):
+        good = request_for(operation)
+        label = f"{operation.method} {operation.path}"
+        if any(p.name == "Accept-Language" for p in operation.params):
+            response = await client.request(**{**good, "headers": {
+                **good["headers"], **bad, "Accept-Language": "xx-XX"}})
+            if response.status_code != 400 or _allegro_error(response)["path"] != (
+                    "Accept-Language"):
+                problems.append(f"{label} Accept-Language -> {response.status_code}")
+        json_body = operation.request_model is not None and spec_responses.is_json(
+            good["headers"].get("Content-Type"))
+        if json_body:
+            response = await client.request(**{**good, "content": b'"not an object"',
+                                               "headers": {**good["headers"], **bad}})
+            if response.status_code != 422 or not _allegro_error(response)["message"]:
+                problems.append(f"{label} body -> {response.status_code}")
+    assert not problems, "\n".join(problems)
+    assert emulator.stats.by_status.get(500, 0) == 0

@@ -37,19 +37,24 @@ _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 _JSON_TYPE = re.compile(r"application/(.+\+)?json")
 
 
+# Every field of these errors is a string: some areas' specs (shipment management) declare
+# ``details`` and ``path`` as non-nullable strings.
 def param_error(name: str, message: str) -> ApiError:
     """The 400 Allegro answers to a malformed parameter."""
-    return ApiError(400, "VALIDATION_ERROR", f"{name}: {message}", path=name)
+    return ApiError(400, "VALIDATION_ERROR", f"{name}: {message}", path=name,
+                    details="Invalid request parameter")
 
 
 def range_error(name: str, message: str) -> ApiError:
     """The 422 Allegro answers to a well-formed parameter outside its allowed range."""
-    return ApiError(422, "VALIDATION_ERROR", f"{name}: {message}", path=name)
+    return ApiError(422, "VALIDATION_ERROR", f"{name}: {message}", path=name,
+                    details="Request parameter out of range")
 
 
 def body_error(message: str, path: str | None = None) -> ApiError:
     """The 422 Allegro answers to a body breaking its schema."""
-    return ApiError(422, "VALIDATION_ERROR", message, path=path)
+    return ApiError(422, "VALIDATION_ERROR", message, path=path or "",
+                    details="Invalid request body")
 
 
 def check_value(param: Param, raw: str) -> None:
@@ -134,6 +139,7 @@ def check_content_type(operation: Operation, request: Request, body: bytes) -> N
         raise ApiError(
             415, "UnsupportedMediaTypeException",
             f"Content type '{sent or 'none'}' not supported; use {', '.join(sorted(accepted))}",
+            path="", details="Unsupported Content-Type",
         )
 
 
@@ -156,18 +162,19 @@ def check_body(operation: Operation, body: bytes) -> bytes:
     try:
         data = json.loads(body)
     except ValueError:
-        raise ApiError(400, "JsonParseException", "Invalid JSON in request body") from None
+        raise ApiError(400, "JsonParseException", "Invalid JSON in request body", path="",
+                       details="Malformed JSON") from None
     model = spec_index.model(operation.request_model)
     try:
         value = model.model_validate_json(body, strict=_strict(model))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = _location(first["loc"])
-        raise body_error(f"{where or 'body'}: {first['msg']}", where or None) from None
+        raise body_error(f"{where or 'body'}: {first['msg']}", where) from None
     unknown = unknown_enum(value)
     if unknown is not None:
         where, text = unknown
-        raise body_error(f"{where or 'body'}: {text!r} is not an allowed value", where or None)
+        raise body_error(f"{where or 'body'}: {text!r} is not an allowed value", where)
     return json.dumps(known_only(data, value), separators=(",", ":")).encode()
 
 
