@@ -35,7 +35,12 @@ SPEC_QUIRKS = (("response_schema_conformance", "is less than the minimum of 1"),
 #: Gaps of the generated layer the emulator cannot close alone: (operation, message fragment).
 #: CompatibilityList is the base of the spec's tagged union, and its model does not list the
 #: tags (MANUAL, PRODUCT_BASED), so a body built from it carries none of them.
-KNOWN_GAPS = (("GET /sale/compatibility-list-suggestions", "Unknown discriminator value"),)
+#: The price-automation rule model types ``amount`` as a decimal where the spec says a free
+#: string, so a non-numeric amount the spec allows is refused with an undocumented 422.
+KNOWN_GAPS = (
+    ("GET /sale/compatibility-list-suggestions", "Unknown discriminator value"),
+    ("PUT /sale/price-automation/rules/{ruleId}", "Input should be a valid decimal"),
+)
 
 
 @pytest.fixture(scope="module")
