@@ -4,6 +4,9 @@ ones (A7 errors, A11 media types, S7 scopes), with bodies that fit the response 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -170,3 +173,18 @@ async def test_every_operation_refuses_bad_input_in_allegros_shape(
                 problems.append(f"{label} body -> {response.status_code}")
     assert not problems, "\n".join(problems)
     assert emulator.stats.by_status.get(500, 0) == 0
+
+
+def test_spec_driven_bodies_are_the_same_in_every_process() -> None:
+    operation = next(o for o in spec_index.operations().values()
+                     if o.example is None and o.response_model is not None)
+    code = ("from allegro_async.testing.emulator import spec_index, spec_responses as r;"
+            f"op = spec_index.operations()[{operation.operation_id!r}];"
+            "import json; print(json.dumps(r.success_body(op, 1), sort_keys=True))")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env={**os.environ,
+                                               "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    (output,) = outputs
+    assert json.loads(output) == spec_responses.success_body(operation, 1)
+    assert spec_responses.success_body(operation, 2) != spec_responses.success_body(operation, 1)
