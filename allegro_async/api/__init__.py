@@ -51,7 +51,9 @@ def resolve_model(dotted: str) -> type[BaseModel]:
 
     module, _, name = dotted.rpartition(".")
     if not module or not name:
-        raise ValueError(f"{dotted!r} is not '<module>.<Class>', e.g. 'common.CheckoutForm'")
+        raise ValueError(
+            f"{dotted!r} is not '<module>.<Class>', e.g. 'order_management.CheckoutForm'"
+        )
     model = getattr(importlib.import_module(f"allegro_async.api.models.{module}"), name)
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise TypeError(f"{dotted} is not a model")

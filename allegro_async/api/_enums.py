@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from allegro_async.models.base import OpenEnum
 
@@ -22,9 +22,7 @@ class AcceptLanguage(OpenEnum):
     HU_HU = "hu-HU"
 
 
-AcceptLanguageValue = Union[
-    AcceptLanguage, Literal["en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU"]
-]
+AcceptLanguageValue = AcceptLanguage | Literal["en-US", "pl-PL", "uk-UA", "sk-SK", "cs-CZ", "hu-HU"]
 
 
 class AcceptLanguage2(OpenEnum):
@@ -33,7 +31,7 @@ class AcceptLanguage2(OpenEnum):
     EN_US = "en-US"
 
 
-AcceptLanguage2Value = Union[AcceptLanguage2, Literal["en-US"]]
+AcceptLanguage2Value = AcceptLanguage2 | Literal["en-US"]
 
 
 class AcceptLanguage3(OpenEnum):
@@ -43,7 +41,7 @@ class AcceptLanguage3(OpenEnum):
     PL_PL = "pl-PL"
 
 
-AcceptLanguage3Value = Union[AcceptLanguage3, Literal["en-US", "pl-PL"]]
+AcceptLanguage3Value = AcceptLanguage3 | Literal["en-US", "pl-PL"]
 
 
 class AcceptLanguage4(OpenEnum):
@@ -52,7 +50,7 @@ class AcceptLanguage4(OpenEnum):
     PL_PL = "pl-PL"
 
 
-AcceptLanguage4Value = Union[AcceptLanguage4, Literal["pl-PL"]]
+AcceptLanguage4Value = AcceptLanguage4 | Literal["pl-PL"]
 
 
 class AsnStatus(OpenEnum):
@@ -62,7 +60,7 @@ class AsnStatus(OpenEnum):
     NOT_FOUND = "NOT_FOUND"
 
 
-AsnStatusValue = Union[AsnStatus, Literal["SUBMITTED", "NOT_FOUND"]]
+AsnStatusValue = AsnStatus | Literal["SUBMITTED", "NOT_FOUND"]
 
 
 class Carriers(OpenEnum):
@@ -73,7 +71,7 @@ class Carriers(OpenEnum):
     DPD = "DPD"
 
 
-CarriersValue = Union[Carriers, Literal["UPS", "ALLEGRO_ONE_KURIER", "DPD"]]
+CarriersValue = Carriers | Literal["UPS", "ALLEGRO_ONE_KURIER", "DPD"]
 
 
 class CountryCode(OpenEnum):
@@ -86,7 +84,7 @@ class CountryCode(OpenEnum):
     LT = "LT"
 
 
-CountryCodeValue = Union[CountryCode, Literal["PL", "CZ", "SK", "HU", "LT"]]
+CountryCodeValue = CountryCode | Literal["PL", "CZ", "SK", "HU", "LT"]
 
 
 class Element(OpenEnum):
@@ -97,7 +95,7 @@ class Element(OpenEnum):
     SAFETY_INFORMATION = "safety_information"
 
 
-ElementValue = Union[Element, Literal["title", "description", "safety_information"]]
+ElementValue = Element | Literal["title", "description", "safety_information"]
 
 
 class Group(OpenEnum):
@@ -109,7 +107,7 @@ class Group(OpenEnum):
     BLOCKADES = "BLOCKADES"
 
 
-GroupValue = Union[Group, Literal["INCOME", "OUTCOME", "REFUND", "BLOCKADES"]]
+GroupValue = Group | Literal["INCOME", "OUTCOME", "REFUND", "BLOCKADES"]
 
 
 class Include(OpenEnum):
@@ -119,7 +117,7 @@ class Include(OpenEnum):
     PRICE = "price"
 
 
-IncludeValue = Union[Include, Literal["stock", "price"]]
+IncludeValue = Include | Literal["stock", "price"]
 
 
 class MarketplaceId(OpenEnum):
@@ -129,7 +127,7 @@ class MarketplaceId(OpenEnum):
     ALLEGRO_CZ = "allegro-cz"
 
 
-MarketplaceIdValue = Union[MarketplaceId, Literal["allegro-pl", "allegro-cz"]]
+MarketplaceIdValue = MarketplaceId | Literal["allegro-pl", "allegro-cz"]
 
 
 class Mode(OpenEnum):
@@ -139,7 +137,7 @@ class Mode(OpenEnum):
     MPN = "MPN"
 
 
-ModeValue = Union[Mode, Literal["GTIN", "MPN"]]
+ModeValue = Mode | Literal["GTIN", "MPN"]
 
 
 class ParameterType(OpenEnum):
@@ -149,7 +147,7 @@ class ParameterType(OpenEnum):
     REQUIREMENT_PLANNED = "REQUIREMENT_PLANNED"
 
 
-ParameterTypeValue = Union[ParameterType, Literal["REQUIRED", "REQUIREMENT_PLANNED"]]
+ParameterTypeValue = ParameterType | Literal["REQUIRED", "REQUIREMENT_PLANNED"]
 
 
 class ProductAvailability(OpenEnum):
@@ -160,7 +158,7 @@ class ProductAvailability(OpenEnum):
     LOW = "LOW"
 
 
-ProductAvailabilityValue = Union[ProductAvailability, Literal["SUFFICIENT", "UNAVAILABLE", "LOW"]]
+ProductAvailabilityValue = ProductAvailability | Literal["SUFFICIENT", "UNAVAILABLE", "LOW"]
 
 
 class ProductStatus(OpenEnum):
@@ -169,7 +167,7 @@ class ProductStatus(OpenEnum):
     UNFULFILLABLE = "UNFULFILLABLE"
 
 
-ProductStatusValue = Union[ProductStatus, Literal["UNFULFILLABLE"]]
+ProductStatusValue = ProductStatus | Literal["UNFULFILLABLE"]
 
 
 class PromotionType(OpenEnum):
@@ -181,10 +179,10 @@ class PromotionType(OpenEnum):
     WHOLESALE_PRICE_LIST = "WHOLESALE_PRICE_LIST"
 
 
-PromotionTypeValue = Union[
-    PromotionType,
-    Literal["MULTIPACK", "CROSS_MULTIPACK", "LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST"],
-]
+PromotionTypeValue = (
+    PromotionType
+    | Literal["MULTIPACK", "CROSS_MULTIPACK", "LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST"]
+)
 
 
 class PublicationStatus(OpenEnum):
@@ -196,9 +194,7 @@ class PublicationStatus(OpenEnum):
     ENDED = "ENDED"
 
 
-PublicationStatusValue = Union[
-    PublicationStatus, Literal["INACTIVE", "ACTIVE", "ACTIVATING", "ENDED"]
-]
+PublicationStatusValue = PublicationStatus | Literal["INACTIVE", "ACTIVE", "ACTIVATING", "ENDED"]
 
 
 class Recommended(OpenEnum):
@@ -208,7 +204,7 @@ class Recommended(OpenEnum):
     FALSE = "false"
 
 
-RecommendedValue = Union[Recommended, Literal["true", "false"]]
+RecommendedValue = Recommended | Literal["true", "false"]
 
 
 class SearchFeatures(OpenEnum):
@@ -217,7 +213,7 @@ class SearchFeatures(OpenEnum):
     SIMILAR_CATEGORIES = "SIMILAR_CATEGORIES"
 
 
-SearchFeaturesValue = Union[SearchFeatures, Literal["SIMILAR_CATEGORIES"]]
+SearchFeaturesValue = SearchFeatures | Literal["SIMILAR_CATEGORIES"]
 
 
 class SellingModeFormat(OpenEnum):
@@ -228,7 +224,7 @@ class SellingModeFormat(OpenEnum):
     AUCTION = "AUCTION"
 
 
-SellingModeFormatValue = Union[SellingModeFormat, Literal["BUY_NOW", "ADVERTISEMENT", "AUCTION"]]
+SellingModeFormatValue = SellingModeFormat | Literal["BUY_NOW", "ADVERTISEMENT", "AUCTION"]
 
 
 class Sort(OpenEnum):
@@ -250,9 +246,9 @@ class Sort(OpenEnum):
     STORAGEFEE_ = "-storageFee"
 
 
-SortValue = Union[
-    Sort,
-    Literal[
+SortValue = (
+    Sort
+    | Literal[
         "available",
         "-available",
         "unfulfillable",
@@ -267,8 +263,8 @@ SortValue = Union[
         "-lastThirtyDaysSalesSum",
         "storageFee",
         "-storageFee",
-    ],
-]
+    ]
+)
 
 
 class Sort2(OpenEnum):
@@ -280,9 +276,7 @@ class Sort2(OpenEnum):
     UPDATEDAT_ = "-updatedAt"
 
 
-Sort2Value = Union[
-    Sort2, Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
-]
+Sort2Value = Sort2 | Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
 
 
 class Sort3(OpenEnum):
@@ -296,17 +290,17 @@ class Sort3(OpenEnum):
     STOCK_AVAILABLE_ = "-stock.available"
 
 
-Sort3Value = Union[
-    Sort3,
-    Literal[
+Sort3Value = (
+    Sort3
+    | Literal[
         "sellingMode.price.amount",
         "-sellingMode.price.amount",
         "stock.sold",
         "-stock.sold",
         "stock.available",
         "-stock.available",
-    ],
-]
+    ]
+)
 
 
 class Status(OpenEnum):
@@ -320,17 +314,17 @@ class Status(OpenEnum):
     CLAIM_REJECTED = "CLAIM_REJECTED"
 
 
-StatusValue = Union[
-    Status,
-    Literal[
+StatusValue = (
+    Status
+    | Literal[
         "DISPUTE_CLOSED",
         "DISPUTE_ONGOING",
         "DISPUTE_UNRESOLVED",
         "CLAIM_SUBMITTED",
         "CLAIM_ACCEPTED",
         "CLAIM_REJECTED",
-    ],
-]
+    ]
+)
 
 
 class Status2(OpenEnum):
@@ -343,7 +337,7 @@ class Status2(OpenEnum):
     CANCELLED = "CANCELLED"
 
 
-Status2Value = Union[Status2, Literal["DRAFT", "IN_TRANSIT", "UNPACKING", "COMPLETED", "CANCELLED"]]
+Status2Value = Status2 | Literal["DRAFT", "IN_TRANSIT", "UNPACKING", "COMPLETED", "CANCELLED"]
 
 
 class Status3(OpenEnum):
@@ -358,9 +352,9 @@ class Status3(OpenEnum):
     APPEALED = "APPEALED"
 
 
-Status3Value = Union[
-    Status3,
-    Literal[
+Status3Value = (
+    Status3
+    | Literal[
         "IN_PROGRESS",
         "WAITING_FOR_PAYMENT_REFUND",
         "GRANTED",
@@ -368,8 +362,8 @@ Status3Value = Union[
         "REJECTED_AFTER_APPEAL",
         "CANCELLED",
         "APPEALED",
-    ],
-]
+    ]
+)
 
 
 class Status4(OpenEnum):
@@ -382,7 +376,7 @@ class Status4(OpenEnum):
     PARTIAL = "PARTIAL"
 
 
-Status4Value = Union[Status4, Literal["WAITING", "IN_PROGRESS", "SUCCESS", "CANCELED", "PARTIAL"]]
+Status4Value = Status4 | Literal["WAITING", "IN_PROGRESS", "SUCCESS", "CANCELED", "PARTIAL"]
 
 
 class Type(OpenEnum):
@@ -394,9 +388,9 @@ class Type(OpenEnum):
     CATEGORY_DELETED = "CATEGORY_DELETED"
 
 
-TypeValue = Union[
-    Type, Literal["CATEGORY_CREATED", "CATEGORY_RENAMED", "CATEGORY_MOVED", "CATEGORY_DELETED"]
-]
+TypeValue = (
+    Type | Literal["CATEGORY_CREATED", "CATEGORY_RENAMED", "CATEGORY_MOVED", "CATEGORY_DELETED"]
+)
 
 
 class Type2(OpenEnum):
@@ -415,9 +409,9 @@ class Type2(OpenEnum):
     OFFER_DELIVERY_COUNTRIES_BLOCKED = "OFFER_DELIVERY_COUNTRIES_BLOCKED"
 
 
-Type2Value = Union[
-    Type2,
-    Literal[
+Type2Value = (
+    Type2
+    | Literal[
         "OFFER_ACTIVATED",
         "OFFER_CHANGED",
         "OFFER_ENDED",
@@ -429,8 +423,8 @@ Type2Value = Union[
         "OFFER_TRANSLATION_UPDATED",
         "OFFER_VISIBILITY_CHANGED",
         "OFFER_DELIVERY_COUNTRIES_BLOCKED",
-    ],
-]
+    ]
+)
 
 
 class Type3(OpenEnum):
@@ -439,7 +433,7 @@ class Type3(OpenEnum):
     REQUIREMENT_CHANGE = "REQUIREMENT_CHANGE"
 
 
-Type3Value = Union[Type3, Literal["REQUIREMENT_CHANGE"]]
+Type3Value = Type3 | Literal["REQUIREMENT_CHANGE"]
 
 
 class WalletPaymentOperator(OpenEnum):
@@ -452,9 +446,9 @@ class WalletPaymentOperator(OpenEnum):
     AF_PAYU = "AF_PAYU"
 
 
-WalletPaymentOperatorValue = Union[
-    WalletPaymentOperator, Literal["PAYU", "P24", "AF", "AF_P24", "AF_PAYU"]
-]
+WalletPaymentOperatorValue = (
+    WalletPaymentOperator | Literal["PAYU", "P24", "AF", "AF_P24", "AF_PAYU"]
+)
 
 
 class WalletType(OpenEnum):
@@ -464,4 +458,4 @@ class WalletType(OpenEnum):
     WAITING = "WAITING"
 
 
-WalletTypeValue = Union[WalletType, Literal["AVAILABLE", "WAITING"]]
+WalletTypeValue = WalletType | Literal["AVAILABLE", "WAITING"]

@@ -14,7 +14,7 @@ from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import batch_offer_modification as _models
-from allegro_async.api.models import common as _common
+from allegro_async.api.models import shared_215b40a6 as _shared_215b40a6
 
 
 class BatchOfferModification(Area):
@@ -34,7 +34,7 @@ class BatchOfferModification(Area):
         *,
         body: _models.OfferBulkChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch offer price and stock modification (beta).
 
         ``POST /sale/offer-bulk-modification-commands``, scope ``allegro:api:sale:offers:write``.
@@ -45,7 +45,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-bulk-modification-commands",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -58,7 +58,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch price and stock command summary (beta).
 
         ``GET /sale/offer-bulk-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -70,7 +70,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -134,7 +134,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Modification command summary.
 
         ``GET /sale/offer-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -146,7 +146,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -158,7 +158,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Change price command summary.
 
         ``GET /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -170,7 +170,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -184,7 +184,7 @@ class BatchOfferModification(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.TaskReport:
+    ) -> _shared_215b40a6.TaskReport:
         """Change price command detailed report.
 
         ``GET /sale/offer-price-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
@@ -198,7 +198,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _common.TaskReport,
+            _shared_215b40a6.TaskReport,
             params={
                 "limit": _a.query_value(limit, "limit"),
                 "offset": _a.query_value(offset, "offset"),
@@ -215,7 +215,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_common.TaskReport, _common.CommandTask]:
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
         """Every item of :meth:`get_price_modification_command_tasks_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -234,7 +234,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Change quantity command summary.
 
         ``GET /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -246,7 +246,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -260,7 +260,7 @@ class BatchOfferModification(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.TaskReport:
+    ) -> _shared_215b40a6.TaskReport:
         """Change quantity command detailed report.
 
         ``GET /sale/offer-quantity-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
@@ -274,7 +274,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _common.TaskReport,
+            _shared_215b40a6.TaskReport,
             params={
                 "limit": _a.query_value(limit, "limit"),
                 "offset": _a.query_value(offset, "offset"),
@@ -291,7 +291,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_common.TaskReport, _common.CommandTask]:
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
         """Every item of :meth:`get_quantity_modification_command_tasks_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -312,7 +312,7 @@ class BatchOfferModification(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.TaskReport:
+    ) -> _shared_215b40a6.TaskReport:
         """Modification command detailed report.
 
         ``GET /sale/offer-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
@@ -326,7 +326,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _common.TaskReport,
+            _shared_215b40a6.TaskReport,
             params={
                 "limit": _a.query_value(limit, "limit"),
                 "offset": _a.query_value(offset, "offset"),
@@ -343,7 +343,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_common.TaskReport, _common.CommandTask]:
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
         """Every item of :meth:`get_tasks`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -362,7 +362,7 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Automatic pricing command summary.
 
         ``GET /sale/offer-price-automation-commands/{commandId}``, scope ``allegro:api:sale:offers:read``.
@@ -374,7 +374,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -388,7 +388,7 @@ class BatchOfferModification(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.TaskReport:
+    ) -> _shared_215b40a6.TaskReport:
         """Automatic pricing command detailed report.
 
         ``GET /sale/offer-price-automation-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:read``.
@@ -402,7 +402,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _common.TaskReport,
+            _shared_215b40a6.TaskReport,
             params={
                 "limit": _a.query_value(limit, "limit"),
                 "offset": _a.query_value(offset, "offset"),
@@ -419,7 +419,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_common.TaskReport, _common.CommandTask]:
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
         """Every item of :meth:`getoffer_automatic_pricing_modification_command_tasks_statuses`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -439,7 +439,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         body: _models.OfferChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch offer modification.
 
         ``PUT /sale/offer-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -451,7 +451,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -464,7 +464,7 @@ class BatchOfferModification(Area):
         *,
         body: _models.OfferAutomaticPricingCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch offer automatic pricing rules modification.
 
         ``POST /sale/offer-price-automation-commands``, scope ``allegro:api:sale:offers:write``.
@@ -475,7 +475,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-price-automation-commands",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -489,7 +489,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         body: _models.OfferPriceChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch offer price modification.
 
         ``PUT /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -501,7 +501,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -515,7 +515,7 @@ class BatchOfferModification(Area):
         command_id: str | int,
         body: _models.OfferQuantityChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch offer quantity modification.
 
         ``PUT /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -527,7 +527,7 @@ class BatchOfferModification(Area):
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },

@@ -14,8 +14,8 @@ from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
-from allegro_async.api.models import common as _common
 from allegro_async.api.models import message_center as _models
+from allegro_async.api.models import shared_546583b3 as _shared_546583b3
 
 
 class MessageCenter(Area):
@@ -109,7 +109,7 @@ class MessageCenter(Area):
         *,
         message_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.Message:
+    ) -> _shared_546583b3.Message:
         """Get single message.
 
         ``GET /messaging/messages/{messageId}``, scope ``allegro:api:messaging``.
@@ -121,7 +121,7 @@ class MessageCenter(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
-            _common.Message,
+            _shared_546583b3.Message,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -198,7 +198,7 @@ class MessageCenter(Area):
         before: datetime.datetime | str | None = None,
         after: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_models.MessagesList, _common.Message]:
+    ) -> Paginator[_models.MessagesList, _shared_546583b3.Message]:
         """Every item of :meth:`list_messages`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -291,7 +291,7 @@ class MessageCenter(Area):
         *,
         body: _models.NewMessage | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.Message:
+    ) -> _shared_546583b3.Message:
         """Write a new message.
 
         ``POST /messaging/messages``, scope ``allegro:api:messaging``.
@@ -302,7 +302,7 @@ class MessageCenter(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/messaging/messages",
-            _common.Message,
+            _shared_546583b3.Message,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -316,7 +316,7 @@ class MessageCenter(Area):
         thread_id: str | int,
         body: _models.NewMessageInThread | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.Message:
+    ) -> _shared_546583b3.Message:
         """Write a new message in thread.
 
         ``POST /messaging/threads/{threadId}/messages``, scope ``allegro:api:messaging``.
@@ -328,7 +328,7 @@ class MessageCenter(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
-            _common.Message,
+            _shared_546583b3.Message,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },

@@ -13,8 +13,9 @@ from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
-from allegro_async.api.models import common as _common
 from allegro_async.api.models import offer_management as _models
+from allegro_async.api.models import shared_157cbb29 as _shared_157cbb29
+from allegro_async.api.models import shared_215b40a6 as _shared_215b40a6
 
 
 class OfferManagement(Area):
@@ -35,7 +36,7 @@ class OfferManagement(Area):
         command_id: str | int,
         body: _models.PublicationChangeCommandDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Batch offer publish / unpublish.
 
         ``PUT /sale/offer-publication-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -47,7 +48,7 @@ class OfferManagement(Area):
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-publication-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -88,7 +89,7 @@ class OfferManagement(Area):
         *,
         body: _models.SaleProductOfferRequestV1 | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.SaleProductOfferResponseV1:
+    ) -> _shared_157cbb29.SaleProductOfferResponseV1:
         """Create offer based on product.
 
         ``POST /sale/product-offers``, scope ``allegro:api:sale:offers:write``.
@@ -99,7 +100,7 @@ class OfferManagement(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/product-offers",
-            _common.SaleProductOfferResponseV1,
+            _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -137,7 +138,7 @@ class OfferManagement(Area):
         offer_id: str | int,
         body: _models.SaleProductOfferPatchRequestV1 | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.SaleProductOfferResponseV1:
+    ) -> _shared_157cbb29.SaleProductOfferResponseV1:
         """Edit an offer.
 
         ``PATCH /sale/product-offers/{offerId}``.
@@ -149,7 +150,7 @@ class OfferManagement(Area):
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}",
-            _common.SaleProductOfferResponseV1,
+            _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -416,7 +417,7 @@ class OfferManagement(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.GeneralReport:
+    ) -> _shared_215b40a6.GeneralReport:
         """Publish command summary.
 
         ``GET /sale/offer-publication-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
@@ -428,7 +429,7 @@ class OfferManagement(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-publication-commands/{_a.path_segment(command_id, 'commandId')}",
-            _common.GeneralReport,
+            _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -442,7 +443,7 @@ class OfferManagement(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.TaskReport:
+    ) -> _shared_215b40a6.TaskReport:
         """Publish command detailed report.
 
         ``GET /sale/offer-publication-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
@@ -456,7 +457,7 @@ class OfferManagement(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/offer-publication-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _common.TaskReport,
+            _shared_215b40a6.TaskReport,
             params={
                 "limit": _a.query_value(limit, "limit"),
                 "offset": _a.query_value(offset, "offset"),
@@ -473,7 +474,7 @@ class OfferManagement(Area):
         command_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_common.TaskReport, _common.CommandTask]:
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
         """Every item of :meth:`get_publication_tasks`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(

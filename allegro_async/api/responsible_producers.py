@@ -13,8 +13,8 @@ from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
-from allegro_async.api.models import common as _common
 from allegro_async.api.models import responsible_producers as _models
+from allegro_async.api.models import shared_b0fdb828 as _shared_b0fdb828
 
 
 class ResponsibleProducers(Area):
@@ -34,7 +34,7 @@ class ResponsibleProducers(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.ResponsibleProducerResponse:
+    ) -> _shared_b0fdb828.ResponsibleProducerResponse:
         """Get responsible producer.
 
         ``GET /sale/responsible-producers/{id}``, scope ``allegro:api:sale:settings:read``.
@@ -46,7 +46,7 @@ class ResponsibleProducers(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/responsible-producers/{_a.path_segment(id, 'id')}",
-            _common.ResponsibleProducerResponse,
+            _shared_b0fdb828.ResponsibleProducerResponse,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -88,7 +88,9 @@ class ResponsibleProducers(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_models.ResponsibleProducersGETResponse, _common.ResponsibleProducerResponse]:
+    ) -> Paginator[
+        _models.ResponsibleProducersGETResponse, _shared_b0fdb828.ResponsibleProducerResponse
+    ]:
         """Every item of :meth:`responsible_producers_responsible_producers`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -106,7 +108,7 @@ class ResponsibleProducers(Area):
         *,
         body: _models.CreateResponsibleProducerRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.ResponsibleProducerResponse:
+    ) -> _shared_b0fdb828.ResponsibleProducerResponse:
         """Create responsible producer.
 
         ``POST /sale/responsible-producers``, scope ``allegro:api:sale:settings:write``.
@@ -117,7 +119,7 @@ class ResponsibleProducers(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/responsible-producers",
-            _common.ResponsibleProducerResponse,
+            _shared_b0fdb828.ResponsibleProducerResponse,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -131,7 +133,7 @@ class ResponsibleProducers(Area):
         id: str | int,
         body: _models.UpdateResponsibleProducerRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.ResponsibleProducerResponse:
+    ) -> _shared_b0fdb828.ResponsibleProducerResponse:
         """Update responsible producer.
 
         ``PUT /sale/responsible-producers/{id}``, scope ``allegro:api:sale:settings:write``.
@@ -143,7 +145,7 @@ class ResponsibleProducers(Area):
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/responsible-producers/{_a.path_segment(id, 'id')}",
-            _common.ResponsibleProducerResponse,
+            _shared_b0fdb828.ResponsibleProducerResponse,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },

@@ -12,7 +12,7 @@ from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
-from allegro_async.api.models import common as _common
+from allegro_async.api.models import shared_157cbb29 as _shared_157cbb29
 from allegro_async.api.models import users_offer_information as _models
 
 
@@ -144,7 +144,7 @@ class UsersOfferInformation(Area):
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _common.SaleProductOfferResponseV1:
+    ) -> _shared_157cbb29.SaleProductOfferResponseV1:
         """Get all data of the particular product-offer.
 
         ``GET /sale/product-offers/{offerId}``, scope ``allegro:api:sale:offers:read``.
@@ -156,7 +156,7 @@ class UsersOfferInformation(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}",
-            _common.SaleProductOfferResponseV1,
+            _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },

@@ -20,6 +20,9 @@ from allegro_async.errors import InvalidArgumentError
 _HOSTS = {
     "api.allegro.pl": "production",
     "api.allegro.pl.allegrosandbox.pl": "sandbox",
+    # binary uploads (images, attachments) go to the upload host of the same environment
+    "upload.allegro.pl": "production",
+    "upload.allegro.pl.allegrosandbox.pl": "sandbox",
 }
 
 
@@ -90,7 +93,9 @@ def check_request(token: Token, request: Request) -> None:
     """Raise :class:`InvalidArgumentError` when ``token`` certainly cannot serve ``request``."""
     path = request.url.path
     target = _HOSTS.get(request.url.host)
-    if target is not None and token.environment in _HOSTS.values() and token.environment != target:
+    if target is not None and token.environment in ("production", "sandbox") and (
+        token.environment != target
+    ):
         raise InvalidArgumentError(
             "token",
             f"a {token.environment} token is being sent to {target} ({request.url.host})",

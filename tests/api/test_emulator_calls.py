@@ -8,8 +8,8 @@ import datetime as _dt
 import pytest
 
 from allegro_async import AllegroClient, InvalidArgumentError, NotFoundError
-from allegro_async.api import TypedAPIResponse
-from allegro_async.api.models import common, information_about_user, order_management
+from allegro_async.api import TypedAPIResponse, models
+from allegro_async.api.models import information_about_user, order_management
 from allegro_async.testing import Emulator
 
 
@@ -83,7 +83,7 @@ async def test_product_offer_and_offer_listing(client: AllegroClient) -> None:
     assert listing.offers
     offer_id = listing.offers[0].id
     offer = await client.api.users_offer_information.get_product_offer(offer_id=offer_id)
-    assert isinstance(offer, common.SaleProductOfferResponseV1)
+    assert isinstance(offer, models.SaleProductOfferResponseV1)
     assert offer.id == offer_id
 
 
@@ -129,3 +129,11 @@ async def test_shipping_rates_round_trip(client: AllegroClient) -> None:
     assert listed.shipping_rates
     first = await client.api.delivery.get_shipping_rates_set(id=listed.shipping_rates[0].id)
     assert first.id == listed.shipping_rates[0].id and first.rates
+
+
+async def test_generated_calls_go_through_the_retry_layer(client: AllegroClient,
+                                                          emulator: Emulator) -> None:
+    rule = emulator.faults.add("GET /me", status=503, times=1, retry_after=0.01)
+    me = await client.api.information_about_user.me()
+    assert me.login == emulator.sellers[0].login
+    assert rule.fired == 1 and emulator.stats.by_route["GET /me"] == 2

@@ -9,8 +9,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from allegro_async import AllegroClient
-from allegro_async.api import resolve_model
-from allegro_async.api.models import MODULES, common, order_management
+from allegro_async.api import models, resolve_model
+from allegro_async.api.models import MODULES, order_management
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_enum_values_allegro_adds_later_are_accepted(form_json: dict[str, Any]) 
     assert form.status == "ON_HOLD" and str(form.status) == "ON_HOLD"
     assert isinstance(form.status, order_management.CheckoutFormStatus)
     assert form.model_dump(mode="json", by_alias=True)["status"] == "ON_HOLD"
-    assert common.Delivery(7) == 7  # integer enums too
+    assert models.Delivery(7) == 7  # integer enums too
 
 
 def test_required_fields_are_required(form_json: dict[str, Any]) -> None:
@@ -58,8 +58,6 @@ def test_required_fields_are_required(form_json: dict[str, Any]) -> None:
 
 
 def test_every_model_is_importable_from_the_models_package() -> None:
-    import allegro_async.api.models as models
-
     for name, module in list(MODULES.items())[::25]:
         value = getattr(models, name)
         assert value.__module__ == f"allegro_async.api.models.{module}"

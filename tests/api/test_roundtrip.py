@@ -9,20 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allegro_async.api import resolve_model
+from allegro_async.api.models import MODULES
 from tests.api._strategies import from_schema
 
-MODELS = [
-    "order_management.CheckoutForm",
-    "common.SaleProductOfferResponseV1",
-    "users_offer_information.OffersSearchResultDto",
-    "order_management.OrderEvent",
-]
+#: checkout form, product offer, offer listing, order event
+MODELS = ["CheckoutForm", "SaleProductOfferResponseV1", "OffersSearchResultDto", "OrderEvent"]
 
 
-@pytest.mark.parametrize("dotted", MODELS)
-def test_model_json_model_round_trip(spec: dict[str, Any], dotted: str) -> None:
-    model = resolve_model(dotted)
-    schema = {"$ref": f"#/components/schemas/{dotted.split('.')[-1]}"}
+@pytest.mark.parametrize("name", MODELS)
+def test_model_json_model_round_trip(spec: dict[str, Any], name: str) -> None:
+    model = resolve_model(f"{MODULES[name]}.{name}")
+    schema = {"$ref": f"#/components/schemas/{name}"}
 
     @settings(max_examples=60, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

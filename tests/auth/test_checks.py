@@ -201,3 +201,16 @@ def test_s7_offer_settings_resources_need_sale_settings_not_offers(method: str, 
 def test_unknown_paths_go_to_allegro_unchecked() -> None:
     narrow = Token(_jwt({"client_id": "app"}))
     check_request(narrow, _request("GET", "https://api.allegro.pl/not-in-the-spec/x"))
+
+
+def test_s8_uploads_check_the_environment_too() -> None:
+    token = Token("a.b.c", environment="sandbox")
+    with pytest.raises(InvalidArgumentError, match="S8"):
+        check_request(token, _request("POST", "https://upload.allegro.pl/sale/images"))
+    check_request(token, _request("POST", "https://upload.allegro.pl.allegrosandbox.pl/sale/images"))
+
+
+def test_s7_uploads_need_the_scope_the_spec_names() -> None:
+    reader = Token(_jwt({"user_name": "1", "scope": ["allegro:api:sale:offers:read"]}))
+    with pytest.raises(InvalidArgumentError, match="sale:offers:write"):
+        check_request(reader, _request("POST", "https://upload.allegro.pl/sale/images"))

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.apigen import docs, models, render, spec
+from tools.apigen import docs, models, render, spec, tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = str(ROOT.parent / "shared" / "spec" / "allegro-openapi.yaml")
@@ -37,14 +37,15 @@ def generate(source: str) -> dict[str, str]:
     enums = render.collect_enums(digest)
     out: dict[str, str] = {
         "allegro_async/api/_enums.py": render.render_enums(enums, head),
-        "allegro_async/api/_index.py": render.render_index(digest, model_set, head),
-        "allegro_async/api/_scopes.py": render.render_scopes(digest, head),
-        "allegro_async/api/_root.py": render.render_root(digest, head),
-        "allegro_async/api/models/__init__.py": render.render_models_init(model_set, head),
+        "allegro_async/api/_index.py": tables.render_index(digest, model_set, head),
+        "allegro_async/api/_scopes.py": tables.render_scopes(digest, head),
+        "allegro_async/api/_root.py": tables.render_root(digest, head),
+        "allegro_async/api/models/__init__.py": tables.render_models_init(model_set, head),
     }
     for module in sorted(model_set.modules):
-        doc = ('"""Models of the shared schemas (used by several areas)."""\n' if module ==
-               models.COMMON else f'"""Models of {digest.tags[module]}."""\n')
+        doc = f'"""Models of {digest.tags[module]}."""\n' if module in digest.tags else (
+            '"""Models of the schemas most areas use."""\n' if module == models.COMMON else
+            f'"""Models shared by {", ".join(model_set.areas_of(module))}."""\n')
         out[f"allegro_async/api/models/{module}.py"] = models.render_module(
             model_set, module, head + doc)
     by_area: dict[str, list[spec.OpSpec]] = {}

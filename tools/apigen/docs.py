@@ -13,7 +13,7 @@ def _public(annotation: str) -> str:
     """An annotation as users read it: ``_e.StatusValue`` -> ``Status`` (the enum or one of its
     values), ``_models.CheckoutForm`` -> ``CheckoutForm``."""
     annotation = re.sub(r"\b_e\.(\w+)Value\b", r"\1", annotation)
-    return re.sub(r"\b_(?:models|common)\.", "", annotation)
+    return re.sub(r"\b_(?:models|common|shared_\w+)\.", "", annotation)
 
 
 def _returns(op: OpSpec, models: ModelSet) -> str:
@@ -54,6 +54,11 @@ def render(spec: Spec, models: ModelSet, header: str) -> dict[str, str]:
             if view.signature:
                 lines.append("- **Parameters**: " + ", ".join(
                     f"`{_public(a.split(' = ')[0])}`" for a in view.signature))
+            for p in op.params:
+                if p.enum and p.in_signature and p.name.lower() != "accept-language":
+                    shown = ", ".join(f"`{v}`" for v in p.enum[:12])
+                    more = f" (and {len(p.enum) - 12} more)" if len(p.enum) > 12 else ""
+                    lines.append(f"    - `{p.python_name}`: {shown}{more}")
             if op.request_schema or op.request_binary:
                 body = f"`{models.dotted(op.request_schema)}` or a dict" if op.request_schema \
                     else ""

@@ -1,14 +1,17 @@
 """The models: datamodel-code-generator turns the schemas the operations use into pydantic v2
 classes in one module; this module splits that module by area so each loads on its own.
 
-A class used by one area lives in that area's module; a class used by several lives in
-``common``. A class's dependencies are used by at least the same areas, so area modules import
-from ``common`` and never from each other, and ``common`` imports nothing generated.
+A class used by one area lives in that area's module. A class used by many areas (at least
+:data:`COMMON_MIN_AREAS`) lives in ``common``; one used by a few lives in the ``shared_<id>``
+module of exactly that set of areas, so an area loads only the classes it uses. A class's
+dependencies are used by at least the same areas, so imports only go towards modules of
+larger sets (and ``common``): area modules never import each other, and nothing cycles.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -17,6 +20,8 @@ from typing import Any
 from tools.apigen.spec import Spec
 
 COMMON = "common"
+#: A class used by this many areas or more goes to ``common`` (the error bodies, prices...).
+COMMON_MIN_AREAS = 10
 _IMPORTS = (
     "from __future__ import annotations\n\n"
     "from datetime import date as date_aliased\n"
@@ -46,6 +51,10 @@ class ModelSet:
     classes: dict[str, ModelClass]
     modules: dict[str, list[str]]  # module -> class names in definition order
 
+    def areas_of(self, module: str) -> list[str]:
+        """The areas whose operations use the classes of ``module``."""
+        return sorted(self.classes[self.modules[module][0]].areas)
+
     def dotted(self, name: str | None) -> str | None:
         """``module.Class`` of a class name, as the index and ``resolve_model`` spell it."""
         if name is None:
@@ -66,7 +75,12 @@ def _ref_closure(spec: Spec, roots: set[str]) -> set[str]:
 
 
 def _run_codegen(spec: Spec, names: set[str]) -> str:
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import (  # type: ignore[attr-defined]
+        DataModelType,
+        InputFileType,
+        PythonVersion,
+        generate,
+    )
 
     document: dict[str, Any] = {
         "openapi": "3.0.0",
@@ -117,6 +131,15 @@ class _Rewrite(ast.NodeTransformer):
         return node
 
 
+def module_for(areas: set[str]) -> str:
+    """The module of a class used by ``areas`` (stable while that set does not change)."""
+    if len(areas) == 1:
+        return next(iter(areas))
+    if len(areas) >= COMMON_MIN_AREAS:
+        return COMMON
+    return "shared_" + hashlib.sha256(",".join(sorted(areas)).encode()).hexdigest()[:8]
+
+
 def build(spec: Spec) -> ModelSet:
     """Generate, split and place every model an operation uses."""
     roots: dict[str, set[str]] = {}
@@ -148,7 +171,7 @@ def build(spec: Spec) -> ModelSet:
     for model in classes.values():  # datamodel-code-generator's order: dependencies first
         if not model.areas:
             continue
-        model.module = next(iter(model.areas)) if len(model.areas) == 1 else COMMON
+        model.module = module_for(model.areas)
         modules.setdefault(model.module, []).append(model.name)
     for line in rebuilds:
         owner = line.split(".", 1)[0]
@@ -160,14 +183,16 @@ def build(spec: Spec) -> ModelSet:
 def render_module(models: ModelSet, module: str, header: str) -> str:
     """The text of one models module."""
     names = models.modules[module]
-    imported = sorted(
-        {d for n in names for d in models.classes[n].deps if models.classes[d].module != module}
-    )
+    imported: dict[str, set[str]] = {}
+    for n in names:
+        for d in models.classes[n].deps:
+            if models.classes[d].module != module:
+                imported.setdefault(models.classes[d].module, set()).add(d)
     parts = [header, _IMPORTS]
-    if imported:
+    for source in sorted(imported):
         parts.append(
-            "from allegro_async.api.models.common import (\n"
-            + "".join(f"    {n},\n" for n in imported) + ")\n"
+            f"from allegro_async.api.models.{source} import (\n"
+            + "".join(f"    {n},\n" for n in sorted(imported[source])) + ")\n"
         )
     body = "\n\n\n".join(models.classes[n].source for n in names)
     return "\n".join(parts) + "\n\n" + body + "\n"

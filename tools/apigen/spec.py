@@ -156,7 +156,7 @@ def resolve(spec: Spec, node: Any) -> Any:
 
 
 def _is_binary(schema: dict[str, Any] | None) -> bool:
-    return bool(schema) and schema.get("type") == "string" and "properties" not in schema  # type: ignore[union-attr]
+    return schema is not None and schema.get("type") == "string" and "properties" not in schema
 
 
 def _schema_ref(spec: Spec, schema: dict[str, Any] | None, hoist_as: str) -> str | None:

@@ -7,7 +7,3753 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from allegro_async.api.models.additional_services import (
+        AdditionalServiceRequest as AdditionalServiceRequest,
+    )
+    from allegro_async.api.models.additional_services import (
+        AdditionalServiceResponse as AdditionalServiceResponse,
+    )
+    from allegro_async.api.models.additional_services import (
+        AdditionalServicesGroupRequest as AdditionalServicesGroupRequest,
+    )
+    from allegro_async.api.models.additional_services import (
+        AdditionalServicesGroupResponse as AdditionalServicesGroupResponse,
+    )
+    from allegro_async.api.models.additional_services import (
+        AdditionalServicesGroups as AdditionalServicesGroups,
+    )
+    from allegro_async.api.models.additional_services import (
+        AvailableConstraint as AvailableConstraint,
+    )
+    from allegro_async.api.models.additional_services import (
+        BasicDefinitionResponse as BasicDefinitionResponse,
+    )
+    from allegro_async.api.models.additional_services import (
+        CategoriesResponse as CategoriesResponse,
+    )
+    from allegro_async.api.models.additional_services import (
+        CategoryDefinitionDescriptionResponse as CategoryDefinitionDescriptionResponse,
+    )
+    from allegro_async.api.models.additional_services import (
+        CategoryDefinitionResponse as CategoryDefinitionResponse,
+    )
+    from allegro_async.api.models.additional_services import (
+        CategoryResponse as CategoryResponse,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServiceGroupTranslation as AdditionalServiceGroupTranslation,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServiceGroupTranslationPatchResponse as AdditionalServiceGroupTranslationPatchResponse,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServiceGroupTranslationResponse as AdditionalServiceGroupTranslationResponse,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServicesGroupTranslationRequest as AdditionalServicesGroupTranslationRequest,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServicesGroupTranslationWrapper as AdditionalServicesGroupTranslationWrapper,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServicesGroupTranslationWrapperWithType as AdditionalServicesGroupTranslationWrapperWithType,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServiceTranslation as AdditionalServiceTranslation,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AdvanceShipNotice as AdvanceShipNotice,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AdvanceShipNoticeList as AdvanceShipNoticeList,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AdvanceShipNoticeListItemResponse as AdvanceShipNoticeListItemResponse,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AdvanceShipNoticeResponse as AdvanceShipNoticeResponse,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AdvanceShipNoticeStatus as AdvanceShipNoticeStatus,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AlreadyInWarehouseShipping as AlreadyInWarehouseShipping,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        AsnVolume as AsnVolume,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        CourierBySellerShipping as CourierBySellerShipping,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        CreateAdvanceShipNoticeRequest as CreateAdvanceShipNoticeRequest,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        CreateAdvanceShipNoticeResponse as CreateAdvanceShipNoticeResponse,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        DeclaredAsnVolume as DeclaredAsnVolume,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        HandlingUnit as HandlingUnit,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        Labels as Labels,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        OwnTransportShipping as OwnTransportShipping,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        Product1 as Product1,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ProductItem as ProductItem,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReasonCode as ReasonCode,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReceivedType as ReceivedType,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReceivingEntry as ReceivingEntry,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReceivingState as ReceivingState,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReceivingStatus as ReceivingStatus,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ShippingExtended as ShippingExtended,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        Stage as Stage,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitCommand as SubmitCommand,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitCommandInput as SubmitCommandInput,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitCommandOutput as SubmitCommandOutput,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitFailedCommandOutput as SubmitFailedCommandOutput,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitRunningCommandOutput as SubmitRunningCommandOutput,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitSuccessfulCommandOutput as SubmitSuccessfulCommandOutput,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ThirdParty as ThirdParty,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ThirdPartyDeliveryShipping as ThirdPartyDeliveryShipping,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        UpdateSubmittedAdvanceShipNoticeRequest as UpdateSubmittedAdvanceShipNoticeRequest,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        AfterSalesServicesAddress as AfterSalesServicesAddress,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        AfterSalesServicesAttachment as AfterSalesServicesAttachment,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        CoveredBy as CoveredBy,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest as CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ImpliedWarrantiesListImpliedWarrantyBasic as ImpliedWarrantiesListImpliedWarrantyBasic,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ImpliedWarrantyBasic as ImpliedWarrantyBasic,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ImpliedWarrantyPeriod as ImpliedWarrantyPeriod,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ImpliedWarrantyRequest as ImpliedWarrantyRequest,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ImpliedWarrantyResponse as ImpliedWarrantyResponse,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        Name1 as Name1,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        Range as Range,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        RestrictionCause as RestrictionCause,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPoliciesListReturnPolicyV1 as ReturnPoliciesListReturnPolicyV1,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyAddress as ReturnPolicyAddress,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyAvailability as ReturnPolicyAvailability,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyContactV1 as ReturnPolicyContactV1,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyOptions as ReturnPolicyOptions,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyRequestV1 as ReturnPolicyRequestV1,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyResponseV1 as ReturnPolicyResponseV1,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyReturnCost as ReturnPolicyReturnCost,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyUpdateRequestV1 as ReturnPolicyUpdateRequestV1,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantiesListWarrantyBasic as WarrantiesListWarrantyBasic,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantyAttachment as WarrantyAttachment,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantyBasic as WarrantyBasic,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantyPeriod as WarrantyPeriod,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantyRequest as WarrantyRequest,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantyResponse as WarrantyResponse,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        WarrantyType as WarrantyType,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountCampaign as AlleDiscountCampaign,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountEligibleOfferDto as AlleDiscountEligibleOfferDto,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponse as AlleDiscountGetSubmitCommandResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetWithdrawCommandResponse as AlleDiscountGetWithdrawCommandResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponse as AlleDiscountListCampaignsResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListEligibleResponse as AlleDiscountListEligibleResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListSubmittedResponse as AlleDiscountListSubmittedResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandRequest as AlleDiscountSubmitCommandRequest,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponse as AlleDiscountSubmitCommandResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDto as AlleDiscountSubmittedOfferDto,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountWithdrawCommandRequest as AlleDiscountWithdrawCommandRequest,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountWithdrawCommandResponse as AlleDiscountWithdrawCommandResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Application as Application,
+    )
+    from allegro_async.api.models.alle_discount import (
+        BasePrice as BasePrice,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Campaign1 as Campaign1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Campaign2 as Campaign2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Campaign3 as Campaign3,
+    )
+    from allegro_async.api.models.alle_discount import (
+        ErrorsHolder as ErrorsHolder,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Input as Input,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Input1 as Input1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Input2 as Input2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Input3 as Input3,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Input4 as Input4,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Input5 as Input5,
+    )
+    from allegro_async.api.models.alle_discount import (
+        NewOfferParticipation as NewOfferParticipation,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Offer1 as Offer1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Offer2 as Offer2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Offer3 as Offer3,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Output as Output,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Output1 as Output1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Output2 as Output2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Output3 as Output3,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Process as Process,
+    )
+    from allegro_async.api.models.alle_discount import (
+        ProposedPrice as ProposedPrice,
+    )
+    from allegro_async.api.models.alle_discount import (
+        ProposedPrice1 as ProposedPrice1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        ProposedPrice2 as ProposedPrice2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Publication1 as Publication1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Status1 as Status1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Status2 as Status2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Status3 as Status3,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Status4 as Status4,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Status5 as Status5,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Type1 as Type1,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Type2 as Type2,
+    )
+    from allegro_async.api.models.alle_discount import (
+        Visibility as Visibility,
+    )
+    from allegro_async.api.models.alle_discount import (
+        WithdrawnOfferParticipation as WithdrawnOfferParticipation,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        AccountParticipationMarketplace as AccountParticipationMarketplace,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        AccountParticipationMarketplaceRequest as AccountParticipationMarketplaceRequest,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        ActualPriceReductionDto as ActualPriceReductionDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        AllegroPricesAccountParticipationRequest as AllegroPricesAccountParticipationRequest,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        AllegroPricesAccountParticipationResponse as AllegroPricesAccountParticipationResponse,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        DeclaredPriceReductionDto as DeclaredPriceReductionDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        DiscountDto as DiscountDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Id1 as Id1,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Id2 as Id2,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Marketplace5 as Marketplace5,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        MarketplaceDto as MarketplaceDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        MarketplaceFilterDto as MarketplaceFilterDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferError as OfferError,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferFilterDto as OfferFilterDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDto as OfferStatusItemDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusQueryRequestDto as OfferStatusQueryRequestDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusQueryResponseDto as OfferStatusQueryResponseDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        RecommendedPriceReductionDto as RecommendedPriceReductionDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Scope as Scope,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SellerDiscountDeclaration as SellerDiscountDeclaration,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Status32 as Status32,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Status33 as Status33,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Status34 as Status34,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyExcludeOfferItem as SubsidyExcludeOfferItem,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyExcludeOffersCommand as SubsidyExcludeOffersCommand,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyExcludeOffersCommandPreview as SubsidyExcludeOffersCommandPreview,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyManageOffersCommandResult as SubsidyManageOffersCommandResult,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyOfferToExclude as SubsidyOfferToExclude,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyOfferToSubmit as SubsidyOfferToSubmit,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidySubmitOfferItem as SubsidySubmitOfferItem,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidySubmitOffersCommand as SubsidySubmitOffersCommand,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidySubmitOffersCommandPreview as SubsidySubmitOffersCommandPreview,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Substatus as Substatus,
+    )
+    from allegro_async.api.models.auctions_and_bidding import (
+        Auction as Auction,
+    )
+    from allegro_async.api.models.auctions_and_bidding import (
+        MaxPrice as MaxPrice,
+    )
+    from allegro_async.api.models.auctions_and_bidding import (
+        MyBidResponse as MyBidResponse,
+    )
+    from allegro_async.api.models.auctions_and_bidding import (
+        PlaceBidRequest as PlaceBidRequest,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfiguration as AutomaticPricingRuleConfiguration,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfigurationChangeByAmount as AutomaticPricingRuleConfigurationChangeByAmount,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfigurationChangeByPercentage as AutomaticPricingRuleConfigurationChangeByPercentage,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleDefault as AutomaticPricingRuleDefault,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleName as AutomaticPricingRuleName,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRulePostRequest as AutomaticPricingRulePostRequest,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRulePutRequest as AutomaticPricingRulePutRequest,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleResponse as AutomaticPricingRuleResponse,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRulesResponse as AutomaticPricingRulesResponse,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleType as AutomaticPricingRuleType,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleUpdatedAt as AutomaticPricingRuleUpdatedAt,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        ChangeByAmount as ChangeByAmount,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        ChangeByPercentage as ChangeByPercentage,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        OfferRules as OfferRules,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        Rule1 as Rule1,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        ApplicationTimePolicy as ApplicationTimePolicy,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Badge as Badge,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplication as BadgeApplication,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationBargainPrice as BadgeApplicationBargainPrice,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationCampaign as BadgeApplicationCampaign,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationDeclaredStock as BadgeApplicationDeclaredStock,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationOffer as BadgeApplicationOffer,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationPrices as BadgeApplicationPrices,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationProcess as BadgeApplicationProcess,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationPurchaseConstraints as BadgeApplicationPurchaseConstraints,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationPurchaseConstraintsLimit as BadgeApplicationPurchaseConstraintsLimit,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationPurchaseConstraintsLimitPerUser as BadgeApplicationPurchaseConstraintsLimitPerUser,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationRejectionReason as BadgeApplicationRejectionReason,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationRejectionReasonMessage as BadgeApplicationRejectionReasonMessage,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationRequest as BadgeApplicationRequest,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplications as BadgeApplications,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationSubsidySellerPrice as BadgeApplicationSubsidySellerPrice,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationSubsidyTargetPrice as BadgeApplicationSubsidyTargetPrice,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeCampaign as BadgeCampaign,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeCampaignStock as BadgeCampaignStock,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeMarketPrice as BadgeMarketPrice,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeOperation as BadgeOperation,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeOperationProcess as BadgeOperationProcess,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchPrices as BadgePatchPrices,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchProcess as BadgePatchProcess,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchRequest as BadgePatchRequest,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePrices as BadgePrices,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeProcess as BadgeProcess,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePublicationTimePolicy as BadgePublicationTimePolicy,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgesList as BadgesList,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeSubsidyPrices as BadgeSubsidyPrices,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Bargain as Bargain,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        CampaignRefusalReason as CampaignRefusalReason,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        GetBadgeCampaignsList as GetBadgeCampaignsList,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        OfferBadgeCampaign as OfferBadgeCampaign,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        PatchBadgeResponse as PatchBadgeResponse,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Prices1 as Prices1,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Process1 as Process1,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        PublicationTimePolicy as PublicationTimePolicy,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        RefusalMessage as RefusalMessage,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Status6 as Status6,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Status8 as Status8,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Status9 as Status9,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Type8 as Type8,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Type11 as Type11,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Type12 as Type12,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Type13 as Type13,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Type41 as Type41,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        Type46 as Type46,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        UserCampaignEligibility as UserCampaignEligibility,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        VisibilityTimePolicy as VisibilityTimePolicy,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ChangeType as ChangeType,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        CommandTaskWithPriceSubject as CommandTaskWithPriceSubject,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        CommandTaskWithStockSubject as CommandTaskWithStockSubject,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModification as MarketplacePriceModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModificationFixed as MarketplacePriceModificationFixed,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModificationGain as MarketplacePriceModificationGain,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModificationPercentage as MarketplacePriceModificationPercentage,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingCommand as OfferAutomaticPricingCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingModificationRemove as OfferAutomaticPricingModificationRemove,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingModificationSet as OfferAutomaticPricingModificationSet,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkChangeCommand as OfferBulkChangeCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModification as OfferBulkModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferChangeCommand as OfferChangeCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferPriceChangeCommand as OfferPriceChangeCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferQuantityChangeCommand as OfferQuantityChangeCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModification as PriceModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationFixedPrice as PriceModificationFixedPrice,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationFixedPriceHolder as PriceModificationFixedPriceHolder,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationPercentageChangeDecrease as PriceModificationPercentageChangeDecrease,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationPercentageChangeHolder as PriceModificationPercentageChangeHolder,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationPercentageChangeIncrease as PriceModificationPercentageChangeIncrease,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationValueChangeDecrease as PriceModificationValueChangeDecrease,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationValueChangeHolder as PriceModificationValueChangeHolder,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationValueChangeIncrease as PriceModificationValueChangeIncrease,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        QuantityModification as QuantityModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        RemoveItem as RemoveItem,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        SetItem as SetItem,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        Subject1 as Subject1,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        TaskWithSubjectReport as TaskWithSubjectReport,
+    )
+    from allegro_async.api.models.billing import (
+        AdditionalInfoItem as AdditionalInfoItem,
+    )
+    from allegro_async.api.models.billing import (
+        Balance as Balance,
+    )
+    from allegro_async.api.models.billing import (
+        BillingEntries as BillingEntries,
+    )
+    from allegro_async.api.models.billing import (
+        BillingEntry as BillingEntry,
+    )
+    from allegro_async.api.models.billing import (
+        BillingType as BillingType,
+    )
+    from allegro_async.api.models.billing import (
+        GetBillingTypesResponse as GetBillingTypesResponse,
+    )
+    from allegro_async.api.models.billing import (
+        Offer4 as Offer4,
+    )
+    from allegro_async.api.models.billing import (
+        Type14 as Type14,
+    )
+    from allegro_async.api.models.billing import (
+        Value1 as Value1,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoriesDto as CategoriesDto,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryBaseEvent as CategoryBaseEvent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryCreatedEvent as CategoryCreatedEvent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryDeletedEvent as CategoryDeletedEvent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryDto as CategoryDto,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryEventBaseCategory as CategoryEventBaseCategory,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryEventsResponse as CategoryEventsResponse,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryMovedEvent as CategoryMovedEvent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryOptionsDto as CategoryOptionsDto,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParameter as CategoryParameter,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParameterList as CategoryParameterList,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParameterOptions as CategoryParameterOptions,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledBaseChange as CategoryParametersScheduledBaseChange,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledBaseChangeCategory as CategoryParametersScheduledBaseChangeCategory,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledBaseChangeParameter as CategoryParametersScheduledBaseChangeParameter,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledChangesResponse as CategoryParametersScheduledChangesResponse,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryRenamedEvent as CategoryRenamedEvent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategorySuggestionCategoryNode as CategorySuggestionCategoryNode,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategorySuggestionResponse as CategorySuggestionResponse,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        DictionaryCategoryParameter as DictionaryCategoryParameter,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        DictionaryItem as DictionaryItem,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        FloatCategoryParameter as FloatCategoryParameter,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        IntegerCategoryParameter as IntegerCategoryParameter,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Parent as Parent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Parent1 as Parent1,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        RedirectCategory as RedirectCategory,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        RequirementChange as RequirementChange,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Restrictions as Restrictions,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Restrictions2 as Restrictions2,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Restrictions4 as Restrictions4,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        StringCategoryParameter as StringCategoryParameter,
+    )
+    from allegro_async.api.models.charity import (
+        CharityOrganization as CharityOrganization,
+    )
+    from allegro_async.api.models.charity import (
+        FundraisingCampaign as FundraisingCampaign,
+    )
+    from allegro_async.api.models.charity import (
+        FundraisingCampaigns as FundraisingCampaigns,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedDailyEventStatResponseDto as ClassifiedDailyEventStatResponseDto,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedEventStat as ClassifiedEventStat,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedExtension as ClassifiedExtension,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedPackageConfig as ClassifiedPackageConfig,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedPackageConfigs as ClassifiedPackageConfigs,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedPackages as ClassifiedPackages,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedPromotion as ClassifiedPromotion,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedPublication as ClassifiedPublication,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedResponse as ClassifiedResponse,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedStatEventType as ClassifiedStatEventType,
+    )
+    from allegro_async.api.models.classifieds import (
+        OfferStatModelDto as OfferStatModelDto,
+    )
+    from allegro_async.api.models.classifieds import (
+        OfferStatResponseDto as OfferStatResponseDto,
+    )
+    from allegro_async.api.models.classifieds import (
+        OfferStatsResponseDto as OfferStatsResponseDto,
+    )
+    from allegro_async.api.models.classifieds import (
+        SellerOfferStatsResponseDto as SellerOfferStatsResponseDto,
+    )
+    from allegro_async.api.models.classifieds import (
+        Type17 as Type17,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        Commission1 as Commission1,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        GetRefundApplicationsResponse as GetRefundApplicationsResponse,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        LineItem2 as LineItem2,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        LineItem3 as LineItem3,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        Offer7 as Offer7,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaim as RefundClaim,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaimRequest as RefundClaimRequest,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaimResponse as RefundClaimResponse,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        Status27 as Status27,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        Type42 as Type42,
+    )
+    from allegro_async.api.models.common import (
+        Allegro as Allegro,
+    )
+    from allegro_async.api.models.common import (
+        Buyer as Buyer,
+    )
+    from allegro_async.api.models.common import (
+        Campaign as Campaign,
+    )
+    from allegro_async.api.models.common import (
+        Commission as Commission,
+    )
+    from allegro_async.api.models.common import (
+        Delivery as Delivery,
+    )
+    from allegro_async.api.models.common import (
+        Id as Id,
+    )
+    from allegro_async.api.models.common import (
+        Marketplace as Marketplace,
+    )
+    from allegro_async.api.models.common import (
+        Name as Name,
+    )
+    from allegro_async.api.models.common import (
+        NameEnum as NameEnum,
+    )
+    from allegro_async.api.models.common import (
+        Offer as Offer,
+    )
+    from allegro_async.api.models.common import (
+        Price as Price,
+    )
+    from allegro_async.api.models.common import (
+        Product as Product,
+    )
+    from allegro_async.api.models.common import (
+        Publisher as Publisher,
+    )
+    from allegro_async.api.models.common import (
+        Type as Type,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        Attribute as Attribute,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibilityList as CompatibilityList,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibilityListSupportedCategoriesDto as CompatibilityListSupportedCategoriesDto,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibleProductDto as CompatibleProductDto,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibleProductsGroupsDto as CompatibleProductsGroupsDto,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibleProductsListDto as CompatibleProductsListDto,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        Group1 as Group1,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        Group2 as Group2,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        InputType as InputType,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        SupportedCategory as SupportedCategory,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        ValidationRules as ValidationRules,
+    )
+    from allegro_async.api.models.contacts import (
+        ContactRequest as ContactRequest,
+    )
+    from allegro_async.api.models.contacts import (
+        ContactResponse as ContactResponse,
+    )
+    from allegro_async.api.models.contacts import (
+        ContactResponseList as ContactResponseList,
+    )
+    from allegro_async.api.models.contacts import (
+        EmailRequest as EmailRequest,
+    )
+    from allegro_async.api.models.contacts import (
+        EmailResponse as EmailResponse,
+    )
+    from allegro_async.api.models.contacts import (
+        PhonesRequest as PhonesRequest,
+    )
+    from allegro_async.api.models.contacts import (
+        PhonesResponse as PhonesResponse,
+    )
+    from allegro_async.api.models.conversions import (
+        Category1 as Category1,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversion as CpsConversion,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionResponse as CpsConversionResponse,
+    )
+    from allegro_async.api.models.conversions import (
+        Marketplace1 as Marketplace1,
+    )
+    from allegro_async.api.models.conversions import (
+        Offer5 as Offer5,
+    )
+    from allegro_async.api.models.conversions import (
+        Status16 as Status16,
+    )
+    from allegro_async.api.models.conversions import (
+        UnitPrice as UnitPrice,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturn as CustomerReturn,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnBuyer as CustomerReturnBuyer,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnItem as CustomerReturnItem,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnItemReason as CustomerReturnItemReason,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnParcelSender as CustomerReturnParcelSender,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnRefund as CustomerReturnRefund,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnRefundBankAccount as CustomerReturnRefundBankAccount,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnRefundBankAccountAddress as CustomerReturnRefundBankAccountAddress,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnRefundRejectionRequest as CustomerReturnRefundRejectionRequest,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnRejection as CustomerReturnRejection,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnResponse as CustomerReturnResponse,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnReturnParcel as CustomerReturnReturnParcel,
+    )
+    from allegro_async.api.models.customer_returns import (
+        Rejection as Rejection,
+    )
+    from allegro_async.api.models.delivery import (
+        AbroadFreeDelivery as AbroadFreeDelivery,
+    )
+    from allegro_async.api.models.delivery import (
+        AbroadFreeDelivery1 as AbroadFreeDelivery1,
+    )
+    from allegro_async.api.models.delivery import (
+        CreateShippingRatesSetUsingPOSTRequest as CreateShippingRatesSetUsingPOSTRequest,
+    )
+    from allegro_async.api.models.delivery import (
+        CreateShippingRatesSetUsingPOSTResponse as CreateShippingRatesSetUsingPOSTResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliveryMethod as DeliveryMethod,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliveryMethod1 as DeliveryMethod1,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliverySettingsRequest as DeliverySettingsRequest,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliverySettingsResponse as DeliverySettingsResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        Features as Features,
+    )
+    from allegro_async.api.models.delivery import (
+        FirstItemRate as FirstItemRate,
+    )
+    from allegro_async.api.models.delivery import (
+        FirstItemRate1 as FirstItemRate1,
+    )
+    from allegro_async.api.models.delivery import (
+        FreeDelivery as FreeDelivery,
+    )
+    from allegro_async.api.models.delivery import (
+        FreeDelivery1 as FreeDelivery1,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponse as GetListOfDeliveryMethodsUsingGETResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfShippingRatestUsingGETResponse as GetListOfShippingRatestUsingGETResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        GetShippingRatesSetUsingGETResponse as GetShippingRatesSetUsingGETResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        JoinPolicy as JoinPolicy,
+    )
+    from allegro_async.api.models.delivery import (
+        JoinPolicy1 as JoinPolicy1,
+    )
+    from allegro_async.api.models.delivery import (
+        Marketplace2 as Marketplace2,
+    )
+    from allegro_async.api.models.delivery import (
+        Marketplace3 as Marketplace3,
+    )
+    from allegro_async.api.models.delivery import (
+        Marketplace4 as Marketplace4,
+    )
+    from allegro_async.api.models.delivery import (
+        MaxPackageWeight as MaxPackageWeight,
+    )
+    from allegro_async.api.models.delivery import (
+        MaxPackageWeight1 as MaxPackageWeight1,
+    )
+    from allegro_async.api.models.delivery import (
+        MaxQuantityPerPackage as MaxQuantityPerPackage,
+    )
+    from allegro_async.api.models.delivery import (
+        ModifyShippingRatesSetUsingPUTRequest as ModifyShippingRatesSetUsingPUTRequest,
+    )
+    from allegro_async.api.models.delivery import (
+        ModifyShippingRatesSetUsingPUTResponse as ModifyShippingRatesSetUsingPUTResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        NextItemRate as NextItemRate,
+    )
+    from allegro_async.api.models.delivery import (
+        NextItemRate1 as NextItemRate1,
+    )
+    from allegro_async.api.models.delivery import (
+        PaymentPolicy as PaymentPolicy,
+    )
+    from allegro_async.api.models.delivery import (
+        ShippingRate as ShippingRate,
+    )
+    from allegro_async.api.models.delivery import (
+        ShippingRate1 as ShippingRate1,
+    )
+    from allegro_async.api.models.delivery import (
+        ShippingRatesConstraints as ShippingRatesConstraints,
+    )
+    from allegro_async.api.models.delivery import (
+        ShippingRatesSet as ShippingRatesSet,
+    )
+    from allegro_async.api.models.delivery import (
+        ShippingTime as ShippingTime,
+    )
+    from allegro_async.api.models.delivery import (
+        ShippingTime1 as ShippingTime1,
+    )
+    from allegro_async.api.models.delivery import (
+        Strategy as Strategy,
+    )
+    from allegro_async.api.models.delivery import (
+        Type23 as Type23,
+    )
+    from allegro_async.api.models.delivery import (
+        Type24 as Type24,
+    )
+    from allegro_async.api.models.delivery import (
+        Type27 as Type27,
+    )
+    from allegro_async.api.models.delivery import (
+        Type34 as Type34,
+    )
+    from allegro_async.api.models.delivery import (
+        Type35 as Type35,
+    )
+    from allegro_async.api.models.deposits import (
+        DepositType as DepositType,
+    )
+    from allegro_async.api.models.deposits import (
+        DepositTypeResponse as DepositTypeResponse,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        CreatedBy as CreatedBy,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleCreateDTO as FlexibleBundleCreateDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleDiscountDTO as FlexibleBundleDiscountDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleGetDTO as FlexibleBundleGetDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleGetOfferDTO as FlexibleBundleGetOfferDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleGetSlotDTO as FlexibleBundleGetSlotDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleListingDTO as FlexibleBundleListingDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleMarketplaceDiscountDTO as FlexibleBundleMarketplaceDiscountDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleOfferAvailabilityDTO as FlexibleBundleOfferAvailabilityDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleOfferDTO as FlexibleBundleOfferDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleOfferMarketplaceDetailsDTO as FlexibleBundleOfferMarketplaceDetailsDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundlesListingDTO as FlexibleBundlesListingDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleSlotDiscountDTO as FlexibleBundleSlotDiscountDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleSlotDTO as FlexibleBundleSlotDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleSlotsDiscountDTO as FlexibleBundleSlotsDiscountDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleUpdateDTO as FlexibleBundleUpdateDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleWholeBundleDiscountDTO as FlexibleBundleWholeBundleDiscountDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        NextPage as NextPage,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        Type25 as Type25,
+    )
+    from allegro_async.api.models.fulfillment_parcels import (
+        FulfillmentOrder as FulfillmentOrder,
+    )
+    from allegro_async.api.models.fulfillment_parcels import (
+        FulfillmentOrderParcel as FulfillmentOrderParcel,
+    )
+    from allegro_async.api.models.fulfillment_parcels import (
+        FulfillmentOrderParcelItem as FulfillmentOrderParcelItem,
+    )
+    from allegro_async.api.models.fulfillment_products import (
+        AvailableProductResponse as AvailableProductResponse,
+    )
+    from allegro_async.api.models.fulfillment_products import (
+        AvailableProductsList as AvailableProductsList,
+    )
+    from allegro_async.api.models.fulfillment_removal import (
+        FulfillmentRemovalPreference as FulfillmentRemovalPreference,
+    )
+    from allegro_async.api.models.fulfillment_removal import (
+        FulfillmentWithdrawalAddress as FulfillmentWithdrawalAddress,
+    )
+    from allegro_async.api.models.fulfillment_removal import (
+        Operation2 as Operation2,
+    )
+    from allegro_async.api.models.fulfillment_removal import (
+        PhoneNumberWithCountryCode as PhoneNumberWithCountryCode,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        AccountableForNonSellability as AccountableForNonSellability,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        FulfillmentRefundDisposition as FulfillmentRefundDisposition,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        FulfillmentRefundDispositionBuyer as FulfillmentRefundDispositionBuyer,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        FulfillmentRefundDispositionProduct as FulfillmentRefundDispositionProduct,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        FulfillmentRefundDispositionRefund as FulfillmentRefundDispositionRefund,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        FulfillmentRefundDispositionsResponse as FulfillmentRefundDispositionsResponse,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        StockStatus as StockStatus,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
+        Type26 as Type26,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        AttachmentFile as AttachmentFile,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        AttachmentFileRequest as AttachmentFileRequest,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        AttachmentType as AttachmentType,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        OfferAttachment as OfferAttachment,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        OfferAttachmentRequest as OfferAttachmentRequest,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        OfferImageLinkUploadRequest as OfferImageLinkUploadRequest,
+    )
+    from allegro_async.api.models.images_and_attachments import (
+        OfferImageUploadResponse as OfferImageUploadResponse,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        AllegroMarketplaces as AllegroMarketplaces,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        Currencies as Currencies,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        Languages as Languages,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        MarketplaceItem as MarketplaceItem,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        MarketplaceItemCurrency as MarketplaceItemCurrency,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        MarketplaceItemLanguage as MarketplaceItemLanguage,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        MarketplaceItemShippingCountry as MarketplaceItemShippingCountry,
+    )
+    from allegro_async.api.models.information_about_user import (
+        AdditionalEmail as AdditionalEmail,
+    )
+    from allegro_async.api.models.information_about_user import (
+        AdditionalEmailRequest as AdditionalEmailRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        AdditionalEmailsResponse as AdditionalEmailsResponse,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Answer as Answer,
+    )
+    from allegro_async.api.models.information_about_user import (
+        BaseMarketplace as BaseMarketplace,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Classification1 as Classification1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Condition1 as Condition1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        DeliveryCost as DeliveryCost,
+    )
+    from allegro_async.api.models.information_about_user import (
+        MeResponse as MeResponse,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Offer6 as Offer6,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Order1 as Order1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Rates as Rates,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Removal as Removal,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RemovalRequest as RemovalRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        SalesQualityForDay as SalesQualityForDay,
+    )
+    from allegro_async.api.models.information_about_user import (
+        SalesQualityHistoryResponse as SalesQualityHistoryResponse,
+    )
+    from allegro_async.api.models.information_about_user import (
+        SalesQualityMetric as SalesQualityMetric,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Service1 as Service1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        SmartSellerClassificationReport as SmartSellerClassificationReport,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Source as Source,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRating as UserRating,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingAnswerRequest as UserRatingAnswerRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingListResponse as UserRatingListResponse,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingRemovalRequest as UserRatingRemovalRequest,
+    )
+    from allegro_async.api.models.message_center import (
+        Interlocutor as Interlocutor,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageAttachmentId as MessageAttachmentId,
+    )
+    from allegro_async.api.models.message_center import (
+        MessagesList as MessagesList,
+    )
+    from allegro_async.api.models.message_center import (
+        NewAttachmentDeclaration as NewAttachmentDeclaration,
+    )
+    from allegro_async.api.models.message_center import (
+        NewMessage as NewMessage,
+    )
+    from allegro_async.api.models.message_center import (
+        NewMessageInThread as NewMessageInThread,
+    )
+    from allegro_async.api.models.message_center import (
+        Recipient as Recipient,
+    )
+    from allegro_async.api.models.message_center import (
+        Thread as Thread,
+    )
+    from allegro_async.api.models.message_center import (
+        ThreadReadFlag as ThreadReadFlag,
+    )
+    from allegro_async.api.models.message_center import (
+        ThreadsList as ThreadsList,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        BundleDiscountDTO as BundleDiscountDTO,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        BundledOfferDTO as BundledOfferDTO,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        BundleMarketplaceDTO as BundleMarketplaceDTO,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        BundlePublicationDTO as BundlePublicationDTO,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        CreatedBy2 as CreatedBy2,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        NextPage2 as NextPage2,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        OfferBundleDTO as OfferBundleDTO,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        OfferBundlesDTO as OfferBundlesDTO,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        Status11 as Status11,
+    )
+    from allegro_async.api.models.offer_bundles import (
+        UpdateOfferBundleDiscountDTO as UpdateOfferBundleDiscountDTO,
+    )
+    from allegro_async.api.models.offer_management import (
+        Action as Action,
+    )
+    from allegro_async.api.models.offer_management import (
+        AdditionalMarketplacePromoOptionsCommandModification as AdditionalMarketplacePromoOptionsCommandModification,
+    )
+    from allegro_async.api.models.offer_management import (
+        AdditionalMarketplacePromoOptionsModification as AdditionalMarketplacePromoOptionsModification,
+    )
+    from allegro_async.api.models.offer_management import (
+        AdditionalMarketplacesRequest as AdditionalMarketplacesRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        AdditionalMarketplacesRequest1 as AdditionalMarketplacesRequest1,
+    )
+    from allegro_async.api.models.offer_management import (
+        AfterSalesServicesProductOfferRequest as AfterSalesServicesProductOfferRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        AvailablePromotionPackage as AvailablePromotionPackage,
+    )
+    from allegro_async.api.models.offer_management import (
+        AvailablePromotionPackages as AvailablePromotionPackages,
+    )
+    from allegro_async.api.models.offer_management import (
+        Category3 as Category3,
+    )
+    from allegro_async.api.models.offer_management import (
+        ChangePrice as ChangePrice,
+    )
+    from allegro_async.api.models.offer_management import (
+        ChangePriceInput as ChangePriceInput,
+    )
+    from allegro_async.api.models.offer_management import (
+        ChangePriceWithoutOutput as ChangePriceWithoutOutput,
+    )
+    from allegro_async.api.models.offer_management import (
+        CommandOutput as CommandOutput,
+    )
+    from allegro_async.api.models.offer_management import (
+        CompatibilityListManualRequest as CompatibilityListManualRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        Contact1 as Contact1,
+    )
+    from allegro_async.api.models.offer_management import (
+        Delivery3 as Delivery3,
+    )
+    from allegro_async.api.models.offer_management import (
+        Delivery4 as Delivery4,
+    )
+    from allegro_async.api.models.offer_management import (
+        Delivery5 as Delivery5,
+    )
+    from allegro_async.api.models.offer_management import (
+        DeliveryProductOfferRequest as DeliveryProductOfferRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        DiscountsProductOfferRequest as DiscountsProductOfferRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        IdType as IdType,
+    )
+    from allegro_async.api.models.offer_management import (
+        ImpliedWarranty1 as ImpliedWarranty1,
+    )
+    from allegro_async.api.models.offer_management import (
+        MarketplaceAvailablePromotionPackages as MarketplaceAvailablePromotionPackages,
+    )
+    from allegro_async.api.models.offer_management import (
+        MarketplaceOfferPromoOption as MarketplaceOfferPromoOption,
+    )
+    from allegro_async.api.models.offer_management import (
+        ModificationTime as ModificationTime,
+    )
+    from allegro_async.api.models.offer_management import (
+        ModificationType as ModificationType,
+    )
+    from allegro_async.api.models.offer_management import (
+        Offer9 as Offer9,
+    )
+    from allegro_async.api.models.offer_management import (
+        OfferCategoryRequest as OfferCategoryRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        OfferPromoOption as OfferPromoOption,
+    )
+    from allegro_async.api.models.offer_management import (
+        OfferPromoOptions as OfferPromoOptions,
+    )
+    from allegro_async.api.models.offer_management import (
+        OfferPromoOptionsForSeller as OfferPromoOptionsForSeller,
+    )
+    from allegro_async.api.models.offer_management import (
+        OfferPromoOptionsPendingChanges as OfferPromoOptionsPendingChanges,
+    )
+    from allegro_async.api.models.offer_management import (
+        Operation3 as Operation3,
+    )
+    from allegro_async.api.models.offer_management import (
+        PackageType1 as PackageType1,
+    )
+    from allegro_async.api.models.offer_management import (
+        Parameter1 as Parameter1,
+    )
+    from allegro_async.api.models.offer_management import (
+        ParameterProductOfferRequest as ParameterProductOfferRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProcessingStatus as ProcessingStatus,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductOffer as ProductOffer,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductOfferAdditionalServicesRequest as ProductOfferAdditionalServicesRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductOfferBase as ProductOfferBase,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductOfferFundraisingCampaignRequest as ProductOfferFundraisingCampaignRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElement as ProductSetElement,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsiblePersonRequest as ProductSetElementResponsiblePersonRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerIdRequest as ProductSetElementResponsibleProducerIdRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerNameRequest as ProductSetElementResponsibleProducerNameRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerRequest as ProductSetElementResponsibleProducerRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerRequestWrapper as ProductSetElementResponsibleProducerRequestWrapper,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementSafetyInformationRequest as ProductSetElementSafetyInformationRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetItem as ProductSetItem,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoGeneralReport as PromoGeneralReport,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoModificationReport as PromoModificationReport,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoModificationTask as PromoModificationTask,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsCommand as PromoOptionsCommand,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsCommandModification as PromoOptionsCommandModification,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsCommandModificationPackage as PromoOptionsCommandModificationPackage,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsModification as PromoOptionsModification,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsModifications as PromoOptionsModifications,
+    )
+    from allegro_async.api.models.offer_management import (
+        Publication9 as Publication9,
+    )
+    from allegro_async.api.models.offer_management import (
+        PublicationChangeCommandDto as PublicationChangeCommandDto,
+    )
+    from allegro_async.api.models.offer_management import (
+        PublicationModification as PublicationModification,
+    )
+    from allegro_async.api.models.offer_management import (
+        ResponsiblePerson as ResponsiblePerson,
+    )
+    from allegro_async.api.models.offer_management import (
+        ReturnPolicy1 as ReturnPolicy1,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferPatchRequestV1 as SaleProductOfferPatchRequestV1,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferPublicationRequest as SaleProductOfferPublicationRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestBase as SaleProductOfferRequestBase,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestV1 as SaleProductOfferRequestV1,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOffersRequestStock as SaleProductOffersRequestStock,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferStatusResponse as SaleProductOfferStatusResponse,
+    )
+    from allegro_async.api.models.offer_management import (
+        SellingMode as SellingMode,
+    )
+    from allegro_async.api.models.offer_management import (
+        ShippingRatesModel as ShippingRatesModel,
+    )
+    from allegro_async.api.models.offer_management import (
+        SizeTable1 as SizeTable1,
+    )
+    from allegro_async.api.models.offer_management import (
+        Status26 as Status26,
+    )
+    from allegro_async.api.models.offer_management import (
+        Status30 as Status30,
+    )
+    from allegro_async.api.models.offer_management import (
+        UnfilledParametersResponse as UnfilledParametersResponse,
+    )
+    from allegro_async.api.models.offer_management import (
+        Warranty1 as Warranty1,
+    )
+    from allegro_async.api.models.offer_management import (
+        WholesalePriceList as WholesalePriceList,
+    )
+    from allegro_async.api.models.offer_rating import (
+        OfferRating as OfferRating,
+    )
+    from allegro_async.api.models.offer_rating import (
+        ScoreDistributionItem as ScoreDistributionItem,
+    )
+    from allegro_async.api.models.offer_rating import (
+        SizeFeedbackItem as SizeFeedbackItem,
+    )
+    from allegro_async.api.models.offer_tags import (
+        TagId as TagId,
+    )
+    from allegro_async.api.models.offer_tags import (
+        TagIdsRequest as TagIdsRequest,
+    )
+    from allegro_async.api.models.offer_tags import (
+        TagListResponse as TagListResponse,
+    )
+    from allegro_async.api.models.offer_tags import (
+        TagRequest as TagRequest,
+    )
+    from allegro_async.api.models.offer_tags import (
+        TagResponse as TagResponse,
+    )
+    from allegro_async.api.models.offer_translations import (
+        ManualDescriptionTranslation as ManualDescriptionTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        ManualProductSafetyInformationDescriptionTranslation as ManualProductSafetyInformationDescriptionTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        ManualSafetyInformationTranslation as ManualSafetyInformationTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        ManualTitleTranslation as ManualTitleTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        ManualTranslationUpdateRequest as ManualTranslationUpdateRequest,
+    )
+    from allegro_async.api.models.offer_translations import (
+        OfferDescriptionTranslation as OfferDescriptionTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        OfferSafetyInformationTranslation as OfferSafetyInformationTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        OfferTitleTranslation as OfferTitleTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        OfferTranslation as OfferTranslation,
+    )
+    from allegro_async.api.models.offer_translations import (
+        OfferTranslations as OfferTranslations,
+    )
+    from allegro_async.api.models.offer_translations import (
+        OfferTranslationType as OfferTranslationType,
+    )
+    from allegro_async.api.models.offer_translations import (
+        ProductSafetyInformationDescription as ProductSafetyInformationDescription,
+    )
+    from allegro_async.api.models.order_management import (
+        Address1 as Address1,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroCarrier as AllegroCarrier,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPoint as AllegroPickupDropOffPoint,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointsResponse as AllegroPickupDropOffPointsResponse,
+    )
+    from allegro_async.api.models.order_management import (
+        BuyerPreferencesReference as BuyerPreferencesReference,
+    )
+    from allegro_async.api.models.order_management import (
+        BuyerReference as BuyerReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CarrierParcelTrackingResponse as CarrierParcelTrackingResponse,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckFormsNewOrderInvoice as CheckFormsNewOrderInvoice,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckFormsNewOrderInvoiceFile as CheckFormsNewOrderInvoiceFile,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckFormsNewOrderInvoiceId as CheckFormsNewOrderInvoiceId,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutForm as CheckoutForm,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormAdditionalService as CheckoutFormAdditionalService,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormAddWaybillCreated as CheckoutFormAddWaybillCreated,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormAddWaybillRequest as CheckoutFormAddWaybillRequest,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormBuyerAddressReference as CheckoutFormBuyerAddressReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormBuyerReference as CheckoutFormBuyerReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryAddress as CheckoutFormDeliveryAddress,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryCancellation as CheckoutFormDeliveryCancellation,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryMethod as CheckoutFormDeliveryMethod,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryPickupPoint as CheckoutFormDeliveryPickupPoint,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryPickupPointAddress as CheckoutFormDeliveryPickupPointAddress,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryReference as CheckoutFormDeliveryReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryTime as CheckoutFormDeliveryTime,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryTimeDispatch as CheckoutFormDeliveryTimeDispatch,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormDeliveryTimeGuaranteed as CheckoutFormDeliveryTimeGuaranteed,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormFulfillment as CheckoutFormFulfillment,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormFulfillmentProvider as CheckoutFormFulfillmentProvider,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormFulfillmentShipmentSummary as CheckoutFormFulfillmentShipmentSummary,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormFulfillmentShipmentSummaryLineItemsSent as CheckoutFormFulfillmentShipmentSummaryLineItemsSent,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormFulfillmentStatus as CheckoutFormFulfillmentStatus,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceAddress as CheckoutFormInvoiceAddress,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceAddressCompany as CheckoutFormInvoiceAddressCompany,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceAddressCompanyId as CheckoutFormInvoiceAddressCompanyId,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceAddressNaturalPerson as CheckoutFormInvoiceAddressNaturalPerson,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceInfo as CheckoutFormInvoiceInfo,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItem as CheckoutFormLineItem,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemSerialNumbers as CheckoutFormLineItemSerialNumbers,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemSerialNumbersEntry as CheckoutFormLineItemSerialNumbersEntry,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemSetSerialNumbersEntriesRequest as CheckoutFormLineItemSetSerialNumbersEntriesRequest,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemSetSerialNumbersEntryRequest as CheckoutFormLineItemSetSerialNumbersEntryRequest,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemSetSerialNumbersRequest as CheckoutFormLineItemSetSerialNumbersRequest,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemsSetSerialNumbersRequest as CheckoutFormLineItemsSetSerialNumbersRequest,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormLineItemTax as CheckoutFormLineItemTax,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormMarketplace as CheckoutFormMarketplace,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormNoteReference as CheckoutFormNoteReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormOrderWaybillResponse as CheckoutFormOrderWaybillResponse,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormPaymentProvider as CheckoutFormPaymentProvider,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormPaymentReference as CheckoutFormPaymentReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormPaymentType as CheckoutFormPaymentType,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormReference as CheckoutFormReference,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutForms as CheckoutForms,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoice as CheckoutFormsOrderInvoice,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFile as CheckoutFormsOrderInvoiceFile,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFileSecurityVerification as CheckoutFormsOrderInvoiceFileSecurityVerification,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFileVerification as CheckoutFormsOrderInvoiceFileVerification,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFileVerificationDetails as CheckoutFormsOrderInvoiceFileVerificationDetails,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoices as CheckoutFormsOrderInvoices,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderLink as CheckoutFormsOrderLink,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormStatus as CheckoutFormStatus,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormSummary as CheckoutFormSummary,
+    )
+    from allegro_async.api.models.order_management import (
+        Code2 as Code2,
+    )
+    from allegro_async.api.models.order_management import (
+        LatestOrderEvent as LatestOrderEvent,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItem as LineItem,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItem1 as LineItem1,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItemDeposit as LineItemDeposit,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItemDiscount as LineItemDiscount,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItemReconciliation as LineItemReconciliation,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItemVoucher as LineItemVoucher,
+    )
+    from allegro_async.api.models.order_management import (
+        NewOrderBillingDocumentLink as NewOrderBillingDocumentLink,
+    )
+    from allegro_async.api.models.order_management import (
+        OfferProductSetProductReference as OfferProductSetProductReference,
+    )
+    from allegro_async.api.models.order_management import (
+        OfferProductSetReference as OfferProductSetReference,
+    )
+    from allegro_async.api.models.order_management import (
+        OfferReference as OfferReference,
+    )
+    from allegro_async.api.models.order_management import (
+        OpeningItem as OpeningItem,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderEvent as OrderEvent,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderEventData as OrderEventData,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderEventsList as OrderEventsList,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderEventStats as OrderEventStats,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderEventType as OrderEventType,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderLineItem as OrderLineItem,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderLineItemOfferReference as OrderLineItemOfferReference,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderMarketplace as OrderMarketplace,
+    )
+    from allegro_async.api.models.order_management import (
+        OrderMode as OrderMode,
+    )
+    from allegro_async.api.models.order_management import (
+        OrdersShippingCarrier as OrdersShippingCarrier,
+    )
+    from allegro_async.api.models.order_management import (
+        OrdersShippingCarriersResponse as OrdersShippingCarriersResponse,
+    )
+    from allegro_async.api.models.order_management import (
+        ParcelTrackingHistory as ParcelTrackingHistory,
+    )
+    from allegro_async.api.models.order_management import (
+        ParcelTrackingStatus as ParcelTrackingStatus,
+    )
+    from allegro_async.api.models.order_management import (
+        Restriction as Restriction,
+    )
+    from allegro_async.api.models.order_management import (
+        SellerReference as SellerReference,
+    )
+    from allegro_async.api.models.order_management import (
+        Status13 as Status13,
+    )
+    from allegro_async.api.models.order_management import (
+        Status14 as Status14,
+    )
+    from allegro_async.api.models.order_management import (
+        Status19 as Status19,
+    )
+    from allegro_async.api.models.order_management import (
+        TrackingDetails as TrackingDetails,
+    )
+    from allegro_async.api.models.order_management import (
+        Type5 as Type5,
+    )
+    from allegro_async.api.models.order_management import (
+        Type7 as Type7,
+    )
+    from allegro_async.api.models.order_management import (
+        Type15 as Type15,
+    )
+    from allegro_async.api.models.order_management import (
+        Type16 as Type16,
+    )
+    from allegro_async.api.models.order_management import (
+        Type28 as Type28,
+    )
+    from allegro_async.api.models.order_management import (
+        Type29 as Type29,
+    )
+    from allegro_async.api.models.order_management import (
+        Type30 as Type30,
+    )
+    from allegro_async.api.models.order_management import (
+        VatPayerStatus as VatPayerStatus,
+    )
+    from allegro_async.api.models.payments import (
+        AdditionalServices as AdditionalServices,
+    )
+    from allegro_async.api.models.payments import (
+        BaseOperation as BaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        BlockadeOperation as BlockadeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        BlockadeReleaseOperation as BlockadeReleaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        BuyerParticipant as BuyerParticipant,
+    )
+    from allegro_async.api.models.payments import (
+        CompensationCodChargeOperation as CompensationCodChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        CompensationCodIncreaseOperation as CompensationCodIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        CompensationOperation as CompensationOperation,
+    )
+    from allegro_async.api.models.payments import (
+        ContributionOperation as ContributionOperation,
+    )
+    from allegro_async.api.models.payments import (
+        CorrectionOperation as CorrectionOperation,
+    )
+    from allegro_async.api.models.payments import (
+        Deduction as Deduction,
+    )
+    from allegro_async.api.models.payments import (
+        DeductionChargeOperation as DeductionChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        DeductionIncreaseOperation as DeductionIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        Delivery2 as Delivery2,
+    )
+    from allegro_async.api.models.payments import (
+        GetRefundedPaymentsResponse as GetRefundedPaymentsResponse,
+    )
+    from allegro_async.api.models.payments import (
+        InitializeRefund as InitializeRefund,
+    )
+    from allegro_async.api.models.payments import (
+        LoanDeductionChargeOperation as LoanDeductionChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        LoanDeductionIncreaseOperation as LoanDeductionIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        OperationParticipantAddress as OperationParticipantAddress,
+    )
+    from allegro_async.api.models.payments import (
+        OperationPayment as OperationPayment,
+    )
+    from allegro_async.api.models.payments import (
+        OperationValue as OperationValue,
+    )
+    from allegro_async.api.models.payments import (
+        Overpaid as Overpaid,
+    )
+    from allegro_async.api.models.payments import (
+        Participant as Participant,
+    )
+    from allegro_async.api.models.payments import (
+        PaymentOperations as PaymentOperations,
+    )
+    from allegro_async.api.models.payments import (
+        PaymentOperator as PaymentOperator,
+    )
+    from allegro_async.api.models.payments import (
+        PaymentsSurcharge as PaymentsSurcharge,
+    )
+    from allegro_async.api.models.payments import (
+        Payout as Payout,
+    )
+    from allegro_async.api.models.payments import (
+        PayoutOperation as PayoutOperation,
+    )
+    from allegro_async.api.models.payments import (
+        PayoutOperationCancel as PayoutOperationCancel,
+    )
+    from allegro_async.api.models.payments import (
+        PayoutSweepCancelChargeOperation as PayoutSweepCancelChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        PayoutSweepCancelIncreaseOperation as PayoutSweepCancelIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        PayoutSweepChargeOperation as PayoutSweepChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        PayoutSweepIncreaseOperation as PayoutSweepIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        ProviderRefundTransferChargeOperation as ProviderRefundTransferChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        ProviderRefundTransferIncreaseOperation as ProviderRefundTransferIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        RefundAdditionalServicesValue as RefundAdditionalServicesValue,
+    )
+    from allegro_async.api.models.payments import (
+        RefundCancelOperation as RefundCancelOperation,
+    )
+    from allegro_async.api.models.payments import (
+        RefundChargeOperation as RefundChargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        RefundDeliveryValue as RefundDeliveryValue,
+    )
+    from allegro_async.api.models.payments import (
+        RefundDetails as RefundDetails,
+    )
+    from allegro_async.api.models.payments import (
+        RefundIncreaseOperation as RefundIncreaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        RefundLineItem as RefundLineItem,
+    )
+    from allegro_async.api.models.payments import (
+        RefundLineItemDeposit as RefundLineItemDeposit,
+    )
+    from allegro_async.api.models.payments import (
+        RefundOrder as RefundOrder,
+    )
+    from allegro_async.api.models.payments import (
+        RefundOverpaidValue as RefundOverpaidValue,
+    )
+    from allegro_async.api.models.payments import (
+        RefundPayment as RefundPayment,
+    )
+    from allegro_async.api.models.payments import (
+        RefundSurchargeValue as RefundSurchargeValue,
+    )
+    from allegro_async.api.models.payments import (
+        RefundTotalValue as RefundTotalValue,
+    )
+    from allegro_async.api.models.payments import (
+        SellerParticipant as SellerParticipant,
+    )
+    from allegro_async.api.models.payments import (
+        Status28 as Status28,
+    )
+    from allegro_async.api.models.payments import (
+        Surcharge as Surcharge,
+    )
+    from allegro_async.api.models.payments import (
+        SurchargeOperation as SurchargeOperation,
+    )
+    from allegro_async.api.models.payments import (
+        TopUpOperation as TopUpOperation,
+    )
+    from allegro_async.api.models.payments import (
+        TotalValue as TotalValue,
+    )
+    from allegro_async.api.models.payments import (
+        Type43 as Type43,
+    )
+    from allegro_async.api.models.payments import (
+        Type47 as Type47,
+    )
+    from allegro_async.api.models.payments import (
+        Value2 as Value2,
+    )
+    from allegro_async.api.models.payments import (
+        Wallet as Wallet,
+    )
+    from allegro_async.api.models.payments import (
+        WalletBalance as WalletBalance,
+    )
+    from allegro_async.api.models.points_of_service import (
+        OpenHour as OpenHour,
+    )
+    from allegro_async.api.models.points_of_service import (
+        Payment1 as Payment1,
+    )
+    from allegro_async.api.models.points_of_service import (
+        Pos as Pos,
+    )
+    from allegro_async.api.models.points_of_service import (
+        PosLocation as PosLocation,
+    )
+    from allegro_async.api.models.points_of_service import (
+        SearchResult as SearchResult,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        AttachmentDeclaration as AttachmentDeclaration,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        ClaimStatusChangeRequest as ClaimStatusChangeRequest,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        MessageRequest as MessageRequest,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssue as PostPurchaseIssue,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueAttachment as PostPurchaseIssueAttachment,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueAttachmentId as PostPurchaseIssueAttachmentId,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueAuthor as PostPurchaseIssueAuthor,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueChat as PostPurchaseIssueChat,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueChatMessage as PostPurchaseIssueChatMessage,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueChatResponse as PostPurchaseIssueChatResponse,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueCheckoutForm as PostPurchaseIssueCheckoutForm,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueExpectation as PostPurchaseIssueExpectation,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueFirstMessage as PostPurchaseIssueFirstMessage,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueLastMessage as PostPurchaseIssueLastMessage,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueListResponse as PostPurchaseIssueListResponse,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueMessage as PostPurchaseIssueMessage,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueMessageAuthor as PostPurchaseIssueMessageAuthor,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueOffer as PostPurchaseIssueOffer,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueProduct as PostPurchaseIssueProduct,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueReason as PostPurchaseIssueReason,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueRefund as PostPurchaseIssueRefund,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueState as PostPurchaseIssueState,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueStatus as PostPurchaseIssueStatus,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueUser as PostPurchaseIssueUser,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Right as Right,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Role as Role,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Role1 as Role1,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Status15 as Status15,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Status23 as Status23,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Type33 as Type33,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Type39 as Type39,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        Type40 as Type40,
+    )
+    from allegro_async.api.models.pricing import (
+        ClassifiedsPackages as ClassifiedsPackages,
+    )
+    from allegro_async.api.models.pricing import (
+        CommissionResponse as CommissionResponse,
+    )
+    from allegro_async.api.models.pricing import (
+        Fee as Fee,
+    )
+    from allegro_async.api.models.pricing import (
+        FeePreviewResponse as FeePreviewResponse,
+    )
+    from allegro_async.api.models.pricing import (
+        NetPrice as NetPrice,
+    )
+    from allegro_async.api.models.pricing import (
+        OfferQuoteDto as OfferQuoteDto,
+    )
+    from allegro_async.api.models.pricing import (
+        OfferQuotesDto as OfferQuotesDto,
+    )
+    from allegro_async.api.models.pricing import (
+        PricingOffer as PricingOffer,
+    )
+    from allegro_async.api.models.pricing import (
+        PricingPublication as PricingPublication,
+    )
+    from allegro_async.api.models.pricing import (
+        PublicOfferPreviewRequest as PublicOfferPreviewRequest,
+    )
+    from allegro_async.api.models.pricing import (
+        QuoteResponse as QuoteResponse,
+    )
+    from allegro_async.api.models.pricing import (
+        SellingModeWithNetPrice as SellingModeWithNetPrice,
+    )
+    from allegro_async.api.models.products import (
+        BaseSaleProductResponseDto as BaseSaleProductResponseDto,
+    )
+    from allegro_async.api.models.products import (
+        Category2 as Category2,
+    )
+    from allegro_async.api.models.products import (
+        CategoryProductParameter as CategoryProductParameter,
+    )
+    from allegro_async.api.models.products import (
+        CategoryProductParameterList as CategoryProductParameterList,
+    )
+    from allegro_async.api.models.products import (
+        DictionaryCategoryProductParameter as DictionaryCategoryProductParameter,
+    )
+    from allegro_async.api.models.products import (
+        DictionaryItem1 as DictionaryItem1,
+    )
+    from allegro_async.api.models.products import (
+        FloatCategoryProductParameter as FloatCategoryProductParameter,
+    )
+    from allegro_async.api.models.products import (
+        GetSaleProductsResponse as GetSaleProductsResponse,
+    )
+    from allegro_async.api.models.products import (
+        IntegerCategoryProductParameter as IntegerCategoryProductParameter,
+    )
+    from allegro_async.api.models.products import (
+        ListingResponseFilters as ListingResponseFilters,
+    )
+    from allegro_async.api.models.products import (
+        ListingResponseFiltersValues as ListingResponseFiltersValues,
+    )
+    from allegro_async.api.models.products import (
+        NewProductParameterDto as NewProductParameterDto,
+    )
+    from allegro_async.api.models.products import (
+        NextPage1 as NextPage1,
+    )
+    from allegro_async.api.models.products import (
+        OfferRequirements as OfferRequirements,
+    )
+    from allegro_async.api.models.products import (
+        Options as Options,
+    )
+    from allegro_async.api.models.products import (
+        Options1 as Options1,
+    )
+    from allegro_async.api.models.products import (
+        ProductAiCoCreatedContent as ProductAiCoCreatedContent,
+    )
+    from allegro_async.api.models.products import (
+        ProductCategoryProposal as ProductCategoryProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductCategoryWithPath as ProductCategoryWithPath,
+    )
+    from allegro_async.api.models.products import (
+        ProductChangeProposalDto as ProductChangeProposalDto,
+    )
+    from allegro_async.api.models.products import (
+        ProductChangeProposalRequest as ProductChangeProposalRequest,
+    )
+    from allegro_async.api.models.products import (
+        ProductImageProposal as ProductImageProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductNameProposal as ProductNameProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductParameter as ProductParameter,
+    )
+    from allegro_async.api.models.products import (
+        ProductParameterDto as ProductParameterDto,
+    )
+    from allegro_async.api.models.products import (
+        ProductParameterProposal as ProductParameterProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductParameterValueProposal as ProductParameterValueProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductProposalsRequest as ProductProposalsRequest,
+    )
+    from allegro_async.api.models.products import (
+        ProductProposalsResponse as ProductProposalsResponse,
+    )
+    from allegro_async.api.models.products import (
+        ProductsCategoryPath as ProductsCategoryPath,
+    )
+    from allegro_async.api.models.products import (
+        ProductsCategorySubcategories as ProductsCategorySubcategories,
+    )
+    from allegro_async.api.models.products import (
+        ProductSimilarCategoryWithPath as ProductSimilarCategoryWithPath,
+    )
+    from allegro_async.api.models.products import (
+        Publication2 as Publication2,
+    )
+    from allegro_async.api.models.products import (
+        Publication6 as Publication6,
+    )
+    from allegro_async.api.models.products import (
+        Publication8 as Publication8,
+    )
+    from allegro_async.api.models.products import (
+        ResolutionType as ResolutionType,
+    )
+    from allegro_async.api.models.products import (
+        ResolutionType1 as ResolutionType1,
+    )
+    from allegro_async.api.models.products import (
+        ResolutionType2 as ResolutionType2,
+    )
+    from allegro_async.api.models.products import (
+        Restrictions1 as Restrictions1,
+    )
+    from allegro_async.api.models.products import (
+        Restrictions3 as Restrictions3,
+    )
+    from allegro_async.api.models.products import (
+        Restrictions5 as Restrictions5,
+    )
+    from allegro_async.api.models.products import (
+        SaleProductCompatibilityList as SaleProductCompatibilityList,
+    )
+    from allegro_async.api.models.products import (
+        SaleProductDto as SaleProductDto,
+    )
+    from allegro_async.api.models.products import (
+        SaleProductResponseCategoriesDto as SaleProductResponseCategoriesDto,
+    )
+    from allegro_async.api.models.products import (
+        SaleProductSafetyDto as SaleProductSafetyDto,
+    )
+    from allegro_async.api.models.products import (
+        Status10 as Status10,
+    )
+    from allegro_async.api.models.products import (
+        Status25 as Status25,
+    )
+    from allegro_async.api.models.products import (
+        Status29 as Status29,
+    )
+    from allegro_async.api.models.products import (
+        StringCategoryProductParameter as StringCategoryProductParameter,
+    )
+    from allegro_async.api.models.products import (
+        TecdocSpecification as TecdocSpecification,
+    )
+    from allegro_async.api.models.products import (
+        TecdocSpecificationItem as TecdocSpecificationItem,
+    )
+    from allegro_async.api.models.products import (
+        TrustedContent as TrustedContent,
+    )
+    from allegro_async.api.models.products import (
+        Type31 as Type31,
+    )
+    from allegro_async.api.models.public_user_information import (
+        Excluded as Excluded,
+    )
+    from allegro_async.api.models.public_user_information import (
+        NotRecommended as NotRecommended,
+    )
+    from allegro_async.api.models.public_user_information import (
+        Removed as Removed,
+    )
+    from allegro_async.api.models.public_user_information import (
+        Statistics as Statistics,
+    )
+    from allegro_async.api.models.public_user_information import (
+        User1 as User1,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2 as UserRatingSummaryResponseV2,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Benefit as Benefit,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        BenefitSpecification as BenefitSpecification,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Configuration1 as Configuration1,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Discount1 as Discount1,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Discount2 as Discount2,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        LargeOrderDiscountBenefitSpecification as LargeOrderDiscountBenefitSpecification,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        MinimumTurnover as MinimumTurnover,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        MultiPackBenefitSpecification as MultiPackBenefitSpecification,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        NullableTurnoverDiscountDto as NullableTurnoverDiscountDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Offer8 as Offer8,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        OrderValue as OrderValue,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Quantity1 as Quantity1,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        SellerCreateRebateRequestDto as SellerCreateRebateRequestDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        SellerRebateDto as SellerRebateDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        SellerRebateOfferCriterion as SellerRebateOfferCriterion,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        SellerRebatesDto as SellerRebatesDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Status22 as Status22,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Status22Enum as Status22Enum,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Status31 as Status31,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Status35 as Status35,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Threshold as Threshold,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Threshold1 as Threshold1,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Trigger as Trigger,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        TurnoverDiscountDefinitionDto as TurnoverDiscountDefinitionDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        TurnoverDiscountDto as TurnoverDiscountDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        TurnoverDiscountListDto as TurnoverDiscountListDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        TurnoverDiscountRequest as TurnoverDiscountRequest,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        TurnoverDiscountThresholdDto as TurnoverDiscountThresholdDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Type44 as Type44,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        WholesalePriceListBenefitSpecification as WholesalePriceListBenefitSpecification,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        CountryCode as CountryCode,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        CreateResponsiblePersonRequest as CreateResponsiblePersonRequest,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        PersonalData as PersonalData,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        PersonalData1 as PersonalData1,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        ResponsiblePersonAddress as ResponsiblePersonAddress,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        ResponsiblePersonContact as ResponsiblePersonContact,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        ResponsiblePersonResponse as ResponsiblePersonResponse,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        ResponsiblePersonsGETResponse as ResponsiblePersonsGETResponse,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        UpdateResponsiblePersonRequest as UpdateResponsiblePersonRequest,
+    )
+    from allegro_async.api.models.responsible_producers import (
+        CreateResponsibleProducerRequest as CreateResponsibleProducerRequest,
+    )
+    from allegro_async.api.models.responsible_producers import (
+        ResponsibleProducersGETResponse as ResponsibleProducersGETResponse,
+    )
+    from allegro_async.api.models.responsible_producers import (
+        UpdateResponsibleProducerRequest as UpdateResponsibleProducerRequest,
+    )
+    from allegro_async.api.models.shared_0ad0ac2c import (
+        Status as Status,
+    )
+    from allegro_async.api.models.shared_0b5c5b7a import (
+        MoneyDto as MoneyDto,
+    )
+    from allegro_async.api.models.shared_0cb0cb0c import (
+        Invoice as Invoice,
+    )
+    from allegro_async.api.models.shared_4aab5b0d import (
+        SellerModel as SellerModel,
+    )
+    from allegro_async.api.models.shared_4c56dbb4 import (
+        Method as Method,
+    )
+    from allegro_async.api.models.shared_5ea9e48f import (
+        Category as Category,
+    )
+    from allegro_async.api.models.shared_5fe36b85 import (
+        Dimensions as Dimensions,
+    )
+    from allegro_async.api.models.shared_5fe36b85 import (
+        DimensionValue as DimensionValue,
+    )
+    from allegro_async.api.models.shared_5fe36b85 import (
+        Limits as Limits,
+    )
+    from allegro_async.api.models.shared_5fe36b85 import (
+        Unit3 as Unit3,
+    )
+    from allegro_async.api.models.shared_5fe36b85 import (
+        WeightValue as WeightValue,
+    )
+    from allegro_async.api.models.shared_6bcc10ca import (
+        Default as Default,
+    )
+    from allegro_async.api.models.shared_6bdf1113 import (
+        Condition as Condition,
+    )
+    from allegro_async.api.models.shared_6bdf1113 import (
+        DeliveryMethodId as DeliveryMethodId,
+    )
+    from allegro_async.api.models.shared_7d88ced2 import (
+        Unit as Unit,
+    )
+    from allegro_async.api.models.shared_8ad792b1 import (
+        Warranty as Warranty,
+    )
+    from allegro_async.api.models.shared_8c5e5fe3 import (
+        Courier as Courier,
+    )
+    from allegro_async.api.models.shared_8d8f87b8 import (
+        CurrentPrice as CurrentPrice,
+    )
+    from allegro_async.api.models.shared_8e3703e7 import (
+        BuyNowPrice as BuyNowPrice,
+    )
+    from allegro_async.api.models.shared_8e3703e7 import (
+        MinimalPrice as MinimalPrice,
+    )
+    from allegro_async.api.models.shared_8e3703e7 import (
+        OfferDuration as OfferDuration,
+    )
+    from allegro_async.api.models.shared_8e3703e7 import (
+        SellingModeFormat as SellingModeFormat,
+    )
+    from allegro_async.api.models.shared_8e3703e7 import (
+        StartingPrice as StartingPrice,
+    )
+    from allegro_async.api.models.shared_9a6564ad import (
+        Stock as Stock,
+    )
+    from allegro_async.api.models.shared_9ff9a522 import (
+        Configuration as Configuration,
+    )
+    from allegro_async.api.models.shared_9ff9a522 import (
+        ConstraintCriteria as ConstraintCriteria,
+    )
+    from allegro_async.api.models.shared_9ff9a522 import (
+        Reference as Reference,
+    )
+    from allegro_async.api.models.shared_9ff9a522 import (
+        Type22 as Type22,
+    )
+    from allegro_async.api.models.shared_12d16b0f import (
+        Errors as Errors,
+    )
+    from allegro_async.api.models.shared_27a04699 import (
+        Operation as Operation,
+    )
+    from allegro_async.api.models.shared_37f2b5b6 import (
+        Annotation as Annotation,
+    )
+    from allegro_async.api.models.shared_37f2b5b6 import (
+        Tax as Tax,
+    )
+    from allegro_async.api.models.shared_39f88a6b import (
+        Address as Address,
+    )
+    from allegro_async.api.models.shared_39f88a6b import (
+        Coordinates as Coordinates,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        CategoryParameterDisplayConditions as CategoryParameterDisplayConditions,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        CategoryParameterRequirementConditions as CategoryParameterRequirementConditions,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        CategoryParameterWithoutValue as CategoryParameterWithoutValue,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        CategoryParameterWithValue as CategoryParameterWithValue,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        FormerCategoryParameterData as FormerCategoryParameterData,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        FormerParameterValueData as FormerParameterValueData,
+    )
+    from allegro_async.api.models.shared_68b4a1dc import (
+        Restrictions6 as Restrictions6,
+    )
+    from allegro_async.api.models.shared_79d02141 import (
+        Details as Details,
+    )
+    from allegro_async.api.models.shared_84c581d1 import (
+        Parameter as Parameter,
+    )
+    from allegro_async.api.models.shared_84c581d1 import (
+        ParameterRangeValue as ParameterRangeValue,
+    )
+    from allegro_async.api.models.shared_88ef85c7 import (
+        ClassifiedExtraPackage as ClassifiedExtraPackage,
+    )
+    from allegro_async.api.models.shared_88ef85c7 import (
+        ClassifiedPackage as ClassifiedPackage,
+    )
+    from allegro_async.api.models.shared_142f282b import (
+        Location as Location,
+    )
+    from allegro_async.api.models.shared_142f282b import (
+        SizeTable as SizeTable,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        AdditionalMarketplacesRefusalReasonResponse as AdditionalMarketplacesRefusalReasonResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        AdditionalMarketplacesResponse as AdditionalMarketplacesResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        AdditionalMarketplacesResponse1 as AdditionalMarketplacesResponse1,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        AfterSalesServices as AfterSalesServices,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        B2b as B2b,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListIdItem as CompatibilityListIdItem,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListItem as CompatibilityListItem,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListManual as CompatibilityListManual,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListProductBasedProductOfferResponse as CompatibilityListProductBasedProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListProductOfferResponse as CompatibilityListProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListTextItem as CompatibilityListTextItem,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        DeliveryProductOfferResponse as DeliveryProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        DiscountsProductOfferResponse as DiscountsProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        EndedBy1 as EndedBy1,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ImpliedWarranty as ImpliedWarranty,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Invoice1 as Invoice1,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        MarketedBeforeGPSRObligation as MarketedBeforeGPSRObligation,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        MessageToSellerSettings as MessageToSellerSettings,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Mode as Mode,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        NoSafetyInformation as NoSafetyInformation,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        OfferCategory as OfferCategory,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        OfferEndingAt as OfferEndingAt,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        OfferStartingAt as OfferStartingAt,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        OfferStatus as OfferStatus,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        OfferTaxRate as OfferTaxRate,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        OfferTaxSettings as OfferTaxSettings,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ParameterProductOfferResponse as ParameterProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Payments as Payments,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Product2 as Product2,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductDeposit as ProductDeposit,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferAdditionalServicesResponse as ProductOfferAdditionalServicesResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferAttachment as ProductOfferAttachment,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferAttachmentItem as ProductOfferAttachmentItem,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferFundraisingCampaignResponse as ProductOfferFundraisingCampaignResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferResponse as ProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductSetElementDeposits as ProductSetElementDeposits,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductSetElementQuantity as ProductSetElementQuantity,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductSetElementSafetyInformationResponse as ProductSetElementSafetyInformationResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductSetItem2 as ProductSetItem2,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Publication as Publication,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Publication5 as Publication5,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Publication7 as Publication7,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        PublicationRequest as PublicationRequest,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ResponsiblePerson1 as ResponsiblePerson1,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ResponsibleProducer as ResponsibleProducer,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ReturnPolicy as ReturnPolicy,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOffer as SaleProductOffer,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferPublicationMarketplacesResponse as SaleProductOfferPublicationMarketplacesResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferPublicationResponse as SaleProductOfferPublicationResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferResponseV1 as SaleProductOfferResponseV1,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SellingModeModel as SellingModeModel,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        State as State,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Status24 as Status24,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        StockModel as StockModel,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Unit1 as Unit1,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        Validation as Validation,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ValidationError as ValidationError,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ValidationWarning as ValidationWarning,
+    )
+    from allegro_async.api.models.shared_176a909b import (
+        Order as Order,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
+        CommandTask as CommandTask,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
+        GeneralReport as GeneralReport,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
+        OfferCriterium as OfferCriterium,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
+        TaskCount as TaskCount,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
+        TaskReport as TaskReport,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
+        Type37 as Type37,
+    )
+    from allegro_async.api.models.shared_270aa29b import (
+        OfferId as OfferId,
+    )
+    from allegro_async.api.models.shared_532cb996 import (
+        ShippingRates as ShippingRates,
+    )
+    from allegro_async.api.models.shared_1877bb16 import (
+        Promotion as Promotion,
+    )
+    from allegro_async.api.models.shared_4066e22a import (
+        Attachment as Attachment,
+    )
+    from allegro_async.api.models.shared_8469c68f import (
+        SmartDeliveryMethod as SmartDeliveryMethod,
+    )
+    from allegro_async.api.models.shared_46906f35 import (
+        User as User,
+    )
+    from allegro_async.api.models.shared_69435ccb import (
+        AutomaticPricingOfferRuleConfiguration as AutomaticPricingOfferRuleConfiguration,
+    )
+    from allegro_async.api.models.shared_69435ccb import (
+        Marketplace6 as Marketplace6,
+    )
+    from allegro_async.api.models.shared_69435ccb import (
+        PriceRange as PriceRange,
+    )
+    from allegro_async.api.models.shared_69435ccb import (
+        Rule as Rule,
+    )
+    from allegro_async.api.models.shared_69435ccb import (
+        Type10 as Type10,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        Message as Message,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        MessageAdditionalInformation as MessageAdditionalInformation,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        MessageAttachmentInfo as MessageAttachmentInfo,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        MessageAuthor as MessageAuthor,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        MessageOffer as MessageOffer,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        MessageOrder as MessageOrder,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        MessageRelatedObject as MessageRelatedObject,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        Status20 as Status20,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        Status21 as Status21,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        ThreadId as ThreadId,
+    )
+    from allegro_async.api.models.shared_546583b3 import (
+        Type32 as Type32,
+    )
+    from allegro_async.api.models.shared_a0d506b8 import (
+        Recommended as Recommended,
+    )
+    from allegro_async.api.models.shared_a576b470 import (
+        Company as Company,
+    )
+    from allegro_async.api.models.shared_a2590cee import (
+        Contact as Contact,
+    )
+    from allegro_async.api.models.shared_aa348613 import (
+        Reason as Reason,
+    )
+    from allegro_async.api.models.shared_aede0582 import (
+        MarketplaceReference as MarketplaceReference,
+    )
+    from allegro_async.api.models.shared_aede0582 import (
+        RefusalReason as RefusalReason,
+    )
+    from allegro_async.api.models.shared_aede0582 import (
+        RelatedReason as RelatedReason,
+    )
+    from allegro_async.api.models.shared_af0dc215 import (
+        JustId as JustId,
+    )
+    from allegro_async.api.models.shared_af98827d import (
+        Code as Code,
+    )
+    from allegro_async.api.models.shared_b0fdb828 import (
+        ProducerData as ProducerData,
+    )
+    from allegro_async.api.models.shared_b0fdb828 import (
+        ResponsibleProducerAddress as ResponsibleProducerAddress,
+    )
+    from allegro_async.api.models.shared_b0fdb828 import (
+        ResponsibleProducerContact as ResponsibleProducerContact,
+    )
+    from allegro_async.api.models.shared_b0fdb828 import (
+        ResponsibleProducerResponse as ResponsibleProducerResponse,
+    )
+    from allegro_async.api.models.shared_b5fdcaff import (
+        Seller as Seller,
+    )
+    from allegro_async.api.models.shared_b10eea05 import (
+        Description as Description,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        DescriptionSection as DescriptionSection,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        DescriptionSectionItem as DescriptionSectionItem,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        DescriptionSectionItemImage as DescriptionSectionItemImage,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        DescriptionSectionItemText as DescriptionSectionItemText,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        StandardizedDescription as StandardizedDescription,
+    )
+    from allegro_async.api.models.shared_bab2b6cc import (
+        Received as Received,
+    )
+    from allegro_async.api.models.shared_bd50da5d import (
+        Service as Service,
+    )
+    from allegro_async.api.models.shared_bd50da5d import (
+        Type6 as Type6,
+    )
+    from allegro_async.api.models.shared_c0af67f4 import (
+        Subject as Subject,
+    )
+    from allegro_async.api.models.shared_c26b2ce9 import (
+        Duration as Duration,
+    )
+    from allegro_async.api.models.shared_c42c8254 import (
+        Discount as Discount,
+    )
+    from allegro_async.api.models.shared_c47b6d2c import (
+        ExternalId as ExternalId,
+    )
+    from allegro_async.api.models.shared_c77b131b import (
+        ProductCategory as ProductCategory,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        AiCoCreatedContent as AiCoCreatedContent,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        AiCoCreatedImage as AiCoCreatedImage,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        AttachmentsSafetyInformation as AttachmentsSafetyInformation,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        CompatibilityListItemProductBased as CompatibilityListItemProductBased,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        ImageUrl as ImageUrl,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        TextSafetyInformation as TextSafetyInformation,
+    )
+    from allegro_async.api.models.shared_c472987c import (
+        Value as Value,
+    )
+    from allegro_async.api.models.shared_caff2264 import (
+        MarketplaceId as MarketplaceId,
+    )
+    from allegro_async.api.models.shared_ce174dbc import (
+        Quantity as Quantity,
+    )
+    from allegro_async.api.models.shared_d1d8ac8b import (
+        Group as Group,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        AlleDiscount as AlleDiscount,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        AlleDiscountRequiredMerchantPriceDto as AlleDiscountRequiredMerchantPriceDto,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        CampaignConditions as CampaignConditions,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        MaximumSellingPrice as MaximumSellingPrice,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        MinimalPriceReduction as MinimalPriceReduction,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        MinimumGuaranteedDiscount as MinimumGuaranteedDiscount,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        Prices as Prices,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        ProposedPrice3 as ProposedPrice3,
+    )
+    from allegro_async.api.models.shared_d9a25c1e import (
+        Violation as Violation,
+    )
+    from allegro_async.api.models.shared_de5dd5a5 import (
+        Error as Error,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        AdditionalServicesGroup as AdditionalServicesGroup,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        Attachment1 as Attachment1,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        HandlingTime as HandlingTime,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        Modification as Modification,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationAttachmentSafetyInformation as ModificationAttachmentSafetyInformation,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationDelivery as ModificationDelivery,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationDiscounts as ModificationDiscounts,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationPayments as ModificationPayments,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationPublication as ModificationPublication,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationResponsiblePerson as ModificationResponsiblePerson,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationResponsibleProducer as ModificationResponsibleProducer,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationSafetyInformation as ModificationSafetyInformation,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        ModificationTextSafetyInformation as ModificationTextSafetyInformation,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        TaxModel as TaxModel,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
+        WholesalePriceList1 as WholesalePriceList1,
+    )
+    from allegro_async.api.models.shared_e3ae6613 import (
+        AutomaticPricingRuleId as AutomaticPricingRuleId,
+    )
+    from allegro_async.api.models.shared_e24537c9 import (
+        Shipping as Shipping,
+    )
+    from allegro_async.api.models.shared_eb4075a0 import (
+        Request as Request,
+    )
+    from allegro_async.api.models.shared_ed382b81 import (
+        AdditionalServiceDefinitionRequest as AdditionalServiceDefinitionRequest,
+    )
+    from allegro_async.api.models.shared_f6cdf20e import (
+        Payment as Payment,
+    )
+    from allegro_async.api.models.shared_fb483dd8 import (
+        ErrorModel as ErrorModel,
+    )
+    from allegro_async.api.models.shipment_management import (
+        AdditionalPropertyDto as AdditionalPropertyDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        AdditionalServiceDto as AdditionalServiceDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        AddressDto as AddressDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CancelShipmentCommandStatusDto as CancelShipmentCommandStatusDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CashOnDeliveryDto as CashOnDeliveryDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CashOnDeliveryLimitDto as CashOnDeliveryLimitDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CountryCodeDto as CountryCodeDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CreatePickupCommandStatusDto as CreatePickupCommandStatusDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CreateShipmentCommandStatusDto as CreateShipmentCommandStatusDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryOptionDto as DeliveryOptionDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryPaymentDto as DeliveryPaymentDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryProposalDto as DeliveryProposalDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryServiceDto as DeliveryServiceDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryServiceIdDto as DeliveryServiceIdDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryServicesDto as DeliveryServicesDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryTypeDto as DeliveryTypeDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Error400 as Error400,
+    )
+    from allegro_async.api.models.shipment_management import (
+        FieldModel as FieldModel,
+    )
+    from allegro_async.api.models.shipment_management import (
+        GetPickupProposalsResponse as GetPickupProposalsResponse,
+    )
+    from allegro_async.api.models.shipment_management import (
+        InsuranceDto as InsuranceDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelFormat as LabelFormat,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelFormat1 as LabelFormat1,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelRequestDto as LabelRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LimitWithCurrencyDto as LimitWithCurrencyDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Owner as Owner,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PackageDto as PackageDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PackageRequestDto as PackageRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PackageType as PackageType,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PackageTypeDto as PackageTypeDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PageSize as PageSize,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PaymentType as PaymentType,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupAddressDto as PickupAddressDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupCreateCommandDto as PickupCreateCommandDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupCreateRequestDto as PickupCreateRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupDateProposalDto as PickupDateProposalDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupDateProposalsDto as PickupDateProposalsDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupDto as PickupDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupProposalsRequestDto as PickupProposalsRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupProposalsResponseDto as PickupProposalsResponseDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        PickupTimeDto as PickupTimeDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Placement as Placement,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ReceiverAddressDto as ReceiverAddressDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        SenderAddressDto as SenderAddressDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentCancelCommandDto as ShipmentCancelCommandDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentCancelRequestDto as ShipmentCancelRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentCreateCommandDto as ShipmentCreateCommandDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentCreateRequestDto as ShipmentCreateRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentDto as ShipmentDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentIdsDto as ShipmentIdsDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Status12 as Status12,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Status17 as Status17,
+    )
+    from allegro_async.api.models.shipment_management import (
+        SummaryReport as SummaryReport,
+    )
+    from allegro_async.api.models.shipment_management import (
+        TransportingInfoDto as TransportingInfoDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Type38 as Type38,
+    )
+    from allegro_async.api.models.size_tables import (
+        Caption as Caption,
+    )
+    from allegro_async.api.models.size_tables import (
+        Cells as Cells,
+    )
+    from allegro_async.api.models.size_tables import (
+        Header as Header,
+    )
+    from allegro_async.api.models.size_tables import (
+        PublicTableDto as PublicTableDto,
+    )
+    from allegro_async.api.models.size_tables import (
+        PublicTablesDto as PublicTablesDto,
+    )
+    from allegro_async.api.models.size_tables import (
+        SizeTablePostRequest as SizeTablePostRequest,
+    )
+    from allegro_async.api.models.size_tables import (
+        SizeTablePutRequest as SizeTablePutRequest,
+    )
+    from allegro_async.api.models.size_tables import (
+        SizeTableTemplateImageResponse as SizeTableTemplateImageResponse,
+    )
+    from allegro_async.api.models.size_tables import (
+        SizeTableTemplateResponse as SizeTableTemplateResponse,
+    )
+    from allegro_async.api.models.size_tables import (
+        SizeTableTemplatesResponse as SizeTableTemplatesResponse,
+    )
+    from allegro_async.api.models.tax_identification_number import (
+        TaxIdRequest as TaxIdRequest,
+    )
+    from allegro_async.api.models.tax_identification_number import (
+        TaxIdResponse as TaxIdResponse,
+    )
+    from allegro_async.api.models.tax_settings import (
+        CategoryTaxSettings as CategoryTaxSettings,
+    )
+    from allegro_async.api.models.tax_settings import (
+        TaxExemption as TaxExemption,
+    )
+    from allegro_async.api.models.tax_settings import (
+        TaxRate as TaxRate,
+    )
+    from allegro_async.api.models.tax_settings import (
+        TaxRateValue as TaxRateValue,
+    )
+    from allegro_async.api.models.tax_settings import (
+        TaxSubject as TaxSubject,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        AdditionalMarketplacePublicationState as AdditionalMarketplacePublicationState,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        AdditionalMarketplaces as AdditionalMarketplaces,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        AdditionalMarketplacesVisibility as AdditionalMarketplacesVisibility,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        BlockedDelivery as BlockedDelivery,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        ChangedTranslation as ChangedTranslation,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Classification as Classification,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        EndedBy as EndedBy,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        MarketplacesVisibility as MarketplacesVisibility,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferActivatedEvent as OfferActivatedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferAdditionalServices as OfferAdditionalServices,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferArchivedEvent as OfferArchivedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferBidCanceledEvent as OfferBidCanceledEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferBidPlacedEvent as OfferBidPlacedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferChangedEvent as OfferChangedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferDeliveryCountriesChangedEvent as OfferDeliveryCountriesChangedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEndedEvent as OfferEndedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEventBaseOffer as OfferEventBaseOffer,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEventEndedOffer as OfferEventEndedOffer,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEventExternalOffer as OfferEventExternalOffer,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEventExternalOfferForPriceChanges as OfferEventExternalOfferForPriceChanges,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEventExternalOfferWithPublication as OfferEventExternalOfferWithPublication,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDto as OfferListingDto,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoImage as OfferListingDtoImage,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1AdditionalMarketplace as OfferListingDtoV1AdditionalMarketplace,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1AdditionalMarketplaces as OfferListingDtoV1AdditionalMarketplaces,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1B2b as OfferListingDtoV1B2b,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1Delivery as OfferListingDtoV1Delivery,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1Publication as OfferListingDtoV1Publication,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1PublicationMarketplaces as OfferListingDtoV1PublicationMarketplaces,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1SaleInfo as OfferListingDtoV1SaleInfo,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1SellingMode as OfferListingDtoV1SellingMode,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1Stats as OfferListingDtoV1Stats,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1Stock as OfferListingDtoV1Stock,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferMarketplacesPriceChanges as OfferMarketplacesPriceChanges,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferMarketplacesPublication as OfferMarketplacesPublication,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferPriceChangedEvent as OfferPriceChangedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OffersSearchResultDto as OffersSearchResultDto,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferStockChangedEvent as OfferStockChangedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferTranslationUpdatedEvent as OfferTranslationUpdatedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferVisibilityChangedEvent as OfferVisibilityChangedEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        PriceAutomation as PriceAutomation,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Publication3 as Publication3,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Publication4 as Publication4,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Rule3 as Rule3,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SalePartialProductOfferResponse as SalePartialProductOfferResponse,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellerOfferBaseEvent as SellerOfferBaseEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellerOfferEventsResponse as SellerOfferEventsResponse,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellingMode1 as SellingMode1,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellingMode2 as SellingMode2,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellingMode3 as SellingMode3,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        ShippingBlockade as ShippingBlockade,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SmartOfferClassificationReport as SmartOfferClassificationReport,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Stock1 as Stock1,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Stock2 as Stock2,
+    )
 
 #: class name -> the module (area) it lives in
 MODULES: dict[str, str] = {
@@ -26,14 +3772,14 @@ MODULES: dict[str, str] = {
     "AdditionalMarketplacePromoOptionsModification": "offer_management",
     "AdditionalMarketplacePublicationState": "users_offer_information",
     "AdditionalMarketplaces": "users_offer_information",
-    "AdditionalMarketplacesRefusalReasonResponse": "common",
+    "AdditionalMarketplacesRefusalReasonResponse": "shared_157cbb29",
     "AdditionalMarketplacesRequest": "offer_management",
     "AdditionalMarketplacesRequest1": "offer_management",
-    "AdditionalMarketplacesResponse": "common",
-    "AdditionalMarketplacesResponse1": "common",
+    "AdditionalMarketplacesResponse": "shared_157cbb29",
+    "AdditionalMarketplacesResponse1": "shared_157cbb29",
     "AdditionalMarketplacesVisibility": "users_offer_information",
     "AdditionalPropertyDto": "shipment_management",
-    "AdditionalServiceDefinitionRequest": "common",
+    "AdditionalServiceDefinitionRequest": "shared_ed382b81",
     "AdditionalServiceDto": "shipment_management",
     "AdditionalServiceGroupTranslation": "additional_services_translations",
     "AdditionalServiceGroupTranslationPatchResponse": "additional_services_translations",
@@ -42,14 +3788,14 @@ MODULES: dict[str, str] = {
     "AdditionalServiceResponse": "additional_services",
     "AdditionalServiceTranslation": "additional_services_translations",
     "AdditionalServices": "payments",
-    "AdditionalServicesGroup": "common",
+    "AdditionalServicesGroup": "shared_dfcd3bac",
     "AdditionalServicesGroupRequest": "additional_services",
     "AdditionalServicesGroupResponse": "additional_services",
     "AdditionalServicesGroupTranslationRequest": "additional_services_translations",
     "AdditionalServicesGroupTranslationWrapper": "additional_services_translations",
     "AdditionalServicesGroupTranslationWrapperWithType": "additional_services_translations",
     "AdditionalServicesGroups": "additional_services",
-    "Address": "common",
+    "Address": "shared_39f88a6b",
     "Address1": "order_management",
     "AddressDto": "shipment_management",
     "AdvanceShipNotice": "advance_ship_notices",
@@ -57,13 +3803,13 @@ MODULES: dict[str, str] = {
     "AdvanceShipNoticeListItemResponse": "advance_ship_notices",
     "AdvanceShipNoticeResponse": "advance_ship_notices",
     "AdvanceShipNoticeStatus": "advance_ship_notices",
-    "AfterSalesServices": "common",
+    "AfterSalesServices": "shared_157cbb29",
     "AfterSalesServicesAddress": "after_sale_services",
     "AfterSalesServicesAttachment": "after_sale_services",
     "AfterSalesServicesProductOfferRequest": "offer_management",
-    "AiCoCreatedContent": "common",
-    "AiCoCreatedImage": "common",
-    "AlleDiscount": "common",
+    "AiCoCreatedContent": "shared_c790fd85",
+    "AiCoCreatedImage": "shared_c790fd85",
+    "AlleDiscount": "shared_d9a25c1e",
     "AlleDiscountCampaign": "alle_discount",
     "AlleDiscountEligibleOfferDto": "alle_discount",
     "AlleDiscountGetSubmitCommandResponse": "alle_discount",
@@ -71,7 +3817,7 @@ MODULES: dict[str, str] = {
     "AlleDiscountListCampaignsResponse": "alle_discount",
     "AlleDiscountListEligibleResponse": "alle_discount",
     "AlleDiscountListSubmittedResponse": "alle_discount",
-    "AlleDiscountRequiredMerchantPriceDto": "common",
+    "AlleDiscountRequiredMerchantPriceDto": "shared_d9a25c1e",
     "AlleDiscountSubmitCommandRequest": "alle_discount",
     "AlleDiscountSubmitCommandResponse": "alle_discount",
     "AlleDiscountSubmittedOfferDto": "alle_discount",
@@ -85,26 +3831,26 @@ MODULES: dict[str, str] = {
     "AllegroPricesAccountParticipationRequest": "allegro_prices",
     "AllegroPricesAccountParticipationResponse": "allegro_prices",
     "AlreadyInWarehouseShipping": "advance_ship_notices",
-    "Annotation": "common",
+    "Annotation": "shared_37f2b5b6",
     "Answer": "information_about_user",
     "Application": "alle_discount",
     "ApplicationTimePolicy": "badge_campaigns",
     "AsnVolume": "advance_ship_notices",
-    "Attachment": "common",
-    "Attachment1": "common",
+    "Attachment": "shared_4066e22a",
+    "Attachment1": "shared_dfcd3bac",
     "AttachmentDeclaration": "post_purchase_issues",
     "AttachmentFile": "images_and_attachments",
     "AttachmentFileRequest": "images_and_attachments",
     "AttachmentType": "images_and_attachments",
-    "AttachmentsSafetyInformation": "common",
+    "AttachmentsSafetyInformation": "shared_c790fd85",
     "Attribute": "compatibility_list",
     "Auction": "auctions_and_bidding",
-    "AutomaticPricingOfferRuleConfiguration": "common",
+    "AutomaticPricingOfferRuleConfiguration": "shared_69435ccb",
     "AutomaticPricingRuleConfiguration": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByAmount": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByPercentage": "automatic_pricing",
     "AutomaticPricingRuleDefault": "automatic_pricing",
-    "AutomaticPricingRuleId": "common",
+    "AutomaticPricingRuleId": "shared_e3ae6613",
     "AutomaticPricingRuleName": "automatic_pricing",
     "AutomaticPricingRulePostRequest": "automatic_pricing",
     "AutomaticPricingRulePutRequest": "automatic_pricing",
@@ -117,7 +3863,7 @@ MODULES: dict[str, str] = {
     "AvailableProductsList": "fulfillment_products",
     "AvailablePromotionPackage": "offer_management",
     "AvailablePromotionPackages": "offer_management",
-    "B2b": "common",
+    "B2b": "shared_157cbb29",
     "Badge": "badge_campaigns",
     "BadgeApplication": "badge_campaigns",
     "BadgeApplicationBargainPrice": "badge_campaigns",
@@ -167,7 +3913,7 @@ MODULES: dict[str, str] = {
     "BundleMarketplaceDTO": "offer_bundles",
     "BundlePublicationDTO": "offer_bundles",
     "BundledOfferDTO": "offer_bundles",
-    "BuyNowPrice": "common",
+    "BuyNowPrice": "shared_8e3703e7",
     "Buyer": "common",
     "BuyerParticipant": "payments",
     "BuyerPreferencesReference": "order_management",
@@ -176,7 +3922,7 @@ MODULES: dict[str, str] = {
     "Campaign1": "alle_discount",
     "Campaign2": "alle_discount",
     "Campaign3": "alle_discount",
-    "CampaignConditions": "common",
+    "CampaignConditions": "shared_d9a25c1e",
     "CampaignRefusalReason": "badge_campaigns",
     "CancelShipmentCommandStatusDto": "shipment_management",
     "Caption": "size_tables",
@@ -185,7 +3931,7 @@ MODULES: dict[str, str] = {
     "CashOnDeliveryLimitDto": "shipment_management",
     "CategoriesDto": "categories_and_parameters",
     "CategoriesResponse": "additional_services",
-    "Category": "common",
+    "Category": "shared_5ea9e48f",
     "Category1": "conversions",
     "Category2": "products",
     "Category3": "offer_management",
@@ -200,12 +3946,12 @@ MODULES: dict[str, str] = {
     "CategoryMovedEvent": "categories_and_parameters",
     "CategoryOptionsDto": "categories_and_parameters",
     "CategoryParameter": "categories_and_parameters",
-    "CategoryParameterDisplayConditions": "common",
+    "CategoryParameterDisplayConditions": "shared_68b4a1dc",
     "CategoryParameterList": "categories_and_parameters",
     "CategoryParameterOptions": "categories_and_parameters",
-    "CategoryParameterRequirementConditions": "common",
-    "CategoryParameterWithValue": "common",
-    "CategoryParameterWithoutValue": "common",
+    "CategoryParameterRequirementConditions": "shared_68b4a1dc",
+    "CategoryParameterWithValue": "shared_68b4a1dc",
+    "CategoryParameterWithoutValue": "shared_68b4a1dc",
     "CategoryParametersScheduledBaseChange": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeCategory": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeParameter": "categories_and_parameters",
@@ -285,8 +4031,8 @@ MODULES: dict[str, str] = {
     "ClassifiedDailyEventStatResponseDto": "classifieds",
     "ClassifiedEventStat": "classifieds",
     "ClassifiedExtension": "classifieds",
-    "ClassifiedExtraPackage": "common",
-    "ClassifiedPackage": "common",
+    "ClassifiedExtraPackage": "shared_88ef85c7",
+    "ClassifiedPackage": "shared_88ef85c7",
     "ClassifiedPackageConfig": "classifieds",
     "ClassifiedPackageConfigs": "classifieds",
     "ClassifiedPackages": "classifieds",
@@ -295,49 +4041,49 @@ MODULES: dict[str, str] = {
     "ClassifiedResponse": "classifieds",
     "ClassifiedStatEventType": "classifieds",
     "ClassifiedsPackages": "pricing",
-    "Code": "common",
+    "Code": "shared_af98827d",
     "Code2": "order_management",
     "CommandOutput": "offer_management",
-    "CommandTask": "common",
+    "CommandTask": "shared_215b40a6",
     "CommandTaskWithPriceSubject": "batch_offer_modification",
     "CommandTaskWithStockSubject": "batch_offer_modification",
     "Commission": "common",
     "Commission1": "commission_refunds",
     "CommissionResponse": "pricing",
-    "Company": "common",
+    "Company": "shared_a576b470",
     "CompatibilityList": "compatibility_list",
-    "CompatibilityListIdItem": "common",
-    "CompatibilityListIdItemAdditionalInfo": "common",
-    "CompatibilityListItem": "common",
-    "CompatibilityListItemProductBased": "common",
-    "CompatibilityListManual": "common",
+    "CompatibilityListIdItem": "shared_157cbb29",
+    "CompatibilityListIdItemAdditionalInfo": "shared_157cbb29",
+    "CompatibilityListItem": "shared_157cbb29",
+    "CompatibilityListItemProductBased": "shared_c790fd85",
+    "CompatibilityListManual": "shared_157cbb29",
     "CompatibilityListManualRequest": "offer_management",
-    "CompatibilityListProductBasedProductOfferResponse": "common",
-    "CompatibilityListProductOfferResponse": "common",
+    "CompatibilityListProductBasedProductOfferResponse": "shared_157cbb29",
+    "CompatibilityListProductOfferResponse": "shared_157cbb29",
     "CompatibilityListSupportedCategoriesDto": "compatibility_list",
-    "CompatibilityListTextItem": "common",
+    "CompatibilityListTextItem": "shared_157cbb29",
     "CompatibleProductDto": "compatibility_list",
     "CompatibleProductsGroupsDto": "compatibility_list",
     "CompatibleProductsListDto": "compatibility_list",
     "CompensationCodChargeOperation": "payments",
     "CompensationCodIncreaseOperation": "payments",
     "CompensationOperation": "payments",
-    "Condition": "common",
+    "Condition": "shared_6bdf1113",
     "Condition1": "information_about_user",
-    "Configuration": "common",
+    "Configuration": "shared_9ff9a522",
     "Configuration1": "rebates_and_promotions",
-    "ConstraintCriteria": "common",
-    "Contact": "common",
+    "ConstraintCriteria": "shared_9ff9a522",
+    "Contact": "shared_a2590cee",
     "Contact1": "offer_management",
     "ContactRequest": "contacts",
     "ContactResponse": "contacts",
     "ContactResponseList": "contacts",
     "ContributionOperation": "payments",
-    "Coordinates": "common",
+    "Coordinates": "shared_39f88a6b",
     "CorrectionOperation": "payments",
     "CountryCode": "responsible_persons",
     "CountryCodeDto": "shipment_management",
-    "Courier": "common",
+    "Courier": "shared_8c5e5fe3",
     "CourierBySellerShipping": "advance_ship_notices",
     "CoveredBy": "after_sale_services",
     "CpsConversion": "conversions",
@@ -354,7 +4100,7 @@ MODULES: dict[str, str] = {
     "CreatedBy": "flexible_bundles",
     "CreatedBy2": "offer_bundles",
     "Currencies": "information_about_marketplaces",
-    "CurrentPrice": "common",
+    "CurrentPrice": "shared_8d8f87b8",
     "CustomerReturn": "customer_returns",
     "CustomerReturnBuyer": "customer_returns",
     "CustomerReturnItem": "customer_returns",
@@ -372,7 +4118,7 @@ MODULES: dict[str, str] = {
     "Deduction": "payments",
     "DeductionChargeOperation": "payments",
     "DeductionIncreaseOperation": "payments",
-    "Default": "common",
+    "Default": "shared_6bcc10ca",
     "Delivery": "common",
     "Delivery2": "payments",
     "Delivery3": "offer_management",
@@ -381,11 +4127,11 @@ MODULES: dict[str, str] = {
     "DeliveryCost": "information_about_user",
     "DeliveryMethod": "delivery",
     "DeliveryMethod1": "delivery",
-    "DeliveryMethodId": "common",
+    "DeliveryMethodId": "shared_6bdf1113",
     "DeliveryOptionDto": "shipment_management",
     "DeliveryPaymentDto": "shipment_management",
     "DeliveryProductOfferRequest": "offer_management",
-    "DeliveryProductOfferResponse": "common",
+    "DeliveryProductOfferResponse": "shared_157cbb29",
     "DeliveryProposalDto": "shipment_management",
     "DeliveryServiceDto": "shipment_management",
     "DeliveryServiceIdDto": "shipment_management",
@@ -395,36 +4141,36 @@ MODULES: dict[str, str] = {
     "DeliveryTypeDto": "shipment_management",
     "DepositType": "deposits",
     "DepositTypeResponse": "deposits",
-    "Description": "common",
-    "DescriptionSection": "common",
-    "DescriptionSectionItem": "common",
-    "DescriptionSectionItemImage": "common",
-    "DescriptionSectionItemText": "common",
-    "Details": "common",
+    "Description": "shared_b10eea05",
+    "DescriptionSection": "shared_b23ee6e4",
+    "DescriptionSectionItem": "shared_b23ee6e4",
+    "DescriptionSectionItemImage": "shared_b23ee6e4",
+    "DescriptionSectionItemText": "shared_b23ee6e4",
+    "Details": "shared_79d02141",
     "DictionaryCategoryParameter": "categories_and_parameters",
     "DictionaryCategoryProductParameter": "products",
     "DictionaryItem": "categories_and_parameters",
     "DictionaryItem1": "products",
-    "DimensionValue": "common",
-    "Dimensions": "common",
-    "Discount": "common",
+    "DimensionValue": "shared_5fe36b85",
+    "Dimensions": "shared_5fe36b85",
+    "Discount": "shared_c42c8254",
     "Discount1": "rebates_and_promotions",
     "Discount2": "rebates_and_promotions",
     "DiscountDto": "allegro_prices",
     "DiscountsProductOfferRequest": "offer_management",
-    "DiscountsProductOfferResponse": "common",
-    "Duration": "common",
+    "DiscountsProductOfferResponse": "shared_157cbb29",
+    "Duration": "shared_c26b2ce9",
     "EmailRequest": "contacts",
     "EmailResponse": "contacts",
     "EndedBy": "users_offer_information",
-    "EndedBy1": "common",
-    "Error": "common",
+    "EndedBy1": "shared_157cbb29",
+    "Error": "shared_de5dd5a5",
     "Error400": "shipment_management",
-    "ErrorModel": "common",
-    "Errors": "common",
+    "ErrorModel": "shared_fb483dd8",
+    "Errors": "shared_12d16b0f",
     "ErrorsHolder": "alle_discount",
     "Excluded": "public_user_information",
-    "ExternalId": "common",
+    "ExternalId": "shared_c47b6d2c",
     "Features": "delivery",
     "Fee": "pricing",
     "FeePreviewResponse": "pricing",
@@ -449,8 +4195,8 @@ MODULES: dict[str, str] = {
     "FlexibleBundlesListingDTO": "flexible_bundles",
     "FloatCategoryParameter": "categories_and_parameters",
     "FloatCategoryProductParameter": "products",
-    "FormerCategoryParameterData": "common",
-    "FormerParameterValueData": "common",
+    "FormerCategoryParameterData": "shared_68b4a1dc",
+    "FormerParameterValueData": "shared_68b4a1dc",
     "FreeDelivery": "delivery",
     "FreeDelivery1": "delivery",
     "FulfillmentOrder": "fulfillment_parcels",
@@ -465,7 +4211,7 @@ MODULES: dict[str, str] = {
     "FulfillmentWithdrawalAddress": "fulfillment_removal",
     "FundraisingCampaign": "charity",
     "FundraisingCampaigns": "charity",
-    "GeneralReport": "common",
+    "GeneralReport": "shared_215b40a6",
     "GetBadgeCampaignsList": "badge_campaigns",
     "GetBillingTypesResponse": "billing",
     "GetListOfDeliveryMethodsUsingGETResponse": "delivery",
@@ -475,19 +4221,19 @@ MODULES: dict[str, str] = {
     "GetRefundedPaymentsResponse": "payments",
     "GetSaleProductsResponse": "products",
     "GetShippingRatesSetUsingGETResponse": "delivery",
-    "Group": "common",
+    "Group": "shared_d1d8ac8b",
     "Group1": "compatibility_list",
     "Group2": "compatibility_list",
-    "HandlingTime": "common",
+    "HandlingTime": "shared_dfcd3bac",
     "HandlingUnit": "advance_ship_notices",
     "Header": "size_tables",
     "Id": "common",
     "Id1": "allegro_prices",
     "Id2": "allegro_prices",
     "IdType": "offer_management",
-    "ImageUrl": "common",
+    "ImageUrl": "shared_c790fd85",
     "ImpliedWarrantiesListImpliedWarrantyBasic": "after_sale_services",
-    "ImpliedWarranty": "common",
+    "ImpliedWarranty": "shared_157cbb29",
     "ImpliedWarranty1": "offer_management",
     "ImpliedWarrantyBasic": "after_sale_services",
     "ImpliedWarrantyPeriod": "after_sale_services",
@@ -505,11 +4251,11 @@ MODULES: dict[str, str] = {
     "IntegerCategoryParameter": "categories_and_parameters",
     "IntegerCategoryProductParameter": "products",
     "Interlocutor": "message_center",
-    "Invoice": "common",
-    "Invoice1": "common",
+    "Invoice": "shared_0cb0cb0c",
+    "Invoice1": "shared_157cbb29",
     "JoinPolicy": "delivery",
     "JoinPolicy1": "delivery",
-    "JustId": "common",
+    "JustId": "shared_af0dc215",
     "LabelFormat": "shipment_management",
     "LabelFormat1": "shipment_management",
     "LabelRequestDto": "shipment_management",
@@ -518,7 +4264,7 @@ MODULES: dict[str, str] = {
     "LargeOrderDiscountBenefitSpecification": "rebates_and_promotions",
     "LatestOrderEvent": "order_management",
     "LimitWithCurrencyDto": "shipment_management",
-    "Limits": "common",
+    "Limits": "shared_5fe36b85",
     "LineItem": "order_management",
     "LineItem1": "order_management",
     "LineItem2": "commission_refunds",
@@ -531,24 +4277,24 @@ MODULES: dict[str, str] = {
     "ListingResponseFiltersValues": "products",
     "LoanDeductionChargeOperation": "payments",
     "LoanDeductionIncreaseOperation": "payments",
-    "Location": "common",
+    "Location": "shared_142f282b",
     "ManualDescriptionTranslation": "offer_translations",
     "ManualProductSafetyInformationDescriptionTranslation": "offer_translations",
     "ManualSafetyInformationTranslation": "offer_translations",
     "ManualTitleTranslation": "offer_translations",
     "ManualTranslationUpdateRequest": "offer_translations",
-    "MarketedBeforeGPSRObligation": "common",
+    "MarketedBeforeGPSRObligation": "shared_157cbb29",
     "Marketplace": "common",
     "Marketplace1": "conversions",
     "Marketplace2": "delivery",
     "Marketplace3": "delivery",
     "Marketplace4": "delivery",
     "Marketplace5": "allegro_prices",
-    "Marketplace6": "common",
+    "Marketplace6": "shared_69435ccb",
     "MarketplaceAvailablePromotionPackages": "offer_management",
     "MarketplaceDto": "allegro_prices",
     "MarketplaceFilterDto": "allegro_prices",
-    "MarketplaceId": "common",
+    "MarketplaceId": "shared_caff2264",
     "MarketplaceItem": "information_about_marketplaces",
     "MarketplaceItemCurrency": "information_about_marketplaces",
     "MarketplaceItemLanguage": "information_about_marketplaces",
@@ -558,46 +4304,46 @@ MODULES: dict[str, str] = {
     "MarketplacePriceModificationFixed": "batch_offer_modification",
     "MarketplacePriceModificationGain": "batch_offer_modification",
     "MarketplacePriceModificationPercentage": "batch_offer_modification",
-    "MarketplaceReference": "common",
+    "MarketplaceReference": "shared_aede0582",
     "MarketplacesVisibility": "users_offer_information",
     "MaxPackageWeight": "delivery",
     "MaxPackageWeight1": "delivery",
     "MaxPrice": "auctions_and_bidding",
     "MaxQuantityPerPackage": "delivery",
-    "MaximumSellingPrice": "common",
+    "MaximumSellingPrice": "shared_d9a25c1e",
     "MeResponse": "information_about_user",
-    "Message": "common",
-    "MessageAdditionalInformation": "common",
+    "Message": "shared_546583b3",
+    "MessageAdditionalInformation": "shared_546583b3",
     "MessageAttachmentId": "message_center",
-    "MessageAttachmentInfo": "common",
-    "MessageAuthor": "common",
-    "MessageOffer": "common",
-    "MessageOrder": "common",
-    "MessageRelatedObject": "common",
+    "MessageAttachmentInfo": "shared_546583b3",
+    "MessageAuthor": "shared_546583b3",
+    "MessageOffer": "shared_546583b3",
+    "MessageOrder": "shared_546583b3",
+    "MessageRelatedObject": "shared_546583b3",
     "MessageRequest": "post_purchase_issues",
-    "MessageToSellerSettings": "common",
+    "MessageToSellerSettings": "shared_157cbb29",
     "MessagesList": "message_center",
-    "Method": "common",
-    "MinimalPrice": "common",
-    "MinimalPriceReduction": "common",
-    "MinimumGuaranteedDiscount": "common",
+    "Method": "shared_4c56dbb4",
+    "MinimalPrice": "shared_8e3703e7",
+    "MinimalPriceReduction": "shared_d9a25c1e",
+    "MinimumGuaranteedDiscount": "shared_d9a25c1e",
     "MinimumTurnover": "rebates_and_promotions",
-    "Mode": "common",
-    "Modification": "common",
-    "ModificationAttachmentSafetyInformation": "common",
-    "ModificationDelivery": "common",
-    "ModificationDiscounts": "common",
-    "ModificationPayments": "common",
-    "ModificationPublication": "common",
-    "ModificationResponsiblePerson": "common",
-    "ModificationResponsibleProducer": "common",
-    "ModificationSafetyInformation": "common",
-    "ModificationTextSafetyInformation": "common",
+    "Mode": "shared_157cbb29",
+    "Modification": "shared_dfcd3bac",
+    "ModificationAttachmentSafetyInformation": "shared_dfcd3bac",
+    "ModificationDelivery": "shared_dfcd3bac",
+    "ModificationDiscounts": "shared_dfcd3bac",
+    "ModificationPayments": "shared_dfcd3bac",
+    "ModificationPublication": "shared_dfcd3bac",
+    "ModificationResponsiblePerson": "shared_dfcd3bac",
+    "ModificationResponsibleProducer": "shared_dfcd3bac",
+    "ModificationSafetyInformation": "shared_dfcd3bac",
+    "ModificationTextSafetyInformation": "shared_dfcd3bac",
     "ModificationTime": "offer_management",
     "ModificationType": "offer_management",
     "ModifyShippingRatesSetUsingPUTRequest": "delivery",
     "ModifyShippingRatesSetUsingPUTResponse": "delivery",
-    "MoneyDto": "common",
+    "MoneyDto": "shared_0b5c5b7a",
     "MultiPackBenefitSpecification": "rebates_and_promotions",
     "MyBidResponse": "auctions_and_bidding",
     "Name": "common",
@@ -615,7 +4361,7 @@ MODULES: dict[str, str] = {
     "NextPage": "flexible_bundles",
     "NextPage1": "products",
     "NextPage2": "offer_bundles",
-    "NoSafetyInformation": "common",
+    "NoSafetyInformation": "shared_157cbb29",
     "NotRecommended": "public_user_information",
     "NullableTurnoverDiscountDto": "rebates_and_promotions",
     "Offer": "common",
@@ -643,16 +4389,16 @@ MODULES: dict[str, str] = {
     "OfferBulkModification": "batch_offer_modification",
     "OfferBundleDTO": "offer_bundles",
     "OfferBundlesDTO": "offer_bundles",
-    "OfferCategory": "common",
+    "OfferCategory": "shared_157cbb29",
     "OfferCategoryRequest": "offer_management",
     "OfferChangeCommand": "batch_offer_modification",
     "OfferChangedEvent": "users_offer_information",
-    "OfferCriterium": "common",
+    "OfferCriterium": "shared_215b40a6",
     "OfferDeliveryCountriesChangedEvent": "users_offer_information",
     "OfferDescriptionTranslation": "offer_translations",
-    "OfferDuration": "common",
+    "OfferDuration": "shared_8e3703e7",
     "OfferEndedEvent": "users_offer_information",
-    "OfferEndingAt": "common",
+    "OfferEndingAt": "shared_157cbb29",
     "OfferError": "allegro_prices",
     "OfferEventBaseOffer": "users_offer_information",
     "OfferEventEndedOffer": "users_offer_information",
@@ -660,7 +4406,7 @@ MODULES: dict[str, str] = {
     "OfferEventExternalOfferForPriceChanges": "users_offer_information",
     "OfferEventExternalOfferWithPublication": "users_offer_information",
     "OfferFilterDto": "allegro_prices",
-    "OfferId": "common",
+    "OfferId": "shared_270aa29b",
     "OfferImageLinkUploadRequest": "images_and_attachments",
     "OfferImageUploadResponse": "images_and_attachments",
     "OfferListingDto": "users_offer_information",
@@ -693,17 +4439,17 @@ MODULES: dict[str, str] = {
     "OfferRequirements": "products",
     "OfferRules": "automatic_pricing",
     "OfferSafetyInformationTranslation": "offer_translations",
-    "OfferStartingAt": "common",
+    "OfferStartingAt": "shared_157cbb29",
     "OfferStatModelDto": "classifieds",
     "OfferStatResponseDto": "classifieds",
     "OfferStatsResponseDto": "classifieds",
-    "OfferStatus": "common",
+    "OfferStatus": "shared_157cbb29",
     "OfferStatusItemDto": "allegro_prices",
     "OfferStatusQueryRequestDto": "allegro_prices",
     "OfferStatusQueryResponseDto": "allegro_prices",
     "OfferStockChangedEvent": "users_offer_information",
-    "OfferTaxRate": "common",
-    "OfferTaxSettings": "common",
+    "OfferTaxRate": "shared_157cbb29",
+    "OfferTaxSettings": "shared_157cbb29",
     "OfferTitleTranslation": "offer_translations",
     "OfferTranslation": "offer_translations",
     "OfferTranslationType": "offer_translations",
@@ -713,7 +4459,7 @@ MODULES: dict[str, str] = {
     "OffersSearchResultDto": "users_offer_information",
     "OpenHour": "points_of_service",
     "OpeningItem": "order_management",
-    "Operation": "common",
+    "Operation": "shared_27a04699",
     "Operation2": "fulfillment_removal",
     "Operation3": "offer_management",
     "OperationParticipantAddress": "payments",
@@ -721,7 +4467,7 @@ MODULES: dict[str, str] = {
     "OperationValue": "payments",
     "Options": "products",
     "Options1": "products",
-    "Order": "common",
+    "Order": "shared_176a909b",
     "Order1": "information_about_user",
     "OrderEvent": "order_management",
     "OrderEventData": "order_management",
@@ -748,24 +4494,24 @@ MODULES: dict[str, str] = {
     "PackageType1": "offer_management",
     "PackageTypeDto": "shipment_management",
     "PageSize": "shipment_management",
-    "Parameter": "common",
+    "Parameter": "shared_84c581d1",
     "Parameter1": "offer_management",
     "ParameterProductOfferRequest": "offer_management",
-    "ParameterProductOfferResponse": "common",
-    "ParameterRangeValue": "common",
+    "ParameterProductOfferResponse": "shared_157cbb29",
+    "ParameterRangeValue": "shared_84c581d1",
     "ParcelTrackingHistory": "order_management",
     "ParcelTrackingStatus": "order_management",
     "Parent": "categories_and_parameters",
     "Parent1": "categories_and_parameters",
     "Participant": "payments",
     "PatchBadgeResponse": "badge_campaigns",
-    "Payment": "common",
+    "Payment": "shared_f6cdf20e",
     "Payment1": "points_of_service",
     "PaymentOperations": "payments",
     "PaymentOperator": "payments",
     "PaymentPolicy": "delivery",
     "PaymentType": "shipment_management",
-    "Payments": "common",
+    "Payments": "shared_157cbb29",
     "PaymentsSurcharge": "payments",
     "Payout": "payments",
     "PayoutOperation": "payments",
@@ -824,37 +4570,37 @@ MODULES: dict[str, str] = {
     "PriceModificationValueChangeDecrease": "batch_offer_modification",
     "PriceModificationValueChangeHolder": "batch_offer_modification",
     "PriceModificationValueChangeIncrease": "batch_offer_modification",
-    "PriceRange": "common",
-    "Prices": "common",
+    "PriceRange": "shared_69435ccb",
+    "Prices": "shared_d9a25c1e",
     "Prices1": "badge_campaigns",
     "PricingOffer": "pricing",
     "PricingPublication": "pricing",
     "Process": "alle_discount",
     "Process1": "badge_campaigns",
     "ProcessingStatus": "offer_management",
-    "ProducerData": "common",
+    "ProducerData": "shared_b0fdb828",
     "Product": "common",
     "Product1": "advance_ship_notices",
-    "Product2": "common",
+    "Product2": "shared_157cbb29",
     "ProductAiCoCreatedContent": "products",
-    "ProductCategory": "common",
+    "ProductCategory": "shared_c77b131b",
     "ProductCategoryProposal": "products",
     "ProductCategoryWithPath": "products",
     "ProductChangeProposalDto": "products",
     "ProductChangeProposalRequest": "products",
-    "ProductDeposit": "common",
+    "ProductDeposit": "shared_157cbb29",
     "ProductImageProposal": "products",
     "ProductItem": "advance_ship_notices",
     "ProductNameProposal": "products",
     "ProductOffer": "offer_management",
     "ProductOfferAdditionalServicesRequest": "offer_management",
-    "ProductOfferAdditionalServicesResponse": "common",
-    "ProductOfferAttachment": "common",
-    "ProductOfferAttachmentItem": "common",
+    "ProductOfferAdditionalServicesResponse": "shared_157cbb29",
+    "ProductOfferAttachment": "shared_157cbb29",
+    "ProductOfferAttachmentItem": "shared_157cbb29",
     "ProductOfferBase": "offer_management",
     "ProductOfferFundraisingCampaignRequest": "offer_management",
-    "ProductOfferFundraisingCampaignResponse": "common",
-    "ProductOfferResponse": "common",
+    "ProductOfferFundraisingCampaignResponse": "shared_157cbb29",
+    "ProductOfferResponse": "shared_157cbb29",
     "ProductParameter": "products",
     "ProductParameterDto": "products",
     "ProductParameterProposal": "products",
@@ -863,17 +4609,17 @@ MODULES: dict[str, str] = {
     "ProductProposalsResponse": "products",
     "ProductSafetyInformationDescription": "offer_translations",
     "ProductSetElement": "offer_management",
-    "ProductSetElementDeposits": "common",
-    "ProductSetElementQuantity": "common",
+    "ProductSetElementDeposits": "shared_157cbb29",
+    "ProductSetElementQuantity": "shared_157cbb29",
     "ProductSetElementResponsiblePersonRequest": "offer_management",
     "ProductSetElementResponsibleProducerIdRequest": "offer_management",
     "ProductSetElementResponsibleProducerNameRequest": "offer_management",
     "ProductSetElementResponsibleProducerRequest": "offer_management",
     "ProductSetElementResponsibleProducerRequestWrapper": "offer_management",
     "ProductSetElementSafetyInformationRequest": "offer_management",
-    "ProductSetElementSafetyInformationResponse": "common",
+    "ProductSetElementSafetyInformationResponse": "shared_157cbb29",
     "ProductSetItem": "offer_management",
-    "ProductSetItem2": "common",
+    "ProductSetItem2": "shared_157cbb29",
     "ProductSimilarCategoryWithPath": "products",
     "ProductsCategoryPath": "products",
     "ProductsCategorySubcategories": "products",
@@ -885,50 +4631,50 @@ MODULES: dict[str, str] = {
     "PromoOptionsCommandModificationPackage": "offer_management",
     "PromoOptionsModification": "offer_management",
     "PromoOptionsModifications": "offer_management",
-    "Promotion": "common",
+    "Promotion": "shared_1877bb16",
     "ProposedPrice": "alle_discount",
     "ProposedPrice1": "alle_discount",
     "ProposedPrice2": "alle_discount",
-    "ProposedPrice3": "common",
+    "ProposedPrice3": "shared_d9a25c1e",
     "ProviderRefundTransferChargeOperation": "payments",
     "ProviderRefundTransferIncreaseOperation": "payments",
     "PublicOfferPreviewRequest": "pricing",
     "PublicTableDto": "size_tables",
     "PublicTablesDto": "size_tables",
-    "Publication": "common",
+    "Publication": "shared_157cbb29",
     "Publication1": "alle_discount",
     "Publication2": "products",
     "Publication3": "users_offer_information",
     "Publication4": "users_offer_information",
-    "Publication5": "common",
+    "Publication5": "shared_157cbb29",
     "Publication6": "products",
-    "Publication7": "common",
+    "Publication7": "shared_157cbb29",
     "Publication8": "products",
     "Publication9": "offer_management",
     "PublicationChangeCommandDto": "offer_management",
     "PublicationModification": "offer_management",
-    "PublicationRequest": "common",
+    "PublicationRequest": "shared_157cbb29",
     "PublicationTimePolicy": "badge_campaigns",
     "Publisher": "common",
-    "Quantity": "common",
+    "Quantity": "shared_ce174dbc",
     "Quantity1": "rebates_and_promotions",
     "QuantityModification": "batch_offer_modification",
     "QuoteResponse": "pricing",
     "Range": "after_sale_services",
     "Rates": "information_about_user",
-    "Reason": "common",
+    "Reason": "shared_aa348613",
     "ReasonCode": "advance_ship_notices",
-    "Received": "common",
+    "Received": "shared_bab2b6cc",
     "ReceivedType": "advance_ship_notices",
     "ReceiverAddressDto": "shipment_management",
     "ReceivingEntry": "advance_ship_notices",
     "ReceivingState": "advance_ship_notices",
     "ReceivingStatus": "advance_ship_notices",
     "Recipient": "message_center",
-    "Recommended": "common",
+    "Recommended": "shared_a0d506b8",
     "RecommendedPriceReductionDto": "allegro_prices",
     "RedirectCategory": "categories_and_parameters",
-    "Reference": "common",
+    "Reference": "shared_9ff9a522",
     "RefundAdditionalServicesValue": "payments",
     "RefundCancelOperation": "payments",
     "RefundChargeOperation": "payments",
@@ -946,28 +4692,28 @@ MODULES: dict[str, str] = {
     "RefundSurchargeValue": "payments",
     "RefundTotalValue": "payments",
     "RefusalMessage": "badge_campaigns",
-    "RefusalReason": "common",
+    "RefusalReason": "shared_aede0582",
     "Rejection": "customer_returns",
-    "RelatedReason": "common",
+    "RelatedReason": "shared_aede0582",
     "Removal": "information_about_user",
     "RemovalRequest": "information_about_user",
     "RemoveItem": "batch_offer_modification",
     "Removed": "public_user_information",
-    "Request": "common",
+    "Request": "shared_eb4075a0",
     "RequirementChange": "categories_and_parameters",
     "ResolutionType": "products",
     "ResolutionType1": "products",
     "ResolutionType2": "products",
     "ResponsiblePerson": "offer_management",
-    "ResponsiblePerson1": "common",
+    "ResponsiblePerson1": "shared_157cbb29",
     "ResponsiblePersonAddress": "responsible_persons",
     "ResponsiblePersonContact": "responsible_persons",
     "ResponsiblePersonResponse": "responsible_persons",
     "ResponsiblePersonsGETResponse": "responsible_persons",
-    "ResponsibleProducer": "common",
-    "ResponsibleProducerAddress": "common",
-    "ResponsibleProducerContact": "common",
-    "ResponsibleProducerResponse": "common",
+    "ResponsibleProducer": "shared_157cbb29",
+    "ResponsibleProducerAddress": "shared_b0fdb828",
+    "ResponsibleProducerContact": "shared_b0fdb828",
+    "ResponsibleProducerResponse": "shared_b0fdb828",
     "ResponsibleProducersGETResponse": "responsible_producers",
     "Restriction": "order_management",
     "RestrictionCause": "after_sale_services",
@@ -977,9 +4723,9 @@ MODULES: dict[str, str] = {
     "Restrictions3": "products",
     "Restrictions4": "categories_and_parameters",
     "Restrictions5": "products",
-    "Restrictions6": "common",
+    "Restrictions6": "shared_68b4a1dc",
     "ReturnPoliciesListReturnPolicyV1": "after_sale_services",
-    "ReturnPolicy": "common",
+    "ReturnPolicy": "shared_157cbb29",
     "ReturnPolicy1": "offer_management",
     "ReturnPolicyAddress": "after_sale_services",
     "ReturnPolicyAvailability": "after_sale_services",
@@ -992,20 +4738,20 @@ MODULES: dict[str, str] = {
     "Right": "post_purchase_issues",
     "Role": "post_purchase_issues",
     "Role1": "post_purchase_issues",
-    "Rule": "common",
+    "Rule": "shared_69435ccb",
     "Rule1": "automatic_pricing",
     "Rule3": "users_offer_information",
     "SalePartialProductOfferResponse": "users_offer_information",
     "SaleProductCompatibilityList": "products",
     "SaleProductDto": "products",
-    "SaleProductOffer": "common",
+    "SaleProductOffer": "shared_157cbb29",
     "SaleProductOfferPatchRequestV1": "offer_management",
-    "SaleProductOfferPublicationMarketplacesResponse": "common",
+    "SaleProductOfferPublicationMarketplacesResponse": "shared_157cbb29",
     "SaleProductOfferPublicationRequest": "offer_management",
-    "SaleProductOfferPublicationResponse": "common",
+    "SaleProductOfferPublicationResponse": "shared_157cbb29",
     "SaleProductOfferRequestBase": "offer_management",
     "SaleProductOfferRequestV1": "offer_management",
-    "SaleProductOfferResponseV1": "common",
+    "SaleProductOfferResponseV1": "shared_157cbb29",
     "SaleProductOfferStatusResponse": "offer_management",
     "SaleProductOffersRequestStock": "offer_management",
     "SaleProductResponseCategoriesDto": "products",
@@ -1016,10 +4762,10 @@ MODULES: dict[str, str] = {
     "Scope": "allegro_prices",
     "ScoreDistributionItem": "offer_rating",
     "SearchResult": "points_of_service",
-    "Seller": "common",
+    "Seller": "shared_b5fdcaff",
     "SellerCreateRebateRequestDto": "rebates_and_promotions",
     "SellerDiscountDeclaration": "allegro_prices",
-    "SellerModel": "common",
+    "SellerModel": "shared_4aab5b0d",
     "SellerOfferBaseEvent": "users_offer_information",
     "SellerOfferEventsResponse": "users_offer_information",
     "SellerOfferStatsResponseDto": "classifieds",
@@ -1032,11 +4778,11 @@ MODULES: dict[str, str] = {
     "SellingMode1": "users_offer_information",
     "SellingMode2": "users_offer_information",
     "SellingMode3": "users_offer_information",
-    "SellingModeFormat": "common",
-    "SellingModeModel": "common",
+    "SellingModeFormat": "shared_8e3703e7",
+    "SellingModeModel": "shared_157cbb29",
     "SellingModeWithNetPrice": "pricing",
     "SenderAddressDto": "shipment_management",
-    "Service": "common",
+    "Service": "shared_bd50da5d",
     "Service1": "information_about_user",
     "SetItem": "batch_offer_modification",
     "ShipmentCancelCommandDto": "shipment_management",
@@ -1045,35 +4791,35 @@ MODULES: dict[str, str] = {
     "ShipmentCreateRequestDto": "shipment_management",
     "ShipmentDto": "shipment_management",
     "ShipmentIdsDto": "shipment_management",
-    "Shipping": "common",
+    "Shipping": "shared_e24537c9",
     "ShippingBlockade": "users_offer_information",
     "ShippingExtended": "advance_ship_notices",
     "ShippingRate": "delivery",
     "ShippingRate1": "delivery",
-    "ShippingRates": "common",
+    "ShippingRates": "shared_532cb996",
     "ShippingRatesConstraints": "delivery",
     "ShippingRatesModel": "offer_management",
     "ShippingRatesSet": "delivery",
     "ShippingTime": "delivery",
     "ShippingTime1": "delivery",
     "SizeFeedbackItem": "offer_rating",
-    "SizeTable": "common",
+    "SizeTable": "shared_142f282b",
     "SizeTable1": "offer_management",
     "SizeTablePostRequest": "size_tables",
     "SizeTablePutRequest": "size_tables",
     "SizeTableTemplateImageResponse": "size_tables",
     "SizeTableTemplateResponse": "size_tables",
     "SizeTableTemplatesResponse": "size_tables",
-    "SmartDeliveryMethod": "common",
+    "SmartDeliveryMethod": "shared_8469c68f",
     "SmartOfferClassificationReport": "users_offer_information",
     "SmartSellerClassificationReport": "information_about_user",
     "Source": "information_about_user",
     "Stage": "advance_ship_notices",
-    "StandardizedDescription": "common",
-    "StartingPrice": "common",
-    "State": "common",
+    "StandardizedDescription": "shared_b23ee6e4",
+    "StartingPrice": "shared_8e3703e7",
+    "State": "shared_157cbb29",
     "Statistics": "public_user_information",
-    "Status": "common",
+    "Status": "shared_0ad0ac2c",
     "Status1": "alle_discount",
     "Status10": "products",
     "Status11": "offer_bundles",
@@ -1085,12 +4831,12 @@ MODULES: dict[str, str] = {
     "Status17": "shipment_management",
     "Status19": "order_management",
     "Status2": "alle_discount",
-    "Status20": "common",
-    "Status21": "common",
+    "Status20": "shared_546583b3",
+    "Status21": "shared_546583b3",
     "Status22": "rebates_and_promotions",
     "Status22Enum": "rebates_and_promotions",
     "Status23": "post_purchase_issues",
-    "Status24": "common",
+    "Status24": "shared_157cbb29",
     "Status25": "products",
     "Status26": "offer_management",
     "Status27": "commission_refunds",
@@ -1108,15 +4854,15 @@ MODULES: dict[str, str] = {
     "Status6": "badge_campaigns",
     "Status8": "badge_campaigns",
     "Status9": "badge_campaigns",
-    "Stock": "common",
+    "Stock": "shared_9a6564ad",
     "Stock1": "users_offer_information",
     "Stock2": "users_offer_information",
-    "StockModel": "common",
+    "StockModel": "shared_157cbb29",
     "StockStatus": "fulfillment_returns",
     "Strategy": "delivery",
     "StringCategoryParameter": "categories_and_parameters",
     "StringCategoryProductParameter": "products",
-    "Subject": "common",
+    "Subject": "shared_c0af67f4",
     "Subject1": "batch_offer_modification",
     "SubmitCommand": "advance_ship_notices",
     "SubmitCommandInput": "advance_ship_notices",
@@ -1143,24 +4889,24 @@ MODULES: dict[str, str] = {
     "TagListResponse": "offer_tags",
     "TagRequest": "offer_tags",
     "TagResponse": "offer_tags",
-    "TaskCount": "common",
-    "TaskReport": "common",
+    "TaskCount": "shared_215b40a6",
+    "TaskReport": "shared_215b40a6",
     "TaskWithSubjectReport": "batch_offer_modification",
-    "Tax": "common",
+    "Tax": "shared_37f2b5b6",
     "TaxExemption": "tax_settings",
     "TaxIdRequest": "tax_identification_number",
     "TaxIdResponse": "tax_identification_number",
-    "TaxModel": "common",
+    "TaxModel": "shared_dfcd3bac",
     "TaxRate": "tax_settings",
     "TaxRateValue": "tax_settings",
     "TaxSubject": "tax_settings",
     "TecdocSpecification": "products",
     "TecdocSpecificationItem": "products",
-    "TextSafetyInformation": "common",
+    "TextSafetyInformation": "shared_c790fd85",
     "ThirdParty": "advance_ship_notices",
     "ThirdPartyDeliveryShipping": "advance_ship_notices",
     "Thread": "message_center",
-    "ThreadId": "common",
+    "ThreadId": "shared_546583b3",
     "ThreadReadFlag": "message_center",
     "ThreadsList": "message_center",
     "Threshold": "rebates_and_promotions",
@@ -1178,7 +4924,7 @@ MODULES: dict[str, str] = {
     "TurnoverDiscountThresholdDto": "rebates_and_promotions",
     "Type": "common",
     "Type1": "alle_discount",
-    "Type10": "common",
+    "Type10": "shared_69435ccb",
     "Type11": "badge_campaigns",
     "Type12": "badge_campaigns",
     "Type13": "badge_campaigns",
@@ -1187,7 +4933,7 @@ MODULES: dict[str, str] = {
     "Type16": "order_management",
     "Type17": "classifieds",
     "Type2": "alle_discount",
-    "Type22": "common",
+    "Type22": "shared_9ff9a522",
     "Type23": "delivery",
     "Type24": "delivery",
     "Type25": "flexible_bundles",
@@ -1197,11 +4943,11 @@ MODULES: dict[str, str] = {
     "Type29": "order_management",
     "Type30": "order_management",
     "Type31": "products",
-    "Type32": "common",
+    "Type32": "shared_546583b3",
     "Type33": "post_purchase_issues",
     "Type34": "delivery",
     "Type35": "delivery",
-    "Type37": "common",
+    "Type37": "shared_215b40a6",
     "Type38": "shipment_management",
     "Type39": "post_purchase_issues",
     "Type40": "post_purchase_issues",
@@ -1212,19 +4958,19 @@ MODULES: dict[str, str] = {
     "Type46": "badge_campaigns",
     "Type47": "payments",
     "Type5": "order_management",
-    "Type6": "common",
+    "Type6": "shared_bd50da5d",
     "Type7": "order_management",
     "Type8": "badge_campaigns",
     "UnfilledParametersResponse": "offer_management",
-    "Unit": "common",
-    "Unit1": "common",
-    "Unit3": "common",
+    "Unit": "shared_7d88ced2",
+    "Unit1": "shared_157cbb29",
+    "Unit3": "shared_5fe36b85",
     "UnitPrice": "conversions",
     "UpdateOfferBundleDiscountDTO": "offer_bundles",
     "UpdateResponsiblePersonRequest": "responsible_persons",
     "UpdateResponsibleProducerRequest": "responsible_producers",
     "UpdateSubmittedAdvanceShipNoticeRequest": "advance_ship_notices",
-    "User": "common",
+    "User": "shared_46906f35",
     "User1": "public_user_information",
     "UserCampaignEligibility": "badge_campaigns",
     "UserRating": "information_about_user",
@@ -1232,21 +4978,21 @@ MODULES: dict[str, str] = {
     "UserRatingListResponse": "information_about_user",
     "UserRatingRemovalRequest": "information_about_user",
     "UserRatingSummaryResponseV2": "public_user_information",
-    "Validation": "common",
-    "ValidationError": "common",
+    "Validation": "shared_157cbb29",
+    "ValidationError": "shared_157cbb29",
     "ValidationRules": "compatibility_list",
-    "ValidationWarning": "common",
-    "Value": "common",
+    "ValidationWarning": "shared_157cbb29",
+    "Value": "shared_c472987c",
     "Value1": "billing",
     "Value2": "payments",
     "VatPayerStatus": "order_management",
-    "Violation": "common",
+    "Violation": "shared_d9a25c1e",
     "Visibility": "alle_discount",
     "VisibilityTimePolicy": "badge_campaigns",
     "Wallet": "payments",
     "WalletBalance": "payments",
     "WarrantiesListWarrantyBasic": "after_sale_services",
-    "Warranty": "common",
+    "Warranty": "shared_8ad792b1",
     "Warranty1": "offer_management",
     "WarrantyAttachment": "after_sale_services",
     "WarrantyBasic": "after_sale_services",
@@ -1254,9 +5000,9 @@ MODULES: dict[str, str] = {
     "WarrantyRequest": "after_sale_services",
     "WarrantyResponse": "after_sale_services",
     "WarrantyType": "after_sale_services",
-    "WeightValue": "common",
+    "WeightValue": "shared_5fe36b85",
     "WholesalePriceList": "offer_management",
-    "WholesalePriceList1": "common",
+    "WholesalePriceList1": "shared_dfcd3bac",
     "WholesalePriceListBenefitSpecification": "rebates_and_promotions",
     "WithdrawnOfferParticipation": "alle_discount",
 }

@@ -11,10 +11,14 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.common import (
-    AdditionalServiceDefinitionRequest,
-    Configuration,
     Price,
+)
+from allegro_async.api.models.shared_9ff9a522 import (
+    Configuration,
     Reference,
+)
+from allegro_async.api.models.shared_ed382b81 import (
+    AdditionalServiceDefinitionRequest,
 )
 
 

@@ -11,8 +11,10 @@ from pydantic import Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.common import (
-    AdditionalServiceDefinitionRequest,
     Type,
+)
+from allegro_async.api.models.shared_ed382b81 import (
+    AdditionalServiceDefinitionRequest,
 )
 
 

@@ -11,9 +11,13 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
+from allegro_async.api.models.shared_8c5e5fe3 import (
     Courier,
+)
+from allegro_async.api.models.shared_12d16b0f import (
     Errors,
+)
+from allegro_async.api.models.shared_e24537c9 import (
     Shipping,
 )
 

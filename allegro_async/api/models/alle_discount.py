@@ -11,14 +11,20 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    AlleDiscount,
     Campaign,
-    Error,
-    Errors,
     Marketplace,
     Offer,
-    Prices,
     Product,
+)
+from allegro_async.api.models.shared_12d16b0f import (
+    Errors,
+)
+from allegro_async.api.models.shared_d9a25c1e import (
+    AlleDiscount,
+    Prices,
+)
+from allegro_async.api.models.shared_de5dd5a5 import (
+    Error,
 )
 
 

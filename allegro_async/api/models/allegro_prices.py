@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
+from allegro_async.api.models.shared_0b5c5b7a import (
     MoneyDto,
 )
 

@@ -11,8 +11,10 @@ from pydantic import Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.common import (
-    CurrentPrice,
     Price,
+)
+from allegro_async.api.models.shared_8d8f87b8 import (
+    CurrentPrice,
 )
 
 

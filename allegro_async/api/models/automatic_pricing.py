@@ -10,13 +10,19 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
-    AutomaticPricingOfferRuleConfiguration,
-    AutomaticPricingRuleId,
-    Marketplace6,
+from allegro_async.api.models.shared_27a04699 import (
     Operation,
+)
+from allegro_async.api.models.shared_69435ccb import (
+    AutomaticPricingOfferRuleConfiguration,
+    Marketplace6,
     Rule,
+)
+from allegro_async.api.models.shared_c472987c import (
     Value,
+)
+from allegro_async.api.models.shared_e3ae6613 import (
+    AutomaticPricingRuleId,
 )
 
 

@@ -12,16 +12,30 @@ from pydantic import Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    AutomaticPricingOfferRuleConfiguration,
-    ErrorModel,
-    Marketplace6,
-    MarketplaceId,
-    Modification,
-    OfferCriterium,
     Price,
-    Rule,
+)
+from allegro_async.api.models.shared_9a6564ad import (
     Stock,
+)
+from allegro_async.api.models.shared_215b40a6 import (
+    OfferCriterium,
+)
+from allegro_async.api.models.shared_69435ccb import (
+    AutomaticPricingOfferRuleConfiguration,
+    Marketplace6,
+    Rule,
+)
+from allegro_async.api.models.shared_c0af67f4 import (
     Subject,
+)
+from allegro_async.api.models.shared_caff2264 import (
+    MarketplaceId,
+)
+from allegro_async.api.models.shared_dfcd3bac import (
+    Modification,
+)
+from allegro_async.api.models.shared_fb483dd8 import (
+    ErrorModel,
 )
 
 

@@ -11,9 +11,11 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel
-from allegro_async.api.models.common import (
-    Order,
+from allegro_async.api.models.shared_37f2b5b6 import (
     Tax,
+)
+from allegro_async.api.models.shared_176a909b import (
+    Order,
 )
 
 

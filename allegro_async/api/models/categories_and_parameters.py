@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel
-from allegro_async.api.models.common import (
+from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
     FormerCategoryParameterData,

@@ -12,8 +12,12 @@ from pydantic import AwareDatetime, Field
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
     Commission,
-    MarketplaceId,
+)
+from allegro_async.api.models.shared_b5fdcaff import (
     Seller,
+)
+from allegro_async.api.models.shared_caff2264 import (
+    MarketplaceId,
 )
 
 

@@ -11,8 +11,10 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.common import (
-    Code,
     Price,
+)
+from allegro_async.api.models.shared_af98827d import (
+    Code,
 )
 
 

@@ -12,8 +12,10 @@ from pydantic import Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.common import (
-    MarketplaceId,
     Price,
+)
+from allegro_async.api.models.shared_caff2264 import (
+    MarketplaceId,
 )
 
 

@@ -12,12 +12,22 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum
 from allegro_async.api.models.common import (
-    Company,
     Delivery,
-    Description,
-    Request,
+)
+from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
+)
+from allegro_async.api.models.shared_46906f35 import (
     User,
+)
+from allegro_async.api.models.shared_a576b470 import (
+    Company,
+)
+from allegro_async.api.models.shared_b10eea05 import (
+    Description,
+)
+from allegro_async.api.models.shared_eb4075a0 import (
+    Request,
 )
 
 

@@ -11,37 +11,65 @@ from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    AiCoCreatedContent,
-    AttachmentsSafetyInformation,
-    B2b,
+    Price,
+)
+from allegro_async.api.models.shared_5ea9e48f import (
     Category,
-    CompatibilityListItem,
-    Contact,
-    ErrorModel,
-    Errors,
-    ImpliedWarranty,
-    JustId,
-    MarketedBeforeGPSRObligation,
-    OfferCriterium,
+)
+from allegro_async.api.models.shared_8ad792b1 import (
+    Warranty,
+)
+from allegro_async.api.models.shared_8e3703e7 import (
     OfferDuration,
+)
+from allegro_async.api.models.shared_12d16b0f import (
+    Errors,
+)
+from allegro_async.api.models.shared_84c581d1 import (
+    ParameterRangeValue,
+)
+from allegro_async.api.models.shared_142f282b import (
+    SizeTable,
+)
+from allegro_async.api.models.shared_157cbb29 import (
+    B2b,
+    CompatibilityListItem,
+    ImpliedWarranty,
+    MarketedBeforeGPSRObligation,
     OfferEndingAt,
-    OfferId,
     OfferStartingAt,
     OfferStatus,
-    ParameterRangeValue,
-    Price,
-    ProductCategory,
     ProductOfferAttachment,
     ProductSetElementDeposits,
     ProductSetElementQuantity,
     PublicationRequest,
     ReturnPolicy,
     SaleProductOffer,
-    SizeTable,
-    TaskCount,
-    TextSafetyInformation,
     Unit1,
-    Warranty,
+)
+from allegro_async.api.models.shared_215b40a6 import (
+    OfferCriterium,
+    TaskCount,
+)
+from allegro_async.api.models.shared_270aa29b import (
+    OfferId,
+)
+from allegro_async.api.models.shared_a2590cee import (
+    Contact,
+)
+from allegro_async.api.models.shared_af0dc215 import (
+    JustId,
+)
+from allegro_async.api.models.shared_c77b131b import (
+    ProductCategory,
+)
+from allegro_async.api.models.shared_c790fd85 import (
+    AiCoCreatedContent,
+    AttachmentsSafetyInformation,
+    TextSafetyInformation,
+)
+from allegro_async.api.models.shared_fb483dd8 import (
+    ErrorModel,
 )
 
 

@@ -12,12 +12,20 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    Coordinates,
-    ExternalId,
     Id,
-    Payment,
     Price,
+)
+from allegro_async.api.models.shared_39f88a6b import (
+    Coordinates,
+)
+from allegro_async.api.models.shared_bd50da5d import (
     Service,
+)
+from allegro_async.api.models.shared_c47b6d2c import (
+    ExternalId,
+)
+from allegro_async.api.models.shared_f6cdf20e import (
+    Payment,
 )
 
 

@@ -12,9 +12,13 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    Group,
     Price,
+)
+from allegro_async.api.models.shared_aa348613 import (
     Reason,
+)
+from allegro_async.api.models.shared_d1d8ac8b import (
+    Group,
 )
 
 

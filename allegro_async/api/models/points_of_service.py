@@ -10,9 +10,11 @@ from typing import Annotated
 from pydantic import Field
 
 from allegro_async.api._base import ApiModel
-from allegro_async.api.models.common import (
-    Address,
+from allegro_async.api.models.shared_4aab5b0d import (
     SellerModel,
+)
+from allegro_async.api.models.shared_39f88a6b import (
+    Address,
 )
 
 

@@ -11,19 +11,33 @@ from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.common import (
-    BuyNowPrice,
+    Price,
+)
+from allegro_async.api.models.shared_5ea9e48f import (
     Category,
-    ClassifiedExtraPackage,
-    ClassifiedPackage,
-    JustId,
+)
+from allegro_async.api.models.shared_8e3703e7 import (
+    BuyNowPrice,
     MinimalPrice,
     OfferDuration,
-    OfferId,
-    Parameter,
-    Price,
-    Promotion,
     SellingModeFormat,
     StartingPrice,
+)
+from allegro_async.api.models.shared_84c581d1 import (
+    Parameter,
+)
+from allegro_async.api.models.shared_88ef85c7 import (
+    ClassifiedExtraPackage,
+    ClassifiedPackage,
+)
+from allegro_async.api.models.shared_270aa29b import (
+    OfferId,
+)
+from allegro_async.api.models.shared_1877bb16 import (
+    Promotion,
+)
+from allegro_async.api.models.shared_af0dc215 import (
+    JustId,
 )
 
 

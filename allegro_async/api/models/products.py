@@ -10,21 +10,33 @@ from typing import Annotated
 from pydantic import Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
-    AiCoCreatedContent,
-    AttachmentsSafetyInformation,
+from allegro_async.api.models.shared_5ea9e48f import (
     Category,
+)
+from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
-    CompatibilityListItemProductBased,
     FormerCategoryParameterData,
     FormerParameterValueData,
-    ImageUrl,
-    ParameterRangeValue,
-    ProductCategory,
-    ResponsibleProducerResponse,
     Restrictions6,
+)
+from allegro_async.api.models.shared_84c581d1 import (
+    ParameterRangeValue,
+)
+from allegro_async.api.models.shared_b0fdb828 import (
+    ResponsibleProducerResponse,
+)
+from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
+)
+from allegro_async.api.models.shared_c77b131b import (
+    ProductCategory,
+)
+from allegro_async.api.models.shared_c790fd85 import (
+    AiCoCreatedContent,
+    AttachmentsSafetyInformation,
+    CompatibilityListItemProductBased,
+    ImageUrl,
     TextSafetyInformation,
 )
 

@@ -11,9 +11,11 @@ from typing import Annotated
 from pydantic import Field
 
 from allegro_async.api._base import ApiModel
-from allegro_async.api.models.common import (
-    Received,
+from allegro_async.api.models.shared_a0d506b8 import (
     Recommended,
+)
+from allegro_async.api.models.shared_bab2b6cc import (
+    Received,
 )
 
 

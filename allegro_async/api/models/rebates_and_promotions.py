@@ -12,8 +12,10 @@ from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    Discount,
     Price,
+)
+from allegro_async.api.models.shared_c42c8254 import (
+    Discount,
 )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from allegro_async.api._base import ApiModel
-from allegro_async.api.models.common import (
+from allegro_async.api.models.shared_af0dc215 import (
     JustId,
 )
 

@@ -12,24 +12,46 @@ from pydantic import AwareDatetime, Field, RootModel
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
-    AfterSalesServices,
-    AutomaticPricingRuleId,
-    BuyNowPrice,
+    Price,
+)
+from allegro_async.api.models.shared_0ad0ac2c import (
+    Status,
+)
+from allegro_async.api.models.shared_6bdf1113 import (
     Condition,
+)
+from allegro_async.api.models.shared_8d8f87b8 import (
     CurrentPrice,
-    ExternalId,
-    JustId,
-    MarketplaceReference,
+)
+from allegro_async.api.models.shared_8e3703e7 import (
+    BuyNowPrice,
     MinimalPrice,
+    SellingModeFormat,
+    StartingPrice,
+)
+from allegro_async.api.models.shared_157cbb29 import (
+    AfterSalesServices,
     OfferCategory,
     OfferStatus,
-    Price,
-    RefusalReason,
-    SellingModeFormat,
+)
+from allegro_async.api.models.shared_532cb996 import (
     ShippingRates,
+)
+from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
-    StartingPrice,
-    Status,
+)
+from allegro_async.api.models.shared_aede0582 import (
+    MarketplaceReference,
+    RefusalReason,
+)
+from allegro_async.api.models.shared_af0dc215 import (
+    JustId,
+)
+from allegro_async.api.models.shared_c47b6d2c import (
+    ExternalId,
+)
+from allegro_async.api.models.shared_e3ae6613 import (
+    AutomaticPricingRuleId,
 )
 
 

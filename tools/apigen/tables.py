@@ -1,0 +1,116 @@
+"""Rendering the tables: the operation index, the scope table, ``client.api``'s root and the
+models package's lazy name map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.apigen.models import ModelSet
+from tools.apigen.render import class_name
+from tools.apigen.spec import Spec
+
+
+def _lit(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + "".join(f"{_lit(v)}, " for v in value) + ")"
+    return repr(value)
+
+
+def render_index(spec: Spec, models: ModelSet, header: str) -> str:
+    lines = [header, '"""Every operation of the spec, by operationId."""', "",
+             "from __future__ import annotations", "",
+             "from allegro_async.api._operation import Operation, Param", "",
+             "OPERATIONS: dict[str, Operation] = {"]
+    for op in sorted(spec.operations, key=lambda o: o.operation_id):
+        params = []
+        for p in op.params:
+            python = p.python_name or p.name.lower().replace("-", "_")
+            params.append(
+                f"Param({p.name!r}, {python!r}, {p.location!r}, {p.required!r}, {p.type!r}, "
+                f"items_type={p.items_type!r}, enum={_lit(p.enum) if p.enum else None}, "
+                f"minimum={p.minimum!r}, maximum={p.maximum!r}, format={p.format!r}, "
+                f"default={p.default!r})"
+            )
+        lines += [
+            f"    {op.operation_id!r}: Operation(",
+            f"        operation_id={op.operation_id!r},",
+            f"        method={op.method!r},",
+            f"        path={op.path!r},",
+            f"        name={op.area + '.' + op.name!r},",
+            f"        area={op.area!r},",
+            f"        summary={op.summary!r},",
+            f"        response_model={models.dotted(op.response_schema)!r},",
+            f"        request_model={models.dotted(op.request_schema)!r},",
+            f"        request_media_types={_lit(op.request_media_types)},",
+            f"        response_media_type={(op.response_media_types or (None,))[0]!r},",
+            f"        success_status={op.success_status!r},",
+            f"        scopes={_lit(op.scopes)},",
+            f"        app_token_allowed={op.app_token_allowed!r},",
+            "        params=(" + "".join(f"\n            {p}," for p in params)
+            + ("\n        ),"if params else "),"),
+            f"        host={op.host!r},",
+            f"        deprecated={op.deprecated!r},",
+            f"        example={op.example!r},",
+            "    ),",
+        ]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_scopes(spec: Spec, header: str) -> str:
+    """The small table ``auth/checks.py`` matches requests against (no models, no index)."""
+    lines = [header, '"""The scopes each operation needs, from each operation\'s ``security``: '
+             '(method, path template, user-token scopes, app token allowed)."""', "",
+             "from __future__ import annotations", "",
+             "ROUTES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = ("]
+    for op in sorted(spec.operations, key=lambda o: (o.path, o.method)):
+        row = f"{op.method!r}, {op.path!r}, {_lit(op.scopes)}, {op.app_token_allowed!r}"
+        lines.append(f"    ({row}),")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+def render_root(spec: Spec, header: str) -> str:
+    areas = sorted({op.area for op in spec.operations})
+    lines = [header, '"""``client.api``: one attribute per area of the spec, each loaded on first '
+             'use."""', "", "from __future__ import annotations", "",
+             "from functools import cached_property", "from typing import TYPE_CHECKING", "",
+             "if TYPE_CHECKING:", "    from allegro_async.client import AllegroClient"]
+    lines += [f"    from allegro_async.api.{a} import {class_name(a)}" for a in areas]
+    lines += ["", "", "class Api:",
+              '    """Every operation of Allegro\'s REST API: '
+              '``client.api.<area>.<method>(...)``."""',
+              "", "    def __init__(self, client: AllegroClient) -> None:",
+              "        self._client = client", ""]
+    for a in areas:
+        count = sum(1 for o in spec.operations if o.area == a)
+        lines += ["    @cached_property", f"    def {a}(self) -> {class_name(a)}:",
+                  f'        """{spec.tags[a]} ({count} operation{"s" if count != 1 else ""})."""',
+                  f"        from allegro_async.api.{a} import {class_name(a)}", "",
+                  f"        return {class_name(a)}(self._client)", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_models_init(models: ModelSet, header: str) -> str:
+    names = sorted(models.classes)
+    lines = [header, '"""The generated models, each loaded from its area module on first use: '
+             '``from allegro_async.api.models import CheckoutForm``."""', "",
+             "from __future__ import annotations", "", "import importlib",
+             "from typing import TYPE_CHECKING, Any", "", "if TYPE_CHECKING:"]
+    by_module: dict[str, list[str]] = {}
+    for n in names:
+        by_module.setdefault(models.classes[n].module, []).append(n)
+    for module, members in sorted(by_module.items()):
+        lines.append(f"    from allegro_async.api.models.{module} import (")
+        lines += [f"        {n} as {n}," for n in members]
+        lines.append("    )")
+    lines += ["", "#: class name -> the module (area) it lives in", "MODULES: dict[str, str] = {"]
+    lines += [f"    {n!r}: {models.classes[n].module!r}," for n in names]
+    lines += ["}", "", "",
+              "def __getattr__(name: str) -> Any:",
+              "    module = MODULES.get(name)",
+              "    if module is None:",
+              "        raise AttributeError(f\"allegro_async.api.models has no model {name!r}\")",
+              "    return getattr(importlib.import_module(f\"{__name__}.{module}\"), name)",
+              ""]
+    return "\n".join(lines)
