@@ -24,18 +24,22 @@ from allegro_async.config import Environment
 from allegro_async.testing.emulator import (
     admin,
     catalogue,
+    crud,
+    error_media,
     faults,
     limits,
     oauth,
     offers,
     orders,
     public,
+    spec_ops,
 )
 from allegro_async.testing.emulator.clock import EmulatorClock
 from allegro_async.testing.emulator.front import Exchange as Exchange
 from allegro_async.testing.emulator.front import Recorder as Recorder
 from allegro_async.testing.emulator.front import _FrontMiddleware
 from allegro_async.testing.emulator.http import (
+    VND_TYPES,
     ApiError,
     OAuthError,
     json_response,
@@ -126,7 +130,10 @@ class Emulator:
         self.orders = orders.OrdersState(self)
         self.offers = offers.OffersState(self)
         self.catalogue = catalogue.CatalogueState(self)
-        self._routes: list[BaseRoute] = [
+        self.crud = crud.CrudState()
+        # Every route the spec describes runs behind its checks; the operations no area
+        # models get spec-driven answers (spec_ops).
+        self._routes: list[BaseRoute] = spec_ops.mount([
             Route("/me", _me, methods=["GET"]),
             *admin.routes(),
             *oauth.routes(),
@@ -134,7 +141,7 @@ class Emulator:
             *offers.routes(),
             *catalogue.routes(),
             *public.routes(),
-        ]
+        ])
         inner = Starlette(
             routes=self._routes,
             exception_handlers={
@@ -253,6 +260,13 @@ def emulator_seller(request: Request, user_id: str | None) -> Seller:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    plain = error_media.error_media_type(request.method, request.scope.get("allegro.route"))
+    if plain is not None:
+        body = json.dumps(exc.body, separators=(",", ":")).encode()
+        return Response(body, exc.status, exc.headers, media_type=plain)
+    if not media_type_of(request).endswith("+json"):  # the client asked for a file
+        body = json.dumps(exc.body, separators=(",", ":")).encode()
+        return Response(body, exc.status, exc.headers, media_type=VND_TYPES[0])
     return json_response(request, exc.body, exc.status, exc.headers)
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from allegro_async.testing.emulator import media_types
+from allegro_async.testing.emulator import media_types, spec_index
 from allegro_async.testing.emulator.http import VND_TYPES, ApiError
 
 if TYPE_CHECKING:
@@ -162,6 +162,8 @@ def _negotiate(scope: Scope, method: str, template: str | None) -> bool:
     public-only resource for beta, or a beta-only one for public, is not acceptable.
     """
     served = media_types.accepted(method, template) if template is not None else VND_TYPES
+    if template is not None:
+        served = (*served, *spec_index.binary_media_types(method, template))
     text = ""
     for name, value in scope["headers"]:
         if name == b"accept":
@@ -172,7 +174,7 @@ def _negotiate(scope: Scope, method: str, template: str | None) -> bool:
         scope["allegro.media_type"] = served[0]
         return True
     for media_type in served:
-        if media_type in text:
+        if media_type in text or (media_type == "*/*" and text):
             scope["allegro.media_type"] = media_type
             return True
     return False

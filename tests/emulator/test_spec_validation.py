@@ -1,0 +1,146 @@
+"""The one validation path in front of every spec operation: parameters (400/422), media
+types (415), bodies (422) and the unknown-field stripping that keeps junk out of stored state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+
+from allegro_async.api._operation import Operation, Param
+from allegro_async.testing.emulator import spec_index, spec_validation
+from allegro_async.testing.emulator.http import ApiError
+
+LANG = Param("Accept-Language", "accept_language", "header", False, "string",
+             enum=("en-US", "pl-PL"))
+LIMIT = Param("limit", "limit", "query", False, "integer", minimum=1, maximum=100)
+STATUS = Param("status", "status", "query", True, "array", items_type="string",
+               enum=("ACTIVE", "ENDED"))
+COMMAND = Param("commandId", "command_id", "path", True, "string", format="uuid")
+OP = Operation("listThings", "GET", "/things/{commandId}", "things.list", "things", "",
+               None, params=(COMMAND, LIMIT, STATUS, LANG))
+
+
+class Stock(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    available: int
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    stock: Stock | None = None
+    line_items: list[Stock] = Field(default_factory=list, alias="lineItems")
+
+
+POST = Operation("createThing", "POST", "/things", "things.create", "things", "", None,
+                 request_model="things.Body",
+                 request_media_types=("application/vnd.allegro.public.v1+json",))
+
+
+def _request(query: str = "", headers: dict[str, str] | None = None,
+             path_params: dict[str, str] | None = None) -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    return Request({"type": "http", "method": "GET", "path": "/things/x", "headers": raw,
+                    "query_string": query.encode(), "path_params": path_params or {}})
+
+
+GOOD_ID = {"commandId": "3f2c5a8e-2b7e-4c1a-9d7e-0b6b8b7a1c11"}
+
+
+def _refusal(query: str, headers: dict[str, str] | None = None,
+             path_params: dict[str, str] = GOOD_ID) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(OP, _request(query, headers, path_params))
+    return caught.value
+
+
+def test_valid_parameters_pass() -> None:
+    spec_validation.check_params(OP, _request("limit=5&status=ACTIVE&status=ENDED",
+                                              {"Accept-Language": "pl-PL"}, GOOD_ID))
+
+
+@pytest.mark.parametrize(("query", "headers", "status", "where"), [
+    ("limit=abc&status=ACTIVE", None, 400, "limit"),
+    ("limit=1.5&status=ACTIVE", None, 400, "limit"),
+    ("limit=0&status=ACTIVE", None, 422, "limit"),
+    ("limit=101&status=ACTIVE", None, 422, "limit"),
+    ("limit=5", None, 400, "status"),
+    ("status=GONE", None, 400, "status"),
+    ("status=ACTIVE", {"Accept-Language": "de-DE"}, 400, "Accept-Language"),
+    ("limit=1&limit=2&status=ACTIVE", None, 400, "limit"),
+])
+def test_bad_parameters_are_refused_naming_the_parameter(
+        query: str, headers: dict[str, str] | None, status: int, where: str) -> None:
+    error = _refusal(query, headers)
+    assert error.status == status
+    (entry,) = error.body["errors"]
+    assert entry["path"] == where and where in entry["message"]
+    assert set(entry) >= {"code", "message", "details", "path", "userMessage"}
+
+
+def test_a_date_time_parameter_breaking_its_format_is_400() -> None:
+    since = Param("updatedAt.gte", "updated_at_gte", "query", False, "string",
+                  format="date-time")
+    operation = Operation("x", "GET", "/x", "x", "x", "", None, params=(since,))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(operation, _request("updatedAt.gte=yesterday"))
+    assert caught.value.status == 400
+    assert caught.value.body["errors"][0]["path"] == "updatedAt.gte"
+    spec_validation.check_params(operation, _request("updatedAt.gte=2026-01-01T00:00:00Z"))
+
+
+def test_an_empty_required_string_is_present_but_a_missing_one_is_400() -> None:
+    spec_validation.check_params(OP, _request("status=", path_params=GOOD_ID))
+    assert _refusal("").status == 400
+
+
+def test_a_body_in_another_media_type_is_415() -> None:
+    request = _request(headers={"Content-Type": "application/json"})
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_content_type(POST, request, b"{}")
+    assert caught.value.status == 415
+    spec_validation.check_content_type(
+        POST, _request(headers={"Content-Type": "application/vnd.allegro.public.v1+json; "
+                                                "charset=utf-8"}), b"{}")
+
+
+@pytest.fixture
+def body_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    models: dict[str, type[BaseModel]] = {"things.Body": Body}
+    monkeypatch.setattr(spec_index, "model", models.__getitem__)
+
+
+@pytest.mark.usefixtures("body_model")
+@pytest.mark.parametrize(("body", "where"), [
+    ({"stock": {"available": 1}}, "name"),
+    ({"name": "x", "lineItems": ["not an object"]}, "lineItems[0]"),
+    ({"name": "x", "stock": {"available": "1"}}, "stock.available"),
+])
+def test_a_body_breaking_the_model_is_422_with_its_path(body: Any, where: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_body(POST, json.dumps(body).encode())
+    assert caught.value.status == 422
+    assert caught.value.body["errors"][0]["path"] == where
+
+
+@pytest.mark.usefixtures("body_model")
+def test_malformed_json_is_400_and_a_missing_body_422() -> None:
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_body(POST, b"{nope")
+    assert caught.value.status == 400
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_body(POST, b"")
+    assert caught.value.status == 422
+
+
+@pytest.mark.usefixtures("body_model")
+def test_unknown_fields_are_dropped_at_every_depth_and_values_kept_as_sent() -> None:
+    sent = {"name": "x", "junk": 1, "stock": {"available": 3, "junk": {"a": 1}},
+            "lineItems": [{"available": 1, "extra": True}, {"available": 2}]}
+    clean = json.loads(spec_validation.check_body(POST, json.dumps(sent).encode()))
+    assert clean == {"name": "x", "stock": {"available": 3},
+                     "lineItems": [{"available": 1}, {"available": 2}]}
