@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from allegro_async.api.models import ExternalId as _ExternalId
+from allegro_async.api.models import Price as _Price
 from allegro_async.api.models import order_management as _g
-from allegro_async.api.models.common import Price as _Price
-from allegro_async.api.models.shared_c47b6d2c import ExternalId as _ExternalId
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 # AllegroModel as second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields

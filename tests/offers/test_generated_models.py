@@ -1,0 +1,39 @@
+"""The offer models subclass the generated ones: every field of the spec is typed, the
+library's names and stricter rules stay, and S18's read-modify-write sends it all back."""
+
+from __future__ import annotations
+
+from allegro_async import AllegroClient
+from allegro_async.api.models import (
+    OfferListingDto,
+    SaleProductOfferResponseV1,
+    SellingModeModel,
+)
+from allegro_async.models.base import AllegroModel
+from allegro_async.models.offers import PublicationStatus
+
+
+async def test_product_offer_types_every_field(offers_client: AllegroClient) -> None:
+    items = [i async for i in offers_client.offers.list(publication_status="ACTIVE",
+                                                        max_items=1)]
+    offer = await offers_client.offers.get(items[0].id)
+    assert isinstance(offer, SaleProductOfferResponseV1) and isinstance(offer, AllegroModel)
+    assert isinstance(offer.selling_mode, SellingModeModel)
+    # fields the hand-written model kept only as camelCase extras are typed attributes now
+    assert offer.model_extra == {}
+    assert offer.delivery is not None and offer.delivery.handling_time is not None
+    assert offer.validation is not None and offer.validation.validated_at is not None
+    assert offer.publication is not None and offer.publication.status is PublicationStatus.ACTIVE
+    # S18: the body sent back still has every field Allegro sent
+    body = offer.to_api()
+    assert body["delivery"]["handlingTime"] == offer.delivery.to_api()["handlingTime"]
+    assert "validation" in body and "language" in body
+
+
+async def test_listing_items_are_the_generated_listing_model(
+    offers_client: AllegroClient,
+) -> None:
+    items = [i async for i in offers_client.offers.list(max_items=3)]
+    assert items and all(isinstance(i, OfferListingDto) for i in items)
+    assert all(isinstance(i.id, str) and i.model_extra == {} for i in items)
+    assert items[0].sale_info is not None and items[0].stats is not None
