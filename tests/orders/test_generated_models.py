@@ -46,3 +46,17 @@ def test_lists_hold_the_library_models() -> None:
     shipments = ShipmentList.model_validate(
         _example(spec, {"$ref": "#/components/schemas/CheckoutFormOrderWaybillResponse"}))
     assert isinstance(shipments, generated.CheckoutFormOrderWaybillResponse)
+
+
+def test_order_event_is_the_generated_model_and_keeps_the_a8_key() -> None:
+    from allegro_async.models.events import OrderEvent, OrderEventsList
+
+    spec = load_spec()
+    page = OrderEventsList.model_validate(
+        _example(spec, {"$ref": "#/components/schemas/OrderEventsList"}))
+    event = page.events[0]
+    assert isinstance(page, generated.OrderEventsList)
+    assert isinstance(event, generated.OrderEvent) and type(event) is OrderEvent
+    assert isinstance(event.order.line_items[0].id, str)
+    assert isinstance(event.order.buyer.preferences, generated.BuyerPreferencesReference)
+    assert event.dedup_key.startswith(f"{event.checkout_form_id}|{event.type.value}|")
