@@ -28,6 +28,7 @@ from allegro_async.pagination import Page, TimeSlicedPaginator
 from allegro_async.services.events import OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
+    from allegro_async.api.order_management import OrderManagementWithRawResponse
     from allegro_async.client import AllegroClient
 
 OrderSort = Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
@@ -123,6 +124,11 @@ class OrdersService:
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
 
+    @property
+    def _api(self) -> OrderManagementWithRawResponse:
+        # the generated operations, raw, so bodies are read as this library's subclasses
+        return self._client.api.order_management.with_raw_response
+
     # -- reading ----------------------------------------------------------------------------
     def list(
         self,
@@ -212,8 +218,8 @@ class OrdersService:
     async def get(self, checkout_form_id: str) -> CheckoutForm:
         """One checkout form. A combined one (S12) raises ``NotFoundError``: see
         :meth:`find_replacement`."""
-        return await self._client.request(
-            "GET", f"/order/checkout-forms/{_form_id(checkout_form_id)}", cast_to=CheckoutForm)
+        raw = await self._api.get_orders_details(id=_form_id(checkout_form_id))
+        return raw.parse(CheckoutForm)
 
     async def find_replacement(self, event: OrderEvent) -> CheckoutForm | None:
         """S12: the form that took over the line items of the (now 404) form an event names,
@@ -241,11 +247,9 @@ class OrdersService:
         form_id = _form_id(checkout_form_id)
         value = _args.choice(status, "status", FulfillmentStatus)
         _revision(revision)
-        params = {"checkoutForm.revision": revision} if revision is not None else None
         try:
-            await self._client.request(
-                "PUT", f"/order/checkout-forms/{form_id}/fulfillment",
-                params=params, json={"status": value})
+            await self._api.set_order_fulfillment(
+                id=form_id, body={"status": value}, checkout_form_revision=revision)
         except ConflictError as exc:
             raise StaleRevisionError.from_conflict(exc, form_id, revision) from exc
 
@@ -294,8 +298,8 @@ class OrdersService:
                 raise StaleRevisionError.refused(
                     form_id, revision, "the checkout form changed since your read; "
                     "no waybill was added")
-        shipment = await self._client.request(
-            "POST", f"/order/checkout-forms/{form_id}/shipments", json=body, cast_to=Shipment)
+        raw = await self._api.create_order_shipments(id=form_id, body=body)
+        shipment = raw.parse(Shipment)
         if set_sent:
             await self._mark_sent(form_id, revision, shipment)
         return shipment
@@ -324,14 +328,12 @@ class OrdersService:
 
     async def shipments(self, checkout_form_id: str) -> builtins.list[Shipment]:
         """The waybills added to a form."""
-        data = await self._client.request(
-            "GET", f"/order/checkout-forms/{_form_id(checkout_form_id)}/shipments",
-            cast_to=ShipmentList)
-        return data.shipments
+        raw = await self._api.get_order_shipments(id=_form_id(checkout_form_id))
+        return raw.parse(ShipmentList).shipments
 
     async def carriers(self) -> CarrierList:
         """The carriers a waybill can name (``carrier_id``)."""
-        return await self._client.request("GET", "/order/carriers", cast_to=CarrierList)
+        return (await self._api.get_orders_carriers()).parse(CarrierList)
 
     # -- the event journal ------------------------------------------------------------------
     def events(self, **options: Unpack[StreamOptions]) -> OrderEventStream:

@@ -79,8 +79,10 @@ class ProductOffers:
     # -- product offers ----------------------------------------------------------------------
     async def get(self, offer_id: str) -> ProductOffer:
         """GET /sale/product-offers/{offerId}."""
-        return await self._client.request("GET", f"/sale/product-offers/{_id(offer_id)}",
-                                          cast_to=ProductOffer)
+        _id(offer_id)  # named as this method names it, before the generated check
+        api = self._client.api.users_offer_information.with_raw_response
+        raw = await api.get_product_offer(offer_id=offer_id)
+        return raw.parse(ProductOffer)
 
     async def get_raw(self, offer_id: str) -> dict[str, Any]:
         """The offer as plain JSON, every field as Allegro sent it."""

@@ -3,6 +3,8 @@ subclasses that keep the library's helpers and stricter rules."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from allegro_async import AllegroClient
@@ -64,3 +66,31 @@ async def test_shipping_rates_are_the_generated_models(client: AllegroClient) ->
     summaries = await client.shipping_rates.list()
     assert created.id in [s.id for s in summaries]
     assert isinstance(summaries[0], GeneratedRatesSummary)
+
+
+async def test_the_services_call_the_generated_operations(
+    emulator: Emulator, client: AllegroClient,
+) -> None:
+    asked: list[str] = []
+    for area, names in ((client.api.information_about_user.with_raw_response, ["me"]),
+                        (client.api.products.with_raw_response,
+                         ["get_sale_product", "get_sale_products"]),
+                        (client.api.delivery.with_raw_response,
+                         ["get_list_of_shipping_ratest", "get_shipping_rates_set"])):
+        for name in names:
+            original = getattr(area, name)
+
+            async def counting(*args: Any, __name: str = name, __call: Any = original,
+                               **kwargs: Any) -> Any:
+                asked.append(__name)
+                return await __call(*args, **kwargs)
+
+            setattr(area, name, counting)
+    await client.user.me()
+    await client.products.get(emulator.catalogue.products[0]["id"])
+    await client.products.search_page("laptop")
+    summaries = await client.shipping_rates.list()
+    assert summaries  # the emulator's seller starts with price lists
+    await client.shipping_rates.get(summaries[0].id)
+    assert asked == ["me", "get_sale_product", "get_sale_products",
+                     "get_list_of_shipping_ratest", "get_shipping_rates_set"]

@@ -3,6 +3,8 @@ library's names and stricter rules stay, and S18's read-modify-write sends it al
 
 from __future__ import annotations
 
+from typing import Any
+
 from allegro_async import AllegroClient
 from allegro_async.api.models import (
     OfferListingDto,
@@ -37,3 +39,18 @@ async def test_listing_items_are_the_generated_listing_model(
     assert items and all(isinstance(i, OfferListingDto) for i in items)
     assert all(isinstance(i.id, str) and i.model_extra == {} for i in items)
     assert items[0].sale_info is not None and items[0].stats is not None
+
+
+async def test_get_calls_the_generated_operation(offers_client: AllegroClient) -> None:
+    area = offers_client.api.users_offer_information.with_raw_response
+    original = area.get_product_offer
+    asked: list[object] = []
+
+    async def counting(**kwargs: Any) -> Any:
+        asked.append(kwargs["offer_id"])
+        return await original(**kwargs)
+
+    area.get_product_offer = counting  # type: ignore[method-assign]
+    items = [i async for i in offers_client.offers.list(max_items=1)]
+    offer = await offers_client.offers.get(items[0].id)
+    assert asked == [items[0].id] and offer.id == items[0].id
