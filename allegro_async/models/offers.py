@@ -98,12 +98,28 @@ class OfferParts(AllegroModel):
     selling_mode: SellingMode | None = None
 
 
+class ListingStock(_listing.OfferListingDtoV1Stock, AllegroModel):
+    """The listing's stock: available and sold units (``unit`` kept from earlier releases;
+    the listing's schema has none, so it is ``None`` unless Allegro sends it)."""
+
+    unit: str | None = None
+
+
+class ListingPublication(_listing.OfferListingDtoV1Publication, AllegroModel):
+    """The listing's ``publication``, its times as datetimes (the spec's are strings)."""
+
+    status: PublicationStatus | None = None  # type: ignore[assignment]
+    starting_at: _dt.datetime | None = None  # type: ignore[assignment]
+    ending_at: _dt.datetime | None = None  # type: ignore[assignment]
+
+
 class OfferListingItem(_listing.OfferListingDto, AllegroModel):
-    """One offer in GET /sale/offers (``OfferListingDto``, every field of the spec; its
-    ``selling_mode``, ``stock`` and ``publication`` are the listing's own shapes)."""
+    """One offer in GET /sale/offers (``OfferListingDto``, every field of the spec)."""
 
     id: str
     category: IdRef | None = None
+    stock: ListingStock | None = None
+    publication: ListingPublication | None = None
     external: IdRef | None = None  # type: ignore[assignment]
 
 
