@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -91,6 +92,16 @@ def _aware(field: str, value: _dt.datetime | None) -> _dt.datetime | None:
 def _revision(revision: str | None) -> None:
     if revision is not None:
         _args.text(revision, "revision")
+
+
+@functools.cache
+def _list_keywords() -> dict[str, str]:
+    # The walk builds its filters by wire name ("lineItems.boughtAt.gte", as the paginator
+    # moves them); the generated method takes the spec's keywords. Read from the index on
+    # first use, so importing the package does not load it.
+    from allegro_async.api import OPERATIONS
+
+    return {p.name: p.python_name for p in OPERATIONS["getListOfOrdersUsingGET"].params}
 
 
 def _form_id(value: object) -> str:
@@ -202,8 +213,10 @@ class OrdersService:
         async def fetch(offset: int, limit: int, extra: Mapping[str, Any]
                         ) -> Page[CheckoutForm]:
             params = {**base, **extra, "offset": offset, "limit": limit}
-            page = await self._client.request("GET", "/order/checkout-forms", params=params,
-                                              cast_to=CheckoutFormList)
+            names = _list_keywords()
+            raw = await self._api.get_list_of_orders(
+                **{names[k]: v for k, v in params.items() if v is not None})
+            page = raw.parse(CheckoutFormList)
             return Page(page.checkout_forms, page.total_count)
 
         return TimeSlicedPaginator(
