@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from allegro_async import AllegroClient
 from allegro_async.api.models import (
     OfferListingDto,
     SaleProductOfferResponseV1,
     SellingModeModel,
 )
+from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.base import AllegroModel
 from allegro_async.models.offers import PublicationStatus
 
@@ -54,3 +57,27 @@ async def test_get_calls_the_generated_operation(offers_client: AllegroClient) -
     items = [i async for i in offers_client.offers.list(max_items=1)]
     offer = await offers_client.offers.get(items[0].id)
     assert asked == [items[0].id] and offer.id == items[0].id
+
+
+async def test_list_pages_call_the_generated_search_and_refuse_unknown_params(
+    offers_client: AllegroClient,
+) -> None:
+    area = offers_client.api.users_offer_information.with_raw_response
+    original = area.search_offers
+    pages: list[dict[str, Any]] = []
+
+    async def counting(**kwargs: Any) -> Any:
+        pages.append(kwargs)
+        return await original(**kwargs)
+
+    area.search_offers = counting  # type: ignore[method-assign]
+    items = [i async for i in offers_client.offers.list(
+        publication_status="ACTIVE", page_size=10, max_items=15,
+        params={"sellingMode.format": "BUY_NOW"})]
+    assert len(items) == 15
+    assert [(p["offset"], p["limit"]) for p in pages] == [(0, 10), (10, 10)]
+    assert pages[0]["publication_status"] == ["ACTIVE"]
+    assert pages[0]["selling_mode_format"] == "BUY_NOW"
+    with pytest.raises(InvalidArgumentError, match=r"params\[colour\]"):
+        [i async for i in offers_client.offers.list(params={"colour": "red"})]
+    assert len(pages) == 2  # refused before sending
