@@ -81,3 +81,31 @@ async def test_list_pages_call_the_generated_search_and_refuse_unknown_params(
     with pytest.raises(InvalidArgumentError, match=r"params\[colour\]"):
         [i async for i in offers_client.offers.list(params={"colour": "red"})]
     assert len(pages) == 2  # refused before sending
+
+
+async def test_create_patch_and_parts_call_the_generated_operations(
+    offers_client: AllegroClient,
+) -> None:
+    from .test_product_offers import NEW_OFFER
+
+    called: list[str] = []
+    for area, name in ((offers_client.api.offer_management.with_raw_response,
+                        "create_product_offers"),
+                       (offers_client.api.offer_management.with_raw_response,
+                        "edit_product_offers"),
+                       (offers_client.api.users_offer_information.with_raw_response,
+                        "get_partial_product_offer")):
+        original = getattr(area, name)
+
+        async def counting(*args: Any, __name: str = name, __call: Any = original,
+                           **kwargs: Any) -> Any:
+            called.append(__name)
+            return await __call(*args, **kwargs)
+
+        setattr(area, name, counting)
+    offer = await offers_client.offers.create(NEW_OFFER)
+    patched = await offers_client.offers.patch(offer.id, {"name": "Green kettle 1.7 l"})
+    parts = await offers_client.offers.parts(offer.id, ["stock"])
+    assert patched.name == "Green kettle 1.7 l" and parts.id == offer.id
+    assert called == ["create_product_offers", "edit_product_offers",
+                      "get_partial_product_offer"]
