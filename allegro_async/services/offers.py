@@ -117,8 +117,8 @@ class OffersService(ProductOffers):
 
     async def count_drafts(self) -> int:
         """How many drafts (INACTIVE offers) the account holds, for S19."""
-        raw = await self._client.request_raw(
-            "GET", "/sale/offers", params={"publication.status": "INACTIVE", "limit": 1})
+        api = self._client.api.users_offer_information.with_raw_response
+        raw = await api.search_offers(publication_status=["INACTIVE"], limit=1)
         page = raw.parse(OffersPage)
         if page.total_count is None:
             # the spec makes totalCount optional, but without it there is no count: 0 would

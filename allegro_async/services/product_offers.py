@@ -182,7 +182,8 @@ class ProductOffers:
         :class:`~allegro_async.errors.PermissionDeniedError`."""
         offer_id = _args.ident(offer_id, "offer_id")
         try:
-            await self._client.request("DELETE", f"/sale/offers/{_id(offer_id)}")
+            _id(offer_id)
+            await self._offers.delete_offer(offer_id=offer_id)
         except PermissionDeniedError as exc:
             if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
                 raise OfferNotDeletableError(offer_id, None) from exc

@@ -83,7 +83,7 @@ async def test_list_pages_call_the_generated_search_and_refuse_unknown_params(
     assert len(pages) == 2  # refused before sending
 
 
-async def test_create_patch_and_parts_call_the_generated_operations(
+async def test_create_patch_parts_and_drafts_call_the_generated_operations(
     offers_client: AllegroClient,
 ) -> None:
     from .test_product_offers import NEW_OFFER
@@ -94,7 +94,10 @@ async def test_create_patch_and_parts_call_the_generated_operations(
                        (offers_client.api.offer_management.with_raw_response,
                         "edit_product_offers"),
                        (offers_client.api.users_offer_information.with_raw_response,
-                        "get_partial_product_offer")):
+                        "get_partial_product_offer"),
+                       (offers_client.api.offer_management.with_raw_response, "delete_offer"),
+                       (offers_client.api.users_offer_information.with_raw_response,
+                        "search_offers")):
         original = getattr(area, name)
 
         async def counting(*args: Any, __name: str = name, __call: Any = original,
@@ -106,6 +109,10 @@ async def test_create_patch_and_parts_call_the_generated_operations(
     offer = await offers_client.offers.create(NEW_OFFER)
     patched = await offers_client.offers.patch(offer.id, {"name": "Green kettle 1.7 l"})
     parts = await offers_client.offers.parts(offer.id, ["stock"])
+    drafts = await offers_client.offers.count_drafts()
+    await offers_client.offers.delete_draft(offer.id)
+    assert await offers_client.offers.count_drafts() == drafts - 1
     assert patched.name == "Green kettle 1.7 l" and parts.id == offer.id
     assert called == ["create_product_offers", "edit_product_offers",
-                      "get_partial_product_offer"]
+                      "get_partial_product_offer", "search_offers", "delete_offer",
+                      "search_offers"]
