@@ -18,6 +18,10 @@ class AllegroModel(BaseModel):
         populate_by_name=True,
         extra="allow",
         protected_namespaces=(),
+        # stated, not defaulted: the models that subclass a generated one (which coerces
+        # numbers to text) list this base second, and this keeps a number where the spec
+        # says string a malformed body (ResponseValidationError), as it always was here
+        coerce_numbers_to_str=False,
     )
 
     def to_api(self) -> dict[str, object]:

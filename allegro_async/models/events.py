@@ -8,8 +8,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+from allegro_async.api.models import order_management as _g
 from allegro_async.models.base import AllegroModel, OpenEnum, parse_timestamp
-from allegro_async.models.orders import ExternalId, MarketplaceRef, Price
+from allegro_async.models.orders import BuyerPreferences, ExternalId, MarketplaceRef, Price
+
+# Each model subclasses its generated counterpart (every field of the spec); AllegroModel as
+# second base keeps ``isinstance(x, AllegroModel)`` true and gives narrowed fields their alias.
 
 
 def dedup_key(form_id: str | None, event_type: str, occurred_at: _dt.datetime | str) -> str:
@@ -40,65 +44,54 @@ class OrderEventType(OpenEnum):
     AUTO_CANCELLED = "AUTO_CANCELLED"
 
 
-class SellerReference(AllegroModel):
+class SellerReference(_g.SellerReference, AllegroModel):
     """``SellerReference``."""
 
-    id: str
 
-
-class BuyerReference(AllegroModel):
+class BuyerReference(_g.BuyerReference, AllegroModel):
     """``BuyerReference``."""
 
-    id: str
-    email: str
-    login: str
-    guest: bool
-    preferences: dict[str, object] | None = None
+    preferences: BuyerPreferences | None = None
 
 
-class EventOfferReference(AllegroModel):
+class EventOfferReference(_g.OrderLineItemOfferReference, AllegroModel):
     """``OrderLineItemOfferReference``."""
 
-    id: str
-    name: str
     external: ExternalId | None = None
 
 
-class OrderLineItem(AllegroModel):
+class OrderLineItem(_g.OrderLineItem, AllegroModel):
     """``OrderLineItem``: a line item as an event shows it."""
 
-    id: str
+    id: str  # type: ignore[assignment]  # text, as the checkout form's line item ids
     offer: EventOfferReference
-    quantity: int
+    quantity: int  # items are counted whole
     price: Price
     original_price: Price | None = None
     bought_at: _dt.datetime | None = None
 
 
-class CheckoutFormReference(AllegroModel):
+class CheckoutFormReference(_g.CheckoutFormReference, AllegroModel):
     """``CheckoutFormReference``: the form an event is about."""
 
-    id: str
-    revision: str | None = None
 
-
-class OrderEventData(AllegroModel):
+class OrderEventData(_g.OrderEventData, AllegroModel):
     """``OrderEventData``."""
 
     seller: SellerReference
     buyer: BuyerReference
-    line_items: list[OrderLineItem]
+    line_items: list[OrderLineItem]  # type: ignore[assignment]
     checkout_form: CheckoutFormReference | None = None
-    marketplace: MarketplaceRef | None = None
+    marketplace: MarketplaceRef | None = None  # type: ignore[assignment]
 
 
-class OrderEvent(AllegroModel):
+class OrderEvent(_g.OrderEvent, AllegroModel):
     """``OrderEvent``: one journal entry. A duplicate has a new ``id`` and the same data and
     ``occurred_at`` (A8): :attr:`dedup_key` is what identifies it."""
 
     id: str
     order: OrderEventData
-    type: OrderEventType
+    type: OrderEventType  # type: ignore[assignment]
     occurred_at: _dt.datetime
 
     @property
@@ -112,20 +105,20 @@ class OrderEvent(AllegroModel):
         return dedup_key(self.checkout_form_id, self.type.value, self.occurred_at)
 
 
-class OrderEventsList(AllegroModel):
+class OrderEventsList(_g.OrderEventsList, AllegroModel):
     """``OrderEventsList``: one page of ``GET /order/events``."""
 
-    events: list[OrderEvent]
+    events: list[OrderEvent]  # type: ignore[assignment]
 
 
-class LatestOrderEvent(AllegroModel):
+class LatestOrderEvent(_g.LatestOrderEvent, AllegroModel):
     """``LatestOrderEvent``."""
 
     id: str
     occurred_at: _dt.datetime
 
 
-class OrderEventStats(AllegroModel):
+class OrderEventStats(_g.OrderEventStats, AllegroModel):
     """``OrderEventStats``: where a fresh stream starts ("now")."""
 
     latest_event: LatestOrderEvent | None = None

@@ -8,7 +8,20 @@ from typing import Any
 
 from pydantic import Field
 
+from allegro_async.api.models import BuyNowPrice as _BuyNowPrice
+from allegro_async.api.models import (
+    OfferCategory,
+    SaleProductOfferPublicationResponse,
+    SaleProductOfferResponseV1,
+    SellingModeModel,
+    StockModel,
+)
+from allegro_async.api.models import users_offer_information as _listing
 from allegro_async.models.base import AllegroModel, OpenEnum
+
+# The offer models subclass the generated ones (every field of the spec); AllegroModel as
+# second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields narrowed here
+# their camelCase alias.
 
 
 class PublicationStatus(OpenEnum):
@@ -20,60 +33,52 @@ class PublicationStatus(OpenEnum):
     ENDED = "ENDED"
 
 
-class Price(AllegroModel):
+class Price(_BuyNowPrice, AllegroModel):
     """An amount (a decimal string, as Allegro sends it) in a currency."""
 
-    amount: str
-    currency: str
 
+class SellingMode(SellingModeModel, AllegroModel):
+    """How the offer sells: format and price (and the auction's prices)."""
 
-class SellingMode(AllegroModel):
-    """How the offer sells: format and price."""
-
-    format: str | None = None
     price: Price | None = None
 
 
-class Stock(AllegroModel):
+class Stock(StockModel, AllegroModel):
     """Units available (and sold, in the listing)."""
 
-    available: int | None = None
-    unit: str | None = None
+    unit: str | None = None  # type: ignore[assignment]  # was text here; the enum is open anyway
     sold: int | None = None
 
 
-class OfferPublication(AllegroModel):
-    """The ``publication`` section."""
+class OfferPublication(SaleProductOfferPublicationResponse, AllegroModel):
+    """The ``publication`` section (times as datetimes, not the spec's wrapper types)."""
 
-    status: PublicationStatus | None = None
-    starting_at: _dt.datetime | None = None
-    ending_at: _dt.datetime | None = None
-    ended_by: str | None = None
+    status: PublicationStatus | None = None  # type: ignore[assignment]
+    starting_at: _dt.datetime | None = None  # type: ignore[assignment]
+    ending_at: _dt.datetime | None = None  # type: ignore[assignment]
+    ended_by: str | None = None  # type: ignore[assignment]
 
 
-class IdRef(AllegroModel):
+class IdRef(OfferCategory, AllegroModel):
     """``{"id": ...}``, as for categories and external ids."""
 
-    id: str | None = None
 
-
-class ProductOffer(AllegroModel):
+class ProductOffer(SaleProductOfferResponseV1, AllegroModel):
     """An offer as GET /sale/product-offers/{offerId} returns it (SaleProductOfferResponseV1).
 
-    Only the common fields are typed; every other field is kept as is (``model_extra``), so
-    :meth:`to_api` sends the whole structure back, as S18 needs. The spec's schema lists no
+    Every field of the spec's schema is typed, and unknown ones are kept (``model_extra``),
+    so :meth:`to_api` sends the whole structure back, as S18 needs. The spec's schema lists no
     required field, but an offer Allegro returns always has its ``id`` (it is how the offer is
     read, changed and deleted), so a body without one is refused rather than read as an
     offer with no id.
     """
 
     id: str
-    name: str | None = None
     category: IdRef | None = None
     selling_mode: SellingMode | None = None
     stock: Stock | None = None
     publication: OfferPublication | None = None
-    external: IdRef | None = None
+    external: IdRef | None = None  # type: ignore[assignment]
     created_at: _dt.datetime | None = None
     updated_at: _dt.datetime | None = None
 
@@ -85,7 +90,6 @@ class ProductOfferBody(ProductOffer):
     id: str | None = None  # type: ignore[assignment]
 
 
-
 class OfferParts(AllegroModel):
     """GET /sale/product-offers/{offerId}/parts: just stock and/or price."""
 
@@ -94,23 +98,36 @@ class OfferParts(AllegroModel):
     selling_mode: SellingMode | None = None
 
 
-class OfferListingItem(AllegroModel):
-    """One offer in GET /sale/offers (OfferListingDto)."""
+class ListingStock(_listing.OfferListingDtoV1Stock, AllegroModel):
+    """The listing's stock: available and sold units (``unit`` kept from earlier releases;
+    the listing's schema has none, so it is ``None`` unless Allegro sends it)."""
+
+    unit: str | None = None
+
+
+class ListingPublication(_listing.OfferListingDtoV1Publication, AllegroModel):
+    """The listing's ``publication``, its times as datetimes (the spec's are strings)."""
+
+    status: PublicationStatus | None = None  # type: ignore[assignment]
+    starting_at: _dt.datetime | None = None  # type: ignore[assignment]
+    ending_at: _dt.datetime | None = None  # type: ignore[assignment]
+
+
+class OfferListingItem(_listing.OfferListingDto, AllegroModel):
+    """One offer in GET /sale/offers (``OfferListingDto``, every field of the spec)."""
 
     id: str
-    name: str | None = None
     category: IdRef | None = None
-    selling_mode: SellingMode | None = None
-    stock: Stock | None = None
-    publication: OfferPublication | None = None
-    external: IdRef | None = None
+    stock: ListingStock | None = None
+    publication: ListingPublication | None = None
+    external: IdRef | None = None  # type: ignore[assignment]
 
 
-class OffersPage(AllegroModel):
+class OffersPage(_listing.OffersSearchResultDto, AllegroModel):
     """One page of GET /sale/offers (``OffersSearchResultDto``). The spec requires no field:
     ``count`` and ``total_count`` are ``None`` when Allegro left them out."""
 
-    offers: list[OfferListingItem] = Field(default_factory=list)
+    offers: list[OfferListingItem] = Field(default_factory=list)  # type: ignore[assignment]
     count: int | None = None
     total_count: int | None = None
 

@@ -1,16 +1,23 @@
 """Checkout forms and everything inside them (spec schema ``CheckoutForm`` and its parts).
 
-Field names follow the spec's properties in snake_case; unknown fields are kept and unknown
-enum values tolerated (:class:`~allegro_async.models.base.OpenEnum`).
+Each model subclasses its generated counterpart in ``allegro_async.api.models`` (so every
+field of the spec is there, typed) and keeps this library's name, helpers and stricter types:
+ids stay ``str`` (the generated ones are ``UUID``), counts and quantities ``int``. Unknown
+fields are kept and unknown enum values tolerated (:class:`~allegro_async.models.base.OpenEnum`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 
-from pydantic import Field
-
+from allegro_async.api.models import ExternalId as _ExternalId
+from allegro_async.api.models import Price as _Price
+from allegro_async.api.models import order_management as _g
 from allegro_async.models.base import AllegroModel, OpenEnum
+
+# AllegroModel as second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields
+# narrowed here their camelCase alias. Narrowing a list field needs ``type: ignore``: a list
+# of the subclass is not a list of the base class to mypy (lists are invariant).
 
 
 class CheckoutFormStatus(OpenEnum):
@@ -45,194 +52,130 @@ class LineItemsSent(OpenEnum):
     ALL = "ALL"
 
 
-class Price(AllegroModel):
+class Price(_Price, AllegroModel):
     """An amount (a decimal string, as Allegro sends it) and an ISO 4217 currency."""
 
     amount: str
     currency: str
 
 
-class ExternalId(AllegroModel):
+class ExternalId(_ExternalId, AllegroModel):
     """The seller's own id (signature) of an offer."""
 
-    id: str | None = None
 
-
-class BuyerPreferences(AllegroModel):
+class BuyerPreferences(_g.BuyerPreferencesReference, AllegroModel):
     """The buyer's preferences."""
 
-    language: str | None = None
 
-
-class BuyerAddress(AllegroModel):
+class BuyerAddress(_g.CheckoutFormBuyerAddressReference, AllegroModel):
     """The buyer's address on the checkout form."""
 
-    street: str | None = None
-    city: str | None = None
-    post_code: str | None = None
-    country_code: str | None = None
 
-
-class CheckoutFormBuyer(AllegroModel):
+class CheckoutFormBuyer(_g.CheckoutFormBuyerReference, AllegroModel):
     """``CheckoutFormBuyerReference``."""
 
-    id: str
-    email: str
-    login: str
-    guest: bool
-    first_name: str | None = None
-    last_name: str | None = None
-    company_name: str | None = None
-    personal_identity: str | None = None
-    phone_number: str | None = None
     preferences: BuyerPreferences | None = None
     address: BuyerAddress | None = None
 
 
-class CheckoutFormPayment(AllegroModel):
+class CheckoutFormPayment(_g.CheckoutFormPaymentReference, AllegroModel):
     """``CheckoutFormPaymentReference``; one payment id in several forms marks a combination
     (S12)."""
 
-    id: str
-    type: str
-    provider: str | None = None
+    id: str  # type: ignore[assignment]  # compared with event and filter ids as text
     finished_at: _dt.datetime | None = None
     paid_amount: Price | None = None
     reconciliation: Price | None = None
-    features: list[str] | None = None
 
 
-class ShipmentSummary(AllegroModel):
+class ShipmentSummary(_g.CheckoutFormFulfillmentShipmentSummary, AllegroModel):
     """``CheckoutFormFulfillmentShipmentSummary``."""
 
-    line_items_sent: LineItemsSent | None = None
+    line_items_sent: LineItemsSent | None = None  # type: ignore[assignment]
 
 
-class FulfillmentProvider(AllegroModel):
+class FulfillmentProvider(_g.CheckoutFormFulfillmentProvider, AllegroModel):
     """Who fulfils the order: ``SELLER`` or ``ALLEGRO``."""
 
-    id: str | None = None
 
-
-class CheckoutFormFulfillment(AllegroModel):
+class CheckoutFormFulfillment(_g.CheckoutFormFulfillment, AllegroModel):
     """``CheckoutFormFulfillment``: the seller's status and the shipment summary."""
 
-    status: FulfillmentStatus | None = None
+    status: FulfillmentStatus | None = None  # type: ignore[assignment]
     shipment_summary: ShipmentSummary | None = None
     provider: FulfillmentProvider | None = None
 
 
-class DeliveryAddress(AllegroModel):
+class DeliveryAddress(_g.CheckoutFormDeliveryAddress, AllegroModel):
     """``CheckoutFormDeliveryAddress``."""
 
-    first_name: str
-    last_name: str
-    street: str
-    city: str
-    zip_code: str
-    country_code: str
-    company_name: str | None = None
-    phone_number: str | None = None
-    modified_at: str | None = None
 
-
-class DeliveryMethod(AllegroModel):
+class DeliveryMethod(_g.CheckoutFormDeliveryMethod, AllegroModel):
     """``CheckoutFormDeliveryMethod``."""
 
-    id: str | None = None
-    name: str | None = None
 
-
-class CheckoutFormDelivery(AllegroModel):
-    """``CheckoutFormDeliveryReference``; nested parts Allegro adds often stay as dicts."""
+class CheckoutFormDelivery(_g.CheckoutFormDeliveryReference, AllegroModel):
+    """``CheckoutFormDeliveryReference``: address, method, pickup point, cost, times."""
 
     address: DeliveryAddress | None = None
     method: DeliveryMethod | None = None
-    pickup_point: dict[str, object] | None = None
     cost: Price | None = None
-    time: dict[str, object] | None = None
-    smart: bool | None = None
-    cancellation: dict[str, object] | None = None
-    calculated_number_of_packages: int | None = None
 
 
-class CheckoutFormInvoice(AllegroModel):
+class CheckoutFormInvoice(_g.CheckoutFormInvoiceInfo, AllegroModel):
     """``CheckoutFormInvoiceInfo``."""
 
-    required: bool
-    address: dict[str, object] | None = None
-    due_date: str | None = None
-    features: list[str] | None = None
 
-
-class OfferReference(AllegroModel):
+class OfferReference(_g.OfferReference, AllegroModel):
     """``OfferReference``: the offer a line item was bought from."""
 
-    id: str
-    name: str
     external: ExternalId | None = None
-    product_set: dict[str, object] | None = None
-    hs_number: str | None = None
 
 
-class CheckoutFormLineItem(AllegroModel):
+class CheckoutFormLineItem(_g.CheckoutFormLineItem, AllegroModel):
     """``CheckoutFormLineItem``."""
 
-    id: str
+    id: str  # type: ignore[assignment]
     offer: OfferReference
-    quantity: int
+    quantity: int  # items are counted whole
     original_price: Price
     price: Price
-    deposit: dict[str, object] | None = None
-    reconciliation: dict[str, object] | None = None
-    selected_additional_services: list[dict[str, object]] | None = None
-    vouchers: list[dict[str, object]] | None = None
-    tax: dict[str, object] | None = None
     bought_at: _dt.datetime | None = None
-    discounts: list[dict[str, object]] | None = None
-    serial_numbers: dict[str, object] | None = None
 
 
-class CheckoutFormNote(AllegroModel):
+class CheckoutFormNote(_g.CheckoutFormNoteReference, AllegroModel):
     """``CheckoutFormNoteReference``."""
 
-    text: str | None = None
 
-
-class MarketplaceRef(AllegroModel):
+class MarketplaceRef(_g.CheckoutFormMarketplace, AllegroModel):
     """A marketplace id (``allegro-pl``, ``allegro-cz``, ...)."""
 
-    id: str
 
-
-class CheckoutFormSummary(AllegroModel):
+class CheckoutFormSummary(_g.CheckoutFormSummary, AllegroModel):
     """``CheckoutFormSummary``."""
 
     total_to_pay: Price
 
 
-class CheckoutForm(AllegroModel):
+class CheckoutForm(_g.CheckoutForm, AllegroModel):
     """``CheckoutForm``: one order as the buyer completed it.
 
     ``revision`` changes on every change; pass it to
     :meth:`~allegro_async.services.orders.OrdersService.set_fulfillment` (S13).
     """
 
-    id: str
+    id: str  # type: ignore[assignment]
     buyer: CheckoutFormBuyer
-    status: CheckoutFormStatus
-    line_items: list[CheckoutFormLineItem]
-    surcharges: list[CheckoutFormPayment]
+    status: CheckoutFormStatus  # type: ignore[assignment]
+    line_items: list[CheckoutFormLineItem]  # type: ignore[assignment]
+    surcharges: list[CheckoutFormPayment]  # type: ignore[assignment]
     summary: CheckoutFormSummary
-    message_to_seller: str | None = None
     payment: CheckoutFormPayment | None = None
     fulfillment: CheckoutFormFulfillment | None = None
     delivery: CheckoutFormDelivery | None = None
     invoice: CheckoutFormInvoice | None = None
     note: CheckoutFormNote | None = None
     marketplace: MarketplaceRef | None = None
-    updated_at: str | None = None
-    revision: str | None = None
 
     @property
     def bought_at(self) -> _dt.datetime | None:
@@ -241,45 +184,35 @@ class CheckoutForm(AllegroModel):
         return max(times) if times else None
 
 
-class CheckoutFormList(AllegroModel):
+class CheckoutFormList(_g.CheckoutForms, AllegroModel):
     """``CheckoutForms``: one page of ``GET /order/checkout-forms``."""
 
-    checkout_forms: list[CheckoutForm]
+    checkout_forms: list[CheckoutForm]  # type: ignore[assignment]
     count: int
     total_count: int
 
 
-class Carrier(AllegroModel):
+class Carrier(_g.OrdersShippingCarrier, AllegroModel):
     """``OrdersShippingCarrier``: a carrier id to use in :meth:`add_shipment`."""
 
-    id: str | None = None
-    name: str | None = None
 
-
-class CarrierList(AllegroModel):
+class CarrierList(_g.OrdersShippingCarriersResponse, AllegroModel):
     """``OrdersShippingCarriersResponse``."""
 
-    carriers: list[Carrier] = Field(default_factory=list)
+    carriers: list[Carrier] = []  # type: ignore[assignment]
 
 
-class ShipmentLineItem(AllegroModel):
+class ShipmentLineItem(_g.LineItem, AllegroModel):
     """A line item in a shipment."""
 
-    id: str | None = None
 
-
-class Shipment(AllegroModel):
+class Shipment(_g.CheckoutFormAddWaybillCreated, AllegroModel):
     """``CheckoutFormAddWaybillCreated``: a waybill added to a checkout form (S14)."""
 
-    id: str | None = None
-    waybill: str | None = None
-    carrier_id: str | None = None
-    carrier_name: str | None = None
-    line_items: list[ShipmentLineItem] | None = None
-    created_at: str | None = None
+    line_items: list[ShipmentLineItem] | None = None  # type: ignore[assignment]
 
 
-class ShipmentList(AllegroModel):
+class ShipmentList(_g.CheckoutFormOrderWaybillResponse, AllegroModel):
     """``CheckoutFormOrderWaybillResponse``."""
 
-    shipments: list[Shipment] = Field(default_factory=list)
+    shipments: list[Shipment] = []  # type: ignore[assignment]

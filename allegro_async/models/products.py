@@ -1,10 +1,23 @@
-"""Catalogue products (``/sale/products``, S21), after the spec's ``SaleProductDto`` and
-``GetSaleProductsResponse``."""
+"""Catalogue products (``/sale/products``, S21): the generated ``SaleProductDto`` and
+``GetSaleProductsResponse`` with the helpers that tell products with one EAN apart."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
+from allegro_async.api.models import (
+    GetSaleProductsResponse,
+    ImageUrl,
+    NextPage1,
+    ParameterRangeValue,
+    ProductCategoryWithPath,
+    ProductParameterDto,
+    ProductsCategoryPath,
+    ProductSimilarCategoryWithPath,
+    SaleProductDto,
+)
+from allegro_async.api.models import Options1 as _Options
+from allegro_async.api.models import Publication8 as _Publication
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 __all__ = [
@@ -22,6 +35,11 @@ __all__ = [
     "SearchMode",
 ]
 
+# Each model below subclasses its generated counterpart, so every field of the spec is there;
+# AllegroModel as second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields
+# narrowed here their camelCase alias. Narrowed list fields need ``type: ignore[assignment]``:
+# a list of the subclass is not a list of the base class to mypy (lists are invariant).
+
 
 class SearchMode(OpenEnum):
     """How ``phrase`` is matched: ``GTIN`` (EAN, ISBN, UPC) or ``MPN``; none means by GTIN,
@@ -31,34 +49,23 @@ class SearchMode(OpenEnum):
     MPN = "MPN"
 
 
-class ParameterOptions(AllegroModel):
+class ParameterOptions(_Options, AllegroModel):
     """What a parameter means for the product: ``identifies_product`` is the S21 key (several
     products may share an EAN; these parameters tell them apart)."""
 
-    identifies_product: bool
-    is_gtin: bool | None = Field(default=None, alias="isGTIN")
-    is_trusted: bool | None = None
-    is_ai_co_created: bool | None = None
 
-
-class ParameterRange(AllegroModel):
+class ParameterRange(ParameterRangeValue, AllegroModel):
     """A range value of a parameter (the JSON key ``from`` is ``from_`` here)."""
 
-    from_: str = Field(alias="from")
-    to: str
 
-
-class ProductParameter(AllegroModel):
+class ProductParameter(ProductParameterDto, AllegroModel):
     """A product parameter (``ProductParameterDto``): values as text, dictionary ids and
-    labels."""
+    labels (empty lists when absent)."""
 
-    id: str
-    name: str | None = None
     values: list[str] = []
     values_ids: list[str] = []
     values_labels: list[str] = []
     range_value: ParameterRange | None = None
-    unit: str | None = None
     options: ParameterOptions | None = None
 
     @property
@@ -80,22 +87,21 @@ class ProductParameter(AllegroModel):
         return f"{text} {self.unit}" if self.unit and text else text
 
 
-class ProductCategoryPathItem(AllegroModel):
-    """One step of a category path."""
+class ProductCategoryPathItem(ProductsCategoryPath, AllegroModel):
+    """One step of a category path (``id`` required, as Allegro always sends it)."""
 
     id: str
-    name: str | None = None
 
 
-class ProductCategory(AllegroModel):
-    """The product's category with its path (and similar categories)."""
+class ProductCategory(ProductCategoryWithPath, AllegroModel):
+    """The product's category with its path (and similar categories); ``id`` required."""
 
     id: str
-    path: list[ProductCategoryPathItem] = []
-    similar: list[dict[str, object]] = []
+    path: list[ProductCategoryPathItem] = []  # type: ignore[assignment]
+    similar: list[ProductSimilarCategoryWithPath] = []
 
 
-class ProductImage(AllegroModel):
+class ProductImage(ImageUrl, AllegroModel):
     """An image URL."""
 
     url: str
@@ -108,26 +114,24 @@ class ProductPublicationStatus(OpenEnum):
     LISTED = "LISTED"
 
 
-class ProductPublication(AllegroModel):
+class ProductPublication(_Publication, AllegroModel):
     """The product's publication state."""
 
-    status: ProductPublicationStatus | None = None
+    status: ProductPublicationStatus | None = None  # type: ignore[assignment]
 
 
-class Product(AllegroModel):
-    """A catalogue product, as search results and GET /sale/products/{id} return it.
+class Product(SaleProductDto, AllegroModel):
+    """A catalogue product, as search results and GET /sale/products/{id} return it (every
+    field of ``SaleProductDto``).
 
     Several products can share one EAN (S21): compare :meth:`identifying_parameters` to pick
     the right one, e.g. the disk size of a laptop or the colour of a shirt.
     """
 
-    id: str
-    name: str
     category: ProductCategory
-    parameters: list[ProductParameter] = []
-    images: list[ProductImage] = []
+    parameters: list[ProductParameter] = []  # type: ignore[assignment]
+    images: list[ProductImage] = []  # type: ignore[assignment]
     publication: ProductPublication | None = None
-    has_protected_brand: bool | None = None
 
     def parameter(self, key: str) -> ProductParameter | None:
         """The parameter with this id or name (case-insensitive name), or ``None``."""
@@ -162,18 +166,16 @@ class ProductSearchPage(AllegroModel):
     next_page_id: str | None = None
 
 
-class NextPageRef(AllegroModel):
+class NextPageRef(NextPage1, AllegroModel):
     """The ``nextPage`` cursor of a search response."""
 
-    id: str | None = None
 
-
-class ProductSearchResponse(AllegroModel):
+class ProductSearchResponse(GetSaleProductsResponse, AllegroModel):
     """GET /sale/products as Allegro sends it (``GetSaleProductsResponse``); ``products`` is
     required by the spec."""
 
-    products: list[Product]
-    next_page: NextPageRef | None = None
+    products: list[Product]  # type: ignore[assignment]
+    next_page: NextPageRef | None = Field(default=None, alias="nextPage")
 
     def page(self) -> ProductSearchPage:
         """The page with the cursor flattened to ``next_page_id``."""

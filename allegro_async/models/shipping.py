@@ -1,9 +1,19 @@
-"""Shipping price lists (``/sale/shipping-rates``, S3), after the spec's ``ShippingRatesSet``."""
+"""Shipping price lists (``/sale/shipping-rates``, S3): the generated models of the
+``delivery`` area with the stricter rules this library keeps (a rate's amounts and delivery
+method required, ``KILOGRAM`` and ``PLN`` as defaults)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-
+from allegro_async.api.models import DeliveryMethod1 as _DeliveryMethod
+from allegro_async.api.models import Features as _Features
+from allegro_async.api.models import FirstItemRate1 as _Rate
+from allegro_async.api.models import GetListOfShippingRatestUsingGETResponse as _List
+from allegro_async.api.models import GetShippingRatesSetUsingGETResponse as _Set
+from allegro_async.api.models import Marketplace4 as _Marketplace
+from allegro_async.api.models import MaxPackageWeight1 as _Weight
+from allegro_async.api.models import ShippingRate as _Summary
+from allegro_async.api.models import ShippingRate1 as _ShippingRate
+from allegro_async.api.models import ShippingTime1 as _ShippingTime
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 __all__ = [
@@ -20,42 +30,44 @@ __all__ = [
     "ShippingTime",
 ]
 
+# AllegroModel as second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields
+# narrowed here their camelCase alias.
 
-class Money(AllegroModel):
+
+class Money(_Rate, AllegroModel):
     """An amount as Allegro sends it: a decimal string and an ISO 4217 currency."""
 
     amount: str
     currency: str = "PLN"
 
 
-class DeliveryMethodRef(AllegroModel):
+class DeliveryMethodRef(_DeliveryMethod, AllegroModel):
     """A delivery method by id (see GET /sale/delivery-methods)."""
 
     id: str
 
 
-class PackageWeight(AllegroModel):
+class PackageWeight(_Weight, AllegroModel):
     """Maximum package weight; ``unit`` is ``KILOGRAM`` today."""
 
     value: str
     unit: str | None = "KILOGRAM"
 
 
-class ShippingTime(AllegroModel):
+class ShippingTime(_ShippingTime, AllegroModel):
     """Shipping time as ISO 8601 durations, e.g. ``PT24H`` to ``PT72H``. ``from`` is a Python
     keyword, so the attribute is ``from_``; the JSON key stays ``from``."""
 
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
 
-
-class ShippingRate(AllegroModel):
+class ShippingRate(_ShippingRate, AllegroModel):
     """One delivery method's rates in a price list (``ShippingRate``)."""
 
     delivery_method: DeliveryMethodRef
+    # checked by the service (S3) with a message naming the field, not on construction
     max_quantity_per_package: int
     first_item_rate: Money
-    next_item_rate: Money
+    # the spec gives the next item's rate its own (identical) schema; one Money serves both
+    next_item_rate: Money  # type: ignore[assignment]
     max_package_weight: PackageWeight | None = None
     shipping_time: ShippingTime | None = None
 
@@ -67,42 +79,37 @@ class ShippingRatesType(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class ShippingRatesFeatures(AllegroModel):
+class ShippingRatesFeatures(_Features, AllegroModel):
     """Flags Allegro sets on a price list."""
 
-    managed_by_allegro: bool | None = None
-    is_fulfillment: bool | None = None
 
-
-class MarketplaceRef(AllegroModel):
+class MarketplaceRef(_Marketplace, AllegroModel):
     """A marketplace by id, e.g. ``allegro-pl``."""
 
     id: str
 
 
-class ShippingRatesSet(AllegroModel):
-    """A shipping price list (``ShippingRatesSet``). ``id`` and ``last_modified`` are set by
-    Allegro; leave them out when creating."""
+class ShippingRatesSet(_Set, AllegroModel):
+    """A shipping price list (``ShippingRatesSet`` of GET /sale/shipping-rates/{id}). ``id``
+    and ``last_modified`` are set by Allegro; leave them out when creating."""
 
-    rates: list[ShippingRate]
-    id: str | None = None
+    # the name's rules are checked by the service, with a message naming the field and the
+    # fix, so a draft can be built and corrected before sending
     name: str | None = None
-    last_modified: str | None = None
-    type: ShippingRatesType | None = None
-    dispatch_country: str | None = None
+    rates: list[ShippingRate]  # type: ignore[assignment]
+    type: ShippingRatesType | None = None  # type: ignore[assignment]
     features: ShippingRatesFeatures | None = None
 
 
-class ShippingRatesSetSummary(AllegroModel):
+class ShippingRatesSetSummary(_Summary, AllegroModel):
     """One entry of GET /sale/shipping-rates: id, name, flags and marketplaces."""
 
     id: str
-    name: str | None = None
     features: ShippingRatesFeatures | None = None
-    marketplaces: list[MarketplaceRef] = []
+    marketplaces: list[MarketplaceRef] = []  # type: ignore[assignment]
 
 
-class ShippingRatesList(AllegroModel):
+class ShippingRatesList(_List, AllegroModel):
     """GET /sale/shipping-rates: the account's price lists (the spec requires no field)."""
 
-    shipping_rates: list[ShippingRatesSetSummary] = []
+    shipping_rates: list[ShippingRatesSetSummary] = []  # type: ignore[assignment]

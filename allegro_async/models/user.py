@@ -1,34 +1,30 @@
-"""The authenticated user (``GET /me``), after the spec's ``MeResponse``."""
+"""The authenticated user (``GET /me``): the generated ``MeResponse`` with the stricter rules
+this library has always kept (``id`` required, ``features`` a list)."""
 
 from __future__ import annotations
 
+from allegro_async.api.models import BaseMarketplace as _BaseMarketplace
+from allegro_async.api.models import Company as _Company
+from allegro_async.api.models import MeResponse
 from allegro_async.models.base import AllegroModel
 
 __all__ = ["BaseMarketplace", "Company", "Me"]
 
 
-class BaseMarketplace(AllegroModel):
+class BaseMarketplace(_BaseMarketplace, AllegroModel):
     """The marketplace the account was registered on, e.g. ``allegro-pl``."""
 
-    id: str | None = None
 
-
-class Company(AllegroModel):
+class Company(_Company, AllegroModel):
     """Company data of a business account (both fields may be ``null``)."""
 
-    name: str | None = None
-    tax_id: str | None = None
 
-
-class Me(AllegroModel):
-    """Who the access token belongs to (``MeResponse``). ``id`` is the seller's user id, the
-    ``user_name`` claim of the token (A6) and the ``user.id`` that seller-scoped filters take."""
+class Me(MeResponse, AllegroModel):
+    """Who the access token belongs to (``MeResponse``, every field of the spec). ``id`` is the
+    seller's user id, the ``user_name`` claim of the token (A6) and the ``user.id`` that
+    seller-scoped filters take."""
 
     id: str
-    login: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
     base_marketplace: BaseMarketplace | None = None
     company: Company | None = None
-    features: list[str] = []
+    features: list[str] = []  # never None: [] when absent

@@ -232,8 +232,7 @@ class OrderEventStream:
         if state.cursor is not None:
             self.cursor = self._fetch_from = state.cursor
         elif self._start == "now":
-            stats = await self._retrying(lambda: self._service._client.request(
-                "GET", "/order/event-stats", cast_to=OrderEventStats))
+            stats = await self._retrying(self._event_stats)
             self._fetch_from = stats.latest_event.id if stats.latest_event else None
         elif self._start != "beginning":
             self._fetch_from = self._start
@@ -283,20 +282,24 @@ class OrderEventStream:
         if len(self._seen) > self._window:
             self._seen.popitem(last=False)
 
+    async def _event_stats(self) -> OrderEventStats:
+        api = self._service._client.api.order_management.with_raw_response
+        raw = await api.get_order_events_statistics()
+        return raw.parse(OrderEventStats)
+
+    async def _events_page(self) -> RawOrderEventsList:
+        # Parsed to models lazily (EventDelivery.event): at 1000 events a page, building
+        # every model up front would cost more than the HTTP round trip.
+        api = self._service._client.api.order_management.with_raw_response
+        raw = await api.get_order_events(from_=self._fetch_from, type=self._types or None,
+                                         limit=self._page_size)
+        return raw.parse(RawOrderEventsList)
+
     async def _fill(self) -> bool:
         """Fetch the next page, polling while there is none. False when done (follow=False)."""
         delay = self._min_poll
         while True:
-            params: dict[str, Any] = {"limit": self._page_size}
-            if self._fetch_from is not None:
-                params["from"] = self._fetch_from
-            if self._types:
-                params["type"] = self._types
-            # Parsed to models lazily (EventDelivery.event): at 1000 events a page, building
-            # every model up front would cost more than the HTTP round trip.
-            page = await self._retrying(functools.partial(
-                self._service._client.request, "GET", "/order/events", params=params,
-                cast_to=RawOrderEventsList))
+            page = await self._retrying(self._events_page)
             events = page.events
             if events:
                 last = str(events[-1]["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +29,7 @@ from allegro_async.pagination import Page, TimeSlicedPaginator
 from allegro_async.services.events import OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
+    from allegro_async.api.order_management import OrderManagementWithRawResponse
     from allegro_async.client import AllegroClient
 
 OrderSort = Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
@@ -92,6 +94,16 @@ def _revision(revision: str | None) -> None:
         _args.text(revision, "revision")
 
 
+@functools.cache
+def _list_keywords() -> dict[str, str]:
+    # The walk builds its filters by wire name ("lineItems.boughtAt.gte", as the paginator
+    # moves them); the generated method takes the spec's keywords. Read from the index on
+    # first use, so importing the package does not load it.
+    from allegro_async.api import OPERATIONS
+
+    return {p.name: p.python_name for p in OPERATIONS["getListOfOrdersUsingGET"].params}
+
+
 def _form_id(value: object) -> str:
     # The spec gives checkout form ids as UUIDs (GET /order/checkout-forms/{id}: format uuid).
     return _args.uuid_text(value, "checkout_form_id")
@@ -122,6 +134,11 @@ class OrdersService:
 
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
+
+    @property
+    def _api(self) -> OrderManagementWithRawResponse:
+        # the generated operations, raw, so bodies are read as this library's subclasses
+        return self._client.api.order_management.with_raw_response
 
     # -- reading ----------------------------------------------------------------------------
     def list(
@@ -196,8 +213,10 @@ class OrdersService:
         async def fetch(offset: int, limit: int, extra: Mapping[str, Any]
                         ) -> Page[CheckoutForm]:
             params = {**base, **extra, "offset": offset, "limit": limit}
-            page = await self._client.request("GET", "/order/checkout-forms", params=params,
-                                              cast_to=CheckoutFormList)
+            names = _list_keywords()
+            raw = await self._api.get_list_of_orders(
+                **{names[k]: v for k, v in params.items() if v is not None})
+            page = raw.parse(CheckoutFormList)
             return Page(page.checkout_forms, page.total_count)
 
         return TimeSlicedPaginator(
@@ -212,8 +231,8 @@ class OrdersService:
     async def get(self, checkout_form_id: str) -> CheckoutForm:
         """One checkout form. A combined one (S12) raises ``NotFoundError``: see
         :meth:`find_replacement`."""
-        return await self._client.request(
-            "GET", f"/order/checkout-forms/{_form_id(checkout_form_id)}", cast_to=CheckoutForm)
+        raw = await self._api.get_orders_details(id=_form_id(checkout_form_id))
+        return raw.parse(CheckoutForm)
 
     async def find_replacement(self, event: OrderEvent) -> CheckoutForm | None:
         """S12: the form that took over the line items of the (now 404) form an event names,
@@ -241,11 +260,9 @@ class OrdersService:
         form_id = _form_id(checkout_form_id)
         value = _args.choice(status, "status", FulfillmentStatus)
         _revision(revision)
-        params = {"checkoutForm.revision": revision} if revision is not None else None
         try:
-            await self._client.request(
-                "PUT", f"/order/checkout-forms/{form_id}/fulfillment",
-                params=params, json={"status": value})
+            await self._api.set_order_fulfillment(
+                id=form_id, body={"status": value}, checkout_form_revision=revision)
         except ConflictError as exc:
             raise StaleRevisionError.from_conflict(exc, form_id, revision) from exc
 
@@ -294,8 +311,8 @@ class OrdersService:
                 raise StaleRevisionError.refused(
                     form_id, revision, "the checkout form changed since your read; "
                     "no waybill was added")
-        shipment = await self._client.request(
-            "POST", f"/order/checkout-forms/{form_id}/shipments", json=body, cast_to=Shipment)
+        raw = await self._api.create_order_shipments(id=form_id, body=body)
+        shipment = raw.parse(Shipment)
         if set_sent:
             await self._mark_sent(form_id, revision, shipment)
         return shipment
@@ -324,14 +341,12 @@ class OrdersService:
 
     async def shipments(self, checkout_form_id: str) -> builtins.list[Shipment]:
         """The waybills added to a form."""
-        data = await self._client.request(
-            "GET", f"/order/checkout-forms/{_form_id(checkout_form_id)}/shipments",
-            cast_to=ShipmentList)
-        return data.shipments
+        raw = await self._api.get_order_shipments(id=_form_id(checkout_form_id))
+        return raw.parse(ShipmentList).shipments
 
     async def carriers(self) -> CarrierList:
         """The carriers a waybill can name (``carrier_id``)."""
-        return await self._client.request("GET", "/order/carriers", cast_to=CarrierList)
+        return (await self._api.get_orders_carriers()).parse(CarrierList)
 
     # -- the event journal ------------------------------------------------------------------
     def events(self, **options: Unpack[StreamOptions]) -> OrderEventStream:

@@ -22,6 +22,7 @@ from allegro_async.services.commands import Sleep
 
 if TYPE_CHECKING:
     from allegro_async._response import APIResponse
+    from allegro_async.api.offer_management import OfferManagementWithRawResponse
     from allegro_async.client import AllegroClient
 
 #: S18: what a draft copy leaves out (read-only or owned by the original).
@@ -76,29 +77,37 @@ class ProductOffers:
                                                  zero=True)
         self.max_poll_wait = _args.positive(max_poll_wait, "max_poll_wait")
 
+    @property
+    def _offers(self) -> OfferManagementWithRawResponse:
+        # raw: a 202 (A10) is followed here, and bodies are read as ProductOffer
+        return self._client.api.offer_management.with_raw_response
+
     # -- product offers ----------------------------------------------------------------------
     async def get(self, offer_id: str) -> ProductOffer:
         """GET /sale/product-offers/{offerId}."""
-        return await self._client.request("GET", f"/sale/product-offers/{_id(offer_id)}",
-                                          cast_to=ProductOffer)
+        _id(offer_id)  # named as this method names it, before the generated check
+        api = self._client.api.users_offer_information.with_raw_response
+        raw = await api.get_product_offer(offer_id=offer_id)
+        return raw.parse(ProductOffer)
 
     async def get_raw(self, offer_id: str) -> dict[str, Any]:
         """The offer as plain JSON, every field as Allegro sent it."""
-        return await self._client.request(
-            "GET", f"/sale/product-offers/{_id(offer_id)}", cast_to=dict[str, Any])
+        _id(offer_id)
+        api = self._client.api.users_offer_information.with_raw_response
+        return (await api.get_product_offer(offer_id=offer_id)).parse(dict[str, Any])
 
     async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
                     ) -> OfferParts:
         """GET .../parts: only stock and/or price, cheaper than the whole offer."""
-        segment = _id(offer_id)
+        _id(offer_id)
         if isinstance(include, str):
             raise InvalidArgumentError("include", f"{include!r} is a single string",
                                        "pass include=['stock'], ['price'] or both")
-        parts = _args.choices(include, "include", ("stock", "price"))
+        parts: list[Any] = _args.choices(include, "include", ("stock", "price"))  # checked
         _args.unique_ids(parts, "include")
-        return await self._client.request(
-            "GET", f"/sale/product-offers/{segment}/parts",
-            params={"include": parts}, cast_to=OfferParts)
+        api = self._client.api.users_offer_information.with_raw_response
+        raw = await api.get_partial_product_offer(offer_id=offer_id, include=parts)
+        return raw.parse(OfferParts)
 
     async def create(self, offer: Mapping[str, Any] | ProductOffer, *,
                      deadline: float | None = None) -> ProductOffer:
@@ -109,18 +118,17 @@ class ProductOffers:
             raise InvalidArgumentError("offer.stock", "is missing (POST /sale/product-offers "
                                        "requires it)", "give stock, e.g. {'available': 10}")
         _check_deadline(deadline)
-        raw = await self._client.request_raw("POST", "/sale/product-offers", json=body)
+        raw = await self._offers.create_product_offers(body=body)
         return await self._finish(raw, deadline)
 
     async def patch(self, offer_id: str, changes: Mapping[str, Any], *,
                     deadline: float | None = None) -> ProductOffer:
         """PATCH /sale/product-offers/{offerId} with only the fields to change; follows a 202
         to the finished offer (A10)."""
-        segment = _id(offer_id)
+        _id(offer_id)
         body = offer_body(changes, "changes")
         _check_deadline(deadline)
-        raw = await self._client.request_raw(
-            "PATCH", f"/sale/product-offers/{segment}", json=body)
+        raw = await self._offers.edit_product_offers(offer_id=offer_id, body=body)
         return await self._finish(raw, deadline)
 
     async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
@@ -174,7 +182,8 @@ class ProductOffers:
         :class:`~allegro_async.errors.PermissionDeniedError`."""
         offer_id = _args.ident(offer_id, "offer_id")
         try:
-            await self._client.request("DELETE", f"/sale/offers/{_id(offer_id)}")
+            _id(offer_id)
+            await self._offers.delete_offer(offer_id=offer_id)
         except PermissionDeniedError as exc:
             if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
                 raise OfferNotDeletableError(offer_id, None) from exc

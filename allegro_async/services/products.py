@@ -82,15 +82,19 @@ class ProductsService:
             "page.id": _args.optional(page_id, lambda p: _args.text(p, "page_id")),
         }
         given = _args.mapping(filters, "filters", allow_empty=True) if filters is not None else {}
+        dynamic: dict[str, str] = {}
         for key, value in given.items():
             if key in params:
                 raise InvalidArgumentError("filters", f"{key!r} is a named argument",
                                            f"pass {key} as its keyword instead")
             _args.ident(key, "filters key")  # a parameter id, e.g. "127448"
-            params[key] = _args.text(value, f"filters[{key}]")
-        data = await self._client.request("GET", "/sale/products", params=params,
-                                          cast_to=ProductSearchResponse)
-        return data.page()
+            dynamic[key] = _args.text(value, f"filters[{key}]")
+        raw = await self._client.api.products.with_raw_response.get_sale_products(
+            phrase=phrase, mode=mode_value, language=params["language"],
+            category_id=params["category.id"], dynamic_filters=dynamic or None,
+            page_id=params["page.id"],
+        )
+        return raw.parse(ProductSearchResponse).page()
 
     async def search(
         self,
@@ -148,8 +152,9 @@ class ProductsService:
         self, product_id: str, *, category_id: str | None = None, language: str | None = None
     ) -> Product:
         """One product with all its parameters (GET /sale/products/{productId})."""
-        segment = _args.path_segment(product_id, "product_id")
-        return await self._client.request(
-            "GET", f"/sale/products/{segment}", params=_common(category_id, language),
-            cast_to=Product,
+        _args.path_segment(product_id, "product_id")  # named as this method names it
+        params = _common(category_id, language)
+        raw = await self._client.api.products.with_raw_response.get_sale_product(
+            product_id=product_id, category_id=params["category.id"], language=params["language"],
         )
+        return raw.parse(Product)

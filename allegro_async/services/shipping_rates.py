@@ -18,6 +18,7 @@ from allegro_async.models.shipping import (
 )
 
 if TYPE_CHECKING:
+    from allegro_async.api.delivery import DeliveryWithRawResponse
     from allegro_async.client import AllegroClient
 
 #: Price lists one account may hold (S3).
@@ -97,15 +98,17 @@ class ShippingRatesService:
         # processes can still race, and Allegro's own 250 cap (a 422) is the backstop there.
         self._create_lock = anyio.Lock()
 
+    @property
+    def _delivery(self) -> DeliveryWithRawResponse:
+        # the generated operations, raw, so the body is read as this library's subclasses
+        return self._client.api.delivery.with_raw_response
+
     async def list(self, *, marketplace: str | None = None) -> list[ShippingRatesSetSummary]:
         """The account's price lists (id, name, flags, marketplaces), optionally only those
         qualified for ``marketplace`` (e.g. ``"allegro-cz"``)."""
         _args.optional(marketplace, lambda m: _args.ident(m, "marketplace"))
-        data = await self._client.request(
-            "GET", "/sale/shipping-rates", params={"marketplace": marketplace},
-            cast_to=ShippingRatesList,
-        )
-        return data.shipping_rates
+        raw = await self._delivery.get_list_of_shipping_ratest(marketplace=marketplace)
+        return raw.parse(ShippingRatesList).shipping_rates
 
     async def count(self) -> int:
         """How many price lists the account holds (of the 250 allowed, S3)."""
@@ -113,10 +116,9 @@ class ShippingRatesService:
 
     async def get(self, rates_id: str) -> ShippingRatesSet:
         """One price list with all its rates."""
-        segment = _args.path_segment(rates_id, "rates_id")
-        return await self._client.request(
-            "GET", f"/sale/shipping-rates/{segment}", cast_to=ShippingRatesSet
-        )
+        _args.path_segment(rates_id, "rates_id")  # named as this method names it
+        raw = await self._delivery.get_shipping_rates_set(id=rates_id)
+        return raw.parse(ShippingRatesSet)
 
     async def create(self, rates: ShippingRatesSet | Mapping[str, Any]) -> ShippingRatesSet:
         """Create a price list. Counts the account's lists first and raises
@@ -137,9 +139,8 @@ class ShippingRatesService:
             held = await self.count()
             if held >= self.limit:
                 raise ShippingRatesLimitError(held, self.limit)
-            return await self._client.request(
-                "POST", "/sale/shipping-rates", json=payload, cast_to=ShippingRatesSet
-            )
+            raw = await self._delivery.create_shipping_rates_set(body=payload)
+            return raw.parse(ShippingRatesSet)
 
     async def update(
         self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any]
@@ -155,7 +156,6 @@ class ShippingRatesService:
         payload["id"] = rates_id
         payload.pop("lastModified", None)
         payload.pop("features", None)
-        return await self._client.request(
-            "PUT", f"/sale/shipping-rates/{_args.path_segment(rates_id, 'rates_id')}",
-            json=payload, cast_to=ShippingRatesSet
-        )
+        _args.path_segment(rates_id, "rates_id")
+        raw = await self._delivery.modify_shipping_rates_set(id=rates_id, body=payload)
+        return raw.parse(ShippingRatesSet)

@@ -23,4 +23,7 @@ class UserService:
     async def me(self) -> Me:
         """Who the access token belongs to: id (the seller's user id), login, name, email,
         marketplace and company."""
-        return await self._client.request("GET", "/me", cast_to=Me)
+        # the generated operation (scope, media type, errors), its body read as Me, which adds
+        # the stricter rules of this library to the generated MeResponse
+        raw = await self._client.api.information_about_user.with_raw_response.me()
+        return raw.parse(Me)

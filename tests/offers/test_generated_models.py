@@ -1,0 +1,118 @@
+"""The offer models subclass the generated ones: every field of the spec is typed, the
+library's names and stricter rules stay, and S18's read-modify-write sends it all back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from allegro_async import AllegroClient
+from allegro_async.api.models import (
+    OfferListingDto,
+    SaleProductOfferResponseV1,
+    SellingModeModel,
+)
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.models.base import AllegroModel
+from allegro_async.models.offers import PublicationStatus
+
+
+async def test_product_offer_types_every_field(offers_client: AllegroClient) -> None:
+    items = [i async for i in offers_client.offers.list(publication_status="ACTIVE",
+                                                        max_items=1)]
+    offer = await offers_client.offers.get(items[0].id)
+    assert isinstance(offer, SaleProductOfferResponseV1) and isinstance(offer, AllegroModel)
+    assert isinstance(offer.selling_mode, SellingModeModel)
+    # fields the hand-written model kept only as camelCase extras are typed attributes now
+    assert offer.model_extra == {}
+    assert offer.delivery is not None and offer.delivery.handling_time is not None
+    assert offer.validation is not None and offer.validation.validated_at is not None
+    assert offer.publication is not None and offer.publication.status is PublicationStatus.ACTIVE
+    # S18: the body sent back still has every field Allegro sent
+    body = offer.to_api()
+    assert body["delivery"]["handlingTime"] == offer.delivery.to_api()["handlingTime"]
+    assert "validation" in body and "language" in body
+
+
+async def test_listing_items_are_the_generated_listing_model(
+    offers_client: AllegroClient,
+) -> None:
+    items = [i async for i in offers_client.offers.list(max_items=3)]
+    assert items and all(isinstance(i, OfferListingDto) for i in items)
+    assert all(isinstance(i.id, str) and i.model_extra == {} for i in items)
+    assert items[0].sale_info is not None and items[0].stats is not None
+
+
+async def test_get_calls_the_generated_operation(offers_client: AllegroClient) -> None:
+    area = offers_client.api.users_offer_information.with_raw_response
+    original = area.get_product_offer
+    asked: list[object] = []
+
+    async def counting(**kwargs: Any) -> Any:
+        asked.append(kwargs["offer_id"])
+        return await original(**kwargs)
+
+    area.get_product_offer = counting  # type: ignore[method-assign]
+    items = [i async for i in offers_client.offers.list(max_items=1)]
+    offer = await offers_client.offers.get(items[0].id)
+    assert asked == [items[0].id] and offer.id == items[0].id
+
+
+async def test_list_pages_call_the_generated_search_and_refuse_unknown_params(
+    offers_client: AllegroClient,
+) -> None:
+    area = offers_client.api.users_offer_information.with_raw_response
+    original = area.search_offers
+    pages: list[dict[str, Any]] = []
+
+    async def counting(**kwargs: Any) -> Any:
+        pages.append(kwargs)
+        return await original(**kwargs)
+
+    area.search_offers = counting  # type: ignore[method-assign]
+    items = [i async for i in offers_client.offers.list(
+        publication_status="ACTIVE", page_size=10, max_items=15,
+        params={"sellingMode.format": "BUY_NOW"})]
+    assert len(items) == 15
+    assert [(p["offset"], p["limit"]) for p in pages] == [(0, 10), (10, 10)]
+    assert pages[0]["publication_status"] == ["ACTIVE"]
+    assert pages[0]["selling_mode_format"] == "BUY_NOW"
+    with pytest.raises(InvalidArgumentError, match=r"params\[colour\]"):
+        [i async for i in offers_client.offers.list(params={"colour": "red"})]
+    assert len(pages) == 2  # refused before sending
+
+
+async def test_create_patch_parts_and_drafts_call_the_generated_operations(
+    offers_client: AllegroClient,
+) -> None:
+    from .test_product_offers import NEW_OFFER
+
+    called: list[str] = []
+    for area, name in ((offers_client.api.offer_management.with_raw_response,
+                        "create_product_offers"),
+                       (offers_client.api.offer_management.with_raw_response,
+                        "edit_product_offers"),
+                       (offers_client.api.users_offer_information.with_raw_response,
+                        "get_partial_product_offer"),
+                       (offers_client.api.offer_management.with_raw_response, "delete_offer"),
+                       (offers_client.api.users_offer_information.with_raw_response,
+                        "search_offers")):
+        original = getattr(area, name)
+
+        async def counting(*args: Any, __name: str = name, __call: Any = original,
+                           **kwargs: Any) -> Any:
+            called.append(__name)
+            return await __call(*args, **kwargs)
+
+        setattr(area, name, counting)
+    offer = await offers_client.offers.create(NEW_OFFER)
+    patched = await offers_client.offers.patch(offer.id, {"name": "Green kettle 1.7 l"})
+    parts = await offers_client.offers.parts(offer.id, ["stock"])
+    drafts = await offers_client.offers.count_drafts()
+    await offers_client.offers.delete_draft(offer.id)
+    assert await offers_client.offers.count_drafts() == drafts - 1
+    assert patched.name == "Green kettle 1.7 l" and parts.id == offer.id
+    assert called == ["create_product_offers", "edit_product_offers",
+                      "get_partial_product_offer", "search_offers", "delete_offer",
+                      "search_offers"]
