@@ -232,9 +232,10 @@ def test_unmarked_bad_input_fails_the_suite_and_says_how_to_mark_it(
             emulator = Emulator()
             async with httpx.AsyncClient(transport=emulator.transport(),
                                          base_url="http://allegro.emulator") as http:
-                response = await http.put(PATH, json={"offerCriteria": 7}, headers={
+                response = await http.put(PATH, content=b'{"offerCriteria": 7}', headers={
                     "Authorization": "Bearer " + emulator.mint_token(0),
-                    "Accept": "application/vnd.allegro.public.v1+json", **headers})
+                    "Accept": "application/vnd.allegro.public.v1+json",
+                    "Content-Type": "application/vnd.allegro.public.v1+json", **headers})
             assert response.status_code == 422
 
         async def test_marked():
