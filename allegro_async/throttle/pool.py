@@ -11,12 +11,14 @@ from allegro_async._http import AsyncBaseTransport, Request, Response
 class SharedPool:
     """The pooled inner transport of one :class:`~allegro_async.throttle.Throttle`, counted.
 
-    Each client gets a :class:`PoolHandle`; the pool is made on first use and closed when the
+    Each client gets a :class:`PoolHandle`; the pool is made by the first request (so building
+    a client costs no network transport, TLS context or httpcore import) and closed when the
     last handle is closed, so a later client starts a fresh one.
     """
 
     def __init__(self) -> None:
         self._transport: AsyncBaseTransport | None = None
+        self._make: Callable[[], AsyncBaseTransport] | None = None
         self._users = 0
 
     @property
@@ -24,34 +26,49 @@ class SharedPool:
         """How many open handles share the pool."""
         return self._users
 
-    def handle(self, make: Callable[[], AsyncBaseTransport]) -> PoolHandle:
-        """A new handle on the pool; ``make()`` builds the pool if none is open."""
-        if self._transport is None:
-            self._transport = make()
-        self._users += 1
-        return PoolHandle(self, self._transport)
+    @property
+    def is_open(self) -> bool:
+        """Whether a request has made the pool's transport (and no close has ended it)."""
+        return self._transport is not None
 
-    async def _release(self, transport: AsyncBaseTransport) -> None:
+    def handle(self, make: Callable[[], AsyncBaseTransport]) -> PoolHandle:
+        """A new handle on the pool; ``make()`` builds the pool at its first request."""
+        self._make = make
+        self._users += 1
+        return PoolHandle(self)
+
+    def transport(self) -> AsyncBaseTransport:
+        """The open pool, made now if no request has needed it yet."""
+        if self._transport is None:
+            assert self._make is not None  # a handle exists: handle() set it
+            self._transport = self._make()
+        return self._transport
+
+    async def _release(self) -> None:
         self._users -= 1
-        if self._users == 0 and self._transport is transport:
-            self._transport = None
+        if self._users == 0 and self._transport is not None:
+            transport, self._transport = self._transport, None
             await transport.aclose()
 
 
 class PoolHandle(AsyncBaseTransport):
     """One client's use of a :class:`SharedPool`; closing it closes the pool if it was last."""
 
-    def __init__(self, pool: SharedPool, transport: AsyncBaseTransport) -> None:
+    def __init__(self, pool: SharedPool) -> None:
         self._pool = pool
-        self.transport = transport
         self._closed = False
+
+    @property
+    def transport(self) -> AsyncBaseTransport:
+        """The shared pool's transport (made by the first request)."""
+        return self._pool.transport()
 
     async def handle_async_request(self, request: Request) -> Response:
         """Send through the shared pool."""
-        return await self.transport.handle_async_request(request)
+        return await self._pool.transport().handle_async_request(request)
 
     async def aclose(self) -> None:
         """Give this client's share back (idempotent)."""
         if not self._closed:
             self._closed = True
-            await self._pool._release(self.transport)
+            await self._pool._release()

@@ -20,7 +20,9 @@ async def test_two_clients_with_one_throttle_share_one_pool_until_both_close() -
     throttle = Throttle()
     a = AllegroClient("token-a", throttle=throttle)
     b = AllegroClient("token-b", throttle=throttle)
-    assert isinstance(pool_of(a), httpx.AsyncHTTPTransport)
+    assert not throttle.pool.is_open  # building a client builds no network transport
+    first = pool_of(a)  # made on first use
+    assert isinstance(first, httpx.AsyncHTTPTransport)
     assert pool_of(a) is pool_of(b)
     assert throttle.pool.users == 2
     await a.request("GET", "/me")
@@ -30,8 +32,9 @@ async def test_two_clients_with_one_throttle_share_one_pool_until_both_close() -
     await b.aclose()
     assert throttle.pool.users == 0
     assert route.call_count == 2
+    assert not throttle.pool.is_open  # the last close closed it
     async with AllegroClient("token-c", throttle=throttle) as c:  # a fresh pool
-        assert pool_of(c) is not pool_of(a)
+        assert pool_of(c) is not first
 
 
 async def test_a_client_with_its_own_transport_keeps_it() -> None:
