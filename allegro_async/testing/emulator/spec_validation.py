@@ -156,6 +156,8 @@ def check_body(operation: Operation, body: bytes) -> bytes:
         return body
     json_types = [t for t in operation.request_media_types if _JSON_TYPE.fullmatch(_base_type(t))]
     if operation.request_media_types and not json_types:
+        if not body:  # a binary upload without the file
+            raise body_error("The request body is required")
         return body  # a binary upload: nothing to validate as JSON
     if not body.strip():
         raise body_error("The request body is required")
