@@ -10,23 +10,36 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from allegro_async.testing.redis_server import ServerNotFoundError, run_server
+from allegro_async.testing.redis_server import (
+    RunningServer,
+    ServerKind,
+    ServerNotFoundError,
+    serve,
+)
 
 
-@pytest.fixture(scope="module", params=["redis", "valkey"])
-def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """``redis://127.0.0.1:<port>/0`` of a private Redis or Valkey server, stopped afterwards."""
+@contextmanager
+def private_server(kind: ServerKind) -> Iterator[RunningServer]:
+    """A private server of ``kind``; a missing one fails in CI and skips loudly elsewhere."""
     try:
-        with run_server(request.param) as url:
-            yield url
+        with serve(kind) as running:
+            yield running
     except ServerNotFoundError as exc:
         if os.environ.get("CI"):
             pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
         warnings.warn(f"SKIPPING the shared-limiter tests: {exc}", stacklevel=1)
         pytest.skip(f"{exc}")
+
+
+@pytest.fixture(scope="module", params=["redis", "valkey"])
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``redis://127.0.0.1:<port>/0`` of a private Redis or Valkey server, stopped afterwards."""
+    with private_server(request.param) as running:
+        yield running.url
 
 
 @pytest.fixture

@@ -5,15 +5,14 @@ without a 429."""
 
 from __future__ import annotations
 
-import os
-import warnings
 from collections.abc import Iterator
 
 import pytest
 
 from allegro_async.testing import Emulator, EmulatorConfig
-from allegro_async.testing.redis_server import RunningServer, ServerNotFoundError, serve
+from allegro_async.testing.redis_server import RunningServer
 from tests.throttle_redis._fleet import Fleet, run_fleet
+from tests.throttle_redis.conftest import private_server
 
 pytestmark = pytest.mark.redis
 
@@ -46,14 +45,8 @@ def assert_within_the_limit(times: list[float]) -> None:
 @pytest.fixture(params=["redis", "valkey"])
 def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """A private server of its own (this module stops it mid-run)."""
-    try:
-        with serve(request.param) as running:
-            yield running
-    except ServerNotFoundError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
-        warnings.warn(f"SKIPPING the shared-limiter tests: {exc}", stacklevel=1)
-        pytest.skip(f"{exc}")
+    with private_server(request.param) as running:
+        yield running
 
 
 def test_four_processes_share_the_limit_with_no_429_and_one_call_per_grant(
