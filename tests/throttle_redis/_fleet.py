@@ -28,6 +28,11 @@ class Fleet:
         """Arrival times of every 200, all processes, sorted, relative to "go"."""
         return sorted(t - self.go for r in self.results for t in r["ok"])
 
+    def sent_times(self) -> list[float]:
+        """When every request left its throttle for the network, all processes, sorted,
+        relative to "go"."""
+        return sorted(t - self.go for r in self.results for t in r["sent"])
+
     def shared(self, name: str) -> int:
         """A RedisThrottle counter summed over the processes."""
         return sum(int(r["shared"].get(name, 0)) for r in self.results)

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import anyio
+import httpx
 
 # Imported before "ready", so the processes start together when released.
 from allegro_async import AllegroClient
@@ -17,6 +18,23 @@ from allegro_async.config import Environment
 from allegro_async.errors import RateLimitedError
 from allegro_async.throttle import Throttle, metrics_of
 from allegro_async.throttle.redis import RedisThrottle
+
+
+class _SendClock(httpx.AsyncBaseTransport):
+    """The innermost transport: notes when each request leaves the throttle for the network,
+    which is what the throttle controls (response arrival also carries the loaded machine's
+    scheduling and the single server thread's queue)."""
+
+    def __init__(self, sent: list[float]) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._sent = sent
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._sent.append(time.monotonic())
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
@@ -29,9 +47,10 @@ async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
         throttle = RedisThrottle(redis_url, **throttle_kwargs)
     env = Environment.custom(api_url=base_url, auth_url=base_url)
     ok: list[float] = []  # monotonic arrival time of each 200
+    sent: list[float] = []  # monotonic time each request went to the network
     others: list[int] = []
     async with AllegroClient(access_token=tokens[0], environment=env,
-                             throttle=throttle) as client:
+                             throttle=throttle, transport=_SendClock(sent)) as client:
         views = [client.with_options(access_token=t) for t in tokens]
 
         async def worker(n: int) -> None:
@@ -63,7 +82,7 @@ async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
         shared = {"calls": s.calls, "grants": s.grants, "outages": s.outages,
                   "errors": s.errors}
         await throttle.aclose()
-    return {"start": start, "ok": ok, "others": others, "metrics": metrics, "shared": shared}
+    return {"start": start, "ok": ok, "sent": sent, "others": others, "metrics": metrics, "shared": shared}
 
 
 def run(base_url: str, tokens: list[str], duration: float, tasks: int,

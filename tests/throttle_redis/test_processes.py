@@ -36,10 +36,18 @@ def most_in_a_window(times: list[float], length: float) -> int:
     return best
 
 
-def assert_within_the_limit(times: list[float]) -> None:
-    # Arrival jitter (2 loaded cores, one HTTP server thread) may bunch a few responses.
+def assert_within_the_limit(sent: list[float], slack: int = 2) -> None:
+    """The throttles together never sent more than ``burst + rate * t`` in any window.
+
+    Judged on send times (when each request left its throttle for the network), which is
+    what the throttle decides: on a loaded machine the single server thread can queue
+    responses and hand a few hundred back at once, which says nothing about the throttle.
+    The emulator's own S1 bucket (burst 150) judges what arrived: no 429."""
     for length in (0.1, 1.0, 3.0):
-        assert most_in_a_window(times, length) <= BURST + LIMIT * length + 10, length
+        # ``slack``: the grant at the window's far edge, and a few sends a process's loop
+        # runs together after a pause.
+        assert most_in_a_window(sent, length) <= BURST + LIMIT * length + slack, (
+            length, most_in_a_window(sent, length))
 
 
 @pytest.fixture(params=["redis", "valkey"])
@@ -55,7 +63,7 @@ def test_four_processes_share_the_limit_with_no_429_and_one_call_per_grant(
     fleet = run_fleet(emulator, server.url, 4, 5.0, kwargs("four", 4))
     times = fleet.ok_times()
     assert emulator.stats.responses_429 == 0
-    assert_within_the_limit(times)
+    assert_within_the_limit(fleet.sent_times())
     # The lower bound is loose on purpose (2 cores run 4 workers, the server and Redis);
     # benchmarks/redis_shared.py measures the sustained ratio with 8 processes.
     assert len(times) >= 0.4 * (BURST + LIMIT * 5.0), len(times)
@@ -73,7 +81,10 @@ def test_redis_stopped_mid_run_each_process_falls_back_to_its_share_without_429(
     assert emulator.stats.responses_429 == 0
     assert fleet.shared("outages") == 4  # every process noticed, and fell back
     times = fleet.ok_times()
-    assert_within_the_limit(times)
+    # When Redis goes away, a process that noticed first starts its fallback share while
+    # the others still send the grants Redis had reserved for them (at most ``lease`` = 4
+    # each): a bounded overlap, inside Allegro's margin (the emulator's S1 bucket is 150).
+    assert_within_the_limit(fleet.sent_times(), slack=2 + 4 * 4)
     after = [t for t in times if t > stopped_at + 0.5]
     # The shares (rate / 4 each) together keep the app going near the limit.
     assert len(after) >= 0.4 * LIMIT * (7.0 - stopped_at - 0.5), len(after)
