@@ -82,7 +82,8 @@ async def _run(base_url: str, tokens: list[str], duration: float, tasks: int,
         shared = {"calls": s.calls, "grants": s.grants, "outages": s.outages,
                   "errors": s.errors}
         await throttle.aclose()
-    return {"start": start, "ok": ok, "sent": sent, "others": others, "metrics": metrics, "shared": shared}
+    return {"start": start, "ok": ok, "sent": sent, "others": others, "metrics": metrics,
+            "shared": shared}
 
 
 def run(base_url: str, tokens: list[str], duration: float, tasks: int,
