@@ -78,11 +78,21 @@ class AppGate:
         self.blocks = 0
         self._probe_out = False
         self._timer_running = False
-        self._changed = anyio.Event()
+        # Made by the first waiter, inside its event loop: an anyio.Event made here, when a
+        # client is built outside one, would import asyncio just to pick a backend.
+        self._changed_event: anyio.Event | None = None
+
+    @property
+    def _changed(self) -> anyio.Event:
+        """The event the next state change sets (made on first use)."""
+        if self._changed_event is None:
+            self._changed_event = anyio.Event()
+        return self._changed_event
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
+        if self._changed_event is not None:
+            self._changed_event.set()
+            self._changed_event = None
 
     async def _sleep_out_block(self, now: float) -> None:
         """Sleep until ``closed_until`` as the one timer of this gate, then tell every waiter.
