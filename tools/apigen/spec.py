@@ -115,8 +115,39 @@ def load(source: str) -> Spec:
         schemas={},
     )
     _rename_schemas(spec)
+    _normalise_schemas(spec)
     _read_operations(spec)
     return spec
+
+
+def _normalise_schemas(spec: Spec) -> None:
+    """Two spec shapes the models would get wrong, fixed before code generation:
+
+    - ``type: string, format: decimal`` (one amount): kept a string, as every other Allegro
+      amount is (``"10.99"``); a ``Decimal`` field would refuse strings the spec allows and
+      make this one amount unlike the rest.
+    - A base schema with a ``discriminator`` mapping and no ``oneOf`` (``CompatibilityList``):
+      its tag property gets the mapping's keys as an (open) enum, so the model names the
+      tags the spec maps and a built instance carries one of them.
+    """
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and node.get("format") == "decimal":
+                del node["format"]
+            mapping = (node.get("discriminator") or {}).get("mapping")
+            prop = (node.get("discriminator") or {}).get("propertyName")
+            props = node.get("properties") or {}
+            if mapping and prop in props and "$ref" not in props[prop] \
+                    and "enum" not in props[prop]:
+                props[prop]["enum"] = list(mapping)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec.schemas)
 
 
 def _rename_schemas(spec: Spec) -> None:

@@ -104,6 +104,9 @@ if TYPE_CHECKING:
         Labels as Labels,
     )
     from allegro_async.api.models.advance_ship_notices import (
+        Method2 as Method2,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
         OwnTransportShipping as OwnTransportShipping,
     )
     from allegro_async.api.models.advance_ship_notices import (
@@ -132,6 +135,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.advance_ship_notices import (
         Stage as Stage,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        Status32 as Status32,
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitCommand as SubmitCommand,
@@ -443,13 +449,13 @@ if TYPE_CHECKING:
         SellerDiscountDeclaration as SellerDiscountDeclaration,
     )
     from allegro_async.api.models.allegro_prices import (
-        Status32 as Status32,
-    )
-    from allegro_async.api.models.allegro_prices import (
         Status33 as Status33,
     )
     from allegro_async.api.models.allegro_prices import (
         Status34 as Status34,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Status35 as Status35,
     )
     from allegro_async.api.models.allegro_prices import (
         SubsidyExcludeOfferItem as SubsidyExcludeOfferItem,
@@ -680,10 +686,10 @@ if TYPE_CHECKING:
         Type13 as Type13,
     )
     from allegro_async.api.models.badge_campaigns import (
-        Type41 as Type41,
+        Type52 as Type52,
     )
     from allegro_async.api.models.badge_campaigns import (
-        Type46 as Type46,
+        Type58 as Type58,
     )
     from allegro_async.api.models.badge_campaigns import (
         UserCampaignEligibility as UserCampaignEligibility,
@@ -693,6 +699,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.batch_offer_modification import (
         ChangeType as ChangeType,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ChangeType2 as ChangeType2,
     )
     from allegro_async.api.models.batch_offer_modification import (
         CommandTaskWithPriceSubject as CommandTaskWithPriceSubject,
@@ -778,6 +787,9 @@ if TYPE_CHECKING:
     from allegro_async.api.models.batch_offer_modification import (
         TaskWithSubjectReport as TaskWithSubjectReport,
     )
+    from allegro_async.api.models.batch_offer_modification import (
+        Type50 as Type50,
+    )
     from allegro_async.api.models.billing import (
         AdditionalInfoItem as AdditionalInfoItem,
     )
@@ -800,7 +812,7 @@ if TYPE_CHECKING:
         Offer4 as Offer4,
     )
     from allegro_async.api.models.billing import (
-        Type14 as Type14,
+        Type16 as Type16,
     )
     from allegro_async.api.models.billing import (
         Value1 as Value1,
@@ -898,6 +910,15 @@ if TYPE_CHECKING:
     from allegro_async.api.models.categories_and_parameters import (
         StringCategoryParameter as StringCategoryParameter,
     )
+    from allegro_async.api.models.categories_and_parameters import (
+        Type17 as Type17,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Type18 as Type18,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        Type19 as Type19,
+    )
     from allegro_async.api.models.charity import (
         CharityOrganization as CharityOrganization,
     )
@@ -950,7 +971,7 @@ if TYPE_CHECKING:
         SellerOfferStatsResponseDto as SellerOfferStatsResponseDto,
     )
     from allegro_async.api.models.classifieds import (
-        Type17 as Type17,
+        Type23 as Type23,
     )
     from allegro_async.api.models.commission_refunds import (
         Commission1 as Commission1,
@@ -980,7 +1001,7 @@ if TYPE_CHECKING:
         Status27 as Status27,
     )
     from allegro_async.api.models.commission_refunds import (
-        Type42 as Type42,
+        Type53 as Type53,
     )
     from allegro_async.api.models.common import (
         Allegro as Allegro,
@@ -1053,6 +1074,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.compatibility_list import (
         SupportedCategory as SupportedCategory,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        Type24 as Type24,
     )
     from allegro_async.api.models.compatibility_list import (
         ValidationRules as ValidationRules,
@@ -1247,19 +1271,19 @@ if TYPE_CHECKING:
         Strategy as Strategy,
     )
     from allegro_async.api.models.delivery import (
-        Type23 as Type23,
+        Type30 as Type30,
     )
     from allegro_async.api.models.delivery import (
-        Type24 as Type24,
-    )
-    from allegro_async.api.models.delivery import (
-        Type27 as Type27,
-    )
-    from allegro_async.api.models.delivery import (
-        Type34 as Type34,
+        Type31 as Type31,
     )
     from allegro_async.api.models.delivery import (
         Type35 as Type35,
+    )
+    from allegro_async.api.models.delivery import (
+        Type43 as Type43,
+    )
+    from allegro_async.api.models.delivery import (
+        Type44 as Type44,
     )
     from allegro_async.api.models.deposits import (
         DepositType as DepositType,
@@ -1322,7 +1346,7 @@ if TYPE_CHECKING:
         NextPage as NextPage,
     )
     from allegro_async.api.models.flexible_bundles import (
-        Type25 as Type25,
+        Type33 as Type33,
     )
     from allegro_async.api.models.fulfillment_parcels import (
         FulfillmentOrder as FulfillmentOrder,
@@ -1373,7 +1397,7 @@ if TYPE_CHECKING:
         StockStatus as StockStatus,
     )
     from allegro_async.api.models.fulfillment_returns import (
-        Type26 as Type26,
+        Type34 as Type34,
     )
     from allegro_async.api.models.images_and_attachments import (
         AttachmentFile as AttachmentFile,
@@ -1769,6 +1793,9 @@ if TYPE_CHECKING:
         Status30 as Status30,
     )
     from allegro_async.api.models.offer_management import (
+        Type51 as Type51,
+    )
+    from allegro_async.api.models.offer_management import (
         UnfilledParametersResponse as UnfilledParametersResponse,
     )
     from allegro_async.api.models.offer_management import (
@@ -2120,19 +2147,19 @@ if TYPE_CHECKING:
         Type7 as Type7,
     )
     from allegro_async.api.models.order_management import (
-        Type15 as Type15,
+        Type21 as Type21,
     )
     from allegro_async.api.models.order_management import (
-        Type16 as Type16,
+        Type22 as Type22,
     )
     from allegro_async.api.models.order_management import (
-        Type28 as Type28,
+        Type36 as Type36,
     )
     from allegro_async.api.models.order_management import (
-        Type29 as Type29,
+        Type37 as Type37,
     )
     from allegro_async.api.models.order_management import (
-        Type30 as Type30,
+        Type38 as Type38,
     )
     from allegro_async.api.models.order_management import (
         VatPayerStatus as VatPayerStatus,
@@ -2300,10 +2327,13 @@ if TYPE_CHECKING:
         TotalValue as TotalValue,
     )
     from allegro_async.api.models.payments import (
-        Type43 as Type43,
+        Type14 as Type14,
     )
     from allegro_async.api.models.payments import (
-        Type47 as Type47,
+        Type54 as Type54,
+    )
+    from allegro_async.api.models.payments import (
+        Type59 as Type59,
     )
     from allegro_async.api.models.payments import (
         Value2 as Value2,
@@ -2417,13 +2447,13 @@ if TYPE_CHECKING:
         Status23 as Status23,
     )
     from allegro_async.api.models.post_purchase_issues import (
-        Type33 as Type33,
+        Type41 as Type41,
     )
     from allegro_async.api.models.post_purchase_issues import (
-        Type39 as Type39,
+        Type48 as Type48,
     )
     from allegro_async.api.models.post_purchase_issues import (
-        Type40 as Type40,
+        Type49 as Type49,
     )
     from allegro_async.api.models.pricing import (
         ClassifiedsPackages as ClassifiedsPackages,
@@ -2618,7 +2648,10 @@ if TYPE_CHECKING:
         TrustedContent as TrustedContent,
     )
     from allegro_async.api.models.products import (
-        Type31 as Type31,
+        Type20 as Type20,
+    )
+    from allegro_async.api.models.products import (
+        Type39 as Type39,
     )
     from allegro_async.api.models.public_user_information import (
         Excluded as Excluded,
@@ -2696,7 +2729,7 @@ if TYPE_CHECKING:
         Status31 as Status31,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Status35 as Status35,
+        Status36 as Status36,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         Threshold as Threshold,
@@ -2723,7 +2756,10 @@ if TYPE_CHECKING:
         TurnoverDiscountThresholdDto as TurnoverDiscountThresholdDto,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Type44 as Type44,
+        Type15 as Type15,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        Type56 as Type56,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         WholesalePriceListBenefitSpecification as WholesalePriceListBenefitSpecification,
@@ -2834,6 +2870,9 @@ if TYPE_CHECKING:
         StartingPrice as StartingPrice,
     )
     from allegro_async.api.models.shared_9a6564ad import (
+        ChangeType1 as ChangeType1,
+    )
+    from allegro_async.api.models.shared_9a6564ad import (
         Stock as Stock,
     )
     from allegro_async.api.models.shared_9ff9a522 import (
@@ -2846,7 +2885,7 @@ if TYPE_CHECKING:
         Reference as Reference,
     )
     from allegro_async.api.models.shared_9ff9a522 import (
-        Type22 as Type22,
+        Type29 as Type29,
     )
     from allegro_async.api.models.shared_12d16b0f import (
         Errors as Errors,
@@ -3104,7 +3143,7 @@ if TYPE_CHECKING:
         TaskReport as TaskReport,
     )
     from allegro_async.api.models.shared_215b40a6 import (
-        Type37 as Type37,
+        Type46 as Type46,
     )
     from allegro_async.api.models.shared_270aa29b import (
         OfferId as OfferId,
@@ -3170,7 +3209,7 @@ if TYPE_CHECKING:
         ThreadId as ThreadId,
     )
     from allegro_async.api.models.shared_546583b3 import (
-        Type32 as Type32,
+        Type40 as Type40,
     )
     from allegro_async.api.models.shared_a0d506b8 import (
         Recommended as Recommended,
@@ -3231,6 +3270,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_b23ee6e4 import (
         StandardizedDescription as StandardizedDescription,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        Type32 as Type32,
     )
     from allegro_async.api.models.shared_bab2b6cc import (
         Received as Received,
@@ -3359,10 +3401,16 @@ if TYPE_CHECKING:
         TaxModel as TaxModel,
     )
     from allegro_async.api.models.shared_dfcd3bac import (
+        Type42 as Type42,
+    )
+    from allegro_async.api.models.shared_dfcd3bac import (
         WholesalePriceList1 as WholesalePriceList1,
     )
     from allegro_async.api.models.shared_e3ae6613 import (
         AutomaticPricingRuleId as AutomaticPricingRuleId,
+    )
+    from allegro_async.api.models.shared_e24537c9 import (
+        Method1 as Method1,
     )
     from allegro_async.api.models.shared_e24537c9 import (
         Shipping as Shipping,
@@ -3539,7 +3587,7 @@ if TYPE_CHECKING:
         TransportingInfoDto as TransportingInfoDto,
     )
     from allegro_async.api.models.shipment_management import (
-        Type38 as Type38,
+        Type47 as Type47,
     )
     from allegro_async.api.models.size_tables import (
         Caption as Caption,
@@ -3753,6 +3801,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.users_offer_information import (
         Stock2 as Stock2,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Type55 as Type55,
     )
 
 #: class name -> the module (area) it lives in
@@ -3970,6 +4021,8 @@ MODULES: dict[str, str] = {
     "ChangePriceInput": "offer_management",
     "ChangePriceWithoutOutput": "offer_management",
     "ChangeType": "batch_offer_modification",
+    "ChangeType1": "shared_9a6564ad",
+    "ChangeType2": "batch_offer_modification",
     "ChangedTranslation": "users_offer_information",
     "CharityOrganization": "charity",
     "CheckFormsNewOrderInvoice": "order_management",
@@ -4324,6 +4377,8 @@ MODULES: dict[str, str] = {
     "MessageToSellerSettings": "shared_157cbb29",
     "MessagesList": "message_center",
     "Method": "shared_4c56dbb4",
+    "Method1": "shared_e24537c9",
+    "Method2": "advance_ship_notices",
     "MinimalPrice": "shared_8e3703e7",
     "MinimalPriceReduction": "shared_d9a25c1e",
     "MinimumGuaranteedDiscount": "shared_d9a25c1e",
@@ -4845,10 +4900,11 @@ MODULES: dict[str, str] = {
     "Status3": "alle_discount",
     "Status30": "offer_management",
     "Status31": "rebates_and_promotions",
-    "Status32": "allegro_prices",
+    "Status32": "advance_ship_notices",
     "Status33": "allegro_prices",
     "Status34": "allegro_prices",
-    "Status35": "rebates_and_promotions",
+    "Status35": "allegro_prices",
+    "Status36": "rebates_and_promotions",
     "Status4": "alle_discount",
     "Status5": "alle_discount",
     "Status6": "badge_campaigns",
@@ -4928,36 +4984,48 @@ MODULES: dict[str, str] = {
     "Type11": "badge_campaigns",
     "Type12": "badge_campaigns",
     "Type13": "badge_campaigns",
-    "Type14": "billing",
-    "Type15": "order_management",
-    "Type16": "order_management",
-    "Type17": "classifieds",
+    "Type14": "payments",
+    "Type15": "rebates_and_promotions",
+    "Type16": "billing",
+    "Type17": "categories_and_parameters",
+    "Type18": "categories_and_parameters",
+    "Type19": "categories_and_parameters",
     "Type2": "alle_discount",
-    "Type22": "shared_9ff9a522",
-    "Type23": "delivery",
-    "Type24": "delivery",
-    "Type25": "flexible_bundles",
-    "Type26": "fulfillment_returns",
-    "Type27": "delivery",
-    "Type28": "order_management",
-    "Type29": "order_management",
-    "Type30": "order_management",
-    "Type31": "products",
-    "Type32": "shared_546583b3",
-    "Type33": "post_purchase_issues",
-    "Type34": "delivery",
+    "Type20": "products",
+    "Type21": "order_management",
+    "Type22": "order_management",
+    "Type23": "classifieds",
+    "Type24": "compatibility_list",
+    "Type29": "shared_9ff9a522",
+    "Type30": "delivery",
+    "Type31": "delivery",
+    "Type32": "shared_b23ee6e4",
+    "Type33": "flexible_bundles",
+    "Type34": "fulfillment_returns",
     "Type35": "delivery",
-    "Type37": "shared_215b40a6",
-    "Type38": "shipment_management",
-    "Type39": "post_purchase_issues",
-    "Type40": "post_purchase_issues",
-    "Type41": "badge_campaigns",
-    "Type42": "commission_refunds",
-    "Type43": "payments",
-    "Type44": "rebates_and_promotions",
-    "Type46": "badge_campaigns",
-    "Type47": "payments",
+    "Type36": "order_management",
+    "Type37": "order_management",
+    "Type38": "order_management",
+    "Type39": "products",
+    "Type40": "shared_546583b3",
+    "Type41": "post_purchase_issues",
+    "Type42": "shared_dfcd3bac",
+    "Type43": "delivery",
+    "Type44": "delivery",
+    "Type46": "shared_215b40a6",
+    "Type47": "shipment_management",
+    "Type48": "post_purchase_issues",
+    "Type49": "post_purchase_issues",
     "Type5": "order_management",
+    "Type50": "batch_offer_modification",
+    "Type51": "offer_management",
+    "Type52": "badge_campaigns",
+    "Type53": "commission_refunds",
+    "Type54": "payments",
+    "Type55": "users_offer_information",
+    "Type56": "rebates_and_promotions",
+    "Type58": "badge_campaigns",
+    "Type59": "payments",
     "Type6": "shared_bd50da5d",
     "Type7": "order_management",
     "Type8": "badge_campaigns",

@@ -158,6 +158,17 @@ class ReceivingStatus(ApiModel):
     ] = None
 
 
+class Method2(OpenEnum):
+    """
+    The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
+    """
+
+    OWN_TRANSPORT = "OWN_TRANSPORT"
+    COURIER_BY_SELLER = "COURIER_BY_SELLER"
+    THIRD_PARTY_DELIVERY = "THIRD_PARTY_DELIVERY"
+    ALREADY_IN_WAREHOUSE = "ALREADY_IN_WAREHOUSE"
+
+
 class ShippingExtended(ApiModel):
     """
     Represents information about package shipment.
@@ -169,7 +180,7 @@ class ShippingExtended(ApiModel):
     """
 
     method: Annotated[
-        str,
+        Method2,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -186,12 +197,22 @@ class SubmitCommandInput(ApiModel):
     ]
 
 
+class Status32(OpenEnum):
+    """
+    The command status.
+    """
+
+    RUNNING = "RUNNING"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+
+
 class SubmitCommandOutput(ApiModel):
     """
     Represents output of the Advance Ship Notice submit command.
     """
 
-    status: Annotated[str, Field(description="The command status.")]
+    status: Annotated[Status32, Field(description="The command status.")]
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):

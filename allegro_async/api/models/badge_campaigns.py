@@ -281,7 +281,7 @@ class PatchBadgeResponse(ApiModel):
     id: Annotated[str | None, Field(description="Operation Id")] = None
 
 
-class Type41(OpenEnum):
+class Type52(OpenEnum):
     ALWAYS = "ALWAYS"
     SINCE = "SINCE"
     WITHIN = "WITHIN"
@@ -294,7 +294,7 @@ class PublicationTimePolicy(ApiModel):
     Time period when the badge is displayed on the list of offers or on the offer page.
     """
 
-    type: Annotated[Type41, Field()]
+    type: Annotated[Type52, Field()]
     from_: Annotated[
         str | None,
         Field(
@@ -316,7 +316,7 @@ class RefusalMessage(ApiModel):
     ] = None
 
 
-class Type46(OpenEnum):
+class Type58(OpenEnum):
     ALWAYS = "ALWAYS"
     SINCE = "SINCE"
     WITHIN = "WITHIN"
@@ -329,7 +329,7 @@ class VisibilityTimePolicy(ApiModel):
     Time period when the campaign is visible in <a href="https://allegro.pl/moje-allegro/sprzedaz/moje-oferty" target="_blank">My Allegro</a> and <a href="https://ms.allegro.pl/seller-offers/" target="_blank">Sales Manager (Menedżer sprzedaży)</a> (it is not equal to the time period when badges are displayed on the list of offers or on the offer page).
     """
 
-    type: Annotated[Type46, Field()]
+    type: Annotated[Type58, Field()]
     from_: Annotated[
         str | None,
         Field(

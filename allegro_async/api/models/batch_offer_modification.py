@@ -53,6 +53,16 @@ class Subject1(ApiModel):
     ] = None
 
 
+class ChangeType(OpenEnum):
+    """
+    Type of the modification.
+    """
+
+    FIXED = "FIXED"
+    GAIN = "GAIN"
+    PERCENTAGE = "PERCENTAGE"
+
+
 class MarketplacePriceModification(ApiModel):
     """
     Describes how the offer's BUY NOW price should be changed on the specified marketplace.
@@ -68,11 +78,15 @@ class MarketplacePriceModification(ApiModel):
 
     """
 
-    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    change_type: Annotated[
+        ChangeType, Field(alias="changeType", description="Type of the modification.")
+    ]
 
 
 class MarketplacePriceModificationPercentage(MarketplacePriceModification):
-    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    change_type: Annotated[
+        ChangeType, Field(alias="changeType", description="Type of the modification.")
+    ]
     percentage: Annotated[
         str,
         Field(
@@ -92,12 +106,24 @@ class OfferAutomaticPricingModificationRemove(ApiModel):
     ] = None
 
 
+class Type50(OpenEnum):
+    """
+    Type of the modification.
+    """
+
+    FIXED_PRICE = "FIXED_PRICE"
+    INCREASE_PRICE = "INCREASE_PRICE"
+    DECREASE_PRICE = "DECREASE_PRICE"
+    INCREASE_PERCENTAGE = "INCREASE_PERCENTAGE"
+    DECREASE_PERCENTAGE = "DECREASE_PERCENTAGE"
+
+
 class PriceModification(ApiModel):
     """
     The way the offer price should be changed. One of three ways is possible: new price, increase/decrease price, percentage change and only one can be chosen at once.
     """
 
-    type: Annotated[str, Field(description="Type of the modification.")]
+    type: Annotated[Type50, Field(description="Type of the modification.")]
     marketplace_id: Annotated[
         MarketplaceId | None,
         Field(
@@ -138,7 +164,7 @@ class PriceModificationValueChangeIncrease(PriceModification):
     value: PriceModificationValueChangeHolder | None = None
 
 
-class ChangeType(OpenEnum):
+class ChangeType2(OpenEnum):
     """
     modification type
     """
@@ -153,7 +179,7 @@ class QuantityModification(ApiModel):
     """
 
     change_type: Annotated[
-        ChangeType | None, Field(alias="changeType", description="modification type")
+        ChangeType2 | None, Field(alias="changeType", description="modification type")
     ] = None
     value: Annotated[
         int | None,
@@ -220,7 +246,9 @@ class CommandTaskWithStockSubject(ApiModel):
 
 
 class MarketplacePriceModificationFixed(MarketplacePriceModification):
-    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    change_type: Annotated[
+        ChangeType, Field(alias="changeType", description="Type of the modification.")
+    ]
     value: Annotated[
         Price,
         Field(description="New offer's BUY NOW price set with the `FIXED` type modification."),
@@ -228,7 +256,9 @@ class MarketplacePriceModificationFixed(MarketplacePriceModification):
 
 
 class MarketplacePriceModificationGain(MarketplacePriceModification):
-    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    change_type: Annotated[
+        ChangeType, Field(alias="changeType", description="Type of the modification.")
+    ]
     value: Annotated[
         Price,
         Field(

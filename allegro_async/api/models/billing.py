@@ -19,7 +19,7 @@ from allegro_async.api.models.shared_176a909b import (
 )
 
 
-class Type14(ApiModel):
+class Type16(ApiModel):
     id: Annotated[
         str | None,
         Field(description="Three-letter code of the billing type of the returned billing entry."),
@@ -105,7 +105,7 @@ class BillingEntry(ApiModel):
     occurred_at: Annotated[
         AwareDatetime | None, Field(alias="occurredAt", description="Date of billing entry.")
     ] = None
-    type: Type14 | None = None
+    type: Type16 | None = None
     offer: Annotated[
         Offer4 | None, Field(description="Offer associated with the returned billing entry.")
     ] = None

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
@@ -17,6 +17,17 @@ from allegro_async.api.models.shared_68b4a1dc import (
     FormerParameterValueData,
     Restrictions6,
 )
+
+
+class Type17(OpenEnum):
+    """
+    The type of the change.
+    """
+
+    CATEGORY_CREATED = "CATEGORY_CREATED"
+    CATEGORY_RENAMED = "CATEGORY_RENAMED"
+    CATEGORY_MOVED = "CATEGORY_MOVED"
+    CATEGORY_DELETED = "CATEGORY_DELETED"
 
 
 class CategoryBaseEvent(ApiModel):
@@ -38,7 +49,7 @@ class CategoryBaseEvent(ApiModel):
             description="The date and time when the change occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type17, Field(description="The type of the change.")]
 
 
 class RedirectCategory(ApiModel):
@@ -87,7 +98,7 @@ class CategoryEventBaseCategory(ApiModel):
 
 
 class CategoryMovedEvent(CategoryBaseEvent):
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type17, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
@@ -125,6 +136,17 @@ class CategoryOptionsDto(ApiModel):
     ] = None
 
 
+class Type18(OpenEnum):
+    """
+    The type of the parameter. Other fields in this structure may appear based on the type of the parameter.
+    """
+
+    INTEGER = "integer"
+    FLOAT = "float"
+    STRING = "string"
+    DICTIONARY = "dictionary"
+
+
 class CategoryParameterOptions(ApiModel):
     """
     A list of the different options which can be used with this parameter.
@@ -160,6 +182,14 @@ class CategoryParameterOptions(ApiModel):
     ] = None
 
 
+class Type19(OpenEnum):
+    """
+    The type of the change.
+    """
+
+    REQUIREMENT_CHANGE = "REQUIREMENT_CHANGE"
+
+
 class CategoryParametersScheduledBaseChange(ApiModel):
     """
     The data of an scheduled change.
@@ -179,7 +209,7 @@ class CategoryParametersScheduledBaseChange(ApiModel):
             description="The date and time when the change will be effective from, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type19, Field(description="The type of the change.")]
 
 
 class CategoryParametersScheduledBaseChangeCategory(ApiModel):
@@ -209,7 +239,7 @@ class CategoryParametersScheduledBaseChangeParameter(ApiModel):
 
 
 class CategoryRenamedEvent(CategoryBaseEvent):
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type17, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
@@ -299,18 +329,18 @@ class Restrictions4(ApiModel):
 
 
 class RequirementChange(CategoryParametersScheduledBaseChange):
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type19, Field(description="The type of the change.")]
     category: CategoryParametersScheduledBaseChangeCategory
     parameter: CategoryParametersScheduledBaseChangeParameter
 
 
 class CategoryCreatedEvent(CategoryBaseEvent):
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type17, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
 class CategoryDeletedEvent(CategoryBaseEvent):
-    type: Annotated[str, Field(description="The type of the change.")]
+    type: Annotated[Type17, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
     redirect_category: Annotated[
         RedirectCategory | None,
@@ -391,7 +421,7 @@ class CategoryParameter(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
     name: Annotated[str | None, Field(description="The name of the parameter.")] = None
     type: Annotated[
-        str,
+        Type18,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -425,7 +455,7 @@ class CategoryParameter(ApiModel):
 
 class DictionaryCategoryParameter(CategoryParameter):
     type: Annotated[
-        str,
+        Type18,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -441,7 +471,7 @@ class DictionaryCategoryParameter(CategoryParameter):
 
 class FloatCategoryParameter(CategoryParameter):
     type: Annotated[
-        str,
+        Type18,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -453,7 +483,7 @@ class FloatCategoryParameter(CategoryParameter):
 
 class IntegerCategoryParameter(CategoryParameter):
     type: Annotated[
-        str,
+        Type18,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -465,7 +495,7 @@ class IntegerCategoryParameter(CategoryParameter):
 
 class StringCategoryParameter(CategoryParameter):
     type: Annotated[
-        str,
+        Type18,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),

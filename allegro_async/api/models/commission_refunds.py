@@ -80,7 +80,7 @@ class LineItem2(ApiModel):
     offer: Annotated[Offer7 | None, Field(description="Offer associated with the purchase.")] = None
 
 
-class Type42(OpenEnum):
+class Type53(OpenEnum):
     """
     Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically.
     """
@@ -124,7 +124,7 @@ class RefundClaim(ApiModel):
         Field(alias="lineItem", description="Purchase associated with the refund application."),
     ] = None
     type: Annotated[
-        Type42 | None,
+        Type53 | None,
         Field(
             description="Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically."
         ),

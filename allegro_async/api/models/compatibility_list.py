@@ -12,9 +12,18 @@ from pydantic import Field
 from allegro_async.api._base import ApiModel, OpenEnum
 
 
+class Type24(OpenEnum):
+    """
+    Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>
+    """
+
+    MANUAL = "MANUAL"
+    PRODUCT_BASED = "PRODUCT_BASED"
+
+
 class CompatibilityList(ApiModel):
     type: Annotated[
-        str,
+        Type24,
         Field(
             description="Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>"
         ),

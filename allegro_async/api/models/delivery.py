@@ -15,7 +15,7 @@ from allegro_async.api.models.shared_6bcc10ca import (
 )
 
 
-class Type23(OpenEnum):
+class Type30(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic. Note that passing the `PHYSICAL` type in the payload will result in creating a new custom shipping price list based on the specified dispatch country.
     """
@@ -24,7 +24,7 @@ class Type23(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Type24(OpenEnum):
+class Type31(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic.
     """
@@ -422,7 +422,7 @@ class GetListOfShippingRatestUsingGETResponse(ApiModel):
     shipping_rates: Annotated[list[ShippingRate] | None, Field(alias="shippingRates")] = None
 
 
-class Type27(OpenEnum):
+class Type35(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic. Note that this field is returned for all electronic shipping rates and for the physical shipping rates created via a new custom shipping price list form in [delivery-settings](https://salescenter.allegro.com/delivery-settings) or API with this new field explicitly provided.
     """
@@ -431,7 +431,7 @@ class Type27(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Type34(OpenEnum):
+class Type43(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.
     """
@@ -440,7 +440,7 @@ class Type34(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Type35(OpenEnum):
+class Type44(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic.
     """
@@ -564,7 +564,7 @@ class ShippingRatesSet(ApiModel):
 
 class CreateShippingRatesSetUsingPOSTRequest(ShippingRatesSet):
     type: Annotated[
-        Type23 | None,
+        Type30 | None,
         Field(
             description="Whether the shipping rates set is physical or electronic. Note that passing the `PHYSICAL` type in the payload will result in creating a new custom shipping price list based on the specified dispatch country."
         ),
@@ -581,7 +581,7 @@ class CreateShippingRatesSetUsingPOSTRequest(ShippingRatesSet):
 
 class CreateShippingRatesSetUsingPOSTResponse(ShippingRatesSet):
     type: Annotated[
-        Type24 | None,
+        Type31 | None,
         Field(description="Whether the shipping rates set is physical or electronic."),
     ] = None
     dispatch_country: Annotated[
@@ -596,7 +596,7 @@ class CreateShippingRatesSetUsingPOSTResponse(ShippingRatesSet):
 
 class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
     type: Annotated[
-        Type27 | None,
+        Type35 | None,
         Field(
             description="Whether the shipping rates set is physical or electronic. Note that this field is returned for all electronic shipping rates and for the physical shipping rates created via a new custom shipping price list form in [delivery-settings](https://salescenter.allegro.com/delivery-settings) or API with this new field explicitly provided."
         ),
@@ -614,7 +614,7 @@ class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
 
 class ModifyShippingRatesSetUsingPUTRequest(ShippingRatesSet):
     type: Annotated[
-        Type34 | None,
+        Type43 | None,
         Field(
             description='Whether the shipping rates set is physical or electronic. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.'
         ),
@@ -631,7 +631,7 @@ class ModifyShippingRatesSetUsingPUTRequest(ShippingRatesSet):
 
 class ModifyShippingRatesSetUsingPUTResponse(ShippingRatesSet):
     type: Annotated[
-        Type35 | None,
+        Type44 | None,
         Field(description="Whether the shipping rates set is physical or electronic."),
     ] = None
     dispatch_country: Annotated[

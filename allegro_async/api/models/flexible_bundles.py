@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 from allegro_async.api._base import ApiModel, OpenEnum
 
 
-class Type25(OpenEnum):
+class Type33(OpenEnum):
     """
     Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all.
     """
@@ -165,7 +165,7 @@ class FlexibleBundleDiscountDTO(ApiModel):
     """
 
     type: Annotated[
-        Type25,
+        Type33,
         Field(
             description="Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all."
         ),

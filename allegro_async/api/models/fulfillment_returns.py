@@ -15,7 +15,7 @@ from allegro_async.api.models.shared_79d02141 import (
 )
 
 
-class Type26(OpenEnum):
+class Type34(OpenEnum):
     """
     Type of the refund disposition. - `RETURN` - buyer return, - `BOUNCE` - operational return.
     """
@@ -72,7 +72,7 @@ class FulfillmentRefundDispositionRefund(ApiModel):
 
 class FulfillmentRefundDisposition(ApiModel):
     type: Annotated[
-        Type26 | None,
+        Type34 | None,
         Field(
             description="Type of the refund disposition. - `RETURN` - buyer return, - `BOUNCE` - operational return."
         ),

@@ -210,12 +210,17 @@ class ProductSetElementResponsiblePersonRequest(ApiModel):
     ] = None
 
 
+class Type51(OpenEnum):
+    ID = "ID"
+    NAME = "NAME"
+
+
 class ProductSetElementResponsibleProducerRequest(ApiModel):
     """
     Reference to the responsible producer configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.
     """
 
-    type: Annotated[str, Field()]
+    type: Annotated[Type51, Field()]
 
 
 class Status26(OpenEnum):

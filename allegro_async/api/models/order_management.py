@@ -327,7 +327,7 @@ class VatPayerStatus(OpenEnum):
     NOT_APPLICABLE = "NOT_APPLICABLE"
 
 
-class Type15(OpenEnum):
+class Type21(OpenEnum):
     """
     The tax id type.
     """
@@ -343,7 +343,7 @@ class Type15(OpenEnum):
 
 
 class CheckoutFormInvoiceAddressCompanyId(ApiModel):
-    type: Annotated[Type15, Field(description="The tax id type.")]
+    type: Annotated[Type21, Field(description="The tax id type.")]
     value: Annotated[str, Field(description="The tax id value.")]
 
 
@@ -456,7 +456,7 @@ class Status14(OpenEnum):
     REJECTED = "REJECTED"
 
 
-class Type16(OpenEnum):
+class Type22(OpenEnum):
     """
     WARNING if the issue doesn't prevent the invoice from being accepted, ERROR if the issue prevents the invoice from being accepted
     """
@@ -467,7 +467,7 @@ class Type16(OpenEnum):
 
 class CheckoutFormsOrderInvoiceFileVerificationDetails(ApiModel):
     type: Annotated[
-        Type16 | None,
+        Type22 | None,
         Field(
             description="WARNING if the issue doesn't prevent the invoice from being accepted, ERROR if the issue prevents the invoice from being accepted"
         ),
@@ -502,7 +502,7 @@ class LatestOrderEvent(ApiModel):
     ]
 
 
-class Type28(OpenEnum):
+class Type36(OpenEnum):
     """
     Describes the types of discounts used in the lineItems. The types of discounts can be as follows:
       - `BUNDLE` - a bundle discount (used also for bundles with no price change)
@@ -526,14 +526,14 @@ class Type28(OpenEnum):
 
 class LineItemDiscount(ApiModel):
     type: Annotated[
-        Type28 | None,
+        Type36 | None,
         Field(
             description="Describes the types of discounts used in the lineItems. The types of discounts can be as follows:\n  - `BUNDLE` - a bundle discount (used also for bundles with no price change)\n  - `UNIT_PERCENTAGE_DISCOUNT` - a MULTIPACK or CROSS_MULTIPACK discount\n  - `WHOLESALE_PRICE_LIST` - a wholesale price list discount (a discount for company users only)\n  - `LARGE_ORDER_DISCOUNT` - a large order discount (a discount for company users only)\n  - `TURNOVER_DISCOUNT` - a turnover discount (a discount for company users only)\n  - `COUPON` - a coupon discount\n  - `CAMPAIGN` - a campaign discount\n"
         ),
     ] = None
 
 
-class Type29(OpenEnum):
+class Type37(OpenEnum):
     """
     Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment
 
@@ -543,7 +543,7 @@ class Type29(OpenEnum):
     WALLET = "WALLET"
 
 
-class Type30(OpenEnum):
+class Type38(OpenEnum):
     """
     Describes the types of vouchers used in the lineItems. The types of vouchers can be as follows: * `NOTEBOOKS_FOR_TEACHERS` - a voucher for teacher's notebook action.
 
@@ -898,7 +898,7 @@ class LineItemDeposit(ApiModel):
 class LineItemReconciliation(ApiModel):
     value: Price | None = None
     type: Annotated[
-        Type29 | None,
+        Type37 | None,
         Field(
             description="Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment\n"
         ),
@@ -909,7 +909,7 @@ class LineItemReconciliation(ApiModel):
 class LineItemVoucher(ApiModel):
     code: Annotated[str | None, Field(description="The voucher code.")] = None
     type: Annotated[
-        Type30,
+        Type38,
         Field(
             description="Describes the types of vouchers used in the lineItems. The types of vouchers can be as follows: * `NOTEBOOKS_FOR_TEACHERS` - a voucher for teacher's notebook action.\n"
         ),

@@ -22,6 +22,37 @@ from allegro_async.api.models.shared_d1d8ac8b import (
 )
 
 
+class Type14(OpenEnum):
+    """
+    Type of the operation.
+    """
+
+    CORRECTION = "CORRECTION"
+    CONTRIBUTION = "CONTRIBUTION"
+    PAYOUT = "PAYOUT"
+    PAYOUT_CANCEL = "PAYOUT_CANCEL"
+    REFUND_INCREASE = "REFUND_INCREASE"
+    REFUND_CHARGE = "REFUND_CHARGE"
+    REFUND_CANCEL = "REFUND_CANCEL"
+    SURCHARGE = "SURCHARGE"
+    DEDUCTION_CHARGE = "DEDUCTION_CHARGE"
+    DEDUCTION_INCREASE = "DEDUCTION_INCREASE"
+    LOAN_DEDUCTION_CHARGE = "LOAN_DEDUCTION_CHARGE"
+    LOAN_DEDUCTION_INCREASE = "LOAN_DEDUCTION_INCREASE"
+    COMPENSATION_COD_CHARGE = "COMPENSATION_COD_CHARGE"
+    COMPENSATION_COD_INCREASE = "COMPENSATION_COD_INCREASE"
+    BLOCKADE = "BLOCKADE"
+    BLOCKADE_RELEASE = "BLOCKADE_RELEASE"
+    PROVIDER_REFUND_TRANSFER_CHARGE = "PROVIDER_REFUND_TRANSFER_CHARGE"
+    PROVIDER_REFUND_TRANSFER_INCREASE = "PROVIDER_REFUND_TRANSFER_INCREASE"
+    COMPENSATION = "COMPENSATION"
+    TOP_UP = "TOP_UP"
+    PAYOUT_SWEEP_INCREASE = "PAYOUT_SWEEP_INCREASE"
+    PAYOUT_SWEEP_CHARGE = "PAYOUT_SWEEP_CHARGE"
+    PAYOUT_SWEEP_CANCEL_INCREASE = "PAYOUT_SWEEP_CANCEL_INCREASE"
+    PAYOUT_SWEEP_CANCEL_CHARGE = "PAYOUT_SWEEP_CANCEL_CHARGE"
+
+
 class Deduction(ApiModel):
     """
     Deduction.
@@ -108,7 +139,7 @@ class AdditionalServices(ApiModel):
     value: RefundAdditionalServicesValue | None = None
 
 
-class Type43(OpenEnum):
+class Type54(OpenEnum):
     """
     Type for line items refund. QUANTITY is provided when you can refund one or more items. AMOUNT is provided when you can refund a partial price.
     """
@@ -136,7 +167,7 @@ class Value2(ApiModel):
 class RefundLineItem(ApiModel):
     id: Annotated[UUID, Field(description="The line-item identifier.")]
     type: Annotated[
-        Type43,
+        Type54,
         Field(
             description="Type for line items refund. QUANTITY is provided when you can refund one or more items. AMOUNT is provided when you can refund a partial price."
         ),
@@ -250,7 +281,7 @@ class PaymentOperator(OpenEnum):
     AF_P24 = "AF_P24"
 
 
-class Type47(OpenEnum):
+class Type59(OpenEnum):
     """
     The type of the wallet.
     """
@@ -346,12 +377,12 @@ class Wallet(ApiModel):
     payment_operator: Annotated[
         PaymentOperator, Field(alias="paymentOperator", description="The payment operator.")
     ]
-    type: Annotated[Type47, Field(description="The type of the wallet.")]
+    type: Annotated[Type59, Field(description="The type of the wallet.")]
     balance: WalletBalance
 
 
 class BaseOperation(ApiModel):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     group: Annotated[
         Group, Field(description="The group to which the given operation type belongs.")
     ]
@@ -371,48 +402,48 @@ class BaseOperation(ApiModel):
 
 
 class BlockadeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class BlockadeReleaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class CompensationCodChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
     deduction: Deduction
 
 
 class CompensationCodIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
     deduction: Deduction
 
 
 class CompensationOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class ContributionOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
     participant: BuyerParticipant
 
 
 class CorrectionOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class DeductionChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
 class DeductionIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
@@ -477,77 +508,77 @@ class InitializeRefund(ApiModel):
 
 
 class LoanDeductionChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
 class LoanDeductionIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
 class PayoutOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payout: Payout
 
 
 class PayoutOperationCancel(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payout: Payout
 
 
 class PayoutSweepCancelChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class PayoutSweepCancelIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class PayoutSweepChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class PayoutSweepIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class ProviderRefundTransferChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class ProviderRefundTransferIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class RefundCancelOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class RefundChargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
     participant: BuyerParticipant
 
 
 class RefundIncreaseOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
     participant: SellerParticipant
 
 
 class SurchargeOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
     payment: OperationPayment
     surcharge: Surcharge
     participant: BuyerParticipant
 
 
 class TopUpOperation(BaseOperation):
-    type: Annotated[str, Field(description="Type of the operation.")]
+    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class PaymentOperations(ApiModel):

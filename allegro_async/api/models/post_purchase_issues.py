@@ -38,7 +38,7 @@ class Status15(OpenEnum):
     REJECTED_CLAIM_WITHDRAWN_BY_BUYER = "REJECTED_CLAIM_WITHDRAWN_BY_BUYER"
 
 
-class Type33(OpenEnum):
+class Type41(OpenEnum):
     """
     Type of message, `END_REQUEST` is only allowed for disputes while return-related types are only allowed for claims.
     """
@@ -50,7 +50,7 @@ class Type33(OpenEnum):
     RETURN_NOT_REQUIRED = "RETURN_NOT_REQUIRED"
 
 
-class Type39(OpenEnum):
+class Type48(OpenEnum):
     """
     Whether the issue is a dispute or a claim
     """
@@ -170,7 +170,7 @@ class PostPurchaseIssueProduct(ApiModel):
     ] = None
 
 
-class Type40(OpenEnum):
+class Type49(OpenEnum):
     NO_PRODUCT_RECEIVED = "NO_PRODUCT_RECEIVED"
     NO_PRODUCT_IN_PARCEL = "NO_PRODUCT_IN_PARCEL"
     NO_PROOF_OF_PURCHASE_MANUAL_OR_WARRANTY = "NO_PROOF_OF_PURCHASE_MANUAL_OR_WARRANTY"
@@ -197,7 +197,7 @@ class Type40(OpenEnum):
 
 
 class PostPurchaseIssueReason(ApiModel):
-    type: Annotated[Type40 | None, Field()] = None
+    type: Annotated[Type49 | None, Field()] = None
     description: Annotated[str | None, Field()] = None
 
 
@@ -242,7 +242,7 @@ class MessageRequest(ApiModel):
     text: Annotated[str, Field(max_length=20000)]
     attachments: list[PostPurchaseIssueAttachmentId] | None = None
     type: Annotated[
-        Type33,
+        Type41,
         Field(
             description="Type of message, `END_REQUEST` is only allowed for disputes while return-related types are only allowed for claims."
         ),
@@ -328,7 +328,7 @@ class PostPurchaseIssueState(ApiModel):
 class PostPurchaseIssue(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of the issue")] = None
     type: Annotated[
-        Type39 | None, Field(description="Whether the issue is a dispute or a claim")
+        Type48 | None, Field(description="Whether the issue is a dispute or a claim")
     ] = None
     reference_number: Annotated[
         str | None,

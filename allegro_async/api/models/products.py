@@ -61,6 +61,17 @@ class Publication2(ApiModel):
     ] = None
 
 
+class Type20(OpenEnum):
+    """
+    The type of the product parameter. Other fields in this structure may appear based on the type of the parameter.
+    """
+
+    INTEGER = "integer"
+    FLOAT = "float"
+    STRING = "string"
+    DICTIONARY = "dictionary"
+
+
 class Restrictions1(ApiModel):
     """
     The restrictions on values of this parameter.
@@ -128,7 +139,7 @@ class Restrictions5(ApiModel):
     ] = None
 
 
-class Type31(OpenEnum):
+class Type39(OpenEnum):
     """
     The type of the filter:
 
@@ -425,7 +436,7 @@ class CategoryProductParameter(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
     name: Annotated[str | None, Field(description="The name of the parameter.")] = None
     type: Annotated[
-        str,
+        Type20,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -462,7 +473,7 @@ class DictionaryItem1(ApiModel):
 
 class DictionaryCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        str,
+        Type20,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -478,7 +489,7 @@ class DictionaryCategoryProductParameter(CategoryProductParameter):
 
 class FloatCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        str,
+        Type20,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -490,7 +501,7 @@ class FloatCategoryProductParameter(CategoryProductParameter):
 
 class IntegerCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        str,
+        Type20,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -508,7 +519,7 @@ class ListingResponseFilters(ApiModel):
         ),
     ] = None
     type: Annotated[
-        Type31 | None,
+        Type39 | None,
         Field(
             description="The type of the filter:\n\n - *MULTI* - multiple choice filter,\n - *SINGLE* - single select (dropdown) filter,\n - *NUMERIC* - range of numeric values (search offers with value matching this range),\n - *NUMERIC_SINGLE* - single numeric value (search offers with given value matching the range defined in offer),\n - *TEXT* - filter allowing user to input any text."
         ),
@@ -610,7 +621,7 @@ class SaleProductSafetyDto(ApiModel):
 
 class StringCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        str,
+        Type20,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),

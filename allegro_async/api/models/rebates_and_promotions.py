@@ -19,12 +19,22 @@ from allegro_async.api.models.shared_c42c8254 import (
 )
 
 
+class Type15(OpenEnum):
+    """
+    Type of benefit.
+    """
+
+    LARGE_ORDER_DISCOUNT = "LARGE_ORDER_DISCOUNT"
+    WHOLESALE_PRICE_LIST = "WHOLESALE_PRICE_LIST"
+    UNIT_PERCENTAGE_DISCOUNT = "UNIT_PERCENTAGE_DISCOUNT"
+
+
 class BenefitSpecification(ApiModel):
     """
     One of: LargeOrderDiscountBenefitSpecification, WholesalePriceListBenefitSpecification, MultiPackBenefitSpecification
     """
 
-    type: Annotated[str, Field(description="Type of benefit.")]
+    type: Annotated[Type15, Field(description="Type of benefit.")]
 
 
 class Configuration1(ApiModel):
@@ -88,7 +98,7 @@ class Offer8(ApiModel):
     id: Annotated[str, Field(description="Offer id")]
 
 
-class Type44(OpenEnum):
+class Type56(OpenEnum):
     """
     Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY
     """
@@ -104,11 +114,11 @@ class SellerRebateOfferCriterion(ApiModel):
         Field(description="Set of offers – only if `type` is `CONTAINS_OFFERS`"),
     ] = None
     type: Annotated[
-        Type44, Field(description="Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY")
+        Type56, Field(description="Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY")
     ]
 
 
-class Status35(OpenEnum):
+class Status36(OpenEnum):
     """
     Turnover discount status.
     """
@@ -279,7 +289,7 @@ class TurnoverDiscountDto(ApiModel):
     marketplace_id: Annotated[
         str | None, Field(alias="marketplaceId", description="Marketplace ID.")
     ] = None
-    status: Annotated[Status35 | None, Field(description="Turnover discount status.")] = None
+    status: Annotated[Status36 | None, Field(description="Turnover discount status.")] = None
     definitions: Annotated[
         list[TurnoverDiscountDefinitionDto] | None,
         Field(description="Definitions currently active or active in the future."),

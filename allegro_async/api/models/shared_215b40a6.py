@@ -18,7 +18,7 @@ from allegro_async.api.models.shared_fb483dd8 import (
 )
 
 
-class Type37(OpenEnum):
+class Type46(OpenEnum):
     """
     Criteria type: CONTAINS_OFFERS
     """
@@ -97,7 +97,7 @@ class OfferCriterium(ApiModel):
     offers: Annotated[
         list[OfferId] | None, Field(description="Set of offers. You can add up to 1000 offers.")
     ] = None
-    type: Annotated[Type37 | None, Field(description="Criteria type: CONTAINS_OFFERS")] = None
+    type: Annotated[Type46 | None, Field(description="Criteria type: CONTAINS_OFFERS")] = None
 
 
 class TaskReport(ApiModel):

@@ -20,7 +20,7 @@ class Status20(OpenEnum):
     DISMISSED = "DISMISSED"
 
 
-class Type32(OpenEnum):
+class Type40(OpenEnum):
     ASK_QUESTION = "ASK_QUESTION"
     MAIL = "MAIL"
     MESSAGE_CENTER = "MESSAGE_CENTER"
@@ -78,7 +78,7 @@ class ThreadId(ApiModel):
 class Message(ApiModel):
     id: Annotated[str, Field()]
     status: Annotated[Status20, Field()]
-    type: Annotated[Type32, Field()]
+    type: Annotated[Type40, Field()]
     created_at: Annotated[AwareDatetime, Field(alias="createdAt")]
     thread: ThreadId
     author: MessageAuthor

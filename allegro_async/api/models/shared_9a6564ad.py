@@ -9,7 +9,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import ApiModel, OpenEnum
+
+
+class ChangeType1(OpenEnum):
+    FIXED = "FIXED"
+    GAIN = "GAIN"
 
 
 class Stock(ApiModel):
@@ -23,4 +28,4 @@ class Stock(ApiModel):
 
     """
 
-    change_type: Annotated[str, Field(alias="changeType")]
+    change_type: Annotated[ChangeType1, Field(alias="changeType")]

@@ -18,7 +18,7 @@ from allegro_async.api.models.shared_af0dc215 import (
 )
 
 
-class Type22(OpenEnum):
+class Type29(OpenEnum):
     """
     Constraint type. COUNTRY_SAME_QUANTITY is used by additional services that are realised before shipping (e.g. GIFT_WRAP), while COUNTRY_DELIVERY_SAME_QUANTITY is for additional services that are realised in delivery (e.g. CARRY_IN).
     """
@@ -34,7 +34,7 @@ class Reference(ApiModel):
 class ConstraintCriteria(ApiModel):
     country: str | None = None
     type: Annotated[
-        Type22 | None,
+        Type29 | None,
         Field(
             description="Constraint type. COUNTRY_SAME_QUANTITY is used by additional services that are realised before shipping (e.g. GIFT_WRAP), while COUNTRY_DELIVERY_SAME_QUANTITY is for additional services that are realised in delivery (e.g. CARRY_IN)."
         ),

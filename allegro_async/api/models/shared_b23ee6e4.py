@@ -9,7 +9,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import ApiModel, OpenEnum
+
+
+class Type32(OpenEnum):
+    TEXT = "TEXT"
+    IMAGE = "IMAGE"
 
 
 class DescriptionSectionItem(ApiModel):
@@ -17,16 +22,16 @@ class DescriptionSectionItem(ApiModel):
     One of: TextItem, ImageItem.
     """
 
-    type: str
+    type: Type32
 
 
 class DescriptionSectionItemImage(DescriptionSectionItem):
-    type: str
+    type: Type32
     url: Annotated[str | None, Field()] = None
 
 
 class DescriptionSectionItemText(DescriptionSectionItem):
-    type: str
+    type: Type32
     content: Annotated[str | None, Field()] = None
 
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field
@@ -14,5 +13,5 @@ from allegro_async.api._base import ApiModel
 
 
 class Value(ApiModel):
-    amount: Annotated[Decimal, Field()]
+    amount: Annotated[str, Field()]
     currency: Annotated[str, Field()]

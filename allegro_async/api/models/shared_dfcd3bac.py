@@ -128,13 +128,23 @@ class ModificationResponsibleProducer(ApiModel):
     ] = None
 
 
+class Type42(OpenEnum):
+    """
+    _Note: if the offer contains multiple products, the safety information will only be changed for the first product._
+
+    """
+
+    TEXT = "TEXT"
+    ATTACHMENTS = "ATTACHMENTS"
+
+
 class ModificationSafetyInformation(ApiModel):
     """
     Allows you to set safety information in offers.
     """
 
     type: Annotated[
-        str,
+        Type42,
         Field(
             description="_Note: if the offer contains multiple products, the safety information will only be changed for the first product._\n"
         ),

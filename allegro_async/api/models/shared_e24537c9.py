@@ -9,7 +9,17 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import ApiModel, OpenEnum
+
+
+class Method1(OpenEnum):
+    """
+    The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
+    """
+
+    OWN_TRANSPORT = "OWN_TRANSPORT"
+    COURIER_BY_SELLER = "COURIER_BY_SELLER"
+    THIRD_PARTY_DELIVERY = "THIRD_PARTY_DELIVERY"
 
 
 class Shipping(ApiModel):
@@ -22,7 +32,7 @@ class Shipping(ApiModel):
     """
 
     method: Annotated[
-        str,
+        Method1,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),

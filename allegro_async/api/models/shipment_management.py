@@ -317,7 +317,7 @@ class LimitWithCurrencyDto(ApiModel):
     ] = None
 
 
-class Type38(OpenEnum):
+class Type47(OpenEnum):
     DOX = "DOX"
     PACKAGE = "PACKAGE"
     PALLET = "PALLET"
@@ -567,7 +567,7 @@ class PackageDto(ApiModel):
     waybill: Annotated[
         str | None, Field(description="Waybill number (carrier tracking number).")
     ] = None
-    type: Annotated[Type38 | None, Field()] = None
+    type: Annotated[Type47 | None, Field()] = None
     length: DimensionValue | None = None
     width: DimensionValue | None = None
     height: DimensionValue | None = None

@@ -315,6 +315,24 @@ class SalePartialProductOfferResponse(ApiModel):
     ] = None
 
 
+class Type55(OpenEnum):
+    """
+    The type of the event.
+    """
+
+    OFFER_ACTIVATED = "OFFER_ACTIVATED"
+    OFFER_CHANGED = "OFFER_CHANGED"
+    OFFER_ENDED = "OFFER_ENDED"
+    OFFER_STOCK_CHANGED = "OFFER_STOCK_CHANGED"
+    OFFER_PRICE_CHANGED = "OFFER_PRICE_CHANGED"
+    OFFER_ARCHIVED = "OFFER_ARCHIVED"
+    OFFER_BID_PLACED = "OFFER_BID_PLACED"
+    OFFER_BID_CANCELED = "OFFER_BID_CANCELED"
+    OFFER_TRANSLATION_UPDATED = "OFFER_TRANSLATION_UPDATED"
+    OFFER_VISIBILITY_CHANGED = "OFFER_VISIBILITY_CHANGED"
+    OFFER_DELIVERY_COUNTRIES_BLOCKED = "OFFER_DELIVERY_COUNTRIES_BLOCKED"
+
+
 class SellerOfferBaseEvent(ApiModel):
     """
     The data of an event.
@@ -334,7 +352,7 @@ class SellerOfferBaseEvent(ApiModel):
             description="The date and time when the event occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
 
 
 class ShippingBlockade(ApiModel):
@@ -409,32 +427,32 @@ class BlockedDelivery(ApiModel):
 
 
 class OfferActivatedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferArchivedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferBidCanceledEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventBaseOffer
 
 
 class OfferBidPlacedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventBaseOffer
 
 
 class OfferChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferDeliveryCountriesChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
     blocked_deliveries: Annotated[
         list[BlockedDelivery] | None, Field(alias="blockedDeliveries")
@@ -569,17 +587,17 @@ class OfferListingDtoV1SellingMode(ApiModel):
 
 
 class OfferPriceChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOfferForPriceChanges
 
 
 class OfferStockChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferTranslationUpdatedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
     translations: list[ChangedTranslation] | None = None
 
@@ -610,7 +628,7 @@ class MarketplacesVisibility(ApiModel):
 
 
 class OfferEndedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventEndedOffer
 
 
@@ -688,7 +706,7 @@ class OfferEventExternalOfferWithPublication(OfferEventBaseOffer):
 
 
 class OfferVisibilityChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[str, Field(description="The type of the event.")]
+    type: Annotated[Type55, Field(description="The type of the event.")]
     offer: OfferEventExternalOfferWithPublication
 
 
