@@ -1,5 +1,10 @@
 """Offer command models: the reports Allegro returns and the one result the command engine
-gives back for any number of offers (S20)."""
+gives back for any number of offers (S20).
+
+The report models subclass the generated ones (``GeneralReport``, ``TaskReport``,
+``CommandTask``, ``TaskCount``, ``ErrorModel``), so every field of the spec is there; they
+keep the defaults the engine relies on (counts of 0, empty task lists).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,11 @@ from typing import Any
 
 from pydantic import Field
 
+from allegro_async.api.models import CommandTask as _CommandTask
+from allegro_async.api.models import ErrorModel as _ErrorModel
+from allegro_async.api.models import GeneralReport as _GeneralReport
+from allegro_async.api.models import TaskCount as _TaskCount
+from allegro_async.api.models import TaskReport as _TaskReport
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 
@@ -20,16 +30,17 @@ class CommandKind(OpenEnum):
     MODIFICATION = "offer-modification-commands"
 
 
-class TaskCount(AllegroModel):
-    """How many of a command's tasks are done."""
+class TaskCount(_TaskCount, AllegroModel):
+    """How many of a command's tasks are done (0 where Allegro leaves a count out)."""
 
     total: int = 0
     success: int = 0
     failed: int = 0
 
 
-class CommandReport(AllegroModel):
-    """GET /sale/{kind}/{commandId} (GeneralReport)."""
+class CommandReport(_GeneralReport, AllegroModel):
+    """GET /sale/{kind}/{commandId} (``GeneralReport``): the command's id is required here,
+    since the engine matches reports to the commands it sent."""
 
     id: str
     created_at: _dt.datetime | None = None
@@ -45,7 +56,7 @@ class CommandReport(AllegroModel):
         )
 
 
-class TaskError(AllegroModel):
+class TaskError(_ErrorModel, AllegroModel):
     """One error of a failed task."""
 
     code: str | None = None
@@ -54,14 +65,14 @@ class TaskError(AllegroModel):
     path: str | None = None
 
 
-class CommandTask(AllegroModel):
+class CommandTask(_CommandTask, AllegroModel):
     """One task (one offer) of a command report."""
 
-    offer: dict[str, Any] = Field(default_factory=dict)
+    offer: dict[str, Any] = Field(default_factory=dict)  # type: ignore[assignment]
     status: str | None = None
     message: str | None = None
     field: str | None = None
-    errors: list[TaskError] = Field(default_factory=list)
+    errors: list[TaskError] = Field(default_factory=list)  # type: ignore[assignment]
 
     @property
     def offer_id(self) -> str:
@@ -69,10 +80,10 @@ class CommandTask(AllegroModel):
         return str(self.offer.get("id", ""))
 
 
-class TaskPage(AllegroModel):
-    """GET /sale/{kind}/{commandId}/tasks (TaskReport)."""
+class TaskPage(_TaskReport, AllegroModel):
+    """GET /sale/{kind}/{commandId}/tasks (``TaskReport``)."""
 
-    tasks: list[CommandTask] = Field(default_factory=list)
+    tasks: list[CommandTask] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 #: Outcomes that say the change was not applied and will not be: safe to send again.

@@ -53,6 +53,20 @@ MAX_OFFERS_PER_COMMAND = 1000
 #: URL makes a repeat a no-op on Allegro's side.
 RETRY_SAFE = {_RETRY_SAFE_KEY: True}
 _TASKS_MAX_OFFSET = 999  # the tasks endpoint refuses a larger offset
+#: Per command family, the spec's operations (operationId) that register a command, read
+#: its report and read its tasks; called through the generated layer (``client.api``).
+OPERATION_IDS: dict[CommandKind, tuple[str, str, str]] = {
+    CommandKind.PUBLICATION: ("changePublicationStatusUsingPUT", "getPublicationReportUsingGET",
+                              "getPublicationTasksUsingGET"),
+    CommandKind.PRICE: ("priceModificationCommandUsingPUT",
+                        "getPriceModificationCommandStatusUsingGET",
+                        "getPriceModificationCommandTasksStatusesUsingGET"),
+    CommandKind.QUANTITY: ("quantityModificationCommandUsingPUT",
+                           "getQuantityModificationCommandStatusUsingGET",
+                           "getQuantityModificationCommandTasksStatusesUsingGET"),
+    CommandKind.MODIFICATION: ("modificationCommandUsingPUT", "getGeneralReportUsingGET",
+                               "getTasksUsingGET"),
+}
 #: Answers that refuse this very body or id: an earlier attempt, had it registered the same
 #: command, would have made a repeat succeed (S20), so nothing was applied.
 _REFUSES_THE_COMMAND = frozenset({400, 409, 422})
@@ -299,20 +313,35 @@ class CommandEngine:
                 message=task.message or None, errors=task.errors))
         return outcomes
 
-    def _path(self, kind: CommandKind, command_id: str) -> str:
-        return f"/sale/{kind.value}/{command_id}"
+    def _operation(self, kind: CommandKind, which: int) -> Callable[..., Awaitable[Any]]:
+        """The generated raw-response method of one of ``kind``'s operations (0: PUT,
+        1: report, 2: tasks); raw, so the answer parses into the engine's own models."""
+        from allegro_async.api import OPERATIONS
+
+        try:
+            operation_id = OPERATION_IDS[kind][which]
+        except KeyError:
+            raise InvalidArgumentError(
+                "kind", f"{kind!r} is not a command family the engine knows",
+                "use a CommandKind: " + ", ".join(k.name for k in OPERATION_IDS)) from None
+        area, method = OPERATIONS[operation_id].name.split(".")
+        found: Callable[..., Awaitable[Any]] = getattr(
+            getattr(self._client.api, area).with_raw_response, method)
+        return found
 
     async def _put(self, plan: PlannedCommand) -> _Sent:
         """Register one command: how far it got (see :class:`_Sent`)."""
         if self.pace is not None:
             await self.pace.acquire(len(plan.offer_ids))
         self.journal.mark_sent(plan.command_id)
-        path, body = self._path(plan.kind, plan.command_id), plan.body()
+        put, body = self._operation(plan.kind, 0), plan.body()
         delay = self.poll_initial
         last, uncertain = "", False
         for attempt in range(self.put_attempts):
             try:
-                await self._client.request("PUT", path, json=body, extensions=RETRY_SAFE)
+                # PUT is retried by the retry layer as it is: the commandId in the URL makes
+                # a repeat a no-op on Allegro's side (S20)
+                await put(command_id=plan.command_id, body=body)
                 return _Sent("registered")
             except InvalidArgumentError as exc:  # refused here, before anything was sent
                 return _Sent("local", str(exc))
@@ -339,9 +368,9 @@ class CommandEngine:
         """Wait for the report (backoff), then read every task (offset <= 999) into ``tasks``
         (filled as pages arrive, so what was read survives a failure on a later page)."""
         delay, waited = self.poll_initial, 0.0
+        read_report, read_tasks = self._operation(kind, 1), self._operation(kind, 2)
         while True:
-            report = await self._client.request("GET", self._path(kind, cid),
-                                                cast_to=CommandReport)
+            report = (await read_report(command_id=cid)).parse(CommandReport)
             if report.done or (self.deadline is not None and waited >= self.deadline):
                 break
             await self._sleep(delay)
@@ -350,9 +379,8 @@ class CommandEngine:
         total = max(report.task_count.total, count)
         offset = 0
         while offset < total and offset <= _TASKS_MAX_OFFSET:
-            page = await self._client.request(
-                "GET", f"{self._path(kind, cid)}/tasks",
-                params={"limit": self.tasks_page, "offset": offset}, cast_to=TaskPage)
+            page = (await read_tasks(command_id=cid, limit=self.tasks_page,
+                                     offset=offset)).parse(TaskPage)
             for task in page.tasks:
                 tasks[task.offer_id] = task
             if len(page.tasks) < self.tasks_page:

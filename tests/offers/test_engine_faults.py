@@ -79,7 +79,7 @@ async def test_a_4xx_on_a_report_read_keeps_the_other_commands_outcomes() -> Non
     async with fast_client(emulator, retry=False) as client:
         ids = [o.id async for o in client.offers.list()]
         engine = client.offers.commands(poll_initial=1.0)
-        send = client.request
+        send = client.request_raw
         refused: list[str] = []
 
         async def first_tasks_read_refused(method: str, path: str, **kw: Any) -> Any:
@@ -88,9 +88,9 @@ async def test_a_4xx_on_a_report_read_keeps_the_other_commands_outcomes() -> Non
                 raise PermissionDeniedError(status_code=403, method=method, path=path)
             return await send(method, path, **kw)
 
-        client.request = first_tasks_read_refused  # type: ignore[method-assign]
+        client.request_raw = first_tasks_read_refused  # type: ignore[method-assign]
         first = await client.offers.change_quantity(ids, to=6, engine=engine)
-        client.request = send  # type: ignore[method-assign]
+        client.request_raw = send  # type: ignore[method-assign]
         assert refused
         assert len(first.command_ids) == 2
         assert len(first.unfinished) == 1000

@@ -121,7 +121,7 @@ async def test_s20_a_caller_cancelled_after_the_put_finds_the_command_and_resume
     path = tmp_path / "stock.commands"
     async with fast_client(emulator) as client:
         ids = await _active(client, 3)
-        send = client.request
+        send = client.request_raw
 
         with anyio.CancelScope() as scope:
             async def cancel_after_the_put(method: str, url: str, **kw: Any) -> Any:
@@ -131,10 +131,10 @@ async def test_s20_a_caller_cancelled_after_the_put_finds_the_command_and_resume
                     await anyio.lowlevel.checkpoint()
                 return answer
 
-            client.request = cancel_after_the_put  # type: ignore[method-assign]
+            client.request_raw = cancel_after_the_put  # type: ignore[method-assign]
             await client.offers.change_quantity(
                 ids, to=9, engine=client.offers.commands(journal=CommandJournal(path)))
-        client.request = send  # type: ignore[method-assign]
+        client.request_raw = send  # type: ignore[method-assign]
         assert scope.cancelled_caught
         # the default journal of client.offers was not used; the file holds the command
         assert client.offers.command_journal.pending == {}
@@ -154,7 +154,7 @@ async def test_s20_the_default_journal_of_client_offers_keeps_a_cancelled_comman
     emulator = make_emulator(active=2, drafts=0, ended=0)
     async with fast_client(emulator) as client:
         ids = await _active(client, 2)
-        send = client.request
+        send = client.request_raw
         with anyio.CancelScope() as scope:
             async def cancel_after_the_put(method: str, url: str, **kw: Any) -> Any:
                 answer = await send(method, url, **kw)
@@ -163,9 +163,9 @@ async def test_s20_the_default_journal_of_client_offers_keeps_a_cancelled_comman
                     await anyio.lowlevel.checkpoint()
                 return answer
 
-            client.request = cancel_after_the_put  # type: ignore[method-assign]
+            client.request_raw = cancel_after_the_put  # type: ignore[method-assign]
             await client.offers.end(ids)
-        client.request = send  # type: ignore[method-assign]
+        client.request_raw = send  # type: ignore[method-assign]
         assert scope.cancelled_caught
         assert len(client.offers.command_journal.command_ids) == 1
         resumed = await client.offers.commands().resume()

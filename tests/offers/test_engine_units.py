@@ -7,10 +7,14 @@ import math
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from allegro_async._response import APIResponse
+from allegro_async.api._root import Api
+from allegro_async.config import Environment
 from allegro_async.errors import (
     AuthenticationError,
     ConnectError,
@@ -28,10 +32,14 @@ from allegro_async.testing.emulator.offers import OffersConfig
 
 
 class FakeClient:
-    """Answers command PUTs, reports and tasks like Allegro, recording what was sent.
+    """Answers command PUTs, reports and tasks like Allegro, recording what was sent; the
+    engine reaches it through the real generated layer (``api``), which calls
+    ``request_raw``.
 
     ``put_errors``: what the next PUTs raise, in turn; ``lost_puts``: how many PUTs register
     the command but lose the answer (a read timeout) before answering again."""
+
+    environment = Environment.production()
 
     def __init__(self, fail_puts: int = 0, broken_first: str | None = None,
                  put_errors: list[Exception] | None = None, lost_puts: int = 0) -> None:
@@ -41,13 +49,16 @@ class FakeClient:
         self.put_errors = list(put_errors or [])
         self.lost_puts = lost_puts
         self.bodies: dict[str, list[str]] = {}
+        self.api = Api(self)  # type: ignore[arg-type]
 
-    async def request(self, method: str, path: str, **kw: Any) -> Any:
+    async def request_raw(self, method: str, path: str, **kw: Any) -> APIResponse:
+        return APIResponse(httpx.Response(200, json=self._answer(method, path, **kw)))
+
+    def _answer(self, method: str, path: str, **kw: Any) -> Any:
         cid = path.split("/")[3]
         if method == "PUT":
             offers = [o["id"] for o in kw["json"]["offerCriteria"][0]["offers"]]
             self.puts.append((cid, len(offers)))
-            assert kw["extensions"]  # marked retry-safe
             if self.put_errors:
                 raise self.put_errors.pop(0)
             if self.fail_puts > 0 or offers[0] == self.broken_first:
@@ -61,15 +72,13 @@ class FakeClient:
         if cid not in self.bodies:
             raise NotFoundError(status_code=404, method=method, path=path)
         offers = self.bodies[cid]
-        cast = kw["cast_to"]
         if path.endswith("/tasks"):
             start, limit = kw["params"]["offset"], kw["params"]["limit"]
             assert start <= 999
-            return cast.model_validate({"tasks": [
-                {"offer": {"id": o}, "status": "SUCCESS"} for o in offers[start:start + limit]]})
-        return cast.model_validate({"id": cid, "completedAt": "2026-01-01T00:00:00Z",
-                                    "taskCount": {"total": len(offers),
-                                                  "success": len(offers), "failed": 0}})
+            return {"tasks": [
+                {"offer": {"id": o}, "status": "SUCCESS"} for o in offers[start:start + limit]]}
+        return {"id": cid, "completedAt": "2026-01-01T00:00:00Z",
+                "taskCount": {"total": len(offers), "success": len(offers), "failed": 0}}
 
 
 async def _no_sleep(seconds: float) -> None:
@@ -198,3 +207,50 @@ def test_emulator_offers_are_deterministic_from_the_seed() -> None:
     statuses = [o["publication"]["status"] for o in first.values()]
     assert statuses.count("ACTIVE") == 5 and statuses.count("INACTIVE") == 3
     assert statuses.count("ENDED") == 2
+
+
+def test_every_command_family_calls_the_spec_operations_of_its_url() -> None:
+    from allegro_async.api import OPERATIONS
+    from allegro_async.services.commands import OPERATION_IDS
+
+    assert set(OPERATION_IDS) == set(CommandKind)
+    for kind, (put, report, tasks) in OPERATION_IDS.items():
+        base = f"/sale/{kind.value}/{{commandId}}"
+        assert (OPERATIONS[put].method, OPERATIONS[put].path) == ("PUT", base)
+        assert (OPERATIONS[report].method, OPERATIONS[report].path) == ("GET", base)
+        assert (OPERATIONS[tasks].method, OPERATIONS[tasks].path) == ("GET", base + "/tasks")
+
+
+def test_the_report_models_are_the_generated_ones_with_every_field() -> None:
+    from allegro_async.api import models as generated
+    from allegro_async.models import commands
+
+    assert issubclass(commands.CommandReport, generated.GeneralReport)
+    assert issubclass(commands.TaskPage, generated.TaskReport)
+    assert issubclass(commands.CommandTask, generated.CommandTask)
+    assert issubclass(commands.TaskError, generated.ErrorModel)
+    page = commands.TaskPage.model_validate({"tasks": [{
+        "offer": {"id": "1"}, "status": "FAIL", "field": "sellingMode.price",
+        "errors": [{"code": "E1", "details": "d", "userMessage": "too low",
+                    "metadata": {"k": "v"}}]}]})
+    error = page.tasks[0].errors[0]
+    assert (error.details, error.user_message, error.metadata) == ("d", "too low", {"k": "v"})
+    report = commands.CommandReport.model_validate({"id": "c"})
+    assert report.task_count.total == 0 and not report.done
+
+
+async def test_a_report_without_its_id_leaves_the_offers_unknown_not_lost() -> None:
+    class NoId(FakeClient):
+        def _answer(self, method: str, path: str, **kw: Any) -> Any:
+            found = super()._answer(method, path, **kw)
+            if method == "GET" and not path.endswith("/tasks"):
+                found.pop("id")
+            return found
+
+    engine = CommandEngine(NoId(), sleep=_no_sleep)  # type: ignore[arg-type]
+    result = await engine.run(CommandKind.QUANTITY, ["1", "2"], {"modification": {
+        "changeType": "FIXED", "value": 3}})
+    # registered, but its report could not be read: unknown, to be resumed, never "not sent"
+    assert [o.status for o in result.outcomes] == ["UNKNOWN", "UNKNOWN"]
+    assert result.command_ids and not result.ok
+    assert "id" in (result.outcomes[0].message or "")
