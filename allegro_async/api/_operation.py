@@ -42,6 +42,9 @@ class Operation:
     summary: str
     response_model: str | None  # dotted model name under allegro_async.api.models, or None
     request_model: str | None = None
+    #: The spec's ``requestBody.required``: 9 operations take a body only optionally (e.g.
+    #: POST /payments/refunds, PUT /bidding/offers/{offerId}/bid).
+    body_required: bool = False
     request_media_types: tuple[str, ...] = ()  # request Content-Types the spec accepts
     response_media_type: str | None = None  # what Accept must say (A11)
     success_status: int = 200

@@ -188,3 +188,32 @@ def test_spec_driven_bodies_are_the_same_in_every_process() -> None:
     (output,) = outputs
     assert json.loads(output) == spec_responses.success_body(operation, 1)
     assert spec_responses.success_body(operation, 2) != spec_responses.success_body(operation, 1)
+
+
+async def test_a_body_the_spec_makes_optional_may_be_left_out_and_a_required_one_not(
+        raw: tuple[Emulator, httpx.AsyncClient]) -> None:
+    emulator, client = raw
+    optional = [o for o in spec_index.operations().values()
+                if o.request_model is not None and not o.body_required
+                and spec_responses.is_json((o.request_media_types or ("",))[0])]
+    # POST /payments/refunds, PUT /bidding/offers/{offerId}/bid, POST /sale/badges, ...
+    assert len(optional) >= 5, [o.path for o in optional]
+    problems = []
+    for operation in optional:
+        request = request_for(operation)
+        headers = {k: v for k, v in request["headers"].items() if k != "Content-Type"}
+        response = await client.request(**{**request, "content": None, "headers": headers})
+        label = f"{operation.method} {operation.path} -> {response.status_code}"
+        if response.status_code >= 500 or (
+                response.status_code == 422 and "required" in response.text):
+            problems.append(f"{label}: {response.text[:200]}")
+    assert not problems, "\n".join(problems)
+    required = next(o for o in spec_index.operations().values()
+                    if o.body_required and o.method == "POST"
+                    and spec_responses.is_json((o.request_media_types or ("",))[0]))
+    request = request_for(required)
+    response = await client.request(**{**request, "content": b"", "headers": {
+        **request["headers"], "x-emulator-expect-invalid": "1"}})
+    assert response.status_code == 422, (required.path, response.text)
+    assert "required" in _allegro_error(response)["message"]
+    assert emulator.stats.by_status.get(500, 0) == 0

@@ -41,6 +41,7 @@ def render_index(spec: Spec, models: ModelSet, header: str) -> str:
             f"        summary={op.summary!r},",
             f"        response_model={models.dotted(op.response_schema)!r},",
             f"        request_model={models.dotted(op.request_schema)!r},",
+            f"        body_required={op.request_required!r},",
             f"        request_media_types={_lit(op.request_media_types)},",
             f"        response_media_type={(op.response_media_types or (None,))[0]!r},",
             f"        success_status={op.success_status!r},",
