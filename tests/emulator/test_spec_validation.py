@@ -4,7 +4,6 @@ types (415), bodies (422) and the unknown-field stripping that keeps junk out of
 from __future__ import annotations
 
 import dataclasses
-
 import json
 from typing import Any
 
