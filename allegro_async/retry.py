@@ -7,7 +7,9 @@ and 502/503/504, also when the error response's body cannot be read. POST and PA
 the request is marked safe: ``extensions={"allegro_retry_safe": True}``, or when nothing was
 sent (the connection could not be made, or no pool connection came free). Waits are capped
 exponential backoff with full jitter, or the server's ``Retry-After`` (seconds or an HTTP
-date), capped.
+date), capped. A call's deadline (the ``allegro_deadline`` extension a per-call ``timeout=``
+sets) bounds the waits too: a retry whose wait would end past it is not made, and the last
+answer or error is the call's.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 
 #: Request extension marking a POST or PATCH as safe to re-send.
 RETRY_SAFE = "allegro_retry_safe"
+#: The call's deadline in seconds (``allegro_async.throttle.transport.DEADLINE``; the same
+#: text here, so this module does not import the throttle's transport).
+_DEADLINE = "allegro_deadline"
 
 #: Failures before any byte of the request went out: safe to re-send whatever the method.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -51,7 +56,8 @@ class RetryPolicy:
 
     ``max_retries=0`` turns retries off. ``backoff`` is the first wait's ceiling, doubled per
     attempt up to ``max_backoff``; the actual wait is uniform in ``[0, ceiling]`` (full jitter).
-    ``max_retry_after`` caps a server's ``Retry-After``.
+    ``max_retry_after`` caps a server's ``Retry-After``. ``clock`` measures a call's time
+    against its deadline (``time.monotonic``; tests give a fake one with their ``sleep``).
     """
 
     max_retries: int = 3
@@ -60,6 +66,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     statuses: frozenset[int] = frozenset({502, 503, 504})
     sleep: Sleep = anyio.sleep
+    clock: Callable[[], float] = time.monotonic
     random: Callable[[], float] = field(default=random.random, repr=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +132,10 @@ class RetryTransport(AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         # A POST or PATCH not marked safe is re-sent only when it never left.
         errors = _RETRY_ERRORS if policy.retryable(request) else _NOT_SENT
+        seconds = request.extensions.get(_DEADLINE)
+        give_up = (policy.clock() + float(seconds)
+                   if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+                   else None)
         attempt = 0
         while True:
             try:
@@ -132,14 +143,20 @@ class RetryTransport(AsyncBaseTransport):
             except errors as exc:
                 if attempt >= policy.max_retries:
                     raise
+                wait = policy.backoff_for(attempt)
+                if give_up is not None and policy.clock() + wait > give_up:
+                    raise  # the retry would start after the call's deadline
                 self._count(attempt, type(exc).__name__, request)
-                await policy.sleep(policy.backoff_for(attempt))
+                await policy.sleep(wait)
                 attempt += 1
                 continue
             if (response.status_code not in policy.statuses or attempt >= policy.max_retries
                     or not policy.retryable(request)):
                 return response
-            wait = policy.retry_after(response)
+            after = policy.retry_after(response)
+            wait = policy.backoff_for(attempt) if after is None else after
+            if give_up is not None and policy.clock() + wait > give_up:
+                return response  # waiting would pass the call's deadline: this answer is it
             try:
                 # Read as much as an error body may cost (the rest is never kept): enough to
                 # reuse the connection for a small body, and a 100 MB one is not read whole.
@@ -154,5 +171,5 @@ class RetryTransport(AsyncBaseTransport):
                 # Closing gives the throttle's slots back, even if the read was cancelled.
                 await response.aclose()
             self._count(attempt, str(response.status_code), request)
-            await policy.sleep(policy.backoff_for(attempt) if wait is None else wait)
+            await policy.sleep(wait)
             attempt += 1

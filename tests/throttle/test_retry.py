@@ -184,3 +184,57 @@ async def test_a_503_whose_body_cannot_be_read_is_retried_like_any_503() -> None
     assert route.call_count == 2
     assert len(waits) == 1
     assert client.transport.metrics.retries == 1  # type: ignore[attr-defined]
+
+
+class _FakeTime:
+    """A clock its sleep moves: waits take no real time, and the deadline sees them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@respx.mock
+async def test_a_retry_after_past_the_calls_timeout_is_not_waited_for() -> None:
+    # A 503 asking for 30 s while the call has 5: the 503 is the answer now, not after 30 s.
+    route = respx.get(f"{API}/me").mock(side_effect=[
+        httpx.Response(503, headers={"Retry-After": "30"}),
+        httpx.Response(503, headers={"Retry-After": "30"}),
+        httpx.Response(200, json={"id": "1"})])
+    fake = _FakeTime()
+    retry = RetryPolicy(sleep=fake.sleep, clock=fake.clock, random=lambda: 1.0)
+    async with AllegroClient("t", retry=retry) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.request("GET", "/me", timeout=5)
+        assert caught.value.status_code == 503
+        assert route.call_count == 1 and fake.waits == []
+        # with time enough, the same answer is waited out and retried
+        assert await client.request("GET", "/me", timeout=60) == {"id": "1"}
+    assert fake.waits == [30] and route.call_count == 3
+
+
+@respx.mock
+async def test_backoff_after_a_lost_connection_stops_at_the_calls_timeout() -> None:
+    route = respx.get(f"{API}/me").mock(side_effect=httpx.ConnectError("refused"))
+    fake = _FakeTime()
+    retry = RetryPolicy(sleep=fake.sleep, clock=fake.clock, random=lambda: 1.0, backoff=2,
+                        max_backoff=8, max_retries=10)
+    async with AllegroClient("t", retry=retry) as client:
+        with pytest.raises(ConnectError):
+            await client.request("GET", "/me", timeout=7)
+    # waits of 2 and 4 fit in 7 s; the next (8) would end past it, so it is not made
+    assert fake.waits == [2, 4] and route.call_count == 3
+
+
+def test_the_retry_layer_reads_the_deadline_the_throttle_sets() -> None:
+    from allegro_async import retry
+    from allegro_async.throttle.transport import DEADLINE
+
+    assert retry._DEADLINE == DEADLINE
