@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar, overload
 
 import pydantic
 
 from allegro_async._error_body import MAX_ERROR_BODY_BYTES
-from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response
+from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
 from allegro_async._redact import scrub
 from allegro_async.errors import (
     InvalidArgumentError,
@@ -149,6 +150,64 @@ class _BoundedStream(AsyncByteStream):
             await self._inner.aclose()
 
 
+#: Encodings inflated here, so the bound is on the decoded bytes (the rest httpx decodes).
+_INFLATED = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS,
+             "deflate": zlib.MAX_WBITS}
+#: The most bytes one decompress step may produce: a small gzip chunk can inflate to
+#: gigabytes, and the bound is checked between steps.
+_INFLATE_STEP = 256 * 1024
+
+
+class _InflatingStream(AsyncByteStream):
+    """A gzip or deflate body decoded in steps of at most :data:`_INFLATE_STEP` bytes, so
+    a compression bomb is stopped at the body limit instead of filling memory."""
+
+    def __init__(self, inner: Any, encoding: str) -> None:
+        self._inner = inner
+        self._wbits = _INFLATED[encoding]
+        self._deflate = encoding == "deflate"
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        inflater = zlib.decompressobj(self._wbits)
+        first = True
+        try:
+            async for chunk in self._inner:
+                data = chunk
+                while data:
+                    try:
+                        out = inflater.decompress(data, _INFLATE_STEP)
+                    except zlib.error:
+                        if not (first and self._deflate):
+                            raise
+                        # "deflate" sent raw, without the zlib header (as httpx allows)
+                        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                        out = inflater.decompress(data, _INFLATE_STEP)
+                    first = False
+                    if out:
+                        yield out
+                    if inflater.eof and inflater.unused_data:
+                        data = inflater.unused_data  # a second gzip member
+                        inflater = zlib.decompressobj(self._wbits)
+                    else:
+                        data = inflater.unconsumed_tail
+            tail = inflater.flush()
+            if tail:
+                yield tail
+            if not inflater.eof:
+                raise zlib.error("the compressed body ended before its end marker (cut short)")
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"the response body is not valid {self._name}: {exc}") \
+                from exc
+
+    @property
+    def _name(self) -> str:
+        return "deflate" if self._deflate else "gzip"
+
+    async def aclose(self) -> None:
+        if hasattr(self._inner, "aclose"):
+            await self._inner.aclose()
+
+
 def _too_large(request: Request, limit: int, trace_id: str | None) -> ResponseTooLargeError:
     return ResponseTooLargeError(
         f"{request.method} {request.url.path}: the response body is larger than "
@@ -164,7 +223,8 @@ class BoundedBodyTransport(AsyncBaseTransport):
     :class:`~allegro_async.errors.ResponseTooLargeError` as soon as the limit is passed (at
     once when ``Content-Length`` says so); an error body (4xx/5xx) is cut at
     ``max_error_bytes``, which is all :func:`~allegro_async.errors.error_for_response` reads.
-    Bytes are counted as they arrive, before any ``Content-Encoding`` is decoded.
+    A gzip or deflate body is inflated here, step by step, and its decoded bytes are what
+    is counted: a small compressed body that would inflate to gigabytes stops at the limit.
     """
 
     def __init__(self, inner: AsyncBaseTransport, *,
@@ -200,9 +260,17 @@ class BoundedBodyTransport(AsyncBaseTransport):
         if has_body and not is_error and declared.isdigit() and int(declared) > limit:
             await response.aclose()  # not a byte of it is read
             raise _too_large(request, limit, trace_id)
+        headers, stream = response.headers, response.stream
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if has_body and encoding in _INFLATED:
+            # decoded here, so httpx must not decode again; the length was the encoded one
+            headers = headers.copy()
+            del headers["content-encoding"]
+            headers.pop("content-length", None)
+            stream = _InflatingStream(stream, encoding)
         return Response(
-            response.status_code, headers=response.headers,
-            stream=_BoundedStream(response.stream, limit, cut=is_error, request=request,
+            response.status_code, headers=headers,
+            stream=_BoundedStream(stream, limit, cut=is_error, request=request,
                                   trace_id=trace_id),
             extensions=response.extensions, request=request,
         )

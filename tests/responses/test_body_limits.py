@@ -169,3 +169,85 @@ async def test_a_retried_5xx_body_is_read_only_up_to_the_cap() -> None:
 
 async def _no_wait(seconds: float) -> None:
     return None
+
+
+class Compressed(httpx.AsyncBaseTransport):
+    """Answers with ``body`` sent under ``encoding``, in small network chunks."""
+
+    def __init__(self, status: int, body: bytes, encoding: str = "gzip") -> None:
+        self.status, self.body, self.encoding = status, body, encoding
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self
+
+        class Chunks(httpx.AsyncByteStream):
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                for at in range(0, len(transport.body), 4096):
+                    transport.sent += len(transport.body[at:at + 4096])
+                    yield transport.body[at:at + 4096]
+
+        return httpx.Response(self.status, stream=Chunks(), headers={
+            "content-type": "application/vnd.allegro.public.v1+json",
+            "content-encoding": self.encoding,
+            "content-length": str(len(self.body))})
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, compresslevel=9)
+
+
+async def test_a_gzip_bomb_stops_at_the_limit_of_decoded_bytes() -> None:
+    # 1 GiB of zeros in about 1 MB of gzip: inflated whole it would take a gigabyte
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = b"".join(packer.compress(b"\0" * (64 << 20)) for _ in range(16)) + packer.flush()
+    assert len(bomb) < 2 << 20
+    transport = Compressed(200, bomb)
+    async with AllegroClient("t", transport=transport, throttle=False, retry=False,
+                             max_response_bytes=1 << 20) as client:
+        with pytest.raises(ResponseTooLargeError) as caught:
+            await client.request("GET", "/me")
+    assert caught.value.limit == 1 << 20
+    assert transport.sent < len(bomb)  # reading stopped early, the rest never came
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw deflate", "two gzip members"])
+async def test_compressed_bodies_are_inflated_once_and_parsed(encoding: str) -> None:
+    import zlib
+
+    data = json.dumps({"id": "seller-1", "login": "x" * 300_000}).encode()
+    body = {"gzip": lambda: _gzip(data),
+            "deflate": lambda: zlib.compress(data),
+            "raw deflate": lambda: zlib.compress(data, wbits=-zlib.MAX_WBITS),
+            "two gzip members": lambda: _gzip(data[:1000]) + _gzip(data[1000:])}[encoding]()
+    wire = "gzip" if "gzip" in encoding else "deflate"
+    async with AllegroClient("t", transport=Compressed(200, body, wire), throttle=False,
+                             retry=False) as client:
+        me = await client.request("GET", "/me")
+    assert me == {"id": "seller-1", "login": "x" * 300_000}
+
+
+async def test_a_compressed_error_body_is_inflated_and_cut_at_its_limit() -> None:
+    error = {"errors": [{"code": "Oops", "message": "down", "details": None, "path": None,
+                         "userMessage": "Try later"}]}
+    data = json.dumps(error).encode() + b" " * (10 * MAX_ERROR_BODY_BYTES)
+    async with AllegroClient("t", transport=Compressed(503, _gzip(data)), throttle=False,
+                             retry=False) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.request("GET", "/me")
+    assert caught.value.status_code == 503
+
+
+async def test_a_corrupt_gzip_body_is_a_typed_error() -> None:
+    from allegro_async.errors import AllegroError
+
+    broken = _gzip(b'{"id": "1"}')[:-12] + b"\xff" * 12
+    async with AllegroClient("t", transport=Compressed(200, broken), throttle=False,
+                             retry=False) as client:
+        with pytest.raises(AllegroError) as caught:
+            await client.request("GET", "/me")
+    assert "gzip" in str(caught.value)
