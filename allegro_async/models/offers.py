@@ -90,12 +90,14 @@ class ProductOfferBody(ProductOffer):
     id: str | None = None  # type: ignore[assignment]
 
 
-class OfferParts(AllegroModel):
-    """GET /sale/product-offers/{offerId}/parts: just stock and/or price."""
+class OfferParts(_listing.SalePartialProductOfferResponse, AllegroModel):
+    """GET /sale/product-offers/{offerId}/parts: just stock and/or price
+    (``SalePartialProductOfferResponse``, every field of the spec, e.g.
+    ``additional_marketplaces``). ``id`` is required, as of :class:`ProductOffer`."""
 
     id: str
-    stock: Stock | None = None
-    selling_mode: SellingMode | None = None
+    stock: Stock | None = None  # type: ignore[assignment]
+    selling_mode: SellingMode | None = None  # type: ignore[assignment]
 
 
 class ListingStock(_listing.OfferListingDtoV1Stock, AllegroModel):

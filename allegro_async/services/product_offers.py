@@ -8,14 +8,17 @@ commands and bulk updates.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import anyio
+import httpx
 from pydantic import ValidationError
 
 from allegro_async import _args
-from allegro_async._request import _allegro_url, _is_absolute
+from allegro_async._request import _allegro_url, _httpx_origin, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer, ProductOfferBody
 from allegro_async.services.commands import Sleep
@@ -24,6 +27,11 @@ if TYPE_CHECKING:
     from allegro_async._response import APIResponse
     from allegro_async.api.offer_management import OfferManagementWithRawResponse
     from allegro_async.client import AllegroClient
+
+#: A10: the spec's paths of an operation (a 202's Location) and of the offer its 303 names,
+#: matched on the path as sent (still percent-encoded), so each id is one whole segment.
+_OPERATION_PATH = re.compile(r"/sale/product-offers/([^/]+)/operations/([^/]+)")
+_OFFER_PATH = re.compile(r"/sale/product-offers/([^/]+)")
 
 #: S18: what a draft copy leaves out (read-only or owned by the original).
 DRAFT_COPY_DROPS = ("id", "validatedAt", "validation", "createdAt", "updatedAt", "publication")
@@ -152,6 +160,7 @@ class ProductOffers:
         # the polls carry the bearer token: a Location off Allegro's hosts is refused now,
         # before any wait, not after the first Retry-After
         location = _operation_url(self._client, location, "location")
+        operation = _path_ids(self._client, location, _OPERATION_PATH)
         waited, wait = 0.0, first_wait
         while True:
             if wait > 0:
@@ -162,17 +171,35 @@ class ProductOffers:
                     raise OperationPendingError(location, waited)
                 await self.sleep(step)
                 waited += step
-            raw = await self._client.request_raw("GET", location)
+            raw = await self._poll(location, operation)
             if raw.status_code in (301, 302, 303, 307, 308):
                 target = raw.headers.get("location")
                 if not target:
                     raise InvalidArgumentError("location", "the operation finished without a "
                                                "Location", "read the offer by id")
                 target = _operation_url(self._client, target, "location")
-                return await self._client.request("GET", target, cast_to=ProductOffer)
+                return await self._finished_offer(target)
             if raw.status_code == 200:
                 return raw.parse(ProductOffer)
             wait = max(_retry_after(raw, 1.0), 0.001)
+
+    async def _poll(self, location: str, operation: list[str] | None) -> APIResponse:
+        """One poll: the generated operation when ``location`` is the spec's operation path,
+        else the URL as Allegro gave it."""
+        if operation is None:
+            return await self._client.request_raw("GET", location)
+        offer_id, operation_id = operation
+        return await self._offers.get_product_offer_processing_status(
+            offer_id=offer_id, operation_id=operation_id)
+
+    async def _finished_offer(self, target: str) -> ProductOffer:
+        """The offer a finished operation's 303 points to: the generated GET of the offer when
+        ``target`` is its spec path, else the URL as Allegro gave it."""
+        found = _path_ids(self._client, target, _OFFER_PATH)
+        if found is None:
+            return await self._client.request("GET", target, cast_to=ProductOffer)
+        api = self._client.api.users_offer_information.with_raw_response
+        return (await api.get_product_offer(offer_id=found[0])).parse(ProductOffer)
 
     async def delete_draft(self, offer_id: str) -> None:
         """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19); for
@@ -214,6 +241,37 @@ class ProductOffers:
 def _operation_url(client: AllegroClient, url: str, field: str) -> str:
     """An operation or offer URL Allegro gave (A10), if it is on the environment's hosts."""
     return _allegro_url(url, client.environment, field) if _is_absolute(url) else url
+
+
+def _path_ids(client: AllegroClient, url: str, pattern: re.Pattern[str]) -> list[str] | None:
+    """The ids in ``url`` (an operation or offer URL, its host checked already) when it is
+    ``pattern`` under the API's base URL, with no query or fragment; ``None`` for any other URL,
+    which is then sent as it is.
+
+    Each segment is percent-decoded and checked by the argument layer (the generated operation
+    encodes it again); a segment that decodes to no id (an encoded ``/``, ``%`` or ``..``) is
+    refused rather than sent changed or sent to another route."""
+    api_url = client.environment.api_url
+    base = httpx.URL(api_url)
+    full = httpx.URL(url if _is_absolute(url) else f"{api_url}/{url.lstrip('/')}")
+    if _httpx_origin(full) != _httpx_origin(base) or full.query or full.fragment:
+        return None
+    prefix = base.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
+    path = full.raw_path.decode("ascii").split("?", 1)[0]
+    if not path.startswith(prefix + "/"):
+        return None
+    match = pattern.fullmatch(path[len(prefix):])
+    if match is None:
+        return None
+    ids: list[str] = []
+    for segment in match.groups():
+        try:
+            ids.append(_args.ident(unquote(segment, errors="strict"), "location"))
+        except (InvalidArgumentError, UnicodeDecodeError):
+            raise InvalidArgumentError(
+                "location", f"the path segment {segment!r} of {path!r} is not an id",
+                "pass the Location exactly as Allegro gave it") from None
+    return ids
 
 
 def _id(offer_id: object) -> str:

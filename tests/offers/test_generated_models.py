@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import respx
 
 from allegro_async import AllegroClient
 from allegro_async.api.models import (
@@ -13,9 +14,13 @@ from allegro_async.api.models import (
     SaleProductOfferResponseV1,
     SellingModeModel,
 )
-from allegro_async.errors import InvalidArgumentError
+from allegro_async.api.models.users_offer_information import (
+    AdditionalMarketplaces,
+    SalePartialProductOfferResponse,
+)
+from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.base import AllegroModel
-from allegro_async.models.offers import PublicationStatus
+from allegro_async.models.offers import OfferParts, PublicationStatus, SellingMode, Stock
 
 
 async def test_product_offer_types_every_field(offers_client: AllegroClient) -> None:
@@ -42,6 +47,40 @@ async def test_listing_items_are_the_generated_listing_model(
     assert items and all(isinstance(i, OfferListingDto) for i in items)
     assert all(isinstance(i.id, str) and i.model_extra == {} for i in items)
     assert items[0].sale_info is not None and items[0].stats is not None
+
+
+async def test_parts_are_the_generated_partial_offer(offers_client: AllegroClient) -> None:
+    items = [i async for i in offers_client.offers.list(publication_status="ACTIVE",
+                                                        max_items=1)]
+    parts = await offers_client.offers.parts(items[0].id)
+    assert isinstance(parts, SalePartialProductOfferResponse) and isinstance(parts, AllegroModel)
+    assert isinstance(parts.stock, Stock) and isinstance(parts.selling_mode, SellingMode)
+    assert parts.id == items[0].id and parts.model_extra == {}
+    assert parts.additional_marketplaces is None  # a field only the spec's model has
+
+
+def test_parts_type_the_additional_marketplaces() -> None:
+    body = {"id": "77", "stock": {"available": 3},
+            "sellingMode": {"price": {"amount": "10.00", "currency": "PLN"}},
+            "additionalMarketplaces": {"allegro-cz": {"sellingMode": {
+                "price": {"amount": "9.90", "currency": "CZK"}}}}}
+    parts = OfferParts.model_validate(body)
+    cz = (parts.additional_marketplaces or {})["allegro-cz"]
+    assert isinstance(cz, AdditionalMarketplaces) and parts.model_extra == {}
+    assert cz.selling_mode is not None and cz.selling_mode.price is not None
+    assert cz.selling_mode.price.amount == "9.90"
+    assert parts.selling_mode is not None and parts.selling_mode.price is not None
+    assert parts.selling_mode.price.amount == "10.00"
+    assert parts.to_api() == body  # every field sent back as Allegro named it
+
+
+async def test_parts_without_an_id_are_refused() -> None:
+    # the spec's model has an optional id; the library's keeps requiring it
+    with respx.mock() as router:
+        router.get(url__regex=r"/parts").respond(200, json={"stock": {"available": 1}})
+        async with AllegroClient("token-abcdef", throttle=False, retry=False) as client:
+            with pytest.raises(ResponseValidationError):
+                await client.offers.parts("77", ["stock"])
 
 
 async def test_get_calls_the_generated_operation(offers_client: AllegroClient) -> None:
