@@ -105,7 +105,9 @@ def test_request_on_junk_raises_only_allegro_errors(status: int, body: bytes, ct
         assert isinstance(str(exc), str)
     else:
         assert status < 400
-        assert result == (json.loads(body) if body.strip() else None)
+        expected = json.loads(body) if body.strip() else None
+        # compared as JSON text: a body of NaN parses to a float that equals nothing
+        assert json.dumps(result, sort_keys=True) == json.dumps(expected, sort_keys=True)
 
 
 MEGABYTE_BODIES = {
