@@ -28,6 +28,7 @@ from allegro_async._error_body import MAX_ERROR_BODY_BYTES
 from allegro_async._http import AsyncBaseTransport, Request, Response, httpx
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.throttle.bucket import Sleep
+from allegro_async.throttle.transport import DEADLINE
 
 if TYPE_CHECKING:
     from allegro_async.throttle.transport import ClientMetrics
@@ -36,9 +37,6 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 
 #: Request extension marking a POST or PATCH as safe to re-send.
 RETRY_SAFE = "allegro_retry_safe"
-#: The call's deadline in seconds (``allegro_async.throttle.transport.DEADLINE``; the same
-#: text here, so this module does not import the throttle's transport).
-_DEADLINE = "allegro_deadline"
 
 #: Failures before any byte of the request went out: safe to re-send whatever the method.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -132,7 +130,7 @@ class RetryTransport(AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         # A POST or PATCH not marked safe is re-sent only when it never left.
         errors = _RETRY_ERRORS if policy.retryable(request) else _NOT_SENT
-        seconds = request.extensions.get(_DEADLINE)
+        seconds = request.extensions.get(DEADLINE)
         give_up = (policy.clock() + float(seconds)
                    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
                    else None)

@@ -38,7 +38,6 @@ from allegro_async.models.commands import (
     OfferOutcome,
     TaskPage,
 )
-from allegro_async.retry import RETRY_SAFE as _RETRY_SAFE_KEY
 from allegro_async.services.command_journal import CommandJournal, PlannedCommand
 
 if TYPE_CHECKING:
@@ -49,9 +48,6 @@ Clock = Callable[[], float]
 
 #: S20: the most offers one command may name.
 MAX_OFFERS_PER_COMMAND = 1000
-#: Marks a request the retry layer may repeat although its method is PUT: the commandId in the
-#: URL makes a repeat a no-op on Allegro's side.
-RETRY_SAFE = {_RETRY_SAFE_KEY: True}
 _TASKS_MAX_OFFSET = 999  # the tasks endpoint refuses a larger offset
 #: Per command family, the spec's operations (operationId) that register a command, read
 #: its report and read its tasks; called through the generated layer (``client.api``).

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import anyio
-import httpx
 from pydantic import ValidationError
 
 from allegro_async import _args
+from allegro_async._http import httpx
 from allegro_async._request import _allegro_url, _httpx_origin, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer, ProductOfferBody

@@ -232,9 +232,3 @@ async def test_backoff_after_a_lost_connection_stops_at_the_calls_timeout() -> N
     # waits of 2 and 4 fit in 7 s; the next (8) would end past it, so it is not made
     assert fake.waits == [2, 4] and route.call_count == 3
 
-
-def test_the_retry_layer_reads_the_deadline_the_throttle_sets() -> None:
-    from allegro_async import retry
-    from allegro_async.throttle.transport import DEADLINE
-
-    assert retry._DEADLINE == DEADLINE
