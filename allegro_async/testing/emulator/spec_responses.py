@@ -1,10 +1,12 @@
 """Deterministic, schema-valid success bodies for operations the emulator does not model.
 
-The spec's own example where it has one (and it fits the response model), else a minimal
-instance of the generated response model (its required fields), seeded from a stable hash of
-the emulator's seed, the method and the path template: the same answer in every run and
-process (``hash()`` is salted per process, so it is not used). Binary media types get small
-valid files.
+Built from the spec's own response schemas (:mod:`.spec_schemas`), never from the generated
+models, so a model that refuses what Allegro may send shows up in the suite. The spec's example
+where it has one (and it meets the schema), else a minimal instance of the schema (required
+properties; a discriminated union's first mapped subtype, carrying its tag), seeded from a
+stable hash of the emulator's seed, the method and the path template: the same answer in every
+run and process (``hash()`` is salted per process, so it is not used). Binary media types get
+small valid files.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from allegro_async.api._operation import Operation
-from allegro_async.testing.emulator import spec_index
+from allegro_async.testing.emulator import spec_schemas
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 #: A one-page PDF, the smallest that common readers open.
 MINIMAL_PDF = (
@@ -66,7 +70,7 @@ def stable_seed(*parts: object) -> int:
 
 
 def example(operation: Operation) -> Any | None:
-    """The spec's success example, when it fits the response model; else ``None``."""
+    """The spec's success example, when it meets the response schema; else ``None``."""
     if operation.example is None:
         return None
     try:
@@ -75,22 +79,26 @@ def example(operation: Operation) -> Any | None:
         return None
     if isinstance(data, str):
         return None  # the example of a text/csv variant, not of the JSON answer
-    if operation.response_model is not None:
-        try:
-            # strict: examples that spell the spec's strings as numbers must not be served
-            spec_index.model(operation.response_model).model_validate_json(
-                operation.example, strict=True)
-        except ValidationError:
-            return None  # examples drift from their schemas; a built body is safer
+    _, schema = spec_schemas.response_schema(operation)
+    # strict: examples that spell the spec's strings as numbers must not be served
+    if schema is not None and spec_schemas.problem(data, schema) is not None:
+        return None  # examples drift from their schemas; a built body is safer
     return data
 
 
-def built(model: type[BaseModel], seed: int) -> Any:
-    """A valid instance of ``model`` as JSON data by alias: its required fields only, with
+def instance(schema: Any, seed: int, defs: Mapping[str, Any] | None = None) -> Any:
+    """A minimal instance of ``schema`` as JSON data: its required properties only, with
     values that meet their constraints (enum, length, range, format, pattern) and vary with
-    ``seed``. Validated against ``model`` in :func:`success_body`'s callers' tests."""
+    ``seed``. ``$ref``\\ s name entries of ``defs`` (by default the spec's response schemas)."""
+    return SchemaInstances(spec_schemas.definitions() if defs is None else defs, seed).value(
+        schema, 0)
+
+
+def built(model: type[BaseModel], seed: int) -> Any:
+    """A minimal valid instance of a generated ``model``'s JSON schema, as data by alias (for
+    request bodies, which follow the client's models; answers follow the spec instead)."""
     schema = _schema(model)
-    return _Builder(schema.get("$defs", {}), seed).value(schema, 0)
+    return instance(schema, seed, schema.get("$defs", {}))
 
 
 @functools.lru_cache(maxsize=512)
@@ -107,47 +115,40 @@ _FORMATS = {
     "email": "seller@example.com", "uri": "https://allegro.pl/", "duration": "P30D",
     "time": "12:00:00", "ipv4": "127.0.0.1",
 }
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+#: Deeper than any answer of the spec: a schema that requires itself ends here.
+_MAX_DEPTH = 64
 
 
-class _Builder:
-    """A minimal instance of a JSON schema (pydantic's): required properties, the first of
-    each choice, the least items a list may have. Deterministic for one seed; no randomness,
-    so it is fast and never loops."""
+class SchemaInstances:
+    """Minimal instances of OpenAPI 3.0 schemas (the table's) and of JSON schemas
+    (pydantic's): required properties, the first of each choice, the least items a list may
+    have. Deterministic for one seed; no randomness, so it is fast and every walk ends."""
 
-    def __init__(self, defs: dict[str, Any], seed: int) -> None:
+    def __init__(self, defs: Mapping[str, Any], seed: int) -> None:
         self.defs = defs
         self.seed = seed
+        self._dispatching: set[str] = set()
 
-    def value(self, schema: dict[str, Any], depth: int) -> Any:
+    def value(self, schema: Any, depth: int, name: str | None = None) -> Any:
+        """An instance of ``schema`` (the schema ``defs[name]`` when ``name`` is given)."""
+        if not isinstance(schema, dict) or depth > _MAX_DEPTH:
+            return None
         if "$ref" in schema:
-            return self.value(self.defs[schema["$ref"].rsplit("/", 1)[-1]], depth + 1)
+            ref = schema["$ref"].rsplit("/", 1)[-1]
+            return self._named(ref, depth + 1)
         if "const" in schema:
             return schema["const"]
         if schema.get("enum"):
             return schema["enum"][0]
-        mapping = (schema.get("discriminator") or {}).get("mapping")
-        if mapping:  # a tagged union: the first tag, and the variant it names
-            tag, ref = next(iter(mapping.items()))
-            found = self.value({"$ref": ref}, depth + 1)
-            if isinstance(found, dict):
-                found[schema["discriminator"]["propertyName"]] = tag
-            return found
-        for key in ("anyOf", "oneOf"):
-            if key in schema:
-                choices = [c for c in schema[key] if c.get("type") != "null"] or schema[key]
-                return self.value(choices[0], depth + 1)
-        if "allOf" in schema:
-            merged: dict[str, Any] = {}
-            for part in schema["allOf"]:
-                found = self.value(part, depth + 1)
-                if isinstance(found, dict):
-                    merged.update(found)
-            return merged
+        union = schema.get("oneOf") or schema.get("anyOf")
+        if union and (schema.get("discriminator") or {}).get("mapping"):
+            return self._mapped(schema["discriminator"], depth)
+        if union:
+            return self._choice(union, depth, exactly_one="oneOf" in schema)
+        if "allOf" in schema or schema.get("type") == "object" or "properties" in schema:
+            return self._object(schema, depth, name)
         kind = schema.get("type")
-        if kind == "object" or "properties" in schema:
-            props = schema.get("properties", {})
-            return {name: self.value(props[name], depth + 1)
-                    for name in schema.get("required", ()) if name in props}
         if kind == "array":
             count = int(schema.get("minItems", 0))
             return [self.value(schema.get("items", {}), depth + 1) for _ in range(count)]
@@ -161,20 +162,90 @@ class _Builder:
             return None
         return self._string(schema)
 
+    def _named(self, name: str, depth: int) -> Any:
+        schema = self.defs[name]
+        found = schema.get("discriminator") or {}
+        if found.get("mapping") and not (schema.get("oneOf") or schema.get("anyOf")) \
+                and name not in self._dispatching:
+            # a base naming its subtypes (each an allOf of the base): build the first one
+            self._dispatching.add(name)
+            try:
+                return self._mapped(found, depth)
+            finally:
+                self._dispatching.discard(name)
+        return self.value(schema, depth, name)
+
+    def _mapped(self, discriminator: dict[str, Any], depth: int) -> Any:
+        tag, ref = next(iter(discriminator["mapping"].items()))
+        found = self.value({"$ref": ref}, depth + 1)
+        if isinstance(found, dict):
+            found[discriminator["propertyName"]] = tag
+        return found
+
+    def _choice(self, choices: list[Any], depth: int, exactly_one: bool) -> Any:
+        choices = [c for c in choices if c.get("type") != "null"] or choices
+        first = self.value(choices[0], depth + 1)
+        if not exactly_one:
+            return first
+        for choice in choices:  # oneOf: a branch whose instance matches no other branch
+            found = first if choice is choices[0] else self.value(choice, depth + 1)
+            matches = sum(spec_schemas.problem(found, c, self.defs) is None for c in choices)
+            if matches == 1:
+                return found
+        return first
+
+    def _object(self, schema: dict[str, Any], depth: int, name: str | None) -> Any:
+        props: dict[str, Any] = {}
+        required: list[str] = []
+        tags: dict[str, str] = {}
+        self._flatten(schema, name, props, required, tags, depth)
+        out = {key: self.value(props[key], depth + 1) for key in required if key in props}
+        out.update(tags)
+        return out
+
+    def _flatten(self, schema: dict[str, Any], name: str | None, props: dict[str, Any],
+                 required: list[str], tags: dict[str, str], depth: int) -> None:
+        """The properties and required names of ``schema`` and its ``allOf`` parts; the tag a
+        part's discriminator maps to ``name`` (the subtype being built)."""
+        if depth > _MAX_DEPTH:
+            return
+        for part in schema.get("allOf", ()):
+            part_name = None
+            if "$ref" in part:
+                part_name = part["$ref"].rsplit("/", 1)[-1]
+                part = self.defs[part_name]
+            found = part.get("discriminator") or {}
+            for tag, ref in (found.get("mapping") or {}).items():
+                if name is not None and ref.rsplit("/", 1)[-1] == name:
+                    tags.setdefault(found["propertyName"], tag)
+            self._flatten(part, part_name, props, required, tags, depth + 1)
+        for key, value in (schema.get("properties") or {}).items():
+            props[key] = {"allOf": [props[key], value]} if key in props else value
+        required.extend(k for k in schema.get("required", ()) if k not in required)
+
     @staticmethod
     def _number(schema: dict[str, Any], default: float) -> float:
-        low = schema.get("minimum", schema.get("exclusiveMinimum"))
-        high = schema.get("maximum", schema.get("exclusiveMaximum"))
-        value = default if low is None else low + (1 if "exclusiveMinimum" in schema else 0)
+        low, high = schema.get("minimum"), schema.get("maximum")
+        low_open, high_open = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+        if isinstance(low_open, (int, float)) and not isinstance(low_open, bool):
+            low, low_open = low_open, True  # JSON Schema's numeric form
+        if isinstance(high_open, (int, float)) and not isinstance(high_open, bool):
+            high = high_open
+        value = default if low is None else low + (1 if low_open else 0)
         return value if high is None else min(value, high)
 
     def _string(self, schema: dict[str, Any]) -> str:
         fmt = schema.get("format")
-        if fmt == "uuid":
-            return str(uuid.UUID(int=self.seed % (1 << 128), version=4))
+        sample = schema.get("example")
+        seeded = str(uuid.UUID(int=self.seed % (1 << 128), version=4))
+        if fmt == "uuid" or (isinstance(sample, str) and _UUID.match(sample)):
+            return seeded  # ids vary with the seed, even where the spec types them as text
         if fmt in _FORMATS:
             return _FORMATS[fmt]
         low, high = int(schema.get("minLength", 1)), schema.get("maxLength")
+        if isinstance(sample, str) and sample and not spec_schemas.problem(
+                sample, schema, self.defs):
+            return sample  # the spec's own value: a currency, an amount, a language
         pattern = schema.get("pattern")
         if pattern is not None:
             for candidate in _PATTERN_CANDIDATES:
@@ -190,8 +261,8 @@ def success_body(operation: Operation, seed: int) -> Any | None:
     found = example(operation)
     if found is not None:
         return found
-    if operation.response_model is None:
-        # a JSON answer the generated layer has no model for: an empty object
-        return {} if operation.response_media_type is not None else None
-    model = spec_index.model(operation.response_model)
-    return built(model, stable_seed(seed, operation.method, operation.path))
+    declared, schema = spec_schemas.response_schema(operation)
+    if schema is None:
+        # a JSON answer the spec gives no schema for: an empty object
+        return {} if declared or operation.response_media_type is not None else None
+    return instance(schema, stable_seed(seed, operation.method, operation.path))
