@@ -178,3 +178,19 @@ def test_the_checker_reads_openapi_nullable_and_strict_types() -> None:
     assert spec_schemas.problem(None, {"type": "string"}, {}) is not None
     assert spec_schemas.problem("1", {"type": "number"}, {}) is not None
     assert spec_schemas.problem(True, {"type": "integer"}, {}) is not None
+
+
+def test_a_property_both_all_of_parts_declare_stays_a_scalar() -> None:
+    defs = {"Base": {"type": "object", "required": ["duration"],
+                     "properties": {"duration": {"type": "string"}}},
+            "Sub": {"allOf": [{"$ref": "Base"}, {"type": "object", "properties": {
+                "duration": {"type": "string", "example": "PT24H"}}}]}}
+    assert spec_responses.instance({"$ref": "Sub"}, 1, defs) == {"duration": "PT24H"}
+
+
+def test_a_schema_with_items_and_no_type_is_answered_as_a_list() -> None:
+    # the spec leaves out `type: array` in places (CheckoutFormAddWaybillCreated.lineItems)
+    schema = {"type": "object", "required": ["lineItems"], "properties": {"lineItems": {
+        "minItems": 1, "items": {"type": "object", "required": ["id"],
+                                 "properties": {"id": {"type": "string", "example": "a1"}}}}}}
+    assert spec_responses.instance(schema, 1, {}) == {"lineItems": [{"id": "a1"}]}

@@ -146,9 +146,17 @@ class SchemaInstances:
             return self._mapped(schema["discriminator"], depth)
         if union:
             return self._choice(union, depth, exactly_one="oneOf" in schema)
-        if "allOf" in schema or schema.get("type") == "object" or "properties" in schema:
-            return self._object(schema, depth, name)
-        kind = schema.get("type")
+        if "allOf" in schema:
+            tags: dict[str, str] = {}
+            merged: dict[str, Any] = {}
+            self._fold(schema, name, merged, tags, depth)
+            found = self.value(merged, depth + 1)
+            return {**found, **tags} if isinstance(found, dict) else found
+        kind = schema.get("type") or ("array" if "items" in schema else None)
+        if kind == "object" or "properties" in schema:
+            props = schema.get("properties") or {}
+            return {key: self.value(props[key], depth + 1)
+                    for key in schema.get("required", ()) if key in props}
         if kind == "array":
             count = int(schema.get("minItems", 0))
             return [self.value(schema.get("items", {}), depth + 1) for _ in range(count)]
@@ -194,19 +202,11 @@ class SchemaInstances:
                 return found
         return first
 
-    def _object(self, schema: dict[str, Any], depth: int, name: str | None) -> Any:
-        props: dict[str, Any] = {}
-        required: list[str] = []
-        tags: dict[str, str] = {}
-        self._flatten(schema, name, props, required, tags, depth)
-        out = {key: self.value(props[key], depth + 1) for key in required if key in props}
-        out.update(tags)
-        return out
-
-    def _flatten(self, schema: dict[str, Any], name: str | None, props: dict[str, Any],
-                 required: list[str], tags: dict[str, str], depth: int) -> None:
-        """The properties and required names of ``schema`` and its ``allOf`` parts; the tag a
-        part's discriminator maps to ``name`` (the subtype being built)."""
+    def _fold(self, schema: dict[str, Any], name: str | None, merged: dict[str, Any],
+              tags: dict[str, str], depth: int) -> None:
+        """``schema`` with its ``allOf`` parts folded into ``merged`` (properties merged,
+        required names joined, a part's other keywords kept where none came first); a part's
+        discriminator gives ``tags`` the tag it maps to ``name`` (the subtype being built)."""
         if depth > _MAX_DEPTH:
             return
         for part in schema.get("allOf", ()):
@@ -218,10 +218,17 @@ class SchemaInstances:
             for tag, ref in (found.get("mapping") or {}).items():
                 if name is not None and ref.rsplit("/", 1)[-1] == name:
                     tags.setdefault(found["propertyName"], tag)
-            self._flatten(part, part_name, props, required, tags, depth + 1)
+            self._fold(part, part_name, merged, tags, depth + 1)
+        props: dict[str, Any] = merged.setdefault("properties", {})
         for key, value in (schema.get("properties") or {}).items():
             props[key] = {"allOf": [props[key], value]} if key in props else value
+        required: list[str] = merged.setdefault("required", [])
         required.extend(k for k in schema.get("required", ()) if k not in required)
+        for key, value in schema.items():
+            if key not in ("allOf", "properties", "required", "discriminator"):
+                merged.setdefault(key, value)
+        if not props and not required:  # a scalar (an allOf of string schemas), not an object
+            del merged["properties"], merged["required"]
 
     @staticmethod
     def _number(schema: dict[str, Any], default: float) -> float:
