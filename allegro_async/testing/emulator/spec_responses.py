@@ -86,12 +86,18 @@ def example(operation: Operation) -> Any | None:
     return data
 
 
-def instance(schema: Any, seed: int, defs: Mapping[str, Any] | None = None) -> Any:
+def instance(schema: Any, seed: int, defs: Mapping[str, Any] | None = None, *,
+             complete: bool = False, variant: int = 0, nulls: bool = False) -> Any:
     """A minimal instance of ``schema`` as JSON data: its required properties only, with
     values that meet their constraints (enum, length, range, format, pattern) and vary with
-    ``seed``. ``$ref``\\ s name entries of ``defs`` (by default the spec's response schemas)."""
-    return SchemaInstances(spec_schemas.definitions() if defs is None else defs, seed).value(
-        schema, 0)
+    ``seed``. ``$ref``\\ s name entries of ``defs`` (by default the spec's response schemas).
+    The options make the fuller answers a client must also read (see :class:`SchemaInstances`).
+
+    >>> instance({"$ref": "CheckoutForm"}, seed=1, complete=True, variant=2)  # doctest: +SKIP
+    """
+    found = SchemaInstances(spec_schemas.definitions() if defs is None else defs, seed,
+                            complete=complete, variant=variant, nulls=nulls)
+    return found.value(schema, 0)
 
 
 def built(model: type[BaseModel], seed: int) -> Any:
@@ -118,16 +124,27 @@ _FORMATS = {
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 #: Deeper than any answer of the spec: a schema that requires itself ends here.
 _MAX_DEPTH = 64
+#: How deep ``complete`` instances add optional properties (recursive schemas end there).
+_COMPLETE_DEPTH = 16
 
 
 class SchemaInstances:
-    """Minimal instances of OpenAPI 3.0 schemas (the table's) and of JSON schemas
-    (pydantic's): required properties, the first of each choice, the least items a list may
-    have. Deterministic for one seed; no randomness, so it is fast and every walk ends."""
+    """Instances of OpenAPI 3.0 schemas (the table's) and of JSON schemas (pydantic's).
 
-    def __init__(self, defs: Mapping[str, Any], seed: int) -> None:
+    By default minimal: required properties, the first of each choice, the least items a list
+    may have. ``complete`` adds every optional property (down to a bounded depth) and one item
+    to each list; ``variant`` takes the n-th of each choice (enum value, mapped subtype,
+    ``oneOf`` branch) instead of the first; ``nulls`` answers ``null`` for each optional
+    property whose schema admits it. Deterministic for one seed and options; no randomness,
+    so it is fast and every walk ends."""
+
+    def __init__(self, defs: Mapping[str, Any], seed: int, *, complete: bool = False,
+                 variant: int = 0, nulls: bool = False) -> None:
         self.defs = defs
         self.seed = seed
+        self.complete = complete
+        self.variant = variant
+        self.nulls = nulls
         self._dispatching: set[str] = set()
 
     def value(self, schema: Any, depth: int, name: str | None = None) -> Any:
@@ -140,7 +157,7 @@ class SchemaInstances:
         if "const" in schema:
             return schema["const"]
         if schema.get("enum"):
-            return schema["enum"][0]
+            return schema["enum"][self.variant % len(schema["enum"])]
         union = schema.get("oneOf") or schema.get("anyOf")
         if union and (schema.get("discriminator") or {}).get("mapping"):
             return self._mapped(schema["discriminator"], depth)
@@ -154,11 +171,11 @@ class SchemaInstances:
             return {**found, **tags} if isinstance(found, dict) else found
         kind = schema.get("type") or ("array" if "items" in schema else None)
         if kind == "object" or "properties" in schema:
-            props = schema.get("properties") or {}
-            return {key: self.value(props[key], depth + 1)
-                    for key in schema.get("required", ()) if key in props}
+            return self._object(schema, depth)
         if kind == "array":
             count = int(schema.get("minItems", 0))
+            if self.complete and depth <= _COMPLETE_DEPTH:
+                count = max(count, min(1, int(schema.get("maxItems", 1))))
             return [self.value(schema.get("items", {}), depth + 1) for _ in range(count)]
         if kind == "integer":
             return int(self._number(schema, 1))
@@ -183,8 +200,21 @@ class SchemaInstances:
                 self._dispatching.discard(name)
         return self.value(schema, depth, name)
 
+    def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+        props: dict[str, Any] = schema.get("properties") or {}
+        required = [key for key in schema.get("required", ()) if key in props]
+        if not self.complete or depth > _COMPLETE_DEPTH:
+            return {key: self.value(props[key], depth + 1) for key in required}
+        out: dict[str, Any] = {}
+        for key, prop in props.items():
+            nullable = self.nulls and key not in required and (
+                spec_schemas.problem(None, prop, self.defs) is None)
+            out[key] = None if nullable else self.value(prop, depth + 1)
+        return out
+
     def _mapped(self, discriminator: dict[str, Any], depth: int) -> Any:
-        tag, ref = next(iter(discriminator["mapping"].items()))
+        entries = list(discriminator["mapping"].items())
+        tag, ref = entries[self.variant % len(entries)]
         found = self.value({"$ref": ref}, depth + 1)
         if isinstance(found, dict):
             found[discriminator["propertyName"]] = tag
@@ -192,15 +222,23 @@ class SchemaInstances:
 
     def _choice(self, choices: list[Any], depth: int, exactly_one: bool) -> Any:
         choices = [c for c in choices if c.get("type") != "null"] or choices
-        first = self.value(choices[0], depth + 1)
+        start = self.variant % len(choices)
+        choices = choices[start:] + choices[:start]
         if not exactly_one:
-            return first
-        for choice in choices:  # oneOf: a branch whose instance matches no other branch
-            found = first if choice is choices[0] else self.value(choice, depth + 1)
-            matches = sum(spec_schemas.problem(found, c, self.defs) is None for c in choices)
-            if matches == 1:
-                return found
-        return first
+            return self.value(choices[0], depth + 1)
+        # oneOf: a branch whose instance matches no other branch; optional properties can make
+        # branches alike, so without them if need be
+        for complete in dict.fromkeys((self.complete, False)):
+            saved, self.complete = self.complete, complete
+            try:
+                for choice in choices:
+                    found = self.value(choice, depth + 1)
+                    if sum(spec_schemas.problem(found, c, self.defs) is None
+                           for c in choices) == 1:
+                        return found
+            finally:
+                self.complete = saved
+        return self.value(choices[0], depth + 1)
 
     def _fold(self, schema: dict[str, Any], name: str | None, merged: dict[str, Any],
               tags: dict[str, str], depth: int) -> None:

@@ -25,7 +25,7 @@ _FORMATS = {"date-time": _DATE_TIME, "date": _DATE, "uuid": _UUID}
 _INT_BOUNDS = {"int32": 2**31, "int64": 2**63}
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,),
-    "integer": (int,), "number": (int, float),
+    "integer": (int,), "number": (int, float), "null": (type(None),),
 }
 
 
@@ -68,7 +68,9 @@ def problem(instance: Any, schema: Any, defs: Mapping[str, Any] | None = None) -
 
 class _Checker:
     """The keywords the table keeps, as OpenAPI 3.0 reads them (``nullable``; boolean
-    ``exclusiveMinimum``) and as JSON Schema does (``type: null``; numeric bounds)."""
+    ``exclusiveMinimum``) and as JSON Schema does (``type: null``; numeric bounds). Strict
+    about null, as OpenAPI 3.0.3 is: ``nullable`` admits it at its own level only, so an
+    ``allOf`` part, a ``oneOf`` branch or an ``enum`` must admit it too."""
 
     def __init__(self, defs: Mapping[str, Any]) -> None:
         self.defs = defs
@@ -78,11 +80,6 @@ class _Checker:
             return None
         if "$ref" in schema:
             return self.problem(value, self.defs[schema["$ref"].rsplit("/", 1)[-1]], where)
-        if value is None:
-            kind = schema.get("type")
-            if schema.get("nullable") or (kind in (None, "null") and not schema.get("enum")):
-                return None
-            return f"{where}: null is not allowed"
         for part in schema.get("allOf", ()):
             if found := self.problem(value, part, where):
                 return found
@@ -95,8 +92,10 @@ class _Checker:
         if "enum" in schema and value not in schema["enum"]:
             return f"{where}: {value!r} is not one of {schema['enum']}"
         kind = schema.get("type")
-        if kind in _TYPES and (not isinstance(value, _TYPES[kind])
-                               or (isinstance(value, bool) and kind != "boolean")):
+        if value is None and schema.get("nullable"):
+            pass  # OpenAPI 3.0: null is one more type here (an enum must still list it)
+        elif kind in _TYPES and (not isinstance(value, _TYPES[kind])
+                                 or (isinstance(value, bool) and kind != "boolean")):
             return f"{where}: {value!r} is not of type {kind}"
         if isinstance(value, dict):
             return self._object(value, schema, where)
