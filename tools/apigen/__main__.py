@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.apigen import docs, models, render, spec, tables
+from tools.apigen import docs, models, render, response_schemas, spec, tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = str(ROOT.parent / "shared" / "spec" / "allegro-openapi.yaml")
@@ -55,6 +55,7 @@ def generate(source: str) -> dict[str, str]:
         out[f"allegro_async/api/{area}.py"] = render.render_area(
             area, ops, model_set, digest.tags[area], head + f'"""{digest.tags[area]}."""\n', enums)
     out.update(docs.render(digest, model_set, header(digest, "md")))
+    out.update(response_schemas.render(digest))
     return _format(out)
 
 
