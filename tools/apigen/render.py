@@ -82,7 +82,7 @@ def collect_enums(spec: Spec) -> dict[tuple[str, ...], EnumSpec]:
 def render_enums(enums: dict[tuple[str, ...], EnumSpec], header: str) -> str:
     lines = [header, '"""Enums of parameter values (the spec\'s ``enum`` of each parameter)."""',
              "", "from __future__ import annotations", "", "from typing import Literal",
-             "", "from allegro_async.models.base import OpenEnum", ""]
+             "", "from allegro_async._enum import OpenEnum", ""]
     for spec in sorted(enums.values(), key=lambda e: e.name):
         taken: set[str] = set()
         lines += ["", f"class {spec.name}(OpenEnum):",
