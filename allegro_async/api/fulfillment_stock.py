@@ -9,9 +9,13 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api.models import fulfillment_stock as _models
 
 
 class FulfillmentStock(Area):
@@ -43,8 +47,15 @@ class FulfillmentStock(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "text/csv"
         ] = "application/vnd.allegro.public.v1+json",
-    ) -> bytes:
+        **options: Unpack[CallOptions],
+    ) -> _models.StockProductList | bytes:
         """Get available stock.
+
+        Use this resource to get a list of the products belonging to the seller, which are in
+        Allegro Warehouse. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-pobrac-aktualne-stany-magazynowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#get-available-stock).
 
         ``GET /fulfillment/stock``, scope ``allegro:api:fulfillment:read``.
 
@@ -60,11 +71,13 @@ class FulfillmentStock(Area):
             asn_status: Filtering search results by ASN status.
             out_of_stock_in_from: Filter by products with outOfStockIn greater than or equal.
             out_of_stock_in_to: Filter by products with outOfStockIn less than or equal.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/fulfillment/stock",
-            bytes,
+            {"application/vnd.allegro.public.v1+json": _models.StockProductList, "text/csv": bytes},
             params={
                 "offset": _a.query_value(offset, "offset"),
                 "limit": _a.query_value(limit, "limit"),
@@ -81,6 +94,7 @@ class FulfillmentStock(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type=accept,
+            options=options,
         )
 
 
