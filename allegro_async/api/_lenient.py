@@ -86,7 +86,10 @@ def build(model: type[BaseModel], data: Any) -> Any:
 
 
 def _adapter(annotation: Any) -> pydantic.TypeAdapter[Any]:
-    adapter = _adapters.get(annotation)
+    try:
+        adapter = _adapters.get(annotation)
+    except TypeError:  # metadata that cannot be hashed: built each time (failure path only)
+        return pydantic.TypeAdapter(annotation)
     if adapter is None:
         adapter = _adapters[annotation] = pydantic.TypeAdapter(annotation)
     return adapter
