@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import pydantic
-from typing_extensions import ParamSpec, TypedDict, Unpack
+from typing_extensions import ParamSpec, Required, TypedDict, Unpack
 
 from allegro_async._http import Response
 from allegro_async._options import CallOptions
@@ -125,7 +125,7 @@ class _Request(TypedDict, total=False):
     headers: Mapping[str, str | None]
     json: Any
     content: bytes | None
-    media_type: str
+    media_type: Required[str]
     content_type: str | None
     upload: bool
     options: CallOptions
@@ -170,7 +170,8 @@ class Area:
                 "read the file in binary mode: body=path.read_bytes()",
             )
         options: CallOptions = request.get("options") or {}
-        sent = _merge(request.get("headers"), options.get("extra_headers"))
+        _check_options(options)
+        sent = _merge(request.get("headers"), options.get("extra_headers"), fold_case=True)
         content_type = request.get("content_type")
         if content_type is not None:
             sent["Content-Type"] = content_type
@@ -197,12 +198,40 @@ class Area:
         return parse_result(raw.http_response, cast_to, optional=optional)
 
 
-def _merge(own: Mapping[str, Any] | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``own`` with ``extra`` laid over it (names compared without case); ``None`` values
-    leave a name out."""
+#: The per-call options (:class:`CallOptions`); any other keyword is a mistake.
+_OPTIONS = CallOptions.__optional_keys__ | CallOptions.__required_keys__
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    """Refuse, before anything is sent, a keyword that is neither a parameter of the method
+    nor a per-call option (a typo would otherwise be dropped silently), and option values
+    of the wrong kind."""
+    for name in options:
+        if name not in _OPTIONS:
+            raise InvalidArgumentError(
+                name, "is neither a parameter of this method nor a per-call option",
+                "check the spelling against the method's signature; the per-call options are "
+                + ", ".join(sorted(_OPTIONS)))
+    headers = options.get("extra_headers") or {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not (value is None or isinstance(value, str)):
+            raise InvalidArgumentError(
+                "extra_headers", f"{name!r} has a {type(value).__name__} value",
+                "give each header as text, or None to leave it out")
+    retries = options.get("max_retries")
+    if "max_retries" in options and (
+            isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
+        raise InvalidArgumentError("max_retries", f"{retries!r} is not a number of retries",
+                                   "pass an int >= 0 (0: never retry)")
+
+
+def _merge(own: Mapping[str, Any] | None, extra: Mapping[str, Any] | None, *,
+           fold_case: bool = False) -> dict[str, Any]:
+    """``own`` with ``extra`` laid over it (header names compared without case, query names
+    as they are); ``None`` values leave a name out."""
     out: dict[str, Any] = {k: v for k, v in (own or {}).items()}
     for name, value in (extra or {}).items():
-        for key in [k for k in out if k.lower() == name.lower()]:
+        for key in [k for k in out if (k.lower() == name.lower() if fold_case else k == name)]:
             del out[key]
         out[name] = value
     return {k: v for k, v in out.items() if v is not None}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from allegro_async import AllegroClient
+from allegro_async import AllegroClient, InvalidArgumentError
 from allegro_async._response import APIResponse
 from allegro_async.api import OPERATIONS
 from tests.api.test_lenient_parsing import _form
@@ -110,3 +110,37 @@ def test_every_method_and_twin_takes_the_options(client: AllegroClient) -> None:
             if kinds.get("options") is not inspect.Parameter.VAR_KEYWORD:
                 missing.append(f"{operation.name} ({method})")
     assert not missing, missing
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"stauts": "BOUGHT"}, "stauts"),  # a misspelt parameter is not dropped silently
+    ({"extra_header": {"X": "1"}}, "extra_header"),
+    ({"extra_headers": {"X-Count": 3}}, "extra_headers"),
+    ({"max_retries": -1}, "max_retries"),
+    ({"max_retries": True}, "max_retries"),
+])
+async def test_bad_options_are_refused_before_sending(
+    client: AllegroClient, options: dict[str, Any], field: str,
+) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get(ORDERS)
+        with pytest.raises(InvalidArgumentError, match=field) as caught:
+            await client.api.order_management.get_list_of_orders(**options)
+        assert caught.value.field == field
+        assert not route.called
+
+
+async def test_a_misspelt_keyword_of_an_iter_twin_is_refused(client: AllegroClient) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get(ORDERS)
+        with pytest.raises(InvalidArgumentError, match="stauts"):
+            await client.api.order_management.iter_get_list_of_orders(stauts="x").first_page()
+        assert not route.called
+
+
+@respx.mock
+async def test_query_names_are_case_sensitive(client: AllegroClient) -> None:
+    route = respx.get(ORDERS).mock(return_value=httpx.Response(200, json=EMPTY))
+    await client.api.order_management.get_list_of_orders(limit=5, extra_query={"LIMIT": "x"})
+    params = route.calls.last.request.url.params
+    assert (params["limit"], params["LIMIT"]) == ("5", "x")
