@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Literal
+from typing import Literal, overload
 
 from typing_extensions import Unpack
 
@@ -29,6 +29,46 @@ class FulfillmentStock(Area):
     def with_raw_response(self) -> FulfillmentStockWithRawResponse:
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return FulfillmentStockWithRawResponse(self)
+
+    @overload
+    async def get_fulfillment_stock(
+        self,
+        *,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        phrase: str | None = None,
+        sort: _e.SortValue | None = None,
+        product_id: str | None = None,
+        product_availability: Sequence[_e.ProductAvailabilityValue] | None = None,
+        product_status: _e.ProductStatusValue | None = None,
+        asn_status: _e.AsnStatusValue | None = None,
+        out_of_stock_in_from: int | None = None,
+        out_of_stock_in_to: int | None = None,
+        accept: Literal[
+            "application/vnd.allegro.public.v1+json"
+        ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
+    ) -> _models.StockProductList: ...
+
+    @overload
+    async def get_fulfillment_stock(
+        self,
+        *,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        phrase: str | None = None,
+        sort: _e.SortValue | None = None,
+        product_id: str | None = None,
+        product_availability: Sequence[_e.ProductAvailabilityValue] | None = None,
+        product_status: _e.ProductStatusValue | None = None,
+        asn_status: _e.AsnStatusValue | None = None,
+        out_of_stock_in_from: int | None = None,
+        out_of_stock_in_to: int | None = None,
+        accept: Literal["text/csv"],
+        **options: Unpack[CallOptions],
+    ) -> bytes: ...
 
     async def get_fulfillment_stock(
         self,
@@ -74,6 +114,42 @@ class FulfillmentStock(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        return await self._get_fulfillment_stock(
+            accept_language=accept_language,
+            offset=offset,
+            limit=limit,
+            phrase=phrase,
+            sort=sort,
+            product_id=product_id,
+            product_availability=product_availability,
+            product_status=product_status,
+            asn_status=asn_status,
+            out_of_stock_in_from=out_of_stock_in_from,
+            out_of_stock_in_to=out_of_stock_in_to,
+            accept=accept,
+            **options,
+        )
+
+    async def _get_fulfillment_stock(
+        self,
+        *,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        phrase: str | None = None,
+        sort: _e.SortValue | None = None,
+        product_id: str | None = None,
+        product_availability: Sequence[_e.ProductAvailabilityValue] | None = None,
+        product_status: _e.ProductStatusValue | None = None,
+        asn_status: _e.AsnStatusValue | None = None,
+        out_of_stock_in_from: int | None = None,
+        out_of_stock_in_to: int | None = None,
+        accept: Literal[
+            "application/vnd.allegro.public.v1+json", "text/csv"
+        ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
+    ) -> _models.StockProductList | bytes:
+        """:meth:`get_fulfillment_stock` with every result it can give as its type (its raw twin)."""
         return await self._send(
             "GET",
             "/fulfillment/stock",
@@ -103,4 +179,4 @@ class FulfillmentStockWithRawResponse:
 
     def __init__(self, area: FulfillmentStock) -> None:
         raw = FulfillmentStock(area._client, raw=True)
-        self.get_fulfillment_stock = to_raw(raw.get_fulfillment_stock)
+        self.get_fulfillment_stock = to_raw(raw._get_fulfillment_stock)

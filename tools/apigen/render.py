@@ -127,6 +127,8 @@ class OpView:
     args_doc: list[str] = field(default_factory=list)
     description: list[str] = field(default_factory=list)
     deprecation: str = ""
+    #: (signature, result) per ``accept`` choice, where the choice decides the result type
+    overloads: list[tuple[list[str], str]] = field(default_factory=list)
 
 
 def _py_type(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
@@ -318,9 +320,27 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
         deprecation=json.dumps(f"{op.method} {op.path} is deprecated by Allegro")
         if op.deprecated else "",
     )
+    if op.response_binary and op.response_schema:
+        _accept_overloads(op, view, returns)
     if op.paging:
         _paging_view(op, view, models)
     return view
+
+
+def _accept_overloads(op: OpSpec, view: OpView, returns: str) -> None:
+    """JSON beside a file type: ``accept`` picks the result, so each choice gets its overload
+    (the default JSON answer is the model, a file type is ``bytes``)."""
+    model, _, rest = returns.partition(" | bytes")
+    json_types = [t for t in op.response_media_types if JSON_TYPES.match(t)]
+    file_types = [t for t in op.response_media_types if not JSON_TYPES.match(t)]
+    at = next(i for i, a in enumerate(view.signature) if a.startswith("accept:"))
+    for kinds, result in ((json_types, model + rest), (file_types, "bytes" + rest)):
+        literal = "Literal[" + ", ".join(json.dumps(t) for t in kinds) + "]"
+        default = f" = {json.dumps(op.response_media_types[0])}" \
+            if op.response_media_types[0] in kinds else ""
+        signature = list(view.signature)
+        signature[at] = f"accept: {literal}{default}"
+        view.overloads.append((signature, result))
 
 
 _CURSOR = {"offset": "offset", "page_id": "page_id", "event": "from_"}
