@@ -32,106 +32,6 @@ class BatchOfferModification(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return BatchOfferModificationWithRawResponse(self)
 
-    async def batch_offer_modification_command_status(
-        self,
-        *,
-        command_id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
-        **options: Unpack[CallOptions],
-    ) -> _shared_215b40a6.GeneralReport:
-        """Batch price and stock command summary (beta).
-
-        Returns status and summary of particular command execution. Read more: PL
-        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
-        / EN
-        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
-        This resource is rate limited to retrieving information about 270 000 offer changes per
-        minute.
-
-        ``GET /sale/offer-bulk-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            accept_language: Expected language of messages.
-            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
-                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
-        """
-        return await self._send(
-            "GET",
-            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
-            _shared_215b40a6.GeneralReport,
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-            options=options,
-        )
-
-    async def batch_offer_modification_command_task_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        offset: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-        **options: Unpack[CallOptions],
-    ) -> _models.TaskWithSubjectReport:
-        """Batch price and stock command detailed report (beta).
-
-        Defaults: limit = 100, offset = 0. Read more: PL
-        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
-        / EN
-        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
-        This resource is rate limited to retrieving information about 270 000 offer changes per
-        minute.
-
-        ``GET /sale/offer-bulk-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            limit: The limit of elements in the response.
-            offset: The offset of elements in the response.
-            accept_language: Expected language of messages.
-            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
-                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
-        """
-        return await self._send(
-            "GET",
-            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _models.TaskWithSubjectReport,
-            params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-            options=options,
-        )
-
-    def iter_batch_offer_modification_command_task_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Paginator[_models.TaskWithSubjectReport, Any]:
-        """Every item of :meth:`batch_offer_modification_command_task_statuses`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
-        return Paginator(
-            self.batch_offer_modification_command_task_statuses,
-            {
-                "command_id": command_id,
-                "accept_language": accept_language,
-            },
-            kind="offset",
-            items="tasks",
-            limit=limit,
-            options=options,
-        )
-
     async def create_offer_bulk_modification_command(
         self,
         *,
@@ -297,6 +197,106 @@ class BatchOfferModification(Area):
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_offer_automatic_pricing_modification_command_tasks_statuses,
+            {
+                "command_id": command_id,
+                "accept_language": accept_language,
+            },
+            kind="offset",
+            items="tasks",
+            limit=limit,
+            options=options,
+        )
+
+    async def get_offer_bulk_modification_command_status(
+        self,
+        *,
+        command_id: str | int,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.GeneralReport:
+        """Batch price and stock command summary (beta).
+
+        Returns status and summary of particular command execution. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-bulk-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
+            _shared_215b40a6.GeneralReport,
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    async def get_offer_bulk_modification_command_task_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        offset: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _models.TaskWithSubjectReport:
+        """Batch price and stock command detailed report (beta).
+
+        Defaults: limit = 100, offset = 0. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-bulk-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
+            _models.TaskWithSubjectReport,
+            params={
+                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query_value(offset, "offset"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    def iter_get_offer_bulk_modification_command_task_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Paginator[_models.TaskWithSubjectReport, Any]:
+        """Every item of :meth:`get_offer_bulk_modification_command_task_statuses`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
+        return Paginator(
+            self.get_offer_bulk_modification_command_task_statuses,
             {
                 "command_id": command_id,
                 "accept_language": accept_language,
@@ -723,12 +723,6 @@ class BatchOfferModificationWithRawResponse:
 
     def __init__(self, area: BatchOfferModification) -> None:
         raw = BatchOfferModification(area._client, raw=True)
-        self.batch_offer_modification_command_status = to_raw(
-            raw.batch_offer_modification_command_status
-        )
-        self.batch_offer_modification_command_task_statuses = to_raw(
-            raw.batch_offer_modification_command_task_statuses
-        )
         self.create_offer_bulk_modification_command = to_raw(
             raw.create_offer_bulk_modification_command
         )
@@ -738,6 +732,12 @@ class BatchOfferModificationWithRawResponse:
         )
         self.get_offer_automatic_pricing_modification_command_tasks_statuses = to_raw(
             raw.get_offer_automatic_pricing_modification_command_tasks_statuses
+        )
+        self.get_offer_bulk_modification_command_status = to_raw(
+            raw.get_offer_bulk_modification_command_status
+        )
+        self.get_offer_bulk_modification_command_task_statuses = to_raw(
+            raw.get_offer_bulk_modification_command_task_statuses
         )
         self.get_price_modification_command_status = to_raw(
             raw.get_price_modification_command_status

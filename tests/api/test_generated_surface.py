@@ -40,7 +40,7 @@ def test_no_method_name_repeats_itself_or_its_area() -> None:
     bad = []
     for operation in OPERATIONS.values():
         area, name = operation.name.split(".")
-        if _stutters(name) or name == area or name.startswith(area + "_" + area):
+        if _stutters(name) or name == area or name.startswith(area + "_"):
             bad.append(operation.name)
     assert not bad, bad
 

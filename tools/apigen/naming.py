@@ -19,8 +19,9 @@ RESERVED_CLASS_NAMES = frozenset(
 RESERVED_PARAMS = frozenset({"self", "body", "accept", "content_type", "timeout", "headers",
                              "options", "extra_headers", "extra_query", "max_retries"})
 #: Method names for operationIds that read badly once snake_cased: the area's name repeated
-#: (``responsible_persons_responsible_persons_post``), words glued (``getoffer``), a typo
-#: (``ratest``), or a verb at the end (``badge_applications_get_all``).
+#: (``responsible_persons_responsible_persons_post``, ``batch_offer_modification.batch_...``),
+#: words glued (``getoffer``), a typo (``ratest``), or a verb at the end
+#: (``badge_applications_get_all``).
 METHOD_NAMES = {
     "responsiblePersonsGET": "list_responsible_persons",
     "responsiblePersonsPOST": "create_responsible_person",
@@ -35,6 +36,9 @@ METHOD_NAMES = {
         "get_offer_automatic_pricing_modification_command_tasks_statuses",
     "getListOfShippingRatestUsingGET": "get_list_of_shipping_rates",
     "batchOfferModificationUsingPOST": "create_offer_bulk_modification_command",
+    "batchOfferModificationCommandStatusUsingGET": "get_offer_bulk_modification_command_status",
+    "batchOfferModificationCommandTaskStatusesUsingGET":
+        "get_offer_bulk_modification_command_task_statuses",
     "badgeApplications_get_all": "list_badge_applications",
     "badgeApplications_get_one": "get_badge_application",
     "badgeCampaigns_get_all": "list_badge_campaigns",
