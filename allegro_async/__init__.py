@@ -40,6 +40,7 @@ from allegro_async.errors import (
     SellerNotConnectedError,
     ServerError,
     TransportError,
+    UnexpectedContentError,
     UnprocessableEntityError,
 )
 
@@ -132,6 +133,7 @@ __all__ = [
     "TokenClaims",
     "TokenStore",
     "TransportError",
+    "UnexpectedContentError",
     "UnprocessableEntityError",
     "__version__",
     "decode_claims",

@@ -38,6 +38,7 @@ __all__ = [
     "ResponseValidationError",
     "ServerError",
     "TransportError",
+    "UnexpectedContentError",
     "UnprocessableEntityError",
     "error_for_response",
     "parse_error_body",
@@ -171,6 +172,39 @@ class ResponseTooLargeError(ResponseValidationError):
     def __init__(self, message: str, *, limit: int, trace_id: str | None = None) -> None:
         self.limit = limit
         super().__init__(message, trace_id=trace_id)
+
+
+class UnexpectedContentError(ResponseValidationError):
+    """A 2xx answer that is not what the operation declares: a web page or an error body
+    where a file (label, PDF, CSV) belongs, a media type the operation does not list, or a
+    body still compressed with an encoding this installation cannot decode.
+
+    Attributes: ``status_code``, ``content_type``, ``content_encoding``, ``excerpt`` (the
+    start of the body, secrets scrubbed), ``hint`` (the usual cause and fix), ``trace_id``.
+    """
+
+    def __init__(self, message: str, *, status_code: int, content_type: str,
+                 content_encoding: str = "", excerpt: str = "", hint: str,
+                 trace_id: str | None = None) -> None:
+        self.status_code = status_code
+        self.content_type = content_type
+        self.content_encoding = content_encoding
+        self._excerpt = scrub(excerpt)
+        self.hint = hint
+        shown = f": {excerpt!r}" if excerpt else ""
+        trace = f" [trace-id: {trace_id}]" if trace_id else ""
+        super().__init__(f"{message} ({status_code}, {content_type or 'no content type'})"
+                         f"{shown}{trace}\nHint: {hint}", trace_id=trace_id)
+
+    @property
+    def excerpt(self) -> str:
+        """The start of the body (secrets scrubbed, again on each read)."""
+        return scrub(self._excerpt)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        restore, (cls, args, state) = super().__reduce__()[:2]
+        state["_excerpt"] = scrub(state.get("_excerpt", ""))
+        return (restore, (cls, args, state))
 
 
 class IncompleteListingError(AllegroError):

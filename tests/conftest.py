@@ -84,3 +84,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "only reports)")
     if report.failed and mode != "warn" and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- strict parsing: in this suite a 2xx body that does not fit its generated model fails the
+# test (users get the lenient fallback: the data kept, a warning logged).
+@pytest.fixture(autouse=True, scope="session")
+def _parse_strictly() -> Iterator[None]:
+    """Parse every generated operation's answer strictly for the whole session."""
+    from allegro_async.api._runtime import strict_parsing
+
+    with strict_parsing():
+        yield

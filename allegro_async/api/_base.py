@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from pydantic import BaseModel, ConfigDict
 
-from allegro_async.models.base import OpenEnum
+from allegro_async._enum import OpenEnum, OpenIntEnum
 
 __all__ = ["ApiModel", "OpenEnum", "OpenIntEnum"]
 
@@ -32,16 +30,3 @@ class ApiModel(BaseModel):
     def to_api(self) -> dict[str, object]:
         """The JSON body Allegro expects: camelCase keys, no ``None`` values."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-class OpenIntEnum(IntEnum):
-    """An integer enum that accepts values it does not know, like :class:`OpenEnum`."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> OpenIntEnum | None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None
-        member = int.__new__(cls, value)
-        member._name_ = f"VALUE_{value}"
-        member._value_ = value
-        return member

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from allegro_async.models.base import OpenEnum
+from allegro_async._enum import OpenEnum
 
 
 class AcceptLanguage(OpenEnum):

@@ -47,6 +47,9 @@ class Operation:
     body_required: bool = False
     request_media_types: tuple[str, ...] = ()  # request Content-Types the spec accepts
     response_media_type: str | None = None  # what Accept must say (A11)
+    #: Every media type the success answer is declared in (a file operation's types, or
+    #: JSON beside a file type); an answer in another type is refused.
+    response_media_types: tuple[str, ...] = ()
     success_status: int = 200
     scopes: tuple[str, ...] = ()  # OAuth scopes the user token needs (from `security`)
     app_token_allowed: bool = False  # `bearer-token-for-application` is listed in `security`

@@ -57,6 +57,7 @@ class Paginator(Generic[PageT, ItemT]):
         items: str,
         limit: int | None,
         window: int | None = OFFSET_WINDOW,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                                   or limit < 1):
@@ -68,6 +69,7 @@ class Paginator(Generic[PageT, ItemT]):
         self._items = items
         self._limit = limit
         self._window = window
+        self._options = dict(options or {})  # the per-call options, for every page call
 
     def _page_items(self, page: PageT) -> list[ItemT]:
         values = getattr(page, _field_for(type(page), self._items))
@@ -98,7 +100,7 @@ class Paginator(Generic[PageT, ItemT]):
                 kwargs["offset"] = offset
             elif cursor is not None:
                 kwargs["page_id" if self._kind == "page_id" else "from_"] = cursor
-            page = await self._call(**kwargs)
+            page = await self._call(**kwargs, **self._options)
             items = self._page_items(page)
             if self._kind == "offset":
                 self._total = _total(page)

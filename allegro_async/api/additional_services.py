@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,15 +36,23 @@ class AdditionalServices(Area):
         *,
         body: _models.AdditionalServicesGroupRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalServicesGroupResponse:
         """Create additional services group.
+
+        Use this resource to create a group of additional services. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-dodac-nowa-grupe-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-add-a-new-additional-service-group).
 
         ``POST /sale/offer-additional-services/groups``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/offer-additional-services/groups",
             _models.AdditionalServicesGroupResponse,
@@ -50,6 +61,7 @@ class AdditionalServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_additional_services_group(
@@ -57,16 +69,24 @@ class AdditionalServices(Area):
         *,
         group_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalServicesGroupResponse:
         """Get the details of an additional services group.
+
+        Use this resource to get additional services group for a given ID. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-wybrana-grupe-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-a-group-of-additional-services-for-a-given-id).
 
         ``GET /sale/offer-additional-services/groups/{groupId}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             group_id: Additional Service Group ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}",
             _models.AdditionalServicesGroupResponse,
@@ -74,21 +94,31 @@ class AdditionalServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_list_of_additional_services_definitions_categories(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoriesResponse:
         """Get the additional services definitions by categories.
+
+        Use this resource to get additional services definitions, grouped by additional services
+        categories, available on given marketplace. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-liste-dostepnych-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-a-list-of-available-additional-services).
 
         ``GET /sale/offer-additional-services/categories``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/offer-additional-services/categories",
             _models.CategoriesResponse,
@@ -96,6 +126,7 @@ class AdditionalServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_list_of_additional_services_groups(
@@ -104,8 +135,15 @@ class AdditionalServices(Area):
         offset: int | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalServicesGroups:
         """Get the user's additional services groups.
+
+        Use this resource to retrieve a list of groups with additional services available to a
+        given user which you may assign to offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-liste-grup-uslug-dodatkowych-na-koncie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-a-list-of-additional-services-groups-for-the-account).
 
         ``GET /sale/offer-additional-services/groups``, scope ``allegro:api:sale:settings:read``.
 
@@ -113,8 +151,10 @@ class AdditionalServices(Area):
             offset: The offset of elements in the response.
             limit: The limit of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/offer-additional-services/groups",
             _models.AdditionalServicesGroups,
@@ -126,6 +166,7 @@ class AdditionalServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_list_of_additional_services_groups(
@@ -133,9 +174,10 @@ class AdditionalServices(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.AdditionalServicesGroups, _models.AdditionalServicesGroupResponse]:
         """Every item of :meth:`get_list_of_additional_services_groups`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_list_of_additional_services_groups,
             {
@@ -144,6 +186,7 @@ class AdditionalServices(Area):
             kind="offset",
             items="additionalServicesGroups",
             limit=limit,
+            options=options,
         )
 
     async def modify_additional_services_group(
@@ -152,16 +195,24 @@ class AdditionalServices(Area):
         group_id: str | int,
         body: _models.AdditionalServicesGroupRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalServicesGroupResponse:
         """Modify an additional services group.
+
+        Use this resource to modify existing additional service group. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-zaktualizowac-grupe-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-update-additional-service-group).
 
         ``PUT /sale/offer-additional-services/groups/{groupId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             group_id: Additional service group ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}",
             _models.AdditionalServicesGroupResponse,
@@ -170,6 +221,7 @@ class AdditionalServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import additional_services_translations as _models
@@ -33,8 +36,15 @@ class AdditionalServicesTranslations(Area):
         group_id: str | int,
         language: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete a translation for a specified group and language.
+
+        Use this resource to delete the translation for specified additional service group and
+        language. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#tlumaczenia-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#additional-services-translations).
 
         ``DELETE /sale/offer-additional-services/groups/{groupId}/translations/{language}``, scope ``allegro:api:sale:offers:write``.
 
@@ -42,8 +52,10 @@ class AdditionalServicesTranslations(Area):
             group_id: Additional service group ID.
             language: IETF Language tag.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations/{_a.path_segment(language, 'language')}",
             None,
@@ -51,6 +63,7 @@ class AdditionalServicesTranslations(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_additional_service_group_translations(
@@ -59,8 +72,14 @@ class AdditionalServicesTranslations(Area):
         group_id: str | int,
         language: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalServiceGroupTranslationResponse:
         """Get translations for specified group.
+
+        Use this resource to get translations for additional service group. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#tlumaczenia-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#additional-services-translations).
 
         ``GET /sale/offer-additional-services/groups/{groupId}/translations``, scope ``allegro:api:sale:settings:read``.
 
@@ -68,8 +87,10 @@ class AdditionalServicesTranslations(Area):
             group_id: Additional Service Group ID.
             language: IETF language tag.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations",
             _models.AdditionalServiceGroupTranslationResponse,
@@ -80,6 +101,7 @@ class AdditionalServicesTranslations(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def update_additional_service_group_translation(
@@ -89,8 +111,16 @@ class AdditionalServicesTranslations(Area):
         language: str | int,
         body: _models.AdditionalServicesGroupTranslationRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalServiceGroupTranslationPatchResponse:
         """Create/Update translations for specified group and language.
+
+        Use this resource to create/update translation for additional service group and
+        specified language. It is allowed to provide an incomplete list of services that belong
+        to the group. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#tlumaczenia-uslug-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#additional-services-translations).
 
         ``PATCH /sale/offer-additional-services/groups/{groupId}/translations/{language}``, scope ``allegro:api:sale:settings:write``.
 
@@ -98,8 +128,10 @@ class AdditionalServicesTranslations(Area):
             group_id: Additional Service Group ID.
             language: IETF Language tag.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PATCH",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations/{_a.path_segment(language, 'language')}",
             _models.AdditionalServiceGroupTranslationPatchResponse,
@@ -108,6 +140,7 @@ class AdditionalServicesTranslations(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,16 +36,24 @@ class AdvanceShipNotices(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Cancel Advance Ship Notice.
+
+        Use this resource to cancel an Advance Ship Notice in IN_TRANSIT status. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#anuluj-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#cancel-advance-ship-notice).
 
         ``PUT /fulfillment/advance-ship-notices/{id}/cancel``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             id: An identifier of the Advance Ship Notice to cancel.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/cancel",
             None,
@@ -50,6 +61,7 @@ class AdvanceShipNotices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def create_advance_ship_notice(
@@ -57,15 +69,23 @@ class AdvanceShipNotices(Area):
         *,
         body: _models.CreateAdvanceShipNoticeRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CreateAdvanceShipNoticeResponse:
         """Create an Advance Ship Notice.
+
+        Use this resource to create an Advance Ship Notice. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#utworz-draft-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#create-a-draft-of-the-advance-ship-notice).
 
         ``POST /fulfillment/advance-ship-notices``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/fulfillment/advance-ship-notices",
             _models.CreateAdvanceShipNoticeResponse,
@@ -74,6 +94,7 @@ class AdvanceShipNotices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_advance_ship_notice(
@@ -81,16 +102,24 @@ class AdvanceShipNotices(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete Advance Ship Notice.
+
+        Use this resource to delete an Advance Ship Notice. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-usunac-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#how-to-delete-advance-ship-notice).
 
         ``DELETE /fulfillment/advance-ship-notices/{id}``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             id: An identifier of the Advance Ship Notice to delete.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
             None,
@@ -98,6 +127,7 @@ class AdvanceShipNotices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_advance_ship_notice(
@@ -105,16 +135,24 @@ class AdvanceShipNotices(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdvanceShipNoticeResponse:
         """Get single Advance Ship Notice.
+
+        Use this resource to get an Advance Ship Notice. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-przegladac-utworzone-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#how-to-get-created-advance-ship-notices).
 
         ``GET /fulfillment/advance-ship-notices/{id}``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             id: The identifier of returned Advance Ship Notice.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
             _models.AdvanceShipNoticeResponse,
@@ -122,6 +160,7 @@ class AdvanceShipNotices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_advance_ship_notice_labels(
@@ -130,23 +169,33 @@ class AdvanceShipNotices(Area):
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
         accept: Literal["application/pdf", "x-application/zpl"] = "application/pdf",
+        **options: Unpack[CallOptions],
     ) -> bytes:
         """Get labels for Advance Ship Notice.
+
+        Use this resource to get labels for Advance Ship Notice after being created with "create
+        labels command". Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#wygeneruj-oznaczenia-na-kartony)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#create-labels-for-boxes).
 
         ``GET /fulfillment/advance-ship-notices/{id}/labels``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             id: An identifier of the Advance Ship Notice.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/labels",
-            bytes,
+            {"application/pdf": bytes, "x-application/zpl": bytes},
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type=accept,
+            options=options,
         )
 
     async def get_advance_ship_notice_receiving_state(
@@ -154,16 +203,28 @@ class AdvanceShipNotices(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ReceivingState:
         """Check current state and details of Advance Ship Notice receiving.
+
+        Use this resource to check the state of Advance Ship Notice receiving in Fulfillment
+        Center in real time. The response contains a receiving progress and information about
+        particular items - their quantities and conditions. While the Advance Ship Notice is in
+        UNPACKING state, report is updated dynamically, which might result in different
+        responses even at short time intervals. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#sprawdz-postep-odbioru-awizo-przez-magazyn)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#check-current-state-and-details-of-advance-ship-notice-receiving).
 
         ``GET /fulfillment/advance-ship-notices/{id}/receiving-state``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             id: An identifier of advance ship notice.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/receiving-state",
             _models.ReceivingState,
@@ -171,6 +232,7 @@ class AdvanceShipNotices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_advance_ship_notices(
@@ -180,8 +242,17 @@ class AdvanceShipNotices(Area):
         limit: int | None = None,
         status: Sequence[_e.Status2Value] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdvanceShipNoticeList:
         """Get list of Advance Ship Notices.
+
+        Use this resource to get a list of Advance Ship Notices. The list is ordered by
+        **createdAt** property. Default **offset** is 0, default **limit** is 50. A list can be
+        filtered by statuses. Multiple status query parameters are allowed. In such cases,
+        filters are joined with **OR** logical operator. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-przegladac-utworzone-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#how-to-get-created-advance-ship-notices).
 
         ``GET /fulfillment/advance-ship-notices``, scope ``allegro:api:fulfillment:read``.
 
@@ -190,8 +261,10 @@ class AdvanceShipNotices(Area):
             limit: Maximum number of elements in response.
             status: A status of the Advance Ship Notices in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/fulfillment/advance-ship-notices",
             _models.AdvanceShipNoticeList,
@@ -204,6 +277,7 @@ class AdvanceShipNotices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_advance_ship_notices(
@@ -212,9 +286,10 @@ class AdvanceShipNotices(Area):
         limit: int | None = None,
         status: Sequence[_e.Status2Value] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.AdvanceShipNoticeList, _models.AdvanceShipNoticeListItemResponse]:
         """Every item of :meth:`get_advance_ship_notices`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_advance_ship_notices,
             {
@@ -224,6 +299,7 @@ class AdvanceShipNotices(Area):
             kind="offset",
             items="advanceShipNotices",
             limit=limit,
+            options=options,
         )
 
     async def get_submit_command(
@@ -231,16 +307,24 @@ class AdvanceShipNotices(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SubmitCommand:
         """Get submit status.
+
+        Use this resource to get submit status of the Advance Ship Notice. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#zakoncz-edycje-i-wyslij-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#finish-editing-and-submit-the-advance-ship-notice).
 
         ``GET /fulfillment/submit-commands/{commandId}``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             command_id: An identifier of the command.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.SubmitCommand,
@@ -248,6 +332,7 @@ class AdvanceShipNotices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def submit_command(
@@ -256,16 +341,28 @@ class AdvanceShipNotices(Area):
         command_id: str | int,
         body: _models.SubmitCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SubmitCommand:
         """Submit the Advance Ship Notice.
+
+        Use this resource to submit the Advance Ship Notice. After this operation, updates of
+        the Advance Ship Notice are limited to selected properties only. See PUT
+        /fulfillment/advance-ship-notices/{id}/submitted
+        (https://developer.allegro.pl/documentation#operation/updateSubmittedAdvanceShipNotice).
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#zakoncz-edycje-i-wyslij-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#finish-editing-and-submit-the-advance-ship-notice).
 
         ``PUT /fulfillment/submit-commands/{commandId}``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             command_id: The identifier of the command.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.SubmitCommand,
@@ -274,6 +371,7 @@ class AdvanceShipNotices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def update_advance_ship_notice(
@@ -283,8 +381,18 @@ class AdvanceShipNotices(Area):
         body: _models.AdvanceShipNotice | Mapping[str, Any],
         if_match: str,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdvanceShipNoticeResponse:
         """Update Advance Ship Notice.
+
+        Use this resource to update an Advance Ship Notice. Any content property update will
+        clear labels property. Use Create labels command to create new labels for provided
+        content.
+        If a client wants to update read-only property, an error is returned (only in cases when
+        sent value will be different than actual on the server). Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#uzupelnij-dane-o-awizo)
+        / EN
+        (https://developer.allegro.pl/one-fulfillment-by-allegro-4R9dXyMPlc9#complete-the-data-of-advance-ship-notice).
 
         ``PUT /fulfillment/advance-ship-notices/{id}``, scope ``allegro:api:fulfillment:write``.
 
@@ -292,8 +400,10 @@ class AdvanceShipNotices(Area):
             id: An identifier of Advance Ship Notice.
             if_match: A current version of Advance Ship Notice (e.g.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
             _models.AdvanceShipNoticeResponse,
@@ -303,6 +413,7 @@ class AdvanceShipNotices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def update_submitted_advance_ship_notice(
@@ -312,8 +423,17 @@ class AdvanceShipNotices(Area):
         body: _models.UpdateSubmittedAdvanceShipNoticeRequest | Mapping[str, Any],
         if_match: str,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdvanceShipNoticeResponse:
         """Update submitted Advance Ship Notice.
+
+        Use this resource to update already submitted Advance Ship Notice. Update is allowed
+        only when Advance Ship Notice is in "IN_TRANSIT" status. Handling unit's amount property
+        update clears labels property. Use Create labels command to create new labels for
+        provided content. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#edytuj-zakonczone-awizo)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#edit-advance-ship-notice).
 
         ``PUT /fulfillment/advance-ship-notices/{id}/submitted``, scope ``allegro:api:fulfillment:write``.
 
@@ -321,8 +441,10 @@ class AdvanceShipNotices(Area):
             id: An identifier of Advance Ship Notice.
             if_match: A current version of Advance Ship Notice (e.g.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/submitted",
             _models.AdvanceShipNoticeResponse,
@@ -332,6 +454,7 @@ class AdvanceShipNotices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -34,15 +37,32 @@ class AfterSaleServices(Area):
         body: _models.CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest
         | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AfterSalesServicesAttachment:
         """Create a warranty attachment metadata.
+
+        You can attach PDF files to warranties.
+        Uploading attachments flow:
+        1. Create an attachment object to receive an upload URL (*POST
+        /after-sales-service-conditions/attachments*),
+        2. Use the upload URL to submit the PDF file (*PUT
+        /after-sales-service-conditions/attachments/{attachmentId}*),
+        3. Create (or update) warranty with attachment (*POST
+        /after-sales-service-conditions/warranties*).
+
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-dodac-zalacznik-do-informacji-o-gwarancjach)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-add-attachment-to-warranty-information).
 
         ``POST /after-sales-service-conditions/attachments``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/after-sales-service-conditions/attachments",
             _models.AfterSalesServicesAttachment,
@@ -51,6 +71,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_after_sales_service_implied_warranty(
@@ -58,15 +79,23 @@ class AfterSaleServices(Area):
         *,
         body: _models.ImpliedWarrantyRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ImpliedWarrantyResponse:
         """Create new user's implied warranty.
+
+        Use this resource to create an implied warranty definition. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-dodac-informacje-o-warunkach-reklamacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-add-implied-warranty-information).
 
         ``POST /after-sales-service-conditions/implied-warranties``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/after-sales-service-conditions/implied-warranties",
             _models.ImpliedWarrantyResponse,
@@ -75,6 +104,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_after_sales_service_return_policy(
@@ -82,15 +112,23 @@ class AfterSaleServices(Area):
         *,
         body: _models.ReturnPolicyRequestV1 | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ReturnPolicyResponseV1:
         """Create new user's return policy.
+
+        Use this resource to create a return policy definition. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-dodac-informacje-o-warunkach-zwrotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-add-return-policy-information).
 
         ``POST /after-sales-service-conditions/return-policies``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/after-sales-service-conditions/return-policies",
             _models.ReturnPolicyResponseV1,
@@ -99,6 +137,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_after_sales_service_warranty(
@@ -106,15 +145,23 @@ class AfterSaleServices(Area):
         *,
         body: _models.WarrantyRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.WarrantyResponse:
         """Create new user's warranty.
+
+        Use this resource to create a warranty definition. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-dodac-informacje-o-gwarancjach)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-add-warranty-information).
 
         ``POST /after-sales-service-conditions/warranties``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/after-sales-service-conditions/warranties",
             _models.WarrantyResponse,
@@ -123,6 +170,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_after_sales_service_return_policy(
@@ -130,16 +178,21 @@ class AfterSaleServices(Area):
         *,
         return_policy_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ReturnPolicyResponseV1 | None:
         """Delete the user's return policy.
+
+        Use this resource to delete a return policy definition.
 
         ``DELETE /after-sales-service-conditions/return-policies/{returnPolicyId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             return_policy_id: The ID of the return policy.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
@@ -148,6 +201,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             optional=True,
+            options=options,
         )
 
     async def get_after_sales_service_implied_warranty(
@@ -155,16 +209,24 @@ class AfterSaleServices(Area):
         *,
         implied_warranty_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ImpliedWarrantyResponse:
         """Get the user's implied warranty.
+
+        Use this resource to get an implied warranty details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-warunki-reklamacji-przypisane-do-konta)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-implied-warranties-assigned-to-the-account).
 
         ``GET /after-sales-service-conditions/implied-warranties/{impliedWarrantyId}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             implied_warranty_id: The ID of the implied warranty.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/after-sales-service-conditions/implied-warranties/{_a.path_segment(implied_warranty_id, 'impliedWarrantyId')}",
             _models.ImpliedWarrantyResponse,
@@ -172,6 +234,7 @@ class AfterSaleServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_after_sales_service_return_policy(
@@ -179,16 +242,24 @@ class AfterSaleServices(Area):
         *,
         return_policy_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ReturnPolicyResponseV1:
         """Get the user's return policy.
+
+        Use this resource to get a return policy details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-warunki-zwrotow-przypisane-do-konta)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-return-policies-assigned-to-the-account).
 
         ``GET /after-sales-service-conditions/return-policies/{returnPolicyId}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             return_policy_id: The ID of the return policy.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
@@ -196,6 +267,7 @@ class AfterSaleServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_after_sales_service_warranty(
@@ -203,16 +275,24 @@ class AfterSaleServices(Area):
         *,
         warranty_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.WarrantyResponse:
         """Get the user's warranty.
+
+        Use this resource to get a warranty details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-informacje-o-gwarancjach-przypisanych-do-konta)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-warranties-assigned-to-the-account).
 
         ``GET /after-sales-service-conditions/warranties/{warrantyId}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             warranty_id: The ID of the warranty.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/after-sales-service-conditions/warranties/{_a.path_segment(warranty_id, 'warrantyId')}",
             _models.WarrantyResponse,
@@ -220,6 +300,7 @@ class AfterSaleServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_public_seller_listing_implied_warranties(
@@ -228,8 +309,14 @@ class AfterSaleServices(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ImpliedWarrantiesListImpliedWarrantyBasic:
         """Get the user's implied warranties.
+
+        Use this resource to get the seller's implied warranties. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-warunki-reklamacji-przypisane-do-konta)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-implied-warranties-assigned-to-the-account).
 
         ``GET /after-sales-service-conditions/implied-warranties``, scope ``allegro:api:sale:settings:read``.
 
@@ -237,8 +324,10 @@ class AfterSaleServices(Area):
             limit: The limit of elements in the response.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/after-sales-service-conditions/implied-warranties",
             _models.ImpliedWarrantiesListImpliedWarrantyBasic,
@@ -250,6 +339,7 @@ class AfterSaleServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_public_seller_listing_implied_warranties(
@@ -257,9 +347,10 @@ class AfterSaleServices(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.ImpliedWarrantiesListImpliedWarrantyBasic, _models.ImpliedWarrantyBasic]:
         """Every item of :meth:`get_public_seller_listing_implied_warranties`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_public_seller_listing_implied_warranties,
             {
@@ -268,6 +359,7 @@ class AfterSaleServices(Area):
             kind="offset",
             items="impliedWarranties",
             limit=limit,
+            options=options,
         )
 
     async def get_public_seller_listing_return_policies(
@@ -276,8 +368,14 @@ class AfterSaleServices(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ReturnPoliciesListReturnPolicyV1:
         """Get the user's return policies.
+
+        Use this resource to get the seller's return policies. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-warunki-zwrotow-przypisane-do-konta)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-return-policies-assigned-to-the-account).
 
         ``GET /after-sales-service-conditions/return-policies``, scope ``allegro:api:sale:settings:read``.
 
@@ -285,8 +383,10 @@ class AfterSaleServices(Area):
             limit: The limit of elements in the response.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/after-sales-service-conditions/return-policies",
             _models.ReturnPoliciesListReturnPolicyV1,
@@ -298,6 +398,7 @@ class AfterSaleServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_public_seller_listing_return_policies(
@@ -305,9 +406,10 @@ class AfterSaleServices(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.ReturnPoliciesListReturnPolicyV1, _models.ReturnPolicyResponseV1]:
         """Every item of :meth:`get_public_seller_listing_return_policies`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_public_seller_listing_return_policies,
             {
@@ -316,6 +418,7 @@ class AfterSaleServices(Area):
             kind="offset",
             items="returnPolicies",
             limit=limit,
+            options=options,
         )
 
     async def get_public_seller_listing_warranties(
@@ -324,8 +427,14 @@ class AfterSaleServices(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.WarrantiesListWarrantyBasic:
         """Get the user's warranties.
+
+        Use this resource to get the seller's warranties. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-informacje-o-gwarancjach-przypisanych-do-konta)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-warranties-assigned-to-the-account).
 
         ``GET /after-sales-service-conditions/warranties``, scope ``allegro:api:sale:settings:read``.
 
@@ -333,8 +442,10 @@ class AfterSaleServices(Area):
             limit: The limit of elements in the response.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/after-sales-service-conditions/warranties",
             _models.WarrantiesListWarrantyBasic,
@@ -346,6 +457,7 @@ class AfterSaleServices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_public_seller_listing_warranties(
@@ -353,9 +465,10 @@ class AfterSaleServices(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.WarrantiesListWarrantyBasic, _models.WarrantyBasic]:
         """Every item of :meth:`get_public_seller_listing_warranties`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_public_seller_listing_warranties,
             {
@@ -364,6 +477,7 @@ class AfterSaleServices(Area):
             kind="offset",
             items="warranties",
             limit=limit,
+            options=options,
         )
 
     async def update_after_sales_service_implied_warranty(
@@ -372,16 +486,24 @@ class AfterSaleServices(Area):
         implied_warranty_id: str | int,
         body: _models.ImpliedWarrantyRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ImpliedWarrantyResponse:
         """Change the user's implied warranty.
+
+        Use this resource to modify the implied warranty details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-edytowac-informacje-o-warunkach-reklamacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-update-implied-warranty-information).
 
         ``PUT /after-sales-service-conditions/implied-warranties/{impliedWarrantyId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             implied_warranty_id: The ID of the implied warranty.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/after-sales-service-conditions/implied-warranties/{_a.path_segment(implied_warranty_id, 'impliedWarrantyId')}",
             _models.ImpliedWarrantyResponse,
@@ -390,6 +512,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def update_after_sales_service_return_policy(
@@ -398,16 +521,24 @@ class AfterSaleServices(Area):
         return_policy_id: str | int,
         body: _models.ReturnPolicyUpdateRequestV1 | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ReturnPolicyResponseV1:
         """Change the user's return policy.
+
+        Use this resource to modify the return policy details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-edytowac-informacje-o-warunkach-zwrotu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-update-return-policy-information).
 
         ``PUT /after-sales-service-conditions/return-policies/{returnPolicyId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             return_policy_id: The ID of the return policy.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
@@ -416,6 +547,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def update_after_sales_service_warranty(
@@ -424,16 +556,24 @@ class AfterSaleServices(Area):
         warranty_id: str | int,
         body: _models.WarrantyRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.WarrantyResponse:
         """Change the user's warranty.
+
+        Use this resource to modify the warranty details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-edytowac-informacje-o-gwarancjach)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-update-warranty-information).
 
         ``PUT /after-sales-service-conditions/warranties/{warrantyId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             warranty_id: The ID of the warranty.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/after-sales-service-conditions/warranties/{_a.path_segment(warranty_id, 'warrantyId')}",
             _models.WarrantyResponse,
@@ -442,6 +582,7 @@ class AfterSaleServices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def upload_after_sales_service_conditions_attachment(
@@ -451,20 +592,34 @@ class AfterSaleServices(Area):
         body: bytes | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
         content_type: Literal["application/pdf"] = "application/pdf",
+        **options: Unpack[CallOptions],
     ) -> _models.AfterSalesServicesAttachment:
         """Upload an warranty attachment.
+
+        Upload an after sale services attachment.
+        This operation should be used after creating an offer attachment with *POST
+        /sale/offer-attachments*
+        **Important!** You can find the URL address to upload the file to our server in the
+        *Location* response header of *POST /after-sales-service-conditions/attachments*. The
+        URL is unique and one-time. As its format may change in time, you should always use the
+        address from the header. Do not compose the address on your own. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-dodac-zalacznik-do-informacji-o-gwarancjach)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-add-attachment-to-warranty-information).
 
         ``PUT /after-sales-service-conditions/attachments/{attachmentId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             attachment_id: The ID of the attachment.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None
         else:
             file, data = None, body
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/after-sales-service-conditions/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.AfterSalesServicesAttachment,
@@ -476,6 +631,7 @@ class AfterSaleServices(Area):
             json=data,
             content_type=content_type,
             upload=True,
+            options=options,
         )
 
 

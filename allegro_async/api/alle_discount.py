@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,16 +36,25 @@ class AlleDiscount(Area):
         *,
         campaign_id: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountListCampaignsResponse:
         """List AlleDiscount campaigns.
+
+        List current AlleDiscount campaigns. Each campaign has its own list of goods (products)
+        that indicate which offers can be submitted to it. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#lista-dostepnych-kampanii-alleobnizka)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#list-of-available-allediscount-campaigns).
 
         ``GET /sale/alle-discount/campaigns``, scope ``allegro:api:campaigns``.
 
         Args:
             campaign_id: Id of the searched campaign.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/alle-discount/campaigns",
             _models.AlleDiscountListCampaignsResponse,
@@ -53,6 +65,7 @@ class AlleDiscount(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_offers_eligible_for_alle_discount(
@@ -64,8 +77,16 @@ class AlleDiscount(Area):
         meets_conditions: bool | None = None,
         offer_id: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountListEligibleResponse:
         """List eligible offers.
+
+        Endpoint returning info about offers that can be submitted to a given AlleDiscount
+        campaign. Only offer linked to the product in published list of goods (products) can be
+        submitted to a given AlleDiscount campaign. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#lista-ofert-kwalifikujacych-sie-do-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#list-of-offers-eligible-for-the-selected-campaign).
 
         ``GET /sale/alle-discount/{campaignId}/eligible-offers``, scope ``allegro:api:campaigns``.
 
@@ -76,8 +97,10 @@ class AlleDiscount(Area):
             meets_conditions: If true, filters offers that only meet conditions of the campaign.
             offer_id: ID of an offer; if the offer with the given ID exists, returns at most one element in the eligibleOffers list.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/alle-discount/{_a.path_segment(campaign_id, 'campaignId')}/eligible-offers",
             _models.AlleDiscountListEligibleResponse,
@@ -91,6 +114,7 @@ class AlleDiscount(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_offers_eligible_for_alle_discount(
@@ -101,9 +125,10 @@ class AlleDiscount(Area):
         meets_conditions: bool | None = None,
         offer_id: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.AlleDiscountListEligibleResponse, _models.AlleDiscountEligibleOfferDto]:
         """Every item of :meth:`get_offers_eligible_for_alle_discount`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_offers_eligible_for_alle_discount,
             {
@@ -115,6 +140,7 @@ class AlleDiscount(Area):
             kind="offset",
             items="eligibleOffers",
             limit=limit,
+            options=options,
         )
 
     async def get_offers_submitted_to_alle_discount(
@@ -126,8 +152,16 @@ class AlleDiscount(Area):
         offer_id: str | None = None,
         participation_id: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountListSubmittedResponse:
         """List offer participations.
+
+        Endpoint returning info about offer participations for a given AlleDiscount campaign.
+        With this endpoint you are able to validate if the offer participates in AlleDiscount
+        and if it has lowered price on the platform. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#lista-ofert-zgloszonych-do-wybranej-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#list-of-offers-submitted-for-the-selected-campaign).
 
         ``GET /sale/alle-discount/{campaignId}/submitted-offers``, scope ``allegro:api:campaigns``.
 
@@ -138,8 +172,10 @@ class AlleDiscount(Area):
             offer_id: ID of an offer; if the offer with the given ID exists, returns at most one element in the submittedOffers list.
             participation_id: Id of the participation, returns at most one element in the submittedOffers list.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/alle-discount/{_a.path_segment(campaign_id, 'campaignId')}/submitted-offers",
             _models.AlleDiscountListSubmittedResponse,
@@ -153,6 +189,7 @@ class AlleDiscount(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_offers_submitted_to_alle_discount(
@@ -163,11 +200,12 @@ class AlleDiscount(Area):
         offer_id: str | None = None,
         participation_id: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[
         _models.AlleDiscountListSubmittedResponse, _models.AlleDiscountSubmittedOfferDto
     ]:
         """Every item of :meth:`get_offers_submitted_to_alle_discount`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_offers_submitted_to_alle_discount,
             {
@@ -179,6 +217,7 @@ class AlleDiscount(Area):
             kind="offset",
             items="submittedOffers",
             limit=limit,
+            options=options,
         )
 
     async def get_submit_offer_to_alle_discount_commands_status(
@@ -186,16 +225,25 @@ class AlleDiscount(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountGetSubmitCommandResponse:
         """Get the offer submission command status.
+
+        Use this resource to get information about the submit offer command execution status.
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-sprawdzic-status-zgloszenia-oferty-do-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-check-the-status-of-an-offer-submission-to-a-campaign).
 
         ``GET /sale/alle-discount/submit-offer-commands/{commandId}``, scope ``allegro:api:campaigns``.
 
         Args:
             command_id: Command id in UUID format, must be unique.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/alle-discount/submit-offer-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.AlleDiscountGetSubmitCommandResponse,
@@ -203,6 +251,7 @@ class AlleDiscount(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_withdraw_offer_from_alle_discount_commands_status(
@@ -210,16 +259,25 @@ class AlleDiscount(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountGetWithdrawCommandResponse:
         """Get the offer withdrawal command status.
+
+        Use this resource to get information about the withdrawal command execution status. Read
+        more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-sprawdzic-status-wycofania-oferty-z-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-check-the-withdrawal-status-of-an-offer-from-a-campaign).
 
         ``GET /sale/alle-discount/withdraw-offer-commands/{commandId}``, scope ``allegro:api:campaigns``.
 
         Args:
             command_id: Command id in UUID format, must be unique.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/alle-discount/withdraw-offer-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.AlleDiscountGetWithdrawCommandResponse,
@@ -227,6 +285,7 @@ class AlleDiscount(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def submit_offer_to_alle_discount_commands(
@@ -234,15 +293,24 @@ class AlleDiscount(Area):
         *,
         body: _models.AlleDiscountSubmitCommandRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountSubmitCommandResponse:
         """Create submit offer command.
+
+        Use this resource to create a command for submitting an offer. Offer will be submitted
+        to the AlleDiscount campaign only if command is processed successfully. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-zglosic-oferte-do-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-submit-an-offer-to-a-campaign).
 
         ``POST /sale/alle-discount/submit-offer-commands``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/alle-discount/submit-offer-commands",
             _models.AlleDiscountSubmitCommandResponse,
@@ -251,6 +319,7 @@ class AlleDiscount(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def withdraw_offer_from_alle_discount_commands(
@@ -258,15 +327,25 @@ class AlleDiscount(Area):
         *,
         body: _models.AlleDiscountWithdrawCommandRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AlleDiscountWithdrawCommandResponse:
         """Create withdraw offer command.
+
+        Use this resource to create a command for withdrawing an offer from specific campaign.
+        Offer will be withdrawn from the AlleDiscount campaign only if command is processed
+        successfully. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-wycofac-oferte-z-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-withdraw-an-offer-from-a-campaign).
 
         ``POST /sale/alle-discount/withdraw-offer-commands``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/alle-discount/withdraw-offer-commands",
             _models.AlleDiscountWithdrawCommandResponse,
@@ -275,6 +354,7 @@ class AlleDiscount(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

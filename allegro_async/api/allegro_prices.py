@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import allegro_prices as _models
@@ -32,15 +35,24 @@ class AllegroPrices(Area):
         *,
         body: _models.SubsidyExcludeOffersCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SubsidyManageOffersCommandResult:
         """Exclude offers command.
+
+        Use this resource to submit a command to exclude offers from the Allegro Prices program.
+        Returns a command ID that can be used to track the processing status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-zlecic-wykluczenie-ofert-z-programu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-submit-a-command-to-exclude-offers-from-the-program).
 
         ``POST /sale/allegro-prices/offers/exclusion-commands``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/allegro-prices/offers/exclusion-commands",
             _models.SubsidyManageOffersCommandResult,
@@ -49,21 +61,31 @@ class AllegroPrices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_account_participation(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AllegroPricesAccountParticipationResponse:
         """Get account participation status.
+
+        Use this resource to retrieve the account participation status for all supported
+        marketplaces in the Allegro Prices program. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-pobrac-aktualny-status-uczestnictwa-w-programie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-retrieve-the-current-program-participation-status).
 
         ``GET /sale/allegro-prices/accounts/participations``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/allegro-prices/accounts/participations",
             _models.AllegroPricesAccountParticipationResponse,
@@ -71,6 +93,7 @@ class AllegroPrices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_allegro_prices_offers(
@@ -78,15 +101,26 @@ class AllegroPrices(Area):
         *,
         body: _models.OfferStatusQueryRequestDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferStatusQueryResponseDto:
         """Query Allegro Prices offers status.
+
+        Use this resource to retrieve a list of offers and their status in the Allegro Prices
+        program with optional filtering and pagination. Allows filtering by offer IDs,
+        marketplace, and scope (WITH_DECLARATION, DISCOUNTED, or EXCLUDED). Only offers in
+        ACTIVATING, ACTIVE, or ENDED statuses are considered. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-pobrac-liste-ofert-i-ich-obecny-status-w-programie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-retrieve-a-list-of-offers-and-their-status-in-the-program).
 
         ``POST /sale/allegro-prices/offers-queries``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/allegro-prices/offers-queries",
             _models.OfferStatusQueryResponseDto,
@@ -95,6 +129,7 @@ class AllegroPrices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_exclude_offer_command_status(
@@ -102,16 +137,25 @@ class AllegroPrices(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SubsidyExcludeOffersCommandPreview:
         """Get exclude offer command status.
+
+        Use this resource to retrieve the status and details of a previously submitted exclusion
+        command. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-zlecic-wykluczenie-ofert-z-programu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-submit-a-command-to-exclude-offers-from-the-program).
 
         ``GET /sale/allegro-prices/offers/exclusion-commands/{commandId}``, scope ``allegro:api:campaigns``.
 
         Args:
             command_id: The unique identifier of the command.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/allegro-prices/offers/exclusion-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.SubsidyExcludeOffersCommandPreview,
@@ -119,6 +163,7 @@ class AllegroPrices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_submit_offer_command_status(
@@ -126,16 +171,25 @@ class AllegroPrices(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SubsidySubmitOffersCommandPreview:
         """Get submit offer command status.
+
+        Use this resource to retrieve the status and details of a previously submitted offer
+        command. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-zlecic-dodanie-ofert-do-programu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-submit-a-command-to-add-offers-to-the-program).
 
         ``GET /sale/allegro-prices/offers/submit-offer-commands/{commandId}``, scope ``allegro:api:campaigns``.
 
         Args:
             command_id: The unique identifier of the command.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/allegro-prices/offers/submit-offer-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.SubsidySubmitOffersCommandPreview,
@@ -143,6 +197,7 @@ class AllegroPrices(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def submit_offer_commands(
@@ -150,15 +205,24 @@ class AllegroPrices(Area):
         *,
         body: _models.SubsidySubmitOffersCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SubsidyManageOffersCommandResult:
         """Submit offers command.
+
+        Use this resource to submit a command to add offers to the Allegro Prices program.
+        Returns a command ID that can be used to track the processing status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-zlecic-dodanie-ofert-do-programu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-submit-a-command-to-add-offers-to-the-program).
 
         ``POST /sale/allegro-prices/offers/submit-offer-commands``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/allegro-prices/offers/submit-offer-commands",
             _models.SubsidyManageOffersCommandResult,
@@ -167,6 +231,7 @@ class AllegroPrices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def update_account_participation(
@@ -174,15 +239,24 @@ class AllegroPrices(Area):
         *,
         body: _models.AllegroPricesAccountParticipationRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AllegroPricesAccountParticipationResponse:
         """Update account participation.
+
+        Use this resource to update the account participation status for one or more
+        marketplaces in the Allegro Prices program. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#jak-zmienic-status-uczestnictwa-w-programie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#how-to-change-the-program-participation-status).
 
         ``PATCH /sale/allegro-prices/accounts/participations``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PATCH",
             "/sale/allegro-prices/accounts/participations",
             _models.AllegroPricesAccountParticipationResponse,
@@ -191,6 +265,7 @@ class AllegroPrices(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

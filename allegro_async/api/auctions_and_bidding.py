@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import auctions_and_bidding as _models
@@ -32,16 +35,24 @@ class AuctionsAndBidding(Area):
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.MyBidResponse:
         """Get current user's bid information.
+
+        Use this resource to retrieve current user's bid information. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zloz-oferte-kupna-w-licytacji-q018m02vDT1)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-place-a-bid-in-an-auction-rjWwEj1e7sG).
 
         ``GET /bidding/offers/{offerId}/bid``, scope ``allegro:api:bids``.
 
         Args:
             offer_id: The offer ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/bidding/offers/{_a.path_segment(offer_id, 'offerId')}/bid",
             _models.MyBidResponse,
@@ -49,6 +60,7 @@ class AuctionsAndBidding(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def place_bid(
@@ -57,16 +69,24 @@ class AuctionsAndBidding(Area):
         offer_id: str | int,
         body: _models.PlaceBidRequest | Mapping[str, Any] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.MyBidResponse:
         """Place a bid in an auction.
+
+        Use this resource to place a bid in an auction. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zloz-oferte-kupna-w-licytacji-q018m02vDT1)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-place-a-bid-in-an-auction-rjWwEj1e7sG).
 
         ``PUT /bidding/offers/{offerId}/bid``, scope ``allegro:api:bids``.
 
         Args:
             offer_id: The offer ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/bidding/offers/{_a.path_segment(offer_id, 'offerId')}/bid",
             _models.MyBidResponse,
@@ -75,6 +95,7 @@ class AuctionsAndBidding(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

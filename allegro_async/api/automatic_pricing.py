@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import automatic_pricing as _models
@@ -32,15 +35,24 @@ class AutomaticPricing(Area):
         *,
         body: _models.AutomaticPricingRulePostRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AutomaticPricingRuleResponse:
         """Post automatic pricing rule.
+
+        Use this resource to create automatic pricing rule. This resource is rate limited to 5
+        requests per second. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-utworzyc-wlasne-reguly-cenowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-create-own-pricing-rules).
 
         ``POST /sale/price-automation/rules``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/price-automation/rules",
             _models.AutomaticPricingRuleResponse,
@@ -49,6 +61,7 @@ class AutomaticPricing(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_automatic_pricing_rule(
@@ -56,16 +69,25 @@ class AutomaticPricing(Area):
         *,
         rule_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete automatic pricing rule.
+
+        Use this resource to delete automatic pricing rule. This resource is rate limited to 5
+        requests per second. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-usunac-regule-cenowa)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-delete-a-pricing-rule).
 
         ``DELETE /sale/price-automation/rules/{ruleId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             rule_id: The rule identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             None,
@@ -73,6 +95,7 @@ class AutomaticPricing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_automatic_pricing_rule_by_id(
@@ -80,16 +103,26 @@ class AutomaticPricing(Area):
         *,
         rule_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AutomaticPricingRuleResponse:
         """Get automatic pricing rule by id.
+
+        Use this resource to get automatic pricing rule by id. Rules with property **default**
+        set to **true** are default rules created by Allegro for each merchant and cannot be
+        modified. This resource is rate limited to 5 requests per second. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-dostepne-reguly-cenowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-pricing-rules).
 
         ``GET /sale/price-automation/rules/{ruleId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             rule_id: The rule identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             _models.AutomaticPricingRuleResponse,
@@ -97,21 +130,32 @@ class AutomaticPricing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_automatic_pricing_rules(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AutomaticPricingRulesResponse:
         """Get automatic pricing rules.
+
+        Use this resource to get automatic pricing rules. Rules with property **default** set to
+        **true** are default rules created by Allegro for each merchant. This resource is rate
+        limited to 5 requests per second. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-dostepne-reguly-cenowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-retrieve-pricing-rules).
 
         ``GET /sale/price-automation/rules``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/price-automation/rules",
             _models.AutomaticPricingRulesResponse,
@@ -119,6 +163,7 @@ class AutomaticPricing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_automatic_pricing_rules_for_offer(
@@ -126,16 +171,25 @@ class AutomaticPricing(Area):
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferRules:
         """Get automatic pricing rules assigned to the offer.
+
+        Use this resource to get automatic pricing rules for offer. This resource is rate
+        limited to 5 requests per second. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-sprawdzic-aktualnie-przypisane-reguly-przelicznika-cen-w-ofercie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-check-price-automation-rules-currently-assigned-to-offer).
 
         ``GET /sale/price-automation/offers/{offerId}/rules``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             offer_id: The offer identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/price-automation/offers/{_a.path_segment(offer_id, 'offerId')}/rules",
             _models.OfferRules,
@@ -143,6 +197,7 @@ class AutomaticPricing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def update_automatic_pricing_rule(
@@ -151,16 +206,25 @@ class AutomaticPricing(Area):
         rule_id: str | int,
         body: _models.AutomaticPricingRulePutRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AutomaticPricingRuleResponse:
         """Edit automatic pricing rule.
+
+        Use this resource to update automatic pricing rule. This resource is rate limited to 5
+        requests per second. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-edytowac-regule-cenowa)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-modify-a-pricing-rule).
 
         ``PUT /sale/price-automation/rules/{ruleId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             rule_id: The rule identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             _models.AutomaticPricingRuleResponse,
@@ -169,6 +233,7 @@ class AutomaticPricing(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -28,79 +31,29 @@ class BadgeCampaigns(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return BadgeCampaignsWithRawResponse(self)
 
-    async def badge_applications_get_all(
-        self,
-        *,
-        campaign_id: str | None = None,
-        offer_id: str | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _models.BadgeApplications:
-        """Get a list of badge applications.
-
-        ``GET /sale/badge-applications``, scope ``allegro:api:campaigns``.
-
-        Args:
-            campaign_id: Campaign ID.
-            offer_id: Offer ID.
-            offset: Offset.
-            limit: The maximum number of applications returned in the response.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            "/sale/badge-applications",
-            _models.BadgeApplications,
-            params={
-                "campaign.id": _a.query_value(campaign_id, "campaign.id"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    def iter_badge_applications_get_all(
-        self,
-        *,
-        campaign_id: str | None = None,
-        offer_id: str | None = None,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_models.BadgeApplications, _models.BadgeApplication]:
-        """Every item of :meth:`badge_applications_get_all`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
-        return Paginator(
-            self.badge_applications_get_all,
-            {
-                "campaign_id": campaign_id,
-                "offer_id": offer_id,
-                "accept_language": accept_language,
-            },
-            kind="offset",
-            items="badgeApplications",
-            limit=limit,
-        )
-
-    async def badge_applications_get_one(
+    async def get_badge_application(
         self,
         *,
         application_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.BadgeApplication:
         """Get a badge application details.
+
+        Use this resource to get a badge application details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#pobierz-dane-zgloszenie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#retrieve-campaign-application).
 
         ``GET /sale/badge-applications/{applicationId}``, scope ``allegro:api:campaigns``.
 
         Args:
             application_id: Badge application ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/badge-applications/{_a.path_segment(application_id, 'applicationId')}",
             _models.BadgeApplication,
@@ -108,50 +61,32 @@ class BadgeCampaigns(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    async def badge_campaigns_get_all(
-        self,
-        *,
-        marketplace_id: str | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _models.GetBadgeCampaignsList:
-        """Get a list of available badge campaigns.
-
-        ``GET /sale/badge-campaigns``, scope ``allegro:api:campaigns``.
-
-        Args:
-            marketplace_id: The marketplace of campaigns.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            "/sale/badge-campaigns",
-            _models.GetBadgeCampaignsList,
-            params={
-                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    async def badge_operations_get_one(
+    async def get_badge_operation(
         self,
         *,
         operation_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.BadgeOperation:
         """Get badge operation details.
+
+        Use this resource to get badge operation details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#zmiana-ceny-i-zakonczenie-oznaczenia)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#change-price-and-finish-badge).
 
         ``GET /sale/badge-operations/{operationId}``, scope ``allegro:api:campaigns``.
 
         Args:
             operation_id: Badge operation ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/badge-operations/{_a.path_segment(operation_id, 'operationId')}",
             _models.BadgeOperation,
@@ -159,6 +94,7 @@ class BadgeCampaigns(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_badges(
@@ -169,8 +105,14 @@ class BadgeCampaigns(Area):
         offset: int | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.BadgesList:
         """Get a list of badges.
+
+        Use this resource to get a list of badges in authorized seller's offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#kampanie-przypisane-do-ofert)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#check-badges-assigned-to-offers).
 
         ``GET /sale/badges``, scope ``allegro:api:campaigns``.
 
@@ -180,8 +122,10 @@ class BadgeCampaigns(Area):
             offset: Offset.
             limit: The maximum number of badges returned in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/badges",
             _models.BadgesList,
@@ -195,6 +139,7 @@ class BadgeCampaigns(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_badges(
@@ -204,9 +149,10 @@ class BadgeCampaigns(Area):
         offer_id: str | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.BadgesList, _models.Badge]:
         """Every item of :meth:`get_badges`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_badges,
             {
@@ -217,6 +163,115 @@ class BadgeCampaigns(Area):
             kind="offset",
             items="badges",
             limit=limit,
+            options=options,
+        )
+
+    async def list_badge_applications(
+        self,
+        *,
+        campaign_id: str | None = None,
+        offer_id: str | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _models.BadgeApplications:
+        """Get a list of badge applications.
+
+        Use this resource to get a list of badge applications. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#pobierz-swoje-zgloszenia)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#retrieve-all-campaign-applications).
+
+        ``GET /sale/badge-applications``, scope ``allegro:api:campaigns``.
+
+        Args:
+            campaign_id: Campaign ID.
+            offer_id: Offer ID.
+            offset: Offset.
+            limit: The maximum number of applications returned in the response.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            "/sale/badge-applications",
+            _models.BadgeApplications,
+            params={
+                "campaign.id": _a.query_value(campaign_id, "campaign.id"),
+                "offer.id": _a.query_value(offer_id, "offer.id"),
+                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query_value(limit, "limit"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    def iter_list_badge_applications(
+        self,
+        *,
+        campaign_id: str | None = None,
+        offer_id: str | None = None,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Paginator[_models.BadgeApplications, _models.BadgeApplication]:
+        """Every item of :meth:`list_badge_applications`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
+        return Paginator(
+            self.list_badge_applications,
+            {
+                "campaign_id": campaign_id,
+                "offer_id": offer_id,
+                "accept_language": accept_language,
+            },
+            kind="offset",
+            items="badgeApplications",
+            limit=limit,
+            options=options,
+        )
+
+    async def list_badge_campaigns(
+        self,
+        *,
+        marketplace_id: str | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _models.GetBadgeCampaignsList:
+        """Get a list of available badge campaigns.
+
+        Badge campaigns are another way to promote your offers. You can apply for a badge, which
+        - depending on a type - will be displayed on your offer page of on the list of offers.
+        First - use this resource to get a list of all available badge campaigns at the moment,
+        then use *POST /sale/badges* to apply for badge. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#lista-dostepnych-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#list-of-available-campaigns).
+
+        ``GET /sale/badge-campaigns``, scope ``allegro:api:campaigns``.
+
+        Args:
+            marketplace_id: The marketplace of campaigns.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            "/sale/badge-campaigns",
+            _models.GetBadgeCampaignsList,
+            params={
+                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def patch_badge(
@@ -226,8 +281,17 @@ class BadgeCampaigns(Area):
         campaign_id: str | int,
         body: _models.BadgePatchRequest | Mapping[str, Any] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PatchBadgeResponse:
         """Update campaign badge for the given offer.
+
+        This resource allows you to update a campaign badge for the given offer. You can use
+        *Location* provided in header of the response to track your update status. Update offer
+        price in a campaign or finish marking an offer in a campaign.
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#zmiana-ceny-i-zakonczenie-oznaczenia)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#change-price-and-finish-badge).
 
         ``PATCH /sale/badges/offers/{offerId}/campaigns/{campaignId}``, scope ``allegro:api:campaigns``.
 
@@ -235,8 +299,10 @@ class BadgeCampaigns(Area):
             offer_id: Offer ID.
             campaign_id: Campaign ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PATCH",
             f"/sale/badges/offers/{_a.path_segment(offer_id, 'offerId')}/campaigns/{_a.path_segment(campaign_id, 'campaignId')}",
             _models.PatchBadgeResponse,
@@ -245,6 +311,7 @@ class BadgeCampaigns(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def post_badges(
@@ -252,15 +319,39 @@ class BadgeCampaigns(Area):
         *,
         body: _models.BadgeApplicationRequest | Mapping[str, Any] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.BadgeApplication:
         """Apply for badge in selected offer.
+
+        This resource allows you to apply for a badge. Most badges involve additional fee
+        charged.
+        Your badge application will be verified and you will be notified about the verification
+        status via e-mail. You can use *Location* provided in header of the response to track
+        your application status. Application will be removed after 30 days when status of the
+        application was changed form PROCESSED or DECLINED.
+        Fees will be charged in accordance with Annex No. 1 to the
+        Daily deals zone terms and conditions
+        (https://allegro.pl/regulaminy/regulamin-strefy-okazji-9dGVAPB69In).
+
+        By using this resource you agree to the
+        Daily deals zone terms and conditions
+        (https://allegro.pl/regulaminy/regulamin-strefy-okazji-9dGVAPB69In)
+        or
+        Commission discount terms and conditions
+        (https://allegro.pl/regulaminy/regulamin-programu-bonusowego-prowizja-nawet-0-5-0KPkAE7wkcv).
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#zglos-oferte-do-kampanii)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#submit-offer-to-a-campaign).
 
         ``POST /sale/badges``, scope ``allegro:api:campaigns``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/badges",
             _models.BadgeApplication,
@@ -269,6 +360,7 @@ class BadgeCampaigns(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 
@@ -277,10 +369,10 @@ class BadgeCampaignsWithRawResponse:
 
     def __init__(self, area: BadgeCampaigns) -> None:
         raw = BadgeCampaigns(area._client, raw=True)
-        self.badge_applications_get_all = to_raw(raw.badge_applications_get_all)
-        self.badge_applications_get_one = to_raw(raw.badge_applications_get_one)
-        self.badge_campaigns_get_all = to_raw(raw.badge_campaigns_get_all)
-        self.badge_operations_get_one = to_raw(raw.badge_operations_get_one)
+        self.get_badge_application = to_raw(raw.get_badge_application)
+        self.get_badge_operation = to_raw(raw.get_badge_operation)
         self.get_badges = to_raw(raw.get_badges)
+        self.list_badge_applications = to_raw(raw.list_badge_applications)
+        self.list_badge_campaigns = to_raw(raw.list_badge_campaigns)
         self.patch_badge = to_raw(raw.patch_badge)
         self.post_badges = to_raw(raw.post_badges)

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -29,20 +32,33 @@ class BatchOfferModification(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return BatchOfferModificationWithRawResponse(self)
 
-    async def batch_offer_modification(
+    async def create_offer_bulk_modification_command(
         self,
         *,
         body: _models.OfferBulkChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Batch offer price and stock modification (beta).
+
+        Bulk price and stock modification. Contrary to standard batch price or stock
+        modification, it lets you modify both price and stock modification across multiple
+        offers, or within the same offer but in a separate modification unit.
+        Change price and stock of offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
+        This resource is rate limited to 150 000 offer changes per hour or 9000 offer changes
+        per minute - limit applies to a single user of the application.
 
         ``POST /sale/offer-bulk-modification-commands``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/offer-bulk-modification-commands",
             _shared_215b40a6.GeneralReport,
@@ -51,82 +67,7 @@ class BatchOfferModification(Area):
             },
             media_type="application/vnd.allegro.beta.v1+json",
             json=body,
-        )
-
-    async def batch_offer_modification_command_status(
-        self,
-        *,
-        command_id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_215b40a6.GeneralReport:
-        """Batch price and stock command summary (beta).
-
-        ``GET /sale/offer-bulk-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
-            _shared_215b40a6.GeneralReport,
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    async def batch_offer_modification_command_task_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        offset: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _models.TaskWithSubjectReport:
-        """Batch price and stock command detailed report (beta).
-
-        ``GET /sale/offer-bulk-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            limit: The limit of elements in the response.
-            offset: The offset of elements in the response.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _models.TaskWithSubjectReport,
-            params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    def iter_batch_offer_modification_command_task_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_models.TaskWithSubjectReport, Any]:
-        """Every item of :meth:`batch_offer_modification_command_task_statuses`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
-        return Paginator(
-            self.batch_offer_modification_command_task_statuses,
-            {
-                "command_id": command_id,
-                "accept_language": accept_language,
-            },
-            kind="offset",
-            items="tasks",
-            limit=limit,
+            options=options,
         )
 
     async def get_general_report(
@@ -134,16 +75,27 @@ class BatchOfferModification(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Modification command summary.
+
+        Use this resource to find out how many offers were edited within one {commandId}. You
+        will receive a summary with a number of successfully edited offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#edycja-wielu-ofert-jednoczesnie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#editing-many-offers).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
 
         ``GET /sale/offer-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             command_id: Command identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
@@ -151,227 +103,34 @@ class BatchOfferModification(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    async def get_price_modification_command_status(
+    async def get_offer_automatic_pricing_modification_command_status(
         self,
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_215b40a6.GeneralReport:
-        """Change price command summary.
-
-        ``GET /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
-            _shared_215b40a6.GeneralReport,
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    async def get_price_modification_command_tasks_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        offset: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_215b40a6.TaskReport:
-        """Change price command detailed report.
-
-        ``GET /sale/offer-price-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            limit: The limit of elements in the response.
-            offset: The offset of elements in the response.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _shared_215b40a6.TaskReport,
-            params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    def iter_get_price_modification_command_tasks_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
-        """Every item of :meth:`get_price_modification_command_tasks_statuses`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
-        return Paginator(
-            self.get_price_modification_command_tasks_statuses,
-            {
-                "command_id": command_id,
-                "accept_language": accept_language,
-            },
-            kind="offset",
-            items="tasks",
-            limit=limit,
-        )
-
-    async def get_quantity_modification_command_status(
-        self,
-        *,
-        command_id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_215b40a6.GeneralReport:
-        """Change quantity command summary.
-
-        ``GET /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
-            _shared_215b40a6.GeneralReport,
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    async def get_quantity_modification_command_tasks_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        offset: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_215b40a6.TaskReport:
-        """Change quantity command detailed report.
-
-        ``GET /sale/offer-quantity-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            limit: The limit of elements in the response.
-            offset: The offset of elements in the response.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _shared_215b40a6.TaskReport,
-            params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    def iter_get_quantity_modification_command_tasks_statuses(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
-        """Every item of :meth:`get_quantity_modification_command_tasks_statuses`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
-        return Paginator(
-            self.get_quantity_modification_command_tasks_statuses,
-            {
-                "command_id": command_id,
-                "accept_language": accept_language,
-            },
-            kind="offset",
-            items="tasks",
-            limit=limit,
-        )
-
-    async def get_tasks(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        offset: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_215b40a6.TaskReport:
-        """Modification command detailed report.
-
-        ``GET /sale/offer-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
-
-        Args:
-            command_id: Command identifier.
-            limit: The limit of elements in the response.
-            offset: The offset of elements in the response.
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "GET",
-            f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
-            _shared_215b40a6.TaskReport,
-            params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-            },
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-        )
-
-    def iter_get_tasks(
-        self,
-        *,
-        command_id: str | int,
-        limit: int | None = None,
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
-        """Every item of :meth:`get_tasks`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
-        return Paginator(
-            self.get_tasks,
-            {
-                "command_id": command_id,
-                "accept_language": accept_language,
-            },
-            kind="offset",
-            items="tasks",
-            limit=limit,
-        )
-
-    async def getoffer_automatic_pricing_modification_command_status(
-        self,
-        *,
-        command_id: str | int,
-        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Automatic pricing command summary.
+
+        Returns status and summary of the offer-price-automation-command. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#reguly-cenowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#pricing-rules).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
 
         ``GET /sale/offer-price-automation-commands/{commandId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             command_id: Command identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
@@ -379,17 +138,27 @@ class BatchOfferModification(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    async def getoffer_automatic_pricing_modification_command_tasks_statuses(
+    async def get_offer_automatic_pricing_modification_command_tasks_statuses(
         self,
         *,
         command_id: str | int,
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.TaskReport:
         """Automatic pricing command detailed report.
+
+        Defaults: limit = 100, offset = 0. Returns status and report of the
+        offer-price-automation-command. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#reguly-cenowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#pricing-rules).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
 
         ``GET /sale/offer-price-automation-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:read``.
 
@@ -398,8 +167,10 @@ class BatchOfferModification(Area):
             limit: The limit of elements in the response.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
@@ -411,19 +182,21 @@ class BatchOfferModification(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    def iter_getoffer_automatic_pricing_modification_command_tasks_statuses(
+    def iter_get_offer_automatic_pricing_modification_command_tasks_statuses(
         self,
         *,
         command_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
-        """Every item of :meth:`getoffer_automatic_pricing_modification_command_tasks_statuses`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        """Every item of :meth:`get_offer_automatic_pricing_modification_command_tasks_statuses`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
-            self.getoffer_automatic_pricing_modification_command_tasks_statuses,
+            self.get_offer_automatic_pricing_modification_command_tasks_statuses,
             {
                 "command_id": command_id,
                 "accept_language": accept_language,
@@ -431,6 +204,371 @@ class BatchOfferModification(Area):
             kind="offset",
             items="tasks",
             limit=limit,
+            options=options,
+        )
+
+    async def get_offer_bulk_modification_command_status(
+        self,
+        *,
+        command_id: str | int,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.GeneralReport:
+        """Batch price and stock command summary (beta).
+
+        Returns status and summary of particular command execution. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-bulk-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
+            _shared_215b40a6.GeneralReport,
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    async def get_offer_bulk_modification_command_task_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        offset: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _models.TaskWithSubjectReport:
+        """Batch price and stock command detailed report (beta).
+
+        Defaults: limit = 100, offset = 0. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena-i-liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price-and-stock).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-bulk-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
+            _models.TaskWithSubjectReport,
+            params={
+                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query_value(offset, "offset"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    def iter_get_offer_bulk_modification_command_task_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Paginator[_models.TaskWithSubjectReport, Any]:
+        """Every item of :meth:`get_offer_bulk_modification_command_task_statuses`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
+        return Paginator(
+            self.get_offer_bulk_modification_command_task_statuses,
+            {
+                "command_id": command_id,
+                "accept_language": accept_language,
+            },
+            kind="offset",
+            items="tasks",
+            limit=limit,
+            options=options,
+        )
+
+    async def get_price_modification_command_status(
+        self,
+        *,
+        command_id: str | int,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.GeneralReport:
+        """Change price command summary.
+
+        Returns status and summary of particular command execution. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena) / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
+            _shared_215b40a6.GeneralReport,
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    async def get_price_modification_command_tasks_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        offset: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.TaskReport:
+        """Change price command detailed report.
+
+        Defaults: limit = 100, offset = 0. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena) / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-price-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
+            _shared_215b40a6.TaskReport,
+            params={
+                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query_value(offset, "offset"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    def iter_get_price_modification_command_tasks_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
+        """Every item of :meth:`get_price_modification_command_tasks_statuses`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
+        return Paginator(
+            self.get_price_modification_command_tasks_statuses,
+            {
+                "command_id": command_id,
+                "accept_language": accept_language,
+            },
+            kind="offset",
+            items="tasks",
+            limit=limit,
+            options=options,
+        )
+
+    async def get_quantity_modification_command_status(
+        self,
+        *,
+        command_id: str | int,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.GeneralReport:
+        """Change quantity command summary.
+
+        Returns status and summary of the command. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#quantity).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
+            _shared_215b40a6.GeneralReport,
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    async def get_quantity_modification_command_tasks_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        offset: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.TaskReport:
+        """Change quantity command detailed report.
+
+        Defaults: limit = 100, offset = 0. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#quantity).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-quantity-change-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
+            _shared_215b40a6.TaskReport,
+            params={
+                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query_value(offset, "offset"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    def iter_get_quantity_modification_command_tasks_statuses(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
+        """Every item of :meth:`get_quantity_modification_command_tasks_statuses`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
+        return Paginator(
+            self.get_quantity_modification_command_tasks_statuses,
+            {
+                "command_id": command_id,
+                "accept_language": accept_language,
+            },
+            kind="offset",
+            items="tasks",
+            limit=limit,
+            options=options,
+        )
+
+    async def get_tasks(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        offset: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_215b40a6.TaskReport:
+        """Modification command detailed report.
+
+        Use this resource to retrieve a detailed summary of changes introduced within one
+        {commandId} (defaults: limit = 100, offset = 0). Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#edycja-wielu-ofert-jednoczesnie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#editing-many-offers).
+        This resource is rate limited to retrieving information about 270 000 offer changes per
+        minute.
+
+        ``GET /sale/offer-modification-commands/{commandId}/tasks``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            command_id: Command identifier.
+            limit: The limit of elements in the response.
+            offset: The offset of elements in the response.
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "GET",
+            f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
+            _shared_215b40a6.TaskReport,
+            params={
+                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query_value(offset, "offset"),
+            },
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            options=options,
+        )
+
+    def iter_get_tasks(
+        self,
+        *,
+        command_id: str | int,
+        limit: int | None = None,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Paginator[_shared_215b40a6.TaskReport, _shared_215b40a6.CommandTask]:
+        """Every item of :meth:`get_tasks`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
+        return Paginator(
+            self.get_tasks,
+            {
+                "command_id": command_id,
+                "accept_language": accept_language,
+            },
+            kind="offset",
+            items="tasks",
+            limit=limit,
+            options=options,
         )
 
     async def modification_command(
@@ -439,16 +577,26 @@ class BatchOfferModification(Area):
         command_id: str | int,
         body: _models.OfferChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Batch offer modification.
+
+        Use this resource to modify multiple offers at once. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#edycja-wielu-ofert-jednoczesnie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#editing-many-offers).
+        This resource is rate limited to 250 000 offer changes per hour or 9000 offer changes
+        per minute - limit applies to a single user of the application.
 
         ``PUT /sale/offer-modification-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             command_id: Command identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
@@ -457,6 +605,7 @@ class BatchOfferModification(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def offer_automatic_pricing_modification_command(
@@ -464,15 +613,26 @@ class BatchOfferModification(Area):
         *,
         body: _models.OfferAutomaticPricingCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Batch offer automatic pricing rules modification.
+
+        Use this resource to modify the automatic pricing rules of multiple offers at the same
+        time. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#reguly-cenowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#pricing-rules).
+        This resource is rate limited to 150 000 offer changes per hour or 9000 offer changes
+        per minute - limit applies to a single user of the application.
 
         ``POST /sale/offer-price-automation-commands``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/offer-price-automation-commands",
             _shared_215b40a6.GeneralReport,
@@ -481,6 +641,7 @@ class BatchOfferModification(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def price_modification_command(
@@ -489,16 +650,25 @@ class BatchOfferModification(Area):
         command_id: str | int,
         body: _models.OfferPriceChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Batch offer price modification.
+
+        Change price of offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#cena) / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#price).
+        This resource is rate limited to 150 000 offer changes per hour or 9000 offer changes
+        per minute - limit applies to a single user of the application.
 
         ``PUT /sale/offer-price-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             command_id: Command identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
@@ -507,6 +677,7 @@ class BatchOfferModification(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def quantity_modification_command(
@@ -515,16 +686,26 @@ class BatchOfferModification(Area):
         command_id: str | int,
         body: _models.OfferQuantityChangeCommand | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_215b40a6.GeneralReport:
         """Batch offer quantity modification.
+
+        Change quantity of multiple offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#liczba-przedmiotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#quantity).
+        This resource is rate limited to 250 000 offer changes per hour or 9000 offer changes
+        per minute - limit applies to a single user of the application.
 
         ``PUT /sale/offer-quantity-change-commands/{commandId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             command_id: Command identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
@@ -533,6 +714,7 @@ class BatchOfferModification(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 
@@ -541,14 +723,22 @@ class BatchOfferModificationWithRawResponse:
 
     def __init__(self, area: BatchOfferModification) -> None:
         raw = BatchOfferModification(area._client, raw=True)
-        self.batch_offer_modification = to_raw(raw.batch_offer_modification)
-        self.batch_offer_modification_command_status = to_raw(
-            raw.batch_offer_modification_command_status
-        )
-        self.batch_offer_modification_command_task_statuses = to_raw(
-            raw.batch_offer_modification_command_task_statuses
+        self.create_offer_bulk_modification_command = to_raw(
+            raw.create_offer_bulk_modification_command
         )
         self.get_general_report = to_raw(raw.get_general_report)
+        self.get_offer_automatic_pricing_modification_command_status = to_raw(
+            raw.get_offer_automatic_pricing_modification_command_status
+        )
+        self.get_offer_automatic_pricing_modification_command_tasks_statuses = to_raw(
+            raw.get_offer_automatic_pricing_modification_command_tasks_statuses
+        )
+        self.get_offer_bulk_modification_command_status = to_raw(
+            raw.get_offer_bulk_modification_command_status
+        )
+        self.get_offer_bulk_modification_command_task_statuses = to_raw(
+            raw.get_offer_bulk_modification_command_task_statuses
+        )
         self.get_price_modification_command_status = to_raw(
             raw.get_price_modification_command_status
         )
@@ -562,12 +752,6 @@ class BatchOfferModificationWithRawResponse:
             raw.get_quantity_modification_command_tasks_statuses
         )
         self.get_tasks = to_raw(raw.get_tasks)
-        self.getoffer_automatic_pricing_modification_command_status = to_raw(
-            raw.getoffer_automatic_pricing_modification_command_status
-        )
-        self.getoffer_automatic_pricing_modification_command_tasks_statuses = to_raw(
-            raw.getoffer_automatic_pricing_modification_command_tasks_statuses
-        )
         self.modification_command = to_raw(raw.modification_command)
         self.offer_automatic_pricing_modification_command = to_raw(
             raw.offer_automatic_pricing_modification_command

@@ -9,7 +9,10 @@ import datetime
 from collections.abc import Sequence
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -40,8 +43,15 @@ class Billing(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.BillingEntries:
         """Get a list of billing entries.
+
+        Use this resource to get a list of billing entries. The billing entries are sorted in
+        descending order (newest first) by the date on which they occurred. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-sprawdzic-oplaty-nn9DOL5PASX#historia-operacji-billingowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-check-the-fees-3An6Wame3Um#billing-operations).
 
         ``GET /billing/billing-entries``, scope ``allegro:api:billing:read``.
 
@@ -55,8 +65,10 @@ class Billing(Area):
             limit: Number of returned operations.
             offset: Index of the first returned payment operation from all search results.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/billing/billing-entries",
             _models.BillingEntries,
@@ -74,6 +86,7 @@ class Billing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_billing_entries(
@@ -87,9 +100,10 @@ class Billing(Area):
         order_id: str | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.BillingEntries, _models.BillingEntry]:
         """Every item of :meth:`get_billing_entries`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_billing_entries,
             {
@@ -104,21 +118,31 @@ class Billing(Area):
             kind="offset",
             items="billingEntries",
             limit=limit,
+            options=options,
         )
 
     async def get_billing_types(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetBillingTypesResponse:
         """Get a list of billing types.
+
+        Use this resource to get a list of all billing types. Type names are localized according
+        to the "Accept-Language" header. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-sprawdzic-oplaty-nn9DOL5PASX#historia-operacji-billingowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-check-the-fees-3An6Wame3Um#billing-operations).
 
         ``GET /billing/billing-types``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/billing/billing-types",
             _models.GetBillingTypesResponse,
@@ -126,6 +150,7 @@ class Billing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ import datetime
 from collections.abc import Sequence
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,16 +36,25 @@ class CategoriesAndParameters(Area):
         *,
         name: str,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategorySuggestionResponse:
         """Get categories suggestions.
+
+        Use this resource to receive suggested categories for given phrase. This resource is
+        rate limited to 5 requests per second. Read more: PL
+        (https://developer.allegro.pl/news/udostepnilismy-nowy-zasob-dzieki-ktoremu-sprawdzisz-sugerowane-kategorie-dla-podanej-frazy-4RAl9jwX1FW)
+        / EN
+        (https://developer.allegro.pl/news/we-have-introduced-a-new-resource-that-allows-you-to-retrieve-the-suggested-categories-for-the-given-phrase-v8Wdy1EOyF0).
 
         ``GET /sale/matching-categories``.
 
         Args:
             name: Product name for which you want to get suggested categories.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/matching-categories",
             _models.CategorySuggestionResponse,
@@ -53,6 +65,7 @@ class CategoriesAndParameters(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_categories(
@@ -60,16 +73,25 @@ class CategoriesAndParameters(Area):
         *,
         parent_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoriesDto:
         """Get IDs of Allegro categories.
+
+        Use this resource to traverse the Allegro categories tree. It returns the list of the
+        given category's children or a list of the main Allegro categories. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#kategorie-oraz-parametry)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#categories-and-parameters).
 
         ``GET /sale/categories``.
 
         Args:
             parent_id: The ID of the category which children should be returned.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/categories",
             _models.CategoriesDto,
@@ -80,6 +102,7 @@ class CategoriesAndParameters(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_category(
@@ -87,16 +110,24 @@ class CategoriesAndParameters(Area):
         *,
         category_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoryDto:
         """Get a category by ID.
+
+        Use this resource to get the details of a specific category. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-utworzyc-nowy-produkt)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-create-a-product).
 
         ``GET /sale/categories/{categoryId}``.
 
         Args:
             category_id: The category ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/categories/{_a.path_segment(category_id, 'categoryId')}",
             _models.CategoryDto,
@@ -104,6 +135,7 @@ class CategoriesAndParameters(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_category_events(
@@ -113,8 +145,24 @@ class CategoriesAndParameters(Area):
         limit: int | None = None,
         type: Sequence[_e.TypeValue] | None = None,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoryEventsResponse:
         """Get changes in categories.
+
+        Use this resource to get information about changes in categories. It returns changes
+        that occurred in the last 3 months.
+        At present we support the following changes:
+        - CATEGORY_CREATED - new category was created.
+        - CATEGORY_RENAMED - category name has been changed.
+        - CATEGORY_MOVED - category has been moved to a different place in category tree,
+          category parent id field is changed.
+        - CATEGORY_DELETED - category is no longer available, category from redirectCategory
+          field should be used instead.
+
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#dziennik-zmian-w-kategoriach)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#event-journal-in-categories).
 
         ``GET /sale/category-events``.
 
@@ -123,8 +171,10 @@ class CategoriesAndParameters(Area):
             limit: The number of events that will be returned in the response.
             type: The types of events that will be returned in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/category-events",
             _models.CategoryEventsResponse,
@@ -137,6 +187,7 @@ class CategoriesAndParameters(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_category_events(
@@ -145,9 +196,10 @@ class CategoriesAndParameters(Area):
         limit: int | None = None,
         type: Sequence[_e.TypeValue] | None = None,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.CategoryEventsResponse, _models.CategoryBaseEvent]:
         """Every item of :meth:`get_category_events`, page after page (``async for``, or
-        ``.pages()``); continues ``from`` the last event's id until a short page."""
+        ``.pages()``); continues ``from`` the last event's id until a short page. The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_category_events,
             {
@@ -157,6 +209,7 @@ class CategoriesAndParameters(Area):
             kind="event",
             items="events",
             limit=limit,
+            options=options,
         )
 
     async def get_category_parameters_scheduled_changes(
@@ -170,8 +223,18 @@ class CategoriesAndParameters(Area):
         offset: int | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoryParametersScheduledChangesResponse:
         """Get planned changes in category parameters.
+
+        Use this resource to get information about planned changes in category parameters.
+        Please note that in some cases, the returned events may finally not happen in the
+        future.
+        At present we support the following changes: - REQUIREMENT_CHANGE - the parameter will
+        be required in the category. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-sprawdzic-przyszle-zmiany-w-parametrach)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-check-future-changes-in-parameters).
 
         ``GET /sale/category-parameters-scheduled-changes``.
 
@@ -184,8 +247,10 @@ class CategoriesAndParameters(Area):
             offset: The offset of elements in the response.
             limit: The limit of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/category-parameters-scheduled-changes",
             _models.CategoryParametersScheduledChangesResponse,
@@ -202,6 +267,7 @@ class CategoriesAndParameters(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_category_parameters_scheduled_changes(
@@ -214,12 +280,13 @@ class CategoriesAndParameters(Area):
         type: Sequence[_e.Type3Value] | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[
         _models.CategoryParametersScheduledChangesResponse,
         _models.CategoryParametersScheduledBaseChange,
     ]:
         """Every item of :meth:`get_category_parameters_scheduled_changes`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_category_parameters_scheduled_changes,
             {
@@ -233,6 +300,7 @@ class CategoriesAndParameters(Area):
             kind="offset",
             items="scheduledChanges",
             limit=limit,
+            options=options,
         )
 
     async def get_flat_parameters(
@@ -240,16 +308,25 @@ class CategoriesAndParameters(Area):
         *,
         category_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoryParameterList:
         """Get parameters supported by a category.
+
+        Use this resource to get the list of parameters that are supported by the given
+        category. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#parametry-ofertowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-parameters).
 
         ``GET /sale/categories/{categoryId}/parameters``.
 
         Args:
             category_id: The category ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/categories/{_a.path_segment(category_id, 'categoryId')}/parameters",
             _models.CategoryParameterList,
@@ -257,6 +334,7 @@ class CategoriesAndParameters(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import charity as _models
@@ -31,8 +34,13 @@ class Charity(Area):
         limit: int,
         phrase: str,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FundraisingCampaigns:
         """Search fundraising campaigns.
+
+        Use this resource to search fundraising campaigns. Read more: PL
+        (https://developer.allegro.pl/news/wystaw-oferte-charytatywna-na-allegro-MR87PBxZySY) /
+        EN (https://developer.allegro.pl/news/list-a-charity-offer-on-allegro-LRV0572GOhr).
 
         ``GET /charity/fundraising-campaigns``.
 
@@ -40,8 +48,10 @@ class Charity(Area):
             limit: Maximum number of returned results.
             phrase: Fundraising campaign name or it's Organization name prefix to search for.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/charity/fundraising-campaigns",
             _models.FundraisingCampaigns,
@@ -53,6 +63,7 @@ class Charity(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
 

@@ -10,7 +10,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import classifieds as _models
@@ -34,16 +37,24 @@ class Classifieds(Area):
         offer_id: str | int,
         body: _models.ClassifiedPackages | Mapping[str, Any],
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Assign packages to a classified.
+
+        Use this resource to assign classified packages to an offer. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-wystawic-i-zarzadzac-ogloszeniem-K6r3Z47dKcy#dodatkowe-opcje-promowania)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-classified-ads-5Ln0r6wkWs7#additional-promo-options).
 
         ``PUT /sale/offer-classifieds-packages/{offerId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             offer_id: The offer ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-classifieds-packages/{_a.path_segment(offer_id, 'offerId')}",
             None,
@@ -52,6 +63,7 @@ class Classifieds(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def classified_offers_stats(
@@ -61,8 +73,15 @@ class Classifieds(Area):
         date_gte: datetime.datetime | str | None = None,
         date_lte: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferStatsResponseDto:
         """Get the advertisements daily statistics.
+
+        This endpoint returns daily statistics collected for a list of advertisements in a given
+        date range. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-wystawic-i-zarzadzac-ogloszeniem-K6r3Z47dKcy#statystyki-wybranych-ogloszen)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-classified-ads-5Ln0r6wkWs7#statistics-of-selected-classified-ads).
 
         ``GET /sale/classified-offers-stats``, scope ``allegro:api:sale:offers:read``.
 
@@ -71,8 +90,10 @@ class Classifieds(Area):
             date_gte: The maximum date and time from which the events will be fetched in ISO 8601 format.
             date_lte: The minimum date and time from which the events will be fetched in ISO 8601 format.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/classified-offers-stats",
             _models.OfferStatsResponseDto,
@@ -85,6 +106,7 @@ class Classifieds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def classified_seller_offer_stats(
@@ -93,8 +115,15 @@ class Classifieds(Area):
         date_gte: datetime.datetime | str | None = None,
         date_lte: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SellerOfferStatsResponseDto:
         """Get the seller's advertisements daily statistics.
+
+        This endpoint returns daily statistics collected for a list of advertisements in a given
+        date range for logged user. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-wystawic-i-zarzadzac-ogloszeniem-K6r3Z47dKcy#statystyki-wszystkich-ogloszen-sprzedawcy)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-classified-ads-5Ln0r6wkWs7#statistics-of-seller-s-classified-ads).
 
         ``GET /sale/classified-seller-stats``, scope ``allegro:api:sale:offers:read``.
 
@@ -102,8 +131,10 @@ class Classifieds(Area):
             date_gte: The maximum date and time from which the events will be fetched in ISO 8601 format.
             date_lte: The minimum date and time from which the events will be fetched in ISO 8601 format.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/classified-seller-stats",
             _models.SellerOfferStatsResponseDto,
@@ -115,6 +146,7 @@ class Classifieds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_classified_package_configuration(
@@ -122,16 +154,24 @@ class Classifieds(Area):
         *,
         package_id: str | int,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ClassifiedPackageConfig:
         """Get the configuration of a package.
+
+        Use this resource to retrieve the configuration of a classifieds package. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-wystawic-i-zarzadzac-ogloszeniem-K6r3Z47dKcy#lista-pakietow-i-opcji-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-classified-ads-5Ln0r6wkWs7#list-of-promo-options).
 
         ``GET /sale/classifieds-packages/{packageId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             package_id: The classifieds package ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/classifieds-packages/{_a.path_segment(package_id, 'packageId')}",
             _models.ClassifiedPackageConfig,
@@ -139,6 +179,7 @@ class Classifieds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_classified_package_configurations_for_category(
@@ -146,16 +187,25 @@ class Classifieds(Area):
         *,
         category_id: str,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ClassifiedPackageConfigs:
         """Get configurations of packages.
+
+        Use this resource to retrieve configurations of classifieds packages for a category.
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-wystawic-i-zarzadzac-ogloszeniem-K6r3Z47dKcy#lista-pakietow-i-opcji-dodatkowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-classified-ads-5Ln0r6wkWs7#list-of-promo-options).
 
         ``GET /sale/classifieds-packages``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             category_id: The category ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/classifieds-packages",
             _models.ClassifiedPackageConfigs,
@@ -166,6 +216,7 @@ class Classifieds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_classified_packages(
@@ -173,16 +224,25 @@ class Classifieds(Area):
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguage4Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ClassifiedResponse:
         """Get classified packages assigned to an offer.
+
+        Use this resource to retrieve classified packages currently assigned to an offer. Read
+        more: PL
+        (https://developer.allegro.pl/tutorials/jak-wystawic-i-zarzadzac-ogloszeniem-K6r3Z47dKcy#dodatkowe-opcje-promowania)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-classified-ads-5Ln0r6wkWs7#additional-promo-options).
 
         ``GET /sale/offer-classifieds-packages/{offerId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             offer_id: Offer ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-classifieds-packages/{_a.path_segment(offer_id, 'offerId')}",
             _models.ClassifiedResponse,
@@ -190,6 +250,7 @@ class Classifieds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

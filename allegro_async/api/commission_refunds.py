@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,16 +36,24 @@ class CommissionRefunds(Area):
         *,
         claim_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Cancel a refund application.
+
+        Use this resource to cancel a refund application. This cannot be undone. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-anulowac-wniosek-o-rabat-transakcyjny)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-cancel-sale-commission-refund).
 
         ``DELETE /order/refund-claims/{claimId}``, scope ``allegro:api:orders:write``.
 
         Args:
             claim_id: Refund application ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/order/refund-claims/{_a.path_segment(claim_id, 'claimId')}",
             None,
@@ -50,6 +61,7 @@ class CommissionRefunds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def create_refund_application(
@@ -57,15 +69,23 @@ class CommissionRefunds(Area):
         *,
         body: _models.RefundClaimRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.RefundClaimResponse:
         """Create a refund application.
+
+        Use this resource to create a refund application. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-utworzyc-wniosek-o-rabat-transakcyjny)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-create-a-sale-commission-refund-application).
 
         ``POST /order/refund-claims``, scope ``allegro:api:orders:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/order/refund-claims",
             _models.RefundClaimResponse,
@@ -74,6 +94,7 @@ class CommissionRefunds(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_refund_application(
@@ -81,16 +102,24 @@ class CommissionRefunds(Area):
         *,
         claim_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.RefundClaim:
         """Get a refund application details.
+
+        Use this resource to get refund application details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-pojedynczy-wniosek-o-rabat-transakcyjny)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-retrieve-single-sale-commission-refund).
 
         ``GET /order/refund-claims/{claimId}``, scope ``allegro:api:orders:read``.
 
         Args:
             claim_id: Refund application ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/order/refund-claims/{_a.path_segment(claim_id, 'claimId')}",
             _models.RefundClaim,
@@ -98,6 +127,7 @@ class CommissionRefunds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_refund_applications(
@@ -109,8 +139,15 @@ class CommissionRefunds(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetRefundApplicationsResponse:
         """Get a list of refund applications.
+
+        Use this resource to get a list of refund applications based on the provided query
+        parameters. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-liste-utworzonych-wnioskow-o-rabat-transakcyjny)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-retrieve-list-of-sale-commission-refunds).
 
         ``GET /order/refund-claims``, scope ``allegro:api:orders:read``.
 
@@ -121,8 +158,10 @@ class CommissionRefunds(Area):
             limit: Maximum number of returned refund applications in response.
             offset: Index of the first returned refund application from all search results.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/refund-claims",
             _models.GetRefundApplicationsResponse,
@@ -137,6 +176,7 @@ class CommissionRefunds(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_refund_applications(
@@ -147,9 +187,10 @@ class CommissionRefunds(Area):
         status: _e.Status3Value | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.GetRefundApplicationsResponse, _models.RefundClaim]:
         """Every item of :meth:`get_refund_applications`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_refund_applications,
             {
@@ -161,6 +202,7 @@ class CommissionRefunds(Area):
             kind="offset",
             items="refundClaims",
             limit=limit,
+            options=options,
         )
 
 

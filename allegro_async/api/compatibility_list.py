@@ -8,7 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -31,15 +34,24 @@ class CompatibilityList(Area):
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CompatibilityListSupportedCategoriesDto:
         """Get list of categories where compatibility list is supported.
+
+        Compatibility list is available in particular categories, this resource allows to get
+        the list of these categories with additional details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-sekcja-pasuje-do-E7Zj6gAEGil#jak-sprawdzic-czy-w-danej-kategorii-moge-dodac-sekcje-pasuje-do-do-oferty)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-compatibility-section-v8WbL1wV0Hz#which-categories-support-compatibility-section).
 
         ``GET /sale/compatibility-list/supported-categories``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/compatibility-list/supported-categories",
             _models.CompatibilityListSupportedCategoriesDto,
@@ -47,6 +59,7 @@ class CompatibilityList(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_compatibility_list_suggestion(
@@ -56,8 +69,15 @@ class CompatibilityList(Area):
         product_id: str | None = None,
         language: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CompatibilityList:
         """Get suggested compatibility list.
+
+        Resource allows to fetch compatibility list suggestion for given offer or product. Read
+        more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-sekcja-pasuje-do-E7Zj6gAEGil#jak-wyszukac-sugerowana-sekcje-compatibilitylist)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-compatibility-section-v8WbL1wV0Hz#how-to-search-for-the-suggested-compatibility-section).
 
         ``GET /sale/compatibility-list-suggestions``.
 
@@ -66,8 +86,10 @@ class CompatibilityList(Area):
             product_id: Product id on the basis of which we will return the suggested compatibility list.
             language: Locale on the basis of which we will return the suggested compatibility list.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/compatibility-list-suggestions",
             _models.CompatibilityList,
@@ -80,6 +102,7 @@ class CompatibilityList(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_compatible_products(
@@ -94,8 +117,14 @@ class CompatibilityList(Area):
         phrase: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CompatibleProductsListDto:
         """Get list of compatible products.
+
+        Resource allows to fetch compatible products of given type. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-sekcja-pasuje-do-E7Zj6gAEGil#jak-zarzadzac-sekcja-pasuje-do-zintegrowana-z-baza-pojazdow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-compatibility-section-v8WbL1wV0Hz#managing-the-compatibility-section-compatibilitylist-integrated-vehicle-database).
 
         ``GET /sale/compatible-products``, scope ``allegro:api:sale:offers:read``.
 
@@ -109,8 +138,10 @@ class CompatibilityList(Area):
             phrase: Query for compatible products.
             limit: The limit of returned items.
             offset: The offset of returned items.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/compatible-products",
             _models.CompatibleProductsListDto,
@@ -128,6 +159,7 @@ class CompatibilityList(Area):
                 "If-Modified-Since": header_value(if_modified_since, "If-Modified-Since"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_compatible_products(
@@ -141,9 +173,10 @@ class CompatibilityList(Area):
         tecdoc_n_typ_nr: str | None = None,
         phrase: str | None = None,
         limit: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.CompatibleProductsListDto, _models.CompatibleProductDto]:
         """Every item of :meth:`get_compatible_products`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_compatible_products,
             {
@@ -158,6 +191,7 @@ class CompatibilityList(Area):
             kind="offset",
             items="compatibleProducts",
             limit=limit,
+            options=options,
         )
 
     async def get_compatible_products_groups(
@@ -168,8 +202,15 @@ class CompatibilityList(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CompatibleProductsGroupsDto:
         """Get list of compatible product groups.
+
+        Compatible products are organized in groups, this resource allows to browse these
+        groups. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-sekcja-pasuje-do-E7Zj6gAEGil#jak-zarzadzac-sekcja-pasuje-do-zintegrowana-z-baza-pojazdow)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-compatibility-section-v8WbL1wV0Hz#managing-the-compatibility-section-compatibilitylist-integrated-vehicle-database).
 
         ``GET /sale/compatible-products/groups``, scope ``allegro:api:sale:offers:read``.
 
@@ -179,8 +220,10 @@ class CompatibilityList(Area):
             limit: The limit of returned items.
             offset: The offset of returned items.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/compatible-products/groups",
             _models.CompatibleProductsGroupsDto,
@@ -194,6 +237,7 @@ class CompatibilityList(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_compatible_products_groups(
@@ -203,9 +247,10 @@ class CompatibilityList(Area):
         if_modified_since: str | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.CompatibleProductsGroupsDto, Any]:
         """Every item of :meth:`get_compatible_products_groups`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_compatible_products_groups,
             {
@@ -216,6 +261,7 @@ class CompatibilityList(Area):
             kind="offset",
             items="groups",
             limit=limit,
+            options=options,
         )
 
 

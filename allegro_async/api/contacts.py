@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import contacts as _models
@@ -32,15 +35,23 @@ class Contacts(Area):
         *,
         body: _models.ContactRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ContactResponse:
         """Create a new contact.
+
+        Use this resource to create a new contact. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-utworzyc-nowy-kontakt)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-create-new-contact).
 
         ``POST /sale/offer-contacts``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/offer-contacts",
             _models.ContactResponse,
@@ -49,6 +60,7 @@ class Contacts(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_contact(
@@ -56,16 +68,24 @@ class Contacts(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ContactResponse:
         """Get contact details.
+
+        Use this resource to get contact details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-szczegoly-danego-kontaktu)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-contact-details).
 
         ``GET /sale/offer-contacts/{id}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             id: Contact identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-contacts/{_a.path_segment(id, 'id')}",
             _models.ContactResponse,
@@ -73,21 +93,30 @@ class Contacts(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_list_of_contacts(
         self,
         *,
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ContactResponseList:
         """Get the user's contacts.
+
+        Use this resource to get details of many contacts. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-liste-kontaktow)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-a-list-of-contacts).
 
         ``GET /sale/offer-contacts``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/offer-contacts",
             _models.ContactResponseList,
@@ -95,6 +124,7 @@ class Contacts(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def modify_contact(
@@ -103,16 +133,24 @@ class Contacts(Area):
         id: str | int,
         body: _models.ContactRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ContactResponse:
         """Modify contact details.
+
+        Use this resource to modify contact details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-zmienic-dane-kontaktu)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-change-contact-data).
 
         ``PUT /sale/offer-contacts/{id}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             id: Contact identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-contacts/{_a.path_segment(id, 'id')}",
             _models.ContactResponse,
@@ -121,6 +159,7 @@ class Contacts(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

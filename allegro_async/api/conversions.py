@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -39,8 +42,16 @@ class Conversions(Area):
         limit: int | None = None,
         include_publisher_url_parameters: Mapping[str, str | Sequence[str]] | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CpsConversionResponse:
         """[BETA] List CPS conversions.
+
+        Use this resource to find your CPS (Cost Per Sale) conversions for specific filters. The
+        response contains a list of CPS conversions that correspond with the specified
+        parameters. Read more: PL
+        (https://developer.allegro.pl/tutorials/afiliacja-0A1bPnwVwUq#jak-pobrac-informacje-o-konwersji-cps)
+        / EN
+        (https://developer.allegro.pl/tutorials/affiliation-8do60yLKPIq#how-to-retrieve-cps-conversion-information).
 
         ``GET /affiliate/conversions/cps``, scope ``allegro:api:affiliate:read``.
 
@@ -54,11 +65,13 @@ class Conversions(Area):
             limit: Maximum number of elements in response.
             include_publisher_url_parameters: Comma-separated keys of the ‘publisherUrlParameters’ map which will be included in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         extra = {
             k: _a.query_value(v, k) for k, v in (include_publisher_url_parameters or {}).items()
         }  # free-form filters
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/affiliate/conversions/cps",
             _models.CpsConversionResponse,
@@ -76,6 +89,7 @@ class Conversions(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
     def iter_get_cps_conversions(
@@ -89,9 +103,10 @@ class Conversions(Area):
         limit: int | None = None,
         include_publisher_url_parameters: Mapping[str, str | Sequence[str]] | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.CpsConversionResponse, _models.CpsConversion]:
         """Every item of :meth:`get_cps_conversions`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_cps_conversions,
             {
@@ -106,6 +121,7 @@ class Conversions(Area):
             kind="offset",
             items="conversions",
             limit=limit,
+            options=options,
         )
 
 

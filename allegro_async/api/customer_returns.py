@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,16 +36,24 @@ class CustomerReturns(Area):
         *,
         customer_return_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CustomerReturn:
         """[BETA] Get customer return by id.
+
+        Use this resource to get customer returns by its identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-szczegolowe-informacje-o-zwrocie)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-retrieve-detailed-information-about-customer-return).
 
         ``GET /order/customer-returns/{customerReturnId}``, scope ``allegro:api:orders:read``.
 
         Args:
             customer_return_id: Id of the customer return.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/order/customer-returns/{_a.path_segment(customer_return_id, 'customerReturnId')}",
             _models.CustomerReturn,
@@ -50,6 +61,7 @@ class CustomerReturns(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
     async def get_customer_returns(
@@ -75,8 +87,17 @@ class CustomerReturns(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CustomerReturnResponse:
         """[BETA] Get customer returns by provided query parameters.
+
+        Use this resource to get all customer returns filtered by query parameters. Read more:
+        PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-liste-zwrotow)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-retrieve-customer-returns-list).
+        This resource is limited to 25 requests per second for a single user and 50 requests per
+        second for clientId.
 
         ``GET /order/customer-returns``, scope ``allegro:api:orders:read``.
 
@@ -101,8 +122,10 @@ class CustomerReturns(Area):
             limit: Limit of customer returns per page.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/customer-returns",
             _models.CustomerReturnResponse,
@@ -137,6 +160,7 @@ class CustomerReturns(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
     def iter_get_customer_returns(
@@ -161,9 +185,10 @@ class CustomerReturns(Area):
         status: str | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.CustomerReturnResponse, _models.CustomerReturn]:
         """Every item of :meth:`get_customer_returns`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_customer_returns,
             {
@@ -189,6 +214,7 @@ class CustomerReturns(Area):
             kind="offset",
             items="customerReturns",
             limit=limit,
+            options=options,
         )
 
     async def reject_customer_return_refund(
@@ -197,16 +223,24 @@ class CustomerReturns(Area):
         customer_return_id: str | int,
         body: _models.CustomerReturnRefundRejectionRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CustomerReturn:
         """[BETA] Reject customer return refund.
+
+        Use this resource to reject customer return refund with provided reason. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-odmowic-zwrotu-wplaty)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-reject-customer-return-refund).
 
         ``POST /order/customer-returns/{customerReturnId}/rejection``, scope ``allegro:api:orders:write``.
 
         Args:
             customer_return_id: Id of the customer return.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/order/customer-returns/{_a.path_segment(customer_return_id, 'customerReturnId')}/rejection",
             _models.CustomerReturn,
@@ -215,6 +249,7 @@ class CustomerReturns(Area):
             },
             media_type="application/vnd.allegro.beta.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import delivery as _models
@@ -32,15 +35,23 @@ class Delivery(Area):
         *,
         body: _models.CreateShippingRatesSetUsingPOSTRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CreateShippingRatesSetUsingPOSTResponse:
         """Create a new shipping rates set.
+
+        Use this resource to create a new seller's shipping rates set. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-dodac-cennik-dostaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-add-shipping-rates).
 
         ``POST /sale/shipping-rates``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/shipping-rates",
             _models.CreateShippingRatesSetUsingPOSTResponse,
@@ -49,6 +60,7 @@ class Delivery(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_list_of_delivery_methods(
@@ -56,16 +68,25 @@ class Delivery(Area):
         *,
         marketplace: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetListOfDeliveryMethodsUsingGETResponse:
         """Get the list of delivery methods.
+
+        Use this resource to get a list of all delivery methods currently available on the
+        platform, as well as those that have already been discontinued. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-dodac-cennik-dostaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-add-shipping-rates).
 
         ``GET /sale/delivery-methods``.
 
         Args:
             marketplace: Allows to filter delivery methods by marketplace id.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/delivery-methods",
             _models.GetListOfDeliveryMethodsUsingGETResponse,
@@ -76,23 +97,32 @@ class Delivery(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    async def get_list_of_shipping_ratest(
+    async def get_list_of_shipping_rates(
         self,
         *,
         marketplace: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetListOfShippingRatestUsingGETResponse:
         """Get the user's shipping rates.
+
+        Use this resource to get a list of seller's shipping rates. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-cennik-dostaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-shipping-rates).
 
         ``GET /sale/shipping-rates``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             marketplace: Allows to filter shipping rates by marketplace that they are qualified for.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/shipping-rates",
             _models.GetListOfShippingRatestUsingGETResponse,
@@ -103,6 +133,7 @@ class Delivery(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_sale_delivery_settings(
@@ -110,16 +141,24 @@ class Delivery(Area):
         *,
         marketplace_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.DeliverySettingsResponse:
         """Get the user's delivery settings.
+
+        Use this resource to get the delivery settings declared by the seller. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-ustawienia-dostawy)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-get-delivery-settings).
 
         ``GET /sale/delivery-settings``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             marketplace_id: Marketplace for which delivery settings will be returned.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/delivery-settings",
             _models.DeliverySettingsResponse,
@@ -130,6 +169,7 @@ class Delivery(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_shipping_rates_set(
@@ -137,16 +177,24 @@ class Delivery(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetShippingRatesSetUsingGETResponse:
         """Get the details of a shipping rates set.
+
+        Use this resource to get details of the given shipping rates set. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-cennik-dostaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-shipping-rates).
 
         ``GET /sale/shipping-rates/{id}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             id: Shipping rates set identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/shipping-rates/{_a.path_segment(id, 'id')}",
             _models.GetShippingRatesSetUsingGETResponse,
@@ -154,6 +202,7 @@ class Delivery(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def modify_shipping_rates_set(
@@ -162,16 +211,24 @@ class Delivery(Area):
         id: str | int,
         body: _models.ModifyShippingRatesSetUsingPUTRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ModifyShippingRatesSetUsingPUTResponse:
         """Edit a user's shipping rates set.
+
+        Use this resource to edit a new seller's shipping rates set. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-edytowac-cennik-dostaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-modify-shipping-rates).
 
         ``PUT /sale/shipping-rates/{id}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             id: Shipping rates set identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/shipping-rates/{_a.path_segment(id, 'id')}",
             _models.ModifyShippingRatesSetUsingPUTResponse,
@@ -180,6 +237,7 @@ class Delivery(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def put_sale_delivery_settings(
@@ -187,15 +245,23 @@ class Delivery(Area):
         *,
         body: _models.DeliverySettingsRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.DeliverySettingsResponse:
         """Modify the user's delivery settings.
+
+        Use this resource to modify the delivery settings declared by the seller. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-edytowac-ustawienia-dostawy)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-edit-delivery-settings).
 
         ``PUT /sale/delivery-settings``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             "/sale/delivery-settings",
             _models.DeliverySettingsResponse,
@@ -204,6 +270,7 @@ class Delivery(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 
@@ -214,7 +281,7 @@ class DeliveryWithRawResponse:
         raw = Delivery(area._client, raw=True)
         self.create_shipping_rates_set = to_raw(raw.create_shipping_rates_set)
         self.get_list_of_delivery_methods = to_raw(raw.get_list_of_delivery_methods)
-        self.get_list_of_shipping_ratest = to_raw(raw.get_list_of_shipping_ratest)
+        self.get_list_of_shipping_rates = to_raw(raw.get_list_of_shipping_rates)
         self.get_sale_delivery_settings = to_raw(raw.get_sale_delivery_settings)
         self.get_shipping_rates_set = to_raw(raw.get_shipping_rates_set)
         self.modify_shipping_rates_set = to_raw(raw.modify_shipping_rates_set)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import deposits as _models
@@ -28,15 +31,23 @@ class Deposits(Area):
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.DepositTypeResponse:
         """Get deposit types.
+
+        Use this resource to get deposit types available when creating an offer. Read more: PL
+        (https://developer.allegro.pl/news/1-pazdziernika-2025-dostosujemy-allegro-api-do-rozporzadzenia-o-systemie-kaucyjnym-m0mLB4XM9Ib)
+        / EN
+        (https://developer.allegro.pl/news/on-october-1-2025-we-will-adapt-Allegro-API-to-the-deposit-system-regulation-m0mLB4XM9Ib).
 
         ``GET /deposit/types``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/deposit/types",
             _models.DepositTypeResponse,
@@ -44,6 +55,7 @@ class Deposits(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

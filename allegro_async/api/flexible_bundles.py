@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import flexible_bundles as _models
@@ -31,55 +34,109 @@ class FlexibleBundles(Area):
         self,
         *,
         body: _models.FlexibleBundleCreateDTO | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> _models.FlexibleBundleGetDTO:
         """Create new flexible bundle.
 
+        You can create flexible bundle using this resource.
+        Requirements:
+
+        - there are max 6 slots in bundle;
+
+        - order value for each slot must be unique (ranging from 0 to 5);
+
+        - each slot can contain up to 30 offers;
+
+        - all offers in slot must be from the same category leaf (based on assortment's tree);
+
+        - at least one slot has to be marked as entrypoint;
+
+        - offer can be used in bundle only once (cannot be used in multiple slots);
+
+        - only offers active on at least one marketplace can be used;
+
+        - B2B offers cannot be used;
+
+        - age-restricted offers (eg. alcohol) cannot be used;
+
+        - cannot use multiple offers which are representing same product;
+
+        - all offers in bundle have to be 1F or not 1F.
+
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#zestawy-elastyczne)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#flexible-bundles).
+
         ``POST /sale/flexible-bundles``, scope ``allegro:api:sale:offers:write``.
+
+        Args:
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/flexible-bundles",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_flexible_bundle(
         self,
         *,
         bundle_id: str | int,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete flexible bundle by ID.
+
+        Use this resource to delete flexible bundle by its unique identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#usun-wybrany-zestaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#delete-a-selected-bundle).
 
         ``DELETE /sale/flexible-bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             bundle_id: Bundle ID.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             None,
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_flexible_bundle(
         self,
         *,
         bundle_id: str | int,
+        **options: Unpack[CallOptions],
     ) -> _models.FlexibleBundleGetDTO:
         """Get flexible bundle by ID.
+
+        Use this resource to retrieve flexible bundle by its unique identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-szczegoly-wybranego-zestawu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#get-details-of-a-selected-bundle).
 
         ``GET /sale/flexible-bundles/{bundleId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             bundle_id: Bundle ID.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def list_sellers_flexible_bundles(
@@ -88,8 +145,23 @@ class FlexibleBundles(Area):
         limit: int | None = None,
         offer_id: str | None = None,
         page_id: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FlexibleBundlesListingDTO:
         """List seller's flexible bundles.
+
+        You can fetch page of seller's flexible bundles using this endpoint.
+
+        Paging:
+        To move to next page, specify `page.id` parameter with value obtained in response from
+        previous request. Number of offer bundles on single page can be specified using `limit`
+        parameter.
+
+        Filtering:
+        Offer bundles can be filtered to bundles which contain offer specified in `offer.id`
+        parameter. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-liste-zestawow-elastycznych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#list-seller-s-flexible-bundles).
 
         ``GET /sale/flexible-bundles``, scope ``allegro:api:sale:offers:read``.
 
@@ -97,8 +169,10 @@ class FlexibleBundles(Area):
             limit: Limit of bundles per page.
             offer_id: Filter bundles which contains offer.
             page_id: ID of page which will be retrieved.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/flexible-bundles",
             _models.FlexibleBundlesListingDTO,
@@ -108,6 +182,7 @@ class FlexibleBundles(Area):
                 "page.id": _a.query_value(page_id, "page.id"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_list_sellers_flexible_bundles(
@@ -115,9 +190,10 @@ class FlexibleBundles(Area):
         *,
         limit: int | None = None,
         offer_id: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.FlexibleBundlesListingDTO, _models.FlexibleBundleListingDTO]:
         """Every item of :meth:`list_sellers_flexible_bundles`, page after page (``async for``, or
-        ``.pages()``); follows ``nextPage.id`` until the last page."""
+        ``.pages()``); follows ``nextPage.id`` until the last page. The per-call ``options`` apply to every page."""
         return Paginator(
             self.list_sellers_flexible_bundles,
             {
@@ -126,6 +202,7 @@ class FlexibleBundles(Area):
             kind="page_id",
             items="bundles",
             limit=limit,
+            options=options,
         )
 
     async def update_flexible_bundle(
@@ -133,20 +210,55 @@ class FlexibleBundles(Area):
         *,
         bundle_id: str | int,
         body: _models.FlexibleBundleUpdateDTO | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> _models.FlexibleBundleGetDTO:
         """Updates flexible bundle.
+
+        You can update flexible bundle using this resource.
+
+        Requirements:
+
+        - there are max 6 slots in bundle;
+
+        - order value for each slot must be unique (ranging from 0 to 5);
+
+        - each slot can contain up to 30 offers;
+
+        - all offers in slot must be from the same category leaf (based on assortment's tree);
+
+        - at least one slot has to be marked as entrypoint;
+
+        - offer can be used in bundle only once (cannot be used in multiple slots);
+
+        - only offers active on at least one marketplace can be used;
+
+        - B2B offers cannot be used;
+
+        - age-restricted offers (eg. alcohol) cannot be used;
+
+        - cannot use multiple offers which are representing same product;
+
+        - all offers in bundle have to be 1F or not 1F.
+
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#aktualizuj-wybrany-zestaw-elastyczny)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#update-a-selected-flexible-bundle).
 
         ``PUT /sale/flexible-bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             bundle_id: Bundle ID.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

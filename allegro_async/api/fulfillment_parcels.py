@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import fulfillment_parcels as _models
@@ -30,16 +33,25 @@ class FulfillmentParcels(Area):
         *,
         order_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FulfillmentOrder:
         """Get list of shipped parcels.
+
+        Use this resource to get list of parcels and included items for a given order. Items
+        include detailed information such as expiration dates and serial numbers. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-obslugiwac-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#how-to-handle-orders).
 
         ``GET /fulfillment/orders/{orderId}/parcels``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             order_id: The Allegro's platform order identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/fulfillment/orders/{_a.path_segment(order_id, 'orderId')}/parcels",
             _models.FulfillmentOrder,
@@ -47,6 +59,7 @@ class FulfillmentParcels(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

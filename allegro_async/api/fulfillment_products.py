@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -32,8 +35,16 @@ class FulfillmentProducts(Area):
         accept_language: _e.AcceptLanguageValue | None = None,
         offset: int | None = None,
         limit: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AvailableProductsList:
         """Get list of available products.
+
+        Use this resource to get a list of products that can be added to Advance Ship Notice.
+        The list contains products for which the seller has created offers and is ordered by
+        product's name. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#sprawdz-dostepne-produkty-do-awizacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#check-available-products-for-asn).
 
         ``GET /fulfillment/available-products``, scope ``allegro:api:fulfillment:read``.
 
@@ -41,8 +52,10 @@ class FulfillmentProducts(Area):
             accept_language: Expected language of messages.
             offset: The offset of elements in the response.
             limit: Maximum number of elements in response.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/fulfillment/available-products",
             _models.AvailableProductsList,
@@ -54,6 +67,7 @@ class FulfillmentProducts(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_available_products(
@@ -61,9 +75,10 @@ class FulfillmentProducts(Area):
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
         limit: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.AvailableProductsList, _models.AvailableProductResponse]:
         """Every item of :meth:`get_available_products`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_available_products,
             {
@@ -72,6 +87,7 @@ class FulfillmentProducts(Area):
             kind="offset",
             items="products",
             limit=limit,
+            options=options,
         )
 
 

@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import fulfillment_removal as _models
@@ -31,15 +34,27 @@ class FulfillmentRemoval(Area):
         *,
         body: _models.FulfillmentRemovalPreference | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FulfillmentRemovalPreference:
         """Create new active Fulfillment Removal Preference.
+
+        Use this resource to create new active removal preference. From the moment the
+        preference is set, it becomes the active one, and all new system removal orders will be
+        associated with this preference. Removal preference is associated with system removal
+        order at the moment of removal order is created. It means there can be not yet fulfilled
+        removal orders associated with previously set removal preference. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#utworz-lub-edytuj-ustawienia-sposobu-usuniecia-towaru-z-magazynu)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#create-or-edit-settings-for-how-to-remove-goods-from-the-warehouse).
 
         ``PUT /fulfillment/removal/preferences``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             "/fulfillment/removal/preferences",
             _models.FulfillmentRemovalPreference,
@@ -48,21 +63,33 @@ class FulfillmentRemoval(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_fulfillment_removal_preferences(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FulfillmentRemovalPreference:
         """Get current active removal preference.
+
+        Use this resource to read your current removal preference. Removal preference is
+        associated with system removal order at the moment of removal order is created. It means
+        there can be not yet fulfilled removal orders associated with previously set removal
+        preference. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#pobierz-aktualne-ustawienia-sposobu-usuniecia-towaru-z-magazynu)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#retrieve-current-settings-for-how-to-remove-goods-from-the-warehouse).
 
         ``GET /fulfillment/removal/preferences``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/fulfillment/removal/preferences",
             _models.FulfillmentRemovalPreference,
@@ -70,6 +97,7 @@ class FulfillmentRemoval(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

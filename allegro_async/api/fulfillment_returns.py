@@ -8,7 +8,10 @@ from __future__ import annotations
 import datetime
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -35,8 +38,17 @@ class FulfillmentReturns(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FulfillmentRefundDispositionsResponse:
         """Get refund dispositions report.
+
+        Use this resource to get refund dispositions for returns handled in One Fulfillment. The
+        response contains data from the last 90 days only. The response contains both buyer
+        returns and operational returns. When there is no matching disposition, the `report`
+        array is empty. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-pobrac-raport-dyspozycji-zwrotu-srodkow)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#how-to-retrieve-the-refund-disposition-report).
 
         ``GET /fulfillment/returns/refund-dispositions``, scope ``allegro:api:fulfillment:read``.
 
@@ -46,8 +58,10 @@ class FulfillmentReturns(Area):
             limit: Maximum number of elements in response.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/fulfillment/returns/refund-dispositions",
             _models.FulfillmentRefundDispositionsResponse,
@@ -61,6 +75,7 @@ class FulfillmentReturns(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_refund_dispositions_report(
@@ -70,11 +85,12 @@ class FulfillmentReturns(Area):
         created_at_lte: datetime.datetime | str | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[
         _models.FulfillmentRefundDispositionsResponse, _models.FulfillmentRefundDisposition
     ]:
         """Every item of :meth:`get_refund_dispositions_report`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_refund_dispositions_report,
             {
@@ -85,6 +101,7 @@ class FulfillmentReturns(Area):
             kind="offset",
             items="report",
             limit=limit,
+            options=options,
         )
 
 

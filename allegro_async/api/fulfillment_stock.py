@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Literal
+from typing import Literal, overload
+
+from typing_extensions import Unpack
 
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api.models import fulfillment_stock as _models
 
 
 class FulfillmentStock(Area):
@@ -25,6 +29,46 @@ class FulfillmentStock(Area):
     def with_raw_response(self) -> FulfillmentStockWithRawResponse:
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return FulfillmentStockWithRawResponse(self)
+
+    @overload
+    async def get_fulfillment_stock(
+        self,
+        *,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        phrase: str | None = None,
+        sort: _e.SortValue | None = None,
+        product_id: str | None = None,
+        product_availability: Sequence[_e.ProductAvailabilityValue] | None = None,
+        product_status: _e.ProductStatusValue | None = None,
+        asn_status: _e.AsnStatusValue | None = None,
+        out_of_stock_in_from: int | None = None,
+        out_of_stock_in_to: int | None = None,
+        accept: Literal[
+            "application/vnd.allegro.public.v1+json"
+        ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
+    ) -> _models.StockProductList: ...
+
+    @overload
+    async def get_fulfillment_stock(
+        self,
+        *,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        phrase: str | None = None,
+        sort: _e.SortValue | None = None,
+        product_id: str | None = None,
+        product_availability: Sequence[_e.ProductAvailabilityValue] | None = None,
+        product_status: _e.ProductStatusValue | None = None,
+        asn_status: _e.AsnStatusValue | None = None,
+        out_of_stock_in_from: int | None = None,
+        out_of_stock_in_to: int | None = None,
+        accept: Literal["text/csv"],
+        **options: Unpack[CallOptions],
+    ) -> bytes: ...
 
     async def get_fulfillment_stock(
         self,
@@ -43,8 +87,15 @@ class FulfillmentStock(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "text/csv"
         ] = "application/vnd.allegro.public.v1+json",
-    ) -> bytes:
+        **options: Unpack[CallOptions],
+    ) -> _models.StockProductList | bytes:
         """Get available stock.
+
+        Use this resource to get a list of the products belonging to the seller, which are in
+        Allegro Warehouse. Read more: PL
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-0ADwgOLqWSw#jak-pobrac-aktualne-stany-magazynowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/one-fulfillment-by-allegro-4R9dXyMPlc9#get-available-stock).
 
         ``GET /fulfillment/stock``, scope ``allegro:api:fulfillment:read``.
 
@@ -60,11 +111,49 @@ class FulfillmentStock(Area):
             asn_status: Filtering search results by ASN status.
             out_of_stock_in_from: Filter by products with outOfStockIn greater than or equal.
             out_of_stock_in_to: Filter by products with outOfStockIn less than or equal.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._get_fulfillment_stock(
+            accept_language=accept_language,
+            offset=offset,
+            limit=limit,
+            phrase=phrase,
+            sort=sort,
+            product_id=product_id,
+            product_availability=product_availability,
+            product_status=product_status,
+            asn_status=asn_status,
+            out_of_stock_in_from=out_of_stock_in_from,
+            out_of_stock_in_to=out_of_stock_in_to,
+            accept=accept,
+            **options,
+        )
+
+    async def _get_fulfillment_stock(
+        self,
+        *,
+        accept_language: _e.AcceptLanguageValue | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        phrase: str | None = None,
+        sort: _e.SortValue | None = None,
+        product_id: str | None = None,
+        product_availability: Sequence[_e.ProductAvailabilityValue] | None = None,
+        product_status: _e.ProductStatusValue | None = None,
+        asn_status: _e.AsnStatusValue | None = None,
+        out_of_stock_in_from: int | None = None,
+        out_of_stock_in_to: int | None = None,
+        accept: Literal[
+            "application/vnd.allegro.public.v1+json", "text/csv"
+        ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
+    ) -> _models.StockProductList | bytes:
+        """:meth:`get_fulfillment_stock` with every result it can give as its type (its raw twin)."""
+        return await self._send(
             "GET",
             "/fulfillment/stock",
-            bytes,
+            {"application/vnd.allegro.public.v1+json": _models.StockProductList, "text/csv": bytes},
             params={
                 "offset": _a.query_value(offset, "offset"),
                 "limit": _a.query_value(limit, "limit"),
@@ -81,6 +170,7 @@ class FulfillmentStock(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type=accept,
+            options=options,
         )
 
 
@@ -89,4 +179,4 @@ class FulfillmentStockWithRawResponse:
 
     def __init__(self, area: FulfillmentStock) -> None:
         raw = FulfillmentStock(area._client, raw=True)
-        self.get_fulfillment_stock = to_raw(raw.get_fulfillment_stock)
+        self.get_fulfillment_stock = to_raw(raw._get_fulfillment_stock)

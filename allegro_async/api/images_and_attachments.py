@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import images_and_attachments as _models
@@ -33,15 +36,51 @@ class ImagesAndAttachments(Area):
         *,
         body: _models.OfferAttachmentRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferAttachment:
         """Create an offer attachment.
+
+        You can attach pdf, jpeg or png files to your offers. We will present them under the
+        offer description in the Additional information section.
+        You can attach multiple files to one offer – one per each type from the list:
+        * Guide (MANUAL). Allowed media types: PDF
+        * Special offer terms (SPECIAL_OFFER_RULES). Allowed media types: PDF
+        * Competition terms (COMPETITION_RULES). Allowed media types: PDF
+        * Book excerpt (BOOK_EXCERPT). Allowed media types: PDF
+        * Manual (USER_MANUAL). Allowed media types: PDF
+        * Installation manual (INSTALLATION_INSTRUCTIONS). Allowed media types: PDF
+        * Game manual (GAME_INSTRUCTIONS). Allowed media types: PDF
+        * Energy label (ENERGY_LABEL). Allowed media types: JPEG, JPG, PNG
+        * Product information sheet (PRODUCT_INFORMATION_SHEET). Allowed media types: PDF
+        * Tire label (TIRE_LABEL). Allowed media types: JPEG, JPG, PNG
+        * Data processing sheet - software (SOFTWARE_DATA_PROCESSING). Allowed media types: PDF
+        * Data processing sheet - device (HARDWARE_DATA_PROCESSING). Allowed media types: PDF
+        * Plant Protection Products (PPPs) license (PLANT_PROTECTION_PRODUCTS_AUTHORIZATION).
+        Allowed media types: PDF
+
+        You can attach up to 20 files to one product for:
+        * Safety information manual (SAFETY_INFORMATION_MANUAL). Allowed media types: PDF, JPEG,
+        JPG, PNG
+
+        Uploading attachments flow:
+        1. Create an attachment object to receive an upload URL (*POST
+        /sale/offer-attachments*),
+        2. Use the upload URL to submit the file (*PUT /sale/offer-attachments/{attachmentId}*),
+        3. Add attachments to the offer (*PATCH /sale/product-offers/{offerId}*).
+
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#zalaczniki)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#attachments).
 
         ``POST /sale/offer-attachments``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/offer-attachments",
             _models.OfferAttachment,
@@ -50,6 +89,7 @@ class ImagesAndAttachments(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_offer_attachment(
@@ -57,16 +97,27 @@ class ImagesAndAttachments(Area):
         *,
         attachment_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferAttachment:
         """Get offer attachment details.
+
+        Get details of an offer attachments, including download link, by attachment identifier
+        ("attachmentId"). The attachment id can be retrieved by querying a particular offer, for
+        example by using `GET /sale/product-offers/{offerId}` (#operation/getProductOffer). Read
+        more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#zalaczniki)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#attachments).
 
         ``GET /sale/offer-attachments/{attachmentId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             attachment_id: The ID of the attachment.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offer-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.OfferAttachment,
@@ -74,6 +125,7 @@ class ImagesAndAttachments(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def upload_offer_attachment(
@@ -83,20 +135,34 @@ class ImagesAndAttachments(Area):
         content_type: Literal["application/pdf", "image/jpeg", "image/png"],
         body: bytes | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferAttachment:
         """Upload an offer attachment.
+
+        Upload an offer attachment.
+        This operation should be used after creating an offer attachment with *POST
+        /sale/offer-attachments*
+        **Important!** You can find the URL address to upload the file to our server in the
+        *Location* response header of *POST /sale/offer-attachments*. The URL is unique and
+        one-time. As its format may change in time, you should always use the address from the
+        header. Do not compose the address on your own. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#zalaczniki)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#attachments).
 
         ``PUT /sale/offer-attachments/{attachmentId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             attachment_id: The ID of the attachment.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None
         else:
             file, data = None, body
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.OfferAttachment,
@@ -108,6 +174,7 @@ class ImagesAndAttachments(Area):
             json=data,
             content_type=content_type,
             upload=True,
+            options=options,
         )
 
     async def upload_offer_image(
@@ -116,13 +183,30 @@ class ImagesAndAttachments(Area):
         body: _models.OfferImageLinkUploadRequest | Mapping[str, Any] | bytes,
         accept_language: _e.AcceptLanguageValue | None = None,
         content_type: Literal["image/jpeg", "image/png", "image/webp"] | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferImageUploadResponse:
         """Upload an offer image.
+
+        Upload image to our servers.
+        You can choose from two upload options:
+        * \\- provide a link and we will download an image for you
+        * \\- send an image as binary data
+
+        **Important!** Remember to use dedicated domain for upload, i.e.
+        * \\- https://upload.allegro.pl for Production
+        * \\- https://upload.allegro.pl.allegrosandbox.pl for Sandbox
+
+        Read more about the rules for photos in an offer's gallery and description: PL
+        (https://help.allegro.com/pl/sell/a/zasady-dla-zdjec-w-galerii-i-w-opisie-8dvWz3eo4T5?marketplaceId=allegro-pl)
+        / EN
+        (https://help.allegro.com/en/sell/a/rules-for-images-in-the-gallery-and-in-descriptions-8dvWB8Y2PIq).
 
         ``POST /sale/images``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             if content_type is None:
@@ -134,7 +218,7 @@ class ImagesAndAttachments(Area):
             file, data = bytes(body), None
         else:
             file, data = None, body
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/images",
             _models.OfferImageUploadResponse,
@@ -148,6 +232,7 @@ class ImagesAndAttachments(Area):
             if file is not None
             else "application/vnd.allegro.public.v1+json",
             upload=True,
+            options=options,
         )
 
 

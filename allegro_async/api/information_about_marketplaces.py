@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import information_about_marketplaces as _models
@@ -24,19 +27,28 @@ class InformationAboutMarketplaces(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return InformationAboutMarketplacesWithRawResponse(self)
 
-    async def marketplaces(
+    async def get_marketplaces(
         self,
         *,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AllegroMarketplaces:
         """Get details for all marketplaces in allegro.
+
+        Use this resource to get information about all the marketplaces on the platform. Read
+        more: PL
+        (https://developer.allegro.pl/tutorials/wystawianie-i-zarzadzanie-oferta-w-serwisach-zagranicznych-wwzjP4M8gTZ#serwis-bazowy-uzytkownika-oraz-lista-dostepnych-serwisow)
+        / EN
+        (https://developer.allegro.pl/tutorials/listing-and-managing-offers-on-foreign-marketplaces-7GndGjeAATn#user-s-base-marketplace-and-list-of-available-marketplaces).
 
         ``GET /marketplaces``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/marketplaces",
             _models.AllegroMarketplaces,
@@ -44,6 +56,7 @@ class InformationAboutMarketplaces(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 
@@ -52,4 +65,4 @@ class InformationAboutMarketplacesWithRawResponse:
 
     def __init__(self, area: InformationAboutMarketplaces) -> None:
         raw = InformationAboutMarketplaces(area._client, raw=True)
-        self.marketplaces = to_raw(raw.marketplaces)
+        self.get_marketplaces = to_raw(raw.get_marketplaces)

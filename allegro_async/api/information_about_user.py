@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -34,15 +37,23 @@ class InformationAboutUser(Area):
         *,
         body: _models.AdditionalEmailRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalEmail:
         """Add a new additional email address to user's account.
+
+        Use this resource to add a new additional email address to account. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-dodac-adres-e-mail)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-add-an-additional-email).
 
         ``POST /account/additional-emails``, scope ``allegro:api:profile:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/account/additional-emails",
             _models.AdditionalEmail,
@@ -51,6 +62,7 @@ class InformationAboutUser(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def answer_user_rating(
@@ -59,16 +71,24 @@ class InformationAboutUser(Area):
         rating_id: str | int,
         body: _models.UserRatingAnswerRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Answer:
         """Answer for user's rating.
+
+        Use this resource to answer for received rating. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-dodac-odpowiedz-na-ocene)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-answer-for-user-rating).
 
         ``PUT /sale/user-ratings/{ratingId}/answer``, scope ``allegro:api:ratings``.
 
         Args:
             rating_id: ID of the rating.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}/answer",
             _models.Answer,
@@ -77,6 +97,7 @@ class InformationAboutUser(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_additional_email(
@@ -84,16 +105,24 @@ class InformationAboutUser(Area):
         *,
         email_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete an additional email address.
+
+        Use this resource to delete one of additional emails. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-usunac-adres-e-mail)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-remove-e-mail).
 
         ``DELETE /account/additional-emails/{emailId}``, scope ``allegro:api:profile:write``.
 
         Args:
             email_id: Id of the additional email to be deleted.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/account/additional-emails/{_a.path_segment(email_id, 'emailId')}",
             None,
@@ -101,6 +130,7 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_additional_email(
@@ -108,16 +138,24 @@ class InformationAboutUser(Area):
         *,
         email_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalEmail:
         """Get information about a particular additional email.
+
+        Use this resource to retrieve a single additional email. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-szczegolowe-informacje-o-adresie-e-mail)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-e-mail-details).
 
         ``GET /account/additional-emails/{emailId}``, scope ``allegro:api:profile:read``.
 
         Args:
             email_id: Id of the additional email.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/account/additional-emails/{_a.path_segment(email_id, 'emailId')}",
             _models.AdditionalEmail,
@@ -125,21 +163,31 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_list_of_additional_emails(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AdditionalEmailsResponse:
         """Get user's additional emails.
+
+        Use this resource to get a list of all additional email addresses assigned to account.
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-adresy-e-mail)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-email-addresses).
 
         ``GET /account/additional-emails``, scope ``allegro:api:profile:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/account/additional-emails",
             _models.AdditionalEmailsResponse,
@@ -147,21 +195,31 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_sale_quality(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SalesQualityHistoryResponse:
         """Get sales quality.
+
+        Use this resource to get current sales quality with at most 30 days history. Read more:
+        PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jakosc-sprzedazy)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#sales-quality).
 
         ``GET /sale/quality``, scope ``allegro:api:profile:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/quality",
             _models.SalesQualityHistoryResponse,
@@ -169,6 +227,7 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_seller_smart_classification(
@@ -176,16 +235,24 @@ class InformationAboutUser(Area):
         *,
         marketplace_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SmartSellerClassificationReport:
         """Get Smart! seller classification report.
+
+        Use this resource to get a full Smart! seller classification report. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#kwalifikacja-sprzedawcy)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#seller-qualification).
 
         ``GET /sale/smart``, scope ``allegro:api:profile:read``.
 
         Args:
             marketplace_id: Marketplace for which seller classification report will be returned.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/smart",
             _models.SmartSellerClassificationReport,
@@ -196,6 +263,7 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_user_rating(
@@ -206,16 +274,24 @@ class InformationAboutUser(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
     ) -> _models.UserRating:
         """Get the user's rating by given rating id.
+
+        Use this resource to receive your sales rating by given rating id. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-informacje-o-ocenie-sprzedazy)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-user-s-ratings-data).
 
         ``GET /sale/user-ratings/{ratingId}``, scope ``allegro:api:ratings``.
 
         Args:
             rating_id: The ID of the rating.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}",
             _models.UserRating,
@@ -223,6 +299,7 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type=accept,
+            options=options,
         )
 
     async def get_user_ratings(
@@ -237,8 +314,15 @@ class InformationAboutUser(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
     ) -> _models.UserRatingListResponse:
         """Get the user's ratings.
+
+        Use this resource to receive your sales ratings sorted by last change date, starting
+        from the latest. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-pobrac-informacje-o-ocenie-sprzedazy)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-retrieve-user-s-ratings-data).
 
         ``GET /sale/user-ratings``, scope ``allegro:api:ratings``.
 
@@ -249,8 +333,10 @@ class InformationAboutUser(Area):
             last_changed_at_lte: Last change (creation or latest edition) date time in ISO 8601 format.
             offset: The offset of elements in the response.
             limit: The limit of elements in the response.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/user-ratings",
             _models.UserRatingListResponse,
@@ -265,6 +351,7 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type=accept,
+            options=options,
         )
 
     def iter_get_user_ratings(
@@ -278,9 +365,10 @@ class InformationAboutUser(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.UserRatingListResponse, _models.UserRating]:
         """Every item of :meth:`get_user_ratings`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_user_ratings,
             {
@@ -293,21 +381,31 @@ class InformationAboutUser(Area):
             kind="offset",
             items="ratings",
             limit=limit,
+            options=options,
         )
 
     async def me(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.MeResponse:
         """Get basic information about user.
+
+        Use this resource when you need basic information about authenticated user. Read more:
+        PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#informacje-o-uzytkowniku)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#information-about-user).
 
         ``GET /me``, scope ``allegro:api:profile:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/me",
             _models.MeResponse,
@@ -315,6 +413,7 @@ class InformationAboutUser(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def user_rating_removal(
@@ -323,16 +422,24 @@ class InformationAboutUser(Area):
         rating_id: str | int,
         body: _models.UserRatingRemovalRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Removal:
         """Request removal of user's rating.
+
+        Use this resource to request removal of received rating. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#jak-wyslac-prosbe-o-usuniecie-oceny)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#how-to-send-a-request-to-remove-user-rating).
 
         ``PUT /sale/user-ratings/{ratingId}/removal``, scope ``allegro:api:ratings``.
 
         Args:
             rating_id: ID of the rating.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}/removal",
             _models.Removal,
@@ -341,6 +448,7 @@ class InformationAboutUser(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -36,16 +39,24 @@ class MessageCenter(Area):
         thread_id: str | int,
         body: _models.ThreadReadFlag | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Thread:
         """Mark a particular thread as read.
+
+        Use this resource to mark thread with provided identifier as read. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#szczegolowe-informacje-o-wiadomosci)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#information-about-a-particular-message).
 
         ``PUT /messaging/threads/{threadId}/read``, scope ``allegro:api:messaging``.
 
         Args:
             thread_id: Identifier of thread to be marked.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/read",
             _models.Thread,
@@ -54,6 +65,7 @@ class MessageCenter(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_message(
@@ -61,16 +73,24 @@ class MessageCenter(Area):
         *,
         message_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete single message.
+
+        Use this resource to delete message with provided identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#usuniecie-wiadomosci)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#delete-a-message).
 
         ``DELETE /messaging/messages/{messageId}``, scope ``allegro:api:messaging``.
 
         Args:
             message_id: Identifier of the message to delete.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
             None,
@@ -78,6 +98,7 @@ class MessageCenter(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def download_attachment(
@@ -85,23 +106,33 @@ class MessageCenter(Area):
         *,
         attachment_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> bytes:
         """Download attachment.
+
+        Use this resource to download attachment with provided identifier. You can retrieve
+        attachments uploaded within the last 6 months. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#pobranie-zalacznika)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#attachment-related-to-the-message).
 
         ``GET /messaging/message-attachments/{attachmentId}``, scope ``allegro:api:messaging``.
 
         Args:
             attachment_id: Identifier of the attachment that will be downloaded.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/messaging/message-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
-            bytes,
+            {"*/*": bytes},
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="*/*",
+            options=options,
         )
 
     async def get_message(
@@ -109,16 +140,24 @@ class MessageCenter(Area):
         *,
         message_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_546583b3.Message:
         """Get single message.
+
+        Use this resource to get message with provided identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#szczegolowe-informacje-o-wiadomosci)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#information-about-a-particular-message).
 
         ``GET /messaging/messages/{messageId}``, scope ``allegro:api:messaging``.
 
         Args:
             message_id: Identifier of message to be returned.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
             _shared_546583b3.Message,
@@ -126,6 +165,7 @@ class MessageCenter(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_thread(
@@ -133,16 +173,24 @@ class MessageCenter(Area):
         *,
         thread_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Thread:
         """Get user thread.
+
+        Use this resource to get thread with provided identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#szczegolowe-informacje-o-danym-watku)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#information-about-a-particular-thread).
 
         ``GET /messaging/threads/{threadId}``, scope ``allegro:api:messaging``.
 
         Args:
             thread_id: Identifier of thread to get.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}",
             _models.Thread,
@@ -150,6 +198,7 @@ class MessageCenter(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def list_messages(
@@ -161,8 +210,14 @@ class MessageCenter(Area):
         before: datetime.datetime | str | None = None,
         after: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.MessagesList:
         """List messages in thread.
+
+        Use this resource to list messages in thread with provided identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#lista-wiadomosci-dla-wybranego-watku)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#list-of-the-messages-for-the-particular-thread).
 
         ``GET /messaging/threads/{threadId}/messages``, scope ``allegro:api:messaging``.
 
@@ -173,8 +228,10 @@ class MessageCenter(Area):
             before: Message creation date before filter parameter (exclusive) - cannot be used with offset.
             after: Message creation date after filter parameter (exclusive).
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
             _models.MessagesList,
@@ -188,6 +245,7 @@ class MessageCenter(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_list_messages(
@@ -198,9 +256,10 @@ class MessageCenter(Area):
         before: datetime.datetime | str | None = None,
         after: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.MessagesList, _shared_546583b3.Message]:
         """Every item of :meth:`list_messages`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.list_messages,
             {
@@ -212,6 +271,7 @@ class MessageCenter(Area):
             kind="offset",
             items="messages",
             limit=limit,
+            options=options,
         )
 
     async def list_threads(
@@ -220,8 +280,15 @@ class MessageCenter(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ThreadsList:
         """List user threads.
+
+        Use this resource to get the list of user threads sorted by last message date, starting
+        from newest. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#lista-watkow-na-koncie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#list-of-threads).
 
         ``GET /messaging/threads``, scope ``allegro:api:messaging``.
 
@@ -229,8 +296,10 @@ class MessageCenter(Area):
             limit: The maximum number of threads returned in the response.
             offset: Index of the first returned thread from all results.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/messaging/threads",
             _models.ThreadsList,
@@ -242,6 +311,7 @@ class MessageCenter(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_list_threads(
@@ -249,9 +319,10 @@ class MessageCenter(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.ThreadsList, _models.Thread]:
         """Every item of :meth:`list_threads`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.list_threads,
             {
@@ -260,6 +331,7 @@ class MessageCenter(Area):
             kind="offset",
             items="threads",
             limit=limit,
+            options=options,
         )
 
     async def new_attachment_declaration(
@@ -267,15 +339,23 @@ class MessageCenter(Area):
         *,
         body: _models.NewAttachmentDeclaration | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.MessageAttachmentId:
         """Add attachment declaration.
+
+        Use this resource to add attachment declaration before uploading. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#deklaracja-zalacznika)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#attachment-declaration).
 
         ``POST /messaging/message-attachments``, scope ``allegro:api:messaging``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/messaging/message-attachments",
             _models.MessageAttachmentId,
@@ -284,6 +364,7 @@ class MessageCenter(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def new_message(
@@ -291,15 +372,24 @@ class MessageCenter(Area):
         *,
         body: _models.NewMessage | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_546583b3.Message:
         """Write a new message.
+
+        Use this resource to write new message to recipient. This resource is rate limited to 1
+        request per second for a user. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#nowa-wiadomosc)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#add-a-new-message).
 
         ``POST /messaging/messages``, scope ``allegro:api:messaging``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/messaging/messages",
             _shared_546583b3.Message,
@@ -308,6 +398,7 @@ class MessageCenter(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def new_message_in_thread(
@@ -316,16 +407,25 @@ class MessageCenter(Area):
         thread_id: str | int,
         body: _models.NewMessageInThread | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_546583b3.Message:
         """Write a new message in thread.
+
+        Use this resource to write new message in existing thread. This resource is rate limited
+        to 1 request per second for a user. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#nowa-wiadomosc)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#add-a-new-message).
 
         ``POST /messaging/threads/{threadId}/messages``, scope ``allegro:api:messaging``.
 
         Args:
             thread_id: Identifier of thread to write message to.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
             _shared_546583b3.Message,
@@ -334,6 +434,7 @@ class MessageCenter(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def upload_attachment(
@@ -345,20 +446,28 @@ class MessageCenter(Area):
             "image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf"
         ],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.MessageAttachmentId:
         """Upload attachment binary data.
+
+        Use this resource to upload attachment using identifier that was declared. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-centrum-wiadomosci-XxWm2K890Fk#dodanie-zalacznika)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-the-message-center-g05avyGlZUW#add-an-attachment).
 
         ``PUT /messaging/message-attachments/{attachmentId}``, scope ``allegro:api:messaging``.
 
         Args:
             attachment_id: The identifier of attachment that will be uploaded.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None
         else:
             file, data = None, body
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/messaging/message-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.MessageAttachmentId,
@@ -369,6 +478,7 @@ class MessageCenter(Area):
             content=file,
             json=data,
             content_type=content_type,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack, deprecated
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -28,21 +31,31 @@ class OfferBundles(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return OfferBundlesWithRawResponse(self)
 
+    @deprecated("DELETE /sale/bundles/{bundleId} is deprecated by Allegro")
     async def delete_offer_bundle(
         self,
         *,
         bundle_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete bundle by ID.
 
-        ``DELETE /sale/bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``. Deprecated by Allegro.
+        Use this resource to delete offer bundle by its unique identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#usun-wybrany-zestaw)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#remove-the-selected-offer-bundle).
+
+        ``DELETE /sale/bundles/{bundleId}``, scope ``allegro:api:sale:offers:write``.
+        Deprecated by Allegro: calling it warns (``DeprecationWarning``).
 
         Args:
             bundle_id: Bundle ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             None,
@@ -50,23 +63,34 @@ class OfferBundles(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
+    @deprecated("GET /sale/bundles/{bundleId} is deprecated by Allegro")
     async def get_offer_bundle(
         self,
         *,
         bundle_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferBundleDTO:
         """Get bundle by ID.
 
-        ``GET /sale/bundles/{bundleId}``, scope ``allegro:api:sale:offers:read``. Deprecated by Allegro.
+        Use this resource to retrieve offer bundle by its unique identifier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-szczegoly-wybranego-zestawu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-details-of-the-selected-offer-bundle).
+
+        ``GET /sale/bundles/{bundleId}``, scope ``allegro:api:sale:offers:read``.
+        Deprecated by Allegro: calling it warns (``DeprecationWarning``).
 
         Args:
             bundle_id: Bundle ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             _models.OfferBundleDTO,
@@ -74,8 +98,10 @@ class OfferBundles(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
+    @deprecated("GET /sale/bundles is deprecated by Allegro")
     async def list_sellers_offer_bundles(
         self,
         *,
@@ -83,18 +109,36 @@ class OfferBundles(Area):
         offer_id: str | None = None,
         page_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferBundlesDTO:
         """List seller's bundles.
 
-        ``GET /sale/bundles``, scope ``allegro:api:sale:offers:read``. Deprecated by Allegro.
+        You can fetch page of seller's offer bundles using this endpoint.
+
+        Paging:
+        To move to next page, specify `page.id` parameter with value obtained in response from
+        previous request. Number of offer bundles on single page can be specified using `limit`
+        parameter.
+
+        Filtering:
+        Offer bundles can be filtered to bundles which contain offer specified in `offer.id`
+        parameter. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-liste-zestawow-ofert)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-offer-bundles-list).
+
+        ``GET /sale/bundles``, scope ``allegro:api:sale:offers:read``.
+        Deprecated by Allegro: calling it warns (``DeprecationWarning``).
 
         Args:
             limit: Limit of bundles per page.
             offer_id: Filter bundles which contains offer.
             page_id: ID of page which will be retrieved.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/bundles",
             _models.OfferBundlesDTO,
@@ -107,17 +151,20 @@ class OfferBundles(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
+    @deprecated("GET /sale/bundles is deprecated by Allegro")
     def iter_list_sellers_offer_bundles(
         self,
         *,
         limit: int | None = None,
         offer_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.OfferBundlesDTO, _models.OfferBundleDTO]:
         """Every item of :meth:`list_sellers_offer_bundles`, page after page (``async for``, or
-        ``.pages()``); follows ``nextPage.id`` until the last page."""
+        ``.pages()``); follows ``nextPage.id`` until the last page. The per-call ``options`` apply to every page."""
         return Paginator(
             self.list_sellers_offer_bundles,
             {
@@ -127,24 +174,38 @@ class OfferBundles(Area):
             kind="page_id",
             items="bundles",
             limit=limit,
+            options=options,
         )
 
+    @deprecated("PUT /sale/bundles/{bundleId}/discount is deprecated by Allegro")
     async def update_offer_bundle_discount(
         self,
         *,
         bundle_id: str | int,
         body: _models.UpdateOfferBundleDiscountDTO | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferBundleDTO:
         """Update discount associated with bundle.
 
-        ``PUT /sale/bundles/{bundleId}/discount``, scope ``allegro:api:sale:offers:write``. Deprecated by Allegro.
+        Use this resource to update discount per marketplaces associated with bundle specified
+        by its unique identifier. This will override currently set discounts for all
+        marketplaces, so the unchanged discounts also must be specified in request. In case
+        discount for marketplace is not specified in request it will be deleted. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#zmien-rabat-przypisany-do-wybranego-zestawu)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#change-the-discount-for-the-selected-offer-bundle).
+
+        ``PUT /sale/bundles/{bundleId}/discount``, scope ``allegro:api:sale:offers:write``.
+        Deprecated by Allegro: calling it warns (``DeprecationWarning``).
 
         Args:
             bundle_id: Bundle ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/bundles/{_a.path_segment(bundle_id, 'bundleId')}/discount",
             _models.OfferBundleDTO,
@@ -153,6 +214,7 @@ class OfferBundles(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

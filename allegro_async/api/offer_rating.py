@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import offer_rating as _models
@@ -25,21 +28,29 @@ class OfferRating(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return OfferRatingWithRawResponse(self)
 
-    async def offer_rating(
+    async def get_offer_rating(
         self,
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferRating:
         """Get offer rating.
+
+        Use this resource to get offer rating. Read more: PL
+        (https://developer.allegro.pl/news/nowy-zasob-do-pobrania-oceny-produktu-q018mmPe0H7) /
+        EN
+        (https://developer.allegro.pl/news/new-resource-to-retrieve-product-rating-q018mmPrWUX).
 
         ``GET /sale/offers/{offerId}/rating``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             offer_id: Offer identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/rating",
             _models.OfferRating,
@@ -47,6 +58,7 @@ class OfferRating(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 
@@ -55,4 +67,4 @@ class OfferRatingWithRawResponse:
 
     def __init__(self, area: OfferRating) -> None:
         raw = OfferRating(area._client, raw=True)
-        self.offer_rating = to_raw(raw.offer_rating)
+        self.get_offer_rating = to_raw(raw.get_offer_rating)

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -34,16 +37,24 @@ class OfferTags(Area):
         offer_id: str | int,
         body: _models.TagIdsRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Assign tags to an offer.
+
+        Use this resource to assign a tag to offer. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zarzadzaj-tagami-i-zalacznikami-w-ofertach-1nzlmKLPyHl)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-manage-tags-and-attachments-in-offers-WvGz12BXrHL).
 
         ``POST /sale/offers/{offerId}/tags``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             offer_id: Offer identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/tags",
             None,
@@ -52,6 +63,7 @@ class OfferTags(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_tag(
@@ -59,15 +71,23 @@ class OfferTags(Area):
         *,
         body: _models.TagRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TagId:
         """Create a tag.
+
+        Use this resource to create a new tag. You can create up to 100 tags. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zarzadzaj-tagami-i-zalacznikami-w-ofertach-1nzlmKLPyHl)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-manage-tags-and-attachments-in-offers-WvGz12BXrHL).
 
         ``POST /sale/offer-tags``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/offer-tags",
             _models.TagId,
@@ -76,6 +96,7 @@ class OfferTags(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_tag(
@@ -83,16 +104,24 @@ class OfferTags(Area):
         *,
         tag_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete a tag.
+
+        Use this resource to delete the tag. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zarzadzaj-tagami-i-zalacznikami-w-ofertach-1nzlmKLPyHl)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-manage-tags-and-attachments-in-offers-WvGz12BXrHL).
 
         ``DELETE /sale/offer-tags/{tagId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             tag_id: Tag identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/offer-tags/{_a.path_segment(tag_id, 'tagId')}",
             None,
@@ -100,6 +129,7 @@ class OfferTags(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def list_assigned_offer_tags(
@@ -107,16 +137,24 @@ class OfferTags(Area):
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TagListResponse:
         """Get tags assigned to an offer.
+
+        Use this resource to get a list of tags assigned to offer. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zarzadzaj-tagami-i-zalacznikami-w-ofertach-1nzlmKLPyHl)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-manage-tags-and-attachments-in-offers-WvGz12BXrHL).
 
         ``GET /sale/offers/{offerId}/tags``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             offer_id: Offer identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/tags",
             _models.TagListResponse,
@@ -124,6 +162,7 @@ class OfferTags(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def list_seller_tags(
@@ -132,8 +171,15 @@ class OfferTags(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TagListResponse:
         """Get the user's tags.
+
+        Use this resource to get a list of tags defined by the specified user (Defaults: limit =
+        1000, offset = 0). Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zarzadzaj-tagami-i-zalacznikami-w-ofertach-1nzlmKLPyHl)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-manage-tags-and-attachments-in-offers-WvGz12BXrHL).
 
         ``GET /sale/offer-tags``, scope ``allegro:api:sale:settings:read``.
 
@@ -141,8 +187,10 @@ class OfferTags(Area):
             limit: The limit of elements in the response.
             offset: The offset of elements in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/offer-tags",
             _models.TagListResponse,
@@ -154,6 +202,7 @@ class OfferTags(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_list_seller_tags(
@@ -161,9 +210,10 @@ class OfferTags(Area):
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.TagListResponse, _models.TagResponse]:
         """Every item of :meth:`list_seller_tags`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.list_seller_tags,
             {
@@ -172,6 +222,7 @@ class OfferTags(Area):
             kind="offset",
             items="tags",
             limit=limit,
+            options=options,
         )
 
     async def update_tag(
@@ -180,16 +231,25 @@ class OfferTags(Area):
         tag_id: str | int,
         body: _models.TagRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Modify a tag.
+
+        Use this resource to update a tag. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-zarzadzaj-tagami-i-zalacznikami-w-ofertach-1nzlmKLPyHl)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-manage-tags-and-attachments-in-offers-WvGz12BXrHL).
+        This resource is rate limited to 1 million changes per hour.
 
         ``PUT /sale/offer-tags/{tagId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             tag_id: Tag identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/offer-tags/{_a.path_segment(tag_id, 'tagId')}",
             None,
@@ -198,6 +258,7 @@ class OfferTags(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import offer_translations as _models
@@ -35,8 +38,14 @@ class OfferTranslations(Area):
         element: _e.ElementValue | None = None,
         products_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete offer translation.
+
+        Delete single element or entire manual translation. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#tlumaczenia-ofert)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#offer-translations).
 
         ``DELETE /sale/offers/{offerId}/translations/{language}``, scope ``allegro:api:sale:offers:write``.
 
@@ -46,8 +55,10 @@ class OfferTranslations(Area):
             element: Offer element for which translation should be deleted.
             products_id: ProductId for which safety information translation should be deleted.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/translations/{_a.path_segment(language, 'language')}",
             None,
@@ -59,6 +70,7 @@ class OfferTranslations(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_offer_translation(
@@ -67,8 +79,14 @@ class OfferTranslations(Area):
         offer_id: str | int,
         language: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferTranslations:
         """Get offer translations.
+
+        Get offer translation for given language or all present. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#tlumaczenia-ofert)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#offer-translations).
 
         ``GET /sale/offers/{offerId}/translations``, scope ``allegro:api:sale:offers:read``.
 
@@ -76,8 +94,10 @@ class OfferTranslations(Area):
             offer_id: Offer identifier.
             language: Language for translation to retrieve.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/translations",
             _models.OfferTranslations,
@@ -88,6 +108,7 @@ class OfferTranslations(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def update_offer_translation(
@@ -97,8 +118,14 @@ class OfferTranslations(Area):
         offer_id: str | int,
         body: _models.ManualTranslationUpdateRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Update offer translation.
+
+        Update manual translation for offer. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#tlumaczenia-ofert)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#offer-translations).
 
         ``PATCH /sale/offers/{offerId}/translations/{language}``, scope ``allegro:api:sale:offers:write``.
 
@@ -106,8 +133,10 @@ class OfferTranslations(Area):
             language: Language of the provided translation.
             offer_id: Offer identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PATCH",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/translations/{_a.path_segment(language, 'language')}",
             None,
@@ -116,6 +145,7 @@ class OfferTranslations(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -10,7 +10,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -35,16 +38,25 @@ class OrderManagement(Area):
         id: str | int,
         body: _models.CheckFormsNewOrderInvoice | Mapping[str, Any],
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CheckFormsNewOrderInvoiceId:
         """Post new invoice.
+
+        Use to add new invoice metadata. Before you send an invoice file, you need to initialize
+        the invoice instance with the required parameters. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-dodac-fakture-do-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#add-an-invoice-to-the-order).
 
         ``POST /order/checkout-forms/{id}/invoices``, scope ``allegro:api:orders:write``.
 
         Args:
             id: Order identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/invoices",
             _models.CheckFormsNewOrderInvoiceId,
@@ -53,6 +65,7 @@ class OrderManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_order_shipments(
@@ -61,16 +74,25 @@ class OrderManagement(Area):
         id: str | int,
         body: _models.CheckoutFormAddWaybillRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CheckoutFormAddWaybillCreated:
         """Add a parcel tracking number.
+
+        Add a parcel tracking number (shipment) to given order line items. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-dodac-numer-przesylki-do-przedmiotu-w-zamowieniu)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#add-tracking-number-to-order).
+        This resource is rate limited to 50 requests per second.
 
         ``POST /order/checkout-forms/{id}/shipments``, scope ``allegro:api:orders:write``.
 
         Args:
             id: Order identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/shipments",
             _models.CheckoutFormAddWaybillCreated,
@@ -79,6 +101,7 @@ class OrderManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_allegro_pickup_drop_off_points(
@@ -87,8 +110,14 @@ class OrderManagement(Area):
         carriers: Sequence[_e.CarriersValue] | None = None,
         if_modified_since: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.AllegroPickupDropOffPointsResponse:
         """Get Allegro pickup drop off points.
+
+        Get a list of Allegro pickup drop off points. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-pobrac-liste-punktow-allegro)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-retrieve-list-of-allegro-pickup-drop-off-points).
 
         ``GET /order/carriers/ALLEGRO/points``.
 
@@ -96,8 +125,10 @@ class OrderManagement(Area):
             carriers: List of carrier ids to filter the drop off/pick up points to only the ones where any of the listed carriers operate.
             if_modified_since: Date of last data modification.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/carriers/ALLEGRO/points",
             _models.AllegroPickupDropOffPointsResponse,
@@ -109,6 +140,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_list_of_orders(
@@ -131,8 +163,13 @@ class OrderManagement(Area):
         updated_at_gte: datetime.datetime | str | None = None,
         sort: _e.Sort2Value | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CheckoutForms:
         """Get the user's orders.
+
+        Use this resource to get an order list. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#lista-zamowien)
+        / EN (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#order-list).
 
         ``GET /order/checkout-forms``, scope ``allegro:api:orders:read``.
 
@@ -154,8 +191,10 @@ class OrderManagement(Area):
             updated_at_gte: Checkout form last modification date.
             sort: The results' sorting order.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/checkout-forms",
             _models.CheckoutForms,
@@ -190,6 +229,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_list_of_orders(
@@ -211,9 +251,10 @@ class OrderManagement(Area):
         updated_at_gte: datetime.datetime | str | None = None,
         sort: _e.Sort2Value | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.CheckoutForms, _models.CheckoutForm]:
         """Every item of :meth:`get_list_of_orders`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_list_of_orders,
             {
@@ -236,6 +277,7 @@ class OrderManagement(Area):
             kind="offset",
             items="checkoutForms",
             limit=limit,
+            options=options,
         )
 
     async def get_order_events(
@@ -245,8 +287,15 @@ class OrderManagement(Area):
         type: Sequence[str] | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OrderEventsList:
         """Get order events.
+
+        Use this resource to return events that allow you to monitor actions which clients
+        perform, i.e. making a purchase, filling in the checkout form (FOD), finishing payment
+        process, making a surcharge. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#dziennik-zdarzen)
+        / EN (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#event-log).
 
         ``GET /order/events``, scope ``allegro:api:orders:read``.
 
@@ -255,8 +304,10 @@ class OrderManagement(Area):
             type: Specify array of event types for filtering.
             limit: The maximum number of events returned in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/events",
             _models.OrderEventsList,
@@ -269,6 +320,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_order_events(
@@ -277,9 +329,10 @@ class OrderManagement(Area):
         type: Sequence[str] | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.OrderEventsList, _models.OrderEvent]:
         """Every item of :meth:`get_order_events`, page after page (``async for``, or
-        ``.pages()``); continues ``from`` the last event's id until a short page."""
+        ``.pages()``); continues ``from`` the last event's id until a short page. The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_order_events,
             {
@@ -289,21 +342,31 @@ class OrderManagement(Area):
             kind="event",
             items="events",
             limit=limit,
+            options=options,
         )
 
     async def get_order_events_statistics(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OrderEventStats:
         """Get order events statistics.
+
+        Use this resource to returns object that contains event id and occurrence date of the
+        latest event. It gives you current starting point for reading events. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-znalezc-najnowsze-zdarzenie)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-find-the-newest-event).
 
         ``GET /order/event-stats``, scope ``allegro:api:orders:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/event-stats",
             _models.OrderEventStats,
@@ -311,6 +374,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_order_invoices_details(
@@ -318,16 +382,25 @@ class OrderManagement(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CheckoutFormsOrderInvoices:
         """Get order invoices details.
+
+        Use to get invoices details including antivirus scan results and EPT invoice
+        verification status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-informacje-o-dokumentach-rozliczeniowych-dodanych-do-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-download-information-about-billing-documents-added-to-orders).
 
         ``GET /order/checkout-forms/{id}/invoices``, scope ``allegro:api:orders:read``.
 
         Args:
             id: Order identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/invoices",
             _models.CheckoutFormsOrderInvoices,
@@ -335,6 +408,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_order_shipments(
@@ -342,16 +416,28 @@ class OrderManagement(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CheckoutFormOrderWaybillResponse:
         """Get a list of parcel tracking numbers.
+
+        Get a list of parcel tracking numbers currently assigned to the order. Orders can be
+        retrieved using REST API resource GET /order/checkout-forms. Please note that the
+        shipment list may contain parcel tracking numbers added through other channels such as
+        Moje Allegro or by the carrier that delivers the parcel. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-numery-przesylek-dodane-do-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#retrieving-tracking-numbers).
+        This resource is rate limited to 50 requests per second.
 
         ``GET /order/checkout-forms/{id}/shipments``, scope ``allegro:api:orders:read``.
 
         Args:
             id: Order identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/shipments",
             _models.CheckoutFormOrderWaybillResponse,
@@ -359,21 +445,35 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_orders_carriers(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OrdersShippingCarriersResponse:
         """Get a list of available shipping carriers.
+
+        Shipping carriers are essential to provide accurate tracking experience for customers.
+        Use this resource to get a list of all available shipping carriers. This resource is
+        rate limited to 50 requests per second.
+
+        The response of this resource can be stored in accordance with returned caching headers.
+        Read more: PL
+        (https://developer.allegro.pl/news/nowy-zasob-do-pobrania-identyfikatorow-przewoznikow-8dmljjGRGUE)
+        / EN
+        (https://developer.allegro.pl/news/new-resource-to-retrieve-available-delivery-company-id-VL6zDDdr4hk).
 
         ``GET /order/carriers``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/order/carriers",
             _models.OrdersShippingCarriersResponse,
@@ -381,6 +481,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_orders_details(
@@ -388,16 +489,23 @@ class OrderManagement(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CheckoutForm:
         """Get an order's details.
+
+        Use this resource to get an order details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#szczegoly-zamowienia)
+        / EN (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#order-details).
 
         ``GET /order/checkout-forms/{id}``, scope ``allegro:api:orders:read``.
 
         Args:
             id: Checkout form identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}",
             _models.CheckoutForm,
@@ -405,6 +513,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_parcel_tracking(
@@ -413,8 +522,14 @@ class OrderManagement(Area):
         carrier_id: str | int,
         waybill: Sequence[str],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CarrierParcelTrackingResponse:
         """Get carrier parcel tracking history.
+
+        Get tracking history for parcels. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-pobrac-historie-statusow-przesylek)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-retrieve-parcels-statuses-history).
 
         ``GET /order/carriers/{carrierId}/tracking``.
 
@@ -422,8 +537,10 @@ class OrderManagement(Area):
             carrier_id: Carrier identifier.
             waybill: Waybill number (parcel tracking number).
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/order/carriers/{_a.path_segment(carrier_id, 'carrierId')}/tracking",
             _models.CarrierParcelTrackingResponse,
@@ -434,6 +551,7 @@ class OrderManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def set_order_fulfillment(
@@ -443,8 +561,14 @@ class OrderManagement(Area):
         body: _models.CheckoutFormFulfillment | Mapping[str, Any],
         checkout_form_revision: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Set seller order status.
+
+        Use to set seller order status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#zmiana-statusu-realizacji-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#order-fulfillment-status-change).
 
         ``PUT /order/checkout-forms/{id}/fulfillment``, scope ``allegro:api:orders:write``.
 
@@ -452,8 +576,10 @@ class OrderManagement(Area):
             id: Order identifier.
             checkout_form_revision: Checkout form revision.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/fulfillment",
             None,
@@ -467,6 +593,7 @@ class OrderManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def set_order_line_items_serial_numbers(
@@ -478,8 +605,14 @@ class OrderManagement(Area):
         | None = None,
         checkout_form_revision: str | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Set line items' serial numbers.
+
+        Use to set serial numbers in the given line items of seller order. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#zmiana-statusu-realizacji-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#order-fulfillment-status-change).
 
         ``POST /order/checkout-forms/{id}/serial-numbers``, scope ``allegro:api:orders:write``.
 
@@ -487,8 +620,10 @@ class OrderManagement(Area):
             id: Order identifier.
             checkout_form_revision: Checkout form revision.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/serial-numbers",
             None,
@@ -502,6 +637,7 @@ class OrderManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def upload_order_billing_document_link(
@@ -510,16 +646,21 @@ class OrderManagement(Area):
         order_id: str | int,
         body: _models.NewOrderBillingDocumentLink | Mapping[str, Any] | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Upload URL to billing documents.
+
+        Used to upload a URL to a billing document. You can add up to 10 links.
 
         ``POST /order/{orderId}/billing-documents/links``, scope ``allegro:api:orders:write``.
 
         Args:
             order_id: Order identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/order/{_a.path_segment(order_id, 'orderId')}/billing-documents/links",
             None,
@@ -528,6 +669,7 @@ class OrderManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def upload_order_invoice_file(
@@ -538,8 +680,14 @@ class OrderManagement(Area):
         body: bytes | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
         content_type: Literal["application/pdf"] = "application/pdf",
+        **options: Unpack[CallOptions],
     ) -> None:
         """Upload invoice file.
+
+        Use to upload invoice file to match created invoice metadata. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-dodac-fakture-do-zamowienia)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#add-an-invoice-to-the-order).
 
         ``PUT /order/checkout-forms/{id}/invoices/{invoiceId}/file``, scope ``allegro:api:orders:write``.
 
@@ -547,12 +695,14 @@ class OrderManagement(Area):
             id: Order identifier.
             invoice_id: Invoice identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None
         else:
             file, data = None, body
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/invoices/{_a.path_segment(invoice_id, 'invoiceId')}/file",
             None,
@@ -563,6 +713,7 @@ class OrderManagement(Area):
             content=file,
             json=data,
             content_type=content_type,
+            options=options,
         )
 
 

@@ -10,7 +10,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -44,8 +47,14 @@ class Payments(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PaymentOperations:
         """Payment operations history.
+
+        Use this endpoint to get the list of the seller payment operations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-sprawdzic-oplaty-nn9DOL5PASX#historia-operacji-platniczych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-check-the-fees-3An6Wame3Um#payment-operations).
 
         ``GET /payments/payment-operations``, scope ``allegro:api:payments:read``.
 
@@ -62,8 +71,10 @@ class Payments(Area):
             limit: Number of returned operations.
             offset: Index of the first returned payment operation from all search results.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/payments/payment-operations",
             _models.PaymentOperations,
@@ -86,6 +97,7 @@ class Payments(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_payments_operation_history(
@@ -102,9 +114,10 @@ class Payments(Area):
         currency: str | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.PaymentOperations, _models.BaseOperation]:
         """Every item of :meth:`get_payments_operation_history`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_payments_operation_history,
             {
@@ -122,6 +135,7 @@ class Payments(Area):
             kind="offset",
             items="paymentOperations",
             limit=limit,
+            options=options,
         )
 
     async def get_refunded_payments(
@@ -136,8 +150,14 @@ class Payments(Area):
         occurred_at_lte: datetime.datetime | str | None = None,
         status: Sequence[_e.Status4Value] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetRefundedPaymentsResponse:
         """Get a list of refunded payments.
+
+        Get a list of refunded payments. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-pobrac-liste-zwrotow-platnosci)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-retrieve-a-list-of-refunded-payment).
 
         ``GET /payments/refunds``, scope ``allegro:api:payments:read``.
 
@@ -151,8 +171,10 @@ class Payments(Area):
             occurred_at_lte: Maximum date and time when the refund occurred provided in ISO 8601 format.
             status: Current status of payment refund.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/payments/refunds",
             _models.GetRefundedPaymentsResponse,
@@ -170,6 +192,7 @@ class Payments(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_refunded_payments(
@@ -183,9 +206,10 @@ class Payments(Area):
         occurred_at_lte: datetime.datetime | str | None = None,
         status: Sequence[_e.Status4Value] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.GetRefundedPaymentsResponse, _models.RefundDetails]:
         """Every item of :meth:`get_refunded_payments`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_refunded_payments,
             {
@@ -200,6 +224,7 @@ class Payments(Area):
             kind="offset",
             items="refunds",
             limit=limit,
+            options=options,
         )
 
     async def initiate_refund(
@@ -207,15 +232,23 @@ class Payments(Area):
         *,
         body: _models.InitializeRefund | Mapping[str, Any] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.RefundDetails:
         """Initiate a refund of a payment.
+
+        Use this endpoint to initiate a refund of a payment. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-obslugiwac-zamowienia-GRaj0qyvwtR#jak-wykonac-zwrot-platnosci)
+        / EN
+        (https://developer.allegro.pl/tutorials/process-orders-PgPMlWDr8Cv#how-to-refund-a-payment).
 
         ``POST /payments/refunds``, scope ``allegro:api:payments:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/payments/refunds",
             _models.RefundDetails,
@@ -224,6 +257,7 @@ class Payments(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

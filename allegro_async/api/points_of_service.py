@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import points_of_service as _models
@@ -32,15 +35,22 @@ class PointsOfService(Area):
         *,
         body: _models.Pos | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Pos:
         """Create a point of service.
+
+        Use this resource to create a point of service. Read more: PL
+        (https://developer.allegro.pl/news/punkty-odbioru-osobistego-8dmlj8qk7ik) / EN
+        (https://developer.allegro.pl/news/points-of-service-Rdoz09ZE7sW).
 
         ``POST /points-of-service``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/points-of-service",
             _models.Pos,
@@ -49,6 +59,7 @@ class PointsOfService(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def delete_pos(
@@ -56,16 +67,23 @@ class PointsOfService(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete a point of service.
+
+        Use this resource to delete a point of service. Read more: PL
+        (https://developer.allegro.pl/news/punkty-odbioru-osobistego-8dmlj8qk7ik) / EN
+        (https://developer.allegro.pl/news/points-of-service-Rdoz09ZE7sW).
 
         ``DELETE /points-of-service/{id}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             id: Point of service ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/points-of-service/{_a.path_segment(id, 'id')}",
             None,
@@ -73,6 +91,7 @@ class PointsOfService(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_pos_data(
@@ -80,16 +99,23 @@ class PointsOfService(Area):
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Pos:
         """Get the details of a point of service.
+
+        Use this resource to get a details of a point of service for a given ID. Read more: PL
+        (https://developer.allegro.pl/news/punkty-odbioru-osobistego-8dmlj8qk7ik) / EN
+        (https://developer.allegro.pl/news/points-of-service-Rdoz09ZE7sW).
 
         ``GET /points-of-service/{id}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             id: Point of service ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/points-of-service/{_a.path_segment(id, 'id')}",
             _models.Pos,
@@ -97,6 +123,7 @@ class PointsOfService(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_pos_list(
@@ -105,8 +132,13 @@ class PointsOfService(Area):
         seller_id: str,
         country_code: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SearchResult:
         """Get the user's points of service.
+
+        Use this resource to get a list of points of service by seller ID. Read more: PL
+        (https://developer.allegro.pl/news/punkty-odbioru-osobistego-8dmlj8qk7ik) / EN
+        (https://developer.allegro.pl/news/points-of-service-Rdoz09ZE7sW).
 
         ``GET /points-of-service``, scope ``allegro:api:sale:settings:read``.
 
@@ -114,8 +146,10 @@ class PointsOfService(Area):
             seller_id: User identifier.
             country_code: Country code identifier in ISO format.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/points-of-service",
             _models.SearchResult,
@@ -127,6 +161,7 @@ class PointsOfService(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def modify_pos(
@@ -135,16 +170,23 @@ class PointsOfService(Area):
         id: str | int,
         body: _models.Pos | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.Pos:
         """Modify a point of service.
+
+        Use this resource to modify a point of service. Read more: PL
+        (https://developer.allegro.pl/news/punkty-odbioru-osobistego-8dmlj8qk7ik) / EN
+        (https://developer.allegro.pl/news/points-of-service-Rdoz09ZE7sW).
 
         ``PUT /points-of-service/{id}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             id: Point of service ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/points-of-service/{_a.path_segment(id, 'id')}",
             _models.Pos,
@@ -153,6 +195,7 @@ class PointsOfService(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -34,16 +37,25 @@ class PostPurchaseIssues(Area):
         issue_id: str | int,
         body: _models.MessageRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PostPurchaseIssueMessage:
         """Add a message to an issue.
+
+        Use this resource to post a message in certain issue. At least one of fields: 'text',
+        'attachment' has to be present. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#nowa-wiadomosc-w-dyskusji-lub-reklamacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#new-message-in-dispute-or-claim).
 
         ``POST /sale/issues/{issueId}/message``, scope ``allegro:api:disputes``.
 
         Args:
             issue_id: Dispute or claim identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}/message",
             _models.PostPurchaseIssueMessage,
@@ -52,6 +64,7 @@ class PostPurchaseIssues(Area):
             },
             media_type="application/vnd.allegro.beta.v1+json",
             json=body,
+            options=options,
         )
 
     async def change_status_of_issue(
@@ -60,16 +73,25 @@ class PostPurchaseIssues(Area):
         issue_id: str | int,
         body: _models.ClaimStatusChangeRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Change status of a claim.
+
+        Change the formal status of a claim, for example accept or reject it. Not a valid
+        operation for disputes. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#zmien-status-reklamacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#change-claim-status).
 
         ``POST /sale/issues/{issueId}/status``, scope ``allegro:api:disputes``.
 
         Args:
             issue_id: Claim identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}/status",
             None,
@@ -78,6 +100,7 @@ class PostPurchaseIssues(Area):
             },
             media_type="application/vnd.allegro.beta.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_an_issue_attachment(
@@ -85,15 +108,23 @@ class PostPurchaseIssues(Area):
         *,
         body: _models.AttachmentDeclaration | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PostPurchaseIssueAttachmentId:
         """Create an attachment declaration.
+
+        Use this resource to post an attachment declaration. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#deklaracja-zalacznika)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#attachment-declaration).
 
         ``POST /sale/issues/attachments``, scope ``allegro:api:disputes``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/issues/attachments",
             _models.PostPurchaseIssueAttachmentId,
@@ -102,6 +133,7 @@ class PostPurchaseIssues(Area):
             },
             media_type="application/vnd.allegro.beta.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_chat_from_issue(
@@ -111,8 +143,15 @@ class PostPurchaseIssues(Area):
         limit: int | None = None,
         offset: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PostPurchaseIssueChatResponse:
         """Get the messages and state claim changes within a post purchase issue.
+
+        Use this resource to get the list of messages and state changes within a dispute or
+        claim. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#wiadomosci-z-dyskusji-i-reklamacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#disputes-and-claims-messages).
 
         ``GET /sale/issues/{issueId}/chat``, scope ``allegro:api:disputes``.
 
@@ -121,8 +160,10 @@ class PostPurchaseIssues(Area):
             limit: The maximum number of messages within issue returned in a response.
             offset: Index of first returned message within issue.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}/chat",
             _models.PostPurchaseIssueChatResponse,
@@ -134,6 +175,7 @@ class PostPurchaseIssues(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
     def iter_get_chat_from_issue(
@@ -142,9 +184,10 @@ class PostPurchaseIssues(Area):
         issue_id: str | int,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.PostPurchaseIssueChatResponse, _models.PostPurchaseIssueChatMessage]:
         """Every item of :meth:`get_chat_from_issue`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_chat_from_issue,
             {
@@ -154,6 +197,7 @@ class PostPurchaseIssues(Area):
             kind="offset",
             items="chat",
             limit=limit,
+            options=options,
         )
 
     async def get_issue(
@@ -161,16 +205,24 @@ class PostPurchaseIssues(Area):
         *,
         issue_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PostPurchaseIssue:
         """Get a single dispute or claim.
+
+        Use this resource to get a single dispute or claim. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#szczegolowe-informacje-o-dyskusji-reklamacji)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#detailed-information-about-the-dispute-claim).
 
         ``GET /sale/issues/{issueId}``, scope ``allegro:api:disputes``.
 
         Args:
             issue_id: Dispute or claim identifier.
             accept_language: Expected language of subject field.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}",
             _models.PostPurchaseIssue,
@@ -178,6 +230,7 @@ class PostPurchaseIssues(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
     async def get_issue_attachment(
@@ -185,23 +238,32 @@ class PostPurchaseIssues(Area):
         *,
         attachment_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> bytes:
         """Get an attachment.
+
+        Use this resource to get an attachment. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#pobranie-zalacznika)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#attachment-related-to-dispute-claim).
 
         ``GET /sale/issues/attachments/{attachmentId}``, scope ``allegro:api:disputes``.
 
         Args:
             attachment_id: Attachment identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/issues/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
-            bytes,
+            {"*/*": bytes},
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="*/*",
+            options=options,
         )
 
     async def get_list_of_issues(
@@ -212,8 +274,15 @@ class PostPurchaseIssues(Area):
         offset: int | None = None,
         status: Sequence[_e.StatusValue] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PostPurchaseIssueListResponse:
         """Get the user's post purchase issues.
+
+        Use this resource to get the list of your disputes and claims ordered by descending
+        opened date. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#lista-dyskusji-i-reklamacji-na-koncie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#all-disputes-and-claims).
 
         ``GET /sale/issues``, scope ``allegro:api:disputes``.
 
@@ -223,8 +292,10 @@ class PostPurchaseIssues(Area):
             offset: Index of first returned issue.
             status: Filter issues with given set of statuses.
             accept_language: Expected language of subject field.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/issues",
             _models.PostPurchaseIssueListResponse,
@@ -238,6 +309,7 @@ class PostPurchaseIssues(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.beta.v1+json",
+            options=options,
         )
 
     def iter_get_list_of_issues(
@@ -247,9 +319,10 @@ class PostPurchaseIssues(Area):
         limit: int | None = None,
         status: Sequence[_e.StatusValue] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.PostPurchaseIssueListResponse, _models.PostPurchaseIssue]:
         """Every item of :meth:`get_list_of_issues`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_list_of_issues,
             {
@@ -260,6 +333,7 @@ class PostPurchaseIssues(Area):
             kind="offset",
             items="issues",
             limit=limit,
+            options=options,
         )
 
     async def upload_issue_attachment(
@@ -271,20 +345,34 @@ class PostPurchaseIssues(Area):
             "image/png", "image/gif", "image/bmp", "image/tiff", "image/jpeg", "application/pdf"
         ],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PostPurchaseIssueAttachmentId:
         """Upload an attachment.
+
+        Upload a post purchase issue message attachment.
+        This operation should be used after creating an attachment declaration with *POST
+        /sale/issues/attachments*
+        **Important!** You can find the URL address to upload the file to our server in the
+        *Location* response header of *POST /sale/issues/attachments*. The URL is unique and
+        one-time. As its format may change in time, you should always use the address from the
+        header. Do not compose the address on your own. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-dyskusjami-E7Zj6gK7ysE#dodanie-zalacznika)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-discussions-VL6Yr40e5t5#adding-an-attachment).
 
         ``PUT /sale/issues/attachments/{attachmentId}``, scope ``allegro:api:disputes``.
 
         Args:
             attachment_id: Attachment identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         if isinstance(body, (bytes, bytearray, memoryview)):
             file, data = bytes(body), None
         else:
             file, data = None, body
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/issues/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.PostPurchaseIssueAttachmentId,
@@ -295,6 +383,7 @@ class PostPurchaseIssues(Area):
             content=file,
             json=data,
             content_type=content_type,
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import pricing as _models
@@ -32,15 +35,24 @@ class Pricing(Area):
         *,
         body: _models.PublicOfferPreviewRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.FeePreviewResponse:
         """Calculate fee and commission for an offer.
+
+        Provides information about fee and commission for an offer. This resource is limited to
+        25 requests per second for a single user. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-sprawdzic-oplaty-nn9DOL5PASX#kalkulator-oplat)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-check-the-fees-3An6Wame3Um#fee-calculator).
 
         ``POST /pricing/offer-fee-preview``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/pricing/offer-fee-preview",
             _models.FeePreviewResponse,
@@ -49,6 +61,7 @@ class Pricing(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def offer_quotes_public(
@@ -56,16 +69,25 @@ class Pricing(Area):
         *,
         offer_id: Sequence[str],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OfferQuotesDto:
         """Get the user's current offer quotes.
+
+        This endpoint returns current offer quotes (listing and promo fees) cycles for
+        authenticated user and list of offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-sprawdzic-oplaty-nn9DOL5PASX#data-naliczenia-kolejnej-oplaty)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-check-the-fees-3An6Wame3Um#check-when-a-fee-is-charged).
 
         ``GET /pricing/offer-quotes``, scope ``allegro:api:billing:read``.
 
         Args:
             offer_id: List of offer Ids, maximum 20 values.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/pricing/offer-quotes",
             _models.OfferQuotesDto,
@@ -76,6 +98,7 @@ class Pricing(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -33,16 +36,25 @@ class Products(Area):
         *,
         category_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CategoryProductParameterList:
         """Get product parameters available in given category.
+
+        Use this resource to get the list of product parameters available in given category. You
+        can use these parameters to create a new product. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-utworzyc-nowy-produkt)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-create-a-product).
 
         ``GET /sale/categories/{categoryId}/product-parameters``.
 
         Args:
             category_id: The category ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/categories/{_a.path_segment(category_id, 'categoryId')}/product-parameters",
             _models.CategoryProductParameterList,
@@ -50,6 +62,7 @@ class Products(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_product_change_proposal(
@@ -57,16 +70,25 @@ class Products(Area):
         *,
         change_proposal_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ProductChangeProposalDto:
         """Get all data of the particular product changes proposal.
+
+        Use this resource to retrieve all data of the particular product changes proposal. Read
+        more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-zglosic-blad-w-produkcie)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-report-incorrect-data-in-a-product).
 
         ``GET /sale/products/change-proposals/{changeProposalId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             change_proposal_id: The product changes proposal identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/products/change-proposals/{_a.path_segment(change_proposal_id, 'changeProposalId')}",
             _models.ProductChangeProposalDto,
@@ -74,6 +96,7 @@ class Products(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_sale_product(
@@ -83,8 +106,17 @@ class Products(Area):
         category_id: str | None = None,
         language: _e.AcceptLanguageValue | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SaleProductDto:
         """Get all data of the particular product.
+
+        Use this resource to retrieve all data of the particular product. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-pobrac-pelne-dane-o-produkcie)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-retrieve-product-data).
+        This resource is limited with Leaky Bucket
+        (https://developer.allegro.pl/tutorials/basic-information-VL6YelvVKTn#limiting-the-number-of-queries-limits)
+        mechanism.
 
         ``GET /sale/products/{productId}``, scope ``allegro:api:sale:offers:read``.
 
@@ -93,8 +125,10 @@ class Products(Area):
             category_id: The similar category identifier.
             language: The language version of product.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/products/{_a.path_segment(product_id, 'productId')}",
             _models.SaleProductDto,
@@ -106,6 +140,7 @@ class Products(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_sale_products(
@@ -119,8 +154,19 @@ class Products(Area):
         page_id: str | None = None,
         search_features: _e.SearchFeaturesValue | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetSaleProductsResponse:
         """Get search products results.
+
+        Use this resource to get a list of products according to provided parameters. At least
+        ean or phrase parameter is required. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-znalezc-produkt)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-find-a-product).
+        This resource is limited with Leaky Bucket mechanism, read more PL
+        (https://developer.allegro.pl/tutorials/informacje-podstawowe-b21569boAI1#ograniczenie-liczby-zapytan-limity)
+        / EN
+        (https://developer.allegro.pl/tutorials/basic-information-VL6YelvVKTn#limiting-the-number-of-queries-limits).
 
         ``GET /sale/products``, scope ``allegro:api:sale:offers:read``.
 
@@ -133,11 +179,13 @@ class Products(Area):
             page_id: A "cursor" to the next set of results.
             search_features: Enables additional search options: - *SIMILAR_CATEGORIES* - searching in the indicated category (category.id) and in 'similar categories' (works only if cate...
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
         extra = {
             k: _a.query_value(v, k) for k, v in (dynamic_filters or {}).items()
         }  # free-form filters
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/products",
             _models.GetSaleProductsResponse,
@@ -154,6 +202,7 @@ class Products(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_sale_products(
@@ -166,9 +215,10 @@ class Products(Area):
         dynamic_filters: Mapping[str, str | Sequence[str]] | None = None,
         search_features: _e.SearchFeaturesValue | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.GetSaleProductsResponse, _models.BaseSaleProductResponseDto]:
         """Every item of :meth:`get_sale_products`, page after page (``async for``, or
-        ``.pages()``); follows ``nextPage.id`` until the last page."""
+        ``.pages()``); follows ``nextPage.id`` until the last page. The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_sale_products,
             {
@@ -183,6 +233,7 @@ class Products(Area):
             kind="page_id",
             items="products",
             limit=None,
+            options=options,
         )
 
     async def product_change_proposal(
@@ -191,16 +242,25 @@ class Products(Area):
         product_id: str | int,
         body: _models.ProductChangeProposalRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ProductChangeProposalDto:
         """Propose changes in product.
+
+        Use this resource to propose changes in product. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-zglosic-blad-w-produkcie)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-report-incorrect-data-in-a-product).
+        This resource is limited to 100 suggestions per day for a single user.
 
         ``POST /sale/products/{productId}/change-proposals``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             product_id: The product identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             f"/sale/products/{_a.path_segment(product_id, 'productId')}/change-proposals",
             _models.ProductChangeProposalDto,
@@ -209,6 +269,7 @@ class Products(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def propose_sale_product(
@@ -216,15 +277,24 @@ class Products(Area):
         *,
         body: _models.ProductProposalsRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ProductProposalsResponse:
         """Propose a product.
+
+        Use this resource to propose a product. You can add up to 20,000 new products to the
+        Catalog each month. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#jak-utworzyc-nowy-produkt)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#how-to-create-a-product).
 
         ``POST /sale/product-proposals``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/product-proposals",
             _models.ProductProposalsResponse,
@@ -233,6 +303,7 @@ class Products(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

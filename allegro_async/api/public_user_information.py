@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import public_user_information as _models
@@ -30,16 +33,24 @@ class PublicUserInformation(Area):
         *,
         user_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.UserRatingSummaryResponseV2:
         """Get any user's ratings summary.
+
+        Use this resource to receive feedback statistics. Read more: PL
+        (https://developer.allegro.pl/news/nowe-zasoby-ktorymi-pobierzesz-informacje-o-ocenach-ZM9L1WPBbUb)
+        / EN
+        (https://developer.allegro.pl/news/new-resources-to-download-sales-feedback-d2VYERBMRiz).
 
         ``GET /users/{userId}/ratings-summary``, scope ``allegro:api:profile:read``.
 
         Args:
             user_id: The ID of the user.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/users/{_a.path_segment(user_id, 'userId')}/ratings-summary",
             _models.UserRatingSummaryResponseV2,
@@ -47,6 +58,7 @@ class PublicUserInformation(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
 

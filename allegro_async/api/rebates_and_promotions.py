@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -34,16 +37,39 @@ class RebatesAndPromotions(Area):
         marketplace_id: str | int,
         body: _models.TurnoverDiscountRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TurnoverDiscountDto:
         """Create/modify turnover discount for marketplace.
+
+        Create or modify the turnover discount for the specified marketplace. Currently, the
+        only supported marketplace is `allegro-business-cz`.
+        Turnover discount is assigned to all offers available on the given marketplace. Only B2B
+        users will see and be eligible for this discount. In order to create a turnover discount
+        definition, you also have to be a B2B user.
+        Created turnover discount becomes visible for B2B users with the first day of the next
+        month. Since that day, B2B users begin cumulating their spending on your offers they
+        purchased. Turnover cumulated within the month translate into appropriate percentage of
+        the discount for all orders of your offers in the following month.
+        Turnover discount created in a given month is susceptible for change only until the end
+        of that month. After that, as mentioned before, turnover discount becomes available for
+        the users and can no longer be modified instantly. Modifying turnover discount in such
+        case will result in creation of the new definition of the discount. This new definition
+        will become available for the users on the same basis that the previously created one,
+        with the start of the next month. Also, similarly, newly created definition can be
+        modified only until the the end of the month. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#utworz-lub-edytuj-rabat-obrotowy)
+        / EN
+        (https://developer.allegro.pl//tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#create-or-edit-turnover-discount).
 
         ``PUT /sale/turnover-discount/{marketplaceId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             marketplace_id: Marketplace identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/turnover-discount/{_a.path_segment(marketplace_id, 'marketplaceId')}",
             _models.TurnoverDiscountDto,
@@ -52,6 +78,7 @@ class RebatesAndPromotions(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_promotion(
@@ -59,15 +86,77 @@ class RebatesAndPromotions(Area):
         *,
         body: _models.SellerCreateRebateRequestDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SellerRebateDto:
         """Create a new promotion.
+
+        This endpoint creates a new promotion. You can create promotions only if your base
+        marketplace is `allegro-pl`. Created promotions are visible only on the `allegro-pl`
+        marketplace. You can define the following types of promotions:
+        1. Large order discount
+        Only company users will see and be eligible for this type of promotion. In order to
+        create a large order discount, you also have to be a company user. Furthermore, you are
+        allowed to have only one active order discount at a time. Define a promotion with a
+        single benefit of type **LARGE_ORDER_DISCOUNT** and a single criterion of type
+        **ALL_OFFERS**. The benefit specification should contain a list of order value based
+        discount thresholds. Threshold's order value defines the minimum total value of an order
+        for which the threshold is applicable (`lowerBound`). Threshold's discount defines the
+        discount percentage applied when the threshold is applied. The percentage's fractional
+        part must be equal to 0. Only the highest applicable threshold (if any) will be applied
+        to the total value of the order. A threshold with a higher order value than another
+        threshold in the order discount must also have a higher discount. Large order discount
+        is assigned automatically to all seller's offers. Moreover, it will be assigned to all
+        newly added seller's offers once activated. Please note that it may take some time to
+        propagate this type of promotion to all of your offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#dodaj-rabat)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#add-large-order-discount).
+        2. Wholesale price list
+        Only company users will see and be eligible for this type of promotion. In order to
+        create a wholesale price list, you also have to be a company user. Define a promotion
+        with a single benefit of type **WHOLESALE_PRICE_LIST** and a single criterion of type
+        **OFFERS_ASSIGNED_EXTERNALLY**. The benefit specification should contain a name (it will
+        be visible to you only) and a list of quantity based discount thresholds. Threshold's
+        quantity defines the minimum number of units of an offer for which the threshold is
+        applicable (`lowerBound`). Threshold's discount defines the discount percentage applied
+        when the threshold is applied. The percentage's fractional part must be equal to 0. Only
+        the highest applicable threshold (if any) will be applied to the total price of units of
+        the offer bought. A threshold with a higher quantity than another threshold in the price
+        list must also have a higher discount. In order to assign offers to a wholesale price
+        list, use `discounts` field in batch offer modification
+        (#operation/modificationCommandUsingPUT). Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#dodaj-cennik-hurtowy)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#add-wholesale-price-list).
+        3. Multipack
+        In order to create a new multipack, you have to define a promotion with a single benefit
+        of type **UNIT_PERCENTAGE_DISCOUNT** and a single criterion of type **CONTAINS_OFFERS**.
+        The benefit specification should contain a configuration section with a percentage which
+        indicates the specific discount for the discounted offer. This percentage should be an
+        integer value greater than 15 for quantity 2, greater than 30 for quantity 3, greater
+        than 40 for quantity 4, greater than 50 for quantity 5 and lower than or equal to 100.
+        The specification should also contain a trigger section with a field forEachQuantity
+        that defines the amount of items in the multipack which is necessary to trigger the
+        benefit. Additionally, the discountedNumber field must be set to 1 by default as you can
+        only discount one unit in a multipack. Finally, the offer criterion specifies the offer
+        for which the multipack promotion will take effect. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#dodaj-rabat-ilosciowy)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#add-quantitative-discount)
+        4. Cross-offer multipack
+        A cross-offer multipack is created in the same fashion as a standard multipack. The only
+        difference is that you need to pass more than 1 offer in the offer criterion section.
+        This group of offers is then considered as a pool from which users can pick and choose
+        forEachQuantity offers and the cheapest of them gets a discount.
 
         ``POST /sale/loyalty/promotions``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/loyalty/promotions",
             _models.SellerRebateDto,
@@ -76,6 +165,7 @@ class RebatesAndPromotions(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def deactivate_promotion(
@@ -83,16 +173,33 @@ class RebatesAndPromotions(Area):
         *,
         promotion_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Deactivate a promotion by id.
+
+        Use this resource to deactivate the requested promotion. You need to use its unique id.
+        Read more about: Large order discount PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#usun-rabat)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#remove-large-order-discount),
+        Wholesale price list PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#usun-cennik)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#remove-wholesale-price-list),
+        Multipack PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#usun-rabat-ilosciowy)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#remove-an-quantitative-discount).
 
         ``DELETE /sale/loyalty/promotions/{promotionId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             promotion_id: Promotion identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "DELETE",
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             None,
@@ -100,6 +207,7 @@ class RebatesAndPromotions(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def deactivate_turnover_discounts(
@@ -107,16 +215,31 @@ class RebatesAndPromotions(Area):
         *,
         marketplace_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TurnoverDiscountDto | None:
         """Deactivate turnover discount for marketplace.
+
+        Deactivate turnover discount for a given marketplace. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#deaktywuj-rabat-obrotowy)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#deactivate-turnover-discount).
+        Currently, the only supported marketplace is `allegro-business-cz`.
+        Turnover discount will stop being cumulated with the end of the current month. Discount
+        based on cumulated turnover will stop being applied with the end of the next month.
+        After that, the discount will be completely deactivated.
+        When deactivating the discount that still has `ACTIVATING` status, turnover discount is
+        deactivated immediately. In that case, no turnover discount will start being cumulated
+        with the new month.
 
         ``PUT /sale/turnover-discount/{marketplaceId}/deactivate``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             marketplace_id: Marketplace identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/turnover-discount/{_a.path_segment(marketplace_id, 'marketplaceId')}/deactivate",
             _models.TurnoverDiscountDto,
@@ -125,6 +248,7 @@ class RebatesAndPromotions(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             optional=True,
+            options=options,
         )
 
     async def get_promotion(
@@ -132,16 +256,33 @@ class RebatesAndPromotions(Area):
         *,
         promotion_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SellerRebateDto:
         """Get a promotion data by id.
+
+        Use this resource to return the requested promotion. You need to use its unique id.
+        Read more about: Large order discount PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-informacje-o-rabacie)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-information-about-large-order-discount),
+        Wholesale price list PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-informacje-o-cenniku)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-information-about-wholesale-price-list),
+        Multipack PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-informacje-o-rabacie-ilosciowym)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#information-about-an-quantitative-discount).
 
         ``GET /sale/loyalty/promotions/{promotionId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             promotion_id: Promotion identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             _models.SellerRebateDto,
@@ -149,6 +290,7 @@ class RebatesAndPromotions(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_turnover_discounts(
@@ -156,16 +298,38 @@ class RebatesAndPromotions(Area):
         *,
         marketplace_id: Sequence[str] | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TurnoverDiscountListDto:
         """Get the list of turnover discounts.
+
+        Get a list of turnover discounts for all supported marketplaces. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-liste-rabatow-obrotowych)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-the-list-of-turnover-discounts).
+        Currently, the only supported marketplace is `allegro-business-cz`.
+        Turnover discount for the marketplace can have one of the three statuses:
+        1. `ACTIVATING` - neither accumulation of the turnover, nor applying of the discount has
+        started yet. Turnover will be being accumulated from the beginning of the next month.
+        2. `ACTIVE` - there is ongoing accumulation of the turnover and/or applying of the
+        discount. The latest discount definition does not have fields `cumulatingToDate` and
+        `spendingToDate` set to a specific date. There may be multiple (up to 3) definitions of
+        the discount returned for each marketplace. Only one definition can be accumulated
+        against, and only one definition can be applied at the same time - appropriate periods
+        from different definitions will not overlap.
+        3. `DEACTIVATING` - there is ongoing accumulation of the turnover and/or applying of the
+        discount. Accumulation of the turnover will be continued until `cumulatingToDate` of the
+        last definition. Applying of the discount will be continued until `spendingToDate` of
+        the last definition.
 
         ``GET /sale/turnover-discount``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             marketplace_id: List of marketplace identifiers.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/turnover-discount",
             _models.TurnoverDiscountListDto,
@@ -176,6 +340,7 @@ class RebatesAndPromotions(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def list_seller_promotions(
@@ -186,8 +351,41 @@ class RebatesAndPromotions(Area):
         offset: int | None = None,
         offer_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SellerRebatesDto:
         """Get the user's list of promotions.
+
+        Get a list of promotions defined by the authorized user and filtered by promotion type.
+
+        Restrictions:
+
+        Filtering by promotion type is required.
+
+        Sum of limit and offset must be equal to or lower than 50000. Limit must be equal to or
+        lower than 5000.
+
+        Example:
+
+        offset = 49950 and limit = 50 will return promotions
+
+        offset = 49950 and limit = 51 will return 422 http error
+
+        offset = 0 and limit = 5000 will return promotions
+
+        offset = 0 and limit = 5001 will return 422 http error
+
+        Read more about: Large order discount PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-dostepne-rabaty)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-large-order-discount),
+        Wholesale price list PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-dostepne-cenniki)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-wholesale-price-lists),
+        Multipack PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#pobierz-dostepne-rabaty-ilosciowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#retrieve-promotional-sets).
 
         ``GET /sale/loyalty/promotions``, scope ``allegro:api:sale:offers:read``.
 
@@ -197,8 +395,10 @@ class RebatesAndPromotions(Area):
             offset: Distance between the beginning of the document and the point from which promotions are returned.
             offer_id: Filter by offer id.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/loyalty/promotions",
             _models.SellerRebatesDto,
@@ -212,6 +412,7 @@ class RebatesAndPromotions(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_list_seller_promotions(
@@ -221,9 +422,10 @@ class RebatesAndPromotions(Area):
         limit: int | None = None,
         offer_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.SellerRebatesDto, _models.SellerRebateDto]:
         """Every item of :meth:`list_seller_promotions`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.list_seller_promotions,
             {
@@ -234,6 +436,7 @@ class RebatesAndPromotions(Area):
             kind="offset",
             items="promotions",
             limit=limit,
+            options=options,
         )
 
     async def update_promotion(
@@ -242,16 +445,30 @@ class RebatesAndPromotions(Area):
         promotion_id: str | int,
         body: _models.SellerCreateRebateRequestDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SellerRebateDto:
         """Modify a promotion.
+
+        Use this resource to update a promotion by its unique id.
+        It supports editing bundle's discount, wholesale price lists and large order discounts.
+        Read more about: Large order discount PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#edytuj-progi-rabatowe)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#edit-discount-thresholds),
+        Wholesale price list PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-rabatami-promocjami-yPya2mj6zUP#edytuj-cennik)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-rebates-and-promotions-g05avdL0vT4#edit-wholesale-price-list).
 
         ``PUT /sale/loyalty/promotions/{promotionId}``, scope ``allegro:api:sale:offers:write``.
 
         Args:
             promotion_id: Promotion identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             _models.SellerRebateDto,
@@ -260,6 +477,7 @@ class RebatesAndPromotions(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

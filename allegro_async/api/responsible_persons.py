@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -28,14 +31,55 @@ class ResponsiblePersons(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return ResponsiblePersonsWithRawResponse(self)
 
-    async def responsible_persons_responsible_persons(
+    async def create_responsible_person(
+        self,
+        *,
+        body: _models.CreateResponsiblePersonRequest | Mapping[str, Any],
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _models.ResponsiblePersonResponse:
+        """Create responsible person.
+
+        Use this resource to create a new responsible person for the compliance of the product
+        with EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#osoba-odpowiedzialna-za-zgodnosc-produktu-z-przepisami-unijnymi)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-persons-for-the-compliance-of-the-product-with-eu-regulations).
+
+        ``POST /sale/responsible-persons``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "POST",
+            "/sale/responsible-persons",
+            _models.ResponsiblePersonResponse,
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            json=body,
+            options=options,
+        )
+
+    async def list_responsible_persons(
         self,
         *,
         offset: int | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ResponsiblePersonsGETResponse:
         """Get the list of responsible persons.
+
+        Use this resource to get a list of responsible persons for the compliance of the product
+        with EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#osoba-odpowiedzialna-za-zgodnosc-produktu-z-przepisami-unijnymi)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-persons-for-the-compliance-of-the-product-with-eu-regulations).
 
         ``GET /sale/responsible-persons``, scope ``allegro:api:sale:settings:read``.
 
@@ -43,8 +87,10 @@ class ResponsiblePersons(Area):
             offset: Index of first returned responsible persons data from all search results.
             limit: Number of returned responsible persons data.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/responsible-persons",
             _models.ResponsiblePersonsGETResponse,
@@ -56,66 +102,54 @@ class ResponsiblePersons(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    def iter_responsible_persons_responsible_persons(
+    def iter_list_responsible_persons(
         self,
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.ResponsiblePersonsGETResponse, _models.ResponsiblePersonResponse]:
-        """Every item of :meth:`responsible_persons_responsible_persons`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        """Every item of :meth:`list_responsible_persons`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
-            self.responsible_persons_responsible_persons,
+            self.list_responsible_persons,
             {
                 "accept_language": accept_language,
             },
             kind="offset",
             items="responsiblePersons",
             limit=limit,
+            options=options,
         )
 
-    async def responsible_persons_responsible_persons_post(
-        self,
-        *,
-        body: _models.CreateResponsiblePersonRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _models.ResponsiblePersonResponse:
-        """Create responsible person.
-
-        ``POST /sale/responsible-persons``, scope ``allegro:api:sale:settings:write``.
-
-        Args:
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "POST",
-            "/sale/responsible-persons",
-            _models.ResponsiblePersonResponse,
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-            json=body,
-        )
-
-    async def responsible_persons_responsible_persons_put(
+    async def update_responsible_person(
         self,
         *,
         id: str | int,
         body: _models.UpdateResponsiblePersonRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ResponsiblePersonResponse:
         """Update responsible person.
+
+        Use this resource to update the responsible person for the compliance of the product
+        with EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#osoba-odpowiedzialna-za-zgodnosc-produktu-z-przepisami-unijnymi)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-persons-for-the-compliance-of-the-product-with-eu-regulations).
 
         ``PUT /sale/responsible-persons/{id}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             id: Responsible person ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/responsible-persons/{_a.path_segment(id, 'id')}",
             _models.ResponsiblePersonResponse,
@@ -124,6 +158,7 @@ class ResponsiblePersons(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 
@@ -132,12 +167,6 @@ class ResponsiblePersonsWithRawResponse:
 
     def __init__(self, area: ResponsiblePersons) -> None:
         raw = ResponsiblePersons(area._client, raw=True)
-        self.responsible_persons_responsible_persons = to_raw(
-            raw.responsible_persons_responsible_persons
-        )
-        self.responsible_persons_responsible_persons_post = to_raw(
-            raw.responsible_persons_responsible_persons_post
-        )
-        self.responsible_persons_responsible_persons_put = to_raw(
-            raw.responsible_persons_responsible_persons_put
-        )
+        self.create_responsible_person = to_raw(raw.create_responsible_person)
+        self.list_responsible_persons = to_raw(raw.list_responsible_persons)
+        self.update_responsible_person = to_raw(raw.update_responsible_person)

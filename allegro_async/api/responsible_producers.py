@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -29,21 +32,64 @@ class ResponsibleProducers(Area):
         """The same operations, each returning a :class:`TypedAPIResponse`."""
         return ResponsibleProducersWithRawResponse(self)
 
-    async def responsible_producer(
+    async def create_responsible_producer(
+        self,
+        *,
+        body: _models.CreateResponsibleProducerRequest | Mapping[str, Any],
+        accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _shared_b0fdb828.ResponsibleProducerResponse:
+        """Create responsible producer.
+
+        Use this resource to create a new responsible producer for the compliance of the product
+        with EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#dane-teleadresowe-producenta)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-producers-contact-information).
+
+        ``POST /sale/responsible-producers``, scope ``allegro:api:sale:settings:write``.
+
+        Args:
+            accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
+        """
+        return await self._send(
+            "POST",
+            "/sale/responsible-producers",
+            _shared_b0fdb828.ResponsibleProducerResponse,
+            headers={
+                "Accept-Language": header_value(accept_language, "Accept-Language"),
+            },
+            media_type="application/vnd.allegro.public.v1+json",
+            json=body,
+            options=options,
+        )
+
+    async def get_responsible_producer(
         self,
         *,
         id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_b0fdb828.ResponsibleProducerResponse:
         """Get responsible producer.
+
+        Use this resource to get a responsible producer for the compliance of the product with
+        EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#dane-teleadresowe-producenta)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-producers-contact-information).
 
         ``GET /sale/responsible-producers/{id}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             id: Responsible producer ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/responsible-producers/{_a.path_segment(id, 'id')}",
             _shared_b0fdb828.ResponsibleProducerResponse,
@@ -51,16 +97,24 @@ class ResponsibleProducers(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    async def responsible_producers_responsible_producers(
+    async def list_responsible_producers(
         self,
         *,
         offset: int | None = None,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ResponsibleProducersGETResponse:
         """Get the list of responsible producers.
+
+        Use this resource to get a list of responsible producers for the compliance of the
+        product with EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#dane-teleadresowe-producenta)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-producers-contact-information).
 
         ``GET /sale/responsible-producers``, scope ``allegro:api:sale:settings:read``.
 
@@ -68,8 +122,10 @@ class ResponsibleProducers(Area):
             offset: Index of first returned responsible producers data from all search results.
             limit: Number of returned responsible producers data.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/responsible-producers",
             _models.ResponsibleProducersGETResponse,
@@ -81,68 +137,56 @@ class ResponsibleProducers(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
-    def iter_responsible_producers_responsible_producers(
+    def iter_list_responsible_producers(
         self,
         *,
         limit: int | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[
         _models.ResponsibleProducersGETResponse, _shared_b0fdb828.ResponsibleProducerResponse
     ]:
-        """Every item of :meth:`responsible_producers_responsible_producers`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        """Every item of :meth:`list_responsible_producers`, page after page (``async for``, or
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
-            self.responsible_producers_responsible_producers,
+            self.list_responsible_producers,
             {
                 "accept_language": accept_language,
             },
             kind="offset",
             items="responsibleProducers",
             limit=limit,
+            options=options,
         )
 
-    async def responsible_producers_responsible_producers_post(
-        self,
-        *,
-        body: _models.CreateResponsibleProducerRequest | Mapping[str, Any],
-        accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_b0fdb828.ResponsibleProducerResponse:
-        """Create responsible producer.
-
-        ``POST /sale/responsible-producers``, scope ``allegro:api:sale:settings:write``.
-
-        Args:
-            accept_language: Expected language of messages.
-        """
-        return await self._send(  # type: ignore[no-any-return]
-            "POST",
-            "/sale/responsible-producers",
-            _shared_b0fdb828.ResponsibleProducerResponse,
-            headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-            },
-            media_type="application/vnd.allegro.public.v1+json",
-            json=body,
-        )
-
-    async def responsible_producers_responsible_producers_put(
+    async def update_responsible_producer(
         self,
         *,
         id: str | int,
         body: _models.UpdateResponsibleProducerRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_b0fdb828.ResponsibleProducerResponse:
         """Update responsible producer.
+
+        Use this resource to update the responsible producer for the compliance of the product
+        with EU regulations. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#dane-teleadresowe-producenta)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#responsible-producers-contact-information).
 
         ``PUT /sale/responsible-producers/{id}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             id: Responsible producer ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/responsible-producers/{_a.path_segment(id, 'id')}",
             _shared_b0fdb828.ResponsibleProducerResponse,
@@ -151,6 +195,7 @@ class ResponsibleProducers(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 
@@ -159,13 +204,7 @@ class ResponsibleProducersWithRawResponse:
 
     def __init__(self, area: ResponsibleProducers) -> None:
         raw = ResponsibleProducers(area._client, raw=True)
-        self.responsible_producer = to_raw(raw.responsible_producer)
-        self.responsible_producers_responsible_producers = to_raw(
-            raw.responsible_producers_responsible_producers
-        )
-        self.responsible_producers_responsible_producers_post = to_raw(
-            raw.responsible_producers_responsible_producers_post
-        )
-        self.responsible_producers_responsible_producers_put = to_raw(
-            raw.responsible_producers_responsible_producers_put
-        )
+        self.create_responsible_producer = to_raw(raw.create_responsible_producer)
+        self.get_responsible_producer = to_raw(raw.get_responsible_producer)
+        self.list_responsible_producers = to_raw(raw.list_responsible_producers)
+        self.update_responsible_producer = to_raw(raw.update_responsible_producer)

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack, deprecated
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import shipment_management as _models
@@ -32,15 +35,23 @@ class ShipmentManagement(Area):
         *,
         body: _models.ShipmentCancelCommandDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ShipmentCancelCommandDto:
         """Cancel shipment.
+
+        Use this resource to cancel parcel. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-anulowac-paczke)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-cancel-a-shipment).
 
         ``POST /shipment-management/shipments/cancel-commands``, scope ``allegro:api:shipments:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/shipment-management/shipments/cancel-commands",
             _models.ShipmentCancelCommandDto,
@@ -49,6 +60,7 @@ class ShipmentManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_new_shipment(
@@ -56,15 +68,25 @@ class ShipmentManagement(Area):
         *,
         body: _models.ShipmentCreateCommandDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ShipmentCreateCommandDto:
         """Create new shipment.
+
+        Use this resource to create shipment for delivery. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-utworzyc-nowa-paczke)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-create-a-new-shipment).
+        Please check also new resource '/shipment-management/delivery-proposals/{orderId}' to
+        get prefilled request body for this resource.
 
         ``POST /shipment-management/shipments/create-commands``, scope ``allegro:api:shipments:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/shipment-management/shipments/create-commands",
             _models.ShipmentCreateCommandDto,
@@ -73,6 +95,7 @@ class ShipmentManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_pickup(
@@ -80,15 +103,23 @@ class ShipmentManagement(Area):
         *,
         body: _models.PickupCreateCommandDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PickupCreateCommandDto:
         """Request shipments pickup.
+
+        Use this resource to request a pickup of shipments. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-zamowic-odbior-paczek-przez-kuriera)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-request-shipment-pickup-by-a-courier).
 
         ``POST /shipment-management/pickups/create-commands``, scope ``allegro:api:shipments:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/shipment-management/pickups/create-commands",
             _models.PickupCreateCommandDto,
@@ -97,6 +128,7 @@ class ShipmentManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def create_pickup_status(
@@ -104,16 +136,24 @@ class ShipmentManagement(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CreatePickupCommandStatusDto:
         """Create pickup command status.
+
+        Use this resource to get pickup request status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-sprawdzic-status-zamowienia-odbioru-paczek)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-check-shipment-pickup-request-status).
 
         ``GET /shipment-management/pickups/create-commands/{commandId}``, scope ``allegro:api:shipments:write``.
 
         Args:
             command_id: Command UUID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/shipment-management/pickups/create-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CreatePickupCommandStatusDto,
@@ -121,40 +161,63 @@ class ShipmentManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_delivery_proposals(
         self,
         *,
         order_id: str | int,
+        **options: Unpack[CallOptions],
     ) -> _models.DeliveryProposalDto:
         """Get available delivery options.
+
+        Use this resource to retrieve two order characteristics. The first is a pre-populated
+        request body for creating a shipment in SwA. The second is a list of possible delivery
+        types for processing the order, including their limits.
 
         ``GET /shipment-management/delivery-proposals/{orderId}``, scope ``allegro:api:shipments:write``.
 
         Args:
             order_id: Order ID.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/shipment-management/delivery-proposals/{_a.path_segment(order_id, 'orderId')}",
             _models.DeliveryProposalDto,
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
+    @deprecated("GET /shipment-management/delivery-services is deprecated by Allegro")
     async def get_delivery_services(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.DeliveryServicesDto:
         """Get available delivery services.
 
-        ``GET /shipment-management/delivery-services``, scope ``allegro:api:shipments:write``. Deprecated by Allegro.
+        Use this resource to get delivery services available for user. It returns services
+        provided by Allegro and contracts with carriers owned by user and configured by GUI.
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-pobrac-liste-uslug-dostawy)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-retrieve-a-list-of-delivery-services).
+        This resource is deprecated and will be removed in Q1 2027. Consider using the new
+        resource '/shipment-management/delivery-proposals/{orderId}' resource instead.
+
+        ``GET /shipment-management/delivery-services``, scope ``allegro:api:shipments:write``.
+        Deprecated by Allegro: calling it warns (``DeprecationWarning``).
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/shipment-management/delivery-services",
             _models.DeliveryServicesDto,
@@ -162,6 +225,7 @@ class ShipmentManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_pickup_details(
@@ -169,16 +233,24 @@ class ShipmentManagement(Area):
         *,
         pickup_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PickupDto:
         """Get pickup details.
+
+        Use this resource to get pickup details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-sprawdzic-status-zamowienia-odbioru-paczek)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-check-shipment-pickup-request-status).
 
         ``GET /shipment-management/pickups/{pickupId}``, scope ``allegro:api:shipments:read``.
 
         Args:
             pickup_id: Pickup ID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/shipment-management/pickups/{_a.path_segment(pickup_id, 'pickupId')}",
             _models.PickupDto,
@@ -186,6 +258,7 @@ class ShipmentManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_pickup_proposals(
@@ -193,15 +266,24 @@ class ShipmentManagement(Area):
         *,
         body: _models.PickupProposalsRequestDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.GetPickupProposalsResponse:
         """Get shipments pickup proposals.
+
+        Use this resource to get parcels pickup date proposals. Pickup takes place, when courier
+        arrives to take parcels for shipment. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-sprawdzic-proponowana-date-odbioru-paczek-przez-kuriera)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-check-pickup-date-proposals).
 
         ``POST /shipment-management/pickup-proposals``, scope ``allegro:api:shipments:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/shipment-management/pickup-proposals",
             _models.GetPickupProposalsResponse,
@@ -210,6 +292,7 @@ class ShipmentManagement(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_shipment_cancellation_status(
@@ -217,16 +300,24 @@ class ShipmentManagement(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CancelShipmentCommandStatusDto:
         """Get shipment cancellation status.
+
+        Use this resource to get parcel cancellation status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-sprawdzic-status-anulowania-paczki)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-check-shipment-cancellation-status).
 
         ``GET /shipment-management/shipments/cancel-commands/{commandId}``, scope ``allegro:api:shipments:write``.
 
         Args:
             command_id: Command UUID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/shipment-management/shipments/cancel-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CancelShipmentCommandStatusDto,
@@ -234,6 +325,7 @@ class ShipmentManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_shipment_creation_status(
@@ -241,16 +333,24 @@ class ShipmentManagement(Area):
         *,
         command_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.CreateShipmentCommandStatusDto:
         """Get shipment creation command status.
+
+        Use this resource to get shipment creation status. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-sprawdzic-status-utworzenia-paczki)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-check-the-creation-status-of-a-shipment).
 
         ``GET /shipment-management/shipments/create-commands/{commandId}``, scope ``allegro:api:shipments:write``.
 
         Args:
             command_id: Command UUID.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/shipment-management/shipments/create-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CreateShipmentCommandStatusDto,
@@ -258,6 +358,7 @@ class ShipmentManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_shipment_details(
@@ -265,16 +366,24 @@ class ShipmentManagement(Area):
         *,
         shipment_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.ShipmentDto:
         """Get shipment details.
+
+        Use this resource to get parcel details. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-pobrac-szczegolowe-informacje-o-paczce)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-retrieve-shipment-details).
 
         ``GET /shipment-management/shipments/{shipmentId}``, scope ``allegro:api:shipments:read``.
 
         Args:
             shipment_id: Shipment id.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/shipment-management/shipments/{_a.path_segment(shipment_id, 'shipmentId')}",
             _models.ShipmentDto,
@@ -282,6 +391,7 @@ class ShipmentManagement(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_shipment_labels(
@@ -289,24 +399,35 @@ class ShipmentManagement(Area):
         *,
         body: _models.LabelRequestDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> bytes:
+        **options: Unpack[CallOptions],
+    ) -> bytes | None:
         """Get shipments labels.
+
+        Use this resource to get label for created shipment.
+        Returned content type depends on created shipment. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-utworzyc-etykiete-na-paczke)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-create-a-label-for-shipment).
 
         ``POST /shipment-management/label``, scope ``allegro:api:shipments:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/shipment-management/label",
-            bytes,
+            {"application/octet-stream": bytes},
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/octet-stream",
             json=body,
             content_type="application/vnd.allegro.public.v1+json",
+            optional=True,
+            options=options,
         )
 
     async def get_shipment_protocol(
@@ -314,24 +435,34 @@ class ShipmentManagement(Area):
         *,
         body: _models.ShipmentIdsDto | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> bytes:
+        **options: Unpack[CallOptions],
+    ) -> bytes | None:
         """Get shipments protocol.
+
+        Protocol availability depends on Carrier. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-przesylkami-przez-wysylam-z-allegro-LRVjK7K21sY#jak-pobrac-protokol-nadania-przesylek)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-manage-parcels-via-ship-with-allegro-ZM9YAyGKWTV#how-to-retrieve-shipment-protocol).
 
         ``POST /shipment-management/protocol``, scope ``allegro:api:shipments:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/shipment-management/protocol",
-            bytes,
+            {"application/octet-stream": bytes},
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/octet-stream",
             json=body,
             content_type="application/vnd.allegro.public.v1+json",
+            optional=True,
+            options=options,
         )
 
 

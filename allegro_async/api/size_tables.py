@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import size_tables as _models
@@ -32,15 +35,23 @@ class SizeTables(Area):
         *,
         body: _models.SizeTablePostRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PublicTableDto:
         """Create a size table.
+
+        Use this resource to create size table. Read more: PL
+        (https://developer.allegro.pl/news/tabele-rozmiarow-zmieniamy-istniejacy-zasob-i-dodajemy-nowe-zasoby-do-ich-obslugi-k1nyd21A4fP)
+        / EN
+        (https://developer.allegro.pl/news/size-tables-we-change-the-existing-resource-and-add-new-resources-to-handle-them-jn91bynlbC9).
 
         ``POST /sale/size-tables``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/sale/size-tables",
             _models.PublicTableDto,
@@ -49,6 +60,7 @@ class SizeTables(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_table(
@@ -56,16 +68,23 @@ class SizeTables(Area):
         *,
         table_id: str | int,
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PublicTableDto:
         """Get a size table.
+
+        Use this resource to get selected size table. Read more: PL
+        (https://developer.allegro.pl/news/tabele-rozmiarow-w-rest-api-LRV05q2dGtV) / EN
+        (https://developer.allegro.pl/news/size-tables-in-rest-api-D7KP4DE1BH3).
 
         ``GET /sale/size-tables/{tableId}``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             table_id: Table identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/size-tables/{_a.path_segment(table_id, 'tableId')}",
             _models.PublicTableDto,
@@ -73,21 +92,29 @@ class SizeTables(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_tables(
         self,
         *,
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PublicTablesDto:
         """Get the user's size tables.
+
+        Use this resource to get all size tables assigned to a seller account. Read more: PL
+        (https://developer.allegro.pl/news/tabele-rozmiarow-w-rest-api-LRV05q2dGtV) / EN
+        (https://developer.allegro.pl/news/size-tables-in-rest-api-D7KP4DE1BH3).
 
         ``GET /sale/size-tables``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/size-tables",
             _models.PublicTablesDto,
@@ -95,21 +122,30 @@ class SizeTables(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_tables_templates(
         self,
         *,
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SizeTableTemplatesResponse:
         """Get the size tables templates.
+
+        Use this resource to get all size tables templates. Read more: PL
+        (https://developer.allegro.pl/news/tabele-rozmiarow-zmieniamy-istniejacy-zasob-i-dodajemy-nowe-zasoby-do-ich-obslugi-k1nyd21A4fP)
+        / EN
+        (https://developer.allegro.pl/news/size-tables-we-change-the-existing-resource-and-add-new-resources-to-handle-them-jn91bynlbC9).
 
         ``GET /sale/size-tables-templates``, scope ``allegro:api:sale:settings:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/size-tables-templates",
             _models.SizeTableTemplatesResponse,
@@ -117,6 +153,7 @@ class SizeTables(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def modify_table(
@@ -125,16 +162,24 @@ class SizeTables(Area):
         table_id: str | int,
         body: _models.SizeTablePutRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguage3Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.PublicTableDto:
         """Update a size table.
+
+        Use this resource to update selected size table. Read more: PL
+        (https://developer.allegro.pl/news/tabele-rozmiarow-zmieniamy-istniejacy-zasob-i-dodajemy-nowe-zasoby-do-ich-obslugi-k1nyd21A4fP)
+        / EN
+        (https://developer.allegro.pl/news/size-tables-we-change-the-existing-resource-and-add-new-resources-to-handle-them-jn91bynlbC9).
 
         ``PUT /sale/size-tables/{tableId}``, scope ``allegro:api:sale:settings:write``.
 
         Args:
             table_id: Table identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             f"/sale/size-tables/{_a.path_segment(table_id, 'tableId')}",
             _models.PublicTableDto,
@@ -143,6 +188,7 @@ class SizeTables(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

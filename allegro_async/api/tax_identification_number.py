@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Unpack
+
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import tax_identification_number as _models
@@ -31,15 +34,24 @@ class TaxIdentificationNumber(Area):
         *,
         body: _models.TaxIdRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Add tax identification number.
+
+        Use this resource to add tax identification number. For international sellers only. Read
+        more: PL
+        (https://developer.allegro.pl/news/one-fulfillment-umozliwiamy-zarzadzanie-numerem-identyfikacji-podatkowej-vat-6M2xgdAmGFM)
+        / EN
+        (https://developer.allegro.pl/news/one-fulfillment-we-allow-you-to-manage-your-vat-identification-number-Pgj9WXjWwcm).
 
         ``POST /fulfillment/tax-id``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "POST",
             "/fulfillment/tax-id",
             None,
@@ -48,21 +60,32 @@ class TaxIdentificationNumber(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
     async def get_tax_id(
         self,
         *,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.TaxIdResponse:
         """Get tax identification number.
+
+        Use this resource to get tax identification number with verification status. After
+        adding or updating the tax identification number the status will be NOT_VERIFIED and you
+        will have to wait for acceptance status to start selling. Read more: PL
+        (https://developer.allegro.pl/news/one-fulfillment-umozliwiamy-zarzadzanie-numerem-identyfikacji-podatkowej-vat-6M2xgdAmGFM)
+        / EN
+        (https://developer.allegro.pl/news/one-fulfillment-we-allow-you-to-manage-your-vat-identification-number-Pgj9WXjWwcm).
 
         ``GET /fulfillment/tax-id``, scope ``allegro:api:fulfillment:read``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/fulfillment/tax-id",
             _models.TaxIdResponse,
@@ -70,6 +93,7 @@ class TaxIdentificationNumber(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def update_tax_id(
@@ -77,15 +101,24 @@ class TaxIdentificationNumber(Area):
         *,
         body: _models.TaxIdRequest | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Update tax identification number.
+
+        Use this resource to update tax identification number. For international sellers only.
+        Read more: PL
+        (https://developer.allegro.pl/news/one-fulfillment-umozliwiamy-zarzadzanie-numerem-identyfikacji-podatkowej-vat-6M2xgdAmGFM)
+        / EN
+        (https://developer.allegro.pl/news/one-fulfillment-we-allow-you-to-manage-your-vat-identification-number-Pgj9WXjWwcm).
 
         ``PUT /fulfillment/tax-id``, scope ``allegro:api:fulfillment:write``.
 
         Args:
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "PUT",
             "/fulfillment/tax-id",
             None,
@@ -94,6 +127,7 @@ class TaxIdentificationNumber(Area):
             },
             media_type="application/vnd.allegro.public.v1+json",
             json=body,
+            options=options,
         )
 
 

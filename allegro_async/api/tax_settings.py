@@ -9,7 +9,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Literal
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import tax_settings as _models
@@ -36,8 +39,15 @@ class TaxSettings(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
+        **options: Unpack[CallOptions],
     ) -> _models.CategoryTaxSettings:
         """Get all tax settings for category.
+
+        Use this resource to receive tax settings for given category. Based on received settings
+        you may set VAT tax settings for your offers. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#opcje-faktury-i-stawki-vat)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#invoice-and-vat-settings).
 
         ``GET /sale/tax-settings``.
 
@@ -45,8 +55,10 @@ class TaxSettings(Area):
             category_id: An identifier of a category for which all available tax settings will be returned.
             country_code: Country code for which tax settings will be returned.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/tax-settings",
             _models.CategoryTaxSettings,
@@ -58,6 +70,7 @@ class TaxSettings(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type=accept,
+            options=options,
         )
 
 

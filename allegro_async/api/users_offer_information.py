@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 
+from typing_extensions import Unpack
+
 from allegro_async import _args as _a
+from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
@@ -35,8 +38,37 @@ class UsersOfferInformation(Area):
         limit: int | None = None,
         type: Sequence[_e.Type2Value] | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SellerOfferEventsResponse:
         """Get events about the seller's offers.
+
+        Use this endpoint to get events from the last 24 hours concerning changes in the
+        authorized seller's offers.
+        At present we support the following events:
+        - OFFER_ACTIVATED - offer is visible on site and available for purchase, occurs when
+          offer status changes from ACTIVATING to ACTIVE.
+        - OFFER_CHANGED - occurs when offer's fields have been changed e.g. description or
+          photos, but does not apply to shipping rates and dispatch time.
+        - OFFER_ENDED - offer is no longer available for purchase, occurs when offer status
+          changes from ACTIVE to ENDED.
+        - OFFER_STOCK_CHANGED - stock in an offer was changed either via purchase or by seller.
+        - OFFER_PRICE_CHANGED - occurs when price in an offer was changed.
+        - OFFER_ARCHIVED - offer is no longer available on listing and has been archived.
+        - OFFER_BID_PLACED - bid was placed on the offer.
+        - OFFER_BID_CANCELED - bid for offer was canceled.
+        - OFFER_TRANSLATION_UPDATED - translation of offer was updated.
+        - OFFER_VISIBILITY_CHANGED - visibility of offer was changed on marketplaces.
+        - OFFER_DELIVERY_COUNTRIES_BLOCKED - the offer has been blocked in selected countries.
+
+        Returned events may occur by actions made via browser or API. The resource allows you to
+        get events concerning active offers and offers scheduled for activation (status ACTIVE
+        and ACTIVATING). Returned events do not concern offers in INACTIVE and ENDED status (the
+        exception is OFFER_ARCHIVED event). External id is returned for all event types except
+        OFFER_BID_PLACED and OFFER_BID_CANCELED. Please note that one change may result in more
+        than one event. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#dziennik-zdarzen-w-ofertach-sprzedawcy)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#event-journal-concerning-changes-in-seller-s-offers).
 
         ``GET /sale/offer-events``, scope ``allegro:api:sale:offers:read``.
 
@@ -45,8 +77,10 @@ class UsersOfferInformation(Area):
             limit: The number of events that will be returned in the response.
             type: The types of events that will be returned in the response.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/offer-events",
             _models.SellerOfferEventsResponse,
@@ -59,6 +93,7 @@ class UsersOfferInformation(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_get_offer_events(
@@ -67,9 +102,10 @@ class UsersOfferInformation(Area):
         limit: int | None = None,
         type: Sequence[_e.Type2Value] | None = None,
         accept_language: _e.AcceptLanguage2Value | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.SellerOfferEventsResponse, _models.SellerOfferBaseEvent]:
         """Every item of :meth:`get_offer_events`, page after page (``async for``, or
-        ``.pages()``); continues ``from`` the last event's id until a short page."""
+        ``.pages()``); continues ``from`` the last event's id until a short page. The per-call ``options`` apply to every page."""
         return Paginator(
             self.get_offer_events,
             {
@@ -79,6 +115,7 @@ class UsersOfferInformation(Area):
             kind="event",
             items="offerEvents",
             limit=limit,
+            options=options,
         )
 
     async def get_offer_smart_classification(
@@ -87,8 +124,21 @@ class UsersOfferInformation(Area):
         offer_id: str | int,
         marketplace_id: str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SmartOfferClassificationReport:
         """Get Smart! classification report of the particular offer.
+
+        Use this resource to get a full Smart! offer classification report of one of your
+        offers. Please keep in mind you have to meet Smart! seller conditions first - for more
+        details, use *GET /sale/smart*. To learn more about Smart! offer requirements, see our
+        knowledge base article:
+        [PL](https://help.allegro.com/pl/sell/a/allegro-smart-na-allegro-pl-informacje-dla-sprzedajacych-9g0rWRXKxHG#jakie-warunki-musisz-spelnic-aby-zyskac-oznaczenie-smart)
+        /
+        [EN](https://help.allegro.com/en/sell/a/allegro-smart-on-allegro-pl-information-for-sellers-LR8j8Y26GTR#what-requirements-you-need-to-meet-to-get-the-smart-badge).
+        Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-kontem-danymi-uzytkownika-ZM9YAKgPgi2#kwalifikacja-oferty)
+        / EN
+        (https://developer.allegro.pl/tutorials/account-and-user-data-management-jn9vBjqjnsw#offer-qualification).
 
         ``GET /sale/offers/{offerId}/smart``, scope ``allegro:api:sale:offers:read``.
 
@@ -96,8 +146,10 @@ class UsersOfferInformation(Area):
             offer_id: Offer identifier.
             marketplace_id: Marketplace for which offer classification report will be returned.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/smart",
             _models.SmartOfferClassificationReport,
@@ -108,6 +160,7 @@ class UsersOfferInformation(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_partial_product_offer(
@@ -116,8 +169,16 @@ class UsersOfferInformation(Area):
         offer_id: str | int,
         include: Sequence[_e.IncludeValue],
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.SalePartialProductOfferResponse:
         """Get selected data of the particular product-offer.
+
+        Use this resource to retrieve selected data of the particular product-offer. The model
+        and functionality is a subset of the full product offer get endpoint (`GET
+        /sale/product-offers/{offerId}`), but it is faster and more reliable. Read more: PL
+        (https://developer.allegro.pl/news/get-sale-product-offers-offerid-parts-pobierz-wybrane-elementy-oferty-aMoB3nZk3Iv)
+        / EN
+        (https://developer.allegro.pl/news/get-sale-product-offers-offerid-parts-retrieve-selected-parts-of-the-offer-Pg51yzeAPf3).
 
         ``GET /sale/product-offers/{offerId}/parts``, scope ``allegro:api:sale:offers:read``.
 
@@ -125,8 +186,10 @@ class UsersOfferInformation(Area):
             offer_id: Offer identifier.
             include: Selection of parts intended to retrieve.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}/parts",
             _models.SalePartialProductOfferResponse,
@@ -137,6 +200,7 @@ class UsersOfferInformation(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def get_product_offer(
@@ -144,16 +208,24 @@ class UsersOfferInformation(Area):
         *,
         offer_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _shared_157cbb29.SaleProductOfferResponseV1:
         """Get all data of the particular product-offer.
+
+        Use this resource to retrieve all data of the particular product-offer. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#asynchroniczne-procesowanie)
+        / EN
+        (https://developer.allegro.pl/tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#asynchronous-processing).
 
         ``GET /sale/product-offers/{offerId}``, scope ``allegro:api:sale:offers:read``.
 
         Args:
             offer_id: Offer identifier.
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}",
             _shared_157cbb29.SaleProductOfferResponseV1,
@@ -161,6 +233,7 @@ class UsersOfferInformation(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     async def search_offers(
@@ -190,8 +263,15 @@ class UsersOfferInformation(Area):
         after_sales_services_return_policy_id: str | None = None,
         is_fulfillment: bool | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> _models.OffersSearchResultDto:
         """Get seller's offers.
+
+        Use this resource to get the list of the seller's offers. You can use different query
+        parameters to filter the list. Read more: PL
+        (https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-pobrac-moje-oferty-w-rest-api)
+        / EN
+        (https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#list-of-offers).
 
         ``GET /sale/offers``, scope ``allegro:api:sale:offers:read``.
 
@@ -220,8 +300,10 @@ class UsersOfferInformation(Area):
             after_sales_services_return_policy_id: The ID of return policy.
             is_fulfillment: Allows to search for offers handled by the Allegro Warehouse (One Fulfillment).
             accept_language: Expected language of messages.
+            **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
+                ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        return await self._send(  # type: ignore[no-any-return]
+        return await self._send(
             "GET",
             "/sale/offers",
             _models.OffersSearchResultDto,
@@ -279,6 +361,7 @@ class UsersOfferInformation(Area):
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
             media_type="application/vnd.allegro.public.v1+json",
+            options=options,
         )
 
     def iter_search_offers(
@@ -307,9 +390,10 @@ class UsersOfferInformation(Area):
         after_sales_services_return_policy_id: str | None = None,
         is_fulfillment: bool | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
+        **options: Unpack[CallOptions],
     ) -> Paginator[_models.OffersSearchResultDto, _models.OfferListingDto]:
         """Every item of :meth:`search_offers`, page after page (``async for``, or
-        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
+        ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
             self.search_offers,
             {
@@ -339,6 +423,7 @@ class UsersOfferInformation(Area):
             kind="offset",
             items="offers",
             limit=limit,
+            options=options,
         )
 
 

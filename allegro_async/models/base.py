@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
+
+from allegro_async._enum import OpenEnum
+
+__all__ = ["AllegroModel", "OpenEnum", "parse_timestamp"]
 
 
 class AllegroModel(BaseModel):
@@ -27,23 +30,6 @@ class AllegroModel(BaseModel):
     def to_api(self) -> dict[str, object]:
         """The JSON body Allegro expects: camelCase keys, no ``None`` values."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-class OpenEnum(str, Enum):
-    """A string enum that accepts values it does not know (Allegro adds enum values without
-    notice): an unknown value becomes a pseudo-member whose ``value`` is the string."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> OpenEnum | None:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value
-        member._value_ = value
-        return member
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 _DATETIME = TypeAdapter(_dt.datetime)

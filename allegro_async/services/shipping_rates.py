@@ -107,7 +107,7 @@ class ShippingRatesService:
         """The account's price lists (id, name, flags, marketplaces), optionally only those
         qualified for ``marketplace`` (e.g. ``"allegro-cz"``)."""
         _args.optional(marketplace, lambda m: _args.ident(m, "marketplace"))
-        raw = await self._delivery.get_list_of_shipping_ratest(marketplace=marketplace)
+        raw = await self._delivery.get_list_of_shipping_rates(marketplace=marketplace)
         return raw.parse(ShippingRatesList).shipping_rates
 
     async def count(self) -> int:

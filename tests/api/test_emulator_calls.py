@@ -125,7 +125,7 @@ async def test_writes_with_typed_bodies(client: AllegroClient) -> None:
 
 
 async def test_shipping_rates_round_trip(client: AllegroClient) -> None:
-    listed = await client.api.delivery.get_list_of_shipping_ratest()
+    listed = await client.api.delivery.get_list_of_shipping_rates()
     assert listed.shipping_rates
     first = await client.api.delivery.get_shipping_rates_set(id=listed.shipping_rates[0].id)
     assert first.id == listed.shipping_rates[0].id and first.rates

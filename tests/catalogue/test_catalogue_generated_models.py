@@ -76,7 +76,7 @@ async def test_the_services_call_the_generated_operations(
                         (client.api.products.with_raw_response,
                          ["get_sale_product", "get_sale_products"]),
                         (client.api.delivery.with_raw_response,
-                         ["get_list_of_shipping_ratest", "get_shipping_rates_set"])):
+                         ["get_list_of_shipping_rates", "get_shipping_rates_set"])):
         for name in names:
             original = getattr(area, name)
 
@@ -93,4 +93,4 @@ async def test_the_services_call_the_generated_operations(
     assert summaries  # the emulator's seller starts with price lists
     await client.shipping_rates.get(summaries[0].id)
     assert asked == ["me", "get_sale_product", "get_sale_products",
-                     "get_list_of_shipping_ratest", "get_shipping_rates_set"]
+                     "get_list_of_shipping_rates", "get_shipping_rates_set"]

@@ -6,7 +6,7 @@ import re
 
 from tools.apigen import render as views
 from tools.apigen.models import ModelSet
-from tools.apigen.spec import OpSpec, Spec
+from tools.apigen.spec import JSON_TYPES, OpSpec, Spec
 
 
 def _public(annotation: str) -> str:
@@ -18,7 +18,11 @@ def _public(annotation: str) -> str:
 
 def _returns(op: OpSpec, models: ModelSet) -> str:
     if op.response_binary:
-        return "`bytes` (" + ", ".join(op.response_media_types) + ")"
+        files = [t for t in op.response_media_types if not JSON_TYPES.match(t)]
+        text = "`bytes` (" + ", ".join(files) + ")"
+        if op.response_schema:
+            text = f"`{models.dotted(op.response_schema)}` for a JSON answer, {text} for a file"
+        return text + (" or `None`" if op.empty_success else "")
     if op.response_schema:
         return f"`{models.dotted(op.response_schema)}`" + (" or `None`" if op.empty_success
                                                             else "")
@@ -43,7 +47,10 @@ def render(spec: Spec, models: ModelSet, header: str) -> dict[str, str]:
                  f"Raw responses: `client.api.{area}.with_raw_response.<method>(...)`.", ""]
         for op in ops:
             view = views.op_view(op, models, enums)
-            lines += [f"## `{op.name}`", "", f"{op.summary or op.operation_id}", "",
+            lines += [f"## `{op.name}`", "", f"{op.summary or op.operation_id}", ""]
+            described = views.describe(op.description, markdown=True, width=10_000)
+            lines += [*described, ""] if described else []
+            lines += [
                       f"- **HTTP**: `{op.method} {op.path}`"
                       + (" (upload host)" if op.host == "upload" else ""),
                       f"- **operationId**: `{op.operation_id}`"]
@@ -70,7 +77,7 @@ def render(spec: Spec, models: ModelSet, header: str) -> dict[str, str]:
             if view.paging:
                 lines.append(f"- **Pages**: `iter_{op.name}(...)` ({op.paging})")
             if op.deprecated:
-                lines.append("- **Deprecated** by Allegro")
+                lines.append("- **Deprecated** by Allegro: calling it warns (`DeprecationWarning`)")
             lines.append("")
         pages[f"docs/api-reference/{area}.md"] = "\n".join(lines).rstrip() + "\n"
     pages["docs/api-reference/index.md"] = "\n".join(index) + "\n"

@@ -15,7 +15,37 @@ RESERVED_CLASS_NAMES = frozenset(
     {"UUID", "Any", "Annotated", "Enum", "Field", "RootModel", "Literal", "Decimal", "ApiModel",
      "OpenEnum", "OpenIntEnum", "AwareDatetime", "IntEnum"}
 )
-RESERVED_PARAMS = frozenset({"self", "body", "accept", "content_type", "timeout", "headers"})
+#: Keywords every generated method has itself (the body, the media types, the per-call options).
+RESERVED_PARAMS = frozenset({"self", "body", "accept", "content_type", "timeout", "headers",
+                             "options", "extra_headers", "extra_query", "max_retries"})
+#: Method names for operationIds that read badly once snake_cased: the area's name repeated
+#: (``responsible_persons_responsible_persons_post``, ``batch_offer_modification.batch_...``),
+#: words glued (``getoffer``), a typo (``ratest``), or a verb at the end
+#: (``badge_applications_get_all``).
+METHOD_NAMES = {
+    "responsiblePersonsGET": "list_responsible_persons",
+    "responsiblePersonsPOST": "create_responsible_person",
+    "responsiblePersonsPUT": "update_responsible_person",
+    "responsibleProducersGET": "list_responsible_producers",
+    "responsibleProducerGET": "get_responsible_producer",
+    "responsibleProducersPOST": "create_responsible_producer",
+    "responsibleProducersPUT": "update_responsible_producer",
+    "getofferAutomaticPricingModificationCommandStatusUsingGET":
+        "get_offer_automatic_pricing_modification_command_status",
+    "getofferAutomaticPricingModificationCommandTasksStatusesUsingGET":
+        "get_offer_automatic_pricing_modification_command_tasks_statuses",
+    "getListOfShippingRatestUsingGET": "get_list_of_shipping_rates",
+    "batchOfferModificationUsingPOST": "create_offer_bulk_modification_command",
+    "batchOfferModificationCommandStatusUsingGET": "get_offer_bulk_modification_command_status",
+    "batchOfferModificationCommandTaskStatusesUsingGET":
+        "get_offer_bulk_modification_command_task_statuses",
+    "badgeApplications_get_all": "list_badge_applications",
+    "badgeApplications_get_one": "get_badge_application",
+    "badgeCampaigns_get_all": "list_badge_campaigns",
+    "badgeOperations_get_one": "get_badge_operation",
+    "offerRatingGET": "get_offer_rating",
+    "marketplacesGET": "get_marketplaces",
+}
 
 
 def snake(text: str) -> str:
@@ -42,7 +72,10 @@ def area_name(tag: str) -> str:
 
 
 def method_base(operation_id: str) -> str:
-    """A readable method name from an operationId: controller suffixes dropped."""
+    """A readable method name from an operationId: controller suffixes dropped, or the name
+    :data:`METHOD_NAMES` gives it."""
+    if operation_id in METHOD_NAMES:
+        return METHOD_NAMES[operation_id]
     stripped = _OP_SUFFIX.sub("", operation_id) or operation_id
     return snake(stripped)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,9 +13,11 @@ import jinja2
 
 from tools.apigen import naming
 from tools.apigen.models import ModelSet
-from tools.apigen.spec import OpSpec, ParamSpec, Spec
+from tools.apigen.spec import JSON_TYPES, OpSpec, ParamSpec, Spec
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: Where the spec's relative links (``../../tutorials/...``) point.
+DOCS_SITE = "https://developer.allegro.pl/"
 PUBLIC = "application/vnd.allegro.public.v1+json"
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -82,7 +86,7 @@ def collect_enums(spec: Spec) -> dict[tuple[str, ...], EnumSpec]:
 def render_enums(enums: dict[tuple[str, ...], EnumSpec], header: str) -> str:
     lines = [header, '"""Enums of parameter values (the spec\'s ``enum`` of each parameter)."""',
              "", "from __future__ import annotations", "", "from typing import Literal",
-             "", "from allegro_async.models.base import OpenEnum", ""]
+             "", "from allegro_async._enum import OpenEnum", ""]
     for spec in sorted(enums.values(), key=lambda e: e.name):
         taken: set[str] = set()
         lines += ["", f"class {spec.name}(OpenEnum):",
@@ -121,6 +125,10 @@ class OpView:
     items_field: str = ""
     limit_expr: str = "limit"
     args_doc: list[str] = field(default_factory=list)
+    description: list[str] = field(default_factory=list)
+    deprecation: str = ""
+    #: (signature, result) per ``accept`` choice, where the choice decides the result type
+    overloads: list[tuple[list[str], str]] = field(default_factory=list)
 
 
 def _py_type(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
@@ -152,6 +160,42 @@ def _model_ref(models: ModelSet, name: str, area: str) -> str:
 def _doc(text: str) -> str:
     text = text.replace("\\", "\\\\").replace('"""', "'''").strip() or "Call the operation."
     return text if text.endswith(".") else text + "."
+
+
+def _absolute(url: str) -> str:
+    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) or url.startswith("#"):
+        return url
+    return DOCS_SITE + re.sub(r"^(?:\.{1,2}/)+|^/", "", url)
+
+
+def describe(text: str, *, markdown: bool = False, width: int = 88) -> list[str]:
+    """The spec's HTML description as plain lines: links kept (``text (url)``, or
+    ``[text](url)`` in Markdown, relative ones made absolute), list items as ``-``, an empty
+    line between paragraphs."""
+    def link(match: re.Match[str]) -> str:
+        label = re.sub(r"<[^>]+>", "", match.group(2)).strip()
+        url = _absolute(html.unescape(match.group(1)))
+        return f"[{label}]({url})" if markdown else f"{label} ({url})"
+
+    text = re.sub(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', link, text, flags=re.S | re.I)
+    text = re.sub(r"<li[^>]*>", "\n- ", text, flags=re.I)
+    text = re.sub(r"<br\s*/?>|</?p>|</?ul>|</?ol>|</li>", "\n", text, flags=re.I)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        words = " ".join(paragraph.split())
+        if not words:
+            if lines and lines[-1]:
+                lines.append("")
+            continue
+        indent = "  " if words.startswith("- ") else ""
+        lines += textwrap.wrap(words, width, subsequent_indent=indent, break_long_words=False,
+                               break_on_hyphens=False)
+    while lines and not lines[-1]:
+        lines.pop()
+    if not markdown:
+        lines = [line.replace("\\", "\\\\").replace('"""', "'''") for line in lines]
+    return lines
 
 
 def _short(text: str) -> str:
@@ -246,8 +290,15 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
             send_extra.append(f"content_type={json.dumps(json_types[0])}")
     if op.host == "upload":
         send_extra.append("upload=True")
-    if op.response_binary:
-        returns, cast = "bytes", "bytes"
+    if op.response_binary:  # the declared types decide: a file as bytes, JSON as its model
+        ref = _model_ref(models, op.response_schema, op.area) if op.response_schema else ""
+        entries = [f"{json.dumps(t.replace(' ', ''))}: "
+                   f"{ref if JSON_TYPES.match(t) and ref else 'bytes'}"
+                   for t in op.response_media_types]
+        returns, cast = (f"{ref} | bytes" if ref else "bytes"), "{" + ", ".join(entries) + "}"
+        if op.empty_success:
+            returns += " | None"
+            send_extra.append("optional=True")
     elif op.response_schema:
         ref = _model_ref(models, op.response_schema, op.area)
         returns, cast = ref, ref
@@ -265,11 +316,31 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
         returns=returns,
         cast=cast, path_expr='f"' + path_expr + '"' if "{" in path_expr else json.dumps(path_expr),
         params=params, headers=headers, send_extra=send_extra, prelude=prelude,
-        args_doc=args_doc,
+        args_doc=args_doc, description=describe(op.description),
+        deprecation=json.dumps(f"{op.method} {op.path} is deprecated by Allegro")
+        if op.deprecated else "",
     )
+    if op.response_binary and op.response_schema:
+        _accept_overloads(op, view, returns)
     if op.paging:
         _paging_view(op, view, models)
     return view
+
+
+def _accept_overloads(op: OpSpec, view: OpView, returns: str) -> None:
+    """JSON beside a file type: ``accept`` picks the result, so each choice gets its overload
+    (the default JSON answer is the model, a file type is ``bytes``)."""
+    model, _, rest = returns.partition(" | bytes")
+    json_types = [t for t in op.response_media_types if JSON_TYPES.match(t)]
+    file_types = [t for t in op.response_media_types if not JSON_TYPES.match(t)]
+    at = next(i for i, a in enumerate(view.signature) if a.startswith("accept:"))
+    for kinds, result in ((json_types, model + rest), (file_types, "bytes" + rest)):
+        literal = "Literal[" + ", ".join(json.dumps(t) for t in kinds) + "]"
+        default = f" = {json.dumps(op.response_media_types[0])}" \
+            if op.response_media_types[0] in kinds else ""
+        signature = list(view.signature)
+        signature[at] = f"accept: {literal}{default}"
+        view.overloads.append((signature, result))
 
 
 _CURSOR = {"offset": "offset", "page_id": "page_id", "event": "from_"}

@@ -305,8 +305,10 @@ def _read_operations(spec: Spec) -> None:
                 resp_types = tuple(content)
                 first = next(iter(content.values())).get("schema")
                 if not all(JSON_TYPES.match(t) for t in content):
-                    resp_binary = True
-                elif first:
+                    resp_binary = True  # a file; a JSON type beside it keeps its model
+                    first = next((m.get("schema") for t, m in content.items()
+                                  if JSON_TYPES.match(t)), None)
+                if first:
                     resp_schema = _schema_ref(spec, first, pascal_id + "Response")
                 example = _example(content)
             scopes, app = _security(op, spec.raw)
@@ -363,7 +365,7 @@ def _properties(spec: Spec, schema: Any) -> dict[str, Any]:
 
 
 def _detect_paging(spec: Spec, op: OpSpec) -> None:
-    if op.method != "GET" or op.response_schema is None:
+    if op.method != "GET" or op.response_schema is None or op.response_binary:
         return
     query = {p.name for p in op.params if p.location == "query"}
     props = _properties(spec, {"$ref": "#/components/schemas/" + op.response_schema})

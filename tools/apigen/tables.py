@@ -31,6 +31,7 @@ def render_index(spec: Spec, models: ModelSet, header: str) -> str:
                 f"minimum={p.minimum!r}, maximum={p.maximum!r}, format={p.format!r}, "
                 f"default={p.default!r})"
             )
+        answers = tuple(t.replace(" ", "") for t in op.response_media_types)
         lines += [
             f"    {op.operation_id!r}: Operation(",
             f"        operation_id={op.operation_id!r},",
@@ -44,6 +45,7 @@ def render_index(spec: Spec, models: ModelSet, header: str) -> str:
             f"        body_required={op.request_required!r},",
             f"        request_media_types={_lit(op.request_media_types)},",
             f"        response_media_type={(op.response_media_types or (None,))[0]!r},",
+            f"        response_media_types={_lit(answers)},",
             f"        success_status={op.success_status!r},",
             f"        scopes={_lit(op.scopes)},",
             f"        app_token_allowed={op.app_token_allowed!r},",

@@ -137,7 +137,7 @@ if TYPE_CHECKING:
         Stage as Stage,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        Status32 as Status32,
+        Status34 as Status34,
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitCommand as SubmitCommand,
@@ -449,13 +449,13 @@ if TYPE_CHECKING:
         SellerDiscountDeclaration as SellerDiscountDeclaration,
     )
     from allegro_async.api.models.allegro_prices import (
-        Status33 as Status33,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        Status34 as Status34,
-    )
-    from allegro_async.api.models.allegro_prices import (
         Status35 as Status35,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Status36 as Status36,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        Status37 as Status37,
     )
     from allegro_async.api.models.allegro_prices import (
         SubsidyExcludeOfferItem as SubsidyExcludeOfferItem,
@@ -1043,6 +1043,9 @@ if TYPE_CHECKING:
         Publisher as Publisher,
     )
     from allegro_async.api.models.common import (
+        Status as Status,
+    )
+    from allegro_async.api.models.common import (
         Type as Type,
     )
     from allegro_async.api.models.compatibility_list import (
@@ -1398,6 +1401,36 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.fulfillment_returns import (
         Type34 as Type34,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        Details1 as Details1,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        ReserveInfo as ReserveInfo,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        Status29 as Status29,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        Status33 as Status33,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockProduct as StockProduct,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockProductItem as StockProductItem,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockProductList as StockProductList,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockQuantity as StockQuantity,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockSellingStats as StockSellingStats,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockStorageFee as StockStorageFee,
     )
     from allegro_async.api.models.images_and_attachments import (
         AttachmentFile as AttachmentFile,
@@ -1790,7 +1823,7 @@ if TYPE_CHECKING:
         Status26 as Status26,
     )
     from allegro_async.api.models.offer_management import (
-        Status30 as Status30,
+        Status31 as Status31,
     )
     from allegro_async.api.models.offer_management import (
         Type51 as Type51,
@@ -2633,7 +2666,7 @@ if TYPE_CHECKING:
         Status25 as Status25,
     )
     from allegro_async.api.models.products import (
-        Status29 as Status29,
+        Status30 as Status30,
     )
     from allegro_async.api.models.products import (
         StringCategoryProductParameter as StringCategoryProductParameter,
@@ -2726,10 +2759,10 @@ if TYPE_CHECKING:
         Status22Enum as Status22Enum,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Status31 as Status31,
+        Status32 as Status32,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Status36 as Status36,
+        Status38 as Status38,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         Threshold as Threshold,
@@ -2800,9 +2833,6 @@ if TYPE_CHECKING:
     from allegro_async.api.models.responsible_producers import (
         UpdateResponsibleProducerRequest as UpdateResponsibleProducerRequest,
     )
-    from allegro_async.api.models.shared_0ad0ac2c import (
-        Status as Status,
-    )
     from allegro_async.api.models.shared_0b5c5b7a import (
         MoneyDto as MoneyDto,
     )
@@ -2847,6 +2877,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_8ad792b1 import (
         Warranty as Warranty,
+    )
+    from allegro_async.api.models.shared_8b3bd5a3 import (
+        Details as Details,
     )
     from allegro_async.api.models.shared_8c5e5fe3 import (
         Courier as Courier,
@@ -2925,9 +2958,6 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_68b4a1dc import (
         Restrictions6 as Restrictions6,
-    )
-    from allegro_async.api.models.shared_79d02141 import (
-        Details as Details,
     )
     from allegro_async.api.models.shared_84c581d1 import (
         Parameter as Parameter,
@@ -4199,7 +4229,8 @@ MODULES: dict[str, str] = {
     "DescriptionSectionItem": "shared_b23ee6e4",
     "DescriptionSectionItemImage": "shared_b23ee6e4",
     "DescriptionSectionItemText": "shared_b23ee6e4",
-    "Details": "shared_79d02141",
+    "Details": "shared_8b3bd5a3",
+    "Details1": "fulfillment_stock",
     "DictionaryCategoryParameter": "categories_and_parameters",
     "DictionaryCategoryProductParameter": "products",
     "DictionaryItem": "categories_and_parameters",
@@ -4756,6 +4787,7 @@ MODULES: dict[str, str] = {
     "Removed": "public_user_information",
     "Request": "shared_eb4075a0",
     "RequirementChange": "categories_and_parameters",
+    "ReserveInfo": "fulfillment_stock",
     "ResolutionType": "products",
     "ResolutionType1": "products",
     "ResolutionType2": "products",
@@ -4874,7 +4906,7 @@ MODULES: dict[str, str] = {
     "StartingPrice": "shared_8e3703e7",
     "State": "shared_157cbb29",
     "Statistics": "public_user_information",
-    "Status": "shared_0ad0ac2c",
+    "Status": "common",
     "Status1": "alle_discount",
     "Status10": "products",
     "Status11": "offer_bundles",
@@ -4896,15 +4928,17 @@ MODULES: dict[str, str] = {
     "Status26": "offer_management",
     "Status27": "commission_refunds",
     "Status28": "payments",
-    "Status29": "products",
+    "Status29": "fulfillment_stock",
     "Status3": "alle_discount",
-    "Status30": "offer_management",
-    "Status31": "rebates_and_promotions",
-    "Status32": "advance_ship_notices",
-    "Status33": "allegro_prices",
-    "Status34": "allegro_prices",
+    "Status30": "products",
+    "Status31": "offer_management",
+    "Status32": "rebates_and_promotions",
+    "Status33": "fulfillment_stock",
+    "Status34": "advance_ship_notices",
     "Status35": "allegro_prices",
-    "Status36": "rebates_and_promotions",
+    "Status36": "allegro_prices",
+    "Status37": "allegro_prices",
+    "Status38": "rebates_and_promotions",
     "Status4": "alle_discount",
     "Status5": "alle_discount",
     "Status6": "badge_campaigns",
@@ -4914,7 +4948,13 @@ MODULES: dict[str, str] = {
     "Stock1": "users_offer_information",
     "Stock2": "users_offer_information",
     "StockModel": "shared_157cbb29",
+    "StockProduct": "fulfillment_stock",
+    "StockProductItem": "fulfillment_stock",
+    "StockProductList": "fulfillment_stock",
+    "StockQuantity": "fulfillment_stock",
+    "StockSellingStats": "fulfillment_stock",
     "StockStatus": "fulfillment_returns",
+    "StockStorageFee": "fulfillment_stock",
     "Strategy": "delivery",
     "StringCategoryParameter": "categories_and_parameters",
     "StringCategoryProductParameter": "products",

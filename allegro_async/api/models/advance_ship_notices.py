@@ -197,7 +197,7 @@ class SubmitCommandInput(ApiModel):
     ]
 
 
-class Status32(OpenEnum):
+class Status34(OpenEnum):
     """
     The command status.
     """
@@ -212,7 +212,7 @@ class SubmitCommandOutput(ApiModel):
     Represents output of the Advance Ship Notice submit command.
     """
 
-    status: Annotated[Status32, Field(description="The command status.")]
+    status: Annotated[Status34, Field(description="The command status.")]
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):

@@ -238,7 +238,7 @@ class SellerDiscountDeclaration(ApiModel):
     ]
 
 
-class Status33(OpenEnum):
+class Status35(OpenEnum):
     """
     Processing status of the offer
     """
@@ -262,7 +262,7 @@ class SubsidyExcludeOfferItem(ApiModel):
             description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
         ),
     ] = None
-    status: Annotated[Status33, Field(description="Processing status of the offer")]
+    status: Annotated[Status35, Field(description="Processing status of the offer")]
     errors: Annotated[
         list[OfferError] | None, Field(description="List of errors if processing failed")
     ] = None
@@ -286,7 +286,7 @@ class SubsidyExcludeOffersCommandPreview(ApiModel):
     ]
 
 
-class Status34(OpenEnum):
+class Status36(OpenEnum):
     """
     Current status of the command
     """
@@ -302,7 +302,7 @@ class SubsidyManageOffersCommandResult(ApiModel):
     command_id: Annotated[
         str, Field(alias="commandId", description="Unique identifier of the command")
     ]
-    status: Annotated[Status34, Field(description="Current status of the command")]
+    status: Annotated[Status36, Field(description="Current status of the command")]
     created_at: Annotated[
         AwareDatetime,
         Field(alias="createdAt", description="Timestamp when the command was created"),
@@ -330,7 +330,7 @@ class SubsidyOfferToSubmit(ApiModel):
     ] = None
 
 
-class Status35(OpenEnum):
+class Status37(OpenEnum):
     """
     Processing status of the offer
     """
@@ -357,7 +357,7 @@ class SubsidySubmitOfferItem(ApiModel):
             description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
         ),
     ] = None
-    status: Annotated[Status35, Field(description="Processing status of the offer")]
+    status: Annotated[Status37, Field(description="Processing status of the offer")]
     errors: Annotated[
         list[OfferError] | None, Field(description="List of errors if processing failed")
     ] = None

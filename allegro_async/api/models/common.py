@@ -12,6 +12,16 @@ from pydantic import Field, RootModel
 from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum
 
 
+class Status(OpenEnum):
+    """
+    Marketplace visibility qualification status.
+    """
+
+    APPROVED = "APPROVED"
+    REFUSED = "REFUSED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
 class Type(OpenEnum):
     """
     Type of translation.

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_79d02141 import (
+from allegro_async.api.models.shared_8b3bd5a3 import (
     Details,
 )
 

@@ -339,7 +339,7 @@ class Contact1(Contact):
     name: Annotated[str | None, Field(description="The name of the contact definition.")] = None
 
 
-class Status30(OpenEnum):
+class Status31(OpenEnum):
     """
     Status of the operation.
     """
@@ -351,7 +351,7 @@ class Status30(OpenEnum):
 
 class Operation3(ApiModel):
     id: Annotated[str | None, Field(description="The unique operation identifier (UUID).")] = None
-    status: Annotated[Status30 | None, Field(description="Status of the operation.")] = None
+    status: Annotated[Status31 | None, Field(description="Status of the operation.")] = None
     started_at: Annotated[
         str | None, Field(alias="startedAt", description="The starting date and time of operation.")
     ] = None

@@ -378,7 +378,7 @@ class SaleProductCompatibilityList(ApiModel):
     ] = None
 
 
-class Status29(OpenEnum):
+class Status30(OpenEnum):
     """
     The publication status of the product:
      - `PROPOSED` - product is proposed and can be during the review process
@@ -391,7 +391,7 @@ class Status29(OpenEnum):
 
 class Publication8(ApiModel):
     status: Annotated[
-        Status29 | None,
+        Status30 | None,
         Field(
             description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
         ),

@@ -88,7 +88,7 @@ class Status22(RootModel[Status22Enum | None]):
     root: Annotated[Status22Enum | None, Field(description="Turnover discount status.")] = None
 
 
-class Status31(OpenEnum):
+class Status32(OpenEnum):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"
     SUSPENDED = "SUSPENDED"
@@ -118,7 +118,7 @@ class SellerRebateOfferCriterion(ApiModel):
     ]
 
 
-class Status36(OpenEnum):
+class Status38(OpenEnum):
     """
     Turnover discount status.
     """
@@ -289,7 +289,7 @@ class TurnoverDiscountDto(ApiModel):
     marketplace_id: Annotated[
         str | None, Field(alias="marketplaceId", description="Marketplace ID.")
     ] = None
-    status: Annotated[Status36 | None, Field(description="Turnover discount status.")] = None
+    status: Annotated[Status38 | None, Field(description="Turnover discount status.")] = None
     definitions: Annotated[
         list[TurnoverDiscountDefinitionDto] | None,
         Field(description="Definitions currently active or active in the future."),
@@ -345,7 +345,7 @@ class SellerRebateDto(ApiModel):
         list[SellerRebateOfferCriterion],
         Field(alias="offerCriteria", description="What offers will be included"),
     ]
-    status: Status31
+    status: Status32
 
 
 class SellerRebatesDto(ApiModel):

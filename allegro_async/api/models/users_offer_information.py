@@ -13,8 +13,6 @@ from pydantic import AwareDatetime, Field, RootModel
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
     Price,
-)
-from allegro_async.api.models.shared_0ad0ac2c import (
     Status,
 )
 from allegro_async.api.models.shared_6bdf1113 import (
