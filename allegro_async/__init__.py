@@ -41,6 +41,7 @@ from allegro_async.errors import (
     ServerError,
     TransportError,
     UnprocessableEntityError,
+    WalkStalledError,
 )
 
 # Loaded on first use, so `import allegro_async` stays fast (authlib, anyio machinery).
@@ -133,6 +134,7 @@ __all__ = [
     "TokenStore",
     "TransportError",
     "UnprocessableEntityError",
+    "WalkStalledError",
     "__version__",
     "decode_claims",
     "redact_logs",
