@@ -101,19 +101,29 @@ class WalkGuard:
         self._remember(self._cursors, cursor, None)
 
     def page(self, items: Iterable[Any], *, trace_id: str | None = None,
-             total: int | None = None) -> None:
-        """A page was read: count it, and refuse it when it repeats an earlier page."""
+             total: int | None = None, compare: bool = True) -> None:
+        """A page was read: count it, and refuse it when it repeats an earlier page (unless
+        ``compare`` is false: a walk whose pages may rightly repeat checks progress itself)."""
         self.pages += 1
         if trace_id is not None:
             self.trace_id = trace_id
         if total is not None:
             self.total = total
+        if not compare:
+            return
         digest = page_digest(items)
         earlier = self._digests.get(digest)
         if earlier is not None:
             raise self.stalled("page_repeated", f"page {self.pages} holds the same items as "
                                f"page {earlier} (the server ignored the cursor or offset)")
         self._remember(self._digests, digest, self.pages)
+
+    def restart(self) -> None:
+        """A new phase of the walk (another way of paging): forget cursors and pages, keep
+        the counts."""
+        self._cursors.clear()
+        self._digests.clear()
+        self.cursor = None
 
     def delivered(self, count: int) -> None:
         """``count`` more items were yielded."""
