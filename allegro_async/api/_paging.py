@@ -130,6 +130,12 @@ class Paginator(Generic[PageT, ItemT]):
                 self._total = _total(page)
             if items:  # an empty page ends the walk; it repeats nothing
                 guard.page(items, trace_id=trace_id, total=self._total)
+            if self._kind == "event" and items:
+                cursor = getattr(items[-1], "id", None)
+                if cursor is not None:
+                    # checked before yielding: a page ending at an event the walk went past
+                    # holds events already yielded
+                    guard.follow(cursor, label="from")
             yield page
             guard.delivered(len(items))
             first = False
@@ -146,13 +152,10 @@ class Paginator(Generic[PageT, ItemT]):
                 cursor = _next_page_id(page)
                 if cursor is None:
                     return
+                # the page's items were new; only where it points is wrong
                 guard.follow(cursor, label="nextPage.id")
-            else:
-                last = items[-1]
-                cursor = getattr(last, "id", None)
-                if cursor is None or (self._limit is not None and len(items) < self._limit):
-                    return
-                guard.follow(cursor, label="from")
+            elif cursor is None or (self._limit is not None and len(items) < self._limit):
+                return
 
     _total: int | None = None
 

@@ -315,3 +315,21 @@ async def test_a_generated_walk_reports_the_trace_id_of_the_repeated_page() -> N
     assert len(sent) == 2 and sent[1].url.params["offset"] == "2"
     assert info.value.trace_id == "trace-2" and "trace-id trace-2" in str(info.value)
     assert "list_threads" in str(info.value)
+
+
+async def test_an_event_page_ending_at_an_event_already_passed_is_not_yielded() -> None:
+    calls: list[Any] = []
+
+    async def stale(**kwargs: Any) -> Page:
+        calls.append(kwargs.get("from_"))
+        if kwargs.get("from_") == "e4":  # ends at e2, where the walk already went past
+            return Page(checkoutForms=[Item(id="e0"), Item(id="e2")])
+        if kwargs.get("from_") == "e2":
+            return Page(checkoutForms=[Item(id="e3"), Item(id="e4")])
+        return Page(checkoutForms=[Item(id="e1"), Item(id="e2")])
+
+    seen: list[str] = []
+    error = await _drain(Paginator(stale, {}, kind="event", items="checkoutForms", limit=2),
+                         seen)
+    assert seen == ["e1", "e2", "e3", "e4"] and calls == [None, "e2", "e4"]
+    assert (error.reason, error.cursor) == ("cursor_cycle", "e4")
