@@ -75,6 +75,11 @@ class Paginator(Generic[PageT, ItemT]):
         if options is not None and not isinstance(options, Mapping):
             raise InvalidArgumentError("options", f"{type(options).__name__} is not a mapping",
                                        "pass the per-call options as a dict, or leave it out")
+        clash = sorted(set(options or {}) & ({*kwargs, "limit", "offset", "page_id", "from_"}))
+        if clash:
+            raise InvalidArgumentError(f"options[{clash[0]}]", "is an argument of the listing "
+                                       "or set by the walk", "pass per-call options only "
+                                       "(timeout, extra_headers, extra_query, max_retries)")
         self._call = call
         # the raw twin of a generated operation gives the trace-id a stalled walk reports
         self._raw_call = _raw_twin(call)

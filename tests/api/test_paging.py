@@ -270,6 +270,12 @@ async def test_options_go_to_every_page_call_as_given() -> None:
     assert "status" not in listing.calls[0]
 
 
+def test_options_naming_a_walk_argument_are_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"options\[offset\]"):
+        Paginator(Listing(1), {}, kind="offset", items="checkoutForms", limit=1,
+                  options={"offset": 5})
+
+
 def test_options_that_are_not_a_mapping_are_refused() -> None:
     with pytest.raises(InvalidArgumentError, match="options"):
         Paginator(Listing(1), {}, kind="offset", items="checkoutForms", limit=1,
