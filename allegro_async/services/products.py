@@ -121,7 +121,7 @@ class ProductsService:
         guard = WalkGuard("GET /sale/products")
         pages = 0
         if page_id is not None:
-            guard.follow(page_id, label="nextPage.id")
+            guard.follow(_args.text(page_id, "page_id"), label="nextPage.id")
         while True:
             guard.request(page_id)
             page = await self.search_page(
