@@ -72,6 +72,15 @@ class ProductsService:
     ) -> ProductSearchPage:
         """One page of GET /sale/products. Pass the returned ``next_page_id`` as ``page_id``
         to read on (or resume later)."""
+        page, _ = await self._search_page(phrase, mode=mode, category_id=category_id,
+                                          language=language, filters=filters, page_id=page_id)
+        return page
+
+    async def _search_page(
+        self, phrase: str | None, *, mode: SearchMode | str | None, category_id: str | None,
+        language: str | None, filters: Mapping[str, str] | None, page_id: str | None,
+    ) -> tuple[ProductSearchPage, str | None]:
+        """One page and the response's trace-id."""
         if phrase is None and category_id is None:
             raise InvalidArgumentError("phrase", "neither phrase nor category_id was given",
                                        "give a search phrase, a category_id, or both")
@@ -95,7 +104,7 @@ class ProductsService:
             category_id=params["category.id"], dynamic_filters=dynamic or None,
             page_id=params["page.id"],
         )
-        return raw.parse(ProductSearchResponse).page()
+        return raw.parse(ProductSearchResponse).page(), raw.trace_id
 
     async def search(
         self,
@@ -124,13 +133,13 @@ class ProductsService:
             guard.follow(_args.text(page_id, "page_id"), label="nextPage.id")
         while True:
             guard.request(page_id)
-            page = await self.search_page(
+            page, trace_id = await self._search_page(
                 phrase, mode=mode, category_id=category_id, language=language,
                 filters=filters, page_id=page_id,
             )
             pages += 1
             if page.products:  # a cursor the server ignored answers a page read before
-                guard.page(page.products)
+                guard.page(page.products, trace_id=trace_id)
             for product in page.products:
                 yield product
             guard.delivered(len(page.products))

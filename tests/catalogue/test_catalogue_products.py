@@ -143,7 +143,7 @@ def _search_answer(pages: dict[str | None, tuple[list[str], str | None]],
         calls.append(cursor)
         assert len(calls) < 20, "the walk loops"
         ids, nxt = pages[cursor]
-        return httpx.Response(200, json={
+        return httpx.Response(200, headers={"trace-id": f"tr{len(calls)}"}, json={
             "products": [{"id": i, "name": i, "category": {"id": "1"}} for i in ids],
             "nextPage": {"id": nxt} if nxt else None})
     return httpx.MockTransport(answer)
@@ -172,4 +172,4 @@ async def test_search_ends_when_the_server_ignores_the_cursor() -> None:
             async for product in client.products.search("laptop"):
                 found.append(product.id)
     assert found == ["a", "b"] and calls == [None, "p1"]
-    assert caught.value.reason == "page_repeated"
+    assert caught.value.reason == "page_repeated" and caught.value.trace_id == "tr2"
