@@ -42,6 +42,7 @@ from allegro_async.errors import (
     TransportError,
     UnexpectedContentError,
     UnprocessableEntityError,
+    WalkStalledError,
 )
 
 # Loaded on first use, so `import allegro_async` stays fast (authlib, anyio machinery).
@@ -135,6 +136,7 @@ __all__ = [
     "TransportError",
     "UnexpectedContentError",
     "UnprocessableEntityError",
+    "WalkStalledError",
     "__version__",
     "decode_claims",
     "redact_logs",

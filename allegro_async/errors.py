@@ -40,6 +40,7 @@ __all__ = [
     "TransportError",
     "UnexpectedContentError",
     "UnprocessableEntityError",
+    "WalkStalledError",
     "error_for_response",
     "parse_error_body",
 ]
@@ -216,6 +217,38 @@ class IncompleteListingError(AllegroError):
         self.yielded = yielded
         self.total = total
         super().__init__(message)
+
+
+class WalkStalledError(IncompleteListingError):
+    """A walk over pages stopped because the server stopped moving it on: ``nextPage.id`` or
+    an event cursor came back again (``reason="cursor_repeated"``) or pointed to a page read
+    before (``"cursor_cycle"``), a page held the same items as one already read
+    (``"page_repeated"``: the server ignored ``offset``, ``page.id`` or ``from``), a page lay
+    behind the bound the request sent (``"cursor_backwards"``), or the walk reached its page
+    limit (``"page_limit"``). Repeating pages would only yield duplicates, for ever.
+
+    Everything before was yielded, none of it twice: ``yielded`` items over ``pages`` pages.
+    ``cursor`` is the last cursor or offset sent, ``trace_id`` the ``trace-id`` of the response
+    that repeated (when known): report it to Allegro, and narrow the query meanwhile.
+    """
+
+    def __init__(self, what: str, *, reason: str, detail: str, yielded: int, pages: int,
+                 cursor: object = None, total: int | None = None,
+                 trace_id: str | None = None) -> None:
+        self.what = what
+        self.reason = reason
+        self.pages = pages
+        self.cursor = cursor
+        self.trace_id = trace_id
+        counted = f" of the {total} counted" if total is not None else ""
+        place = f"; the last cursor sent was {cursor!r}" if cursor is not None else ""
+        trace = f" with trace-id {trace_id}" if trace_id else " with the response's trace-id"
+        super().__init__(
+            f"{what}: {detail}, so the walk stopped ({reason}) after {pages} pages: {yielded} "
+            f"items{counted} were delivered, none twice{place}.\nHint: the server did not "
+            f"move the walk on; report it to Allegro{trace}, and narrow the query (a status, "
+            "a date range) to walk the rest in smaller parts.",
+            yielded=yielded, total=total)
 
 
 class APIError(AllegroError):

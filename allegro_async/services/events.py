@@ -20,12 +20,12 @@ import anyio
 
 from allegro_async import _args
 from allegro_async._response import parse_as
+from allegro_async._walk_guard import WalkGuard
 from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store
 from allegro_async.errors import (
     InvalidArgumentError,
     NotFoundError,
     RateLimitedError,
-    ResponseValidationError,
     ServerError,
     TransportError,
 )
@@ -147,6 +147,12 @@ class OrderEventStream:
     nothing comes (``follow=False`` stops instead). 5xx, 429 and connection failures are retried
     with the same backoff, ``max_errors`` times in a row at most (``None``: forever).
     ``sleep`` is injectable so tests need not wait.
+
+    A server that stops moving the stream on (a page ending at the event it was asked to start
+    after, or at one it ended at before: ``from`` ignored, or cursors going round) raises
+    :class:`~allegro_async.errors.WalkStalledError` instead of reading the same pages again;
+    with ``follow=False`` the read also ends after
+    :data:`~allegro_async._walk_guard.MAX_PAGES` pages.
     """
 
     def __init__(
@@ -202,6 +208,11 @@ class OrderEventStream:
         self._fetch_from: str | None = None
         self._started = False
         self._pending: tuple[str, str] | None = None  # (id, key) delivered, not finished
+        # the `from` cursors sent, so one handed back again ends the stream instead of a loop;
+        # following a journal is endless by design, reading it to its end is not
+        self._guard = (WalkGuard("GET /order/events", max_pages=None) if follow
+                       else WalkGuard("GET /order/events"))
+        self._trace_id: str | None = None
         self.cursor: str | None = None
         """The last finished (committed) event id."""
         self.delivered = 0
@@ -236,6 +247,8 @@ class OrderEventStream:
             self._fetch_from = stats.latest_event.id if stats.latest_event else None
         elif self._start != "beginning":
             self._fetch_from = self._start
+        if self._fetch_from is not None:
+            self._guard.follow(self._fetch_from, label="from")  # a page may not end here
         if state.cursor is None and self._fetch_from is not None:
             # Save the starting point at once: a stream started at "now" that sees nothing
             # before it stops must resume there, not at a later "now".
@@ -293,22 +306,25 @@ class OrderEventStream:
         api = self._service._client.api.order_management.with_raw_response
         raw = await api.get_order_events(from_=self._fetch_from, type=self._types or None,
                                          limit=self._page_size)
+        self._trace_id = raw.trace_id
         return raw.parse(RawOrderEventsList)
 
     async def _fill(self) -> bool:
         """Fetch the next page, polling while there is none. False when done (follow=False)."""
         delay = self._min_poll
+        guard = self._guard
         while True:
+            guard.request(self._fetch_from)
             page = await self._retrying(self._events_page)
             events = page.events
             if events:
                 last = str(events[-1]["id"])
-                if last == self._fetch_from:
-                    # an answer that ends where it was asked to start would be asked for again
-                    # and again: the stream would spin instead of following the journal
-                    raise ResponseValidationError(
-                        f"GET /order/events?from={last}: the page ends at the event it was "
-                        "asked to start after, so the stream cannot move on")
+                guard.page(events, trace_id=self._trace_id, compare=False)
+                guard.yielded = self.delivered
+                # A page ending where it was asked to start, or where an earlier one ended,
+                # would be asked for again and again: the stream would spin (re-reading the
+                # same events, dropped as duplicates) instead of following the journal.
+                guard.follow(last, label="from")
                 self._buffer.extend(events)
                 self._fetch_from = last
                 return True

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from typing import TYPE_CHECKING, TypeVar
 
 from allegro_async import _args
+from allegro_async._walk_guard import WalkGuard
 from allegro_async.errors import AllegroError, APIError, InvalidArgumentError
 from allegro_async.models.variants import (
     COLOR_PATTERN,
@@ -163,15 +164,20 @@ class OfferVariantsService:
             _args.text(query, "query", max_len=50)
         seller = await self._seller_id(user_id)
         offset = 0
+        guard = WalkGuard("GET /sale/offer-variants")
         while True:
+            guard.request(offset)
             page = await _call(self._client.request(
                 "GET", "/sale/offer-variants", media_type="beta",
                 params={"user.id": seller, "query": query, "offset": offset, "limit": _PAGE},
                 cast_to=VariantSetsPage,
             ))
             items = page.offer_variants
+            if items:  # an offset the server ignored answers a page read before
+                guard.page(items, total=page.count)
             for item in items:
                 yield item
+            guard.delivered(len(items))
             offset += len(items)
             total = page.count
             if not items or (total is not None and offset >= total) or offset > 9950:

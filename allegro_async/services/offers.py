@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from allegro_async import _args
+from allegro_async._walk_guard import WalkGuard
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import BulkResult, OfferListingItem, OffersPage
@@ -87,6 +88,9 @@ class OffersService(ProductOffers):
         the spec goes in ``params`` under its own name. ``publication_status`` and
         ``selling_format`` take one value or a list, checked against the spec's enums.
 
+        A server that answers a page already read (it ignored ``offset``) ends the walk with
+        :class:`~allegro_async.errors.WalkStalledError` before any offer comes twice.
+
         Paging is by offset: offers that change (status, price, ...) or appear while the walk
         runs can move between pages and be skipped or seen twice. Filter on something stable,
         or de-duplicate by id and re-list when an exact snapshot matters.
@@ -94,15 +98,20 @@ class OffersService(ProductOffers):
         query = _list_query(page_size, max_items, params, filters)
         keywords = _search_keywords(query)
         api = self._client.api.users_offer_information.with_raw_response
+        guard = WalkGuard("GET /sale/offers")
         offset, yielded = 0, 0
         while max_items is None or yielded < max_items:
+            guard.request(offset)
             raw = await api.search_offers(**keywords, limit=page_size, offset=offset)
             page = raw.parse(OffersPage)
+            if page.offers:  # an offset the server ignored answers a page read before
+                guard.page(page.offers, trace_id=raw.trace_id, total=page.total_count)
             for item in page.offers:
                 if max_items is not None and yielded >= max_items:
                     return
                 yield item
                 yielded += 1
+                guard.delivered(1)
             offset += len(page.offers)
             # totalCount is optional in the spec. When sent, it decides: a server may answer
             # fewer than `limit` items with more to come, and stopping there would be silent.

@@ -159,6 +159,7 @@ class OrdersService:
         surcharges_id: str | None = None,
         sort: OrderSort = "-lineItems.boughtAt",
         page_size: int = 100,
+        max_items: int | None = None,
     ) -> TimeSlicedPaginator[CheckoutForm]:
         """Every checkout form matching the filters (A9, S16), past the 10 000 cap.
 
@@ -176,9 +177,15 @@ class OrdersService:
         so memory grows with the walk). Use ``sort="updatedAt"`` for a complete walk: with
         ``"-updatedAt"`` (newest first) a form not yet reached that is updated meanwhile moves
         behind the cursor and is never yielded.
+
+        ``max_items`` stops the walk after that many forms, with no request past them
+        (``None``: all; ``0``: none, and no request). A server that stops moving the walk on
+        (answers pages behind the bound sent, or the same page for every offset) ends it with
+        :class:`~allegro_async.errors.WalkStalledError` before any form comes twice.
         """
         _args.choice(sort, "sort", _SORTS)
         _args.page_size(page_size, "page_size", 1, 100, "GET /order/checkout-forms (A9)")
+        _args.optional(max_items, lambda m: _args.count(m, "max_items"))
         texts = {"buyer_login": buyer_login, "payment_id": payment_id,
                  "marketplace_id": marketplace_id,
                  "fulfillment_provider_id": fulfillment_provider_id,
@@ -217,7 +224,7 @@ class OrdersService:
             raw = await self._api.get_list_of_orders(
                 **{names[k]: v for k, v in params.items() if v is not None})
             page = raw.parse(CheckoutFormList)
-            return Page(page.checkout_forms, page.total_count)
+            return Page(page.checkout_forms, page.total_count, raw.trace_id)
 
         return TimeSlicedPaginator(
             fetch,
@@ -226,6 +233,7 @@ class OrdersService:
             gte_param=f"{key_param}.gte", lte_param=f"{key_param}.lte",
             lower=ranges[f"{key_param}.gte"], upper=ranges[f"{key_param}.lte"],
             descending=sort.startswith("-"), page_size=page_size, mutable_key=by_updated,
+            max_items=max_items, what="GET /order/checkout-forms",
         )
 
     async def get(self, checkout_form_id: str) -> CheckoutForm:

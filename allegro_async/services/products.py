@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from allegro_async import _args
-from allegro_async.errors import IncompleteListingError, InvalidArgumentError
+from allegro_async._walk_guard import WalkGuard
+from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.products import (
     Product,
     ProductSearchPage,
@@ -71,6 +72,15 @@ class ProductsService:
     ) -> ProductSearchPage:
         """One page of GET /sale/products. Pass the returned ``next_page_id`` as ``page_id``
         to read on (or resume later)."""
+        page, _ = await self._search_page(phrase, mode=mode, category_id=category_id,
+                                          language=language, filters=filters, page_id=page_id)
+        return page
+
+    async def _search_page(
+        self, phrase: str | None, *, mode: SearchMode | str | None, category_id: str | None,
+        language: str | None, filters: Mapping[str, str] | None, page_id: str | None,
+    ) -> tuple[ProductSearchPage, str | None]:
+        """One page and the response's trace-id."""
         if phrase is None and category_id is None:
             raise InvalidArgumentError("phrase", "neither phrase nor category_id was given",
                                        "give a search phrase, a category_id, or both")
@@ -94,7 +104,7 @@ class ProductsService:
             category_id=params["category.id"], dynamic_filters=dynamic or None,
             page_id=params["page.id"],
         )
-        return raw.parse(ProductSearchResponse).page()
+        return raw.parse(ProductSearchResponse).page(), raw.trace_id
 
     async def search(
         self,
@@ -113,30 +123,31 @@ class ProductsService:
                 ...
 
         ``filters`` are the dynamic filters (``{"127448": "127448_2"}``); ``max_pages`` stops
-        early.
+        early. A ``nextPage.id`` given before, or a page read before, ends the walk with
+        :class:`~allegro_async.errors.WalkStalledError` (no product comes twice).
         """
         _args.optional(max_pages, lambda m: _args.count(m, "max_pages", minimum=1))
-        pages = yielded = 0
-        visited: set[str] = set()  # a cursor seen before would repeat pages forever
+        guard = WalkGuard("GET /sale/products")
+        pages = 0
+        if page_id is not None:
+            guard.follow(_args.text(page_id, "page_id"), label="nextPage.id")
         while True:
-            page = await self.search_page(
+            guard.request(page_id)
+            page, trace_id = await self._search_page(
                 phrase, mode=mode, category_id=category_id, language=language,
                 filters=filters, page_id=page_id,
             )
             pages += 1
+            if page.products:  # a cursor the server ignored answers a page read before
+                guard.page(page.products, trace_id=trace_id)
             for product in page.products:
                 yield product
-            yielded += len(page.products)
-            if page_id is not None:
-                visited.add(page_id)
+            guard.delivered(len(page.products))
             page_id = page.next_page_id
             if not page_id or (max_pages is not None and pages >= max_pages):
                 return
-            if page_id in visited:
-                raise IncompleteListingError(
-                    f"GET /sale/products: nextPage.id {page_id!r} points back to a page "
-                    f"already read; stopped after {pages} pages instead of repeating them",
-                    yielded=yielded, total=None)
+            # a cursor seen before would repeat pages forever
+            guard.follow(page_id, label="nextPage.id")
 
     def by_gtin(self, gtin: str) -> AsyncIterator[Product]:
         """Every product with this GTIN (EAN, ISBN, UPC), as an async iterator."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from allegro_async import AllegroClient
+from allegro_async import AllegroClient, WalkStalledError
 from allegro_async.errors import InvalidArgumentError, NotFoundError, UnprocessableEntityError
 from allegro_async.testing import Emulator
 
@@ -133,3 +134,42 @@ async def test_get_returns_parameters_and_keeps_unknown_fields(
 async def test_get_unknown_product_is_not_found(client: AllegroClient) -> None:
     with pytest.raises(NotFoundError):
         await client.products.get("00000000-0000-4000-8000-000000000000")
+
+
+def _search_answer(pages: dict[str | None, tuple[list[str], str | None]],
+                   calls: list[str | None]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("page.id")
+        calls.append(cursor)
+        assert len(calls) < 20, "the walk loops"
+        ids, nxt = pages[cursor]
+        return httpx.Response(200, headers={"trace-id": f"tr{len(calls)}"}, json={
+            "products": [{"id": i, "name": i, "category": {"id": "1"}} for i in ids],
+            "nextPage": {"id": nxt} if nxt else None})
+    return httpx.MockTransport(answer)
+
+
+async def test_search_ends_when_next_page_ids_go_round() -> None:
+    calls: list[str | None] = []
+    pages = {None: (["a"], "p1"), "p1": (["b"], "p2"), "p2": (["c"], "p1")}
+    found: list[str] = []
+    async with AllegroClient(access_token="t", retry=False,
+                             transport=_search_answer(pages, calls)) as client:
+        with pytest.raises(WalkStalledError) as caught:
+            async for product in client.products.search("laptop"):
+                found.append(product.id)
+    assert found == ["a", "b", "c"] and calls == [None, "p1", "p2"]
+    assert (caught.value.reason, caught.value.yielded) == ("cursor_cycle", 3)
+
+
+async def test_search_ends_when_the_server_ignores_the_cursor() -> None:
+    calls: list[str | None] = []
+    pages = {None: (["a", "b"], "p1"), "p1": (["a", "b"], "p2")}
+    found: list[str] = []
+    async with AllegroClient(access_token="t", retry=False,
+                             transport=_search_answer(pages, calls)) as client:
+        with pytest.raises(WalkStalledError) as caught:
+            async for product in client.products.search("laptop"):
+                found.append(product.id)
+    assert found == ["a", "b"] and calls == [None, "p1"]
+    assert caught.value.reason == "page_repeated" and caught.value.trace_id == "tr2"

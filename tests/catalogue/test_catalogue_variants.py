@@ -224,3 +224,26 @@ async def test_s22_offers_of_the_offers_area_follow_their_live_status(
     assert (await client.offer_variants.get(set_id)).offer_ids == [active[0], active[2]]
     emulator.catalogue.set_offer_status(active[1], "ACTIVE")
     assert (await client.offer_variants.get(set_id)).offer_ids == active
+
+
+async def test_listing_sets_ends_when_the_server_ignores_offset() -> None:
+    import httpx
+
+    from allegro_async import WalkStalledError
+    from allegro_async.services.offer_variants import _PAGE
+
+    offsets: list[str] = []
+
+    def ignores_offset(request: httpx.Request) -> httpx.Response:
+        offsets.append(request.url.params["offset"])
+        return httpx.Response(200, json={"offerVariants": [
+            {"id": f"s{i}", "name": f"set {i}"} for i in range(_PAGE)], "count": 5 * _PAGE})
+
+    async with AllegroClient(access_token="t", retry=False,
+                             transport=httpx.MockTransport(ignores_offset)) as client:
+        names: list[str | None] = []
+        with pytest.raises(WalkStalledError) as caught:
+            async for summary in client.offer_variants.list(user_id="42"):
+                names.append(summary.name)
+    assert len(names) == len(set(names)) == _PAGE and offsets == ["0", str(_PAGE)]
+    assert (caught.value.reason, caught.value.total) == ("page_repeated", 5 * _PAGE)

@@ -73,3 +73,27 @@ async def test_a_page_without_total_count_does_not_end_the_walk() -> None:
     async with AllegroClient(access_token="t", transport=httpx.MockTransport(answer)) as client:
         ids = [o.id async for o in client.offers.list(page_size=2)]
     assert ids == ["0", "1", "2", "3", "4"]
+
+
+async def test_an_offset_the_server_ignores_yields_each_offer_once_then_stops() -> None:
+    from allegro_async import WalkStalledError
+
+    offsets: list[str] = []
+
+    def ignores_offset(request: httpx.Request) -> httpx.Response:
+        offsets.append(request.url.params["offset"])
+        return httpx.Response(200, headers={"trace-id": "tr-9"}, json={
+            "offers": [{"id": str(i)} for i in range(100)], "count": 100, "totalCount": 300})
+
+    async with AllegroClient(access_token="t",
+                             transport=httpx.MockTransport(ignores_offset)) as client:
+        ids: list[str] = []
+        with pytest.raises(WalkStalledError) as info:
+            async for offer in client.offers.list(page_size=100):
+                ids.append(offer.id)
+    assert len(ids) == len(set(ids)) == 100
+    assert offsets == ["0", "100"]
+    error = info.value
+    assert (error.reason, error.yielded, error.pages, error.cursor, error.total) == (
+        "page_repeated", 100, 2, 100, 300)
+    assert error.trace_id == "tr-9" and "GET /sale/offers" in str(error)

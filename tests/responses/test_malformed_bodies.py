@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from allegro_async import AllegroClient
-from allegro_async.errors import ResponseValidationError
+from allegro_async.errors import ResponseValidationError, WalkStalledError
 
 FORM = "29d6a7b0-1c1e-11ef-9c3b-0242ac120002"  # checkout form ids are UUIDs
 
@@ -157,6 +157,7 @@ async def test_an_event_page_ending_where_it_started_does_not_spin() -> None:
                              transport=httpx.MockTransport(answer)) as client:
         stream = client.orders.events(start="beginning", follow=False)
         assert (await _first(stream)).id == "e1"
-        with pytest.raises(ResponseValidationError, match="cannot move on"):
+        with pytest.raises(WalkStalledError, match="cursor_repeated") as caught:
             await _first(stream)
     assert calls == [None, "e1"]
+    assert caught.value.cursor == "e1" and caught.value.yielded == 1
