@@ -12,7 +12,7 @@ from typing import Any
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import additional_services as _models
 
 
@@ -41,15 +41,18 @@ class AdditionalServices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AdditionalServicesGroupRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-additional-services/groups",
             _models.AdditionalServicesGroupResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_additional_services_group(
@@ -71,7 +74,9 @@ class AdditionalServices(Area):
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}",
             _models.AdditionalServicesGroupResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -93,7 +98,9 @@ class AdditionalServices(Area):
             "/sale/offer-additional-services/categories",
             _models.CategoriesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -119,11 +126,13 @@ class AdditionalServices(Area):
             "/sale/offer-additional-services/groups",
             _models.AdditionalServicesGroups,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -161,15 +170,18 @@ class AdditionalServices(Area):
             group_id: Additional service group ID.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AdditionalServicesGroupRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}",
             _models.AdditionalServicesGroupResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

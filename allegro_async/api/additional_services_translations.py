@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import additional_services_translations as _models
 
 
@@ -48,7 +48,9 @@ class AdditionalServicesTranslations(Area):
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations/{_a.path_segment(language, 'language')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -74,10 +76,12 @@ class AdditionalServicesTranslations(Area):
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations",
             _models.AdditionalServiceGroupTranslationResponse,
             params={
-                "language": _a.query_value(language, "language"),
+                "language": _a.query(language, "language"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -99,15 +103,18 @@ class AdditionalServicesTranslations(Area):
             language: IETF Language tag.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AdditionalServicesGroupTranslationRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations/{_a.path_segment(language, 'language')}",
             _models.AdditionalServiceGroupTranslationPatchResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import advance_ship_notices as _models
 
 
@@ -44,10 +44,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/cancel",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/cancel",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -65,15 +67,18 @@ class AdvanceShipNotices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "CreateAdvanceShipNoticeRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/fulfillment/advance-ship-notices",
             _models.CreateAdvanceShipNoticeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_advance_ship_notice(
@@ -92,10 +97,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -116,10 +123,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.AdvanceShipNoticeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -141,10 +150,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/labels",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/labels",
             bytes,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type=accept,
         )
@@ -165,10 +176,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/receiving-state",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/receiving-state",
             _models.ReceivingState,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -196,12 +209,14 @@ class AdvanceShipNotices(Area):
             "/fulfillment/advance-ship-notices",
             _models.AdvanceShipNoticeList,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
-                "status": _a.query_value(status, "status"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=200),
+                "status": _a.query(status, "status", "array", enum=_e.Status2),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -242,10 +257,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubmitCommand,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -265,15 +282,18 @@ class AdvanceShipNotices(Area):
             command_id: The identifier of the command.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SubmitCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
-            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubmitCommand,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def update_advance_ship_notice(
@@ -293,16 +313,19 @@ class AdvanceShipNotices(Area):
             if_match: A current version of Advance Ship Notice (e.g.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AdvanceShipNotice", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.AdvanceShipNoticeResponse,
             headers={
-                "if-match": header_value(if_match, "if-match"),
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "if-match": _a.header(if_match, "if-match", required=True),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def update_submitted_advance_ship_notice(
@@ -322,16 +345,19 @@ class AdvanceShipNotices(Area):
             if_match: A current version of Advance Ship Notice (e.g.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "UpdateSubmittedAdvanceShipNoticeRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/submitted",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/submitted",
             _models.AdvanceShipNoticeResponse,
             headers={
-                "if-match": header_value(if_match, "if-match"),
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "if-match": _a.header(if_match, "if-match", required=True),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

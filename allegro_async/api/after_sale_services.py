@@ -12,7 +12,7 @@ from typing import Any, Literal
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import after_sale_services as _models
 
 
@@ -42,15 +42,20 @@ class AfterSaleServices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(
+            body, "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest", required=True
+        )
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/after-sales-service-conditions/attachments",
             _models.AfterSalesServicesAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_after_sales_service_implied_warranty(
@@ -66,15 +71,18 @@ class AfterSaleServices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ImpliedWarrantyRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/after-sales-service-conditions/implied-warranties",
             _models.ImpliedWarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_after_sales_service_return_policy(
@@ -90,15 +98,18 @@ class AfterSaleServices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ReturnPolicyRequestV1", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/after-sales-service-conditions/return-policies",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_after_sales_service_warranty(
@@ -114,15 +125,18 @@ class AfterSaleServices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "WarrantyRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/after-sales-service-conditions/warranties",
             _models.WarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_after_sales_service_return_policy(
@@ -144,7 +158,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             optional=True,
@@ -169,7 +185,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/implied-warranties/{_a.path_segment(implied_warranty_id, 'impliedWarrantyId')}",
             _models.ImpliedWarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -193,7 +211,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -217,7 +237,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/warranties/{_a.path_segment(warranty_id, 'warrantyId')}",
             _models.WarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -243,11 +265,13 @@ class AfterSaleServices(Area):
             "/after-sales-service-conditions/implied-warranties",
             _models.ImpliedWarrantiesListImpliedWarrantyBasic,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=60, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=59, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -291,11 +315,13 @@ class AfterSaleServices(Area):
             "/after-sales-service-conditions/return-policies",
             _models.ReturnPoliciesListReturnPolicyV1,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=60, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=59, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -339,11 +365,13 @@ class AfterSaleServices(Area):
             "/after-sales-service-conditions/warranties",
             _models.WarrantiesListWarrantyBasic,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=60, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=59, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -381,15 +409,18 @@ class AfterSaleServices(Area):
             implied_warranty_id: The ID of the implied warranty.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ImpliedWarrantyRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/after-sales-service-conditions/implied-warranties/{_a.path_segment(implied_warranty_id, 'impliedWarrantyId')}",
             _models.ImpliedWarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def update_after_sales_service_return_policy(
@@ -407,15 +438,18 @@ class AfterSaleServices(Area):
             return_policy_id: The ID of the return policy.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ReturnPolicyUpdateRequestV1", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def update_after_sales_service_warranty(
@@ -433,15 +467,18 @@ class AfterSaleServices(Area):
             warranty_id: The ID of the warranty.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "WarrantyRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/after-sales-service-conditions/warranties/{_a.path_segment(warranty_id, 'warrantyId')}",
             _models.WarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def upload_after_sales_service_conditions_attachment(
@@ -460,16 +497,15 @@ class AfterSaleServices(Area):
             attachment_id: The ID of the attachment.
             accept_language: Expected language of messages.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=False), None
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/after-sales-service-conditions/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.AfterSalesServicesAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import allegro_prices as _models
 
 
@@ -40,15 +40,18 @@ class AllegroPrices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SubsidyExcludeOffersCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/allegro-prices/offers/exclusion-commands",
             _models.SubsidyManageOffersCommandResult,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_account_participation(
@@ -68,7 +71,9 @@ class AllegroPrices(Area):
             "/sale/allegro-prices/accounts/participations",
             _models.AllegroPricesAccountParticipationResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -86,15 +91,18 @@ class AllegroPrices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferStatusQueryRequestDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/allegro-prices/offers-queries",
             _models.OfferStatusQueryResponseDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_exclude_offer_command_status(
@@ -113,10 +121,12 @@ class AllegroPrices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/sale/allegro-prices/offers/exclusion-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/sale/allegro-prices/offers/exclusion-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubsidyExcludeOffersCommandPreview,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -137,10 +147,12 @@ class AllegroPrices(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/sale/allegro-prices/offers/submit-offer-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/sale/allegro-prices/offers/submit-offer-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubsidySubmitOffersCommandPreview,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -158,15 +170,18 @@ class AllegroPrices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SubsidySubmitOffersCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/allegro-prices/offers/submit-offer-commands",
             _models.SubsidyManageOffersCommandResult,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def update_account_participation(
@@ -182,15 +197,18 @@ class AllegroPrices(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AllegroPricesAccountParticipationRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PATCH",
             "/sale/allegro-prices/accounts/participations",
             _models.AllegroPricesAccountParticipationResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

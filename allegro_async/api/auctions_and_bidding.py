@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import auctions_and_bidding as _models
 
 
@@ -46,7 +46,9 @@ class AuctionsAndBidding(Area):
             f"/bidding/offers/{_a.path_segment(offer_id, 'offerId')}/bid",
             _models.MyBidResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -66,15 +68,18 @@ class AuctionsAndBidding(Area):
             offer_id: The offer ID.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "PlaceBidRequest", required=False)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/bidding/offers/{_a.path_segment(offer_id, 'offerId')}/bid",
             _models.MyBidResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import automatic_pricing as _models
 
 
@@ -40,15 +40,18 @@ class AutomaticPricing(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AutomaticPricingRulePostRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/price-automation/rules",
             _models.AutomaticPricingRuleResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_automatic_pricing_rule(
@@ -70,7 +73,9 @@ class AutomaticPricing(Area):
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -94,7 +99,9 @@ class AutomaticPricing(Area):
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             _models.AutomaticPricingRuleResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -116,7 +123,9 @@ class AutomaticPricing(Area):
             "/sale/price-automation/rules",
             _models.AutomaticPricingRulesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -140,7 +149,9 @@ class AutomaticPricing(Area):
             f"/sale/price-automation/offers/{_a.path_segment(offer_id, 'offerId')}/rules",
             _models.OfferRules,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -160,15 +171,18 @@ class AutomaticPricing(Area):
             rule_id: The rule identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "AutomaticPricingRulePutRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             _models.AutomaticPricingRuleResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import batch_offer_modification as _models
 from allegro_async.api.models import shared_215b40a6 as _shared_215b40a6
 
@@ -42,15 +42,18 @@ class BatchOfferModification(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferBulkChangeCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-bulk-modification-commands",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
-            json=body,
+            json=data,
         )
 
     async def batch_offer_modification_command_status(
@@ -72,7 +75,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -100,11 +105,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _models.TaskWithSubjectReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -148,7 +157,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -172,7 +183,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -200,11 +213,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -248,7 +265,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -276,11 +295,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -328,11 +351,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -376,7 +403,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -404,11 +433,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -448,15 +481,18 @@ class BatchOfferModification(Area):
             command_id: Command identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferChangeCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def offer_automatic_pricing_modification_command(
@@ -472,15 +508,18 @@ class BatchOfferModification(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferAutomaticPricingCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-price-automation-commands",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def price_modification_command(
@@ -498,15 +537,18 @@ class BatchOfferModification(Area):
             command_id: Command identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferPriceChangeCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def quantity_modification_command(
@@ -524,15 +566,18 @@ class BatchOfferModification(Area):
             command_id: Command identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferQuantityChangeCommand", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import classifieds as _models
 
 
@@ -43,15 +43,18 @@ class Classifieds(Area):
             offer_id: The offer ID.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ClassifiedPackages", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-classifieds-packages/{_a.path_segment(offer_id, 'offerId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def classified_offers_stats(
@@ -77,12 +80,14 @@ class Classifieds(Area):
             "/sale/classified-offers-stats",
             _models.OfferStatsResponseDto,
             params={
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "date.gte": _a.query_value(date_gte, "date.gte"),
-                "date.lte": _a.query_value(date_lte, "date.lte"),
+                "offer.id": _a.query(offer_id, "offer.id", "array", required=True),
+                "date.gte": _a.query(date_gte, "date.gte", fmt="date-time"),
+                "date.lte": _a.query(date_lte, "date.lte", fmt="date-time"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -108,11 +113,13 @@ class Classifieds(Area):
             "/sale/classified-seller-stats",
             _models.SellerOfferStatsResponseDto,
             params={
-                "date.gte": _a.query_value(date_gte, "date.gte"),
-                "date.lte": _a.query_value(date_lte, "date.lte"),
+                "date.gte": _a.query(date_gte, "date.gte", fmt="date-time"),
+                "date.lte": _a.query(date_lte, "date.lte", fmt="date-time"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -136,7 +143,9 @@ class Classifieds(Area):
             f"/sale/classifieds-packages/{_a.path_segment(package_id, 'packageId')}",
             _models.ClassifiedPackageConfig,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -160,10 +169,12 @@ class Classifieds(Area):
             "/sale/classifieds-packages",
             _models.ClassifiedPackageConfigs,
             params={
-                "category.id": _a.query_value(category_id, "category.id"),
+                "category.id": _a.query(category_id, "category.id", required=True),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -187,7 +198,9 @@ class Classifieds(Area):
             f"/sale/offer-classifieds-packages/{_a.path_segment(offer_id, 'offerId')}",
             _models.ClassifiedResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import contacts as _models
 
 
@@ -40,15 +40,18 @@ class Contacts(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ContactRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-contacts",
             _models.ContactResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_contact(
@@ -70,7 +73,9 @@ class Contacts(Area):
             f"/sale/offer-contacts/{_a.path_segment(id, 'id')}",
             _models.ContactResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -92,7 +97,9 @@ class Contacts(Area):
             "/sale/offer-contacts",
             _models.ContactResponseList,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -112,15 +119,18 @@ class Contacts(Area):
             id: Contact identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ContactRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-contacts/{_a.path_segment(id, 'id')}",
             _models.ContactResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import delivery as _models
 
 
@@ -40,15 +40,18 @@ class Delivery(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "CreateShippingRatesSetUsingPOSTRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/shipping-rates",
             _models.CreateShippingRatesSetUsingPOSTResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_list_of_delivery_methods(
@@ -70,10 +73,12 @@ class Delivery(Area):
             "/sale/delivery-methods",
             _models.GetListOfDeliveryMethodsUsingGETResponse,
             params={
-                "marketplace": _a.query_value(marketplace, "marketplace"),
+                "marketplace": _a.query(marketplace, "marketplace"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -97,10 +102,12 @@ class Delivery(Area):
             "/sale/shipping-rates",
             _models.GetListOfShippingRatestUsingGETResponse,
             params={
-                "marketplace": _a.query_value(marketplace, "marketplace"),
+                "marketplace": _a.query(marketplace, "marketplace"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -124,10 +131,12 @@ class Delivery(Area):
             "/sale/delivery-settings",
             _models.DeliverySettingsResponse,
             params={
-                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
+                "marketplace.id": _a.query(marketplace_id, "marketplace.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -151,7 +160,9 @@ class Delivery(Area):
             f"/sale/shipping-rates/{_a.path_segment(id, 'id')}",
             _models.GetShippingRatesSetUsingGETResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -171,15 +182,18 @@ class Delivery(Area):
             id: Shipping rates set identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ModifyShippingRatesSetUsingPUTRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/shipping-rates/{_a.path_segment(id, 'id')}",
             _models.ModifyShippingRatesSetUsingPUTResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def put_sale_delivery_settings(
@@ -195,15 +209,18 @@ class Delivery(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "DeliverySettingsRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             "/sale/delivery-settings",
             _models.DeliverySettingsResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

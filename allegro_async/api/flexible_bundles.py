@@ -36,12 +36,13 @@ class FlexibleBundles(Area):
 
         ``POST /sale/flexible-bundles``, scope ``allegro:api:sale:offers:write``.
         """
+        data = _a.json_body(body, "FlexibleBundleCreateDTO", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/flexible-bundles",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_flexible_bundle(
@@ -58,7 +59,7 @@ class FlexibleBundles(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "DELETE",
-            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
+            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId', fmt='uuid')}",
             None,
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -77,7 +78,7 @@ class FlexibleBundles(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
+            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId', fmt='uuid')}",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -103,9 +104,9 @@ class FlexibleBundles(Area):
             "/sale/flexible-bundles",
             _models.FlexibleBundlesListingDTO,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "page.id": _a.query_value(page_id, "page.id"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "page.id": _a.query(page_id, "page.id"),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -141,12 +142,13 @@ class FlexibleBundles(Area):
         Args:
             bundle_id: Bundle ID.
         """
+        data = _a.json_body(body, "FlexibleBundleUpdateDTO", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
-            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
+            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId', fmt='uuid')}",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

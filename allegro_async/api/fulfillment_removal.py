@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import fulfillment_removal as _models
 
 
@@ -39,15 +40,18 @@ class FulfillmentRemoval(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "FulfillmentRemovalPreference", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             "/fulfillment/removal/preferences",
             _models.FulfillmentRemovalPreference,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_fulfillment_removal_preferences(
@@ -67,7 +71,9 @@ class FulfillmentRemoval(Area):
             "/fulfillment/removal/preferences",
             _models.FulfillmentRemovalPreference,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )

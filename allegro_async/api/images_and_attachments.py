@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import images_and_attachments as _models
 from allegro_async.errors import InvalidArgumentError
 
@@ -41,15 +41,18 @@ class ImagesAndAttachments(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "OfferAttachmentRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-attachments",
             _models.OfferAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_offer_attachment(
@@ -71,7 +74,9 @@ class ImagesAndAttachments(Area):
             f"/sale/offer-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.OfferAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -92,16 +97,15 @@ class ImagesAndAttachments(Area):
             attachment_id: The ID of the attachment.
             accept_language: Expected language of messages.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=False), None
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.OfferAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
@@ -133,13 +137,15 @@ class ImagesAndAttachments(Area):
                 )
             file, data = bytes(body), None
         else:
-            file, data = None, body
+            file, data = None, _a.json_body(body, "OfferImageLinkUploadRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/images",
             _models.OfferImageUploadResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import message_center as _models
 from allegro_async.api.models import shared_546583b3 as _shared_546583b3
 
@@ -45,15 +45,18 @@ class MessageCenter(Area):
             thread_id: Identifier of thread to be marked.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ThreadReadFlag", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/read",
             _models.Thread,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_message(
@@ -75,7 +78,9 @@ class MessageCenter(Area):
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -99,7 +104,9 @@ class MessageCenter(Area):
             f"/messaging/message-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             bytes,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="*/*",
         )
@@ -123,7 +130,9 @@ class MessageCenter(Area):
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
             _shared_546583b3.Message,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -147,7 +156,9 @@ class MessageCenter(Area):
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}",
             _models.Thread,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -179,13 +190,17 @@ class MessageCenter(Area):
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
             _models.MessagesList,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "before": _a.query_value(before, "before"),
-                "after": _a.query_value(after, "after"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=20, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=15000, fmt="int64"
+                ),
+                "before": _a.query(before, "before", fmt="date-time"),
+                "after": _a.query(after, "after", fmt="date-time"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -235,11 +250,15 @@ class MessageCenter(Area):
             "/messaging/threads",
             _models.ThreadsList,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=20, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=15000000, fmt="int64"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -275,15 +294,18 @@ class MessageCenter(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "NewAttachmentDeclaration", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/messaging/message-attachments",
             _models.MessageAttachmentId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def new_message(
@@ -299,15 +321,18 @@ class MessageCenter(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "NewMessage", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/messaging/messages",
             _shared_546583b3.Message,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def new_message_in_thread(
@@ -325,15 +350,18 @@ class MessageCenter(Area):
             thread_id: Identifier of thread to write message to.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "NewMessageInThread", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
             _shared_546583b3.Message,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def upload_attachment(
@@ -354,16 +382,15 @@ class MessageCenter(Area):
             attachment_id: The identifier of attachment that will be uploaded.
             accept_language: Expected language of messages.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=True), None
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/messaging/message-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.MessageAttachmentId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,

@@ -12,7 +12,7 @@ from typing import Any
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import offer_tags as _models
 
 
@@ -43,15 +43,18 @@ class OfferTags(Area):
             offer_id: Offer identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "TagIdsRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/tags",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_tag(
@@ -67,15 +70,18 @@ class OfferTags(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "TagRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/offer-tags",
             _models.TagId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_tag(
@@ -97,7 +103,9 @@ class OfferTags(Area):
             f"/sale/offer-tags/{_a.path_segment(tag_id, 'tagId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -121,7 +129,9 @@ class OfferTags(Area):
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/tags",
             _models.TagListResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -147,11 +157,13 @@ class OfferTags(Area):
             "/sale/offer-tags",
             _models.TagListResponse,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -189,15 +201,18 @@ class OfferTags(Area):
             tag_id: Tag identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "TagRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/offer-tags/{_a.path_segment(tag_id, 'tagId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import points_of_service as _models
 
 
@@ -40,15 +40,18 @@ class PointsOfService(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "Pos", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/points-of-service",
             _models.Pos,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def delete_pos(
@@ -70,7 +73,9 @@ class PointsOfService(Area):
             f"/points-of-service/{_a.path_segment(id, 'id')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -94,7 +99,9 @@ class PointsOfService(Area):
             f"/points-of-service/{_a.path_segment(id, 'id')}",
             _models.Pos,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -120,11 +127,13 @@ class PointsOfService(Area):
             "/points-of-service",
             _models.SearchResult,
             params={
-                "seller.id": _a.query_value(seller_id, "seller.id"),
-                "countryCode": _a.query_value(country_code, "countryCode"),
+                "seller.id": _a.query(seller_id, "seller.id", required=True),
+                "countryCode": _a.query(country_code, "countryCode"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -144,15 +153,18 @@ class PointsOfService(Area):
             id: Point of service ID.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "Pos", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/points-of-service/{_a.path_segment(id, 'id')}",
             _models.Pos,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import pricing as _models
 
 
@@ -40,15 +40,18 @@ class Pricing(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "PublicOfferPreviewRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/pricing/offer-fee-preview",
             _models.FeePreviewResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def offer_quotes_public(
@@ -70,10 +73,12 @@ class Pricing(Area):
             "/pricing/offer-quotes",
             _models.OfferQuotesDto,
             params={
-                "offer.id": _a.query_value(offer_id, "offer.id"),
+                "offer.id": _a.query(offer_id, "offer.id", "array", required=True),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )

@@ -12,7 +12,7 @@ from typing import Any
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import rebates_and_promotions as _models
 
 
@@ -43,15 +43,18 @@ class RebatesAndPromotions(Area):
             marketplace_id: Marketplace identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "TurnoverDiscountRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/turnover-discount/{_a.path_segment(marketplace_id, 'marketplaceId')}",
             _models.TurnoverDiscountDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_promotion(
@@ -67,15 +70,18 @@ class RebatesAndPromotions(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SellerCreateRebateRequestDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/loyalty/promotions",
             _models.SellerRebateDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def deactivate_promotion(
@@ -97,7 +103,9 @@ class RebatesAndPromotions(Area):
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -121,7 +129,9 @@ class RebatesAndPromotions(Area):
             f"/sale/turnover-discount/{_a.path_segment(marketplace_id, 'marketplaceId')}/deactivate",
             _models.TurnoverDiscountDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             optional=True,
@@ -146,7 +156,9 @@ class RebatesAndPromotions(Area):
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             _models.SellerRebateDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -170,10 +182,12 @@ class RebatesAndPromotions(Area):
             "/sale/turnover-discount",
             _models.TurnoverDiscountListDto,
             params={
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId", "array"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -203,13 +217,19 @@ class RebatesAndPromotions(Area):
             "/sale/loyalty/promotions",
             _models.SellerRebatesDto,
             params={
-                "promotionType": _a.query_value(promotion_type, "promotionType"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
+                "promotionType": _a.query(
+                    promotion_type, "promotionType", required=True, enum=_e.PromotionType
+                ),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=5000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=49999, fmt="int32"
+                ),
+                "offer.id": _a.query(offer_id, "offer.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -251,15 +271,18 @@ class RebatesAndPromotions(Area):
             promotion_id: Promotion identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SellerCreateRebateRequestDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             _models.SellerRebateDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import responsible_persons as _models
 
 
@@ -49,11 +49,13 @@ class ResponsiblePersons(Area):
             "/sale/responsible-persons",
             _models.ResponsiblePersonsGETResponse,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=16000),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -89,15 +91,18 @@ class ResponsiblePersons(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "CreateResponsiblePersonRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/responsible-persons",
             _models.ResponsiblePersonResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def responsible_persons_responsible_persons_put(
@@ -115,15 +120,18 @@ class ResponsiblePersons(Area):
             id: Responsible person ID.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "UpdateResponsiblePersonRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
-            f"/sale/responsible-persons/{_a.path_segment(id, 'id')}",
+            f"/sale/responsible-persons/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.ResponsiblePersonResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import shipment_management as _models
 
 
@@ -40,15 +40,18 @@ class ShipmentManagement(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ShipmentCancelCommandDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/shipment-management/shipments/cancel-commands",
             _models.ShipmentCancelCommandDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_new_shipment(
@@ -64,15 +67,18 @@ class ShipmentManagement(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ShipmentCreateCommandDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/shipment-management/shipments/create-commands",
             _models.ShipmentCreateCommandDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_pickup(
@@ -88,15 +94,18 @@ class ShipmentManagement(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "PickupCreateCommandDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/shipment-management/pickups/create-commands",
             _models.PickupCreateCommandDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def create_pickup_status(
@@ -118,7 +127,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/pickups/create-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CreatePickupCommandStatusDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -137,7 +148,7 @@ class ShipmentManagement(Area):
         """
         return await self._send(  # type: ignore[no-any-return]
             "GET",
-            f"/shipment-management/delivery-proposals/{_a.path_segment(order_id, 'orderId')}",
+            f"/shipment-management/delivery-proposals/{_a.path_segment(order_id, 'orderId', fmt='uuid')}",
             _models.DeliveryProposalDto,
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -159,7 +170,9 @@ class ShipmentManagement(Area):
             "/shipment-management/delivery-services",
             _models.DeliveryServicesDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -183,7 +196,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/pickups/{_a.path_segment(pickup_id, 'pickupId')}",
             _models.PickupDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -201,15 +216,18 @@ class ShipmentManagement(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "PickupProposalsRequestDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/shipment-management/pickup-proposals",
             _models.GetPickupProposalsResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_shipment_cancellation_status(
@@ -231,7 +249,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/shipments/cancel-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CancelShipmentCommandStatusDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -255,7 +275,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/shipments/create-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CreateShipmentCommandStatusDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -279,7 +301,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/shipments/{_a.path_segment(shipment_id, 'shipmentId')}",
             _models.ShipmentDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -297,15 +321,18 @@ class ShipmentManagement(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "LabelRequestDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/shipment-management/label",
             bytes,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/octet-stream",
-            json=body,
+            json=data,
             content_type="application/vnd.allegro.public.v1+json",
         )
 
@@ -322,15 +349,18 @@ class ShipmentManagement(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "ShipmentIdsDto", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/shipment-management/protocol",
             bytes,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/octet-stream",
-            json=body,
+            json=data,
             content_type="application/vnd.allegro.public.v1+json",
         )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import size_tables as _models
 
 
@@ -40,15 +40,18 @@ class SizeTables(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SizeTablePostRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/sale/size-tables",
             _models.PublicTableDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_table(
@@ -70,7 +73,9 @@ class SizeTables(Area):
             f"/sale/size-tables/{_a.path_segment(table_id, 'tableId')}",
             _models.PublicTableDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -92,7 +97,9 @@ class SizeTables(Area):
             "/sale/size-tables",
             _models.PublicTablesDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -114,7 +121,9 @@ class SizeTables(Area):
             "/sale/size-tables-templates",
             _models.SizeTableTemplatesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -134,15 +143,18 @@ class SizeTables(Area):
             table_id: Table identifier.
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "SizeTablePutRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             f"/sale/size-tables/{_a.path_segment(table_id, 'tableId')}",
             _models.PublicTableDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from allegro_async import _args as _a
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import tax_identification_number as _models
 
 
@@ -39,15 +40,18 @@ class TaxIdentificationNumber(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "TaxIdRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/fulfillment/tax-id",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
     async def get_tax_id(
@@ -67,7 +71,9 @@ class TaxIdentificationNumber(Area):
             "/fulfillment/tax-id",
             _models.TaxIdResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
         )
@@ -85,15 +91,18 @@ class TaxIdentificationNumber(Area):
         Args:
             accept_language: Expected language of messages.
         """
+        data = _a.json_body(body, "TaxIdRequest", required=True)
         return await self._send(  # type: ignore[no-any-return]
             "PUT",
             "/fulfillment/tax-id",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
         )
 
 
