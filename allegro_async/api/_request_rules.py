@@ -1049,7 +1049,7 @@ RULES: dict[str, Any] = {
                 ),
             },
         },
-        "r": ("text", "attachment", "type"),
+        "r": ("text", "type"),
     },
     "MinimalPrice": {
         "t": "object",
@@ -1673,7 +1673,6 @@ RULES: dict[str, Any] = {
             "publication": "PricingPublication",
             "sellingMode": "SellingModeWithNetPrice",
         },
-        "r": ("name",),
     },
     "PricingPublication": {"t": "object", "p": {"duration": "OfferDuration"}},
     "Product": {"t": "object", "p": {"id": {"t": "string", "f": "uuid"}}, "r": ("id",)},

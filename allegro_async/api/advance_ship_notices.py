@@ -157,7 +157,14 @@ class AdvanceShipNotices(Area):
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
                 ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/pdf",
+                    "x-application/zpl",
+                ),
+            ),
         )
 
     async def get_advance_ship_notice_receiving_state(

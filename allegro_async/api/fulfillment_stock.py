@@ -87,7 +87,14 @@ class FulfillmentStock(Area):
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
                 ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "text/csv",
+                ),
+            ),
         )
 
 

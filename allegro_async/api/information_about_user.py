@@ -240,7 +240,14 @@ class InformationAboutUser(Area):
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
                 ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "application/vnd.allegro.beta.v1+json",
+                ),
+            ),
         )
 
     async def get_user_ratings(
@@ -290,7 +297,14 @@ class InformationAboutUser(Area):
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
                 ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "application/vnd.allegro.beta.v1+json",
+                ),
+            ),
         )
 
     def iter_get_user_ratings(

@@ -59,7 +59,14 @@ class TaxSettings(Area):
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
                 ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "application/vnd.allegro.beta.v1+json",
+                ),
+            ),
         )
 
 

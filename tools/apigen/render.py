@@ -242,7 +242,7 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
     if len(op.response_media_types) > 1:
         literal = ", ".join(json.dumps(t) for t in op.response_media_types)
         optional.append(f"accept: Literal[{literal}] = {json.dumps(accept)}")
-        send_extra.append("media_type=accept")
+        send_extra.append(f"media_type=_a.choice(accept, 'accept', ({literal},))")
     else:
         send_extra.append(f"media_type={json.dumps(accept.replace(' ', ''))}")
     json_types = [t for t in op.request_media_types if t not in op.request_binary]

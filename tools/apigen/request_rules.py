@@ -86,8 +86,12 @@ class _Builder:
                 out[short] = schema[key]
         if schema.get("properties"):
             out["p"] = {k: self.node(v) for k, v in schema["properties"].items()}
-        if schema.get("required"):
-            out["r"] = tuple(schema["required"])
+        # a name the properties do not declare is a slip of the spec (MessageRequest requires
+        # "attachment" beside its "attachments"): Allegro's own calls leave it out
+        required = [r for r in schema.get("required") or []
+                    if not schema.get("properties") or r in schema["properties"]]
+        if required:
+            out["r"] = tuple(required)
         if isinstance(schema.get("items"), dict):
             out["i"] = self.node(schema["items"])
         if isinstance(schema.get("additionalProperties"), dict):
