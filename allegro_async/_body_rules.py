@@ -11,9 +11,11 @@ defaults the caller did not set.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import uuid
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from allegro_async.errors import InvalidArgumentError
@@ -69,13 +71,46 @@ def json_body(body: object, schema: str | None, *, required: bool) -> object:
         raise _refuse("body", f"expected a model or a dict, got {type(body).__name__}",
                       "pass the body as the operation's model or a dict (json.loads(text) "
                       "for JSON text)")
-    data = to_json(body)
+    data = plain_json(to_json(body), "body")
     if schema is not None:
         check(data, schema, "body")
     elif not isinstance(data, (Mapping, list)):
         raise _refuse("body", f"expected a model or a dict, got {type(data).__name__}",
                       "pass the body as the operation's model or a dict")
     return data
+
+
+def plain_json(value: object, path: str) -> Any:
+    """``value`` as the JSON that is sent, or a refusal naming the path of what JSON cannot
+    hold: nested models become what they set, enums their value, aware datetimes UTC text;
+    ``nan``/``inf``, naive datetimes, ``Decimal``, ``bytes`` and other objects are refused."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value.value if isinstance(value, Enum) else value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _refuse(path, f"{value!r} is not a finite number", "send a finite number")
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _refuse(path, f"key {_shown(key)} is not text",
+                              "use the API's field names as keys")
+            out[key] = plain_json(item, f"{path}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [plain_json(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, Enum):
+        return plain_json(value.value, path)
+    if isinstance(value, _dt.datetime):
+        from allegro_async._spec_args import date_time_text
+
+        return date_time_text(value, path)
+    converted = to_json(value)
+    if converted is not value:
+        return plain_json(converted, path)
+    raise _refuse(path, f"{type(value).__name__} cannot be sent as JSON",
+                  "send text (amounts as '19.99'), a number, a bool, a list or a dict")
 
 
 def file_body(body: object, *, required: bool) -> bytes | None:

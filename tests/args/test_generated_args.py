@@ -8,13 +8,18 @@ import json
 import math
 import subprocess
 import sys
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
 from allegro_async import AllegroClient
-from allegro_async.api.models import FlexibleBundleCreateDTO, OfferStatusQueryRequestDto
+from allegro_async.api.models import (
+    FlexibleBundleCreateDTO,
+    FlexibleBundleSlotDTO,
+    OfferStatusQueryRequestDto,
+)
 from allegro_async.errors import APIError, InvalidArgumentError
 
 SLOT = {"order": 0, "entryPoint": True, "requiredQuantity": 1,
@@ -200,3 +205,23 @@ def test_the_body_rules_load_on_the_first_body_check_only() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize("bad", [math.nan, Decimal("1.5"), b"x", object()])
+async def test_a_value_json_cannot_hold_is_refused_even_under_an_unknown_key(
+        client: AllegroClient, capture: Capture, bad: object) -> None:
+    # nan was sent as the invalid JSON token NaN, or json encoding raised a raw error
+    body = {"offers": [{"id": "1", "marketplace": {"id": "allegro-pl"}, "added": [bad]}]}
+    with pytest.raises(InvalidArgumentError) as caught:
+        await client.api.allegro_prices.exclude_offer_commands(body=body)
+    assert caught.value.field == "body.offers[0].added[0]"
+    assert capture.requests == []
+
+
+async def test_a_model_inside_a_dict_body_is_sent_as_it_was_set(
+        client: AllegroClient, capture: Capture) -> None:
+    slot = FlexibleBundleSlotDTO.model_validate(SLOT)
+    with pytest.raises(APIError):
+        await client.api.flexible_bundles.create_flexible_bundle(
+            body={"slots": [slot, {**SLOT, "order": 1}]})
+    assert sent_json(capture)["slots"][0] == SLOT
