@@ -248,6 +248,8 @@ def free_query(value: object, field: str, declared: Iterable[str]) -> dict[str, 
                 f"{field}[{key!r}]", f"{key!r} is a parameter this operation declares",
                 "pass it by its own keyword argument, not in " + field,
             )
+        if item is None:
+            continue  # left out, as a keyword given None is
         if isinstance(item, (list, tuple)):
             out[key] = [_free(v, f"{field}[{key!r}][{i}]") for i, v in enumerate(item)]
         else:

@@ -4,6 +4,7 @@ through, and what passes is sent exactly as the caller gave it."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import subprocess
@@ -22,6 +23,7 @@ from allegro_async.api.models import (
 )
 from allegro_async.errors import APIError, InvalidArgumentError
 
+FORM_ID = "29d5d640-2f6c-11ee-9a36-1f9b5fcb9d3e"
 SLOT = {"order": 0, "entryPoint": True, "requiredQuantity": 1,
         "offers": [{"id": "7700000001", "excludedFromDiscount": False}]}
 
@@ -225,3 +227,27 @@ async def test_a_model_inside_a_dict_body_is_sent_as_it_was_set(
         await client.api.flexible_bundles.create_flexible_bundle(
             body={"slots": [slot, {**SLOT, "order": 1}]})
     assert sent_json(capture)["slots"][0] == SLOT
+
+
+async def test_a_uuid_parameter_is_sent_in_its_canonical_form(
+        client: AllegroClient, capture: Capture) -> None:
+    with pytest.raises(APIError):
+        await client.api.billing.get_billing_entries(order_id=FORM_ID.upper())
+    assert capture.requests[0].url.params["order.id"] == FORM_ID
+
+
+async def test_an_aware_datetime_for_if_modified_since_is_sent_as_an_http_date(
+        client: AllegroClient, capture: Capture) -> None:
+    moment = _dt.datetime(2026, 12, 1, 9, 30, tzinfo=_dt.timezone(_dt.timedelta(hours=1)))
+    with pytest.raises(APIError):
+        await client.api.order_management.get_allegro_pickup_drop_off_points(
+            if_modified_since=moment)  # type: ignore[arg-type]
+    assert capture.requests[0].headers["if-modified-since"] == "Tue, 01 Dec 2026 08:30:00 GMT"
+
+
+async def test_an_amount_given_as_a_decimal_is_sent_as_written(
+        client: AllegroClient, capture: Capture) -> None:
+    with pytest.raises(APIError):
+        await client.api.users_offer_information.search_offers(
+            selling_mode_price_amount_gte=Decimal("19.90"))  # type: ignore[arg-type]
+    assert capture.requests[0].url.params["sellingMode.price.amount.gte"] == "19.90"
