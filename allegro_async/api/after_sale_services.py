@@ -510,7 +510,7 @@ class AfterSaleServices(Area):
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(content_type, "content_type", ("application/pdf",)),
             upload=True,
         )
 

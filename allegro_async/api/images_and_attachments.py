@@ -110,7 +110,15 @@ class ImagesAndAttachments(Area):
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(
+                content_type,
+                "content_type",
+                (
+                    "application/pdf",
+                    "image/jpeg",
+                    "image/png",
+                ),
+            ),
             upload=True,
         )
 
@@ -135,6 +143,15 @@ class ImagesAndAttachments(Area):
                     "a file body needs its media type",
                     "pass content_type: one of image/jpeg, image/png, image/webp",
                 )
+            _a.choice(
+                content_type,
+                "content_type",
+                (
+                    "image/jpeg",
+                    "image/png",
+                    "image/webp",
+                ),
+            )
             file, data = bytes(body), None
         else:
             file, data = None, _a.json_body(body, "OfferImageLinkUploadRequest", required=True)

@@ -395,7 +395,18 @@ class MessageCenter(Area):
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(
+                content_type,
+                "content_type",
+                (
+                    "image/png",
+                    "image/gif",
+                    "image/bmp",
+                    "image/tiff",
+                    "image/jpeg",
+                    "application/pdf",
+                ),
+            ),
         )
 
 

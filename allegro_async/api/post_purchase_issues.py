@@ -310,7 +310,18 @@ class PostPurchaseIssues(Area):
             media_type="application/vnd.allegro.beta.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(
+                content_type,
+                "content_type",
+                (
+                    "image/png",
+                    "image/gif",
+                    "image/bmp",
+                    "image/tiff",
+                    "image/jpeg",
+                    "application/pdf",
+                ),
+            ),
         )
 
 

@@ -251,3 +251,16 @@ async def test_an_amount_given_as_a_decimal_is_sent_as_written(
         await client.api.users_offer_information.search_offers(
             selling_mode_price_amount_gte=Decimal("19.90"))  # type: ignore[arg-type]
     assert capture.requests[0].url.params["sellingMode.price.amount.gte"] == "19.90"
+
+
+async def test_a_file_media_type_the_spec_does_not_list_is_refused(
+        client: AllegroClient, capture: Capture) -> None:
+    area = client.api.images_and_attachments
+    with pytest.raises(InvalidArgumentError) as caught:
+        await area.upload_offer_attachment(attachment_id="a1", content_type="text/plain",
+                                           body=b"x")  # type: ignore[arg-type]
+    assert caught.value.field == "content_type" and "application/pdf" in caught.value.fix
+    with pytest.raises(InvalidArgumentError, match="image/webp"):
+        await area.upload_offer_image(body=b"GIF89a",
+                                      content_type="image/gif")  # type: ignore[arg-type]
+    assert capture.requests == []

@@ -261,6 +261,7 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
             choices = ", ".join(op.request_binary)
             prelude.append("        raise InvalidArgumentError(\"content_type\", \"a file body "
                            f"needs its media type\", \"pass content_type: one of {choices}\")")
+            prelude.append(f"    _a.choice(content_type, 'content_type', ({literal},))")
             prelude.append("    file, data = bytes(body), None")
             prelude.append("else:")
             prelude.append(f"    file, data = None, {_json_body(op)}")
@@ -273,7 +274,7 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
             send_extra.append(f"content_type=content_type if file is not None else "
                               f"{json.dumps(json_types[0])}")
         else:
-            send_extra.append("content_type=content_type")
+            send_extra.append(f"content_type=_a.choice(content_type, 'content_type', ({literal},))")
     elif op.request_schema:
         prelude.append(f"data = {_json_body(op)}")
         send_extra.append("json=data")
