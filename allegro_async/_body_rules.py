@@ -12,7 +12,9 @@ defaults the caller did not set.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from enum import Enum
@@ -162,8 +164,7 @@ def check(value: object, node: Any, path: str) -> None:
 
 def _is(value: object, kind: str) -> bool:
     if kind == "string":
-        # numbers where the spec says string: Allegro reads them (its own examples send ids so)
-        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+        return isinstance(value, str)  # an id as a JSON number is refused by Allegro: "123"
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "number":
@@ -205,12 +206,15 @@ def _bounds(value: float, node: dict[str, Any], path: str, kind: str) -> None:
 
 
 def _text(value: object, node: dict[str, Any], path: str) -> None:
-    if not isinstance(value, str):
-        return  # a number for text: its digits
+    assert isinstance(value, str)
     low, high = node.get("ll"), node.get("lh")
     if (low is not None and len(value) < low) or (high is not None and len(value) > high):
         bound = f"{low or 0}..{'' if high is None else high}"
         raise _refuse(path, f"has {len(value)} characters", f"send {bound} characters")
+    pattern = node.get("pt")
+    if pattern is not None and _pattern(pattern).search(value) is None:
+        raise _refuse(path, f"{_shown(value)} does not match the pattern {pattern!r}",
+                      f"send text matching {pattern!r}")
     fmt = node.get("f")
     if fmt == "uuid":
         try:
@@ -221,6 +225,11 @@ def _text(value: object, node: dict[str, Any], path: str) -> None:
     elif fmt == "date-time" and not _date_time(value):
         raise _refuse(path, f"{_shown(value)} is not a date-time with a time zone",
                       "send text such as '2030-01-01T10:00:00Z'")
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
 
 
 def _date_time(text: str) -> bool:

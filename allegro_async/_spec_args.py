@@ -204,6 +204,10 @@ def query(value: object, field: str, kind: str = "string", *, required: bool = F
         elif isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
             raise InvalidArgumentError(field, f"expected a list, got {_shown(value)}",
                                        f"pass {field} as a list, e.g. [...]")
+        value = list(value)
+        if required and not value:
+            raise InvalidArgumentError(field, "is required and the list is empty",
+                                       f"give {field} one or more values")
         return [_scalar(v, f"{field}[{i}]", items or "string", enum=enum, minimum=minimum,
                         maximum=maximum, fmt=fmt, where=where) for i, v in enumerate(value)]
     return _scalar(value, field, kind, enum=enum, minimum=minimum, maximum=maximum, fmt=fmt,

@@ -383,8 +383,8 @@ RULES: dict[str, Any] = {
     "CashOnDeliveryDto": {
         "t": "object",
         "p": {
-            "amount": {"t": "string"},
-            "currency": {"t": "string"},
+            "amount": {"t": "string", "pt": "\\d+[.,]\\d{1,2}"},
+            "currency": {"t": "string", "pt": "[A-Z]{3}"},
             "ownerName": {"t": "string"},
             "iban": {"t": "string"},
         },
@@ -866,9 +866,9 @@ RULES: dict[str, Any] = {
         "t": "object",
         "p": {
             "company": {"t": "string", "lh": 200},
-            "street": {"t": "string", "lh": 150},
+            "street": {"t": "string", "pt": "^[^\\*\\%\\&\\^\\#\\@\\!]*$", "lh": 150},
             "postalCode": {"t": "string", "lh": 12},
-            "city": {"t": "string", "lh": 50},
+            "city": {"t": "string", "pt": "^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$", "lh": 50},
             "countryCode": {"t": "string"},
             "phone": "PhoneNumberWithCountryCode",
             "additionalInfo": {"t": "string", "lh": 300},
@@ -926,7 +926,10 @@ RULES: dict[str, Any] = {
     },
     "InsuranceDto": {
         "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
+        "p": {
+            "amount": {"t": "string", "pt": "\\d+[.,]\\d{1,2}"},
+            "currency": {"t": "string", "pt": "[A-Z]{3}"},
+        },
         "r": ("amount", "currency"),
     },
     "JustId": {"t": "object", "p": {"id": {"t": "string"}}},
@@ -1419,7 +1422,11 @@ RULES: dict[str, Any] = {
         },
         "r": ("height", "length", "type", "weight", "width"),
     },
-    "PackageTypeDto": {"t": "string", "e": ("DOX", "PACKAGE", "PALLET", "OTHER")},
+    "PackageTypeDto": {
+        "t": "string",
+        "e": ("DOX", "PACKAGE", "PALLET", "OTHER"),
+        "pt": "DOX|PACKAGE|PALLET|OTHER",
+    },
     "Parameter": {
         "t": "object",
         "p": {
@@ -1456,7 +1463,10 @@ RULES: dict[str, Any] = {
     },
     "PhoneNumberWithCountryCode": {
         "t": "object",
-        "p": {"countryCode": {"t": "string", "lh": 3}, "number": {"t": "string", "lh": 15}},
+        "p": {
+            "countryCode": {"t": "string", "pt": "^[1-9]\\d{0,2}$", "lh": 3},
+            "number": {"t": "string", "pt": "(\\d{1,15})", "lh": 15},
+        },
         "r": ("countryCode", "number"),
     },
     "PhonesRequest": {"t": "object", "p": {"number": {"t": "string", "lh": 250}}},
@@ -1469,7 +1479,7 @@ RULES: dict[str, Any] = {
             "postalCode": {"t": "string"},
             "city": {"t": "string"},
             "state": {"t": "string"},
-            "countryCode": {"t": "string"},
+            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
             "email": {"t": "string"},
             "phone": {"t": "string"},
         },
@@ -1846,7 +1856,7 @@ RULES: dict[str, Any] = {
             "postalCode": {"t": "string"},
             "city": {"t": "string"},
             "state": {"t": "string"},
-            "countryCode": {"t": "string"},
+            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
             "email": {"t": "string"},
             "phone": {"t": "string"},
         },
@@ -1960,7 +1970,7 @@ RULES: dict[str, Any] = {
     "ResponsibleProducerAddress": {
         "t": "object",
         "p": {
-            "countryCode": {"t": "string"},
+            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
             "street": {"t": "string", "lh": 200},
             "postalCode": {"t": "string", "lh": 20},
             "city": {"t": "string", "lh": 100},
@@ -2351,7 +2361,7 @@ RULES: dict[str, Any] = {
             "postalCode": {"t": "string"},
             "city": {"t": "string"},
             "state": {"t": "string"},
-            "countryCode": {"t": "string"},
+            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
             "email": {"t": "string"},
             "phone": {"t": "string"},
         },
@@ -2383,7 +2393,7 @@ RULES: dict[str, Any] = {
             "packages": {"t": "array", "i": "PackageRequestDto"},
             "insurance": "InsuranceDto",
             "cashOnDelivery": "CashOnDeliveryDto",
-            "labelFormat": {"t": "string", "e": ("PDF", "ZPL")},
+            "labelFormat": {"t": "string", "e": ("PDF", "ZPL"), "pt": "PDF|ZPL"},
             "additionalServices": {"t": "array", "i": {"t": "string"}},
             "additionalProperties": {"t": "object", "a": {"t": "string"}},
         },

@@ -136,6 +136,8 @@ PARAM_CASES = [
               lambda p: ["NO_SUCH_VALUE_X"]),
     ParamCase("required query None", lambda o, p: p.location == "query" and p.required,
               lambda p: None),
+    ParamCase("required list empty", lambda o, p: p.location == "query" and p.required
+              and p.type == "array", lambda p: []),
     ParamCase("header unknown enum value", _header(True), lambda p: "xx-XX"),
     ParamCase("header enum int", _header(True), lambda p: 5),
     ParamCase("header line break", _header(False), lambda p: "a\r\nX-Injected: 1"),
@@ -356,6 +358,8 @@ BODY_CASES = [
              _replace(lambda r, v: 2**40)),
     BodyCase("text too long", lambda r, v, w: "lh" in r and isinstance(v, str),
              _replace(lambda r, v: "x" * 100_000)),
+    BodyCase("text not matching the pattern", lambda r, v, w: "pt" in r and isinstance(v, str),
+             _replace(lambda r, v: "~~~")),
     BodyCase("uuid not a uuid", lambda r, v, w: r.get("f") == "uuid" and isinstance(v, str),
              _replace(lambda r, v: "not-a-uuid")),
     BodyCase("array with too few items", lambda r, v, w: isinstance(v, list) and

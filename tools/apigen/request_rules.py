@@ -7,7 +7,8 @@ One entry per schema a request body reaches, by its class name; a node is a dict
 keys (read by ``allegro_async/_body_rules.py``), and a ``str`` node names a shared entry:
 
 - ``t`` type, ``n`` nullable, ``e`` enum, ``f`` format (uuid, date-time, int32, int64)
-- ``lo``/``hi`` minimum/maximum, ``ll``/``lh`` min/maxLength, ``il``/``ih`` min/maxItems
+- ``lo``/``hi`` minimum/maximum, ``ll``/``lh`` min/maxLength, ``il``/``ih`` min/maxItems,
+  ``pt`` pattern (JSON Schema's: found anywhere in the text unless anchored)
 - ``p`` properties, ``r`` required names, ``i`` items, ``a`` additionalProperties
 - ``o`` alternatives (oneOf/anyOf: one must fit), ``d`` (tag property, {tag: node})
 """
@@ -81,6 +82,8 @@ class _Builder:
         fmt = str(schema.get("format") or "").lower()
         if fmt in _FORMATS:
             out["f"] = fmt
+        if isinstance(schema.get("pattern"), str):
+            out["pt"] = schema["pattern"]
         for key, short in _SCALARS:
             if isinstance(schema.get(key), (int, float)):
                 out[short] = schema[key]
