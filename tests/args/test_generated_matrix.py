@@ -1,11 +1,11 @@
 """A matrix over every generated method (``client.api``): each case is one kind of bad input
-(a ``nan`` limit, an unknown enum value, a body without a required field, ...) given to every
-parameter or body it applies to, with every other argument valid. A case holds when each call
-raises ``InvalidArgumentError`` naming the parameter (or the field's path in the body) with a
-fix, and sends no request.
+(a ``nan`` limit, an unknown enum value, a list for a mapping, ...) given to every query,
+header or path parameter it applies to, with every other argument valid. A case holds when
+each call raises ``InvalidArgumentError`` naming the parameter with a fix, and sends no
+request.
 
-The targets are found in the spec's index (``OPERATIONS``) and, for bodies, by walking a valid
-body (the emulator's builder) beside the spec's rules, so a new operation is covered unnamed.
+The targets are found in the spec's index (``OPERATIONS``), so a new operation is covered
+unnamed; the bodies' matrix is ``test_generated_bodies.py``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import inspect
-import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +24,9 @@ import pytest
 from allegro_async import AllegroClient
 from allegro_async.api import OPERATIONS
 from allegro_async.api._operation import Operation, Param
-from allegro_async.errors import InvalidArgumentError
-from allegro_async.testing.emulator import spec_index, spec_responses
 from tests.api.test_every_method import _arguments
+
+from ._matrix import Capture, method_of, names, refused, valid_body
 
 
 class _Other(enum.Enum):
@@ -158,44 +157,6 @@ PARAM_CASES = [
 ]
 
 
-class Capture:
-    """A transport that counts requests and answers 404."""
-
-    def __init__(self) -> None:
-        self.sent = 0
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.sent += 1
-        return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND"}]})
-
-
-def _method(client: AllegroClient, op: Operation) -> Any:
-    area, name = op.name.split(".")
-    return getattr(getattr(client.api, area), name)
-
-
-def _names(p: Param) -> tuple[str, ...]:
-    return (p.name, p.python_name)
-
-
-async def _refused(client: AllegroClient, capture: Capture, op: Operation,
-                   kwargs: dict[str, Any], fields: tuple[str, ...]) -> str | None:
-    """``None`` when the call is refused as it must be, else what went wrong."""
-    before = capture.sent
-    try:
-        await _method(client, op)(**kwargs)
-    except InvalidArgumentError as exc:
-        if capture.sent != before:
-            return f"{op.operation_id}: refused after sending"
-        if not exc.fix or not any(exc.field == f or exc.field.startswith((f + "[", f + "."))
-                                  for f in fields):
-            return f"{op.operation_id}: refused naming {exc.field!r}, not {fields}"
-        return None
-    except Exception as exc:  # the matrix reports every other outcome
-        return f"{op.operation_id}: {type(exc).__name__}: {str(exc)[:120]}"
-    return f"{op.operation_id}: accepted ({capture.sent - before} request(s) sent)"
-
-
 def _param_targets(case: ParamCase) -> list[tuple[Operation, Param]]:
     return [(op, p) for _, op in sorted(OPERATIONS.items()) for p in op.params
             if p.python_name and case.applies(op, p)]
@@ -210,14 +171,14 @@ async def test_bad_query_header_and_path_values_are_refused_before_sending(
     problems = []
     async with AllegroClient(access_token="t", transport=httpx.MockTransport(capture)) as client:
         for op, p in targets:
-            if p.python_name not in inspect.signature(_method(client, op)).parameters:
+            if p.python_name not in inspect.signature(method_of(client, op)).parameters:
                 continue  # a media-type header the method sets from its accept/content_type
-            kwargs = _arguments(_method(client, op), op)
+            kwargs = _arguments(method_of(client, op), op)
             kwargs.pop("body", None)
             if op.body_required:
-                kwargs["body"] = _valid_body(op)
+                kwargs["body"] = valid_body(op)
             kwargs[p.python_name] = case.bad(p)
-            problem = await _refused(client, capture, op, kwargs, _names(p))
+            problem = await refused(client, capture, op, kwargs, names(p))
             if problem:
                 problems.append(f"{p.name}: {problem}")
     assert not problems, f"{len(problems)} of {len(targets)}:\n" + "\n".join(problems[:10])
@@ -229,210 +190,12 @@ async def test_a_mapping_parameter_may_not_name_a_declared_parameter() -> None:
     async with AllegroClient(access_token="t", transport=httpx.MockTransport(capture)) as client:
         for op, p in _param_targets(PARAM_CASES[-1]):
             for declared in (q for q in op.params if q.location == "query" and q is not p):
-                kwargs = _arguments(_method(client, op), op)
+                kwargs = _arguments(method_of(client, op), op)
                 kwargs[p.python_name] = {declared.name: "1"}
-                problem = await _refused(client, capture, op, kwargs, (p.python_name,))
+                problem = await refused(client, capture, op, kwargs, (p.python_name,))
                 if problem:
                     problems.append(f"{declared.name}: {problem}")
     assert not problems, "\n".join(problems[:10])
-
-
-# -- bodies -----------------------------------------------------------------------------------
-def _valid_body(op: Operation) -> Any:
-    kinds = [t.replace(" ", "") for t in op.request_media_types]
-    if op.request_model is None or not kinds or not spec_responses.is_json(kinds[0]):
-        return spec_responses.binary_body(kinds[0]) if kinds else None
-    model = spec_index.model(op.request_model)
-    return json.loads(json.dumps(spec_responses.built(model, spec_responses.stable_seed(
-        op.path))))
-
-
-def _json_ops() -> list[Operation]:
-    return [op for _, op in sorted(OPERATIONS.items())
-            if op.request_model is not None and any(
-                spec_responses.is_json(t.replace(" ", "")) for t in op.request_media_types)]
-
-
-def _binary_only_ops() -> list[Operation]:
-    return [op for _, op in sorted(OPERATIONS.items()) if op.request_media_types and not any(
-        spec_responses.is_json(t.replace(" ", "")) for t in op.request_media_types)]
-
-
-def _rules() -> dict[str, Any]:
-    from allegro_async.api._request_rules import RULES
-
-    rules: dict[str, Any] = RULES
-    return rules
-
-
-def _entry(op: Operation) -> str:
-    return (op.request_model or "").rsplit(".", 1)[-1]
-
-
-def _fields(value: Any, node: Any, path: str) -> Iterator[tuple[str, Any, Any, Any]]:
-    """(path, rule, value, container) of each field of a valid body that a rule names, outside
-    undiscriminated alternatives (where no one field is to blame)."""
-    rules = _rules()
-    while isinstance(node, str):
-        node = rules[node]
-    tag = node.get("d")
-    if tag and isinstance(value, dict) and value.get(tag[0]) in tag[1]:
-        yield from _fields(value, tag[1][value[tag[0]]], path)
-        return
-    if "o" in node:
-        return
-    if isinstance(value, dict):
-        for key, rule in (node.get("p") or {}).items():
-            if key in value:
-                sub = rule
-                while isinstance(sub, str):
-                    sub = rules[sub]
-                yield f"{path}.{key}", sub, value[key], (value, key, node)
-                yield from _fields(value[key], sub, f"{path}.{key}")
-    elif isinstance(value, list) and value and "i" in node:
-        sub = node["i"]
-        while isinstance(sub, str):
-            sub = rules[sub]
-        yield f"{path}[0]", sub, value[0], (value, 0, node)
-        yield from _fields(value[0], sub, f"{path}[0]")
-
-
-def _set(body: Any, entry: str, path: str, change: Callable[[Any, Any], None]) -> Any:
-    """A copy of ``body`` with ``change(container, key)`` applied at ``path``."""
-    copy = json.loads(json.dumps(body))
-    for (p, _, _, (container, key, _)) in _fields(copy, entry, "body"):
-        if p == path:
-            change(container, key)
-            return copy
-    raise AssertionError(path)
-
-
-def _replace(new: Callable[[dict[str, Any], Any], Any]) -> Callable[[Any, Any], None]:
-    def change(container: Any, key: Any) -> None:
-        container[key] = new({}, container[key])
-    return change
-
-
-@dataclass(frozen=True)
-class BodyCase:
-    """A change to one field of a valid body that every field ``applies`` selects gets."""
-
-    name: str
-    applies: Callable[[dict[str, Any], Any, tuple[Any, Any, Any]], bool]
-    change: Callable[[Any, Any], None]
-
-
-def _required(rule: dict[str, Any], value: Any, where: tuple[Any, Any, Any]) -> bool:
-    _, key, parent = where
-    return isinstance(key, str) and key in (parent.get("r") or ())
-
-
-def _typed(kind: str) -> Callable[[dict[str, Any], Any, tuple[Any, Any, Any]], bool]:
-    return lambda rule, value, where: rule.get("t") == kind and "e" not in rule
-
-
-def _delete(container: Any, key: Any) -> None:
-    del container[key]
-
-
-BODY_CASES = [
-    BodyCase("required field missing", _required, _delete),
-    BodyCase("required field None", lambda r, v, w: _required(r, v, w) and not r.get("n"),
-             _replace(lambda r, v: None)),
-    BodyCase("integer given text", _typed("integer"), _replace(lambda r, v: "7")),
-    BodyCase("integer given a float", _typed("integer"), _replace(lambda r, v: 1.5)),
-    BodyCase("integer given a bool", _typed("integer"), _replace(lambda r, v: True)),
-    BodyCase("number nan", lambda r, v, w: r.get("t") in ("integer", "number"),
-             _replace(lambda r, v: math.nan)),
-    BodyCase("boolean given text", _typed("boolean"), _replace(lambda r, v: "true")),
-    BodyCase("text given a list", _typed("string"), _replace(lambda r, v: ["x"])),
-    BodyCase("object given a list", lambda r, v, w: isinstance(v, dict) and bool(r.get("p")),
-             _replace(lambda r, v: [v])),
-    BodyCase("array given an object", lambda r, v, w: isinstance(v, list),
-             _replace(lambda r, v: {"items": v})),
-    BodyCase("enum unknown value", lambda r, v, w: "e" in r and isinstance(v, str),
-             _replace(lambda r, v: "NO_SUCH_VALUE_X")),
-    BodyCase("integer below minimum", lambda r, v, w: r.get("t") == "integer" and "lo" in r,
-             _replace(lambda r, v: -(2**40))),
-    BodyCase("integer above maximum", lambda r, v, w: r.get("t") == "integer" and "hi" in r,
-             _replace(lambda r, v: 2**40)),
-    BodyCase("text too long", lambda r, v, w: "lh" in r and isinstance(v, str),
-             _replace(lambda r, v: "x" * 100_000)),
-    BodyCase("text not matching the pattern", lambda r, v, w: "pt" in r and isinstance(v, str),
-             _replace(lambda r, v: "~~~")),
-    BodyCase("uuid not a uuid", lambda r, v, w: r.get("f") == "uuid" and isinstance(v, str),
-             _replace(lambda r, v: "not-a-uuid")),
-    BodyCase("array with too few items", lambda r, v, w: isinstance(v, list) and
-             r.get("il", 0) > 0, _replace(lambda r, v: [])),
-]
-
-
-def _body_targets(case: BodyCase) -> list[tuple[Operation, str, Any]]:
-    out = []
-    for op in _json_ops():
-        body = _valid_body(op)
-        if not isinstance(body, dict) or _entry(op) not in _rules():
-            continue
-        for path, rule, value, where in _fields(body, _entry(op), "body"):
-            if case.applies(rule, value, where):
-                out.append((op, path, body))
-    return out
-
-
-async def _call_with_body(op: Operation, body: Any, fields: tuple[str, ...],
-                          capture: Capture, client: AllegroClient) -> str | None:
-    kwargs = _arguments(_method(client, op), op)
-    kwargs["body"] = body
-    return await _refused(client, capture, op, kwargs, fields)
-
-
-@pytest.mark.parametrize("case", BODY_CASES, ids=lambda c: c.name)
-async def test_bad_body_fields_are_refused_naming_their_path(case: BodyCase) -> None:
-    try:
-        targets = _body_targets(case)
-    except ImportError:
-        pytest.fail("no request-body rules table")
-    assert targets, f"no generated method's body has a field for {case.name!r}"
-    capture = Capture()
-    problems = []
-    async with AllegroClient(access_token="t", transport=httpx.MockTransport(capture)) as client:
-        for op, path, body in targets:
-            bad = _set(body, _entry(op), path, case.change)
-            problem = await _call_with_body(op, bad, (path,), capture, client)
-            if problem:
-                problems.append(f"{path}: {problem}")
-    assert not problems, f"{len(problems)} of {len(targets)}:\n" + "\n".join(problems[:10])
-
-
-WHOLE_BODY_CASES: list[tuple[str, Callable[[Operation], bool], Any]] = [
-    ("None where the spec requires a body", lambda op: op.body_required, None),
-    ("text as a JSON body", lambda op: op in _json_ops(), '{"a": 1}'),
-    ("bytes as a JSON-only body", lambda op: op in _json_ops() and not any(
-        not spec_responses.is_json(t.replace(" ", "")) for t in op.request_media_types), b"{}"),
-    ("a list as an object body", lambda op: op in _json_ops() and
-     _rules().get(_entry(op), {}).get("t") == "object", [{"a": 1}]),
-    ("a number as a body", lambda op: op in _json_ops(), 5),
-    ("text as an upload", lambda op: op in _binary_only_ops(), "file contents"),
-]
-
-
-@pytest.mark.parametrize("case", WHOLE_BODY_CASES, ids=lambda c: c[0])
-async def test_bodies_of_the_wrong_kind_are_refused(
-        case: tuple[str, Callable[[Operation], bool], Any]) -> None:
-    name, applies, bad = case
-    try:
-        targets = [op for _, op in sorted(OPERATIONS.items()) if applies(op)]
-    except ImportError:
-        pytest.fail("no request-body rules table")
-    assert targets, name
-    capture = Capture()
-    problems = []
-    async with AllegroClient(access_token="t", transport=httpx.MockTransport(capture)) as client:
-        for op in targets:
-            problem = await _call_with_body(op, bad, ("body",), capture, client)
-            if problem:
-                problems.append(problem)
-    assert not problems, f"{len(problems)} of {len(targets)}:\n" + "\n".join(problems[:10])
 
 
 def test_the_matrix_covers_every_kind_of_parameter() -> None:

@@ -21,7 +21,7 @@ from allegro_async.testing.emulator.limits import LimitsConfig
 from tests.api.test_every_method import _arguments
 from tests.emulator.test_spec_ops import SPEC_AMBIGUOUS_BODIES, all_scopes
 
-from .test_generated_matrix import _entry, _fields, _json_ops, _rules, _set, _valid_body
+from ._matrix import entry, fields, json_ops, rules, set_at, valid_body
 
 #: What the emulator answers when a parameter breaks the spec (400 or 422).
 SPEC_REFUSALS = {"Invalid request parameter", "Request parameter out of range"}
@@ -54,7 +54,7 @@ async def _call(emulator: Emulator, token: str, op: Operation, p: Param, value: 
             return
         kwargs = _arguments(method, op)
         if op.body_required and "body" not in kwargs:
-            kwargs["body"] = _valid_body(op)
+            kwargs["body"] = valid_body(op)
         kwargs[p.python_name] = value
         before = emulator.stats.requests
         try:
@@ -93,12 +93,12 @@ JSON = st.recursive(
 
 def _body_targets() -> list[tuple[Operation, Any, str]]:
     out = []
-    for op in _json_ops():
+    for op in json_ops():
         if f"{op.method} {op.path}" in SPEC_AMBIGUOUS_BODIES:
             continue  # bodies the emulator reads differently from the spec's text
-        body = _valid_body(op)
-        if isinstance(body, dict) and _entry(op) in _rules():
-            out += [(op, body, path) for path, *_ in _fields(body, _entry(op), "body")]
+        body = valid_body(op)
+        if isinstance(body, dict) and entry(op) in rules():
+            out += [(op, body, path) for path, *_ in fields(body, entry(op), "body")]
     return out
 
 
@@ -131,7 +131,7 @@ def test_any_field_value_is_refused_locally_or_sent_as_the_spec_allows() -> None
     @given(target=st.sampled_from(targets), value=JSON)
     def run(target: tuple[Operation, Any, str], value: Any) -> None:
         op, body, path = target
-        changed = _set(body, _entry(op), path, lambda holder, key: holder.__setitem__(key, value))
+        changed = set_at(body, entry(op), path, lambda holder, key: holder.__setitem__(key, value))
         anyio.run(_call_with, emulator, token, op, changed)
 
     run()
