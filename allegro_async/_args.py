@@ -4,7 +4,9 @@ before any request is sent, so the value that is checked is the value that is se
 Services and the generated operations (``allegro_async.api``) call these functions; none of
 them checks an id, an amount or a page size inline. Each raises
 :class:`~allegro_async.errors.InvalidArgumentError` naming the field and the fix, and never a
-raw ``TypeError``/``AttributeError`` for a value of the wrong type.
+raw ``TypeError``/``AttributeError`` for a value of the wrong type. The checks against what
+the spec declares live beside it and are reached through it: parameters in ``_spec_args``
+(``query``, ``header``, ``free_query``), bodies in ``_body_rules`` (``json_body``, ``file_body``).
 """
 
 from __future__ import annotations
