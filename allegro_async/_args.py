@@ -4,7 +4,9 @@ before any request is sent, so the value that is checked is the value that is se
 Services and the generated operations (``allegro_async.api``) call these functions; none of
 them checks an id, an amount or a page size inline. Each raises
 :class:`~allegro_async.errors.InvalidArgumentError` naming the field and the fix, and never a
-raw ``TypeError``/``AttributeError`` for a value of the wrong type.
+raw ``TypeError``/``AttributeError`` for a value of the wrong type. The checks against what
+the spec declares live beside it and are reached through it: parameters in ``_spec_args``
+(``query``, ``header``, ``free_query``), bodies in ``_body_rules`` (``json_body``, ``file_body``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+# the checks the generated operations call with the spec's facts (see those modules)
+from allegro_async._body_rules import file_body as file_body
+from allegro_async._body_rules import json_body as json_body
+from allegro_async._spec_args import free_query as free_query
+from allegro_async._spec_args import header as header
+from allegro_async._spec_args import query as query
 from allegro_async.errors import InvalidArgumentError
 
 T = TypeVar("T")
@@ -69,8 +77,13 @@ def ident(value: object, field: str) -> str:
     return text
 
 
-def path_segment(value: object, field: str) -> str:
-    """An id checked by :func:`ident`, percent-encoded for one URL path segment."""
+def path_segment(value: object, field: str, *, fmt: str | None = None) -> str:
+    """An id checked by :func:`ident` (and as a UUID where the spec says ``format: uuid``),
+    percent-encoded for one URL path segment."""
+    if fmt is not None and fmt.lower() == "uuid":
+        from allegro_async._spec_args import uuid_value
+
+        return uuid_value(value if isinstance(value, str) else ident(value, field), field)
     return quote(ident(value, field), safe="")
 
 
@@ -344,9 +357,6 @@ def query_value(value: object, field: str, *, number: bool = False) -> object:
     aware datetime -> UTC ISO text ending in ``Z`` (a naive one is refused), an ``Enum`` -> its
     value, ``int``/``str`` as they are, a ``float`` only where the spec says ``number``
     (``number=True``), a list or tuple item by item. ``None`` stays ``None`` (left out)."""
-    import datetime as _dt
-    from enum import Enum
-
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -356,11 +366,13 @@ def query_value(value: object, field: str, *, number: bool = False) -> object:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if number:
+        if number and math.isfinite(value):
             return value
+        example = f" (e.g. {int(value)})" if math.isfinite(value) else ""
         raise InvalidArgumentError(
-            field, f"expected an integer or text, got the float {value!r}",
-            f"pass {field} as an int (e.g. {int(value)})",
+            field, f"expected {'a finite number' if number else 'an integer or text'}, got "
+            f"the float {value!r}", f"pass {field} as {'a finite' if number else 'an'} "
+            f"{'number' if number else 'int'}{example}",
         )
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:

@@ -167,8 +167,12 @@ def _raise_transport_error(exc: httpx.HTTPError, method: str, path: str) -> NoRe
 
 
 def _dump_body(body: Any) -> Any:
+    # a model's own rule (a generated model sends what was set, explicit nulls included)
     if isinstance(body, pydantic.BaseModel):
-        return body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        to_api = getattr(body, "to_api", None)
+        if callable(to_api):
+            return to_api()
+        return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return body
 
 

@@ -28,5 +28,6 @@ class ApiModel(BaseModel):
     )
 
     def to_api(self) -> dict[str, object]:
-        """The JSON body Allegro expects: camelCase keys, no ``None`` values."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """The JSON body Allegro expects: camelCase keys, and the fields that were set (by the
+        caller or by the parsed response), explicit ``None`` included; no defaults added."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)

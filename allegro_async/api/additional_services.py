@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import additional_services as _models
 
 
@@ -52,15 +52,18 @@ class AdditionalServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AdditionalServicesGroupRequest", required=True)
         return await self._send(
             "POST",
             "/sale/offer-additional-services/groups",
             _models.AdditionalServicesGroupResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -91,7 +94,9 @@ class AdditionalServices(Area):
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}",
             _models.AdditionalServicesGroupResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -123,7 +128,9 @@ class AdditionalServices(Area):
             "/sale/offer-additional-services/categories",
             _models.CategoriesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -159,11 +166,13 @@ class AdditionalServices(Area):
             "/sale/offer-additional-services/groups",
             _models.AdditionalServicesGroups,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -212,15 +221,18 @@ class AdditionalServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AdditionalServicesGroupRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}",
             _models.AdditionalServicesGroupResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

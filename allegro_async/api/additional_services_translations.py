@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import additional_services_translations as _models
 
 
@@ -60,7 +60,9 @@ class AdditionalServicesTranslations(Area):
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations/{_a.path_segment(language, 'language')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -95,10 +97,12 @@ class AdditionalServicesTranslations(Area):
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations",
             _models.AdditionalServiceGroupTranslationResponse,
             params={
-                "language": _a.query_value(language, "language"),
+                "language": _a.query(language, "language"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -131,15 +135,18 @@ class AdditionalServicesTranslations(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AdditionalServicesGroupTranslationRequest", required=True)
         return await self._send(
             "PATCH",
             f"/sale/offer-additional-services/groups/{_a.path_segment(group_id, 'groupId')}/translations/{_a.path_segment(language, 'language')}",
             _models.AdditionalServiceGroupTranslationPatchResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

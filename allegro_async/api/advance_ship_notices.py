@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import advance_ship_notices as _models
 
 
@@ -55,10 +55,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(
             "PUT",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/cancel",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/cancel",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -85,15 +87,18 @@ class AdvanceShipNotices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CreateAdvanceShipNoticeRequest", required=True)
         return await self._send(
             "POST",
             "/fulfillment/advance-ship-notices",
             _models.CreateAdvanceShipNoticeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -121,10 +126,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(
             "DELETE",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -154,10 +161,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(
             "GET",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.AdvanceShipNoticeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -189,12 +198,21 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(
             "GET",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/labels",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/labels",
             {"application/pdf": bytes, "x-application/zpl": bytes},
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/pdf",
+                    "x-application/zpl",
+                ),
+            ),
             options=options,
         )
 
@@ -226,10 +244,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(
             "GET",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/receiving-state",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/receiving-state",
             _models.ReceivingState,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -269,12 +289,14 @@ class AdvanceShipNotices(Area):
             "/fulfillment/advance-ship-notices",
             _models.AdvanceShipNoticeList,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
-                "status": _a.query_value(status, "status"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=200),
+                "status": _a.query(status, "status", "array", enum=_e.Status2),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -326,10 +348,12 @@ class AdvanceShipNotices(Area):
         """
         return await self._send(
             "GET",
-            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubmitCommand,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -362,15 +386,18 @@ class AdvanceShipNotices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SubmitCommand", required=True)
         return await self._send(
             "PUT",
-            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/fulfillment/submit-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubmitCommand,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -403,16 +430,19 @@ class AdvanceShipNotices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AdvanceShipNotice", required=True)
         return await self._send(
             "PUT",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.AdvanceShipNoticeResponse,
             headers={
-                "if-match": header_value(if_match, "if-match"),
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "if-match": _a.header(if_match, "if-match", required=True),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -444,16 +474,19 @@ class AdvanceShipNotices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "UpdateSubmittedAdvanceShipNoticeRequest", required=True)
         return await self._send(
             "PUT",
-            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id')}/submitted",
+            f"/fulfillment/advance-ship-notices/{_a.path_segment(id, 'id', fmt='uuid')}/submitted",
             _models.AdvanceShipNoticeResponse,
             headers={
-                "if-match": header_value(if_match, "if-match"),
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "if-match": _a.header(if_match, "if-match", required=True),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import after_sale_services as _models
 
 
@@ -62,15 +62,20 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(
+            body, "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest", required=True
+        )
         return await self._send(
             "POST",
             "/after-sales-service-conditions/attachments",
             _models.AfterSalesServicesAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -95,15 +100,18 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ImpliedWarrantyRequest", required=True)
         return await self._send(
             "POST",
             "/after-sales-service-conditions/implied-warranties",
             _models.ImpliedWarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -128,15 +136,18 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ReturnPolicyRequestV1", required=True)
         return await self._send(
             "POST",
             "/after-sales-service-conditions/return-policies",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -161,15 +172,18 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "WarrantyRequest", required=True)
         return await self._send(
             "POST",
             "/after-sales-service-conditions/warranties",
             _models.WarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -197,7 +211,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             optional=True,
@@ -231,7 +247,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/implied-warranties/{_a.path_segment(implied_warranty_id, 'impliedWarrantyId')}",
             _models.ImpliedWarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -264,7 +282,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -297,7 +317,9 @@ class AfterSaleServices(Area):
             f"/after-sales-service-conditions/warranties/{_a.path_segment(warranty_id, 'warrantyId')}",
             _models.WarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -332,11 +354,13 @@ class AfterSaleServices(Area):
             "/after-sales-service-conditions/implied-warranties",
             _models.ImpliedWarrantiesListImpliedWarrantyBasic,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=60, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=59, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -391,11 +415,13 @@ class AfterSaleServices(Area):
             "/after-sales-service-conditions/return-policies",
             _models.ReturnPoliciesListReturnPolicyV1,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=60, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=59, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -450,11 +476,13 @@ class AfterSaleServices(Area):
             "/after-sales-service-conditions/warranties",
             _models.WarrantiesListWarrantyBasic,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=60, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=59, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -503,15 +531,18 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ImpliedWarrantyRequest", required=True)
         return await self._send(
             "PUT",
             f"/after-sales-service-conditions/implied-warranties/{_a.path_segment(implied_warranty_id, 'impliedWarrantyId')}",
             _models.ImpliedWarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -538,15 +569,18 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ReturnPolicyUpdateRequestV1", required=True)
         return await self._send(
             "PUT",
             f"/after-sales-service-conditions/return-policies/{_a.path_segment(return_policy_id, 'returnPolicyId')}",
             _models.ReturnPolicyResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -573,15 +607,18 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "WarrantyRequest", required=True)
         return await self._send(
             "PUT",
             f"/after-sales-service-conditions/warranties/{_a.path_segment(warranty_id, 'warrantyId')}",
             _models.WarrantyResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -615,21 +652,20 @@ class AfterSaleServices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=False), None
         return await self._send(
             "PUT",
             f"/after-sales-service-conditions/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.AfterSalesServicesAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(content_type, "content_type", ("application/pdf",)),
             upload=True,
             options=options,
         )

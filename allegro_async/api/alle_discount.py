@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import alle_discount as _models
 
 
@@ -59,10 +59,12 @@ class AlleDiscount(Area):
             "/sale/alle-discount/campaigns",
             _models.AlleDiscountListCampaignsResponse,
             params={
-                "campaignId": _a.query_value(campaign_id, "campaignId"),
+                "campaignId": _a.query(campaign_id, "campaignId"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -105,13 +107,15 @@ class AlleDiscount(Area):
             f"/sale/alle-discount/{_a.path_segment(campaign_id, 'campaignId')}/eligible-offers",
             _models.AlleDiscountListEligibleResponse,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "meetsConditions": _a.query_value(meets_conditions, "meetsConditions"),
-                "offerId": _a.query_value(offer_id, "offerId"),
+                "limit": _a.query(limit, "limit", "integer"),
+                "offset": _a.query(offset, "offset", "integer"),
+                "meetsConditions": _a.query(meets_conditions, "meetsConditions", "boolean"),
+                "offerId": _a.query(offer_id, "offerId"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -180,13 +184,15 @@ class AlleDiscount(Area):
             f"/sale/alle-discount/{_a.path_segment(campaign_id, 'campaignId')}/submitted-offers",
             _models.AlleDiscountListSubmittedResponse,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "offerId": _a.query_value(offer_id, "offerId"),
-                "participationId": _a.query_value(participation_id, "participationId"),
+                "limit": _a.query(limit, "limit", "integer"),
+                "offset": _a.query(offset, "offset", "integer"),
+                "offerId": _a.query(offer_id, "offerId"),
+                "participationId": _a.query(participation_id, "participationId"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -248,7 +254,9 @@ class AlleDiscount(Area):
             f"/sale/alle-discount/submit-offer-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.AlleDiscountGetSubmitCommandResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -282,7 +290,9 @@ class AlleDiscount(Area):
             f"/sale/alle-discount/withdraw-offer-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.AlleDiscountGetWithdrawCommandResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -310,15 +320,18 @@ class AlleDiscount(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AlleDiscountSubmitCommandRequest", required=True)
         return await self._send(
             "POST",
             "/sale/alle-discount/submit-offer-commands",
             _models.AlleDiscountSubmitCommandResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -345,15 +358,18 @@ class AlleDiscount(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AlleDiscountWithdrawCommandRequest", required=True)
         return await self._send(
             "POST",
             "/sale/alle-discount/withdraw-offer-commands",
             _models.AlleDiscountWithdrawCommandResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import allegro_prices as _models
 
 
@@ -52,15 +52,18 @@ class AllegroPrices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SubsidyExcludeOffersCommand", required=True)
         return await self._send(
             "POST",
             "/sale/allegro-prices/offers/exclusion-commands",
             _models.SubsidyManageOffersCommandResult,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -90,7 +93,9 @@ class AllegroPrices(Area):
             "/sale/allegro-prices/accounts/participations",
             _models.AllegroPricesAccountParticipationResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -120,15 +125,18 @@ class AllegroPrices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferStatusQueryRequestDto", required=True)
         return await self._send(
             "POST",
             "/sale/allegro-prices/offers-queries",
             _models.OfferStatusQueryResponseDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -157,10 +165,12 @@ class AllegroPrices(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/allegro-prices/offers/exclusion-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/sale/allegro-prices/offers/exclusion-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubsidyExcludeOffersCommandPreview,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -191,10 +201,12 @@ class AllegroPrices(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/allegro-prices/offers/submit-offer-commands/{_a.path_segment(command_id, 'commandId')}",
+            f"/sale/allegro-prices/offers/submit-offer-commands/{_a.path_segment(command_id, 'commandId', fmt='uuid')}",
             _models.SubsidySubmitOffersCommandPreview,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -222,15 +234,18 @@ class AllegroPrices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SubsidySubmitOffersCommand", required=True)
         return await self._send(
             "POST",
             "/sale/allegro-prices/offers/submit-offer-commands",
             _models.SubsidyManageOffersCommandResult,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -256,15 +271,18 @@ class AllegroPrices(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AllegroPricesAccountParticipationRequest", required=True)
         return await self._send(
             "PATCH",
             "/sale/allegro-prices/accounts/participations",
             _models.AllegroPricesAccountParticipationResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import automatic_pricing as _models
 
 
@@ -52,15 +52,18 @@ class AutomaticPricing(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AutomaticPricingRulePostRequest", required=True)
         return await self._send(
             "POST",
             "/sale/price-automation/rules",
             _models.AutomaticPricingRuleResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -92,7 +95,9 @@ class AutomaticPricing(Area):
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -127,7 +132,9 @@ class AutomaticPricing(Area):
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             _models.AutomaticPricingRuleResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -160,7 +167,9 @@ class AutomaticPricing(Area):
             "/sale/price-automation/rules",
             _models.AutomaticPricingRulesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -194,7 +203,9 @@ class AutomaticPricing(Area):
             f"/sale/price-automation/offers/{_a.path_segment(offer_id, 'offerId')}/rules",
             _models.OfferRules,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -224,15 +235,18 @@ class AutomaticPricing(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AutomaticPricingRulePutRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/price-automation/rules/{_a.path_segment(rule_id, 'ruleId')}",
             _models.AutomaticPricingRuleResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import badge_campaigns as _models
 
 
@@ -58,7 +58,9 @@ class BadgeCampaigns(Area):
             f"/sale/badge-applications/{_a.path_segment(application_id, 'applicationId')}",
             _models.BadgeApplication,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -91,7 +93,9 @@ class BadgeCampaigns(Area):
             f"/sale/badge-operations/{_a.path_segment(operation_id, 'operationId')}",
             _models.BadgeOperation,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -130,13 +134,15 @@ class BadgeCampaigns(Area):
             "/sale/badges",
             _models.BadgesList,
             params={
-                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "marketplace.id": _a.query(marketplace_id, "marketplace.id", required=True),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -199,13 +205,15 @@ class BadgeCampaigns(Area):
             "/sale/badge-applications",
             _models.BadgeApplications,
             params={
-                "campaign.id": _a.query_value(campaign_id, "campaign.id"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "campaign.id": _a.query(campaign_id, "campaign.id"),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -265,10 +273,12 @@ class BadgeCampaigns(Area):
             "/sale/badge-campaigns",
             _models.GetBadgeCampaignsList,
             params={
-                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
+                "marketplace.id": _a.query(marketplace_id, "marketplace.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -302,15 +312,18 @@ class BadgeCampaigns(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "BadgePatchRequest", required=False)
         return await self._send(
             "PATCH",
             f"/sale/badges/offers/{_a.path_segment(offer_id, 'offerId')}/campaigns/{_a.path_segment(campaign_id, 'campaignId')}",
             _models.PatchBadgeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -351,15 +364,18 @@ class BadgeCampaigns(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "BadgeApplicationRequest", required=False)
         return await self._send(
             "POST",
             "/sale/badges",
             _models.BadgeApplication,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import batch_offer_modification as _models
 from allegro_async.api.models import shared_215b40a6 as _shared_215b40a6
 
@@ -58,15 +58,18 @@ class BatchOfferModification(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferBulkChangeCommand", required=True)
         return await self._send(
             "POST",
             "/sale/offer-bulk-modification-commands",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -100,7 +103,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -135,7 +140,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -175,11 +182,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-automation-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -236,7 +247,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -275,11 +288,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-bulk-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _models.TaskWithSubjectReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -335,7 +352,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -373,11 +392,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -434,7 +457,9 @@ class BatchOfferModification(Area):
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -473,11 +498,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -539,11 +568,15 @@ class BatchOfferModification(Area):
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -596,15 +629,18 @@ class BatchOfferModification(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferChangeCommand", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-modification-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -632,15 +668,18 @@ class BatchOfferModification(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferAutomaticPricingCommand", required=True)
         return await self._send(
             "POST",
             "/sale/offer-price-automation-commands",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -668,15 +707,18 @@ class BatchOfferModification(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferPriceChangeCommand", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-price-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -705,15 +747,18 @@ class BatchOfferModification(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferQuantityChangeCommand", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-quantity-change-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import billing as _models
 
 
@@ -73,17 +73,21 @@ class Billing(Area):
             "/billing/billing-entries",
             _models.BillingEntries,
             params={
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
-                "occurredAt.gte": _a.query_value(occurred_at_gte, "occurredAt.gte"),
-                "occurredAt.lte": _a.query_value(occurred_at_lte, "occurredAt.lte"),
-                "type.id": _a.query_value(type_id, "type.id"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "order.id": _a.query_value(order_id, "order.id"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId"),
+                "occurredAt.gte": _a.query(occurred_at_gte, "occurredAt.gte", fmt="date-time"),
+                "occurredAt.lte": _a.query(occurred_at_lte, "occurredAt.lte", fmt="date-time"),
+                "type.id": _a.query(type_id, "type.id", "array"),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "order.id": _a.query(order_id, "order.id", fmt="uuid"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=10000, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -147,7 +151,9 @@ class Billing(Area):
             "/billing/billing-types",
             _models.GetBillingTypesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import categories_and_parameters as _models
 
 
@@ -59,10 +59,12 @@ class CategoriesAndParameters(Area):
             "/sale/matching-categories",
             _models.CategorySuggestionResponse,
             params={
-                "name": _a.query_value(name, "name"),
+                "name": _a.query(name, "name", required=True),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -96,10 +98,12 @@ class CategoriesAndParameters(Area):
             "/sale/categories",
             _models.CategoriesDto,
             params={
-                "parent.id": _a.query_value(parent_id, "parent.id"),
+                "parent.id": _a.query(parent_id, "parent.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -132,7 +136,9 @@ class CategoriesAndParameters(Area):
             f"/sale/categories/{_a.path_segment(category_id, 'categoryId')}",
             _models.CategoryDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -179,12 +185,14 @@ class CategoriesAndParameters(Area):
             "/sale/category-events",
             _models.CategoryEventsResponse,
             params={
-                "from": _a.query_value(from_, "from"),
-                "limit": _a.query_value(limit, "limit"),
-                "type": _a.query_value(type, "type"),
+                "from": _a.query(from_, "from"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
+                "type": _a.query(type, "type", "array", enum=_e.Type),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -255,16 +263,22 @@ class CategoriesAndParameters(Area):
             "/sale/category-parameters-scheduled-changes",
             _models.CategoryParametersScheduledChangesResponse,
             params={
-                "scheduledFor.gte": _a.query_value(scheduled_for_gte, "scheduledFor.gte"),
-                "scheduledFor.lte": _a.query_value(scheduled_for_lte, "scheduledFor.lte"),
-                "scheduledAt.gte": _a.query_value(scheduled_at_gte, "scheduledAt.gte"),
-                "scheduledAt.lte": _a.query_value(scheduled_at_lte, "scheduledAt.lte"),
-                "type": _a.query_value(type, "type"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "scheduledFor.gte": _a.query(
+                    scheduled_for_gte, "scheduledFor.gte", fmt="date-time"
+                ),
+                "scheduledFor.lte": _a.query(
+                    scheduled_for_lte, "scheduledFor.lte", fmt="date-time"
+                ),
+                "scheduledAt.gte": _a.query(scheduled_at_gte, "scheduledAt.gte", fmt="date-time"),
+                "scheduledAt.lte": _a.query(scheduled_at_lte, "scheduledAt.lte", fmt="date-time"),
+                "type": _a.query(type, "type", "array", enum=_e.Type3),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -331,7 +345,9 @@ class CategoriesAndParameters(Area):
             f"/sale/categories/{_a.path_segment(category_id, 'categoryId')}/parameters",
             _models.CategoryParameterList,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

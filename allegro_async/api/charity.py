@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import charity as _models
 
 
@@ -56,11 +56,15 @@ class Charity(Area):
             "/charity/fundraising-campaigns",
             _models.FundraisingCampaigns,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "phrase": _a.query_value(phrase, "phrase"),
+                "limit": _a.query(
+                    limit, "limit", "integer", required=True, minimum=1, maximum=100, fmt="int32"
+                ),
+                "phrase": _a.query(phrase, "phrase", required=True),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,

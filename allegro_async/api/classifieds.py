@@ -15,7 +15,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import classifieds as _models
 
 
@@ -54,15 +54,18 @@ class Classifieds(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ClassifiedPackages", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-classifieds-packages/{_a.path_segment(offer_id, 'offerId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -98,12 +101,14 @@ class Classifieds(Area):
             "/sale/classified-offers-stats",
             _models.OfferStatsResponseDto,
             params={
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "date.gte": _a.query_value(date_gte, "date.gte"),
-                "date.lte": _a.query_value(date_lte, "date.lte"),
+                "offer.id": _a.query(offer_id, "offer.id", "array", required=True),
+                "date.gte": _a.query(date_gte, "date.gte", fmt="date-time"),
+                "date.lte": _a.query(date_lte, "date.lte", fmt="date-time"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -139,11 +144,13 @@ class Classifieds(Area):
             "/sale/classified-seller-stats",
             _models.SellerOfferStatsResponseDto,
             params={
-                "date.gte": _a.query_value(date_gte, "date.gte"),
-                "date.lte": _a.query_value(date_lte, "date.lte"),
+                "date.gte": _a.query(date_gte, "date.gte", fmt="date-time"),
+                "date.lte": _a.query(date_lte, "date.lte", fmt="date-time"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -176,7 +183,9 @@ class Classifieds(Area):
             f"/sale/classifieds-packages/{_a.path_segment(package_id, 'packageId')}",
             _models.ClassifiedPackageConfig,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -210,10 +219,12 @@ class Classifieds(Area):
             "/sale/classifieds-packages",
             _models.ClassifiedPackageConfigs,
             params={
-                "category.id": _a.query_value(category_id, "category.id"),
+                "category.id": _a.query(category_id, "category.id", required=True),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -247,7 +258,9 @@ class Classifieds(Area):
             f"/sale/offer-classifieds-packages/{_a.path_segment(offer_id, 'offerId')}",
             _models.ClassifiedResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

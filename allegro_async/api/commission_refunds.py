@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import commission_refunds as _models
 
 
@@ -58,7 +58,9 @@ class CommissionRefunds(Area):
             f"/order/refund-claims/{_a.path_segment(claim_id, 'claimId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -85,15 +87,18 @@ class CommissionRefunds(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "RefundClaimRequest", required=True)
         return await self._send(
             "POST",
             "/order/refund-claims",
             _models.RefundClaimResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -124,7 +129,9 @@ class CommissionRefunds(Area):
             f"/order/refund-claims/{_a.path_segment(claim_id, 'claimId')}",
             _models.RefundClaim,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -166,14 +173,16 @@ class CommissionRefunds(Area):
             "/order/refund-claims",
             _models.GetRefundApplicationsResponse,
             params={
-                "lineItem.offer.id": _a.query_value(line_item_offer_id, "lineItem.offer.id"),
-                "buyer.id": _a.query_value(buyer_id, "buyer.id"),
-                "status": _a.query_value(status, "status"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "lineItem.offer.id": _a.query(line_item_offer_id, "lineItem.offer.id"),
+                "buyer.id": _a.query(buyer_id, "buyer.id"),
+                "status": _a.query(status, "status", enum=_e.Status3),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

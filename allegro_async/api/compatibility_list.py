@@ -14,7 +14,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import compatibility_list as _models
 
 
@@ -56,7 +56,9 @@ class CompatibilityList(Area):
             "/sale/compatibility-list/supported-categories",
             _models.CompatibilityListSupportedCategoriesDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -94,12 +96,14 @@ class CompatibilityList(Area):
             "/sale/compatibility-list-suggestions",
             _models.CompatibilityList,
             params={
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "product.id": _a.query_value(product_id, "product.id"),
-                "language": _a.query_value(language, "language"),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "product.id": _a.query(product_id, "product.id"),
+                "language": _a.query(language, "language"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -146,17 +150,21 @@ class CompatibilityList(Area):
             "/sale/compatible-products",
             _models.CompatibleProductsListDto,
             params={
-                "type": _a.query_value(type, "type"),
-                "group.id": _a.query_value(group_id, "group.id"),
-                "tecdoc.kTypNr": _a.query_value(tecdoc_k_typ_nr, "tecdoc.kTypNr"),
-                "tecdoc.nTypNr": _a.query_value(tecdoc_n_typ_nr, "tecdoc.nTypNr"),
-                "phrase": _a.query_value(phrase, "phrase"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "type": _a.query(type, "type", required=True),
+                "group.id": _a.query(group_id, "group.id"),
+                "tecdoc.kTypNr": _a.query(tecdoc_k_typ_nr, "tecdoc.kTypNr"),
+                "tecdoc.nTypNr": _a.query(tecdoc_n_typ_nr, "tecdoc.nTypNr"),
+                "phrase": _a.query(phrase, "phrase"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=200),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
-                "If-Modified-Since": header_value(if_modified_since, "If-Modified-Since"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
+                "If-Modified-Since": _a.header(
+                    if_modified_since, "If-Modified-Since", fmt="http-date"
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -228,13 +236,17 @@ class CompatibilityList(Area):
             "/sale/compatible-products/groups",
             _models.CompatibleProductsGroupsDto,
             params={
-                "type": _a.query_value(type, "type"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "type": _a.query(type, "type", required=True),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=200),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
             },
             headers={
-                "If-Modified-Since": header_value(if_modified_since, "If-Modified-Since"),
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "If-Modified-Since": _a.header(
+                    if_modified_since, "If-Modified-Since", fmt="http-date"
+                ),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import contacts as _models
 
 
@@ -51,15 +51,18 @@ class Contacts(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ContactRequest", required=True)
         return await self._send(
             "POST",
             "/sale/offer-contacts",
             _models.ContactResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -90,7 +93,9 @@ class Contacts(Area):
             f"/sale/offer-contacts/{_a.path_segment(id, 'id')}",
             _models.ContactResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -121,7 +126,9 @@ class Contacts(Area):
             "/sale/offer-contacts",
             _models.ContactResponseList,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -150,15 +157,18 @@ class Contacts(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ContactRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-contacts/{_a.path_segment(id, 'id')}",
             _models.ContactResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

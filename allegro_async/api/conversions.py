@@ -14,7 +14,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import conversions as _models
 
 
@@ -68,25 +68,37 @@ class Conversions(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        extra = {
-            k: _a.query_value(v, k) for k, v in (include_publisher_url_parameters or {}).items()
-        }  # free-form filters
+        extra = _a.free_query(
+            include_publisher_url_parameters,
+            "include_publisher_url_parameters",
+            (
+                "orderCreatedAt.gte",
+                "orderCreatedAt.lte",
+                "lastModifiedAt.gte",
+                "lastModifiedAt.lte",
+                "status",
+                "offset",
+                "limit",
+            ),
+        )  # free-form filters
         return await self._send(
             "GET",
             "/affiliate/conversions/cps",
             _models.CpsConversionResponse,
             params={
-                "orderCreatedAt.gte": _a.query_value(order_created_at_gte, "orderCreatedAt.gte"),
-                "orderCreatedAt.lte": _a.query_value(order_created_at_lte, "orderCreatedAt.lte"),
-                "lastModifiedAt.gte": _a.query_value(last_modified_at_gte, "lastModifiedAt.gte"),
-                "lastModifiedAt.lte": _a.query_value(last_modified_at_lte, "lastModifiedAt.lte"),
-                "status": _a.query_value(status, "status"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "orderCreatedAt.gte": _a.query(order_created_at_gte, "orderCreatedAt.gte"),
+                "orderCreatedAt.lte": _a.query(order_created_at_lte, "orderCreatedAt.lte"),
+                "lastModifiedAt.gte": _a.query(last_modified_at_gte, "lastModifiedAt.gte"),
+                "lastModifiedAt.lte": _a.query(last_modified_at_lte, "lastModifiedAt.lte"),
+                "status": _a.query(status, "status"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=10000),
                 **extra,
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import customer_returns as _models
 
 
@@ -58,7 +58,9 @@ class CustomerReturns(Area):
             f"/order/customer-returns/{_a.path_segment(customer_return_id, 'customerReturnId')}",
             _models.CustomerReturn,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,
@@ -130,34 +132,36 @@ class CustomerReturns(Area):
             "/order/customer-returns",
             _models.CustomerReturnResponse,
             params={
-                "customerReturnId": _a.query_value(customer_return_id, "customerReturnId"),
-                "orderId": _a.query_value(order_id, "orderId"),
-                "buyer.email": _a.query_value(buyer_email, "buyer.email"),
-                "buyer.login": _a.query_value(buyer_login, "buyer.login"),
-                "items.offerId": _a.query_value(items_offer_id, "items.offerId"),
-                "items.name": _a.query_value(items_name, "items.name"),
-                "parcels.waybill": _a.query_value(parcels_waybill, "parcels.waybill"),
-                "parcels.transportingWaybill": _a.query_value(
+                "customerReturnId": _a.query(customer_return_id, "customerReturnId"),
+                "orderId": _a.query(order_id, "orderId"),
+                "buyer.email": _a.query(buyer_email, "buyer.email"),
+                "buyer.login": _a.query(buyer_login, "buyer.login"),
+                "items.offerId": _a.query(items_offer_id, "items.offerId"),
+                "items.name": _a.query(items_name, "items.name"),
+                "parcels.waybill": _a.query(parcels_waybill, "parcels.waybill"),
+                "parcels.transportingWaybill": _a.query(
                     parcels_transporting_waybill, "parcels.transportingWaybill"
                 ),
-                "parcels.carrierId": _a.query_value(parcels_carrier_id, "parcels.carrierId"),
-                "parcels.transportingCarrierId": _a.query_value(
+                "parcels.carrierId": _a.query(parcels_carrier_id, "parcels.carrierId"),
+                "parcels.transportingCarrierId": _a.query(
                     parcels_transporting_carrier_id, "parcels.transportingCarrierId"
                 ),
-                "parcels.sender.phoneNumber": _a.query_value(
+                "parcels.sender.phoneNumber": _a.query(
                     parcels_sender_phone_number, "parcels.sender.phoneNumber"
                 ),
-                "referenceNumber": _a.query_value(reference_number, "referenceNumber"),
-                "from": _a.query_value(from_, "from"),
-                "createdAt.gte": _a.query_value(created_at_gte, "createdAt.gte"),
-                "createdAt.lte": _a.query_value(created_at_lte, "createdAt.lte"),
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
-                "status": _a.query_value(status, "status"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "referenceNumber": _a.query(reference_number, "referenceNumber"),
+                "from": _a.query(from_, "from"),
+                "createdAt.gte": _a.query(created_at_gte, "createdAt.gte"),
+                "createdAt.lte": _a.query(created_at_lte, "createdAt.lte"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId"),
+                "status": _a.query(status, "status"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,
@@ -240,15 +244,18 @@ class CustomerReturns(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CustomerReturnRefundRejectionRequest", required=True)
         return await self._send(
             "POST",
             f"/order/customer-returns/{_a.path_segment(customer_return_id, 'customerReturnId')}/rejection",
             _models.CustomerReturn,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

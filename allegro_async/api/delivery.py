@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import delivery as _models
 
 
@@ -51,15 +51,18 @@ class Delivery(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CreateShippingRatesSetUsingPOSTRequest", required=True)
         return await self._send(
             "POST",
             "/sale/shipping-rates",
             _models.CreateShippingRatesSetUsingPOSTResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -91,10 +94,12 @@ class Delivery(Area):
             "/sale/delivery-methods",
             _models.GetListOfDeliveryMethodsUsingGETResponse,
             params={
-                "marketplace": _a.query_value(marketplace, "marketplace"),
+                "marketplace": _a.query(marketplace, "marketplace"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -127,10 +132,12 @@ class Delivery(Area):
             "/sale/shipping-rates",
             _models.GetListOfShippingRatestUsingGETResponse,
             params={
-                "marketplace": _a.query_value(marketplace, "marketplace"),
+                "marketplace": _a.query(marketplace, "marketplace"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -163,10 +170,12 @@ class Delivery(Area):
             "/sale/delivery-settings",
             _models.DeliverySettingsResponse,
             params={
-                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
+                "marketplace.id": _a.query(marketplace_id, "marketplace.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -199,7 +208,9 @@ class Delivery(Area):
             f"/sale/shipping-rates/{_a.path_segment(id, 'id')}",
             _models.GetShippingRatesSetUsingGETResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -228,15 +239,18 @@ class Delivery(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ModifyShippingRatesSetUsingPUTRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/shipping-rates/{_a.path_segment(id, 'id')}",
             _models.ModifyShippingRatesSetUsingPUTResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -261,15 +275,18 @@ class Delivery(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "DeliverySettingsRequest", required=True)
         return await self._send(
             "PUT",
             "/sale/delivery-settings",
             _models.DeliverySettingsResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -9,9 +9,10 @@ from functools import cached_property
 
 from typing_extensions import Unpack
 
+from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import deposits as _models
 
 
@@ -52,7 +53,9 @@ class Deposits(Area):
             "/deposit/types",
             _models.DepositTypeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

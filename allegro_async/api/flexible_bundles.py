@@ -74,12 +74,13 @@ class FlexibleBundles(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "FlexibleBundleCreateDTO", required=True)
         return await self._send(
             "POST",
             "/sale/flexible-bundles",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -105,7 +106,7 @@ class FlexibleBundles(Area):
         """
         return await self._send(
             "DELETE",
-            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
+            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId', fmt='uuid')}",
             None,
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -133,7 +134,7 @@ class FlexibleBundles(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
+            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId', fmt='uuid')}",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -177,9 +178,9 @@ class FlexibleBundles(Area):
             "/sale/flexible-bundles",
             _models.FlexibleBundlesListingDTO,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "page.id": _a.query_value(page_id, "page.id"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "page.id": _a.query(page_id, "page.id"),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -252,12 +253,13 @@ class FlexibleBundles(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "FlexibleBundleUpdateDTO", required=True)
         return await self._send(
             "PUT",
-            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId')}",
+            f"/sale/flexible-bundles/{_a.path_segment(bundle_id, 'bundleId', fmt='uuid')}",
             _models.FlexibleBundleGetDTO,
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

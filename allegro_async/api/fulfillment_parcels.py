@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import fulfillment_parcels as _models
 
 
@@ -53,10 +53,12 @@ class FulfillmentParcels(Area):
         """
         return await self._send(
             "GET",
-            f"/fulfillment/orders/{_a.path_segment(order_id, 'orderId')}/parcels",
+            f"/fulfillment/orders/{_a.path_segment(order_id, 'orderId', fmt='uuid')}/parcels",
             _models.FulfillmentOrder,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

@@ -13,7 +13,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import fulfillment_products as _models
 
 
@@ -60,11 +60,13 @@ class FulfillmentProducts(Area):
             "/fulfillment/available-products",
             _models.AvailableProductsList,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

@@ -11,9 +11,10 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import fulfillment_removal as _models
 
 
@@ -54,15 +55,18 @@ class FulfillmentRemoval(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "FulfillmentRemovalPreference", required=True)
         return await self._send(
             "PUT",
             "/fulfillment/removal/preferences",
             _models.FulfillmentRemovalPreference,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -94,7 +98,9 @@ class FulfillmentRemoval(Area):
             "/fulfillment/removal/preferences",
             _models.FulfillmentRemovalPreference,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

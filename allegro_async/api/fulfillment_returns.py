@@ -14,7 +14,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import fulfillment_returns as _models
 
 
@@ -66,13 +66,15 @@ class FulfillmentReturns(Area):
             "/fulfillment/returns/refund-dispositions",
             _models.FulfillmentRefundDispositionsResponse,
             params={
-                "createdAt.gte": _a.query_value(created_at_gte, "createdAt.gte"),
-                "createdAt.lte": _a.query_value(created_at_lte, "createdAt.lte"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "createdAt.gte": _a.query(created_at_gte, "createdAt.gte", fmt="date-time"),
+                "createdAt.lte": _a.query(created_at_lte, "createdAt.lte", fmt="date-time"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=1000),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import fulfillment_stock as _models
 
 
@@ -155,21 +155,35 @@ class FulfillmentStock(Area):
             "/fulfillment/stock",
             {"application/vnd.allegro.public.v1+json": _models.StockProductList, "text/csv": bytes},
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
-                "phrase": _a.query_value(phrase, "phrase"),
-                "sort": _a.query_value(sort, "sort"),
-                "productId": _a.query_value(product_id, "productId"),
-                "productAvailability": _a.query_value(product_availability, "productAvailability"),
-                "productStatus": _a.query_value(product_status, "productStatus"),
-                "asnStatus": _a.query_value(asn_status, "asnStatus"),
-                "outOfStockInFrom": _a.query_value(out_of_stock_in_from, "outOfStockInFrom"),
-                "outOfStockInTo": _a.query_value(out_of_stock_in_to, "outOfStockInTo"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
+                "phrase": _a.query(phrase, "phrase"),
+                "sort": _a.query(sort, "sort", enum=_e.Sort),
+                "productId": _a.query(product_id, "productId", fmt="uuid"),
+                "productAvailability": _a.query(
+                    product_availability,
+                    "productAvailability",
+                    "array",
+                    enum=_e.ProductAvailability,
+                ),
+                "productStatus": _a.query(product_status, "productStatus", enum=_e.ProductStatus),
+                "asnStatus": _a.query(asn_status, "asnStatus", enum=_e.AsnStatus),
+                "outOfStockInFrom": _a.query(out_of_stock_in_from, "outOfStockInFrom", "integer"),
+                "outOfStockInTo": _a.query(out_of_stock_in_to, "outOfStockInTo", "integer"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "text/csv",
+                ),
+            ),
             options=options,
         )
 

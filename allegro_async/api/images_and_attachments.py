@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import images_and_attachments as _models
 from allegro_async.errors import InvalidArgumentError
 
@@ -80,15 +80,18 @@ class ImagesAndAttachments(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "OfferAttachmentRequest", required=True)
         return await self._send(
             "POST",
             "/sale/offer-attachments",
             _models.OfferAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -122,7 +125,9 @@ class ImagesAndAttachments(Area):
             f"/sale/offer-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.OfferAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -158,21 +163,28 @@ class ImagesAndAttachments(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=False), None
         return await self._send(
             "PUT",
             f"/sale/offer-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.OfferAttachment,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(
+                content_type,
+                "content_type",
+                (
+                    "application/pdf",
+                    "image/jpeg",
+                    "image/png",
+                ),
+            ),
             upload=True,
             options=options,
         )
@@ -215,15 +227,26 @@ class ImagesAndAttachments(Area):
                     "a file body needs its media type",
                     "pass content_type: one of image/jpeg, image/png, image/webp",
                 )
+            _a.choice(
+                content_type,
+                "content_type",
+                (
+                    "image/jpeg",
+                    "image/png",
+                    "image/webp",
+                ),
+            )
             file, data = bytes(body), None
         else:
-            file, data = None, body
+            file, data = None, _a.json_body(body, "OfferImageLinkUploadRequest", required=True)
         return await self._send(
             "POST",
             "/sale/images",
             _models.OfferImageUploadResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,

@@ -16,7 +16,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import information_about_user as _models
 
 
@@ -53,15 +53,18 @@ class InformationAboutUser(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AdditionalEmailRequest", required=True)
         return await self._send(
             "POST",
             "/account/additional-emails",
             _models.AdditionalEmail,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -88,15 +91,18 @@ class InformationAboutUser(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "UserRatingAnswerRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}/answer",
             _models.Answer,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -127,7 +133,9 @@ class InformationAboutUser(Area):
             f"/account/additional-emails/{_a.path_segment(email_id, 'emailId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -160,7 +168,9 @@ class InformationAboutUser(Area):
             f"/account/additional-emails/{_a.path_segment(email_id, 'emailId')}",
             _models.AdditionalEmail,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -192,7 +202,9 @@ class InformationAboutUser(Area):
             "/account/additional-emails",
             _models.AdditionalEmailsResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -224,7 +236,9 @@ class InformationAboutUser(Area):
             "/sale/quality",
             _models.SalesQualityHistoryResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -257,10 +271,12 @@ class InformationAboutUser(Area):
             "/sale/smart",
             _models.SmartSellerClassificationReport,
             params={
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -296,9 +312,18 @@ class InformationAboutUser(Area):
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}",
             _models.UserRating,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "application/vnd.allegro.beta.v1+json",
+                ),
+            ),
             options=options,
         )
 
@@ -341,16 +366,31 @@ class InformationAboutUser(Area):
             "/sale/user-ratings",
             _models.UserRatingListResponse,
             params={
-                "recommended": _a.query_value(recommended, "recommended"),
-                "lastChangedAt.gte": _a.query_value(last_changed_at_gte, "lastChangedAt.gte"),
-                "lastChangedAt.lte": _a.query_value(last_changed_at_lte, "lastChangedAt.lte"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "recommended": _a.query(recommended, "recommended", enum=_e.Recommended),
+                "lastChangedAt.gte": _a.query(
+                    last_changed_at_gte, "lastChangedAt.gte", fmt="date-time"
+                ),
+                "lastChangedAt.lte": _a.query(
+                    last_changed_at_lte, "lastChangedAt.lte", fmt="date-time"
+                ),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=20000, fmt="int32"
+                ),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "application/vnd.allegro.beta.v1+json",
+                ),
+            ),
             options=options,
         )
 
@@ -410,7 +450,9 @@ class InformationAboutUser(Area):
             "/me",
             _models.MeResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -439,15 +481,18 @@ class InformationAboutUser(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "UserRatingRemovalRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}/removal",
             _models.Removal,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

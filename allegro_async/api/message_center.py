@@ -16,7 +16,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import message_center as _models
 from allegro_async.api.models import shared_546583b3 as _shared_546583b3
 
@@ -56,15 +56,18 @@ class MessageCenter(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ThreadReadFlag", required=True)
         return await self._send(
             "PUT",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/read",
             _models.Thread,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -95,7 +98,9 @@ class MessageCenter(Area):
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -129,7 +134,9 @@ class MessageCenter(Area):
             f"/messaging/message-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             {"*/*": bytes},
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="*/*",
             options=options,
@@ -162,7 +169,9 @@ class MessageCenter(Area):
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
             _shared_546583b3.Message,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -195,7 +204,9 @@ class MessageCenter(Area):
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}",
             _models.Thread,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -236,13 +247,17 @@ class MessageCenter(Area):
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
             _models.MessagesList,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "before": _a.query_value(before, "before"),
-                "after": _a.query_value(after, "after"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=20, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=15000, fmt="int64"
+                ),
+                "before": _a.query(before, "before", fmt="date-time"),
+                "after": _a.query(after, "after", fmt="date-time"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -304,11 +319,15 @@ class MessageCenter(Area):
             "/messaging/threads",
             _models.ThreadsList,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=20, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=15000000, fmt="int64"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -355,15 +374,18 @@ class MessageCenter(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "NewAttachmentDeclaration", required=True)
         return await self._send(
             "POST",
             "/messaging/message-attachments",
             _models.MessageAttachmentId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -389,15 +411,18 @@ class MessageCenter(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "NewMessage", required=True)
         return await self._send(
             "POST",
             "/messaging/messages",
             _shared_546583b3.Message,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -425,15 +450,18 @@ class MessageCenter(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "NewMessageInThread", required=True)
         return await self._send(
             "POST",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
             _shared_546583b3.Message,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -463,21 +491,31 @@ class MessageCenter(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=True), None
         return await self._send(
             "PUT",
             f"/messaging/message-attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
             _models.MessageAttachmentId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(
+                content_type,
+                "content_type",
+                (
+                    "image/png",
+                    "image/gif",
+                    "image/bmp",
+                    "image/tiff",
+                    "image/jpeg",
+                    "application/pdf",
+                ),
+            ),
             options=options,
         )
 

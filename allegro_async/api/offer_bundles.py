@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import offer_bundles as _models
 
 
@@ -60,7 +60,9 @@ class OfferBundles(Area):
             f"/sale/bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -95,7 +97,9 @@ class OfferBundles(Area):
             f"/sale/bundles/{_a.path_segment(bundle_id, 'bundleId')}",
             _models.OfferBundleDTO,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -143,12 +147,14 @@ class OfferBundles(Area):
             "/sale/bundles",
             _models.OfferBundlesDTO,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "page.id": _a.query_value(page_id, "page.id"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=5000, fmt="int32"),
+                "offer.id": _a.query(offer_id, "offer.id"),
+                "page.id": _a.query(page_id, "page.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -205,15 +211,18 @@ class OfferBundles(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "UpdateOfferBundleDiscountDTO", required=True)
         return await self._send(
             "PUT",
             f"/sale/bundles/{_a.path_segment(bundle_id, 'bundleId')}/discount",
             _models.OfferBundleDTO,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

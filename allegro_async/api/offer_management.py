@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import offer_management as _models
 from allegro_async.api.models import shared_157cbb29 as _shared_157cbb29
 from allegro_async.api.models import shared_215b40a6 as _shared_215b40a6
@@ -58,15 +58,18 @@ class OfferManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "PublicationChangeCommandDto", required=True)
         return await self._send(
             "PUT",
             f"/sale/offer-publication-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -94,15 +97,18 @@ class OfferManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ChangePriceWithoutOutput", required=True)
         return await self._send(
             "PUT",
             f"/offers/{_a.path_segment(offer_id, 'offerId')}/change-price-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.ChangePrice,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -128,15 +134,18 @@ class OfferManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SaleProductOfferRequestV1", required=True)
         return await self._send(
             "POST",
             "/sale/product-offers",
             _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -167,7 +176,9 @@ class OfferManagement(Area):
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -199,15 +210,18 @@ class OfferManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SaleProductOfferPatchRequestV1", required=True)
         return await self._send(
             "PATCH",
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}",
             _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -236,7 +250,9 @@ class OfferManagement(Area):
             "/sale/offer-promotion-packages",
             _models.AvailablePromotionPackages,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -269,7 +285,9 @@ class OfferManagement(Area):
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/promo-options",
             _models.OfferPromoOptions,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -309,13 +327,15 @@ class OfferManagement(Area):
             "/sale/offers/unfilled-parameters",
             _models.UnfilledParametersResponse,
             params={
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "parameterType": _a.query_value(parameter_type, "parameterType"),
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offer.id": _a.query(offer_id, "offer.id", "array"),
+                "parameterType": _a.query(parameter_type, "parameterType", enum=_e.ParameterType),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -376,7 +396,9 @@ class OfferManagement(Area):
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}/operations/{_a.path_segment(operation_id, 'operationId')}",
             _models.SaleProductOfferStatusResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -413,11 +435,13 @@ class OfferManagement(Area):
             f"/sale/offers/promo-options-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _models.PromoModificationReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -474,7 +498,9 @@ class OfferManagement(Area):
             f"/sale/offers/promo-options-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.PromoGeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -509,11 +535,13 @@ class OfferManagement(Area):
             "/sale/offers/promo-options",
             _models.OfferPromoOptionsForSeller,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=5000, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int64"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -569,7 +597,9 @@ class OfferManagement(Area):
             f"/sale/offer-publication-commands/{_a.path_segment(command_id, 'commandId')}",
             _shared_215b40a6.GeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -609,11 +639,15 @@ class OfferManagement(Area):
             f"/sale/offer-publication-commands/{_a.path_segment(command_id, 'commandId')}/tasks",
             _shared_215b40a6.TaskReport,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=999, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -664,15 +698,18 @@ class OfferManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "PromoOptionsModifications", required=True)
         return await self._send(
             "POST",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/promo-options-modification",
             _models.OfferPromoOptions,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -699,15 +736,18 @@ class OfferManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "PromoOptionsCommand", required=True)
         return await self._send(
             "PUT",
             f"/sale/offers/promo-options-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.PromoGeneralReport,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import offer_translations as _models
 
 
@@ -63,11 +63,13 @@ class OfferTranslations(Area):
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/translations/{_a.path_segment(language, 'language')}",
             None,
             params={
-                "element": _a.query_value(element, "element"),
-                "products.id": _a.query_value(products_id, "products.id"),
+                "element": _a.query(element, "element", enum=_e.Element),
+                "products.id": _a.query(products_id, "products.id", fmt="uuid"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -102,10 +104,12 @@ class OfferTranslations(Area):
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/translations",
             _models.OfferTranslations,
             params={
-                "language": _a.query_value(language, "language"),
+                "language": _a.query(language, "language"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -136,15 +140,18 @@ class OfferTranslations(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ManualTranslationUpdateRequest", required=True)
         return await self._send(
             "PATCH",
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/translations/{_a.path_segment(language, 'language')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

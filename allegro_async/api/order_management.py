@@ -16,7 +16,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import order_management as _models
 
 
@@ -56,15 +56,18 @@ class OrderManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CheckFormsNewOrderInvoice", required=True)
         return await self._send(
             "POST",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/invoices",
             _models.CheckFormsNewOrderInvoiceId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -92,15 +95,18 @@ class OrderManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CheckoutFormAddWaybillRequest", required=True)
         return await self._send(
             "POST",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/shipments",
             _models.CheckoutFormAddWaybillCreated,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -133,11 +139,15 @@ class OrderManagement(Area):
             "/order/carriers/ALLEGRO/points",
             _models.AllegroPickupDropOffPointsResponse,
             params={
-                "carriers": _a.query_value(carriers, "carriers"),
+                "carriers": _a.query(carriers, "carriers", "array", enum=_e.Carriers),
             },
             headers={
-                "If-Modified-Since": header_value(if_modified_since, "If-Modified-Since"),
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "If-Modified-Since": _a.header(
+                    if_modified_since, "If-Modified-Since", fmt="http-date"
+                ),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -199,34 +209,36 @@ class OrderManagement(Area):
             "/order/checkout-forms",
             _models.CheckoutForms,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
-                "status": _a.query_value(status, "status"),
-                "fulfillment.status": _a.query_value(fulfillment_status, "fulfillment.status"),
-                "fulfillment.provider.id": _a.query_value(
+                "offset": _a.query(offset, "offset", "integer", minimum=0),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100),
+                "status": _a.query(status, "status"),
+                "fulfillment.status": _a.query(fulfillment_status, "fulfillment.status"),
+                "fulfillment.provider.id": _a.query(
                     fulfillment_provider_id, "fulfillment.provider.id"
                 ),
-                "fulfillment.shipmentSummary.lineItemsSent": _a.query_value(
+                "fulfillment.shipmentSummary.lineItemsSent": _a.query(
                     fulfillment_shipment_summary_line_items_sent,
                     "fulfillment.shipmentSummary.lineItemsSent",
                 ),
-                "lineItems.boughtAt.lte": _a.query_value(
-                    line_items_bought_at_lte, "lineItems.boughtAt.lte"
+                "lineItems.boughtAt.lte": _a.query(
+                    line_items_bought_at_lte, "lineItems.boughtAt.lte", fmt="date-time"
                 ),
-                "lineItems.boughtAt.gte": _a.query_value(
-                    line_items_bought_at_gte, "lineItems.boughtAt.gte"
+                "lineItems.boughtAt.gte": _a.query(
+                    line_items_bought_at_gte, "lineItems.boughtAt.gte", fmt="date-time"
                 ),
-                "payment.id": _a.query_value(payment_id, "payment.id"),
-                "surcharges.id": _a.query_value(surcharges_id, "surcharges.id"),
-                "delivery.method.id": _a.query_value(delivery_method_id, "delivery.method.id"),
-                "buyer.login": _a.query_value(buyer_login, "buyer.login"),
-                "marketplace.id": _a.query_value(marketplace_id, "marketplace.id"),
-                "updatedAt.lte": _a.query_value(updated_at_lte, "updatedAt.lte"),
-                "updatedAt.gte": _a.query_value(updated_at_gte, "updatedAt.gte"),
-                "sort": _a.query_value(sort, "sort"),
+                "payment.id": _a.query(payment_id, "payment.id"),
+                "surcharges.id": _a.query(surcharges_id, "surcharges.id"),
+                "delivery.method.id": _a.query(delivery_method_id, "delivery.method.id"),
+                "buyer.login": _a.query(buyer_login, "buyer.login"),
+                "marketplace.id": _a.query(marketplace_id, "marketplace.id"),
+                "updatedAt.lte": _a.query(updated_at_lte, "updatedAt.lte", fmt="date-time"),
+                "updatedAt.gte": _a.query(updated_at_gte, "updatedAt.gte", fmt="date-time"),
+                "sort": _a.query(sort, "sort", enum=_e.Sort2),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -312,12 +324,14 @@ class OrderManagement(Area):
             "/order/events",
             _models.OrderEventsList,
             params={
-                "from": _a.query_value(from_, "from"),
-                "type": _a.query_value(type, "type"),
-                "limit": _a.query_value(limit, "limit"),
+                "from": _a.query(from_, "from"),
+                "type": _a.query(type, "type", "array"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -371,7 +385,9 @@ class OrderManagement(Area):
             "/order/event-stats",
             _models.OrderEventStats,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -405,7 +421,9 @@ class OrderManagement(Area):
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/invoices",
             _models.CheckoutFormsOrderInvoices,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -442,7 +460,9 @@ class OrderManagement(Area):
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/shipments",
             _models.CheckoutFormOrderWaybillResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -478,7 +498,9 @@ class OrderManagement(Area):
             "/order/carriers",
             _models.OrdersShippingCarriersResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -507,10 +529,12 @@ class OrderManagement(Area):
         """
         return await self._send(
             "GET",
-            f"/order/checkout-forms/{_a.path_segment(id, 'id')}",
+            f"/order/checkout-forms/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.CheckoutForm,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -545,10 +569,12 @@ class OrderManagement(Area):
             f"/order/carriers/{_a.path_segment(carrier_id, 'carrierId')}/tracking",
             _models.CarrierParcelTrackingResponse,
             params={
-                "waybill": _a.query_value(waybill, "waybill"),
+                "waybill": _a.query(waybill, "waybill", "array", required=True),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -579,20 +605,21 @@ class OrderManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CheckoutFormFulfillment", required=True)
         return await self._send(
             "PUT",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/fulfillment",
             None,
             params={
-                "checkoutForm.revision": _a.query_value(
-                    checkout_form_revision, "checkoutForm.revision"
-                ),
+                "checkoutForm.revision": _a.query(checkout_form_revision, "checkoutForm.revision"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -623,20 +650,21 @@ class OrderManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CheckoutFormLineItemsSetSerialNumbersRequest", required=False)
         return await self._send(
             "POST",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/serial-numbers",
             None,
             params={
-                "checkoutForm.revision": _a.query_value(
-                    checkout_form_revision, "checkoutForm.revision"
-                ),
+                "checkoutForm.revision": _a.query(checkout_form_revision, "checkoutForm.revision"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -660,15 +688,18 @@ class OrderManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "NewOrderBillingDocumentLink", required=False)
         return await self._send(
             "POST",
             f"/order/{_a.path_segment(order_id, 'orderId')}/billing-documents/links",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -698,21 +729,20 @@ class OrderManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=False), None
         return await self._send(
             "PUT",
             f"/order/checkout-forms/{_a.path_segment(id, 'id')}/invoices/{_a.path_segment(invoice_id, 'invoiceId')}/file",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(content_type, "content_type", ("application/pdf",)),
             options=options,
         )
 

@@ -16,7 +16,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import payments as _models
 
 
@@ -79,22 +79,26 @@ class Payments(Area):
             "/payments/payment-operations",
             _models.PaymentOperations,
             params={
-                "wallet.type": _a.query_value(wallet_type, "wallet.type"),
-                "wallet.paymentOperator": _a.query_value(
-                    wallet_payment_operator, "wallet.paymentOperator"
+                "wallet.type": _a.query(wallet_type, "wallet.type", enum=_e.WalletType),
+                "wallet.paymentOperator": _a.query(
+                    wallet_payment_operator, "wallet.paymentOperator", enum=_e.WalletPaymentOperator
                 ),
-                "payment.id": _a.query_value(payment_id, "payment.id"),
-                "participant.login": _a.query_value(participant_login, "participant.login"),
-                "occurredAt.gte": _a.query_value(occurred_at_gte, "occurredAt.gte"),
-                "occurredAt.lte": _a.query_value(occurred_at_lte, "occurredAt.lte"),
-                "group": _a.query_value(group, "group"),
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
-                "currency": _a.query_value(currency, "currency"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "payment.id": _a.query(payment_id, "payment.id", fmt="uuid"),
+                "participant.login": _a.query(participant_login, "participant.login"),
+                "occurredAt.gte": _a.query(occurred_at_gte, "occurredAt.gte", fmt="date-time"),
+                "occurredAt.lte": _a.query(occurred_at_lte, "occurredAt.lte", fmt="date-time"),
+                "group": _a.query(group, "group", "array", enum=_e.Group),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId", enum=_e.MarketplaceId),
+                "currency": _a.query(currency, "currency"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=50, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=10000, fmt="int32"
+                ),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -179,17 +183,19 @@ class Payments(Area):
             "/payments/refunds",
             _models.GetRefundedPaymentsResponse,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "id": _a.query_value(id, "id"),
-                "payment.id": _a.query_value(payment_id, "payment.id"),
-                "order.id": _a.query_value(order_id, "order.id"),
-                "occurredAt.gte": _a.query_value(occurred_at_gte, "occurredAt.gte"),
-                "occurredAt.lte": _a.query_value(occurred_at_lte, "occurredAt.lte"),
-                "status": _a.query_value(status, "status"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
+                "id": _a.query(id, "id", fmt="uuid"),
+                "payment.id": _a.query(payment_id, "payment.id", fmt="uuid"),
+                "order.id": _a.query(order_id, "order.id", fmt="uuid"),
+                "occurredAt.gte": _a.query(occurred_at_gte, "occurredAt.gte", fmt="date-time"),
+                "occurredAt.lte": _a.query(occurred_at_lte, "occurredAt.lte", fmt="date-time"),
+                "status": _a.query(status, "status", "array", enum=_e.Status4),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -248,15 +254,18 @@ class Payments(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "InitializeRefund", required=False)
         return await self._send(
             "POST",
             "/payments/refunds",
             _models.RefundDetails,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

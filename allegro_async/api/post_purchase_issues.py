@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import post_purchase_issues as _models
 
 
@@ -55,15 +55,18 @@ class PostPurchaseIssues(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "MessageRequest", required=True)
         return await self._send(
             "POST",
-            f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}/message",
+            f"/sale/issues/{_a.path_segment(issue_id, 'issueId', fmt='uuid')}/message",
             _models.PostPurchaseIssueMessage,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -91,15 +94,18 @@ class PostPurchaseIssues(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ClaimStatusChangeRequest", required=True)
         return await self._send(
             "POST",
-            f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}/status",
+            f"/sale/issues/{_a.path_segment(issue_id, 'issueId', fmt='uuid')}/status",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -124,15 +130,18 @@ class PostPurchaseIssues(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "AttachmentDeclaration", required=True)
         return await self._send(
             "POST",
             "/sale/issues/attachments",
             _models.PostPurchaseIssueAttachmentId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -165,14 +174,16 @@ class PostPurchaseIssues(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}/chat",
+            f"/sale/issues/{_a.path_segment(issue_id, 'issueId', fmt='uuid')}/chat",
             _models.PostPurchaseIssueChatResponse,
             params={
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,
@@ -224,10 +235,12 @@ class PostPurchaseIssues(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/issues/{_a.path_segment(issue_id, 'issueId')}",
+            f"/sale/issues/{_a.path_segment(issue_id, 'issueId', fmt='uuid')}",
             _models.PostPurchaseIssue,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,
@@ -257,10 +270,12 @@ class PostPurchaseIssues(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/issues/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
+            f"/sale/issues/attachments/{_a.path_segment(attachment_id, 'attachmentId', fmt='uuid')}",
             {"*/*": bytes},
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="*/*",
             options=options,
@@ -300,13 +315,15 @@ class PostPurchaseIssues(Area):
             "/sale/issues",
             _models.PostPurchaseIssueListResponse,
             params={
-                "checkoutForm.id": _a.query_value(checkout_form_id, "checkoutForm.id"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "status": _a.query_value(status, "status"),
+                "checkoutForm.id": _a.query(checkout_form_id, "checkoutForm.id", fmt="uuid"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
+                "status": _a.query(status, "status", "array", enum=_e.Status),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             options=options,
@@ -368,21 +385,31 @@ class PostPurchaseIssues(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            file, data = bytes(body), None
-        else:
-            file, data = None, body
+        file, data = _a.file_body(body, required=True), None
         return await self._send(
             "PUT",
-            f"/sale/issues/attachments/{_a.path_segment(attachment_id, 'attachmentId')}",
+            f"/sale/issues/attachments/{_a.path_segment(attachment_id, 'attachmentId', fmt='uuid')}",
             _models.PostPurchaseIssueAttachmentId,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
             content=file,
             json=data,
-            content_type=content_type,
+            content_type=_a.choice(
+                content_type,
+                "content_type",
+                (
+                    "image/png",
+                    "image/gif",
+                    "image/bmp",
+                    "image/tiff",
+                    "image/jpeg",
+                    "application/pdf",
+                ),
+            ),
             options=options,
         )
 

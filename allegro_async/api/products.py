@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import products as _models
 
 
@@ -59,7 +59,9 @@ class Products(Area):
             f"/sale/categories/{_a.path_segment(category_id, 'categoryId')}/product-parameters",
             _models.CategoryProductParameterList,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -93,7 +95,9 @@ class Products(Area):
             f"/sale/products/change-proposals/{_a.path_segment(change_proposal_id, 'changeProposalId')}",
             _models.ProductChangeProposalDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -133,11 +137,13 @@ class Products(Area):
             f"/sale/products/{_a.path_segment(product_id, 'productId')}",
             _models.SaleProductDto,
             params={
-                "category.id": _a.query_value(category_id, "category.id"),
-                "language": _a.query_value(language, "language"),
+                "category.id": _a.query(category_id, "category.id"),
+                "language": _a.query(language, "language", enum=_e.AcceptLanguage),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -182,24 +188,30 @@ class Products(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
-        extra = {
-            k: _a.query_value(v, k) for k, v in (dynamic_filters or {}).items()
-        }  # free-form filters
+        extra = _a.free_query(
+            dynamic_filters,
+            "dynamic_filters",
+            ("phrase", "mode", "language", "category.id", "page.id", "searchFeatures"),
+        )  # free-form filters
         return await self._send(
             "GET",
             "/sale/products",
             _models.GetSaleProductsResponse,
             params={
-                "phrase": _a.query_value(phrase, "phrase"),
-                "mode": _a.query_value(mode, "mode"),
-                "language": _a.query_value(language, "language"),
-                "category.id": _a.query_value(category_id, "category.id"),
-                "page.id": _a.query_value(page_id, "page.id"),
-                "searchFeatures": _a.query_value(search_features, "searchFeatures"),
+                "phrase": _a.query(phrase, "phrase"),
+                "mode": _a.query(mode, "mode", enum=_e.Mode),
+                "language": _a.query(language, "language", enum=_e.AcceptLanguage),
+                "category.id": _a.query(category_id, "category.id"),
+                "page.id": _a.query(page_id, "page.id"),
+                "searchFeatures": _a.query(
+                    search_features, "searchFeatures", enum=_e.SearchFeatures
+                ),
                 **extra,
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -260,15 +272,18 @@ class Products(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ProductChangeProposalRequest", required=True)
         return await self._send(
             "POST",
             f"/sale/products/{_a.path_segment(product_id, 'productId')}/change-proposals",
             _models.ProductChangeProposalDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -294,15 +309,18 @@ class Products(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ProductProposalsRequest", required=True)
         return await self._send(
             "POST",
             "/sale/product-proposals",
             _models.ProductProposalsResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import rebates_and_promotions as _models
 
 
@@ -69,15 +69,18 @@ class RebatesAndPromotions(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "TurnoverDiscountRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/turnover-discount/{_a.path_segment(marketplace_id, 'marketplaceId')}",
             _models.TurnoverDiscountDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -156,15 +159,18 @@ class RebatesAndPromotions(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SellerCreateRebateRequestDto", required=True)
         return await self._send(
             "POST",
             "/sale/loyalty/promotions",
             _models.SellerRebateDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -204,7 +210,9 @@ class RebatesAndPromotions(Area):
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             None,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -244,7 +252,9 @@ class RebatesAndPromotions(Area):
             f"/sale/turnover-discount/{_a.path_segment(marketplace_id, 'marketplaceId')}/deactivate",
             _models.TurnoverDiscountDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             optional=True,
@@ -287,7 +297,9 @@ class RebatesAndPromotions(Area):
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             _models.SellerRebateDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -334,10 +346,12 @@ class RebatesAndPromotions(Area):
             "/sale/turnover-discount",
             _models.TurnoverDiscountListDto,
             params={
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId", "array"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -403,13 +417,19 @@ class RebatesAndPromotions(Area):
             "/sale/loyalty/promotions",
             _models.SellerRebatesDto,
             params={
-                "promotionType": _a.query_value(promotion_type, "promotionType"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "offer.id": _a.query_value(offer_id, "offer.id"),
+                "promotionType": _a.query(
+                    promotion_type, "promotionType", required=True, enum=_e.PromotionType
+                ),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=5000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=49999, fmt="int32"
+                ),
+                "offer.id": _a.query(offer_id, "offer.id"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -468,15 +488,18 @@ class RebatesAndPromotions(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SellerCreateRebateRequestDto", required=True)
         return await self._send(
             "PUT",
             f"/sale/loyalty/promotions/{_a.path_segment(promotion_id, 'promotionId')}",
             _models.SellerRebateDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import responsible_persons as _models
 
 
@@ -53,15 +53,18 @@ class ResponsiblePersons(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CreateResponsiblePersonRequest", required=True)
         return await self._send(
             "POST",
             "/sale/responsible-persons",
             _models.ResponsiblePersonResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -95,11 +98,13 @@ class ResponsiblePersons(Area):
             "/sale/responsible-persons",
             _models.ResponsiblePersonsGETResponse,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=16000),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -149,15 +154,18 @@ class ResponsiblePersons(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "UpdateResponsiblePersonRequest", required=True)
         return await self._send(
             "PUT",
-            f"/sale/responsible-persons/{_a.path_segment(id, 'id')}",
+            f"/sale/responsible-persons/{_a.path_segment(id, 'id', fmt='uuid')}",
             _models.ResponsiblePersonResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

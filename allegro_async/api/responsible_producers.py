@@ -15,7 +15,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import responsible_producers as _models
 from allegro_async.api.models import shared_b0fdb828 as _shared_b0fdb828
 
@@ -54,15 +54,18 @@ class ResponsibleProducers(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "CreateResponsibleProducerRequest", required=True)
         return await self._send(
             "POST",
             "/sale/responsible-producers",
             _shared_b0fdb828.ResponsibleProducerResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -91,10 +94,12 @@ class ResponsibleProducers(Area):
         """
         return await self._send(
             "GET",
-            f"/sale/responsible-producers/{_a.path_segment(id, 'id')}",
+            f"/sale/responsible-producers/{_a.path_segment(id, 'id', fmt='uuid')}",
             _shared_b0fdb828.ResponsibleProducerResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -130,11 +135,13 @@ class ResponsibleProducers(Area):
             "/sale/responsible-producers",
             _models.ResponsibleProducersGETResponse,
             params={
-                "offset": _a.query_value(offset, "offset"),
-                "limit": _a.query_value(limit, "limit"),
+                "offset": _a.query(offset, "offset", "integer", minimum=0, maximum=50000),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -186,15 +193,18 @@ class ResponsibleProducers(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "UpdateResponsibleProducerRequest", required=True)
         return await self._send(
             "PUT",
-            f"/sale/responsible-producers/{_a.path_segment(id, 'id')}",
+            f"/sale/responsible-producers/{_a.path_segment(id, 'id', fmt='uuid')}",
             _shared_b0fdb828.ResponsibleProducerResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

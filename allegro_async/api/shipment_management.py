@@ -14,7 +14,7 @@ from typing_extensions import Unpack, deprecated
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import shipment_management as _models
 
 
@@ -51,15 +51,18 @@ class ShipmentManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ShipmentCancelCommandDto", required=True)
         return await self._send(
             "POST",
             "/shipment-management/shipments/cancel-commands",
             _models.ShipmentCancelCommandDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -86,15 +89,18 @@ class ShipmentManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ShipmentCreateCommandDto", required=True)
         return await self._send(
             "POST",
             "/shipment-management/shipments/create-commands",
             _models.ShipmentCreateCommandDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -119,15 +125,18 @@ class ShipmentManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "PickupCreateCommandDto", required=True)
         return await self._send(
             "POST",
             "/shipment-management/pickups/create-commands",
             _models.PickupCreateCommandDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -158,7 +167,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/pickups/create-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CreatePickupCommandStatusDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -185,7 +196,7 @@ class ShipmentManagement(Area):
         """
         return await self._send(
             "GET",
-            f"/shipment-management/delivery-proposals/{_a.path_segment(order_id, 'orderId')}",
+            f"/shipment-management/delivery-proposals/{_a.path_segment(order_id, 'orderId', fmt='uuid')}",
             _models.DeliveryProposalDto,
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -222,7 +233,9 @@ class ShipmentManagement(Area):
             "/shipment-management/delivery-services",
             _models.DeliveryServicesDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -255,7 +268,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/pickups/{_a.path_segment(pickup_id, 'pickupId')}",
             _models.PickupDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -283,15 +298,18 @@ class ShipmentManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "PickupProposalsRequestDto", required=True)
         return await self._send(
             "POST",
             "/shipment-management/pickup-proposals",
             _models.GetPickupProposalsResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -322,7 +340,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/shipments/cancel-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CancelShipmentCommandStatusDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -355,7 +375,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/shipments/create-commands/{_a.path_segment(command_id, 'commandId')}",
             _models.CreateShipmentCommandStatusDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -388,7 +410,9 @@ class ShipmentManagement(Area):
             f"/shipment-management/shipments/{_a.path_segment(shipment_id, 'shipmentId')}",
             _models.ShipmentDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -416,15 +440,18 @@ class ShipmentManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "LabelRequestDto", required=True)
         return await self._send(
             "POST",
             "/shipment-management/label",
             {"application/octet-stream": bytes},
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/octet-stream",
-            json=body,
+            json=data,
             content_type="application/vnd.allegro.public.v1+json",
             optional=True,
             options=options,
@@ -451,15 +478,18 @@ class ShipmentManagement(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "ShipmentIdsDto", required=True)
         return await self._send(
             "POST",
             "/shipment-management/protocol",
             {"application/octet-stream": bytes},
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/octet-stream",
-            json=body,
+            json=data,
             content_type="application/vnd.allegro.public.v1+json",
             optional=True,
             options=options,

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import size_tables as _models
 
 
@@ -51,15 +51,18 @@ class SizeTables(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SizeTablePostRequest", required=True)
         return await self._send(
             "POST",
             "/sale/size-tables",
             _models.PublicTableDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 
@@ -89,7 +92,9 @@ class SizeTables(Area):
             f"/sale/size-tables/{_a.path_segment(table_id, 'tableId')}",
             _models.PublicTableDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -119,7 +124,9 @@ class SizeTables(Area):
             "/sale/size-tables",
             _models.PublicTablesDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -150,7 +157,9 @@ class SizeTables(Area):
             "/sale/size-tables-templates",
             _models.SizeTableTemplatesResponse,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -179,15 +188,18 @@ class SizeTables(Area):
             **options: per-call options (``timeout``, ``extra_headers``, ``extra_query``,
                 ``max_retries``); see :class:`~allegro_async._options.CallOptions`.
         """
+        data = _a.json_body(body, "SizeTablePutRequest", required=True)
         return await self._send(
             "PUT",
             f"/sale/size-tables/{_a.path_segment(table_id, 'tableId')}",
             _models.PublicTableDto,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
-            json=body,
+            json=data,
             options=options,
         )
 

@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import tax_settings as _models
 
 
@@ -63,13 +63,22 @@ class TaxSettings(Area):
             "/sale/tax-settings",
             _models.CategoryTaxSettings,
             params={
-                "category.id": _a.query_value(category_id, "category.id"),
-                "countryCode": _a.query_value(country_code, "countryCode"),
+                "category.id": _a.query(category_id, "category.id", required=True),
+                "countryCode": _a.query(country_code, "countryCode", "array", enum=_e.CountryCode),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
-            media_type=accept,
+            media_type=_a.choice(
+                accept,
+                "accept",
+                (
+                    "application/vnd.allegro.public.v1+json",
+                    "application/vnd.allegro.beta.v1+json",
+                ),
+            ),
             options=options,
         )
 

@@ -14,7 +14,7 @@ from allegro_async import _args as _a
 from allegro_async._options import CallOptions
 from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, header_value, to_raw
+from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import shared_157cbb29 as _shared_157cbb29
 from allegro_async.api.models import users_offer_information as _models
 
@@ -85,12 +85,14 @@ class UsersOfferInformation(Area):
             "/sale/offer-events",
             _models.SellerOfferEventsResponse,
             params={
-                "from": _a.query_value(from_, "from"),
-                "limit": _a.query_value(limit, "limit"),
-                "type": _a.query_value(type, "type"),
+                "from": _a.query(from_, "from"),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
+                "type": _a.query(type, "type", "array", enum=_e.Type2),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -154,10 +156,12 @@ class UsersOfferInformation(Area):
             f"/sale/offers/{_a.path_segment(offer_id, 'offerId')}/smart",
             _models.SmartOfferClassificationReport,
             params={
-                "marketplaceId": _a.query_value(marketplace_id, "marketplaceId"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -194,10 +198,12 @@ class UsersOfferInformation(Area):
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}/parts",
             _models.SalePartialProductOfferResponse,
             params={
-                "include": _a.query_value(include, "include"),
+                "include": _a.query(include, "include", "array", required=True, enum=_e.Include),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -230,7 +236,9 @@ class UsersOfferInformation(Area):
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}",
             _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,
@@ -308,57 +316,74 @@ class UsersOfferInformation(Area):
             "/sale/offers",
             _models.OffersSearchResultDto,
             params={
-                "offer.id": _a.query_value(offer_id, "offer.id"),
-                "name": _a.query_value(name, "name"),
-                "sellingMode.price.amount.gte": _a.query_value(
-                    selling_mode_price_amount_gte, "sellingMode.price.amount.gte", number=True
+                "offer.id": _a.query(offer_id, "offer.id", "array"),
+                "name": _a.query(name, "name"),
+                "sellingMode.price.amount.gte": _a.query(
+                    selling_mode_price_amount_gte,
+                    "sellingMode.price.amount.gte",
+                    "number",
+                    minimum=0,
                 ),
-                "sellingMode.price.amount.lte": _a.query_value(
-                    selling_mode_price_amount_lte, "sellingMode.price.amount.lte", number=True
+                "sellingMode.price.amount.lte": _a.query(
+                    selling_mode_price_amount_lte,
+                    "sellingMode.price.amount.lte",
+                    "number",
+                    minimum=1,
                 ),
-                "sellingMode.priceAutomation.rule.id": _a.query_value(
+                "sellingMode.priceAutomation.rule.id": _a.query(
                     selling_mode_price_automation_rule_id, "sellingMode.priceAutomation.rule.id"
                 ),
-                "sellingMode.priceAutomation.rule.id.empty": _a.query_value(
+                "sellingMode.priceAutomation.rule.id.empty": _a.query(
                     selling_mode_price_automation_rule_id_empty,
                     "sellingMode.priceAutomation.rule.id.empty",
+                    "boolean",
                 ),
-                "publication.status": _a.query_value(publication_status, "publication.status"),
-                "publication.marketplace": _a.query_value(
+                "publication.status": _a.query(
+                    publication_status, "publication.status", "array", enum=_e.PublicationStatus
+                ),
+                "publication.marketplace": _a.query(
                     publication_marketplace, "publication.marketplace"
                 ),
-                "sellingMode.format": _a.query_value(selling_mode_format, "sellingMode.format"),
-                "external.id": _a.query_value(external_id, "external.id"),
-                "delivery.shippingRates.id": _a.query_value(
-                    delivery_shipping_rates_id, "delivery.shippingRates.id"
+                "sellingMode.format": _a.query(
+                    selling_mode_format, "sellingMode.format", "array", enum=_e.SellingModeFormat
                 ),
-                "delivery.shippingRates.id.empty": _a.query_value(
-                    delivery_shipping_rates_id_empty, "delivery.shippingRates.id.empty"
+                "external.id": _a.query(external_id, "external.id", "array"),
+                "delivery.shippingRates.id": _a.query(
+                    delivery_shipping_rates_id, "delivery.shippingRates.id", fmt="uuid"
                 ),
-                "sort": _a.query_value(sort, "sort"),
-                "limit": _a.query_value(limit, "limit"),
-                "offset": _a.query_value(offset, "offset"),
-                "category.id": _a.query_value(category_id, "category.id"),
-                "product.id.empty": _a.query_value(product_id_empty, "product.id.empty"),
-                "productizationRequired": _a.query_value(
-                    productization_required, "productizationRequired"
+                "delivery.shippingRates.id.empty": _a.query(
+                    delivery_shipping_rates_id_empty, "delivery.shippingRates.id.empty", "boolean"
                 ),
-                "b2b.buyableOnlyByBusiness": _a.query_value(
-                    b2b_buyable_only_by_business, "b2b.buyableOnlyByBusiness"
+                "sort": _a.query(sort, "sort", enum=_e.Sort3),
+                "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
+                "offset": _a.query(
+                    offset, "offset", "integer", minimum=0, maximum=9999999, fmt="int32"
                 ),
-                "fundraisingCampaign.id": _a.query_value(
-                    fundraising_campaign_id, "fundraisingCampaign.id"
+                "category.id": _a.query(category_id, "category.id"),
+                "product.id.empty": _a.query(product_id_empty, "product.id.empty", "boolean"),
+                "productizationRequired": _a.query(
+                    productization_required, "productizationRequired", "boolean"
                 ),
-                "fundraisingCampaign.id.empty": _a.query_value(
-                    fundraising_campaign_id_empty, "fundraisingCampaign.id.empty"
+                "b2b.buyableOnlyByBusiness": _a.query(
+                    b2b_buyable_only_by_business, "b2b.buyableOnlyByBusiness", "boolean"
                 ),
-                "afterSalesServices.returnPolicy.id": _a.query_value(
-                    after_sales_services_return_policy_id, "afterSalesServices.returnPolicy.id"
+                "fundraisingCampaign.id": _a.query(
+                    fundraising_campaign_id, "fundraisingCampaign.id", fmt="uuid"
                 ),
-                "isFulfillment": _a.query_value(is_fulfillment, "isFulfillment"),
+                "fundraisingCampaign.id.empty": _a.query(
+                    fundraising_campaign_id_empty, "fundraisingCampaign.id.empty", "boolean"
+                ),
+                "afterSalesServices.returnPolicy.id": _a.query(
+                    after_sales_services_return_policy_id,
+                    "afterSalesServices.returnPolicy.id",
+                    fmt="uuid",
+                ),
+                "isFulfillment": _a.query(is_fulfillment, "isFulfillment", "boolean"),
             },
             headers={
-                "Accept-Language": header_value(accept_language, "Accept-Language"),
+                "Accept-Language": _a.header(
+                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                ),
             },
             media_type="application/vnd.allegro.public.v1+json",
             options=options,

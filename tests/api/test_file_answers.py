@@ -18,7 +18,8 @@ from allegro_async.api.models.fulfillment_stock import StockProductList
 
 API = "https://api.allegro.pl"
 LABELS = f"{API}/shipment-management/label"
-NOTICE_LABELS = f"{API}/fulfillment/advance-ship-notices/n-1/labels"
+NOTICE_ID = "7f3c0d1e-5b2a-4c8e-9f10-2d3e4a5b6c7d"
+NOTICE_LABELS = f"{API}/fulfillment/advance-ship-notices/{NOTICE_ID}/labels"
 SECRET = "s3cr3t-label-token-0123456789"
 
 
@@ -52,7 +53,7 @@ async def test_an_error_body_on_a_success_status_is_not_a_pdf(client: AllegroCli
     respx.get(NOTICE_LABELS).mock(return_value=httpx.Response(
         200, json={"errors": [{"code": "NotFound", "message": "no labels yet"}]}))
     with pytest.raises(UnexpectedContentError, match="expected a file, got JSON") as caught:
-        await client.api.advance_ship_notices.get_advance_ship_notice_labels(id="n-1")
+        await client.api.advance_ship_notices.get_advance_ship_notice_labels(id=NOTICE_ID)
     assert "no labels yet" in caught.value.excerpt
     assert isinstance(caught.value, ResponseValidationError)  # a 2xx body the spec forbids
 
@@ -62,7 +63,7 @@ async def test_an_undeclared_file_type_is_refused(client: AllegroClient) -> None
     respx.get(NOTICE_LABELS).mock(return_value=httpx.Response(
         200, content=b"\x89PNG\r\n", headers={"content-type": "image/png"}))
     with pytest.raises(UnexpectedContentError, match="application/pdf, x-application/zpl"):
-        await client.api.advance_ship_notices.get_advance_ship_notice_labels(id="n-1")
+        await client.api.advance_ship_notices.get_advance_ship_notice_labels(id=NOTICE_ID)
 
 
 @respx.mock
@@ -70,11 +71,11 @@ async def test_each_declared_file_type_is_accepted(client: AllegroClient) -> Non
     route = respx.get(NOTICE_LABELS)
     route.mock(return_value=httpx.Response(
         200, content=b"%PDF-1.7", headers={"content-type": "application/pdf"}))
-    pdf = await client.api.advance_ship_notices.get_advance_ship_notice_labels(id="n-1")
+    pdf = await client.api.advance_ship_notices.get_advance_ship_notice_labels(id=NOTICE_ID)
     route.mock(return_value=httpx.Response(
         200, content=b"^XA^XZ", headers={"content-type": "x-application/zpl; charset=utf-8"}))
     zpl = await client.api.advance_ship_notices.get_advance_ship_notice_labels(
-        id="n-1", accept="x-application/zpl")
+        id=NOTICE_ID, accept="x-application/zpl")
     assert (pdf, zpl) == (b"%PDF-1.7", b"^XA^XZ")
 
 
@@ -145,7 +146,7 @@ async def test_the_raw_twin_checks_the_file_when_parsed(client: AllegroClient) -
     respx.get(NOTICE_LABELS).mock(return_value=httpx.Response(
         200, text="<html>busy</html>", headers={"content-type": "text/html"}))
     raw = await client.api.advance_ship_notices.with_raw_response.get_advance_ship_notice_labels(
-        id="n-1")
+        id=NOTICE_ID)
     assert raw.status_code == 200  # the raw answer itself is there to read
     with pytest.raises(UnexpectedContentError):
         raw.parse()

@@ -20,6 +20,7 @@ from allegro_async.api._runtime import strict_parsing
 from allegro_async.api.models.common import Price
 
 ORDERS = "https://api.allegro.pl/order/checkout-forms"
+FORM_ID = "29738e61-7f6a-11e8-ac45-09db60ede9d6"
 
 
 def _form(number: int) -> dict[str, Any]:
@@ -92,8 +93,8 @@ async def test_a_missing_required_field_is_none_and_the_rest_kept(client: Allegr
     form = _form(1)
     del form["summary"]
     form["addedLater"] = {"x": 1}
-    respx.get(f"{ORDERS}/f-1").mock(return_value=httpx.Response(200, json=form))
-    got = await client.api.order_management.get_orders_details(id="f-1")
+    respx.get(f"{ORDERS}/{FORM_ID}").mock(return_value=httpx.Response(200, json=form))
+    got = await client.api.order_management.get_orders_details(id=FORM_ID)
     assert got.summary is None
     assert got.buyer.login == "buyer"
     assert got.model_extra == {"addedLater": {"x": 1}}
@@ -102,17 +103,17 @@ async def test_a_missing_required_field_is_none_and_the_rest_kept(client: Allegr
 @pytest.mark.parametrize("body", [[_form(1)], "text", 7, None])
 @respx.mock
 async def test_a_body_of_the_wrong_type_still_raises(client: AllegroClient, body: Any) -> None:
-    respx.get(f"{ORDERS}/f-1").mock(return_value=httpx.Response(200, json=body))
+    respx.get(f"{ORDERS}/{FORM_ID}").mock(return_value=httpx.Response(200, json=body))
     with pytest.raises(ResponseValidationError):
-        await client.api.order_management.get_orders_details(id="f-1")
+        await client.api.order_management.get_orders_details(id=FORM_ID)
 
 
 @respx.mock
 async def test_a_body_that_is_not_json_still_raises(client: AllegroClient) -> None:
-    respx.get(f"{ORDERS}/f-1").mock(return_value=httpx.Response(
+    respx.get(f"{ORDERS}/{FORM_ID}").mock(return_value=httpx.Response(
         200, text="{checkoutForms: oops", headers={"content-type": "application/json"}))
     with pytest.raises(ResponseValidationError, match="expected JSON"):
-        await client.api.order_management.get_orders_details(id="f-1")
+        await client.api.order_management.get_orders_details(id=FORM_ID)
 
 
 @respx.mock

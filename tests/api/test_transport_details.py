@@ -91,12 +91,13 @@ async def test_labels_download_as_bytes(client: AllegroClient) -> None:
 
 @respx.mock
 async def test_raw_download_parses_to_bytes(client: AllegroClient) -> None:
-    respx.get(f"{API}/fulfillment/advance-ship-notices/n-1/labels").mock(
+    notice = "4d3c8f2a-5b7e-4e1a-9c2d-6f8e0a1b2c3d"
+    respx.get(f"{API}/fulfillment/advance-ship-notices/{notice}/labels").mock(
         return_value=httpx.Response(200, content=b"^XA^XZ",
                                     headers={"content-type": "x-application/zpl"})
     )
     raw = await client.api.advance_ship_notices.with_raw_response.get_advance_ship_notice_labels(
-        id="n-1", accept="x-application/zpl"
+        id=notice, accept="x-application/zpl"
     )
     assert raw.http_response.request.headers["accept"] == "x-application/zpl"
     assert raw.parse() == b"^XA^XZ"
@@ -129,10 +130,10 @@ async def test_headers_and_arrays_as_the_spec_names_them(client: AllegroClient) 
         return_value=httpx.Response(200, json={"points": []})
     )
     await client.api.order_management.get_allegro_pickup_drop_off_points(
-        carriers=["ALLEGRO_PARCEL_LOCKER", "DHL"], accept_language="pl-PL"
+        carriers=["UPS", "DPD"], accept_language="pl-PL"
     )
     sent = route.calls.last.request
-    assert sent.url.params.get_list("carriers") == ["ALLEGRO_PARCEL_LOCKER", "DHL"]
+    assert sent.url.params.get_list("carriers") == ["UPS", "DPD"]
     assert sent.headers["accept-language"] == "pl-PL"
 
 

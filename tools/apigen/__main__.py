@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.apigen import docs, models, render, response_schemas, spec, tables
+from tools.apigen import docs, models, render, request_rules, response_schemas, spec, tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = str(ROOT.parent / "shared" / "spec" / "allegro-openapi.yaml")
@@ -40,6 +40,7 @@ def generate(source: str) -> dict[str, str]:
         "allegro_async/api/_index.py": tables.render_index(digest, model_set, head),
         "allegro_async/api/_scopes.py": tables.render_scopes(digest, head),
         "allegro_async/api/_root.py": tables.render_root(digest, head),
+        "allegro_async/api/_request_rules.py": request_rules.render(digest, head),
         "allegro_async/api/models/__init__.py": tables.render_models_init(model_set, head),
     }
     for module in sorted(model_set.modules):

@@ -206,6 +206,35 @@ def _short(text: str) -> str:
     return first if len(first) <= 160 else first[:157].rstrip() + "..."
 
 
+#: Formats the argument layer checks: the spec's spelling -> the name it knows.
+_PARAM_FORMATS = {"uuid": "uuid", "date-time": "date-time", "int32": "int32", "int64": "int64",
+                  "<day-name>, <day> <month> <year> <hour>:<minute>:<second> gmt": "http-date"}
+
+
+def _facts(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
+    """The keyword arguments telling ``_a.query``/``_a.header`` what the spec declares."""
+    out = [f", {p.type!r}"] if p.type != "string" else []
+    if p.required:
+        out.append(", required=True")
+    if p.type == "array" and p.items_type and p.items_type != "string":
+        out.append(f", items={p.items_type!r}")
+    if p.enum:
+        out.append(f", enum=_e.{enums[p.enum].name}")
+    if p.minimum is not None:
+        out.append(f", minimum={p.minimum!r}")
+    if p.maximum is not None:
+        out.append(f", maximum={p.maximum!r}")
+    fmt = _PARAM_FORMATS.get((p.format or "").lower())
+    if fmt and not p.enum:
+        out.append(f", fmt={fmt!r}")
+    return "".join(out)
+
+
+def _json_body(op: OpSpec) -> str:
+    """The call that checks a JSON body against the spec's rules and makes it the JSON sent."""
+    return f"_a.json_body(body, {op.request_schema!r}, required={op.request_required})"
+
+
 def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]) -> OpView:
     required: list[str] = []
     optional: list[str] = []
@@ -236,17 +265,19 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
             (required if p.required else optional).append(decl)
         wire = json.dumps(p.name)
         if p.location == "path":
+            fmt = ", fmt='uuid'" if (p.format or "").lower() == "uuid" else ""
             path_expr = path_expr.replace(
-                "{" + p.name + "}", "{_a.path_segment(" + p.python_name + ", " + repr(p.name) + ")}"
+                "{" + p.name + "}",
+                "{_a.path_segment(" + p.python_name + ", " + repr(p.name) + fmt + ")}",
             )
         elif p.location == "query" and p.type == "object":
-            prelude.append(f"extra = {{k: _a.query_value(v, k) for k, v in "
-                           f"({p.python_name} or {{}}).items()}}  # free-form filters")
+            declared = tuple(q.name for q in op.params if q.location == "query" and q is not p)
+            prelude.append(f"extra = _a.free_query({p.python_name}, {p.python_name!r}, "
+                           f"{declared!r})  # free-form filters")
         elif p.location == "query":
-            number = ", number=True" if "number" in (p.type, p.items_type) else ""
-            params.append(f"{wire}: _a.query_value({p.python_name}, {wire}{number})")
+            params.append(f"{wire}: _a.query({p.python_name}, {wire}{_facts(p, enums)})")
         else:
-            headers.append(f"{wire}: header_value({p.python_name}, {wire})")
+            headers.append(f"{wire}: _a.header({p.python_name}, {wire}{_facts(p, enums)})")
     if any(line.startswith("extra =") for line in prelude):
         params.append("**extra")
     send_extra: list[str] = []
@@ -255,7 +286,7 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
     if len(op.response_media_types) > 1:
         literal = ", ".join(json.dumps(t) for t in op.response_media_types)
         optional.append(f"accept: Literal[{literal}] = {json.dumps(accept)}")
-        send_extra.append("media_type=accept")
+        send_extra.append(f"media_type=_a.choice(accept, 'accept', ({literal},))")
     else:
         send_extra.append(f"media_type={json.dumps(accept.replace(' ', ''))}")
     json_types = [t for t in op.request_media_types if t not in op.request_binary]
@@ -268,24 +299,29 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
             required.append(f"content_type: Literal[{literal}]")
         else:
             optional.append(f"content_type: Literal[{literal}] | None = None")
-        prelude.append("if isinstance(body, (bytes, bytearray, memoryview)):")
         if json_types:
+            prelude.append("if isinstance(body, (bytes, bytearray, memoryview)):")
             prelude.append("    if content_type is None:")
             choices = ", ".join(op.request_binary)
             prelude.append("        raise InvalidArgumentError(\"content_type\", \"a file body "
                            f"needs its media type\", \"pass content_type: one of {choices}\")")
-        prelude.append("    file, data = bytes(body), None")
-        prelude.append("else:")
-        prelude.append("    file, data = None, body")
+            prelude.append(f"    _a.choice(content_type, 'content_type', ({literal},))")
+            prelude.append("    file, data = bytes(body), None")
+            prelude.append("else:")
+            prelude.append(f"    file, data = None, {_json_body(op)}")
+        else:  # text would be sent JSON-quoted as the file
+            prelude.append(f"file, data = _a.file_body(body, required={op.request_required}), "
+                           "None")
         send_extra.append("content=file")
         send_extra.append("json=data")
         if json_types:
             send_extra.append(f"content_type=content_type if file is not None else "
                               f"{json.dumps(json_types[0])}")
         else:
-            send_extra.append("content_type=content_type")
+            send_extra.append(f"content_type=_a.choice(content_type, 'content_type', ({literal},))")
     elif op.request_schema:
-        send_extra.append("json=body")
+        prelude.append(f"data = {_json_body(op)}")
+        send_extra.append("json=data")
         if json_types and json_types[0] != accept:
             send_extra.append(f"content_type={json.dumps(json_types[0])}")
     if op.host == "upload":
