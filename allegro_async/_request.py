@@ -44,6 +44,9 @@ class RequestOptions(TypedDict, total=False):
     media_type: MediaType | str | None
     auth: Auth | None
     extensions: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str | None] | None
+    extra_query: Mapping[str, Any] | None
+    max_retries: int | None
 
 
 class _NotGiven:

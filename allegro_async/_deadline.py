@@ -1,0 +1,120 @@
+"""A call's deadline and per-call options as the layers below the client see them.
+
+The client turns a per-call ``timeout=`` (seconds) into the :data:`DEADLINE` request extension
+and bounds the whole call by it (:func:`bounded_send`); the layers below mark on the
+:data:`PROGRESS` extension what the call is waiting for, so the error says so. The retry layer
+reads a per-call ``max_retries`` from :data:`MAX_RETRIES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+
+from allegro_async._http import Request, Response, Timeout
+from allegro_async.errors import DeadlineExceededError, InvalidArgumentError
+
+#: Request extension: seconds the whole call may take (the same key as the throttle's).
+DEADLINE = "allegro_deadline"
+#: Request extension: how often this request may be retried (``0``: never), per call.
+MAX_RETRIES = "allegro_max_retries"
+#: Request extension: the :class:`CallProgress` of a call sent with a deadline.
+PROGRESS = "allegro_progress"
+
+
+class CallProgress:
+    """What a call is waiting for, marked by the layers it passes (for the deadline error).
+
+    ``sent``: ``False`` while no request of the call went out, ``True`` once one did, ``None``
+    when no layer below reports it (a transport stack without retry or throttling layer).
+    """
+
+    __slots__ = ("sent", "waiting_for")
+
+    def __init__(self, sent: bool | None) -> None:
+        self.sent = sent
+        self.waiting_for = "the access token (authentication)"
+
+
+def mark(request: Request, waiting_for: str, *, sent: bool = False) -> None:
+    """Note on ``request``'s :class:`CallProgress`, if any, what the call waits for now and
+    (``sent=True``) that a request went out."""
+    progress = request.extensions.get(PROGRESS)
+    if isinstance(progress, CallProgress):
+        progress.waiting_for = waiting_for
+        if sent:
+            progress.sent = True
+
+
+def was_sent(request: Request) -> bool:
+    """Whether an earlier attempt of this call went out (per its :class:`CallProgress`)."""
+    progress = request.extensions.get(PROGRESS)
+    return isinstance(progress, CallProgress) and progress.sent is True
+
+
+def check_timeout(value: object, field: str = "timeout") -> None:
+    """Refuse a ``timeout`` that is neither seconds >= 0, an ``httpx.Timeout`` nor ``None``."""
+    if value is None or isinstance(value, Timeout):
+        return
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value) or value < 0):
+        raise InvalidArgumentError(
+            field, f"must be seconds >= 0, an httpx.Timeout or None, got {value!r}",
+            "give the seconds the whole call may take, e.g. timeout=5")
+
+
+def deadline_seconds(value: object) -> float | None:
+    """The deadline a ``timeout`` value sets: seconds as a number, else ``None``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def check_options(extra_headers: object, extra_query: object, max_retries: object) -> None:
+    """Refuse malformed per-call options before anything is sent."""
+    if extra_headers is not None and (not isinstance(extra_headers, Mapping) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str))
+            for k, v in extra_headers.items())):
+        raise InvalidArgumentError(
+            "extra_headers", "must map header names to text (or None to leave one out)",
+            "give e.g. extra_headers={'X-Request-Id': 'abc'}")
+    if extra_query is not None and not isinstance(extra_query, Mapping):
+        raise InvalidArgumentError(
+            "extra_query", f"must be a mapping, got {type(extra_query).__name__}",
+            "give e.g. extra_query={'new.parameter': 'value'}")
+    if max_retries is not None and (
+            isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0):
+        raise InvalidArgumentError(
+            "max_retries", f"must be an int >= 0, got {max_retries!r}",
+            "give 0 to send the call once, or how often to retry it")
+
+
+async def bounded_send(request: Request, send: Callable[[], Awaitable[Response]],
+                       sent: bool | None) -> Response:
+    """``await send()`` bounded by ``request``'s :data:`DEADLINE`, on anyio's clock: the
+    token, the gate, the queues, every attempt with its body, and the retries. Past it,
+    :class:`~allegro_async.errors.DeadlineExceededError` naming what the call waited for."""
+    seconds = deadline_seconds(request.extensions.get(DEADLINE))
+    if seconds is None:
+        return await send()
+    progress = CallProgress(sent)
+    request.extensions[PROGRESS] = progress
+    response: Response | None = None
+    with anyio.move_on_after(seconds):
+        response = await send()
+    if response is None:  # the deadline's scope cut the call
+        raise DeadlineExceededError(
+            method=request.method, path=request.url.path, timeout=seconds,
+            waiting_for=progress.waiting_for, sent=progress.sent)
+    return response
+
+
+def merged_query(params: Mapping[str, Any] | None, extra_query: Mapping[str, Any] | None
+                 ) -> Mapping[str, Any] | None:
+    """The call's own query parameters with ``extra_query`` added (and overriding)."""
+    if not extra_query:
+        return params
+    return {**(params or {}), **extra_query}
