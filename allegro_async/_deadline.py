@@ -23,6 +23,8 @@ DEADLINE = "allegro_deadline"
 MAX_RETRIES = "allegro_max_retries"
 #: Request extension: the :class:`CallProgress` of a call sent with a deadline.
 PROGRESS = "allegro_progress"
+#: Request extension: the deadline once fixed on a throttle's clock, kept for retries.
+_DEADLINE_AT = "allegro_deadline_at"
 
 
 class CallProgress:
@@ -112,9 +114,67 @@ async def bounded_send(request: Request, send: Callable[[], Awaitable[Response]]
     return response
 
 
+def check_call_options(options: Mapping[str, Any]) -> None:
+    """Refuse an unknown or malformed per-call option (a service's ``**options``)."""
+    from allegro_async._options import CallOptions
+
+    unknown = set(options) - set(CallOptions.__annotations__)
+    if unknown:
+        raise InvalidArgumentError(
+            sorted(unknown)[0], "is not a per-call option",
+            f"use one of {', '.join(sorted(CallOptions.__annotations__))}")
+    check_timeout(options.get("timeout"))
+    check_options(options.get("extra_headers"), options.get("extra_query"),
+                  options.get("max_retries"))
+
+
+def with_defaults(defaults: Mapping[str, Any], timeout: Any,
+                  extra_headers: Mapping[str, str | None] | None,
+                  extra_query: Mapping[str, Any] | None, max_retries: int | None
+                  ) -> tuple[Any, Mapping[str, str | None] | None, Mapping[str, Any] | None,
+                             int | None]:
+    """A call's options completed by a service view's ``defaults`` (the call's own win;
+    headers and query parameters are merged), then checked. ``timeout`` stays ``NOT_GIVEN``
+    when neither gives one."""
+    from allegro_async._request import NOT_GIVEN
+
+    if defaults:
+        if timeout is NOT_GIVEN:
+            timeout = defaults.get("timeout", NOT_GIVEN)
+        if max_retries is None:
+            max_retries = defaults.get("max_retries")
+        if "extra_headers" in defaults:
+            extra_headers = {**defaults["extra_headers"], **(extra_headers or {})}
+        if "extra_query" in defaults:
+            extra_query = {**defaults["extra_query"], **(extra_query or {})}
+    if timeout is not NOT_GIVEN:
+        check_timeout(timeout)
+    check_options(extra_headers, extra_query, max_retries)
+    return timeout, extra_headers, extra_query, max_retries
+
+
 def merged_query(params: Mapping[str, Any] | None, extra_query: Mapping[str, Any] | None
                  ) -> Mapping[str, Any] | None:
     """The call's own query parameters with ``extra_query`` added (and overriding)."""
     if not extra_query:
         return params
     return {**(params or {}), **extra_query}
+
+
+def deadline_at(request: Request, clock: Callable[[], float]) -> float | None:
+    """The call's deadline on ``clock`` (a throttle's), from the :data:`DEADLINE` extension
+    (seconds for the whole call), fixed the first time it is asked for so that retries of
+    the same request share it."""
+    at = request.extensions.get(_DEADLINE_AT)
+    if isinstance(at, float):
+        return at
+    seconds = request.extensions.get(DEADLINE)
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+        raise InvalidArgumentError(
+            f"extensions[{DEADLINE!r}]", f"must be seconds >= 0, got {seconds!r}",
+            "give the seconds the whole call may take, e.g. 30")
+    at = clock() + float(seconds)
+    request.extensions[_DEADLINE_AT] = at
+    return at

@@ -143,6 +143,17 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str] | None) -> 
     return merged
 
 
+def _merge_extra_headers(merged: dict[str, str], extra: Mapping[str, str | None] | None
+                         ) -> tuple[dict[str, str], set[str]]:
+    """``merged`` with a call's ``extra_headers``, and the lower-case names it leaves out (a
+    value of ``None``), which the request must not carry whoever adds them."""
+    if not extra:
+        return merged, set()
+    dropped = {k.lower() for k, v in extra.items() if v is None}
+    merged = _merge_headers(merged, {k: v for k, v in extra.items() if v is not None})
+    return {k: v for k, v in merged.items() if k.lower() not in dropped}, dropped
+
+
 def _check_language(headers: Mapping[str, str] | None, field: str = "headers") -> None:
     for key, value in (headers or {}).items():
         if key.lower() == "accept-language" and value not in ACCEPT_LANGUAGES:

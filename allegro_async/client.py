@@ -16,11 +16,12 @@ from allegro_async._deadline import (
     DEADLINE,
     MAX_RETRIES,
     bounded_send,
-    check_options,
+    check_call_options,
     check_timeout,
     deadline_seconds,
     mark,
     merged_query,
+    with_defaults,
 )
 from allegro_async._http import (
     AsyncBaseTransport,
@@ -45,6 +46,7 @@ from allegro_async._request import (
     _httpx_origin,
     _is_absolute,
     _media,
+    _merge_extra_headers,
     _merge_headers,
     _raise_transport_error,
     _register_secrets,
@@ -276,14 +278,7 @@ class AllegroClient:
         option fails before anything is sent."""
         if not options:
             return self
-        unknown = set(options) - set(CallOptions.__annotations__)
-        if unknown:
-            raise InvalidArgumentError(
-                sorted(unknown)[0], "is not a per-call option",
-                f"use one of {', '.join(sorted(CallOptions.__annotations__))}")
-        check_timeout(options.get("timeout"))
-        check_options(options.get("extra_headers"), options.get("extra_query"),
-                      options.get("max_retries"))
+        check_call_options(options)
         view = self.with_options()
         view._call_defaults = {**self._call_defaults, **options}
         return view
@@ -366,19 +361,8 @@ class AllegroClient:
         options (:class:`~allegro_async.CallOptions`, see docs/client.md); seconds of
         ``timeout`` become the call's deadline (the ``allegro_deadline`` extension).
         """
-        defaults = self._call_defaults
-        if defaults:
-            if timeout is NOT_GIVEN:
-                timeout = defaults.get("timeout", NOT_GIVEN)
-            if max_retries is None:
-                max_retries = defaults.get("max_retries")
-            if "extra_headers" in defaults:
-                extra_headers = {**defaults["extra_headers"], **(extra_headers or {})}
-            if "extra_query" in defaults:
-                extra_query = {**defaults["extra_query"], **(extra_query or {})}
-        if timeout is not NOT_GIVEN:
-            check_timeout(timeout)
-        check_options(extra_headers, extra_query, max_retries)
+        timeout, extra_headers, extra_query, max_retries = with_defaults(
+            self._call_defaults, timeout, extra_headers, extra_query, max_retries)
         params = merged_query(params, extra_query)
         if _is_absolute(path):
             # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
@@ -393,12 +377,7 @@ class AllegroClient:
         has_body = json is not None or content is not None
         if has_body:
             merged["Content-Type"] = media
-        merged = _merge_headers(merged, headers)
-        dropped = {k.lower() for k, v in (extra_headers or {}).items() if v is None}
-        if extra_headers:
-            merged = _merge_headers(merged, {k: v for k, v in extra_headers.items()
-                                             if v is not None})
-            merged = {k: v for k, v in merged.items() if k.lower() not in dropped}
+        merged, dropped = _merge_extra_headers(_merge_headers(merged, headers), extra_headers)
         implied = self._implied
         sent = {k: v for k, v in merged.items() if implied.get(k.lower()) != v} if (
             implied) else merged

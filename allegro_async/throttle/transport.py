@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 
-from allegro_async._deadline import DEADLINE, mark, was_sent
+from allegro_async._deadline import DEADLINE, deadline_at, mark, was_sent
 from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
 from allegro_async.errors import (
     DeadlineExceededError,
-    InvalidArgumentError,
     RateLimitedError,
     error_for_response,
 )
@@ -22,9 +21,6 @@ from allegro_async.throttle.limiter import Throttle, UserLimits
 from allegro_async.throttle.metrics import ClientMetrics, metrics_of
 
 __all__ = ["AUTH_PATH", "DEADLINE", "ClientMetrics", "ThrottledTransport", "metrics_of"]
-
-#: Where the deadline, once fixed on the throttle's clock, is kept for retries.
-_DEADLINE_AT = "allegro_deadline_at"
 
 #: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
 AUTH_PATH = "/auth/oauth/"
@@ -54,25 +50,6 @@ class _ReleasingStream(AsyncByteStream):
             if throttle is not None:
                 throttle.in_flight.release()
                 self._slots.release()
-
-
-def _deadline_of(request: Request, clock: Callable[[], float]) -> float | None:
-    """The call's deadline on the throttle's clock, from the :data:`DEADLINE` extension
-    (seconds for the whole call), fixed the first time this transport sees the request so
-    that retries of the same request share it."""
-    at = request.extensions.get(_DEADLINE_AT)
-    if isinstance(at, float):
-        return at
-    seconds = request.extensions.get(DEADLINE)
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-        raise InvalidArgumentError(
-            f"extensions[{DEADLINE!r}]", f"must be seconds >= 0, got {seconds!r}",
-            "give the seconds the whole call may take, e.g. 30")
-    at = clock() + float(seconds)
-    request.extensions[_DEADLINE_AT] = at
-    return at
 
 
 def _blocked_for(throttle: Throttle, now: float) -> float | None:
@@ -127,7 +104,7 @@ class ThrottledTransport(AsyncBaseTransport):
         started = clock()
         # Every way this request may give up, as one moment on the throttle's clock.
         give_up = started + t.retry_429_for
-        deadline = _deadline_of(request, clock)
+        deadline = deadline_at(request, clock)
         if deadline is not None:
             give_up = min(give_up, deadline)
         key = t.user_key(request)
