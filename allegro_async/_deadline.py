@@ -34,11 +34,22 @@ class CallProgress:
     when no layer below reports it (a transport stack without retry or throttling layer).
     """
 
-    __slots__ = ("sent", "waiting_for")
+    __slots__ = ("ends_at", "sent", "waiting_for")
 
-    def __init__(self, sent: bool | None) -> None:
+    def __init__(self, sent: bool | None, ends_at: float) -> None:
         self.sent = sent
+        self.ends_at = ends_at  # on anyio's clock
         self.waiting_for = "the access token (authentication)"
+
+
+def remaining(request: Request) -> float | None:
+    """Seconds left before the call's deadline (anyio's clock; ``0.0`` once passed), or
+    ``None`` without one: what a layer that waits on its own (a token refresh, say) may still
+    spend. Falls back to the :data:`DEADLINE` seconds for a request the client did not send."""
+    progress = request.extensions.get(PROGRESS)
+    if isinstance(progress, CallProgress):
+        return max(0.0, progress.ends_at - anyio.current_time())
+    return deadline_seconds(request.extensions.get(DEADLINE))
 
 
 def mark(request: Request, waiting_for: str, *, sent: bool = False) -> None:
@@ -102,7 +113,7 @@ async def bounded_send(request: Request, send: Callable[[], Awaitable[Response]]
     seconds = deadline_seconds(request.extensions.get(DEADLINE))
     if seconds is None:
         return await send()
-    progress = CallProgress(sent)
+    progress = CallProgress(sent, anyio.current_time() + seconds)
     request.extensions[PROGRESS] = progress
     response: Response | None = None
     with anyio.move_on_after(seconds):

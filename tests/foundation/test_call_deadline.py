@@ -310,3 +310,22 @@ async def test_an_unknown_option_of_a_service_is_named() -> None:
             await client.user.me(timout=5)  # type: ignore[call-arg]
     assert info.value.field == "timout" and "timeout" in info.value.fix
     assert transport.requests == []
+
+
+def test_a_layer_below_can_ask_how_much_of_the_deadline_is_left() -> None:
+    from allegro_async._deadline import remaining
+
+    left: list[float | None] = []
+
+    async def answer_late(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(1.25)
+        left.append(remaining(request))
+        return httpx.Response(200, content=ME)
+
+    async def main() -> None:
+        async with client_for(Scripted(answer_late)) as client:
+            await client.request("GET", "/me", timeout=5)
+            await client.request("GET", "/me")
+
+    on_virtual_clock(main)
+    assert left == [pytest.approx(3.75), None]
