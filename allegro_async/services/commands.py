@@ -18,8 +18,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import anyio
+from typing_extensions import Unpack
 
 from allegro_async import _args, _redact
+from allegro_async._options import CallOptions
 from allegro_async.errors import (
     AllegroError,
     APIError,
@@ -42,9 +44,6 @@ from allegro_async.services._bind import bind
 from allegro_async.services.command_journal import CommandJournal, PlannedCommand
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
     from allegro_async.client import AllegroClient
 
 Sleep = Callable[[float], Awaitable[None]]

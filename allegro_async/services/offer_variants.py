@@ -13,7 +13,10 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from typing_extensions import Unpack
+
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import AllegroError, APIError, InvalidArgumentError
 from allegro_async.models.variants import (
     COLOR_PATTERN,
@@ -27,9 +30,6 @@ from allegro_async.models.variants import (
 from allegro_async.services._bind import bind
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
     from allegro_async.client import AllegroClient
 
 T = TypeVar("T")

@@ -11,9 +11,12 @@ import datetime as _dt
 import inspect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from typing_extensions import Unpack
 
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import BulkResult, OfferListingItem, OffersPage
@@ -27,11 +30,6 @@ from allegro_async.services.product_offers import (
     OperationPendingError,
     ProductOffers,
 )
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
 
 __all__ = [
     "DRAFT_COPY_DROPS",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from typing_extensions import Unpack
 
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import ConflictError, ErrorDetail, InvalidArgumentError
 from allegro_async.models.base import parse_timestamp
 from allegro_async.models.events import OrderEvent
@@ -30,7 +31,6 @@ from allegro_async.services._bind import CALL_OPTIONS, bind, split
 from allegro_async.services.events import EventsOptions, OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
-    from allegro_async._options import CallOptions
     from allegro_async.api.order_management import OrderManagementWithRawResponse
     from allegro_async.client import AllegroClient
 

@@ -15,9 +15,11 @@ from urllib.parse import unquote
 
 import anyio
 from pydantic import ValidationError
+from typing_extensions import Unpack
 
 from allegro_async import _args
 from allegro_async._http import httpx
+from allegro_async._options import CallOptions
 from allegro_async._request import _allegro_url, _httpx_origin, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer, ProductOfferBody
@@ -25,9 +27,6 @@ from allegro_async.services._bind import bind
 from allegro_async.services.commands import Sleep
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
     from allegro_async._response import APIResponse
     from allegro_async.api.offer_management import OfferManagementWithRawResponse
     from allegro_async.client import AllegroClient

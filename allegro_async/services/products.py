@@ -6,7 +6,10 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import IncompleteListingError, InvalidArgumentError
 from allegro_async.models.products import (
     Product,
@@ -16,9 +19,6 @@ from allegro_async.models.products import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
     from allegro_async.client import AllegroClient
 
 _GTIN_LENGTHS = (8, 12, 13, 14)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import ValidationError
+from typing_extensions import Unpack
 
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.shipping import (
     ShippingRatesList,
@@ -18,9 +20,6 @@ from allegro_async.models.shipping import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
     from allegro_async.api.delivery import DeliveryWithRawResponse
     from allegro_async.client import AllegroClient
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from typing_extensions import Unpack
+
+from allegro_async._options import CallOptions
 from allegro_async.models.user import Me
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from allegro_async._options import CallOptions
     from allegro_async.client import AllegroClient
 
 
