@@ -329,3 +329,13 @@ def test_a_layer_below_can_ask_how_much_of_the_deadline_is_left() -> None:
 
     on_virtual_clock(main)
     assert left == [pytest.approx(3.75), None]
+
+
+def test_the_deadline_error_pickles_with_what_it_says() -> None:
+    import pickle
+
+    error = DeadlineExceededError(method="GET", path="/me", timeout=2.5,
+                                  waiting_for="Allegro's answer", sent=None)
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) and "may or may not have reached Allegro" in str(copy)
+    assert (copy.timeout, copy.waiting_for, copy.sent) == (2.5, "Allegro's answer", None)
