@@ -148,14 +148,15 @@ class OfferVariantsService:
 
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
-        self._user_id: str | None = None
+        # a dict, shared with the copies a call's options make (bind): /me is asked once
+        self._seller: dict[str, str] = {}
 
     async def _seller_id(self, user_id: str | None) -> str:
         if user_id is not None:
             return _args.ident(user_id, "user_id")
-        if self._user_id is None:
-            self._user_id = (await self._client.user.me()).id
-        return self._user_id
+        if "id" not in self._seller:
+            self._seller["id"] = (await self._client.user.me()).id
+        return self._seller["id"]
 
     async def list(
         self, *, user_id: str | None = None, query: str | None = None,
