@@ -139,7 +139,10 @@ class OffersService(ProductOffers):
         return page.total_count
 
     # -- commands (S17, S20) -----------------------------------------------------------------
-    _command_journal: CommandJournal | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # made now, not on first use: the copies a call's options make (bind) share it
+        self._command_journal = CommandJournal()
 
     @property
     def command_journal(self) -> CommandJournal:
@@ -147,8 +150,6 @@ class OffersService(ProductOffers):
         through them whose outcome is not settled yet, recorded before its first PUT. After a
         cancelled call, or offers left ``UNKNOWN``, ``client.offers.commands().resume()``
         finishes them."""
-        if self._command_journal is None:
-            self._command_journal = CommandJournal()
         return self._command_journal
 
     def commands(self, **options: Any) -> CommandEngine:

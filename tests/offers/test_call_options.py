@@ -68,3 +68,20 @@ async def test_a_bad_option_of_a_command_is_refused_before_any_put() -> None:
             await client.offers.publish(drafts, max_retries=-1)
     assert info.value.field == "max_retries"
     assert spy.requests == []
+
+
+async def test_a_command_with_options_is_journaled_where_resume_looks() -> None:
+    emulator = make_emulator(active=0, drafts=3, ended=0)
+
+    class Gone(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("down")  # nothing arrives: the commands stay pending
+
+    async with fast_client(emulator) as client:
+        drafts = [o.id async for o in client.offers.list(publication_status="INACTIVE")]
+    async with fast_client(emulator, transport=Gone(), retry=False) as client:
+        # the service's own engine, made on the copy the options give, before anything else
+        # asked for the journal
+        result = await client.offers.end(drafts, timeout=30, max_retries=0)
+        pending = client.offers.command_journal.pending
+    assert result.command_ids and result.command_ids[0] in pending
