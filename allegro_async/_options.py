@@ -20,8 +20,11 @@ class CallOptions(TypedDict, total=False):
     """Options of one call; each is optional and applies to this call only.
 
     - ``timeout``: seconds as a deadline for the whole call (token refresh, the 429 gate, the
-      throttle queue, every attempt with its body, and the retries), or an ``httpx.Timeout``
-      for the HTTP phases only; ``None`` waits without a bound.
+      throttle queue, every attempt with its body, and the retries); past it,
+      :class:`~allegro_async.errors.DeadlineExceededError` says what the call waited for and
+      whether it was sent. An ``httpx.Timeout`` bounds the HTTP phases only; ``None`` waits
+      without a bound. A service making several requests (a walk, a command) gives each
+      request this deadline.
     - ``extra_headers``: headers added to (or overriding) the ones the call sets; a value of
       ``None`` is not sent.
     - ``extra_query``: query parameters added to the call's own, for a parameter Allegro added

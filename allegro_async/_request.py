@@ -44,6 +44,9 @@ class RequestOptions(TypedDict, total=False):
     media_type: MediaType | str | None
     auth: Auth | None
     extensions: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str | None] | None
+    extra_query: Mapping[str, Any] | None
+    max_retries: int | None
 
 
 class _NotGiven:
@@ -138,6 +141,17 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str] | None) -> 
                 # the credential after the scheme is a secret: keep it out of every message
                 _redact.register(value.partition(" ")[2].strip() or value)
     return merged
+
+
+def _merge_extra_headers(merged: dict[str, str], extra: Mapping[str, str | None] | None
+                         ) -> tuple[dict[str, str], set[str]]:
+    """``merged`` with a call's ``extra_headers``, and the lower-case names it leaves out (a
+    value of ``None``), which the request must not carry whoever adds them."""
+    if not extra:
+        return merged, set()
+    dropped = {k.lower() for k, v in extra.items() if v is None}
+    merged = _merge_headers(merged, {k: v for k, v in extra.items() if v is not None})
+    return {k: v for k, v in merged.items() if k.lower() not in dropped}, dropped
 
 
 def _check_language(headers: Mapping[str, str] | None, field: str = "headers") -> None:

@@ -8,9 +8,21 @@ from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+import anyio
 from typing_extensions import Unpack
 
 from allegro_async import _redact
+from allegro_async._deadline import (
+    DEADLINE,
+    MAX_RETRIES,
+    bounded_send,
+    check_call_options,
+    check_timeout,
+    deadline_seconds,
+    mark,
+    merged_query,
+    with_defaults,
+)
 from allegro_async._http import (
     AsyncBaseTransport,
     AsyncClient,
@@ -20,6 +32,7 @@ from allegro_async._http import (
     Timeout,
     httpx,
 )
+from allegro_async._options import CallOptions
 from allegro_async._request import (
     NOT_GIVEN,
     BearerToken,
@@ -33,6 +46,7 @@ from allegro_async._request import (
     _httpx_origin,
     _is_absolute,
     _media,
+    _merge_extra_headers,
     _merge_headers,
     _raise_transport_error,
     _register_secrets,
@@ -56,9 +70,10 @@ from allegro_async.errors import (
     InvalidArgumentError,
     error_for_response,
 )
+from allegro_async.retry import RetryTransport
 from allegro_async.throttle import duplicates
 from allegro_async.throttle.limiter import Throttle
-from allegro_async.throttle.transport import DEADLINE
+from allegro_async.throttle.transport import ThrottledTransport
 
 if TYPE_CHECKING:
     from allegro_async.api._root import Api
@@ -103,10 +118,13 @@ class AllegroClient:
             send through; it is never closed here. Throttling and retries are still added
             above it unless you pass both ``throttle=False`` and ``retry=False``, which uses it
             as is (see docs/client.md).
-        timeout: seconds, or an ``httpx.Timeout``; per-call ``timeout=`` overrides it. A
-            per-call number of seconds is also the call's deadline: it bounds the time spent
-            waiting in the throttle and at a closed app gate, and a block that outlasts it
-            fails the call at once with ``RateLimitedError`` (``blocked_for`` says how long).
+        timeout: seconds, or an ``httpx.Timeout``; a per-call ``timeout=`` overrides it.
+            Seconds are a deadline for the whole of every call (the token refresh, the app
+            gate, the throttle's queue, each attempt with its body however slowly it comes,
+            and the retries): past it, :class:`~allegro_async.errors.DeadlineExceededError`;
+            a block known to outlast it fails the call at once with ``RateLimitedError``
+            (``blocked_for`` says how long). An ``httpx.Timeout`` (the default: 10 s to
+            connect, 30 s per read) bounds each HTTP phase only. See docs/client.md.
         accept_language: one of en-US, pl-PL, uk-UA, sk-SK, cs-CZ, hu-HU (A11).
         headers: extra default headers.
         throttle: a :class:`~allegro_async.throttle.Throttle` (share one across all clients of
@@ -152,7 +170,11 @@ class AllegroClient:
             )
         self.environment = Environment.coerce(environment)
         self._auth: Auth | None = BearerToken(access_token) if access_token else auth
+        check_timeout(timeout)
         self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        self._deadline = deadline_seconds(timeout)
+        #: Per-call options a service's view applies to every request it makes.
+        self._call_defaults: CallOptions = {}
         _check_language(headers)
         self._headers = {"User-Agent": USER_AGENT, "Accept": PUBLIC_MEDIA_TYPE}
         if accept_language:
@@ -170,6 +192,9 @@ class AllegroClient:
             max_response_bytes=max_response_bytes)
         if stack is not None:
             self.transport: AsyncBaseTransport = stack
+        # Whether the layers below report when a request goes out (for the deadline error).
+        self._marks_sent: bool | None = False if isinstance(
+            stack, (RetryTransport, ThrottledTransport)) else None
         #: Headers the owned httpx client adds to every request anyway (lower-case names):
         #: build_request leaves out ours that match, since httpx drops and re-adds each
         #: default a request repeats. A user's client keeps its defaults and gets every header.
@@ -212,7 +237,9 @@ class AllegroClient:
 
         The view shares the connection pool, the throttle and the retry layer, so one app can
         serve many sellers from one client: ``client.with_options(access_token=seller_token)``.
-        Closing the view does nothing; close the original.
+        ``timeout=`` in seconds is then every call's deadline by default (see the class docs);
+        an ``httpx.Timeout`` bounds the HTTP phases only. Closing the view does nothing; close
+        the original.
         """
         view = object.__new__(AllegroClient)
         view.__dict__.update(
@@ -240,7 +267,20 @@ class AllegroClient:
                 )
             view._headers = _merge_headers(view._headers, {"Accept-Language": accept_language})
         if timeout is not NOT_GIVEN:
+            check_timeout(timeout)
             view._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+            view._deadline = deadline_seconds(timeout)
+        return view
+
+    def _with_call_options(self, options: CallOptions) -> AllegroClient:
+        """A view whose every request takes ``options`` (a service call's ``**options``):
+        each request of a walk, a command or a bulk update gets them. Checked here, so a bad
+        option fails before anything is sent."""
+        if not options:
+            return self
+        check_call_options(options)
+        view = self.with_options()
+        view._call_defaults = {**self._call_defaults, **options}
         return view
 
     def __repr__(self) -> str:
@@ -311,8 +351,19 @@ class AllegroClient:
         timeout: float | Timeout | None = NOT_GIVEN,
         media_type: MediaType | str | None = None,
         extensions: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> Request:
-        """Build (but do not send) the ``httpx.Request`` for a call."""
+        """Build (but do not send) the ``httpx.Request`` for a call.
+
+        ``timeout``, ``extra_headers``, ``extra_query`` and ``max_retries`` are the per-call
+        options (:class:`~allegro_async.CallOptions`, see docs/client.md); seconds of
+        ``timeout`` become the call's deadline (the ``allegro_deadline`` extension).
+        """
+        timeout, extra_headers, extra_query, max_retries = with_defaults(
+            self._call_defaults, timeout, extra_headers, extra_query, max_retries)
+        params = merged_query(params, extra_query)
         if _is_absolute(path):
             # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
             # bearer token goes wherever the request goes.
@@ -326,18 +377,20 @@ class AllegroClient:
         has_body = json is not None or content is not None
         if has_body:
             merged["Content-Type"] = media
-        merged = _merge_headers(merged, headers)
+        merged, dropped = _merge_extra_headers(_merge_headers(merged, headers), extra_headers)
         implied = self._implied
         sent = {k: v for k, v in merged.items() if implied.get(k.lower()) != v} if (
             implied) else merged
         chosen = self._timeout if timeout is NOT_GIVEN else (
             timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         )
-        if (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-                and DEADLINE not in (extensions or {})):
-            # a per-call number of seconds bounds the whole call, the time spent waiting in
-            # the throttle and at a closed app gate (A1) included, not only each HTTP phase
-            extensions = {**(extensions or {}), DEADLINE: timeout}
+        seconds = self._deadline if timeout is NOT_GIVEN else deadline_seconds(timeout)
+        if seconds is not None and DEADLINE not in (extensions or {}):
+            # seconds bound the whole call (token, gate, queues, attempts, bodies, retries),
+            # not only each HTTP phase
+            extensions = {**(extensions or {}), DEADLINE: seconds}
+        if max_retries is not None:
+            extensions = {**(extensions or {}), MAX_RETRIES: max_retries}
         try:
             request = self._http.build_request(
                 method.upper(),
@@ -374,12 +427,17 @@ class AllegroClient:
         if json is not None and content_type is not None:
             # httpx sets application/json for json=; Allegro wants its media type (A11)
             request.headers["Content-Type"] = content_type
+        for name in dropped:  # httpx re-adds its client's defaults: a None leaves them out
+            if name in request.headers:
+                del request.headers[name]
         return request
 
     async def send(self, request: Request, *, auth: Auth | None = NOT_GIVEN) -> Response:
         """Send a built request through auth, retries and throttling; raise on error status.
 
-        Returns the ``httpx.Response`` with its body read.
+        Returns the ``httpx.Response`` with its body read. A request built with a deadline
+        (``timeout=`` seconds) is bounded by it as a whole, its body included; past it,
+        :class:`~allegro_async.errors.DeadlineExceededError`.
         """
         method, path = request.method, request.url.path
         if _httpx_origin(request.url) not in _origins(self.environment):
@@ -388,10 +446,21 @@ class AllegroClient:
                 "request", f"it goes to {_httpx_origin(request.url)}, not to this "
                 "environment's hosts", "build it with client.build_request(...)")
         started = time.perf_counter()
+        chosen = self._auth if auth is NOT_GIVEN else auth
+
+        async def send_and_read() -> Response:
+            response = await self._http.send(request, auth=chosen, stream=True)
+            try:
+                mark(request, "the rest of the response body", sent=True)
+                await response.aread()
+            except BaseException:
+                with anyio.CancelScope(shield=True):  # gives the throttle's slots back
+                    await response.aclose()
+                raise
+            return response
+
         try:
-            response = await self._http.send(
-                request, auth=self._auth if auth is NOT_GIVEN else auth
-            )
+            response = await bounded_send(request, send_and_read, self._marks_sent)
         except httpx.HTTPError as exc:
             # the cause stays attached for debugging; its text must not carry a secret either
             exc.args = tuple(_redact.scrub(a) if isinstance(a, str) else a for a in exc.args)
@@ -419,14 +488,19 @@ class AllegroClient:
         media_type: MediaType | str | None = None,
         auth: Auth | None = NOT_GIVEN,
         extensions: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> APIResponse:
         """Call any operation and get the raw response: status, headers, trace id.
 
-        Raises an :class:`~allegro_async.errors.APIError` subclass on 4xx/5xx.
+        Raises an :class:`~allegro_async.errors.APIError` subclass on 4xx/5xx. The per-call
+        options are those of :meth:`build_request`.
         """
         request = self.build_request(
             method, path, params=params, json=json, content=content, data=data,
             headers=headers, timeout=timeout, media_type=media_type, extensions=extensions,
+            extra_headers=extra_headers, extra_query=extra_query, max_retries=max_retries,
         )
         return APIResponse(await self.send(request, auth=auth))
 
@@ -448,7 +522,9 @@ class AllegroClient:
         aware datetimes. ``json`` may be a pydantic model. ``cast_to`` validates the body as a
         pydantic model (or any type pydantic accepts). ``media_type="beta"`` calls beta
         endpoints (A11). Returns ``None`` for an empty body. Other options: ``content``,
-        ``data``, ``headers``, ``timeout``, ``auth``, ``extensions``.
+        ``data``, ``headers``, ``auth``, ``extensions``, and the per-call options
+        ``timeout`` (seconds: a deadline for the whole call), ``extra_headers``,
+        ``extra_query`` and ``max_retries`` (see docs/client.md).
         """
         raw = await self.request_raw(method, path, **options)
         data_out = _decode_json(raw.http_response)

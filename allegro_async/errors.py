@@ -24,6 +24,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "ConnectError",
+    "DeadlineExceededError",
     "DraftsLimitError",
     "ErrorDetail",
     "IncompleteListingError",
@@ -111,6 +112,32 @@ class ConnectError(TransportError):
 
 class RequestTimeoutError(TransportError):
     """The connection or a read timed out. The request may or may not have been processed."""
+
+
+class DeadlineExceededError(RequestTimeoutError):
+    """The call's deadline (a per-call ``timeout=`` in seconds, or the client's) passed.
+
+    ``timeout`` is the deadline in seconds, ``waiting_for`` what the call was waiting for when
+    it passed (the access token, the app gate, the throttle's queue, Allegro's answer, the
+    body, the pause before a retry), and ``sent`` whether a request of the call may have
+    reached Allegro: ``False`` if none was sent, ``True`` if one was (it may or may not have
+    been processed), ``None`` if that is not known.
+    """
+
+    def __init__(self, *, method: str, path: str, timeout: float | None, waiting_for: str,
+                 sent: bool | None) -> None:
+        self.timeout = timeout
+        self.waiting_for = waiting_for
+        self.sent = sent
+        seconds = "deadline" if timeout is None else f"{timeout:g} s deadline"
+        if sent is False:
+            outcome = "nothing was sent to Allegro"
+        elif sent:
+            outcome = "the request was sent and may or may not have been processed by Allegro"
+        else:
+            outcome = "the request may or may not have reached Allegro"
+        super().__init__(f"the call's {seconds} passed while waiting for {waiting_for}; "
+                         f"{outcome}", method=method, path=path)
 
 
 class ProtocolError(TransportError):

@@ -9,7 +9,8 @@ sent (the connection could not be made, or no pool connection came free). Waits 
 exponential backoff with full jitter, or the server's ``Retry-After`` (seconds or an HTTP
 date), capped. A call's deadline (the ``allegro_deadline`` extension a per-call ``timeout=``
 sets) bounds the waits too: a retry whose wait would end past it is not made, and the last
-answer or error is the call's.
+answer or error is the call's (the client cuts an attempt still running at the deadline). A
+per-call ``max_retries`` (the ``allegro_max_retries`` extension) overrides the policy's.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from allegro_async._deadline import DEADLINE, MAX_RETRIES, mark
 from allegro_async._error_body import MAX_ERROR_BODY_BYTES
 from allegro_async._http import AsyncBaseTransport, Request, Response, httpx
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.throttle.bucket import Sleep
-from allegro_async.throttle.transport import DEADLINE
+from allegro_async.throttle.transport import ThrottledTransport
 
 if TYPE_CHECKING:
     from allegro_async.throttle.transport import ClientMetrics
@@ -112,6 +114,13 @@ class RetryTransport(AsyncBaseTransport):
         self.inner = inner
         self.policy = policy if policy is not None else RetryPolicy()
         self.metrics = metrics
+        # Whether sending to ``inner`` is sending to Allegro (no throttle queue in between).
+        self._marks_sent = not isinstance(inner, ThrottledTransport)
+
+    async def _pause(self, request: Request, wait: float, attempt: int) -> None:
+        mark(request, f"the pause before retry {attempt + 1}")
+        await self.policy.sleep(wait)
+        mark(request, "Allegro's answer", sent=self._marks_sent)
 
     async def aclose(self) -> None:
         """Close the inner transport (the connection pool)."""
@@ -126,7 +135,14 @@ class RetryTransport(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         """Send ``request``, re-sending it per the policy; the last response or error wins."""
         policy = self.policy
-        if policy.max_retries == 0:
+        max_retries = request.extensions.get(MAX_RETRIES, policy.max_retries)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidArgumentError(
+                f"extensions[{MAX_RETRIES!r}]", f"must be an int >= 0, got {max_retries!r}",
+                "give 0 to send the request once, or how often to retry it")
+        # A layer below this one (the throttle) marks the send itself, after its queues.
+        mark(request, "Allegro's answer", sent=self._marks_sent)
+        if max_retries == 0:
             return await self.inner.handle_async_request(request)
         # A POST or PATCH not marked safe is re-sent only when it never left.
         errors = _RETRY_ERRORS if policy.retryable(request) else _NOT_SENT
@@ -139,22 +155,22 @@ class RetryTransport(AsyncBaseTransport):
             try:
                 response = await self.inner.handle_async_request(request)
             except errors as exc:
-                if attempt >= policy.max_retries:
+                if attempt >= max_retries:
                     raise
                 wait = policy.backoff_for(attempt)
-                if give_up is not None and policy.clock() + wait > give_up:
-                    raise  # the retry would start after the call's deadline
+                if give_up is not None and policy.clock() + wait >= give_up:
+                    raise  # the retry would start at or after the call's deadline
                 self._count(attempt, type(exc).__name__, request)
-                await policy.sleep(wait)
+                await self._pause(request, wait, attempt)
                 attempt += 1
                 continue
-            if (response.status_code not in policy.statuses or attempt >= policy.max_retries
+            if (response.status_code not in policy.statuses or attempt >= max_retries
                     or not policy.retryable(request)):
                 return response
             after = policy.retry_after(response)
             wait = policy.backoff_for(attempt) if after is None else after
-            if give_up is not None and policy.clock() + wait > give_up:
-                return response  # waiting would pass the call's deadline: this answer is it
+            if give_up is not None and policy.clock() + wait >= give_up:
+                return response  # waiting would reach the call's deadline: this answer is it
             try:
                 # Read as much as an error body may cost (the rest is never kept): enough to
                 # reuse the connection for a small body, and a 100 MB one is not read whole.
@@ -169,5 +185,5 @@ class RetryTransport(AsyncBaseTransport):
                 # Closing gives the throttle's slots back, even if the read was cancelled.
                 await response.aclose()
             self._count(attempt, str(response.status_code), request)
-            await policy.sleep(wait)
+            await self._pause(request, wait, attempt)
             attempt += 1

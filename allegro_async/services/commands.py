@@ -18,8 +18,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import anyio
+from typing_extensions import Unpack
 
 from allegro_async import _args, _redact
+from allegro_async._options import CallOptions
 from allegro_async.errors import (
     AllegroError,
     APIError,
@@ -38,6 +40,7 @@ from allegro_async.models.commands import (
     OfferOutcome,
     TaskPage,
 )
+from allegro_async.services._bind import bind
 from allegro_async.services.command_journal import CommandJournal, PlannedCommand
 
 if TYPE_CHECKING:
@@ -189,13 +192,15 @@ class CommandEngine:
         payload: dict[str, Any],
         *,
         command_ids: Sequence[str] | None = None,
+        **options: Unpack[CallOptions],
     ) -> CommandResult:
         """Apply ``payload`` (``{"modification": ...}`` or ``{"publication": ...}``) to every
         offer, and return per-offer outcomes. ``command_ids`` resumes: give the ids of an
         earlier run to re-send the same commands (Allegro answers with the existing ones)."""
+        svc = bind(self, options)
         kind = _args.instance(kind, "kind", CommandKind)
         payload = _args.mapping(payload, "payload")
-        return await self.run_groups(kind, [(offer_ids, payload)], command_ids=command_ids)
+        return await svc.run_groups(kind, [(offer_ids, payload)], command_ids=command_ids)
 
     async def run_groups(
         self,
@@ -203,15 +208,17 @@ class CommandEngine:
         groups: Sequence[tuple[Sequence[str], dict[str, Any]]],
         *,
         command_ids: Sequence[str] | None = None,
+        **options: Unpack[CallOptions],
     ) -> CommandResult:
         """Like :meth:`run`, for several payloads at once (``[(offer_ids, payload), ...]``,
         e.g. one FIXED_PRICE per price): every command of every group is recorded in the
         journal before the first PUT. Outcomes come in the order of the offers given."""
+        svc = bind(self, options)
         chunks: list[tuple[list[str], dict[str, Any]]] = []
         for offer_ids, payload in groups:
             ids = _args.id_list(offer_ids, "offer_ids")
-            chunks += [(ids[i:i + self.chunk_size], payload)
-                       for i in range(0, len(ids), self.chunk_size)]
+            chunks += [(ids[i:i + svc.chunk_size], payload)
+                       for i in range(0, len(ids), svc.chunk_size)]
         # one offer never gets two changes in one call, across groups too
         _args.unique_ids((o for chunk, _ in chunks for o in chunk), "offer_ids")
         given = command_id_list(command_ids, len(chunks))
@@ -219,12 +226,12 @@ class CommandEngine:
         cids = given if given is not None else [str(uuid.uuid4()) for _ in chunks]
         plans = [PlannedCommand(command_id=cid, kind=kind, offer_ids=chunk, payload=payload)
                  for cid, (chunk, payload) in zip(cids, chunks, strict=True)]
-        result = await self._execute(plans, resend=True)  # outcomes in plan order: as given
+        result = await svc._execute(plans, resend=True)  # outcomes in plan order: as given
         result.kind = kind
         return result
 
     async def resume(self, kind: CommandKind | None = None, *,
-                     resend: bool = True) -> CommandResult:
+                     resend: bool = True, **options: Unpack[CallOptions]) -> CommandResult:
         """Finish the commands the journal still holds (a run that was cancelled, crashed or
         left offers ``UNKNOWN``/``NEW``) and return their real outcomes.
 
@@ -234,8 +241,9 @@ class CommandEngine:
         reports: a command never sent is ``NOT_SENT``, one Allegro has no report of stays
         ``UNKNOWN``. ``kind`` limits the resume to one command family.
         """
-        plans = [p for p in self.journal.pending.values() if kind is None or p.kind == kind]
-        result = await self._execute(plans, resend=resend)
+        svc = bind(self, options)
+        plans = [p for p in svc.journal.pending.values() if kind is None or p.kind == kind]
+        result = await svc._execute(plans, resend=resend)
         kinds = {p.kind for p in plans}
         result.kind = kinds.pop() if len(kinds) == 1 else kind
         return result

@@ -14,11 +14,13 @@ import functools
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 import anyio
+from typing_extensions import TypedDict
 
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async._response import parse_as
 from allegro_async._walk_guard import WalkGuard
 from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store
@@ -60,6 +62,11 @@ class StreamOptions(TypedDict, total=False):
     max_poll: float
     max_errors: int | None
     sleep: Sleep | None
+
+
+class EventsOptions(StreamOptions, CallOptions, total=False):
+    """The keyword options of ``client.orders.events()``: the stream's own and the per-call
+    options every request of the stream takes."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from typing_extensions import Unpack
+
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async._walk_guard import WalkGuard
 from allegro_async.errors import AllegroError, APIError, InvalidArgumentError
 from allegro_async.models.variants import (
@@ -25,6 +28,7 @@ from allegro_async.models.variants import (
     VariantSetsPage,
     VariantSetSummary,
 )
+from allegro_async.services._bind import bind
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -145,29 +149,32 @@ class OfferVariantsService:
 
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
-        self._user_id: str | None = None
+        # a dict, shared with the copies a call's options make (bind): /me is asked once
+        self._seller: dict[str, str] = {}
 
     async def _seller_id(self, user_id: str | None) -> str:
         if user_id is not None:
             return _args.ident(user_id, "user_id")
-        if self._user_id is None:
-            self._user_id = (await self._client.user.me()).id
-        return self._user_id
+        if "id" not in self._seller:
+            self._seller["id"] = (await self._client.user.me()).id
+        return self._seller["id"]
 
     async def list(
-        self, *, user_id: str | None = None, query: str | None = None
+        self, *, user_id: str | None = None, query: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncIterator[VariantSetSummary]:
         """The seller's sets ordered by name; ``query`` matches a name or an offer id, which
         is how a lost set id is found. ``user_id`` defaults to the token's seller (``/me``)."""
+        svc = bind(self, options)
         _warn()
         if query is not None:
             _args.text(query, "query", max_len=50)
-        seller = await self._seller_id(user_id)
+        seller = await svc._seller_id(user_id)
         offset = 0
         guard = WalkGuard("GET /sale/offer-variants")
         while True:
             guard.request(offset)
-            page = await _call(self._client.request(
+            page = await _call(svc._client.request(
                 "GET", "/sale/offer-variants", media_type="beta",
                 params={"user.id": seller, "query": query, "offset": offset, "limit": _PAGE},
                 cast_to=VariantSetsPage,
@@ -184,26 +191,31 @@ class OfferVariantsService:
                 return
 
     async def find(
-        self, query: str, *, user_id: str | None = None
+        self, query: str, *, user_id: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> builtins.list[VariantSetSummary]:
         """Every set whose name contains ``query`` or that holds offer ``query`` (S22)."""
-        return [s async for s in self.list(user_id=user_id, query=query)]
+        svc = bind(self, options)
+        return [s async for s in svc.list(user_id=user_id, query=query)]
 
-    async def get(self, set_id: str) -> VariantSet:
+    async def get(self, set_id: str, **options: Unpack[CallOptions]) -> VariantSet:
         """One set: name, grouping parameters and its ACTIVE offers."""
+        svc = bind(self, options)
         _warn()
-        return await _call(self._client.request(
+        return await _call(svc._client.request(
             "GET", f"/sale/offer-variants/{_set_id(set_id)}", media_type="beta",
             cast_to=VariantSet,
         ))
 
-    async def put(self, set_id: str, variant_set: VariantSet) -> None:
+    async def put(self, set_id: str, variant_set: VariantSet,
+                  **options: Unpack[CallOptions]) -> None:
         """Create or replace the set ``set_id`` (a client-chosen UUID for a new set). Checked
         locally first (name, 1-2 parameters, 2-500 offers, colour patterns)."""
+        svc = bind(self, options)
         _warn()
         segment = _set_id(set_id)
         validate_variant_set(variant_set)
-        await _call(self._client.request_raw(
+        await _call(svc._client.request_raw(
             "PUT", f"/sale/offer-variants/{segment}", media_type="beta",
             json=variant_set.to_api(),
         ))
@@ -216,8 +228,10 @@ class OfferVariantsService:
         *,
         color_patterns: dict[str, str] | None = None,
         set_id: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> str:
         """Create a set from offer ids and grouping parameter ids; returns its id."""
+        svc = bind(self, options)
         _args.text(name, "name", max_len=50)
         ids = _args.id_list(offer_ids, "offer_ids")
         params = _args.texts(parameter_ids, "parameter_ids")
@@ -228,19 +242,21 @@ class OfferVariantsService:
             parameters=[VariantSetParameter(id=p) for p in params],
         )
         new_id = new_set_id() if set_id is None else _args.ident(set_id, "set_id")
-        await self.put(new_id, body)
+        await svc.put(new_id, body)
         return new_id
 
-    async def delete(self, set_id: str) -> None:
+    async def delete(self, set_id: str, **options: Unpack[CallOptions]) -> None:
         """Delete a set. Its offers stay on sale, outside any set."""
+        svc = bind(self, options)
         _warn()
-        await _call(self._client.request_raw(
+        await _call(svc._client.request_raw(
             "DELETE", f"/sale/offer-variants/{_set_id(set_id)}", media_type="beta"
         ))
 
     async def move_offers(
         self, offer_ids: Iterable[str], *, from_set_id: str, to_set_id: str,
         color_patterns: dict[str, str] | None = None,
+        **options: Unpack[CallOptions],
     ) -> VariantMoveResult:
         """Move offers from one of your sets to another (S22: an offer in your set cannot
         join another, so: read both, DELETE the source, PUT the target with the offers added,
@@ -249,14 +265,15 @@ class OfferVariantsService:
         On failure raises :class:`VariantMoveError` saying which steps were done; after the
         source was deleted it tries to restore it before raising.
         """
+        svc = bind(self, options)
         moving = _args.id_list(offer_ids, "offer_ids")
         from_set_id = _args.ident(from_set_id, "from_set_id")
         to_set_id = _args.ident(to_set_id, "to_set_id")
         patterns = _patterns(color_patterns)
         if from_set_id == to_set_id:
             raise InvalidArgumentError("to_set_id", "equals from_set_id", "name two sets")
-        source = await self.get(from_set_id)
-        target = await self.get(to_set_id)
+        source = await svc.get(from_set_id)
+        target = await svc.get(to_set_id)
         missing = [o for o in moving if o not in source.offer_ids]
         if missing:
             # Found only by reading the sets, so not an argument error (those come before any
@@ -273,19 +290,19 @@ class OfferVariantsService:
             raise VariantMoveError("check", ["read"], from_set_id, source, exc) from exc
         completed = ["read"]
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("delete source", lambda: self.delete(from_set_id)),
-            ("write target", lambda: self.put(to_set_id, new_target)),
+            ("delete source", lambda: svc.delete(from_set_id)),
+            ("write target", lambda: svc.put(to_set_id, new_target)),
         ]
         if len(remaining) >= 2:
             rest = source.model_copy(update={"offers": remaining})
-            steps.append(("rewrite source", lambda: self.put(from_set_id, rest)))
+            steps.append(("rewrite source", lambda: svc.put(from_set_id, rest)))
         for step, action in steps:
             try:
                 await action()
             except Exception as exc:
                 if "delete source" in completed and step == "write target":
                     try:  # put the source back as it was, so no grouping is lost
-                        await self.put(from_set_id, source)
+                        await svc.put(from_set_id, source)
                         completed.append("restored source")
                     except Exception:  # noqa: S110 - reported through the error below
                         pass

@@ -13,12 +13,16 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async._walk_guard import WalkGuard
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.commands import CommandKind, CommandResult
 from allegro_async.models.offers import BulkResult, OfferListingItem, OffersPage
 from allegro_async.services import bulk as _bulk
+from allegro_async.services._bind import bind, split
 from allegro_async.services.command_journal import CommandJournal
 from allegro_async.services.commands import CommandEngine, command_id_list
 from allegro_async.services.product_offers import (
@@ -94,10 +98,15 @@ class OffersService(ProductOffers):
         Paging is by offset: offers that change (status, price, ...) or appear while the walk
         runs can move between pages and be skipped or seen twice. Filter on something stable,
         or de-duplicate by id and re-list when an exact snapshot matters.
+
+        The per-call options (``timeout=`` seconds, ``extra_headers=``, ...; docs/client.md)
+        apply to every page's request: ``timeout=`` bounds each page, not the whole walk.
         """
+        call, filters = split(filters)
+        svc = bind(self, call)
         query = _list_query(page_size, max_items, params, filters)
         keywords = _search_keywords(query)
-        api = self._client.api.users_offer_information.with_raw_response
+        api = svc._client.api.users_offer_information.with_raw_response
         guard = WalkGuard("GET /sale/offers")
         offset, yielded = 0, 0
         while max_items is None or yielded < max_items:
@@ -124,9 +133,10 @@ class OffersService(ProductOffers):
             elif len(page.offers) < page_size:
                 return
 
-    async def count_drafts(self) -> int:
+    async def count_drafts(self, **options: Unpack[CallOptions]) -> int:
         """How many drafts (INACTIVE offers) the account holds, for S19."""
-        api = self._client.api.users_offer_information.with_raw_response
+        svc = bind(self, options)
+        api = svc._client.api.users_offer_information.with_raw_response
         raw = await api.search_offers(publication_status=["INACTIVE"], limit=1)
         page = raw.parse(OffersPage)
         if page.total_count is None:
@@ -138,7 +148,10 @@ class OffersService(ProductOffers):
         return page.total_count
 
     # -- commands (S17, S20) -----------------------------------------------------------------
-    _command_journal: CommandJournal | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # made now, not on first use: the copies a call's options make (bind) share it
+        self._command_journal = CommandJournal()
 
     @property
     def command_journal(self) -> CommandJournal:
@@ -146,8 +159,6 @@ class OffersService(ProductOffers):
         through them whose outcome is not settled yet, recorded before its first PUT. After a
         cancelled call, or offers left ``UNKNOWN``, ``client.offers.commands().resume()``
         finishes them."""
-        if self._command_journal is None:
-            self._command_journal = CommandJournal()
         return self._command_journal
 
     def commands(self, **options: Any) -> CommandEngine:
@@ -167,9 +178,11 @@ class OffersService(ProductOffers):
                       scheduled_for: _dt.datetime | None = None,
                       now: _dt.datetime | None = None,
                       engine: CommandEngine | None = None,
-                      command_ids: Sequence[str] | None = None) -> CommandResult:
+                      command_ids: Sequence[str] | None = None,
+                      **options: Unpack[CallOptions]) -> CommandResult:
         """Activate offers (any number; commands of <= 1000). ``scheduled_for`` must be in
         the future (S17): a past time is refused here, before anything is sent."""
+        svc = bind(self, options)
         publication: dict[str, Any] = {"action": "ACTIVATE"}
         if scheduled_for is not None:
             moment = _args.future(scheduled_for, "scheduled_for", now, "S17: Allegro answers "
@@ -177,15 +190,17 @@ class OffersService(ProductOffers):
             publication["scheduledFor"] = _args.utc_text(moment)
         elif now is not None:
             _args.aware(now, "now")
-        return await self._run(CommandKind.PUBLICATION, offer_ids,
-                               {"publication": publication}, engine, command_ids)
+        return await svc._run(CommandKind.PUBLICATION, offer_ids,
+                              {"publication": publication}, engine, command_ids)
 
     async def end(self, offer_ids: Sequence[str], *,
                   engine: CommandEngine | None = None,
-                  command_ids: Sequence[str] | None = None) -> CommandResult:
+                  command_ids: Sequence[str] | None = None,
+                  **options: Unpack[CallOptions]) -> CommandResult:
         """End offers (any number; commands of <= 1000)."""
-        return await self._run(CommandKind.PUBLICATION, offer_ids,
-                               {"publication": {"action": "END"}}, engine, command_ids)
+        svc = bind(self, options)
+        return await svc._run(CommandKind.PUBLICATION, offer_ids,
+                              {"publication": {"action": "END"}}, engine, command_ids)
 
     async def change_price(
         self, offer_ids: Sequence[str], *, to: str | None = None,
@@ -193,10 +208,12 @@ class OffersService(ProductOffers):
         increase_percent: str | None = None, decrease_percent: str | None = None,
         currency: str = "PLN", engine: CommandEngine | None = None,
         command_ids: Sequence[str] | None = None,
+        **options: Unpack[CallOptions],
     ) -> CommandResult:
         """Change the buy-now price of offers with price-change commands: exactly one of
         ``to``, ``increase_by``, ``decrease_by`` (amounts as decimal strings),
         ``increase_percent``, ``decrease_percent``. 10 000 offers take 10 commands."""
+        svc = bind(self, options)
         given = {k: v for k, v in {"to": to, "increase_by": increase_by,
                                    "decrease_by": decrease_by,
                                    "increase_percent": increase_percent,
@@ -218,12 +235,13 @@ class OffersService(ProductOffers):
             decrease = name == "decrease_percent"
             mod = {"type": "DECREASE_PERCENTAGE" if decrease else "INCREASE_PERCENTAGE",
                    "percentage": _args.percentage(value, name, decrease=decrease)}
-        return await self._run(CommandKind.PRICE, offer_ids, {"modification": mod}, engine,
-                               command_ids)
+        return await svc._run(CommandKind.PRICE, offer_ids, {"modification": mod}, engine,
+                              command_ids)
 
     async def change_prices(
         self, prices: Mapping[str, str | Decimal | int], *, currency: str = "PLN",
         engine: CommandEngine | None = None, command_ids: Sequence[str] | None = None,
+        **options: Unpack[CallOptions],
     ) -> CommandResult:
         """Give each offer its own buy-now price (``{offer_id: "19.99"}``) with price-change
         commands: offers sharing a price go in the same commands (<= 1000 each), so 10 000
@@ -233,6 +251,7 @@ class OffersService(ProductOffers):
         result lists outcomes in the order of ``prices``; to resume, pass its ``command_ids``
         with the same ``prices`` (groups are made in a fixed order: by amount).
         """
+        svc = bind(self, options)
         if not isinstance(prices, Mapping):
             raise InvalidArgumentError("prices", f"{type(prices).__name__} is not a mapping",
                                        "pass {offer_id: '19.99', ...}")
@@ -241,7 +260,7 @@ class OffersService(ProductOffers):
         groups: dict[Decimal, list[str]] = {}
         for offer_id, price in entries:
             groups.setdefault(_args.amount(price, f"prices[{offer_id}]"), []).append(offer_id)
-        engine = self._engine(engine)
+        engine = svc._engine(engine)
         order = sorted(groups)
         sizes = [-(-len(groups[a]) // engine.chunk_size) for a in order]
         given = command_id_list(command_ids, sum(sizes))
@@ -256,28 +275,34 @@ class OffersService(ProductOffers):
     async def change_quantity(self, offer_ids: Sequence[str], *, to: int | None = None,
                               gain: int | None = None,
                               engine: CommandEngine | None = None,
-                  command_ids: Sequence[str] | None = None) -> CommandResult:
+                  command_ids: Sequence[str] | None = None,
+                  **options: Unpack[CallOptions]) -> CommandResult:
         """Set (``to``) or shift (``gain``, may be negative) the stock of offers."""
+        svc = bind(self, options)
         if (to is None) == (gain is None):
             raise InvalidArgumentError("quantity", "give exactly one of to and gain",
                                        "e.g. change_quantity(ids, to=10)")
         mod = ({"changeType": "FIXED", "value": _args.count(to, "to")} if to is not None else
                {"changeType": "GAIN", "value": _args.count(gain, "gain", minimum=-_MAX_STOCK)})
-        return await self._run(CommandKind.QUANTITY, offer_ids, {"modification": mod}, engine,
-                               command_ids)
+        return await svc._run(CommandKind.QUANTITY, offer_ids, {"modification": mod}, engine,
+                              command_ids)
 
     async def modify(self, offer_ids: Sequence[str], modification: Mapping[str, Any], *,
                      engine: CommandEngine | None = None,
-                  command_ids: Sequence[str] | None = None) -> CommandResult:
+                  command_ids: Sequence[str] | None = None,
+                  **options: Unpack[CallOptions]) -> CommandResult:
         """Offer modification commands (delivery, payments, location, ...) for many offers."""
+        svc = bind(self, options)
         body = _args.mapping(modification, "modification")
-        return await self._run(CommandKind.MODIFICATION, offer_ids, {"modification": body},
-                               engine, command_ids)
+        return await svc._run(CommandKind.MODIFICATION, offer_ids, {"modification": body},
+                              engine, command_ids)
 
     def _engine(self, engine: object) -> CommandEngine:
         if engine is None:
             return self.commands()
-        return _args.instance(engine, "engine", CommandEngine)
+        # an engine of the caller's sends with this call's per-call options too
+        return bind(_args.instance(engine, "engine", CommandEngine),
+                    self._client._call_defaults)
 
     async def _run(self, kind: CommandKind, offer_ids: object, payload: dict[str, Any],
                    engine: object, command_ids: object) -> CommandResult:
@@ -306,15 +331,18 @@ class OffersService(ProductOffers):
         ``None`` for no hourly window) and ``headroom`` (0.98, applied to both),
         ``progress`` (called with a :class:`~allegro_async.services.bulk.BulkProgress` after
         each offer), ``journal`` (a :class:`~allegro_async.services.bulk.BulkJournal`; reuse
-        it, or its file, to resume), ``clock`` and ``sleep``. Failures do not stop the run;
-        the result lists each offer's outcome.
+        it, or its file, to resume), ``clock`` and ``sleep``, and the per-call options
+        (``timeout=``, ``extra_headers=``, ...; docs/client.md) for every GET and PATCH.
+        Failures do not stop the run; the result lists each offer's outcome.
         """
+        call, options = split(options)
+        svc = bind(self, call)
         unknown = sorted(set(options) - set(_bulk.OPTIONS))
         if unknown:
             raise InvalidArgumentError(unknown[0], "is not an option of bulk_update",
                                        f"use {', '.join(_bulk.OPTIONS)}")
         options.setdefault("sleep", self.sleep)
-        return await _bulk.bulk_update(self, changes, **options)
+        return await _bulk.bulk_update(svc, changes, **options)
 
 
 #: Larger than any stock a gain could move (the spec's quantity is an int32).

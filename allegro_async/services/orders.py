@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from typing_extensions import Unpack
 
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import ConflictError, ErrorDetail, InvalidArgumentError
 from allegro_async.models.base import parse_timestamp
 from allegro_async.models.events import OrderEvent
@@ -26,7 +27,8 @@ from allegro_async.models.orders import (
     ShipmentList,
 )
 from allegro_async.pagination import Page, TimeSlicedPaginator
-from allegro_async.services.events import OrderEventStream, StreamOptions
+from allegro_async.services._bind import CALL_OPTIONS, bind, split
+from allegro_async.services.events import EventsOptions, OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
     from allegro_async.api.order_management import OrderManagementWithRawResponse
@@ -160,6 +162,7 @@ class OrdersService:
         sort: OrderSort = "-lineItems.boughtAt",
         page_size: int = 100,
         max_items: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> TimeSlicedPaginator[CheckoutForm]:
         """Every checkout form matching the filters (A9, S16), past the 10 000 cap.
 
@@ -182,7 +185,11 @@ class OrdersService:
         (``None``: all; ``0``: none, and no request). A server that stops moving the walk on
         (answers pages behind the bound sent, or the same page for every offset) ends it with
         :class:`~allegro_async.errors.WalkStalledError` before any form comes twice.
+
+        The per-call options (``timeout=`` seconds, ...; docs/client.md) apply to every
+        page's request: ``timeout=`` bounds each page, not the whole walk.
         """
+        svc = bind(self, options)
         _args.choice(sort, "sort", _SORTS)
         _args.page_size(page_size, "page_size", 1, 100, "GET /order/checkout-forms (A9)")
         _args.optional(max_items, lambda m: _args.count(m, "max_items"))
@@ -221,7 +228,7 @@ class OrdersService:
                         ) -> Page[CheckoutForm]:
             params = {**base, **extra, "offset": offset, "limit": limit}
             names = _list_keywords()
-            raw = await self._api.get_list_of_orders(
+            raw = await svc._api.get_list_of_orders(
                 **{names[k]: v for k, v in params.items() if v is not None})
             page = raw.parse(CheckoutFormList)
             return Page(page.checkout_forms, page.total_count, raw.trace_id)
@@ -236,21 +243,24 @@ class OrdersService:
             max_items=max_items, what="GET /order/checkout-forms",
         )
 
-    async def get(self, checkout_form_id: str) -> CheckoutForm:
+    async def get(self, checkout_form_id: str, **options: Unpack[CallOptions]) -> CheckoutForm:
         """One checkout form. A combined one (S12) raises ``NotFoundError``: see
         :meth:`find_replacement`."""
-        raw = await self._api.get_orders_details(id=_form_id(checkout_form_id))
+        svc = bind(self, options)
+        raw = await svc._api.get_orders_details(id=_form_id(checkout_form_id))
         return raw.parse(CheckoutForm)
 
-    async def find_replacement(self, event: OrderEvent) -> CheckoutForm | None:
+    async def find_replacement(self, event: OrderEvent,
+                               **options: Unpack[CallOptions]) -> CheckoutForm | None:
         """S12: the form that took over the line items of the (now 404) form an event names,
         found among the buyer's forms bought since; ``None`` if there is none yet."""
+        svc = bind(self, options)
         _args.instance(event, "event", OrderEvent)
         item_ids = {item.id for item in event.order.line_items}
         times = [i.bought_at for i in event.order.line_items if i.bought_at is not None]
-        async for form in self.list(buyer_login=event.order.buyer.login,
-                                    bought_at_gte=min(times) if times else None,
-                                    sort="lineItems.boughtAt"):
+        async for form in svc.list(buyer_login=event.order.buyer.login,
+                                   bought_at_gte=min(times) if times else None,
+                                   sort="lineItems.boughtAt"):
             if form.id != event.checkout_form_id and item_ids & {i.id for i in form.line_items}:
                 return form
         return None
@@ -258,6 +268,7 @@ class OrdersService:
     # -- changing ---------------------------------------------------------------------------
     async def set_fulfillment(
         self, checkout_form_id: str, status: FulfillmentStatus | str, *, revision: str | None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Set the seller's fulfillment status (S13).
 
@@ -265,11 +276,12 @@ class OrdersService:
         (a buyer's cancellation) raises :class:`StaleRevisionError` instead of being
         overwritten. Pass ``revision=None`` only to overwrite whatever is there.
         """
+        svc = bind(self, options)
         form_id = _form_id(checkout_form_id)
         value = _args.choice(status, "status", FulfillmentStatus)
         _revision(revision)
         try:
-            await self._api.set_order_fulfillment(
+            await svc._api.set_order_fulfillment(
                 id=form_id, body={"status": value}, checkout_form_revision=revision)
         except ConflictError as exc:
             raise StaleRevisionError.from_conflict(exc, form_id, revision) from exc
@@ -284,6 +296,7 @@ class OrdersService:
         *,
         set_sent: bool = False,
         revision: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> Shipment:
         """Add a waybill (tracking number) to a form; ``line_items`` default (``None``) to all
         of them; an empty list is refused.
@@ -298,6 +311,7 @@ class OrdersService:
         or whose fulfillment is no longer NEW, PROCESSING or READY_FOR_*, is not marked SENT:
         :class:`StaleRevisionError` is raised with the added waybill as ``exc.shipment``.
         """
+        svc = bind(self, options)
         form_id = _form_id(checkout_form_id)
         _args.ident(carrier_id, "carrier_id")
         _args.text(waybill, "waybill")
@@ -314,15 +328,15 @@ class OrdersService:
         if items:
             body["lineItems"] = [{"id": item} for item in items]
         if revision is not None:
-            before = await self.get(form_id)
+            before = await svc.get(form_id)
             if before.revision != revision:
                 raise StaleRevisionError.refused(
                     form_id, revision, "the checkout form changed since your read; "
                     "no waybill was added")
-        raw = await self._api.create_order_shipments(id=form_id, body=body)
+        raw = await svc._api.create_order_shipments(id=form_id, body=body)
         shipment = raw.parse(Shipment)
         if set_sent:
-            await self._mark_sent(form_id, revision, shipment)
+            await svc._mark_sent(form_id, revision, shipment)
         return shipment
 
     async def _mark_sent(self, form_id: str, revision: str | None, shipment: Shipment) -> None:
@@ -347,19 +361,24 @@ class OrdersService:
             exc.shipment = shipment
             raise
 
-    async def shipments(self, checkout_form_id: str) -> builtins.list[Shipment]:
+    async def shipments(self, checkout_form_id: str,
+                        **options: Unpack[CallOptions]) -> builtins.list[Shipment]:
         """The waybills added to a form."""
-        raw = await self._api.get_order_shipments(id=_form_id(checkout_form_id))
+        svc = bind(self, options)
+        raw = await svc._api.get_order_shipments(id=_form_id(checkout_form_id))
         return raw.parse(ShipmentList).shipments
 
-    async def carriers(self) -> CarrierList:
+    async def carriers(self, **options: Unpack[CallOptions]) -> CarrierList:
         """The carriers a waybill can name (``carrier_id``)."""
-        return (await self._api.get_orders_carriers()).parse(CarrierList)
+        svc = bind(self, options)
+        return (await svc._api.get_orders_carriers()).parse(CarrierList)
 
     # -- the event journal ------------------------------------------------------------------
-    def events(self, **options: Unpack[StreamOptions]) -> OrderEventStream:
+    def events(self, **options: Unpack[EventsOptions]) -> OrderEventStream:
         """The order event stream (A8, S9-S12): see :class:`OrderEventStream` for the options
-        (``start``, ``store``, ``types``, ``page_size``, ``follow``, ``read_forms``, ...).
+        (``start``, ``store``, ``types``, ``page_size``, ``follow``, ``read_forms``, ...),
+        and the per-call options (``timeout=`` seconds, ...; docs/client.md) for each of its
+        requests (every poll of the journal, every form read).
 
         ::
 
@@ -369,11 +388,13 @@ class OrdersService:
                     await handle(delivery)        # finished when the loop asks for the next
         """
         # Every option is checked by the stream's constructor, before any request.
-        unknown = sorted(set(options) - set(StreamOptions.__annotations__))
+        call, stream = split(options)
+        unknown = sorted(set(stream) - set(StreamOptions.__annotations__))
         if unknown:
-            raise InvalidArgumentError(unknown[0], "is not an option of the event stream",
-                                       f"use {', '.join(StreamOptions.__annotations__)}")
-        return OrderEventStream(self, **options)
+            raise InvalidArgumentError(
+                unknown[0], "is not an option of the event stream", "use "
+                f"{', '.join([*StreamOptions.__annotations__, *sorted(CALL_OPTIONS)])}")
+        return OrderEventStream(bind(self, call), **stream)
 
 
 def _bought_at(form: CheckoutForm) -> _dt.datetime | None:

@@ -15,12 +15,15 @@ from urllib.parse import unquote
 
 import anyio
 from pydantic import ValidationError
+from typing_extensions import Unpack
 
 from allegro_async import _args
 from allegro_async._http import httpx
+from allegro_async._options import CallOptions
 from allegro_async._request import _allegro_url, _httpx_origin, _is_absolute
 from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
 from allegro_async.models.offers import OfferParts, ProductOffer, ProductOfferBody
+from allegro_async.services._bind import bind
 from allegro_async.services.commands import Sleep
 
 if TYPE_CHECKING:
@@ -91,53 +94,59 @@ class ProductOffers:
         return self._client.api.offer_management.with_raw_response
 
     # -- product offers ----------------------------------------------------------------------
-    async def get(self, offer_id: str) -> ProductOffer:
+    async def get(self, offer_id: str, **options: Unpack[CallOptions]) -> ProductOffer:
         """GET /sale/product-offers/{offerId}."""
+        svc = bind(self, options)
         _id(offer_id)  # named as this method names it, before the generated check
-        api = self._client.api.users_offer_information.with_raw_response
+        api = svc._client.api.users_offer_information.with_raw_response
         raw = await api.get_product_offer(offer_id=offer_id)
         return raw.parse(ProductOffer)
 
-    async def get_raw(self, offer_id: str) -> dict[str, Any]:
+    async def get_raw(self, offer_id: str, **options: Unpack[CallOptions]) -> dict[str, Any]:
         """The offer as plain JSON, every field as Allegro sent it."""
+        svc = bind(self, options)
         _id(offer_id)
-        api = self._client.api.users_offer_information.with_raw_response
+        api = svc._client.api.users_offer_information.with_raw_response
         return (await api.get_product_offer(offer_id=offer_id)).parse(dict[str, Any])
 
-    async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price")
+    async def parts(self, offer_id: str, include: Sequence[str] = ("stock", "price"),
+                        **options: Unpack[CallOptions],
                     ) -> OfferParts:
         """GET .../parts: only stock and/or price, cheaper than the whole offer."""
+        svc = bind(self, options)
         _id(offer_id)
         if isinstance(include, str):
             raise InvalidArgumentError("include", f"{include!r} is a single string",
                                        "pass include=['stock'], ['price'] or both")
         parts: list[Any] = _args.choices(include, "include", ("stock", "price"))  # checked
         _args.unique_ids(parts, "include")
-        api = self._client.api.users_offer_information.with_raw_response
+        api = svc._client.api.users_offer_information.with_raw_response
         raw = await api.get_partial_product_offer(offer_id=offer_id, include=parts)
         return raw.parse(OfferParts)
 
     async def create(self, offer: Mapping[str, Any] | ProductOffer, *,
-                     deadline: float | None = None) -> ProductOffer:
+                     deadline: float | None = None, **options: Unpack[CallOptions]) -> ProductOffer:
         """POST /sale/product-offers; follows a 202 to the finished offer (A10). A new draft
         past the account's limit raises :class:`~allegro_async.errors.DraftsLimitError` (S19)."""
+        svc = bind(self, options)
         body = offer_body(offer.to_api() if isinstance(offer, ProductOffer) else offer, "offer")
         if "stock" not in body:  # the one field the spec requires of a new offer
             raise InvalidArgumentError("offer.stock", "is missing (POST /sale/product-offers "
                                        "requires it)", "give stock, e.g. {'available': 10}")
         _check_deadline(deadline)
-        raw = await self._offers.create_product_offers(body=body)
-        return await self._finish(raw, deadline)
+        raw = await svc._offers.create_product_offers(body=body)
+        return await svc._finish(raw, deadline)
 
     async def patch(self, offer_id: str, changes: Mapping[str, Any], *,
-                    deadline: float | None = None) -> ProductOffer:
+                    deadline: float | None = None, **options: Unpack[CallOptions]) -> ProductOffer:
         """PATCH /sale/product-offers/{offerId} with only the fields to change; follows a 202
         to the finished offer (A10)."""
+        svc = bind(self, options)
         _id(offer_id)
         body = offer_body(changes, "changes")
         _check_deadline(deadline)
-        raw = await self._offers.edit_product_offers(offer_id=offer_id, body=body)
-        return await self._finish(raw, deadline)
+        raw = await svc._offers.edit_product_offers(offer_id=offer_id, body=body)
+        return await svc._finish(raw, deadline)
 
     async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
         if raw.status_code != 202:
@@ -149,36 +158,38 @@ class ProductOffers:
             location, deadline=deadline, first_wait=_retry_after(raw, 1.0))
 
     async def wait_for_operation(self, location: str, *, deadline: float | None = None,
-                                 first_wait: float = 0.0) -> ProductOffer:
+                                 first_wait: float = 0.0,
+                                 **options: Unpack[CallOptions]) -> ProductOffer:
         """A10: poll an operation URL (a 202's ``Location``) honouring ``Retry-After`` until
         it answers 303, then return the offer it points to. Raises
         :class:`OperationPendingError` (carrying ``location``) after ``deadline`` seconds."""
+        svc = bind(self, options)
         _args.text(location, "location")
         _check_deadline(deadline)
         _args.positive(first_wait, "first_wait", zero=True)
-        limit = self.operation_deadline if deadline is None else deadline
+        limit = svc.operation_deadline if deadline is None else deadline
         # the polls carry the bearer token: a Location off Allegro's hosts is refused now,
         # before any wait, not after the first Retry-After
-        location = _operation_url(self._client, location, "location")
-        operation = _path_ids(self._client, location, _OPERATION_PATH)
+        location = _operation_url(svc._client, location, "location")
+        operation = _path_ids(svc._client, location, _OPERATION_PATH)
         waited, wait = 0.0, first_wait
         while True:
             if wait > 0:
                 # The capped wait is what is slept, so it is what the deadline is checked
                 # against: a Retry-After longer than the deadline is no reason not to poll.
-                step = min(wait, self.max_poll_wait)
+                step = min(wait, svc.max_poll_wait)
                 if waited + step > limit:
                     raise OperationPendingError(location, waited)
-                await self.sleep(step)
+                await svc.sleep(step)
                 waited += step
-            raw = await self._poll(location, operation)
+            raw = await svc._poll(location, operation)
             if raw.status_code in (301, 302, 303, 307, 308):
                 target = raw.headers.get("location")
                 if not target:
                     raise InvalidArgumentError("location", "the operation finished without a "
                                                "Location", "read the offer by id")
-                target = _operation_url(self._client, target, "location")
-                return await self._finished_offer(target)
+                target = _operation_url(svc._client, target, "location")
+                return await svc._finished_offer(target)
             if raw.status_code == 200:
                 return raw.parse(ProductOffer)
             wait = max(_retry_after(raw, 1.0), 0.001)
@@ -201,21 +212,22 @@ class ProductOffers:
         api = self._client.api.users_offer_information.with_raw_response
         return (await api.get_product_offer(offer_id=found[0])).parse(ProductOffer)
 
-    async def delete_draft(self, offer_id: str) -> None:
+    async def delete_draft(self, offer_id: str, **options: Unpack[CallOptions]) -> None:
         """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19); for
         any other offer Allegro refuses (403), raised here as :class:`OfferNotDeletableError`
         (not the generic "wrong token" hint): end it with :meth:`OffersService.end` instead.
         A 403 for an offer this token cannot read stays a
         :class:`~allegro_async.errors.PermissionDeniedError`."""
+        svc = bind(self, options)
         offer_id = _args.ident(offer_id, "offer_id")
         try:
             _id(offer_id)
-            await self._offers.delete_offer(offer_id=offer_id)
+            await svc._offers.delete_offer(offer_id=offer_id)
         except PermissionDeniedError as exc:
             if exc.mentions("only drafts") or exc.mentions("NotDeletable"):
                 raise OfferNotDeletableError(offer_id, None) from exc
             try:  # the message may say nothing: look at the offer to tell the two 403s apart
-                offer = await self.get(offer_id)
+                offer = await svc.get(offer_id)
             except AllegroError:
                 raise exc from None
             status = offer.publication.status if offer.publication is not None else None
@@ -225,17 +237,19 @@ class ProductOffers:
             raise
 
     async def copy_as_draft(self, offer_id: str, *, changes: Mapping[str, Any] | None = None,
-                            deadline: float | None = None) -> ProductOffer:
+                            deadline: float | None = None,
+                            **options: Unpack[CallOptions]) -> ProductOffer:
         """S18: a new draft with the whole structure of an offer, minus ``id``,
         ``validatedAt``/``validation``, ``createdAt``, ``updatedAt`` and ``publication``.
         ``changes`` are applied on top (e.g. a new name)."""
+        svc = bind(self, options)
         _id(offer_id)
         extra = _args.mapping(changes, "changes") if changes is not None else {}
         _check_deadline(deadline)
-        original = await self.get_raw(offer_id)
+        original = await svc.get_raw(offer_id)
         body = {k: v for k, v in original.items() if k not in DRAFT_COPY_DROPS}
         body.update(extra)
-        return await self.create(body, deadline=deadline)
+        return await svc.create(body, deadline=deadline)
 
 
 def _operation_url(client: AllegroClient, url: str, field: str) -> str:

@@ -6,7 +6,10 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Unpack
+
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async._walk_guard import WalkGuard
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.products import (
@@ -69,16 +72,19 @@ class ProductsService:
         language: str | None = None,
         filters: Mapping[str, str] | None = None,
         page_id: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> ProductSearchPage:
         """One page of GET /sale/products. Pass the returned ``next_page_id`` as ``page_id``
-        to read on (or resume later)."""
+        to read on (or resume later). ``options``: the per-call options (docs/client.md)."""
         page, _ = await self._search_page(phrase, mode=mode, category_id=category_id,
-                                          language=language, filters=filters, page_id=page_id)
+                                          language=language, filters=filters, page_id=page_id,
+                                          **options)
         return page
 
     async def _search_page(
         self, phrase: str | None, *, mode: SearchMode | str | None, category_id: str | None,
         language: str | None, filters: Mapping[str, str] | None, page_id: str | None,
+        **options: Unpack[CallOptions],
     ) -> tuple[ProductSearchPage, str | None]:
         """One page and the response's trace-id."""
         if phrase is None and category_id is None:
@@ -99,7 +105,8 @@ class ProductsService:
                                            f"pass {key} as its keyword instead")
             _args.ident(key, "filters key")  # a parameter id, e.g. "127448"
             dynamic[key] = _args.text(value, f"filters[{key}]")
-        raw = await self._client.api.products.with_raw_response.get_sale_products(
+        client = self._client._with_call_options(options)
+        raw = await client.api.products.with_raw_response.get_sale_products(
             phrase=phrase, mode=mode_value, language=params["language"],
             category_id=params["category.id"], dynamic_filters=dynamic or None,
             page_id=params["page.id"],
@@ -116,6 +123,7 @@ class ProductsService:
         filters: Mapping[str, str] | None = None,
         page_id: str | None = None,
         max_pages: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncIterator[Product]:
         """Every product matching the search, following the ``nextPage`` cursor::
 
@@ -124,8 +132,11 @@ class ProductsService:
 
         ``filters`` are the dynamic filters (``{"127448": "127448_2"}``); ``max_pages`` stops
         early. A ``nextPage.id`` given before, or a page read before, ends the walk with
-        :class:`~allegro_async.errors.WalkStalledError` (no product comes twice).
+        :class:`~allegro_async.errors.WalkStalledError` (no product comes twice). ``options``
+        (per-call options, docs/client.md) apply to every page's request: ``timeout=`` bounds
+        each page, not the whole walk.
         """
+        self._client._with_call_options(options)  # a bad option fails before the first page
         _args.optional(max_pages, lambda m: _args.count(m, "max_pages", minimum=1))
         guard = WalkGuard("GET /sale/products")
         pages = 0
@@ -135,7 +146,7 @@ class ProductsService:
             guard.request(page_id)
             page, trace_id = await self._search_page(
                 phrase, mode=mode, category_id=category_id, language=language,
-                filters=filters, page_id=page_id,
+                filters=filters, page_id=page_id, **options,
             )
             pages += 1
             if page.products:  # a cursor the server ignored answers a page read before
@@ -149,23 +160,25 @@ class ProductsService:
             # a cursor seen before would repeat pages forever
             guard.follow(page_id, label="nextPage.id")
 
-    def by_gtin(self, gtin: str) -> AsyncIterator[Product]:
+    def by_gtin(self, gtin: str, **options: Unpack[CallOptions]) -> AsyncIterator[Product]:
         """Every product with this GTIN (EAN, ISBN, UPC), as an async iterator."""
-        return self.search(normalize_ean(gtin), mode=SearchMode.GTIN)
+        return self.search(normalize_ean(gtin), mode=SearchMode.GTIN, **options)
 
-    async def by_ean(self, ean: str) -> list[Product]:
+    async def by_ean(self, ean: str, **options: Unpack[CallOptions]) -> list[Product]:
         """Every product with this EAN (S21): one EAN can map to several products, told apart
         by parameters such as disk size or colour. Compare
         :meth:`Product.identifying_parameters` and choose; an empty list means no match."""
-        return [product async for product in self.by_gtin(ean)]
+        return [product async for product in self.by_gtin(ean, **options)]
 
     async def get(
-        self, product_id: str, *, category_id: str | None = None, language: str | None = None
+        self, product_id: str, *, category_id: str | None = None, language: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> Product:
         """One product with all its parameters (GET /sale/products/{productId})."""
         _args.path_segment(product_id, "product_id")  # named as this method names it
         params = _common(category_id, language)
-        raw = await self._client.api.products.with_raw_response.get_sale_product(
+        client = self._client._with_call_options(options)
+        raw = await client.api.products.with_raw_response.get_sale_product(
             product_id=product_id, category_id=params["category.id"], language=params["language"],
         )
         return raw.parse(Product)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import ValidationError
+from typing_extensions import Unpack
 
 from allegro_async import _args
+from allegro_async._options import CallOptions
 from allegro_async.errors import AllegroError, InvalidArgumentError
 from allegro_async.models.shipping import (
     ShippingRatesList,
@@ -98,29 +100,31 @@ class ShippingRatesService:
         # processes can still race, and Allegro's own 250 cap (a 422) is the backstop there.
         self._create_lock = anyio.Lock()
 
-    @property
-    def _delivery(self) -> DeliveryWithRawResponse:
+    def _delivery(self, options: CallOptions) -> DeliveryWithRawResponse:
         # the generated operations, raw, so the body is read as this library's subclasses
-        return self._client.api.delivery.with_raw_response
+        return self._client._with_call_options(options).api.delivery.with_raw_response
 
-    async def list(self, *, marketplace: str | None = None) -> list[ShippingRatesSetSummary]:
+    async def list(self, *, marketplace: str | None = None, **options: Unpack[CallOptions]
+                   ) -> list[ShippingRatesSetSummary]:
         """The account's price lists (id, name, flags, marketplaces), optionally only those
-        qualified for ``marketplace`` (e.g. ``"allegro-cz"``)."""
+        qualified for ``marketplace`` (e.g. ``"allegro-cz"``). Every method here takes the
+        per-call options (``timeout=`` seconds as a deadline, ...; docs/client.md)."""
         _args.optional(marketplace, lambda m: _args.ident(m, "marketplace"))
-        raw = await self._delivery.get_list_of_shipping_rates(marketplace=marketplace)
+        raw = await self._delivery(options).get_list_of_shipping_rates(marketplace=marketplace)
         return raw.parse(ShippingRatesList).shipping_rates
 
-    async def count(self) -> int:
+    async def count(self, **options: Unpack[CallOptions]) -> int:
         """How many price lists the account holds (of the 250 allowed, S3)."""
-        return len(await self.list())
+        return len(await self.list(**options))
 
-    async def get(self, rates_id: str) -> ShippingRatesSet:
+    async def get(self, rates_id: str, **options: Unpack[CallOptions]) -> ShippingRatesSet:
         """One price list with all its rates."""
         _args.path_segment(rates_id, "rates_id")  # named as this method names it
-        raw = await self._delivery.get_shipping_rates_set(id=rates_id)
+        raw = await self._delivery(options).get_shipping_rates_set(id=rates_id)
         return raw.parse(ShippingRatesSet)
 
-    async def create(self, rates: ShippingRatesSet | Mapping[str, Any]) -> ShippingRatesSet:
+    async def create(self, rates: ShippingRatesSet | Mapping[str, Any],
+                     **options: Unpack[CallOptions]) -> ShippingRatesSet:
         """Create a price list. Counts the account's lists first and raises
         :class:`ShippingRatesLimitError` without sending the POST when 250 are there (S3),
         since none can be deleted to make room.
@@ -136,14 +140,15 @@ class ShippingRatesService:
         payload.pop("lastModified", None)
         payload.pop("features", None)
         async with self._create_lock:
-            held = await self.count()
+            held = await self.count(**options)
             if held >= self.limit:
                 raise ShippingRatesLimitError(held, self.limit)
-            raw = await self._delivery.create_shipping_rates_set(body=payload)
+            raw = await self._delivery(options).create_shipping_rates_set(body=payload)
             return raw.parse(ShippingRatesSet)
 
     async def update(
-        self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any]
+        self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> ShippingRatesSet:
         """Replace a price list's name and rates (PUT; the body's id is set to ``rates_id``)."""
         rates_id = _args.ident(rates_id, "rates_id")
@@ -157,5 +162,5 @@ class ShippingRatesService:
         payload.pop("lastModified", None)
         payload.pop("features", None)
         _args.path_segment(rates_id, "rates_id")
-        raw = await self._delivery.modify_shipping_rates_set(id=rates_id, body=payload)
+        raw = await self._delivery(options).modify_shipping_rates_set(id=rates_id, body=payload)
         return raw.parse(ShippingRatesSet)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from typing_extensions import Unpack
+
+from allegro_async._options import CallOptions
 from allegro_async.models.user import Me
 
 if TYPE_CHECKING:
@@ -20,10 +23,12 @@ class UserService:
     def __init__(self, client: AllegroClient) -> None:
         self._client = client
 
-    async def me(self) -> Me:
+    async def me(self, **options: Unpack[CallOptions]) -> Me:
         """Who the access token belongs to: id (the seller's user id), login, name, email,
-        marketplace and company."""
+        marketplace and company. ``options``: the per-call options (``timeout=`` seconds as
+        the call's deadline, ``extra_headers=``, ...; see docs/client.md)."""
         # the generated operation (scope, media type, errors), its body read as Me, which adds
         # the stricter rules of this library to the generated MeResponse
-        raw = await self._client.api.information_about_user.with_raw_response.me()
+        client = self._client._with_call_options(options)
+        raw = await client.api.information_about_user.with_raw_response.me()
         return raw.parse(Me)

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 
+from allegro_async._deadline import DEADLINE, deadline_at, mark, was_sent
 from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
-from allegro_async.errors import InvalidArgumentError, RateLimitedError, error_for_response
+from allegro_async.errors import (
+    DeadlineExceededError,
+    RateLimitedError,
+    error_for_response,
+)
 from allegro_async.throttle.bucket import LeakyBucket
 from allegro_async.throttle.gate import Slots
 from allegro_async.throttle.limiter import Throttle, UserLimits
 from allegro_async.throttle.metrics import ClientMetrics, metrics_of
 
 __all__ = ["AUTH_PATH", "DEADLINE", "ClientMetrics", "ThrottledTransport", "metrics_of"]
-
-#: Request extension: seconds the whole call may take, waits in the throttle included
-#: (gate, slots, buckets, 429 retries), on the throttle's clock. Past it the throttle gives
-#: up with ``RateLimitedError``; at once if the app gate stays closed past it.
-DEADLINE = "allegro_deadline"
-#: Where the deadline, once fixed on the throttle's clock, is kept for retries.
-_DEADLINE_AT = "allegro_deadline_at"
 
 #: Paths of the OAuth endpoints on the auth host (``Environment.auth_url``).
 AUTH_PATH = "/auth/oauth/"
@@ -52,25 +50,6 @@ class _ReleasingStream(AsyncByteStream):
             if throttle is not None:
                 throttle.in_flight.release()
                 self._slots.release()
-
-
-def _deadline_of(request: Request, clock: Callable[[], float]) -> float | None:
-    """The call's deadline on the throttle's clock, from the :data:`DEADLINE` extension
-    (seconds for the whole call), fixed the first time this transport sees the request so
-    that retries of the same request share it."""
-    at = request.extensions.get(_DEADLINE_AT)
-    if isinstance(at, float):
-        return at
-    seconds = request.extensions.get(DEADLINE)
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-        raise InvalidArgumentError(
-            f"extensions[{DEADLINE!r}]", f"must be seconds >= 0, got {seconds!r}",
-            "give the seconds the whole call may take, e.g. 30")
-    at = clock() + float(seconds)
-    request.extensions[_DEADLINE_AT] = at
-    return at
 
 
 def _blocked_for(throttle: Throttle, now: float) -> float | None:
@@ -125,7 +104,7 @@ class ThrottledTransport(AsyncBaseTransport):
         started = clock()
         # Every way this request may give up, as one moment on the throttle's clock.
         give_up = started + t.retry_429_for
-        deadline = _deadline_of(request, clock)
+        deadline = deadline_at(request, clock)
         if deadline is not None:
             give_up = min(give_up, deadline)
         key = t.user_key(request)
@@ -143,7 +122,9 @@ class ThrottledTransport(AsyncBaseTransport):
                 probe = False
                 try:
                     if gate.state != "open":
+                        mark(request, "the client's app gate to reopen (A1: the app is blocked)")
                         probe = await self._wait_gate(request, started, give_up, deadline)
+                    mark(request, "a place in the client's throttle (per-user slots, buckets)")
                     if deadline is None:
                         admitted = await self._admit(user, buckets, cost, probe)
                     else:
@@ -157,6 +138,7 @@ class ThrottledTransport(AsyncBaseTransport):
                     served_mark, abandoned_mark = user.served, user.abandoned
                     ghosts_at_send = len(user.ghosts)
                     metrics.sent += 1
+                    mark(request, "Allegro's answer", sent=True)
                     sent_at = time.perf_counter()
                     if family is not None:
                         sent_clock = clock()
@@ -232,6 +214,7 @@ class ThrottledTransport(AsyncBaseTransport):
                                       _blocked_for(t, now) if reason == "app_block" else None)
                 if reason == "user_limit":
                     pause = t.cap_backoff if maybe_served > 1 else t.user_backoff
+                    mark(request, "the pause after a 429 (the user's limit, S2)")
                     await t.sleep(min(pause, give_up - now))
         finally:
             metrics.wait_seconds += sent_at - real_started
@@ -266,7 +249,7 @@ class ThrottledTransport(AsyncBaseTransport):
                         user: UserLimits, buckets: tuple[LeakyBucket, ...], cost: int,
                         probe: bool) -> bool:
         """:meth:`_admit`, given up at ``deadline`` (the throttle's clock) with a
-        ``RateLimitedError`` (reason ``deadline``): the request was not sent."""
+        ``DeadlineExceededError``: the request was not sent."""
         t = self.throttle
         admission = anyio.CancelScope()
         admitted = False
@@ -283,9 +266,8 @@ class ThrottledTransport(AsyncBaseTransport):
                 admitted = await self._admit(user, buckets, cost, probe)
             tg.cancel_scope.cancel()
         if admission.cancelled_caught:
-            raise self._given_up(request, started, "deadline",
-                                 "the call's deadline passed while it queued in the client's "
-                                 "throttle (per-user slots or buckets); it was not sent")
+            raise self._deadline_passed(request, started, "a place in the client's throttle "
+                                        "(per-user slots or buckets)")
         return admitted
 
     async def _take_user_slot(self, user: UserLimits) -> None:
@@ -341,9 +323,23 @@ class ThrottledTransport(AsyncBaseTransport):
                 tg.cancel_scope.cancel()
         if outcome:
             return outcome[0]
+        if deadline is not None and give_up >= deadline:
+            raise self._deadline_passed(request, started, "the client's app gate to reopen "
+                                        "(A1: the app is blocked)")
         raise self._given_up(request, started, "app_block", "app blocked (A1): the request "
                              "waited at the client's closed gate until it had to give up; it "
                              "was not sent")
+
+    def _deadline_passed(self, request: Request, started: float, waiting_for: str
+                         ) -> DeadlineExceededError:
+        """The error of a request whose call's deadline passed before it was sent."""
+        t = self.throttle
+        seconds = request.extensions.get(DEADLINE)
+        self.metrics.emit("deadline", waited=t.clock() - started, waiting_for=waiting_for)
+        return DeadlineExceededError(
+            method=request.method, path=request.url.path, waiting_for=waiting_for,
+            timeout=float(seconds) if isinstance(seconds, (int, float)) else None,
+            sent=was_sent(request))
 
     def _given_up(self, request: Request, started: float, reason: str,
                   message: str) -> Exception:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from allegro_async.cursors import FileCursorStore, MemoryCursorStore
@@ -253,3 +254,27 @@ def test_dedup_key_agrees_across_spellings_and_tolerates_odd_timestamps() -> Non
     # five fraction digits and an explicit zone: datetime.fromisoformat on 3.10 refuses these
     assert dedup_key("f1", "BOUGHT", "2026-11-27T02:02:03.12000+01:00") == canonical
     assert dedup_key("f1", "BOUGHT", "not a time") == "f1|BOUGHT|not a time"
+
+
+async def test_the_stream_sends_the_per_call_options_with_every_request(
+        orders_emulator: Emulator) -> None:
+    inner = orders_emulator.transport()
+    seen: list[httpx.Request] = []
+
+    class Spy(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return await inner.handle_async_request(request)
+
+    async with orders_emulator.client(0, transport=Spy()) as client:
+        stream = client.orders.events(start="beginning", follow=False, read_forms=True,
+                                      extra_headers={"X-Consumer": "c-1"}, max_retries=0)
+        async with stream:
+            got = [d async for d in stream]
+    journal = [r for r in seen if r.url.path.endswith("/order/events")]
+    forms = [r for r in seen if "/order/checkout-forms/" in r.url.path]
+    assert got and journal and forms
+    assert all(r.headers.get("X-Consumer") == "c-1" for r in seen)
+    with pytest.raises(InvalidArgumentError) as info:
+        client.orders.events(timeout=-1)
+    assert info.value.field == "timeout"

@@ -8,7 +8,7 @@ import anyio
 import httpx
 import pytest
 
-from allegro_async.errors import InvalidArgumentError, RateLimitedError
+from allegro_async.errors import DeadlineExceededError, InvalidArgumentError, RateLimitedError
 from allegro_async.testing import Emulator
 from allegro_async.throttle import Throttle, ThrottledTransport
 from allegro_async.throttle.transport import DEADLINE
@@ -35,8 +35,8 @@ async def test_a_block_that_outlasts_the_deadline_fails_the_call_at_once() -> No
         emulator.limits.block_app(60)
         first = await client.request("GET", "/me")  # finds the block, waits it out
         emulator.limits.block_app(60)
-        with pytest.raises(RateLimitedError):  # deadline 0: finds the block, gives up at once
-            await client.request("GET", "/me", extensions={DEADLINE: 0})
+        with pytest.raises(RateLimitedError):  # finds the block, gives up at once
+            await client.request("GET", "/me", extensions={DEADLINE: 1})
         sent = emulator.stats.requests
         start = emulator.clock.monotonic()
         with pytest.raises(RateLimitedError) as info:
@@ -81,14 +81,14 @@ async def test_a_deadline_bounds_waiting_for_the_users_slot() -> None:
             return httpx.Response(200, json={})
 
     transport = ThrottledTransport(Held(), throttle)
-    outcome: list[tuple[float, str | None]] = []
+    outcome: list[tuple[float, str, bool | None]] = []
     done = anyio.Event()
 
     async def second() -> None:
         try:
             await transport.handle_async_request(get(deadline=5))
-        except RateLimitedError as error:
-            outcome.append((clock(), error.reason))
+        except DeadlineExceededError as error:
+            outcome.append((clock(), error.waiting_for, error.sent))
 
     async def first() -> None:
         response = await transport.handle_async_request(get())  # holds the only slot
@@ -101,7 +101,8 @@ async def test_a_deadline_bounds_waiting_for_the_users_slot() -> None:
         await second()
         done.set()
         release.set()
-    assert outcome == [(5, "deadline")]
+    assert outcome == [(5, "a place in the client's throttle (per-user slots or buckets)",
+                        False)]
     user = throttle.user(throttle.user_key(get()))
     assert user.slots.in_use == 0 and not user.slots._waiters
 

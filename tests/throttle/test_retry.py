@@ -232,3 +232,40 @@ async def test_backoff_after_a_lost_connection_stops_at_the_calls_timeout() -> N
     # waits of 2 and 4 fit in 7 s; the next (8) would end past it, so it is not made
     assert fake.waits == [2, 4] and route.call_count == 3
 
+
+
+@pytest.mark.parametrize(("extension", "attempts"), [(0, 1), (2, 3)])
+async def test_the_retry_layer_reads_max_retries_per_request(extension: int,
+                                                             attempts: int) -> None:
+    from allegro_async._deadline import MAX_RETRIES
+    from allegro_async.retry import RetryTransport
+
+    sent: list[httpx.Request] = []
+
+    class Unavailable(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request)
+            return httpx.Response(503, stream=httpx.ByteStream(b""))  # as a network answer
+
+    waits: list[float] = []
+    transport = RetryTransport(Unavailable(), policy(waits, max_retries=5))
+    request = httpx.Request("GET", f"{API}/me", extensions={MAX_RETRIES: extension})
+    response = await transport.handle_async_request(request)
+    assert response.status_code == 503
+    assert len(sent) == attempts and len(waits) == attempts - 1
+
+
+@pytest.mark.parametrize("bad", [-1, True, "2"])
+async def test_a_bad_max_retries_extension_is_refused_before_sending(bad: object) -> None:
+    from allegro_async._deadline import MAX_RETRIES
+    from allegro_async.errors import InvalidArgumentError
+    from allegro_async.retry import RetryTransport
+
+    class Refuse(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise AssertionError("sent")
+
+    transport = RetryTransport(Refuse(), policy([]))
+    with pytest.raises(InvalidArgumentError, match="allegro_max_retries"):
+        await transport.handle_async_request(
+            httpx.Request("GET", f"{API}/me", extensions={MAX_RETRIES: bad}))
