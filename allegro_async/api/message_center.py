@@ -15,7 +15,6 @@ from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, header_value, to_raw
 from allegro_async.api.models import message_center as _models
-from allegro_async.api.models import shared_546583b3 as _shared_546583b3
 
 
 class MessageCenter(Area):
@@ -109,7 +108,7 @@ class MessageCenter(Area):
         *,
         message_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_546583b3.Message:
+    ) -> _models.Message:
         """Get single message.
 
         ``GET /messaging/messages/{messageId}``, scope ``allegro:api:messaging``.
@@ -121,7 +120,7 @@ class MessageCenter(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
-            _shared_546583b3.Message,
+            _models.Message,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -198,7 +197,7 @@ class MessageCenter(Area):
         before: datetime.datetime | str | None = None,
         after: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> Paginator[_models.MessagesList, _shared_546583b3.Message]:
+    ) -> Paginator[_models.MessagesList, _models.Message]:
         """Every item of :meth:`list_messages`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(
@@ -291,7 +290,7 @@ class MessageCenter(Area):
         *,
         body: _models.NewMessage | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_546583b3.Message:
+    ) -> _models.Message:
         """Write a new message.
 
         ``POST /messaging/messages``, scope ``allegro:api:messaging``.
@@ -302,7 +301,7 @@ class MessageCenter(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             "/messaging/messages",
-            _shared_546583b3.Message,
+            _models.Message,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -316,7 +315,7 @@ class MessageCenter(Area):
         thread_id: str | int,
         body: _models.NewMessageInThread | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
-    ) -> _shared_546583b3.Message:
+    ) -> _models.Message:
         """Write a new message in thread.
 
         ``POST /messaging/threads/{threadId}/messages``, scope ``allegro:api:messaging``.
@@ -328,7 +327,7 @@ class MessageCenter(Area):
         return await self._send(  # type: ignore[no-any-return]
             "POST",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
-            _shared_546583b3.Message,
+            _models.Message,
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },

@@ -47,7 +47,7 @@ def test_enum_values_allegro_adds_later_are_accepted(form_json: dict[str, Any]) 
     assert form.status == "ON_HOLD" and str(form.status) == "ON_HOLD"
     assert isinstance(form.status, order_management.CheckoutFormStatus)
     assert form.model_dump(mode="json", by_alias=True)["status"] == "ON_HOLD"
-    assert models.Delivery(7) == 7  # integer enums too
+    assert models.RatesDelivery(7) == 7  # integer enums too
 
 
 def test_required_fields_are_required(form_json: dict[str, Any]) -> None:

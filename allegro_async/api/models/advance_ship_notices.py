@@ -8,17 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_8c5e5fe3 import (
-    Courier,
-)
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_e24537c9 import (
-    Shipping,
+from allegro_async.api.models.shared_fb483dd8 import (
+    CommandOutputErrors,
 )
 
 
@@ -34,22 +28,26 @@ class AdvanceShipNoticeStatus(OpenEnum):
     CANCELLED = "CANCELLED"
 
 
-class AsnVolume(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog."
-        ),
-    ]
+class Courier(ApiModel):
+    """
+    Represents courier details of shipping.
+    """
 
-
-class DeclaredAsnVolume(RootModel[float]):
-    root: Annotated[
-        float,
+    id: Annotated[
+        str | None,
         Field(
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters."
+            description="Supported courier ids are ALLEGRO, DB_SCHENKER, DHL, DPD, DPD_SK, INPOST, ORLEN, POCZTA_POLSKA, SUUS, UPS. If requested courier is not supported then use OTHER value and provide courier name in name field."
         ),
-    ]
+    ] = None
+    name: Annotated[
+        str | None,
+        Field(
+            description="Courier name to be provided only if id is OTHER, otherwise it's ignored."
+        ),
+    ] = None
+    tracking_numbers: Annotated[
+        list[str] | None, Field(alias="trackingNumbers", description="List of tracking numbers.")
+    ] = None
 
 
 class HandlingUnit(ApiModel):
@@ -89,7 +87,7 @@ class Labels(ApiModel):
     ] = None
 
 
-class Product1(ApiModel):
+class ProductItemProduct(ApiModel):
     """
     The product data.
     """
@@ -102,13 +100,11 @@ class ProductItem(ApiModel):
     Groups together product and quantity.
     """
 
-    product: Product1
-    quantity: Annotated[
-        float, Field(description="The quantity of the product.", ge=1.0, le=1000000.0)
-    ]
+    product: ProductItemProduct
+    quantity: Annotated[float, Field(description="The quantity of the product.")]
 
 
-class Stage(OpenEnum):
+class ReceivingStateStage(OpenEnum):
     """
     Stage of Advance Ship Notice receiving
     """
@@ -117,7 +113,7 @@ class Stage(OpenEnum):
     COMPLETED = "COMPLETED"
 
 
-class ReceivedType(OpenEnum):
+class ReceivingStatusReceivedType(OpenEnum):
     """
     Received item condition.
     """
@@ -127,7 +123,7 @@ class ReceivedType(OpenEnum):
     REJECT = "REJECT"
 
 
-class ReasonCode(OpenEnum):
+class ReceivingStatusReasonCode(OpenEnum):
     """
     The reasonCode indicates the condition of the product after unpacking. For sellable product is given the reasonCode SELLABLE. For a product that is not suitable for sale receives a code specifying a detailed reason for rejection, e.g. "DAMAGED_IN_TRANSPORT" or "NO_BARCODE"
     """
@@ -145,12 +141,13 @@ class ReasonCode(OpenEnum):
 
 
 class ReceivingStatus(ApiModel):
-    quantity: Annotated[int | None, Field(description="Product quantity.", ge=0)] = None
+    quantity: Annotated[int | None, Field(description="Product quantity.")] = None
     received_type: Annotated[
-        ReceivedType | None, Field(alias="receivedType", description="Received item condition.")
+        ReceivingStatusReceivedType | None,
+        Field(alias="receivedType", description="Received item condition."),
     ] = None
     reason_code: Annotated[
-        ReasonCode | None,
+        ReceivingStatusReasonCode | None,
         Field(
             alias="reasonCode",
             description='The reasonCode indicates the condition of the product after unpacking. For sellable product is given the reasonCode SELLABLE. For a product that is not suitable for sale receives a code specifying a detailed reason for rejection, e.g. "DAMAGED_IN_TRANSPORT" or "NO_BARCODE"',
@@ -158,7 +155,34 @@ class ReceivingStatus(ApiModel):
     ] = None
 
 
-class Method2(OpenEnum):
+class ShippingMethod(OpenEnum):
+    """
+    The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
+    """
+
+    OWN_TRANSPORT = "OWN_TRANSPORT"
+    COURIER_BY_SELLER = "COURIER_BY_SELLER"
+    THIRD_PARTY_DELIVERY = "THIRD_PARTY_DELIVERY"
+
+
+class Shipping(ApiModel):
+    """
+    Represents information about package shipment.
+    Constraints:
+      * for method OWN_TRANSPORT: truckLicencePlate, estimatedTimeOfArrival and countryCode are required.
+      * for method COURIER_BY_SELLER: courier, estimatedTimeOfArrival and countryCode are required.
+      * for method THIRD_PARTY_DELIVERY: thirdParty, estimatedTimeOfArrival and countryCode are required.
+    """
+
+    method: Annotated[
+        ShippingMethod,
+        Field(
+            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+        ),
+    ]
+
+
+class ShippingExtendedMethod(OpenEnum):
     """
     The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
     """
@@ -180,7 +204,7 @@ class ShippingExtended(ApiModel):
     """
 
     method: Annotated[
-        Method2,
+        ShippingExtendedMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -197,7 +221,7 @@ class SubmitCommandInput(ApiModel):
     ]
 
 
-class Status32(OpenEnum):
+class SubmitCommandOutputStatus(OpenEnum):
     """
     The command status.
     """
@@ -212,12 +236,15 @@ class SubmitCommandOutput(ApiModel):
     Represents output of the Advance Ship Notice submit command.
     """
 
-    status: Annotated[Status32, Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):
     status: Annotated[Literal["FAILED"], Field(description="The command status.")]
-    errors: Errors
+    errors: Annotated[
+        list[CommandOutputErrors],
+        Field(description="The list of all the error objects explaining the error."),
+    ]
 
 
 class SubmitRunningCommandOutput(SubmitCommandOutput):
@@ -334,7 +361,13 @@ class CreateAdvanceShipNoticeResponse(ApiModel):
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
     shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
-    volume_in_cc: Annotated[AsnVolume | None, Field(alias="volumeInCc")] = None
+    volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="volumeInCc",
+            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+        ),
+    ] = None
 
 
 class OwnTransportShipping(Shipping):
@@ -368,8 +401,8 @@ class OwnTransportShipping(Shipping):
 
 
 class ReceivingEntry(ApiModel):
-    expected: Annotated[int | None, Field(description="Expected product quantity.", ge=0)] = None
-    product: Product1 | None = None
+    expected: Annotated[int | None, Field(description="Expected product quantity.")] = None
+    product: ProductItemProduct | None = None
     received: list[ReceivingStatus] | None = None
 
 
@@ -381,9 +414,9 @@ class ReceivingState(ApiModel):
             description="The date and time when report was updated last time. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
         ),
     ] = None
-    stage: Annotated[Stage | None, Field(description="Stage of Advance Ship Notice receiving")] = (
-        None
-    )
+    stage: Annotated[
+        ReceivingStateStage | None, Field(description="Stage of Advance Ship Notice receiving")
+    ] = None
     display_number: Annotated[
         str | None,
         Field(
@@ -420,7 +453,11 @@ class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
         Field(discriminator="method"),
     ] = None
     declared_volume_in_cc: Annotated[
-        DeclaredAsnVolume | None, Field(alias="declaredVolumeInCc")
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
     ] = None
 
 
@@ -432,7 +469,11 @@ class AdvanceShipNotice(ApiModel):
         Field(discriminator="method"),
     ] = None
     declared_volume_in_cc: Annotated[
-        DeclaredAsnVolume | None, Field(alias="declaredVolumeInCc")
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
     ] = None
 
 
@@ -500,7 +541,13 @@ class AdvanceShipNoticeResponse(ApiModel):
             description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
         ),
     ] = None
-    volume_in_cc: Annotated[AsnVolume | None, Field(alias="volumeInCc")] = None
+    volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="volumeInCc",
+            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+        ),
+    ] = None
 
 
 class CreateAdvanceShipNoticeRequest(ApiModel):
@@ -511,7 +558,11 @@ class CreateAdvanceShipNoticeRequest(ApiModel):
         Field(discriminator="method"),
     ] = None
     declared_volume_in_cc: Annotated[
-        DeclaredAsnVolume | None, Field(alias="declaredVolumeInCc")
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
     ] = None
 
 

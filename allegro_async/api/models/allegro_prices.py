@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_0b5c5b7a import (
+from allegro_async.api.models.shared_83ae216c import (
     MoneyDto,
 )
 
@@ -51,7 +51,7 @@ class AllegroPricesAccountParticipationRequest(ApiModel):
 
     marketplaces: Annotated[
         list[AccountParticipationMarketplaceRequest],
-        Field(description="List of marketplaces to update (must not be empty)", min_length=1),
+        Field(description="List of marketplaces to update (must not be empty)"),
     ]
 
 
@@ -77,7 +77,7 @@ class DiscountDto(ApiModel):
     ]
 
 
-class Marketplace5(ApiModel):
+class SubsidyExcludeOfferItemMarketplace(ApiModel):
     """
     Marketplace information
     """
@@ -85,8 +85,7 @@ class Marketplace5(ApiModel):
     id: Annotated[
         str,
         Field(
-            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'.",
-            min_length=1,
+            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
         ),
     ]
 
@@ -104,7 +103,7 @@ class MarketplaceDto(ApiModel):
     ]
 
 
-class Id1(OpenEnum):
+class MarketplaceFilterDtoId(OpenEnum):
     """
     Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'. Required field.
     """
@@ -121,7 +120,7 @@ class MarketplaceFilterDto(ApiModel):
     """
 
     id: Annotated[
-        Id1,
+        MarketplaceFilterDtoId,
         Field(
             description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'. Required field."
         ),
@@ -136,11 +135,7 @@ class OfferError(ApiModel):
     message: Annotated[str, Field(description="Error message describing what went wrong")]
 
 
-class Id2(RootModel[str]):
-    root: Annotated[str, Field(max_length=20, min_length=1)]
-
-
-class Scope(OpenEnum):
+class OfferFilterDtoScope(OpenEnum):
     """
     Optional scope filter to narrow down offers by their Allegro Prices status. Supported values: 'WITH_DECLARATION' (offers with seller price reduction declaration), 'DISCOUNTED' (offers currently discounted in Allegro Prices program), 'EXCLUDED' (offers excluded from Allegro Prices program). If not provided, all offers regardless of scope will be returned.
     """
@@ -150,7 +145,7 @@ class Scope(OpenEnum):
     EXCLUDED = "EXCLUDED"
 
 
-class Substatus(OpenEnum):
+class OfferFilterDtoSubstatus(OpenEnum):
     """
     Optional substatus filter to narrow down offers. Supported values: 'DISCOUNT_OPPORTUNITY' (offers with discount opportunity), 'DISCOUNT_RECOMMENDATION' (offers with discount recommendation). Can be combined with any scope value.
     """
@@ -165,21 +160,19 @@ class OfferFilterDto(ApiModel):
     """
 
     ids: Annotated[
-        list[Id2] | None,
+        list[str] | None,
         Field(
-            description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned.",
-            max_length=1000,
-            min_length=1,
+            description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned."
         ),
     ] = None
     scope: Annotated[
-        Scope | None,
+        OfferFilterDtoScope | None,
         Field(
             description="Optional scope filter to narrow down offers by their Allegro Prices status. Supported values: 'WITH_DECLARATION' (offers with seller price reduction declaration), 'DISCOUNTED' (offers currently discounted in Allegro Prices program), 'EXCLUDED' (offers excluded from Allegro Prices program). If not provided, all offers regardless of scope will be returned."
         ),
     ] = None
     substatus: Annotated[
-        Substatus | None,
+        OfferFilterDtoSubstatus | None,
         Field(
             description="Optional substatus filter to narrow down offers. Supported values: 'DISCOUNT_OPPORTUNITY' (offers with discount opportunity), 'DISCOUNT_RECOMMENDATION' (offers with discount recommendation). Can be combined with any scope value."
         ),
@@ -196,16 +189,13 @@ class OfferStatusQueryRequestDto(ApiModel):
     limit: Annotated[
         int | None,
         Field(
-            description="Maximum number of offers to return in a single response. Must be between 1 and 1000.",
-            ge=1,
-            le=1000,
+            description="Maximum number of offers to return in a single response. Must be between 1 and 1000."
         ),
     ] = 20
     offset: Annotated[
         int | None,
         Field(
-            description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0.",
-            ge=0,
+            description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0."
         ),
     ] = 0
 
@@ -238,7 +228,7 @@ class SellerDiscountDeclaration(ApiModel):
     ]
 
 
-class Status33(OpenEnum):
+class SubsidyExcludeOfferItemStatus(OpenEnum):
     """
     Processing status of the offer
     """
@@ -254,7 +244,7 @@ class SubsidyExcludeOfferItem(ApiModel):
     """
 
     id: Annotated[str, Field(description="Offer identifier")]
-    marketplace: Marketplace5
+    marketplace: SubsidyExcludeOfferItemMarketplace
     completed_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -262,7 +252,9 @@ class SubsidyExcludeOfferItem(ApiModel):
             description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
         ),
     ] = None
-    status: Annotated[Status33, Field(description="Processing status of the offer")]
+    status: Annotated[
+        SubsidyExcludeOfferItemStatus, Field(description="Processing status of the offer")
+    ]
     errors: Annotated[
         list[OfferError] | None, Field(description="List of errors if processing failed")
     ] = None
@@ -286,7 +278,7 @@ class SubsidyExcludeOffersCommandPreview(ApiModel):
     ]
 
 
-class Status34(OpenEnum):
+class SubsidyManageOffersCommandResultStatus(OpenEnum):
     """
     Current status of the command
     """
@@ -302,7 +294,9 @@ class SubsidyManageOffersCommandResult(ApiModel):
     command_id: Annotated[
         str, Field(alias="commandId", description="Unique identifier of the command")
     ]
-    status: Annotated[Status34, Field(description="Current status of the command")]
+    status: Annotated[
+        SubsidyManageOffersCommandResultStatus, Field(description="Current status of the command")
+    ]
     created_at: Annotated[
         AwareDatetime,
         Field(alias="createdAt", description="Timestamp when the command was created"),
@@ -314,8 +308,8 @@ class SubsidyOfferToExclude(ApiModel):
     Offer to be excluded from the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier", min_length=1)]
-    marketplace: Marketplace5
+    id: Annotated[str, Field(description="Offer identifier")]
+    marketplace: SubsidyExcludeOfferItemMarketplace
 
 
 class SubsidyOfferToSubmit(ApiModel):
@@ -323,14 +317,14 @@ class SubsidyOfferToSubmit(ApiModel):
     Offer to be submitted to the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier", min_length=1)]
-    marketplace: Marketplace5
+    id: Annotated[str, Field(description="Offer identifier")]
+    marketplace: SubsidyExcludeOfferItemMarketplace
     seller_discount_declaration: Annotated[
         SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
     ] = None
 
 
-class Status35(OpenEnum):
+class SubsidySubmitOfferItemStatus(OpenEnum):
     """
     Processing status of the offer
     """
@@ -346,7 +340,7 @@ class SubsidySubmitOfferItem(ApiModel):
     """
 
     id: Annotated[str, Field(description="Offer identifier")]
-    marketplace: Marketplace5
+    marketplace: SubsidyExcludeOfferItemMarketplace
     seller_discount_declaration: Annotated[
         SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
     ] = None
@@ -357,7 +351,9 @@ class SubsidySubmitOfferItem(ApiModel):
             description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
         ),
     ] = None
-    status: Annotated[Status35, Field(description="Processing status of the offer")]
+    status: Annotated[
+        SubsidySubmitOfferItemStatus, Field(description="Processing status of the offer")
+    ]
     errors: Annotated[
         list[OfferError] | None, Field(description="List of errors if processing failed")
     ] = None
@@ -377,11 +373,7 @@ class SubsidySubmitOffersCommand(ApiModel):
     ] = None
     offers: Annotated[
         list[SubsidyOfferToSubmit],
-        Field(
-            description="List of offers to submit (1-1000 offers, must not contain duplicates)",
-            max_length=1000,
-            min_length=1,
-        ),
+        Field(description="List of offers to submit (1-1000 offers, must not contain duplicates)"),
     ]
 
 
@@ -528,9 +520,5 @@ class SubsidyExcludeOffersCommand(ApiModel):
     ] = None
     offers: Annotated[
         list[SubsidyOfferToExclude],
-        Field(
-            description="List of offers to exclude (1-1000 offers, must not contain duplicates)",
-            max_length=1000,
-            min_length=1,
-        ),
+        Field(description="List of offers to exclude (1-1000 offers, must not contain duplicates)"),
     ]

@@ -24,7 +24,7 @@ class MaxPrice(Price):
     """
 
 
-class Auction(ApiModel):
+class MyBidResponseAuction(ApiModel):
     """
     Auction details.
     """
@@ -48,7 +48,9 @@ class MyBidResponse(ApiModel):
     high_bidder: Annotated[
         bool, Field(alias="highBidder", description="Is this bid currently winning?")
     ]
-    auction: Annotated[Auction, Field(description="Auction details.", title="AuctionDetails")]
+    auction: Annotated[
+        MyBidResponseAuction, Field(description="Auction details.", title="AuctionDetails")
+    ]
 
 
 class PlaceBidRequest(ApiModel):

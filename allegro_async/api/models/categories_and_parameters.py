@@ -15,11 +15,11 @@ from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterRequirementConditions,
     FormerCategoryParameterData,
     FormerParameterValueData,
-    Restrictions6,
+    StringCategoryParameterRestrictions,
 )
 
 
-class Type17(OpenEnum):
+class CategoryBaseEventType(OpenEnum):
     """
     The type of the change.
     """
@@ -38,8 +38,7 @@ class CategoryBaseEvent(ApiModel):
     id: Annotated[
         str,
         Field(
-            description="The ID of the event. It can be used in the `from` parameter of the query.",
-            max_length=256,
+            description="The ID of the event. It can be used in the `from` parameter of the query."
         ),
     ]
     occurred_at: Annotated[
@@ -49,10 +48,10 @@ class CategoryBaseEvent(ApiModel):
             description="The date and time when the change occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
 
 
-class RedirectCategory(ApiModel):
+class CategoryDeletedEventRedirectCategory(ApiModel):
     """
     Category that should be used instead of deleted one.
     """
@@ -60,7 +59,7 @@ class RedirectCategory(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the category.")] = None
 
 
-class Parent(ApiModel):
+class CategoryDtoParent(ApiModel):
     """
     The parent category data.
     """
@@ -68,7 +67,7 @@ class Parent(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parent category.")] = None
 
 
-class Parent1(ApiModel):
+class CategoryEventBaseCategoryParent(ApiModel):
     """
     The parent category data.
     """
@@ -94,11 +93,13 @@ class CategoryEventBaseCategory(ApiModel):
         ),
     ] = None
     name: Annotated[str | None, Field(description="Name of the category.")] = None
-    parent: Annotated[Parent1 | None, Field(description="The parent category data.")] = None
+    parent: Annotated[
+        CategoryEventBaseCategoryParent | None, Field(description="The parent category data.")
+    ] = None
 
 
 class CategoryMovedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
@@ -136,7 +137,7 @@ class CategoryOptionsDto(ApiModel):
     ] = None
 
 
-class Type18(OpenEnum):
+class CategoryParameterType(OpenEnum):
     """
     The type of the parameter. Other fields in this structure may appear based on the type of the parameter.
     """
@@ -182,7 +183,7 @@ class CategoryParameterOptions(ApiModel):
     ] = None
 
 
-class Type19(OpenEnum):
+class CategoryParametersScheduledBaseChangeType(OpenEnum):
     """
     The type of the change.
     """
@@ -209,7 +210,9 @@ class CategoryParametersScheduledBaseChange(ApiModel):
             description="The date and time when the change will be effective from, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[Type19, Field(description="The type of the change.")]
+    type: Annotated[
+        CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
+    ]
 
 
 class CategoryParametersScheduledBaseChangeCategory(ApiModel):
@@ -239,7 +242,7 @@ class CategoryParametersScheduledBaseChangeParameter(ApiModel):
 
 
 class CategoryRenamedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
@@ -265,7 +268,7 @@ class CategorySuggestionResponse(ApiModel):
     ]
 
 
-class Restrictions(ApiModel):
+class DictionaryCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -279,7 +282,7 @@ class Restrictions(ApiModel):
     ] = None
 
 
-class Restrictions2(ApiModel):
+class FloatCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -301,13 +304,12 @@ class Restrictions2(ApiModel):
     precision: Annotated[
         int | None,
         Field(
-            description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
-            ge=0,
+            description="Number of digits you can provide after a comma that can be transferred in the parameter value."
         ),
     ] = None
 
 
-class Restrictions4(ApiModel):
+class IntegerCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -329,21 +331,23 @@ class Restrictions4(ApiModel):
 
 
 class RequirementChange(CategoryParametersScheduledBaseChange):
-    type: Annotated[Type19, Field(description="The type of the change.")]
+    type: Annotated[
+        CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
+    ]
     category: CategoryParametersScheduledBaseChangeCategory
     parameter: CategoryParametersScheduledBaseChangeParameter
 
 
 class CategoryCreatedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
 class CategoryDeletedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
     redirect_category: Annotated[
-        RedirectCategory | None,
+        CategoryDeletedEventRedirectCategory | None,
         Field(
             alias="redirectCategory",
             description="Category that should be used instead of deleted one.",
@@ -370,7 +374,9 @@ class CategoryDto(ApiModel):
     ] = None
     name: Annotated[str | None, Field(description="Name of the category.")] = None
     options: CategoryOptionsDto | None = None
-    parent: Annotated[Parent | None, Field(description="The parent category data.")] = None
+    parent: Annotated[CategoryDtoParent | None, Field(description="The parent category data.")] = (
+        None
+    )
 
 
 class CategoryEventsResponse(ApiModel):
@@ -389,7 +395,7 @@ class CategoryParametersScheduledChangesResponse(ApiModel):
     ]
 
 
-class DictionaryItem(ApiModel):
+class DictionaryCategoryParameterDictionary(ApiModel):
     id: Annotated[
         str | None,
         Field(
@@ -421,7 +427,7 @@ class CategoryParameter(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
     name: Annotated[str | None, Field(description="The name of the parameter.")] = None
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -455,53 +461,57 @@ class CategoryParameter(ApiModel):
 
 class DictionaryCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions | None, Field(description="The restrictions on values of this parameter.")
+        DictionaryCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
     dictionary: Annotated[
-        list[DictionaryItem] | None,
+        list[DictionaryCategoryParameterDictionary] | None,
         Field(description="Defines the values accepted for this parameter."),
     ] = None
 
 
 class FloatCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions2 | None, Field(description="The restrictions on values of this parameter.")
+        FloatCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
 class IntegerCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions4 | None, Field(description="The restrictions on values of this parameter.")
+        IntegerCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
 class StringCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions6 | None, Field(description="The restrictions on values of this parameter.")
+        StringCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 

@@ -23,7 +23,7 @@ class ClassifiedExtension(ApiModel):
     name: Annotated[str | None, Field(description="The classified extension name.")] = None
 
 
-class Type23(OpenEnum):
+class ClassifiedPackageConfigType(OpenEnum):
     BASE = "BASE"
     EXTRA = "EXTRA"
 
@@ -83,7 +83,7 @@ class ClassifiedPackageConfig(ApiModel):
         Field(description="A list of additional promotions included in the package."),
     ] = None
     publication: ClassifiedPublication | None = None
-    type: Annotated[Type23, Field()]
+    type: Annotated[ClassifiedPackageConfigType, Field()]
 
 
 class ClassifiedPackageConfigs(ApiModel):

@@ -16,8 +16,7 @@ class EmailRequest(ApiModel):
     address: Annotated[
         str | None,
         Field(
-            description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters.",
-            max_length=128,
+            description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters."
         ),
     ] = None
 
@@ -27,7 +26,7 @@ class EmailResponse(ApiModel):
 
 
 class PhonesRequest(ApiModel):
-    number: Annotated[str | None, Field(description="A valid phone number", max_length=250)] = None
+    number: Annotated[str | None, Field(description="A valid phone number")] = None
 
 
 class PhonesResponse(ApiModel):
@@ -35,9 +34,9 @@ class PhonesResponse(ApiModel):
 
 
 class ContactRequest(ApiModel):
-    name: Annotated[str | None, Field(max_length=250)] = None
-    emails: Annotated[list[EmailRequest] | None, Field(max_length=1)] = None
-    phones: Annotated[list[PhonesRequest] | None, Field(max_length=2)] = None
+    name: Annotated[str | None, Field()] = None
+    emails: list[EmailRequest] | None = None
+    phones: list[PhonesRequest] | None = None
 
 
 class ContactResponse(ApiModel):

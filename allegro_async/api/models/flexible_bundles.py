@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 from allegro_async.api._base import ApiModel, OpenEnum
 
 
-class Type33(OpenEnum):
+class FlexibleBundleDiscountDTOType(OpenEnum):
     """
     Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all.
     """
@@ -22,7 +22,7 @@ class Type33(OpenEnum):
     SLOT_DISCOUNT = "SLOT_DISCOUNT"
 
 
-class CreatedBy(OpenEnum):
+class FlexibleBundleGetDTOCreatedBy(OpenEnum):
     """
     Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>
     """
@@ -83,18 +83,16 @@ class FlexibleBundleSlotDTO(ApiModel):
     id: Annotated[
         str | None, Field(description="Slot identifier (not provided when creating new bundle)")
     ] = None
-    order: Annotated[int, Field(description="Slot order in the bundle", ge=0, le=5)]
+    order: Annotated[int, Field(description="Slot order in the bundle")]
     entry_point: Annotated[
         bool, Field(alias="entryPoint", description="Indicates if this slot is an entry point")
     ]
     required_quantity: Annotated[
         int,
-        Field(
-            alias="requiredQuantity", description="Required quantity of offers from this slot", ge=1
-        ),
+        Field(alias="requiredQuantity", description="Required quantity of offers from this slot"),
     ]
     offers: Annotated[
-        list[FlexibleBundleOfferDTO], Field(description="List of offers in this slot", min_length=1)
+        list[FlexibleBundleOfferDTO], Field(description="List of offers in this slot")
     ]
 
 
@@ -103,13 +101,10 @@ class FlexibleBundleSlotDiscountDTO(ApiModel):
     Discount configuration for specific slot
     """
 
-    order: Annotated[int, Field(description="Slot order", ge=0, le=5)]
+    order: Annotated[int, Field(description="Slot order")]
     discounts: Annotated[
         list[FlexibleBundleMarketplaceDiscountDTO],
-        Field(
-            description="Discount values per marketplace (must be unique per marketplace)",
-            min_length=1,
-        ),
+        Field(description="Discount values per marketplace (must be unique per marketplace)"),
     ]
 
 
@@ -120,11 +115,7 @@ class FlexibleBundleSlotsDiscountDTO(ApiModel):
 
     slots: Annotated[
         list[FlexibleBundleSlotDiscountDTO],
-        Field(
-            description="Discount configuration per slot (order must be unique)",
-            max_length=6,
-            min_length=1,
-        ),
+        Field(description="Discount configuration per slot (order must be unique)"),
     ]
 
 
@@ -138,20 +129,15 @@ class FlexibleBundleWholeBundleDiscountDTO(ApiModel):
         Field(
             alias="minimumBoughtOffers",
             description="Minimum number of bought offers to apply discount",
-            ge=2,
-            le=6,
         ),
     ]
     discounts: Annotated[
         list[FlexibleBundleMarketplaceDiscountDTO],
-        Field(
-            description="Discount values per marketplace (must be unique per marketplace)",
-            min_length=1,
-        ),
+        Field(description="Discount values per marketplace (must be unique per marketplace)"),
     ]
 
 
-class NextPage(ApiModel):
+class FlexibleBundlesListingDTONextPage(ApiModel):
     """
     Next page information.
     """
@@ -165,7 +151,7 @@ class FlexibleBundleDiscountDTO(ApiModel):
     """
 
     type: Annotated[
-        Type33,
+        FlexibleBundleDiscountDTOType,
         Field(
             description="Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all."
         ),
@@ -230,7 +216,7 @@ class FlexibleBundleListingDTO(ApiModel):
 
     id: Annotated[str, Field(description="Bundle identifier")]
     created_by: Annotated[
-        CreatedBy,
+        FlexibleBundleGetDTOCreatedBy,
         Field(
             alias="createdBy",
             description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",
@@ -253,7 +239,7 @@ class FlexibleBundleListingDTO(ApiModel):
 
 
 class FlexibleBundleUpdateDTO(ApiModel):
-    slots: Annotated[list[FlexibleBundleSlotDTO], Field(max_length=6, min_length=2)]
+    slots: list[FlexibleBundleSlotDTO]
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -264,12 +250,13 @@ class FlexibleBundlesListingDTO(ApiModel):
 
     bundles: Annotated[list[FlexibleBundleListingDTO], Field(description="List of bundles")]
     next_page: Annotated[
-        NextPage | None, Field(alias="nextPage", description="Next page information.")
+        FlexibleBundlesListingDTONextPage | None,
+        Field(alias="nextPage", description="Next page information."),
     ] = None
 
 
 class FlexibleBundleCreateDTO(ApiModel):
-    slots: Annotated[list[FlexibleBundleSlotDTO], Field(max_length=6, min_length=2)]
+    slots: list[FlexibleBundleSlotDTO]
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -280,7 +267,7 @@ class FlexibleBundleGetDTO(ApiModel):
 
     id: Annotated[UUID, Field(description="Bundle identifier")]
     created_by: Annotated[
-        CreatedBy,
+        FlexibleBundleGetDTOCreatedBy,
         Field(
             alias="createdBy",
             description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",

@@ -12,7 +12,7 @@ from pydantic import Field
 from allegro_async.api._base import ApiModel, OpenEnum
 
 
-class Operation2(OpenEnum):
+class FulfillmentRemovalPreferenceOperation(OpenEnum):
     """
     Preference what kind of operation to execute on undesirable items WITHDRAWAL/DISPOSAL (required).
     """
@@ -27,20 +27,9 @@ class PhoneNumberWithCountryCode(ApiModel):
     """
 
     country_code: Annotated[
-        str,
-        Field(
-            alias="countryCode",
-            description="Country code without neither + nor 0 prefix.",
-            max_length=3,
-            pattern="^[1-9]\\d{0,2}$",
-        ),
+        str, Field(alias="countryCode", description="Country code without neither + nor 0 prefix.")
     ]
-    number: Annotated[
-        str,
-        Field(
-            description="Local phone number without prefix.", max_length=15, pattern="(\\d{1,15})"
-        ),
-    ]
+    number: Annotated[str, Field(description="Local phone number without prefix.")]
 
 
 class FulfillmentWithdrawalAddress(ApiModel):
@@ -48,33 +37,20 @@ class FulfillmentWithdrawalAddress(ApiModel):
     Represents information about address passed for withdrawal purpose.
     """
 
-    company: Annotated[
-        str, Field(description="Delivery recipient name (required).", max_length=200)
-    ]
+    company: Annotated[str, Field(description="Delivery recipient name (required).")]
     street: Annotated[
         str,
         Field(
-            description="The name of the street, building number and so on, where the building is located (required).",
-            max_length=150,
-            pattern="^[^\\*\\%\\&\\^\\#\\@\\!]*$",
+            description="The name of the street, building number and so on, where the building is located (required)."
         ),
     ]
     postal_code: Annotated[
         str,
         Field(
-            alias="postalCode",
-            description="The code used for postal delivery purposes (required).",
-            max_length=12,
+            alias="postalCode", description="The code used for postal delivery purposes (required)."
         ),
     ]
-    city: Annotated[
-        str,
-        Field(
-            description="The name of the city or town (required).",
-            max_length=50,
-            pattern="^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$",
-        ),
-    ]
+    city: Annotated[str, Field(description="The name of the city or town (required).")]
     country_code: Annotated[
         str,
         Field(
@@ -88,7 +64,6 @@ class FulfillmentWithdrawalAddress(ApiModel):
         Field(
             alias="additionalInfo",
             description="Additional info which can be passed on courier label but only for parcels with larger dimensions sent not by WzA (SwA).",
-            max_length=300,
         ),
     ] = None
 
@@ -99,7 +74,7 @@ class FulfillmentRemovalPreference(ApiModel):
     """
 
     operation: Annotated[
-        Operation2,
+        FulfillmentRemovalPreferenceOperation,
         Field(
             description="Preference what kind of operation to execute on undesirable items WITHDRAWAL/DISPOSAL (required)."
         ),

@@ -13,12 +13,12 @@ from allegro_async.api._base import ApiModel, OpenEnum
 
 
 class AttachmentFile(ApiModel):
-    name: Annotated[str | None, Field(max_length=200)] = None
-    url: Annotated[str | None, Field(max_length=200)] = None
+    name: Annotated[str | None, Field()] = None
+    url: Annotated[str | None, Field()] = None
 
 
 class AttachmentFileRequest(ApiModel):
-    name: Annotated[str | None, Field(max_length=200)] = None
+    name: Annotated[str | None, Field()] = None
 
 
 class AttachmentType(OpenEnum):

@@ -7,45 +7,32 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_5ea9e48f import (
+from allegro_async.api.models.shared_38d6f97c import (
     Category,
-)
-from allegro_async.api.models.shared_8ad792b1 import (
-    Warranty,
-)
-from allegro_async.api.models.shared_8e3703e7 import (
-    OfferDuration,
-)
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_84c581d1 import (
     ParameterRangeValue,
-)
-from allegro_async.api.models.shared_142f282b import (
-    SizeTable,
 )
 from allegro_async.api.models.shared_157cbb29 import (
     B2b,
-    CompatibilityListItem,
+    CompatibilityListIdItem,
+    CompatibilityListTextItem,
+    Contact,
     ImpliedWarranty,
     MarketedBeforeGPSRObligation,
-    OfferEndingAt,
-    OfferStartingAt,
     OfferStatus,
-    ProductOfferAttachment,
     ProductSetElementDeposits,
     ProductSetElementQuantity,
     PublicationRequest,
     ReturnPolicy,
     SaleProductOffer,
-    Unit1,
+    SaleProductOfferPatchRequestV1Attachments,
+    SaleProductOffersRequestStockUnit,
+    Warranty,
 )
 from allegro_async.api.models.shared_215b40a6 import (
     OfferCriterium,
@@ -54,11 +41,11 @@ from allegro_async.api.models.shared_215b40a6 import (
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
 )
-from allegro_async.api.models.shared_a2590cee import (
-    Contact,
-)
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
+)
+from allegro_async.api.models.shared_ba6ae322 import (
+    SizeTable,
 )
 from allegro_async.api.models.shared_c77b131b import (
     ProductCategory,
@@ -69,7 +56,7 @@ from allegro_async.api.models.shared_c790fd85 import (
     TextSafetyInformation,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
-    ErrorModel,
+    CommandOutputErrors,
 )
 
 
@@ -81,7 +68,7 @@ class AvailablePromotionPackage(ApiModel):
     ] = None
 
 
-class WholesalePriceList(ApiModel):
+class DiscountsProductOfferRequestWholesalePriceList(ApiModel):
     id: Annotated[str | None, Field(description="Wholesale price list id")] = None
     name: Annotated[
         str | None, Field(description="The name of the wholesale price list definition.")
@@ -90,7 +77,7 @@ class WholesalePriceList(ApiModel):
 
 class DiscountsProductOfferRequest(ApiModel):
     wholesale_price_list: Annotated[
-        WholesalePriceList | None, Field(alias="wholesalePriceList")
+        DiscountsProductOfferRequestWholesalePriceList | None, Field(alias="wholesalePriceList")
     ] = None
 
 
@@ -170,7 +157,7 @@ class ProductOfferAdditionalServicesRequest(ApiModel):
     name: Annotated[str | None, Field(description="Name of additional services.")] = None
 
 
-class IdType(OpenEnum):
+class ProductOfferBaseIdType(OpenEnum):
     """
     Type of id. This field is optional. It helps in finding products more accurately. If an idType is not set, a given id is understood as a product's id.
      - `GTIN` - restricts the search filtering to GTINs (Global Trade Item Number), e.g. EAN, ISBN, UPC.
@@ -186,7 +173,7 @@ class ProductOfferFundraisingCampaignRequest(ApiModel):
     name: Annotated[str | None, Field(description="Name of fundraising campaign.")] = None
 
 
-class ResponsiblePerson(ApiModel):
+class ProductSetElementResponsiblePersonRequestResponsiblePerson(ApiModel):
     """
     Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.
     """
@@ -202,7 +189,7 @@ class ResponsiblePerson(ApiModel):
 
 class ProductSetElementResponsiblePersonRequest(ApiModel):
     responsible_person: Annotated[
-        ResponsiblePerson | None,
+        ProductSetElementResponsiblePersonRequestResponsiblePerson | None,
         Field(
             alias="responsiblePerson",
             description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.',
@@ -210,7 +197,7 @@ class ProductSetElementResponsiblePersonRequest(ApiModel):
     ] = None
 
 
-class Type51(OpenEnum):
+class ProductSetElementResponsibleProducerRequestType(OpenEnum):
     ID = "ID"
     NAME = "NAME"
 
@@ -220,10 +207,10 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
     Reference to the responsible producer configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.
     """
 
-    type: Annotated[Type51, Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
 
 
-class Status26(OpenEnum):
+class PromoModificationTaskStatus(OpenEnum):
     DONE = "DONE"
     ERROR = "ERROR"
     IN_PROGRESS = "IN_PROGRESS"
@@ -246,11 +233,14 @@ class PromoModificationTask(ApiModel):
             description="Date on which the promotion modification task finished processing: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
         ),
     ] = None
-    status: Annotated[Status26 | None, Field()] = None
-    errors: Errors | None = None
+    status: Annotated[PromoModificationTaskStatus | None, Field()] = None
+    errors: Annotated[
+        list[CommandOutputErrors] | None,
+        Field(description="The list of all the error objects explaining the error."),
+    ] = None
 
 
-class ModificationTime(OpenEnum):
+class PromoOptionsCommandModificationModificationTime(OpenEnum):
     """
     Time at which the modification will be applied.
     """
@@ -263,7 +253,7 @@ class PromoOptionsCommandModificationPackage(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class ModificationType(OpenEnum):
+class PromoOptionsModificationModificationType(OpenEnum):
     """
     Type of modification to be applied.
     """
@@ -273,7 +263,7 @@ class ModificationType(OpenEnum):
     REMOVE_NOW = "REMOVE_NOW"
 
 
-class PackageType1(OpenEnum):
+class PromoOptionsModificationPackageType(OpenEnum):
     """
     Type of promotion package to be changed/removed.
     """
@@ -284,11 +274,11 @@ class PackageType1(OpenEnum):
 
 class PromoOptionsModification(ApiModel):
     modification_type: Annotated[
-        ModificationType | None,
+        PromoOptionsModificationModificationType | None,
         Field(alias="modificationType", description="Type of modification to be applied."),
     ] = None
     package_type: Annotated[
-        PackageType1 | None,
+        PromoOptionsModificationPackageType | None,
         Field(alias="packageType", description="Type of promotion package to be changed/removed."),
     ] = None
     package_id: Annotated[
@@ -296,7 +286,7 @@ class PromoOptionsModification(ApiModel):
     ] = None
 
 
-class Action(OpenEnum):
+class PublicationModificationAction(OpenEnum):
     """
     Action to perform
     """
@@ -310,7 +300,9 @@ class PublicationModification(ApiModel):
     Contains publication's fields to change
     """
 
-    action: Annotated[Action | None, Field(description="Action to perform")] = None
+    action: Annotated[
+        PublicationModificationAction | None, Field(description="Action to perform")
+    ] = None
     scheduled_for: Annotated[
         AwareDatetime | None,
         Field(
@@ -324,14 +316,31 @@ class SaleProductOfferPublicationRequest(PublicationRequest):
     pass
 
 
-class Publication9(ApiModel):
-    duration: OfferDuration | None = None
-    starting_at: Annotated[OfferStartingAt | None, Field(alias="startingAt")] = None
-    ending_at: Annotated[OfferEndingAt | None, Field(alias="endingAt")] = None
+class SaleProductOfferRequestBasePublication(ApiModel):
+    duration: Annotated[
+        str | None,
+        Field(
+            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
+        ),
+    ] = None
+    starting_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="startingAt",
+            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
+        ),
+    ] = None
+    ending_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="endingAt",
+            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
+        ),
+    ] = None
     status: OfferStatus | None = None
 
 
-class Contact1(Contact):
+class SaleProductOfferRequestBaseContact(Contact):
     """
     Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name.
     """
@@ -339,7 +348,7 @@ class Contact1(Contact):
     name: Annotated[str | None, Field(description="The name of the contact definition.")] = None
 
 
-class Status30(OpenEnum):
+class SaleProductOfferStatusResponseOperationStatus(OpenEnum):
     """
     Status of the operation.
     """
@@ -349,9 +358,12 @@ class Status30(OpenEnum):
     COMPLETED = "COMPLETED"
 
 
-class Operation3(ApiModel):
+class SaleProductOfferStatusResponseOperation(ApiModel):
     id: Annotated[str | None, Field(description="The unique operation identifier (UUID).")] = None
-    status: Annotated[Status30 | None, Field(description="Status of the operation.")] = None
+    status: Annotated[
+        SaleProductOfferStatusResponseOperationStatus | None,
+        Field(description="Status of the operation."),
+    ] = None
     started_at: Annotated[
         str | None, Field(alias="startedAt", description="The starting date and time of operation.")
     ] = None
@@ -363,25 +375,26 @@ class SaleProductOfferStatusResponse(ApiModel):
     """
 
     offer: OfferId | None = None
-    operation: Operation3 | None = None
+    operation: SaleProductOfferStatusResponseOperation | None = None
 
 
 class SaleProductOffersRequestStock(ApiModel):
     available: Annotated[
         int | None,
         Field(
-            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
-            ge=0,
+            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'."
         ),
     ] = None
-    unit: Annotated[Unit1 | None, Field(description="Stock unit")] = None
+    unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
+        None
+    )
 
 
-class Parameter1(ApiModel):
+class UnfilledParametersResponseOffersParameters(ApiModel):
     id: Annotated[str | None, Field(description="Parameter identifier.")] = None
 
 
-class Category3(ApiModel):
+class UnfilledParametersResponseOffersCategory(ApiModel):
     """
     Category of offer with unfilled parameters
     """
@@ -389,24 +402,26 @@ class Category3(ApiModel):
     id: Annotated[str | None, Field(description="Category identifier.")] = None
 
 
-class Offer9(ApiModel):
+class UnfilledParametersResponseOffers(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of the offer.")] = None
     parameters: Annotated[
-        list[Parameter1] | None, Field(description="List of unfilled parameters.")
+        list[UnfilledParametersResponseOffersParameters] | None,
+        Field(description="List of unfilled parameters."),
     ] = None
     category: Annotated[
-        Category3 | None, Field(description="Category of offer with unfilled parameters")
+        UnfilledParametersResponseOffersCategory | None,
+        Field(description="Category of offer with unfilled parameters"),
     ] = None
 
 
 class UnfilledParametersResponse(ApiModel):
     offers: Annotated[
-        list[Offer9] | None, Field(description="List of offers unfilled parameters.")
+        list[UnfilledParametersResponseOffers] | None,
+        Field(description="List of offers unfilled parameters."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.", ge=0)] = None
+    count: Annotated[int | None, Field(description="Number of returned elements.")] = None
     total_count: Annotated[
-        int | None,
-        Field(alias="totalCount", description="Total number of available elements.", ge=0),
+        int | None, Field(alias="totalCount", description="Total number of available elements.")
     ] = None
 
 
@@ -429,31 +444,23 @@ class SellingMode(ApiModel):
     ] = None
 
 
-class AdditionalMarketplacesRequest1(ApiModel):
+class SaleProductOfferPatchRequestV1AdditionalMarketplaces(ApiModel):
     selling_mode: Annotated[SellingMode | None, Field(alias="sellingMode")] = None
 
 
-class AdditionalMarketplacesRequest(RootModel[dict[str, AdditionalMarketplacesRequest1]]):
-    """
-    Selected information about the offer in each additional service. This field does not contain information about the base marketplace of the offer.<br/> Possible values of `marketplaceId` can be obtained from `GET /marketplaces` resource.</br> See [Allegro foreign marketplaces](https://developer.allegro.pl/tutorials/listing-and-managing-offers-on-foreign-marketplaces-7GndGjeAATn) for more details regarding this field.
-    """
-
-    root: dict[str, AdditionalMarketplacesRequest1]
-
-
-class ImpliedWarranty1(ImpliedWarranty):
+class AfterSalesServicesProductOfferRequestImpliedWarranty(ImpliedWarranty):
     name: Annotated[
         str | None, Field(description="The name of the implied warranty definition.")
     ] = None
 
 
-class ReturnPolicy1(ReturnPolicy):
+class AfterSalesServicesProductOfferRequestReturnPolicy(ReturnPolicy):
     name: Annotated[str | None, Field(description="The name of the return policy definition.")] = (
         None
     )
 
 
-class Warranty1(Warranty):
+class AfterSalesServicesProductOfferRequestWarranty(Warranty):
     name: Annotated[str | None, Field(description="The name of the warranty definition.")] = None
 
 
@@ -462,9 +469,13 @@ class AfterSalesServicesProductOfferRequest(ApiModel):
     The definitions of the different after sales services assigned to the offer.
     """
 
-    implied_warranty: Annotated[ImpliedWarranty1 | None, Field(alias="impliedWarranty")] = None
-    return_policy: Annotated[ReturnPolicy1 | None, Field(alias="returnPolicy")] = None
-    warranty: Warranty1 | None = None
+    implied_warranty: Annotated[
+        AfterSalesServicesProductOfferRequestImpliedWarranty | None, Field(alias="impliedWarranty")
+    ] = None
+    return_policy: Annotated[
+        AfterSalesServicesProductOfferRequestReturnPolicy | None, Field(alias="returnPolicy")
+    ] = None
+    warranty: AfterSalesServicesProductOfferRequestWarranty | None = None
 
 
 class AvailablePromotionPackages(ApiModel):
@@ -516,19 +527,23 @@ class CommandOutput(ApiModel):
     """
 
     status: ProcessingStatus | None = None
-    errors: list[ErrorModel] | None = None
+    errors: list[CommandOutputErrors] | None = None
 
 
 class CompatibilityListManualRequest(ApiModel):
     items: Annotated[
-        list[CompatibilityListItem],
+        list[
+            Annotated[
+                CompatibilityListTextItem | CompatibilityListIdItem, Field(discriminator="type")
+            ]
+        ],
         Field(
             description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
         ),
     ]
 
 
-class ShippingRatesModel(JustId):
+class DeliveryProductOfferRequestShippingRates(JustId):
     name: Annotated[str | None, Field(description="The name of the shipping rate.")] = None
 
 
@@ -540,14 +555,15 @@ class DeliveryProductOfferRequest(ApiModel):
             description="Handling time, ISO 8601 duration format. This field must be set to one of the following: PT0S for immediately, PT24H, P2D, P3D, P4D, P5D, P7D, P10D, P14D, P21D, P30D, P60D.",
         ),
     ] = None
-    shipping_rates: Annotated[ShippingRatesModel | None, Field(alias="shippingRates")] = None
+    shipping_rates: Annotated[
+        DeliveryProductOfferRequestShippingRates | None, Field(alias="shippingRates")
+    ] = None
     additional_info: Annotated[
         str | None,
         Field(
             alias="additionalInfo",
             deprecated=True,
             description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
-            max_length=650,
         ),
     ] = None
 
@@ -589,10 +605,9 @@ class OfferPromoOptionsForSeller(ApiModel):
         list[OfferPromoOptions] | None,
         Field(alias="promoOptions", description="Promo options for seller offers."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.", ge=0)] = None
+    count: Annotated[int | None, Field(description="Number of returned elements.")] = None
     total_count: Annotated[
-        int | None,
-        Field(alias="totalCount", description="Total number of available elements.", ge=0),
+        int | None, Field(alias="totalCount", description="Total number of available elements.")
     ] = None
 
 
@@ -611,7 +626,7 @@ class ParameterProductOfferRequest(ApiModel):
 class ProductOfferBase(ApiModel):
     id: Annotated[str | None, Field(description="Product id.")] = None
     id_type: Annotated[
-        IdType | None,
+        ProductOfferBaseIdType | None,
         Field(
             alias="idType",
             description="Type of id. This field is optional. It helps in finding products more accurately. If an idType is not set, a given id is understood as a product's id.\n - `GTIN` - restricts the search filtering to GTINs (Global Trade Item Number), e.g. EAN, ISBN, UPC.\n - `MPN` - restricts the search filtering to MPNs (Manufacturer Part Number).",
@@ -633,9 +648,7 @@ class ProductSetElementResponsibleProducerNameRequest(ProductSetElementResponsib
     name: Annotated[
         str | None,
         Field(
-            description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.',
-            max_length=50,
-            min_length=1,
+            description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.'
         ),
     ] = None
 
@@ -685,7 +698,7 @@ class PromoOptionsCommandModification(ApiModel):
         ),
     ] = None
     modification_time: Annotated[
-        ModificationTime | None,
+        PromoOptionsCommandModificationModificationTime | None,
         Field(
             alias="modificationTime", description="Time at which the modification will be applied."
         ),
@@ -718,7 +731,7 @@ class PublicationChangeCommandDto(ApiModel):
     publication: PublicationModification | None = None
 
 
-class Delivery3(DeliveryProductOfferRequest):
+class SaleProductOfferPatchRequestV1Delivery(DeliveryProductOfferRequest):
     shipment_date: Annotated[
         AwareDatetime | None,
         Field(
@@ -727,7 +740,7 @@ class Delivery3(DeliveryProductOfferRequest):
         ),
     ] = None
     shipping_rates: Annotated[
-        ShippingRatesModel | None,
+        DeliveryProductOfferRequestShippingRates | None,
         Field(
             alias="shippingRates",
             description="You should enter the shipping rates identifier or name.",
@@ -735,9 +748,9 @@ class Delivery3(DeliveryProductOfferRequest):
     ] = None
 
 
-class Delivery4(DeliveryProductOfferRequest):
+class SaleProductOfferRequestBaseDelivery(DeliveryProductOfferRequest):
     shipping_rates: Annotated[
-        ShippingRatesModel | None,
+        DeliveryProductOfferRequestShippingRates | None,
         Field(
             alias="shippingRates",
             description="You can enter the shipping rates identifier or name.",
@@ -745,7 +758,7 @@ class Delivery4(DeliveryProductOfferRequest):
     ] = None
 
 
-class SizeTable1(SizeTable):
+class SaleProductOfferRequestBaseSizeTable(SizeTable):
     """
     The size table information. You can enter the size tabe identifier or name.
     """
@@ -753,7 +766,7 @@ class SizeTable1(SizeTable):
     name: Annotated[str | None, Field(description="The name of the size table definition.")] = None
 
 
-class Delivery5(DeliveryProductOfferRequest):
+class SaleProductOfferRequestV1Delivery(DeliveryProductOfferRequest):
     shipment_date: Annotated[
         AwareDatetime | None,
         Field(
@@ -762,7 +775,7 @@ class Delivery5(DeliveryProductOfferRequest):
         ),
     ] = None
     shipping_rates: Annotated[
-        ShippingRatesModel | None,
+        DeliveryProductOfferRequestShippingRates | None,
         Field(
             alias="shippingRates",
             description="You should enter the shipping rates identifier or name.",
@@ -784,7 +797,7 @@ class ChangePrice(ApiModel):
 
 
 class ProductOffer(ProductOfferBase):
-    name: Annotated[str | None, Field(description="Product name.", max_length=75)] = None
+    name: Annotated[str | None, Field(description="Product name.")] = None
     category: ProductCategory | None = None
 
 
@@ -820,7 +833,7 @@ class PromoOptionsCommand(ApiModel):
     ] = None
 
 
-class ProductSetItem(
+class SaleProductOfferPatchRequestV1ProductSet(
     ProductSetElement,
     ProductSetElementQuantity,
     ProductSetElementResponsiblePersonRequest,
@@ -837,26 +850,24 @@ class SaleProductOfferRequestBase(SaleProductOffer):
     name: Annotated[
         str | None,
         Field(
-            description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .',
-            max_length=75,
-            min_length=12,
+            description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .'
         ),
     ] = None
     parameters: list[ParameterProductOfferRequest] | None = None
-    publication: Publication9 | None = None
-    delivery: Delivery4 | None = None
+    publication: SaleProductOfferRequestBasePublication | None = None
+    delivery: SaleProductOfferRequestBaseDelivery | None = None
     after_sales_services: Annotated[
         AfterSalesServicesProductOfferRequest | None, Field(alias="afterSalesServices")
     ] = None
     size_table: Annotated[
-        SizeTable1 | None,
+        SaleProductOfferRequestBaseSizeTable | None,
         Field(
             alias="sizeTable",
             description="The size table information. You can enter the size tabe identifier or name.",
         ),
     ] = None
     contact: Annotated[
-        Contact1 | None,
+        SaleProductOfferRequestBaseContact | None,
         Field(
             description="Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name."
         ),
@@ -865,9 +876,14 @@ class SaleProductOfferRequestBase(SaleProductOffer):
 
 
 class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
-    product_set: Annotated[list[ProductSetItem] | None, Field(alias="productSet")] = None
+    product_set: Annotated[
+        list[SaleProductOfferPatchRequestV1ProductSet] | None, Field(alias="productSet")
+    ] = None
     b2b: B2b | None = None
-    attachments: ProductOfferAttachment | None = None
+    attachments: Annotated[
+        list[SaleProductOfferPatchRequestV1Attachments] | None,
+        Field(description="An array of offer attachments."),
+    ] = None
     fundraising_campaign: Annotated[
         ProductOfferFundraisingCampaignRequest | None, Field(alias="fundraisingCampaign")
     ] = None
@@ -875,10 +891,11 @@ class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
         ProductOfferAdditionalServicesRequest | None, Field(alias="additionalServices")
     ] = None
     stock: SaleProductOffersRequestStock
-    delivery: Delivery5 | None = None
+    delivery: SaleProductOfferRequestV1Delivery | None = None
     publication: SaleProductOfferPublicationRequest | None = None
     additional_marketplaces: Annotated[
-        AdditionalMarketplacesRequest | None, Field(alias="additionalMarketplaces")
+        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
     compatibility_list: Annotated[
         CompatibilityListManualRequest | None,
@@ -896,9 +913,14 @@ class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
 
 
 class SaleProductOfferPatchRequestV1(SaleProductOfferRequestBase):
-    product_set: Annotated[list[ProductSetItem] | None, Field(alias="productSet")] = None
+    product_set: Annotated[
+        list[SaleProductOfferPatchRequestV1ProductSet] | None, Field(alias="productSet")
+    ] = None
     b2b: B2b | None = None
-    attachments: ProductOfferAttachment | None = None
+    attachments: Annotated[
+        list[SaleProductOfferPatchRequestV1Attachments] | None,
+        Field(description="An array of offer attachments."),
+    ] = None
     fundraising_campaign: Annotated[
         ProductOfferFundraisingCampaignRequest | None, Field(alias="fundraisingCampaign")
     ] = None
@@ -912,11 +934,12 @@ class SaleProductOfferPatchRequestV1(SaleProductOfferRequestBase):
             description="For the `/sale/product-offers` resources you can send only definition of the MANUAL compatibility list. If compatibility list is provided for the product assigned to the offer, it will be used automatically.",
         ),
     ] = None
-    delivery: Delivery3 | None = None
+    delivery: SaleProductOfferPatchRequestV1Delivery | None = None
     stock: SaleProductOffersRequestStock | None = None
     publication: SaleProductOfferPublicationRequest | None = None
     additional_marketplaces: Annotated[
-        AdditionalMarketplacesRequest | None, Field(alias="additionalMarketplaces")
+        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
     language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
         None

@@ -21,7 +21,7 @@ class TagIdsRequest(ApiModel):
 
 
 class TagRequest(ApiModel):
-    name: Annotated[str, Field(max_length=25, min_length=1)]
+    name: Annotated[str, Field()]
     hidden: Annotated[bool | None, Field()] = None
 
 

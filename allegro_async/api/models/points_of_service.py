@@ -11,10 +11,10 @@ from pydantic import Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.shared_4aab5b0d import (
-    SellerModel,
+    ImpliedWarrantyResponseSeller,
 )
-from allegro_async.api.models.shared_39f88a6b import (
-    Address,
+from allegro_async.api.models.shared_4ba9b5f2 import (
+    Coordinates,
 )
 
 
@@ -30,7 +30,7 @@ class OpenHour(ApiModel):
     to: Annotated[str, Field(description="Date format (ISO 8601) - HH:mm:ss.SSS")]
 
 
-class Payment1(ApiModel):
+class PosPayments(ApiModel):
     method: Annotated[
         str, Field(description="Available forms of payment: CASH - cash, CARD - card.")
     ]
@@ -38,6 +38,15 @@ class Payment1(ApiModel):
 
 class PosLocation(ApiModel):
     id: Annotated[str, Field()]
+
+
+class Address(ApiModel):
+    street: str | None = None
+    city: str
+    zip_code: Annotated[str, Field(alias="zipCode")]
+    state: str
+    country_code: Annotated[str, Field(alias="countryCode")]
+    coordinates: Coordinates | None = None
 
 
 class Pos(ApiModel):
@@ -48,17 +57,16 @@ class Pos(ApiModel):
         ),
     ] = None
     external_id: Annotated[
-        str | None,
-        Field(alias="externalId", description="ID from external client system.", max_length=80),
+        str | None, Field(alias="externalId", description="ID from external client system.")
     ] = None
-    name: Annotated[str, Field(max_length=80)]
-    seller: SellerModel | None = None
+    name: str
+    seller: ImpliedWarrantyResponseSeller | None = None
     type: Annotated[
         str, Field(description="Indicates point type. The only valid value so far is PICKUP_POINT.")
     ]
     address: Address
-    phone_number: Annotated[str | None, Field(alias="phoneNumber", max_length=16)] = None
-    email: Annotated[str | None, Field(max_length=64)] = None
+    phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None
+    email: str | None = None
     locations: Annotated[
         list[PosLocation] | None,
         Field(
@@ -77,7 +85,7 @@ class Pos(ApiModel):
         ),
     ] = None
     payments: Annotated[
-        list[Payment1] | None, Field(description="An empty list of payment types is available.")
+        list[PosPayments] | None, Field(description="An empty list of payment types is available.")
     ] = None
     confirmation_type: Annotated[
         str,

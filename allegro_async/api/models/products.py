@@ -10,18 +10,16 @@ from typing import Annotated
 from pydantic import Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_5ea9e48f import (
+from allegro_async.api.models.shared_38d6f97c import (
     Category,
+    ParameterRangeValue,
 )
 from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
     FormerCategoryParameterData,
     FormerParameterValueData,
-    Restrictions6,
-)
-from allegro_async.api.models.shared_84c581d1 import (
-    ParameterRangeValue,
+    StringCategoryParameterRestrictions,
 )
 from allegro_async.api.models.shared_b0fdb828 import (
     ResponsibleProducerResponse,
@@ -41,7 +39,7 @@ from allegro_async.api.models.shared_c790fd85 import (
 )
 
 
-class Status10(OpenEnum):
+class BaseSaleProductResponseDtoPublicationStatus(OpenEnum):
     """
     The publication status of the product:
      - `PROPOSED` - product is proposed and can be during the review process
@@ -52,16 +50,16 @@ class Status10(OpenEnum):
     LISTED = "LISTED"
 
 
-class Publication2(ApiModel):
+class BaseSaleProductResponseDtoPublication(ApiModel):
     status: Annotated[
-        Status10 | None,
+        BaseSaleProductResponseDtoPublicationStatus | None,
         Field(
             description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
         ),
     ] = None
 
 
-class Type20(OpenEnum):
+class CategoryProductParameterType(OpenEnum):
     """
     The type of the product parameter. Other fields in this structure may appear based on the type of the parameter.
     """
@@ -72,7 +70,7 @@ class Type20(OpenEnum):
     DICTIONARY = "dictionary"
 
 
-class Restrictions1(ApiModel):
+class DictionaryCategoryProductParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -86,7 +84,7 @@ class Restrictions1(ApiModel):
     ] = None
 
 
-class Restrictions3(ApiModel):
+class FloatCategoryProductParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -108,17 +106,16 @@ class Restrictions3(ApiModel):
     precision: Annotated[
         int | None,
         Field(
-            description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
-            ge=0,
+            description="Number of digits you can provide after a comma that can be transferred in the parameter value."
         ),
     ] = None
 
 
-class NextPage1(ApiModel):
+class GetSaleProductsResponseNextPage(ApiModel):
     id: Annotated[str | None, Field(description='A "cursor" to the next set of results.')] = None
 
 
-class Restrictions5(ApiModel):
+class IntegerCategoryProductParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -139,7 +136,7 @@ class Restrictions5(ApiModel):
     ] = None
 
 
-class Type39(OpenEnum):
+class ListingResponseFiltersType(OpenEnum):
     """
     The type of the filter:
 
@@ -178,7 +175,7 @@ class ListingResponseFiltersValues(ApiModel):
         ),
     ] = None
     count: Annotated[
-        int | None, Field(description="Number of search results matching this filter value.", ge=0)
+        int | None, Field(description="Number of search results matching this filter value.")
     ] = None
     selected: Annotated[
         bool | None,
@@ -186,7 +183,7 @@ class ListingResponseFiltersValues(ApiModel):
     ] = None
 
 
-class ResolutionType(OpenEnum):
+class ProductCategoryProposalResolutionType(OpenEnum):
     """
     Verification resolution type.
     """
@@ -207,12 +204,12 @@ class ProductCategoryProposal(ApiModel):
     )
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType | None,
+        ProductCategoryProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class ResolutionType1(OpenEnum):
+class ProductImageProposalResolutionType(OpenEnum):
     """
     Verification resolution type.
     """
@@ -231,12 +228,12 @@ class ProductImageProposal(ApiModel):
     proposal: Annotated[str | None, Field(description="Proposed product image url.")] = None
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType1 | None,
+        ProductImageProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class ResolutionType2(OpenEnum):
+class ProductNameProposalResolutionType(OpenEnum):
     """
     Verification resolution type.
     """
@@ -255,12 +252,12 @@ class ProductNameProposal(ApiModel):
     proposal: Annotated[str | None, Field(description="Proposed product name.")] = None
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType2 | None,
+        ProductNameProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class Options(ApiModel):
+class ProductParameterOptions(ApiModel):
     identifies_product: Annotated[bool | None, Field(alias="identifiesProduct")] = None
 
 
@@ -275,10 +272,10 @@ class ProductParameter(ApiModel):
     values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
     values_labels: Annotated[list[str] | None, Field(alias="valuesLabels")] = None
     unit: Annotated[str | None, Field()] = None
-    options: Options | None = None
+    options: ProductParameterOptions | None = None
 
 
-class Options1(ApiModel):
+class ProductParameterDtoOptions(ApiModel):
     identifies_product: Annotated[bool, Field(alias="identifiesProduct")]
     is_gtin: Annotated[bool | None, Field(alias="isGTIN")] = None
     is_trusted: Annotated[
@@ -306,7 +303,7 @@ class ProductParameterDto(ApiModel):
     values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
     values_labels: Annotated[list[str] | None, Field(alias="valuesLabels")] = None
     unit: Annotated[str | None, Field()] = None
-    options: Options1 | None = None
+    options: ProductParameterDtoOptions | None = None
 
 
 class ProductParameterValueProposal(ApiModel):
@@ -318,19 +315,19 @@ class ProductParameterValueProposal(ApiModel):
     proposal: Annotated[str | None, Field(description="Proposed product parameter value.")] = None
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType2 | None,
+        ProductNameProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class Category2(ProductCategory):
+class ProductProposalsResponseCategory(ProductCategory):
     similar: Annotated[
         list[Category] | None,
         Field(description="A list of similar categories in which you can sell this product."),
     ] = None
 
 
-class Status25(OpenEnum):
+class ProductProposalsResponsePublicationStatus(OpenEnum):
     """
     The publication status of the submitted product:
      - `PROPOSED` - a new product proposal was created and can be reviewed
@@ -340,9 +337,9 @@ class Status25(OpenEnum):
     LISTED = "LISTED"
 
 
-class Publication6(ApiModel):
+class ProductProposalsResponsePublication(ApiModel):
     status: Annotated[
-        Status25 | None,
+        ProductProposalsResponsePublicationStatus | None,
         Field(
             description="The publication status of the submitted product:\n - `PROPOSED` - a new product proposal was created and can be reviewed"
         ),
@@ -359,9 +356,7 @@ class ProductsCategorySubcategories(ApiModel):
     name: Annotated[str | None, Field(description="Category name.")] = None
     count: Annotated[
         int | None,
-        Field(
-            description="Total number of products matching query criteria in this category.", ge=0
-        ),
+        Field(description="Total number of products matching query criteria in this category."),
     ] = None
 
 
@@ -378,7 +373,7 @@ class SaleProductCompatibilityList(ApiModel):
     ] = None
 
 
-class Status29(OpenEnum):
+class SaleProductDtoPublicationStatus(OpenEnum):
     """
     The publication status of the product:
      - `PROPOSED` - product is proposed and can be during the review process
@@ -389,9 +384,9 @@ class Status29(OpenEnum):
     LISTED = "LISTED"
 
 
-class Publication8(ApiModel):
+class SaleProductDtoPublication(ApiModel):
     status: Annotated[
-        Status29 | None,
+        SaleProductDtoPublicationStatus | None,
         Field(
             description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
         ),
@@ -436,7 +431,7 @@ class CategoryProductParameter(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
     name: Annotated[str | None, Field(description="The name of the parameter.")] = None
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -460,7 +455,7 @@ class CategoryProductParameter(ApiModel):
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
 
 
-class DictionaryItem1(ApiModel):
+class DictionaryCategoryProductParameterDictionary(ApiModel):
     id: Annotated[
         str | None,
         Field(
@@ -473,41 +468,44 @@ class DictionaryItem1(ApiModel):
 
 class DictionaryCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions1 | None, Field(description="The restrictions on values of this parameter.")
+        DictionaryCategoryProductParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
     dictionary: Annotated[
-        list[DictionaryItem1] | None,
+        list[DictionaryCategoryProductParameterDictionary] | None,
         Field(description="Defines the values accepted for this parameter."),
     ] = None
 
 
 class FloatCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions3 | None, Field(description="The restrictions on values of this parameter.")
+        FloatCategoryProductParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
 class IntegerCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions5 | None, Field(description="The restrictions on values of this parameter.")
+        IntegerCategoryProductParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
@@ -519,7 +517,7 @@ class ListingResponseFilters(ApiModel):
         ),
     ] = None
     type: Annotated[
-        Type39 | None,
+        ListingResponseFiltersType | None,
         Field(
             description="The type of the filter:\n\n - *MULTI* - multiple choice filter,\n - *SINGLE* - single select (dropdown) filter,\n - *NUMERIC* - range of numeric values (search offers with value matching this range),\n - *NUMERIC_SINGLE* - single numeric value (search offers with given value matching the range defined in offer),\n - *TEXT* - filter allowing user to input any text."
         ),
@@ -561,10 +559,8 @@ class OfferRequirements(ApiModel):
 
 
 class ProductChangeProposalRequest(ApiModel):
-    name: Annotated[str, Field(description="Proposed product name.", max_length=150)]
-    note: Annotated[
-        str | None, Field(description="Note about product changes proposal.", max_length=500)
-    ] = None
+    name: Annotated[str, Field(description="Proposed product name.")]
+    note: Annotated[str | None, Field(description="Note about product changes proposal.")] = None
     category: ProductCategory
     images: Annotated[
         list[ImageUrl], Field(description="List of product images. At least one image is required.")
@@ -621,13 +617,14 @@ class SaleProductSafetyDto(ApiModel):
 
 class StringCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions6 | None, Field(description="The restrictions on values of this parameter.")
+        StringCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
@@ -681,9 +678,7 @@ class ProductChangeProposalDto(ApiModel):
     id: Annotated[str | None, Field(description="Product change proposal id")] = None
     name: ProductNameProposal | None = None
     category: ProductCategoryProposal | None = None
-    note: Annotated[
-        str | None, Field(description="Note about product changes proposal.", max_length=500)
-    ] = None
+    note: Annotated[str | None, Field(description="Note about product changes proposal.")] = None
     images: Annotated[
         list[ProductImageProposal] | None,
         Field(description="List of proposed image change statuses."),
@@ -705,7 +700,7 @@ class ProductChangeProposalDto(ApiModel):
 
 
 class ProductProposalsRequest(ApiModel):
-    name: Annotated[str, Field(description="Suggested product name.", max_length=75)]
+    name: Annotated[str, Field(description="Suggested product name.")]
     category: ProductCategory
     images: Annotated[
         list[ImageUrl], Field(description="List of product images. At least one image is required.")
@@ -723,7 +718,7 @@ class ProductProposalsRequest(ApiModel):
 class ProductProposalsResponse(ApiModel):
     id: Annotated[str | None, Field(description="Product id.")] = None
     name: Annotated[str | None, Field(description="Product name.")] = None
-    category: Category2 | None = None
+    category: ProductProposalsResponseCategory | None = None
     images: Annotated[list[ImageUrl] | None, Field(description="List of product images.")] = None
     parameters: Annotated[
         list[NewProductParameterDto] | None, Field(description="List of product parameters.")
@@ -736,7 +731,7 @@ class ProductProposalsResponse(ApiModel):
         str | None,
         Field(description="Language of product data (name, description, parameters's values)."),
     ] = None
-    publication: Publication6 | None = None
+    publication: ProductProposalsResponsePublication | None = None
 
 
 class SaleProductDto(ApiModel):
@@ -766,7 +761,7 @@ class SaleProductDto(ApiModel):
             description="Flag that informs if product is a part of a protected brand's assortment and its use may be restricted.",
         ),
     ] = None
-    publication: Publication8 | None = None
+    publication: SaleProductDtoPublication | None = None
     product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
 
 
@@ -789,11 +784,11 @@ class BaseSaleProductResponseDto(ApiModel):
         ),
     ] = None
     product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
-    publication: Publication2 | None = None
+    publication: BaseSaleProductResponseDtoPublication | None = None
 
 
 class GetSaleProductsResponse(ApiModel):
     products: list[BaseSaleProductResponseDto]
     categories: SaleProductResponseCategoriesDto | None = None
     filters: list[ListingResponseFilters] | None = None
-    next_page: Annotated[NextPage1 | None, Field(alias="nextPage")] = None
+    next_page: Annotated[GetSaleProductsResponseNextPage | None, Field(alias="nextPage")] = None

@@ -13,7 +13,7 @@ from pydantic import Field
 from allegro_async.api._base import ApiModel, OpenEnum
 
 
-class CountryCode(OpenEnum):
+class ResponsiblePersonAddressCountryCode(OpenEnum):
     """
     Code of responsible person country (ISO 3166).
     """
@@ -53,14 +53,12 @@ class ResponsiblePersonAddress(ApiModel):
     """
 
     country_code: Annotated[
-        CountryCode | None,
+        ResponsiblePersonAddressCountryCode | None,
         Field(alias="countryCode", description="Code of responsible person country (ISO 3166)."),
     ] = None
-    street: Annotated[str | None, Field(description="Street and number.", max_length=200)] = None
-    postal_code: Annotated[
-        str | None, Field(alias="postalCode", description="Postal code.", max_length=20)
-    ] = None
-    city: Annotated[str | None, Field(description="City.", max_length=100)] = None
+    street: Annotated[str | None, Field(description="Street and number.")] = None
+    postal_code: Annotated[str | None, Field(alias="postalCode", description="Postal code.")] = None
+    city: Annotated[str | None, Field(description="City.")] = None
 
 
 class ResponsiblePersonContact(ApiModel):
@@ -68,31 +66,25 @@ class ResponsiblePersonContact(ApiModel):
     Contact to responsible person. At least one of the following fields is required: `email` or `formUrl`.
     """
 
-    email: Annotated[
-        str | None, Field(description="Email of responsible person.", max_length=50)
-    ] = None
+    email: Annotated[str | None, Field(description="Email of responsible person.")] = None
     phone_number: Annotated[
         str | None,
         Field(
             alias="phoneNumber",
             description="Phone number of responsible person. This field is optional.",
-            max_length=30,
         ),
     ] = None
     form_url: Annotated[
-        str | None,
-        Field(alias="formUrl", description="URL address to contact form.", max_length=80),
+        str | None, Field(alias="formUrl", description="URL address to contact form.")
     ] = None
 
 
-class PersonalData1(ApiModel):
+class ResponsiblePersonResponsePersonalData(ApiModel):
     """
     Responsible person personal data.
     """
 
-    name: Annotated[
-        str | None, Field(description="Name of responsible person.", max_length=200)
-    ] = None
+    name: Annotated[str | None, Field(description="Name of responsible person.")] = None
     address: ResponsiblePersonAddress | None = None
     contact: ResponsiblePersonContact | None = None
 
@@ -102,12 +94,11 @@ class ResponsiblePersonResponse(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible person in dictionary (visible only to you).",
-            max_length=50,
+            description="Internal name of responsible person in dictionary (visible only to you)."
         ),
     ] = None
     personal_data: Annotated[
-        PersonalData1 | None,
+        ResponsiblePersonResponsePersonalData | None,
         Field(alias="personalData", description="Responsible person personal data."),
     ] = None
 
@@ -119,16 +110,13 @@ class ResponsiblePersonsGETResponse(ApiModel):
     count: Annotated[
         int | None,
         Field(
-            description="Number of responsible persons data returned in search result for the given parameters.",
-            ge=0,
+            description="Number of responsible persons data returned in search result for the given parameters."
         ),
     ] = None
     total_count: Annotated[
         int | None,
         Field(
-            alias="totalCount",
-            description="Total number of available responsible persons data.",
-            ge=0,
+            alias="totalCount", description="Total number of available responsible persons data."
         ),
     ] = None
 
@@ -138,17 +126,16 @@ class UpdateResponsiblePersonRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
         ),
     ] = None
     personal_data: Annotated[
-        PersonalData1 | None,
+        ResponsiblePersonResponsePersonalData | None,
         Field(alias="personalData", description="Responsible person personal data."),
     ] = None
 
 
-class PersonalData(ApiModel):
+class CreateResponsiblePersonRequestPersonalData(ApiModel):
     """
     Responsible person personal data.
     """
@@ -156,8 +143,7 @@ class PersonalData(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=200,
+            description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
         ),
     ] = None
     address: ResponsiblePersonAddress | None = None
@@ -168,11 +154,10 @@ class CreateResponsiblePersonRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
         ),
     ] = None
     personal_data: Annotated[
-        PersonalData | None,
+        CreateResponsiblePersonRequestPersonalData | None,
         Field(alias="personalData", description="Responsible person personal data."),
     ] = None

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from allegro_async.api._base import ApiModel
 from allegro_async.api.models.shared_b0fdb828 import (
-    ProducerData,
+    CreateResponsibleProducerRequestProducerData,
     ResponsibleProducerResponse,
 )
 
@@ -24,16 +24,13 @@ class ResponsibleProducersGETResponse(ApiModel):
     count: Annotated[
         int | None,
         Field(
-            description="Number of responsible producers data returned in search result for the given parameters.",
-            ge=0,
+            description="Number of responsible producers data returned in search result for the given parameters."
         ),
     ] = None
     total_count: Annotated[
         int | None,
         Field(
-            alias="totalCount",
-            description="Total number of available responsible producers data.",
-            ge=0,
+            alias="totalCount", description="Total number of available responsible producers data."
         ),
     ] = None
 
@@ -43,12 +40,12 @@ class UpdateResponsibleProducerRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
         ),
     ] = None
     producer_data: Annotated[
-        ProducerData | None, Field(alias="producerData", description="Responsible producer data.")
+        CreateResponsibleProducerRequestProducerData | None,
+        Field(alias="producerData", description="Responsible producer data."),
     ] = None
 
 
@@ -56,10 +53,10 @@ class CreateResponsibleProducerRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
         ),
     ] = None
     producer_data: Annotated[
-        ProducerData | None, Field(alias="producerData", description="Responsible producer data.")
+        CreateResponsibleProducerRequestProducerData | None,
+        Field(alias="producerData", description="Responsible producer data."),
     ] = None

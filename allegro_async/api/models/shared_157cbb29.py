@@ -8,40 +8,28 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import AwareDatetime, Field
 
 from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_5ea9e48f import (
-    Category,
-)
-from allegro_async.api.models.shared_8ad792b1 import (
-    Warranty,
-)
 from allegro_async.api.models.shared_8e3703e7 import (
     BuyNowPrice,
     MinimalPrice,
-    OfferDuration,
     SellingModeFormat,
     StartingPrice,
 )
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_84c581d1 import (
+from allegro_async.api.models.shared_38d6f97c import (
+    Category,
     ParameterRangeValue,
-)
-from allegro_async.api.models.shared_142f282b import (
-    Location,
-    SizeTable,
-)
-from allegro_async.api.models.shared_a2590cee import (
-    Contact,
 )
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
 )
 from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
+)
+from allegro_async.api.models.shared_ba6ae322 import (
+    Location,
+    SizeTable,
 )
 from allegro_async.api.models.shared_c47b6d2c import (
     ExternalId,
@@ -52,8 +40,8 @@ from allegro_async.api.models.shared_c790fd85 import (
     CompatibilityListItemProductBased,
     TextSafetyInformation,
 )
-from allegro_async.api.models.shared_ce174dbc import (
-    Quantity,
+from allegro_async.api.models.shared_fb483dd8 import (
+    CommandOutputErrors,
 )
 
 
@@ -72,7 +60,7 @@ class AdditionalMarketplacesRefusalReasonResponse(ApiModel):
     ] = None
 
 
-class State(OpenEnum):
+class PublicationState(OpenEnum):
     """
     Possible values:</br> - `APPROVED` - the offer is visible in the given additional marketplace if it is active.</br> - `REFUSED` - the offer or the seller does not meet the conditions required to display the offer in the given additional marketplace.</br> - `IN_PROGRESS` - the process of qualifying the offer visibility in a given additional service is in progress.</br> - `NOT_REQUESTED` - the seller has not indicated the intention of visibility in the given additional service.</br> - `PENDING` - the seller has indicated the intention of visibility on a given additional marketplace, but the qualification process has not started, for example, due to offer status (only active offers are subject to the qualification process).
     """
@@ -90,7 +78,7 @@ class Publication(ApiModel):
     """
 
     state: Annotated[
-        State | None,
+        PublicationState | None,
         Field(
             description="Possible values:</br> - `APPROVED` - the offer is visible in the given additional marketplace if it is active.</br> - `REFUSED` - the offer or the seller does not meet the conditions required to display the offer in the given additional marketplace.</br> - `IN_PROGRESS` - the process of qualifying the offer visibility in a given additional service is in progress.</br> - `NOT_REQUESTED` - the seller has not indicated the intention of visibility in the given additional service.</br> - `PENDING` - the seller has indicated the intention of visibility on a given additional marketplace, but the qualification process has not started, for example, due to offer status (only active offers are subject to the qualification process)."
         ),
@@ -147,6 +135,10 @@ class CompatibilityListTextItem(ApiModel):
     ]
 
 
+class Contact(ApiModel):
+    id: Annotated[str | None, Field(description="Id of contact.")] = None
+
+
 class ImpliedWarranty(ApiModel):
     """
     The implied warranty information.
@@ -167,7 +159,7 @@ class MarketedBeforeGPSRObligation(ApiModel):
     ] = None
 
 
-class Mode(OpenEnum):
+class MessageToSellerSettingsMode(OpenEnum):
     """
     Specify message to seller type.
      * `OPTIONAL`: buyer is able to enter a message for the seller
@@ -186,7 +178,7 @@ class MessageToSellerSettings(ApiModel):
     """
 
     mode: Annotated[
-        Mode | None,
+        MessageToSellerSettingsMode | None,
         Field(
             description="Specify message to seller type.\n * `OPTIONAL`: buyer is able to enter a message for the seller\n * `HIDDEN`: there is no message box for the seller\n * `REQUIRED`: buyer is forced to enter a message for the seller (limited to categories with `sellerCanRequirePurchaseComments` option)"
         ),
@@ -204,24 +196,6 @@ class OfferCategory(Category):
     """
     The category to which the offer is listed for sale.
     """
-
-
-class OfferEndingAt(RootModel[AwareDatetime]):
-    root: Annotated[
-        AwareDatetime,
-        Field(
-            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer."
-        ),
-    ]
-
-
-class OfferStartingAt(RootModel[AwareDatetime]):
-    root: Annotated[
-        AwareDatetime,
-        Field(
-            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer."
-        ),
-    ]
 
 
 class OfferStatus(OpenEnum):
@@ -263,7 +237,7 @@ class OfferTaxSettings(ApiModel):
     )
 
 
-class Invoice1(OpenEnum):
+class PaymentsInvoice(OpenEnum):
     """
     Invoice type
     """
@@ -275,7 +249,7 @@ class Invoice1(OpenEnum):
 
 
 class Payments(ApiModel):
-    invoice: Annotated[Invoice1 | None, Field(description="Invoice type")] = None
+    invoice: Annotated[PaymentsInvoice | None, Field(description="Invoice type")] = None
 
 
 class ProductDeposit(ApiModel):
@@ -290,8 +264,7 @@ class ProductDeposit(ApiModel):
         ),
     ] = None
     quantity: Annotated[
-        int | None,
-        Field(description="Total amount of deposits of given type in this product.", ge=1),
+        int | None, Field(description="Total amount of deposits of given type in this product.")
     ] = None
 
 
@@ -299,25 +272,15 @@ class ProductOfferAdditionalServicesResponse(ApiModel):
     id: Annotated[str | None, Field(description="Id of additional services.")] = None
 
 
-class ProductOfferAttachmentItem(ApiModel):
+class SaleProductOfferPatchRequestV1Attachments(ApiModel):
     id: Annotated[str | None, Field(description="Id of attachment.")] = None
-
-
-class ProductOfferAttachment(RootModel[list[ProductOfferAttachmentItem]]):
-    """
-    An array of offer attachments.
-    """
-
-    root: Annotated[
-        list[ProductOfferAttachmentItem], Field(description="An array of offer attachments.")
-    ]
 
 
 class ProductOfferFundraisingCampaignResponse(ApiModel):
     id: Annotated[str | None, Field(description="Id of fundraising campaign.")] = None
 
 
-class Status24(OpenEnum):
+class ProductOfferResponsePublicationStatus(OpenEnum):
     """
     The publication status of the product assigned to the offer:
      - `PROPOSED` - a new product proposal was created or an existing product in the review process was selected and assigned to the offer
@@ -332,9 +295,9 @@ class Status24(OpenEnum):
     REMOVED = "REMOVED"
 
 
-class Publication5(ApiModel):
+class ProductOfferResponsePublication(ApiModel):
     status: Annotated[
-        Status24 | None,
+        ProductOfferResponsePublicationStatus | None,
         Field(
             description="The publication status of the product assigned to the offer:\n - `PROPOSED` - a new product proposal was created or an existing product in the review process was selected and assigned to the offer\n - `LISTED` - a reviewed product from our database was identified and assigned to the offer\n - `NOT_LISTED` - no new product proposal was created nor an existing product from database was assigned to the offer\n - `REMOVED` - the product review was negative or the product was merged with another product. This means that the product will soon be removed from the offer and you can assign a correct product."
         ),
@@ -343,7 +306,7 @@ class Publication5(ApiModel):
 
 class ProductOfferResponse(ApiModel):
     id: Annotated[str | None, Field(description="Product id.")] = None
-    publication: Publication5 | None = None
+    publication: ProductOfferResponsePublication | None = None
 
 
 class ProductSetElementDeposits(ApiModel):
@@ -353,16 +316,24 @@ class ProductSetElementDeposits(ApiModel):
     ] = None
 
 
+class ProductSetElementQuantityQuantity(ApiModel):
+    """
+    The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>
+    """
+
+    value: Annotated[int | None, Field()] = None
+
+
 class ProductSetElementQuantity(ApiModel):
     quantity: Annotated[
-        Quantity | None,
+        ProductSetElementQuantityQuantity | None,
         Field(
             description="The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>"
         ),
     ] = None
 
 
-class EndedBy1(OpenEnum):
+class SaleProductOfferPublicationResponseBaseEndedBy(OpenEnum):
     """
     Indicates the reason for ending the offer: - `USER` - offer ended by the seller. - `ADMIN` - offer ended by an admin. - `EXPIRATION` - offer duration had expired (valid for offers with specified duration). - `EMPTY_STOCK` - offer ended because all available items had been sold out. - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur
       if the base marketplace of offer requires full productization.
@@ -379,8 +350,19 @@ class EndedBy1(OpenEnum):
 
 
 class PublicationRequest(ApiModel):
-    duration: OfferDuration | None = None
-    starting_at: Annotated[OfferStartingAt | None, Field(alias="startingAt")] = None
+    duration: Annotated[
+        str | None,
+        Field(
+            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
+        ),
+    ] = None
+    starting_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="startingAt",
+            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
+        ),
+    ] = None
     status: OfferStatus | None = None
     republish: Annotated[
         bool | None,
@@ -415,7 +397,7 @@ class SaleProductOfferPublicationMarketplacesResponse(ApiModel):
     ] = None
 
 
-class ResponsiblePerson1(ApiModel):
+class SaleProductOfferResponseV1ProductSetResponsiblePerson(ApiModel):
     """
     Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.
     """
@@ -423,7 +405,7 @@ class ResponsiblePerson1(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class ResponsibleProducer(ApiModel):
+class SaleProductOfferResponseV1ProductSetResponsibleProducer(ApiModel):
     """
     Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.
     """
@@ -431,7 +413,7 @@ class ResponsibleProducer(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class Unit1(OpenEnum):
+class SaleProductOffersRequestStockUnit(OpenEnum):
     """
     Stock unit
     """
@@ -441,15 +423,16 @@ class Unit1(OpenEnum):
     SET = "SET"
 
 
-class StockModel(ApiModel):
+class SaleProductOfferResponseV1Stock(ApiModel):
     available: Annotated[
         int | None,
         Field(
-            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
-            ge=0,
+            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'."
         ),
     ] = None
-    unit: Annotated[Unit1 | None, Field(description="Stock unit")] = None
+    unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
+        None
+    )
 
 
 class ValidationError(ApiModel):
@@ -478,6 +461,14 @@ class ValidationWarning(ApiModel):
             description="Additional technical properties of this error. Set of possible keys depends on the specific error."
         ),
     ] = None
+
+
+class Warranty(ApiModel):
+    """
+    The warranty information.
+    """
+
+    id: Annotated[UUID | None, Field(description="The ID of the warranty definition.")] = None
 
 
 class AfterSalesServices(ApiModel):
@@ -509,29 +500,19 @@ class CompatibilityListIdItem(ApiModel):
     ] = None
 
 
-class CompatibilityListItem(RootModel[CompatibilityListTextItem | CompatibilityListIdItem]):
-    root: Annotated[
-        CompatibilityListTextItem | CompatibilityListIdItem, Field(discriminator="type")
-    ]
-
-
 class CompatibilityListManual(ApiModel):
     type: Annotated[Literal["MANUAL"], Field(description="Type of the compatibility list.")]
     items: Annotated[
-        list[CompatibilityListItem] | None,
+        list[
+            Annotated[
+                CompatibilityListTextItem | CompatibilityListIdItem, Field(discriminator="type")
+            ]
+        ]
+        | None,
         Field(
             description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
         ),
     ] = None
-
-
-class CompatibilityListProductOfferResponse(
-    RootModel[CompatibilityListManual | CompatibilityListProductBasedProductOfferResponse]
-):
-    root: Annotated[
-        CompatibilityListManual | CompatibilityListProductBasedProductOfferResponse,
-        Field(discriminator="type"),
-    ]
 
 
 class DeliveryProductOfferResponse(ApiModel):
@@ -549,7 +530,6 @@ class DeliveryProductOfferResponse(ApiModel):
             alias="additionalInfo",
             deprecated=True,
             description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
-            max_length=650,
         ),
     ] = None
     shipment_date: Annotated[
@@ -588,10 +568,16 @@ class ProductSetElementSafetyInformationResponse(ApiModel):
     ] = None
 
 
-class Publication7(PublicationRequest):
-    ending_at: Annotated[OfferEndingAt | None, Field(alias="endingAt")] = None
+class SaleProductOfferPublicationResponseBase(PublicationRequest):
+    ending_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="endingAt",
+            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
+        ),
+    ] = None
     ended_by: Annotated[
-        EndedBy1 | None,
+        SaleProductOfferPublicationResponseBaseEndedBy | None,
         Field(
             alias="endedBy",
             description="Indicates the reason for ending the offer: - `USER` - offer ended by the seller. - `ADMIN` - offer ended by an admin. - `EXPIRATION` - offer duration had expired (valid for offers with specified duration). - `EMPTY_STOCK` - offer ended because all available items had been sold out. - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n  if the base marketplace of offer requires full productization.\n- `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n  success status, but further processing failed.",
@@ -599,11 +585,11 @@ class Publication7(PublicationRequest):
     ] = None
 
 
-class SaleProductOfferPublicationResponse(Publication7):
+class SaleProductOfferPublicationResponse(SaleProductOfferPublicationResponseBase):
     marketplaces: SaleProductOfferPublicationMarketplacesResponse | None = None
 
 
-class Product2(ProductOfferResponse):
+class SaleProductOfferResponseV1ProductSetProduct(ProductOfferResponse):
     parameters: Annotated[
         list[ParameterProductOfferResponse] | None,
         Field(description="Product parameters in the offer."),
@@ -617,22 +603,22 @@ class Product2(ProductOfferResponse):
     ] = None
 
 
-class ProductSetItem2(
+class SaleProductOfferResponseV1ProductSet(
     ProductSetElementQuantity,
     ProductSetElementSafetyInformationResponse,
     MarketedBeforeGPSRObligation,
     ProductSetElementDeposits,
 ):
-    product: Product2 | None = None
+    product: SaleProductOfferResponseV1ProductSetProduct | None = None
     responsible_person: Annotated[
-        ResponsiblePerson1 | None,
+        SaleProductOfferResponseV1ProductSetResponsiblePerson | None,
         Field(
             alias="responsiblePerson",
             description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.',
         ),
     ] = None
     responsible_producer: Annotated[
-        ResponsibleProducer | None,
+        SaleProductOfferResponseV1ProductSetResponsibleProducer | None,
         Field(
             alias="responsibleProducer",
             description="Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.",
@@ -640,7 +626,7 @@ class ProductSetItem2(
     ] = None
 
 
-class SellingModeModel(ApiModel):
+class SaleProductOfferSellingMode(ApiModel):
     """
     Information on the offer's selling mode.
     """
@@ -657,9 +643,9 @@ class Validation(ApiModel):
     validated_at: Annotated[AwareDatetime | None, Field(alias="validatedAt")] = None
 
 
-class AdditionalMarketplacesResponse1(ApiModel):
+class SaleProductOfferResponseV1AdditionalMarketplaces(ApiModel):
     selling_mode: Annotated[
-        SellingModeModel | None,
+        SaleProductOfferSellingMode | None,
         Field(
             alias="sellingMode",
             description="The offer price for the selected additional marketplace.",
@@ -673,21 +659,13 @@ class AdditionalMarketplacesResponse1(ApiModel):
     ] = None
 
 
-class AdditionalMarketplacesResponse(RootModel[dict[str, AdditionalMarketplacesResponse1]]):
-    """
-    Selected information about the offer in each additional service. This field does not contain information about the base marketplace of the offer. You will find all available marketplaces here. Even if the seller does not want the offer to be visible in the additional service, we will return it in response.
-    """
-
-    root: dict[str, AdditionalMarketplacesResponse1]
-
-
 class SaleProductOffer(ApiModel):
     """
     Single offer data.
     """
 
     payments: Payments | None = None
-    selling_mode: Annotated[SellingModeModel | None, Field(alias="sellingMode")] = None
+    selling_mode: Annotated[SaleProductOfferSellingMode | None, Field(alias="sellingMode")] = None
     location: Location | None = None
     images: Annotated[list[str] | None, Field()] = None
     description: StandardizedDescription | None = None
@@ -700,7 +678,9 @@ class SaleProductOffer(ApiModel):
 
 
 class SaleProductOfferResponseV1(SaleProductOffer):
-    product_set: Annotated[list[ProductSetItem2] | None, Field(alias="productSet")] = None
+    product_set: Annotated[
+        list[SaleProductOfferResponseV1ProductSet] | None, Field(alias="productSet")
+    ] = None
     id: Annotated[str | None, Field()] = None
     name: Annotated[
         str | None,
@@ -709,7 +689,10 @@ class SaleProductOfferResponseV1(SaleProductOffer):
         ),
     ] = None
     category: OfferCategory | None = None
-    attachments: ProductOfferAttachment | None = None
+    attachments: Annotated[
+        list[SaleProductOfferPatchRequestV1Attachments] | None,
+        Field(description="An array of offer attachments."),
+    ] = None
     fundraising_campaign: Annotated[
         ProductOfferFundraisingCampaignResponse | None, Field(alias="fundraisingCampaign")
     ] = None
@@ -719,22 +702,27 @@ class SaleProductOfferResponseV1(SaleProductOffer):
     delivery: DeliveryProductOfferResponse | None = None
     publication: SaleProductOfferPublicationResponse | None = None
     additional_marketplaces: Annotated[
-        AdditionalMarketplacesResponse | None, Field(alias="additionalMarketplaces")
+        dict[str, SaleProductOfferResponseV1AdditionalMarketplaces] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
     b2b: B2b | None = None
     compatibility_list: Annotated[
-        CompatibilityListProductOfferResponse | None, Field(alias="compatibilityList")
+        CompatibilityListManual | CompatibilityListProductBasedProductOfferResponse | None,
+        Field(alias="compatibilityList", discriminator="type"),
     ] = None
     language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
         None
     )
     validation: Validation | None = None
-    warnings: Errors | None = None
+    warnings: Annotated[
+        list[CommandOutputErrors] | None,
+        Field(description="The list of all the error objects explaining the error."),
+    ] = None
     after_sales_services: Annotated[
         AfterSalesServices | None, Field(alias="afterSalesServices")
     ] = None
     discounts: DiscountsProductOfferResponse | None = None
-    stock: StockModel | None = None
+    stock: SaleProductOfferResponseV1Stock | None = None
     parameters: Annotated[
         list[ParameterProductOfferResponse] | None, Field(description="List of offer parameters.")
     ] = None

@@ -8,5 +8,5 @@ from __future__ import annotations
 from allegro_async.api._base import ApiModel
 
 
-class SellerModel(ApiModel):
+class ImpliedWarrantyResponseSeller(ApiModel):
     id: str

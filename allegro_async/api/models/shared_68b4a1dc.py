@@ -65,25 +65,24 @@ class FormerParameterValueData(ApiModel):
     ] = None
 
 
-class Restrictions6(ApiModel):
+class StringCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
 
     min_length: Annotated[
         int | None,
-        Field(alias="minLength", description="The minimum length of the parameter value.", ge=0),
+        Field(alias="minLength", description="The minimum length of the parameter value."),
     ] = None
     max_length: Annotated[
         int | None,
-        Field(alias="maxLength", description="The maximum length of the parameter value.", ge=1),
+        Field(alias="maxLength", description="The maximum length of the parameter value."),
     ] = None
     allowed_number_of_values: Annotated[
         int | None,
         Field(
             alias="allowedNumberOfValues",
             description="Indicates how many different values can be provided for this parameter.",
-            ge=0,
         ),
     ] = None
 

@@ -20,17 +20,11 @@ class ResponsibleProducerAddress(ApiModel):
 
     country_code: Annotated[
         str | None,
-        Field(
-            alias="countryCode",
-            description="Code of responsible producer country (ISO 3166).",
-            pattern="[A-Z]{2}",
-        ),
+        Field(alias="countryCode", description="Code of responsible producer country (ISO 3166)."),
     ] = None
-    street: Annotated[str | None, Field(description="Street and number.", max_length=200)] = None
-    postal_code: Annotated[
-        str | None, Field(alias="postalCode", description="Postal code.", max_length=20)
-    ] = None
-    city: Annotated[str | None, Field(description="City.", max_length=100)] = None
+    street: Annotated[str | None, Field(description="Street and number.")] = None
+    postal_code: Annotated[str | None, Field(alias="postalCode", description="Postal code.")] = None
+    city: Annotated[str | None, Field(description="City.")] = None
 
 
 class ResponsibleProducerContact(ApiModel):
@@ -38,24 +32,20 @@ class ResponsibleProducerContact(ApiModel):
     Contact to responsible producer. At least one of the following fields is required: `email` or `formUrl`.
     """
 
-    email: Annotated[
-        str | None, Field(description="Email of responsible producer.", max_length=50)
-    ] = None
+    email: Annotated[str | None, Field(description="Email of responsible producer.")] = None
     phone_number: Annotated[
         str | None,
         Field(
             alias="phoneNumber",
             description="Phone number of responsible producer. This field is optional.",
-            max_length=30,
         ),
     ] = None
     form_url: Annotated[
-        str | None,
-        Field(alias="formUrl", description="URL address to contact form.", max_length=80),
+        str | None, Field(alias="formUrl", description="URL address to contact form.")
     ] = None
 
 
-class ProducerData(ApiModel):
+class CreateResponsibleProducerRequestProducerData(ApiModel):
     """
     Responsible producer data.
     """
@@ -65,7 +55,6 @@ class ProducerData(ApiModel):
         Field(
             alias="tradeName",
             description="Name of company, first name and last name or trade name of company responsible for producing product.",
-            max_length=200,
         ),
     ] = None
     address: ResponsibleProducerAddress | None = None
@@ -75,9 +64,9 @@ class ProducerData(ApiModel):
 class ResponsibleProducerResponse(ApiModel):
     id: Annotated[UUID | None, Field(description="Responsible producer ID.")] = None
     name: Annotated[
-        str | None,
-        Field(description="Internal name of responsible producer in dictionary.", max_length=50),
+        str | None, Field(description="Internal name of responsible producer in dictionary.")
     ] = None
     producer_data: Annotated[
-        ProducerData | None, Field(alias="producerData", description="Responsible producer data.")
+        CreateResponsibleProducerRequestProducerData | None,
+        Field(alias="producerData", description="Responsible producer data."),
     ] = None

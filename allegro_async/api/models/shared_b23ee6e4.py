@@ -12,7 +12,7 @@ from pydantic import Field
 from allegro_async.api._base import ApiModel, OpenEnum
 
 
-class Type32(OpenEnum):
+class DescriptionSectionItemType(OpenEnum):
     TEXT = "TEXT"
     IMAGE = "IMAGE"
 
@@ -22,16 +22,16 @@ class DescriptionSectionItem(ApiModel):
     One of: TextItem, ImageItem.
     """
 
-    type: Type32
+    type: DescriptionSectionItemType
 
 
 class DescriptionSectionItemImage(DescriptionSectionItem):
-    type: Type32
+    type: DescriptionSectionItemType
     url: Annotated[str | None, Field()] = None
 
 
 class DescriptionSectionItemText(DescriptionSectionItem):
-    type: Type32
+    type: DescriptionSectionItemType
     content: Annotated[str | None, Field()] = None
 
 

@@ -17,6 +17,6 @@ class ExternalId(ApiModel):
     The information on the offer in an external system.
     """
 
-    id: Annotated[
-        str | None, Field(description="The ID of the offer in the external system.", max_length=100)
-    ] = None
+    id: Annotated[str | None, Field(description="The ID of the offer in the external system.")] = (
+        None
+    )

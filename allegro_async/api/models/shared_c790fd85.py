@@ -10,9 +10,10 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_4066e22a import (
-    Attachment,
-)
+
+
+class Attachment(ApiModel):
+    id: Annotated[str | None, Field(description="Id of the attachment.")] = None
 
 
 class AttachmentsSafetyInformation(ApiModel):

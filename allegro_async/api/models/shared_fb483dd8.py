@@ -12,7 +12,7 @@ from pydantic import Field
 from allegro_async.api._base import ApiModel
 
 
-class ErrorModel(ApiModel):
+class CommandOutputErrors(ApiModel):
     code: Annotated[
         str | None,
         Field(
