@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+import logging
+import threading
+from collections.abc import Mapping
+from enum import Enum, IntEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Discriminator
 
 from allegro_async.models.base import OpenEnum
 
-__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum"]
+__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "shaped_union",
+           "tagged_union"]
+
+logger = logging.getLogger("allegro_async")
 
 
 class ApiModel(BaseModel):
@@ -45,3 +52,99 @@ class OpenIntEnum(IntEnum):
         member._name_ = f"VALUE_{value}"
         member._value_ = value
         return member
+
+
+class UnknownVariant(ApiModel):
+    """A member of a union the spec does not describe (a tag Allegro added since): every
+    field of the document is kept, as extra fields (``model_extra``, ``model_dump()``)."""
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(union: str, tag: str, fallback: str) -> None:
+    with _warned_lock:
+        if (union, tag) in _warned:
+            return
+        _warned.add((union, tag))
+    logger.warning("%s: tag %r is not in the spec's mapping; parsed as %s", union, tag, fallback)
+
+
+def _declared_member(value: object, members: Mapping[str, object]) -> str | None:
+    for cls in type(value).__mro__:  # a model already built (or a hand-written subclass)
+        if cls.__name__ in members:
+            return cls.__name__
+    return None
+
+
+def tagged_union(
+    union: str, prop: str, attr: str, mapping: Mapping[str, str], fallback: str
+) -> Discriminator:
+    """The discriminator of a generated union: the class the spec maps the tag (the ``prop``
+    property; ``attr`` on a built model) to, or ``fallback`` for a tag the mapping lacks,
+    logged once per (union, tag) on the ``allegro_async`` logger at WARNING."""
+    members = {**{c: c for c in mapping.values()}, fallback: fallback}
+
+    def pick(value: Any) -> str | None:
+        if isinstance(value, BaseModel):
+            return _declared_member(value, members) or fallback
+        if not isinstance(value, Mapping):
+            return None  # not an object: pydantic reports the wrong type
+        tag = value.get(prop, value.get(attr))
+        if isinstance(tag, Enum):
+            tag = tag.value
+        name = mapping.get(tag) if isinstance(tag, str) else None
+        if name is None:
+            _warn_once(union, repr(tag) if not isinstance(tag, str) else tag, fallback)
+            return fallback
+        return name
+
+    return Discriminator(pick)
+
+
+def _shape(model: type[BaseModel]) -> tuple[frozenset[str], frozenset[str]]:
+    required: set[str] = set()
+    known: set[str] = set()
+    for name, info in model.model_fields.items():
+        keys = {name, info.alias or name}
+        known |= keys
+        if info.is_required():
+            required.add(info.alias or name)
+    return frozenset(required), frozenset(known)
+
+
+def shaped_union(
+    union: str, members: tuple[type[BaseModel], ...], fallback: str, *, any_object: bool = False
+) -> Discriminator:
+    """The discriminator of a union the spec gives no tag: the member whose required
+    properties the document has, the one with most of them (then most known properties,
+    then the spec's order) where several do. A document no member fits goes to
+    ``fallback``: logged once, like an unknown tag, unless the spec allows any object
+    (``any_object``)."""
+    names = {m.__name__: m for m in members}
+    shapes: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+    def pick(value: Any) -> str | None:
+        if isinstance(value, BaseModel):
+            return _declared_member(value, names) or fallback
+        if not isinstance(value, Mapping):
+            return None
+        if not shapes:
+            shapes.update({name: _shape(model) for name, model in names.items()})
+        keys = set(value)
+        best: tuple[int, int, int] | None = None
+        chosen = None
+        for order, name in enumerate(names):
+            required, known = shapes[name]
+            if required <= keys:
+                score = (len(required), len(keys & known), -order)
+                if best is None or score > best:
+                    best, chosen = score, name
+        if chosen is None:
+            if not any_object:
+                _warn_once(union, "<no member fits>", fallback)
+            return fallback
+        return chosen
+
+    return Discriminator(pick)

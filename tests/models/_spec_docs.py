@@ -23,7 +23,7 @@ def merged(spec: Spec, schema: Any) -> dict[str, Any]:
     """An object schema with its ``allOf`` parts merged (later parts win)."""
     schema = resolve(spec, schema)
     if "allOf" not in schema:
-        return schema
+        return dict(schema)
     props: dict[str, Any] = {}
     required: list[str] = []
     out: dict[str, Any] = {}

@@ -98,10 +98,16 @@ if TYPE_CHECKING:
         AlreadyInWarehouseShipping as AlreadyInWarehouseShipping,
     )
     from allegro_async.api.models.advance_ship_notices import (
+        AlreadyInWarehouseShippingMethod as AlreadyInWarehouseShippingMethod,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
         Courier as Courier,
     )
     from allegro_async.api.models.advance_ship_notices import (
         CourierBySellerShipping as CourierBySellerShipping,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        CourierBySellerShippingMethod as CourierBySellerShippingMethod,
     )
     from allegro_async.api.models.advance_ship_notices import (
         CreateAdvanceShipNoticeRequest as CreateAdvanceShipNoticeRequest,
@@ -149,10 +155,10 @@ if TYPE_CHECKING:
         ShippingExtended as ShippingExtended,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        ShippingExtendedMethod as ShippingExtendedMethod,
+        ShippingExtendedUnion as ShippingExtendedUnion,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        ShippingMethod as ShippingMethod,
+        ShippingUnion as ShippingUnion,
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitCommand as SubmitCommand,
@@ -165,6 +171,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitCommandOutputStatus as SubmitCommandOutputStatus,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitCommandOutputUnion as SubmitCommandOutputUnion,
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitFailedCommandOutput as SubmitFailedCommandOutput,
@@ -494,6 +503,15 @@ if TYPE_CHECKING:
         OfferStatusItemDto as OfferStatusItemDto,
     )
     from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDtoActualPriceReduction as OfferStatusItemDtoActualPriceReduction,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDtoDeclaredPriceReduction as OfferStatusItemDtoDeclaredPriceReduction,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDtoRecommendedPriceReduction as OfferStatusItemDtoRecommendedPriceReduction,
+    )
+    from allegro_async.api.models.allegro_prices import (
         OfferStatusQueryRequestDto as OfferStatusQueryRequestDto,
     )
     from allegro_async.api.models.allegro_prices import (
@@ -555,6 +573,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.auctions_and_bidding import (
         PlaceBidRequest as PlaceBidRequest,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfiguration as AutomaticPricingRuleConfiguration,
     )
     from allegro_async.api.models.automatic_pricing import (
         AutomaticPricingRuleConfigurationChangeByAmount as AutomaticPricingRuleConfigurationChangeByAmount,
@@ -698,6 +719,9 @@ if TYPE_CHECKING:
         BadgePatchRequest as BadgePatchRequest,
     )
     from allegro_async.api.models.badge_campaigns import (
+        BadgePatchRequestUnion as BadgePatchRequestUnion,
+    )
+    from allegro_async.api.models.badge_campaigns import (
         BadgePrices as BadgePrices,
     )
     from allegro_async.api.models.badge_campaigns import (
@@ -779,6 +803,9 @@ if TYPE_CHECKING:
         MarketplacePriceModificationPercentage as MarketplacePriceModificationPercentage,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModificationUnion as MarketplacePriceModificationUnion,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         Modification as Modification,
     )
     from allegro_async.api.models.batch_offer_modification import (
@@ -827,10 +854,16 @@ if TYPE_CHECKING:
         ModificationSafetyInformationType as ModificationSafetyInformationType,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        ModificationSafetyInformationUnion as ModificationSafetyInformationUnion,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         ModificationTextSafetyInformation as ModificationTextSafetyInformation,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferAutomaticPricingCommand as OfferAutomaticPricingCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingCommandModification as OfferAutomaticPricingCommandModification,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferAutomaticPricingModificationRemove as OfferAutomaticPricingModificationRemove,
@@ -849,6 +882,15 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferBulkModification as OfferBulkModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModificationStock as OfferBulkModificationStock,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModificationStockChangeType as OfferBulkModificationStockChangeType,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModificationStockUnion as OfferBulkModificationStockUnion,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferChangeCommand as OfferChangeCommand,
@@ -878,6 +920,9 @@ if TYPE_CHECKING:
         PriceModificationType as PriceModificationType,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationUnion as PriceModificationUnion,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         PriceModificationValueChangeDecrease as PriceModificationValueChangeDecrease,
     )
     from allegro_async.api.models.batch_offer_modification import (
@@ -893,13 +938,16 @@ if TYPE_CHECKING:
         QuantityModificationChangeType as QuantityModificationChangeType,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        Stock as Stock,
+        StockModificationFixed as StockModificationFixed,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        StockChangeType as StockChangeType,
+        StockModificationGain as StockModificationGain,
     )
     from allegro_async.api.models.batch_offer_modification import (
         TaskWithSubjectReport as TaskWithSubjectReport,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        TaskWithSubjectReportTasksItem as TaskWithSubjectReportTasksItem,
     )
     from allegro_async.api.models.billing import (
         BillingEntries as BillingEntries,
@@ -945,6 +993,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryBaseEventType as CategoryBaseEventType,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryBaseEventUnion as CategoryBaseEventUnion,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryCreatedEvent as CategoryCreatedEvent,
@@ -998,10 +1049,16 @@ if TYPE_CHECKING:
         CategoryParametersScheduledBaseChangeType as CategoryParametersScheduledBaseChangeType,
     )
     from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledBaseChangeUnion as CategoryParametersScheduledBaseChangeUnion,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
         CategoryParametersScheduledChangesResponse as CategoryParametersScheduledChangesResponse,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryParameterType as CategoryParameterType,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParameterUnion as CategoryParameterUnion,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryRenamedEvent as CategoryRenamedEvent,
@@ -1832,19 +1889,25 @@ if TYPE_CHECKING:
         ProductSetElementResponsibleProducerIdRequest as ProductSetElementResponsibleProducerIdRequest,
     )
     from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerIdRequestType as ProductSetElementResponsibleProducerIdRequestType,
+    )
+    from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerNameRequest as ProductSetElementResponsibleProducerNameRequest,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerRequest as ProductSetElementResponsibleProducerRequest,
     )
     from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerRequestType as ProductSetElementResponsibleProducerRequestType,
+        ProductSetElementResponsibleProducerRequestUnion as ProductSetElementResponsibleProducerRequestUnion,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerRequestWrapper as ProductSetElementResponsibleProducerRequestWrapper,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementSafetyInformationRequest as ProductSetElementSafetyInformationRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementSafetyInformationRequestSafetyInformation as ProductSetElementSafetyInformationRequestSafetyInformation,
     )
     from allegro_async.api.models.offer_management import (
         PromoGeneralReport as PromoGeneralReport,
@@ -2339,6 +2402,9 @@ if TYPE_CHECKING:
         BaseOperationType as BaseOperationType,
     )
     from allegro_async.api.models.payments import (
+        BaseOperationUnion as BaseOperationUnion,
+    )
+    from allegro_async.api.models.payments import (
         BlockadeOperation as BlockadeOperation,
     )
     from allegro_async.api.models.payments import (
@@ -2693,6 +2759,9 @@ if TYPE_CHECKING:
         CategoryProductParameterType as CategoryProductParameterType,
     )
     from allegro_async.api.models.products import (
+        CategoryProductParameterUnion as CategoryProductParameterUnion,
+    )
+    from allegro_async.api.models.products import (
         DictionaryCategoryProductParameter as DictionaryCategoryProductParameter,
     )
     from allegro_async.api.models.products import (
@@ -2825,6 +2894,9 @@ if TYPE_CHECKING:
         SaleProductSafetyDto as SaleProductSafetyDto,
     )
     from allegro_async.api.models.products import (
+        SaleProductSafetyDtoSafetyInformation as SaleProductSafetyDtoSafetyInformation,
+    )
+    from allegro_async.api.models.products import (
         StringCategoryProductParameter as StringCategoryProductParameter,
     )
     from allegro_async.api.models.products import (
@@ -2868,6 +2940,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.rebates_and_promotions import (
         BenefitSpecificationType as BenefitSpecificationType,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        BenefitSpecificationUnion as BenefitSpecificationUnion,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         LargeOrderDiscountBenefitSpecification as LargeOrderDiscountBenefitSpecification,
@@ -3065,13 +3140,31 @@ if TYPE_CHECKING:
         CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
     )
     from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListIdItemType as CompatibilityListIdItemType,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListItem as CompatibilityListItem,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListManual as CompatibilityListManual,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListManualType as CompatibilityListManualType,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListProductBasedProductOfferResponse as CompatibilityListProductBasedProductOfferResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListProductBasedProductOfferResponseType as CompatibilityListProductBasedProductOfferResponseType,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListProductOfferResponse as CompatibilityListProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListTextItem as CompatibilityListTextItem,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListTextItemType as CompatibilityListTextItemType,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         Contact as Contact,
@@ -3096,6 +3189,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_157cbb29 import (
         NoSafetyInformation as NoSafetyInformation,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        NoSafetyInformationType as NoSafetyInformationType,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         OfferCategory as OfferCategory,
@@ -3147,6 +3243,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_157cbb29 import (
         ProductSetElementSafetyInformationResponse as ProductSetElementSafetyInformationResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductSetElementSafetyInformationResponseSafetyInformation as ProductSetElementSafetyInformationResponseSafetyInformation,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         Publication as Publication,
@@ -3290,6 +3389,9 @@ if TYPE_CHECKING:
         DescriptionSectionItemType as DescriptionSectionItemType,
     )
     from allegro_async.api.models.shared_b23ee6e4 import (
+        DescriptionSectionItemUnion as DescriptionSectionItemUnion,
+    )
+    from allegro_async.api.models.shared_b23ee6e4 import (
         StandardizedDescription as StandardizedDescription,
     )
     from allegro_async.api.models.shared_ba6ae322 import (
@@ -3317,6 +3419,9 @@ if TYPE_CHECKING:
         AttachmentsSafetyInformation as AttachmentsSafetyInformation,
     )
     from allegro_async.api.models.shared_c790fd85 import (
+        AttachmentsSafetyInformationType as AttachmentsSafetyInformationType,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
         CompatibilityListItemProductBased as CompatibilityListItemProductBased,
     )
     from allegro_async.api.models.shared_c790fd85 import (
@@ -3324,6 +3429,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_c790fd85 import (
         TextSafetyInformation as TextSafetyInformation,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
+        TextSafetyInformationType as TextSafetyInformationType,
     )
     from allegro_async.api.models.shared_ed382b81 import (
         AdditionalServiceDefinitionRequest as AdditionalServiceDefinitionRequest,
@@ -3644,9 +3752,6 @@ if TYPE_CHECKING:
         OfferListingDtoV1AdditionalMarketplaceSellingMode as OfferListingDtoV1AdditionalMarketplaceSellingMode,
     )
     from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1AdditionalMarketplaceStock as OfferListingDtoV1AdditionalMarketplaceStock,
-    )
-    from allegro_async.api.models.users_offer_information import (
         OfferListingDtoV1B2b as OfferListingDtoV1B2b,
     )
     from allegro_async.api.models.users_offer_information import (
@@ -3722,6 +3827,9 @@ if TYPE_CHECKING:
         SellerOfferBaseEvent as SellerOfferBaseEvent,
     )
     from allegro_async.api.models.users_offer_information import (
+        SellerOfferBaseEventUnion as SellerOfferBaseEventUnion,
+    )
+    from allegro_async.api.models.users_offer_information import (
         SellerOfferEventsResponse as SellerOfferEventsResponse,
     )
     from allegro_async.api.models.users_offer_information import (
@@ -3735,6 +3843,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.users_offer_information import (
         SmartOfferClassificationReportConditions as SmartOfferClassificationReportConditions,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        Stock as Stock,
     )
 
 #: class name -> the module (area) it lives in
@@ -3854,6 +3965,7 @@ MODULES: dict[str, str] = {
     "AllegroPricesAccountParticipationRequest": "allegro_prices",
     "AllegroPricesAccountParticipationResponse": "allegro_prices",
     "AlreadyInWarehouseShipping": "advance_ship_notices",
+    "AlreadyInWarehouseShippingMethod": "advance_ship_notices",
     "Answer": "information_about_user",
     "ApplicationTimePolicy": "badge_campaigns",
     "ApplicationTimePolicyType": "badge_campaigns",
@@ -3863,9 +3975,11 @@ MODULES: dict[str, str] = {
     "AttachmentFileRequest": "images_and_attachments",
     "AttachmentType": "images_and_attachments",
     "AttachmentsSafetyInformation": "shared_c790fd85",
+    "AttachmentsSafetyInformationType": "shared_c790fd85",
     "AutomaticPricingOfferRuleConfiguration": "shared_69435ccb",
     "AutomaticPricingOfferRuleConfigurationPriceRange": "shared_69435ccb",
     "AutomaticPricingOfferRuleConfigurationPriceRangeType": "shared_69435ccb",
+    "AutomaticPricingRuleConfiguration": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByAmount": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation": "automatic_pricing",
@@ -3915,6 +4029,7 @@ MODULES: dict[str, str] = {
     "BadgePatchProcessProcess": "badge_campaigns",
     "BadgePatchProcessProcessStatus": "badge_campaigns",
     "BadgePatchRequest": "badge_campaigns",
+    "BadgePatchRequestUnion": "badge_campaigns",
     "BadgePrices": "badge_campaigns",
     "BadgeProcess": "badge_campaigns",
     "BadgeProcessStatus": "badge_campaigns",
@@ -3925,6 +4040,7 @@ MODULES: dict[str, str] = {
     "BaseOperation": "payments",
     "BaseOperationGroup": "payments",
     "BaseOperationType": "payments",
+    "BaseOperationUnion": "payments",
     "BaseSaleProductResponseDto": "products",
     "BaseSaleProductResponseDtoPublication": "products",
     "BaseSaleProductResponseDtoPublicationStatus": "products",
@@ -3932,6 +4048,7 @@ MODULES: dict[str, str] = {
     "Benefit": "rebates_and_promotions",
     "BenefitSpecification": "rebates_and_promotions",
     "BenefitSpecificationType": "rebates_and_promotions",
+    "BenefitSpecificationUnion": "rebates_and_promotions",
     "BillingEntries": "billing",
     "BillingEntry": "billing",
     "BillingEntryAdditionalInfo": "billing",
@@ -3965,6 +4082,7 @@ MODULES: dict[str, str] = {
     "Category": "shared_38d6f97c",
     "CategoryBaseEvent": "categories_and_parameters",
     "CategoryBaseEventType": "categories_and_parameters",
+    "CategoryBaseEventUnion": "categories_and_parameters",
     "CategoryCreatedEvent": "categories_and_parameters",
     "CategoryDefinitionDescriptionResponse": "additional_services",
     "CategoryDefinitionResponse": "additional_services",
@@ -3983,16 +4101,19 @@ MODULES: dict[str, str] = {
     "CategoryParameterOptions": "categories_and_parameters",
     "CategoryParameterRequirementConditions": "shared_68b4a1dc",
     "CategoryParameterType": "categories_and_parameters",
+    "CategoryParameterUnion": "categories_and_parameters",
     "CategoryParameterWithValue": "shared_68b4a1dc",
     "CategoryParameterWithoutValue": "shared_68b4a1dc",
     "CategoryParametersScheduledBaseChange": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeCategory": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeParameter": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeType": "categories_and_parameters",
+    "CategoryParametersScheduledBaseChangeUnion": "categories_and_parameters",
     "CategoryParametersScheduledChangesResponse": "categories_and_parameters",
     "CategoryProductParameter": "products",
     "CategoryProductParameterList": "products",
     "CategoryProductParameterType": "products",
+    "CategoryProductParameterUnion": "products",
     "CategoryRenamedEvent": "categories_and_parameters",
     "CategoryResponse": "additional_services",
     "CategorySuggestionCategoryNode": "categories_and_parameters",
@@ -4094,15 +4215,21 @@ MODULES: dict[str, str] = {
     "CompatibilityList": "compatibility_list",
     "CompatibilityListIdItem": "shared_157cbb29",
     "CompatibilityListIdItemAdditionalInfo": "shared_157cbb29",
+    "CompatibilityListIdItemType": "shared_157cbb29",
+    "CompatibilityListItem": "shared_157cbb29",
     "CompatibilityListItemProductBased": "shared_c790fd85",
     "CompatibilityListManual": "shared_157cbb29",
     "CompatibilityListManualRequest": "offer_management",
+    "CompatibilityListManualType": "shared_157cbb29",
     "CompatibilityListProductBasedProductOfferResponse": "shared_157cbb29",
+    "CompatibilityListProductBasedProductOfferResponseType": "shared_157cbb29",
+    "CompatibilityListProductOfferResponse": "shared_157cbb29",
     "CompatibilityListSupportedCategoriesDto": "compatibility_list",
     "CompatibilityListSupportedCategoriesDtoSupportedCategories": "compatibility_list",
     "CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType": "compatibility_list",
     "CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules": "compatibility_list",
     "CompatibilityListTextItem": "shared_157cbb29",
+    "CompatibilityListTextItemType": "shared_157cbb29",
     "CompatibilityListType": "compatibility_list",
     "CompatibleProductDto": "compatibility_list",
     "CompatibleProductDtoAttributes": "compatibility_list",
@@ -4125,6 +4252,7 @@ MODULES: dict[str, str] = {
     "CorrectionOperation": "payments",
     "Courier": "advance_ship_notices",
     "CourierBySellerShipping": "advance_ship_notices",
+    "CourierBySellerShippingMethod": "advance_ship_notices",
     "CpsConversion": "conversions",
     "CpsConversionCommission": "conversions",
     "CpsConversionCommissionAllegro": "conversions",
@@ -4201,6 +4329,7 @@ MODULES: dict[str, str] = {
     "DescriptionSectionItemImage": "shared_b23ee6e4",
     "DescriptionSectionItemText": "shared_b23ee6e4",
     "DescriptionSectionItemType": "shared_b23ee6e4",
+    "DescriptionSectionItemUnion": "shared_b23ee6e4",
     "DictionaryCategoryParameter": "categories_and_parameters",
     "DictionaryCategoryParameterDictionary": "categories_and_parameters",
     "DictionaryCategoryParameterRestrictions": "categories_and_parameters",
@@ -4356,6 +4485,7 @@ MODULES: dict[str, str] = {
     "MarketplacePriceModificationFixed": "batch_offer_modification",
     "MarketplacePriceModificationGain": "batch_offer_modification",
     "MarketplacePriceModificationPercentage": "batch_offer_modification",
+    "MarketplacePriceModificationUnion": "batch_offer_modification",
     "MarketplaceReference": "shared_aede0582",
     "MarketplacesVisibility": "users_offer_information",
     "MaxPrice": "auctions_and_bidding",
@@ -4394,6 +4524,7 @@ MODULES: dict[str, str] = {
     "ModificationResponsibleProducer": "batch_offer_modification",
     "ModificationSafetyInformation": "batch_offer_modification",
     "ModificationSafetyInformationType": "batch_offer_modification",
+    "ModificationSafetyInformationUnion": "batch_offer_modification",
     "ModificationTextSafetyInformation": "batch_offer_modification",
     "ModifyShippingRatesSetUsingPUTRequest": "delivery",
     "ModifyShippingRatesSetUsingPUTRequestType": "delivery",
@@ -4412,6 +4543,7 @@ MODULES: dict[str, str] = {
     "NewOrderBillingDocumentLink": "order_management",
     "NewProductParameterDto": "products",
     "NoSafetyInformation": "shared_157cbb29",
+    "NoSafetyInformationType": "shared_157cbb29",
     "NullableTurnoverDiscountDto": "rebates_and_promotions",
     "NullableTurnoverDiscountDtoStatus": "rebates_and_promotions",
     "OfferActivatedEvent": "users_offer_information",
@@ -4421,6 +4553,7 @@ MODULES: dict[str, str] = {
     "OfferAttachment": "images_and_attachments",
     "OfferAttachmentRequest": "images_and_attachments",
     "OfferAutomaticPricingCommand": "batch_offer_modification",
+    "OfferAutomaticPricingCommandModification": "batch_offer_modification",
     "OfferAutomaticPricingModificationRemove": "batch_offer_modification",
     "OfferAutomaticPricingModificationRemoveRemove": "batch_offer_modification",
     "OfferAutomaticPricingModificationRemoveRemoveMarketplace": "shared_69435ccb",
@@ -4431,6 +4564,9 @@ MODULES: dict[str, str] = {
     "OfferBidPlacedEvent": "users_offer_information",
     "OfferBulkChangeCommand": "batch_offer_modification",
     "OfferBulkModification": "batch_offer_modification",
+    "OfferBulkModificationStock": "batch_offer_modification",
+    "OfferBulkModificationStockChangeType": "batch_offer_modification",
+    "OfferBulkModificationStockUnion": "batch_offer_modification",
     "OfferBundleDTO": "offer_bundles",
     "OfferBundleDTOCreatedBy": "offer_bundles",
     "OfferBundlesDTO": "offer_bundles",
@@ -4463,7 +4599,6 @@ MODULES: dict[str, str] = {
     "OfferListingDtoV1AdditionalMarketplace": "users_offer_information",
     "OfferListingDtoV1AdditionalMarketplacePublication": "users_offer_information",
     "OfferListingDtoV1AdditionalMarketplaceSellingMode": "users_offer_information",
-    "OfferListingDtoV1AdditionalMarketplaceStock": "users_offer_information",
     "OfferListingDtoV1B2b": "users_offer_information",
     "OfferListingDtoV1Delivery": "users_offer_information",
     "OfferListingDtoV1Publication": "users_offer_information",
@@ -4499,6 +4634,9 @@ MODULES: dict[str, str] = {
     "OfferStatsResponseDto": "classifieds",
     "OfferStatus": "shared_157cbb29",
     "OfferStatusItemDto": "allegro_prices",
+    "OfferStatusItemDtoActualPriceReduction": "allegro_prices",
+    "OfferStatusItemDtoDeclaredPriceReduction": "allegro_prices",
+    "OfferStatusItemDtoRecommendedPriceReduction": "allegro_prices",
     "OfferStatusQueryRequestDto": "allegro_prices",
     "OfferStatusQueryResponseDto": "allegro_prices",
     "OfferStockChangedEvent": "users_offer_information",
@@ -4607,6 +4745,7 @@ MODULES: dict[str, str] = {
     "PriceModificationPercentageChangeDecrease": "batch_offer_modification",
     "PriceModificationPercentageChangeIncrease": "batch_offer_modification",
     "PriceModificationType": "batch_offer_modification",
+    "PriceModificationUnion": "batch_offer_modification",
     "PriceModificationValueChangeDecrease": "batch_offer_modification",
     "PriceModificationValueChangeHolder": "batch_offer_modification",
     "PriceModificationValueChangeIncrease": "batch_offer_modification",
@@ -4657,12 +4796,15 @@ MODULES: dict[str, str] = {
     "ProductSetElementResponsiblePersonRequest": "offer_management",
     "ProductSetElementResponsiblePersonRequestResponsiblePerson": "offer_management",
     "ProductSetElementResponsibleProducerIdRequest": "offer_management",
+    "ProductSetElementResponsibleProducerIdRequestType": "offer_management",
     "ProductSetElementResponsibleProducerNameRequest": "offer_management",
     "ProductSetElementResponsibleProducerRequest": "offer_management",
-    "ProductSetElementResponsibleProducerRequestType": "offer_management",
+    "ProductSetElementResponsibleProducerRequestUnion": "offer_management",
     "ProductSetElementResponsibleProducerRequestWrapper": "offer_management",
     "ProductSetElementSafetyInformationRequest": "offer_management",
+    "ProductSetElementSafetyInformationRequestSafetyInformation": "offer_management",
     "ProductSetElementSafetyInformationResponse": "shared_157cbb29",
+    "ProductSetElementSafetyInformationResponseSafetyInformation": "shared_157cbb29",
     "ProductSimilarCategoryWithPath": "products",
     "ProductsCategoryPath": "products",
     "ProductsCategorySubcategories": "products",
@@ -4810,6 +4952,7 @@ MODULES: dict[str, str] = {
     "SaleProductOffersRequestStockUnit": "shared_157cbb29",
     "SaleProductResponseCategoriesDto": "products",
     "SaleProductSafetyDto": "products",
+    "SaleProductSafetyDtoSafetyInformation": "products",
     "SalesQualityForDay": "information_about_user",
     "SalesQualityHistoryResponse": "information_about_user",
     "SalesQualityMetric": "information_about_user",
@@ -4818,6 +4961,7 @@ MODULES: dict[str, str] = {
     "SellerCreateRebateRequestDto": "rebates_and_promotions",
     "SellerDiscountDeclaration": "allegro_prices",
     "SellerOfferBaseEvent": "users_offer_information",
+    "SellerOfferBaseEventUnion": "users_offer_information",
     "SellerOfferEventsResponse": "users_offer_information",
     "SellerOfferStatsResponseDto": "classifieds",
     "SellerParticipant": "payments",
@@ -4843,8 +4987,7 @@ MODULES: dict[str, str] = {
     "Shipping": "advance_ship_notices",
     "ShippingBlockade": "users_offer_information",
     "ShippingExtended": "advance_ship_notices",
-    "ShippingExtendedMethod": "advance_ship_notices",
-    "ShippingMethod": "advance_ship_notices",
+    "ShippingExtendedUnion": "advance_ship_notices",
     "ShippingRate": "delivery",
     "ShippingRateMarketplaces": "delivery",
     "ShippingRates": "shared_108f5e0e",
@@ -4855,6 +4998,7 @@ MODULES: dict[str, str] = {
     "ShippingRatesSetRatesMaxPackageWeight": "delivery",
     "ShippingRatesSetRatesNextItemRate": "delivery",
     "ShippingRatesSetRatesShippingTime": "delivery",
+    "ShippingUnion": "advance_ship_notices",
     "SizeTable": "shared_ba6ae322",
     "SizeTablePostRequest": "size_tables",
     "SizeTablePutRequest": "size_tables",
@@ -4870,8 +5014,9 @@ MODULES: dict[str, str] = {
     "SmartSellerClassificationReportConditions": "information_about_user",
     "StandardizedDescription": "shared_b23ee6e4",
     "StartingPrice": "shared_8e3703e7",
-    "Stock": "batch_offer_modification",
-    "StockChangeType": "batch_offer_modification",
+    "Stock": "users_offer_information",
+    "StockModificationFixed": "batch_offer_modification",
+    "StockModificationGain": "batch_offer_modification",
     "StringCategoryParameter": "categories_and_parameters",
     "StringCategoryParameterRestrictions": "shared_68b4a1dc",
     "StringCategoryProductParameter": "products",
@@ -4879,6 +5024,7 @@ MODULES: dict[str, str] = {
     "SubmitCommandInput": "advance_ship_notices",
     "SubmitCommandOutput": "advance_ship_notices",
     "SubmitCommandOutputStatus": "advance_ship_notices",
+    "SubmitCommandOutputUnion": "advance_ship_notices",
     "SubmitFailedCommandOutput": "advance_ship_notices",
     "SubmitRunningCommandOutput": "advance_ship_notices",
     "SubmitSuccessfulCommandOutput": "advance_ship_notices",
@@ -4905,6 +5051,7 @@ MODULES: dict[str, str] = {
     "TaskCount": "shared_215b40a6",
     "TaskReport": "shared_215b40a6",
     "TaskWithSubjectReport": "batch_offer_modification",
+    "TaskWithSubjectReportTasksItem": "batch_offer_modification",
     "Tax": "billing",
     "TaxAnnotation": "billing",
     "TaxExemption": "tax_settings",
@@ -4916,6 +5063,7 @@ MODULES: dict[str, str] = {
     "TecdocSpecification": "products",
     "TecdocSpecificationItem": "products",
     "TextSafetyInformation": "shared_c790fd85",
+    "TextSafetyInformationType": "shared_c790fd85",
     "ThirdParty": "advance_ship_notices",
     "ThirdPartyDeliveryShipping": "advance_ship_notices",
     "Thread": "message_center",

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -125,7 +128,7 @@ class Configuration(ApiModel):
 
 class AdditionalServiceRequest(ApiModel):
     definition: AdditionalServiceDefinitionRequest
-    description: str
+    description: Annotated[str, Field(json_schema_extra={"maxLength": 1000})]
     configurations: list[Configuration]
 
 
@@ -142,12 +145,17 @@ class AdditionalServiceResponse(ApiModel):
 
 class AdditionalServicesGroupRequest(ApiModel):
     name: Annotated[
-        str, Field(description="Name of the group provided by merchant, invisible for buyers.")
+        str,
+        Field(
+            description="Name of the group provided by merchant, invisible for buyers.",
+            json_schema_extra={"maxLength": 100, "minLength": 1},
+        ),
     ]
     language: Annotated[
         str,
         Field(
-            description="IETF language tag. Must be equal to main language for given marketplace: 'pl-PL' on allegro.pl and 'cs-CZ' on allegro.cz while creating new group.<br/> Cannot change the language of already created group while modifying existing group."
+            description="IETF language tag. Must be equal to main language for given marketplace: 'pl-PL' on allegro.pl and 'cs-CZ' on allegro.cz while creating new group.<br/> Cannot change the language of already created group while modifying existing group.",
+            json_schema_extra={"maxLength": 5, "minLength": 5},
         ),
     ]
     additional_services: Annotated[
@@ -167,7 +175,10 @@ class AdditionalServicesGroupResponse(ApiModel):
         Field(description="Name of the group provided by merchant, invisible for buyers."),
     ] = None
     seller: Reference | None = None
-    language: Annotated[str | None, Field(description="IETF language tag.")] = None
+    language: Annotated[
+        str | None,
+        Field(description="IETF language tag.", json_schema_extra={"maxLength": 5, "minLength": 5}),
+    ] = None
     managed_by_allegro: Annotated[
         bool | None,
         Field(

@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    tagged_union,
+)
 from allegro_async.api.models.shared_fb483dd8 import (
     CommandOutputErrors,
 )
@@ -101,7 +105,13 @@ class ProductItem(ApiModel):
     """
 
     product: ProductItemProduct
-    quantity: Annotated[float, Field(description="The quantity of the product.")]
+    quantity: Annotated[
+        float,
+        Field(
+            description="The quantity of the product.",
+            json_schema_extra={"minimum": 1.0, "maximum": 1000000.0},
+        ),
+    ]
 
 
 class ReceivingStateStage(OpenEnum):
@@ -141,7 +151,9 @@ class ReceivingStatusReasonCode(OpenEnum):
 
 
 class ReceivingStatus(ApiModel):
-    quantity: Annotated[int | None, Field(description="Product quantity.")] = None
+    quantity: Annotated[
+        int | None, Field(description="Product quantity.", json_schema_extra={"minimum": 0})
+    ] = None
     received_type: Annotated[
         ReceivingStatusReceivedType | None,
         Field(alias="receivedType", description="Received item condition."),
@@ -155,7 +167,7 @@ class ReceivingStatus(ApiModel):
     ] = None
 
 
-class ShippingMethod(OpenEnum):
+class CourierBySellerShippingMethod(OpenEnum):
     """
     The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
     """
@@ -175,14 +187,14 @@ class Shipping(ApiModel):
     """
 
     method: Annotated[
-        ShippingMethod,
+        CourierBySellerShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
     ]
 
 
-class ShippingExtendedMethod(OpenEnum):
+class AlreadyInWarehouseShippingMethod(OpenEnum):
     """
     The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
     """
@@ -204,7 +216,7 @@ class ShippingExtended(ApiModel):
     """
 
     method: Annotated[
-        ShippingExtendedMethod,
+        AlreadyInWarehouseShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -240,7 +252,7 @@ class SubmitCommandOutput(ApiModel):
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):
-    status: Annotated[Literal["FAILED"], Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
     errors: Annotated[
         list[CommandOutputErrors],
         Field(description="The list of all the error objects explaining the error."),
@@ -248,11 +260,30 @@ class SubmitFailedCommandOutput(SubmitCommandOutput):
 
 
 class SubmitRunningCommandOutput(SubmitCommandOutput):
-    status: Annotated[Literal["RUNNING"], Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
 
 
 class SubmitSuccessfulCommandOutput(SubmitCommandOutput):
-    status: Annotated[Literal["SUCCESSFUL"], Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+
+
+SubmitCommandOutputUnion = Annotated[
+    Annotated[SubmitRunningCommandOutput, Tag("SubmitRunningCommandOutput")]
+    | Annotated[SubmitSuccessfulCommandOutput, Tag("SubmitSuccessfulCommandOutput")]
+    | Annotated[SubmitFailedCommandOutput, Tag("SubmitFailedCommandOutput")]
+    | Annotated[SubmitCommandOutput, Tag("SubmitCommandOutput")],
+    tagged_union(
+        "SubmitCommandOutputUnion",
+        "status",
+        "status",
+        {
+            "RUNNING": "SubmitRunningCommandOutput",
+            "SUCCESSFUL": "SubmitSuccessfulCommandOutput",
+            "FAILED": "SubmitFailedCommandOutput",
+        },
+        "SubmitCommandOutput",
+    ),
+]
 
 
 class ThirdParty(ApiModel):
@@ -268,7 +299,7 @@ class ThirdParty(ApiModel):
 
 class ThirdPartyDeliveryShipping(Shipping):
     method: Annotated[
-        Literal["THIRD_PARTY_DELIVERY"],
+        CourierBySellerShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -290,9 +321,108 @@ class ThirdPartyDeliveryShipping(Shipping):
     ] = None
 
 
+class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
+    items: Annotated[list[ProductItem] | None, Field(description="A list of product items.")] = None
+    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    shipping: ShippingUnion | None = None
+    declared_volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
+    ] = None
+
+
+class AdvanceShipNotice(ApiModel):
+    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
+    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    shipping: ShippingUnion | None = None
+    declared_volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
+    ] = None
+
+
+class AdvanceShipNoticeListItemResponse(ApiModel):
+    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
+    display_number: Annotated[
+        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
+    ]
+    status: AdvanceShipNoticeStatus
+    created_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="createdAt",
+            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ]
+    updated_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="updatedAt",
+            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ]
+    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
+    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    labels: Labels | None = None
+    shipping: ShippingExtendedUnion | None = None
+    submitted_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="submittedAt",
+            description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ] = None
+
+
+class AdvanceShipNoticeResponse(ApiModel):
+    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
+    display_number: Annotated[
+        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
+    ]
+    status: AdvanceShipNoticeStatus
+    created_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="createdAt",
+            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ]
+    updated_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="updatedAt",
+            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ]
+    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
+    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    labels: Labels | None = None
+    shipping: ShippingExtendedUnion | None = None
+    submitted_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="submittedAt",
+            description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ] = None
+    volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="volumeInCc",
+            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+        ),
+    ] = None
+
+
 class AlreadyInWarehouseShipping(ShippingExtended):
     method: Annotated[
-        Literal["ALREADY_IN_WAREHOUSE"],
+        AlreadyInWarehouseShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -315,7 +445,7 @@ class AlreadyInWarehouseShipping(ShippingExtended):
 
 class CourierBySellerShipping(Shipping):
     method: Annotated[
-        Literal["COURIER_BY_SELLER"],
+        CourierBySellerShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -333,6 +463,19 @@ class CourierBySellerShipping(Shipping):
         Field(
             alias="countryCode",
             description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+        ),
+    ] = None
+
+
+class CreateAdvanceShipNoticeRequest(ApiModel):
+    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
+    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    shipping: ShippingUnion | None = None
+    declared_volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
         ),
     ] = None
 
@@ -360,7 +503,7 @@ class CreateAdvanceShipNoticeResponse(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
-    shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
+    shipping: ShippingExtendedUnion | None = None
     volume_in_cc: Annotated[
         float | None,
         Field(
@@ -372,7 +515,7 @@ class CreateAdvanceShipNoticeResponse(ApiModel):
 
 class OwnTransportShipping(Shipping):
     method: Annotated[
-        Literal["OWN_TRANSPORT"],
+        CourierBySellerShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -400,8 +543,51 @@ class OwnTransportShipping(Shipping):
     ] = None
 
 
+ShippingUnion = Annotated[
+    Annotated[OwnTransportShipping, Tag("OwnTransportShipping")]
+    | Annotated[CourierBySellerShipping, Tag("CourierBySellerShipping")]
+    | Annotated[ThirdPartyDeliveryShipping, Tag("ThirdPartyDeliveryShipping")]
+    | Annotated[Shipping, Tag("Shipping")],
+    tagged_union(
+        "ShippingUnion",
+        "method",
+        "method",
+        {
+            "OWN_TRANSPORT": "OwnTransportShipping",
+            "COURIER_BY_SELLER": "CourierBySellerShipping",
+            "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+        },
+        "Shipping",
+    ),
+]
+
+
+ShippingExtendedUnion = Annotated[
+    Annotated[OwnTransportShipping, Tag("OwnTransportShipping")]
+    | Annotated[CourierBySellerShipping, Tag("CourierBySellerShipping")]
+    | Annotated[ThirdPartyDeliveryShipping, Tag("ThirdPartyDeliveryShipping")]
+    | Annotated[AlreadyInWarehouseShipping, Tag("AlreadyInWarehouseShipping")]
+    | Annotated[ShippingExtended, Tag("ShippingExtended")],
+    tagged_union(
+        "ShippingExtendedUnion",
+        "method",
+        "method",
+        {
+            "OWN_TRANSPORT": "OwnTransportShipping",
+            "COURIER_BY_SELLER": "CourierBySellerShipping",
+            "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+            "ALREADY_IN_WAREHOUSE": "AlreadyInWarehouseShipping",
+        },
+        "ShippingExtended",
+    ),
+]
+
+
 class ReceivingEntry(ApiModel):
-    expected: Annotated[int | None, Field(description="Expected product quantity.")] = None
+    expected: Annotated[
+        int | None,
+        Field(description="Expected product quantity.", json_schema_extra={"minimum": 0}),
+    ] = None
     product: ProductItemProduct | None = None
     received: list[ReceivingStatus] | None = None
 
@@ -436,134 +622,7 @@ class SubmitCommand(ApiModel):
 
     id: Annotated[UUID | None, Field(description="The identifier of command.")] = None
     input: SubmitCommandInput
-    output: Annotated[
-        SubmitFailedCommandOutput
-        | SubmitRunningCommandOutput
-        | SubmitSuccessfulCommandOutput
-        | None,
-        Field(discriminator="status"),
-    ] = None
-
-
-class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
-    items: Annotated[list[ProductItem] | None, Field(description="A list of product items.")] = None
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: Annotated[
-        CourierBySellerShipping | OwnTransportShipping | ThirdPartyDeliveryShipping | None,
-        Field(discriminator="method"),
-    ] = None
-    declared_volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="declaredVolumeInCc",
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
-        ),
-    ] = None
-
-
-class AdvanceShipNotice(ApiModel):
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: Annotated[
-        CourierBySellerShipping | OwnTransportShipping | ThirdPartyDeliveryShipping | None,
-        Field(discriminator="method"),
-    ] = None
-    declared_volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="declaredVolumeInCc",
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
-        ),
-    ] = None
-
-
-class AdvanceShipNoticeListItemResponse(ApiModel):
-    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
-    display_number: Annotated[
-        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
-    ]
-    status: AdvanceShipNoticeStatus
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    labels: Labels | None = None
-    shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
-    submitted_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="submittedAt",
-            description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-
-
-class AdvanceShipNoticeResponse(ApiModel):
-    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
-    display_number: Annotated[
-        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
-    ]
-    status: AdvanceShipNoticeStatus
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    labels: Labels | None = None
-    shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
-    submitted_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="submittedAt",
-            description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="volumeInCc",
-            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
-        ),
-    ] = None
-
-
-class CreateAdvanceShipNoticeRequest(ApiModel):
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: Annotated[
-        CourierBySellerShipping | OwnTransportShipping | ThirdPartyDeliveryShipping | None,
-        Field(discriminator="method"),
-    ] = None
-    declared_volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="declaredVolumeInCc",
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
-        ),
-    ] = None
+    output: SubmitCommandOutputUnion | None = None
 
 
 class AdvanceShipNoticeList(ApiModel):

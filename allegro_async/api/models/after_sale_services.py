@@ -10,17 +10,22 @@ from uuid import UUID
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_4aab5b0d import (
     ImpliedWarrantyResponseSeller,
 )
 
 
 class AfterSalesServicesAddress(ApiModel):
-    name: Annotated[str, Field(description="Company or person name.")]
-    street: Annotated[str, Field(description="Street name.")]
+    name: Annotated[
+        str, Field(description="Company or person name.", json_schema_extra={"maxLength": 200})
+    ]
+    street: Annotated[str, Field(description="Street name.", json_schema_extra={"maxLength": 200})]
     post_code: Annotated[str, Field(alias="postCode", description="Post code.")]
-    city: Annotated[str, Field(description="City name.")]
+    city: Annotated[str, Field(description="City name.", json_schema_extra={"maxLength": 200})]
     country_code: Annotated[str, Field(alias="countryCode", description="Country code.")]
 
 
@@ -47,11 +52,16 @@ class ImpliedWarrantyPeriod(ApiModel):
 
 
 class ImpliedWarrantyRequest(ApiModel):
-    name: Annotated[str | None, Field(description="Warranty name.")] = None
+    name: Annotated[
+        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
+    ] = None
     individual: ImpliedWarrantyPeriod | None = None
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
-    description: Annotated[str | None, Field(description="Implied warranty description.")] = None
+    description: Annotated[
+        str | None,
+        Field(description="Implied warranty description.", json_schema_extra={"maxLength": 10240}),
+    ] = None
 
 
 class RestrictionCauseName(OpenEnum):
@@ -197,7 +207,9 @@ class ReturnPolicyReturnCost(ApiModel):
 
 
 class ReturnPolicyUpdateRequestV1(ApiModel):
-    name: Annotated[str, Field(description="Return policy name.")]
+    name: Annotated[
+        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    ]
     availability: ReturnPolicyAvailability
     withdrawal_period: Annotated[
         str | None,
@@ -244,7 +256,7 @@ class WarrantyType(OpenEnum):
 
 
 class ImpliedWarrantiesListImpliedWarrantyBasic(ApiModel):
-    count: int | None = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     implied_warranties: Annotated[
         list[ImpliedWarrantyBasic] | None, Field(alias="impliedWarranties")
     ] = None
@@ -255,7 +267,10 @@ class ImpliedWarrantyResponse(ApiModel):
         None
     )
     seller: ImpliedWarrantyResponseSeller | None = None
-    name: Annotated[str | None, Field(description="Implied warranty name.")] = None
+    name: Annotated[
+        str | None,
+        Field(description="Implied warranty name.", json_schema_extra={"maxLength": 200}),
+    ] = None
     individual: ImpliedWarrantyPeriod | None = None
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
@@ -263,7 +278,9 @@ class ImpliedWarrantyResponse(ApiModel):
 
 
 class ReturnPolicyRequestV1(ApiModel):
-    name: Annotated[str, Field(description="Return policy name.")]
+    name: Annotated[
+        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    ]
     is_fulfillment: Annotated[
         bool,
         Field(
@@ -295,7 +312,9 @@ class ReturnPolicyResponseV1(ApiModel):
         ),
     ]
     seller: ImpliedWarrantyResponseSeller
-    name: Annotated[str, Field(description="Return policy name.")]
+    name: Annotated[
+        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    ]
     availability: ReturnPolicyAvailability
     withdrawal_period: Annotated[
         str | None,
@@ -311,23 +330,30 @@ class ReturnPolicyResponseV1(ApiModel):
 
 
 class WarrantiesListWarrantyBasic(ApiModel):
-    count: int | None = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     warranties: list[WarrantyBasic] | None = None
 
 
 class WarrantyRequest(ApiModel):
-    name: Annotated[str | None, Field(description="Warranty name.")] = None
+    name: Annotated[
+        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
+    ] = None
     type: WarrantyType | None = None
     individual: WarrantyPeriod | None = None
     corporate: WarrantyPeriod | None = None
     attachment: WarrantyAttachment | None = None
-    description: Annotated[str | None, Field(description="Warranty description.")] = None
+    description: Annotated[
+        str | None,
+        Field(description="Warranty description.", json_schema_extra={"maxLength": 10240}),
+    ] = None
 
 
 class WarrantyResponse(ApiModel):
     id: Annotated[UUID | None, Field(description="The ID of the warranty definition.")] = None
     seller: ImpliedWarrantyResponseSeller | None = None
-    name: Annotated[str | None, Field(description="Warranty name.")] = None
+    name: Annotated[
+        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
+    ] = None
     type: WarrantyType | None = None
     individual: WarrantyPeriod | None = None
     corporate: WarrantyPeriod | None = None
@@ -336,7 +362,7 @@ class WarrantyResponse(ApiModel):
 
 
 class ReturnPoliciesListReturnPolicyV1(ApiModel):
-    count: int | None = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     return_policies: Annotated[
         list[ReturnPolicyResponseV1] | None, Field(alias="returnPolicies")
     ] = None

@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
+)
 from allegro_async.api.models.shared_83ae216c import (
     MoneyDto,
 )
@@ -51,7 +56,10 @@ class AllegroPricesAccountParticipationRequest(ApiModel):
 
     marketplaces: Annotated[
         list[AccountParticipationMarketplaceRequest],
-        Field(description="List of marketplaces to update (must not be empty)"),
+        Field(
+            description="List of marketplaces to update (must not be empty)",
+            json_schema_extra={"minItems": 1},
+        ),
     ]
 
 
@@ -85,7 +93,8 @@ class SubsidyExcludeOfferItemMarketplace(ApiModel):
     id: Annotated[
         str,
         Field(
-            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
+            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'.",
+            json_schema_extra={"minLength": 1},
         ),
     ]
 
@@ -162,7 +171,8 @@ class OfferFilterDto(ApiModel):
     ids: Annotated[
         list[str] | None,
         Field(
-            description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned."
+            description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned.",
+            json_schema_extra={"maxItems": 1000, "minItems": 1},
         ),
     ] = None
     scope: Annotated[
@@ -189,13 +199,15 @@ class OfferStatusQueryRequestDto(ApiModel):
     limit: Annotated[
         int | None,
         Field(
-            description="Maximum number of offers to return in a single response. Must be between 1 and 1000."
+            description="Maximum number of offers to return in a single response. Must be between 1 and 1000.",
+            json_schema_extra={"minimum": 1, "maximum": 1000},
         ),
     ] = 20
     offset: Annotated[
         int | None,
         Field(
-            description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0."
+            description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = 0
 
@@ -212,6 +224,18 @@ class RecommendedPriceReductionDto(ApiModel):
             description="Recommended maximum seller declared discount percentage.",
         ),
     ]
+
+
+OfferStatusItemDtoRecommendedPriceReduction = Annotated[
+    Annotated[RecommendedPriceReductionDto, Tag("RecommendedPriceReductionDto")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferStatusItemDtoRecommendedPriceReduction",
+        (RecommendedPriceReductionDto,),
+        "UnknownVariant",
+        any_object=True,
+    ),
+]
 
 
 class SellerDiscountDeclaration(ApiModel):
@@ -308,7 +332,7 @@ class SubsidyOfferToExclude(ApiModel):
     Offer to be excluded from the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier")]
+    id: Annotated[str, Field(description="Offer identifier", json_schema_extra={"minLength": 1})]
     marketplace: SubsidyExcludeOfferItemMarketplace
 
 
@@ -317,7 +341,7 @@ class SubsidyOfferToSubmit(ApiModel):
     Offer to be submitted to the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier")]
+    id: Annotated[str, Field(description="Offer identifier", json_schema_extra={"minLength": 1})]
     marketplace: SubsidyExcludeOfferItemMarketplace
     seller_discount_declaration: Annotated[
         SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
@@ -373,7 +397,10 @@ class SubsidySubmitOffersCommand(ApiModel):
     ] = None
     offers: Annotated[
         list[SubsidyOfferToSubmit],
-        Field(description="List of offers to submit (1-1000 offers, must not contain duplicates)"),
+        Field(
+            description="List of offers to submit (1-1000 offers, must not contain duplicates)",
+            json_schema_extra={"maxItems": 1000, "minItems": 1},
+        ),
     ]
 
 
@@ -415,6 +442,18 @@ class ActualPriceReductionDto(ApiModel):
     final_price_for_the_buyer: Annotated[MoneyDto, Field(alias="finalPriceForTheBuyer")]
 
 
+OfferStatusItemDtoActualPriceReduction = Annotated[
+    Annotated[ActualPriceReductionDto, Tag("ActualPriceReductionDto")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferStatusItemDtoActualPriceReduction",
+        (ActualPriceReductionDto,),
+        "UnknownVariant",
+        any_object=True,
+    ),
+]
+
+
 class DeclaredPriceReductionDto(ApiModel):
     """
     Information about seller's declared price reduction for Allegro Prices program
@@ -428,6 +467,18 @@ class DeclaredPriceReductionDto(ApiModel):
         ),
     ]
     seller_max_declared_discount: Annotated[MoneyDto, Field(alias="sellerMaxDeclaredDiscount")]
+
+
+OfferStatusItemDtoDeclaredPriceReduction = Annotated[
+    Annotated[DeclaredPriceReductionDto, Tag("DeclaredPriceReductionDto")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferStatusItemDtoDeclaredPriceReduction",
+        (DeclaredPriceReductionDto,),
+        "UnknownVariant",
+        any_object=True,
+    ),
+]
 
 
 class OfferStatusItemDto(ApiModel):
@@ -447,21 +498,21 @@ class OfferStatusItemDto(ApiModel):
     ] = None
     discount: DiscountDto
     recommended_price_reduction: Annotated[
-        RecommendedPriceReductionDto | dict[str, Any] | None,
+        OfferStatusItemDtoRecommendedPriceReduction | None,
         Field(
             alias="recommendedPriceReduction",
             description="Recommended price reduction for the offer. Contains the recommended seller discount percentage. Null if no recommendation is available.",
         ),
     ] = None
     declared_price_reduction: Annotated[
-        DeclaredPriceReductionDto | dict[str, Any] | None,
+        OfferStatusItemDtoDeclaredPriceReduction | None,
         Field(
             alias="declaredPriceReduction",
             description="Information about the seller's declared price reduction for Allegro Prices program. Contains the maximum percentage and amount the seller is willing to discount. Null if the seller has not made a declaration.",
         ),
     ] = None
     actual_price_reduction: Annotated[
-        ActualPriceReductionDto | dict[str, Any] | None,
+        OfferStatusItemDtoActualPriceReduction | None,
         Field(
             alias="actualPriceReduction",
             description="Information about the actual price reduction currently applied in the Allegro Prices program. Contains details about seller discount, Allegro co-financing, and final price for the buyer. Null if the offer is not currently discounted.",
@@ -520,5 +571,8 @@ class SubsidyExcludeOffersCommand(ApiModel):
     ] = None
     offers: Annotated[
         list[SubsidyOfferToExclude],
-        Field(description="List of offers to exclude (1-1000 offers, must not contain duplicates)"),
+        Field(
+            description="List of offers to exclude (1-1000 offers, must not contain duplicates)",
+            json_schema_extra={"maxItems": 1000, "minItems": 1},
+        ),
     ]

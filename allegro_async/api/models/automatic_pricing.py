@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
+)
 from allegro_async.api.models.shared_69435ccb import (
     AutomaticPricingOfferRuleConfiguration,
     OfferAutomaticPricingModificationRemoveRemoveMarketplace,
@@ -54,6 +59,38 @@ class AutomaticPricingRuleConfigurationChangeByPercentage(ApiModel):
     ]
 
 
+AutomaticPricingRuleConfiguration = Annotated[
+    Annotated[
+        AutomaticPricingRuleConfigurationChangeByAmount,
+        Tag("AutomaticPricingRuleConfigurationChangeByAmount"),
+    ]
+    | Annotated[
+        AutomaticPricingRuleConfigurationChangeByPercentage,
+        Tag("AutomaticPricingRuleConfigurationChangeByPercentage"),
+    ]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "AutomaticPricingRuleConfiguration",
+        (
+            AutomaticPricingRuleConfigurationChangeByAmount,
+            AutomaticPricingRuleConfigurationChangeByPercentage,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
+class AutomaticPricingRulePutRequest(ApiModel):
+    name: Annotated[
+        str,
+        Field(
+            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+            json_schema_extra={"maxLength": 33},
+        ),
+    ]
+    configuration: AutomaticPricingRuleConfiguration | None = None
+
+
 class AutomaticPricingRuleType(OpenEnum):
     """
     The rule type.
@@ -82,29 +119,12 @@ class AutomaticPricingRulePostRequest(ApiModel):
     name: Annotated[
         str,
         Field(
-            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.'
+            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+            json_schema_extra={"maxLength": 33},
         ),
     ]
     type: AutomaticPricingRuleType
-    configuration: (
-        AutomaticPricingRuleConfigurationChangeByAmount
-        | AutomaticPricingRuleConfigurationChangeByPercentage
-        | None
-    ) = None
-
-
-class AutomaticPricingRulePutRequest(ApiModel):
-    name: Annotated[
-        str,
-        Field(
-            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.'
-        ),
-    ]
-    configuration: (
-        AutomaticPricingRuleConfigurationChangeByAmount
-        | AutomaticPricingRuleConfigurationChangeByPercentage
-        | None
-    ) = None
+    configuration: AutomaticPricingRuleConfiguration | None = None
 
 
 class AutomaticPricingRuleResponse(ApiModel):
@@ -113,7 +133,8 @@ class AutomaticPricingRuleResponse(ApiModel):
     name: Annotated[
         str,
         Field(
-            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.'
+            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+            json_schema_extra={"maxLength": 33},
         ),
     ]
     default: Annotated[
@@ -128,11 +149,7 @@ class AutomaticPricingRuleResponse(ApiModel):
             alias="updatedAt", description="The date the rule was last modified in ISO 8601 format."
         ),
     ]
-    configuration: (
-        AutomaticPricingRuleConfigurationChangeByAmount
-        | AutomaticPricingRuleConfigurationChangeByPercentage
-        | None
-    ) = None
+    configuration: AutomaticPricingRuleConfiguration | None = None
 
 
 class AutomaticPricingRulesResponse(ApiModel):

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
+)
 from allegro_async.api.models.shared_aede0582 import (
     MarketplaceReference,
 )
@@ -103,6 +108,7 @@ class BadgeApplicationPurchaseConstraintsLimitPerUser(ApiModel):
         Field(
             alias="maxItems",
             description="Maximum number of items that one user can buy of this offer, while it participates in the campaign.",
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
 
@@ -219,8 +225,23 @@ class BadgePatchProcess(ApiModel):
     process: BadgePatchProcessProcess | None = None
 
 
-class BadgePatchRequest(RootModel[BadgePatchProcess | BadgePatchPrices]):
-    root: BadgePatchProcess | BadgePatchPrices
+BadgePatchRequestUnion = Annotated[
+    Annotated[BadgePatchProcess, Tag("BadgePatchProcess")]
+    | Annotated[BadgePatchPrices, Tag("BadgePatchPrices")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "BadgePatchRequestUnion",
+        (
+            BadgePatchProcess,
+            BadgePatchPrices,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
+class BadgePatchRequest(RootModel[BadgePatchRequestUnion]):
+    """One of BadgePatchProcess, BadgePatchPrices."""
 
 
 class BadgeProcessStatus(OpenEnum):

@@ -5,12 +5,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -269,7 +275,6 @@ class ModificationTextSafetyInformation(ModificationSafetyInformation):
             description="Safety warnings and instructions for the product in plain text form, if the information cannot be provided through attachments. Text can't be longer than 5000 characters.\n"
         ),
     ] = None
-    type: Literal["TEXT"]
 
 
 class OfferAutomaticPricingModificationRemoveRemove(ApiModel):
@@ -281,25 +286,6 @@ class OfferAutomaticPricingModificationRemove(ApiModel):
         list[OfferAutomaticPricingModificationRemoveRemove] | None,
         Field(description="List of marketplaces from which rules will be removed."),
     ] = None
-
-
-class StockChangeType(OpenEnum):
-    FIXED = "FIXED"
-    GAIN = "GAIN"
-
-
-class Stock(ApiModel):
-    """
-    Stock modification. <br>
-     We distinguish 2 types of modification - only one can be chosen at once:
-     <ul>
-       <li>FIXED - sets stock exactly to the specified value.</li>
-       <li>GAIN - increases / decreases current stock by the specified value.</li>
-     </ul>
-
-    """
-
-    change_type: Annotated[StockChangeType, Field(alias="changeType")]
 
 
 class PriceModificationType(OpenEnum):
@@ -336,7 +322,7 @@ class PriceModificationFixedPriceHolder(Price):
 
 
 class PriceModificationPercentageChangeIncrease(PriceModification):
-    type: Annotated[Literal["INCREASE_PERCENTAGE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     percentage: Annotated[
         str | None,
         Field(
@@ -352,7 +338,7 @@ class PriceModificationValueChangeHolder(Price):
 
 
 class PriceModificationValueChangeIncrease(PriceModification):
-    type: Annotated[Literal["INCREASE_PRICE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     value: PriceModificationValueChangeHolder | None = None
 
 
@@ -382,6 +368,24 @@ class QuantityModification(ApiModel):
     ] = None
 
 
+class StockModificationFixed(ApiModel):
+    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    value: Annotated[
+        int,
+        Field(description="New stock value set with the `FIXED` type modification (stock > 0)."),
+    ]
+
+
+class StockModificationGain(ApiModel):
+    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    value: Annotated[
+        int,
+        Field(
+            description="An increase/decrease stock value set with the `GAIN` type modification."
+        ),
+    ]
+
+
 class ModificationPaymentsTax(ApiModel):
     """
     VAT tax rate.
@@ -393,6 +397,39 @@ class ModificationPaymentsTax(ApiModel):
             description="The buy now tax rate, Format 0.00. The tax is linked to the PL countryCode even if base marketplace is different."
         ),
     ] = None
+
+
+class OfferBulkModificationStockChangeType(OpenEnum):
+    FIXED = "FIXED"
+    GAIN = "GAIN"
+
+
+class OfferBulkModificationStock(ApiModel):
+    """
+    Stock modification. <br>
+     We distinguish 2 types of modification - only one can be chosen at once:
+     <ul>
+       <li>FIXED - sets stock exactly to the specified value.</li>
+       <li>GAIN - increases / decreases current stock by the specified value.</li>
+     </ul>
+
+    """
+
+    change_type: Annotated[OfferBulkModificationStockChangeType, Field(alias="changeType")]
+
+
+OfferBulkModificationStockUnion = Annotated[
+    Annotated[StockModificationFixed, Tag("StockModificationFixed")]
+    | Annotated[StockModificationGain, Tag("StockModificationGain")]
+    | Annotated[OfferBulkModificationStock, Tag("OfferBulkModificationStock")],
+    tagged_union(
+        "OfferBulkModificationStockUnion",
+        "changeType",
+        "change_type",
+        {"FIXED": "StockModificationFixed", "GAIN": "StockModificationGain"},
+        "OfferBulkModificationStock",
+    ),
+]
 
 
 class CommandTaskWithPriceSubject(ApiModel):
@@ -451,6 +488,21 @@ class CommandTaskWithStockSubject(ApiModel):
     ] = None
 
 
+TaskWithSubjectReportTasksItem = Annotated[
+    Annotated[CommandTaskWithPriceSubject, Tag("CommandTaskWithPriceSubject")]
+    | Annotated[CommandTaskWithStockSubject, Tag("CommandTaskWithStockSubject")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "TaskWithSubjectReportTasksItem",
+        (
+            CommandTaskWithPriceSubject,
+            CommandTaskWithStockSubject,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
 class MarketplacePriceModificationFixed(MarketplacePriceModification):
     change_type: Annotated[
         MarketplacePriceModificationChangeType,
@@ -475,12 +527,51 @@ class MarketplacePriceModificationGain(MarketplacePriceModification):
     ]
 
 
+MarketplacePriceModificationUnion = Annotated[
+    Annotated[MarketplacePriceModificationFixed, Tag("MarketplacePriceModificationFixed")]
+    | Annotated[MarketplacePriceModificationGain, Tag("MarketplacePriceModificationGain")]
+    | Annotated[
+        MarketplacePriceModificationPercentage, Tag("MarketplacePriceModificationPercentage")
+    ]
+    | Annotated[MarketplacePriceModification, Tag("MarketplacePriceModification")],
+    tagged_union(
+        "MarketplacePriceModificationUnion",
+        "changeType",
+        "change_type",
+        {
+            "FIXED": "MarketplacePriceModificationFixed",
+            "GAIN": "MarketplacePriceModificationGain",
+            "PERCENTAGE": "MarketplacePriceModificationPercentage",
+        },
+        "MarketplacePriceModification",
+    ),
+]
+
+
 class ModificationAttachmentSafetyInformation(ModificationSafetyInformation):
     attachments: Annotated[
         list[ModificationAttachmentSafetyInformationAttachments] | None,
         Field(description="Full list of safety information attachments."),
     ] = None
-    type: Literal["ATTACHMENTS"]
+
+
+ModificationSafetyInformationUnion = Annotated[
+    Annotated[ModificationTextSafetyInformation, Tag("ModificationTextSafetyInformation")]
+    | Annotated[
+        ModificationAttachmentSafetyInformation, Tag("ModificationAttachmentSafetyInformation")
+    ]
+    | Annotated[ModificationSafetyInformation, Tag("ModificationSafetyInformation")],
+    tagged_union(
+        "ModificationSafetyInformationUnion",
+        "type",
+        "type",
+        {
+            "TEXT": "ModificationTextSafetyInformation",
+            "ATTACHMENTS": "ModificationAttachmentSafetyInformation",
+        },
+        "ModificationSafetyInformation",
+    ),
+]
 
 
 class ModificationDelivery(ApiModel):
@@ -519,25 +610,56 @@ class OfferAutomaticPricingModificationSet(ApiModel):
     ] = None
 
 
+OfferAutomaticPricingCommandModification = Annotated[
+    Annotated[OfferAutomaticPricingModificationSet, Tag("OfferAutomaticPricingModificationSet")]
+    | Annotated[
+        OfferAutomaticPricingModificationRemove, Tag("OfferAutomaticPricingModificationRemove")
+    ]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferAutomaticPricingCommandModification",
+        (
+            OfferAutomaticPricingModificationSet,
+            OfferAutomaticPricingModificationRemove,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
 class OfferBulkModification(ApiModel):
-    offer_id: Annotated[str, Field(alias="offerId", description="Offer Identifier.")]
-    prices: Annotated[
-        dict[
-            str,
-            MarketplacePriceModificationFixed
-            | MarketplacePriceModificationGain
-            | MarketplacePriceModificationPercentage,
-        ]
-        | None,
+    offer_id: Annotated[
+        str,
         Field(
-            description='A map of price modifications where the key is a marketplace identifier - "allegro-pl", "allegro-cz", etc.\n<br> Multiple modifications on the same marketplace are not allowed.\n'
+            alias="offerId",
+            description="Offer Identifier.",
+            json_schema_extra={"maxLength": 20, "minLength": 1},
+        ),
+    ]
+    prices: Annotated[
+        dict[str, MarketplacePriceModificationUnion] | None,
+        Field(
+            description='A map of price modifications where the key is a marketplace identifier - "allegro-pl", "allegro-cz", etc.\n<br> Multiple modifications on the same marketplace are not allowed.\n',
+            json_schema_extra={"maxLength": 10, "minLength": 1},
         ),
     ] = None
     stock: Annotated[
-        Stock | None,
+        OfferBulkModificationStockUnion | None,
         Field(
             description="Stock modification. <br>\n We distinguish 2 types of modification - only one can be chosen at once:\n <ul>\n   <li>FIXED - sets stock exactly to the specified value.</li>\n   <li>GAIN - increases / decreases current stock by the specified value.</li>\n </ul>\n"
         ),
+    ] = None
+
+
+class OfferPriceChangeCommand(ApiModel):
+    """
+    Price modification command payload
+    """
+
+    modification: PriceModificationUnion | None = None
+    offer_criteria: Annotated[
+        list[OfferCriterium] | None,
+        Field(alias="offerCriteria", description="List of offer criteria"),
     ] = None
 
 
@@ -554,12 +676,12 @@ class OfferQuantityChangeCommand(ApiModel):
 
 
 class PriceModificationFixedPrice(PriceModification):
-    type: Annotated[Literal["FIXED_PRICE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     price: PriceModificationFixedPriceHolder | None = None
 
 
 class PriceModificationPercentageChangeDecrease(PriceModification):
-    type: Annotated[Literal["DECREASE_PERCENTAGE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     percentage: Annotated[
         str | None,
         Field(
@@ -569,8 +691,35 @@ class PriceModificationPercentageChangeDecrease(PriceModification):
 
 
 class PriceModificationValueChangeDecrease(PriceModification):
-    type: Annotated[Literal["DECREASE_PRICE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     value: PriceModificationValueChangeHolder | None = None
+
+
+PriceModificationUnion = Annotated[
+    Annotated[PriceModificationFixedPrice, Tag("PriceModificationFixedPrice")]
+    | Annotated[PriceModificationValueChangeIncrease, Tag("PriceModificationValueChangeIncrease")]
+    | Annotated[PriceModificationValueChangeDecrease, Tag("PriceModificationValueChangeDecrease")]
+    | Annotated[
+        PriceModificationPercentageChangeIncrease, Tag("PriceModificationPercentageChangeIncrease")
+    ]
+    | Annotated[
+        PriceModificationPercentageChangeDecrease, Tag("PriceModificationPercentageChangeDecrease")
+    ]
+    | Annotated[PriceModification, Tag("PriceModification")],
+    tagged_union(
+        "PriceModificationUnion",
+        "type",
+        "type",
+        {
+            "FIXED_PRICE": "PriceModificationFixedPrice",
+            "INCREASE_PRICE": "PriceModificationValueChangeIncrease",
+            "DECREASE_PRICE": "PriceModificationValueChangeDecrease",
+            "INCREASE_PERCENTAGE": "PriceModificationPercentageChangeIncrease",
+            "DECREASE_PERCENTAGE": "PriceModificationPercentageChangeDecrease",
+        },
+        "PriceModification",
+    ),
+]
 
 
 class TaskWithSubjectReport(ApiModel):
@@ -579,7 +728,7 @@ class TaskWithSubjectReport(ApiModel):
     """
 
     tasks: Annotated[
-        list[CommandTaskWithPriceSubject | CommandTaskWithStockSubject] | None,
+        list[TaskWithSubjectReportTasksItem] | None,
         Field(description="Results with a list of task with subject (offer+field)."),
     ] = None
 
@@ -605,8 +754,7 @@ class Modification(ApiModel):
         ModificationResponsibleProducer | None, Field(alias="responsibleProducer")
     ] = None
     safety_information: Annotated[
-        ModificationAttachmentSafetyInformation | ModificationTextSafetyInformation | None,
-        Field(alias="safetyInformation", discriminator="type"),
+        ModificationSafetyInformationUnion | None, Field(alias="safetyInformation")
     ] = None
 
 
@@ -617,7 +765,7 @@ class OfferAutomaticPricingCommand(ApiModel):
             description="The Command identifier. This field is optional. If the client does not provide their own command id then the service will generate a command id and return it in the response."
         ),
     ] = None
-    modification: OfferAutomaticPricingModificationSet | OfferAutomaticPricingModificationRemove
+    modification: OfferAutomaticPricingCommandModification
     offer_criteria: Annotated[
         list[OfferCriterium], Field(alias="offerCriteria", description="List of offer criteria.")
     ]
@@ -630,7 +778,8 @@ class OfferBulkChangeCommand(ApiModel):
     modifications: Annotated[
         list[OfferBulkModification],
         Field(
-            description="A list of modifications price or stock to apply to offers. Multiple modifications of the same type for the same offerId are not allowed (eg. price and offerId)."
+            description="A list of modifications price or stock to apply to offers. Multiple modifications of the same type for the same offerId are not allowed (eg. price and offerId).",
+            json_schema_extra={"maxItems": 25, "minItems": 1},
         ),
     ]
 
@@ -641,26 +790,6 @@ class OfferChangeCommand(ApiModel):
     """
 
     modification: Modification | None = None
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="List of offer criteria"),
-    ] = None
-
-
-class OfferPriceChangeCommand(ApiModel):
-    """
-    Price modification command payload
-    """
-
-    modification: Annotated[
-        PriceModificationFixedPrice
-        | PriceModificationPercentageChangeDecrease
-        | PriceModificationPercentageChangeIncrease
-        | PriceModificationValueChangeDecrease
-        | PriceModificationValueChangeIncrease
-        | None,
-        Field(discriminator="type"),
-    ] = None
     offer_criteria: Annotated[
         list[OfferCriterium] | None,
         Field(alias="offerCriteria", description="List of offer criteria"),

@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, RootModel
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class BillingEntryType(ApiModel):

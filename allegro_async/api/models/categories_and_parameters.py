@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    tagged_union,
+)
 from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
@@ -38,7 +42,8 @@ class CategoryBaseEvent(ApiModel):
     id: Annotated[
         str,
         Field(
-            description="The ID of the event. It can be used in the `from` parameter of the query."
+            description="The ID of the event. It can be used in the `from` parameter of the query.",
+            json_schema_extra={"maxLength": 256},
         ),
     ]
     occurred_at: Annotated[
@@ -96,6 +101,10 @@ class CategoryEventBaseCategory(ApiModel):
     parent: Annotated[
         CategoryEventBaseCategoryParent | None, Field(description="The parent category data.")
     ] = None
+
+
+class CategoryEventsResponse(ApiModel):
+    events: Annotated[list[CategoryBaseEventUnion], Field(description="The list of events.")]
 
 
 class CategoryMovedEvent(CategoryBaseEvent):
@@ -241,6 +250,13 @@ class CategoryParametersScheduledBaseChangeParameter(ApiModel):
     ] = None
 
 
+class CategoryParametersScheduledChangesResponse(ApiModel):
+    scheduled_changes: Annotated[
+        list[CategoryParametersScheduledBaseChangeUnion],
+        Field(alias="scheduledChanges", description="The list of scheduled changes."),
+    ]
+
+
 class CategoryRenamedEvent(CategoryBaseEvent):
     type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
@@ -254,9 +270,6 @@ class CategorySuggestionCategoryNode(ApiModel):
     id: Annotated[str, Field(description="ID of category.")]
     name: Annotated[str, Field(description="Category name.")]
     parent: CategorySuggestionCategoryNode | None = None
-
-
-CategorySuggestionCategoryNode.model_rebuild()
 
 
 class CategorySuggestionResponse(ApiModel):
@@ -304,7 +317,8 @@ class FloatCategoryParameterRestrictions(ApiModel):
     precision: Annotated[
         int | None,
         Field(
-            description="Number of digits you can provide after a comma that can be transferred in the parameter value."
+            description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -338,6 +352,21 @@ class RequirementChange(CategoryParametersScheduledBaseChange):
     parameter: CategoryParametersScheduledBaseChangeParameter
 
 
+CategoryParametersScheduledBaseChangeUnion = Annotated[
+    Annotated[RequirementChange, Tag("RequirementChange")]
+    | Annotated[
+        CategoryParametersScheduledBaseChange, Tag("CategoryParametersScheduledBaseChange")
+    ],
+    tagged_union(
+        "CategoryParametersScheduledBaseChangeUnion",
+        "type",
+        "type",
+        {"REQUIREMENT_CHANGE": "RequirementChange"},
+        "CategoryParametersScheduledBaseChange",
+    ),
+]
+
+
 class CategoryCreatedEvent(CategoryBaseEvent):
     type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
@@ -353,6 +382,27 @@ class CategoryDeletedEvent(CategoryBaseEvent):
             description="Category that should be used instead of deleted one.",
         ),
     ] = None
+
+
+CategoryBaseEventUnion = Annotated[
+    Annotated[CategoryCreatedEvent, Tag("CategoryCreatedEvent")]
+    | Annotated[CategoryRenamedEvent, Tag("CategoryRenamedEvent")]
+    | Annotated[CategoryMovedEvent, Tag("CategoryMovedEvent")]
+    | Annotated[CategoryDeletedEvent, Tag("CategoryDeletedEvent")]
+    | Annotated[CategoryBaseEvent, Tag("CategoryBaseEvent")],
+    tagged_union(
+        "CategoryBaseEventUnion",
+        "type",
+        "type",
+        {
+            "CATEGORY_CREATED": "CategoryCreatedEvent",
+            "CATEGORY_RENAMED": "CategoryRenamedEvent",
+            "CATEGORY_MOVED": "CategoryMovedEvent",
+            "CATEGORY_DELETED": "CategoryDeletedEvent",
+        },
+        "CategoryBaseEvent",
+    ),
+]
 
 
 class CategoryDto(ApiModel):
@@ -377,22 +427,6 @@ class CategoryDto(ApiModel):
     parent: Annotated[CategoryDtoParent | None, Field(description="The parent category data.")] = (
         None
     )
-
-
-class CategoryEventsResponse(ApiModel):
-    events: Annotated[
-        list[
-            CategoryCreatedEvent | CategoryDeletedEvent | CategoryMovedEvent | CategoryRenamedEvent
-        ],
-        Field(description="The list of events."),
-    ]
-
-
-class CategoryParametersScheduledChangesResponse(ApiModel):
-    scheduled_changes: Annotated[
-        list[RequirementChange],
-        Field(alias="scheduledChanges", description="The list of scheduled changes."),
-    ]
 
 
 class DictionaryCategoryParameterDictionary(ApiModel):
@@ -459,6 +493,13 @@ class CategoryParameter(ApiModel):
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
 
 
+class CategoryParameterList(ApiModel):
+    parameters: Annotated[
+        list[CategoryParameterUnion] | None,
+        Field(description="The list of parameters supported by the category."),
+    ] = None
+
+
 class DictionaryCategoryParameter(CategoryParameter):
     type: Annotated[
         CategoryParameterType,
@@ -515,14 +556,25 @@ class StringCategoryParameter(CategoryParameter):
     ] = None
 
 
-class CategoryParameterList(ApiModel):
-    parameters: Annotated[
-        list[
-            DictionaryCategoryParameter
-            | FloatCategoryParameter
-            | IntegerCategoryParameter
-            | StringCategoryParameter
-        ]
-        | None,
-        Field(description="The list of parameters supported by the category."),
-    ] = None
+CategoryParameterUnion = Annotated[
+    Annotated[IntegerCategoryParameter, Tag("IntegerCategoryParameter")]
+    | Annotated[FloatCategoryParameter, Tag("FloatCategoryParameter")]
+    | Annotated[StringCategoryParameter, Tag("StringCategoryParameter")]
+    | Annotated[DictionaryCategoryParameter, Tag("DictionaryCategoryParameter")]
+    | Annotated[CategoryParameter, Tag("CategoryParameter")],
+    tagged_union(
+        "CategoryParameterUnion",
+        "type",
+        "type",
+        {
+            "integer": "IntegerCategoryParameter",
+            "float": "FloatCategoryParameter",
+            "string": "StringCategoryParameter",
+            "dictionary": "DictionaryCategoryParameter",
+        },
+        "CategoryParameter",
+    ),
+]
+
+
+CategorySuggestionCategoryNode.model_rebuild()

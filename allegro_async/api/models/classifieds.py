@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_88ef85c7 import (
     ClassifiedExtraPackage,
     ClassifiedPackage,

@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class RefundClaimStatus(OpenEnum):
@@ -76,7 +79,8 @@ class RefundClaimLineItem(ApiModel):
     quantity: Annotated[
         int | None,
         Field(
-            description="Total quantity of product purchased by the buyer. Equal to or greater than quantity for which the seller filed the refund application."
+            description="Total quantity of product purchased by the buyer. Equal to or greater than quantity for which the seller filed the refund application.",
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
     bought_at: Annotated[
@@ -111,7 +115,10 @@ class RefundClaim(ApiModel):
     ] = None
     quantity: Annotated[
         int | None,
-        Field(description="Quantity of product for which the seller filed the refund application."),
+        Field(
+            description="Quantity of product for which the seller filed the refund application.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
     commission: Annotated[
         RefundClaimCommission | None,
@@ -157,7 +164,8 @@ class RefundClaimRequest(ApiModel):
     quantity: Annotated[
         int | None,
         Field(
-            description="Quantity of product for which the refund application will be created. Must be greater than zero."
+            description="Quantity of product for which the refund application will be created. Must be greater than zero.",
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
 
@@ -171,4 +179,9 @@ class GetRefundApplicationsResponse(ApiModel):
         list[RefundClaim] | None,
         Field(alias="refundClaims", description="Collection of refund applications."),
     ] = None
-    count: Annotated[int | None, Field(description="Count of refund applications returned.")] = None
+    count: Annotated[
+        int | None,
+        Field(
+            description="Count of refund applications returned.", json_schema_extra={"minimum": 0}
+        ),
+    ] = None

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class CompatibilityListType(OpenEnum):
@@ -47,13 +50,17 @@ class CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules(
     max_rows: Annotated[
         int | None,
         Field(
-            alias="maxRows", description="Maximum number of items allowed on compatibility list."
+            alias="maxRows",
+            description="Maximum number of items allowed on compatibility list.",
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
     max_characters_per_line: Annotated[
         int | None,
         Field(
-            alias="maxCharactersPerLine", description="Maximum length of single item on the list."
+            alias="maxCharactersPerLine",
+            description="Maximum length of single item on the list.",
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
 
@@ -125,7 +132,13 @@ class CompatibleProductDto(ApiModel):
 
 
 class CompatibleProductsGroupsDtoGroups(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of the group.")] = None
+    id: Annotated[
+        str | None,
+        Field(
+            description="Identifier of the group.",
+            json_schema_extra={"maxLength": 32, "minLength": 32},
+        ),
+    ] = None
     text: Annotated[str | None, Field(description="Name of the group.")] = None
 
 
@@ -134,9 +147,17 @@ class CompatibleProductsGroupsDto(ApiModel):
         list[CompatibleProductsGroupsDtoGroups] | None,
         Field(description="List of groups for given type of compatible products."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.")] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
-        int | None, Field(alias="totalCount", description="Total number of available elements.")
+        int | None,
+        Field(
+            alias="totalCount",
+            description="Total number of available elements.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -148,11 +169,15 @@ class CompatibleProductsListDto(ApiModel):
             description="List of compatible products for given type and parameters.",
         ),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.")] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
         int | None,
         Field(
             alias="totalCount",
             description="Total number of available elements. Field is not present when `phrase` parameter is used.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None

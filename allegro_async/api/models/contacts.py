@@ -9,14 +9,17 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class EmailRequest(ApiModel):
     address: Annotated[
         str | None,
         Field(
-            description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters."
+            description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters.",
+            json_schema_extra={"maxLength": 128},
         ),
     ] = None
 
@@ -26,7 +29,9 @@ class EmailResponse(ApiModel):
 
 
 class PhonesRequest(ApiModel):
-    number: Annotated[str | None, Field(description="A valid phone number")] = None
+    number: Annotated[
+        str | None, Field(description="A valid phone number", json_schema_extra={"maxLength": 250})
+    ] = None
 
 
 class PhonesResponse(ApiModel):
@@ -34,9 +39,9 @@ class PhonesResponse(ApiModel):
 
 
 class ContactRequest(ApiModel):
-    name: Annotated[str | None, Field()] = None
-    emails: list[EmailRequest] | None = None
-    phones: list[PhonesRequest] | None = None
+    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 250})] = None
+    emails: Annotated[list[EmailRequest] | None, Field(json_schema_extra={"maxItems": 1})] = None
+    phones: Annotated[list[PhonesRequest] | None, Field(json_schema_extra={"maxItems": 2})] = None
 
 
 class ContactResponse(ApiModel):

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class CpsConversionStatus(OpenEnum):

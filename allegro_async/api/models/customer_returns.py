@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -63,7 +66,10 @@ class CustomerReturnRefundRejectionRequestRejection(ApiModel):
     code: Annotated[CustomerReturnRejectionCode, Field(description="Refund rejection code")]
     reason: Annotated[
         str | None,
-        Field(description="Refund rejection reason, required when code is REFUND_REJECTED"),
+        Field(
+            description="Refund rejection reason, required when code is REFUND_REJECTED",
+            json_schema_extra={"maxLength": 250, "minLength": 1},
+        ),
     ] = None
 
 

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class CreateShippingRatesSetUsingPOSTRequestType(OpenEnum):
@@ -225,7 +228,13 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the quantity per parcel.
     """
 
-    max: Annotated[int | None, Field(description="Upper limit for quantity per package.")] = None
+    max: Annotated[
+        int | None,
+        Field(
+            description="Upper limit for quantity per package.",
+            json_schema_extra={"minimum": 1, "maximum": 999999},
+        ),
+    ] = None
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight(
@@ -265,8 +274,14 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the shipping cost for the first item in the parcel.
     """
 
-    min: Annotated[str | None, Field(description="Lower limit for the rate.")] = None
-    max: Annotated[str | None, Field(description="Upper limit for the rate.")] = None
+    min: Annotated[
+        str | None,
+        Field(description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
+    max: Annotated[
+        str | None,
+        Field(description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
     currency: Annotated[str | None, Field(description="ISO 4217 currency code.")] = None
 
 
@@ -277,8 +292,14 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the shipping cost of another item in the parcel.
     """
 
-    min: Annotated[str | None, Field(description="Lower limit for the rate.")] = None
-    max: Annotated[str | None, Field(description="Upper limit for the rate.")] = None
+    min: Annotated[
+        str | None,
+        Field(description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
+    max: Annotated[
+        str | None,
+        Field(description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
     currency: Annotated[str | None, Field(description="ISO 4217 currency code.")] = None
 
 
@@ -538,6 +559,7 @@ class ShippingRatesSetRates(ApiModel):
         Field(
             alias="maxQuantityPerPackage",
             description="Maximum quantity per package for the given delivery method. Minimum value is 1.",
+            json_schema_extra={"minimum": 1},
         ),
     ]
     max_package_weight: Annotated[
@@ -580,7 +602,8 @@ class ShippingRatesSet(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="User defined name of the shipping rates set. It may only contain: letters, numbers, hyphens, dots, commas and spaces."
+            description="User defined name of the shipping rates set. It may only contain: letters, numbers, hyphens, dots, commas and spaces.",
+            json_schema_extra={"maxLength": 64, "minLength": 1},
         ),
     ] = None
     rates: list[ShippingRatesSetRates]
@@ -605,6 +628,7 @@ class CreateShippingRatesSetUsingPOSTRequest(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format. It must be passed if the `PHYSICAL` type is provided.",
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
 
@@ -619,6 +643,7 @@ class CreateShippingRatesSetUsingPOSTResponse(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format.",
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
 
@@ -635,6 +660,7 @@ class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format, returned only for shipping rates of the `PHYSICAL` type.",
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
     features: GetShippingRatesSetUsingGETResponseFeatures | None = None
@@ -652,6 +678,7 @@ class ModifyShippingRatesSetUsingPUTRequest(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description='The dispatch country code in ISO 3166-1 alfa-2 format. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.',
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
 
@@ -666,5 +693,6 @@ class ModifyShippingRatesSetUsingPUTResponse(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format.",
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None

@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class FlexibleBundleDiscountDTOType(OpenEnum):
@@ -83,16 +86,26 @@ class FlexibleBundleSlotDTO(ApiModel):
     id: Annotated[
         str | None, Field(description="Slot identifier (not provided when creating new bundle)")
     ] = None
-    order: Annotated[int, Field(description="Slot order in the bundle")]
+    order: Annotated[
+        int,
+        Field(
+            description="Slot order in the bundle", json_schema_extra={"minimum": 0, "maximum": 5}
+        ),
+    ]
     entry_point: Annotated[
         bool, Field(alias="entryPoint", description="Indicates if this slot is an entry point")
     ]
     required_quantity: Annotated[
         int,
-        Field(alias="requiredQuantity", description="Required quantity of offers from this slot"),
+        Field(
+            alias="requiredQuantity",
+            description="Required quantity of offers from this slot",
+            json_schema_extra={"minimum": 1},
+        ),
     ]
     offers: Annotated[
-        list[FlexibleBundleOfferDTO], Field(description="List of offers in this slot")
+        list[FlexibleBundleOfferDTO],
+        Field(description="List of offers in this slot", json_schema_extra={"minItems": 1}),
     ]
 
 
@@ -101,10 +114,15 @@ class FlexibleBundleSlotDiscountDTO(ApiModel):
     Discount configuration for specific slot
     """
 
-    order: Annotated[int, Field(description="Slot order")]
+    order: Annotated[
+        int, Field(description="Slot order", json_schema_extra={"minimum": 0, "maximum": 5})
+    ]
     discounts: Annotated[
         list[FlexibleBundleMarketplaceDiscountDTO],
-        Field(description="Discount values per marketplace (must be unique per marketplace)"),
+        Field(
+            description="Discount values per marketplace (must be unique per marketplace)",
+            json_schema_extra={"minItems": 1},
+        ),
     ]
 
 
@@ -115,7 +133,10 @@ class FlexibleBundleSlotsDiscountDTO(ApiModel):
 
     slots: Annotated[
         list[FlexibleBundleSlotDiscountDTO],
-        Field(description="Discount configuration per slot (order must be unique)"),
+        Field(
+            description="Discount configuration per slot (order must be unique)",
+            json_schema_extra={"maxItems": 6, "minItems": 1},
+        ),
     ]
 
 
@@ -129,11 +150,15 @@ class FlexibleBundleWholeBundleDiscountDTO(ApiModel):
         Field(
             alias="minimumBoughtOffers",
             description="Minimum number of bought offers to apply discount",
+            json_schema_extra={"minimum": 2, "maximum": 6},
         ),
     ]
     discounts: Annotated[
         list[FlexibleBundleMarketplaceDiscountDTO],
-        Field(description="Discount values per marketplace (must be unique per marketplace)"),
+        Field(
+            description="Discount values per marketplace (must be unique per marketplace)",
+            json_schema_extra={"minItems": 1},
+        ),
     ]
 
 
@@ -239,7 +264,9 @@ class FlexibleBundleListingDTO(ApiModel):
 
 
 class FlexibleBundleUpdateDTO(ApiModel):
-    slots: list[FlexibleBundleSlotDTO]
+    slots: Annotated[
+        list[FlexibleBundleSlotDTO], Field(json_schema_extra={"maxItems": 6, "minItems": 2})
+    ]
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -256,7 +283,9 @@ class FlexibleBundlesListingDTO(ApiModel):
 
 
 class FlexibleBundleCreateDTO(ApiModel):
-    slots: list[FlexibleBundleSlotDTO]
+    slots: Annotated[
+        list[FlexibleBundleSlotDTO], Field(json_schema_extra={"maxItems": 6, "minItems": 2})
+    ]
     discount: FlexibleBundleDiscountDTO | None = None
 
 

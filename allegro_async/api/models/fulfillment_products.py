@@ -10,7 +10,9 @@ from uuid import UUID
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class AvailableProductResponse(ApiModel):

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class FulfillmentRemovalPreferenceOperation(OpenEnum):
@@ -27,9 +30,20 @@ class PhoneNumberWithCountryCode(ApiModel):
     """
 
     country_code: Annotated[
-        str, Field(alias="countryCode", description="Country code without neither + nor 0 prefix.")
+        str,
+        Field(
+            alias="countryCode",
+            description="Country code without neither + nor 0 prefix.",
+            json_schema_extra={"maxLength": 3, "pattern": "^[1-9]\\d{0,2}$"},
+        ),
     ]
-    number: Annotated[str, Field(description="Local phone number without prefix.")]
+    number: Annotated[
+        str,
+        Field(
+            description="Local phone number without prefix.",
+            json_schema_extra={"maxLength": 15, "pattern": "(\\d{1,15})"},
+        ),
+    ]
 
 
 class FulfillmentWithdrawalAddress(ApiModel):
@@ -37,20 +51,37 @@ class FulfillmentWithdrawalAddress(ApiModel):
     Represents information about address passed for withdrawal purpose.
     """
 
-    company: Annotated[str, Field(description="Delivery recipient name (required).")]
+    company: Annotated[
+        str,
+        Field(
+            description="Delivery recipient name (required).", json_schema_extra={"maxLength": 200}
+        ),
+    ]
     street: Annotated[
         str,
         Field(
-            description="The name of the street, building number and so on, where the building is located (required)."
+            description="The name of the street, building number and so on, where the building is located (required).",
+            json_schema_extra={"maxLength": 150, "pattern": "^[^\\*\\%\\&\\^\\#\\@\\!]*$"},
         ),
     ]
     postal_code: Annotated[
         str,
         Field(
-            alias="postalCode", description="The code used for postal delivery purposes (required)."
+            alias="postalCode",
+            description="The code used for postal delivery purposes (required).",
+            json_schema_extra={"maxLength": 12},
         ),
     ]
-    city: Annotated[str, Field(description="The name of the city or town (required).")]
+    city: Annotated[
+        str,
+        Field(
+            description="The name of the city or town (required).",
+            json_schema_extra={
+                "maxLength": 50,
+                "pattern": "^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$",
+            },
+        ),
+    ]
     country_code: Annotated[
         str,
         Field(
@@ -64,6 +95,7 @@ class FulfillmentWithdrawalAddress(ApiModel):
         Field(
             alias="additionalInfo",
             description="Additional info which can be passed on courier label but only for parcels with larger dimensions sent not by WzA (SwA).",
+            json_schema_extra={"maxLength": 300},
         ),
     ] = None
 

@@ -10,7 +10,11 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    OpenIntEnum,
+)
 from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
 )
@@ -265,12 +269,18 @@ class UserRatingAnswerRequest(ApiModel):
     Answer for user's rating.
     """
 
-    message: Annotated[str, Field(description="Answer message.")]
+    message: Annotated[
+        str, Field(description="Answer message.", json_schema_extra={"maxLength": 500})
+    ]
 
 
 class UserRatingRemovalRequestRequest(ApiModel):
     message: Annotated[
-        str, Field(description="Message containing explanation for removing rating.")
+        str,
+        Field(
+            description="Message containing explanation for removing rating.",
+            json_schema_extra={"maxLength": 500},
+        ),
     ]
 
 

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class Interlocutor(ApiModel):
@@ -82,11 +85,11 @@ class MessageRelatedObject(ApiModel):
 
 class NewAttachmentDeclaration(ApiModel):
     filename: Annotated[str, Field()]
-    size: Annotated[int, Field()]
+    size: Annotated[int, Field(json_schema_extra={"minimum": 0, "maximum": 5242880})]
 
 
 class NewMessageInThread(ApiModel):
-    text: Annotated[str, Field()]
+    text: Annotated[str, Field(json_schema_extra={"maxLength": 2000})]
     attachments: list[MessageAttachmentId] | None = None
 
 
@@ -113,8 +116,8 @@ class ThreadReadFlag(ApiModel):
 
 class ThreadsList(ApiModel):
     threads: list[Thread]
-    offset: Annotated[int, Field()]
-    limit: Annotated[int, Field()]
+    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+    limit: Annotated[int, Field(json_schema_extra={"minimum": 0})]
 
 
 class Message(ApiModel):
@@ -136,12 +139,12 @@ class Message(ApiModel):
 
 class MessagesList(ApiModel):
     messages: list[Message]
-    offset: Annotated[int, Field()]
-    limit: Annotated[int, Field()]
+    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+    limit: Annotated[int, Field(json_schema_extra={"minimum": 0})]
 
 
 class NewMessage(ApiModel):
     recipient: Recipient
-    text: Annotated[str, Field()]
+    text: Annotated[str, Field(json_schema_extra={"maxLength": 2000})]
     attachments: list[MessageAttachmentId] | None = None
     order: MessageOrder

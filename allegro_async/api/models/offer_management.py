@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -19,8 +24,7 @@ from allegro_async.api.models.shared_38d6f97c import (
 )
 from allegro_async.api.models.shared_157cbb29 import (
     B2b,
-    CompatibilityListIdItem,
-    CompatibilityListTextItem,
+    CompatibilityListItem,
     Contact,
     ImpliedWarranty,
     MarketedBeforeGPSRObligation,
@@ -66,6 +70,15 @@ class AvailablePromotionPackage(ApiModel):
     cycle_duration: Annotated[
         str | None, Field(alias="cycleDuration", description="Promotion package cycle duration.")
     ] = None
+
+
+class CompatibilityListManualRequest(ApiModel):
+    items: Annotated[
+        list[CompatibilityListItem],
+        Field(
+            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
+        ),
+    ]
 
 
 class DiscountsProductOfferRequestWholesalePriceList(ApiModel):
@@ -197,7 +210,7 @@ class ProductSetElementResponsiblePersonRequest(ApiModel):
     ] = None
 
 
-class ProductSetElementResponsibleProducerRequestType(OpenEnum):
+class ProductSetElementResponsibleProducerIdRequestType(OpenEnum):
     ID = "ID"
     NAME = "NAME"
 
@@ -207,7 +220,13 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
     Reference to the responsible producer configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.
     """
 
-    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
+    type: Annotated[ProductSetElementResponsibleProducerIdRequestType, Field()]
+
+
+class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
+    responsible_producer: Annotated[
+        ProductSetElementResponsibleProducerRequestUnion | None, Field(alias="responsibleProducer")
+    ] = None
 
 
 class PromoModificationTaskStatus(OpenEnum):
@@ -382,12 +401,27 @@ class SaleProductOffersRequestStock(ApiModel):
     available: Annotated[
         int | None,
         Field(
-            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'."
+            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
         None
     )
+
+
+ProductSetElementSafetyInformationRequestSafetyInformation = Annotated[
+    Annotated[TextSafetyInformation, Tag("TextSafetyInformation")]
+    | Annotated[AttachmentsSafetyInformation, Tag("AttachmentsSafetyInformation")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "ProductSetElementSafetyInformationRequestSafetyInformation",
+        "type",
+        "type",
+        {"TEXT": "TextSafetyInformation", "ATTACHMENTS": "AttachmentsSafetyInformation"},
+        "UnknownVariant",
+    ),
+]
 
 
 class UnfilledParametersResponseOffersParameters(ApiModel):
@@ -419,9 +453,17 @@ class UnfilledParametersResponse(ApiModel):
         list[UnfilledParametersResponseOffers] | None,
         Field(description="List of offers unfilled parameters."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.")] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
-        int | None, Field(alias="totalCount", description="Total number of available elements.")
+        int | None,
+        Field(
+            alias="totalCount",
+            description="Total number of available elements.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -530,19 +572,6 @@ class CommandOutput(ApiModel):
     errors: list[CommandOutputErrors] | None = None
 
 
-class CompatibilityListManualRequest(ApiModel):
-    items: Annotated[
-        list[
-            Annotated[
-                CompatibilityListTextItem | CompatibilityListIdItem, Field(discriminator="type")
-            ]
-        ],
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ]
-
-
 class DeliveryProductOfferRequestShippingRates(JustId):
     name: Annotated[str | None, Field(description="The name of the shipping rate.")] = None
 
@@ -564,6 +593,7 @@ class DeliveryProductOfferRequest(ApiModel):
             alias="additionalInfo",
             deprecated=True,
             description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
+            json_schema_extra={"maxLength": 650},
         ),
     ] = None
 
@@ -605,9 +635,17 @@ class OfferPromoOptionsForSeller(ApiModel):
         list[OfferPromoOptions] | None,
         Field(alias="promoOptions", description="Promo options for seller offers."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.")] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
-        int | None, Field(alias="totalCount", description="Total number of available elements.")
+        int | None,
+        Field(
+            alias="totalCount",
+            description="Total number of available elements.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -639,36 +677,53 @@ class ProductOfferBase(ApiModel):
 
 
 class ProductSetElementResponsibleProducerIdRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[Literal["ID"], Field()]
+    type: Annotated[ProductSetElementResponsibleProducerIdRequestType, Field()]
     id: Annotated[str | None, Field(description="ID of responsible producer")] = None
 
 
 class ProductSetElementResponsibleProducerNameRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[Literal["NAME"], Field()]
+    type: Annotated[ProductSetElementResponsibleProducerIdRequestType, Field()]
     name: Annotated[
         str | None,
         Field(
-            description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.'
+            description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.',
+            json_schema_extra={"maxLength": 50, "minLength": 1},
         ),
     ] = None
 
 
-class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
-    responsible_producer: Annotated[
-        ProductSetElementResponsibleProducerIdRequest
-        | ProductSetElementResponsibleProducerNameRequest
-        | None,
-        Field(alias="responsibleProducer", discriminator="type"),
-    ] = None
+ProductSetElementResponsibleProducerRequestUnion = Annotated[
+    Annotated[
+        ProductSetElementResponsibleProducerIdRequest,
+        Tag("ProductSetElementResponsibleProducerIdRequest"),
+    ]
+    | Annotated[
+        ProductSetElementResponsibleProducerNameRequest,
+        Tag("ProductSetElementResponsibleProducerNameRequest"),
+    ]
+    | Annotated[
+        ProductSetElementResponsibleProducerRequest,
+        Tag("ProductSetElementResponsibleProducerRequest"),
+    ],
+    tagged_union(
+        "ProductSetElementResponsibleProducerRequestUnion",
+        "type",
+        "type",
+        {
+            "ID": "ProductSetElementResponsibleProducerIdRequest",
+            "NAME": "ProductSetElementResponsibleProducerNameRequest",
+        },
+        "ProductSetElementResponsibleProducerRequest",
+    ),
+]
 
 
 class ProductSetElementSafetyInformationRequest(ApiModel):
     safety_information: Annotated[
-        TextSafetyInformation | AttachmentsSafetyInformation | None,
+        ProductSetElementSafetyInformationRequestSafetyInformation | None,
         Field(
             alias="safetyInformation",
             description='Product\'s safety information. You can indicate it as:\n  - `ATTACHMENTS` - if you add attachments.  Reference <a href="https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST">Docs</a>\n  - `TEXT` - if you provide product safety information in the form of a text description.',
-            discriminator="type",
         ),
     ] = None
 
@@ -797,7 +852,9 @@ class ChangePrice(ApiModel):
 
 
 class ProductOffer(ProductOfferBase):
-    name: Annotated[str | None, Field(description="Product name.")] = None
+    name: Annotated[
+        str | None, Field(description="Product name.", json_schema_extra={"maxLength": 75})
+    ] = None
     category: ProductCategory | None = None
 
 
@@ -850,7 +907,8 @@ class SaleProductOfferRequestBase(SaleProductOffer):
     name: Annotated[
         str | None,
         Field(
-            description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .'
+            description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .',
+            json_schema_extra={"maxLength": 75, "minLength": 12},
         ),
     ] = None
     parameters: list[ParameterProductOfferRequest] | None = None

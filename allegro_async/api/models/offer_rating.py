@@ -9,19 +9,26 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class OfferRatingScoreDistribution(ApiModel):
     name: Annotated[str | None, Field(description="Identifier of score: 5, 4, 3, 2, 1.")] = None
-    count: Annotated[int | None, Field(description="Count of score.")] = None
+    count: Annotated[
+        int | None, Field(description="Count of score.", json_schema_extra={"minimum": 0})
+    ] = None
 
 
 class OfferRatingSizeFeedback(ApiModel):
     name: Annotated[
         str | None, Field(description="Identifier of sizeFeedback: BIGGER, FIT, SMALLER.")
     ] = None
-    count: Annotated[int | None, Field(description="Count of sizeFeedback responses.")] = None
+    count: Annotated[
+        int | None,
+        Field(description="Count of sizeFeedback responses.", json_schema_extra={"minimum": 0}),
+    ] = None
 
 
 class OfferRating(ApiModel):
@@ -33,7 +40,12 @@ class OfferRating(ApiModel):
         Field(alias="scoreDistribution", description="List score distribution with count."),
     ] = None
     total_responses: Annotated[
-        int | None, Field(alias="totalResponses", description="Number of total responses.")
+        int | None,
+        Field(
+            alias="totalResponses",
+            description="Number of total responses.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
     size_feedback: Annotated[
         list[OfferRatingSizeFeedback] | None,

@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class TagId(ApiModel):
@@ -21,7 +23,7 @@ class TagIdsRequest(ApiModel):
 
 
 class TagRequest(ApiModel):
-    name: Annotated[str, Field()]
+    name: Annotated[str, Field(json_schema_extra={"maxLength": 25, "minLength": 1})]
     hidden: Annotated[bool | None, Field()] = None
 
 

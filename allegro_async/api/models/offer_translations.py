@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
 )

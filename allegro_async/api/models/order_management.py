@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -163,7 +166,8 @@ class CheckoutFormAddWaybillRequest(ApiModel):
     waybill: Annotated[
         str,
         Field(
-            description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters."
+            description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters.",
+            json_schema_extra={"maxLength": 64},
         ),
     ]
     carrier_name: Annotated[
@@ -171,6 +175,7 @@ class CheckoutFormAddWaybillRequest(ApiModel):
         Field(
             alias="carrierName",
             description="Carrier name to be provided only if carrierId is OTHER, otherwise it’s ignored. Must be no longer than 30 characters.",
+            json_schema_extra={"maxLength": 30},
         ),
     ] = None
     line_items: Annotated[
@@ -601,9 +606,10 @@ class OfferProductSetProductReference(ApiModel):
     """
 
     id: Annotated[UUID, Field(description="Product id.")]
-    quantity: Annotated[float | None, Field(description="Product quantity in a product set.")] = (
-        None
-    )
+    quantity: Annotated[
+        float | None,
+        Field(description="Product quantity in a product set.", json_schema_extra={"minimum": 1.0}),
+    ] = None
 
 
 class OfferProductSetReference(ApiModel):
@@ -785,7 +791,10 @@ class CheckoutFormAdditionalService(ApiModel):
     ] = None
     name: Annotated[str | None, Field(description="Additional service name")] = None
     price: Price | None = None
-    quantity: Annotated[int | None, Field(description="Quantity of an additional service")] = None
+    quantity: Annotated[
+        int | None,
+        Field(description="Quantity of an additional service", json_schema_extra={"minimum": 1}),
+    ] = None
 
 
 class CheckoutFormDeliveryPickupPoint(ApiModel):
@@ -937,7 +946,10 @@ class LineItemReconciliation(ApiModel):
             description="Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment\n"
         ),
     ] = None
-    quantity: Annotated[int | None, Field(description="Quantity of reconciled items")] = None
+    quantity: Annotated[
+        int | None,
+        Field(description="Quantity of reconciled items", json_schema_extra={"minimum": 1}),
+    ] = None
 
 
 class LineItemVoucher(ApiModel):
@@ -971,7 +983,7 @@ class OrderLineItem(ApiModel):
 
     id: Annotated[UUID, Field(description="Order item identifier")]
     offer: OrderLineItemOfferReference
-    quantity: Annotated[float, Field(description="quantity")]
+    quantity: Annotated[float, Field(description="quantity", json_schema_extra={"minimum": 0.0})]
     original_price: Annotated[Price | None, Field(alias="originalPrice")] = None
     price: Price
     bought_at: Annotated[
@@ -1033,7 +1045,11 @@ class CheckoutFormDeliveryReference(ApiModel):
     cancellation: CheckoutFormDeliveryCancellation | None = None
     calculated_number_of_packages: Annotated[
         int | None,
-        Field(alias="calculatedNumberOfPackages", description="Calculated number of packages."),
+        Field(
+            alias="calculatedNumberOfPackages",
+            description="Calculated number of packages.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -1081,7 +1097,7 @@ class CheckoutFormLineItem(ApiModel):
 
     id: Annotated[UUID, Field(description="Line item identifier")]
     offer: OfferReference
-    quantity: Annotated[float, Field(description="quantity")]
+    quantity: Annotated[float, Field(description="quantity", json_schema_extra={"minimum": 1.0})]
     original_price: Annotated[Price, Field(alias="originalPrice")]
     price: Price
     deposit: LineItemDeposit | None = None
@@ -1150,12 +1166,15 @@ class CheckoutForm(ApiModel):
 
 class CheckoutForms(ApiModel):
     checkout_forms: Annotated[list[CheckoutForm], Field(alias="checkoutForms")]
-    count: Annotated[float, Field(description="number of returned objects")]
+    count: Annotated[
+        float, Field(description="number of returned objects", json_schema_extra={"minimum": 1.0})
+    ]
     total_count: Annotated[
         float,
         Field(
             alias="totalCount",
             description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
+            json_schema_extra={"minimum": 1.0},
         ),
     ]
 

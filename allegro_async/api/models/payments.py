@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -194,7 +198,8 @@ class RefundLineItem(ApiModel):
     quantity: Annotated[
         float | None,
         Field(
-            description="This field is provided for QUANTITY type only. It specifies how many items will be refunded."
+            description="This field is provided for QUANTITY type only. It specifies how many items will be refunded.",
+            json_schema_extra={"minimum": 0.0},
         ),
     ] = None
     value: Annotated[
@@ -383,7 +388,11 @@ class RefundDetails(ApiModel):
     ] = None
     seller_comment: Annotated[
         str | None,
-        Field(alias="sellerComment", description="Sellers optional justification for refund."),
+        Field(
+            alias="sellerComment",
+            description="Sellers optional justification for refund.",
+            json_schema_extra={"maxLength": 250},
+        ),
     ] = None
 
 
@@ -473,7 +482,8 @@ class GetRefundedPaymentsResponse(ApiModel):
     count: Annotated[
         int | None,
         Field(
-            description="Number of payment operations returned in search result for the given parameters."
+            description="Number of payment operations returned in search result for the given parameters.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     total_count: Annotated[
@@ -481,6 +491,7 @@ class GetRefundedPaymentsResponse(ApiModel):
         Field(
             alias="totalCount",
             description="Total number of payment operations for the given parameters.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -520,7 +531,11 @@ class InitializeRefund(ApiModel):
     ] = None
     seller_comment: Annotated[
         str | None,
-        Field(alias="sellerComment", description="Sellers optional justification for refund."),
+        Field(
+            alias="sellerComment",
+            description="Sellers optional justification for refund.",
+            json_schema_extra={"maxLength": 250},
+        ),
     ] = None
 
 
@@ -532,6 +547,28 @@ class LoanDeductionChargeOperation(BaseOperation):
 class LoanDeductionIncreaseOperation(BaseOperation):
     type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     deduction: Deduction
+
+
+class PaymentOperations(ApiModel):
+    payment_operations: Annotated[
+        list[BaseOperationUnion],
+        Field(alias="paymentOperations", description="Collection of payment operations."),
+    ]
+    count: Annotated[
+        int,
+        Field(
+            description="Number of payment operations returned in search result for the given parameters.",
+            json_schema_extra={"minimum": 0},
+        ),
+    ]
+    total_count: Annotated[
+        int,
+        Field(
+            alias="totalCount",
+            description="Total number of payment operations for the given parameters.",
+            json_schema_extra={"minimum": 0},
+        ),
+    ]
 
 
 class PayoutOperation(BaseOperation):
@@ -598,46 +635,64 @@ class TopUpOperation(BaseOperation):
     type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
 
 
-class PaymentOperations(ApiModel):
-    payment_operations: Annotated[
-        list[
-            BlockadeOperation
-            | BlockadeReleaseOperation
-            | CompensationCodChargeOperation
-            | CompensationCodIncreaseOperation
-            | CompensationOperation
-            | ContributionOperation
-            | CorrectionOperation
-            | DeductionChargeOperation
-            | DeductionIncreaseOperation
-            | LoanDeductionChargeOperation
-            | LoanDeductionIncreaseOperation
-            | PayoutOperation
-            | PayoutOperationCancel
-            | PayoutSweepCancelChargeOperation
-            | PayoutSweepCancelIncreaseOperation
-            | PayoutSweepChargeOperation
-            | PayoutSweepIncreaseOperation
-            | ProviderRefundTransferChargeOperation
-            | ProviderRefundTransferIncreaseOperation
-            | RefundCancelOperation
-            | RefundChargeOperation
-            | RefundIncreaseOperation
-            | SurchargeOperation
-            | TopUpOperation
-        ],
-        Field(alias="paymentOperations", description="Collection of payment operations."),
+BaseOperationUnion = Annotated[
+    Annotated[CorrectionOperation, Tag("CorrectionOperation")]
+    | Annotated[ContributionOperation, Tag("ContributionOperation")]
+    | Annotated[PayoutOperation, Tag("PayoutOperation")]
+    | Annotated[PayoutOperationCancel, Tag("PayoutOperationCancel")]
+    | Annotated[RefundIncreaseOperation, Tag("RefundIncreaseOperation")]
+    | Annotated[RefundChargeOperation, Tag("RefundChargeOperation")]
+    | Annotated[RefundCancelOperation, Tag("RefundCancelOperation")]
+    | Annotated[SurchargeOperation, Tag("SurchargeOperation")]
+    | Annotated[DeductionChargeOperation, Tag("DeductionChargeOperation")]
+    | Annotated[DeductionIncreaseOperation, Tag("DeductionIncreaseOperation")]
+    | Annotated[LoanDeductionChargeOperation, Tag("LoanDeductionChargeOperation")]
+    | Annotated[LoanDeductionIncreaseOperation, Tag("LoanDeductionIncreaseOperation")]
+    | Annotated[CompensationCodChargeOperation, Tag("CompensationCodChargeOperation")]
+    | Annotated[CompensationCodIncreaseOperation, Tag("CompensationCodIncreaseOperation")]
+    | Annotated[BlockadeOperation, Tag("BlockadeOperation")]
+    | Annotated[BlockadeReleaseOperation, Tag("BlockadeReleaseOperation")]
+    | Annotated[ProviderRefundTransferChargeOperation, Tag("ProviderRefundTransferChargeOperation")]
+    | Annotated[
+        ProviderRefundTransferIncreaseOperation, Tag("ProviderRefundTransferIncreaseOperation")
     ]
-    count: Annotated[
-        int,
-        Field(
-            description="Number of payment operations returned in search result for the given parameters."
-        ),
-    ]
-    total_count: Annotated[
-        int,
-        Field(
-            alias="totalCount",
-            description="Total number of payment operations for the given parameters.",
-        ),
-    ]
+    | Annotated[CompensationOperation, Tag("CompensationOperation")]
+    | Annotated[TopUpOperation, Tag("TopUpOperation")]
+    | Annotated[PayoutSweepIncreaseOperation, Tag("PayoutSweepIncreaseOperation")]
+    | Annotated[PayoutSweepChargeOperation, Tag("PayoutSweepChargeOperation")]
+    | Annotated[PayoutSweepCancelIncreaseOperation, Tag("PayoutSweepCancelIncreaseOperation")]
+    | Annotated[PayoutSweepCancelChargeOperation, Tag("PayoutSweepCancelChargeOperation")]
+    | Annotated[BaseOperation, Tag("BaseOperation")],
+    tagged_union(
+        "BaseOperationUnion",
+        "type",
+        "type",
+        {
+            "CORRECTION": "CorrectionOperation",
+            "CONTRIBUTION": "ContributionOperation",
+            "PAYOUT": "PayoutOperation",
+            "PAYOUT_CANCEL": "PayoutOperationCancel",
+            "REFUND_INCREASE": "RefundIncreaseOperation",
+            "REFUND_CHARGE": "RefundChargeOperation",
+            "REFUND_CANCEL": "RefundCancelOperation",
+            "SURCHARGE": "SurchargeOperation",
+            "DEDUCTION_CHARGE": "DeductionChargeOperation",
+            "DEDUCTION_INCREASE": "DeductionIncreaseOperation",
+            "LOAN_DEDUCTION_CHARGE": "LoanDeductionChargeOperation",
+            "LOAN_DEDUCTION_INCREASE": "LoanDeductionIncreaseOperation",
+            "COMPENSATION_COD_CHARGE": "CompensationCodChargeOperation",
+            "COMPENSATION_COD_INCREASE": "CompensationCodIncreaseOperation",
+            "BLOCKADE": "BlockadeOperation",
+            "BLOCKADE_RELEASE": "BlockadeReleaseOperation",
+            "PROVIDER_REFUND_TRANSFER_CHARGE": "ProviderRefundTransferChargeOperation",
+            "PROVIDER_REFUND_TRANSFER_INCREASE": "ProviderRefundTransferIncreaseOperation",
+            "COMPENSATION": "CompensationOperation",
+            "TOP_UP": "TopUpOperation",
+            "PAYOUT_SWEEP_INCREASE": "PayoutSweepIncreaseOperation",
+            "PAYOUT_SWEEP_CHARGE": "PayoutSweepChargeOperation",
+            "PAYOUT_SWEEP_CANCEL_INCREASE": "PayoutSweepCancelIncreaseOperation",
+            "PAYOUT_SWEEP_CANCEL_CHARGE": "PayoutSweepCancelChargeOperation",
+        },
+        "BaseOperation",
+    ),
+]

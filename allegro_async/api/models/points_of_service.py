@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.shared_4aab5b0d import (
     ImpliedWarrantyResponseSeller,
 )
@@ -41,10 +43,10 @@ class PosLocation(ApiModel):
 
 
 class Address(ApiModel):
-    street: str | None = None
-    city: str
-    zip_code: Annotated[str, Field(alias="zipCode")]
-    state: str
+    street: Annotated[str | None, Field(json_schema_extra={"maxLength": 80})] = None
+    city: Annotated[str, Field(json_schema_extra={"maxLength": 40})]
+    zip_code: Annotated[str, Field(alias="zipCode", json_schema_extra={"maxLength": 10})]
+    state: Annotated[str, Field(json_schema_extra={"maxLength": 40})]
     country_code: Annotated[str, Field(alias="countryCode")]
     coordinates: Coordinates | None = None
 
@@ -57,16 +59,23 @@ class Pos(ApiModel):
         ),
     ] = None
     external_id: Annotated[
-        str | None, Field(alias="externalId", description="ID from external client system.")
+        str | None,
+        Field(
+            alias="externalId",
+            description="ID from external client system.",
+            json_schema_extra={"maxLength": 80},
+        ),
     ] = None
-    name: str
+    name: Annotated[str, Field(json_schema_extra={"maxLength": 80})]
     seller: ImpliedWarrantyResponseSeller | None = None
     type: Annotated[
         str, Field(description="Indicates point type. The only valid value so far is PICKUP_POINT.")
     ]
     address: Address
-    phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None
-    email: str | None = None
+    phone_number: Annotated[
+        str | None, Field(alias="phoneNumber", json_schema_extra={"maxLength": 16})
+    ] = None
+    email: Annotated[str | None, Field(json_schema_extra={"maxLength": 64})] = None
     locations: Annotated[
         list[PosLocation] | None,
         Field(

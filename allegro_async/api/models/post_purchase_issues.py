@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -18,7 +21,7 @@ from allegro_async.api.models.common import (
 
 class AttachmentDeclaration(ApiModel):
     file_name: Annotated[str, Field(alias="fileName")]
-    size: Annotated[int, Field()]
+    size: Annotated[int, Field(json_schema_extra={"minimum": 1})]
 
 
 class ClaimStatusChangeRequestStatus(OpenEnum):
@@ -68,7 +71,9 @@ class PostPurchaseIssueRight(OpenEnum):
 
 
 class PostPurchaseIssueAttachment(ApiModel):
-    file_name: Annotated[str | None, Field(alias="fileName")] = None
+    file_name: Annotated[
+        str | None, Field(alias="fileName", json_schema_extra={"maxLength": 255})
+    ] = None
     url: Annotated[str | None, Field(description="Direct link to the attachment")] = None
 
 
@@ -169,7 +174,11 @@ class PostPurchaseIssueOffer(ApiModel):
         None
     )
     quantity: Annotated[
-        int | None, Field(description="How many instances of this offer are subject to this issue.")
+        int | None,
+        Field(
+            description="How many instances of this offer are subject to this issue.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
 
 
@@ -248,7 +257,7 @@ class MessageRequest(ApiModel):
     Request body to add message to the dispute. Presence of text or attachment fields or both is required.
     """
 
-    text: Annotated[str, Field()]
+    text: Annotated[str, Field(json_schema_extra={"maxLength": 20000})]
     attachments: list[PostPurchaseIssueAttachmentId] | None = None
     type: Annotated[
         MessageRequestType,
@@ -264,7 +273,9 @@ class PostPurchaseIssueChat(ApiModel):
     """
 
     last_message: Annotated[PostPurchaseIssueLastMessage | None, Field(alias="lastMessage")] = None
-    messages_count: Annotated[int | None, Field(alias="messagesCount")] = None
+    messages_count: Annotated[
+        int | None, Field(alias="messagesCount", json_schema_extra={"minimum": 0})
+    ] = None
     initial_message: Annotated[
         PostPurchaseIssueFirstMessage | None, Field(alias="initialMessage")
     ] = None

@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -58,7 +60,7 @@ class OfferQuoteDto(ApiModel):
 
 
 class OfferQuotesDto(ApiModel):
-    count: Annotated[int | None, Field()] = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     quotes: list[OfferQuoteDto] | None = None
 
 

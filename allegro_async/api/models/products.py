@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    tagged_union,
+)
 from allegro_async.api.models.shared_38d6f97c import (
     Category,
     ParameterRangeValue,
@@ -106,7 +111,8 @@ class FloatCategoryProductParameterRestrictions(ApiModel):
     precision: Annotated[
         int | None,
         Field(
-            description="Number of digits you can provide after a comma that can be transferred in the parameter value."
+            description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -175,7 +181,11 @@ class ListingResponseFiltersValues(ApiModel):
         ),
     ] = None
     count: Annotated[
-        int | None, Field(description="Number of search results matching this filter value.")
+        int | None,
+        Field(
+            description="Number of search results matching this filter value.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
     selected: Annotated[
         bool | None,
@@ -356,7 +366,10 @@ class ProductsCategorySubcategories(ApiModel):
     name: Annotated[str | None, Field(description="Category name.")] = None
     count: Annotated[
         int | None,
-        Field(description="Total number of products matching query criteria in this category."),
+        Field(
+            description="Total number of products matching query criteria in this category.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -411,6 +424,20 @@ class TecdocSpecificationItem(ApiModel):
     ] = None
 
 
+SaleProductSafetyDtoSafetyInformation = Annotated[
+    Annotated[TextSafetyInformation, Tag("TextSafetyInformation")]
+    | Annotated[AttachmentsSafetyInformation, Tag("AttachmentsSafetyInformation")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "SaleProductSafetyDtoSafetyInformation",
+        "type",
+        "type",
+        {"TEXT": "TextSafetyInformation", "ATTACHMENTS": "AttachmentsSafetyInformation"},
+        "UnknownVariant",
+    ),
+]
+
+
 class TrustedContent(ApiModel):
     paths: Annotated[
         list[str],
@@ -453,6 +480,13 @@ class CategoryProductParameter(ApiModel):
         Field(description="The unit in which values of the parameter are used. May be `null`."),
     ] = None
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
+
+
+class CategoryProductParameterList(ApiModel):
+    parameters: Annotated[
+        list[CategoryProductParameterUnion] | None,
+        Field(description="The list of product parameters supported by the category."),
+    ] = None
 
 
 class DictionaryCategoryProductParameterDictionary(ApiModel):
@@ -559,8 +593,15 @@ class OfferRequirements(ApiModel):
 
 
 class ProductChangeProposalRequest(ApiModel):
-    name: Annotated[str, Field(description="Proposed product name.")]
-    note: Annotated[str | None, Field(description="Note about product changes proposal.")] = None
+    name: Annotated[
+        str, Field(description="Proposed product name.", json_schema_extra={"maxLength": 150})
+    ]
+    note: Annotated[
+        str | None,
+        Field(
+            description="Note about product changes proposal.", json_schema_extra={"maxLength": 500}
+        ),
+    ] = None
     category: ProductCategory
     images: Annotated[
         list[ImageUrl], Field(description="List of product images. At least one image is required.")
@@ -606,11 +647,9 @@ class SaleProductSafetyDto(ApiModel):
         list[ResponsibleProducerResponse] | None, Field(alias="responsibleProducers")
     ] = None
     safety_information: Annotated[
-        TextSafetyInformation | AttachmentsSafetyInformation | None,
+        SaleProductSafetyDtoSafetyInformation | None,
         Field(
-            alias="safetyInformation",
-            description="Contains information about product's safety.",
-            discriminator="type",
+            alias="safetyInformation", description="Contains information about product's safety."
         ),
     ] = None
 
@@ -628,6 +667,27 @@ class StringCategoryProductParameter(CategoryProductParameter):
     ] = None
 
 
+CategoryProductParameterUnion = Annotated[
+    Annotated[IntegerCategoryProductParameter, Tag("IntegerCategoryProductParameter")]
+    | Annotated[FloatCategoryProductParameter, Tag("FloatCategoryProductParameter")]
+    | Annotated[StringCategoryProductParameter, Tag("StringCategoryProductParameter")]
+    | Annotated[DictionaryCategoryProductParameter, Tag("DictionaryCategoryProductParameter")]
+    | Annotated[CategoryProductParameter, Tag("CategoryProductParameter")],
+    tagged_union(
+        "CategoryProductParameterUnion",
+        "type",
+        "type",
+        {
+            "integer": "IntegerCategoryProductParameter",
+            "float": "FloatCategoryProductParameter",
+            "string": "StringCategoryProductParameter",
+            "dictionary": "DictionaryCategoryProductParameter",
+        },
+        "CategoryProductParameter",
+    ),
+]
+
+
 class TecdocSpecification(ApiModel):
     """
     Contains additional information describing products from automotive categories. Technical specification is created based on TecDoc database and can only be used while creating offer with assigned product to it. <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA" target="_blank">Read more</a>.
@@ -639,19 +699,6 @@ class TecdocSpecification(ApiModel):
         Field(
             description="Text representation of the technical specification. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
         ),
-    ] = None
-
-
-class CategoryProductParameterList(ApiModel):
-    parameters: Annotated[
-        list[
-            DictionaryCategoryProductParameter
-            | FloatCategoryProductParameter
-            | IntegerCategoryProductParameter
-            | StringCategoryProductParameter
-        ]
-        | None,
-        Field(description="The list of product parameters supported by the category."),
     ] = None
 
 
@@ -678,7 +725,12 @@ class ProductChangeProposalDto(ApiModel):
     id: Annotated[str | None, Field(description="Product change proposal id")] = None
     name: ProductNameProposal | None = None
     category: ProductCategoryProposal | None = None
-    note: Annotated[str | None, Field(description="Note about product changes proposal.")] = None
+    note: Annotated[
+        str | None,
+        Field(
+            description="Note about product changes proposal.", json_schema_extra={"maxLength": 500}
+        ),
+    ] = None
     images: Annotated[
         list[ProductImageProposal] | None,
         Field(description="List of proposed image change statuses."),
@@ -700,7 +752,9 @@ class ProductChangeProposalDto(ApiModel):
 
 
 class ProductProposalsRequest(ApiModel):
-    name: Annotated[str, Field(description="Suggested product name.")]
+    name: Annotated[
+        str, Field(description="Suggested product name.", json_schema_extra={"maxLength": 75})
+    ]
     category: ProductCategory
     images: Annotated[
         list[ImageUrl], Field(description="List of product images. At least one image is required.")

@@ -10,7 +10,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class UserRatingSummaryResponseV2Recommended(ApiModel):
@@ -18,8 +20,17 @@ class UserRatingSummaryResponseV2Recommended(ApiModel):
     Summary of data concerning users that recommend the seller.
     """
 
-    unique: Annotated[int, Field(description="Number of recommending unique users.")]
-    total: Annotated[int, Field(description="Total number of positive feedbacks received.")]
+    unique: Annotated[
+        int,
+        Field(description="Number of recommending unique users.", json_schema_extra={"minimum": 0}),
+    ]
+    total: Annotated[
+        int,
+        Field(
+            description="Total number of positive feedbacks received.",
+            json_schema_extra={"minimum": 0},
+        ),
+    ]
 
 
 class UserRatingSummaryResponseV2NotRecommended(ApiModel):
@@ -27,8 +38,19 @@ class UserRatingSummaryResponseV2NotRecommended(ApiModel):
     Summary of data concerning users that do not recommend the seller.
     """
 
-    unique: Annotated[int, Field(description="Number of not recommending unique users.")]
-    total: Annotated[int, Field(description="Total number of negative feedbacks received.")]
+    unique: Annotated[
+        int,
+        Field(
+            description="Number of not recommending unique users.", json_schema_extra={"minimum": 0}
+        ),
+    ]
+    total: Annotated[
+        int,
+        Field(
+            description="Total number of negative feedbacks received.",
+            json_schema_extra={"minimum": 0},
+        ),
+    ]
 
 
 class UserRatingSummaryResponseV2StatisticsReceived(ApiModel):
@@ -36,7 +58,10 @@ class UserRatingSummaryResponseV2StatisticsReceived(ApiModel):
     Summary of received ratings.
     """
 
-    total: Annotated[int, Field(description="Total number of received ratings.")]
+    total: Annotated[
+        int,
+        Field(description="Total number of received ratings.", json_schema_extra={"minimum": 0}),
+    ]
 
 
 class UserRatingSummaryResponseV2StatisticsExcluded(ApiModel):
@@ -44,7 +69,10 @@ class UserRatingSummaryResponseV2StatisticsExcluded(ApiModel):
     Summary of excluded ratings.
     """
 
-    total: Annotated[int, Field(description="Total number of excluded ratings.")]
+    total: Annotated[
+        int,
+        Field(description="Total number of excluded ratings.", json_schema_extra={"minimum": 0}),
+    ]
 
 
 class UserRatingSummaryResponseV2StatisticsRemoved(ApiModel):
@@ -52,18 +80,31 @@ class UserRatingSummaryResponseV2StatisticsRemoved(ApiModel):
     Summary of removed ratings.
     """
 
-    total: Annotated[int, Field(description="Total number of removed ratings.")]
+    total: Annotated[
+        int, Field(description="Total number of removed ratings.", json_schema_extra={"minimum": 0})
+    ]
     by_admin: Annotated[
-        int, Field(alias="byAdmin", description="Number of ratings removed by admin.")
+        int,
+        Field(
+            alias="byAdmin",
+            description="Number of ratings removed by admin.",
+            json_schema_extra={"minimum": 0},
+        ),
     ]
     by_buyer: Annotated[
-        int, Field(alias="byBuyer", description="Number of ratings removed by buyer.")
+        int,
+        Field(
+            alias="byBuyer",
+            description="Number of ratings removed by buyer.",
+            json_schema_extra={"minimum": 0},
+        ),
     ]
     by_buyer_due_to_compensation: Annotated[
         int,
         Field(
             alias="byBuyerDueToCompensation",
             description="Number of ratings removed by buyer due to compensation.",
+            json_schema_extra={"minimum": 0},
         ),
     ]
 

@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 from datetime import date as date_aliased
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import AwareDatetime, Field, RootModel, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -48,7 +52,9 @@ class MultiPackBenefitSpecificationConfiguration(ApiModel):
     What rebate will be given.
     """
 
-    percentage: Annotated[float, Field(description="discount percentage")]
+    percentage: Annotated[
+        float, Field(description="discount percentage", json_schema_extra={"minimum": 1.0})
+    ]
 
 
 class MultiPackBenefitSpecificationTrigger(ApiModel):
@@ -61,6 +67,7 @@ class MultiPackBenefitSpecificationTrigger(ApiModel):
         Field(
             alias="forEachQuantity",
             description="For every pack of this quantity new rebate will be given.",
+            json_schema_extra={"minimum": 1.0},
         ),
     ]
     discounted_number: Annotated[
@@ -68,12 +75,13 @@ class MultiPackBenefitSpecificationTrigger(ApiModel):
         Field(
             alias="discountedNumber",
             description="Describes how many offers in pack should be discounted by discount percentage.",
+            json_schema_extra={"minimum": 1.0},
         ),
     ]
 
 
 class MultiPackBenefitSpecification(BenefitSpecification):
-    type: Annotated[Literal["UNIT_PERCENTAGE_DISCOUNT"], Field(description="Type of benefit.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
     configuration: Annotated[
         MultiPackBenefitSpecificationConfiguration, Field(description="What rebate will be given.")
     ]
@@ -190,6 +198,7 @@ class WholesalePriceListBenefitSpecificationThresholdsQuantity(ApiModel):
         Field(
             alias="lowerBound",
             description="Minimum number of units of an offer for which the threshold is applicable.",
+            json_schema_extra={"minimum": 2.0, "maximum": 100000.0},
         ),
     ]
 
@@ -209,7 +218,7 @@ class WholesalePriceListBenefitSpecificationThresholds(ApiModel):
 
 
 class WholesalePriceListBenefitSpecification(BenefitSpecification):
-    type: Annotated[Literal["WHOLESALE_PRICE_LIST"], Field(description="Type of benefit.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
     name: Annotated[str, Field(description="Price list name (visible to you only).")]
     thresholds: Annotated[
         list[WholesalePriceListBenefitSpecificationThresholds],
@@ -217,6 +226,10 @@ class WholesalePriceListBenefitSpecification(BenefitSpecification):
             description="List of discount thresholds. A threshold with a higher quantity.lowerBound than another must also have a higher discount.percentage."
         ),
     ]
+
+
+class Benefit(ApiModel):
+    specification: BenefitSpecificationUnion
 
 
 class LargeOrderDiscountBenefitSpecificationThresholdsOrderValue(ApiModel):
@@ -231,13 +244,60 @@ class LargeOrderDiscountBenefitSpecificationThresholds(ApiModel):
 
 
 class LargeOrderDiscountBenefitSpecification(BenefitSpecification):
-    type: Annotated[Literal["LARGE_ORDER_DISCOUNT"], Field(description="Type of benefit.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
     thresholds: Annotated[
         list[LargeOrderDiscountBenefitSpecificationThresholds],
         Field(
             description="List of order discount thresholds. A threshold with a higher orderValue.lowerBound.amount than another one must also have a higher discount.percentage."
         ),
     ]
+
+
+BenefitSpecificationUnion = Annotated[
+    Annotated[LargeOrderDiscountBenefitSpecification, Tag("LargeOrderDiscountBenefitSpecification")]
+    | Annotated[
+        WholesalePriceListBenefitSpecification, Tag("WholesalePriceListBenefitSpecification")
+    ]
+    | Annotated[MultiPackBenefitSpecification, Tag("MultiPackBenefitSpecification")]
+    | Annotated[BenefitSpecification, Tag("BenefitSpecification")],
+    tagged_union(
+        "BenefitSpecificationUnion",
+        "type",
+        "type",
+        {
+            "LARGE_ORDER_DISCOUNT": "LargeOrderDiscountBenefitSpecification",
+            "WHOLESALE_PRICE_LIST": "WholesalePriceListBenefitSpecification",
+            "UNIT_PERCENTAGE_DISCOUNT": "MultiPackBenefitSpecification",
+        },
+        "BenefitSpecification",
+    ),
+]
+
+
+class SellerCreateRebateRequestDto(ApiModel):
+    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
+    offer_criteria: Annotated[
+        list[SellerRebateOfferCriterion],
+        Field(alias="offerCriteria", description="What offers will be included"),
+    ]
+
+
+class SellerRebateDto(ApiModel):
+    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
+    created_at: Annotated[
+        AwareDatetime | None, Field(alias="createdAt", description="when was this rebate created")
+    ] = None
+    id: Annotated[str, Field(description="Rebate identifier")]
+    offer_criteria: Annotated[
+        list[SellerRebateOfferCriterion],
+        Field(alias="offerCriteria", description="What offers will be included"),
+    ]
+    status: SellerRebateDtoStatus
+
+
+class SellerRebatesDto(ApiModel):
+    promotions: list[SellerRebateDto]
+    total_count: Annotated[int, Field(alias="totalCount", json_schema_extra={"minimum": 0})]
 
 
 class TurnoverDiscountDefinitionDto(ApiModel):
@@ -311,15 +371,6 @@ class TurnoverDiscountRequest(ApiModel):
     ] = None
 
 
-class Benefit(ApiModel):
-    specification: Annotated[
-        LargeOrderDiscountBenefitSpecification
-        | MultiPackBenefitSpecification
-        | WholesalePriceListBenefitSpecification,
-        Field(discriminator="type"),
-    ]
-
-
 class NullableTurnoverDiscountDto(ApiModel):
     """
     Turnover discount for a marketplace.
@@ -335,32 +386,6 @@ class NullableTurnoverDiscountDto(ApiModel):
         list[TurnoverDiscountDefinitionDto] | None,
         Field(description="Definitions currently active or active in the future."),
     ] = None
-
-
-class SellerCreateRebateRequestDto(ApiModel):
-    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
-    offer_criteria: Annotated[
-        list[SellerRebateOfferCriterion],
-        Field(alias="offerCriteria", description="What offers will be included"),
-    ]
-
-
-class SellerRebateDto(ApiModel):
-    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
-    created_at: Annotated[
-        AwareDatetime | None, Field(alias="createdAt", description="when was this rebate created")
-    ] = None
-    id: Annotated[str, Field(description="Rebate identifier")]
-    offer_criteria: Annotated[
-        list[SellerRebateOfferCriterion],
-        Field(alias="offerCriteria", description="What offers will be included"),
-    ]
-    status: SellerRebateDtoStatus
-
-
-class SellerRebatesDto(ApiModel):
-    promotions: list[SellerRebateDto]
-    total_count: Annotated[int, Field(alias="totalCount")]
 
 
 class TurnoverDiscountListDto(RootModel[list[NullableTurnoverDiscountDto]]):

@@ -10,7 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class ResponsiblePersonAddressCountryCode(OpenEnum):
@@ -56,9 +59,16 @@ class ResponsiblePersonAddress(ApiModel):
         ResponsiblePersonAddressCountryCode | None,
         Field(alias="countryCode", description="Code of responsible person country (ISO 3166)."),
     ] = None
-    street: Annotated[str | None, Field(description="Street and number.")] = None
-    postal_code: Annotated[str | None, Field(alias="postalCode", description="Postal code.")] = None
-    city: Annotated[str | None, Field(description="City.")] = None
+    street: Annotated[
+        str | None, Field(description="Street and number.", json_schema_extra={"maxLength": 200})
+    ] = None
+    postal_code: Annotated[
+        str | None,
+        Field(alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}),
+    ] = None
+    city: Annotated[
+        str | None, Field(description="City.", json_schema_extra={"maxLength": 100})
+    ] = None
 
 
 class ResponsiblePersonContact(ApiModel):
@@ -66,16 +76,25 @@ class ResponsiblePersonContact(ApiModel):
     Contact to responsible person. At least one of the following fields is required: `email` or `formUrl`.
     """
 
-    email: Annotated[str | None, Field(description="Email of responsible person.")] = None
+    email: Annotated[
+        str | None,
+        Field(description="Email of responsible person.", json_schema_extra={"maxLength": 50}),
+    ] = None
     phone_number: Annotated[
         str | None,
         Field(
             alias="phoneNumber",
             description="Phone number of responsible person. This field is optional.",
+            json_schema_extra={"maxLength": 30},
         ),
     ] = None
     form_url: Annotated[
-        str | None, Field(alias="formUrl", description="URL address to contact form.")
+        str | None,
+        Field(
+            alias="formUrl",
+            description="URL address to contact form.",
+            json_schema_extra={"maxLength": 80},
+        ),
     ] = None
 
 
@@ -84,7 +103,10 @@ class ResponsiblePersonResponsePersonalData(ApiModel):
     Responsible person personal data.
     """
 
-    name: Annotated[str | None, Field(description="Name of responsible person.")] = None
+    name: Annotated[
+        str | None,
+        Field(description="Name of responsible person.", json_schema_extra={"maxLength": 200}),
+    ] = None
     address: ResponsiblePersonAddress | None = None
     contact: ResponsiblePersonContact | None = None
 
@@ -94,7 +116,8 @@ class ResponsiblePersonResponse(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible person in dictionary (visible only to you)."
+            description="Internal name of responsible person in dictionary (visible only to you).",
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     personal_data: Annotated[
@@ -110,13 +133,16 @@ class ResponsiblePersonsGETResponse(ApiModel):
     count: Annotated[
         int | None,
         Field(
-            description="Number of responsible persons data returned in search result for the given parameters."
+            description="Number of responsible persons data returned in search result for the given parameters.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     total_count: Annotated[
         int | None,
         Field(
-            alias="totalCount", description="Total number of available responsible persons data."
+            alias="totalCount",
+            description="Total number of available responsible persons data.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -126,7 +152,8 @@ class UpdateResponsiblePersonRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
+            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     personal_data: Annotated[
@@ -143,7 +170,8 @@ class CreateResponsiblePersonRequestPersonalData(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
+            description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+            json_schema_extra={"maxLength": 200},
         ),
     ] = None
     address: ResponsiblePersonAddress | None = None
@@ -154,7 +182,8 @@ class CreateResponsiblePersonRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
+            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     personal_data: Annotated[

@@ -10,7 +10,9 @@ from uuid import UUID
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.shared_b0fdb828 import (
     CreateResponsibleProducerRequestProducerData,
     ResponsibleProducerResponse,
@@ -24,13 +26,16 @@ class ResponsibleProducersGETResponse(ApiModel):
     count: Annotated[
         int | None,
         Field(
-            description="Number of responsible producers data returned in search result for the given parameters."
+            description="Number of responsible producers data returned in search result for the given parameters.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     total_count: Annotated[
         int | None,
         Field(
-            alias="totalCount", description="Total number of available responsible producers data."
+            alias="totalCount",
+            description="Total number of available responsible producers data.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -40,7 +45,8 @@ class UpdateResponsibleProducerRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
+            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     producer_data: Annotated[
@@ -53,7 +59,8 @@ class CreateResponsibleProducerRequest(ApiModel):
     name: Annotated[
         str | None,
         Field(
-            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row."
+            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     producer_data: Annotated[

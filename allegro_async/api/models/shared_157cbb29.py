@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    tagged_union,
+)
 from allegro_async.api.models.shared_8e3703e7 import (
     BuyNowPrice,
     MinimalPrice,
@@ -106,6 +111,10 @@ class B2b(ApiModel):
     ] = None
 
 
+class CompatibilityListIdItemType(OpenEnum):
+    ID = "ID"
+
+
 class CompatibilityListIdItemAdditionalInfo(ApiModel):
     value: Annotated[
         str,
@@ -115,8 +124,32 @@ class CompatibilityListIdItemAdditionalInfo(ApiModel):
     ]
 
 
+class CompatibilityListManualType(OpenEnum):
+    """
+    Type of the compatibility list.
+    """
+
+    MANUAL = "MANUAL"
+
+
+class CompatibilityListManual(ApiModel):
+    type: Annotated[
+        CompatibilityListManualType | None, Field(description="Type of the compatibility list.")
+    ] = None
+    items: Annotated[
+        list[CompatibilityListItem] | None,
+        Field(
+            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
+        ),
+    ] = None
+
+
+class CompatibilityListProductBasedProductOfferResponseType(OpenEnum):
+    PRODUCT_BASED = "PRODUCT_BASED"
+
+
 class CompatibilityListProductBasedProductOfferResponse(ApiModel):
-    type: Literal["PRODUCT_BASED"]
+    type: CompatibilityListProductBasedProductOfferResponseType
     items: Annotated[
         list[CompatibilityListItemProductBased],
         Field(
@@ -125,8 +158,32 @@ class CompatibilityListProductBasedProductOfferResponse(ApiModel):
     ]
 
 
+CompatibilityListProductOfferResponse = Annotated[
+    Annotated[CompatibilityListManual, Tag("CompatibilityListManual")]
+    | Annotated[
+        CompatibilityListProductBasedProductOfferResponse,
+        Tag("CompatibilityListProductBasedProductOfferResponse"),
+    ]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "CompatibilityListProductOfferResponse",
+        "type",
+        "type",
+        {
+            "MANUAL": "CompatibilityListManual",
+            "PRODUCT_BASED": "CompatibilityListProductBasedProductOfferResponse",
+        },
+        "UnknownVariant",
+    ),
+]
+
+
+class CompatibilityListTextItemType(OpenEnum):
+    TEXT = "TEXT"
+
+
 class CompatibilityListTextItem(ApiModel):
-    type: Literal["TEXT"]
+    type: CompatibilityListTextItemType
     text: Annotated[
         str,
         Field(
@@ -188,8 +245,12 @@ class MessageToSellerSettings(ApiModel):
     ] = None
 
 
+class NoSafetyInformationType(OpenEnum):
+    NO_SAFETY_INFORMATION = "NO_SAFETY_INFORMATION"
+
+
 class NoSafetyInformation(ApiModel):
-    type: Annotated[Literal["NO_SAFETY_INFORMATION"], Field()]
+    type: Annotated[NoSafetyInformationType, Field()]
 
 
 class OfferCategory(Category):
@@ -264,7 +325,11 @@ class ProductDeposit(ApiModel):
         ),
     ] = None
     quantity: Annotated[
-        int | None, Field(description="Total amount of deposits of given type in this product.")
+        int | None,
+        Field(
+            description="Total amount of deposits of given type in this product.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
 
 
@@ -321,7 +386,7 @@ class ProductSetElementQuantityQuantity(ApiModel):
     The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>
     """
 
-    value: Annotated[int | None, Field()] = None
+    value: Annotated[int | None, Field(json_schema_extra={"minimum": 1})] = None
 
 
 class ProductSetElementQuantity(ApiModel):
@@ -427,12 +492,32 @@ class SaleProductOfferResponseV1Stock(ApiModel):
     available: Annotated[
         int | None,
         Field(
-            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'."
+            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
         None
     )
+
+
+ProductSetElementSafetyInformationResponseSafetyInformation = Annotated[
+    Annotated[TextSafetyInformation, Tag("TextSafetyInformation")]
+    | Annotated[AttachmentsSafetyInformation, Tag("AttachmentsSafetyInformation")]
+    | Annotated[NoSafetyInformation, Tag("NoSafetyInformation")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "ProductSetElementSafetyInformationResponseSafetyInformation",
+        "type",
+        "type",
+        {
+            "TEXT": "TextSafetyInformation",
+            "ATTACHMENTS": "AttachmentsSafetyInformation",
+            "NO_SAFETY_INFORMATION": "NoSafetyInformation",
+        },
+        "UnknownVariant",
+    ),
+]
 
 
 class ValidationError(ApiModel):
@@ -482,7 +567,7 @@ class AfterSalesServices(ApiModel):
 
 
 class CompatibilityListIdItem(ApiModel):
-    type: Literal["ID"]
+    type: CompatibilityListIdItemType
     id: Annotated[
         str,
         Field(
@@ -500,19 +585,18 @@ class CompatibilityListIdItem(ApiModel):
     ] = None
 
 
-class CompatibilityListManual(ApiModel):
-    type: Annotated[Literal["MANUAL"], Field(description="Type of the compatibility list.")]
-    items: Annotated[
-        list[
-            Annotated[
-                CompatibilityListTextItem | CompatibilityListIdItem, Field(discriminator="type")
-            ]
-        ]
-        | None,
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ] = None
+CompatibilityListItem = Annotated[
+    Annotated[CompatibilityListTextItem, Tag("CompatibilityListTextItem")]
+    | Annotated[CompatibilityListIdItem, Tag("CompatibilityListIdItem")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "CompatibilityListItem",
+        "type",
+        "type",
+        {"TEXT": "CompatibilityListTextItem", "ID": "CompatibilityListIdItem"},
+        "UnknownVariant",
+    ),
+]
 
 
 class DeliveryProductOfferResponse(ApiModel):
@@ -530,6 +614,7 @@ class DeliveryProductOfferResponse(ApiModel):
             alias="additionalInfo",
             deprecated=True,
             description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
+            json_schema_extra={"maxLength": 650},
         ),
     ] = None
     shipment_date: Annotated[
@@ -559,11 +644,10 @@ class ParameterProductOfferResponse(ApiModel):
 
 class ProductSetElementSafetyInformationResponse(ApiModel):
     safety_information: Annotated[
-        TextSafetyInformation | AttachmentsSafetyInformation | NoSafetyInformation | None,
+        ProductSetElementSafetyInformationResponseSafetyInformation | None,
         Field(
             alias="safetyInformation",
             description="Contains information about product's safety. It can be returned as:\n - `ATTACHMENTS` - when it was provided as attachments.  Reference <a href=\"https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST\">Docs</a>\n - `TEXT` - when the product's safety information was provided as text description.\n - `NO_SAFETY_INFORMATION` - when no safety information was provided.",
-            discriminator="type",
         ),
     ] = None
 
@@ -707,8 +791,7 @@ class SaleProductOfferResponseV1(SaleProductOffer):
     ] = None
     b2b: B2b | None = None
     compatibility_list: Annotated[
-        CompatibilityListManual | CompatibilityListProductBasedProductOfferResponse | None,
-        Field(alias="compatibilityList", discriminator="type"),
+        CompatibilityListProductOfferResponse | None, Field(alias="compatibilityList")
     ] = None
     language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
         None

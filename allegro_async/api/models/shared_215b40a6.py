@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
 )
@@ -31,15 +34,24 @@ class TaskCount(ApiModel):
     Offers updates summary
     """
 
-    failed: Annotated[int | None, Field(description="Current number of failed offers updates")] = (
-        None
-    )
-    success: Annotated[
-        int | None, Field(description="Current number of success offers updates")
+    failed: Annotated[
+        int | None,
+        Field(
+            description="Current number of failed offers updates", json_schema_extra={"minimum": 0}
+        ),
     ] = None
-    total: Annotated[int | None, Field(description="Total number of scheduled offers updates")] = (
-        None
-    )
+    success: Annotated[
+        int | None,
+        Field(
+            description="Current number of success offers updates", json_schema_extra={"minimum": 0}
+        ),
+    ] = None
+    total: Annotated[
+        int | None,
+        Field(
+            description="Total number of scheduled offers updates", json_schema_extra={"minimum": 0}
+        ),
+    ] = None
 
 
 class CommandTask(ApiModel):

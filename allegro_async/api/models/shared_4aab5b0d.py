@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class ImpliedWarrantyResponseSeller(ApiModel):

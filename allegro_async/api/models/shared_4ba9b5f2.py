@@ -9,9 +9,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class Coordinates(ApiModel):
-    lat: Annotated[float, Field()]
-    lon: Annotated[float, Field()]
+    lat: Annotated[float, Field(json_schema_extra={"minimum": -90.0, "maximum": 90.0})]
+    lon: Annotated[float, Field(json_schema_extra={"minimum": -180.0, "maximum": 180.0})]

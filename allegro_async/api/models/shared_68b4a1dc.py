@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class CategoryParameterWithValue(ApiModel):
@@ -72,17 +74,26 @@ class StringCategoryParameterRestrictions(ApiModel):
 
     min_length: Annotated[
         int | None,
-        Field(alias="minLength", description="The minimum length of the parameter value."),
+        Field(
+            alias="minLength",
+            description="The minimum length of the parameter value.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
     max_length: Annotated[
         int | None,
-        Field(alias="maxLength", description="The maximum length of the parameter value."),
+        Field(
+            alias="maxLength",
+            description="The maximum length of the parameter value.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
     allowed_number_of_values: Annotated[
         int | None,
         Field(
             alias="allowedNumberOfValues",
             description="Indicates how many different values can be provided for this parameter.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from allegro_async.api._base import OpenEnum
+from allegro_async.api._base import (
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )

@@ -10,7 +10,9 @@ from uuid import UUID
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class ResponsibleProducerAddress(ApiModel):
@@ -20,11 +22,22 @@ class ResponsibleProducerAddress(ApiModel):
 
     country_code: Annotated[
         str | None,
-        Field(alias="countryCode", description="Code of responsible producer country (ISO 3166)."),
+        Field(
+            alias="countryCode",
+            description="Code of responsible producer country (ISO 3166).",
+            json_schema_extra={"pattern": "[A-Z]{2}"},
+        ),
     ] = None
-    street: Annotated[str | None, Field(description="Street and number.")] = None
-    postal_code: Annotated[str | None, Field(alias="postalCode", description="Postal code.")] = None
-    city: Annotated[str | None, Field(description="City.")] = None
+    street: Annotated[
+        str | None, Field(description="Street and number.", json_schema_extra={"maxLength": 200})
+    ] = None
+    postal_code: Annotated[
+        str | None,
+        Field(alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}),
+    ] = None
+    city: Annotated[
+        str | None, Field(description="City.", json_schema_extra={"maxLength": 100})
+    ] = None
 
 
 class ResponsibleProducerContact(ApiModel):
@@ -32,16 +45,25 @@ class ResponsibleProducerContact(ApiModel):
     Contact to responsible producer. At least one of the following fields is required: `email` or `formUrl`.
     """
 
-    email: Annotated[str | None, Field(description="Email of responsible producer.")] = None
+    email: Annotated[
+        str | None,
+        Field(description="Email of responsible producer.", json_schema_extra={"maxLength": 50}),
+    ] = None
     phone_number: Annotated[
         str | None,
         Field(
             alias="phoneNumber",
             description="Phone number of responsible producer. This field is optional.",
+            json_schema_extra={"maxLength": 30},
         ),
     ] = None
     form_url: Annotated[
-        str | None, Field(alias="formUrl", description="URL address to contact form.")
+        str | None,
+        Field(
+            alias="formUrl",
+            description="URL address to contact form.",
+            json_schema_extra={"maxLength": 80},
+        ),
     ] = None
 
 
@@ -55,6 +77,7 @@ class CreateResponsibleProducerRequestProducerData(ApiModel):
         Field(
             alias="tradeName",
             description="Name of company, first name and last name or trade name of company responsible for producing product.",
+            json_schema_extra={"maxLength": 200},
         ),
     ] = None
     address: ResponsibleProducerAddress | None = None
@@ -64,7 +87,11 @@ class CreateResponsibleProducerRequestProducerData(ApiModel):
 class ResponsibleProducerResponse(ApiModel):
     id: Annotated[UUID | None, Field(description="Responsible producer ID.")] = None
     name: Annotated[
-        str | None, Field(description="Internal name of responsible producer in dictionary.")
+        str | None,
+        Field(
+            description="Internal name of responsible producer in dictionary.",
+            json_schema_extra={"maxLength": 50},
+        ),
     ] = None
     producer_data: Annotated[
         CreateResponsibleProducerRequestProducerData | None,

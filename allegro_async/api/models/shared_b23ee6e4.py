@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    tagged_union,
+)
 
 
 class DescriptionSectionItemType(OpenEnum):
@@ -35,8 +39,22 @@ class DescriptionSectionItemText(DescriptionSectionItem):
     content: Annotated[str | None, Field()] = None
 
 
+DescriptionSectionItemUnion = Annotated[
+    Annotated[DescriptionSectionItemText, Tag("DescriptionSectionItemText")]
+    | Annotated[DescriptionSectionItemImage, Tag("DescriptionSectionItemImage")]
+    | Annotated[DescriptionSectionItem, Tag("DescriptionSectionItem")],
+    tagged_union(
+        "DescriptionSectionItemUnion",
+        "type",
+        "type",
+        {"TEXT": "DescriptionSectionItemText", "IMAGE": "DescriptionSectionItemImage"},
+        "DescriptionSectionItem",
+    ),
+]
+
+
 class DescriptionSection(ApiModel):
-    items: list[DescriptionSectionItemImage | DescriptionSectionItemText] | None = None
+    items: list[DescriptionSectionItemUnion] | None = None
 
 
 class StandardizedDescription(ApiModel):

@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class Location(ApiModel):
@@ -17,16 +19,21 @@ class Location(ApiModel):
     for offer with a delivery method it is a parcel dispatch location. For offers with personal pick-up it is a pick-up location, additionally we recommend to use points of service (<a href="../../documentation/#tag/Points-of-service" target="_blank">https://developer.allegro.pl/documentation/#tag/Points-of-service</a>)
     """
 
-    city: Annotated[str | None, Field()] = None
+    city: Annotated[str | None, Field(json_schema_extra={"maxLength": 50})] = None
     country_code: Annotated[
         str | None,
-        Field(alias="countryCode", description="The 2-letter country code as defined in ISO 3166."),
+        Field(
+            alias="countryCode",
+            description="The 2-letter country code as defined in ISO 3166.",
+            json_schema_extra={"maxLength": 2},
+        ),
     ] = None
     post_code: Annotated[
         str | None,
         Field(
             alias="postCode",
             description="The format of post code depends on 'countryCode'. For countryCode equal to 'PL', the expected format is 'XX-XXX', for other countries format is less restrictive - 12 characters or less are expected.",
+            json_schema_extra={"maxLength": 12},
         ),
     ] = None
     province: Annotated[

@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class ExternalId(ApiModel):
@@ -17,6 +19,10 @@ class ExternalId(ApiModel):
     The information on the offer in an external system.
     """
 
-    id: Annotated[str | None, Field(description="The ID of the offer in the external system.")] = (
-        None
-    )
+    id: Annotated[
+        str | None,
+        Field(
+            description="The ID of the offer in the external system.",
+            json_schema_extra={"maxLength": 100},
+        ),
+    ] = None

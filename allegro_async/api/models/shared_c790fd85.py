@@ -5,11 +5,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
+
+
+class AttachmentsSafetyInformationType(OpenEnum):
+    ATTACHMENTS = "ATTACHMENTS"
 
 
 class Attachment(ApiModel):
@@ -17,7 +24,7 @@ class Attachment(ApiModel):
 
 
 class AttachmentsSafetyInformation(ApiModel):
-    type: Annotated[Literal["ATTACHMENTS"], Field()]
+    type: Annotated[AttachmentsSafetyInformationType, Field()]
     attachments: list[Attachment]
 
 
@@ -35,8 +42,12 @@ class ImageUrl(ApiModel):
     url: Annotated[str | None, Field()] = None
 
 
+class TextSafetyInformationType(OpenEnum):
+    TEXT = "TEXT"
+
+
 class TextSafetyInformation(ApiModel):
-    type: Annotated[Literal["TEXT"], Field()]
+    type: Annotated[TextSafetyInformationType, Field()]
     description: Annotated[
         str,
         Field(

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import Field, RootModel
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_83ae216c import (
     MoneyDto,
 )
@@ -71,6 +74,7 @@ class AddressDto(ApiModel):
         Field(
             alias="countryCode",
             description="Country code in ISO 3166-1 alfa-2 format (two-letter code).",
+            json_schema_extra={"pattern": "[A-Z]{2}"},
         ),
     ]
     email: Annotated[
@@ -89,8 +93,12 @@ class CancelShipmentCommandStatusDtoStatus(OpenEnum):
 
 
 class CashOnDeliveryDto(ApiModel):
-    amount: Annotated[str, Field(description="Postpaid value")]
-    currency: Annotated[str, Field(description="ISO 4217 currency code.")]
+    amount: Annotated[
+        str, Field(description="Postpaid value", json_schema_extra={"pattern": "\\d+[.,]\\d{1,2}"})
+    ]
+    currency: Annotated[
+        str, Field(description="ISO 4217 currency code.", json_schema_extra={"pattern": "[A-Z]{3}"})
+    ]
     owner_name: Annotated[
         str | None, Field(alias="ownerName", description="Bank account owner.")
     ] = None
@@ -238,8 +246,16 @@ class Error400(ApiModel):
 
 
 class InsuranceDto(ApiModel):
-    amount: Annotated[str, Field(description="Additional parcel protection value.")]
-    currency: Annotated[str, Field(description="ISO 4217 currency code.")]
+    amount: Annotated[
+        str,
+        Field(
+            description="Additional parcel protection value.",
+            json_schema_extra={"pattern": "\\d+[.,]\\d{1,2}"},
+        ),
+    ]
+    currency: Annotated[
+        str, Field(description="ISO 4217 currency code.", json_schema_extra={"pattern": "[A-Z]{3}"})
+    ]
 
 
 class LabelRequestDtoPageSize(OpenEnum):
@@ -291,7 +307,10 @@ class LabelRequestDtoSummaryReport(ApiModel):
 
 
 class LabelRequestDto(ApiModel):
-    shipment_ids: Annotated[list[str], Field(alias="shipmentIds")]
+    shipment_ids: Annotated[
+        list[str],
+        Field(alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}),
+    ]
     page_size: Annotated[
         LabelRequestDtoPageSize | None,
         Field(alias="pageSize", description="Label page format. Only for PDF file."),
@@ -359,6 +378,7 @@ class PickupProposalsRequestDto(ApiModel):
         Field(
             alias="shipmentIds",
             description="An array of unique shipment identifiers to retrieve details for. Must contain between 1 and 100 IDs.",
+            json_schema_extra={"maxItems": 100, "minItems": 1},
         ),
     ]
     ready_date: Annotated[
@@ -429,7 +449,10 @@ class ShipmentDtoLabelFormat(OpenEnum):
 
 
 class ShipmentIdsDto(ApiModel):
-    shipment_ids: Annotated[list[str], Field(alias="shipmentIds")]
+    shipment_ids: Annotated[
+        list[str],
+        Field(alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}),
+    ]
 
 
 class TransportingInfoDto(ApiModel):
@@ -642,7 +665,10 @@ class PackageRequestDto(ApiModel):
 
 
 class PickupCreateRequestDto(ApiModel):
-    shipment_ids: Annotated[list[str], Field(alias="shipmentIds")]
+    shipment_ids: Annotated[
+        list[str],
+        Field(alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}),
+    ]
     pickup_date_proposal_id: Annotated[
         str,
         Field(

@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, Tag
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -162,14 +166,17 @@ class OfferListingDtoV1AdditionalMarketplacePublication(ApiModel):
     state: AdditionalMarketplacePublicationState | None = None
 
 
-class OfferListingDtoV1AdditionalMarketplaceStock(ApiModel):
+class Stock(ApiModel):
     """
     Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces.
     """
 
     sold: Annotated[
         int | None,
-        Field(description="The number of sold items in the last 30 days on the given marketplace."),
+        Field(
+            description="The number of sold items in the last 30 days on the given marketplace.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -205,6 +212,7 @@ class OfferListingDtoV1Stats(ApiModel):
         Field(
             alias="watchersCount",
             description="The number of users who added this offer to their watch lists.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     visits_count: Annotated[
@@ -212,6 +220,7 @@ class OfferListingDtoV1Stats(ApiModel):
         Field(
             alias="visitsCount",
             description="The number of unique users viewing this offer in the past 30 days.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -221,10 +230,16 @@ class OfferListingDtoV1Stock(ApiModel):
     Information on the offer's stock.
     """
 
-    available: Annotated[int | None, Field(description="The available stock value.")] = None
+    available: Annotated[
+        int | None,
+        Field(description="The available stock value.", json_schema_extra={"minimum": 0}),
+    ] = None
     sold: Annotated[
         int | None,
-        Field(description="The number of sold items in the last 30 days on the base marketplace."),
+        Field(
+            description="The number of sold items in the last 30 days on the base marketplace.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -266,7 +281,7 @@ class SalePartialProductOfferResponseStock(ApiModel):
     Number of times this offer can be purchased (available for <var>include=stock</var>).
     """
 
-    available: Annotated[int | None, Field()] = None
+    available: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
 
 
 class SalePartialProductOfferResponseSellingMode(ApiModel):
@@ -344,7 +359,8 @@ class SellerOfferBaseEvent(ApiModel):
     id: Annotated[
         str,
         Field(
-            description="The ID of the event. It can be used in the `from` parameter of the query."
+            description="The ID of the event. It can be used in the `from` parameter of the query.",
+            json_schema_extra={"maxLength": 256},
         ),
     ]
     occurred_at: Annotated[
@@ -355,6 +371,13 @@ class SellerOfferBaseEvent(ApiModel):
         ),
     ]
     type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+
+
+class SellerOfferEventsResponse(ApiModel):
+    offer_events: Annotated[
+        list[SellerOfferBaseEventUnion],
+        Field(alias="offerEvents", description="The list of events."),
+    ]
 
 
 class ShippingBlockade(ApiModel):
@@ -544,7 +567,7 @@ class OfferListingDtoV1AdditionalMarketplace(ApiModel):
         Field(description="The offer's statistics on the given marketplace."),
     ] = None
     stock: Annotated[
-        OfferListingDtoV1AdditionalMarketplaceStock | None,
+        Stock | None,
         Field(
             description="Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces."
         ),
@@ -594,7 +617,12 @@ class OfferListingDtoV1SaleInfo(ApiModel):
 
     current_price: Annotated[CurrentPrice | None, Field(alias="currentPrice")] = None
     bidders_count: Annotated[
-        int | None, Field(alias="biddersCount", description="The number of bidders.")
+        int | None,
+        Field(
+            alias="biddersCount",
+            description="The number of bidders.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -726,12 +754,18 @@ class OffersSearchResultDto(ApiModel):
         list[OfferListingDto] | None,
         Field(description="The list of seller's offers matching the request's criteria."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of offers in the search result.")] = None
+    count: Annotated[
+        int | None,
+        Field(
+            description="Number of offers in the search result.", json_schema_extra={"minimum": 0}
+        ),
+    ] = None
     total_count: Annotated[
         int | None,
         Field(
             alias="totalCount",
             description="The total number of offers matching the request's criteria.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -746,20 +780,36 @@ class OfferVisibilityChangedEvent(SellerOfferBaseEvent):
     offer: OfferEventExternalOfferWithPublication
 
 
-class SellerOfferEventsResponse(ApiModel):
-    offer_events: Annotated[
-        list[
-            OfferActivatedEvent
-            | OfferArchivedEvent
-            | OfferBidCanceledEvent
-            | OfferBidPlacedEvent
-            | OfferChangedEvent
-            | OfferDeliveryCountriesChangedEvent
-            | OfferEndedEvent
-            | OfferPriceChangedEvent
-            | OfferStockChangedEvent
-            | OfferTranslationUpdatedEvent
-            | OfferVisibilityChangedEvent
-        ],
-        Field(alias="offerEvents", description="The list of events."),
-    ]
+SellerOfferBaseEventUnion = Annotated[
+    Annotated[OfferActivatedEvent, Tag("OfferActivatedEvent")]
+    | Annotated[OfferChangedEvent, Tag("OfferChangedEvent")]
+    | Annotated[OfferEndedEvent, Tag("OfferEndedEvent")]
+    | Annotated[OfferStockChangedEvent, Tag("OfferStockChangedEvent")]
+    | Annotated[OfferPriceChangedEvent, Tag("OfferPriceChangedEvent")]
+    | Annotated[OfferArchivedEvent, Tag("OfferArchivedEvent")]
+    | Annotated[OfferBidPlacedEvent, Tag("OfferBidPlacedEvent")]
+    | Annotated[OfferBidCanceledEvent, Tag("OfferBidCanceledEvent")]
+    | Annotated[OfferTranslationUpdatedEvent, Tag("OfferTranslationUpdatedEvent")]
+    | Annotated[OfferVisibilityChangedEvent, Tag("OfferVisibilityChangedEvent")]
+    | Annotated[OfferDeliveryCountriesChangedEvent, Tag("OfferDeliveryCountriesChangedEvent")]
+    | Annotated[SellerOfferBaseEvent, Tag("SellerOfferBaseEvent")],
+    tagged_union(
+        "SellerOfferBaseEventUnion",
+        "type",
+        "type",
+        {
+            "OFFER_ACTIVATED": "OfferActivatedEvent",
+            "OFFER_CHANGED": "OfferChangedEvent",
+            "OFFER_ENDED": "OfferEndedEvent",
+            "OFFER_STOCK_CHANGED": "OfferStockChangedEvent",
+            "OFFER_PRICE_CHANGED": "OfferPriceChangedEvent",
+            "OFFER_ARCHIVED": "OfferArchivedEvent",
+            "OFFER_BID_PLACED": "OfferBidPlacedEvent",
+            "OFFER_BID_CANCELED": "OfferBidCanceledEvent",
+            "OFFER_TRANSLATION_UPDATED": "OfferTranslationUpdatedEvent",
+            "OFFER_VISIBILITY_CHANGED": "OfferVisibilityChangedEvent",
+            "OFFER_DELIVERY_COUNTRIES_BLOCKED": "OfferDeliveryCountriesChangedEvent",
+        },
+        "SellerOfferBaseEvent",
+    ),
+]
