@@ -24,13 +24,19 @@ T = TypeVar("T")
 U = TypeVar("U")
 P = ParamSpec("P")
 
-#: How a result is made from the response: a model class, ``bytes`` for a binary body, or
-#: ``None`` where the spec declares no body.
+#: How a result is made from the response: a model class, ``bytes`` for a binary body,
+#: ``None`` where the spec declares no body, or a mapping from media type to model class
+#: where the spec gives each media type its own schema (a beta version beside the public).
 ResultType = Any
 
 
 def parse_result(response: Response, cast_to: ResultType, *, optional: bool = False) -> Any:
-    """The typed result of a response: ``bytes``, ``None`` or the validated model."""
+    """The typed result of a response: ``bytes``, ``None`` or the validated model (the one
+    of the response's Content-Type where ``cast_to`` maps media types to models)."""
+    if isinstance(cast_to, Mapping):
+        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        by_type = {str(k).lower(): v for k, v in cast_to.items()}
+        cast_to = by_type.get(media, next(iter(cast_to.values())))
     if cast_to is bytes:
         return response.content
     if cast_to is None:

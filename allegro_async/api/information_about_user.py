@@ -206,7 +206,7 @@ class InformationAboutUser(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
-    ) -> _models.UserRating:
+    ) -> _models.UserRating | _models.UserRatingVBeta1:
         """Get the user's rating by given rating id.
 
         ``GET /sale/user-ratings/{ratingId}``, scope ``allegro:api:ratings``.
@@ -218,7 +218,10 @@ class InformationAboutUser(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}",
-            _models.UserRating,
+            {
+                "application/vnd.allegro.public.v1+json": _models.UserRating,
+                "application/vnd.allegro.beta.v1+json": _models.UserRatingVBeta1,
+            },
             headers={
                 "Accept-Language": header_value(accept_language, "Accept-Language"),
             },
@@ -237,7 +240,7 @@ class InformationAboutUser(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
-    ) -> _models.UserRatingListResponse:
+    ) -> _models.UserRatingListResponse | _models.UserRatingListResponseVBeta1:
         """Get the user's ratings.
 
         ``GET /sale/user-ratings``, scope ``allegro:api:ratings``.
@@ -253,7 +256,10 @@ class InformationAboutUser(Area):
         return await self._send(  # type: ignore[no-any-return]
             "GET",
             "/sale/user-ratings",
-            _models.UserRatingListResponse,
+            {
+                "application/vnd.allegro.public.v1+json": _models.UserRatingListResponse,
+                "application/vnd.allegro.beta.v1+json": _models.UserRatingListResponseVBeta1,
+            },
             params={
                 "recommended": _a.query_value(recommended, "recommended"),
                 "lastChangedAt.gte": _a.query_value(last_changed_at_gte, "lastChangedAt.gte"),
@@ -278,7 +284,9 @@ class InformationAboutUser(Area):
         accept: Literal[
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
-    ) -> Paginator[_models.UserRatingListResponse, _models.UserRating]:
+    ) -> Paginator[
+        _models.UserRatingListResponse | _models.UserRatingListResponseVBeta1, _models.UserRating
+    ]:
         """Every item of :meth:`get_user_ratings`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9)."""
         return Paginator(

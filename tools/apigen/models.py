@@ -133,7 +133,8 @@ def build(spec: Spec) -> ModelSet:
     """Generate, split and place every model an operation uses."""
     roots: dict[str, set[str]] = {}
     for op in spec.operations:
-        for name in (op.request_schema, op.response_schema, op.items_schema):
+        variants = [name for _, name in op.response_variants]
+        for name in (op.request_schema, op.response_schema, op.items_schema, *variants):
             if name:
                 roots.setdefault(name, set()).add(op.area)
     source, found = _run_codegen(spec, _ref_closure(spec, set(roots)), set(roots))

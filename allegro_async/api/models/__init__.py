@@ -1616,7 +1616,19 @@ if TYPE_CHECKING:
         Answer as Answer,
     )
     from allegro_async.api.models.information_about_user import (
+        AnswerVBeta1 as AnswerVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        CommentVBeta1 as CommentVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
         Company as Company,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Exclusion as Exclusion,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Justification as Justification,
     )
     from allegro_async.api.models.information_about_user import (
         MeResponse as MeResponse,
@@ -1649,6 +1661,12 @@ if TYPE_CHECKING:
         RemovalRequestSource as RemovalRequestSource,
     )
     from allegro_async.api.models.information_about_user import (
+        RemovalRequestVBeta1 as RemovalRequestVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RemovalVBeta1 as RemovalVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
         SalesQualityForDay as SalesQualityForDay,
     )
     from allegro_async.api.models.information_about_user import (
@@ -1679,6 +1697,9 @@ if TYPE_CHECKING:
         UserRatingListResponse as UserRatingListResponse,
     )
     from allegro_async.api.models.information_about_user import (
+        UserRatingListResponseVBeta1 as UserRatingListResponseVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
         UserRatingOrder as UserRatingOrder,
     )
     from allegro_async.api.models.information_about_user import (
@@ -1689,6 +1710,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.information_about_user import (
         UserRatingRemovalRequestRequest as UserRatingRemovalRequestRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingVBeta1 as UserRatingVBeta1,
     )
     from allegro_async.api.models.message_center import (
         Interlocutor as Interlocutor,
@@ -3967,6 +3991,7 @@ MODULES: dict[str, str] = {
     "AlreadyInWarehouseShipping": "advance_ship_notices",
     "AlreadyInWarehouseShippingMethod": "advance_ship_notices",
     "Answer": "information_about_user",
+    "AnswerVBeta1": "information_about_user",
     "ApplicationTimePolicy": "badge_campaigns",
     "ApplicationTimePolicyType": "badge_campaigns",
     "Attachment": "shared_c790fd85",
@@ -4210,6 +4235,7 @@ MODULES: dict[str, str] = {
     "CommandTaskWithPriceSubjectSubject": "batch_offer_modification",
     "CommandTaskWithStockSubject": "batch_offer_modification",
     "CommandTaskWithStockSubjectSubject": "batch_offer_modification",
+    "CommentVBeta1": "information_about_user",
     "CommissionResponse": "pricing",
     "Company": "information_about_user",
     "CompatibilityList": "compatibility_list",
@@ -4347,6 +4373,7 @@ MODULES: dict[str, str] = {
     "Error": "alle_discount",
     "Error400": "shipment_management",
     "ErrorsHolder": "alle_discount",
+    "Exclusion": "information_about_user",
     "ExternalId": "shared_c47b6d2c",
     "Fee": "pricing",
     "FeePreviewResponse": "pricing",
@@ -4436,6 +4463,7 @@ MODULES: dict[str, str] = {
     "IntegerCategoryProductParameterRestrictions": "products",
     "Interlocutor": "message_center",
     "JustId": "shared_af0dc215",
+    "Justification": "information_about_user",
     "LabelRequestDto": "shipment_management",
     "LabelRequestDtoPageSize": "shipment_management",
     "LabelRequestDtoSummaryReport": "shipment_management",
@@ -4885,6 +4913,8 @@ MODULES: dict[str, str] = {
     "Removal": "information_about_user",
     "RemovalRequest": "information_about_user",
     "RemovalRequestSource": "information_about_user",
+    "RemovalRequestVBeta1": "information_about_user",
+    "RemovalVBeta1": "information_about_user",
     "RequirementChange": "categories_and_parameters",
     "ResponsiblePersonAddress": "responsible_persons",
     "ResponsiblePersonAddressCountryCode": "responsible_persons",
@@ -5094,6 +5124,7 @@ MODULES: dict[str, str] = {
     "UserRating": "information_about_user",
     "UserRatingAnswerRequest": "information_about_user",
     "UserRatingListResponse": "information_about_user",
+    "UserRatingListResponseVBeta1": "information_about_user",
     "UserRatingOrder": "information_about_user",
     "UserRatingOrderOffers": "information_about_user",
     "UserRatingRemovalRequest": "information_about_user",
@@ -5106,6 +5137,7 @@ MODULES: dict[str, str] = {
     "UserRatingSummaryResponseV2StatisticsReceived": "public_user_information",
     "UserRatingSummaryResponseV2StatisticsRemoved": "public_user_information",
     "UserRatingSummaryResponseV2User": "public_user_information",
+    "UserRatingVBeta1": "information_about_user",
     "Validation": "shared_157cbb29",
     "ValidationError": "shared_157cbb29",
     "ValidationWarning": "shared_157cbb29",

@@ -54,10 +54,47 @@ class Answer(ApiModel):
     message: Annotated[str, Field(description="Answer message")]
 
 
+class AnswerVBeta1(ApiModel):
+    """
+    Seller's answer, if null seller did not publish answer
+    """
+
+    created_at: Annotated[
+        str, Field(alias="createdAt", description="Answer creation datetime in ISO 8601 format")
+    ]
+    text: Annotated[str, Field(description="Answer message")]
+    language: Annotated[str, Field(description="Language of the user comment.")]
+
+
+class CommentVBeta1(ApiModel):
+    text: Annotated[str | None, Field(description="Text of user's comment.")] = None
+    language: Annotated[str | None, Field(description="Language of the user comment.")] = None
+
+
 class Company(ApiModel):
     name: Annotated[str | None, Field(description="User's company name.")] = None
     tax_id: Annotated[
         str | None, Field(alias="taxId", description="User's tax identification number.")
+    ] = None
+
+
+class Exclusion(ApiModel):
+    reason: Annotated[
+        str | None,
+        Field(
+            description='The reason why the rating was excluded from calculating average user rates. The message is translated based on the value of the "Accept-Language" header and exists only when the rating was excluded.'
+        ),
+    ] = None
+
+
+class Justification(ApiModel):
+    text: Annotated[str | None, Field(description="Text of justification.")] = None
+    visible_for_buyer: Annotated[
+        bool | None,
+        Field(
+            alias="visibleForBuyer",
+            description="When set to false, given justification is visible only for the seller and not for the buyer.",
+        ),
     ] = None
 
 
@@ -188,6 +225,36 @@ class RemovalRequest(ApiModel):
     ] = None
 
 
+class RemovalRequestVBeta1(ApiModel):
+    """
+    Submitted removal request, null if removal was not requested
+    """
+
+    created_at: Annotated[
+        str,
+        Field(
+            alias="createdAt", description="Removal request creation datetime in ISO 8601 format"
+        ),
+    ]
+    message: Annotated[str, Field(description="Message containing explanation for removing rating")]
+    language: Annotated[str | None, Field(description="Language of the message")] = None
+    source: Annotated[
+        RemovalRequestSource | None,
+        Field(description="Message containing information who requested removing of a rating"),
+    ] = None
+
+
+class RemovalVBeta1(ApiModel):
+    possible_to: Annotated[
+        str,
+        Field(
+            alias="possibleTo",
+            description="Date until a removal request can be submitted in ISO 8601 format",
+        ),
+    ]
+    request: RemovalRequestVBeta1 | None = None
+
+
 class SalesQualityMetric(ApiModel):
     code: Annotated[str, Field(description="The code name of the metric.")]
     name: Annotated[str, Field(description="Translated name of the metric.")]
@@ -288,6 +355,41 @@ class UserRatingRemovalRequest(ApiModel):
     request: UserRatingRemovalRequestRequest
 
 
+class UserRatingVBeta1(ApiModel):
+    answer: AnswerVBeta1 | None = None
+    buyer: User
+    comment: CommentVBeta1 | None = None
+    created_at: Annotated[
+        str, Field(alias="createdAt", description="Creation datetime in ISO 8601 format")
+    ]
+    edited_at: Annotated[
+        str | None, Field(alias="editedAt", description="Edition datetime in ISO 8601 format")
+    ] = None
+    exclusion: Exclusion | None = None
+    id: Annotated[str, Field(description="Rating id")]
+    justifications: Annotated[
+        list[Justification] | None,
+        Field(description="List of the justifications chosen by the buyer while creating rating"),
+    ] = None
+    last_changed_at: Annotated[
+        str | None,
+        Field(
+            alias="lastChangedAt",
+            description="Last change (creation or latest edition) datetime in ISO 8601 format",
+        ),
+    ] = None
+    order: UserRatingOrder
+    recommended: Annotated[bool, Field(description="Whether buyer recommends the order")]
+    removal: RemovalVBeta1 | None = None
+    first_negative_review_in_last30_days: Annotated[
+        bool | None,
+        Field(
+            alias="firstNegativeReviewInLast30Days",
+            description="Whether the rating is the first negative in the last 30 days",
+        ),
+    ] = None
+
+
 class Removal(ApiModel):
     possible_to: Annotated[
         str,
@@ -362,6 +464,15 @@ class UserRating(ApiModel):
 class UserRatingListResponse(ApiModel):
     ratings: Annotated[
         list[UserRating],
+        Field(
+            description="List of ratings that match requested filter. Empty when no rating matched."
+        ),
+    ]
+
+
+class UserRatingListResponseVBeta1(ApiModel):
+    ratings: Annotated[
+        list[UserRatingVBeta1],
         Field(
             description="List of ratings that match requested filter. Empty when no rating matched."
         ),
