@@ -143,4 +143,5 @@ def test_classes_of_inline_schemas_are_named_after_their_place(digest: Spec) -> 
     numbered = [n for n in MODULES if n not in digest.schemas and re.search(r"\d$", n)]
     assert numbered == []
     assert MODULES["PostPurchaseIssueExpectationName"] == "post_purchase_issues"
+    assert MODULES["SellerOfferBaseEventType"] == "users_offer_information"  # was Type55
     assert resolve_model("order_management.CheckoutFormDeliveryTimeDispatch")

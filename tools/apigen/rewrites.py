@@ -132,6 +132,7 @@ def place_names(tree: ast.Module, named: set[str]) -> dict[str, str]:
     schema names, kept. A name depends on the spec's text only, so it is stable."""
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     users = _field_users(classes)
+    bases = {name: set().union(*(names(b) for b in c.bases)) for name, c in classes.items()}
     renames: dict[str, str] = {}
     taken = {n for n in classes if n in named or n not in users}
 
@@ -140,8 +141,11 @@ def place_names(tree: ast.Module, named: set[str]) -> dict[str, str]:
             return renames[cls]
         if cls in named or cls not in users:
             return cls
-        # a schema's own field first: a class shared with a nested one is named after it
-        parent, field_name = min(users[cls], key=lambda u: (u[0] not in named, u))
+        # a schema's own field first (a class shared with a nested one is named after it),
+        # and a base class's before its subclasses' (which inherit the field)
+        holders = {u[0] for u in users[cls]}
+        parent, field_name = min(users[cls], key=lambda u: (
+            u[0] not in named, bool(bases[u[0]] & holders), u))
         base = (cls if parent in seen else new_name(parent, seen | {cls})) + naming.pascal(
             field_name)
         name = base

@@ -98,16 +98,10 @@ if TYPE_CHECKING:
         AlreadyInWarehouseShipping as AlreadyInWarehouseShipping,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        AlreadyInWarehouseShippingMethod as AlreadyInWarehouseShippingMethod,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
         Courier as Courier,
     )
     from allegro_async.api.models.advance_ship_notices import (
         CourierBySellerShipping as CourierBySellerShipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        CourierBySellerShippingMethod as CourierBySellerShippingMethod,
     )
     from allegro_async.api.models.advance_ship_notices import (
         CreateAdvanceShipNoticeRequest as CreateAdvanceShipNoticeRequest,
@@ -155,7 +149,13 @@ if TYPE_CHECKING:
         ShippingExtended as ShippingExtended,
     )
     from allegro_async.api.models.advance_ship_notices import (
+        ShippingExtendedMethod as ShippingExtendedMethod,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
         ShippingExtendedUnion as ShippingExtendedUnion,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ShippingMethod as ShippingMethod,
     )
     from allegro_async.api.models.advance_ship_notices import (
         ShippingUnion as ShippingUnion,
@@ -1913,13 +1913,13 @@ if TYPE_CHECKING:
         ProductSetElementResponsibleProducerIdRequest as ProductSetElementResponsibleProducerIdRequest,
     )
     from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerIdRequestType as ProductSetElementResponsibleProducerIdRequestType,
-    )
-    from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerNameRequest as ProductSetElementResponsibleProducerNameRequest,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerRequest as ProductSetElementResponsibleProducerRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerRequestType as ProductSetElementResponsibleProducerRequestType,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerRequestUnion as ProductSetElementResponsibleProducerRequestUnion,
@@ -3716,9 +3716,6 @@ if TYPE_CHECKING:
         OfferActivatedEvent as OfferActivatedEvent,
     )
     from allegro_async.api.models.users_offer_information import (
-        OfferActivatedEventType as OfferActivatedEventType,
-    )
-    from allegro_async.api.models.users_offer_information import (
         OfferAdditionalServices as OfferAdditionalServices,
     )
     from allegro_async.api.models.users_offer_information import (
@@ -3849,6 +3846,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.users_offer_information import (
         SellerOfferBaseEvent as SellerOfferBaseEvent,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellerOfferBaseEventType as SellerOfferBaseEventType,
     )
     from allegro_async.api.models.users_offer_information import (
         SellerOfferBaseEventUnion as SellerOfferBaseEventUnion,
@@ -3989,7 +3989,6 @@ MODULES: dict[str, str] = {
     "AllegroPricesAccountParticipationRequest": "allegro_prices",
     "AllegroPricesAccountParticipationResponse": "allegro_prices",
     "AlreadyInWarehouseShipping": "advance_ship_notices",
-    "AlreadyInWarehouseShippingMethod": "advance_ship_notices",
     "Answer": "information_about_user",
     "AnswerVBeta1": "information_about_user",
     "ApplicationTimePolicy": "badge_campaigns",
@@ -4278,7 +4277,6 @@ MODULES: dict[str, str] = {
     "CorrectionOperation": "payments",
     "Courier": "advance_ship_notices",
     "CourierBySellerShipping": "advance_ship_notices",
-    "CourierBySellerShippingMethod": "advance_ship_notices",
     "CpsConversion": "conversions",
     "CpsConversionCommission": "conversions",
     "CpsConversionCommissionAllegro": "conversions",
@@ -4575,7 +4573,6 @@ MODULES: dict[str, str] = {
     "NullableTurnoverDiscountDto": "rebates_and_promotions",
     "NullableTurnoverDiscountDtoStatus": "rebates_and_promotions",
     "OfferActivatedEvent": "users_offer_information",
-    "OfferActivatedEventType": "users_offer_information",
     "OfferAdditionalServices": "users_offer_information",
     "OfferArchivedEvent": "users_offer_information",
     "OfferAttachment": "images_and_attachments",
@@ -4824,9 +4821,9 @@ MODULES: dict[str, str] = {
     "ProductSetElementResponsiblePersonRequest": "offer_management",
     "ProductSetElementResponsiblePersonRequestResponsiblePerson": "offer_management",
     "ProductSetElementResponsibleProducerIdRequest": "offer_management",
-    "ProductSetElementResponsibleProducerIdRequestType": "offer_management",
     "ProductSetElementResponsibleProducerNameRequest": "offer_management",
     "ProductSetElementResponsibleProducerRequest": "offer_management",
+    "ProductSetElementResponsibleProducerRequestType": "offer_management",
     "ProductSetElementResponsibleProducerRequestUnion": "offer_management",
     "ProductSetElementResponsibleProducerRequestWrapper": "offer_management",
     "ProductSetElementSafetyInformationRequest": "offer_management",
@@ -4991,6 +4988,7 @@ MODULES: dict[str, str] = {
     "SellerCreateRebateRequestDto": "rebates_and_promotions",
     "SellerDiscountDeclaration": "allegro_prices",
     "SellerOfferBaseEvent": "users_offer_information",
+    "SellerOfferBaseEventType": "users_offer_information",
     "SellerOfferBaseEventUnion": "users_offer_information",
     "SellerOfferEventsResponse": "users_offer_information",
     "SellerOfferStatsResponseDto": "classifieds",
@@ -5017,7 +5015,9 @@ MODULES: dict[str, str] = {
     "Shipping": "advance_ship_notices",
     "ShippingBlockade": "users_offer_information",
     "ShippingExtended": "advance_ship_notices",
+    "ShippingExtendedMethod": "advance_ship_notices",
     "ShippingExtendedUnion": "advance_ship_notices",
+    "ShippingMethod": "advance_ship_notices",
     "ShippingRate": "delivery",
     "ShippingRateMarketplaces": "delivery",
     "ShippingRates": "shared_108f5e0e",

@@ -167,7 +167,7 @@ class ReceivingStatus(ApiModel):
     ] = None
 
 
-class CourierBySellerShippingMethod(OpenEnum):
+class ShippingMethod(OpenEnum):
     """
     The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
     """
@@ -187,14 +187,14 @@ class Shipping(ApiModel):
     """
 
     method: Annotated[
-        CourierBySellerShippingMethod,
+        ShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
     ]
 
 
-class AlreadyInWarehouseShippingMethod(OpenEnum):
+class ShippingExtendedMethod(OpenEnum):
     """
     The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
     """
@@ -216,7 +216,7 @@ class ShippingExtended(ApiModel):
     """
 
     method: Annotated[
-        AlreadyInWarehouseShippingMethod,
+        ShippingExtendedMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -299,7 +299,7 @@ class ThirdParty(ApiModel):
 
 class ThirdPartyDeliveryShipping(Shipping):
     method: Annotated[
-        CourierBySellerShippingMethod,
+        ShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -422,7 +422,7 @@ class AdvanceShipNoticeResponse(ApiModel):
 
 class AlreadyInWarehouseShipping(ShippingExtended):
     method: Annotated[
-        AlreadyInWarehouseShippingMethod,
+        ShippingExtendedMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -445,7 +445,7 @@ class AlreadyInWarehouseShipping(ShippingExtended):
 
 class CourierBySellerShipping(Shipping):
     method: Annotated[
-        CourierBySellerShippingMethod,
+        ShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -515,7 +515,7 @@ class CreateAdvanceShipNoticeResponse(ApiModel):
 
 class OwnTransportShipping(Shipping):
     method: Annotated[
-        CourierBySellerShippingMethod,
+        ShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),

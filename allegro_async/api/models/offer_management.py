@@ -210,7 +210,7 @@ class ProductSetElementResponsiblePersonRequest(ApiModel):
     ] = None
 
 
-class ProductSetElementResponsibleProducerIdRequestType(OpenEnum):
+class ProductSetElementResponsibleProducerRequestType(OpenEnum):
     ID = "ID"
     NAME = "NAME"
 
@@ -220,7 +220,7 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
     Reference to the responsible producer configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.
     """
 
-    type: Annotated[ProductSetElementResponsibleProducerIdRequestType, Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
 
 
 class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
@@ -677,12 +677,12 @@ class ProductOfferBase(ApiModel):
 
 
 class ProductSetElementResponsibleProducerIdRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[ProductSetElementResponsibleProducerIdRequestType, Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
     id: Annotated[str | None, Field(description="ID of responsible producer")] = None
 
 
 class ProductSetElementResponsibleProducerNameRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[ProductSetElementResponsibleProducerIdRequestType, Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
     name: Annotated[
         str | None,
         Field(

@@ -333,7 +333,7 @@ class SalePartialProductOfferResponse(ApiModel):
     ] = None
 
 
-class OfferActivatedEventType(OpenEnum):
+class SellerOfferBaseEventType(OpenEnum):
     """
     The type of the event.
     """
@@ -370,7 +370,7 @@ class SellerOfferBaseEvent(ApiModel):
             description="The date and time when the event occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
 
 
 class SellerOfferEventsResponse(ApiModel):
@@ -483,32 +483,32 @@ class BlockedDelivery(ApiModel):
 
 
 class OfferActivatedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferArchivedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferBidCanceledEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventBaseOffer
 
 
 class OfferBidPlacedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventBaseOffer
 
 
 class OfferChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferDeliveryCountriesChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
     blocked_deliveries: Annotated[
         list[BlockedDelivery] | None, Field(alias="blockedDeliveries")
@@ -639,17 +639,17 @@ class OfferListingDtoV1SellingMode(ApiModel):
 
 
 class OfferPriceChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOfferForPriceChanges
 
 
 class OfferStockChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferTranslationUpdatedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
     translations: list[ChangedTranslation] | None = None
 
@@ -694,7 +694,7 @@ class MarketplacesVisibility(ApiModel):
 
 
 class OfferEndedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventEndedOffer
 
 
@@ -776,7 +776,7 @@ class OfferEventExternalOfferWithPublication(OfferEventBaseOffer):
 
 
 class OfferVisibilityChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[OfferActivatedEventType, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOfferWithPublication
 
 
