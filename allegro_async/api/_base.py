@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Mapping
 from enum import Enum, IntEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator
+from pydantic import BaseModel, ConfigDict, Discriminator, ValidatorFunctionWrapHandler
 
 from allegro_async.models.base import OpenEnum
 
-__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "shaped_union",
-           "tagged_union"]
+__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "pick_variant",
+           "shaped_union", "tagged_union"]
 
 logger = logging.getLogger("allegro_async")
 
@@ -79,11 +80,13 @@ def _declared_member(value: object, members: Mapping[str, object]) -> str | None
 
 
 def tagged_union(
-    union: str, prop: str, attr: str, mapping: Mapping[str, str], fallback: str
+    union: str, prop: str, attr: str, mapping: Mapping[str, str], fallback: str,
+    *, warn: bool = True,
 ) -> Discriminator:
     """The discriminator of a generated union: the class the spec maps the tag (the ``prop``
     property; ``attr`` on a built model) to, or ``fallback`` for a tag the mapping lacks,
-    logged once per (union, tag) on the ``allegro_async`` logger at WARNING."""
+    logged once per (union, tag) on the ``allegro_async`` logger at WARNING (unless
+    ``warn`` is false: a base class's own validator logs it, see :func:`pick_variant`)."""
     members = {**{c: c for c in mapping.values()}, fallback: fallback}
 
     def pick(value: Any) -> str | None:
@@ -96,11 +99,34 @@ def tagged_union(
             tag = tag.value
         name = mapping.get(tag) if isinstance(tag, str) else None
         if name is None:
-            _warn_once(union, repr(tag) if not isinstance(tag, str) else tag, fallback)
+            if warn:
+                _warn_once(union, repr(tag) if not isinstance(tag, str) else tag, fallback)
             return fallback
         return name
 
     return Discriminator(pick)
+
+
+def pick_variant(
+    cls: type[BaseModel], data: Any, handler: ValidatorFunctionWrapHandler, base: str,
+    prop: str, mapping: Mapping[str, str],
+) -> Any:
+    """The wrap validator of a base schema the spec maps tags of: ``Base.model_validate``
+    (an operation answering the base schema, ``TypeAdapter(Base)``) gives the class the tag
+    maps to, as a field holding the union does; a subclass, or a tag the mapping lacks
+    (logged once), validates as itself."""
+    if cls.__name__ != base or not cls.__module__.startswith(__package__ or "allegro_async") \
+            or not isinstance(data, Mapping):
+        return handler(data)
+    tag = data.get(prop)
+    name = mapping.get(tag) if isinstance(tag, str) else None
+    if name is None:
+        _warn_once(base, tag if isinstance(tag, str) else repr(tag), base)
+    if name is None or name == base:
+        return handler(data)
+    # the models package resolves any class by name (a mapped class may live elsewhere)
+    variant: type[BaseModel] = getattr(importlib.import_module("allegro_async.api.models"), name)
+    return variant.model_validate(data)
 
 
 def _shape(model: type[BaseModel]) -> tuple[frozenset[str], frozenset[str]]:

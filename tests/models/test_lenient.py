@@ -73,7 +73,8 @@ def test_an_empty_order_page_parses() -> None:
 
 def test_a_text_longer_than_the_request_limit_parses() -> None:
     event = generated.SellerOfferBaseEvent.model_validate(
-        {"id": "x" * 1000, "type": "OFFER_ACTIVATED", "occurredAt": "2024-01-02T03:04:05Z"})
+        {"id": "x" * 1000, "type": "OFFER_ACTIVATED", "occurredAt": "2024-01-02T03:04:05Z",
+         "offer": {"id": "1"}})
     assert len(event.id) == 1000
 
 

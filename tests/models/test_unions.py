@@ -83,7 +83,17 @@ def test_an_unknown_tag_parses_into_the_base_class_and_is_logged_once(
     assert events[1].model_dump(by_alias=True)["offer"] == {"id": "9"}  # kept
     logged = [r for r in caplog.records if "OFFER_TELEPORTED_7f3" in r.getMessage()]
     assert len(logged) == 1 and logged[0].name == "allegro_async"
-    assert "SellerOfferBaseEventUnion" in logged[0].getMessage()
+    assert "SellerOfferBaseEvent" in logged[0].getMessage()
+
+
+def test_the_base_class_itself_gives_the_mapped_class() -> None:
+    data = {"id": "1", "type": "OFFER_STOCK_CHANGED", "occurredAt": "2024-01-02T03:04:05Z",
+            "offer": {"id": "9"}}
+    event = generated.SellerOfferBaseEvent.model_validate(data)
+    assert type(event) is generated.OfferStockChangedEvent
+    suggestion = generated.CompatibilityList.model_validate(
+        {"type": "PRODUCT_BASED", "items": [], "id": "1"})
+    assert type(suggestion).__name__ == "CompatibilityListProductBased"
 
 
 def test_an_unknown_tag_of_a_union_without_a_base_keeps_every_field() -> None:

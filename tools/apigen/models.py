@@ -31,9 +31,12 @@ _IMPORTS = (
     "from decimal import Decimal\n"
     "from typing import Annotated, Any, Literal\n"
     "from uuid import UUID\n\n"
-    "from pydantic import AwareDatetime, Field, RootModel, Tag\n\n"
+    "from pydantic import (\n"
+    "    AwareDatetime, Field, RootModel, Tag, ValidatorFunctionWrapHandler, model_validator,\n"
+    ")\n\n"
     "from allegro_async.api._base import (\n"
-    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, shaped_union, tagged_union,\n)\n"
+    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, pick_variant, shaped_union,\n"
+    "    tagged_union,\n)\n"
 )
 
 
@@ -152,6 +155,9 @@ def build(spec: Spec) -> ModelSet:
             refs[node.name] = rewrites.names(node)
         elif isinstance(node, ast.Expr):
             rebuilds.append(ast.unparse(node))
+    for union in found:  # a base's validator names its subclasses in text: they go along
+        if union.base_style and union.schema in refs:
+            refs[union.schema] |= set(union.mapping.values())
     classes = _with_aliases(classes, found, refs)
     for model in classes.values():
         model.deps = {w for w in refs[model.name] if w in classes and w != model.name}

@@ -154,6 +154,8 @@ def rewrite(tree: ast.Module, unions: list[UnionSpec]) -> ast.Module:
             body.append(node)
             continue
         union = by_schema.get(node.name)
+        if union is not None and union.base_style and union.tag is not None:
+            node.body.append(_dispatch(union))
         if union is None or union.base_style:
             body.append(node)
         elif union.keep_class:
@@ -164,14 +166,26 @@ def rewrite(tree: ast.Module, unions: list[UnionSpec]) -> ast.Module:
     return tree
 
 
+def _dispatch(union: UnionSpec) -> ast.stmt:
+    """The base class's validator picking the mapped subclass (``Base.model_validate``)."""
+    return ast.parse(
+        '@model_validator(mode="wrap")\n'
+        "@classmethod\n"
+        "def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:\n"
+        f"    return pick_variant(cls, data, handler, {union.schema!r}, {union.tag!r}, "
+        f"{union.mapping!r})\n"
+    ).body[0]
+
+
 def alias_source(union: UnionSpec) -> str:
     """The alias's code (``Tag``s and the picking function, from ``allegro_async.api._base``)."""
     members = [*union.members, *([union.fallback] if union.fallback not in union.members else [])]
     options = " | ".join(f'Annotated[{m}, Tag("{m}")]' for m in members)
     if union.tag is not None:
         attr = naming.snake(union.tag)
+        quiet = ", warn=False" if union.base_style else ""  # the base's validator logs
         pick = (f"tagged_union({union.name!r}, {union.tag!r}, {attr!r}, {union.mapping!r}, "
-                f"{union.fallback!r})")
+                f"{union.fallback!r}{quiet})")
     else:
         pick = (f"shaped_union({union.name!r}, ({''.join(m + ', ' for m in union.members)}), "
                 f"{union.fallback!r}{', any_object=True' if union.any_object else ''})")

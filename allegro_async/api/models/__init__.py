@@ -1190,6 +1190,9 @@ if TYPE_CHECKING:
         CompatibilityList as CompatibilityList,
     )
     from allegro_async.api.models.compatibility_list import (
+        CompatibilityListProductBased as CompatibilityListProductBased,
+    )
+    from allegro_async.api.models.compatibility_list import (
         CompatibilityListSupportedCategoriesDto as CompatibilityListSupportedCategoriesDto,
     )
     from allegro_async.api.models.compatibility_list import (
@@ -3115,6 +3118,9 @@ if TYPE_CHECKING:
     from allegro_async.api.models.shared_38d6f97c import (
         ParameterRangeValue as ParameterRangeValue,
     )
+    from allegro_async.api.models.shared_54aa6840 import (
+        CompatibilityListItemProductBased as CompatibilityListItemProductBased,
+    )
     from allegro_async.api.models.shared_68b4a1dc import (
         CategoryParameterDisplayConditions as CategoryParameterDisplayConditions,
     )
@@ -3158,24 +3164,6 @@ if TYPE_CHECKING:
         B2b as B2b,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListIdItem as CompatibilityListIdItem,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListIdItemType as CompatibilityListIdItemType,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListItem as CompatibilityListItem,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListManual as CompatibilityListManual,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListManualType as CompatibilityListManualType,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListProductBasedProductOfferResponse as CompatibilityListProductBasedProductOfferResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
@@ -3183,12 +3171,6 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListProductOfferResponse as CompatibilityListProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListTextItem as CompatibilityListTextItem,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListTextItemType as CompatibilityListTextItemType,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         Contact as Contact,
@@ -3446,9 +3428,6 @@ if TYPE_CHECKING:
         AttachmentsSafetyInformationType as AttachmentsSafetyInformationType,
     )
     from allegro_async.api.models.shared_c790fd85 import (
-        CompatibilityListItemProductBased as CompatibilityListItemProductBased,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
         ImageUrl as ImageUrl,
     )
     from allegro_async.api.models.shared_c790fd85 import (
@@ -3462,6 +3441,30 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_fb483dd8 import (
         CommandOutputErrors as CommandOutputErrors,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListIdItem as CompatibilityListIdItem,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListIdItemType as CompatibilityListIdItemType,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListItem as CompatibilityListItem,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListManual as CompatibilityListManual,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListManualType as CompatibilityListManualType,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListTextItem as CompatibilityListTextItem,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListTextItemType as CompatibilityListTextItemType,
     )
     from allegro_async.api.models.shipment_management import (
         AdditionalPropertyDto as AdditionalPropertyDto,
@@ -4238,14 +4241,15 @@ MODULES: dict[str, str] = {
     "CommissionResponse": "pricing",
     "Company": "information_about_user",
     "CompatibilityList": "compatibility_list",
-    "CompatibilityListIdItem": "shared_157cbb29",
-    "CompatibilityListIdItemAdditionalInfo": "shared_157cbb29",
-    "CompatibilityListIdItemType": "shared_157cbb29",
-    "CompatibilityListItem": "shared_157cbb29",
-    "CompatibilityListItemProductBased": "shared_c790fd85",
-    "CompatibilityListManual": "shared_157cbb29",
+    "CompatibilityListIdItem": "shared_fe7ccc21",
+    "CompatibilityListIdItemAdditionalInfo": "shared_fe7ccc21",
+    "CompatibilityListIdItemType": "shared_fe7ccc21",
+    "CompatibilityListItem": "shared_fe7ccc21",
+    "CompatibilityListItemProductBased": "shared_54aa6840",
+    "CompatibilityListManual": "shared_fe7ccc21",
     "CompatibilityListManualRequest": "offer_management",
-    "CompatibilityListManualType": "shared_157cbb29",
+    "CompatibilityListManualType": "shared_fe7ccc21",
+    "CompatibilityListProductBased": "compatibility_list",
     "CompatibilityListProductBasedProductOfferResponse": "shared_157cbb29",
     "CompatibilityListProductBasedProductOfferResponseType": "shared_157cbb29",
     "CompatibilityListProductOfferResponse": "shared_157cbb29",
@@ -4253,8 +4257,8 @@ MODULES: dict[str, str] = {
     "CompatibilityListSupportedCategoriesDtoSupportedCategories": "compatibility_list",
     "CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType": "compatibility_list",
     "CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules": "compatibility_list",
-    "CompatibilityListTextItem": "shared_157cbb29",
-    "CompatibilityListTextItemType": "shared_157cbb29",
+    "CompatibilityListTextItem": "shared_fe7ccc21",
+    "CompatibilityListTextItemType": "shared_fe7ccc21",
     "CompatibilityListType": "compatibility_list",
     "CompatibleProductDto": "compatibility_list",
     "CompatibleProductDtoAttributes": "compatibility_list",

@@ -5,14 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
@@ -193,6 +200,22 @@ class Shipping(ApiModel):
         ),
     ]
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "Shipping",
+            "method",
+            {
+                "OWN_TRANSPORT": "OwnTransportShipping",
+                "COURIER_BY_SELLER": "CourierBySellerShipping",
+                "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+            },
+        )
+
 
 class ShippingExtendedMethod(OpenEnum):
     """
@@ -222,6 +245,23 @@ class ShippingExtended(ApiModel):
         ),
     ]
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "ShippingExtended",
+            "method",
+            {
+                "OWN_TRANSPORT": "OwnTransportShipping",
+                "COURIER_BY_SELLER": "CourierBySellerShipping",
+                "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+                "ALREADY_IN_WAREHOUSE": "AlreadyInWarehouseShipping",
+            },
+        )
+
 
 class SubmitCommandInput(ApiModel):
     """
@@ -249,6 +289,22 @@ class SubmitCommandOutput(ApiModel):
     """
 
     status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "SubmitCommandOutput",
+            "status",
+            {
+                "RUNNING": "SubmitRunningCommandOutput",
+                "SUCCESSFUL": "SubmitSuccessfulCommandOutput",
+                "FAILED": "SubmitFailedCommandOutput",
+            },
+        )
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):
@@ -282,6 +338,7 @@ SubmitCommandOutputUnion = Annotated[
             "FAILED": "SubmitFailedCommandOutput",
         },
         "SubmitCommandOutput",
+        warn=False,
     ),
 ]
 
@@ -558,6 +615,7 @@ ShippingUnion = Annotated[
             "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
         },
         "Shipping",
+        warn=False,
     ),
 ]
 
@@ -579,6 +637,7 @@ ShippingExtendedUnion = Annotated[
             "ALREADY_IN_WAREHOUSE": "AlreadyInWarehouseShipping",
         },
         "ShippingExtended",
+        warn=False,
     ),
 ]
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+)
 
 from allegro_async.api._base import (
     ApiModel,

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel, Tag
+from pydantic import (
+    Field,
+    RootModel,
+    Tag,
+)
 
 from allegro_async.api._base import (
     ApiModel,

@@ -5,15 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, Tag
+from pydantic import (
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    pick_variant,
     shaped_union,
     tagged_union,
 )
@@ -101,6 +107,22 @@ class MarketplacePriceModification(ApiModel):
         MarketplacePriceModificationChangeType,
         Field(alias="changeType", description="Type of the modification."),
     ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "MarketplacePriceModification",
+            "changeType",
+            {
+                "FIXED": "MarketplacePriceModificationFixed",
+                "GAIN": "MarketplacePriceModificationGain",
+                "PERCENTAGE": "MarketplacePriceModificationPercentage",
+            },
+        )
 
 
 class MarketplacePriceModificationPercentage(MarketplacePriceModification):
@@ -267,6 +289,21 @@ class ModificationSafetyInformation(ApiModel):
         ),
     ]
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "ModificationSafetyInformation",
+            "type",
+            {
+                "TEXT": "ModificationTextSafetyInformation",
+                "ATTACHMENTS": "ModificationAttachmentSafetyInformation",
+            },
+        )
+
 
 class ModificationTextSafetyInformation(ModificationSafetyInformation):
     description: Annotated[
@@ -313,6 +350,24 @@ class PriceModification(ApiModel):
             description="The marketplace on which the price of the offer should be changed. If omitted, the price will be changed on the base marketplace of the offer.",
         ),
     ] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "PriceModification",
+            "type",
+            {
+                "FIXED_PRICE": "PriceModificationFixedPrice",
+                "INCREASE_PRICE": "PriceModificationValueChangeIncrease",
+                "DECREASE_PRICE": "PriceModificationValueChangeDecrease",
+                "INCREASE_PERCENTAGE": "PriceModificationPercentageChangeIncrease",
+                "DECREASE_PERCENTAGE": "PriceModificationPercentageChangeDecrease",
+            },
+        )
 
 
 class PriceModificationFixedPriceHolder(Price):
@@ -417,6 +472,18 @@ class OfferBulkModificationStock(ApiModel):
 
     change_type: Annotated[OfferBulkModificationStockChangeType, Field(alias="changeType")]
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "OfferBulkModificationStock",
+            "changeType",
+            {"FIXED": "StockModificationFixed", "GAIN": "StockModificationGain"},
+        )
+
 
 OfferBulkModificationStockUnion = Annotated[
     Annotated[StockModificationFixed, Tag("StockModificationFixed")]
@@ -428,6 +495,7 @@ OfferBulkModificationStockUnion = Annotated[
         "change_type",
         {"FIXED": "StockModificationFixed", "GAIN": "StockModificationGain"},
         "OfferBulkModificationStock",
+        warn=False,
     ),
 ]
 
@@ -544,6 +612,7 @@ MarketplacePriceModificationUnion = Annotated[
             "PERCENTAGE": "MarketplacePriceModificationPercentage",
         },
         "MarketplacePriceModification",
+        warn=False,
     ),
 ]
 
@@ -570,6 +639,7 @@ ModificationSafetyInformationUnion = Annotated[
             "ATTACHMENTS": "ModificationAttachmentSafetyInformation",
         },
         "ModificationSafetyInformation",
+        warn=False,
     ),
 ]
 
@@ -718,6 +788,7 @@ PriceModificationUnion = Annotated[
             "DECREASE_PERCENTAGE": "PriceModificationPercentageChangeDecrease",
         },
         "PriceModification",
+        warn=False,
     ),
 ]
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    RootModel,
+)
 
 from allegro_async.api._base import (
     ApiModel,

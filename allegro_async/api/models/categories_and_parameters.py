@@ -5,13 +5,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.shared_68b4a1dc import (
@@ -54,6 +61,23 @@ class CategoryBaseEvent(ApiModel):
         ),
     ]
     type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryBaseEvent",
+            "type",
+            {
+                "CATEGORY_CREATED": "CategoryCreatedEvent",
+                "CATEGORY_RENAMED": "CategoryRenamedEvent",
+                "CATEGORY_MOVED": "CategoryMovedEvent",
+                "CATEGORY_DELETED": "CategoryDeletedEvent",
+            },
+        )
 
 
 class CategoryDeletedEventRedirectCategory(ApiModel):
@@ -223,6 +247,18 @@ class CategoryParametersScheduledBaseChange(ApiModel):
         CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
     ]
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryParametersScheduledBaseChange",
+            "type",
+            {"REQUIREMENT_CHANGE": "RequirementChange"},
+        )
+
 
 class CategoryParametersScheduledBaseChangeCategory(ApiModel):
     """
@@ -363,6 +399,7 @@ CategoryParametersScheduledBaseChangeUnion = Annotated[
         "type",
         {"REQUIREMENT_CHANGE": "RequirementChange"},
         "CategoryParametersScheduledBaseChange",
+        warn=False,
     ),
 ]
 
@@ -401,6 +438,7 @@ CategoryBaseEventUnion = Annotated[
             "CATEGORY_DELETED": "CategoryDeletedEvent",
         },
         "CategoryBaseEvent",
+        warn=False,
     ),
 ]
 
@@ -492,6 +530,23 @@ class CategoryParameter(ApiModel):
     options: CategoryParameterOptions | None = None
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryParameter",
+            "type",
+            {
+                "integer": "IntegerCategoryParameter",
+                "float": "FloatCategoryParameter",
+                "string": "StringCategoryParameter",
+                "dictionary": "DictionaryCategoryParameter",
+            },
+        )
+
 
 class CategoryParameterList(ApiModel):
     parameters: Annotated[
@@ -573,6 +628,7 @@ CategoryParameterUnion = Annotated[
             "dictionary": "DictionaryCategoryParameter",
         },
         "CategoryParameter",
+        warn=False,
     ),
 ]
 

@@ -5,13 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
+)
+from allegro_async.api.models.shared_54aa6840 import (
+    CompatibilityListItemProductBased,
 )
 
 
@@ -31,6 +39,28 @@ class CompatibilityList(ApiModel):
             description="Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>"
         ),
     ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CompatibilityList",
+            "type",
+            {"MANUAL": "CompatibilityListManual", "PRODUCT_BASED": "CompatibilityListProductBased"},
+        )
+
+
+class CompatibilityListProductBased(CompatibilityList):
+    id: Annotated[str, Field(description="Id of product-based compatibility list.")]
+    items: Annotated[
+        list[CompatibilityListItemProductBased] | None,
+        Field(
+            description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
+        ),
+    ] = None
 
 
 class CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType(OpenEnum):

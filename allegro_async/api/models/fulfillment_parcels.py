@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date as date_aliased
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
 from allegro_async.api._base import (
     ApiModel,

@@ -8,7 +8,10 @@ from __future__ import annotations
 from datetime import date as date_aliased
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
 from allegro_async.api._base import (
     ApiModel,

@@ -5,14 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.common import (
@@ -24,7 +31,6 @@ from allegro_async.api.models.shared_38d6f97c import (
 )
 from allegro_async.api.models.shared_157cbb29 import (
     B2b,
-    CompatibilityListItem,
     Contact,
     ImpliedWarranty,
     MarketedBeforeGPSRObligation,
@@ -61,6 +67,9 @@ from allegro_async.api.models.shared_c790fd85 import (
 )
 from allegro_async.api.models.shared_fb483dd8 import (
     CommandOutputErrors,
+)
+from allegro_async.api.models.shared_fe7ccc21 import (
+    CompatibilityListItem,
 )
 
 
@@ -221,6 +230,21 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
     """
 
     type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "ProductSetElementResponsibleProducerRequest",
+            "type",
+            {
+                "ID": "ProductSetElementResponsibleProducerIdRequest",
+                "NAME": "ProductSetElementResponsibleProducerNameRequest",
+            },
+        )
 
 
 class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
@@ -714,6 +738,7 @@ ProductSetElementResponsibleProducerRequestUnion = Annotated[
             "NAME": "ProductSetElementResponsibleProducerNameRequest",
         },
         "ProductSetElementResponsibleProducerRequest",
+        warn=False,
     ),
 ]
 

@@ -5,14 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.common import (
@@ -428,6 +435,43 @@ class BaseOperation(ApiModel):
         ),
     ] = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "BaseOperation",
+            "type",
+            {
+                "CORRECTION": "CorrectionOperation",
+                "CONTRIBUTION": "ContributionOperation",
+                "PAYOUT": "PayoutOperation",
+                "PAYOUT_CANCEL": "PayoutOperationCancel",
+                "REFUND_INCREASE": "RefundIncreaseOperation",
+                "REFUND_CHARGE": "RefundChargeOperation",
+                "REFUND_CANCEL": "RefundCancelOperation",
+                "SURCHARGE": "SurchargeOperation",
+                "DEDUCTION_CHARGE": "DeductionChargeOperation",
+                "DEDUCTION_INCREASE": "DeductionIncreaseOperation",
+                "LOAN_DEDUCTION_CHARGE": "LoanDeductionChargeOperation",
+                "LOAN_DEDUCTION_INCREASE": "LoanDeductionIncreaseOperation",
+                "COMPENSATION_COD_CHARGE": "CompensationCodChargeOperation",
+                "COMPENSATION_COD_INCREASE": "CompensationCodIncreaseOperation",
+                "BLOCKADE": "BlockadeOperation",
+                "BLOCKADE_RELEASE": "BlockadeReleaseOperation",
+                "PROVIDER_REFUND_TRANSFER_CHARGE": "ProviderRefundTransferChargeOperation",
+                "PROVIDER_REFUND_TRANSFER_INCREASE": "ProviderRefundTransferIncreaseOperation",
+                "COMPENSATION": "CompensationOperation",
+                "TOP_UP": "TopUpOperation",
+                "PAYOUT_SWEEP_INCREASE": "PayoutSweepIncreaseOperation",
+                "PAYOUT_SWEEP_CHARGE": "PayoutSweepChargeOperation",
+                "PAYOUT_SWEEP_CANCEL_INCREASE": "PayoutSweepCancelIncreaseOperation",
+                "PAYOUT_SWEEP_CANCEL_CHARGE": "PayoutSweepCancelChargeOperation",
+            },
+        )
+
 
 class BlockadeOperation(BaseOperation):
     type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
@@ -694,5 +738,6 @@ BaseOperationUnion = Annotated[
             "PAYOUT_SWEEP_CANCEL_CHARGE": "PayoutSweepCancelChargeOperation",
         },
         "BaseOperation",
+        warn=False,
     ),
 ]

@@ -5,19 +5,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, Tag
+from pydantic import (
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.shared_38d6f97c import (
     Category,
     ParameterRangeValue,
+)
+from allegro_async.api.models.shared_54aa6840 import (
+    CompatibilityListItemProductBased,
 )
 from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
@@ -38,7 +47,6 @@ from allegro_async.api.models.shared_c77b131b import (
 from allegro_async.api.models.shared_c790fd85 import (
     AiCoCreatedContent,
     AttachmentsSafetyInformation,
-    CompatibilityListItemProductBased,
     ImageUrl,
     TextSafetyInformation,
 )
@@ -481,6 +489,23 @@ class CategoryProductParameter(ApiModel):
     ] = None
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryProductParameter",
+            "type",
+            {
+                "integer": "IntegerCategoryProductParameter",
+                "float": "FloatCategoryProductParameter",
+                "string": "StringCategoryProductParameter",
+                "dictionary": "DictionaryCategoryProductParameter",
+            },
+        )
+
 
 class CategoryProductParameterList(ApiModel):
     parameters: Annotated[
@@ -684,6 +709,7 @@ CategoryProductParameterUnion = Annotated[
             "dictionary": "DictionaryCategoryProductParameter",
         },
         "CategoryProductParameter",
+        warn=False,
     ),
 ]
 

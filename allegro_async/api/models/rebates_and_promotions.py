@@ -6,13 +6,21 @@
 from __future__ import annotations
 
 from datetime import date as date_aliased
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, RootModel, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    RootModel,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.common import (
@@ -36,6 +44,22 @@ class BenefitSpecification(ApiModel):
     """
 
     type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "BenefitSpecification",
+            "type",
+            {
+                "LARGE_ORDER_DISCOUNT": "LargeOrderDiscountBenefitSpecification",
+                "WHOLESALE_PRICE_LIST": "WholesalePriceListBenefitSpecification",
+                "UNIT_PERCENTAGE_DISCOUNT": "MultiPackBenefitSpecification",
+            },
+        )
 
 
 class LargeOrderDiscountBenefitSpecificationThresholdsDiscount(ApiModel):
@@ -270,6 +294,7 @@ BenefitSpecificationUnion = Annotated[
             "UNIT_PERCENTAGE_DISCOUNT": "MultiPackBenefitSpecification",
         },
         "BenefitSpecification",
+        warn=False,
     ),
 ]
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+)
 
 from allegro_async.api._base import (
     ApiModel,
@@ -26,6 +30,9 @@ from allegro_async.api.models.shared_38d6f97c import (
     Category,
     ParameterRangeValue,
 )
+from allegro_async.api.models.shared_54aa6840 import (
+    CompatibilityListItemProductBased,
+)
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
 )
@@ -42,11 +49,13 @@ from allegro_async.api.models.shared_c47b6d2c import (
 from allegro_async.api.models.shared_c790fd85 import (
     AiCoCreatedContent,
     AttachmentsSafetyInformation,
-    CompatibilityListItemProductBased,
     TextSafetyInformation,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
     CommandOutputErrors,
+)
+from allegro_async.api.models.shared_fe7ccc21 import (
+    CompatibilityListManual,
 )
 
 
@@ -111,39 +120,6 @@ class B2b(ApiModel):
     ] = None
 
 
-class CompatibilityListIdItemType(OpenEnum):
-    ID = "ID"
-
-
-class CompatibilityListIdItemAdditionalInfo(ApiModel):
-    value: Annotated[
-        str,
-        Field(
-            description="Additional information describing the compatible item. E.g. for cars it can be an engine code or an equipment version."
-        ),
-    ]
-
-
-class CompatibilityListManualType(OpenEnum):
-    """
-    Type of the compatibility list.
-    """
-
-    MANUAL = "MANUAL"
-
-
-class CompatibilityListManual(ApiModel):
-    type: Annotated[
-        CompatibilityListManualType | None, Field(description="Type of the compatibility list.")
-    ] = None
-    items: Annotated[
-        list[CompatibilityListItem] | None,
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ] = None
-
-
 class CompatibilityListProductBasedProductOfferResponseType(OpenEnum):
     PRODUCT_BASED = "PRODUCT_BASED"
 
@@ -176,20 +152,6 @@ CompatibilityListProductOfferResponse = Annotated[
         "UnknownVariant",
     ),
 ]
-
-
-class CompatibilityListTextItemType(OpenEnum):
-    TEXT = "TEXT"
-
-
-class CompatibilityListTextItem(ApiModel):
-    type: CompatibilityListTextItemType
-    text: Annotated[
-        str,
-        Field(
-            description='Text description of the compatible item. Maximum length of the text depends on category where compatible item is used. Should be used in categories where TEXT version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
-        ),
-    ]
 
 
 class Contact(ApiModel):
@@ -564,39 +526,6 @@ class AfterSalesServices(ApiModel):
     implied_warranty: Annotated[ImpliedWarranty | None, Field(alias="impliedWarranty")] = None
     return_policy: Annotated[ReturnPolicy | None, Field(alias="returnPolicy")] = None
     warranty: Warranty | None = None
-
-
-class CompatibilityListIdItem(ApiModel):
-    type: CompatibilityListIdItemType
-    id: Annotated[
-        str,
-        Field(
-            description='Id of the compatible item. Should be used in categories where ID version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
-        ),
-    ]
-    text: Annotated[
-        str | None,
-        Field(
-            description="Text description of the compatible item. When creating (POST) or updating (PATCH) a compatibility list the field is ignored."
-        ),
-    ] = None
-    additional_info: Annotated[
-        list[CompatibilityListIdItemAdditionalInfo] | None, Field(alias="additionalInfo")
-    ] = None
-
-
-CompatibilityListItem = Annotated[
-    Annotated[CompatibilityListTextItem, Tag("CompatibilityListTextItem")]
-    | Annotated[CompatibilityListIdItem, Tag("CompatibilityListIdItem")]
-    | Annotated[UnknownVariant, Tag("UnknownVariant")],
-    tagged_union(
-        "CompatibilityListItem",
-        "type",
-        "type",
-        {"TEXT": "CompatibilityListTextItem", "ID": "CompatibilityListIdItem"},
-        "UnknownVariant",
-    ),
-]
 
 
 class DeliveryProductOfferResponse(ApiModel):

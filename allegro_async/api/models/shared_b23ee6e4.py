@@ -5,13 +5,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, Tag
+from pydantic import (
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
     tagged_union,
 )
 
@@ -27,6 +33,18 @@ class DescriptionSectionItem(ApiModel):
     """
 
     type: DescriptionSectionItemType
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "DescriptionSectionItem",
+            "type",
+            {"TEXT": "DescriptionSectionItemText", "IMAGE": "DescriptionSectionItemImage"},
+        )
 
 
 class DescriptionSectionItemImage(DescriptionSectionItem):
@@ -49,6 +67,7 @@ DescriptionSectionItemUnion = Annotated[
         "type",
         {"TEXT": "DescriptionSectionItemText", "IMAGE": "DescriptionSectionItemImage"},
         "DescriptionSectionItem",
+        warn=False,
     ),
 ]
 

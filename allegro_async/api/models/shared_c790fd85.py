@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
 from allegro_async.api._base import (
     ApiModel,
@@ -26,12 +28,6 @@ class Attachment(ApiModel):
 class AttachmentsSafetyInformation(ApiModel):
     type: Annotated[AttachmentsSafetyInformationType, Field()]
     attachments: list[Attachment]
-
-
-class CompatibilityListItemProductBased(ApiModel):
-    text: Annotated[str | None, Field(description="Text description of the compatible item.")] = (
-        None
-    )
 
 
 class ImageUrl(ApiModel):

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import (
+    Field,
+    RootModel,
+)
 
 from allegro_async.api._base import (
     ApiModel,

@@ -5,14 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, Tag
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    pick_variant,
     tagged_union,
 )
 from allegro_async.api.models.common import (
@@ -371,6 +378,30 @@ class SellerOfferBaseEvent(ApiModel):
         ),
     ]
     type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "SellerOfferBaseEvent",
+            "type",
+            {
+                "OFFER_ACTIVATED": "OfferActivatedEvent",
+                "OFFER_CHANGED": "OfferChangedEvent",
+                "OFFER_ENDED": "OfferEndedEvent",
+                "OFFER_STOCK_CHANGED": "OfferStockChangedEvent",
+                "OFFER_PRICE_CHANGED": "OfferPriceChangedEvent",
+                "OFFER_ARCHIVED": "OfferArchivedEvent",
+                "OFFER_BID_PLACED": "OfferBidPlacedEvent",
+                "OFFER_BID_CANCELED": "OfferBidCanceledEvent",
+                "OFFER_TRANSLATION_UPDATED": "OfferTranslationUpdatedEvent",
+                "OFFER_VISIBILITY_CHANGED": "OfferVisibilityChangedEvent",
+                "OFFER_DELIVERY_COUNTRIES_BLOCKED": "OfferDeliveryCountriesChangedEvent",
+            },
+        )
 
 
 class SellerOfferEventsResponse(ApiModel):
@@ -811,5 +842,6 @@ SellerOfferBaseEventUnion = Annotated[
             "OFFER_DELIVERY_COUNTRIES_BLOCKED": "OfferDeliveryCountriesChangedEvent",
         },
         "SellerOfferBaseEvent",
+        warn=False,
     ),
 ]
