@@ -62,11 +62,15 @@ class UnknownVariant(ApiModel):
 
 _warned: set[tuple[str, str]] = set()
 _warned_lock = threading.Lock()
+#: Distinct (class, tag) pairs logged at most: a server inventing tags cannot grow the set
+#: (or the log) without bound.
+_WARN_LIMIT = 1024
 
 
 def _warn_once(union: str, tag: str, fallback: str) -> None:
+    tag = tag if len(tag) <= 64 else tag[:61] + "..."
     with _warned_lock:
-        if (union, tag) in _warned:
+        if (union, tag) in _warned or len(_warned) >= _WARN_LIMIT:
             return
         _warned.add((union, tag))
     logger.warning("%s: tag %r is not in the spec's mapping; parsed as %s", union, tag, fallback)

@@ -160,3 +160,18 @@ def test_every_enum_ish_field_is_open() -> None:
     item = generated.CompatibilityListIdItem.model_validate({"type": "NEW_KIND", "id": "1"})
     assert item.type == "NEW_KIND"
     assert "CompatibilityListIdItem" in MODULES
+
+
+def test_invented_tags_cannot_grow_the_log_without_bound(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from allegro_async.api import _base
+
+    monkeypatch.setattr(_base, "_warned", set())
+    monkeypatch.setattr(_base, "_WARN_LIMIT", 3)
+    adapter: TypeAdapter[Any] = TypeAdapter(generated.CompatibilityListItem)
+    with caplog.at_level(logging.WARNING, logger="allegro_async"):
+        for i in range(10):
+            adapter.validate_python({"type": f"KIND_{i}_" + "x" * 200})
+    assert len(caplog.records) == 3
+    assert all(len(r.getMessage()) < 200 for r in caplog.records)
