@@ -291,7 +291,7 @@ class InformationAboutUser(Area):
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
         **options: Unpack[CallOptions],
-    ) -> _models.UserRating:
+    ) -> _models.UserRating | _models.UserRatingVBeta1:
         """Get the user's rating by given rating id.
 
         Use this resource to receive your sales rating by given rating id. Read more: PL
@@ -310,7 +310,10 @@ class InformationAboutUser(Area):
         return await self._send(
             "GET",
             f"/sale/user-ratings/{_a.path_segment(rating_id, 'ratingId')}",
-            _models.UserRating,
+            {
+                "application/vnd.allegro.public.v1+json": _models.UserRating,
+                "application/vnd.allegro.beta.v1+json": _models.UserRatingVBeta1,
+            },
             headers={
                 "Accept-Language": _a.header(
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
@@ -340,7 +343,7 @@ class InformationAboutUser(Area):
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
         **options: Unpack[CallOptions],
-    ) -> _models.UserRatingListResponse:
+    ) -> _models.UserRatingListResponse | _models.UserRatingListResponseVBeta1:
         """Get the user's ratings.
 
         Use this resource to receive your sales ratings sorted by last change date, starting
@@ -364,7 +367,10 @@ class InformationAboutUser(Area):
         return await self._send(
             "GET",
             "/sale/user-ratings",
-            _models.UserRatingListResponse,
+            {
+                "application/vnd.allegro.public.v1+json": _models.UserRatingListResponse,
+                "application/vnd.allegro.beta.v1+json": _models.UserRatingListResponseVBeta1,
+            },
             params={
                 "recommended": _a.query(recommended, "recommended", enum=_e.Recommended),
                 "lastChangedAt.gte": _a.query(
@@ -406,7 +412,9 @@ class InformationAboutUser(Area):
             "application/vnd.allegro.public.v1+json", "application/vnd.allegro.beta.v1+json"
         ] = "application/vnd.allegro.public.v1+json",
         **options: Unpack[CallOptions],
-    ) -> Paginator[_models.UserRatingListResponse, _models.UserRating]:
+    ) -> Paginator[
+        _models.UserRatingListResponse | _models.UserRatingListResponseVBeta1, _models.UserRating
+    ]:
         """Every item of :meth:`get_user_ratings`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(

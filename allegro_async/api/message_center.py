@@ -18,7 +18,6 @@ from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
 from allegro_async.api._runtime import Area, to_raw
 from allegro_async.api.models import message_center as _models
-from allegro_async.api.models import shared_546583b3 as _shared_546583b3
 
 
 class MessageCenter(Area):
@@ -148,7 +147,7 @@ class MessageCenter(Area):
         message_id: str | int,
         accept_language: _e.AcceptLanguageValue | None = None,
         **options: Unpack[CallOptions],
-    ) -> _shared_546583b3.Message:
+    ) -> _models.Message:
         """Get single message.
 
         Use this resource to get message with provided identifier. Read more: PL
@@ -167,7 +166,7 @@ class MessageCenter(Area):
         return await self._send(
             "GET",
             f"/messaging/messages/{_a.path_segment(message_id, 'messageId')}",
-            _shared_546583b3.Message,
+            _models.Message,
             headers={
                 "Accept-Language": _a.header(
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
@@ -272,7 +271,7 @@ class MessageCenter(Area):
         after: datetime.datetime | str | None = None,
         accept_language: _e.AcceptLanguageValue | None = None,
         **options: Unpack[CallOptions],
-    ) -> Paginator[_models.MessagesList, _shared_546583b3.Message]:
+    ) -> Paginator[_models.MessagesList, _models.Message]:
         """Every item of :meth:`list_messages`, page after page (``async for``, or
         ``.pages()``); ``limit`` is the page size; stops at Allegro's offset window (A9). The per-call ``options`` apply to every page."""
         return Paginator(
@@ -395,7 +394,7 @@ class MessageCenter(Area):
         body: _models.NewMessage | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
         **options: Unpack[CallOptions],
-    ) -> _shared_546583b3.Message:
+    ) -> _models.Message:
         """Write a new message.
 
         Use this resource to write new message to recipient. This resource is rate limited to 1
@@ -415,7 +414,7 @@ class MessageCenter(Area):
         return await self._send(
             "POST",
             "/messaging/messages",
-            _shared_546583b3.Message,
+            _models.Message,
             headers={
                 "Accept-Language": _a.header(
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage
@@ -433,7 +432,7 @@ class MessageCenter(Area):
         body: _models.NewMessageInThread | Mapping[str, Any],
         accept_language: _e.AcceptLanguageValue | None = None,
         **options: Unpack[CallOptions],
-    ) -> _shared_546583b3.Message:
+    ) -> _models.Message:
         """Write a new message in thread.
 
         Use this resource to write new message in existing thread. This resource is rate limited
@@ -454,7 +453,7 @@ class MessageCenter(Area):
         return await self._send(
             "POST",
             f"/messaging/threads/{_a.path_segment(thread_id, 'threadId')}/messages",
-            _shared_546583b3.Message,
+            _models.Message,
             headers={
                 "Accept-Language": _a.header(
                     accept_language, "Accept-Language", enum=_e.AcceptLanguage

@@ -2,7 +2,7 @@
 gives back for any number of offers (S20).
 
 The report models subclass the generated ones (``GeneralReport``, ``TaskReport``,
-``CommandTask``, ``TaskCount``, ``ErrorModel``), so every field of the spec is there; they
+``CommandTask``, ``TaskCount``, ``CommandOutputErrors``), so every field of the spec is there; they
 keep the defaults the engine relies on (counts of 0, empty task lists).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import Field
 
+from allegro_async.api.models import CommandOutputErrors as _ErrorModel
 from allegro_async.api.models import CommandTask as _CommandTask
-from allegro_async.api.models import ErrorModel as _ErrorModel
 from allegro_async.api.models import GeneralReport as _GeneralReport
 from allegro_async.api.models import TaskCount as _TaskCount
 from allegro_async.api.models import TaskReport as _TaskReport

@@ -13,8 +13,8 @@ from allegro_async.api.models import (
     OfferCategory,
     SaleProductOfferPublicationResponse,
     SaleProductOfferResponseV1,
-    SellingModeModel,
-    StockModel,
+    SaleProductOfferResponseV1Stock,
+    SaleProductOfferSellingMode,
 )
 from allegro_async.api.models import users_offer_information as _listing
 from allegro_async.models.base import AllegroModel, OpenEnum
@@ -37,13 +37,13 @@ class Price(_BuyNowPrice, AllegroModel):
     """An amount (a decimal string, as Allegro sends it) in a currency."""
 
 
-class SellingMode(SellingModeModel, AllegroModel):
+class SellingMode(SaleProductOfferSellingMode, AllegroModel):
     """How the offer sells: format and price (and the auction's prices)."""
 
     price: Price | None = None
 
 
-class Stock(StockModel, AllegroModel):
+class Stock(SaleProductOfferResponseV1Stock, AllegroModel):
     """Units available (and sold, in the listing)."""
 
     unit: str | None = None  # type: ignore[assignment]  # was text here; the enum is open anyway
@@ -51,11 +51,11 @@ class Stock(StockModel, AllegroModel):
 
 
 class OfferPublication(SaleProductOfferPublicationResponse, AllegroModel):
-    """The ``publication`` section (times as datetimes, not the spec's wrapper types)."""
+    """The ``publication`` section (times as datetimes, naive ones taken as given)."""
 
     status: PublicationStatus | None = None  # type: ignore[assignment]
-    starting_at: _dt.datetime | None = None  # type: ignore[assignment]
-    ending_at: _dt.datetime | None = None  # type: ignore[assignment]
+    starting_at: _dt.datetime | None = None
+    ending_at: _dt.datetime | None = None
     ended_by: str | None = None  # type: ignore[assignment]
 
 

@@ -202,7 +202,7 @@ class CarrierList(_g.OrdersShippingCarriersResponse, AllegroModel):
     carriers: list[Carrier] = []  # type: ignore[assignment]
 
 
-class ShipmentLineItem(_g.LineItem, AllegroModel):
+class ShipmentLineItem(_g.CheckoutFormAddWaybillCreatedLineItems, AllegroModel):
     """A line item in a shipment."""
 
 

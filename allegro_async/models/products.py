@@ -7,8 +7,8 @@ from pydantic import Field
 
 from allegro_async.api.models import (
     GetSaleProductsResponse,
+    GetSaleProductsResponseNextPage,
     ImageUrl,
-    NextPage1,
     ParameterRangeValue,
     ProductCategoryWithPath,
     ProductParameterDto,
@@ -16,8 +16,8 @@ from allegro_async.api.models import (
     ProductSimilarCategoryWithPath,
     SaleProductDto,
 )
-from allegro_async.api.models import Options1 as _Options
-from allegro_async.api.models import Publication8 as _Publication
+from allegro_async.api.models import ProductParameterDtoOptions as _Options
+from allegro_async.api.models import SaleProductDtoPublication as _Publication
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 __all__ = [
@@ -166,7 +166,7 @@ class ProductSearchPage(AllegroModel):
     next_page_id: str | None = None
 
 
-class NextPageRef(NextPage1, AllegroModel):
+class NextPageRef(GetSaleProductsResponseNextPage, AllegroModel):
     """The ``nextPage`` cursor of a search response."""
 
 

@@ -4,16 +4,16 @@ method required, ``KILOGRAM`` and ``PLN`` as defaults)."""
 
 from __future__ import annotations
 
-from allegro_async.api.models import DeliveryMethod1 as _DeliveryMethod
-from allegro_async.api.models import Features as _Features
-from allegro_async.api.models import FirstItemRate1 as _Rate
 from allegro_async.api.models import GetListOfShippingRatestUsingGETResponse as _List
 from allegro_async.api.models import GetShippingRatesSetUsingGETResponse as _Set
-from allegro_async.api.models import Marketplace4 as _Marketplace
-from allegro_async.api.models import MaxPackageWeight1 as _Weight
+from allegro_async.api.models import GetShippingRatesSetUsingGETResponseFeatures as _Features
 from allegro_async.api.models import ShippingRate as _Summary
-from allegro_async.api.models import ShippingRate1 as _ShippingRate
-from allegro_async.api.models import ShippingTime1 as _ShippingTime
+from allegro_async.api.models import ShippingRateMarketplaces as _Marketplace
+from allegro_async.api.models import ShippingRatesSetRates as _ShippingRate
+from allegro_async.api.models import ShippingRatesSetRatesDeliveryMethod as _DeliveryMethod
+from allegro_async.api.models import ShippingRatesSetRatesFirstItemRate as _Rate
+from allegro_async.api.models import ShippingRatesSetRatesMaxPackageWeight as _Weight
+from allegro_async.api.models import ShippingRatesSetRatesShippingTime as _ShippingTime
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 __all__ = [

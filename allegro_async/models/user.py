@@ -3,9 +3,9 @@ this library has always kept (``id`` required, ``features`` a list)."""
 
 from __future__ import annotations
 
-from allegro_async.api.models import BaseMarketplace as _BaseMarketplace
 from allegro_async.api.models import Company as _Company
 from allegro_async.api.models import MeResponse
+from allegro_async.api.models import MeResponseBaseMarketplace as _BaseMarketplace
 from allegro_async.models.base import AllegroModel
 
 __all__ = ["BaseMarketplace", "Company", "Me"]

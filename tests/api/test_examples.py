@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
+
 from allegro_async.api import OPERATIONS, resolve_model
 from tests.api.conftest import spec_operations
 
 JSON_MEDIA = ("application/vnd.allegro", "application/json")
+#: Examples of the spec that its own schema refuses: (operationId, error location) -> why.
+SPEC_DEFECTS = {
+    ("getOfferEvents", "offerEvents.0.OfferVisibilityChangedEvent.offer.publication.marketplaces"
+     ".additional.0.status"): "the example holds the field's schema, not a value",
+}
 
 
 def _examples(spec: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -36,7 +43,10 @@ def test_every_success_example_parses_into_its_model(spec: dict[str, Any]) -> No
         assert dotted is not None, f"{operation_id} {where} has an example but no model"
         try:
             resolve_model(dotted).model_validate(value)
-        except ValueError as exc:
+        except ValidationError as exc:
+            places = {".".join(map(str, e["loc"])) for e in exc.errors()}
+            if all((operation_id, place) in SPEC_DEFECTS for place in places):
+                continue
             failures.append(f"{operation_id} {where}: {str(exc)[:300]}")
     assert not failures, "\n".join(failures)
 

@@ -229,7 +229,7 @@ def test_the_report_models_are_the_generated_ones_with_every_field() -> None:
     assert issubclass(commands.CommandReport, generated.GeneralReport)
     assert issubclass(commands.TaskPage, generated.TaskReport)
     assert issubclass(commands.CommandTask, generated.CommandTask)
-    assert issubclass(commands.TaskError, generated.ErrorModel)
+    assert issubclass(commands.TaskError, generated.CommandOutputErrors)
     page = commands.TaskPage.model_validate({"tasks": [{
         "offer": {"id": "1"}, "status": "FAIL", "field": "sellingMode.price",
         "errors": [{"code": "E1", "details": "d", "userMessage": "too low",

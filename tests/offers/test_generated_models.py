@@ -12,11 +12,11 @@ from allegro_async import AllegroClient
 from allegro_async.api.models import (
     OfferListingDto,
     SaleProductOfferResponseV1,
-    SellingModeModel,
+    SaleProductOfferSellingMode,
 )
 from allegro_async.api.models.users_offer_information import (
-    AdditionalMarketplaces,
     SalePartialProductOfferResponse,
+    SalePartialProductOfferResponseAdditionalMarketplaces,
 )
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 from allegro_async.models.base import AllegroModel
@@ -28,7 +28,7 @@ async def test_product_offer_types_every_field(offers_client: AllegroClient) -> 
                                                         max_items=1)]
     offer = await offers_client.offers.get(items[0].id)
     assert isinstance(offer, SaleProductOfferResponseV1) and isinstance(offer, AllegroModel)
-    assert isinstance(offer.selling_mode, SellingModeModel)
+    assert isinstance(offer.selling_mode, SaleProductOfferSellingMode)
     # fields the hand-written model kept only as camelCase extras are typed attributes now
     assert offer.model_extra == {}
     assert offer.delivery is not None and offer.delivery.handling_time is not None
@@ -66,7 +66,8 @@ def test_parts_type_the_additional_marketplaces() -> None:
                 "price": {"amount": "9.90", "currency": "CZK"}}}}}
     parts = OfferParts.model_validate(body)
     cz = (parts.additional_marketplaces or {})["allegro-cz"]
-    assert isinstance(cz, AdditionalMarketplaces) and parts.model_extra == {}
+    assert isinstance(cz, SalePartialProductOfferResponseAdditionalMarketplaces)
+    assert parts.model_extra == {}
     assert cz.selling_mode is not None and cz.selling_mode.price is not None
     assert cz.selling_mode.price.amount == "9.90"
     assert parts.selling_mode is not None and parts.selling_mode.price is not None

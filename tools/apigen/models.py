@@ -11,13 +11,16 @@ larger sets (and ``common``): area modules never import each other, and nothing 
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.apigen import rewrites, unions
 from tools.apigen.spec import Spec
+from tools.apigen.unions import UnionSpec
 
 COMMON = "common"
 #: A class used by this many areas or more goes to ``common`` (the error bodies, prices...).
@@ -28,8 +31,12 @@ _IMPORTS = (
     "from decimal import Decimal\n"
     "from typing import Annotated, Any, Literal\n"
     "from uuid import UUID\n\n"
-    "from pydantic import AwareDatetime, Field, RootModel\n\n"
-    "from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum\n"
+    "from pydantic import (\n"
+    "    AwareDatetime, Field, RootModel, Tag, ValidatorFunctionWrapHandler, model_validator,\n"
+    ")\n\n"
+    "from allegro_async.api._base import (\n"
+    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, pick_variant, shaped_union,\n"
+    "    tagged_union,\n)\n"
 )
 
 
@@ -42,6 +49,7 @@ class ModelClass:
     deps: set[str]
     areas: set[str] = field(default_factory=set)
     module: str = ""
+    rebuild: str = ""  # ``X.model_rebuild()``, run once the whole module is defined
 
 
 @dataclass
@@ -74,7 +82,7 @@ def _ref_closure(spec: Spec, roots: set[str]) -> set[str]:
     return seen
 
 
-def _run_codegen(spec: Spec, names: set[str]) -> str:
+def _run_codegen(spec: Spec, names: set[str], roots: set[str]) -> tuple[str, list[UnionSpec]]:
     from datamodel_code_generator import (  # type: ignore[attr-defined]
         DataModelType,
         InputFileType,
@@ -86,8 +94,9 @@ def _run_codegen(spec: Spec, names: set[str]) -> str:
         "openapi": "3.0.0",
         "info": {"title": "Allegro REST API", "version": spec.version},
         "paths": {},
-        "components": {"schemas": {n: spec.schemas[n] for n in sorted(names)}},
+        "components": {"schemas": {n: copy.deepcopy(spec.schemas[n]) for n in sorted(names)}},
     }
+    found = unions.prepare(document["components"]["schemas"], roots)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "format of 'ISO 4217' not understood": kept as str
         out = generate(
@@ -100,7 +109,9 @@ def _run_codegen(spec: Spec, names: set[str]) -> str:
             use_standard_collections=True,
             use_union_operator=True,
             use_annotated=True,
-            field_constraints=True,
+            field_constraints=True,  # as Field keywords, which the rewrite makes unenforced
+            strict_nullable=True,
+            collapse_root_models=True,
             use_subclass_enum=True,
             capitalise_enum_members=True,
             use_double_quotes=True,
@@ -109,26 +120,7 @@ def _run_codegen(spec: Spec, names: set[str]) -> str:
             formatters=[],
         )
     assert isinstance(out, str)
-    return out
-
-
-class _Rewrite(ast.NodeTransformer):
-    """Open enums, and no ``examples=`` (the spec's examples are tested, not embedded)."""
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
-        bases = [ast.unparse(b) for b in node.bases]
-        if bases in (["str", "Enum"], ["Enum"]):
-            node.bases = [ast.Name("OpenEnum")]
-        elif bases == ["IntEnum"]:
-            node.bases = [ast.Name("OpenIntEnum")]
-        self.generic_visit(node)
-        return node
-
-    def visit_Call(self, node: ast.Call) -> ast.Call:
-        if ast.unparse(node.func) == "Field":
-            node.keywords = [k for k in node.keywords if k.arg != "examples"]
-        self.generic_visit(node)
-        return node
+    return out, found
 
 
 def module_for(areas: set[str]) -> str:
@@ -144,21 +136,31 @@ def build(spec: Spec) -> ModelSet:
     """Generate, split and place every model an operation uses."""
     roots: dict[str, set[str]] = {}
     for op in spec.operations:
-        for name in (op.request_schema, op.response_schema, op.items_schema):
+        variants = [name for _, name in op.response_variants]
+        for name in (op.request_schema, op.response_schema, op.items_schema, *variants):
             if name:
                 roots.setdefault(name, set()).add(op.area)
-    source = _run_codegen(spec, _ref_closure(spec, set(roots)))
-    tree = _Rewrite().visit(ast.parse(source))
+    source, found = _run_codegen(spec, _ref_closure(spec, set(roots)), set(roots))
+    tree = rewrites.Lenient().visit(ast.parse(source))
+    tree = unions.rewrite(tree, found)
+    tree = rewrites.collapse_wrappers(tree, set(roots))
+    named = set(spec.schemas) | {u.schema for u in found}
+    tree = rewrites.Renamer(rewrites.place_names(tree, named)).visit(tree)
     classes: dict[str, ModelClass] = {}
     rebuilds: list[str] = []
+    refs: dict[str, set[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             classes[node.name] = ModelClass(node.name, ast.unparse(node), set())
+            refs[node.name] = rewrites.names(node)
         elif isinstance(node, ast.Expr):
             rebuilds.append(ast.unparse(node))
+    for union in found:  # a base's validator names its subclasses in text: they go along
+        if union.base_style and union.schema in refs:
+            refs[union.schema] |= set(union.mapping.values())
+    classes = _with_aliases(classes, found, refs)
     for model in classes.values():
-        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", model.source))
-        model.deps = {w for w in words if w in classes and w != model.name}
+        model.deps = {w for w in refs[model.name] if w in classes and w != model.name}
     for name, areas in roots.items():
         stack = [name]
         while stack:
@@ -176,8 +178,26 @@ def build(spec: Spec) -> ModelSet:
     for line in rebuilds:
         owner = line.split(".", 1)[0]
         if owner in classes and classes[owner].module:
-            classes[owner].source += "\n\n\n" + line
+            classes[owner].rebuild = line
     return ModelSet({k: v for k, v in classes.items() if v.module}, modules)
+
+
+def _with_aliases(classes: dict[str, ModelClass], found: list[UnionSpec],
+                  refs: dict[str, set[str]]) -> dict[str, ModelClass]:
+    """``classes`` with each union's alias placed right after the last class it names."""
+    after: dict[str, list[UnionSpec]] = {}
+    order = list(classes)
+    for union in found:
+        deps = unions.alias_deps(union)
+        last = max(order.index(d) for d in deps)
+        after.setdefault(order[last], []).append(union)
+    out: dict[str, ModelClass] = {}
+    for name, model in classes.items():
+        out[name] = model
+        for union in after.get(name, []):
+            out[union.name] = ModelClass(union.name, unions.alias_source(union), set())
+            refs[union.name] = unions.alias_deps(union)
+    return out
 
 
 def render_module(models: ModelSet, module: str, header: str) -> str:
@@ -195,4 +215,7 @@ def render_module(models: ModelSet, module: str, header: str) -> str:
             + "".join(f"    {n},\n" for n in sorted(imported[source])) + ")\n"
         )
     body = "\n\n\n".join(models.classes[n].source for n in names)
+    rebuilds = [models.classes[n].rebuild for n in names if models.classes[n].rebuild]
+    if rebuilds:
+        body += "\n\n\n" + "\n".join(rebuilds)
     return "\n".join(parts) + "\n\n" + body + "\n"

@@ -338,6 +338,10 @@ def op_view(op: OpSpec, models: ModelSet, enums: dict[tuple[str, ...], EnumSpec]
     elif op.response_schema:
         ref = _model_ref(models, op.response_schema, op.area)
         returns, cast = ref, ref
+        if op.response_variants:  # a model per media type: the answer's Content-Type picks
+            refs = {t: _model_ref(models, name, op.area) for t, name in op.response_variants}
+            returns = " | ".join(dict.fromkeys(refs.values()))
+            cast = "{" + ", ".join(f"{json.dumps(t)}: {r}" for t, r in refs.items()) + "}"
         if op.empty_success:
             returns = f"{ref} | None"
             send_extra.append("optional=True")

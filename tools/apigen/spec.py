@@ -78,6 +78,9 @@ class OpSpec:
     items_field: str | None = None  # wire name of the page's item list
     items_schema: str | None = None
     tag: str = ""
+    #: (media type, schema) of each JSON media type of the success answer, where they name
+    #: different schemas (a beta version beside the public one); else empty
+    response_variants: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -291,6 +294,7 @@ def _read_operations(spec: Spec) -> None:
             resp_schema = None
             resp_binary = False
             resp_types: tuple[str, ...] = ()
+            variants: list[tuple[str, str]] = []
             example = None
             empty = False
             for code in successes:
@@ -310,6 +314,8 @@ def _read_operations(spec: Spec) -> None:
                                   if JSON_TYPES.match(t)), None)
                 if first:
                     resp_schema = _schema_ref(spec, first, pascal_id + "Response")
+                    variants = [(t, _schema_ref(spec, m.get("schema"), pascal_id + "Response")
+                                 or resp_schema) for t, m in content.items()]
                 example = _example(content)
             scopes, app = _security(op, spec.raw)
             record = OpSpec(
@@ -336,6 +342,7 @@ def _read_operations(spec: Spec) -> None:
                 host=host,
                 example=example,
                 tag=tag,
+                response_variants=tuple(variants) if len({s for _, s in variants}) > 1 else (),
             )
             pending.append((record, naming.method_base(op["operationId"])))
     # names: the readable base where unique in its area, else told apart by the path

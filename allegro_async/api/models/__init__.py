@@ -43,6 +43,18 @@ if TYPE_CHECKING:
     from allegro_async.api.models.additional_services import (
         CategoryResponse as CategoryResponse,
     )
+    from allegro_async.api.models.additional_services import (
+        Configuration as Configuration,
+    )
+    from allegro_async.api.models.additional_services import (
+        ConstraintCriteria as ConstraintCriteria,
+    )
+    from allegro_async.api.models.additional_services import (
+        ConstraintCriteriaType as ConstraintCriteriaType,
+    )
+    from allegro_async.api.models.additional_services import (
+        Reference as Reference,
+    )
     from allegro_async.api.models.additional_services_translations import (
         AdditionalServiceGroupTranslation as AdditionalServiceGroupTranslation,
     )
@@ -60,6 +72,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.additional_services_translations import (
         AdditionalServicesGroupTranslationWrapperWithType as AdditionalServicesGroupTranslationWrapperWithType,
+    )
+    from allegro_async.api.models.additional_services_translations import (
+        AdditionalServicesGroupTranslationWrapperWithTypeType as AdditionalServicesGroupTranslationWrapperWithTypeType,
     )
     from allegro_async.api.models.additional_services_translations import (
         AdditionalServiceTranslation as AdditionalServiceTranslation,
@@ -83,7 +98,7 @@ if TYPE_CHECKING:
         AlreadyInWarehouseShipping as AlreadyInWarehouseShipping,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        AsnVolume as AsnVolume,
+        Courier as Courier,
     )
     from allegro_async.api.models.advance_ship_notices import (
         CourierBySellerShipping as CourierBySellerShipping,
@@ -95,31 +110,19 @@ if TYPE_CHECKING:
         CreateAdvanceShipNoticeResponse as CreateAdvanceShipNoticeResponse,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        DeclaredAsnVolume as DeclaredAsnVolume,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
         HandlingUnit as HandlingUnit,
     )
     from allegro_async.api.models.advance_ship_notices import (
         Labels as Labels,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        Method2 as Method2,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
         OwnTransportShipping as OwnTransportShipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        Product1 as Product1,
     )
     from allegro_async.api.models.advance_ship_notices import (
         ProductItem as ProductItem,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        ReasonCode as ReasonCode,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivedType as ReceivedType,
+        ProductItemProduct as ProductItemProduct,
     )
     from allegro_async.api.models.advance_ship_notices import (
         ReceivingEntry as ReceivingEntry,
@@ -128,16 +131,34 @@ if TYPE_CHECKING:
         ReceivingState as ReceivingState,
     )
     from allegro_async.api.models.advance_ship_notices import (
+        ReceivingStateStage as ReceivingStateStage,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
         ReceivingStatus as ReceivingStatus,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReceivingStatusReasonCode as ReceivingStatusReasonCode,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ReceivingStatusReceivedType as ReceivingStatusReceivedType,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        Shipping as Shipping,
     )
     from allegro_async.api.models.advance_ship_notices import (
         ShippingExtended as ShippingExtended,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        Stage as Stage,
+        ShippingExtendedMethod as ShippingExtendedMethod,
     )
     from allegro_async.api.models.advance_ship_notices import (
-        Status34 as Status34,
+        ShippingExtendedUnion as ShippingExtendedUnion,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ShippingMethod as ShippingMethod,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        ShippingUnion as ShippingUnion,
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitCommand as SubmitCommand,
@@ -147,6 +168,12 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitCommandOutput as SubmitCommandOutput,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitCommandOutputStatus as SubmitCommandOutputStatus,
+    )
+    from allegro_async.api.models.advance_ship_notices import (
+        SubmitCommandOutputUnion as SubmitCommandOutputUnion,
     )
     from allegro_async.api.models.advance_ship_notices import (
         SubmitFailedCommandOutput as SubmitFailedCommandOutput,
@@ -173,9 +200,6 @@ if TYPE_CHECKING:
         AfterSalesServicesAttachment as AfterSalesServicesAttachment,
     )
     from allegro_async.api.models.after_sale_services import (
-        CoveredBy as CoveredBy,
-    )
-    from allegro_async.api.models.after_sale_services import (
         CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest as CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest,
     )
     from allegro_async.api.models.after_sale_services import (
@@ -194,13 +218,10 @@ if TYPE_CHECKING:
         ImpliedWarrantyResponse as ImpliedWarrantyResponse,
     )
     from allegro_async.api.models.after_sale_services import (
-        Name1 as Name1,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        Range as Range,
-    )
-    from allegro_async.api.models.after_sale_services import (
         RestrictionCause as RestrictionCause,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        RestrictionCauseName as RestrictionCauseName,
     )
     from allegro_async.api.models.after_sale_services import (
         ReturnPoliciesListReturnPolicyV1 as ReturnPoliciesListReturnPolicyV1,
@@ -210,6 +231,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.after_sale_services import (
         ReturnPolicyAvailability as ReturnPolicyAvailability,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyAvailabilityRange as ReturnPolicyAvailabilityRange,
     )
     from allegro_async.api.models.after_sale_services import (
         ReturnPolicyContactV1 as ReturnPolicyContactV1,
@@ -225,6 +249,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.after_sale_services import (
         ReturnPolicyReturnCost as ReturnPolicyReturnCost,
+    )
+    from allegro_async.api.models.after_sale_services import (
+        ReturnPolicyReturnCostCoveredBy as ReturnPolicyReturnCostCoveredBy,
     )
     from allegro_async.api.models.after_sale_services import (
         ReturnPolicyUpdateRequestV1 as ReturnPolicyUpdateRequestV1,
@@ -251,19 +278,82 @@ if TYPE_CHECKING:
         WarrantyType as WarrantyType,
     )
     from allegro_async.api.models.alle_discount import (
-        AlleDiscountCampaign as AlleDiscountCampaign,
+        AlleDiscountEligibleOfferDto as AlleDiscountEligibleOfferDto,
     )
     from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDto as AlleDiscountEligibleOfferDto,
+        AlleDiscountEligibleOfferDtoAlleDiscount as AlleDiscountEligibleOfferDtoAlleDiscount,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions as AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations as AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount as AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountEligibleOfferDtoBasePrice as AlleDiscountEligibleOfferDtoBasePrice,
     )
     from allegro_async.api.models.alle_discount import (
         AlleDiscountGetSubmitCommandResponse as AlleDiscountGetSubmitCommandResponse,
     )
     from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseInput as AlleDiscountGetSubmitCommandResponseInput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseInputCampaign as AlleDiscountGetSubmitCommandResponseInputCampaign,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseInputOffer as AlleDiscountGetSubmitCommandResponseInputOffer,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseInputProposedPrice as AlleDiscountGetSubmitCommandResponseInputProposedPrice,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseOutput as AlleDiscountGetSubmitCommandResponseOutput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation as AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetSubmitCommandResponseOutputStatus as AlleDiscountGetSubmitCommandResponseOutputStatus,
+    )
+    from allegro_async.api.models.alle_discount import (
         AlleDiscountGetWithdrawCommandResponse as AlleDiscountGetWithdrawCommandResponse,
     )
     from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetWithdrawCommandResponseInput as AlleDiscountGetWithdrawCommandResponseInput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetWithdrawCommandResponseOutput as AlleDiscountGetWithdrawCommandResponseOutput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetWithdrawCommandResponseOutputStatus as AlleDiscountGetWithdrawCommandResponseOutputStatus,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation as AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation,
+    )
+    from allegro_async.api.models.alle_discount import (
         AlleDiscountListCampaignsResponse as AlleDiscountListCampaignsResponse,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponseAlleDiscountCampaigns as AlleDiscountListCampaignsResponseAlleDiscountCampaigns,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication as AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType as AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication as AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsType as AlleDiscountListCampaignsResponseAlleDiscountCampaignsType,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility as AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility,
     )
     from allegro_async.api.models.alle_discount import (
         AlleDiscountListEligibleResponse as AlleDiscountListEligibleResponse,
@@ -272,121 +362,100 @@ if TYPE_CHECKING:
         AlleDiscountListSubmittedResponse as AlleDiscountListSubmittedResponse,
     )
     from allegro_async.api.models.alle_discount import (
+        AlleDiscountRequiredMerchantPriceDto as AlleDiscountRequiredMerchantPriceDto,
+    )
+    from allegro_async.api.models.alle_discount import (
         AlleDiscountSubmitCommandRequest as AlleDiscountSubmitCommandRequest,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandRequestInput as AlleDiscountSubmitCommandRequestInput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandRequestInputCampaign as AlleDiscountSubmitCommandRequestInputCampaign,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandRequestInputOffer as AlleDiscountSubmitCommandRequestInputOffer,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandRequestInputProposedPrice as AlleDiscountSubmitCommandRequestInputProposedPrice,
     )
     from allegro_async.api.models.alle_discount import (
         AlleDiscountSubmitCommandResponse as AlleDiscountSubmitCommandResponse,
     )
     from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponseInput as AlleDiscountSubmitCommandResponseInput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponseInputCampaign as AlleDiscountSubmitCommandResponseInputCampaign,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponseInputOffer as AlleDiscountSubmitCommandResponseInputOffer,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponseInputProposedPrice as AlleDiscountSubmitCommandResponseInputProposedPrice,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponseOutput as AlleDiscountSubmitCommandResponseOutput,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmitCommandResponseOutputStatus as AlleDiscountSubmitCommandResponseOutputStatus,
+    )
+    from allegro_async.api.models.alle_discount import (
         AlleDiscountSubmittedOfferDto as AlleDiscountSubmittedOfferDto,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoCampaign as AlleDiscountSubmittedOfferDtoCampaign,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoOffer as AlleDiscountSubmittedOfferDtoOffer,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoPrices as AlleDiscountSubmittedOfferDtoPrices,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice as AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction as AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoPricesProposedPrice as AlleDiscountSubmittedOfferDtoPricesProposedPrice,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoProcess as AlleDiscountSubmittedOfferDtoProcess,
+    )
+    from allegro_async.api.models.alle_discount import (
+        AlleDiscountSubmittedOfferDtoProcessStatus as AlleDiscountSubmittedOfferDtoProcessStatus,
     )
     from allegro_async.api.models.alle_discount import (
         AlleDiscountWithdrawCommandRequest as AlleDiscountWithdrawCommandRequest,
     )
     from allegro_async.api.models.alle_discount import (
+        AlleDiscountWithdrawCommandRequestInput as AlleDiscountWithdrawCommandRequestInput,
+    )
+    from allegro_async.api.models.alle_discount import (
         AlleDiscountWithdrawCommandResponse as AlleDiscountWithdrawCommandResponse,
     )
     from allegro_async.api.models.alle_discount import (
-        Application as Application,
+        AlleDiscountWithdrawCommandResponseInput as AlleDiscountWithdrawCommandResponseInput,
     )
     from allegro_async.api.models.alle_discount import (
-        BasePrice as BasePrice,
+        AlleDiscountWithdrawCommandResponseOutput as AlleDiscountWithdrawCommandResponseOutput,
     )
     from allegro_async.api.models.alle_discount import (
-        Campaign1 as Campaign1,
+        AlleDiscountWithdrawCommandResponseOutputStatus as AlleDiscountWithdrawCommandResponseOutputStatus,
     )
     from allegro_async.api.models.alle_discount import (
-        Campaign2 as Campaign2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Campaign3 as Campaign3,
+        Error as Error,
     )
     from allegro_async.api.models.alle_discount import (
         ErrorsHolder as ErrorsHolder,
     )
     from allegro_async.api.models.alle_discount import (
-        Input as Input,
+        Marketplace as Marketplace,
     )
     from allegro_async.api.models.alle_discount import (
-        Input1 as Input1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Input2 as Input2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Input3 as Input3,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Input4 as Input4,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Input5 as Input5,
-    )
-    from allegro_async.api.models.alle_discount import (
-        NewOfferParticipation as NewOfferParticipation,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Offer1 as Offer1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Offer2 as Offer2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Offer3 as Offer3,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Output as Output,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Output1 as Output1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Output2 as Output2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Output3 as Output3,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Process as Process,
-    )
-    from allegro_async.api.models.alle_discount import (
-        ProposedPrice as ProposedPrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        ProposedPrice1 as ProposedPrice1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        ProposedPrice2 as ProposedPrice2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Publication1 as Publication1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Status1 as Status1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Status2 as Status2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Status3 as Status3,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Status4 as Status4,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Status5 as Status5,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Type1 as Type1,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Type2 as Type2,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Visibility as Visibility,
-    )
-    from allegro_async.api.models.alle_discount import (
-        WithdrawnOfferParticipation as WithdrawnOfferParticipation,
+        Product as Product,
     )
     from allegro_async.api.models.allegro_prices import (
         AccountParticipationMarketplace as AccountParticipationMarketplace,
@@ -410,19 +479,13 @@ if TYPE_CHECKING:
         DiscountDto as DiscountDto,
     )
     from allegro_async.api.models.allegro_prices import (
-        Id1 as Id1,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        Id2 as Id2,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        Marketplace5 as Marketplace5,
-    )
-    from allegro_async.api.models.allegro_prices import (
         MarketplaceDto as MarketplaceDto,
     )
     from allegro_async.api.models.allegro_prices import (
         MarketplaceFilterDto as MarketplaceFilterDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        MarketplaceFilterDtoId as MarketplaceFilterDtoId,
     )
     from allegro_async.api.models.allegro_prices import (
         OfferError as OfferError,
@@ -431,7 +494,22 @@ if TYPE_CHECKING:
         OfferFilterDto as OfferFilterDto,
     )
     from allegro_async.api.models.allegro_prices import (
+        OfferFilterDtoScope as OfferFilterDtoScope,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferFilterDtoSubstatus as OfferFilterDtoSubstatus,
+    )
+    from allegro_async.api.models.allegro_prices import (
         OfferStatusItemDto as OfferStatusItemDto,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDtoActualPriceReduction as OfferStatusItemDtoActualPriceReduction,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDtoDeclaredPriceReduction as OfferStatusItemDtoDeclaredPriceReduction,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        OfferStatusItemDtoRecommendedPriceReduction as OfferStatusItemDtoRecommendedPriceReduction,
     )
     from allegro_async.api.models.allegro_prices import (
         OfferStatusQueryRequestDto as OfferStatusQueryRequestDto,
@@ -443,22 +521,16 @@ if TYPE_CHECKING:
         RecommendedPriceReductionDto as RecommendedPriceReductionDto,
     )
     from allegro_async.api.models.allegro_prices import (
-        Scope as Scope,
-    )
-    from allegro_async.api.models.allegro_prices import (
         SellerDiscountDeclaration as SellerDiscountDeclaration,
     )
     from allegro_async.api.models.allegro_prices import (
-        Status35 as Status35,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        Status36 as Status36,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        Status37 as Status37,
-    )
-    from allegro_async.api.models.allegro_prices import (
         SubsidyExcludeOfferItem as SubsidyExcludeOfferItem,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyExcludeOfferItemMarketplace as SubsidyExcludeOfferItemMarketplace,
+    )
+    from allegro_async.api.models.allegro_prices import (
+        SubsidyExcludeOfferItemStatus as SubsidyExcludeOfferItemStatus,
     )
     from allegro_async.api.models.allegro_prices import (
         SubsidyExcludeOffersCommand as SubsidyExcludeOffersCommand,
@@ -470,6 +542,9 @@ if TYPE_CHECKING:
         SubsidyManageOffersCommandResult as SubsidyManageOffersCommandResult,
     )
     from allegro_async.api.models.allegro_prices import (
+        SubsidyManageOffersCommandResultStatus as SubsidyManageOffersCommandResultStatus,
+    )
+    from allegro_async.api.models.allegro_prices import (
         SubsidyOfferToExclude as SubsidyOfferToExclude,
     )
     from allegro_async.api.models.allegro_prices import (
@@ -479,22 +554,22 @@ if TYPE_CHECKING:
         SubsidySubmitOfferItem as SubsidySubmitOfferItem,
     )
     from allegro_async.api.models.allegro_prices import (
+        SubsidySubmitOfferItemStatus as SubsidySubmitOfferItemStatus,
+    )
+    from allegro_async.api.models.allegro_prices import (
         SubsidySubmitOffersCommand as SubsidySubmitOffersCommand,
     )
     from allegro_async.api.models.allegro_prices import (
         SubsidySubmitOffersCommandPreview as SubsidySubmitOffersCommandPreview,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        Substatus as Substatus,
-    )
-    from allegro_async.api.models.auctions_and_bidding import (
-        Auction as Auction,
     )
     from allegro_async.api.models.auctions_and_bidding import (
         MaxPrice as MaxPrice,
     )
     from allegro_async.api.models.auctions_and_bidding import (
         MyBidResponse as MyBidResponse,
+    )
+    from allegro_async.api.models.auctions_and_bidding import (
+        MyBidResponseAuction as MyBidResponseAuction,
     )
     from allegro_async.api.models.auctions_and_bidding import (
         PlaceBidRequest as PlaceBidRequest,
@@ -506,13 +581,19 @@ if TYPE_CHECKING:
         AutomaticPricingRuleConfigurationChangeByAmount as AutomaticPricingRuleConfigurationChangeByAmount,
     )
     from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount as AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation as AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation,
+    )
+    from allegro_async.api.models.automatic_pricing import (
+        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues as AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues,
+    )
+    from allegro_async.api.models.automatic_pricing import (
         AutomaticPricingRuleConfigurationChangeByPercentage as AutomaticPricingRuleConfigurationChangeByPercentage,
     )
     from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleDefault as AutomaticPricingRuleDefault,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleName as AutomaticPricingRuleName,
+        AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage as AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage,
     )
     from allegro_async.api.models.automatic_pricing import (
         AutomaticPricingRulePostRequest as AutomaticPricingRulePostRequest,
@@ -530,22 +611,16 @@ if TYPE_CHECKING:
         AutomaticPricingRuleType as AutomaticPricingRuleType,
     )
     from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleUpdatedAt as AutomaticPricingRuleUpdatedAt,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        ChangeByAmount as ChangeByAmount,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        ChangeByPercentage as ChangeByPercentage,
-    )
-    from allegro_async.api.models.automatic_pricing import (
         OfferRules as OfferRules,
     )
     from allegro_async.api.models.automatic_pricing import (
-        Rule1 as Rule1,
+        OfferRulesRules as OfferRulesRules,
     )
     from allegro_async.api.models.badge_campaigns import (
         ApplicationTimePolicy as ApplicationTimePolicy,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        ApplicationTimePolicyType as ApplicationTimePolicyType,
     )
     from allegro_async.api.models.badge_campaigns import (
         Badge as Badge,
@@ -570,6 +645,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.badge_campaigns import (
         BadgeApplicationProcess as BadgeApplicationProcess,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgeApplicationProcessStatus as BadgeApplicationProcessStatus,
     )
     from allegro_async.api.models.badge_campaigns import (
         BadgeApplicationPurchaseConstraints as BadgeApplicationPurchaseConstraints,
@@ -605,6 +683,9 @@ if TYPE_CHECKING:
         BadgeCampaignStock as BadgeCampaignStock,
     )
     from allegro_async.api.models.badge_campaigns import (
+        BadgeCampaignType as BadgeCampaignType,
+    )
+    from allegro_async.api.models.badge_campaigns import (
         BadgeMarketPrice as BadgeMarketPrice,
     )
     from allegro_async.api.models.badge_campaigns import (
@@ -614,13 +695,31 @@ if TYPE_CHECKING:
         BadgeOperationProcess as BadgeOperationProcess,
     )
     from allegro_async.api.models.badge_campaigns import (
+        BadgeOperationType as BadgeOperationType,
+    )
+    from allegro_async.api.models.badge_campaigns import (
         BadgePatchPrices as BadgePatchPrices,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchPricesPrices as BadgePatchPricesPrices,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchPricesPricesBargain as BadgePatchPricesPricesBargain,
     )
     from allegro_async.api.models.badge_campaigns import (
         BadgePatchProcess as BadgePatchProcess,
     )
     from allegro_async.api.models.badge_campaigns import (
+        BadgePatchProcessProcess as BadgePatchProcessProcess,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchProcessProcessStatus as BadgePatchProcessProcessStatus,
+    )
+    from allegro_async.api.models.badge_campaigns import (
         BadgePatchRequest as BadgePatchRequest,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePatchRequestUnion as BadgePatchRequestUnion,
     )
     from allegro_async.api.models.badge_campaigns import (
         BadgePrices as BadgePrices,
@@ -629,16 +728,19 @@ if TYPE_CHECKING:
         BadgeProcess as BadgeProcess,
     )
     from allegro_async.api.models.badge_campaigns import (
+        BadgeProcessStatus as BadgeProcessStatus,
+    )
+    from allegro_async.api.models.badge_campaigns import (
         BadgePublicationTimePolicy as BadgePublicationTimePolicy,
+    )
+    from allegro_async.api.models.badge_campaigns import (
+        BadgePublicationTimePolicyType as BadgePublicationTimePolicyType,
     )
     from allegro_async.api.models.badge_campaigns import (
         BadgesList as BadgesList,
     )
     from allegro_async.api.models.badge_campaigns import (
         BadgeSubsidyPrices as BadgeSubsidyPrices,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Bargain as Bargain,
     )
     from allegro_async.api.models.badge_campaigns import (
         CampaignRefusalReason as CampaignRefusalReason,
@@ -653,43 +755,13 @@ if TYPE_CHECKING:
         PatchBadgeResponse as PatchBadgeResponse,
     )
     from allegro_async.api.models.badge_campaigns import (
-        Prices1 as Prices1,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Process1 as Process1,
-    )
-    from allegro_async.api.models.badge_campaigns import (
         PublicationTimePolicy as PublicationTimePolicy,
     )
     from allegro_async.api.models.badge_campaigns import (
+        PublicationTimePolicyType as PublicationTimePolicyType,
+    )
+    from allegro_async.api.models.badge_campaigns import (
         RefusalMessage as RefusalMessage,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Status6 as Status6,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Status8 as Status8,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Status9 as Status9,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Type8 as Type8,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Type11 as Type11,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Type12 as Type12,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Type13 as Type13,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Type52 as Type52,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Type58 as Type58,
     )
     from allegro_async.api.models.badge_campaigns import (
         UserCampaignEligibility as UserCampaignEligibility,
@@ -697,20 +769,29 @@ if TYPE_CHECKING:
     from allegro_async.api.models.badge_campaigns import (
         VisibilityTimePolicy as VisibilityTimePolicy,
     )
-    from allegro_async.api.models.batch_offer_modification import (
-        ChangeType as ChangeType,
+    from allegro_async.api.models.badge_campaigns import (
+        VisibilityTimePolicyType as VisibilityTimePolicyType,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        ChangeType2 as ChangeType2,
+        AdditionalServicesGroup as AdditionalServicesGroup,
     )
     from allegro_async.api.models.batch_offer_modification import (
         CommandTaskWithPriceSubject as CommandTaskWithPriceSubject,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        CommandTaskWithPriceSubjectSubject as CommandTaskWithPriceSubjectSubject,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         CommandTaskWithStockSubject as CommandTaskWithStockSubject,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        CommandTaskWithStockSubjectSubject as CommandTaskWithStockSubjectSubject,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         MarketplacePriceModification as MarketplacePriceModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModificationChangeType as MarketplacePriceModificationChangeType,
     )
     from allegro_async.api.models.batch_offer_modification import (
         MarketplacePriceModificationFixed as MarketplacePriceModificationFixed,
@@ -722,19 +803,94 @@ if TYPE_CHECKING:
         MarketplacePriceModificationPercentage as MarketplacePriceModificationPercentage,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        MarketplacePriceModificationUnion as MarketplacePriceModificationUnion,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        Modification as Modification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationAttachmentSafetyInformation as ModificationAttachmentSafetyInformation,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationAttachmentSafetyInformationAttachments as ModificationAttachmentSafetyInformationAttachments,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationDelivery as ModificationDelivery,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationDeliveryHandlingTime as ModificationDeliveryHandlingTime,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationDiscounts as ModificationDiscounts,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationDiscountsWholesalePriceList as ModificationDiscountsWholesalePriceList,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationPayments as ModificationPayments,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationPaymentsInvoice as ModificationPaymentsInvoice,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationPaymentsTax as ModificationPaymentsTax,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationPublication as ModificationPublication,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationPublicationDuration as ModificationPublicationDuration,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationResponsiblePerson as ModificationResponsiblePerson,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationResponsibleProducer as ModificationResponsibleProducer,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationSafetyInformation as ModificationSafetyInformation,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationSafetyInformationType as ModificationSafetyInformationType,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationSafetyInformationUnion as ModificationSafetyInformationUnion,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        ModificationTextSafetyInformation as ModificationTextSafetyInformation,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         OfferAutomaticPricingCommand as OfferAutomaticPricingCommand,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingCommandModification as OfferAutomaticPricingCommandModification,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferAutomaticPricingModificationRemove as OfferAutomaticPricingModificationRemove,
     )
     from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingModificationRemoveRemove as OfferAutomaticPricingModificationRemoveRemove,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
         OfferAutomaticPricingModificationSet as OfferAutomaticPricingModificationSet,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferAutomaticPricingModificationSetSet as OfferAutomaticPricingModificationSetSet,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferBulkChangeCommand as OfferBulkChangeCommand,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferBulkModification as OfferBulkModification,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModificationStock as OfferBulkModificationStock,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModificationStockChangeType as OfferBulkModificationStockChangeType,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        OfferBulkModificationStockUnion as OfferBulkModificationStockUnion,
     )
     from allegro_async.api.models.batch_offer_modification import (
         OfferChangeCommand as OfferChangeCommand,
@@ -758,10 +914,13 @@ if TYPE_CHECKING:
         PriceModificationPercentageChangeDecrease as PriceModificationPercentageChangeDecrease,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationPercentageChangeHolder as PriceModificationPercentageChangeHolder,
+        PriceModificationPercentageChangeIncrease as PriceModificationPercentageChangeIncrease,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationPercentageChangeIncrease as PriceModificationPercentageChangeIncrease,
+        PriceModificationType as PriceModificationType,
+    )
+    from allegro_async.api.models.batch_offer_modification import (
+        PriceModificationUnion as PriceModificationUnion,
     )
     from allegro_async.api.models.batch_offer_modification import (
         PriceModificationValueChangeDecrease as PriceModificationValueChangeDecrease,
@@ -776,25 +935,19 @@ if TYPE_CHECKING:
         QuantityModification as QuantityModification,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        RemoveItem as RemoveItem,
+        QuantityModificationChangeType as QuantityModificationChangeType,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        SetItem as SetItem,
+        StockModificationFixed as StockModificationFixed,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        Subject1 as Subject1,
+        StockModificationGain as StockModificationGain,
     )
     from allegro_async.api.models.batch_offer_modification import (
         TaskWithSubjectReport as TaskWithSubjectReport,
     )
     from allegro_async.api.models.batch_offer_modification import (
-        Type50 as Type50,
-    )
-    from allegro_async.api.models.billing import (
-        AdditionalInfoItem as AdditionalInfoItem,
-    )
-    from allegro_async.api.models.billing import (
-        Balance as Balance,
+        TaskWithSubjectReportTasksItem as TaskWithSubjectReportTasksItem,
     )
     from allegro_async.api.models.billing import (
         BillingEntries as BillingEntries,
@@ -803,19 +956,34 @@ if TYPE_CHECKING:
         BillingEntry as BillingEntry,
     )
     from allegro_async.api.models.billing import (
+        BillingEntryAdditionalInfo as BillingEntryAdditionalInfo,
+    )
+    from allegro_async.api.models.billing import (
+        BillingEntryBalance as BillingEntryBalance,
+    )
+    from allegro_async.api.models.billing import (
+        BillingEntryOffer as BillingEntryOffer,
+    )
+    from allegro_async.api.models.billing import (
+        BillingEntryType as BillingEntryType,
+    )
+    from allegro_async.api.models.billing import (
+        BillingEntryValue as BillingEntryValue,
+    )
+    from allegro_async.api.models.billing import (
         BillingType as BillingType,
     )
     from allegro_async.api.models.billing import (
         GetBillingTypesResponse as GetBillingTypesResponse,
     )
     from allegro_async.api.models.billing import (
-        Offer4 as Offer4,
+        Order as Order,
     )
     from allegro_async.api.models.billing import (
-        Type16 as Type16,
+        Tax as Tax,
     )
     from allegro_async.api.models.billing import (
-        Value1 as Value1,
+        TaxAnnotation as TaxAnnotation,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoriesDto as CategoriesDto,
@@ -824,16 +992,31 @@ if TYPE_CHECKING:
         CategoryBaseEvent as CategoryBaseEvent,
     )
     from allegro_async.api.models.categories_and_parameters import (
+        CategoryBaseEventType as CategoryBaseEventType,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryBaseEventUnion as CategoryBaseEventUnion,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
         CategoryCreatedEvent as CategoryCreatedEvent,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryDeletedEvent as CategoryDeletedEvent,
     )
     from allegro_async.api.models.categories_and_parameters import (
+        CategoryDeletedEventRedirectCategory as CategoryDeletedEventRedirectCategory,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
         CategoryDto as CategoryDto,
     )
     from allegro_async.api.models.categories_and_parameters import (
+        CategoryDtoParent as CategoryDtoParent,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
         CategoryEventBaseCategory as CategoryEventBaseCategory,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryEventBaseCategoryParent as CategoryEventBaseCategoryParent,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryEventsResponse as CategoryEventsResponse,
@@ -863,7 +1046,19 @@ if TYPE_CHECKING:
         CategoryParametersScheduledBaseChangeParameter as CategoryParametersScheduledBaseChangeParameter,
     )
     from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledBaseChangeType as CategoryParametersScheduledBaseChangeType,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParametersScheduledBaseChangeUnion as CategoryParametersScheduledBaseChangeUnion,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
         CategoryParametersScheduledChangesResponse as CategoryParametersScheduledChangesResponse,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParameterType as CategoryParameterType,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        CategoryParameterUnion as CategoryParameterUnion,
     )
     from allegro_async.api.models.categories_and_parameters import (
         CategoryRenamedEvent as CategoryRenamedEvent,
@@ -878,46 +1073,28 @@ if TYPE_CHECKING:
         DictionaryCategoryParameter as DictionaryCategoryParameter,
     )
     from allegro_async.api.models.categories_and_parameters import (
-        DictionaryItem as DictionaryItem,
+        DictionaryCategoryParameterDictionary as DictionaryCategoryParameterDictionary,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
+        DictionaryCategoryParameterRestrictions as DictionaryCategoryParameterRestrictions,
     )
     from allegro_async.api.models.categories_and_parameters import (
         FloatCategoryParameter as FloatCategoryParameter,
     )
     from allegro_async.api.models.categories_and_parameters import (
+        FloatCategoryParameterRestrictions as FloatCategoryParameterRestrictions,
+    )
+    from allegro_async.api.models.categories_and_parameters import (
         IntegerCategoryParameter as IntegerCategoryParameter,
     )
     from allegro_async.api.models.categories_and_parameters import (
-        Parent as Parent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        Parent1 as Parent1,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        RedirectCategory as RedirectCategory,
+        IntegerCategoryParameterRestrictions as IntegerCategoryParameterRestrictions,
     )
     from allegro_async.api.models.categories_and_parameters import (
         RequirementChange as RequirementChange,
     )
     from allegro_async.api.models.categories_and_parameters import (
-        Restrictions as Restrictions,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        Restrictions2 as Restrictions2,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        Restrictions4 as Restrictions4,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
         StringCategoryParameter as StringCategoryParameter,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        Type17 as Type17,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        Type18 as Type18,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        Type19 as Type19,
     )
     from allegro_async.api.models.charity import (
         CharityOrganization as CharityOrganization,
@@ -942,6 +1119,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.classifieds import (
         ClassifiedPackageConfigs as ClassifiedPackageConfigs,
+    )
+    from allegro_async.api.models.classifieds import (
+        ClassifiedPackageConfigType as ClassifiedPackageConfigType,
     )
     from allegro_async.api.models.classifieds import (
         ClassifiedPackages as ClassifiedPackages,
@@ -970,119 +1150,80 @@ if TYPE_CHECKING:
     from allegro_async.api.models.classifieds import (
         SellerOfferStatsResponseDto as SellerOfferStatsResponseDto,
     )
-    from allegro_async.api.models.classifieds import (
-        Type23 as Type23,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        Commission1 as Commission1,
-    )
     from allegro_async.api.models.commission_refunds import (
         GetRefundApplicationsResponse as GetRefundApplicationsResponse,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        LineItem2 as LineItem2,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        LineItem3 as LineItem3,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        Offer7 as Offer7,
     )
     from allegro_async.api.models.commission_refunds import (
         RefundClaim as RefundClaim,
     )
     from allegro_async.api.models.commission_refunds import (
+        RefundClaimBuyer as RefundClaimBuyer,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaimCommission as RefundClaimCommission,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaimLineItem as RefundClaimLineItem,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaimLineItemOffer as RefundClaimLineItemOffer,
+    )
+    from allegro_async.api.models.commission_refunds import (
         RefundClaimRequest as RefundClaimRequest,
+    )
+    from allegro_async.api.models.commission_refunds import (
+        RefundClaimRequestLineItem as RefundClaimRequestLineItem,
     )
     from allegro_async.api.models.commission_refunds import (
         RefundClaimResponse as RefundClaimResponse,
     )
     from allegro_async.api.models.commission_refunds import (
-        Status27 as Status27,
+        RefundClaimStatus as RefundClaimStatus,
     )
     from allegro_async.api.models.commission_refunds import (
-        Type53 as Type53,
-    )
-    from allegro_async.api.models.common import (
-        Allegro as Allegro,
-    )
-    from allegro_async.api.models.common import (
-        Buyer as Buyer,
-    )
-    from allegro_async.api.models.common import (
-        Campaign as Campaign,
-    )
-    from allegro_async.api.models.common import (
-        Commission as Commission,
-    )
-    from allegro_async.api.models.common import (
-        Delivery as Delivery,
-    )
-    from allegro_async.api.models.common import (
-        Id as Id,
-    )
-    from allegro_async.api.models.common import (
-        Marketplace as Marketplace,
-    )
-    from allegro_async.api.models.common import (
-        Name as Name,
-    )
-    from allegro_async.api.models.common import (
-        NameEnum as NameEnum,
-    )
-    from allegro_async.api.models.common import (
-        Offer as Offer,
+        RefundClaimType as RefundClaimType,
     )
     from allegro_async.api.models.common import (
         Price as Price,
-    )
-    from allegro_async.api.models.common import (
-        Product as Product,
-    )
-    from allegro_async.api.models.common import (
-        Publisher as Publisher,
-    )
-    from allegro_async.api.models.common import (
-        Status as Status,
-    )
-    from allegro_async.api.models.common import (
-        Type as Type,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        Attribute as Attribute,
     )
     from allegro_async.api.models.compatibility_list import (
         CompatibilityList as CompatibilityList,
     )
     from allegro_async.api.models.compatibility_list import (
+        CompatibilityListProductBased as CompatibilityListProductBased,
+    )
+    from allegro_async.api.models.compatibility_list import (
         CompatibilityListSupportedCategoriesDto as CompatibilityListSupportedCategoriesDto,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibilityListSupportedCategoriesDtoSupportedCategories as CompatibilityListSupportedCategoriesDtoSupportedCategories,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType as CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules as CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibilityListType as CompatibilityListType,
     )
     from allegro_async.api.models.compatibility_list import (
         CompatibleProductDto as CompatibleProductDto,
     )
     from allegro_async.api.models.compatibility_list import (
+        CompatibleProductDtoAttributes as CompatibleProductDtoAttributes,
+    )
+    from allegro_async.api.models.compatibility_list import (
+        CompatibleProductDtoGroup as CompatibleProductDtoGroup,
+    )
+    from allegro_async.api.models.compatibility_list import (
         CompatibleProductsGroupsDto as CompatibleProductsGroupsDto,
     )
     from allegro_async.api.models.compatibility_list import (
+        CompatibleProductsGroupsDtoGroups as CompatibleProductsGroupsDtoGroups,
+    )
+    from allegro_async.api.models.compatibility_list import (
         CompatibleProductsListDto as CompatibleProductsListDto,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        Group1 as Group1,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        Group2 as Group2,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        InputType as InputType,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        SupportedCategory as SupportedCategory,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        Type24 as Type24,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        ValidationRules as ValidationRules,
     )
     from allegro_async.api.models.contacts import (
         ContactRequest as ContactRequest,
@@ -1106,25 +1247,37 @@ if TYPE_CHECKING:
         PhonesResponse as PhonesResponse,
     )
     from allegro_async.api.models.conversions import (
-        Category1 as Category1,
+        CpsConversion as CpsConversion,
     )
     from allegro_async.api.models.conversions import (
-        CpsConversion as CpsConversion,
+        CpsConversionCommission as CpsConversionCommission,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionCommissionAllegro as CpsConversionCommissionAllegro,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionCommissionPublisher as CpsConversionCommissionPublisher,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionMarketplace as CpsConversionMarketplace,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionOffer as CpsConversionOffer,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionOfferCategory as CpsConversionOfferCategory,
+    )
+    from allegro_async.api.models.conversions import (
+        CpsConversionOfferUnitPrice as CpsConversionOfferUnitPrice,
     )
     from allegro_async.api.models.conversions import (
         CpsConversionResponse as CpsConversionResponse,
     )
     from allegro_async.api.models.conversions import (
-        Marketplace1 as Marketplace1,
+        CpsConversionStatus as CpsConversionStatus,
     )
     from allegro_async.api.models.conversions import (
-        Offer5 as Offer5,
-    )
-    from allegro_async.api.models.conversions import (
-        Status16 as Status16,
-    )
-    from allegro_async.api.models.conversions import (
-        UnitPrice as UnitPrice,
+        Seller as Seller,
     )
     from allegro_async.api.models.customer_returns import (
         CustomerReturn as CustomerReturn,
@@ -1154,7 +1307,13 @@ if TYPE_CHECKING:
         CustomerReturnRefundRejectionRequest as CustomerReturnRefundRejectionRequest,
     )
     from allegro_async.api.models.customer_returns import (
+        CustomerReturnRefundRejectionRequestRejection as CustomerReturnRefundRejectionRequestRejection,
+    )
+    from allegro_async.api.models.customer_returns import (
         CustomerReturnRejection as CustomerReturnRejection,
+    )
+    from allegro_async.api.models.customer_returns import (
+        CustomerReturnRejectionCode as CustomerReturnRejectionCode,
     )
     from allegro_async.api.models.customer_returns import (
         CustomerReturnResponse as CustomerReturnResponse,
@@ -1162,50 +1321,80 @@ if TYPE_CHECKING:
     from allegro_async.api.models.customer_returns import (
         CustomerReturnReturnParcel as CustomerReturnReturnParcel,
     )
-    from allegro_async.api.models.customer_returns import (
-        Rejection as Rejection,
-    )
-    from allegro_async.api.models.delivery import (
-        AbroadFreeDelivery as AbroadFreeDelivery,
-    )
-    from allegro_async.api.models.delivery import (
-        AbroadFreeDelivery1 as AbroadFreeDelivery1,
-    )
     from allegro_async.api.models.delivery import (
         CreateShippingRatesSetUsingPOSTRequest as CreateShippingRatesSetUsingPOSTRequest,
+    )
+    from allegro_async.api.models.delivery import (
+        CreateShippingRatesSetUsingPOSTRequestType as CreateShippingRatesSetUsingPOSTRequestType,
     )
     from allegro_async.api.models.delivery import (
         CreateShippingRatesSetUsingPOSTResponse as CreateShippingRatesSetUsingPOSTResponse,
     )
     from allegro_async.api.models.delivery import (
-        DeliveryMethod as DeliveryMethod,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliveryMethod1 as DeliveryMethod1,
+        CreateShippingRatesSetUsingPOSTResponseType as CreateShippingRatesSetUsingPOSTResponseType,
     )
     from allegro_async.api.models.delivery import (
         DeliverySettingsRequest as DeliverySettingsRequest,
     )
     from allegro_async.api.models.delivery import (
+        DeliverySettingsRequestAbroadFreeDelivery as DeliverySettingsRequestAbroadFreeDelivery,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliverySettingsRequestFreeDelivery as DeliverySettingsRequestFreeDelivery,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliverySettingsRequestJoinPolicy as DeliverySettingsRequestJoinPolicy,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliverySettingsRequestJoinPolicyStrategy as DeliverySettingsRequestJoinPolicyStrategy,
+    )
+    from allegro_async.api.models.delivery import (
+        DeliverySettingsRequestMarketplace as DeliverySettingsRequestMarketplace,
+    )
+    from allegro_async.api.models.delivery import (
         DeliverySettingsResponse as DeliverySettingsResponse,
     )
     from allegro_async.api.models.delivery import (
-        Features as Features,
+        DeliverySettingsResponseAbroadFreeDelivery as DeliverySettingsResponseAbroadFreeDelivery,
     )
     from allegro_async.api.models.delivery import (
-        FirstItemRate as FirstItemRate,
+        DeliverySettingsResponseFreeDelivery as DeliverySettingsResponseFreeDelivery,
     )
     from allegro_async.api.models.delivery import (
-        FirstItemRate1 as FirstItemRate1,
+        DeliverySettingsResponseJoinPolicy as DeliverySettingsResponseJoinPolicy,
     )
     from allegro_async.api.models.delivery import (
-        FreeDelivery as FreeDelivery,
-    )
-    from allegro_async.api.models.delivery import (
-        FreeDelivery1 as FreeDelivery1,
+        DeliverySettingsResponseMarketplace as DeliverySettingsResponseMarketplace,
     )
     from allegro_async.api.models.delivery import (
         GetListOfDeliveryMethodsUsingGETResponse as GetListOfDeliveryMethodsUsingGETResponse,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime,
+    )
+    from allegro_async.api.models.delivery import (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault,
     )
     from allegro_async.api.models.delivery import (
         GetListOfShippingRatestUsingGETResponse as GetListOfShippingRatestUsingGETResponse,
@@ -1214,79 +1403,49 @@ if TYPE_CHECKING:
         GetShippingRatesSetUsingGETResponse as GetShippingRatesSetUsingGETResponse,
     )
     from allegro_async.api.models.delivery import (
-        JoinPolicy as JoinPolicy,
+        GetShippingRatesSetUsingGETResponseFeatures as GetShippingRatesSetUsingGETResponseFeatures,
     )
     from allegro_async.api.models.delivery import (
-        JoinPolicy1 as JoinPolicy1,
-    )
-    from allegro_async.api.models.delivery import (
-        Marketplace2 as Marketplace2,
-    )
-    from allegro_async.api.models.delivery import (
-        Marketplace3 as Marketplace3,
-    )
-    from allegro_async.api.models.delivery import (
-        Marketplace4 as Marketplace4,
-    )
-    from allegro_async.api.models.delivery import (
-        MaxPackageWeight as MaxPackageWeight,
-    )
-    from allegro_async.api.models.delivery import (
-        MaxPackageWeight1 as MaxPackageWeight1,
-    )
-    from allegro_async.api.models.delivery import (
-        MaxQuantityPerPackage as MaxQuantityPerPackage,
+        GetShippingRatesSetUsingGETResponseType as GetShippingRatesSetUsingGETResponseType,
     )
     from allegro_async.api.models.delivery import (
         ModifyShippingRatesSetUsingPUTRequest as ModifyShippingRatesSetUsingPUTRequest,
     )
     from allegro_async.api.models.delivery import (
+        ModifyShippingRatesSetUsingPUTRequestType as ModifyShippingRatesSetUsingPUTRequestType,
+    )
+    from allegro_async.api.models.delivery import (
         ModifyShippingRatesSetUsingPUTResponse as ModifyShippingRatesSetUsingPUTResponse,
     )
     from allegro_async.api.models.delivery import (
-        NextItemRate as NextItemRate,
-    )
-    from allegro_async.api.models.delivery import (
-        NextItemRate1 as NextItemRate1,
-    )
-    from allegro_async.api.models.delivery import (
-        PaymentPolicy as PaymentPolicy,
+        ModifyShippingRatesSetUsingPUTResponseType as ModifyShippingRatesSetUsingPUTResponseType,
     )
     from allegro_async.api.models.delivery import (
         ShippingRate as ShippingRate,
     )
     from allegro_async.api.models.delivery import (
-        ShippingRate1 as ShippingRate1,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesConstraints as ShippingRatesConstraints,
+        ShippingRateMarketplaces as ShippingRateMarketplaces,
     )
     from allegro_async.api.models.delivery import (
         ShippingRatesSet as ShippingRatesSet,
     )
     from allegro_async.api.models.delivery import (
-        ShippingTime as ShippingTime,
+        ShippingRatesSetRates as ShippingRatesSetRates,
     )
     from allegro_async.api.models.delivery import (
-        ShippingTime1 as ShippingTime1,
+        ShippingRatesSetRatesDeliveryMethod as ShippingRatesSetRatesDeliveryMethod,
     )
     from allegro_async.api.models.delivery import (
-        Strategy as Strategy,
+        ShippingRatesSetRatesFirstItemRate as ShippingRatesSetRatesFirstItemRate,
     )
     from allegro_async.api.models.delivery import (
-        Type30 as Type30,
+        ShippingRatesSetRatesMaxPackageWeight as ShippingRatesSetRatesMaxPackageWeight,
     )
     from allegro_async.api.models.delivery import (
-        Type31 as Type31,
+        ShippingRatesSetRatesNextItemRate as ShippingRatesSetRatesNextItemRate,
     )
     from allegro_async.api.models.delivery import (
-        Type35 as Type35,
-    )
-    from allegro_async.api.models.delivery import (
-        Type43 as Type43,
-    )
-    from allegro_async.api.models.delivery import (
-        Type44 as Type44,
+        ShippingRatesSetRatesShippingTime as ShippingRatesSetRatesShippingTime,
     )
     from allegro_async.api.models.deposits import (
         DepositType as DepositType,
@@ -1295,16 +1454,19 @@ if TYPE_CHECKING:
         DepositTypeResponse as DepositTypeResponse,
     )
     from allegro_async.api.models.flexible_bundles import (
-        CreatedBy as CreatedBy,
-    )
-    from allegro_async.api.models.flexible_bundles import (
         FlexibleBundleCreateDTO as FlexibleBundleCreateDTO,
     )
     from allegro_async.api.models.flexible_bundles import (
         FlexibleBundleDiscountDTO as FlexibleBundleDiscountDTO,
     )
     from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleDiscountDTOType as FlexibleBundleDiscountDTOType,
+    )
+    from allegro_async.api.models.flexible_bundles import (
         FlexibleBundleGetDTO as FlexibleBundleGetDTO,
+    )
+    from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundleGetDTOCreatedBy as FlexibleBundleGetDTOCreatedBy,
     )
     from allegro_async.api.models.flexible_bundles import (
         FlexibleBundleGetOfferDTO as FlexibleBundleGetOfferDTO,
@@ -1331,6 +1493,9 @@ if TYPE_CHECKING:
         FlexibleBundlesListingDTO as FlexibleBundlesListingDTO,
     )
     from allegro_async.api.models.flexible_bundles import (
+        FlexibleBundlesListingDTONextPage as FlexibleBundlesListingDTONextPage,
+    )
+    from allegro_async.api.models.flexible_bundles import (
         FlexibleBundleSlotDiscountDTO as FlexibleBundleSlotDiscountDTO,
     )
     from allegro_async.api.models.flexible_bundles import (
@@ -1344,12 +1509,6 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.flexible_bundles import (
         FlexibleBundleWholeBundleDiscountDTO as FlexibleBundleWholeBundleDiscountDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        NextPage as NextPage,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        Type33 as Type33,
     )
     from allegro_async.api.models.fulfillment_parcels import (
         FulfillmentOrder as FulfillmentOrder,
@@ -1370,19 +1529,19 @@ if TYPE_CHECKING:
         FulfillmentRemovalPreference as FulfillmentRemovalPreference,
     )
     from allegro_async.api.models.fulfillment_removal import (
-        FulfillmentWithdrawalAddress as FulfillmentWithdrawalAddress,
+        FulfillmentRemovalPreferenceOperation as FulfillmentRemovalPreferenceOperation,
     )
     from allegro_async.api.models.fulfillment_removal import (
-        Operation2 as Operation2,
+        FulfillmentWithdrawalAddress as FulfillmentWithdrawalAddress,
     )
     from allegro_async.api.models.fulfillment_removal import (
         PhoneNumberWithCountryCode as PhoneNumberWithCountryCode,
     )
     from allegro_async.api.models.fulfillment_returns import (
-        AccountableForNonSellability as AccountableForNonSellability,
+        FulfillmentRefundDisposition as FulfillmentRefundDisposition,
     )
     from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDisposition as FulfillmentRefundDisposition,
+        FulfillmentRefundDispositionAccountableForNonSellability as FulfillmentRefundDispositionAccountableForNonSellability,
     )
     from allegro_async.api.models.fulfillment_returns import (
         FulfillmentRefundDispositionBuyer as FulfillmentRefundDispositionBuyer,
@@ -1394,25 +1553,25 @@ if TYPE_CHECKING:
         FulfillmentRefundDispositionRefund as FulfillmentRefundDispositionRefund,
     )
     from allegro_async.api.models.fulfillment_returns import (
+        FulfillmentRefundDispositionRefundDetails as FulfillmentRefundDispositionRefundDetails,
+    )
+    from allegro_async.api.models.fulfillment_returns import (
         FulfillmentRefundDispositionsResponse as FulfillmentRefundDispositionsResponse,
     )
     from allegro_async.api.models.fulfillment_returns import (
-        StockStatus as StockStatus,
+        FulfillmentRefundDispositionStockStatus as FulfillmentRefundDispositionStockStatus,
     )
     from allegro_async.api.models.fulfillment_returns import (
-        Type34 as Type34,
+        FulfillmentRefundDispositionType as FulfillmentRefundDispositionType,
     )
     from allegro_async.api.models.fulfillment_stock import (
-        Details1 as Details1,
+        GetFulfillmentStockResponse as GetFulfillmentStockResponse,
     )
     from allegro_async.api.models.fulfillment_stock import (
         ReserveInfo as ReserveInfo,
     )
     from allegro_async.api.models.fulfillment_stock import (
-        Status29 as Status29,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        Status33 as Status33,
+        ReserveInfoStatus as ReserveInfoStatus,
     )
     from allegro_async.api.models.fulfillment_stock import (
         StockProduct as StockProduct,
@@ -1431,6 +1590,12 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.fulfillment_stock import (
         StockStorageFee as StockStorageFee,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockStorageFeeDetails as StockStorageFeeDetails,
+    )
+    from allegro_async.api.models.fulfillment_stock import (
+        StockStorageFeeStatus as StockStorageFeeStatus,
     )
     from allegro_async.api.models.images_and_attachments import (
         AttachmentFile as AttachmentFile,
@@ -1457,19 +1622,19 @@ if TYPE_CHECKING:
         AllegroMarketplaces as AllegroMarketplaces,
     )
     from allegro_async.api.models.information_about_marketplaces import (
-        Currencies as Currencies,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        Languages as Languages,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
         MarketplaceItem as MarketplaceItem,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        MarketplaceItemCurrencies as MarketplaceItemCurrencies,
     )
     from allegro_async.api.models.information_about_marketplaces import (
         MarketplaceItemCurrency as MarketplaceItemCurrency,
     )
     from allegro_async.api.models.information_about_marketplaces import (
         MarketplaceItemLanguage as MarketplaceItemLanguage,
+    )
+    from allegro_async.api.models.information_about_marketplaces import (
+        MarketplaceItemLanguages as MarketplaceItemLanguages,
     )
     from allegro_async.api.models.information_about_marketplaces import (
         MarketplaceItemShippingCountry as MarketplaceItemShippingCountry,
@@ -1487,34 +1652,55 @@ if TYPE_CHECKING:
         Answer as Answer,
     )
     from allegro_async.api.models.information_about_user import (
-        BaseMarketplace as BaseMarketplace,
+        AnswerVBeta1 as AnswerVBeta1,
     )
     from allegro_async.api.models.information_about_user import (
-        Classification1 as Classification1,
+        CommentVBeta1 as CommentVBeta1,
     )
     from allegro_async.api.models.information_about_user import (
-        Condition1 as Condition1,
+        Company as Company,
     )
     from allegro_async.api.models.information_about_user import (
-        DeliveryCost as DeliveryCost,
+        Exclusion as Exclusion,
+    )
+    from allegro_async.api.models.information_about_user import (
+        Justification as Justification,
     )
     from allegro_async.api.models.information_about_user import (
         MeResponse as MeResponse,
     )
     from allegro_async.api.models.information_about_user import (
-        Offer6 as Offer6,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Order1 as Order1,
+        MeResponseBaseMarketplace as MeResponseBaseMarketplace,
     )
     from allegro_async.api.models.information_about_user import (
         Rates as Rates,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RatesDelivery as RatesDelivery,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RatesDeliveryCost as RatesDeliveryCost,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RatesDescription as RatesDescription,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RatesService as RatesService,
     )
     from allegro_async.api.models.information_about_user import (
         Removal as Removal,
     )
     from allegro_async.api.models.information_about_user import (
         RemovalRequest as RemovalRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RemovalRequestSource as RemovalRequestSource,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RemovalRequestVBeta1 as RemovalRequestVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        RemovalVBeta1 as RemovalVBeta1,
     )
     from allegro_async.api.models.information_about_user import (
         SalesQualityForDay as SalesQualityForDay,
@@ -1526,13 +1712,16 @@ if TYPE_CHECKING:
         SalesQualityMetric as SalesQualityMetric,
     )
     from allegro_async.api.models.information_about_user import (
-        Service1 as Service1,
-    )
-    from allegro_async.api.models.information_about_user import (
         SmartSellerClassificationReport as SmartSellerClassificationReport,
     )
     from allegro_async.api.models.information_about_user import (
-        Source as Source,
+        SmartSellerClassificationReportClassification as SmartSellerClassificationReportClassification,
+    )
+    from allegro_async.api.models.information_about_user import (
+        SmartSellerClassificationReportConditions as SmartSellerClassificationReportConditions,
+    )
+    from allegro_async.api.models.information_about_user import (
+        User as User,
     )
     from allegro_async.api.models.information_about_user import (
         UserRating as UserRating,
@@ -1544,16 +1733,61 @@ if TYPE_CHECKING:
         UserRatingListResponse as UserRatingListResponse,
     )
     from allegro_async.api.models.information_about_user import (
+        UserRatingListResponseVBeta1 as UserRatingListResponseVBeta1,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingOrder as UserRatingOrder,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingOrderOffers as UserRatingOrderOffers,
+    )
+    from allegro_async.api.models.information_about_user import (
         UserRatingRemovalRequest as UserRatingRemovalRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingRemovalRequestRequest as UserRatingRemovalRequestRequest,
+    )
+    from allegro_async.api.models.information_about_user import (
+        UserRatingVBeta1 as UserRatingVBeta1,
     )
     from allegro_async.api.models.message_center import (
         Interlocutor as Interlocutor,
     )
     from allegro_async.api.models.message_center import (
+        Message as Message,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageAdditionalInformation as MessageAdditionalInformation,
+    )
+    from allegro_async.api.models.message_center import (
         MessageAttachmentId as MessageAttachmentId,
     )
     from allegro_async.api.models.message_center import (
+        MessageAttachmentInfo as MessageAttachmentInfo,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageAttachmentInfoStatus as MessageAttachmentInfoStatus,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageAuthor as MessageAuthor,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageOffer as MessageOffer,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageOrder as MessageOrder,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageRelatedObject as MessageRelatedObject,
+    )
+    from allegro_async.api.models.message_center import (
         MessagesList as MessagesList,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageStatus as MessageStatus,
+    )
+    from allegro_async.api.models.message_center import (
+        MessageType as MessageType,
     )
     from allegro_async.api.models.message_center import (
         NewAttachmentDeclaration as NewAttachmentDeclaration,
@@ -1569,6 +1803,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.message_center import (
         Thread as Thread,
+    )
+    from allegro_async.api.models.message_center import (
+        ThreadId as ThreadId,
     )
     from allegro_async.api.models.message_center import (
         ThreadReadFlag as ThreadReadFlag,
@@ -1589,25 +1826,22 @@ if TYPE_CHECKING:
         BundlePublicationDTO as BundlePublicationDTO,
     )
     from allegro_async.api.models.offer_bundles import (
-        CreatedBy2 as CreatedBy2,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        NextPage2 as NextPage2,
+        BundlePublicationDTOStatus as BundlePublicationDTOStatus,
     )
     from allegro_async.api.models.offer_bundles import (
         OfferBundleDTO as OfferBundleDTO,
     )
     from allegro_async.api.models.offer_bundles import (
+        OfferBundleDTOCreatedBy as OfferBundleDTOCreatedBy,
+    )
+    from allegro_async.api.models.offer_bundles import (
         OfferBundlesDTO as OfferBundlesDTO,
     )
     from allegro_async.api.models.offer_bundles import (
-        Status11 as Status11,
+        OfferBundlesDTONextPage as OfferBundlesDTONextPage,
     )
     from allegro_async.api.models.offer_bundles import (
         UpdateOfferBundleDiscountDTO as UpdateOfferBundleDiscountDTO,
-    )
-    from allegro_async.api.models.offer_management import (
-        Action as Action,
     )
     from allegro_async.api.models.offer_management import (
         AdditionalMarketplacePromoOptionsCommandModification as AdditionalMarketplacePromoOptionsCommandModification,
@@ -1616,22 +1850,22 @@ if TYPE_CHECKING:
         AdditionalMarketplacePromoOptionsModification as AdditionalMarketplacePromoOptionsModification,
     )
     from allegro_async.api.models.offer_management import (
-        AdditionalMarketplacesRequest as AdditionalMarketplacesRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        AdditionalMarketplacesRequest1 as AdditionalMarketplacesRequest1,
-    )
-    from allegro_async.api.models.offer_management import (
         AfterSalesServicesProductOfferRequest as AfterSalesServicesProductOfferRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        AfterSalesServicesProductOfferRequestImpliedWarranty as AfterSalesServicesProductOfferRequestImpliedWarranty,
+    )
+    from allegro_async.api.models.offer_management import (
+        AfterSalesServicesProductOfferRequestReturnPolicy as AfterSalesServicesProductOfferRequestReturnPolicy,
+    )
+    from allegro_async.api.models.offer_management import (
+        AfterSalesServicesProductOfferRequestWarranty as AfterSalesServicesProductOfferRequestWarranty,
     )
     from allegro_async.api.models.offer_management import (
         AvailablePromotionPackage as AvailablePromotionPackage,
     )
     from allegro_async.api.models.offer_management import (
         AvailablePromotionPackages as AvailablePromotionPackages,
-    )
-    from allegro_async.api.models.offer_management import (
-        Category3 as Category3,
     )
     from allegro_async.api.models.offer_management import (
         ChangePrice as ChangePrice,
@@ -1649,43 +1883,22 @@ if TYPE_CHECKING:
         CompatibilityListManualRequest as CompatibilityListManualRequest,
     )
     from allegro_async.api.models.offer_management import (
-        Contact1 as Contact1,
-    )
-    from allegro_async.api.models.offer_management import (
-        Delivery3 as Delivery3,
-    )
-    from allegro_async.api.models.offer_management import (
-        Delivery4 as Delivery4,
-    )
-    from allegro_async.api.models.offer_management import (
-        Delivery5 as Delivery5,
-    )
-    from allegro_async.api.models.offer_management import (
         DeliveryProductOfferRequest as DeliveryProductOfferRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        DeliveryProductOfferRequestShippingRates as DeliveryProductOfferRequestShippingRates,
     )
     from allegro_async.api.models.offer_management import (
         DiscountsProductOfferRequest as DiscountsProductOfferRequest,
     )
     from allegro_async.api.models.offer_management import (
-        IdType as IdType,
-    )
-    from allegro_async.api.models.offer_management import (
-        ImpliedWarranty1 as ImpliedWarranty1,
+        DiscountsProductOfferRequestWholesalePriceList as DiscountsProductOfferRequestWholesalePriceList,
     )
     from allegro_async.api.models.offer_management import (
         MarketplaceAvailablePromotionPackages as MarketplaceAvailablePromotionPackages,
     )
     from allegro_async.api.models.offer_management import (
         MarketplaceOfferPromoOption as MarketplaceOfferPromoOption,
-    )
-    from allegro_async.api.models.offer_management import (
-        ModificationTime as ModificationTime,
-    )
-    from allegro_async.api.models.offer_management import (
-        ModificationType as ModificationType,
-    )
-    from allegro_async.api.models.offer_management import (
-        Offer9 as Offer9,
     )
     from allegro_async.api.models.offer_management import (
         OfferCategoryRequest as OfferCategoryRequest,
@@ -1703,15 +1916,6 @@ if TYPE_CHECKING:
         OfferPromoOptionsPendingChanges as OfferPromoOptionsPendingChanges,
     )
     from allegro_async.api.models.offer_management import (
-        Operation3 as Operation3,
-    )
-    from allegro_async.api.models.offer_management import (
-        PackageType1 as PackageType1,
-    )
-    from allegro_async.api.models.offer_management import (
-        Parameter1 as Parameter1,
-    )
-    from allegro_async.api.models.offer_management import (
         ParameterProductOfferRequest as ParameterProductOfferRequest,
     )
     from allegro_async.api.models.offer_management import (
@@ -1727,6 +1931,9 @@ if TYPE_CHECKING:
         ProductOfferBase as ProductOfferBase,
     )
     from allegro_async.api.models.offer_management import (
+        ProductOfferBaseIdType as ProductOfferBaseIdType,
+    )
+    from allegro_async.api.models.offer_management import (
         ProductOfferFundraisingCampaignRequest as ProductOfferFundraisingCampaignRequest,
     )
     from allegro_async.api.models.offer_management import (
@@ -1734,6 +1941,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementResponsiblePersonRequest as ProductSetElementResponsiblePersonRequest,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsiblePersonRequestResponsiblePerson as ProductSetElementResponsiblePersonRequestResponsiblePerson,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerIdRequest as ProductSetElementResponsibleProducerIdRequest,
@@ -1745,13 +1955,19 @@ if TYPE_CHECKING:
         ProductSetElementResponsibleProducerRequest as ProductSetElementResponsibleProducerRequest,
     )
     from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerRequestType as ProductSetElementResponsibleProducerRequestType,
+    )
+    from allegro_async.api.models.offer_management import (
+        ProductSetElementResponsibleProducerRequestUnion as ProductSetElementResponsibleProducerRequestUnion,
+    )
+    from allegro_async.api.models.offer_management import (
         ProductSetElementResponsibleProducerRequestWrapper as ProductSetElementResponsibleProducerRequestWrapper,
     )
     from allegro_async.api.models.offer_management import (
         ProductSetElementSafetyInformationRequest as ProductSetElementSafetyInformationRequest,
     )
     from allegro_async.api.models.offer_management import (
-        ProductSetItem as ProductSetItem,
+        ProductSetElementSafetyInformationRequestSafetyInformation as ProductSetElementSafetyInformationRequestSafetyInformation,
     )
     from allegro_async.api.models.offer_management import (
         PromoGeneralReport as PromoGeneralReport,
@@ -1763,10 +1979,16 @@ if TYPE_CHECKING:
         PromoModificationTask as PromoModificationTask,
     )
     from allegro_async.api.models.offer_management import (
+        PromoModificationTaskStatus as PromoModificationTaskStatus,
+    )
+    from allegro_async.api.models.offer_management import (
         PromoOptionsCommand as PromoOptionsCommand,
     )
     from allegro_async.api.models.offer_management import (
         PromoOptionsCommandModification as PromoOptionsCommandModification,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsCommandModificationModificationTime as PromoOptionsCommandModificationModificationTime,
     )
     from allegro_async.api.models.offer_management import (
         PromoOptionsCommandModificationPackage as PromoOptionsCommandModificationPackage,
@@ -1775,10 +1997,13 @@ if TYPE_CHECKING:
         PromoOptionsModification as PromoOptionsModification,
     )
     from allegro_async.api.models.offer_management import (
-        PromoOptionsModifications as PromoOptionsModifications,
+        PromoOptionsModificationModificationType as PromoOptionsModificationModificationType,
     )
     from allegro_async.api.models.offer_management import (
-        Publication9 as Publication9,
+        PromoOptionsModificationPackageType as PromoOptionsModificationPackageType,
+    )
+    from allegro_async.api.models.offer_management import (
+        PromoOptionsModifications as PromoOptionsModifications,
     )
     from allegro_async.api.models.offer_management import (
         PublicationChangeCommandDto as PublicationChangeCommandDto,
@@ -1787,13 +2012,19 @@ if TYPE_CHECKING:
         PublicationModification as PublicationModification,
     )
     from allegro_async.api.models.offer_management import (
-        ResponsiblePerson as ResponsiblePerson,
-    )
-    from allegro_async.api.models.offer_management import (
-        ReturnPolicy1 as ReturnPolicy1,
+        PublicationModificationAction as PublicationModificationAction,
     )
     from allegro_async.api.models.offer_management import (
         SaleProductOfferPatchRequestV1 as SaleProductOfferPatchRequestV1,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferPatchRequestV1AdditionalMarketplaces as SaleProductOfferPatchRequestV1AdditionalMarketplaces,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferPatchRequestV1Delivery as SaleProductOfferPatchRequestV1Delivery,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferPatchRequestV1ProductSet as SaleProductOfferPatchRequestV1ProductSet,
     )
     from allegro_async.api.models.offer_management import (
         SaleProductOfferPublicationRequest as SaleProductOfferPublicationRequest,
@@ -1802,7 +2033,22 @@ if TYPE_CHECKING:
         SaleProductOfferRequestBase as SaleProductOfferRequestBase,
     )
     from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestBaseContact as SaleProductOfferRequestBaseContact,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestBaseDelivery as SaleProductOfferRequestBaseDelivery,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestBasePublication as SaleProductOfferRequestBasePublication,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestBaseSizeTable as SaleProductOfferRequestBaseSizeTable,
+    )
+    from allegro_async.api.models.offer_management import (
         SaleProductOfferRequestV1 as SaleProductOfferRequestV1,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferRequestV1Delivery as SaleProductOfferRequestV1Delivery,
     )
     from allegro_async.api.models.offer_management import (
         SaleProductOffersRequestStock as SaleProductOffersRequestStock,
@@ -1811,40 +2057,34 @@ if TYPE_CHECKING:
         SaleProductOfferStatusResponse as SaleProductOfferStatusResponse,
     )
     from allegro_async.api.models.offer_management import (
+        SaleProductOfferStatusResponseOperation as SaleProductOfferStatusResponseOperation,
+    )
+    from allegro_async.api.models.offer_management import (
+        SaleProductOfferStatusResponseOperationStatus as SaleProductOfferStatusResponseOperationStatus,
+    )
+    from allegro_async.api.models.offer_management import (
         SellingMode as SellingMode,
-    )
-    from allegro_async.api.models.offer_management import (
-        ShippingRatesModel as ShippingRatesModel,
-    )
-    from allegro_async.api.models.offer_management import (
-        SizeTable1 as SizeTable1,
-    )
-    from allegro_async.api.models.offer_management import (
-        Status26 as Status26,
-    )
-    from allegro_async.api.models.offer_management import (
-        Status31 as Status31,
-    )
-    from allegro_async.api.models.offer_management import (
-        Type51 as Type51,
     )
     from allegro_async.api.models.offer_management import (
         UnfilledParametersResponse as UnfilledParametersResponse,
     )
     from allegro_async.api.models.offer_management import (
-        Warranty1 as Warranty1,
+        UnfilledParametersResponseOffers as UnfilledParametersResponseOffers,
     )
     from allegro_async.api.models.offer_management import (
-        WholesalePriceList as WholesalePriceList,
+        UnfilledParametersResponseOffersCategory as UnfilledParametersResponseOffersCategory,
+    )
+    from allegro_async.api.models.offer_management import (
+        UnfilledParametersResponseOffersParameters as UnfilledParametersResponseOffersParameters,
     )
     from allegro_async.api.models.offer_rating import (
         OfferRating as OfferRating,
     )
     from allegro_async.api.models.offer_rating import (
-        ScoreDistributionItem as ScoreDistributionItem,
+        OfferRatingScoreDistribution as OfferRatingScoreDistribution,
     )
     from allegro_async.api.models.offer_rating import (
-        SizeFeedbackItem as SizeFeedbackItem,
+        OfferRatingSizeFeedback as OfferRatingSizeFeedback,
     )
     from allegro_async.api.models.offer_tags import (
         TagId as TagId,
@@ -1898,16 +2138,34 @@ if TYPE_CHECKING:
         ProductSafetyInformationDescription as ProductSafetyInformationDescription,
     )
     from allegro_async.api.models.order_management import (
-        Address1 as Address1,
-    )
-    from allegro_async.api.models.order_management import (
         AllegroCarrier as AllegroCarrier,
     )
     from allegro_async.api.models.order_management import (
         AllegroPickupDropOffPoint as AllegroPickupDropOffPoint,
     )
     from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointAddress as AllegroPickupDropOffPointAddress,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointOpening as AllegroPickupDropOffPointOpening,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointRestrictions as AllegroPickupDropOffPointRestrictions,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointRestrictionsType as AllegroPickupDropOffPointRestrictionsType,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointServices as AllegroPickupDropOffPointServices,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointServicesType as AllegroPickupDropOffPointServicesType,
+    )
+    from allegro_async.api.models.order_management import (
         AllegroPickupDropOffPointsResponse as AllegroPickupDropOffPointsResponse,
+    )
+    from allegro_async.api.models.order_management import (
+        AllegroPickupDropOffPointType as AllegroPickupDropOffPointType,
     )
     from allegro_async.api.models.order_management import (
         BuyerPreferencesReference as BuyerPreferencesReference,
@@ -1937,7 +2195,13 @@ if TYPE_CHECKING:
         CheckoutFormAddWaybillCreated as CheckoutFormAddWaybillCreated,
     )
     from allegro_async.api.models.order_management import (
+        CheckoutFormAddWaybillCreatedLineItems as CheckoutFormAddWaybillCreatedLineItems,
+    )
+    from allegro_async.api.models.order_management import (
         CheckoutFormAddWaybillRequest as CheckoutFormAddWaybillRequest,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormAddWaybillRequestLineItems as CheckoutFormAddWaybillRequestLineItems,
     )
     from allegro_async.api.models.order_management import (
         CheckoutFormBuyerAddressReference as CheckoutFormBuyerAddressReference,
@@ -1979,6 +2243,9 @@ if TYPE_CHECKING:
         CheckoutFormFulfillmentProvider as CheckoutFormFulfillmentProvider,
     )
     from allegro_async.api.models.order_management import (
+        CheckoutFormFulfillmentProviderId as CheckoutFormFulfillmentProviderId,
+    )
+    from allegro_async.api.models.order_management import (
         CheckoutFormFulfillmentShipmentSummary as CheckoutFormFulfillmentShipmentSummary,
     )
     from allegro_async.api.models.order_management import (
@@ -1995,6 +2262,12 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.order_management import (
         CheckoutFormInvoiceAddressCompanyId as CheckoutFormInvoiceAddressCompanyId,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceAddressCompanyIdType as CheckoutFormInvoiceAddressCompanyIdType,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormInvoiceAddressCompanyVatPayerStatus as CheckoutFormInvoiceAddressCompanyVatPayerStatus,
     )
     from allegro_async.api.models.order_management import (
         CheckoutFormInvoiceAddressNaturalPerson as CheckoutFormInvoiceAddressNaturalPerson,
@@ -2060,13 +2333,25 @@ if TYPE_CHECKING:
         CheckoutFormsOrderInvoiceFileSecurityVerification as CheckoutFormsOrderInvoiceFileSecurityVerification,
     )
     from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFileSecurityVerificationStatus as CheckoutFormsOrderInvoiceFileSecurityVerificationStatus,
+    )
+    from allegro_async.api.models.order_management import (
         CheckoutFormsOrderInvoiceFileVerification as CheckoutFormsOrderInvoiceFileVerification,
     )
     from allegro_async.api.models.order_management import (
         CheckoutFormsOrderInvoiceFileVerificationDetails as CheckoutFormsOrderInvoiceFileVerificationDetails,
     )
     from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFileVerificationDetailsType as CheckoutFormsOrderInvoiceFileVerificationDetailsType,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoiceFileVerificationStatus as CheckoutFormsOrderInvoiceFileVerificationStatus,
+    )
+    from allegro_async.api.models.order_management import (
         CheckoutFormsOrderInvoices as CheckoutFormsOrderInvoices,
+    )
+    from allegro_async.api.models.order_management import (
+        CheckoutFormsOrderInvoicesOrderMode as CheckoutFormsOrderInvoicesOrderMode,
     )
     from allegro_async.api.models.order_management import (
         CheckoutFormsOrderLink as CheckoutFormsOrderLink,
@@ -2078,16 +2363,7 @@ if TYPE_CHECKING:
         CheckoutFormSummary as CheckoutFormSummary,
     )
     from allegro_async.api.models.order_management import (
-        Code2 as Code2,
-    )
-    from allegro_async.api.models.order_management import (
         LatestOrderEvent as LatestOrderEvent,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItem as LineItem,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItem1 as LineItem1,
     )
     from allegro_async.api.models.order_management import (
         LineItemDeposit as LineItemDeposit,
@@ -2096,10 +2372,22 @@ if TYPE_CHECKING:
         LineItemDiscount as LineItemDiscount,
     )
     from allegro_async.api.models.order_management import (
+        LineItemDiscountType as LineItemDiscountType,
+    )
+    from allegro_async.api.models.order_management import (
         LineItemReconciliation as LineItemReconciliation,
     )
     from allegro_async.api.models.order_management import (
+        LineItemReconciliationType as LineItemReconciliationType,
+    )
+    from allegro_async.api.models.order_management import (
         LineItemVoucher as LineItemVoucher,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItemVoucherStatus as LineItemVoucherStatus,
+    )
+    from allegro_async.api.models.order_management import (
+        LineItemVoucherType as LineItemVoucherType,
     )
     from allegro_async.api.models.order_management import (
         NewOrderBillingDocumentLink as NewOrderBillingDocumentLink,
@@ -2112,9 +2400,6 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.order_management import (
         OfferReference as OfferReference,
-    )
-    from allegro_async.api.models.order_management import (
-        OpeningItem as OpeningItem,
     )
     from allegro_async.api.models.order_management import (
         OrderEvent as OrderEvent,
@@ -2141,9 +2426,6 @@ if TYPE_CHECKING:
         OrderMarketplace as OrderMarketplace,
     )
     from allegro_async.api.models.order_management import (
-        OrderMode as OrderMode,
-    )
-    from allegro_async.api.models.order_management import (
         OrdersShippingCarrier as OrdersShippingCarrier,
     )
     from allegro_async.api.models.order_management import (
@@ -2153,55 +2435,34 @@ if TYPE_CHECKING:
         ParcelTrackingHistory as ParcelTrackingHistory,
     )
     from allegro_async.api.models.order_management import (
+        ParcelTrackingHistoryTrackingDetails as ParcelTrackingHistoryTrackingDetails,
+    )
+    from allegro_async.api.models.order_management import (
         ParcelTrackingStatus as ParcelTrackingStatus,
     )
     from allegro_async.api.models.order_management import (
-        Restriction as Restriction,
+        ParcelTrackingStatusCode as ParcelTrackingStatusCode,
+    )
+    from allegro_async.api.models.order_management import (
+        Payment as Payment,
+    )
+    from allegro_async.api.models.order_management import (
+        PaymentMethod as PaymentMethod,
     )
     from allegro_async.api.models.order_management import (
         SellerReference as SellerReference,
     )
-    from allegro_async.api.models.order_management import (
-        Status13 as Status13,
-    )
-    from allegro_async.api.models.order_management import (
-        Status14 as Status14,
-    )
-    from allegro_async.api.models.order_management import (
-        Status19 as Status19,
-    )
-    from allegro_async.api.models.order_management import (
-        TrackingDetails as TrackingDetails,
-    )
-    from allegro_async.api.models.order_management import (
-        Type5 as Type5,
-    )
-    from allegro_async.api.models.order_management import (
-        Type7 as Type7,
-    )
-    from allegro_async.api.models.order_management import (
-        Type21 as Type21,
-    )
-    from allegro_async.api.models.order_management import (
-        Type22 as Type22,
-    )
-    from allegro_async.api.models.order_management import (
-        Type36 as Type36,
-    )
-    from allegro_async.api.models.order_management import (
-        Type37 as Type37,
-    )
-    from allegro_async.api.models.order_management import (
-        Type38 as Type38,
-    )
-    from allegro_async.api.models.order_management import (
-        VatPayerStatus as VatPayerStatus,
-    )
-    from allegro_async.api.models.payments import (
-        AdditionalServices as AdditionalServices,
-    )
     from allegro_async.api.models.payments import (
         BaseOperation as BaseOperation,
+    )
+    from allegro_async.api.models.payments import (
+        BaseOperationGroup as BaseOperationGroup,
+    )
+    from allegro_async.api.models.payments import (
+        BaseOperationType as BaseOperationType,
+    )
+    from allegro_async.api.models.payments import (
+        BaseOperationUnion as BaseOperationUnion,
     )
     from allegro_async.api.models.payments import (
         BlockadeOperation as BlockadeOperation,
@@ -2237,13 +2498,22 @@ if TYPE_CHECKING:
         DeductionIncreaseOperation as DeductionIncreaseOperation,
     )
     from allegro_async.api.models.payments import (
-        Delivery2 as Delivery2,
-    )
-    from allegro_async.api.models.payments import (
         GetRefundedPaymentsResponse as GetRefundedPaymentsResponse,
     )
     from allegro_async.api.models.payments import (
         InitializeRefund as InitializeRefund,
+    )
+    from allegro_async.api.models.payments import (
+        InitializeRefundAdditionalServices as InitializeRefundAdditionalServices,
+    )
+    from allegro_async.api.models.payments import (
+        InitializeRefundDelivery as InitializeRefundDelivery,
+    )
+    from allegro_async.api.models.payments import (
+        InitializeRefundOverpaid as InitializeRefundOverpaid,
+    )
+    from allegro_async.api.models.payments import (
+        InitializeRefundReason as InitializeRefundReason,
     )
     from allegro_async.api.models.payments import (
         LoanDeductionChargeOperation as LoanDeductionChargeOperation,
@@ -2261,16 +2531,10 @@ if TYPE_CHECKING:
         OperationValue as OperationValue,
     )
     from allegro_async.api.models.payments import (
-        Overpaid as Overpaid,
-    )
-    from allegro_async.api.models.payments import (
         Participant as Participant,
     )
     from allegro_async.api.models.payments import (
         PaymentOperations as PaymentOperations,
-    )
-    from allegro_async.api.models.payments import (
-        PaymentOperator as PaymentOperator,
     )
     from allegro_async.api.models.payments import (
         PaymentsSurcharge as PaymentsSurcharge,
@@ -2318,6 +2582,9 @@ if TYPE_CHECKING:
         RefundDetails as RefundDetails,
     )
     from allegro_async.api.models.payments import (
+        RefundDetailsStatus as RefundDetailsStatus,
+    )
+    from allegro_async.api.models.payments import (
         RefundIncreaseOperation as RefundIncreaseOperation,
     )
     from allegro_async.api.models.payments import (
@@ -2325,6 +2592,15 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.payments import (
         RefundLineItemDeposit as RefundLineItemDeposit,
+    )
+    from allegro_async.api.models.payments import (
+        RefundLineItemDepositTotalValue as RefundLineItemDepositTotalValue,
+    )
+    from allegro_async.api.models.payments import (
+        RefundLineItemType as RefundLineItemType,
+    )
+    from allegro_async.api.models.payments import (
+        RefundLineItemValue as RefundLineItemValue,
     )
     from allegro_async.api.models.payments import (
         RefundOrder as RefundOrder,
@@ -2345,9 +2621,6 @@ if TYPE_CHECKING:
         SellerParticipant as SellerParticipant,
     )
     from allegro_async.api.models.payments import (
-        Status28 as Status28,
-    )
-    from allegro_async.api.models.payments import (
         Surcharge as Surcharge,
     )
     from allegro_async.api.models.payments import (
@@ -2357,37 +2630,31 @@ if TYPE_CHECKING:
         TopUpOperation as TopUpOperation,
     )
     from allegro_async.api.models.payments import (
-        TotalValue as TotalValue,
-    )
-    from allegro_async.api.models.payments import (
-        Type14 as Type14,
-    )
-    from allegro_async.api.models.payments import (
-        Type54 as Type54,
-    )
-    from allegro_async.api.models.payments import (
-        Type59 as Type59,
-    )
-    from allegro_async.api.models.payments import (
-        Value2 as Value2,
-    )
-    from allegro_async.api.models.payments import (
         Wallet as Wallet,
     )
     from allegro_async.api.models.payments import (
         WalletBalance as WalletBalance,
     )
-    from allegro_async.api.models.points_of_service import (
-        OpenHour as OpenHour,
+    from allegro_async.api.models.payments import (
+        WalletPaymentOperator as WalletPaymentOperator,
+    )
+    from allegro_async.api.models.payments import (
+        WalletType as WalletType,
     )
     from allegro_async.api.models.points_of_service import (
-        Payment1 as Payment1,
+        Address as Address,
+    )
+    from allegro_async.api.models.points_of_service import (
+        OpenHour as OpenHour,
     )
     from allegro_async.api.models.points_of_service import (
         Pos as Pos,
     )
     from allegro_async.api.models.points_of_service import (
         PosLocation as PosLocation,
+    )
+    from allegro_async.api.models.points_of_service import (
+        PosPayments as PosPayments,
     )
     from allegro_async.api.models.points_of_service import (
         SearchResult as SearchResult,
@@ -2399,7 +2666,13 @@ if TYPE_CHECKING:
         ClaimStatusChangeRequest as ClaimStatusChangeRequest,
     )
     from allegro_async.api.models.post_purchase_issues import (
+        ClaimStatusChangeRequestStatus as ClaimStatusChangeRequestStatus,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
         MessageRequest as MessageRequest,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        MessageRequestType as MessageRequestType,
     )
     from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssue as PostPurchaseIssue,
@@ -2412,6 +2685,9 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueAuthor as PostPurchaseIssueAuthor,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueAuthorRole as PostPurchaseIssueAuthorRole,
     )
     from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueChat as PostPurchaseIssueChat,
@@ -2429,10 +2705,16 @@ if TYPE_CHECKING:
         PostPurchaseIssueExpectation as PostPurchaseIssueExpectation,
     )
     from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueExpectationName as PostPurchaseIssueExpectationName,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueFirstMessage as PostPurchaseIssueFirstMessage,
     )
     from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueLastMessage as PostPurchaseIssueLastMessage,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueLastMessageStatus as PostPurchaseIssueLastMessageStatus,
     )
     from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueListResponse as PostPurchaseIssueListResponse,
@@ -2444,6 +2726,9 @@ if TYPE_CHECKING:
         PostPurchaseIssueMessageAuthor as PostPurchaseIssueMessageAuthor,
     )
     from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueMessageAuthorRole as PostPurchaseIssueMessageAuthorRole,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueOffer as PostPurchaseIssueOffer,
     )
     from allegro_async.api.models.post_purchase_issues import (
@@ -2453,7 +2738,13 @@ if TYPE_CHECKING:
         PostPurchaseIssueReason as PostPurchaseIssueReason,
     )
     from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueReasonType as PostPurchaseIssueReasonType,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueRefund as PostPurchaseIssueRefund,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueRight as PostPurchaseIssueRight,
     )
     from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueState as PostPurchaseIssueState,
@@ -2462,31 +2753,10 @@ if TYPE_CHECKING:
         PostPurchaseIssueStatus as PostPurchaseIssueStatus,
     )
     from allegro_async.api.models.post_purchase_issues import (
+        PostPurchaseIssueType as PostPurchaseIssueType,
+    )
+    from allegro_async.api.models.post_purchase_issues import (
         PostPurchaseIssueUser as PostPurchaseIssueUser,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Right as Right,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Role as Role,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Role1 as Role1,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Status15 as Status15,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Status23 as Status23,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Type41 as Type41,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Type48 as Type48,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        Type49 as Type49,
     )
     from allegro_async.api.models.pricing import (
         ClassifiedsPackages as ClassifiedsPackages,
@@ -2510,10 +2780,16 @@ if TYPE_CHECKING:
         OfferQuotesDto as OfferQuotesDto,
     )
     from allegro_async.api.models.pricing import (
+        Parameter as Parameter,
+    )
+    from allegro_async.api.models.pricing import (
         PricingOffer as PricingOffer,
     )
     from allegro_async.api.models.pricing import (
         PricingPublication as PricingPublication,
+    )
+    from allegro_async.api.models.pricing import (
+        Promotion as Promotion,
     )
     from allegro_async.api.models.pricing import (
         PublicOfferPreviewRequest as PublicOfferPreviewRequest,
@@ -2528,7 +2804,10 @@ if TYPE_CHECKING:
         BaseSaleProductResponseDto as BaseSaleProductResponseDto,
     )
     from allegro_async.api.models.products import (
-        Category2 as Category2,
+        BaseSaleProductResponseDtoPublication as BaseSaleProductResponseDtoPublication,
+    )
+    from allegro_async.api.models.products import (
+        BaseSaleProductResponseDtoPublicationStatus as BaseSaleProductResponseDtoPublicationStatus,
     )
     from allegro_async.api.models.products import (
         CategoryProductParameter as CategoryProductParameter,
@@ -2537,22 +2816,43 @@ if TYPE_CHECKING:
         CategoryProductParameterList as CategoryProductParameterList,
     )
     from allegro_async.api.models.products import (
+        CategoryProductParameterType as CategoryProductParameterType,
+    )
+    from allegro_async.api.models.products import (
+        CategoryProductParameterUnion as CategoryProductParameterUnion,
+    )
+    from allegro_async.api.models.products import (
         DictionaryCategoryProductParameter as DictionaryCategoryProductParameter,
     )
     from allegro_async.api.models.products import (
-        DictionaryItem1 as DictionaryItem1,
+        DictionaryCategoryProductParameterDictionary as DictionaryCategoryProductParameterDictionary,
+    )
+    from allegro_async.api.models.products import (
+        DictionaryCategoryProductParameterRestrictions as DictionaryCategoryProductParameterRestrictions,
     )
     from allegro_async.api.models.products import (
         FloatCategoryProductParameter as FloatCategoryProductParameter,
     )
     from allegro_async.api.models.products import (
+        FloatCategoryProductParameterRestrictions as FloatCategoryProductParameterRestrictions,
+    )
+    from allegro_async.api.models.products import (
         GetSaleProductsResponse as GetSaleProductsResponse,
+    )
+    from allegro_async.api.models.products import (
+        GetSaleProductsResponseNextPage as GetSaleProductsResponseNextPage,
     )
     from allegro_async.api.models.products import (
         IntegerCategoryProductParameter as IntegerCategoryProductParameter,
     )
     from allegro_async.api.models.products import (
+        IntegerCategoryProductParameterRestrictions as IntegerCategoryProductParameterRestrictions,
+    )
+    from allegro_async.api.models.products import (
         ListingResponseFilters as ListingResponseFilters,
+    )
+    from allegro_async.api.models.products import (
+        ListingResponseFiltersType as ListingResponseFiltersType,
     )
     from allegro_async.api.models.products import (
         ListingResponseFiltersValues as ListingResponseFiltersValues,
@@ -2561,22 +2861,16 @@ if TYPE_CHECKING:
         NewProductParameterDto as NewProductParameterDto,
     )
     from allegro_async.api.models.products import (
-        NextPage1 as NextPage1,
-    )
-    from allegro_async.api.models.products import (
         OfferRequirements as OfferRequirements,
-    )
-    from allegro_async.api.models.products import (
-        Options as Options,
-    )
-    from allegro_async.api.models.products import (
-        Options1 as Options1,
     )
     from allegro_async.api.models.products import (
         ProductAiCoCreatedContent as ProductAiCoCreatedContent,
     )
     from allegro_async.api.models.products import (
         ProductCategoryProposal as ProductCategoryProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductCategoryProposalResolutionType as ProductCategoryProposalResolutionType,
     )
     from allegro_async.api.models.products import (
         ProductCategoryWithPath as ProductCategoryWithPath,
@@ -2591,13 +2885,25 @@ if TYPE_CHECKING:
         ProductImageProposal as ProductImageProposal,
     )
     from allegro_async.api.models.products import (
+        ProductImageProposalResolutionType as ProductImageProposalResolutionType,
+    )
+    from allegro_async.api.models.products import (
         ProductNameProposal as ProductNameProposal,
+    )
+    from allegro_async.api.models.products import (
+        ProductNameProposalResolutionType as ProductNameProposalResolutionType,
     )
     from allegro_async.api.models.products import (
         ProductParameter as ProductParameter,
     )
     from allegro_async.api.models.products import (
         ProductParameterDto as ProductParameterDto,
+    )
+    from allegro_async.api.models.products import (
+        ProductParameterDtoOptions as ProductParameterDtoOptions,
+    )
+    from allegro_async.api.models.products import (
+        ProductParameterOptions as ProductParameterOptions,
     )
     from allegro_async.api.models.products import (
         ProductParameterProposal as ProductParameterProposal,
@@ -2612,6 +2918,15 @@ if TYPE_CHECKING:
         ProductProposalsResponse as ProductProposalsResponse,
     )
     from allegro_async.api.models.products import (
+        ProductProposalsResponseCategory as ProductProposalsResponseCategory,
+    )
+    from allegro_async.api.models.products import (
+        ProductProposalsResponsePublication as ProductProposalsResponsePublication,
+    )
+    from allegro_async.api.models.products import (
+        ProductProposalsResponsePublicationStatus as ProductProposalsResponsePublicationStatus,
+    )
+    from allegro_async.api.models.products import (
         ProductsCategoryPath as ProductsCategoryPath,
     )
     from allegro_async.api.models.products import (
@@ -2621,37 +2936,16 @@ if TYPE_CHECKING:
         ProductSimilarCategoryWithPath as ProductSimilarCategoryWithPath,
     )
     from allegro_async.api.models.products import (
-        Publication2 as Publication2,
-    )
-    from allegro_async.api.models.products import (
-        Publication6 as Publication6,
-    )
-    from allegro_async.api.models.products import (
-        Publication8 as Publication8,
-    )
-    from allegro_async.api.models.products import (
-        ResolutionType as ResolutionType,
-    )
-    from allegro_async.api.models.products import (
-        ResolutionType1 as ResolutionType1,
-    )
-    from allegro_async.api.models.products import (
-        ResolutionType2 as ResolutionType2,
-    )
-    from allegro_async.api.models.products import (
-        Restrictions1 as Restrictions1,
-    )
-    from allegro_async.api.models.products import (
-        Restrictions3 as Restrictions3,
-    )
-    from allegro_async.api.models.products import (
-        Restrictions5 as Restrictions5,
-    )
-    from allegro_async.api.models.products import (
         SaleProductCompatibilityList as SaleProductCompatibilityList,
     )
     from allegro_async.api.models.products import (
         SaleProductDto as SaleProductDto,
+    )
+    from allegro_async.api.models.products import (
+        SaleProductDtoPublication as SaleProductDtoPublication,
+    )
+    from allegro_async.api.models.products import (
+        SaleProductDtoPublicationStatus as SaleProductDtoPublicationStatus,
     )
     from allegro_async.api.models.products import (
         SaleProductResponseCategoriesDto as SaleProductResponseCategoriesDto,
@@ -2660,13 +2954,7 @@ if TYPE_CHECKING:
         SaleProductSafetyDto as SaleProductSafetyDto,
     )
     from allegro_async.api.models.products import (
-        Status10 as Status10,
-    )
-    from allegro_async.api.models.products import (
-        Status25 as Status25,
-    )
-    from allegro_async.api.models.products import (
-        Status30 as Status30,
+        SaleProductSafetyDtoSafetyInformation as SaleProductSafetyDtoSafetyInformation,
     )
     from allegro_async.api.models.products import (
         StringCategoryProductParameter as StringCategoryProductParameter,
@@ -2680,29 +2968,29 @@ if TYPE_CHECKING:
     from allegro_async.api.models.products import (
         TrustedContent as TrustedContent,
     )
-    from allegro_async.api.models.products import (
-        Type20 as Type20,
-    )
-    from allegro_async.api.models.products import (
-        Type39 as Type39,
-    )
-    from allegro_async.api.models.public_user_information import (
-        Excluded as Excluded,
-    )
-    from allegro_async.api.models.public_user_information import (
-        NotRecommended as NotRecommended,
-    )
-    from allegro_async.api.models.public_user_information import (
-        Removed as Removed,
-    )
-    from allegro_async.api.models.public_user_information import (
-        Statistics as Statistics,
-    )
-    from allegro_async.api.models.public_user_information import (
-        User1 as User1,
-    )
     from allegro_async.api.models.public_user_information import (
         UserRatingSummaryResponseV2 as UserRatingSummaryResponseV2,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2NotRecommended as UserRatingSummaryResponseV2NotRecommended,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2Recommended as UserRatingSummaryResponseV2Recommended,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2Statistics as UserRatingSummaryResponseV2Statistics,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2StatisticsExcluded as UserRatingSummaryResponseV2StatisticsExcluded,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2StatisticsReceived as UserRatingSummaryResponseV2StatisticsReceived,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2StatisticsRemoved as UserRatingSummaryResponseV2StatisticsRemoved,
+    )
+    from allegro_async.api.models.public_user_information import (
+        UserRatingSummaryResponseV2User as UserRatingSummaryResponseV2User,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         Benefit as Benefit,
@@ -2711,34 +2999,37 @@ if TYPE_CHECKING:
         BenefitSpecification as BenefitSpecification,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Configuration1 as Configuration1,
+        BenefitSpecificationType as BenefitSpecificationType,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Discount1 as Discount1,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Discount2 as Discount2,
+        BenefitSpecificationUnion as BenefitSpecificationUnion,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         LargeOrderDiscountBenefitSpecification as LargeOrderDiscountBenefitSpecification,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        MinimumTurnover as MinimumTurnover,
+        LargeOrderDiscountBenefitSpecificationThresholds as LargeOrderDiscountBenefitSpecificationThresholds,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        LargeOrderDiscountBenefitSpecificationThresholdsDiscount as LargeOrderDiscountBenefitSpecificationThresholdsDiscount,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        LargeOrderDiscountBenefitSpecificationThresholdsOrderValue as LargeOrderDiscountBenefitSpecificationThresholdsOrderValue,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         MultiPackBenefitSpecification as MultiPackBenefitSpecification,
     )
     from allegro_async.api.models.rebates_and_promotions import (
+        MultiPackBenefitSpecificationConfiguration as MultiPackBenefitSpecificationConfiguration,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        MultiPackBenefitSpecificationTrigger as MultiPackBenefitSpecificationTrigger,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
         NullableTurnoverDiscountDto as NullableTurnoverDiscountDto,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Offer8 as Offer8,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        OrderValue as OrderValue,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Quantity1 as Quantity1,
+        NullableTurnoverDiscountDtoStatus as NullableTurnoverDiscountDtoStatus,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         SellerCreateRebateRequestDto as SellerCreateRebateRequestDto,
@@ -2747,37 +3038,28 @@ if TYPE_CHECKING:
         SellerRebateDto as SellerRebateDto,
     )
     from allegro_async.api.models.rebates_and_promotions import (
+        SellerRebateDtoStatus as SellerRebateDtoStatus,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
         SellerRebateOfferCriterion as SellerRebateOfferCriterion,
     )
     from allegro_async.api.models.rebates_and_promotions import (
+        SellerRebateOfferCriterionOffers as SellerRebateOfferCriterionOffers,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        SellerRebateOfferCriterionType as SellerRebateOfferCriterionType,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
         SellerRebatesDto as SellerRebatesDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Status22 as Status22,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Status22Enum as Status22Enum,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Status32 as Status32,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Status38 as Status38,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Threshold as Threshold,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Threshold1 as Threshold1,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Trigger as Trigger,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         TurnoverDiscountDefinitionDto as TurnoverDiscountDefinitionDto,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         TurnoverDiscountDto as TurnoverDiscountDto,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        TurnoverDiscountDtoStatus as TurnoverDiscountDtoStatus,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         TurnoverDiscountListDto as TurnoverDiscountListDto,
@@ -2789,34 +3071,43 @@ if TYPE_CHECKING:
         TurnoverDiscountThresholdDto as TurnoverDiscountThresholdDto,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Type15 as Type15,
+        TurnoverDiscountThresholdDtoDiscount as TurnoverDiscountThresholdDtoDiscount,
     )
     from allegro_async.api.models.rebates_and_promotions import (
-        Type56 as Type56,
+        TurnoverDiscountThresholdDtoMinimumTurnover as TurnoverDiscountThresholdDtoMinimumTurnover,
     )
     from allegro_async.api.models.rebates_and_promotions import (
         WholesalePriceListBenefitSpecification as WholesalePriceListBenefitSpecification,
     )
-    from allegro_async.api.models.responsible_persons import (
-        CountryCode as CountryCode,
+    from allegro_async.api.models.rebates_and_promotions import (
+        WholesalePriceListBenefitSpecificationThresholds as WholesalePriceListBenefitSpecificationThresholds,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        WholesalePriceListBenefitSpecificationThresholdsDiscount as WholesalePriceListBenefitSpecificationThresholdsDiscount,
+    )
+    from allegro_async.api.models.rebates_and_promotions import (
+        WholesalePriceListBenefitSpecificationThresholdsQuantity as WholesalePriceListBenefitSpecificationThresholdsQuantity,
     )
     from allegro_async.api.models.responsible_persons import (
         CreateResponsiblePersonRequest as CreateResponsiblePersonRequest,
     )
     from allegro_async.api.models.responsible_persons import (
-        PersonalData as PersonalData,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        PersonalData1 as PersonalData1,
+        CreateResponsiblePersonRequestPersonalData as CreateResponsiblePersonRequestPersonalData,
     )
     from allegro_async.api.models.responsible_persons import (
         ResponsiblePersonAddress as ResponsiblePersonAddress,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        ResponsiblePersonAddressCountryCode as ResponsiblePersonAddressCountryCode,
     )
     from allegro_async.api.models.responsible_persons import (
         ResponsiblePersonContact as ResponsiblePersonContact,
     )
     from allegro_async.api.models.responsible_persons import (
         ResponsiblePersonResponse as ResponsiblePersonResponse,
+    )
+    from allegro_async.api.models.responsible_persons import (
+        ResponsiblePersonResponsePersonalData as ResponsiblePersonResponsePersonalData,
     )
     from allegro_async.api.models.responsible_persons import (
         ResponsiblePersonsGETResponse as ResponsiblePersonsGETResponse,
@@ -2833,56 +3124,11 @@ if TYPE_CHECKING:
     from allegro_async.api.models.responsible_producers import (
         UpdateResponsibleProducerRequest as UpdateResponsibleProducerRequest,
     )
-    from allegro_async.api.models.shared_0b5c5b7a import (
-        MoneyDto as MoneyDto,
-    )
-    from allegro_async.api.models.shared_0cb0cb0c import (
-        Invoice as Invoice,
-    )
     from allegro_async.api.models.shared_4aab5b0d import (
-        SellerModel as SellerModel,
+        ImpliedWarrantyResponseSeller as ImpliedWarrantyResponseSeller,
     )
-    from allegro_async.api.models.shared_4c56dbb4 import (
-        Method as Method,
-    )
-    from allegro_async.api.models.shared_5ea9e48f import (
-        Category as Category,
-    )
-    from allegro_async.api.models.shared_5fe36b85 import (
-        Dimensions as Dimensions,
-    )
-    from allegro_async.api.models.shared_5fe36b85 import (
-        DimensionValue as DimensionValue,
-    )
-    from allegro_async.api.models.shared_5fe36b85 import (
-        Limits as Limits,
-    )
-    from allegro_async.api.models.shared_5fe36b85 import (
-        Unit3 as Unit3,
-    )
-    from allegro_async.api.models.shared_5fe36b85 import (
-        WeightValue as WeightValue,
-    )
-    from allegro_async.api.models.shared_6bcc10ca import (
-        Default as Default,
-    )
-    from allegro_async.api.models.shared_6bdf1113 import (
-        Condition as Condition,
-    )
-    from allegro_async.api.models.shared_6bdf1113 import (
-        DeliveryMethodId as DeliveryMethodId,
-    )
-    from allegro_async.api.models.shared_7d88ced2 import (
-        Unit as Unit,
-    )
-    from allegro_async.api.models.shared_8ad792b1 import (
-        Warranty as Warranty,
-    )
-    from allegro_async.api.models.shared_8b3bd5a3 import (
-        Details as Details,
-    )
-    from allegro_async.api.models.shared_8c5e5fe3 import (
-        Courier as Courier,
+    from allegro_async.api.models.shared_4ba9b5f2 import (
+        Coordinates as Coordinates,
     )
     from allegro_async.api.models.shared_8d8f87b8 import (
         CurrentPrice as CurrentPrice,
@@ -2894,49 +3140,19 @@ if TYPE_CHECKING:
         MinimalPrice as MinimalPrice,
     )
     from allegro_async.api.models.shared_8e3703e7 import (
-        OfferDuration as OfferDuration,
-    )
-    from allegro_async.api.models.shared_8e3703e7 import (
         SellingModeFormat as SellingModeFormat,
     )
     from allegro_async.api.models.shared_8e3703e7 import (
         StartingPrice as StartingPrice,
     )
-    from allegro_async.api.models.shared_9a6564ad import (
-        ChangeType1 as ChangeType1,
+    from allegro_async.api.models.shared_38d6f97c import (
+        Category as Category,
     )
-    from allegro_async.api.models.shared_9a6564ad import (
-        Stock as Stock,
+    from allegro_async.api.models.shared_38d6f97c import (
+        ParameterRangeValue as ParameterRangeValue,
     )
-    from allegro_async.api.models.shared_9ff9a522 import (
-        Configuration as Configuration,
-    )
-    from allegro_async.api.models.shared_9ff9a522 import (
-        ConstraintCriteria as ConstraintCriteria,
-    )
-    from allegro_async.api.models.shared_9ff9a522 import (
-        Reference as Reference,
-    )
-    from allegro_async.api.models.shared_9ff9a522 import (
-        Type29 as Type29,
-    )
-    from allegro_async.api.models.shared_12d16b0f import (
-        Errors as Errors,
-    )
-    from allegro_async.api.models.shared_27a04699 import (
-        Operation as Operation,
-    )
-    from allegro_async.api.models.shared_37f2b5b6 import (
-        Annotation as Annotation,
-    )
-    from allegro_async.api.models.shared_37f2b5b6 import (
-        Tax as Tax,
-    )
-    from allegro_async.api.models.shared_39f88a6b import (
-        Address as Address,
-    )
-    from allegro_async.api.models.shared_39f88a6b import (
-        Coordinates as Coordinates,
+    from allegro_async.api.models.shared_54aa6840 import (
+        CompatibilityListItemProductBased as CompatibilityListItemProductBased,
     )
     from allegro_async.api.models.shared_68b4a1dc import (
         CategoryParameterDisplayConditions as CategoryParameterDisplayConditions,
@@ -2957,13 +3173,10 @@ if TYPE_CHECKING:
         FormerParameterValueData as FormerParameterValueData,
     )
     from allegro_async.api.models.shared_68b4a1dc import (
-        Restrictions6 as Restrictions6,
+        StringCategoryParameterRestrictions as StringCategoryParameterRestrictions,
     )
-    from allegro_async.api.models.shared_84c581d1 import (
-        Parameter as Parameter,
-    )
-    from allegro_async.api.models.shared_84c581d1 import (
-        ParameterRangeValue as ParameterRangeValue,
+    from allegro_async.api.models.shared_83ae216c import (
+        MoneyDto as MoneyDto,
     )
     from allegro_async.api.models.shared_88ef85c7 import (
         ClassifiedExtraPackage as ClassifiedExtraPackage,
@@ -2971,20 +3184,11 @@ if TYPE_CHECKING:
     from allegro_async.api.models.shared_88ef85c7 import (
         ClassifiedPackage as ClassifiedPackage,
     )
-    from allegro_async.api.models.shared_142f282b import (
-        Location as Location,
-    )
-    from allegro_async.api.models.shared_142f282b import (
-        SizeTable as SizeTable,
+    from allegro_async.api.models.shared_108f5e0e import (
+        ShippingRates as ShippingRates,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         AdditionalMarketplacesRefusalReasonResponse as AdditionalMarketplacesRefusalReasonResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        AdditionalMarketplacesResponse as AdditionalMarketplacesResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        AdditionalMarketplacesResponse1 as AdditionalMarketplacesResponse1,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         AfterSalesServices as AfterSalesServices,
@@ -2993,25 +3197,16 @@ if TYPE_CHECKING:
         B2b as B2b,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListIdItem as CompatibilityListIdItem,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListItem as CompatibilityListItem,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListManual as CompatibilityListManual,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListProductBasedProductOfferResponse as CompatibilityListProductBasedProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        CompatibilityListProductBasedProductOfferResponseType as CompatibilityListProductBasedProductOfferResponseType,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         CompatibilityListProductOfferResponse as CompatibilityListProductOfferResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListTextItem as CompatibilityListTextItem,
+        Contact as Contact,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         DeliveryProductOfferResponse as DeliveryProductOfferResponse,
@@ -3020,13 +3215,7 @@ if TYPE_CHECKING:
         DiscountsProductOfferResponse as DiscountsProductOfferResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        EndedBy1 as EndedBy1,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
         ImpliedWarranty as ImpliedWarranty,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Invoice1 as Invoice1,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         MarketedBeforeGPSRObligation as MarketedBeforeGPSRObligation,
@@ -3035,19 +3224,16 @@ if TYPE_CHECKING:
         MessageToSellerSettings as MessageToSellerSettings,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        Mode as Mode,
+        MessageToSellerSettingsMode as MessageToSellerSettingsMode,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         NoSafetyInformation as NoSafetyInformation,
     )
     from allegro_async.api.models.shared_157cbb29 import (
+        NoSafetyInformationType as NoSafetyInformationType,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
         OfferCategory as OfferCategory,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        OfferEndingAt as OfferEndingAt,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        OfferStartingAt as OfferStartingAt,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         OfferStatus as OfferStatus,
@@ -3065,7 +3251,7 @@ if TYPE_CHECKING:
         Payments as Payments,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        Product2 as Product2,
+        PaymentsInvoice as PaymentsInvoice,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         ProductDeposit as ProductDeposit,
@@ -3074,16 +3260,16 @@ if TYPE_CHECKING:
         ProductOfferAdditionalServicesResponse as ProductOfferAdditionalServicesResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferAttachment as ProductOfferAttachment,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferAttachmentItem as ProductOfferAttachmentItem,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
         ProductOfferFundraisingCampaignResponse as ProductOfferFundraisingCampaignResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         ProductOfferResponse as ProductOfferResponse,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferResponsePublication as ProductOfferResponsePublication,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        ProductOfferResponsePublicationStatus as ProductOfferResponsePublicationStatus,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         ProductSetElementDeposits as ProductSetElementDeposits,
@@ -3092,28 +3278,22 @@ if TYPE_CHECKING:
         ProductSetElementQuantity as ProductSetElementQuantity,
     )
     from allegro_async.api.models.shared_157cbb29 import (
+        ProductSetElementQuantityQuantity as ProductSetElementQuantityQuantity,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
         ProductSetElementSafetyInformationResponse as ProductSetElementSafetyInformationResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        ProductSetItem2 as ProductSetItem2,
+        ProductSetElementSafetyInformationResponseSafetyInformation as ProductSetElementSafetyInformationResponseSafetyInformation,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         Publication as Publication,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        Publication5 as Publication5,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Publication7 as Publication7,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
         PublicationRequest as PublicationRequest,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        ResponsiblePerson1 as ResponsiblePerson1,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ResponsibleProducer as ResponsibleProducer,
+        PublicationState as PublicationState,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         ReturnPolicy as ReturnPolicy,
@@ -3122,28 +3302,46 @@ if TYPE_CHECKING:
         SaleProductOffer as SaleProductOffer,
     )
     from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferPatchRequestV1Attachments as SaleProductOfferPatchRequestV1Attachments,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
         SaleProductOfferPublicationMarketplacesResponse as SaleProductOfferPublicationMarketplacesResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         SaleProductOfferPublicationResponse as SaleProductOfferPublicationResponse,
     )
     from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferPublicationResponseBase as SaleProductOfferPublicationResponseBase,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferPublicationResponseBaseEndedBy as SaleProductOfferPublicationResponseBaseEndedBy,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
         SaleProductOfferResponseV1 as SaleProductOfferResponseV1,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        SellingModeModel as SellingModeModel,
+        SaleProductOfferResponseV1AdditionalMarketplaces as SaleProductOfferResponseV1AdditionalMarketplaces,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        State as State,
+        SaleProductOfferResponseV1ProductSet as SaleProductOfferResponseV1ProductSet,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        Status24 as Status24,
+        SaleProductOfferResponseV1ProductSetProduct as SaleProductOfferResponseV1ProductSetProduct,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        StockModel as StockModel,
+        SaleProductOfferResponseV1ProductSetResponsiblePerson as SaleProductOfferResponseV1ProductSetResponsiblePerson,
     )
     from allegro_async.api.models.shared_157cbb29 import (
-        Unit1 as Unit1,
+        SaleProductOfferResponseV1ProductSetResponsibleProducer as SaleProductOfferResponseV1ProductSetResponsibleProducer,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferResponseV1Stock as SaleProductOfferResponseV1Stock,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOfferSellingMode as SaleProductOfferSellingMode,
+    )
+    from allegro_async.api.models.shared_157cbb29 import (
+        SaleProductOffersRequestStockUnit as SaleProductOffersRequestStockUnit,
     )
     from allegro_async.api.models.shared_157cbb29 import (
         Validation as Validation,
@@ -3154,8 +3352,8 @@ if TYPE_CHECKING:
     from allegro_async.api.models.shared_157cbb29 import (
         ValidationWarning as ValidationWarning,
     )
-    from allegro_async.api.models.shared_176a909b import (
-        Order as Order,
+    from allegro_async.api.models.shared_157cbb29 import (
+        Warranty as Warranty,
     )
     from allegro_async.api.models.shared_215b40a6 import (
         CommandTask as CommandTask,
@@ -3167,109 +3365,43 @@ if TYPE_CHECKING:
         OfferCriterium as OfferCriterium,
     )
     from allegro_async.api.models.shared_215b40a6 import (
+        OfferCriteriumType as OfferCriteriumType,
+    )
+    from allegro_async.api.models.shared_215b40a6 import (
         TaskCount as TaskCount,
     )
     from allegro_async.api.models.shared_215b40a6 import (
         TaskReport as TaskReport,
     )
-    from allegro_async.api.models.shared_215b40a6 import (
-        Type46 as Type46,
-    )
     from allegro_async.api.models.shared_270aa29b import (
         OfferId as OfferId,
     )
-    from allegro_async.api.models.shared_532cb996 import (
-        ShippingRates as ShippingRates,
-    )
-    from allegro_async.api.models.shared_1877bb16 import (
-        Promotion as Promotion,
-    )
-    from allegro_async.api.models.shared_4066e22a import (
-        Attachment as Attachment,
-    )
     from allegro_async.api.models.shared_8469c68f import (
         SmartDeliveryMethod as SmartDeliveryMethod,
-    )
-    from allegro_async.api.models.shared_46906f35 import (
-        User as User,
     )
     from allegro_async.api.models.shared_69435ccb import (
         AutomaticPricingOfferRuleConfiguration as AutomaticPricingOfferRuleConfiguration,
     )
     from allegro_async.api.models.shared_69435ccb import (
-        Marketplace6 as Marketplace6,
+        AutomaticPricingOfferRuleConfigurationPriceRange as AutomaticPricingOfferRuleConfigurationPriceRange,
     )
     from allegro_async.api.models.shared_69435ccb import (
-        PriceRange as PriceRange,
+        AutomaticPricingOfferRuleConfigurationPriceRangeType as AutomaticPricingOfferRuleConfigurationPriceRangeType,
     )
     from allegro_async.api.models.shared_69435ccb import (
-        Rule as Rule,
+        OfferAutomaticPricingModificationRemoveRemoveMarketplace as OfferAutomaticPricingModificationRemoveRemoveMarketplace,
     )
     from allegro_async.api.models.shared_69435ccb import (
-        Type10 as Type10,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        Message as Message,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        MessageAdditionalInformation as MessageAdditionalInformation,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        MessageAttachmentInfo as MessageAttachmentInfo,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        MessageAuthor as MessageAuthor,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        MessageOffer as MessageOffer,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        MessageOrder as MessageOrder,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        MessageRelatedObject as MessageRelatedObject,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        Status20 as Status20,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        Status21 as Status21,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        ThreadId as ThreadId,
-    )
-    from allegro_async.api.models.shared_546583b3 import (
-        Type40 as Type40,
-    )
-    from allegro_async.api.models.shared_a0d506b8 import (
-        Recommended as Recommended,
-    )
-    from allegro_async.api.models.shared_a576b470 import (
-        Company as Company,
-    )
-    from allegro_async.api.models.shared_a2590cee import (
-        Contact as Contact,
-    )
-    from allegro_async.api.models.shared_aa348613 import (
-        Reason as Reason,
+        OfferRulesRulesRule as OfferRulesRulesRule,
     )
     from allegro_async.api.models.shared_aede0582 import (
         MarketplaceReference as MarketplaceReference,
     )
-    from allegro_async.api.models.shared_aede0582 import (
-        RefusalReason as RefusalReason,
-    )
-    from allegro_async.api.models.shared_aede0582 import (
-        RelatedReason as RelatedReason,
-    )
     from allegro_async.api.models.shared_af0dc215 import (
         JustId as JustId,
     )
-    from allegro_async.api.models.shared_af98827d import (
-        Code as Code,
-    )
     from allegro_async.api.models.shared_b0fdb828 import (
-        ProducerData as ProducerData,
+        CreateResponsibleProducerRequestProducerData as CreateResponsibleProducerRequestProducerData,
     )
     from allegro_async.api.models.shared_b0fdb828 import (
         ResponsibleProducerAddress as ResponsibleProducerAddress,
@@ -3279,12 +3411,6 @@ if TYPE_CHECKING:
     )
     from allegro_async.api.models.shared_b0fdb828 import (
         ResponsibleProducerResponse as ResponsibleProducerResponse,
-    )
-    from allegro_async.api.models.shared_b5fdcaff import (
-        Seller as Seller,
-    )
-    from allegro_async.api.models.shared_b10eea05 import (
-        Description as Description,
     )
     from allegro_async.api.models.shared_b23ee6e4 import (
         DescriptionSection as DescriptionSection,
@@ -3299,28 +3425,19 @@ if TYPE_CHECKING:
         DescriptionSectionItemText as DescriptionSectionItemText,
     )
     from allegro_async.api.models.shared_b23ee6e4 import (
-        StandardizedDescription as StandardizedDescription,
+        DescriptionSectionItemType as DescriptionSectionItemType,
     )
     from allegro_async.api.models.shared_b23ee6e4 import (
-        Type32 as Type32,
+        DescriptionSectionItemUnion as DescriptionSectionItemUnion,
     )
-    from allegro_async.api.models.shared_bab2b6cc import (
-        Received as Received,
+    from allegro_async.api.models.shared_b23ee6e4 import (
+        StandardizedDescription as StandardizedDescription,
     )
-    from allegro_async.api.models.shared_bd50da5d import (
-        Service as Service,
+    from allegro_async.api.models.shared_ba6ae322 import (
+        Location as Location,
     )
-    from allegro_async.api.models.shared_bd50da5d import (
-        Type6 as Type6,
-    )
-    from allegro_async.api.models.shared_c0af67f4 import (
-        Subject as Subject,
-    )
-    from allegro_async.api.models.shared_c26b2ce9 import (
-        Duration as Duration,
-    )
-    from allegro_async.api.models.shared_c42c8254 import (
-        Discount as Discount,
+    from allegro_async.api.models.shared_ba6ae322 import (
+        SizeTable as SizeTable,
     )
     from allegro_async.api.models.shared_c47b6d2c import (
         ExternalId as ExternalId,
@@ -3335,10 +3452,13 @@ if TYPE_CHECKING:
         AiCoCreatedImage as AiCoCreatedImage,
     )
     from allegro_async.api.models.shared_c790fd85 import (
+        Attachment as Attachment,
+    )
+    from allegro_async.api.models.shared_c790fd85 import (
         AttachmentsSafetyInformation as AttachmentsSafetyInformation,
     )
     from allegro_async.api.models.shared_c790fd85 import (
-        CompatibilityListItemProductBased as CompatibilityListItemProductBased,
+        AttachmentsSafetyInformationType as AttachmentsSafetyInformationType,
     )
     from allegro_async.api.models.shared_c790fd85 import (
         ImageUrl as ImageUrl,
@@ -3346,116 +3466,38 @@ if TYPE_CHECKING:
     from allegro_async.api.models.shared_c790fd85 import (
         TextSafetyInformation as TextSafetyInformation,
     )
-    from allegro_async.api.models.shared_c472987c import (
-        Value as Value,
-    )
-    from allegro_async.api.models.shared_caff2264 import (
-        MarketplaceId as MarketplaceId,
-    )
-    from allegro_async.api.models.shared_ce174dbc import (
-        Quantity as Quantity,
-    )
-    from allegro_async.api.models.shared_d1d8ac8b import (
-        Group as Group,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        AlleDiscount as AlleDiscount,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        AlleDiscountRequiredMerchantPriceDto as AlleDiscountRequiredMerchantPriceDto,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        CampaignConditions as CampaignConditions,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        MaximumSellingPrice as MaximumSellingPrice,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        MinimalPriceReduction as MinimalPriceReduction,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        MinimumGuaranteedDiscount as MinimumGuaranteedDiscount,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        Prices as Prices,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        ProposedPrice3 as ProposedPrice3,
-    )
-    from allegro_async.api.models.shared_d9a25c1e import (
-        Violation as Violation,
-    )
-    from allegro_async.api.models.shared_de5dd5a5 import (
-        Error as Error,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        AdditionalServicesGroup as AdditionalServicesGroup,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        Attachment1 as Attachment1,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        HandlingTime as HandlingTime,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        Modification as Modification,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationAttachmentSafetyInformation as ModificationAttachmentSafetyInformation,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationDelivery as ModificationDelivery,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationDiscounts as ModificationDiscounts,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationPayments as ModificationPayments,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationPublication as ModificationPublication,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationResponsiblePerson as ModificationResponsiblePerson,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationResponsibleProducer as ModificationResponsibleProducer,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationSafetyInformation as ModificationSafetyInformation,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        ModificationTextSafetyInformation as ModificationTextSafetyInformation,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        TaxModel as TaxModel,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        Type42 as Type42,
-    )
-    from allegro_async.api.models.shared_dfcd3bac import (
-        WholesalePriceList1 as WholesalePriceList1,
-    )
-    from allegro_async.api.models.shared_e3ae6613 import (
-        AutomaticPricingRuleId as AutomaticPricingRuleId,
-    )
-    from allegro_async.api.models.shared_e24537c9 import (
-        Method1 as Method1,
-    )
-    from allegro_async.api.models.shared_e24537c9 import (
-        Shipping as Shipping,
-    )
-    from allegro_async.api.models.shared_eb4075a0 import (
-        Request as Request,
+    from allegro_async.api.models.shared_c790fd85 import (
+        TextSafetyInformationType as TextSafetyInformationType,
     )
     from allegro_async.api.models.shared_ed382b81 import (
         AdditionalServiceDefinitionRequest as AdditionalServiceDefinitionRequest,
     )
-    from allegro_async.api.models.shared_f6cdf20e import (
-        Payment as Payment,
-    )
     from allegro_async.api.models.shared_fb483dd8 import (
-        ErrorModel as ErrorModel,
+        CommandOutputErrors as CommandOutputErrors,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListIdItem as CompatibilityListIdItem,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListIdItemType as CompatibilityListIdItemType,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListItem as CompatibilityListItem,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListManual as CompatibilityListManual,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListManualType as CompatibilityListManualType,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListTextItem as CompatibilityListTextItem,
+    )
+    from allegro_async.api.models.shared_fe7ccc21 import (
+        CompatibilityListTextItemType as CompatibilityListTextItemType,
     )
     from allegro_async.api.models.shipment_management import (
         AdditionalPropertyDto as AdditionalPropertyDto,
@@ -3470,22 +3512,34 @@ if TYPE_CHECKING:
         CancelShipmentCommandStatusDto as CancelShipmentCommandStatusDto,
     )
     from allegro_async.api.models.shipment_management import (
+        CancelShipmentCommandStatusDtoStatus as CancelShipmentCommandStatusDtoStatus,
+    )
+    from allegro_async.api.models.shipment_management import (
         CashOnDeliveryDto as CashOnDeliveryDto,
     )
     from allegro_async.api.models.shipment_management import (
         CashOnDeliveryLimitDto as CashOnDeliveryLimitDto,
     )
     from allegro_async.api.models.shipment_management import (
-        CountryCodeDto as CountryCodeDto,
+        CashOnDeliveryLimitDtoPaymentType as CashOnDeliveryLimitDtoPaymentType,
     )
     from allegro_async.api.models.shipment_management import (
         CreatePickupCommandStatusDto as CreatePickupCommandStatusDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        CreatePickupCommandStatusDtoStatus as CreatePickupCommandStatusDtoStatus,
     )
     from allegro_async.api.models.shipment_management import (
         CreateShipmentCommandStatusDto as CreateShipmentCommandStatusDto,
     )
     from allegro_async.api.models.shipment_management import (
         DeliveryOptionDto as DeliveryOptionDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryOptionDtoLimits as DeliveryOptionDtoLimits,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryOptionDtoLimitsDimensions as DeliveryOptionDtoLimitsDimensions,
     )
     from allegro_async.api.models.shipment_management import (
         DeliveryPaymentDto as DeliveryPaymentDto,
@@ -3497,6 +3551,12 @@ if TYPE_CHECKING:
         DeliveryServiceDto as DeliveryServiceDto,
     )
     from allegro_async.api.models.shipment_management import (
+        DeliveryServiceDtoOwner as DeliveryServiceDtoOwner,
+    )
+    from allegro_async.api.models.shipment_management import (
+        DeliveryServiceDtoPackageTypes as DeliveryServiceDtoPackageTypes,
+    )
+    from allegro_async.api.models.shipment_management import (
         DeliveryServiceIdDto as DeliveryServiceIdDto,
     )
     from allegro_async.api.models.shipment_management import (
@@ -3506,10 +3566,13 @@ if TYPE_CHECKING:
         DeliveryTypeDto as DeliveryTypeDto,
     )
     from allegro_async.api.models.shipment_management import (
-        Error400 as Error400,
+        DimensionValue as DimensionValue,
     )
     from allegro_async.api.models.shipment_management import (
-        FieldModel as FieldModel,
+        DimensionValueUnit as DimensionValueUnit,
+    )
+    from allegro_async.api.models.shipment_management import (
+        Error400 as Error400,
     )
     from allegro_async.api.models.shipment_management import (
         GetPickupProposalsResponse as GetPickupProposalsResponse,
@@ -3518,37 +3581,34 @@ if TYPE_CHECKING:
         InsuranceDto as InsuranceDto,
     )
     from allegro_async.api.models.shipment_management import (
-        LabelFormat as LabelFormat,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LabelFormat1 as LabelFormat1,
-    )
-    from allegro_async.api.models.shipment_management import (
         LabelRequestDto as LabelRequestDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelRequestDtoPageSize as LabelRequestDtoPageSize,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelRequestDtoSummaryReport as LabelRequestDtoSummaryReport,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelRequestDtoSummaryReportFields as LabelRequestDtoSummaryReportFields,
+    )
+    from allegro_async.api.models.shipment_management import (
+        LabelRequestDtoSummaryReportPlacement as LabelRequestDtoSummaryReportPlacement,
     )
     from allegro_async.api.models.shipment_management import (
         LimitWithCurrencyDto as LimitWithCurrencyDto,
     )
     from allegro_async.api.models.shipment_management import (
-        Owner as Owner,
+        PackageDto as PackageDto,
     )
     from allegro_async.api.models.shipment_management import (
-        PackageDto as PackageDto,
+        PackageDtoType as PackageDtoType,
     )
     from allegro_async.api.models.shipment_management import (
         PackageRequestDto as PackageRequestDto,
     )
     from allegro_async.api.models.shipment_management import (
-        PackageType as PackageType,
-    )
-    from allegro_async.api.models.shipment_management import (
         PackageTypeDto as PackageTypeDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PageSize as PageSize,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PaymentType as PaymentType,
     )
     from allegro_async.api.models.shipment_management import (
         PickupAddressDto as PickupAddressDto,
@@ -3578,9 +3638,6 @@ if TYPE_CHECKING:
         PickupTimeDto as PickupTimeDto,
     )
     from allegro_async.api.models.shipment_management import (
-        Placement as Placement,
-    )
-    from allegro_async.api.models.shipment_management import (
         ReceiverAddressDto as ReceiverAddressDto,
     )
     from allegro_async.api.models.shipment_management import (
@@ -3599,25 +3656,25 @@ if TYPE_CHECKING:
         ShipmentCreateRequestDto as ShipmentCreateRequestDto,
     )
     from allegro_async.api.models.shipment_management import (
+        ShipmentCreateRequestDtoLabelFormat as ShipmentCreateRequestDtoLabelFormat,
+    )
+    from allegro_async.api.models.shipment_management import (
         ShipmentDto as ShipmentDto,
+    )
+    from allegro_async.api.models.shipment_management import (
+        ShipmentDtoLabelFormat as ShipmentDtoLabelFormat,
     )
     from allegro_async.api.models.shipment_management import (
         ShipmentIdsDto as ShipmentIdsDto,
     )
     from allegro_async.api.models.shipment_management import (
-        Status12 as Status12,
-    )
-    from allegro_async.api.models.shipment_management import (
-        Status17 as Status17,
-    )
-    from allegro_async.api.models.shipment_management import (
-        SummaryReport as SummaryReport,
-    )
-    from allegro_async.api.models.shipment_management import (
         TransportingInfoDto as TransportingInfoDto,
     )
     from allegro_async.api.models.shipment_management import (
-        Type47 as Type47,
+        WeightValue as WeightValue,
+    )
+    from allegro_async.api.models.shipment_management import (
+        WeightValueUnit as WeightValueUnit,
     )
     from allegro_async.api.models.size_tables import (
         Caption as Caption,
@@ -3674,10 +3731,10 @@ if TYPE_CHECKING:
         AdditionalMarketplacePublicationState as AdditionalMarketplacePublicationState,
     )
     from allegro_async.api.models.users_offer_information import (
-        AdditionalMarketplaces as AdditionalMarketplaces,
+        AdditionalMarketplacesVisibility as AdditionalMarketplacesVisibility,
     )
     from allegro_async.api.models.users_offer_information import (
-        AdditionalMarketplacesVisibility as AdditionalMarketplacesVisibility,
+        AdditionalMarketplacesVisibilityStatus as AdditionalMarketplacesVisibilityStatus,
     )
     from allegro_async.api.models.users_offer_information import (
         BlockedDelivery as BlockedDelivery,
@@ -3686,10 +3743,7 @@ if TYPE_CHECKING:
         ChangedTranslation as ChangedTranslation,
     )
     from allegro_async.api.models.users_offer_information import (
-        Classification as Classification,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        EndedBy as EndedBy,
+        DeliveryMethodId as DeliveryMethodId,
     )
     from allegro_async.api.models.users_offer_information import (
         MarketplacesVisibility as MarketplacesVisibility,
@@ -3725,6 +3779,12 @@ if TYPE_CHECKING:
         OfferEventEndedOffer as OfferEventEndedOffer,
     )
     from allegro_async.api.models.users_offer_information import (
+        OfferEventEndedOfferPublication as OfferEventEndedOfferPublication,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferEventEndedOfferPublicationEndedBy as OfferEventEndedOfferPublicationEndedBy,
+    )
+    from allegro_async.api.models.users_offer_information import (
         OfferEventExternalOffer as OfferEventExternalOffer,
     )
     from allegro_async.api.models.users_offer_information import (
@@ -3743,7 +3803,10 @@ if TYPE_CHECKING:
         OfferListingDtoV1AdditionalMarketplace as OfferListingDtoV1AdditionalMarketplace,
     )
     from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1AdditionalMarketplaces as OfferListingDtoV1AdditionalMarketplaces,
+        OfferListingDtoV1AdditionalMarketplacePublication as OfferListingDtoV1AdditionalMarketplacePublication,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        OfferListingDtoV1AdditionalMarketplaceSellingMode as OfferListingDtoV1AdditionalMarketplaceSellingMode,
     )
     from allegro_async.api.models.users_offer_information import (
         OfferListingDtoV1B2b as OfferListingDtoV1B2b,
@@ -3794,31 +3857,40 @@ if TYPE_CHECKING:
         PriceAutomation as PriceAutomation,
     )
     from allegro_async.api.models.users_offer_information import (
-        Publication3 as Publication3,
+        PriceAutomationRule as PriceAutomationRule,
     )
     from allegro_async.api.models.users_offer_information import (
-        Publication4 as Publication4,
+        RefusalReason as RefusalReason,
     )
     from allegro_async.api.models.users_offer_information import (
-        Rule3 as Rule3,
+        RelatedReason as RelatedReason,
     )
     from allegro_async.api.models.users_offer_information import (
         SalePartialProductOfferResponse as SalePartialProductOfferResponse,
     )
     from allegro_async.api.models.users_offer_information import (
+        SalePartialProductOfferResponseAdditionalMarketplaces as SalePartialProductOfferResponseAdditionalMarketplaces,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SalePartialProductOfferResponseAdditionalMarketplacesSellingMode as SalePartialProductOfferResponseAdditionalMarketplacesSellingMode,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SalePartialProductOfferResponseSellingMode as SalePartialProductOfferResponseSellingMode,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SalePartialProductOfferResponseStock as SalePartialProductOfferResponseStock,
+    )
+    from allegro_async.api.models.users_offer_information import (
         SellerOfferBaseEvent as SellerOfferBaseEvent,
     )
     from allegro_async.api.models.users_offer_information import (
+        SellerOfferBaseEventType as SellerOfferBaseEventType,
+    )
+    from allegro_async.api.models.users_offer_information import (
+        SellerOfferBaseEventUnion as SellerOfferBaseEventUnion,
+    )
+    from allegro_async.api.models.users_offer_information import (
         SellerOfferEventsResponse as SellerOfferEventsResponse,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellingMode1 as SellingMode1,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellingMode2 as SellingMode2,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellingMode3 as SellingMode3,
     )
     from allegro_async.api.models.users_offer_information import (
         ShippingBlockade as ShippingBlockade,
@@ -3827,38 +3899,29 @@ if TYPE_CHECKING:
         SmartOfferClassificationReport as SmartOfferClassificationReport,
     )
     from allegro_async.api.models.users_offer_information import (
-        Stock1 as Stock1,
+        SmartOfferClassificationReportClassification as SmartOfferClassificationReportClassification,
     )
     from allegro_async.api.models.users_offer_information import (
-        Stock2 as Stock2,
+        SmartOfferClassificationReportConditions as SmartOfferClassificationReportConditions,
     )
     from allegro_async.api.models.users_offer_information import (
-        Type55 as Type55,
+        Stock as Stock,
     )
 
 #: class name -> the module (area) it lives in
 MODULES: dict[str, str] = {
-    "AbroadFreeDelivery": "delivery",
-    "AbroadFreeDelivery1": "delivery",
     "AccountParticipationMarketplace": "allegro_prices",
     "AccountParticipationMarketplaceRequest": "allegro_prices",
-    "AccountableForNonSellability": "fulfillment_returns",
-    "Action": "offer_management",
     "ActualPriceReductionDto": "allegro_prices",
     "AdditionalEmail": "information_about_user",
     "AdditionalEmailRequest": "information_about_user",
     "AdditionalEmailsResponse": "information_about_user",
-    "AdditionalInfoItem": "billing",
     "AdditionalMarketplacePromoOptionsCommandModification": "offer_management",
     "AdditionalMarketplacePromoOptionsModification": "offer_management",
     "AdditionalMarketplacePublicationState": "users_offer_information",
-    "AdditionalMarketplaces": "users_offer_information",
     "AdditionalMarketplacesRefusalReasonResponse": "shared_157cbb29",
-    "AdditionalMarketplacesRequest": "offer_management",
-    "AdditionalMarketplacesRequest1": "offer_management",
-    "AdditionalMarketplacesResponse": "shared_157cbb29",
-    "AdditionalMarketplacesResponse1": "shared_157cbb29",
     "AdditionalMarketplacesVisibility": "users_offer_information",
+    "AdditionalMarketplacesVisibilityStatus": "users_offer_information",
     "AdditionalPropertyDto": "shipment_management",
     "AdditionalServiceDefinitionRequest": "shared_ed382b81",
     "AdditionalServiceDto": "shipment_management",
@@ -3868,16 +3931,15 @@ MODULES: dict[str, str] = {
     "AdditionalServiceRequest": "additional_services",
     "AdditionalServiceResponse": "additional_services",
     "AdditionalServiceTranslation": "additional_services_translations",
-    "AdditionalServices": "payments",
-    "AdditionalServicesGroup": "shared_dfcd3bac",
+    "AdditionalServicesGroup": "batch_offer_modification",
     "AdditionalServicesGroupRequest": "additional_services",
     "AdditionalServicesGroupResponse": "additional_services",
     "AdditionalServicesGroupTranslationRequest": "additional_services_translations",
     "AdditionalServicesGroupTranslationWrapper": "additional_services_translations",
     "AdditionalServicesGroupTranslationWrapperWithType": "additional_services_translations",
+    "AdditionalServicesGroupTranslationWrapperWithTypeType": "additional_services_translations",
     "AdditionalServicesGroups": "additional_services",
-    "Address": "shared_39f88a6b",
-    "Address1": "order_management",
+    "Address": "points_of_service",
     "AddressDto": "shipment_management",
     "AdvanceShipNotice": "advance_ship_notices",
     "AdvanceShipNoticeList": "advance_ship_notices",
@@ -3888,56 +3950,106 @@ MODULES: dict[str, str] = {
     "AfterSalesServicesAddress": "after_sale_services",
     "AfterSalesServicesAttachment": "after_sale_services",
     "AfterSalesServicesProductOfferRequest": "offer_management",
+    "AfterSalesServicesProductOfferRequestImpliedWarranty": "offer_management",
+    "AfterSalesServicesProductOfferRequestReturnPolicy": "offer_management",
+    "AfterSalesServicesProductOfferRequestWarranty": "offer_management",
     "AiCoCreatedContent": "shared_c790fd85",
     "AiCoCreatedImage": "shared_c790fd85",
-    "AlleDiscount": "shared_d9a25c1e",
-    "AlleDiscountCampaign": "alle_discount",
     "AlleDiscountEligibleOfferDto": "alle_discount",
+    "AlleDiscountEligibleOfferDtoAlleDiscount": "alle_discount",
+    "AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions": "alle_discount",
+    "AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations": "alle_discount",
+    "AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount": "alle_discount",
+    "AlleDiscountEligibleOfferDtoBasePrice": "alle_discount",
     "AlleDiscountGetSubmitCommandResponse": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseInput": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseInputCampaign": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseInputOffer": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseInputProposedPrice": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseOutput": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation": "alle_discount",
+    "AlleDiscountGetSubmitCommandResponseOutputStatus": "alle_discount",
     "AlleDiscountGetWithdrawCommandResponse": "alle_discount",
+    "AlleDiscountGetWithdrawCommandResponseInput": "alle_discount",
+    "AlleDiscountGetWithdrawCommandResponseOutput": "alle_discount",
+    "AlleDiscountGetWithdrawCommandResponseOutputStatus": "alle_discount",
+    "AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation": "alle_discount",
     "AlleDiscountListCampaignsResponse": "alle_discount",
+    "AlleDiscountListCampaignsResponseAlleDiscountCampaigns": "alle_discount",
+    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication": "alle_discount",
+    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType": "alle_discount",
+    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication": "alle_discount",
+    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsType": "alle_discount",
+    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility": "alle_discount",
     "AlleDiscountListEligibleResponse": "alle_discount",
     "AlleDiscountListSubmittedResponse": "alle_discount",
-    "AlleDiscountRequiredMerchantPriceDto": "shared_d9a25c1e",
+    "AlleDiscountRequiredMerchantPriceDto": "alle_discount",
     "AlleDiscountSubmitCommandRequest": "alle_discount",
+    "AlleDiscountSubmitCommandRequestInput": "alle_discount",
+    "AlleDiscountSubmitCommandRequestInputCampaign": "alle_discount",
+    "AlleDiscountSubmitCommandRequestInputOffer": "alle_discount",
+    "AlleDiscountSubmitCommandRequestInputProposedPrice": "alle_discount",
     "AlleDiscountSubmitCommandResponse": "alle_discount",
+    "AlleDiscountSubmitCommandResponseInput": "alle_discount",
+    "AlleDiscountSubmitCommandResponseInputCampaign": "alle_discount",
+    "AlleDiscountSubmitCommandResponseInputOffer": "alle_discount",
+    "AlleDiscountSubmitCommandResponseInputProposedPrice": "alle_discount",
+    "AlleDiscountSubmitCommandResponseOutput": "alle_discount",
+    "AlleDiscountSubmitCommandResponseOutputStatus": "alle_discount",
     "AlleDiscountSubmittedOfferDto": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoCampaign": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoOffer": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoPrices": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoPricesProposedPrice": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoProcess": "alle_discount",
+    "AlleDiscountSubmittedOfferDtoProcessStatus": "alle_discount",
     "AlleDiscountWithdrawCommandRequest": "alle_discount",
+    "AlleDiscountWithdrawCommandRequestInput": "alle_discount",
     "AlleDiscountWithdrawCommandResponse": "alle_discount",
-    "Allegro": "common",
+    "AlleDiscountWithdrawCommandResponseInput": "alle_discount",
+    "AlleDiscountWithdrawCommandResponseOutput": "alle_discount",
+    "AlleDiscountWithdrawCommandResponseOutputStatus": "alle_discount",
     "AllegroCarrier": "order_management",
     "AllegroMarketplaces": "information_about_marketplaces",
     "AllegroPickupDropOffPoint": "order_management",
+    "AllegroPickupDropOffPointAddress": "order_management",
+    "AllegroPickupDropOffPointOpening": "order_management",
+    "AllegroPickupDropOffPointRestrictions": "order_management",
+    "AllegroPickupDropOffPointRestrictionsType": "order_management",
+    "AllegroPickupDropOffPointServices": "order_management",
+    "AllegroPickupDropOffPointServicesType": "order_management",
+    "AllegroPickupDropOffPointType": "order_management",
     "AllegroPickupDropOffPointsResponse": "order_management",
     "AllegroPricesAccountParticipationRequest": "allegro_prices",
     "AllegroPricesAccountParticipationResponse": "allegro_prices",
     "AlreadyInWarehouseShipping": "advance_ship_notices",
-    "Annotation": "shared_37f2b5b6",
     "Answer": "information_about_user",
-    "Application": "alle_discount",
+    "AnswerVBeta1": "information_about_user",
     "ApplicationTimePolicy": "badge_campaigns",
-    "AsnVolume": "advance_ship_notices",
-    "Attachment": "shared_4066e22a",
-    "Attachment1": "shared_dfcd3bac",
+    "ApplicationTimePolicyType": "badge_campaigns",
+    "Attachment": "shared_c790fd85",
     "AttachmentDeclaration": "post_purchase_issues",
     "AttachmentFile": "images_and_attachments",
     "AttachmentFileRequest": "images_and_attachments",
     "AttachmentType": "images_and_attachments",
     "AttachmentsSafetyInformation": "shared_c790fd85",
-    "Attribute": "compatibility_list",
-    "Auction": "auctions_and_bidding",
+    "AttachmentsSafetyInformationType": "shared_c790fd85",
     "AutomaticPricingOfferRuleConfiguration": "shared_69435ccb",
+    "AutomaticPricingOfferRuleConfigurationPriceRange": "shared_69435ccb",
+    "AutomaticPricingOfferRuleConfigurationPriceRangeType": "shared_69435ccb",
     "AutomaticPricingRuleConfiguration": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByAmount": "automatic_pricing",
+    "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount": "automatic_pricing",
+    "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation": "automatic_pricing",
+    "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues": "automatic_pricing",
     "AutomaticPricingRuleConfigurationChangeByPercentage": "automatic_pricing",
-    "AutomaticPricingRuleDefault": "automatic_pricing",
-    "AutomaticPricingRuleId": "shared_e3ae6613",
-    "AutomaticPricingRuleName": "automatic_pricing",
+    "AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage": "automatic_pricing",
     "AutomaticPricingRulePostRequest": "automatic_pricing",
     "AutomaticPricingRulePutRequest": "automatic_pricing",
     "AutomaticPricingRuleResponse": "automatic_pricing",
     "AutomaticPricingRuleType": "automatic_pricing",
-    "AutomaticPricingRuleUpdatedAt": "automatic_pricing",
     "AutomaticPricingRulesResponse": "automatic_pricing",
     "AvailableConstraint": "additional_services",
     "AvailableProductResponse": "fulfillment_products",
@@ -3953,6 +4065,7 @@ MODULES: dict[str, str] = {
     "BadgeApplicationOffer": "badge_campaigns",
     "BadgeApplicationPrices": "badge_campaigns",
     "BadgeApplicationProcess": "badge_campaigns",
+    "BadgeApplicationProcessStatus": "badge_campaigns",
     "BadgeApplicationPurchaseConstraints": "badge_campaigns",
     "BadgeApplicationPurchaseConstraintsLimit": "badge_campaigns",
     "BadgeApplicationPurchaseConstraintsLimitPerUser": "badge_campaigns",
@@ -3964,28 +4077,45 @@ MODULES: dict[str, str] = {
     "BadgeApplications": "badge_campaigns",
     "BadgeCampaign": "badge_campaigns",
     "BadgeCampaignStock": "badge_campaigns",
+    "BadgeCampaignType": "badge_campaigns",
     "BadgeMarketPrice": "badge_campaigns",
     "BadgeOperation": "badge_campaigns",
     "BadgeOperationProcess": "badge_campaigns",
+    "BadgeOperationType": "badge_campaigns",
     "BadgePatchPrices": "badge_campaigns",
+    "BadgePatchPricesPrices": "badge_campaigns",
+    "BadgePatchPricesPricesBargain": "badge_campaigns",
     "BadgePatchProcess": "badge_campaigns",
+    "BadgePatchProcessProcess": "badge_campaigns",
+    "BadgePatchProcessProcessStatus": "badge_campaigns",
     "BadgePatchRequest": "badge_campaigns",
+    "BadgePatchRequestUnion": "badge_campaigns",
     "BadgePrices": "badge_campaigns",
     "BadgeProcess": "badge_campaigns",
+    "BadgeProcessStatus": "badge_campaigns",
     "BadgePublicationTimePolicy": "badge_campaigns",
+    "BadgePublicationTimePolicyType": "badge_campaigns",
     "BadgeSubsidyPrices": "badge_campaigns",
     "BadgesList": "badge_campaigns",
-    "Balance": "billing",
-    "Bargain": "badge_campaigns",
-    "BaseMarketplace": "information_about_user",
     "BaseOperation": "payments",
-    "BasePrice": "alle_discount",
+    "BaseOperationGroup": "payments",
+    "BaseOperationType": "payments",
+    "BaseOperationUnion": "payments",
     "BaseSaleProductResponseDto": "products",
+    "BaseSaleProductResponseDtoPublication": "products",
+    "BaseSaleProductResponseDtoPublicationStatus": "products",
     "BasicDefinitionResponse": "additional_services",
     "Benefit": "rebates_and_promotions",
     "BenefitSpecification": "rebates_and_promotions",
+    "BenefitSpecificationType": "rebates_and_promotions",
+    "BenefitSpecificationUnion": "rebates_and_promotions",
     "BillingEntries": "billing",
     "BillingEntry": "billing",
+    "BillingEntryAdditionalInfo": "billing",
+    "BillingEntryBalance": "billing",
+    "BillingEntryOffer": "billing",
+    "BillingEntryType": "billing",
+    "BillingEntryValue": "billing",
     "BillingType": "billing",
     "BlockadeOperation": "payments",
     "BlockadeReleaseOperation": "payments",
@@ -3993,36 +4123,35 @@ MODULES: dict[str, str] = {
     "BundleDiscountDTO": "offer_bundles",
     "BundleMarketplaceDTO": "offer_bundles",
     "BundlePublicationDTO": "offer_bundles",
+    "BundlePublicationDTOStatus": "offer_bundles",
     "BundledOfferDTO": "offer_bundles",
     "BuyNowPrice": "shared_8e3703e7",
-    "Buyer": "common",
     "BuyerParticipant": "payments",
     "BuyerPreferencesReference": "order_management",
     "BuyerReference": "order_management",
-    "Campaign": "common",
-    "Campaign1": "alle_discount",
-    "Campaign2": "alle_discount",
-    "Campaign3": "alle_discount",
-    "CampaignConditions": "shared_d9a25c1e",
     "CampaignRefusalReason": "badge_campaigns",
     "CancelShipmentCommandStatusDto": "shipment_management",
+    "CancelShipmentCommandStatusDtoStatus": "shipment_management",
     "Caption": "size_tables",
     "CarrierParcelTrackingResponse": "order_management",
     "CashOnDeliveryDto": "shipment_management",
     "CashOnDeliveryLimitDto": "shipment_management",
+    "CashOnDeliveryLimitDtoPaymentType": "shipment_management",
     "CategoriesDto": "categories_and_parameters",
     "CategoriesResponse": "additional_services",
-    "Category": "shared_5ea9e48f",
-    "Category1": "conversions",
-    "Category2": "products",
-    "Category3": "offer_management",
+    "Category": "shared_38d6f97c",
     "CategoryBaseEvent": "categories_and_parameters",
+    "CategoryBaseEventType": "categories_and_parameters",
+    "CategoryBaseEventUnion": "categories_and_parameters",
     "CategoryCreatedEvent": "categories_and_parameters",
     "CategoryDefinitionDescriptionResponse": "additional_services",
     "CategoryDefinitionResponse": "additional_services",
     "CategoryDeletedEvent": "categories_and_parameters",
+    "CategoryDeletedEventRedirectCategory": "categories_and_parameters",
     "CategoryDto": "categories_and_parameters",
+    "CategoryDtoParent": "categories_and_parameters",
     "CategoryEventBaseCategory": "categories_and_parameters",
+    "CategoryEventBaseCategoryParent": "categories_and_parameters",
     "CategoryEventsResponse": "categories_and_parameters",
     "CategoryMovedEvent": "categories_and_parameters",
     "CategoryOptionsDto": "categories_and_parameters",
@@ -4031,28 +4160,29 @@ MODULES: dict[str, str] = {
     "CategoryParameterList": "categories_and_parameters",
     "CategoryParameterOptions": "categories_and_parameters",
     "CategoryParameterRequirementConditions": "shared_68b4a1dc",
+    "CategoryParameterType": "categories_and_parameters",
+    "CategoryParameterUnion": "categories_and_parameters",
     "CategoryParameterWithValue": "shared_68b4a1dc",
     "CategoryParameterWithoutValue": "shared_68b4a1dc",
     "CategoryParametersScheduledBaseChange": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeCategory": "categories_and_parameters",
     "CategoryParametersScheduledBaseChangeParameter": "categories_and_parameters",
+    "CategoryParametersScheduledBaseChangeType": "categories_and_parameters",
+    "CategoryParametersScheduledBaseChangeUnion": "categories_and_parameters",
     "CategoryParametersScheduledChangesResponse": "categories_and_parameters",
     "CategoryProductParameter": "products",
     "CategoryProductParameterList": "products",
+    "CategoryProductParameterType": "products",
+    "CategoryProductParameterUnion": "products",
     "CategoryRenamedEvent": "categories_and_parameters",
     "CategoryResponse": "additional_services",
     "CategorySuggestionCategoryNode": "categories_and_parameters",
     "CategorySuggestionResponse": "categories_and_parameters",
     "CategoryTaxSettings": "tax_settings",
     "Cells": "size_tables",
-    "ChangeByAmount": "automatic_pricing",
-    "ChangeByPercentage": "automatic_pricing",
     "ChangePrice": "offer_management",
     "ChangePriceInput": "offer_management",
     "ChangePriceWithoutOutput": "offer_management",
-    "ChangeType": "batch_offer_modification",
-    "ChangeType1": "shared_9a6564ad",
-    "ChangeType2": "batch_offer_modification",
     "ChangedTranslation": "users_offer_information",
     "CharityOrganization": "charity",
     "CheckFormsNewOrderInvoice": "order_management",
@@ -4060,7 +4190,9 @@ MODULES: dict[str, str] = {
     "CheckFormsNewOrderInvoiceId": "order_management",
     "CheckoutForm": "order_management",
     "CheckoutFormAddWaybillCreated": "order_management",
+    "CheckoutFormAddWaybillCreatedLineItems": "order_management",
     "CheckoutFormAddWaybillRequest": "order_management",
+    "CheckoutFormAddWaybillRequestLineItems": "order_management",
     "CheckoutFormAdditionalService": "order_management",
     "CheckoutFormBuyerAddressReference": "order_management",
     "CheckoutFormBuyerReference": "order_management",
@@ -4075,12 +4207,15 @@ MODULES: dict[str, str] = {
     "CheckoutFormDeliveryTimeGuaranteed": "order_management",
     "CheckoutFormFulfillment": "order_management",
     "CheckoutFormFulfillmentProvider": "order_management",
+    "CheckoutFormFulfillmentProviderId": "order_management",
     "CheckoutFormFulfillmentShipmentSummary": "order_management",
     "CheckoutFormFulfillmentShipmentSummaryLineItemsSent": "order_management",
     "CheckoutFormFulfillmentStatus": "order_management",
     "CheckoutFormInvoiceAddress": "order_management",
     "CheckoutFormInvoiceAddressCompany": "order_management",
     "CheckoutFormInvoiceAddressCompanyId": "order_management",
+    "CheckoutFormInvoiceAddressCompanyIdType": "order_management",
+    "CheckoutFormInvoiceAddressCompanyVatPayerStatus": "order_management",
     "CheckoutFormInvoiceAddressNaturalPerson": "order_management",
     "CheckoutFormInvoiceInfo": "order_management",
     "CheckoutFormLineItem": "order_management",
@@ -4104,19 +4239,23 @@ MODULES: dict[str, str] = {
     "CheckoutFormsOrderInvoice": "order_management",
     "CheckoutFormsOrderInvoiceFile": "order_management",
     "CheckoutFormsOrderInvoiceFileSecurityVerification": "order_management",
+    "CheckoutFormsOrderInvoiceFileSecurityVerificationStatus": "order_management",
     "CheckoutFormsOrderInvoiceFileVerification": "order_management",
     "CheckoutFormsOrderInvoiceFileVerificationDetails": "order_management",
+    "CheckoutFormsOrderInvoiceFileVerificationDetailsType": "order_management",
+    "CheckoutFormsOrderInvoiceFileVerificationStatus": "order_management",
     "CheckoutFormsOrderInvoices": "order_management",
+    "CheckoutFormsOrderInvoicesOrderMode": "order_management",
     "CheckoutFormsOrderLink": "order_management",
     "ClaimStatusChangeRequest": "post_purchase_issues",
-    "Classification": "users_offer_information",
-    "Classification1": "information_about_user",
+    "ClaimStatusChangeRequestStatus": "post_purchase_issues",
     "ClassifiedDailyEventStatResponseDto": "classifieds",
     "ClassifiedEventStat": "classifieds",
     "ClassifiedExtension": "classifieds",
     "ClassifiedExtraPackage": "shared_88ef85c7",
     "ClassifiedPackage": "shared_88ef85c7",
     "ClassifiedPackageConfig": "classifieds",
+    "ClassifiedPackageConfigType": "classifieds",
     "ClassifiedPackageConfigs": "classifieds",
     "ClassifiedPackages": "classifieds",
     "ClassifiedPromotion": "classifieds",
@@ -4124,65 +4263,81 @@ MODULES: dict[str, str] = {
     "ClassifiedResponse": "classifieds",
     "ClassifiedStatEventType": "classifieds",
     "ClassifiedsPackages": "pricing",
-    "Code": "shared_af98827d",
-    "Code2": "order_management",
     "CommandOutput": "offer_management",
+    "CommandOutputErrors": "shared_fb483dd8",
     "CommandTask": "shared_215b40a6",
     "CommandTaskWithPriceSubject": "batch_offer_modification",
+    "CommandTaskWithPriceSubjectSubject": "batch_offer_modification",
     "CommandTaskWithStockSubject": "batch_offer_modification",
-    "Commission": "common",
-    "Commission1": "commission_refunds",
+    "CommandTaskWithStockSubjectSubject": "batch_offer_modification",
+    "CommentVBeta1": "information_about_user",
     "CommissionResponse": "pricing",
-    "Company": "shared_a576b470",
+    "Company": "information_about_user",
     "CompatibilityList": "compatibility_list",
-    "CompatibilityListIdItem": "shared_157cbb29",
-    "CompatibilityListIdItemAdditionalInfo": "shared_157cbb29",
-    "CompatibilityListItem": "shared_157cbb29",
-    "CompatibilityListItemProductBased": "shared_c790fd85",
-    "CompatibilityListManual": "shared_157cbb29",
+    "CompatibilityListIdItem": "shared_fe7ccc21",
+    "CompatibilityListIdItemAdditionalInfo": "shared_fe7ccc21",
+    "CompatibilityListIdItemType": "shared_fe7ccc21",
+    "CompatibilityListItem": "shared_fe7ccc21",
+    "CompatibilityListItemProductBased": "shared_54aa6840",
+    "CompatibilityListManual": "shared_fe7ccc21",
     "CompatibilityListManualRequest": "offer_management",
+    "CompatibilityListManualType": "shared_fe7ccc21",
+    "CompatibilityListProductBased": "compatibility_list",
     "CompatibilityListProductBasedProductOfferResponse": "shared_157cbb29",
+    "CompatibilityListProductBasedProductOfferResponseType": "shared_157cbb29",
     "CompatibilityListProductOfferResponse": "shared_157cbb29",
     "CompatibilityListSupportedCategoriesDto": "compatibility_list",
-    "CompatibilityListTextItem": "shared_157cbb29",
+    "CompatibilityListSupportedCategoriesDtoSupportedCategories": "compatibility_list",
+    "CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType": "compatibility_list",
+    "CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules": "compatibility_list",
+    "CompatibilityListTextItem": "shared_fe7ccc21",
+    "CompatibilityListTextItemType": "shared_fe7ccc21",
+    "CompatibilityListType": "compatibility_list",
     "CompatibleProductDto": "compatibility_list",
+    "CompatibleProductDtoAttributes": "compatibility_list",
+    "CompatibleProductDtoGroup": "compatibility_list",
     "CompatibleProductsGroupsDto": "compatibility_list",
+    "CompatibleProductsGroupsDtoGroups": "compatibility_list",
     "CompatibleProductsListDto": "compatibility_list",
     "CompensationCodChargeOperation": "payments",
     "CompensationCodIncreaseOperation": "payments",
     "CompensationOperation": "payments",
-    "Condition": "shared_6bdf1113",
-    "Condition1": "information_about_user",
-    "Configuration": "shared_9ff9a522",
-    "Configuration1": "rebates_and_promotions",
-    "ConstraintCriteria": "shared_9ff9a522",
-    "Contact": "shared_a2590cee",
-    "Contact1": "offer_management",
+    "Configuration": "additional_services",
+    "ConstraintCriteria": "additional_services",
+    "ConstraintCriteriaType": "additional_services",
+    "Contact": "shared_157cbb29",
     "ContactRequest": "contacts",
     "ContactResponse": "contacts",
     "ContactResponseList": "contacts",
     "ContributionOperation": "payments",
-    "Coordinates": "shared_39f88a6b",
+    "Coordinates": "shared_4ba9b5f2",
     "CorrectionOperation": "payments",
-    "CountryCode": "responsible_persons",
-    "CountryCodeDto": "shipment_management",
-    "Courier": "shared_8c5e5fe3",
+    "Courier": "advance_ship_notices",
     "CourierBySellerShipping": "advance_ship_notices",
-    "CoveredBy": "after_sale_services",
     "CpsConversion": "conversions",
+    "CpsConversionCommission": "conversions",
+    "CpsConversionCommissionAllegro": "conversions",
+    "CpsConversionCommissionPublisher": "conversions",
+    "CpsConversionMarketplace": "conversions",
+    "CpsConversionOffer": "conversions",
+    "CpsConversionOfferCategory": "conversions",
+    "CpsConversionOfferUnitPrice": "conversions",
     "CpsConversionResponse": "conversions",
+    "CpsConversionStatus": "conversions",
     "CreateAdvanceShipNoticeRequest": "advance_ship_notices",
     "CreateAdvanceShipNoticeResponse": "advance_ship_notices",
     "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest": "after_sale_services",
     "CreatePickupCommandStatusDto": "shipment_management",
+    "CreatePickupCommandStatusDtoStatus": "shipment_management",
     "CreateResponsiblePersonRequest": "responsible_persons",
+    "CreateResponsiblePersonRequestPersonalData": "responsible_persons",
     "CreateResponsibleProducerRequest": "responsible_producers",
+    "CreateResponsibleProducerRequestProducerData": "shared_b0fdb828",
     "CreateShipmentCommandStatusDto": "shipment_management",
     "CreateShippingRatesSetUsingPOSTRequest": "delivery",
+    "CreateShippingRatesSetUsingPOSTRequestType": "delivery",
     "CreateShippingRatesSetUsingPOSTResponse": "delivery",
-    "CreatedBy": "flexible_bundles",
-    "CreatedBy2": "offer_bundles",
-    "Currencies": "information_about_marketplaces",
+    "CreateShippingRatesSetUsingPOSTResponseType": "delivery",
     "CurrentPrice": "shared_8d8f87b8",
     "CustomerReturn": "customer_returns",
     "CustomerReturnBuyer": "customer_returns",
@@ -4193,77 +4348,75 @@ MODULES: dict[str, str] = {
     "CustomerReturnRefundBankAccount": "customer_returns",
     "CustomerReturnRefundBankAccountAddress": "customer_returns",
     "CustomerReturnRefundRejectionRequest": "customer_returns",
+    "CustomerReturnRefundRejectionRequestRejection": "customer_returns",
     "CustomerReturnRejection": "customer_returns",
+    "CustomerReturnRejectionCode": "customer_returns",
     "CustomerReturnResponse": "customer_returns",
     "CustomerReturnReturnParcel": "customer_returns",
-    "DeclaredAsnVolume": "advance_ship_notices",
     "DeclaredPriceReductionDto": "allegro_prices",
     "Deduction": "payments",
     "DeductionChargeOperation": "payments",
     "DeductionIncreaseOperation": "payments",
-    "Default": "shared_6bcc10ca",
-    "Delivery": "common",
-    "Delivery2": "payments",
-    "Delivery3": "offer_management",
-    "Delivery4": "offer_management",
-    "Delivery5": "offer_management",
-    "DeliveryCost": "information_about_user",
-    "DeliveryMethod": "delivery",
-    "DeliveryMethod1": "delivery",
-    "DeliveryMethodId": "shared_6bdf1113",
+    "DeliveryMethodId": "users_offer_information",
     "DeliveryOptionDto": "shipment_management",
+    "DeliveryOptionDtoLimits": "shipment_management",
+    "DeliveryOptionDtoLimitsDimensions": "shipment_management",
     "DeliveryPaymentDto": "shipment_management",
     "DeliveryProductOfferRequest": "offer_management",
+    "DeliveryProductOfferRequestShippingRates": "offer_management",
     "DeliveryProductOfferResponse": "shared_157cbb29",
     "DeliveryProposalDto": "shipment_management",
     "DeliveryServiceDto": "shipment_management",
+    "DeliveryServiceDtoOwner": "shipment_management",
+    "DeliveryServiceDtoPackageTypes": "shipment_management",
     "DeliveryServiceIdDto": "shipment_management",
     "DeliveryServicesDto": "shipment_management",
     "DeliverySettingsRequest": "delivery",
+    "DeliverySettingsRequestAbroadFreeDelivery": "delivery",
+    "DeliverySettingsRequestFreeDelivery": "delivery",
+    "DeliverySettingsRequestJoinPolicy": "delivery",
+    "DeliverySettingsRequestJoinPolicyStrategy": "delivery",
+    "DeliverySettingsRequestMarketplace": "delivery",
     "DeliverySettingsResponse": "delivery",
+    "DeliverySettingsResponseAbroadFreeDelivery": "delivery",
+    "DeliverySettingsResponseFreeDelivery": "delivery",
+    "DeliverySettingsResponseJoinPolicy": "delivery",
+    "DeliverySettingsResponseMarketplace": "delivery",
     "DeliveryTypeDto": "shipment_management",
     "DepositType": "deposits",
     "DepositTypeResponse": "deposits",
-    "Description": "shared_b10eea05",
     "DescriptionSection": "shared_b23ee6e4",
     "DescriptionSectionItem": "shared_b23ee6e4",
     "DescriptionSectionItemImage": "shared_b23ee6e4",
     "DescriptionSectionItemText": "shared_b23ee6e4",
-    "Details": "shared_8b3bd5a3",
-    "Details1": "fulfillment_stock",
+    "DescriptionSectionItemType": "shared_b23ee6e4",
+    "DescriptionSectionItemUnion": "shared_b23ee6e4",
     "DictionaryCategoryParameter": "categories_and_parameters",
+    "DictionaryCategoryParameterDictionary": "categories_and_parameters",
+    "DictionaryCategoryParameterRestrictions": "categories_and_parameters",
     "DictionaryCategoryProductParameter": "products",
-    "DictionaryItem": "categories_and_parameters",
-    "DictionaryItem1": "products",
-    "DimensionValue": "shared_5fe36b85",
-    "Dimensions": "shared_5fe36b85",
-    "Discount": "shared_c42c8254",
-    "Discount1": "rebates_and_promotions",
-    "Discount2": "rebates_and_promotions",
+    "DictionaryCategoryProductParameterDictionary": "products",
+    "DictionaryCategoryProductParameterRestrictions": "products",
+    "DimensionValue": "shipment_management",
+    "DimensionValueUnit": "shipment_management",
     "DiscountDto": "allegro_prices",
     "DiscountsProductOfferRequest": "offer_management",
+    "DiscountsProductOfferRequestWholesalePriceList": "offer_management",
     "DiscountsProductOfferResponse": "shared_157cbb29",
-    "Duration": "shared_c26b2ce9",
     "EmailRequest": "contacts",
     "EmailResponse": "contacts",
-    "EndedBy": "users_offer_information",
-    "EndedBy1": "shared_157cbb29",
-    "Error": "shared_de5dd5a5",
+    "Error": "alle_discount",
     "Error400": "shipment_management",
-    "ErrorModel": "shared_fb483dd8",
-    "Errors": "shared_12d16b0f",
     "ErrorsHolder": "alle_discount",
-    "Excluded": "public_user_information",
+    "Exclusion": "information_about_user",
     "ExternalId": "shared_c47b6d2c",
-    "Features": "delivery",
     "Fee": "pricing",
     "FeePreviewResponse": "pricing",
-    "FieldModel": "shipment_management",
-    "FirstItemRate": "delivery",
-    "FirstItemRate1": "delivery",
     "FlexibleBundleCreateDTO": "flexible_bundles",
     "FlexibleBundleDiscountDTO": "flexible_bundles",
+    "FlexibleBundleDiscountDTOType": "flexible_bundles",
     "FlexibleBundleGetDTO": "flexible_bundles",
+    "FlexibleBundleGetDTOCreatedBy": "flexible_bundles",
     "FlexibleBundleGetOfferDTO": "flexible_bundles",
     "FlexibleBundleGetSlotDTO": "flexible_bundles",
     "FlexibleBundleListingDTO": "flexible_bundles",
@@ -4277,228 +4430,238 @@ MODULES: dict[str, str] = {
     "FlexibleBundleUpdateDTO": "flexible_bundles",
     "FlexibleBundleWholeBundleDiscountDTO": "flexible_bundles",
     "FlexibleBundlesListingDTO": "flexible_bundles",
+    "FlexibleBundlesListingDTONextPage": "flexible_bundles",
     "FloatCategoryParameter": "categories_and_parameters",
+    "FloatCategoryParameterRestrictions": "categories_and_parameters",
     "FloatCategoryProductParameter": "products",
+    "FloatCategoryProductParameterRestrictions": "products",
     "FormerCategoryParameterData": "shared_68b4a1dc",
     "FormerParameterValueData": "shared_68b4a1dc",
-    "FreeDelivery": "delivery",
-    "FreeDelivery1": "delivery",
     "FulfillmentOrder": "fulfillment_parcels",
     "FulfillmentOrderParcel": "fulfillment_parcels",
     "FulfillmentOrderParcelItem": "fulfillment_parcels",
     "FulfillmentRefundDisposition": "fulfillment_returns",
+    "FulfillmentRefundDispositionAccountableForNonSellability": "fulfillment_returns",
     "FulfillmentRefundDispositionBuyer": "fulfillment_returns",
     "FulfillmentRefundDispositionProduct": "fulfillment_returns",
     "FulfillmentRefundDispositionRefund": "fulfillment_returns",
+    "FulfillmentRefundDispositionRefundDetails": "fulfillment_returns",
+    "FulfillmentRefundDispositionStockStatus": "fulfillment_returns",
+    "FulfillmentRefundDispositionType": "fulfillment_returns",
     "FulfillmentRefundDispositionsResponse": "fulfillment_returns",
     "FulfillmentRemovalPreference": "fulfillment_removal",
+    "FulfillmentRemovalPreferenceOperation": "fulfillment_removal",
     "FulfillmentWithdrawalAddress": "fulfillment_removal",
     "FundraisingCampaign": "charity",
     "FundraisingCampaigns": "charity",
     "GeneralReport": "shared_215b40a6",
     "GetBadgeCampaignsList": "badge_campaigns",
     "GetBillingTypesResponse": "billing",
+    "GetFulfillmentStockResponse": "fulfillment_stock",
     "GetListOfDeliveryMethodsUsingGETResponse": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime": "delivery",
+    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault": "delivery",
     "GetListOfShippingRatestUsingGETResponse": "delivery",
     "GetPickupProposalsResponse": "shipment_management",
     "GetRefundApplicationsResponse": "commission_refunds",
     "GetRefundedPaymentsResponse": "payments",
     "GetSaleProductsResponse": "products",
+    "GetSaleProductsResponseNextPage": "products",
     "GetShippingRatesSetUsingGETResponse": "delivery",
-    "Group": "shared_d1d8ac8b",
-    "Group1": "compatibility_list",
-    "Group2": "compatibility_list",
-    "HandlingTime": "shared_dfcd3bac",
+    "GetShippingRatesSetUsingGETResponseFeatures": "delivery",
+    "GetShippingRatesSetUsingGETResponseType": "delivery",
     "HandlingUnit": "advance_ship_notices",
     "Header": "size_tables",
-    "Id": "common",
-    "Id1": "allegro_prices",
-    "Id2": "allegro_prices",
-    "IdType": "offer_management",
     "ImageUrl": "shared_c790fd85",
     "ImpliedWarrantiesListImpliedWarrantyBasic": "after_sale_services",
     "ImpliedWarranty": "shared_157cbb29",
-    "ImpliedWarranty1": "offer_management",
     "ImpliedWarrantyBasic": "after_sale_services",
     "ImpliedWarrantyPeriod": "after_sale_services",
     "ImpliedWarrantyRequest": "after_sale_services",
     "ImpliedWarrantyResponse": "after_sale_services",
+    "ImpliedWarrantyResponseSeller": "shared_4aab5b0d",
     "InitializeRefund": "payments",
-    "Input": "alle_discount",
-    "Input1": "alle_discount",
-    "Input2": "alle_discount",
-    "Input3": "alle_discount",
-    "Input4": "alle_discount",
-    "Input5": "alle_discount",
-    "InputType": "compatibility_list",
+    "InitializeRefundAdditionalServices": "payments",
+    "InitializeRefundDelivery": "payments",
+    "InitializeRefundOverpaid": "payments",
+    "InitializeRefundReason": "payments",
     "InsuranceDto": "shipment_management",
     "IntegerCategoryParameter": "categories_and_parameters",
+    "IntegerCategoryParameterRestrictions": "categories_and_parameters",
     "IntegerCategoryProductParameter": "products",
+    "IntegerCategoryProductParameterRestrictions": "products",
     "Interlocutor": "message_center",
-    "Invoice": "shared_0cb0cb0c",
-    "Invoice1": "shared_157cbb29",
-    "JoinPolicy": "delivery",
-    "JoinPolicy1": "delivery",
     "JustId": "shared_af0dc215",
-    "LabelFormat": "shipment_management",
-    "LabelFormat1": "shipment_management",
+    "Justification": "information_about_user",
     "LabelRequestDto": "shipment_management",
+    "LabelRequestDtoPageSize": "shipment_management",
+    "LabelRequestDtoSummaryReport": "shipment_management",
+    "LabelRequestDtoSummaryReportFields": "shipment_management",
+    "LabelRequestDtoSummaryReportPlacement": "shipment_management",
     "Labels": "advance_ship_notices",
-    "Languages": "information_about_marketplaces",
     "LargeOrderDiscountBenefitSpecification": "rebates_and_promotions",
+    "LargeOrderDiscountBenefitSpecificationThresholds": "rebates_and_promotions",
+    "LargeOrderDiscountBenefitSpecificationThresholdsDiscount": "rebates_and_promotions",
+    "LargeOrderDiscountBenefitSpecificationThresholdsOrderValue": "rebates_and_promotions",
     "LatestOrderEvent": "order_management",
     "LimitWithCurrencyDto": "shipment_management",
-    "Limits": "shared_5fe36b85",
-    "LineItem": "order_management",
-    "LineItem1": "order_management",
-    "LineItem2": "commission_refunds",
-    "LineItem3": "commission_refunds",
     "LineItemDeposit": "order_management",
     "LineItemDiscount": "order_management",
+    "LineItemDiscountType": "order_management",
     "LineItemReconciliation": "order_management",
+    "LineItemReconciliationType": "order_management",
     "LineItemVoucher": "order_management",
+    "LineItemVoucherStatus": "order_management",
+    "LineItemVoucherType": "order_management",
     "ListingResponseFilters": "products",
+    "ListingResponseFiltersType": "products",
     "ListingResponseFiltersValues": "products",
     "LoanDeductionChargeOperation": "payments",
     "LoanDeductionIncreaseOperation": "payments",
-    "Location": "shared_142f282b",
+    "Location": "shared_ba6ae322",
     "ManualDescriptionTranslation": "offer_translations",
     "ManualProductSafetyInformationDescriptionTranslation": "offer_translations",
     "ManualSafetyInformationTranslation": "offer_translations",
     "ManualTitleTranslation": "offer_translations",
     "ManualTranslationUpdateRequest": "offer_translations",
     "MarketedBeforeGPSRObligation": "shared_157cbb29",
-    "Marketplace": "common",
-    "Marketplace1": "conversions",
-    "Marketplace2": "delivery",
-    "Marketplace3": "delivery",
-    "Marketplace4": "delivery",
-    "Marketplace5": "allegro_prices",
-    "Marketplace6": "shared_69435ccb",
+    "Marketplace": "alle_discount",
     "MarketplaceAvailablePromotionPackages": "offer_management",
     "MarketplaceDto": "allegro_prices",
     "MarketplaceFilterDto": "allegro_prices",
-    "MarketplaceId": "shared_caff2264",
+    "MarketplaceFilterDtoId": "allegro_prices",
     "MarketplaceItem": "information_about_marketplaces",
+    "MarketplaceItemCurrencies": "information_about_marketplaces",
     "MarketplaceItemCurrency": "information_about_marketplaces",
     "MarketplaceItemLanguage": "information_about_marketplaces",
+    "MarketplaceItemLanguages": "information_about_marketplaces",
     "MarketplaceItemShippingCountry": "information_about_marketplaces",
     "MarketplaceOfferPromoOption": "offer_management",
     "MarketplacePriceModification": "batch_offer_modification",
+    "MarketplacePriceModificationChangeType": "batch_offer_modification",
     "MarketplacePriceModificationFixed": "batch_offer_modification",
     "MarketplacePriceModificationGain": "batch_offer_modification",
     "MarketplacePriceModificationPercentage": "batch_offer_modification",
+    "MarketplacePriceModificationUnion": "batch_offer_modification",
     "MarketplaceReference": "shared_aede0582",
     "MarketplacesVisibility": "users_offer_information",
-    "MaxPackageWeight": "delivery",
-    "MaxPackageWeight1": "delivery",
     "MaxPrice": "auctions_and_bidding",
-    "MaxQuantityPerPackage": "delivery",
-    "MaximumSellingPrice": "shared_d9a25c1e",
     "MeResponse": "information_about_user",
-    "Message": "shared_546583b3",
-    "MessageAdditionalInformation": "shared_546583b3",
+    "MeResponseBaseMarketplace": "information_about_user",
+    "Message": "message_center",
+    "MessageAdditionalInformation": "message_center",
     "MessageAttachmentId": "message_center",
-    "MessageAttachmentInfo": "shared_546583b3",
-    "MessageAuthor": "shared_546583b3",
-    "MessageOffer": "shared_546583b3",
-    "MessageOrder": "shared_546583b3",
-    "MessageRelatedObject": "shared_546583b3",
+    "MessageAttachmentInfo": "message_center",
+    "MessageAttachmentInfoStatus": "message_center",
+    "MessageAuthor": "message_center",
+    "MessageOffer": "message_center",
+    "MessageOrder": "message_center",
+    "MessageRelatedObject": "message_center",
     "MessageRequest": "post_purchase_issues",
+    "MessageRequestType": "post_purchase_issues",
+    "MessageStatus": "message_center",
     "MessageToSellerSettings": "shared_157cbb29",
+    "MessageToSellerSettingsMode": "shared_157cbb29",
+    "MessageType": "message_center",
     "MessagesList": "message_center",
-    "Method": "shared_4c56dbb4",
-    "Method1": "shared_e24537c9",
-    "Method2": "advance_ship_notices",
     "MinimalPrice": "shared_8e3703e7",
-    "MinimalPriceReduction": "shared_d9a25c1e",
-    "MinimumGuaranteedDiscount": "shared_d9a25c1e",
-    "MinimumTurnover": "rebates_and_promotions",
-    "Mode": "shared_157cbb29",
-    "Modification": "shared_dfcd3bac",
-    "ModificationAttachmentSafetyInformation": "shared_dfcd3bac",
-    "ModificationDelivery": "shared_dfcd3bac",
-    "ModificationDiscounts": "shared_dfcd3bac",
-    "ModificationPayments": "shared_dfcd3bac",
-    "ModificationPublication": "shared_dfcd3bac",
-    "ModificationResponsiblePerson": "shared_dfcd3bac",
-    "ModificationResponsibleProducer": "shared_dfcd3bac",
-    "ModificationSafetyInformation": "shared_dfcd3bac",
-    "ModificationTextSafetyInformation": "shared_dfcd3bac",
-    "ModificationTime": "offer_management",
-    "ModificationType": "offer_management",
+    "Modification": "batch_offer_modification",
+    "ModificationAttachmentSafetyInformation": "batch_offer_modification",
+    "ModificationAttachmentSafetyInformationAttachments": "batch_offer_modification",
+    "ModificationDelivery": "batch_offer_modification",
+    "ModificationDeliveryHandlingTime": "batch_offer_modification",
+    "ModificationDiscounts": "batch_offer_modification",
+    "ModificationDiscountsWholesalePriceList": "batch_offer_modification",
+    "ModificationPayments": "batch_offer_modification",
+    "ModificationPaymentsInvoice": "batch_offer_modification",
+    "ModificationPaymentsTax": "batch_offer_modification",
+    "ModificationPublication": "batch_offer_modification",
+    "ModificationPublicationDuration": "batch_offer_modification",
+    "ModificationResponsiblePerson": "batch_offer_modification",
+    "ModificationResponsibleProducer": "batch_offer_modification",
+    "ModificationSafetyInformation": "batch_offer_modification",
+    "ModificationSafetyInformationType": "batch_offer_modification",
+    "ModificationSafetyInformationUnion": "batch_offer_modification",
+    "ModificationTextSafetyInformation": "batch_offer_modification",
     "ModifyShippingRatesSetUsingPUTRequest": "delivery",
+    "ModifyShippingRatesSetUsingPUTRequestType": "delivery",
     "ModifyShippingRatesSetUsingPUTResponse": "delivery",
-    "MoneyDto": "shared_0b5c5b7a",
+    "ModifyShippingRatesSetUsingPUTResponseType": "delivery",
+    "MoneyDto": "shared_83ae216c",
     "MultiPackBenefitSpecification": "rebates_and_promotions",
+    "MultiPackBenefitSpecificationConfiguration": "rebates_and_promotions",
+    "MultiPackBenefitSpecificationTrigger": "rebates_and_promotions",
     "MyBidResponse": "auctions_and_bidding",
-    "Name": "common",
-    "Name1": "after_sale_services",
-    "NameEnum": "common",
+    "MyBidResponseAuction": "auctions_and_bidding",
     "NetPrice": "pricing",
     "NewAttachmentDeclaration": "message_center",
     "NewMessage": "message_center",
     "NewMessageInThread": "message_center",
-    "NewOfferParticipation": "alle_discount",
     "NewOrderBillingDocumentLink": "order_management",
     "NewProductParameterDto": "products",
-    "NextItemRate": "delivery",
-    "NextItemRate1": "delivery",
-    "NextPage": "flexible_bundles",
-    "NextPage1": "products",
-    "NextPage2": "offer_bundles",
     "NoSafetyInformation": "shared_157cbb29",
-    "NotRecommended": "public_user_information",
+    "NoSafetyInformationType": "shared_157cbb29",
     "NullableTurnoverDiscountDto": "rebates_and_promotions",
-    "Offer": "common",
-    "Offer1": "alle_discount",
-    "Offer2": "alle_discount",
-    "Offer3": "alle_discount",
-    "Offer4": "billing",
-    "Offer5": "conversions",
-    "Offer6": "information_about_user",
-    "Offer7": "commission_refunds",
-    "Offer8": "rebates_and_promotions",
-    "Offer9": "offer_management",
+    "NullableTurnoverDiscountDtoStatus": "rebates_and_promotions",
     "OfferActivatedEvent": "users_offer_information",
     "OfferAdditionalServices": "users_offer_information",
     "OfferArchivedEvent": "users_offer_information",
     "OfferAttachment": "images_and_attachments",
     "OfferAttachmentRequest": "images_and_attachments",
     "OfferAutomaticPricingCommand": "batch_offer_modification",
+    "OfferAutomaticPricingCommandModification": "batch_offer_modification",
     "OfferAutomaticPricingModificationRemove": "batch_offer_modification",
+    "OfferAutomaticPricingModificationRemoveRemove": "batch_offer_modification",
+    "OfferAutomaticPricingModificationRemoveRemoveMarketplace": "shared_69435ccb",
     "OfferAutomaticPricingModificationSet": "batch_offer_modification",
+    "OfferAutomaticPricingModificationSetSet": "batch_offer_modification",
     "OfferBadgeCampaign": "badge_campaigns",
     "OfferBidCanceledEvent": "users_offer_information",
     "OfferBidPlacedEvent": "users_offer_information",
     "OfferBulkChangeCommand": "batch_offer_modification",
     "OfferBulkModification": "batch_offer_modification",
+    "OfferBulkModificationStock": "batch_offer_modification",
+    "OfferBulkModificationStockChangeType": "batch_offer_modification",
+    "OfferBulkModificationStockUnion": "batch_offer_modification",
     "OfferBundleDTO": "offer_bundles",
+    "OfferBundleDTOCreatedBy": "offer_bundles",
     "OfferBundlesDTO": "offer_bundles",
+    "OfferBundlesDTONextPage": "offer_bundles",
     "OfferCategory": "shared_157cbb29",
     "OfferCategoryRequest": "offer_management",
     "OfferChangeCommand": "batch_offer_modification",
     "OfferChangedEvent": "users_offer_information",
     "OfferCriterium": "shared_215b40a6",
+    "OfferCriteriumType": "shared_215b40a6",
     "OfferDeliveryCountriesChangedEvent": "users_offer_information",
     "OfferDescriptionTranslation": "offer_translations",
-    "OfferDuration": "shared_8e3703e7",
     "OfferEndedEvent": "users_offer_information",
-    "OfferEndingAt": "shared_157cbb29",
     "OfferError": "allegro_prices",
     "OfferEventBaseOffer": "users_offer_information",
     "OfferEventEndedOffer": "users_offer_information",
+    "OfferEventEndedOfferPublication": "users_offer_information",
+    "OfferEventEndedOfferPublicationEndedBy": "users_offer_information",
     "OfferEventExternalOffer": "users_offer_information",
     "OfferEventExternalOfferForPriceChanges": "users_offer_information",
     "OfferEventExternalOfferWithPublication": "users_offer_information",
     "OfferFilterDto": "allegro_prices",
+    "OfferFilterDtoScope": "allegro_prices",
+    "OfferFilterDtoSubstatus": "allegro_prices",
     "OfferId": "shared_270aa29b",
     "OfferImageLinkUploadRequest": "images_and_attachments",
     "OfferImageUploadResponse": "images_and_attachments",
     "OfferListingDto": "users_offer_information",
     "OfferListingDtoImage": "users_offer_information",
     "OfferListingDtoV1AdditionalMarketplace": "users_offer_information",
-    "OfferListingDtoV1AdditionalMarketplaces": "users_offer_information",
+    "OfferListingDtoV1AdditionalMarketplacePublication": "users_offer_information",
+    "OfferListingDtoV1AdditionalMarketplaceSellingMode": "users_offer_information",
     "OfferListingDtoV1B2b": "users_offer_information",
     "OfferListingDtoV1Delivery": "users_offer_information",
     "OfferListingDtoV1Publication": "users_offer_information",
@@ -4521,16 +4684,22 @@ MODULES: dict[str, str] = {
     "OfferQuoteDto": "pricing",
     "OfferQuotesDto": "pricing",
     "OfferRating": "offer_rating",
+    "OfferRatingScoreDistribution": "offer_rating",
+    "OfferRatingSizeFeedback": "offer_rating",
     "OfferReference": "order_management",
     "OfferRequirements": "products",
     "OfferRules": "automatic_pricing",
+    "OfferRulesRules": "automatic_pricing",
+    "OfferRulesRulesRule": "shared_69435ccb",
     "OfferSafetyInformationTranslation": "offer_translations",
-    "OfferStartingAt": "shared_157cbb29",
     "OfferStatModelDto": "classifieds",
     "OfferStatResponseDto": "classifieds",
     "OfferStatsResponseDto": "classifieds",
     "OfferStatus": "shared_157cbb29",
     "OfferStatusItemDto": "allegro_prices",
+    "OfferStatusItemDtoActualPriceReduction": "allegro_prices",
+    "OfferStatusItemDtoDeclaredPriceReduction": "allegro_prices",
+    "OfferStatusItemDtoRecommendedPriceReduction": "allegro_prices",
     "OfferStatusQueryRequestDto": "allegro_prices",
     "OfferStatusQueryResponseDto": "allegro_prices",
     "OfferStockChangedEvent": "users_offer_information",
@@ -4544,17 +4713,10 @@ MODULES: dict[str, str] = {
     "OfferVisibilityChangedEvent": "users_offer_information",
     "OffersSearchResultDto": "users_offer_information",
     "OpenHour": "points_of_service",
-    "OpeningItem": "order_management",
-    "Operation": "shared_27a04699",
-    "Operation2": "fulfillment_removal",
-    "Operation3": "offer_management",
     "OperationParticipantAddress": "payments",
     "OperationPayment": "payments",
     "OperationValue": "payments",
-    "Options": "products",
-    "Options1": "products",
-    "Order": "shared_176a909b",
-    "Order1": "information_about_user",
+    "Order": "billing",
     "OrderEvent": "order_management",
     "OrderEventData": "order_management",
     "OrderEventStats": "order_management",
@@ -4563,41 +4725,28 @@ MODULES: dict[str, str] = {
     "OrderLineItem": "order_management",
     "OrderLineItemOfferReference": "order_management",
     "OrderMarketplace": "order_management",
-    "OrderMode": "order_management",
-    "OrderValue": "rebates_and_promotions",
     "OrdersShippingCarrier": "order_management",
     "OrdersShippingCarriersResponse": "order_management",
-    "Output": "alle_discount",
-    "Output1": "alle_discount",
-    "Output2": "alle_discount",
-    "Output3": "alle_discount",
-    "Overpaid": "payments",
     "OwnTransportShipping": "advance_ship_notices",
-    "Owner": "shipment_management",
     "PackageDto": "shipment_management",
+    "PackageDtoType": "shipment_management",
     "PackageRequestDto": "shipment_management",
-    "PackageType": "shipment_management",
-    "PackageType1": "offer_management",
     "PackageTypeDto": "shipment_management",
-    "PageSize": "shipment_management",
-    "Parameter": "shared_84c581d1",
-    "Parameter1": "offer_management",
+    "Parameter": "pricing",
     "ParameterProductOfferRequest": "offer_management",
     "ParameterProductOfferResponse": "shared_157cbb29",
-    "ParameterRangeValue": "shared_84c581d1",
+    "ParameterRangeValue": "shared_38d6f97c",
     "ParcelTrackingHistory": "order_management",
+    "ParcelTrackingHistoryTrackingDetails": "order_management",
     "ParcelTrackingStatus": "order_management",
-    "Parent": "categories_and_parameters",
-    "Parent1": "categories_and_parameters",
+    "ParcelTrackingStatusCode": "order_management",
     "Participant": "payments",
     "PatchBadgeResponse": "badge_campaigns",
-    "Payment": "shared_f6cdf20e",
-    "Payment1": "points_of_service",
+    "Payment": "order_management",
+    "PaymentMethod": "order_management",
     "PaymentOperations": "payments",
-    "PaymentOperator": "payments",
-    "PaymentPolicy": "delivery",
-    "PaymentType": "shipment_management",
     "Payments": "shared_157cbb29",
+    "PaymentsInvoice": "shared_157cbb29",
     "PaymentsSurcharge": "payments",
     "Payout": "payments",
     "PayoutOperation": "payments",
@@ -4606,8 +4755,6 @@ MODULES: dict[str, str] = {
     "PayoutSweepCancelIncreaseOperation": "payments",
     "PayoutSweepChargeOperation": "payments",
     "PayoutSweepIncreaseOperation": "payments",
-    "PersonalData": "responsible_persons",
-    "PersonalData1": "responsible_persons",
     "PhoneNumberWithCountryCode": "fulfillment_removal",
     "PhonesRequest": "contacts",
     "PhonesResponse": "contacts",
@@ -4621,277 +4768,308 @@ MODULES: dict[str, str] = {
     "PickupProposalsResponseDto": "shipment_management",
     "PickupTimeDto": "shipment_management",
     "PlaceBidRequest": "auctions_and_bidding",
-    "Placement": "shipment_management",
     "Pos": "points_of_service",
     "PosLocation": "points_of_service",
+    "PosPayments": "points_of_service",
     "PostPurchaseIssue": "post_purchase_issues",
     "PostPurchaseIssueAttachment": "post_purchase_issues",
     "PostPurchaseIssueAttachmentId": "post_purchase_issues",
     "PostPurchaseIssueAuthor": "post_purchase_issues",
+    "PostPurchaseIssueAuthorRole": "post_purchase_issues",
     "PostPurchaseIssueChat": "post_purchase_issues",
     "PostPurchaseIssueChatMessage": "post_purchase_issues",
     "PostPurchaseIssueChatResponse": "post_purchase_issues",
     "PostPurchaseIssueCheckoutForm": "post_purchase_issues",
     "PostPurchaseIssueExpectation": "post_purchase_issues",
+    "PostPurchaseIssueExpectationName": "post_purchase_issues",
     "PostPurchaseIssueFirstMessage": "post_purchase_issues",
     "PostPurchaseIssueLastMessage": "post_purchase_issues",
+    "PostPurchaseIssueLastMessageStatus": "post_purchase_issues",
     "PostPurchaseIssueListResponse": "post_purchase_issues",
     "PostPurchaseIssueMessage": "post_purchase_issues",
     "PostPurchaseIssueMessageAuthor": "post_purchase_issues",
+    "PostPurchaseIssueMessageAuthorRole": "post_purchase_issues",
     "PostPurchaseIssueOffer": "post_purchase_issues",
     "PostPurchaseIssueProduct": "post_purchase_issues",
     "PostPurchaseIssueReason": "post_purchase_issues",
+    "PostPurchaseIssueReasonType": "post_purchase_issues",
     "PostPurchaseIssueRefund": "post_purchase_issues",
+    "PostPurchaseIssueRight": "post_purchase_issues",
     "PostPurchaseIssueState": "post_purchase_issues",
     "PostPurchaseIssueStatus": "post_purchase_issues",
+    "PostPurchaseIssueType": "post_purchase_issues",
     "PostPurchaseIssueUser": "post_purchase_issues",
     "Price": "common",
     "PriceAutomation": "users_offer_information",
+    "PriceAutomationRule": "users_offer_information",
     "PriceModification": "batch_offer_modification",
     "PriceModificationFixedPrice": "batch_offer_modification",
     "PriceModificationFixedPriceHolder": "batch_offer_modification",
     "PriceModificationPercentageChangeDecrease": "batch_offer_modification",
-    "PriceModificationPercentageChangeHolder": "batch_offer_modification",
     "PriceModificationPercentageChangeIncrease": "batch_offer_modification",
+    "PriceModificationType": "batch_offer_modification",
+    "PriceModificationUnion": "batch_offer_modification",
     "PriceModificationValueChangeDecrease": "batch_offer_modification",
     "PriceModificationValueChangeHolder": "batch_offer_modification",
     "PriceModificationValueChangeIncrease": "batch_offer_modification",
-    "PriceRange": "shared_69435ccb",
-    "Prices": "shared_d9a25c1e",
-    "Prices1": "badge_campaigns",
     "PricingOffer": "pricing",
     "PricingPublication": "pricing",
-    "Process": "alle_discount",
-    "Process1": "badge_campaigns",
     "ProcessingStatus": "offer_management",
-    "ProducerData": "shared_b0fdb828",
-    "Product": "common",
-    "Product1": "advance_ship_notices",
-    "Product2": "shared_157cbb29",
+    "Product": "alle_discount",
     "ProductAiCoCreatedContent": "products",
     "ProductCategory": "shared_c77b131b",
     "ProductCategoryProposal": "products",
+    "ProductCategoryProposalResolutionType": "products",
     "ProductCategoryWithPath": "products",
     "ProductChangeProposalDto": "products",
     "ProductChangeProposalRequest": "products",
     "ProductDeposit": "shared_157cbb29",
     "ProductImageProposal": "products",
+    "ProductImageProposalResolutionType": "products",
     "ProductItem": "advance_ship_notices",
+    "ProductItemProduct": "advance_ship_notices",
     "ProductNameProposal": "products",
+    "ProductNameProposalResolutionType": "products",
     "ProductOffer": "offer_management",
     "ProductOfferAdditionalServicesRequest": "offer_management",
     "ProductOfferAdditionalServicesResponse": "shared_157cbb29",
-    "ProductOfferAttachment": "shared_157cbb29",
-    "ProductOfferAttachmentItem": "shared_157cbb29",
     "ProductOfferBase": "offer_management",
+    "ProductOfferBaseIdType": "offer_management",
     "ProductOfferFundraisingCampaignRequest": "offer_management",
     "ProductOfferFundraisingCampaignResponse": "shared_157cbb29",
     "ProductOfferResponse": "shared_157cbb29",
+    "ProductOfferResponsePublication": "shared_157cbb29",
+    "ProductOfferResponsePublicationStatus": "shared_157cbb29",
     "ProductParameter": "products",
     "ProductParameterDto": "products",
+    "ProductParameterDtoOptions": "products",
+    "ProductParameterOptions": "products",
     "ProductParameterProposal": "products",
     "ProductParameterValueProposal": "products",
     "ProductProposalsRequest": "products",
     "ProductProposalsResponse": "products",
+    "ProductProposalsResponseCategory": "products",
+    "ProductProposalsResponsePublication": "products",
+    "ProductProposalsResponsePublicationStatus": "products",
     "ProductSafetyInformationDescription": "offer_translations",
     "ProductSetElement": "offer_management",
     "ProductSetElementDeposits": "shared_157cbb29",
     "ProductSetElementQuantity": "shared_157cbb29",
+    "ProductSetElementQuantityQuantity": "shared_157cbb29",
     "ProductSetElementResponsiblePersonRequest": "offer_management",
+    "ProductSetElementResponsiblePersonRequestResponsiblePerson": "offer_management",
     "ProductSetElementResponsibleProducerIdRequest": "offer_management",
     "ProductSetElementResponsibleProducerNameRequest": "offer_management",
     "ProductSetElementResponsibleProducerRequest": "offer_management",
+    "ProductSetElementResponsibleProducerRequestType": "offer_management",
+    "ProductSetElementResponsibleProducerRequestUnion": "offer_management",
     "ProductSetElementResponsibleProducerRequestWrapper": "offer_management",
     "ProductSetElementSafetyInformationRequest": "offer_management",
+    "ProductSetElementSafetyInformationRequestSafetyInformation": "offer_management",
     "ProductSetElementSafetyInformationResponse": "shared_157cbb29",
-    "ProductSetItem": "offer_management",
-    "ProductSetItem2": "shared_157cbb29",
+    "ProductSetElementSafetyInformationResponseSafetyInformation": "shared_157cbb29",
     "ProductSimilarCategoryWithPath": "products",
     "ProductsCategoryPath": "products",
     "ProductsCategorySubcategories": "products",
     "PromoGeneralReport": "offer_management",
     "PromoModificationReport": "offer_management",
     "PromoModificationTask": "offer_management",
+    "PromoModificationTaskStatus": "offer_management",
     "PromoOptionsCommand": "offer_management",
     "PromoOptionsCommandModification": "offer_management",
+    "PromoOptionsCommandModificationModificationTime": "offer_management",
     "PromoOptionsCommandModificationPackage": "offer_management",
     "PromoOptionsModification": "offer_management",
+    "PromoOptionsModificationModificationType": "offer_management",
+    "PromoOptionsModificationPackageType": "offer_management",
     "PromoOptionsModifications": "offer_management",
-    "Promotion": "shared_1877bb16",
-    "ProposedPrice": "alle_discount",
-    "ProposedPrice1": "alle_discount",
-    "ProposedPrice2": "alle_discount",
-    "ProposedPrice3": "shared_d9a25c1e",
+    "Promotion": "pricing",
     "ProviderRefundTransferChargeOperation": "payments",
     "ProviderRefundTransferIncreaseOperation": "payments",
     "PublicOfferPreviewRequest": "pricing",
     "PublicTableDto": "size_tables",
     "PublicTablesDto": "size_tables",
     "Publication": "shared_157cbb29",
-    "Publication1": "alle_discount",
-    "Publication2": "products",
-    "Publication3": "users_offer_information",
-    "Publication4": "users_offer_information",
-    "Publication5": "shared_157cbb29",
-    "Publication6": "products",
-    "Publication7": "shared_157cbb29",
-    "Publication8": "products",
-    "Publication9": "offer_management",
     "PublicationChangeCommandDto": "offer_management",
     "PublicationModification": "offer_management",
+    "PublicationModificationAction": "offer_management",
     "PublicationRequest": "shared_157cbb29",
+    "PublicationState": "shared_157cbb29",
     "PublicationTimePolicy": "badge_campaigns",
-    "Publisher": "common",
-    "Quantity": "shared_ce174dbc",
-    "Quantity1": "rebates_and_promotions",
+    "PublicationTimePolicyType": "badge_campaigns",
     "QuantityModification": "batch_offer_modification",
+    "QuantityModificationChangeType": "batch_offer_modification",
     "QuoteResponse": "pricing",
-    "Range": "after_sale_services",
     "Rates": "information_about_user",
-    "Reason": "shared_aa348613",
-    "ReasonCode": "advance_ship_notices",
-    "Received": "shared_bab2b6cc",
-    "ReceivedType": "advance_ship_notices",
+    "RatesDelivery": "information_about_user",
+    "RatesDeliveryCost": "information_about_user",
+    "RatesDescription": "information_about_user",
+    "RatesService": "information_about_user",
     "ReceiverAddressDto": "shipment_management",
     "ReceivingEntry": "advance_ship_notices",
     "ReceivingState": "advance_ship_notices",
+    "ReceivingStateStage": "advance_ship_notices",
     "ReceivingStatus": "advance_ship_notices",
+    "ReceivingStatusReasonCode": "advance_ship_notices",
+    "ReceivingStatusReceivedType": "advance_ship_notices",
     "Recipient": "message_center",
-    "Recommended": "shared_a0d506b8",
     "RecommendedPriceReductionDto": "allegro_prices",
-    "RedirectCategory": "categories_and_parameters",
-    "Reference": "shared_9ff9a522",
+    "Reference": "additional_services",
     "RefundAdditionalServicesValue": "payments",
     "RefundCancelOperation": "payments",
     "RefundChargeOperation": "payments",
     "RefundClaim": "commission_refunds",
+    "RefundClaimBuyer": "commission_refunds",
+    "RefundClaimCommission": "commission_refunds",
+    "RefundClaimLineItem": "commission_refunds",
+    "RefundClaimLineItemOffer": "commission_refunds",
     "RefundClaimRequest": "commission_refunds",
+    "RefundClaimRequestLineItem": "commission_refunds",
     "RefundClaimResponse": "commission_refunds",
+    "RefundClaimStatus": "commission_refunds",
+    "RefundClaimType": "commission_refunds",
     "RefundDeliveryValue": "payments",
     "RefundDetails": "payments",
+    "RefundDetailsStatus": "payments",
     "RefundIncreaseOperation": "payments",
     "RefundLineItem": "payments",
     "RefundLineItemDeposit": "payments",
+    "RefundLineItemDepositTotalValue": "payments",
+    "RefundLineItemType": "payments",
+    "RefundLineItemValue": "payments",
     "RefundOrder": "payments",
     "RefundOverpaidValue": "payments",
     "RefundPayment": "payments",
     "RefundSurchargeValue": "payments",
     "RefundTotalValue": "payments",
     "RefusalMessage": "badge_campaigns",
-    "RefusalReason": "shared_aede0582",
-    "Rejection": "customer_returns",
-    "RelatedReason": "shared_aede0582",
+    "RefusalReason": "users_offer_information",
+    "RelatedReason": "users_offer_information",
     "Removal": "information_about_user",
     "RemovalRequest": "information_about_user",
-    "RemoveItem": "batch_offer_modification",
-    "Removed": "public_user_information",
-    "Request": "shared_eb4075a0",
+    "RemovalRequestSource": "information_about_user",
+    "RemovalRequestVBeta1": "information_about_user",
+    "RemovalVBeta1": "information_about_user",
     "RequirementChange": "categories_and_parameters",
     "ReserveInfo": "fulfillment_stock",
-    "ResolutionType": "products",
-    "ResolutionType1": "products",
-    "ResolutionType2": "products",
-    "ResponsiblePerson": "offer_management",
-    "ResponsiblePerson1": "shared_157cbb29",
+    "ReserveInfoStatus": "fulfillment_stock",
     "ResponsiblePersonAddress": "responsible_persons",
+    "ResponsiblePersonAddressCountryCode": "responsible_persons",
     "ResponsiblePersonContact": "responsible_persons",
     "ResponsiblePersonResponse": "responsible_persons",
+    "ResponsiblePersonResponsePersonalData": "responsible_persons",
     "ResponsiblePersonsGETResponse": "responsible_persons",
-    "ResponsibleProducer": "shared_157cbb29",
     "ResponsibleProducerAddress": "shared_b0fdb828",
     "ResponsibleProducerContact": "shared_b0fdb828",
     "ResponsibleProducerResponse": "shared_b0fdb828",
     "ResponsibleProducersGETResponse": "responsible_producers",
-    "Restriction": "order_management",
     "RestrictionCause": "after_sale_services",
-    "Restrictions": "categories_and_parameters",
-    "Restrictions1": "products",
-    "Restrictions2": "categories_and_parameters",
-    "Restrictions3": "products",
-    "Restrictions4": "categories_and_parameters",
-    "Restrictions5": "products",
-    "Restrictions6": "shared_68b4a1dc",
+    "RestrictionCauseName": "after_sale_services",
     "ReturnPoliciesListReturnPolicyV1": "after_sale_services",
     "ReturnPolicy": "shared_157cbb29",
-    "ReturnPolicy1": "offer_management",
     "ReturnPolicyAddress": "after_sale_services",
     "ReturnPolicyAvailability": "after_sale_services",
+    "ReturnPolicyAvailabilityRange": "after_sale_services",
     "ReturnPolicyContactV1": "after_sale_services",
     "ReturnPolicyOptions": "after_sale_services",
     "ReturnPolicyRequestV1": "after_sale_services",
     "ReturnPolicyResponseV1": "after_sale_services",
     "ReturnPolicyReturnCost": "after_sale_services",
+    "ReturnPolicyReturnCostCoveredBy": "after_sale_services",
     "ReturnPolicyUpdateRequestV1": "after_sale_services",
-    "Right": "post_purchase_issues",
-    "Role": "post_purchase_issues",
-    "Role1": "post_purchase_issues",
-    "Rule": "shared_69435ccb",
-    "Rule1": "automatic_pricing",
-    "Rule3": "users_offer_information",
     "SalePartialProductOfferResponse": "users_offer_information",
+    "SalePartialProductOfferResponseAdditionalMarketplaces": "users_offer_information",
+    "SalePartialProductOfferResponseAdditionalMarketplacesSellingMode": "users_offer_information",
+    "SalePartialProductOfferResponseSellingMode": "users_offer_information",
+    "SalePartialProductOfferResponseStock": "users_offer_information",
     "SaleProductCompatibilityList": "products",
     "SaleProductDto": "products",
+    "SaleProductDtoPublication": "products",
+    "SaleProductDtoPublicationStatus": "products",
     "SaleProductOffer": "shared_157cbb29",
     "SaleProductOfferPatchRequestV1": "offer_management",
+    "SaleProductOfferPatchRequestV1AdditionalMarketplaces": "offer_management",
+    "SaleProductOfferPatchRequestV1Attachments": "shared_157cbb29",
+    "SaleProductOfferPatchRequestV1Delivery": "offer_management",
+    "SaleProductOfferPatchRequestV1ProductSet": "offer_management",
     "SaleProductOfferPublicationMarketplacesResponse": "shared_157cbb29",
     "SaleProductOfferPublicationRequest": "offer_management",
     "SaleProductOfferPublicationResponse": "shared_157cbb29",
+    "SaleProductOfferPublicationResponseBase": "shared_157cbb29",
+    "SaleProductOfferPublicationResponseBaseEndedBy": "shared_157cbb29",
     "SaleProductOfferRequestBase": "offer_management",
+    "SaleProductOfferRequestBaseContact": "offer_management",
+    "SaleProductOfferRequestBaseDelivery": "offer_management",
+    "SaleProductOfferRequestBasePublication": "offer_management",
+    "SaleProductOfferRequestBaseSizeTable": "offer_management",
     "SaleProductOfferRequestV1": "offer_management",
+    "SaleProductOfferRequestV1Delivery": "offer_management",
     "SaleProductOfferResponseV1": "shared_157cbb29",
+    "SaleProductOfferResponseV1AdditionalMarketplaces": "shared_157cbb29",
+    "SaleProductOfferResponseV1ProductSet": "shared_157cbb29",
+    "SaleProductOfferResponseV1ProductSetProduct": "shared_157cbb29",
+    "SaleProductOfferResponseV1ProductSetResponsiblePerson": "shared_157cbb29",
+    "SaleProductOfferResponseV1ProductSetResponsibleProducer": "shared_157cbb29",
+    "SaleProductOfferResponseV1Stock": "shared_157cbb29",
+    "SaleProductOfferSellingMode": "shared_157cbb29",
     "SaleProductOfferStatusResponse": "offer_management",
+    "SaleProductOfferStatusResponseOperation": "offer_management",
+    "SaleProductOfferStatusResponseOperationStatus": "offer_management",
     "SaleProductOffersRequestStock": "offer_management",
+    "SaleProductOffersRequestStockUnit": "shared_157cbb29",
     "SaleProductResponseCategoriesDto": "products",
     "SaleProductSafetyDto": "products",
+    "SaleProductSafetyDtoSafetyInformation": "products",
     "SalesQualityForDay": "information_about_user",
     "SalesQualityHistoryResponse": "information_about_user",
     "SalesQualityMetric": "information_about_user",
-    "Scope": "allegro_prices",
-    "ScoreDistributionItem": "offer_rating",
     "SearchResult": "points_of_service",
-    "Seller": "shared_b5fdcaff",
+    "Seller": "conversions",
     "SellerCreateRebateRequestDto": "rebates_and_promotions",
     "SellerDiscountDeclaration": "allegro_prices",
-    "SellerModel": "shared_4aab5b0d",
     "SellerOfferBaseEvent": "users_offer_information",
+    "SellerOfferBaseEventType": "users_offer_information",
+    "SellerOfferBaseEventUnion": "users_offer_information",
     "SellerOfferEventsResponse": "users_offer_information",
     "SellerOfferStatsResponseDto": "classifieds",
     "SellerParticipant": "payments",
     "SellerRebateDto": "rebates_and_promotions",
+    "SellerRebateDtoStatus": "rebates_and_promotions",
     "SellerRebateOfferCriterion": "rebates_and_promotions",
+    "SellerRebateOfferCriterionOffers": "rebates_and_promotions",
+    "SellerRebateOfferCriterionType": "rebates_and_promotions",
     "SellerRebatesDto": "rebates_and_promotions",
     "SellerReference": "order_management",
     "SellingMode": "offer_management",
-    "SellingMode1": "users_offer_information",
-    "SellingMode2": "users_offer_information",
-    "SellingMode3": "users_offer_information",
     "SellingModeFormat": "shared_8e3703e7",
-    "SellingModeModel": "shared_157cbb29",
     "SellingModeWithNetPrice": "pricing",
     "SenderAddressDto": "shipment_management",
-    "Service": "shared_bd50da5d",
-    "Service1": "information_about_user",
-    "SetItem": "batch_offer_modification",
     "ShipmentCancelCommandDto": "shipment_management",
     "ShipmentCancelRequestDto": "shipment_management",
     "ShipmentCreateCommandDto": "shipment_management",
     "ShipmentCreateRequestDto": "shipment_management",
+    "ShipmentCreateRequestDtoLabelFormat": "shipment_management",
     "ShipmentDto": "shipment_management",
+    "ShipmentDtoLabelFormat": "shipment_management",
     "ShipmentIdsDto": "shipment_management",
-    "Shipping": "shared_e24537c9",
+    "Shipping": "advance_ship_notices",
     "ShippingBlockade": "users_offer_information",
     "ShippingExtended": "advance_ship_notices",
+    "ShippingExtendedMethod": "advance_ship_notices",
+    "ShippingExtendedUnion": "advance_ship_notices",
+    "ShippingMethod": "advance_ship_notices",
     "ShippingRate": "delivery",
-    "ShippingRate1": "delivery",
-    "ShippingRates": "shared_532cb996",
-    "ShippingRatesConstraints": "delivery",
-    "ShippingRatesModel": "offer_management",
+    "ShippingRateMarketplaces": "delivery",
+    "ShippingRates": "shared_108f5e0e",
     "ShippingRatesSet": "delivery",
-    "ShippingTime": "delivery",
-    "ShippingTime1": "delivery",
-    "SizeFeedbackItem": "offer_rating",
-    "SizeTable": "shared_142f282b",
-    "SizeTable1": "offer_management",
+    "ShippingRatesSetRates": "delivery",
+    "ShippingRatesSetRatesDeliveryMethod": "delivery",
+    "ShippingRatesSetRatesFirstItemRate": "delivery",
+    "ShippingRatesSetRatesMaxPackageWeight": "delivery",
+    "ShippingRatesSetRatesNextItemRate": "delivery",
+    "ShippingRatesSetRatesShippingTime": "delivery",
+    "ShippingUnion": "advance_ship_notices",
+    "SizeTable": "shared_ba6ae322",
     "SizeTablePostRequest": "size_tables",
     "SizeTablePutRequest": "size_tables",
     "SizeTableTemplateImageResponse": "size_tables",
@@ -4899,85 +5077,48 @@ MODULES: dict[str, str] = {
     "SizeTableTemplatesResponse": "size_tables",
     "SmartDeliveryMethod": "shared_8469c68f",
     "SmartOfferClassificationReport": "users_offer_information",
+    "SmartOfferClassificationReportClassification": "users_offer_information",
+    "SmartOfferClassificationReportConditions": "users_offer_information",
     "SmartSellerClassificationReport": "information_about_user",
-    "Source": "information_about_user",
-    "Stage": "advance_ship_notices",
+    "SmartSellerClassificationReportClassification": "information_about_user",
+    "SmartSellerClassificationReportConditions": "information_about_user",
     "StandardizedDescription": "shared_b23ee6e4",
     "StartingPrice": "shared_8e3703e7",
-    "State": "shared_157cbb29",
-    "Statistics": "public_user_information",
-    "Status": "common",
-    "Status1": "alle_discount",
-    "Status10": "products",
-    "Status11": "offer_bundles",
-    "Status12": "shipment_management",
-    "Status13": "order_management",
-    "Status14": "order_management",
-    "Status15": "post_purchase_issues",
-    "Status16": "conversions",
-    "Status17": "shipment_management",
-    "Status19": "order_management",
-    "Status2": "alle_discount",
-    "Status20": "shared_546583b3",
-    "Status21": "shared_546583b3",
-    "Status22": "rebates_and_promotions",
-    "Status22Enum": "rebates_and_promotions",
-    "Status23": "post_purchase_issues",
-    "Status24": "shared_157cbb29",
-    "Status25": "products",
-    "Status26": "offer_management",
-    "Status27": "commission_refunds",
-    "Status28": "payments",
-    "Status29": "fulfillment_stock",
-    "Status3": "alle_discount",
-    "Status30": "products",
-    "Status31": "offer_management",
-    "Status32": "rebates_and_promotions",
-    "Status33": "fulfillment_stock",
-    "Status34": "advance_ship_notices",
-    "Status35": "allegro_prices",
-    "Status36": "allegro_prices",
-    "Status37": "allegro_prices",
-    "Status38": "rebates_and_promotions",
-    "Status4": "alle_discount",
-    "Status5": "alle_discount",
-    "Status6": "badge_campaigns",
-    "Status8": "badge_campaigns",
-    "Status9": "badge_campaigns",
-    "Stock": "shared_9a6564ad",
-    "Stock1": "users_offer_information",
-    "Stock2": "users_offer_information",
-    "StockModel": "shared_157cbb29",
+    "Stock": "users_offer_information",
+    "StockModificationFixed": "batch_offer_modification",
+    "StockModificationGain": "batch_offer_modification",
     "StockProduct": "fulfillment_stock",
     "StockProductItem": "fulfillment_stock",
     "StockProductList": "fulfillment_stock",
     "StockQuantity": "fulfillment_stock",
     "StockSellingStats": "fulfillment_stock",
-    "StockStatus": "fulfillment_returns",
     "StockStorageFee": "fulfillment_stock",
-    "Strategy": "delivery",
+    "StockStorageFeeDetails": "fulfillment_stock",
+    "StockStorageFeeStatus": "fulfillment_stock",
     "StringCategoryParameter": "categories_and_parameters",
+    "StringCategoryParameterRestrictions": "shared_68b4a1dc",
     "StringCategoryProductParameter": "products",
-    "Subject": "shared_c0af67f4",
-    "Subject1": "batch_offer_modification",
     "SubmitCommand": "advance_ship_notices",
     "SubmitCommandInput": "advance_ship_notices",
     "SubmitCommandOutput": "advance_ship_notices",
+    "SubmitCommandOutputStatus": "advance_ship_notices",
+    "SubmitCommandOutputUnion": "advance_ship_notices",
     "SubmitFailedCommandOutput": "advance_ship_notices",
     "SubmitRunningCommandOutput": "advance_ship_notices",
     "SubmitSuccessfulCommandOutput": "advance_ship_notices",
     "SubsidyExcludeOfferItem": "allegro_prices",
+    "SubsidyExcludeOfferItemMarketplace": "allegro_prices",
+    "SubsidyExcludeOfferItemStatus": "allegro_prices",
     "SubsidyExcludeOffersCommand": "allegro_prices",
     "SubsidyExcludeOffersCommandPreview": "allegro_prices",
     "SubsidyManageOffersCommandResult": "allegro_prices",
+    "SubsidyManageOffersCommandResultStatus": "allegro_prices",
     "SubsidyOfferToExclude": "allegro_prices",
     "SubsidyOfferToSubmit": "allegro_prices",
     "SubsidySubmitOfferItem": "allegro_prices",
+    "SubsidySubmitOfferItemStatus": "allegro_prices",
     "SubsidySubmitOffersCommand": "allegro_prices",
     "SubsidySubmitOffersCommandPreview": "allegro_prices",
-    "Substatus": "allegro_prices",
-    "SummaryReport": "shipment_management",
-    "SupportedCategory": "compatibility_list",
     "Surcharge": "payments",
     "SurchargeOperation": "payments",
     "TagId": "offer_tags",
@@ -4988,131 +5129,86 @@ MODULES: dict[str, str] = {
     "TaskCount": "shared_215b40a6",
     "TaskReport": "shared_215b40a6",
     "TaskWithSubjectReport": "batch_offer_modification",
-    "Tax": "shared_37f2b5b6",
+    "TaskWithSubjectReportTasksItem": "batch_offer_modification",
+    "Tax": "billing",
+    "TaxAnnotation": "billing",
     "TaxExemption": "tax_settings",
     "TaxIdRequest": "tax_identification_number",
     "TaxIdResponse": "tax_identification_number",
-    "TaxModel": "shared_dfcd3bac",
     "TaxRate": "tax_settings",
     "TaxRateValue": "tax_settings",
     "TaxSubject": "tax_settings",
     "TecdocSpecification": "products",
     "TecdocSpecificationItem": "products",
     "TextSafetyInformation": "shared_c790fd85",
+    "TextSafetyInformationType": "shared_c790fd85",
     "ThirdParty": "advance_ship_notices",
     "ThirdPartyDeliveryShipping": "advance_ship_notices",
     "Thread": "message_center",
-    "ThreadId": "shared_546583b3",
+    "ThreadId": "message_center",
     "ThreadReadFlag": "message_center",
     "ThreadsList": "message_center",
-    "Threshold": "rebates_and_promotions",
-    "Threshold1": "rebates_and_promotions",
     "TopUpOperation": "payments",
-    "TotalValue": "payments",
-    "TrackingDetails": "order_management",
     "TransportingInfoDto": "shipment_management",
-    "Trigger": "rebates_and_promotions",
     "TrustedContent": "products",
     "TurnoverDiscountDefinitionDto": "rebates_and_promotions",
     "TurnoverDiscountDto": "rebates_and_promotions",
+    "TurnoverDiscountDtoStatus": "rebates_and_promotions",
     "TurnoverDiscountListDto": "rebates_and_promotions",
     "TurnoverDiscountRequest": "rebates_and_promotions",
     "TurnoverDiscountThresholdDto": "rebates_and_promotions",
-    "Type": "common",
-    "Type1": "alle_discount",
-    "Type10": "shared_69435ccb",
-    "Type11": "badge_campaigns",
-    "Type12": "badge_campaigns",
-    "Type13": "badge_campaigns",
-    "Type14": "payments",
-    "Type15": "rebates_and_promotions",
-    "Type16": "billing",
-    "Type17": "categories_and_parameters",
-    "Type18": "categories_and_parameters",
-    "Type19": "categories_and_parameters",
-    "Type2": "alle_discount",
-    "Type20": "products",
-    "Type21": "order_management",
-    "Type22": "order_management",
-    "Type23": "classifieds",
-    "Type24": "compatibility_list",
-    "Type29": "shared_9ff9a522",
-    "Type30": "delivery",
-    "Type31": "delivery",
-    "Type32": "shared_b23ee6e4",
-    "Type33": "flexible_bundles",
-    "Type34": "fulfillment_returns",
-    "Type35": "delivery",
-    "Type36": "order_management",
-    "Type37": "order_management",
-    "Type38": "order_management",
-    "Type39": "products",
-    "Type40": "shared_546583b3",
-    "Type41": "post_purchase_issues",
-    "Type42": "shared_dfcd3bac",
-    "Type43": "delivery",
-    "Type44": "delivery",
-    "Type46": "shared_215b40a6",
-    "Type47": "shipment_management",
-    "Type48": "post_purchase_issues",
-    "Type49": "post_purchase_issues",
-    "Type5": "order_management",
-    "Type50": "batch_offer_modification",
-    "Type51": "offer_management",
-    "Type52": "badge_campaigns",
-    "Type53": "commission_refunds",
-    "Type54": "payments",
-    "Type55": "users_offer_information",
-    "Type56": "rebates_and_promotions",
-    "Type58": "badge_campaigns",
-    "Type59": "payments",
-    "Type6": "shared_bd50da5d",
-    "Type7": "order_management",
-    "Type8": "badge_campaigns",
+    "TurnoverDiscountThresholdDtoDiscount": "rebates_and_promotions",
+    "TurnoverDiscountThresholdDtoMinimumTurnover": "rebates_and_promotions",
     "UnfilledParametersResponse": "offer_management",
-    "Unit": "shared_7d88ced2",
-    "Unit1": "shared_157cbb29",
-    "Unit3": "shared_5fe36b85",
-    "UnitPrice": "conversions",
+    "UnfilledParametersResponseOffers": "offer_management",
+    "UnfilledParametersResponseOffersCategory": "offer_management",
+    "UnfilledParametersResponseOffersParameters": "offer_management",
     "UpdateOfferBundleDiscountDTO": "offer_bundles",
     "UpdateResponsiblePersonRequest": "responsible_persons",
     "UpdateResponsibleProducerRequest": "responsible_producers",
     "UpdateSubmittedAdvanceShipNoticeRequest": "advance_ship_notices",
-    "User": "shared_46906f35",
-    "User1": "public_user_information",
+    "User": "information_about_user",
     "UserCampaignEligibility": "badge_campaigns",
     "UserRating": "information_about_user",
     "UserRatingAnswerRequest": "information_about_user",
     "UserRatingListResponse": "information_about_user",
+    "UserRatingListResponseVBeta1": "information_about_user",
+    "UserRatingOrder": "information_about_user",
+    "UserRatingOrderOffers": "information_about_user",
     "UserRatingRemovalRequest": "information_about_user",
+    "UserRatingRemovalRequestRequest": "information_about_user",
     "UserRatingSummaryResponseV2": "public_user_information",
+    "UserRatingSummaryResponseV2NotRecommended": "public_user_information",
+    "UserRatingSummaryResponseV2Recommended": "public_user_information",
+    "UserRatingSummaryResponseV2Statistics": "public_user_information",
+    "UserRatingSummaryResponseV2StatisticsExcluded": "public_user_information",
+    "UserRatingSummaryResponseV2StatisticsReceived": "public_user_information",
+    "UserRatingSummaryResponseV2StatisticsRemoved": "public_user_information",
+    "UserRatingSummaryResponseV2User": "public_user_information",
+    "UserRatingVBeta1": "information_about_user",
     "Validation": "shared_157cbb29",
     "ValidationError": "shared_157cbb29",
-    "ValidationRules": "compatibility_list",
     "ValidationWarning": "shared_157cbb29",
-    "Value": "shared_c472987c",
-    "Value1": "billing",
-    "Value2": "payments",
-    "VatPayerStatus": "order_management",
-    "Violation": "shared_d9a25c1e",
-    "Visibility": "alle_discount",
     "VisibilityTimePolicy": "badge_campaigns",
+    "VisibilityTimePolicyType": "badge_campaigns",
     "Wallet": "payments",
     "WalletBalance": "payments",
+    "WalletPaymentOperator": "payments",
+    "WalletType": "payments",
     "WarrantiesListWarrantyBasic": "after_sale_services",
-    "Warranty": "shared_8ad792b1",
-    "Warranty1": "offer_management",
+    "Warranty": "shared_157cbb29",
     "WarrantyAttachment": "after_sale_services",
     "WarrantyBasic": "after_sale_services",
     "WarrantyPeriod": "after_sale_services",
     "WarrantyRequest": "after_sale_services",
     "WarrantyResponse": "after_sale_services",
     "WarrantyType": "after_sale_services",
-    "WeightValue": "shared_5fe36b85",
-    "WholesalePriceList": "offer_management",
-    "WholesalePriceList1": "shared_dfcd3bac",
+    "WeightValue": "shipment_management",
+    "WeightValueUnit": "shipment_management",
     "WholesalePriceListBenefitSpecification": "rebates_and_promotions",
-    "WithdrawnOfferParticipation": "alle_discount",
+    "WholesalePriceListBenefitSpecificationThresholds": "rebates_and_promotions",
+    "WholesalePriceListBenefitSpecificationThresholdsDiscount": "rebates_and_promotions",
+    "WholesalePriceListBenefitSpecificationThresholdsQuantity": "rebates_and_promotions",
 }
 
 

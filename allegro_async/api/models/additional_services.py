@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_9ff9a522 import (
-    Configuration,
-    Reference,
+from allegro_async.api.models.shared_af0dc215 import (
+    JustId,
 )
 from allegro_async.api.models.shared_ed382b81 import (
     AdditionalServiceDefinitionRequest,
@@ -60,6 +65,19 @@ class CategoryDefinitionDescriptionResponse(ApiModel):
     ] = None
 
 
+class ConstraintCriteriaType(OpenEnum):
+    """
+    Constraint type. COUNTRY_SAME_QUANTITY is used by additional services that are realised before shipping (e.g. GIFT_WRAP), while COUNTRY_DELIVERY_SAME_QUANTITY is for additional services that are realised in delivery (e.g. CARRY_IN).
+    """
+
+    COUNTRY_SAME_QUANTITY = "COUNTRY_SAME_QUANTITY"
+    COUNTRY_DELIVERY_SAME_QUANTITY = "COUNTRY_DELIVERY_SAME_QUANTITY"
+
+
+class Reference(ApiModel):
+    id: Annotated[str | None, Field()] = None
+
+
 class CategoryDefinitionResponse(ApiModel):
     id: Annotated[str | None, Field(description="Id of additional service definition.")] = None
     name: Annotated[
@@ -83,13 +101,37 @@ class CategoryResponse(ApiModel):
     definitions: list[CategoryDefinitionResponse] | None = None
 
 
+class ConstraintCriteria(ApiModel):
+    country: str | None = None
+    type: Annotated[
+        ConstraintCriteriaType | None,
+        Field(
+            description="Constraint type. COUNTRY_SAME_QUANTITY is used by additional services that are realised before shipping (e.g. GIFT_WRAP), while COUNTRY_DELIVERY_SAME_QUANTITY is for additional services that are realised in delivery (e.g. CARRY_IN)."
+        ),
+    ] = None
+    delivery_methods: Annotated[
+        list[JustId] | None,
+        Field(
+            alias="deliveryMethods",
+            description="This is used by additional services that are realised in transport (e.g. CARRY_IN), and this field exists together with COUNTRY_DELIVERY_SAME_QUANTITY constraint type. It describes which delivery methods can realise particular service.",
+        ),
+    ] = None
+
+
 class CategoriesResponse(ApiModel):
     categories: list[CategoryResponse] | None = None
 
 
+class Configuration(ApiModel):
+    constraint_criteria: Annotated[ConstraintCriteria | None, Field(alias="constraintCriteria")] = (
+        None
+    )
+    price: Price | None = None
+
+
 class AdditionalServiceRequest(ApiModel):
     definition: AdditionalServiceDefinitionRequest
-    description: Annotated[str, Field(max_length=1000)]
+    description: Annotated[str, Field(json_schema_extra={"maxLength": 1000})]
     configurations: list[Configuration]
 
 
@@ -109,16 +151,14 @@ class AdditionalServicesGroupRequest(ApiModel):
         str,
         Field(
             description="Name of the group provided by merchant, invisible for buyers.",
-            max_length=100,
-            min_length=1,
+            json_schema_extra={"maxLength": 100, "minLength": 1},
         ),
     ]
     language: Annotated[
         str,
         Field(
             description="IETF language tag. Must be equal to main language for given marketplace: 'pl-PL' on allegro.pl and 'cs-CZ' on allegro.cz while creating new group.<br/> Cannot change the language of already created group while modifying existing group.",
-            max_length=5,
-            min_length=5,
+            json_schema_extra={"maxLength": 5, "minLength": 5},
         ),
     ]
     additional_services: Annotated[
@@ -139,7 +179,8 @@ class AdditionalServicesGroupResponse(ApiModel):
     ] = None
     seller: Reference | None = None
     language: Annotated[
-        str | None, Field(description="IETF language tag.", max_length=5, min_length=5)
+        str | None,
+        Field(description="IETF language tag.", json_schema_extra={"maxLength": 5, "minLength": 5}),
     ] = None
     managed_by_allegro: Annotated[
         bool | None,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.common import (
-    Type,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 from allegro_async.api.models.shared_ed382b81 import (
     AdditionalServiceDefinitionRequest,
@@ -32,9 +34,21 @@ class AdditionalServicesGroupTranslationWrapper(ApiModel):
     translation: list[AdditionalServiceTranslation] | None = None
 
 
+class AdditionalServicesGroupTranslationWrapperWithTypeType(OpenEnum):
+    """
+    Type of translation.
+    """
+
+    MANUAL = "MANUAL"
+    AUTO = "AUTO"
+
+
 class AdditionalServicesGroupTranslationWrapperWithType(ApiModel):
     translation: list[AdditionalServiceTranslation] | None = None
-    type: Annotated[Type | None, Field(description="Type of translation.")] = None
+    type: Annotated[
+        AdditionalServicesGroupTranslationWrapperWithTypeType | None,
+        Field(description="Type of translation."),
+    ] = None
 
 
 class AdditionalServiceGroupTranslation(ApiModel):

@@ -5,20 +5,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_8c5e5fe3 import (
-    Courier,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+    tagged_union,
 )
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_e24537c9 import (
-    Shipping,
+from allegro_async.api.models.shared_fb483dd8 import (
+    CommandOutputErrors,
 )
 
 
@@ -34,22 +39,26 @@ class AdvanceShipNoticeStatus(OpenEnum):
     CANCELLED = "CANCELLED"
 
 
-class AsnVolume(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog."
-        ),
-    ]
+class Courier(ApiModel):
+    """
+    Represents courier details of shipping.
+    """
 
-
-class DeclaredAsnVolume(RootModel[float]):
-    root: Annotated[
-        float,
+    id: Annotated[
+        str | None,
         Field(
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters."
+            description="Supported courier ids are ALLEGRO, DB_SCHENKER, DHL, DPD, DPD_SK, INPOST, ORLEN, POCZTA_POLSKA, SUUS, UPS. If requested courier is not supported then use OTHER value and provide courier name in name field."
         ),
-    ]
+    ] = None
+    name: Annotated[
+        str | None,
+        Field(
+            description="Courier name to be provided only if id is OTHER, otherwise it's ignored."
+        ),
+    ] = None
+    tracking_numbers: Annotated[
+        list[str] | None, Field(alias="trackingNumbers", description="List of tracking numbers.")
+    ] = None
 
 
 class HandlingUnit(ApiModel):
@@ -89,7 +98,7 @@ class Labels(ApiModel):
     ] = None
 
 
-class Product1(ApiModel):
+class ProductItemProduct(ApiModel):
     """
     The product data.
     """
@@ -102,13 +111,17 @@ class ProductItem(ApiModel):
     Groups together product and quantity.
     """
 
-    product: Product1
+    product: ProductItemProduct
     quantity: Annotated[
-        float, Field(description="The quantity of the product.", ge=1.0, le=1000000.0)
+        float,
+        Field(
+            description="The quantity of the product.",
+            json_schema_extra={"minimum": 1.0, "maximum": 1000000.0},
+        ),
     ]
 
 
-class Stage(OpenEnum):
+class ReceivingStateStage(OpenEnum):
     """
     Stage of Advance Ship Notice receiving
     """
@@ -117,7 +130,7 @@ class Stage(OpenEnum):
     COMPLETED = "COMPLETED"
 
 
-class ReceivedType(OpenEnum):
+class ReceivingStatusReceivedType(OpenEnum):
     """
     Received item condition.
     """
@@ -127,7 +140,7 @@ class ReceivedType(OpenEnum):
     REJECT = "REJECT"
 
 
-class ReasonCode(OpenEnum):
+class ReceivingStatusReasonCode(OpenEnum):
     """
     The reasonCode indicates the condition of the product after unpacking. For sellable product is given the reasonCode SELLABLE. For a product that is not suitable for sale receives a code specifying a detailed reason for rejection, e.g. "DAMAGED_IN_TRANSPORT" or "NO_BARCODE"
     """
@@ -145,12 +158,15 @@ class ReasonCode(OpenEnum):
 
 
 class ReceivingStatus(ApiModel):
-    quantity: Annotated[int | None, Field(description="Product quantity.", ge=0)] = None
+    quantity: Annotated[
+        int | None, Field(description="Product quantity.", json_schema_extra={"minimum": 0})
+    ] = None
     received_type: Annotated[
-        ReceivedType | None, Field(alias="receivedType", description="Received item condition.")
+        ReceivingStatusReceivedType | None,
+        Field(alias="receivedType", description="Received item condition."),
     ] = None
     reason_code: Annotated[
-        ReasonCode | None,
+        ReceivingStatusReasonCode | None,
         Field(
             alias="reasonCode",
             description='The reasonCode indicates the condition of the product after unpacking. For sellable product is given the reasonCode SELLABLE. For a product that is not suitable for sale receives a code specifying a detailed reason for rejection, e.g. "DAMAGED_IN_TRANSPORT" or "NO_BARCODE"',
@@ -158,7 +174,50 @@ class ReceivingStatus(ApiModel):
     ] = None
 
 
-class Method2(OpenEnum):
+class ShippingMethod(OpenEnum):
+    """
+    The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
+    """
+
+    OWN_TRANSPORT = "OWN_TRANSPORT"
+    COURIER_BY_SELLER = "COURIER_BY_SELLER"
+    THIRD_PARTY_DELIVERY = "THIRD_PARTY_DELIVERY"
+
+
+class Shipping(ApiModel):
+    """
+    Represents information about package shipment.
+    Constraints:
+      * for method OWN_TRANSPORT: truckLicencePlate, estimatedTimeOfArrival and countryCode are required.
+      * for method COURIER_BY_SELLER: courier, estimatedTimeOfArrival and countryCode are required.
+      * for method THIRD_PARTY_DELIVERY: thirdParty, estimatedTimeOfArrival and countryCode are required.
+    """
+
+    method: Annotated[
+        ShippingMethod,
+        Field(
+            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+        ),
+    ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "Shipping",
+            "method",
+            {
+                "OWN_TRANSPORT": "OwnTransportShipping",
+                "COURIER_BY_SELLER": "CourierBySellerShipping",
+                "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+            },
+        )
+
+
+class ShippingExtendedMethod(OpenEnum):
     """
     The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status
     """
@@ -180,11 +239,28 @@ class ShippingExtended(ApiModel):
     """
 
     method: Annotated[
-        Method2,
+        ShippingExtendedMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
     ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "ShippingExtended",
+            "method",
+            {
+                "OWN_TRANSPORT": "OwnTransportShipping",
+                "COURIER_BY_SELLER": "CourierBySellerShipping",
+                "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+                "ALREADY_IN_WAREHOUSE": "AlreadyInWarehouseShipping",
+            },
+        )
 
 
 class SubmitCommandInput(ApiModel):
@@ -197,7 +273,7 @@ class SubmitCommandInput(ApiModel):
     ]
 
 
-class Status34(OpenEnum):
+class SubmitCommandOutputStatus(OpenEnum):
     """
     The command status.
     """
@@ -212,20 +288,59 @@ class SubmitCommandOutput(ApiModel):
     Represents output of the Advance Ship Notice submit command.
     """
 
-    status: Annotated[Status34, Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "SubmitCommandOutput",
+            "status",
+            {
+                "RUNNING": "SubmitRunningCommandOutput",
+                "SUCCESSFUL": "SubmitSuccessfulCommandOutput",
+                "FAILED": "SubmitFailedCommandOutput",
+            },
+        )
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):
-    status: Annotated[Literal["FAILED"], Field(description="The command status.")]
-    errors: Errors
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+    errors: Annotated[
+        list[CommandOutputErrors],
+        Field(description="The list of all the error objects explaining the error."),
+    ]
 
 
 class SubmitRunningCommandOutput(SubmitCommandOutput):
-    status: Annotated[Literal["RUNNING"], Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
 
 
 class SubmitSuccessfulCommandOutput(SubmitCommandOutput):
-    status: Annotated[Literal["SUCCESSFUL"], Field(description="The command status.")]
+    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+
+
+SubmitCommandOutputUnion = Annotated[
+    Annotated[SubmitRunningCommandOutput, Tag("SubmitRunningCommandOutput")]
+    | Annotated[SubmitSuccessfulCommandOutput, Tag("SubmitSuccessfulCommandOutput")]
+    | Annotated[SubmitFailedCommandOutput, Tag("SubmitFailedCommandOutput")]
+    | Annotated[SubmitCommandOutput, Tag("SubmitCommandOutput")],
+    tagged_union(
+        "SubmitCommandOutputUnion",
+        "status",
+        "status",
+        {
+            "RUNNING": "SubmitRunningCommandOutput",
+            "SUCCESSFUL": "SubmitSuccessfulCommandOutput",
+            "FAILED": "SubmitFailedCommandOutput",
+        },
+        "SubmitCommandOutput",
+        warn=False,
+    ),
+]
 
 
 class ThirdParty(ApiModel):
@@ -241,7 +356,7 @@ class ThirdParty(ApiModel):
 
 class ThirdPartyDeliveryShipping(Shipping):
     method: Annotated[
-        Literal["THIRD_PARTY_DELIVERY"],
+        ShippingMethod,
         Field(
             description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
         ),
@@ -263,176 +378,29 @@ class ThirdPartyDeliveryShipping(Shipping):
     ] = None
 
 
-class AlreadyInWarehouseShipping(ShippingExtended):
-    method: Annotated[
-        Literal["ALREADY_IN_WAREHOUSE"],
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
-
-
-class CourierBySellerShipping(Shipping):
-    method: Annotated[
-        Literal["COURIER_BY_SELLER"],
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
-    courier: Courier | None = None
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
-
-
-class CreateAdvanceShipNoticeResponse(ApiModel):
-    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
-    display_number: Annotated[
-        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
-    ]
-    status: AdvanceShipNoticeStatus
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    labels: Labels | None = None
-    shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
-    volume_in_cc: Annotated[AsnVolume | None, Field(alias="volumeInCc")] = None
-
-
-class OwnTransportShipping(Shipping):
-    method: Annotated[
-        Literal["OWN_TRANSPORT"],
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
-    truck_licence_plate: Annotated[
-        str | None,
-        Field(
-            alias="truckLicencePlate",
-            description="The licence plate of the truck that will deliver the shipment.",
-        ),
-    ] = None
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
-
-
-class ReceivingEntry(ApiModel):
-    expected: Annotated[int | None, Field(description="Expected product quantity.", ge=0)] = None
-    product: Product1 | None = None
-    received: list[ReceivingStatus] | None = None
-
-
-class ReceivingState(ApiModel):
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="updatedAt",
-            description="The date and time when report was updated last time. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    stage: Annotated[Stage | None, Field(description="Stage of Advance Ship Notice receiving")] = (
-        None
-    )
-    display_number: Annotated[
-        str | None,
-        Field(
-            alias="displayNumber", description="A human friendly identifier of Advance Ship Notice."
-        ),
-    ] = None
-    content: Annotated[
-        list[ReceivingEntry] | None,
-        Field(description="The list of products with receiving status."),
-    ] = None
-
-
-class SubmitCommand(ApiModel):
-    """
-    The submit command.
-    """
-
-    id: Annotated[UUID | None, Field(description="The identifier of command.")] = None
-    input: SubmitCommandInput
-    output: Annotated[
-        SubmitFailedCommandOutput
-        | SubmitRunningCommandOutput
-        | SubmitSuccessfulCommandOutput
-        | None,
-        Field(discriminator="status"),
-    ] = None
-
-
 class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
     items: Annotated[list[ProductItem] | None, Field(description="A list of product items.")] = None
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: Annotated[
-        CourierBySellerShipping | OwnTransportShipping | ThirdPartyDeliveryShipping | None,
-        Field(discriminator="method"),
-    ] = None
+    shipping: ShippingUnion | None = None
     declared_volume_in_cc: Annotated[
-        DeclaredAsnVolume | None, Field(alias="declaredVolumeInCc")
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
     ] = None
 
 
 class AdvanceShipNotice(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: Annotated[
-        CourierBySellerShipping | OwnTransportShipping | ThirdPartyDeliveryShipping | None,
-        Field(discriminator="method"),
-    ] = None
+    shipping: ShippingUnion | None = None
     declared_volume_in_cc: Annotated[
-        DeclaredAsnVolume | None, Field(alias="declaredVolumeInCc")
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
     ] = None
 
 
@@ -459,7 +427,7 @@ class AdvanceShipNoticeListItemResponse(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
-    shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
+    shipping: ShippingExtendedUnion | None = None
     submitted_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -492,7 +460,7 @@ class AdvanceShipNoticeResponse(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
-    shipping: Annotated[AlreadyInWarehouseShipping | None, Field(discriminator="method")] = None
+    shipping: ShippingExtendedUnion | None = None
     submitted_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -500,19 +468,220 @@ class AdvanceShipNoticeResponse(ApiModel):
             description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
         ),
     ] = None
-    volume_in_cc: Annotated[AsnVolume | None, Field(alias="volumeInCc")] = None
+    volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="volumeInCc",
+            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+        ),
+    ] = None
+
+
+class AlreadyInWarehouseShipping(ShippingExtended):
+    method: Annotated[
+        ShippingExtendedMethod,
+        Field(
+            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+        ),
+    ]
+    estimated_time_of_arrival: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="estimatedTimeOfArrival",
+            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ] = None
+    country_code: Annotated[
+        str | None,
+        Field(
+            alias="countryCode",
+            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+        ),
+    ] = None
+
+
+class CourierBySellerShipping(Shipping):
+    method: Annotated[
+        ShippingMethod,
+        Field(
+            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+        ),
+    ]
+    courier: Courier | None = None
+    estimated_time_of_arrival: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="estimatedTimeOfArrival",
+            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ] = None
+    country_code: Annotated[
+        str | None,
+        Field(
+            alias="countryCode",
+            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+        ),
+    ] = None
 
 
 class CreateAdvanceShipNoticeRequest(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: Annotated[
-        CourierBySellerShipping | OwnTransportShipping | ThirdPartyDeliveryShipping | None,
-        Field(discriminator="method"),
-    ] = None
+    shipping: ShippingUnion | None = None
     declared_volume_in_cc: Annotated[
-        DeclaredAsnVolume | None, Field(alias="declaredVolumeInCc")
+        float | None,
+        Field(
+            alias="declaredVolumeInCc",
+            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+        ),
     ] = None
+
+
+class CreateAdvanceShipNoticeResponse(ApiModel):
+    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
+    display_number: Annotated[
+        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
+    ]
+    status: AdvanceShipNoticeStatus
+    created_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="createdAt",
+            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ]
+    updated_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="updatedAt",
+            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ]
+    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
+    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    labels: Labels | None = None
+    shipping: ShippingExtendedUnion | None = None
+    volume_in_cc: Annotated[
+        float | None,
+        Field(
+            alias="volumeInCc",
+            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+        ),
+    ] = None
+
+
+class OwnTransportShipping(Shipping):
+    method: Annotated[
+        ShippingMethod,
+        Field(
+            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+        ),
+    ]
+    truck_licence_plate: Annotated[
+        str | None,
+        Field(
+            alias="truckLicencePlate",
+            description="The licence plate of the truck that will deliver the shipment.",
+        ),
+    ] = None
+    estimated_time_of_arrival: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="estimatedTimeOfArrival",
+            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ] = None
+    country_code: Annotated[
+        str | None,
+        Field(
+            alias="countryCode",
+            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+        ),
+    ] = None
+
+
+ShippingUnion = Annotated[
+    Annotated[OwnTransportShipping, Tag("OwnTransportShipping")]
+    | Annotated[CourierBySellerShipping, Tag("CourierBySellerShipping")]
+    | Annotated[ThirdPartyDeliveryShipping, Tag("ThirdPartyDeliveryShipping")]
+    | Annotated[Shipping, Tag("Shipping")],
+    tagged_union(
+        "ShippingUnion",
+        "method",
+        "method",
+        {
+            "OWN_TRANSPORT": "OwnTransportShipping",
+            "COURIER_BY_SELLER": "CourierBySellerShipping",
+            "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+        },
+        "Shipping",
+        warn=False,
+    ),
+]
+
+
+ShippingExtendedUnion = Annotated[
+    Annotated[OwnTransportShipping, Tag("OwnTransportShipping")]
+    | Annotated[CourierBySellerShipping, Tag("CourierBySellerShipping")]
+    | Annotated[ThirdPartyDeliveryShipping, Tag("ThirdPartyDeliveryShipping")]
+    | Annotated[AlreadyInWarehouseShipping, Tag("AlreadyInWarehouseShipping")]
+    | Annotated[ShippingExtended, Tag("ShippingExtended")],
+    tagged_union(
+        "ShippingExtendedUnion",
+        "method",
+        "method",
+        {
+            "OWN_TRANSPORT": "OwnTransportShipping",
+            "COURIER_BY_SELLER": "CourierBySellerShipping",
+            "THIRD_PARTY_DELIVERY": "ThirdPartyDeliveryShipping",
+            "ALREADY_IN_WAREHOUSE": "AlreadyInWarehouseShipping",
+        },
+        "ShippingExtended",
+        warn=False,
+    ),
+]
+
+
+class ReceivingEntry(ApiModel):
+    expected: Annotated[
+        int | None,
+        Field(description="Expected product quantity.", json_schema_extra={"minimum": 0}),
+    ] = None
+    product: ProductItemProduct | None = None
+    received: list[ReceivingStatus] | None = None
+
+
+class ReceivingState(ApiModel):
+    updated_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="updatedAt",
+            description="The date and time when report was updated last time. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+        ),
+    ] = None
+    stage: Annotated[
+        ReceivingStateStage | None, Field(description="Stage of Advance Ship Notice receiving")
+    ] = None
+    display_number: Annotated[
+        str | None,
+        Field(
+            alias="displayNumber", description="A human friendly identifier of Advance Ship Notice."
+        ),
+    ] = None
+    content: Annotated[
+        list[ReceivingEntry] | None,
+        Field(description="The list of products with receiving status."),
+    ] = None
+
+
+class SubmitCommand(ApiModel):
+    """
+    The submit command.
+    """
+
+    id: Annotated[UUID | None, Field(description="The identifier of command.")] = None
+    input: SubmitCommandInput
+    output: SubmitCommandOutputUnion | None = None
 
 
 class AdvanceShipNoticeList(ApiModel):

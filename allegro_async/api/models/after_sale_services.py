@@ -8,19 +8,26 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_4aab5b0d import (
-    SellerModel,
+    ImpliedWarrantyResponseSeller,
 )
 
 
 class AfterSalesServicesAddress(ApiModel):
-    name: Annotated[str, Field(description="Company or person name.", max_length=200)]
-    street: Annotated[str, Field(description="Street name.", max_length=200)]
+    name: Annotated[
+        str, Field(description="Company or person name.", json_schema_extra={"maxLength": 200})
+    ]
+    street: Annotated[str, Field(description="Street name.", json_schema_extra={"maxLength": 200})]
     post_code: Annotated[str, Field(alias="postCode", description="Post code.")]
-    city: Annotated[str, Field(description="City name.", max_length=200)]
+    city: Annotated[str, Field(description="City name.", json_schema_extra={"maxLength": 200})]
     country_code: Annotated[str, Field(alias="countryCode", description="Country code.")]
 
 
@@ -47,16 +54,19 @@ class ImpliedWarrantyPeriod(ApiModel):
 
 
 class ImpliedWarrantyRequest(ApiModel):
-    name: Annotated[str | None, Field(description="Warranty name.", max_length=200)] = None
+    name: Annotated[
+        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
+    ] = None
     individual: ImpliedWarrantyPeriod | None = None
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
     description: Annotated[
-        str | None, Field(description="Implied warranty description.", max_length=10240)
+        str | None,
+        Field(description="Implied warranty description.", json_schema_extra={"maxLength": 10240}),
     ] = None
 
 
-class Name1(OpenEnum):
+class RestrictionCauseName(OpenEnum):
     """
     Type of return policy restrictions. Required if range of policy is set to RESTRICTED or DISABLED, otherwise must be empty. Selected restriction depends on the chosen range of policy. Values 'ALCOHOL', 'FULLY_IMPLEMENTED_SERVICE' and 'BOOKED_SERVICE' are deprecated and should no longer be used. Read more info [PL](https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-zarzadzac-warunkami-zwrotow) / [EN](https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-manage-return-policies).
     """
@@ -77,7 +87,7 @@ class Name1(OpenEnum):
 
 class RestrictionCause(ApiModel):
     name: Annotated[
-        Name1 | None,
+        RestrictionCauseName | None,
         Field(
             description="Type of return policy restrictions. Required if range of policy is set to RESTRICTED or DISABLED, otherwise must be empty. Selected restriction depends on the chosen range of policy. Values 'ALCOHOL', 'FULLY_IMPLEMENTED_SERVICE' and 'BOOKED_SERVICE' are deprecated and should no longer be used. Read more info [PL](https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-zarzadzac-warunkami-zwrotow) / [EN](https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-manage-return-policies)."
         ),
@@ -118,7 +128,7 @@ class ReturnPolicyAddress(ApiModel):
     country_code: Annotated[str, Field(alias="countryCode", description="Country code.")]
 
 
-class Range(OpenEnum):
+class ReturnPolicyAvailabilityRange(OpenEnum):
     """
     Indicates if return policy is full, restricted or disabled.
     """
@@ -130,7 +140,8 @@ class Range(OpenEnum):
 
 class ReturnPolicyAvailability(ApiModel):
     range: Annotated[
-        Range, Field(description="Indicates if return policy is full, restricted or disabled.")
+        ReturnPolicyAvailabilityRange,
+        Field(description="Indicates if return policy is full, restricted or disabled."),
     ]
     restriction_cause: Annotated[RestrictionCause | None, Field(alias="restrictionCause")] = None
 
@@ -177,7 +188,7 @@ class ReturnPolicyOptions(ApiModel):
     ]
 
 
-class CoveredBy(OpenEnum):
+class ReturnPolicyReturnCostCoveredBy(OpenEnum):
     """
     Indicates who covers the return delivery costs.
     """
@@ -192,13 +203,15 @@ class ReturnPolicyReturnCost(ApiModel):
     """
 
     covered_by: Annotated[
-        CoveredBy | None,
+        ReturnPolicyReturnCostCoveredBy | None,
         Field(alias="coveredBy", description="Indicates who covers the return delivery costs."),
     ] = None
 
 
 class ReturnPolicyUpdateRequestV1(ApiModel):
-    name: Annotated[str, Field(description="Return policy name.", max_length=200)]
+    name: Annotated[
+        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    ]
     availability: ReturnPolicyAvailability
     withdrawal_period: Annotated[
         str | None,
@@ -245,7 +258,7 @@ class WarrantyType(OpenEnum):
 
 
 class ImpliedWarrantiesListImpliedWarrantyBasic(ApiModel):
-    count: Annotated[int | None, Field(ge=0)] = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     implied_warranties: Annotated[
         list[ImpliedWarrantyBasic] | None, Field(alias="impliedWarranties")
     ] = None
@@ -255,8 +268,11 @@ class ImpliedWarrantyResponse(ApiModel):
     id: Annotated[UUID | None, Field(description="The ID of the implied warranty definition.")] = (
         None
     )
-    seller: SellerModel | None = None
-    name: Annotated[str | None, Field(description="Implied warranty name.", max_length=200)] = None
+    seller: ImpliedWarrantyResponseSeller | None = None
+    name: Annotated[
+        str | None,
+        Field(description="Implied warranty name.", json_schema_extra={"maxLength": 200}),
+    ] = None
     individual: ImpliedWarrantyPeriod | None = None
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
@@ -264,7 +280,9 @@ class ImpliedWarrantyResponse(ApiModel):
 
 
 class ReturnPolicyRequestV1(ApiModel):
-    name: Annotated[str, Field(description="Return policy name.", max_length=200)]
+    name: Annotated[
+        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    ]
     is_fulfillment: Annotated[
         bool,
         Field(
@@ -295,8 +313,10 @@ class ReturnPolicyResponseV1(ApiModel):
             description="Indicates if the return policy is for One Fulfillment offers.",
         ),
     ]
-    seller: SellerModel
-    name: Annotated[str, Field(description="Return policy name.", max_length=200)]
+    seller: ImpliedWarrantyResponseSeller
+    name: Annotated[
+        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    ]
     availability: ReturnPolicyAvailability
     withdrawal_period: Annotated[
         str | None,
@@ -312,25 +332,30 @@ class ReturnPolicyResponseV1(ApiModel):
 
 
 class WarrantiesListWarrantyBasic(ApiModel):
-    count: Annotated[int | None, Field(ge=0)] = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     warranties: list[WarrantyBasic] | None = None
 
 
 class WarrantyRequest(ApiModel):
-    name: Annotated[str | None, Field(description="Warranty name.", max_length=200)] = None
+    name: Annotated[
+        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
+    ] = None
     type: WarrantyType | None = None
     individual: WarrantyPeriod | None = None
     corporate: WarrantyPeriod | None = None
     attachment: WarrantyAttachment | None = None
     description: Annotated[
-        str | None, Field(description="Warranty description.", max_length=10240)
+        str | None,
+        Field(description="Warranty description.", json_schema_extra={"maxLength": 10240}),
     ] = None
 
 
 class WarrantyResponse(ApiModel):
     id: Annotated[UUID | None, Field(description="The ID of the warranty definition.")] = None
-    seller: SellerModel | None = None
-    name: Annotated[str | None, Field(description="Warranty name.", max_length=200)] = None
+    seller: ImpliedWarrantyResponseSeller | None = None
+    name: Annotated[
+        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
+    ] = None
     type: WarrantyType | None = None
     individual: WarrantyPeriod | None = None
     corporate: WarrantyPeriod | None = None
@@ -339,7 +364,7 @@ class WarrantyResponse(ApiModel):
 
 
 class ReturnPoliciesListReturnPolicyV1(ApiModel):
-    count: Annotated[int | None, Field(ge=0)] = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     return_policies: Annotated[
         list[ReturnPolicyResponseV1] | None, Field(alias="returnPolicies")
     ] = None

@@ -7,28 +7,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
-    Campaign,
-    Marketplace,
-    Offer,
-    Product,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_d9a25c1e import (
-    AlleDiscount,
-    Prices,
-)
-from allegro_async.api.models.shared_de5dd5a5 import (
-    Error,
+from allegro_async.api.models.shared_fb483dd8 import (
+    CommandOutputErrors,
 )
 
 
-class BasePrice(ApiModel):
+class Product(ApiModel):
+    """
+    Offer product data.
+    """
+
+    id: Annotated[str | None, Field(description="The id of the product.")] = None
+
+
+class AlleDiscountEligibleOfferDtoBasePrice(ApiModel):
     """
     Offer base price.
     """
@@ -37,7 +38,58 @@ class BasePrice(ApiModel):
     currency: Annotated[str | None, Field(description="Currency of the price.")] = None
 
 
-class ProposedPrice(ApiModel):
+class AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations(ApiModel):
+    code: Annotated[str | None, Field(description="Code of the violation.")] = None
+    message: Annotated[str | None, Field(description="Violation description.")] = None
+
+
+class AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions(ApiModel):
+    """
+    Info if offer matches campaign requirements.
+    """
+
+    meets_conditions: Annotated[
+        bool | None,
+        Field(
+            alias="meetsConditions",
+            description="If true, offer matches campaign requirements and `violations` array will be empty.",
+        ),
+    ] = None
+    violations: Annotated[
+        list[AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations] | None,
+        Field(
+            description="Example violations:\n  - NOT_ENOUGH_STOCK - offer doesn’t meet the stock requirement.\n  - VAT_INVOICE_REQUIRED - offer doesn’t have vat invoice enabled.\n  - NOT_NEW_OFFER - offer’s condition is not new (e.g used).\n  - OFFER_PRICE_VERIFICATION_IN_PROGRESS - we are still gathering the information about the offer price. In this case the “basePrice” field should be set to null."
+        ),
+    ] = None
+
+
+class AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount(ApiModel):
+    """
+    Information what will be minimal guaranteed discount if offer is successfully submitted to AlleDiscount campaign. Final discount can be higher and may change for certain campaigns.
+    """
+
+    percentage: Annotated[
+        str | None, Field(description="Guaranteed offer discount as a percentage.")
+    ] = None
+
+
+class AlleDiscountGetSubmitCommandResponseInputOffer(ApiModel):
+    """
+    Offer data.
+    """
+
+    id: Annotated[str | None, Field(description="The id of the offer.")] = None
+
+
+class AlleDiscountGetSubmitCommandResponseInputCampaign(ApiModel):
+    """
+    Campaign data.
+    """
+
+    id: Annotated[str | None, Field(description="The id of the campaign.")] = None
+
+
+class AlleDiscountGetSubmitCommandResponseInputProposedPrice(ApiModel):
     """
     The price you agreed to lower to for the offer.
     """
@@ -46,20 +98,25 @@ class ProposedPrice(ApiModel):
     currency: Annotated[str | None, Field(description="Currency of the price.")] = None
 
 
-class Input(ApiModel):
+class AlleDiscountGetSubmitCommandResponseInput(ApiModel):
     """
     Provided submit offer command input data.
     """
 
-    offer: Annotated[Offer | None, Field(description="Offer data.")] = None
-    campaign: Annotated[Campaign | None, Field(description="Campaign data.")] = None
+    offer: Annotated[
+        AlleDiscountGetSubmitCommandResponseInputOffer | None, Field(description="Offer data.")
+    ] = None
+    campaign: Annotated[
+        AlleDiscountGetSubmitCommandResponseInputCampaign | None,
+        Field(description="Campaign data."),
+    ] = None
     proposed_price: Annotated[
-        ProposedPrice | None,
+        AlleDiscountGetSubmitCommandResponseInputProposedPrice | None,
         Field(alias="proposedPrice", description="The price you agreed to lower to for the offer."),
     ] = None
 
 
-class Status1(OpenEnum):
+class AlleDiscountGetSubmitCommandResponseOutputStatus(OpenEnum):
     """
     Status field possible values:
       - NEW - command processing has not started.
@@ -76,7 +133,7 @@ class Status1(OpenEnum):
     FAILED = "FAILED"
 
 
-class NewOfferParticipation(ApiModel):
+class AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation(ApiModel):
     """
     Object containing info about created participation in AlleDiscount, contains the id of the created participation.
     """
@@ -90,7 +147,7 @@ class NewOfferParticipation(ApiModel):
     ] = None
 
 
-class Input1(ApiModel):
+class AlleDiscountGetWithdrawCommandResponseInput(ApiModel):
     """
     Provided withdraw offer command input data.
     """
@@ -101,7 +158,7 @@ class Input1(ApiModel):
     ] = None
 
 
-class Status2(OpenEnum):
+class AlleDiscountGetWithdrawCommandResponseOutputStatus(OpenEnum):
     """
     Status field possible values:
       - NEW - command processing has not started
@@ -116,7 +173,7 @@ class Status2(OpenEnum):
     FAILED = "FAILED"
 
 
-class WithdrawnOfferParticipation(ApiModel):
+class AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation(ApiModel):
     """
     Withdrawn offer participation data. Non-null when command status is `SUCCESSFUL`.
     """
@@ -127,7 +184,7 @@ class WithdrawnOfferParticipation(ApiModel):
     ] = None
 
 
-class Type1(OpenEnum):
+class AlleDiscountListCampaignsResponseAlleDiscountCampaignsType(OpenEnum):
     """
     Field providing info about the type of the campaign. Two possible values:
       - SOURCING - no additional requirements.
@@ -138,7 +195,7 @@ class Type1(OpenEnum):
     DISCOUNT = "DISCOUNT"
 
 
-class Type2(OpenEnum):
+class AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType(OpenEnum):
     """
     Type of campaign visibility. One possible value: - WITHIN
     """
@@ -146,13 +203,14 @@ class Type2(OpenEnum):
     WITHIN = "WITHIN"
 
 
-class Visibility(ApiModel):
+class AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility(ApiModel):
     """
     Time period when the campaign is visible in My Allegro.
     """
 
     type: Annotated[
-        Type2 | None, Field(description="Type of campaign visibility. One possible value: - WITHIN")
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None,
+        Field(description="Type of campaign visibility. One possible value: - WITHIN"),
     ] = None
     from_: Annotated[
         AwareDatetime | None, Field(alias="from", description="Provided in ISO 8601 format.")
@@ -160,13 +218,14 @@ class Visibility(ApiModel):
     to: Annotated[AwareDatetime | None, Field(description="Provided in ISO 8601 format.")] = None
 
 
-class Application(ApiModel):
+class AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication(ApiModel):
     """
     Time period when the campaign is open for offer submission.
     """
 
     type: Annotated[
-        Type2 | None, Field(description="Type of campaign visibility. One possible value: - WITHIN")
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None,
+        Field(description="Type of campaign visibility. One possible value: - WITHIN"),
     ] = None
     from_: Annotated[
         AwareDatetime | None, Field(alias="from", description="Provided in ISO 8601 format.")
@@ -174,13 +233,14 @@ class Application(ApiModel):
     to: Annotated[AwareDatetime | None, Field(description="Provided in ISO 8601 format.")] = None
 
 
-class Publication1(ApiModel):
+class AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication(ApiModel):
     """
     Time period when reduced price (and possible badge if it applies for campaign) is displayed on the list of offers or on the offer page.
     """
 
     type: Annotated[
-        Type2 | None, Field(description="Type of campaign visibility. One possible value: - WITHIN")
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None,
+        Field(description="Type of campaign visibility. One possible value: - WITHIN"),
     ] = None
     from_: Annotated[
         AwareDatetime | None, Field(alias="from", description="Provided in ISO 8601 format.")
@@ -188,25 +248,33 @@ class Publication1(ApiModel):
     to: Annotated[AwareDatetime | None, Field(description="Provided in ISO 8601 format.")] = None
 
 
-class AlleDiscountCampaign(ApiModel):
+class Marketplace(ApiModel):
+    """
+    Campaign marketplace data.
+    """
+
+    id: Annotated[str | None, Field(description="The id of the marketplace.")] = None
+
+
+class AlleDiscountListCampaignsResponseAlleDiscountCampaigns(ApiModel):
     id: Annotated[str | None, Field(description="The id of the campaign.")] = None
     name: Annotated[str | None, Field(description="Name of the campaign.")] = None
     type: Annotated[
-        Type1 | None,
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsType | None,
         Field(
             description="Field providing info about the type of the campaign. Two possible values:\n  - SOURCING - no additional requirements.\n  - DISCOUNT - requires price lower than the lowest from 30 days, created badge has crossed out price."
         ),
     ] = None
     visibility: Annotated[
-        Visibility | None,
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility | None,
         Field(description="Time period when the campaign is visible in My Allegro."),
     ] = None
     application: Annotated[
-        Application | None,
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication | None,
         Field(description="Time period when the campaign is open for offer submission."),
     ] = None
     publication: Annotated[
-        Publication1 | None,
+        AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication | None,
         Field(
             description="Time period when reduced price (and possible badge if it applies for campaign) is displayed on the list of offers or on the offer page."
         ),
@@ -218,7 +286,7 @@ class AlleDiscountCampaign(ApiModel):
 
 class AlleDiscountListCampaignsResponse(ApiModel):
     alle_discount_campaigns: Annotated[
-        list[AlleDiscountCampaign] | None,
+        list[AlleDiscountListCampaignsResponseAlleDiscountCampaigns] | None,
         Field(
             alias="alleDiscountCampaigns",
             description="Array of the available AlleDiscount campaigns.",
@@ -226,7 +294,16 @@ class AlleDiscountListCampaignsResponse(ApiModel):
     ] = None
 
 
-class Offer1(ApiModel):
+class AlleDiscountRequiredMerchantPriceDto(ApiModel):
+    """
+    Maximum price of offer that will be accepted in this AlleDiscount campaign. If you send submission with higher price, it will be rejected. You can submit your offer with lower price than one indicated here.
+    """
+
+    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
+    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+
+
+class AlleDiscountSubmitCommandRequestInputOffer(ApiModel):
     """
     Data of the offer you want to submit to the AlleDiscount campaign.
     """
@@ -234,7 +311,7 @@ class Offer1(ApiModel):
     id: Annotated[str | None, Field(description="The id of the offer.")] = None
 
 
-class Campaign1(ApiModel):
+class AlleDiscountSubmitCommandRequestInputCampaign(ApiModel):
     """
     Data of AlleDiscount campaign you want to submit your offer to.
     """
@@ -242,7 +319,7 @@ class Campaign1(ApiModel):
     id: Annotated[str | None, Field(description="The id of the AlleDiscount campaign.")] = None
 
 
-class ProposedPrice1(ApiModel):
+class AlleDiscountSubmitCommandRequestInputProposedPrice(ApiModel):
     """
     The price you agree to lower to for the offer. Must be equal or lower than requiredMerchantPrice returned in `/sale/alle-discount/{campaignId}/eligible-offers` endpoint.
     """
@@ -251,21 +328,21 @@ class ProposedPrice1(ApiModel):
     currency: Annotated[str | None, Field(description="Currency of the proposed price.")] = None
 
 
-class Input2(ApiModel):
+class AlleDiscountSubmitCommandRequestInput(ApiModel):
     """
     Command input.
     """
 
     offer: Annotated[
-        Offer1 | None,
+        AlleDiscountSubmitCommandRequestInputOffer | None,
         Field(description="Data of the offer you want to submit to the AlleDiscount campaign."),
     ] = None
     campaign: Annotated[
-        Campaign1 | None,
+        AlleDiscountSubmitCommandRequestInputCampaign | None,
         Field(description="Data of AlleDiscount campaign you want to submit your offer to."),
     ] = None
     proposed_price: Annotated[
-        ProposedPrice1 | None,
+        AlleDiscountSubmitCommandRequestInputProposedPrice | None,
         Field(
             alias="proposedPrice",
             description="The price you agree to lower to for the offer. Must be equal or lower than requiredMerchantPrice returned in `/sale/alle-discount/{campaignId}/eligible-offers` endpoint.",
@@ -280,10 +357,12 @@ class AlleDiscountSubmitCommandRequest(ApiModel):
             alias="commandId", description="The command UUID. If empty, system generates new one."
         ),
     ] = None
-    input: Annotated[Input2 | None, Field(description="Command input.")] = None
+    input: Annotated[
+        AlleDiscountSubmitCommandRequestInput | None, Field(description="Command input.")
+    ] = None
 
 
-class Offer2(ApiModel):
+class AlleDiscountSubmitCommandResponseInputOffer(ApiModel):
     """
     Offer data.
     """
@@ -291,7 +370,7 @@ class Offer2(ApiModel):
     id: Annotated[str | None, Field(description="The id of the offer.")] = None
 
 
-class Campaign2(ApiModel):
+class AlleDiscountSubmitCommandResponseInputCampaign(ApiModel):
     """
     Campaign data.
     """
@@ -299,7 +378,7 @@ class Campaign2(ApiModel):
     id: Annotated[str | None, Field(description="The id of the campaign.")] = None
 
 
-class ProposedPrice2(ApiModel):
+class AlleDiscountSubmitCommandResponseInputProposedPrice(ApiModel):
     """
     The price you agreed to lower to for the offer.
     """
@@ -308,20 +387,24 @@ class ProposedPrice2(ApiModel):
     currency: Annotated[str | None, Field(description="Currency of the price.")] = None
 
 
-class Input3(ApiModel):
+class AlleDiscountSubmitCommandResponseInput(ApiModel):
     """
     Provided submit offer command input data.
     """
 
-    offer: Annotated[Offer2 | None, Field(description="Offer data.")] = None
-    campaign: Annotated[Campaign2 | None, Field(description="Campaign data.")] = None
+    offer: Annotated[
+        AlleDiscountSubmitCommandResponseInputOffer | None, Field(description="Offer data.")
+    ] = None
+    campaign: Annotated[
+        AlleDiscountSubmitCommandResponseInputCampaign | None, Field(description="Campaign data.")
+    ] = None
     proposed_price: Annotated[
-        ProposedPrice2 | None,
+        AlleDiscountSubmitCommandResponseInputProposedPrice | None,
         Field(alias="proposedPrice", description="The price you agreed to lower to for the offer."),
     ] = None
 
 
-class Status3(OpenEnum):
+class AlleDiscountSubmitCommandResponseOutputStatus(OpenEnum):
     """
     Execution status of the command.
     """
@@ -329,12 +412,15 @@ class Status3(OpenEnum):
     NEW = "NEW"
 
 
-class Output2(ApiModel):
+class AlleDiscountSubmitCommandResponseOutput(ApiModel):
     """
     Submit offer command output data.
     """
 
-    status: Annotated[Status3 | None, Field(description="Execution status of the command.")] = None
+    status: Annotated[
+        AlleDiscountSubmitCommandResponseOutputStatus | None,
+        Field(description="Execution status of the command."),
+    ] = None
     created_at: Annotated[
         AwareDatetime | None,
         Field(alias="createdAt", description="Creation date of the command. ISO 8601 format."),
@@ -351,12 +437,16 @@ class AlleDiscountSubmitCommandResponse(ApiModel):
         Field(description="Provided UUID of the submit offer command or generated UUID."),
     ] = None
     input: Annotated[
-        Input3 | None, Field(description="Provided submit offer command input data.")
+        AlleDiscountSubmitCommandResponseInput | None,
+        Field(description="Provided submit offer command input data."),
     ] = None
-    output: Annotated[Output2 | None, Field(description="Submit offer command output data.")] = None
+    output: Annotated[
+        AlleDiscountSubmitCommandResponseOutput | None,
+        Field(description="Submit offer command output data."),
+    ] = None
 
 
-class Offer3(ApiModel):
+class AlleDiscountSubmittedOfferDtoOffer(ApiModel):
     """
     Submitted offer data.
     """
@@ -364,7 +454,7 @@ class Offer3(ApiModel):
     id: Annotated[str | None, Field(description="The id of the offer.")] = None
 
 
-class Campaign3(ApiModel):
+class AlleDiscountSubmittedOfferDtoCampaign(ApiModel):
     """
     AlleDiscount campaign data.
     """
@@ -372,7 +462,56 @@ class Campaign3(ApiModel):
     id: Annotated[str | None, Field(description="The id of the campaign.")] = None
 
 
-class Status4(OpenEnum):
+class AlleDiscountSubmittedOfferDtoPricesProposedPrice(ApiModel):
+    """
+    The price you agreed to lower to for the offer.
+    """
+
+    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
+    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+
+
+class AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction(ApiModel):
+    """
+    Minimal price reduction on the offer.
+    """
+
+    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
+    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+
+
+class AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice(ApiModel):
+    """
+    Maximum price for the offer after discount. Can be lower.
+    """
+
+    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
+    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+
+
+class AlleDiscountSubmittedOfferDtoPrices(ApiModel):
+    """
+    AlleDiscount prices data.
+    """
+
+    proposed_price: Annotated[
+        AlleDiscountSubmittedOfferDtoPricesProposedPrice | None,
+        Field(alias="proposedPrice", description="The price you agreed to lower to for the offer."),
+    ] = None
+    minimal_price_reduction: Annotated[
+        AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction | None,
+        Field(alias="minimalPriceReduction", description="Minimal price reduction on the offer."),
+    ] = None
+    maximum_selling_price: Annotated[
+        AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice | None,
+        Field(
+            alias="maximumSellingPrice",
+            description="Maximum price for the offer after discount. Can be lower.",
+        ),
+    ] = None
+
+
+class AlleDiscountSubmittedOfferDtoProcessStatus(OpenEnum):
     """
     - VERIFICATION - participation is being verified. - ACCEPTED - participation in AlleDiscount was created and has passed initial verification. Participation will stay in this status until campaign starts or if additional verification fails. - ACTIVE - participation is active, price on the platform is lowered. Offer is participating in AlleDiscount. - DECLINED - participation didn’t pass verification, check process.errors field for more details. - FINISHED - participation is no longer active.
     """
@@ -384,13 +523,22 @@ class Status4(OpenEnum):
     FINISHED = "FINISHED"
 
 
-class Process(ApiModel):
+class Error(ApiModel):
+    """
+    Error body.
+    """
+
+    code: Annotated[str | None, Field(description="Error code.")] = None
+    message: Annotated[str | None, Field(description="Error message.")] = None
+
+
+class AlleDiscountSubmittedOfferDtoProcess(ApiModel):
     """
     Participation processing data.
     """
 
     status: Annotated[
-        Status4 | None,
+        AlleDiscountSubmittedOfferDtoProcessStatus | None,
         Field(
             description="- VERIFICATION - participation is being verified. - ACCEPTED - participation in AlleDiscount was created and has passed initial verification. Participation will stay in this status until campaign starts or if additional verification fails. - ACTIVE - participation is active, price on the platform is lowered. Offer is participating in AlleDiscount. - DECLINED - participation didn’t pass verification, check process.errors field for more details. - FINISHED - participation is no longer active."
         ),
@@ -407,16 +555,26 @@ class AlleDiscountSubmittedOfferDto(ApiModel):
     participation_id: Annotated[
         str | None, Field(alias="participationId", description="The id of the participation.")
     ] = None
-    offer: Annotated[Offer3 | None, Field(description="Submitted offer data.")] = None
-    campaign: Annotated[Campaign3 | None, Field(description="AlleDiscount campaign data.")] = None
-    prices: Annotated[Prices | None, Field(description="AlleDiscount prices data.")] = None
-    process: Annotated[Process | None, Field(description="Participation processing data.")] = None
+    offer: Annotated[
+        AlleDiscountSubmittedOfferDtoOffer | None, Field(description="Submitted offer data.")
+    ] = None
+    campaign: Annotated[
+        AlleDiscountSubmittedOfferDtoCampaign | None,
+        Field(description="AlleDiscount campaign data."),
+    ] = None
+    prices: Annotated[
+        AlleDiscountSubmittedOfferDtoPrices | None, Field(description="AlleDiscount prices data.")
+    ] = None
+    process: Annotated[
+        AlleDiscountSubmittedOfferDtoProcess | None,
+        Field(description="Participation processing data."),
+    ] = None
     purchase_limit: Annotated[
         int | None, Field(alias="purchaseLimit", description="Limit of purchases on the offer.")
     ] = None
 
 
-class Input4(ApiModel):
+class AlleDiscountWithdrawCommandRequestInput(ApiModel):
     """
     Command input.
     """
@@ -437,10 +595,12 @@ class AlleDiscountWithdrawCommandRequest(ApiModel):
             alias="commandId", description="The Command UUID. If empty, system generates new one."
         ),
     ] = None
-    input: Annotated[Input4 | None, Field(description="Command input.")] = None
+    input: Annotated[
+        AlleDiscountWithdrawCommandRequestInput | None, Field(description="Command input.")
+    ] = None
 
 
-class Input5(ApiModel):
+class AlleDiscountWithdrawCommandResponseInput(ApiModel):
     """
     Provided withdraw offer command input data.
     """
@@ -454,7 +614,7 @@ class Input5(ApiModel):
     ] = None
 
 
-class Status5(OpenEnum):
+class AlleDiscountWithdrawCommandResponseOutputStatus(OpenEnum):
     """
     Execution status of the command.
     """
@@ -462,12 +622,15 @@ class Status5(OpenEnum):
     NEW = "NEW"
 
 
-class Output3(ApiModel):
+class AlleDiscountWithdrawCommandResponseOutput(ApiModel):
     """
     Withdraw offer command output data.
     """
 
-    status: Annotated[Status5 | None, Field(description="Execution status of the command.")] = None
+    status: Annotated[
+        AlleDiscountWithdrawCommandResponseOutputStatus | None,
+        Field(description="Execution status of the command."),
+    ] = None
     created_at: Annotated[
         AwareDatetime | None,
         Field(alias="createdAt", description="Creation date of the command. ISO 8601 format."),
@@ -481,35 +644,65 @@ class Output3(ApiModel):
 class AlleDiscountWithdrawCommandResponse(ApiModel):
     id: Annotated[str | None, Field(description="The id of the command.")] = None
     input: Annotated[
-        Input5 | None, Field(description="Provided withdraw offer command input data.")
+        AlleDiscountWithdrawCommandResponseInput | None,
+        Field(description="Provided withdraw offer command input data."),
     ] = None
-    output: Annotated[Output3 | None, Field(description="Withdraw offer command output data.")] = (
-        None
-    )
+    output: Annotated[
+        AlleDiscountWithdrawCommandResponseOutput | None,
+        Field(description="Withdraw offer command output data."),
+    ] = None
 
 
 class ErrorsHolder(ApiModel):
-    errors: Errors | None = None
+    errors: Annotated[
+        list[CommandOutputErrors] | None,
+        Field(description="The list of all the error objects explaining the error."),
+    ] = None
+
+
+class AlleDiscountEligibleOfferDtoAlleDiscount(ApiModel):
+    """
+    AlleDiscount specific data.
+    """
+
+    campaign_conditions: Annotated[
+        AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions | None,
+        Field(
+            alias="campaignConditions", description="Info if offer matches campaign requirements."
+        ),
+    ] = None
+    required_merchant_price: Annotated[
+        AlleDiscountRequiredMerchantPriceDto | None, Field(alias="requiredMerchantPrice")
+    ] = None
+    minimum_guaranteed_discount: Annotated[
+        AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount | None,
+        Field(
+            alias="minimumGuaranteedDiscount",
+            description="Information what will be minimal guaranteed discount if offer is successfully submitted to AlleDiscount campaign. Final discount can be higher and may change for certain campaigns.",
+        ),
+    ] = None
 
 
 class AlleDiscountEligibleOfferDto(ApiModel):
     id: Annotated[str | None, Field(description="The id of the offer.")] = None
     product: Annotated[Product | None, Field(description="Offer product data.")] = None
     base_price: Annotated[
-        BasePrice | None, Field(alias="basePrice", description="Offer base price.")
+        AlleDiscountEligibleOfferDtoBasePrice | None,
+        Field(alias="basePrice", description="Offer base price."),
     ] = None
     alle_discount: Annotated[
-        AlleDiscount | None, Field(alias="alleDiscount", description="AlleDiscount specific data.")
+        AlleDiscountEligibleOfferDtoAlleDiscount | None,
+        Field(alias="alleDiscount", description="AlleDiscount specific data."),
     ] = None
 
 
-class Output(ApiModel):
+class AlleDiscountGetSubmitCommandResponseOutput(ApiModel):
     """
     Submit offer command output data.
     """
 
     status: Annotated[
-        Status1 | None,
+        AlleDiscountGetSubmitCommandResponseOutputStatus | None,
         Field(
             description="Status field possible values:\n  - NEW - command processing has not started.\n  - IN_PROGRESS - command is being processed.\n  - FAILED - processing of the command failed. Offer will not participate in AlleDiscount.\n  - SUCCESSFUL - processing of the command was successful. New participation was created but in some cases it still may be denied.\n    To make sure that the offer is participating in AlleDiscount, check the participation status in\n    'GET /sale/alle-discount/{campaignId}/submitted-offers`."
         ),
@@ -523,7 +716,7 @@ class Output(ApiModel):
         Field(alias="updatedAt", description="Command update date. ISO 8601 format."),
     ] = None
     new_offer_participation: Annotated[
-        NewOfferParticipation | None,
+        AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation | None,
         Field(
             alias="newOfferParticipation",
             description="Object containing info about created participation in AlleDiscount, contains the id of the created participation.",
@@ -535,18 +728,22 @@ class Output(ApiModel):
 class AlleDiscountGetSubmitCommandResponse(ApiModel):
     id: Annotated[str | None, Field(description="The id of the command.")] = None
     input: Annotated[
-        Input | None, Field(description="Provided submit offer command input data.")
+        AlleDiscountGetSubmitCommandResponseInput | None,
+        Field(description="Provided submit offer command input data."),
     ] = None
-    output: Annotated[Output | None, Field(description="Submit offer command output data.")] = None
+    output: Annotated[
+        AlleDiscountGetSubmitCommandResponseOutput | None,
+        Field(description="Submit offer command output data."),
+    ] = None
 
 
-class Output1(ApiModel):
+class AlleDiscountGetWithdrawCommandResponseOutput(ApiModel):
     """
     Withdraw offer command output data.
     """
 
     status: Annotated[
-        Status2 | None,
+        AlleDiscountGetWithdrawCommandResponseOutputStatus | None,
         Field(
             description="Status field possible values:\n  - NEW - command processing has not started\n  - IN_PROGRESS - command is being processed\n  - FAILED - processing of the command failed. Offer will not participate in AlleDiscount.\n  - SUCCESSFUL - processing of the command was successful. New participation was created. To make sure that the offer is participating in AlleDiscount, request the participation status."
         ),
@@ -560,7 +757,7 @@ class Output1(ApiModel):
         Field(alias="updatedAt", description="Command update date. ISO 8601 format."),
     ] = None
     withdrawn_offer_participation: Annotated[
-        WithdrawnOfferParticipation | None,
+        AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation | None,
         Field(
             alias="withdrawnOfferParticipation",
             description="Withdrawn offer participation data. Non-null when command status is `SUCCESSFUL`.",
@@ -572,11 +769,13 @@ class Output1(ApiModel):
 class AlleDiscountGetWithdrawCommandResponse(ApiModel):
     id: Annotated[str | None, Field(description="The id of the command.")] = None
     input: Annotated[
-        Input1 | None, Field(description="Provided withdraw offer command input data.")
+        AlleDiscountGetWithdrawCommandResponseInput | None,
+        Field(description="Provided withdraw offer command input data."),
     ] = None
-    output: Annotated[Output1 | None, Field(description="Withdraw offer command output data.")] = (
-        None
-    )
+    output: Annotated[
+        AlleDiscountGetWithdrawCommandResponseOutput | None,
+        Field(description="Withdraw offer command output data."),
+    ] = None
 
 
 class AlleDiscountListEligibleResponse(ApiModel):

@@ -5,13 +5,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_0b5c5b7a import (
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
+)
+from allegro_async.api.models.shared_83ae216c import (
     MoneyDto,
 )
 
@@ -51,7 +60,10 @@ class AllegroPricesAccountParticipationRequest(ApiModel):
 
     marketplaces: Annotated[
         list[AccountParticipationMarketplaceRequest],
-        Field(description="List of marketplaces to update (must not be empty)", min_length=1),
+        Field(
+            description="List of marketplaces to update (must not be empty)",
+            json_schema_extra={"minItems": 1},
+        ),
     ]
 
 
@@ -77,7 +89,7 @@ class DiscountDto(ApiModel):
     ]
 
 
-class Marketplace5(ApiModel):
+class SubsidyExcludeOfferItemMarketplace(ApiModel):
     """
     Marketplace information
     """
@@ -86,7 +98,7 @@ class Marketplace5(ApiModel):
         str,
         Field(
             description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'.",
-            min_length=1,
+            json_schema_extra={"minLength": 1},
         ),
     ]
 
@@ -104,7 +116,7 @@ class MarketplaceDto(ApiModel):
     ]
 
 
-class Id1(OpenEnum):
+class MarketplaceFilterDtoId(OpenEnum):
     """
     Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'. Required field.
     """
@@ -121,7 +133,7 @@ class MarketplaceFilterDto(ApiModel):
     """
 
     id: Annotated[
-        Id1,
+        MarketplaceFilterDtoId,
         Field(
             description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'. Required field."
         ),
@@ -136,11 +148,7 @@ class OfferError(ApiModel):
     message: Annotated[str, Field(description="Error message describing what went wrong")]
 
 
-class Id2(RootModel[str]):
-    root: Annotated[str, Field(max_length=20, min_length=1)]
-
-
-class Scope(OpenEnum):
+class OfferFilterDtoScope(OpenEnum):
     """
     Optional scope filter to narrow down offers by their Allegro Prices status. Supported values: 'WITH_DECLARATION' (offers with seller price reduction declaration), 'DISCOUNTED' (offers currently discounted in Allegro Prices program), 'EXCLUDED' (offers excluded from Allegro Prices program). If not provided, all offers regardless of scope will be returned.
     """
@@ -150,7 +158,7 @@ class Scope(OpenEnum):
     EXCLUDED = "EXCLUDED"
 
 
-class Substatus(OpenEnum):
+class OfferFilterDtoSubstatus(OpenEnum):
     """
     Optional substatus filter to narrow down offers. Supported values: 'DISCOUNT_OPPORTUNITY' (offers with discount opportunity), 'DISCOUNT_RECOMMENDATION' (offers with discount recommendation). Can be combined with any scope value.
     """
@@ -165,21 +173,20 @@ class OfferFilterDto(ApiModel):
     """
 
     ids: Annotated[
-        list[Id2] | None,
+        list[str] | None,
         Field(
             description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned.",
-            max_length=1000,
-            min_length=1,
+            json_schema_extra={"maxItems": 1000, "minItems": 1},
         ),
     ] = None
     scope: Annotated[
-        Scope | None,
+        OfferFilterDtoScope | None,
         Field(
             description="Optional scope filter to narrow down offers by their Allegro Prices status. Supported values: 'WITH_DECLARATION' (offers with seller price reduction declaration), 'DISCOUNTED' (offers currently discounted in Allegro Prices program), 'EXCLUDED' (offers excluded from Allegro Prices program). If not provided, all offers regardless of scope will be returned."
         ),
     ] = None
     substatus: Annotated[
-        Substatus | None,
+        OfferFilterDtoSubstatus | None,
         Field(
             description="Optional substatus filter to narrow down offers. Supported values: 'DISCOUNT_OPPORTUNITY' (offers with discount opportunity), 'DISCOUNT_RECOMMENDATION' (offers with discount recommendation). Can be combined with any scope value."
         ),
@@ -197,15 +204,14 @@ class OfferStatusQueryRequestDto(ApiModel):
         int | None,
         Field(
             description="Maximum number of offers to return in a single response. Must be between 1 and 1000.",
-            ge=1,
-            le=1000,
+            json_schema_extra={"minimum": 1, "maximum": 1000},
         ),
     ] = 20
     offset: Annotated[
         int | None,
         Field(
             description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = 0
 
@@ -224,6 +230,18 @@ class RecommendedPriceReductionDto(ApiModel):
     ]
 
 
+OfferStatusItemDtoRecommendedPriceReduction = Annotated[
+    Annotated[RecommendedPriceReductionDto, Tag("RecommendedPriceReductionDto")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferStatusItemDtoRecommendedPriceReduction",
+        (RecommendedPriceReductionDto,),
+        "UnknownVariant",
+        any_object=True,
+    ),
+]
+
+
 class SellerDiscountDeclaration(ApiModel):
     """
     Seller's discount contribution declaration
@@ -238,7 +256,7 @@ class SellerDiscountDeclaration(ApiModel):
     ]
 
 
-class Status35(OpenEnum):
+class SubsidyExcludeOfferItemStatus(OpenEnum):
     """
     Processing status of the offer
     """
@@ -254,7 +272,7 @@ class SubsidyExcludeOfferItem(ApiModel):
     """
 
     id: Annotated[str, Field(description="Offer identifier")]
-    marketplace: Marketplace5
+    marketplace: SubsidyExcludeOfferItemMarketplace
     completed_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -262,7 +280,9 @@ class SubsidyExcludeOfferItem(ApiModel):
             description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
         ),
     ] = None
-    status: Annotated[Status35, Field(description="Processing status of the offer")]
+    status: Annotated[
+        SubsidyExcludeOfferItemStatus, Field(description="Processing status of the offer")
+    ]
     errors: Annotated[
         list[OfferError] | None, Field(description="List of errors if processing failed")
     ] = None
@@ -286,7 +306,7 @@ class SubsidyExcludeOffersCommandPreview(ApiModel):
     ]
 
 
-class Status36(OpenEnum):
+class SubsidyManageOffersCommandResultStatus(OpenEnum):
     """
     Current status of the command
     """
@@ -302,7 +322,9 @@ class SubsidyManageOffersCommandResult(ApiModel):
     command_id: Annotated[
         str, Field(alias="commandId", description="Unique identifier of the command")
     ]
-    status: Annotated[Status36, Field(description="Current status of the command")]
+    status: Annotated[
+        SubsidyManageOffersCommandResultStatus, Field(description="Current status of the command")
+    ]
     created_at: Annotated[
         AwareDatetime,
         Field(alias="createdAt", description="Timestamp when the command was created"),
@@ -314,8 +336,8 @@ class SubsidyOfferToExclude(ApiModel):
     Offer to be excluded from the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier", min_length=1)]
-    marketplace: Marketplace5
+    id: Annotated[str, Field(description="Offer identifier", json_schema_extra={"minLength": 1})]
+    marketplace: SubsidyExcludeOfferItemMarketplace
 
 
 class SubsidyOfferToSubmit(ApiModel):
@@ -323,14 +345,14 @@ class SubsidyOfferToSubmit(ApiModel):
     Offer to be submitted to the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier", min_length=1)]
-    marketplace: Marketplace5
+    id: Annotated[str, Field(description="Offer identifier", json_schema_extra={"minLength": 1})]
+    marketplace: SubsidyExcludeOfferItemMarketplace
     seller_discount_declaration: Annotated[
         SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
     ] = None
 
 
-class Status37(OpenEnum):
+class SubsidySubmitOfferItemStatus(OpenEnum):
     """
     Processing status of the offer
     """
@@ -346,7 +368,7 @@ class SubsidySubmitOfferItem(ApiModel):
     """
 
     id: Annotated[str, Field(description="Offer identifier")]
-    marketplace: Marketplace5
+    marketplace: SubsidyExcludeOfferItemMarketplace
     seller_discount_declaration: Annotated[
         SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
     ] = None
@@ -357,7 +379,9 @@ class SubsidySubmitOfferItem(ApiModel):
             description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
         ),
     ] = None
-    status: Annotated[Status37, Field(description="Processing status of the offer")]
+    status: Annotated[
+        SubsidySubmitOfferItemStatus, Field(description="Processing status of the offer")
+    ]
     errors: Annotated[
         list[OfferError] | None, Field(description="List of errors if processing failed")
     ] = None
@@ -379,8 +403,7 @@ class SubsidySubmitOffersCommand(ApiModel):
         list[SubsidyOfferToSubmit],
         Field(
             description="List of offers to submit (1-1000 offers, must not contain duplicates)",
-            max_length=1000,
-            min_length=1,
+            json_schema_extra={"maxItems": 1000, "minItems": 1},
         ),
     ]
 
@@ -423,6 +446,18 @@ class ActualPriceReductionDto(ApiModel):
     final_price_for_the_buyer: Annotated[MoneyDto, Field(alias="finalPriceForTheBuyer")]
 
 
+OfferStatusItemDtoActualPriceReduction = Annotated[
+    Annotated[ActualPriceReductionDto, Tag("ActualPriceReductionDto")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferStatusItemDtoActualPriceReduction",
+        (ActualPriceReductionDto,),
+        "UnknownVariant",
+        any_object=True,
+    ),
+]
+
+
 class DeclaredPriceReductionDto(ApiModel):
     """
     Information about seller's declared price reduction for Allegro Prices program
@@ -436,6 +471,18 @@ class DeclaredPriceReductionDto(ApiModel):
         ),
     ]
     seller_max_declared_discount: Annotated[MoneyDto, Field(alias="sellerMaxDeclaredDiscount")]
+
+
+OfferStatusItemDtoDeclaredPriceReduction = Annotated[
+    Annotated[DeclaredPriceReductionDto, Tag("DeclaredPriceReductionDto")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferStatusItemDtoDeclaredPriceReduction",
+        (DeclaredPriceReductionDto,),
+        "UnknownVariant",
+        any_object=True,
+    ),
+]
 
 
 class OfferStatusItemDto(ApiModel):
@@ -455,21 +502,21 @@ class OfferStatusItemDto(ApiModel):
     ] = None
     discount: DiscountDto
     recommended_price_reduction: Annotated[
-        RecommendedPriceReductionDto | dict[str, Any] | None,
+        OfferStatusItemDtoRecommendedPriceReduction | None,
         Field(
             alias="recommendedPriceReduction",
             description="Recommended price reduction for the offer. Contains the recommended seller discount percentage. Null if no recommendation is available.",
         ),
     ] = None
     declared_price_reduction: Annotated[
-        DeclaredPriceReductionDto | dict[str, Any] | None,
+        OfferStatusItemDtoDeclaredPriceReduction | None,
         Field(
             alias="declaredPriceReduction",
             description="Information about the seller's declared price reduction for Allegro Prices program. Contains the maximum percentage and amount the seller is willing to discount. Null if the seller has not made a declaration.",
         ),
     ] = None
     actual_price_reduction: Annotated[
-        ActualPriceReductionDto | dict[str, Any] | None,
+        OfferStatusItemDtoActualPriceReduction | None,
         Field(
             alias="actualPriceReduction",
             description="Information about the actual price reduction currently applied in the Allegro Prices program. Contains details about seller discount, Allegro co-financing, and final price for the buyer. Null if the offer is not currently discounted.",
@@ -530,7 +577,6 @@ class SubsidyExcludeOffersCommand(ApiModel):
         list[SubsidyOfferToExclude],
         Field(
             description="List of offers to exclude (1-1000 offers, must not contain duplicates)",
-            max_length=1000,
-            min_length=1,
+            json_schema_extra={"maxItems": 1000, "minItems": 1},
         ),
     ]

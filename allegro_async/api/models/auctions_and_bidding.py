@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.common import (
     Price,
 )
@@ -24,7 +28,7 @@ class MaxPrice(Price):
     """
 
 
-class Auction(ApiModel):
+class MyBidResponseAuction(ApiModel):
     """
     Auction details.
     """
@@ -48,7 +52,9 @@ class MyBidResponse(ApiModel):
     high_bidder: Annotated[
         bool, Field(alias="highBidder", description="Is this bid currently winning?")
     ]
-    auction: Annotated[Auction, Field(description="Auction details.", title="AuctionDetails")]
+    auction: Annotated[
+        MyBidResponseAuction, Field(description="Auction details.", title="AuctionDetails")
+    ]
 
 
 class PlaceBidRequest(ApiModel):

@@ -7,60 +7,92 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_27a04699 import (
-    Operation,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
 )
 from allegro_async.api.models.shared_69435ccb import (
     AutomaticPricingOfferRuleConfiguration,
-    Marketplace6,
-    Rule,
-)
-from allegro_async.api.models.shared_c472987c import (
-    Value,
-)
-from allegro_async.api.models.shared_e3ae6613 import (
-    AutomaticPricingRuleId,
+    OfferAutomaticPricingModificationRemoveRemoveMarketplace,
+    OfferRulesRulesRule,
 )
 
 
-class ChangeByAmount(ApiModel):
-    operation: Annotated[Operation, Field()]
-    values: list[Value]
+class AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation(OpenEnum):
+    SUBTRACT = "SUBTRACT"
+    ADD = "ADD"
+
+
+class AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues(ApiModel):
+    amount: Annotated[str, Field()]
+    currency: Annotated[str, Field()]
+
+
+class AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount(ApiModel):
+    operation: Annotated[
+        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation, Field()
+    ]
+    values: list[AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues]
 
 
 class AutomaticPricingRuleConfigurationChangeByAmount(ApiModel):
-    change_by_amount: Annotated[ChangeByAmount, Field(alias="changeByAmount")]
+    change_by_amount: Annotated[
+        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount, Field(alias="changeByAmount")
+    ]
 
 
-class ChangeByPercentage(ApiModel):
-    operation: Annotated[Operation, Field()]
+class AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage(ApiModel):
+    operation: Annotated[
+        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation, Field()
+    ]
     value: Annotated[str, Field()]
 
 
 class AutomaticPricingRuleConfigurationChangeByPercentage(ApiModel):
-    change_by_percentage: Annotated[ChangeByPercentage, Field(alias="changeByPercentage")]
-
-
-class AutomaticPricingRuleDefault(RootModel[bool]):
-    root: Annotated[
-        bool,
-        Field(
-            description="Indicates whether a rule is default (true) or created by merchant (false)."
-        ),
+    change_by_percentage: Annotated[
+        AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage,
+        Field(alias="changeByPercentage"),
     ]
 
 
-class AutomaticPricingRuleName(RootModel[str]):
-    root: Annotated[
+AutomaticPricingRuleConfiguration = Annotated[
+    Annotated[
+        AutomaticPricingRuleConfigurationChangeByAmount,
+        Tag("AutomaticPricingRuleConfigurationChangeByAmount"),
+    ]
+    | Annotated[
+        AutomaticPricingRuleConfigurationChangeByPercentage,
+        Tag("AutomaticPricingRuleConfigurationChangeByPercentage"),
+    ]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "AutomaticPricingRuleConfiguration",
+        (
+            AutomaticPricingRuleConfigurationChangeByAmount,
+            AutomaticPricingRuleConfigurationChangeByPercentage,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
+class AutomaticPricingRulePutRequest(ApiModel):
+    name: Annotated[
         str,
         Field(
             description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
-            max_length=33,
+            json_schema_extra={"maxLength": 33},
         ),
     ]
+    configuration: AutomaticPricingRuleConfiguration | None = None
 
 
 class AutomaticPricingRuleType(OpenEnum):
@@ -87,43 +119,40 @@ class AutomaticPricingRuleType(OpenEnum):
     FOLLOW_BY_TOP_OFFER_PRICE = "FOLLOW_BY_TOP_OFFER_PRICE"
 
 
-class AutomaticPricingRuleUpdatedAt(RootModel[AwareDatetime]):
-    root: Annotated[
-        AwareDatetime, Field(description="The date the rule was last modified in ISO 8601 format.")
-    ]
-
-
-class AutomaticPricingRuleConfiguration(
-    RootModel[
-        AutomaticPricingRuleConfigurationChangeByAmount
-        | AutomaticPricingRuleConfigurationChangeByPercentage
-        | None
-    ]
-):
-    root: (
-        AutomaticPricingRuleConfigurationChangeByAmount
-        | AutomaticPricingRuleConfigurationChangeByPercentage
-        | None
-    ) = None
-
-
 class AutomaticPricingRulePostRequest(ApiModel):
-    name: AutomaticPricingRuleName
+    name: Annotated[
+        str,
+        Field(
+            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+            json_schema_extra={"maxLength": 33},
+        ),
+    ]
     type: AutomaticPricingRuleType
-    configuration: AutomaticPricingRuleConfiguration | None = None
-
-
-class AutomaticPricingRulePutRequest(ApiModel):
-    name: AutomaticPricingRuleName
     configuration: AutomaticPricingRuleConfiguration | None = None
 
 
 class AutomaticPricingRuleResponse(ApiModel):
-    id: AutomaticPricingRuleId
+    id: Annotated[str, Field(description="Identifier of a automatic pricing rule.")]
     type: AutomaticPricingRuleType
-    name: AutomaticPricingRuleName
-    default: AutomaticPricingRuleDefault
-    updated_at: Annotated[AutomaticPricingRuleUpdatedAt, Field(alias="updatedAt")]
+    name: Annotated[
+        str,
+        Field(
+            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+            json_schema_extra={"maxLength": 33},
+        ),
+    ]
+    default: Annotated[
+        bool,
+        Field(
+            description="Indicates whether a rule is default (true) or created by merchant (false)."
+        ),
+    ]
+    updated_at: Annotated[
+        AwareDatetime,
+        Field(
+            alias="updatedAt", description="The date the rule was last modified in ISO 8601 format."
+        ),
+    ]
     configuration: AutomaticPricingRuleConfiguration | None = None
 
 
@@ -131,9 +160,9 @@ class AutomaticPricingRulesResponse(ApiModel):
     rules: Annotated[list[AutomaticPricingRuleResponse], Field(description="List of rules.")]
 
 
-class Rule1(ApiModel):
-    marketplace: Marketplace6
-    rule: Rule
+class OfferRulesRules(ApiModel):
+    marketplace: OfferAutomaticPricingModificationRemoveRemoveMarketplace
+    rule: OfferRulesRulesRule
     configuration: AutomaticPricingOfferRuleConfiguration | None = None
     updated_at: Annotated[
         AwareDatetime,
@@ -145,7 +174,7 @@ class Rule1(ApiModel):
 
 
 class OfferRules(ApiModel):
-    rules: Annotated[list[Rule1], Field(description="List of assigned rules.")]
+    rules: Annotated[list[OfferRulesRules], Field(description="List of assigned rules.")]
     updated_at: Annotated[
         AwareDatetime,
         Field(

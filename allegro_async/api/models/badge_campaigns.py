@@ -7,15 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import (
+    Field,
+    RootModel,
+    Tag,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    shaped_union,
+)
 from allegro_async.api.models.shared_aede0582 import (
     MarketplaceReference,
 )
 
 
-class Type8(OpenEnum):
+class ApplicationTimePolicyType(OpenEnum):
     ALWAYS = "ALWAYS"
     SINCE = "SINCE"
     WITHIN = "WITHIN"
@@ -28,7 +37,7 @@ class ApplicationTimePolicy(ApiModel):
     Time period when the campaign is open for applying for badge.
     """
 
-    type: Annotated[Type8, Field()]
+    type: Annotated[ApplicationTimePolicyType, Field()]
     from_: Annotated[
         str | None,
         Field(
@@ -87,7 +96,7 @@ class BadgeApplicationPrices(ApiModel):
     bargain: BadgeApplicationBargainPrice | None = None
 
 
-class Status6(OpenEnum):
+class BadgeApplicationProcessStatus(OpenEnum):
     REQUESTED = "REQUESTED"
     PROCESSED = "PROCESSED"
     DECLINED = "DECLINED"
@@ -103,7 +112,7 @@ class BadgeApplicationPurchaseConstraintsLimitPerUser(ApiModel):
         Field(
             alias="maxItems",
             description="Maximum number of items that one user can buy of this offer, while it participates in the campaign.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
 
@@ -154,7 +163,7 @@ class BadgeApplicationSubsidyTargetPrice(ApiModel):
     ] = None
 
 
-class Type11(OpenEnum):
+class BadgeCampaignType(OpenEnum):
     DISCOUNT = "DISCOUNT"
     STANDARD = "STANDARD"
     SOURCING = "SOURCING"
@@ -183,7 +192,7 @@ class BadgeMarketPrice(ApiModel):
     ] = None
 
 
-class Type12(OpenEnum):
+class BadgeOperationType(OpenEnum):
     """
     Badge operation type.
     """
@@ -192,12 +201,12 @@ class Type12(OpenEnum):
     FINISH = "FINISH"
 
 
-class Bargain(ApiModel):
+class BadgePatchPricesPricesBargain(ApiModel):
     value: BadgeApplicationBargainPrice | None = None
 
 
-class Prices1(ApiModel):
-    bargain: Bargain | None = None
+class BadgePatchPricesPrices(ApiModel):
+    bargain: BadgePatchPricesPricesBargain | None = None
 
 
 class BadgePatchPrices(ApiModel):
@@ -205,26 +214,41 @@ class BadgePatchPrices(ApiModel):
     Required by DISCOUNT and SOURCING campaign.
     """
 
-    prices: Prices1 | None = None
+    prices: BadgePatchPricesPrices | None = None
 
 
-class Status8(OpenEnum):
+class BadgePatchProcessProcessStatus(OpenEnum):
     FINISHED = "FINISHED"
 
 
-class Process1(ApiModel):
-    status: Annotated[Status8 | None, Field()] = None
+class BadgePatchProcessProcess(ApiModel):
+    status: Annotated[BadgePatchProcessProcessStatus | None, Field()] = None
 
 
 class BadgePatchProcess(ApiModel):
-    process: Process1 | None = None
+    process: BadgePatchProcessProcess | None = None
 
 
-class BadgePatchRequest(RootModel[BadgePatchProcess | BadgePatchPrices]):
-    root: BadgePatchProcess | BadgePatchPrices
+BadgePatchRequestUnion = Annotated[
+    Annotated[BadgePatchProcess, Tag("BadgePatchProcess")]
+    | Annotated[BadgePatchPrices, Tag("BadgePatchPrices")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "BadgePatchRequestUnion",
+        (
+            BadgePatchProcess,
+            BadgePatchPrices,
+        ),
+        "UnknownVariant",
+    ),
+]
 
 
-class Status9(OpenEnum):
+class BadgePatchRequest(RootModel[BadgePatchRequestUnion]):
+    """One of BadgePatchProcess, BadgePatchPrices."""
+
+
+class BadgeProcessStatus(OpenEnum):
     IN_VERIFICATION = "IN_VERIFICATION"
     WAITING_FOR_PUBLICATION = "WAITING_FOR_PUBLICATION"
     ACTIVE = "ACTIVE"
@@ -232,7 +256,7 @@ class Status9(OpenEnum):
     DECLINED = "DECLINED"
 
 
-class Type13(OpenEnum):
+class BadgePublicationTimePolicyType(OpenEnum):
     ALWAYS = "ALWAYS"
     SINCE = "SINCE"
     WITHIN = "WITHIN"
@@ -245,7 +269,7 @@ class BadgePublicationTimePolicy(ApiModel):
     Time period when the badge is displayed on the list of offers or on the offer page.
     """
 
-    type: Annotated[Type13, Field()]
+    type: Annotated[BadgePublicationTimePolicyType, Field()]
     from_: Annotated[
         str | None,
         Field(
@@ -281,7 +305,7 @@ class PatchBadgeResponse(ApiModel):
     id: Annotated[str | None, Field(description="Operation Id")] = None
 
 
-class Type52(OpenEnum):
+class PublicationTimePolicyType(OpenEnum):
     ALWAYS = "ALWAYS"
     SINCE = "SINCE"
     WITHIN = "WITHIN"
@@ -294,7 +318,7 @@ class PublicationTimePolicy(ApiModel):
     Time period when the badge is displayed on the list of offers or on the offer page.
     """
 
-    type: Annotated[Type52, Field()]
+    type: Annotated[PublicationTimePolicyType, Field()]
     from_: Annotated[
         str | None,
         Field(
@@ -316,7 +340,7 @@ class RefusalMessage(ApiModel):
     ] = None
 
 
-class Type58(OpenEnum):
+class VisibilityTimePolicyType(OpenEnum):
     ALWAYS = "ALWAYS"
     SINCE = "SINCE"
     WITHIN = "WITHIN"
@@ -329,7 +353,7 @@ class VisibilityTimePolicy(ApiModel):
     Time period when the campaign is visible in <a href="https://allegro.pl/moje-allegro/sprzedaz/moje-oferty" target="_blank">My Allegro</a> and <a href="https://ms.allegro.pl/seller-offers/" target="_blank">Sales Manager (Menedżer sprzedaży)</a> (it is not equal to the time period when badges are displayed on the list of offers or on the offer page).
     """
 
-    type: Annotated[Type58, Field()]
+    type: Annotated[VisibilityTimePolicyType, Field()]
     from_: Annotated[
         str | None,
         Field(
@@ -371,7 +395,7 @@ class BadgeOperationProcess(ApiModel):
     Information about processing of the request/operation
     """
 
-    status: Annotated[Status6, Field()]
+    status: Annotated[BadgeApplicationProcessStatus, Field()]
     rejection_reasons: Annotated[
         list[BadgeApplicationRejectionReason],
         Field(
@@ -396,7 +420,7 @@ class BadgeProcess(ApiModel):
     Information about badge processing.
     """
 
-    status: Annotated[Status9, Field()]
+    status: Annotated[BadgeProcessStatus, Field()]
     rejection_reasons: Annotated[
         list[BadgeApplicationRejectionReason],
         Field(
@@ -451,7 +475,7 @@ class BadgeApplicationProcess(ApiModel):
     Information about processing of the application.
     """
 
-    status: Annotated[Status6, Field()]
+    status: Annotated[BadgeApplicationProcessStatus, Field()]
     rejection_reasons: Annotated[
         list[BadgeApplicationRejectionReason],
         Field(
@@ -485,7 +509,7 @@ class BadgeCampaign(ApiModel):
     id: Annotated[str, Field(description="Badge campaign ID.")]
     name: Annotated[str, Field(description="Badge campaign name.")]
     marketplace: MarketplaceReference
-    type: Annotated[Type11, Field()]
+    type: Annotated[BadgeCampaignType, Field()]
     eligibility: UserCampaignEligibility
     application: ApplicationTimePolicy
     visibility: VisibilityTimePolicy
@@ -504,7 +528,7 @@ class BadgeCampaign(ApiModel):
 
 class BadgeOperation(ApiModel):
     id: Annotated[str, Field(description="Badge operation ID.")]
-    type: Annotated[Type12, Field(description="Badge operation type.")]
+    type: Annotated[BadgeOperationType, Field(description="Badge operation type.")]
     created_at: Annotated[
         str,
         Field(

@@ -5,41 +5,52 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, RootModel
+from pydantic import (
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    pick_variant,
+    shaped_union,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_9a6564ad import (
-    Stock,
+from allegro_async.api.models.shared_108f5e0e import (
+    ShippingRates,
 )
 from allegro_async.api.models.shared_215b40a6 import (
     OfferCriterium,
 )
 from allegro_async.api.models.shared_69435ccb import (
     AutomaticPricingOfferRuleConfiguration,
-    Marketplace6,
-    Rule,
+    OfferAutomaticPricingModificationRemoveRemoveMarketplace,
+    OfferRulesRulesRule,
 )
-from allegro_async.api.models.shared_c0af67f4 import (
-    Subject,
-)
-from allegro_async.api.models.shared_caff2264 import (
-    MarketplaceId,
-)
-from allegro_async.api.models.shared_dfcd3bac import (
-    Modification,
+from allegro_async.api.models.shared_ba6ae322 import (
+    Location,
+    SizeTable,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
-    ErrorModel,
+    CommandOutputErrors,
 )
 
 
-class Subject1(ApiModel):
+class AdditionalServicesGroup(ApiModel):
+    id: Annotated[str | None, Field(description="Id of additional service group")] = None
+
+
+class CommandTaskWithPriceSubjectSubject(ApiModel):
     """
     A pair of values which can uniquely identify a modification from the request.
     """
@@ -53,7 +64,21 @@ class Subject1(ApiModel):
     ] = None
 
 
-class ChangeType(OpenEnum):
+class CommandTaskWithStockSubjectSubject(ApiModel):
+    """
+    A pair of values which can uniquely identify a modification from the request.
+    """
+
+    offer_id: Annotated[
+        str | None,
+        Field(alias="offerId", description="Offer identifier, which was modified in the request."),
+    ] = None
+    field: Annotated[
+        str | None, Field(description="A field, which was modified in the request.")
+    ] = None
+
+
+class MarketplacePriceModificationChangeType(OpenEnum):
     """
     Type of the modification.
     """
@@ -79,13 +104,31 @@ class MarketplacePriceModification(ApiModel):
     """
 
     change_type: Annotated[
-        ChangeType, Field(alias="changeType", description="Type of the modification.")
+        MarketplacePriceModificationChangeType,
+        Field(alias="changeType", description="Type of the modification."),
     ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "MarketplacePriceModification",
+            "changeType",
+            {
+                "FIXED": "MarketplacePriceModificationFixed",
+                "GAIN": "MarketplacePriceModificationGain",
+                "PERCENTAGE": "MarketplacePriceModificationPercentage",
+            },
+        )
 
 
 class MarketplacePriceModificationPercentage(MarketplacePriceModification):
     change_type: Annotated[
-        ChangeType, Field(alias="changeType", description="Type of the modification.")
+        MarketplacePriceModificationChangeType,
+        Field(alias="changeType", description="Type of the modification."),
     ]
     percentage: Annotated[
         str,
@@ -95,18 +138,194 @@ class MarketplacePriceModificationPercentage(MarketplacePriceModification):
     ]
 
 
-class RemoveItem(ApiModel):
-    marketplace: Marketplace6
+class ModificationAttachmentSafetyInformationAttachments(ApiModel):
+    id: Annotated[
+        str | None,
+        Field(
+            description='Id of the attachment. See <a href="#operation/createOfferAttachmentUsingPOST">how to create and upload an attachment</a>.'
+        ),
+    ] = None
+
+
+class ModificationDeliveryHandlingTime(OpenEnum):
+    """
+    Handling time, ISO 8601 duration format. PT0S for immediately.
+    """
+
+    PT0_S = "PT0S"
+    PT24_H = "PT24H"
+    PT48_H = "PT48H"
+    PT72_H = "PT72H"
+    PT96_H = "PT96H"
+    PT120_H = "PT120H"
+    PT168_H = "PT168H"
+    PT240_H = "PT240H"
+    PT336_H = "PT336H"
+    PT504_H = "PT504H"
+    PT720_H = "PT720H"
+    PT1440_H = "PT1440H"
+    P2_D = "P2D"
+    P3_D = "P3D"
+    P4_D = "P4D"
+    P5_D = "P5D"
+    P7_D = "P7D"
+    P10_D = "P10D"
+    P14_D = "P14D"
+    P21_D = "P21D"
+    P30_D = "P30D"
+    P60_D = "P60D"
+
+
+class ModificationDiscountsWholesalePriceList(ApiModel):
+    id: Annotated[
+        str | None,
+        Field(
+            description="Promotion id of a wholesale price list to assign to the offer or `null` to unassign wholesale price list from the offer."
+        ),
+    ] = None
+
+
+class ModificationDiscounts(ApiModel):
+    """
+    Allows you to assign/unassign discounts (rebates) to/from offers.
+    """
+
+    wholesale_price_list: Annotated[
+        ModificationDiscountsWholesalePriceList | None, Field(alias="wholesalePriceList")
+    ] = None
+
+
+class ModificationPaymentsInvoice(OpenEnum):
+    """
+    Invoice type: VAT, VAT_MARGIN, WITHOUT_VAT, NO_INVOICE
+    """
+
+    VAT = "VAT"
+    VAT_MARGIN = "VAT_MARGIN"
+    WITHOUT_VAT = "WITHOUT_VAT"
+    NO_INVOICE = "NO_INVOICE"
+
+
+class ModificationPublicationDuration(OpenEnum):
+    """
+    Offer duration time provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
+    """
+
+    PT72_H = "PT72H"
+    PT120_H = "PT120H"
+    PT168_H = "PT168H"
+    PT240_H = "PT240H"
+    PT480_H = "PT480H"
+    PT720_H = "PT720H"
+    P3_D = "P3D"
+    P5_D = "P5D"
+    P7_D = "P7D"
+    P10_D = "P10D"
+    P20_D = "P20D"
+    P30_D = "P30D"
+
+
+class ModificationPublication(ApiModel):
+    """
+    Allows you to change duration of the offers. You can include only property in a request "duration" or "durationUnlimited".
+    """
+
+    duration: Annotated[
+        ModificationPublicationDuration | None,
+        Field(
+            description="Offer duration time provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format."
+        ),
+    ] = None
+    duration_unlimited: Annotated[
+        bool | None, Field(alias="durationUnlimited", description="Unlimited duration time.")
+    ] = None
+
+
+class ModificationResponsiblePerson(ApiModel):
+    """
+    Allows you to assign/unassign responsible persons to/from offers.
+    """
+
+    id: Annotated[
+        str | None,
+        Field(
+            description='The ID of a responsible person configured using the <a href="#tag/Responsible-persons">Responsible persons API</a>.\n\n_Note: if the offer contains multiple products, the responsible person will only be changed for the first product._\n'
+        ),
+    ] = None
+
+
+class ModificationResponsibleProducer(ApiModel):
+    """
+    Allows you to assign/unassign responsible producers to/from offers.
+    """
+
+    id: Annotated[
+        str | None,
+        Field(
+            description='The ID of a responsible producer configured using the <a href="#tag/Responsible-producers">Responsible Producers API</a>.\n\n_Note: if the offer contains multiple products, the responsible producer will only be changed for the first product._\n'
+        ),
+    ] = None
+
+
+class ModificationSafetyInformationType(OpenEnum):
+    """
+    _Note: if the offer contains multiple products, the safety information will only be changed for the first product._
+
+    """
+
+    TEXT = "TEXT"
+    ATTACHMENTS = "ATTACHMENTS"
+
+
+class ModificationSafetyInformation(ApiModel):
+    """
+    Allows you to set safety information in offers.
+    """
+
+    type: Annotated[
+        ModificationSafetyInformationType,
+        Field(
+            description="_Note: if the offer contains multiple products, the safety information will only be changed for the first product._\n"
+        ),
+    ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "ModificationSafetyInformation",
+            "type",
+            {
+                "TEXT": "ModificationTextSafetyInformation",
+                "ATTACHMENTS": "ModificationAttachmentSafetyInformation",
+            },
+        )
+
+
+class ModificationTextSafetyInformation(ModificationSafetyInformation):
+    description: Annotated[
+        str | None,
+        Field(
+            description="Safety warnings and instructions for the product in plain text form, if the information cannot be provided through attachments. Text can't be longer than 5000 characters.\n"
+        ),
+    ] = None
+
+
+class OfferAutomaticPricingModificationRemoveRemove(ApiModel):
+    marketplace: OfferAutomaticPricingModificationRemoveRemoveMarketplace
 
 
 class OfferAutomaticPricingModificationRemove(ApiModel):
     remove: Annotated[
-        list[RemoveItem] | None,
+        list[OfferAutomaticPricingModificationRemoveRemove] | None,
         Field(description="List of marketplaces from which rules will be removed."),
     ] = None
 
 
-class Type50(OpenEnum):
+class PriceModificationType(OpenEnum):
     """
     Type of the modification.
     """
@@ -123,14 +342,32 @@ class PriceModification(ApiModel):
     The way the offer price should be changed. One of three ways is possible: new price, increase/decrease price, percentage change and only one can be chosen at once.
     """
 
-    type: Annotated[Type50, Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     marketplace_id: Annotated[
-        MarketplaceId | None,
+        str | None,
         Field(
             alias="marketplaceId",
             description="The marketplace on which the price of the offer should be changed. If omitted, the price will be changed on the base marketplace of the offer.",
         ),
     ] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "PriceModification",
+            "type",
+            {
+                "FIXED_PRICE": "PriceModificationFixedPrice",
+                "INCREASE_PRICE": "PriceModificationValueChangeIncrease",
+                "DECREASE_PRICE": "PriceModificationValueChangeDecrease",
+                "INCREASE_PERCENTAGE": "PriceModificationPercentageChangeIncrease",
+                "DECREASE_PERCENTAGE": "PriceModificationPercentageChangeDecrease",
+            },
+        )
 
 
 class PriceModificationFixedPriceHolder(Price):
@@ -139,18 +376,14 @@ class PriceModificationFixedPriceHolder(Price):
     """
 
 
-class PriceModificationPercentageChangeHolder(RootModel[str]):
-    root: Annotated[
-        str,
+class PriceModificationPercentageChangeIncrease(PriceModification):
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
+    percentage: Annotated[
+        str | None,
         Field(
             description="Percentage change of offer buy now price, related to types: INCREASE_PERCENTAGE, DECREASE_PERCENTAGE. Provided in a string format to avoid rounding errors."
         ),
-    ]
-
-
-class PriceModificationPercentageChangeIncrease(PriceModification):
-    type: Annotated[Literal["INCREASE_PERCENTAGE"], Field(description="Type of the modification.")]
-    percentage: PriceModificationPercentageChangeHolder | None = None
+    ] = None
 
 
 class PriceModificationValueChangeHolder(Price):
@@ -160,11 +393,11 @@ class PriceModificationValueChangeHolder(Price):
 
 
 class PriceModificationValueChangeIncrease(PriceModification):
-    type: Annotated[Literal["INCREASE_PRICE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     value: PriceModificationValueChangeHolder | None = None
 
 
-class ChangeType2(OpenEnum):
+class QuantityModificationChangeType(OpenEnum):
     """
     modification type
     """
@@ -179,7 +412,8 @@ class QuantityModification(ApiModel):
     """
 
     change_type: Annotated[
-        ChangeType2 | None, Field(alias="changeType", description="modification type")
+        QuantityModificationChangeType | None,
+        Field(alias="changeType", description="modification type"),
     ] = None
     value: Annotated[
         int | None,
@@ -189,13 +423,90 @@ class QuantityModification(ApiModel):
     ] = None
 
 
+class StockModificationFixed(ApiModel):
+    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    value: Annotated[
+        int,
+        Field(description="New stock value set with the `FIXED` type modification (stock > 0)."),
+    ]
+
+
+class StockModificationGain(ApiModel):
+    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
+    value: Annotated[
+        int,
+        Field(
+            description="An increase/decrease stock value set with the `GAIN` type modification."
+        ),
+    ]
+
+
+class ModificationPaymentsTax(ApiModel):
+    """
+    VAT tax rate.
+    """
+
+    percentage: Annotated[
+        str | None,
+        Field(
+            description="The buy now tax rate, Format 0.00. The tax is linked to the PL countryCode even if base marketplace is different."
+        ),
+    ] = None
+
+
+class OfferBulkModificationStockChangeType(OpenEnum):
+    FIXED = "FIXED"
+    GAIN = "GAIN"
+
+
+class OfferBulkModificationStock(ApiModel):
+    """
+    Stock modification. <br>
+     We distinguish 2 types of modification - only one can be chosen at once:
+     <ul>
+       <li>FIXED - sets stock exactly to the specified value.</li>
+       <li>GAIN - increases / decreases current stock by the specified value.</li>
+     </ul>
+
+    """
+
+    change_type: Annotated[OfferBulkModificationStockChangeType, Field(alias="changeType")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "OfferBulkModificationStock",
+            "changeType",
+            {"FIXED": "StockModificationFixed", "GAIN": "StockModificationGain"},
+        )
+
+
+OfferBulkModificationStockUnion = Annotated[
+    Annotated[StockModificationFixed, Tag("StockModificationFixed")]
+    | Annotated[StockModificationGain, Tag("StockModificationGain")]
+    | Annotated[OfferBulkModificationStock, Tag("OfferBulkModificationStock")],
+    tagged_union(
+        "OfferBulkModificationStockUnion",
+        "changeType",
+        "change_type",
+        {"FIXED": "StockModificationFixed", "GAIN": "StockModificationGain"},
+        "OfferBulkModificationStock",
+        warn=False,
+    ),
+]
+
+
 class CommandTaskWithPriceSubject(ApiModel):
     """
     Status of single command task.
     """
 
     subject: Annotated[
-        Subject | None,
+        CommandTaskWithPriceSubjectSubject | None,
         Field(
             description="A pair of values which can uniquely identify a modification from the request."
         ),
@@ -210,7 +521,7 @@ class CommandTaskWithPriceSubject(ApiModel):
         None
     )
     errors: Annotated[
-        list[ErrorModel] | None,
+        list[CommandOutputErrors] | None,
         Field(
             description="The list of error objects explaining the problems with command processing for the given offer."
         ),
@@ -223,7 +534,7 @@ class CommandTaskWithStockSubject(ApiModel):
     """
 
     subject: Annotated[
-        Subject1 | None,
+        CommandTaskWithStockSubjectSubject | None,
         Field(
             description="A pair of values which can uniquely identify a modification from the request."
         ),
@@ -238,16 +549,32 @@ class CommandTaskWithStockSubject(ApiModel):
         None
     )
     errors: Annotated[
-        list[ErrorModel] | None,
+        list[CommandOutputErrors] | None,
         Field(
             description="The list of error objects explaining the problems with command processing for the given offer."
         ),
     ] = None
 
 
+TaskWithSubjectReportTasksItem = Annotated[
+    Annotated[CommandTaskWithPriceSubject, Tag("CommandTaskWithPriceSubject")]
+    | Annotated[CommandTaskWithStockSubject, Tag("CommandTaskWithStockSubject")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "TaskWithSubjectReportTasksItem",
+        (
+            CommandTaskWithPriceSubject,
+            CommandTaskWithStockSubject,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
 class MarketplacePriceModificationFixed(MarketplacePriceModification):
     change_type: Annotated[
-        ChangeType, Field(alias="changeType", description="Type of the modification.")
+        MarketplacePriceModificationChangeType,
+        Field(alias="changeType", description="Type of the modification."),
     ]
     value: Annotated[
         Price,
@@ -257,7 +584,8 @@ class MarketplacePriceModificationFixed(MarketplacePriceModification):
 
 class MarketplacePriceModificationGain(MarketplacePriceModification):
     change_type: Annotated[
-        ChangeType, Field(alias="changeType", description="Type of the modification.")
+        MarketplacePriceModificationChangeType,
+        Field(alias="changeType", description="Type of the modification."),
     ]
     value: Annotated[
         Price,
@@ -267,42 +595,141 @@ class MarketplacePriceModificationGain(MarketplacePriceModification):
     ]
 
 
-class SetItem(ApiModel):
-    marketplace: Marketplace6
-    rule: Rule
+MarketplacePriceModificationUnion = Annotated[
+    Annotated[MarketplacePriceModificationFixed, Tag("MarketplacePriceModificationFixed")]
+    | Annotated[MarketplacePriceModificationGain, Tag("MarketplacePriceModificationGain")]
+    | Annotated[
+        MarketplacePriceModificationPercentage, Tag("MarketplacePriceModificationPercentage")
+    ]
+    | Annotated[MarketplacePriceModification, Tag("MarketplacePriceModification")],
+    tagged_union(
+        "MarketplacePriceModificationUnion",
+        "changeType",
+        "change_type",
+        {
+            "FIXED": "MarketplacePriceModificationFixed",
+            "GAIN": "MarketplacePriceModificationGain",
+            "PERCENTAGE": "MarketplacePriceModificationPercentage",
+        },
+        "MarketplacePriceModification",
+        warn=False,
+    ),
+]
+
+
+class ModificationAttachmentSafetyInformation(ModificationSafetyInformation):
+    attachments: Annotated[
+        list[ModificationAttachmentSafetyInformationAttachments] | None,
+        Field(description="Full list of safety information attachments."),
+    ] = None
+
+
+ModificationSafetyInformationUnion = Annotated[
+    Annotated[ModificationTextSafetyInformation, Tag("ModificationTextSafetyInformation")]
+    | Annotated[
+        ModificationAttachmentSafetyInformation, Tag("ModificationAttachmentSafetyInformation")
+    ]
+    | Annotated[ModificationSafetyInformation, Tag("ModificationSafetyInformation")],
+    tagged_union(
+        "ModificationSafetyInformationUnion",
+        "type",
+        "type",
+        {
+            "TEXT": "ModificationTextSafetyInformation",
+            "ATTACHMENTS": "ModificationAttachmentSafetyInformation",
+        },
+        "ModificationSafetyInformation",
+        warn=False,
+    ),
+]
+
+
+class ModificationDelivery(ApiModel):
+    """
+    Contains delivery details to change.
+    """
+
+    shipping_rates: Annotated[ShippingRates | None, Field(alias="shippingRates")] = None
+    handling_time: Annotated[
+        ModificationDeliveryHandlingTime | None,
+        Field(
+            alias="handlingTime",
+            description="Handling time, ISO 8601 duration format. PT0S for immediately.",
+        ),
+    ] = None
+
+
+class ModificationPayments(ApiModel):
+    invoice: Annotated[
+        ModificationPaymentsInvoice | None,
+        Field(description="Invoice type: VAT, VAT_MARGIN, WITHOUT_VAT, NO_INVOICE"),
+    ] = None
+    tax: ModificationPaymentsTax | None = None
+
+
+class OfferAutomaticPricingModificationSetSet(ApiModel):
+    marketplace: OfferAutomaticPricingModificationRemoveRemoveMarketplace
+    rule: OfferRulesRulesRule
     configuration: AutomaticPricingOfferRuleConfiguration | None = None
 
 
 class OfferAutomaticPricingModificationSet(ApiModel):
     set: Annotated[
-        list[SetItem] | None,
+        list[OfferAutomaticPricingModificationSetSet] | None,
         Field(description="List of marketplaces to which the rules will be added."),
     ] = None
 
 
+OfferAutomaticPricingCommandModification = Annotated[
+    Annotated[OfferAutomaticPricingModificationSet, Tag("OfferAutomaticPricingModificationSet")]
+    | Annotated[
+        OfferAutomaticPricingModificationRemove, Tag("OfferAutomaticPricingModificationRemove")
+    ]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    shaped_union(
+        "OfferAutomaticPricingCommandModification",
+        (
+            OfferAutomaticPricingModificationSet,
+            OfferAutomaticPricingModificationRemove,
+        ),
+        "UnknownVariant",
+    ),
+]
+
+
 class OfferBulkModification(ApiModel):
     offer_id: Annotated[
-        str, Field(alias="offerId", description="Offer Identifier.", max_length=20, min_length=1)
+        str,
+        Field(
+            alias="offerId",
+            description="Offer Identifier.",
+            json_schema_extra={"maxLength": 20, "minLength": 1},
+        ),
     ]
     prices: Annotated[
-        dict[
-            str,
-            MarketplacePriceModificationFixed
-            | MarketplacePriceModificationGain
-            | MarketplacePriceModificationPercentage,
-        ]
-        | None,
+        dict[str, MarketplacePriceModificationUnion] | None,
         Field(
             description='A map of price modifications where the key is a marketplace identifier - "allegro-pl", "allegro-cz", etc.\n<br> Multiple modifications on the same marketplace are not allowed.\n',
-            max_length=10,
-            min_length=1,
+            json_schema_extra={"maxLength": 10, "minLength": 1},
         ),
     ] = None
     stock: Annotated[
-        Stock | None,
+        OfferBulkModificationStockUnion | None,
         Field(
             description="Stock modification. <br>\n We distinguish 2 types of modification - only one can be chosen at once:\n <ul>\n   <li>FIXED - sets stock exactly to the specified value.</li>\n   <li>GAIN - increases / decreases current stock by the specified value.</li>\n </ul>\n"
         ),
+    ] = None
+
+
+class OfferPriceChangeCommand(ApiModel):
+    """
+    Price modification command payload
+    """
+
+    modification: PriceModificationUnion | None = None
+    offer_criteria: Annotated[
+        list[OfferCriterium] | None,
+        Field(alias="offerCriteria", description="List of offer criteria"),
     ] = None
 
 
@@ -319,18 +746,51 @@ class OfferQuantityChangeCommand(ApiModel):
 
 
 class PriceModificationFixedPrice(PriceModification):
-    type: Annotated[Literal["FIXED_PRICE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     price: PriceModificationFixedPriceHolder | None = None
 
 
 class PriceModificationPercentageChangeDecrease(PriceModification):
-    type: Annotated[Literal["DECREASE_PERCENTAGE"], Field(description="Type of the modification.")]
-    percentage: PriceModificationPercentageChangeHolder | None = None
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
+    percentage: Annotated[
+        str | None,
+        Field(
+            description="Percentage change of offer buy now price, related to types: INCREASE_PERCENTAGE, DECREASE_PERCENTAGE. Provided in a string format to avoid rounding errors."
+        ),
+    ] = None
 
 
 class PriceModificationValueChangeDecrease(PriceModification):
-    type: Annotated[Literal["DECREASE_PRICE"], Field(description="Type of the modification.")]
+    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
     value: PriceModificationValueChangeHolder | None = None
+
+
+PriceModificationUnion = Annotated[
+    Annotated[PriceModificationFixedPrice, Tag("PriceModificationFixedPrice")]
+    | Annotated[PriceModificationValueChangeIncrease, Tag("PriceModificationValueChangeIncrease")]
+    | Annotated[PriceModificationValueChangeDecrease, Tag("PriceModificationValueChangeDecrease")]
+    | Annotated[
+        PriceModificationPercentageChangeIncrease, Tag("PriceModificationPercentageChangeIncrease")
+    ]
+    | Annotated[
+        PriceModificationPercentageChangeDecrease, Tag("PriceModificationPercentageChangeDecrease")
+    ]
+    | Annotated[PriceModification, Tag("PriceModification")],
+    tagged_union(
+        "PriceModificationUnion",
+        "type",
+        "type",
+        {
+            "FIXED_PRICE": "PriceModificationFixedPrice",
+            "INCREASE_PRICE": "PriceModificationValueChangeIncrease",
+            "DECREASE_PRICE": "PriceModificationValueChangeDecrease",
+            "INCREASE_PERCENTAGE": "PriceModificationPercentageChangeIncrease",
+            "DECREASE_PERCENTAGE": "PriceModificationPercentageChangeDecrease",
+        },
+        "PriceModification",
+        warn=False,
+    ),
+]
 
 
 class TaskWithSubjectReport(ApiModel):
@@ -339,8 +799,33 @@ class TaskWithSubjectReport(ApiModel):
     """
 
     tasks: Annotated[
-        list[CommandTaskWithPriceSubject | CommandTaskWithStockSubject] | None,
+        list[TaskWithSubjectReportTasksItem] | None,
         Field(description="Results with a list of task with subject (offer+field)."),
+    ] = None
+
+
+class Modification(ApiModel):
+    """
+    Contains fields to change
+    """
+
+    additional_services_group: Annotated[
+        AdditionalServicesGroup | None, Field(alias="additionalServicesGroup")
+    ] = None
+    delivery: ModificationDelivery | None = None
+    discounts: ModificationDiscounts | None = None
+    location: Location | None = None
+    payments: ModificationPayments | None = None
+    size_table: Annotated[SizeTable | None, Field(alias="sizeTable")] = None
+    publication: ModificationPublication | None = None
+    responsible_person: Annotated[
+        ModificationResponsiblePerson | None, Field(alias="responsiblePerson")
+    ] = None
+    responsible_producer: Annotated[
+        ModificationResponsibleProducer | None, Field(alias="responsibleProducer")
+    ] = None
+    safety_information: Annotated[
+        ModificationSafetyInformationUnion | None, Field(alias="safetyInformation")
     ] = None
 
 
@@ -351,7 +836,7 @@ class OfferAutomaticPricingCommand(ApiModel):
             description="The Command identifier. This field is optional. If the client does not provide their own command id then the service will generate a command id and return it in the response."
         ),
     ] = None
-    modification: OfferAutomaticPricingModificationSet | OfferAutomaticPricingModificationRemove
+    modification: OfferAutomaticPricingCommandModification
     offer_criteria: Annotated[
         list[OfferCriterium], Field(alias="offerCriteria", description="List of offer criteria.")
     ]
@@ -365,8 +850,7 @@ class OfferBulkChangeCommand(ApiModel):
         list[OfferBulkModification],
         Field(
             description="A list of modifications price or stock to apply to offers. Multiple modifications of the same type for the same offerId are not allowed (eg. price and offerId).",
-            max_length=25,
-            min_length=1,
+            json_schema_extra={"maxItems": 25, "minItems": 1},
         ),
     ]
 
@@ -377,26 +861,6 @@ class OfferChangeCommand(ApiModel):
     """
 
     modification: Modification | None = None
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="List of offer criteria"),
-    ] = None
-
-
-class OfferPriceChangeCommand(ApiModel):
-    """
-    Price modification command payload
-    """
-
-    modification: Annotated[
-        PriceModificationFixedPrice
-        | PriceModificationPercentageChangeDecrease
-        | PriceModificationPercentageChangeIncrease
-        | PriceModificationValueChangeDecrease
-        | PriceModificationValueChangeIncrease
-        | None,
-        Field(discriminator="type"),
-    ] = None
     offer_criteria: Annotated[
         list[OfferCriterium] | None,
         Field(alias="offerCriteria", description="List of offer criteria"),

@@ -8,18 +8,19 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
-
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_37f2b5b6 import (
-    Tax,
-)
-from allegro_async.api.models.shared_176a909b import (
-    Order,
+from pydantic import (
+    AwareDatetime,
+    Field,
+    RootModel,
 )
 
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
-class Type16(ApiModel):
+
+class BillingEntryType(ApiModel):
     id: Annotated[
         str | None,
         Field(description="Three-letter code of the billing type of the returned billing entry."),
@@ -32,7 +33,7 @@ class Type16(ApiModel):
     ] = None
 
 
-class Offer4(ApiModel):
+class BillingEntryOffer(ApiModel):
     """
     Offer associated with the returned billing entry.
     """
@@ -48,7 +49,7 @@ class Offer4(ApiModel):
     ] = None
 
 
-class Value1(ApiModel):
+class BillingEntryValue(ApiModel):
     """
     Money value of the returned billing entry.
     """
@@ -62,7 +63,29 @@ class Value1(ApiModel):
     ] = None
 
 
-class Balance(ApiModel):
+class TaxAnnotation(OpenEnum):
+    """
+    Optional annotation explaining the tax rate.
+    """
+
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+
+class Tax(ApiModel):
+    """
+    Tax rate applied to the returned billing entry. Optional field percentage is present if the returned billing entry is subject to tax. In this case, annotation is not returned. Optional field annotation is present if the returned billing entry is exempt from tax or tax is not applicable; the possible values are "OUT_OF_SCOPE", "NOT_APPLICABLE". In this case, percentage is not returned.
+    """
+
+    percentage: Annotated[
+        str | None, Field(description="Optional tax rate shown as a number in the range 0-100.")
+    ] = None
+    annotation: Annotated[
+        TaxAnnotation | None, Field(description="Optional annotation explaining the tax rate.")
+    ] = None
+
+
+class BillingEntryBalance(ApiModel):
     """
     User account balance calculated on billing date.
     """
@@ -81,7 +104,15 @@ class Balance(ApiModel):
     ] = None
 
 
-class AdditionalInfoItem(ApiModel):
+class Order(ApiModel):
+    """
+    Order associated with the returned billing entry.
+    """
+
+    id: Annotated[UUID | None, Field(description="Order id")] = None
+
+
+class BillingEntryAdditionalInfo(ApiModel):
     type: Annotated[
         str | None,
         Field(description="The technical key identifying the type of additional information."),
@@ -105,12 +136,13 @@ class BillingEntry(ApiModel):
     occurred_at: Annotated[
         AwareDatetime | None, Field(alias="occurredAt", description="Date of billing entry.")
     ] = None
-    type: Type16 | None = None
+    type: BillingEntryType | None = None
     offer: Annotated[
-        Offer4 | None, Field(description="Offer associated with the returned billing entry.")
+        BillingEntryOffer | None,
+        Field(description="Offer associated with the returned billing entry."),
     ] = None
     value: Annotated[
-        Value1 | None, Field(description="Money value of the returned billing entry.")
+        BillingEntryValue | None, Field(description="Money value of the returned billing entry.")
     ] = None
     tax: Annotated[
         Tax | None,
@@ -119,13 +151,14 @@ class BillingEntry(ApiModel):
         ),
     ] = None
     balance: Annotated[
-        Balance | None, Field(description="User account balance calculated on billing date.")
+        BillingEntryBalance | None,
+        Field(description="User account balance calculated on billing date."),
     ] = None
     order: Annotated[
         Order | None, Field(description="Order associated with the returned billing entry.")
     ] = None
     additional_info: Annotated[
-        list[AdditionalInfoItem] | None,
+        list[BillingEntryAdditionalInfo] | None,
         Field(
             alias="additionalInfo",
             description="Additional information associated with the returned billing entry.",

@@ -5,21 +5,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+    tagged_union,
+)
 from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
     FormerCategoryParameterData,
     FormerParameterValueData,
-    Restrictions6,
+    StringCategoryParameterRestrictions,
 )
 
 
-class Type17(OpenEnum):
+class CategoryBaseEventType(OpenEnum):
     """
     The type of the change.
     """
@@ -39,7 +50,7 @@ class CategoryBaseEvent(ApiModel):
         str,
         Field(
             description="The ID of the event. It can be used in the `from` parameter of the query.",
-            max_length=256,
+            json_schema_extra={"maxLength": 256},
         ),
     ]
     occurred_at: Annotated[
@@ -49,10 +60,27 @@ class CategoryBaseEvent(ApiModel):
             description="The date and time when the change occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryBaseEvent",
+            "type",
+            {
+                "CATEGORY_CREATED": "CategoryCreatedEvent",
+                "CATEGORY_RENAMED": "CategoryRenamedEvent",
+                "CATEGORY_MOVED": "CategoryMovedEvent",
+                "CATEGORY_DELETED": "CategoryDeletedEvent",
+            },
+        )
 
 
-class RedirectCategory(ApiModel):
+class CategoryDeletedEventRedirectCategory(ApiModel):
     """
     Category that should be used instead of deleted one.
     """
@@ -60,7 +88,7 @@ class RedirectCategory(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the category.")] = None
 
 
-class Parent(ApiModel):
+class CategoryDtoParent(ApiModel):
     """
     The parent category data.
     """
@@ -68,7 +96,7 @@ class Parent(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parent category.")] = None
 
 
-class Parent1(ApiModel):
+class CategoryEventBaseCategoryParent(ApiModel):
     """
     The parent category data.
     """
@@ -94,11 +122,17 @@ class CategoryEventBaseCategory(ApiModel):
         ),
     ] = None
     name: Annotated[str | None, Field(description="Name of the category.")] = None
-    parent: Annotated[Parent1 | None, Field(description="The parent category data.")] = None
+    parent: Annotated[
+        CategoryEventBaseCategoryParent | None, Field(description="The parent category data.")
+    ] = None
+
+
+class CategoryEventsResponse(ApiModel):
+    events: Annotated[list[CategoryBaseEventUnion], Field(description="The list of events.")]
 
 
 class CategoryMovedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
@@ -136,7 +170,7 @@ class CategoryOptionsDto(ApiModel):
     ] = None
 
 
-class Type18(OpenEnum):
+class CategoryParameterType(OpenEnum):
     """
     The type of the parameter. Other fields in this structure may appear based on the type of the parameter.
     """
@@ -182,7 +216,7 @@ class CategoryParameterOptions(ApiModel):
     ] = None
 
 
-class Type19(OpenEnum):
+class CategoryParametersScheduledBaseChangeType(OpenEnum):
     """
     The type of the change.
     """
@@ -209,7 +243,21 @@ class CategoryParametersScheduledBaseChange(ApiModel):
             description="The date and time when the change will be effective from, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[Type19, Field(description="The type of the change.")]
+    type: Annotated[
+        CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
+    ]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryParametersScheduledBaseChange",
+            "type",
+            {"REQUIREMENT_CHANGE": "RequirementChange"},
+        )
 
 
 class CategoryParametersScheduledBaseChangeCategory(ApiModel):
@@ -238,8 +286,15 @@ class CategoryParametersScheduledBaseChangeParameter(ApiModel):
     ] = None
 
 
+class CategoryParametersScheduledChangesResponse(ApiModel):
+    scheduled_changes: Annotated[
+        list[CategoryParametersScheduledBaseChangeUnion],
+        Field(alias="scheduledChanges", description="The list of scheduled changes."),
+    ]
+
+
 class CategoryRenamedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
@@ -253,9 +308,6 @@ class CategorySuggestionCategoryNode(ApiModel):
     parent: CategorySuggestionCategoryNode | None = None
 
 
-CategorySuggestionCategoryNode.model_rebuild()
-
-
 class CategorySuggestionResponse(ApiModel):
     matching_categories: Annotated[
         list[CategorySuggestionCategoryNode],
@@ -265,7 +317,7 @@ class CategorySuggestionResponse(ApiModel):
     ]
 
 
-class Restrictions(ApiModel):
+class DictionaryCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -279,7 +331,7 @@ class Restrictions(ApiModel):
     ] = None
 
 
-class Restrictions2(ApiModel):
+class FloatCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -302,12 +354,12 @@ class Restrictions2(ApiModel):
         int | None,
         Field(
             description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
 
-class Restrictions4(ApiModel):
+class IntegerCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -329,26 +381,66 @@ class Restrictions4(ApiModel):
 
 
 class RequirementChange(CategoryParametersScheduledBaseChange):
-    type: Annotated[Type19, Field(description="The type of the change.")]
+    type: Annotated[
+        CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
+    ]
     category: CategoryParametersScheduledBaseChangeCategory
     parameter: CategoryParametersScheduledBaseChangeParameter
 
 
+CategoryParametersScheduledBaseChangeUnion = Annotated[
+    Annotated[RequirementChange, Tag("RequirementChange")]
+    | Annotated[
+        CategoryParametersScheduledBaseChange, Tag("CategoryParametersScheduledBaseChange")
+    ],
+    tagged_union(
+        "CategoryParametersScheduledBaseChangeUnion",
+        "type",
+        "type",
+        {"REQUIREMENT_CHANGE": "RequirementChange"},
+        "CategoryParametersScheduledBaseChange",
+        warn=False,
+    ),
+]
+
+
 class CategoryCreatedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
 
 
 class CategoryDeletedEvent(CategoryBaseEvent):
-    type: Annotated[Type17, Field(description="The type of the change.")]
+    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
     category: CategoryEventBaseCategory
     redirect_category: Annotated[
-        RedirectCategory | None,
+        CategoryDeletedEventRedirectCategory | None,
         Field(
             alias="redirectCategory",
             description="Category that should be used instead of deleted one.",
         ),
     ] = None
+
+
+CategoryBaseEventUnion = Annotated[
+    Annotated[CategoryCreatedEvent, Tag("CategoryCreatedEvent")]
+    | Annotated[CategoryRenamedEvent, Tag("CategoryRenamedEvent")]
+    | Annotated[CategoryMovedEvent, Tag("CategoryMovedEvent")]
+    | Annotated[CategoryDeletedEvent, Tag("CategoryDeletedEvent")]
+    | Annotated[CategoryBaseEvent, Tag("CategoryBaseEvent")],
+    tagged_union(
+        "CategoryBaseEventUnion",
+        "type",
+        "type",
+        {
+            "CATEGORY_CREATED": "CategoryCreatedEvent",
+            "CATEGORY_RENAMED": "CategoryRenamedEvent",
+            "CATEGORY_MOVED": "CategoryMovedEvent",
+            "CATEGORY_DELETED": "CategoryDeletedEvent",
+        },
+        "CategoryBaseEvent",
+        warn=False,
+    ),
+]
 
 
 class CategoryDto(ApiModel):
@@ -370,26 +462,12 @@ class CategoryDto(ApiModel):
     ] = None
     name: Annotated[str | None, Field(description="Name of the category.")] = None
     options: CategoryOptionsDto | None = None
-    parent: Annotated[Parent | None, Field(description="The parent category data.")] = None
+    parent: Annotated[CategoryDtoParent | None, Field(description="The parent category data.")] = (
+        None
+    )
 
 
-class CategoryEventsResponse(ApiModel):
-    events: Annotated[
-        list[
-            CategoryCreatedEvent | CategoryDeletedEvent | CategoryMovedEvent | CategoryRenamedEvent
-        ],
-        Field(description="The list of events."),
-    ]
-
-
-class CategoryParametersScheduledChangesResponse(ApiModel):
-    scheduled_changes: Annotated[
-        list[RequirementChange],
-        Field(alias="scheduledChanges", description="The list of scheduled changes."),
-    ]
-
-
-class DictionaryItem(ApiModel):
+class DictionaryCategoryParameterDictionary(ApiModel):
     id: Annotated[
         str | None,
         Field(
@@ -421,7 +499,7 @@ class CategoryParameter(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
     name: Annotated[str | None, Field(description="The name of the parameter.")] = None
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -452,67 +530,107 @@ class CategoryParameter(ApiModel):
     options: CategoryParameterOptions | None = None
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryParameter",
+            "type",
+            {
+                "integer": "IntegerCategoryParameter",
+                "float": "FloatCategoryParameter",
+                "string": "StringCategoryParameter",
+                "dictionary": "DictionaryCategoryParameter",
+            },
+        )
+
+
+class CategoryParameterList(ApiModel):
+    parameters: Annotated[
+        list[CategoryParameterUnion] | None,
+        Field(description="The list of parameters supported by the category."),
+    ] = None
+
 
 class DictionaryCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions | None, Field(description="The restrictions on values of this parameter.")
+        DictionaryCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
     dictionary: Annotated[
-        list[DictionaryItem] | None,
+        list[DictionaryCategoryParameterDictionary] | None,
         Field(description="Defines the values accepted for this parameter."),
     ] = None
 
 
 class FloatCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions2 | None, Field(description="The restrictions on values of this parameter.")
+        FloatCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
 class IntegerCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions4 | None, Field(description="The restrictions on values of this parameter.")
+        IntegerCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
 class StringCategoryParameter(CategoryParameter):
     type: Annotated[
-        Type18,
+        CategoryParameterType,
         Field(
             description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions6 | None, Field(description="The restrictions on values of this parameter.")
+        StringCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
-class CategoryParameterList(ApiModel):
-    parameters: Annotated[
-        list[
-            DictionaryCategoryParameter
-            | FloatCategoryParameter
-            | IntegerCategoryParameter
-            | StringCategoryParameter
-        ]
-        | None,
-        Field(description="The list of parameters supported by the category."),
-    ] = None
+CategoryParameterUnion = Annotated[
+    Annotated[IntegerCategoryParameter, Tag("IntegerCategoryParameter")]
+    | Annotated[FloatCategoryParameter, Tag("FloatCategoryParameter")]
+    | Annotated[StringCategoryParameter, Tag("StringCategoryParameter")]
+    | Annotated[DictionaryCategoryParameter, Tag("DictionaryCategoryParameter")]
+    | Annotated[CategoryParameter, Tag("CategoryParameter")],
+    tagged_union(
+        "CategoryParameterUnion",
+        "type",
+        "type",
+        {
+            "integer": "IntegerCategoryParameter",
+            "float": "FloatCategoryParameter",
+            "string": "StringCategoryParameter",
+            "dictionary": "DictionaryCategoryParameter",
+        },
+        "CategoryParameter",
+        warn=False,
+    ),
+]
+
+
+CategorySuggestionCategoryNode.model_rebuild()

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_88ef85c7 import (
     ClassifiedExtraPackage,
     ClassifiedPackage,
@@ -23,7 +28,7 @@ class ClassifiedExtension(ApiModel):
     name: Annotated[str | None, Field(description="The classified extension name.")] = None
 
 
-class Type23(OpenEnum):
+class ClassifiedPackageConfigType(OpenEnum):
     BASE = "BASE"
     EXTRA = "EXTRA"
 
@@ -83,7 +88,7 @@ class ClassifiedPackageConfig(ApiModel):
         Field(description="A list of additional promotions included in the package."),
     ] = None
     publication: ClassifiedPublication | None = None
-    type: Annotated[Type23, Field()]
+    type: Annotated[ClassifiedPackageConfigType, Field()]
 
 
 class ClassifiedPackageConfigs(ApiModel):

@@ -8,15 +8,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
-    Buyer,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 
 
-class Status27(OpenEnum):
+class RefundClaimStatus(OpenEnum):
     """
     Status of the returned refund application. - `IN_PROGRESS` - the application is being processed or awaits user or admin action. - `WAITING_FOR_PAYMENT_REFUND` - the application is being processed and awaits payment refund to buyer. - `GRANTED` - the application was accepted and a commission refund was granted as requested,
       or the application was rejected and the seller successfully appealed.
@@ -32,7 +35,7 @@ class Status27(OpenEnum):
     APPEALED = "APPEALED"
 
 
-class Commission1(ApiModel):
+class RefundClaimCommission(ApiModel):
     """
     Gross money value of the returned refund application.
     """
@@ -48,7 +51,17 @@ class Commission1(ApiModel):
     ] = None
 
 
-class Offer7(ApiModel):
+class RefundClaimBuyer(ApiModel):
+    """
+    Buyer associated with the refund application.
+    """
+
+    id: Annotated[
+        str | None, Field(description="ID of the buyer associated with the refund application.")
+    ] = None
+
+
+class RefundClaimLineItemOffer(ApiModel):
     """
     Offer associated with the purchase.
     """
@@ -58,7 +71,7 @@ class Offer7(ApiModel):
     ] = None
 
 
-class LineItem2(ApiModel):
+class RefundClaimLineItem(ApiModel):
     """
     Purchase associated with the refund application.
     """
@@ -70,17 +83,19 @@ class LineItem2(ApiModel):
         int | None,
         Field(
             description="Total quantity of product purchased by the buyer. Equal to or greater than quantity for which the seller filed the refund application.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
     bought_at: Annotated[
         AwareDatetime | None,
         Field(alias="boughtAt", description="Date when the purchase was made."),
     ] = None
-    offer: Annotated[Offer7 | None, Field(description="Offer associated with the purchase.")] = None
+    offer: Annotated[
+        RefundClaimLineItemOffer | None, Field(description="Offer associated with the purchase.")
+    ] = None
 
 
-class Type53(OpenEnum):
+class RefundClaimType(OpenEnum):
     """
     Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically.
     """
@@ -96,7 +111,7 @@ class RefundClaim(ApiModel):
 
     id: Annotated[UUID | None, Field(description="ID of the returned refund application.")] = None
     status: Annotated[
-        Status27 | None,
+        RefundClaimStatus | None,
         Field(
             description="Status of the returned refund application. - `IN_PROGRESS` - the application is being processed or awaits user or admin action. - `WAITING_FOR_PAYMENT_REFUND` - the application is being processed and awaits payment refund to buyer. - `GRANTED` - the application was accepted and a commission refund was granted as requested,\n  or the application was rejected and the seller successfully appealed.\n- `REJECTED` - the application was rejected and no commission was refunded. - `REJECTED_AFTER_APPEAL` - the application was initially rejected and the seller unsuccessfully appealed. - `CANCELLED` - the application was cancelled by the seller. - `APPEALED` - the application was rejected and the seller appealed, but the appeal has not yet finished processing."
         ),
@@ -105,33 +120,33 @@ class RefundClaim(ApiModel):
         int | None,
         Field(
             description="Quantity of product for which the seller filed the refund application.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
     commission: Annotated[
-        Commission1 | None,
+        RefundClaimCommission | None,
         Field(description="Gross money value of the returned refund application."),
     ] = None
     buyer: Annotated[
-        Buyer | None, Field(description="Buyer associated with the refund application.")
+        RefundClaimBuyer | None, Field(description="Buyer associated with the refund application.")
     ] = None
     created_at: Annotated[
         AwareDatetime | None,
         Field(alias="createdAt", description="Date when the refund application was created."),
     ] = None
     line_item: Annotated[
-        LineItem2 | None,
+        RefundClaimLineItem | None,
         Field(alias="lineItem", description="Purchase associated with the refund application."),
     ] = None
     type: Annotated[
-        Type53 | None,
+        RefundClaimType | None,
         Field(
             description="Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically."
         ),
     ] = None
 
 
-class LineItem3(ApiModel):
+class RefundClaimRequestLineItem(ApiModel):
     """
     Purchase for which a refund application will be created.
     """
@@ -144,7 +159,7 @@ class LineItem3(ApiModel):
 
 class RefundClaimRequest(ApiModel):
     line_item: Annotated[
-        LineItem3 | None,
+        RefundClaimRequestLineItem | None,
         Field(
             alias="lineItem", description="Purchase for which a refund application will be created."
         ),
@@ -153,7 +168,7 @@ class RefundClaimRequest(ApiModel):
         int | None,
         Field(
             description="Quantity of product for which the refund application will be created. Must be greater than zero.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
 
@@ -168,5 +183,8 @@ class GetRefundApplicationsResponse(ApiModel):
         Field(alias="refundClaims", description="Collection of refund applications."),
     ] = None
     count: Annotated[
-        int | None, Field(description="Count of refund applications returned.", ge=0)
+        int | None,
+        Field(
+            description="Count of refund applications returned.", json_schema_extra={"minimum": 0}
+        ),
     ] = None

@@ -7,113 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum
-
-
-class Status(OpenEnum):
-    """
-    Marketplace visibility qualification status.
-    """
-
-    APPROVED = "APPROVED"
-    REFUSED = "REFUSED"
-    IN_PROGRESS = "IN_PROGRESS"
-
-
-class Type(OpenEnum):
-    """
-    Type of translation.
-    """
-
-    MANUAL = "MANUAL"
-    AUTO = "AUTO"
-
-
-class Product(ApiModel):
-    """
-    Offer product data.
-    """
-
-    id: Annotated[str | None, Field(description="The id of the product.")] = None
-
-
-class Offer(ApiModel):
-    """
-    Offer data.
-    """
-
-    id: Annotated[str | None, Field(description="The id of the offer.")] = None
-
-
-class Campaign(ApiModel):
-    """
-    Campaign data.
-    """
-
-    id: Annotated[str | None, Field(description="The id of the campaign.")] = None
-
-
-class Marketplace(ApiModel):
-    """
-    Campaign marketplace data.
-    """
-
-    id: Annotated[str | None, Field(description="The id of the marketplace.")] = None
-
-
-class Id(OpenEnum):
-    """
-    Indicates who is in charge to manage the order: * `SELLER` - the order is managed directly by seller * `ALLEGRO` - the order is managed by Allegro warehouse (One Fulfillment).
-    """
-
-    SELLER = "SELLER"
-    ALLEGRO = "ALLEGRO"
-
-
-class Publisher(ApiModel):
-    """
-    Publisher's commission.
-    """
-
-    amount: Annotated[str | None, Field(description="Commission amount.")] = None
-    currency: Annotated[str | None, Field(description="Currency code.")] = None
-
-
-class Allegro(ApiModel):
-    """
-    Allegro's commission.
-    """
-
-    amount: Annotated[str | None, Field(description="Commission amount.")] = None
-    currency: Annotated[str | None, Field(description="Currency code.")] = None
-
-
-class Commission(ApiModel):
-    """
-    Commission information.
-    """
-
-    publisher: Annotated[Publisher | None, Field(description="Publisher's commission.")] = None
-    allegro: Annotated[Allegro | None, Field(description="Allegro's commission.")] = None
-
-
-class NameEnum(OpenEnum):
-    """
-    Null for disputes, only available for claims.
-    """
-
-    REPAIR = "REPAIR"
-    EXCHANGE = "EXCHANGE"
-    REFUND = "REFUND"
-    PARTIAL_REFUND = "PARTIAL_REFUND"
-
-
-class Name(RootModel[NameEnum | None]):
-    root: Annotated[
-        NameEnum | None, Field(description="Null for disputes, only available for claims.")
-    ] = None
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class Price(ApiModel):
@@ -130,25 +30,3 @@ class Price(ApiModel):
             description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
         ),
     ]
-
-
-class Delivery(OpenIntEnum):
-    """
-    Delivery rate value
-    """
-
-    INTEGER_1 = 1
-    INTEGER_2 = 2
-    INTEGER_3 = 3
-    INTEGER_4 = 4
-    INTEGER_5 = 5
-
-
-class Buyer(ApiModel):
-    """
-    Buyer associated with the refund application.
-    """
-
-    id: Annotated[
-        str | None, Field(description="ID of the buyer associated with the refund application.")
-    ] = None

@@ -5,14 +5,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+)
+from allegro_async.api.models.shared_54aa6840 import (
+    CompatibilityListItemProductBased,
+)
 
 
-class Type24(OpenEnum):
+class CompatibilityListType(OpenEnum):
     """
     Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>
     """
@@ -23,14 +34,36 @@ class Type24(OpenEnum):
 
 class CompatibilityList(ApiModel):
     type: Annotated[
-        Type24,
+        CompatibilityListType,
         Field(
             description="Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>"
         ),
     ]
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CompatibilityList",
+            "type",
+            {"MANUAL": "CompatibilityListManual", "PRODUCT_BASED": "CompatibilityListProductBased"},
+        )
 
-class InputType(OpenEnum):
+
+class CompatibilityListProductBased(CompatibilityList):
+    id: Annotated[str, Field(description="Id of product-based compatibility list.")]
+    items: Annotated[
+        list[CompatibilityListItemProductBased] | None,
+        Field(
+            description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
+        ),
+    ] = None
+
+
+class CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType(OpenEnum):
     """
     Type of the representation of compatible item. <ul> <li>`TEXT` - item on compatibility list has to be provided as plain text.</li> <li>`ID` - item on compatibility list has to be provided as identifier of compatible product. To obtain it please use <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatible-products/get">compatible-products</a> resource together with `itemsType` supported in particular category. </li> </ul>
     """
@@ -39,7 +72,7 @@ class InputType(OpenEnum):
     ID = "ID"
 
 
-class ValidationRules(ApiModel):
+class CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules(ApiModel):
     """
     Additional information about constraints assigned to the category.
     """
@@ -49,7 +82,7 @@ class ValidationRules(ApiModel):
         Field(
             alias="maxRows",
             description="Maximum number of items allowed on compatibility list.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
     max_characters_per_line: Annotated[
@@ -57,12 +90,12 @@ class ValidationRules(ApiModel):
         Field(
             alias="maxCharactersPerLine",
             description="Maximum length of single item on the list.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ] = None
 
 
-class SupportedCategory(ApiModel):
+class CompatibilityListSupportedCategoriesDtoSupportedCategories(ApiModel):
     category_id: Annotated[
         str | None,
         Field(
@@ -75,14 +108,14 @@ class SupportedCategory(ApiModel):
         str | None, Field(alias="itemsType", description="Type of the compatible item.")
     ] = None
     input_type: Annotated[
-        InputType | None,
+        CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType | None,
         Field(
             alias="inputType",
             description='Type of the representation of compatible item. <ul> <li>`TEXT` - item on compatibility list has to be provided as plain text.</li> <li>`ID` - item on compatibility list has to be provided as identifier of compatible product. To obtain it please use <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatible-products/get">compatible-products</a> resource together with `itemsType` supported in particular category. </li> </ul> ',
         ),
     ] = None
     validation_rules: Annotated[
-        ValidationRules | None,
+        CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules | None,
         Field(
             alias="validationRules",
             description="Additional information about constraints assigned to the category.",
@@ -92,7 +125,7 @@ class SupportedCategory(ApiModel):
 
 class CompatibilityListSupportedCategoriesDto(ApiModel):
     supported_categories: Annotated[
-        list[SupportedCategory] | None,
+        list[CompatibilityListSupportedCategoriesDtoSupportedCategories] | None,
         Field(
             alias="supportedCategories",
             description='List with information about categories where compatibility list is supported. <a href=" https://developer.allegro.pl/compatibility_list/" target="_blank">Read more</a>.',
@@ -100,7 +133,7 @@ class CompatibilityListSupportedCategoriesDto(ApiModel):
     ] = None
 
 
-class Group1(ApiModel):
+class CompatibleProductDtoGroup(ApiModel):
     """
     Group to which compatible product is assigned to.
     """
@@ -108,7 +141,7 @@ class Group1(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of the group.")] = None
 
 
-class Attribute(ApiModel):
+class CompatibleProductDtoAttributes(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of an attribute")] = None
     values: Annotated[list[str] | None, Field(description="List of attribute's values.")] = None
 
@@ -119,29 +152,42 @@ class CompatibleProductDto(ApiModel):
         str | None, Field(description="Textual representation of the compatible product.")
     ] = None
     group: Annotated[
-        Group1 | None, Field(description="Group to which compatible product is assigned to.")
+        CompatibleProductDtoGroup | None,
+        Field(description="Group to which compatible product is assigned to."),
     ] = None
     attributes: Annotated[
-        list[Attribute] | None, Field(description="List of compatible products attributes.")
+        list[CompatibleProductDtoAttributes] | None,
+        Field(description="List of compatible products attributes."),
     ] = None
 
 
-class Group2(ApiModel):
+class CompatibleProductsGroupsDtoGroups(ApiModel):
     id: Annotated[
-        str | None, Field(description="Identifier of the group.", max_length=32, min_length=32)
+        str | None,
+        Field(
+            description="Identifier of the group.",
+            json_schema_extra={"maxLength": 32, "minLength": 32},
+        ),
     ] = None
     text: Annotated[str | None, Field(description="Name of the group.")] = None
 
 
 class CompatibleProductsGroupsDto(ApiModel):
     groups: Annotated[
-        list[Group2] | None,
+        list[CompatibleProductsGroupsDtoGroups] | None,
         Field(description="List of groups for given type of compatible products."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.", ge=0)] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
         int | None,
-        Field(alias="totalCount", description="Total number of available elements.", ge=0),
+        Field(
+            alias="totalCount",
+            description="Total number of available elements.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -153,12 +199,15 @@ class CompatibleProductsListDto(ApiModel):
             description="List of compatible products for given type and parameters.",
         ),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.", ge=0)] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
         int | None,
         Field(
             alias="totalCount",
             description="Total number of available elements. Field is not present when `phrase` parameter is used.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None

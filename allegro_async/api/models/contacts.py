@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class EmailRequest(ApiModel):
@@ -17,7 +21,7 @@ class EmailRequest(ApiModel):
         str | None,
         Field(
             description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters.",
-            max_length=128,
+            json_schema_extra={"maxLength": 128},
         ),
     ] = None
 
@@ -27,7 +31,9 @@ class EmailResponse(ApiModel):
 
 
 class PhonesRequest(ApiModel):
-    number: Annotated[str | None, Field(description="A valid phone number", max_length=250)] = None
+    number: Annotated[
+        str | None, Field(description="A valid phone number", json_schema_extra={"maxLength": 250})
+    ] = None
 
 
 class PhonesResponse(ApiModel):
@@ -35,9 +41,9 @@ class PhonesResponse(ApiModel):
 
 
 class ContactRequest(ApiModel):
-    name: Annotated[str | None, Field(max_length=250)] = None
-    emails: Annotated[list[EmailRequest] | None, Field(max_length=1)] = None
-    phones: Annotated[list[PhonesRequest] | None, Field(max_length=2)] = None
+    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 250})] = None
+    emails: Annotated[list[EmailRequest] | None, Field(json_schema_extra={"maxItems": 1})] = None
+    phones: Annotated[list[PhonesRequest] | None, Field(json_schema_extra={"maxItems": 2})] = None
 
 
 class ContactResponse(ApiModel):

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.common import (
-    Commission,
-)
-from allegro_async.api.models.shared_b5fdcaff import (
-    Seller,
-)
-from allegro_async.api.models.shared_caff2264 import (
-    MarketplaceId,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 
 
-class Status16(OpenEnum):
+class CpsConversionStatus(OpenEnum):
     """
     Current status of the conversion.
     """
@@ -31,11 +28,11 @@ class Status16(OpenEnum):
     CONFIRMED = "CONFIRMED"
 
 
-class Category1(ApiModel):
+class CpsConversionOfferCategory(ApiModel):
     id: Annotated[str | None, Field(description="The Category ID.")] = None
 
 
-class UnitPrice(ApiModel):
+class CpsConversionOfferUnitPrice(ApiModel):
     """
     Unit price of the offer.
     """
@@ -44,26 +41,71 @@ class UnitPrice(ApiModel):
     currency: Annotated[str | None, Field(description="Currency code.")] = None
 
 
-class Offer5(ApiModel):
+class Seller(ApiModel):
+    """
+    Information about the seller.
+    """
+
+    login: Annotated[str | None, Field(description="Login of the seller")] = None
+
+
+class CpsConversionOffer(ApiModel):
     """
     Information about the offer.
     """
 
     id: Annotated[str | None, Field(description="Identifier of the offer.")] = None
     name: Annotated[str | None, Field(description="Offer name in the offer base language.")] = None
-    category: Category1 | None = None
+    category: CpsConversionOfferCategory | None = None
     unit_price: Annotated[
-        UnitPrice | None, Field(alias="unitPrice", description="Unit price of the offer.")
+        CpsConversionOfferUnitPrice | None,
+        Field(alias="unitPrice", description="Unit price of the offer."),
     ] = None
     seller: Annotated[Seller | None, Field(description="Information about the seller.")] = None
 
 
-class Marketplace1(ApiModel):
+class CpsConversionCommissionPublisher(ApiModel):
+    """
+    Publisher's commission.
+    """
+
+    amount: Annotated[str | None, Field(description="Commission amount.")] = None
+    currency: Annotated[str | None, Field(description="Currency code.")] = None
+
+
+class CpsConversionCommissionAllegro(ApiModel):
+    """
+    Allegro's commission.
+    """
+
+    amount: Annotated[str | None, Field(description="Commission amount.")] = None
+    currency: Annotated[str | None, Field(description="Currency code.")] = None
+
+
+class CpsConversionCommission(ApiModel):
+    """
+    Commission information.
+    """
+
+    publisher: Annotated[
+        CpsConversionCommissionPublisher | None, Field(description="Publisher's commission.")
+    ] = None
+    allegro: Annotated[
+        CpsConversionCommissionAllegro | None, Field(description="Allegro's commission.")
+    ] = None
+
+
+class CpsConversionMarketplace(ApiModel):
     """
     Information about the marketplace.
     """
 
-    id: MarketplaceId | None = None
+    id: Annotated[
+        str | None,
+        Field(
+            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
+        ),
+    ] = None
 
 
 class CpsConversion(ApiModel):
@@ -72,9 +114,9 @@ class CpsConversion(ApiModel):
     """
 
     id: Annotated[str | None, Field(description="Unique identifier of the conversion.")] = None
-    status: Annotated[Status16 | None, Field(description="Current status of the conversion.")] = (
-        None
-    )
+    status: Annotated[
+        CpsConversionStatus | None, Field(description="Current status of the conversion.")
+    ] = None
     last_modified_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -95,10 +137,14 @@ class CpsConversion(ApiModel):
         ),
     ] = None
     marketplace: Annotated[
-        Marketplace1 | None, Field(description="Information about the marketplace.")
+        CpsConversionMarketplace | None, Field(description="Information about the marketplace.")
     ] = None
-    offer: Annotated[Offer5 | None, Field(description="Information about the offer.")] = None
-    commission: Annotated[Commission | None, Field(description="Commission information.")] = None
+    offer: Annotated[
+        CpsConversionOffer | None, Field(description="Information about the offer.")
+    ] = None
+    commission: Annotated[
+        CpsConversionCommission | None, Field(description="Commission information.")
+    ] = None
     publisher_url_parameters: Annotated[
         dict[str, str] | None,
         Field(alias="publisherUrlParameters", description="Parameters from the publisher's URL."),

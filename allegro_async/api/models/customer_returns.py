@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
-)
-from allegro_async.api.models.shared_af98827d import (
-    Code,
 )
 
 
@@ -44,28 +47,45 @@ class CustomerReturnRefundBankAccountAddress(ApiModel):
     country_code: Annotated[str | None, Field(alias="countryCode")] = None
 
 
-class Rejection(ApiModel):
+class CustomerReturnRejectionCode(OpenEnum):
+    """
+    Refund rejection code
+    """
+
+    REFUND_REJECTED = "REFUND_REJECTED"
+    NEW_ITEM_SENT = "NEW_ITEM_SENT"
+    ITEM_FIXED = "ITEM_FIXED"
+    MISSING_PART_SENT = "MISSING_PART_SENT"
+    ITEM_MISMATCH = "ITEM_MISMATCH"
+    BUSINESS_PURCHASE = "BUSINESS_PURCHASE"
+    NO_RETURN_RIGHT = "NO_RETURN_RIGHT"
+
+
+class CustomerReturnRefundRejectionRequestRejection(ApiModel):
     """
     Refund rejection
     """
 
-    code: Annotated[Code, Field(description="Refund rejection code")]
+    code: Annotated[CustomerReturnRejectionCode, Field(description="Refund rejection code")]
     reason: Annotated[
         str | None,
         Field(
             description="Refund rejection reason, required when code is REFUND_REJECTED",
-            max_length=250,
-            min_length=1,
+            json_schema_extra={"maxLength": 250, "minLength": 1},
         ),
     ] = None
 
 
 class CustomerReturnRefundRejectionRequest(ApiModel):
-    rejection: Annotated[Rejection, Field(description="Refund rejection")]
+    rejection: Annotated[
+        CustomerReturnRefundRejectionRequestRejection, Field(description="Refund rejection")
+    ]
 
 
 class CustomerReturnRejection(ApiModel):
-    code: Annotated[Code | None, Field(description="Refund rejection code")] = None
+    code: Annotated[
+        CustomerReturnRejectionCode | None, Field(description="Refund rejection code")
+    ] = None
     reason: Annotated[str | None, Field(description="Reason of refund cancellation.")] = None
     created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
 

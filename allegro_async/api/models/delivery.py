@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_6bcc10ca import (
-    Default,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 
 
-class Type30(OpenEnum):
+class CreateShippingRatesSetUsingPOSTRequestType(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic. Note that passing the `PHYSICAL` type in the payload will result in creating a new custom shipping price list based on the specified dispatch country.
     """
@@ -24,7 +26,7 @@ class Type30(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Type31(OpenEnum):
+class CreateShippingRatesSetUsingPOSTResponseType(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic.
     """
@@ -33,7 +35,7 @@ class Type31(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Marketplace2(ApiModel):
+class DeliverySettingsRequestMarketplace(ApiModel):
     """
     The marketplace for which delivery settings will be modified. By default (if the marketplace parameter is not set) the marketplace on which the seller has registered is used. However, we recommend that the marketplace parameter should always be explicitly set.
     """
@@ -41,7 +43,7 @@ class Marketplace2(ApiModel):
     id: Annotated[str, Field(description="Marketplace id")]
 
 
-class FreeDelivery(ApiModel):
+class DeliverySettingsRequestFreeDelivery(ApiModel):
     """
     A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic). If you do not want to set free domestic delivery threshold, do not set this value.
     """
@@ -57,7 +59,7 @@ class FreeDelivery(ApiModel):
     ]
 
 
-class AbroadFreeDelivery(ApiModel):
+class DeliverySettingsRequestAbroadFreeDelivery(ApiModel):
     """
     A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign). If you do not want to set free foreign delivery threshold, do not set this value.
     """
@@ -73,7 +75,7 @@ class AbroadFreeDelivery(ApiModel):
     ]
 
 
-class Strategy(OpenEnum):
+class DeliverySettingsRequestJoinPolicyStrategy(OpenEnum):
     """
     Strategy used to calculate delivery cost for items from offers with different delivery costs.
     The possible values:
@@ -87,13 +89,13 @@ class Strategy(OpenEnum):
     SUM = "SUM"
 
 
-class JoinPolicy(ApiModel):
+class DeliverySettingsRequestJoinPolicy(ApiModel):
     """
     Policy of calculating delivery costs.
     """
 
     strategy: Annotated[
-        Strategy,
+        DeliverySettingsRequestJoinPolicyStrategy,
         Field(
             description="Strategy used to calculate delivery cost for items from offers with different delivery costs.\nThe possible values:\n  * `MAX` - The buyer will pay for the most expensive delivery\n  * `MIN` - The buyer will pay for the cheapest delivery\n  * `SUM` - Items will be sent in separate parcels and delivery costs will be sum of delivery costs for each item."
         ),
@@ -102,31 +104,32 @@ class JoinPolicy(ApiModel):
 
 class DeliverySettingsRequest(ApiModel):
     marketplace: Annotated[
-        Marketplace2 | None,
+        DeliverySettingsRequestMarketplace | None,
         Field(
             description="The marketplace for which delivery settings will be modified. By default (if the marketplace parameter is not set) the marketplace on which the seller has registered is used. However, we recommend that the marketplace parameter should always be explicitly set."
         ),
     ] = None
     free_delivery: Annotated[
-        FreeDelivery | None,
+        DeliverySettingsRequestFreeDelivery | None,
         Field(
             alias="freeDelivery",
             description="A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic). If you do not want to set free domestic delivery threshold, do not set this value.",
         ),
     ] = None
     abroad_free_delivery: Annotated[
-        AbroadFreeDelivery | None,
+        DeliverySettingsRequestAbroadFreeDelivery | None,
         Field(
             alias="abroadFreeDelivery",
             description="A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign). If you do not want to set free foreign delivery threshold, do not set this value.",
         ),
     ] = None
     join_policy: Annotated[
-        JoinPolicy, Field(alias="joinPolicy", description="Policy of calculating delivery costs.")
+        DeliverySettingsRequestJoinPolicy,
+        Field(alias="joinPolicy", description="Policy of calculating delivery costs."),
     ]
 
 
-class Marketplace3(ApiModel):
+class DeliverySettingsResponseMarketplace(ApiModel):
     """
     Marketplace for which delivery settings were returned.
     """
@@ -134,7 +137,7 @@ class Marketplace3(ApiModel):
     id: Annotated[str, Field(description="Marketplace id")]
 
 
-class FreeDelivery1(ApiModel):
+class DeliverySettingsResponseFreeDelivery(ApiModel):
     """
     A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic).
     """
@@ -150,7 +153,7 @@ class FreeDelivery1(ApiModel):
     ]
 
 
-class AbroadFreeDelivery1(ApiModel):
+class DeliverySettingsResponseAbroadFreeDelivery(ApiModel):
     """
     A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign).
     """
@@ -166,13 +169,13 @@ class AbroadFreeDelivery1(ApiModel):
     ]
 
 
-class JoinPolicy1(ApiModel):
+class DeliverySettingsResponseJoinPolicy(ApiModel):
     """
     Policy of calculating delivery costs.
     """
 
     strategy: Annotated[
-        Strategy,
+        DeliverySettingsRequestJoinPolicyStrategy,
         Field(
             description="Strategy used to calculate delivery cost for items from offers with different delivery costs.\nThe possible values:\n  * `MAX` - The buyer will pay for the most expensive delivery\n  * `MIN` - The buyer will pay for the cheapest delivery\n  * `SUM` - Items will be sent in separate parcels and delivery costs will be sum of delivery costs for each item."
         ),
@@ -181,24 +184,26 @@ class JoinPolicy1(ApiModel):
 
 class DeliverySettingsResponse(ApiModel):
     marketplace: Annotated[
-        Marketplace3, Field(description="Marketplace for which delivery settings were returned.")
+        DeliverySettingsResponseMarketplace,
+        Field(description="Marketplace for which delivery settings were returned."),
     ]
     free_delivery: Annotated[
-        FreeDelivery1 | None,
+        DeliverySettingsResponseFreeDelivery | None,
         Field(
             alias="freeDelivery",
             description="A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic).",
         ),
     ] = None
     abroad_free_delivery: Annotated[
-        AbroadFreeDelivery1 | None,
+        DeliverySettingsResponseAbroadFreeDelivery | None,
         Field(
             alias="abroadFreeDelivery",
             description="A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign).",
         ),
     ] = None
     join_policy: Annotated[
-        JoinPolicy1, Field(alias="joinPolicy", description="Policy of calculating delivery costs.")
+        DeliverySettingsResponseJoinPolicy,
+        Field(alias="joinPolicy", description="Policy of calculating delivery costs."),
     ]
     updated_at: Annotated[
         str,
@@ -209,7 +214,7 @@ class DeliverySettingsResponse(ApiModel):
     ]
 
 
-class PaymentPolicy(OpenEnum):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy(OpenEnum):
     """
     Whether the payment is to be collected in advance or on delivery.
     """
@@ -218,17 +223,25 @@ class PaymentPolicy(OpenEnum):
     CASH_ON_DELIVERY = "CASH_ON_DELIVERY"
 
 
-class MaxQuantityPerPackage(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage(
+    ApiModel
+):
     """
     Rules for the quantity per parcel.
     """
 
     max: Annotated[
-        int | None, Field(description="Upper limit for quantity per package.", ge=1, le=999999)
+        int | None,
+        Field(
+            description="Upper limit for quantity per package.",
+            json_schema_extra={"minimum": 1, "maximum": 999999},
+        ),
     ] = None
 
 
-class MaxPackageWeight(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight(
+    ApiModel
+):
     """
     Rules for the maximum weight of a package.
     """
@@ -256,32 +269,67 @@ class MaxPackageWeight(ApiModel):
     ] = None
 
 
-class FirstItemRate(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate(
+    ApiModel
+):
     """
     Rules for the shipping cost for the first item in the parcel.
     """
 
-    min: Annotated[str | None, Field(description="Lower limit for the rate.", max_length=15)] = None
-    max: Annotated[str | None, Field(description="Upper limit for the rate.", max_length=15)] = None
+    min: Annotated[
+        str | None,
+        Field(description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
+    max: Annotated[
+        str | None,
+        Field(description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
     currency: Annotated[str | None, Field(description="ISO 4217 currency code.")] = None
 
 
-class NextItemRate(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate(
+    ApiModel
+):
     """
     Rules for the shipping cost of another item in the parcel.
     """
 
-    min: Annotated[str | None, Field(description="Lower limit for the rate.", max_length=15)] = None
-    max: Annotated[str | None, Field(description="Upper limit for the rate.", max_length=15)] = None
+    min: Annotated[
+        str | None,
+        Field(description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
+    max: Annotated[
+        str | None,
+        Field(description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}),
+    ] = None
     currency: Annotated[str | None, Field(description="ISO 4217 currency code.")] = None
 
 
-class ShippingTime(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault(
+    ApiModel
+):
+    """
+    Default shipping time.
+    """
+
+    from_: Annotated[str | None, Field(alias="from", description="ISO 8601 duration format.")] = (
+        None
+    )
+    to: Annotated[str | None, Field(description="ISO 8601 duration format.")] = None
+
+
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime(
+    ApiModel
+):
     """
     Rules for the shipping time.
     """
 
-    default: Annotated[Default | None, Field(description="Default shipping time.")] = None
+    default: Annotated[
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault
+        | None,
+        Field(description="Default shipping time."),
+    ] = None
     customizable: Annotated[
         bool | None,
         Field(
@@ -290,7 +338,7 @@ class ShippingTime(ApiModel):
     ] = None
 
 
-class ShippingRatesConstraints(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints(ApiModel):
     """
     Rules for the delivery method, i.e. price, quantity, shipping time, etc.
     """
@@ -302,33 +350,39 @@ class ShippingRatesConstraints(ApiModel):
         ),
     ] = None
     max_quantity_per_package: Annotated[
-        MaxQuantityPerPackage | None,
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage
+        | None,
         Field(alias="maxQuantityPerPackage", description="Rules for the quantity per parcel."),
     ] = None
     max_package_weight: Annotated[
-        MaxPackageWeight | None,
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight
+        | None,
         Field(alias="maxPackageWeight", description="Rules for the maximum weight of a package."),
     ] = None
     first_item_rate: Annotated[
-        FirstItemRate | None,
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate
+        | None,
         Field(
             alias="firstItemRate",
             description="Rules for the shipping cost for the first item in the parcel.",
         ),
     ] = None
     next_item_rate: Annotated[
-        NextItemRate | None,
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate
+        | None,
         Field(
             alias="nextItemRate",
             description="Rules for the shipping cost of another item in the parcel.",
         ),
     ] = None
     shipping_time: Annotated[
-        ShippingTime | None, Field(alias="shippingTime", description="Rules for the shipping time.")
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime
+        | None,
+        Field(alias="shippingTime", description="Rules for the shipping time."),
     ] = None
 
 
-class DeliveryMethod(ApiModel):
+class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods(ApiModel):
     id: Annotated[str | None, Field(description="Delivery method id.")] = None
     name: Annotated[
         str | None,
@@ -343,7 +397,7 @@ class DeliveryMethod(ApiModel):
         ),
     ] = None
     payment_policy: Annotated[
-        PaymentPolicy | None,
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy | None,
         Field(
             alias="paymentPolicy",
             description="Whether the payment is to be collected in advance or on delivery.",
@@ -371,7 +425,7 @@ class DeliveryMethod(ApiModel):
         ),
     ] = None
     shipping_rates_constraints: Annotated[
-        ShippingRatesConstraints | None,
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints | None,
         Field(
             alias="shippingRatesConstraints",
             description="Rules for the delivery method, i.e. price, quantity, shipping time, etc.",
@@ -380,10 +434,13 @@ class DeliveryMethod(ApiModel):
 
 
 class GetListOfDeliveryMethodsUsingGETResponse(ApiModel):
-    delivery_methods: Annotated[list[DeliveryMethod] | None, Field(alias="deliveryMethods")] = None
+    delivery_methods: Annotated[
+        list[GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods] | None,
+        Field(alias="deliveryMethods"),
+    ] = None
 
 
-class Features(ApiModel):
+class GetShippingRatesSetUsingGETResponseFeatures(ApiModel):
     managed_by_allegro: Annotated[
         bool | None,
         Field(
@@ -400,7 +457,7 @@ class Features(ApiModel):
     ] = None
 
 
-class Marketplace4(ApiModel):
+class ShippingRateMarketplaces(ApiModel):
     id: Annotated[str | None, Field(description="Marketplace ID.")] = None
 
 
@@ -409,9 +466,9 @@ class ShippingRate(ApiModel):
     name: Annotated[
         str | None, Field(description="User defined name of the shipping rates set.")
     ] = None
-    features: Features | None = None
+    features: GetShippingRatesSetUsingGETResponseFeatures | None = None
     marketplaces: Annotated[
-        list[Marketplace4] | None,
+        list[ShippingRateMarketplaces] | None,
         Field(
             description="List of marketplace ids where these shipping rates are qualified for. The list is calculated based on the delivery methods added to the shipping rates."
         ),
@@ -422,7 +479,7 @@ class GetListOfShippingRatestUsingGETResponse(ApiModel):
     shipping_rates: Annotated[list[ShippingRate] | None, Field(alias="shippingRates")] = None
 
 
-class Type35(OpenEnum):
+class GetShippingRatesSetUsingGETResponseType(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic. Note that this field is returned for all electronic shipping rates and for the physical shipping rates created via a new custom shipping price list form in [delivery-settings](https://salescenter.allegro.com/delivery-settings) or API with this new field explicitly provided.
     """
@@ -431,7 +488,7 @@ class Type35(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Type43(OpenEnum):
+class ModifyShippingRatesSetUsingPUTRequestType(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.
     """
@@ -440,7 +497,7 @@ class Type43(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class Type44(OpenEnum):
+class ModifyShippingRatesSetUsingPUTResponseType(OpenEnum):
     """
     Whether the shipping rates set is physical or electronic.
     """
@@ -449,11 +506,11 @@ class Type44(OpenEnum):
     ELECTRONIC = "ELECTRONIC"
 
 
-class DeliveryMethod1(ApiModel):
+class ShippingRatesSetRatesDeliveryMethod(ApiModel):
     id: Annotated[str | None, Field(description="ID of the delivery method")] = None
 
 
-class MaxPackageWeight1(ApiModel):
+class ShippingRatesSetRatesMaxPackageWeight(ApiModel):
     """
     Maximum weight of a package for the given delivery method (allowed only for methods with shippingRatesConstraints.maxPackageWeight.supported set to true in the delivery-methods resource). If not set, only maxQuantityPerPackage will be used to calculate the number of packages. Please note that the weight value must be the same for both related delivery methods, i.e. with `IN_ADVANCE` and `CASH_ON_DELIVERY` payment policy if both methods are in the shipping rates set.
     """
@@ -466,7 +523,7 @@ class MaxPackageWeight1(ApiModel):
     ] = None
 
 
-class FirstItemRate1(ApiModel):
+class ShippingRatesSetRatesFirstItemRate(ApiModel):
     """
     Rate for the first item in the parcel for the given delivery method. The rate amount and currency must comply with the shippingRatesConstraints.firstItemRate restrictions described in the delivery-methods resource.
     """
@@ -475,7 +532,7 @@ class FirstItemRate1(ApiModel):
     currency: Annotated[str | None, Field(description="ISO 4217 currency code")] = None
 
 
-class NextItemRate1(ApiModel):
+class ShippingRatesSetRatesNextItemRate(ApiModel):
     """
     Deprecated. Rate for every other item, after the first, in the same parcel for the given delivery method. In case of shipping rates with no specified type, the rate amount and currency must comply with the shippingRatesConstraints.nextItemRate restrictions described in the delivery-methods resource. In case of shipping rates of the `PHYSICAL` or `ELECTRONIC` type, the rate amount must be "0.00".
     """
@@ -484,7 +541,7 @@ class NextItemRate1(ApiModel):
     currency: Annotated[str | None, Field(description="ISO 4217 currency code")] = None
 
 
-class ShippingTime1(ApiModel):
+class ShippingRatesSetRatesShippingTime(ApiModel):
     """
     Custom shipping time for the given delivery method (allowed only for methods with shippingRatesConstraints.shippingTime.customizable set to true in the delivery-methods resource). If not set the default shipping time specified in the delivery-methods resource is used.
     """
@@ -497,39 +554,39 @@ class ShippingTime1(ApiModel):
     ] = None
 
 
-class ShippingRate1(ApiModel):
-    delivery_method: Annotated[DeliveryMethod1, Field(alias="deliveryMethod")]
+class ShippingRatesSetRates(ApiModel):
+    delivery_method: Annotated[ShippingRatesSetRatesDeliveryMethod, Field(alias="deliveryMethod")]
     max_quantity_per_package: Annotated[
         int,
         Field(
             alias="maxQuantityPerPackage",
             description="Maximum quantity per package for the given delivery method. Minimum value is 1.",
-            ge=1,
+            json_schema_extra={"minimum": 1},
         ),
     ]
     max_package_weight: Annotated[
-        MaxPackageWeight1 | None,
+        ShippingRatesSetRatesMaxPackageWeight | None,
         Field(
             alias="maxPackageWeight",
             description="Maximum weight of a package for the given delivery method (allowed only for methods with shippingRatesConstraints.maxPackageWeight.supported set to true in the delivery-methods resource). If not set, only maxQuantityPerPackage will be used to calculate the number of packages. Please note that the weight value must be the same for both related delivery methods, i.e. with `IN_ADVANCE` and `CASH_ON_DELIVERY` payment policy if both methods are in the shipping rates set.",
         ),
     ] = None
     first_item_rate: Annotated[
-        FirstItemRate1,
+        ShippingRatesSetRatesFirstItemRate,
         Field(
             alias="firstItemRate",
             description="Rate for the first item in the parcel for the given delivery method. The rate amount and currency must comply with the shippingRatesConstraints.firstItemRate restrictions described in the delivery-methods resource.",
         ),
     ]
     next_item_rate: Annotated[
-        NextItemRate1,
+        ShippingRatesSetRatesNextItemRate,
         Field(
             alias="nextItemRate",
             description='Deprecated. Rate for every other item, after the first, in the same parcel for the given delivery method. In case of shipping rates with no specified type, the rate amount and currency must comply with the shippingRatesConstraints.nextItemRate restrictions described in the delivery-methods resource. In case of shipping rates of the `PHYSICAL` or `ELECTRONIC` type, the rate amount must be "0.00".',
         ),
     ]
     shipping_time: Annotated[
-        ShippingTime1 | None,
+        ShippingRatesSetRatesShippingTime | None,
         Field(
             alias="shippingTime",
             description="Custom shipping time for the given delivery method (allowed only for methods with shippingRatesConstraints.shippingTime.customizable set to true in the delivery-methods resource). If not set the default shipping time specified in the delivery-methods resource is used.",
@@ -548,11 +605,10 @@ class ShippingRatesSet(ApiModel):
         str | None,
         Field(
             description="User defined name of the shipping rates set. It may only contain: letters, numbers, hyphens, dots, commas and spaces.",
-            max_length=64,
-            min_length=1,
+            json_schema_extra={"maxLength": 64, "minLength": 1},
         ),
     ] = None
-    rates: list[ShippingRate1]
+    rates: list[ShippingRatesSetRates]
     last_modified: Annotated[
         str | None,
         Field(
@@ -564,7 +620,7 @@ class ShippingRatesSet(ApiModel):
 
 class CreateShippingRatesSetUsingPOSTRequest(ShippingRatesSet):
     type: Annotated[
-        Type30 | None,
+        CreateShippingRatesSetUsingPOSTRequestType | None,
         Field(
             description="Whether the shipping rates set is physical or electronic. Note that passing the `PHYSICAL` type in the payload will result in creating a new custom shipping price list based on the specified dispatch country."
         ),
@@ -574,14 +630,14 @@ class CreateShippingRatesSetUsingPOSTRequest(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format. It must be passed if the `PHYSICAL` type is provided.",
-            max_length=2,
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
 
 
 class CreateShippingRatesSetUsingPOSTResponse(ShippingRatesSet):
     type: Annotated[
-        Type31 | None,
+        CreateShippingRatesSetUsingPOSTResponseType | None,
         Field(description="Whether the shipping rates set is physical or electronic."),
     ] = None
     dispatch_country: Annotated[
@@ -589,14 +645,14 @@ class CreateShippingRatesSetUsingPOSTResponse(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format.",
-            max_length=2,
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
 
 
 class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
     type: Annotated[
-        Type35 | None,
+        GetShippingRatesSetUsingGETResponseType | None,
         Field(
             description="Whether the shipping rates set is physical or electronic. Note that this field is returned for all electronic shipping rates and for the physical shipping rates created via a new custom shipping price list form in [delivery-settings](https://salescenter.allegro.com/delivery-settings) or API with this new field explicitly provided."
         ),
@@ -606,15 +662,15 @@ class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format, returned only for shipping rates of the `PHYSICAL` type.",
-            max_length=2,
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
-    features: Features | None = None
+    features: GetShippingRatesSetUsingGETResponseFeatures | None = None
 
 
 class ModifyShippingRatesSetUsingPUTRequest(ShippingRatesSet):
     type: Annotated[
-        Type43 | None,
+        ModifyShippingRatesSetUsingPUTRequestType | None,
         Field(
             description='Whether the shipping rates set is physical or electronic. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.'
         ),
@@ -624,14 +680,14 @@ class ModifyShippingRatesSetUsingPUTRequest(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description='The dispatch country code in ISO 3166-1 alfa-2 format. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.',
-            max_length=2,
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None
 
 
 class ModifyShippingRatesSetUsingPUTResponse(ShippingRatesSet):
     type: Annotated[
-        Type44 | None,
+        ModifyShippingRatesSetUsingPUTResponseType | None,
         Field(description="Whether the shipping rates set is physical or electronic."),
     ] = None
     dispatch_country: Annotated[
@@ -639,6 +695,6 @@ class ModifyShippingRatesSetUsingPUTResponse(ShippingRatesSet):
         Field(
             alias="dispatchCountry",
             description="The dispatch country code in ISO 3166-1 alfa-2 format.",
-            max_length=2,
+            json_schema_extra={"maxLength": 2},
         ),
     ] = None

@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.common import (
     Price,
-)
-from allegro_async.api.models.shared_caff2264 import (
-    MarketplaceId,
 )
 
 
@@ -26,7 +27,13 @@ class DepositType(ApiModel):
 
     id: Annotated[UUID | None, Field(description="The deposit ID")] = None
     name: Annotated[str | None, Field(description="The deposit description")] = None
-    marketplace_id: Annotated[MarketplaceId | None, Field(alias="marketplaceId")] = None
+    marketplace_id: Annotated[
+        str | None,
+        Field(
+            alias="marketplaceId",
+            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.',
+        ),
+    ] = None
     price: Price | None = None
 
 

@@ -8,12 +8,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
-class Type33(OpenEnum):
+class FlexibleBundleDiscountDTOType(OpenEnum):
     """
     Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all.
     """
@@ -22,7 +28,7 @@ class Type33(OpenEnum):
     SLOT_DISCOUNT = "SLOT_DISCOUNT"
 
 
-class CreatedBy(OpenEnum):
+class FlexibleBundleGetDTOCreatedBy(OpenEnum):
     """
     Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>
     """
@@ -83,18 +89,26 @@ class FlexibleBundleSlotDTO(ApiModel):
     id: Annotated[
         str | None, Field(description="Slot identifier (not provided when creating new bundle)")
     ] = None
-    order: Annotated[int, Field(description="Slot order in the bundle", ge=0, le=5)]
+    order: Annotated[
+        int,
+        Field(
+            description="Slot order in the bundle", json_schema_extra={"minimum": 0, "maximum": 5}
+        ),
+    ]
     entry_point: Annotated[
         bool, Field(alias="entryPoint", description="Indicates if this slot is an entry point")
     ]
     required_quantity: Annotated[
         int,
         Field(
-            alias="requiredQuantity", description="Required quantity of offers from this slot", ge=1
+            alias="requiredQuantity",
+            description="Required quantity of offers from this slot",
+            json_schema_extra={"minimum": 1},
         ),
     ]
     offers: Annotated[
-        list[FlexibleBundleOfferDTO], Field(description="List of offers in this slot", min_length=1)
+        list[FlexibleBundleOfferDTO],
+        Field(description="List of offers in this slot", json_schema_extra={"minItems": 1}),
     ]
 
 
@@ -103,12 +117,14 @@ class FlexibleBundleSlotDiscountDTO(ApiModel):
     Discount configuration for specific slot
     """
 
-    order: Annotated[int, Field(description="Slot order", ge=0, le=5)]
+    order: Annotated[
+        int, Field(description="Slot order", json_schema_extra={"minimum": 0, "maximum": 5})
+    ]
     discounts: Annotated[
         list[FlexibleBundleMarketplaceDiscountDTO],
         Field(
             description="Discount values per marketplace (must be unique per marketplace)",
-            min_length=1,
+            json_schema_extra={"minItems": 1},
         ),
     ]
 
@@ -122,8 +138,7 @@ class FlexibleBundleSlotsDiscountDTO(ApiModel):
         list[FlexibleBundleSlotDiscountDTO],
         Field(
             description="Discount configuration per slot (order must be unique)",
-            max_length=6,
-            min_length=1,
+            json_schema_extra={"maxItems": 6, "minItems": 1},
         ),
     ]
 
@@ -138,20 +153,19 @@ class FlexibleBundleWholeBundleDiscountDTO(ApiModel):
         Field(
             alias="minimumBoughtOffers",
             description="Minimum number of bought offers to apply discount",
-            ge=2,
-            le=6,
+            json_schema_extra={"minimum": 2, "maximum": 6},
         ),
     ]
     discounts: Annotated[
         list[FlexibleBundleMarketplaceDiscountDTO],
         Field(
             description="Discount values per marketplace (must be unique per marketplace)",
-            min_length=1,
+            json_schema_extra={"minItems": 1},
         ),
     ]
 
 
-class NextPage(ApiModel):
+class FlexibleBundlesListingDTONextPage(ApiModel):
     """
     Next page information.
     """
@@ -165,7 +179,7 @@ class FlexibleBundleDiscountDTO(ApiModel):
     """
 
     type: Annotated[
-        Type33,
+        FlexibleBundleDiscountDTOType,
         Field(
             description="Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all."
         ),
@@ -230,7 +244,7 @@ class FlexibleBundleListingDTO(ApiModel):
 
     id: Annotated[str, Field(description="Bundle identifier")]
     created_by: Annotated[
-        CreatedBy,
+        FlexibleBundleGetDTOCreatedBy,
         Field(
             alias="createdBy",
             description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",
@@ -253,7 +267,9 @@ class FlexibleBundleListingDTO(ApiModel):
 
 
 class FlexibleBundleUpdateDTO(ApiModel):
-    slots: Annotated[list[FlexibleBundleSlotDTO], Field(max_length=6, min_length=2)]
+    slots: Annotated[
+        list[FlexibleBundleSlotDTO], Field(json_schema_extra={"maxItems": 6, "minItems": 2})
+    ]
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -264,12 +280,15 @@ class FlexibleBundlesListingDTO(ApiModel):
 
     bundles: Annotated[list[FlexibleBundleListingDTO], Field(description="List of bundles")]
     next_page: Annotated[
-        NextPage | None, Field(alias="nextPage", description="Next page information.")
+        FlexibleBundlesListingDTONextPage | None,
+        Field(alias="nextPage", description="Next page information."),
     ] = None
 
 
 class FlexibleBundleCreateDTO(ApiModel):
-    slots: Annotated[list[FlexibleBundleSlotDTO], Field(max_length=6, min_length=2)]
+    slots: Annotated[
+        list[FlexibleBundleSlotDTO], Field(json_schema_extra={"maxItems": 6, "minItems": 2})
+    ]
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -280,7 +299,7 @@ class FlexibleBundleGetDTO(ApiModel):
 
     id: Annotated[UUID, Field(description="Bundle identifier")]
     created_by: Annotated[
-        CreatedBy,
+        FlexibleBundleGetDTOCreatedBy,
         Field(
             alias="createdBy",
             description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",

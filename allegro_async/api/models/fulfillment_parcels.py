@@ -8,9 +8,13 @@ from __future__ import annotations
 from datetime import date as date_aliased
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class FulfillmentOrderParcelItem(ApiModel):

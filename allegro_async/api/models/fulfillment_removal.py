@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
-class Operation2(OpenEnum):
+class FulfillmentRemovalPreferenceOperation(OpenEnum):
     """
     Preference what kind of operation to execute on undesirable items WITHDRAWAL/DISPOSAL (required).
     """
@@ -31,14 +36,14 @@ class PhoneNumberWithCountryCode(ApiModel):
         Field(
             alias="countryCode",
             description="Country code without neither + nor 0 prefix.",
-            max_length=3,
-            pattern="^[1-9]\\d{0,2}$",
+            json_schema_extra={"maxLength": 3, "pattern": "^[1-9]\\d{0,2}$"},
         ),
     ]
     number: Annotated[
         str,
         Field(
-            description="Local phone number without prefix.", max_length=15, pattern="(\\d{1,15})"
+            description="Local phone number without prefix.",
+            json_schema_extra={"maxLength": 15, "pattern": "(\\d{1,15})"},
         ),
     ]
 
@@ -49,14 +54,16 @@ class FulfillmentWithdrawalAddress(ApiModel):
     """
 
     company: Annotated[
-        str, Field(description="Delivery recipient name (required).", max_length=200)
+        str,
+        Field(
+            description="Delivery recipient name (required).", json_schema_extra={"maxLength": 200}
+        ),
     ]
     street: Annotated[
         str,
         Field(
             description="The name of the street, building number and so on, where the building is located (required).",
-            max_length=150,
-            pattern="^[^\\*\\%\\&\\^\\#\\@\\!]*$",
+            json_schema_extra={"maxLength": 150, "pattern": "^[^\\*\\%\\&\\^\\#\\@\\!]*$"},
         ),
     ]
     postal_code: Annotated[
@@ -64,15 +71,17 @@ class FulfillmentWithdrawalAddress(ApiModel):
         Field(
             alias="postalCode",
             description="The code used for postal delivery purposes (required).",
-            max_length=12,
+            json_schema_extra={"maxLength": 12},
         ),
     ]
     city: Annotated[
         str,
         Field(
             description="The name of the city or town (required).",
-            max_length=50,
-            pattern="^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$",
+            json_schema_extra={
+                "maxLength": 50,
+                "pattern": "^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$",
+            },
         ),
     ]
     country_code: Annotated[
@@ -88,7 +97,7 @@ class FulfillmentWithdrawalAddress(ApiModel):
         Field(
             alias="additionalInfo",
             description="Additional info which can be passed on courier label but only for parcels with larger dimensions sent not by WzA (SwA).",
-            max_length=300,
+            json_schema_extra={"maxLength": 300},
         ),
     ] = None
 
@@ -99,7 +108,7 @@ class FulfillmentRemovalPreference(ApiModel):
     """
 
     operation: Annotated[
-        Operation2,
+        FulfillmentRemovalPreferenceOperation,
         Field(
             description="Preference what kind of operation to execute on undesirable items WITHDRAWAL/DISPOSAL (required)."
         ),

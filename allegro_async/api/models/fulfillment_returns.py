@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_8b3bd5a3 import (
-    Details,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 
 
-class Type34(OpenEnum):
+class FulfillmentRefundDispositionType(OpenEnum):
     """
     Type of the refund disposition. - `RETURN` - buyer return, - `BOUNCE` - operational return.
     """
@@ -24,7 +27,7 @@ class Type34(OpenEnum):
     BOUNCE = "BOUNCE"
 
 
-class StockStatus(OpenEnum):
+class FulfillmentRefundDispositionStockStatus(OpenEnum):
     """
     Status describing whether the item returns to sellable stock. - `SELLABLE` - item returns to sellable stock, - `NON_SELLABLE` - item designated for removal process or disposal, - `MISSING` - expected item was not found in parcel, - `ITEM_MISMATCH` - same product but different serial numbers.
     """
@@ -35,7 +38,7 @@ class StockStatus(OpenEnum):
     ITEM_MISMATCH = "ITEM_MISMATCH"
 
 
-class AccountableForNonSellability(OpenEnum):
+class FulfillmentRefundDispositionAccountableForNonSellability(OpenEnum):
     """
     Side accountable for item non-sellability. - `WAREHOUSE` - `BUYER` - `NOT_APPLICABLE`
     """
@@ -55,6 +58,16 @@ class FulfillmentRefundDispositionProduct(ApiModel):
     quantity: Annotated[int | None, Field(description="Product quantity.")] = None
 
 
+class FulfillmentRefundDispositionRefundDetails(OpenEnum):
+    """
+    Information about what should happen to finish the refund process. - `NO_ACTION_NEEDED` - nothing to do by seller, - `ACTION_NEEDED` - no automatic refund possible, refund should be managed by seller, - `IN_PROGRESS` - automatic refund started but not completed yet.
+    """
+
+    NO_ACTION_NEEDED = "NO_ACTION_NEEDED"
+    ACTION_NEEDED = "ACTION_NEEDED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
 class FulfillmentRefundDispositionRefund(ApiModel):
     status: Annotated[
         str | None,
@@ -63,7 +76,7 @@ class FulfillmentRefundDispositionRefund(ApiModel):
         ),
     ] = None
     details: Annotated[
-        Details | None,
+        FulfillmentRefundDispositionRefundDetails | None,
         Field(
             description="Information about what should happen to finish the refund process. - `NO_ACTION_NEEDED` - nothing to do by seller, - `ACTION_NEEDED` - no automatic refund possible, refund should be managed by seller, - `IN_PROGRESS` - automatic refund started but not completed yet."
         ),
@@ -72,14 +85,14 @@ class FulfillmentRefundDispositionRefund(ApiModel):
 
 class FulfillmentRefundDisposition(ApiModel):
     type: Annotated[
-        Type34 | None,
+        FulfillmentRefundDispositionType | None,
         Field(
             description="Type of the refund disposition. - `RETURN` - buyer return, - `BOUNCE` - operational return."
         ),
     ] = None
     refund: FulfillmentRefundDispositionRefund | None = None
     stock_status: Annotated[
-        StockStatus | None,
+        FulfillmentRefundDispositionStockStatus | None,
         Field(
             alias="stockStatus",
             description="Status describing whether the item returns to sellable stock. - `SELLABLE` - item returns to sellable stock, - `NON_SELLABLE` - item designated for removal process or disposal, - `MISSING` - expected item was not found in parcel, - `ITEM_MISMATCH` - same product but different serial numbers.",
@@ -93,7 +106,7 @@ class FulfillmentRefundDisposition(ApiModel):
         ),
     ] = None
     accountable_for_non_sellability: Annotated[
-        AccountableForNonSellability | None,
+        FulfillmentRefundDispositionAccountableForNonSellability | None,
         Field(
             alias="accountableForNonSellability",
             description="Side accountable for item non-sellability. - `WAREHOUSE` - `BUYER` - `NOT_APPLICABLE`",

@@ -8,12 +8,22 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    RootModel,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
-class Status29(OpenEnum):
+class GetFulfillmentStockResponse(RootModel[str]):
+    root: str
+
+
+class ReserveInfoStatus(OpenEnum):
     """
     Gives information about inventory, that can not be expressed using `outOfStockIn` property. Can be one of the given values: NOT_ENOUGH_DATA - not enough data to calculate sufficiency, LOW_STOCK - inventory quantity will run out soon (in 14 days or less) NORMAL - prediction can be calculated, EXCESS_ONE_YEAR - amount of inventory will not be exhausted in (approximately) one year threshold.
     """
@@ -37,7 +47,7 @@ class ReserveInfo(ApiModel):
         ),
     ] = None
     status: Annotated[
-        Status29 | None,
+        ReserveInfoStatus | None,
         Field(
             description="Gives information about inventory, that can not be expressed using `outOfStockIn` property. Can be one of the given values: NOT_ENOUGH_DATA - not enough data to calculate sufficiency, LOW_STOCK - inventory quantity will run out soon (in 14 days or less) NORMAL - prediction can be calculated, EXCESS_ONE_YEAR - amount of inventory will not be exhausted in (approximately) one year threshold."
         ),
@@ -103,7 +113,7 @@ class StockSellingStats(ApiModel):
     ] = None
 
 
-class Status33(OpenEnum):
+class StockStorageFeeStatus(OpenEnum):
     """
     Status of the storage fee.
     * NOT_APPLICABLE - fee for yesterday has not been charged.
@@ -115,7 +125,7 @@ class Status33(OpenEnum):
     CHARGED = "CHARGED"
 
 
-class Details1(ApiModel):
+class StockStorageFeeDetails(ApiModel):
     """
     Details about charged storage fee. Only present in case of CHARGED status, null otherwise.
     """
@@ -145,7 +155,7 @@ class StockStorageFee(ApiModel):
     """
 
     status: Annotated[
-        Status33 | None,
+        StockStorageFeeStatus | None,
         Field(
             description="Status of the storage fee.\n* NOT_APPLICABLE - fee for yesterday has not been charged.\n* CHARGED - the fee has been charged on seller's billing.\n"
         ),
@@ -158,7 +168,7 @@ class StockStorageFee(ApiModel):
         ),
     ] = None
     details: Annotated[
-        Details1 | None,
+        StockStorageFeeDetails | None,
         Field(
             description="Details about charged storage fee. Only present in case of CHARGED status, null otherwise."
         ),

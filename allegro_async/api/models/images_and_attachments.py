@@ -7,18 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class AttachmentFile(ApiModel):
-    name: Annotated[str | None, Field(max_length=200)] = None
-    url: Annotated[str | None, Field(max_length=200)] = None
+    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 200})] = None
+    url: Annotated[str | None, Field(json_schema_extra={"maxLength": 200})] = None
 
 
 class AttachmentFileRequest(ApiModel):
-    name: Annotated[str | None, Field(max_length=200)] = None
+    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 200})] = None
 
 
 class AttachmentType(OpenEnum):

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class MarketplaceItemCurrency(ApiModel):
@@ -24,7 +28,7 @@ class MarketplaceItemShippingCountry(ApiModel):
     code: Annotated[str | None, Field(description="ISO 3166 country code")] = None
 
 
-class Languages(ApiModel):
+class MarketplaceItemLanguages(ApiModel):
     """
     Languages available for that marketplace
     """
@@ -39,7 +43,7 @@ class Languages(ApiModel):
     ] = None
 
 
-class Currencies(ApiModel):
+class MarketplaceItemCurrencies(ApiModel):
     """
     Currencies available for that marketplace
     """
@@ -54,10 +58,12 @@ class Currencies(ApiModel):
 class MarketplaceItem(ApiModel):
     id: Annotated[str | None, Field(description="Marketplace id")] = None
     languages: Annotated[
-        Languages | None, Field(description="Languages available for that marketplace")
+        MarketplaceItemLanguages | None,
+        Field(description="Languages available for that marketplace"),
     ] = None
     currencies: Annotated[
-        Currencies | None, Field(description="Currencies available for that marketplace")
+        MarketplaceItemCurrencies | None,
+        Field(description="Currencies available for that marketplace"),
     ] = None
     shipping_countries: Annotated[
         list[MarketplaceItemShippingCountry] | None,

@@ -8,26 +8,18 @@ from __future__ import annotations
 from datetime import date as date_aliased
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum, OpenIntEnum
-from allegro_async.api.models.common import (
-    Delivery,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    OpenIntEnum,
 )
 from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
-)
-from allegro_async.api.models.shared_46906f35 import (
-    User,
-)
-from allegro_async.api.models.shared_a576b470 import (
-    Company,
-)
-from allegro_async.api.models.shared_b10eea05 import (
-    Description,
-)
-from allegro_async.api.models.shared_eb4075a0 import (
-    Request,
 )
 
 
@@ -65,7 +57,51 @@ class Answer(ApiModel):
     message: Annotated[str, Field(description="Answer message")]
 
 
-class BaseMarketplace(ApiModel):
+class AnswerVBeta1(ApiModel):
+    """
+    Seller's answer, if null seller did not publish answer
+    """
+
+    created_at: Annotated[
+        str, Field(alias="createdAt", description="Answer creation datetime in ISO 8601 format")
+    ]
+    text: Annotated[str, Field(description="Answer message")]
+    language: Annotated[str, Field(description="Language of the user comment.")]
+
+
+class CommentVBeta1(ApiModel):
+    text: Annotated[str | None, Field(description="Text of user's comment.")] = None
+    language: Annotated[str | None, Field(description="Language of the user comment.")] = None
+
+
+class Company(ApiModel):
+    name: Annotated[str | None, Field(description="User's company name.")] = None
+    tax_id: Annotated[
+        str | None, Field(alias="taxId", description="User's tax identification number.")
+    ] = None
+
+
+class Exclusion(ApiModel):
+    reason: Annotated[
+        str | None,
+        Field(
+            description='The reason why the rating was excluded from calculating average user rates. The message is translated based on the value of the "Accept-Language" header and exists only when the rating was excluded.'
+        ),
+    ] = None
+
+
+class Justification(ApiModel):
+    text: Annotated[str | None, Field(description="Text of justification.")] = None
+    visible_for_buyer: Annotated[
+        bool | None,
+        Field(
+            alias="visibleForBuyer",
+            description="When set to false, given justification is visible only for the seller and not for the buyer.",
+        ),
+    ] = None
+
+
+class MeResponseBaseMarketplace(ApiModel):
     id: Annotated[str | None, Field(description="Base marketplace identifier")] = None
 
 
@@ -79,7 +115,9 @@ class MeResponse(ApiModel):
         None
     )
     email: Annotated[str | None, Field(description="User's email.")] = None
-    base_marketplace: Annotated[BaseMarketplace | None, Field(alias="baseMarketplace")] = None
+    base_marketplace: Annotated[
+        MeResponseBaseMarketplace | None, Field(alias="baseMarketplace")
+    ] = None
     company: Company | None = None
     features: Annotated[
         list[str] | None,
@@ -89,7 +127,7 @@ class MeResponse(ApiModel):
     ] = None
 
 
-class Offer6(ApiModel):
+class UserRatingOrderOffers(ApiModel):
     id: Annotated[str, Field(description="Offer ID")]
     title: Annotated[str, Field(description="Offer title")]
     snapshot: Annotated[
@@ -98,12 +136,24 @@ class Offer6(ApiModel):
     ] = None
 
 
-class Order1(ApiModel):
+class UserRatingOrder(ApiModel):
     id: Annotated[str, Field(description="Order id")]
-    offers: Annotated[list[Offer6], Field(description="List of order offers")]
+    offers: Annotated[list[UserRatingOrderOffers], Field(description="List of order offers")]
 
 
-class DeliveryCost(OpenIntEnum):
+class RatesDelivery(OpenIntEnum):
+    """
+    Delivery rate value
+    """
+
+    INTEGER_1 = 1
+    INTEGER_2 = 2
+    INTEGER_3 = 3
+    INTEGER_4 = 4
+    INTEGER_5 = 5
+
+
+class RatesDeliveryCost(OpenIntEnum):
     """
     Delivery cost rate value
     """
@@ -115,7 +165,19 @@ class DeliveryCost(OpenIntEnum):
     INTEGER_5 = 5
 
 
-class Service1(OpenIntEnum):
+class RatesDescription(OpenIntEnum):
+    """
+    Description rate value
+    """
+
+    INTEGER_1 = 1
+    INTEGER_2 = 2
+    INTEGER_3 = 3
+    INTEGER_4 = 4
+    INTEGER_5 = 5
+
+
+class RatesService(OpenIntEnum):
     """
     Service rate value
     """
@@ -128,15 +190,18 @@ class Service1(OpenIntEnum):
 
 
 class Rates(ApiModel):
-    delivery: Annotated[Delivery | None, Field(description="Delivery rate value")] = None
+    delivery: Annotated[RatesDelivery | None, Field(description="Delivery rate value")] = None
     delivery_cost: Annotated[
-        DeliveryCost | None, Field(alias="deliveryCost", description="Delivery cost rate value")
+        RatesDeliveryCost | None,
+        Field(alias="deliveryCost", description="Delivery cost rate value"),
     ] = None
-    description: Annotated[Description | None, Field(description="Description rate value")] = None
-    service: Annotated[Service1 | None, Field(description="Service rate value")] = None
+    description: Annotated[RatesDescription | None, Field(description="Description rate value")] = (
+        None
+    )
+    service: Annotated[RatesService | None, Field(description="Service rate value")] = None
 
 
-class Source(OpenEnum):
+class RemovalRequestSource(OpenEnum):
     """
     Message containing information who requested removing of a rating
     """
@@ -158,9 +223,39 @@ class RemovalRequest(ApiModel):
     ]
     message: Annotated[str, Field(description="Message containing explanation for removing rating")]
     source: Annotated[
-        Source | None,
+        RemovalRequestSource | None,
         Field(description="Message containing information who requested removing of a rating"),
     ] = None
+
+
+class RemovalRequestVBeta1(ApiModel):
+    """
+    Submitted removal request, null if removal was not requested
+    """
+
+    created_at: Annotated[
+        str,
+        Field(
+            alias="createdAt", description="Removal request creation datetime in ISO 8601 format"
+        ),
+    ]
+    message: Annotated[str, Field(description="Message containing explanation for removing rating")]
+    language: Annotated[str | None, Field(description="Language of the message")] = None
+    source: Annotated[
+        RemovalRequestSource | None,
+        Field(description="Message containing information who requested removing of a rating"),
+    ] = None
+
+
+class RemovalVBeta1(ApiModel):
+    possible_to: Annotated[
+        str,
+        Field(
+            alias="possibleTo",
+            description="Date until a removal request can be submitted in ISO 8601 format",
+        ),
+    ]
+    request: RemovalRequestVBeta1 | None = None
 
 
 class SalesQualityMetric(ApiModel):
@@ -173,7 +268,7 @@ class SalesQualityMetric(ApiModel):
     ] = None
 
 
-class Classification1(ApiModel):
+class SmartSellerClassificationReportClassification(ApiModel):
     """
     Seller Smart! eligibility status
     """
@@ -187,7 +282,7 @@ class Classification1(ApiModel):
     ] = None
 
 
-class Condition1(ApiModel):
+class SmartSellerClassificationReportConditions(ApiModel):
     code: Annotated[str | None, Field(description="Technical condition name")] = None
     name: Annotated[str | None, Field(description="Condition name")] = None
     description: Annotated[
@@ -218,10 +313,11 @@ class Condition1(ApiModel):
 
 class SmartSellerClassificationReport(ApiModel):
     classification: Annotated[
-        Classification1 | None, Field(description="Seller Smart! eligibility status")
+        SmartSellerClassificationReportClassification | None,
+        Field(description="Seller Smart! eligibility status"),
     ] = None
     conditions: Annotated[
-        list[Condition1] | None,
+        list[SmartSellerClassificationReportConditions] | None,
         Field(description="Set of conditions to be met in order for user to be Smart!"),
     ] = None
     excluded_delivery_methods: Annotated[
@@ -233,16 +329,68 @@ class SmartSellerClassificationReport(ApiModel):
     ] = None
 
 
+class User(ApiModel):
+    id: Annotated[str, Field(description="Buyer id")]
+    login: Annotated[str, Field(description="Buyer's login")]
+
+
 class UserRatingAnswerRequest(ApiModel):
     """
     Answer for user's rating.
     """
 
-    message: Annotated[str, Field(description="Answer message.", max_length=500)]
+    message: Annotated[
+        str, Field(description="Answer message.", json_schema_extra={"maxLength": 500})
+    ]
+
+
+class UserRatingRemovalRequestRequest(ApiModel):
+    message: Annotated[
+        str,
+        Field(
+            description="Message containing explanation for removing rating.",
+            json_schema_extra={"maxLength": 500},
+        ),
+    ]
 
 
 class UserRatingRemovalRequest(ApiModel):
-    request: Request
+    request: UserRatingRemovalRequestRequest
+
+
+class UserRatingVBeta1(ApiModel):
+    answer: AnswerVBeta1 | None = None
+    buyer: User
+    comment: CommentVBeta1 | None = None
+    created_at: Annotated[
+        str, Field(alias="createdAt", description="Creation datetime in ISO 8601 format")
+    ]
+    edited_at: Annotated[
+        str | None, Field(alias="editedAt", description="Edition datetime in ISO 8601 format")
+    ] = None
+    exclusion: Exclusion | None = None
+    id: Annotated[str, Field(description="Rating id")]
+    justifications: Annotated[
+        list[Justification] | None,
+        Field(description="List of the justifications chosen by the buyer while creating rating"),
+    ] = None
+    last_changed_at: Annotated[
+        str | None,
+        Field(
+            alias="lastChangedAt",
+            description="Last change (creation or latest edition) datetime in ISO 8601 format",
+        ),
+    ] = None
+    order: UserRatingOrder
+    recommended: Annotated[bool, Field(description="Whether buyer recommends the order")]
+    removal: RemovalVBeta1 | None = None
+    first_negative_review_in_last30_days: Annotated[
+        bool | None,
+        Field(
+            alias="firstNegativeReviewInLast30Days",
+            description="Whether the rating is the first negative in the last 30 days",
+        ),
+    ] = None
 
 
 class Removal(ApiModel):
@@ -310,7 +458,7 @@ class UserRating(ApiModel):
             description="Last change (creation or latest edition) datetime in ISO 8601 format",
         ),
     ] = None
-    order: Order1 | None = None
+    order: UserRatingOrder | None = None
     rates: Rates | None = None
     recommended: Annotated[bool, Field(description="Whether buyer recommends the order")]
     removal: Removal | None = None
@@ -319,6 +467,15 @@ class UserRating(ApiModel):
 class UserRatingListResponse(ApiModel):
     ratings: Annotated[
         list[UserRating],
+        Field(
+            description="List of ratings that match requested filter. Empty when no rating matched."
+        ),
+    ]
+
+
+class UserRatingListResponseVBeta1(ApiModel):
+    ratings: Annotated[
+        list[UserRatingVBeta1],
         Field(
             description="List of ratings that match requested filter. Empty when no rating matched."
         ),

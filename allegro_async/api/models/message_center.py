@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_546583b3 import (
-    Message,
-    MessageOrder,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 
 
@@ -21,17 +23,76 @@ class Interlocutor(ApiModel):
     avatar_url: Annotated[str, Field(alias="avatarUrl")]
 
 
+class MessageStatus(OpenEnum):
+    VERIFYING = "VERIFYING"
+    BLOCKED = "BLOCKED"
+    DELIVERED = "DELIVERED"
+    INTERACTING = "INTERACTING"
+    DISMISSED = "DISMISSED"
+
+
+class MessageType(OpenEnum):
+    ASK_QUESTION = "ASK_QUESTION"
+    MAIL = "MAIL"
+    MESSAGE_CENTER = "MESSAGE_CENTER"
+
+
+class MessageAdditionalInformation(ApiModel):
+    """
+    Contains optional contextual information linked to message.
+    """
+
+    vin: Annotated[
+        str | None,
+        Field(
+            description="Vehicle Information Number (VIN) provided by sender in addition to message contents."
+        ),
+    ] = None
+
+
 class MessageAttachmentId(ApiModel):
     id: Annotated[str, Field()]
 
 
+class MessageAttachmentInfoStatus(OpenEnum):
+    NEW = "NEW"
+    SAFE = "SAFE"
+    UNSAFE = "UNSAFE"
+    EXPIRED = "EXPIRED"
+
+
+class MessageAttachmentInfo(ApiModel):
+    file_name: Annotated[str, Field(alias="fileName")]
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    url: Annotated[str | None, Field()] = None
+    status: Annotated[MessageAttachmentInfoStatus, Field()]
+
+
+class MessageAuthor(ApiModel):
+    login: Annotated[str, Field()]
+    is_interlocutor: Annotated[bool, Field(alias="isInterlocutor")]
+
+
+class MessageOffer(ApiModel):
+    id: Annotated[str, Field()]
+
+
+class MessageOrder(ApiModel):
+    id: Annotated[str, Field()]
+
+
+class MessageRelatedObject(ApiModel):
+    offer: MessageOffer | None = None
+    order: MessageOrder | None = None
+
+
 class NewAttachmentDeclaration(ApiModel):
     filename: Annotated[str, Field()]
-    size: Annotated[int, Field(ge=0, le=5242880)]
+    size: Annotated[int, Field(json_schema_extra={"minimum": 0, "maximum": 5242880})]
 
 
 class NewMessageInThread(ApiModel):
-    text: Annotated[str, Field(max_length=2000)]
+    text: Annotated[str, Field(json_schema_extra={"maxLength": 2000})]
     attachments: list[MessageAttachmentId] | None = None
 
 
@@ -48,24 +109,45 @@ class Thread(ApiModel):
     interlocutor: Interlocutor | None = None
 
 
+class ThreadId(ApiModel):
+    id: Annotated[str, Field()]
+
+
 class ThreadReadFlag(ApiModel):
     read: Annotated[bool, Field()]
 
 
 class ThreadsList(ApiModel):
     threads: list[Thread]
-    offset: Annotated[int, Field(ge=0)]
-    limit: Annotated[int, Field(ge=0)]
+    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+    limit: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+
+
+class Message(ApiModel):
+    id: Annotated[str, Field()]
+    status: Annotated[MessageStatus, Field()]
+    type: Annotated[MessageType, Field()]
+    created_at: Annotated[AwareDatetime, Field(alias="createdAt")]
+    thread: ThreadId
+    author: MessageAuthor
+    text: Annotated[str, Field()]
+    subject: Annotated[str | None, Field()] = None
+    relates_to: Annotated[MessageRelatedObject, Field(alias="relatesTo")]
+    has_additional_attachments: Annotated[bool, Field(alias="hasAdditionalAttachments")]
+    attachments: list[MessageAttachmentInfo]
+    additional_information: Annotated[
+        MessageAdditionalInformation | None, Field(alias="additionalInformation")
+    ] = None
 
 
 class MessagesList(ApiModel):
     messages: list[Message]
-    offset: Annotated[int, Field(ge=0)]
-    limit: Annotated[int, Field(ge=0)]
+    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+    limit: Annotated[int, Field(json_schema_extra={"minimum": 0})]
 
 
 class NewMessage(ApiModel):
     recipient: Recipient
-    text: Annotated[str, Field(max_length=2000)]
+    text: Annotated[str, Field(json_schema_extra={"maxLength": 2000})]
     attachments: list[MessageAttachmentId] | None = None
     order: MessageOrder

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
 class BundleMarketplaceDTO(ApiModel):
@@ -21,7 +27,7 @@ class BundleMarketplaceDTO(ApiModel):
     ]
 
 
-class Status11(OpenEnum):
+class BundlePublicationDTOStatus(OpenEnum):
     """
     Bundle's status.
     """
@@ -32,7 +38,7 @@ class Status11(OpenEnum):
 
 class BundlePublicationDTO(ApiModel):
     marketplace: BundleMarketplaceDTO
-    status: Annotated[Status11, Field(description="Bundle's status.")]
+    status: Annotated[BundlePublicationDTOStatus, Field(description="Bundle's status.")]
 
 
 class BundledOfferDTO(ApiModel):
@@ -48,7 +54,7 @@ class BundledOfferDTO(ApiModel):
     ]
 
 
-class CreatedBy2(OpenEnum):
+class OfferBundleDTOCreatedBy(OpenEnum):
     """
     Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created <a href="https://allegro.pl/dla-sprzedajacych/automatycznie-laczymy-wybrane-oferty-w-zestaw-K6VYllRgbs0" target="_blank">automatically</a> by Allegro. </li> </ul>
     """
@@ -57,7 +63,7 @@ class CreatedBy2(OpenEnum):
     ALLEGRO = "ALLEGRO"
 
 
-class NextPage2(ApiModel):
+class OfferBundlesDTONextPage(ApiModel):
     """
     Next page information.
     """
@@ -82,7 +88,9 @@ class OfferBundleDTO(ApiModel):
     publication: Annotated[
         list[BundlePublicationDTO], Field(description="Bundle status on each marketplace.")
     ]
-    discounts: Annotated[list[BundleDiscountDTO], Field(description="Discounts on marketplaces.")]
+    discounts: Annotated[
+        list[BundleDiscountDTO] | None, Field(description="Discounts on marketplaces.")
+    ]
     created_at: Annotated[
         AwareDatetime,
         Field(
@@ -91,7 +99,7 @@ class OfferBundleDTO(ApiModel):
         ),
     ]
     created_by: Annotated[
-        CreatedBy2,
+        OfferBundleDTOCreatedBy,
         Field(
             alias="createdBy",
             description='Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created <a href="https://allegro.pl/dla-sprzedajacych/automatycznie-laczymy-wybrane-oferty-w-zestaw-K6VYllRgbs0" target="_blank">automatically</a> by Allegro. </li> </ul>',
@@ -102,7 +110,8 @@ class OfferBundleDTO(ApiModel):
 class OfferBundlesDTO(ApiModel):
     bundles: Annotated[list[OfferBundleDTO], Field(description="Seller's bundles.")]
     next_page: Annotated[
-        NextPage2 | None, Field(alias="nextPage", description="Next page information.")
+        OfferBundlesDTONextPage | None,
+        Field(alias="nextPage", description="Next page information."),
     ] = None
 
 

@@ -5,47 +5,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    pick_variant,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_5ea9e48f import (
+from allegro_async.api.models.shared_38d6f97c import (
     Category,
-)
-from allegro_async.api.models.shared_8ad792b1 import (
-    Warranty,
-)
-from allegro_async.api.models.shared_8e3703e7 import (
-    OfferDuration,
-)
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_84c581d1 import (
     ParameterRangeValue,
-)
-from allegro_async.api.models.shared_142f282b import (
-    SizeTable,
 )
 from allegro_async.api.models.shared_157cbb29 import (
     B2b,
-    CompatibilityListItem,
+    Contact,
     ImpliedWarranty,
     MarketedBeforeGPSRObligation,
-    OfferEndingAt,
-    OfferStartingAt,
     OfferStatus,
-    ProductOfferAttachment,
     ProductSetElementDeposits,
     ProductSetElementQuantity,
     PublicationRequest,
     ReturnPolicy,
     SaleProductOffer,
-    Unit1,
+    SaleProductOfferPatchRequestV1Attachments,
+    SaleProductOffersRequestStockUnit,
+    Warranty,
 )
 from allegro_async.api.models.shared_215b40a6 import (
     OfferCriterium,
@@ -54,11 +51,11 @@ from allegro_async.api.models.shared_215b40a6 import (
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
 )
-from allegro_async.api.models.shared_a2590cee import (
-    Contact,
-)
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
+)
+from allegro_async.api.models.shared_ba6ae322 import (
+    SizeTable,
 )
 from allegro_async.api.models.shared_c77b131b import (
     ProductCategory,
@@ -69,7 +66,10 @@ from allegro_async.api.models.shared_c790fd85 import (
     TextSafetyInformation,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
-    ErrorModel,
+    CommandOutputErrors,
+)
+from allegro_async.api.models.shared_fe7ccc21 import (
+    CompatibilityListItem,
 )
 
 
@@ -81,7 +81,16 @@ class AvailablePromotionPackage(ApiModel):
     ] = None
 
 
-class WholesalePriceList(ApiModel):
+class CompatibilityListManualRequest(ApiModel):
+    items: Annotated[
+        list[CompatibilityListItem],
+        Field(
+            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
+        ),
+    ]
+
+
+class DiscountsProductOfferRequestWholesalePriceList(ApiModel):
     id: Annotated[str | None, Field(description="Wholesale price list id")] = None
     name: Annotated[
         str | None, Field(description="The name of the wholesale price list definition.")
@@ -90,7 +99,7 @@ class WholesalePriceList(ApiModel):
 
 class DiscountsProductOfferRequest(ApiModel):
     wholesale_price_list: Annotated[
-        WholesalePriceList | None, Field(alias="wholesalePriceList")
+        DiscountsProductOfferRequestWholesalePriceList | None, Field(alias="wholesalePriceList")
     ] = None
 
 
@@ -170,7 +179,7 @@ class ProductOfferAdditionalServicesRequest(ApiModel):
     name: Annotated[str | None, Field(description="Name of additional services.")] = None
 
 
-class IdType(OpenEnum):
+class ProductOfferBaseIdType(OpenEnum):
     """
     Type of id. This field is optional. It helps in finding products more accurately. If an idType is not set, a given id is understood as a product's id.
      - `GTIN` - restricts the search filtering to GTINs (Global Trade Item Number), e.g. EAN, ISBN, UPC.
@@ -186,7 +195,7 @@ class ProductOfferFundraisingCampaignRequest(ApiModel):
     name: Annotated[str | None, Field(description="Name of fundraising campaign.")] = None
 
 
-class ResponsiblePerson(ApiModel):
+class ProductSetElementResponsiblePersonRequestResponsiblePerson(ApiModel):
     """
     Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.
     """
@@ -202,7 +211,7 @@ class ResponsiblePerson(ApiModel):
 
 class ProductSetElementResponsiblePersonRequest(ApiModel):
     responsible_person: Annotated[
-        ResponsiblePerson | None,
+        ProductSetElementResponsiblePersonRequestResponsiblePerson | None,
         Field(
             alias="responsiblePerson",
             description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.',
@@ -210,7 +219,7 @@ class ProductSetElementResponsiblePersonRequest(ApiModel):
     ] = None
 
 
-class Type51(OpenEnum):
+class ProductSetElementResponsibleProducerRequestType(OpenEnum):
     ID = "ID"
     NAME = "NAME"
 
@@ -220,10 +229,31 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
     Reference to the responsible producer configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.
     """
 
-    type: Annotated[Type51, Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "ProductSetElementResponsibleProducerRequest",
+            "type",
+            {
+                "ID": "ProductSetElementResponsibleProducerIdRequest",
+                "NAME": "ProductSetElementResponsibleProducerNameRequest",
+            },
+        )
 
 
-class Status26(OpenEnum):
+class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
+    responsible_producer: Annotated[
+        ProductSetElementResponsibleProducerRequestUnion | None, Field(alias="responsibleProducer")
+    ] = None
+
+
+class PromoModificationTaskStatus(OpenEnum):
     DONE = "DONE"
     ERROR = "ERROR"
     IN_PROGRESS = "IN_PROGRESS"
@@ -246,11 +276,14 @@ class PromoModificationTask(ApiModel):
             description="Date on which the promotion modification task finished processing: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
         ),
     ] = None
-    status: Annotated[Status26 | None, Field()] = None
-    errors: Errors | None = None
+    status: Annotated[PromoModificationTaskStatus | None, Field()] = None
+    errors: Annotated[
+        list[CommandOutputErrors] | None,
+        Field(description="The list of all the error objects explaining the error."),
+    ] = None
 
 
-class ModificationTime(OpenEnum):
+class PromoOptionsCommandModificationModificationTime(OpenEnum):
     """
     Time at which the modification will be applied.
     """
@@ -263,7 +296,7 @@ class PromoOptionsCommandModificationPackage(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class ModificationType(OpenEnum):
+class PromoOptionsModificationModificationType(OpenEnum):
     """
     Type of modification to be applied.
     """
@@ -273,7 +306,7 @@ class ModificationType(OpenEnum):
     REMOVE_NOW = "REMOVE_NOW"
 
 
-class PackageType1(OpenEnum):
+class PromoOptionsModificationPackageType(OpenEnum):
     """
     Type of promotion package to be changed/removed.
     """
@@ -284,11 +317,11 @@ class PackageType1(OpenEnum):
 
 class PromoOptionsModification(ApiModel):
     modification_type: Annotated[
-        ModificationType | None,
+        PromoOptionsModificationModificationType | None,
         Field(alias="modificationType", description="Type of modification to be applied."),
     ] = None
     package_type: Annotated[
-        PackageType1 | None,
+        PromoOptionsModificationPackageType | None,
         Field(alias="packageType", description="Type of promotion package to be changed/removed."),
     ] = None
     package_id: Annotated[
@@ -296,7 +329,7 @@ class PromoOptionsModification(ApiModel):
     ] = None
 
 
-class Action(OpenEnum):
+class PublicationModificationAction(OpenEnum):
     """
     Action to perform
     """
@@ -310,7 +343,9 @@ class PublicationModification(ApiModel):
     Contains publication's fields to change
     """
 
-    action: Annotated[Action | None, Field(description="Action to perform")] = None
+    action: Annotated[
+        PublicationModificationAction | None, Field(description="Action to perform")
+    ] = None
     scheduled_for: Annotated[
         AwareDatetime | None,
         Field(
@@ -324,14 +359,31 @@ class SaleProductOfferPublicationRequest(PublicationRequest):
     pass
 
 
-class Publication9(ApiModel):
-    duration: OfferDuration | None = None
-    starting_at: Annotated[OfferStartingAt | None, Field(alias="startingAt")] = None
-    ending_at: Annotated[OfferEndingAt | None, Field(alias="endingAt")] = None
+class SaleProductOfferRequestBasePublication(ApiModel):
+    duration: Annotated[
+        str | None,
+        Field(
+            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
+        ),
+    ] = None
+    starting_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="startingAt",
+            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
+        ),
+    ] = None
+    ending_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="endingAt",
+            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
+        ),
+    ] = None
     status: OfferStatus | None = None
 
 
-class Contact1(Contact):
+class SaleProductOfferRequestBaseContact(Contact):
     """
     Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name.
     """
@@ -339,7 +391,7 @@ class Contact1(Contact):
     name: Annotated[str | None, Field(description="The name of the contact definition.")] = None
 
 
-class Status31(OpenEnum):
+class SaleProductOfferStatusResponseOperationStatus(OpenEnum):
     """
     Status of the operation.
     """
@@ -349,9 +401,12 @@ class Status31(OpenEnum):
     COMPLETED = "COMPLETED"
 
 
-class Operation3(ApiModel):
+class SaleProductOfferStatusResponseOperation(ApiModel):
     id: Annotated[str | None, Field(description="The unique operation identifier (UUID).")] = None
-    status: Annotated[Status31 | None, Field(description="Status of the operation.")] = None
+    status: Annotated[
+        SaleProductOfferStatusResponseOperationStatus | None,
+        Field(description="Status of the operation."),
+    ] = None
     started_at: Annotated[
         str | None, Field(alias="startedAt", description="The starting date and time of operation.")
     ] = None
@@ -363,7 +418,7 @@ class SaleProductOfferStatusResponse(ApiModel):
     """
 
     offer: OfferId | None = None
-    operation: Operation3 | None = None
+    operation: SaleProductOfferStatusResponseOperation | None = None
 
 
 class SaleProductOffersRequestStock(ApiModel):
@@ -371,17 +426,33 @@ class SaleProductOffersRequestStock(ApiModel):
         int | None,
         Field(
             description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
-    unit: Annotated[Unit1 | None, Field(description="Stock unit")] = None
+    unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
+        None
+    )
 
 
-class Parameter1(ApiModel):
+ProductSetElementSafetyInformationRequestSafetyInformation = Annotated[
+    Annotated[TextSafetyInformation, Tag("TextSafetyInformation")]
+    | Annotated[AttachmentsSafetyInformation, Tag("AttachmentsSafetyInformation")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "ProductSetElementSafetyInformationRequestSafetyInformation",
+        "type",
+        "type",
+        {"TEXT": "TextSafetyInformation", "ATTACHMENTS": "AttachmentsSafetyInformation"},
+        "UnknownVariant",
+    ),
+]
+
+
+class UnfilledParametersResponseOffersParameters(ApiModel):
     id: Annotated[str | None, Field(description="Parameter identifier.")] = None
 
 
-class Category3(ApiModel):
+class UnfilledParametersResponseOffersCategory(ApiModel):
     """
     Category of offer with unfilled parameters
     """
@@ -389,24 +460,34 @@ class Category3(ApiModel):
     id: Annotated[str | None, Field(description="Category identifier.")] = None
 
 
-class Offer9(ApiModel):
+class UnfilledParametersResponseOffers(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of the offer.")] = None
     parameters: Annotated[
-        list[Parameter1] | None, Field(description="List of unfilled parameters.")
+        list[UnfilledParametersResponseOffersParameters] | None,
+        Field(description="List of unfilled parameters."),
     ] = None
     category: Annotated[
-        Category3 | None, Field(description="Category of offer with unfilled parameters")
+        UnfilledParametersResponseOffersCategory | None,
+        Field(description="Category of offer with unfilled parameters"),
     ] = None
 
 
 class UnfilledParametersResponse(ApiModel):
     offers: Annotated[
-        list[Offer9] | None, Field(description="List of offers unfilled parameters.")
+        list[UnfilledParametersResponseOffers] | None,
+        Field(description="List of offers unfilled parameters."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.", ge=0)] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
         int | None,
-        Field(alias="totalCount", description="Total number of available elements.", ge=0),
+        Field(
+            alias="totalCount",
+            description="Total number of available elements.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -429,31 +510,23 @@ class SellingMode(ApiModel):
     ] = None
 
 
-class AdditionalMarketplacesRequest1(ApiModel):
+class SaleProductOfferPatchRequestV1AdditionalMarketplaces(ApiModel):
     selling_mode: Annotated[SellingMode | None, Field(alias="sellingMode")] = None
 
 
-class AdditionalMarketplacesRequest(RootModel[dict[str, AdditionalMarketplacesRequest1]]):
-    """
-    Selected information about the offer in each additional service. This field does not contain information about the base marketplace of the offer.<br/> Possible values of `marketplaceId` can be obtained from `GET /marketplaces` resource.</br> See [Allegro foreign marketplaces](https://developer.allegro.pl/tutorials/listing-and-managing-offers-on-foreign-marketplaces-7GndGjeAATn) for more details regarding this field.
-    """
-
-    root: dict[str, AdditionalMarketplacesRequest1]
-
-
-class ImpliedWarranty1(ImpliedWarranty):
+class AfterSalesServicesProductOfferRequestImpliedWarranty(ImpliedWarranty):
     name: Annotated[
         str | None, Field(description="The name of the implied warranty definition.")
     ] = None
 
 
-class ReturnPolicy1(ReturnPolicy):
+class AfterSalesServicesProductOfferRequestReturnPolicy(ReturnPolicy):
     name: Annotated[str | None, Field(description="The name of the return policy definition.")] = (
         None
     )
 
 
-class Warranty1(Warranty):
+class AfterSalesServicesProductOfferRequestWarranty(Warranty):
     name: Annotated[str | None, Field(description="The name of the warranty definition.")] = None
 
 
@@ -462,9 +535,13 @@ class AfterSalesServicesProductOfferRequest(ApiModel):
     The definitions of the different after sales services assigned to the offer.
     """
 
-    implied_warranty: Annotated[ImpliedWarranty1 | None, Field(alias="impliedWarranty")] = None
-    return_policy: Annotated[ReturnPolicy1 | None, Field(alias="returnPolicy")] = None
-    warranty: Warranty1 | None = None
+    implied_warranty: Annotated[
+        AfterSalesServicesProductOfferRequestImpliedWarranty | None, Field(alias="impliedWarranty")
+    ] = None
+    return_policy: Annotated[
+        AfterSalesServicesProductOfferRequestReturnPolicy | None, Field(alias="returnPolicy")
+    ] = None
+    warranty: AfterSalesServicesProductOfferRequestWarranty | None = None
 
 
 class AvailablePromotionPackages(ApiModel):
@@ -516,19 +593,10 @@ class CommandOutput(ApiModel):
     """
 
     status: ProcessingStatus | None = None
-    errors: list[ErrorModel] | None = None
+    errors: list[CommandOutputErrors] | None = None
 
 
-class CompatibilityListManualRequest(ApiModel):
-    items: Annotated[
-        list[CompatibilityListItem],
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ]
-
-
-class ShippingRatesModel(JustId):
+class DeliveryProductOfferRequestShippingRates(JustId):
     name: Annotated[str | None, Field(description="The name of the shipping rate.")] = None
 
 
@@ -540,14 +608,16 @@ class DeliveryProductOfferRequest(ApiModel):
             description="Handling time, ISO 8601 duration format. This field must be set to one of the following: PT0S for immediately, PT24H, P2D, P3D, P4D, P5D, P7D, P10D, P14D, P21D, P30D, P60D.",
         ),
     ] = None
-    shipping_rates: Annotated[ShippingRatesModel | None, Field(alias="shippingRates")] = None
+    shipping_rates: Annotated[
+        DeliveryProductOfferRequestShippingRates | None, Field(alias="shippingRates")
+    ] = None
     additional_info: Annotated[
         str | None,
         Field(
             alias="additionalInfo",
             deprecated=True,
             description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
-            max_length=650,
+            json_schema_extra={"maxLength": 650},
         ),
     ] = None
 
@@ -589,10 +659,17 @@ class OfferPromoOptionsForSeller(ApiModel):
         list[OfferPromoOptions] | None,
         Field(alias="promoOptions", description="Promo options for seller offers."),
     ] = None
-    count: Annotated[int | None, Field(description="Number of returned elements.", ge=0)] = None
+    count: Annotated[
+        int | None,
+        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
+    ] = None
     total_count: Annotated[
         int | None,
-        Field(alias="totalCount", description="Total number of available elements.", ge=0),
+        Field(
+            alias="totalCount",
+            description="Total number of available elements.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -611,7 +688,7 @@ class ParameterProductOfferRequest(ApiModel):
 class ProductOfferBase(ApiModel):
     id: Annotated[str | None, Field(description="Product id.")] = None
     id_type: Annotated[
-        IdType | None,
+        ProductOfferBaseIdType | None,
         Field(
             alias="idType",
             description="Type of id. This field is optional. It helps in finding products more accurately. If an idType is not set, a given id is understood as a product's id.\n - `GTIN` - restricts the search filtering to GTINs (Global Trade Item Number), e.g. EAN, ISBN, UPC.\n - `MPN` - restricts the search filtering to MPNs (Manufacturer Part Number).",
@@ -624,38 +701,54 @@ class ProductOfferBase(ApiModel):
 
 
 class ProductSetElementResponsibleProducerIdRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[Literal["ID"], Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
     id: Annotated[str | None, Field(description="ID of responsible producer")] = None
 
 
 class ProductSetElementResponsibleProducerNameRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[Literal["NAME"], Field()]
+    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
     name: Annotated[
         str | None,
         Field(
             description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.',
-            max_length=50,
-            min_length=1,
+            json_schema_extra={"maxLength": 50, "minLength": 1},
         ),
     ] = None
 
 
-class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
-    responsible_producer: Annotated[
-        ProductSetElementResponsibleProducerIdRequest
-        | ProductSetElementResponsibleProducerNameRequest
-        | None,
-        Field(alias="responsibleProducer", discriminator="type"),
-    ] = None
+ProductSetElementResponsibleProducerRequestUnion = Annotated[
+    Annotated[
+        ProductSetElementResponsibleProducerIdRequest,
+        Tag("ProductSetElementResponsibleProducerIdRequest"),
+    ]
+    | Annotated[
+        ProductSetElementResponsibleProducerNameRequest,
+        Tag("ProductSetElementResponsibleProducerNameRequest"),
+    ]
+    | Annotated[
+        ProductSetElementResponsibleProducerRequest,
+        Tag("ProductSetElementResponsibleProducerRequest"),
+    ],
+    tagged_union(
+        "ProductSetElementResponsibleProducerRequestUnion",
+        "type",
+        "type",
+        {
+            "ID": "ProductSetElementResponsibleProducerIdRequest",
+            "NAME": "ProductSetElementResponsibleProducerNameRequest",
+        },
+        "ProductSetElementResponsibleProducerRequest",
+        warn=False,
+    ),
+]
 
 
 class ProductSetElementSafetyInformationRequest(ApiModel):
     safety_information: Annotated[
-        TextSafetyInformation | AttachmentsSafetyInformation | None,
+        ProductSetElementSafetyInformationRequestSafetyInformation | None,
         Field(
             alias="safetyInformation",
             description='Product\'s safety information. You can indicate it as:\n  - `ATTACHMENTS` - if you add attachments.  Reference <a href="https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST">Docs</a>\n  - `TEXT` - if you provide product safety information in the form of a text description.',
-            discriminator="type",
         ),
     ] = None
 
@@ -685,7 +778,7 @@ class PromoOptionsCommandModification(ApiModel):
         ),
     ] = None
     modification_time: Annotated[
-        ModificationTime | None,
+        PromoOptionsCommandModificationModificationTime | None,
         Field(
             alias="modificationTime", description="Time at which the modification will be applied."
         ),
@@ -718,7 +811,7 @@ class PublicationChangeCommandDto(ApiModel):
     publication: PublicationModification | None = None
 
 
-class Delivery3(DeliveryProductOfferRequest):
+class SaleProductOfferPatchRequestV1Delivery(DeliveryProductOfferRequest):
     shipment_date: Annotated[
         AwareDatetime | None,
         Field(
@@ -727,7 +820,7 @@ class Delivery3(DeliveryProductOfferRequest):
         ),
     ] = None
     shipping_rates: Annotated[
-        ShippingRatesModel | None,
+        DeliveryProductOfferRequestShippingRates | None,
         Field(
             alias="shippingRates",
             description="You should enter the shipping rates identifier or name.",
@@ -735,9 +828,9 @@ class Delivery3(DeliveryProductOfferRequest):
     ] = None
 
 
-class Delivery4(DeliveryProductOfferRequest):
+class SaleProductOfferRequestBaseDelivery(DeliveryProductOfferRequest):
     shipping_rates: Annotated[
-        ShippingRatesModel | None,
+        DeliveryProductOfferRequestShippingRates | None,
         Field(
             alias="shippingRates",
             description="You can enter the shipping rates identifier or name.",
@@ -745,7 +838,7 @@ class Delivery4(DeliveryProductOfferRequest):
     ] = None
 
 
-class SizeTable1(SizeTable):
+class SaleProductOfferRequestBaseSizeTable(SizeTable):
     """
     The size table information. You can enter the size tabe identifier or name.
     """
@@ -753,7 +846,7 @@ class SizeTable1(SizeTable):
     name: Annotated[str | None, Field(description="The name of the size table definition.")] = None
 
 
-class Delivery5(DeliveryProductOfferRequest):
+class SaleProductOfferRequestV1Delivery(DeliveryProductOfferRequest):
     shipment_date: Annotated[
         AwareDatetime | None,
         Field(
@@ -762,7 +855,7 @@ class Delivery5(DeliveryProductOfferRequest):
         ),
     ] = None
     shipping_rates: Annotated[
-        ShippingRatesModel | None,
+        DeliveryProductOfferRequestShippingRates | None,
         Field(
             alias="shippingRates",
             description="You should enter the shipping rates identifier or name.",
@@ -784,7 +877,9 @@ class ChangePrice(ApiModel):
 
 
 class ProductOffer(ProductOfferBase):
-    name: Annotated[str | None, Field(description="Product name.", max_length=75)] = None
+    name: Annotated[
+        str | None, Field(description="Product name.", json_schema_extra={"maxLength": 75})
+    ] = None
     category: ProductCategory | None = None
 
 
@@ -820,7 +915,7 @@ class PromoOptionsCommand(ApiModel):
     ] = None
 
 
-class ProductSetItem(
+class SaleProductOfferPatchRequestV1ProductSet(
     ProductSetElement,
     ProductSetElementQuantity,
     ProductSetElementResponsiblePersonRequest,
@@ -838,25 +933,24 @@ class SaleProductOfferRequestBase(SaleProductOffer):
         str | None,
         Field(
             description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .',
-            max_length=75,
-            min_length=12,
+            json_schema_extra={"maxLength": 75, "minLength": 12},
         ),
     ] = None
     parameters: list[ParameterProductOfferRequest] | None = None
-    publication: Publication9 | None = None
-    delivery: Delivery4 | None = None
+    publication: SaleProductOfferRequestBasePublication | None = None
+    delivery: SaleProductOfferRequestBaseDelivery | None = None
     after_sales_services: Annotated[
         AfterSalesServicesProductOfferRequest | None, Field(alias="afterSalesServices")
     ] = None
     size_table: Annotated[
-        SizeTable1 | None,
+        SaleProductOfferRequestBaseSizeTable | None,
         Field(
             alias="sizeTable",
             description="The size table information. You can enter the size tabe identifier or name.",
         ),
     ] = None
     contact: Annotated[
-        Contact1 | None,
+        SaleProductOfferRequestBaseContact | None,
         Field(
             description="Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name."
         ),
@@ -865,9 +959,14 @@ class SaleProductOfferRequestBase(SaleProductOffer):
 
 
 class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
-    product_set: Annotated[list[ProductSetItem] | None, Field(alias="productSet")] = None
+    product_set: Annotated[
+        list[SaleProductOfferPatchRequestV1ProductSet] | None, Field(alias="productSet")
+    ] = None
     b2b: B2b | None = None
-    attachments: ProductOfferAttachment | None = None
+    attachments: Annotated[
+        list[SaleProductOfferPatchRequestV1Attachments] | None,
+        Field(description="An array of offer attachments."),
+    ] = None
     fundraising_campaign: Annotated[
         ProductOfferFundraisingCampaignRequest | None, Field(alias="fundraisingCampaign")
     ] = None
@@ -875,10 +974,11 @@ class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
         ProductOfferAdditionalServicesRequest | None, Field(alias="additionalServices")
     ] = None
     stock: SaleProductOffersRequestStock
-    delivery: Delivery5 | None = None
+    delivery: SaleProductOfferRequestV1Delivery | None = None
     publication: SaleProductOfferPublicationRequest | None = None
     additional_marketplaces: Annotated[
-        AdditionalMarketplacesRequest | None, Field(alias="additionalMarketplaces")
+        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
     compatibility_list: Annotated[
         CompatibilityListManualRequest | None,
@@ -896,9 +996,14 @@ class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
 
 
 class SaleProductOfferPatchRequestV1(SaleProductOfferRequestBase):
-    product_set: Annotated[list[ProductSetItem] | None, Field(alias="productSet")] = None
+    product_set: Annotated[
+        list[SaleProductOfferPatchRequestV1ProductSet] | None, Field(alias="productSet")
+    ] = None
     b2b: B2b | None = None
-    attachments: ProductOfferAttachment | None = None
+    attachments: Annotated[
+        list[SaleProductOfferPatchRequestV1Attachments] | None,
+        Field(description="An array of offer attachments."),
+    ] = None
     fundraising_campaign: Annotated[
         ProductOfferFundraisingCampaignRequest | None, Field(alias="fundraisingCampaign")
     ] = None
@@ -912,11 +1017,12 @@ class SaleProductOfferPatchRequestV1(SaleProductOfferRequestBase):
             description="For the `/sale/product-offers` resources you can send only definition of the MANUAL compatibility list. If compatibility list is provided for the product assigned to the offer, it will be used automatically.",
         ),
     ] = None
-    delivery: Delivery3 | None = None
+    delivery: SaleProductOfferPatchRequestV1Delivery | None = None
     stock: SaleProductOffersRequestStock | None = None
     publication: SaleProductOfferPublicationRequest | None = None
     additional_marketplaces: Annotated[
-        AdditionalMarketplacesRequest | None, Field(alias="additionalMarketplaces")
+        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
     language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
         None

@@ -7,21 +7,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
-class ScoreDistributionItem(ApiModel):
+class OfferRatingScoreDistribution(ApiModel):
     name: Annotated[str | None, Field(description="Identifier of score: 5, 4, 3, 2, 1.")] = None
-    count: Annotated[int | None, Field(description="Count of score.", ge=0)] = None
+    count: Annotated[
+        int | None, Field(description="Count of score.", json_schema_extra={"minimum": 0})
+    ] = None
 
 
-class SizeFeedbackItem(ApiModel):
+class OfferRatingSizeFeedback(ApiModel):
     name: Annotated[
         str | None, Field(description="Identifier of sizeFeedback: BIGGER, FIT, SMALLER.")
     ] = None
-    count: Annotated[int | None, Field(description="Count of sizeFeedback responses.", ge=0)] = None
+    count: Annotated[
+        int | None,
+        Field(description="Count of sizeFeedback responses.", json_schema_extra={"minimum": 0}),
+    ] = None
 
 
 class OfferRating(ApiModel):
@@ -29,13 +38,18 @@ class OfferRating(ApiModel):
         str | None, Field(alias="averageScore", description="Average score of offer rating.")
     ] = None
     score_distribution: Annotated[
-        list[ScoreDistributionItem] | None,
+        list[OfferRatingScoreDistribution] | None,
         Field(alias="scoreDistribution", description="List score distribution with count."),
     ] = None
     total_responses: Annotated[
-        int | None, Field(alias="totalResponses", description="Number of total responses.", ge=0)
+        int | None,
+        Field(
+            alias="totalResponses",
+            description="Number of total responses.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
     size_feedback: Annotated[
-        list[SizeFeedbackItem] | None,
+        list[OfferRatingSizeFeedback] | None,
         Field(alias="sizeFeedback", description="List of size feedback."),
     ] = None

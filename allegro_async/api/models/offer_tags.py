@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class TagId(ApiModel):
@@ -21,7 +25,7 @@ class TagIdsRequest(ApiModel):
 
 
 class TagRequest(ApiModel):
-    name: Annotated[str, Field(max_length=25, min_length=1)]
+    name: Annotated[str, Field(json_schema_extra={"maxLength": 25, "minLength": 1})]
     hidden: Annotated[bool | None, Field()] = None
 
 

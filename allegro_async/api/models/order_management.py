@@ -8,24 +8,23 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
-    Id,
     Price,
 )
-from allegro_async.api.models.shared_39f88a6b import (
+from allegro_async.api.models.shared_4ba9b5f2 import (
     Coordinates,
-)
-from allegro_async.api.models.shared_bd50da5d import (
-    Service,
 )
 from allegro_async.api.models.shared_c47b6d2c import (
     ExternalId,
-)
-from allegro_async.api.models.shared_f6cdf20e import (
-    Payment,
 )
 
 
@@ -35,7 +34,7 @@ class AllegroCarrier(OpenEnum):
     DPD = "DPD"
 
 
-class Type5(OpenEnum):
+class AllegroPickupDropOffPointType(OpenEnum):
     """
     Point type.
     """
@@ -44,7 +43,22 @@ class Type5(OpenEnum):
     APM = "APM"
 
 
-class Type7(OpenEnum):
+class AllegroPickupDropOffPointServicesType(OpenEnum):
+    """
+    Set of values can be extended.
+    """
+
+    PICKUP = "PICKUP"
+    DROPOFF = "DROPOFF"
+
+
+class AllegroPickupDropOffPointServices(ApiModel):
+    type: Annotated[
+        AllegroPickupDropOffPointServicesType, Field(description="Set of values can be extended.")
+    ]
+
+
+class AllegroPickupDropOffPointRestrictionsType(OpenEnum):
     """
     Set of values can be extended.
     """
@@ -52,11 +66,23 @@ class Type7(OpenEnum):
     OVERLOADED = "OVERLOADED"
 
 
-class Restriction(ApiModel):
-    type: Annotated[Type7, Field(description="Set of values can be extended.")]
+class AllegroPickupDropOffPointRestrictions(ApiModel):
+    type: Annotated[
+        AllegroPickupDropOffPointRestrictionsType,
+        Field(description="Set of values can be extended."),
+    ]
 
 
-class OpeningItem(ApiModel):
+class PaymentMethod(OpenEnum):
+    CASH = "CASH"
+    CARD = "CARD"
+
+
+class Payment(ApiModel):
+    method: Annotated[PaymentMethod, Field()]
+
+
+class AllegroPickupDropOffPointOpening(ApiModel):
     day_of_week: Annotated[str, Field(alias="dayOfWeek", description="Day of week (ISO 8601).")]
     from_: Annotated[str, Field(alias="from", description="Start hour.")]
     to: Annotated[str, Field(description="End hour.")]
@@ -86,7 +112,7 @@ class CheckFormsNewOrderInvoiceId(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class LineItem(ApiModel):
+class CheckoutFormAddWaybillCreatedLineItems(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of an order line item.")] = None
 
 
@@ -113,7 +139,7 @@ class CheckoutFormAddWaybillCreated(ApiModel):
         ),
     ] = None
     line_items: Annotated[
-        list[LineItem] | None,
+        list[CheckoutFormAddWaybillCreatedLineItems] | None,
         Field(
             alias="lineItems",
             description="List of order line items. They must be from the order specified in the path parameter. List cannot be empty.",
@@ -128,7 +154,7 @@ class CheckoutFormAddWaybillCreated(ApiModel):
     ] = None
 
 
-class LineItem1(ApiModel):
+class CheckoutFormAddWaybillRequestLineItems(ApiModel):
     id: Annotated[str, Field(description="Identifier of an order line item.")]
 
 
@@ -144,7 +170,7 @@ class CheckoutFormAddWaybillRequest(ApiModel):
         str,
         Field(
             description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters.",
-            max_length=64,
+            json_schema_extra={"maxLength": 64},
         ),
     ]
     carrier_name: Annotated[
@@ -152,11 +178,11 @@ class CheckoutFormAddWaybillRequest(ApiModel):
         Field(
             alias="carrierName",
             description="Carrier name to be provided only if carrierId is OTHER, otherwise it’s ignored. Must be no longer than 30 characters.",
-            max_length=30,
+            json_schema_extra={"maxLength": 30},
         ),
     ] = None
     line_items: Annotated[
-        list[LineItem1] | None,
+        list[CheckoutFormAddWaybillRequestLineItems] | None,
         Field(
             alias="lineItems",
             description="List of order line items. They must be from the order specified in the path parameter. When list is not provided or it is empty it means that every item from an order is included in shipment.",
@@ -280,9 +306,18 @@ class CheckoutFormDeliveryTimeGuaranteed(ApiModel):
     ] = None
 
 
+class CheckoutFormFulfillmentProviderId(OpenEnum):
+    """
+    Indicates who is in charge to manage the order: * `SELLER` - the order is managed directly by seller * `ALLEGRO` - the order is managed by Allegro warehouse (One Fulfillment).
+    """
+
+    SELLER = "SELLER"
+    ALLEGRO = "ALLEGRO"
+
+
 class CheckoutFormFulfillmentProvider(ApiModel):
     id: Annotated[
-        Id | None,
+        CheckoutFormFulfillmentProviderId | None,
         Field(
             description="Indicates who is in charge to manage the order: * `SELLER` - the order is managed directly by seller * `ALLEGRO` - the order is managed by Allegro warehouse (One Fulfillment)."
         ),
@@ -317,7 +352,7 @@ class CheckoutFormFulfillmentStatus(OpenEnum):
     RETURNED = "RETURNED"
 
 
-class VatPayerStatus(OpenEnum):
+class CheckoutFormInvoiceAddressCompanyVatPayerStatus(OpenEnum):
     """
     The vat payer status: - `ACTIVE` - user explicitly declared as an active VAT taxpayer, - `NON_ACTIVE` - user explicitly declared as not an active VAT taxpayer, - `NOT_APPLICABLE` - user hasn't declared the VAT taxpayer status, or it's not applicable for given address type or provided company numbers.
     """
@@ -327,7 +362,7 @@ class VatPayerStatus(OpenEnum):
     NOT_APPLICABLE = "NOT_APPLICABLE"
 
 
-class Type21(OpenEnum):
+class CheckoutFormInvoiceAddressCompanyIdType(OpenEnum):
     """
     The tax id type.
     """
@@ -343,7 +378,7 @@ class Type21(OpenEnum):
 
 
 class CheckoutFormInvoiceAddressCompanyId(ApiModel):
-    type: Annotated[Type21, Field(description="The tax id type.")]
+    type: Annotated[CheckoutFormInvoiceAddressCompanyIdType, Field(description="The tax id type.")]
     value: Annotated[str, Field(description="The tax id value.")]
 
 
@@ -433,18 +468,20 @@ class CheckoutFormStatus(OpenEnum):
     CANCELLED = "CANCELLED"
 
 
-class Status13(OpenEnum):
+class CheckoutFormsOrderInvoiceFileSecurityVerificationStatus(OpenEnum):
     ACCEPTED = "ACCEPTED"
     REJECTED = "REJECTED"
     WAITING = "WAITING"
 
 
 class CheckoutFormsOrderInvoiceFileSecurityVerification(ApiModel):
-    status: Annotated[Status13 | None, Field()] = None
+    status: Annotated[CheckoutFormsOrderInvoiceFileSecurityVerificationStatus | None, Field()] = (
+        None
+    )
     verified_at: Annotated[AwareDatetime | None, Field(alias="verifiedAt")] = None
 
 
-class Status14(OpenEnum):
+class CheckoutFormsOrderInvoiceFileVerificationStatus(OpenEnum):
     """
     Verification status. Always NOT_APPLICABLE in the REGULAR orderMode. In the UKRAINE_EXPORT orderMode can be WAITING, ACCEPTED, ACCEPTED_WITH_WARNINGS or REJECTED.
     """
@@ -456,7 +493,7 @@ class Status14(OpenEnum):
     REJECTED = "REJECTED"
 
 
-class Type22(OpenEnum):
+class CheckoutFormsOrderInvoiceFileVerificationDetailsType(OpenEnum):
     """
     WARNING if the issue doesn't prevent the invoice from being accepted, ERROR if the issue prevents the invoice from being accepted
     """
@@ -467,7 +504,7 @@ class Type22(OpenEnum):
 
 class CheckoutFormsOrderInvoiceFileVerificationDetails(ApiModel):
     type: Annotated[
-        Type22 | None,
+        CheckoutFormsOrderInvoiceFileVerificationDetailsType | None,
         Field(
             description="WARNING if the issue doesn't prevent the invoice from being accepted, ERROR if the issue prevents the invoice from being accepted"
         ),
@@ -476,7 +513,7 @@ class CheckoutFormsOrderInvoiceFileVerificationDetails(ApiModel):
     message: Annotated[str | None, Field(description="User friendly message to display.")] = None
 
 
-class OrderMode(OpenEnum):
+class CheckoutFormsOrderInvoicesOrderMode(OpenEnum):
     """
     Whether an order is in a regular mode or in a special mode for exports to Ukraine
     """
@@ -502,7 +539,7 @@ class LatestOrderEvent(ApiModel):
     ]
 
 
-class Type36(OpenEnum):
+class LineItemDiscountType(OpenEnum):
     """
     Describes the types of discounts used in the lineItems. The types of discounts can be as follows:
       - `BUNDLE` - a bundle discount (used also for bundles with no price change)
@@ -526,14 +563,14 @@ class Type36(OpenEnum):
 
 class LineItemDiscount(ApiModel):
     type: Annotated[
-        Type36 | None,
+        LineItemDiscountType | None,
         Field(
             description="Describes the types of discounts used in the lineItems. The types of discounts can be as follows:\n  - `BUNDLE` - a bundle discount (used also for bundles with no price change)\n  - `UNIT_PERCENTAGE_DISCOUNT` - a MULTIPACK or CROSS_MULTIPACK discount\n  - `WHOLESALE_PRICE_LIST` - a wholesale price list discount (a discount for company users only)\n  - `LARGE_ORDER_DISCOUNT` - a large order discount (a discount for company users only)\n  - `TURNOVER_DISCOUNT` - a turnover discount (a discount for company users only)\n  - `COUPON` - a coupon discount\n  - `CAMPAIGN` - a campaign discount\n"
         ),
     ] = None
 
 
-class Type37(OpenEnum):
+class LineItemReconciliationType(OpenEnum):
     """
     Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment
 
@@ -543,7 +580,7 @@ class Type37(OpenEnum):
     WALLET = "WALLET"
 
 
-class Type38(OpenEnum):
+class LineItemVoucherType(OpenEnum):
     """
     Describes the types of vouchers used in the lineItems. The types of vouchers can be as follows: * `NOTEBOOKS_FOR_TEACHERS` - a voucher for teacher's notebook action.
 
@@ -552,7 +589,7 @@ class Type38(OpenEnum):
     NOTEBOOKS_FOR_TEACHERS = "NOTEBOOKS_FOR_TEACHERS"
 
 
-class Status19(OpenEnum):
+class LineItemVoucherStatus(OpenEnum):
     """
     Describes the status of the current voucher. The status of voucher can be as follows: * `ACTIVE` - an active voucher, ready to use, * `CANCELLED` - a cancelled voucher, disabled to use.
 
@@ -573,7 +610,8 @@ class OfferProductSetProductReference(ApiModel):
 
     id: Annotated[UUID, Field(description="Product id.")]
     quantity: Annotated[
-        float | None, Field(description="Product quantity in a product set.", ge=1.0)
+        float | None,
+        Field(description="Product quantity in a product set.", json_schema_extra={"minimum": 1.0}),
     ] = None
 
 
@@ -659,7 +697,7 @@ class OrdersShippingCarriersResponse(ApiModel):
     ] = None
 
 
-class Code2(OpenEnum):
+class ParcelTrackingStatusCode(OpenEnum):
     """
     Status of the shipment. - `AVAILABLE_FOR_PICKUP` - The parcel is awaiting for pickup. - `DELIVERED` - The parcel was delivered to the receiver / collected by the receiver. - `IN_TRANSIT` - The parcel is on its way to the receiver. The status includes events such as acceptance of the shipment by the carrier, arriving at the hub or redirecting to another address. - `ISSUE` - Problem with shipment. It includes events such as the parcel was refused by the receiver or was lost. - `NOTICE_LEFT` - A notice was left because of an unsuccessful delivery attempt (for example, due to nobody was at the delivery address). - `PENDING` - The shipment has been prepared and it is awaiting to be sent. - `RELEASED_FOR_DELIVERY` - The parcel has been released for delivery to its final destination. - `RETURNED` - The parcel is being or has been returned to the sender.
     """
@@ -682,7 +720,7 @@ class ParcelTrackingStatus(ApiModel):
         ),
     ]
     code: Annotated[
-        Code2,
+        ParcelTrackingStatusCode,
         Field(
             description="Status of the shipment. - `AVAILABLE_FOR_PICKUP` - The parcel is awaiting for pickup. - `DELIVERED` - The parcel was delivered to the receiver / collected by the receiver. - `IN_TRANSIT` - The parcel is on its way to the receiver. The status includes events such as acceptance of the shipment by the carrier, arriving at the hub or redirecting to another address. - `ISSUE` - Problem with shipment. It includes events such as the parcel was refused by the receiver or was lost. - `NOTICE_LEFT` - A notice was left because of an unsuccessful delivery attempt (for example, due to nobody was at the delivery address). - `PENDING` - The shipment has been prepared and it is awaiting to be sent. - `RELEASED_FOR_DELIVERY` - The parcel has been released for delivery to its final destination. - `RETURNED` - The parcel is being or has been returned to the sender."
         ),
@@ -703,7 +741,7 @@ class SellerReference(ApiModel):
     id: Annotated[str, Field()]
 
 
-class Address1(ApiModel):
+class AllegroPickupDropOffPointAddress(ApiModel):
     post_code: Annotated[str, Field(alias="postCode", description="Postal code")]
     city: Annotated[str, Field(description="City name")]
     street: Annotated[str, Field(description="Street")]
@@ -718,13 +756,20 @@ class AllegroPickupDropOffPoint(ApiModel):
 
     id: Annotated[str, Field(description="Point id. You can use it in Ship with Allegro.")]
     name: Annotated[str, Field(description="Point name.")]
-    type: Annotated[Type5, Field(description="Point type.")]
-    services: Annotated[list[Service], Field(description="Point services.")]
-    restrictions: Annotated[list[Restriction], Field(description="Point restrictions.")]
+    type: Annotated[AllegroPickupDropOffPointType, Field(description="Point type.")]
+    services: Annotated[
+        list[AllegroPickupDropOffPointServices], Field(description="Point services.")
+    ]
+    restrictions: Annotated[
+        list[AllegroPickupDropOffPointRestrictions], Field(description="Point restrictions.")
+    ]
     description: Annotated[str | None, Field(description="Point description")] = None
     payments: Annotated[list[Payment], Field(description="Point payment type.")]
-    address: Address1
-    opening: Annotated[list[OpeningItem], Field(description="Point working hours information.")]
+    address: AllegroPickupDropOffPointAddress
+    opening: Annotated[
+        list[AllegroPickupDropOffPointOpening],
+        Field(description="Point working hours information."),
+    ]
     carriers: Annotated[
         list[AllegroCarrier],
         Field(description="List of carriers that can drop off/pick up packages from point."),
@@ -750,7 +795,8 @@ class CheckoutFormAdditionalService(ApiModel):
     name: Annotated[str | None, Field(description="Additional service name")] = None
     price: Price | None = None
     quantity: Annotated[
-        int | None, Field(description="Quantity of an additional service", ge=1)
+        int | None,
+        Field(description="Quantity of an additional service", json_schema_extra={"minimum": 1}),
     ] = None
 
 
@@ -793,7 +839,7 @@ class CheckoutFormInvoiceAddressCompany(ApiModel):
         Field(description="Tax ids of a company for which invoice should be issued."),
     ] = None
     vat_payer_status: Annotated[
-        VatPayerStatus,
+        CheckoutFormInvoiceAddressCompanyVatPayerStatus,
         Field(
             alias="vatPayerStatus",
             description="The vat payer status: - `ACTIVE` - user explicitly declared as an active VAT taxpayer, - `NON_ACTIVE` - user explicitly declared as not an active VAT taxpayer, - `NOT_APPLICABLE` - user hasn't declared the VAT taxpayer status, or it's not applicable for given address type or provided company numbers.",
@@ -874,7 +920,7 @@ class CheckoutFormsOrderInvoiceFileVerification(ApiModel):
     """
 
     status: Annotated[
-        Status14 | None,
+        CheckoutFormsOrderInvoiceFileVerificationStatus | None,
         Field(
             description="Verification status. Always NOT_APPLICABLE in the REGULAR orderMode. In the UKRAINE_EXPORT orderMode can be WAITING, ACCEPTED, ACCEPTED_WITH_WARNINGS or REJECTED."
         ),
@@ -898,24 +944,27 @@ class LineItemDeposit(ApiModel):
 class LineItemReconciliation(ApiModel):
     value: Price | None = None
     type: Annotated[
-        Type37 | None,
+        LineItemReconciliationType | None,
         Field(
             description="Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment\n"
         ),
     ] = None
-    quantity: Annotated[int | None, Field(description="Quantity of reconciled items", ge=1)] = None
+    quantity: Annotated[
+        int | None,
+        Field(description="Quantity of reconciled items", json_schema_extra={"minimum": 1}),
+    ] = None
 
 
 class LineItemVoucher(ApiModel):
     code: Annotated[str | None, Field(description="The voucher code.")] = None
     type: Annotated[
-        Type38,
+        LineItemVoucherType,
         Field(
             description="Describes the types of vouchers used in the lineItems. The types of vouchers can be as follows: * `NOTEBOOKS_FOR_TEACHERS` - a voucher for teacher's notebook action.\n"
         ),
     ]
     status: Annotated[
-        Status19 | None,
+        LineItemVoucherStatus | None,
         Field(
             description="Describes the status of the current voucher. The status of voucher can be as follows: * `ACTIVE` - an active voucher, ready to use, * `CANCELLED` - a cancelled voucher, disabled to use.\n"
         ),
@@ -937,7 +986,7 @@ class OrderLineItem(ApiModel):
 
     id: Annotated[UUID, Field(description="Order item identifier")]
     offer: OrderLineItemOfferReference
-    quantity: Annotated[float, Field(description="quantity", ge=0.0)]
+    quantity: Annotated[float, Field(description="quantity", json_schema_extra={"minimum": 0.0})]
     original_price: Annotated[Price | None, Field(alias="originalPrice")] = None
     price: Price
     bought_at: Annotated[
@@ -945,7 +994,7 @@ class OrderLineItem(ApiModel):
     ] = None
 
 
-class TrackingDetails(ApiModel):
+class ParcelTrackingHistoryTrackingDetails(ApiModel):
     """
     Parcel tracking history if available.
     """
@@ -972,7 +1021,7 @@ class TrackingDetails(ApiModel):
 class ParcelTrackingHistory(ApiModel):
     waybill: Annotated[str, Field(description="Waybill number (parcel tracking number).")]
     tracking_details: Annotated[
-        TrackingDetails | None,
+        ParcelTrackingHistoryTrackingDetails | None,
         Field(alias="trackingDetails", description="Parcel tracking history if available."),
     ] = None
 
@@ -1000,7 +1049,9 @@ class CheckoutFormDeliveryReference(ApiModel):
     calculated_number_of_packages: Annotated[
         int | None,
         Field(
-            alias="calculatedNumberOfPackages", description="Calculated number of packages.", ge=0
+            alias="calculatedNumberOfPackages",
+            description="Calculated number of packages.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -1049,7 +1100,7 @@ class CheckoutFormLineItem(ApiModel):
 
     id: Annotated[UUID, Field(description="Line item identifier")]
     offer: OfferReference
-    quantity: Annotated[float, Field(description="quantity", ge=1.0)]
+    quantity: Annotated[float, Field(description="quantity", json_schema_extra={"minimum": 1.0})]
     original_price: Annotated[Price, Field(alias="originalPrice")]
     price: Price
     deposit: LineItemDeposit | None = None
@@ -1118,13 +1169,15 @@ class CheckoutForm(ApiModel):
 
 class CheckoutForms(ApiModel):
     checkout_forms: Annotated[list[CheckoutForm], Field(alias="checkoutForms")]
-    count: Annotated[float, Field(description="number of returned objects", ge=1.0)]
+    count: Annotated[
+        float, Field(description="number of returned objects", json_schema_extra={"minimum": 1.0})
+    ]
     total_count: Annotated[
         float,
         Field(
             alias="totalCount",
             description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
-            ge=1.0,
+            json_schema_extra={"minimum": 1.0},
         ),
     ]
 
@@ -1138,7 +1191,7 @@ class CheckoutFormsOrderInvoice(ApiModel):
 
 class CheckoutFormsOrderInvoices(ApiModel):
     order_mode: Annotated[
-        OrderMode | None,
+        CheckoutFormsOrderInvoicesOrderMode | None,
         Field(
             alias="orderMode",
             description="Whether an order is in a regular mode or in a special mode for exports to Ukraine",

@@ -5,24 +5,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_aa348613 import (
-    Reason,
-)
-from allegro_async.api.models.shared_d1d8ac8b import (
-    Group,
-)
 
 
-class Type14(OpenEnum):
+class BaseOperationType(OpenEnum):
     """
     Type of the operation.
     """
@@ -53,12 +58,37 @@ class Type14(OpenEnum):
     PAYOUT_SWEEP_CANCEL_CHARGE = "PAYOUT_SWEEP_CANCEL_CHARGE"
 
 
+class BaseOperationGroup(OpenEnum):
+    """
+    The group to which the given operation type belongs.
+    """
+
+    INCOME = "INCOME"
+    OUTCOME = "OUTCOME"
+    REFUND = "REFUND"
+    BLOCKADES = "BLOCKADES"
+
+
 class Deduction(ApiModel):
     """
     Deduction.
     """
 
     id: Annotated[UUID, Field(description="The deduction ID.")]
+
+
+class InitializeRefundReason(OpenEnum):
+    """
+    Reason for a payment refund.
+    """
+
+    REFUND = "REFUND"
+    COMPLAINT = "COMPLAINT"
+    PRODUCT_NOT_AVAILABLE = "PRODUCT_NOT_AVAILABLE"
+    PAID_VALUE_TOO_LOW = "PAID_VALUE_TOO_LOW"
+    OVERPAID = "OVERPAID"
+    CANCELLED_BY_BUYER = "CANCELLED_BY_BUYER"
+    NOT_COLLECTED = "NOT_COLLECTED"
 
 
 class OperationParticipantAddress(ApiModel):
@@ -109,7 +139,7 @@ class RefundDeliveryValue(Price):
     """
 
 
-class Status28(OpenEnum):
+class RefundDetailsStatus(OpenEnum):
     """
     Current status of payment refund.
     """
@@ -123,7 +153,7 @@ class Status28(OpenEnum):
     NEW = "NEW"
 
 
-class Delivery2(ApiModel):
+class InitializeRefundDelivery(ApiModel):
     """
     Payment refund for delivery.
     """
@@ -131,7 +161,7 @@ class Delivery2(ApiModel):
     value: RefundDeliveryValue | None = None
 
 
-class AdditionalServices(ApiModel):
+class InitializeRefundAdditionalServices(ApiModel):
     """
     Payment refund for additional services.
     """
@@ -139,7 +169,7 @@ class AdditionalServices(ApiModel):
     value: RefundAdditionalServicesValue | None = None
 
 
-class Type54(OpenEnum):
+class RefundLineItemType(OpenEnum):
     """
     Type for line items refund. QUANTITY is provided when you can refund one or more items. AMOUNT is provided when you can refund a partial price.
     """
@@ -148,7 +178,7 @@ class Type54(OpenEnum):
     QUANTITY = "QUANTITY"
 
 
-class Value2(ApiModel):
+class RefundLineItemValue(ApiModel):
     """
     This field is available for AMOUNT type only and specifies the amount refunded to the customer.
     """
@@ -167,7 +197,7 @@ class Value2(ApiModel):
 class RefundLineItem(ApiModel):
     id: Annotated[UUID, Field(description="The line-item identifier.")]
     type: Annotated[
-        Type54,
+        RefundLineItemType,
         Field(
             description="Type for line items refund. QUANTITY is provided when you can refund one or more items. AMOUNT is provided when you can refund a partial price."
         ),
@@ -176,18 +206,18 @@ class RefundLineItem(ApiModel):
         float | None,
         Field(
             description="This field is provided for QUANTITY type only. It specifies how many items will be refunded.",
-            ge=0.0,
+            json_schema_extra={"minimum": 0.0},
         ),
     ] = None
     value: Annotated[
-        Value2 | None,
+        RefundLineItemValue | None,
         Field(
             description="This field is available for AMOUNT type only and specifies the amount refunded to the customer."
         ),
     ] = None
 
 
-class TotalValue(ApiModel):
+class RefundLineItemDepositTotalValue(ApiModel):
     """
     This field specifies the total deposit amount, per line item, refunded to the customer.
     """
@@ -211,7 +241,7 @@ class RefundLineItemDeposit(ApiModel):
         ),
     ]
     total_value: Annotated[
-        TotalValue,
+        RefundLineItemDepositTotalValue,
         Field(
             alias="totalValue",
             description="This field specifies the total deposit amount, per line item, refunded to the customer.",
@@ -269,7 +299,7 @@ class Surcharge(ApiModel):
     id: Annotated[UUID, Field(description="The surcharge ID.")]
 
 
-class PaymentOperator(OpenEnum):
+class WalletPaymentOperator(OpenEnum):
     """
     The payment operator.
     """
@@ -281,7 +311,7 @@ class PaymentOperator(OpenEnum):
     AF_P24 = "AF_P24"
 
 
-class Type59(OpenEnum):
+class WalletType(OpenEnum):
     """
     The type of the wallet.
     """
@@ -304,7 +334,7 @@ class BuyerParticipant(Participant):
     id: Annotated[str, Field(description="The buyers's ID.")]
 
 
-class Overpaid(ApiModel):
+class InitializeRefundOverpaid(ApiModel):
     """
     Payment refund for overpaid.
     """
@@ -331,8 +361,8 @@ class RefundDetails(ApiModel):
     id: Annotated[UUID, Field(description="The payment refund identifier.")]
     payment: RefundPayment
     order: RefundOrder | None = None
-    reason: Annotated[Reason, Field(description="Reason for a payment refund.")]
-    status: Annotated[Status28, Field(description="Current status of payment refund.")]
+    reason: Annotated[InitializeRefundReason, Field(description="Reason for a payment refund.")]
+    status: Annotated[RefundDetailsStatus, Field(description="Current status of payment refund.")]
     created_at: Annotated[
         AwareDatetime,
         Field(
@@ -349,14 +379,18 @@ class RefundDetails(ApiModel):
         list[RefundLineItemDeposit] | None,
         Field(description="List of refundable deposits for the order's line items."),
     ] = None
-    delivery: Annotated[Delivery2 | None, Field(description="Payment refund for delivery.")] = None
-    overpaid: Annotated[Overpaid | None, Field(description="Payment refund for overpaid.")] = None
+    delivery: Annotated[
+        InitializeRefundDelivery | None, Field(description="Payment refund for delivery.")
+    ] = None
+    overpaid: Annotated[
+        InitializeRefundOverpaid | None, Field(description="Payment refund for overpaid.")
+    ] = None
     surcharges: Annotated[
         list[PaymentsSurcharge] | None,
         Field(description="List of surcharges for payment which can be refunded."),
     ] = None
     additional_services: Annotated[
-        AdditionalServices | None,
+        InitializeRefundAdditionalServices | None,
         Field(alias="additionalServices", description="Payment refund for additional services."),
     ] = None
     seller_comment: Annotated[
@@ -364,7 +398,7 @@ class RefundDetails(ApiModel):
         Field(
             alias="sellerComment",
             description="Sellers optional justification for refund.",
-            max_length=250,
+            json_schema_extra={"maxLength": 250},
         ),
     ] = None
 
@@ -375,16 +409,17 @@ class Wallet(ApiModel):
     """
 
     payment_operator: Annotated[
-        PaymentOperator, Field(alias="paymentOperator", description="The payment operator.")
+        WalletPaymentOperator, Field(alias="paymentOperator", description="The payment operator.")
     ]
-    type: Annotated[Type59, Field(description="The type of the wallet.")]
+    type: Annotated[WalletType, Field(description="The type of the wallet.")]
     balance: WalletBalance
 
 
 class BaseOperation(ApiModel):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     group: Annotated[
-        Group, Field(description="The group to which the given operation type belongs.")
+        BaseOperationGroup,
+        Field(description="The group to which the given operation type belongs."),
     ]
     wallet: Wallet
     value: OperationValue
@@ -400,50 +435,87 @@ class BaseOperation(ApiModel):
         ),
     ] = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "BaseOperation",
+            "type",
+            {
+                "CORRECTION": "CorrectionOperation",
+                "CONTRIBUTION": "ContributionOperation",
+                "PAYOUT": "PayoutOperation",
+                "PAYOUT_CANCEL": "PayoutOperationCancel",
+                "REFUND_INCREASE": "RefundIncreaseOperation",
+                "REFUND_CHARGE": "RefundChargeOperation",
+                "REFUND_CANCEL": "RefundCancelOperation",
+                "SURCHARGE": "SurchargeOperation",
+                "DEDUCTION_CHARGE": "DeductionChargeOperation",
+                "DEDUCTION_INCREASE": "DeductionIncreaseOperation",
+                "LOAN_DEDUCTION_CHARGE": "LoanDeductionChargeOperation",
+                "LOAN_DEDUCTION_INCREASE": "LoanDeductionIncreaseOperation",
+                "COMPENSATION_COD_CHARGE": "CompensationCodChargeOperation",
+                "COMPENSATION_COD_INCREASE": "CompensationCodIncreaseOperation",
+                "BLOCKADE": "BlockadeOperation",
+                "BLOCKADE_RELEASE": "BlockadeReleaseOperation",
+                "PROVIDER_REFUND_TRANSFER_CHARGE": "ProviderRefundTransferChargeOperation",
+                "PROVIDER_REFUND_TRANSFER_INCREASE": "ProviderRefundTransferIncreaseOperation",
+                "COMPENSATION": "CompensationOperation",
+                "TOP_UP": "TopUpOperation",
+                "PAYOUT_SWEEP_INCREASE": "PayoutSweepIncreaseOperation",
+                "PAYOUT_SWEEP_CHARGE": "PayoutSweepChargeOperation",
+                "PAYOUT_SWEEP_CANCEL_INCREASE": "PayoutSweepCancelIncreaseOperation",
+                "PAYOUT_SWEEP_CANCEL_CHARGE": "PayoutSweepCancelChargeOperation",
+            },
+        )
+
 
 class BlockadeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class BlockadeReleaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     payment: OperationPayment
 
 
 class CompensationCodChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     payment: OperationPayment
     deduction: Deduction
 
 
 class CompensationCodIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     payment: OperationPayment
     deduction: Deduction
 
 
 class CompensationOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
 
 
 class ContributionOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     payment: OperationPayment
     participant: BuyerParticipant
 
 
 class CorrectionOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
 
 
 class DeductionChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
 class DeductionIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
@@ -455,7 +527,7 @@ class GetRefundedPaymentsResponse(ApiModel):
         int | None,
         Field(
             description="Number of payment operations returned in search result for the given parameters.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     total_count: Annotated[
@@ -463,7 +535,7 @@ class GetRefundedPaymentsResponse(ApiModel):
         Field(
             alias="totalCount",
             description="Total number of payment operations for the given parameters.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -478,7 +550,7 @@ class InitializeRefund(ApiModel):
             description="Command UUID. If empty, idempotency will not be supported.",
         ),
     ]
-    reason: Annotated[Reason, Field(description="Reason for a payment refund.")]
+    reason: Annotated[InitializeRefundReason, Field(description="Reason for a payment refund.")]
     line_items: Annotated[
         list[RefundLineItem] | None,
         Field(alias="lineItems", description="List of order's line items which can be refunded."),
@@ -487,14 +559,18 @@ class InitializeRefund(ApiModel):
         list[RefundLineItemDeposit] | None,
         Field(description="List of refundable deposits for the order's line items."),
     ] = None
-    delivery: Annotated[Delivery2 | None, Field(description="Payment refund for delivery.")] = None
-    overpaid: Annotated[Overpaid | None, Field(description="Payment refund for overpaid.")] = None
+    delivery: Annotated[
+        InitializeRefundDelivery | None, Field(description="Payment refund for delivery.")
+    ] = None
+    overpaid: Annotated[
+        InitializeRefundOverpaid | None, Field(description="Payment refund for overpaid.")
+    ] = None
     surcharges: Annotated[
         list[PaymentsSurcharge] | None,
         Field(description="List of surcharges for payment which can be refunded."),
     ] = None
     additional_services: Annotated[
-        AdditionalServices | None,
+        InitializeRefundAdditionalServices | None,
         Field(alias="additionalServices", description="Payment refund for additional services."),
     ] = None
     seller_comment: Annotated[
@@ -502,120 +578,31 @@ class InitializeRefund(ApiModel):
         Field(
             alias="sellerComment",
             description="Sellers optional justification for refund.",
-            max_length=250,
+            json_schema_extra={"maxLength": 250},
         ),
     ] = None
 
 
 class LoanDeductionChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     deduction: Deduction
 
 
 class LoanDeductionIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
     deduction: Deduction
-
-
-class PayoutOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payout: Payout
-
-
-class PayoutOperationCancel(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payout: Payout
-
-
-class PayoutSweepCancelChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-
-
-class PayoutSweepCancelIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-
-
-class PayoutSweepChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-
-
-class PayoutSweepIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-
-
-class ProviderRefundTransferChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payment: OperationPayment
-
-
-class ProviderRefundTransferIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payment: OperationPayment
-
-
-class RefundCancelOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payment: OperationPayment
-
-
-class RefundChargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payment: OperationPayment
-    participant: BuyerParticipant
-
-
-class RefundIncreaseOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payment: OperationPayment
-    participant: SellerParticipant
-
-
-class SurchargeOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
-    payment: OperationPayment
-    surcharge: Surcharge
-    participant: BuyerParticipant
-
-
-class TopUpOperation(BaseOperation):
-    type: Annotated[Type14, Field(description="Type of the operation.")]
 
 
 class PaymentOperations(ApiModel):
     payment_operations: Annotated[
-        list[
-            BlockadeOperation
-            | BlockadeReleaseOperation
-            | CompensationCodChargeOperation
-            | CompensationCodIncreaseOperation
-            | CompensationOperation
-            | ContributionOperation
-            | CorrectionOperation
-            | DeductionChargeOperation
-            | DeductionIncreaseOperation
-            | LoanDeductionChargeOperation
-            | LoanDeductionIncreaseOperation
-            | PayoutOperation
-            | PayoutOperationCancel
-            | PayoutSweepCancelChargeOperation
-            | PayoutSweepCancelIncreaseOperation
-            | PayoutSweepChargeOperation
-            | PayoutSweepIncreaseOperation
-            | ProviderRefundTransferChargeOperation
-            | ProviderRefundTransferIncreaseOperation
-            | RefundCancelOperation
-            | RefundChargeOperation
-            | RefundIncreaseOperation
-            | SurchargeOperation
-            | TopUpOperation
-        ],
+        list[BaseOperationUnion],
         Field(alias="paymentOperations", description="Collection of payment operations."),
     ]
     count: Annotated[
         int,
         Field(
             description="Number of payment operations returned in search result for the given parameters.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ]
     total_count: Annotated[
@@ -623,6 +610,134 @@ class PaymentOperations(ApiModel):
         Field(
             alias="totalCount",
             description="Total number of payment operations for the given parameters.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ]
+
+
+class PayoutOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payout: Payout
+
+
+class PayoutOperationCancel(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payout: Payout
+
+
+class PayoutSweepCancelChargeOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+
+
+class PayoutSweepCancelIncreaseOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+
+
+class PayoutSweepChargeOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+
+
+class PayoutSweepIncreaseOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+
+
+class ProviderRefundTransferChargeOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payment: OperationPayment
+
+
+class ProviderRefundTransferIncreaseOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payment: OperationPayment
+
+
+class RefundCancelOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payment: OperationPayment
+
+
+class RefundChargeOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payment: OperationPayment
+    participant: BuyerParticipant
+
+
+class RefundIncreaseOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payment: OperationPayment
+    participant: SellerParticipant
+
+
+class SurchargeOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    payment: OperationPayment
+    surcharge: Surcharge
+    participant: BuyerParticipant
+
+
+class TopUpOperation(BaseOperation):
+    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+
+
+BaseOperationUnion = Annotated[
+    Annotated[CorrectionOperation, Tag("CorrectionOperation")]
+    | Annotated[ContributionOperation, Tag("ContributionOperation")]
+    | Annotated[PayoutOperation, Tag("PayoutOperation")]
+    | Annotated[PayoutOperationCancel, Tag("PayoutOperationCancel")]
+    | Annotated[RefundIncreaseOperation, Tag("RefundIncreaseOperation")]
+    | Annotated[RefundChargeOperation, Tag("RefundChargeOperation")]
+    | Annotated[RefundCancelOperation, Tag("RefundCancelOperation")]
+    | Annotated[SurchargeOperation, Tag("SurchargeOperation")]
+    | Annotated[DeductionChargeOperation, Tag("DeductionChargeOperation")]
+    | Annotated[DeductionIncreaseOperation, Tag("DeductionIncreaseOperation")]
+    | Annotated[LoanDeductionChargeOperation, Tag("LoanDeductionChargeOperation")]
+    | Annotated[LoanDeductionIncreaseOperation, Tag("LoanDeductionIncreaseOperation")]
+    | Annotated[CompensationCodChargeOperation, Tag("CompensationCodChargeOperation")]
+    | Annotated[CompensationCodIncreaseOperation, Tag("CompensationCodIncreaseOperation")]
+    | Annotated[BlockadeOperation, Tag("BlockadeOperation")]
+    | Annotated[BlockadeReleaseOperation, Tag("BlockadeReleaseOperation")]
+    | Annotated[ProviderRefundTransferChargeOperation, Tag("ProviderRefundTransferChargeOperation")]
+    | Annotated[
+        ProviderRefundTransferIncreaseOperation, Tag("ProviderRefundTransferIncreaseOperation")
+    ]
+    | Annotated[CompensationOperation, Tag("CompensationOperation")]
+    | Annotated[TopUpOperation, Tag("TopUpOperation")]
+    | Annotated[PayoutSweepIncreaseOperation, Tag("PayoutSweepIncreaseOperation")]
+    | Annotated[PayoutSweepChargeOperation, Tag("PayoutSweepChargeOperation")]
+    | Annotated[PayoutSweepCancelIncreaseOperation, Tag("PayoutSweepCancelIncreaseOperation")]
+    | Annotated[PayoutSweepCancelChargeOperation, Tag("PayoutSweepCancelChargeOperation")]
+    | Annotated[BaseOperation, Tag("BaseOperation")],
+    tagged_union(
+        "BaseOperationUnion",
+        "type",
+        "type",
+        {
+            "CORRECTION": "CorrectionOperation",
+            "CONTRIBUTION": "ContributionOperation",
+            "PAYOUT": "PayoutOperation",
+            "PAYOUT_CANCEL": "PayoutOperationCancel",
+            "REFUND_INCREASE": "RefundIncreaseOperation",
+            "REFUND_CHARGE": "RefundChargeOperation",
+            "REFUND_CANCEL": "RefundCancelOperation",
+            "SURCHARGE": "SurchargeOperation",
+            "DEDUCTION_CHARGE": "DeductionChargeOperation",
+            "DEDUCTION_INCREASE": "DeductionIncreaseOperation",
+            "LOAN_DEDUCTION_CHARGE": "LoanDeductionChargeOperation",
+            "LOAN_DEDUCTION_INCREASE": "LoanDeductionIncreaseOperation",
+            "COMPENSATION_COD_CHARGE": "CompensationCodChargeOperation",
+            "COMPENSATION_COD_INCREASE": "CompensationCodIncreaseOperation",
+            "BLOCKADE": "BlockadeOperation",
+            "BLOCKADE_RELEASE": "BlockadeReleaseOperation",
+            "PROVIDER_REFUND_TRANSFER_CHARGE": "ProviderRefundTransferChargeOperation",
+            "PROVIDER_REFUND_TRANSFER_INCREASE": "ProviderRefundTransferIncreaseOperation",
+            "COMPENSATION": "CompensationOperation",
+            "TOP_UP": "TopUpOperation",
+            "PAYOUT_SWEEP_INCREASE": "PayoutSweepIncreaseOperation",
+            "PAYOUT_SWEEP_CHARGE": "PayoutSweepChargeOperation",
+            "PAYOUT_SWEEP_CANCEL_INCREASE": "PayoutSweepCancelIncreaseOperation",
+            "PAYOUT_SWEEP_CANCEL_CHARGE": "PayoutSweepCancelChargeOperation",
+        },
+        "BaseOperation",
+        warn=False,
+    ),
+]

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
-
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_4aab5b0d import (
-    SellerModel,
+from pydantic import (
+    Field,
 )
-from allegro_async.api.models.shared_39f88a6b import (
-    Address,
+
+from allegro_async.api._base import (
+    ApiModel,
+)
+from allegro_async.api.models.shared_4aab5b0d import (
+    ImpliedWarrantyResponseSeller,
+)
+from allegro_async.api.models.shared_4ba9b5f2 import (
+    Coordinates,
 )
 
 
@@ -30,7 +34,7 @@ class OpenHour(ApiModel):
     to: Annotated[str, Field(description="Date format (ISO 8601) - HH:mm:ss.SSS")]
 
 
-class Payment1(ApiModel):
+class PosPayments(ApiModel):
     method: Annotated[
         str, Field(description="Available forms of payment: CASH - cash, CARD - card.")
     ]
@@ -38,6 +42,15 @@ class Payment1(ApiModel):
 
 class PosLocation(ApiModel):
     id: Annotated[str, Field()]
+
+
+class Address(ApiModel):
+    street: Annotated[str | None, Field(json_schema_extra={"maxLength": 80})] = None
+    city: Annotated[str, Field(json_schema_extra={"maxLength": 40})]
+    zip_code: Annotated[str, Field(alias="zipCode", json_schema_extra={"maxLength": 10})]
+    state: Annotated[str, Field(json_schema_extra={"maxLength": 40})]
+    country_code: Annotated[str, Field(alias="countryCode")]
+    coordinates: Coordinates | None = None
 
 
 class Pos(ApiModel):
@@ -49,16 +62,22 @@ class Pos(ApiModel):
     ] = None
     external_id: Annotated[
         str | None,
-        Field(alias="externalId", description="ID from external client system.", max_length=80),
+        Field(
+            alias="externalId",
+            description="ID from external client system.",
+            json_schema_extra={"maxLength": 80},
+        ),
     ] = None
-    name: Annotated[str, Field(max_length=80)]
-    seller: SellerModel | None = None
+    name: Annotated[str, Field(json_schema_extra={"maxLength": 80})]
+    seller: ImpliedWarrantyResponseSeller | None = None
     type: Annotated[
         str, Field(description="Indicates point type. The only valid value so far is PICKUP_POINT.")
     ]
     address: Address
-    phone_number: Annotated[str | None, Field(alias="phoneNumber", max_length=16)] = None
-    email: Annotated[str | None, Field(max_length=64)] = None
+    phone_number: Annotated[
+        str | None, Field(alias="phoneNumber", json_schema_extra={"maxLength": 16})
+    ] = None
+    email: Annotated[str | None, Field(json_schema_extra={"maxLength": 64})] = None
     locations: Annotated[
         list[PosLocation] | None,
         Field(
@@ -77,7 +96,7 @@ class Pos(ApiModel):
         ),
     ] = None
     payments: Annotated[
-        list[Payment1] | None, Field(description="An empty list of payment types is available.")
+        list[PosPayments] | None, Field(description="An empty list of payment types is available.")
     ] = None
     confirmation_type: Annotated[
         str,

@@ -8,21 +8,26 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
-    Name,
     Price,
 )
 
 
 class AttachmentDeclaration(ApiModel):
     file_name: Annotated[str, Field(alias="fileName")]
-    size: Annotated[int, Field(ge=1)]
+    size: Annotated[int, Field(json_schema_extra={"minimum": 1})]
 
 
-class Status15(OpenEnum):
+class ClaimStatusChangeRequestStatus(OpenEnum):
     ACCEPTED_REPAIR = "ACCEPTED_REPAIR"
     ACCEPTED_REFUND = "ACCEPTED_REFUND"
     ACCEPTED_EXCHANGE = "ACCEPTED_EXCHANGE"
@@ -38,7 +43,7 @@ class Status15(OpenEnum):
     REJECTED_CLAIM_WITHDRAWN_BY_BUYER = "REJECTED_CLAIM_WITHDRAWN_BY_BUYER"
 
 
-class Type41(OpenEnum):
+class MessageRequestType(OpenEnum):
     """
     Type of message, `END_REQUEST` is only allowed for disputes while return-related types are only allowed for claims.
     """
@@ -50,7 +55,7 @@ class Type41(OpenEnum):
     RETURN_NOT_REQUIRED = "RETURN_NOT_REQUIRED"
 
 
-class Type48(OpenEnum):
+class PostPurchaseIssueType(OpenEnum):
     """
     Whether the issue is a dispute or a claim
     """
@@ -59,7 +64,7 @@ class Type48(OpenEnum):
     CLAIM = "CLAIM"
 
 
-class Right(OpenEnum):
+class PostPurchaseIssueRight(OpenEnum):
     """
     Field only present for claims (not disputes)
     """
@@ -69,7 +74,9 @@ class Right(OpenEnum):
 
 
 class PostPurchaseIssueAttachment(ApiModel):
-    file_name: Annotated[str | None, Field(alias="fileName", max_length=255)] = None
+    file_name: Annotated[
+        str | None, Field(alias="fileName", json_schema_extra={"maxLength": 255})
+    ] = None
     url: Annotated[str | None, Field(description="Direct link to the attachment")] = None
 
 
@@ -77,7 +84,7 @@ class PostPurchaseIssueAttachmentId(ApiModel):
     id: Annotated[str, Field()]
 
 
-class Role(OpenEnum):
+class PostPurchaseIssueAuthorRole(OpenEnum):
     BUYER = "BUYER"
     ADMIN = "ADMIN"
 
@@ -86,12 +93,23 @@ class PostPurchaseIssueAuthor(ApiModel):
     login: Annotated[
         str | None, Field(description="Not present if role is ADMIN or FULFILLMENT")
     ] = None
-    role: Annotated[Role | None, Field()] = None
+    role: Annotated[PostPurchaseIssueAuthorRole | None, Field()] = None
 
 
 class PostPurchaseIssueCheckoutForm(ApiModel):
     id: Annotated[str | None, Field()] = None
     created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+
+
+class PostPurchaseIssueExpectationName(OpenEnum):
+    """
+    Null for disputes, only available for claims.
+    """
+
+    REPAIR = "REPAIR"
+    EXCHANGE = "EXCHANGE"
+    REFUND = "REFUND"
+    PARTIAL_REFUND = "PARTIAL_REFUND"
 
 
 class PostPurchaseIssueFirstMessage(ApiModel):
@@ -106,7 +124,7 @@ class PostPurchaseIssueFirstMessage(ApiModel):
     created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
 
 
-class Status23(OpenEnum):
+class PostPurchaseIssueLastMessageStatus(OpenEnum):
     """
     Status of the last message in a dispute or claim:
       - *NEW* - The seller never sent a message in the chat. Latest message could have been sent by buyer or advisor.
@@ -127,7 +145,7 @@ class PostPurchaseIssueLastMessage(ApiModel):
     """
 
     status: Annotated[
-        Status23 | None,
+        PostPurchaseIssueLastMessageStatus | None,
         Field(
             description="Status of the last message in a dispute or claim:\n  - *NEW* - The seller never sent a message in the chat. Latest message could have been sent by buyer or advisor.\n  - *SELLER_REPLIED* - The last message was written by the seller.\n  - *BUYER_REPLIED - The last message was written by the buyer and the seller has written at least one message previously.\n  - *ALLEGRO_ADVISOR_REPLIED - The last message was written by an advisor and the seller has written at least one message previously."
         ),
@@ -135,7 +153,7 @@ class PostPurchaseIssueLastMessage(ApiModel):
     created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
 
 
-class Role1(OpenEnum):
+class PostPurchaseIssueMessageAuthorRole(OpenEnum):
     BUYER = "BUYER"
     SELLER = "SELLER"
     ADMIN = "ADMIN"
@@ -151,7 +169,7 @@ class PostPurchaseIssueMessageAuthor(ApiModel):
     login: Annotated[
         str | None, Field(description="Not present if role is ADMIN, SYSTEM or FULFILLMENT")
     ] = None
-    role: Annotated[Role1 | None, Field()] = None
+    role: Annotated[PostPurchaseIssueMessageAuthorRole | None, Field()] = None
 
 
 class PostPurchaseIssueOffer(ApiModel):
@@ -160,7 +178,10 @@ class PostPurchaseIssueOffer(ApiModel):
     )
     quantity: Annotated[
         int | None,
-        Field(description="How many instances of this offer are subject to this issue.", ge=1),
+        Field(
+            description="How many instances of this offer are subject to this issue.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
 
 
@@ -170,7 +191,7 @@ class PostPurchaseIssueProduct(ApiModel):
     ] = None
 
 
-class Type49(OpenEnum):
+class PostPurchaseIssueReasonType(OpenEnum):
     NO_PRODUCT_RECEIVED = "NO_PRODUCT_RECEIVED"
     NO_PRODUCT_IN_PARCEL = "NO_PRODUCT_IN_PARCEL"
     NO_PROOF_OF_PURCHASE_MANUAL_OR_WARRANTY = "NO_PROOF_OF_PURCHASE_MANUAL_OR_WARRANTY"
@@ -197,7 +218,7 @@ class Type49(OpenEnum):
 
 
 class PostPurchaseIssueReason(ApiModel):
-    type: Annotated[Type49 | None, Field()] = None
+    type: Annotated[PostPurchaseIssueReasonType | None, Field()] = None
     description: Annotated[str | None, Field()] = None
 
 
@@ -229,7 +250,7 @@ class ClaimStatusChangeRequest(ApiModel):
     Request to change status of a claim
     """
 
-    status: Annotated[Status15, Field()]
+    status: Annotated[ClaimStatusChangeRequestStatus, Field()]
     message: Annotated[str, Field()]
     partial_refund: Annotated[Price | None, Field(alias="partialRefund")] = None
 
@@ -239,10 +260,10 @@ class MessageRequest(ApiModel):
     Request body to add message to the dispute. Presence of text or attachment fields or both is required.
     """
 
-    text: Annotated[str, Field(max_length=20000)]
+    text: Annotated[str, Field(json_schema_extra={"maxLength": 20000})]
     attachments: list[PostPurchaseIssueAttachmentId] | None = None
     type: Annotated[
-        Type41,
+        MessageRequestType,
         Field(
             description="Type of message, `END_REQUEST` is only allowed for disputes while return-related types are only allowed for claims."
         ),
@@ -255,7 +276,9 @@ class PostPurchaseIssueChat(ApiModel):
     """
 
     last_message: Annotated[PostPurchaseIssueLastMessage | None, Field(alias="lastMessage")] = None
-    messages_count: Annotated[int | None, Field(alias="messagesCount", ge=0)] = None
+    messages_count: Annotated[
+        int | None, Field(alias="messagesCount", json_schema_extra={"minimum": 0})
+    ] = None
     initial_message: Annotated[
         PostPurchaseIssueFirstMessage | None, Field(alias="initialMessage")
     ] = None
@@ -279,7 +302,8 @@ class PostPurchaseIssueChatResponse(ApiModel):
 
 class PostPurchaseIssueExpectation(ApiModel):
     name: Annotated[
-        Name | None, Field(description="Null for disputes, only available for claims.")
+        PostPurchaseIssueExpectationName | None,
+        Field(description="Null for disputes, only available for claims."),
     ] = None
     refund: PostPurchaseIssueRefund | None = None
 
@@ -328,7 +352,7 @@ class PostPurchaseIssueState(ApiModel):
 class PostPurchaseIssue(ApiModel):
     id: Annotated[str | None, Field(description="Identifier of the issue")] = None
     type: Annotated[
-        Type48 | None, Field(description="Whether the issue is a dispute or a claim")
+        PostPurchaseIssueType | None, Field(description="Whether the issue is a dispute or a claim")
     ] = None
     reference_number: Annotated[
         str | None,
@@ -379,7 +403,8 @@ class PostPurchaseIssue(ApiModel):
         PostPurchaseIssueReason | None, Field(description="Claim reason. Not present for disputes")
     ] = None
     right: Annotated[
-        Right | None, Field(description="Field only present for claims (not disputes)")
+        PostPurchaseIssueRight | None,
+        Field(description="Field only present for claims (not disputes)"),
     ] = None
     attachments: list[PostPurchaseIssueAttachment] | None = None
 

@@ -7,24 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.common import (
     Price,
-)
-from allegro_async.api.models.shared_5ea9e48f import (
-    Category,
 )
 from allegro_async.api.models.shared_8e3703e7 import (
     BuyNowPrice,
     MinimalPrice,
-    OfferDuration,
     SellingModeFormat,
     StartingPrice,
 )
-from allegro_async.api.models.shared_84c581d1 import (
-    Parameter,
+from allegro_async.api.models.shared_38d6f97c import (
+    Category,
+    ParameterRangeValue,
 )
 from allegro_async.api.models.shared_88ef85c7 import (
     ClassifiedExtraPackage,
@@ -32,9 +34,6 @@ from allegro_async.api.models.shared_88ef85c7 import (
 )
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
-)
-from allegro_async.api.models.shared_1877bb16 import (
-    Promotion,
 )
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
@@ -64,12 +63,27 @@ class OfferQuoteDto(ApiModel):
 
 
 class OfferQuotesDto(ApiModel):
-    count: Annotated[int | None, Field(ge=0)] = None
+    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
     quotes: list[OfferQuoteDto] | None = None
 
 
 class PricingPublication(ApiModel):
-    duration: OfferDuration | None = None
+    duration: Annotated[
+        str | None,
+        Field(
+            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
+        ),
+    ] = None
+
+
+class Promotion(ApiModel):
+    """
+    Promo options on base marketplace.
+    """
+
+    emphasized1d: Annotated[bool | None, Field()] = None
+    emphasized10d: Annotated[bool | None, Field()] = None
+    department_page: Annotated[bool | None, Field(alias="departmentPage")] = None
 
 
 class QuoteResponse(ApiModel):
@@ -101,6 +115,17 @@ class NetPrice(Price):
     """
     The buy now net price computed based on tax. Provided for informational purposes only - ignored when creating (POST) or updating (PUT).
     """
+
+
+class Parameter(ApiModel):
+    """
+    Offer's parameter.
+    """
+
+    id: Annotated[str, Field()]
+    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
+    values: list[str] | None = None
+    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
 
 
 class SellingModeWithNetPrice(ApiModel):

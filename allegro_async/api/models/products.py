@@ -5,23 +5,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_5ea9e48f import (
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    pick_variant,
+    tagged_union,
+)
+from allegro_async.api.models.shared_38d6f97c import (
     Category,
+    ParameterRangeValue,
+)
+from allegro_async.api.models.shared_54aa6840 import (
+    CompatibilityListItemProductBased,
 )
 from allegro_async.api.models.shared_68b4a1dc import (
     CategoryParameterDisplayConditions,
     CategoryParameterRequirementConditions,
     FormerCategoryParameterData,
     FormerParameterValueData,
-    Restrictions6,
-)
-from allegro_async.api.models.shared_84c581d1 import (
-    ParameterRangeValue,
+    StringCategoryParameterRestrictions,
 )
 from allegro_async.api.models.shared_b0fdb828 import (
     ResponsibleProducerResponse,
@@ -35,13 +47,12 @@ from allegro_async.api.models.shared_c77b131b import (
 from allegro_async.api.models.shared_c790fd85 import (
     AiCoCreatedContent,
     AttachmentsSafetyInformation,
-    CompatibilityListItemProductBased,
     ImageUrl,
     TextSafetyInformation,
 )
 
 
-class Status10(OpenEnum):
+class BaseSaleProductResponseDtoPublicationStatus(OpenEnum):
     """
     The publication status of the product:
      - `PROPOSED` - product is proposed and can be during the review process
@@ -52,16 +63,16 @@ class Status10(OpenEnum):
     LISTED = "LISTED"
 
 
-class Publication2(ApiModel):
+class BaseSaleProductResponseDtoPublication(ApiModel):
     status: Annotated[
-        Status10 | None,
+        BaseSaleProductResponseDtoPublicationStatus | None,
         Field(
             description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
         ),
     ] = None
 
 
-class Type20(OpenEnum):
+class CategoryProductParameterType(OpenEnum):
     """
     The type of the product parameter. Other fields in this structure may appear based on the type of the parameter.
     """
@@ -72,7 +83,7 @@ class Type20(OpenEnum):
     DICTIONARY = "dictionary"
 
 
-class Restrictions1(ApiModel):
+class DictionaryCategoryProductParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -86,7 +97,7 @@ class Restrictions1(ApiModel):
     ] = None
 
 
-class Restrictions3(ApiModel):
+class FloatCategoryProductParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -109,16 +120,16 @@ class Restrictions3(ApiModel):
         int | None,
         Field(
             description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
 
-class NextPage1(ApiModel):
+class GetSaleProductsResponseNextPage(ApiModel):
     id: Annotated[str | None, Field(description='A "cursor" to the next set of results.')] = None
 
 
-class Restrictions5(ApiModel):
+class IntegerCategoryProductParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
@@ -139,7 +150,7 @@ class Restrictions5(ApiModel):
     ] = None
 
 
-class Type39(OpenEnum):
+class ListingResponseFiltersType(OpenEnum):
     """
     The type of the filter:
 
@@ -178,7 +189,11 @@ class ListingResponseFiltersValues(ApiModel):
         ),
     ] = None
     count: Annotated[
-        int | None, Field(description="Number of search results matching this filter value.", ge=0)
+        int | None,
+        Field(
+            description="Number of search results matching this filter value.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
     selected: Annotated[
         bool | None,
@@ -186,7 +201,7 @@ class ListingResponseFiltersValues(ApiModel):
     ] = None
 
 
-class ResolutionType(OpenEnum):
+class ProductCategoryProposalResolutionType(OpenEnum):
     """
     Verification resolution type.
     """
@@ -207,12 +222,12 @@ class ProductCategoryProposal(ApiModel):
     )
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType | None,
+        ProductCategoryProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class ResolutionType1(OpenEnum):
+class ProductImageProposalResolutionType(OpenEnum):
     """
     Verification resolution type.
     """
@@ -231,12 +246,12 @@ class ProductImageProposal(ApiModel):
     proposal: Annotated[str | None, Field(description="Proposed product image url.")] = None
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType1 | None,
+        ProductImageProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class ResolutionType2(OpenEnum):
+class ProductNameProposalResolutionType(OpenEnum):
     """
     Verification resolution type.
     """
@@ -255,12 +270,12 @@ class ProductNameProposal(ApiModel):
     proposal: Annotated[str | None, Field(description="Proposed product name.")] = None
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType2 | None,
+        ProductNameProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class Options(ApiModel):
+class ProductParameterOptions(ApiModel):
     identifies_product: Annotated[bool | None, Field(alias="identifiesProduct")] = None
 
 
@@ -275,10 +290,10 @@ class ProductParameter(ApiModel):
     values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
     values_labels: Annotated[list[str] | None, Field(alias="valuesLabels")] = None
     unit: Annotated[str | None, Field()] = None
-    options: Options | None = None
+    options: ProductParameterOptions | None = None
 
 
-class Options1(ApiModel):
+class ProductParameterDtoOptions(ApiModel):
     identifies_product: Annotated[bool, Field(alias="identifiesProduct")]
     is_gtin: Annotated[bool | None, Field(alias="isGTIN")] = None
     is_trusted: Annotated[
@@ -306,7 +321,7 @@ class ProductParameterDto(ApiModel):
     values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
     values_labels: Annotated[list[str] | None, Field(alias="valuesLabels")] = None
     unit: Annotated[str | None, Field()] = None
-    options: Options1 | None = None
+    options: ProductParameterDtoOptions | None = None
 
 
 class ProductParameterValueProposal(ApiModel):
@@ -318,19 +333,19 @@ class ProductParameterValueProposal(ApiModel):
     proposal: Annotated[str | None, Field(description="Proposed product parameter value.")] = None
     reason: Annotated[str | None, Field(description="Verification message.")] = None
     resolution_type: Annotated[
-        ResolutionType2 | None,
+        ProductNameProposalResolutionType | None,
         Field(alias="resolutionType", description="Verification resolution type."),
     ] = None
 
 
-class Category2(ProductCategory):
+class ProductProposalsResponseCategory(ProductCategory):
     similar: Annotated[
         list[Category] | None,
         Field(description="A list of similar categories in which you can sell this product."),
     ] = None
 
 
-class Status25(OpenEnum):
+class ProductProposalsResponsePublicationStatus(OpenEnum):
     """
     The publication status of the submitted product:
      - `PROPOSED` - a new product proposal was created and can be reviewed
@@ -340,9 +355,9 @@ class Status25(OpenEnum):
     LISTED = "LISTED"
 
 
-class Publication6(ApiModel):
+class ProductProposalsResponsePublication(ApiModel):
     status: Annotated[
-        Status25 | None,
+        ProductProposalsResponsePublicationStatus | None,
         Field(
             description="The publication status of the submitted product:\n - `PROPOSED` - a new product proposal was created and can be reviewed"
         ),
@@ -360,7 +375,8 @@ class ProductsCategorySubcategories(ApiModel):
     count: Annotated[
         int | None,
         Field(
-            description="Total number of products matching query criteria in this category.", ge=0
+            description="Total number of products matching query criteria in this category.",
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -378,7 +394,7 @@ class SaleProductCompatibilityList(ApiModel):
     ] = None
 
 
-class Status30(OpenEnum):
+class SaleProductDtoPublicationStatus(OpenEnum):
     """
     The publication status of the product:
      - `PROPOSED` - product is proposed and can be during the review process
@@ -389,9 +405,9 @@ class Status30(OpenEnum):
     LISTED = "LISTED"
 
 
-class Publication8(ApiModel):
+class SaleProductDtoPublication(ApiModel):
     status: Annotated[
-        Status30 | None,
+        SaleProductDtoPublicationStatus | None,
         Field(
             description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
         ),
@@ -416,6 +432,20 @@ class TecdocSpecificationItem(ApiModel):
     ] = None
 
 
+SaleProductSafetyDtoSafetyInformation = Annotated[
+    Annotated[TextSafetyInformation, Tag("TextSafetyInformation")]
+    | Annotated[AttachmentsSafetyInformation, Tag("AttachmentsSafetyInformation")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "SaleProductSafetyDtoSafetyInformation",
+        "type",
+        "type",
+        {"TEXT": "TextSafetyInformation", "ATTACHMENTS": "AttachmentsSafetyInformation"},
+        "UnknownVariant",
+    ),
+]
+
+
 class TrustedContent(ApiModel):
     paths: Annotated[
         list[str],
@@ -436,7 +466,7 @@ class CategoryProductParameter(ApiModel):
     id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
     name: Annotated[str | None, Field(description="The name of the parameter.")] = None
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
@@ -459,8 +489,32 @@ class CategoryProductParameter(ApiModel):
     ] = None
     former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "CategoryProductParameter",
+            "type",
+            {
+                "integer": "IntegerCategoryProductParameter",
+                "float": "FloatCategoryProductParameter",
+                "string": "StringCategoryProductParameter",
+                "dictionary": "DictionaryCategoryProductParameter",
+            },
+        )
 
-class DictionaryItem1(ApiModel):
+
+class CategoryProductParameterList(ApiModel):
+    parameters: Annotated[
+        list[CategoryProductParameterUnion] | None,
+        Field(description="The list of product parameters supported by the category."),
+    ] = None
+
+
+class DictionaryCategoryProductParameterDictionary(ApiModel):
     id: Annotated[
         str | None,
         Field(
@@ -473,41 +527,44 @@ class DictionaryItem1(ApiModel):
 
 class DictionaryCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions1 | None, Field(description="The restrictions on values of this parameter.")
+        DictionaryCategoryProductParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
     dictionary: Annotated[
-        list[DictionaryItem1] | None,
+        list[DictionaryCategoryProductParameterDictionary] | None,
         Field(description="Defines the values accepted for this parameter."),
     ] = None
 
 
 class FloatCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions3 | None, Field(description="The restrictions on values of this parameter.")
+        FloatCategoryProductParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
 class IntegerCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions5 | None, Field(description="The restrictions on values of this parameter.")
+        IntegerCategoryProductParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
 
 
@@ -519,7 +576,7 @@ class ListingResponseFilters(ApiModel):
         ),
     ] = None
     type: Annotated[
-        Type39 | None,
+        ListingResponseFiltersType | None,
         Field(
             description="The type of the filter:\n\n - *MULTI* - multiple choice filter,\n - *SINGLE* - single select (dropdown) filter,\n - *NUMERIC* - range of numeric values (search offers with value matching this range),\n - *NUMERIC_SINGLE* - single numeric value (search offers with given value matching the range defined in offer),\n - *TEXT* - filter allowing user to input any text."
         ),
@@ -561,9 +618,14 @@ class OfferRequirements(ApiModel):
 
 
 class ProductChangeProposalRequest(ApiModel):
-    name: Annotated[str, Field(description="Proposed product name.", max_length=150)]
+    name: Annotated[
+        str, Field(description="Proposed product name.", json_schema_extra={"maxLength": 150})
+    ]
     note: Annotated[
-        str | None, Field(description="Note about product changes proposal.", max_length=500)
+        str | None,
+        Field(
+            description="Note about product changes proposal.", json_schema_extra={"maxLength": 500}
+        ),
     ] = None
     category: ProductCategory
     images: Annotated[
@@ -610,25 +672,46 @@ class SaleProductSafetyDto(ApiModel):
         list[ResponsibleProducerResponse] | None, Field(alias="responsibleProducers")
     ] = None
     safety_information: Annotated[
-        TextSafetyInformation | AttachmentsSafetyInformation | None,
+        SaleProductSafetyDtoSafetyInformation | None,
         Field(
-            alias="safetyInformation",
-            description="Contains information about product's safety.",
-            discriminator="type",
+            alias="safetyInformation", description="Contains information about product's safety."
         ),
     ] = None
 
 
 class StringCategoryProductParameter(CategoryProductParameter):
     type: Annotated[
-        Type20,
+        CategoryProductParameterType,
         Field(
             description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
         ),
     ]
     restrictions: Annotated[
-        Restrictions6 | None, Field(description="The restrictions on values of this parameter.")
+        StringCategoryParameterRestrictions | None,
+        Field(description="The restrictions on values of this parameter."),
     ] = None
+
+
+CategoryProductParameterUnion = Annotated[
+    Annotated[IntegerCategoryProductParameter, Tag("IntegerCategoryProductParameter")]
+    | Annotated[FloatCategoryProductParameter, Tag("FloatCategoryProductParameter")]
+    | Annotated[StringCategoryProductParameter, Tag("StringCategoryProductParameter")]
+    | Annotated[DictionaryCategoryProductParameter, Tag("DictionaryCategoryProductParameter")]
+    | Annotated[CategoryProductParameter, Tag("CategoryProductParameter")],
+    tagged_union(
+        "CategoryProductParameterUnion",
+        "type",
+        "type",
+        {
+            "integer": "IntegerCategoryProductParameter",
+            "float": "FloatCategoryProductParameter",
+            "string": "StringCategoryProductParameter",
+            "dictionary": "DictionaryCategoryProductParameter",
+        },
+        "CategoryProductParameter",
+        warn=False,
+    ),
+]
 
 
 class TecdocSpecification(ApiModel):
@@ -642,19 +725,6 @@ class TecdocSpecification(ApiModel):
         Field(
             description="Text representation of the technical specification. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
         ),
-    ] = None
-
-
-class CategoryProductParameterList(ApiModel):
-    parameters: Annotated[
-        list[
-            DictionaryCategoryProductParameter
-            | FloatCategoryProductParameter
-            | IntegerCategoryProductParameter
-            | StringCategoryProductParameter
-        ]
-        | None,
-        Field(description="The list of product parameters supported by the category."),
     ] = None
 
 
@@ -682,7 +752,10 @@ class ProductChangeProposalDto(ApiModel):
     name: ProductNameProposal | None = None
     category: ProductCategoryProposal | None = None
     note: Annotated[
-        str | None, Field(description="Note about product changes proposal.", max_length=500)
+        str | None,
+        Field(
+            description="Note about product changes proposal.", json_schema_extra={"maxLength": 500}
+        ),
     ] = None
     images: Annotated[
         list[ProductImageProposal] | None,
@@ -705,7 +778,9 @@ class ProductChangeProposalDto(ApiModel):
 
 
 class ProductProposalsRequest(ApiModel):
-    name: Annotated[str, Field(description="Suggested product name.", max_length=75)]
+    name: Annotated[
+        str, Field(description="Suggested product name.", json_schema_extra={"maxLength": 75})
+    ]
     category: ProductCategory
     images: Annotated[
         list[ImageUrl], Field(description="List of product images. At least one image is required.")
@@ -723,7 +798,7 @@ class ProductProposalsRequest(ApiModel):
 class ProductProposalsResponse(ApiModel):
     id: Annotated[str | None, Field(description="Product id.")] = None
     name: Annotated[str | None, Field(description="Product name.")] = None
-    category: Category2 | None = None
+    category: ProductProposalsResponseCategory | None = None
     images: Annotated[list[ImageUrl] | None, Field(description="List of product images.")] = None
     parameters: Annotated[
         list[NewProductParameterDto] | None, Field(description="List of product parameters.")
@@ -736,7 +811,7 @@ class ProductProposalsResponse(ApiModel):
         str | None,
         Field(description="Language of product data (name, description, parameters's values)."),
     ] = None
-    publication: Publication6 | None = None
+    publication: ProductProposalsResponsePublication | None = None
 
 
 class SaleProductDto(ApiModel):
@@ -766,7 +841,7 @@ class SaleProductDto(ApiModel):
             description="Flag that informs if product is a part of a protected brand's assortment and its use may be restricted.",
         ),
     ] = None
-    publication: Publication8 | None = None
+    publication: SaleProductDtoPublication | None = None
     product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
 
 
@@ -789,11 +864,11 @@ class BaseSaleProductResponseDto(ApiModel):
         ),
     ] = None
     product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
-    publication: Publication2 | None = None
+    publication: BaseSaleProductResponseDtoPublication | None = None
 
 
 class GetSaleProductsResponse(ApiModel):
     products: list[BaseSaleProductResponseDto]
     categories: SaleProductResponseCategoriesDto | None = None
     filters: list[ListingResponseFilters] | None = None
-    next_page: Annotated[NextPage1 | None, Field(alias="nextPage")] = None
+    next_page: Annotated[GetSaleProductsResponseNextPage | None, Field(alias="nextPage")] = None

@@ -8,67 +8,129 @@ from __future__ import annotations
 from datetime import date as date_aliased
 from typing import Annotated
 
-from pydantic import Field
-
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_a0d506b8 import (
-    Recommended,
+from pydantic import (
+    Field,
 )
-from allegro_async.api.models.shared_bab2b6cc import (
-    Received,
+
+from allegro_async.api._base import (
+    ApiModel,
 )
 
 
-class NotRecommended(ApiModel):
+class UserRatingSummaryResponseV2Recommended(ApiModel):
+    """
+    Summary of data concerning users that recommend the seller.
+    """
+
+    unique: Annotated[
+        int,
+        Field(description="Number of recommending unique users.", json_schema_extra={"minimum": 0}),
+    ]
+    total: Annotated[
+        int,
+        Field(
+            description="Total number of positive feedbacks received.",
+            json_schema_extra={"minimum": 0},
+        ),
+    ]
+
+
+class UserRatingSummaryResponseV2NotRecommended(ApiModel):
     """
     Summary of data concerning users that do not recommend the seller.
     """
 
-    unique: Annotated[int, Field(description="Number of not recommending unique users.", ge=0)]
-    total: Annotated[int, Field(description="Total number of negative feedbacks received.", ge=0)]
+    unique: Annotated[
+        int,
+        Field(
+            description="Number of not recommending unique users.", json_schema_extra={"minimum": 0}
+        ),
+    ]
+    total: Annotated[
+        int,
+        Field(
+            description="Total number of negative feedbacks received.",
+            json_schema_extra={"minimum": 0},
+        ),
+    ]
 
 
-class Excluded(ApiModel):
+class UserRatingSummaryResponseV2StatisticsReceived(ApiModel):
+    """
+    Summary of received ratings.
+    """
+
+    total: Annotated[
+        int,
+        Field(description="Total number of received ratings.", json_schema_extra={"minimum": 0}),
+    ]
+
+
+class UserRatingSummaryResponseV2StatisticsExcluded(ApiModel):
     """
     Summary of excluded ratings.
     """
 
-    total: Annotated[int, Field(description="Total number of excluded ratings.", ge=0)]
+    total: Annotated[
+        int,
+        Field(description="Total number of excluded ratings.", json_schema_extra={"minimum": 0}),
+    ]
 
 
-class Removed(ApiModel):
+class UserRatingSummaryResponseV2StatisticsRemoved(ApiModel):
     """
     Summary of removed ratings.
     """
 
-    total: Annotated[int, Field(description="Total number of removed ratings.", ge=0)]
+    total: Annotated[
+        int, Field(description="Total number of removed ratings.", json_schema_extra={"minimum": 0})
+    ]
     by_admin: Annotated[
-        int, Field(alias="byAdmin", description="Number of ratings removed by admin.", ge=0)
+        int,
+        Field(
+            alias="byAdmin",
+            description="Number of ratings removed by admin.",
+            json_schema_extra={"minimum": 0},
+        ),
     ]
     by_buyer: Annotated[
-        int, Field(alias="byBuyer", description="Number of ratings removed by buyer.", ge=0)
+        int,
+        Field(
+            alias="byBuyer",
+            description="Number of ratings removed by buyer.",
+            json_schema_extra={"minimum": 0},
+        ),
     ]
     by_buyer_due_to_compensation: Annotated[
         int,
         Field(
             alias="byBuyerDueToCompensation",
             description="Number of ratings removed by buyer due to compensation.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ]
 
 
-class Statistics(ApiModel):
+class UserRatingSummaryResponseV2Statistics(ApiModel):
     """
     Summary of ratings statistics.
     """
 
-    received: Annotated[Received, Field(description="Summary of received ratings.")]
-    excluded: Annotated[Excluded, Field(description="Summary of excluded ratings.")]
-    removed: Annotated[Removed, Field(description="Summary of removed ratings.")]
+    received: Annotated[
+        UserRatingSummaryResponseV2StatisticsReceived,
+        Field(description="Summary of received ratings."),
+    ]
+    excluded: Annotated[
+        UserRatingSummaryResponseV2StatisticsExcluded,
+        Field(description="Summary of excluded ratings."),
+    ]
+    removed: Annotated[
+        UserRatingSummaryResponseV2StatisticsRemoved,
+        Field(description="Summary of removed ratings."),
+    ]
 
 
-class User1(ApiModel):
+class UserRatingSummaryResponseV2User(ApiModel):
     """
     Information about the user.
     """
@@ -81,11 +143,11 @@ class User1(ApiModel):
 
 class UserRatingSummaryResponseV2(ApiModel):
     recommended: Annotated[
-        Recommended | None,
+        UserRatingSummaryResponseV2Recommended | None,
         Field(description="Summary of data concerning users that recommend the seller."),
     ] = None
     not_recommended: Annotated[
-        NotRecommended | None,
+        UserRatingSummaryResponseV2NotRecommended | None,
         Field(
             alias="notRecommended",
             description="Summary of data concerning users that do not recommend the seller.",
@@ -99,6 +161,9 @@ class UserRatingSummaryResponseV2(ApiModel):
         ),
     ] = None
     statistics: Annotated[
-        Statistics | None, Field(description="Summary of ratings statistics.")
+        UserRatingSummaryResponseV2Statistics | None,
+        Field(description="Summary of ratings statistics."),
     ] = None
-    user: Annotated[User1, Field(description="Information about the user.")]
+    user: Annotated[
+        UserRatingSummaryResponseV2User, Field(description="Information about the user.")
+    ]

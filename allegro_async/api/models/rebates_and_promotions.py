@@ -6,20 +6,29 @@
 from __future__ import annotations
 
 from datetime import date as date_aliased
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    RootModel,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_c42c8254 import (
-    Discount,
-)
 
 
-class Type15(OpenEnum):
+class BenefitSpecificationType(OpenEnum):
     """
     Type of benefit.
     """
@@ -34,18 +43,45 @@ class BenefitSpecification(ApiModel):
     One of: LargeOrderDiscountBenefitSpecification, WholesalePriceListBenefitSpecification, MultiPackBenefitSpecification
     """
 
-    type: Annotated[Type15, Field(description="Type of benefit.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "BenefitSpecification",
+            "type",
+            {
+                "LARGE_ORDER_DISCOUNT": "LargeOrderDiscountBenefitSpecification",
+                "WHOLESALE_PRICE_LIST": "WholesalePriceListBenefitSpecification",
+                "UNIT_PERCENTAGE_DISCOUNT": "MultiPackBenefitSpecification",
+            },
+        )
 
 
-class Configuration1(ApiModel):
+class LargeOrderDiscountBenefitSpecificationThresholdsDiscount(ApiModel):
+    percentage: Annotated[
+        str,
+        Field(
+            description="Discount percentage applied when the threshold is applied. The fractional part must be equal to 0."
+        ),
+    ]
+
+
+class MultiPackBenefitSpecificationConfiguration(ApiModel):
     """
     What rebate will be given.
     """
 
-    percentage: Annotated[float, Field(description="discount percentage", ge=1.0)]
+    percentage: Annotated[
+        float, Field(description="discount percentage", json_schema_extra={"minimum": 1.0})
+    ]
 
 
-class Trigger(ApiModel):
+class MultiPackBenefitSpecificationTrigger(ApiModel):
     """
     Describes what will cause the rebate.
     """
@@ -55,7 +91,7 @@ class Trigger(ApiModel):
         Field(
             alias="forEachQuantity",
             description="For every pack of this quantity new rebate will be given.",
-            ge=1.0,
+            json_schema_extra={"minimum": 1.0},
         ),
     ]
     discounted_number: Annotated[
@@ -63,18 +99,23 @@ class Trigger(ApiModel):
         Field(
             alias="discountedNumber",
             description="Describes how many offers in pack should be discounted by discount percentage.",
-            ge=1.0,
+            json_schema_extra={"minimum": 1.0},
         ),
     ]
 
 
 class MultiPackBenefitSpecification(BenefitSpecification):
-    type: Annotated[Literal["UNIT_PERCENTAGE_DISCOUNT"], Field(description="Type of benefit.")]
-    configuration: Annotated[Configuration1, Field(description="What rebate will be given.")]
-    trigger: Annotated[Trigger, Field(description="Describes what will cause the rebate.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
+    configuration: Annotated[
+        MultiPackBenefitSpecificationConfiguration, Field(description="What rebate will be given.")
+    ]
+    trigger: Annotated[
+        MultiPackBenefitSpecificationTrigger,
+        Field(description="Describes what will cause the rebate."),
+    ]
 
 
-class Status22Enum(OpenEnum):
+class NullableTurnoverDiscountDtoStatus(OpenEnum):
     """
     Turnover discount status.
     """
@@ -84,21 +125,17 @@ class Status22Enum(OpenEnum):
     DEACTIVATING = "DEACTIVATING"
 
 
-class Status22(RootModel[Status22Enum | None]):
-    root: Annotated[Status22Enum | None, Field(description="Turnover discount status.")] = None
-
-
-class Status32(OpenEnum):
+class SellerRebateDtoStatus(OpenEnum):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"
     SUSPENDED = "SUSPENDED"
 
 
-class Offer8(ApiModel):
+class SellerRebateOfferCriterionOffers(ApiModel):
     id: Annotated[str, Field(description="Offer id")]
 
 
-class Type56(OpenEnum):
+class SellerRebateOfferCriterionType(OpenEnum):
     """
     Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY
     """
@@ -110,15 +147,16 @@ class Type56(OpenEnum):
 
 class SellerRebateOfferCriterion(ApiModel):
     offers: Annotated[
-        list[Offer8] | None,
+        list[SellerRebateOfferCriterionOffers] | None,
         Field(description="Set of offers – only if `type` is `CONTAINS_OFFERS`"),
     ] = None
     type: Annotated[
-        Type56, Field(description="Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY")
+        SellerRebateOfferCriterionType,
+        Field(description="Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY"),
     ]
 
 
-class Status38(OpenEnum):
+class TurnoverDiscountDtoStatus(OpenEnum):
     """
     Turnover discount status.
     """
@@ -128,7 +166,7 @@ class Status38(OpenEnum):
     DEACTIVATING = "DEACTIVATING"
 
 
-class MinimumTurnover(ApiModel):
+class TurnoverDiscountThresholdDtoMinimumTurnover(ApiModel):
     """
     The minimum turnover that the buyer is required to accumulate in order to receive a discount for the next month.
     """
@@ -147,7 +185,7 @@ class MinimumTurnover(ApiModel):
     ] = None
 
 
-class Discount1(ApiModel):
+class TurnoverDiscountThresholdDtoDiscount(ApiModel):
     """
     Discount obtained by user after reaching turnover threshold.
     """
@@ -166,31 +204,30 @@ class TurnoverDiscountThresholdDto(ApiModel):
     """
 
     minimum_turnover: Annotated[
-        MinimumTurnover | None,
+        TurnoverDiscountThresholdDtoMinimumTurnover | None,
         Field(
             alias="minimumTurnover",
             description="The minimum turnover that the buyer is required to accumulate in order to receive a discount for the next month.",
         ),
     ] = None
     discount: Annotated[
-        Discount1 | None,
+        TurnoverDiscountThresholdDtoDiscount | None,
         Field(description="Discount obtained by user after reaching turnover threshold."),
     ] = None
 
 
-class Quantity1(ApiModel):
+class WholesalePriceListBenefitSpecificationThresholdsQuantity(ApiModel):
     lower_bound: Annotated[
         float,
         Field(
             alias="lowerBound",
             description="Minimum number of units of an offer for which the threshold is applicable.",
-            ge=2.0,
-            le=100000.0,
+            json_schema_extra={"minimum": 2.0, "maximum": 100000.0},
         ),
     ]
 
 
-class Discount2(ApiModel):
+class WholesalePriceListBenefitSpecificationThresholdsDiscount(ApiModel):
     percentage: Annotated[
         str,
         Field(
@@ -199,39 +236,93 @@ class Discount2(ApiModel):
     ]
 
 
-class Threshold1(ApiModel):
-    quantity: Quantity1
-    discount: Discount2
+class WholesalePriceListBenefitSpecificationThresholds(ApiModel):
+    quantity: WholesalePriceListBenefitSpecificationThresholdsQuantity
+    discount: WholesalePriceListBenefitSpecificationThresholdsDiscount
 
 
 class WholesalePriceListBenefitSpecification(BenefitSpecification):
-    type: Annotated[Literal["WHOLESALE_PRICE_LIST"], Field(description="Type of benefit.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
     name: Annotated[str, Field(description="Price list name (visible to you only).")]
     thresholds: Annotated[
-        list[Threshold1],
+        list[WholesalePriceListBenefitSpecificationThresholds],
         Field(
             description="List of discount thresholds. A threshold with a higher quantity.lowerBound than another must also have a higher discount.percentage."
         ),
     ]
 
 
-class OrderValue(ApiModel):
+class Benefit(ApiModel):
+    specification: BenefitSpecificationUnion
+
+
+class LargeOrderDiscountBenefitSpecificationThresholdsOrderValue(ApiModel):
     lower_bound: Annotated[Price, Field(alias="lowerBound")]
 
 
-class Threshold(ApiModel):
-    order_value: Annotated[OrderValue, Field(alias="orderValue")]
-    discount: Discount
+class LargeOrderDiscountBenefitSpecificationThresholds(ApiModel):
+    order_value: Annotated[
+        LargeOrderDiscountBenefitSpecificationThresholdsOrderValue, Field(alias="orderValue")
+    ]
+    discount: LargeOrderDiscountBenefitSpecificationThresholdsDiscount
 
 
 class LargeOrderDiscountBenefitSpecification(BenefitSpecification):
-    type: Annotated[Literal["LARGE_ORDER_DISCOUNT"], Field(description="Type of benefit.")]
+    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
     thresholds: Annotated[
-        list[Threshold],
+        list[LargeOrderDiscountBenefitSpecificationThresholds],
         Field(
             description="List of order discount thresholds. A threshold with a higher orderValue.lowerBound.amount than another one must also have a higher discount.percentage."
         ),
     ]
+
+
+BenefitSpecificationUnion = Annotated[
+    Annotated[LargeOrderDiscountBenefitSpecification, Tag("LargeOrderDiscountBenefitSpecification")]
+    | Annotated[
+        WholesalePriceListBenefitSpecification, Tag("WholesalePriceListBenefitSpecification")
+    ]
+    | Annotated[MultiPackBenefitSpecification, Tag("MultiPackBenefitSpecification")]
+    | Annotated[BenefitSpecification, Tag("BenefitSpecification")],
+    tagged_union(
+        "BenefitSpecificationUnion",
+        "type",
+        "type",
+        {
+            "LARGE_ORDER_DISCOUNT": "LargeOrderDiscountBenefitSpecification",
+            "WHOLESALE_PRICE_LIST": "WholesalePriceListBenefitSpecification",
+            "UNIT_PERCENTAGE_DISCOUNT": "MultiPackBenefitSpecification",
+        },
+        "BenefitSpecification",
+        warn=False,
+    ),
+]
+
+
+class SellerCreateRebateRequestDto(ApiModel):
+    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
+    offer_criteria: Annotated[
+        list[SellerRebateOfferCriterion],
+        Field(alias="offerCriteria", description="What offers will be included"),
+    ]
+
+
+class SellerRebateDto(ApiModel):
+    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
+    created_at: Annotated[
+        AwareDatetime | None, Field(alias="createdAt", description="when was this rebate created")
+    ] = None
+    id: Annotated[str, Field(description="Rebate identifier")]
+    offer_criteria: Annotated[
+        list[SellerRebateOfferCriterion],
+        Field(alias="offerCriteria", description="What offers will be included"),
+    ]
+    status: SellerRebateDtoStatus
+
+
+class SellerRebatesDto(ApiModel):
+    promotions: list[SellerRebateDto]
+    total_count: Annotated[int, Field(alias="totalCount", json_schema_extra={"minimum": 0})]
 
 
 class TurnoverDiscountDefinitionDto(ApiModel):
@@ -289,7 +380,9 @@ class TurnoverDiscountDto(ApiModel):
     marketplace_id: Annotated[
         str | None, Field(alias="marketplaceId", description="Marketplace ID.")
     ] = None
-    status: Annotated[Status38 | None, Field(description="Turnover discount status.")] = None
+    status: Annotated[
+        TurnoverDiscountDtoStatus | None, Field(description="Turnover discount status.")
+    ] = None
     definitions: Annotated[
         list[TurnoverDiscountDefinitionDto] | None,
         Field(description="Definitions currently active or active in the future."),
@@ -303,15 +396,6 @@ class TurnoverDiscountRequest(ApiModel):
     ] = None
 
 
-class Benefit(ApiModel):
-    specification: Annotated[
-        LargeOrderDiscountBenefitSpecification
-        | MultiPackBenefitSpecification
-        | WholesalePriceListBenefitSpecification,
-        Field(discriminator="type"),
-    ]
-
-
 class NullableTurnoverDiscountDto(ApiModel):
     """
     Turnover discount for a marketplace.
@@ -320,37 +404,13 @@ class NullableTurnoverDiscountDto(ApiModel):
     marketplace_id: Annotated[
         str | None, Field(alias="marketplaceId", description="Marketplace ID.")
     ] = None
-    status: Annotated[Status22 | None, Field(description="Turnover discount status.")] = None
+    status: Annotated[
+        NullableTurnoverDiscountDtoStatus | None, Field(description="Turnover discount status.")
+    ] = None
     definitions: Annotated[
         list[TurnoverDiscountDefinitionDto] | None,
         Field(description="Definitions currently active or active in the future."),
     ] = None
-
-
-class SellerCreateRebateRequestDto(ApiModel):
-    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
-    offer_criteria: Annotated[
-        list[SellerRebateOfferCriterion],
-        Field(alias="offerCriteria", description="What offers will be included"),
-    ]
-
-
-class SellerRebateDto(ApiModel):
-    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
-    created_at: Annotated[
-        AwareDatetime | None, Field(alias="createdAt", description="when was this rebate created")
-    ] = None
-    id: Annotated[str, Field(description="Rebate identifier")]
-    offer_criteria: Annotated[
-        list[SellerRebateOfferCriterion],
-        Field(alias="offerCriteria", description="What offers will be included"),
-    ]
-    status: Status32
-
-
-class SellerRebatesDto(ApiModel):
-    promotions: list[SellerRebateDto]
-    total_count: Annotated[int, Field(alias="totalCount", ge=0)]
 
 
 class TurnoverDiscountListDto(RootModel[list[NullableTurnoverDiscountDto]]):

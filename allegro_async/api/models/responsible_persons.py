@@ -8,12 +8,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 
 
-class CountryCode(OpenEnum):
+class ResponsiblePersonAddressCountryCode(OpenEnum):
     """
     Code of responsible person country (ISO 3166).
     """
@@ -53,14 +58,19 @@ class ResponsiblePersonAddress(ApiModel):
     """
 
     country_code: Annotated[
-        CountryCode | None,
+        ResponsiblePersonAddressCountryCode | None,
         Field(alias="countryCode", description="Code of responsible person country (ISO 3166)."),
     ] = None
-    street: Annotated[str | None, Field(description="Street and number.", max_length=200)] = None
-    postal_code: Annotated[
-        str | None, Field(alias="postalCode", description="Postal code.", max_length=20)
+    street: Annotated[
+        str | None, Field(description="Street and number.", json_schema_extra={"maxLength": 200})
     ] = None
-    city: Annotated[str | None, Field(description="City.", max_length=100)] = None
+    postal_code: Annotated[
+        str | None,
+        Field(alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}),
+    ] = None
+    city: Annotated[
+        str | None, Field(description="City.", json_schema_extra={"maxLength": 100})
+    ] = None
 
 
 class ResponsiblePersonContact(ApiModel):
@@ -69,29 +79,35 @@ class ResponsiblePersonContact(ApiModel):
     """
 
     email: Annotated[
-        str | None, Field(description="Email of responsible person.", max_length=50)
+        str | None,
+        Field(description="Email of responsible person.", json_schema_extra={"maxLength": 50}),
     ] = None
     phone_number: Annotated[
         str | None,
         Field(
             alias="phoneNumber",
             description="Phone number of responsible person. This field is optional.",
-            max_length=30,
+            json_schema_extra={"maxLength": 30},
         ),
     ] = None
     form_url: Annotated[
         str | None,
-        Field(alias="formUrl", description="URL address to contact form.", max_length=80),
+        Field(
+            alias="formUrl",
+            description="URL address to contact form.",
+            json_schema_extra={"maxLength": 80},
+        ),
     ] = None
 
 
-class PersonalData1(ApiModel):
+class ResponsiblePersonResponsePersonalData(ApiModel):
     """
     Responsible person personal data.
     """
 
     name: Annotated[
-        str | None, Field(description="Name of responsible person.", max_length=200)
+        str | None,
+        Field(description="Name of responsible person.", json_schema_extra={"maxLength": 200}),
     ] = None
     address: ResponsiblePersonAddress | None = None
     contact: ResponsiblePersonContact | None = None
@@ -103,11 +119,11 @@ class ResponsiblePersonResponse(ApiModel):
         str | None,
         Field(
             description="Internal name of responsible person in dictionary (visible only to you).",
-            max_length=50,
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     personal_data: Annotated[
-        PersonalData1 | None,
+        ResponsiblePersonResponsePersonalData | None,
         Field(alias="personalData", description="Responsible person personal data."),
     ] = None
 
@@ -120,7 +136,7 @@ class ResponsiblePersonsGETResponse(ApiModel):
         int | None,
         Field(
             description="Number of responsible persons data returned in search result for the given parameters.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     total_count: Annotated[
@@ -128,7 +144,7 @@ class ResponsiblePersonsGETResponse(ApiModel):
         Field(
             alias="totalCount",
             description="Total number of available responsible persons data.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -139,16 +155,16 @@ class UpdateResponsiblePersonRequest(ApiModel):
         str | None,
         Field(
             description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     personal_data: Annotated[
-        PersonalData1 | None,
+        ResponsiblePersonResponsePersonalData | None,
         Field(alias="personalData", description="Responsible person personal data."),
     ] = None
 
 
-class PersonalData(ApiModel):
+class CreateResponsiblePersonRequestPersonalData(ApiModel):
     """
     Responsible person personal data.
     """
@@ -157,7 +173,7 @@ class PersonalData(ApiModel):
         str | None,
         Field(
             description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=200,
+            json_schema_extra={"maxLength": 200},
         ),
     ] = None
     address: ResponsiblePersonAddress | None = None
@@ -169,10 +185,10 @@ class CreateResponsiblePersonRequest(ApiModel):
         str | None,
         Field(
             description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     personal_data: Annotated[
-        PersonalData | None,
+        CreateResponsiblePersonRequestPersonalData | None,
         Field(alias="personalData", description="Responsible person personal data."),
     ] = None

@@ -8,11 +8,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 from allegro_async.api.models.shared_b0fdb828 import (
-    ProducerData,
+    CreateResponsibleProducerRequestProducerData,
     ResponsibleProducerResponse,
 )
 
@@ -25,7 +29,7 @@ class ResponsibleProducersGETResponse(ApiModel):
         int | None,
         Field(
             description="Number of responsible producers data returned in search result for the given parameters.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     total_count: Annotated[
@@ -33,7 +37,7 @@ class ResponsibleProducersGETResponse(ApiModel):
         Field(
             alias="totalCount",
             description="Total number of available responsible producers data.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -44,11 +48,12 @@ class UpdateResponsibleProducerRequest(ApiModel):
         str | None,
         Field(
             description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     producer_data: Annotated[
-        ProducerData | None, Field(alias="producerData", description="Responsible producer data.")
+        CreateResponsibleProducerRequestProducerData | None,
+        Field(alias="producerData", description="Responsible producer data."),
     ] = None
 
 
@@ -57,9 +62,10 @@ class CreateResponsibleProducerRequest(ApiModel):
         str | None,
         Field(
             description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            max_length=50,
+            json_schema_extra={"maxLength": 50},
         ),
     ] = None
     producer_data: Annotated[
-        ProducerData | None, Field(alias="producerData", description="Responsible producer data.")
+        CreateResponsibleProducerRequestProducerData | None,
+        Field(alias="producerData", description="Responsible producer data."),
     ] = None

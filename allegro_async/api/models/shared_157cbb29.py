@@ -5,37 +5,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
-
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_5ea9e48f import (
-    Category,
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
 )
-from allegro_async.api.models.shared_8ad792b1 import (
-    Warranty,
+
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    UnknownVariant,
+    tagged_union,
 )
 from allegro_async.api.models.shared_8e3703e7 import (
     BuyNowPrice,
     MinimalPrice,
-    OfferDuration,
     SellingModeFormat,
     StartingPrice,
 )
-from allegro_async.api.models.shared_12d16b0f import (
-    Errors,
-)
-from allegro_async.api.models.shared_84c581d1 import (
+from allegro_async.api.models.shared_38d6f97c import (
+    Category,
     ParameterRangeValue,
 )
-from allegro_async.api.models.shared_142f282b import (
-    Location,
-    SizeTable,
-)
-from allegro_async.api.models.shared_a2590cee import (
-    Contact,
+from allegro_async.api.models.shared_54aa6840 import (
+    CompatibilityListItemProductBased,
 )
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
@@ -43,17 +39,23 @@ from allegro_async.api.models.shared_af0dc215 import (
 from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
 )
+from allegro_async.api.models.shared_ba6ae322 import (
+    Location,
+    SizeTable,
+)
 from allegro_async.api.models.shared_c47b6d2c import (
     ExternalId,
 )
 from allegro_async.api.models.shared_c790fd85 import (
     AiCoCreatedContent,
     AttachmentsSafetyInformation,
-    CompatibilityListItemProductBased,
     TextSafetyInformation,
 )
-from allegro_async.api.models.shared_ce174dbc import (
-    Quantity,
+from allegro_async.api.models.shared_fb483dd8 import (
+    CommandOutputErrors,
+)
+from allegro_async.api.models.shared_fe7ccc21 import (
+    CompatibilityListManual,
 )
 
 
@@ -72,7 +74,7 @@ class AdditionalMarketplacesRefusalReasonResponse(ApiModel):
     ] = None
 
 
-class State(OpenEnum):
+class PublicationState(OpenEnum):
     """
     Possible values:</br> - `APPROVED` - the offer is visible in the given additional marketplace if it is active.</br> - `REFUSED` - the offer or the seller does not meet the conditions required to display the offer in the given additional marketplace.</br> - `IN_PROGRESS` - the process of qualifying the offer visibility in a given additional service is in progress.</br> - `NOT_REQUESTED` - the seller has not indicated the intention of visibility in the given additional service.</br> - `PENDING` - the seller has indicated the intention of visibility on a given additional marketplace, but the qualification process has not started, for example, due to offer status (only active offers are subject to the qualification process).
     """
@@ -90,7 +92,7 @@ class Publication(ApiModel):
     """
 
     state: Annotated[
-        State | None,
+        PublicationState | None,
         Field(
             description="Possible values:</br> - `APPROVED` - the offer is visible in the given additional marketplace if it is active.</br> - `REFUSED` - the offer or the seller does not meet the conditions required to display the offer in the given additional marketplace.</br> - `IN_PROGRESS` - the process of qualifying the offer visibility in a given additional service is in progress.</br> - `NOT_REQUESTED` - the seller has not indicated the intention of visibility in the given additional service.</br> - `PENDING` - the seller has indicated the intention of visibility on a given additional marketplace, but the qualification process has not started, for example, due to offer status (only active offers are subject to the qualification process)."
         ),
@@ -118,17 +120,12 @@ class B2b(ApiModel):
     ] = None
 
 
-class CompatibilityListIdItemAdditionalInfo(ApiModel):
-    value: Annotated[
-        str,
-        Field(
-            description="Additional information describing the compatible item. E.g. for cars it can be an engine code or an equipment version."
-        ),
-    ]
+class CompatibilityListProductBasedProductOfferResponseType(OpenEnum):
+    PRODUCT_BASED = "PRODUCT_BASED"
 
 
 class CompatibilityListProductBasedProductOfferResponse(ApiModel):
-    type: Literal["PRODUCT_BASED"]
+    type: CompatibilityListProductBasedProductOfferResponseType
     items: Annotated[
         list[CompatibilityListItemProductBased],
         Field(
@@ -137,14 +134,28 @@ class CompatibilityListProductBasedProductOfferResponse(ApiModel):
     ]
 
 
-class CompatibilityListTextItem(ApiModel):
-    type: Literal["TEXT"]
-    text: Annotated[
-        str,
-        Field(
-            description='Text description of the compatible item. Maximum length of the text depends on category where compatible item is used. Should be used in categories where TEXT version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
-        ),
+CompatibilityListProductOfferResponse = Annotated[
+    Annotated[CompatibilityListManual, Tag("CompatibilityListManual")]
+    | Annotated[
+        CompatibilityListProductBasedProductOfferResponse,
+        Tag("CompatibilityListProductBasedProductOfferResponse"),
     ]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "CompatibilityListProductOfferResponse",
+        "type",
+        "type",
+        {
+            "MANUAL": "CompatibilityListManual",
+            "PRODUCT_BASED": "CompatibilityListProductBasedProductOfferResponse",
+        },
+        "UnknownVariant",
+    ),
+]
+
+
+class Contact(ApiModel):
+    id: Annotated[str | None, Field(description="Id of contact.")] = None
 
 
 class ImpliedWarranty(ApiModel):
@@ -167,7 +178,7 @@ class MarketedBeforeGPSRObligation(ApiModel):
     ] = None
 
 
-class Mode(OpenEnum):
+class MessageToSellerSettingsMode(OpenEnum):
     """
     Specify message to seller type.
      * `OPTIONAL`: buyer is able to enter a message for the seller
@@ -186,7 +197,7 @@ class MessageToSellerSettings(ApiModel):
     """
 
     mode: Annotated[
-        Mode | None,
+        MessageToSellerSettingsMode | None,
         Field(
             description="Specify message to seller type.\n * `OPTIONAL`: buyer is able to enter a message for the seller\n * `HIDDEN`: there is no message box for the seller\n * `REQUIRED`: buyer is forced to enter a message for the seller (limited to categories with `sellerCanRequirePurchaseComments` option)"
         ),
@@ -196,32 +207,18 @@ class MessageToSellerSettings(ApiModel):
     ] = None
 
 
+class NoSafetyInformationType(OpenEnum):
+    NO_SAFETY_INFORMATION = "NO_SAFETY_INFORMATION"
+
+
 class NoSafetyInformation(ApiModel):
-    type: Annotated[Literal["NO_SAFETY_INFORMATION"], Field()]
+    type: Annotated[NoSafetyInformationType, Field()]
 
 
 class OfferCategory(Category):
     """
     The category to which the offer is listed for sale.
     """
-
-
-class OfferEndingAt(RootModel[AwareDatetime]):
-    root: Annotated[
-        AwareDatetime,
-        Field(
-            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer."
-        ),
-    ]
-
-
-class OfferStartingAt(RootModel[AwareDatetime]):
-    root: Annotated[
-        AwareDatetime,
-        Field(
-            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer."
-        ),
-    ]
 
 
 class OfferStatus(OpenEnum):
@@ -263,7 +260,7 @@ class OfferTaxSettings(ApiModel):
     )
 
 
-class Invoice1(OpenEnum):
+class PaymentsInvoice(OpenEnum):
     """
     Invoice type
     """
@@ -275,7 +272,7 @@ class Invoice1(OpenEnum):
 
 
 class Payments(ApiModel):
-    invoice: Annotated[Invoice1 | None, Field(description="Invoice type")] = None
+    invoice: Annotated[PaymentsInvoice | None, Field(description="Invoice type")] = None
 
 
 class ProductDeposit(ApiModel):
@@ -291,7 +288,10 @@ class ProductDeposit(ApiModel):
     ] = None
     quantity: Annotated[
         int | None,
-        Field(description="Total amount of deposits of given type in this product.", ge=1),
+        Field(
+            description="Total amount of deposits of given type in this product.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
 
 
@@ -299,25 +299,15 @@ class ProductOfferAdditionalServicesResponse(ApiModel):
     id: Annotated[str | None, Field(description="Id of additional services.")] = None
 
 
-class ProductOfferAttachmentItem(ApiModel):
+class SaleProductOfferPatchRequestV1Attachments(ApiModel):
     id: Annotated[str | None, Field(description="Id of attachment.")] = None
-
-
-class ProductOfferAttachment(RootModel[list[ProductOfferAttachmentItem]]):
-    """
-    An array of offer attachments.
-    """
-
-    root: Annotated[
-        list[ProductOfferAttachmentItem], Field(description="An array of offer attachments.")
-    ]
 
 
 class ProductOfferFundraisingCampaignResponse(ApiModel):
     id: Annotated[str | None, Field(description="Id of fundraising campaign.")] = None
 
 
-class Status24(OpenEnum):
+class ProductOfferResponsePublicationStatus(OpenEnum):
     """
     The publication status of the product assigned to the offer:
      - `PROPOSED` - a new product proposal was created or an existing product in the review process was selected and assigned to the offer
@@ -332,9 +322,9 @@ class Status24(OpenEnum):
     REMOVED = "REMOVED"
 
 
-class Publication5(ApiModel):
+class ProductOfferResponsePublication(ApiModel):
     status: Annotated[
-        Status24 | None,
+        ProductOfferResponsePublicationStatus | None,
         Field(
             description="The publication status of the product assigned to the offer:\n - `PROPOSED` - a new product proposal was created or an existing product in the review process was selected and assigned to the offer\n - `LISTED` - a reviewed product from our database was identified and assigned to the offer\n - `NOT_LISTED` - no new product proposal was created nor an existing product from database was assigned to the offer\n - `REMOVED` - the product review was negative or the product was merged with another product. This means that the product will soon be removed from the offer and you can assign a correct product."
         ),
@@ -343,7 +333,7 @@ class Publication5(ApiModel):
 
 class ProductOfferResponse(ApiModel):
     id: Annotated[str | None, Field(description="Product id.")] = None
-    publication: Publication5 | None = None
+    publication: ProductOfferResponsePublication | None = None
 
 
 class ProductSetElementDeposits(ApiModel):
@@ -353,16 +343,24 @@ class ProductSetElementDeposits(ApiModel):
     ] = None
 
 
+class ProductSetElementQuantityQuantity(ApiModel):
+    """
+    The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>
+    """
+
+    value: Annotated[int | None, Field(json_schema_extra={"minimum": 1})] = None
+
+
 class ProductSetElementQuantity(ApiModel):
     quantity: Annotated[
-        Quantity | None,
+        ProductSetElementQuantityQuantity | None,
         Field(
             description="The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>"
         ),
     ] = None
 
 
-class EndedBy1(OpenEnum):
+class SaleProductOfferPublicationResponseBaseEndedBy(OpenEnum):
     """
     Indicates the reason for ending the offer: - `USER` - offer ended by the seller. - `ADMIN` - offer ended by an admin. - `EXPIRATION` - offer duration had expired (valid for offers with specified duration). - `EMPTY_STOCK` - offer ended because all available items had been sold out. - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur
       if the base marketplace of offer requires full productization.
@@ -379,8 +377,19 @@ class EndedBy1(OpenEnum):
 
 
 class PublicationRequest(ApiModel):
-    duration: OfferDuration | None = None
-    starting_at: Annotated[OfferStartingAt | None, Field(alias="startingAt")] = None
+    duration: Annotated[
+        str | None,
+        Field(
+            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
+        ),
+    ] = None
+    starting_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="startingAt",
+            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
+        ),
+    ] = None
     status: OfferStatus | None = None
     republish: Annotated[
         bool | None,
@@ -415,7 +424,7 @@ class SaleProductOfferPublicationMarketplacesResponse(ApiModel):
     ] = None
 
 
-class ResponsiblePerson1(ApiModel):
+class SaleProductOfferResponseV1ProductSetResponsiblePerson(ApiModel):
     """
     Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.
     """
@@ -423,7 +432,7 @@ class ResponsiblePerson1(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class ResponsibleProducer(ApiModel):
+class SaleProductOfferResponseV1ProductSetResponsibleProducer(ApiModel):
     """
     Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.
     """
@@ -431,7 +440,7 @@ class ResponsibleProducer(ApiModel):
     id: Annotated[str | None, Field()] = None
 
 
-class Unit1(OpenEnum):
+class SaleProductOffersRequestStockUnit(OpenEnum):
     """
     Stock unit
     """
@@ -441,15 +450,36 @@ class Unit1(OpenEnum):
     SET = "SET"
 
 
-class StockModel(ApiModel):
+class SaleProductOfferResponseV1Stock(ApiModel):
     available: Annotated[
         int | None,
         Field(
             description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
-    unit: Annotated[Unit1 | None, Field(description="Stock unit")] = None
+    unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
+        None
+    )
+
+
+ProductSetElementSafetyInformationResponseSafetyInformation = Annotated[
+    Annotated[TextSafetyInformation, Tag("TextSafetyInformation")]
+    | Annotated[AttachmentsSafetyInformation, Tag("AttachmentsSafetyInformation")]
+    | Annotated[NoSafetyInformation, Tag("NoSafetyInformation")]
+    | Annotated[UnknownVariant, Tag("UnknownVariant")],
+    tagged_union(
+        "ProductSetElementSafetyInformationResponseSafetyInformation",
+        "type",
+        "type",
+        {
+            "TEXT": "TextSafetyInformation",
+            "ATTACHMENTS": "AttachmentsSafetyInformation",
+            "NO_SAFETY_INFORMATION": "NoSafetyInformation",
+        },
+        "UnknownVariant",
+    ),
+]
 
 
 class ValidationError(ApiModel):
@@ -480,6 +510,14 @@ class ValidationWarning(ApiModel):
     ] = None
 
 
+class Warranty(ApiModel):
+    """
+    The warranty information.
+    """
+
+    id: Annotated[UUID | None, Field(description="The ID of the warranty definition.")] = None
+
+
 class AfterSalesServices(ApiModel):
     """
     The definitions of the different after sales services assigned to the offer.
@@ -488,50 +526,6 @@ class AfterSalesServices(ApiModel):
     implied_warranty: Annotated[ImpliedWarranty | None, Field(alias="impliedWarranty")] = None
     return_policy: Annotated[ReturnPolicy | None, Field(alias="returnPolicy")] = None
     warranty: Warranty | None = None
-
-
-class CompatibilityListIdItem(ApiModel):
-    type: Literal["ID"]
-    id: Annotated[
-        str,
-        Field(
-            description='Id of the compatible item. Should be used in categories where ID version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
-        ),
-    ]
-    text: Annotated[
-        str | None,
-        Field(
-            description="Text description of the compatible item. When creating (POST) or updating (PATCH) a compatibility list the field is ignored."
-        ),
-    ] = None
-    additional_info: Annotated[
-        list[CompatibilityListIdItemAdditionalInfo] | None, Field(alias="additionalInfo")
-    ] = None
-
-
-class CompatibilityListItem(RootModel[CompatibilityListTextItem | CompatibilityListIdItem]):
-    root: Annotated[
-        CompatibilityListTextItem | CompatibilityListIdItem, Field(discriminator="type")
-    ]
-
-
-class CompatibilityListManual(ApiModel):
-    type: Annotated[Literal["MANUAL"], Field(description="Type of the compatibility list.")]
-    items: Annotated[
-        list[CompatibilityListItem] | None,
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ] = None
-
-
-class CompatibilityListProductOfferResponse(
-    RootModel[CompatibilityListManual | CompatibilityListProductBasedProductOfferResponse]
-):
-    root: Annotated[
-        CompatibilityListManual | CompatibilityListProductBasedProductOfferResponse,
-        Field(discriminator="type"),
-    ]
 
 
 class DeliveryProductOfferResponse(ApiModel):
@@ -549,7 +543,7 @@ class DeliveryProductOfferResponse(ApiModel):
             alias="additionalInfo",
             deprecated=True,
             description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
-            max_length=650,
+            json_schema_extra={"maxLength": 650},
         ),
     ] = None
     shipment_date: Annotated[
@@ -579,19 +573,24 @@ class ParameterProductOfferResponse(ApiModel):
 
 class ProductSetElementSafetyInformationResponse(ApiModel):
     safety_information: Annotated[
-        TextSafetyInformation | AttachmentsSafetyInformation | NoSafetyInformation | None,
+        ProductSetElementSafetyInformationResponseSafetyInformation | None,
         Field(
             alias="safetyInformation",
             description="Contains information about product's safety. It can be returned as:\n - `ATTACHMENTS` - when it was provided as attachments.  Reference <a href=\"https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST\">Docs</a>\n - `TEXT` - when the product's safety information was provided as text description.\n - `NO_SAFETY_INFORMATION` - when no safety information was provided.",
-            discriminator="type",
         ),
     ] = None
 
 
-class Publication7(PublicationRequest):
-    ending_at: Annotated[OfferEndingAt | None, Field(alias="endingAt")] = None
+class SaleProductOfferPublicationResponseBase(PublicationRequest):
+    ending_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            alias="endingAt",
+            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
+        ),
+    ] = None
     ended_by: Annotated[
-        EndedBy1 | None,
+        SaleProductOfferPublicationResponseBaseEndedBy | None,
         Field(
             alias="endedBy",
             description="Indicates the reason for ending the offer: - `USER` - offer ended by the seller. - `ADMIN` - offer ended by an admin. - `EXPIRATION` - offer duration had expired (valid for offers with specified duration). - `EMPTY_STOCK` - offer ended because all available items had been sold out. - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n  if the base marketplace of offer requires full productization.\n- `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n  success status, but further processing failed.",
@@ -599,11 +598,11 @@ class Publication7(PublicationRequest):
     ] = None
 
 
-class SaleProductOfferPublicationResponse(Publication7):
+class SaleProductOfferPublicationResponse(SaleProductOfferPublicationResponseBase):
     marketplaces: SaleProductOfferPublicationMarketplacesResponse | None = None
 
 
-class Product2(ProductOfferResponse):
+class SaleProductOfferResponseV1ProductSetProduct(ProductOfferResponse):
     parameters: Annotated[
         list[ParameterProductOfferResponse] | None,
         Field(description="Product parameters in the offer."),
@@ -617,22 +616,22 @@ class Product2(ProductOfferResponse):
     ] = None
 
 
-class ProductSetItem2(
+class SaleProductOfferResponseV1ProductSet(
     ProductSetElementQuantity,
     ProductSetElementSafetyInformationResponse,
     MarketedBeforeGPSRObligation,
     ProductSetElementDeposits,
 ):
-    product: Product2 | None = None
+    product: SaleProductOfferResponseV1ProductSetProduct | None = None
     responsible_person: Annotated[
-        ResponsiblePerson1 | None,
+        SaleProductOfferResponseV1ProductSetResponsiblePerson | None,
         Field(
             alias="responsiblePerson",
             description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.',
         ),
     ] = None
     responsible_producer: Annotated[
-        ResponsibleProducer | None,
+        SaleProductOfferResponseV1ProductSetResponsibleProducer | None,
         Field(
             alias="responsibleProducer",
             description="Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.",
@@ -640,7 +639,7 @@ class ProductSetItem2(
     ] = None
 
 
-class SellingModeModel(ApiModel):
+class SaleProductOfferSellingMode(ApiModel):
     """
     Information on the offer's selling mode.
     """
@@ -657,9 +656,9 @@ class Validation(ApiModel):
     validated_at: Annotated[AwareDatetime | None, Field(alias="validatedAt")] = None
 
 
-class AdditionalMarketplacesResponse1(ApiModel):
+class SaleProductOfferResponseV1AdditionalMarketplaces(ApiModel):
     selling_mode: Annotated[
-        SellingModeModel | None,
+        SaleProductOfferSellingMode | None,
         Field(
             alias="sellingMode",
             description="The offer price for the selected additional marketplace.",
@@ -673,21 +672,13 @@ class AdditionalMarketplacesResponse1(ApiModel):
     ] = None
 
 
-class AdditionalMarketplacesResponse(RootModel[dict[str, AdditionalMarketplacesResponse1]]):
-    """
-    Selected information about the offer in each additional service. This field does not contain information about the base marketplace of the offer. You will find all available marketplaces here. Even if the seller does not want the offer to be visible in the additional service, we will return it in response.
-    """
-
-    root: dict[str, AdditionalMarketplacesResponse1]
-
-
 class SaleProductOffer(ApiModel):
     """
     Single offer data.
     """
 
     payments: Payments | None = None
-    selling_mode: Annotated[SellingModeModel | None, Field(alias="sellingMode")] = None
+    selling_mode: Annotated[SaleProductOfferSellingMode | None, Field(alias="sellingMode")] = None
     location: Location | None = None
     images: Annotated[list[str] | None, Field()] = None
     description: StandardizedDescription | None = None
@@ -700,7 +691,9 @@ class SaleProductOffer(ApiModel):
 
 
 class SaleProductOfferResponseV1(SaleProductOffer):
-    product_set: Annotated[list[ProductSetItem2] | None, Field(alias="productSet")] = None
+    product_set: Annotated[
+        list[SaleProductOfferResponseV1ProductSet] | None, Field(alias="productSet")
+    ] = None
     id: Annotated[str | None, Field()] = None
     name: Annotated[
         str | None,
@@ -709,7 +702,10 @@ class SaleProductOfferResponseV1(SaleProductOffer):
         ),
     ] = None
     category: OfferCategory | None = None
-    attachments: ProductOfferAttachment | None = None
+    attachments: Annotated[
+        list[SaleProductOfferPatchRequestV1Attachments] | None,
+        Field(description="An array of offer attachments."),
+    ] = None
     fundraising_campaign: Annotated[
         ProductOfferFundraisingCampaignResponse | None, Field(alias="fundraisingCampaign")
     ] = None
@@ -719,7 +715,8 @@ class SaleProductOfferResponseV1(SaleProductOffer):
     delivery: DeliveryProductOfferResponse | None = None
     publication: SaleProductOfferPublicationResponse | None = None
     additional_marketplaces: Annotated[
-        AdditionalMarketplacesResponse | None, Field(alias="additionalMarketplaces")
+        dict[str, SaleProductOfferResponseV1AdditionalMarketplaces] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
     b2b: B2b | None = None
     compatibility_list: Annotated[
@@ -729,12 +726,15 @@ class SaleProductOfferResponseV1(SaleProductOffer):
         None
     )
     validation: Validation | None = None
-    warnings: Errors | None = None
+    warnings: Annotated[
+        list[CommandOutputErrors] | None,
+        Field(description="The list of all the error objects explaining the error."),
+    ] = None
     after_sales_services: Annotated[
         AfterSalesServices | None, Field(alias="afterSalesServices")
     ] = None
     discounts: DiscountsProductOfferResponse | None = None
-    stock: StockModel | None = None
+    stock: SaleProductOfferResponseV1Stock | None = None
     parameters: Annotated[
         list[ParameterProductOfferResponse] | None, Field(description="List of offer parameters.")
     ] = None

@@ -7,18 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AwareDatetime,
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
-    ErrorModel,
+    CommandOutputErrors,
 )
 
 
-class Type46(OpenEnum):
+class OfferCriteriumType(OpenEnum):
     """
     Criteria type: CONTAINS_OFFERS
     """
@@ -32,13 +38,22 @@ class TaskCount(ApiModel):
     """
 
     failed: Annotated[
-        int | None, Field(description="Current number of failed offers updates", ge=0)
+        int | None,
+        Field(
+            description="Current number of failed offers updates", json_schema_extra={"minimum": 0}
+        ),
     ] = None
     success: Annotated[
-        int | None, Field(description="Current number of success offers updates", ge=0)
+        int | None,
+        Field(
+            description="Current number of success offers updates", json_schema_extra={"minimum": 0}
+        ),
     ] = None
     total: Annotated[
-        int | None, Field(description="Total number of scheduled offers updates", ge=0)
+        int | None,
+        Field(
+            description="Total number of scheduled offers updates", json_schema_extra={"minimum": 0}
+        ),
     ] = None
 
 
@@ -59,7 +74,7 @@ class CommandTask(ApiModel):
         None
     )
     errors: Annotated[
-        list[ErrorModel] | None,
+        list[CommandOutputErrors] | None,
         Field(
             description="The list of error objects explaining the problems with command processing for the given offer."
         ),
@@ -97,7 +112,9 @@ class OfferCriterium(ApiModel):
     offers: Annotated[
         list[OfferId] | None, Field(description="Set of offers. You can add up to 1000 offers.")
     ] = None
-    type: Annotated[Type46 | None, Field(description="Criteria type: CONTAINS_OFFERS")] = None
+    type: Annotated[
+        OfferCriteriumType | None, Field(description="Criteria type: CONTAINS_OFFERS")
+    ] = None
 
 
 class TaskReport(ApiModel):

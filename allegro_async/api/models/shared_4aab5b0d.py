@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
-class SellerModel(ApiModel):
+class ImpliedWarrantyResponseSeller(ApiModel):
     id: str

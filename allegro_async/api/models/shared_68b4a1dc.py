@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class CategoryParameterWithValue(ApiModel):
@@ -65,25 +69,33 @@ class FormerParameterValueData(ApiModel):
     ] = None
 
 
-class Restrictions6(ApiModel):
+class StringCategoryParameterRestrictions(ApiModel):
     """
     The restrictions on values of this parameter.
     """
 
     min_length: Annotated[
         int | None,
-        Field(alias="minLength", description="The minimum length of the parameter value.", ge=0),
+        Field(
+            alias="minLength",
+            description="The minimum length of the parameter value.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
     max_length: Annotated[
         int | None,
-        Field(alias="maxLength", description="The maximum length of the parameter value.", ge=1),
+        Field(
+            alias="maxLength",
+            description="The maximum length of the parameter value.",
+            json_schema_extra={"minimum": 1},
+        ),
     ] = None
     allowed_number_of_values: Annotated[
         int | None,
         Field(
             alias="allowedNumberOfValues",
             description="Indicates how many different values can be provided for this parameter.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 

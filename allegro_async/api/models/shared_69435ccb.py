@@ -7,21 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-from allegro_async.api.models.shared_caff2264 import (
-    MarketplaceId,
-)
-from allegro_async.api.models.shared_e3ae6613 import (
-    AutomaticPricingRuleId,
-)
 
 
-class Type10(OpenEnum):
+class AutomaticPricingOfferRuleConfigurationPriceRangeType(OpenEnum):
     """
     Price range currency type.
      * `BASE_MARKETPLACE_CURRENCY` - The price must be defined in the same currency as offer base marketplace currency.
@@ -33,21 +32,26 @@ class Type10(OpenEnum):
     MARKETPLACE_CURRENCY = "MARKETPLACE_CURRENCY"
 
 
-class Marketplace6(ApiModel):
-    id: MarketplaceId
+class OfferAutomaticPricingModificationRemoveRemoveMarketplace(ApiModel):
+    id: Annotated[
+        str,
+        Field(
+            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
+        ),
+    ]
 
 
-class Rule(ApiModel):
-    id: AutomaticPricingRuleId
+class OfferRulesRulesRule(ApiModel):
+    id: Annotated[str, Field(description="Identifier of a automatic pricing rule.")]
 
 
-class PriceRange(ApiModel):
+class AutomaticPricingOfferRuleConfigurationPriceRange(ApiModel):
     """
     Price range. This field is optional.
     """
 
     type: Annotated[
-        Type10,
+        AutomaticPricingOfferRuleConfigurationPriceRangeType,
         Field(
             description="Price range currency type.\n * `BASE_MARKETPLACE_CURRENCY` - The price must be defined in the same currency as offer base marketplace currency.\n * `MARKETPLACE_CURRENCY` - The price must be defined in the same currency as marketplace currency. For a base marketplace this is the only accepted value.\n"
         ),
@@ -66,6 +70,6 @@ class AutomaticPricingOfferRuleConfiguration(ApiModel):
     """
 
     price_range: Annotated[
-        PriceRange | None,
+        AutomaticPricingOfferRuleConfigurationPriceRange | None,
         Field(alias="priceRange", description="Price range. This field is optional."),
     ] = None

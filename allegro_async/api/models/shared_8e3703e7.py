@@ -5,23 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field, RootModel
-
-from allegro_async.api._base import OpenEnum
+from allegro_async.api._base import (
+    OpenEnum,
+)
 from allegro_async.api.models.common import (
     Price,
 )
-
-
-class OfferDuration(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
-        ),
-    ]
 
 
 class SellingModeFormat(OpenEnum):

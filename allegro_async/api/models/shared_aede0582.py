@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_caff2264 import (
-    MarketplaceId,
+from allegro_async.api._base import (
+    ApiModel,
 )
 
 
@@ -20,22 +21,9 @@ class MarketplaceReference(ApiModel):
     Identifies a marketplace.
     """
 
-    id: MarketplaceId
-
-
-class RelatedReason(ApiModel):
-    code: Annotated[str, Field(description="Refusal reason code.")]
-    parameters: Annotated[
-        dict[str, list[str]] | None, Field(description="Refusal reason parameters.")
-    ] = None
-
-
-class RefusalReason(ApiModel):
-    code: Annotated[str, Field(description="Refusal reason code.")]
-    parameters: Annotated[
-        dict[str, list[str]] | None, Field(description="Refusal reason parameters.")
-    ] = None
-    related_reasons: Annotated[
-        list[RelatedReason] | None,
-        Field(alias="relatedReasons", description="Related refusal reasons."),
-    ] = None
+    id: Annotated[
+        str,
+        Field(
+            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
+        ),
+    ]

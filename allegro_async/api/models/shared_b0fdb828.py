@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class ResponsibleProducerAddress(ApiModel):
@@ -23,14 +27,19 @@ class ResponsibleProducerAddress(ApiModel):
         Field(
             alias="countryCode",
             description="Code of responsible producer country (ISO 3166).",
-            pattern="[A-Z]{2}",
+            json_schema_extra={"pattern": "[A-Z]{2}"},
         ),
     ] = None
-    street: Annotated[str | None, Field(description="Street and number.", max_length=200)] = None
-    postal_code: Annotated[
-        str | None, Field(alias="postalCode", description="Postal code.", max_length=20)
+    street: Annotated[
+        str | None, Field(description="Street and number.", json_schema_extra={"maxLength": 200})
     ] = None
-    city: Annotated[str | None, Field(description="City.", max_length=100)] = None
+    postal_code: Annotated[
+        str | None,
+        Field(alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}),
+    ] = None
+    city: Annotated[
+        str | None, Field(description="City.", json_schema_extra={"maxLength": 100})
+    ] = None
 
 
 class ResponsibleProducerContact(ApiModel):
@@ -39,23 +48,28 @@ class ResponsibleProducerContact(ApiModel):
     """
 
     email: Annotated[
-        str | None, Field(description="Email of responsible producer.", max_length=50)
+        str | None,
+        Field(description="Email of responsible producer.", json_schema_extra={"maxLength": 50}),
     ] = None
     phone_number: Annotated[
         str | None,
         Field(
             alias="phoneNumber",
             description="Phone number of responsible producer. This field is optional.",
-            max_length=30,
+            json_schema_extra={"maxLength": 30},
         ),
     ] = None
     form_url: Annotated[
         str | None,
-        Field(alias="formUrl", description="URL address to contact form.", max_length=80),
+        Field(
+            alias="formUrl",
+            description="URL address to contact form.",
+            json_schema_extra={"maxLength": 80},
+        ),
     ] = None
 
 
-class ProducerData(ApiModel):
+class CreateResponsibleProducerRequestProducerData(ApiModel):
     """
     Responsible producer data.
     """
@@ -65,7 +79,7 @@ class ProducerData(ApiModel):
         Field(
             alias="tradeName",
             description="Name of company, first name and last name or trade name of company responsible for producing product.",
-            max_length=200,
+            json_schema_extra={"maxLength": 200},
         ),
     ] = None
     address: ResponsibleProducerAddress | None = None
@@ -76,8 +90,12 @@ class ResponsibleProducerResponse(ApiModel):
     id: Annotated[UUID | None, Field(description="Responsible producer ID.")] = None
     name: Annotated[
         str | None,
-        Field(description="Internal name of responsible producer in dictionary.", max_length=50),
+        Field(
+            description="Internal name of responsible producer in dictionary.",
+            json_schema_extra={"maxLength": 50},
+        ),
     ] = None
     producer_data: Annotated[
-        ProducerData | None, Field(alias="producerData", description="Responsible producer data.")
+        CreateResponsibleProducerRequestProducerData | None,
+        Field(alias="producerData", description="Responsible producer data."),
     ] = None

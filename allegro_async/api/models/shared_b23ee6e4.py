@@ -5,14 +5,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+    tagged_union,
+)
 
 
-class Type32(OpenEnum):
+class DescriptionSectionItemType(OpenEnum):
     TEXT = "TEXT"
     IMAGE = "IMAGE"
 
@@ -22,21 +32,48 @@ class DescriptionSectionItem(ApiModel):
     One of: TextItem, ImageItem.
     """
 
-    type: Type32
+    type: DescriptionSectionItemType
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "DescriptionSectionItem",
+            "type",
+            {"TEXT": "DescriptionSectionItemText", "IMAGE": "DescriptionSectionItemImage"},
+        )
 
 
 class DescriptionSectionItemImage(DescriptionSectionItem):
-    type: Type32
+    type: DescriptionSectionItemType
     url: Annotated[str | None, Field()] = None
 
 
 class DescriptionSectionItemText(DescriptionSectionItem):
-    type: Type32
+    type: DescriptionSectionItemType
     content: Annotated[str | None, Field()] = None
 
 
+DescriptionSectionItemUnion = Annotated[
+    Annotated[DescriptionSectionItemText, Tag("DescriptionSectionItemText")]
+    | Annotated[DescriptionSectionItemImage, Tag("DescriptionSectionItemImage")]
+    | Annotated[DescriptionSectionItem, Tag("DescriptionSectionItem")],
+    tagged_union(
+        "DescriptionSectionItemUnion",
+        "type",
+        "type",
+        {"TEXT": "DescriptionSectionItemText", "IMAGE": "DescriptionSectionItemImage"},
+        "DescriptionSectionItem",
+        warn=False,
+    ),
+]
+
+
 class DescriptionSection(ApiModel):
-    items: list[DescriptionSectionItemImage | DescriptionSectionItemText] | None = None
+    items: list[DescriptionSectionItemUnion] | None = None
 
 
 class StandardizedDescription(ApiModel):

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
+from allegro_async.api._base import (
+    ApiModel,
+)
 
 
 class ExternalId(ApiModel):
@@ -18,5 +22,9 @@ class ExternalId(ApiModel):
     """
 
     id: Annotated[
-        str | None, Field(description="The ID of the offer in the external system.", max_length=100)
+        str | None,
+        Field(
+            description="The ID of the offer in the external system.",
+            json_schema_extra={"maxLength": 100},
+        ),
     ] = None

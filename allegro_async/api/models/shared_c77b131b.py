@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from allegro_async.api.models.shared_5ea9e48f import (
+from allegro_async.api.models.shared_38d6f97c import (
     Category,
 )
 

@@ -5,25 +5,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from allegro_async.api._base import ApiModel
-from allegro_async.api.models.shared_4066e22a import (
-    Attachment,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
 )
 
 
+class AttachmentsSafetyInformationType(OpenEnum):
+    ATTACHMENTS = "ATTACHMENTS"
+
+
+class Attachment(ApiModel):
+    id: Annotated[str | None, Field(description="Id of the attachment.")] = None
+
+
 class AttachmentsSafetyInformation(ApiModel):
-    type: Annotated[Literal["ATTACHMENTS"], Field()]
+    type: Annotated[AttachmentsSafetyInformationType, Field()]
     attachments: list[Attachment]
-
-
-class CompatibilityListItemProductBased(ApiModel):
-    text: Annotated[str | None, Field(description="Text description of the compatible item.")] = (
-        None
-    )
 
 
 class ImageUrl(ApiModel):
@@ -34,8 +38,12 @@ class ImageUrl(ApiModel):
     url: Annotated[str | None, Field()] = None
 
 
+class TextSafetyInformationType(OpenEnum):
+    TEXT = "TEXT"
+
+
 class TextSafetyInformation(ApiModel):
-    type: Annotated[Literal["TEXT"], Field()]
+    type: Annotated[TextSafetyInformationType, Field()]
     description: Annotated[
         str,
         Field(

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import (
+    Field,
+    RootModel,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
-from allegro_async.api.models.shared_5fe36b85 import (
-    DimensionValue,
-    Limits,
-    WeightValue,
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+)
+from allegro_async.api.models.shared_83ae216c import (
+    MoneyDto,
 )
 
 
@@ -73,7 +77,7 @@ class AddressDto(ApiModel):
         Field(
             alias="countryCode",
             description="Country code in ISO 3166-1 alfa-2 format (two-letter code).",
-            pattern="[A-Z]{2}",
+            json_schema_extra={"pattern": "[A-Z]{2}"},
         ),
     ]
     email: Annotated[
@@ -85,22 +89,26 @@ class AddressDto(ApiModel):
     phone: Annotated[str, Field(description="Cell phone")]
 
 
-class Status12(OpenEnum):
+class CancelShipmentCommandStatusDtoStatus(OpenEnum):
     IN_PROGRESS = "IN_PROGRESS"
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
 
 
 class CashOnDeliveryDto(ApiModel):
-    amount: Annotated[str, Field(description="Postpaid value", pattern="\\d+[.,]\\d{1,2}")]
-    currency: Annotated[str, Field(description="ISO 4217 currency code.", pattern="[A-Z]{3}")]
+    amount: Annotated[
+        str, Field(description="Postpaid value", json_schema_extra={"pattern": "\\d+[.,]\\d{1,2}"})
+    ]
+    currency: Annotated[
+        str, Field(description="ISO 4217 currency code.", json_schema_extra={"pattern": "[A-Z]{3}"})
+    ]
     owner_name: Annotated[
         str | None, Field(alias="ownerName", description="Bank account owner.")
     ] = None
     iban: Annotated[str | None, Field(description="Bank account number.")] = None
 
 
-class PaymentType(OpenEnum):
+class CashOnDeliveryLimitDtoPaymentType(OpenEnum):
     """
     Type of payment: Money transfer to merchant bank account or internal wallet payout
     """
@@ -117,7 +125,7 @@ class CashOnDeliveryLimitDto(ApiModel):
     limit: Annotated[float | None, Field(description="Maximum value")] = None
     currency: Annotated[str | None, Field(description="Supported currency: 'PLN' | 'CZK")] = "PLN"
     payment_type: Annotated[
-        PaymentType | None,
+        CashOnDeliveryLimitDtoPaymentType | None,
         Field(
             alias="paymentType",
             description="Type of payment: Money transfer to merchant bank account or internal wallet payout",
@@ -132,13 +140,7 @@ class CashOnDeliveryLimitDto(ApiModel):
     ] = None
 
 
-class CountryCodeDto(RootModel[str]):
-    root: Annotated[
-        str, Field(description="Country code in ISO 3166-1 alfa-2 format (two-letter code).")
-    ]
-
-
-class Status17(OpenEnum):
+class CreatePickupCommandStatusDtoStatus(OpenEnum):
     IN_PROGRESS = "IN_PROGRESS"
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
@@ -153,7 +155,7 @@ class DeliveryPaymentDto(OpenEnum):
     POSTPAID = "POSTPAID"
 
 
-class Owner(OpenEnum):
+class DeliveryServiceDtoOwner(OpenEnum):
     """
     Define delivery method type. ALLEGRO - Allegro Standard. Client - Merchant carrier agreement
     """
@@ -162,7 +164,7 @@ class Owner(OpenEnum):
     CLIENT = "CLIENT"
 
 
-class PackageType(OpenEnum):
+class DeliveryServiceDtoPackageTypes(OpenEnum):
     DOX = "DOX"
     PACKAGE = "PACKAGE"
     PALLET = "PALLET"
@@ -194,6 +196,22 @@ class DeliveryTypeDto(OpenEnum):
     DOOR = "DOOR"
     APM = "APM"
     PUDO = "PUDO"
+
+
+class DimensionValueUnit(OpenEnum):
+    """
+    Dimension unit. Currently only `CENTIMETER` is accepted.
+    """
+
+    CENTIMETER = "CENTIMETER"
+
+
+class DimensionValue(ApiModel):
+    value: Annotated[float, Field(description="Dimension value.")]
+    unit: Annotated[
+        DimensionValueUnit | None,
+        Field(description="Dimension unit. Currently only `CENTIMETER` is accepted."),
+    ]
 
 
 class Error400(ApiModel):
@@ -232,12 +250,18 @@ class Error400(ApiModel):
 
 class InsuranceDto(ApiModel):
     amount: Annotated[
-        str, Field(description="Additional parcel protection value.", pattern="\\d+[.,]\\d{1,2}")
+        str,
+        Field(
+            description="Additional parcel protection value.",
+            json_schema_extra={"pattern": "\\d+[.,]\\d{1,2}"},
+        ),
     ]
-    currency: Annotated[str, Field(description="ISO 4217 currency code.", pattern="[A-Z]{3}")]
+    currency: Annotated[
+        str, Field(description="ISO 4217 currency code.", json_schema_extra={"pattern": "[A-Z]{3}"})
+    ]
 
 
-class PageSize(OpenEnum):
+class LabelRequestDtoPageSize(OpenEnum):
     """
     Label page format. Only for PDF file.
     """
@@ -246,7 +270,7 @@ class PageSize(OpenEnum):
     A6 = "A6"
 
 
-class Placement(OpenEnum):
+class LabelRequestDtoSummaryReportPlacement(OpenEnum):
     """
     Selecting the generator behavior. Indicating where the reports are to be attached: all at the end of the file or separately after each label.
     """
@@ -255,7 +279,7 @@ class Placement(OpenEnum):
     EVERY = "EVERY"
 
 
-class FieldModel(OpenEnum):
+class LabelRequestDtoSummaryReportFields(OpenEnum):
     WAYBILL = "WAYBILL"
     ORDER_ID = "ORDER_ID"
     BUYER_LOGIN = "BUYER_LOGIN"
@@ -268,28 +292,30 @@ class FieldModel(OpenEnum):
     INSURANCE = "INSURANCE"
 
 
-class SummaryReport(ApiModel):
+class LabelRequestDtoSummaryReport(ApiModel):
     """
     Set of parameters for creating extra labels with shipment summary report. If null then report will be omitted.
     """
 
     placement: Annotated[
-        Placement,
+        LabelRequestDtoSummaryReportPlacement,
         Field(
             description="Selecting the generator behavior. Indicating where the reports are to be attached: all at the end of the file or separately after each label."
         ),
     ]
     fields: Annotated[
-        list[FieldModel], Field(description="Not-empty list of fields printed on the report.")
+        list[LabelRequestDtoSummaryReportFields],
+        Field(description="Not-empty list of fields printed on the report."),
     ]
 
 
 class LabelRequestDto(ApiModel):
     shipment_ids: Annotated[
-        list[str], Field(alias="shipmentIds", max_length=2147483647, min_length=1)
+        list[str],
+        Field(alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}),
     ]
     page_size: Annotated[
-        PageSize | None,
+        LabelRequestDtoPageSize | None,
         Field(alias="pageSize", description="Label page format. Only for PDF file."),
     ] = None
     cut_line: Annotated[
@@ -299,7 +325,7 @@ class LabelRequestDto(ApiModel):
         ),
     ] = None
     summary_report: Annotated[
-        SummaryReport | None,
+        LabelRequestDtoSummaryReport | None,
         Field(
             alias="summaryReport",
             description="Set of parameters for creating extra labels with shipment summary report. If null then report will be omitted.",
@@ -317,7 +343,7 @@ class LimitWithCurrencyDto(ApiModel):
     ] = None
 
 
-class Type47(OpenEnum):
+class PackageDtoType(OpenEnum):
     DOX = "DOX"
     PACKAGE = "PACKAGE"
     PALLET = "PALLET"
@@ -355,8 +381,7 @@ class PickupProposalsRequestDto(ApiModel):
         Field(
             alias="shipmentIds",
             description="An array of unique shipment identifiers to retrieve details for. Must contain between 1 and 100 IDs.",
-            max_length=100,
-            min_length=1,
+            json_schema_extra={"maxItems": 100, "minItems": 1},
         ),
     ]
     ready_date: Annotated[
@@ -407,7 +432,7 @@ class ShipmentCancelRequestDto(ApiModel):
     shipment_id: Annotated[str, Field(alias="shipmentId")]
 
 
-class LabelFormat(OpenEnum):
+class ShipmentCreateRequestDtoLabelFormat(OpenEnum):
     """
     Label file format.
     """
@@ -416,7 +441,7 @@ class LabelFormat(OpenEnum):
     ZPL = "ZPL"
 
 
-class LabelFormat1(OpenEnum):
+class ShipmentDtoLabelFormat(OpenEnum):
     """
     Label file format.
     """
@@ -428,7 +453,8 @@ class LabelFormat1(OpenEnum):
 
 class ShipmentIdsDto(ApiModel):
     shipment_ids: Annotated[
-        list[str], Field(alias="shipmentIds", max_length=2147483647, min_length=1)
+        list[str],
+        Field(alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}),
     ]
 
 
@@ -439,9 +465,28 @@ class TransportingInfoDto(ApiModel):
     ] = None
 
 
+class WeightValueUnit(OpenEnum):
+    """
+    Weight unit. Currently only `KILOGRAMS` is accepted.
+    """
+
+    KILOGRAMS = "KILOGRAMS"
+
+
+class WeightValue(ApiModel):
+    value: Annotated[
+        float,
+        Field(description="Weight value, provided in a string format to avoid rounding errors."),
+    ]
+    unit: Annotated[
+        WeightValueUnit | None,
+        Field(description="Weight unit. Currently only `KILOGRAMS` is accepted."),
+    ]
+
+
 class CancelShipmentCommandStatusDto(ApiModel):
     command_id: Annotated[str | None, Field(alias="commandId", description="Command UUID")] = None
-    status: Annotated[Status12 | None, Field()] = None
+    status: Annotated[CancelShipmentCommandStatusDtoStatus | None, Field()] = None
     errors: Annotated[
         list[Error400] | None,
         Field(description="List of errors. Available only, if operation finished with ERROR."),
@@ -457,7 +502,7 @@ class CancelShipmentCommandStatusDto(ApiModel):
 
 class CreatePickupCommandStatusDto(ApiModel):
     command_id: Annotated[str | None, Field(alias="commandId", description="Command UUID")] = None
-    status: Annotated[Status17 | None, Field()] = None
+    status: Annotated[CreatePickupCommandStatusDtoStatus | None, Field()] = None
     errors: Annotated[
         list[Error400] | None,
         Field(description="List of errors. Available only, if operation finished with ERROR."),
@@ -480,7 +525,7 @@ class CreatePickupCommandStatusDto(ApiModel):
 
 class CreateShipmentCommandStatusDto(ApiModel):
     command_id: Annotated[str | None, Field(alias="commandId", description="Command UUID")] = None
-    status: Annotated[Status17 | None, Field()] = None
+    status: Annotated[CreatePickupCommandStatusDtoStatus | None, Field()] = None
     errors: Annotated[
         list[Error400] | None,
         Field(description="List of errors. Available only, if operation finished with ERROR."),
@@ -494,6 +539,19 @@ class CreateShipmentCommandStatusDto(ApiModel):
     ] = None
 
 
+class DeliveryOptionDtoLimitsDimensions(ApiModel):
+    length: DimensionValue | None = None
+    width: DimensionValue | None = None
+    height: DimensionValue | None = None
+
+
+class DeliveryOptionDtoLimits(ApiModel):
+    cash_on_delivery: Annotated[MoneyDto | None, Field(alias="cashOnDelivery")] = None
+    insurance: MoneyDto | None = None
+    dimensions: DeliveryOptionDtoLimitsDimensions | None = None
+    weight: WeightValue | None = None
+
+
 class DeliveryOptionDto(ApiModel):
     """
     Representation of delivery options, along with their limits.
@@ -502,9 +560,21 @@ class DeliveryOptionDto(ApiModel):
     delivery_type: Annotated[DeliveryTypeDto | None, Field(alias="deliveryType")] = None
     payment_type: Annotated[DeliveryPaymentDto | None, Field(alias="paymentType")] = None
     package_type: Annotated[PackageTypeDto | None, Field(alias="packageType")] = None
-    origin_country: Annotated[CountryCodeDto | None, Field(alias="originCountry")] = None
-    destination_country: Annotated[CountryCodeDto | None, Field(alias="destinationCountry")] = None
-    limits: Limits | None = None
+    origin_country: Annotated[
+        str | None,
+        Field(
+            alias="originCountry",
+            description="Country code in ISO 3166-1 alfa-2 format (two-letter code).",
+        ),
+    ] = None
+    destination_country: Annotated[
+        str | None,
+        Field(
+            alias="destinationCountry",
+            description="Country code in ISO 3166-1 alfa-2 format (two-letter code).",
+        ),
+    ] = None
+    limits: DeliveryOptionDtoLimits | None = None
     additional_services: Annotated[
         list[AdditionalServiceDto] | None, Field(alias="additionalServices")
     ] = None
@@ -533,7 +603,7 @@ class DeliveryServiceDto(ApiModel):
         list[AdditionalPropertyDto] | None, Field(alias="additionalProperties")
     ] = None
     owner: Annotated[
-        Owner | None,
+        DeliveryServiceDtoOwner | None,
         Field(
             description="Define delivery method type. ALLEGRO - Allegro Standard. Client - Merchant carrier agreement"
         ),
@@ -542,7 +612,7 @@ class DeliveryServiceDto(ApiModel):
         list[str] | None, Field(description="List of marketplaces supported by service")
     ] = None
     package_types: Annotated[
-        list[PackageType] | None,
+        list[DeliveryServiceDtoPackageTypes] | None,
         Field(alias="packageTypes", description="List of supported package types"),
     ] = None
     cash_on_delivery: Annotated[CashOnDeliveryLimitDto | None, Field(alias="cashOnDelivery")] = None
@@ -567,7 +637,7 @@ class PackageDto(ApiModel):
     waybill: Annotated[
         str | None, Field(description="Waybill number (carrier tracking number).")
     ] = None
-    type: Annotated[Type47 | None, Field()] = None
+    type: Annotated[PackageDtoType | None, Field()] = None
     length: DimensionValue | None = None
     width: DimensionValue | None = None
     height: DimensionValue | None = None
@@ -599,7 +669,8 @@ class PackageRequestDto(ApiModel):
 
 class PickupCreateRequestDto(ApiModel):
     shipment_ids: Annotated[
-        list[str], Field(alias="shipmentIds", max_length=2147483647, min_length=1)
+        list[str],
+        Field(alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}),
     ]
     pickup_date_proposal_id: Annotated[
         str,
@@ -695,7 +766,8 @@ class ShipmentCreateRequestDto(ApiModel):
     insurance: InsuranceDto | None = None
     cash_on_delivery: Annotated[CashOnDeliveryDto | None, Field(alias="cashOnDelivery")] = None
     label_format: Annotated[
-        LabelFormat | None, Field(alias="labelFormat", description="Label file format.")
+        ShipmentCreateRequestDtoLabelFormat | None,
+        Field(alias="labelFormat", description="Label file format."),
     ] = None
     additional_services: Annotated[
         list[str] | None,
@@ -753,7 +825,7 @@ class ShipmentDto(ApiModel):
         str | None, Field(description="ID of carrier which carries out a shipment")
     ] = None
     label_format: Annotated[
-        LabelFormat1 | None, Field(alias="labelFormat", description="Label file format.")
+        ShipmentDtoLabelFormat | None, Field(alias="labelFormat", description="Label file format.")
     ] = None
     additional_services: Annotated[
         list[str] | None,

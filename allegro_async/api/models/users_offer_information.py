@@ -5,18 +5,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import (
+    AwareDatetime,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from allegro_async.api._base import ApiModel, OpenEnum
+from allegro_async.api._base import (
+    ApiModel,
+    OpenEnum,
+    pick_variant,
+    tagged_union,
+)
 from allegro_async.api.models.common import (
     Price,
-    Status,
-)
-from allegro_async.api.models.shared_6bdf1113 import (
-    Condition,
 )
 from allegro_async.api.models.shared_8d8f87b8 import (
     CurrentPrice,
@@ -27,29 +34,25 @@ from allegro_async.api.models.shared_8e3703e7 import (
     SellingModeFormat,
     StartingPrice,
 )
+from allegro_async.api.models.shared_108f5e0e import (
+    ShippingRates,
+)
 from allegro_async.api.models.shared_157cbb29 import (
     AfterSalesServices,
     OfferCategory,
     OfferStatus,
-)
-from allegro_async.api.models.shared_532cb996 import (
-    ShippingRates,
 )
 from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
 )
 from allegro_async.api.models.shared_aede0582 import (
     MarketplaceReference,
-    RefusalReason,
 )
 from allegro_async.api.models.shared_af0dc215 import (
     JustId,
 )
 from allegro_async.api.models.shared_c47b6d2c import (
     ExternalId,
-)
-from allegro_async.api.models.shared_e3ae6613 import (
-    AutomaticPricingRuleId,
 )
 
 
@@ -71,12 +74,26 @@ class AdditionalMarketplacePublicationState(OpenEnum):
     REFUSED = "REFUSED"
 
 
+class AdditionalMarketplacesVisibilityStatus(OpenEnum):
+    """
+    Marketplace visibility qualification status.
+    """
+
+    APPROVED = "APPROVED"
+    REFUSED = "REFUSED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
 class ChangedTranslation(ApiModel):
     """
     The changed translation.
     """
 
     language: Annotated[str | None, Field(description="Translation language")] = None
+
+
+class DeliveryMethodId(ApiModel):
+    id: Annotated[str | None, Field(description="Delivery method id")] = None
 
 
 class OfferAdditionalServices(ApiModel):
@@ -97,7 +114,7 @@ class OfferEventBaseOffer(ApiModel):
     id: Annotated[str, Field(description="The offer ID.")]
 
 
-class EndedBy(OpenEnum):
+class OfferEventEndedOfferPublicationEndedBy(OpenEnum):
     """
     Indicates the reason for ending the offer:
      - `USER` - offer ended by the seller.
@@ -120,13 +137,13 @@ class EndedBy(OpenEnum):
     UNKNOWN = "UNKNOWN"
 
 
-class Publication3(ApiModel):
+class OfferEventEndedOfferPublication(ApiModel):
     """
     Information about publication of the given offer.
     """
 
     ended_by: Annotated[
-        EndedBy,
+        OfferEventEndedOfferPublicationEndedBy,
         Field(
             alias="endedBy",
             description="Indicates the reason for ending the offer:\n - `USER` - offer ended by the seller.\n - `ADMIN` - offer ended by an admin.\n - `EXPIRATION` - offer duration had expired (valid for offers with specified duration).\n - `EMPTY_STOCK` - offer ended because all available items had been sold out.\n - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n   if the base marketplace of offer requires full productization.\n - `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n   success status, but further processing failed.\n - `UNKNOWN` - in rare cases the reason might be unknown.",
@@ -148,7 +165,7 @@ class OfferListingDtoImage(ApiModel):
     )
 
 
-class Publication4(ApiModel):
+class OfferListingDtoV1AdditionalMarketplacePublication(ApiModel):
     """
     Information about the publication of the offer on the given marketplace.
     """
@@ -156,7 +173,7 @@ class Publication4(ApiModel):
     state: AdditionalMarketplacePublicationState | None = None
 
 
-class Stock1(ApiModel):
+class Stock(ApiModel):
     """
     Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces.
     """
@@ -165,7 +182,7 @@ class Stock1(ApiModel):
         int | None,
         Field(
             description="The number of sold items in the last 30 days on the given marketplace.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -202,7 +219,7 @@ class OfferListingDtoV1Stats(ApiModel):
         Field(
             alias="watchersCount",
             description="The number of users who added this offer to their watch lists.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
     visits_count: Annotated[
@@ -210,7 +227,7 @@ class OfferListingDtoV1Stats(ApiModel):
         Field(
             alias="visitsCount",
             description="The number of unique users viewing this offer in the past 30 days.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -220,12 +237,15 @@ class OfferListingDtoV1Stock(ApiModel):
     Information on the offer's stock.
     """
 
-    available: Annotated[int | None, Field(description="The available stock value.", ge=0)] = None
+    available: Annotated[
+        int | None,
+        Field(description="The available stock value.", json_schema_extra={"minimum": 0}),
+    ] = None
     sold: Annotated[
         int | None,
         Field(
             description="The number of sold items in the last 30 days on the base marketplace.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -244,8 +264,8 @@ class OfferMarketplacesPriceChanges(ApiModel):
     ] = None
 
 
-class Rule3(ApiModel):
-    id: AutomaticPricingRuleId | None = None
+class PriceAutomationRule(ApiModel):
+    id: Annotated[str | None, Field(description="Identifier of a automatic pricing rule.")] = None
 
 
 class PriceAutomation(ApiModel):
@@ -253,18 +273,25 @@ class PriceAutomation(ApiModel):
     The automatic pricing rule.
     """
 
-    rule: Rule3 | None = None
+    rule: PriceAutomationRule | None = None
 
 
-class Stock2(ApiModel):
+class RelatedReason(ApiModel):
+    code: Annotated[str, Field(description="Refusal reason code.")]
+    parameters: Annotated[
+        dict[str, list[str]] | None, Field(description="Refusal reason parameters.")
+    ] = None
+
+
+class SalePartialProductOfferResponseStock(ApiModel):
     """
     Number of times this offer can be purchased (available for <var>include=stock</var>).
     """
 
-    available: Annotated[int | None, Field(ge=0)] = None
+    available: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
 
 
-class SellingMode2(ApiModel):
+class SalePartialProductOfferResponseSellingMode(ApiModel):
     """
     Offer's price information for base marketplace (available for <var>include=price</var>).
     """
@@ -272,7 +299,7 @@ class SellingMode2(ApiModel):
     price: Price | None = None
 
 
-class SellingMode3(ApiModel):
+class SalePartialProductOfferResponseAdditionalMarketplacesSellingMode(ApiModel):
     """
     Price information for given addtional marketplace.
     """
@@ -280,9 +307,9 @@ class SellingMode3(ApiModel):
     price: Price | None = None
 
 
-class AdditionalMarketplaces(ApiModel):
+class SalePartialProductOfferResponseAdditionalMarketplaces(ApiModel):
     selling_mode: Annotated[
-        SellingMode3 | None,
+        SalePartialProductOfferResponseAdditionalMarketplacesSellingMode | None,
         Field(
             alias="sellingMode", description="Price information for given addtional marketplace."
         ),
@@ -292,20 +319,20 @@ class AdditionalMarketplaces(ApiModel):
 class SalePartialProductOfferResponse(ApiModel):
     id: Annotated[str | None, Field(description="Offer's ID")] = None
     stock: Annotated[
-        Stock2 | None,
+        SalePartialProductOfferResponseStock | None,
         Field(
             description="Number of times this offer can be purchased (available for <var>include=stock</var>)."
         ),
     ] = None
     selling_mode: Annotated[
-        SellingMode2 | None,
+        SalePartialProductOfferResponseSellingMode | None,
         Field(
             alias="sellingMode",
             description="Offer's price information for base marketplace (available for <var>include=price</var>).",
         ),
     ] = None
     additional_marketplaces: Annotated[
-        dict[str, AdditionalMarketplaces] | None,
+        dict[str, SalePartialProductOfferResponseAdditionalMarketplaces] | None,
         Field(
             alias="additionalMarketplaces",
             description="Information about this offer in additional marketplaces (available for <var>include=price</var>).",
@@ -313,7 +340,7 @@ class SalePartialProductOfferResponse(ApiModel):
     ] = None
 
 
-class Type55(OpenEnum):
+class SellerOfferBaseEventType(OpenEnum):
     """
     The type of the event.
     """
@@ -340,7 +367,7 @@ class SellerOfferBaseEvent(ApiModel):
         str,
         Field(
             description="The ID of the event. It can be used in the `from` parameter of the query.",
-            max_length=256,
+            json_schema_extra={"maxLength": 256},
         ),
     ]
     occurred_at: Annotated[
@@ -350,7 +377,38 @@ class SellerOfferBaseEvent(ApiModel):
             description="The date and time when the event occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
         ),
     ]
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _pick_variant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return pick_variant(
+            cls,
+            data,
+            handler,
+            "SellerOfferBaseEvent",
+            "type",
+            {
+                "OFFER_ACTIVATED": "OfferActivatedEvent",
+                "OFFER_CHANGED": "OfferChangedEvent",
+                "OFFER_ENDED": "OfferEndedEvent",
+                "OFFER_STOCK_CHANGED": "OfferStockChangedEvent",
+                "OFFER_PRICE_CHANGED": "OfferPriceChangedEvent",
+                "OFFER_ARCHIVED": "OfferArchivedEvent",
+                "OFFER_BID_PLACED": "OfferBidPlacedEvent",
+                "OFFER_BID_CANCELED": "OfferBidCanceledEvent",
+                "OFFER_TRANSLATION_UPDATED": "OfferTranslationUpdatedEvent",
+                "OFFER_VISIBILITY_CHANGED": "OfferVisibilityChangedEvent",
+                "OFFER_DELIVERY_COUNTRIES_BLOCKED": "OfferDeliveryCountriesChangedEvent",
+            },
+        )
+
+
+class SellerOfferEventsResponse(ApiModel):
+    offer_events: Annotated[
+        list[SellerOfferBaseEventUnion],
+        Field(alias="offerEvents", description="The list of events."),
+    ]
 
 
 class ShippingBlockade(ApiModel):
@@ -362,7 +420,7 @@ class ShippingBlockade(ApiModel):
     reason: Annotated[str | None, Field(description="Reason of export blockade")] = None
 
 
-class Classification(ApiModel):
+class SmartOfferClassificationReportClassification(ApiModel):
     """
     Offer Smart! eligibility status
     """
@@ -377,9 +435,40 @@ class Classification(ApiModel):
     ] = None
 
 
+class SmartOfferClassificationReportConditions(ApiModel):
+    code: Annotated[str | None, Field(description="Technical condition name")] = None
+    name: Annotated[str | None, Field(description="Condition name")] = None
+    description: Annotated[
+        str | None,
+        Field(
+            description="Brief condition description, might contain useful instructions to help making that particular condition pass"
+        ),
+    ] = None
+    fulfilled: Annotated[
+        bool | None, Field(description="Indicates whether this condition is met")
+    ] = None
+    passed_delivery_methods: Annotated[
+        list[DeliveryMethodId] | None,
+        Field(
+            alias="passedDeliveryMethods",
+            deprecated=True,
+            description="Set of delivery methods that meet this condition. May be null if the condition does not apply to delivery methods.",
+        ),
+    ] = None
+    failed_delivery_methods: Annotated[
+        list[DeliveryMethodId] | None,
+        Field(
+            alias="failedDeliveryMethods",
+            deprecated=True,
+            description="Set of delivery methods that fail to meet this condition. May be null if the condition does not apply to delivery methods.",
+        ),
+    ] = None
+
+
 class SmartOfferClassificationReport(ApiModel):
     classification: Annotated[
-        Classification | None, Field(description="Offer Smart! eligibility status")
+        SmartOfferClassificationReportClassification | None,
+        Field(description="Offer Smart! eligibility status"),
     ] = None
     scheduled_for_reclassification: Annotated[
         bool | None,
@@ -397,7 +486,7 @@ class SmartOfferClassificationReport(ApiModel):
         ),
     ] = None
     conditions: Annotated[
-        list[Condition] | None,
+        list[SmartOfferClassificationReportConditions] | None,
         Field(
             description="Set of conditions to be met in order for that particular offer to be Smart!. Each condition filters out improperly configured delivery methods or checks some offer attributes. Order of conditions matters. Please keep in mind that this is a **PREVIEW** of an offer classification if being conducted right now - actual classification is triggered only by attribute changes and as of now it cannot be manually done on demand."
         ),
@@ -425,32 +514,32 @@ class BlockedDelivery(ApiModel):
 
 
 class OfferActivatedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferArchivedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferBidCanceledEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventBaseOffer
 
 
 class OfferBidPlacedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventBaseOffer
 
 
 class OfferChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferDeliveryCountriesChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
     blocked_deliveries: Annotated[
         list[BlockedDelivery] | None, Field(alias="blockedDeliveries")
@@ -459,7 +548,8 @@ class OfferDeliveryCountriesChangedEvent(SellerOfferBaseEvent):
 
 class OfferEventEndedOffer(OfferEventExternalOffer):
     publication: Annotated[
-        Publication3, Field(description="Information about publication of the given offer.")
+        OfferEventEndedOfferPublication,
+        Field(description="Information about publication of the given offer."),
     ]
 
 
@@ -468,7 +558,7 @@ class OfferEventExternalOfferForPriceChanges(OfferEventBaseOffer):
     marketplaces: list[OfferMarketplacesPriceChanges] | None = None
 
 
-class SellingMode1(ApiModel):
+class OfferListingDtoV1AdditionalMarketplaceSellingMode(ApiModel):
     """
     Information about the selling mode of the offer on the given marketplace.
     """
@@ -491,13 +581,13 @@ class OfferListingDtoV1AdditionalMarketplace(ApiModel):
     """
 
     publication: Annotated[
-        Publication4 | None,
+        OfferListingDtoV1AdditionalMarketplacePublication | None,
         Field(
             description="Information about the publication of the offer on the given marketplace."
         ),
     ] = None
     selling_mode: Annotated[
-        SellingMode1 | None,
+        OfferListingDtoV1AdditionalMarketplaceSellingMode | None,
         Field(
             alias="sellingMode",
             description="Information about the selling mode of the offer on the given marketplace.",
@@ -508,21 +598,11 @@ class OfferListingDtoV1AdditionalMarketplace(ApiModel):
         Field(description="The offer's statistics on the given marketplace."),
     ] = None
     stock: Annotated[
-        Stock1 | None,
+        Stock | None,
         Field(
             description="Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces."
         ),
     ] = None
-
-
-class OfferListingDtoV1AdditionalMarketplaces(
-    RootModel[dict[str, OfferListingDtoV1AdditionalMarketplace]]
-):
-    """
-    Properties of the offer for each additional marketplace.
-    """
-
-    root: dict[str, OfferListingDtoV1AdditionalMarketplace]
 
 
 class OfferListingDtoV1Delivery(ApiModel):
@@ -568,7 +648,12 @@ class OfferListingDtoV1SaleInfo(ApiModel):
 
     current_price: Annotated[CurrentPrice | None, Field(alias="currentPrice")] = None
     bidders_count: Annotated[
-        int | None, Field(alias="biddersCount", description="The number of bidders.", ge=0)
+        int | None,
+        Field(
+            alias="biddersCount",
+            description="The number of bidders.",
+            json_schema_extra={"minimum": 0},
+        ),
     ] = None
 
 
@@ -585,19 +670,30 @@ class OfferListingDtoV1SellingMode(ApiModel):
 
 
 class OfferPriceChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOfferForPriceChanges
 
 
 class OfferStockChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
 
 
 class OfferTranslationUpdatedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOffer
     translations: list[ChangedTranslation] | None = None
+
+
+class RefusalReason(ApiModel):
+    code: Annotated[str, Field(description="Refusal reason code.")]
+    parameters: Annotated[
+        dict[str, list[str]] | None, Field(description="Refusal reason parameters.")
+    ] = None
+    related_reasons: Annotated[
+        list[RelatedReason] | None,
+        Field(alias="relatedReasons", description="Related refusal reasons."),
+    ] = None
 
 
 class AdditionalMarketplacesVisibility(ApiModel):
@@ -606,7 +702,10 @@ class AdditionalMarketplacesVisibility(ApiModel):
     """
 
     id: Annotated[str, Field(description="Additional marketplace ID.")]
-    status: Annotated[Status, Field(description="Marketplace visibility qualification status.")]
+    status: Annotated[
+        AdditionalMarketplacesVisibilityStatus,
+        Field(description="Marketplace visibility qualification status."),
+    ]
     refusal_reasons: Annotated[
         list[RefusalReason] | None,
         Field(alias="refusalReasons", description="Reasons of visibility refusal."),
@@ -626,7 +725,7 @@ class MarketplacesVisibility(ApiModel):
 
 
 class OfferEndedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventEndedOffer
 
 
@@ -662,7 +761,8 @@ class OfferListingDto(ApiModel):
         ),
     ] = None
     additional_marketplaces: Annotated[
-        OfferListingDtoV1AdditionalMarketplaces | None, Field(alias="additionalMarketplaces")
+        dict[str, OfferListingDtoV1AdditionalMarketplace] | None,
+        Field(alias="additionalMarketplaces"),
     ] = None
 
 
@@ -686,14 +786,17 @@ class OffersSearchResultDto(ApiModel):
         Field(description="The list of seller's offers matching the request's criteria."),
     ] = None
     count: Annotated[
-        int | None, Field(description="Number of offers in the search result.", ge=0)
+        int | None,
+        Field(
+            description="Number of offers in the search result.", json_schema_extra={"minimum": 0}
+        ),
     ] = None
     total_count: Annotated[
         int | None,
         Field(
             alias="totalCount",
             description="The total number of offers matching the request's criteria.",
-            ge=0,
+            json_schema_extra={"minimum": 0},
         ),
     ] = None
 
@@ -704,24 +807,41 @@ class OfferEventExternalOfferWithPublication(OfferEventBaseOffer):
 
 
 class OfferVisibilityChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[Type55, Field(description="The type of the event.")]
+    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
     offer: OfferEventExternalOfferWithPublication
 
 
-class SellerOfferEventsResponse(ApiModel):
-    offer_events: Annotated[
-        list[
-            OfferActivatedEvent
-            | OfferArchivedEvent
-            | OfferBidCanceledEvent
-            | OfferBidPlacedEvent
-            | OfferChangedEvent
-            | OfferDeliveryCountriesChangedEvent
-            | OfferEndedEvent
-            | OfferPriceChangedEvent
-            | OfferStockChangedEvent
-            | OfferTranslationUpdatedEvent
-            | OfferVisibilityChangedEvent
-        ],
-        Field(alias="offerEvents", description="The list of events."),
-    ]
+SellerOfferBaseEventUnion = Annotated[
+    Annotated[OfferActivatedEvent, Tag("OfferActivatedEvent")]
+    | Annotated[OfferChangedEvent, Tag("OfferChangedEvent")]
+    | Annotated[OfferEndedEvent, Tag("OfferEndedEvent")]
+    | Annotated[OfferStockChangedEvent, Tag("OfferStockChangedEvent")]
+    | Annotated[OfferPriceChangedEvent, Tag("OfferPriceChangedEvent")]
+    | Annotated[OfferArchivedEvent, Tag("OfferArchivedEvent")]
+    | Annotated[OfferBidPlacedEvent, Tag("OfferBidPlacedEvent")]
+    | Annotated[OfferBidCanceledEvent, Tag("OfferBidCanceledEvent")]
+    | Annotated[OfferTranslationUpdatedEvent, Tag("OfferTranslationUpdatedEvent")]
+    | Annotated[OfferVisibilityChangedEvent, Tag("OfferVisibilityChangedEvent")]
+    | Annotated[OfferDeliveryCountriesChangedEvent, Tag("OfferDeliveryCountriesChangedEvent")]
+    | Annotated[SellerOfferBaseEvent, Tag("SellerOfferBaseEvent")],
+    tagged_union(
+        "SellerOfferBaseEventUnion",
+        "type",
+        "type",
+        {
+            "OFFER_ACTIVATED": "OfferActivatedEvent",
+            "OFFER_CHANGED": "OfferChangedEvent",
+            "OFFER_ENDED": "OfferEndedEvent",
+            "OFFER_STOCK_CHANGED": "OfferStockChangedEvent",
+            "OFFER_PRICE_CHANGED": "OfferPriceChangedEvent",
+            "OFFER_ARCHIVED": "OfferArchivedEvent",
+            "OFFER_BID_PLACED": "OfferBidPlacedEvent",
+            "OFFER_BID_CANCELED": "OfferBidCanceledEvent",
+            "OFFER_TRANSLATION_UPDATED": "OfferTranslationUpdatedEvent",
+            "OFFER_VISIBILITY_CHANGED": "OfferVisibilityChangedEvent",
+            "OFFER_DELIVERY_COUNTRIES_BLOCKED": "OfferDeliveryCountriesChangedEvent",
+        },
+        "SellerOfferBaseEvent",
+        warn=False,
+    ),
+]

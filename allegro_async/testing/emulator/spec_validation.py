@@ -4,7 +4,8 @@ Before a route runs, :func:`validated` checks the request as Allegro does, in Al
 the token (401, A6/S8), the seller and scope (403, S7), the path, query and header parameters
 (400 when malformed: a wrong type, a value outside the enum, a missing required one; 422 when a
 number is out of range, as Allegro's own validation answers), the Content-Type (415, A11) and
-the body against the generated request model (422). Errors use the A7 ``errors[]`` shape.
+the body against the generated request model and the spec's limits it documents (422). Errors
+use the A7 ``errors[]`` shape.
 
 The route then reads a body holding only the fields the model knows: Allegro ignores unknown
 fields, so they must never be stored and come back in a later GET.
@@ -27,6 +28,7 @@ from starlette.types import Message
 from allegro_async.api._operation import Operation, Param
 from allegro_async.testing.emulator import spec_index
 from allegro_async.testing.emulator.http import ApiError, OAuthError, principal, require_user
+from allegro_async.testing.emulator.spec_limits import first_broken
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -179,6 +181,10 @@ def check_body(operation: Operation, body: bytes) -> bytes:
     if unknown is not None:
         where, text = unknown
         raise body_error(f"{where or 'body'}: {text!r} is not an allowed value", where)
+    broken = first_broken(value)
+    if broken is not None:
+        where, problem = broken
+        raise body_error(f"{where}: {problem}", where)
     return json.dumps(known_only(data, value), separators=(",", ":")).encode()
 
 
