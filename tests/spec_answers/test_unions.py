@@ -1,0 +1,151 @@
+"""Tags and enums in answers built from the spec's raw schemas: each tag a discriminator maps
+parses into the class the mapping names, with that class's own fields; a tag or an enum value
+the spec does not list is kept, not refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import allegro_async.api.models as models
+from tests.conftest import require_spec
+from tests.spec_answers._build import UNKNOWN_TAG, AnswerBuilder, TagSite
+from tests.spec_answers.conftest import (
+    answer_with,
+    class_names,
+    declared,
+    json_operations,
+    locate,
+    plain,
+    raw_spec,
+    response_of,
+    seed_for,
+    step,
+    where,
+    why,
+)
+
+
+def _build(operation_id: str, **options: Any) -> AnswerBuilder:
+    raw = raw_spec()
+    assert raw is not None
+    return AnswerBuilder(raw, seed_for(operation_id), "full", **options)
+
+
+def _sites(operation_id: str) -> dict[str, list[str]]:
+    """Each discriminator an answer of the operation can hold -> its mapped tags (found by
+    forcing every tag of each site met, until no new site shows up)."""
+    _, schema = response_of(operation_id)
+    found: dict[str, list[str]] = {}
+    pending: list[dict[str, str]] = [{}]
+    while pending:
+        builder = _build(operation_id, force=pending.pop())
+        builder.build(schema)
+        for record in builder.record.tags:
+            if record.site not in found:
+                found[record.site] = list(record.mapped)
+                pending += [{record.site: tag} for tag in record.mapped]
+    return found
+
+
+def _discriminated_operations() -> list[str]:
+    if raw_spec() is None:
+        return json_operations()  # each then skips, naming the missing spec
+    return [o for o in json_operations() if _sites(o)]
+
+
+def _has_enums(operation_id: str) -> bool:
+    builder = _build(operation_id, unknown_enums=True)
+    builder.build(response_of(operation_id)[1])
+    return bool(builder.record.enums)
+
+
+def _enumerated_operations() -> list[str]:
+    if raw_spec() is None:
+        return json_operations()
+    return [o for o in json_operations() if _has_enums(o)]
+
+
+DISCRIMINATED = _discriminated_operations()
+ENUMERATED = _enumerated_operations()
+
+
+def _check_tag(result: Any, record: TagSite) -> list[str]:
+    at = f"{record.site} {record.tag!r} at {where(record.path)}"
+    try:
+        parsed = locate(result, record.path)
+    except (LookupError, IndexError) as exc:
+        return [f"{at}: not in the result ({exc})"]
+    assert record.target is not None
+    expected = class_names()[record.target]
+    if type(parsed).__name__ != expected or not isinstance(parsed, getattr(models, expected)):
+        return [f"{at}: parsed as {type(parsed).__name__}, the mapping names {expected}"]
+    empty = [k for k in record.own if not declared(parsed, k) or step(parsed, k) is None]
+    return [f"{at}: {expected} lacks its own fields {empty}"] if empty else []
+
+
+@pytest.mark.parametrize("operation_id", DISCRIMINATED)
+async def test_each_mapped_tag_parses_into_its_class(operation_id: str) -> None:
+    require_spec()
+    media, schema = response_of(operation_id)
+    problems: list[str] = []
+    for site, tags in _sites(operation_id).items():
+        for tag in tags:
+            builder = _build(operation_id, force={site: tag})
+            body = builder.build(schema)
+            try:
+                result = await answer_with(operation_id, body, media)
+            except Exception as exc:
+                problems.append(f"{site} {tag!r}: refused: {why(operation_id, body, exc)}")
+                continue
+            for record in builder.record.tags:
+                if record.site == site:
+                    problems += _check_tag(result, record)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("operation_id", DISCRIMINATED)
+async def test_an_unknown_tag_is_kept(operation_id: str) -> None:
+    require_spec()
+    media, schema = response_of(operation_id)
+    problems: list[str] = []
+    for site in _sites(operation_id):
+        builder = _build(operation_id, force={site: UNKNOWN_TAG})
+        body = builder.build(schema)
+        try:
+            result = await answer_with(operation_id, body, media)
+        except Exception as exc:
+            problems.append(f"{site}: refused: {why(operation_id, body, exc)}")
+            continue
+        for record in builder.record.tags:
+            if record.site != site:
+                continue
+            try:
+                kept = plain(step(locate(result, record.path), record.prop))
+            except (LookupError, IndexError) as exc:
+                kept = f"<lost: {exc}>"
+            if kept != UNKNOWN_TAG:
+                problems.append(f"{site} at {where(record.path)}: tag parsed as {kept!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("operation_id", ENUMERATED)
+async def test_unknown_enum_values_are_kept(operation_id: str) -> None:
+    require_spec()
+    media, schema = response_of(operation_id)
+    builder = _build(operation_id, unknown_enums=True)
+    body = builder.build(schema)
+    try:
+        result = await answer_with(operation_id, body, media)
+    except Exception as exc:
+        pytest.fail(f"refused: {why(operation_id, body, exc)}")
+    lost = []
+    for path, sent in builder.record.enums:
+        try:
+            kept = plain(locate(result, path))
+        except (LookupError, IndexError) as exc:
+            kept = f"<lost: {exc}>"
+        if kept != sent:
+            lost.append(f"{where(path)}: sent {sent!r}, parsed {kept!r}")
+    assert not lost, "\n".join(lost)
