@@ -87,6 +87,27 @@ def examples_of(operation_id: str) -> list[tuple[str, Any]]:
 
 
 @functools.cache
+def discriminator_sites(operation_id: str) -> dict[str, tuple[str, ...]]:
+    """Each discriminator an answer of the operation can hold -> its mapped tags (found by
+    forcing every tag of each site met, until no new site shows up)."""
+    from tests.spec_answers._build import AnswerBuilder
+
+    raw = raw_spec()
+    assert raw is not None
+    _, schema = response_of(operation_id)
+    found: dict[str, tuple[str, ...]] = {}
+    pending: list[dict[str, str]] = [{}]
+    while pending:
+        builder = AnswerBuilder(raw, seed_for(operation_id), "full", force=pending.pop())
+        builder.build(schema)
+        for record in builder.record.tags:
+            if record.site not in found:
+                found[record.site] = record.mapped
+                pending += [{record.site: tag} for tag in record.mapped]
+    return found
+
+
+@functools.cache
 def _arguments(operation_id: str) -> tuple[tuple[str, Any], ...]:
     """Keyword arguments of a valid call (what the request carries does not matter here)."""
     from tests.api.test_every_method import _arguments as valid_arguments
@@ -163,7 +184,9 @@ def declared(value: Any, key: str) -> bool:
 
 
 def plain(value: Any) -> Any:
-    """An enum member's value; anything else as it is."""
+    """An enum member's value (inside a root model too); anything else as it is."""
+    while isinstance(value, RootModel):
+        value = value.root
     return value.value if isinstance(value, Enum) else value
 
 

@@ -15,6 +15,7 @@ from tests.spec_answers.conftest import (
     answer_with,
     class_names,
     declared,
+    discriminator_sites,
     json_operations,
     locate,
     plain,
@@ -33,26 +34,10 @@ def _build(operation_id: str, **options: Any) -> AnswerBuilder:
     return AnswerBuilder(raw, seed_for(operation_id), "full", **options)
 
 
-def _sites(operation_id: str) -> dict[str, list[str]]:
-    """Each discriminator an answer of the operation can hold -> its mapped tags (found by
-    forcing every tag of each site met, until no new site shows up)."""
-    _, schema = response_of(operation_id)
-    found: dict[str, list[str]] = {}
-    pending: list[dict[str, str]] = [{}]
-    while pending:
-        builder = _build(operation_id, force=pending.pop())
-        builder.build(schema)
-        for record in builder.record.tags:
-            if record.site not in found:
-                found[record.site] = list(record.mapped)
-                pending += [{record.site: tag} for tag in record.mapped]
-    return found
-
-
 def _discriminated_operations() -> list[str]:
     if raw_spec() is None:
         return json_operations()  # each then skips, naming the missing spec
-    return [o for o in json_operations() if _sites(o)]
+    return [o for o in json_operations() if discriminator_sites(o)]
 
 
 def _has_enums(operation_id: str) -> bool:
@@ -90,7 +75,7 @@ async def test_each_mapped_tag_parses_into_its_class(operation_id: str) -> None:
     require_spec()
     media, schema = response_of(operation_id)
     problems: list[str] = []
-    for site, tags in _sites(operation_id).items():
+    for site, tags in discriminator_sites(operation_id).items():
         for tag in tags:
             builder = _build(operation_id, force={site: tag})
             body = builder.build(schema)
@@ -110,7 +95,7 @@ async def test_an_unknown_tag_is_kept(operation_id: str) -> None:
     require_spec()
     media, schema = response_of(operation_id)
     problems: list[str] = []
-    for site in _sites(operation_id):
+    for site in discriminator_sites(operation_id):
         builder = _build(operation_id, force={site: UNKNOWN_TAG})
         body = builder.build(schema)
         try:
