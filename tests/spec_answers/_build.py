@@ -46,6 +46,16 @@ class TagSite:
     mapped: tuple[str, ...]  # every tag the discriminator maps
 
 
+@dataclass(frozen=True)
+class UnionSite:
+    """One value of a union without a discriminator: the option it was built from."""
+
+    site: str  # the union's schema location
+    path: tuple[str | int, ...]
+    option: int
+    options: tuple[dict[str, Any], ...]
+
+
 @dataclass
 class Record:
     """What one build put where."""
@@ -53,6 +63,7 @@ class Record:
     tags: list[TagSite] = field(default_factory=list)
     enums: list[tuple[tuple[str | int, ...], Any]] = field(default_factory=list)
     nulls: list[tuple[str | int, ...]] = field(default_factory=list)
+    unions: list[UnionSite] = field(default_factory=list)
 
 
 def _implied_type(schema: dict[str, Any]) -> str | None:
@@ -73,7 +84,8 @@ class AnswerBuilder:
     ``mode``: ``minimal`` (required properties only), ``full`` (every property), ``nulls``
     (every nullable value null, the rest full), ``empty`` (arrays at their ``minItems``,
     ``count``/``totalCount`` 0, the rest full). ``force`` maps a discriminator site to the tag
-    it gets wherever it occurs (``UNKNOWN_TAG`` for a tag the spec does not map);
+    it gets wherever it occurs (``UNKNOWN_TAG`` for a tag the spec does not map), or a union
+    without a discriminator to the index of its option (as text);
     ``unknown_enums`` replaces every enum value (tags excepted) by one the spec does not list.
     """
 
@@ -135,9 +147,11 @@ class AnswerBuilder:
         if disc and disc.get("mapping"):
             return self._discriminated(schema, where, path, minimal=minimal)
         for key in ("oneOf", "anyOf"):
-            if key in schema:
+            if key in schema:  # a union without a discriminator
                 options = schema[key]
                 i = self.rng.randrange(len(options))
+                i = int(self.force.get(where, i))
+                self.record.unions.append(UnionSite(where, path, i, tuple(options)))
                 return self._value(options[i], f"{where}/{key}/{i}", path, minimal=minimal)
         if "allOf" in schema:
             parts = [(i, p) for i, p in enumerate(schema["allOf"]) if _SHAPES & set(p)]

@@ -21,6 +21,7 @@ from allegro_async import AllegroClient
 from allegro_async.api import OPERATIONS, resolve_model
 from allegro_async.api._operation import Operation
 from tests.conftest import SPEC
+from tests.spec_answers._schema import SpecSchemas
 
 SEED = int(os.environ.get("ALLEGRO_SPEC_SEED", "20260"))
 JSON_TYPE = "application/json"
@@ -108,6 +109,36 @@ def discriminator_sites(operation_id: str) -> dict[str, tuple[str, ...]]:
 
 
 @functools.cache
+def union_sites(operation_id: str) -> dict[str, int]:
+    """Each union without a discriminator an answer of the operation can hold -> how many
+    options it has (every tag and option forced in turn, so nested unions show up too)."""
+    from tests.spec_answers._build import AnswerBuilder
+
+    raw = raw_spec()
+    assert raw is not None
+    _, schema = response_of(operation_id)
+    pending = [{site: tag} for site, tags in discriminator_sites(operation_id).items()
+               for tag in tags] + [{}]
+    found: dict[str, int] = {}
+    while pending:
+        builder = AnswerBuilder(raw, seed_for(operation_id), "full", force=pending.pop())
+        builder.build(schema)
+        for record in builder.record.unions:
+            if record.site not in found:
+                found[record.site] = len(record.options)
+                pending += [{record.site: str(i)} for i in range(len(record.options))]
+    return found
+
+
+@functools.cache
+def spec_schemas() -> SpecSchemas:
+    """The spec's schemas as JSON Schema, converted once."""
+    raw = raw_spec()
+    assert raw is not None
+    return SpecSchemas(raw)
+
+
+@functools.cache
 def _arguments(operation_id: str) -> tuple[tuple[str, Any], ...]:
     """Keyword arguments of a valid call (what the request carries does not matter here)."""
     from tests.api.test_every_method import _arguments as valid_arguments
@@ -176,6 +207,13 @@ def locate(value: Any, path: tuple[str | int, ...]) -> Any:
     return value
 
 
+def unwrap(value: Any) -> Any:
+    """The value inside root models (a named union parses into one around its option)."""
+    while isinstance(value, RootModel):
+        value = value.root
+    return value
+
+
 def declared(value: Any, key: str) -> bool:
     """Whether ``key`` is a declared field of the model ``value`` (not a kept unknown one)."""
     return isinstance(value, BaseModel) and any(
@@ -185,8 +223,7 @@ def declared(value: Any, key: str) -> bool:
 
 def plain(value: Any) -> Any:
     """An enum member's value (inside a root model too); anything else as it is."""
-    while isinstance(value, RootModel):
-        value = value.root
+    value = unwrap(value)
     return value.value if isinstance(value, Enum) else value
 
 

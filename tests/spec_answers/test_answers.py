@@ -4,7 +4,6 @@ nullable field null, empty lists and zero counts, and the spec's own examples.""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from pydantic import BaseModel, RootModel
 
 from tests.conftest import require_spec
 from tests.spec_answers._build import MODES, AnswerBuilder
-from tests.spec_answers._schema import SpecSchemas
 from tests.spec_answers.conftest import (
     answer_with,
     declared,
@@ -23,6 +21,7 @@ from tests.spec_answers.conftest import (
     raw_spec,
     response_of,
     seed_for,
+    spec_schemas,
     step,
     where,
     why,
@@ -46,21 +45,14 @@ def test_every_built_answer_is_one_the_spec_allows(operation_id: str) -> None:
     problems = []
     for mode in MODES:
         _, schema, _, body = _answer(operation_id, mode)
-        problems += [f"{mode}: {e}" for e in _schemas().errors(body, schema)]
+        problems += [f"{mode}: {e}" for e in spec_schemas().errors(body, schema)]
     raw = raw_spec()
     assert raw is not None
     for site, tags in discriminator_sites(operation_id).items():
         for tag in tags:
             body = AnswerBuilder(raw, seed_for(operation_id), force={site: tag}).build(schema)
-            problems += [f"{site} {tag}: {e}" for e in _schemas().errors(body, schema)]
+            problems += [f"{site} {tag}: {e}" for e in spec_schemas().errors(body, schema)]
     assert not problems, "\n".join(problems)
-
-
-@functools.cache
-def _schemas() -> SpecSchemas:
-    raw = raw_spec()
-    assert raw is not None
-    return SpecSchemas(raw)
 
 
 @pytest.mark.parametrize("mode", MODES)

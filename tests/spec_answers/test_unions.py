@@ -10,7 +10,7 @@ import pytest
 
 import allegro_async.api.models as models
 from tests.conftest import require_spec
-from tests.spec_answers._build import UNKNOWN_TAG, AnswerBuilder, TagSite
+from tests.spec_answers._build import UNKNOWN_TAG, AnswerBuilder, TagSite, schema_name
 from tests.spec_answers.conftest import (
     answer_with,
     class_names,
@@ -22,7 +22,10 @@ from tests.spec_answers.conftest import (
     raw_spec,
     response_of,
     seed_for,
+    spec_schemas,
     step,
+    union_sites,
+    unwrap,
     where,
     why,
 )
@@ -40,6 +43,12 @@ def _discriminated_operations() -> list[str]:
     return [o for o in json_operations() if discriminator_sites(o)]
 
 
+def _unioned_operations() -> list[str]:
+    if raw_spec() is None:
+        return json_operations()
+    return [o for o in json_operations() if union_sites(o)]
+
+
 def _has_enums(operation_id: str) -> bool:
     builder = _build(operation_id, unknown_enums=True)
     builder.build(response_of(operation_id)[1])
@@ -54,12 +63,13 @@ def _enumerated_operations() -> list[str]:
 
 DISCRIMINATED = _discriminated_operations()
 ENUMERATED = _enumerated_operations()
+UNIONED = _unioned_operations()
 
 
 def _check_tag(result: Any, record: TagSite) -> list[str]:
     at = f"{record.site} {record.tag!r} at {where(record.path)}"
     try:
-        parsed = locate(result, record.path)
+        parsed = unwrap(locate(result, record.path))
     except (LookupError, IndexError) as exc:
         return [f"{at}: not in the result ({exc})"]
     assert record.target is not None
@@ -134,3 +144,41 @@ async def test_unknown_enum_values_are_kept(operation_id: str) -> None:
         if kept != sent:
             lost.append(f"{where(path)}: sent {sent!r}, parsed {kept!r}")
     assert not lost, "\n".join(lost)
+
+
+def _at(body: Any, path: tuple[str | int, ...]) -> Any:
+    for key in path:
+        body = body[key]
+    return body
+
+
+@pytest.mark.parametrize("operation_id", UNIONED)
+async def test_each_union_option_parses_into_its_class(operation_id: str) -> None:
+    """A union without a discriminator: each option parses; a value only one option's schema
+    accepts lands in that option's class."""
+    require_spec()
+    media, schema = response_of(operation_id)
+    problems: list[str] = []
+    for site, count in union_sites(operation_id).items():
+        for option in range(count):
+            builder = _build(operation_id, force={site: str(option)})
+            body = builder.build(schema)
+            try:
+                result = await answer_with(operation_id, body, media)
+            except Exception as exc:
+                problems.append(f"{site} option {option}: refused: {why(operation_id, body, exc)}")
+                continue
+            for record in builder.record.unions:
+                chosen = record.options[record.option]
+                if record.site != site or "$ref" not in chosen:
+                    continue
+                value = _at(body, record.path)
+                if any(not spec_schemas().errors(value, other)
+                       for i, other in enumerate(record.options) if i != record.option):
+                    continue  # another option fits too: either class is right
+                expected = class_names()[schema_name(chosen["$ref"])]
+                parsed = unwrap(locate(result, record.path))
+                if type(parsed).__name__ != expected:
+                    problems.append(f"{site} option {option} at {where(record.path)}: parsed "
+                                    f"as {type(parsed).__name__}, only {expected} fits")
+    assert not problems, "\n".join(problems)
