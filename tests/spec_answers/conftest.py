@@ -190,7 +190,7 @@ def step(value: Any, key: str | int) -> Any:
     if isinstance(value, BaseModel):
         for name, info in type(value).model_fields.items():
             if (info.alias or name) == key:
-                return getattr(value, name)
+                return value.__dict__.get(name)  # not getattr: no deprecation warnings
         extra = value.model_extra or {}
         if key in extra:
             return extra[key]
