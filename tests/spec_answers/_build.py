@@ -17,10 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # Python 3.11+
-    import re._parser as sre_parse  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover (3.10)
-    import sre_parse
+from tests.spec_answers._regex import matching
 
 #: The variants every operation's answer is built in.
 MODES = ("minimal", "full", "nulls", "empty")
@@ -31,6 +28,7 @@ COUNTERS = ("count", "totalCount")
 REF = "#/components/schemas/"
 _SHAPES = {"$ref", "type", "properties", "allOf", "oneOf", "anyOf", "items", "enum"}
 _MAX_SAME_REF = 2  # a schema met this often on the way down is built minimal (recursion)
+_MAX_STRETCH = 100  # a longer list is not made longer still (some say 2147483647 items)
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,7 @@ class Record:
     enums: list[tuple[tuple[str | int, ...], Any]] = field(default_factory=list)
     nulls: list[tuple[str | int, ...]] = field(default_factory=list)
     unions: list[UnionSite] = field(default_factory=list)
+    beyond: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
 
 
 def _implied_type(schema: dict[str, Any]) -> str | None:
@@ -86,7 +85,10 @@ class AnswerBuilder:
     ``count``/``totalCount`` 0, the rest full). ``force`` maps a discriminator site to the tag
     it gets wherever it occurs (``UNKNOWN_TAG`` for a tag the spec does not map), or a union
     without a discriminator to the index of its option (as text);
-    ``unknown_enums`` replaces every enum value (tags excepted) by one the spec does not list.
+    ``unknown_enums`` replaces every enum value (tags excepted) by one the spec does not list;
+    ``beyond_limits`` puts every value with a length, range, size or pattern just outside it
+    (answers the spec does not allow, for the rule that answers are read without the limits
+    requests must keep).
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class AnswerBuilder:
         *,
         force: dict[str, str] | None = None,
         unknown_enums: bool = False,
+        beyond_limits: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode {mode!r} is not one of {MODES}")
@@ -105,6 +108,7 @@ class AnswerBuilder:
         self.mode = mode
         self.force = force or {}
         self.unknown_enums = unknown_enums
+        self.beyond_limits = beyond_limits
         self.record = Record()
         self._stack: list[str] = []
         self._unknown = 0
@@ -165,13 +169,13 @@ class AnswerBuilder:
         if kind == "object":
             return self._object(self._merged(schema), where, path, minimal=minimal)
         if kind == "array":
-            return self._array(schema, where, path, minimal=minimal)
+            return self._beyond(schema, self._array(schema, where, path, minimal=minimal), path)
         if kind == "string":
-            return self._string(schema)
+            return self._beyond(schema, self._string(schema), path)
         if kind == "integer":
-            return self._integer(schema, path)
+            return self._beyond(schema, self._integer(schema, path), path)
         if kind == "number":
-            return self._number(schema)
+            return self._beyond(schema, self._number(schema), path)
         if kind == "boolean":
             return self.rng.random() < 0.5
         return "value"  # no type: any value is allowed
@@ -271,6 +275,33 @@ class AnswerBuilder:
         return [self._value(items, f"{where}/items", (*path, i), minimal=minimal)
                 for i in range(count)]
 
+    # -- limits ------------------------------------------------------------------------------
+    def _beyond(self, schema: dict[str, Any], value: Any, path: tuple[str | int, ...]) -> Any:
+        """``value`` moved just outside its schema's limits (when ``beyond_limits``)."""
+        if not self.beyond_limits:
+            return value
+        new, limit = value, ""
+        if isinstance(value, list):
+            if value and int(schema.get("maxItems", _MAX_STRETCH + 1)) <= _MAX_STRETCH:
+                new, limit = value * (int(schema["maxItems"]) + 1), "maxItems"
+            elif int(schema.get("minItems", 0)) > 0:
+                new, limit = value[: int(schema["minItems"]) - 1], "minItems"
+        elif isinstance(value, str):
+            pattern = schema.get("pattern")
+            if pattern and not re.search(pattern, "~*" + value):
+                new, limit = "~*" + value, "pattern"
+            elif "maxLength" in schema:
+                new, limit = "x" * (int(schema["maxLength"]) + 1), "maxLength"
+            elif int(schema.get("minLength", 0)) > 0:
+                new, limit = "x" * (int(schema["minLength"]) - 1), "minLength"
+        elif "maximum" in schema:
+            new, limit = type(value)(schema["maximum"] + 1), "maximum"
+        elif "minimum" in schema:
+            new, limit = type(value)(schema["minimum"] - 1), "minimum"
+        if limit:
+            self.record.beyond.append((path, limit))
+        return new
+
     # -- scalars -----------------------------------------------------------------------------
     def _enum(self, schema: dict[str, Any], path: tuple[str | int, ...]) -> Any:
         values = [v for v in schema["enum"] if v is not None]
@@ -309,52 +340,10 @@ class AnswerBuilder:
         low = int(schema.get("minLength", 0))
         high = int(schema.get("maxLength", 10**6))
         for _ in range(50):
-            text = "".join(self._from_regex(sre_parse.parse(pattern)))
+            text = matching(pattern, self.rng)
             if low <= len(text) <= high and re.search(pattern, text):
                 return text
         raise ValueError(f"no string for pattern {pattern!r} within {low}..{high} characters")
-
-    def _from_regex(self, parsed: Any) -> list[str]:
-        out: list[str] = []
-        rng = self.rng
-        for op, arg in parsed:
-            name = str(op)
-            if name == "LITERAL":
-                out.append(chr(arg))
-            elif name == "IN":
-                out.append(self._from_class(arg))
-            elif name == "ANY":
-                out.append("x")
-            elif name in ("MAX_REPEAT", "MIN_REPEAT"):
-                low, high, sub = arg
-                n = rng.randint(low, min(high, low + 3))
-                for _ in range(n):
-                    out += self._from_regex(sub)
-            elif name == "SUBPATTERN":
-                out += self._from_regex(arg[-1])
-            elif name == "BRANCH":
-                out += self._from_regex(rng.choice(arg[1]))
-            elif name == "AT":
-                continue
-            else:
-                raise ValueError(f"pattern element {name} is not supported")
-        return out
-
-    def _from_class(self, items: list[Any]) -> str:
-        """A character of a ``[...]`` class (a negated class gets a letter outside it)."""
-        negate = any(str(op) == "NEGATE" for op, _ in items)
-        pool: list[str] = []
-        for op, arg in items:
-            name = str(op)
-            if name == "LITERAL":
-                pool.append(chr(arg))
-            elif name == "RANGE":
-                pool += [chr(c) for c in range(arg[0], arg[1] + 1)]
-            elif name == "CATEGORY":
-                pool += list(string.digits) if "DIGIT" in str(arg) else list(string.ascii_letters)
-        if negate:
-            pool = [c for c in string.ascii_letters + string.digits if c not in pool]
-        return self.rng.choice(pool)
 
     def _integer(self, schema: dict[str, Any], path: tuple[str | int, ...]) -> int:
         low = schema.get("minimum", 0)

@@ -14,6 +14,7 @@ from tests.spec_answers.conftest import raw_spec
 
 EVENTS = {"$ref": "#/components/schemas/CategoryEventsResponse"}
 DIMENSION = {"$ref": "#/components/schemas/DimensionValue"}
+PHONE = {"$ref": "#/components/schemas/PhoneNumberWithCountryCode"}
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,15 @@ def test_unknown_enum_values_are_recorded_where_they_are_put(raw: dict[str, Any]
     answer = builder.build(DIMENSION)
     assert builder.record.enums == [(("unit",), answer["unit"])]
     assert answer["unit"] != "CENTIMETER"
+
+
+def test_patterns_are_met_and_beyond_limits_breaks_them(raw: dict[str, Any],
+                                                        schemas: SpecSchemas) -> None:
+    for seed in range(5):
+        assert not schemas.errors(AnswerBuilder(raw, seed).build(PHONE), PHONE)
+    builder = AnswerBuilder(raw, 5, beyond_limits=True)
+    answer = builder.build(PHONE)
+    # "(\\d{1,15})" is unanchored: a prefix cannot break it, a 16th character does
+    assert sorted(builder.record.beyond) == [(("countryCode",), "pattern"),
+                                             (("number",), "maxLength")]
+    assert len(schemas.errors(answer, PHONE)) == 2
