@@ -91,4 +91,4 @@ def test_patterns_are_met_and_beyond_limits_breaks_them(raw: dict[str, Any],
     # "(\\d{1,15})" is unanchored: a prefix cannot break it, a 16th character does
     assert sorted(builder.record.beyond) == [(("countryCode",), "pattern"),
                                              (("number",), "maxLength")]
-    assert len(schemas.errors(answer, PHONE)) == 2
+    assert {e.split(":")[0] for e in schemas.errors(answer, PHONE)} == {"countryCode", "number"}
