@@ -190,7 +190,7 @@ class AnswerBuilder:
         tag = self.force.get(where) or tags[self.rng.randrange(len(tags))]
         target = schema_name(mapping[tag]) if tag in mapping else None
         if "oneOf" in schema or "anyOf" in schema:
-            options = schema.get("oneOf") or schema.get("anyOf")
+            options: list[Any] = schema.get("oneOf") or schema["anyOf"]
             # an unknown tag: the first option's shape under a new tag
             chosen = options[0] if target is None else {"$ref": REF + target}
             base: dict[str, Any] = {"properties": {}, "required": []}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 
 from tests.spec_answers._build import REF, schema_name
 
