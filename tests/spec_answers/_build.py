@@ -20,7 +20,7 @@ from typing import Any
 from tests.spec_answers._regex import matching
 
 #: The variants every operation's answer is built in.
-MODES = ("minimal", "full", "nulls", "empty")
+MODES = ("minimal", "full", "nulls", "inner_nulls", "empty")
 #: A tag no mapping of the spec names.
 UNKNOWN_TAG = "ORACLE_UNKNOWN_TAG"
 #: Integer properties an empty page carries as 0 in the ``empty`` variant.
@@ -81,7 +81,8 @@ class AnswerBuilder:
     """Build JSON values from the raw spec's schemas.
 
     ``mode``: ``minimal`` (required properties only), ``full`` (every property), ``nulls``
-    (every nullable value null, the rest full), ``empty`` (arrays at their ``minItems``,
+    (every nullable value null, the rest full), ``inner_nulls`` (nullable objects built, so
+    the nullable values inside them are null instead), ``empty`` (arrays at their ``minItems``,
     ``count``/``totalCount`` 0, the rest full). ``force`` maps a discriminator site to the tag
     it gets wherever it occurs (``UNKNOWN_TAG`` for a tag the spec does not map), or a union
     without a discriminator to the index of its option (as text);
@@ -138,13 +139,13 @@ class AnswerBuilder:
                 target = self.schemas[name]
                 if (name in self._implied and "discriminator" not in target
                         and ("allOf" in target or "properties" in target)
-                        and not (target.get("nullable") and self.mode == "nulls")):
+                        and not self._null(target)):
                     return self._object(self._merged(target), name, path, minimal=minimal,
                                         tag=self._implied[name])
                 return self._value(target, name, path, minimal=minimal)
             finally:
                 self._stack.pop()
-        if schema.get("nullable") and self.mode == "nulls":
+        if self._null(schema):
             self.record.nulls.append(path)
             return None
         disc = schema.get("discriminator")
@@ -179,6 +180,13 @@ class AnswerBuilder:
         if kind == "boolean":
             return self.rng.random() < 0.5
         return "value"  # no type: any value is allowed
+
+    def _null(self, schema: dict[str, Any]) -> bool:
+        """Whether this mode makes the value of ``schema`` null."""
+        if not schema.get("nullable") or self.mode not in ("nulls", "inner_nulls"):
+            return False
+        structured = "allOf" in schema or (schema.get("type") or _implied_type(schema)) == "object"
+        return self.mode == "nulls" or not structured
 
     # -- discriminators ----------------------------------------------------------------------
     def _discriminated(self, schema: dict[str, Any], where: str, path: tuple[str | int, ...],
