@@ -4,7 +4,10 @@ nullable field null, empty lists and zero counts, and the spec's own examples.""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import itertools
+import uuid
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from tests.spec_answers.conftest import (
     examples_of,
     json_operations,
     locate,
+    plain,
     raw_spec,
     response_of,
     seed_for,
@@ -106,6 +110,51 @@ async def test_every_property_of_the_spec_is_a_field_of_the_model(operation_id: 
         pytest.fail(f"full answer refused: {why(operation_id, body, exc)}")
     missing = _undeclared(body, result, ())
     assert not missing, f"kept as unknown fields, not declared: {missing[:20]}"
+
+
+def _leaves(body: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], Any]]:
+    """Every scalar of an answer with its JSON path."""
+    if isinstance(body, dict):
+        return [leaf for k, v in body.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(body, list):
+        return [leaf for i, v in enumerate(body) for leaf in _leaves(v, (*path, i))]
+    return [(path, body)]
+
+
+def _same(sent: Any, parsed: Any) -> bool:
+    """Whether a parsed value is the sent one (a datetime, date, decimal or uuid read from its
+    JSON text counts as the same)."""
+    parsed = plain(parsed)
+    if isinstance(parsed, datetime.datetime):
+        return isinstance(sent, str) and parsed == datetime.datetime.fromisoformat(
+            sent.replace("Z", "+00:00"))
+    if isinstance(parsed, datetime.date):
+        return isinstance(sent, str) and parsed == datetime.date.fromisoformat(sent)
+    if isinstance(parsed, decimal.Decimal):
+        return parsed == decimal.Decimal(str(sent))
+    if isinstance(parsed, uuid.UUID):
+        return str(parsed) == sent
+    return type(parsed) is type(sent) and parsed == sent
+
+
+@pytest.mark.parametrize("operation_id", OPERATIONS)
+async def test_every_value_of_the_answer_survives_parsing(operation_id: str) -> None:
+    """Each scalar of the full answer reads back as sent (no coercion, no loss, no default)."""
+    media, _, _, body = _answer(operation_id, "full")
+    try:
+        result = await answer_with(operation_id, body, media)
+    except Exception as exc:
+        pytest.fail(f"full answer refused: {why(operation_id, body, exc)}")
+    changed = []
+    for path, sent in _leaves(body):
+        try:
+            parsed = locate(result, path)
+        except (LookupError, IndexError) as exc:
+            changed.append(f"{where(path)}: lost ({exc})")
+            continue
+        if not _same(sent, parsed):
+            changed.append(f"{where(path)}: sent {sent!r}, read {plain(parsed)!r}")
+    assert not changed, "\n".join(changed[:20])
 
 
 def _examples() -> list[tuple[str, str, Any]]:
