@@ -72,6 +72,22 @@ def _implied_type(schema: dict[str, Any]) -> str | None:
     return "array" if "items" in schema else None
 
 
+_IMPLIED: dict[int, dict[str, tuple[str, str]]] = {}
+
+
+def _implied_tags(schemas: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Subtype name -> (tag property, tag): a subtype named directly (not through its base)
+    still carries its own tag (the first, where several map to it). Worked out once a spec."""
+    if id(schemas) not in _IMPLIED:
+        implied: dict[str, tuple[str, str]] = {}
+        for node in schemas.values():
+            disc = node.get("discriminator") or {}
+            for tag, ref in sorted((disc.get("mapping") or {}).items(), reverse=True):
+                implied[schema_name(ref)] = (disc["propertyName"], tag)
+        _IMPLIED[id(schemas)] = implied
+    return _IMPLIED[id(schemas)]
+
+
 def schema_name(ref: str) -> str:
     """``"#/components/schemas/Name"`` -> ``"Name"``."""
     return ref[len(REF):] if ref.startswith(REF) else ref.rsplit("/", 1)[-1]
@@ -113,12 +129,7 @@ class AnswerBuilder:
         self.record = Record()
         self._stack: list[str] = []
         self._unknown = 0
-        # a subtype named directly (not through its base) still carries its own tag
-        self._implied: dict[str, tuple[str, str]] = {}
-        for node in self.schemas.values():
-            disc = node.get("discriminator") or {}
-            for tag, ref in sorted((disc.get("mapping") or {}).items(), reverse=True):
-                self._implied[schema_name(ref)] = (disc["propertyName"], tag)
+        self._implied = _implied_tags(self.schemas)
 
     # -- entry -------------------------------------------------------------------------------
     def build(self, schema: dict[str, Any], where: str = "<answer>") -> Any:
