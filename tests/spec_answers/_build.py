@@ -185,7 +185,7 @@ class AnswerBuilder:
         if kind == "string":
             return self._beyond(schema, self._string(schema), path)
         if kind == "integer":
-            return self._beyond(schema, self._integer(schema, path), path)
+            return self._beyond(schema, self._integer(schema), path)
         if kind == "number":
             return self._beyond(schema, self._number(schema), path)
         if kind == "boolean":
@@ -364,7 +364,7 @@ class AnswerBuilder:
                 return text
         raise ValueError(f"no string for pattern {pattern!r} within {low}..{high} characters")
 
-    def _integer(self, schema: dict[str, Any], path: tuple[str | int, ...]) -> int:
+    def _integer(self, schema: dict[str, Any]) -> int:
         low = schema.get("minimum", 0)
         high = schema.get("maximum", max(low, 0) + 500)
         if schema.get("exclusiveMinimum") is True:
