@@ -151,7 +151,7 @@ class AnswerBuilder:
                 if (name in self._implied and "discriminator" not in target
                         and ("allOf" in target or "properties" in target)
                         and not self._null(target)):
-                    return self._object(self._merged(target), name, path, minimal=minimal,
+                    return self._object(self._merged(target, name), name, path, minimal=minimal,
                                         tag=self._implied[name])
                 return self._value(target, name, path, minimal=minimal)
             finally:
@@ -174,12 +174,12 @@ class AnswerBuilder:
             if len(parts) == 1 and not schema.get("properties"):  # one schema, annotated
                 i, part = parts[0]
                 return self._value(part, f"{where}/allOf/{i}", path, minimal=minimal)
-            return self._object(self._merged(schema), where, path, minimal=minimal)
+            return self._object(self._merged(schema, where), where, path, minimal=minimal)
         if "enum" in schema:
             return self._enum(schema, path)
         kind = schema.get("type") or _implied_type(schema)
         if kind == "object":
-            return self._object(self._merged(schema), where, path, minimal=minimal)
+            return self._object(self._merged(schema, where), where, path, minimal=minimal)
         if kind == "array":
             return self._beyond(schema, self._array(schema, where, path, minimal=minimal), path)
         if kind == "string":
@@ -213,13 +213,14 @@ class AnswerBuilder:
             # an unknown tag: the first option's shape under a new tag
             chosen = options[0] if target is None else {"$ref": REF + target}
             base: dict[str, Any] = {"properties": {}, "required": []}
-            merged = self._merged(self._resolve(chosen))
+            merged = self._merged(chosen, target or f"{where}/oneOf/0")
         else:  # a base schema whose subtypes extend it with allOf
-            base = self._merged(schema)
-            merged = self._merged(schema)
+            base = self._merged(schema, where)
+            merged = self._merged(schema, where)
             if target is not None:
-                extra = self._merged(self.schemas[target])
+                extra = self._merged(self.schemas[target], target)
                 merged["properties"].update(extra["properties"])
+                merged["origins"].update(extra["origins"])
                 merged["required"] = sorted(set(merged["required"]) | set(extra["required"]))
         name = target or where
         if self._stack.count(name) >= _MAX_SAME_REF:
@@ -239,17 +240,24 @@ class AnswerBuilder:
             schema = self.schemas[schema_name(schema["$ref"])]
         return schema
 
-    def _merged(self, schema: dict[str, Any]) -> dict[str, Any]:
+    def _merged(self, schema: dict[str, Any], where: str) -> dict[str, Any]:
         """Properties, required names and additionalProperties of an object schema and all of
-        its ``allOf`` parts (a later part's property wins, as a subtype's narrower one)."""
-        schema = self._resolve(schema)
-        out: dict[str, Any] = {"properties": {}, "required": [], "additional": None}
-        for part in schema.get("allOf") or []:
-            sub = self._merged(part)
+        its ``allOf`` parts (a later part's property wins, as a subtype's narrower one), and
+        where in the spec each property is declared (``origins``)."""
+        if "$ref" in schema:
+            where = schema_name(schema["$ref"])
+            schema = self._resolve(schema)
+        out: dict[str, Any] = {"properties": {}, "required": [], "additional": None,
+                               "origins": {}}
+        for i, part in enumerate(schema.get("allOf") or []):
+            sub = self._merged(part, f"{where}/allOf/{i}")
+            out["origins"].update(sub["origins"])
             out["properties"].update(sub["properties"])
             out["required"] += sub["required"]
             out["additional"] = out["additional"] or sub["additional"]
-        out["properties"].update(schema.get("properties") or {})
+        own = schema.get("properties") or {}
+        out["properties"].update(own)
+        out["origins"].update({key: f"{where}/properties/{key}" for key in own})
         out["required"] += list(schema.get("required") or [])
         if isinstance(schema.get("additionalProperties"), dict):
             out["additional"] = schema["additionalProperties"]
@@ -270,7 +278,8 @@ class AnswerBuilder:
             if self.mode == "empty" and key in COUNTERS and self._allows_zero(prop):
                 value[key] = 0
                 continue
-            value[key] = self._value(prop, f"{where}/properties/{key}", (*path, key),
+            origin = merged["origins"].get(key, f"{where}/properties/{key}")
+            value[key] = self._value(prop, origin, (*path, key),
                                      minimal=minimal)
         if tag is not None and tag[0] not in value:
             value[tag[0]] = tag[1]
