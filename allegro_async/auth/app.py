@@ -129,7 +129,10 @@ class AllegroApp:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the shared connection pool."""
+        """Wait for token refreshes in flight to save their pairs, then close the shared
+        connection pool."""
+        for auth in list(self._auths.values()):
+            await auth.join()
         if self._own_throttle is not None:
             duplicates.release(self._own_throttle)
         await self.client.aclose()
@@ -170,6 +173,7 @@ class AllegroApp:
         auth = self._auths.get(key)
         if auth is not None:
             auth._token = token  # the app's own view sees the new pair at once
+            auth._dead = None  # a seller who had to connect again has
         return key
 
     async def sellers(self) -> list[str]:
