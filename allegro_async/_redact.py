@@ -144,6 +144,9 @@ def mask(secret: str | None) -> str:
     return "None" if secret is None else "'***'"
 
 
+_register = register  # the name Secret's keyword hides
+
+
 class Secret(Generic[_V]):
     """A secret (a token, a code, a client secret, a ``Basic`` header) that never shows itself:
     ``repr``, ``str`` and formatting give ``Secret('***')``, so a frame's locals printed by an
@@ -153,15 +156,16 @@ class Secret(Generic[_V]):
         secret = Secret(client_secret)
         headers = {"Authorization": basic(secret.reveal())}  # unwrapped in the expression only
 
-    A ``str`` secret is registered with the log redactor too.
+    A ``str`` secret is registered with the log redactor too, unless ``register=False`` (a
+    value wrapped only because it sits next to secrets, such as a redirect's ``error``).
     """
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: _V) -> None:
+    def __init__(self, value: _V, *, register: bool = True) -> None:
         self._value: _V = value
-        if isinstance(value, str):
-            register(value)
+        if register and isinstance(value, str):
+            _register(value)
 
     @classmethod
     def wrap(cls, value: _V | Secret[_V]) -> Secret[_V]:

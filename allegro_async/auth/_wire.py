@@ -35,8 +35,9 @@ def form_body(form: Mapping[str, str | Secret[str]]) -> Secret[bytes]:
 
 
 def query_of(url: Secret[str]) -> dict[str, list[Secret[str]]]:
-    """The query parameters of a redirect URL, every value wrapped (``code`` among them)."""
-    return {k: [Secret(v) for v in values]
+    """The query parameters of a redirect URL, every value wrapped; only ``code`` registered
+    with the log redactor (an ``error`` such as ``access_denied`` must stay readable)."""
+    return {k: [Secret(v, register=k == "code") for v in values]
             for k, values in parse_qs(urlsplit(url.reveal()).query).items()}
 
 

@@ -159,3 +159,13 @@ def test_an_app_refused_at_construction_leaves_no_secret(emulator: Emulator) -> 
     # the mapping given is the caller's own; what the library made from it is wrapped
     rendered = _rendered(caught.value).replace(repr(emulator.client_secret), "<given>")
     _assert_hidden(rendered, [emulator.client_secret])
+
+
+async def test_a_refusal_in_the_redirect_stays_readable(emulator: Emulator) -> None:
+    flows = emulated_flows(emulator)
+    request = flows.authorization_url()
+    redirect = (f"http://127.0.0.1/callback?error=access_denied&state={request.state}"
+                "&error_description=the+seller+said+no")
+    with pytest.raises(AllegroError) as caught:
+        await flows.finish_authorization(redirect, request)
+    assert "access_denied the seller said no" in str(caught.value)
