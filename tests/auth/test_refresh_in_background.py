@@ -159,3 +159,48 @@ async def test_closing_the_app_waits_for_a_refresh_in_flight(emulator: Emulator)
         held.release.set()
     saved = await app.store.load(key)
     assert saved is not None and saved.refresh_token != old.refresh_token
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_refresh_outlives_a_cancelled_caller_on_each_backend(backend: str) -> None:
+    from allegro_async.auth.httpx_auth import RefreshingAuth
+    from allegro_async.auth.tokens import Token
+
+    class Held:
+        def __init__(self) -> None:
+            self.arrived, self.release, self.calls = anyio.Event(), anyio.Event(), 0
+
+        async def refresh(self, refresh_token: str) -> Token:
+            self.calls += 1
+            self.arrived.set()
+            await self.release.wait()
+            return Token("new-access-" + "x" * 9, "new-refresh-" + "x" * 9, expires_at=9e9)
+
+    async def main() -> None:
+        store = MemoryTokenStore({"s": Token("old-access-" + "x" * 9, "old-refresh-" + "x" * 9,
+                                             expires_at=1.0)})
+        held = Held()
+        auth = RefreshingAuth(store, "s", held, clock=lambda: 100.0)
+        scope, left = anyio.CancelScope(), anyio.Event()
+
+        async def caller() -> None:
+            with scope:
+                await auth.token()
+            left.set()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(caller)
+            await held.arrived.wait()
+            scope.cancel()  # the caller goes; the refresh must not
+            with anyio.move_on_after(GUARD):  # bounds the old behaviour only
+                await left.wait()
+            gone_before_the_answer = left.is_set()
+            held.release.set()
+        assert gone_before_the_answer
+        await auth.join()
+        saved = await store.load("s")
+        assert saved is not None and saved.refresh_token == "new-refresh-" + "x" * 9
+        assert (await auth.token()).access_token == "new-access-" + "x" * 9
+        assert held.calls == 1
+
+    anyio.run(main, backend=backend)
