@@ -40,13 +40,15 @@ class HeldTokenEndpoint(httpx.AsyncBaseTransport):
 
 
 @contextlib.asynccontextmanager
-async def guarded(held: HeldTokenEndpoint) -> AsyncIterator[None]:
+async def guarded(held: HeldTokenEndpoint | anyio.Event) -> AsyncIterator[None]:
     """Answer the held token request after :data:`GUARD` seconds at the latest: a caller held
     through the whole refresh (the old behaviour) then fails its test instead of hanging it."""
 
+    release = held if isinstance(held, anyio.Event) else held.release
+
     async def watchdog() -> None:
         await anyio.sleep(GUARD)
-        held.release.set()
+        release.set()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(watchdog)
@@ -204,3 +206,40 @@ def test_the_refresh_outlives_a_cancelled_caller_on_each_backend(backend: str) -
         assert held.calls == 1
 
     anyio.run(main, backend=backend)
+
+
+async def test_over_real_sockets_a_caller_out_of_time_leaves_during_the_refresh(
+    emulator: Emulator,
+) -> None:
+    from starlette.types import Receive, Scope, Send
+
+    from allegro_async.testing.server import serve
+
+    arrived, release = anyio.Event(), anyio.Event()
+    inner = emulator.app
+
+    async def holding(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path") == "/auth/oauth/token":
+            arrived.set()
+            await release.wait()
+        await inner(scope, receive, send)
+
+    emulator.app = holding
+    async with serve(emulator) as url:
+        app = AllegroApp(emulator.client_id, emulator.client_secret, store=MemoryTokenStore(),
+                         environment=emulator.environment(url),
+                         clock=lambda: _clock(emulator))
+        old = _seller_token(emulator, expires_in=10)
+        key = await app.add_seller(old)
+        async with guarded(release):
+            with pytest.raises(RequestTimeoutError):
+                await app.seller(key).request("GET", "/me", timeout=0.2)
+            assert arrived.is_set() and not release.is_set()  # left with the refresh out
+        release.set()
+        await app.auth(key).join()
+        saved = await app.store.load(key)
+        assert saved is not None and saved.refresh_token != old.refresh_token
+        assert emulator.stats.route("GET", "/me") == 0
+        assert (await app.seller(key).request("GET", "/me"))["id"] == key
+        assert _refreshes(emulator) == 1
+        await app.aclose()
