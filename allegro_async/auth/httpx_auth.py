@@ -110,6 +110,11 @@ class RefreshingAuth(Auth):
         refresh_retries: how many times a refresh that failed on transport (connect error,
             timeout, reset) or with a 5xx is sent again at once, while the old refresh token
             still works (A5: about a minute after Allegro rotated the pair).
+
+    A refresh runs in a task of its own; :meth:`join` waits for one in flight. After Allegro
+    refuses the refresh token (``invalid_grant``), every call raises
+    :class:`~allegro_async.errors.ReauthorizationRequiredError` at once, with no token
+    request, until the store holds another pair.
     """
 
     def __init__(
