@@ -147,6 +147,10 @@ def mask(secret: str | None) -> str:
 _register = register  # the name Secret's keyword hides
 
 
+def _as_bytes(value: str | bytes) -> bytes:
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+
 class Secret(Generic[_V]):
     """A secret (a token, a code, a client secret, a ``Basic`` header) that never shows itself:
     ``repr``, ``str`` and formatting give ``Secret('***')``, so a frame's locals printed by an
@@ -193,7 +197,8 @@ class Secret(Generic[_V]):
         mine, theirs = self._value, other._value
         if type(mine) is not type(theirs):
             return False
-        return hmac.compare_digest(mine, theirs)
+        # bytes: compare_digest refuses str with characters outside ASCII
+        return hmac.compare_digest(_as_bytes(mine), _as_bytes(theirs))
 
     __hash__ = None  # type: ignore[assignment]  # equal by value, not meant as a dict key
 

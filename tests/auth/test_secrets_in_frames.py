@@ -132,6 +132,8 @@ def test_a_secret_never_shows_and_never_travels() -> None:
     assert all(value not in text for text in shown)
     assert secret.reveal() == value and Secret.wrap(secret) is secret
     assert Secret.wrap(value) == secret and bool(secret) and not Secret("")
+    assert Secret("zażółć-gęślą") == Secret("zażółć-gęślą") != Secret("zażółć-gęśla")
+    assert Secret(b"raw-bytes-1") != Secret("raw-bytes-1")
     with pytest.raises(TypeError, match="not pickled"):
         pickle.dumps(secret)
 
