@@ -219,12 +219,12 @@ class RefreshingAuth(Auth):
         mine = self._token
         if stale is not None and mine is not None and self._fresh(mine, stale):
             return mine  # someone in this process refreshed it meanwhile
-        flight = self._flight
+        if self._flight is None and self._dead is not None:
+            revived = await self._revived()
+            if stale is None or self._fresh(revived, stale):
+                return revived
+        flight = self._flight  # read after any await: one flight at a time
         if flight is None:
-            if self._dead is not None:
-                revived = await self._revived()
-                if revived is not None and (stale is None or self._fresh(revived, stale)):
-                    return revived
             flight = self._flight = _Flight()
             start_detached(self._fly, flight, stale)
         if deadline is None:
@@ -236,7 +236,7 @@ class RefreshingAuth(Auth):
                 raise _late(request, self.key)
         return flight.outcome()
 
-    async def _revived(self) -> Token | None:
+    async def _revived(self) -> Token:
         """After a refused refresh token: the pair saved since (the seller logged in again,
         here or in another process), or the same typed error again, nothing sent."""
         dead = self._dead
