@@ -171,3 +171,17 @@ async def test_a_refusal_in_the_redirect_stays_readable(emulator: Emulator) -> N
     with pytest.raises(AllegroError) as caught:
         await flows.finish_authorization(redirect, request)
     assert "access_denied the seller said no" in str(caught.value)
+
+
+async def test_a_failed_command_line_login_leaves_no_secret(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    from allegro_async.auth.cli import login
+
+    wrong = "CANARY-wrong-secret-" + "6" * 30
+    basic = base64.b64encode(f"{emulator.client_id}:{wrong}".encode()).decode()
+    with pytest.raises(AllegroError) as caught:
+        await login(emulator.client_id, wrong, environment=emulator.environment(),
+                    store_path=tmp_path / "tokens.json", transport=emulator.transport(),
+                    say=lambda *_: None)
+    _assert_hidden(_rendered(caught.value), [wrong, basic])
