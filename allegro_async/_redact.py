@@ -8,9 +8,13 @@ a secret that slips into a message by accident (an echoing server, a URL) is sti
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import threading
+from typing import Any, Generic, NoReturn, TypeVar
+
+_V = TypeVar("_V", str, bytes)
 
 _lock = threading.Lock()
 #: Short-lived secrets (access tokens, codes), insertion-ordered; the oldest go first past
@@ -138,6 +142,75 @@ def scrub(text: str) -> str:
 def mask(secret: str | None) -> str:
     """A printable stand-in for a secret: never any of its characters."""
     return "None" if secret is None else "'***'"
+
+
+_register = register  # the name Secret's keyword hides
+
+
+def _as_bytes(value: str | bytes) -> bytes:
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+
+class Secret(Generic[_V]):
+    """A secret (a token, a code, a client secret, a ``Basic`` header) that never shows itself:
+    ``repr``, ``str`` and formatting give ``Secret('***')``, so a frame's locals printed by an
+    error reporter (``traceback`` with ``capture_locals``, rich, Sentry) do not carry it, and
+    pickling refuses. ``reveal()`` hands out the value, to be called where it is sent::
+
+        secret = Secret(client_secret)
+        headers = {"Authorization": basic(secret.reveal())}  # unwrapped in the expression only
+
+    A ``str`` secret is registered with the log redactor too, unless ``register=False`` (a
+    value wrapped only because it sits next to secrets, such as a redirect's ``error``).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: _V, *, register: bool = True) -> None:
+        self._value: _V = value
+        if register and isinstance(value, str):
+            _register(value)
+
+    @classmethod
+    def wrap(cls, value: _V | Secret[_V]) -> Secret[_V]:
+        """``value`` as a secret (a secret already stays the same object)."""
+        return value if isinstance(value, Secret) else cls(value)
+
+    def reveal(self) -> _V:
+        """The value itself: call it in the expression that sends it, not into a variable."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        mine, theirs = self._value, other._value
+        if type(mine) is not type(theirs):
+            return False
+        # bytes: compare_digest refuses str with characters outside ASCII
+        return hmac.compare_digest(_as_bytes(mine), _as_bytes(theirs))
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, not meant as a dict key
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Secret is not pickled: send the token store's pair, or reveal() it "
+                        "on purpose")
+
+    def __copy__(self) -> Secret[_V]:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret[_V]:
+        return self
 
 
 class RedactingFilter(logging.Filter):

@@ -150,26 +150,45 @@ class _BoundedStream(AsyncByteStream):
             await self._inner.aclose()
 
 
-#: Encodings inflated here, so the bound is on the decoded bytes (the rest httpx decodes).
+#: Encodings inflated here, so the bound is on the decoded bytes. No other coding is accepted:
+#: httpx would decode it whole, unbounded (``br``, ``zstd`` when their packages are present).
 _INFLATED = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS,
              "deflate": zlib.MAX_WBITS}
+#: Codings that mean "not encoded".
+_IDENTITY = {"", "identity"}
+#: The most layers of encoding a body may carry (``gzip, gzip``): each layer's output counts
+#: against the body limit, and past two there is no honest reason for a server to stack them.
+MAX_ENCODING_LAYERS = 2
 #: The most bytes one decompress step may produce: a small gzip chunk can inflate to
 #: gigabytes, and the bound is checked between steps.
 _INFLATE_STEP = 256 * 1024
 
 
 class _InflatingStream(AsyncByteStream):
-    """A gzip or deflate body decoded in steps of at most :data:`_INFLATE_STEP` bytes, so
-    a compression bomb is stopped at the body limit instead of filling memory."""
+    """One gzip or deflate layer decoded in steps of at most :data:`_INFLATE_STEP` bytes, its
+    output counted against ``limit``: a compression bomb stops at the limit instead of filling
+    memory, whichever layer of a stacked encoding it hides in.
 
-    def __init__(self, inner: Any, encoding: str) -> None:
+    Past the limit a success body raises :class:`ResponseTooLargeError`; an error body
+    (``cut``) stops there, and the layer below then takes its input as cut, not as corrupt.
+    """
+
+    def __init__(self, inner: Any, encoding: str, *, limit: int, cut: bool,
+                 request: Request, trace_id: str | None) -> None:
         self._inner = inner
         self._wbits = _INFLATED[encoding]
         self._deflate = encoding == "deflate"
+        self._limit = limit
+        self._cut = cut
+        self._request = request
+        self._trace_id = trace_id
+        #: Whether this layer stopped at the limit (an error body, cut on purpose).
+        self.truncated = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         inflater = zlib.decompressobj(self._wbits)
         first = True
+        produced = 0
         try:
             async for chunk in self._inner:
                 data = chunk
@@ -184,6 +203,13 @@ class _InflatingStream(AsyncByteStream):
                         out = inflater.decompress(data, _INFLATE_STEP)
                     first = False
                     if out:
+                        produced += len(out)
+                        if produced > self._limit:
+                            if not self._cut:
+                                raise _too_large(self._request, self._limit, self._trace_id)
+                            self.truncated = True
+                            yield out[:len(out) - (produced - self._limit)]
+                            return  # the rest stays unread; httpx closes the stream
                         yield out
                     if inflater.eof and inflater.unused_data:
                         data = inflater.unused_data  # a second gzip member
@@ -192,8 +218,10 @@ class _InflatingStream(AsyncByteStream):
                         data = inflater.unconsumed_tail
             tail = inflater.flush()
             if tail:
-                yield tail
-            if not inflater.eof:
+                if produced + len(tail) > self._limit and not self._cut:
+                    raise _too_large(self._request, self._limit, self._trace_id)
+                yield tail[:max(0, self._limit - produced)]
+            if not inflater.eof and not getattr(self._inner, "truncated", False):
                 raise zlib.error("the compressed body ended before its end marker (cut short)")
         except zlib.error as exc:
             raise httpx.DecodingError(f"the response body is not valid {self._name}: {exc}") \
@@ -206,6 +234,20 @@ class _InflatingStream(AsyncByteStream):
     async def aclose(self) -> None:
         if hasattr(self._inner, "aclose"):
             await self._inner.aclose()
+
+
+def _codings(headers: Any) -> list[str]:
+    """The body's content codings, in the order they were applied: every ``Content-Encoding``
+    header, each split at commas, ``identity`` left out."""
+    found = [c.strip().lower() for c in headers.get_list("content-encoding", split_commas=True)]
+    return [c for c in found if c not in _IDENTITY]
+
+
+def _accepted(value: str) -> str:
+    """An ``Accept-Encoding`` value cut down to the codings inflated here (bounded)."""
+    kept = [part.strip() for part in value.split(",")
+            if part.split(";")[0].strip().lower() in {*_INFLATED, "identity"}]
+    return ", ".join(kept) or "identity"
 
 
 def _too_large(request: Request, limit: int, trace_id: str | None) -> ResponseTooLargeError:
@@ -225,6 +267,11 @@ class BoundedBodyTransport(AsyncBaseTransport):
     ``max_error_bytes``, which is all :func:`~allegro_async.errors.error_for_response` reads.
     A gzip or deflate body is inflated here, step by step, and its decoded bytes are what
     is counted: a small compressed body that would inflate to gigabytes stops at the limit.
+    Up to :data:`MAX_ENCODING_LAYERS` stacked layers (``gzip, gzip``, or two
+    ``Content-Encoding`` headers) are undone one by one, each layer's output counted; more
+    layers, or a coding other than gzip and deflate, are a
+    :class:`~allegro_async.errors.TransportError` before the body is read. ``Accept-Encoding``
+    is cut down to those two, so a server is never asked for what would be refused.
     """
 
     def __init__(self, inner: AsyncBaseTransport, *,
@@ -250,6 +297,10 @@ class BoundedBodyTransport(AsyncBaseTransport):
 
     async def handle_async_request(self, request: Request) -> Response:
         """Send ``request`` and hand back its response with the body bounded."""
+        wanted = request.headers.get("accept-encoding")
+        if wanted is not None:
+            # only ask for what is decoded here, within the limit
+            request.headers["Accept-Encoding"] = _accepted(wanted)
         response = await self.inner.handle_async_request(request)
         trace_id = response.headers.get("trace-id")
         is_error = response.status_code >= 400
@@ -261,16 +312,37 @@ class BoundedBodyTransport(AsyncBaseTransport):
             await response.aclose()  # not a byte of it is read
             raise _too_large(request, limit, trace_id)
         headers, stream = response.headers, response.stream
-        encoding = headers.get("content-encoding", "").strip().lower()
-        if has_body and encoding in _INFLATED:
-            # decoded here, so httpx must not decode again; the length was the encoded one
+        codings = _codings(headers) if has_body else []
+        if codings:
+            problem = _refused(codings)
+            if problem:
+                await response.aclose()
+                raise httpx.DecodingError(
+                    f"{request.method} {request.url.path}: the response body is encoded as "
+                    f"{', '.join(codings)!r}; {problem}", request=request)
+            # decoded here, layer by layer, so httpx must not decode again; the length was
+            # the encoded one
             headers = headers.copy()
             del headers["content-encoding"]
             headers.pop("content-length", None)
-            stream = _InflatingStream(stream, encoding)
+            for coding in reversed(codings):  # the last applied is the first to undo
+                stream = _InflatingStream(stream, coding, limit=limit, cut=is_error,
+                                          request=request, trace_id=trace_id)
         return Response(
             response.status_code, headers=headers,
             stream=_BoundedStream(stream, limit, cut=is_error, request=request,
                                   trace_id=trace_id),
             extensions=response.extensions, request=request,
         )
+
+
+def _refused(codings: list[str]) -> str | None:
+    """Why a body under ``codings`` is not decoded, or ``None`` when it can be (bounded)."""
+    unknown = sorted({c for c in codings if c not in _INFLATED})
+    if unknown:
+        return (f"{', '.join(unknown)} cannot be decoded within max_response_bytes (only gzip "
+                "and deflate are accepted, and only those are asked for)")
+    if len(codings) > MAX_ENCODING_LAYERS:
+        return (f"{len(codings)} layers of encoding; at most {MAX_ENCODING_LAYERS} are "
+                "decoded, each counted against the body limit")
+    return None

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from allegro_async._http import AsyncBaseTransport
+from allegro_async._redact import Secret
 from allegro_async.auth.flows import OAuthFlows
 from allegro_async.auth.httpx_auth import RefreshingAuth
 from allegro_async.auth.tokens import (
@@ -45,7 +46,7 @@ class AllegroApp:
     def __init__(
         self,
         client_id: str,
-        client_secret: str,
+        client_secret: str | Secret[str],
         *,
         store: TokenStore | None = None,
         environment: Environment | str = "production",
@@ -57,6 +58,7 @@ class AllegroApp:
         clock: Callable[[], float] = time.time,
         **client_options: Any,
     ) -> None:
+        client_secret = Secret.wrap(client_secret)  # from here no local holds it bare
         if max_cached_sellers < 1:
             raise InvalidArgumentError(
                 "max_cached_sellers", f"{max_cached_sellers} is below 1",
@@ -119,6 +121,8 @@ class AllegroApp:
         return cls(**_env_options(os.environ if environ is None else environ, options))
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_auths"):  # shown in the locals of a failed __init__
+            return "<AllegroApp (not set up)>"
         return f"<AllegroApp {self.flows.client_id!r} {self.environment.name} " \
                f"cached_sellers={len(self._auths)}>"
 
@@ -129,7 +133,10 @@ class AllegroApp:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the shared connection pool."""
+        """Wait for token refreshes in flight to save their pairs, then close the shared
+        connection pool."""
+        for auth in list(self._auths.values()):
+            await auth.join()
         if self._own_throttle is not None:
             duplicates.release(self._own_throttle)
         await self.client.aclose()
@@ -170,6 +177,7 @@ class AllegroApp:
         auth = self._auths.get(key)
         if auth is not None:
             auth._token = token  # the app's own view sees the new pair at once
+            auth._dead = None  # a seller who had to connect again has
         return key
 
     async def sellers(self) -> list[str]:
@@ -207,7 +215,7 @@ class AllegroApp:
 
 def _env_options(environ: Mapping[str, str], options: dict[str, Any]) -> dict[str, Any]:
     """AllegroApp's keywords from ``ALLEGRO_*`` variables, under explicit ``options``."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {}  # the client secret in it wrapped: the dict is a local
     for name, key in (("ALLEGRO_CLIENT_ID", "client_id"),
                       ("ALLEGRO_CLIENT_SECRET", "client_secret")):
         value = environ.get(name, "").strip()
@@ -217,7 +225,7 @@ def _env_options(environ: Mapping[str, str], options: dict[str, Any]) -> dict[st
                 f"export {name} (from the app's page on apps.developer.allegro.pl), or pass "
                 f"{key}= to AllegroApp.from_env()",
             )
-        out[key] = value
+        out[key] = Secret(value) if key == "client_secret" else value
     where = environ.get("ALLEGRO_ENVIRONMENT", "production").strip() or "production"
     if where.startswith(("http://", "https://")):
         out["environment"] = Environment.custom(api_url=where.rstrip("/"),

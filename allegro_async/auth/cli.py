@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from allegro_async._http import AsyncBaseTransport
+from allegro_async._redact import Secret
 from allegro_async.auth.flows import DeviceAuthorization, OAuthFlows
 from allegro_async.auth.tokens import FileTokenStore
 from allegro_async.config import Environment
@@ -21,7 +22,7 @@ DEFAULT_STORE = Path.home() / ".config" / "allegro-async" / "tokens.json"
 
 async def login(
     client_id: str,
-    client_secret: str,
+    client_secret: str | Secret[str],
     *,
     environment: Environment | str = "production",
     store_path: str | os.PathLike[str] = DEFAULT_STORE,
@@ -36,6 +37,7 @@ async def login(
 
     Returns the key. ``say`` prints the instructions (never a secret).
     """
+    client_secret = Secret.wrap(client_secret)  # from here no local holds it bare
     async with OAuthFlows(client_id, client_secret, environment=environment,
                           transport=transport) as flows:
         if use_code:
@@ -83,8 +85,11 @@ def register(app: Any) -> None:
         """Log a seller in (device flow by default) and save the token to a file store."""
         import anyio
 
+        secret = Secret(client_secret)
+        del client_secret  # typer prints a failed command's locals (with rich installed)
+
         env: Environment | str = environment
         if environment.startswith(("http://", "https://")):
             env = Environment.custom(environment)
-        anyio.run(lambda: login(client_id, client_secret, environment=env, store_path=store,
+        anyio.run(lambda: login(client_id, secret, environment=env, store_path=store,
                                 use_code=code, port=port, key=key or None))

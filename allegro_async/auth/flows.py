@@ -3,7 +3,10 @@
 authlib makes the PKCE pair, the state and the HTTP Basic client authentication; the requests go
 out through an ``httpx.AsyncClient`` on the transport you give (the network, the emulator, the
 client's throttled stack), always as a form-encoded POST body with Basic auth, as Allegro
-requires (A3, S6). Every code, token and secret is registered with the redactor at once.
+requires (A3, S6). Every code, token and secret is registered with the redactor at once, and
+held in a :class:`~allegro_async._redact.Secret` inside the library: a frame's locals, printed
+by an error reporter, show ``Secret('***')``. A secret is unwrapped only in the expression that
+sends it.
 """
 
 from __future__ import annotations
@@ -12,16 +15,23 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
 from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from allegro_async import _redact
 from allegro_async._http import AsyncBaseTransport, AsyncClient, Response, httpx
+from allegro_async._redact import Secret
+from allegro_async.auth._wire import (
+    basic_header,
+    form_body,
+    query_of,
+    register_tokens,
+    token_error,
+)
 from allegro_async.auth.tokens import Token
 from allegro_async.client import USER_AGENT
 from allegro_async.config import Environment
@@ -30,17 +40,11 @@ from allegro_async.errors import (
     APIError,
     InvalidArgumentError,
     TransportError,
-    error_for_response,
 )
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: What Allegro answers to a token request without a usable ``code`` (S5).
 S5_TEXT = "An authorization code must be supplied"
-_INVALID_GRANT_HINT = (
-    "A5: refresh tokens rotate; the old one stops working about a minute after a refresh. "
-    "Another worker probably refreshed this pair: share one TokenStore with a lock, and load "
-    "the pair it saved."
-)
 
 
 class AuthorizationError(AllegroError):
@@ -113,7 +117,7 @@ class OAuthFlows:
     def __init__(
         self,
         client_id: str,
-        client_secret: str,
+        client_secret: str | Secret[str],
         *,
         environment: Environment | str = "production",
         redirect_uri: str | None = None,
@@ -123,6 +127,7 @@ class OAuthFlows:
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        client_secret = Secret.wrap(client_secret)  # from here no local holds it bare
         if not client_id or not client_id.strip():
             raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID (S6)")
         if ":" in client_id or client_id != client_id.strip():
@@ -131,17 +136,17 @@ class OAuthFlows:
                 "client_id", "contains ':' or surrounding whitespace",
                 "copy the Client ID exactly as shown in the app's settings (S6)",
             )
-        if not client_secret or not client_secret.strip():
+        if not client_secret.reveal().strip():
             raise InvalidArgumentError(
                 "client_secret", "is empty", "give the app's Client Secret (S6)"
             )
-        _redact.pin(client_secret)  # lives as long as the app: never dropped
+        _redact.pin(client_secret.reveal())  # lives as long as the app: never dropped
         _redact.protect_library_loggers()  # children of ours made since import get the filter too
         self.client_id = client_id
         self._secret = client_secret
         self.environment = Environment.coerce(environment)
         self.redirect_uri = redirect_uri
-        self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
+        self._basic = basic_header(client_id, client_secret)
         self._http = http_client or AsyncClient(
             transport=transport, timeout=timeout, headers={"User-Agent": USER_AGENT}
         )
@@ -178,35 +183,38 @@ class OAuthFlows:
                 "redirect_uri", "is not set",
                 "pass redirect_uri= exactly as registered for the app (S4)",
             )
-        verifier = generate_token(64)
+        verifier = Secret(generate_token(64))
         state = state or generate_token(32)
         params: list[tuple[str, str]] = [
             ("response_type", "code"),
             ("client_id", self.client_id),
             ("redirect_uri", redirect),
             ("state", state),
-            ("code_challenge", create_s256_code_challenge(verifier)),
+            ("code_challenge", create_s256_code_challenge(verifier.reveal())),
             ("code_challenge_method", "S256"),
         ]
         if scopes:
             params.append(("scope", " ".join(scopes)))
-        _redact.register(verifier)
         url = add_params_to_uri(self.environment.authorize_url, params)
-        return AuthorizationRequest(url, state, verifier, redirect)
+        return AuthorizationRequest(url, state, verifier.reveal(), redirect)
 
-    def code_from_redirect(self, redirect_url: str, request: AuthorizationRequest) -> str:
+    def code_from_redirect(
+        self, redirect_url: str | Secret[str], request: AuthorizationRequest
+    ) -> str:
         """The ``code`` in the URL the browser was sent back to, after checking ``state``."""
-        query = parse_qs(urlsplit(redirect_url).query)
-        for value in query.get("code", []):
-            _redact.register(value)
-        if query.get("state", [None])[0] != request.state:
+        return self._code_in(Secret.wrap(redirect_url), request).reveal()
+
+    def _code_in(self, redirect_url: Secret[str], request: AuthorizationRequest) -> Secret[str]:
+        query = query_of(redirect_url)
+        state = query.get("state", [None])[0]
+        if state is None or state.reveal() != request.state:
             raise AuthorizationError(
                 "the state in the redirect does not match the one sent",
                 hint="start again from authorization_url(); a stale or forged redirect",
             )
         if "error" in query:
-            error = query["error"][0]
-            detail = query.get("error_description", [""])[0]
+            error = query["error"][0].reveal()
+            detail = (query.get("error_description") or [Secret("")])[0].reveal()
             raise AuthorizationError(f"authorization failed: {error} {detail}".strip(),
                                      error=error)
         codes = query.get("code")
@@ -215,19 +223,20 @@ class OAuthFlows:
         return codes[0]
 
     async def exchange_code(
-        self, code: str, request: AuthorizationRequest | None = None, *,
-        code_verifier: str | None = None, redirect_uri: str | None = None,
+        self, code: str | Secret[str], request: AuthorizationRequest | None = None, *,
+        code_verifier: str | Secret[str] | None = None, redirect_uri: str | None = None,
     ) -> Token:
         """Exchange an authorization code for a token pair. Do it at once: a code lives about
         10 seconds (S4)."""
-        if not code or not code.strip():
+        code = Secret.wrap(code)  # from here no local holds the code or the verifier bare
+        code_verifier = Secret.wrap(code_verifier) if code_verifier else None
+        if not code.reveal().strip():
             raise InvalidArgumentError(
                 "code", "is empty",
                 f"S5: Allegro would answer {S5_TEXT!r}; pass the 'code' query parameter of "
                 "the redirect (or use finish_authorization(redirect_url, request))",
             )
-        _redact.register(code)
-        verifier = code_verifier or (request.code_verifier if request else None)
+        verifier = code_verifier or (Secret(request.code_verifier) if request else None)
         redirect = redirect_uri or (request.redirect_uri if request else None) or self.redirect_uri
         if not redirect or not redirect.strip():
             raise InvalidArgumentError(
@@ -235,14 +244,18 @@ class OAuthFlows:
                 "S4: send the redirect_uri of the authorization request, exactly as registered "
                 "for the app (pass request= or redirect_uri=)",
             )
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect}
+        form: dict[str, str | Secret[str]] = {
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect}
         if verifier:
             form["code_verifier"] = verifier
         return await self._token_request(form)
 
-    async def finish_authorization(self, redirect_url: str, request: AuthorizationRequest) -> Token:
+    async def finish_authorization(
+        self, redirect_url: str | Secret[str], request: AuthorizationRequest
+    ) -> Token:
         """Check the redirect and exchange its code in one step."""
-        return await self.exchange_code(self.code_from_redirect(redirect_url, request), request)
+        redirect_url = Secret.wrap(redirect_url)  # the URL carries the code
+        return await self.exchange_code(self._code_in(redirect_url, request), request)
 
     async def follow_authorization(self, request: AuthorizationRequest) -> str:
         """GET the authorize URL without a browser and return the redirect it answers with.
@@ -272,9 +285,11 @@ class OAuthFlows:
         """Ask for a device code (A4)."""
         response = await self._post(self.environment.device_url, {"client_id": self.client_id})
         data = response.json()
-        _redact.register(data.get("device_code"))
+        device_code = Secret(str(data.pop("device_code", "")))  # not left in ``data``
+        if not device_code:
+            raise KeyError("device_code")
         return DeviceAuthorization(
-            device_code=str(data["device_code"]),
+            device_code=device_code.reveal(),
             user_code=str(data["user_code"]),
             verification_uri=str(data["verification_uri"]),
             verification_uri_complete=str(data.get("verification_uri_complete")
@@ -298,7 +313,8 @@ class OAuthFlows:
             )
         interval = float(device.interval)
         deadline = self._clock() + device.expires_in
-        form = {"grant_type": DEVICE_GRANT, "device_code": device.device_code}
+        form: dict[str, str | Secret[str]] = {
+            "grant_type": DEVICE_GRANT, "device_code": Secret(device.device_code)}
         while True:
             await self._sleep(interval)
             if self._clock() >= deadline:
@@ -335,58 +351,47 @@ class OAuthFlows:
         """An app token (no ``user_name``): only for public resources (A6)."""
         return await self._token_request({"grant_type": "client_credentials"})
 
-    async def refresh(self, refresh_token: str) -> Token:
+    async def refresh(self, refresh_token: str | Secret[str]) -> Token:
         """Exchange a refresh token for a new pair. The old refresh token stops working about
         a minute later (A5): save the new pair before using it."""
-        if not refresh_token or not refresh_token.strip():
+        refresh_token = Secret.wrap(refresh_token)  # from here no local holds it bare
+        if not refresh_token.reveal().strip():
             raise InvalidArgumentError(
                 "refresh_token", "is empty", "log the seller in again (device or code flow)"
             )
-        _redact.register(refresh_token, long_lived=True)
+        _redact.register(refresh_token.reveal(), long_lived=True)
         return await self._token_request(
             {"grant_type": "refresh_token", "refresh_token": refresh_token}
         )
 
     # -- HTTP -------------------------------------------------------------------------------
-    async def _token_request(self, form: Mapping[str, str]) -> Token:
+    async def _token_request(self, form: Mapping[str, str | Secret[str]]) -> Token:
         response = await self._post(self.environment.token_url, form)
         token = Token.from_response(
             response.json(), now=self._clock(), environment=self.environment.name
         )
         return token
 
-    async def _post(self, url: str, form: Mapping[str, str]) -> Response:
-        body = httpx.QueryParams(dict(form)).__str__()
-        # The User-Agent per request too: a caller's http_client has its own defaults.
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "Accept": "application/json", "User-Agent": USER_AGENT}
-        # authlib adds "Authorization: Basic base64(id:secret)" (client_secret_basic).
-        _, headers, body = self._client_auth.prepare("POST", url, headers, body)
+    async def _post(self, url: str, form: Mapping[str, str | Secret[str]]) -> Response:
         path = urlsplit(url).path
+        # Body and Basic header unwrapped inside the one expression that builds the request:
+        # no local of this frame holds them (the request's repr shows neither).
+        request = self._http.build_request(
+            "POST", url, content=form_body(form).reveal(), headers={
+                # The User-Agent per request too: a caller's http_client has its own defaults.
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json", "User-Agent": USER_AGENT,
+                "Authorization": self._basic.reveal(),  # client_secret_basic (S6)
+            })
         try:
-            response = await self._http.post(url, content=body.encode(), headers=headers)
+            response = await self._http.send(request)
             await response.aread()
         except httpx.HTTPError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}", method="POST", path=path) from exc
         if response.status_code >= 400:
-            raise _token_error(response, path)
-        data = response.json()
-        if isinstance(data, dict):
-            _redact.register(data.get("access_token"))
-            _redact.register(data.get("refresh_token"), long_lived=True)
+            raise token_error(response, path)
+        register_tokens(response)
         return response
-
-
-def _token_error(response: Response, path: str) -> APIError:
-    exc = error_for_response(response, method="POST", path=path)
-    if exc.hint is None and exc.oauth_error == "invalid_grant":
-        return type(exc)(
-            status_code=exc.status_code, method=exc.method, path=exc.path, errors=exc.errors,
-            oauth_error=exc.oauth_error, oauth_error_description=exc.oauth_error_description,
-            trace_id=exc.trace_id, hint=_INVALID_GRANT_HINT, body_text=exc.body_text,
-            response=response,
-        )
-    return exc
 
 
 def s4_hint(redirect_uri: str) -> str:

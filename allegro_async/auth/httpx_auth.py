@@ -6,6 +6,12 @@ single flight: concurrent requests on an expired token wait for one refresh, and
 processes the store's ``lock(key)`` plus a re-read means a pair refreshed elsewhere is used
 instead of refreshed again (which would break the session, A5). The new pair is saved before
 any request uses it.
+
+A refresh runs in a task of its own, not in the caller's: a caller whose deadline (the
+``DEADLINE`` request extension) or cancel scope ends while it waits leaves at once, and the
+refresh goes on to save the rotated pair for the next caller. A refresh token Allegro refused
+is remembered: until a new pair is saved for the seller, calls raise
+:class:`~allegro_async.errors.ReauthorizationRequiredError` without asking Allegro again.
 """
 
 from __future__ import annotations
@@ -14,22 +20,26 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from types import TracebackType
 from typing import Any, Protocol
 
 import anyio
 
 from allegro_async._http import Auth, Request, Response
+from allegro_async.auth._detached import start_detached
 from allegro_async.auth.checks import check_request
 from allegro_async.auth.tokens import Token, TokenStore
 from allegro_async.errors import (
     APIError,
     InvalidArgumentError,
     ReauthorizationRequiredError,
+    RequestTimeoutError,
     SellerNotConnectedError,
     ServerError,
     TransportError,
     parse_error_body,
 )
+from allegro_async.throttle.transport import DEADLINE
 
 logger = logging.getLogger("allegro_async")
 
@@ -52,6 +62,35 @@ class Refresher(Protocol):
         ...
 
 
+class _Flight:
+    """One refresh in flight, shared by every caller that needs it; set ``done`` when over."""
+
+    __slots__ = ("done", "error", "token", "traceback")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.token: Token | None = None
+        self.error: BaseException | None = None
+        self.traceback: TracebackType | None = None
+
+    def outcome(self) -> Token:
+        """The new pair, or the refresh's error raised here (as a future re-raises it)."""
+        if self.error is not None:
+            raise self.error.with_traceback(self.traceback)
+        assert self.token is not None
+        return self.token
+
+
+def _deadline_of(request: Request) -> float | None:
+    """When the call must be over (``anyio.current_time()`` scale), from its ``DEADLINE``
+    extension (seconds for the whole call), or ``None``. A malformed value is left to the
+    throttle, which refuses it with the field named."""
+    seconds = request.extensions.get(DEADLINE)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+        return None
+    return anyio.current_time() + float(seconds)
+
+
 class RefreshingAuth(Auth):
     """Adds ``Authorization: Bearer`` from a store and keeps the token fresh.
 
@@ -71,6 +110,11 @@ class RefreshingAuth(Auth):
         refresh_retries: how many times a refresh that failed on transport (connect error,
             timeout, reset) or with a 5xx is sent again at once, while the old refresh token
             still works (A5: about a minute after Allegro rotated the pair).
+
+    A refresh runs in a task of its own; :meth:`join` waits for one in flight. After Allegro
+    refuses the refresh token (``invalid_grant``), every call raises
+    :class:`~allegro_async.errors.ReauthorizationRequiredError` at once, with no token
+    request, until the store holds another pair.
     """
 
     def __init__(
@@ -99,6 +143,10 @@ class RefreshingAuth(Auth):
         self._check = check
         self._token: Token | None = None
         self._lock = anyio.Lock()
+        self._flight: _Flight | None = None
+        #: The pair whose refresh token Allegro refused (or that had none, expired): until the
+        #: store holds another, calls are refused without asking Allegro again.
+        self._dead: Token | None = None
         #: Refreshes this auth performed itself (others' refreshes it picked up do not count).
         self.refreshes = 0
 
@@ -111,19 +159,48 @@ class RefreshingAuth(Auth):
         yield request  # pragma: no cover - makes this a generator
 
     async def async_auth_flow(self, request: Request) -> AsyncGenerator[Request, Response]:
-        """Add the bearer; refresh ahead of expiry, and once after a 401 for an expired token."""
-        token = await self.token()
+        """Add the bearer; refresh ahead of expiry, and once after a 401 for an expired token.
+
+        Waiting for a refresh ends with the call's deadline (the ``DEADLINE`` extension): then
+        :class:`~allegro_async.errors.RequestTimeoutError`, nothing sent, and the refresh
+        carries on for the next call. What the wait used is taken off the deadline the layers
+        below see.
+        """
+        deadline = _deadline_of(request)
+        token = await self._usable(deadline, request)
         if self._check:
             check_request(token, request)
         request.headers["Authorization"] = f"Bearer {token.access_token}"
+        _spend(request, deadline)
         response = yield request
         if response.status_code == 401 and await self._says_expired(response, token):
-            token = await self.refresh(stale=token)
+            token = await self._renewed(token, deadline, request)
             request.headers["Authorization"] = f"Bearer {token.access_token}"
+            _spend(request, deadline)
             yield request
 
     async def token(self) -> Token:
         """A token good for at least ``margin`` seconds, refreshing if needed."""
+        return await self._usable(None, None)
+
+    async def refresh(self, *, stale: Token | None = None) -> Token:
+        """Refresh once for everyone: callers that saw ``stale`` share one refresh, and a pair
+        already refreshed by another worker (seen after re-reading the store) is used as is.
+
+        The refresh runs in a task of its own: cancelling this call leaves the refresh to
+        finish and save the new pair. A refused refresh token raises
+        :class:`~allegro_async.errors.ReauthorizationRequiredError`, here and on every later
+        call, without another token request, until a new pair is saved for the seller.
+        """
+        return await self._renewed(stale, None, None)
+
+    async def join(self) -> None:
+        """Wait for a refresh in flight (whoever started it) to end; its pair is saved then."""
+        flight = self._flight
+        if flight is not None:
+            await flight.done.wait()
+
+    async def _usable(self, deadline: float | None, request: Request | None) -> Token:
         token = self._token
         if token is None:
             async with self._lock:
@@ -133,57 +210,104 @@ class RefreshingAuth(Auth):
             if token is None:
                 raise self._not_connected()
         if token.expires_within(token.refresh_margin(self.margin), now=self._clock()):
-            token = await self.refresh(stale=token)
+            token = await self._renewed(token, deadline, request)
         return token
 
-    async def refresh(self, *, stale: Token | None = None) -> Token:
-        """Refresh once for everyone: callers that saw ``stale`` share one refresh, and a pair
-        already refreshed by another worker (seen after re-reading the store) is used as is."""
-        async with self._lock:
-            mine = self._token
-            if stale is not None and mine is not None and self._fresh(mine, stale):
-                return mine  # someone in this process refreshed while we waited
-            lock: Any = getattr(self.store, "lock", None)
-            guard = lock(self.key) if callable(lock) else contextlib.nullcontext()
-            async with guard:
-                current = await self.store.load(self.key) or mine or stale
-                if current is None:
-                    raise self._not_connected()
-                if stale is not None and self._fresh(current, stale):
-                    self._token = current  # another client or process refreshed it
-                    return current
-                if not current.refresh_token:
-                    raise InvalidArgumentError(
-                        "token", "the token has expired and has no refresh token",
-                        "app tokens (client_credentials) are fetched again, not refreshed; "
-                        "for a seller, log in again",
-                    )
-                # Shielded: once the refresh is sent Allegro rotates the pair (A5), so a caller
-                # cancelled mid-way (a timeout) must not drop the answer unsaved; the old
-                # refresh token dies a minute later. The flows' HTTP timeout bounds the wait.
-                with anyio.CancelScope(shield=True):
-                    new = await self._send_refresh(current.refresh_token)
-                    if current.environment and not new.environment:
-                        new = new.with_environment(current.environment)
-                    await self.store.save(self.key, new)  # saved before any request uses it
-                    self._token = new
-                    self.refreshes += 1
-                return new
+    async def _renewed(
+        self, stale: Token | None, deadline: float | None, request: Request | None
+    ) -> Token:
+        mine = self._token
+        if stale is not None and mine is not None and self._fresh(mine, stale):
+            return mine  # someone in this process refreshed it meanwhile
+        if self._flight is None and self._dead is not None:
+            revived = await self._revived()
+            if stale is None or self._fresh(revived, stale):
+                return revived
+        flight = self._flight  # read after any await: one flight at a time
+        if flight is None:
+            flight = self._flight = _Flight()
+            start_detached(self._fly, flight, stale)
+        if deadline is None:
+            await flight.done.wait()
+        else:
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                await flight.done.wait()
+            if not flight.done.is_set():
+                raise _late(request, self.key)
+        return flight.outcome()
 
-    async def _send_refresh(self, refresh_token: str) -> Token:
+    async def _revived(self) -> Token:
+        """After a refused refresh token: the pair saved since (the seller logged in again,
+        here or in another process), or the same typed error again, nothing sent."""
+        dead = self._dead
+        assert dead is not None
+        current = await self.store.load(self.key)
+        if current is None:
+            raise self._not_connected()
+        if (current.refresh_token, current.access_token) == (dead.refresh_token,
+                                                             dead.access_token):
+            raise self._reconnect(dead)
+        self._dead = None
+        self._token = current
+        return current
+
+    async def _fly(self, flight: _Flight, stale: Token | None) -> None:
+        """The refresh itself, in a task of its own (no caller's cancel reaches it)."""
+        try:
+            flight.token = await self._refresh_now(stale)
+        except Exception as exc:  # handed to every waiter
+            flight.error, flight.traceback = exc, exc.__traceback__
+        except BaseException:  # the event loop is closing: waiters must not hang
+            flight.error = TransportError(
+                "the token refresh was cancelled (its event loop is closing)",
+                method="POST", path="/auth/oauth/token")
+            raise
+        finally:
+            self._flight = None
+            flight.done.set()
+
+    async def _refresh_now(self, stale: Token | None) -> Token:
+        mine = self._token
+        lock: Any = getattr(self.store, "lock", None)
+        guard = lock(self.key) if callable(lock) else contextlib.nullcontext()
+        async with guard:
+            current = await self.store.load(self.key) or mine or stale
+            if current is None:
+                raise self._not_connected()
+            if stale is not None and self._fresh(current, stale):
+                self._token = current  # another client or process refreshed it
+                return current
+            if not current.refresh_token:
+                self._dead = current
+                raise self._reconnect(current)
+            try:
+                new = await self._send_refresh(current)
+            except ReauthorizationRequiredError:
+                self._dead = current
+                raise
+            if current.environment and not new.environment:
+                new = new.with_environment(current.environment)
+            await self.store.save(self.key, new)  # saved before any request uses it
+            self._token = new
+            self._dead = None
+            self.refreshes += 1
+            return new
+
+    async def _send_refresh(self, pair: Token) -> Token:
         """One refresh, sent again at once when its answer was lost.
 
         Allegro rotates the pair when the request reaches it (A5), so an answer lost on the
         way back (a reset, a read timeout, a 5xx from a proxy) leaves us with only the old
         refresh token, which dies about a minute later: retried at once it still works and
         yields a pair. Waiting would let an idle app outlive the grace, and the seller would
-        have to authorize again. The caller holds the single-flight locks throughout.
+        have to authorize again. The caller holds the store's lock throughout.
         """
         started = self._clock()
         attempt = 0
         while True:
             try:
-                return await self._refresher.refresh(refresh_token)
+                # unwrapped in the call: no local of this frame holds the token
+                return await self._refresher.refresh(str(pair.refresh_token))
             except (TransportError, ServerError) as exc:
                 attempt += 1
                 elapsed = self._clock() - started
@@ -197,13 +321,21 @@ class RefreshingAuth(Auth):
             except APIError as exc:
                 if exc.oauth_error != "invalid_grant":
                     raise  # a 429 (A2), bad app credentials (S6): not the seller's doing
-                raise ReauthorizationRequiredError(
-                    f"the refresh token of {self.key!r} no longer works (invalid_grant)",
-                    seller_id=self.key,
-                    hint="A5: a refresh token lives 3 months, ends when the seller revokes the "
-                         "app, and dies a minute after a refresh by a worker that does not "
-                         f"share this store; {_LOG_IN_AGAIN}",
-                ) from exc
+                raise self._reconnect(pair) from exc
+
+    def _reconnect(self, pair: Token) -> ReauthorizationRequiredError:
+        if pair.refresh_token:
+            why = "its refresh token was refused (invalid_grant)"
+            hint = ("A5: a refresh token lives 3 months, ends when the seller revokes the app, "
+                    "and dies a minute after a refresh by a worker that does not share this "
+                    f"store; {_LOG_IN_AGAIN}")
+        else:
+            why = "its access token has expired and it has no refresh token"
+            hint = ("an app token (client_credentials) is fetched again, not refreshed; for a "
+                    f"seller, {_LOG_IN_AGAIN}")
+        return ReauthorizationRequiredError(
+            f"the seller {self.key!r} must connect again: {why}; no request is sent for it "
+            "until a new pair is saved", seller_id=self.key, hint=hint)
 
     def _not_connected(self) -> SellerNotConnectedError:
         return SellerNotConnectedError(
@@ -225,3 +357,23 @@ class RefreshingAuth(Auth):
         return "expired" in text or token.expires_within(
             token.refresh_margin(self.margin), now=self._clock()
         )
+
+
+def _spend(request: Request, deadline: float | None) -> None:
+    """Hand the layers below what is left of the call's deadline; refuse to send past it."""
+    if deadline is None:
+        return
+    left = deadline - anyio.current_time()
+    if left <= 0:
+        raise _late(request, None)
+    request.extensions[DEADLINE] = left
+
+
+def _late(request: Request | None, key: str | None) -> RequestTimeoutError:
+    whose = f" while the token of {key!r} was being refreshed" if key is not None else ""
+    return RequestTimeoutError(
+        f"the call's deadline passed{whose}; nothing was sent (a refresh in flight goes on and "
+        "saves the new pair for the next call)",
+        method=request.method if request is not None else "-",
+        path=request.url.path if request is not None else "-",
+    )

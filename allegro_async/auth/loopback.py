@@ -15,6 +15,7 @@ import anyio
 from anyio.abc import SocketAttribute, SocketStream
 from anyio.streams.stapled import MultiListener
 
+from allegro_async._redact import Secret
 from allegro_async.auth.flows import AuthorizationRequest, OAuthFlows
 from allegro_async.auth.tokens import Token
 
@@ -119,5 +120,5 @@ async def browser_login(
         opened = open_browser(request.url)
         if isinstance(opened, Awaitable):
             await opened
-        redirect = await catcher.wait(timeout)
+        redirect = Secret(await catcher.wait(timeout), register=False)  # it carries the code
     return await flows.finish_authorization(redirect, request)

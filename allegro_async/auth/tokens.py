@@ -25,6 +25,7 @@ import anyio
 import filelock
 
 from allegro_async import _redact
+from allegro_async._redact import Secret
 from allegro_async.auth.jwt import TokenClaims, decode_claims
 from allegro_async.errors import InvalidArgumentError
 
@@ -244,6 +245,20 @@ async def _lock_file_async(lock_path: Path) -> filelock.BaseFileLock:
             pause = min(pause * 2, _LOCK_POLL_MAX)
 
 
+def _parsed(raw: Secret[bytes], path: Path) -> dict[str, Any]:
+    """The store file's JSON. A corrupt file raises a ``ValueError`` that names the place,
+    not the ``JSONDecodeError`` that carries the whole text (every token) in ``.doc``."""
+    try:
+        data = json.loads(raw.reveal()) if raw.reveal().strip() else {}
+    except ValueError as exc:
+        where = (f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                 if isinstance(exc, json.JSONDecodeError) else "")
+    else:
+        return data if isinstance(data, dict) else {}
+    raise ValueError(f"{path} is not a token store file{where}; restore it from a backup, or "
+                     "delete it and log the sellers in again")
+
+
 class FileTokenStore:
     """Tokens in one JSON file (``{key: token}``), mode 0600, replaced atomically.
 
@@ -305,11 +320,10 @@ class FileTokenStore:
 
     def _read_all(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = Secret(self.path.read_bytes())  # every seller's tokens: never a bare local
         except FileNotFoundError:
             return {}
-        data = json.loads(text) if text.strip() else {}
-        return data if isinstance(data, dict) else {}
+        return _parsed(raw, self.path)
 
     def _write_all(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
