@@ -39,7 +39,7 @@ class CallProgress:
     def __init__(self, sent: bool | None, ends_at: float) -> None:
         self.sent = sent
         self.ends_at = ends_at  # on anyio's clock
-        self.waiting_for = "the access token (authentication)"
+        self.waiting_for = "the access token (authentication, a token refresh included)"
 
 
 def remaining(request: Request) -> float | None:

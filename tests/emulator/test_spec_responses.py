@@ -81,11 +81,6 @@ def test_a_spec_example_is_served_exactly_when_it_meets_the_published_schema() -
     assert served > 20, served
 
 
-#: Answers the spec allows that today's models refuse (model bugs, listed until fixed): an ASN's
-#: ``shipping`` is a ShippingExtended, whose mapping names four subtypes; the models accept only
-#: AlreadyInWarehouseShipping (the one subtype built on ShippingExtended rather than Shipping).
-MODEL_BUGS = frozenset({"createAdvanceShipNotice", "getAdvanceShipNotice", "getAdvanceShipNotices",
-                        "updateAdvanceShipNotice", "updateSubmittedAdvanceShipNotice"})
 #: A oneOf of two identical schemas (price and stock task reports): no item matches only one.
 SPEC_AMBIGUOUS = frozenset({"batchOfferModificationCommandTaskStatusesUsingGET"})
 
@@ -129,13 +124,7 @@ def test_every_fuller_answer_the_spec_allows_fits_the_response_models() -> None:
     # spec allows them: what a model must read besides the minimal answers the emulator serves
     refused, unbuildable = _fuller_answers_refused()
     assert unbuildable <= SPEC_AMBIGUOUS
-    assert refused <= MODEL_BUGS, sorted(refused - MODEL_BUGS)
-
-
-@pytest.mark.xfail(strict=True, reason="model bug: ShippingExtended's subtypes (see MODEL_BUGS)")
-def test_the_listed_model_bugs_are_fixed() -> None:
-    refused, _ = _fuller_answers_refused()
-    assert not refused & MODEL_BUGS
+    assert refused == frozenset(), sorted(refused)
 
 
 def test_fuller_answers_meet_the_published_spec() -> None:

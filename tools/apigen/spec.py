@@ -315,7 +315,8 @@ def _read_operations(spec: Spec) -> None:
                 if first:
                     resp_schema = _schema_ref(spec, first, pascal_id + "Response")
                     variants = [(t, _schema_ref(spec, m.get("schema"), pascal_id + "Response")
-                                 or resp_schema) for t, m in content.items()]
+                                 or resp_schema) for t, m in content.items()
+                                if JSON_TYPES.match(t)]  # a file type is bytes, not a model
                 example = _example(content)
             scopes, app = _security(op, spec.raw)
             record = OpSpec(

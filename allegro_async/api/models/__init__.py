@@ -1565,9 +1565,6 @@ if TYPE_CHECKING:
         FulfillmentRefundDispositionType as FulfillmentRefundDispositionType,
     )
     from allegro_async.api.models.fulfillment_stock import (
-        GetFulfillmentStockResponse as GetFulfillmentStockResponse,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
         ReserveInfo as ReserveInfo,
     )
     from allegro_async.api.models.fulfillment_stock import (
@@ -4457,7 +4454,6 @@ MODULES: dict[str, str] = {
     "GeneralReport": "shared_215b40a6",
     "GetBadgeCampaignsList": "badge_campaigns",
     "GetBillingTypesResponse": "billing",
-    "GetFulfillmentStockResponse": "fulfillment_stock",
     "GetListOfDeliveryMethodsUsingGETResponse": "delivery",
     "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods": "delivery",
     "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy": "delivery",

@@ -10,17 +10,12 @@ from uuid import UUID
 
 from pydantic import (
     Field,
-    RootModel,
 )
 
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
 )
-
-
-class GetFulfillmentStockResponse(RootModel[str]):
-    root: str
 
 
 class ReserveInfoStatus(OpenEnum):
