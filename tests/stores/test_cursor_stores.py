@@ -14,6 +14,8 @@ from allegro_async.cursors import CursorState, CursorStore, FileCursorStore, Mem
 from allegro_async.errors import InvalidArgumentError
 from tests.stores.conftest import BACKENDS, Backend
 
+pytestmark = pytest.mark.stores
+
 Factory = Callable[..., Any]
 
 

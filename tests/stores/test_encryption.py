@@ -13,6 +13,8 @@ from allegro_async.testing import Emulator
 from tests.stores.conftest import Backend
 from tests.stores.test_token_stores import near_expiry
 
+pytestmark = pytest.mark.stores
+
 
 async def test_stored_value_holds_no_token_in_clear(backend: Backend, emulator: Emulator,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:

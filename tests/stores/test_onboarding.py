@@ -24,6 +24,8 @@ from allegro_async.fastapi import (
 from allegro_async.fastapi.onboarding import BINDING_COOKIE
 from allegro_async.testing import Emulator
 
+pytestmark = pytest.mark.stores
+
 Pending = Callable[..., Any]
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from allegro_async.testing.postgres_server import serve_postgres
 
+pytestmark = pytest.mark.stores
+
 
 async def test_server_answers_on_its_dsn_and_refuses_a_wrong_password() -> None:
     with serve_postgres() as server:

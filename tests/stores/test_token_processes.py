@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import anyio
+import pytest
 
 from allegro_async.auth.httpx_auth import RefreshingAuth
 from allegro_async.testing import Emulator
@@ -18,6 +19,8 @@ from allegro_async.testing.server import serve
 from tests.auth.conftest import emulated_flows
 from tests.stores.conftest import Backend
 from tests.stores.test_token_stores import near_expiry
+
+pytestmark = pytest.mark.stores
 
 ROOT = str(Path(__file__).resolve().parents[2])
 

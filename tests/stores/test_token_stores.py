@@ -15,6 +15,8 @@ from allegro_async.testing import Emulator
 from tests.auth.conftest import emulated_flows
 from tests.stores.conftest import Backend
 
+pytestmark = pytest.mark.stores
+
 
 def near_expiry(emulator: Emulator, seller: int = 0) -> Token:
     """A fresh 12-hour pair from the emulator, 10 s from expiry (inside the refresh margin)."""
