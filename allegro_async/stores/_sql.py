@@ -27,7 +27,9 @@ def make_engine(url: Any) -> tuple[AsyncEngine, bool]:
         elif url.startswith("sqlite:///"):
             url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-        engine, owned = create_async_engine(url, connect_args=connect_args), True
+        # hide_parameters: a failed statement's message must not quote a token pair
+        engine = create_async_engine(url, connect_args=connect_args, hide_parameters=True)
+        owned = True
     else:
         raise InvalidArgumentError("url", f"{type(url).__name__} is not a database URL",
                                    "pass e.g. 'postgresql://user:pw@host/db', "

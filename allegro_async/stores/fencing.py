@@ -35,6 +35,17 @@ class StaleLockError(AllegroError):
         self.key = key
 
 
+def check_key(key: object, *, max_length: int = 200) -> str:
+    """``key`` checked as a store key: a non-empty str of at most ``max_length`` characters."""
+    if not isinstance(key, str) or not key or len(key) > max_length:
+        from allegro_async.errors import InvalidArgumentError
+
+        shown = f"a str of {len(key)} characters" if isinstance(key, str) else repr(key)
+        raise InvalidArgumentError("key", f"{shown} is not a store key",
+                                   f"pass the seller's user id (1 to {max_length} characters)")
+    return key
+
+
 def held_fence(store: object, key: str) -> int | None:
     """The fence the running task holds on ``key`` of ``store``, if any."""
     return (_HELD.get() or {}).get((id(store), key))

@@ -110,12 +110,17 @@ class RedisTokenStore:
 
     async def load(self, key: str) -> Token | None:
         """The pair under ``key``, read from Redis each time."""
+        fencing.check_key(key)
         stored = await self._redis.get(self._keys(key)[0])
         return None if stored is None else fencing.decode(stored, self._cipher)
 
     async def save(self, key: str, token: Token) -> None:
         """Replace the pair under ``key``. Under ``lock(key)``: only while the lock is still
         this task's (else :class:`~allegro_async.stores.StaleLockError`)."""
+        fencing.check_key(key)
+        if not isinstance(token, Token):
+            raise InvalidArgumentError("token", f"{type(token).__name__} is not a Token",
+                                       "pass a Token (Token.from_response(...) or a loaded one)")
         value = fencing.encode(token, self._cipher)
         fence = fencing.held_fence(self, key)
         token_key, fence_key, lock_key = self._keys(key)
@@ -131,6 +136,7 @@ class RedisTokenStore:
 
     async def delete(self, key: str) -> bool:
         """Remove the pair under ``key``, after a refresh of it in flight on any host."""
+        fencing.check_key(key)
         async with self.lock(key):
             token_key = self._keys(key)[0]
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -143,6 +149,7 @@ class RedisTokenStore:
     async def lock(self, key: str) -> AsyncIterator[None]:
         """Hold ``key`` for one refresh, on every host; other keys stay free. Cancelling the
         wait leaves nothing held."""
+        fencing.check_key(key)
         _, fence_key, lock_key = self._keys(key)
         async with self._local.setdefault(key, anyio.Lock()):  # this host's tasks queue here
             pause = _POLL_FIRST

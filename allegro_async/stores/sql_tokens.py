@@ -86,6 +86,7 @@ class SqlTokenStore:
 
     async def load(self, key: str) -> Token | None:
         """The pair under ``key``, read from the database each time."""
+        fencing.check_key(key)
         await self._tables.ensure(self._engine)
         async with self._engine.connect() as connection:
             stored = (await connection.execute(
@@ -96,6 +97,10 @@ class SqlTokenStore:
     async def save(self, key: str, token: Token) -> None:
         """Replace the pair under ``key``. Under ``lock(key)``: only while the lock is still
         this task's (else :class:`~allegro_async.stores.StaleLockError`)."""
+        fencing.check_key(key)
+        if not isinstance(token, Token):
+            raise InvalidArgumentError("token", f"{type(token).__name__} is not a Token",
+                                       "pass a Token (Token.from_response(...) or a loaded one)")
         await self._tables.ensure(self._engine)
         value = fencing.encode(token, self._cipher)
         fence = fencing.held_fence(self, key)
@@ -128,6 +133,7 @@ class SqlTokenStore:
 
     async def delete(self, key: str) -> bool:
         """Remove the pair under ``key``, after a refresh of it in flight on any host."""
+        fencing.check_key(key)
         async with self.lock(key), self._engine.begin() as connection:
             done = await connection.execute(
                 text(f"DELETE FROM {self._tokens} WHERE key = :k"), {"k": key})
@@ -152,6 +158,7 @@ class SqlTokenStore:
     async def lock(self, key: str) -> AsyncIterator[None]:
         """Hold ``key`` for one refresh, on every host; other keys stay free. Cancelling the
         wait leaves nothing held (or a lease that its TTL ends)."""
+        fencing.check_key(key)
         await self._tables.ensure(self._engine)
         async with self._local.setdefault(key, anyio.Lock()):  # this host's tasks queue here
             pause = _POLL_FIRST

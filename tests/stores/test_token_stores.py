@@ -10,6 +10,7 @@ import pytest
 
 from allegro_async.auth.httpx_auth import RefreshingAuth
 from allegro_async.auth.tokens import ListableTokenStore, Token, TokenStore
+from allegro_async.errors import InvalidArgumentError
 from allegro_async.stores import StaleLockError
 from allegro_async.testing import Emulator
 from tests.auth.conftest import emulated_flows
@@ -107,3 +108,37 @@ async def test_cancelled_wait_for_a_lock_holds_nothing(backend: Backend) -> None
     with anyio.fail_after(5):
         async with waiter.lock("k"):
             pass
+
+
+async def test_bad_key_or_token_is_refused_before_anything_is_stored(
+        backend: Backend, emulator: Emulator) -> None:
+    store = backend.tokens(cipher=None)
+    for key in ("", "k" * 201, None):
+        with pytest.raises(InvalidArgumentError, match="key"):
+            await store.save(key, near_expiry(emulator))
+    with pytest.raises(InvalidArgumentError, match="token"):
+        await store.save("seller", {"access_token": "a"})
+    assert await store.keys() == []
+
+
+async def test_a_failed_sql_statement_does_not_quote_the_pair(backend: Backend,
+                                                              emulator: Emulator) -> None:
+    if backend.kind == "redis":
+        pytest.skip("SQL only")
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from allegro_async.stores._sql import make_engine
+
+    engine = make_engine(backend.url)[0]
+    async with engine.begin() as connection:  # a table whose check refuses every pair
+        await connection.execute(text(
+            f"CREATE TABLE {backend.prefix}_tokens (key VARCHAR(200) PRIMARY KEY, "
+            "value TEXT NOT NULL CHECK (length(value) < 10))"))
+    await engine.dispose()
+    token = near_expiry(emulator)
+    with pytest.raises(DBAPIError) as caught:
+        await backend.tokens(cipher=None).save("seller", token)
+    assert token.refresh_token
+    for secret in (token.access_token, token.refresh_token):  # SQLAlchemy shortens long values
+        assert secret[:16] not in str(caught.value) and secret[-16:] not in str(caught.value)
