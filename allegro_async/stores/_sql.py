@@ -28,7 +28,9 @@ def make_engine(url: Any) -> tuple[AsyncEngine, bool]:
             url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
         # hide_parameters: a failed statement's message must not quote a token pair
-        engine = create_async_engine(url, connect_args=connect_args, hide_parameters=True)
+        # pool_pre_ping: connections that died with a database restart are replaced, not used
+        engine = create_async_engine(url, connect_args=connect_args, hide_parameters=True,
+                                     pool_pre_ping=True)
         owned = True
     else:
         raise InvalidArgumentError("url", f"{type(url).__name__} is not a database URL",
