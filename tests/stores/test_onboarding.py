@@ -29,7 +29,7 @@ pytestmark = pytest.mark.stores
 Pending = Callable[..., Any]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "postgres", "sqlite"])
 async def pending(request: pytest.FixtureRequest) -> AsyncIterator[Pending]:
     """Makes pending stores: for Redis, every call a new instance (another worker) on one
     server; in memory, one store (one process)."""
@@ -43,15 +43,27 @@ async def pending(request: pytest.FixtureRequest) -> AsyncIterator[Pending]:
 
         yield memory
         return
-    url = request.getfixturevalue("redis_url")
-    prefix = f"p{id(request)}:"
-    made: list[RedisPendingAuthorizations] = []
+    made: list[Any] = []
+    if request.param == "redis":
+        url, prefix = request.getfixturevalue("redis_url"), f"p{id(request)}:"
 
-    def redis(**options: Any) -> RedisPendingAuthorizations:
-        made.append(RedisPendingAuthorizations(url, prefix=prefix, **options))
-        return made[-1]
+        def redis(**options: Any) -> RedisPendingAuthorizations:
+            made.append(RedisPendingAuthorizations(url, prefix=prefix, **options))
+            return made[-1]
 
-    yield redis
+        yield redis
+    else:
+        from allegro_async.stores.sql_pending import SqlPendingAuthorizations
+
+        url = (request.getfixturevalue("allegro_postgres").dsn if request.param == "postgres"
+               else f"sqlite:///{request.getfixturevalue('tmp_path') / 'pending.db'}")
+        table_prefix = f"p{id(request)}_"
+
+        def sql(**options: Any) -> SqlPendingAuthorizations:
+            made.append(SqlPendingAuthorizations(url, table_prefix=table_prefix, **options))
+            return made[-1]
+
+        yield sql
     for store in made:
         await store.aclose()
 
