@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from allegro_async.auth.flows import AuthorizationError, AuthorizationRequest
+from allegro_async.errors import InvalidArgumentError
 from allegro_async.fastapi.lifespan import AllegroState
 from allegro_async.fastapi.pending import (
     PendingAuthorizations,
@@ -65,12 +66,18 @@ def onboarding_router(
     runs. The callback answers ``{"seller_id": ..., "connected": true}``, never a token.
 
     ``pending`` keeps started flows: :class:`PendingAuthorizations` (memory, the default) for
-    one worker, :class:`~allegro_async.fastapi.pending.RedisPendingAuthorizations` when
-    callbacks may land on another worker or host. Past its caps ``/connect`` answers 429 (one
+    one worker, :class:`~allegro_async.fastapi.pending.RedisPendingAuthorizations` (or
+    ``SqlPendingAuthorizations`` from ``allegro_async.stores.sql_pending``) when callbacks may
+    land on another worker or host. Past its caps ``/connect`` answers 429 (one
     ``client_key``, by default the client IP, started too many) or 503 (too many pending in
     all), with ``Retry-After``; no pending flow is ever pushed out.
     """
     waiting = pending if pending is not None else PendingAuthorizations()
+    if not isinstance(waiting, PendingStore):
+        raise InvalidArgumentError(
+            "pending", f"{type(waiting).__name__} has no async put/take and ttl",
+            "pass PendingAuthorizations(), RedisPendingAuthorizations(url) or "
+            "SqlPendingAuthorizations(url)")
     router = APIRouter(prefix=prefix)
 
     @router.get("/connect", name="allegro_connect")

@@ -178,3 +178,15 @@ async def test_memory_flows_expire_after_their_ttl() -> None:
     assert (await store.take("s2")) == PendingFlow("s2", "v2", "", "b")
     assert await store.take("s2") is None  # once
     assert "s2" not in repr(PendingFlow("s2", "v2", "", "b"))
+
+
+def test_router_refuses_a_pending_store_without_put_and_take() -> None:
+    from allegro_async.errors import InvalidArgumentError
+
+    class OldStyle:
+        ttl = 600.0
+
+        def add(self, request: object) -> None: ...
+
+    with pytest.raises(InvalidArgumentError, match="pending"):
+        onboarding_router(pending=OldStyle())  # type: ignore[arg-type]
