@@ -25,13 +25,13 @@ from allegro_async.testing.emulator import (
     admin,
     catalogue,
     crud,
-    error_media,
     faults,
     limits,
     oauth,
     offers,
     orders,
     public,
+    refusals,
     spec_ops,
 )
 from allegro_async.testing.emulator.clock import EmulatorClock
@@ -39,7 +39,6 @@ from allegro_async.testing.emulator.front import Exchange as Exchange
 from allegro_async.testing.emulator.front import Recorder as Recorder
 from allegro_async.testing.emulator.front import _FrontMiddleware
 from allegro_async.testing.emulator.http import (
-    VND_TYPES,
     ApiError,
     OAuthError,
     json_response,
@@ -294,14 +293,7 @@ def emulator_seller(request: Request, user_id: str | None) -> Seller:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    plain = error_media.error_media_type(request.method, request.scope.get("allegro.route"))
-    if plain is not None:
-        body = json.dumps(exc.body, separators=(",", ":")).encode()
-        return Response(body, exc.status, exc.headers, media_type=plain)
-    if not media_type_of(request).endswith("+json"):  # the client asked for a file
-        body = json.dumps(exc.body, separators=(",", ":")).encode()
-        return Response(body, exc.status, exc.headers, media_type=VND_TYPES[0])
-    return json_response(request, exc.body, exc.status, exc.headers)
+    return refusals.answer(request, exc)
 
 
 async def _oauth_error(request: Request, exc: Exception) -> Response:
