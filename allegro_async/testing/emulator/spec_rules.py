@@ -133,25 +133,33 @@ def derive(spec: dict[str, Any], sha256: str) -> dict[str, Any]:
                       "python -m allegro_async.testing.emulator.spec_rules; do not edit",
         "spec": {"sha256": sha256},
         "operations": dict(sorted(operations.items())),
-        "schemas": {name: _as_checked(schemas[name]) for name in sorted(refs)},
+        "schemas": {name: _as_checked(_fixed(name, schemas[name])) for name in sorted(refs)},
     }
 
 
 def _as_checked(node: Any) -> Any:
-    """A schema as the emulator holds requests to it. ``oneOf`` reads as ``anyOf``: Allegro
+    """A schema as the emulator holds requests to it: ``oneOf`` reads as ``anyOf``. Allegro
     picks the branch by its discriminator, and branches whose objects admit each other's
-    fields would otherwise refuse every body. A ``required`` name that no declared property
-    has is dropped (``MessageRequest`` requires an ``attachment`` it calls ``attachments``)."""
+    fields would otherwise refuse every body."""
     if isinstance(node, list):
         return [_as_checked(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {("anyOf" if key == "oneOf" else key): _as_checked(value)
-           for key, value in node.items()}
-    props = node.get("properties")
-    if isinstance(props, dict) and isinstance(node.get("required"), list):
-        out["required"] = [name for name in node["required"] if name in props]
-    return out
+    return {("anyOf" if key == "oneOf" else key): _as_checked(value)
+            for key, value in node.items()}
+
+
+#: Required names the spec lists but no property declares: (schema, name). MessageRequest
+#: requires an "attachment" its properties call "attachments" (and its description says
+#: text or attachments).
+_UNDECLARED_REQUIRED = (("MessageRequest", "attachment"),)
+
+
+def _fixed(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    dropped = {field for owner, field in _UNDECLARED_REQUIRED if owner == name}
+    if dropped and isinstance(schema.get("required"), list):
+        return {**schema, "required": [r for r in schema["required"] if r not in dropped]}
+    return schema
 
 
 def _needs_entry(spec: dict[str, Any], schema: dict[str, Any]) -> bool:

@@ -34,6 +34,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 _NEGOTIATED = frozenset({"accept", "content-type", "authorization"})
 _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_INT_BOUNDS = {"int32": 2**31, "int64": 2**63}
 _JSON_TYPE = re.compile(r"application/(.+\+)?json")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?",
@@ -93,6 +94,9 @@ def _check_value(param: Param, raw: str) -> None:
         return
     if param.enum is not None and raw not in param.enum:
         raise param_error(name, f"{raw!r} is not one of {', '.join(param.enum)}")
+    bound = _INT_BOUNDS.get(param.format or "")
+    if kind == "integer" and bound is not None and not -bound <= number < bound:
+        raise range_error(name, f"does not fit {param.format}")
     if param.minimum is not None and number < param.minimum:
         raise range_error(name, f"must be greater than or equal to {param.minimum:g}")
     if param.maximum is not None and number > param.maximum:
@@ -202,6 +206,8 @@ def check_body(operation: Operation, body: bytes, media_type: str = "") -> bytes
     """The body validated against the spec's schema for ``media_type`` (the Content-Type
     sent) and the request model, as bytes holding only known fields."""
     if operation.request_model is None:
+        if operation.body_required and not body:
+            raise body_error("The request body is required")
         return body
     json_types = [t for t in operation.request_media_types if _JSON_TYPE.fullmatch(_base_type(t))]
     if operation.request_media_types and not json_types:
