@@ -181,3 +181,21 @@ def test_unknown_fields_are_dropped_at_every_depth_and_values_kept_as_sent() -> 
     clean = json.loads(spec_validation.check_body(POST, json.dumps(sent).encode()))
     assert clean == {"name": "x", "stock": {"available": 3},
                      "lineItems": [{"available": 1}, {"available": 2}]}
+
+
+def test_an_integer_beyond_its_format_is_out_of_range() -> None:
+    offset = Param("offset", "offset", "query", False, "integer", minimum=0, format="int32")
+    operation = dataclasses.replace(OP, params=(offset,))
+    spec_validation.check_params(operation, _request(f"offset={2**31 - 1}", path_params=GOOD_ID))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(operation, _request(f"offset={2**31}", path_params=GOOD_ID))
+    assert (caught.value.status, caught.value.refusal) == (422, "range")
+
+
+def test_a_required_upload_without_its_file_is_refused() -> None:
+    upload = Operation("upload", "PUT", "/files/{id}", "files.upload", "files", "", None,
+                       body_required=True, request_media_types=("application/pdf",))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_body(upload, b"")
+    assert caught.value.refusal == "body"
+    assert spec_validation.check_body(upload, b"%PDF-1.4") == b"%PDF-1.4"
