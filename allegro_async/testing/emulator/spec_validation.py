@@ -2,9 +2,11 @@
 
 Before a route runs, :func:`validated` checks the request as Allegro does, in Allegro's order:
 the token (401, A6/S8), the seller and scope (403, S7), the path, query and header parameters
-(400 when malformed: a wrong type, a value outside the enum, a missing required one; 422 when a
-number is out of range, as Allegro's own validation answers), the Content-Type (415, A11) and
-the body against the generated request model (422). Errors use the A7 ``errors[]`` shape.
+(400 when malformed: a wrong type or format, a value outside the enum, a missing required one;
+422 when a number is out of range), the Content-Type (415, A11) and the body against the
+spec's own schema (:mod:`.spec_rules`) and the generated request model (422). Each refusal
+then answers with a status the operation documents for it (:mod:`.refusals`), in the A7
+``errors[]`` shape the operation declares.
 
 The route then reads a body holding only the fields the model knows: Allegro ignores unknown
 fields, so they must never be stored and come back in a later GET.
