@@ -183,6 +183,15 @@ def serve_in_thread(
         sock.close()
 
 
+def redirect_uris_line(emulator: Emulator) -> str:
+    """The redirect URIs the authorize page accepts, as the command line prints them."""
+    listed = ", ".join(emulator.config.redirect_uris)
+    if emulator.config.loopback_redirects:
+        loopback = "any loopback URL (http://127.0.0.1:PORT/..., localhost, [::1])"
+        return f"{listed} or {loopback}" if listed else loopback
+    return listed or "none"
+
+
 def run_cli(
     host: str = "127.0.0.1",
     port: int = 0,
@@ -203,6 +212,7 @@ def run_cli(
     ``client_secret: ...`` and one ``token <login> <id>: <access token>`` line per seller,
     so a script can read what it needs from stdout. With ``refresh_tokens`` each seller's
     token comes from a pair and a ``refresh <login> <id>: <refresh token>`` line follows it.
+    A last ``redirect_uris: ...`` line says which redirect URIs the authorize page accepts.
 
     ``offers_per_seller`` (active offers), ``orders_per_seller`` and ``new_orders_per_hour``
     (orders, and so order events, arriving per emulated hour) size the data.
@@ -251,6 +261,7 @@ def run_cli(
                     lines.append(f"refresh {seller.login} {seller.id}: {pair['refresh_token']}")
                 else:
                     lines.append(f"token {seller.login} {seller.id}: {emulator.mint_token(seller)}")
+            lines.append(f"redirect_uris: {redirect_uris_line(emulator)}")
             # This is the one place secrets are meant to be shown: the user asked for them.
             sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()

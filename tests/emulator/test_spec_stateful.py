@@ -48,10 +48,10 @@ async def test_shipment_with_non_object_line_items_is_422_not_500(
     assert shipments["shipments"] == []
 
 
-async def test_accept_language_outside_the_enum_is_400_on_a_modelled_route(
+async def test_accept_language_outside_the_enum_is_refused_on_a_modelled_route(
         raw: httpx.AsyncClient) -> None:
     response = await raw.get("/order/events", headers={"Accept-Language": "de-DE", **BAD})
-    assert response.status_code == 400
+    assert response.status_code == 422  # GET /order/events documents 422, not 400
     error = response.json()["errors"][0]
     assert error["path"] == "Accept-Language" and "pl-PL" in error["message"]
     assert (await raw.get("/order/events", headers={"Accept-Language": "pl-PL"})).is_success
@@ -66,12 +66,14 @@ async def test_malformed_query_parameter_is_400_and_out_of_range_422(
     assert too_many.status_code == 422
 
 
-async def test_a_body_in_plain_json_is_415(raw: httpx.AsyncClient) -> None:
+async def test_a_body_in_another_media_type_is_refused_with_a_documented_status(
+        raw: httpx.AsyncClient) -> None:
     form = await _form_id(raw)
     response = await raw.post(f"/order/checkout-forms/{form}/shipments",
                               content=b'{"carrierId":"DPD","waybill":"W1"}',
                               headers={"Content-Type": "text/plain", **BAD})
-    assert response.status_code == 415
+    assert response.status_code == 400  # the operation documents 400, not 415
+    assert response.json()["errors"][0]["code"] == "UnsupportedMediaTypeException"
 
 
 async def test_unknown_fields_in_a_patch_are_not_stored(emulator: Emulator,

@@ -95,8 +95,40 @@ def test_a_date_time_parameter_breaking_its_format_is_400() -> None:
 
 
 def test_an_empty_required_string_is_present_but_a_missing_one_is_400() -> None:
-    spec_validation.check_params(OP, _request("status=", path_params=GOOD_ID))
-    assert _refusal("").status == 400
+    name = Param("name", "name", "query", True, "string")
+    operation = dataclasses.replace(OP, params=(name,))
+    spec_validation.check_params(operation, _request("name=", path_params=GOOD_ID))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(operation, _request("", path_params=GOOD_ID))
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(("query", "headers", "where"), [
+    ("status=", None, "status"),  # an enum does not list the empty value
+    ("status=ACTIVE", {"Accept-Language": ""}, "Accept-Language"),
+])
+def test_an_empty_value_outside_the_enum_is_refused(
+        query: str, headers: dict[str, str] | None, where: str) -> None:
+    error = _refusal(query, headers)
+    assert error.status == 400
+    assert error.body["errors"][0]["path"] == where
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "", "3f2c5a8e2b7e4c1a9d7e0b6b8b7a1c11"])
+def test_a_malformed_uuid_in_the_path_is_refused_as_a_path_refusal(bad: str) -> None:
+    error = _refusal("status=ACTIVE", path_params={"commandId": bad})
+    assert error.status == 400
+    assert error.refusal == "path"  # the resource's 404 where the operation documents one
+
+
+def test_a_malformed_uuid_in_the_query_is_400() -> None:
+    ref = Param("ref", "ref", "query", False, "string", format="uuid")
+    operation = dataclasses.replace(OP, params=(ref,))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(operation, _request("ref=abc", path_params=GOOD_ID))
+    assert (caught.value.status, caught.value.refusal) == (400, "param")
+    spec_validation.check_params(
+        operation, _request("ref=3f2c5a8e-2b7e-4c1a-9d7e-0b6b8b7a1c11", path_params=GOOD_ID))
 
 
 def test_a_body_in_another_media_type_is_415() -> None:
@@ -149,3 +181,21 @@ def test_unknown_fields_are_dropped_at_every_depth_and_values_kept_as_sent() -> 
     clean = json.loads(spec_validation.check_body(POST, json.dumps(sent).encode()))
     assert clean == {"name": "x", "stock": {"available": 3},
                      "lineItems": [{"available": 1}, {"available": 2}]}
+
+
+def test_an_integer_beyond_its_format_is_out_of_range() -> None:
+    offset = Param("offset", "offset", "query", False, "integer", minimum=0, format="int32")
+    operation = dataclasses.replace(OP, params=(offset,))
+    spec_validation.check_params(operation, _request(f"offset={2**31 - 1}", path_params=GOOD_ID))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_params(operation, _request(f"offset={2**31}", path_params=GOOD_ID))
+    assert (caught.value.status, caught.value.refusal) == (422, "range")
+
+
+def test_a_required_upload_without_its_file_is_refused() -> None:
+    upload = Operation("upload", "PUT", "/files/{id}", "files.upload", "files", "", None,
+                       body_required=True, request_media_types=("application/pdf",))
+    with pytest.raises(ApiError) as caught:
+        spec_validation.check_body(upload, b"")
+    assert caught.value.refusal == "body"
+    assert spec_validation.check_body(upload, b"%PDF-1.4") == b"%PDF-1.4"

@@ -10,6 +10,10 @@ They let a test or a script in another process read counters and inject faults o
     POST   /_emulator/tokens    access + refresh token pairs: {"seller": 0} for one, {} for all
     POST   /_emulator/device    answer a device code (A4): {"user_code": "AB12CD34",
                                 "action": "approve" or "deny", "seller": 0}
+    GET    /_emulator/sellers   every seller: [{"id", "login", "email"}]
+    POST   /_emulator/sellers   create a seller: {"id": "42424242", "login": "my-shop"}
+    PUT    /_emulator/authorize-as   who the authorize page logs in as: {"seller": "42424242"}
+                                (index, id or login; a new numeric id creates the seller)
 """
 
 from __future__ import annotations
@@ -136,6 +140,47 @@ async def answer_device(request: Request) -> Response:
                          else "denied"})
 
 
+def _seller_json(seller: Any) -> dict[str, str]:
+    return {"id": seller.id, "login": seller.login, "email": seller.email}
+
+
+async def list_sellers(request: Request) -> Response:
+    """Every seller of the emulator."""
+    return JSONResponse({"sellers": [_seller_json(s) for s in emulator_of(request).sellers]})
+
+
+async def create_seller(request: Request) -> Response:
+    """A new seller with the given numeric ``id`` (and ``login``); 200 if it exists."""
+    emulator = emulator_of(request)
+    data = await _json_object(request)
+    seller_id = None if data is None else data.get("id")
+    login = None if data is None else data.get("login")
+    if (data is None or set(data) - {"id", "login"} or not isinstance(seller_id, str)
+            or not seller_id.isdigit() or not isinstance(login, (str, type(None)))):
+        return JSONResponse({"error": "give a JSON object with 'id' (digits, as a string) "
+                             "and optionally 'login'"}, status_code=400)
+    known = any(s.id == seller_id for s in emulator.sellers)
+    seller = emulator.add_seller(seller_id, login)
+    return JSONResponse(_seller_json(seller), status_code=200 if known else 201)
+
+
+async def authorize_as(request: Request) -> Response:
+    """Pick the seller the authorize page (and auto-approved device codes) log in as."""
+    emulator = emulator_of(request)
+    data = await _json_object(request)
+    ref = None if data is None else data.get("seller")
+    if (data is None or set(data) != {"seller"} or isinstance(ref, bool)
+            or not isinstance(ref, (int, str)) or ref == ""):
+        return JSONResponse({"error": "give a JSON object with 'seller' (index, id or login)"},
+                            status_code=400)
+    try:
+        emulator.oauth.approve_as(ref)
+    except KeyError:
+        return JSONResponse({"error": f"no seller {ref!r}; a new seller needs a numeric id"},
+                            status_code=404)
+    return JSONResponse(_seller_json(emulator.seller_or_new(ref)))
+
+
 def routes() -> list[BaseRoute]:
     """The private routes."""
     return [
@@ -146,4 +191,7 @@ def routes() -> list[BaseRoute]:
         Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
         Route("/_emulator/tokens", mint_tokens, methods=["POST"]),
         Route("/_emulator/device", answer_device, methods=["POST"]),
+        Route("/_emulator/sellers", list_sellers, methods=["GET"]),
+        Route("/_emulator/sellers", create_seller, methods=["POST"]),
+        Route("/_emulator/authorize-as", authorize_as, methods=["PUT"]),
     ]

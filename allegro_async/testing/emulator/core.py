@@ -25,13 +25,13 @@ from allegro_async.testing.emulator import (
     admin,
     catalogue,
     crud,
-    error_media,
     faults,
     limits,
     oauth,
     offers,
     orders,
     public,
+    refusals,
     spec_ops,
 )
 from allegro_async.testing.emulator.clock import EmulatorClock
@@ -39,7 +39,6 @@ from allegro_async.testing.emulator.front import Exchange as Exchange
 from allegro_async.testing.emulator.front import Recorder as Recorder
 from allegro_async.testing.emulator.front import _FrontMiddleware
 from allegro_async.testing.emulator.http import (
-    VND_TYPES,
     ApiError,
     OAuthError,
     json_response,
@@ -73,7 +72,12 @@ class EmulatorConfig:
     sellers: int = 3
     client_id: str = "emulator-client-id"
     client_secret: str | None = None
+    #: Redirect URIs the authorize page accepts exactly (S4); the first is the one the demo
+    #: and the pytest fixtures use.
     redirect_uris: tuple[str, ...] = ("http://127.0.0.1/callback",)
+    #: Also accept any loopback redirect URI (127.0.0.0/8, ``localhost``, ``[::1]``; any port
+    #: and path), as a developer registers for a local backend. ``False``: the list only.
+    loopback_redirects: bool = True
     oauth: oauth.OAuthConfig = field(default_factory=oauth.OAuthConfig)
     limits: limits.LimitsConfig = field(default_factory=limits.LimitsConfig)
     faults: faults.FaultsConfig = field(default_factory=faults.FaultsConfig)
@@ -168,6 +172,35 @@ class Emulator:
                 return seller
         raise KeyError(f"no seller {ref!r} in this emulator")
 
+    def seller_or_new(self, ref: int | str | Seller) -> Seller:
+        """A seller by index, id or login, or a new seller for an unknown numeric id (any id
+        a user's backend knows; its login is ``seller-<id>``). A numeric string below the
+        number of sellers is an index."""
+        if isinstance(ref, str) and ref.isdigit():
+            try:
+                return self.seller(ref)
+            except KeyError:
+                if int(ref) < len(self.sellers):
+                    return self.sellers[int(ref)]
+                return self.add_seller(ref)
+        try:
+            return self.seller(ref)
+        except IndexError:
+            raise KeyError(f"no seller {ref!r} in this emulator") from None
+
+    def add_seller(self, seller_id: str, login: str | None = None) -> Seller:
+        """Create a seller (its offers and orders are generated on first use, like every
+        seller's); an id already known gives that seller."""
+        if not seller_id.isdigit():
+            raise ValueError(f"a seller id is a number, not {seller_id!r}")
+        for known in self.sellers:
+            if known.id == seller_id:
+                return known
+        login = login or f"seller-{seller_id}"
+        seller = Seller(id=seller_id, login=login, email=f"{login}@example.com")
+        self.sellers.append(seller)
+        return seller
+
     def mint_token(
         self,
         seller: int | str | Seller | None = 0,
@@ -260,14 +293,7 @@ def emulator_seller(request: Request, user_id: str | None) -> Seller:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    plain = error_media.error_media_type(request.method, request.scope.get("allegro.route"))
-    if plain is not None:
-        body = json.dumps(exc.body, separators=(",", ":")).encode()
-        return Response(body, exc.status, exc.headers, media_type=plain)
-    if not media_type_of(request).endswith("+json"):  # the client asked for a file
-        body = json.dumps(exc.body, separators=(",", ":")).encode()
-        return Response(body, exc.status, exc.headers, media_type=VND_TYPES[0])
-    return json_response(request, exc.body, exc.status, exc.headers)
+    return refusals.answer(request, exc)
 
 
 async def _oauth_error(request: Request, exc: Exception) -> Response:

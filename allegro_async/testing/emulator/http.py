@@ -20,7 +20,8 @@ VND_TYPES = (PUBLIC_MEDIA_TYPE, BETA_MEDIA_TYPE)
 
 
 class ApiError(Exception):
-    """Raise from a route to answer with Allegro's ``{"errors": [...]}`` shape (A7)."""
+    """Raise from a route to answer with Allegro's ``{"errors": [...]}`` shape (A7), in the
+    media type and shape the operation declares for the status."""
 
     def __init__(
         self,
@@ -33,9 +34,13 @@ class ApiError(Exception):
         user_message: str | None = None,
         metadata: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        refusal: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
+        #: What a request check refused ("path", "param", "range", "media", "json", "body"):
+        #: the answer then takes a status the operation documents for it (``refusals``).
+        self.refusal = refusal
         self.body: dict[str, Any] = {
             "errors": [
                 {

@@ -10,11 +10,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -120,8 +121,18 @@ class OAuthState:
 
     # -- for tests and the demo -------------------------------------------------------------
     def approve_as(self, seller: int | str | Seller) -> None:
-        """The seller the authorize page (and auto-approved device codes) log in as."""
-        self._approver = self.emulator.seller(seller).id
+        """The seller the authorize page (and auto-approved device codes) log in as: an
+        index, id or login, or any new numeric id (that seller is created)."""
+        self._approver = self.emulator.seller_or_new(seller).id
+
+    def redirect_allowed(self, redirect_uri: str) -> bool:
+        """Whether the authorize page accepts ``redirect_uri`` (S4): one of the configured
+        ``redirect_uris`` exactly, or, with ``loopback_redirects`` on, any ``http(s)`` URL
+        on a loopback host (127.0.0.0/8, ``localhost``, ``[::1]``; any port and path)."""
+        config = self.emulator.config
+        if redirect_uri in config.redirect_uris:
+            return True
+        return config.loopback_redirects and is_loopback_url(redirect_uri)
 
     def approve_device(self, user_code: str, seller: int | str | Seller | None = None) -> None:
         """Approve a pending device code, as the seller would on the verification page."""
@@ -162,6 +173,25 @@ class OAuthState:
             )
             body["refresh_token"] = refresh
         return body
+
+
+def is_loopback_url(url: str) -> bool:
+    """An absolute ``http``/``https`` URL, without user info or fragment, on a loopback
+    host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or parts.fragment or "@" in parts.netloc:
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_basic(request: Request, emulator: Emulator) -> None:
@@ -212,8 +242,12 @@ async def _authorize(request: Request) -> Response:
     redirect_uri = q.get("redirect_uri", "")
     if q.get("client_id") != emulator.client_id:
         return _error_page("4f1d2a07", "Unknown client_id.")
-    if redirect_uri not in emulator.config.redirect_uris:  # S4: exact match only
+    if not state.redirect_allowed(redirect_uri):  # S4: a registered one only
         return _error_page(S4_ERROR_NUMBER, "The redirect_uri does not match the registered one.")
+    try:  # who logs in: ?seller= (index, id or login; a new numeric id creates the seller)
+        user_id = emulator.seller_or_new(q.get("seller") or state._approver).id
+    except KeyError:
+        return _error_page("7c3e9d12", "Unknown seller: give an index, id or login.")
     params: dict[str, str] = {}
     if q.get("state") is not None:
         params["state"] = q["state"]
@@ -223,7 +257,6 @@ async def _authorize(request: Request) -> Response:
         params.update(error="invalid_request", error_description="PKCE: only S256 is supported")
     else:
         code = secrets.token_urlsafe(24)
-        user_id = emulator.seller(state._approver).id
         state._codes[code] = _Code(
             user_id, redirect_uri, q.get("code_challenge"), state._now() + state.config.code_ttl
         )

@@ -2,10 +2,11 @@
 
 Before a route runs, :func:`validated` checks the request as Allegro does, in Allegro's order:
 the token (401, A6/S8), the seller and scope (403, S7), the path, query and header parameters
-(400 when malformed: a wrong type, a value outside the enum, a missing required one; 422 when a
-number is out of range, as Allegro's own validation answers), the Content-Type (415, A11) and
-the body against the generated request model and the spec's limits it documents (422). Errors
-use the A7 ``errors[]`` shape.
+(400 when malformed: a wrong type or format, a value outside the enum, a missing required one;
+422 when a number is out of range), the Content-Type (415, A11) and the body against the
+spec's own schema (:mod:`.spec_rules`) and the generated request model (422). Each refusal
+then answers with a status the operation documents for it (:mod:`.refusals`), in the A7
+``errors[]`` shape the operation declares.
 
 The route then reads a body holding only the fields the model knows: Allegro ignores unknown
 fields, so they must never be stored and come back in a later GET.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -26,7 +27,7 @@ from starlette.responses import Response
 from starlette.types import Message
 
 from allegro_async.api._operation import Operation, Param
-from allegro_async.testing.emulator import spec_index
+from allegro_async.testing.emulator import spec_index, spec_rules, spec_schemas
 from allegro_async.testing.emulator.http import ApiError, OAuthError, principal, require_user
 from allegro_async.testing.emulator.spec_limits import first_broken
 
@@ -36,31 +37,45 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 _NEGOTIATED = frozenset({"accept", "content-type", "authorization"})
 _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_INT_BOUNDS = {"int32": 2**31, "int64": 2**63}
 _JSON_TYPE = re.compile(r"application/(.+\+)?json")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?",
+                        re.IGNORECASE)
 
 
 # Every field of these errors is a string: some areas' specs (shipment management) declare
 # ``details`` and ``path`` as non-nullable strings.
-def param_error(name: str, message: str) -> ApiError:
-    """The 400 Allegro answers to a malformed parameter."""
+def param_error(name: str, message: str, refusal: str = "param") -> ApiError:
+    """The 400 Allegro answers to a malformed parameter (``refusal="path"`` for a path
+    parameter: the resource's 404 where the operation documents one)."""
     return ApiError(400, "VALIDATION_ERROR", f"{name}: {message}", path=name,
-                    details="Invalid request parameter")
+                    details="Invalid request parameter", refusal=refusal)
 
 
 def range_error(name: str, message: str) -> ApiError:
     """The 422 Allegro answers to a well-formed parameter outside its allowed range."""
     return ApiError(422, "VALIDATION_ERROR", f"{name}: {message}", path=name,
-                    details="Request parameter out of range")
+                    details="Request parameter out of range", refusal="range")
 
 
 def body_error(message: str, path: str | None = None) -> ApiError:
     """The 422 Allegro answers to a body breaking its schema."""
     return ApiError(422, "VALIDATION_ERROR", message, path=path or "",
-                    details="Invalid request body")
+                    details="Invalid request body", refusal="body")
 
 
 def check_value(param: Param, raw: str) -> None:
     """One wire value of ``param`` (an array's item for arrays); raises the 400/422."""
+    try:
+        _check_value(param, raw)
+    except ApiError as exc:
+        if param.location == "path" and exc.refusal == "param":
+            exc.refusal = "path"
+        raise
+
+
+def _check_value(param: Param, raw: str) -> None:
     kind = param.items_type if param.type == "array" else param.type
     name = param.name
     if kind == "integer":
@@ -82,6 +97,9 @@ def check_value(param: Param, raw: str) -> None:
         return
     if param.enum is not None and raw not in param.enum:
         raise param_error(name, f"{raw!r} is not one of {', '.join(param.enum)}")
+    bound = _INT_BOUNDS.get(param.format or "")
+    if kind == "integer" and bound is not None and not -bound <= number < bound:
+        raise range_error(name, f"does not fit {param.format}")
     if param.minimum is not None and number < param.minimum:
         raise range_error(name, f"must be greater than or equal to {param.minimum:g}")
     if param.maximum is not None and number > param.maximum:
@@ -89,13 +107,18 @@ def check_value(param: Param, raw: str) -> None:
 
 
 def _check_format(param: Param, raw: str) -> None:
-    # Only date-time: "uuid" is no OpenAPI 3.0 format, and Allegro answers a malformed id
-    # with the resource's own 404 rather than a 400.
-    if (param.format or "").lower() == "date-time":
+    # A malformed uuid in a path is the resource's 404 where the operation documents one
+    # (check_value marks path refusals so).
+    form = (param.format or "").lower()
+    if form == "date-time":
         try:
             _dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
             raise param_error(param.name, f"{raw!r} is not an ISO 8601 date-time") from None
+        if not _DATE_TIME.fullmatch(raw):
+            raise param_error(param.name, f"{raw!r} is not an ISO 8601 date-time")
+    elif form == "uuid" and not _UUID.fullmatch(raw):
+        raise param_error(param.name, f"{raw!r} is not a UUID")
 
 
 def check_params(operation: Operation, request: Request) -> None:
@@ -117,14 +140,44 @@ def check_params(operation: Operation, request: Request) -> None:
             if param.required:
                 raise param_error(param.name, "is required")
             continue
-        if values == [""] and param.type in ("string", "array"):
-            continue  # an empty string is a string: the spec sets no minimum length
         if param.type not in ("array", "object") and len(values) > 1:
             raise param_error(param.name, "may be given only once")
         if param.type == "object":
             continue  # deep-object filters: left to the route
+        extra = spec_rules.param_schema(operation.operation_id, param.location, param.name)
+        if values == [""] and param.type in ("string", "array") and _may_be_empty(param, extra):
+            continue  # an empty string is a string where nothing asks for more
         for value in values:
             check_value(param, value)
+        if extra is not None:
+            _check_extra(param, extra, values)
+
+
+def _may_be_empty(param: Param, extra: Mapping[str, Any] | None) -> bool:
+    if param.enum is not None and "" not in param.enum:
+        return False
+    if param.format in ("uuid", "date-time") or param.type == "array":
+        return param.type == "array" and param.enum is None and param.items_type == "string"
+    return extra is None or not extra.get("minLength")
+
+
+def _check_extra(param: Param, schema: Mapping[str, Any], values: list[str]) -> None:
+    """What the index does not keep: lengths, patterns, a date format, an array's size."""
+    refusal = "path" if param.location == "path" else "param"
+    if param.type == "array":
+        if len(values) > schema.get("maxItems", len(values)) or len(values) < schema.get(
+                "minItems", 0):
+            raise range_error(param.name, f"{len(values)} values are out of bounds")
+        item = schema.get("items") or {}
+        found = next((p for v in values if (p := spec_schemas.problem(
+            v, {k: w for k, w in item.items() if k != "type"}, spec_rules.definitions()))),
+            None)
+    elif param.type == "string":
+        found = spec_schemas.problem(values[0], schema, spec_rules.definitions())
+    else:
+        return
+    if found is not None:
+        raise param_error(param.name, found.removeprefix("$: "), refusal)
 
 
 def _base_type(header: str) -> str:
@@ -141,7 +194,7 @@ def check_content_type(operation: Operation, request: Request, body: bytes) -> N
         raise ApiError(
             415, "UnsupportedMediaTypeException",
             f"Content type '{sent or 'none'}' not supported; use {', '.join(sorted(accepted))}",
-            path="", details="Unsupported Content-Type",
+            path="", details="Unsupported Content-Type", refusal="media",
         )
 
 
@@ -152,9 +205,12 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def check_body(operation: Operation, body: bytes) -> bytes:
-    """The body validated against the request model, as bytes holding only known fields."""
+def check_body(operation: Operation, body: bytes, media_type: str = "") -> bytes:
+    """The body validated against the spec's schema for ``media_type`` (the Content-Type
+    sent) and the request model, as bytes holding only known fields."""
     if operation.request_model is None:
+        if operation.body_required and not body:
+            raise body_error("The request body is required")
         return body
     json_types = [t for t in operation.request_media_types if _JSON_TYPE.fullmatch(_base_type(t))]
     if operation.request_media_types and not json_types:
@@ -169,7 +225,10 @@ def check_body(operation: Operation, body: bytes) -> bytes:
         data = json.loads(body)
     except ValueError:
         raise ApiError(400, "JsonParseException", "Invalid JSON in request body", path="",
-                       details="Malformed JSON") from None
+                       details="Malformed JSON", refusal="json") from None
+    sent = _base_type(media_type)
+    _check_body_schema(operation, sent if sent in map(_base_type, json_types) else
+                       _base_type(json_types[0]) if json_types else "", data)
     model = spec_index.model(operation.request_model)
     try:
         value = model.model_validate_json(body, strict=_strict(model))
@@ -186,6 +245,18 @@ def check_body(operation: Operation, body: bytes) -> bytes:
         where, problem = broken
         raise body_error(f"{where}: {problem}", where)
     return json.dumps(known_only(data, value), separators=(",", ":")).encode()
+
+
+def _check_body_schema(operation: Operation, media_type: str, data: Any) -> None:
+    """The body against the spec's own request schema: what the generated model does not
+    hold (lengths, patterns, formats, nulls where the spec admits none)."""
+    schema = spec_rules.body_schema(operation.operation_id, media_type)
+    if schema is None:
+        return
+    found = spec_schemas.problem(data, schema, spec_rules.definitions())
+    if found is not None:
+        where = found.split(":", 1)[0].removeprefix("$").lstrip(".")
+        raise body_error(f"{where or 'body'}: {found.split(': ', 1)[-1]}", where)
 
 
 def unknown_enum(value: Any, where: str = "") -> tuple[str, str] | None:
@@ -271,7 +342,7 @@ async def checked(operation: Operation, request: Request) -> Request:
     check_params(operation, request)
     body = await request.body()
     check_content_type(operation, request, body)
-    clean = check_body(operation, body)
+    clean = check_body(operation, body, request.headers.get("content-type", ""))
     return _with_body(request, clean)
 
 
