@@ -19,10 +19,12 @@ async def seller_client(seller_id: str, allegro: AllegroState) -> AllegroClient:
     :class:`~allegro_async.errors.SellerNotConnectedError`, which
     :func:`~allegro_async.fastapi.install_error_handlers` answers with 404 and a body saying
     how to connect. Override it in tests (``app.dependency_overrides[seller_client]``)."""
-    auth = allegro.auth(seller_id)
     # A pair already loaded by this process skips the store: the check costs nothing on the
-    # hot path, and a pair removed since then still fails on the request itself.
-    if auth._token is None and not await allegro.has_seller(seller_id):
+    # hot path, and a pair removed since then still fails on the request itself. The app's
+    # auth cache is only peeked at: an unknown id (a typo, a scan of ids) must not take a
+    # place in it, or enough of them would evict the connected sellers' auths.
+    cached = allegro._auths.get(seller_id)
+    if (cached is None or cached._token is None) and not await allegro.has_seller(seller_id):
         raise SellerNotConnectedError(
             f"seller {seller_id!r} has not connected this app", seller_id=seller_id,
             hint=_CONNECT,
