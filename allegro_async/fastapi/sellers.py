@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from allegro_async.auth.app import AllegroApp
 from allegro_async.client import AllegroClient
-from allegro_async.errors import SellerNotConnectedError
+from allegro_async.errors import InvalidArgumentError, SellerNotConnectedError
 from allegro_async.fastapi.lifespan import AllegroState
 
 _CONNECT = "the seller connects the app through the onboarding route (GET .../connect)"
@@ -23,6 +24,12 @@ async def seller_client(seller_id: str, allegro: AllegroState) -> AllegroClient:
     # hot path, and a pair removed since then still fails on the request itself. The app's
     # auth cache is only peeked at: an unknown id (a typo, a scan of ids) must not take a
     # place in it, or enough of them would evict the connected sellers' auths.
+    if not isinstance(allegro, AllegroApp):  # an override of get_allegro gave something else
+        raise InvalidArgumentError(
+            "get_allegro", f"the dependency gave a {type(allegro).__name__}, not an AllegroApp",
+            "override get_allegro with an AllegroApp (the allegro_app fixture in tests), or "
+            "override seller_client to give one seller's client",
+        )
     cached = allegro._auths.get(seller_id)
     if (cached is None or cached._token is None) and not await allegro.has_seller(seller_id):
         raise SellerNotConnectedError(

@@ -64,3 +64,24 @@ async def test_without_the_fixture_the_lifespan_still_reads_the_environment(
     with pytest.raises(InvalidArgumentError, match="ALLEGRO_CLIENT_ID"):
         async with shop.router.lifespan_context(shop):
             pass
+
+
+async def test_a_client_given_for_the_app_is_a_500_naming_the_fix(
+    allegro_client: Any,
+) -> None:
+    import httpx
+
+    from allegro_async.fastapi import get_allegro
+
+    shop = _shop()
+    shop.dependency_overrides[get_allegro] = lambda: allegro_client  # the docs' old mistake
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(shop),
+                                     base_url="http://test") as http:
+            answer = await http.get("/sellers/anyone/me")
+    finally:
+        shop.dependency_overrides.clear()
+    assert answer.status_code == 500
+    body = answer.json()
+    assert body["error"] == "invalid_argument" and "AllegroApp" in body["hint"]
+    assert "AllegroClient" in body["message"]
