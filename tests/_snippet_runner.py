@@ -58,10 +58,12 @@ RUN_TO_CHECK: dict[str, type[BaseException]] = {
 
 #: Names the runner gives a block that uses them without defining them: the emulator, a
 #: client, the package's public names and errors, a few stdlib imports, and placeholders the
-#: text names (``ids``: two active offers of the first seller, ``form_id``: its new order).
+#: text names (``ids``: two active offers of the first seller, ``form_id``/``form``: its new
+#: order, ``app``/``flows``: an AllegroApp on the emulator and its OAuth flows, ``engine``: a
+#: command engine).
 _STDLIB = {"datetime", "timezone", "timedelta", "Path", "logging", "log", "json", "anyio",
            "httpx"}
-_PLACEHOLDERS = {"seller_id", "ids", "offer_id", "form_id"}
+_PLACEHOLDERS = {"seller_id", "ids", "offer_id", "form_id", "form", "app", "flows", "engine"}
 PROVIDED = ({"token", "CLIENT_ID", "CLIENT_SECRET", "client", "emulator", "allegro_app"}
             | set(allegro_async.__all__)
             | {n for n in dir(errors) if n.endswith("Error")} | _STDLIB | _PLACEHOLDERS)
@@ -182,6 +184,8 @@ async def _call_tests(namespace: dict[str, Any], emulator: Emulator, tmp_path: P
     return len(tests)
 
 
+#: Seconds a block may take in the event loop (the slowest take about 3).
+LIMIT = 60
 _IN_DIR = re.compile(r"^#\s*(\w+\.py), in ([\w/]+)")
 
 
@@ -213,16 +217,27 @@ def run(source: str, name: str, page_modules: dict[str, str], emulator: Emulator
     code = compile(source, name, "exec", flags=FLAGS)
 
     async def main() -> None:
+        with anyio.fail_after(LIMIT):  # a block that waits forever fails instead of hanging
+            await in_loop()
+
+    async def in_loop() -> None:
         async with emulator.client(0) as client, emulator_app(emulator) as app:
             namespace.setdefault("client", client)
             namespace.setdefault("allegro_app", app)
+            # the auth page's "app" is an AllegroApp (FastAPI blocks make their own app)
+            namespace.setdefault("app", app)
+            namespace.setdefault("flows", app.flows)
+            namespace.setdefault("engine", client.offers.commands())
+            if "form" in free_names(ast.parse(source)):
+                namespace.setdefault("form", await client.orders.get(namespace["form_id"]))
             result = eval(code, namespace)  # our own docs
             if inspect.iscoroutine(result):
                 await result
             namespace["_tests_run"] = await _call_tests(namespace, emulator, tmp_path)
 
     async def tests_only() -> None:
-        namespace["_tests_run"] = await _call_tests(namespace, emulator, tmp_path)
+        with anyio.fail_after(LIMIT):
+            namespace["_tests_run"] = await _call_tests(namespace, emulator, tmp_path)
 
     if code.co_flags & inspect.CO_COROUTINE or free_names(ast.parse(source)) & PROVIDED:
         anyio.run(main)  # top-level await, or the loop's client is used
