@@ -290,6 +290,9 @@ def environment_from_env(environ: Mapping[str, str]) -> Environment:
         )
     parts = _checked_url("ALLEGRO_ENVIRONMENT", where, allegro_hosts=True)
     api_url = where.rstrip("/")
+    for named in (Environment.production(), Environment.sandbox()):
+        if api_url.lower() == named.api_url:
+            return named  # Allegro's own base URL: the named environment, with its rules
     auth_url = api_url
     if parts.hostname and parts.hostname.lower().startswith("api."):
         auth_url = api_url.replace(parts.netloc, parts.netloc[len("api."):], 1)

@@ -42,6 +42,7 @@ def test_from_env_refuses_a_bad_value_naming_the_variable(
 @pytest.mark.parametrize(("value", "api", "auth"), [
     ("https://api.allegro.pl.allegrosandbox.pl/", "https://api.allegro.pl.allegrosandbox.pl",
      "https://allegro.pl.allegrosandbox.pl"),
+    ("https://api.allegro.pl", "https://api.allegro.pl", "https://allegro.pl"),
     ("http://127.0.0.1:8123", "http://127.0.0.1:8123", "http://127.0.0.1:8123"),
     ("http://localhost:8123", "http://localhost:8123", "http://localhost:8123"),
 ])
@@ -50,6 +51,8 @@ async def test_from_env_accepts_allegro_hosts_and_loopback(value: str, api: str,
                "ALLEGRO_REDIRECT_URI": "https://shop.example/allegro/callback"}
     async with AllegroApp.from_env(environ, throttle=None) as app:
         assert (app.environment.api_url, app.environment.auth_url) == (api, auth)
+        if api == "https://api.allegro.pl":
+            assert app.environment.name == "production"
         assert app.flows.redirect_uri == "https://shop.example/allegro/callback"
 
 
