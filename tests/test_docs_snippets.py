@@ -297,7 +297,8 @@ def test_snippet_runs_against_the_emulator(
     emulator.orders.new_order(0)
     namespace = _snippet_runner.run(snippet.source, snippet.id, dict(snippet.modules),
                                     emulator, tmp_path, monkeypatch)
-    assert namespace.get("_tests_run") != 0 or "test_" not in snippet.source, snippet.id
+    defines_tests = re.search(r"^async def test_\w+", snippet.source, re.M) is not None
+    assert namespace.get("_tests_run") != 0 or not defines_tests, snippet.id
 
 
 # -- the reference ---------------------------------------------------------------------------
