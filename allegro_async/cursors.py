@@ -9,12 +9,13 @@ when the store has one) as its own ``async with`` ends, so a file handle never o
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TextIO, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from allegro_async import _args
 from allegro_async.errors import InvalidArgumentError
@@ -108,7 +109,7 @@ class FileCursorStore:
         self._max_keys = _args.count(max_keys, "max_keys", minimum=1)
         self._lines = 0
         self._state: CursorState | None = None
-        self._handle: TextIO | None = None
+        self._handle: BinaryIO | None = None
 
     def _read(self) -> CursorState:
         state = CursorState()
@@ -142,27 +143,48 @@ class FileCursorStore:
         return CursorState(self._state.cursor, list(self._state.keys))
 
     async def commit(self, cursor: str, keys: Sequence[str]) -> None:
-        """Append the finished event; compact when the file holds many lines."""
+        """Append the finished event; compact when the file holds many lines.
+
+        A failed write (a full disk) raises ``OSError`` and leaves the store usable: the handle
+        is dropped and the next call re-reads the file (cutting off a line written in part),
+        so the place is what the file holds, never an event whose line did not land."""
         _check_commit(cursor, keys)
-        if self._state is None:
-            self._state = self._read()
+        try:
+            if self._state is None:
+                self._state = self._read()
+            if self._lines >= 2 * self._max_keys:
+                state = CursorState(cursor, [*self._state.keys, *keys])
+                self._compact(state)
+                self._state = state
+                return
+            if self._handle is None:
+                # Unbuffered: a line is written at once or fails at once, and no unflushed
+                # tail is left for close() to fail on.
+                self._handle = self.path.open("ab", buffering=0)
+            line = (json.dumps([cursor, list(keys)]) + "\n").encode("utf-8")
+            if self._handle.write(line) != len(line):
+                raise OSError(errno.ENOSPC, "the cursor line was written in part", str(self.path))
+        except OSError:
+            self._forget()
+            raise
         self._state.cursor = cursor
         self._state.keys.extend(keys)
-        if self._lines >= 2 * self._max_keys:
-            self._compact()
-            return
-        if self._handle is None:
-            self._handle = self.path.open("a", encoding="utf-8")
-        # Flushed at once: a killed process loses nothing that was committed.
-        self._handle.write(json.dumps([cursor, list(keys)]) + "\n")
-        self._handle.flush()
         self._lines += 1
 
+    def _forget(self) -> None:
+        """After a failed write: drop the handle and the cached state (re-read next time)."""
+        self._state = None
+        try:
+            self.close()
+        except OSError:
+            pass  # the handle is gone either way; the next commit opens a new one
+
     def close(self) -> None:
-        """Close the file (commits reopen it)."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        """Close the file (commits reopen it). The handle is let go before it is closed, so a
+        close that fails (a full disk) never leaves a closed handle behind."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()
 
     async def aclose(self) -> None:
         """Close the file; :class:`~allegro_async.services.events.OrderEventStream` calls it
@@ -175,13 +197,11 @@ class FileCursorStore:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _compact(self) -> None:
-        assert self._state is not None
+    def _compact(self, state: CursorState) -> None:
         self.close()
-        del self._state.keys[: -self._max_keys]
+        del state.keys[: -self._max_keys]
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps([self._state.cursor, self._state.keys]) + "\n",
-                             encoding="utf-8")
+        temporary.write_text(json.dumps([state.cursor, state.keys]) + "\n", encoding="utf-8")
         os.replace(temporary, self.path)
         self._lines = 1
 

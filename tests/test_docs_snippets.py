@@ -1,7 +1,8 @@
 """The docs tell the truth: every ```python block of README.md and docs/*.md compiles, its
 imports from ``allegro_async`` resolve, the library calls it makes name real methods and
-keywords, the library files it quotes exist and define what it shows, and the blocks marked
-``<!-- snippet: run -->`` run against the emulator."""
+keywords, the library files it quotes exist and define what it shows, and every block runs
+against the emulator, or says on the line before it why it cannot (``<!-- snippet: no-run
+REASON: words -->``, a reason checked to be still true; see tests/_snippet_runner.py)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import anyio
+import _snippet_runner
 import pytest
 import typing_extensions
+from _snippets_not_run import NOT_RUN_ELSEWHERE
 
-import allegro_async
 from allegro_async import AllegroApp, AllegroClient, Environment, RetryPolicy, Throttle
 from allegro_async.testing import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
-_RUN_MARK = "<!-- snippet: run -->"
 # A block quoting the library starts with a comment naming the file: "# auth/flows.py, ...".
 _QUOTE = re.compile(r"^#\s*((?:allegro_async/)?[\w/]+\.py)\b")
 _FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
@@ -35,12 +35,19 @@ _FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
 @dataclass(frozen=True)
 class Snippet:
-    """One ```python block: where it is, its text, and whether the page marks it to run."""
+    """One ```python block: where it is, its text, why it does not run (``None``: it runs),
+    and the reader's modules (``# myapp.py`` blocks) before it on its page."""
 
     page: str
     line: int
     source: str
-    run: bool
+    no_run: tuple[str, str] | None
+    modules: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def run(self) -> bool:
+        """Whether the block runs."""
+        return self.no_run is None
 
     @property
     def id(self) -> str:
@@ -48,23 +55,44 @@ class Snippet:
         return f"{self.page}:{self.line}"
 
 
+def _reader_module(source: str) -> str | None:
+    """``myapp`` for a block headed ``# myapp.py`` naming no library file (not a test)."""
+    head = _QUOTE.match(source)
+    if head is None or "/" in head.group(1) or head.group(1).startswith(("test_", "conftest")):
+        return None
+    name = head.group(1)[: -len(".py")]
+    return None if (ROOT / "allegro_async" / f"{name}.py").exists() else name
+
+
 def _snippets() -> list[Snippet]:
     found = []
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
+        modules: list[tuple[str, str]] = []
         for match in _BLOCK.finditer(text):
             before = text[: match.start()].rstrip().splitlines()
+            mark = _snippet_runner.NO_RUN.match(before[-1].strip()) if before else None
+            source = match.group(1)
+            rel = str(page.relative_to(ROOT))
+            lines = {line.strip() for line in source.splitlines()}
+            listed = next((why for (where, line), why in NOT_RUN_ELSEWHERE.items()
+                           if where == rel and line in lines), None)
             found.append(Snippet(
-                page=str(page.relative_to(ROOT)),
+                page=rel,
                 line=text.count("\n", 0, match.start()) + 1,
-                source=match.group(1),
-                run=bool(before) and before[-1].strip() == _RUN_MARK,
+                source=source,
+                no_run=(mark.group(1), mark.group(2)) if mark else listed,
+                modules=tuple(modules),
             ))
+            module = _reader_module(source)
+            if module is not None:
+                modules.append((module, source))
     return found
 
 
 SNIPPETS = _snippets()
 RUN = [s for s in SNIPPETS if s.run]
+NOT_RUN = [s for s in SNIPPETS if not s.run]
 
 
 def _parse(snippet: Snippet) -> ast.Module:
@@ -91,9 +119,33 @@ def _parse(snippet: Snippet) -> ast.Module:
     raise AssertionError(f"{snippet.id}: does not compile: {error}") from error
 
 
-def test_the_docs_have_python_blocks_and_some_run() -> None:
+def test_the_docs_have_python_blocks_and_most_run() -> None:
     assert len(SNIPPETS) > 50
-    assert {s.page for s in RUN} >= {"README.md", "docs/client.md", "docs/errors.md"}
+    assert {s.page for s in RUN} >= {"README.md", "docs/client.md", "docs/errors.md",
+                                     "docs/fastapi.md", "docs/testing.md"}
+    # the FastAPI and testing pages run entirely (what a new user copies first)
+    assert not [s.id for s in NOT_RUN if s.page in ("docs/fastapi.md", "docs/testing.md")]
+
+
+def test_every_listed_block_is_one_block_of_its_page() -> None:
+    for page, line in NOT_RUN_ELSEWHERE:
+        blocks = [s for s in SNIPPETS if s.page == page
+                  and line in {x.strip() for x in s.source.splitlines()}]
+        assert len(blocks) == 1, f"NOT_RUN_ELSEWHERE: {line!r} is in {len(blocks)} blocks of {page}"
+
+
+@pytest.mark.parametrize("snippet", NOT_RUN, ids=lambda s: s.id)
+def test_a_block_that_does_not_run_says_a_reason_that_still_holds(
+    snippet: Snippet, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert snippet.no_run is not None
+    reason, words = snippet.no_run
+    problem = _snippet_runner.reason_problem(reason, snippet.source, _parse(snippet))
+    assert problem is None, f"{snippet.id}: no-run {reason} ({words}): {problem}"
+    if reason in _snippet_runner.RUN_TO_CHECK:
+        with pytest.raises(_snippet_runner.RUN_TO_CHECK[reason]):
+            _snippet_runner.run(snippet.source, snippet.id, dict(snippet.modules),
+                                Emulator(time_scale=600), tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda s: s.id)
@@ -236,48 +288,17 @@ def _keywords(func: Callable[..., Any]) -> set[str] | None:
 # -- the runnable ones -----------------------------------------------------------------------
 
 
-def _run(snippet: Snippet, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Run a snippet with every ``AllegroClient`` pointed at the emulator (its token, its
-    transport) and the names the docs leave to the reader (``token``, ``body``) filled in."""
-
-    def emulated(*args: Any, **kwargs: Any) -> AllegroClient:
-        kwargs.pop("access_token", None)
-        kwargs.pop("environment", None)
-        return emulator.client(0, **kwargs)
-
-    monkeypatch.setattr(allegro_async, "AllegroClient", emulated)
-    namespace: dict[str, Any] = {
-        "__name__": "__snippet__",
-        "token": emulator.mint_token(0),
-        "CLIENT_ID": emulator.client_id,
-        "CLIENT_SECRET": emulator.client_secret,
-        "AllegroClient": emulated,
-    }
-    code = compile(snippet.source, snippet.id, "exec", flags=_FLAGS)
-
-    async def main() -> None:
-        # Blocks that use `client` without making one get the emulator's first seller.
-        async with emulator.client(0) as client:
-            namespace.setdefault("client", client)
-            result = eval(code, namespace)  # our own docs
-            if inspect.iscoroutine(result):
-                await result
-
-    if "anyio.run(" in snippet.source:
-        exec(code, namespace)  # the snippet runs its own event loop
-    else:
-        anyio.run(main)
-    return namespace
-
-
 @pytest.mark.parametrize("snippet", RUN, ids=lambda s: s.id)
-def test_marked_snippet_runs_against_the_emulator(
-    snippet: Snippet, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_snippet_runs_against_the_emulator(
+    snippet: Snippet, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     emulator = Emulator(time_scale=600)
     emulator.orders.new_order(0)
-    namespace = _run(snippet, emulator, monkeypatch)
-    assert emulator.stats.requests > 0 or "emulator" in namespace, snippet.id
+    namespace = _snippet_runner.run(snippet.source, snippet.id, dict(snippet.modules),
+                                    emulator, tmp_path, monkeypatch)
+    defines_tests = re.search(r"^async def test_\w+", snippet.source, re.M) is not None
+    assert namespace.get("_tests_run") != 0 or not defines_tests, snippet.id
 
 
 # -- the reference ---------------------------------------------------------------------------

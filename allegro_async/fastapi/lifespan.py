@@ -40,13 +40,20 @@ def allegro_lifespan(
     your own lifespan, run inside (the app is ready in it). At shutdown: your lifespan ends,
     the consumers stop (each handled event committed), then the app's pool closes.
     Routes reach the app with :func:`get_allegro` (``request.app.state.allegro``).
+
+    In tests, the ``allegro_asgi`` pytest fixture runs this lifespan on the emulator's app
+    instead of the factory (``app.state.allegro_override``), so no ``ALLEGRO_*`` variable is
+    needed.
     """
 
     @asynccontextmanager
     async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
-        made = factory() if factory is not None else AllegroApp.from_env()
-        allegro = await made if isinstance(made, Awaitable) else made
-        async with allegro, AsyncExitStack() as stack:
+        async with AsyncExitStack() as stack:
+            allegro = getattr(fastapi_app.state, "allegro_override", None)
+            if not isinstance(allegro, AllegroApp):  # set by tests: the owner closes it
+                made = factory() if factory is not None else AllegroApp.from_env()
+                allegro = await made if isinstance(made, Awaitable) else made
+                await stack.enter_async_context(allegro)
             fastapi_app.state.allegro = allegro
             fastapi_app.state.allegro_consumers = None
             if events is not None:

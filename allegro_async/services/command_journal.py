@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.commands import CommandKind
 
 
@@ -62,6 +63,18 @@ class CommandJournal:
     def command_ids(self) -> list[str]:
         """The ids of the pending commands, in the order they were planned."""
         return list(self.pending)
+
+    def unsettled(self, commands: list[PlannedCommand]) -> dict[str, str]:
+        """Offer id -> pending command id, for each offer of ``commands`` that a pending
+        command of the same kind (other than ``commands`` themselves: a resend) also names."""
+        ours = {c.command_id for c in commands}
+        named: dict[tuple[str, str], str] = {}
+        for pending in self.pending.values():
+            if pending.command_id not in ours:
+                for offer_id in pending.offer_ids:
+                    named.setdefault((pending.kind.value, offer_id), pending.command_id)
+        return {o: named[(c.kind.value, o)] for c in commands for o in c.offer_ids
+                if (c.kind.value, o) in named}
 
     def plan(self, commands: list[PlannedCommand]) -> None:
         """Record commands about to be sent (all of a run at once, before its first PUT).
@@ -111,6 +124,36 @@ class CommandJournal:
 
 
 _KINDS = frozenset(k.value for k in CommandKind)
+# Changes relative to the offer's current value: applied twice, they change it twice.
+_RELATIVE_PRICE = frozenset({"INCREASE_PRICE", "DECREASE_PRICE", "INCREASE_PERCENTAGE",
+                             "DECREASE_PERCENTAGE"})
+
+
+def is_relative(payload: dict[str, Any]) -> bool:
+    """Whether a command payload shifts the current value (a price raised or lowered by an
+    amount or a percentage, stock gained or lost) instead of setting it."""
+    mod = payload.get("modification")
+    return isinstance(mod, dict) and (
+        mod.get("type") in _RELATIVE_PRICE or mod.get("changeType") == "GAIN"
+    )
+
+
+def refuse_relative_repeat(journal: CommandJournal, plans: list[PlannedCommand]) -> None:
+    """Raise :class:`~allegro_async.errors.InvalidArgumentError` when a relative change names
+    an offer that an unsettled command in ``journal`` also names.
+
+    A cancelled +10 % run left commands that may have been applied: running it again instead
+    of ``resume()`` would give +21 %. Absolute changes are safe to repeat and pass."""
+    clash = journal.unsettled([p for p in plans if is_relative(p.payload)])
+    if clash:
+        offers = ", ".join(list(clash)[:3]) + (", ..." if len(clash) > 3 else "")
+        raise InvalidArgumentError(
+            "offer_ids", f"{len(clash)} offer(s) ({offers}) have unsettled commands "
+            f"({', '.join(sorted(set(clash.values())))}): this relative change could be "
+            "applied on top of them", "finish them first with engine.resume() (or "
+            "client.offers.commands().resume()); to apply it again on purpose, use "
+            "engine=client.offers.commands(allow_unsettled=True)",
+        )
 
 
 def read_events(path: Path | None) -> list[dict[str, Any]]:

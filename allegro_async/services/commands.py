@@ -41,7 +41,11 @@ from allegro_async.models.commands import (
     TaskPage,
 )
 from allegro_async.services._bind import bind
-from allegro_async.services.command_journal import CommandJournal, PlannedCommand
+from allegro_async.services.command_journal import (
+    CommandJournal,
+    PlannedCommand,
+    refuse_relative_repeat,
+)
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
@@ -146,6 +150,9 @@ class CommandEngine:
         journal: a :class:`~allegro_async.services.command_journal.CommandJournal` that
             records every command before its first PUT (in memory by default; give one with
             a path to survive a crash); :meth:`resume` finishes what it still holds.
+        allow_unsettled: run a relative change (a price up or down by an amount or a
+            percentage, a stock gain) even for offers the journal holds unsettled commands
+            of; by default that is refused, since :meth:`resume` may apply those too.
     """
 
     def __init__(
@@ -162,6 +169,7 @@ class CommandEngine:
         tasks_page: int = 1000,
         progress: Callable[[int, int], Any] | None = None,
         journal: CommandJournal | None = None,
+        allow_unsettled: bool = False,
     ) -> None:
         _args.page_size(chunk_size, "chunk_size", 1, MAX_OFFERS_PER_COMMAND,
                         "S20: a command")
@@ -184,6 +192,7 @@ class CommandEngine:
         self.tasks_page = tasks_page
         self.progress = progress
         self.journal = journal if journal is not None else CommandJournal()
+        self.allow_unsettled = _args.instance(allow_unsettled, "allow_unsettled", bool)
 
     async def run(
         self,
@@ -226,6 +235,8 @@ class CommandEngine:
         cids = given if given is not None else [str(uuid.uuid4()) for _ in chunks]
         plans = [PlannedCommand(command_id=cid, kind=kind, offer_ids=chunk, payload=payload)
                  for cid, (chunk, payload) in zip(cids, chunks, strict=True)]
+        if not self.allow_unsettled:
+            refuse_relative_repeat(self.journal, plans)  # before the first PUT
         result = await svc._execute(plans, resend=True)  # outcomes in plan order: as given
         result.kind = kind
         return result

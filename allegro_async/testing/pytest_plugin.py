@@ -8,7 +8,10 @@ through the ``pytest11`` entry point when allegro-async is installed).
 - ``allegro_server``: the same emulator over real HTTP (uvicorn on 127.0.0.1, a free port), as
   its base URL, for code that builds its own HTTP client or runs in another thread;
 - ``allegro_app``: an :class:`~allegro_async.AllegroApp` wired to the emulator in-process, its
-  token store holding a fresh token pair for every emulator seller (multi-seller apps).
+  token store holding a fresh token pair for every emulator seller (multi-seller apps);
+- ``allegro_asgi``: ``async with allegro_asgi(fastapi_app) as http:`` runs the app's
+  lifespan on ``allegro_app`` (``allegro_lifespan`` uses it instead of ``from_env()``) and
+  gives an httpx client calling the app in-process.
 
 The plugin is loaded by pytest in every project where allegro-async is installed, so it imports
 nothing optional itself: the emulator (Starlette, uvicorn) is imported when a fixture is first
@@ -17,7 +20,8 @@ used, and a fixture used without the ``emulator`` extra fails saying which extra
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,6 +29,7 @@ import pytest
 from allegro_async.testing import EmulatorNotInstalledError, load_emulator
 
 if TYPE_CHECKING:
+    from allegro_async._http import httpx
     from allegro_async.auth.app import AllegroApp
     from allegro_async.client import AllegroClient
     from allegro_async.testing.emulator.core import Emulator, EmulatorConfig
@@ -110,6 +115,49 @@ def allegro_server(allegro_emulator: Emulator) -> Iterator[str]:
         yield url
 
 
+@asynccontextmanager
+async def emulator_app(emulator: Emulator) -> AsyncIterator[AllegroApp]:
+    """An :class:`~allegro_async.AllegroApp` on ``emulator`` (in-process: its Client ID and
+    secret, its clock), its store holding a fresh token pair for every emulator seller; closed
+    on exit. What the ``allegro_app`` fixture gives, for code outside pytest."""
+    from allegro_async.auth.app import AllegroApp
+    from allegro_async.auth.tokens import MemoryTokenStore, Token
+
+    def now() -> float:
+        return emulator.clock.now().timestamp()
+
+    app = AllegroApp(
+        emulator.client_id, emulator.client_secret,
+        store=MemoryTokenStore(), environment=emulator.environment(),
+        transport=emulator.transport(), clock=now,
+        redirect_uri=emulator.config.redirect_uris[0],
+    )
+    async with app:
+        for seller in emulator.sellers:
+            pair = emulator.oauth.issue_pair(seller.id)
+            await app.add_seller(Token.from_response(pair, now=now(), environment="custom"))
+        yield app
+
+
+@asynccontextmanager
+async def lifespan_client(
+    asgi_app: Any, allegro: AllegroApp, *, base_url: str = "http://test"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``asgi_app``'s lifespan with ``allegro`` as the app that
+    :func:`~allegro_async.fastapi.allegro_lifespan` opens (instead of its factory, e.g.
+    ``from_env()``), and give an httpx client that calls the app in-process. ``allegro`` is
+    not closed here: its owner closes it. What the ``allegro_asgi`` fixture gives."""
+    from allegro_async._http import httpx
+
+    asgi_app.state.allegro_override = allegro
+    try:
+        async with asgi_app.router.lifespan_context(asgi_app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(asgi_app), base_url=base_url) as http:
+            yield http
+    finally:
+        asgi_app.state.allegro_override = None
+
+
 if pytest_asyncio is not None:
 
     @pytest_asyncio.fixture
@@ -123,20 +171,25 @@ if pytest_asyncio is not None:
         """An AllegroApp for the emulator (in-process, the emulator's Client ID and secret,
         its clock) whose store holds a token pair for every seller: ``await
         allegro_app.sellers()`` lists their ids, ``allegro_app.seller(id)`` acts as one."""
-        from allegro_async.auth.app import AllegroApp
-        from allegro_async.auth.tokens import MemoryTokenStore, Token
-
-        def now() -> float:
-            return allegro_emulator.clock.now().timestamp()
-
-        app = AllegroApp(
-            allegro_emulator.client_id, allegro_emulator.client_secret,
-            store=MemoryTokenStore(), environment=allegro_emulator.environment(),
-            transport=allegro_emulator.transport(), clock=now,
-            redirect_uri=allegro_emulator.config.redirect_uris[0],
-        )
-        async with app:
-            for seller in allegro_emulator.sellers:
-                pair = allegro_emulator.oauth.issue_pair(seller.id)
-                await app.add_seller(Token.from_response(pair, now=now(), environment="custom"))
+        async with emulator_app(allegro_emulator) as app:
             yield app
+
+    @pytest_asyncio.fixture
+    async def allegro_asgi(
+        allegro_app: AllegroApp,
+    ) -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
+        """Test a FastAPI app with its lifespan: ``async with allegro_asgi(app) as http:``
+        runs ``app``'s lifespan with ``allegro_app`` in place of the app that
+        :func:`~allegro_async.fastapi.allegro_lifespan` would build (no ``ALLEGRO_*``
+        variables needed), and gives an httpx client calling ``app`` in-process::
+
+            async def test_orders(allegro_asgi, allegro_emulator):
+                async with allegro_asgi(app) as http:
+                    seller = allegro_emulator.sellers[0].id
+                    assert (await http.get(f"/sellers/{seller}/orders")).status_code == 200
+        """
+
+        def run(asgi_app: Any, **options: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+            return lifespan_client(asgi_app, allegro_app, **options)
+
+        return run
