@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 # Optional parts: each needs its extra and says so when it is missing.
 _OPTIONAL = ("testing/", "fastapi/", "demo/", "cli.py", "cli_offers.py", "auth/cli.py",
-             "auth/loopback.py", "throttle/redis.py")
+             "auth/loopback.py", "throttle/redis.py",
+             # the SQL stores need the sql or postgres extra (docs/many-machines.md)
+             "stores/_sql.py", "stores/sql_")
 
 
 def _runtime_imports(path: Path) -> set[str]:
