@@ -7,13 +7,19 @@ import logging
 import threading
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, ValidatorFunctionWrapHandler
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+)
 
 from allegro_async._enum import OpenEnum, OpenIntEnum
 
-__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "pick_variant",
+__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "UuidText", "pick_variant",
            "shaped_union", "tagged_union"]
 
 logger = logging.getLogger("allegro_async")
@@ -41,6 +47,11 @@ class ApiModel(BaseModel):
         """The JSON body Allegro expects: camelCase keys, and the fields that were set (by the
         caller or by the parsed response), explicit ``None`` included; no defaults added."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+#: A field the spec gives ``format: uuid``: read as the text Allegro sent (ids are compared
+#: and sent back as text; an id of another shape is kept, not refused), documented as a uuid.
+UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 
 
 class UnknownVariant(ApiModel):
