@@ -11,13 +11,17 @@ from typing import TYPE_CHECKING
 from pydantic import TypeAdapter, ValidationError
 
 if TYPE_CHECKING:
-    from allegro_async.api.models.order_management import (
+    from allegro_async.api.models import (
         CheckoutFormLineItem,
         OrderEventData,
         OrderEventType,
+        ParameterRangeValue,
+        ProductParameterDto,
+        ProductParameterDtoOptions,
     )
 
-__all__ = ["CheckoutFormHelpers", "OrderEventHelpers", "dedup_key", "parse_timestamp"]
+__all__ = ["CheckoutFormHelpers", "OrderEventHelpers", "ProductHelpers",
+           "ProductParameterHelpers", "dedup_key", "parse_timestamp"]
 
 _DATETIME = TypeAdapter(_dt.datetime)
 
@@ -81,3 +85,65 @@ class OrderEventHelpers:
     def dedup_key(self) -> str:
         """Checkout form id + type + occurredAt: equal for an event and its duplicates (A8)."""
         return dedup_key(self.checkout_form_id, self.type.value, self.occurred_at)
+
+
+class ProductParameterHelpers:
+    """What a catalogue product's parameter adds: whether it tells products with one EAN
+    apart (S21), whether it is the GTIN itself, and its value as a person reads it."""
+
+    if TYPE_CHECKING:
+        values: list[str] | None
+        values_labels: list[str] | None
+        range_value: ParameterRangeValue | None
+        unit: str | None
+        options: ProductParameterDtoOptions | None
+
+    @property
+    def identifies_product(self) -> bool:
+        """True when this parameter tells products with one EAN apart (S21)."""
+        return bool(self.options and self.options.identifies_product)
+
+    @property
+    def is_gtin(self) -> bool:
+        """True for the GTIN/EAN parameter itself."""
+        return bool(self.options and self.options.is_gtin)
+
+    @property
+    def display(self) -> str:
+        """The value as a person reads it: labels, else values, with the unit."""
+        text = ", ".join(self.values_labels or self.values or [])
+        if self.range_value is not None:
+            text = f"{self.range_value.from_}-{self.range_value.to}"
+        return f"{text} {self.unit}" if self.unit and text else text
+
+
+class ProductHelpers:
+    """What a catalogue product (one read by id, or a search result) adds: its parameters by
+    name, its GTINs, and what tells it apart from products with the same EAN (S21)."""
+
+    if TYPE_CHECKING:
+        parameters: list[ProductParameterDto] | None
+
+    def parameter(self, key: str) -> ProductParameterDto | None:
+        """The parameter with this id or name (case-insensitive name), or ``None``."""
+        for param in self.parameters or []:
+            if param.id == key or (param.name or "").lower() == key.lower():
+                return param
+        return None
+
+    @property
+    def gtins(self) -> list[str]:
+        """Every GTIN/EAN value of the product."""
+        return [v for p in self.parameters or [] if p.is_gtin for v in p.values or []]
+
+    def identifying_parameters(self) -> dict[str, str]:
+        """Parameters that tell this product apart from others with the same EAN (S21), as
+        ``{name: value}`` (GTIN excluded)::
+
+            {"Disk size": "512 GB", "Colour": "silver"}
+        """
+        return {
+            (p.name or p.id): p.display
+            for p in self.parameters or []
+            if p.identifies_product and not p.is_gtin
+        }

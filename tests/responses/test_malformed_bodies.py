@@ -69,7 +69,7 @@ METHODS: dict[str, tuple[Call, list[Any]]] = {
     "EventDelivery.event": (_event_model, [{"events": [EVENT]}]),
     "products.search_page": (lambda c: c.products.search_page("mug"), [
         {}, {"products": "x"}, {"products": None}, {"products": [{"id": "p"}]},
-        {"products": [], "nextPage": "p2"}, {"products": [], "nextPage": {"id": 3}}]),
+        {"products": [], "nextPage": "p2"}, {"products": [], "nextPage": []}]),
     "products.by_ean": (lambda c: c.products.by_ean("5901234123457"), [{"products": {}}]),
     "products.get": (lambda c: c.products.get("p1"), [
         {}, {"id": "p1"}, {"id": "p1", "name": "Mug", "category": "c"}]),
@@ -84,7 +84,8 @@ METHODS: dict[str, tuple[Call, list[Any]]] = {
     "shipping_rates.update": (lambda c: c.shipping_rates.update("s1", {"name": "Parcels",
                                                                        "rates": []}),
                               [{}, {"rates": None}]),
-    "user.me": (lambda c: c.user.me(), [{}, {"id": 5}, {"id": "1", "features": "x"}]),
+    # a number for the id is read as text (the generated models accept numbers as text)
+    "user.me": (lambda c: c.user.me(), [{}, {"login": "x"}, {"id": "1", "features": "x"}]),
     "offers.list": (lambda c: _all(c.offers.list()), [
         {"offers": "x"}, {"offers": [{"name": "no id"}]}, {"offers": [], "totalCount": "x"}]),
     "offers.count_drafts": (lambda c: c.offers.count_drafts(), [

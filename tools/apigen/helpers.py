@@ -22,6 +22,9 @@ _INTEGRAL = ("integer", "int", "int32", "int64")
 HELPERS: dict[str, str] = {
     "CheckoutForm": "CheckoutFormHelpers",
     "OrderEvent": "OrderEventHelpers",
+    "SaleProductDto": "ProductHelpers",
+    "BaseSaleProductResponseDto": "ProductHelpers",
+    "ProductParameterDto": "ProductParameterHelpers",
 }
 
 
