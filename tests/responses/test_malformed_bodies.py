@@ -91,12 +91,12 @@ METHODS: dict[str, tuple[Call, list[Any]]] = {
     "offers.count_drafts": (lambda c: c.offers.count_drafts(), [
         {}, {"offers": [], "count": 0}, {"totalCount": "many"}, {"totalCount": None}]),
     "offers.get": (lambda c: c.offers.get("77"), [{}, {"id": "77", "stock": "x"},
-                                                   {"id": 77}]),
+                                                   {"id": {"n": 77}}]),
     "offers.get_raw": (lambda c: c.offers.get_raw("77"), []),
     "offers.copy_as_draft": (lambda c: c.offers.copy_as_draft("77"), []),
     "offers.parts": (lambda c: c.offers.parts("77"), [{}, {"id": "77", "stock": 5}]),
     "offers.create": (lambda c: c.offers.create(OFFER), [{}, {"id": ["77"]}]),
-    "offers.patch": (lambda c: c.offers.patch("77", OFFER), [{}, {"id": "77", "name": 1}]),
+    "offers.patch": (lambda c: c.offers.patch("77", OFFER), [{}, {"id": "77", "name": [1]}]),
     "offers.wait_for_operation": (lambda c: c.offers.wait_for_operation(LOCATION), [{}]),
     "offer_variants.list": (lambda c: _all(c.offer_variants.list(user_id="1")), [
         {"offerVariants": "x"}, {"offerVariants": [{"name": "no id"}]},
