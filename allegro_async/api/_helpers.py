@@ -13,15 +13,18 @@ from pydantic import TypeAdapter, ValidationError
 if TYPE_CHECKING:
     from allegro_async.api.models import (
         CheckoutFormLineItem,
+        OfferId,
         OrderEventData,
         OrderEventType,
         ParameterRangeValue,
         ProductParameterDto,
         ProductParameterDtoOptions,
+        TaskCount,
     )
 
-__all__ = ["CheckoutFormHelpers", "OrderEventHelpers", "ProductHelpers",
-           "ProductParameterHelpers", "dedup_key", "parse_timestamp"]
+__all__ = ["CheckoutFormHelpers", "CommandReportHelpers", "CommandTaskHelpers",
+           "OrderEventHelpers", "ProductHelpers", "ProductParameterHelpers", "dedup_key",
+           "parse_timestamp"]
 
 _DATETIME = TypeAdapter(_dt.datetime)
 
@@ -147,3 +150,39 @@ class ProductHelpers:
             for p in self.parameters or []
             if p.identifies_product and not p.is_gtin
         }
+
+
+class CommandReportHelpers:
+    """What an offer command's report (``GeneralReport``) adds: whether it is finished, and
+    how many tasks it counts (a count Allegro leaves out is 0)."""
+
+    if TYPE_CHECKING:
+        completed_at: _dt.datetime | None
+        task_count: TaskCount | None
+
+    @property
+    def tasks_total(self) -> int:
+        """How many tasks (offers) the command has, as far as the report says."""
+        return (self.task_count.total or 0) if self.task_count is not None else 0
+
+    @property
+    def done(self) -> bool:
+        """Whether every task has finished."""
+        count = self.task_count
+        if self.completed_at is not None:
+            return True
+        if count is None or not count.total:
+            return False
+        return (count.success or 0) + (count.failed or 0) >= count.total
+
+
+class CommandTaskHelpers:
+    """What one task (one offer) of a command report adds: the offer's id."""
+
+    if TYPE_CHECKING:
+        offer: OfferId | None
+
+    @property
+    def offer_id(self) -> str:
+        """The offer this task changed (``""`` when the task names none)."""
+        return str(self.offer.id or "") if self.offer is not None else ""

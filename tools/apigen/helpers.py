@@ -21,6 +21,8 @@ _INTEGRAL = ("integer", "int", "int32", "int64")
 #: class name -> the mixin it inherits from (a class of :data:`MODULE`).
 HELPERS: dict[str, str] = {
     "CheckoutForm": "CheckoutFormHelpers",
+    "CommandTask": "CommandTaskHelpers",
+    "GeneralReport": "CommandReportHelpers",
     "OrderEvent": "OrderEventHelpers",
     "SaleProductDto": "ProductHelpers",
     "BaseSaleProductResponseDto": "ProductHelpers",
