@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-
 class _Service(Protocol):
     _client: Any  # every service keeps the client it sends through
 
