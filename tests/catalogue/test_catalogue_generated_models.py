@@ -8,6 +8,7 @@ from typing import Any
 from allegro_async import AllegroClient
 from allegro_async.api.models import (
     BaseSaleProductResponseDto,
+    CreateShippingRatesSetUsingPOSTResponse,
     GetShippingRatesSetUsingGETResponse,
     MeResponse,
     SaleProductDto,
@@ -59,8 +60,11 @@ async def test_shipping_rates_are_the_generated_models(client: AllegroClient) ->
             "nextItemRate": {"amount": "0.00", "currency": "PLN"},
         }],
     })
-    assert isinstance(created, GetShippingRatesSetUsingGETResponse)
+    # the operation's own answer schema, a subclass of the spec's ShippingRatesSet
+    assert type(created) is CreateShippingRatesSetUsingPOSTResponse
     assert isinstance(created, ShippingRatesSet)
+    got = await client.shipping_rates.get(created.id or "")
+    assert type(got) is GetShippingRatesSetUsingGETResponse and isinstance(got, ShippingRatesSet)
     summaries = await client.shipping_rates.list()
     assert created.id in [s.id for s in summaries]
     assert isinstance(summaries[0], GeneratedRatesSummary)
@@ -73,8 +77,8 @@ async def test_the_services_call_the_generated_operations(
     for area, names in ((client.api.information_about_user.with_raw_response, ["me"]),
                         (client.api.products, ["get_sale_product"]),
                         (client.api.products.with_raw_response, ["get_sale_products"]),
-                        (client.api.delivery.with_raw_response,
-                         ["get_list_of_shipping_rates", "get_shipping_rates_set"])):
+                        (client.api.delivery.with_raw_response, ["get_list_of_shipping_rates"]),
+                        (client.api.delivery, ["get_shipping_rates_set"])):
         for name in names:
             original = getattr(area, name)
 

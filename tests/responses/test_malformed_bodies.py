@@ -74,7 +74,8 @@ METHODS: dict[str, tuple[Call, list[Any]]] = {
     "products.get": (lambda c: c.products.get("p1"), [
         {}, {"id": "p1"}, {"id": "p1", "name": "Mug", "category": "c"}]),
     "shipping_rates.list": (lambda c: c.shipping_rates.list(), [
-        {"shippingRates": "x"}, {"shippingRates": None}, {"shippingRates": [{"name": "x"}]},
+        # null is read as no price lists (nulls are accepted); a list entry without id is not
+        {"shippingRates": "x"}, {"shippingRates": [{"name": "x"}]},
         {"shippingRates": [{"id": "s", "marketplaces": "allegro-pl"}]}]),
     "shipping_rates.count": (lambda c: c.shipping_rates.count(), [{"shippingRates": {}}]),
     "shipping_rates.get": (lambda c: c.shipping_rates.get("s1"), [
