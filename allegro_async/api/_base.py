@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -19,7 +19,8 @@ from pydantic import (
 
 from allegro_async._enum import OpenEnum, OpenIntEnum
 
-__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "UuidText", "pick_variant",
+__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "UuidText", "WholeNumber",
+           "pick_variant",
            "shaped_union", "tagged_union"]
 
 logger = logging.getLogger("allegro_async")
@@ -52,6 +53,10 @@ class ApiModel(BaseModel):
 #: A field the spec gives ``format: uuid``: read as the text Allegro sent (ids are compared
 #: and sent back as text; an id of another shape is kept, not refused), documented as a uuid.
 UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+
+#: A ``number`` the spec gives an integral format (quantities, counts): a whole number is read
+#: as ``int`` (``1``, not ``1.0``), a fractional one kept as ``float`` rather than refused.
+WholeNumber: TypeAlias = int | float
 
 
 class UnknownVariant(ApiModel):

@@ -231,7 +231,7 @@ class OrdersService:
             raw = await svc._api.with_raw_response.get_list_of_orders(
                 **{names[k]: v for k, v in params.items() if v is not None})
             page = raw.parse(CheckoutFormList)
-            return Page(page.checkout_forms, page.total_count, raw.trace_id)
+            return Page(page.checkout_forms, int(page.total_count), raw.trace_id)
 
         return TimeSlicedPaginator(
             fetch,

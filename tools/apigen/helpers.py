@@ -4,7 +4,8 @@ first, so its methods and properties sit beside the spec's fields). A helper nev
 field: the generated model stays the one model of its schema.
 
 Also the wire types the generator gives answers exactly: ``number`` with ``format: integer``
-(counts, quantities) as ``int``, and ``format: uuid`` as text (ids are compared as text).
+(counts, quantities) as ``WholeNumber`` (``int`` for a whole number, ``float`` otherwise), and
+``format: uuid`` as text (ids are compared as text).
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ def imports(names: list[str]) -> str:
 
 
 def exact_types(schema: Any) -> None:
-    """``schema`` (and everything in it) with integral numbers typed ``integer`` and uuids
-    left as text with their format kept for the JSON schema (see :func:`uuid_as_text`)."""
+    """``schema`` (and everything in it) with each ``number`` of an integral format typed
+    ``WholeNumber`` (``int | float``): a whole number reads as ``int`` (quantities, counts),
+    a fractional one is kept as ``float`` rather than refused."""
     if isinstance(schema, dict):
         if schema.get("type") == "number" and schema.get("format") in _INTEGRAL:
-            schema["type"] = "integer"
+            schema["customTypePath"] = "allegro_async.api._base.WholeNumber"
         for value in schema.values():
             exact_types(value)
     elif isinstance(schema, list):
@@ -67,3 +69,14 @@ class UuidAsText(ast.NodeTransformer):
         if node.id == "UUID":
             return ast.copy_location(ast.Name("UuidText", node.ctx), node)
         return node
+
+
+def drop_arbitrary_types(tree: ast.Module) -> ast.Module:
+    """Classes without the ``model_config`` the code generator adds for a custom type
+    (``WholeNumber`` is a plain union pydantic knows; the base's config applies)."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            node.body = [stmt for stmt in node.body if not (
+                isinstance(stmt, ast.Assign) and ast.unparse(stmt.targets[0]) == "model_config"
+                and ast.unparse(stmt.value) == "ConfigDict(arbitrary_types_allowed=True)")]
+    return tree

@@ -35,8 +35,8 @@ _IMPORTS = (
     "    AwareDatetime, Field, RootModel, Tag, ValidatorFunctionWrapHandler, model_validator,\n"
     ")\n\n"
     "from allegro_async.api._base import (\n"
-    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, UuidText, pick_variant,\n"
-    "    shaped_union, tagged_union,\n)\n"
+    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, UuidText, WholeNumber,\n"
+    "    pick_variant, shaped_union, tagged_union,\n)\n"
 )
 
 
@@ -143,7 +143,7 @@ def build(spec: Spec) -> ModelSet:
                 roots.setdefault(name, set()).add(op.area)
     source, found = _run_codegen(spec, _ref_closure(spec, set(roots)), set(roots))
     tree = rewrites.Lenient().visit(ast.parse(source))
-    tree = helpers.attach(helpers.UuidAsText().visit(tree))
+    tree = helpers.attach(helpers.UuidAsText().visit(helpers.drop_arbitrary_types(tree)))
     tree = unions.rewrite(tree, found)
     tree = rewrites.collapse_wrappers(tree, set(roots))
     named = set(spec.schemas) | {u.schema for u in found}

@@ -16,6 +16,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    WholeNumber,
 )
 from allegro_async.api._helpers import (
     CheckoutFormHelpers,
@@ -614,7 +615,7 @@ class OfferProductSetProductReference(ApiModel):
 
     id: Annotated[UuidText, Field(description="Product id.")]
     quantity: Annotated[
-        int | None,
+        WholeNumber | None,
         Field(description="Product quantity in a product set.", json_schema_extra={"minimum": 1}),
     ] = None
 
@@ -990,7 +991,9 @@ class OrderLineItem(ApiModel):
 
     id: Annotated[UuidText, Field(description="Order item identifier")]
     offer: OrderLineItemOfferReference
-    quantity: Annotated[int, Field(description="quantity", json_schema_extra={"minimum": 0})]
+    quantity: Annotated[
+        WholeNumber, Field(description="quantity", json_schema_extra={"minimum": 0})
+    ]
     original_price: Annotated[Price | None, Field(alias="originalPrice")] = None
     price: Price
     bought_at: Annotated[
@@ -1104,7 +1107,9 @@ class CheckoutFormLineItem(ApiModel):
 
     id: Annotated[UuidText, Field(description="Line item identifier")]
     offer: OfferReference
-    quantity: Annotated[int, Field(description="quantity", json_schema_extra={"minimum": 1})]
+    quantity: Annotated[
+        WholeNumber, Field(description="quantity", json_schema_extra={"minimum": 1})
+    ]
     original_price: Annotated[Price, Field(alias="originalPrice")]
     price: Price
     deposit: LineItemDeposit | None = None
@@ -1174,10 +1179,11 @@ class CheckoutForm(CheckoutFormHelpers, ApiModel):
 class CheckoutForms(ApiModel):
     checkout_forms: Annotated[list[CheckoutForm], Field(alias="checkoutForms")]
     count: Annotated[
-        int, Field(description="number of returned objects", json_schema_extra={"minimum": 1})
+        WholeNumber,
+        Field(description="number of returned objects", json_schema_extra={"minimum": 1}),
     ]
     total_count: Annotated[
-        int,
+        WholeNumber,
         Field(
             alias="totalCount",
             description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
