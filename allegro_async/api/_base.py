@@ -16,6 +16,7 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
 )
+from pydantic_core import core_schema
 
 from allegro_async._enum import OpenEnum, OpenIntEnum
 
@@ -54,9 +55,18 @@ class ApiModel(BaseModel):
 #: and sent back as text; an id of another shape is kept, not refused), documented as a uuid.
 UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 
+class _WholeNumberSchema:
+    # int | float as one choice, so a value that is neither fails once, at its field (a
+    # plain union fails at each member: two errors, two warnings of the lenient parser)
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [core_schema.int_schema(strict=True), core_schema.float_schema()],
+            custom_error_type="number_type", custom_error_message="Input should be a number")
+
+
 #: A ``number`` the spec gives an integral format (quantities, counts): a whole number is read
 #: as ``int`` (``1``, not ``1.0``), a fractional one kept as ``float`` rather than refused.
-WholeNumber: TypeAlias = int | float
+WholeNumber: TypeAlias = Annotated[int | float, _WholeNumberSchema()]
 
 
 class UnknownVariant(ApiModel):
