@@ -7,13 +7,21 @@ import logging
 import threading
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, ValidatorFunctionWrapHandler
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+)
+from pydantic_core import core_schema
 
 from allegro_async._enum import OpenEnum, OpenIntEnum
 
-__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "pick_variant",
+__all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "UuidText", "WholeNumber",
+           "pick_variant",
            "shaped_union", "tagged_union"]
 
 logger = logging.getLogger("allegro_async")
@@ -41,6 +49,24 @@ class ApiModel(BaseModel):
         """The JSON body Allegro expects: camelCase keys, and the fields that were set (by the
         caller or by the parsed response), explicit ``None`` included; no defaults added."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+#: A field the spec gives ``format: uuid``: read as the text Allegro sent (ids are compared
+#: and sent back as text; an id of another shape is kept, not refused), documented as a uuid.
+UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+
+class _WholeNumberSchema:
+    # int | float as one choice, so a value that is neither fails once, at its field (a
+    # plain union fails at each member: two errors, two warnings of the lenient parser)
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [core_schema.int_schema(strict=True), core_schema.float_schema()],
+            custom_error_type="number_type", custom_error_message="Input should be a number")
+
+
+#: A ``number`` the spec gives an integral format (quantities, counts): a whole number is read
+#: as ``int`` (``1``, not ``1.0``), a fractional one kept as ``float`` rather than refused.
+WholeNumber: TypeAlias = Annotated[int | float, _WholeNumberSchema()]
 
 
 class UnknownVariant(ApiModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from allegro_async._enum import OpenEnum
+from allegro_async.api._helpers import parse_timestamp as _parse_timestamp
 
 __all__ = ["AllegroModel", "OpenEnum", "parse_timestamp"]
 
@@ -32,15 +31,5 @@ class AllegroModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-_DATETIME = TypeAdapter(_dt.datetime)
-
-
-def parse_timestamp(text: str) -> _dt.datetime | None:
-    """An API timestamp as an aware datetime (UTC when no zone is given); ``None`` when it is
-    not a timestamp. Any ISO 8601 spelling works on every supported Python (3.10's
-    ``datetime.fromisoformat`` takes only 3 or 6 fraction digits)."""
-    try:
-        value = _DATETIME.validate_python(text)
-    except ValidationError:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+# one definition, beside the helpers of the generated models that use it
+parse_timestamp = _parse_timestamp

@@ -1,24 +1,21 @@
 """Offer command models: the reports Allegro returns and the one result the command engine
 gives back for any number of offers (S20).
 
-The report models subclass the generated ones (``GeneralReport``, ``TaskReport``,
-``CommandTask``, ``TaskCount``, ``CommandOutputErrors``), so every field of the spec is there; they
-keep the defaults the engine relies on (counts of 0, empty task lists).
+The report models are the generated ones (``GeneralReport``, ``TaskReport``, ``CommandTask``,
+``TaskCount``, ``CommandOutputErrors``) under this library's names; ``CommandReport.done``,
+``CommandReport.tasks_total`` and ``CommandTask.offer_id`` are helpers the generator attaches.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-from typing import Any
-
 from pydantic import Field
 
-from allegro_async.api.models import CommandOutputErrors as _ErrorModel
-from allegro_async.api.models import CommandTask as _CommandTask
-from allegro_async.api.models import GeneralReport as _GeneralReport
-from allegro_async.api.models import TaskCount as _TaskCount
-from allegro_async.api.models import TaskReport as _TaskReport
+from allegro_async.api.models import CommandOutputErrors, CommandTask, GeneralReport, TaskCount
+from allegro_async.api.models import TaskReport as TaskPage
 from allegro_async.models.base import AllegroModel, OpenEnum
+
+__all__ = ["FAILED_STATUSES", "CommandKind", "CommandReport", "CommandResult", "CommandTask",
+           "OfferOutcome", "TaskCount", "TaskError", "TaskPage"]
 
 
 class CommandKind(OpenEnum):
@@ -30,60 +27,10 @@ class CommandKind(OpenEnum):
     MODIFICATION = "offer-modification-commands"
 
 
-class TaskCount(_TaskCount, AllegroModel):
-    """How many of a command's tasks are done (0 where Allegro leaves a count out)."""
-
-    total: int = 0
-    success: int = 0
-    failed: int = 0
-
-
-class CommandReport(_GeneralReport, AllegroModel):
-    """GET /sale/{kind}/{commandId} (``GeneralReport``): the command's id is required here,
-    since the engine matches reports to the commands it sent."""
-
-    id: str
-    created_at: _dt.datetime | None = None
-    completed_at: _dt.datetime | None = None
-    task_count: TaskCount = Field(default_factory=TaskCount)
-
-    @property
-    def done(self) -> bool:
-        """Whether every task has finished."""
-        count = self.task_count
-        return self.completed_at is not None or (
-            count.total > 0 and count.success + count.failed >= count.total
-        )
-
-
-class TaskError(_ErrorModel, AllegroModel):
-    """One error of a failed task."""
-
-    code: str | None = None
-    message: str | None = None
-    user_message: str | None = None
-    path: str | None = None
-
-
-class CommandTask(_CommandTask, AllegroModel):
-    """One task (one offer) of a command report."""
-
-    offer: dict[str, Any] = Field(default_factory=dict)  # type: ignore[assignment]
-    status: str | None = None
-    message: str | None = None
-    field: str | None = None
-    errors: list[TaskError] = Field(default_factory=list)  # type: ignore[assignment]
-
-    @property
-    def offer_id(self) -> str:
-        """The offer this task changed."""
-        return str(self.offer.get("id", ""))
-
-
-class TaskPage(_TaskReport, AllegroModel):
-    """GET /sale/{kind}/{commandId}/tasks (``TaskReport``)."""
-
-    tasks: list[CommandTask] = Field(default_factory=list)  # type: ignore[assignment]
+#: GET /sale/{kind}/{commandId} (``GeneralReport``).
+CommandReport = GeneralReport
+#: One error of a failed task.
+TaskError = CommandOutputErrors
 
 
 #: Outcomes that say the change was not applied and will not be: safe to send again.

@@ -3,150 +3,65 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
 from pydantic import Field
 
-from allegro_async.api.models import BuyNowPrice as _BuyNowPrice
 from allegro_async.api.models import (
+    BuyNowPrice,
     OfferCategory,
+    OfferStatus,
     SaleProductOfferPublicationResponse,
     SaleProductOfferResponseV1,
     SaleProductOfferResponseV1Stock,
     SaleProductOfferSellingMode,
+    SaleProductOfferStatusResponse,
+    SaleProductOfferStatusResponseOperation,
 )
 from allegro_async.api.models import users_offer_information as _listing
-from allegro_async.models.base import AllegroModel, OpenEnum
+from allegro_async.models.base import AllegroModel
 
-# The offer models subclass the generated ones (every field of the spec); AllegroModel as
-# second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields narrowed here
-# their camelCase alias.
+__all__ = [
+    "BulkItemResult", "BulkResult", "IdRef", "ListingPublication", "ListingStock",
+    "OfferListingItem", "OfferParts", "OfferPublication", "OffersPage", "OperationInfo",
+    "OperationStatus", "Price", "ProductOffer", "ProductOfferBody", "PublicationStatus",
+    "SellingMode", "Stock",
+]
 
+# The generated models of the spec's schemas, under this library's names (one model per
+# schema). The services check what they rely on (an offer's ``id``) and say which field is
+# missing, rather than narrowing the models.
 
-class PublicationStatus(OpenEnum):
-    """An offer's publication status. ``INACTIVE`` is a draft (S19)."""
-
-    INACTIVE = "INACTIVE"
-    ACTIVATING = "ACTIVATING"
-    ACTIVE = "ACTIVE"
-    ENDED = "ENDED"
-
-
-class Price(_BuyNowPrice, AllegroModel):
-    """An amount (a decimal string, as Allegro sends it) in a currency."""
-
-
-class SellingMode(SaleProductOfferSellingMode, AllegroModel):
-    """How the offer sells: format and price (and the auction's prices)."""
-
-    price: Price | None = None
-
-
-class Stock(SaleProductOfferResponseV1Stock, AllegroModel):
-    """Units available (and sold, in the listing)."""
-
-    unit: str | None = None  # type: ignore[assignment]  # was text here; the enum is open anyway
-    sold: int | None = None
-
-
-class OfferPublication(SaleProductOfferPublicationResponse, AllegroModel):
-    """The ``publication`` section (times as datetimes, naive ones taken as given)."""
-
-    status: PublicationStatus | None = None  # type: ignore[assignment]
-    starting_at: _dt.datetime | None = None
-    ending_at: _dt.datetime | None = None
-    ended_by: str | None = None  # type: ignore[assignment]
+#: An offer's publication status. ``INACTIVE`` is a draft (S19).
+PublicationStatus = OfferStatus
+#: An amount (a decimal string, as Allegro sends it) in a currency.
+Price = BuyNowPrice
+#: How the offer sells: format and price (and the auction's prices).
+SellingMode = SaleProductOfferSellingMode
+Stock = SaleProductOfferResponseV1Stock
+OfferPublication = SaleProductOfferPublicationResponse
+#: ``{"id": ...}``, as for categories.
+IdRef = OfferCategory
+#: An offer as GET /sale/product-offers/{offerId} returns it: every field of the spec's
+#: schema typed, unknown ones kept (``model_extra``), so ``to_api()`` sends the whole
+#: structure back, as S18 needs. The product-offer service refuses an answer without ``id``.
+ProductOffer = SaleProductOfferResponseV1
+#: A product offer as sent in POST or PATCH: the same model (every field optional).
+ProductOfferBody = SaleProductOfferResponseV1
+#: GET /sale/product-offers/{offerId}/parts: just stock and/or price.
+OfferParts = _listing.SalePartialProductOfferResponse
+ListingStock = _listing.OfferListingDtoV1Stock
+ListingPublication = _listing.OfferListingDtoV1Publication
+#: One offer in GET /sale/offers.
+OfferListingItem = _listing.OfferListingDto
+#: One page of GET /sale/offers; the spec requires no field.
+OffersPage = _listing.OffersSearchResultDto
 
 
-class IdRef(OfferCategory, AllegroModel):
-    """``{"id": ...}``, as for categories and external ids."""
-
-
-class ProductOffer(SaleProductOfferResponseV1, AllegroModel):
-    """An offer as GET /sale/product-offers/{offerId} returns it (SaleProductOfferResponseV1).
-
-    Every field of the spec's schema is typed, and unknown ones are kept (``model_extra``),
-    so :meth:`to_api` sends the whole structure back, as S18 needs. The spec's schema lists no
-    required field, but an offer Allegro returns always has its ``id`` (it is how the offer is
-    read, changed and deleted), so a body without one is refused rather than read as an
-    offer with no id.
-    """
-
-    id: str
-    category: IdRef | None = None
-    selling_mode: SellingMode | None = None
-    stock: Stock | None = None
-    publication: OfferPublication | None = None
-    external: IdRef | None = None  # type: ignore[assignment]
-    created_at: _dt.datetime | None = None
-    updated_at: _dt.datetime | None = None
-
-
-class ProductOfferBody(ProductOffer):
-    """A product offer as sent in POST or PATCH ``/sale/product-offers`` (the request
-    schemas): the same fields, and no ``id``, which the URL or Allegro gives."""
-
-    id: str | None = None  # type: ignore[assignment]
-
-
-class OfferParts(_listing.SalePartialProductOfferResponse, AllegroModel):
-    """GET /sale/product-offers/{offerId}/parts: just stock and/or price
-    (``SalePartialProductOfferResponse``, every field of the spec, e.g.
-    ``additional_marketplaces``). ``id`` is required, as of :class:`ProductOffer`."""
-
-    id: str
-    stock: Stock | None = None  # type: ignore[assignment]
-    selling_mode: SellingMode | None = None  # type: ignore[assignment]
-
-
-class ListingStock(_listing.OfferListingDtoV1Stock, AllegroModel):
-    """The listing's stock: available and sold units (``unit`` kept from earlier releases;
-    the listing's schema has none, so it is ``None`` unless Allegro sends it)."""
-
-    unit: str | None = None
-
-
-class ListingPublication(_listing.OfferListingDtoV1Publication, AllegroModel):
-    """The listing's ``publication``, its times as datetimes (the spec's are strings)."""
-
-    status: PublicationStatus | None = None  # type: ignore[assignment]
-    starting_at: _dt.datetime | None = None  # type: ignore[assignment]
-    ending_at: _dt.datetime | None = None  # type: ignore[assignment]
-
-
-class OfferListingItem(_listing.OfferListingDto, AllegroModel):
-    """One offer in GET /sale/offers (``OfferListingDto``, every field of the spec)."""
-
-    id: str
-    category: IdRef | None = None
-    stock: ListingStock | None = None
-    publication: ListingPublication | None = None
-    external: IdRef | None = None  # type: ignore[assignment]
-
-
-class OffersPage(_listing.OffersSearchResultDto, AllegroModel):
-    """One page of GET /sale/offers (``OffersSearchResultDto``). The spec requires no field:
-    ``count`` and ``total_count`` are ``None`` when Allegro left them out."""
-
-    offers: list[OfferListingItem] = Field(default_factory=list)  # type: ignore[assignment]
-    count: int | None = None
-    total_count: int | None = None
-
-
-class OperationInfo(AllegroModel):
-    """The ``operation`` of a pending product-offer change."""
-
-    id: str | None = None
-    status: str | None = None
-    started_at: str | None = None
-
-
-class OperationStatus(AllegroModel):
-    """GET .../operations/{operationId} while the change is still processed (A10)."""
-
-    offer: IdRef | None = None
-    operation: OperationInfo | None = None
+#: GET .../operations/{operationId} while the change is still processed (A10).
+OperationStatus = SaleProductOfferStatusResponse
+#: The ``operation`` of a pending product-offer change.
+OperationInfo = SaleProductOfferStatusResponseOperation
 
 
 class BulkItemResult(AllegroModel):

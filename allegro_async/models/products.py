@@ -1,26 +1,29 @@
-"""Catalogue products (``/sale/products``, S21): the generated ``SaleProductDto`` and
-``GetSaleProductsResponse`` with the helpers that tell products with one EAN apart."""
+"""Catalogue products (``/sale/products``, S21): the generated models under this library's
+names (one model per schema). A product read by id is a ``Product`` (``SaleProductDto``), a
+search result a ``SearchedProduct`` (``BaseSaleProductResponseDto``); both carry the helpers
+that tell products with one EAN apart (``identifying_parameters()``, ``gtins``,
+``parameter()``), attached by the generator (``allegro_async/api/_helpers.py``)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from allegro_async.api.models import (
+    BaseSaleProductResponseDto,
     GetSaleProductsResponse,
     GetSaleProductsResponseNextPage,
     ImageUrl,
     ParameterRangeValue,
     ProductCategoryWithPath,
     ProductParameterDto,
+    ProductParameterDtoOptions,
     ProductsCategoryPath,
-    ProductSimilarCategoryWithPath,
     SaleProductDto,
+    SaleProductDtoPublication,
+    SaleProductDtoPublicationStatus,
 )
-from allegro_async.api.models import ProductParameterDtoOptions as _Options
-from allegro_async.api.models import SaleProductDtoPublication as _Publication
 from allegro_async.models.base import AllegroModel, OpenEnum
 
 __all__ = [
+    "NextPageRef",
     "ParameterOptions",
     "ParameterRange",
     "Product",
@@ -33,12 +36,8 @@ __all__ = [
     "ProductSearchPage",
     "ProductSearchResponse",
     "SearchMode",
+    "SearchedProduct",
 ]
-
-# Each model below subclasses its generated counterpart, so every field of the spec is there;
-# AllegroModel as second base keeps ``isinstance(x, AllegroModel)`` true and gives the fields
-# narrowed here their camelCase alias. Narrowed list fields need ``type: ignore[assignment]``:
-# a list of the subclass is not a list of the base class to mypy (lists are invariant).
 
 
 class SearchMode(OpenEnum):
@@ -49,137 +48,34 @@ class SearchMode(OpenEnum):
     MPN = "MPN"
 
 
-class ParameterOptions(_Options, AllegroModel):
-    """What a parameter means for the product: ``identifies_product`` is the S21 key (several
-    products may share an EAN; these parameters tell them apart)."""
-
-
-class ParameterRange(ParameterRangeValue, AllegroModel):
-    """A range value of a parameter (the JSON key ``from`` is ``from_`` here)."""
-
-
-class ProductParameter(ProductParameterDto, AllegroModel):
-    """A product parameter (``ProductParameterDto``): values as text, dictionary ids and
-    labels (empty lists when absent)."""
-
-    values: list[str] = []
-    values_ids: list[str] = []
-    values_labels: list[str] = []
-    range_value: ParameterRange | None = None
-    options: ParameterOptions | None = None
-
-    @property
-    def identifies_product(self) -> bool:
-        """True when this parameter tells products with one EAN apart (S21)."""
-        return bool(self.options and self.options.identifies_product)
-
-    @property
-    def is_gtin(self) -> bool:
-        """True for the GTIN/EAN parameter itself."""
-        return bool(self.options and self.options.is_gtin)
-
-    @property
-    def display(self) -> str:
-        """The value as a person reads it: labels, else values, with the unit."""
-        text = ", ".join(self.values_labels or self.values)
-        if self.range_value is not None:
-            text = f"{self.range_value.from_}-{self.range_value.to}"
-        return f"{text} {self.unit}" if self.unit and text else text
-
-
-class ProductCategoryPathItem(ProductsCategoryPath, AllegroModel):
-    """One step of a category path (``id`` required, as Allegro always sends it)."""
-
-    id: str
-
-
-class ProductCategory(ProductCategoryWithPath, AllegroModel):
-    """The product's category with its path (and similar categories); ``id`` required."""
-
-    id: str
-    path: list[ProductCategoryPathItem] = []  # type: ignore[assignment]
-    similar: list[ProductSimilarCategoryWithPath] = []
-
-
-class ProductImage(ImageUrl, AllegroModel):
-    """An image URL."""
-
-    url: str
-
-
-class ProductPublicationStatus(OpenEnum):
-    """Whether a product is listed in the catalogue or only proposed."""
-
-    PROPOSED = "PROPOSED"
-    LISTED = "LISTED"
-
-
-class ProductPublication(_Publication, AllegroModel):
-    """The product's publication state."""
-
-    status: ProductPublicationStatus | None = None  # type: ignore[assignment]
-
-
-class Product(SaleProductDto, AllegroModel):
-    """A catalogue product, as search results and GET /sale/products/{id} return it (every
-    field of ``SaleProductDto``).
-
-    Several products can share one EAN (S21): compare :meth:`identifying_parameters` to pick
-    the right one, e.g. the disk size of a laptop or the colour of a shirt.
-    """
-
-    category: ProductCategory
-    parameters: list[ProductParameter] = []  # type: ignore[assignment]
-    images: list[ProductImage] = []  # type: ignore[assignment]
-    publication: ProductPublication | None = None
-
-    def parameter(self, key: str) -> ProductParameter | None:
-        """The parameter with this id or name (case-insensitive name), or ``None``."""
-        for param in self.parameters:
-            if param.id == key or (param.name or "").lower() == key.lower():
-                return param
-        return None
-
-    @property
-    def gtins(self) -> list[str]:
-        """Every GTIN/EAN value of the product."""
-        return [v for p in self.parameters if p.is_gtin for v in p.values]
-
-    def identifying_parameters(self) -> dict[str, str]:
-        """Parameters that tell this product apart from others with the same EAN (S21), as
-        ``{name: value}`` (GTIN excluded)::
-
-            {"Disk size": "512 GB", "Colour": "silver"}
-        """
-        return {
-            (p.name or p.id): p.display
-            for p in self.parameters
-            if p.identifies_product and not p.is_gtin
-        }
+#: A catalogue product, as GET /sale/products/{id} returns it. Several products can share one
+#: EAN (S21): compare ``identifying_parameters()`` to pick the right one.
+Product = SaleProductDto
+#: A product as a search returns it (the same helpers as :data:`Product`).
+SearchedProduct = BaseSaleProductResponseDto
+#: A product parameter: ``identifies_product``, ``is_gtin`` and ``display`` are helpers.
+ProductParameter = ProductParameterDto
+ParameterOptions = ProductParameterDtoOptions
+ParameterRange = ParameterRangeValue
+ProductCategory = ProductCategoryWithPath
+ProductCategoryPathItem = ProductsCategoryPath
+ProductImage = ImageUrl
+ProductPublication = SaleProductDtoPublication
+ProductPublicationStatus = SaleProductDtoPublicationStatus
+#: GET /sale/products as Allegro sends it.
+ProductSearchResponse = GetSaleProductsResponse
+NextPageRef = GetSaleProductsResponseNextPage
 
 
 class ProductSearchPage(AllegroModel):
     """One page of GET /sale/products: products and the cursor of the next page (``None`` on
     the last page)."""
 
-    products: list[Product] = []
+    products: list[BaseSaleProductResponseDto] = []
     next_page_id: str | None = None
 
-
-class NextPageRef(GetSaleProductsResponseNextPage, AllegroModel):
-    """The ``nextPage`` cursor of a search response."""
-
-
-class ProductSearchResponse(GetSaleProductsResponse, AllegroModel):
-    """GET /sale/products as Allegro sends it (``GetSaleProductsResponse``); ``products`` is
-    required by the spec."""
-
-    products: list[Product]  # type: ignore[assignment]
-    next_page: NextPageRef | None = Field(default=None, alias="nextPage")
-
-    def page(self) -> ProductSearchPage:
-        """The page with the cursor flattened to ``next_page_id``."""
-        return ProductSearchPage(
-            products=self.products,
-            next_page_id=self.next_page.id if self.next_page is not None else None,
-        )
+    @classmethod
+    def of(cls, response: GetSaleProductsResponse) -> ProductSearchPage:
+        """The page of a search response, with the cursor flattened to ``next_page_id``."""
+        return cls(products=response.products,
+                   next_page_id=response.next_page.id if response.next_page else None)

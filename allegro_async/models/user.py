@@ -1,30 +1,13 @@
-"""The authenticated user (``GET /me``): the generated ``MeResponse`` with the stricter rules
-this library has always kept (``id`` required, ``features`` a list)."""
+"""The authenticated user (``GET /me``): the generated ``MeResponse`` under this library's
+names (one model per schema). ``client.user.me()`` checks that ``id`` is there."""
 
 from __future__ import annotations
 
-from allegro_async.api.models import Company as _Company
-from allegro_async.api.models import MeResponse
-from allegro_async.api.models import MeResponseBaseMarketplace as _BaseMarketplace
-from allegro_async.models.base import AllegroModel
+from allegro_async.api.models import Company, MeResponse
+from allegro_async.api.models import MeResponseBaseMarketplace as BaseMarketplace
 
 __all__ = ["BaseMarketplace", "Company", "Me"]
 
-
-class BaseMarketplace(_BaseMarketplace, AllegroModel):
-    """The marketplace the account was registered on, e.g. ``allegro-pl``."""
-
-
-class Company(_Company, AllegroModel):
-    """Company data of a business account (both fields may be ``null``)."""
-
-
-class Me(MeResponse, AllegroModel):
-    """Who the access token belongs to (``MeResponse``, every field of the spec). ``id`` is the
-    seller's user id, the ``user_name`` claim of the token (A6) and the ``user.id`` that
-    seller-scoped filters take."""
-
-    id: str
-    base_marketplace: BaseMarketplace | None = None
-    company: Company | None = None
-    features: list[str] = []  # never None: [] when absent
+#: Who the access token belongs to: ``id`` is the seller's user id, the ``user_name`` claim
+#: of the token (A6) and the ``user.id`` that seller-scoped filters take.
+Me = MeResponse

@@ -6,14 +6,19 @@ command)."""
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from allegro_async._options import CallOptions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-S = TypeVar("S")
+
+class _Service(Protocol):
+    _client: Any  # every service keeps the client it sends through
+
+
+S = TypeVar("S", bound=_Service)
 
 #: The names of the per-call options.
 CALL_OPTIONS = frozenset(CallOptions.__annotations__)
@@ -24,9 +29,8 @@ def bind(service: S, options: CallOptions) -> S:
     is a view applying ``options`` to every request (checked now, before any is sent)."""
     if not options:
         return service
-    client: Any = getattr(service, "_client")  # noqa: B009 - every service keeps one
     bound = copy.copy(service)
-    bound._client = client._with_call_options(options)  # type: ignore[attr-defined]
+    bound._client = service._client._with_call_options(options)
     return bound
 
 
@@ -35,4 +39,4 @@ def split(options: Mapping[str, Any]) -> tuple[CallOptions, dict[str, Any]]:
     options share ``**kwargs`` with the per-call ones."""
     call: dict[str, Any] = {k: v for k, v in options.items() if k in CALL_OPTIONS}
     rest = {k: v for k, v in options.items() if k not in CALL_OPTIONS}
-    return call, rest  # type: ignore[return-value]
+    return cast("CallOptions", call), rest

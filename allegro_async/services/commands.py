@@ -29,6 +29,7 @@ from allegro_async.errors import (
     InvalidArgumentError,
     NotFoundError,
     RateLimitedError,
+    ResponseValidationError,
     ServerError,
     TransportError,
 )
@@ -325,7 +326,7 @@ class CommandEngine:
                 continue
             outcomes.append(OfferOutcome(
                 offer_id=offer_id, status=(task.status or "UNKNOWN").upper(), command_id=cid,
-                message=task.message or None, errors=task.errors))
+                message=task.message or None, errors=task.errors or []))
         return outcomes
 
     def _operation(self, kind: CommandKind, which: int) -> Callable[..., Awaitable[Any]]:
@@ -385,20 +386,25 @@ class CommandEngine:
         delay, waited = self.poll_initial, 0.0
         read_report, read_tasks = self._operation(kind, 1), self._operation(kind, 2)
         while True:
-            report = (await read_report(command_id=cid)).parse(CommandReport)
+            raw = await read_report(command_id=cid)
+            report = raw.parse(CommandReport)
+            if not report.id:  # reports are matched to the commands sent by their id
+                raise ResponseValidationError(
+                    f"the report of command {cid} has no id (field 'id')",
+                    body=raw.json(), trace_id=raw.trace_id)
             if report.done or (self.deadline is not None and waited >= self.deadline):
                 break
             await self._sleep(delay)
             waited += delay
             delay = min(delay * 2, self.poll_max)
-        total = max(report.task_count.total, count)
+        total = max(report.tasks_total, count)
         offset = 0
         while offset < total and offset <= _TASKS_MAX_OFFSET:
             page = (await read_tasks(command_id=cid, limit=self.tasks_page,
                                      offset=offset)).parse(TaskPage)
-            for task in page.tasks:
+            for task in page.tasks or []:
                 tasks[task.offer_id] = task
-            if len(page.tasks) < self.tasks_page:
+            if len(page.tasks or []) < self.tasks_page:
                 break
             offset += self.tasks_page
 

@@ -303,13 +303,12 @@ class OrderEventStream:
             self._seen.popitem(last=False)
 
     async def _event_stats(self) -> OrderEventStats:
-        api = self._service._client.api.order_management.with_raw_response
-        raw = await api.get_order_events_statistics()
-        return raw.parse(OrderEventStats)
+        return await self._service._client.api.order_management.get_order_events_statistics()
 
     async def _events_page(self) -> RawOrderEventsList:
         # Parsed to models lazily (EventDelivery.event): at 1000 events a page, building
-        # every model up front would cost more than the HTTP round trip.
+        # every model up front would cost more than the HTTP round trip. Raw, for that and
+        # for the trace id a stalled walk names.
         api = self._service._client.api.order_management.with_raw_response
         raw = await api.get_order_events(from_=self._fetch_from, type=self._types or None,
                                          limit=self._page_size)

@@ -156,7 +156,10 @@ class OfferVariantsService:
         if user_id is not None:
             return _args.ident(user_id, "user_id")
         if "id" not in self._seller:
-            self._seller["id"] = (await self._client.user.me()).id
+            seller = (await self._client.user.me()).id
+            if seller is None:  # pragma: no cover - user.me() refuses an answer without one
+                raise RuntimeError("GET /me gave no id")
+            self._seller["id"] = seller
         return self._seller["id"]
 
     async def list(

@@ -11,7 +11,7 @@ import datetime as _dt
 import inspect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
@@ -31,6 +31,9 @@ from allegro_async.services.product_offers import (
     OperationPendingError,
     ProductOffers,
 )
+
+if TYPE_CHECKING:
+    from allegro_async._response import APIResponse
 
 __all__ = [
     "DRAFT_COPY_DROPS",
@@ -68,6 +71,16 @@ LIST_ENUMS = {
 #: The spec's sort orders of GET /sale/offers.
 LIST_SORTS = ("sellingMode.price.amount", "-sellingMode.price.amount", "stock.sold",
               "-stock.sold", "stock.available", "-stock.available")
+
+
+def _ids_present(offers: list[OfferListingItem], raw: APIResponse) -> None:
+    # the spec makes an offer's id optional, but an offer without one cannot be read,
+    # changed or told apart from the next page's: refused, naming it, as a malformed page
+    for i, offer in enumerate(offers):
+        if not offer.id:
+            raise ResponseValidationError(
+                f"GET /sale/offers: offers[{i}] has no id (field 'offers[{i}].id'); "
+                "report the trace id to Allegro", body=raw.json(), trace_id=raw.trace_id)
 
 
 class OffersService(ProductOffers):
@@ -112,25 +125,27 @@ class OffersService(ProductOffers):
         while max_items is None or yielded < max_items:
             guard.request(offset)
             raw = await api.search_offers(**keywords, limit=page_size, offset=offset)
-            page = raw.parse(OffersPage)
-            if page.offers:  # an offset the server ignored answers a page read before
-                guard.page(page.offers, trace_id=raw.trace_id, total=page.total_count)
-            for item in page.offers:
+            page = raw.parse(OffersPage)  # raw: the walk names the trace id of a stalled page
+            offers = page.offers or []  # the spec requires no field: none is an empty page
+            _ids_present(offers, raw)
+            if offers:  # an offset the server ignored answers a page read before
+                guard.page(offers, trace_id=raw.trace_id, total=page.total_count)
+            for item in offers:
                 if max_items is not None and yielded >= max_items:
                     return
                 yield item
                 yielded += 1
                 guard.delivered(1)
-            offset += len(page.offers)
+            offset += len(offers)
             # totalCount is optional in the spec. When sent, it decides: a server may answer
             # fewer than `limit` items with more to come, and stopping there would be silent.
             # Without it, a short page is the end. An empty page always is (no loop).
-            if not page.offers:
+            if not offers:
                 return
             if page.total_count is not None:
                 if offset >= page.total_count:
                     return
-            elif len(page.offers) < page_size:
+            elif len(offers) < page_size:
                 return
 
     async def count_drafts(self, **options: Unpack[CallOptions]) -> int:

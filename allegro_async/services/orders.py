@@ -24,14 +24,13 @@ from allegro_async.models.orders import (
     FulfillmentStatus,
     LineItemsSent,
     Shipment,
-    ShipmentList,
 )
 from allegro_async.pagination import Page, TimeSlicedPaginator
 from allegro_async.services._bind import CALL_OPTIONS, bind, split
 from allegro_async.services.events import EventsOptions, OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
-    from allegro_async.api.order_management import OrderManagementWithRawResponse
+    from allegro_async.api.order_management import OrderManagement
     from allegro_async.client import AllegroClient
 
 OrderSort = Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
@@ -138,9 +137,9 @@ class OrdersService:
         self._client = client
 
     @property
-    def _api(self) -> OrderManagementWithRawResponse:
-        # the generated operations, raw, so bodies are read as this library's subclasses
-        return self._client.api.order_management.with_raw_response
+    def _api(self) -> OrderManagement:
+        # the generated operations; they return the generated models, which this returns too
+        return self._client.api.order_management
 
     # -- reading ----------------------------------------------------------------------------
     def list(
@@ -228,10 +227,11 @@ class OrdersService:
                         ) -> Page[CheckoutForm]:
             params = {**base, **extra, "offset": offset, "limit": limit}
             names = _list_keywords()
-            raw = await svc._api.get_list_of_orders(
+            # raw: the walk names the page's trace id when the server stops moving it on
+            raw = await svc._api.with_raw_response.get_list_of_orders(
                 **{names[k]: v for k, v in params.items() if v is not None})
             page = raw.parse(CheckoutFormList)
-            return Page(page.checkout_forms, page.total_count, raw.trace_id)
+            return Page(page.checkout_forms, int(page.total_count), raw.trace_id)
 
         return TimeSlicedPaginator(
             fetch,
@@ -247,8 +247,7 @@ class OrdersService:
         """One checkout form. A combined one (S12) raises ``NotFoundError``: see
         :meth:`find_replacement`."""
         svc = bind(self, options)
-        raw = await svc._api.get_orders_details(id=_form_id(checkout_form_id))
-        return raw.parse(CheckoutForm)
+        return await svc._api.get_orders_details(id=_form_id(checkout_form_id))
 
     async def find_replacement(self, event: OrderEvent,
                                **options: Unpack[CallOptions]) -> CheckoutForm | None:
@@ -333,8 +332,7 @@ class OrdersService:
                 raise StaleRevisionError.refused(
                     form_id, revision, "the checkout form changed since your read; "
                     "no waybill was added")
-        raw = await svc._api.create_order_shipments(id=form_id, body=body)
-        shipment = raw.parse(Shipment)
+        shipment = await svc._api.create_order_shipments(id=form_id, body=body)
         if set_sent:
             await svc._mark_sent(form_id, revision, shipment)
         return shipment
@@ -365,13 +363,13 @@ class OrdersService:
                         **options: Unpack[CallOptions]) -> builtins.list[Shipment]:
         """The waybills added to a form."""
         svc = bind(self, options)
-        raw = await svc._api.get_order_shipments(id=_form_id(checkout_form_id))
-        return raw.parse(ShipmentList).shipments
+        found = await svc._api.get_order_shipments(id=_form_id(checkout_form_id))
+        return found.shipments or []  # the spec makes the list optional: none is no waybill
 
     async def carriers(self, **options: Unpack[CallOptions]) -> CarrierList:
         """The carriers a waybill can name (``carrier_id``)."""
         svc = bind(self, options)
-        return (await svc._api.get_orders_carriers()).parse(CarrierList)
+        return await svc._api.get_orders_carriers()
 
     # -- the event journal ------------------------------------------------------------------
     def events(self, **options: Unpack[EventsOptions]) -> OrderEventStream:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 import anyio
@@ -21,7 +21,12 @@ from allegro_async import _args
 from allegro_async._http import httpx
 from allegro_async._options import CallOptions
 from allegro_async._request import _allegro_url, _httpx_origin, _is_absolute
-from allegro_async.errors import AllegroError, InvalidArgumentError, PermissionDeniedError
+from allegro_async.errors import (
+    AllegroError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    ResponseValidationError,
+)
 from allegro_async.models.offers import OfferParts, ProductOffer, ProductOfferBody
 from allegro_async.services._bind import bind
 from allegro_async.services.commands import Sleep
@@ -100,7 +105,7 @@ class ProductOffers:
         _id(offer_id)  # named as this method names it, before the generated check
         api = svc._client.api.users_offer_information.with_raw_response
         raw = await api.get_product_offer(offer_id=offer_id)
-        return raw.parse(ProductOffer)
+        return _with_id(raw, ProductOffer)
 
     async def get_raw(self, offer_id: str, **options: Unpack[CallOptions]) -> dict[str, Any]:
         """The offer as plain JSON, every field as Allegro sent it."""
@@ -122,7 +127,7 @@ class ProductOffers:
         _args.unique_ids(parts, "include")
         api = svc._client.api.users_offer_information.with_raw_response
         raw = await api.get_partial_product_offer(offer_id=offer_id, include=parts)
-        return raw.parse(OfferParts)
+        return _with_id(raw, OfferParts)
 
     async def create(self, offer: Mapping[str, Any] | ProductOffer, *,
                      deadline: float | None = None, **options: Unpack[CallOptions]) -> ProductOffer:
@@ -150,10 +155,10 @@ class ProductOffers:
 
     async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
         if raw.status_code != 202:
-            return raw.parse(ProductOffer)
+            return _with_id(raw, ProductOffer)
         location = raw.headers.get("location")
         if not location:
-            return raw.parse(ProductOffer)
+            return _with_id(raw, ProductOffer)
         return await self.wait_for_operation(
             location, deadline=deadline, first_wait=_retry_after(raw, 1.0))
 
@@ -191,7 +196,7 @@ class ProductOffers:
                 target = _operation_url(svc._client, target, "location")
                 return await svc._finished_offer(target)
             if raw.status_code == 200:
-                return raw.parse(ProductOffer)
+                return _with_id(raw, ProductOffer)
             wait = max(_retry_after(raw, 1.0), 0.001)
 
     async def _poll(self, location: str, operation: list[str] | None) -> APIResponse:
@@ -208,9 +213,9 @@ class ProductOffers:
         ``target`` is its spec path, else the URL as Allegro gave it."""
         found = _path_ids(self._client, target, _OFFER_PATH)
         if found is None:
-            return await self._client.request("GET", target, cast_to=ProductOffer)
+            return _with_id(await self._client.request_raw("GET", target), ProductOffer)
         api = self._client.api.users_offer_information.with_raw_response
-        return (await api.get_product_offer(offer_id=found[0])).parse(ProductOffer)
+        return _with_id(await api.get_product_offer(offer_id=found[0]), ProductOffer)
 
     async def delete_draft(self, offer_id: str, **options: Unpack[CallOptions]) -> None:
         """DELETE /sale/offers/{offerId}: only drafts (INACTIVE) can be deleted (S19); for
@@ -291,6 +296,23 @@ def _path_ids(client: AllegroClient, url: str, pattern: re.Pattern[str]) -> list
 def _id(offer_id: object) -> str:
     """An offer id for a URL path (digits, as Allegro gives them)."""
     return _args.path_segment(offer_id, "offer_id")
+
+
+_Offer = TypeVar("_Offer", ProductOffer, OfferParts)
+
+
+def _with_id(raw: APIResponse, cast_to: type[_Offer]) -> _Offer:
+    """The answer as the generated ``cast_to``; one without ``id`` is refused, naming it: the
+    spec requires no field, but every offer Allegro returns has its id (it is how the offer
+    is read, changed and deleted), and an offer without one cannot be used."""
+    found = raw.parse(cast_to)
+    if not found.id:
+        request = raw.http_response.request
+        raise ResponseValidationError(
+            f"{request.method} {request.url.path}: the offer in the answer has no id (field "
+            "'id'); read the offer again, or report the trace id to Allegro",
+            body=raw.json(), trace_id=raw.trace_id)
+    return found
 
 
 def _check_deadline(deadline: object) -> None:

@@ -16,6 +16,7 @@ from allegro_async.models.products import (
     Product,
     ProductSearchPage,
     ProductSearchResponse,
+    SearchedProduct,
     SearchMode,
 )
 
@@ -106,12 +107,13 @@ class ProductsService:
             _args.ident(key, "filters key")  # a parameter id, e.g. "127448"
             dynamic[key] = _args.text(value, f"filters[{key}]")
         client = self._client._with_call_options(options)
+        # raw: a walk that stops moving on names the page's trace id
         raw = await client.api.products.with_raw_response.get_sale_products(
             phrase=phrase, mode=mode_value, language=params["language"],
             category_id=params["category.id"], dynamic_filters=dynamic or None,
             page_id=params["page.id"],
         )
-        return raw.parse(ProductSearchResponse).page(), raw.trace_id
+        return ProductSearchPage.of(raw.parse(ProductSearchResponse)), raw.trace_id
 
     async def search(
         self,
@@ -124,7 +126,7 @@ class ProductsService:
         page_id: str | None = None,
         max_pages: int | None = None,
         **options: Unpack[CallOptions],
-    ) -> AsyncIterator[Product]:
+    ) -> AsyncIterator[SearchedProduct]:
         """Every product matching the search, following the ``nextPage`` cursor::
 
             async for product in client.products.search("laptop 15.6"):
@@ -160,14 +162,14 @@ class ProductsService:
             # a cursor seen before would repeat pages forever
             guard.follow(page_id, label="nextPage.id")
 
-    def by_gtin(self, gtin: str, **options: Unpack[CallOptions]) -> AsyncIterator[Product]:
+    def by_gtin(self, gtin: str, **options: Unpack[CallOptions]) -> AsyncIterator[SearchedProduct]:
         """Every product with this GTIN (EAN, ISBN, UPC), as an async iterator."""
         return self.search(normalize_ean(gtin), mode=SearchMode.GTIN, **options)
 
-    async def by_ean(self, ean: str, **options: Unpack[CallOptions]) -> list[Product]:
+    async def by_ean(self, ean: str, **options: Unpack[CallOptions]) -> list[SearchedProduct]:
         """Every product with this EAN (S21): one EAN can map to several products, told apart
         by parameters such as disk size or colour. Compare
-        :meth:`Product.identifying_parameters` and choose; an empty list means no match."""
+        :meth:`SearchedProduct.identifying_parameters` and choose; an empty list means no match."""
         return [product async for product in self.by_gtin(ean, **options)]
 
     async def get(
@@ -178,7 +180,6 @@ class ProductsService:
         _args.path_segment(product_id, "product_id")  # named as this method names it
         params = _common(category_id, language)
         client = self._client._with_call_options(options)
-        raw = await client.api.products.with_raw_response.get_sale_product(
+        return await client.api.products.get_sale_product(
             product_id=product_id, category_id=params["category.id"], language=params["language"],
         )
-        return raw.parse(Product)

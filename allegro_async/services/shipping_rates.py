@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 
 from allegro_async import _args
 from allegro_async._options import CallOptions
-from allegro_async.errors import AllegroError, InvalidArgumentError
+from allegro_async.errors import AllegroError, InvalidArgumentError, ResponseValidationError
 from allegro_async.models.shipping import (
     ShippingRatesList,
     ShippingRatesSet,
@@ -20,7 +20,12 @@ from allegro_async.models.shipping import (
 )
 
 if TYPE_CHECKING:
-    from allegro_async.api.delivery import DeliveryWithRawResponse
+    from allegro_async.api.delivery import Delivery
+    from allegro_async.api.models import (
+        CreateShippingRatesSetUsingPOSTResponse,
+        GetShippingRatesSetUsingGETResponse,
+        ModifyShippingRatesSetUsingPUTResponse,
+    )
     from allegro_async.client import AllegroClient
 
 #: Price lists one account may hold (S3).
@@ -74,11 +79,24 @@ def _check(rates: ShippingRatesSet, field: str) -> None:
         raise InvalidArgumentError(f"{field}.name", f"{name!r} has characters Allegro refuses",
                                    "use only letters, digits, hyphens, dots, commas and spaces")
     for i, rate in enumerate(rates.rates):
+        where = f"{field}.rates[{i}]"
         if rate.max_quantity_per_package < 1:
             raise InvalidArgumentError(
-                f"{field}.rates[{i}].max_quantity_per_package", "must be at least 1",
+                f"{where}.max_quantity_per_package", "must be at least 1",
                 "set how many items fit one package, 1 or more",
             )
+        if not rate.delivery_method.id:
+            raise InvalidArgumentError(f"{where}.delivery_method.id", "is missing",
+                                       "name the delivery method by its id (see "
+                                       "GET /sale/delivery-methods)")
+        for name, money in (("first_item_rate", rate.first_item_rate),
+                            ("next_item_rate", rate.next_item_rate)):
+            if money.amount is None:
+                raise InvalidArgumentError(f"{where}.{name}.amount", "is missing",
+                                           "give the amount as a decimal string, e.g. '9.99'")
+            if money.currency is None:
+                raise InvalidArgumentError(f"{where}.{name}.currency", "is missing",
+                                           "give the ISO 4217 currency, e.g. 'PLN'")
 
 
 class ShippingRatesService:
@@ -100,9 +118,9 @@ class ShippingRatesService:
         # processes can still race, and Allegro's own 250 cap (a 422) is the backstop there.
         self._create_lock = anyio.Lock()
 
-    def _delivery(self, options: CallOptions) -> DeliveryWithRawResponse:
-        # the generated operations, raw, so the body is read as this library's subclasses
-        return self._client._with_call_options(options).api.delivery.with_raw_response
+    def _delivery(self, options: CallOptions) -> Delivery:
+        # the generated operations; their models are what this returns
+        return self._client._with_call_options(options).api.delivery
 
     async def list(self, *, marketplace: str | None = None, **options: Unpack[CallOptions]
                    ) -> list[ShippingRatesSetSummary]:
@@ -110,21 +128,29 @@ class ShippingRatesService:
         qualified for ``marketplace`` (e.g. ``"allegro-cz"``). Every method here takes the
         per-call options (``timeout=`` seconds as a deadline, ...; docs/client.md)."""
         _args.optional(marketplace, lambda m: _args.ident(m, "marketplace"))
-        raw = await self._delivery(options).get_list_of_shipping_rates(marketplace=marketplace)
-        return raw.parse(ShippingRatesList).shipping_rates
+        delivery = self._delivery(options).with_raw_response  # raw: an error names the trace id
+        raw = await delivery.get_list_of_shipping_rates(marketplace=marketplace)
+        found = raw.parse(ShippingRatesList).shipping_rates or []  # none: the spec allows it
+        for i, summary in enumerate(found):
+            if not summary.id:  # a price list is read and updated by its id
+                raise ResponseValidationError(
+                    f"GET /sale/shipping-rates: shippingRates[{i}] has no id (field "
+                    f"'shippingRates[{i}].id')", body=raw.json(), trace_id=raw.trace_id)
+        return found
 
     async def count(self, **options: Unpack[CallOptions]) -> int:
         """How many price lists the account holds (of the 250 allowed, S3)."""
         return len(await self.list(**options))
 
-    async def get(self, rates_id: str, **options: Unpack[CallOptions]) -> ShippingRatesSet:
-        """One price list with all its rates."""
+    async def get(self, rates_id: str, **options: Unpack[CallOptions]
+                  ) -> GetShippingRatesSetUsingGETResponse:
+        """One price list with all its rates (a :class:`ShippingRatesSet` with its ``type``
+        and ``features``)."""
         _args.path_segment(rates_id, "rates_id")  # named as this method names it
-        raw = await self._delivery(options).get_shipping_rates_set(id=rates_id)
-        return raw.parse(ShippingRatesSet)
+        return await self._delivery(options).get_shipping_rates_set(id=rates_id)
 
     async def create(self, rates: ShippingRatesSet | Mapping[str, Any],
-                     **options: Unpack[CallOptions]) -> ShippingRatesSet:
+                     **options: Unpack[CallOptions]) -> CreateShippingRatesSetUsingPOSTResponse:
         """Create a price list. Counts the account's lists first and raises
         :class:`ShippingRatesLimitError` without sending the POST when 250 are there (S3),
         since none can be deleted to make room.
@@ -143,13 +169,12 @@ class ShippingRatesService:
             held = await self.count(**options)
             if held >= self.limit:
                 raise ShippingRatesLimitError(held, self.limit)
-            raw = await self._delivery(options).create_shipping_rates_set(body=payload)
-            return raw.parse(ShippingRatesSet)
+            return await self._delivery(options).create_shipping_rates_set(body=payload)
 
     async def update(
         self, rates_id: str, rates: ShippingRatesSet | Mapping[str, Any],
         **options: Unpack[CallOptions],
-    ) -> ShippingRatesSet:
+    ) -> ModifyShippingRatesSetUsingPUTResponse:
         """Replace a price list's name and rates (PUT; the body's id is set to ``rates_id``)."""
         rates_id = _args.ident(rates_id, "rates_id")
         body = _as_set(rates, "rates")
@@ -162,5 +187,4 @@ class ShippingRatesService:
         payload.pop("lastModified", None)
         payload.pop("features", None)
         _args.path_segment(rates_id, "rates_id")
-        raw = await self._delivery(options).modify_shipping_rates_set(id=rates_id, body=payload)
-        return raw.parse(ShippingRatesSet)
+        return await self._delivery(options).modify_shipping_rates_set(id=rates_id, body=payload)

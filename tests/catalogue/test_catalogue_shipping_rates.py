@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from allegro_async import AllegroClient
@@ -9,6 +12,7 @@ from allegro_async.errors import APIError, InvalidArgumentError, UnprocessableEn
 from allegro_async.models.shipping import (
     DeliveryMethodRef,
     Money,
+    NextItemMoney,
     ShippingRate,
     ShippingRatesSet,
     ShippingTime,
@@ -24,7 +28,7 @@ def _rates(name: str = "Parcels PL") -> ShippingRatesSet:
             delivery_method=DeliveryMethodRef(id="7203ca90-a2f6-4fd0-8ca8-bd4ac3a4ee27"),
             max_quantity_per_package=5,
             first_item_rate=Money(amount="9.99", currency="PLN"),
-            next_item_rate=Money(amount="1.00", currency="PLN"),
+            next_item_rate=NextItemMoney(amount="1.00", currency="PLN"),
             shipping_time=ShippingTime(from_="PT24H", to="PT72H"),
         )],
     )
@@ -126,3 +130,23 @@ async def test_names_allegro_refuses_are_refused_before_sending(
         await client.shipping_rates.update("abc", _rates(name))
     assert emulator.stats.requests == before
     await client.shipping_rates.create(_rates("Kurier 24h, gabaryt A-B. Łódź"))
+
+
+@pytest.mark.parametrize(("rate", "field"), [
+    ({"firstItemRate": {"amount": "9.99"}}, "rates.rates[0].first_item_rate.currency"),
+    ({"nextItemRate": {"currency": "PLN"}}, "rates.rates[0].next_item_rate.amount"),
+    ({"deliveryMethod": {}}, "rates.rates[0].delivery_method.id"),
+])
+async def test_a_rate_missing_what_allegro_needs_is_refused_before_sending(
+    rate: dict[str, Any], field: str,
+) -> None:
+    sent: list[httpx.Request] = []
+    full = {"deliveryMethod": {"id": "7203ca90-a2f6-4fd0-8ca8-bd4ac3a4ee27"},
+            "maxQuantityPerPackage": 1, "firstItemRate": {"amount": "9.99", "currency": "PLN"},
+            "nextItemRate": {"amount": "0.00", "currency": "PLN"}}
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(500))
+    async with AllegroClient(access_token="token-abcdef", throttle=False, retry=False,
+                             transport=transport) as client:
+        with pytest.raises(InvalidArgumentError) as caught:
+            await client.shipping_rates.create({"name": "Parcels", "rates": [{**full, **rate}]})
+    assert caught.value.field == field and sent == []

@@ -9,6 +9,7 @@ from allegro_async import AllegroClient
 from allegro_async.models.shipping import (
     DeliveryMethodRef,
     Money,
+    NextItemMoney,
     ShippingRate,
     ShippingRatesSet,
     ShippingTime,
@@ -22,7 +23,7 @@ def _rates(name: str) -> ShippingRatesSet:
         delivery_method=DeliveryMethodRef(id="7203ca90-a2f6-4fd0-8ca8-bd4ac3a4ee27"),
         max_quantity_per_package=5,
         first_item_rate=Money(amount="9.99", currency="PLN"),
-        next_item_rate=Money(amount="1.00", currency="PLN"),
+        next_item_rate=NextItemMoney(amount="1.00", currency="PLN"),
         shipping_time=ShippingTime(from_="PT24H", to="PT72H"),
     )])
 

@@ -226,18 +226,23 @@ def test_the_report_models_are_the_generated_ones_with_every_field() -> None:
     from allegro_async.api import models as generated
     from allegro_async.models import commands
 
-    assert issubclass(commands.CommandReport, generated.GeneralReport)
-    assert issubclass(commands.TaskPage, generated.TaskReport)
-    assert issubclass(commands.CommandTask, generated.CommandTask)
-    assert issubclass(commands.TaskError, generated.CommandOutputErrors)
+    assert commands.CommandReport is generated.GeneralReport
+    assert commands.TaskPage is generated.TaskReport
+    assert commands.CommandTask is generated.CommandTask
+    assert commands.TaskError is generated.CommandOutputErrors
     page = commands.TaskPage.model_validate({"tasks": [{
         "offer": {"id": "1"}, "status": "FAIL", "field": "sellingMode.price",
         "errors": [{"code": "E1", "details": "d", "userMessage": "too low",
                     "metadata": {"k": "v"}}]}]})
+    assert page.tasks is not None and page.tasks[0].errors is not None
+    assert page.tasks[0].offer_id == "1"
     error = page.tasks[0].errors[0]
     assert (error.details, error.user_message, error.metadata) == ("d", "too low", {"k": "v"})
     report = commands.CommandReport.model_validate({"id": "c"})
-    assert report.task_count.total == 0 and not report.done
+    assert report.task_count is None and report.tasks_total == 0 and not report.done
+    finished = commands.CommandReport.model_validate(
+        {"id": "c", "taskCount": {"total": 2, "success": 1, "failed": 1}})
+    assert finished.tasks_total == 2 and finished.done
 
 
 async def test_a_report_without_its_id_leaves_the_offers_unknown_not_lost() -> None:

@@ -1,5 +1,6 @@
-"""The offer models subclass the generated ones: every field of the spec is typed, the
-library's names and stricter rules stay, and S18's read-modify-write sends it all back."""
+"""The offer models are the generated ones (one model per schema): every field of the spec is
+typed, the library's names stay, the service refuses an offer without an id, and S18's
+read-modify-write sends it all back."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ from allegro_async.api.models.users_offer_information import (
     SalePartialProductOfferResponseAdditionalMarketplaces,
 )
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
-from allegro_async.models.base import AllegroModel
-from allegro_async.models.offers import OfferParts, PublicationStatus, SellingMode, Stock
+from allegro_async.models.offers import (
+    OfferParts,
+    ProductOffer,
+    PublicationStatus,
+)
 
 
 async def test_product_offer_types_every_field(offers_client: AllegroClient) -> None:
     items = [i async for i in offers_client.offers.list(publication_status="ACTIVE",
                                                         max_items=1)]
     offer = await offers_client.offers.get(items[0].id)
-    assert isinstance(offer, SaleProductOfferResponseV1) and isinstance(offer, AllegroModel)
+    assert ProductOffer is SaleProductOfferResponseV1
+    assert type(offer) is SaleProductOfferResponseV1
     assert isinstance(offer.selling_mode, SaleProductOfferSellingMode)
     # fields the hand-written model kept only as camelCase extras are typed attributes now
     assert offer.model_extra == {}
@@ -53,8 +58,10 @@ async def test_parts_are_the_generated_partial_offer(offers_client: AllegroClien
     items = [i async for i in offers_client.offers.list(publication_status="ACTIVE",
                                                         max_items=1)]
     parts = await offers_client.offers.parts(items[0].id)
-    assert isinstance(parts, SalePartialProductOfferResponse) and isinstance(parts, AllegroModel)
-    assert isinstance(parts.stock, Stock) and isinstance(parts.selling_mode, SellingMode)
+    assert OfferParts is SalePartialProductOfferResponse
+    assert type(parts) is SalePartialProductOfferResponse
+    assert parts.stock is not None and parts.selling_mode is not None
+    assert parts.stock.available is not None and parts.selling_mode.price is not None
     assert parts.id == items[0].id and parts.model_extra == {}
     assert parts.additional_marketplaces is None  # a field only the spec's model has
 
@@ -76,11 +83,11 @@ def test_parts_type_the_additional_marketplaces() -> None:
 
 
 async def test_parts_without_an_id_are_refused() -> None:
-    # the spec's model has an optional id; the library's keeps requiring it
+    # the spec's model has an optional id; the service refuses an offer without one, saying so
     with respx.mock() as router:
         router.get(url__regex=r"/parts").respond(200, json={"stock": {"available": 1}})
         async with AllegroClient("token-abcdef", throttle=False, retry=False) as client:
-            with pytest.raises(ResponseValidationError):
+            with pytest.raises(ResponseValidationError, match=r"no id \(field 'id'\)"):
                 await client.offers.parts("77", ["stock"])
 
 

@@ -1,10 +1,9 @@
-"""The order models subclass the generated ones: every part of a checkout form is typed,
-and the library's names, helpers and str ids stay."""
+"""The order models are the generated ones (one model per schema): every part of a checkout
+form is typed, and the library's names, helpers and text ids stay."""
 
 from __future__ import annotations
 
 from allegro_async.api.models import order_management as generated
-from allegro_async.models.base import AllegroModel
 from allegro_async.models.orders import CheckoutForm, CheckoutFormList, Price, ShipmentList
 
 from .conftest import load_spec
@@ -18,7 +17,7 @@ def _form() -> CheckoutForm:
 
 def test_checkout_form_is_the_generated_model_with_str_ids() -> None:
     form = _form()
-    assert isinstance(form, generated.CheckoutForm) and isinstance(form, AllegroModel)
+    assert CheckoutForm is generated.CheckoutForm and type(form) is generated.CheckoutForm
     assert isinstance(form.id, str) and isinstance(form.line_items[0].id, str)
     assert isinstance(form.line_items[0].quantity, int)
     assert isinstance(form.summary.total_to_pay, Price)
@@ -40,7 +39,7 @@ def test_lists_hold_the_library_models() -> None:
     spec = load_spec()
     page = CheckoutFormList.model_validate(
         _example(spec, {"$ref": "#/components/schemas/CheckoutForms"}))
-    assert isinstance(page, generated.CheckoutForms)
+    assert CheckoutFormList is generated.CheckoutForms and isinstance(page, CheckoutFormList)
     assert type(page.checkout_forms[0]) is CheckoutForm
     assert isinstance(page.count, int)
     shipments = ShipmentList.model_validate(
@@ -56,7 +55,7 @@ def test_order_event_is_the_generated_model_and_keeps_the_a8_key() -> None:
         _example(spec, {"$ref": "#/components/schemas/OrderEventsList"}))
     event = page.events[0]
     assert isinstance(page, generated.OrderEventsList)
-    assert isinstance(event, generated.OrderEvent) and type(event) is OrderEvent
+    assert OrderEvent is generated.OrderEvent and type(event) is OrderEvent
     assert isinstance(event.order.line_items[0].id, str)
     assert isinstance(event.order.buyer.preferences, generated.BuyerPreferencesReference)
     assert event.dedup_key.startswith(f"{event.checkout_form_id}|{event.type.value}|")

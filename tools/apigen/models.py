@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.apigen import rewrites, unions
+from tools.apigen import helpers, rewrites, unions
 from tools.apigen.spec import Spec
 from tools.apigen.unions import UnionSpec
 
@@ -30,13 +30,13 @@ _IMPORTS = (
     "from datetime import date as date_aliased\n"
     "from decimal import Decimal\n"
     "from typing import Annotated, Any, Literal\n"
-    "from uuid import UUID\n\n"
+    "\n"
     "from pydantic import (\n"
     "    AwareDatetime, Field, RootModel, Tag, ValidatorFunctionWrapHandler, model_validator,\n"
     ")\n\n"
     "from allegro_async.api._base import (\n"
-    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, pick_variant, shaped_union,\n"
-    "    tagged_union,\n)\n"
+    "    ApiModel, OpenEnum, OpenIntEnum, UnknownVariant, UuidText, WholeNumber,\n"
+    "    pick_variant, shaped_union, tagged_union,\n)\n"
 )
 
 
@@ -96,6 +96,7 @@ def _run_codegen(spec: Spec, names: set[str], roots: set[str]) -> tuple[str, lis
         "paths": {},
         "components": {"schemas": {n: copy.deepcopy(spec.schemas[n]) for n in sorted(names)}},
     }
+    helpers.exact_types(document["components"]["schemas"])
     found = unions.prepare(document["components"]["schemas"], roots)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "format of 'ISO 4217' not understood": kept as str
@@ -142,6 +143,7 @@ def build(spec: Spec) -> ModelSet:
                 roots.setdefault(name, set()).add(op.area)
     source, found = _run_codegen(spec, _ref_closure(spec, set(roots)), set(roots))
     tree = rewrites.Lenient().visit(ast.parse(source))
+    tree = helpers.attach(helpers.UuidAsText().visit(helpers.drop_arbitrary_types(tree)))
     tree = unions.rewrite(tree, found)
     tree = rewrites.collapse_wrappers(tree, set(roots))
     named = set(spec.schemas) | {u.schema for u in found}
@@ -208,7 +210,7 @@ def render_module(models: ModelSet, module: str, header: str) -> str:
         for d in models.classes[n].deps:
             if models.classes[d].module != module:
                 imported.setdefault(models.classes[d].module, set()).add(d)
-    parts = [header, _IMPORTS]
+    parts = [header, _IMPORTS + helpers.imports(names)]
     for source in sorted(imported):
         parts.append(
             f"from allegro_async.api.models.{source} import (\n"

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -19,6 +18,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
     pick_variant,
     tagged_union,
 )
@@ -103,7 +103,7 @@ class ProductItemProduct(ApiModel):
     The product data.
     """
 
-    id: Annotated[UUID, Field(description="The product identifier.")]
+    id: Annotated[UuidText, Field(description="The product identifier.")]
 
 
 class ProductItem(ApiModel):
@@ -269,7 +269,8 @@ class SubmitCommandInput(ApiModel):
     """
 
     advance_ship_notice_id: Annotated[
-        UUID, Field(alias="advanceShipNoticeId", description="The Advance Ship Notice identifier.")
+        UuidText,
+        Field(alias="advanceShipNoticeId", description="The Advance Ship Notice identifier."),
     ]
 
 
@@ -405,7 +406,7 @@ class AdvanceShipNotice(ApiModel):
 
 
 class AdvanceShipNoticeListItemResponse(ApiModel):
-    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
+    id: Annotated[UuidText, Field(description="An UUID identifier of ASN.")]
     display_number: Annotated[
         str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
     ]
@@ -438,7 +439,7 @@ class AdvanceShipNoticeListItemResponse(ApiModel):
 
 
 class AdvanceShipNoticeResponse(ApiModel):
-    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
+    id: Annotated[UuidText, Field(description="An UUID identifier of ASN.")]
     display_number: Annotated[
         str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
     ]
@@ -538,7 +539,7 @@ class CreateAdvanceShipNoticeRequest(ApiModel):
 
 
 class CreateAdvanceShipNoticeResponse(ApiModel):
-    id: Annotated[UUID, Field(description="An UUID identifier of ASN.")]
+    id: Annotated[UuidText, Field(description="An UUID identifier of ASN.")]
     display_number: Annotated[
         str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
     ]
@@ -679,7 +680,7 @@ class SubmitCommand(ApiModel):
     The submit command.
     """
 
-    id: Annotated[UUID | None, Field(description="The identifier of command.")] = None
+    id: Annotated[UuidText | None, Field(description="The identifier of command.")] = None
     input: SubmitCommandInput
     output: SubmitCommandOutputUnion | None = None
 

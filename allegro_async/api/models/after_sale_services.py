@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -15,6 +14,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 from allegro_async.api.models.shared_4aab5b0d import (
     ImpliedWarrantyResponseSeller,
@@ -32,7 +32,7 @@ class AfterSalesServicesAddress(ApiModel):
 
 
 class AfterSalesServicesAttachment(ApiModel):
-    id: Annotated[UUID | None, Field(description="The Id of the attachment.")] = None
+    id: Annotated[UuidText | None, Field(description="The Id of the attachment.")] = None
     name: Annotated[str | None, Field(description="Attachment file name.")] = None
     url: Annotated[str | None, Field(description="Direct link to the attachment.")] = None
 
@@ -228,7 +228,7 @@ class ReturnPolicyUpdateRequestV1(ApiModel):
 
 class WarrantyAttachment(ApiModel):
     id: Annotated[
-        UUID | None,
+        UuidText | None,
         Field(
             description="The Id of the attachment received in a response from *POST /afters-sales-service-conditions/attachments*"
         ),
@@ -265,9 +265,9 @@ class ImpliedWarrantiesListImpliedWarrantyBasic(ApiModel):
 
 
 class ImpliedWarrantyResponse(ApiModel):
-    id: Annotated[UUID | None, Field(description="The ID of the implied warranty definition.")] = (
-        None
-    )
+    id: Annotated[
+        UuidText | None, Field(description="The ID of the implied warranty definition.")
+    ] = None
     seller: ImpliedWarrantyResponseSeller | None = None
     name: Annotated[
         str | None,
@@ -305,7 +305,7 @@ class ReturnPolicyRequestV1(ApiModel):
 
 
 class ReturnPolicyResponseV1(ApiModel):
-    id: Annotated[UUID, Field(description="The ID of the return policy definition.")]
+    id: Annotated[UuidText, Field(description="The ID of the return policy definition.")]
     is_fulfillment: Annotated[
         bool,
         Field(
@@ -351,7 +351,7 @@ class WarrantyRequest(ApiModel):
 
 
 class WarrantyResponse(ApiModel):
-    id: Annotated[UUID | None, Field(description="The ID of the warranty definition.")] = None
+    id: Annotated[UuidText | None, Field(description="The ID of the warranty definition.")] = None
     seller: ImpliedWarrantyResponseSeller | None = None
     name: Annotated[
         str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})

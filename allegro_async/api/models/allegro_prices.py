@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -18,6 +17,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    UuidText,
     shaped_union,
 )
 from allegro_async.api.models.shared_83ae216c import (
@@ -393,7 +393,7 @@ class SubsidySubmitOffersCommand(ApiModel):
     """
 
     command_id: Annotated[
-        UUID | None,
+        UuidText | None,
         Field(
             alias="commandId",
             description="Optional custom command identifier. If not provided, a UUID will be generated automatically",
@@ -567,7 +567,7 @@ class SubsidyExcludeOffersCommand(ApiModel):
     """
 
     command_id: Annotated[
-        UUID | None,
+        UuidText | None,
         Field(
             alias="commandId",
             description="Optional custom command identifier. If not provided, a UUID will be generated automatically",

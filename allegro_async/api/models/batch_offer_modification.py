@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -19,6 +18,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    UuidText,
     pick_variant,
     shaped_union,
     tagged_union,
@@ -831,7 +831,7 @@ class Modification(ApiModel):
 
 class OfferAutomaticPricingCommand(ApiModel):
     id: Annotated[
-        UUID | None,
+        UuidText | None,
         Field(
             description="The Command identifier. This field is optional. If the client does not provide their own command id then the service will generate a command id and return it in the response."
         ),
@@ -844,7 +844,7 @@ class OfferAutomaticPricingCommand(ApiModel):
 
 class OfferBulkChangeCommand(ApiModel):
     command_id: Annotated[
-        UUID, Field(alias="commandId", description="The unique identifier for the command.")
+        UuidText, Field(alias="commandId", description="The unique identifier for the command.")
     ]
     modifications: Annotated[
         list[OfferBulkModification],

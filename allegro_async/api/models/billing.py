@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -17,6 +16,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 
 
@@ -109,7 +109,7 @@ class Order(ApiModel):
     Order associated with the returned billing entry.
     """
 
-    id: Annotated[UUID | None, Field(description="Order id")] = None
+    id: Annotated[UuidText | None, Field(description="Order id")] = None
 
 
 class BillingEntryAdditionalInfo(ApiModel):
@@ -132,7 +132,7 @@ class BillingEntryAdditionalInfo(ApiModel):
 
 
 class BillingEntry(ApiModel):
-    id: Annotated[UUID | None, Field(description="ID of the returned billing entry.")] = None
+    id: Annotated[UuidText | None, Field(description="ID of the returned billing entry.")] = None
     occurred_at: Annotated[
         AwareDatetime | None, Field(alias="occurredAt", description="Date of billing entry.")
     ] = None

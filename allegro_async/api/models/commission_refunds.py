@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +15,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 
 
@@ -109,7 +109,9 @@ class RefundClaim(ApiModel):
     Detailed information about the refund application.
     """
 
-    id: Annotated[UUID | None, Field(description="ID of the returned refund application.")] = None
+    id: Annotated[UuidText | None, Field(description="ID of the returned refund application.")] = (
+        None
+    )
     status: Annotated[
         RefundClaimStatus | None,
         Field(

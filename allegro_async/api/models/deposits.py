@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -14,6 +13,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    UuidText,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -25,7 +25,7 @@ class DepositType(ApiModel):
     Deposit type
     """
 
-    id: Annotated[UUID | None, Field(description="The deposit ID")] = None
+    id: Annotated[UuidText | None, Field(description="The deposit ID")] = None
     name: Annotated[str | None, Field(description="The deposit description")] = None
     marketplace_id: Annotated[
         str | None,

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +15,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 
 
@@ -223,7 +223,7 @@ class FlexibleBundleGetSlotDTO(ApiModel):
     Slot with offers and category
     """
 
-    id: Annotated[UUID, Field(description="Slot identifier")]
+    id: Annotated[UuidText, Field(description="Slot identifier")]
     order: Annotated[int, Field(description="Slot order in the bundle")]
     entry_point: Annotated[
         bool, Field(alias="entryPoint", description="Indicates if this slot is an entry point")
@@ -297,7 +297,7 @@ class FlexibleBundleGetDTO(ApiModel):
     Complete bundle information with slots and offers
     """
 
-    id: Annotated[UUID, Field(description="Bundle identifier")]
+    id: Annotated[UuidText, Field(description="Bundle identifier")]
     created_by: Annotated[
         FlexibleBundleGetDTOCreatedBy,
         Field(

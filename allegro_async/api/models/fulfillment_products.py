@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -14,6 +13,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    UuidText,
 )
 
 
@@ -22,7 +22,7 @@ class AvailableProductResponse(ApiModel):
     The product.
     """
 
-    id: Annotated[UUID | None, Field(description="The product identifier.")] = None
+    id: Annotated[UuidText | None, Field(description="The product identifier.")] = None
     name: Annotated[str | None, Field(description="The product name.")] = None
     gtins: Annotated[list[str] | None, Field(description="List of product's GTIN numbers.")] = None
     image: Annotated[str | None, Field(description="The product image.")] = None

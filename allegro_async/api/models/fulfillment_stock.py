@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -15,6 +14,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 
 
@@ -54,7 +54,7 @@ class StockProduct(ApiModel):
     The product.
     """
 
-    id: Annotated[UUID | None, Field(description="The product identifier.")] = None
+    id: Annotated[UuidText | None, Field(description="The product identifier.")] = None
     name: Annotated[str | None, Field(description="The product name.")] = None
     gtins: Annotated[list[str] | None, Field(description="List of product's GTIN numbers.")] = None
     image: Annotated[str | None, Field(description="The product image.")] = None

@@ -17,6 +17,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     OpenIntEnum,
+    WholeNumber,
 )
 from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
@@ -261,9 +262,9 @@ class RemovalVBeta1(ApiModel):
 class SalesQualityMetric(ApiModel):
     code: Annotated[str, Field(description="The code name of the metric.")]
     name: Annotated[str, Field(description="Translated name of the metric.")]
-    score: Annotated[float, Field(description="The score for the given metric.")]
+    score: Annotated[WholeNumber, Field(description="The score for the given metric.")]
     max_score: Annotated[
-        float | None,
+        WholeNumber | None,
         Field(alias="maxScore", description="The maximum possible score for the given metric."),
     ] = None
 
@@ -409,10 +410,10 @@ class SalesQualityForDay(ApiModel):
         date_aliased,
         Field(alias="resultFor", description="Date for which the result is calculated."),
     ]
-    score: Annotated[float, Field(description="The total score for the given day.")]
+    score: Annotated[WholeNumber, Field(description="The total score for the given day.")]
     grade: Annotated[str, Field(description="The main sales quality level for the given day.")]
     max_score: Annotated[
-        float,
+        WholeNumber,
         Field(alias="maxScore", description="The maximum possible total score for the given day."),
     ]
     metrics: list[SalesQualityMetric]

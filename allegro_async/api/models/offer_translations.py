@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -15,6 +14,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
@@ -27,7 +27,7 @@ class ManualProductSafetyInformationDescriptionTranslation(ApiModel):
     """
 
     id: Annotated[
-        UUID | None, Field(description="Product id connected with provided translated content")
+        UuidText | None, Field(description="Product id connected with provided translated content")
     ] = None
     translation: Annotated[
         str | None, Field(description="Manual product safety information translation content")
@@ -63,7 +63,7 @@ class OfferTranslationType(OpenEnum):
 
 
 class ProductSafetyInformationDescription(ApiModel):
-    id: Annotated[UUID | None, Field()] = None
+    id: Annotated[UuidText | None, Field()] = None
     translation: Annotated[
         str | None, Field(description="Product safety information translation content")
     ] = None

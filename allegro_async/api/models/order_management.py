@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +15,12 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
+    WholeNumber,
+)
+from allegro_async.api._helpers import (
+    CheckoutFormHelpers,
+    OrderEventHelpers,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -608,10 +613,10 @@ class OfferProductSetProductReference(ApiModel):
     Product element definition.
     """
 
-    id: Annotated[UUID, Field(description="Product id.")]
+    id: Annotated[UuidText, Field(description="Product id.")]
     quantity: Annotated[
-        float | None,
-        Field(description="Product quantity in a product set.", json_schema_extra={"minimum": 1.0}),
+        WholeNumber | None,
+        Field(description="Product quantity in a product set.", json_schema_extra={"minimum": 1}),
     ] = None
 
 
@@ -877,7 +882,7 @@ class CheckoutFormLineItemSetSerialNumbersRequest(ApiModel):
     Serial numbers update for given line item of export order.
     """
 
-    id: Annotated[UUID, Field(description="Line item identifier")]
+    id: Annotated[UuidText, Field(description="Line item identifier")]
     serial_numbers: Annotated[
         CheckoutFormLineItemSetSerialNumbersEntriesRequest, Field(alias="serialNumbers")
     ]
@@ -894,7 +899,7 @@ class CheckoutFormLineItemsSetSerialNumbersRequest(ApiModel):
 
 
 class CheckoutFormPaymentReference(ApiModel):
-    id: Annotated[UUID, Field(description="Payment id")]
+    id: Annotated[UuidText, Field(description="Payment id")]
     type: CheckoutFormPaymentType
     provider: CheckoutFormPaymentProvider | None = None
     finished_at: Annotated[
@@ -984,9 +989,11 @@ class OrderLineItem(ApiModel):
     Order item
     """
 
-    id: Annotated[UUID, Field(description="Order item identifier")]
+    id: Annotated[UuidText, Field(description="Order item identifier")]
     offer: OrderLineItemOfferReference
-    quantity: Annotated[float, Field(description="quantity", json_schema_extra={"minimum": 0.0})]
+    quantity: Annotated[
+        WholeNumber, Field(description="quantity", json_schema_extra={"minimum": 0})
+    ]
     original_price: Annotated[Price | None, Field(alias="originalPrice")] = None
     price: Price
     bought_at: Annotated[
@@ -1098,9 +1105,11 @@ class CheckoutFormLineItem(ApiModel):
     Order item
     """
 
-    id: Annotated[UUID, Field(description="Line item identifier")]
+    id: Annotated[UuidText, Field(description="Line item identifier")]
     offer: OfferReference
-    quantity: Annotated[float, Field(description="quantity", json_schema_extra={"minimum": 1.0})]
+    quantity: Annotated[
+        WholeNumber, Field(description="quantity", json_schema_extra={"minimum": 1})
+    ]
     original_price: Annotated[Price, Field(alias="originalPrice")]
     price: Price
     deposit: LineItemDeposit | None = None
@@ -1141,8 +1150,8 @@ class OrderEventData(ApiModel):
     marketplace: OrderMarketplace | None = None
 
 
-class CheckoutForm(ApiModel):
-    id: Annotated[UUID, Field(description="Checkout form id")]
+class CheckoutForm(CheckoutFormHelpers, ApiModel):
+    id: Annotated[UuidText, Field(description="Checkout form id")]
     message_to_seller: Annotated[
         str | None, Field(alias="messageToSeller", description="Message from buyer to seller")
     ] = None
@@ -1170,14 +1179,15 @@ class CheckoutForm(ApiModel):
 class CheckoutForms(ApiModel):
     checkout_forms: Annotated[list[CheckoutForm], Field(alias="checkoutForms")]
     count: Annotated[
-        float, Field(description="number of returned objects", json_schema_extra={"minimum": 1.0})
+        WholeNumber,
+        Field(description="number of returned objects", json_schema_extra={"minimum": 1}),
     ]
     total_count: Annotated[
-        float,
+        WholeNumber,
         Field(
             alias="totalCount",
             description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
-            json_schema_extra={"minimum": 1.0},
+            json_schema_extra={"minimum": 1},
         ),
     ]
 
@@ -1208,7 +1218,7 @@ class CheckoutFormsOrderInvoices(ApiModel):
     ] = None
 
 
-class OrderEvent(ApiModel):
+class OrderEvent(OrderEventHelpers, ApiModel):
     """
     Order event
     """

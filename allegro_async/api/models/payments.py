@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -19,6 +18,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
     pick_variant,
     tagged_union,
 )
@@ -74,7 +74,7 @@ class Deduction(ApiModel):
     Deduction.
     """
 
-    id: Annotated[UUID, Field(description="The deduction ID.")]
+    id: Annotated[UuidText, Field(description="The deduction ID.")]
 
 
 class InitializeRefundReason(OpenEnum):
@@ -106,7 +106,7 @@ class OperationPayment(ApiModel):
     Payment.
     """
 
-    id: Annotated[UUID, Field(description="The payment ID.")]
+    id: Annotated[UuidText, Field(description="The payment ID.")]
 
 
 class Participant(ApiModel):
@@ -195,7 +195,7 @@ class RefundLineItemValue(ApiModel):
 
 
 class RefundLineItem(ApiModel):
-    id: Annotated[UUID, Field(description="The line-item identifier.")]
+    id: Annotated[UuidText, Field(description="The line-item identifier.")]
     type: Annotated[
         RefundLineItemType,
         Field(
@@ -235,7 +235,7 @@ class RefundLineItemDepositTotalValue(ApiModel):
 
 class RefundLineItemDeposit(ApiModel):
     line_item_id: Annotated[
-        UUID,
+        UuidText,
         Field(
             alias="lineItemId", description="The line-item identifier to which the deposit applies."
         ),
@@ -254,7 +254,7 @@ class RefundOrder(ApiModel):
     Order affected by refund operation.
     """
 
-    id: Annotated[UUID | None, Field(description="The order identifier.")] = None
+    id: Annotated[UuidText | None, Field(description="The order identifier.")] = None
 
 
 class RefundOverpaidValue(Price):
@@ -268,7 +268,7 @@ class RefundPayment(ApiModel):
     Payment affected by refund operation.
     """
 
-    id: Annotated[UUID | None, Field(description="The payment identifier.")] = None
+    id: Annotated[UuidText | None, Field(description="The payment identifier.")] = None
 
 
 class RefundSurchargeValue(Price):
@@ -296,7 +296,7 @@ class Surcharge(ApiModel):
     Surcharge.
     """
 
-    id: Annotated[UUID, Field(description="The surcharge ID.")]
+    id: Annotated[UuidText, Field(description="The surcharge ID.")]
 
 
 class WalletPaymentOperator(OpenEnum):
@@ -349,7 +349,7 @@ class OperationValue(Price):
 
 
 class PaymentsSurcharge(ApiModel):
-    id: Annotated[UUID | None, Field(description="The payment identifier.")] = None
+    id: Annotated[UuidText | None, Field(description="The payment identifier.")] = None
     value: RefundSurchargeValue | None = None
 
 
@@ -358,7 +358,7 @@ class RefundDetails(ApiModel):
     Detailed information about the refund.
     """
 
-    id: Annotated[UUID, Field(description="The payment refund identifier.")]
+    id: Annotated[UuidText, Field(description="The payment refund identifier.")]
     payment: RefundPayment
     order: RefundOrder | None = None
     reason: Annotated[InitializeRefundReason, Field(description="Reason for a payment refund.")]

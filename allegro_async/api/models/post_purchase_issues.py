@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +15,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -187,7 +187,7 @@ class PostPurchaseIssueOffer(ApiModel):
 
 class PostPurchaseIssueProduct(ApiModel):
     id: Annotated[
-        UUID | None, Field(description="The offer that is the subject of this issue.")
+        UuidText | None, Field(description="The offer that is the subject of this issue.")
     ] = None
 
 

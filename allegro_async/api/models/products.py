@@ -21,6 +21,10 @@ from allegro_async.api._base import (
     pick_variant,
     tagged_union,
 )
+from allegro_async.api._helpers import (
+    ProductHelpers,
+    ProductParameterHelpers,
+)
 from allegro_async.api.models.shared_38d6f97c import (
     Category,
     ParameterRangeValue,
@@ -309,7 +313,7 @@ class ProductParameterDtoOptions(ApiModel):
     ] = None
 
 
-class ProductParameterDto(ApiModel):
+class ProductParameterDto(ProductParameterHelpers, ApiModel):
     """
     Product's parameter
     """
@@ -814,7 +818,7 @@ class ProductProposalsResponse(ApiModel):
     publication: ProductProposalsResponsePublication | None = None
 
 
-class SaleProductDto(ApiModel):
+class SaleProductDto(ProductHelpers, ApiModel):
     id: Annotated[str, Field(description="Product id.")]
     name: Annotated[str, Field(description="Product name.")]
     category: ProductCategoryWithPath
@@ -845,7 +849,7 @@ class SaleProductDto(ApiModel):
     product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
 
 
-class BaseSaleProductResponseDto(ApiModel):
+class BaseSaleProductResponseDto(ProductHelpers, ApiModel):
     id: Annotated[str, Field()]
     name: Annotated[str, Field(description="Name of the product.")]
     description: StandardizedDescription | None = None

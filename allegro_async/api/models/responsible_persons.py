@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -15,6 +14,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
 )
 
 
@@ -114,7 +114,7 @@ class ResponsiblePersonResponsePersonalData(ApiModel):
 
 
 class ResponsiblePersonResponse(ApiModel):
-    id: Annotated[UUID | None, Field(description="Responsible person ID.")] = None
+    id: Annotated[UuidText | None, Field(description="Responsible person ID.")] = None
     name: Annotated[
         str | None,
         Field(
@@ -150,7 +150,7 @@ class ResponsiblePersonsGETResponse(ApiModel):
 
 
 class UpdateResponsiblePersonRequest(ApiModel):
-    id: Annotated[UUID | None, Field(description="Responsible person ID.")] = None
+    id: Annotated[UuidText | None, Field(description="Responsible person ID.")] = None
     name: Annotated[
         str | None,
         Field(

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -18,6 +17,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    UuidText,
     tagged_union,
 )
 from allegro_async.api.models.shared_8e3703e7 import (
@@ -163,9 +163,9 @@ class ImpliedWarranty(ApiModel):
     The implied warranty information.
     """
 
-    id: Annotated[UUID | None, Field(description="The ID of the implied warranty definition.")] = (
-        None
-    )
+    id: Annotated[
+        UuidText | None, Field(description="The ID of the implied warranty definition.")
+    ] = None
 
 
 class MarketedBeforeGPSRObligation(ApiModel):
@@ -281,7 +281,7 @@ class ProductDeposit(ApiModel):
     """
 
     id: Annotated[
-        UUID | None,
+        UuidText | None,
         Field(
             description='The deposit ID. Reference <a href="https://developer.allegro.pl/documentation#operation/getDepositTypes">Docs</a>'
         ),
@@ -404,7 +404,9 @@ class ReturnPolicy(ApiModel):
     The return policy information.
     """
 
-    id: Annotated[UUID | None, Field(description="The ID of the return policy definition.")] = None
+    id: Annotated[UuidText | None, Field(description="The ID of the return policy definition.")] = (
+        None
+    )
 
 
 class SaleProductOfferPublicationMarketplacesResponse(ApiModel):
@@ -515,7 +517,7 @@ class Warranty(ApiModel):
     The warranty information.
     """
 
-    id: Annotated[UUID | None, Field(description="The ID of the warranty definition.")] = None
+    id: Annotated[UuidText | None, Field(description="The ID of the warranty definition.")] = None
 
 
 class AfterSalesServices(ApiModel):

@@ -16,6 +16,10 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
 )
+from allegro_async.api._helpers import (
+    CommandReportHelpers,
+    CommandTaskHelpers,
+)
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
 )
@@ -57,7 +61,7 @@ class TaskCount(ApiModel):
     ] = None
 
 
-class CommandTask(ApiModel):
+class CommandTask(CommandTaskHelpers, ApiModel):
     """
     Status of single command task.
     """
@@ -81,7 +85,7 @@ class CommandTask(ApiModel):
     ] = None
 
 
-class GeneralReport(ApiModel):
+class GeneralReport(CommandReportHelpers, ApiModel):
     """
     Command execution summary
     """

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import (
     Field,
@@ -14,6 +13,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    UuidText,
 )
 
 
@@ -87,7 +87,7 @@ class CreateResponsibleProducerRequestProducerData(ApiModel):
 
 
 class ResponsibleProducerResponse(ApiModel):
-    id: Annotated[UUID | None, Field(description="Responsible producer ID.")] = None
+    id: Annotated[UuidText | None, Field(description="Responsible producer ID.")] = None
     name: Annotated[
         str | None,
         Field(

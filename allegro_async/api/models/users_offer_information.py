@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -19,6 +18,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    UuidText,
     pick_variant,
     tagged_union,
 )
@@ -102,7 +102,7 @@ class OfferAdditionalServices(ApiModel):
     """
 
     id: Annotated[
-        UUID | None, Field(description="The ID of the additional services definition.")
+        UuidText | None, Field(description="The ID of the additional services definition.")
     ] = None
 
 
