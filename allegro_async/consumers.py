@@ -25,9 +25,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from typing_extensions import Unpack
 
@@ -35,7 +36,13 @@ from allegro_async._redact import scrub
 from allegro_async.auth.app import AllegroApp
 from allegro_async.cursors import CursorStore, MemoryCursorStore
 from allegro_async.errors import AuthorizationRequiredError, InvalidArgumentError
-from allegro_async.services.events import EventDelivery, StreamOptions
+from allegro_async.fleet.leases import LeaseLostError
+from allegro_async.scheduler import PollScheduler
+from allegro_async.services.events import EventDelivery, OrderEventStream, StreamOptions
+
+if TYPE_CHECKING:
+    from allegro_async.models.events import OrderEventStats, RawOrderEventsList
+    from allegro_async.services.orders import OrdersService
 
 __all__ = ["Backoff", "ConsumerMetrics", "EventConsumers", "EventHandler"]
 
@@ -119,6 +126,9 @@ class EventConsumers:
             ``backoff_sleep`` waits them (inject a fake one in tests).
         stream_options: passed to ``client.orders.events(...)`` (``start``, ``types``,
             ``page_size``, ``min_poll``, ...).
+        scheduler: a :class:`~allegro_async.scheduler.PollScheduler` that decides when each
+            seller polls, inside a part of the app's budget (then ``min_poll``/``max_poll`` are
+            not used); it runs in this group unless it already runs elsewhere.
 
     A consumer whose seller must log in again (:class:`AuthorizationRequiredError`) stops,
     with ``stopped`` saying why, instead of retrying; :meth:`start` it after the seller
@@ -136,6 +146,7 @@ class EventConsumers:
         backoff_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         rand: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
+        scheduler: PollScheduler | None = None,
         **stream_options: Unpack[StreamOptions],
     ) -> None:
         if "store" in stream_options:
@@ -151,6 +162,11 @@ class EventConsumers:
         self._backoff = backoff or Backoff()
         self._sleep, self._rand, self._clock = backoff_sleep, rand, clock
         self._options = stream_options
+        if scheduler is not None and not isinstance(scheduler, PollScheduler):
+            raise InvalidArgumentError("scheduler", f"a {type(scheduler).__name__} is not one",
+                                       "pass a PollScheduler(requests_per_min=...)")
+        self.scheduler = scheduler
+        self._finished: dict[str, anyio.Event] = {}
         self._metrics: dict[str, ConsumerMetrics] = {}
         self._scopes: dict[str, anyio.CancelScope] = {}
         self._group: TaskGroup | None = None
@@ -163,6 +179,8 @@ class EventConsumers:
         await group.__aenter__()
         self._group = group
         try:
+            if self.scheduler is not None and not self.scheduler.running:
+                group.start_soon(self.scheduler.run)
             for seller_id in self._sellers if self._sellers is not None else (
                     await self.app.sellers()):
                 await self.start(seller_id)
@@ -204,16 +222,22 @@ class EventConsumers:
         await self._group.start(self._supervise, seller_id, metrics)
         return True
 
-    async def stop(self, seller_id: str) -> bool:
-        """Stop following ``seller_id`` (``False`` if it was not running)."""
+    async def stop(self, seller_id: str, *, wait: bool = False) -> bool:
+        """Stop following ``seller_id`` (``False`` if it was not running); with ``wait``,
+        return only once its consumer has ended (a handler in flight was cancelled, and what
+        was committed is committed)."""
         scope = self._scopes.get(seller_id)
         if scope is None:
             return False
         scope.cancel()
+        finished = self._finished.get(seller_id)
+        if wait and finished is not None:
+            await finished.wait()
         return True
 
     async def _supervise(self, seller_id: str, metrics: ConsumerMetrics, *,
                          task_status: anyio.abc.TaskStatus[None]) -> None:
+        finished = self._finished[seller_id] = anyio.Event()
         with anyio.CancelScope() as scope:
             self._scopes[seller_id] = scope
             task_status.started()
@@ -223,6 +247,9 @@ class EventConsumers:
                 metrics.running = False
                 if self._scopes.get(seller_id) is scope:
                     del self._scopes[seller_id]
+                if self._finished.get(seller_id) is finished:
+                    del self._finished[seller_id]
+                finished.set()
 
     async def _restarting(self, seller_id: str, metrics: ConsumerMetrics) -> None:
         store = self._stores.get(seller_id)
@@ -235,8 +262,9 @@ class EventConsumers:
                 await self._consume(seller_id, store, metrics)
                 metrics.stopped = "finished"  # follow=False: the journal was read to its end
                 return
-            except AuthorizationRequiredError as exc:
-                # Retrying cannot help until the seller logs in again.
+            except (AuthorizationRequiredError, LeaseLostError) as exc:
+                # Retrying cannot help until the seller logs in again, or (a fleet) while
+                # another worker holds the seller's lease.
                 metrics.stopped = metrics.last_error = _describe(exc)
                 logger.warning("event consumer for %s stopped: %s", seller_id, metrics.stopped)
                 return
@@ -252,7 +280,9 @@ class EventConsumers:
     async def _consume(self, seller_id: str, store: CursorStore,
                        metrics: ConsumerMetrics) -> None:
         options: StreamOptions = {**self._options, "store": store}
-        stream = self.app.seller(seller_id).orders.events(**options)
+        service = self.app.seller(seller_id).orders
+        stream = (service.events(**options) if self.scheduler is None else
+                  _ScheduledStream(service, self.scheduler, seller_id, **options))
         async with stream:
             metrics.running = True
             metrics.cursor = stream.cursor
@@ -271,6 +301,46 @@ class EventConsumers:
                 metrics.duplicates_dropped += stream.duplicates - dropped_at_start
                 dropped_at_start = stream.duplicates
                 metrics.last_event_at = _occurred_at(delivery)
+
+
+class _ScheduledStream(OrderEventStream):
+    """A stream whose every request waits for the seller's turn from a
+    :class:`~allegro_async.scheduler.PollScheduler` and reports what the poll found; its
+    own waits between polls become checkpoints (the turns pace it)."""
+
+    def __init__(self, service: OrdersService, scheduler: PollScheduler, seller_id: str,
+                 **options: Any) -> None:
+        options["sleep"] = _checkpoint
+        super().__init__(service, **options)
+        self._scheduler = scheduler
+        self._seller = seller_id
+
+    async def _event_stats(self) -> OrderEventStats:
+        await self._scheduler.turn(self._seller)
+        return await super()._event_stats()
+
+    async def _events_page(self) -> RawOrderEventsList:
+        await self._scheduler.turn(self._seller)
+        page = await super()._events_page()
+        events = page.events
+        self._scheduler.polled(
+            self._seller, events=len(events), head=len(events) < self._page_size,
+            last_occurred=_raw_occurred_at(events[-1]) if events else None)
+        return page
+
+
+async def _checkpoint(_seconds: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+def _raw_occurred_at(raw: dict[str, Any]) -> datetime | None:
+    text = raw.get("occurredAt")
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _occurred_at(delivery: EventDelivery) -> datetime | None:
