@@ -99,7 +99,8 @@ class FleetConsumers:
         renew_every: seconds between rounds (default ``ttl / 3``).
         margin: a commit needs the lease held for this much longer (default ``ttl / 5``).
         clock: monotonic seconds; a lease not renewed for ``ttl - margin`` by it is given up
-            locally even when the lease store cannot be reached.
+            locally even when the lease store cannot be reached; ``round_sleep`` waits
+            between rounds (tests pass one that never returns and call :meth:`rebalance`).
         **options: for :class:`EventConsumers` (``scheduler``, ``backoff``, stream options).
     """
 
@@ -108,7 +109,7 @@ class FleetConsumers:
                  cursor_stores: Callable[[str], CursorStore] | None = None,
                  ttl: float = 15.0, renew_every: float | None = None,
                  margin: float | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+                 round_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
                  **options: Any) -> None:
         if not isinstance(leases, LeaseBackend):
             raise InvalidArgumentError("leases", f"a {type(leases).__name__} is no lease store",
@@ -127,7 +128,7 @@ class FleetConsumers:
         self.leases = leases
         self._source = sellers
         self._store_for = cursor_stores or (lambda _seller: MemoryCursorStore())
-        self._clock, self._sleep = clock, sleep
+        self._clock, self._sleep = clock, round_sleep
         self._tokens: dict[str, int] = {}
         self._valid_until: dict[str, float] = {}
         self.workers: list[str] = []
