@@ -166,7 +166,8 @@ class EventConsumers:
             raise InvalidArgumentError("scheduler", f"a {type(scheduler).__name__} is not one",
                                        "pass a PollScheduler(requests_per_min=...)")
         self.scheduler = scheduler
-        self._finished: dict[str, anyio.Event] = {}
+        self._finished: dict[str, anyio.Event] = {}  # for stop(wait=True)
+        self._parked: set[str] = set()
         self._metrics: dict[str, ConsumerMetrics] = {}
         self._scopes: dict[str, anyio.CancelScope] = {}
         self._group: TaskGroup | None = None
@@ -204,8 +205,9 @@ class EventConsumers:
         return dict(self._metrics)
 
     def running(self) -> list[str]:
-        """The sellers whose consumer runs, sorted."""
-        return sorted(self._scopes)
+        """The sellers followed, sorted: whose consumer runs, or (with a scheduler) is parked
+        until the seller's next turn."""
+        return sorted(self._scopes.keys() | self._parked)
 
     async def start(self, seller_id: str) -> bool:
         """Start following ``seller_id`` (``False`` if already running)."""
@@ -214,7 +216,7 @@ class EventConsumers:
                                        "use it as `async with EventConsumers(...) as group:`")
         if not seller_id:
             raise InvalidArgumentError("seller_id", "is empty", "give the seller's user id")
-        if seller_id in self._scopes:
+        if seller_id in self._scopes or seller_id in self._parked:
             return False
         metrics = self._metrics.get(seller_id) or ConsumerMetrics(seller_id, _clock=self._clock)
         metrics.stopped = None
@@ -222,36 +224,58 @@ class EventConsumers:
         await self._group.start(self._supervise, seller_id, metrics)
         return True
 
+    def _wake(self, seller_id: str) -> None:
+        """A parked seller's turn came: its consumer runs again (from its committed cursor)."""
+        if seller_id in self._parked and self._group is not None:
+            self._parked.discard(seller_id)
+            # its scope is known at once, so stop() between now and the task's start works
+            scope = self._scopes[seller_id] = anyio.CancelScope()
+            self._group.start_soon(self._supervise, seller_id, self._metrics[seller_id], scope)
+
     async def stop(self, seller_id: str, *, wait: bool = False) -> bool:
         """Stop following ``seller_id`` (``False`` if it was not running); with ``wait``,
         return only once its consumer has ended (a handler in flight was cancelled, and what
         was committed is committed)."""
+        if seller_id in self._parked:
+            self._parked.discard(seller_id)
+            if self.scheduler is not None:
+                self.scheduler.unpark(seller_id)
+            return True
         scope = self._scopes.get(seller_id)
         if scope is None:
             return False
         scope.cancel()
-        finished = self._finished.get(seller_id)
-        if wait and finished is not None:
+        if wait:
+            finished = self._finished.setdefault(seller_id, anyio.Event())
             await finished.wait()
         return True
 
-    async def _supervise(self, seller_id: str, metrics: ConsumerMetrics, *,
-                         task_status: anyio.abc.TaskStatus[None]) -> None:
-        finished = self._finished[seller_id] = anyio.Event()
-        with anyio.CancelScope() as scope:
+    async def _supervise(
+            self, seller_id: str, metrics: ConsumerMetrics,
+            scope: anyio.CancelScope | None = None, *,
+            task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        parked = False
+        scope = scope or anyio.CancelScope()
+        with scope:
             self._scopes[seller_id] = scope
             task_status.started()
             try:
-                await self._restarting(seller_id, metrics)
+                parked = await self._restarting(seller_id, metrics)
             finally:
                 metrics.running = False
                 if self._scopes.get(seller_id) is scope:
                     del self._scopes[seller_id]
-                if self._finished.get(seller_id) is finished:
-                    del self._finished[seller_id]
-                finished.set()
+                    if parked and self.scheduler is not None:
+                        # Nothing held while idle (no task, no stream): the scheduler wakes
+                        # it when its turn comes.
+                        self._parked.add(seller_id)
+                        self.scheduler.park(seller_id, self._wake)
+                finished = self._finished.pop(seller_id, None)
+                if finished is not None:
+                    finished.set()
 
-    async def _restarting(self, seller_id: str, metrics: ConsumerMetrics) -> None:
+    async def _restarting(self, seller_id: str, metrics: ConsumerMetrics) -> bool:
+        """Run the seller's consumer until it ends; ``True`` when it parked (idle)."""
         store = self._stores.get(seller_id)
         if store is None:
             store = self._stores[seller_id] = self._store_for(seller_id)
@@ -261,13 +285,15 @@ class EventConsumers:
             try:
                 await self._consume(seller_id, store, metrics)
                 metrics.stopped = "finished"  # follow=False: the journal was read to its end
-                return
+                return False
+            except _Parked:
+                return True
             except (AuthorizationRequiredError, LeaseLostError) as exc:
                 # Retrying cannot help until the seller logs in again, or (a fleet) while
                 # another worker holds the seller's lease.
                 metrics.stopped = metrics.last_error = _describe(exc)
                 logger.warning("event consumer for %s stopped: %s", seller_id, metrics.stopped)
-                return
+                return False
             except Exception as exc:
                 failures = 1 if metrics.handled > handled_before else failures + 1
                 metrics.restarts += 1
@@ -303,10 +329,16 @@ class EventConsumers:
                 metrics.last_event_at = _occurred_at(delivery)
 
 
+class _Parked(Exception):
+    """The seller is idle: its consumer ends, to be woken at its next turn."""
+
+
 class _ScheduledStream(OrderEventStream):
     """A stream whose every request waits for the seller's turn from a
     :class:`~allegro_async.scheduler.PollScheduler` and reports what the poll found; its
-    own waits between polls become checkpoints (the turns pace it)."""
+    own waits between polls become checkpoints (the turns pace it). Once it has polled, a
+    stream whose seller's next turn is far (``park_after``) ends by raising ``_Parked``: the
+    event delivered last was committed when the stream was asked for the next one."""
 
     def __init__(self, service: OrdersService, scheduler: PollScheduler, seller_id: str,
                  **options: Any) -> None:
@@ -314,14 +346,18 @@ class _ScheduledStream(OrderEventStream):
         super().__init__(service, **options)
         self._scheduler = scheduler
         self._seller = seller_id
+        self._polled = False
 
     async def _event_stats(self) -> OrderEventStats:
         await self._scheduler.turn(self._seller)
         return await super()._event_stats()
 
     async def _events_page(self) -> RawOrderEventsList:
+        if self._polled and not self._buffer and self._scheduler.parks(self._seller):
+            raise _Parked
         await self._scheduler.turn(self._seller)
         page = await super()._events_page()
+        self._polled = True
         events = page.events
         self._scheduler.polled(
             self._seller, events=len(events), head=len(events) < self._page_size,

@@ -95,6 +95,8 @@ class PollScheduler:
         burst: most turns handed out at once after a quiet spell.
         active_interval: seconds between polls of a seller whose last poll brought events.
         max_interval: the longest wait between polls of an idle seller.
+        park_after: a seller whose next turn is at least this far ends its consumer task
+            until then (consumers of idle sellers then cost a few hundred bytes each).
         factor: how much the wait grows after each poll that brought nothing.
         clock, wall_clock, sleep: monotonic seconds, epoch seconds (event times are compared
             with it), and a sleep on ``clock`` (fake ones in tests).
@@ -114,6 +116,7 @@ class PollScheduler:
         active_interval: float = 10.0,
         max_interval: float = 300.0,
         factor: float = 2.0,
+        park_after: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
@@ -142,6 +145,8 @@ class PollScheduler:
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 1:
             raise InvalidArgumentError("factor", f"must be >= 1, got {factor!r}", "e.g. 2")
         self.factor = float(factor)
+        self.park_after = _positive(park_after, "park_after", "e.g. park_after=30")
+        self._parked: dict[str, list[Any]] = {}
         self.fraction = 1.0
         self._clock, self._wall, self._sleep = clock, wall_clock, sleep
         self._sellers: dict[str, _Seller] = {}
@@ -217,6 +222,29 @@ class PollScheduler:
     def forget(self, seller_id: str) -> None:
         """Drop what is known of ``seller_id`` (it went to another worker or left)."""
         self._sellers.pop(seller_id, None)
+        self.unpark(seller_id)
+
+    def parks(self, seller_id: str) -> bool:
+        """Whether the seller's next turn is at least ``park_after`` away."""
+        state = self._sellers.get(seller_id)
+        return state is not None and state.interval >= self.park_after
+
+    def park(self, seller_id: str, wake: Callable[[str], None]) -> None:
+        """Call ``wake(seller_id)`` when the seller's next turn is due (no task waits)."""
+        state = self._sellers.get(seller_id)
+        now = self._clock()
+        due = now if state is None or state.last_poll is None else max(
+            now, state.last_poll + state.interval)
+        entry: list[Any] = [due, next(self._seq), seller_id, wake]
+        self._parked[seller_id] = entry
+        heapq.heappush(self._heap, entry)
+        self._poke(due)
+
+    def unpark(self, seller_id: str) -> None:
+        """Cancel a :meth:`park` not yet woken."""
+        entry = self._parked.pop(seller_id, None)
+        if entry is not None:
+            entry[3] = None
 
     def freshness(self, seller_id: str) -> SellerFreshness | None:
         """The seller's :class:`SellerFreshness` (``None`` if never scheduled here)."""
@@ -270,9 +298,14 @@ class PollScheduler:
                     self._waiting, self._waiting_for = None, float("inf")
             return
         entry = heapq.heappop(heap)
-        if entry[3] is None:
+        waiter = entry[3]
+        if waiter is None:
+            return
+        if not isinstance(waiter, anyio.Event):  # a parked seller: wake it, it asks again
+            self._parked.pop(entry[2], None)
+            waiter(entry[2])
             return
         self._tat = max(self._tat, now) + step
         self.granted += 1
-        entry[3].set()
+        waiter.set()
         await anyio.lowlevel.checkpoint()

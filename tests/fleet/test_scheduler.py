@@ -126,8 +126,14 @@ async def test_consumers_poll_inside_their_share_and_active_sellers_more_often(
             await clock.sleep(20)
             allegro_emulator.orders.new_order(0)
 
+    followed: list[str] = []
+    with_task: list[str] = []
+
     async def consume() -> None:
-        async with EventConsumers(allegro_app, handle, scheduler=scheduler):
+        async with EventConsumers(allegro_app, handle, scheduler=scheduler) as group:
+            await clock.sleep(350)
+            followed.extend(group.running())
+            with_task.extend(s for s, m in group.metrics().items() if m.running)
             await anyio.sleep_forever()
 
     await _run_for(clock, 360, consume, orders_arrive)
@@ -141,3 +147,6 @@ async def test_consumers_poll_inside_their_share_and_active_sellers_more_often(
     assert report[active].polls > 2 * idle_polls
     assert handled.count(active) >= 3 * 15  # the orders of the first 300 s, 3 events each
     assert all(f.since_head_s is not None and f.since_head_s <= 130 for f in report.values())
+    # idle sellers are still followed, but hold no task between their turns
+    assert len(followed) == 12 and len(with_task) <= 2
+    assert min(f.polls for f in report.values()) >= 3  # woken again and again

@@ -1,0 +1,214 @@
+"""10 000 sellers' order-event journals followed by one app inside a share of its S1 budget.
+
+The in-process emulator runs at time scale ``SCALE`` (its S1 limit and blocks scale with it)
+for ``MINUTES`` emulated minutes; ``ACTIVE_SHARE`` of the sellers get orders during the run
+(each about one every ``ORDER_EVERY_S`` emulated seconds), the rest stay idle. One
+:class:`~allegro_async.consumers.EventConsumers` polls every seller through a
+:class:`~allegro_async.scheduler.PollScheduler` at the default share of 9000/min, through the
+app's throttle on the emulator's clock.
+
+Freshness is sampled every emulated minute after the first poll round (``WARMUP_S``): per
+seller, the time since a poll last reached its journal's head. Keys: ``active_freshness_p50_s``,
+``active_freshness_p95_s`` (goal <= 60), ``freshness_p50_s``, ``freshness_p95_s`` (goal <=
+600, all sellers), ``requests_per_min`` (every request the emulator got, per emulated minute)
+and ``budget_per_min`` (goal: requests_per_min <= budget_per_min), ``responses_429`` (goal 0),
+``kb_per_idle_seller`` (goal <= 10: client-side memory per idle seller, measured with
+tracemalloc in a first, smaller run of ``MEMORY_SELLERS`` idle sellers, leaving out whatever
+the emulator allocates), ``events_arrived`` and ``events_handled``.
+
+Run: python benchmarks/many_sellers.py [--json] [--sellers 10000] [--minutes 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from _common import report
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from allegro_async import AllegroApp
+from allegro_async.auth.tokens import MemoryTokenStore, Token
+from allegro_async.consumers import EventConsumers
+from allegro_async.scheduler import PollScheduler
+from allegro_async.services.events import EventDelivery
+from allegro_async.testing import Emulator, EmulatorConfig
+from allegro_async.testing.emulator.orders import OrdersConfig
+from allegro_async.throttle import Throttle
+
+SCALE = 5.0
+MINUTES = 12.0
+ACTIVE_SHARE = 0.05
+ORDER_EVERY_S = 120.0
+WARMUP_S = 240.0
+MEMORY_SELLERS = 1000
+#: The scheduler's knobs for this run (the defaults, spelled out).
+KNOBS: dict[str, Any] = {"share": 0.5, "active_interval": 10.0, "max_interval": 300.0}
+
+
+def _emulator(sellers: int, scale: float) -> Emulator:
+    return Emulator(EmulatorConfig(sellers=sellers, time_scale=scale,
+                                   orders=OrdersConfig(orders_per_seller=0)))
+
+
+async def _app(emulator: Emulator, transport: Any = None) -> AllegroApp:
+    def now() -> float:
+        return emulator.clock.now().timestamp()
+
+    throttle = Throttle(clock=emulator.clock.monotonic, sleep=emulator.clock.sleep)
+    app = AllegroApp(emulator.client_id, emulator.client_secret, store=MemoryTokenStore(),
+                     environment=emulator.environment(),
+                     transport=transport or emulator.transport(),
+                     clock=now, throttle=throttle, max_cached_sellers=len(emulator.sellers))
+    for seller in emulator.sellers:
+        pair = emulator.oauth.issue_pair(seller.id)
+        await app.add_seller(Token.from_response(pair, now=now(), environment="custom"))
+    return app
+
+
+def _scheduler(emulator: Emulator) -> PollScheduler:
+    return PollScheduler(clock=emulator.clock.monotonic,
+                         wall_clock=lambda: emulator.clock.now().timestamp(),
+                         sleep=emulator.clock.sleep, **KNOBS)
+
+
+async def _ignore(seller_id: str, delivery: EventDelivery) -> None:
+    pass
+
+
+def _empty_journal(request: httpx.Request) -> httpx.Response:
+    assert request.url.path == "/order/events", request.url
+    return httpx.Response(200, json={"events": []})
+
+
+async def measure_memory(sellers: int) -> float:
+    """KB of client-side memory per idle seller, once each was polled and waits its turn.
+
+    The polls are answered by a mock transport (an empty journal), so every byte traced is
+    the client's: the emulator only minted the tokens, before the measurement starts."""
+    emulator = _emulator(sellers, 50.0)
+    app = await _app(emulator, httpx.MockTransport(_empty_journal))
+    scheduler = _scheduler(emulator)
+    gc.collect()
+    tracemalloc.start(1)
+    before = tracemalloc.get_traced_memory()[0]
+    async with EventConsumers(app, _ignore, sellers=[s.id for s in emulator.sellers],
+                              scheduler=scheduler, start="beginning") as group:
+        while sum(1 for f in scheduler.report().values() if f.polls) < sellers:
+            await emulator.clock.sleep(5)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert len(group.running()) == sellers
+    await app.aclose()
+    return (after - before) / sellers / 1024
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def measure(sellers: int, minutes: float) -> dict[str, Any]:
+    emulator = _emulator(sellers, SCALE)
+    app = await _app(emulator)
+    scheduler = _scheduler(emulator)
+    rand = random.Random(7)
+    ids = [s.id for s in emulator.sellers]
+    active = set(rand.sample(range(sellers), max(1, int(sellers * ACTIVE_SHARE))))
+    active_ids = {ids[i] for i in active}
+    handled = 0
+    samples_all: list[float] = []
+    samples_active: list[float] = []
+
+    async def handle(seller_id: str, delivery: EventDelivery) -> None:
+        nonlocal handled
+        handled += 1
+
+    async def orders_arrive() -> None:
+        # one new order per active seller every ORDER_EVERY_S on average (Poisson)
+        rate = len(active) / ORDER_EVERY_S
+        order = sorted(active)
+        while True:
+            await emulator.clock.sleep(rand.expovariate(rate))
+            emulator.orders.new_order(rand.choice(order))
+
+    duration = minutes * 60
+    start_real = time.perf_counter()
+    async with EventConsumers(app, handle, sellers=ids, scheduler=scheduler,
+                              start="beginning"):
+        start = emulator.clock.monotonic()
+        requests_at_start = emulator.stats.requests
+        feeder = asyncio.ensure_future(orders_arrive())
+        next_sample = start + WARMUP_S
+        while emulator.clock.monotonic() - start < duration:
+            await emulator.clock.sleep(min(10.0, next_sample - emulator.clock.monotonic()))
+            if emulator.clock.monotonic() >= next_sample:
+                next_sample += 60
+                for seller_id, fresh in scheduler.report().items():
+                    age = fresh.since_head_s if fresh.since_head_s is not None else (
+                        emulator.clock.monotonic() - start)
+                    samples_all.append(age)
+                    if seller_id in active_ids:
+                        samples_active.append(age)
+        feeder.cancel()
+        elapsed = emulator.clock.monotonic() - start
+        requests = emulator.stats.requests - requests_at_start
+    real = time.perf_counter() - start_real
+    journal = sum(len(emulator.orders.book(i).events) for i in active)
+    lags = [f.last_event_lag_s for s, f in scheduler.report().items()
+            if s in active_ids and f.last_event_lag_s is not None]
+    await app.aclose()
+    return {
+        "sellers": sellers, "active_sellers": len(active),
+        "emulated_minutes": round(elapsed / 60, 2), "wall_seconds": round(real, 1),
+        "active_freshness_p50_s": round(_percentile(samples_active, 50), 1),
+        "active_freshness_p95_s": round(_percentile(samples_active, 95), 1),
+        "freshness_p50_s": round(_percentile(samples_all, 50), 1),
+        "freshness_p95_s": round(_percentile(samples_all, 95), 1),
+        "active_event_lag_p95_s": round(_percentile(lags, 95), 1),
+        "requests_per_min": round(requests / (elapsed / 60), 1),
+        "budget_per_min": scheduler.requests_per_min,
+        "responses_429": emulator.stats.responses_429,
+        "events_arrived": journal,
+        "events_handled": handled,
+    }
+
+
+GOALS = {
+    "active_freshness_p95_s": "<= 60", "freshness_p95_s": "<= 600",
+    "requests_per_min": "<= budget_per_min", "responses_429": "0",
+    "kb_per_idle_seller": "<= 10",
+    "events_handled": "events_arrived, less those after the last polls",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--sellers", type=int, default=10_000)
+    parser.add_argument("--minutes", type=float, default=MINUTES)
+    args = parser.parse_args()
+    kb = asyncio.run(measure_memory(min(MEMORY_SELLERS, args.sellers)))
+    result = asyncio.run(measure(args.sellers, args.minutes))
+    result["kb_per_idle_seller"] = round(kb, 2)
+    report(f"{args.sellers} sellers, {ACTIVE_SHARE:.0%} active, emulator at x{SCALE:g}",
+           result, args.json, GOALS)
+
+
+if __name__ == "__main__":
+    main()
