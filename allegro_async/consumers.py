@@ -15,6 +15,11 @@ so a shutdown never drops a finished event's commit); an event whose handler rai
 cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
 when the process dies, exactly once for the rest: a handler whose effect must not repeat
 checks ``delivery.id`` against what it already did (see docs/fastapi.md).
+
+With ``scheduler=`` (a :class:`~allegro_async.scheduler.PollScheduler`) every poll waits for
+the seller's turn inside a share of the app's budget, and idle sellers hold no task between
+turns; :class:`~allegro_async.fleet.FleetConsumers` spreads sellers over many workers by leases
+(docs/consumers-fleet.md).
 """
 
 from __future__ import annotations
