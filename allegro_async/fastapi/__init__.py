@@ -33,14 +33,23 @@ from allegro_async.fastapi.lifespan import (
     get_allegro,
     get_consumers,
 )
-from allegro_async.fastapi.onboarding import PendingAuthorizations, onboarding_router
+from allegro_async.fastapi.onboarding import onboarding_router
+from allegro_async.fastapi.pending import (
+    PendingAuthorizations,
+    PendingStore,
+    RedisPendingAuthorizations,
+    TooManyPendingError,
+)
 from allegro_async.fastapi.sellers import SellerClient, seller_client
 
 __all__ = [
     "AllegroState",
     "ConsumersState",
     "PendingAuthorizations",
+    "PendingStore",
+    "RedisPendingAuthorizations",
     "SellerClient",
+    "TooManyPendingError",
     "allegro_lifespan",
     "error_body",
     "get_allegro",

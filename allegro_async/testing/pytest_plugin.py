@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from allegro_async.auth.app import AllegroApp
     from allegro_async.client import AllegroClient
     from allegro_async.testing.emulator.core import Emulator, EmulatorConfig
+    from allegro_async.testing.postgres_server import RunningPostgres
 
 try:  # async fixtures need pytest-asyncio; its decorator also works in strict mode
     import pytest_asyncio
@@ -50,6 +51,33 @@ def _emulator(module: str) -> Any:
     except EmulatorNotInstalledError as exc:
         message = str(exc)
     pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def allegro_postgres() -> Iterator[RunningPostgres]:
+    """A private PostgreSQL server for the session (a temp cluster on 127.0.0.1, a random
+    password), stopped and removed afterwards."""
+    import os
+
+    from allegro_async.testing.postgres_server import PostgresNotFoundError, serve_postgres
+
+    try:
+        server = serve_postgres()
+        running = server.__enter__()
+    except PostgresNotFoundError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
+        pytest.skip(str(exc))
+    try:
+        yield running
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def allegro_postgres_dsn(allegro_postgres: RunningPostgres) -> str:
+    """``postgresql://postgres:<password>@127.0.0.1:<port>/postgres`` of ``allegro_postgres``."""
+    return allegro_postgres.dsn
 
 
 @pytest.fixture

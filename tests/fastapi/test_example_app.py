@@ -132,7 +132,8 @@ def test_concurrent_requests_and_bulk_prices_under_uvicorn(
                 # the seller back to the backend's callback, which saves them.
                 emulator.oauth.approve_as(2)
                 connect = await http.get("/allegro/connect")
-                async with httpx.AsyncClient() as browser:
+                # the same browser: it carries the cookie that binds the flow to it
+                async with httpx.AsyncClient(cookies=connect.cookies) as browser:
                     page = await browser.get(connect.headers["location"])
                     back = await browser.get(page.headers["location"])
                 return statuses, job, unknown, back
