@@ -1,5 +1,6 @@
-"""Lease stores for the fleet tests: Redis (a private server on a free loopback port) and SQL
-(SQLite in a temporary file), both on a fake clock so that TTLs pass without waiting."""
+"""Lease stores for the fleet tests: Redis (a private server on a free loopback port), and SQL
+in PostgreSQL (a private server, ``allegro_postgres``) and in SQLite (a temporary file), all on
+a fake clock so that TTLs pass without waiting."""
 
 from __future__ import annotations
 
@@ -47,10 +48,10 @@ async def redis_client(redis_url: str) -> AsyncIterator[object]:
     await client.aclose()
 
 
-@pytest.fixture(params=["redis", "sql"])
+@pytest.fixture(params=["redis", "postgres", "sqlite"])
 async def leases(request: pytest.FixtureRequest, clock: FakeClock,
                  tmp_path: Path) -> AsyncIterator[LeaseBackend]:
-    """One lease store on ``clock``: in Redis, then in SQL."""
+    """One lease store on ``clock``: in Redis, PostgreSQL, then SQLite."""
     if request.param == "redis":
         import redis.asyncio as aioredis
 
@@ -62,8 +63,13 @@ async def leases(request: pytest.FixtureRequest, clock: FakeClock,
 
     from allegro_async.fleet.sql import SqlLeases
 
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'leases.db'}")
-    store = SqlLeases(engine, now=clock)
+    if request.param == "postgres":
+        dsn = request.getfixturevalue("allegro_postgres").dsn
+        engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://"))
+    else:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'leases.db'}")
+    # tables of their own per test: the server lives for the session
+    store = SqlLeases(engine, now=clock, prefix=f"leases_{uuid.uuid4().hex[:12]}")
     await store.create_tables()
     yield store
     await engine.dispose()
