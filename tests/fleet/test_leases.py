@@ -4,6 +4,7 @@ that forgets one which stops beating."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from allegro_async.errors import InvalidArgumentError
@@ -72,3 +73,18 @@ async def test_bad_arguments_are_refused_before_any_call(redis_client: object) -
     leases = RedisLeases(redis_client, prefix="x")
     with pytest.raises(InvalidArgumentError, match="ttl"):
         await leases.acquire(["s1"], "a", ttl=0)
+
+
+async def test_workers_racing_for_the_same_leases_each_get_a_lease_once(
+        leases: LeaseBackend) -> None:
+    names = [f"s{i}" for i in range(40)]
+    won: dict[str, dict[str, int]] = {}
+
+    async def take(worker: str) -> None:
+        won[worker] = await leases.acquire(names, worker, ttl=10)
+
+    async with anyio.create_task_group() as group:
+        for worker in ("a", "b", "c"):
+            group.start_soon(take, worker)
+    taken = [name for got in won.values() for name in got]
+    assert sorted(taken) == sorted(names)  # every lease once, none twice
