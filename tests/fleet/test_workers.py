@@ -228,3 +228,28 @@ async def test_a_commit_after_the_lease_was_taken_over_is_refused(
         assert await stores[seller].load() == before
         await a.rebalance()  # a finds out, and stops consuming
         assert a.held() == [] and a.consumers.running() == []
+
+
+# consumers poll for real here: SQLite's one writer at a time is for a single host, not this
+@pytest.mark.parametrize("leases", ["redis", "postgres"], indirect=True)
+async def test_each_worker_polls_at_its_part_of_the_fleets_budget(
+        allegro_app: AllegroApp, allegro_emulator: Emulator, leases: LeaseBackend,
+        clock: FakeClock) -> None:
+    from allegro_async.scheduler import PollScheduler
+
+    schedulers = [PollScheduler(requests_per_min=900), PollScheduler(requests_per_min=900)]
+    sellers = [s.id for s in allegro_emulator.sellers]
+
+    def worker(name: str, scheduler: PollScheduler) -> FleetConsumers:
+        return FleetConsumers(allegro_app, Handled().handler(name), leases=leases,
+                              worker_id=name, sellers=sellers, ttl=TTL, clock=clock,
+                              round_sleep=_never, scheduler=scheduler)
+
+    async with worker("a", schedulers[0]) as a:
+        assert schedulers[0].rate_per_min == 900
+        async with worker("b", schedulers[1]) as b:
+            await a.rebalance()
+            await b.rebalance()
+            assert [s.rate_per_min for s in schedulers] == [450, 450]
+        await a.rebalance()  # b left: a has the whole budget and every seller again
+        assert schedulers[0].rate_per_min == 900 and a.held() == sorted(sellers)
