@@ -10,8 +10,10 @@ turns to poll at most ``rate`` a minute (with bursts of ``burst``), most overdue
 
 A seller whose last poll brought events is polled again after ``active_interval`` (at once
 while a full page says more wait); each poll that brings nothing doubles the wait, up to
-``max_interval``; a seller not yet seen active starts at ``max_interval``. When the sellers
-ask for more than the rate, everyone's turn comes later (oldest due first), never more often.
+``active_max_interval`` while its last event is less than ``active_for`` old and up to
+``max_interval`` after that; a seller not yet seen active starts at ``max_interval``. When
+the sellers ask for more than the rate, everyone's turn comes later (oldest due first), never
+more often.
 
 Freshness, per seller: ``since_head_s`` is how long ago a poll last reached the journal's head
 (a page with room left: nothing newer waited), so an event is seen at most about that late;
@@ -68,7 +70,8 @@ def _round(value: float | None) -> float | None:
 class _Seller:
     """Per-seller state, kept small: a fleet holds thousands."""
 
-    __slots__ = ("events", "head_at", "interval", "lag", "last_poll", "polls", "streak")
+    __slots__ = ("active_at", "events", "head_at", "interval", "lag", "last_poll", "polls",
+                 "streak")
 
     def __init__(self) -> None:
         self.last_poll: float | None = None
@@ -78,6 +81,7 @@ class _Seller:
         self.lag: float | None = None
         self.polls = 0
         self.events = 0
+        self.active_at: float | None = None
 
 
 def _positive(value: object, name: str, fix: str) -> float:
@@ -95,6 +99,8 @@ class PollScheduler:
         burst: most turns handed out at once after a quiet spell.
         active_interval: seconds between polls of a seller whose last poll brought events.
         max_interval: the longest wait between polls of an idle seller.
+        active_max_interval: the longest wait while the seller's last event is less than
+            ``active_for`` seconds old (an active seller's orders come in bursts and gaps).
         park_after: a seller whose next turn is at least this far ends its consumer task
             until then (consumers of idle sellers then cost a few hundred bytes each).
         factor: how much the wait grows after each poll that brought nothing.
@@ -115,6 +121,8 @@ class PollScheduler:
         burst: int = 5,
         active_interval: float = 10.0,
         max_interval: float = 300.0,
+        active_max_interval: float = 30.0,
+        active_for: float = 900.0,
         factor: float = 2.0,
         park_after: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
@@ -146,6 +154,13 @@ class PollScheduler:
             raise InvalidArgumentError("factor", f"must be >= 1, got {factor!r}", "e.g. 2")
         self.factor = float(factor)
         self.park_after = _positive(park_after, "park_after", "e.g. park_after=30")
+        self.active_max_interval = _positive(active_max_interval, "active_max_interval",
+                                             "e.g. active_max_interval=30")
+        if not self.active_interval <= self.active_max_interval <= self.max_interval:
+            raise InvalidArgumentError(
+                "active_max_interval", "is not between active_interval and max_interval",
+                "need active_interval <= active_max_interval <= max_interval")
+        self.active_for = _positive(active_for, "active_for", "e.g. active_for=900")
         self._parked: dict[str, list[Any]] = {}
         self.fraction = 1.0
         self._clock, self._wall, self._sleep = clock, wall_clock, sleep
@@ -203,19 +218,21 @@ class PollScheduler:
         state = self._sellers.get(seller_id)
         if state is None:
             state = self._sellers[seller_id] = _Seller()
-        state.last_poll = self._clock()
+        now = state.last_poll = self._clock()
         state.polls += 1
         wall = self._wall()
         if events:
             state.events += events
             state.streak = 0
+            state.active_at = now
             state.interval = self.active_interval if head else 0.0
             if last_occurred is not None:
                 state.lag = max(0.0, wall - last_occurred.timestamp())
         else:
             state.streak += 1
+            recent = state.active_at is not None and now - state.active_at < self.active_for
             state.interval = min(self.active_interval * self.factor ** min(state.streak, 64),
-                                 self.max_interval)
+                                 self.active_max_interval if recent else self.max_interval)
         if head:
             state.head_at = wall
 

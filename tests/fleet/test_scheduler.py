@@ -61,7 +61,8 @@ async def test_turns_never_come_faster_than_the_budget() -> None:
 
 async def test_idle_sellers_back_off_to_the_cap_and_events_bring_them_back() -> None:
     clock = VirtualClock()
-    scheduler = _scheduler(clock, requests_per_min=600, active_interval=10, max_interval=80)
+    scheduler = _scheduler(clock, requests_per_min=600, active_interval=10, max_interval=80,
+                           active_max_interval=80)
     polls: list[float] = []
     answers = iter([0, 3, 0, 0, 0, 0, 0, 2])  # events found by each poll
 
@@ -79,6 +80,26 @@ async def test_idle_sellers_back_off_to_the_cap_and_events_bring_them_back() -> 
     fresh = scheduler.freshness("s1")
     assert fresh is not None and fresh.interval_s == 10 and fresh.events == 5
     assert fresh.polls == 8
+
+
+async def test_a_recently_active_seller_backs_off_to_a_lower_cap_for_a_while() -> None:
+    clock = VirtualClock()
+    scheduler = _scheduler(clock, requests_per_min=600, active_interval=10, max_interval=300,
+                           active_max_interval=30, active_for=200)
+    polls: list[float] = []
+    answers = iter([2] + [0] * 12)
+
+    async def seller() -> None:
+        for found in answers:
+            await scheduler.turn("s1")
+            polls.append(clock.now)
+            scheduler.polled("s1", events=found, head=True)
+        await anyio.sleep_forever()
+
+    await _run_for(clock, 2000, scheduler.run, seller)
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(polls)]
+    # 10, 20, then at most 30 s while the event is under 200 s old; then the idle cap
+    assert gaps == [10, 20, 30, 30, 30, 30, 30, 30, 300, 300, 300, 300]
 
 
 async def test_freshness_says_when_the_head_was_last_seen_and_how_late_events_came() -> None:
