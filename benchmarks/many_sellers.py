@@ -54,7 +54,8 @@ ORDER_EVERY_S = 120.0
 WARMUP_S = 240.0
 MEMORY_SELLERS = 1000
 #: The scheduler's knobs for this run (the defaults, spelled out).
-KNOBS: dict[str, Any] = {"share": 0.5, "active_interval": 10.0, "max_interval": 300.0}
+KNOBS: dict[str, Any] = {"share": 0.5, "active_interval": 10.0, "max_interval": 300.0,
+                         "active_max_interval": 30.0, "active_for": 900.0}
 
 
 def _emulator(sellers: int, scale: float) -> Emulator:
