@@ -167,7 +167,9 @@ class RedisLeases:
                                            "give redis://host:port/db or a Redis client")
             import redis.asyncio as aioredis
 
-            redis = aioredis.Redis.from_url(redis)
+            # Bounded waits: a round must end (and give up leases in time) when Redis hangs.
+            redis = aioredis.Redis.from_url(redis, socket_timeout=2.0,
+                                            socket_connect_timeout=2.0)
         self.redis = redis
         self.prefix = prefix
         self._now = now
