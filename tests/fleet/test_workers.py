@@ -253,3 +253,23 @@ async def test_each_worker_polls_at_its_part_of_the_fleets_budget(
             assert [s.rate_per_min for s in schedulers] == [450, 450]
         await a.rebalance()  # b left: a has the whole budget and every seller again
         assert schedulers[0].rate_per_min == 900 and a.held() == sorted(sellers)
+
+
+async def test_a_worker_cut_off_from_the_lease_store_stops_before_its_leases_can_move(
+        allegro_app: AllegroApp, allegro_emulator: Emulator, leases: LeaseBackend,
+        clock: FakeClock) -> None:
+    seller = allegro_emulator.sellers[0].id
+    cut, rounds, pacer = Partition(leases), Pacer(), Pacer()
+    async with FleetConsumers(allegro_app, Handled().handler("a"), leases=cut, worker_id="a",
+                              sellers=[seller], ttl=TTL, clock=clock, round_sleep=rounds.sleep,
+                              sleep=pacer.sleep) as a:
+        assert a.held() == [seller] and a.consumers.running() == [seller]
+        cut.cut = True
+        clock.advance(TTL - 4)  # renewed 11 s ago: still inside ttl - margin (12 s)
+        rounds.kick()
+        await anyio.wait_all_tasks_blocked()
+        assert a.held() == [seller]
+        clock.advance(2)  # 13 s: another worker may take it over soon, so a stops now
+        rounds.kick()
+        await anyio.wait_all_tasks_blocked()
+        assert a.held() == [] and a.consumers.running() == []
