@@ -141,12 +141,13 @@ async def measure_memory(sellers: int) -> float:
     return (after - before) / sellers / 1024
 
 
-def _percentile(values: list[float], q: float) -> float:
+def _percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile, rounded; ``None`` without samples (a run shorter than WARMUP_S)."""
     if not values:
-        return float("nan")
+        return None
     if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+        return round(values[0], 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
 
 
 async def measure(sellers: int, minutes: float) -> dict[str, Any]:
@@ -207,11 +208,11 @@ async def measure(sellers: int, minutes: float) -> dict[str, Any]:
     return {
         "sellers": sellers, "active_sellers": len(active),
         "emulated_minutes": round(elapsed / 60, 2), "wall_seconds": round(real, 1),
-        "active_freshness_p50_s": round(_percentile(samples_active, 50), 1),
-        "active_freshness_p95_s": round(_percentile(samples_active, 95), 1),
-        "freshness_p50_s": round(_percentile(samples_all, 50), 1),
-        "freshness_p95_s": round(_percentile(samples_all, 95), 1),
-        "active_event_lag_p95_s": round(_percentile(lags, 95), 1),
+        "active_freshness_p50_s": _percentile(samples_active, 50),
+        "active_freshness_p95_s": _percentile(samples_active, 95),
+        "freshness_p50_s": _percentile(samples_all, 50),
+        "freshness_p95_s": _percentile(samples_all, 95),
+        "active_event_lag_p95_s": _percentile(lags, 95),
         "requests_per_min": round(requests / (elapsed / 60), 1),
         "budget_per_min": scheduler.requests_per_min,
         "responses_429": emulator.stats.responses_429,
