@@ -15,6 +15,11 @@ so a shutdown never drops a finished event's commit); an event whose handler rai
 cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
 when the process dies, exactly once for the rest: a handler whose effect must not repeat
 checks ``delivery.id`` against what it already did (see docs/fastapi.md).
+
+With ``scheduler=`` (a :class:`~allegro_async.scheduler.PollScheduler`) every poll waits for
+the seller's turn inside a share of the app's budget, and idle sellers hold no task between
+turns; :class:`~allegro_async.fleet.FleetConsumers` spreads sellers over many workers by leases
+(docs/consumers-fleet.md).
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from typing_extensions import Unpack
 
@@ -35,7 +41,13 @@ from allegro_async._redact import scrub
 from allegro_async.auth.app import AllegroApp
 from allegro_async.cursors import CursorStore, MemoryCursorStore
 from allegro_async.errors import AuthorizationRequiredError, InvalidArgumentError
-from allegro_async.services.events import EventDelivery, StreamOptions
+from allegro_async.fleet.leases import LeaseLostError
+from allegro_async.scheduler import PollScheduler
+from allegro_async.services.events import EventDelivery, OrderEventStream, StreamOptions
+
+if TYPE_CHECKING:
+    from allegro_async.models.events import OrderEventStats, RawOrderEventsList
+    from allegro_async.services.orders import OrdersService
 
 __all__ = ["Backoff", "ConsumerMetrics", "EventConsumers", "EventHandler"]
 
@@ -119,6 +131,9 @@ class EventConsumers:
             ``backoff_sleep`` waits them (inject a fake one in tests).
         stream_options: passed to ``client.orders.events(...)`` (``start``, ``types``,
             ``page_size``, ``min_poll``, ...).
+        scheduler: a :class:`~allegro_async.scheduler.PollScheduler` that decides when each
+            seller polls, inside a part of the app's budget (then ``min_poll``/``max_poll`` are
+            not used); it runs in this group unless it already runs elsewhere.
 
     A consumer whose seller must log in again (:class:`AuthorizationRequiredError`) stops,
     with ``stopped`` saying why, instead of retrying; :meth:`start` it after the seller
@@ -136,6 +151,7 @@ class EventConsumers:
         backoff_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         rand: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
+        scheduler: PollScheduler | None = None,
         **stream_options: Unpack[StreamOptions],
     ) -> None:
         if "store" in stream_options:
@@ -151,6 +167,12 @@ class EventConsumers:
         self._backoff = backoff or Backoff()
         self._sleep, self._rand, self._clock = backoff_sleep, rand, clock
         self._options = stream_options
+        if scheduler is not None and not isinstance(scheduler, PollScheduler):
+            raise InvalidArgumentError("scheduler", f"a {type(scheduler).__name__} is not one",
+                                       "pass a PollScheduler(requests_per_min=...)")
+        self.scheduler = scheduler
+        self._finished: dict[str, anyio.Event] = {}  # for stop(wait=True)
+        self._parked: set[str] = set()
         self._metrics: dict[str, ConsumerMetrics] = {}
         self._scopes: dict[str, anyio.CancelScope] = {}
         self._group: TaskGroup | None = None
@@ -163,6 +185,8 @@ class EventConsumers:
         await group.__aenter__()
         self._group = group
         try:
+            if self.scheduler is not None and not self.scheduler.running:
+                group.start_soon(self.scheduler.run)
             for seller_id in self._sellers if self._sellers is not None else (
                     await self.app.sellers()):
                 await self.start(seller_id)
@@ -186,8 +210,9 @@ class EventConsumers:
         return dict(self._metrics)
 
     def running(self) -> list[str]:
-        """The sellers whose consumer runs, sorted."""
-        return sorted(self._scopes)
+        """The sellers followed, sorted: whose consumer runs, or (with a scheduler) is parked
+        until the seller's next turn."""
+        return sorted(self._scopes.keys() | self._parked)
 
     async def start(self, seller_id: str) -> bool:
         """Start following ``seller_id`` (``False`` if already running)."""
@@ -196,7 +221,7 @@ class EventConsumers:
                                        "use it as `async with EventConsumers(...) as group:`")
         if not seller_id:
             raise InvalidArgumentError("seller_id", "is empty", "give the seller's user id")
-        if seller_id in self._scopes:
+        if seller_id in self._scopes or seller_id in self._parked:
             return False
         metrics = self._metrics.get(seller_id) or ConsumerMetrics(seller_id, _clock=self._clock)
         metrics.stopped = None
@@ -204,27 +229,58 @@ class EventConsumers:
         await self._group.start(self._supervise, seller_id, metrics)
         return True
 
-    async def stop(self, seller_id: str) -> bool:
-        """Stop following ``seller_id`` (``False`` if it was not running)."""
+    def _wake(self, seller_id: str) -> None:
+        """A parked seller's turn came: its consumer runs again (from its committed cursor)."""
+        if seller_id in self._parked and self._group is not None:
+            self._parked.discard(seller_id)
+            # its scope is known at once, so stop() between now and the task's start works
+            scope = self._scopes[seller_id] = anyio.CancelScope()
+            self._group.start_soon(self._supervise, seller_id, self._metrics[seller_id], scope)
+
+    async def stop(self, seller_id: str, *, wait: bool = False) -> bool:
+        """Stop following ``seller_id`` (``False`` if it was not running); with ``wait``,
+        return only once its consumer has ended (a handler in flight was cancelled, and what
+        was committed is committed)."""
+        if seller_id in self._parked:
+            self._parked.discard(seller_id)
+            if self.scheduler is not None:
+                self.scheduler.unpark(seller_id)
+            return True
         scope = self._scopes.get(seller_id)
         if scope is None:
             return False
         scope.cancel()
+        if wait:
+            finished = self._finished.setdefault(seller_id, anyio.Event())
+            await finished.wait()
         return True
 
-    async def _supervise(self, seller_id: str, metrics: ConsumerMetrics, *,
-                         task_status: anyio.abc.TaskStatus[None]) -> None:
-        with anyio.CancelScope() as scope:
+    async def _supervise(
+            self, seller_id: str, metrics: ConsumerMetrics,
+            scope: anyio.CancelScope | None = None, *,
+            task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        parked = False
+        scope = scope or anyio.CancelScope()
+        with scope:
             self._scopes[seller_id] = scope
             task_status.started()
             try:
-                await self._restarting(seller_id, metrics)
+                parked = await self._restarting(seller_id, metrics)
             finally:
                 metrics.running = False
                 if self._scopes.get(seller_id) is scope:
                     del self._scopes[seller_id]
+                    if parked and self.scheduler is not None:
+                        # Nothing held while idle (no task, no stream): the scheduler wakes
+                        # it when its turn comes.
+                        self._parked.add(seller_id)
+                        self.scheduler.park(seller_id, self._wake)
+                finished = self._finished.pop(seller_id, None)
+                if finished is not None:
+                    finished.set()
 
-    async def _restarting(self, seller_id: str, metrics: ConsumerMetrics) -> None:
+    async def _restarting(self, seller_id: str, metrics: ConsumerMetrics) -> bool:
+        """Run the seller's consumer until it ends; ``True`` when it parked (idle)."""
         store = self._stores.get(seller_id)
         if store is None:
             store = self._stores[seller_id] = self._store_for(seller_id)
@@ -234,12 +290,15 @@ class EventConsumers:
             try:
                 await self._consume(seller_id, store, metrics)
                 metrics.stopped = "finished"  # follow=False: the journal was read to its end
-                return
-            except AuthorizationRequiredError as exc:
-                # Retrying cannot help until the seller logs in again.
+                return False
+            except _Parked:
+                return True
+            except (AuthorizationRequiredError, LeaseLostError) as exc:
+                # Retrying cannot help until the seller logs in again, or (a fleet) while
+                # another worker holds the seller's lease.
                 metrics.stopped = metrics.last_error = _describe(exc)
                 logger.warning("event consumer for %s stopped: %s", seller_id, metrics.stopped)
-                return
+                return False
             except Exception as exc:
                 failures = 1 if metrics.handled > handled_before else failures + 1
                 metrics.restarts += 1
@@ -252,7 +311,9 @@ class EventConsumers:
     async def _consume(self, seller_id: str, store: CursorStore,
                        metrics: ConsumerMetrics) -> None:
         options: StreamOptions = {**self._options, "store": store}
-        stream = self.app.seller(seller_id).orders.events(**options)
+        service = self.app.seller(seller_id).orders
+        stream = (service.events(**options) if self.scheduler is None else
+                  _ScheduledStream(service, self.scheduler, seller_id, **options))
         async with stream:
             metrics.running = True
             metrics.cursor = stream.cursor
@@ -271,6 +332,56 @@ class EventConsumers:
                 metrics.duplicates_dropped += stream.duplicates - dropped_at_start
                 dropped_at_start = stream.duplicates
                 metrics.last_event_at = _occurred_at(delivery)
+
+
+class _Parked(Exception):
+    """The seller is idle: its consumer ends, to be woken at its next turn."""
+
+
+class _ScheduledStream(OrderEventStream):
+    """A stream whose every request waits for the seller's turn from a
+    :class:`~allegro_async.scheduler.PollScheduler` and reports what the poll found; its
+    own waits between polls become checkpoints (the turns pace it). Once it has polled, a
+    stream whose seller's next turn is far (``park_after``) ends by raising ``_Parked``: the
+    event delivered last was committed when the stream was asked for the next one."""
+
+    def __init__(self, service: OrdersService, scheduler: PollScheduler, seller_id: str,
+                 **options: Any) -> None:
+        options["sleep"] = _checkpoint
+        super().__init__(service, **options)
+        self._scheduler = scheduler
+        self._seller = seller_id
+        self._polled = False
+
+    async def _event_stats(self) -> OrderEventStats:
+        await self._scheduler.turn(self._seller)
+        return await super()._event_stats()
+
+    async def _events_page(self) -> RawOrderEventsList:
+        if self._polled and not self._buffer and self._scheduler.parks(self._seller):
+            raise _Parked
+        await self._scheduler.turn(self._seller)
+        page = await super()._events_page()
+        self._polled = True
+        events = page.events
+        self._scheduler.polled(
+            self._seller, events=len(events), head=len(events) < self._page_size,
+            last_occurred=_raw_occurred_at(events[-1]) if events else None)
+        return page
+
+
+async def _checkpoint(_seconds: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+def _raw_occurred_at(raw: dict[str, Any]) -> datetime | None:
+    text = raw.get("occurredAt")
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _occurred_at(delivery: EventDelivery) -> datetime | None:
