@@ -27,7 +27,13 @@ async def test_demo_runs_every_step_without_a_429() -> None:
     assert facts["throttling: requests during block"] <= 1
     # every step module contributed at least one fact, so none was skipped
     assert facts["api: typed operations"] == 267  # every operation of the spec
-    assert len(STEPS) == 7 and len(facts) >= len(STEPS)
+    # the typed layer on real traffic: each tag in its class, an unknown one kept, a deadline
+    # that bounds a call during a one-minute block, a walk that ends on a stuck cursor
+    assert facts["trust: mapped tag class"] is True
+    assert facts["trust: unknown tag kept"] is True
+    assert facts["trust: deadline during a block (s)"] <= 2
+    assert facts["trust: stalled walk ended"] in ("cursor_repeated", "page_repeated")
+    assert len(STEPS) == 8 and len(facts) >= len(STEPS)
 
 
 def test_readme_quick_start_is_install_plus_demo_then_tests() -> None:

@@ -21,6 +21,7 @@ STEPS = (
     "allegro_async.demo.orders",
     "allegro_async.demo.catalogue",
     "allegro_async.demo.api",
+    "allegro_async.demo.trust",
     "allegro_async.demo.offers",
     "allegro_async.demo.throttling",
 )
