@@ -84,9 +84,10 @@ class Backoff:
 
 @dataclass
 class ConsumerMetrics:
-    """What one seller's consumer did. ``lag_seconds`` is how old the last handled event is
-    while fetched events still wait (0.0 once it has handled everything it fetched);
-    ``behind`` is how many fetched events wait."""
+    """What one seller's consumer did. ``lag_seconds`` is how old the oldest fetched event
+    not yet handled is (the one in its handler included, so a handler stuck on its first event
+    shows a growing lag; 0.0 once it has handled everything it fetched); ``behind`` is how many
+    fetched events wait."""
 
     seller_id: str
     running: bool = False
@@ -98,14 +99,17 @@ class ConsumerMetrics:
     cursor: str | None = None
     behind: int = 0
     last_event_at: datetime | None = field(default=None, repr=False)
+    #: when the oldest fetched event not yet handled occurred (``None``: none waits)
+    oldest_waiting_at: datetime | None = field(default=None, repr=False)
     _clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @property
     def lag_seconds(self) -> float:
-        """Age of the last handled event while more fetched events wait, else 0.0."""
-        if self.behind == 0 or self.last_event_at is None:
+        """Age of the oldest fetched event not yet handled, else 0.0."""
+        since = self.oldest_waiting_at or self.last_event_at
+        if self.behind == 0 or since is None:
             return 0.0
-        return max(0.0, self._clock() - self.last_event_at.timestamp())
+        return max(0.0, self._clock() - since.timestamp())
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for a health or metrics endpoint."""
@@ -320,6 +324,7 @@ class EventConsumers:
             dropped_at_start = stream.duplicates
             async for delivery in stream:
                 metrics.behind = len(stream._buffer) + 1
+                metrics.oldest_waiting_at = _occurred_at(delivery)
                 await self._handler(seller_id, delivery)
                 # Committed at once (not when the next event arrives, which may be a long
                 # poll away) and shielded: a finished event is never delivered again because
@@ -331,7 +336,9 @@ class EventConsumers:
                 metrics.cursor = stream.cursor
                 metrics.duplicates_dropped += stream.duplicates - dropped_at_start
                 dropped_at_start = stream.duplicates
-                metrics.last_event_at = _occurred_at(delivery)
+                metrics.last_event_at = metrics.oldest_waiting_at
+                metrics.oldest_waiting_at = (
+                    _raw_occurred_at(stream._buffer[0]) if stream._buffer else None)
 
 
 class _Parked(Exception):

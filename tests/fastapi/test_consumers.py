@@ -145,3 +145,29 @@ async def test_cursor_stores_are_async_context_managers(tmp_path: Path) -> None:
     async with MemoryCursorStore() as memory:
         await memory.commit("2", [])
     assert (await memory.load()).cursor == "2"
+
+
+async def test_a_consumer_stuck_on_its_first_event_shows_its_lag(
+        allegro_app: AllegroApp, allegro_emulator: Emulator) -> None:
+    seller = allegro_emulator.sellers[0].id
+    inside, release = anyio.Event(), anyio.Event()
+    first: list[EventDelivery] = []
+
+    async def handle(seller_id: str, delivery: EventDelivery) -> None:
+        if not first:
+            first.append(delivery)
+            inside.set()
+            await release.wait()  # a handler stuck on the first event it gets
+
+    now = [0.0]
+    async with EventConsumers(allegro_app, handle, sellers=[seller], clock=lambda: now[0],
+                              start="beginning", follow=False) as group:
+        await inside.wait()
+        occurred = first[0].event.occurred_at
+        assert occurred is not None
+        now[0] = occurred.timestamp() + 90.0  # 90 s after the event, still in its handler
+        metrics = group.metrics()[seller]
+        assert metrics.handled == 0 and metrics.behind >= 1
+        assert metrics.lag_seconds == pytest.approx(90.0)
+        release.set()
+    assert group.metrics()[seller].lag_seconds == 0.0  # everything fetched was handled

@@ -121,10 +121,9 @@ async def test_bad_key_or_token_is_refused_before_anything_is_stored(
     assert await store.keys() == []
 
 
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"], indirect=True)  # SQL only
 async def test_a_failed_sql_statement_does_not_quote_the_pair(backend: Backend,
                                                               emulator: Emulator) -> None:
-    if backend.kind == "redis":
-        pytest.skip("SQL only")
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
