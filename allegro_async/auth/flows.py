@@ -171,16 +171,16 @@ class OAuthFlows:
     ) -> None:
         client_secret = Secret.wrap(client_secret)  # from here no local holds it bare
         if not client_id or not client_id.strip():
-            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID (S6)")
+            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID")  # S6
         if ":" in client_id or client_id != client_id.strip():
             # HTTP Basic joins id and secret with ':': such an id can only end in S6.
             raise InvalidArgumentError(
                 "client_id", "contains ':' or surrounding whitespace",
-                "copy the Client ID exactly as shown in the app's settings (S6)",
+                "copy the Client ID exactly as shown in the app's settings",  # S6
             )
         if not client_secret.reveal().strip():
             raise InvalidArgumentError(
-                "client_secret", "is empty", "give the app's Client Secret (S6)"
+                "client_secret", "is empty", "give the app's Client Secret"  # S6
             )
         _redact.pin(client_secret.reveal())  # lives as long as the app: never dropped
         _redact.protect_library_loggers()  # children of ours made since import get the filter too
@@ -223,7 +223,7 @@ class OAuthFlows:
         if not redirect:
             raise InvalidArgumentError(
                 "redirect_uri", "is not set",
-                "pass redirect_uri= exactly as registered for the app (S4)",
+                "pass redirect_uri= exactly as registered for the app",  # S4
             )
         verifier = Secret(generate_token(64))
         state = state or generate_token(32)
@@ -276,7 +276,7 @@ class OAuthFlows:
         if not code.reveal().strip():
             raise InvalidArgumentError(
                 "code", "is empty",
-                f"S5: Allegro would answer {S5_TEXT!r}; pass the 'code' query parameter of "
+                f"Allegro would answer {S5_TEXT!r}; pass the 'code' query parameter of "
                 "the redirect (or use finish_authorization(redirect_url, request))",
             )
         verifier = code_verifier or (Secret(request.code_verifier) if request else None)
@@ -284,7 +284,7 @@ class OAuthFlows:
         if not redirect or not redirect.strip():
             raise InvalidArgumentError(
                 "redirect_uri", "is not set",
-                "S4: send the redirect_uri of the authorization request, exactly as registered "
+                "send the redirect_uri of the authorization request, exactly as registered "
                 "for the app (pass request= or redirect_uri=)",
             )
         form: dict[str, str | Secret[str]] = {
@@ -379,10 +379,10 @@ class OAuthFlows:
                     interval += 5  # RFC 8628: every slow_down adds five seconds
                     continue
                 if exc.oauth_error == "access_denied":
-                    raise DeviceAccessDenied("the seller denied access (A4)") from exc
+                    raise DeviceAccessDenied("the seller denied access") from exc
                 if exc.mentions("invalid device code"):
                     raise DeviceCodeExpired(
-                        "the device code was used already or expired (A4); start again"
+                        "the device code was used already or expired; start again"
                     ) from exc
                 raise
 
@@ -446,7 +446,7 @@ class OAuthFlows:
 def s4_hint(redirect_uri: str) -> str:
     """The hint for Allegro's error page after an authorize request (S4)."""
     return (
-        f"S4: Allegro shows an error page with an error number when redirect_uri "
+        f"Allegro shows an error page with an error number when redirect_uri "
         f"({redirect_uri!r}) differs from the registered one in any character (scheme, host, "
         "port, path, trailing slash). Register it exactly, or pass the registered one."
     )

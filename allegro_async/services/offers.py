@@ -200,7 +200,7 @@ class OffersService(ProductOffers):
         svc = bind(self, options)
         publication: dict[str, Any] = {"action": "ACTIVATE"}
         if scheduled_for is not None:
-            moment = _args.future(scheduled_for, "scheduled_for", now, "S17: Allegro answers "
+            moment = _args.future(scheduled_for, "scheduled_for", now, "Allegro answers "
                                   "'You cannot schedule activating an offer in the past'")
             publication["scheduledFor"] = _args.utc_text(moment)
         elif now is not None:
