@@ -22,6 +22,7 @@ __all__ = [
     "AllegroError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ConnectError",
     "DeadlineExceededError",
@@ -92,6 +93,24 @@ class InvalidArgumentError(AllegroError, ValueError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{field}: {problem}. Fix: {fix}")
+
+
+class ClientClosedError(AllegroError, RuntimeError):
+    """A request was made through a client (or a seller's view of an app) that is closed
+    already: nothing was sent. Usually a view kept past its ``AllegroApp``'s close, or a
+    request made during a web app's shutdown. Also a ``RuntimeError``, as httpx raises."""
+
+    def __init__(self, *, method: str, path: str) -> None:
+        self.method = method
+        self.path = path
+        self.sent = False
+        self.hint = ("make requests while the client is open: inside `async with "
+                     "AllegroApp(...)` or `async with AllegroClient(...)`, or the web app's "
+                     "lifespan; take a seller's client from the running app "
+                     "(app.seller(seller_id)) for each task instead of keeping one past the "
+                     "app's close")
+        super().__init__(f"{method} {path}: the client is closed (its AllegroApp or "
+                         f"AllegroClient was closed), so nothing was sent\nHint: {self.hint}")
 
 
 class TransportError(AllegroError):

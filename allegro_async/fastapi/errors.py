@@ -13,6 +13,7 @@ other ``AuthorizationRequiredError``,
 ``AuthorizationError`` (code flow)      400     a stale or forged redirect, or refused
 ``RateLimitedError`` (429, or a call's  503     with ``Retry-After`` (S1, S2, A1)
 deadline passed in the throttle)
+``ClientClosedError``                   503     the app is shutting down (nothing sent)
 ``ServerError`` (5xx)                   502     Allegro failed
 ``TransportError``                      502     no answer (504 on a timeout)
 ``NotFoundError`` / 409 / 422           same    the resource's own answer (S12, S13, A9)
@@ -41,6 +42,7 @@ from allegro_async.errors import (
     APIError,
     AuthenticationError,
     AuthorizationRequiredError,
+    ClientClosedError,
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
@@ -119,6 +121,8 @@ def _status_and_code(exc: AllegroError) -> tuple[int, str]:
         return 400, "authorization_failed"
     if isinstance(exc, RateLimitedError):
         return 503, "rate_limited"
+    if isinstance(exc, ClientClosedError):
+        return 503, "client_closed"
     if isinstance(exc, AuthenticationError):
         return 409, "reauthorization_required"
     if isinstance(exc, ServerError):
