@@ -17,6 +17,8 @@ gave up at its closed gate), and a
 ``DeadlineExceededError`` in the
 client's own throttle queue
 ``ClientClosedError``                   503     the app is shutting down (nothing sent)
+``OperationNotFollowedError``           502     Allegro accepted a change (202) whose
+                                                operation cannot be followed
 ``ServerError`` (5xx)                   502     Allegro failed
 ``TransportError``                      502     no answer (504 on a timeout)
 ``NotFoundError`` / 409 / 422           same    the resource's own answer (S12, S13, A9)
@@ -60,6 +62,7 @@ from allegro_async.errors import (
     TransportError,
     UnprocessableEntityError,
 )
+from allegro_async.services.product_offers import OperationNotFollowedError
 
 logger = logging.getLogger("allegro_async.fastapi")
 
@@ -137,6 +140,8 @@ def _status_and_code(exc: AllegroError) -> tuple[int, str]:
         return 503, "rate_limited"
     if isinstance(exc, ClientClosedError):
         return 503, "client_closed"
+    if isinstance(exc, OperationNotFollowedError):
+        return 502, "operation_not_followed"
     if isinstance(exc, AuthenticationError):
         return 409, "reauthorization_required"
     if isinstance(exc, ServerError):

@@ -46,3 +46,18 @@ async def test_a_queue_deadline_is_503_with_the_expected_wait() -> None:
     assert "nothing was sent" in body["message"]
     assert 9 <= int(response.headers["Retry-After"]) <= 10  # the bucket's 10 s, less the wait
     assert body["hint"] and response.headers["Retry-After"] in body["hint"]
+
+
+def test_an_accepted_change_not_followed_is_502_saying_it_was_accepted() -> None:
+    from allegro_async.fastapi import error_body
+    from allegro_async.services.offers import OperationNotFollowedError
+
+    error = OperationNotFollowedError(
+        method="PATCH", path="/sale/product-offers/77", offer_id="77",
+        accepted={"name": "Blue kettle"}, location="https://evil.example/op/1",
+        problem="https://evil.example is not one of this environment's hosts")
+    status, body, _ = error_body(error)
+    assert (status, body["error"], body["allegro_status"]) == (502, "operation_not_followed",
+                                                               None)
+    assert "accepted the change" in body["message"]
+    assert "offers.get('77')" in body["hint"]
