@@ -31,7 +31,9 @@ def queue_wait(throttle: Throttle, user: UserLimits, buckets: tuple[LeakyBucket,
     slot holds it."""
     wait = 0.0
     for bucket, units in ((throttle.app_bucket, 1), *((b, cost) for b in buckets)):
-        ahead = bucket.level + units * (bucket.waiting + 1) - bucket.capacity
+        # At least the queue ahead drains (a shared bucket's level is not known here).
+        ahead = max(bucket.level + units * (bucket.waiting + 1) - bucket.capacity,
+                    units * bucket.waiting)
         wait = max(wait, ahead / bucket.rate)
     if user.slots.in_use >= user.slots.capacity:
         wait = max(wait, throttle.user_backoff)
