@@ -32,12 +32,15 @@ class CallProgress:
 
     ``sent``: ``False`` while no request of the call went out, ``True`` once one did, ``None``
     when no layer below reports it (a transport stack without retry or throttling layer).
+    ``expected_wait``: while the call waits in the client's own throttle, how to tell the
+    seconds a retry could expect to wait (for the error's ``retry_after``).
     """
 
-    __slots__ = ("ends_at", "sent", "waiting_for")
+    __slots__ = ("ends_at", "expected_wait", "sent", "waiting_for")
 
     def __init__(self, sent: bool | None, ends_at: float) -> None:
         self.sent = sent
+        self.expected_wait: Callable[[], float] | None = None
         self.ends_at = ends_at  # on anyio's clock
         self.waiting_for = "the access token (authentication, a token refresh included)"
 
@@ -52,12 +55,15 @@ def remaining(request: Request) -> float | None:
     return deadline_seconds(request.extensions.get(DEADLINE))
 
 
-def mark(request: Request, waiting_for: str, *, sent: bool = False) -> None:
-    """Note on ``request``'s :class:`CallProgress`, if any, what the call waits for now and
-    (``sent=True``) that a request went out."""
+def mark(request: Request, waiting_for: str, *, sent: bool = False,
+         expected_wait: Callable[[], float] | None = None) -> None:
+    """Note on ``request``'s :class:`CallProgress`, if any, what the call waits for now,
+    (``sent=True``) that a request went out, and (``expected_wait``) how a wait in the
+    client's own throttle can be told."""
     progress = request.extensions.get(PROGRESS)
     if isinstance(progress, CallProgress):
         progress.waiting_for = waiting_for
+        progress.expected_wait = expected_wait
         if sent:
             progress.sent = True
 
@@ -119,9 +125,12 @@ async def bounded_send(request: Request, send: Callable[[], Awaitable[Response]]
     with anyio.move_on_after(seconds):
         response = await send()
     if response is None:  # the deadline's scope cut the call
-        raise DeadlineExceededError(
+        error = DeadlineExceededError(
             method=request.method, path=request.url.path, timeout=seconds,
             waiting_for=progress.waiting_for, sent=progress.sent)
+        if progress.expected_wait is not None:
+            error.retry_after = progress.expected_wait()
+        raise error
     return response
 
 

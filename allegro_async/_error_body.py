@@ -6,6 +6,7 @@ Never raises: whatever a server sends, the result is something an exception can 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,24 @@ def mentions(
     return any(needle in t.lower() for t in texts if t)
 
 
+#: The hint for a 401/403 whose token has expired (A5: access tokens live 12 hours).
+_EXPIRED_HINT = (
+    "the access token has expired (access tokens live 12 hours). Refresh it with the seller's "
+    "refresh token (a client given the seller's auth refreshes by itself), or connect the "
+    "seller again if the refresh token is no longer valid."
+)
+
+
+def _expired(status: int, parsed: ParsedBody, claims: TokenClaims | None) -> bool:
+    """Whether the answer, or (for a 401) the token's own ``exp``, says the token expired."""
+    texts = [parsed.oauth_error_description or ""]
+    texts += [t or "" for err in parsed.errors for t in (err.code, err.message, err.details)]
+    if any("token expired" in t.lower() or "token has expired" in t.lower() for t in texts):
+        return True
+    return (status == 401 and claims is not None and claims.exp is not None
+            and claims.exp <= time.time())
+
+
 def hint_for(
     status: int,
     parsed: ParsedBody,
@@ -134,40 +153,42 @@ def hint_for(
 
     if says("authorization code must be supplied"):  # S5
         return (
-            "S5: the token request lacks a parameter named exactly 'code'. Send "
+            "the token request lacks a parameter named exactly 'code'. Send "
             "grant_type=authorization_code, code and redirect_uri as a form-encoded POST body.",
             False,
         )
     if says("full authentication is required"):  # S6
         return (
-            "S6: the token request is malformed or the app's HTTP Basic credentials "
+            "the token request is malformed or the app's HTTP Basic credentials "
             "(client_id:client_secret) are missing or wrong. Send parameters in a form body and "
             "authenticate with Basic auth.",
             False,
         )
+    if status in (401, 403) and has_token and _expired(status, parsed, claims):  # A5
+        return (_EXPIRED_HINT, False)
     if says("cannot convert access token to json"):  # S8
         return (
-            "S8: the token was not issued by this environment: a sandbox token on production or "
+            "the token was not issued by this environment: a sandbox token on production or "
             "the reverse (also seen for expired or malformed tokens). Use the token with the "
             "environment that issued it, or obtain a new one.",
             False,
         )
     if says("user name from jwt cannot be empty"):  # A6
         return (
-            "A6: this is an app token (client_credentials): it works only on public resources "
+            "this is an app token (client_credentials): it works only on public resources "
             "such as categories and carriers. Use a seller's token from the authorization-code "
             "or device flow.",
             False,
         )
     if says("schedule activating an offer in the past"):  # S17
         return (
-            "S17: publication.scheduledFor is in the past. Give a future time, or leave it out "
+            "publication.scheduledFor is in the past. Give a future time, or leave it out "
             "to activate at once.",
             False,
         )
     if status == 422 and says("maximum number") and says("draft"):  # S19
         return (
-            "S19: the account holds the maximum number of drafts. Count them with "
+            "the account holds the maximum number of drafts. Count them with "
             "offers.list(publication_status='INACTIVE') and delete the ones you do not need.",
             True,
         )
@@ -180,7 +201,7 @@ def hint_for(
             who = "a token that is not a readable JWT"
         scopes = f" Its scopes: {', '.join(claims.scope)}." if claims and claims.scope else ""
         return (
-            f"S7: the request used {who}. The token must belong to the seller who owns the "
+            f"the request used {who}. The token must belong to the seller who owns the "
             f"resource and carry the scope the resource needs.{scopes}",
             False,
         )

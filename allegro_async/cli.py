@@ -41,7 +41,7 @@ def build_app() -> object:
         port: int = typer.Option(0, help="Port; 0 picks a free one."),
         seed: int = typer.Option(1, help="Seed of the emulator's data."),
         sellers: int = typer.Option(3, help="How many seller accounts."),
-        environment: str = typer.Option("production", help="production or sandbox (S8)."),
+        environment: str = typer.Option("production", help="production or sandbox."),
         time_scale: float = typer.Option(1.0, help="Emulated seconds per real second."),
         offers: int | None = typer.Option(None, help="Active offers per seller."),
         orders: int | None = typer.Option(None, help="Orders per seller at start."),

@@ -67,6 +67,7 @@ from allegro_async.config import (
     Origin,
 )
 from allegro_async.errors import (
+    ClientClosedError,
     InvalidArgumentError,
     error_for_response,
 )
@@ -445,6 +446,8 @@ class AllegroClient:
             raise InvalidArgumentError(
                 "request", f"it goes to {_httpx_origin(request.url)}, not to this "
                 "environment's hosts", "build it with client.build_request(...)")
+        if self._http.is_closed:  # httpx would raise a bare RuntimeError
+            raise ClientClosedError(method=method, path=path)
         started = time.perf_counter()
         chosen = self._auth if auth is NOT_GIVEN else auth
 

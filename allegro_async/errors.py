@@ -8,6 +8,7 @@ method and path, and a hint when the usual cause is known (S5-S8, S17, S19, A6).
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "AllegroError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ConnectError",
     "DeadlineExceededError",
@@ -38,6 +40,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
+    "ThrottleGiveUpError",
     "TransportError",
     "UnexpectedContentError",
     "UnprocessableEntityError",
@@ -94,6 +97,24 @@ class InvalidArgumentError(AllegroError, ValueError):
         super().__init__(f"{field}: {problem}. Fix: {fix}")
 
 
+class ClientClosedError(AllegroError, RuntimeError):
+    """A request was made through a client (or a seller's view of an app) that is closed
+    already: nothing was sent. Usually a view kept past its ``AllegroApp``'s close, or a
+    request made during a web app's shutdown. Also a ``RuntimeError``, as httpx raises."""
+
+    def __init__(self, *, method: str, path: str) -> None:
+        self.method = method
+        self.path = path
+        self.sent = False
+        self.hint = ("make requests while the client is open: inside `async with "
+                     "AllegroApp(...)` or `async with AllegroClient(...)`, or the web app's "
+                     "lifespan; take a seller's client from the running app "
+                     "(app.seller(seller_id)) for each task instead of keeping one past the "
+                     "app's close")
+        super().__init__(f"{method} {path}: the client is closed (its AllegroApp or "
+                         f"AllegroClient was closed), so nothing was sent\nHint: {self.hint}")
+
+
 class TransportError(AllegroError):
     """The request did not get a response: connection, timeout or protocol failure.
 
@@ -129,6 +150,9 @@ class DeadlineExceededError(RequestTimeoutError):
         self.timeout = timeout
         self.waiting_for = waiting_for
         self.sent = sent
+        #: Seconds a retry can expect to wait, when the call gave up in the client's own
+        #: throttle (the app gate or its queues) and the throttle could tell; else ``None``.
+        self.retry_after: float | None = None
         seconds = "deadline" if timeout is None else f"{timeout:g} s deadline"
         if sent is False:
             outcome = "nothing was sent to Allegro"
@@ -352,6 +376,12 @@ class APIError(AllegroError):
         """True when any message, detail or code contains ``phrase`` (case-insensitive)."""
         return mentions(self.errors, self.oauth_error, self.oauth_error_description, phrase)
 
+    @property
+    def allegro_status(self) -> int | None:
+        """The status Allegro answered with (``None`` when the error was made locally and
+        Allegro answered nothing, see :class:`ThrottleGiveUpError`)."""
+        return self.status_code
+
 
 class BadRequestError(APIError):
     """400: the request is malformed or fails validation."""
@@ -403,15 +433,62 @@ class DraftsLimitError(UnprocessableEntityError):
 class RateLimitedError(APIError):
     """429: the app (S1) or the user (S2) is over its limit; A1 bodies carry no Retry-After.
 
-    When raised by the throttling layer after its deadline, ``waited`` is how many seconds the
-    request waited and retried, ``reason`` says why (``"app_block"``, ``"user_limit"``, or
-    ``"deadline"``: the call's own deadline passed while it queued in the throttle), and
-    ``blocked_for`` is how many seconds the app block has left (``None`` when not blocked).
+    When the throttling layer stops retrying Allegro's 429s (``retry_429_for`` or the call's
+    deadline), ``waited`` is how many seconds the request waited and retried, ``reason`` says
+    whose limit it was (``"app_block"`` or ``"user_limit"``), and ``blocked_for`` how many
+    seconds the app block has left (``None`` when not blocked). A request the throttle gave up
+    before Allegro answered it is a :class:`ThrottleGiveUpError`.
     """
 
     waited: float | None = None
     reason: str | None = None
     blocked_for: float | None = None
+
+
+class ThrottleGiveUpError(RateLimitedError):
+    """The client's own throttle gave the request up while it waited at the closed app gate
+    (an app-wide block, A1): the block lasts past the call's deadline, or the waiting reached
+    ``retry_429_for``. Made locally, not an answer of Allegro's.
+
+    ``attempts`` is how many times this request was sent before (each answered 429 by
+    Allegro; ``0``: it never went out), ``sent`` whether any attempt of the call reached
+    Allegro, ``allegro_status`` ``429`` if Allegro answered an attempt, else ``None``.
+    ``waited`` is the seconds it waited, ``blocked_for`` the seconds the block has left as the
+    gate knows it, ``retry_after`` the seconds until a retry can expect to go out. Still a
+    :class:`RateLimitedError` (``status_code`` 429), so code that handles those keeps working.
+    """
+
+    def __init__(self, *, method: str, path: str, reason: str, detail: str, waited: float,
+                 blocked_for: float | None, retry_after: float, attempts: int,
+                 sent: bool) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.waited = waited
+        self.blocked_for = blocked_for
+        self.retry_after = retry_after
+        self.attempts = attempts
+        self.sent = sent or attempts > 0
+        super().__init__(status_code=429, method=method, path=path, hint=(
+            f"retry in about {math.ceil(retry_after)} s, when the block is expected to be "
+            "over; requests sent during a block make it longer, so the client holds them "
+            "back. A call that may wait longer can pass a larger timeout=."))
+
+    @property
+    def allegro_status(self) -> int | None:
+        """``429`` when Allegro answered an attempt of this request, else ``None``."""
+        return 429 if self.attempts else None
+
+    def _compose(self) -> str:
+        if self.attempts:
+            times = "once" if self.attempts == 1 else f"{self.attempts} times"
+            outcome = (f"the request was sent {times} and Allegro answered 429; it was not "
+                       "sent again")
+        elif self.sent:
+            outcome = "an earlier attempt of this call was sent to Allegro; this one was not"
+        else:
+            outcome = "nothing was sent to Allegro"
+        return (f"{self.method} {self.path}: given up by the client's own throttle after "
+                f"waiting {self.waited:.1f} s: {self.detail}; {outcome}\nHint: {self.hint}")
 
 
 class ServerError(APIError):

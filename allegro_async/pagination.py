@@ -334,7 +334,7 @@ def _place(cursor: _dt.datetime | None, offset: int) -> str:
 
 def _capped(yielded: int, total: int | None, window: int, key: str) -> IncompleteListingError:
     counted = f" of the {total} counted" if total is not None else ""
-    why = (f"items without {key} cannot be walked past it (A9), " if key else "")
+    why = (f"items without {key} cannot be walked past it, " if key else "")
     return IncompleteListingError(
         f"the listing stops at offset + limit = {window}: {why}so {yielded} items{counted} "
         "were yielded and the walk cannot reach the rest. Narrow the query (a status, a "

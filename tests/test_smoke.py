@@ -24,4 +24,4 @@ async def test_app_token_on_user_resource_hints_a6(emulator: Emulator) -> None:
     async with emulator.client(None) as app_client:
         with pytest.raises(PermissionDeniedError) as info:
             await app_client.request("GET", "/me")
-    assert info.value.hint is not None and info.value.hint.startswith("A6")
+    assert info.value.hint is not None and info.value.hint.startswith("this is an app token")

@@ -14,8 +14,8 @@ from allegro_async._http import Response, httpx
 from allegro_async._redact import Secret
 from allegro_async.errors import APIError, error_for_response
 
-_INVALID_GRANT_HINT = (
-    "A5: refresh tokens rotate; the old one stops working about a minute after a refresh. "
+_INVALID_GRANT_HINT = (  # A5
+    "refresh tokens rotate; the old one stops working about a minute after a refresh. "
     "Another worker probably refreshed this pair: share one TokenStore with a lock, and load "
     "the pair it saved."
 )

@@ -41,10 +41,11 @@ ENV_VARIABLES: dict[str, str] = {
     "ALLEGRO_ENVIRONMENT": "production (default), sandbox, an https URL on allegro.pl or "
                            "allegrosandbox.pl, or an http URL on loopback (the emulator)",
     "ALLEGRO_TOKEN_FILE": "the sellers' tokens in a FileTokenStore at this path",
-    "ALLEGRO_REDIS_URL": "one S1 budget shared through Redis by ALLEGRO_PROCESSES processes",
+    "ALLEGRO_REDIS_URL": "one request budget of the Client ID shared through Redis by "
+                         "ALLEGRO_PROCESSES processes",
     "ALLEGRO_PROCESSES": f"how many processes share the Redis budget (1 to {MAX_PROCESSES}, "
                          "default 1)",
-    "ALLEGRO_REDIRECT_URI": "the registered redirect URI (S4): https, or http on loopback",
+    "ALLEGRO_REDIRECT_URI": "the registered redirect URI: https, or http on loopback",
 }
 
 
@@ -320,7 +321,7 @@ def _processes_from_env(environ: Mapping[str, str]) -> int:
         raise InvalidArgumentError(
             "ALLEGRO_PROCESSES", f"{raw!r} is not a whole number from 1 to {MAX_PROCESSES}",
             "give how many processes share the Client ID (e.g. 4); past "
-            f"{MAX_PROCESSES} each process's share of the S1 burst is below one request",
+            f"{MAX_PROCESSES} each process's share of the Client ID's burst is below one request",
         )
     return count
 

@@ -99,7 +99,7 @@ def check_request(token: Token, request: Request) -> None:
         raise InvalidArgumentError(
             "token",
             f"a {token.environment} token is being sent to {target} ({request.url.host})",
-            f"S8: Allegro would answer 'Cannot convert access token to JSON'. Use a {target} "
+            f"Allegro would answer 'Cannot convert access token to JSON'. Use a {target} "
             f"token, or point the client at {token.environment}",
         )
     claims = token.claims
@@ -114,7 +114,7 @@ def check_request(token: Token, request: Request) -> None:
                 "token",
                 f"an app token (client_credentials, no user_name) cannot call "
                 f"{route.method} {route.template}",
-                "A6: use a seller's token from the device or authorization-code flow "
+                "use a seller's token from the device or authorization-code flow "
                 "(app.seller(seller_id))",
             )
         return
@@ -126,6 +126,6 @@ def check_request(token: Token, request: Request) -> None:
         raise InvalidArgumentError(
             "token",
             f"{request.method} {path} needs scope {needed}, which the token lacks",
-            "S7: authorize the app again with that scope (the app's settings on Allegro "
+            "authorize the app again with that scope (the app's settings on Allegro "
             "decide which scopes a seller grants)",
         )

@@ -38,6 +38,7 @@ from allegro_async.config import Environment
 from allegro_async.errors import (
     AllegroError,
     APIError,
+    BadRequestError,
     InvalidArgumentError,
     TransportError,
 )
@@ -55,6 +56,47 @@ class AuthorizationError(AllegroError):
         self.error = error
         self.hint = hint
         super().__init__(f"{message}\nHint: {hint}" if hint else message)
+
+
+class AuthorizationCodeError(AuthorizationError, BadRequestError):
+    """Allegro's token endpoint refused the authorization code (400 ``invalid_grant``): no
+    token was issued, and the seller must authorize again.
+
+    ``reason`` says why: ``"expired_or_used"`` (a code lives about 10 seconds and works once,
+    S4), ``"redirect_mismatch"`` (the ``redirect_uri`` differs from the authorization
+    request's) or ``"verifier_mismatch"`` (the PKCE verifier is not this authorization's).
+    Also a :class:`~allegro_async.errors.BadRequestError` carrying Allegro's answer
+    (``status_code``, ``oauth_error``, ``trace_id``).
+    """
+
+    def __init__(self, *, reason: str = "expired_or_used", **answer: Any) -> None:
+        self.reason = reason
+        self.error = answer.get("oauth_error")
+        APIError.__init__(self, **answer)
+
+    def _compose(self) -> str:
+        return "authorization failed: Allegro refused the authorization code: " + super()._compose()
+
+    @classmethod
+    def from_answer(cls, exc: APIError, hint: str | None = None) -> AuthorizationCodeError:
+        """The error for Allegro's refusal ``exc``; ``hint`` replaces the usual one."""
+        if exc.mentions("redirect uri"):
+            reason, usual = "redirect_mismatch", (
+                "the redirect_uri sent with the code differs from the one of the authorization "
+                "request: send the same one, exactly as registered for the app")
+        elif exc.mentions("code verifier"):
+            reason, usual = "verifier_mismatch", (
+                "the PKCE code_verifier is not the one of this authorization: exchange the code "
+                "with the AuthorizationRequest that made its URL")
+        else:
+            reason, usual = "expired_or_used", (
+                "the authorization code expired (it lives about 10 seconds) or was used "
+                "already: start the authorization again and exchange the new code at once")
+        return cls(reason=reason, status_code=exc.status_code, method=exc.method,
+                   path=exc.path, errors=exc.errors, oauth_error=exc.oauth_error,
+                   oauth_error_description=exc.oauth_error_description,
+                   trace_id=exc.trace_id, hint=hint or usual, body_text=exc.body_text,
+                   response=exc.response)
 
 
 class DeviceFlowError(AllegroError):
@@ -129,16 +171,16 @@ class OAuthFlows:
     ) -> None:
         client_secret = Secret.wrap(client_secret)  # from here no local holds it bare
         if not client_id or not client_id.strip():
-            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID (S6)")
+            raise InvalidArgumentError("client_id", "is empty", "give the app's Client ID")  # S6
         if ":" in client_id or client_id != client_id.strip():
             # HTTP Basic joins id and secret with ':': such an id can only end in S6.
             raise InvalidArgumentError(
                 "client_id", "contains ':' or surrounding whitespace",
-                "copy the Client ID exactly as shown in the app's settings (S6)",
+                "copy the Client ID exactly as shown in the app's settings",  # S6
             )
         if not client_secret.reveal().strip():
             raise InvalidArgumentError(
-                "client_secret", "is empty", "give the app's Client Secret (S6)"
+                "client_secret", "is empty", "give the app's Client Secret"  # S6
             )
         _redact.pin(client_secret.reveal())  # lives as long as the app: never dropped
         _redact.protect_library_loggers()  # children of ours made since import get the filter too
@@ -181,7 +223,7 @@ class OAuthFlows:
         if not redirect:
             raise InvalidArgumentError(
                 "redirect_uri", "is not set",
-                "pass redirect_uri= exactly as registered for the app (S4)",
+                "pass redirect_uri= exactly as registered for the app",  # S4
             )
         verifier = Secret(generate_token(64))
         state = state or generate_token(32)
@@ -227,13 +269,14 @@ class OAuthFlows:
         code_verifier: str | Secret[str] | None = None, redirect_uri: str | None = None,
     ) -> Token:
         """Exchange an authorization code for a token pair. Do it at once: a code lives about
-        10 seconds (S4)."""
+        10 seconds (S4). Raises :class:`AuthorizationCodeError` when Allegro refuses the code
+        (expired, used already, another redirect URI or verifier)."""
         code = Secret.wrap(code)  # from here no local holds the code or the verifier bare
         code_verifier = Secret.wrap(code_verifier) if code_verifier else None
         if not code.reveal().strip():
             raise InvalidArgumentError(
                 "code", "is empty",
-                f"S5: Allegro would answer {S5_TEXT!r}; pass the 'code' query parameter of "
+                f"Allegro would answer {S5_TEXT!r}; pass the 'code' query parameter of "
                 "the redirect (or use finish_authorization(redirect_url, request))",
             )
         verifier = code_verifier or (Secret(request.code_verifier) if request else None)
@@ -241,14 +284,20 @@ class OAuthFlows:
         if not redirect or not redirect.strip():
             raise InvalidArgumentError(
                 "redirect_uri", "is not set",
-                "S4: send the redirect_uri of the authorization request, exactly as registered "
+                "send the redirect_uri of the authorization request, exactly as registered "
                 "for the app (pass request= or redirect_uri=)",
             )
         form: dict[str, str | Secret[str]] = {
             "grant_type": "authorization_code", "code": code, "redirect_uri": redirect}
         if verifier:
             form["code_verifier"] = verifier
-        return await self._token_request(form)
+        try:
+            return await self._token_request(form)
+        except BadRequestError as exc:
+            if exc.oauth_error != "invalid_grant":
+                raise
+            # Not the refresh-token hint: no refresh token was involved.
+            raise AuthorizationCodeError.from_answer(exc) from None
 
     async def finish_authorization(
         self, redirect_url: str | Secret[str], request: AuthorizationRequest
@@ -330,10 +379,10 @@ class OAuthFlows:
                     interval += 5  # RFC 8628: every slow_down adds five seconds
                     continue
                 if exc.oauth_error == "access_denied":
-                    raise DeviceAccessDenied("the seller denied access (A4)") from exc
+                    raise DeviceAccessDenied("the seller denied access") from exc
                 if exc.mentions("invalid device code"):
                     raise DeviceCodeExpired(
-                        "the device code was used already or expired (A4); start again"
+                        "the device code was used already or expired; start again"
                     ) from exc
                 raise
 
@@ -397,7 +446,7 @@ class OAuthFlows:
 def s4_hint(redirect_uri: str) -> str:
     """The hint for Allegro's error page after an authorize request (S4)."""
     return (
-        f"S4: Allegro shows an error page with an error number when redirect_uri "
+        f"Allegro shows an error page with an error number when redirect_uri "
         f"({redirect_uri!r}) differs from the registered one in any character (scheme, host, "
         "port, path, trailing slash). Register it exactly, or pass the registered one."
     )

@@ -315,7 +315,7 @@ class RefreshingAuth(Auth):
                     raise
                 logger.warning(
                     "refresh for %r failed (%s) after %.1f s; sending it again at once, the "
-                    "old refresh token still works (A5), attempt %d of %d", self.key,
+                    "old refresh token still works, attempt %d of %d", self.key,
                     type(exc).__name__, elapsed, attempt + 1, self.refresh_retries + 1,
                 )
             except APIError as exc:
@@ -326,7 +326,7 @@ class RefreshingAuth(Auth):
     def _reconnect(self, pair: Token) -> ReauthorizationRequiredError:
         if pair.refresh_token:
             why = "its refresh token was refused (invalid_grant)"
-            hint = ("A5: a refresh token lives 3 months, ends when the seller revokes the app, "
+            hint = ("a refresh token lives 3 months, ends when the seller revokes the app, "
                     "and dies a minute after a refresh by a worker that does not share this "
                     f"store; {_LOG_IN_AGAIN}")
         else:

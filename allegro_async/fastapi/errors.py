@@ -11,8 +11,14 @@ raised                                  status  why
 other ``AuthorizationRequiredError``,
 ``AuthenticationError`` (401)
 ``AuthorizationError`` (code flow)      400     a stale or forged redirect, or refused
-``RateLimitedError`` (429, or a call's  503     with ``Retry-After`` (S1, S2, A1)
-deadline passed in the throttle)
+``RateLimitedError`` (Allegro's 429,   503     with ``Retry-After``: the expected wait
+or ``ThrottleGiveUpError``: the client          (S1, S2, A1)
+gave up at its closed gate), and a
+``DeadlineExceededError`` in the
+client's own throttle queue
+``ClientClosedError``                   503     the app is shutting down (nothing sent)
+``OperationNotFollowedError``           502     Allegro accepted a change (202) whose
+                                                operation cannot be followed
 ``ServerError`` (5xx)                   502     Allegro failed
 ``TransportError``                      502     no answer (504 on a timeout)
 ``NotFoundError`` / 409 / 422           same    the resource's own answer (S12, S13, A9)
@@ -21,7 +27,9 @@ other ``APIError``, response models     502     Allegro answered what we cannot 
 ======================================  ======  =====================================
 
 Every body is ``{"error", "message", "hint", "trace_id", "allegro_status"}`` (plus
-``seller_id`` and ``connect_url`` when a seller must connect). Messages come from the
+``seller_id`` and ``connect_url`` when a seller must connect). ``allegro_status`` is the
+status Allegro answered with, ``null`` when Allegro answered nothing (the client gave up
+before sending, or no request was made). Messages come from the
 exceptions' ``str()``, which is scrubbed of every token, code and secret the library knows.
 """
 
@@ -41,7 +49,9 @@ from allegro_async.errors import (
     APIError,
     AuthenticationError,
     AuthorizationRequiredError,
+    ClientClosedError,
     ConflictError,
+    DeadlineExceededError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
@@ -52,11 +62,12 @@ from allegro_async.errors import (
     TransportError,
     UnprocessableEntityError,
 )
+from allegro_async.services.product_offers import OperationNotFollowedError
 
 logger = logging.getLogger("allegro_async.fastapi")
 
-#: Seconds in ``Retry-After`` when the throttle cannot say more: a per-user limit eases in
-#: about a second (S2); an app-wide block lasts a minute (S1).
+#: Seconds in ``Retry-After`` for an Allegro 429 when the throttle cannot say more: a per-user
+#: limit eases in about a second (S2); an app-wide block lasts a minute (S1).
 USER_RETRY_AFTER = 1
 APP_RETRY_AFTER = 60
 
@@ -89,7 +100,7 @@ def error_body(
         "message": scrub(str(exc)).split("\nHint: ")[0],
         "hint": scrub(getattr(exc, "hint", None) or "") or None,
         "trace_id": getattr(exc, "trace_id", None),
-        "allegro_status": exc.status_code if isinstance(exc, APIError) else None,
+        "allegro_status": exc.allegro_status if isinstance(exc, APIError) else None,
     }
     headers: dict[str, str] = {}
     if isinstance(exc, InvalidArgumentError):
@@ -102,9 +113,17 @@ def error_body(
             body["connect_url"] = connect_url
             body["hint"] = (f"the seller must connect the app again: send them to "
                             f"{body['connect_url']}. " + (body["hint"] or "")).strip()
-    if isinstance(exc, RateLimitedError):
-        headers["Retry-After"] = str(retry_after if retry_after is not None else (
-            USER_RETRY_AFTER if exc.reason == "user_limit" else APP_RETRY_AFTER))
+    if code == "rate_limited":
+        if retry_after is None:
+            retry_after = _expected_wait(exc)
+        if retry_after is None:  # an Allegro 429 the throttle knew nothing more about
+            retry_after = (USER_RETRY_AFTER if getattr(exc, "reason", None) == "user_limit"
+                           else APP_RETRY_AFTER)
+        headers["Retry-After"] = str(retry_after)
+        if not body["hint"]:  # a deadline in the client's own queue: say what it means
+            body["hint"] = (f"the client's own throttle held the request and nothing more was "
+                            f"sent; retry in about {retry_after} s, or give the call a longer "
+                            "timeout")
     return status, body, headers
 
 
@@ -117,8 +136,12 @@ def _status_and_code(exc: AllegroError) -> tuple[int, str]:
         return 409, "reauthorization_required"
     if isinstance(exc, AuthorizationError):
         return 400, "authorization_failed"
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError) or _local_wait(exc):
         return 503, "rate_limited"
+    if isinstance(exc, ClientClosedError):
+        return 503, "client_closed"
+    if isinstance(exc, OperationNotFollowedError):
+        return 502, "operation_not_followed"
     if isinstance(exc, AuthenticationError):
         return 409, "reauthorization_required"
     if isinstance(exc, ServerError):
@@ -135,9 +158,26 @@ def _status_and_code(exc: AllegroError) -> tuple[int, str]:
     return 502, "allegro_error"
 
 
+def _local_wait(exc: AllegroError) -> bool:
+    """A call's deadline that passed in the client's own throttle (its gate or queues), where
+    the throttle knows the expected wait: the client is busy, Allegro did not time out."""
+    return isinstance(exc, DeadlineExceededError) and exc.retry_after is not None
+
+
+def _expected_wait(exc: AllegroError) -> int | None:
+    """Whole seconds (at least 1) the throttle expects a retry to wait, when it said."""
+    expected = getattr(exc, "retry_after", None)
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        return max(1, math.ceil(expected))
+    return None
+
+
 def _retry_after(request: Request, exc: AllegroError) -> int | None:
-    """Seconds until the app's throttle opens its gate again, when it is closed (A1): the
-    time left on the block the throttle gave up on (a call's deadline), else the gate's."""
+    """Seconds a retry can expect to wait: what the throttle said when it gave up, else for
+    an Allegro 429 the time left on the block the throttle gave up on, else the gate's."""
+    expected = _expected_wait(exc)
+    if expected is not None:
+        return expected
     if not isinstance(exc, RateLimitedError):
         return None
     blocked_for = getattr(exc, "blocked_for", None)

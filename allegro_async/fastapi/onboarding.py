@@ -16,13 +16,19 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from allegro_async.auth.flows import AuthorizationError, AuthorizationRequest
+from allegro_async.auth.app import AllegroApp
+from allegro_async.auth.flows import (
+    AuthorizationCodeError,
+    AuthorizationError,
+    AuthorizationRequest,
+)
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.fastapi.lifespan import AllegroState
 from allegro_async.fastapi.pending import (
@@ -56,14 +62,19 @@ def onboarding_router(
     on_connected: Callable[[str], Awaitable[Any]] | None = None,
     start_consumer: bool = True,
     client_key: Callable[[Request], str] = client_address,
+    allowed_redirect_uris: Sequence[str] | None = None,
 ) -> APIRouter:
     """The two onboarding routes (include with ``app.include_router(onboarding_router())``).
 
     ``redirect_uri`` must equal the one registered for the app exactly (S4); default: the
-    app's ``flows.redirect_uri`` (``ALLEGRO_REDIRECT_URI``), else this router's callback URL
-    as the request sees it. After a seller connects, their event consumer starts (when the
-    lifespan runs consumers and ``start_consumer``) and ``await on_connected(seller_id)``
-    runs. The callback answers ``{"seller_id": ..., "connected": true}``, never a token.
+    app's ``flows.redirect_uri`` (``ALLEGRO_REDIRECT_URI``). The request's ``Host`` header
+    never picks it (anyone can send any ``Host``): without either, the app does not start
+    (:class:`~allegro_async.errors.InvalidArgumentError` naming ``redirect_uri``), unless
+    ``allowed_redirect_uris`` lists the callback URLs this router may serve (several hosts),
+    and then a callback URL outside the list is refused. After a seller connects, their
+    event consumer starts (when the lifespan runs consumers and ``start_consumer``) and
+    ``await on_connected(seller_id)`` runs. The callback answers
+    ``{"seller_id": ..., "connected": true}``, never a token.
 
     ``pending`` keeps started flows: :class:`PendingAuthorizations` (memory, the default) for
     one worker, :class:`~allegro_async.fastapi.pending.RedisPendingAuthorizations` (or
@@ -78,13 +89,33 @@ def onboarding_router(
             "pending", f"{type(waiting).__name__} has no async put/take and ttl",
             "pass PendingAuthorizations(), RedisPendingAuthorizations(url) or "
             "SqlPendingAuthorizations(url)")
-    router = APIRouter(prefix=prefix)
+    allowed = tuple(allowed_redirect_uris or ())
+    if redirect_uri is not None and not redirect_uri.strip():
+        raise InvalidArgumentError("redirect_uri", "is empty", _REDIRECT_FIX)
+
+    @asynccontextmanager
+    async def check_redirect(app: FastAPI) -> AsyncIterator[None]:
+        # Runs inside allegro_lifespan (FastAPI nests an included router's lifespan): a
+        # missing redirect URI stops the app at startup, not at a seller's first click.
+        allegro = getattr(app.state, "allegro", None)
+        if isinstance(allegro, AllegroApp):
+            _configured_redirect(redirect_uri, allegro, allowed)
+        yield
+
+    router = APIRouter(prefix=prefix, lifespan=check_redirect)
 
     @router.get("/connect", name="allegro_connect")
     async def connect(request: Request, allegro: AllegroState) -> Response:
         """Send the seller to Allegro's authorize page, binding the flow to this browser."""
-        redirect = (redirect_uri or allegro.flows.redirect_uri
-                    or str(request.url_for("allegro_callback")))
+        redirect = _configured_redirect(redirect_uri, allegro, allowed)
+        if redirect is None:  # only with an allow-list: the URL as seen, if listed
+            seen = str(request.url_for("allegro_callback"))
+            if seen not in allowed:
+                raise InvalidArgumentError(
+                    "Host", f"the callback URL {seen!r} is not in allowed_redirect_uris",
+                    "open the connect route on one of the hosts listed in "
+                    "allowed_redirect_uris, or add this URL there (and register it at Allegro)")
+            redirect = seen
         binding = request.cookies.get(BINDING_COOKIE, "")
         if not _BINDING.fullmatch(binding):  # kept when valid: two tabs share one binding
             binding = secrets.token_urlsafe(32)
@@ -128,7 +159,15 @@ def onboarding_router(
         started = AuthorizationRequest(url="", state=flow.state, code_verifier=flow.code_verifier,
                                        redirect_uri=flow.redirect_uri)
         # At once, before anything else: the code lives about 10 seconds (S4).
-        token = await allegro.flows.finish_authorization(str(request.url), started)
+        try:
+            token = await allegro.flows.finish_authorization(str(request.url), started)
+        except AuthorizationCodeError as exc:
+            if exc.reason != "expired_or_used":
+                raise
+            connect_url = request.url_for("allegro_connect").path
+            raise AuthorizationCodeError.from_answer(exc, hint=(
+                f"the authorization code expired or was used already (it lives about 10 "
+                f"seconds and works once): start again at {connect_url}")) from None
         seller_id = await allegro.add_seller(token)
         consumers = getattr(request.app.state, "allegro_consumers", None)
         if consumers is not None and start_consumer:
@@ -138,3 +177,20 @@ def onboarding_router(
         return {"seller_id": seller_id, "connected": True}
 
     return router
+
+
+_REDIRECT_FIX = ("set ALLEGRO_REDIRECT_URI (or AllegroApp(redirect_uri=...), or "
+                 "onboarding_router(redirect_uri=...)) to the redirect URI registered for the "
+                 "app, exactly; or list the accepted callback URLs in "
+                 "onboarding_router(allowed_redirect_uris=[...])")
+
+
+def _configured_redirect(redirect_uri: str | None, allegro: AllegroApp,
+                         allowed: tuple[str, ...]) -> str | None:
+    """The redirect URI sent to Allegro: the router's, else the app's; ``None`` only when an
+    allow-list lets the request's own callback URL be used. Never derived from ``Host``."""
+    redirect = redirect_uri or allegro.flows.redirect_uri
+    if redirect or allowed:
+        return redirect or None
+    raise InvalidArgumentError("redirect_uri", "is not configured for seller onboarding, and "
+                               "the request's Host header must not choose it", _REDIRECT_FIX)

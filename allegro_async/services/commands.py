@@ -173,7 +173,7 @@ class CommandEngine:
         allow_unsettled: bool = False,
     ) -> None:
         _args.page_size(chunk_size, "chunk_size", 1, MAX_OFFERS_PER_COMMAND,
-                        "S20: a command")
+                        "a command")  # S20
         _args.page_size(tasks_page, "tasks_page", 1, 1000, "GET .../{commandId}/tasks")
         _args.positive(poll_initial, "poll_initial")
         _args.positive(poll_max, "poll_max")

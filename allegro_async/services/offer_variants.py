@@ -50,17 +50,17 @@ def _warn() -> None:
 def s22_hint(error: APIError) -> str | None:
     """The S22 cause and fix for a variant-set error, when known."""
     if error.mentions("still being processed") or error.mentions("processing"):
-        return ("S22: Allegro has not finished processing this offer. Wait a few minutes and "
+        return ("Allegro has not finished processing this offer. Wait a few minutes and "
                 "send the same PUT again.")
     if error.mentions("already belongs") or error.mentions("already in"):
-        return ("S22: an offer in a set you created cannot join another set. To move it, "
+        return ("an offer in a set you created cannot join another set. To move it, "
                 "DELETE the old set, then PUT the new one (offer_variants.move_offers does "
                 "both).")
     if error.status_code == 422 and error.mentions("not found"):
-        return ("S22: only ACTIVE offers can be in a set; Allegro answers 'not found' for "
+        return ("only ACTIVE offers can be in a set; Allegro answers 'not found' for "
                 "drafts, ended offers and offers of another seller. Activate the offer first.")
     if error.status_code == 404:
-        return ("S22: no such set. Find a lost set id with offer_variants.list(query=<set name "
+        return ("no such set. Find a lost set id with offer_variants.list(query=<set name "
                 "or offer id>).")
     return None
 

@@ -1,8 +1,9 @@
 """``client.offers``: the offer listing, offer commands (S17, S20) and bulk updates, on top of
 the product-offer methods (A10, S18, S19) of :mod:`allegro_async.services.product_offers`.
 
-The product-offer names (``OperationPendingError``, ``OfferNotDeletableError``,
-``DRAFT_COPY_DROPS``) are importable from here too, where they have always been.
+The product-offer names (``OperationPendingError``, ``OperationNotFollowedError``,
+``OfferNotDeletableError``, ``DRAFT_COPY_DROPS``) are importable from here too, where they
+have always been.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from allegro_async.services.commands import CommandEngine, command_id_list
 from allegro_async.services.product_offers import (
     DRAFT_COPY_DROPS,
     OfferNotDeletableError,
+    OperationNotFollowedError,
     OperationPendingError,
     ProductOffers,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "LIST_FILTERS",
     "OfferNotDeletableError",
     "OffersService",
+    "OperationNotFollowedError",
     "OperationPendingError",
     "ProductOffers",
 ]
@@ -200,7 +203,7 @@ class OffersService(ProductOffers):
         svc = bind(self, options)
         publication: dict[str, Any] = {"action": "ACTIVATE"}
         if scheduled_for is not None:
-            moment = _args.future(scheduled_for, "scheduled_for", now, "S17: Allegro answers "
+            moment = _args.future(scheduled_for, "scheduled_for", now, "Allegro answers "
                                   "'You cannot schedule activating an offer in the past'")
             publication["scheduledFor"] = _args.utc_text(moment)
         elif now is not None:

@@ -72,6 +72,38 @@ class OperationPendingError(AllegroError):
                          f"resume with offers.wait_for_operation({location!r})")
 
 
+class OperationNotFollowedError(AllegroError):
+    """A10: Allegro **accepted** a product-offer change (202) but the operation cannot be
+    followed to its end here, so the result is unknown: the change was sent and may be
+    applied, or be applied later. Not an ``InvalidArgumentError`` (which means nothing was
+    sent): do not send the change again blindly; read the offer to see its state.
+
+    Attributes: ``method`` and ``path`` of the accepted request, ``offer_id`` (``None`` for a
+    new offer), ``accepted`` (the body Allegro accepted), ``location`` (the URL it gave),
+    ``problem`` (why it is not followed: e.g. a host that is not Allegro's, where the polls
+    would carry the seller's token), ``trace_id`` of the 202 answer.
+    """
+
+    def __init__(self, *, method: str, path: str, offer_id: str | None,
+                 accepted: Mapping[str, Any], location: str, problem: str,
+                 trace_id: str | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.offer_id = offer_id
+        self.accepted = dict(accepted)
+        self.location = location
+        self.problem = problem
+        self.trace_id = trace_id
+        self.hint = (f"read the offer (offers.get({offer_id!r})) to see whether the change is "
+                     "applied before sending it again" if offer_id else
+                     "look for the new offer (offers.list(), e.g. by name) before creating it "
+                     "again")
+        trace = f" [trace-id: {trace_id}]" if trace_id else ""
+        super().__init__(f"{method} {path}: Allegro accepted the change (202), but its "
+                         f"operation cannot be followed: {problem}; the change was sent and "
+                         f"may be applied{trace}\nHint: {self.hint}")
+
+
 def _retry_after(raw: APIResponse, default: float) -> float:
     value = raw.headers.get("retry-after")
     try:
@@ -140,7 +172,7 @@ class ProductOffers:
                                        "requires it)", "give stock, e.g. {'available': 10}")
         _check_deadline(deadline)
         raw = await svc._offers.create_product_offers(body=body)
-        return await svc._finish(raw, deadline)
+        return await svc._finish(raw, deadline, "POST /sale/product-offers", None, body)
 
     async def patch(self, offer_id: str, changes: Mapping[str, Any], *,
                     deadline: float | None = None, **options: Unpack[CallOptions]) -> ProductOffer:
@@ -151,16 +183,28 @@ class ProductOffers:
         body = offer_body(changes, "changes")
         _check_deadline(deadline)
         raw = await svc._offers.edit_product_offers(offer_id=offer_id, body=body)
-        return await svc._finish(raw, deadline)
+        return await svc._finish(raw, deadline, f"PATCH /sale/product-offers/{offer_id}",
+                                 offer_id, body)
 
-    async def _finish(self, raw: APIResponse, deadline: float | None) -> ProductOffer:
+    async def _finish(self, raw: APIResponse, deadline: float | None, request: str,
+                      offer_id: str | None, body: Mapping[str, Any]) -> ProductOffer:
         if raw.status_code != 202:
             return _with_id(raw, ProductOffer)
         location = raw.headers.get("location")
         if not location:
             return _with_id(raw, ProductOffer)
-        return await self.wait_for_operation(
-            location, deadline=deadline, first_wait=_retry_after(raw, 1.0))
+        try:
+            return await self.wait_for_operation(
+                location, deadline=deadline, first_wait=_retry_after(raw, 1.0))
+        except InvalidArgumentError as exc:
+            if exc.field != "location":
+                raise
+            # Allegro took the change: an error saying "nothing was sent" would invite a
+            # second, duplicate write.
+            method, path = request.split(" ", 1)
+            raise OperationNotFollowedError(
+                method=method, path=path, offer_id=offer_id, accepted=body, location=location,
+                problem=exc.problem, trace_id=raw.trace_id) from exc
 
     async def wait_for_operation(self, location: str, *, deadline: float | None = None,
                                  first_wait: float = 0.0,

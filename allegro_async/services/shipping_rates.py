@@ -44,7 +44,7 @@ class ShippingRatesLimitError(AllegroError):
         self.limit = limit
         super().__init__(
             f"the account holds {count} shipping price lists, the most Allegro allows is "
-            f"{limit} (S3). Price lists cannot be deleted: update an existing one with "
+            f"{limit}. Price lists cannot be deleted: update an existing one with "
             "client.shipping_rates.update(id, ...) instead."
         )
 

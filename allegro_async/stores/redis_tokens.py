@@ -81,7 +81,7 @@ class RedisTokenStore:
         if not isinstance(lock_ttl, (int, float)) or not 0 < lock_ttl <= 55:
             raise InvalidArgumentError(
                 "lock_ttl", f"{lock_ttl!r} is not between 0 and 55 seconds",
-                "keep it under A5's 60-second grace, e.g. 30",
+                "keep it under the 60-second grace of a rotated refresh token, e.g. 30",
             )
         if isinstance(redis, str):
             import redis.asyncio as aioredis

@@ -66,7 +66,7 @@ class SqlTokenStore:
         if not isinstance(lock_ttl, (int, float)) or not 0 < lock_ttl <= 55:
             raise InvalidArgumentError(
                 "lock_ttl", f"{lock_ttl!r} is not between 0 and 55 seconds",
-                "keep it under A5's 60-second grace, e.g. 30",
+                "keep it under the 60-second grace of a rotated refresh token, e.g. 30",
             )
         prefix = table_names(table_prefix)
         self._cipher = resolve(cipher)

@@ -1,7 +1,8 @@
 """One throttle per Client ID per process. S1's 9000/min belongs to the Client ID: two live
 throttles for one ID each believe they own the whole budget, so together they send up to twice
 it and earn 429s and an app-wide block (A1). Building an app or a client per request is the
-usual way to get there, so a second live throttle for a Client ID warns at once.
+usual way to get there, so a second live throttle for a Client ID warns at once, once per
+Client ID and process (a per-request pattern would otherwise warn on every request).
 
 Only throttles that name their Client ID take part (:class:`~allegro_async.AllegroApp` names
 its own; ``Throttle(client_id=...)`` opts in). A throttle stops counting when it is released
@@ -24,6 +25,7 @@ __all__ = ["DuplicateThrottleWarning", "claim", "release"]
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 _lock = threading.Lock()
 _live: dict[str, weakref.WeakSet[Any]] = {}
+_warned: set[str] = set()  # Client IDs warned about already: once each per process
 
 
 class DuplicateThrottleWarning(UserWarning):
@@ -31,18 +33,24 @@ class DuplicateThrottleWarning(UserWarning):
 
 
 def claim(throttle: Any, client_id: str) -> None:
-    """Count ``throttle`` as one of ``client_id``'s; warn if another is still live."""
+    """Count ``throttle`` as one of ``client_id``'s; warn, the first time only, if another is
+    still live."""
     with _lock:
         owners = _live.setdefault(client_id, weakref.WeakSet())
-        others = len(owners)
+        duplicate = len(owners) > 0 and client_id not in _warned
         owners.add(throttle)
-    if others:
+        if duplicate:
+            _warned.add(client_id)
+    if duplicate:
+        # The text stays the same each time (no live count): Python's own filters and log
+        # aggregators treat repeats as one warning.
         warnings.warn(DuplicateThrottleWarning(
-            f"a second throttle for Client ID {client_id!r} in this process ({others + 1} "
-            "live): each one spends S1's 9000 requests/min as if it were alone, so together "
-            "they earn 429s and an app-wide block (A1). Build one AllegroApp at startup and "
-            "share it (allegro_async.fastapi.allegro_lifespan does), not one per request; pass "
-            "throttle= to share one Throttle on purpose; across processes use RedisThrottle."
+            f"more than one live throttle for Client ID {client_id!r} in this process: each "
+            "one spends the Client ID's 9000 requests/min as if it were alone, so together "
+            "they earn 429s and an app-wide block. Build one AllegroApp at startup and share "
+            "it (allegro_async.fastapi.allegro_lifespan does), not one per request; pass "
+            "throttle= to share one Throttle on purpose; across processes use RedisThrottle. "
+            "(Warned once per Client ID.)"
         ), stacklevel=_caller_level())
 
 

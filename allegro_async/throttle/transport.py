@@ -13,8 +13,10 @@ from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Re
 from allegro_async.errors import (
     DeadlineExceededError,
     RateLimitedError,
+    ThrottleGiveUpError,
     error_for_response,
 )
+from allegro_async.throttle._waits import blocked_for, gate_wait, queue_wait
 from allegro_async.throttle.bucket import LeakyBucket
 from allegro_async.throttle.gate import Slots
 from allegro_async.throttle.limiter import Throttle, UserLimits
@@ -50,14 +52,6 @@ class _ReleasingStream(AsyncByteStream):
             if throttle is not None:
                 throttle.in_flight.release()
                 self._slots.release()
-
-
-def _blocked_for(throttle: Throttle, now: float) -> float | None:
-    """Seconds left on the app block as the gate knows it, or ``None`` if it is open."""
-    gate = throttle.gate
-    if gate.state == "open":
-        return None
-    return max(0.0, gate.closed_until - now)
 
 
 def _abandoned(exc: BaseException) -> bool:
@@ -117,19 +111,25 @@ class ThrottledTransport(AsyncBaseTransport):
         real_started = time.perf_counter()
         sent_at = real_started
         reason = "app_block"
+        attempts = 0  # of this request, sent to Allegro (each answered 429 if we loop)
         try:
             while True:
                 probe = False
                 try:
                     if gate.state != "open":
-                        mark(request, "the client's app gate to reopen (A1: the app is blocked)")
-                        probe = await self._wait_gate(request, started, give_up, deadline)
-                    mark(request, "a place in the client's throttle (per-user slots, buckets)")
+                        mark(request, "the client's app gate to reopen (the app is blocked)",
+                             expected_wait=lambda: gate_wait(t))
+                        probe = await self._wait_gate(request, started, give_up, deadline,
+                                                      attempts)
                     if deadline is None:
+                        mark(request, "a place in the client's throttle (per-user slots, "
+                             "buckets)")
                         admitted = await self._admit(user, buckets, cost, probe)
                     else:
+                        mark(request, "a place in the client's throttle (per-user slots, "
+                             "buckets)", expected_wait=lambda: queue_wait(t, user, buckets, cost))
                         admitted = await self._admit_by(deadline, request, started, user,
-                                                        buckets, cost, probe)
+                                                        buckets, cost, probe, attempts)
                     if not admitted:
                         continue  # the app got blocked while we queued: back to the gate
                     parallel = user.slots.in_use
@@ -138,6 +138,7 @@ class ThrottledTransport(AsyncBaseTransport):
                     served_mark, abandoned_mark = user.served, user.abandoned
                     ghosts_at_send = len(user.ghosts)
                     metrics.sent += 1
+                    attempts += 1
                     mark(request, "Allegro's answer", sent=True)
                     sent_at = time.perf_counter()
                     if family is not None:
@@ -211,10 +212,10 @@ class ThrottledTransport(AsyncBaseTransport):
                     metrics.rate_limited += 1
                     metrics.emit("rate_limited", kind=reason, waited=waited)
                     raise self._error(response, request, waited, reason,
-                                      _blocked_for(t, now) if reason == "app_block" else None)
+                                      blocked_for(t, now) if reason == "app_block" else None)
                 if reason == "user_limit":
                     pause = t.cap_backoff if maybe_served > 1 else t.user_backoff
-                    mark(request, "the pause after a 429 (the user's limit, S2)")
+                    mark(request, "the pause after a 429 (the user's limit)")
                     await t.sleep(min(pause, give_up - now))
         finally:
             metrics.wait_seconds += sent_at - real_started
@@ -247,7 +248,7 @@ class ThrottledTransport(AsyncBaseTransport):
 
     async def _admit_by(self, deadline: float, request: Request, started: float,
                         user: UserLimits, buckets: tuple[LeakyBucket, ...], cost: int,
-                        probe: bool) -> bool:
+                        probe: bool, attempts: int = 0) -> bool:
         """:meth:`_admit`, given up at ``deadline`` (the throttle's clock) with a
         ``DeadlineExceededError``: the request was not sent."""
         t = self.throttle
@@ -266,8 +267,10 @@ class ThrottledTransport(AsyncBaseTransport):
                 admitted = await self._admit(user, buckets, cost, probe)
             tg.cancel_scope.cancel()
         if admission.cancelled_caught:
-            raise self._deadline_passed(request, started, "a place in the client's throttle "
-                                        "(per-user slots or buckets)")
+            error = self._deadline_passed(request, started, "a place in the client's throttle "
+                                          "(per-user slots or buckets)", attempts)
+            error.retry_after = queue_wait(t, user, buckets, cost)
+            raise error
         return admitted
 
     async def _take_user_slot(self, user: UserLimits) -> None:
@@ -292,20 +295,21 @@ class ThrottledTransport(AsyncBaseTransport):
             tg.cancel_scope.cancel()
 
     async def _wait_gate(self, request: Request, started: float, give_up: float,
-                         deadline: float | None) -> bool:
+                         deadline: float | None, attempts: int = 0) -> bool:
         """Wait at the closed gate, on the throttle's clock, no later than ``give_up``.
 
         ``True`` if this request goes out as the probe. When the block outlasts the call's
-        ``deadline``, or waiting reaches ``give_up``, a ``RateLimitedError`` (reason
-        ``app_block``, ``blocked_for`` the time left on the block) built from a synthetic
-        429: nothing was sent meanwhile.
+        ``deadline``, or waiting reaches ``give_up``, a ``ThrottleGiveUpError`` (reason
+        ``app_block``, ``blocked_for`` the time left on the block): made here, not by
+        Allegro, and saying whether earlier ``attempts`` of the request were sent.
         """
         t = self.throttle
         gate = t.gate
         if deadline is not None and gate.state == "closed" and gate.closed_until > deadline:
             # Known now that the block ends after the deadline: fail fast instead of waiting.
-            raise self._given_up(request, started, "app_block", "app blocked (A1): the "
-                                 "block lasts past the call's deadline; it was not sent")
+            raise self._given_up(request, started, attempts, (
+                f"the app-wide block lasts another {gate.closed_until - t.clock():.0f} s, "
+                "past the call's deadline"))
         outcome: list[bool] = []
         remaining = give_up - t.clock()
         if remaining > 0:
@@ -324,35 +328,39 @@ class ThrottledTransport(AsyncBaseTransport):
         if outcome:
             return outcome[0]
         if deadline is not None and give_up >= deadline:
-            raise self._deadline_passed(request, started, "the client's app gate to reopen "
-                                        "(A1: the app is blocked)")
-        raise self._given_up(request, started, "app_block", "app blocked (A1): the request "
-                             "waited at the client's closed gate until it had to give up; it "
-                             "was not sent")
+            error = self._deadline_passed(request, started, "the client's app gate to reopen "
+                                          "(the app is blocked)", attempts)
+            error.retry_after = gate_wait(t)
+            raise error
+        raise self._given_up(request, started, attempts, (
+            f"the app-wide block did not end within retry_429_for "
+            f"({t.retry_429_for:g} s)"))
 
-    def _deadline_passed(self, request: Request, started: float, waiting_for: str
-                         ) -> DeadlineExceededError:
-        """The error of a request whose call's deadline passed before it was sent."""
+    def _deadline_passed(self, request: Request, started: float, waiting_for: str,
+                         attempts: int = 0) -> DeadlineExceededError:
+        """The error of a request whose call's deadline passed before it was sent (again:
+        ``attempts`` of it went out before)."""
         t = self.throttle
         seconds = request.extensions.get(DEADLINE)
         self.metrics.emit("deadline", waited=t.clock() - started, waiting_for=waiting_for)
         return DeadlineExceededError(
             method=request.method, path=request.url.path, waiting_for=waiting_for,
             timeout=float(seconds) if isinstance(seconds, (int, float)) else None,
-            sent=was_sent(request))
+            sent=attempts > 0 or was_sent(request))
 
-    def _given_up(self, request: Request, started: float, reason: str,
-                  message: str) -> Exception:
-        """The ``RateLimitedError`` of a request given up before it was sent, from a
-        synthetic 429 (nothing came from Allegro), counted in the metrics."""
+    def _given_up(self, request: Request, started: float, attempts: int,
+                  detail: str) -> ThrottleGiveUpError:
+        """The error of a request given up at the closed gate (made here: Allegro answered
+        only its earlier ``attempts``, with 429), counted in the metrics."""
         t = self.throttle
         now = t.clock()
         waited = now - started
         self.metrics.rate_limited += 1
-        self.metrics.emit("rate_limited", kind=reason, waited=waited)
-        synthetic = Response(429, json={"errors": [{
-            "code": "RateLimitExceedException", "message": message}]}, request=request)
-        return self._error(synthetic, request, waited, reason, _blocked_for(t, now))
+        self.metrics.emit("rate_limited", kind="app_block", waited=waited)
+        return ThrottleGiveUpError(
+            method=request.method, path=request.url.path, reason="app_block", detail=detail,
+            waited=waited, blocked_for=blocked_for(t, now), retry_after=gate_wait(t),
+            attempts=attempts, sent=was_sent(request))
 
     async def _send_auth(self, request: Request) -> Response:
         """Token-endpoint requests: never gated nor classified as app blocks (the token

@@ -28,7 +28,7 @@ async def test_a6_app_token_on_user_resource_refused_before_sending(emulator: Em
     store = MemoryTokenStore({"app": token})
     before = emulator.stats.requests
     async with emulator.client(auth=RefreshingAuth(store, "app", flows)) as client:
-        with pytest.raises(InvalidArgumentError, match="A6"):
+        with pytest.raises(InvalidArgumentError, match="seller's token"):
             await client.request("GET", "/me")
     assert emulator.stats.requests == before
 
@@ -41,7 +41,7 @@ async def test_a6_emulator_refuses_app_token_on_user_resource(emulator: Emulator
 
 def test_s8_sandbox_token_refused_on_production_before_sending() -> None:
     token = Token("a.b.c", environment="sandbox")
-    with pytest.raises(InvalidArgumentError, match="S8"):
+    with pytest.raises(InvalidArgumentError, match="Cannot convert access token"):
         check_request(token, _request("GET", "https://api.allegro.pl/me"))
     check_request(token, _request("GET", "https://api.allegro.pl.allegrosandbox.pl/me"))
 
@@ -52,7 +52,7 @@ async def test_s8_emulators_reject_each_others_tokens() -> None:
         with pytest.raises(AuthenticationError) as info:
             await client.request("GET", "/me")
     assert info.value.oauth_error == "invalid_token"
-    assert info.value.hint is not None and info.value.hint.startswith("S8")
+    assert info.value.hint is not None and "sandbox token on production" in info.value.hint
     async with sandbox.client(access_token=production.mint_token(0)) as client:
         with pytest.raises(AuthenticationError, match="Cannot convert access token to JSON"):
             await client.request("GET", "/me")
@@ -171,7 +171,7 @@ def test_a6_app_tokens_refused_only_where_the_spec_lists_no_app_token() -> None:
         if allowed:
             check_request(app, _request(method, _filled(path)))
         else:
-            with pytest.raises(InvalidArgumentError, match="A6"):
+            with pytest.raises(InvalidArgumentError, match="seller's token"):
                 check_request(app, _request(method, _filled(path)))
             refused += 1
     assert 0 < refused < 267
@@ -205,7 +205,7 @@ def test_unknown_paths_go_to_allegro_unchecked() -> None:
 
 def test_s8_uploads_check_the_environment_too() -> None:
     token = Token("a.b.c", environment="sandbox")
-    with pytest.raises(InvalidArgumentError, match="S8"):
+    with pytest.raises(InvalidArgumentError, match="Cannot convert access token"):
         check_request(token, _request("POST", "https://upload.allegro.pl/sale/images"))
     check_request(token, _request("POST", "https://upload.allegro.pl.allegrosandbox.pl/sale/images"))
 

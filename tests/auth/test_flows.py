@@ -43,7 +43,8 @@ async def test_s4_redirect_uri_must_match_exactly(emulator: Emulator,
     request = flows.authorization_url(redirect_uri=REDIRECT + "/")
     with pytest.raises(AuthorizationError) as info:
         await flows.follow_authorization(request)
-    assert "S4" in str(info.value) and "Error number" in str(info.value)
+    shown = str(info.value)
+    assert "differs from the registered one" in shown and "Error number" in shown
 
 
 async def test_s4_code_expires_after_ten_seconds(emulator: Emulator, flows: OAuthFlows) -> None:
@@ -83,7 +84,8 @@ async def test_s5_missing_code_has_hint(emulator: Emulator) -> None:
     for empty in ("", "  "):
         with pytest.raises(InvalidArgumentError) as info:
             await flows.exchange_code(empty)
-        assert info.value.field == "code" and "S5" in info.value.fix
+        assert info.value.field == "code"
+        assert "An authorization code must be supplied" in info.value.fix
     assert emulator.stats.requests == before  # refused locally: nothing was sent
 
 
@@ -91,7 +93,7 @@ async def test_s4_exchange_without_redirect_uri_is_refused_locally(emulator: Emu
     flows = emulated_flows(emulator, redirect_uri=None)
     with pytest.raises(InvalidArgumentError) as info:
         await flows.exchange_code("some-code-123")
-    assert info.value.field == "redirect_uri" and "S4" in info.value.fix
+    assert info.value.field == "redirect_uri" and "exactly as registered" in info.value.fix
     assert "some-code-123" not in str(info.value)
     assert emulator.stats.requests == 0
 
@@ -126,7 +128,7 @@ async def test_s6_wrong_client_secret_has_hint(emulator: Emulator) -> None:
                        transport=emulator.transport())
     with pytest.raises(AuthenticationError) as info:
         await flows.client_credentials()
-    assert info.value.hint is not None and info.value.hint.startswith("S6")
+    assert info.value.hint is not None and "Basic" in info.value.hint
 
 
 async def test_s6_query_string_parameters_are_rejected(emulator: Emulator) -> None:
@@ -162,7 +164,7 @@ async def test_refresh_rotates_and_old_token_dies_after_grace(
     with pytest.raises(BadRequestError) as info:
         await flows.refresh(old)
     assert info.value.oauth_error == "invalid_grant" and info.value.hint is not None
-    assert "A5" in info.value.hint
+    assert "refresh tokens rotate" in info.value.hint
 
 
 async def test_device_flow_fields_and_prompt(emulator: Emulator) -> None:

@@ -136,7 +136,7 @@ async def test_a_dead_refresh_token_asks_for_reauthorization(emulator: Emulator)
     error = info.value
     assert isinstance(error, AuthorizationRequiredError)
     assert not isinstance(error, InvalidArgumentError)
-    assert error.seller_id == key and error.hint.startswith("A5")
+    assert error.seller_id == key and error.hint.startswith("a refresh token lives 3 months")
     assert isinstance(error.__cause__, BadRequestError)
     assert error.__cause__.oauth_error == "invalid_grant"
     assert emulator.oauth.counters.token_errors["refresh_token:invalid_grant"] == 1

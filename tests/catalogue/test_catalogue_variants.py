@@ -42,7 +42,7 @@ async def test_create_get_and_delete_a_set(emulator: Emulator, client: AllegroCl
     await client.offer_variants.delete(set_id)
     with pytest.raises(NotFoundError) as info:
         await client.offer_variants.get(set_id)
-    assert info.value.hint and "S22" in info.value.hint
+    assert info.value.hint and "lost set id" in info.value.hint
 
 
 async def test_s22_offer_in_your_set_cannot_join_another(

@@ -9,9 +9,16 @@ import pytest
 
 from allegro_async import AllegroClient
 from allegro_async.testing import Emulator
+from allegro_async.throttle import duplicates
 from allegro_async.throttle.duplicates import DuplicateThrottleWarning
 
 EMULATOR = Emulator()
+
+
+@pytest.fixture(autouse=True)
+def no_client_id_warned_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warning comes once per Client ID and process: start each test afresh."""
+    monkeypatch.setattr(duplicates, "_warned", set())
 
 
 async def test_two_live_clients_for_one_client_id_warn() -> None:

@@ -43,8 +43,8 @@ async def test_s5_missing_code_hints_the_form_field(
         "error": "invalid_request", "error_description": "An authorization code must be supplied."
     })
     assert isinstance(exc, BadRequestError)
-    assert exc.hint is not None and exc.hint.startswith("S5") and "'code'" in exc.hint
-    assert "\nHint: S5" in str(exc)
+    assert exc.hint is not None and "'code'" in exc.hint
+    assert "\nHint: the token request lacks" in str(exc)
 
 
 async def test_s6_full_authentication_hints_basic_auth(
@@ -55,7 +55,7 @@ async def test_s6_full_authentication_hints_basic_auth(
         "error_description": "Full authentication is required to access this resource",
     })
     assert isinstance(exc, AuthenticationError)
-    assert exc.hint is not None and exc.hint.startswith("S6") and "Basic" in exc.hint
+    assert exc.hint is not None and "Basic" in exc.hint
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -68,7 +68,7 @@ async def test_s7_names_the_user_name_and_scopes_of_the_token_sent(
         {"code": "AccessDenied", "message": "Access is denied", "userMessage": "No access"}
     ]}, access_token=token)
     assert isinstance(exc, (AuthenticationError, PermissionDeniedError))
-    assert exc.hint is not None and exc.hint.startswith("S7")
+    assert exc.hint is not None and "must belong to the seller" in exc.hint
     assert "user_name='10000002'" in exc.hint
     assert "allegro:api:orders:read" in exc.hint
     assert token not in str(exc) and token not in exc.hint
@@ -86,7 +86,7 @@ async def test_s8_foreign_environment_token(mock_client: Callable[..., AllegroCl
     })
     assert isinstance(exc, AuthenticationError)
     assert exc.code == "invalid_token"
-    assert exc.hint is not None and exc.hint.startswith("S8") and "sandbox" in exc.hint
+    assert exc.hint is not None and "sandbox" in exc.hint
 
 
 async def test_s17_schedule_in_the_past(mock_client: Callable[..., AllegroClient]) -> None:
@@ -96,7 +96,7 @@ async def test_s17_schedule_in_the_past(mock_client: Callable[..., AllegroClient
         "path": "publication.scheduledFor",
     }]})
     assert type(exc) is UnprocessableEntityError
-    assert exc.hint is not None and exc.hint.startswith("S17") and "scheduledFor" in exc.hint
+    assert exc.hint is not None and "scheduledFor" in exc.hint
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ async def test_s19_drafts_limit_is_its_own_class_with_the_limit(
     exc = await raised(mock_client, 422, body)
     assert isinstance(exc, DraftsLimitError) and isinstance(exc, UnprocessableEntityError)
     assert exc.limit == limit
-    assert exc.hint is not None and exc.hint.startswith("S19")
+    assert exc.hint is not None and "maximum number of drafts" in exc.hint
     assert "publication_status='INACTIVE'" in exc.hint
 
 
@@ -136,7 +136,7 @@ async def test_a6_app_token_on_a_user_resource(mock_client: Callable[..., Allegr
     exc = await raised(mock_client, 403, {"errors": [
         {"code": "AccessDenied", "message": "User name from JWT cannot be empty"}
     ]}, access_token=app_token)
-    assert exc.hint is not None and exc.hint.startswith("A6")
+    assert exc.hint is not None and "app token" in exc.hint
     assert "client_credentials" in exc.hint
 
 
