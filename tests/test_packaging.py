@@ -20,7 +20,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 _OPTIONAL = ("testing/", "fastapi/", "demo/", "cli.py", "cli_offers.py", "auth/cli.py",
              "auth/loopback.py", "throttle/redis.py",
              # the SQL stores need the sql or postgres extra (docs/many-machines.md)
-             "stores/_sql.py", "stores/sql_")
+             "stores/_sql.py", "stores/sql_", "fleet/sql.py")
 
 
 def _runtime_imports(path: Path) -> set[str]:
