@@ -55,7 +55,7 @@ from allegro_async._response import (
     DEFAULT_MAX_RESPONSE_BYTES,
     APIResponse,
     _decode_json,
-    parse_as,
+    parse_body,
 )
 from allegro_async._stack import open_http
 from allegro_async._version import __version__
@@ -527,7 +527,6 @@ class AllegroClient:
         ``extra_query`` and ``max_retries`` (see docs/client.md).
         """
         raw = await self.request_raw(method, path, **options)
-        data_out = _decode_json(raw.http_response)
         if cast_to is None:
-            return data_out
-        return parse_as(data_out, cast_to, trace_id=raw.trace_id)
+            return _decode_json(raw.http_response)
+        return parse_body(raw.http_response, cast_to)
