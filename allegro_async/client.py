@@ -453,6 +453,9 @@ class AllegroClient:
             try:
                 mark(request, "the rest of the response body", sent=True)
                 await response.aread()
+                # httpx's stream wrapper and the response refer to each other: a body read
+                # whole (megabytes for a page of events) would wait for the cycle collector
+                response.stream = httpx.ByteStream(b"")
             except BaseException:
                 with anyio.CancelScope(shield=True):  # gives the throttle's slots back
                     await response.aclose()
