@@ -1,6 +1,7 @@
 """Every operation of Allegro's spec, typed: the layer generated from the official OpenAPI spec
 by ``tools/apigen`` (the modules here other than this one, ``_operation``, ``_base``,
-``_runtime`` and ``_paging`` are generated; do not edit them).
+``_runtime``, ``_paging`` and ``_index``, the loader of the generated ``_index.json``, are
+generated; do not edit them).
 
 ``client.api.<area>.<method>(...)`` calls one operation; :data:`OPERATIONS` describes every
 operation by ``operationId``; :func:`resolve_model` imports a model by its dotted name. Nothing

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections import Counter
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel
@@ -71,3 +73,13 @@ def test_import_allegro_async_does_not_load_the_generated_layer() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_index_is_a_data_file_read_on_first_use() -> None:
+    # the records as JSON rows, not as Python source to compile and unmarshal
+    table = resources.files("allegro_async.api").joinpath("_index.json")
+    rows = json.loads(table.read_bytes())["operations"]
+    assert [row[0] for row in rows] == sorted(OPERATIONS)
+    from allegro_async.api import _index
+
+    assert _index.load() == dict(OPERATIONS)

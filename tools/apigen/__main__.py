@@ -37,7 +37,9 @@ def generate(source: str) -> dict[str, str]:
     enums = render.collect_enums(digest)
     out: dict[str, str] = {
         "allegro_async/api/_enums.py": render.render_enums(enums, head),
-        "allegro_async/api/_index.py": tables.render_index(digest, model_set, head),
+        "allegro_async/api/_index.json": tables.render_index(
+            digest, model_set, f"{MARK} from Allegro's OpenAPI spec (info.version "
+            f"{digest.version}, sha256 {digest.sha256}); do not edit, run `nox -s generate`"),
         "allegro_async/api/_scopes.py": tables.render_scopes(digest, head),
         "allegro_async/api/_root.py": tables.render_root(digest, head),
         "allegro_async/api/_request_rules.py": request_rules.render(digest, head),

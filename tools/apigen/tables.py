@@ -3,6 +3,7 @@ models package's lazy name map."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tools.apigen.models import ModelSet
@@ -16,48 +17,44 @@ def _lit(value: Any) -> str:
     return repr(value)
 
 
-def render_index(spec: Spec, models: ModelSet, header: str) -> str:
-    lines = [header, '"""Every operation of the spec, by operationId."""', "",
-             "from __future__ import annotations", "",
-             "from allegro_async.api._operation import Operation, Param", "",
-             "OPERATIONS: dict[str, Operation] = {"]
+#: The index's columns, in :class:`~allegro_async.api._operation.Operation`'s field order
+#: (``params`` rows in :class:`~allegro_async.api._operation.Param`'s).
+INDEX_FIELDS = ("operation_id", "method", "path", "name", "area", "summary", "response_model",
+                "request_model", "body_required", "request_media_types",
+                "response_media_type", "response_media_types", "success_status", "scopes",
+                "app_token_allowed", "params", "host", "deprecated", "example")
+PARAM_FIELDS = ("name", "python_name", "location", "required", "type", "items_type", "enum",
+                "minimum", "maximum", "format", "default")
+
+
+def render_index(spec: Spec, models: ModelSet, note: str) -> str:
+    """The operation index as compact JSON (``allegro_async/api/_index.json``): one row per
+    operation, one line each, read by ``allegro_async/api/_index.py`` when ``OPERATIONS`` is
+    first used. Data, not code: a fraction of the size, and nothing to compile or unmarshal."""
+    rows = []
     for op in sorted(spec.operations, key=lambda o: o.operation_id):
-        params = []
-        for p in op.params:
-            python = p.python_name or p.name.lower().replace("-", "_")
-            params.append(
-                f"Param({p.name!r}, {python!r}, {p.location!r}, {p.required!r}, {p.type!r}, "
-                f"items_type={p.items_type!r}, enum={_lit(p.enum) if p.enum else None}, "
-                f"minimum={p.minimum!r}, maximum={p.maximum!r}, format={p.format!r}, "
-                f"default={p.default!r})"
-            )
-        answers = tuple(t.replace(" ", "") for t in op.response_media_types)
-        lines += [
-            f"    {op.operation_id!r}: Operation(",
-            f"        operation_id={op.operation_id!r},",
-            f"        method={op.method!r},",
-            f"        path={op.path!r},",
-            f"        name={op.area + '.' + op.name!r},",
-            f"        area={op.area!r},",
-            f"        summary={op.summary!r},",
-            f"        response_model={models.dotted(op.response_schema)!r},",
-            f"        request_model={models.dotted(op.request_schema)!r},",
-            f"        body_required={op.request_required!r},",
-            f"        request_media_types={_lit(op.request_media_types)},",
-            f"        response_media_type={(op.response_media_types or (None,))[0]!r},",
-            f"        response_media_types={_lit(answers)},",
-            f"        success_status={op.success_status!r},",
-            f"        scopes={_lit(op.scopes)},",
-            f"        app_token_allowed={op.app_token_allowed!r},",
-            "        params=(" + "".join(f"\n            {p}," for p in params)
-            + ("\n        ),"if params else "),"),
-            f"        host={op.host!r},",
-            f"        deprecated={op.deprecated!r},",
-            f"        example={op.example!r},",
-            "    ),",
-        ]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        params = [[p.name, p.python_name or p.name.lower().replace("-", "_"), p.location,
+                   p.required, p.type, p.items_type, list(p.enum) if p.enum else None,
+                   p.minimum, p.maximum, p.format, p.default] for p in op.params]
+        answers = [t.replace(" ", "") for t in op.response_media_types]
+        values = {
+            "operation_id": op.operation_id, "method": op.method, "path": op.path,
+            "name": op.area + "." + op.name, "area": op.area, "summary": op.summary,
+            "response_model": models.dotted(op.response_schema),
+            "request_model": models.dotted(op.request_schema),
+            "body_required": op.request_required,
+            "request_media_types": list(op.request_media_types),
+            "response_media_type": (op.response_media_types or (None,))[0],
+            "response_media_types": answers, "success_status": op.success_status,
+            "scopes": list(op.scopes), "app_token_allowed": op.app_token_allowed,
+            "params": params, "host": op.host, "deprecated": op.deprecated,
+            "example": op.example,
+        }
+        rows.append(json.dumps([values[f] for f in INDEX_FIELDS], ensure_ascii=False,
+                               separators=(",", ":")))
+    head = json.dumps({"note": note, "fields": INDEX_FIELDS, "param_fields": PARAM_FIELDS},
+                      separators=(",", ":"))
+    return head[:-1] + ',"operations":[\n' + ",\n".join(rows) + "\n]}\n"
 
 
 def render_scopes(spec: Spec, header: str) -> str:
