@@ -92,25 +92,51 @@ def render_root(spec: Spec, header: str) -> str:
 
 
 def render_models_init(models: ModelSet, header: str) -> str:
+    """The models package: which area module holds each class, as one line of names per
+    module (split into ``MODULES`` at import: a dict literal of every class, and the imports
+    type checkers read, made the package cost 15 ms to import on every call's first use)."""
     names = sorted(models.classes)
-    lines = [header, '"""The generated models, each loaded from its area module on first use: '
-             '``from allegro_async.api.models import CheckoutForm``."""', "",
-             "from __future__ import annotations", "", "import importlib",
-             "from typing import TYPE_CHECKING, Any", "", "if TYPE_CHECKING:"]
     by_module: dict[str, list[str]] = {}
     for n in names:
         by_module.setdefault(models.classes[n].module, []).append(n)
+    lines = [header, '"""The generated models, each loaded from its area module on first use: '
+             '``from allegro_async.api.models import CheckoutForm``."""', "",
+             "from __future__ import annotations", "", "import importlib",
+             "from typing import Any", "",
+             "#: area module -> the classes it holds, space-separated",
+             "_BY_MODULE: dict[str, str] = {"]
     for module, members in sorted(by_module.items()):
-        lines.append(f"    from allegro_async.api.models.{module} import (")
-        lines += [f"        {n} as {n}," for n in members]
-        lines.append("    )")
-    lines += ["", "#: class name -> the module (area) it lives in", "MODULES: dict[str, str] = {"]
-    lines += [f"    {n!r}: {models.classes[n].module!r}," for n in names]
-    lines += ["}", "", "",
+        lines.append(f"    {module!r}: (")
+        chunk = ""
+        for n in members:
+            if chunk and len(chunk) + len(n) > 80:
+                lines.append(f"        {chunk!r}")
+                chunk = ""
+            chunk += n + " "
+        lines += [f"        {chunk!r}", "    ),"]
+    lines += ["}", "", "#: class name -> the module (area) it lives in",
+              "MODULES: dict[str, str] = {",
+              "    name: module for module, names in _BY_MODULE.items() for name in names.split()",
+              "}", "", "",
               "def __getattr__(name: str) -> Any:",
               "    module = MODULES.get(name)",
               "    if module is None:",
               "        raise AttributeError(f\"allegro_async.api.models has no model {name!r}\")",
               "    return getattr(importlib.import_module(f\"{__name__}.{module}\"), name)",
               ""]
+    return "\n".join(lines)
+
+
+def render_models_stub(models: ModelSet, header: str) -> str:
+    """What type checkers see of the models package: every class, from its area module."""
+    names = sorted(models.classes)
+    by_module: dict[str, list[str]] = {}
+    for n in names:
+        by_module.setdefault(models.classes[n].module, []).append(n)
+    lines = [header, '"""The generated models (for type checkers; see ``__init__.py``)."""', ""]
+    for module, members in sorted(by_module.items()):
+        lines.append(f"from allegro_async.api.models.{module} import (")
+        lines += [f"    {n} as {n}," for n in members]
+        lines.append(")")
+    lines += ["", "MODULES: dict[str, str]", ""]
     return "\n".join(lines)
