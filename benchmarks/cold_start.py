@@ -16,7 +16,6 @@ Run: python benchmarks/cold_start.py [--json].
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
