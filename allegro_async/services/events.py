@@ -135,13 +135,18 @@ class EventDelivery:
 
 
 def _form_id_of(raw: dict[str, Any]) -> str | None:
-    form = (raw.get("order") or {}).get("checkoutForm") or {}
-    value = form.get("id")
-    return None if value is None else str(value)
+    order = raw.get("order")
+    form = order.get("checkoutForm") if isinstance(order, dict) else None
+    value = form.get("id") if isinstance(form, dict) else None
+    return value if value is None or type(value) is str else str(value)
 
 
 def _key_of(raw: dict[str, Any]) -> str:
-    return dedup_key(_form_id_of(raw), str(raw.get("type")), str(raw.get("occurredAt")))
+    kind, when = raw.get("type"), raw.get("occurredAt")
+    if type(kind) is str and type(when) is str and len(when) == 24 and when[19] == "." \
+            and when[-1] == "Z":  # Allegro's own spelling: the key as dedup_key writes it
+        return f"{_form_id_of(raw)}|{kind}|{when}"
+    return dedup_key(_form_id_of(raw), str(kind), str(when))
 
 
 def _page_events(response: APIResponse) -> list[dict[str, Any]]:
@@ -153,7 +158,7 @@ def _page_events(response: APIResponse) -> list[dict[str, Any]]:
     :class:`~allegro_async.errors.ResponseValidationError` says what is wrong.
     """
     try:
-        page = pydantic_core.from_json(response.http_response.content)
+        page = pydantic_core.from_json(response.http_response.content, cache_strings="keys")
         events = page["events"]
         if type(events) is list and all(type(e) is dict for e in events):
             for event in events:
