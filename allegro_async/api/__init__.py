@@ -14,11 +14,10 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from allegro_async.api._operation import Operation, Param
-
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from allegro_async.api._operation import Operation, Param
     from allegro_async.api._paging import OffsetWindowExceeded, Paginator
     from allegro_async.api._root import Api
     from allegro_async.api._runtime import TypedAPIResponse
@@ -38,6 +37,9 @@ __all__ = [
 
 _LAZY = {
     "OPERATIONS": "allegro_async.api._index",
+    # dataclasses cost milliseconds to create, and a call never needs them
+    "Operation": "allegro_async.api._operation",
+    "Param": "allegro_async.api._operation",
     "Api": "allegro_async.api._root",
     "Paginator": "allegro_async.api._paging",
     "OffsetWindowExceeded": "allegro_async.api._paging",

@@ -83,3 +83,20 @@ def test_the_index_is_a_data_file_read_on_first_use() -> None:
     from allegro_async.api import _index
 
     assert _index.load() == dict(OPERATIONS)
+
+
+def test_a_typed_call_loads_neither_the_index_nor_its_records() -> None:
+    code = (
+        "import sys, anyio, httpx, allegro_async\n"
+        "body = {'checkoutForms': [], 'count': 0, 'totalCount': 0}\n"
+        "answer = lambda request: httpx.Response(200, json=body)\n"
+        "async def main():\n"
+        "    async with allegro_async.AllegroClient(\n"
+        "            access_token='t', transport=httpx.MockTransport(answer)) as client:\n"
+        "        await client.api.order_management.get_list_of_orders(limit=1)\n"
+        "anyio.run(main)\n"
+        "print(sorted(m for m in ('allegro_async.api._index', 'allegro_async.api._operation')"
+        " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
