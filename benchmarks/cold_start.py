@@ -5,8 +5,9 @@
 Both sides answer from the same canned page of 100 checkout forms (an ``httpx.MockTransport``,
 so no server start or network is timed), and each child process times itself from before its
 first import to the parsed page (interpreter start-up excluded, the same for both). Sides
-alternate, ``RUNS`` of each after one discarded run (which writes missing bytecode); the median
-counts. Keys: ``client_s``, ``baseline_s``, ``ratio`` (goal <= 1.5), and the client's phases
+alternate, ``RUNS`` of each after one discarded run (which writes missing bytecode); medians
+count, ``ratio`` (goal <= 1.5) being the median of each pair's ratio. Keys: ``client_s``,
+``baseline_s``, ``ratio``, and the client's phases
 (medians): ``import_s`` (``import allegro_async``), ``area_s`` (the first area,
 ``client.api.order_management``), ``first_call_s`` (the call, its validators built on first
 use), ``operations_s`` (loading the ``OPERATIONS`` index, in a process of its own) and
@@ -247,7 +248,9 @@ def main() -> None:
         "operations_s": statistics.median(operations_runs),
         "api_modules": int(max(run[4] for run in client_runs)),
     }
-    result["ratio"] = result["client_s"] / result["baseline_s"]
+    # the median of each pair's ratio: load drifting between pairs cancels out
+    result["ratio"] = statistics.median(
+        run[0] / base for run, base in zip(client_runs, baseline_runs, strict=True))
     report("cold start: first parsed get_list_of_orders page vs httpx + json + pydantic",
            result, args.json, {"ratio": f"<= {GOAL}"})
     sys.exit(0 if result["ratio"] <= GOAL else 1)
