@@ -44,6 +44,49 @@ def _decode_json(response: Response) -> Any:
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
 
 
+def adapter_for(cast_to: Any) -> pydantic.TypeAdapter[Any]:
+    """The (cached) :class:`pydantic.TypeAdapter` of a type that is not a model."""
+    adapter = _adapters.get(cast_to)
+    if adapter is None:
+        adapter = _adapters[cast_to] = pydantic.TypeAdapter(cast_to)
+    return adapter
+
+
+def validate_bytes(content: bytes, cast_to: Any) -> Any:
+    """``content`` (JSON) validated as ``cast_to`` by pydantic-core's own JSON parser, with no
+    Python objects built in between. Raises what pydantic raises; callers fall back to
+    :func:`parse_as` on ``json.loads`` for the error (or the lenient build)."""
+    if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel):
+        return cast_to.model_validate_json(content)
+    return adapter_for(cast_to).validate_json(content)
+
+
+#: What validating straight from bytes may raise before the slower path says what is wrong.
+VALIDATION_FAILURES = (pydantic.ValidationError, TypeError, ValueError, AttributeError,
+                       KeyError, RecursionError)
+
+
+def json_invalid(exc: pydantic.ValidationError) -> bool:
+    """True when pydantic's JSON parser refused the text itself (not its shape): the body
+    is then decoded by ``json.loads``, which words the error (or accepts ``NaN``)."""
+    return any(e["type"] == "json_invalid" for e in exc.errors(include_url=False,
+                                                              include_input=False))
+
+
+def parse_body(response: Response, cast_to: Any) -> Any:
+    """The body of ``response`` validated as ``cast_to``: from the bytes when it matches
+    (the common case, one pass), else decoded and checked by :func:`parse_as`, whose
+    :class:`~allegro_async.errors.ResponseValidationError` names the problem."""
+    content = response.content
+    if content and not content.isspace():
+        try:
+            return validate_bytes(content, cast_to)
+        except VALIDATION_FAILURES:
+            pass  # parse_as, on the decoded body, says what is wrong
+    return parse_as(_decode_json(response), cast_to,
+                    trace_id=response.headers.get("trace-id"))
+
+
 def parse_as(data: Any, cast_to: type[T] | Any, *, trace_id: str | None = None) -> T:
     """Validate decoded JSON as ``cast_to`` (a pydantic model or any type pydantic accepts).
 
@@ -55,10 +98,7 @@ def parse_as(data: Any, cast_to: type[T] | Any, *, trace_id: str | None = None) 
     try:
         if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel):
             return cast_to.model_validate(data)  # type: ignore[return-value]
-        adapter = _adapters.get(cast_to)
-        if adapter is None:
-            adapter = _adapters[cast_to] = pydantic.TypeAdapter(cast_to)
-        return adapter.validate_python(data)  # type: ignore[no-any-return]
+        return adapter_for(cast_to).validate_python(data)  # type: ignore[no-any-return]
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         location = ".".join(str(part) for part in first["loc"]) or "the body"
@@ -105,10 +145,9 @@ class APIResponse:
     def parse(self, cast_to: type[T]) -> T: ...
     def parse(self, cast_to: Any = None) -> Any:
         """The body as JSON, or validated as ``cast_to``."""
-        data = self.json()
         if cast_to is None:
-            return data
-        return parse_as(data, cast_to, trace_id=self.trace_id)
+            return self.json()
+        return parse_body(self.http_response, cast_to)
 
     def __repr__(self) -> str:
         request = self.http_response.request

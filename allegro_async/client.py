@@ -55,7 +55,7 @@ from allegro_async._response import (
     DEFAULT_MAX_RESPONSE_BYTES,
     APIResponse,
     _decode_json,
-    parse_as,
+    parse_body,
 )
 from allegro_async._stack import open_http
 from allegro_async._version import __version__
@@ -456,6 +456,9 @@ class AllegroClient:
             try:
                 mark(request, "the rest of the response body", sent=True)
                 await response.aread()
+                # httpx's stream wrapper and the response refer to each other: a body read
+                # whole (megabytes for a page of events) would wait for the cycle collector
+                response.stream = httpx.ByteStream(b"")
             except BaseException:
                 with anyio.CancelScope(shield=True):  # gives the throttle's slots back
                     await response.aclose()
@@ -530,7 +533,6 @@ class AllegroClient:
         ``extra_query`` and ``max_retries`` (see docs/client.md).
         """
         raw = await self.request_raw(method, path, **options)
-        data_out = _decode_json(raw.http_response)
         if cast_to is None:
-            return data_out
-        return parse_as(data_out, cast_to, trace_id=raw.trace_id)
+            return _decode_json(raw.http_response)
+        return parse_body(raw.http_response, cast_to)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+# The benchmarks measure this checkout's package, whatever else is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def parse_args(doc: str | None) -> argparse.Namespace:

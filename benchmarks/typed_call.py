@@ -4,7 +4,8 @@ its limits off, so both sides pay the same emulator CPU).
 
 Rounds alternate the two ways (which goes first alternates too); ``ratio`` is the median of the
 rounds' ratios, so load from other processes drifting between rounds cancels out. Keys:
-``typed_us`` and ``request_us`` (best CPU microseconds per call) and ``ratio`` (goal <= 1.05).
+``typed_us`` and ``request_us`` (best CPU microseconds per call) and ``ratio`` (goal <= 0.9: the
+generated call validates the bytes in one pass, the baseline decodes then validates).
 Run: python
 benchmarks/typed_call.py [--json].
 """
@@ -71,7 +72,7 @@ async def main_async(as_json: bool) -> None:
         "generated method vs client.request + model_validate (checkout forms, limit=100)",
         {"typed_us": min(typed_runs), "request_us": min(by_hand_runs), "ratio": ratio},
         as_json,
-        {"ratio": "<= 1.05"},
+        {"ratio": "<= 0.9"},
     )
 
 

@@ -1,6 +1,7 @@
 """Every operation of Allegro's spec, typed: the layer generated from the official OpenAPI spec
 by ``tools/apigen`` (the modules here other than this one, ``_operation``, ``_base``,
-``_runtime`` and ``_paging`` are generated; do not edit them).
+``_runtime``, ``_paging`` and ``_index``, the loader of the generated ``_index.json``, are
+generated; do not edit them).
 
 ``client.api.<area>.<method>(...)`` calls one operation; :data:`OPERATIONS` describes every
 operation by ``operationId``; :func:`resolve_model` imports a model by its dotted name. Nothing
@@ -13,11 +14,10 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from allegro_async.api._operation import Operation, Param
-
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from allegro_async.api._operation import Operation, Param
     from allegro_async.api._paging import OffsetWindowExceeded, Paginator
     from allegro_async.api._root import Api
     from allegro_async.api._runtime import TypedAPIResponse
@@ -37,6 +37,9 @@ __all__ = [
 
 _LAZY = {
     "OPERATIONS": "allegro_async.api._index",
+    # dataclasses cost milliseconds to create, and a call never needs them
+    "Operation": "allegro_async.api._operation",
+    "Param": "allegro_async.api._operation",
     "Api": "allegro_async.api._root",
     "Paginator": "allegro_async.api._paging",
     "OffsetWindowExceeded": "allegro_async.api._paging",

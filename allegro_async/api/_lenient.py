@@ -55,12 +55,15 @@ def warn_once(model: type[BaseModel], errors: Sequence[Mapping[str, Any]]) -> No
                     "unvalidated", model.__name__, key[1], error["msg"])
 
 
-def build(model: type[BaseModel], data: Any) -> Any:
-    """``model`` from ``data``: validated where it validates, kept as sent where not."""
-    try:
-        return model.model_validate(data)
-    except (pydantic.ValidationError, TypeError, ValueError):
-        pass
+def build(model: type[BaseModel], data: Any, *, validated: bool = True) -> Any:
+    """``model`` from ``data``: validated where it validates, kept as sent where not.
+    ``validated=False``: the caller already saw ``data`` as a whole fail, so it is not
+    validated again as a whole (its fields still are)."""
+    if validated:
+        try:
+            return model.model_validate(data)
+        except (pydantic.ValidationError, TypeError, ValueError):
+            pass
     if issubclass(model, RootModel):
         root = model.model_fields["root"]
         return model.model_construct(_value(root, data))

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeGuard, TypeVar, cast, overload
 
 import pydantic
 from typing_extensions import ParamSpec, Required, TypedDict, Unpack
 
 from allegro_async._http import Response
 from allegro_async._options import CallOptions
-from allegro_async._response import APIResponse, _decode_json, parse_as
+from allegro_async._response import (
+    VALIDATION_FAILURES,
+    APIResponse,
+    _decode_json,
+    json_invalid,
+    parse_as,
+    validate_bytes,
+)
 from allegro_async.api import _files, _lenient
 from allegro_async.errors import InvalidArgumentError, ResponseValidationError
 
@@ -70,6 +77,18 @@ def parse_result(response: Response, cast_to: ResultType, *, optional: bool = Fa
         cast_to = _files.pick(response, cast_to)
     if cast_to is bytes:
         return response.content
+    content = response.content
+    if content and not content.isspace():
+        try:  # the happy path: one pass of pydantic-core's JSON parser over the bytes
+            return validate_bytes(content, cast_to)
+        except pydantic.ValidationError as exc:
+            if not STRICT_PARSING and _is_model(cast_to) and not json_invalid(exc):
+                errors = exc.errors(include_url=False, include_input=False)
+                if not _lenient.top_level_mismatch(errors):
+                    _lenient.warn_once(cast_to, errors)
+                    return _lenient.build(cast_to, _decode_json(response), validated=False)
+        except VALIDATION_FAILURES:
+            pass  # parse_as, on the decoded body, says what is wrong
     data = _decode_json(response)
     trace_id = response.headers.get("trace-id")
     if data is None and not optional:
@@ -77,18 +96,22 @@ def parse_result(response: Response, cast_to: ResultType, *, optional: bool = Fa
             f"{response.request.method} {response.request.url.path}: expected a body, got none",
             trace_id=trace_id,
         )
-    if not STRICT_PARSING and isinstance(cast_to, type) and issubclass(
-            cast_to, pydantic.BaseModel):
+    if not STRICT_PARSING and _is_model(cast_to):
+        # text pydantic's parser refused but json.loads reads (NaN): the same policy
         try:
             return cast_to.model_validate(data)
         except pydantic.ValidationError as exc:
             errors = exc.errors(include_url=False, include_input=False)
             if not _lenient.top_level_mismatch(errors):
                 _lenient.warn_once(cast_to, errors)
-                return _lenient.build(cast_to, data)
+                return _lenient.build(cast_to, data, validated=False)
         except (TypeError, ValueError, AttributeError, KeyError, RecursionError):
             pass  # parse_as says what is wrong
     return parse_as(data, cast_to, trace_id=trace_id)
+
+
+def _is_model(cast_to: Any) -> TypeGuard[type[pydantic.BaseModel]]:
+    return isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel)
 
 
 class TypedAPIResponse(APIResponse, Generic[T]):

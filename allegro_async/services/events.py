@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import pydantic_core
 from typing_extensions import TypedDict
 
 from allegro_async import _args
 from allegro_async._options import CallOptions
-from allegro_async._response import parse_as
+from allegro_async._response import APIResponse, parse_as
 from allegro_async._walk_guard import WalkGuard
 from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store
 from allegro_async.errors import (
@@ -36,6 +37,7 @@ from allegro_async.models.events import (
     OrderEventStats,
     OrderEventType,
     RawOrderEventsList,
+    _check_raw_event,
     dedup_key,
 )
 from allegro_async.models.orders import CheckoutForm
@@ -133,13 +135,38 @@ class EventDelivery:
 
 
 def _form_id_of(raw: dict[str, Any]) -> str | None:
-    form = (raw.get("order") or {}).get("checkoutForm") or {}
-    value = form.get("id")
-    return None if value is None else str(value)
+    order = raw.get("order")
+    form = order.get("checkoutForm") if isinstance(order, dict) else None
+    value = form.get("id") if isinstance(form, dict) else None
+    return value if value is None or type(value) is str else str(value)
 
 
 def _key_of(raw: dict[str, Any]) -> str:
-    return dedup_key(_form_id_of(raw), str(raw.get("type")), str(raw.get("occurredAt")))
+    kind, when = raw.get("type"), raw.get("occurredAt")
+    if type(kind) is str and type(when) is str and len(when) == 24 and when[19] == "." \
+            and when[-1] == "Z":  # Allegro's own spelling: the key as dedup_key writes it
+        return f"{_form_id_of(raw)}|{kind}|{when}"
+    return dedup_key(_form_id_of(raw), str(kind), str(when))
+
+
+def _page_events(response: APIResponse) -> list[dict[str, Any]]:
+    """The events of one page, as JSON, each checked for what the stream reads.
+
+    pydantic-core's JSON parser and one plain loop: a page of 1000 events costs less than
+    validating it as :class:`RawOrderEventsList` (a validator call per event through
+    pydantic). A page that fails the check is parsed again as that model, whose
+    :class:`~allegro_async.errors.ResponseValidationError` says what is wrong.
+    """
+    try:
+        page = pydantic_core.from_json(response.http_response.content, cache_strings="keys")
+        events = page["events"]
+        if type(events) is list and all(type(e) is dict for e in events):
+            for event in events:
+                _check_raw_event(event)
+            return events
+    except (ValueError, TypeError, KeyError):
+        pass  # the model says what is wrong
+    return response.parse(RawOrderEventsList).events
 
 
 class OrderEventStream:
@@ -305,7 +332,7 @@ class OrderEventStream:
     async def _event_stats(self) -> OrderEventStats:
         return await self._service._client.api.order_management.get_order_events_statistics()
 
-    async def _events_page(self) -> RawOrderEventsList:
+    async def _events_page(self) -> list[dict[str, Any]]:
         # Parsed to models lazily (EventDelivery.event): at 1000 events a page, building
         # every model up front would cost more than the HTTP round trip. Raw, for that and
         # for the trace id a stalled walk names.
@@ -313,7 +340,7 @@ class OrderEventStream:
         raw = await api.get_order_events(from_=self._fetch_from, type=self._types or None,
                                          limit=self._page_size)
         self._trace_id = raw.trace_id
-        return raw.parse(RawOrderEventsList)
+        return _page_events(raw)
 
     async def _fill(self) -> bool:
         """Fetch the next page, polling while there is none. False when done (follow=False)."""
@@ -321,8 +348,7 @@ class OrderEventStream:
         guard = self._guard
         while True:
             guard.request(self._fetch_from)
-            page = await self._retrying(self._events_page)
-            events = page.events
+            events = await self._retrying(self._events_page)
             if events:
                 last = str(events[-1]["id"])
                 guard.page(events, trace_id=self._trace_id, compare=False)

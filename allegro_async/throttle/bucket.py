@@ -133,12 +133,23 @@ class LeakyBucket:
     async def acquire(self, cost: float = 1.0) -> None:
         """Wait (FIFO) until ``cost`` units fit, then take them."""
         # Fast path without a checkpoint, like aiolimiter: spare capacity costs a few ns.
+        # _check_cost and _drain written out here: their calls were most of its cost.
         if not self._waiters:
-            self._check_cost(cost)
-            self._drain()
-            if self._level + cost <= self._capacity:
-                self._level += cost
+            capacity = self._capacity
+            if not 0 < cost <= capacity:
+                self._check_cost(cost)  # raises, naming the bounds
+            now = self._clock()
+            level = self._level
+            elapsed = now - self._last
+            if elapsed > 0:
+                level -= elapsed * self._rate
+                if level < 0.0:
+                    level = 0.0
+            self._last = now
+            if level + cost <= capacity:
+                self._level = level + cost
                 return
+            self._level = level
         else:
             self._check_cost(cost)
         waiter = _Waiter(cost)

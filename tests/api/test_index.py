@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections import Counter
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel
@@ -68,6 +70,33 @@ def test_uploads_go_to_the_upload_host_the_spec_names(spec: dict[str, Any]) -> N
 def test_import_allegro_async_does_not_load_the_generated_layer() -> None:
     code = ("import sys, allegro_async; c = allegro_async.AllegroClient(access_token='t'); "
             "print(sorted(m for m in sys.modules if m.startswith('allegro_async.api')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_index_is_a_data_file_read_on_first_use() -> None:
+    # the records as JSON rows, not as Python source to compile and unmarshal
+    table = resources.files("allegro_async.api").joinpath("_index.json")
+    rows = json.loads(table.read_bytes())["operations"]
+    assert [row[0] for row in rows] == sorted(OPERATIONS)
+    from allegro_async.api import _index
+
+    assert _index.load() == dict(OPERATIONS)
+
+
+def test_a_typed_call_loads_neither_the_index_nor_its_records() -> None:
+    code = (
+        "import sys, anyio, httpx, allegro_async\n"
+        "body = {'checkoutForms': [], 'count': 0, 'totalCount': 0}\n"
+        "answer = lambda request: httpx.Response(200, json=body)\n"
+        "async def main():\n"
+        "    async with allegro_async.AllegroClient(\n"
+        "            access_token='t', transport=httpx.MockTransport(answer)) as client:\n"
+        "        await client.api.order_management.get_list_of_orders(limit=1)\n"
+        "anyio.run(main)\n"
+        "print(sorted(m for m in ('allegro_async.api._index', 'allegro_async.api._operation')"
+        " if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"

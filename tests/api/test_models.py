@@ -3,7 +3,9 @@ and enum values kept, required fields as the spec says."""
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +71,13 @@ def test_every_model_is_importable_from_the_models_package() -> None:
             assert resolve_model(f"{module}.{name}") is value
     with pytest.raises(AttributeError):
         models.NoSuchModel  # noqa: B018
+
+
+def test_type_checkers_see_every_model_the_package_resolves() -> None:
+    # the re-exports live in the stub, so importing the package does not execute them
+    stub = Path(models.__file__).with_suffix(".pyi")
+    exported = {(node.module.rsplit(".", 1)[-1], alias.asname)
+                for node in ast.parse(stub.read_text(encoding="utf-8")).body
+                if isinstance(node, ast.ImportFrom) and node.module
+                for alias in node.names}
+    assert exported == {(module, name) for name, module in MODULES.items()}

@@ -37,11 +37,14 @@ def generate(source: str) -> dict[str, str]:
     enums = render.collect_enums(digest)
     out: dict[str, str] = {
         "allegro_async/api/_enums.py": render.render_enums(enums, head),
-        "allegro_async/api/_index.py": tables.render_index(digest, model_set, head),
+        "allegro_async/api/_index.json": tables.render_index(
+            digest, model_set, f"{MARK} from Allegro's OpenAPI spec (info.version "
+            f"{digest.version}, sha256 {digest.sha256}); do not edit, run `nox -s generate`"),
         "allegro_async/api/_scopes.py": tables.render_scopes(digest, head),
         "allegro_async/api/_root.py": tables.render_root(digest, head),
         "allegro_async/api/_request_rules.py": request_rules.render(digest, head),
         "allegro_async/api/models/__init__.py": tables.render_models_init(model_set, head),
+        "allegro_async/api/models/__init__.pyi": tables.render_models_stub(model_set, head),
     }
     for module in sorted(model_set.modules):
         doc = f'"""Models of {digest.tags[module]}."""\n' if module in digest.tags else (
@@ -65,7 +68,7 @@ def _format(files: dict[str, str]) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
         for rel, text in files.items():
-            if rel.endswith(".py"):
+            if rel.endswith((".py", ".pyi")):
                 target = base / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text)
@@ -81,7 +84,7 @@ def _format(files: dict[str, str]) -> dict[str, str]:
         subprocess.run(  # noqa: S603
             [*ruff, "format", *options, str(base)], check=True, cwd=scratch,
         )
-        return {rel: (base / rel).read_text() if rel.endswith(".py") else text
+        return {rel: (base / rel).read_text() if rel.endswith((".py", ".pyi")) else text
                 for rel, text in files.items()}
 
 

@@ -3,6 +3,7 @@ models package's lazy name map."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tools.apigen.models import ModelSet
@@ -16,48 +17,44 @@ def _lit(value: Any) -> str:
     return repr(value)
 
 
-def render_index(spec: Spec, models: ModelSet, header: str) -> str:
-    lines = [header, '"""Every operation of the spec, by operationId."""', "",
-             "from __future__ import annotations", "",
-             "from allegro_async.api._operation import Operation, Param", "",
-             "OPERATIONS: dict[str, Operation] = {"]
+#: The index's columns, in :class:`~allegro_async.api._operation.Operation`'s field order
+#: (``params`` rows in :class:`~allegro_async.api._operation.Param`'s).
+INDEX_FIELDS = ("operation_id", "method", "path", "name", "area", "summary", "response_model",
+                "request_model", "body_required", "request_media_types",
+                "response_media_type", "response_media_types", "success_status", "scopes",
+                "app_token_allowed", "params", "host", "deprecated", "example")
+PARAM_FIELDS = ("name", "python_name", "location", "required", "type", "items_type", "enum",
+                "minimum", "maximum", "format", "default")
+
+
+def render_index(spec: Spec, models: ModelSet, note: str) -> str:
+    """The operation index as compact JSON (``allegro_async/api/_index.json``): one row per
+    operation, one line each, read by ``allegro_async/api/_index.py`` when ``OPERATIONS`` is
+    first used. Data, not code: a fraction of the size, and nothing to compile or unmarshal."""
+    rows = []
     for op in sorted(spec.operations, key=lambda o: o.operation_id):
-        params = []
-        for p in op.params:
-            python = p.python_name or p.name.lower().replace("-", "_")
-            params.append(
-                f"Param({p.name!r}, {python!r}, {p.location!r}, {p.required!r}, {p.type!r}, "
-                f"items_type={p.items_type!r}, enum={_lit(p.enum) if p.enum else None}, "
-                f"minimum={p.minimum!r}, maximum={p.maximum!r}, format={p.format!r}, "
-                f"default={p.default!r})"
-            )
-        answers = tuple(t.replace(" ", "") for t in op.response_media_types)
-        lines += [
-            f"    {op.operation_id!r}: Operation(",
-            f"        operation_id={op.operation_id!r},",
-            f"        method={op.method!r},",
-            f"        path={op.path!r},",
-            f"        name={op.area + '.' + op.name!r},",
-            f"        area={op.area!r},",
-            f"        summary={op.summary!r},",
-            f"        response_model={models.dotted(op.response_schema)!r},",
-            f"        request_model={models.dotted(op.request_schema)!r},",
-            f"        body_required={op.request_required!r},",
-            f"        request_media_types={_lit(op.request_media_types)},",
-            f"        response_media_type={(op.response_media_types or (None,))[0]!r},",
-            f"        response_media_types={_lit(answers)},",
-            f"        success_status={op.success_status!r},",
-            f"        scopes={_lit(op.scopes)},",
-            f"        app_token_allowed={op.app_token_allowed!r},",
-            "        params=(" + "".join(f"\n            {p}," for p in params)
-            + ("\n        ),"if params else "),"),
-            f"        host={op.host!r},",
-            f"        deprecated={op.deprecated!r},",
-            f"        example={op.example!r},",
-            "    ),",
-        ]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        params = [[p.name, p.python_name or p.name.lower().replace("-", "_"), p.location,
+                   p.required, p.type, p.items_type, list(p.enum) if p.enum else None,
+                   p.minimum, p.maximum, p.format, p.default] for p in op.params]
+        answers = [t.replace(" ", "") for t in op.response_media_types]
+        values = {
+            "operation_id": op.operation_id, "method": op.method, "path": op.path,
+            "name": op.area + "." + op.name, "area": op.area, "summary": op.summary,
+            "response_model": models.dotted(op.response_schema),
+            "request_model": models.dotted(op.request_schema),
+            "body_required": op.request_required,
+            "request_media_types": list(op.request_media_types),
+            "response_media_type": (op.response_media_types or (None,))[0],
+            "response_media_types": answers, "success_status": op.success_status,
+            "scopes": list(op.scopes), "app_token_allowed": op.app_token_allowed,
+            "params": params, "host": op.host, "deprecated": op.deprecated,
+            "example": op.example,
+        }
+        rows.append(json.dumps([values[f] for f in INDEX_FIELDS], ensure_ascii=False,
+                               separators=(",", ":")))
+    head = json.dumps({"note": note, "fields": INDEX_FIELDS, "param_fields": PARAM_FIELDS},
+                      separators=(",", ":"))
+    return head[:-1] + ',"operations":[\n' + ",\n".join(rows) + "\n]}\n"
 
 
 def render_scopes(spec: Spec, header: str) -> str:
@@ -95,25 +92,51 @@ def render_root(spec: Spec, header: str) -> str:
 
 
 def render_models_init(models: ModelSet, header: str) -> str:
+    """The models package: which area module holds each class, as one line of names per
+    module (split into ``MODULES`` at import: a dict literal of every class, and the imports
+    type checkers read, made the package cost 15 ms to import on every call's first use)."""
     names = sorted(models.classes)
-    lines = [header, '"""The generated models, each loaded from its area module on first use: '
-             '``from allegro_async.api.models import CheckoutForm``."""', "",
-             "from __future__ import annotations", "", "import importlib",
-             "from typing import TYPE_CHECKING, Any", "", "if TYPE_CHECKING:"]
     by_module: dict[str, list[str]] = {}
     for n in names:
         by_module.setdefault(models.classes[n].module, []).append(n)
+    lines = [header, '"""The generated models, each loaded from its area module on first use: '
+             '``from allegro_async.api.models import CheckoutForm``."""', "",
+             "from __future__ import annotations", "", "import importlib",
+             "from typing import Any", "",
+             "#: area module -> the classes it holds, space-separated",
+             "_BY_MODULE: dict[str, str] = {"]
     for module, members in sorted(by_module.items()):
-        lines.append(f"    from allegro_async.api.models.{module} import (")
-        lines += [f"        {n} as {n}," for n in members]
-        lines.append("    )")
-    lines += ["", "#: class name -> the module (area) it lives in", "MODULES: dict[str, str] = {"]
-    lines += [f"    {n!r}: {models.classes[n].module!r}," for n in names]
-    lines += ["}", "", "",
+        lines.append(f"    {module!r}: (")
+        chunk = ""
+        for n in members:
+            if chunk and len(chunk) + len(n) > 80:
+                lines.append(f"        {chunk!r}")
+                chunk = ""
+            chunk += n + " "
+        lines += [f"        {chunk!r}", "    ),"]
+    lines += ["}", "", "#: class name -> the module (area) it lives in",
+              "MODULES: dict[str, str] = {",
+              "    name: module for module, names in _BY_MODULE.items() for name in names.split()",
+              "}", "", "",
               "def __getattr__(name: str) -> Any:",
               "    module = MODULES.get(name)",
               "    if module is None:",
               "        raise AttributeError(f\"allegro_async.api.models has no model {name!r}\")",
               "    return getattr(importlib.import_module(f\"{__name__}.{module}\"), name)",
               ""]
+    return "\n".join(lines)
+
+
+def render_models_stub(models: ModelSet, header: str) -> str:
+    """What type checkers see of the models package: every class, from its area module."""
+    names = sorted(models.classes)
+    by_module: dict[str, list[str]] = {}
+    for n in names:
+        by_module.setdefault(models.classes[n].module, []).append(n)
+    lines = [header, '"""The generated models (for type checkers; see ``__init__.py``)."""', ""]
+    for module, members in sorted(by_module.items()):
+        lines.append(f"from allegro_async.api.models.{module} import (")
+        lines += [f"    {n} as {n}," for n in members]
+        lines.append(")")
+    lines += ["", "MODULES: dict[str, str]", ""]
     return "\n".join(lines)

@@ -7,5204 +7,693 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from allegro_async.api.models.additional_services import (
-        AdditionalServiceRequest as AdditionalServiceRequest,
-    )
-    from allegro_async.api.models.additional_services import (
-        AdditionalServiceResponse as AdditionalServiceResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        AdditionalServicesGroupRequest as AdditionalServicesGroupRequest,
-    )
-    from allegro_async.api.models.additional_services import (
-        AdditionalServicesGroupResponse as AdditionalServicesGroupResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        AdditionalServicesGroups as AdditionalServicesGroups,
-    )
-    from allegro_async.api.models.additional_services import (
-        AvailableConstraint as AvailableConstraint,
-    )
-    from allegro_async.api.models.additional_services import (
-        BasicDefinitionResponse as BasicDefinitionResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        CategoriesResponse as CategoriesResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        CategoryDefinitionDescriptionResponse as CategoryDefinitionDescriptionResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        CategoryDefinitionResponse as CategoryDefinitionResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        CategoryResponse as CategoryResponse,
-    )
-    from allegro_async.api.models.additional_services import (
-        Configuration as Configuration,
-    )
-    from allegro_async.api.models.additional_services import (
-        ConstraintCriteria as ConstraintCriteria,
-    )
-    from allegro_async.api.models.additional_services import (
-        ConstraintCriteriaType as ConstraintCriteriaType,
-    )
-    from allegro_async.api.models.additional_services import (
-        Reference as Reference,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServiceGroupTranslation as AdditionalServiceGroupTranslation,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServiceGroupTranslationPatchResponse as AdditionalServiceGroupTranslationPatchResponse,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServiceGroupTranslationResponse as AdditionalServiceGroupTranslationResponse,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServicesGroupTranslationRequest as AdditionalServicesGroupTranslationRequest,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServicesGroupTranslationWrapper as AdditionalServicesGroupTranslationWrapper,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServicesGroupTranslationWrapperWithType as AdditionalServicesGroupTranslationWrapperWithType,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServicesGroupTranslationWrapperWithTypeType as AdditionalServicesGroupTranslationWrapperWithTypeType,
-    )
-    from allegro_async.api.models.additional_services_translations import (
-        AdditionalServiceTranslation as AdditionalServiceTranslation,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        AdvanceShipNotice as AdvanceShipNotice,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        AdvanceShipNoticeList as AdvanceShipNoticeList,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        AdvanceShipNoticeListItemResponse as AdvanceShipNoticeListItemResponse,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        AdvanceShipNoticeResponse as AdvanceShipNoticeResponse,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        AdvanceShipNoticeStatus as AdvanceShipNoticeStatus,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        AlreadyInWarehouseShipping as AlreadyInWarehouseShipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        Courier as Courier,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        CourierBySellerShipping as CourierBySellerShipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        CreateAdvanceShipNoticeRequest as CreateAdvanceShipNoticeRequest,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        CreateAdvanceShipNoticeResponse as CreateAdvanceShipNoticeResponse,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        HandlingUnit as HandlingUnit,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        Labels as Labels,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        OwnTransportShipping as OwnTransportShipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ProductItem as ProductItem,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ProductItemProduct as ProductItemProduct,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivingEntry as ReceivingEntry,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivingState as ReceivingState,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivingStateStage as ReceivingStateStage,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivingStatus as ReceivingStatus,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivingStatusReasonCode as ReceivingStatusReasonCode,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ReceivingStatusReceivedType as ReceivingStatusReceivedType,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        Shipping as Shipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ShippingExtended as ShippingExtended,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ShippingExtendedMethod as ShippingExtendedMethod,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ShippingExtendedUnion as ShippingExtendedUnion,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ShippingMethod as ShippingMethod,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ShippingUnion as ShippingUnion,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitCommand as SubmitCommand,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitCommandInput as SubmitCommandInput,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitCommandOutput as SubmitCommandOutput,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitCommandOutputStatus as SubmitCommandOutputStatus,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitCommandOutputUnion as SubmitCommandOutputUnion,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitFailedCommandOutput as SubmitFailedCommandOutput,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitRunningCommandOutput as SubmitRunningCommandOutput,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        SubmitSuccessfulCommandOutput as SubmitSuccessfulCommandOutput,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ThirdParty as ThirdParty,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        ThirdPartyDeliveryShipping as ThirdPartyDeliveryShipping,
-    )
-    from allegro_async.api.models.advance_ship_notices import (
-        UpdateSubmittedAdvanceShipNoticeRequest as UpdateSubmittedAdvanceShipNoticeRequest,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        AfterSalesServicesAddress as AfterSalesServicesAddress,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        AfterSalesServicesAttachment as AfterSalesServicesAttachment,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest as CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ImpliedWarrantiesListImpliedWarrantyBasic as ImpliedWarrantiesListImpliedWarrantyBasic,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ImpliedWarrantyBasic as ImpliedWarrantyBasic,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ImpliedWarrantyPeriod as ImpliedWarrantyPeriod,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ImpliedWarrantyRequest as ImpliedWarrantyRequest,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ImpliedWarrantyResponse as ImpliedWarrantyResponse,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        RestrictionCause as RestrictionCause,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        RestrictionCauseName as RestrictionCauseName,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPoliciesListReturnPolicyV1 as ReturnPoliciesListReturnPolicyV1,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyAddress as ReturnPolicyAddress,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyAvailability as ReturnPolicyAvailability,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyAvailabilityRange as ReturnPolicyAvailabilityRange,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyContactV1 as ReturnPolicyContactV1,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyOptions as ReturnPolicyOptions,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyRequestV1 as ReturnPolicyRequestV1,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyResponseV1 as ReturnPolicyResponseV1,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyReturnCost as ReturnPolicyReturnCost,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyReturnCostCoveredBy as ReturnPolicyReturnCostCoveredBy,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        ReturnPolicyUpdateRequestV1 as ReturnPolicyUpdateRequestV1,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantiesListWarrantyBasic as WarrantiesListWarrantyBasic,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantyAttachment as WarrantyAttachment,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantyBasic as WarrantyBasic,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantyPeriod as WarrantyPeriod,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantyRequest as WarrantyRequest,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantyResponse as WarrantyResponse,
-    )
-    from allegro_async.api.models.after_sale_services import (
-        WarrantyType as WarrantyType,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDto as AlleDiscountEligibleOfferDto,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDtoAlleDiscount as AlleDiscountEligibleOfferDtoAlleDiscount,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions as AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations as AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount as AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountEligibleOfferDtoBasePrice as AlleDiscountEligibleOfferDtoBasePrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponse as AlleDiscountGetSubmitCommandResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseInput as AlleDiscountGetSubmitCommandResponseInput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseInputCampaign as AlleDiscountGetSubmitCommandResponseInputCampaign,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseInputOffer as AlleDiscountGetSubmitCommandResponseInputOffer,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseInputProposedPrice as AlleDiscountGetSubmitCommandResponseInputProposedPrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseOutput as AlleDiscountGetSubmitCommandResponseOutput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation as AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetSubmitCommandResponseOutputStatus as AlleDiscountGetSubmitCommandResponseOutputStatus,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetWithdrawCommandResponse as AlleDiscountGetWithdrawCommandResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetWithdrawCommandResponseInput as AlleDiscountGetWithdrawCommandResponseInput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetWithdrawCommandResponseOutput as AlleDiscountGetWithdrawCommandResponseOutput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetWithdrawCommandResponseOutputStatus as AlleDiscountGetWithdrawCommandResponseOutputStatus,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation as AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponse as AlleDiscountListCampaignsResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponseAlleDiscountCampaigns as AlleDiscountListCampaignsResponseAlleDiscountCampaigns,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication as AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType as AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication as AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsType as AlleDiscountListCampaignsResponseAlleDiscountCampaignsType,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility as AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListEligibleResponse as AlleDiscountListEligibleResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountListSubmittedResponse as AlleDiscountListSubmittedResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountRequiredMerchantPriceDto as AlleDiscountRequiredMerchantPriceDto,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandRequest as AlleDiscountSubmitCommandRequest,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandRequestInput as AlleDiscountSubmitCommandRequestInput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandRequestInputCampaign as AlleDiscountSubmitCommandRequestInputCampaign,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandRequestInputOffer as AlleDiscountSubmitCommandRequestInputOffer,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandRequestInputProposedPrice as AlleDiscountSubmitCommandRequestInputProposedPrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponse as AlleDiscountSubmitCommandResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponseInput as AlleDiscountSubmitCommandResponseInput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponseInputCampaign as AlleDiscountSubmitCommandResponseInputCampaign,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponseInputOffer as AlleDiscountSubmitCommandResponseInputOffer,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponseInputProposedPrice as AlleDiscountSubmitCommandResponseInputProposedPrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponseOutput as AlleDiscountSubmitCommandResponseOutput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmitCommandResponseOutputStatus as AlleDiscountSubmitCommandResponseOutputStatus,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDto as AlleDiscountSubmittedOfferDto,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoCampaign as AlleDiscountSubmittedOfferDtoCampaign,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoOffer as AlleDiscountSubmittedOfferDtoOffer,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoPrices as AlleDiscountSubmittedOfferDtoPrices,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice as AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction as AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoPricesProposedPrice as AlleDiscountSubmittedOfferDtoPricesProposedPrice,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoProcess as AlleDiscountSubmittedOfferDtoProcess,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountSubmittedOfferDtoProcessStatus as AlleDiscountSubmittedOfferDtoProcessStatus,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountWithdrawCommandRequest as AlleDiscountWithdrawCommandRequest,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountWithdrawCommandRequestInput as AlleDiscountWithdrawCommandRequestInput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountWithdrawCommandResponse as AlleDiscountWithdrawCommandResponse,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountWithdrawCommandResponseInput as AlleDiscountWithdrawCommandResponseInput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountWithdrawCommandResponseOutput as AlleDiscountWithdrawCommandResponseOutput,
-    )
-    from allegro_async.api.models.alle_discount import (
-        AlleDiscountWithdrawCommandResponseOutputStatus as AlleDiscountWithdrawCommandResponseOutputStatus,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Error as Error,
-    )
-    from allegro_async.api.models.alle_discount import (
-        ErrorsHolder as ErrorsHolder,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Marketplace as Marketplace,
-    )
-    from allegro_async.api.models.alle_discount import (
-        Product as Product,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        AccountParticipationMarketplace as AccountParticipationMarketplace,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        AccountParticipationMarketplaceRequest as AccountParticipationMarketplaceRequest,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        ActualPriceReductionDto as ActualPriceReductionDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        AllegroPricesAccountParticipationRequest as AllegroPricesAccountParticipationRequest,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        AllegroPricesAccountParticipationResponse as AllegroPricesAccountParticipationResponse,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        DeclaredPriceReductionDto as DeclaredPriceReductionDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        DiscountDto as DiscountDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        MarketplaceDto as MarketplaceDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        MarketplaceFilterDto as MarketplaceFilterDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        MarketplaceFilterDtoId as MarketplaceFilterDtoId,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferError as OfferError,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferFilterDto as OfferFilterDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferFilterDtoScope as OfferFilterDtoScope,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferFilterDtoSubstatus as OfferFilterDtoSubstatus,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferStatusItemDto as OfferStatusItemDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferStatusItemDtoActualPriceReduction as OfferStatusItemDtoActualPriceReduction,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferStatusItemDtoDeclaredPriceReduction as OfferStatusItemDtoDeclaredPriceReduction,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferStatusItemDtoRecommendedPriceReduction as OfferStatusItemDtoRecommendedPriceReduction,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferStatusQueryRequestDto as OfferStatusQueryRequestDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        OfferStatusQueryResponseDto as OfferStatusQueryResponseDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        RecommendedPriceReductionDto as RecommendedPriceReductionDto,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SellerDiscountDeclaration as SellerDiscountDeclaration,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyExcludeOfferItem as SubsidyExcludeOfferItem,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyExcludeOfferItemMarketplace as SubsidyExcludeOfferItemMarketplace,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyExcludeOfferItemStatus as SubsidyExcludeOfferItemStatus,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyExcludeOffersCommand as SubsidyExcludeOffersCommand,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyExcludeOffersCommandPreview as SubsidyExcludeOffersCommandPreview,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyManageOffersCommandResult as SubsidyManageOffersCommandResult,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyManageOffersCommandResultStatus as SubsidyManageOffersCommandResultStatus,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyOfferToExclude as SubsidyOfferToExclude,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidyOfferToSubmit as SubsidyOfferToSubmit,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidySubmitOfferItem as SubsidySubmitOfferItem,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidySubmitOfferItemStatus as SubsidySubmitOfferItemStatus,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidySubmitOffersCommand as SubsidySubmitOffersCommand,
-    )
-    from allegro_async.api.models.allegro_prices import (
-        SubsidySubmitOffersCommandPreview as SubsidySubmitOffersCommandPreview,
-    )
-    from allegro_async.api.models.auctions_and_bidding import (
-        MaxPrice as MaxPrice,
-    )
-    from allegro_async.api.models.auctions_and_bidding import (
-        MyBidResponse as MyBidResponse,
-    )
-    from allegro_async.api.models.auctions_and_bidding import (
-        MyBidResponseAuction as MyBidResponseAuction,
-    )
-    from allegro_async.api.models.auctions_and_bidding import (
-        PlaceBidRequest as PlaceBidRequest,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfiguration as AutomaticPricingRuleConfiguration,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfigurationChangeByAmount as AutomaticPricingRuleConfigurationChangeByAmount,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount as AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation as AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues as AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfigurationChangeByPercentage as AutomaticPricingRuleConfigurationChangeByPercentage,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage as AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRulePostRequest as AutomaticPricingRulePostRequest,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRulePutRequest as AutomaticPricingRulePutRequest,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleResponse as AutomaticPricingRuleResponse,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRulesResponse as AutomaticPricingRulesResponse,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        AutomaticPricingRuleType as AutomaticPricingRuleType,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        OfferRules as OfferRules,
-    )
-    from allegro_async.api.models.automatic_pricing import (
-        OfferRulesRules as OfferRulesRules,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        ApplicationTimePolicy as ApplicationTimePolicy,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        ApplicationTimePolicyType as ApplicationTimePolicyType,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        Badge as Badge,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplication as BadgeApplication,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationBargainPrice as BadgeApplicationBargainPrice,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationCampaign as BadgeApplicationCampaign,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationDeclaredStock as BadgeApplicationDeclaredStock,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationOffer as BadgeApplicationOffer,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationPrices as BadgeApplicationPrices,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationProcess as BadgeApplicationProcess,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationProcessStatus as BadgeApplicationProcessStatus,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationPurchaseConstraints as BadgeApplicationPurchaseConstraints,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationPurchaseConstraintsLimit as BadgeApplicationPurchaseConstraintsLimit,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationPurchaseConstraintsLimitPerUser as BadgeApplicationPurchaseConstraintsLimitPerUser,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationRejectionReason as BadgeApplicationRejectionReason,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationRejectionReasonMessage as BadgeApplicationRejectionReasonMessage,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationRequest as BadgeApplicationRequest,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplications as BadgeApplications,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationSubsidySellerPrice as BadgeApplicationSubsidySellerPrice,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeApplicationSubsidyTargetPrice as BadgeApplicationSubsidyTargetPrice,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeCampaign as BadgeCampaign,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeCampaignStock as BadgeCampaignStock,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeCampaignType as BadgeCampaignType,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeMarketPrice as BadgeMarketPrice,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeOperation as BadgeOperation,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeOperationProcess as BadgeOperationProcess,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeOperationType as BadgeOperationType,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchPrices as BadgePatchPrices,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchPricesPrices as BadgePatchPricesPrices,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchPricesPricesBargain as BadgePatchPricesPricesBargain,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchProcess as BadgePatchProcess,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchProcessProcess as BadgePatchProcessProcess,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchProcessProcessStatus as BadgePatchProcessProcessStatus,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchRequest as BadgePatchRequest,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePatchRequestUnion as BadgePatchRequestUnion,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePrices as BadgePrices,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeProcess as BadgeProcess,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeProcessStatus as BadgeProcessStatus,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePublicationTimePolicy as BadgePublicationTimePolicy,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgePublicationTimePolicyType as BadgePublicationTimePolicyType,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgesList as BadgesList,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        BadgeSubsidyPrices as BadgeSubsidyPrices,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        CampaignRefusalReason as CampaignRefusalReason,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        GetBadgeCampaignsList as GetBadgeCampaignsList,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        OfferBadgeCampaign as OfferBadgeCampaign,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        PatchBadgeResponse as PatchBadgeResponse,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        PublicationTimePolicy as PublicationTimePolicy,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        PublicationTimePolicyType as PublicationTimePolicyType,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        RefusalMessage as RefusalMessage,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        UserCampaignEligibility as UserCampaignEligibility,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        VisibilityTimePolicy as VisibilityTimePolicy,
-    )
-    from allegro_async.api.models.badge_campaigns import (
-        VisibilityTimePolicyType as VisibilityTimePolicyType,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        AdditionalServicesGroup as AdditionalServicesGroup,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        CommandTaskWithPriceSubject as CommandTaskWithPriceSubject,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        CommandTaskWithPriceSubjectSubject as CommandTaskWithPriceSubjectSubject,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        CommandTaskWithStockSubject as CommandTaskWithStockSubject,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        CommandTaskWithStockSubjectSubject as CommandTaskWithStockSubjectSubject,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        MarketplacePriceModification as MarketplacePriceModification,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        MarketplacePriceModificationChangeType as MarketplacePriceModificationChangeType,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        MarketplacePriceModificationFixed as MarketplacePriceModificationFixed,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        MarketplacePriceModificationGain as MarketplacePriceModificationGain,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        MarketplacePriceModificationPercentage as MarketplacePriceModificationPercentage,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        MarketplacePriceModificationUnion as MarketplacePriceModificationUnion,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        Modification as Modification,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationAttachmentSafetyInformation as ModificationAttachmentSafetyInformation,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationAttachmentSafetyInformationAttachments as ModificationAttachmentSafetyInformationAttachments,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationDelivery as ModificationDelivery,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationDeliveryHandlingTime as ModificationDeliveryHandlingTime,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationDiscounts as ModificationDiscounts,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationDiscountsWholesalePriceList as ModificationDiscountsWholesalePriceList,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationPayments as ModificationPayments,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationPaymentsInvoice as ModificationPaymentsInvoice,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationPaymentsTax as ModificationPaymentsTax,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationPublication as ModificationPublication,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationPublicationDuration as ModificationPublicationDuration,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationResponsiblePerson as ModificationResponsiblePerson,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationResponsibleProducer as ModificationResponsibleProducer,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationSafetyInformation as ModificationSafetyInformation,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationSafetyInformationType as ModificationSafetyInformationType,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationSafetyInformationUnion as ModificationSafetyInformationUnion,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        ModificationTextSafetyInformation as ModificationTextSafetyInformation,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferAutomaticPricingCommand as OfferAutomaticPricingCommand,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferAutomaticPricingCommandModification as OfferAutomaticPricingCommandModification,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferAutomaticPricingModificationRemove as OfferAutomaticPricingModificationRemove,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferAutomaticPricingModificationRemoveRemove as OfferAutomaticPricingModificationRemoveRemove,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferAutomaticPricingModificationSet as OfferAutomaticPricingModificationSet,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferAutomaticPricingModificationSetSet as OfferAutomaticPricingModificationSetSet,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferBulkChangeCommand as OfferBulkChangeCommand,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferBulkModification as OfferBulkModification,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferBulkModificationStock as OfferBulkModificationStock,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferBulkModificationStockChangeType as OfferBulkModificationStockChangeType,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferBulkModificationStockUnion as OfferBulkModificationStockUnion,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferChangeCommand as OfferChangeCommand,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferPriceChangeCommand as OfferPriceChangeCommand,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        OfferQuantityChangeCommand as OfferQuantityChangeCommand,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModification as PriceModification,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationFixedPrice as PriceModificationFixedPrice,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationFixedPriceHolder as PriceModificationFixedPriceHolder,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationPercentageChangeDecrease as PriceModificationPercentageChangeDecrease,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationPercentageChangeIncrease as PriceModificationPercentageChangeIncrease,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationType as PriceModificationType,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationUnion as PriceModificationUnion,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationValueChangeDecrease as PriceModificationValueChangeDecrease,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationValueChangeHolder as PriceModificationValueChangeHolder,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        PriceModificationValueChangeIncrease as PriceModificationValueChangeIncrease,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        QuantityModification as QuantityModification,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        QuantityModificationChangeType as QuantityModificationChangeType,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        StockModificationFixed as StockModificationFixed,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        StockModificationGain as StockModificationGain,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        TaskWithSubjectReport as TaskWithSubjectReport,
-    )
-    from allegro_async.api.models.batch_offer_modification import (
-        TaskWithSubjectReportTasksItem as TaskWithSubjectReportTasksItem,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntries as BillingEntries,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntry as BillingEntry,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntryAdditionalInfo as BillingEntryAdditionalInfo,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntryBalance as BillingEntryBalance,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntryOffer as BillingEntryOffer,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntryType as BillingEntryType,
-    )
-    from allegro_async.api.models.billing import (
-        BillingEntryValue as BillingEntryValue,
-    )
-    from allegro_async.api.models.billing import (
-        BillingType as BillingType,
-    )
-    from allegro_async.api.models.billing import (
-        GetBillingTypesResponse as GetBillingTypesResponse,
-    )
-    from allegro_async.api.models.billing import (
-        Order as Order,
-    )
-    from allegro_async.api.models.billing import (
-        Tax as Tax,
-    )
-    from allegro_async.api.models.billing import (
-        TaxAnnotation as TaxAnnotation,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoriesDto as CategoriesDto,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryBaseEvent as CategoryBaseEvent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryBaseEventType as CategoryBaseEventType,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryBaseEventUnion as CategoryBaseEventUnion,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryCreatedEvent as CategoryCreatedEvent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryDeletedEvent as CategoryDeletedEvent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryDeletedEventRedirectCategory as CategoryDeletedEventRedirectCategory,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryDto as CategoryDto,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryDtoParent as CategoryDtoParent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryEventBaseCategory as CategoryEventBaseCategory,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryEventBaseCategoryParent as CategoryEventBaseCategoryParent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryEventsResponse as CategoryEventsResponse,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryMovedEvent as CategoryMovedEvent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryOptionsDto as CategoryOptionsDto,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParameter as CategoryParameter,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParameterList as CategoryParameterList,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParameterOptions as CategoryParameterOptions,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParametersScheduledBaseChange as CategoryParametersScheduledBaseChange,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParametersScheduledBaseChangeCategory as CategoryParametersScheduledBaseChangeCategory,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParametersScheduledBaseChangeParameter as CategoryParametersScheduledBaseChangeParameter,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParametersScheduledBaseChangeType as CategoryParametersScheduledBaseChangeType,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParametersScheduledBaseChangeUnion as CategoryParametersScheduledBaseChangeUnion,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParametersScheduledChangesResponse as CategoryParametersScheduledChangesResponse,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParameterType as CategoryParameterType,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryParameterUnion as CategoryParameterUnion,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategoryRenamedEvent as CategoryRenamedEvent,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategorySuggestionCategoryNode as CategorySuggestionCategoryNode,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        CategorySuggestionResponse as CategorySuggestionResponse,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        DictionaryCategoryParameter as DictionaryCategoryParameter,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        DictionaryCategoryParameterDictionary as DictionaryCategoryParameterDictionary,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        DictionaryCategoryParameterRestrictions as DictionaryCategoryParameterRestrictions,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        FloatCategoryParameter as FloatCategoryParameter,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        FloatCategoryParameterRestrictions as FloatCategoryParameterRestrictions,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        IntegerCategoryParameter as IntegerCategoryParameter,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        IntegerCategoryParameterRestrictions as IntegerCategoryParameterRestrictions,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        RequirementChange as RequirementChange,
-    )
-    from allegro_async.api.models.categories_and_parameters import (
-        StringCategoryParameter as StringCategoryParameter,
-    )
-    from allegro_async.api.models.charity import (
-        CharityOrganization as CharityOrganization,
-    )
-    from allegro_async.api.models.charity import (
-        FundraisingCampaign as FundraisingCampaign,
-    )
-    from allegro_async.api.models.charity import (
-        FundraisingCampaigns as FundraisingCampaigns,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedDailyEventStatResponseDto as ClassifiedDailyEventStatResponseDto,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedEventStat as ClassifiedEventStat,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedExtension as ClassifiedExtension,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedPackageConfig as ClassifiedPackageConfig,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedPackageConfigs as ClassifiedPackageConfigs,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedPackageConfigType as ClassifiedPackageConfigType,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedPackages as ClassifiedPackages,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedPromotion as ClassifiedPromotion,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedPublication as ClassifiedPublication,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedResponse as ClassifiedResponse,
-    )
-    from allegro_async.api.models.classifieds import (
-        ClassifiedStatEventType as ClassifiedStatEventType,
-    )
-    from allegro_async.api.models.classifieds import (
-        OfferStatModelDto as OfferStatModelDto,
-    )
-    from allegro_async.api.models.classifieds import (
-        OfferStatResponseDto as OfferStatResponseDto,
-    )
-    from allegro_async.api.models.classifieds import (
-        OfferStatsResponseDto as OfferStatsResponseDto,
-    )
-    from allegro_async.api.models.classifieds import (
-        SellerOfferStatsResponseDto as SellerOfferStatsResponseDto,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        GetRefundApplicationsResponse as GetRefundApplicationsResponse,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaim as RefundClaim,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimBuyer as RefundClaimBuyer,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimCommission as RefundClaimCommission,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimLineItem as RefundClaimLineItem,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimLineItemOffer as RefundClaimLineItemOffer,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimRequest as RefundClaimRequest,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimRequestLineItem as RefundClaimRequestLineItem,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimResponse as RefundClaimResponse,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimStatus as RefundClaimStatus,
-    )
-    from allegro_async.api.models.commission_refunds import (
-        RefundClaimType as RefundClaimType,
-    )
-    from allegro_async.api.models.common import (
-        Price as Price,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityList as CompatibilityList,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityListProductBased as CompatibilityListProductBased,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityListSupportedCategoriesDto as CompatibilityListSupportedCategoriesDto,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityListSupportedCategoriesDtoSupportedCategories as CompatibilityListSupportedCategoriesDtoSupportedCategories,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType as CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules as CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibilityListType as CompatibilityListType,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibleProductDto as CompatibleProductDto,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibleProductDtoAttributes as CompatibleProductDtoAttributes,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibleProductDtoGroup as CompatibleProductDtoGroup,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibleProductsGroupsDto as CompatibleProductsGroupsDto,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibleProductsGroupsDtoGroups as CompatibleProductsGroupsDtoGroups,
-    )
-    from allegro_async.api.models.compatibility_list import (
-        CompatibleProductsListDto as CompatibleProductsListDto,
-    )
-    from allegro_async.api.models.contacts import (
-        ContactRequest as ContactRequest,
-    )
-    from allegro_async.api.models.contacts import (
-        ContactResponse as ContactResponse,
-    )
-    from allegro_async.api.models.contacts import (
-        ContactResponseList as ContactResponseList,
-    )
-    from allegro_async.api.models.contacts import (
-        EmailRequest as EmailRequest,
-    )
-    from allegro_async.api.models.contacts import (
-        EmailResponse as EmailResponse,
-    )
-    from allegro_async.api.models.contacts import (
-        PhonesRequest as PhonesRequest,
-    )
-    from allegro_async.api.models.contacts import (
-        PhonesResponse as PhonesResponse,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversion as CpsConversion,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionCommission as CpsConversionCommission,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionCommissionAllegro as CpsConversionCommissionAllegro,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionCommissionPublisher as CpsConversionCommissionPublisher,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionMarketplace as CpsConversionMarketplace,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionOffer as CpsConversionOffer,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionOfferCategory as CpsConversionOfferCategory,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionOfferUnitPrice as CpsConversionOfferUnitPrice,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionResponse as CpsConversionResponse,
-    )
-    from allegro_async.api.models.conversions import (
-        CpsConversionStatus as CpsConversionStatus,
-    )
-    from allegro_async.api.models.conversions import (
-        Seller as Seller,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturn as CustomerReturn,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnBuyer as CustomerReturnBuyer,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnItem as CustomerReturnItem,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnItemReason as CustomerReturnItemReason,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnParcelSender as CustomerReturnParcelSender,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRefund as CustomerReturnRefund,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRefundBankAccount as CustomerReturnRefundBankAccount,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRefundBankAccountAddress as CustomerReturnRefundBankAccountAddress,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRefundRejectionRequest as CustomerReturnRefundRejectionRequest,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRefundRejectionRequestRejection as CustomerReturnRefundRejectionRequestRejection,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRejection as CustomerReturnRejection,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnRejectionCode as CustomerReturnRejectionCode,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnResponse as CustomerReturnResponse,
-    )
-    from allegro_async.api.models.customer_returns import (
-        CustomerReturnReturnParcel as CustomerReturnReturnParcel,
-    )
-    from allegro_async.api.models.delivery import (
-        CreateShippingRatesSetUsingPOSTRequest as CreateShippingRatesSetUsingPOSTRequest,
-    )
-    from allegro_async.api.models.delivery import (
-        CreateShippingRatesSetUsingPOSTRequestType as CreateShippingRatesSetUsingPOSTRequestType,
-    )
-    from allegro_async.api.models.delivery import (
-        CreateShippingRatesSetUsingPOSTResponse as CreateShippingRatesSetUsingPOSTResponse,
-    )
-    from allegro_async.api.models.delivery import (
-        CreateShippingRatesSetUsingPOSTResponseType as CreateShippingRatesSetUsingPOSTResponseType,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsRequest as DeliverySettingsRequest,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsRequestAbroadFreeDelivery as DeliverySettingsRequestAbroadFreeDelivery,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsRequestFreeDelivery as DeliverySettingsRequestFreeDelivery,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsRequestJoinPolicy as DeliverySettingsRequestJoinPolicy,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsRequestJoinPolicyStrategy as DeliverySettingsRequestJoinPolicyStrategy,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsRequestMarketplace as DeliverySettingsRequestMarketplace,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsResponse as DeliverySettingsResponse,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsResponseAbroadFreeDelivery as DeliverySettingsResponseAbroadFreeDelivery,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsResponseFreeDelivery as DeliverySettingsResponseFreeDelivery,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsResponseJoinPolicy as DeliverySettingsResponseJoinPolicy,
-    )
-    from allegro_async.api.models.delivery import (
-        DeliverySettingsResponseMarketplace as DeliverySettingsResponseMarketplace,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponse as GetListOfDeliveryMethodsUsingGETResponse,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault as GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault,
-    )
-    from allegro_async.api.models.delivery import (
-        GetListOfShippingRatestUsingGETResponse as GetListOfShippingRatestUsingGETResponse,
-    )
-    from allegro_async.api.models.delivery import (
-        GetShippingRatesSetUsingGETResponse as GetShippingRatesSetUsingGETResponse,
-    )
-    from allegro_async.api.models.delivery import (
-        GetShippingRatesSetUsingGETResponseFeatures as GetShippingRatesSetUsingGETResponseFeatures,
-    )
-    from allegro_async.api.models.delivery import (
-        GetShippingRatesSetUsingGETResponseType as GetShippingRatesSetUsingGETResponseType,
-    )
-    from allegro_async.api.models.delivery import (
-        ModifyShippingRatesSetUsingPUTRequest as ModifyShippingRatesSetUsingPUTRequest,
-    )
-    from allegro_async.api.models.delivery import (
-        ModifyShippingRatesSetUsingPUTRequestType as ModifyShippingRatesSetUsingPUTRequestType,
-    )
-    from allegro_async.api.models.delivery import (
-        ModifyShippingRatesSetUsingPUTResponse as ModifyShippingRatesSetUsingPUTResponse,
-    )
-    from allegro_async.api.models.delivery import (
-        ModifyShippingRatesSetUsingPUTResponseType as ModifyShippingRatesSetUsingPUTResponseType,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRate as ShippingRate,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRateMarketplaces as ShippingRateMarketplaces,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSet as ShippingRatesSet,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSetRates as ShippingRatesSetRates,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSetRatesDeliveryMethod as ShippingRatesSetRatesDeliveryMethod,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSetRatesFirstItemRate as ShippingRatesSetRatesFirstItemRate,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSetRatesMaxPackageWeight as ShippingRatesSetRatesMaxPackageWeight,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSetRatesNextItemRate as ShippingRatesSetRatesNextItemRate,
-    )
-    from allegro_async.api.models.delivery import (
-        ShippingRatesSetRatesShippingTime as ShippingRatesSetRatesShippingTime,
-    )
-    from allegro_async.api.models.deposits import (
-        DepositType as DepositType,
-    )
-    from allegro_async.api.models.deposits import (
-        DepositTypeResponse as DepositTypeResponse,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleCreateDTO as FlexibleBundleCreateDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleDiscountDTO as FlexibleBundleDiscountDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleDiscountDTOType as FlexibleBundleDiscountDTOType,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleGetDTO as FlexibleBundleGetDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleGetDTOCreatedBy as FlexibleBundleGetDTOCreatedBy,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleGetOfferDTO as FlexibleBundleGetOfferDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleGetSlotDTO as FlexibleBundleGetSlotDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleListingDTO as FlexibleBundleListingDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleMarketplaceDiscountDTO as FlexibleBundleMarketplaceDiscountDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleOfferAvailabilityDTO as FlexibleBundleOfferAvailabilityDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleOfferDTO as FlexibleBundleOfferDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleOfferMarketplaceDetailsDTO as FlexibleBundleOfferMarketplaceDetailsDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundlesListingDTO as FlexibleBundlesListingDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundlesListingDTONextPage as FlexibleBundlesListingDTONextPage,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleSlotDiscountDTO as FlexibleBundleSlotDiscountDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleSlotDTO as FlexibleBundleSlotDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleSlotsDiscountDTO as FlexibleBundleSlotsDiscountDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleUpdateDTO as FlexibleBundleUpdateDTO,
-    )
-    from allegro_async.api.models.flexible_bundles import (
-        FlexibleBundleWholeBundleDiscountDTO as FlexibleBundleWholeBundleDiscountDTO,
-    )
-    from allegro_async.api.models.fulfillment_parcels import (
-        FulfillmentOrder as FulfillmentOrder,
-    )
-    from allegro_async.api.models.fulfillment_parcels import (
-        FulfillmentOrderParcel as FulfillmentOrderParcel,
-    )
-    from allegro_async.api.models.fulfillment_parcels import (
-        FulfillmentOrderParcelItem as FulfillmentOrderParcelItem,
-    )
-    from allegro_async.api.models.fulfillment_products import (
-        AvailableProductResponse as AvailableProductResponse,
-    )
-    from allegro_async.api.models.fulfillment_products import (
-        AvailableProductsList as AvailableProductsList,
-    )
-    from allegro_async.api.models.fulfillment_removal import (
-        FulfillmentRemovalPreference as FulfillmentRemovalPreference,
-    )
-    from allegro_async.api.models.fulfillment_removal import (
-        FulfillmentRemovalPreferenceOperation as FulfillmentRemovalPreferenceOperation,
-    )
-    from allegro_async.api.models.fulfillment_removal import (
-        FulfillmentWithdrawalAddress as FulfillmentWithdrawalAddress,
-    )
-    from allegro_async.api.models.fulfillment_removal import (
-        PhoneNumberWithCountryCode as PhoneNumberWithCountryCode,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDisposition as FulfillmentRefundDisposition,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionAccountableForNonSellability as FulfillmentRefundDispositionAccountableForNonSellability,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionBuyer as FulfillmentRefundDispositionBuyer,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionProduct as FulfillmentRefundDispositionProduct,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionRefund as FulfillmentRefundDispositionRefund,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionRefundDetails as FulfillmentRefundDispositionRefundDetails,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionsResponse as FulfillmentRefundDispositionsResponse,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionStockStatus as FulfillmentRefundDispositionStockStatus,
-    )
-    from allegro_async.api.models.fulfillment_returns import (
-        FulfillmentRefundDispositionType as FulfillmentRefundDispositionType,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        ReserveInfo as ReserveInfo,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        ReserveInfoStatus as ReserveInfoStatus,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockProduct as StockProduct,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockProductItem as StockProductItem,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockProductList as StockProductList,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockQuantity as StockQuantity,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockSellingStats as StockSellingStats,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockStorageFee as StockStorageFee,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockStorageFeeDetails as StockStorageFeeDetails,
-    )
-    from allegro_async.api.models.fulfillment_stock import (
-        StockStorageFeeStatus as StockStorageFeeStatus,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        AttachmentFile as AttachmentFile,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        AttachmentFileRequest as AttachmentFileRequest,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        AttachmentType as AttachmentType,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        OfferAttachment as OfferAttachment,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        OfferAttachmentRequest as OfferAttachmentRequest,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        OfferImageLinkUploadRequest as OfferImageLinkUploadRequest,
-    )
-    from allegro_async.api.models.images_and_attachments import (
-        OfferImageUploadResponse as OfferImageUploadResponse,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        AllegroMarketplaces as AllegroMarketplaces,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        MarketplaceItem as MarketplaceItem,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        MarketplaceItemCurrencies as MarketplaceItemCurrencies,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        MarketplaceItemCurrency as MarketplaceItemCurrency,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        MarketplaceItemLanguage as MarketplaceItemLanguage,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        MarketplaceItemLanguages as MarketplaceItemLanguages,
-    )
-    from allegro_async.api.models.information_about_marketplaces import (
-        MarketplaceItemShippingCountry as MarketplaceItemShippingCountry,
-    )
-    from allegro_async.api.models.information_about_user import (
-        AdditionalEmail as AdditionalEmail,
-    )
-    from allegro_async.api.models.information_about_user import (
-        AdditionalEmailRequest as AdditionalEmailRequest,
-    )
-    from allegro_async.api.models.information_about_user import (
-        AdditionalEmailsResponse as AdditionalEmailsResponse,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Answer as Answer,
-    )
-    from allegro_async.api.models.information_about_user import (
-        AnswerVBeta1 as AnswerVBeta1,
-    )
-    from allegro_async.api.models.information_about_user import (
-        CommentVBeta1 as CommentVBeta1,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Company as Company,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Exclusion as Exclusion,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Justification as Justification,
-    )
-    from allegro_async.api.models.information_about_user import (
-        MeResponse as MeResponse,
-    )
-    from allegro_async.api.models.information_about_user import (
-        MeResponseBaseMarketplace as MeResponseBaseMarketplace,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Rates as Rates,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RatesDelivery as RatesDelivery,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RatesDeliveryCost as RatesDeliveryCost,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RatesDescription as RatesDescription,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RatesService as RatesService,
-    )
-    from allegro_async.api.models.information_about_user import (
-        Removal as Removal,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RemovalRequest as RemovalRequest,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RemovalRequestSource as RemovalRequestSource,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RemovalRequestVBeta1 as RemovalRequestVBeta1,
-    )
-    from allegro_async.api.models.information_about_user import (
-        RemovalVBeta1 as RemovalVBeta1,
-    )
-    from allegro_async.api.models.information_about_user import (
-        SalesQualityForDay as SalesQualityForDay,
-    )
-    from allegro_async.api.models.information_about_user import (
-        SalesQualityHistoryResponse as SalesQualityHistoryResponse,
-    )
-    from allegro_async.api.models.information_about_user import (
-        SalesQualityMetric as SalesQualityMetric,
-    )
-    from allegro_async.api.models.information_about_user import (
-        SmartSellerClassificationReport as SmartSellerClassificationReport,
-    )
-    from allegro_async.api.models.information_about_user import (
-        SmartSellerClassificationReportClassification as SmartSellerClassificationReportClassification,
-    )
-    from allegro_async.api.models.information_about_user import (
-        SmartSellerClassificationReportConditions as SmartSellerClassificationReportConditions,
-    )
-    from allegro_async.api.models.information_about_user import (
-        User as User,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRating as UserRating,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingAnswerRequest as UserRatingAnswerRequest,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingListResponse as UserRatingListResponse,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingListResponseVBeta1 as UserRatingListResponseVBeta1,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingOrder as UserRatingOrder,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingOrderOffers as UserRatingOrderOffers,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingRemovalRequest as UserRatingRemovalRequest,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingRemovalRequestRequest as UserRatingRemovalRequestRequest,
-    )
-    from allegro_async.api.models.information_about_user import (
-        UserRatingVBeta1 as UserRatingVBeta1,
-    )
-    from allegro_async.api.models.message_center import (
-        Interlocutor as Interlocutor,
-    )
-    from allegro_async.api.models.message_center import (
-        Message as Message,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageAdditionalInformation as MessageAdditionalInformation,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageAttachmentId as MessageAttachmentId,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageAttachmentInfo as MessageAttachmentInfo,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageAttachmentInfoStatus as MessageAttachmentInfoStatus,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageAuthor as MessageAuthor,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageOffer as MessageOffer,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageOrder as MessageOrder,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageRelatedObject as MessageRelatedObject,
-    )
-    from allegro_async.api.models.message_center import (
-        MessagesList as MessagesList,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageStatus as MessageStatus,
-    )
-    from allegro_async.api.models.message_center import (
-        MessageType as MessageType,
-    )
-    from allegro_async.api.models.message_center import (
-        NewAttachmentDeclaration as NewAttachmentDeclaration,
-    )
-    from allegro_async.api.models.message_center import (
-        NewMessage as NewMessage,
-    )
-    from allegro_async.api.models.message_center import (
-        NewMessageInThread as NewMessageInThread,
-    )
-    from allegro_async.api.models.message_center import (
-        Recipient as Recipient,
-    )
-    from allegro_async.api.models.message_center import (
-        Thread as Thread,
-    )
-    from allegro_async.api.models.message_center import (
-        ThreadId as ThreadId,
-    )
-    from allegro_async.api.models.message_center import (
-        ThreadReadFlag as ThreadReadFlag,
-    )
-    from allegro_async.api.models.message_center import (
-        ThreadsList as ThreadsList,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        BundleDiscountDTO as BundleDiscountDTO,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        BundledOfferDTO as BundledOfferDTO,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        BundleMarketplaceDTO as BundleMarketplaceDTO,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        BundlePublicationDTO as BundlePublicationDTO,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        BundlePublicationDTOStatus as BundlePublicationDTOStatus,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        OfferBundleDTO as OfferBundleDTO,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        OfferBundleDTOCreatedBy as OfferBundleDTOCreatedBy,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        OfferBundlesDTO as OfferBundlesDTO,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        OfferBundlesDTONextPage as OfferBundlesDTONextPage,
-    )
-    from allegro_async.api.models.offer_bundles import (
-        UpdateOfferBundleDiscountDTO as UpdateOfferBundleDiscountDTO,
-    )
-    from allegro_async.api.models.offer_management import (
-        AdditionalMarketplacePromoOptionsCommandModification as AdditionalMarketplacePromoOptionsCommandModification,
-    )
-    from allegro_async.api.models.offer_management import (
-        AdditionalMarketplacePromoOptionsModification as AdditionalMarketplacePromoOptionsModification,
-    )
-    from allegro_async.api.models.offer_management import (
-        AfterSalesServicesProductOfferRequest as AfterSalesServicesProductOfferRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        AfterSalesServicesProductOfferRequestImpliedWarranty as AfterSalesServicesProductOfferRequestImpliedWarranty,
-    )
-    from allegro_async.api.models.offer_management import (
-        AfterSalesServicesProductOfferRequestReturnPolicy as AfterSalesServicesProductOfferRequestReturnPolicy,
-    )
-    from allegro_async.api.models.offer_management import (
-        AfterSalesServicesProductOfferRequestWarranty as AfterSalesServicesProductOfferRequestWarranty,
-    )
-    from allegro_async.api.models.offer_management import (
-        AvailablePromotionPackage as AvailablePromotionPackage,
-    )
-    from allegro_async.api.models.offer_management import (
-        AvailablePromotionPackages as AvailablePromotionPackages,
-    )
-    from allegro_async.api.models.offer_management import (
-        ChangePrice as ChangePrice,
-    )
-    from allegro_async.api.models.offer_management import (
-        ChangePriceInput as ChangePriceInput,
-    )
-    from allegro_async.api.models.offer_management import (
-        ChangePriceWithoutOutput as ChangePriceWithoutOutput,
-    )
-    from allegro_async.api.models.offer_management import (
-        CommandOutput as CommandOutput,
-    )
-    from allegro_async.api.models.offer_management import (
-        CompatibilityListManualRequest as CompatibilityListManualRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        DeliveryProductOfferRequest as DeliveryProductOfferRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        DeliveryProductOfferRequestShippingRates as DeliveryProductOfferRequestShippingRates,
-    )
-    from allegro_async.api.models.offer_management import (
-        DiscountsProductOfferRequest as DiscountsProductOfferRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        DiscountsProductOfferRequestWholesalePriceList as DiscountsProductOfferRequestWholesalePriceList,
-    )
-    from allegro_async.api.models.offer_management import (
-        MarketplaceAvailablePromotionPackages as MarketplaceAvailablePromotionPackages,
-    )
-    from allegro_async.api.models.offer_management import (
-        MarketplaceOfferPromoOption as MarketplaceOfferPromoOption,
-    )
-    from allegro_async.api.models.offer_management import (
-        OfferCategoryRequest as OfferCategoryRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        OfferPromoOption as OfferPromoOption,
-    )
-    from allegro_async.api.models.offer_management import (
-        OfferPromoOptions as OfferPromoOptions,
-    )
-    from allegro_async.api.models.offer_management import (
-        OfferPromoOptionsForSeller as OfferPromoOptionsForSeller,
-    )
-    from allegro_async.api.models.offer_management import (
-        OfferPromoOptionsPendingChanges as OfferPromoOptionsPendingChanges,
-    )
-    from allegro_async.api.models.offer_management import (
-        ParameterProductOfferRequest as ParameterProductOfferRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProcessingStatus as ProcessingStatus,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductOffer as ProductOffer,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductOfferAdditionalServicesRequest as ProductOfferAdditionalServicesRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductOfferBase as ProductOfferBase,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductOfferBaseIdType as ProductOfferBaseIdType,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductOfferFundraisingCampaignRequest as ProductOfferFundraisingCampaignRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElement as ProductSetElement,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsiblePersonRequest as ProductSetElementResponsiblePersonRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsiblePersonRequestResponsiblePerson as ProductSetElementResponsiblePersonRequestResponsiblePerson,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerIdRequest as ProductSetElementResponsibleProducerIdRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerNameRequest as ProductSetElementResponsibleProducerNameRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerRequest as ProductSetElementResponsibleProducerRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerRequestType as ProductSetElementResponsibleProducerRequestType,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerRequestUnion as ProductSetElementResponsibleProducerRequestUnion,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementResponsibleProducerRequestWrapper as ProductSetElementResponsibleProducerRequestWrapper,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementSafetyInformationRequest as ProductSetElementSafetyInformationRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        ProductSetElementSafetyInformationRequestSafetyInformation as ProductSetElementSafetyInformationRequestSafetyInformation,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoGeneralReport as PromoGeneralReport,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoModificationReport as PromoModificationReport,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoModificationTask as PromoModificationTask,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoModificationTaskStatus as PromoModificationTaskStatus,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsCommand as PromoOptionsCommand,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsCommandModification as PromoOptionsCommandModification,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsCommandModificationModificationTime as PromoOptionsCommandModificationModificationTime,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsCommandModificationPackage as PromoOptionsCommandModificationPackage,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsModification as PromoOptionsModification,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsModificationModificationType as PromoOptionsModificationModificationType,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsModificationPackageType as PromoOptionsModificationPackageType,
-    )
-    from allegro_async.api.models.offer_management import (
-        PromoOptionsModifications as PromoOptionsModifications,
-    )
-    from allegro_async.api.models.offer_management import (
-        PublicationChangeCommandDto as PublicationChangeCommandDto,
-    )
-    from allegro_async.api.models.offer_management import (
-        PublicationModification as PublicationModification,
-    )
-    from allegro_async.api.models.offer_management import (
-        PublicationModificationAction as PublicationModificationAction,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferPatchRequestV1 as SaleProductOfferPatchRequestV1,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferPatchRequestV1AdditionalMarketplaces as SaleProductOfferPatchRequestV1AdditionalMarketplaces,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferPatchRequestV1Delivery as SaleProductOfferPatchRequestV1Delivery,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferPatchRequestV1ProductSet as SaleProductOfferPatchRequestV1ProductSet,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferPublicationRequest as SaleProductOfferPublicationRequest,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestBase as SaleProductOfferRequestBase,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestBaseContact as SaleProductOfferRequestBaseContact,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestBaseDelivery as SaleProductOfferRequestBaseDelivery,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestBasePublication as SaleProductOfferRequestBasePublication,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestBaseSizeTable as SaleProductOfferRequestBaseSizeTable,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestV1 as SaleProductOfferRequestV1,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferRequestV1Delivery as SaleProductOfferRequestV1Delivery,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOffersRequestStock as SaleProductOffersRequestStock,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferStatusResponse as SaleProductOfferStatusResponse,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferStatusResponseOperation as SaleProductOfferStatusResponseOperation,
-    )
-    from allegro_async.api.models.offer_management import (
-        SaleProductOfferStatusResponseOperationStatus as SaleProductOfferStatusResponseOperationStatus,
-    )
-    from allegro_async.api.models.offer_management import (
-        SellingMode as SellingMode,
-    )
-    from allegro_async.api.models.offer_management import (
-        UnfilledParametersResponse as UnfilledParametersResponse,
-    )
-    from allegro_async.api.models.offer_management import (
-        UnfilledParametersResponseOffers as UnfilledParametersResponseOffers,
-    )
-    from allegro_async.api.models.offer_management import (
-        UnfilledParametersResponseOffersCategory as UnfilledParametersResponseOffersCategory,
-    )
-    from allegro_async.api.models.offer_management import (
-        UnfilledParametersResponseOffersParameters as UnfilledParametersResponseOffersParameters,
-    )
-    from allegro_async.api.models.offer_rating import (
-        OfferRating as OfferRating,
-    )
-    from allegro_async.api.models.offer_rating import (
-        OfferRatingScoreDistribution as OfferRatingScoreDistribution,
-    )
-    from allegro_async.api.models.offer_rating import (
-        OfferRatingSizeFeedback as OfferRatingSizeFeedback,
-    )
-    from allegro_async.api.models.offer_tags import (
-        TagId as TagId,
-    )
-    from allegro_async.api.models.offer_tags import (
-        TagIdsRequest as TagIdsRequest,
-    )
-    from allegro_async.api.models.offer_tags import (
-        TagListResponse as TagListResponse,
-    )
-    from allegro_async.api.models.offer_tags import (
-        TagRequest as TagRequest,
-    )
-    from allegro_async.api.models.offer_tags import (
-        TagResponse as TagResponse,
-    )
-    from allegro_async.api.models.offer_translations import (
-        ManualDescriptionTranslation as ManualDescriptionTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        ManualProductSafetyInformationDescriptionTranslation as ManualProductSafetyInformationDescriptionTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        ManualSafetyInformationTranslation as ManualSafetyInformationTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        ManualTitleTranslation as ManualTitleTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        ManualTranslationUpdateRequest as ManualTranslationUpdateRequest,
-    )
-    from allegro_async.api.models.offer_translations import (
-        OfferDescriptionTranslation as OfferDescriptionTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        OfferSafetyInformationTranslation as OfferSafetyInformationTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        OfferTitleTranslation as OfferTitleTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        OfferTranslation as OfferTranslation,
-    )
-    from allegro_async.api.models.offer_translations import (
-        OfferTranslations as OfferTranslations,
-    )
-    from allegro_async.api.models.offer_translations import (
-        OfferTranslationType as OfferTranslationType,
-    )
-    from allegro_async.api.models.offer_translations import (
-        ProductSafetyInformationDescription as ProductSafetyInformationDescription,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroCarrier as AllegroCarrier,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPoint as AllegroPickupDropOffPoint,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointAddress as AllegroPickupDropOffPointAddress,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointOpening as AllegroPickupDropOffPointOpening,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointRestrictions as AllegroPickupDropOffPointRestrictions,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointRestrictionsType as AllegroPickupDropOffPointRestrictionsType,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointServices as AllegroPickupDropOffPointServices,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointServicesType as AllegroPickupDropOffPointServicesType,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointsResponse as AllegroPickupDropOffPointsResponse,
-    )
-    from allegro_async.api.models.order_management import (
-        AllegroPickupDropOffPointType as AllegroPickupDropOffPointType,
-    )
-    from allegro_async.api.models.order_management import (
-        BuyerPreferencesReference as BuyerPreferencesReference,
-    )
-    from allegro_async.api.models.order_management import (
-        BuyerReference as BuyerReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CarrierParcelTrackingResponse as CarrierParcelTrackingResponse,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckFormsNewOrderInvoice as CheckFormsNewOrderInvoice,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckFormsNewOrderInvoiceFile as CheckFormsNewOrderInvoiceFile,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckFormsNewOrderInvoiceId as CheckFormsNewOrderInvoiceId,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutForm as CheckoutForm,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormAdditionalService as CheckoutFormAdditionalService,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormAddWaybillCreated as CheckoutFormAddWaybillCreated,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormAddWaybillCreatedLineItems as CheckoutFormAddWaybillCreatedLineItems,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormAddWaybillRequest as CheckoutFormAddWaybillRequest,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormAddWaybillRequestLineItems as CheckoutFormAddWaybillRequestLineItems,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormBuyerAddressReference as CheckoutFormBuyerAddressReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormBuyerReference as CheckoutFormBuyerReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryAddress as CheckoutFormDeliveryAddress,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryCancellation as CheckoutFormDeliveryCancellation,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryMethod as CheckoutFormDeliveryMethod,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryPickupPoint as CheckoutFormDeliveryPickupPoint,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryPickupPointAddress as CheckoutFormDeliveryPickupPointAddress,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryReference as CheckoutFormDeliveryReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryTime as CheckoutFormDeliveryTime,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryTimeDispatch as CheckoutFormDeliveryTimeDispatch,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormDeliveryTimeGuaranteed as CheckoutFormDeliveryTimeGuaranteed,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormFulfillment as CheckoutFormFulfillment,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormFulfillmentProvider as CheckoutFormFulfillmentProvider,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormFulfillmentProviderId as CheckoutFormFulfillmentProviderId,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormFulfillmentShipmentSummary as CheckoutFormFulfillmentShipmentSummary,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormFulfillmentShipmentSummaryLineItemsSent as CheckoutFormFulfillmentShipmentSummaryLineItemsSent,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormFulfillmentStatus as CheckoutFormFulfillmentStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceAddress as CheckoutFormInvoiceAddress,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceAddressCompany as CheckoutFormInvoiceAddressCompany,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceAddressCompanyId as CheckoutFormInvoiceAddressCompanyId,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceAddressCompanyIdType as CheckoutFormInvoiceAddressCompanyIdType,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceAddressCompanyVatPayerStatus as CheckoutFormInvoiceAddressCompanyVatPayerStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceAddressNaturalPerson as CheckoutFormInvoiceAddressNaturalPerson,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormInvoiceInfo as CheckoutFormInvoiceInfo,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItem as CheckoutFormLineItem,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemSerialNumbers as CheckoutFormLineItemSerialNumbers,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemSerialNumbersEntry as CheckoutFormLineItemSerialNumbersEntry,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemSetSerialNumbersEntriesRequest as CheckoutFormLineItemSetSerialNumbersEntriesRequest,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemSetSerialNumbersEntryRequest as CheckoutFormLineItemSetSerialNumbersEntryRequest,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemSetSerialNumbersRequest as CheckoutFormLineItemSetSerialNumbersRequest,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemsSetSerialNumbersRequest as CheckoutFormLineItemsSetSerialNumbersRequest,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormLineItemTax as CheckoutFormLineItemTax,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormMarketplace as CheckoutFormMarketplace,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormNoteReference as CheckoutFormNoteReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormOrderWaybillResponse as CheckoutFormOrderWaybillResponse,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormPaymentProvider as CheckoutFormPaymentProvider,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormPaymentReference as CheckoutFormPaymentReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormPaymentType as CheckoutFormPaymentType,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormReference as CheckoutFormReference,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutForms as CheckoutForms,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoice as CheckoutFormsOrderInvoice,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFile as CheckoutFormsOrderInvoiceFile,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFileSecurityVerification as CheckoutFormsOrderInvoiceFileSecurityVerification,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFileSecurityVerificationStatus as CheckoutFormsOrderInvoiceFileSecurityVerificationStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFileVerification as CheckoutFormsOrderInvoiceFileVerification,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFileVerificationDetails as CheckoutFormsOrderInvoiceFileVerificationDetails,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFileVerificationDetailsType as CheckoutFormsOrderInvoiceFileVerificationDetailsType,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoiceFileVerificationStatus as CheckoutFormsOrderInvoiceFileVerificationStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoices as CheckoutFormsOrderInvoices,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderInvoicesOrderMode as CheckoutFormsOrderInvoicesOrderMode,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormsOrderLink as CheckoutFormsOrderLink,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormStatus as CheckoutFormStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        CheckoutFormSummary as CheckoutFormSummary,
-    )
-    from allegro_async.api.models.order_management import (
-        LatestOrderEvent as LatestOrderEvent,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemDeposit as LineItemDeposit,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemDiscount as LineItemDiscount,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemDiscountType as LineItemDiscountType,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemReconciliation as LineItemReconciliation,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemReconciliationType as LineItemReconciliationType,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemVoucher as LineItemVoucher,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemVoucherStatus as LineItemVoucherStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        LineItemVoucherType as LineItemVoucherType,
-    )
-    from allegro_async.api.models.order_management import (
-        NewOrderBillingDocumentLink as NewOrderBillingDocumentLink,
-    )
-    from allegro_async.api.models.order_management import (
-        OfferProductSetProductReference as OfferProductSetProductReference,
-    )
-    from allegro_async.api.models.order_management import (
-        OfferProductSetReference as OfferProductSetReference,
-    )
-    from allegro_async.api.models.order_management import (
-        OfferReference as OfferReference,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderEvent as OrderEvent,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderEventData as OrderEventData,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderEventsList as OrderEventsList,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderEventStats as OrderEventStats,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderEventType as OrderEventType,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderLineItem as OrderLineItem,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderLineItemOfferReference as OrderLineItemOfferReference,
-    )
-    from allegro_async.api.models.order_management import (
-        OrderMarketplace as OrderMarketplace,
-    )
-    from allegro_async.api.models.order_management import (
-        OrdersShippingCarrier as OrdersShippingCarrier,
-    )
-    from allegro_async.api.models.order_management import (
-        OrdersShippingCarriersResponse as OrdersShippingCarriersResponse,
-    )
-    from allegro_async.api.models.order_management import (
-        ParcelTrackingHistory as ParcelTrackingHistory,
-    )
-    from allegro_async.api.models.order_management import (
-        ParcelTrackingHistoryTrackingDetails as ParcelTrackingHistoryTrackingDetails,
-    )
-    from allegro_async.api.models.order_management import (
-        ParcelTrackingStatus as ParcelTrackingStatus,
-    )
-    from allegro_async.api.models.order_management import (
-        ParcelTrackingStatusCode as ParcelTrackingStatusCode,
-    )
-    from allegro_async.api.models.order_management import (
-        Payment as Payment,
-    )
-    from allegro_async.api.models.order_management import (
-        PaymentMethod as PaymentMethod,
-    )
-    from allegro_async.api.models.order_management import (
-        SellerReference as SellerReference,
-    )
-    from allegro_async.api.models.payments import (
-        BaseOperation as BaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        BaseOperationGroup as BaseOperationGroup,
-    )
-    from allegro_async.api.models.payments import (
-        BaseOperationType as BaseOperationType,
-    )
-    from allegro_async.api.models.payments import (
-        BaseOperationUnion as BaseOperationUnion,
-    )
-    from allegro_async.api.models.payments import (
-        BlockadeOperation as BlockadeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        BlockadeReleaseOperation as BlockadeReleaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        BuyerParticipant as BuyerParticipant,
-    )
-    from allegro_async.api.models.payments import (
-        CompensationCodChargeOperation as CompensationCodChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        CompensationCodIncreaseOperation as CompensationCodIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        CompensationOperation as CompensationOperation,
-    )
-    from allegro_async.api.models.payments import (
-        ContributionOperation as ContributionOperation,
-    )
-    from allegro_async.api.models.payments import (
-        CorrectionOperation as CorrectionOperation,
-    )
-    from allegro_async.api.models.payments import (
-        Deduction as Deduction,
-    )
-    from allegro_async.api.models.payments import (
-        DeductionChargeOperation as DeductionChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        DeductionIncreaseOperation as DeductionIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        GetRefundedPaymentsResponse as GetRefundedPaymentsResponse,
-    )
-    from allegro_async.api.models.payments import (
-        InitializeRefund as InitializeRefund,
-    )
-    from allegro_async.api.models.payments import (
-        InitializeRefundAdditionalServices as InitializeRefundAdditionalServices,
-    )
-    from allegro_async.api.models.payments import (
-        InitializeRefundDelivery as InitializeRefundDelivery,
-    )
-    from allegro_async.api.models.payments import (
-        InitializeRefundOverpaid as InitializeRefundOverpaid,
-    )
-    from allegro_async.api.models.payments import (
-        InitializeRefundReason as InitializeRefundReason,
-    )
-    from allegro_async.api.models.payments import (
-        LoanDeductionChargeOperation as LoanDeductionChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        LoanDeductionIncreaseOperation as LoanDeductionIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        OperationParticipantAddress as OperationParticipantAddress,
-    )
-    from allegro_async.api.models.payments import (
-        OperationPayment as OperationPayment,
-    )
-    from allegro_async.api.models.payments import (
-        OperationValue as OperationValue,
-    )
-    from allegro_async.api.models.payments import (
-        Participant as Participant,
-    )
-    from allegro_async.api.models.payments import (
-        PaymentOperations as PaymentOperations,
-    )
-    from allegro_async.api.models.payments import (
-        PaymentsSurcharge as PaymentsSurcharge,
-    )
-    from allegro_async.api.models.payments import (
-        Payout as Payout,
-    )
-    from allegro_async.api.models.payments import (
-        PayoutOperation as PayoutOperation,
-    )
-    from allegro_async.api.models.payments import (
-        PayoutOperationCancel as PayoutOperationCancel,
-    )
-    from allegro_async.api.models.payments import (
-        PayoutSweepCancelChargeOperation as PayoutSweepCancelChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        PayoutSweepCancelIncreaseOperation as PayoutSweepCancelIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        PayoutSweepChargeOperation as PayoutSweepChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        PayoutSweepIncreaseOperation as PayoutSweepIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        ProviderRefundTransferChargeOperation as ProviderRefundTransferChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        ProviderRefundTransferIncreaseOperation as ProviderRefundTransferIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        RefundAdditionalServicesValue as RefundAdditionalServicesValue,
-    )
-    from allegro_async.api.models.payments import (
-        RefundCancelOperation as RefundCancelOperation,
-    )
-    from allegro_async.api.models.payments import (
-        RefundChargeOperation as RefundChargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        RefundDeliveryValue as RefundDeliveryValue,
-    )
-    from allegro_async.api.models.payments import (
-        RefundDetails as RefundDetails,
-    )
-    from allegro_async.api.models.payments import (
-        RefundDetailsStatus as RefundDetailsStatus,
-    )
-    from allegro_async.api.models.payments import (
-        RefundIncreaseOperation as RefundIncreaseOperation,
-    )
-    from allegro_async.api.models.payments import (
-        RefundLineItem as RefundLineItem,
-    )
-    from allegro_async.api.models.payments import (
-        RefundLineItemDeposit as RefundLineItemDeposit,
-    )
-    from allegro_async.api.models.payments import (
-        RefundLineItemDepositTotalValue as RefundLineItemDepositTotalValue,
-    )
-    from allegro_async.api.models.payments import (
-        RefundLineItemType as RefundLineItemType,
-    )
-    from allegro_async.api.models.payments import (
-        RefundLineItemValue as RefundLineItemValue,
-    )
-    from allegro_async.api.models.payments import (
-        RefundOrder as RefundOrder,
-    )
-    from allegro_async.api.models.payments import (
-        RefundOverpaidValue as RefundOverpaidValue,
-    )
-    from allegro_async.api.models.payments import (
-        RefundPayment as RefundPayment,
-    )
-    from allegro_async.api.models.payments import (
-        RefundSurchargeValue as RefundSurchargeValue,
-    )
-    from allegro_async.api.models.payments import (
-        RefundTotalValue as RefundTotalValue,
-    )
-    from allegro_async.api.models.payments import (
-        SellerParticipant as SellerParticipant,
-    )
-    from allegro_async.api.models.payments import (
-        Surcharge as Surcharge,
-    )
-    from allegro_async.api.models.payments import (
-        SurchargeOperation as SurchargeOperation,
-    )
-    from allegro_async.api.models.payments import (
-        TopUpOperation as TopUpOperation,
-    )
-    from allegro_async.api.models.payments import (
-        Wallet as Wallet,
-    )
-    from allegro_async.api.models.payments import (
-        WalletBalance as WalletBalance,
-    )
-    from allegro_async.api.models.payments import (
-        WalletPaymentOperator as WalletPaymentOperator,
-    )
-    from allegro_async.api.models.payments import (
-        WalletType as WalletType,
-    )
-    from allegro_async.api.models.points_of_service import (
-        Address as Address,
-    )
-    from allegro_async.api.models.points_of_service import (
-        OpenHour as OpenHour,
-    )
-    from allegro_async.api.models.points_of_service import (
-        Pos as Pos,
-    )
-    from allegro_async.api.models.points_of_service import (
-        PosLocation as PosLocation,
-    )
-    from allegro_async.api.models.points_of_service import (
-        PosPayments as PosPayments,
-    )
-    from allegro_async.api.models.points_of_service import (
-        SearchResult as SearchResult,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        AttachmentDeclaration as AttachmentDeclaration,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        ClaimStatusChangeRequest as ClaimStatusChangeRequest,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        ClaimStatusChangeRequestStatus as ClaimStatusChangeRequestStatus,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        MessageRequest as MessageRequest,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        MessageRequestType as MessageRequestType,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssue as PostPurchaseIssue,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueAttachment as PostPurchaseIssueAttachment,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueAttachmentId as PostPurchaseIssueAttachmentId,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueAuthor as PostPurchaseIssueAuthor,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueAuthorRole as PostPurchaseIssueAuthorRole,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueChat as PostPurchaseIssueChat,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueChatMessage as PostPurchaseIssueChatMessage,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueChatResponse as PostPurchaseIssueChatResponse,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueCheckoutForm as PostPurchaseIssueCheckoutForm,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueExpectation as PostPurchaseIssueExpectation,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueExpectationName as PostPurchaseIssueExpectationName,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueFirstMessage as PostPurchaseIssueFirstMessage,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueLastMessage as PostPurchaseIssueLastMessage,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueLastMessageStatus as PostPurchaseIssueLastMessageStatus,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueListResponse as PostPurchaseIssueListResponse,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueMessage as PostPurchaseIssueMessage,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueMessageAuthor as PostPurchaseIssueMessageAuthor,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueMessageAuthorRole as PostPurchaseIssueMessageAuthorRole,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueOffer as PostPurchaseIssueOffer,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueProduct as PostPurchaseIssueProduct,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueReason as PostPurchaseIssueReason,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueReasonType as PostPurchaseIssueReasonType,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueRefund as PostPurchaseIssueRefund,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueRight as PostPurchaseIssueRight,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueState as PostPurchaseIssueState,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueStatus as PostPurchaseIssueStatus,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueType as PostPurchaseIssueType,
-    )
-    from allegro_async.api.models.post_purchase_issues import (
-        PostPurchaseIssueUser as PostPurchaseIssueUser,
-    )
-    from allegro_async.api.models.pricing import (
-        ClassifiedsPackages as ClassifiedsPackages,
-    )
-    from allegro_async.api.models.pricing import (
-        CommissionResponse as CommissionResponse,
-    )
-    from allegro_async.api.models.pricing import (
-        Fee as Fee,
-    )
-    from allegro_async.api.models.pricing import (
-        FeePreviewResponse as FeePreviewResponse,
-    )
-    from allegro_async.api.models.pricing import (
-        NetPrice as NetPrice,
-    )
-    from allegro_async.api.models.pricing import (
-        OfferQuoteDto as OfferQuoteDto,
-    )
-    from allegro_async.api.models.pricing import (
-        OfferQuotesDto as OfferQuotesDto,
-    )
-    from allegro_async.api.models.pricing import (
-        Parameter as Parameter,
-    )
-    from allegro_async.api.models.pricing import (
-        PricingOffer as PricingOffer,
-    )
-    from allegro_async.api.models.pricing import (
-        PricingPublication as PricingPublication,
-    )
-    from allegro_async.api.models.pricing import (
-        Promotion as Promotion,
-    )
-    from allegro_async.api.models.pricing import (
-        PublicOfferPreviewRequest as PublicOfferPreviewRequest,
-    )
-    from allegro_async.api.models.pricing import (
-        QuoteResponse as QuoteResponse,
-    )
-    from allegro_async.api.models.pricing import (
-        SellingModeWithNetPrice as SellingModeWithNetPrice,
-    )
-    from allegro_async.api.models.products import (
-        BaseSaleProductResponseDto as BaseSaleProductResponseDto,
-    )
-    from allegro_async.api.models.products import (
-        BaseSaleProductResponseDtoPublication as BaseSaleProductResponseDtoPublication,
-    )
-    from allegro_async.api.models.products import (
-        BaseSaleProductResponseDtoPublicationStatus as BaseSaleProductResponseDtoPublicationStatus,
-    )
-    from allegro_async.api.models.products import (
-        CategoryProductParameter as CategoryProductParameter,
-    )
-    from allegro_async.api.models.products import (
-        CategoryProductParameterList as CategoryProductParameterList,
-    )
-    from allegro_async.api.models.products import (
-        CategoryProductParameterType as CategoryProductParameterType,
-    )
-    from allegro_async.api.models.products import (
-        CategoryProductParameterUnion as CategoryProductParameterUnion,
-    )
-    from allegro_async.api.models.products import (
-        DictionaryCategoryProductParameter as DictionaryCategoryProductParameter,
-    )
-    from allegro_async.api.models.products import (
-        DictionaryCategoryProductParameterDictionary as DictionaryCategoryProductParameterDictionary,
-    )
-    from allegro_async.api.models.products import (
-        DictionaryCategoryProductParameterRestrictions as DictionaryCategoryProductParameterRestrictions,
-    )
-    from allegro_async.api.models.products import (
-        FloatCategoryProductParameter as FloatCategoryProductParameter,
-    )
-    from allegro_async.api.models.products import (
-        FloatCategoryProductParameterRestrictions as FloatCategoryProductParameterRestrictions,
-    )
-    from allegro_async.api.models.products import (
-        GetSaleProductsResponse as GetSaleProductsResponse,
-    )
-    from allegro_async.api.models.products import (
-        GetSaleProductsResponseNextPage as GetSaleProductsResponseNextPage,
-    )
-    from allegro_async.api.models.products import (
-        IntegerCategoryProductParameter as IntegerCategoryProductParameter,
-    )
-    from allegro_async.api.models.products import (
-        IntegerCategoryProductParameterRestrictions as IntegerCategoryProductParameterRestrictions,
-    )
-    from allegro_async.api.models.products import (
-        ListingResponseFilters as ListingResponseFilters,
-    )
-    from allegro_async.api.models.products import (
-        ListingResponseFiltersType as ListingResponseFiltersType,
-    )
-    from allegro_async.api.models.products import (
-        ListingResponseFiltersValues as ListingResponseFiltersValues,
-    )
-    from allegro_async.api.models.products import (
-        NewProductParameterDto as NewProductParameterDto,
-    )
-    from allegro_async.api.models.products import (
-        OfferRequirements as OfferRequirements,
-    )
-    from allegro_async.api.models.products import (
-        ProductAiCoCreatedContent as ProductAiCoCreatedContent,
-    )
-    from allegro_async.api.models.products import (
-        ProductCategoryProposal as ProductCategoryProposal,
-    )
-    from allegro_async.api.models.products import (
-        ProductCategoryProposalResolutionType as ProductCategoryProposalResolutionType,
-    )
-    from allegro_async.api.models.products import (
-        ProductCategoryWithPath as ProductCategoryWithPath,
-    )
-    from allegro_async.api.models.products import (
-        ProductChangeProposalDto as ProductChangeProposalDto,
-    )
-    from allegro_async.api.models.products import (
-        ProductChangeProposalRequest as ProductChangeProposalRequest,
-    )
-    from allegro_async.api.models.products import (
-        ProductImageProposal as ProductImageProposal,
-    )
-    from allegro_async.api.models.products import (
-        ProductImageProposalResolutionType as ProductImageProposalResolutionType,
-    )
-    from allegro_async.api.models.products import (
-        ProductNameProposal as ProductNameProposal,
-    )
-    from allegro_async.api.models.products import (
-        ProductNameProposalResolutionType as ProductNameProposalResolutionType,
-    )
-    from allegro_async.api.models.products import (
-        ProductParameter as ProductParameter,
-    )
-    from allegro_async.api.models.products import (
-        ProductParameterDto as ProductParameterDto,
-    )
-    from allegro_async.api.models.products import (
-        ProductParameterDtoOptions as ProductParameterDtoOptions,
-    )
-    from allegro_async.api.models.products import (
-        ProductParameterOptions as ProductParameterOptions,
-    )
-    from allegro_async.api.models.products import (
-        ProductParameterProposal as ProductParameterProposal,
-    )
-    from allegro_async.api.models.products import (
-        ProductParameterValueProposal as ProductParameterValueProposal,
-    )
-    from allegro_async.api.models.products import (
-        ProductProposalsRequest as ProductProposalsRequest,
-    )
-    from allegro_async.api.models.products import (
-        ProductProposalsResponse as ProductProposalsResponse,
-    )
-    from allegro_async.api.models.products import (
-        ProductProposalsResponseCategory as ProductProposalsResponseCategory,
-    )
-    from allegro_async.api.models.products import (
-        ProductProposalsResponsePublication as ProductProposalsResponsePublication,
-    )
-    from allegro_async.api.models.products import (
-        ProductProposalsResponsePublicationStatus as ProductProposalsResponsePublicationStatus,
-    )
-    from allegro_async.api.models.products import (
-        ProductsCategoryPath as ProductsCategoryPath,
-    )
-    from allegro_async.api.models.products import (
-        ProductsCategorySubcategories as ProductsCategorySubcategories,
-    )
-    from allegro_async.api.models.products import (
-        ProductSimilarCategoryWithPath as ProductSimilarCategoryWithPath,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductCompatibilityList as SaleProductCompatibilityList,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductDto as SaleProductDto,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductDtoPublication as SaleProductDtoPublication,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductDtoPublicationStatus as SaleProductDtoPublicationStatus,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductResponseCategoriesDto as SaleProductResponseCategoriesDto,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductSafetyDto as SaleProductSafetyDto,
-    )
-    from allegro_async.api.models.products import (
-        SaleProductSafetyDtoSafetyInformation as SaleProductSafetyDtoSafetyInformation,
-    )
-    from allegro_async.api.models.products import (
-        StringCategoryProductParameter as StringCategoryProductParameter,
-    )
-    from allegro_async.api.models.products import (
-        TecdocSpecification as TecdocSpecification,
-    )
-    from allegro_async.api.models.products import (
-        TecdocSpecificationItem as TecdocSpecificationItem,
-    )
-    from allegro_async.api.models.products import (
-        TrustedContent as TrustedContent,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2 as UserRatingSummaryResponseV2,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2NotRecommended as UserRatingSummaryResponseV2NotRecommended,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2Recommended as UserRatingSummaryResponseV2Recommended,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2Statistics as UserRatingSummaryResponseV2Statistics,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2StatisticsExcluded as UserRatingSummaryResponseV2StatisticsExcluded,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2StatisticsReceived as UserRatingSummaryResponseV2StatisticsReceived,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2StatisticsRemoved as UserRatingSummaryResponseV2StatisticsRemoved,
-    )
-    from allegro_async.api.models.public_user_information import (
-        UserRatingSummaryResponseV2User as UserRatingSummaryResponseV2User,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        Benefit as Benefit,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        BenefitSpecification as BenefitSpecification,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        BenefitSpecificationType as BenefitSpecificationType,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        BenefitSpecificationUnion as BenefitSpecificationUnion,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        LargeOrderDiscountBenefitSpecification as LargeOrderDiscountBenefitSpecification,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        LargeOrderDiscountBenefitSpecificationThresholds as LargeOrderDiscountBenefitSpecificationThresholds,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        LargeOrderDiscountBenefitSpecificationThresholdsDiscount as LargeOrderDiscountBenefitSpecificationThresholdsDiscount,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        LargeOrderDiscountBenefitSpecificationThresholdsOrderValue as LargeOrderDiscountBenefitSpecificationThresholdsOrderValue,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        MultiPackBenefitSpecification as MultiPackBenefitSpecification,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        MultiPackBenefitSpecificationConfiguration as MultiPackBenefitSpecificationConfiguration,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        MultiPackBenefitSpecificationTrigger as MultiPackBenefitSpecificationTrigger,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        NullableTurnoverDiscountDto as NullableTurnoverDiscountDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        NullableTurnoverDiscountDtoStatus as NullableTurnoverDiscountDtoStatus,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerCreateRebateRequestDto as SellerCreateRebateRequestDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerRebateDto as SellerRebateDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerRebateDtoStatus as SellerRebateDtoStatus,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerRebateOfferCriterion as SellerRebateOfferCriterion,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerRebateOfferCriterionOffers as SellerRebateOfferCriterionOffers,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerRebateOfferCriterionType as SellerRebateOfferCriterionType,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        SellerRebatesDto as SellerRebatesDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountDefinitionDto as TurnoverDiscountDefinitionDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountDto as TurnoverDiscountDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountDtoStatus as TurnoverDiscountDtoStatus,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountListDto as TurnoverDiscountListDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountRequest as TurnoverDiscountRequest,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountThresholdDto as TurnoverDiscountThresholdDto,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountThresholdDtoDiscount as TurnoverDiscountThresholdDtoDiscount,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        TurnoverDiscountThresholdDtoMinimumTurnover as TurnoverDiscountThresholdDtoMinimumTurnover,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        WholesalePriceListBenefitSpecification as WholesalePriceListBenefitSpecification,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        WholesalePriceListBenefitSpecificationThresholds as WholesalePriceListBenefitSpecificationThresholds,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        WholesalePriceListBenefitSpecificationThresholdsDiscount as WholesalePriceListBenefitSpecificationThresholdsDiscount,
-    )
-    from allegro_async.api.models.rebates_and_promotions import (
-        WholesalePriceListBenefitSpecificationThresholdsQuantity as WholesalePriceListBenefitSpecificationThresholdsQuantity,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        CreateResponsiblePersonRequest as CreateResponsiblePersonRequest,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        CreateResponsiblePersonRequestPersonalData as CreateResponsiblePersonRequestPersonalData,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        ResponsiblePersonAddress as ResponsiblePersonAddress,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        ResponsiblePersonAddressCountryCode as ResponsiblePersonAddressCountryCode,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        ResponsiblePersonContact as ResponsiblePersonContact,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        ResponsiblePersonResponse as ResponsiblePersonResponse,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        ResponsiblePersonResponsePersonalData as ResponsiblePersonResponsePersonalData,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        ResponsiblePersonsGETResponse as ResponsiblePersonsGETResponse,
-    )
-    from allegro_async.api.models.responsible_persons import (
-        UpdateResponsiblePersonRequest as UpdateResponsiblePersonRequest,
-    )
-    from allegro_async.api.models.responsible_producers import (
-        CreateResponsibleProducerRequest as CreateResponsibleProducerRequest,
-    )
-    from allegro_async.api.models.responsible_producers import (
-        ResponsibleProducersGETResponse as ResponsibleProducersGETResponse,
-    )
-    from allegro_async.api.models.responsible_producers import (
-        UpdateResponsibleProducerRequest as UpdateResponsibleProducerRequest,
-    )
-    from allegro_async.api.models.shared_4aab5b0d import (
-        ImpliedWarrantyResponseSeller as ImpliedWarrantyResponseSeller,
-    )
-    from allegro_async.api.models.shared_4ba9b5f2 import (
-        Coordinates as Coordinates,
-    )
-    from allegro_async.api.models.shared_8d8f87b8 import (
-        CurrentPrice as CurrentPrice,
-    )
-    from allegro_async.api.models.shared_8e3703e7 import (
-        BuyNowPrice as BuyNowPrice,
-    )
-    from allegro_async.api.models.shared_8e3703e7 import (
-        MinimalPrice as MinimalPrice,
-    )
-    from allegro_async.api.models.shared_8e3703e7 import (
-        SellingModeFormat as SellingModeFormat,
-    )
-    from allegro_async.api.models.shared_8e3703e7 import (
-        StartingPrice as StartingPrice,
-    )
-    from allegro_async.api.models.shared_38d6f97c import (
-        Category as Category,
-    )
-    from allegro_async.api.models.shared_38d6f97c import (
-        ParameterRangeValue as ParameterRangeValue,
-    )
-    from allegro_async.api.models.shared_54aa6840 import (
-        CompatibilityListItemProductBased as CompatibilityListItemProductBased,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        CategoryParameterDisplayConditions as CategoryParameterDisplayConditions,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        CategoryParameterRequirementConditions as CategoryParameterRequirementConditions,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        CategoryParameterWithoutValue as CategoryParameterWithoutValue,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        CategoryParameterWithValue as CategoryParameterWithValue,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        FormerCategoryParameterData as FormerCategoryParameterData,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        FormerParameterValueData as FormerParameterValueData,
-    )
-    from allegro_async.api.models.shared_68b4a1dc import (
-        StringCategoryParameterRestrictions as StringCategoryParameterRestrictions,
-    )
-    from allegro_async.api.models.shared_83ae216c import (
-        MoneyDto as MoneyDto,
-    )
-    from allegro_async.api.models.shared_88ef85c7 import (
-        ClassifiedExtraPackage as ClassifiedExtraPackage,
-    )
-    from allegro_async.api.models.shared_88ef85c7 import (
-        ClassifiedPackage as ClassifiedPackage,
-    )
-    from allegro_async.api.models.shared_108f5e0e import (
-        ShippingRates as ShippingRates,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        AdditionalMarketplacesRefusalReasonResponse as AdditionalMarketplacesRefusalReasonResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        AfterSalesServices as AfterSalesServices,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        B2b as B2b,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListProductBasedProductOfferResponse as CompatibilityListProductBasedProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListProductBasedProductOfferResponseType as CompatibilityListProductBasedProductOfferResponseType,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        CompatibilityListProductOfferResponse as CompatibilityListProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Contact as Contact,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        DeliveryProductOfferResponse as DeliveryProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        DiscountsProductOfferResponse as DiscountsProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ImpliedWarranty as ImpliedWarranty,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        MarketedBeforeGPSRObligation as MarketedBeforeGPSRObligation,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        MessageToSellerSettings as MessageToSellerSettings,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        MessageToSellerSettingsMode as MessageToSellerSettingsMode,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        NoSafetyInformation as NoSafetyInformation,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        NoSafetyInformationType as NoSafetyInformationType,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        OfferCategory as OfferCategory,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        OfferStatus as OfferStatus,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        OfferTaxRate as OfferTaxRate,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        OfferTaxSettings as OfferTaxSettings,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ParameterProductOfferResponse as ParameterProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Payments as Payments,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        PaymentsInvoice as PaymentsInvoice,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductDeposit as ProductDeposit,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferAdditionalServicesResponse as ProductOfferAdditionalServicesResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferFundraisingCampaignResponse as ProductOfferFundraisingCampaignResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferResponse as ProductOfferResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferResponsePublication as ProductOfferResponsePublication,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductOfferResponsePublicationStatus as ProductOfferResponsePublicationStatus,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductSetElementDeposits as ProductSetElementDeposits,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductSetElementQuantity as ProductSetElementQuantity,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductSetElementQuantityQuantity as ProductSetElementQuantityQuantity,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductSetElementSafetyInformationResponse as ProductSetElementSafetyInformationResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ProductSetElementSafetyInformationResponseSafetyInformation as ProductSetElementSafetyInformationResponseSafetyInformation,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Publication as Publication,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        PublicationRequest as PublicationRequest,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        PublicationState as PublicationState,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ReturnPolicy as ReturnPolicy,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOffer as SaleProductOffer,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferPatchRequestV1Attachments as SaleProductOfferPatchRequestV1Attachments,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferPublicationMarketplacesResponse as SaleProductOfferPublicationMarketplacesResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferPublicationResponse as SaleProductOfferPublicationResponse,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferPublicationResponseBase as SaleProductOfferPublicationResponseBase,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferPublicationResponseBaseEndedBy as SaleProductOfferPublicationResponseBaseEndedBy,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1 as SaleProductOfferResponseV1,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1AdditionalMarketplaces as SaleProductOfferResponseV1AdditionalMarketplaces,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1ProductSet as SaleProductOfferResponseV1ProductSet,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1ProductSetProduct as SaleProductOfferResponseV1ProductSetProduct,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1ProductSetResponsiblePerson as SaleProductOfferResponseV1ProductSetResponsiblePerson,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1ProductSetResponsibleProducer as SaleProductOfferResponseV1ProductSetResponsibleProducer,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferResponseV1Stock as SaleProductOfferResponseV1Stock,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOfferSellingMode as SaleProductOfferSellingMode,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        SaleProductOffersRequestStockUnit as SaleProductOffersRequestStockUnit,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Validation as Validation,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ValidationError as ValidationError,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        ValidationWarning as ValidationWarning,
-    )
-    from allegro_async.api.models.shared_157cbb29 import (
-        Warranty as Warranty,
-    )
-    from allegro_async.api.models.shared_215b40a6 import (
-        CommandTask as CommandTask,
-    )
-    from allegro_async.api.models.shared_215b40a6 import (
-        GeneralReport as GeneralReport,
-    )
-    from allegro_async.api.models.shared_215b40a6 import (
-        OfferCriterium as OfferCriterium,
-    )
-    from allegro_async.api.models.shared_215b40a6 import (
-        OfferCriteriumType as OfferCriteriumType,
-    )
-    from allegro_async.api.models.shared_215b40a6 import (
-        TaskCount as TaskCount,
-    )
-    from allegro_async.api.models.shared_215b40a6 import (
-        TaskReport as TaskReport,
-    )
-    from allegro_async.api.models.shared_270aa29b import (
-        OfferId as OfferId,
-    )
-    from allegro_async.api.models.shared_8469c68f import (
-        SmartDeliveryMethod as SmartDeliveryMethod,
-    )
-    from allegro_async.api.models.shared_69435ccb import (
-        AutomaticPricingOfferRuleConfiguration as AutomaticPricingOfferRuleConfiguration,
-    )
-    from allegro_async.api.models.shared_69435ccb import (
-        AutomaticPricingOfferRuleConfigurationPriceRange as AutomaticPricingOfferRuleConfigurationPriceRange,
-    )
-    from allegro_async.api.models.shared_69435ccb import (
-        AutomaticPricingOfferRuleConfigurationPriceRangeType as AutomaticPricingOfferRuleConfigurationPriceRangeType,
-    )
-    from allegro_async.api.models.shared_69435ccb import (
-        OfferAutomaticPricingModificationRemoveRemoveMarketplace as OfferAutomaticPricingModificationRemoveRemoveMarketplace,
-    )
-    from allegro_async.api.models.shared_69435ccb import (
-        OfferRulesRulesRule as OfferRulesRulesRule,
-    )
-    from allegro_async.api.models.shared_aede0582 import (
-        MarketplaceReference as MarketplaceReference,
-    )
-    from allegro_async.api.models.shared_af0dc215 import (
-        JustId as JustId,
-    )
-    from allegro_async.api.models.shared_b0fdb828 import (
-        CreateResponsibleProducerRequestProducerData as CreateResponsibleProducerRequestProducerData,
-    )
-    from allegro_async.api.models.shared_b0fdb828 import (
-        ResponsibleProducerAddress as ResponsibleProducerAddress,
-    )
-    from allegro_async.api.models.shared_b0fdb828 import (
-        ResponsibleProducerContact as ResponsibleProducerContact,
-    )
-    from allegro_async.api.models.shared_b0fdb828 import (
-        ResponsibleProducerResponse as ResponsibleProducerResponse,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        DescriptionSection as DescriptionSection,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        DescriptionSectionItem as DescriptionSectionItem,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        DescriptionSectionItemImage as DescriptionSectionItemImage,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        DescriptionSectionItemText as DescriptionSectionItemText,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        DescriptionSectionItemType as DescriptionSectionItemType,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        DescriptionSectionItemUnion as DescriptionSectionItemUnion,
-    )
-    from allegro_async.api.models.shared_b23ee6e4 import (
-        StandardizedDescription as StandardizedDescription,
-    )
-    from allegro_async.api.models.shared_ba6ae322 import (
-        Location as Location,
-    )
-    from allegro_async.api.models.shared_ba6ae322 import (
-        SizeTable as SizeTable,
-    )
-    from allegro_async.api.models.shared_c47b6d2c import (
-        ExternalId as ExternalId,
-    )
-    from allegro_async.api.models.shared_c77b131b import (
-        ProductCategory as ProductCategory,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        AiCoCreatedContent as AiCoCreatedContent,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        AiCoCreatedImage as AiCoCreatedImage,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        Attachment as Attachment,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        AttachmentsSafetyInformation as AttachmentsSafetyInformation,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        AttachmentsSafetyInformationType as AttachmentsSafetyInformationType,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        ImageUrl as ImageUrl,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        TextSafetyInformation as TextSafetyInformation,
-    )
-    from allegro_async.api.models.shared_c790fd85 import (
-        TextSafetyInformationType as TextSafetyInformationType,
-    )
-    from allegro_async.api.models.shared_ed382b81 import (
-        AdditionalServiceDefinitionRequest as AdditionalServiceDefinitionRequest,
-    )
-    from allegro_async.api.models.shared_fb483dd8 import (
-        CommandOutputErrors as CommandOutputErrors,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListIdItem as CompatibilityListIdItem,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListIdItemAdditionalInfo as CompatibilityListIdItemAdditionalInfo,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListIdItemType as CompatibilityListIdItemType,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListItem as CompatibilityListItem,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListManual as CompatibilityListManual,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListManualType as CompatibilityListManualType,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListTextItem as CompatibilityListTextItem,
-    )
-    from allegro_async.api.models.shared_fe7ccc21 import (
-        CompatibilityListTextItemType as CompatibilityListTextItemType,
-    )
-    from allegro_async.api.models.shipment_management import (
-        AdditionalPropertyDto as AdditionalPropertyDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        AdditionalServiceDto as AdditionalServiceDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        AddressDto as AddressDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CancelShipmentCommandStatusDto as CancelShipmentCommandStatusDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CancelShipmentCommandStatusDtoStatus as CancelShipmentCommandStatusDtoStatus,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CashOnDeliveryDto as CashOnDeliveryDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CashOnDeliveryLimitDto as CashOnDeliveryLimitDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CashOnDeliveryLimitDtoPaymentType as CashOnDeliveryLimitDtoPaymentType,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CreatePickupCommandStatusDto as CreatePickupCommandStatusDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CreatePickupCommandStatusDtoStatus as CreatePickupCommandStatusDtoStatus,
-    )
-    from allegro_async.api.models.shipment_management import (
-        CreateShipmentCommandStatusDto as CreateShipmentCommandStatusDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryOptionDto as DeliveryOptionDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryOptionDtoLimits as DeliveryOptionDtoLimits,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryOptionDtoLimitsDimensions as DeliveryOptionDtoLimitsDimensions,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryPaymentDto as DeliveryPaymentDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryProposalDto as DeliveryProposalDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryServiceDto as DeliveryServiceDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryServiceDtoOwner as DeliveryServiceDtoOwner,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryServiceDtoPackageTypes as DeliveryServiceDtoPackageTypes,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryServiceIdDto as DeliveryServiceIdDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryServicesDto as DeliveryServicesDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DeliveryTypeDto as DeliveryTypeDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DimensionValue as DimensionValue,
-    )
-    from allegro_async.api.models.shipment_management import (
-        DimensionValueUnit as DimensionValueUnit,
-    )
-    from allegro_async.api.models.shipment_management import (
-        Error400 as Error400,
-    )
-    from allegro_async.api.models.shipment_management import (
-        GetPickupProposalsResponse as GetPickupProposalsResponse,
-    )
-    from allegro_async.api.models.shipment_management import (
-        InsuranceDto as InsuranceDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LabelRequestDto as LabelRequestDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LabelRequestDtoPageSize as LabelRequestDtoPageSize,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LabelRequestDtoSummaryReport as LabelRequestDtoSummaryReport,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LabelRequestDtoSummaryReportFields as LabelRequestDtoSummaryReportFields,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LabelRequestDtoSummaryReportPlacement as LabelRequestDtoSummaryReportPlacement,
-    )
-    from allegro_async.api.models.shipment_management import (
-        LimitWithCurrencyDto as LimitWithCurrencyDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PackageDto as PackageDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PackageDtoType as PackageDtoType,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PackageRequestDto as PackageRequestDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PackageTypeDto as PackageTypeDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupAddressDto as PickupAddressDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupCreateCommandDto as PickupCreateCommandDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupCreateRequestDto as PickupCreateRequestDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupDateProposalDto as PickupDateProposalDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupDateProposalsDto as PickupDateProposalsDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupDto as PickupDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupProposalsRequestDto as PickupProposalsRequestDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupProposalsResponseDto as PickupProposalsResponseDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        PickupTimeDto as PickupTimeDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ReceiverAddressDto as ReceiverAddressDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        SenderAddressDto as SenderAddressDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentCancelCommandDto as ShipmentCancelCommandDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentCancelRequestDto as ShipmentCancelRequestDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentCreateCommandDto as ShipmentCreateCommandDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentCreateRequestDto as ShipmentCreateRequestDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentCreateRequestDtoLabelFormat as ShipmentCreateRequestDtoLabelFormat,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentDto as ShipmentDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentDtoLabelFormat as ShipmentDtoLabelFormat,
-    )
-    from allegro_async.api.models.shipment_management import (
-        ShipmentIdsDto as ShipmentIdsDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        TransportingInfoDto as TransportingInfoDto,
-    )
-    from allegro_async.api.models.shipment_management import (
-        WeightValue as WeightValue,
-    )
-    from allegro_async.api.models.shipment_management import (
-        WeightValueUnit as WeightValueUnit,
-    )
-    from allegro_async.api.models.size_tables import (
-        Caption as Caption,
-    )
-    from allegro_async.api.models.size_tables import (
-        Cells as Cells,
-    )
-    from allegro_async.api.models.size_tables import (
-        Header as Header,
-    )
-    from allegro_async.api.models.size_tables import (
-        PublicTableDto as PublicTableDto,
-    )
-    from allegro_async.api.models.size_tables import (
-        PublicTablesDto as PublicTablesDto,
-    )
-    from allegro_async.api.models.size_tables import (
-        SizeTablePostRequest as SizeTablePostRequest,
-    )
-    from allegro_async.api.models.size_tables import (
-        SizeTablePutRequest as SizeTablePutRequest,
-    )
-    from allegro_async.api.models.size_tables import (
-        SizeTableTemplateImageResponse as SizeTableTemplateImageResponse,
-    )
-    from allegro_async.api.models.size_tables import (
-        SizeTableTemplateResponse as SizeTableTemplateResponse,
-    )
-    from allegro_async.api.models.size_tables import (
-        SizeTableTemplatesResponse as SizeTableTemplatesResponse,
-    )
-    from allegro_async.api.models.tax_identification_number import (
-        TaxIdRequest as TaxIdRequest,
-    )
-    from allegro_async.api.models.tax_identification_number import (
-        TaxIdResponse as TaxIdResponse,
-    )
-    from allegro_async.api.models.tax_settings import (
-        CategoryTaxSettings as CategoryTaxSettings,
-    )
-    from allegro_async.api.models.tax_settings import (
-        TaxExemption as TaxExemption,
-    )
-    from allegro_async.api.models.tax_settings import (
-        TaxRate as TaxRate,
-    )
-    from allegro_async.api.models.tax_settings import (
-        TaxRateValue as TaxRateValue,
-    )
-    from allegro_async.api.models.tax_settings import (
-        TaxSubject as TaxSubject,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        AdditionalMarketplacePublicationState as AdditionalMarketplacePublicationState,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        AdditionalMarketplacesVisibility as AdditionalMarketplacesVisibility,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        AdditionalMarketplacesVisibilityStatus as AdditionalMarketplacesVisibilityStatus,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        BlockedDelivery as BlockedDelivery,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        ChangedTranslation as ChangedTranslation,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        DeliveryMethodId as DeliveryMethodId,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        MarketplacesVisibility as MarketplacesVisibility,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferActivatedEvent as OfferActivatedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferAdditionalServices as OfferAdditionalServices,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferArchivedEvent as OfferArchivedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferBidCanceledEvent as OfferBidCanceledEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferBidPlacedEvent as OfferBidPlacedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferChangedEvent as OfferChangedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferDeliveryCountriesChangedEvent as OfferDeliveryCountriesChangedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEndedEvent as OfferEndedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventBaseOffer as OfferEventBaseOffer,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventEndedOffer as OfferEventEndedOffer,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventEndedOfferPublication as OfferEventEndedOfferPublication,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventEndedOfferPublicationEndedBy as OfferEventEndedOfferPublicationEndedBy,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventExternalOffer as OfferEventExternalOffer,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventExternalOfferForPriceChanges as OfferEventExternalOfferForPriceChanges,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferEventExternalOfferWithPublication as OfferEventExternalOfferWithPublication,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDto as OfferListingDto,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoImage as OfferListingDtoImage,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1AdditionalMarketplace as OfferListingDtoV1AdditionalMarketplace,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1AdditionalMarketplacePublication as OfferListingDtoV1AdditionalMarketplacePublication,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1AdditionalMarketplaceSellingMode as OfferListingDtoV1AdditionalMarketplaceSellingMode,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1B2b as OfferListingDtoV1B2b,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1Delivery as OfferListingDtoV1Delivery,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1Publication as OfferListingDtoV1Publication,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1PublicationMarketplaces as OfferListingDtoV1PublicationMarketplaces,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1SaleInfo as OfferListingDtoV1SaleInfo,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1SellingMode as OfferListingDtoV1SellingMode,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1Stats as OfferListingDtoV1Stats,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferListingDtoV1Stock as OfferListingDtoV1Stock,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferMarketplacesPriceChanges as OfferMarketplacesPriceChanges,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferMarketplacesPublication as OfferMarketplacesPublication,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferPriceChangedEvent as OfferPriceChangedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OffersSearchResultDto as OffersSearchResultDto,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferStockChangedEvent as OfferStockChangedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferTranslationUpdatedEvent as OfferTranslationUpdatedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        OfferVisibilityChangedEvent as OfferVisibilityChangedEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        PriceAutomation as PriceAutomation,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        PriceAutomationRule as PriceAutomationRule,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        RefusalReason as RefusalReason,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        RelatedReason as RelatedReason,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SalePartialProductOfferResponse as SalePartialProductOfferResponse,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SalePartialProductOfferResponseAdditionalMarketplaces as SalePartialProductOfferResponseAdditionalMarketplaces,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SalePartialProductOfferResponseAdditionalMarketplacesSellingMode as SalePartialProductOfferResponseAdditionalMarketplacesSellingMode,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SalePartialProductOfferResponseSellingMode as SalePartialProductOfferResponseSellingMode,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SalePartialProductOfferResponseStock as SalePartialProductOfferResponseStock,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellerOfferBaseEvent as SellerOfferBaseEvent,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellerOfferBaseEventType as SellerOfferBaseEventType,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellerOfferBaseEventUnion as SellerOfferBaseEventUnion,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SellerOfferEventsResponse as SellerOfferEventsResponse,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        ShippingBlockade as ShippingBlockade,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SmartOfferClassificationReport as SmartOfferClassificationReport,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SmartOfferClassificationReportClassification as SmartOfferClassificationReportClassification,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        SmartOfferClassificationReportConditions as SmartOfferClassificationReportConditions,
-    )
-    from allegro_async.api.models.users_offer_information import (
-        Stock as Stock,
-    )
+#: area module -> the classes it holds, space-separated
+_BY_MODULE: dict[str, str] = {
+    "additional_services": (
+        "AdditionalServiceRequest AdditionalServiceResponse "
+        "AdditionalServicesGroupRequest AdditionalServicesGroupResponse "
+        "AdditionalServicesGroups AvailableConstraint BasicDefinitionResponse "
+        "CategoriesResponse CategoryDefinitionDescriptionResponse "
+        "CategoryDefinitionResponse CategoryResponse Configuration ConstraintCriteria "
+        "ConstraintCriteriaType Reference "
+    ),
+    "additional_services_translations": (
+        "AdditionalServiceGroupTranslation AdditionalServiceGroupTranslationPatchResponse "
+        "AdditionalServiceGroupTranslationResponse AdditionalServiceTranslation "
+        "AdditionalServicesGroupTranslationRequest "
+        "AdditionalServicesGroupTranslationWrapper "
+        "AdditionalServicesGroupTranslationWrapperWithType "
+        "AdditionalServicesGroupTranslationWrapperWithTypeType "
+    ),
+    "advance_ship_notices": (
+        "AdvanceShipNotice AdvanceShipNoticeList AdvanceShipNoticeListItemResponse "
+        "AdvanceShipNoticeResponse AdvanceShipNoticeStatus AlreadyInWarehouseShipping "
+        "Courier CourierBySellerShipping CreateAdvanceShipNoticeRequest "
+        "CreateAdvanceShipNoticeResponse HandlingUnit Labels OwnTransportShipping "
+        "ProductItem ProductItemProduct ReceivingEntry ReceivingState ReceivingStateStage "
+        "ReceivingStatus ReceivingStatusReasonCode ReceivingStatusReceivedType Shipping "
+        "ShippingExtended ShippingExtendedMethod ShippingExtendedUnion ShippingMethod "
+        "ShippingUnion SubmitCommand SubmitCommandInput SubmitCommandOutput "
+        "SubmitCommandOutputStatus SubmitCommandOutputUnion SubmitFailedCommandOutput "
+        "SubmitRunningCommandOutput SubmitSuccessfulCommandOutput ThirdParty "
+        "ThirdPartyDeliveryShipping UpdateSubmittedAdvanceShipNoticeRequest "
+    ),
+    "after_sale_services": (
+        "AfterSalesServicesAddress AfterSalesServicesAttachment "
+        "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest "
+        "ImpliedWarrantiesListImpliedWarrantyBasic ImpliedWarrantyBasic "
+        "ImpliedWarrantyPeriod ImpliedWarrantyRequest ImpliedWarrantyResponse "
+        "RestrictionCause RestrictionCauseName ReturnPoliciesListReturnPolicyV1 "
+        "ReturnPolicyAddress ReturnPolicyAvailability ReturnPolicyAvailabilityRange "
+        "ReturnPolicyContactV1 ReturnPolicyOptions ReturnPolicyRequestV1 "
+        "ReturnPolicyResponseV1 ReturnPolicyReturnCost ReturnPolicyReturnCostCoveredBy "
+        "ReturnPolicyUpdateRequestV1 WarrantiesListWarrantyBasic WarrantyAttachment "
+        "WarrantyBasic WarrantyPeriod WarrantyRequest WarrantyResponse WarrantyType "
+    ),
+    "alle_discount": (
+        "AlleDiscountEligibleOfferDto AlleDiscountEligibleOfferDtoAlleDiscount "
+        "AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions "
+        "AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations "
+        "AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount "
+        "AlleDiscountEligibleOfferDtoBasePrice AlleDiscountGetSubmitCommandResponse "
+        "AlleDiscountGetSubmitCommandResponseInput "
+        "AlleDiscountGetSubmitCommandResponseInputCampaign "
+        "AlleDiscountGetSubmitCommandResponseInputOffer "
+        "AlleDiscountGetSubmitCommandResponseInputProposedPrice "
+        "AlleDiscountGetSubmitCommandResponseOutput "
+        "AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation "
+        "AlleDiscountGetSubmitCommandResponseOutputStatus "
+        "AlleDiscountGetWithdrawCommandResponse "
+        "AlleDiscountGetWithdrawCommandResponseInput "
+        "AlleDiscountGetWithdrawCommandResponseOutput "
+        "AlleDiscountGetWithdrawCommandResponseOutputStatus "
+        "AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation "
+        "AlleDiscountListCampaignsResponse "
+        "AlleDiscountListCampaignsResponseAlleDiscountCampaigns "
+        "AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication "
+        "AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType "
+        "AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication "
+        "AlleDiscountListCampaignsResponseAlleDiscountCampaignsType "
+        "AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility "
+        "AlleDiscountListEligibleResponse AlleDiscountListSubmittedResponse "
+        "AlleDiscountRequiredMerchantPriceDto AlleDiscountSubmitCommandRequest "
+        "AlleDiscountSubmitCommandRequestInput "
+        "AlleDiscountSubmitCommandRequestInputCampaign "
+        "AlleDiscountSubmitCommandRequestInputOffer "
+        "AlleDiscountSubmitCommandRequestInputProposedPrice "
+        "AlleDiscountSubmitCommandResponse AlleDiscountSubmitCommandResponseInput "
+        "AlleDiscountSubmitCommandResponseInputCampaign "
+        "AlleDiscountSubmitCommandResponseInputOffer "
+        "AlleDiscountSubmitCommandResponseInputProposedPrice "
+        "AlleDiscountSubmitCommandResponseOutput "
+        "AlleDiscountSubmitCommandResponseOutputStatus AlleDiscountSubmittedOfferDto "
+        "AlleDiscountSubmittedOfferDtoCampaign AlleDiscountSubmittedOfferDtoOffer "
+        "AlleDiscountSubmittedOfferDtoPrices "
+        "AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice "
+        "AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction "
+        "AlleDiscountSubmittedOfferDtoPricesProposedPrice "
+        "AlleDiscountSubmittedOfferDtoProcess AlleDiscountSubmittedOfferDtoProcessStatus "
+        "AlleDiscountWithdrawCommandRequest AlleDiscountWithdrawCommandRequestInput "
+        "AlleDiscountWithdrawCommandResponse AlleDiscountWithdrawCommandResponseInput "
+        "AlleDiscountWithdrawCommandResponseOutput "
+        "AlleDiscountWithdrawCommandResponseOutputStatus Error ErrorsHolder Marketplace "
+        "Product "
+    ),
+    "allegro_prices": (
+        "AccountParticipationMarketplace AccountParticipationMarketplaceRequest "
+        "ActualPriceReductionDto AllegroPricesAccountParticipationRequest "
+        "AllegroPricesAccountParticipationResponse DeclaredPriceReductionDto DiscountDto "
+        "MarketplaceDto MarketplaceFilterDto MarketplaceFilterDtoId OfferError "
+        "OfferFilterDto OfferFilterDtoScope OfferFilterDtoSubstatus OfferStatusItemDto "
+        "OfferStatusItemDtoActualPriceReduction OfferStatusItemDtoDeclaredPriceReduction "
+        "OfferStatusItemDtoRecommendedPriceReduction OfferStatusQueryRequestDto "
+        "OfferStatusQueryResponseDto RecommendedPriceReductionDto "
+        "SellerDiscountDeclaration SubsidyExcludeOfferItem "
+        "SubsidyExcludeOfferItemMarketplace SubsidyExcludeOfferItemStatus "
+        "SubsidyExcludeOffersCommand SubsidyExcludeOffersCommandPreview "
+        "SubsidyManageOffersCommandResult SubsidyManageOffersCommandResultStatus "
+        "SubsidyOfferToExclude SubsidyOfferToSubmit SubsidySubmitOfferItem "
+        "SubsidySubmitOfferItemStatus SubsidySubmitOffersCommand "
+        "SubsidySubmitOffersCommandPreview "
+    ),
+    "auctions_and_bidding": ("MaxPrice MyBidResponse MyBidResponseAuction PlaceBidRequest "),
+    "automatic_pricing": (
+        "AutomaticPricingRuleConfiguration "
+        "AutomaticPricingRuleConfigurationChangeByAmount "
+        "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount "
+        "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation "
+        "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues "
+        "AutomaticPricingRuleConfigurationChangeByPercentage "
+        "AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage "
+        "AutomaticPricingRulePostRequest AutomaticPricingRulePutRequest "
+        "AutomaticPricingRuleResponse AutomaticPricingRuleType "
+        "AutomaticPricingRulesResponse OfferRules OfferRulesRules "
+    ),
+    "badge_campaigns": (
+        "ApplicationTimePolicy ApplicationTimePolicyType Badge BadgeApplication "
+        "BadgeApplicationBargainPrice BadgeApplicationCampaign "
+        "BadgeApplicationDeclaredStock BadgeApplicationOffer BadgeApplicationPrices "
+        "BadgeApplicationProcess BadgeApplicationProcessStatus "
+        "BadgeApplicationPurchaseConstraints BadgeApplicationPurchaseConstraintsLimit "
+        "BadgeApplicationPurchaseConstraintsLimitPerUser BadgeApplicationRejectionReason "
+        "BadgeApplicationRejectionReasonMessage BadgeApplicationRequest "
+        "BadgeApplicationSubsidySellerPrice BadgeApplicationSubsidyTargetPrice "
+        "BadgeApplications BadgeCampaign BadgeCampaignStock BadgeCampaignType "
+        "BadgeMarketPrice BadgeOperation BadgeOperationProcess BadgeOperationType "
+        "BadgePatchPrices BadgePatchPricesPrices BadgePatchPricesPricesBargain "
+        "BadgePatchProcess BadgePatchProcessProcess BadgePatchProcessProcessStatus "
+        "BadgePatchRequest BadgePatchRequestUnion BadgePrices BadgeProcess "
+        "BadgeProcessStatus BadgePublicationTimePolicy BadgePublicationTimePolicyType "
+        "BadgeSubsidyPrices BadgesList CampaignRefusalReason GetBadgeCampaignsList "
+        "OfferBadgeCampaign PatchBadgeResponse PublicationTimePolicy "
+        "PublicationTimePolicyType RefusalMessage UserCampaignEligibility "
+        "VisibilityTimePolicy VisibilityTimePolicyType "
+    ),
+    "batch_offer_modification": (
+        "AdditionalServicesGroup CommandTaskWithPriceSubject "
+        "CommandTaskWithPriceSubjectSubject CommandTaskWithStockSubject "
+        "CommandTaskWithStockSubjectSubject MarketplacePriceModification "
+        "MarketplacePriceModificationChangeType MarketplacePriceModificationFixed "
+        "MarketplacePriceModificationGain MarketplacePriceModificationPercentage "
+        "MarketplacePriceModificationUnion Modification "
+        "ModificationAttachmentSafetyInformation "
+        "ModificationAttachmentSafetyInformationAttachments ModificationDelivery "
+        "ModificationDeliveryHandlingTime ModificationDiscounts "
+        "ModificationDiscountsWholesalePriceList ModificationPayments "
+        "ModificationPaymentsInvoice ModificationPaymentsTax ModificationPublication "
+        "ModificationPublicationDuration ModificationResponsiblePerson "
+        "ModificationResponsibleProducer ModificationSafetyInformation "
+        "ModificationSafetyInformationType ModificationSafetyInformationUnion "
+        "ModificationTextSafetyInformation OfferAutomaticPricingCommand "
+        "OfferAutomaticPricingCommandModification OfferAutomaticPricingModificationRemove "
+        "OfferAutomaticPricingModificationRemoveRemove "
+        "OfferAutomaticPricingModificationSet OfferAutomaticPricingModificationSetSet "
+        "OfferBulkChangeCommand OfferBulkModification OfferBulkModificationStock "
+        "OfferBulkModificationStockChangeType OfferBulkModificationStockUnion "
+        "OfferChangeCommand OfferPriceChangeCommand OfferQuantityChangeCommand "
+        "PriceModification PriceModificationFixedPrice PriceModificationFixedPriceHolder "
+        "PriceModificationPercentageChangeDecrease "
+        "PriceModificationPercentageChangeIncrease PriceModificationType "
+        "PriceModificationUnion PriceModificationValueChangeDecrease "
+        "PriceModificationValueChangeHolder PriceModificationValueChangeIncrease "
+        "QuantityModification QuantityModificationChangeType StockModificationFixed "
+        "StockModificationGain TaskWithSubjectReport TaskWithSubjectReportTasksItem "
+    ),
+    "billing": (
+        "BillingEntries BillingEntry BillingEntryAdditionalInfo BillingEntryBalance "
+        "BillingEntryOffer BillingEntryType BillingEntryValue BillingType "
+        "GetBillingTypesResponse Order Tax TaxAnnotation "
+    ),
+    "categories_and_parameters": (
+        "CategoriesDto CategoryBaseEvent CategoryBaseEventType CategoryBaseEventUnion "
+        "CategoryCreatedEvent CategoryDeletedEvent CategoryDeletedEventRedirectCategory "
+        "CategoryDto CategoryDtoParent CategoryEventBaseCategory "
+        "CategoryEventBaseCategoryParent CategoryEventsResponse CategoryMovedEvent "
+        "CategoryOptionsDto CategoryParameter CategoryParameterList "
+        "CategoryParameterOptions CategoryParameterType CategoryParameterUnion "
+        "CategoryParametersScheduledBaseChange "
+        "CategoryParametersScheduledBaseChangeCategory "
+        "CategoryParametersScheduledBaseChangeParameter "
+        "CategoryParametersScheduledBaseChangeType "
+        "CategoryParametersScheduledBaseChangeUnion "
+        "CategoryParametersScheduledChangesResponse CategoryRenamedEvent "
+        "CategorySuggestionCategoryNode CategorySuggestionResponse "
+        "DictionaryCategoryParameter DictionaryCategoryParameterDictionary "
+        "DictionaryCategoryParameterRestrictions FloatCategoryParameter "
+        "FloatCategoryParameterRestrictions IntegerCategoryParameter "
+        "IntegerCategoryParameterRestrictions RequirementChange StringCategoryParameter "
+    ),
+    "charity": ("CharityOrganization FundraisingCampaign FundraisingCampaigns "),
+    "classifieds": (
+        "ClassifiedDailyEventStatResponseDto ClassifiedEventStat ClassifiedExtension "
+        "ClassifiedPackageConfig ClassifiedPackageConfigType ClassifiedPackageConfigs "
+        "ClassifiedPackages ClassifiedPromotion ClassifiedPublication ClassifiedResponse "
+        "ClassifiedStatEventType OfferStatModelDto OfferStatResponseDto "
+        "OfferStatsResponseDto SellerOfferStatsResponseDto "
+    ),
+    "commission_refunds": (
+        "GetRefundApplicationsResponse RefundClaim RefundClaimBuyer RefundClaimCommission "
+        "RefundClaimLineItem RefundClaimLineItemOffer RefundClaimRequest "
+        "RefundClaimRequestLineItem RefundClaimResponse RefundClaimStatus RefundClaimType "
+    ),
+    "common": ("Price "),
+    "compatibility_list": (
+        "CompatibilityList CompatibilityListProductBased "
+        "CompatibilityListSupportedCategoriesDto "
+        "CompatibilityListSupportedCategoriesDtoSupportedCategories "
+        "CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType "
+        "CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules "
+        "CompatibilityListType CompatibleProductDto CompatibleProductDtoAttributes "
+        "CompatibleProductDtoGroup CompatibleProductsGroupsDto "
+        "CompatibleProductsGroupsDtoGroups CompatibleProductsListDto "
+    ),
+    "contacts": (
+        "ContactRequest ContactResponse ContactResponseList EmailRequest EmailResponse "
+        "PhonesRequest PhonesResponse "
+    ),
+    "conversions": (
+        "CpsConversion CpsConversionCommission CpsConversionCommissionAllegro "
+        "CpsConversionCommissionPublisher CpsConversionMarketplace CpsConversionOffer "
+        "CpsConversionOfferCategory CpsConversionOfferUnitPrice CpsConversionResponse "
+        "CpsConversionStatus Seller "
+    ),
+    "customer_returns": (
+        "CustomerReturn CustomerReturnBuyer CustomerReturnItem CustomerReturnItemReason "
+        "CustomerReturnParcelSender CustomerReturnRefund CustomerReturnRefundBankAccount "
+        "CustomerReturnRefundBankAccountAddress CustomerReturnRefundRejectionRequest "
+        "CustomerReturnRefundRejectionRequestRejection CustomerReturnRejection "
+        "CustomerReturnRejectionCode CustomerReturnResponse CustomerReturnReturnParcel "
+    ),
+    "delivery": (
+        "CreateShippingRatesSetUsingPOSTRequest "
+        "CreateShippingRatesSetUsingPOSTRequestType "
+        "CreateShippingRatesSetUsingPOSTResponse "
+        "CreateShippingRatesSetUsingPOSTResponseType DeliverySettingsRequest "
+        "DeliverySettingsRequestAbroadFreeDelivery DeliverySettingsRequestFreeDelivery "
+        "DeliverySettingsRequestJoinPolicy DeliverySettingsRequestJoinPolicyStrategy "
+        "DeliverySettingsRequestMarketplace DeliverySettingsResponse "
+        "DeliverySettingsResponseAbroadFreeDelivery DeliverySettingsResponseFreeDelivery "
+        "DeliverySettingsResponseJoinPolicy DeliverySettingsResponseMarketplace "
+        "GetListOfDeliveryMethodsUsingGETResponse "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime "
+        "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault "
+        "GetListOfShippingRatestUsingGETResponse GetShippingRatesSetUsingGETResponse "
+        "GetShippingRatesSetUsingGETResponseFeatures "
+        "GetShippingRatesSetUsingGETResponseType ModifyShippingRatesSetUsingPUTRequest "
+        "ModifyShippingRatesSetUsingPUTRequestType ModifyShippingRatesSetUsingPUTResponse "
+        "ModifyShippingRatesSetUsingPUTResponseType ShippingRate ShippingRateMarketplaces "
+        "ShippingRatesSet ShippingRatesSetRates ShippingRatesSetRatesDeliveryMethod "
+        "ShippingRatesSetRatesFirstItemRate ShippingRatesSetRatesMaxPackageWeight "
+        "ShippingRatesSetRatesNextItemRate ShippingRatesSetRatesShippingTime "
+    ),
+    "deposits": ("DepositType DepositTypeResponse "),
+    "flexible_bundles": (
+        "FlexibleBundleCreateDTO FlexibleBundleDiscountDTO FlexibleBundleDiscountDTOType "
+        "FlexibleBundleGetDTO FlexibleBundleGetDTOCreatedBy FlexibleBundleGetOfferDTO "
+        "FlexibleBundleGetSlotDTO FlexibleBundleListingDTO "
+        "FlexibleBundleMarketplaceDiscountDTO FlexibleBundleOfferAvailabilityDTO "
+        "FlexibleBundleOfferDTO FlexibleBundleOfferMarketplaceDetailsDTO "
+        "FlexibleBundleSlotDTO FlexibleBundleSlotDiscountDTO "
+        "FlexibleBundleSlotsDiscountDTO FlexibleBundleUpdateDTO "
+        "FlexibleBundleWholeBundleDiscountDTO FlexibleBundlesListingDTO "
+        "FlexibleBundlesListingDTONextPage "
+    ),
+    "fulfillment_parcels": ("FulfillmentOrder FulfillmentOrderParcel FulfillmentOrderParcelItem "),
+    "fulfillment_products": ("AvailableProductResponse AvailableProductsList "),
+    "fulfillment_removal": (
+        "FulfillmentRemovalPreference FulfillmentRemovalPreferenceOperation "
+        "FulfillmentWithdrawalAddress PhoneNumberWithCountryCode "
+    ),
+    "fulfillment_returns": (
+        "FulfillmentRefundDisposition "
+        "FulfillmentRefundDispositionAccountableForNonSellability "
+        "FulfillmentRefundDispositionBuyer FulfillmentRefundDispositionProduct "
+        "FulfillmentRefundDispositionRefund FulfillmentRefundDispositionRefundDetails "
+        "FulfillmentRefundDispositionStockStatus FulfillmentRefundDispositionType "
+        "FulfillmentRefundDispositionsResponse "
+    ),
+    "fulfillment_stock": (
+        "ReserveInfo ReserveInfoStatus StockProduct StockProductItem StockProductList "
+        "StockQuantity StockSellingStats StockStorageFee StockStorageFeeDetails "
+        "StockStorageFeeStatus "
+    ),
+    "images_and_attachments": (
+        "AttachmentFile AttachmentFileRequest AttachmentType OfferAttachment "
+        "OfferAttachmentRequest OfferImageLinkUploadRequest OfferImageUploadResponse "
+    ),
+    "information_about_marketplaces": (
+        "AllegroMarketplaces MarketplaceItem MarketplaceItemCurrencies "
+        "MarketplaceItemCurrency MarketplaceItemLanguage MarketplaceItemLanguages "
+        "MarketplaceItemShippingCountry "
+    ),
+    "information_about_user": (
+        "AdditionalEmail AdditionalEmailRequest AdditionalEmailsResponse Answer "
+        "AnswerVBeta1 CommentVBeta1 Company Exclusion Justification MeResponse "
+        "MeResponseBaseMarketplace Rates RatesDelivery RatesDeliveryCost RatesDescription "
+        "RatesService Removal RemovalRequest RemovalRequestSource RemovalRequestVBeta1 "
+        "RemovalVBeta1 SalesQualityForDay SalesQualityHistoryResponse SalesQualityMetric "
+        "SmartSellerClassificationReport SmartSellerClassificationReportClassification "
+        "SmartSellerClassificationReportConditions User UserRating "
+        "UserRatingAnswerRequest UserRatingListResponse UserRatingListResponseVBeta1 "
+        "UserRatingOrder UserRatingOrderOffers UserRatingRemovalRequest "
+        "UserRatingRemovalRequestRequest UserRatingVBeta1 "
+    ),
+    "message_center": (
+        "Interlocutor Message MessageAdditionalInformation MessageAttachmentId "
+        "MessageAttachmentInfo MessageAttachmentInfoStatus MessageAuthor MessageOffer "
+        "MessageOrder MessageRelatedObject MessageStatus MessageType MessagesList "
+        "NewAttachmentDeclaration NewMessage NewMessageInThread Recipient Thread ThreadId "
+        "ThreadReadFlag ThreadsList "
+    ),
+    "offer_bundles": (
+        "BundleDiscountDTO BundleMarketplaceDTO BundlePublicationDTO "
+        "BundlePublicationDTOStatus BundledOfferDTO OfferBundleDTO "
+        "OfferBundleDTOCreatedBy OfferBundlesDTO OfferBundlesDTONextPage "
+        "UpdateOfferBundleDiscountDTO "
+    ),
+    "offer_management": (
+        "AdditionalMarketplacePromoOptionsCommandModification "
+        "AdditionalMarketplacePromoOptionsModification "
+        "AfterSalesServicesProductOfferRequest "
+        "AfterSalesServicesProductOfferRequestImpliedWarranty "
+        "AfterSalesServicesProductOfferRequestReturnPolicy "
+        "AfterSalesServicesProductOfferRequestWarranty AvailablePromotionPackage "
+        "AvailablePromotionPackages ChangePrice ChangePriceInput ChangePriceWithoutOutput "
+        "CommandOutput CompatibilityListManualRequest DeliveryProductOfferRequest "
+        "DeliveryProductOfferRequestShippingRates DiscountsProductOfferRequest "
+        "DiscountsProductOfferRequestWholesalePriceList "
+        "MarketplaceAvailablePromotionPackages MarketplaceOfferPromoOption "
+        "OfferCategoryRequest OfferPromoOption OfferPromoOptions "
+        "OfferPromoOptionsForSeller OfferPromoOptionsPendingChanges "
+        "ParameterProductOfferRequest ProcessingStatus ProductOffer "
+        "ProductOfferAdditionalServicesRequest ProductOfferBase ProductOfferBaseIdType "
+        "ProductOfferFundraisingCampaignRequest ProductSetElement "
+        "ProductSetElementResponsiblePersonRequest "
+        "ProductSetElementResponsiblePersonRequestResponsiblePerson "
+        "ProductSetElementResponsibleProducerIdRequest "
+        "ProductSetElementResponsibleProducerNameRequest "
+        "ProductSetElementResponsibleProducerRequest "
+        "ProductSetElementResponsibleProducerRequestType "
+        "ProductSetElementResponsibleProducerRequestUnion "
+        "ProductSetElementResponsibleProducerRequestWrapper "
+        "ProductSetElementSafetyInformationRequest "
+        "ProductSetElementSafetyInformationRequestSafetyInformation PromoGeneralReport "
+        "PromoModificationReport PromoModificationTask PromoModificationTaskStatus "
+        "PromoOptionsCommand PromoOptionsCommandModification "
+        "PromoOptionsCommandModificationModificationTime "
+        "PromoOptionsCommandModificationPackage PromoOptionsModification "
+        "PromoOptionsModificationModificationType PromoOptionsModificationPackageType "
+        "PromoOptionsModifications PublicationChangeCommandDto PublicationModification "
+        "PublicationModificationAction SaleProductOfferPatchRequestV1 "
+        "SaleProductOfferPatchRequestV1AdditionalMarketplaces "
+        "SaleProductOfferPatchRequestV1Delivery SaleProductOfferPatchRequestV1ProductSet "
+        "SaleProductOfferPublicationRequest SaleProductOfferRequestBase "
+        "SaleProductOfferRequestBaseContact SaleProductOfferRequestBaseDelivery "
+        "SaleProductOfferRequestBasePublication SaleProductOfferRequestBaseSizeTable "
+        "SaleProductOfferRequestV1 SaleProductOfferRequestV1Delivery "
+        "SaleProductOfferStatusResponse SaleProductOfferStatusResponseOperation "
+        "SaleProductOfferStatusResponseOperationStatus SaleProductOffersRequestStock "
+        "SellingMode UnfilledParametersResponse UnfilledParametersResponseOffers "
+        "UnfilledParametersResponseOffersCategory "
+        "UnfilledParametersResponseOffersParameters "
+    ),
+    "offer_rating": ("OfferRating OfferRatingScoreDistribution OfferRatingSizeFeedback "),
+    "offer_tags": ("TagId TagIdsRequest TagListResponse TagRequest TagResponse "),
+    "offer_translations": (
+        "ManualDescriptionTranslation "
+        "ManualProductSafetyInformationDescriptionTranslation "
+        "ManualSafetyInformationTranslation ManualTitleTranslation "
+        "ManualTranslationUpdateRequest OfferDescriptionTranslation "
+        "OfferSafetyInformationTranslation OfferTitleTranslation OfferTranslation "
+        "OfferTranslationType OfferTranslations ProductSafetyInformationDescription "
+    ),
+    "order_management": (
+        "AllegroCarrier AllegroPickupDropOffPoint AllegroPickupDropOffPointAddress "
+        "AllegroPickupDropOffPointOpening AllegroPickupDropOffPointRestrictions "
+        "AllegroPickupDropOffPointRestrictionsType AllegroPickupDropOffPointServices "
+        "AllegroPickupDropOffPointServicesType AllegroPickupDropOffPointType "
+        "AllegroPickupDropOffPointsResponse BuyerPreferencesReference BuyerReference "
+        "CarrierParcelTrackingResponse CheckFormsNewOrderInvoice "
+        "CheckFormsNewOrderInvoiceFile CheckFormsNewOrderInvoiceId CheckoutForm "
+        "CheckoutFormAddWaybillCreated CheckoutFormAddWaybillCreatedLineItems "
+        "CheckoutFormAddWaybillRequest CheckoutFormAddWaybillRequestLineItems "
+        "CheckoutFormAdditionalService CheckoutFormBuyerAddressReference "
+        "CheckoutFormBuyerReference CheckoutFormDeliveryAddress "
+        "CheckoutFormDeliveryCancellation CheckoutFormDeliveryMethod "
+        "CheckoutFormDeliveryPickupPoint CheckoutFormDeliveryPickupPointAddress "
+        "CheckoutFormDeliveryReference CheckoutFormDeliveryTime "
+        "CheckoutFormDeliveryTimeDispatch CheckoutFormDeliveryTimeGuaranteed "
+        "CheckoutFormFulfillment CheckoutFormFulfillmentProvider "
+        "CheckoutFormFulfillmentProviderId CheckoutFormFulfillmentShipmentSummary "
+        "CheckoutFormFulfillmentShipmentSummaryLineItemsSent "
+        "CheckoutFormFulfillmentStatus CheckoutFormInvoiceAddress "
+        "CheckoutFormInvoiceAddressCompany CheckoutFormInvoiceAddressCompanyId "
+        "CheckoutFormInvoiceAddressCompanyIdType "
+        "CheckoutFormInvoiceAddressCompanyVatPayerStatus "
+        "CheckoutFormInvoiceAddressNaturalPerson CheckoutFormInvoiceInfo "
+        "CheckoutFormLineItem CheckoutFormLineItemSerialNumbers "
+        "CheckoutFormLineItemSerialNumbersEntry "
+        "CheckoutFormLineItemSetSerialNumbersEntriesRequest "
+        "CheckoutFormLineItemSetSerialNumbersEntryRequest "
+        "CheckoutFormLineItemSetSerialNumbersRequest CheckoutFormLineItemTax "
+        "CheckoutFormLineItemsSetSerialNumbersRequest CheckoutFormMarketplace "
+        "CheckoutFormNoteReference CheckoutFormOrderWaybillResponse "
+        "CheckoutFormPaymentProvider CheckoutFormPaymentReference CheckoutFormPaymentType "
+        "CheckoutFormReference CheckoutFormStatus CheckoutFormSummary CheckoutForms "
+        "CheckoutFormsOrderInvoice CheckoutFormsOrderInvoiceFile "
+        "CheckoutFormsOrderInvoiceFileSecurityVerification "
+        "CheckoutFormsOrderInvoiceFileSecurityVerificationStatus "
+        "CheckoutFormsOrderInvoiceFileVerification "
+        "CheckoutFormsOrderInvoiceFileVerificationDetails "
+        "CheckoutFormsOrderInvoiceFileVerificationDetailsType "
+        "CheckoutFormsOrderInvoiceFileVerificationStatus CheckoutFormsOrderInvoices "
+        "CheckoutFormsOrderInvoicesOrderMode CheckoutFormsOrderLink LatestOrderEvent "
+        "LineItemDeposit LineItemDiscount LineItemDiscountType LineItemReconciliation "
+        "LineItemReconciliationType LineItemVoucher LineItemVoucherStatus "
+        "LineItemVoucherType NewOrderBillingDocumentLink OfferProductSetProductReference "
+        "OfferProductSetReference OfferReference OrderEvent OrderEventData "
+        "OrderEventStats OrderEventType OrderEventsList OrderLineItem "
+        "OrderLineItemOfferReference OrderMarketplace OrdersShippingCarrier "
+        "OrdersShippingCarriersResponse ParcelTrackingHistory "
+        "ParcelTrackingHistoryTrackingDetails ParcelTrackingStatus "
+        "ParcelTrackingStatusCode Payment PaymentMethod SellerReference "
+    ),
+    "payments": (
+        "BaseOperation BaseOperationGroup BaseOperationType BaseOperationUnion "
+        "BlockadeOperation BlockadeReleaseOperation BuyerParticipant "
+        "CompensationCodChargeOperation CompensationCodIncreaseOperation "
+        "CompensationOperation ContributionOperation CorrectionOperation Deduction "
+        "DeductionChargeOperation DeductionIncreaseOperation GetRefundedPaymentsResponse "
+        "InitializeRefund InitializeRefundAdditionalServices InitializeRefundDelivery "
+        "InitializeRefundOverpaid InitializeRefundReason LoanDeductionChargeOperation "
+        "LoanDeductionIncreaseOperation OperationParticipantAddress OperationPayment "
+        "OperationValue Participant PaymentOperations PaymentsSurcharge Payout "
+        "PayoutOperation PayoutOperationCancel PayoutSweepCancelChargeOperation "
+        "PayoutSweepCancelIncreaseOperation PayoutSweepChargeOperation "
+        "PayoutSweepIncreaseOperation ProviderRefundTransferChargeOperation "
+        "ProviderRefundTransferIncreaseOperation RefundAdditionalServicesValue "
+        "RefundCancelOperation RefundChargeOperation RefundDeliveryValue RefundDetails "
+        "RefundDetailsStatus RefundIncreaseOperation RefundLineItem RefundLineItemDeposit "
+        "RefundLineItemDepositTotalValue RefundLineItemType RefundLineItemValue "
+        "RefundOrder RefundOverpaidValue RefundPayment RefundSurchargeValue "
+        "RefundTotalValue SellerParticipant Surcharge SurchargeOperation TopUpOperation "
+        "Wallet WalletBalance WalletPaymentOperator WalletType "
+    ),
+    "points_of_service": ("Address OpenHour Pos PosLocation PosPayments SearchResult "),
+    "post_purchase_issues": (
+        "AttachmentDeclaration ClaimStatusChangeRequest ClaimStatusChangeRequestStatus "
+        "MessageRequest MessageRequestType PostPurchaseIssue PostPurchaseIssueAttachment "
+        "PostPurchaseIssueAttachmentId PostPurchaseIssueAuthor "
+        "PostPurchaseIssueAuthorRole PostPurchaseIssueChat PostPurchaseIssueChatMessage "
+        "PostPurchaseIssueChatResponse PostPurchaseIssueCheckoutForm "
+        "PostPurchaseIssueExpectation PostPurchaseIssueExpectationName "
+        "PostPurchaseIssueFirstMessage PostPurchaseIssueLastMessage "
+        "PostPurchaseIssueLastMessageStatus PostPurchaseIssueListResponse "
+        "PostPurchaseIssueMessage PostPurchaseIssueMessageAuthor "
+        "PostPurchaseIssueMessageAuthorRole PostPurchaseIssueOffer "
+        "PostPurchaseIssueProduct PostPurchaseIssueReason PostPurchaseIssueReasonType "
+        "PostPurchaseIssueRefund PostPurchaseIssueRight PostPurchaseIssueState "
+        "PostPurchaseIssueStatus PostPurchaseIssueType PostPurchaseIssueUser "
+    ),
+    "pricing": (
+        "ClassifiedsPackages CommissionResponse Fee FeePreviewResponse NetPrice "
+        "OfferQuoteDto OfferQuotesDto Parameter PricingOffer PricingPublication Promotion "
+        "PublicOfferPreviewRequest QuoteResponse SellingModeWithNetPrice "
+    ),
+    "products": (
+        "BaseSaleProductResponseDto BaseSaleProductResponseDtoPublication "
+        "BaseSaleProductResponseDtoPublicationStatus CategoryProductParameter "
+        "CategoryProductParameterList CategoryProductParameterType "
+        "CategoryProductParameterUnion DictionaryCategoryProductParameter "
+        "DictionaryCategoryProductParameterDictionary "
+        "DictionaryCategoryProductParameterRestrictions FloatCategoryProductParameter "
+        "FloatCategoryProductParameterRestrictions GetSaleProductsResponse "
+        "GetSaleProductsResponseNextPage IntegerCategoryProductParameter "
+        "IntegerCategoryProductParameterRestrictions ListingResponseFilters "
+        "ListingResponseFiltersType ListingResponseFiltersValues NewProductParameterDto "
+        "OfferRequirements ProductAiCoCreatedContent ProductCategoryProposal "
+        "ProductCategoryProposalResolutionType ProductCategoryWithPath "
+        "ProductChangeProposalDto ProductChangeProposalRequest ProductImageProposal "
+        "ProductImageProposalResolutionType ProductNameProposal "
+        "ProductNameProposalResolutionType ProductParameter ProductParameterDto "
+        "ProductParameterDtoOptions ProductParameterOptions ProductParameterProposal "
+        "ProductParameterValueProposal ProductProposalsRequest ProductProposalsResponse "
+        "ProductProposalsResponseCategory ProductProposalsResponsePublication "
+        "ProductProposalsResponsePublicationStatus ProductSimilarCategoryWithPath "
+        "ProductsCategoryPath ProductsCategorySubcategories SaleProductCompatibilityList "
+        "SaleProductDto SaleProductDtoPublication SaleProductDtoPublicationStatus "
+        "SaleProductResponseCategoriesDto SaleProductSafetyDto "
+        "SaleProductSafetyDtoSafetyInformation StringCategoryProductParameter "
+        "TecdocSpecification TecdocSpecificationItem TrustedContent "
+    ),
+    "public_user_information": (
+        "UserRatingSummaryResponseV2 UserRatingSummaryResponseV2NotRecommended "
+        "UserRatingSummaryResponseV2Recommended UserRatingSummaryResponseV2Statistics "
+        "UserRatingSummaryResponseV2StatisticsExcluded "
+        "UserRatingSummaryResponseV2StatisticsReceived "
+        "UserRatingSummaryResponseV2StatisticsRemoved UserRatingSummaryResponseV2User "
+    ),
+    "rebates_and_promotions": (
+        "Benefit BenefitSpecification BenefitSpecificationType BenefitSpecificationUnion "
+        "LargeOrderDiscountBenefitSpecification "
+        "LargeOrderDiscountBenefitSpecificationThresholds "
+        "LargeOrderDiscountBenefitSpecificationThresholdsDiscount "
+        "LargeOrderDiscountBenefitSpecificationThresholdsOrderValue "
+        "MultiPackBenefitSpecification MultiPackBenefitSpecificationConfiguration "
+        "MultiPackBenefitSpecificationTrigger NullableTurnoverDiscountDto "
+        "NullableTurnoverDiscountDtoStatus SellerCreateRebateRequestDto SellerRebateDto "
+        "SellerRebateDtoStatus SellerRebateOfferCriterion "
+        "SellerRebateOfferCriterionOffers SellerRebateOfferCriterionType SellerRebatesDto "
+        "TurnoverDiscountDefinitionDto TurnoverDiscountDto TurnoverDiscountDtoStatus "
+        "TurnoverDiscountListDto TurnoverDiscountRequest TurnoverDiscountThresholdDto "
+        "TurnoverDiscountThresholdDtoDiscount TurnoverDiscountThresholdDtoMinimumTurnover "
+        "WholesalePriceListBenefitSpecification "
+        "WholesalePriceListBenefitSpecificationThresholds "
+        "WholesalePriceListBenefitSpecificationThresholdsDiscount "
+        "WholesalePriceListBenefitSpecificationThresholdsQuantity "
+    ),
+    "responsible_persons": (
+        "CreateResponsiblePersonRequest CreateResponsiblePersonRequestPersonalData "
+        "ResponsiblePersonAddress ResponsiblePersonAddressCountryCode "
+        "ResponsiblePersonContact ResponsiblePersonResponse "
+        "ResponsiblePersonResponsePersonalData ResponsiblePersonsGETResponse "
+        "UpdateResponsiblePersonRequest "
+    ),
+    "responsible_producers": (
+        "CreateResponsibleProducerRequest ResponsibleProducersGETResponse "
+        "UpdateResponsibleProducerRequest "
+    ),
+    "shared_108f5e0e": ("ShippingRates "),
+    "shared_157cbb29": (
+        "AdditionalMarketplacesRefusalReasonResponse AfterSalesServices B2b "
+        "CompatibilityListProductBasedProductOfferResponse "
+        "CompatibilityListProductBasedProductOfferResponseType "
+        "CompatibilityListProductOfferResponse Contact DeliveryProductOfferResponse "
+        "DiscountsProductOfferResponse ImpliedWarranty MarketedBeforeGPSRObligation "
+        "MessageToSellerSettings MessageToSellerSettingsMode NoSafetyInformation "
+        "NoSafetyInformationType OfferCategory OfferStatus OfferTaxRate OfferTaxSettings "
+        "ParameterProductOfferResponse Payments PaymentsInvoice ProductDeposit "
+        "ProductOfferAdditionalServicesResponse ProductOfferFundraisingCampaignResponse "
+        "ProductOfferResponse ProductOfferResponsePublication "
+        "ProductOfferResponsePublicationStatus ProductSetElementDeposits "
+        "ProductSetElementQuantity ProductSetElementQuantityQuantity "
+        "ProductSetElementSafetyInformationResponse "
+        "ProductSetElementSafetyInformationResponseSafetyInformation Publication "
+        "PublicationRequest PublicationState ReturnPolicy SaleProductOffer "
+        "SaleProductOfferPatchRequestV1Attachments "
+        "SaleProductOfferPublicationMarketplacesResponse "
+        "SaleProductOfferPublicationResponse SaleProductOfferPublicationResponseBase "
+        "SaleProductOfferPublicationResponseBaseEndedBy SaleProductOfferResponseV1 "
+        "SaleProductOfferResponseV1AdditionalMarketplaces "
+        "SaleProductOfferResponseV1ProductSet SaleProductOfferResponseV1ProductSetProduct "
+        "SaleProductOfferResponseV1ProductSetResponsiblePerson "
+        "SaleProductOfferResponseV1ProductSetResponsibleProducer "
+        "SaleProductOfferResponseV1Stock SaleProductOfferSellingMode "
+        "SaleProductOffersRequestStockUnit Validation ValidationError ValidationWarning "
+        "Warranty "
+    ),
+    "shared_215b40a6": (
+        "CommandTask GeneralReport OfferCriterium OfferCriteriumType TaskCount TaskReport "
+    ),
+    "shared_270aa29b": ("OfferId "),
+    "shared_38d6f97c": ("Category ParameterRangeValue "),
+    "shared_4aab5b0d": ("ImpliedWarrantyResponseSeller "),
+    "shared_4ba9b5f2": ("Coordinates "),
+    "shared_54aa6840": ("CompatibilityListItemProductBased "),
+    "shared_68b4a1dc": (
+        "CategoryParameterDisplayConditions CategoryParameterRequirementConditions "
+        "CategoryParameterWithValue CategoryParameterWithoutValue "
+        "FormerCategoryParameterData FormerParameterValueData "
+        "StringCategoryParameterRestrictions "
+    ),
+    "shared_69435ccb": (
+        "AutomaticPricingOfferRuleConfiguration "
+        "AutomaticPricingOfferRuleConfigurationPriceRange "
+        "AutomaticPricingOfferRuleConfigurationPriceRangeType "
+        "OfferAutomaticPricingModificationRemoveRemoveMarketplace OfferRulesRulesRule "
+    ),
+    "shared_83ae216c": ("MoneyDto "),
+    "shared_8469c68f": ("SmartDeliveryMethod "),
+    "shared_88ef85c7": ("ClassifiedExtraPackage ClassifiedPackage "),
+    "shared_8d8f87b8": ("CurrentPrice "),
+    "shared_8e3703e7": ("BuyNowPrice MinimalPrice SellingModeFormat StartingPrice "),
+    "shared_aede0582": ("MarketplaceReference "),
+    "shared_af0dc215": ("JustId "),
+    "shared_b0fdb828": (
+        "CreateResponsibleProducerRequestProducerData ResponsibleProducerAddress "
+        "ResponsibleProducerContact ResponsibleProducerResponse "
+    ),
+    "shared_b23ee6e4": (
+        "DescriptionSection DescriptionSectionItem DescriptionSectionItemImage "
+        "DescriptionSectionItemText DescriptionSectionItemType "
+        "DescriptionSectionItemUnion StandardizedDescription "
+    ),
+    "shared_ba6ae322": ("Location SizeTable "),
+    "shared_c47b6d2c": ("ExternalId "),
+    "shared_c77b131b": ("ProductCategory "),
+    "shared_c790fd85": (
+        "AiCoCreatedContent AiCoCreatedImage Attachment AttachmentsSafetyInformation "
+        "AttachmentsSafetyInformationType ImageUrl TextSafetyInformation "
+        "TextSafetyInformationType "
+    ),
+    "shared_ed382b81": ("AdditionalServiceDefinitionRequest "),
+    "shared_fb483dd8": ("CommandOutputErrors "),
+    "shared_fe7ccc21": (
+        "CompatibilityListIdItem CompatibilityListIdItemAdditionalInfo "
+        "CompatibilityListIdItemType CompatibilityListItem CompatibilityListManual "
+        "CompatibilityListManualType CompatibilityListTextItem "
+        "CompatibilityListTextItemType "
+    ),
+    "shipment_management": (
+        "AdditionalPropertyDto AdditionalServiceDto AddressDto "
+        "CancelShipmentCommandStatusDto CancelShipmentCommandStatusDtoStatus "
+        "CashOnDeliveryDto CashOnDeliveryLimitDto CashOnDeliveryLimitDtoPaymentType "
+        "CreatePickupCommandStatusDto CreatePickupCommandStatusDtoStatus "
+        "CreateShipmentCommandStatusDto DeliveryOptionDto DeliveryOptionDtoLimits "
+        "DeliveryOptionDtoLimitsDimensions DeliveryPaymentDto DeliveryProposalDto "
+        "DeliveryServiceDto DeliveryServiceDtoOwner DeliveryServiceDtoPackageTypes "
+        "DeliveryServiceIdDto DeliveryServicesDto DeliveryTypeDto DimensionValue "
+        "DimensionValueUnit Error400 GetPickupProposalsResponse InsuranceDto "
+        "LabelRequestDto LabelRequestDtoPageSize LabelRequestDtoSummaryReport "
+        "LabelRequestDtoSummaryReportFields LabelRequestDtoSummaryReportPlacement "
+        "LimitWithCurrencyDto PackageDto PackageDtoType PackageRequestDto PackageTypeDto "
+        "PickupAddressDto PickupCreateCommandDto PickupCreateRequestDto "
+        "PickupDateProposalDto PickupDateProposalsDto PickupDto PickupProposalsRequestDto "
+        "PickupProposalsResponseDto PickupTimeDto ReceiverAddressDto SenderAddressDto "
+        "ShipmentCancelCommandDto ShipmentCancelRequestDto ShipmentCreateCommandDto "
+        "ShipmentCreateRequestDto ShipmentCreateRequestDtoLabelFormat ShipmentDto "
+        "ShipmentDtoLabelFormat ShipmentIdsDto TransportingInfoDto WeightValue "
+        "WeightValueUnit "
+    ),
+    "size_tables": (
+        "Caption Cells Header PublicTableDto PublicTablesDto SizeTablePostRequest "
+        "SizeTablePutRequest SizeTableTemplateImageResponse SizeTableTemplateResponse "
+        "SizeTableTemplatesResponse "
+    ),
+    "tax_identification_number": ("TaxIdRequest TaxIdResponse "),
+    "tax_settings": ("CategoryTaxSettings TaxExemption TaxRate TaxRateValue TaxSubject "),
+    "users_offer_information": (
+        "AdditionalMarketplacePublicationState AdditionalMarketplacesVisibility "
+        "AdditionalMarketplacesVisibilityStatus BlockedDelivery ChangedTranslation "
+        "DeliveryMethodId MarketplacesVisibility OfferActivatedEvent "
+        "OfferAdditionalServices OfferArchivedEvent OfferBidCanceledEvent "
+        "OfferBidPlacedEvent OfferChangedEvent OfferDeliveryCountriesChangedEvent "
+        "OfferEndedEvent OfferEventBaseOffer OfferEventEndedOffer "
+        "OfferEventEndedOfferPublication OfferEventEndedOfferPublicationEndedBy "
+        "OfferEventExternalOffer OfferEventExternalOfferForPriceChanges "
+        "OfferEventExternalOfferWithPublication OfferListingDto OfferListingDtoImage "
+        "OfferListingDtoV1AdditionalMarketplace "
+        "OfferListingDtoV1AdditionalMarketplacePublication "
+        "OfferListingDtoV1AdditionalMarketplaceSellingMode OfferListingDtoV1B2b "
+        "OfferListingDtoV1Delivery OfferListingDtoV1Publication "
+        "OfferListingDtoV1PublicationMarketplaces OfferListingDtoV1SaleInfo "
+        "OfferListingDtoV1SellingMode OfferListingDtoV1Stats OfferListingDtoV1Stock "
+        "OfferMarketplacesPriceChanges OfferMarketplacesPublication "
+        "OfferPriceChangedEvent OfferStockChangedEvent OfferTranslationUpdatedEvent "
+        "OfferVisibilityChangedEvent OffersSearchResultDto PriceAutomation "
+        "PriceAutomationRule RefusalReason RelatedReason SalePartialProductOfferResponse "
+        "SalePartialProductOfferResponseAdditionalMarketplaces "
+        "SalePartialProductOfferResponseAdditionalMarketplacesSellingMode "
+        "SalePartialProductOfferResponseSellingMode SalePartialProductOfferResponseStock "
+        "SellerOfferBaseEvent SellerOfferBaseEventType SellerOfferBaseEventUnion "
+        "SellerOfferEventsResponse ShippingBlockade SmartOfferClassificationReport "
+        "SmartOfferClassificationReportClassification "
+        "SmartOfferClassificationReportConditions Stock "
+    ),
+}
 
 #: class name -> the module (area) it lives in
 MODULES: dict[str, str] = {
-    "AccountParticipationMarketplace": "allegro_prices",
-    "AccountParticipationMarketplaceRequest": "allegro_prices",
-    "ActualPriceReductionDto": "allegro_prices",
-    "AdditionalEmail": "information_about_user",
-    "AdditionalEmailRequest": "information_about_user",
-    "AdditionalEmailsResponse": "information_about_user",
-    "AdditionalMarketplacePromoOptionsCommandModification": "offer_management",
-    "AdditionalMarketplacePromoOptionsModification": "offer_management",
-    "AdditionalMarketplacePublicationState": "users_offer_information",
-    "AdditionalMarketplacesRefusalReasonResponse": "shared_157cbb29",
-    "AdditionalMarketplacesVisibility": "users_offer_information",
-    "AdditionalMarketplacesVisibilityStatus": "users_offer_information",
-    "AdditionalPropertyDto": "shipment_management",
-    "AdditionalServiceDefinitionRequest": "shared_ed382b81",
-    "AdditionalServiceDto": "shipment_management",
-    "AdditionalServiceGroupTranslation": "additional_services_translations",
-    "AdditionalServiceGroupTranslationPatchResponse": "additional_services_translations",
-    "AdditionalServiceGroupTranslationResponse": "additional_services_translations",
-    "AdditionalServiceRequest": "additional_services",
-    "AdditionalServiceResponse": "additional_services",
-    "AdditionalServiceTranslation": "additional_services_translations",
-    "AdditionalServicesGroup": "batch_offer_modification",
-    "AdditionalServicesGroupRequest": "additional_services",
-    "AdditionalServicesGroupResponse": "additional_services",
-    "AdditionalServicesGroupTranslationRequest": "additional_services_translations",
-    "AdditionalServicesGroupTranslationWrapper": "additional_services_translations",
-    "AdditionalServicesGroupTranslationWrapperWithType": "additional_services_translations",
-    "AdditionalServicesGroupTranslationWrapperWithTypeType": "additional_services_translations",
-    "AdditionalServicesGroups": "additional_services",
-    "Address": "points_of_service",
-    "AddressDto": "shipment_management",
-    "AdvanceShipNotice": "advance_ship_notices",
-    "AdvanceShipNoticeList": "advance_ship_notices",
-    "AdvanceShipNoticeListItemResponse": "advance_ship_notices",
-    "AdvanceShipNoticeResponse": "advance_ship_notices",
-    "AdvanceShipNoticeStatus": "advance_ship_notices",
-    "AfterSalesServices": "shared_157cbb29",
-    "AfterSalesServicesAddress": "after_sale_services",
-    "AfterSalesServicesAttachment": "after_sale_services",
-    "AfterSalesServicesProductOfferRequest": "offer_management",
-    "AfterSalesServicesProductOfferRequestImpliedWarranty": "offer_management",
-    "AfterSalesServicesProductOfferRequestReturnPolicy": "offer_management",
-    "AfterSalesServicesProductOfferRequestWarranty": "offer_management",
-    "AiCoCreatedContent": "shared_c790fd85",
-    "AiCoCreatedImage": "shared_c790fd85",
-    "AlleDiscountEligibleOfferDto": "alle_discount",
-    "AlleDiscountEligibleOfferDtoAlleDiscount": "alle_discount",
-    "AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions": "alle_discount",
-    "AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations": "alle_discount",
-    "AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount": "alle_discount",
-    "AlleDiscountEligibleOfferDtoBasePrice": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponse": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseInput": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseInputCampaign": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseInputOffer": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseInputProposedPrice": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseOutput": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation": "alle_discount",
-    "AlleDiscountGetSubmitCommandResponseOutputStatus": "alle_discount",
-    "AlleDiscountGetWithdrawCommandResponse": "alle_discount",
-    "AlleDiscountGetWithdrawCommandResponseInput": "alle_discount",
-    "AlleDiscountGetWithdrawCommandResponseOutput": "alle_discount",
-    "AlleDiscountGetWithdrawCommandResponseOutputStatus": "alle_discount",
-    "AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation": "alle_discount",
-    "AlleDiscountListCampaignsResponse": "alle_discount",
-    "AlleDiscountListCampaignsResponseAlleDiscountCampaigns": "alle_discount",
-    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication": "alle_discount",
-    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType": "alle_discount",
-    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication": "alle_discount",
-    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsType": "alle_discount",
-    "AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility": "alle_discount",
-    "AlleDiscountListEligibleResponse": "alle_discount",
-    "AlleDiscountListSubmittedResponse": "alle_discount",
-    "AlleDiscountRequiredMerchantPriceDto": "alle_discount",
-    "AlleDiscountSubmitCommandRequest": "alle_discount",
-    "AlleDiscountSubmitCommandRequestInput": "alle_discount",
-    "AlleDiscountSubmitCommandRequestInputCampaign": "alle_discount",
-    "AlleDiscountSubmitCommandRequestInputOffer": "alle_discount",
-    "AlleDiscountSubmitCommandRequestInputProposedPrice": "alle_discount",
-    "AlleDiscountSubmitCommandResponse": "alle_discount",
-    "AlleDiscountSubmitCommandResponseInput": "alle_discount",
-    "AlleDiscountSubmitCommandResponseInputCampaign": "alle_discount",
-    "AlleDiscountSubmitCommandResponseInputOffer": "alle_discount",
-    "AlleDiscountSubmitCommandResponseInputProposedPrice": "alle_discount",
-    "AlleDiscountSubmitCommandResponseOutput": "alle_discount",
-    "AlleDiscountSubmitCommandResponseOutputStatus": "alle_discount",
-    "AlleDiscountSubmittedOfferDto": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoCampaign": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoOffer": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoPrices": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoPricesProposedPrice": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoProcess": "alle_discount",
-    "AlleDiscountSubmittedOfferDtoProcessStatus": "alle_discount",
-    "AlleDiscountWithdrawCommandRequest": "alle_discount",
-    "AlleDiscountWithdrawCommandRequestInput": "alle_discount",
-    "AlleDiscountWithdrawCommandResponse": "alle_discount",
-    "AlleDiscountWithdrawCommandResponseInput": "alle_discount",
-    "AlleDiscountWithdrawCommandResponseOutput": "alle_discount",
-    "AlleDiscountWithdrawCommandResponseOutputStatus": "alle_discount",
-    "AllegroCarrier": "order_management",
-    "AllegroMarketplaces": "information_about_marketplaces",
-    "AllegroPickupDropOffPoint": "order_management",
-    "AllegroPickupDropOffPointAddress": "order_management",
-    "AllegroPickupDropOffPointOpening": "order_management",
-    "AllegroPickupDropOffPointRestrictions": "order_management",
-    "AllegroPickupDropOffPointRestrictionsType": "order_management",
-    "AllegroPickupDropOffPointServices": "order_management",
-    "AllegroPickupDropOffPointServicesType": "order_management",
-    "AllegroPickupDropOffPointType": "order_management",
-    "AllegroPickupDropOffPointsResponse": "order_management",
-    "AllegroPricesAccountParticipationRequest": "allegro_prices",
-    "AllegroPricesAccountParticipationResponse": "allegro_prices",
-    "AlreadyInWarehouseShipping": "advance_ship_notices",
-    "Answer": "information_about_user",
-    "AnswerVBeta1": "information_about_user",
-    "ApplicationTimePolicy": "badge_campaigns",
-    "ApplicationTimePolicyType": "badge_campaigns",
-    "Attachment": "shared_c790fd85",
-    "AttachmentDeclaration": "post_purchase_issues",
-    "AttachmentFile": "images_and_attachments",
-    "AttachmentFileRequest": "images_and_attachments",
-    "AttachmentType": "images_and_attachments",
-    "AttachmentsSafetyInformation": "shared_c790fd85",
-    "AttachmentsSafetyInformationType": "shared_c790fd85",
-    "AutomaticPricingOfferRuleConfiguration": "shared_69435ccb",
-    "AutomaticPricingOfferRuleConfigurationPriceRange": "shared_69435ccb",
-    "AutomaticPricingOfferRuleConfigurationPriceRangeType": "shared_69435ccb",
-    "AutomaticPricingRuleConfiguration": "automatic_pricing",
-    "AutomaticPricingRuleConfigurationChangeByAmount": "automatic_pricing",
-    "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount": "automatic_pricing",
-    "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation": "automatic_pricing",
-    "AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues": "automatic_pricing",
-    "AutomaticPricingRuleConfigurationChangeByPercentage": "automatic_pricing",
-    "AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage": "automatic_pricing",
-    "AutomaticPricingRulePostRequest": "automatic_pricing",
-    "AutomaticPricingRulePutRequest": "automatic_pricing",
-    "AutomaticPricingRuleResponse": "automatic_pricing",
-    "AutomaticPricingRuleType": "automatic_pricing",
-    "AutomaticPricingRulesResponse": "automatic_pricing",
-    "AvailableConstraint": "additional_services",
-    "AvailableProductResponse": "fulfillment_products",
-    "AvailableProductsList": "fulfillment_products",
-    "AvailablePromotionPackage": "offer_management",
-    "AvailablePromotionPackages": "offer_management",
-    "B2b": "shared_157cbb29",
-    "Badge": "badge_campaigns",
-    "BadgeApplication": "badge_campaigns",
-    "BadgeApplicationBargainPrice": "badge_campaigns",
-    "BadgeApplicationCampaign": "badge_campaigns",
-    "BadgeApplicationDeclaredStock": "badge_campaigns",
-    "BadgeApplicationOffer": "badge_campaigns",
-    "BadgeApplicationPrices": "badge_campaigns",
-    "BadgeApplicationProcess": "badge_campaigns",
-    "BadgeApplicationProcessStatus": "badge_campaigns",
-    "BadgeApplicationPurchaseConstraints": "badge_campaigns",
-    "BadgeApplicationPurchaseConstraintsLimit": "badge_campaigns",
-    "BadgeApplicationPurchaseConstraintsLimitPerUser": "badge_campaigns",
-    "BadgeApplicationRejectionReason": "badge_campaigns",
-    "BadgeApplicationRejectionReasonMessage": "badge_campaigns",
-    "BadgeApplicationRequest": "badge_campaigns",
-    "BadgeApplicationSubsidySellerPrice": "badge_campaigns",
-    "BadgeApplicationSubsidyTargetPrice": "badge_campaigns",
-    "BadgeApplications": "badge_campaigns",
-    "BadgeCampaign": "badge_campaigns",
-    "BadgeCampaignStock": "badge_campaigns",
-    "BadgeCampaignType": "badge_campaigns",
-    "BadgeMarketPrice": "badge_campaigns",
-    "BadgeOperation": "badge_campaigns",
-    "BadgeOperationProcess": "badge_campaigns",
-    "BadgeOperationType": "badge_campaigns",
-    "BadgePatchPrices": "badge_campaigns",
-    "BadgePatchPricesPrices": "badge_campaigns",
-    "BadgePatchPricesPricesBargain": "badge_campaigns",
-    "BadgePatchProcess": "badge_campaigns",
-    "BadgePatchProcessProcess": "badge_campaigns",
-    "BadgePatchProcessProcessStatus": "badge_campaigns",
-    "BadgePatchRequest": "badge_campaigns",
-    "BadgePatchRequestUnion": "badge_campaigns",
-    "BadgePrices": "badge_campaigns",
-    "BadgeProcess": "badge_campaigns",
-    "BadgeProcessStatus": "badge_campaigns",
-    "BadgePublicationTimePolicy": "badge_campaigns",
-    "BadgePublicationTimePolicyType": "badge_campaigns",
-    "BadgeSubsidyPrices": "badge_campaigns",
-    "BadgesList": "badge_campaigns",
-    "BaseOperation": "payments",
-    "BaseOperationGroup": "payments",
-    "BaseOperationType": "payments",
-    "BaseOperationUnion": "payments",
-    "BaseSaleProductResponseDto": "products",
-    "BaseSaleProductResponseDtoPublication": "products",
-    "BaseSaleProductResponseDtoPublicationStatus": "products",
-    "BasicDefinitionResponse": "additional_services",
-    "Benefit": "rebates_and_promotions",
-    "BenefitSpecification": "rebates_and_promotions",
-    "BenefitSpecificationType": "rebates_and_promotions",
-    "BenefitSpecificationUnion": "rebates_and_promotions",
-    "BillingEntries": "billing",
-    "BillingEntry": "billing",
-    "BillingEntryAdditionalInfo": "billing",
-    "BillingEntryBalance": "billing",
-    "BillingEntryOffer": "billing",
-    "BillingEntryType": "billing",
-    "BillingEntryValue": "billing",
-    "BillingType": "billing",
-    "BlockadeOperation": "payments",
-    "BlockadeReleaseOperation": "payments",
-    "BlockedDelivery": "users_offer_information",
-    "BundleDiscountDTO": "offer_bundles",
-    "BundleMarketplaceDTO": "offer_bundles",
-    "BundlePublicationDTO": "offer_bundles",
-    "BundlePublicationDTOStatus": "offer_bundles",
-    "BundledOfferDTO": "offer_bundles",
-    "BuyNowPrice": "shared_8e3703e7",
-    "BuyerParticipant": "payments",
-    "BuyerPreferencesReference": "order_management",
-    "BuyerReference": "order_management",
-    "CampaignRefusalReason": "badge_campaigns",
-    "CancelShipmentCommandStatusDto": "shipment_management",
-    "CancelShipmentCommandStatusDtoStatus": "shipment_management",
-    "Caption": "size_tables",
-    "CarrierParcelTrackingResponse": "order_management",
-    "CashOnDeliveryDto": "shipment_management",
-    "CashOnDeliveryLimitDto": "shipment_management",
-    "CashOnDeliveryLimitDtoPaymentType": "shipment_management",
-    "CategoriesDto": "categories_and_parameters",
-    "CategoriesResponse": "additional_services",
-    "Category": "shared_38d6f97c",
-    "CategoryBaseEvent": "categories_and_parameters",
-    "CategoryBaseEventType": "categories_and_parameters",
-    "CategoryBaseEventUnion": "categories_and_parameters",
-    "CategoryCreatedEvent": "categories_and_parameters",
-    "CategoryDefinitionDescriptionResponse": "additional_services",
-    "CategoryDefinitionResponse": "additional_services",
-    "CategoryDeletedEvent": "categories_and_parameters",
-    "CategoryDeletedEventRedirectCategory": "categories_and_parameters",
-    "CategoryDto": "categories_and_parameters",
-    "CategoryDtoParent": "categories_and_parameters",
-    "CategoryEventBaseCategory": "categories_and_parameters",
-    "CategoryEventBaseCategoryParent": "categories_and_parameters",
-    "CategoryEventsResponse": "categories_and_parameters",
-    "CategoryMovedEvent": "categories_and_parameters",
-    "CategoryOptionsDto": "categories_and_parameters",
-    "CategoryParameter": "categories_and_parameters",
-    "CategoryParameterDisplayConditions": "shared_68b4a1dc",
-    "CategoryParameterList": "categories_and_parameters",
-    "CategoryParameterOptions": "categories_and_parameters",
-    "CategoryParameterRequirementConditions": "shared_68b4a1dc",
-    "CategoryParameterType": "categories_and_parameters",
-    "CategoryParameterUnion": "categories_and_parameters",
-    "CategoryParameterWithValue": "shared_68b4a1dc",
-    "CategoryParameterWithoutValue": "shared_68b4a1dc",
-    "CategoryParametersScheduledBaseChange": "categories_and_parameters",
-    "CategoryParametersScheduledBaseChangeCategory": "categories_and_parameters",
-    "CategoryParametersScheduledBaseChangeParameter": "categories_and_parameters",
-    "CategoryParametersScheduledBaseChangeType": "categories_and_parameters",
-    "CategoryParametersScheduledBaseChangeUnion": "categories_and_parameters",
-    "CategoryParametersScheduledChangesResponse": "categories_and_parameters",
-    "CategoryProductParameter": "products",
-    "CategoryProductParameterList": "products",
-    "CategoryProductParameterType": "products",
-    "CategoryProductParameterUnion": "products",
-    "CategoryRenamedEvent": "categories_and_parameters",
-    "CategoryResponse": "additional_services",
-    "CategorySuggestionCategoryNode": "categories_and_parameters",
-    "CategorySuggestionResponse": "categories_and_parameters",
-    "CategoryTaxSettings": "tax_settings",
-    "Cells": "size_tables",
-    "ChangePrice": "offer_management",
-    "ChangePriceInput": "offer_management",
-    "ChangePriceWithoutOutput": "offer_management",
-    "ChangedTranslation": "users_offer_information",
-    "CharityOrganization": "charity",
-    "CheckFormsNewOrderInvoice": "order_management",
-    "CheckFormsNewOrderInvoiceFile": "order_management",
-    "CheckFormsNewOrderInvoiceId": "order_management",
-    "CheckoutForm": "order_management",
-    "CheckoutFormAddWaybillCreated": "order_management",
-    "CheckoutFormAddWaybillCreatedLineItems": "order_management",
-    "CheckoutFormAddWaybillRequest": "order_management",
-    "CheckoutFormAddWaybillRequestLineItems": "order_management",
-    "CheckoutFormAdditionalService": "order_management",
-    "CheckoutFormBuyerAddressReference": "order_management",
-    "CheckoutFormBuyerReference": "order_management",
-    "CheckoutFormDeliveryAddress": "order_management",
-    "CheckoutFormDeliveryCancellation": "order_management",
-    "CheckoutFormDeliveryMethod": "order_management",
-    "CheckoutFormDeliveryPickupPoint": "order_management",
-    "CheckoutFormDeliveryPickupPointAddress": "order_management",
-    "CheckoutFormDeliveryReference": "order_management",
-    "CheckoutFormDeliveryTime": "order_management",
-    "CheckoutFormDeliveryTimeDispatch": "order_management",
-    "CheckoutFormDeliveryTimeGuaranteed": "order_management",
-    "CheckoutFormFulfillment": "order_management",
-    "CheckoutFormFulfillmentProvider": "order_management",
-    "CheckoutFormFulfillmentProviderId": "order_management",
-    "CheckoutFormFulfillmentShipmentSummary": "order_management",
-    "CheckoutFormFulfillmentShipmentSummaryLineItemsSent": "order_management",
-    "CheckoutFormFulfillmentStatus": "order_management",
-    "CheckoutFormInvoiceAddress": "order_management",
-    "CheckoutFormInvoiceAddressCompany": "order_management",
-    "CheckoutFormInvoiceAddressCompanyId": "order_management",
-    "CheckoutFormInvoiceAddressCompanyIdType": "order_management",
-    "CheckoutFormInvoiceAddressCompanyVatPayerStatus": "order_management",
-    "CheckoutFormInvoiceAddressNaturalPerson": "order_management",
-    "CheckoutFormInvoiceInfo": "order_management",
-    "CheckoutFormLineItem": "order_management",
-    "CheckoutFormLineItemSerialNumbers": "order_management",
-    "CheckoutFormLineItemSerialNumbersEntry": "order_management",
-    "CheckoutFormLineItemSetSerialNumbersEntriesRequest": "order_management",
-    "CheckoutFormLineItemSetSerialNumbersEntryRequest": "order_management",
-    "CheckoutFormLineItemSetSerialNumbersRequest": "order_management",
-    "CheckoutFormLineItemTax": "order_management",
-    "CheckoutFormLineItemsSetSerialNumbersRequest": "order_management",
-    "CheckoutFormMarketplace": "order_management",
-    "CheckoutFormNoteReference": "order_management",
-    "CheckoutFormOrderWaybillResponse": "order_management",
-    "CheckoutFormPaymentProvider": "order_management",
-    "CheckoutFormPaymentReference": "order_management",
-    "CheckoutFormPaymentType": "order_management",
-    "CheckoutFormReference": "order_management",
-    "CheckoutFormStatus": "order_management",
-    "CheckoutFormSummary": "order_management",
-    "CheckoutForms": "order_management",
-    "CheckoutFormsOrderInvoice": "order_management",
-    "CheckoutFormsOrderInvoiceFile": "order_management",
-    "CheckoutFormsOrderInvoiceFileSecurityVerification": "order_management",
-    "CheckoutFormsOrderInvoiceFileSecurityVerificationStatus": "order_management",
-    "CheckoutFormsOrderInvoiceFileVerification": "order_management",
-    "CheckoutFormsOrderInvoiceFileVerificationDetails": "order_management",
-    "CheckoutFormsOrderInvoiceFileVerificationDetailsType": "order_management",
-    "CheckoutFormsOrderInvoiceFileVerificationStatus": "order_management",
-    "CheckoutFormsOrderInvoices": "order_management",
-    "CheckoutFormsOrderInvoicesOrderMode": "order_management",
-    "CheckoutFormsOrderLink": "order_management",
-    "ClaimStatusChangeRequest": "post_purchase_issues",
-    "ClaimStatusChangeRequestStatus": "post_purchase_issues",
-    "ClassifiedDailyEventStatResponseDto": "classifieds",
-    "ClassifiedEventStat": "classifieds",
-    "ClassifiedExtension": "classifieds",
-    "ClassifiedExtraPackage": "shared_88ef85c7",
-    "ClassifiedPackage": "shared_88ef85c7",
-    "ClassifiedPackageConfig": "classifieds",
-    "ClassifiedPackageConfigType": "classifieds",
-    "ClassifiedPackageConfigs": "classifieds",
-    "ClassifiedPackages": "classifieds",
-    "ClassifiedPromotion": "classifieds",
-    "ClassifiedPublication": "classifieds",
-    "ClassifiedResponse": "classifieds",
-    "ClassifiedStatEventType": "classifieds",
-    "ClassifiedsPackages": "pricing",
-    "CommandOutput": "offer_management",
-    "CommandOutputErrors": "shared_fb483dd8",
-    "CommandTask": "shared_215b40a6",
-    "CommandTaskWithPriceSubject": "batch_offer_modification",
-    "CommandTaskWithPriceSubjectSubject": "batch_offer_modification",
-    "CommandTaskWithStockSubject": "batch_offer_modification",
-    "CommandTaskWithStockSubjectSubject": "batch_offer_modification",
-    "CommentVBeta1": "information_about_user",
-    "CommissionResponse": "pricing",
-    "Company": "information_about_user",
-    "CompatibilityList": "compatibility_list",
-    "CompatibilityListIdItem": "shared_fe7ccc21",
-    "CompatibilityListIdItemAdditionalInfo": "shared_fe7ccc21",
-    "CompatibilityListIdItemType": "shared_fe7ccc21",
-    "CompatibilityListItem": "shared_fe7ccc21",
-    "CompatibilityListItemProductBased": "shared_54aa6840",
-    "CompatibilityListManual": "shared_fe7ccc21",
-    "CompatibilityListManualRequest": "offer_management",
-    "CompatibilityListManualType": "shared_fe7ccc21",
-    "CompatibilityListProductBased": "compatibility_list",
-    "CompatibilityListProductBasedProductOfferResponse": "shared_157cbb29",
-    "CompatibilityListProductBasedProductOfferResponseType": "shared_157cbb29",
-    "CompatibilityListProductOfferResponse": "shared_157cbb29",
-    "CompatibilityListSupportedCategoriesDto": "compatibility_list",
-    "CompatibilityListSupportedCategoriesDtoSupportedCategories": "compatibility_list",
-    "CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType": "compatibility_list",
-    "CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules": "compatibility_list",
-    "CompatibilityListTextItem": "shared_fe7ccc21",
-    "CompatibilityListTextItemType": "shared_fe7ccc21",
-    "CompatibilityListType": "compatibility_list",
-    "CompatibleProductDto": "compatibility_list",
-    "CompatibleProductDtoAttributes": "compatibility_list",
-    "CompatibleProductDtoGroup": "compatibility_list",
-    "CompatibleProductsGroupsDto": "compatibility_list",
-    "CompatibleProductsGroupsDtoGroups": "compatibility_list",
-    "CompatibleProductsListDto": "compatibility_list",
-    "CompensationCodChargeOperation": "payments",
-    "CompensationCodIncreaseOperation": "payments",
-    "CompensationOperation": "payments",
-    "Configuration": "additional_services",
-    "ConstraintCriteria": "additional_services",
-    "ConstraintCriteriaType": "additional_services",
-    "Contact": "shared_157cbb29",
-    "ContactRequest": "contacts",
-    "ContactResponse": "contacts",
-    "ContactResponseList": "contacts",
-    "ContributionOperation": "payments",
-    "Coordinates": "shared_4ba9b5f2",
-    "CorrectionOperation": "payments",
-    "Courier": "advance_ship_notices",
-    "CourierBySellerShipping": "advance_ship_notices",
-    "CpsConversion": "conversions",
-    "CpsConversionCommission": "conversions",
-    "CpsConversionCommissionAllegro": "conversions",
-    "CpsConversionCommissionPublisher": "conversions",
-    "CpsConversionMarketplace": "conversions",
-    "CpsConversionOffer": "conversions",
-    "CpsConversionOfferCategory": "conversions",
-    "CpsConversionOfferUnitPrice": "conversions",
-    "CpsConversionResponse": "conversions",
-    "CpsConversionStatus": "conversions",
-    "CreateAdvanceShipNoticeRequest": "advance_ship_notices",
-    "CreateAdvanceShipNoticeResponse": "advance_ship_notices",
-    "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest": "after_sale_services",
-    "CreatePickupCommandStatusDto": "shipment_management",
-    "CreatePickupCommandStatusDtoStatus": "shipment_management",
-    "CreateResponsiblePersonRequest": "responsible_persons",
-    "CreateResponsiblePersonRequestPersonalData": "responsible_persons",
-    "CreateResponsibleProducerRequest": "responsible_producers",
-    "CreateResponsibleProducerRequestProducerData": "shared_b0fdb828",
-    "CreateShipmentCommandStatusDto": "shipment_management",
-    "CreateShippingRatesSetUsingPOSTRequest": "delivery",
-    "CreateShippingRatesSetUsingPOSTRequestType": "delivery",
-    "CreateShippingRatesSetUsingPOSTResponse": "delivery",
-    "CreateShippingRatesSetUsingPOSTResponseType": "delivery",
-    "CurrentPrice": "shared_8d8f87b8",
-    "CustomerReturn": "customer_returns",
-    "CustomerReturnBuyer": "customer_returns",
-    "CustomerReturnItem": "customer_returns",
-    "CustomerReturnItemReason": "customer_returns",
-    "CustomerReturnParcelSender": "customer_returns",
-    "CustomerReturnRefund": "customer_returns",
-    "CustomerReturnRefundBankAccount": "customer_returns",
-    "CustomerReturnRefundBankAccountAddress": "customer_returns",
-    "CustomerReturnRefundRejectionRequest": "customer_returns",
-    "CustomerReturnRefundRejectionRequestRejection": "customer_returns",
-    "CustomerReturnRejection": "customer_returns",
-    "CustomerReturnRejectionCode": "customer_returns",
-    "CustomerReturnResponse": "customer_returns",
-    "CustomerReturnReturnParcel": "customer_returns",
-    "DeclaredPriceReductionDto": "allegro_prices",
-    "Deduction": "payments",
-    "DeductionChargeOperation": "payments",
-    "DeductionIncreaseOperation": "payments",
-    "DeliveryMethodId": "users_offer_information",
-    "DeliveryOptionDto": "shipment_management",
-    "DeliveryOptionDtoLimits": "shipment_management",
-    "DeliveryOptionDtoLimitsDimensions": "shipment_management",
-    "DeliveryPaymentDto": "shipment_management",
-    "DeliveryProductOfferRequest": "offer_management",
-    "DeliveryProductOfferRequestShippingRates": "offer_management",
-    "DeliveryProductOfferResponse": "shared_157cbb29",
-    "DeliveryProposalDto": "shipment_management",
-    "DeliveryServiceDto": "shipment_management",
-    "DeliveryServiceDtoOwner": "shipment_management",
-    "DeliveryServiceDtoPackageTypes": "shipment_management",
-    "DeliveryServiceIdDto": "shipment_management",
-    "DeliveryServicesDto": "shipment_management",
-    "DeliverySettingsRequest": "delivery",
-    "DeliverySettingsRequestAbroadFreeDelivery": "delivery",
-    "DeliverySettingsRequestFreeDelivery": "delivery",
-    "DeliverySettingsRequestJoinPolicy": "delivery",
-    "DeliverySettingsRequestJoinPolicyStrategy": "delivery",
-    "DeliverySettingsRequestMarketplace": "delivery",
-    "DeliverySettingsResponse": "delivery",
-    "DeliverySettingsResponseAbroadFreeDelivery": "delivery",
-    "DeliverySettingsResponseFreeDelivery": "delivery",
-    "DeliverySettingsResponseJoinPolicy": "delivery",
-    "DeliverySettingsResponseMarketplace": "delivery",
-    "DeliveryTypeDto": "shipment_management",
-    "DepositType": "deposits",
-    "DepositTypeResponse": "deposits",
-    "DescriptionSection": "shared_b23ee6e4",
-    "DescriptionSectionItem": "shared_b23ee6e4",
-    "DescriptionSectionItemImage": "shared_b23ee6e4",
-    "DescriptionSectionItemText": "shared_b23ee6e4",
-    "DescriptionSectionItemType": "shared_b23ee6e4",
-    "DescriptionSectionItemUnion": "shared_b23ee6e4",
-    "DictionaryCategoryParameter": "categories_and_parameters",
-    "DictionaryCategoryParameterDictionary": "categories_and_parameters",
-    "DictionaryCategoryParameterRestrictions": "categories_and_parameters",
-    "DictionaryCategoryProductParameter": "products",
-    "DictionaryCategoryProductParameterDictionary": "products",
-    "DictionaryCategoryProductParameterRestrictions": "products",
-    "DimensionValue": "shipment_management",
-    "DimensionValueUnit": "shipment_management",
-    "DiscountDto": "allegro_prices",
-    "DiscountsProductOfferRequest": "offer_management",
-    "DiscountsProductOfferRequestWholesalePriceList": "offer_management",
-    "DiscountsProductOfferResponse": "shared_157cbb29",
-    "EmailRequest": "contacts",
-    "EmailResponse": "contacts",
-    "Error": "alle_discount",
-    "Error400": "shipment_management",
-    "ErrorsHolder": "alle_discount",
-    "Exclusion": "information_about_user",
-    "ExternalId": "shared_c47b6d2c",
-    "Fee": "pricing",
-    "FeePreviewResponse": "pricing",
-    "FlexibleBundleCreateDTO": "flexible_bundles",
-    "FlexibleBundleDiscountDTO": "flexible_bundles",
-    "FlexibleBundleDiscountDTOType": "flexible_bundles",
-    "FlexibleBundleGetDTO": "flexible_bundles",
-    "FlexibleBundleGetDTOCreatedBy": "flexible_bundles",
-    "FlexibleBundleGetOfferDTO": "flexible_bundles",
-    "FlexibleBundleGetSlotDTO": "flexible_bundles",
-    "FlexibleBundleListingDTO": "flexible_bundles",
-    "FlexibleBundleMarketplaceDiscountDTO": "flexible_bundles",
-    "FlexibleBundleOfferAvailabilityDTO": "flexible_bundles",
-    "FlexibleBundleOfferDTO": "flexible_bundles",
-    "FlexibleBundleOfferMarketplaceDetailsDTO": "flexible_bundles",
-    "FlexibleBundleSlotDTO": "flexible_bundles",
-    "FlexibleBundleSlotDiscountDTO": "flexible_bundles",
-    "FlexibleBundleSlotsDiscountDTO": "flexible_bundles",
-    "FlexibleBundleUpdateDTO": "flexible_bundles",
-    "FlexibleBundleWholeBundleDiscountDTO": "flexible_bundles",
-    "FlexibleBundlesListingDTO": "flexible_bundles",
-    "FlexibleBundlesListingDTONextPage": "flexible_bundles",
-    "FloatCategoryParameter": "categories_and_parameters",
-    "FloatCategoryParameterRestrictions": "categories_and_parameters",
-    "FloatCategoryProductParameter": "products",
-    "FloatCategoryProductParameterRestrictions": "products",
-    "FormerCategoryParameterData": "shared_68b4a1dc",
-    "FormerParameterValueData": "shared_68b4a1dc",
-    "FulfillmentOrder": "fulfillment_parcels",
-    "FulfillmentOrderParcel": "fulfillment_parcels",
-    "FulfillmentOrderParcelItem": "fulfillment_parcels",
-    "FulfillmentRefundDisposition": "fulfillment_returns",
-    "FulfillmentRefundDispositionAccountableForNonSellability": "fulfillment_returns",
-    "FulfillmentRefundDispositionBuyer": "fulfillment_returns",
-    "FulfillmentRefundDispositionProduct": "fulfillment_returns",
-    "FulfillmentRefundDispositionRefund": "fulfillment_returns",
-    "FulfillmentRefundDispositionRefundDetails": "fulfillment_returns",
-    "FulfillmentRefundDispositionStockStatus": "fulfillment_returns",
-    "FulfillmentRefundDispositionType": "fulfillment_returns",
-    "FulfillmentRefundDispositionsResponse": "fulfillment_returns",
-    "FulfillmentRemovalPreference": "fulfillment_removal",
-    "FulfillmentRemovalPreferenceOperation": "fulfillment_removal",
-    "FulfillmentWithdrawalAddress": "fulfillment_removal",
-    "FundraisingCampaign": "charity",
-    "FundraisingCampaigns": "charity",
-    "GeneralReport": "shared_215b40a6",
-    "GetBadgeCampaignsList": "badge_campaigns",
-    "GetBillingTypesResponse": "billing",
-    "GetListOfDeliveryMethodsUsingGETResponse": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime": "delivery",
-    "GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault": "delivery",
-    "GetListOfShippingRatestUsingGETResponse": "delivery",
-    "GetPickupProposalsResponse": "shipment_management",
-    "GetRefundApplicationsResponse": "commission_refunds",
-    "GetRefundedPaymentsResponse": "payments",
-    "GetSaleProductsResponse": "products",
-    "GetSaleProductsResponseNextPage": "products",
-    "GetShippingRatesSetUsingGETResponse": "delivery",
-    "GetShippingRatesSetUsingGETResponseFeatures": "delivery",
-    "GetShippingRatesSetUsingGETResponseType": "delivery",
-    "HandlingUnit": "advance_ship_notices",
-    "Header": "size_tables",
-    "ImageUrl": "shared_c790fd85",
-    "ImpliedWarrantiesListImpliedWarrantyBasic": "after_sale_services",
-    "ImpliedWarranty": "shared_157cbb29",
-    "ImpliedWarrantyBasic": "after_sale_services",
-    "ImpliedWarrantyPeriod": "after_sale_services",
-    "ImpliedWarrantyRequest": "after_sale_services",
-    "ImpliedWarrantyResponse": "after_sale_services",
-    "ImpliedWarrantyResponseSeller": "shared_4aab5b0d",
-    "InitializeRefund": "payments",
-    "InitializeRefundAdditionalServices": "payments",
-    "InitializeRefundDelivery": "payments",
-    "InitializeRefundOverpaid": "payments",
-    "InitializeRefundReason": "payments",
-    "InsuranceDto": "shipment_management",
-    "IntegerCategoryParameter": "categories_and_parameters",
-    "IntegerCategoryParameterRestrictions": "categories_and_parameters",
-    "IntegerCategoryProductParameter": "products",
-    "IntegerCategoryProductParameterRestrictions": "products",
-    "Interlocutor": "message_center",
-    "JustId": "shared_af0dc215",
-    "Justification": "information_about_user",
-    "LabelRequestDto": "shipment_management",
-    "LabelRequestDtoPageSize": "shipment_management",
-    "LabelRequestDtoSummaryReport": "shipment_management",
-    "LabelRequestDtoSummaryReportFields": "shipment_management",
-    "LabelRequestDtoSummaryReportPlacement": "shipment_management",
-    "Labels": "advance_ship_notices",
-    "LargeOrderDiscountBenefitSpecification": "rebates_and_promotions",
-    "LargeOrderDiscountBenefitSpecificationThresholds": "rebates_and_promotions",
-    "LargeOrderDiscountBenefitSpecificationThresholdsDiscount": "rebates_and_promotions",
-    "LargeOrderDiscountBenefitSpecificationThresholdsOrderValue": "rebates_and_promotions",
-    "LatestOrderEvent": "order_management",
-    "LimitWithCurrencyDto": "shipment_management",
-    "LineItemDeposit": "order_management",
-    "LineItemDiscount": "order_management",
-    "LineItemDiscountType": "order_management",
-    "LineItemReconciliation": "order_management",
-    "LineItemReconciliationType": "order_management",
-    "LineItemVoucher": "order_management",
-    "LineItemVoucherStatus": "order_management",
-    "LineItemVoucherType": "order_management",
-    "ListingResponseFilters": "products",
-    "ListingResponseFiltersType": "products",
-    "ListingResponseFiltersValues": "products",
-    "LoanDeductionChargeOperation": "payments",
-    "LoanDeductionIncreaseOperation": "payments",
-    "Location": "shared_ba6ae322",
-    "ManualDescriptionTranslation": "offer_translations",
-    "ManualProductSafetyInformationDescriptionTranslation": "offer_translations",
-    "ManualSafetyInformationTranslation": "offer_translations",
-    "ManualTitleTranslation": "offer_translations",
-    "ManualTranslationUpdateRequest": "offer_translations",
-    "MarketedBeforeGPSRObligation": "shared_157cbb29",
-    "Marketplace": "alle_discount",
-    "MarketplaceAvailablePromotionPackages": "offer_management",
-    "MarketplaceDto": "allegro_prices",
-    "MarketplaceFilterDto": "allegro_prices",
-    "MarketplaceFilterDtoId": "allegro_prices",
-    "MarketplaceItem": "information_about_marketplaces",
-    "MarketplaceItemCurrencies": "information_about_marketplaces",
-    "MarketplaceItemCurrency": "information_about_marketplaces",
-    "MarketplaceItemLanguage": "information_about_marketplaces",
-    "MarketplaceItemLanguages": "information_about_marketplaces",
-    "MarketplaceItemShippingCountry": "information_about_marketplaces",
-    "MarketplaceOfferPromoOption": "offer_management",
-    "MarketplacePriceModification": "batch_offer_modification",
-    "MarketplacePriceModificationChangeType": "batch_offer_modification",
-    "MarketplacePriceModificationFixed": "batch_offer_modification",
-    "MarketplacePriceModificationGain": "batch_offer_modification",
-    "MarketplacePriceModificationPercentage": "batch_offer_modification",
-    "MarketplacePriceModificationUnion": "batch_offer_modification",
-    "MarketplaceReference": "shared_aede0582",
-    "MarketplacesVisibility": "users_offer_information",
-    "MaxPrice": "auctions_and_bidding",
-    "MeResponse": "information_about_user",
-    "MeResponseBaseMarketplace": "information_about_user",
-    "Message": "message_center",
-    "MessageAdditionalInformation": "message_center",
-    "MessageAttachmentId": "message_center",
-    "MessageAttachmentInfo": "message_center",
-    "MessageAttachmentInfoStatus": "message_center",
-    "MessageAuthor": "message_center",
-    "MessageOffer": "message_center",
-    "MessageOrder": "message_center",
-    "MessageRelatedObject": "message_center",
-    "MessageRequest": "post_purchase_issues",
-    "MessageRequestType": "post_purchase_issues",
-    "MessageStatus": "message_center",
-    "MessageToSellerSettings": "shared_157cbb29",
-    "MessageToSellerSettingsMode": "shared_157cbb29",
-    "MessageType": "message_center",
-    "MessagesList": "message_center",
-    "MinimalPrice": "shared_8e3703e7",
-    "Modification": "batch_offer_modification",
-    "ModificationAttachmentSafetyInformation": "batch_offer_modification",
-    "ModificationAttachmentSafetyInformationAttachments": "batch_offer_modification",
-    "ModificationDelivery": "batch_offer_modification",
-    "ModificationDeliveryHandlingTime": "batch_offer_modification",
-    "ModificationDiscounts": "batch_offer_modification",
-    "ModificationDiscountsWholesalePriceList": "batch_offer_modification",
-    "ModificationPayments": "batch_offer_modification",
-    "ModificationPaymentsInvoice": "batch_offer_modification",
-    "ModificationPaymentsTax": "batch_offer_modification",
-    "ModificationPublication": "batch_offer_modification",
-    "ModificationPublicationDuration": "batch_offer_modification",
-    "ModificationResponsiblePerson": "batch_offer_modification",
-    "ModificationResponsibleProducer": "batch_offer_modification",
-    "ModificationSafetyInformation": "batch_offer_modification",
-    "ModificationSafetyInformationType": "batch_offer_modification",
-    "ModificationSafetyInformationUnion": "batch_offer_modification",
-    "ModificationTextSafetyInformation": "batch_offer_modification",
-    "ModifyShippingRatesSetUsingPUTRequest": "delivery",
-    "ModifyShippingRatesSetUsingPUTRequestType": "delivery",
-    "ModifyShippingRatesSetUsingPUTResponse": "delivery",
-    "ModifyShippingRatesSetUsingPUTResponseType": "delivery",
-    "MoneyDto": "shared_83ae216c",
-    "MultiPackBenefitSpecification": "rebates_and_promotions",
-    "MultiPackBenefitSpecificationConfiguration": "rebates_and_promotions",
-    "MultiPackBenefitSpecificationTrigger": "rebates_and_promotions",
-    "MyBidResponse": "auctions_and_bidding",
-    "MyBidResponseAuction": "auctions_and_bidding",
-    "NetPrice": "pricing",
-    "NewAttachmentDeclaration": "message_center",
-    "NewMessage": "message_center",
-    "NewMessageInThread": "message_center",
-    "NewOrderBillingDocumentLink": "order_management",
-    "NewProductParameterDto": "products",
-    "NoSafetyInformation": "shared_157cbb29",
-    "NoSafetyInformationType": "shared_157cbb29",
-    "NullableTurnoverDiscountDto": "rebates_and_promotions",
-    "NullableTurnoverDiscountDtoStatus": "rebates_and_promotions",
-    "OfferActivatedEvent": "users_offer_information",
-    "OfferAdditionalServices": "users_offer_information",
-    "OfferArchivedEvent": "users_offer_information",
-    "OfferAttachment": "images_and_attachments",
-    "OfferAttachmentRequest": "images_and_attachments",
-    "OfferAutomaticPricingCommand": "batch_offer_modification",
-    "OfferAutomaticPricingCommandModification": "batch_offer_modification",
-    "OfferAutomaticPricingModificationRemove": "batch_offer_modification",
-    "OfferAutomaticPricingModificationRemoveRemove": "batch_offer_modification",
-    "OfferAutomaticPricingModificationRemoveRemoveMarketplace": "shared_69435ccb",
-    "OfferAutomaticPricingModificationSet": "batch_offer_modification",
-    "OfferAutomaticPricingModificationSetSet": "batch_offer_modification",
-    "OfferBadgeCampaign": "badge_campaigns",
-    "OfferBidCanceledEvent": "users_offer_information",
-    "OfferBidPlacedEvent": "users_offer_information",
-    "OfferBulkChangeCommand": "batch_offer_modification",
-    "OfferBulkModification": "batch_offer_modification",
-    "OfferBulkModificationStock": "batch_offer_modification",
-    "OfferBulkModificationStockChangeType": "batch_offer_modification",
-    "OfferBulkModificationStockUnion": "batch_offer_modification",
-    "OfferBundleDTO": "offer_bundles",
-    "OfferBundleDTOCreatedBy": "offer_bundles",
-    "OfferBundlesDTO": "offer_bundles",
-    "OfferBundlesDTONextPage": "offer_bundles",
-    "OfferCategory": "shared_157cbb29",
-    "OfferCategoryRequest": "offer_management",
-    "OfferChangeCommand": "batch_offer_modification",
-    "OfferChangedEvent": "users_offer_information",
-    "OfferCriterium": "shared_215b40a6",
-    "OfferCriteriumType": "shared_215b40a6",
-    "OfferDeliveryCountriesChangedEvent": "users_offer_information",
-    "OfferDescriptionTranslation": "offer_translations",
-    "OfferEndedEvent": "users_offer_information",
-    "OfferError": "allegro_prices",
-    "OfferEventBaseOffer": "users_offer_information",
-    "OfferEventEndedOffer": "users_offer_information",
-    "OfferEventEndedOfferPublication": "users_offer_information",
-    "OfferEventEndedOfferPublicationEndedBy": "users_offer_information",
-    "OfferEventExternalOffer": "users_offer_information",
-    "OfferEventExternalOfferForPriceChanges": "users_offer_information",
-    "OfferEventExternalOfferWithPublication": "users_offer_information",
-    "OfferFilterDto": "allegro_prices",
-    "OfferFilterDtoScope": "allegro_prices",
-    "OfferFilterDtoSubstatus": "allegro_prices",
-    "OfferId": "shared_270aa29b",
-    "OfferImageLinkUploadRequest": "images_and_attachments",
-    "OfferImageUploadResponse": "images_and_attachments",
-    "OfferListingDto": "users_offer_information",
-    "OfferListingDtoImage": "users_offer_information",
-    "OfferListingDtoV1AdditionalMarketplace": "users_offer_information",
-    "OfferListingDtoV1AdditionalMarketplacePublication": "users_offer_information",
-    "OfferListingDtoV1AdditionalMarketplaceSellingMode": "users_offer_information",
-    "OfferListingDtoV1B2b": "users_offer_information",
-    "OfferListingDtoV1Delivery": "users_offer_information",
-    "OfferListingDtoV1Publication": "users_offer_information",
-    "OfferListingDtoV1PublicationMarketplaces": "users_offer_information",
-    "OfferListingDtoV1SaleInfo": "users_offer_information",
-    "OfferListingDtoV1SellingMode": "users_offer_information",
-    "OfferListingDtoV1Stats": "users_offer_information",
-    "OfferListingDtoV1Stock": "users_offer_information",
-    "OfferMarketplacesPriceChanges": "users_offer_information",
-    "OfferMarketplacesPublication": "users_offer_information",
-    "OfferPriceChangeCommand": "batch_offer_modification",
-    "OfferPriceChangedEvent": "users_offer_information",
-    "OfferProductSetProductReference": "order_management",
-    "OfferProductSetReference": "order_management",
-    "OfferPromoOption": "offer_management",
-    "OfferPromoOptions": "offer_management",
-    "OfferPromoOptionsForSeller": "offer_management",
-    "OfferPromoOptionsPendingChanges": "offer_management",
-    "OfferQuantityChangeCommand": "batch_offer_modification",
-    "OfferQuoteDto": "pricing",
-    "OfferQuotesDto": "pricing",
-    "OfferRating": "offer_rating",
-    "OfferRatingScoreDistribution": "offer_rating",
-    "OfferRatingSizeFeedback": "offer_rating",
-    "OfferReference": "order_management",
-    "OfferRequirements": "products",
-    "OfferRules": "automatic_pricing",
-    "OfferRulesRules": "automatic_pricing",
-    "OfferRulesRulesRule": "shared_69435ccb",
-    "OfferSafetyInformationTranslation": "offer_translations",
-    "OfferStatModelDto": "classifieds",
-    "OfferStatResponseDto": "classifieds",
-    "OfferStatsResponseDto": "classifieds",
-    "OfferStatus": "shared_157cbb29",
-    "OfferStatusItemDto": "allegro_prices",
-    "OfferStatusItemDtoActualPriceReduction": "allegro_prices",
-    "OfferStatusItemDtoDeclaredPriceReduction": "allegro_prices",
-    "OfferStatusItemDtoRecommendedPriceReduction": "allegro_prices",
-    "OfferStatusQueryRequestDto": "allegro_prices",
-    "OfferStatusQueryResponseDto": "allegro_prices",
-    "OfferStockChangedEvent": "users_offer_information",
-    "OfferTaxRate": "shared_157cbb29",
-    "OfferTaxSettings": "shared_157cbb29",
-    "OfferTitleTranslation": "offer_translations",
-    "OfferTranslation": "offer_translations",
-    "OfferTranslationType": "offer_translations",
-    "OfferTranslationUpdatedEvent": "users_offer_information",
-    "OfferTranslations": "offer_translations",
-    "OfferVisibilityChangedEvent": "users_offer_information",
-    "OffersSearchResultDto": "users_offer_information",
-    "OpenHour": "points_of_service",
-    "OperationParticipantAddress": "payments",
-    "OperationPayment": "payments",
-    "OperationValue": "payments",
-    "Order": "billing",
-    "OrderEvent": "order_management",
-    "OrderEventData": "order_management",
-    "OrderEventStats": "order_management",
-    "OrderEventType": "order_management",
-    "OrderEventsList": "order_management",
-    "OrderLineItem": "order_management",
-    "OrderLineItemOfferReference": "order_management",
-    "OrderMarketplace": "order_management",
-    "OrdersShippingCarrier": "order_management",
-    "OrdersShippingCarriersResponse": "order_management",
-    "OwnTransportShipping": "advance_ship_notices",
-    "PackageDto": "shipment_management",
-    "PackageDtoType": "shipment_management",
-    "PackageRequestDto": "shipment_management",
-    "PackageTypeDto": "shipment_management",
-    "Parameter": "pricing",
-    "ParameterProductOfferRequest": "offer_management",
-    "ParameterProductOfferResponse": "shared_157cbb29",
-    "ParameterRangeValue": "shared_38d6f97c",
-    "ParcelTrackingHistory": "order_management",
-    "ParcelTrackingHistoryTrackingDetails": "order_management",
-    "ParcelTrackingStatus": "order_management",
-    "ParcelTrackingStatusCode": "order_management",
-    "Participant": "payments",
-    "PatchBadgeResponse": "badge_campaigns",
-    "Payment": "order_management",
-    "PaymentMethod": "order_management",
-    "PaymentOperations": "payments",
-    "Payments": "shared_157cbb29",
-    "PaymentsInvoice": "shared_157cbb29",
-    "PaymentsSurcharge": "payments",
-    "Payout": "payments",
-    "PayoutOperation": "payments",
-    "PayoutOperationCancel": "payments",
-    "PayoutSweepCancelChargeOperation": "payments",
-    "PayoutSweepCancelIncreaseOperation": "payments",
-    "PayoutSweepChargeOperation": "payments",
-    "PayoutSweepIncreaseOperation": "payments",
-    "PhoneNumberWithCountryCode": "fulfillment_removal",
-    "PhonesRequest": "contacts",
-    "PhonesResponse": "contacts",
-    "PickupAddressDto": "shipment_management",
-    "PickupCreateCommandDto": "shipment_management",
-    "PickupCreateRequestDto": "shipment_management",
-    "PickupDateProposalDto": "shipment_management",
-    "PickupDateProposalsDto": "shipment_management",
-    "PickupDto": "shipment_management",
-    "PickupProposalsRequestDto": "shipment_management",
-    "PickupProposalsResponseDto": "shipment_management",
-    "PickupTimeDto": "shipment_management",
-    "PlaceBidRequest": "auctions_and_bidding",
-    "Pos": "points_of_service",
-    "PosLocation": "points_of_service",
-    "PosPayments": "points_of_service",
-    "PostPurchaseIssue": "post_purchase_issues",
-    "PostPurchaseIssueAttachment": "post_purchase_issues",
-    "PostPurchaseIssueAttachmentId": "post_purchase_issues",
-    "PostPurchaseIssueAuthor": "post_purchase_issues",
-    "PostPurchaseIssueAuthorRole": "post_purchase_issues",
-    "PostPurchaseIssueChat": "post_purchase_issues",
-    "PostPurchaseIssueChatMessage": "post_purchase_issues",
-    "PostPurchaseIssueChatResponse": "post_purchase_issues",
-    "PostPurchaseIssueCheckoutForm": "post_purchase_issues",
-    "PostPurchaseIssueExpectation": "post_purchase_issues",
-    "PostPurchaseIssueExpectationName": "post_purchase_issues",
-    "PostPurchaseIssueFirstMessage": "post_purchase_issues",
-    "PostPurchaseIssueLastMessage": "post_purchase_issues",
-    "PostPurchaseIssueLastMessageStatus": "post_purchase_issues",
-    "PostPurchaseIssueListResponse": "post_purchase_issues",
-    "PostPurchaseIssueMessage": "post_purchase_issues",
-    "PostPurchaseIssueMessageAuthor": "post_purchase_issues",
-    "PostPurchaseIssueMessageAuthorRole": "post_purchase_issues",
-    "PostPurchaseIssueOffer": "post_purchase_issues",
-    "PostPurchaseIssueProduct": "post_purchase_issues",
-    "PostPurchaseIssueReason": "post_purchase_issues",
-    "PostPurchaseIssueReasonType": "post_purchase_issues",
-    "PostPurchaseIssueRefund": "post_purchase_issues",
-    "PostPurchaseIssueRight": "post_purchase_issues",
-    "PostPurchaseIssueState": "post_purchase_issues",
-    "PostPurchaseIssueStatus": "post_purchase_issues",
-    "PostPurchaseIssueType": "post_purchase_issues",
-    "PostPurchaseIssueUser": "post_purchase_issues",
-    "Price": "common",
-    "PriceAutomation": "users_offer_information",
-    "PriceAutomationRule": "users_offer_information",
-    "PriceModification": "batch_offer_modification",
-    "PriceModificationFixedPrice": "batch_offer_modification",
-    "PriceModificationFixedPriceHolder": "batch_offer_modification",
-    "PriceModificationPercentageChangeDecrease": "batch_offer_modification",
-    "PriceModificationPercentageChangeIncrease": "batch_offer_modification",
-    "PriceModificationType": "batch_offer_modification",
-    "PriceModificationUnion": "batch_offer_modification",
-    "PriceModificationValueChangeDecrease": "batch_offer_modification",
-    "PriceModificationValueChangeHolder": "batch_offer_modification",
-    "PriceModificationValueChangeIncrease": "batch_offer_modification",
-    "PricingOffer": "pricing",
-    "PricingPublication": "pricing",
-    "ProcessingStatus": "offer_management",
-    "Product": "alle_discount",
-    "ProductAiCoCreatedContent": "products",
-    "ProductCategory": "shared_c77b131b",
-    "ProductCategoryProposal": "products",
-    "ProductCategoryProposalResolutionType": "products",
-    "ProductCategoryWithPath": "products",
-    "ProductChangeProposalDto": "products",
-    "ProductChangeProposalRequest": "products",
-    "ProductDeposit": "shared_157cbb29",
-    "ProductImageProposal": "products",
-    "ProductImageProposalResolutionType": "products",
-    "ProductItem": "advance_ship_notices",
-    "ProductItemProduct": "advance_ship_notices",
-    "ProductNameProposal": "products",
-    "ProductNameProposalResolutionType": "products",
-    "ProductOffer": "offer_management",
-    "ProductOfferAdditionalServicesRequest": "offer_management",
-    "ProductOfferAdditionalServicesResponse": "shared_157cbb29",
-    "ProductOfferBase": "offer_management",
-    "ProductOfferBaseIdType": "offer_management",
-    "ProductOfferFundraisingCampaignRequest": "offer_management",
-    "ProductOfferFundraisingCampaignResponse": "shared_157cbb29",
-    "ProductOfferResponse": "shared_157cbb29",
-    "ProductOfferResponsePublication": "shared_157cbb29",
-    "ProductOfferResponsePublicationStatus": "shared_157cbb29",
-    "ProductParameter": "products",
-    "ProductParameterDto": "products",
-    "ProductParameterDtoOptions": "products",
-    "ProductParameterOptions": "products",
-    "ProductParameterProposal": "products",
-    "ProductParameterValueProposal": "products",
-    "ProductProposalsRequest": "products",
-    "ProductProposalsResponse": "products",
-    "ProductProposalsResponseCategory": "products",
-    "ProductProposalsResponsePublication": "products",
-    "ProductProposalsResponsePublicationStatus": "products",
-    "ProductSafetyInformationDescription": "offer_translations",
-    "ProductSetElement": "offer_management",
-    "ProductSetElementDeposits": "shared_157cbb29",
-    "ProductSetElementQuantity": "shared_157cbb29",
-    "ProductSetElementQuantityQuantity": "shared_157cbb29",
-    "ProductSetElementResponsiblePersonRequest": "offer_management",
-    "ProductSetElementResponsiblePersonRequestResponsiblePerson": "offer_management",
-    "ProductSetElementResponsibleProducerIdRequest": "offer_management",
-    "ProductSetElementResponsibleProducerNameRequest": "offer_management",
-    "ProductSetElementResponsibleProducerRequest": "offer_management",
-    "ProductSetElementResponsibleProducerRequestType": "offer_management",
-    "ProductSetElementResponsibleProducerRequestUnion": "offer_management",
-    "ProductSetElementResponsibleProducerRequestWrapper": "offer_management",
-    "ProductSetElementSafetyInformationRequest": "offer_management",
-    "ProductSetElementSafetyInformationRequestSafetyInformation": "offer_management",
-    "ProductSetElementSafetyInformationResponse": "shared_157cbb29",
-    "ProductSetElementSafetyInformationResponseSafetyInformation": "shared_157cbb29",
-    "ProductSimilarCategoryWithPath": "products",
-    "ProductsCategoryPath": "products",
-    "ProductsCategorySubcategories": "products",
-    "PromoGeneralReport": "offer_management",
-    "PromoModificationReport": "offer_management",
-    "PromoModificationTask": "offer_management",
-    "PromoModificationTaskStatus": "offer_management",
-    "PromoOptionsCommand": "offer_management",
-    "PromoOptionsCommandModification": "offer_management",
-    "PromoOptionsCommandModificationModificationTime": "offer_management",
-    "PromoOptionsCommandModificationPackage": "offer_management",
-    "PromoOptionsModification": "offer_management",
-    "PromoOptionsModificationModificationType": "offer_management",
-    "PromoOptionsModificationPackageType": "offer_management",
-    "PromoOptionsModifications": "offer_management",
-    "Promotion": "pricing",
-    "ProviderRefundTransferChargeOperation": "payments",
-    "ProviderRefundTransferIncreaseOperation": "payments",
-    "PublicOfferPreviewRequest": "pricing",
-    "PublicTableDto": "size_tables",
-    "PublicTablesDto": "size_tables",
-    "Publication": "shared_157cbb29",
-    "PublicationChangeCommandDto": "offer_management",
-    "PublicationModification": "offer_management",
-    "PublicationModificationAction": "offer_management",
-    "PublicationRequest": "shared_157cbb29",
-    "PublicationState": "shared_157cbb29",
-    "PublicationTimePolicy": "badge_campaigns",
-    "PublicationTimePolicyType": "badge_campaigns",
-    "QuantityModification": "batch_offer_modification",
-    "QuantityModificationChangeType": "batch_offer_modification",
-    "QuoteResponse": "pricing",
-    "Rates": "information_about_user",
-    "RatesDelivery": "information_about_user",
-    "RatesDeliveryCost": "information_about_user",
-    "RatesDescription": "information_about_user",
-    "RatesService": "information_about_user",
-    "ReceiverAddressDto": "shipment_management",
-    "ReceivingEntry": "advance_ship_notices",
-    "ReceivingState": "advance_ship_notices",
-    "ReceivingStateStage": "advance_ship_notices",
-    "ReceivingStatus": "advance_ship_notices",
-    "ReceivingStatusReasonCode": "advance_ship_notices",
-    "ReceivingStatusReceivedType": "advance_ship_notices",
-    "Recipient": "message_center",
-    "RecommendedPriceReductionDto": "allegro_prices",
-    "Reference": "additional_services",
-    "RefundAdditionalServicesValue": "payments",
-    "RefundCancelOperation": "payments",
-    "RefundChargeOperation": "payments",
-    "RefundClaim": "commission_refunds",
-    "RefundClaimBuyer": "commission_refunds",
-    "RefundClaimCommission": "commission_refunds",
-    "RefundClaimLineItem": "commission_refunds",
-    "RefundClaimLineItemOffer": "commission_refunds",
-    "RefundClaimRequest": "commission_refunds",
-    "RefundClaimRequestLineItem": "commission_refunds",
-    "RefundClaimResponse": "commission_refunds",
-    "RefundClaimStatus": "commission_refunds",
-    "RefundClaimType": "commission_refunds",
-    "RefundDeliveryValue": "payments",
-    "RefundDetails": "payments",
-    "RefundDetailsStatus": "payments",
-    "RefundIncreaseOperation": "payments",
-    "RefundLineItem": "payments",
-    "RefundLineItemDeposit": "payments",
-    "RefundLineItemDepositTotalValue": "payments",
-    "RefundLineItemType": "payments",
-    "RefundLineItemValue": "payments",
-    "RefundOrder": "payments",
-    "RefundOverpaidValue": "payments",
-    "RefundPayment": "payments",
-    "RefundSurchargeValue": "payments",
-    "RefundTotalValue": "payments",
-    "RefusalMessage": "badge_campaigns",
-    "RefusalReason": "users_offer_information",
-    "RelatedReason": "users_offer_information",
-    "Removal": "information_about_user",
-    "RemovalRequest": "information_about_user",
-    "RemovalRequestSource": "information_about_user",
-    "RemovalRequestVBeta1": "information_about_user",
-    "RemovalVBeta1": "information_about_user",
-    "RequirementChange": "categories_and_parameters",
-    "ReserveInfo": "fulfillment_stock",
-    "ReserveInfoStatus": "fulfillment_stock",
-    "ResponsiblePersonAddress": "responsible_persons",
-    "ResponsiblePersonAddressCountryCode": "responsible_persons",
-    "ResponsiblePersonContact": "responsible_persons",
-    "ResponsiblePersonResponse": "responsible_persons",
-    "ResponsiblePersonResponsePersonalData": "responsible_persons",
-    "ResponsiblePersonsGETResponse": "responsible_persons",
-    "ResponsibleProducerAddress": "shared_b0fdb828",
-    "ResponsibleProducerContact": "shared_b0fdb828",
-    "ResponsibleProducerResponse": "shared_b0fdb828",
-    "ResponsibleProducersGETResponse": "responsible_producers",
-    "RestrictionCause": "after_sale_services",
-    "RestrictionCauseName": "after_sale_services",
-    "ReturnPoliciesListReturnPolicyV1": "after_sale_services",
-    "ReturnPolicy": "shared_157cbb29",
-    "ReturnPolicyAddress": "after_sale_services",
-    "ReturnPolicyAvailability": "after_sale_services",
-    "ReturnPolicyAvailabilityRange": "after_sale_services",
-    "ReturnPolicyContactV1": "after_sale_services",
-    "ReturnPolicyOptions": "after_sale_services",
-    "ReturnPolicyRequestV1": "after_sale_services",
-    "ReturnPolicyResponseV1": "after_sale_services",
-    "ReturnPolicyReturnCost": "after_sale_services",
-    "ReturnPolicyReturnCostCoveredBy": "after_sale_services",
-    "ReturnPolicyUpdateRequestV1": "after_sale_services",
-    "SalePartialProductOfferResponse": "users_offer_information",
-    "SalePartialProductOfferResponseAdditionalMarketplaces": "users_offer_information",
-    "SalePartialProductOfferResponseAdditionalMarketplacesSellingMode": "users_offer_information",
-    "SalePartialProductOfferResponseSellingMode": "users_offer_information",
-    "SalePartialProductOfferResponseStock": "users_offer_information",
-    "SaleProductCompatibilityList": "products",
-    "SaleProductDto": "products",
-    "SaleProductDtoPublication": "products",
-    "SaleProductDtoPublicationStatus": "products",
-    "SaleProductOffer": "shared_157cbb29",
-    "SaleProductOfferPatchRequestV1": "offer_management",
-    "SaleProductOfferPatchRequestV1AdditionalMarketplaces": "offer_management",
-    "SaleProductOfferPatchRequestV1Attachments": "shared_157cbb29",
-    "SaleProductOfferPatchRequestV1Delivery": "offer_management",
-    "SaleProductOfferPatchRequestV1ProductSet": "offer_management",
-    "SaleProductOfferPublicationMarketplacesResponse": "shared_157cbb29",
-    "SaleProductOfferPublicationRequest": "offer_management",
-    "SaleProductOfferPublicationResponse": "shared_157cbb29",
-    "SaleProductOfferPublicationResponseBase": "shared_157cbb29",
-    "SaleProductOfferPublicationResponseBaseEndedBy": "shared_157cbb29",
-    "SaleProductOfferRequestBase": "offer_management",
-    "SaleProductOfferRequestBaseContact": "offer_management",
-    "SaleProductOfferRequestBaseDelivery": "offer_management",
-    "SaleProductOfferRequestBasePublication": "offer_management",
-    "SaleProductOfferRequestBaseSizeTable": "offer_management",
-    "SaleProductOfferRequestV1": "offer_management",
-    "SaleProductOfferRequestV1Delivery": "offer_management",
-    "SaleProductOfferResponseV1": "shared_157cbb29",
-    "SaleProductOfferResponseV1AdditionalMarketplaces": "shared_157cbb29",
-    "SaleProductOfferResponseV1ProductSet": "shared_157cbb29",
-    "SaleProductOfferResponseV1ProductSetProduct": "shared_157cbb29",
-    "SaleProductOfferResponseV1ProductSetResponsiblePerson": "shared_157cbb29",
-    "SaleProductOfferResponseV1ProductSetResponsibleProducer": "shared_157cbb29",
-    "SaleProductOfferResponseV1Stock": "shared_157cbb29",
-    "SaleProductOfferSellingMode": "shared_157cbb29",
-    "SaleProductOfferStatusResponse": "offer_management",
-    "SaleProductOfferStatusResponseOperation": "offer_management",
-    "SaleProductOfferStatusResponseOperationStatus": "offer_management",
-    "SaleProductOffersRequestStock": "offer_management",
-    "SaleProductOffersRequestStockUnit": "shared_157cbb29",
-    "SaleProductResponseCategoriesDto": "products",
-    "SaleProductSafetyDto": "products",
-    "SaleProductSafetyDtoSafetyInformation": "products",
-    "SalesQualityForDay": "information_about_user",
-    "SalesQualityHistoryResponse": "information_about_user",
-    "SalesQualityMetric": "information_about_user",
-    "SearchResult": "points_of_service",
-    "Seller": "conversions",
-    "SellerCreateRebateRequestDto": "rebates_and_promotions",
-    "SellerDiscountDeclaration": "allegro_prices",
-    "SellerOfferBaseEvent": "users_offer_information",
-    "SellerOfferBaseEventType": "users_offer_information",
-    "SellerOfferBaseEventUnion": "users_offer_information",
-    "SellerOfferEventsResponse": "users_offer_information",
-    "SellerOfferStatsResponseDto": "classifieds",
-    "SellerParticipant": "payments",
-    "SellerRebateDto": "rebates_and_promotions",
-    "SellerRebateDtoStatus": "rebates_and_promotions",
-    "SellerRebateOfferCriterion": "rebates_and_promotions",
-    "SellerRebateOfferCriterionOffers": "rebates_and_promotions",
-    "SellerRebateOfferCriterionType": "rebates_and_promotions",
-    "SellerRebatesDto": "rebates_and_promotions",
-    "SellerReference": "order_management",
-    "SellingMode": "offer_management",
-    "SellingModeFormat": "shared_8e3703e7",
-    "SellingModeWithNetPrice": "pricing",
-    "SenderAddressDto": "shipment_management",
-    "ShipmentCancelCommandDto": "shipment_management",
-    "ShipmentCancelRequestDto": "shipment_management",
-    "ShipmentCreateCommandDto": "shipment_management",
-    "ShipmentCreateRequestDto": "shipment_management",
-    "ShipmentCreateRequestDtoLabelFormat": "shipment_management",
-    "ShipmentDto": "shipment_management",
-    "ShipmentDtoLabelFormat": "shipment_management",
-    "ShipmentIdsDto": "shipment_management",
-    "Shipping": "advance_ship_notices",
-    "ShippingBlockade": "users_offer_information",
-    "ShippingExtended": "advance_ship_notices",
-    "ShippingExtendedMethod": "advance_ship_notices",
-    "ShippingExtendedUnion": "advance_ship_notices",
-    "ShippingMethod": "advance_ship_notices",
-    "ShippingRate": "delivery",
-    "ShippingRateMarketplaces": "delivery",
-    "ShippingRates": "shared_108f5e0e",
-    "ShippingRatesSet": "delivery",
-    "ShippingRatesSetRates": "delivery",
-    "ShippingRatesSetRatesDeliveryMethod": "delivery",
-    "ShippingRatesSetRatesFirstItemRate": "delivery",
-    "ShippingRatesSetRatesMaxPackageWeight": "delivery",
-    "ShippingRatesSetRatesNextItemRate": "delivery",
-    "ShippingRatesSetRatesShippingTime": "delivery",
-    "ShippingUnion": "advance_ship_notices",
-    "SizeTable": "shared_ba6ae322",
-    "SizeTablePostRequest": "size_tables",
-    "SizeTablePutRequest": "size_tables",
-    "SizeTableTemplateImageResponse": "size_tables",
-    "SizeTableTemplateResponse": "size_tables",
-    "SizeTableTemplatesResponse": "size_tables",
-    "SmartDeliveryMethod": "shared_8469c68f",
-    "SmartOfferClassificationReport": "users_offer_information",
-    "SmartOfferClassificationReportClassification": "users_offer_information",
-    "SmartOfferClassificationReportConditions": "users_offer_information",
-    "SmartSellerClassificationReport": "information_about_user",
-    "SmartSellerClassificationReportClassification": "information_about_user",
-    "SmartSellerClassificationReportConditions": "information_about_user",
-    "StandardizedDescription": "shared_b23ee6e4",
-    "StartingPrice": "shared_8e3703e7",
-    "Stock": "users_offer_information",
-    "StockModificationFixed": "batch_offer_modification",
-    "StockModificationGain": "batch_offer_modification",
-    "StockProduct": "fulfillment_stock",
-    "StockProductItem": "fulfillment_stock",
-    "StockProductList": "fulfillment_stock",
-    "StockQuantity": "fulfillment_stock",
-    "StockSellingStats": "fulfillment_stock",
-    "StockStorageFee": "fulfillment_stock",
-    "StockStorageFeeDetails": "fulfillment_stock",
-    "StockStorageFeeStatus": "fulfillment_stock",
-    "StringCategoryParameter": "categories_and_parameters",
-    "StringCategoryParameterRestrictions": "shared_68b4a1dc",
-    "StringCategoryProductParameter": "products",
-    "SubmitCommand": "advance_ship_notices",
-    "SubmitCommandInput": "advance_ship_notices",
-    "SubmitCommandOutput": "advance_ship_notices",
-    "SubmitCommandOutputStatus": "advance_ship_notices",
-    "SubmitCommandOutputUnion": "advance_ship_notices",
-    "SubmitFailedCommandOutput": "advance_ship_notices",
-    "SubmitRunningCommandOutput": "advance_ship_notices",
-    "SubmitSuccessfulCommandOutput": "advance_ship_notices",
-    "SubsidyExcludeOfferItem": "allegro_prices",
-    "SubsidyExcludeOfferItemMarketplace": "allegro_prices",
-    "SubsidyExcludeOfferItemStatus": "allegro_prices",
-    "SubsidyExcludeOffersCommand": "allegro_prices",
-    "SubsidyExcludeOffersCommandPreview": "allegro_prices",
-    "SubsidyManageOffersCommandResult": "allegro_prices",
-    "SubsidyManageOffersCommandResultStatus": "allegro_prices",
-    "SubsidyOfferToExclude": "allegro_prices",
-    "SubsidyOfferToSubmit": "allegro_prices",
-    "SubsidySubmitOfferItem": "allegro_prices",
-    "SubsidySubmitOfferItemStatus": "allegro_prices",
-    "SubsidySubmitOffersCommand": "allegro_prices",
-    "SubsidySubmitOffersCommandPreview": "allegro_prices",
-    "Surcharge": "payments",
-    "SurchargeOperation": "payments",
-    "TagId": "offer_tags",
-    "TagIdsRequest": "offer_tags",
-    "TagListResponse": "offer_tags",
-    "TagRequest": "offer_tags",
-    "TagResponse": "offer_tags",
-    "TaskCount": "shared_215b40a6",
-    "TaskReport": "shared_215b40a6",
-    "TaskWithSubjectReport": "batch_offer_modification",
-    "TaskWithSubjectReportTasksItem": "batch_offer_modification",
-    "Tax": "billing",
-    "TaxAnnotation": "billing",
-    "TaxExemption": "tax_settings",
-    "TaxIdRequest": "tax_identification_number",
-    "TaxIdResponse": "tax_identification_number",
-    "TaxRate": "tax_settings",
-    "TaxRateValue": "tax_settings",
-    "TaxSubject": "tax_settings",
-    "TecdocSpecification": "products",
-    "TecdocSpecificationItem": "products",
-    "TextSafetyInformation": "shared_c790fd85",
-    "TextSafetyInformationType": "shared_c790fd85",
-    "ThirdParty": "advance_ship_notices",
-    "ThirdPartyDeliveryShipping": "advance_ship_notices",
-    "Thread": "message_center",
-    "ThreadId": "message_center",
-    "ThreadReadFlag": "message_center",
-    "ThreadsList": "message_center",
-    "TopUpOperation": "payments",
-    "TransportingInfoDto": "shipment_management",
-    "TrustedContent": "products",
-    "TurnoverDiscountDefinitionDto": "rebates_and_promotions",
-    "TurnoverDiscountDto": "rebates_and_promotions",
-    "TurnoverDiscountDtoStatus": "rebates_and_promotions",
-    "TurnoverDiscountListDto": "rebates_and_promotions",
-    "TurnoverDiscountRequest": "rebates_and_promotions",
-    "TurnoverDiscountThresholdDto": "rebates_and_promotions",
-    "TurnoverDiscountThresholdDtoDiscount": "rebates_and_promotions",
-    "TurnoverDiscountThresholdDtoMinimumTurnover": "rebates_and_promotions",
-    "UnfilledParametersResponse": "offer_management",
-    "UnfilledParametersResponseOffers": "offer_management",
-    "UnfilledParametersResponseOffersCategory": "offer_management",
-    "UnfilledParametersResponseOffersParameters": "offer_management",
-    "UpdateOfferBundleDiscountDTO": "offer_bundles",
-    "UpdateResponsiblePersonRequest": "responsible_persons",
-    "UpdateResponsibleProducerRequest": "responsible_producers",
-    "UpdateSubmittedAdvanceShipNoticeRequest": "advance_ship_notices",
-    "User": "information_about_user",
-    "UserCampaignEligibility": "badge_campaigns",
-    "UserRating": "information_about_user",
-    "UserRatingAnswerRequest": "information_about_user",
-    "UserRatingListResponse": "information_about_user",
-    "UserRatingListResponseVBeta1": "information_about_user",
-    "UserRatingOrder": "information_about_user",
-    "UserRatingOrderOffers": "information_about_user",
-    "UserRatingRemovalRequest": "information_about_user",
-    "UserRatingRemovalRequestRequest": "information_about_user",
-    "UserRatingSummaryResponseV2": "public_user_information",
-    "UserRatingSummaryResponseV2NotRecommended": "public_user_information",
-    "UserRatingSummaryResponseV2Recommended": "public_user_information",
-    "UserRatingSummaryResponseV2Statistics": "public_user_information",
-    "UserRatingSummaryResponseV2StatisticsExcluded": "public_user_information",
-    "UserRatingSummaryResponseV2StatisticsReceived": "public_user_information",
-    "UserRatingSummaryResponseV2StatisticsRemoved": "public_user_information",
-    "UserRatingSummaryResponseV2User": "public_user_information",
-    "UserRatingVBeta1": "information_about_user",
-    "Validation": "shared_157cbb29",
-    "ValidationError": "shared_157cbb29",
-    "ValidationWarning": "shared_157cbb29",
-    "VisibilityTimePolicy": "badge_campaigns",
-    "VisibilityTimePolicyType": "badge_campaigns",
-    "Wallet": "payments",
-    "WalletBalance": "payments",
-    "WalletPaymentOperator": "payments",
-    "WalletType": "payments",
-    "WarrantiesListWarrantyBasic": "after_sale_services",
-    "Warranty": "shared_157cbb29",
-    "WarrantyAttachment": "after_sale_services",
-    "WarrantyBasic": "after_sale_services",
-    "WarrantyPeriod": "after_sale_services",
-    "WarrantyRequest": "after_sale_services",
-    "WarrantyResponse": "after_sale_services",
-    "WarrantyType": "after_sale_services",
-    "WeightValue": "shipment_management",
-    "WeightValueUnit": "shipment_management",
-    "WholesalePriceListBenefitSpecification": "rebates_and_promotions",
-    "WholesalePriceListBenefitSpecificationThresholds": "rebates_and_promotions",
-    "WholesalePriceListBenefitSpecificationThresholdsDiscount": "rebates_and_promotions",
-    "WholesalePriceListBenefitSpecificationThresholdsQuantity": "rebates_and_promotions",
+    name: module for module, names in _BY_MODULE.items() for name in names.split()
 }
 
 

@@ -137,8 +137,10 @@ def surcharge_id(book: od.OrderBook, index: int) -> str | None:
 
 
 #: Built forms by everything they are made of: a 100-form page was 80% building them again.
+#: Ten pages of the largest size: a form is ~20 kB of dicts, and users run the emulator in
+#: their test suites, where a long walk must not keep every form it served.
 _FORMS_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
-_FORMS_CACHE_SIZE = 20_000
+_FORMS_CACHE_SIZE = 1_000
 
 
 def form_json(book: od.OrderBook, index: int) -> dict[str, Any]:
