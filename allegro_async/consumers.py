@@ -46,7 +46,7 @@ from allegro_async.scheduler import PollScheduler
 from allegro_async.services.events import EventDelivery, OrderEventStream, StreamOptions
 
 if TYPE_CHECKING:
-    from allegro_async.models.events import OrderEventStats, RawOrderEventsList
+    from allegro_async.models.events import OrderEventStats
     from allegro_async.services.orders import OrdersService
 
 __all__ = ["Backoff", "ConsumerMetrics", "EventConsumers", "EventHandler"]
@@ -364,17 +364,16 @@ class _ScheduledStream(OrderEventStream):
         await self._scheduler.turn(self._seller)
         return await super()._event_stats()
 
-    async def _events_page(self) -> RawOrderEventsList:
+    async def _events_page(self) -> list[dict[str, Any]]:
         if self._polled and not self._buffer and self._scheduler.parks(self._seller):
             raise _Parked
         await self._scheduler.turn(self._seller)
-        page = await super()._events_page()
+        events = await super()._events_page()
         self._polled = True
-        events = page.events
         self._scheduler.polled(
             self._seller, events=len(events), head=len(events) < self._page_size,
             last_occurred=_raw_occurred_at(events[-1]) if events else None)
-        return page
+        return events
 
 
 async def _checkpoint(_seconds: float) -> None:
