@@ -18,7 +18,8 @@ CONSTRAINTS = "constraints/dev.txt"
 
 
 def _install_dev(session: nox.Session) -> None:
-    session.install("-c", CONSTRAINTS, "-e", ".[dev]")
+    session.install("-U", "pip>=25.1")  # dependency groups (PEP 735)
+    session.install("-c", CONSTRAINTS, "-e", ".[all]", "--group", "dev")
 
 
 @nox.session
@@ -63,8 +64,8 @@ def lock(session: nox.Session) -> None:
     """Re-resolve constraints/dev.txt from pyproject.toml (every supported Python at once)."""
     session.install("uv")
     session.run(
-        "uv", "pip", "compile", "pyproject.toml", "--extra", "dev", "--universal",
-        "--python-version", "3.10", "-o", CONSTRAINTS, *session.posargs,
+        "uv", "pip", "compile", "pyproject.toml", "--extra", "all", "--group", "dev",
+        "--universal", "--python-version", "3.10", "-o", CONSTRAINTS, *session.posargs,
     )
 
 

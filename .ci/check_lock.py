@@ -1,7 +1,8 @@
 """Fail when an installed distribution is not pinned by the lock, or differs from its pin.
 
-``pip install -c LOCK -e ".[dev]"`` only constrains what the lock names: a dependency added to
-pyproject.toml without re-running ``nox -s lock`` would be installed unpinned. This catches it.
+``pip install -c LOCK -e ".[all]" --group dev`` only constrains what the lock names: a
+dependency added to pyproject.toml without re-running ``nox -s lock`` would be installed
+unpinned. This catches it.
 """
 
 from __future__ import annotations
@@ -67,14 +68,23 @@ _NEEDED: set[str] | None = None
 
 
 def _needed() -> set[str]:
-    """The project's dependency closure with the dev extra (what the lock must cover): other
+    """The project's dependency closure with the ``all`` extra and the ``dev`` group (what the
+    lock must cover): other
     packages on the machine are not the project's."""
     global _NEEDED
     if _NEEDED is None:
+        import tomllib
         from packaging.requirements import Requirement
 
         seen: set[str] = set()
-        todo = [("allegro-async", frozenset({"dev"}))]
+        todo = [("allegro-async", frozenset({"all"}))]
+        # the dev tools are a dependency group (PEP 735), not in the project's metadata
+        project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
+        for text in project["dependency-groups"]["dev"]:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate():
+                seen.add(canonicalize_name(req.name))
+                todo.append((canonicalize_name(req.name), frozenset(req.extras)))
         done: set[tuple[str, frozenset[str]]] = set()
         while todo:
             name, extras = todo.pop()

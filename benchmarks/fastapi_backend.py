@@ -226,7 +226,7 @@ def main() -> None:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a running process: psutil when installed (the dev extra),
+    """User + system CPU seconds of a running process: psutil when installed (the dev group),
     else Linux's /proc/<pid>/stat (stdlib only), else ``None`` (reported as not measured)."""
     try:
         import psutil

@@ -66,3 +66,14 @@ def test_project_urls_are_absolute_https_addresses() -> None:
     assert urls, "the metadata names no URL"
     for label, url in urls.items():
         assert re.fullmatch(r"https://[a-z0-9.-]+\.[a-z]{2,}(/\S*)?", url), (label, url)
+
+
+def test_the_dev_tools_stay_out_of_the_published_metadata() -> None:
+    extras = PROJECT["optional-dependencies"]
+    published = [r for reqs in extras.values() for r in reqs] + PROJECT["dependencies"]
+    tools = {"pytest", "ruff", "mypy", "nox", "hypothesis", "schemathesis", "mkdocs"}
+    assert "dev" not in extras
+    assert not {_name(r) for r in published} & tools
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "dependency-groups"]
+    assert tools <= {_name(r) for r in groups["dev"]}  # they are the dev group (PEP 735)

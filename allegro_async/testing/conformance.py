@@ -2,7 +2,7 @@
 
 The test suite records what every emulator says (one exchange per distinct shape of route,
 status, request and response body) and validates them with openapi-core at the end; a
-response the real API could not give fails the run. Needs the dev extras ``openapi-core``
+response the real API could not give fails the run. Needs the dev group ``openapi-core``
 and ``pyyaml``::
 
     recorder = ConformanceRecorder()

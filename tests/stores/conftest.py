@@ -1,7 +1,7 @@
 """Real servers for the shared-store tests: Redis, PostgreSQL (once per session each) and a
 SQLite file. Each test gets its own key/table prefix, so nothing is flushed between tests.
 
-A missing server fails in CI and skips loudly elsewhere (the dev extra is not installed)."""
+A missing server fails in CI and skips loudly elsewhere (the dev group is not installed)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def redis_url() -> Iterator[str]:
             yield running.url
     except ServerNotFoundError as exc:
         if os.environ.get("CI"):
-            pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
+            pytest.fail(f"{exc} (CI installs the dev group, so this is a broken install)")
         warnings.warn(f"SKIPPING the Redis store tests: {exc}", stacklevel=1)
         pytest.skip(str(exc))
 

@@ -1,8 +1,8 @@
 """A real server on a free loopback port for the shared-limiter tests, once with Redis and once
-with Valkey (same protocol; both come from PyPI with the dev extra). Started once per module,
+with Valkey (same protocol; both come from PyPI with the dev group). Started once per module,
 without persistence; flushed between tests.
 
-A missing server is a failure in CI and a loud skip elsewhere: it means the dev extra is not
+A missing server is a failure in CI and a loud skip elsewhere: it means the dev group is not
 installed, not that the tests do not apply."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def private_server(kind: ServerKind) -> Iterator[RunningServer]:
             yield running
     except ServerNotFoundError as exc:
         if os.environ.get("CI"):
-            pytest.fail(f"{exc} (CI installs the dev extra, so this is a broken install)")
+            pytest.fail(f"{exc} (CI installs the dev group, so this is a broken install)")
         warnings.warn(f"SKIPPING the shared-limiter tests: {exc}", stacklevel=1)
         pytest.skip(f"{exc}")
 
