@@ -53,6 +53,9 @@ __all__ = ["Backoff", "ConsumerMetrics", "EventConsumers", "EventHandler"]
 
 logger = logging.getLogger("allegro_async.consumers")
 
+#: Tries of an event's commit before its consumer restarts (and handles the event again).
+COMMIT_TRIES = 3
+
 #: ``await handler(seller_id, delivery)``: what a consumer calls for each event.
 EventHandler = Callable[[str, EventDelivery], Awaitable[None]]
 
@@ -325,13 +328,41 @@ class EventConsumers:
                 # poll away) and shielded: a finished event is never delivered again because
                 # shutdown landed between the handler and its commit.
                 with anyio.CancelScope(shield=True):
-                    await stream.commit()
+                    failed = await _try_commit(stream, metrics)
+                if failed:
+                    await self._retry_commit(seller_id, stream, metrics)
                 metrics.handled += 1
                 metrics.behind -= 1
                 metrics.cursor = stream.cursor
                 metrics.duplicates_dropped += stream.duplicates - dropped_at_start
                 dropped_at_start = stream.duplicates
                 metrics.last_event_at = _occurred_at(delivery)
+
+
+    async def _retry_commit(self, seller_id: str, stream: OrderEventStream,
+                            metrics: ConsumerMetrics) -> None:
+        """Try a failed commit again (``COMMIT_TRIES`` in all) before restarting, which would
+        handle the event again; the waits are cancellable (the event is then redelivered)."""
+        for failures in range(1, COMMIT_TRIES):
+            logger.warning("commit for %s failed (%s); trying again", seller_id,
+                           metrics.last_error)
+            await self._sleep(self._backoff.delay(failures, self._rand))
+            with anyio.CancelScope(shield=True):
+                if not await _try_commit(stream, metrics):
+                    return
+        await stream.commit()  # the last try: its error restarts the consumer
+
+
+async def _try_commit(stream: OrderEventStream, metrics: ConsumerMetrics) -> bool:
+    """Commit the handled event; ``True`` when the store failed (a lost lease raises)."""
+    try:
+        await stream.commit()
+    except LeaseLostError:
+        raise
+    except Exception as exc:
+        metrics.last_error = _describe(exc)
+        return True
+    return False
 
 
 class _Parked(Exception):
