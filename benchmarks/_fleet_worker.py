@@ -4,8 +4,8 @@ scheduler and the shared :class:`~allegro_async.throttle.redis.RedisThrottle`.
 
 Each handled event is appended, with ``fsync``, to the host's own file ``handled-<worker>.log``
 as ``seller event-id wall-time worker``. When the file ``arm-<worker>`` exists in the host folder,
-the next event's handler writes ``blocked-<worker>`` (seller and event id) and waits forever
-without recording it: the run then kills the process with SIGKILL while it handles that event.
+the next event's handler writes ``blocked-<worker>`` (seller and event id) and stops the process
+(SIGSTOP) without recording it: the run then kills it with SIGKILL while it handles that event.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,10 @@ async def _main(config: WorkerConfig) -> None:
             arm.unlink()
             blocked = folder / f"blocked-{config.worker_id}"
             blocked.write_text(json.dumps({"seller": seller_id, "event": event_id}))
-            await anyio.sleep_forever()  # killed here, the event unrecorded
+            # The process hangs here (as in a stuck call) until the run kills it: the event
+            # stays unrecorded and no other consumer of this process moves on meanwhile.
+            os.kill(os.getpid(), signal.SIGSTOP)
+            await anyio.sleep_forever()
         os.write(fd, f"{seller_id} {event_id} {time.time():.3f} {config.worker_id}\n".encode())
         os.fsync(fd)
 

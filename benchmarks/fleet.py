@@ -13,7 +13,10 @@ once), ``sellers_disconnected`` (a refresh answered ``invalid_grant``, or the st
 refresh token no longer works), ``responses_429``: goal 0 each; ``refreshes_per_expiry``
 (refresh requests the token endpoint got over the pairs they rotated, i.e. expiries served):
 goal exactly 1; ``failover_seconds`` (from the kill until every lease the killed worker held is
-held by another worker and the event it was killed in is handled): goal <= ``lease_ttl_s``.
+held by another worker and the event it was killed in is handled): goal <= ``lease_ttl_s`` +
+``renew_every_s``: the lease expires up to the TTL after the killed worker's last renewal, and
+the others take it at their next round (docs/consumers-fleet.md), so about half the runs take a
+little longer than the TTL alone.
 
 Run: python benchmarks/fleet.py [--json] [--sellers 1000] [--seconds 90]
 """
@@ -54,7 +57,7 @@ LEASE_TTL_S = 10.0
 #: Lease rounds: a dead worker's sellers move within the TTL plus one round of the others.
 RENEW_EVERY_S = 1.0
 REFRESH_MARGIN_S = 5.0
-MAX_INTERVAL_S = 15.0
+MAX_INTERVAL_S = 30.0
 #: Orders per seller per hour: with 1000 sellers, about 8 new orders a second in all.
 ORDERS_PER_HOUR = 30.0
 DRAIN_S = 60.0
@@ -203,7 +206,8 @@ def measure(sellers: int, seconds: float, access_ttl: float, root: Path) -> dict
     redis_server.start()
     ctx = multiprocessing.get_context("spawn")
     result: dict[str, Any] = {"sellers": sellers, "workers": HOSTS * PER_HOST,
-                              "lease_ttl_s": LEASE_TTL_S, "access_ttl_s": access_ttl}
+                              "lease_ttl_s": LEASE_TTL_S, "renew_every_s": RENEW_EVERY_S,
+                              "access_ttl_s": access_ttl}
     procs: dict[str, Any] = {}
     try:
         with serve_postgres() as postgres, serve_in_thread(emulator) as base_url:
@@ -238,17 +242,24 @@ def measure(sellers: int, seconds: float, access_ttl: float, root: Path) -> dict
             procs[victim].join(10)
             key = (blocked["seller"], blocked["event"])
             moved = _wait(lambda: all(w not in (victim, "None") for w in _holders(
-                redis_server.url, held).values()) and key in _handled(folders)[0],
-                3 * LEASE_TTL_S, 0.2)
+                redis_server.url, held).values()), 3 * LEASE_TTL_S, 0.2)
             result["victim_leases"] = len(held)
-            result["failover_seconds"] = round(time.monotonic() - killed_at, 2) if moved \
+            result["leases_moved_seconds"] = round(time.monotonic() - killed_at, 2) \
+                if moved else None
+            redone = moved and _wait(lambda: key in _handled(folders)[0], 3 * LEASE_TTL_S, 0.2)
+            result["failover_seconds"] = round(time.monotonic() - killed_at, 2) if redone \
                 else None
 
+            marks = {"kill": killed_at - start}
             at(0.55)
+            marks["redis_stop"] = time.monotonic() - start
             redis_server.stop()
             redis_server.start()
+            marks["redis_up"] = time.monotonic() - start
             at(0.75)
+            marks["postgres_stop"] = time.monotonic() - start
             restart_postgres(postgres)
+            marks["postgres_up"] = time.monotonic() - start
             at(1.0)
             emulator.orders.config = replace(emulator.orders.config, new_orders_per_hour=0.0)
             drained = time.monotonic()
@@ -258,7 +269,11 @@ def measure(sellers: int, seconds: float, access_ttl: float, root: Path) -> dict
                 if proc.is_alive():
                     proc.terminate()
                 proc.join(10)
-            counts, _ = _handled(folders)
+            counts, first = _handled(folders)
+            wall0 = time.time() - (time.monotonic() - start)
+            result["marks_s"] = {k: round(v, 1) for k, v in marks.items()}
+            result["twice_at_s"] = sorted(round(first[k] - wall0, 1)
+                                          for k, n in counts.items() if n > 1)
             journal = _journal(emulator)
             result["events_in_journals"] = len(journal)
             result["events_lost"] = len(journal - set(counts))
@@ -268,6 +283,7 @@ def measure(sellers: int, seconds: float, access_ttl: float, root: Path) -> dict
             rotated = sum(1 for r in oauth._refresh.values() if r.rotated_at is not None)
             invalid = sum(n for k, n in oauth.counters.token_errors.items()
                           if "invalid_grant" in k)
+            result["token_errors"] = dict(oauth.counters.token_errors)
             result["refreshes"] = refreshes
             result["expiries"] = rotated
             result["refreshes_per_expiry"] = round(refreshes / rotated, 3) if rotated else None
@@ -285,7 +301,7 @@ def measure(sellers: int, seconds: float, access_ttl: float, root: Path) -> dict
 
 GOALS = {"events_lost": "0", "events_twice": "0", "sellers_disconnected": "0",
          "responses_429": "0", "refreshes_per_expiry": "1",
-         "failover_seconds": "<= lease_ttl_s"}
+         "failover_seconds": "<= lease_ttl_s + renew_every_s"}
 
 
 def missed(result: dict[str, Any]) -> list[str]:
@@ -295,7 +311,7 @@ def missed(result: dict[str, Any]) -> list[str]:
     if result.get("refreshes_per_expiry") != 1:
         bad.append("refreshes_per_expiry")
     failover = result.get("failover_seconds")
-    if failover is None or failover > result["lease_ttl_s"]:
+    if failover is None or failover > result["lease_ttl_s"] + result["renew_every_s"]:
         bad.append("failover_seconds")
     return bad
 

@@ -15,7 +15,7 @@ from allegro_async.testing.redis_server import locate
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ("events_lost", "events_twice", "sellers_disconnected", "responses_429",
-        "refreshes_per_expiry", "failover_seconds", "lease_ttl_s")
+        "refreshes_per_expiry", "failover_seconds", "lease_ttl_s", "renew_every_s")
 
 
 @pytest.mark.skipif(locate("redis") is None or locate_postgres() is None,
@@ -38,6 +38,7 @@ def test_small_fleet_meets_every_goal() -> None:
     assert result["responses_429"] == 0
     assert result["refreshes_per_expiry"] == 1
     assert result["failover_seconds"] is not None
-    assert result["failover_seconds"] <= result["lease_ttl_s"]
+    # the lease expires up to a TTL after the last renewal; the others take it next round
+    assert result["failover_seconds"] <= result["lease_ttl_s"] + result["renew_every_s"]
     assert result["goals_missed"] == []
     assert done.returncode == 0, done.stderr[-2000:]
