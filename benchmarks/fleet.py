@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import replace
@@ -97,9 +98,8 @@ def _ready(proc: subprocess.Popen[str], line: str) -> subprocess.Popen[str]:
         if line in text:
             break
     else:
-        raise RuntimeError(f"{proc.args[0]} exited before it was ready")
-    import threading
-
+        raise RuntimeError(f"{proc.args!r} exited before it was ready")
+    # its log is read on, so a full pipe never blocks it
     threading.Thread(target=lambda: [None for _ in proc.stdout or ()], daemon=True).start()
     return proc
 
@@ -169,7 +169,7 @@ def _handled(folders: list[Path]) -> tuple[Counter[tuple[str, str]], dict[tuple[
 
 
 def _journal(emulator: Emulator) -> set[tuple[str, str]]:
-    events = set()
+    events: set[tuple[str, str]] = set()
     for index, book in list(emulator.orders._books.items()):
         seller = emulator.sellers[index].id
         events.update((seller, book.event_id(k)) for k in range(len(book.ev_order)))
