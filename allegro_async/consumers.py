@@ -11,7 +11,8 @@ with exponential backoff and jitter when it fails, with metrics, and stopped cle
         ...                                    # serve; group.metrics() for a health page
 
 An event's cursor is committed right after the handler returns (shielded from cancellation,
-so a shutdown never drops a finished event's commit); an event whose handler raised or was
+so a shutdown never drops a finished event's commit; a commit the store fails is tried again,
+``COMMIT_TRIES`` in all, before the consumer restarts); an event whose handler raised or was
 cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
 when the process dies, exactly once for the rest: a handler whose effect must not repeat
 checks ``delivery.id`` against what it already did (see docs/fastapi.md).
