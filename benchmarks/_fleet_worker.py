@@ -83,7 +83,7 @@ async def _main(config: WorkerConfig) -> None:
                      refresh_margin=config.refresh_margin,
                      max_cached_sellers=len(config.sellers))
     leases = RedisLeases(config.redis_url, prefix="fleet-bench")
-    scheduler = PollScheduler(active_interval=1.0, max_interval=config.max_interval,
+    scheduler = PollScheduler(active_interval=5.0, max_interval=config.max_interval,
                               active_max_interval=config.max_interval, park_after=5.0)
 
     def cursors(seller_id: str) -> Any:
