@@ -11,7 +11,8 @@ with exponential backoff and jitter when it fails, with metrics, and stopped cle
         ...                                    # serve; group.metrics() for a health page
 
 An event's cursor is committed right after the handler returns (shielded from cancellation,
-so a shutdown never drops a finished event's commit); an event whose handler raised or was
+so a shutdown never drops a finished event's commit; a commit the store fails is tried again,
+``COMMIT_TRIES`` in all, before the consumer restarts); an event whose handler raised or was
 cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
 when the process dies, exactly once for the rest: a handler whose effect must not repeat
 checks ``delivery.id`` against what it already did (see docs/fastapi.md).
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["Backoff", "ConsumerMetrics", "EventConsumers", "EventHandler"]
 
 logger = logging.getLogger("allegro_async.consumers")
+
+#: Tries of an event's commit before its consumer restarts (and handles the event again).
+COMMIT_TRIES = 3
 
 #: ``await handler(seller_id, delivery)``: what a consumer calls for each event.
 EventHandler = Callable[[str, EventDelivery], Awaitable[None]]
@@ -330,7 +334,9 @@ class EventConsumers:
                 # poll away) and shielded: a finished event is never delivered again because
                 # shutdown landed between the handler and its commit.
                 with anyio.CancelScope(shield=True):
-                    await stream.commit()
+                    failed = await _try_commit(stream, metrics)
+                if failed:
+                    await self._retry_commit(seller_id, stream, metrics)
                 metrics.handled += 1
                 metrics.behind -= 1
                 metrics.cursor = stream.cursor
@@ -339,6 +345,32 @@ class EventConsumers:
                 metrics.last_event_at = metrics.oldest_waiting_at
                 metrics.oldest_waiting_at = (
                     _raw_occurred_at(stream._buffer[0]) if stream._buffer else None)
+
+
+    async def _retry_commit(self, seller_id: str, stream: OrderEventStream,
+                            metrics: ConsumerMetrics) -> None:
+        """Try a failed commit again (``COMMIT_TRIES`` in all) before restarting, which would
+        handle the event again; the waits are cancellable (the event is then redelivered)."""
+        for failures in range(1, COMMIT_TRIES):
+            logger.warning("commit for %s failed (%s); trying again", seller_id,
+                           metrics.last_error)
+            await self._sleep(self._backoff.delay(failures, self._rand))
+            with anyio.CancelScope(shield=True):
+                if not await _try_commit(stream, metrics):
+                    return
+        await stream.commit()  # the last try: its error restarts the consumer
+
+
+async def _try_commit(stream: OrderEventStream, metrics: ConsumerMetrics) -> bool:
+    """Commit the handled event; ``True`` when the store failed (a lost lease raises)."""
+    try:
+        await stream.commit()
+    except LeaseLostError:
+        raise
+    except Exception as exc:
+        metrics.last_error = _describe(exc)
+        return True
+    return False
 
 
 class _Parked(Exception):

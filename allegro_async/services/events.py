@@ -318,10 +318,12 @@ class OrderEventStream:
                 raise StopAsyncIteration
 
     async def commit(self) -> None:
-        """Mark the last delivered event finished and save the place."""
-        pending, self._pending = self._pending, None
+        """Mark the last delivered event finished and save the place. If the store's commit
+        raises, the event stays pending: calling this again commits it."""
+        pending = self._pending
         if pending is not None:
             await self.store.commit(pending[0], [pending[1]])
+            self._pending = None
             self.cursor = pending[0]
 
     def _remember(self, key: str) -> None:

@@ -171,3 +171,45 @@ async def test_a_consumer_stuck_on_its_first_event_shows_its_lag(
         assert metrics.lag_seconds == pytest.approx(90.0)
         release.set()
     assert group.metrics()[seller].lag_seconds == 0.0  # everything fetched was handled
+
+
+class _FlakyStore(MemoryCursorStore):
+    """A cursor store whose ``fail_at``-th commit raises, as a database restarting does."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.commits = 0
+        self.fail_at = fail_at
+
+    async def commit(self, cursor: str, keys: list[str]) -> None:  # type: ignore[override]
+        self.commits += 1
+        if self.commits == self.fail_at:
+            raise ConnectionError("the cursor store restarts")
+        await super().commit(cursor, keys)
+
+
+async def test_a_failed_commit_is_retried_without_handling_the_event_again(
+        allegro_app: AllegroApp, allegro_emulator: Emulator) -> None:
+    seller = allegro_emulator.sellers[0].id
+    handled: Counter[str] = Counter()
+    delays: list[float] = []
+    store = _FlakyStore(fail_at=3)
+
+    async def handle(seller_id: str, delivery: EventDelivery) -> None:
+        handled[delivery.id] += 1
+
+    async def fake_sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    async with EventConsumers(allegro_app, handle, sellers=[seller], cursor_stores=lambda _: store,
+                              backoff_sleep=fake_sleep, rand=lambda: 0.0,
+                              backoff=Backoff(initial=2), start="beginning",
+                              follow=False) as group:
+        pass
+    expected = await _journal(allegro_emulator, 0)
+    assert list(handled) == expected
+    assert set(handled.values()) == {1}  # the event whose commit failed was not handled again
+    assert (await store.load()).cursor == expected[-1]
+    metrics = group.metrics()[seller]
+    assert metrics.restarts == 0 and delays == [2.0]
+    assert metrics.last_error == "ConnectionError: the cursor store restarts"
