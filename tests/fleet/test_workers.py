@@ -14,7 +14,8 @@ import pytest
 
 from allegro_async import AllegroApp
 from allegro_async.cursors import MemoryCursorStore
-from allegro_async.fleet.leases import LeaseBackend, LeaseLostError
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.fleet.leases import LeaseBackend, LeaseLostError, RedisLeases
 from allegro_async.fleet.workers import FencedCursorStore, FleetConsumers, owner
 from allegro_async.services.events import EventDelivery
 from allegro_async.testing import Emulator
@@ -329,3 +330,17 @@ async def test_a_worker_dying_right_after_renewing_has_its_sellers_held_within_t
         assert clock.now <= died + TTL
         assert set(a_sellers) <= set(b.held())
         assert b.held() == sorted(sellers) == b.consumers.running()
+
+
+async def test_settings_that_cannot_keep_the_ttl_safely_are_refused(
+        allegro_app: AllegroApp, redis_client: object) -> None:
+    leases = RedisLeases(redis_client, prefix="unused")
+    fleet = FleetConsumers(allegro_app, Handled().handler("a"), leases=leases, ttl=15)
+    assert (fleet.renew_every, fleet.margin, fleet.slack, fleet.lease_for) == (3, 3, 1, 11)
+    # leases written for 15 - 5 - 2 = 8 s cannot outlast a 5 s round plus a 3 s margin
+    with pytest.raises(InvalidArgumentError, match="renew_every") as bad:
+        FleetConsumers(allegro_app, Handled().handler("a"), leases=leases, ttl=15,
+                       renew_every=5, margin=3, slack=2)
+    assert "2 * renew_every + margin + slack" in str(bad.value)
+    with pytest.raises(InvalidArgumentError, match="slack"):
+        FleetConsumers(allegro_app, Handled().handler("a"), leases=leases, ttl=15, slack=-1)
