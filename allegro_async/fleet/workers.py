@@ -10,8 +10,10 @@ seller to one live worker by rendezvous hashing (the same answer everywhere, and
 joining or leaving moves only its own share). A worker consumes a seller only while it holds
 the seller's lease: it takes the leases of its share that are free or expired, renews those it
 holds, and stops and releases those no longer its share, so a newcomer gets them on its next
-round. A dead worker stops renewing; its leases expire after ``ttl`` and the next round of the
-others takes them over.
+round. A dead worker stops renewing: its leases and its heartbeat are written to expire
+``lease_for = ttl - renew_every - slack`` after each renewal, so the next round of any other
+worker (at most ``renew_every`` later, ``slack`` left for the round's own work) takes them over
+within ``ttl`` of the death.
 
 Every cursor commit first checks, in the lease store, that this worker still holds the lease
 with its fencing token and for at least ``margin`` seconds more; otherwise it raises
@@ -45,6 +47,15 @@ __all__ = ["FencedCursorStore", "FleetConsumers", "owner"]
 logger = logging.getLogger("allegro_async.fleet")
 
 SellerSource = Iterable[str] | Callable[[], Awaitable[Iterable[str]]]
+
+
+def _seconds(value: float | None, default: float, name: str) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise InvalidArgumentError(name, f"must be seconds >= 0, got {value!r}",
+                                   f"e.g. {name}=1.0, or leave it out for the default")
+    return float(value)
 
 
 def _score(worker: str, seller: str) -> bytes:
@@ -95,11 +106,14 @@ class FleetConsumers:
             default: every seller in ``app.store``, asked every round.
         cursor_stores: each seller's cursor store; it must be shared by the workers (a
             database, Redis): the next holder resumes where the last one committed.
-        ttl: lease and heartbeat lifetime, seconds; a dead worker's sellers move after it.
-        renew_every: seconds between rounds (default ``ttl / 3``).
+        ttl: seconds within which a dead worker's sellers are held by another worker; leases
+            and heartbeats are written for ``lease_for = ttl - renew_every - slack``.
+        renew_every: seconds from the start of one round to the next (default ``ttl / 5``).
         margin: a commit needs the lease held for this much longer (default ``ttl / 5``).
-        clock: monotonic seconds; a lease not renewed for ``ttl - margin`` by it is given up
-            locally even when the lease store cannot be reached; ``round_sleep`` waits
+        slack: seconds of ``ttl`` left for a round's own lease-store calls before it takes
+            a lease (default ``min(renew_every, 1)``).
+        clock: monotonic seconds; a lease not renewed for ``lease_for - margin`` by it is given
+            up locally even when the lease store cannot be reached; ``round_sleep`` waits
             between rounds (tests pass one that never returns and call :meth:`rebalance`).
         **options: for :class:`EventConsumers` (``scheduler``, ``backoff``, stream options).
     """
@@ -108,7 +122,8 @@ class FleetConsumers:
                  worker_id: str | None = None, sellers: SellerSource | None = None,
                  cursor_stores: Callable[[str], CursorStore] | None = None,
                  ttl: float = 15.0, renew_every: float | None = None,
-                 margin: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 margin: float | None = None, slack: float | None = None,
+                 clock: Callable[[], float] = time.monotonic,
                  round_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
                  **options: Any) -> None:
         if not isinstance(leases, LeaseBackend):
@@ -118,12 +133,19 @@ class FleetConsumers:
             raise InvalidArgumentError("options", "sellers/cursor_stores given twice",
                                        "give them once, as keywords of FleetConsumers")
         self.ttl = check_ttl(ttl)
-        self.renew_every = check_ttl(renew_every if renew_every is not None else ttl / 3,
+        self.renew_every = check_ttl(renew_every if renew_every is not None else ttl / 5,
                                      "renew_every")
-        self.margin = margin if margin is not None else ttl / 5
-        if not 0 <= self.margin < self.ttl or self.renew_every >= self.ttl - self.margin:
-            raise InvalidArgumentError("margin", "need 0 <= margin and renew_every < ttl - margin",
-                                       "e.g. ttl=15, renew_every=5, margin=3")
+        self.margin = _seconds(margin, self.ttl / 5, "margin")
+        self.slack = _seconds(slack, min(self.renew_every, 1.0), "slack")
+        #: Seconds each lease and heartbeat is written to live after a renewal.
+        self.lease_for = self.ttl - self.renew_every - self.slack
+        if self.renew_every + self.margin >= self.lease_for:
+            raise InvalidArgumentError(
+                "renew_every", f"leases would live ttl - renew_every - slack = "
+                f"{self.lease_for:g} s, not longer than a round plus the margin "
+                f"({self.renew_every:g} + {self.margin:g} s)",
+                "make ttl > 2 * renew_every + margin + slack, e.g. ttl=15 with renew_every=3, "
+                "margin=3, slack=1")
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.leases = leases
         self._source = sellers
@@ -131,6 +153,7 @@ class FleetConsumers:
         self._clock, self._sleep = clock, round_sleep
         self._tokens: dict[str, int] = {}
         self._valid_until: dict[str, float] = {}
+        self._round_started: float | None = None
         self.workers: list[str] = []
         self.consumers = EventConsumers(app, handler, sellers=[],
                                         cursor_stores=self._fenced_store, **options)
@@ -200,7 +223,9 @@ class FleetConsumers:
 
     async def _rounds(self) -> None:
         while True:
-            await self._sleep(self.renew_every)
+            # start to start: a round's own duration does not push the next one later
+            started = self._clock() if self._round_started is None else self._round_started
+            await self._sleep(max(0.0, started + self.renew_every - self._clock()))
             try:
                 await self.rebalance()
             except Exception as exc:
@@ -229,13 +254,13 @@ class FleetConsumers:
     async def rebalance(self) -> None:
         """One round: heartbeat, renew, then stop and release what is no longer this worker's
         share and take the free leases of what is (the loop runs it every ``renew_every``)."""
-        sent = self._clock()
-        await self.leases.heartbeat(self.worker_id, self.ttl)
+        sent = self._round_started = self._clock()
+        await self.leases.heartbeat(self.worker_id, self.lease_for)
         if self._tokens:
-            kept = await self.leases.renew(self._tokens, self.worker_id, self.ttl)
+            kept = await self.leases.renew(self._tokens, self.worker_id, self.lease_for)
             for seller in list(self._tokens):
                 if seller in kept:
-                    self._valid_until[seller] = sent + self.ttl
+                    self._valid_until[seller] = sent + self.lease_for
                 else:
                     logger.warning("%s lost the lease of %s", self.worker_id, seller)
                     await self._stop(seller)
@@ -261,8 +286,8 @@ class FleetConsumers:
         if not wanted:
             return
         sent = self._clock()
-        taken = await self.leases.acquire(wanted, self.worker_id, self.ttl)
+        taken = await self.leases.acquire(wanted, self.worker_id, self.lease_for)
         for seller, token in taken.items():
             self._tokens[seller] = token
-            self._valid_until[seller] = sent + self.ttl
+            self._valid_until[seller] = sent + self.lease_for
             await self.consumers.start(seller)

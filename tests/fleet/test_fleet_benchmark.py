@@ -41,6 +41,6 @@ def test_a_small_fleet_loses_nothing_through_a_kill_and_two_restarts() -> None:
     # is repeated once within the grace (A5), so a failure run may count a few more
     assert 1 <= result["refreshes_per_expiry"] <= 1.1
     assert result["failover_seconds"] is not None
-    # the lease expires up to a TTL after the last renewal and the others take it at their
-    # next round; rounds run late on a loaded machine, so a round or two of slack
-    assert result["failover_seconds"] <= result["lease_ttl_s"] + 3 * result["renew_every_s"]
+    # leases are written so that the others' next round takes them within the TTL; rounds
+    # and the new holder's first poll run late on a loaded machine, so two rounds of slack
+    assert result["failover_seconds"] <= result["lease_ttl_s"] + 2 * result["renew_every_s"]

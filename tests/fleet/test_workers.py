@@ -14,7 +14,8 @@ import pytest
 
 from allegro_async import AllegroApp
 from allegro_async.cursors import MemoryCursorStore
-from allegro_async.fleet.leases import LeaseBackend, LeaseLostError
+from allegro_async.errors import InvalidArgumentError
+from allegro_async.fleet.leases import LeaseBackend, LeaseLostError, RedisLeases
 from allegro_async.fleet.workers import FencedCursorStore, FleetConsumers, owner
 from allegro_async.services.events import EventDelivery
 from allegro_async.testing import Emulator
@@ -194,10 +195,10 @@ async def test_a_dead_workers_sellers_are_taken_over_once_its_leases_expire(
                 a_scope.cancel()
         for index in range(len(sellers)):
             allegro_emulator.orders.new_order(index)
-        clock.advance(TTL - 1)
+        clock.advance(b.lease_for - 0.5)  # a renewed when it last rebalanced, at the death
         await b.rebalance()
         assert set(b.held()).isdisjoint(a_sellers)  # a's leases still run
-        clock.advance(1.5)
+        clock.advance(1)
         await b.rebalance()
         assert b.held() == sorted(sellers) == b.consumers.running()
         pacer.kick()
@@ -265,11 +266,81 @@ async def test_a_worker_cut_off_from_the_lease_store_stops_before_its_leases_can
                               sleep=pacer.sleep) as a:
         assert a.held() == [seller] and a.consumers.running() == [seller]
         cut.cut = True
-        clock.advance(TTL - 4)  # renewed 11 s ago: still inside ttl - margin (12 s)
+        # renewed lease_for - margin - 1 s ago: still inside lease_for - margin
+        clock.advance(a.lease_for - a.margin - 1)
         rounds.kick()
         await anyio.wait_all_tasks_blocked()
         assert a.held() == [seller]
-        clock.advance(2)  # 13 s: another worker may take it over soon, so a stops now
+        clock.advance(2)  # past it: another worker may take it over soon, so a stops now
         rounds.kick()
         await anyio.wait_all_tasks_blocked()
         assert a.held() == [] and a.consumers.running() == []
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.5, 0.99])
+async def test_a_worker_dying_right_after_renewing_has_its_sellers_held_within_ttl(
+        allegro_app: AllegroApp, allegro_emulator: Emulator, leases: LeaseBackend,
+        clock: FakeClock, phase: float) -> None:
+    sellers = [s.id for s in allegro_emulator.sellers]
+    stores = {s: MemoryCursorStore() for s in sellers}
+    handled, pacer = Handled(), Pacer()
+    doomed = Partition(leases)
+    go, parked = anyio.Event(), anyio.Event()
+    deadline = [float("inf")]
+
+    async def b_rounds(seconds: float) -> None:
+        """b's wait between rounds on the fake clock: time moves by what b waits, and stops
+        at the deadline."""
+        await go.wait()
+        if clock.now + seconds > deadline[0]:
+            parked.set()
+            await anyio.sleep_forever()
+        clock.advance(seconds)
+
+    b = FleetConsumers(allegro_app, handled.handler("b"), leases=leases, worker_id="b",
+                       sellers=sellers, cursor_stores=stores.__getitem__, ttl=TTL, clock=clock,
+                       round_sleep=b_rounds, sleep=pacer.sleep)
+    async with b:
+        with anyio.CancelScope() as a_scope:
+            a_ready = anyio.Event()
+
+            async def run_a() -> None:
+                async with _fleet(allegro_app, handled, "a", doomed, stores, clock, pacer) as a:
+                    await b.rebalance()
+                    await a.rebalance()  # a heartbeats and renews ...
+                    _assert_shares([a, b], sellers)
+                    a_ready.set()
+                    await anyio.sleep_forever()
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(run_a)
+                await a_ready.wait()
+                a_sellers = sorted(set(sellers) - set(b.held()))
+                assert a_sellers
+                doomed.cut = True  # ... and dies at once, releasing nothing
+                a_scope.cancel()
+        died = clock.now
+        # b's rounds come every renew_every, at any phase against a's last renewal
+        clock.advance(phase * b.renew_every)
+        await b.rebalance()
+        deadline[0] = died + TTL
+        go.set()
+        with anyio.fail_after(30):
+            await parked.wait()
+        assert clock.now <= died + TTL
+        assert set(a_sellers) <= set(b.held())
+        assert b.held() == sorted(sellers) == b.consumers.running()
+
+
+async def test_settings_that_cannot_keep_the_ttl_safely_are_refused(
+        allegro_app: AllegroApp, redis_client: object) -> None:
+    leases = RedisLeases(redis_client, prefix="unused")
+    fleet = FleetConsumers(allegro_app, Handled().handler("a"), leases=leases, ttl=15)
+    assert (fleet.renew_every, fleet.margin, fleet.slack, fleet.lease_for) == (3, 3, 1, 11)
+    # leases written for 15 - 5 - 2 = 8 s cannot outlast a 5 s round plus a 3 s margin
+    with pytest.raises(InvalidArgumentError, match="renew_every") as bad:
+        FleetConsumers(allegro_app, Handled().handler("a"), leases=leases, ttl=15,
+                       renew_every=5, margin=3, slack=2)
+    assert "2 * renew_every + margin + slack" in str(bad.value)
+    with pytest.raises(InvalidArgumentError, match="slack"):
+        FleetConsumers(allegro_app, Handled().handler("a"), leases=leases, ttl=15, slack=-1)
