@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -31,9 +32,12 @@ SAVE_PAUSE_MAX = 0.5
 _ATTEMPT_LIMIT = 5.0
 
 
-async def save_rotated(store: TokenStore, key: str, token: Token, *, until: float) -> None:
+async def save_rotated(store: TokenStore, key: str, token: Token, *, until: float,
+                       on_failure: Callable[[], None] | None = None) -> None:
     """Save ``token`` under ``key``, trying again after a failure until ``until``
     (``anyio.current_time()`` scale); the caller holds the store's ``lock(key)``.
+    ``on_failure`` is called once, when the first save has failed (the caller hands the pair
+    to whoever waits for it instead of holding them through the retries).
 
     Raises the last error when the window closes, and a
     :class:`~allegro_async.stores.StaleLockError` at once (another holder has saved a newer
@@ -56,6 +60,8 @@ async def save_rotated(store: TokenStore, key: str, token: Token, *, until: floa
         except StaleLockError:
             raise
         except Exception as exc:
+            if attempt == 1 and on_failure is not None:
+                on_failure()
             left = until - anyio.current_time()
             if left <= pause:
                 logger.error(

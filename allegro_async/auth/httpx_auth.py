@@ -4,10 +4,10 @@ One auth serves one key of a :class:`~allegro_async.auth.tokens.TokenStore` (one
 refreshes ahead of expiry (``margin``) and once after a 401 for an expired token. Refreshes are
 single flight: concurrent requests on an expired token wait for one refresh, and across
 processes the store's ``lock(key)`` plus a re-read means a pair refreshed elsewhere is used
-instead of refreshed again (which would break the session, A5). The new pair is handed to
-this process's callers at once; a save that fails is tried again (see ``auth/_save_retry.py``)
-while the lock is held, so other processes wait and then read it instead of refreshing the
-old pair a second time.
+instead of refreshed again (which would break the session, A5). The new pair is saved before
+any request uses it; when that save fails, this process's callers get the pair at once and
+the save is tried again (``auth/_save_retry.py``) while the lock is held, so other processes
+wait and then read it instead of refreshing the old pair a second time.
 
 A refresh runs in a task of its own, not in the caller's: a caller whose deadline (the
 ``DEADLINE`` request extension) or cancel scope ends while it waits leaves at once, and the
@@ -301,16 +301,20 @@ class RefreshingAuth(Auth):
             if current.environment and not new.environment:
                 new = new.with_environment(current.environment)
             # The rotated pair is the only one that lasts (A5): this process uses it from now
-            # on, whatever the store does, and its waiters get it without waiting for the save.
+            # on, whatever the store does.
             self._token = new
             self._dead = None
             self.refreshes += 1
-            if flight is not None:
-                flight.token = new
-                flight.done.set()
+
+            def hand_out() -> None:  # the first save failed: waiters need not wait for more
+                if flight is not None:
+                    flight.token = new
+                    flight.done.set()
+
             # Still under the lock: other processes wait for this save instead of refreshing
             # the old pair again, until another could no longer do so within A5's grace.
-            await save_rotated(self.store, self.key, new, until=sent + SAVE_WINDOW)
+            await save_rotated(self.store, self.key, new, until=sent + SAVE_WINDOW,
+                               on_failure=hand_out)
             return new
 
     async def _send_refresh(self, pair: Token) -> Token:
