@@ -58,6 +58,8 @@ async def save_rotated(store: TokenStore, key: str, token: Token, *, until: floa
                 logger.warning("the refreshed pair of %r was saved at attempt %d", key, attempt)
             return
         except StaleLockError:
+            logger.warning("the refreshed pair of %r was not saved: another worker has saved a "
+                           "newer one since (this one's lock had expired)", key)
             raise
         except Exception as exc:
             if attempt == 1 and on_failure is not None:

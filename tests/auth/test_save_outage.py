@@ -7,9 +7,10 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from allegro_async.auth import httpx_auth
+from allegro_async.auth import _save_retry, httpx_auth
 from allegro_async.auth.app import AllegroApp
 from allegro_async.auth.tokens import MemoryTokenStore, Token
+from allegro_async.errors import RequestTimeoutError
 from allegro_async.testing import Emulator
 from tests.auth.test_refresh import _app, _seller_token
 
@@ -108,4 +109,40 @@ async def test_a_save_that_never_lands_gives_up_within_the_grace(
     assert store.failed >= 2 and await store.load(key) == old
     assert token.access_token != old.access_token
     assert await app.auth(key).token() == token  # this process keeps using the new pair
+    assert _refreshes(emulator) == 1
+
+
+class HungStore(MemoryTokenStore):
+    """A memory store whose first save after seeding never answers (a server gone silent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hang_next = False
+        self.hung = anyio.Event()
+
+    async def save(self, key: str, token: Token) -> None:
+        if self.hang_next:
+            self.hang_next = False
+            self.hung.set()
+            await anyio.sleep_forever()
+        await super().save(key, token)
+
+
+async def test_a_hung_save_bounds_neither_the_caller_nor_the_refresh(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_save_retry, "_ATTEMPT_LIMIT", 0.2)
+    store = HungStore()
+    app = _app(emulator, store)
+    old = _seller_token(emulator, expires_in=10)
+    key = await app.add_seller(old)
+    store.hang_next = True
+    with anyio.fail_after(GUARD):
+        with pytest.raises(RequestTimeoutError):
+            await app.seller(key).request("GET", "/me", timeout=0.05)
+        assert store.hung.is_set() and emulator.stats.route("GET", "/me") == 0
+        await app.auth(key).join()  # the hung save was given up and tried again
+    saved = await store.load(key)
+    assert saved is not None and saved.access_token != old.access_token
+    assert (await app.seller(key).request("GET", "/me"))["id"] == key
     assert _refreshes(emulator) == 1
