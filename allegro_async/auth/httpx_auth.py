@@ -152,6 +152,9 @@ class RefreshingAuth(Auth):
         #: The pair whose refresh token Allegro refused (or that had none, expired): until the
         #: store holds another, calls are refused without asking Allegro again.
         self._dead: Token | None = None
+        #: (the refresh token it replaced, the pair) while a refreshed pair is not saved: the
+        #: store still holds the replaced one, whose refresh token dies a minute later (A5).
+        self._unsaved: tuple[str, Token] | None = None
         #: Refreshes this auth performed itself (others' refreshes it picked up do not count).
         self.refreshes = 0
 
@@ -284,6 +287,10 @@ class RefreshingAuth(Auth):
         guard = lock(self.key) if callable(lock) else contextlib.nullcontext()
         async with guard:
             current = await self.store.load(self.key) or mine or stale
+            unsaved = self._unsaved
+            if unsaved is not None and current is not None \
+                    and current.refresh_token == unsaved[0]:
+                current = unsaved[1]  # refresh what this process rotated to, not the dead pair
             if current is None:
                 raise self._not_connected()
             if stale is not None and self._fresh(current, stale):
@@ -313,8 +320,10 @@ class RefreshingAuth(Auth):
 
             # Still under the lock: other processes wait for this save instead of refreshing
             # the old pair again, until another could no longer do so within A5's grace.
+            self._unsaved = (str(current.refresh_token), new)
             await save_rotated(self.store, self.key, new, until=sent + SAVE_WINDOW,
                                on_failure=hand_out)
+            self._unsaved = None
             return new
 
     async def _send_refresh(self, pair: Token) -> Token:

@@ -112,6 +112,24 @@ async def test_a_save_that_never_lands_gives_up_within_the_grace(
     assert _refreshes(emulator) == 1
 
 
+async def test_the_next_refresh_uses_the_pair_that_was_never_saved(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(httpx_auth, "SAVE_WINDOW", 0.3)
+    app, store, key, old = await _seeded(emulator)
+    with anyio.fail_after(GUARD):
+        unsaved = await app.auth(key).token()
+        await app.auth(key).join()
+    assert await store.load(key) == old  # the store kept the replaced pair
+    store.down = False
+    emulator.clock.advance(12 * 3600)  # the new pair is due; the old refresh token long dead
+    with anyio.fail_after(GUARD):
+        renewed = await app.auth(key).token()
+    assert renewed.access_token not in (old.access_token, unsaved.access_token)
+    assert await store.load(key) == renewed
+    assert _refreshes(emulator) == 2
+
+
 class HungStore(MemoryTokenStore):
     """A memory store whose first save after seeding never answers (a server gone silent)."""
 
