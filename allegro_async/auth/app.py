@@ -162,8 +162,9 @@ class AllegroApp:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Wait for token refreshes in flight to save their pairs, then close the shared
-        connection pool."""
+        """Wait for token refreshes in flight to save their pairs (a store that is down is
+        tried again for up to 45 s after the refresh, A5), then close the shared connection
+        pool."""
         for auth in list(self._auths.values()):
             await auth.join()
         if self._own_throttle is not None:

@@ -5,7 +5,9 @@ refreshes ahead of expiry (``margin``) and once after a 401 for an expired token
 single flight: concurrent requests on an expired token wait for one refresh, and across
 processes the store's ``lock(key)`` plus a re-read means a pair refreshed elsewhere is used
 instead of refreshed again (which would break the session, A5). The new pair is saved before
-any request uses it.
+any request uses it; when that save fails, this process's callers get the pair at once and
+the save is tried again (``auth/_save_retry.py``) while the lock is held, so other processes
+wait and then read it instead of refreshing the old pair a second time.
 
 A refresh runs in a task of its own, not in the caller's: a caller whose deadline (the
 ``DEADLINE`` request extension) or cancel scope ends while it waits leaves at once, and the
@@ -27,6 +29,7 @@ import anyio
 
 from allegro_async._http import Auth, Request, Response
 from allegro_async.auth._detached import start_detached
+from allegro_async.auth._save_retry import SAVE_WINDOW, save_rotated
 from allegro_async.auth.checks import check_request
 from allegro_async.auth.tokens import Token, TokenStore
 from allegro_async.errors import (
@@ -63,12 +66,14 @@ class Refresher(Protocol):
 
 
 class _Flight:
-    """One refresh in flight, shared by every caller that needs it; set ``done`` when over."""
+    """One refresh in flight, shared by every caller that needs it. ``done`` is set when its
+    outcome is known (the new pair may still be being saved), ``over`` when all of it is."""
 
-    __slots__ = ("done", "error", "token", "traceback")
+    __slots__ = ("done", "error", "over", "token", "traceback")
 
     def __init__(self) -> None:
         self.done = anyio.Event()
+        self.over = anyio.Event()
         self.token: Token | None = None
         self.error: BaseException | None = None
         self.traceback: TracebackType | None = None
@@ -147,6 +152,9 @@ class RefreshingAuth(Auth):
         #: The pair whose refresh token Allegro refused (or that had none, expired): until the
         #: store holds another, calls are refused without asking Allegro again.
         self._dead: Token | None = None
+        #: (the refresh token it replaced, the pair) while a refreshed pair is not saved: the
+        #: store still holds the replaced one, whose refresh token dies a minute later (A5).
+        self._unsaved: tuple[str, Token] | None = None
         #: Refreshes this auth performed itself (others' refreshes it picked up do not count).
         self.refreshes = 0
 
@@ -195,10 +203,11 @@ class RefreshingAuth(Auth):
         return await self._renewed(stale, None, None)
 
     async def join(self) -> None:
-        """Wait for a refresh in flight (whoever started it) to end; its pair is saved then."""
+        """Wait for a refresh in flight (whoever started it) to end; its pair is saved then
+        (or could not be within the A5 grace)."""
         flight = self._flight
         if flight is not None:
-            await flight.done.wait()
+            await flight.over.wait()
 
     async def _usable(self, deadline: float | None, request: Request | None) -> Token:
         token = self._token
@@ -254,24 +263,34 @@ class RefreshingAuth(Auth):
     async def _fly(self, flight: _Flight, stale: Token | None) -> None:
         """The refresh itself, in a task of its own (no caller's cancel reaches it)."""
         try:
-            flight.token = await self._refresh_now(stale)
+            token = await self._refresh_now(stale, flight)
+            if not flight.done.is_set():
+                flight.token = token
         except Exception as exc:  # handed to every waiter
-            flight.error, flight.traceback = exc, exc.__traceback__
+            if not flight.done.is_set():
+                flight.error, flight.traceback = exc, exc.__traceback__
+            # else: the pair was handed out and its save gave up (logged there)
         except BaseException:  # the event loop is closing: waiters must not hang
-            flight.error = TransportError(
-                "the token refresh was cancelled (its event loop is closing)",
-                method="POST", path="/auth/oauth/token")
+            if not flight.done.is_set():
+                flight.error = TransportError(
+                    "the token refresh was cancelled (its event loop is closing)",
+                    method="POST", path="/auth/oauth/token")
             raise
         finally:
             self._flight = None
             flight.done.set()
+            flight.over.set()
 
-    async def _refresh_now(self, stale: Token | None) -> Token:
+    async def _refresh_now(self, stale: Token | None, flight: _Flight | None = None) -> Token:
         mine = self._token
         lock: Any = getattr(self.store, "lock", None)
         guard = lock(self.key) if callable(lock) else contextlib.nullcontext()
         async with guard:
             current = await self.store.load(self.key) or mine or stale
+            unsaved = self._unsaved
+            if unsaved is not None and current is not None \
+                    and current.refresh_token == unsaved[0]:
+                current = unsaved[1]  # refresh what this process rotated to, not the dead pair
             if current is None:
                 raise self._not_connected()
             if stale is not None and self._fresh(current, stale):
@@ -280,6 +299,7 @@ class RefreshingAuth(Auth):
             if not current.refresh_token:
                 self._dead = current
                 raise self._reconnect(current)
+            sent = anyio.current_time()
             try:
                 new = await self._send_refresh(current)
             except ReauthorizationRequiredError:
@@ -287,10 +307,23 @@ class RefreshingAuth(Auth):
                 raise
             if current.environment and not new.environment:
                 new = new.with_environment(current.environment)
-            await self.store.save(self.key, new)  # saved before any request uses it
+            # The rotated pair is the only one that lasts (A5): this process uses it from now
+            # on, whatever the store does.
             self._token = new
             self._dead = None
             self.refreshes += 1
+
+            def hand_out() -> None:  # the first save failed: waiters need not wait for more
+                if flight is not None:
+                    flight.token = new
+                    flight.done.set()
+
+            # Still under the lock: other processes wait for this save instead of refreshing
+            # the old pair again, until another could no longer do so within A5's grace.
+            self._unsaved = (str(current.refresh_token), new)
+            await save_rotated(self.store, self.key, new, until=sent + SAVE_WINDOW,
+                               on_failure=hand_out)
+            self._unsaved = None
             return new
 
     async def _send_refresh(self, pair: Token) -> Token:

@@ -35,6 +35,11 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# KEYS: lock. ARGV: fence:owner, ttl ms. Only the holder extends its own lock.
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 # KEYS: token, fence, lock, index. ARGV: value, fence ('' outside the lock), key.
 # A holder saves only while no newer fence exists; a save outside the lock outdates any holder
 # (a seller who just logged in again wins over a refresh of their previous pair) and frees it.
@@ -144,6 +149,18 @@ class RedisTokenStore:
                 pipe.srem(self._index, key)
                 removed, _ = await pipe.execute()
             return bool(removed)
+
+    async def extend_lock(self, key: str) -> bool:
+        """Give the running task's ``lock(key)`` a full ``lock_ttl`` again (a holder whose save
+        is being retried keeps the other hosts waiting); ``False`` when it holds none, or its
+        lock has passed to another holder."""
+        fencing.check_key(key)
+        fence = fencing.held_fence(self, key)
+        if fence is None:
+            return False
+        lock_key = self._keys(key)[2]
+        return bool(await self._redis.eval(_EXTEND, 1, lock_key, f"{fence}:{self._owner}",
+                                           self._ttl_ms))
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:

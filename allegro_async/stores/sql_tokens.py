@@ -154,6 +154,20 @@ class SqlTokenStore:
             fence = taken.scalar()
         return None if fence is None else int(fence)
 
+    async def extend_lock(self, key: str) -> bool:
+        """Give the running task's ``lock(key)`` a full ``lock_ttl`` again (a holder whose save
+        is being retried keeps the other hosts waiting); ``False`` when it holds none, or its
+        lease has passed to another holder."""
+        fencing.check_key(key)
+        fence = fencing.held_fence(self, key)
+        if fence is None:
+            return False
+        async with self._engine.begin() as connection:
+            done = await connection.execute(text(
+                f"UPDATE {self._locks} SET expires_at = {self._now} + :ttl "
+                "WHERE key = :k AND fence = :f"), {"k": key, "f": fence, "ttl": self._ttl})
+        return bool(done.rowcount)
+
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
         """Hold ``key`` for one refresh, on every host; other keys stay free. Cancelling the
