@@ -213,11 +213,16 @@ class RefreshingAuth(Auth):
         token = self._token
         if token is None:
             async with self._lock:
-                if self._token is None:
+                loaded = self._token is None
+                if loaded:
                     self._token = await self.store.load(self.key)
                 token = self._token
             if token is None:
                 raise self._not_connected()
+            if loaded and await self._abandoned():
+                # a holder died between its refresh and its save: the stored refresh token is
+                # rotated and lives only for A5's grace; use it again now, under the lock
+                return await self._renewed(token, deadline, request)
         if token.expires_within(token.refresh_margin(self.margin), now=self._clock()):
             token = await self._renewed(token, deadline, request)
         return token
@@ -299,6 +304,9 @@ class RefreshingAuth(Auth):
             if not current.refresh_token:
                 self._dead = current
                 raise self._reconnect(current)
+            begin: Any = getattr(self.store, "begin_refresh", None)
+            if callable(begin):
+                await begin(self.key)  # seen by the next holder if this process dies unsaved
             sent = anyio.current_time()
             try:
                 new = await self._send_refresh(current)
@@ -325,6 +333,11 @@ class RefreshingAuth(Auth):
                                on_failure=hand_out)
             self._unsaved = None
             return new
+
+    async def _abandoned(self) -> bool:
+        """Whether the store says a refresh of this key was begun and never saved."""
+        check: Any = getattr(self.store, "abandoned_refresh", None)
+        return bool(await check(self.key)) if callable(check) else False
 
     async def _send_refresh(self, pair: Token) -> Token:
         """One refresh, sent again at once when its answer was lost.
