@@ -184,7 +184,10 @@ class RedisTokenStore:
         fence = fencing.held_fence(self, key)
         if fence is not None:
             return int(intent) != fence
-        return lock is None or not bytes(lock).startswith(bytes(intent) + b":")
+        def text(value: bytes | str) -> str:
+            return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+        return lock is None or not text(lock).startswith(text(intent) + ":")
 
     async def extend_lock(self, key: str) -> bool:
         """Give the running task's ``lock(key)`` a full ``lock_ttl`` again (a holder whose save
