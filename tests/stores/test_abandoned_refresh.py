@@ -21,8 +21,6 @@ GUARD = 20.0  # seconds: only bounds a test that would otherwise hang
 async def test_next_process_takes_over_an_abandoned_refresh(
     backend: Backend, emulator: Emulator
 ) -> None:
-    if backend.kind != "redis":
-        pytest.skip("the SQL stores do not record refresh intents yet")
     dead_store, other_store = backend.tokens(lock_ttl=1.0), backend.tokens(lock_ttl=1.0)
     key = emulator.sellers[0].id
     now = emulator.clock.now().timestamp()
@@ -54,8 +52,6 @@ async def test_next_process_takes_over_an_abandoned_refresh(
 
 
 async def test_a_saved_refresh_leaves_no_intent(backend: Backend, emulator: Emulator) -> None:
-    if backend.kind != "redis":
-        pytest.skip("the SQL stores do not record refresh intents yet")
     store = backend.tokens(lock_ttl=1.0)
     key = emulator.sellers[0].id
     now = emulator.clock.now().timestamp()
