@@ -202,6 +202,21 @@ class RefreshingAuth(Auth):
         """
         return await self._renewed(stale, None, None)
 
+    async def recover(self) -> bool:
+        """Take over a refresh that another process began and never saved (it died between
+        Allegro's answer and its save): refresh now with the stored, rotated refresh token while
+        A5's grace lasts. ``True`` when the store reported one. One store read; run it for each
+        seller every ``lock_ttl`` seconds or so from a periodic task, so a pair held in memory
+        is renewed in time (a process that loads the pair does this by itself)."""
+        if self._flight is not None or not await self._abandoned():
+            return False
+        token = await self.store.load(self.key)
+        if token is None:
+            return False
+        self._token = token
+        await self._renewed(token, None, None)
+        return True
+
     async def join(self) -> None:
         """Wait for a refresh in flight (whoever started it) to end; its pair is saved then
         (or could not be within the A5 grace)."""

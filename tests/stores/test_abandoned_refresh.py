@@ -62,3 +62,26 @@ async def test_a_saved_refresh_leaves_no_intent(backend: Backend, emulator: Emul
         assert not await store.abandoned_refresh(key)  # its own holder is not abandoned
         await store.save(key, old)
     assert not await store.abandoned_refresh(key)
+
+
+async def test_recover_renews_a_pair_held_in_memory(backend: Backend, emulator: Emulator) -> None:
+    dead_store, other_store = backend.tokens(lock_ttl=1.0), backend.tokens(lock_ttl=1.0)
+    key = emulator.sellers[0].id
+    now = emulator.clock.now().timestamp()
+    old = Token.from_response(emulator.oauth.issue_pair(key), now=now, environment="custom")
+    await other_store.save(key, old)
+    async with emulated_flows(emulator) as flows_dead, emulated_flows(emulator) as flows_b:
+        host_b = RefreshingAuth(other_store, key, flows_b, clock=emulator.clock.now().timestamp)
+        with anyio.fail_after(GUARD):
+            assert (await host_b.token()).access_token == old.access_token  # held in memory
+            assert not await host_b.recover()
+            async with dead_store.lock(key):
+                await dead_store.begin_refresh(key)
+                await flows_dead.refresh(str(old.refresh_token))
+            assert await host_b.recover()
+            assert not await host_b.recover()
+            got = await host_b.token()
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 2
+    assert host_b.refreshes == 1 and got.access_token != old.access_token
+    saved = await other_store.load(key)
+    assert saved is not None and saved.refresh_token == got.refresh_token
