@@ -174,20 +174,14 @@ class RedisTokenStore:
                                    _INTENT_MS)
 
     async def abandoned_refresh(self, key: str) -> bool:
-        """Whether a holder of ``lock(key)`` began a refresh and neither saved nor still holds
-        the lock: the stored refresh token may be rotated, and must be used again at once."""
+        """Whether a holder of ``lock(key)`` other than the running task began a refresh that no
+        save has ended: it died before saving (the stored refresh token is rotated and must be
+        used again at once), or it is still at work (take the lock, then re-read the pair)."""
         fencing.check_key(key)
-        intent_key, lock_key = self._intent(key), self._keys(key)[2]
-        intent, lock = await self._redis.mget([intent_key, lock_key])
+        intent = await self._redis.get(self._intent(key))
         if intent is None:
             return False
-        fence = fencing.held_fence(self, key)
-        if fence is not None:
-            return int(intent) != fence
-        def text(value: bytes | str) -> str:
-            return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-        return lock is None or not text(lock).startswith(text(intent) + ":")
+        return int(intent) != fencing.held_fence(self, key)
 
     async def extend_lock(self, key: str) -> bool:
         """Give the running task's ``lock(key)`` a full ``lock_ttl`` again (a holder whose save

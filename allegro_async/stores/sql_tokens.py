@@ -151,22 +151,16 @@ class SqlTokenStore:
                 "WHERE key = :k AND fence = :f"), {"k": key, "f": fence, "grace": _GRACE})
 
     async def abandoned_refresh(self, key: str) -> bool:
-        """Whether a holder of ``lock(key)`` began a refresh and neither saved nor still holds
-        the lock: the stored refresh token may be rotated, and must be used again at once."""
+        """Whether a holder of ``lock(key)`` other than the running task began a refresh that no
+        save has ended: it died before saving (the stored refresh token is rotated and must be
+        used again at once), or it is still at work (take the lock, then re-read the pair)."""
         fencing.check_key(key)
         await self._tables.ensure(self._engine)
         async with self._engine.connect() as connection:
-            row = (await connection.execute(text(
-                f"SELECT i.fence, l.fence, l.expires_at > {self._now} FROM {self._intents} i "
-                f"LEFT JOIN {self._locks} l ON l.key = i.key "
-                f"WHERE i.key = :k AND i.until > {self._now}"), {"k": key})).first()
-        if row is None:
-            return False
-        intent, lock_fence, lock_live = int(row[0]), row[1], bool(row[2])
-        fence = fencing.held_fence(self, key)
-        if fence is not None:
-            return intent != fence
-        return not (lock_live and lock_fence is not None and int(lock_fence) == intent)
+            intent = (await connection.execute(text(
+                f"SELECT fence FROM {self._intents} WHERE key = :k AND until > {self._now}"),
+                {"k": key})).scalar()
+        return intent is not None and int(intent) != fencing.held_fence(self, key)
 
     async def keys(self) -> list[str]:
         """Every key that has a pair, sorted."""
