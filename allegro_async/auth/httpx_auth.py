@@ -202,6 +202,21 @@ class RefreshingAuth(Auth):
         """
         return await self._renewed(stale, None, None)
 
+    async def recover(self) -> bool:
+        """Take over a refresh that another process began and never saved (it died between
+        Allegro's answer and its save): refresh now with the stored, rotated refresh token while
+        A5's grace lasts. ``True`` when the store reported one. One store read; run it for each
+        seller every ``lock_ttl`` seconds or so from a periodic task, so a pair held in memory
+        is renewed in time (a process that loads the pair does this by itself)."""
+        if self._flight is not None or not await self._abandoned():
+            return False
+        token = await self.store.load(self.key)
+        if token is None:
+            return False
+        self._token = token
+        await self._renewed(token, None, None)
+        return True
+
     async def join(self) -> None:
         """Wait for a refresh in flight (whoever started it) to end; its pair is saved then
         (or could not be within the A5 grace)."""
@@ -213,11 +228,16 @@ class RefreshingAuth(Auth):
         token = self._token
         if token is None:
             async with self._lock:
-                if self._token is None:
+                loaded = self._token is None
+                if loaded:
                     self._token = await self.store.load(self.key)
                 token = self._token
             if token is None:
                 raise self._not_connected()
+            if loaded and await self._abandoned():
+                # a holder died between its refresh and its save: the stored refresh token is
+                # rotated and lives only for A5's grace; use it again now, under the lock
+                return await self._renewed(token, deadline, request)
         if token.expires_within(token.refresh_margin(self.margin), now=self._clock()):
             token = await self._renewed(token, deadline, request)
         return token
@@ -299,6 +319,9 @@ class RefreshingAuth(Auth):
             if not current.refresh_token:
                 self._dead = current
                 raise self._reconnect(current)
+            begin: Any = getattr(self.store, "begin_refresh", None)
+            if callable(begin):
+                await begin(self.key)  # seen by the next holder if this process dies unsaved
             sent = anyio.current_time()
             try:
                 new = await self._send_refresh(current)
@@ -325,6 +348,11 @@ class RefreshingAuth(Auth):
                                on_failure=hand_out)
             self._unsaved = None
             return new
+
+    async def _abandoned(self) -> bool:
+        """Whether the store says a refresh of this key was begun and never saved."""
+        check: Any = getattr(self.store, "abandoned_refresh", None)
+        return bool(await check(self.key)) if callable(check) else False
 
     async def _send_refresh(self, pair: Token) -> Token:
         """One refresh, sent again at once when its answer was lost.

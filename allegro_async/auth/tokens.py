@@ -150,6 +150,11 @@ class TokenStore(Protocol):
     ``save`` must be atomic: a reader sees the old pair or the new one, never half. A store may
     also offer ``lock(key)``: an async context manager held across "re-read, refresh, save";
     for stores shared by several processes it must be an inter-process lock.
+
+    A shared store may also offer ``begin_refresh(key)`` (called under ``lock(key)`` just
+    before the token request: records a refresh intent that any ``save`` of the key removes)
+    and ``abandoned_refresh(key) -> bool`` (an intent of another holder is still there). Then a
+    process killed between Allegro's answer and its save is taken over within A5's grace.
     """
 
     async def load(self, key: str) -> Token | None:

@@ -40,7 +40,15 @@ _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-# KEYS: token, fence, lock, index. ARGV: value, fence ('' outside the lock), key.
+# KEYS: intent, fence. ARGV: fence, ttl ms. The holder records that it is about to refresh.
+_BEGIN = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+#: How long a refresh intent is kept (ms): A5's grace; past it a takeover cannot succeed.
+_INTENT_MS = 60_000
+# KEYS: token, fence, lock, index, intent. ARGV: value, fence ('' outside the lock), key.
 # A holder saves only while no newer fence exists; a save outside the lock outdates any holder
 # (a seller who just logged in again wins over a refresh of their previous pair) and frees it.
 _SAVE = """
@@ -52,6 +60,7 @@ elseif redis.call('GET', KEYS[2]) ~= ARGV[2] then
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[3])
+redis.call('DEL', KEYS[5])
 return 1
 """
 
@@ -109,6 +118,9 @@ class RedisTokenStore:
         return (f"{self._prefix}token:{tagged}", f"{self._prefix}fence:{tagged}",
                 f"{self._prefix}lock:{tagged}")
 
+    def _intent(self, key: str) -> str:
+        return f"{self._prefix}intent:{{{key}}}"
+
     @property
     def _index(self) -> str:
         return f"{self._prefix}sellers"
@@ -129,8 +141,9 @@ class RedisTokenStore:
         value = fencing.encode(token, self._cipher)
         fence = fencing.held_fence(self, key)
         token_key, fence_key, lock_key = self._keys(key)
-        done = await self._redis.eval(_SAVE, 4, token_key, fence_key, lock_key, self._index,
-                                      value, "" if fence is None else str(fence), key)
+        done = await self._redis.eval(_SAVE, 5, token_key, fence_key, lock_key, self._index,
+                                      self._intent(key), value,
+                                      "" if fence is None else str(fence), key)
         if not done:
             raise fencing.StaleLockError(key)
 
@@ -149,6 +162,26 @@ class RedisTokenStore:
                 pipe.srem(self._index, key)
                 removed, _ = await pipe.execute()
             return bool(removed)
+
+    async def begin_refresh(self, key: str) -> None:
+        """Record, under ``lock(key)``, that its holder is about to send a refresh: until a
+        save clears it, a holder that dies before saving leaves it behind for
+        :meth:`abandoned_refresh` (kept for A5's 60-second grace)."""
+        fencing.check_key(key)
+        fence = fencing.held_fence(self, key)
+        if fence is not None:
+            await self._redis.eval(_BEGIN, 2, self._intent(key), self._keys(key)[1], str(fence),
+                                   _INTENT_MS)
+
+    async def abandoned_refresh(self, key: str) -> bool:
+        """Whether a holder of ``lock(key)`` other than the running task began a refresh that no
+        save has ended: it died before saving (the stored refresh token is rotated and must be
+        used again at once), or it is still at work (take the lock, then re-read the pair)."""
+        fencing.check_key(key)
+        intent = await self._redis.get(self._intent(key))
+        if intent is None:
+            return False
+        return int(intent) != fencing.held_fence(self, key)
 
     async def extend_lock(self, key: str) -> bool:
         """Give the running task's ``lock(key)`` a full ``lock_ttl`` again (a holder whose save

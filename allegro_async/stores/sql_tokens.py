@@ -34,6 +34,10 @@ def table_names(prefix: str) -> str:
     return prefix
 
 
+#: How long a refresh intent is kept (seconds): A5's grace; past it a takeover cannot succeed.
+_GRACE = 60.0
+
+
 class SqlTokenStore:
     """Token pairs in two tables: ``<prefix>tokens`` (key, value) and ``<prefix>token_locks``
     (key, fence, expires_at), made on first use.
@@ -80,6 +84,10 @@ class SqlTokenStore:
         Table(self._locks, metadata, Column("key", String(200), primary_key=True),
               Column("fence", BigInteger, nullable=False),
               Column("expires_at", Float, nullable=False))
+        self._intents = f"{prefix}token_intents"
+        Table(self._intents, metadata, Column("key", String(200), primary_key=True),
+              Column("fence", BigInteger, nullable=False),
+              Column("until", Float, nullable=False))
         self._tables = _sql.Tables(metadata)
         self._now = str(_sql.db_now(self._dialect))
         self._local: dict[str, anyio.Lock] = {}
@@ -123,6 +131,36 @@ class SqlTokenStore:
             statement = insert(table).values(key=key, value=value)
             await connection.execute(statement.on_conflict_do_update(
                 index_elements=["key"], set_={"value": statement.excluded.value}))
+            await connection.execute(  # a saved pair ends any refresh intent
+                text(f"DELETE FROM {self._intents} WHERE key = :k"), {"k": key})
+
+    async def begin_refresh(self, key: str) -> None:
+        """Record, under ``lock(key)``, that its holder is about to send a refresh: until a
+        save clears it, a holder that dies before saving leaves it behind for
+        :meth:`abandoned_refresh` (kept for A5's 60-second grace)."""
+        fencing.check_key(key)
+        fence = fencing.held_fence(self, key)
+        if fence is None:
+            return
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                text(f"DELETE FROM {self._intents} WHERE key = :k"), {"k": key})
+            await connection.execute(text(
+                f"INSERT INTO {self._intents} (key, fence, until) "
+                f"SELECT key, fence, {self._now} + :grace FROM {self._locks} "
+                "WHERE key = :k AND fence = :f"), {"k": key, "f": fence, "grace": _GRACE})
+
+    async def abandoned_refresh(self, key: str) -> bool:
+        """Whether a holder of ``lock(key)`` other than the running task began a refresh that no
+        save has ended: it died before saving (the stored refresh token is rotated and must be
+        used again at once), or it is still at work (take the lock, then re-read the pair)."""
+        fencing.check_key(key)
+        await self._tables.ensure(self._engine)
+        async with self._engine.connect() as connection:
+            intent = (await connection.execute(text(
+                f"SELECT fence FROM {self._intents} WHERE key = :k AND until > {self._now}"),
+                {"k": key})).scalar()
+        return intent is not None and int(intent) != fencing.held_fence(self, key)
 
     async def keys(self) -> list[str]:
         """Every key that has a pair, sorted."""

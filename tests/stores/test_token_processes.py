@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from allegro_async.auth.httpx_auth import RefreshingAuth
+from allegro_async.auth.tokens import Token
 from allegro_async.testing import Emulator
 from allegro_async.testing.server import serve
 from tests.auth.conftest import emulated_flows
@@ -122,3 +123,67 @@ async def test_holder_killed_mid_refresh_hands_over_after_its_ttl(backend: Backe
     assert not emulator.oauth.counters.token_errors
     assert auth.refreshes == 1
     assert await backend.tokens(cipher=None).load(key) == fresh != stale
+
+
+DYING = """
+import sys, anyio
+from allegro_async.auth.flows import OAuthFlows
+from allegro_async.auth.httpx_auth import RefreshingAuth
+from allegro_async.auth.tokens import Token
+from allegro_async.config import Environment
+from tests.stores.conftest import open_store
+
+class NeverSaves:
+    def __init__(self, inner):
+        self._inner = inner
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+    async def save(self, key, token):
+        print("refreshed", flush=True)
+        await anyio.sleep_forever()  # killed here, before saving: the new pair is lost
+
+async def main(url, secret, key, kind, store_url, prefix):
+    store = NeverSaves(open_store(kind, store_url, prefix, cipher=None, lock_ttl=1.0))
+    async with OAuthFlows("emulator-client-id", secret,
+                          environment=Environment.custom(url)) as flows:
+        await RefreshingAuth(store, key, flows).refresh()
+
+anyio.run(main, *sys.argv[1:])
+"""
+
+
+async def test_refresh_killed_before_its_save_is_taken_over_at_load(
+    backend: Backend, emulator: Emulator
+) -> None:
+    key = emulator.sellers[0].id
+    now = emulator.clock.now().timestamp()
+    valid = Token.from_response(emulator.oauth.issue_pair(key), now=now, environment="custom")
+    await backend.tokens(cipher=None).save(key, valid)  # valid for hours
+    async with serve(emulator) as url:
+        dying = subprocess.Popen(
+            [sys.executable, "-c", DYING, url, emulator.client_secret, key,
+             *backend.store_args()],
+            stdout=subprocess.PIPE, env=_env(), cwd=ROOT, text=True,
+        )
+        try:
+            assert dying.stdout is not None
+            line = await anyio.to_thread.run_sync(dying.stdout.readline)
+            assert line.strip() == "refreshed"
+        finally:
+            dying.send_signal(signal.SIGKILL)
+            dying.wait()
+            if dying.stdout is not None:
+                dying.stdout.close()
+        assert emulator.oauth.counters.token_requests["refresh_token"] == 1
+
+        async with emulated_flows(emulator) as flows:
+            auth = RefreshingAuth(backend.tokens(cipher=None), key, flows,
+                                  clock=lambda: emulator.clock.now().timestamp())
+            with anyio.fail_after(20):  # the dead holder's lease lasts 1 s
+                got = await auth.token()
+    # taken over with the stored, rotated refresh token inside A5's grace: one extra refresh
+    assert emulator.oauth.counters.token_requests["refresh_token"] == 2
+    assert not emulator.oauth.counters.token_errors
+    assert auth.refreshes == 1 and got.access_token != valid.access_token
+    saved = await backend.tokens(cipher=None).load(key)
+    assert saved is not None and saved.refresh_token == got.refresh_token != valid.refresh_token
