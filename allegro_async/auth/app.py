@@ -8,12 +8,16 @@ import os
 import re
 import time
 import urllib.parse
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+import anyio
 
 from allegro_async._http import AsyncBaseTransport
 from allegro_async._redact import Secret
+from allegro_async.auth._sweep import RecoverEvery, RecoverySweep, sweep_interval
 from allegro_async.auth.flows import OAuthFlows
 from allegro_async.auth.httpx_auth import RefreshingAuth
 from allegro_async.auth.tokens import (
@@ -64,6 +68,14 @@ class AllegroApp:
     ``max_cached_sellers`` bounds the per-seller auths kept (least recently used go first).
     Extra keywords go to :class:`~allegro_async.AllegroClient` (``throttle``,
     ``retry``, ``timeout``...).
+
+    While the app is open (``async with``) and its store records refresh intents (the Redis
+    and SQL stores), a background sweep renews, within A5's grace, the pairs held in memory
+    whose refresh another process began and never saved (it died before its save): it reads
+    the store for every seller held once per ``recover_every`` seconds (``"auto"``: half the
+    store's ``lock_ttl``; 1 to 20; ``None``: off) and runs ``RefreshingAuth.recover()`` for
+    those flagged. ``app.recovery`` counts; ``recover_sleep`` waits between its reads (fake
+    it in tests). Timing: docs/many-machines.md.
     """
 
     def __init__(
@@ -79,6 +91,8 @@ class AllegroApp:
         refresh_retries: int = 2,
         max_cached_sellers: int = 1024,
         clock: Callable[[], float] = time.time,
+        recover_every: RecoverEvery = "auto",
+        recover_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         **client_options: Any,
     ) -> None:
         client_secret = Secret.wrap(client_secret)  # from here no local holds it bare
@@ -89,6 +103,11 @@ class AllegroApp:
             )
         self.environment = Environment.coerce(environment)
         self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self._recover_every = sweep_interval(self.store, recover_every)
+        self._recover_sleep = recover_sleep
+        #: The recovery sweep while the app is open (``None`` when off, or the store records
+        #: no refresh intents).
+        self.recovery: RecoverySweep | None = None
         self._own_throttle: Throttle | None = None
         if client_options.get("throttle") is None and "http_client" not in client_options:
             # The app's own throttle names its Client ID when its requests go to the network:
@@ -121,6 +140,9 @@ class AllegroApp:
         # auth per id it ever saw. An evicted auth still works for views that hold it; a new
         # one for the same seller re-reads the store, whose lock(key) keeps refreshes single.
         self._auths: OrderedDict[str, RefreshingAuth] = OrderedDict()
+        # Every auth still in use, evicted or not (a consumer's stream keeps its own): the
+        # recovery sweep covers them all.
+        self._live: weakref.WeakSet[RefreshingAuth] = weakref.WeakSet()
 
     @classmethod
     def from_env(
@@ -156,16 +178,22 @@ class AllegroApp:
                f"cached_sellers={len(self._auths)}>"
 
     async def __aenter__(self) -> AllegroApp:
+        if self._recover_every is not None and self.recovery is None:
+            self.recovery = RecoverySweep(self.store, self._held, self._recover_every,
+                                          self._recover_sleep)
+            self.recovery.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Wait for token refreshes in flight to save their pairs (a store that is down is
-        tried again for up to 45 s after the refresh, A5), then close the shared connection
-        pool."""
-        for auth in list(self._auths.values()):
+        """Stop the recovery sweep, wait for token refreshes in flight to save their pairs (a
+        store that is down is tried again for up to 45 s after the refresh, A5), then close
+        the shared connection pool."""
+        if self.recovery is not None:
+            await self.recovery.stop()
+        for auth in [*self._auths.values(), *self._live]:
             await auth.join()
         if self._own_throttle is not None:
             duplicates.release(self._own_throttle)
@@ -186,9 +214,18 @@ class AllegroApp:
             refresh_retries=self._refresh_retries,
         )
         self._auths[seller_id] = found
+        self._live.add(found)
         while len(self._auths) > self.max_cached_sellers:
             self._auths.popitem(last=False)
         return found
+
+    def _held(self) -> list[RefreshingAuth]:
+        """One auth per seller whose pair this process holds in memory, by key (the cached
+        one when an evicted one is still in use too)."""
+        chosen = {auth.key: auth for auth in list(self._live) if auth._token is not None}
+        chosen.update((key, auth) for key, auth in self._auths.items()
+                      if auth._token is not None)
+        return [chosen[key] for key in sorted(chosen)]
 
     def seller(self, seller_id: str) -> AllegroClient:
         """A client for one seller: a view of the shared client with that seller's auth."""

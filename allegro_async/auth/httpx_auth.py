@@ -205,9 +205,9 @@ class RefreshingAuth(Auth):
     async def recover(self) -> bool:
         """Take over a refresh that another process began and never saved (it died between
         Allegro's answer and its save): refresh now with the stored, rotated refresh token while
-        A5's grace lasts. ``True`` when the store reported one. One store read; run it for each
-        seller every ``lock_ttl`` seconds or so from a periodic task, so a pair held in memory
-        is renewed in time (a process that loads the pair does this by itself)."""
+        A5's grace lasts. ``True`` when the store reported one. One store read. An open
+        ``AllegroApp`` runs it for every seller it holds (its recovery sweep); an auth built by
+        hand needs it every ``lock_ttl / 2`` seconds from a periodic task."""
         if self._flight is not None or not await self._abandoned():
             return False
         token = await self.store.load(self.key)

@@ -155,6 +155,10 @@ class TokenStore(Protocol):
     before the token request: records a refresh intent that any ``save`` of the key removes)
     and ``abandoned_refresh(key) -> bool`` (an intent of another holder is still there). Then a
     process killed between Allegro's answer and its save is taken over within A5's grace.
+    With ``abandoned_refreshes(keys) -> set[str]`` (the keys among ``keys`` with such an intent,
+    read in one round trip) and ``lock_ttl`` (seconds a lock lives), an open
+    :class:`~allegro_async.AllegroApp` sweeps every held seller in batches; without them it
+    reads one key at a time.
     """
 
     async def load(self, key: str) -> Token | None:

@@ -37,8 +37,10 @@ def allegro_lifespan(
     ``factory`` builds the app (default :meth:`AllegroApp.from_env`). With ``events``, an
     :class:`~allegro_async.consumers.EventConsumers` follows every seller's order events
     (``sellers``, ``cursor_stores``, ``backoff`` and ``stream_options`` go to it). ``then`` is
-    your own lifespan, run inside (the app is ready in it). At shutdown: your lifespan ends,
-    the consumers stop (each handled event committed), then the app's pool closes.
+    your own lifespan, run inside (the app is ready in it). The open app runs its recovery
+    sweep (``AllegroApp(recover_every=...)``: pairs held in memory whose refresh another
+    worker abandoned are renewed within A5's grace). At shutdown: your lifespan ends, the
+    consumers stop (each handled event committed), then the sweep stops and the pool closes.
     Routes reach the app with :func:`get_allegro` (``request.app.state.allegro``).
 
     In tests, the ``allegro_asgi`` pytest fixture runs this lifespan on the emulator's app

@@ -48,6 +48,8 @@ return 1
 """
 #: How long a refresh intent is kept (ms): A5's grace; past it a takeover cannot succeed.
 _INTENT_MS = 60_000
+#: Keys per MGET in :meth:`RedisTokenStore.abandoned_refreshes`: one short command each.
+_INTENT_BATCH = 500
 # KEYS: token, fence, lock, index, intent. ARGV: value, fence ('' outside the lock), key.
 # A holder saves only while no newer fence exists; a save outside the lock outdates any holder
 # (a seller who just logged in again wins over a refresh of their previous pair) and frees it.
@@ -109,6 +111,7 @@ class RedisTokenStore:
                                        "pass a redis:// URL or a redis.asyncio.Redis")
         self._prefix = prefix
         self._ttl_ms = int(lock_ttl * 1000)
+        self._lock_ttl = float(lock_ttl)
         self._cipher = resolve(cipher)
         self._owner = secrets.token_hex(8)  # tells this store's locks apart in Redis
         self._local: dict[str, anyio.Lock] = {}
@@ -182,6 +185,23 @@ class RedisTokenStore:
         if intent is None:
             return False
         return int(intent) != fencing.held_fence(self, key)
+
+    async def abandoned_refreshes(self, keys: list[str]) -> set[str]:
+        """Those of ``keys`` for which :meth:`abandoned_refresh` holds, in one ``MGET`` per 500
+        keys: the app's recovery sweep checks every seller it holds in memory this way."""
+        found: set[str] = set()
+        for start in range(0, len(keys), _INTENT_BATCH):
+            chunk = [fencing.check_key(key) for key in keys[start:start + _INTENT_BATCH]]
+            intents = await self._redis.mget([self._intent(key) for key in chunk])
+            found.update(key for key, intent in zip(chunk, intents, strict=True)
+                         if intent is not None
+                         and int(intent) != fencing.held_fence(self, key))
+        return found
+
+    @property
+    def lock_ttl(self) -> float:
+        """Seconds a lock lives without its holder releasing it."""
+        return self._lock_ttl
 
     async def extend_lock(self, key: str) -> bool:
         """Give the running task's ``lock(key)`` a full ``lock_ttl`` again (a holder whose save

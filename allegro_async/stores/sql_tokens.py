@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, text
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, bindparam, text
 from sqlalchemy.types import BigInteger
 
 from allegro_async.auth.tokens import Token
@@ -36,6 +36,9 @@ def table_names(prefix: str) -> str:
 
 #: How long a refresh intent is kept (seconds): A5's grace; past it a takeover cannot succeed.
 _GRACE = 60.0
+#: Keys per query in :meth:`SqlTokenStore.abandoned_refreshes` (under SQLite's old limit of
+#: 999 parameters).
+_INTENT_BATCH = 500
 
 
 class SqlTokenStore:
@@ -161,6 +164,27 @@ class SqlTokenStore:
                 f"SELECT fence FROM {self._intents} WHERE key = :k AND until > {self._now}"),
                 {"k": key})).scalar()
         return intent is not None and int(intent) != fencing.held_fence(self, key)
+
+    async def abandoned_refreshes(self, keys: list[str]) -> set[str]:
+        """Those of ``keys`` for which :meth:`abandoned_refresh` holds, in one query per 500
+        keys: the app's recovery sweep checks every seller it holds in memory this way."""
+        await self._tables.ensure(self._engine)
+        found: set[str] = set()
+        query = text(f"SELECT key, fence FROM {self._intents} "
+                     f"WHERE key IN :keys AND until > {self._now}"
+                     ).bindparams(bindparam("keys", expanding=True))
+        async with self._engine.connect() as connection:
+            for start in range(0, len(keys), _INTENT_BATCH):
+                chunk = [fencing.check_key(key) for key in keys[start:start + _INTENT_BATCH]]
+                rows = await connection.execute(query, {"keys": chunk})
+                found.update(str(key) for key, fence in rows
+                             if int(fence) != fencing.held_fence(self, str(key)))
+        return found
+
+    @property
+    def lock_ttl(self) -> float:
+        """Seconds a lock lives without its holder releasing it."""
+        return self._ttl
 
     async def keys(self) -> list[str]:
         """Every key that has a pair, sorted."""
