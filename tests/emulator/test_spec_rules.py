@@ -15,7 +15,7 @@ import yaml
 from allegro_async.config import BETA_MEDIA_TYPE, PUBLIC_MEDIA_TYPE
 from allegro_async.testing import Emulator
 from allegro_async.testing.conformance import ConformanceRecorder, check
-from allegro_async.testing.emulator import refusals, spec_index, spec_rules
+from allegro_async.testing.emulator import refusals, spec_index, spec_rules, spec_schemas
 from allegro_async.testing.emulator.limits import LimitsConfig
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "allegro-openapi.yaml"
@@ -136,3 +136,40 @@ async def test_error_bodies_declared_as_any_type_fit_their_schema(
     report = check(recorder, SPEC)
     assert report.checked == 3, report.format()  # '*/*' bodies are read, not skipped
     assert not report.violations, report.format()
+
+
+def _promotion(percentage: float) -> dict[str, object]:
+    """A multi-pack rebate (the UNIT_PERCENTAGE_DISCOUNT variant of BenefitSpecification)."""
+    return {"benefits": [{"specification": {
+                "type": "UNIT_PERCENTAGE_DISCOUNT", "configuration": {"percentage": percentage},
+                "trigger": {"forEachQuantity": 2, "discountedNumber": 1}}}],
+            "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": "1234567890"}]}]}
+
+
+def test_the_table_holds_the_variants_a_tag_names() -> None:
+    # BenefitSpecification maps its tags to variants that extend it, with no oneOf
+    mapping = spec_rules.definitions()["BenefitSpecification"]["discriminator"]["mapping"]
+    assert {ref.rsplit("/", 1)[-1] for ref in mapping.values()} <= set(spec_rules.definitions())
+
+
+def test_a_tagged_object_is_held_to_the_variant_its_tag_names() -> None:
+    schema = {"$ref": "#/components/schemas/Benefit"}
+    low = _promotion(0.5)["benefits"][0]  # type: ignore[index]
+    found = spec_schemas.problem(low, schema, spec_rules.definitions(), tagged=True)
+    assert found is not None and found.startswith("$.specification.configuration.percentage")
+    assert spec_schemas.problem(low, schema, spec_rules.definitions()) is None  # untagged
+    ok = _promotion(5)["benefits"][0]  # type: ignore[index]
+    assert spec_schemas.problem(ok, schema, spec_rules.definitions(), tagged=True) is None
+
+
+async def test_a_limit_of_a_tagged_variant_is_refused_with_its_path(
+        emulator_and_client: tuple[Emulator, httpx.AsyncClient]) -> None:
+    _, client = emulator_and_client
+    refused = await client.post("/sale/loyalty/promotions", json=_promotion(0.5),
+                                headers={**VND, **BAD})
+    assert refused.status_code == 422
+    error = refused.json()["errors"][0]
+    assert (error["code"], error["path"]) == (
+        "VALIDATION_ERROR", "benefits[0].specification.configuration.percentage")
+    made = await client.post("/sale/loyalty/promotions", json=_promotion(5), headers=VND)
+    assert made.is_success, made.text

@@ -5,7 +5,8 @@ needs to refuse what Allegro refuses, with the status and body the spec declares
 Per ``operationId``: the documented ``statuses``, the declared content of each error status
 (``errors``: media type to schema), the schema of each parameter holding more than the index
 (``params``: a length, a pattern, an item format, by ``<location>:<name>``) and the JSON
-request body schemas (``body``); then the named schemas those reach. Schemas are kept as the
+request body schemas (``body``); then the named schemas those reach, a tagged schema's
+variants (its ``discriminator.mapping``) included. Schemas are kept as the
 spec writes them (``$ref`` as in the spec), with ``oneOf`` read as ``anyOf`` (Allegro picks
 the branch by its discriminator, and branches whose objects admit each other's fields would
 otherwise refuse every body).
@@ -125,12 +126,17 @@ def _needs_entry(raw: dict[str, Any], schema: dict[str, Any]) -> bool:
 
 def _collect(raw: dict[str, Any], node: Any, refs: set[str]) -> None:
     if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            name = ref.rsplit("/", 1)[-1]
-            if name not in refs:
-                refs.add(name)
-                _collect(raw, raw["components"]["schemas"][name], refs)
+        targets = [node.get("$ref")]
+        # a tagged schema's variants: the emulator checks a body against the one its tag names
+        tagged = node.get("discriminator")
+        mapping = tagged.get("mapping") if isinstance(tagged, dict) else None
+        targets += mapping.values() if isinstance(mapping, dict) else ()
+        for ref in targets:
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in refs:
+                    refs.add(name)
+                    _collect(raw, raw["components"]["schemas"][name], refs)
         for value in node.values():
             _collect(raw, value, refs)
     elif isinstance(node, list):
