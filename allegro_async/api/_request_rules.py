@@ -2,51 +2,280 @@
 # run `nox -s generate`). Spec info.version latest,
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Request-body rules by schema name (see
-tools/apigen/request_rules.py for the keys); loaded on the first body check."""
+tools/apigen/request_rules.py for the keys); loaded on the first body check.
+
+A rule that recurs is written once, as a module constant, and used by name."""
 
 from typing import Any
+
+_string: Any = {"t": "string"}
+_rd010573d: Any = {"t": "array", "i": "PromoOptionsModification"}
+_rdd46662f: Any = {"amount": _string, "currency": _string}
+_r1b591716: Any = ("amount", "currency")
+_rc7d488c4: Any = {"t": "object", "p": _rdd46662f, "r": _r1b591716}
+_r7c3ce7dc: Any = {"id": _string}
+_r48b6e745: Any = {"t": "object", "p": _r7c3ce7dc, "r": ("id",)}
+_r7ea359cf: Any = {"t": "object", "p": _r7c3ce7dc}
+_string_lh80: Any = {"t": "string", "lh": 80}
+_string_lh40: Any = {"t": "string", "lh": 40}
+_r675dd702: Any = {"t": "array", "i": "ProductItem"}
+_r2cb190ea: Any = {
+    "items": _r675dd702,
+    "handlingUnit": "HandlingUnit",
+    "shipping": "Shipping",
+    "declaredVolumeInCc": "DeclaredAsnVolume",
+}
+_rebeb152f: Any = {"t": "object", "p": _r2cb190ea, "r": ("items",)}
+_string_lh200: Any = {"t": "string", "lh": 200}
+_r28a48b8c: Any = ("name", "street", "postCode", "city", "countryCode")
+_string_uuid: Any = {"t": "string", "f": "uuid"}
+_ra7a0e5b8: Any = {"name": _string, "id": _string_uuid}
+_r35be4c63: Any = {"t": "object", "p": _ra7a0e5b8}
+_rd2308831: Any = {"url": _string}
+_r31631eb4: Any = {"t": "object", "p": _rd2308831, "r": ("url",)}
+_string_null: Any = {"t": "string", "n": 1}
+_rdd1ebc5e: Any = {"t": "object", "p": _rdd46662f}
+_integer_lo1: Any = {"t": "integer", "lo": 1}
+_r087d2de0: Any = {"t": "array", "i": _r7ea359cf}
+_r25816f64: Any = ("SUBTRACT", "ADD")
+_r951b6971: Any = {"t": "string", "e": _r25816f64}
+_boolean: Any = {"t": "boolean"}
+_number: Any = {"t": "number"}
+_integer_int32_lo1: Any = {"t": "integer", "f": "int32", "lo": 1}
+_r8049310f: Any = ("LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST", "UNIT_PERCENTAGE_DISCOUNT")
+_rd00dabe9: Any = {"t": "string", "e": _r8049310f}
+_r818ae596: Any = {"t": "string", "pt": "\\d+[.,]\\d{1,2}"}
+_r0bc6fbc6: Any = {"t": "string", "pt": "[A-Z]{3}"}
+_r47fa4b4c: Any = {"t": "array", "i": _string}
+_rd2f2a21b: Any = {"name": _string}
+_r673ad929: Any = {"t": "object", "p": _rd2f2a21b, "r": ("name",)}
+_string_lh64: Any = {"t": "string", "lh": 64}
+_string_lh30: Any = {"t": "string", "lh": 30}
+_ra3d866d2: Any = {"t": "array", "i": _r48b6e745}
+_r242de3ce: Any = {"value": _string}
+_r2f715d5d: Any = {"t": "object", "p": _r242de3ce, "r": ("value",)}
+_rb082a960: Any = {"t": "array", "i": "ClassifiedExtraPackage"}
+_r6041cdd1: Any = {"basePackage": "ClassifiedPackage", "extraPackages": _rb082a960}
+_r3c248abd: Any = {"t": "string", "e": ("TEXT",)}
+_string_lh250: Any = {"t": "string", "lh": 250}
+_r07aca043: Any = ("OWN_TRANSPORT", "COURIER_BY_SELLER", "THIRD_PARTY_DELIVERY")
+_r83659c46: Any = {"t": "string", "e": _r07aca043}
+_string_date_time: Any = {"t": "string", "f": "date-time"}
+_r182d30e6: Any = ("method",)
+_string_lh50: Any = {"t": "string", "lh": 50}
+_r2274c05f: Any = {
+    "name": _string_lh200,
+    "address": "ResponsiblePersonAddress",
+    "contact": "ResponsiblePersonContact",
+}
+_r6ab62eec: Any = {"t": "object", "p": _r2274c05f}
+_r7e7f31f9: Any = {
+    "tradeName": _string_lh200,
+    "address": "ResponsibleProducerAddress",
+    "contact": "ResponsibleProducerContact",
+}
+_rdb563cb4: Any = {"t": "object", "p": _r7e7f31f9}
+_rea57677b: Any = ("PHYSICAL", "ELECTRONIC")
+_r8b81a4bd: Any = {"t": "string", "n": 1, "e": _rea57677b}
+_string_null_lh2: Any = {"t": "string", "n": 1, "lh": 2}
+_string_ll1_lh64: Any = {"t": "string", "ll": 1, "lh": 64}
+_r9ff7cb69: Any = {"t": "array", "i": "ShippingRate"}
+_r4b71652c: Any = {
+    "type": _r8b81a4bd,
+    "dispatchCountry": _string_null_lh2,
+    "id": _string,
+    "name": _string_ll1_lh64,
+    "rates": _r9ff7cb69,
+    "lastModified": _string,
+}
+_r908802a8: Any = {"t": "object", "p": _r4b71652c, "r": ("rates",)}
+_r87bb4b48: Any = ("TEXT", "IMAGE")
+_rd13353b0: Any = {"t": "string", "e": _r87bb4b48}
+_r2f19e176: Any = ("value", "unit")
+_r86be95f9: Any = {"id": _string, "name": _string}
+_rebcd91a1: Any = {"t": "object", "p": _r86be95f9}
+_r66b3bb0f: Any = {"t": "object", "a": _string}
+_string_lh100: Any = {"t": "string", "lh": 100}
+_r01ebaa39: Any = {"t": "array", "il": 2, "ih": 6, "i": "FlexibleBundleSlotDTO"}
+_r31f43fc9: Any = ("WHOLE_BUNDLE_DISCOUNT", "SLOT_DISCOUNT")
+_rad8c162c: Any = {"t": "string", "e": _r31f43fc9}
+_integer_lo2_hi6: Any = {"t": "integer", "lo": 2, "hi": 6}
+_r52a0329c: Any = {"t": "array", "il": 1, "i": "FlexibleBundleMarketplaceDiscountDTO"}
+_r77b604d2: Any = {"minimumBoughtOffers": _integer_lo2_hi6, "discounts": _r52a0329c}
+_r511d023c: Any = ("minimumBoughtOffers", "discounts")
+_r1ae431b8: Any = {"t": "object", "n": 1, "p": _r77b604d2, "r": _r511d023c}
+_r2e71a119: Any = {"t": "array", "il": 1, "ih": 6, "i": "FlexibleBundleSlotDiscountDTO"}
+_r7987c848: Any = {"slots": _r2e71a119}
+_r8b19ba42: Any = {"t": "object", "n": 1, "p": _r7987c848, "r": ("slots",)}
+_ree5ac605: Any = {"type": _rad8c162c, "bundle": _r1ae431b8, "slot": _r8b19ba42}
+_r3bc17f80: Any = {"t": "object", "n": 1, "p": _ree5ac605, "r": ("type",)}
+_integer: Any = {"t": "integer"}
+_integer_lo0_hi5: Any = {"t": "integer", "lo": 0, "hi": 5}
+_string_lh12: Any = {"t": "string", "lh": 12}
+_string_lh10240: Any = {"t": "string", "lh": 10240}
+_rfe7ce62e: Any = {"t": "array", "il": 1, "ih": 2147483647, "i": _string}
+_r745bd9fb: Any = ("shipmentIds",)
+_r2f3fb477: Any = ("lowerBound",)
+_r9570b90e: Any = {"percentage": _string}
+_r359a6040: Any = ("percentage",)
+_r37fef857: Any = {"t": "object", "p": _r9570b90e, "r": _r359a6040}
+_r7563a35a: Any = ("TEXT", "ATTACHMENTS")
+_r9ad12862: Any = {"t": "string", "e": _r7563a35a}
+_r5cda7a24: Any = ("VAT", "VAT_MARGIN", "WITHOUT_VAT", "NO_INVOICE")
+_r0c58407c: Any = {"t": "string", "e": _r5cda7a24}
+_number_lo1: Any = {"t": "number", "lo": 1}
+_string_lh2000: Any = {"t": "string", "lh": 2000}
+_rfd961cb6: Any = {"t": "array", "n": 1, "i": "MessageAttachmentId"}
+_r5f428158: Any = {"t": "array", "i": "OfferCriterium"}
+_rf7f8b0d2: Any = {"id": "MarketplaceId"}
+_r9f397bcf: Any = {"t": "object", "p": _rf7f8b0d2, "r": ("id",)}
+_r5c445bdf: Any = ("marketplace",)
+_string_ll1_lh20: Any = {"t": "string", "ll": 1, "lh": 20}
+_r7c893c1e: Any = ("changeType",)
+_r81cb6f96: Any = ("FIXED", "GAIN")
+_r0862c281: Any = {"t": "string", "e": _r81cb6f96}
+_integer_int32_lo0: Any = {"t": "integer", "f": "int32", "lo": 0}
+_r61f1985e: Any = {"from": _string, "to": _string}
+_r071960b3: Any = {"t": "string", "pt": "[A-Z]{2}"}
+_r28699450: Any = ("street", "city", "countryCode", "postalCode", "email", "phone")
+_rf9a935ca: Any = (
+    "FIXED_PRICE",
+    "INCREASE_PRICE",
+    "DECREASE_PRICE",
+    "INCREASE_PERCENTAGE",
+    "DECREASE_PERCENTAGE",
+)
+_r28f21d50: Any = {"t": "string", "e": _rf9a935ca}
+_rabddf199: Any = {
+    "type": _r28f21d50,
+    "percentage": "PriceModificationPercentageChangeHolder",
+    "marketplaceId": _string_null,
+}
+_r42aebea0: Any = {"t": "object", "p": _rabddf199, "r": ("type",)}
+_r4aaddeaa: Any = {
+    "type": _r28f21d50,
+    "value": "PriceModificationValueChangeHolder",
+    "marketplaceId": _string_null,
+}
+_r0f8743e8: Any = {"t": "object", "p": _r4aaddeaa, "r": ("type",)}
+_r0b0707cd: Any = {"id": _string_uuid}
+_string_lh500: Any = {"t": "string", "lh": 500}
+_r52433a27: Any = {"t": "array", "i": "ImageUrl"}
+_re6968a99: Any = {"t": "array", "i": "ProductParameter"}
+_rc95a32a8: Any = ("name", "category", "parameters", "images", "language")
+_string_lh75: Any = {"t": "string", "lh": 75}
+_r5ee481c1: Any = ("ID", "NAME")
+_r0da2ccad: Any = {"t": "string", "e": _r5ee481c1}
+_r48f6dafc: Any = {
+    "point": _string,
+    "name": _string,
+    "company": _string,
+    "street": _string,
+    "postalCode": _string,
+    "city": _string,
+    "state": _string,
+    "countryCode": _r071960b3,
+    "email": _string,
+    "phone": _string,
+}
+_r90e8c482: Any = {"t": "object", "p": _r48f6dafc, "r": _r28699450}
+_r14b1ff15: Any = {"t": "object", "n": 1, "p": _rdd46662f, "r": _r1b591716}
+_rc2134424: Any = {"t": "object", "p": _r0b0707cd}
+_string_lh20: Any = {"t": "string", "lh": 20}
+_r37577fa6: Any = {"email": _string_lh50, "phoneNumber": _string_lh30, "formUrl": _string_lh80}
+_rf9ef5b2f: Any = {"t": "object", "p": _r37577fa6}
+_rd690001b: Any = {"name": _string, "id": _string}
+_r2c7a043b: Any = {"t": "object", "p": _rd690001b}
+_r688fa533: Any = {"t": "array", "i": "OfferTaxRate"}
+_ra87572f3: Any = {"rates": _r688fa533, "subject": _string, "exemption": _string}
+_rbcbb82b6: Any = {"t": "object", "n": 1, "p": _ra87572f3, "r": ("rates",)}
+_rd11e5cc7: Any = ("OPTIONAL", "HIDDEN", "REQUIRED")
+_rdd5f57cf: Any = {"t": "string", "e": _rd11e5cc7}
+_r97701f69: Any = {"mode": _rdd5f57cf, "hint": _string}
+_rbd9d7b60: Any = {"t": "object", "n": 1, "p": _r97701f69}
+_string_ll12_lh75: Any = {"t": "string", "ll": 12, "lh": 75}
+_r07aadb6f: Any = {"t": "array", "i": "ParameterProductOfferRequest"}
+_string_lh650: Any = {"t": "string", "lh": 650}
+_r48397595: Any = {
+    "shipmentDate": _string_date_time,
+    "shippingRates": _r2c7a043b,
+    "handlingTime": _string,
+    "additionalInfo": _string_lh650,
+}
+_r1d894665: Any = {"t": "object", "p": _r48397595}
+_r0f7a0438: Any = {"t": "array", "i": "ProductDeposit"}
+_boolean_null: Any = {"t": "boolean", "n": 1}
+_r2543e43a: Any = ("TextSafetyInformation", "AttachmentsSafetyInformation")
+_r6a0e0cb2: Any = {"TEXT": "TextSafetyInformation", "ATTACHMENTS": "AttachmentsSafetyInformation"}
+_r6e492f5e: Any = ("type", _r6a0e0cb2)
+_rb5a66825: Any = {"o": _r2543e43a, "d": _r6e492f5e}
+_r3d9c7240: Any = {"value": _integer_lo1}
+_r1ea5ff58: Any = {"t": "object", "p": _r3d9c7240}
+_r98059cdc: Any = ("GTIN", "MPN")
+_r0a5850f1: Any = {"t": "string", "e": _r98059cdc}
+_rba393cc4: Any = {
+    "id": _string,
+    "idType": _r0a5850f1,
+    "parameters": _r07aadb6f,
+    "images": _r47fa4b4c,
+    "name": _string_lh75,
+    "category": "ProductCategory",
+}
+_ra4f0cfdc: Any = {"t": "object", "p": _rba393cc4}
+_rbd09cbc8: Any = {
+    "deposits": _r0f7a0438,
+    "marketedBeforeGPSRObligation": _boolean_null,
+    "safetyInformation": _rb5a66825,
+    "responsibleProducer": "ProductSetElementResponsibleProducerRequest",
+    "responsiblePerson": _rebcd91a1,
+    "quantity": _r1ea5ff58,
+    "product": _ra4f0cfdc,
+}
+_r2d1f8601: Any = {"t": "object", "p": _rbd09cbc8}
+_ra1b87922: Any = {"t": "array", "i": _r2d1f8601}
+_r5cb738a2: Any = {"t": "array", "i": "CompatibilityListItem"}
+_r25e431e0: Any = {"items": _r5cb738a2}
+_r29b3dace: Any = {"t": "object", "p": _r25e431e0, "r": ("items",)}
+_rfc4dbfcc: Any = {"t": "array", "i": "Header"}
+_r11ce3167: Any = {"t": "array", "i": "Cells"}
+_r9c87d2b5: Any = {"changeType": _string, "value": _integer}
+_refaf6aae: Any = ("changeType", "value")
+_r5ced766b: Any = {"t": "object", "p": _r9c87d2b5, "r": _refaf6aae}
+_re2a9b0fc: Any = ("RUNNING", "SUCCESSFUL", "FAILED")
+_r23845562: Any = {"t": "string", "e": _re2a9b0fc}
+_re38dd178: Any = {"status": _r23845562}
+_r497f2561: Any = ("status",)
+_r9d238215: Any = {"t": "object", "p": _re38dd178, "r": _r497f2561}
+_ra73d810a: Any = ("offers",)
+_string_ll1: Any = {"t": "string", "ll": 1}
+_r7245d621: Any = {"id": _string_ll1}
+_r2cbe57c3: Any = {"t": "object", "p": _r7245d621, "r": ("id",)}
+_r0118874b: Any = ("id", "marketplace")
+_r029fae6c: Any = {"t": "object", "p": _r9570b90e}
+_ref8aeba9: Any = {"message": _string_lh500}
+_r534a8582: Any = ("message",)
+_rccc94854: Any = {"t": "object", "p": _ref8aeba9, "r": _r534a8582}
 
 RULES: dict[str, Any] = {
     "AccountParticipationMarketplaceRequest": {
         "t": "object",
-        "p": {"id": {"t": "string"}, "status": {"t": "string"}},
+        "p": {"id": _string, "status": _string},
         "r": ("id", "status"),
     },
-    "AdditionalEmailRequest": {"t": "object", "p": {"email": {"t": "string"}}, "r": ("email",)},
+    "AdditionalEmailRequest": {"t": "object", "p": {"email": _string}, "r": ("email",)},
     "AdditionalMarketplacePromoOptionsCommandModification": {
         "t": "object",
-        "p": {"marketplaceId": {"t": "string"}, "modification": "PromoOptionsCommandModification"},
+        "p": {"marketplaceId": _string, "modification": "PromoOptionsCommandModification"},
     },
     "AdditionalMarketplacePromoOptionsModification": {
         "t": "object",
-        "p": {
-            "marketplaceId": {"t": "string"},
-            "modifications": {"t": "array", "i": "PromoOptionsModification"},
-        },
+        "p": {"marketplaceId": _string, "modifications": _rd010573d},
     },
     "AdditionalMarketplacesRequest": {
         "t": "object",
-        "a": {
-            "t": "object",
-            "p": {
-                "sellingMode": {
-                    "t": "object",
-                    "p": {
-                        "price": {
-                            "t": "object",
-                            "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                            "r": ("amount", "currency"),
-                        }
-                    },
-                }
-            },
-        },
+        "a": {"t": "object", "p": {"sellingMode": {"t": "object", "p": {"price": _rc7d488c4}}}},
     },
-    "AdditionalServiceDefinitionRequest": {
-        "t": "object",
-        "p": {"id": {"t": "string"}},
-        "r": ("id",),
-    },
+    "AdditionalServiceDefinitionRequest": _r48b6e745,
     "AdditionalServiceRequest": {
         "t": "object",
         "p": {
@@ -58,9 +287,9 @@ RULES: dict[str, Any] = {
     },
     "AdditionalServiceTranslation": {
         "t": "object",
-        "p": {"definition": "AdditionalServiceDefinitionRequest", "description": {"t": "string"}},
+        "p": {"definition": "AdditionalServiceDefinitionRequest", "description": _string},
     },
-    "AdditionalServicesGroup": {"t": "object", "p": {"id": {"t": "string"}}},
+    "AdditionalServicesGroup": _r7ea359cf,
     "AdditionalServicesGroupRequest": {
         "t": "object",
         "p": {
@@ -81,77 +310,48 @@ RULES: dict[str, Any] = {
     "Address": {
         "t": "object",
         "p": {
-            "street": {"t": "string", "lh": 80},
-            "city": {"t": "string", "lh": 40},
+            "street": _string_lh80,
+            "city": _string_lh40,
             "zipCode": {"t": "string", "lh": 10},
-            "state": {"t": "string", "lh": 40},
-            "countryCode": {"t": "string"},
+            "state": _string_lh40,
+            "countryCode": _string,
             "coordinates": "Coordinates",
         },
         "r": ("city", "countryCode", "state", "zipCode"),
     },
-    "AdvanceShipNotice": {
-        "t": "object",
-        "p": {
-            "items": {"t": "array", "i": "ProductItem"},
-            "handlingUnit": "HandlingUnit",
-            "shipping": "Shipping",
-            "declaredVolumeInCc": "DeclaredAsnVolume",
-        },
-        "r": ("items",),
-    },
+    "AdvanceShipNotice": _rebeb152f,
     "AfterSalesServicesAddress": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 200},
-            "street": {"t": "string", "lh": 200},
-            "postCode": {"t": "string"},
-            "city": {"t": "string", "lh": 200},
-            "countryCode": {"t": "string"},
+            "name": _string_lh200,
+            "street": _string_lh200,
+            "postCode": _string,
+            "city": _string_lh200,
+            "countryCode": _string,
         },
-        "r": ("name", "street", "postCode", "city", "countryCode"),
+        "r": _r28a48b8c,
     },
     "AfterSalesServicesProductOfferRequest": {
         "t": "object",
-        "p": {
-            "impliedWarranty": {
-                "t": "object",
-                "p": {"name": {"t": "string"}, "id": {"t": "string", "f": "uuid"}},
-            },
-            "returnPolicy": {
-                "t": "object",
-                "p": {"name": {"t": "string"}, "id": {"t": "string", "f": "uuid"}},
-            },
-            "warranty": {
-                "t": "object",
-                "p": {"name": {"t": "string"}, "id": {"t": "string", "f": "uuid"}},
-            },
-        },
+        "p": {"impliedWarranty": _r35be4c63, "returnPolicy": _r35be4c63, "warranty": _r35be4c63},
     },
     "AiCoCreatedContent": {"t": "object", "p": {"images": {"t": "array", "i": "AiCoCreatedImage"}}},
-    "AiCoCreatedImage": {"t": "object", "p": {"url": {"t": "string"}}, "r": ("url",)},
+    "AiCoCreatedImage": _r31631eb4,
     "AlleDiscountSubmitCommandRequest": {
         "t": "object",
         "p": {
-            "commandId": {"t": "string", "n": 1},
+            "commandId": _string_null,
             "input": {
                 "t": "object",
-                "p": {
-                    "offer": {"t": "object", "p": {"id": {"t": "string"}}},
-                    "campaign": {"t": "object", "p": {"id": {"t": "string"}}},
-                    "proposedPrice": {
-                        "t": "object",
-                        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                    },
-                },
+                "p": {"offer": _r7ea359cf, "campaign": _r7ea359cf, "proposedPrice": _rdd1ebc5e},
             },
         },
     },
     "AlleDiscountWithdrawCommandRequest": {
         "t": "object",
         "p": {
-            "commandId": {"t": "string", "n": 1},
-            "input": {"t": "object", "p": {"participationId": {"t": "string"}}},
+            "commandId": _string_null,
+            "input": {"t": "object", "p": {"participationId": _string}},
         },
     },
     "AllegroPricesAccountParticipationRequest": {
@@ -163,10 +363,10 @@ RULES: dict[str, Any] = {
     },
     "AttachmentDeclaration": {
         "t": "object",
-        "p": {"fileName": {"t": "string"}, "size": {"t": "integer", "lo": 1}},
+        "p": {"fileName": _string, "size": _integer_lo1},
         "r": ("fileName", "size"),
     },
-    "AttachmentFileRequest": {"t": "object", "p": {"name": {"t": "string", "lh": 200}}},
+    "AttachmentFileRequest": {"t": "object", "p": {"name": _string_lh200}},
     "AttachmentType": {
         "t": "string",
         "e": (
@@ -188,10 +388,7 @@ RULES: dict[str, Any] = {
     },
     "AttachmentsSafetyInformation": {
         "t": "object",
-        "p": {
-            "type": {"t": "string", "e": ("ATTACHMENTS",)},
-            "attachments": {"t": "array", "i": {"t": "object", "p": {"id": {"t": "string"}}}},
-        },
+        "p": {"type": {"t": "string", "e": ("ATTACHMENTS",)}, "attachments": _r087d2de0},
         "r": ("type", "attachments"),
     },
     "AutomaticPricingOfferRuleConfiguration": {
@@ -204,16 +401,8 @@ RULES: dict[str, Any] = {
                         "t": "string",
                         "e": ("BASE_MARKETPLACE_CURRENCY", "MARKETPLACE_CURRENCY"),
                     },
-                    "minPrice": {
-                        "t": "object",
-                        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                        "r": ("amount", "currency"),
-                    },
-                    "maxPrice": {
-                        "t": "object",
-                        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                        "r": ("amount", "currency"),
-                    },
+                    "minPrice": _rc7d488c4,
+                    "maxPrice": _rc7d488c4,
                 },
                 "r": ("type", "minPrice", "maxPrice"),
             }
@@ -232,17 +421,7 @@ RULES: dict[str, Any] = {
         "p": {
             "changeByAmount": {
                 "t": "object",
-                "p": {
-                    "operation": {"t": "string", "e": ("SUBTRACT", "ADD")},
-                    "values": {
-                        "t": "array",
-                        "i": {
-                            "t": "object",
-                            "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                            "r": ("amount", "currency"),
-                        },
-                    },
-                },
+                "p": {"operation": _r951b6971, "values": {"t": "array", "i": _rc7d488c4}},
                 "r": ("operation", "values"),
             }
         },
@@ -253,16 +432,13 @@ RULES: dict[str, Any] = {
         "p": {
             "changeByPercentage": {
                 "t": "object",
-                "p": {
-                    "operation": {"t": "string", "e": ("SUBTRACT", "ADD")},
-                    "value": {"t": "string"},
-                },
+                "p": {"operation": _r951b6971, "value": _string},
                 "r": ("operation", "value"),
             }
         },
         "r": ("changeByPercentage",),
     },
-    "AutomaticPricingRuleId": {"t": "string"},
+    "AutomaticPricingRuleId": _string,
     "AutomaticPricingRuleName": {"t": "string", "lh": 33},
     "AutomaticPricingRulePostRequest": {
         "t": "object",
@@ -290,15 +466,11 @@ RULES: dict[str, Any] = {
             "FOLLOW_BY_TOP_OFFER_PRICE",
         ),
     },
-    "B2b": {"t": "object", "p": {"buyableOnlyByBusiness": {"t": "boolean"}}},
-    "BadgeApplicationBargainPrice": {
-        "t": "object",
-        "n": 1,
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-    },
-    "BadgeApplicationCampaign": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-    "BadgeApplicationDeclaredStock": {"t": "object", "n": 1, "p": {"quantity": {"t": "number"}}},
-    "BadgeApplicationOffer": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
+    "B2b": {"t": "object", "p": {"buyableOnlyByBusiness": _boolean}},
+    "BadgeApplicationBargainPrice": {"t": "object", "n": 1, "p": _rdd46662f},
+    "BadgeApplicationCampaign": _r48b6e745,
+    "BadgeApplicationDeclaredStock": {"t": "object", "n": 1, "p": {"quantity": _number}},
+    "BadgeApplicationOffer": _r48b6e745,
     "BadgeApplicationPrices": {
         "t": "object",
         "n": 1,
@@ -315,7 +487,7 @@ RULES: dict[str, Any] = {
     },
     "BadgeApplicationPurchaseConstraintsLimitPerUser": {
         "t": "object",
-        "p": {"maxItems": {"t": "integer", "f": "int32", "lo": 1}},
+        "p": {"maxItems": _integer_int32_lo1},
     },
     "BadgeApplicationRequest": {
         "t": "object",
@@ -350,12 +522,7 @@ RULES: dict[str, Any] = {
     },
     "BenefitSpecification": {
         "t": "object",
-        "p": {
-            "type": {
-                "t": "string",
-                "e": ("LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST", "UNIT_PERCENTAGE_DISCOUNT"),
-            }
-        },
+        "p": {"type": _rd00dabe9},
         "r": ("type",),
         "d": (
             "type",
@@ -368,57 +535,37 @@ RULES: dict[str, Any] = {
     },
     "BundleDiscountDTO": {
         "t": "object",
-        "p": {
-            "marketplace": "BundleMarketplaceDTO",
-            "amount": {"t": "string"},
-            "currency": {"t": "string"},
-        },
+        "p": {"marketplace": "BundleMarketplaceDTO", "amount": _string, "currency": _string},
         "r": ("marketplace", "amount", "currency"),
     },
-    "BundleMarketplaceDTO": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-    "BuyNowPrice": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "BundleMarketplaceDTO": _r48b6e745,
+    "BuyNowPrice": _rc7d488c4,
     "CashOnDeliveryDto": {
         "t": "object",
-        "p": {
-            "amount": {"t": "string", "pt": "\\d+[.,]\\d{1,2}"},
-            "currency": {"t": "string", "pt": "[A-Z]{3}"},
-            "ownerName": {"t": "string"},
-            "iban": {"t": "string"},
-        },
-        "r": ("amount", "currency"),
+        "p": {"amount": _r818ae596, "currency": _r0bc6fbc6, "ownerName": _string, "iban": _string},
+        "r": _r1b591716,
     },
-    "Category": {"t": "object", "p": {"id": {"t": "string"}}},
-    "Cells": {"t": "object", "p": {"cells": {"t": "array", "i": {"t": "string"}}}, "r": ("cells",)},
+    "Category": _r7ea359cf,
+    "Cells": {"t": "object", "p": {"cells": _r47fa4b4c}, "r": ("cells",)},
     "ChangePriceInput": {"t": "object", "p": {"buyNowPrice": "Price"}, "r": ("buyNowPrice",)},
     "ChangePriceWithoutOutput": {
         "t": "object",
-        "p": {"id": {"t": "string"}, "input": "ChangePriceInput"},
+        "p": {"id": _string, "input": "ChangePriceInput"},
         "r": ("input",),
     },
     "CheckFormsNewOrderInvoice": {
         "t": "object",
-        "p": {"file": "CheckFormsNewOrderInvoiceFile", "invoiceNumber": {"t": "string"}},
+        "p": {"file": "CheckFormsNewOrderInvoiceFile", "invoiceNumber": _string},
         "r": ("file",),
     },
-    "CheckFormsNewOrderInvoiceFile": {
-        "t": "object",
-        "p": {"name": {"t": "string"}},
-        "r": ("name",),
-    },
+    "CheckFormsNewOrderInvoiceFile": _r673ad929,
     "CheckoutFormAddWaybillRequest": {
         "t": "object",
         "p": {
-            "carrierId": {"t": "string"},
-            "waybill": {"t": "string", "lh": 64},
-            "carrierName": {"t": "string", "lh": 30},
-            "lineItems": {
-                "t": "array",
-                "i": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-            },
+            "carrierId": _string,
+            "waybill": _string_lh64,
+            "carrierName": _string_lh30,
+            "lineItems": _ra3d866d2,
         },
         "r": ("carrierId", "waybill"),
     },
@@ -457,15 +604,11 @@ RULES: dict[str, Any] = {
         "p": {"entries": {"t": "array", "i": "CheckoutFormLineItemSetSerialNumbersEntryRequest"}},
         "r": ("entries",),
     },
-    "CheckoutFormLineItemSetSerialNumbersEntryRequest": {
-        "t": "object",
-        "p": {"value": {"t": "string"}},
-        "r": ("value",),
-    },
+    "CheckoutFormLineItemSetSerialNumbersEntryRequest": _r2f715d5d,
     "CheckoutFormLineItemSetSerialNumbersRequest": {
         "t": "object",
         "p": {
-            "id": {"t": "string", "f": "uuid"},
+            "id": _string_uuid,
             "serialNumbers": "CheckoutFormLineItemSetSerialNumbersEntriesRequest",
         },
         "r": ("id", "serialNumbers"),
@@ -494,53 +637,33 @@ RULES: dict[str, Any] = {
                     "REJECTED_CLAIM_WITHDRAWN_BY_BUYER",
                 ),
             },
-            "message": {"t": "string"},
+            "message": _string,
             "partialRefund": "Price",
         },
         "r": ("status", "message"),
     },
-    "ClassifiedExtraPackage": {
-        "t": "object",
-        "p": {"id": {"t": "string"}, "republish": {"t": "boolean"}},
-    },
-    "ClassifiedPackage": {"t": "object", "p": {"id": {"t": "string"}}},
-    "ClassifiedPackages": {
-        "t": "object",
-        "p": {
-            "basePackage": "ClassifiedPackage",
-            "extraPackages": {"t": "array", "i": "ClassifiedExtraPackage"},
-        },
-        "r": ("basePackage",),
-    },
-    "ClassifiedsPackages": {
-        "t": "object",
-        "p": {
-            "basePackage": "ClassifiedPackage",
-            "extraPackages": {"t": "array", "i": "ClassifiedExtraPackage"},
-        },
-    },
+    "ClassifiedExtraPackage": {"t": "object", "p": {"id": _string, "republish": _boolean}},
+    "ClassifiedPackage": _r7ea359cf,
+    "ClassifiedPackages": {"t": "object", "p": _r6041cdd1, "r": ("basePackage",)},
+    "ClassifiedsPackages": {"t": "object", "p": _r6041cdd1},
     "CompatibilityListIdItem": {
         "t": "object",
         "p": {
             "type": {"t": "string", "e": ("ID",)},
-            "id": {"t": "string"},
-            "text": {"t": "string"},
+            "id": _string,
+            "text": _string,
             "additionalInfo": {"t": "array", "i": "CompatibilityListIdItemAdditionalInfo"},
         },
         "r": ("type", "id"),
     },
-    "CompatibilityListIdItemAdditionalInfo": {
-        "t": "object",
-        "p": {"value": {"t": "string"}},
-        "r": ("value",),
-    },
+    "CompatibilityListIdItemAdditionalInfo": _r2f715d5d,
     "CompatibilityListItem": {
         "o": ("CompatibilityListTextItem", "CompatibilityListIdItem"),
         "d": ("type", {"TEXT": "CompatibilityListTextItem", "ID": "CompatibilityListIdItem"}),
     },
     "CompatibilityListTextItem": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("TEXT",)}, "text": {"t": "string"}},
+        "p": {"type": _r3c248abd, "text": _string},
         "r": ("type", "text"),
     },
     "Configuration": {
@@ -550,7 +673,7 @@ RULES: dict[str, Any] = {
     "ConstraintCriteria": {
         "t": "object",
         "p": {
-            "country": {"t": "string"},
+            "country": _string,
             "type": {
                 "t": "string",
                 "e": ("COUNTRY_SAME_QUANTITY", "COUNTRY_DELIVERY_SAME_QUANTITY"),
@@ -561,7 +684,7 @@ RULES: dict[str, Any] = {
     "ContactRequest": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 250},
+            "name": _string_lh250,
             "emails": {"t": "array", "ih": 1, "i": "EmailRequest"},
             "phones": {"t": "array", "ih": 2, "i": "PhonesRequest"},
         },
@@ -576,79 +699,29 @@ RULES: dict[str, Any] = {
     },
     "Courier": {
         "t": "object",
-        "p": {
-            "id": {"t": "string"},
-            "name": {"t": "string"},
-            "trackingNumbers": {"t": "array", "i": {"t": "string"}},
-        },
+        "p": {"id": _string, "name": _string, "trackingNumbers": _r47fa4b4c},
     },
     "CourierBySellerShipping": {
         "t": "object",
         "p": {
-            "method": {
-                "t": "string",
-                "e": ("OWN_TRANSPORT", "COURIER_BY_SELLER", "THIRD_PARTY_DELIVERY"),
-            },
+            "method": _r83659c46,
             "courier": "Courier",
-            "estimatedTimeOfArrival": {"t": "string", "f": "date-time"},
-            "countryCode": {"t": "string"},
+            "estimatedTimeOfArrival": _string_date_time,
+            "countryCode": _string,
         },
-        "r": ("method",),
+        "r": _r182d30e6,
     },
-    "CreateAdvanceShipNoticeRequest": {
-        "t": "object",
-        "p": {
-            "items": {"t": "array", "i": "ProductItem"},
-            "handlingUnit": "HandlingUnit",
-            "shipping": "Shipping",
-            "declaredVolumeInCc": "DeclaredAsnVolume",
-        },
-        "r": ("items",),
-    },
-    "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest": {
-        "t": "object",
-        "p": {"name": {"t": "string"}},
-    },
+    "CreateAdvanceShipNoticeRequest": _rebeb152f,
+    "CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest": {"t": "object", "p": _rd2f2a21b},
     "CreateResponsiblePersonRequest": {
         "t": "object",
-        "p": {
-            "name": {"t": "string", "lh": 50},
-            "personalData": {
-                "t": "object",
-                "p": {
-                    "name": {"t": "string", "lh": 200},
-                    "address": "ResponsiblePersonAddress",
-                    "contact": "ResponsiblePersonContact",
-                },
-            },
-        },
+        "p": {"name": _string_lh50, "personalData": _r6ab62eec},
     },
     "CreateResponsibleProducerRequest": {
         "t": "object",
-        "p": {
-            "name": {"t": "string", "lh": 50},
-            "producerData": {
-                "t": "object",
-                "p": {
-                    "tradeName": {"t": "string", "lh": 200},
-                    "address": "ResponsibleProducerAddress",
-                    "contact": "ResponsibleProducerContact",
-                },
-            },
-        },
+        "p": {"name": _string_lh50, "producerData": _rdb563cb4},
     },
-    "CreateShippingRatesSetUsingPOSTRequest": {
-        "t": "object",
-        "p": {
-            "type": {"t": "string", "n": 1, "e": ("PHYSICAL", "ELECTRONIC")},
-            "dispatchCountry": {"t": "string", "n": 1, "lh": 2},
-            "id": {"t": "string"},
-            "name": {"t": "string", "ll": 1, "lh": 64},
-            "rates": {"t": "array", "i": "ShippingRate"},
-            "lastModified": {"t": "string"},
-        },
-        "r": ("rates",),
-    },
+    "CreateShippingRatesSetUsingPOSTRequest": _r908802a8,
     "CustomerReturnRefundRejectionRequest": {
         "t": "object",
         "p": {
@@ -674,21 +747,13 @@ RULES: dict[str, Any] = {
         },
         "r": ("rejection",),
     },
-    "DeclaredAsnVolume": {"t": "number"},
+    "DeclaredAsnVolume": _number,
     "DeliverySettingsRequest": {
         "t": "object",
         "p": {
-            "marketplace": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-            "freeDelivery": {
-                "t": "object",
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                "r": ("amount", "currency"),
-            },
-            "abroadFreeDelivery": {
-                "t": "object",
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                "r": ("amount", "currency"),
-            },
+            "marketplace": _r48b6e745,
+            "freeDelivery": _rc7d488c4,
+            "abroadFreeDelivery": _rc7d488c4,
             "joinPolicy": {
                 "t": "object",
                 "p": {"strategy": {"t": "string", "e": ("MIN", "MAX", "SUM")}},
@@ -703,7 +768,7 @@ RULES: dict[str, Any] = {
     },
     "DescriptionSectionItem": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("TEXT", "IMAGE")}},
+        "p": {"type": _rd13353b0},
         "r": ("type",),
         "d": (
             "type",
@@ -712,147 +777,69 @@ RULES: dict[str, Any] = {
     },
     "DescriptionSectionItemImage": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("TEXT", "IMAGE")}, "url": {"t": "string"}},
+        "p": {"type": _rd13353b0, "url": _string},
         "r": ("type",),
     },
     "DescriptionSectionItemText": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("TEXT", "IMAGE")}, "content": {"t": "string"}},
+        "p": {"type": _rd13353b0, "content": _string},
         "r": ("type",),
     },
     "DimensionValue": {
         "t": "object",
-        "p": {"value": {"t": "number"}, "unit": {"t": "string", "n": 1, "e": ("CENTIMETER",)}},
-        "r": ("value", "unit"),
+        "p": {"value": _number, "unit": {"t": "string", "n": 1, "e": ("CENTIMETER",)}},
+        "r": _r2f19e176,
     },
-    "DiscountsProductOfferRequest": {
-        "t": "object",
-        "p": {
-            "wholesalePriceList": {
-                "t": "object",
-                "p": {"id": {"t": "string"}, "name": {"t": "string"}},
-            }
-        },
-    },
+    "DiscountsProductOfferRequest": {"t": "object", "p": {"wholesalePriceList": _rebcd91a1}},
     "EmailRequest": {"t": "object", "p": {"address": {"t": "string", "lh": 128}}},
     "Error": {
         "t": "object",
         "p": {
-            "code": {"t": "string"},
-            "details": {"t": "string", "n": 1},
-            "message": {"t": "string"},
-            "path": {"t": "string", "n": 1},
-            "userMessage": {"t": "string"},
-            "metadata": {"t": "object", "a": {"t": "string"}},
+            "code": _string,
+            "details": _string_null,
+            "message": _string,
+            "path": _string_null,
+            "userMessage": _string,
+            "metadata": _r66b3bb0f,
         },
     },
     "Errors": {"t": "array", "i": "Error"},
-    "ExternalId": {"t": "object", "p": {"id": {"t": "string", "lh": 100}}},
+    "ExternalId": {"t": "object", "p": {"id": _string_lh100}},
     "FlexibleBundleCreateDTO": {
         "t": "object",
-        "p": {
-            "slots": {"t": "array", "il": 2, "ih": 6, "i": "FlexibleBundleSlotDTO"},
-            "discount": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "type": {"t": "string", "e": ("WHOLE_BUNDLE_DISCOUNT", "SLOT_DISCOUNT")},
-                    "bundle": {
-                        "t": "object",
-                        "n": 1,
-                        "p": {
-                            "minimumBoughtOffers": {"t": "integer", "lo": 2, "hi": 6},
-                            "discounts": {
-                                "t": "array",
-                                "il": 1,
-                                "i": "FlexibleBundleMarketplaceDiscountDTO",
-                            },
-                        },
-                        "r": ("minimumBoughtOffers", "discounts"),
-                    },
-                    "slot": {
-                        "t": "object",
-                        "n": 1,
-                        "p": {
-                            "slots": {
-                                "t": "array",
-                                "il": 1,
-                                "ih": 6,
-                                "i": "FlexibleBundleSlotDiscountDTO",
-                            }
-                        },
-                        "r": ("slots",),
-                    },
-                },
-                "r": ("type",),
-            },
-        },
+        "p": {"slots": _r01ebaa39, "discount": _r3bc17f80},
         "r": ("slots",),
     },
-    "FlexibleBundleDiscountDTO": {
-        "t": "object",
-        "n": 1,
-        "p": {
-            "type": {"t": "string", "e": ("WHOLE_BUNDLE_DISCOUNT", "SLOT_DISCOUNT")},
-            "bundle": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "minimumBoughtOffers": {"t": "integer", "lo": 2, "hi": 6},
-                    "discounts": {
-                        "t": "array",
-                        "il": 1,
-                        "i": "FlexibleBundleMarketplaceDiscountDTO",
-                    },
-                },
-                "r": ("minimumBoughtOffers", "discounts"),
-            },
-            "slot": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "slots": {"t": "array", "il": 1, "ih": 6, "i": "FlexibleBundleSlotDiscountDTO"}
-                },
-                "r": ("slots",),
-            },
-        },
-        "r": ("type",),
-    },
+    "FlexibleBundleDiscountDTO": _r3bc17f80,
     "FlexibleBundleMarketplaceDiscountDTO": {
         "t": "object",
-        "p": {"marketplaceId": {"t": "string"}, "percentage": {"t": "integer"}},
+        "p": {"marketplaceId": _string, "percentage": _integer},
         "r": ("marketplaceId", "percentage"),
     },
     "FlexibleBundleOfferDTO": {
         "t": "object",
-        "p": {"id": {"t": "string"}, "excludedFromDiscount": {"t": "boolean"}},
+        "p": {"id": _string, "excludedFromDiscount": _boolean},
         "r": ("id", "excludedFromDiscount"),
     },
     "FlexibleBundleSlotDTO": {
         "t": "object",
         "p": {
-            "id": {"t": "string", "n": 1},
-            "order": {"t": "integer", "lo": 0, "hi": 5},
-            "entryPoint": {"t": "boolean"},
-            "requiredQuantity": {"t": "integer", "lo": 1},
+            "id": _string_null,
+            "order": _integer_lo0_hi5,
+            "entryPoint": _boolean,
+            "requiredQuantity": _integer_lo1,
             "offers": {"t": "array", "il": 1, "i": "FlexibleBundleOfferDTO"},
         },
         "r": ("order", "entryPoint", "requiredQuantity", "offers"),
     },
     "FlexibleBundleSlotDiscountDTO": {
         "t": "object",
-        "p": {
-            "order": {"t": "integer", "lo": 0, "hi": 5},
-            "discounts": {"t": "array", "il": 1, "i": "FlexibleBundleMarketplaceDiscountDTO"},
-        },
+        "p": {"order": _integer_lo0_hi5, "discounts": _r52a0329c},
         "r": ("order", "discounts"),
     },
     "FlexibleBundleUpdateDTO": {
         "t": "object",
-        "p": {
-            "slots": {"t": "array", "il": 2, "ih": 6, "i": "FlexibleBundleSlotDTO"},
-            "discount": "FlexibleBundleDiscountDTO",
-        },
+        "p": {"slots": _r01ebaa39, "discount": "FlexibleBundleDiscountDTO"},
         "r": ("slots",),
     },
     "FulfillmentRemovalPreference": {
@@ -866,11 +853,11 @@ RULES: dict[str, Any] = {
     "FulfillmentWithdrawalAddress": {
         "t": "object",
         "p": {
-            "company": {"t": "string", "lh": 200},
+            "company": _string_lh200,
             "street": {"t": "string", "pt": "^[^\\*\\%\\&\\^\\#\\@\\!]*$", "lh": 150},
-            "postalCode": {"t": "string", "lh": 12},
+            "postalCode": _string_lh12,
             "city": {"t": "string", "pt": "^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$", "lh": 50},
-            "countryCode": {"t": "string"},
+            "countryCode": _string,
             "phone": "PhoneNumberWithCountryCode",
             "additionalInfo": {"t": "string", "lh": 300},
         },
@@ -878,23 +865,19 @@ RULES: dict[str, Any] = {
     },
     "HandlingUnit": {
         "t": "object",
-        "p": {
-            "unitType": {"t": "string"},
-            "amount": {"t": "number"},
-            "labelsType": {"t": "string"},
-        },
+        "p": {"unitType": _string, "amount": _number, "labelsType": _string},
     },
-    "Header": {"t": "object", "p": {"name": {"t": "string"}}, "r": ("name",)},
-    "ImageUrl": {"t": "object", "p": {"url": {"t": "string"}}},
-    "ImpliedWarrantyPeriod": {"t": "object", "p": {"period": {"t": "string"}}},
+    "Header": _r673ad929,
+    "ImageUrl": {"t": "object", "p": _rd2308831},
+    "ImpliedWarrantyPeriod": {"t": "object", "p": {"period": _string}},
     "ImpliedWarrantyRequest": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 200},
+            "name": _string_lh200,
             "individual": "ImpliedWarrantyPeriod",
             "corporate": "ImpliedWarrantyPeriod",
             "address": "AfterSalesServicesAddress",
-            "description": {"t": "string", "lh": 10240},
+            "description": _string_lh10240,
         },
     },
     "InitializeRefund": {
@@ -902,7 +885,7 @@ RULES: dict[str, Any] = {
         "p": {
             "payment": "RefundPayment",
             "order": "RefundOrder",
-            "commandId": {"t": "string"},
+            "commandId": _string,
             "reason": {
                 "t": "string",
                 "e": (
@@ -921,25 +904,22 @@ RULES: dict[str, Any] = {
             "overpaid": {"t": "object", "p": {"value": "RefundOverpaidValue"}},
             "surcharges": {"t": "array", "i": "PaymentsSurcharge"},
             "additionalServices": {"t": "object", "p": {"value": "RefundAdditionalServicesValue"}},
-            "sellerComment": {"t": "string", "lh": 250},
+            "sellerComment": _string_lh250,
         },
         "r": ("payment", "order", "commandId", "reason"),
     },
     "InsuranceDto": {
         "t": "object",
-        "p": {
-            "amount": {"t": "string", "pt": "\\d+[.,]\\d{1,2}"},
-            "currency": {"t": "string", "pt": "[A-Z]{3}"},
-        },
-        "r": ("amount", "currency"),
+        "p": {"amount": _r818ae596, "currency": _r0bc6fbc6},
+        "r": _r1b591716,
     },
-    "JustId": {"t": "object", "p": {"id": {"t": "string"}}},
+    "JustId": _r7ea359cf,
     "LabelRequestDto": {
         "t": "object",
         "p": {
-            "shipmentIds": {"t": "array", "il": 1, "ih": 2147483647, "i": {"t": "string"}},
+            "shipmentIds": _rfe7ce62e,
             "pageSize": {"t": "string", "e": ("A4", "A6")},
-            "cutLine": {"t": "boolean"},
+            "cutLine": _boolean,
             "summaryReport": {
                 "t": "object",
                 "p": {
@@ -966,15 +946,12 @@ RULES: dict[str, Any] = {
                 "r": ("placement", "fields"),
             },
         },
-        "r": ("shipmentIds",),
+        "r": _r745bd9fb,
     },
     "LargeOrderDiscountBenefitSpecification": {
         "t": "object",
         "p": {
-            "type": {
-                "t": "string",
-                "e": ("LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST", "UNIT_PERCENTAGE_DISCOUNT"),
-            },
+            "type": _rd00dabe9,
             "thresholds": {
                 "t": "array",
                 "i": {
@@ -983,13 +960,9 @@ RULES: dict[str, Any] = {
                         "orderValue": {
                             "t": "object",
                             "p": {"lowerBound": "Price"},
-                            "r": ("lowerBound",),
+                            "r": _r2f3fb477,
                         },
-                        "discount": {
-                            "t": "object",
-                            "p": {"percentage": {"t": "string"}},
-                            "r": ("percentage",),
-                        },
+                        "discount": _r37fef857,
                     },
                     "r": ("orderValue", "discount"),
                 },
@@ -1000,10 +973,10 @@ RULES: dict[str, Any] = {
     "Location": {
         "t": "object",
         "p": {
-            "city": {"t": "string", "lh": 50},
+            "city": _string_lh50,
             "countryCode": {"t": "string", "lh": 2},
-            "postCode": {"t": "string", "lh": 12},
-            "province": {"t": "string"},
+            "postCode": _string_lh12,
+            "province": _string,
         },
     },
     "ManualDescriptionTranslation": {
@@ -1012,7 +985,7 @@ RULES: dict[str, Any] = {
     },
     "ManualProductSafetyInformationDescriptionTranslation": {
         "t": "object",
-        "p": {"id": {"t": "string", "f": "uuid"}, "translation": {"t": "string"}},
+        "p": {"id": _string_uuid, "translation": _string},
     },
     "ManualSafetyInformationTranslation": {
         "t": "object",
@@ -1020,7 +993,7 @@ RULES: dict[str, Any] = {
             "products": {"t": "array", "i": "ManualProductSafetyInformationDescriptionTranslation"}
         },
     },
-    "ManualTitleTranslation": {"t": "object", "p": {"translation": {"t": "string"}}},
+    "ManualTitleTranslation": {"t": "object", "p": {"translation": _string}},
     "ManualTranslationUpdateRequest": {
         "t": "object",
         "p": {
@@ -1029,14 +1002,10 @@ RULES: dict[str, Any] = {
             "safetyInformation": "ManualSafetyInformationTranslation",
         },
     },
-    "MarketplaceId": {"t": "string"},
-    "MaxPrice": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
-    "MessageAttachmentId": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-    "MessageOrder": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
+    "MarketplaceId": _string,
+    "MaxPrice": _rc7d488c4,
+    "MessageAttachmentId": _r48b6e745,
+    "MessageOrder": _r48b6e745,
     "MessageRequest": {
         "t": "object",
         "p": {
@@ -1055,11 +1024,7 @@ RULES: dict[str, Any] = {
         },
         "r": ("text", "type"),
     },
-    "MinimalPrice": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "MinimalPrice": _rc7d488c4,
     "Modification": {
         "t": "object",
         "p": {
@@ -1077,10 +1042,7 @@ RULES: dict[str, Any] = {
     },
     "ModificationAttachmentSafetyInformation": {
         "t": "object",
-        "p": {
-            "attachments": {"t": "array", "i": {"t": "object", "p": {"id": {"t": "string"}}}},
-            "type": {"t": "string", "e": ("TEXT", "ATTACHMENTS")},
-        },
+        "p": {"attachments": _r087d2de0, "type": _r9ad12862},
         "r": ("type",),
     },
     "ModificationDelivery": {
@@ -1116,17 +1078,8 @@ RULES: dict[str, Any] = {
             },
         },
     },
-    "ModificationDiscounts": {
-        "t": "object",
-        "p": {"wholesalePriceList": {"t": "object", "p": {"id": {"t": "string"}}}},
-    },
-    "ModificationPayments": {
-        "t": "object",
-        "p": {
-            "invoice": {"t": "string", "e": ("VAT", "VAT_MARGIN", "WITHOUT_VAT", "NO_INVOICE")},
-            "tax": "Tax",
-        },
-    },
+    "ModificationDiscounts": {"t": "object", "p": {"wholesalePriceList": _r7ea359cf}},
+    "ModificationPayments": {"t": "object", "p": {"invoice": _r0c58407c, "tax": "Tax"}},
     "ModificationPublication": {
         "t": "object",
         "p": {
@@ -1147,14 +1100,14 @@ RULES: dict[str, Any] = {
                     "P30D",
                 ),
             },
-            "durationUnlimited": {"t": "boolean"},
+            "durationUnlimited": _boolean,
         },
     },
-    "ModificationResponsiblePerson": {"t": "object", "p": {"id": {"t": "string"}}},
-    "ModificationResponsibleProducer": {"t": "object", "p": {"id": {"t": "string"}}},
+    "ModificationResponsiblePerson": _r7ea359cf,
+    "ModificationResponsibleProducer": _r7ea359cf,
     "ModificationSafetyInformation": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("TEXT", "ATTACHMENTS")}},
+        "p": {"type": _r9ad12862},
         "r": ("type",),
         "d": (
             "type",
@@ -1166,79 +1119,45 @@ RULES: dict[str, Any] = {
     },
     "ModificationTextSafetyInformation": {
         "t": "object",
-        "p": {
-            "description": {"t": "string"},
-            "type": {"t": "string", "e": ("TEXT", "ATTACHMENTS")},
-        },
+        "p": {"description": _string, "type": _r9ad12862},
         "r": ("type",),
     },
-    "ModifyShippingRatesSetUsingPUTRequest": {
-        "t": "object",
-        "p": {
-            "type": {"t": "string", "n": 1, "e": ("PHYSICAL", "ELECTRONIC")},
-            "dispatchCountry": {"t": "string", "n": 1, "lh": 2},
-            "id": {"t": "string"},
-            "name": {"t": "string", "ll": 1, "lh": 64},
-            "rates": {"t": "array", "i": "ShippingRate"},
-            "lastModified": {"t": "string"},
-        },
-        "r": ("rates",),
-    },
+    "ModifyShippingRatesSetUsingPUTRequest": _r908802a8,
     "MultiPackBenefitSpecification": {
         "t": "object",
         "p": {
-            "type": {
-                "t": "string",
-                "e": ("LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST", "UNIT_PERCENTAGE_DISCOUNT"),
-            },
-            "configuration": {
-                "t": "object",
-                "p": {"percentage": {"t": "number", "lo": 1}},
-                "r": ("percentage",),
-            },
+            "type": _rd00dabe9,
+            "configuration": {"t": "object", "p": {"percentage": _number_lo1}, "r": _r359a6040},
             "trigger": {
                 "t": "object",
-                "p": {
-                    "forEachQuantity": {"t": "number", "lo": 1},
-                    "discountedNumber": {"t": "number", "lo": 1},
-                },
+                "p": {"forEachQuantity": _number_lo1, "discountedNumber": _number_lo1},
                 "r": ("forEachQuantity", "discountedNumber"),
             },
         },
         "r": ("type", "configuration", "trigger"),
     },
-    "NetPrice": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "NetPrice": _rc7d488c4,
     "NewAttachmentDeclaration": {
         "t": "object",
-        "p": {
-            "filename": {"t": "string"},
-            "size": {"t": "integer", "f": "int64", "lo": 0, "hi": 5242880},
-        },
+        "p": {"filename": _string, "size": {"t": "integer", "f": "int64", "lo": 0, "hi": 5242880}},
         "r": ("filename", "size"),
     },
     "NewMessage": {
         "t": "object",
         "p": {
             "recipient": "Recipient",
-            "text": {"t": "string", "lh": 2000},
-            "attachments": {"t": "array", "n": 1, "i": "MessageAttachmentId"},
+            "text": _string_lh2000,
+            "attachments": _rfd961cb6,
             "order": "MessageOrder",
         },
         "r": ("recipient", "text", "order"),
     },
     "NewMessageInThread": {
         "t": "object",
-        "p": {
-            "text": {"t": "string", "lh": 2000},
-            "attachments": {"t": "array", "n": 1, "i": "MessageAttachmentId"},
-        },
+        "p": {"text": _string_lh2000, "attachments": _rfd961cb6},
         "r": ("text",),
     },
-    "NewOrderBillingDocumentLink": {"t": "object", "p": {"url": {"t": "string"}}, "r": ("url",)},
+    "NewOrderBillingDocumentLink": _r31631eb4,
     "OfferAttachmentRequest": {
         "t": "object",
         "p": {"type": "AttachmentType", "file": "AttachmentFileRequest"},
@@ -1246,14 +1165,14 @@ RULES: dict[str, Any] = {
     "OfferAutomaticPricingCommand": {
         "t": "object",
         "p": {
-            "id": {"t": "string", "f": "uuid"},
+            "id": _string_uuid,
             "modification": {
                 "o": (
                     "OfferAutomaticPricingModificationSet",
                     "OfferAutomaticPricingModificationRemove",
                 )
             },
-            "offerCriteria": {"t": "array", "i": "OfferCriterium"},
+            "offerCriteria": _r5f428158,
         },
         "r": ("modification", "offerCriteria"),
     },
@@ -1262,13 +1181,7 @@ RULES: dict[str, Any] = {
         "p": {
             "remove": {
                 "t": "array",
-                "i": {
-                    "t": "object",
-                    "p": {
-                        "marketplace": {"t": "object", "p": {"id": "MarketplaceId"}, "r": ("id",)}
-                    },
-                    "r": ("marketplace",),
-                },
+                "i": {"t": "object", "p": {"marketplace": _r9f397bcf}, "r": _r5c445bdf},
             }
         },
     },
@@ -1280,7 +1193,7 @@ RULES: dict[str, Any] = {
                 "i": {
                     "t": "object",
                     "p": {
-                        "marketplace": {"t": "object", "p": {"id": "MarketplaceId"}, "r": ("id",)},
+                        "marketplace": _r9f397bcf,
                         "rule": {
                             "t": "object",
                             "p": {"id": "AutomaticPricingRuleId"},
@@ -1296,7 +1209,7 @@ RULES: dict[str, Any] = {
     "OfferBulkChangeCommand": {
         "t": "object",
         "p": {
-            "commandId": {"t": "string", "f": "uuid"},
+            "commandId": _string_uuid,
             "modifications": {"t": "array", "il": 1, "ih": 25, "i": "OfferBulkModification"},
         },
         "r": ("commandId", "modifications"),
@@ -1304,19 +1217,19 @@ RULES: dict[str, Any] = {
     "OfferBulkModification": {
         "t": "object",
         "p": {
-            "offerId": {"t": "string", "ll": 1, "lh": 20},
+            "offerId": _string_ll1_lh20,
             "prices": {
                 "t": "object",
                 "a": {
                     "t": "object",
                     "p": {"changeType": {"t": "string", "e": ("FIXED", "GAIN", "PERCENTAGE")}},
-                    "r": ("changeType",),
+                    "r": _r7c893c1e,
                 },
             },
             "stock": {
                 "t": "object",
-                "p": {"changeType": {"t": "string", "e": ("FIXED", "GAIN")}},
-                "r": ("changeType",),
+                "p": {"changeType": _r0862c281},
+                "r": _r7c893c1e,
                 "d": (
                     "changeType",
                     {"FIXED": "StockModificationFixed", "GAIN": "StockModificationGain"},
@@ -1327,10 +1240,7 @@ RULES: dict[str, Any] = {
     },
     "OfferChangeCommand": {
         "t": "object",
-        "p": {
-            "modification": "Modification",
-            "offerCriteria": {"t": "array", "i": "OfferCriterium"},
-        },
+        "p": {"modification": "Modification", "offerCriteria": _r5f428158},
     },
     "OfferCriterium": {
         "t": "object",
@@ -1339,24 +1249,18 @@ RULES: dict[str, Any] = {
             "type": {"t": "string", "e": ("CONTAINS_OFFERS",)},
         },
     },
-    "OfferDuration": {"t": "string"},
-    "OfferId": {"t": "object", "p": {"id": {"t": "string"}}},
-    "OfferImageLinkUploadRequest": {"t": "object", "p": {"url": {"t": "string"}}, "r": ("url",)},
+    "OfferDuration": _string,
+    "OfferId": _r7ea359cf,
+    "OfferImageLinkUploadRequest": _r31631eb4,
     "OfferPriceChangeCommand": {
         "t": "object",
-        "p": {
-            "modification": "PriceModification",
-            "offerCriteria": {"t": "array", "i": "OfferCriterium"},
-        },
+        "p": {"modification": "PriceModification", "offerCriteria": _r5f428158},
     },
     "OfferQuantityChangeCommand": {
         "t": "object",
-        "p": {
-            "modification": "QuantityModification",
-            "offerCriteria": {"t": "array", "i": "OfferCriterium"},
-        },
+        "p": {"modification": "QuantityModification", "offerCriteria": _r5f428158},
     },
-    "OfferStartingAt": {"t": "string", "f": "date-time"},
+    "OfferStartingAt": _string_date_time,
     "OfferStatus": {"t": "string", "e": ("INACTIVE", "ACTIVATING", "ACTIVE", "ENDED")},
     "OfferStatusQueryRequestDto": {
         "t": "object",
@@ -1364,12 +1268,7 @@ RULES: dict[str, Any] = {
             "offer": {
                 "t": "object",
                 "p": {
-                    "ids": {
-                        "t": "array",
-                        "il": 1,
-                        "ih": 1000,
-                        "i": {"t": "string", "ll": 1, "lh": 20},
-                    },
+                    "ids": {"t": "array", "il": 1, "ih": 1000, "i": _string_ll1_lh20},
                     "scope": {"t": "string", "e": ("WITH_DECLARATION", "DISCOUNTED", "EXCLUDED")},
                     "substatus": {
                         "t": "string",
@@ -1388,28 +1287,25 @@ RULES: dict[str, Any] = {
                 "r": ("id",),
             },
             "limit": {"t": "integer", "f": "int32", "lo": 1, "hi": 1000},
-            "offset": {"t": "integer", "f": "int32", "lo": 0},
+            "offset": _integer_int32_lo0,
         },
-        "r": ("marketplace",),
+        "r": _r5c445bdf,
     },
-    "OfferTaxRate": {"t": "object", "p": {"rate": {"t": "string"}, "countryCode": {"t": "string"}}},
+    "OfferTaxRate": {"t": "object", "p": {"rate": _string, "countryCode": _string}},
     "OpenHour": {
         "t": "object",
-        "p": {"dayOfWeek": {"t": "string"}, "from": {"t": "string"}, "to": {"t": "string"}},
+        "p": {"dayOfWeek": _string, "from": _string, "to": _string},
         "r": ("dayOfWeek", "from", "to"),
     },
     "OwnTransportShipping": {
         "t": "object",
         "p": {
-            "method": {
-                "t": "string",
-                "e": ("OWN_TRANSPORT", "COURIER_BY_SELLER", "THIRD_PARTY_DELIVERY"),
-            },
-            "truckLicencePlate": {"t": "string"},
-            "estimatedTimeOfArrival": {"t": "string", "f": "date-time"},
-            "countryCode": {"t": "string"},
+            "method": _r83659c46,
+            "truckLicencePlate": _string,
+            "estimatedTimeOfArrival": _string_date_time,
+            "countryCode": _string,
         },
-        "r": ("method",),
+        "r": _r182d30e6,
     },
     "PackageRequestDto": {
         "t": "object",
@@ -1419,7 +1315,7 @@ RULES: dict[str, Any] = {
             "width": "DimensionValue",
             "height": "DimensionValue",
             "weight": "WeightValue",
-            "textOnLabel": {"t": "string"},
+            "textOnLabel": _string,
         },
         "r": ("height", "length", "type", "weight", "width"),
     },
@@ -1431,36 +1327,29 @@ RULES: dict[str, Any] = {
     "Parameter": {
         "t": "object",
         "p": {
-            "id": {"t": "string"},
+            "id": _string,
             "rangeValue": "ParameterRangeValue",
-            "values": {"t": "array", "i": {"t": "string"}},
-            "valuesIds": {"t": "array", "i": {"t": "string"}},
+            "values": _r47fa4b4c,
+            "valuesIds": _r47fa4b4c,
         },
         "r": ("id",),
     },
     "ParameterProductOfferRequest": {
         "t": "object",
         "p": {
-            "id": {"t": "string"},
-            "name": {"t": "string"},
+            "id": _string,
+            "name": _string,
             "rangeValue": "ParameterRangeValue",
-            "values": {"t": "array", "i": {"t": "string"}},
-            "valuesIds": {"t": "array", "i": {"t": "string"}},
+            "values": _r47fa4b4c,
+            "valuesIds": _r47fa4b4c,
         },
     },
-    "ParameterRangeValue": {
-        "t": "object",
-        "p": {"from": {"t": "string"}, "to": {"t": "string"}},
-        "r": ("from", "to"),
-    },
-    "Payment": {"t": "object", "p": {"method": {"t": "string"}}, "r": ("method",)},
-    "Payments": {
-        "t": "object",
-        "p": {"invoice": {"t": "string", "e": ("VAT", "VAT_MARGIN", "WITHOUT_VAT", "NO_INVOICE")}},
-    },
+    "ParameterRangeValue": {"t": "object", "p": _r61f1985e, "r": ("from", "to")},
+    "Payment": {"t": "object", "p": {"method": _string}, "r": _r182d30e6},
+    "Payments": {"t": "object", "p": {"invoice": _r0c58407c}},
     "PaymentsSurcharge": {
         "t": "object",
-        "p": {"id": {"t": "string", "f": "uuid"}, "value": "RefundSurchargeValue"},
+        "p": {"id": _string_uuid, "value": "RefundSurchargeValue"},
     },
     "PhoneNumberWithCountryCode": {
         "t": "object",
@@ -1470,32 +1359,32 @@ RULES: dict[str, Any] = {
         },
         "r": ("countryCode", "number"),
     },
-    "PhonesRequest": {"t": "object", "p": {"number": {"t": "string", "lh": 250}}},
+    "PhonesRequest": {"t": "object", "p": {"number": _string_lh250}},
     "PickupAddressDto": {
         "t": "object",
         "p": {
-            "name": {"t": "string"},
-            "company": {"t": "string"},
-            "street": {"t": "string"},
-            "postalCode": {"t": "string"},
-            "city": {"t": "string"},
-            "state": {"t": "string"},
-            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
-            "email": {"t": "string"},
-            "phone": {"t": "string"},
+            "name": _string,
+            "company": _string,
+            "street": _string,
+            "postalCode": _string,
+            "city": _string,
+            "state": _string,
+            "countryCode": _r071960b3,
+            "email": _string,
+            "phone": _string,
         },
-        "r": ("street", "city", "countryCode", "postalCode", "email", "phone"),
+        "r": _r28699450,
     },
     "PickupCreateCommandDto": {
         "t": "object",
-        "p": {"commandId": {"t": "string"}, "input": "PickupCreateRequestDto"},
+        "p": {"commandId": _string, "input": "PickupCreateRequestDto"},
         "r": ("input",),
     },
     "PickupCreateRequestDto": {
         "t": "object",
         "p": {
-            "shipmentIds": {"t": "array", "il": 1, "ih": 2147483647, "i": {"t": "string"}},
-            "pickupDateProposalId": {"t": "string"},
+            "shipmentIds": _rfe7ce62e,
+            "pickupDateProposalId": _string,
             "pickupTime": "PickupTimeDto",
             "address": "PickupAddressDto",
         },
@@ -1504,62 +1393,46 @@ RULES: dict[str, Any] = {
     "PickupProposalsRequestDto": {
         "t": "object",
         "p": {
-            "shipmentIds": {"t": "array", "il": 1, "ih": 100, "i": {"t": "string"}},
-            "readyDate": {"t": "string"},
+            "shipmentIds": {"t": "array", "il": 1, "ih": 100, "i": _string},
+            "readyDate": _string,
             "address": "PickupAddressDto",
         },
         "r": ("shipmentIds", "address"),
     },
     "PickupTimeDto": {
         "t": "object",
-        "p": {"date": {"t": "string"}, "minTime": {"t": "string"}, "maxTime": {"t": "string"}},
+        "p": {"date": _string, "minTime": _string, "maxTime": _string},
         "r": ("date",),
     },
     "PlaceBidRequest": {"t": "object", "p": {"maxAmount": "MaxPrice"}, "r": ("maxAmount",)},
     "Pos": {
         "t": "object",
         "p": {
-            "id": {"t": "string"},
-            "externalId": {"t": "string", "lh": 80},
-            "name": {"t": "string", "lh": 80},
+            "id": _string,
+            "externalId": _string_lh80,
+            "name": _string_lh80,
             "seller": "Seller",
-            "type": {"t": "string"},
+            "type": _string,
             "address": "Address",
             "phoneNumber": {"t": "string", "lh": 16},
-            "email": {"t": "string", "lh": 64},
+            "email": _string_lh64,
             "locations": {"t": "array", "i": "PosLocation"},
             "openHours": {"t": "array", "i": "OpenHour"},
-            "serviceTime": {"t": "string"},
+            "serviceTime": _string,
             "payments": {"t": "array", "i": "Payment"},
-            "confirmationType": {"t": "string"},
-            "status": {"t": "string"},
-            "createdAt": {"t": "string"},
-            "updatedAt": {"t": "string"},
+            "confirmationType": _string,
+            "status": _string,
+            "createdAt": _string,
+            "updatedAt": _string,
         },
         "r": ("address", "confirmationType", "name", "openHours", "status", "type"),
     },
-    "PosLocation": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-    "PostPurchaseIssueAttachmentId": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-    "Price": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "PosLocation": _r48b6e745,
+    "PostPurchaseIssueAttachmentId": _r48b6e745,
+    "Price": _rc7d488c4,
     "PriceModification": {
         "t": "object",
-        "p": {
-            "type": {
-                "t": "string",
-                "e": (
-                    "FIXED_PRICE",
-                    "INCREASE_PRICE",
-                    "DECREASE_PRICE",
-                    "INCREASE_PERCENTAGE",
-                    "DECREASE_PERCENTAGE",
-                ),
-            },
-            "marketplaceId": {"t": "string", "n": 1},
-        },
+        "p": {"type": _r28f21d50, "marketplaceId": _string_null},
         "r": ("type",),
         "d": (
             "type",
@@ -1575,109 +1448,24 @@ RULES: dict[str, Any] = {
     "PriceModificationFixedPrice": {
         "t": "object",
         "p": {
-            "type": {
-                "t": "string",
-                "e": (
-                    "FIXED_PRICE",
-                    "INCREASE_PRICE",
-                    "DECREASE_PRICE",
-                    "INCREASE_PERCENTAGE",
-                    "DECREASE_PERCENTAGE",
-                ),
-            },
+            "type": _r28f21d50,
             "price": "PriceModificationFixedPriceHolder",
-            "marketplaceId": {"t": "string", "n": 1},
+            "marketplaceId": _string_null,
         },
         "r": ("type",),
     },
-    "PriceModificationFixedPriceHolder": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
-    "PriceModificationPercentageChangeDecrease": {
-        "t": "object",
-        "p": {
-            "type": {
-                "t": "string",
-                "e": (
-                    "FIXED_PRICE",
-                    "INCREASE_PRICE",
-                    "DECREASE_PRICE",
-                    "INCREASE_PERCENTAGE",
-                    "DECREASE_PERCENTAGE",
-                ),
-            },
-            "percentage": "PriceModificationPercentageChangeHolder",
-            "marketplaceId": {"t": "string", "n": 1},
-        },
-        "r": ("type",),
-    },
-    "PriceModificationPercentageChangeHolder": {"t": "string"},
-    "PriceModificationPercentageChangeIncrease": {
-        "t": "object",
-        "p": {
-            "type": {
-                "t": "string",
-                "e": (
-                    "FIXED_PRICE",
-                    "INCREASE_PRICE",
-                    "DECREASE_PRICE",
-                    "INCREASE_PERCENTAGE",
-                    "DECREASE_PERCENTAGE",
-                ),
-            },
-            "percentage": "PriceModificationPercentageChangeHolder",
-            "marketplaceId": {"t": "string", "n": 1},
-        },
-        "r": ("type",),
-    },
-    "PriceModificationValueChangeDecrease": {
-        "t": "object",
-        "p": {
-            "type": {
-                "t": "string",
-                "e": (
-                    "FIXED_PRICE",
-                    "INCREASE_PRICE",
-                    "DECREASE_PRICE",
-                    "INCREASE_PERCENTAGE",
-                    "DECREASE_PERCENTAGE",
-                ),
-            },
-            "value": "PriceModificationValueChangeHolder",
-            "marketplaceId": {"t": "string", "n": 1},
-        },
-        "r": ("type",),
-    },
-    "PriceModificationValueChangeHolder": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
-    "PriceModificationValueChangeIncrease": {
-        "t": "object",
-        "p": {
-            "type": {
-                "t": "string",
-                "e": (
-                    "FIXED_PRICE",
-                    "INCREASE_PRICE",
-                    "DECREASE_PRICE",
-                    "INCREASE_PERCENTAGE",
-                    "DECREASE_PERCENTAGE",
-                ),
-            },
-            "value": "PriceModificationValueChangeHolder",
-            "marketplaceId": {"t": "string", "n": 1},
-        },
-        "r": ("type",),
-    },
+    "PriceModificationFixedPriceHolder": _rc7d488c4,
+    "PriceModificationPercentageChangeDecrease": _r42aebea0,
+    "PriceModificationPercentageChangeHolder": _string,
+    "PriceModificationPercentageChangeIncrease": _r42aebea0,
+    "PriceModificationValueChangeDecrease": _r0f8743e8,
+    "PriceModificationValueChangeHolder": _rc7d488c4,
+    "PriceModificationValueChangeIncrease": _r0f8743e8,
     "PricingOffer": {
         "t": "object",
         "p": {
             "fundraisingCampaign": "JustId",
-            "id": {"t": "string"},
+            "id": _string,
             "category": "Category",
             "parameters": {"t": "array", "i": "Parameter"},
             "promotion": "Promotion",
@@ -1686,83 +1474,68 @@ RULES: dict[str, Any] = {
         },
     },
     "PricingPublication": {"t": "object", "p": {"duration": "OfferDuration"}},
-    "Product": {"t": "object", "p": {"id": {"t": "string", "f": "uuid"}}, "r": ("id",)},
-    "ProductCategory": {"t": "object", "p": {"id": {"t": "string"}}},
+    "Product": {"t": "object", "p": _r0b0707cd, "r": ("id",)},
+    "ProductCategory": _r7ea359cf,
     "ProductChangeProposalRequest": {
         "t": "object",
         "p": {
             "name": {"t": "string", "lh": 150},
-            "note": {"t": "string", "lh": 500},
+            "note": _string_lh500,
             "category": "ProductCategory",
-            "images": {"t": "array", "i": "ImageUrl"},
-            "parameters": {"t": "array", "i": "ProductParameter"},
-            "notifyViaEmailAfterVerification": {"t": "boolean"},
-            "language": {"t": "string"},
+            "images": _r52433a27,
+            "parameters": _re6968a99,
+            "notifyViaEmailAfterVerification": _boolean,
+            "language": _string,
         },
-        "r": ("name", "category", "parameters", "images", "language"),
+        "r": _rc95a32a8,
     },
-    "ProductDeposit": {
-        "t": "object",
-        "p": {
-            "id": {"t": "string", "f": "uuid"},
-            "quantity": {"t": "integer", "f": "int32", "lo": 1},
-        },
-    },
+    "ProductDeposit": {"t": "object", "p": {"id": _string_uuid, "quantity": _integer_int32_lo1}},
     "ProductItem": {
         "t": "object",
         "p": {"product": "Product", "quantity": {"t": "number", "lo": 1, "hi": 1000000}},
         "r": ("product", "quantity"),
     },
-    "ProductOfferAdditionalServicesRequest": {
-        "t": "object",
-        "p": {"id": {"t": "string"}, "name": {"t": "string"}},
-    },
-    "ProductOfferAttachment": {"t": "array", "i": {"t": "object", "p": {"id": {"t": "string"}}}},
-    "ProductOfferFundraisingCampaignRequest": {
-        "t": "object",
-        "p": {"id": {"t": "string"}, "name": {"t": "string"}},
-    },
+    "ProductOfferAdditionalServicesRequest": _rebcd91a1,
+    "ProductOfferAttachment": _r087d2de0,
+    "ProductOfferFundraisingCampaignRequest": _rebcd91a1,
     "ProductParameter": {
         "t": "object",
         "p": {
-            "id": {"t": "string"},
+            "id": _string,
             "rangeValue": "ParameterRangeValue",
-            "values": {"t": "array", "i": {"t": "string"}},
-            "valuesIds": {"t": "array", "i": {"t": "string"}},
-            "valuesLabels": {"t": "array", "i": {"t": "string"}},
-            "unit": {"t": "string"},
-            "options": {"t": "object", "p": {"identifiesProduct": {"t": "boolean"}}},
+            "values": _r47fa4b4c,
+            "valuesIds": _r47fa4b4c,
+            "valuesLabels": _r47fa4b4c,
+            "unit": _string,
+            "options": {"t": "object", "p": {"identifiesProduct": _boolean}},
         },
         "r": ("id",),
     },
     "ProductProposalsRequest": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 75},
+            "name": _string_lh75,
             "category": "ProductCategory",
-            "images": {"t": "array", "i": "ImageUrl"},
-            "parameters": {"t": "array", "i": "ProductParameter"},
+            "images": _r52433a27,
+            "parameters": _re6968a99,
             "description": "StandardizedDescription",
-            "language": {"t": "string"},
+            "language": _string,
         },
-        "r": ("name", "category", "parameters", "images", "language"),
+        "r": _rc95a32a8,
     },
     "ProductSetElementResponsibleProducerIdRequest": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("ID", "NAME")}, "id": {"t": "string"}},
+        "p": {"type": _r0da2ccad, "id": _string},
         "r": ("type",),
     },
     "ProductSetElementResponsibleProducerNameRequest": {
         "t": "object",
-        "p": {
-            "type": {"t": "string", "e": ("ID", "NAME")},
-            "name": {"t": "string", "ll": 1, "lh": 50},
-        },
+        "p": {"type": _r0da2ccad, "name": {"t": "string", "ll": 1, "lh": 50}},
         "r": ("type",),
     },
     "ProductSetElementResponsibleProducerRequest": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("ID", "NAME")}},
+        "p": {"type": _r0da2ccad},
         "r": ("type",),
         "d": (
             "type",
@@ -1775,7 +1548,7 @@ RULES: dict[str, Any] = {
     "PromoOptionsCommand": {
         "t": "object",
         "p": {
-            "offerCriteria": {"t": "array", "i": "OfferCriterium"},
+            "offerCriteria": _r5f428158,
             "modification": "PromoOptionsCommandModification",
             "additionalMarketplaces": {
                 "t": "array",
@@ -1786,12 +1559,12 @@ RULES: dict[str, Any] = {
     "PromoOptionsCommandModification": {
         "t": "object",
         "p": {
-            "basePackage": {"t": "object", "p": {"id": {"t": "string"}}},
+            "basePackage": _r7ea359cf,
             "extraPackages": {"t": "array", "i": "PromoOptionsCommandModificationPackage"},
             "modificationTime": {"t": "string", "e": ("NOW", "END_OF_CYCLE")},
         },
     },
-    "PromoOptionsCommandModificationPackage": {"t": "object", "p": {"id": {"t": "string"}}},
+    "PromoOptionsCommandModificationPackage": _r7ea359cf,
     "PromoOptionsModification": {
         "t": "object",
         "p": {
@@ -1800,13 +1573,13 @@ RULES: dict[str, Any] = {
                 "e": ("CHANGE", "REMOVE_WITH_END_OF_CYCLE", "REMOVE_NOW"),
             },
             "packageType": {"t": "string", "e": ("BASE", "EXTRA")},
-            "packageId": {"t": "string"},
+            "packageId": _string,
         },
     },
     "PromoOptionsModifications": {
         "t": "object",
         "p": {
-            "modifications": {"t": "array", "i": "PromoOptionsModification"},
+            "modifications": _rd010573d,
             "additionalMarketplaces": {
                 "t": "array",
                 "i": "AdditionalMarketplacePromoOptionsModification",
@@ -1815,111 +1588,55 @@ RULES: dict[str, Any] = {
     },
     "Promotion": {
         "t": "object",
-        "p": {
-            "emphasized1d": {"t": "boolean"},
-            "emphasized10d": {"t": "boolean"},
-            "departmentPage": {"t": "boolean"},
-        },
+        "p": {"emphasized1d": _boolean, "emphasized10d": _boolean, "departmentPage": _boolean},
     },
     "PublicOfferPreviewRequest": {
         "t": "object",
         "p": {
             "offer": "PricingOffer",
             "classifiedsPackages": "ClassifiedsPackages",
-            "marketplaceId": {"t": "string", "n": 1},
+            "marketplaceId": _string_null,
         },
     },
     "PublicationChangeCommandDto": {
         "t": "object",
-        "p": {
-            "offerCriteria": {"t": "array", "i": "OfferCriterium"},
-            "publication": "PublicationModification",
-        },
+        "p": {"offerCriteria": _r5f428158, "publication": "PublicationModification"},
     },
     "PublicationModification": {
         "t": "object",
         "p": {
             "action": {"t": "string", "e": ("ACTIVATE", "END")},
-            "scheduledFor": {"t": "string", "f": "date-time"},
+            "scheduledFor": _string_date_time,
         },
     },
-    "QuantityModification": {
-        "t": "object",
-        "p": {"changeType": {"t": "string", "e": ("FIXED", "GAIN")}, "value": {"t": "integer"}},
-    },
-    "ReceiverAddressDto": {
-        "t": "object",
-        "p": {
-            "point": {"t": "string"},
-            "name": {"t": "string"},
-            "company": {"t": "string"},
-            "street": {"t": "string"},
-            "postalCode": {"t": "string"},
-            "city": {"t": "string"},
-            "state": {"t": "string"},
-            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
-            "email": {"t": "string"},
-            "phone": {"t": "string"},
-        },
-        "r": ("street", "city", "countryCode", "postalCode", "email", "phone"),
-    },
-    "Recipient": {"t": "object", "p": {"login": {"t": "string"}}, "r": ("login",)},
-    "RefundAdditionalServicesValue": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "QuantityModification": {"t": "object", "p": {"changeType": _r0862c281, "value": _integer}},
+    "ReceiverAddressDto": _r90e8c482,
+    "Recipient": {"t": "object", "p": {"login": _string}, "r": ("login",)},
+    "RefundAdditionalServicesValue": _rc7d488c4,
     "RefundClaimRequest": {
         "t": "object",
-        "p": {
-            "lineItem": {"t": "object", "p": {"id": {"t": "string"}}},
-            "quantity": {"t": "integer", "f": "int32", "lo": 1},
-        },
+        "p": {"lineItem": _r7ea359cf, "quantity": _integer_int32_lo1},
     },
-    "RefundDeliveryValue": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "RefundDeliveryValue": _rc7d488c4,
     "RefundLineItem": {
         "t": "object",
         "p": {
-            "id": {"t": "string", "f": "uuid"},
+            "id": _string_uuid,
             "type": {"t": "string", "e": ("AMOUNT", "QUANTITY")},
             "quantity": {"t": "number", "lo": 0},
-            "value": {
-                "t": "object",
-                "n": 1,
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                "r": ("amount", "currency"),
-            },
+            "value": _r14b1ff15,
         },
         "r": ("id", "type"),
     },
     "RefundLineItemDeposit": {
         "t": "object",
-        "p": {
-            "lineItemId": {"t": "string", "f": "uuid"},
-            "totalValue": {
-                "t": "object",
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                "r": ("amount", "currency"),
-            },
-        },
+        "p": {"lineItemId": _string_uuid, "totalValue": _rc7d488c4},
         "r": ("lineItemId", "totalValue"),
     },
-    "RefundOrder": {"t": "object", "p": {"id": {"t": "string", "f": "uuid"}}},
-    "RefundOverpaidValue": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
-    "RefundPayment": {"t": "object", "p": {"id": {"t": "string", "f": "uuid"}}},
-    "RefundSurchargeValue": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
+    "RefundOrder": _rc2134424,
+    "RefundOverpaidValue": _rc7d488c4,
+    "RefundPayment": _rc2134424,
+    "RefundSurchargeValue": _rc7d488c4,
     "ResponsiblePersonAddress": {
         "t": "object",
         "p": {
@@ -1955,36 +1672,22 @@ RULES: dict[str, Any] = {
                     "IT",
                 ),
             },
-            "street": {"t": "string", "lh": 200},
-            "postalCode": {"t": "string", "lh": 20},
-            "city": {"t": "string", "lh": 100},
+            "street": _string_lh200,
+            "postalCode": _string_lh20,
+            "city": _string_lh100,
         },
     },
-    "ResponsiblePersonContact": {
-        "t": "object",
-        "p": {
-            "email": {"t": "string", "lh": 50},
-            "phoneNumber": {"t": "string", "lh": 30},
-            "formUrl": {"t": "string", "lh": 80},
-        },
-    },
+    "ResponsiblePersonContact": _rf9ef5b2f,
     "ResponsibleProducerAddress": {
         "t": "object",
         "p": {
-            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
-            "street": {"t": "string", "lh": 200},
-            "postalCode": {"t": "string", "lh": 20},
-            "city": {"t": "string", "lh": 100},
+            "countryCode": _r071960b3,
+            "street": _string_lh200,
+            "postalCode": _string_lh20,
+            "city": _string_lh100,
         },
     },
-    "ResponsibleProducerContact": {
-        "t": "object",
-        "p": {
-            "email": {"t": "string", "lh": 50},
-            "phoneNumber": {"t": "string", "lh": 30},
-            "formUrl": {"t": "string", "lh": 80},
-        },
-    },
+    "ResponsibleProducerContact": _rf9ef5b2f,
     "RestrictionCause": {
         "t": "object",
         "n": 1,
@@ -2006,20 +1709,20 @@ RULES: dict[str, Any] = {
                     "BOOKED_SERVICE",
                 ),
             },
-            "description": {"t": "string"},
+            "description": _string,
         },
     },
     "ReturnPolicyAddress": {
         "t": "object",
         "n": 1,
         "p": {
-            "name": {"t": "string"},
-            "street": {"t": "string"},
-            "postCode": {"t": "string"},
-            "city": {"t": "string"},
-            "countryCode": {"t": "string"},
+            "name": _string,
+            "street": _string,
+            "postCode": _string,
+            "city": _string,
+            "countryCode": _string,
         },
-        "r": ("name", "street", "postCode", "city", "countryCode"),
+        "r": _r28a48b8c,
     },
     "ReturnPolicyAvailability": {
         "t": "object",
@@ -2032,17 +1735,17 @@ RULES: dict[str, Any] = {
     "ReturnPolicyContactV1": {
         "t": "object",
         "n": 1,
-        "p": {"phoneNumber": {"t": "string", "n": 1}, "email": {"t": "string", "n": 1}},
+        "p": {"phoneNumber": _string_null, "email": _string_null},
     },
     "ReturnPolicyOptions": {
         "t": "object",
         "n": 1,
         "p": {
-            "cashOnDeliveryNotAllowed": {"t": "boolean"},
-            "freeAccessoriesReturnRequired": {"t": "boolean"},
-            "refundLoweredByReceivedDiscount": {"t": "boolean"},
-            "businessReturnAllowed": {"t": "boolean"},
-            "collectBySellerOnly": {"t": "boolean"},
+            "cashOnDeliveryNotAllowed": _boolean,
+            "freeAccessoriesReturnRequired": _boolean,
+            "refundLoweredByReceivedDiscount": _boolean,
+            "businessReturnAllowed": _boolean,
+            "collectBySellerOnly": _boolean,
         },
         "r": (
             "cashOnDeliveryNotAllowed",
@@ -2055,10 +1758,10 @@ RULES: dict[str, Any] = {
     "ReturnPolicyRequestV1": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 200},
-            "isFulfillment": {"t": "boolean"},
+            "name": _string_lh200,
+            "isFulfillment": _boolean,
             "availability": "ReturnPolicyAvailability",
-            "withdrawalPeriod": {"t": "string"},
+            "withdrawalPeriod": _string,
             "returnCost": "ReturnPolicyReturnCost",
             "address": "ReturnPolicyAddress",
             "contact": "ReturnPolicyContactV1",
@@ -2074,9 +1777,9 @@ RULES: dict[str, Any] = {
     "ReturnPolicyUpdateRequestV1": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 200},
+            "name": _string_lh200,
             "availability": "ReturnPolicyAvailability",
-            "withdrawalPeriod": {"t": "string"},
+            "withdrawalPeriod": _string,
             "returnCost": "ReturnPolicyReturnCost",
             "address": "ReturnPolicyAddress",
             "contact": "ReturnPolicyContactV1",
@@ -2090,106 +1793,39 @@ RULES: dict[str, Any] = {
             "payments": "Payments",
             "sellingMode": "SellingMode",
             "location": "Location",
-            "images": {"t": "array", "i": {"t": "string"}},
+            "images": _r47fa4b4c,
             "description": "StandardizedDescription",
             "external": "ExternalId",
-            "sizeTable": {"t": "object", "p": {"name": {"t": "string"}, "id": {"t": "string"}}},
-            "taxSettings": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "rates": {"t": "array", "i": "OfferTaxRate"},
-                    "subject": {"t": "string"},
-                    "exemption": {"t": "string"},
-                },
-                "r": ("rates",),
-            },
-            "messageToSellerSettings": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "mode": {"t": "string", "e": ("OPTIONAL", "HIDDEN", "REQUIRED")},
-                    "hint": {"t": "string"},
-                },
-            },
-            "category": {"t": "object", "p": {"id": {"t": "string"}}},
-            "name": {"t": "string", "ll": 12, "lh": 75},
-            "parameters": {"t": "array", "i": "ParameterProductOfferRequest"},
+            "sizeTable": _r2c7a043b,
+            "taxSettings": _rbcbb82b6,
+            "messageToSellerSettings": _rbd9d7b60,
+            "category": _r7ea359cf,
+            "name": _string_ll12_lh75,
+            "parameters": _r07aadb6f,
             "publication": "SaleProductOfferPublicationRequest",
-            "delivery": {
-                "t": "object",
-                "p": {
-                    "shipmentDate": {"t": "string", "f": "date-time"},
-                    "shippingRates": {
-                        "t": "object",
-                        "p": {"name": {"t": "string"}, "id": {"t": "string"}},
-                    },
-                    "handlingTime": {"t": "string"},
-                    "additionalInfo": {"t": "string", "lh": 650},
-                },
-            },
+            "delivery": _r1d894665,
             "afterSalesServices": "AfterSalesServicesProductOfferRequest",
-            "contact": {"t": "object", "p": {"name": {"t": "string"}, "id": {"t": "string"}}},
+            "contact": _r2c7a043b,
             "discounts": "DiscountsProductOfferRequest",
-            "productSet": {
-                "t": "array",
-                "i": {
-                    "t": "object",
-                    "p": {
-                        "deposits": {"t": "array", "i": "ProductDeposit"},
-                        "marketedBeforeGPSRObligation": {"t": "boolean", "n": 1},
-                        "safetyInformation": {
-                            "o": ("TextSafetyInformation", "AttachmentsSafetyInformation"),
-                            "d": (
-                                "type",
-                                {
-                                    "TEXT": "TextSafetyInformation",
-                                    "ATTACHMENTS": "AttachmentsSafetyInformation",
-                                },
-                            ),
-                        },
-                        "responsibleProducer": "ProductSetElementResponsibleProducerRequest",
-                        "responsiblePerson": {
-                            "t": "object",
-                            "p": {"id": {"t": "string"}, "name": {"t": "string"}},
-                        },
-                        "quantity": {"t": "object", "p": {"value": {"t": "integer", "lo": 1}}},
-                        "product": {
-                            "t": "object",
-                            "p": {
-                                "id": {"t": "string"},
-                                "idType": {"t": "string", "e": ("GTIN", "MPN")},
-                                "parameters": {"t": "array", "i": "ParameterProductOfferRequest"},
-                                "images": {"t": "array", "i": {"t": "string"}},
-                                "name": {"t": "string", "lh": 75},
-                                "category": "ProductCategory",
-                            },
-                        },
-                    },
-                },
-            },
+            "productSet": _ra1b87922,
             "b2b": "B2b",
             "attachments": "ProductOfferAttachment",
             "fundraisingCampaign": "ProductOfferFundraisingCampaignRequest",
             "additionalServices": "ProductOfferAdditionalServicesRequest",
-            "compatibilityList": {
-                "t": "object",
-                "p": {"items": {"t": "array", "i": "CompatibilityListItem"}},
-                "r": ("items",),
-            },
+            "compatibilityList": _r29b3dace,
             "stock": "SaleProductOffersRequestStock",
             "additionalMarketplaces": "AdditionalMarketplacesRequest",
-            "language": {"t": "string"},
+            "language": _string,
             "aiCoCreatedContent": "AiCoCreatedContent",
         },
     },
     "SaleProductOfferPublicationRequest": {
         "t": "object",
         "p": {
-            "duration": {"t": "string", "n": 1},
+            "duration": _string_null,
             "startingAt": "OfferStartingAt",
             "status": "OfferStatus",
-            "republish": {"t": "boolean"},
+            "republish": _boolean,
         },
     },
     "SaleProductOfferRequestV1": {
@@ -2198,96 +1834,29 @@ RULES: dict[str, Any] = {
             "payments": "Payments",
             "sellingMode": "SellingMode",
             "location": "Location",
-            "images": {"t": "array", "i": {"t": "string"}},
+            "images": _r47fa4b4c,
             "description": "StandardizedDescription",
             "external": "ExternalId",
-            "sizeTable": {"t": "object", "p": {"name": {"t": "string"}, "id": {"t": "string"}}},
-            "taxSettings": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "rates": {"t": "array", "i": "OfferTaxRate"},
-                    "subject": {"t": "string"},
-                    "exemption": {"t": "string"},
-                },
-                "r": ("rates",),
-            },
-            "messageToSellerSettings": {
-                "t": "object",
-                "n": 1,
-                "p": {
-                    "mode": {"t": "string", "e": ("OPTIONAL", "HIDDEN", "REQUIRED")},
-                    "hint": {"t": "string"},
-                },
-            },
-            "category": {"t": "object", "p": {"id": {"t": "string"}}},
-            "name": {"t": "string", "ll": 12, "lh": 75},
-            "parameters": {"t": "array", "i": "ParameterProductOfferRequest"},
+            "sizeTable": _r2c7a043b,
+            "taxSettings": _rbcbb82b6,
+            "messageToSellerSettings": _rbd9d7b60,
+            "category": _r7ea359cf,
+            "name": _string_ll12_lh75,
+            "parameters": _r07aadb6f,
             "publication": "SaleProductOfferPublicationRequest",
-            "delivery": {
-                "t": "object",
-                "p": {
-                    "shipmentDate": {"t": "string", "f": "date-time"},
-                    "shippingRates": {
-                        "t": "object",
-                        "p": {"name": {"t": "string"}, "id": {"t": "string"}},
-                    },
-                    "handlingTime": {"t": "string"},
-                    "additionalInfo": {"t": "string", "lh": 650},
-                },
-            },
+            "delivery": _r1d894665,
             "afterSalesServices": "AfterSalesServicesProductOfferRequest",
-            "contact": {"t": "object", "p": {"name": {"t": "string"}, "id": {"t": "string"}}},
+            "contact": _r2c7a043b,
             "discounts": "DiscountsProductOfferRequest",
-            "productSet": {
-                "t": "array",
-                "i": {
-                    "t": "object",
-                    "p": {
-                        "deposits": {"t": "array", "i": "ProductDeposit"},
-                        "marketedBeforeGPSRObligation": {"t": "boolean", "n": 1},
-                        "safetyInformation": {
-                            "o": ("TextSafetyInformation", "AttachmentsSafetyInformation"),
-                            "d": (
-                                "type",
-                                {
-                                    "TEXT": "TextSafetyInformation",
-                                    "ATTACHMENTS": "AttachmentsSafetyInformation",
-                                },
-                            ),
-                        },
-                        "responsibleProducer": "ProductSetElementResponsibleProducerRequest",
-                        "responsiblePerson": {
-                            "t": "object",
-                            "p": {"id": {"t": "string"}, "name": {"t": "string"}},
-                        },
-                        "quantity": {"t": "object", "p": {"value": {"t": "integer", "lo": 1}}},
-                        "product": {
-                            "t": "object",
-                            "p": {
-                                "id": {"t": "string"},
-                                "idType": {"t": "string", "e": ("GTIN", "MPN")},
-                                "parameters": {"t": "array", "i": "ParameterProductOfferRequest"},
-                                "images": {"t": "array", "i": {"t": "string"}},
-                                "name": {"t": "string", "lh": 75},
-                                "category": "ProductCategory",
-                            },
-                        },
-                    },
-                },
-            },
+            "productSet": _ra1b87922,
             "b2b": "B2b",
             "attachments": "ProductOfferAttachment",
             "fundraisingCampaign": "ProductOfferFundraisingCampaignRequest",
             "additionalServices": "ProductOfferAdditionalServicesRequest",
             "stock": "SaleProductOffersRequestStock",
             "additionalMarketplaces": "AdditionalMarketplacesRequest",
-            "compatibilityList": {
-                "t": "object",
-                "p": {"items": {"t": "array", "i": "CompatibilityListItem"}},
-                "r": ("items",),
-            },
-            "language": {"t": "string"},
+            "compatibilityList": _r29b3dace,
+            "language": _string,
             "aiCoCreatedContent": "AiCoCreatedContent",
         },
         "r": ("stock",),
@@ -2295,11 +1864,11 @@ RULES: dict[str, Any] = {
     "SaleProductOffersRequestStock": {
         "t": "object",
         "p": {
-            "available": {"t": "integer", "f": "int32", "lo": 0},
+            "available": _integer_int32_lo0,
             "unit": {"t": "string", "e": ("UNIT", "PAIR", "SET")},
         },
     },
-    "Seller": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
+    "Seller": _r48b6e745,
     "SellerCreateRebateRequestDto": {
         "t": "object",
         "p": {
@@ -2311,10 +1880,7 @@ RULES: dict[str, Any] = {
     "SellerRebateOfferCriterion": {
         "t": "object",
         "p": {
-            "offers": {
-                "t": "array",
-                "i": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
-            },
+            "offers": _ra3d866d2,
             "type": {
                 "t": "string",
                 "e": ("CONTAINS_OFFERS", "OFFERS_ASSIGNED_EXTERNALLY", "ALL_OFFERS"),
@@ -2327,18 +1893,8 @@ RULES: dict[str, Any] = {
         "p": {
             "format": "SellingModeFormat",
             "price": "BuyNowPrice",
-            "minimalPrice": {
-                "t": "object",
-                "n": 1,
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                "r": ("amount", "currency"),
-            },
-            "startingPrice": {
-                "t": "object",
-                "n": 1,
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-                "r": ("amount", "currency"),
-            },
+            "minimalPrice": _r14b1ff15,
+            "startingPrice": _r14b1ff15,
         },
     },
     "SellingModeFormat": {"t": "string", "e": ("BUY_NOW", "AUCTION", "ADVERTISEMENT")},
@@ -2352,68 +1908,40 @@ RULES: dict[str, Any] = {
             "netPrice": "NetPrice",
         },
     },
-    "SenderAddressDto": {
-        "t": "object",
-        "p": {
-            "point": {"t": "string"},
-            "name": {"t": "string"},
-            "company": {"t": "string"},
-            "street": {"t": "string"},
-            "postalCode": {"t": "string"},
-            "city": {"t": "string"},
-            "state": {"t": "string"},
-            "countryCode": {"t": "string", "pt": "[A-Z]{2}"},
-            "email": {"t": "string"},
-            "phone": {"t": "string"},
-        },
-        "r": ("street", "city", "countryCode", "postalCode", "email", "phone"),
-    },
+    "SenderAddressDto": _r90e8c482,
     "ShipmentCancelCommandDto": {
         "t": "object",
-        "p": {"commandId": {"t": "string"}, "input": "ShipmentCancelRequestDto"},
+        "p": {"commandId": _string, "input": "ShipmentCancelRequestDto"},
         "r": ("input",),
     },
-    "ShipmentCancelRequestDto": {
-        "t": "object",
-        "p": {"shipmentId": {"t": "string"}},
-        "r": ("shipmentId",),
-    },
+    "ShipmentCancelRequestDto": {"t": "object", "p": {"shipmentId": _string}, "r": ("shipmentId",)},
     "ShipmentCreateCommandDto": {
         "t": "object",
-        "p": {"commandId": {"t": "string"}, "input": "ShipmentCreateRequestDto"},
+        "p": {"commandId": _string, "input": "ShipmentCreateRequestDto"},
         "r": ("input",),
     },
     "ShipmentCreateRequestDto": {
         "t": "object",
         "p": {
-            "deliveryMethodId": {"t": "string"},
-            "credentialsId": {"t": "string"},
+            "deliveryMethodId": _string,
+            "credentialsId": _string,
             "sender": "SenderAddressDto",
             "receiver": "ReceiverAddressDto",
-            "referenceNumber": {"t": "string"},
+            "referenceNumber": _string,
             "packages": {"t": "array", "i": "PackageRequestDto"},
             "insurance": "InsuranceDto",
             "cashOnDelivery": "CashOnDeliveryDto",
             "labelFormat": {"t": "string", "e": ("PDF", "ZPL"), "pt": "PDF|ZPL"},
-            "additionalServices": {"t": "array", "i": {"t": "string"}},
-            "additionalProperties": {"t": "object", "a": {"t": "string"}},
+            "additionalServices": _r47fa4b4c,
+            "additionalProperties": _r66b3bb0f,
         },
         "r": ("sender", "receiver", "packages"),
     },
-    "ShipmentIdsDto": {
-        "t": "object",
-        "p": {"shipmentIds": {"t": "array", "il": 1, "ih": 2147483647, "i": {"t": "string"}}},
-        "r": ("shipmentIds",),
-    },
+    "ShipmentIdsDto": {"t": "object", "p": {"shipmentIds": _rfe7ce62e}, "r": _r745bd9fb},
     "Shipping": {
         "t": "object",
-        "p": {
-            "method": {
-                "t": "string",
-                "e": ("OWN_TRANSPORT", "COURIER_BY_SELLER", "THIRD_PARTY_DELIVERY"),
-            }
-        },
-        "r": ("method",),
+        "p": {"method": _r83659c46},
+        "r": _r182d30e6,
         "d": (
             "method",
             {
@@ -2426,82 +1954,48 @@ RULES: dict[str, Any] = {
     "ShippingRate": {
         "t": "object",
         "p": {
-            "deliveryMethod": {"t": "object", "p": {"id": {"t": "string"}}},
-            "maxQuantityPerPackage": {"t": "integer", "lo": 1},
-            "maxPackageWeight": {
-                "t": "object",
-                "p": {"value": {"t": "string"}, "unit": {"t": "string", "n": 1}},
-            },
-            "firstItemRate": {
-                "t": "object",
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-            },
-            "nextItemRate": {
-                "t": "object",
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-            },
-            "shippingTime": {"t": "object", "p": {"from": {"t": "string"}, "to": {"t": "string"}}},
+            "deliveryMethod": _r7ea359cf,
+            "maxQuantityPerPackage": _integer_lo1,
+            "maxPackageWeight": {"t": "object", "p": {"value": _string, "unit": _string_null}},
+            "firstItemRate": _rdd1ebc5e,
+            "nextItemRate": _rdd1ebc5e,
+            "shippingTime": {"t": "object", "p": _r61f1985e},
         },
         "r": ("deliveryMethod", "firstItemRate", "maxQuantityPerPackage", "nextItemRate"),
     },
-    "ShippingRates": {"t": "object", "p": {"id": {"t": "string"}}},
-    "SizeTable": {"t": "object", "p": {"id": {"t": "string"}}},
+    "ShippingRates": _r7ea359cf,
+    "SizeTable": _r7ea359cf,
     "SizeTablePostRequest": {
         "t": "object",
-        "p": {
-            "name": {"t": "string"},
-            "template": "JustId",
-            "headers": {"t": "array", "i": "Header"},
-            "values": {"t": "array", "i": "Cells"},
-        },
+        "p": {"name": _string, "template": "JustId", "headers": _rfc4dbfcc, "values": _r11ce3167},
         "r": ("name", "template", "headers", "values"),
     },
     "SizeTablePutRequest": {
         "t": "object",
-        "p": {
-            "name": {"t": "string"},
-            "headers": {"t": "array", "i": "Header"},
-            "values": {"t": "array", "i": "Cells"},
-        },
+        "p": {"name": _string, "headers": _rfc4dbfcc, "values": _r11ce3167},
         "r": ("name", "headers", "values"),
     },
     "StandardizedDescription": {
         "t": "object",
         "p": {"sections": {"t": "array", "i": "DescriptionSection"}},
     },
-    "StartingPrice": {
-        "t": "object",
-        "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-        "r": ("amount", "currency"),
-    },
-    "StockModificationFixed": {
-        "t": "object",
-        "p": {"changeType": {"t": "string"}, "value": {"t": "integer"}},
-        "r": ("changeType", "value"),
-    },
-    "StockModificationGain": {
-        "t": "object",
-        "p": {"changeType": {"t": "string"}, "value": {"t": "integer"}},
-        "r": ("changeType", "value"),
-    },
+    "StartingPrice": _rc7d488c4,
+    "StockModificationFixed": _r5ced766b,
+    "StockModificationGain": _r5ced766b,
     "SubmitCommand": {
         "t": "object",
-        "p": {
-            "id": {"t": "string", "f": "uuid"},
-            "input": "SubmitCommandInput",
-            "output": "SubmitCommandOutput",
-        },
+        "p": {"id": _string_uuid, "input": "SubmitCommandInput", "output": "SubmitCommandOutput"},
         "r": ("input",),
     },
     "SubmitCommandInput": {
         "t": "object",
-        "p": {"advanceShipNoticeId": {"t": "string", "f": "uuid"}},
+        "p": {"advanceShipNoticeId": _string_uuid},
         "r": ("advanceShipNoticeId",),
     },
     "SubmitCommandOutput": {
         "t": "object",
-        "p": {"status": {"t": "string", "e": ("RUNNING", "SUCCESSFUL", "FAILED")}},
-        "r": ("status",),
+        "p": _re38dd178,
+        "r": _r497f2561,
         "d": (
             "status",
             {
@@ -2513,101 +2007,78 @@ RULES: dict[str, Any] = {
     },
     "SubmitFailedCommandOutput": {
         "t": "object",
-        "p": {
-            "status": {"t": "string", "e": ("RUNNING", "SUCCESSFUL", "FAILED")},
-            "errors": "Errors",
-        },
+        "p": {"status": _r23845562, "errors": "Errors"},
         "r": ("status", "errors"),
     },
-    "SubmitRunningCommandOutput": {
-        "t": "object",
-        "p": {"status": {"t": "string", "e": ("RUNNING", "SUCCESSFUL", "FAILED")}},
-        "r": ("status",),
-    },
-    "SubmitSuccessfulCommandOutput": {
-        "t": "object",
-        "p": {"status": {"t": "string", "e": ("RUNNING", "SUCCESSFUL", "FAILED")}},
-        "r": ("status",),
-    },
+    "SubmitRunningCommandOutput": _r9d238215,
+    "SubmitSuccessfulCommandOutput": _r9d238215,
     "SubsidyExcludeOffersCommand": {
         "t": "object",
         "p": {
-            "commandId": {"t": "string", "f": "uuid"},
+            "commandId": _string_uuid,
             "offers": {"t": "array", "il": 1, "ih": 1000, "i": "SubsidyOfferToExclude"},
         },
-        "r": ("offers",),
+        "r": _ra73d810a,
     },
     "SubsidyOfferToExclude": {
         "t": "object",
-        "p": {
-            "id": {"t": "string", "ll": 1},
-            "marketplace": {"t": "object", "p": {"id": {"t": "string", "ll": 1}}, "r": ("id",)},
-        },
-        "r": ("id", "marketplace"),
+        "p": {"id": _string_ll1, "marketplace": _r2cbe57c3},
+        "r": _r0118874b,
     },
     "SubsidyOfferToSubmit": {
         "t": "object",
         "p": {
-            "id": {"t": "string", "ll": 1},
-            "marketplace": {"t": "object", "p": {"id": {"t": "string", "ll": 1}}, "r": ("id",)},
+            "id": _string_ll1,
+            "marketplace": _r2cbe57c3,
             "sellerDiscountDeclaration": {
                 "t": "object",
-                "p": {"maxContributionPercentage": {"t": "string"}},
+                "p": {"maxContributionPercentage": _string},
                 "r": ("maxContributionPercentage",),
             },
         },
-        "r": ("id", "marketplace"),
+        "r": _r0118874b,
     },
     "SubsidySubmitOffersCommand": {
         "t": "object",
         "p": {
-            "commandId": {"t": "string", "f": "uuid"},
+            "commandId": _string_uuid,
             "offers": {"t": "array", "il": 1, "ih": 1000, "i": "SubsidyOfferToSubmit"},
         },
-        "r": ("offers",),
+        "r": _ra73d810a,
     },
-    "TagId": {"t": "object", "p": {"id": {"t": "string"}}, "r": ("id",)},
+    "TagId": _r48b6e745,
     "TagIdsRequest": {"t": "object", "p": {"tags": {"t": "array", "i": "TagId"}}, "r": ("tags",)},
     "TagRequest": {
         "t": "object",
-        "p": {"name": {"t": "string", "ll": 1, "lh": 25}, "hidden": {"t": "boolean"}},
+        "p": {"name": {"t": "string", "ll": 1, "lh": 25}, "hidden": _boolean},
         "r": ("name",),
     },
-    "Tax": {"t": "object", "p": {"percentage": {"t": "string"}}},
-    "TaxIdRequest": {"t": "object", "p": {"taxId": {"t": "string"}}},
+    "Tax": _r029fae6c,
+    "TaxIdRequest": {"t": "object", "p": {"taxId": _string}},
     "TextSafetyInformation": {
         "t": "object",
-        "p": {"type": {"t": "string", "e": ("TEXT",)}, "description": {"t": "string"}},
+        "p": {"type": _r3c248abd, "description": _string},
         "r": ("type", "description"),
     },
-    "ThirdParty": {"t": "object", "p": {"name": {"t": "string"}, "orderNumber": {"t": "string"}}},
+    "ThirdParty": {"t": "object", "p": {"name": _string, "orderNumber": _string}},
     "ThirdPartyDeliveryShipping": {
         "t": "object",
         "p": {
-            "method": {
-                "t": "string",
-                "e": ("OWN_TRANSPORT", "COURIER_BY_SELLER", "THIRD_PARTY_DELIVERY"),
-            },
+            "method": _r83659c46,
             "thirdParty": "ThirdParty",
-            "estimatedTimeOfArrival": {"t": "string", "f": "date-time"},
-            "countryCode": {"t": "string"},
+            "estimatedTimeOfArrival": _string_date_time,
+            "countryCode": _string,
         },
-        "r": ("method",),
+        "r": _r182d30e6,
     },
-    "ThreadReadFlag": {"t": "object", "p": {"read": {"t": "boolean"}}, "r": ("read",)},
+    "ThreadReadFlag": {"t": "object", "p": {"read": _boolean}, "r": ("read",)},
     "TurnoverDiscountRequest": {
         "t": "object",
         "p": {"thresholds": {"t": "array", "i": "TurnoverDiscountThresholdDto"}},
     },
     "TurnoverDiscountThresholdDto": {
         "t": "object",
-        "p": {
-            "minimumTurnover": {
-                "t": "object",
-                "p": {"amount": {"t": "string"}, "currency": {"t": "string"}},
-            },
-            "discount": {"t": "object", "p": {"percentage": {"t": "string"}}},
-        },
+        "p": {"minimumTurnover": _rdd1ebc5e, "discount": _r029fae6c},
     },
     "UpdateOfferBundleDiscountDTO": {
         "t": "object",
@@ -2615,92 +2086,39 @@ RULES: dict[str, Any] = {
     },
     "UpdateResponsiblePersonRequest": {
         "t": "object",
-        "p": {
-            "id": {"t": "string", "f": "uuid"},
-            "name": {"t": "string", "lh": 50},
-            "personalData": {
-                "t": "object",
-                "p": {
-                    "name": {"t": "string", "lh": 200},
-                    "address": "ResponsiblePersonAddress",
-                    "contact": "ResponsiblePersonContact",
-                },
-            },
-        },
+        "p": {"id": _string_uuid, "name": _string_lh50, "personalData": _r6ab62eec},
     },
     "UpdateResponsibleProducerRequest": {
         "t": "object",
-        "p": {
-            "id": {"t": "string", "f": "uuid"},
-            "name": {"t": "string", "lh": 50},
-            "producerData": {
-                "t": "object",
-                "p": {
-                    "tradeName": {"t": "string", "lh": 200},
-                    "address": "ResponsibleProducerAddress",
-                    "contact": "ResponsibleProducerContact",
-                },
-            },
-        },
+        "p": {"id": _string_uuid, "name": _string_lh50, "producerData": _rdb563cb4},
     },
-    "UpdateSubmittedAdvanceShipNoticeRequest": {
-        "t": "object",
-        "p": {
-            "items": {"t": "array", "i": "ProductItem"},
-            "handlingUnit": "HandlingUnit",
-            "shipping": "Shipping",
-            "declaredVolumeInCc": "DeclaredAsnVolume",
-        },
-    },
-    "UserRatingAnswerRequest": {
-        "t": "object",
-        "p": {"message": {"t": "string", "lh": 500}},
-        "r": ("message",),
-    },
-    "UserRatingRemovalRequest": {
-        "t": "object",
-        "p": {
-            "request": {
-                "t": "object",
-                "p": {"message": {"t": "string", "lh": 500}},
-                "r": ("message",),
-            }
-        },
-        "r": ("request",),
-    },
-    "WarrantyAttachment": {
-        "t": "object",
-        "p": {"id": {"t": "string", "f": "uuid"}, "name": {"t": "string"}},
-    },
-    "WarrantyPeriod": {
-        "t": "object",
-        "p": {"period": {"t": "string"}, "lifetime": {"t": "boolean"}},
-    },
+    "UpdateSubmittedAdvanceShipNoticeRequest": {"t": "object", "p": _r2cb190ea},
+    "UserRatingAnswerRequest": _rccc94854,
+    "UserRatingRemovalRequest": {"t": "object", "p": {"request": _rccc94854}, "r": ("request",)},
+    "WarrantyAttachment": {"t": "object", "p": {"id": _string_uuid, "name": _string}},
+    "WarrantyPeriod": {"t": "object", "p": {"period": _string, "lifetime": _boolean}},
     "WarrantyRequest": {
         "t": "object",
         "p": {
-            "name": {"t": "string", "lh": 200},
+            "name": _string_lh200,
             "type": "WarrantyType",
             "individual": "WarrantyPeriod",
             "corporate": "WarrantyPeriod",
             "attachment": "WarrantyAttachment",
-            "description": {"t": "string", "lh": 10240},
+            "description": _string_lh10240,
         },
     },
     "WarrantyType": {"t": "string", "e": ("MANUFACTURER", "SELLER")},
     "WeightValue": {
         "t": "object",
-        "p": {"value": {"t": "number"}, "unit": {"t": "string", "n": 1, "e": ("KILOGRAMS",)}},
-        "r": ("value", "unit"),
+        "p": {"value": _number, "unit": {"t": "string", "n": 1, "e": ("KILOGRAMS",)}},
+        "r": _r2f19e176,
     },
     "WholesalePriceListBenefitSpecification": {
         "t": "object",
         "p": {
-            "type": {
-                "t": "string",
-                "e": ("LARGE_ORDER_DISCOUNT", "WHOLESALE_PRICE_LIST", "UNIT_PERCENTAGE_DISCOUNT"),
-            },
-            "name": {"t": "string"},
+            "type": _rd00dabe9,
+            "name": _string,
             "thresholds": {
                 "t": "array",
                 "i": {
@@ -2709,13 +2127,9 @@ RULES: dict[str, Any] = {
                         "quantity": {
                             "t": "object",
                             "p": {"lowerBound": {"t": "number", "lo": 2, "hi": 100000}},
-                            "r": ("lowerBound",),
+                            "r": _r2f3fb477,
                         },
-                        "discount": {
-                            "t": "object",
-                            "p": {"percentage": {"t": "string"}},
-                            "r": ("percentage",),
-                        },
+                        "discount": _r37fef857,
                     },
                     "r": ("quantity", "discount"),
                 },

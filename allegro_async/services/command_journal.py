@@ -16,10 +16,12 @@ known outcome. A cancelled or crashed run is finished with
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from allegro_async import _args
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.commands import CommandKind
 
@@ -184,3 +186,19 @@ def append_events(path: Path | None, events: list[dict[str, Any]]) -> None:
         with path.open("a", encoding="utf-8") as f:
             f.write("".join(json.dumps(e, separators=(",", ":"), default=str) + "\n"
                             for e in events))
+
+
+def command_id_list(command_ids: object, commands: int) -> list[str] | None:
+    """``command_ids`` of an earlier result, one UUID per command, or ``None``."""
+    if command_ids is None:
+        return None
+    if isinstance(command_ids, (str, bytes)) or not isinstance(command_ids, Sequence):
+        raise InvalidArgumentError("command_ids", f"{type(command_ids).__name__} is not a "
+                                   "list", "pass result.command_ids of an earlier run")
+    cids = [_args.uuid_text(c, f"command_ids[{i}]") for i, c in enumerate(command_ids)]
+    if len(cids) != commands:
+        raise InvalidArgumentError(
+            "command_ids", f"{len(cids)} ids for {commands} commands",
+            "pass the command_ids of the earlier run with the same offers in the same order")
+    _args.unique_ids(cids, "command_ids")
+    return cids

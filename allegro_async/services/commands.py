@@ -12,7 +12,6 @@ until :meth:`CommandEngine.resume` reads it.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -47,12 +46,13 @@ from allegro_async.services.command_journal import (
     PlannedCommand,
     refuse_relative_repeat,
 )
+from allegro_async.services.command_journal import command_id_list as command_id_list
+from allegro_async.services.offer_pace import Clock as Clock
+from allegro_async.services.offer_pace import OfferPace as OfferPace
+from allegro_async.services.offer_pace import Sleep as Sleep
 
 if TYPE_CHECKING:
     from allegro_async.client import AllegroClient
-
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
 
 #: S20: the most offers one command may name.
 MAX_OFFERS_PER_COMMAND = 1000
@@ -100,33 +100,6 @@ def _maybe_applied(command_id: str, why: str) -> str:
             "change to this offer again: engine.resume(), or the same call with "
             "command_ids=result.command_ids, reads the report (re-sending the same command "
             "under the same id, which Allegro never applies twice)")
-
-
-class OfferPace:
-    """Keeps command PUTs under a per-user budget of offer changes per minute (A2: 9000/min).
-
-    A sliding 60-second window of what was sent; ``acquire(n)`` waits until ``n`` more fit.
-    ``clock`` and ``sleep`` are injectable so tests run on emulated time.
-    """
-
-    def __init__(self, per_minute: float, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = anyio.sleep) -> None:
-        # nan would make every comparison false: one PUT a minute, whatever the budget.
-        self.per_minute = _args.positive(per_minute, "per_minute")
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: list[tuple[float, int]] = []
-
-    async def acquire(self, count: int) -> None:
-        """Wait until ``count`` offer changes fit in the window, then book them."""
-        while True:
-            now = self._clock()
-            self._sent = [(t, n) for t, n in self._sent if now - t < 60.0]
-            used = sum(n for _, n in self._sent)
-            if not self._sent or used + count <= self.per_minute:
-                self._sent.append((now, count))
-                return
-            await self._sleep(max(0.001, 60.0 - (now - self._sent[0][0])))
 
 
 class CommandEngine:
@@ -407,19 +380,3 @@ class CommandEngine:
             if len(page.tasks or []) < self.tasks_page:
                 break
             offset += self.tasks_page
-
-
-def command_id_list(command_ids: object, commands: int) -> list[str] | None:
-    """``command_ids`` of an earlier result, one UUID per command, or ``None``."""
-    if command_ids is None:
-        return None
-    if isinstance(command_ids, (str, bytes)) or not isinstance(command_ids, Sequence):
-        raise InvalidArgumentError("command_ids", f"{type(command_ids).__name__} is not a "
-                                   "list", "pass result.command_ids of an earlier run")
-    cids = [_args.uuid_text(c, f"command_ids[{i}]") for i, c in enumerate(command_ids)]
-    if len(cids) != commands:
-        raise InvalidArgumentError(
-            "command_ids", f"{len(cids)} ids for {commands} commands",
-            "pass the command_ids of the earlier run with the same offers in the same order")
-    _args.unique_ids(cids, "command_ids")
-    return cids

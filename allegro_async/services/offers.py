@@ -26,6 +26,10 @@ from allegro_async.services import bulk as _bulk
 from allegro_async.services._bind import bind, split
 from allegro_async.services.command_journal import CommandJournal
 from allegro_async.services.commands import CommandEngine, command_id_list
+from allegro_async.services.offer_query import LIST_ENUMS as LIST_ENUMS
+from allegro_async.services.offer_query import LIST_FILTERS as LIST_FILTERS
+from allegro_async.services.offer_query import LIST_SORTS as LIST_SORTS
+from allegro_async.services.offer_query import ids_present, list_query, search_keywords
 from allegro_async.services.product_offers import (
     DRAFT_COPY_DROPS,
     OfferNotDeletableError,
@@ -35,7 +39,7 @@ from allegro_async.services.product_offers import (
 )
 
 if TYPE_CHECKING:
-    from allegro_async._response import APIResponse
+    pass
 
 __all__ = [
     "DRAFT_COPY_DROPS",
@@ -47,44 +51,6 @@ __all__ = [
     "OperationPendingError",
     "ProductOffers",
 ]
-
-#: ``list()`` keyword -> GET /sale/offers query parameter.
-LIST_FILTERS = {
-    "offer_id": "offer.id",
-    "name": "name",
-    "publication_status": "publication.status",
-    "external_id": "external.id",
-    "category_id": "category.id",
-    "price_gte": "sellingMode.price.amount.gte",
-    "price_lte": "sellingMode.price.amount.lte",
-    "selling_format": "sellingMode.format",
-    "marketplace": "publication.marketplace",
-    "shipping_rates_id": "delivery.shippingRates.id",
-    "product_id_empty": "product.id.empty",
-    "sort": "sort",
-}
-
-#: The spec's enums for list filters, checked before sending (a typo would match nothing).
-LIST_ENUMS = {
-    "publication_status": ("INACTIVE", "ACTIVE", "ACTIVATING", "ENDED"),
-    "selling_format": ("BUY_NOW", "ADVERTISEMENT", "AUCTION"),
-}
-
-
-#: The spec's sort orders of GET /sale/offers.
-LIST_SORTS = ("sellingMode.price.amount", "-sellingMode.price.amount", "stock.sold",
-              "-stock.sold", "stock.available", "-stock.available")
-
-
-def _ids_present(offers: list[OfferListingItem], raw: APIResponse) -> None:
-    # the spec makes an offer's id optional, but an offer without one cannot be read,
-    # changed or told apart from the next page's: refused, naming it, as a malformed page
-    for i, offer in enumerate(offers):
-        if not offer.id:
-            raise ResponseValidationError(
-                f"GET /sale/offers: offers[{i}] has no id (field 'offers[{i}].id'); "
-                "report the trace id to Allegro", body=raw.json(), trace_id=raw.trace_id)
-
 
 class OffersService(ProductOffers):
     """``client.offers``: product offers, the offer listing, commands and bulk updates.
@@ -120,8 +86,8 @@ class OffersService(ProductOffers):
         """
         call, filters = split(filters)
         svc = bind(self, call)
-        query = _list_query(page_size, max_items, params, filters)
-        keywords = _search_keywords(query)
+        query = list_query(page_size, max_items, params, filters)
+        keywords = search_keywords(query)
         api = svc._client.api.users_offer_information.with_raw_response
         guard = WalkGuard("GET /sale/offers")
         offset, yielded = 0, 0
@@ -130,7 +96,7 @@ class OffersService(ProductOffers):
             raw = await api.search_offers(**keywords, limit=page_size, offset=offset)
             page = raw.parse(OffersPage)  # raw: the walk names the trace id of a stalled page
             offers = page.offers or []  # the spec requires no field: none is an empty page
-            _ids_present(offers, raw)
+            ids_present(offers, raw)
             if offers:  # an offset the server ignored answers a page read before
                 guard.page(offers, trace_id=raw.trace_id, total=page.total_count)
             for item in offers:
@@ -365,55 +331,3 @@ class OffersService(ProductOffers):
 
 #: Larger than any stock a gain could move (the spec's quantity is an int32).
 _MAX_STOCK = 2**31 - 1
-
-
-def _search_keywords(query: Mapping[str, Any]) -> dict[str, Any]:
-    """The query by wire name as the generated search_offers' keywords; a name the spec does
-    not give GET /sale/offers is refused before anything is sent."""
-    from allegro_async.api import OPERATIONS  # on first use: importing the package stays cheap
-
-    names = {p.name: p.python_name for p in OPERATIONS["searchOffersUsingGET"].params
-             if p.location == "query"}
-    out: dict[str, Any] = {}
-    for key, value in query.items():
-        if key in ("limit", "offset"):
-            raise InvalidArgumentError(f"params[{key}]", "is set by the walk",
-                                       "use page_size= and max_items= instead")
-        if key not in names:
-            raise InvalidArgumentError(f"params[{key}]", "is not a query parameter of "
-                                       "GET /sale/offers", "use a parameter the spec names")
-        if value is not None:
-            out[names[key]] = value
-    return out
-
-
-def _list_query(page_size: object, max_items: object, params: object,
-                filters: Mapping[str, Any]) -> dict[str, Any]:
-    """The GET /sale/offers query for ``list()``'s arguments, every one checked."""
-    _args.page_size(page_size, "page_size", 1, 1000, "GET /sale/offers")
-    _args.optional(max_items, lambda m: _args.count(m, "max_items"))
-    query: dict[str, Any] = (_args.mapping(params, "params", allow_empty=True)
-                             if params is not None else {})
-    for key, value in filters.items():
-        if key not in LIST_FILTERS:
-            raise InvalidArgumentError(key, "is not a filter of GET /sale/offers",
-                                       f"use one of {', '.join(LIST_FILTERS)} or params=")
-        if key in LIST_ENUMS:
-            value = _args.choices(value, key, LIST_ENUMS[key])
-        elif key == "offer_id":
-            value = ([_args.ident(value, key)] if isinstance(value, (str, int))
-                     else _args.id_list(value, key))
-        elif key in ("price_gte", "price_lte"):  # the spec's minimums: gte 0, lte 1
-            value = str(_args.amount(value, key, minimum=Decimal(key == "price_lte")))
-        elif key == "product_id_empty":
-            value = _args.flag(value, key)
-        elif key == "sort":
-            value = _args.choice(value, key, LIST_SORTS)
-        elif key == "external_id":
-            value = _args.texts(value, key, max_len=100)
-        elif key == "shipping_rates_id":
-            value = _args.uuid_text(value, key)
-        else:  # name, category_id, marketplace: text sent as given
-            value = _args.text(value, key)
-        query[LIST_FILTERS[key]] = value
-    return query

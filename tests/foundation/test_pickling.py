@@ -41,3 +41,18 @@ def test_local_and_transport_errors_round_trip() -> None:
     limited.waited, limited.reason = 61.5, "app_block"
     copy = pickle.loads(pickle.dumps(limited))
     assert (copy.waited, copy.reason) == (61.5, "app_block")
+
+
+def test_every_error_pickles_by_its_public_module() -> None:
+    # the classes are written in several modules; pickles made by one version must load in
+    # another, so each names allegro_async.errors, the path users import from
+    import allegro_async.errors as errors
+
+    for name in errors.__all__:
+        found = getattr(errors, name)
+        if isinstance(found, type) and issubclass(found, BaseException):
+            assert found.__module__ == "allegro_async.errors", name
+    error = error_for_response(httpx.Response(404, request=httpx.Request("GET", "https://x/y")))
+    data = pickle.dumps(error, protocol=4)
+    assert b"allegro_async.errors" in data and b"_api_errors" not in data
+    assert b"_error_base" not in data

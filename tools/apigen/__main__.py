@@ -1,6 +1,6 @@
-"""``python -m tools.apigen [--spec PATH_OR_URL] [--check]``: regenerate ``allegro_async/api/``
-and ``docs/api-reference/`` from Allegro's OpenAPI spec, or (``--check``) exit 1 naming the
-files a regeneration would change."""
+"""``python -m tools.apigen [--spec PATH_OR_URL] [--check]``: regenerate ``allegro_async/api/``,
+``docs/api-reference/`` and the emulator's request-rules table from Allegro's OpenAPI spec, or
+(``--check``) exit 1 naming the files a regeneration would change."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.apigen import docs, models, render, request_rules, response_schemas, spec, tables
+from tools.apigen import (
+    docs,
+    models,
+    render,
+    request_rules,
+    response_schemas,
+    spec,
+    spec_rules,
+    tables,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = str(ROOT.parent / "shared" / "spec" / "allegro-openapi.yaml")
@@ -60,6 +69,7 @@ def generate(source: str) -> dict[str, str]:
             area, ops, model_set, digest.tags[area], head + f'"""{digest.tags[area]}."""\n', enums)
     out.update(docs.render(digest, model_set, header(digest, "md")))
     out.update(response_schemas.render(digest))
+    out.update(spec_rules.render(digest))
     return _format(out)
 
 

@@ -15,7 +15,9 @@ keys (read by ``allegro_async/_body_rules.py``), and a ``str`` node names a shar
 
 from __future__ import annotations
 
+import hashlib
 import pprint
+from collections import Counter
 from typing import Any
 
 from tools.apigen.spec import Spec
@@ -121,9 +123,78 @@ def build(spec: Spec) -> dict[str, Any]:
 
 
 def render(spec: Spec, header: str) -> str:
-    """The generated module holding the table."""
-    table = pprint.pformat(build(spec), width=100, sort_dicts=False)
+    """The generated module holding the table, each rule that recurs written once."""
+    table = build(spec)
+    shared = _Shared(table)
+    body = pprint.pformat(shared.refer(table, top=True), width=100, sort_dicts=False)
+    names = "".join(f"{name}: Any = {pprint.pformat(node, width=100, sort_dicts=False)}\n"
+                    for name, node in shared.written)
     return (f'{header}"""Request-body rules by schema name (see\n'
-            'tools/apigen/request_rules.py for the keys); loaded on the first body check."""\n\n'
+            'tools/apigen/request_rules.py for the keys); loaded on the first body check.\n\n'
+            'A rule that recurs is written once, as a module constant, and used by name."""\n\n'
             "from typing import Any\n\n"
-            f"RULES: dict[str, Any] = {table}\n")
+            f"{names}\nRULES: dict[str, Any] = {body}\n")
+
+
+class _Name:
+    """A shared rule where it is used: its constant's name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: Rule keys whose value may name a shared rule (``_string``, ``_string_uuid``, ...).
+_NAMED_KEYS = ("t", "f", "n", *(short for _, short in _SCALARS))
+
+
+class _Shared:
+    """The rules (dicts and tuples) that occur more than once in the table, by their text;
+    each is written once, before its first use, as a module constant (unless its name would
+    be longer than the rule)."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self.counts: Counter[str] = Counter()
+        for node in table.values():
+            self._count(node)
+        self.names: dict[str, str] = {}
+        self.written: list[tuple[str, Any]] = []
+
+    def _count(self, node: Any) -> None:
+        if isinstance(node, (dict, tuple)):
+            self.counts[repr(node)] += 1
+            for item in node.values() if isinstance(node, dict) else node:
+                self._count(item)
+
+    def refer(self, node: Any, top: bool = False) -> Any:
+        """``node`` with each shared rule in it replaced by its name (children first)."""
+        if isinstance(node, dict):
+            out: Any = {k: self.refer(v) for k, v in node.items()}
+        elif isinstance(node, tuple):
+            out = tuple(self.refer(v) for v in node)
+        else:
+            return node
+        text = repr(node)
+        if top or self.counts[text] < 2:
+            return out
+        if text not in self.names:
+            name = self._name(node, text)
+            if len(name) >= len(repr(out)):
+                return out  # shorter as it is: ("id",)
+            self.names[text] = name
+            self.written.append((name, out))
+        return _Name(self.names[text])
+
+    def _name(self, node: Any, text: str) -> str:
+        # a scalar rule reads as what it holds; others by their text's digest (stable
+        # across regenerations while the rule stays the same)
+        name = ""
+        if isinstance(node, dict) and node and set(node) <= set(_NAMED_KEYS):
+            parts = [str(node[k]) if k in ("t", "f") else "null" if k == "n" else
+                     f"{k}{node[k]!r}" for k in _NAMED_KEYS if k in node]
+            name = "_" + "_".join(parts).replace("-", "_").replace(".", "_")
+        if not name.isidentifier() or name in self.names.values():
+            name = "_r" + hashlib.sha256(text.encode()).hexdigest()[:8]
+        return name

@@ -59,11 +59,17 @@ def response_schema(operation: Operation) -> tuple[bool, Any]:
     return True, next(iter(content.values()))
 
 
-def problem(instance: Any, schema: Any, defs: Mapping[str, Any] | None = None) -> str | None:
+def problem(instance: Any, schema: Any, defs: Mapping[str, Any] | None = None, *,
+            tagged: bool = False) -> str | None:
     r"""Why ``instance`` does not meet ``schema`` (a table schema, or a JSON schema whose
     ``$ref``\ s end in names of ``defs``), or ``None`` when it does. Strict: ``"1"`` is not a
-    number, ``1`` is not a string."""
-    return _Checker(definitions() if defs is None else defs).problem(instance, schema, "$")
+    number, ``1`` is not a string.
+
+    ``tagged``: an object whose tag a schema's ``discriminator.mapping`` names (a schema
+    without ``oneOf``/``anyOf``, whose variants extend it) must also meet that variant, as
+    Allegro reads a request body; the variants must be in ``defs``."""
+    checker = _Checker(definitions() if defs is None else defs, tagged=tagged)
+    return checker.problem(instance, schema, "$")
 
 
 class _Checker:
@@ -72,21 +78,32 @@ class _Checker:
     about null, as OpenAPI 3.0.3 is: ``nullable`` admits it at its own level only, so an
     ``allOf`` part, a ``oneOf`` branch or an ``enum`` must admit it too."""
 
-    def __init__(self, defs: Mapping[str, Any]) -> None:
+    def __init__(self, defs: Mapping[str, Any], *, tagged: bool = False) -> None:
         self.defs = defs
+        self.tagged = tagged
 
-    def problem(self, value: Any, schema: Any, where: str) -> str | None:
+    def problem(self, value: Any, schema: Any, where: str,
+                variants: frozenset[str] = frozenset()) -> str | None:
+        # ``variants``: those already checked at this place (a variant's allOf holds the
+        # tagged schema it extends, whose mapping then names it again)
         if not isinstance(schema, dict):
             return None
         if "$ref" in schema:
-            return self.problem(value, self.defs[schema["$ref"].rsplit("/", 1)[-1]], where)
+            return self.problem(value, self.defs[schema["$ref"].rsplit("/", 1)[-1]], where,
+                                variants)
+        variant = self._variant(value, schema) if self.tagged else None
+        if variant is not None and variant not in variants and (
+                found := self.problem(value, self.defs[variant], where, variants | {variant})):
+            return found
         for part in schema.get("allOf", ()):
-            if found := self.problem(value, part, where):
+            if found := self.problem(value, part, where, variants):
                 return found
-        if "anyOf" in schema and all(self.problem(value, p, where) for p in schema["anyOf"]):
+        if "anyOf" in schema and all(self.problem(value, p, where, variants)
+                                     for p in schema["anyOf"]):
             return f"{where}: matches none of anyOf"
         if "oneOf" in schema:
-            count = sum(self.problem(value, p, where) is None for p in schema["oneOf"])
+            count = sum(self.problem(value, p, where, variants) is None
+                        for p in schema["oneOf"])
             if count != 1:
                 return f"{where}: matches {count} of oneOf"
         if "enum" in schema and value not in schema["enum"]:
@@ -112,6 +129,20 @@ class _Checker:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return self._number(value, schema, where)
         return None
+
+    @staticmethod
+    def _variant(value: Any, schema: dict[str, Any]) -> str | None:
+        """The name of the variant ``value``'s tag picks, where ``schema`` maps tags to
+        variants that extend it (not where ``oneOf``/``anyOf`` lists the branches)."""
+        tagged = schema.get("discriminator")
+        if (not isinstance(value, dict) or not isinstance(tagged, dict)
+                or "anyOf" in schema or "oneOf" in schema):
+            return None
+        mapping = tagged.get("mapping")
+        tag = value.get(tagged.get("propertyName", ""))
+        if not isinstance(mapping, dict) or not isinstance(tag, str) or tag not in mapping:
+            return None
+        return str(mapping[tag]).rsplit("/", 1)[-1]
 
     def _object(self, value: dict[str, Any], schema: dict[str, Any], where: str) -> str | None:
         props = schema.get("properties") or {}

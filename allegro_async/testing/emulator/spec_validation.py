@@ -4,9 +4,9 @@ Before a route runs, :func:`validated` checks the request as Allegro does, in Al
 the token (401, A6/S8), the seller and scope (403, S7), the path, query and header parameters
 (400 when malformed: a wrong type or format, a value outside the enum, a missing required one;
 422 when a number is out of range), the Content-Type (415, A11) and the body against the
-spec's own schema (:mod:`.spec_rules`) and the generated request model (422). Each refusal
-then answers with a status the operation documents for it (:mod:`.refusals`), in the A7
-``errors[]`` shape the operation declares.
+spec's own schema (:mod:`.spec_rules`: limits, patterns, formats, nulls) and the generated
+request model (422). Each refusal then answers with a status the operation documents for it
+(:mod:`.refusals`), in the A7 ``errors[]`` shape the operation declares.
 
 The route then reads a body holding only the fields the model knows: Allegro ignores unknown
 fields, so they must never be stored and come back in a later GET.
@@ -29,7 +29,6 @@ from starlette.types import Message
 from allegro_async.api._operation import Operation, Param
 from allegro_async.testing.emulator import spec_index, spec_rules, spec_schemas
 from allegro_async.testing.emulator.http import ApiError, OAuthError, principal, require_user
-from allegro_async.testing.emulator.spec_limits import first_broken
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -240,20 +239,17 @@ def check_body(operation: Operation, body: bytes, media_type: str = "") -> bytes
     if unknown is not None:
         where, text = unknown
         raise body_error(f"{where or 'body'}: {text!r} is not an allowed value", where)
-    broken = first_broken(value)
-    if broken is not None:
-        where, problem = broken
-        raise body_error(f"{where}: {problem}", where)
     return json.dumps(known_only(data, value), separators=(",", ":")).encode()
 
 
 def _check_body_schema(operation: Operation, media_type: str, data: Any) -> None:
-    """The body against the spec's own request schema: what the generated model does not
-    hold (lengths, patterns, formats, nulls where the spec admits none)."""
+    """The body against the spec's own request schema, a tagged object against the variant
+    its tag names: what the generated model does not hold (the request-side limits, patterns,
+    formats, nulls where the spec admits none)."""
     schema = spec_rules.body_schema(operation.operation_id, media_type)
     if schema is None:
         return
-    found = spec_schemas.problem(data, schema, spec_rules.definitions())
+    found = spec_schemas.problem(data, schema, spec_rules.definitions(), tagged=True)
     if found is not None:
         where = found.split(":", 1)[0].removeprefix("$").lstrip(".")
         raise body_error(f"{where or 'body'}: {found.split(': ', 1)[-1]}", where)
