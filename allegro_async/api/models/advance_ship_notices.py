@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Advance Ship Notices."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -382,7 +380,7 @@ class ThirdPartyDeliveryShipping(Shipping):
 class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
     items: Annotated[list[ProductItem] | None, Field(description="A list of product items.")] = None
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: ShippingUnion | None = None
+    shipping: "ShippingUnion | None" = None
     declared_volume_in_cc: Annotated[
         float | None,
         Field(
@@ -395,7 +393,7 @@ class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
 class AdvanceShipNotice(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: ShippingUnion | None = None
+    shipping: "ShippingUnion | None" = None
     declared_volume_in_cc: Annotated[
         float | None,
         Field(
@@ -428,7 +426,7 @@ class AdvanceShipNoticeListItemResponse(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
-    shipping: ShippingExtendedUnion | None = None
+    shipping: "ShippingExtendedUnion | None" = None
     submitted_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -461,7 +459,7 @@ class AdvanceShipNoticeResponse(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
-    shipping: ShippingExtendedUnion | None = None
+    shipping: "ShippingExtendedUnion | None" = None
     submitted_at: Annotated[
         AwareDatetime | None,
         Field(
@@ -528,7 +526,7 @@ class CourierBySellerShipping(Shipping):
 class CreateAdvanceShipNoticeRequest(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
-    shipping: ShippingUnion | None = None
+    shipping: "ShippingUnion | None" = None
     declared_volume_in_cc: Annotated[
         float | None,
         Field(
@@ -561,7 +559,7 @@ class CreateAdvanceShipNoticeResponse(ApiModel):
     items: Annotated[list[ProductItem], Field(description="A list of product items.")]
     handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
     labels: Labels | None = None
-    shipping: ShippingExtendedUnion | None = None
+    shipping: "ShippingExtendedUnion | None" = None
     volume_in_cc: Annotated[
         float | None,
         Field(

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Batch offer modification."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -726,7 +724,7 @@ class OfferPriceChangeCommand(ApiModel):
     Price modification command payload
     """
 
-    modification: PriceModificationUnion | None = None
+    modification: "PriceModificationUnion | None" = None
     offer_criteria: Annotated[
         list[OfferCriterium] | None,
         Field(alias="offerCriteria", description="List of offer criteria"),

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Categories and parameters."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -128,7 +126,7 @@ class CategoryEventBaseCategory(ApiModel):
 
 
 class CategoryEventsResponse(ApiModel):
-    events: Annotated[list[CategoryBaseEventUnion], Field(description="The list of events.")]
+    events: "Annotated[list[CategoryBaseEventUnion], Field(description='The list of events.')]"
 
 
 class CategoryMovedEvent(CategoryBaseEvent):
@@ -287,10 +285,7 @@ class CategoryParametersScheduledBaseChangeParameter(ApiModel):
 
 
 class CategoryParametersScheduledChangesResponse(ApiModel):
-    scheduled_changes: Annotated[
-        list[CategoryParametersScheduledBaseChangeUnion],
-        Field(alias="scheduledChanges", description="The list of scheduled changes."),
-    ]
+    scheduled_changes: "Annotated[list[CategoryParametersScheduledBaseChangeUnion], Field(alias='scheduledChanges', description='The list of scheduled changes.')]"
 
 
 class CategoryRenamedEvent(CategoryBaseEvent):
@@ -305,7 +300,7 @@ class CategorySuggestionCategoryNode(ApiModel):
 
     id: Annotated[str, Field(description="ID of category.")]
     name: Annotated[str, Field(description="Category name.")]
-    parent: CategorySuggestionCategoryNode | None = None
+    parent: "CategorySuggestionCategoryNode | None" = None
 
 
 class CategorySuggestionResponse(ApiModel):
@@ -549,10 +544,7 @@ class CategoryParameter(ApiModel):
 
 
 class CategoryParameterList(ApiModel):
-    parameters: Annotated[
-        list[CategoryParameterUnion] | None,
-        Field(description="The list of parameters supported by the category."),
-    ] = None
+    parameters: "Annotated[list[CategoryParameterUnion] | None, Field(description='The list of parameters supported by the category.')]" = None
 
 
 class DictionaryCategoryParameter(CategoryParameter):

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Payments."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -594,10 +592,7 @@ class LoanDeductionIncreaseOperation(BaseOperation):
 
 
 class PaymentOperations(ApiModel):
-    payment_operations: Annotated[
-        list[BaseOperationUnion],
-        Field(alias="paymentOperations", description="Collection of payment operations."),
-    ]
+    payment_operations: "Annotated[list[BaseOperationUnion], Field(alias='paymentOperations', description='Collection of payment operations.')]"
     count: Annotated[
         int,
         Field(

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Products."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -512,10 +510,7 @@ class CategoryProductParameter(ApiModel):
 
 
 class CategoryProductParameterList(ApiModel):
-    parameters: Annotated[
-        list[CategoryProductParameterUnion] | None,
-        Field(description="The list of product parameters supported by the category."),
-    ] = None
+    parameters: "Annotated[list[CategoryProductParameterUnion] | None, Field(description='The list of product parameters supported by the category.')]" = None
 
 
 class DictionaryCategoryProductParameterDictionary(ApiModel):

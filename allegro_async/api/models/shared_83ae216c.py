@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by allegro_prices, shipment_management."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import (

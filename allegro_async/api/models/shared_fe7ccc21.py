@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by compatibility_list, offer_management, users_offer_information."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import (
@@ -45,12 +43,7 @@ class CompatibilityListManual(ApiModel):
     type: Annotated[
         CompatibilityListManualType | None, Field(description="Type of the compatibility list.")
     ] = None
-    items: Annotated[
-        list[CompatibilityListItem] | None,
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ] = None
+    items: "Annotated[list[CompatibilityListItem] | None, Field(description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href=\"/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get\"> supported-categories</a> resource in `validationRules` object.')]" = None
 
 
 class CompatibilityListTextItemType(OpenEnum):
