@@ -1,6 +1,8 @@
 """The generated models' annotations are expressions Python evaluates once, not text pydantic
 compiles and evaluates again for every field when it builds each class (the larger part of
-importing an area): only an annotation that names a class its module defines later is text."""
+importing an area): only an annotation that names a class its module defines later is text.
+A field's alias, description and default are given as ``x: T = Field(...)``, not through a
+``typing.Annotated`` built per field."""
 
 from __future__ import annotations
 
@@ -55,6 +57,27 @@ def test_annotations_are_text_only_for_classes_defined_later(path: Path) -> None
                 else:
                     assert _names(annotation) <= bound, f"{path.stem}.{stmt.name}"
         bound |= _bound(stmt)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def test_fields_give_their_facts_as_default_not_in_an_annotated(path: Path) -> None:
+    for cls in ast.parse(path.read_text()).body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for stmt in cls.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.annotation, ast.Subscript):
+                assert ast.unparse(stmt.annotation.value) != "Annotated", \
+                    f"{path.stem}.{cls.name}: {ast.unparse(stmt)}"
+
+
+def test_a_field_keeps_its_alias_description_and_default() -> None:
+    from allegro_async.api.models.order_management import CheckoutForm
+
+    message = CheckoutForm.model_fields["message_to_seller"]
+    assert (message.alias, message.description, message.default) == (
+        "messageToSeller", "Message from buyer to seller", None)
+    assert not message.is_required()
+    assert CheckoutForm.model_fields["id"].is_required()
 
 
 def test_a_model_naming_a_later_class_validates_it() -> None:

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Additional services."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -26,41 +24,31 @@ from allegro_async.api.models.shared_ed382b81 import (
 
 
 class AvailableConstraint(ApiModel):
-    type: Annotated[
-        str | None,
-        Field(
-            description="One of the type COUNTRY_SAME_QUANTITY or COUNTRY_DELIVERY_SAME_QUANTITY"
-        ),
-    ] = None
-    available_delivery_methods: Annotated[
-        list[str] | None,
-        Field(
-            alias="availableDeliveryMethods",
-            description="All delivery methods ids, which are available for given additional service.",
-        ),
-    ] = None
+    type: str | None = Field(
+        None, description="One of the type COUNTRY_SAME_QUANTITY or COUNTRY_DELIVERY_SAME_QUANTITY"
+    )
+    available_delivery_methods: list[str] | None = Field(
+        None,
+        alias="availableDeliveryMethods",
+        description="All delivery methods ids, which are available for given additional service.",
+    )
 
 
 class BasicDefinitionResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Id of an additional service definition.")] = None
+    id: str | None = Field(None, description="Id of an additional service definition.")
 
 
 class CategoryDefinitionDescriptionResponse(ApiModel):
-    hint: Annotated[
-        str | None, Field(description="Hint for the seller for better description for customers.")
-    ] = None
-    editable: Annotated[
-        bool | None,
-        Field(
-            description="Determines whether the description of additional service can be set by the seller, or it's provided by Allegro and cannot be changed."
-        ),
-    ] = None
-    default: Annotated[
-        str | None,
-        Field(
-            description="Default description of special additional service, provided by Allegro."
-        ),
-    ] = None
+    hint: str | None = Field(
+        None, description="Hint for the seller for better description for customers."
+    )
+    editable: bool | None = Field(
+        None,
+        description="Determines whether the description of additional service can be set by the seller, or it's provided by Allegro and cannot be changed.",
+    )
+    default: str | None = Field(
+        None, description="Default description of special additional service, provided by Allegro."
+    )
 
 
 class ConstraintCriteriaType(OpenEnum):
@@ -73,47 +61,39 @@ class ConstraintCriteriaType(OpenEnum):
 
 
 class Reference(ApiModel):
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
 
 
 class CategoryDefinitionResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Id of additional service definition.")] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Name of additional service definition, that should be shown to the customer."
-        ),
-    ] = None
+    id: str | None = Field(None, description="Id of additional service definition.")
+    name: str | None = Field(
+        None,
+        description="Name of additional service definition, that should be shown to the customer.",
+    )
     description: CategoryDefinitionDescriptionResponse | None = None
-    max_price: Annotated[Price | None, Field(alias="maxPrice")] = None
-    available_constraints: Annotated[
-        list[AvailableConstraint] | None, Field(alias="availableConstraints")
-    ] = None
-    updated_at: Annotated[AwareDatetime | None, Field(alias="updatedAt")] = None
+    max_price: Price | None = Field(None, alias="maxPrice")
+    available_constraints: list[AvailableConstraint] | None = Field(
+        None, alias="availableConstraints"
+    )
+    updated_at: AwareDatetime | None = Field(None, alias="updatedAt")
 
 
 class CategoryResponse(ApiModel):
-    name: Annotated[str | None, Field(description="Name of the additional services category.")] = (
-        None
-    )
+    name: str | None = Field(None, description="Name of the additional services category.")
     definitions: list[CategoryDefinitionResponse] | None = None
 
 
 class ConstraintCriteria(ApiModel):
     country: str | None = None
-    type: Annotated[
-        ConstraintCriteriaType | None,
-        Field(
-            description="Constraint type. COUNTRY_SAME_QUANTITY is used by additional services that are realised before shipping (e.g. GIFT_WRAP), while COUNTRY_DELIVERY_SAME_QUANTITY is for additional services that are realised in delivery (e.g. CARRY_IN)."
-        ),
-    ] = None
-    delivery_methods: Annotated[
-        list[JustId] | None,
-        Field(
-            alias="deliveryMethods",
-            description="This is used by additional services that are realised in transport (e.g. CARRY_IN), and this field exists together with COUNTRY_DELIVERY_SAME_QUANTITY constraint type. It describes which delivery methods can realise particular service.",
-        ),
-    ] = None
+    type: ConstraintCriteriaType | None = Field(
+        None,
+        description="Constraint type. COUNTRY_SAME_QUANTITY is used by additional services that are realised before shipping (e.g. GIFT_WRAP), while COUNTRY_DELIVERY_SAME_QUANTITY is for additional services that are realised in delivery (e.g. CARRY_IN).",
+    )
+    delivery_methods: list[JustId] | None = Field(
+        None,
+        alias="deliveryMethods",
+        description="This is used by additional services that are realised in transport (e.g. CARRY_IN), and this field exists together with COUNTRY_DELIVERY_SAME_QUANTITY constraint type. It describes which delivery methods can realise particular service.",
+    )
 
 
 class CategoriesResponse(ApiModel):
@@ -121,75 +101,59 @@ class CategoriesResponse(ApiModel):
 
 
 class Configuration(ApiModel):
-    constraint_criteria: Annotated[ConstraintCriteria | None, Field(alias="constraintCriteria")] = (
-        None
-    )
+    constraint_criteria: ConstraintCriteria | None = Field(None, alias="constraintCriteria")
     price: Price | None = None
 
 
 class AdditionalServiceRequest(ApiModel):
     definition: AdditionalServiceDefinitionRequest
-    description: Annotated[str, Field(json_schema_extra={"maxLength": 1000})]
+    description: str = Field(json_schema_extra={"maxLength": 1000})
     configurations: list[Configuration]
 
 
 class AdditionalServiceResponse(ApiModel):
     configurations: list[Configuration] | None = None
     definition: BasicDefinitionResponse | None = None
-    description: Annotated[
-        str | None,
-        Field(
-            description="This is a description provided by merchant while configuring additional service group."
-        ),
-    ] = None
+    description: str | None = Field(
+        None,
+        description="This is a description provided by merchant while configuring additional service group.",
+    )
 
 
 class AdditionalServicesGroupRequest(ApiModel):
-    name: Annotated[
-        str,
-        Field(
-            description="Name of the group provided by merchant, invisible for buyers.",
-            json_schema_extra={"maxLength": 100, "minLength": 1},
-        ),
-    ]
-    language: Annotated[
-        str,
-        Field(
-            description="IETF language tag. Must be equal to main language for given marketplace: 'pl-PL' on allegro.pl and 'cs-CZ' on allegro.cz while creating new group.<br/> Cannot change the language of already created group while modifying existing group.",
-            json_schema_extra={"maxLength": 5, "minLength": 5},
-        ),
-    ]
-    additional_services: Annotated[
-        list[AdditionalServiceRequest], Field(alias="additionalServices")
-    ]
+    name: str = Field(
+        description="Name of the group provided by merchant, invisible for buyers.",
+        json_schema_extra={"maxLength": 100, "minLength": 1},
+    )
+    language: str = Field(
+        description="IETF language tag. Must be equal to main language for given marketplace: 'pl-PL' on allegro.pl and 'cs-CZ' on allegro.cz while creating new group.<br/> Cannot change the language of already created group while modifying existing group.",
+        json_schema_extra={"maxLength": 5, "minLength": 5},
+    )
+    additional_services: list[AdditionalServiceRequest] = Field(alias="additionalServices")
 
 
 class AdditionalServicesGroupResponse(ApiModel):
-    additional_services: Annotated[
-        list[AdditionalServiceResponse] | None, Field(alias="additionalServices")
-    ] = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    additional_services: list[AdditionalServiceResponse] | None = Field(
+        None, alias="additionalServices"
+    )
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
     id: str | None = None
-    updated_at: Annotated[AwareDatetime | None, Field(alias="updatedAt")] = None
-    name: Annotated[
-        str | None,
-        Field(description="Name of the group provided by merchant, invisible for buyers."),
-    ] = None
+    updated_at: AwareDatetime | None = Field(None, alias="updatedAt")
+    name: str | None = Field(
+        None, description="Name of the group provided by merchant, invisible for buyers."
+    )
     seller: Reference | None = None
-    language: Annotated[
-        str | None,
-        Field(description="IETF language tag.", json_schema_extra={"maxLength": 5, "minLength": 5}),
-    ] = None
-    managed_by_allegro: Annotated[
-        bool | None,
-        Field(
-            alias="managedByAllegro",
-            description="Information whether the group is automatically created and managed by Allegro",
-        ),
-    ] = None
+    language: str | None = Field(
+        None, description="IETF language tag.", json_schema_extra={"maxLength": 5, "minLength": 5}
+    )
+    managed_by_allegro: bool | None = Field(
+        None,
+        alias="managedByAllegro",
+        description="Information whether the group is automatically created and managed by Allegro",
+    )
 
 
 class AdditionalServicesGroups(ApiModel):
-    additional_services_groups: Annotated[
-        list[AdditionalServicesGroupResponse] | None, Field(alias="additionalServicesGroups")
-    ] = None
+    additional_services_groups: list[AdditionalServicesGroupResponse] | None = Field(
+        None, alias="additionalServicesGroups"
+    )

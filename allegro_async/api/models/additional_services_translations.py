@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Additional services translations."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -20,12 +18,10 @@ from allegro_async.api.models.shared_ed382b81 import (
 
 class AdditionalServiceTranslation(ApiModel):
     definition: AdditionalServiceDefinitionRequest | None = None
-    description: Annotated[
-        str | None,
-        Field(
-            description="Description of an additional service - provided by merchants and visible by customers."
-        ),
-    ] = None
+    description: str | None = Field(
+        None,
+        description="Description of an additional service - provided by merchants and visible by customers.",
+    )
 
 
 class AdditionalServicesGroupTranslationWrapper(ApiModel):
@@ -43,24 +39,23 @@ class AdditionalServicesGroupTranslationWrapperWithTypeType(OpenEnum):
 
 class AdditionalServicesGroupTranslationWrapperWithType(ApiModel):
     translation: list[AdditionalServiceTranslation] | None = None
-    type: Annotated[
-        AdditionalServicesGroupTranslationWrapperWithTypeType | None,
-        Field(description="Type of translation."),
-    ] = None
+    type: AdditionalServicesGroupTranslationWrapperWithTypeType | None = Field(
+        None, description="Type of translation."
+    )
 
 
 class AdditionalServiceGroupTranslation(ApiModel):
-    language: Annotated[str | None, Field(description="IETF language tag.")] = None
-    additional_services: Annotated[
-        AdditionalServicesGroupTranslationWrapperWithType | None, Field(alias="additionalServices")
-    ] = None
+    language: str | None = Field(None, description="IETF language tag.")
+    additional_services: AdditionalServicesGroupTranslationWrapperWithType | None = Field(
+        None, alias="additionalServices"
+    )
 
 
 class AdditionalServiceGroupTranslationPatchResponse(ApiModel):
-    language: Annotated[str | None, Field(description="IETF language tag.")] = None
-    additional_services: Annotated[
-        AdditionalServicesGroupTranslationWrapperWithType | None, Field(alias="additionalServices")
-    ] = None
+    language: str | None = Field(None, description="IETF language tag.")
+    additional_services: AdditionalServicesGroupTranslationWrapperWithType | None = Field(
+        None, alias="additionalServices"
+    )
 
 
 class AdditionalServiceGroupTranslationResponse(ApiModel):
@@ -68,6 +63,6 @@ class AdditionalServiceGroupTranslationResponse(ApiModel):
 
 
 class AdditionalServicesGroupTranslationRequest(ApiModel):
-    additional_services: Annotated[
-        AdditionalServicesGroupTranslationWrapper | None, Field(alias="additionalServices")
-    ] = None
+    additional_services: AdditionalServicesGroupTranslationWrapper | None = Field(
+        None, alias="additionalServices"
+    )

@@ -42,21 +42,16 @@ class Courier(ApiModel):
     Represents courier details of shipping.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description="Supported courier ids are ALLEGRO, DB_SCHENKER, DHL, DPD, DPD_SK, INPOST, ORLEN, POCZTA_POLSKA, SUUS, UPS. If requested courier is not supported then use OTHER value and provide courier name in name field."
-        ),
-    ] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Courier name to be provided only if id is OTHER, otherwise it's ignored."
-        ),
-    ] = None
-    tracking_numbers: Annotated[
-        list[str] | None, Field(alias="trackingNumbers", description="List of tracking numbers.")
-    ] = None
+    id: str | None = Field(
+        None,
+        description="Supported courier ids are ALLEGRO, DB_SCHENKER, DHL, DPD, DPD_SK, INPOST, ORLEN, POCZTA_POLSKA, SUUS, UPS. If requested courier is not supported then use OTHER value and provide courier name in name field.",
+    )
+    name: str | None = Field(
+        None, description="Courier name to be provided only if id is OTHER, otherwise it's ignored."
+    )
+    tracking_numbers: list[str] | None = Field(
+        None, alias="trackingNumbers", description="List of tracking numbers."
+    )
 
 
 class HandlingUnit(ApiModel):
@@ -64,26 +59,20 @@ class HandlingUnit(ApiModel):
     Represents information about handling unit.
     """
 
-    unit_type: Annotated[
-        str | None,
-        Field(
-            alias="unitType",
-            description="The unit type of Advance Ship Notice. Available values - BOX, PALLET, CONTAINER.",
-        ),
-    ] = None
-    amount: Annotated[
-        float | None,
-        Field(
-            description="Amount of unit type. Not required when ASN status is DRAFT. When unit type is BOX or PALLET then it means how many handling units will be sent. When unit type is CONTAINER then it means how many handling units inside a container will be sent."
-        ),
-    ] = None
-    labels_type: Annotated[
-        str | None,
-        Field(
-            alias="labelsType",
-            description="Not required when ASN status is DRAFT. Available values - ONE_FULFILMENT, NONE. When unit type is CONTAINER labelsType can not be set to ONE_FULFILMENT.",
-        ),
-    ] = None
+    unit_type: str | None = Field(
+        None,
+        alias="unitType",
+        description="The unit type of Advance Ship Notice. Available values - BOX, PALLET, CONTAINER.",
+    )
+    amount: float | None = Field(
+        None,
+        description="Amount of unit type. Not required when ASN status is DRAFT. When unit type is BOX or PALLET then it means how many handling units will be sent. When unit type is CONTAINER then it means how many handling units inside a container will be sent.",
+    )
+    labels_type: str | None = Field(
+        None,
+        alias="labelsType",
+        description="Not required when ASN status is DRAFT. Available values - ONE_FULFILMENT, NONE. When unit type is CONTAINER labelsType can not be set to ONE_FULFILMENT.",
+    )
 
 
 class Labels(ApiModel):
@@ -91,9 +80,9 @@ class Labels(ApiModel):
     Represents created labels.
     """
 
-    file_url: Annotated[
-        str | None, Field(alias="fileUrl", description="An URI to file containing labels.")
-    ] = None
+    file_url: str | None = Field(
+        None, alias="fileUrl", description="An URI to file containing labels."
+    )
 
 
 class ProductItemProduct(ApiModel):
@@ -101,7 +90,7 @@ class ProductItemProduct(ApiModel):
     The product data.
     """
 
-    id: Annotated[UuidText, Field(description="The product identifier.")]
+    id: UuidText = Field(description="The product identifier.")
 
 
 class ProductItem(ApiModel):
@@ -110,13 +99,10 @@ class ProductItem(ApiModel):
     """
 
     product: ProductItemProduct
-    quantity: Annotated[
-        float,
-        Field(
-            description="The quantity of the product.",
-            json_schema_extra={"minimum": 1.0, "maximum": 1000000.0},
-        ),
-    ]
+    quantity: float = Field(
+        description="The quantity of the product.",
+        json_schema_extra={"minimum": 1.0, "maximum": 1000000.0},
+    )
 
 
 class ReceivingStateStage(OpenEnum):
@@ -156,20 +142,17 @@ class ReceivingStatusReasonCode(OpenEnum):
 
 
 class ReceivingStatus(ApiModel):
-    quantity: Annotated[
-        int | None, Field(description="Product quantity.", json_schema_extra={"minimum": 0})
-    ] = None
-    received_type: Annotated[
-        ReceivingStatusReceivedType | None,
-        Field(alias="receivedType", description="Received item condition."),
-    ] = None
-    reason_code: Annotated[
-        ReceivingStatusReasonCode | None,
-        Field(
-            alias="reasonCode",
-            description='The reasonCode indicates the condition of the product after unpacking. For sellable product is given the reasonCode SELLABLE. For a product that is not suitable for sale receives a code specifying a detailed reason for rejection, e.g. "DAMAGED_IN_TRANSPORT" or "NO_BARCODE"',
-        ),
-    ] = None
+    quantity: int | None = Field(
+        None, description="Product quantity.", json_schema_extra={"minimum": 0}
+    )
+    received_type: ReceivingStatusReceivedType | None = Field(
+        None, alias="receivedType", description="Received item condition."
+    )
+    reason_code: ReceivingStatusReasonCode | None = Field(
+        None,
+        alias="reasonCode",
+        description='The reasonCode indicates the condition of the product after unpacking. For sellable product is given the reasonCode SELLABLE. For a product that is not suitable for sale receives a code specifying a detailed reason for rejection, e.g. "DAMAGED_IN_TRANSPORT" or "NO_BARCODE"',
+    )
 
 
 class ShippingMethod(OpenEnum):
@@ -191,12 +174,9 @@ class Shipping(ApiModel):
       * for method THIRD_PARTY_DELIVERY: thirdParty, estimatedTimeOfArrival and countryCode are required.
     """
 
-    method: Annotated[
-        ShippingMethod,
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
+    method: ShippingMethod = Field(
+        description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -236,12 +216,9 @@ class ShippingExtended(ApiModel):
       * for method ALREADY_IN_WAREHOUSE: estimatedTimeOfArrival and countryCode are required.
     """
 
-    method: Annotated[
-        ShippingExtendedMethod,
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
+    method: ShippingExtendedMethod = Field(
+        description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -266,10 +243,9 @@ class SubmitCommandInput(ApiModel):
     Represents input of the Advance Ship Notice submit command.
     """
 
-    advance_ship_notice_id: Annotated[
-        UuidText,
-        Field(alias="advanceShipNoticeId", description="The Advance Ship Notice identifier."),
-    ]
+    advance_ship_notice_id: UuidText = Field(
+        alias="advanceShipNoticeId", description="The Advance Ship Notice identifier."
+    )
 
 
 class SubmitCommandOutputStatus(OpenEnum):
@@ -287,7 +263,7 @@ class SubmitCommandOutput(ApiModel):
     Represents output of the Advance Ship Notice submit command.
     """
 
-    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+    status: SubmitCommandOutputStatus = Field(description="The command status.")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -307,19 +283,18 @@ class SubmitCommandOutput(ApiModel):
 
 
 class SubmitFailedCommandOutput(SubmitCommandOutput):
-    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
-    errors: Annotated[
-        list[CommandOutputErrors],
-        Field(description="The list of all the error objects explaining the error."),
-    ]
+    status: SubmitCommandOutputStatus = Field(description="The command status.")
+    errors: list[CommandOutputErrors] = Field(
+        description="The list of all the error objects explaining the error."
+    )
 
 
 class SubmitRunningCommandOutput(SubmitCommandOutput):
-    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+    status: SubmitCommandOutputStatus = Field(description="The command status.")
 
 
 class SubmitSuccessfulCommandOutput(SubmitCommandOutput):
-    status: Annotated[SubmitCommandOutputStatus, Field(description="The command status.")]
+    status: SubmitCommandOutputStatus = Field(description="The command status.")
 
 
 SubmitCommandOutputUnion = Annotated[
@@ -347,256 +322,194 @@ class ThirdParty(ApiModel):
     Represents shipping details from third party.
     """
 
-    name: Annotated[str | None, Field(description="Third party name.")] = None
-    order_number: Annotated[
-        str | None, Field(alias="orderNumber", description="Third party order number.")
-    ] = None
+    name: str | None = Field(None, description="Third party name.")
+    order_number: str | None = Field(
+        None, alias="orderNumber", description="Third party order number."
+    )
 
 
 class ThirdPartyDeliveryShipping(Shipping):
-    method: Annotated[
-        ShippingMethod,
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
-    third_party: Annotated[ThirdParty | None, Field(alias="thirdParty")] = None
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
+    method: ShippingMethod = Field(
+        description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+    )
+    third_party: ThirdParty | None = Field(None, alias="thirdParty")
+    estimated_time_of_arrival: AwareDatetime | None = Field(
+        None,
+        alias="estimatedTimeOfArrival",
+        description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+    )
 
 
 class UpdateSubmittedAdvanceShipNoticeRequest(ApiModel):
-    items: Annotated[list[ProductItem] | None, Field(description="A list of product items.")] = None
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    items: list[ProductItem] | None = Field(None, description="A list of product items.")
+    handling_unit: HandlingUnit | None = Field(None, alias="handlingUnit")
     shipping: "ShippingUnion | None" = None
-    declared_volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="declaredVolumeInCc",
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
-        ),
-    ] = None
+    declared_volume_in_cc: float | None = Field(
+        None,
+        alias="declaredVolumeInCc",
+        description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+    )
 
 
 class AdvanceShipNotice(ApiModel):
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    items: list[ProductItem] = Field(description="A list of product items.")
+    handling_unit: HandlingUnit | None = Field(None, alias="handlingUnit")
     shipping: "ShippingUnion | None" = None
-    declared_volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="declaredVolumeInCc",
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
-        ),
-    ] = None
+    declared_volume_in_cc: float | None = Field(
+        None,
+        alias="declaredVolumeInCc",
+        description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+    )
 
 
 class AdvanceShipNoticeListItemResponse(ApiModel):
-    id: Annotated[UuidText, Field(description="An UUID identifier of ASN.")]
-    display_number: Annotated[
-        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
-    ]
+    id: UuidText = Field(description="An UUID identifier of ASN.")
+    display_number: str = Field(
+        alias="displayNumber", description="A human friendly identifier of ASN."
+    )
     status: AdvanceShipNoticeStatus
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt",
+        description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    items: list[ProductItem] = Field(description="A list of product items.")
+    handling_unit: HandlingUnit | None = Field(None, alias="handlingUnit")
     labels: Labels | None = None
     shipping: "ShippingExtendedUnion | None" = None
-    submitted_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="submittedAt",
-            description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
+    submitted_at: AwareDatetime | None = Field(
+        None,
+        alias="submittedAt",
+        description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
 
 
 class AdvanceShipNoticeResponse(ApiModel):
-    id: Annotated[UuidText, Field(description="An UUID identifier of ASN.")]
-    display_number: Annotated[
-        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
-    ]
+    id: UuidText = Field(description="An UUID identifier of ASN.")
+    display_number: str = Field(
+        alias="displayNumber", description="A human friendly identifier of ASN."
+    )
     status: AdvanceShipNoticeStatus
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt",
+        description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    items: list[ProductItem] = Field(description="A list of product items.")
+    handling_unit: HandlingUnit | None = Field(None, alias="handlingUnit")
     labels: Labels | None = None
     shipping: "ShippingExtendedUnion | None" = None
-    submitted_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="submittedAt",
-            description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="volumeInCc",
-            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
-        ),
-    ] = None
+    submitted_at: AwareDatetime | None = Field(
+        None,
+        alias="submittedAt",
+        description="The date and time of Advance Ship Notice submission. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    volume_in_cc: float | None = Field(
+        None,
+        alias="volumeInCc",
+        description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+    )
 
 
 class AlreadyInWarehouseShipping(ShippingExtended):
-    method: Annotated[
-        ShippingExtendedMethod,
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
+    method: ShippingExtendedMethod = Field(
+        description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+    )
+    estimated_time_of_arrival: AwareDatetime | None = Field(
+        None,
+        alias="estimatedTimeOfArrival",
+        description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+    )
 
 
 class CourierBySellerShipping(Shipping):
-    method: Annotated[
-        ShippingMethod,
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
+    method: ShippingMethod = Field(
+        description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+    )
     courier: Courier | None = None
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
+    estimated_time_of_arrival: AwareDatetime | None = Field(
+        None,
+        alias="estimatedTimeOfArrival",
+        description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+    )
 
 
 class CreateAdvanceShipNoticeRequest(ApiModel):
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    items: list[ProductItem] = Field(description="A list of product items.")
+    handling_unit: HandlingUnit | None = Field(None, alias="handlingUnit")
     shipping: "ShippingUnion | None" = None
-    declared_volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="declaredVolumeInCc",
-            description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
-        ),
-    ] = None
+    declared_volume_in_cc: float | None = Field(
+        None,
+        alias="declaredVolumeInCc",
+        description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
+    )
 
 
 class CreateAdvanceShipNoticeResponse(ApiModel):
-    id: Annotated[UuidText, Field(description="An UUID identifier of ASN.")]
-    display_number: Annotated[
-        str, Field(alias="displayNumber", description="A human friendly identifier of ASN.")
-    ]
+    id: UuidText = Field(description="An UUID identifier of ASN.")
+    display_number: str = Field(
+        alias="displayNumber", description="A human friendly identifier of ASN."
+    )
     status: AdvanceShipNoticeStatus
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    items: Annotated[list[ProductItem], Field(description="A list of product items.")]
-    handling_unit: Annotated[HandlingUnit | None, Field(alias="handlingUnit")] = None
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description="The date and time of Advance Ship Notice creation. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt",
+        description="The date and time of last Advance Ship Notice update. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    items: list[ProductItem] = Field(description="A list of product items.")
+    handling_unit: HandlingUnit | None = Field(None, alias="handlingUnit")
     labels: Labels | None = None
     shipping: "ShippingExtendedUnion | None" = None
-    volume_in_cc: Annotated[
-        float | None,
-        Field(
-            alias="volumeInCc",
-            description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
-        ),
-    ] = None
+    volume_in_cc: float | None = Field(
+        None,
+        alias="volumeInCc",
+        description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
+    )
 
 
 class OwnTransportShipping(Shipping):
-    method: Annotated[
-        ShippingMethod,
-        Field(
-            description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
-        ),
-    ]
-    truck_licence_plate: Annotated[
-        str | None,
-        Field(
-            alias="truckLicencePlate",
-            description="The licence plate of the truck that will deliver the shipment.",
-        ),
-    ] = None
-    estimated_time_of_arrival: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="estimatedTimeOfArrival",
-            description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
-        ),
-    ] = None
+    method: ShippingMethod = Field(
+        description="The delivery method of the Advance Ship Notice. Not required when Advance Ship Notice in DRAFT status"
+    )
+    truck_licence_plate: str | None = Field(
+        None,
+        alias="truckLicencePlate",
+        description="The licence plate of the truck that will deliver the shipment.",
+    )
+    estimated_time_of_arrival: AwareDatetime | None = Field(
+        None,
+        alias="estimatedTimeOfArrival",
+        description="The estimated date and time of Advance Ship Notice arrival in the warehouse. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="Country code in ISO 3166-1 alpha-2 format (two-letter code), which means the country from which Advance Ship Notice is sent.",
+    )
 
 
 ShippingUnion = Annotated[
@@ -642,35 +555,30 @@ ShippingExtendedUnion = Annotated[
 
 
 class ReceivingEntry(ApiModel):
-    expected: Annotated[
-        int | None,
-        Field(description="Expected product quantity.", json_schema_extra={"minimum": 0}),
-    ] = None
+    expected: int | None = Field(
+        None, description="Expected product quantity.", json_schema_extra={"minimum": 0}
+    )
     product: ProductItemProduct | None = None
     received: list[ReceivingStatus] | None = None
 
 
 class ReceivingState(ApiModel):
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="updatedAt",
-            description="The date and time when report was updated last time. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    stage: Annotated[
-        ReceivingStateStage | None, Field(description="Stage of Advance Ship Notice receiving")
-    ] = None
-    display_number: Annotated[
-        str | None,
-        Field(
-            alias="displayNumber", description="A human friendly identifier of Advance Ship Notice."
-        ),
-    ] = None
-    content: Annotated[
-        list[ReceivingEntry] | None,
-        Field(description="The list of products with receiving status."),
-    ] = None
+    updated_at: AwareDatetime | None = Field(
+        None,
+        alias="updatedAt",
+        description="The date and time when report was updated last time. Provided in [ISO 8601 format](link: https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    stage: ReceivingStateStage | None = Field(
+        None, description="Stage of Advance Ship Notice receiving"
+    )
+    display_number: str | None = Field(
+        None,
+        alias="displayNumber",
+        description="A human friendly identifier of Advance Ship Notice.",
+    )
+    content: list[ReceivingEntry] | None = Field(
+        None, description="The list of products with receiving status."
+    )
 
 
 class SubmitCommand(ApiModel):
@@ -678,7 +586,7 @@ class SubmitCommand(ApiModel):
     The submit command.
     """
 
-    id: Annotated[UuidText | None, Field(description="The identifier of command.")] = None
+    id: UuidText | None = Field(None, description="The identifier of command.")
     input: SubmitCommandInput
     output: SubmitCommandOutputUnion | None = None
 
@@ -688,10 +596,10 @@ class AdvanceShipNoticeList(ApiModel):
     The list of Advance Ship Notices.
     """
 
-    advance_ship_notices: Annotated[
-        list[AdvanceShipNoticeListItemResponse], Field(alias="advanceShipNotices")
-    ]
-    count: Annotated[float, Field(description="A number of Advance Ship Notices in response.")]
-    total_count: Annotated[
-        float, Field(alias="totalCount", description="A number of Advance Ship Notices in total.")
-    ]
+    advance_ship_notices: list[AdvanceShipNoticeListItemResponse] = Field(
+        alias="advanceShipNotices"
+    )
+    count: float = Field(description="A number of Advance Ship Notices in response.")
+    total_count: float = Field(
+        alias="totalCount", description="A number of Advance Ship Notices in total."
+    )

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of After sale services."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -20,48 +18,44 @@ from allegro_async.api.models.shared_4aab5b0d import (
 
 
 class AfterSalesServicesAddress(ApiModel):
-    name: Annotated[
-        str, Field(description="Company or person name.", json_schema_extra={"maxLength": 200})
-    ]
-    street: Annotated[str, Field(description="Street name.", json_schema_extra={"maxLength": 200})]
-    post_code: Annotated[str, Field(alias="postCode", description="Post code.")]
-    city: Annotated[str, Field(description="City name.", json_schema_extra={"maxLength": 200})]
-    country_code: Annotated[str, Field(alias="countryCode", description="Country code.")]
+    name: str = Field(description="Company or person name.", json_schema_extra={"maxLength": 200})
+    street: str = Field(description="Street name.", json_schema_extra={"maxLength": 200})
+    post_code: str = Field(alias="postCode", description="Post code.")
+    city: str = Field(description="City name.", json_schema_extra={"maxLength": 200})
+    country_code: str = Field(alias="countryCode", description="Country code.")
 
 
 class AfterSalesServicesAttachment(ApiModel):
-    id: Annotated[UuidText | None, Field(description="The Id of the attachment.")] = None
-    name: Annotated[str | None, Field(description="Attachment file name.")] = None
-    url: Annotated[str | None, Field(description="Direct link to the attachment.")] = None
+    id: UuidText | None = Field(None, description="The Id of the attachment.")
+    name: str | None = Field(None, description="Attachment file name.")
+    url: str | None = Field(None, description="Direct link to the attachment.")
 
 
 class CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest(ApiModel):
-    name: Annotated[str | None, Field()] = None
+    name: str | None = Field(None)
 
 
 class ImpliedWarrantyBasic(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    name: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    name: str | None = Field(None)
 
 
 class ImpliedWarrantyPeriod(ApiModel):
-    period: Annotated[
-        str | None,
-        Field(description="Period in ISO 8601 format. Only periods in full years are accepted."),
-    ] = None
+    period: str | None = Field(
+        None, description="Period in ISO 8601 format. Only periods in full years are accepted."
+    )
 
 
 class ImpliedWarrantyRequest(ApiModel):
-    name: Annotated[
-        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
-    ] = None
+    name: str | None = Field(
+        None, description="Warranty name.", json_schema_extra={"maxLength": 200}
+    )
     individual: ImpliedWarrantyPeriod | None = None
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
-    description: Annotated[
-        str | None,
-        Field(description="Implied warranty description.", json_schema_extra={"maxLength": 10240}),
-    ] = None
+    description: str | None = Field(
+        None, description="Implied warranty description.", json_schema_extra={"maxLength": 10240}
+    )
 
 
 class RestrictionCauseName(OpenEnum):
@@ -84,12 +78,10 @@ class RestrictionCauseName(OpenEnum):
 
 
 class RestrictionCause(ApiModel):
-    name: Annotated[
-        RestrictionCauseName | None,
-        Field(
-            description="Type of return policy restrictions. Required if range of policy is set to RESTRICTED or DISABLED, otherwise must be empty. Selected restriction depends on the chosen range of policy. Values 'ALCOHOL', 'FULLY_IMPLEMENTED_SERVICE' and 'BOOKED_SERVICE' are deprecated and should no longer be used. Read more info [PL](https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-zarzadzac-warunkami-zwrotow) / [EN](https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-manage-return-policies)."
-        ),
-    ] = None
+    name: RestrictionCauseName | None = Field(
+        None,
+        description="Type of return policy restrictions. Required if range of policy is set to RESTRICTED or DISABLED, otherwise must be empty. Selected restriction depends on the chosen range of policy. Values 'ALCOHOL', 'FULLY_IMPLEMENTED_SERVICE' and 'BOOKED_SERVICE' are deprecated and should no longer be used. Read more info [PL](https://developer.allegro.pl/tutorials/jak-zarzadzac-ofertami-7GzB2L37ase#jak-zarzadzac-warunkami-zwrotow) / [EN](https://developer.allegro.pl/tutorials/how-to-process-list-of-offers-m09BKA5v8H3#how-to-manage-return-policies).",
+    )
     description: str | None = None
 
 
@@ -98,32 +90,20 @@ class ReturnPolicyAddress(ApiModel):
     The return address of the policy. Can be null if availability range is 'DISABLED'.
     """
 
-    name: Annotated[
-        str,
-        Field(
-            description="Company or person name. Length is dependent on specified 'countryCode' - for CZ and SK length is equal to 50 characters, for other countries - 200."
-        ),
-    ]
-    street: Annotated[
-        str,
-        Field(
-            description="Street name. Length is dependent on specified 'countryCode' - for PL, CZ and SK length is equal to 35 characters, for other countries - 200."
-        ),
-    ]
-    post_code: Annotated[
-        str,
-        Field(
-            alias="postCode",
-            description="Post code format is dependent on 'countryCode' - PL='XX-XXX', CZ='XXX XX', SK='XXX XX' for other countries format is less restrictive - 16 characters alphanumeric with ' '(space) and '-' allowed.",
-        ),
-    ]
-    city: Annotated[
-        str,
-        Field(
-            description="City name. Length is dependent on specified 'countryCode' - for PL, CZ and SK length is equal to 30 characters, for other countries - 200."
-        ),
-    ]
-    country_code: Annotated[str, Field(alias="countryCode", description="Country code.")]
+    name: str = Field(
+        description="Company or person name. Length is dependent on specified 'countryCode' - for CZ and SK length is equal to 50 characters, for other countries - 200."
+    )
+    street: str = Field(
+        description="Street name. Length is dependent on specified 'countryCode' - for PL, CZ and SK length is equal to 35 characters, for other countries - 200."
+    )
+    post_code: str = Field(
+        alias="postCode",
+        description="Post code format is dependent on 'countryCode' - PL='XX-XXX', CZ='XXX XX', SK='XXX XX' for other countries format is less restrictive - 16 characters alphanumeric with ' '(space) and '-' allowed.",
+    )
+    city: str = Field(
+        description="City name. Length is dependent on specified 'countryCode' - for PL, CZ and SK length is equal to 30 characters, for other countries - 200."
+    )
+    country_code: str = Field(alias="countryCode", description="Country code.")
 
 
 class ReturnPolicyAvailabilityRange(OpenEnum):
@@ -137,18 +117,17 @@ class ReturnPolicyAvailabilityRange(OpenEnum):
 
 
 class ReturnPolicyAvailability(ApiModel):
-    range: Annotated[
-        ReturnPolicyAvailabilityRange,
-        Field(description="Indicates if return policy is full, restricted or disabled."),
-    ]
-    restriction_cause: Annotated[RestrictionCause | None, Field(alias="restrictionCause")] = None
+    range: ReturnPolicyAvailabilityRange = Field(
+        description="Indicates if return policy is full, restricted or disabled."
+    )
+    restriction_cause: RestrictionCause | None = Field(None, alias="restrictionCause")
 
 
 class ReturnPolicyContactV1(ApiModel):
-    phone_number: Annotated[
-        str | None, Field(alias="phoneNumber", description="A valid phone number of the seller")
-    ] = None
-    email: Annotated[str | None, Field(description="A valid email address of the seller")] = None
+    phone_number: str | None = Field(
+        None, alias="phoneNumber", description="A valid phone number of the seller"
+    )
+    email: str | None = Field(None, description="A valid email address of the seller")
 
 
 class ReturnPolicyOptions(ApiModel):
@@ -156,34 +135,24 @@ class ReturnPolicyOptions(ApiModel):
     Can be null if availability range is 'DISABLED'.
     """
 
-    cash_on_delivery_not_allowed: Annotated[
-        bool,
-        Field(
-            alias="cashOnDeliveryNotAllowed",
-            description="Order sent back with cash on pickup is not allowed",
-        ),
-    ]
-    free_accessories_return_required: Annotated[
-        bool,
-        Field(
-            alias="freeAccessoriesReturnRequired",
-            description="If free accessories were added to the order, the client needs to send them back",
-        ),
-    ]
-    refund_lowered_by_received_discount: Annotated[
-        bool,
-        Field(
-            alias="refundLoweredByReceivedDiscount",
-            description="If there was a discount granted after the order, the return is lowered by the received discount",
-        ),
-    ]
-    business_return_allowed: Annotated[
-        bool, Field(alias="businessReturnAllowed", description="Returns for B2B purchases allowed")
-    ]
-    collect_by_seller_only: Annotated[
-        bool,
-        Field(alias="collectBySellerOnly", description="Return items are picked up by the seller"),
-    ]
+    cash_on_delivery_not_allowed: bool = Field(
+        alias="cashOnDeliveryNotAllowed",
+        description="Order sent back with cash on pickup is not allowed",
+    )
+    free_accessories_return_required: bool = Field(
+        alias="freeAccessoriesReturnRequired",
+        description="If free accessories were added to the order, the client needs to send them back",
+    )
+    refund_lowered_by_received_discount: bool = Field(
+        alias="refundLoweredByReceivedDiscount",
+        description="If there was a discount granted after the order, the return is lowered by the received discount",
+    )
+    business_return_allowed: bool = Field(
+        alias="businessReturnAllowed", description="Returns for B2B purchases allowed"
+    )
+    collect_by_seller_only: bool = Field(
+        alias="collectBySellerOnly", description="Return items are picked up by the seller"
+    )
 
 
 class ReturnPolicyReturnCostCoveredBy(OpenEnum):
@@ -200,50 +169,41 @@ class ReturnPolicyReturnCost(ApiModel):
     Can be null if availability range is 'DISABLED'.
     """
 
-    covered_by: Annotated[
-        ReturnPolicyReturnCostCoveredBy | None,
-        Field(alias="coveredBy", description="Indicates who covers the return delivery costs."),
-    ] = None
+    covered_by: ReturnPolicyReturnCostCoveredBy | None = Field(
+        None, alias="coveredBy", description="Indicates who covers the return delivery costs."
+    )
 
 
 class ReturnPolicyUpdateRequestV1(ApiModel):
-    name: Annotated[
-        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
-    ]
+    name: str = Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
     availability: ReturnPolicyAvailability
-    withdrawal_period: Annotated[
-        str | None,
-        Field(
-            alias="withdrawalPeriod",
-            description="Period in ISO 8601 format. Only periods in full days are accepted.",
-        ),
-    ] = None
-    return_cost: Annotated[ReturnPolicyReturnCost | None, Field(alias="returnCost")] = None
+    withdrawal_period: str | None = Field(
+        None,
+        alias="withdrawalPeriod",
+        description="Period in ISO 8601 format. Only periods in full days are accepted.",
+    )
+    return_cost: ReturnPolicyReturnCost | None = Field(None, alias="returnCost")
     address: ReturnPolicyAddress | None = None
     contact: ReturnPolicyContactV1 | None = None
     options: ReturnPolicyOptions | None = None
 
 
 class WarrantyAttachment(ApiModel):
-    id: Annotated[
-        UuidText | None,
-        Field(
-            description="The Id of the attachment received in a response from *POST /afters-sales-service-conditions/attachments*"
-        ),
-    ] = None
-    name: Annotated[str | None, Field(description="Attachment file name")] = None
+    id: UuidText | None = Field(
+        None,
+        description="The Id of the attachment received in a response from *POST /afters-sales-service-conditions/attachments*",
+    )
+    name: str | None = Field(None, description="Attachment file name")
 
 
 class WarrantyBasic(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    name: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    name: str | None = Field(None)
 
 
 class WarrantyPeriod(ApiModel):
-    period: Annotated[str | None, Field(description="Period in ISO 8601 format.")] = None
-    lifetime: Annotated[bool | None, Field(description="Indices if it is lifetime warranty.")] = (
-        None
-    )
+    period: str | None = Field(None, description="Period in ISO 8601 format.")
+    lifetime: bool | None = Field(None, description="Indices if it is lifetime warranty.")
 
 
 class WarrantyType(OpenEnum):
@@ -256,113 +216,91 @@ class WarrantyType(OpenEnum):
 
 
 class ImpliedWarrantiesListImpliedWarrantyBasic(ApiModel):
-    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
-    implied_warranties: Annotated[
-        list[ImpliedWarrantyBasic] | None, Field(alias="impliedWarranties")
-    ] = None
+    count: int | None = Field(None, json_schema_extra={"minimum": 0})
+    implied_warranties: list[ImpliedWarrantyBasic] | None = Field(None, alias="impliedWarranties")
 
 
 class ImpliedWarrantyResponse(ApiModel):
-    id: Annotated[
-        UuidText | None, Field(description="The ID of the implied warranty definition.")
-    ] = None
+    id: UuidText | None = Field(None, description="The ID of the implied warranty definition.")
     seller: ImpliedWarrantyResponseSeller | None = None
-    name: Annotated[
-        str | None,
-        Field(description="Implied warranty name.", json_schema_extra={"maxLength": 200}),
-    ] = None
+    name: str | None = Field(
+        None, description="Implied warranty name.", json_schema_extra={"maxLength": 200}
+    )
     individual: ImpliedWarrantyPeriod | None = None
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
-    description: Annotated[str | None, Field(description="Implied warranty description.")] = None
+    description: str | None = Field(None, description="Implied warranty description.")
 
 
 class ReturnPolicyRequestV1(ApiModel):
-    name: Annotated[
-        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
-    ]
-    is_fulfillment: Annotated[
-        bool,
-        Field(
-            alias="isFulfillment",
-            description="Indicates if the return policy is for One Fulfillment offers. Cannot be changed.",
-        ),
-    ]
+    name: str = Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
+    is_fulfillment: bool = Field(
+        alias="isFulfillment",
+        description="Indicates if the return policy is for One Fulfillment offers. Cannot be changed.",
+    )
     availability: ReturnPolicyAvailability
-    withdrawal_period: Annotated[
-        str | None,
-        Field(
-            alias="withdrawalPeriod",
-            description="Period in ISO 8601 format. Only periods in full days are accepted.",
-        ),
-    ] = None
-    return_cost: Annotated[ReturnPolicyReturnCost | None, Field(alias="returnCost")] = None
+    withdrawal_period: str | None = Field(
+        None,
+        alias="withdrawalPeriod",
+        description="Period in ISO 8601 format. Only periods in full days are accepted.",
+    )
+    return_cost: ReturnPolicyReturnCost | None = Field(None, alias="returnCost")
     address: ReturnPolicyAddress | None = None
     contact: ReturnPolicyContactV1 | None = None
     options: ReturnPolicyOptions | None = None
 
 
 class ReturnPolicyResponseV1(ApiModel):
-    id: Annotated[UuidText, Field(description="The ID of the return policy definition.")]
-    is_fulfillment: Annotated[
-        bool,
-        Field(
-            alias="isFulfillment",
-            description="Indicates if the return policy is for One Fulfillment offers.",
-        ),
-    ]
+    id: UuidText = Field(description="The ID of the return policy definition.")
+    is_fulfillment: bool = Field(
+        alias="isFulfillment",
+        description="Indicates if the return policy is for One Fulfillment offers.",
+    )
     seller: ImpliedWarrantyResponseSeller
-    name: Annotated[
-        str, Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
-    ]
+    name: str = Field(description="Return policy name.", json_schema_extra={"maxLength": 200})
     availability: ReturnPolicyAvailability
-    withdrawal_period: Annotated[
-        str | None,
-        Field(
-            alias="withdrawalPeriod",
-            description="Period in ISO 8601 format. Can be null if availability range is 'DISABLED'.",
-        ),
-    ] = None
-    return_cost: Annotated[ReturnPolicyReturnCost | None, Field(alias="returnCost")] = None
+    withdrawal_period: str | None = Field(
+        None,
+        alias="withdrawalPeriod",
+        description="Period in ISO 8601 format. Can be null if availability range is 'DISABLED'.",
+    )
+    return_cost: ReturnPolicyReturnCost | None = Field(None, alias="returnCost")
     address: ReturnPolicyAddress | None = None
     contact: ReturnPolicyContactV1 | None = None
     options: ReturnPolicyOptions | None = None
 
 
 class WarrantiesListWarrantyBasic(ApiModel):
-    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
+    count: int | None = Field(None, json_schema_extra={"minimum": 0})
     warranties: list[WarrantyBasic] | None = None
 
 
 class WarrantyRequest(ApiModel):
-    name: Annotated[
-        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
-    ] = None
+    name: str | None = Field(
+        None, description="Warranty name.", json_schema_extra={"maxLength": 200}
+    )
     type: WarrantyType | None = None
     individual: WarrantyPeriod | None = None
     corporate: WarrantyPeriod | None = None
     attachment: WarrantyAttachment | None = None
-    description: Annotated[
-        str | None,
-        Field(description="Warranty description.", json_schema_extra={"maxLength": 10240}),
-    ] = None
+    description: str | None = Field(
+        None, description="Warranty description.", json_schema_extra={"maxLength": 10240}
+    )
 
 
 class WarrantyResponse(ApiModel):
-    id: Annotated[UuidText | None, Field(description="The ID of the warranty definition.")] = None
+    id: UuidText | None = Field(None, description="The ID of the warranty definition.")
     seller: ImpliedWarrantyResponseSeller | None = None
-    name: Annotated[
-        str | None, Field(description="Warranty name.", json_schema_extra={"maxLength": 200})
-    ] = None
+    name: str | None = Field(
+        None, description="Warranty name.", json_schema_extra={"maxLength": 200}
+    )
     type: WarrantyType | None = None
     individual: WarrantyPeriod | None = None
     corporate: WarrantyPeriod | None = None
     attachment: AfterSalesServicesAttachment | None = None
-    description: Annotated[str | None, Field(description="Warranty description.")] = None
+    description: str | None = Field(None, description="Warranty description.")
 
 
 class ReturnPoliciesListReturnPolicyV1(ApiModel):
-    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
-    return_policies: Annotated[
-        list[ReturnPolicyResponseV1] | None, Field(alias="returnPolicies")
-    ] = None
+    count: int | None = Field(None, json_schema_extra={"minimum": 0})
+    return_policies: list[ReturnPolicyResponseV1] | None = Field(None, alias="returnPolicies")

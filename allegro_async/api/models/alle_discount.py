@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of AlleDiscount."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -24,7 +22,7 @@ class Product(ApiModel):
     Offer product data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the product.")] = None
+    id: str | None = Field(None, description="The id of the product.")
 
 
 class AlleDiscountEligibleOfferDtoBasePrice(ApiModel):
@@ -32,13 +30,13 @@ class AlleDiscountEligibleOfferDtoBasePrice(ApiModel):
     Offer base price.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations(ApiModel):
-    code: Annotated[str | None, Field(description="Code of the violation.")] = None
-    message: Annotated[str | None, Field(description="Violation description.")] = None
+    code: str | None = Field(None, description="Code of the violation.")
+    message: str | None = Field(None, description="Violation description.")
 
 
 class AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions(ApiModel):
@@ -46,19 +44,17 @@ class AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions(ApiModel):
     Info if offer matches campaign requirements.
     """
 
-    meets_conditions: Annotated[
-        bool | None,
-        Field(
-            alias="meetsConditions",
-            description="If true, offer matches campaign requirements and `violations` array will be empty.",
-        ),
-    ] = None
-    violations: Annotated[
-        list[AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations] | None,
-        Field(
-            description="Example violations:\n  - NOT_ENOUGH_STOCK - offer doesn’t meet the stock requirement.\n  - VAT_INVOICE_REQUIRED - offer doesn’t have vat invoice enabled.\n  - NOT_NEW_OFFER - offer’s condition is not new (e.g used).\n  - OFFER_PRICE_VERIFICATION_IN_PROGRESS - we are still gathering the information about the offer price. In this case the “basePrice” field should be set to null."
-        ),
-    ] = None
+    meets_conditions: bool | None = Field(
+        None,
+        alias="meetsConditions",
+        description="If true, offer matches campaign requirements and `violations` array will be empty.",
+    )
+    violations: (
+        list[AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditionsViolations] | None
+    ) = Field(
+        None,
+        description="Example violations:\n  - NOT_ENOUGH_STOCK - offer doesn’t meet the stock requirement.\n  - VAT_INVOICE_REQUIRED - offer doesn’t have vat invoice enabled.\n  - NOT_NEW_OFFER - offer’s condition is not new (e.g used).\n  - OFFER_PRICE_VERIFICATION_IN_PROGRESS - we are still gathering the information about the offer price. In this case the “basePrice” field should be set to null.",
+    )
 
 
 class AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount(ApiModel):
@@ -66,9 +62,7 @@ class AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount(ApiModel
     Information what will be minimal guaranteed discount if offer is successfully submitted to AlleDiscount campaign. Final discount can be higher and may change for certain campaigns.
     """
 
-    percentage: Annotated[
-        str | None, Field(description="Guaranteed offer discount as a percentage.")
-    ] = None
+    percentage: str | None = Field(None, description="Guaranteed offer discount as a percentage.")
 
 
 class AlleDiscountGetSubmitCommandResponseInputOffer(ApiModel):
@@ -76,7 +70,7 @@ class AlleDiscountGetSubmitCommandResponseInputOffer(ApiModel):
     Offer data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the offer.")] = None
+    id: str | None = Field(None, description="The id of the offer.")
 
 
 class AlleDiscountGetSubmitCommandResponseInputCampaign(ApiModel):
@@ -84,7 +78,7 @@ class AlleDiscountGetSubmitCommandResponseInputCampaign(ApiModel):
     Campaign data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the campaign.")] = None
+    id: str | None = Field(None, description="The id of the campaign.")
 
 
 class AlleDiscountGetSubmitCommandResponseInputProposedPrice(ApiModel):
@@ -92,8 +86,8 @@ class AlleDiscountGetSubmitCommandResponseInputProposedPrice(ApiModel):
     The price you agreed to lower to for the offer.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountGetSubmitCommandResponseInput(ApiModel):
@@ -101,17 +95,15 @@ class AlleDiscountGetSubmitCommandResponseInput(ApiModel):
     Provided submit offer command input data.
     """
 
-    offer: Annotated[
-        AlleDiscountGetSubmitCommandResponseInputOffer | None, Field(description="Offer data.")
-    ] = None
-    campaign: Annotated[
-        AlleDiscountGetSubmitCommandResponseInputCampaign | None,
-        Field(description="Campaign data."),
-    ] = None
-    proposed_price: Annotated[
-        AlleDiscountGetSubmitCommandResponseInputProposedPrice | None,
-        Field(alias="proposedPrice", description="The price you agreed to lower to for the offer."),
-    ] = None
+    offer: AlleDiscountGetSubmitCommandResponseInputOffer | None = Field(
+        None, description="Offer data."
+    )
+    campaign: AlleDiscountGetSubmitCommandResponseInputCampaign | None = Field(
+        None, description="Campaign data."
+    )
+    proposed_price: AlleDiscountGetSubmitCommandResponseInputProposedPrice | None = Field(
+        None, alias="proposedPrice", description="The price you agreed to lower to for the offer."
+    )
 
 
 class AlleDiscountGetSubmitCommandResponseOutputStatus(OpenEnum):
@@ -136,13 +128,11 @@ class AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation(ApiModel):
     Object containing info about created participation in AlleDiscount, contains the id of the created participation.
     """
 
-    participation_id: Annotated[
-        str | None,
-        Field(
-            alias="participationId",
-            description="The id of the participation created by submit offer command.",
-        ),
-    ] = None
+    participation_id: str | None = Field(
+        None,
+        alias="participationId",
+        description="The id of the participation created by submit offer command.",
+    )
 
 
 class AlleDiscountGetWithdrawCommandResponseInput(ApiModel):
@@ -150,10 +140,9 @@ class AlleDiscountGetWithdrawCommandResponseInput(ApiModel):
     Provided withdraw offer command input data.
     """
 
-    participation_id: Annotated[
-        str | None,
-        Field(alias="participationId", description="The id of the withdrawn participation."),
-    ] = None
+    participation_id: str | None = Field(
+        None, alias="participationId", description="The id of the withdrawn participation."
+    )
 
 
 class AlleDiscountGetWithdrawCommandResponseOutputStatus(OpenEnum):
@@ -176,10 +165,9 @@ class AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation(Ap
     Withdrawn offer participation data. Non-null when command status is `SUCCESSFUL`.
     """
 
-    participation_id: Annotated[
-        str | None,
-        Field(alias="participationId", description="The id of the withdrawn participation."),
-    ] = None
+    participation_id: str | None = Field(
+        None, alias="participationId", description="The id of the withdrawn participation."
+    )
 
 
 class AlleDiscountListCampaignsResponseAlleDiscountCampaignsType(OpenEnum):
@@ -206,14 +194,13 @@ class AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility(ApiModel)
     Time period when the campaign is visible in My Allegro.
     """
 
-    type: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None,
-        Field(description="Type of campaign visibility. One possible value: - WITHIN"),
-    ] = None
-    from_: Annotated[
-        AwareDatetime | None, Field(alias="from", description="Provided in ISO 8601 format.")
-    ] = None
-    to: Annotated[AwareDatetime | None, Field(description="Provided in ISO 8601 format.")] = None
+    type: AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None = Field(
+        None, description="Type of campaign visibility. One possible value: - WITHIN"
+    )
+    from_: AwareDatetime | None = Field(
+        None, alias="from", description="Provided in ISO 8601 format."
+    )
+    to: AwareDatetime | None = Field(None, description="Provided in ISO 8601 format.")
 
 
 class AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication(ApiModel):
@@ -221,14 +208,13 @@ class AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication(ApiModel
     Time period when the campaign is open for offer submission.
     """
 
-    type: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None,
-        Field(description="Type of campaign visibility. One possible value: - WITHIN"),
-    ] = None
-    from_: Annotated[
-        AwareDatetime | None, Field(alias="from", description="Provided in ISO 8601 format.")
-    ] = None
-    to: Annotated[AwareDatetime | None, Field(description="Provided in ISO 8601 format.")] = None
+    type: AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None = Field(
+        None, description="Type of campaign visibility. One possible value: - WITHIN"
+    )
+    from_: AwareDatetime | None = Field(
+        None, alias="from", description="Provided in ISO 8601 format."
+    )
+    to: AwareDatetime | None = Field(None, description="Provided in ISO 8601 format.")
 
 
 class AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication(ApiModel):
@@ -236,14 +222,13 @@ class AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication(ApiModel
     Time period when reduced price (and possible badge if it applies for campaign) is displayed on the list of offers or on the offer page.
     """
 
-    type: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None,
-        Field(description="Type of campaign visibility. One possible value: - WITHIN"),
-    ] = None
-    from_: Annotated[
-        AwareDatetime | None, Field(alias="from", description="Provided in ISO 8601 format.")
-    ] = None
-    to: Annotated[AwareDatetime | None, Field(description="Provided in ISO 8601 format.")] = None
+    type: AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplicationType | None = Field(
+        None, description="Type of campaign visibility. One possible value: - WITHIN"
+    )
+    from_: AwareDatetime | None = Field(
+        None, alias="from", description="Provided in ISO 8601 format."
+    )
+    to: AwareDatetime | None = Field(None, description="Provided in ISO 8601 format.")
 
 
 class Marketplace(ApiModel):
@@ -251,45 +236,37 @@ class Marketplace(ApiModel):
     Campaign marketplace data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the marketplace.")] = None
+    id: str | None = Field(None, description="The id of the marketplace.")
 
 
 class AlleDiscountListCampaignsResponseAlleDiscountCampaigns(ApiModel):
-    id: Annotated[str | None, Field(description="The id of the campaign.")] = None
-    name: Annotated[str | None, Field(description="Name of the campaign.")] = None
-    type: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsType | None,
-        Field(
-            description="Field providing info about the type of the campaign. Two possible values:\n  - SOURCING - no additional requirements.\n  - DISCOUNT - requires price lower than the lowest from 30 days, created badge has crossed out price."
-        ),
-    ] = None
-    visibility: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility | None,
-        Field(description="Time period when the campaign is visible in My Allegro."),
-    ] = None
-    application: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication | None,
-        Field(description="Time period when the campaign is open for offer submission."),
-    ] = None
-    publication: Annotated[
-        AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication | None,
-        Field(
-            description="Time period when reduced price (and possible badge if it applies for campaign) is displayed on the list of offers or on the offer page."
-        ),
-    ] = None
-    marketplace: Annotated[Marketplace | None, Field(description="Campaign marketplace data.")] = (
-        None
+    id: str | None = Field(None, description="The id of the campaign.")
+    name: str | None = Field(None, description="Name of the campaign.")
+    type: AlleDiscountListCampaignsResponseAlleDiscountCampaignsType | None = Field(
+        None,
+        description="Field providing info about the type of the campaign. Two possible values:\n  - SOURCING - no additional requirements.\n  - DISCOUNT - requires price lower than the lowest from 30 days, created badge has crossed out price.",
     )
+    visibility: AlleDiscountListCampaignsResponseAlleDiscountCampaignsVisibility | None = Field(
+        None, description="Time period when the campaign is visible in My Allegro."
+    )
+    application: AlleDiscountListCampaignsResponseAlleDiscountCampaignsApplication | None = Field(
+        None, description="Time period when the campaign is open for offer submission."
+    )
+    publication: AlleDiscountListCampaignsResponseAlleDiscountCampaignsPublication | None = Field(
+        None,
+        description="Time period when reduced price (and possible badge if it applies for campaign) is displayed on the list of offers or on the offer page.",
+    )
+    marketplace: Marketplace | None = Field(None, description="Campaign marketplace data.")
 
 
 class AlleDiscountListCampaignsResponse(ApiModel):
-    alle_discount_campaigns: Annotated[
-        list[AlleDiscountListCampaignsResponseAlleDiscountCampaigns] | None,
+    alle_discount_campaigns: list[AlleDiscountListCampaignsResponseAlleDiscountCampaigns] | None = (
         Field(
+            None,
             alias="alleDiscountCampaigns",
             description="Array of the available AlleDiscount campaigns.",
-        ),
-    ] = None
+        )
+    )
 
 
 class AlleDiscountRequiredMerchantPriceDto(ApiModel):
@@ -297,8 +274,8 @@ class AlleDiscountRequiredMerchantPriceDto(ApiModel):
     Maximum price of offer that will be accepted in this AlleDiscount campaign. If you send submission with higher price, it will be rejected. You can submit your offer with lower price than one indicated here.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountSubmitCommandRequestInputOffer(ApiModel):
@@ -306,7 +283,7 @@ class AlleDiscountSubmitCommandRequestInputOffer(ApiModel):
     Data of the offer you want to submit to the AlleDiscount campaign.
     """
 
-    id: Annotated[str | None, Field(description="The id of the offer.")] = None
+    id: str | None = Field(None, description="The id of the offer.")
 
 
 class AlleDiscountSubmitCommandRequestInputCampaign(ApiModel):
@@ -314,7 +291,7 @@ class AlleDiscountSubmitCommandRequestInputCampaign(ApiModel):
     Data of AlleDiscount campaign you want to submit your offer to.
     """
 
-    id: Annotated[str | None, Field(description="The id of the AlleDiscount campaign.")] = None
+    id: str | None = Field(None, description="The id of the AlleDiscount campaign.")
 
 
 class AlleDiscountSubmitCommandRequestInputProposedPrice(ApiModel):
@@ -322,8 +299,8 @@ class AlleDiscountSubmitCommandRequestInputProposedPrice(ApiModel):
     The price you agree to lower to for the offer. Must be equal or lower than requiredMerchantPrice returned in `/sale/alle-discount/{campaignId}/eligible-offers` endpoint.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the proposed price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the proposed price.")] = None
+    amount: str | None = Field(None, description="Amount of the proposed price.")
+    currency: str | None = Field(None, description="Currency of the proposed price.")
 
 
 class AlleDiscountSubmitCommandRequestInput(ApiModel):
@@ -331,33 +308,24 @@ class AlleDiscountSubmitCommandRequestInput(ApiModel):
     Command input.
     """
 
-    offer: Annotated[
-        AlleDiscountSubmitCommandRequestInputOffer | None,
-        Field(description="Data of the offer you want to submit to the AlleDiscount campaign."),
-    ] = None
-    campaign: Annotated[
-        AlleDiscountSubmitCommandRequestInputCampaign | None,
-        Field(description="Data of AlleDiscount campaign you want to submit your offer to."),
-    ] = None
-    proposed_price: Annotated[
-        AlleDiscountSubmitCommandRequestInputProposedPrice | None,
-        Field(
-            alias="proposedPrice",
-            description="The price you agree to lower to for the offer. Must be equal or lower than requiredMerchantPrice returned in `/sale/alle-discount/{campaignId}/eligible-offers` endpoint.",
-        ),
-    ] = None
+    offer: AlleDiscountSubmitCommandRequestInputOffer | None = Field(
+        None, description="Data of the offer you want to submit to the AlleDiscount campaign."
+    )
+    campaign: AlleDiscountSubmitCommandRequestInputCampaign | None = Field(
+        None, description="Data of AlleDiscount campaign you want to submit your offer to."
+    )
+    proposed_price: AlleDiscountSubmitCommandRequestInputProposedPrice | None = Field(
+        None,
+        alias="proposedPrice",
+        description="The price you agree to lower to for the offer. Must be equal or lower than requiredMerchantPrice returned in `/sale/alle-discount/{campaignId}/eligible-offers` endpoint.",
+    )
 
 
 class AlleDiscountSubmitCommandRequest(ApiModel):
-    command_id: Annotated[
-        str | None,
-        Field(
-            alias="commandId", description="The command UUID. If empty, system generates new one."
-        ),
-    ] = None
-    input: Annotated[
-        AlleDiscountSubmitCommandRequestInput | None, Field(description="Command input.")
-    ] = None
+    command_id: str | None = Field(
+        None, alias="commandId", description="The command UUID. If empty, system generates new one."
+    )
+    input: AlleDiscountSubmitCommandRequestInput | None = Field(None, description="Command input.")
 
 
 class AlleDiscountSubmitCommandResponseInputOffer(ApiModel):
@@ -365,7 +333,7 @@ class AlleDiscountSubmitCommandResponseInputOffer(ApiModel):
     Offer data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the offer.")] = None
+    id: str | None = Field(None, description="The id of the offer.")
 
 
 class AlleDiscountSubmitCommandResponseInputCampaign(ApiModel):
@@ -373,7 +341,7 @@ class AlleDiscountSubmitCommandResponseInputCampaign(ApiModel):
     Campaign data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the campaign.")] = None
+    id: str | None = Field(None, description="The id of the campaign.")
 
 
 class AlleDiscountSubmitCommandResponseInputProposedPrice(ApiModel):
@@ -381,8 +349,8 @@ class AlleDiscountSubmitCommandResponseInputProposedPrice(ApiModel):
     The price you agreed to lower to for the offer.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountSubmitCommandResponseInput(ApiModel):
@@ -390,16 +358,15 @@ class AlleDiscountSubmitCommandResponseInput(ApiModel):
     Provided submit offer command input data.
     """
 
-    offer: Annotated[
-        AlleDiscountSubmitCommandResponseInputOffer | None, Field(description="Offer data.")
-    ] = None
-    campaign: Annotated[
-        AlleDiscountSubmitCommandResponseInputCampaign | None, Field(description="Campaign data.")
-    ] = None
-    proposed_price: Annotated[
-        AlleDiscountSubmitCommandResponseInputProposedPrice | None,
-        Field(alias="proposedPrice", description="The price you agreed to lower to for the offer."),
-    ] = None
+    offer: AlleDiscountSubmitCommandResponseInputOffer | None = Field(
+        None, description="Offer data."
+    )
+    campaign: AlleDiscountSubmitCommandResponseInputCampaign | None = Field(
+        None, description="Campaign data."
+    )
+    proposed_price: AlleDiscountSubmitCommandResponseInputProposedPrice | None = Field(
+        None, alias="proposedPrice", description="The price you agreed to lower to for the offer."
+    )
 
 
 class AlleDiscountSubmitCommandResponseOutputStatus(OpenEnum):
@@ -415,33 +382,27 @@ class AlleDiscountSubmitCommandResponseOutput(ApiModel):
     Submit offer command output data.
     """
 
-    status: Annotated[
-        AlleDiscountSubmitCommandResponseOutputStatus | None,
-        Field(description="Execution status of the command."),
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="createdAt", description="Creation date of the command. ISO 8601 format."),
-    ] = None
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="updatedAt", description="Update date of the command. ISO 8601 format."),
-    ] = None
+    status: AlleDiscountSubmitCommandResponseOutputStatus | None = Field(
+        None, description="Execution status of the command."
+    )
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Creation date of the command. ISO 8601 format."
+    )
+    updated_at: AwareDatetime | None = Field(
+        None, alias="updatedAt", description="Update date of the command. ISO 8601 format."
+    )
 
 
 class AlleDiscountSubmitCommandResponse(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(description="Provided UUID of the submit offer command or generated UUID."),
-    ] = None
-    input: Annotated[
-        AlleDiscountSubmitCommandResponseInput | None,
-        Field(description="Provided submit offer command input data."),
-    ] = None
-    output: Annotated[
-        AlleDiscountSubmitCommandResponseOutput | None,
-        Field(description="Submit offer command output data."),
-    ] = None
+    id: str | None = Field(
+        None, description="Provided UUID of the submit offer command or generated UUID."
+    )
+    input: AlleDiscountSubmitCommandResponseInput | None = Field(
+        None, description="Provided submit offer command input data."
+    )
+    output: AlleDiscountSubmitCommandResponseOutput | None = Field(
+        None, description="Submit offer command output data."
+    )
 
 
 class AlleDiscountSubmittedOfferDtoOffer(ApiModel):
@@ -449,7 +410,7 @@ class AlleDiscountSubmittedOfferDtoOffer(ApiModel):
     Submitted offer data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the offer.")] = None
+    id: str | None = Field(None, description="The id of the offer.")
 
 
 class AlleDiscountSubmittedOfferDtoCampaign(ApiModel):
@@ -457,7 +418,7 @@ class AlleDiscountSubmittedOfferDtoCampaign(ApiModel):
     AlleDiscount campaign data.
     """
 
-    id: Annotated[str | None, Field(description="The id of the campaign.")] = None
+    id: str | None = Field(None, description="The id of the campaign.")
 
 
 class AlleDiscountSubmittedOfferDtoPricesProposedPrice(ApiModel):
@@ -465,8 +426,8 @@ class AlleDiscountSubmittedOfferDtoPricesProposedPrice(ApiModel):
     The price you agreed to lower to for the offer.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction(ApiModel):
@@ -474,8 +435,8 @@ class AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction(ApiModel):
     Minimal price reduction on the offer.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice(ApiModel):
@@ -483,8 +444,8 @@ class AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice(ApiModel):
     Maximum price for the offer after discount. Can be lower.
     """
 
-    amount: Annotated[str | None, Field(description="Amount of the price.")] = None
-    currency: Annotated[str | None, Field(description="Currency of the price.")] = None
+    amount: str | None = Field(None, description="Amount of the price.")
+    currency: str | None = Field(None, description="Currency of the price.")
 
 
 class AlleDiscountSubmittedOfferDtoPrices(ApiModel):
@@ -492,21 +453,19 @@ class AlleDiscountSubmittedOfferDtoPrices(ApiModel):
     AlleDiscount prices data.
     """
 
-    proposed_price: Annotated[
-        AlleDiscountSubmittedOfferDtoPricesProposedPrice | None,
-        Field(alias="proposedPrice", description="The price you agreed to lower to for the offer."),
-    ] = None
-    minimal_price_reduction: Annotated[
-        AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction | None,
-        Field(alias="minimalPriceReduction", description="Minimal price reduction on the offer."),
-    ] = None
-    maximum_selling_price: Annotated[
-        AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice | None,
+    proposed_price: AlleDiscountSubmittedOfferDtoPricesProposedPrice | None = Field(
+        None, alias="proposedPrice", description="The price you agreed to lower to for the offer."
+    )
+    minimal_price_reduction: AlleDiscountSubmittedOfferDtoPricesMinimalPriceReduction | None = (
         Field(
-            alias="maximumSellingPrice",
-            description="Maximum price for the offer after discount. Can be lower.",
-        ),
-    ] = None
+            None, alias="minimalPriceReduction", description="Minimal price reduction on the offer."
+        )
+    )
+    maximum_selling_price: AlleDiscountSubmittedOfferDtoPricesMaximumSellingPrice | None = Field(
+        None,
+        alias="maximumSellingPrice",
+        description="Maximum price for the offer after discount. Can be lower.",
+    )
 
 
 class AlleDiscountSubmittedOfferDtoProcessStatus(OpenEnum):
@@ -526,8 +485,8 @@ class Error(ApiModel):
     Error body.
     """
 
-    code: Annotated[str | None, Field(description="Error code.")] = None
-    message: Annotated[str | None, Field(description="Error message.")] = None
+    code: str | None = Field(None, description="Error code.")
+    message: str | None = Field(None, description="Error message.")
 
 
 class AlleDiscountSubmittedOfferDtoProcess(ApiModel):
@@ -535,41 +494,35 @@ class AlleDiscountSubmittedOfferDtoProcess(ApiModel):
     Participation processing data.
     """
 
-    status: Annotated[
-        AlleDiscountSubmittedOfferDtoProcessStatus | None,
-        Field(
-            description="- VERIFICATION - participation is being verified. - ACCEPTED - participation in AlleDiscount was created and has passed initial verification. Participation will stay in this status until campaign starts or if additional verification fails. - ACTIVE - participation is active, price on the platform is lowered. Offer is participating in AlleDiscount. - DECLINED - participation didn’t pass verification, check process.errors field for more details. - FINISHED - participation is no longer active."
-        ),
-    ] = None
-    errors: Annotated[
-        list[Error] | None,
-        Field(
-            description="Possible participation errors:\n  - TOO_HIGH_PROPOSED_PRICE - “proposedPrice” field when submitting an offer was set higher than the “requiredMerchantPrice” of this offer.\n  - PRODUCT_CONFIGURATION_CHANGED - configuration of offer’s product has changed in the meantime of processing the request.\n  - PRODUCT_NOT_IN_CAMPAIGN - submitted offer’s product is no longer available in this campaign.\n  - OFFER_NOT_VISIBLE_ON_CAMPAIGN_MARKETPLACE - offer is not visible on the marketplace of the campaign it was submitted to.\n  - CURRENCY_NOT_SUPPORTED - currency in “proposedPrice” does not match the currency of the marketplace offer was submitted to.\n  - ALLE_DISCOUNT_SUSPENDED_ACCOUNT - seller submitting offer is suspended and cannot perform any action."
-        ),
-    ] = None
+    status: AlleDiscountSubmittedOfferDtoProcessStatus | None = Field(
+        None,
+        description="- VERIFICATION - participation is being verified. - ACCEPTED - participation in AlleDiscount was created and has passed initial verification. Participation will stay in this status until campaign starts or if additional verification fails. - ACTIVE - participation is active, price on the platform is lowered. Offer is participating in AlleDiscount. - DECLINED - participation didn’t pass verification, check process.errors field for more details. - FINISHED - participation is no longer active.",
+    )
+    errors: list[Error] | None = Field(
+        None,
+        description="Possible participation errors:\n  - TOO_HIGH_PROPOSED_PRICE - “proposedPrice” field when submitting an offer was set higher than the “requiredMerchantPrice” of this offer.\n  - PRODUCT_CONFIGURATION_CHANGED - configuration of offer’s product has changed in the meantime of processing the request.\n  - PRODUCT_NOT_IN_CAMPAIGN - submitted offer’s product is no longer available in this campaign.\n  - OFFER_NOT_VISIBLE_ON_CAMPAIGN_MARKETPLACE - offer is not visible on the marketplace of the campaign it was submitted to.\n  - CURRENCY_NOT_SUPPORTED - currency in “proposedPrice” does not match the currency of the marketplace offer was submitted to.\n  - ALLE_DISCOUNT_SUSPENDED_ACCOUNT - seller submitting offer is suspended and cannot perform any action.",
+    )
 
 
 class AlleDiscountSubmittedOfferDto(ApiModel):
-    participation_id: Annotated[
-        str | None, Field(alias="participationId", description="The id of the participation.")
-    ] = None
-    offer: Annotated[
-        AlleDiscountSubmittedOfferDtoOffer | None, Field(description="Submitted offer data.")
-    ] = None
-    campaign: Annotated[
-        AlleDiscountSubmittedOfferDtoCampaign | None,
-        Field(description="AlleDiscount campaign data."),
-    ] = None
-    prices: Annotated[
-        AlleDiscountSubmittedOfferDtoPrices | None, Field(description="AlleDiscount prices data.")
-    ] = None
-    process: Annotated[
-        AlleDiscountSubmittedOfferDtoProcess | None,
-        Field(description="Participation processing data."),
-    ] = None
-    purchase_limit: Annotated[
-        int | None, Field(alias="purchaseLimit", description="Limit of purchases on the offer.")
-    ] = None
+    participation_id: str | None = Field(
+        None, alias="participationId", description="The id of the participation."
+    )
+    offer: AlleDiscountSubmittedOfferDtoOffer | None = Field(
+        None, description="Submitted offer data."
+    )
+    campaign: AlleDiscountSubmittedOfferDtoCampaign | None = Field(
+        None, description="AlleDiscount campaign data."
+    )
+    prices: AlleDiscountSubmittedOfferDtoPrices | None = Field(
+        None, description="AlleDiscount prices data."
+    )
+    process: AlleDiscountSubmittedOfferDtoProcess | None = Field(
+        None, description="Participation processing data."
+    )
+    purchase_limit: int | None = Field(
+        None, alias="purchaseLimit", description="Limit of purchases on the offer."
+    )
 
 
 class AlleDiscountWithdrawCommandRequestInput(ApiModel):
@@ -577,25 +530,20 @@ class AlleDiscountWithdrawCommandRequestInput(ApiModel):
     Command input.
     """
 
-    participation_id: Annotated[
-        str | None,
-        Field(
-            alias="participationId",
-            description="The id of the offer participation you wish to withdraw. Participation id can be found using `GET /sale/alle-discount/{campaignId}/submitted-offers` or `GET /sale/alle-discount/submit-offer-commands` endpoints.",
-        ),
-    ] = None
+    participation_id: str | None = Field(
+        None,
+        alias="participationId",
+        description="The id of the offer participation you wish to withdraw. Participation id can be found using `GET /sale/alle-discount/{campaignId}/submitted-offers` or `GET /sale/alle-discount/submit-offer-commands` endpoints.",
+    )
 
 
 class AlleDiscountWithdrawCommandRequest(ApiModel):
-    command_id: Annotated[
-        str | None,
-        Field(
-            alias="commandId", description="The Command UUID. If empty, system generates new one."
-        ),
-    ] = None
-    input: Annotated[
-        AlleDiscountWithdrawCommandRequestInput | None, Field(description="Command input.")
-    ] = None
+    command_id: str | None = Field(
+        None, alias="commandId", description="The Command UUID. If empty, system generates new one."
+    )
+    input: AlleDiscountWithdrawCommandRequestInput | None = Field(
+        None, description="Command input."
+    )
 
 
 class AlleDiscountWithdrawCommandResponseInput(ApiModel):
@@ -603,13 +551,11 @@ class AlleDiscountWithdrawCommandResponseInput(ApiModel):
     Provided withdraw offer command input data.
     """
 
-    participation_id: Annotated[
-        str | None,
-        Field(
-            alias="participationId",
-            description="The id of the participation which will be withdrawn.",
-        ),
-    ] = None
+    participation_id: str | None = Field(
+        None,
+        alias="participationId",
+        description="The id of the participation which will be withdrawn.",
+    )
 
 
 class AlleDiscountWithdrawCommandResponseOutputStatus(OpenEnum):
@@ -625,37 +571,31 @@ class AlleDiscountWithdrawCommandResponseOutput(ApiModel):
     Withdraw offer command output data.
     """
 
-    status: Annotated[
-        AlleDiscountWithdrawCommandResponseOutputStatus | None,
-        Field(description="Execution status of the command."),
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="createdAt", description="Creation date of the command. ISO 8601 format."),
-    ] = None
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="updatedAt", description="Update date of the command. ISO 8601 format."),
-    ] = None
+    status: AlleDiscountWithdrawCommandResponseOutputStatus | None = Field(
+        None, description="Execution status of the command."
+    )
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Creation date of the command. ISO 8601 format."
+    )
+    updated_at: AwareDatetime | None = Field(
+        None, alias="updatedAt", description="Update date of the command. ISO 8601 format."
+    )
 
 
 class AlleDiscountWithdrawCommandResponse(ApiModel):
-    id: Annotated[str | None, Field(description="The id of the command.")] = None
-    input: Annotated[
-        AlleDiscountWithdrawCommandResponseInput | None,
-        Field(description="Provided withdraw offer command input data."),
-    ] = None
-    output: Annotated[
-        AlleDiscountWithdrawCommandResponseOutput | None,
-        Field(description="Withdraw offer command output data."),
-    ] = None
+    id: str | None = Field(None, description="The id of the command.")
+    input: AlleDiscountWithdrawCommandResponseInput | None = Field(
+        None, description="Provided withdraw offer command input data."
+    )
+    output: AlleDiscountWithdrawCommandResponseOutput | None = Field(
+        None, description="Withdraw offer command output data."
+    )
 
 
 class ErrorsHolder(ApiModel):
-    errors: Annotated[
-        list[CommandOutputErrors] | None,
-        Field(description="The list of all the error objects explaining the error."),
-    ] = None
+    errors: list[CommandOutputErrors] | None = Field(
+        None, description="The list of all the error objects explaining the error."
+    )
 
 
 class AlleDiscountEligibleOfferDtoAlleDiscount(ApiModel):
@@ -663,35 +603,30 @@ class AlleDiscountEligibleOfferDtoAlleDiscount(ApiModel):
     AlleDiscount specific data.
     """
 
-    campaign_conditions: Annotated[
-        AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions | None,
-        Field(
-            alias="campaignConditions", description="Info if offer matches campaign requirements."
-        ),
-    ] = None
-    required_merchant_price: Annotated[
-        AlleDiscountRequiredMerchantPriceDto | None, Field(alias="requiredMerchantPrice")
-    ] = None
-    minimum_guaranteed_discount: Annotated[
-        AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount | None,
-        Field(
-            alias="minimumGuaranteedDiscount",
-            description="Information what will be minimal guaranteed discount if offer is successfully submitted to AlleDiscount campaign. Final discount can be higher and may change for certain campaigns.",
-        ),
-    ] = None
+    campaign_conditions: AlleDiscountEligibleOfferDtoAlleDiscountCampaignConditions | None = Field(
+        None, alias="campaignConditions", description="Info if offer matches campaign requirements."
+    )
+    required_merchant_price: AlleDiscountRequiredMerchantPriceDto | None = Field(
+        None, alias="requiredMerchantPrice"
+    )
+    minimum_guaranteed_discount: (
+        AlleDiscountEligibleOfferDtoAlleDiscountMinimumGuaranteedDiscount | None
+    ) = Field(
+        None,
+        alias="minimumGuaranteedDiscount",
+        description="Information what will be minimal guaranteed discount if offer is successfully submitted to AlleDiscount campaign. Final discount can be higher and may change for certain campaigns.",
+    )
 
 
 class AlleDiscountEligibleOfferDto(ApiModel):
-    id: Annotated[str | None, Field(description="The id of the offer.")] = None
-    product: Annotated[Product | None, Field(description="Offer product data.")] = None
-    base_price: Annotated[
-        AlleDiscountEligibleOfferDtoBasePrice | None,
-        Field(alias="basePrice", description="Offer base price."),
-    ] = None
-    alle_discount: Annotated[
-        AlleDiscountEligibleOfferDtoAlleDiscount | None,
-        Field(alias="alleDiscount", description="AlleDiscount specific data."),
-    ] = None
+    id: str | None = Field(None, description="The id of the offer.")
+    product: Product | None = Field(None, description="Offer product data.")
+    base_price: AlleDiscountEligibleOfferDtoBasePrice | None = Field(
+        None, alias="basePrice", description="Offer base price."
+    )
+    alle_discount: AlleDiscountEligibleOfferDtoAlleDiscount | None = Field(
+        None, alias="alleDiscount", description="AlleDiscount specific data."
+    )
 
 
 class AlleDiscountGetSubmitCommandResponseOutput(ApiModel):
@@ -699,40 +634,34 @@ class AlleDiscountGetSubmitCommandResponseOutput(ApiModel):
     Submit offer command output data.
     """
 
-    status: Annotated[
-        AlleDiscountGetSubmitCommandResponseOutputStatus | None,
-        Field(
-            description="Status field possible values:\n  - NEW - command processing has not started.\n  - IN_PROGRESS - command is being processed.\n  - FAILED - processing of the command failed. Offer will not participate in AlleDiscount.\n  - SUCCESSFUL - processing of the command was successful. New participation was created but in some cases it still may be denied.\n    To make sure that the offer is participating in AlleDiscount, check the participation status in\n    'GET /sale/alle-discount/{campaignId}/submitted-offers`."
-        ),
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="createdAt", description="Command creation date. ISO 8601 format."),
-    ] = None
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="updatedAt", description="Command update date. ISO 8601 format."),
-    ] = None
-    new_offer_participation: Annotated[
-        AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation | None,
-        Field(
-            alias="newOfferParticipation",
-            description="Object containing info about created participation in AlleDiscount, contains the id of the created participation.",
-        ),
-    ] = None
+    status: AlleDiscountGetSubmitCommandResponseOutputStatus | None = Field(
+        None,
+        description="Status field possible values:\n  - NEW - command processing has not started.\n  - IN_PROGRESS - command is being processed.\n  - FAILED - processing of the command failed. Offer will not participate in AlleDiscount.\n  - SUCCESSFUL - processing of the command was successful. New participation was created but in some cases it still may be denied.\n    To make sure that the offer is participating in AlleDiscount, check the participation status in\n    'GET /sale/alle-discount/{campaignId}/submitted-offers`.",
+    )
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Command creation date. ISO 8601 format."
+    )
+    updated_at: AwareDatetime | None = Field(
+        None, alias="updatedAt", description="Command update date. ISO 8601 format."
+    )
+    new_offer_participation: (
+        AlleDiscountGetSubmitCommandResponseOutputNewOfferParticipation | None
+    ) = Field(
+        None,
+        alias="newOfferParticipation",
+        description="Object containing info about created participation in AlleDiscount, contains the id of the created participation.",
+    )
     errors: list[ErrorsHolder] | None = None
 
 
 class AlleDiscountGetSubmitCommandResponse(ApiModel):
-    id: Annotated[str | None, Field(description="The id of the command.")] = None
-    input: Annotated[
-        AlleDiscountGetSubmitCommandResponseInput | None,
-        Field(description="Provided submit offer command input data."),
-    ] = None
-    output: Annotated[
-        AlleDiscountGetSubmitCommandResponseOutput | None,
-        Field(description="Submit offer command output data."),
-    ] = None
+    id: str | None = Field(None, description="The id of the command.")
+    input: AlleDiscountGetSubmitCommandResponseInput | None = Field(
+        None, description="Provided submit offer command input data."
+    )
+    output: AlleDiscountGetSubmitCommandResponseOutput | None = Field(
+        None, description="Submit offer command output data."
+    )
 
 
 class AlleDiscountGetWithdrawCommandResponseOutput(ApiModel):
@@ -740,65 +669,55 @@ class AlleDiscountGetWithdrawCommandResponseOutput(ApiModel):
     Withdraw offer command output data.
     """
 
-    status: Annotated[
-        AlleDiscountGetWithdrawCommandResponseOutputStatus | None,
-        Field(
-            description="Status field possible values:\n  - NEW - command processing has not started\n  - IN_PROGRESS - command is being processed\n  - FAILED - processing of the command failed. Offer will not participate in AlleDiscount.\n  - SUCCESSFUL - processing of the command was successful. New participation was created. To make sure that the offer is participating in AlleDiscount, request the participation status."
-        ),
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="createdAt", description="Command creation date. ISO 8601 format."),
-    ] = None
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="updatedAt", description="Command update date. ISO 8601 format."),
-    ] = None
-    withdrawn_offer_participation: Annotated[
-        AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation | None,
-        Field(
-            alias="withdrawnOfferParticipation",
-            description="Withdrawn offer participation data. Non-null when command status is `SUCCESSFUL`.",
-        ),
-    ] = None
+    status: AlleDiscountGetWithdrawCommandResponseOutputStatus | None = Field(
+        None,
+        description="Status field possible values:\n  - NEW - command processing has not started\n  - IN_PROGRESS - command is being processed\n  - FAILED - processing of the command failed. Offer will not participate in AlleDiscount.\n  - SUCCESSFUL - processing of the command was successful. New participation was created. To make sure that the offer is participating in AlleDiscount, request the participation status.",
+    )
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Command creation date. ISO 8601 format."
+    )
+    updated_at: AwareDatetime | None = Field(
+        None, alias="updatedAt", description="Command update date. ISO 8601 format."
+    )
+    withdrawn_offer_participation: (
+        AlleDiscountGetWithdrawCommandResponseOutputWithdrawnOfferParticipation | None
+    ) = Field(
+        None,
+        alias="withdrawnOfferParticipation",
+        description="Withdrawn offer participation data. Non-null when command status is `SUCCESSFUL`.",
+    )
     errors: list[ErrorsHolder] | None = None
 
 
 class AlleDiscountGetWithdrawCommandResponse(ApiModel):
-    id: Annotated[str | None, Field(description="The id of the command.")] = None
-    input: Annotated[
-        AlleDiscountGetWithdrawCommandResponseInput | None,
-        Field(description="Provided withdraw offer command input data."),
-    ] = None
-    output: Annotated[
-        AlleDiscountGetWithdrawCommandResponseOutput | None,
-        Field(description="Withdraw offer command output data."),
-    ] = None
+    id: str | None = Field(None, description="The id of the command.")
+    input: AlleDiscountGetWithdrawCommandResponseInput | None = Field(
+        None, description="Provided withdraw offer command input data."
+    )
+    output: AlleDiscountGetWithdrawCommandResponseOutput | None = Field(
+        None, description="Withdraw offer command output data."
+    )
 
 
 class AlleDiscountListEligibleResponse(ApiModel):
-    eligible_offers: Annotated[
-        list[AlleDiscountEligibleOfferDto] | None,
-        Field(
-            alias="eligibleOffers",
-            description="Array of offers eligible to be submitted to given AlleDiscount campaign.",
-        ),
-    ] = None
-    count: Annotated[int | None, Field(description="Number of offers returned in page.")] = None
-    total_count: Annotated[
-        int | None, Field(alias="totalCount", description="Total number of eligible offers.")
-    ] = None
+    eligible_offers: list[AlleDiscountEligibleOfferDto] | None = Field(
+        None,
+        alias="eligibleOffers",
+        description="Array of offers eligible to be submitted to given AlleDiscount campaign.",
+    )
+    count: int | None = Field(None, description="Number of offers returned in page.")
+    total_count: int | None = Field(
+        None, alias="totalCount", description="Total number of eligible offers."
+    )
 
 
 class AlleDiscountListSubmittedResponse(ApiModel):
-    submitted_offers: Annotated[
-        list[AlleDiscountSubmittedOfferDto] | None,
-        Field(
-            alias="submittedOffers",
-            description="Array of offers submitted to a given AlleDiscount campaign. This list contains all active and non active offer participations. There can be only one submission for offer in one AlleDiscount campaign.",
-        ),
-    ] = None
-    count: Annotated[int | None, Field(description="Number of offers returned in page.")] = None
-    total_count: Annotated[
-        int | None, Field(alias="totalCount", description="Total number of submitted offers.")
-    ] = None
+    submitted_offers: list[AlleDiscountSubmittedOfferDto] | None = Field(
+        None,
+        alias="submittedOffers",
+        description="Array of offers submitted to a given AlleDiscount campaign. This list contains all active and non active offer participations. There can be only one submission for offer in one AlleDiscount campaign.",
+    )
+    count: int | None = Field(None, description="Number of offers returned in page.")
+    total_count: int | None = Field(
+        None, alias="totalCount", description="Total number of submitted offers."
+    )

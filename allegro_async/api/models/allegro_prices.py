@@ -28,13 +28,10 @@ class AccountParticipationMarketplace(ApiModel):
     Marketplace participation status
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description="Marketplace identifier. One of: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
-        ),
-    ]
-    status: Annotated[str, Field(description="Participation status (ALLOWED or DENIED)")]
+    id: str = Field(
+        description="Marketplace identifier. One of: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
+    )
+    status: str = Field(description="Participation status (ALLOWED or DENIED)")
 
 
 class AccountParticipationMarketplaceRequest(ApiModel):
@@ -42,13 +39,10 @@ class AccountParticipationMarketplaceRequest(ApiModel):
     Marketplace participation update request
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
-        ),
-    ]
-    status: Annotated[str, Field(description="Desired participation status (ALLOWED or DENIED)")]
+    id: str = Field(
+        description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
+    )
+    status: str = Field(description="Desired participation status (ALLOWED or DENIED)")
 
 
 class AllegroPricesAccountParticipationRequest(ApiModel):
@@ -56,13 +50,10 @@ class AllegroPricesAccountParticipationRequest(ApiModel):
     Request to update account participation for one or more marketplaces
     """
 
-    marketplaces: Annotated[
-        list[AccountParticipationMarketplaceRequest],
-        Field(
-            description="List of marketplaces to update (must not be empty)",
-            json_schema_extra={"minItems": 1},
-        ),
-    ]
+    marketplaces: list[AccountParticipationMarketplaceRequest] = Field(
+        description="List of marketplaces to update (must not be empty)",
+        json_schema_extra={"minItems": 1},
+    )
 
 
 class AllegroPricesAccountParticipationResponse(ApiModel):
@@ -70,10 +61,9 @@ class AllegroPricesAccountParticipationResponse(ApiModel):
     Response containing account participation status for all supported marketplaces
     """
 
-    marketplaces: Annotated[
-        list[AccountParticipationMarketplace],
-        Field(description="List of marketplace participation statuses"),
-    ]
+    marketplaces: list[AccountParticipationMarketplace] = Field(
+        description="List of marketplace participation statuses"
+    )
 
 
 class DiscountDto(ApiModel):
@@ -81,10 +71,9 @@ class DiscountDto(ApiModel):
     Discount information for the offer in the Allegro Prices program.
     """
 
-    opportunity: Annotated[
-        bool,
-        Field(description="Whether this offer has an opportunity to be discounted by Allegro."),
-    ]
+    opportunity: bool = Field(
+        description="Whether this offer has an opportunity to be discounted by Allegro."
+    )
 
 
 class SubsidyExcludeOfferItemMarketplace(ApiModel):
@@ -92,13 +81,10 @@ class SubsidyExcludeOfferItemMarketplace(ApiModel):
     Marketplace information
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'.",
-            json_schema_extra={"minLength": 1},
-        ),
-    ]
+    id: str = Field(
+        description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'.",
+        json_schema_extra={"minLength": 1},
+    )
 
 
 class MarketplaceDto(ApiModel):
@@ -106,12 +92,9 @@ class MarketplaceDto(ApiModel):
     Marketplace identifier
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description="Marketplace identifier. One of: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
-        ),
-    ]
+    id: str = Field(
+        description="Marketplace identifier. One of: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'."
+    )
 
 
 class MarketplaceFilterDtoId(OpenEnum):
@@ -130,12 +113,9 @@ class MarketplaceFilterDto(ApiModel):
     Marketplace identifier filter
     """
 
-    id: Annotated[
-        MarketplaceFilterDtoId,
-        Field(
-            description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'. Required field."
-        ),
-    ]
+    id: MarketplaceFilterDtoId = Field(
+        description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'. Required field."
+    )
 
 
 class OfferError(ApiModel):
@@ -143,7 +123,7 @@ class OfferError(ApiModel):
     Error details for a failed offer processing
     """
 
-    message: Annotated[str, Field(description="Error message describing what went wrong")]
+    message: str = Field(description="Error message describing what went wrong")
 
 
 class OfferFilterDtoScope(OpenEnum):
@@ -170,25 +150,19 @@ class OfferFilterDto(ApiModel):
     Filter options for offers
     """
 
-    ids: Annotated[
-        list[str] | None,
-        Field(
-            description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned.",
-            json_schema_extra={"maxItems": 1000, "minItems": 1},
-        ),
-    ] = None
-    scope: Annotated[
-        OfferFilterDtoScope | None,
-        Field(
-            description="Optional scope filter to narrow down offers by their Allegro Prices status. Supported values: 'WITH_DECLARATION' (offers with seller price reduction declaration), 'DISCOUNTED' (offers currently discounted in Allegro Prices program), 'EXCLUDED' (offers excluded from Allegro Prices program). If not provided, all offers regardless of scope will be returned."
-        ),
-    ] = None
-    substatus: Annotated[
-        OfferFilterDtoSubstatus | None,
-        Field(
-            description="Optional substatus filter to narrow down offers. Supported values: 'DISCOUNT_OPPORTUNITY' (offers with discount opportunity), 'DISCOUNT_RECOMMENDATION' (offers with discount recommendation). Can be combined with any scope value."
-        ),
-    ] = None
+    ids: list[str] | None = Field(
+        None,
+        description="Optional list of offer IDs to filter by. The list must contain between 1 and 1000 items. If not provided, all offers matching other criteria will be returned.",
+        json_schema_extra={"maxItems": 1000, "minItems": 1},
+    )
+    scope: OfferFilterDtoScope | None = Field(
+        None,
+        description="Optional scope filter to narrow down offers by their Allegro Prices status. Supported values: 'WITH_DECLARATION' (offers with seller price reduction declaration), 'DISCOUNTED' (offers currently discounted in Allegro Prices program), 'EXCLUDED' (offers excluded from Allegro Prices program). If not provided, all offers regardless of scope will be returned.",
+    )
+    substatus: OfferFilterDtoSubstatus | None = Field(
+        None,
+        description="Optional substatus filter to narrow down offers. Supported values: 'DISCOUNT_OPPORTUNITY' (offers with discount opportunity), 'DISCOUNT_RECOMMENDATION' (offers with discount recommendation). Can be combined with any scope value.",
+    )
 
 
 class OfferStatusQueryRequestDto(ApiModel):
@@ -198,20 +172,16 @@ class OfferStatusQueryRequestDto(ApiModel):
 
     offer: OfferFilterDto | None = None
     marketplace: MarketplaceFilterDto
-    limit: Annotated[
-        int | None,
-        Field(
-            description="Maximum number of offers to return in a single response. Must be between 1 and 1000.",
-            json_schema_extra={"minimum": 1, "maximum": 1000},
-        ),
-    ] = 20
-    offset: Annotated[
-        int | None,
-        Field(
-            description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = 0
+    limit: int | None = Field(
+        20,
+        description="Maximum number of offers to return in a single response. Must be between 1 and 1000.",
+        json_schema_extra={"minimum": 1, "maximum": 1000},
+    )
+    offset: int | None = Field(
+        0,
+        description="Number of offers to skip before starting to return results. Used for pagination. Must be at least 0.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class RecommendedPriceReductionDto(ApiModel):
@@ -219,13 +189,10 @@ class RecommendedPriceReductionDto(ApiModel):
     Recommended price reduction for the offer in the Allegro Prices program.
     """
 
-    seller_max_declared_percentage: Annotated[
-        str,
-        Field(
-            alias="sellerMaxDeclaredPercentage",
-            description="Recommended maximum seller declared discount percentage.",
-        ),
-    ]
+    seller_max_declared_percentage: str = Field(
+        alias="sellerMaxDeclaredPercentage",
+        description="Recommended maximum seller declared discount percentage.",
+    )
 
 
 OfferStatusItemDtoRecommendedPriceReduction = Annotated[
@@ -245,13 +212,10 @@ class SellerDiscountDeclaration(ApiModel):
     Seller's discount contribution declaration
     """
 
-    max_contribution_percentage: Annotated[
-        str,
-        Field(
-            alias="maxContributionPercentage",
-            description="Maximum discount percentage that the seller is willing to contribute (0-100)",
-        ),
-    ]
+    max_contribution_percentage: str = Field(
+        alias="maxContributionPercentage",
+        description="Maximum discount percentage that the seller is willing to contribute (0-100)",
+    )
 
 
 class SubsidyExcludeOfferItemStatus(OpenEnum):
@@ -269,21 +233,15 @@ class SubsidyExcludeOfferItem(ApiModel):
     Exclude offer item with processing status
     """
 
-    id: Annotated[str, Field(description="Offer identifier")]
+    id: str = Field(description="Offer identifier")
     marketplace: SubsidyExcludeOfferItemMarketplace
-    completed_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="completedAt",
-            description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
-        ),
-    ] = None
-    status: Annotated[
-        SubsidyExcludeOfferItemStatus, Field(description="Processing status of the offer")
-    ]
-    errors: Annotated[
-        list[OfferError] | None, Field(description="List of errors if processing failed")
-    ] = None
+    completed_at: AwareDatetime | None = Field(
+        None,
+        alias="completedAt",
+        description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
+    )
+    status: SubsidyExcludeOfferItemStatus = Field(description="Processing status of the offer")
+    errors: list[OfferError] | None = Field(None, description="List of errors if processing failed")
 
 
 class SubsidyExcludeOffersCommandPreview(ApiModel):
@@ -291,17 +249,13 @@ class SubsidyExcludeOffersCommandPreview(ApiModel):
     Preview of an exclude offers command with processing status and results
     """
 
-    command_id: Annotated[
-        str, Field(alias="commandId", description="Unique identifier of the command")
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(alias="createdAt", description="Timestamp when the command was created"),
-    ]
-    offers: Annotated[
-        list[SubsidyExcludeOfferItem],
-        Field(description="List of excluded offers with their processing status"),
-    ]
+    command_id: str = Field(alias="commandId", description="Unique identifier of the command")
+    created_at: AwareDatetime = Field(
+        alias="createdAt", description="Timestamp when the command was created"
+    )
+    offers: list[SubsidyExcludeOfferItem] = Field(
+        description="List of excluded offers with their processing status"
+    )
 
 
 class SubsidyManageOffersCommandResultStatus(OpenEnum):
@@ -317,16 +271,13 @@ class SubsidyManageOffersCommandResult(ApiModel):
     Result of a subsidy manage offers command
     """
 
-    command_id: Annotated[
-        str, Field(alias="commandId", description="Unique identifier of the command")
-    ]
-    status: Annotated[
-        SubsidyManageOffersCommandResultStatus, Field(description="Current status of the command")
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(alias="createdAt", description="Timestamp when the command was created"),
-    ]
+    command_id: str = Field(alias="commandId", description="Unique identifier of the command")
+    status: SubsidyManageOffersCommandResultStatus = Field(
+        description="Current status of the command"
+    )
+    created_at: AwareDatetime = Field(
+        alias="createdAt", description="Timestamp when the command was created"
+    )
 
 
 class SubsidyOfferToExclude(ApiModel):
@@ -334,7 +285,7 @@ class SubsidyOfferToExclude(ApiModel):
     Offer to be excluded from the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier", json_schema_extra={"minLength": 1})]
+    id: str = Field(description="Offer identifier", json_schema_extra={"minLength": 1})
     marketplace: SubsidyExcludeOfferItemMarketplace
 
 
@@ -343,11 +294,11 @@ class SubsidyOfferToSubmit(ApiModel):
     Offer to be submitted to the Allegro Prices program
     """
 
-    id: Annotated[str, Field(description="Offer identifier", json_schema_extra={"minLength": 1})]
+    id: str = Field(description="Offer identifier", json_schema_extra={"minLength": 1})
     marketplace: SubsidyExcludeOfferItemMarketplace
-    seller_discount_declaration: Annotated[
-        SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
-    ] = None
+    seller_discount_declaration: SellerDiscountDeclaration | None = Field(
+        None, alias="sellerDiscountDeclaration"
+    )
 
 
 class SubsidySubmitOfferItemStatus(OpenEnum):
@@ -365,24 +316,18 @@ class SubsidySubmitOfferItem(ApiModel):
     Submit offer item with seller's discount declaration and processing status
     """
 
-    id: Annotated[str, Field(description="Offer identifier")]
+    id: str = Field(description="Offer identifier")
     marketplace: SubsidyExcludeOfferItemMarketplace
-    seller_discount_declaration: Annotated[
-        SellerDiscountDeclaration | None, Field(alias="sellerDiscountDeclaration")
-    ] = None
-    completed_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="completedAt",
-            description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
-        ),
-    ] = None
-    status: Annotated[
-        SubsidySubmitOfferItemStatus, Field(description="Processing status of the offer")
-    ]
-    errors: Annotated[
-        list[OfferError] | None, Field(description="List of errors if processing failed")
-    ] = None
+    seller_discount_declaration: SellerDiscountDeclaration | None = Field(
+        None, alias="sellerDiscountDeclaration"
+    )
+    completed_at: AwareDatetime | None = Field(
+        None,
+        alias="completedAt",
+        description="Timestamp when the offer processing completed (successfully or with failure). Null if the offer is still being processed.",
+    )
+    status: SubsidySubmitOfferItemStatus = Field(description="Processing status of the offer")
+    errors: list[OfferError] | None = Field(None, description="List of errors if processing failed")
 
 
 class SubsidySubmitOffersCommand(ApiModel):
@@ -390,20 +335,15 @@ class SubsidySubmitOffersCommand(ApiModel):
     Command to submit offers to the Allegro Prices program
     """
 
-    command_id: Annotated[
-        UuidText | None,
-        Field(
-            alias="commandId",
-            description="Optional custom command identifier. If not provided, a UUID will be generated automatically",
-        ),
-    ] = None
-    offers: Annotated[
-        list[SubsidyOfferToSubmit],
-        Field(
-            description="List of offers to submit (1-1000 offers, must not contain duplicates)",
-            json_schema_extra={"maxItems": 1000, "minItems": 1},
-        ),
-    ]
+    command_id: UuidText | None = Field(
+        None,
+        alias="commandId",
+        description="Optional custom command identifier. If not provided, a UUID will be generated automatically",
+    )
+    offers: list[SubsidyOfferToSubmit] = Field(
+        description="List of offers to submit (1-1000 offers, must not contain duplicates)",
+        json_schema_extra={"maxItems": 1000, "minItems": 1},
+    )
 
 
 class SubsidySubmitOffersCommandPreview(ApiModel):
@@ -411,19 +351,13 @@ class SubsidySubmitOffersCommandPreview(ApiModel):
     Preview of a submit offers command with processing status and results
     """
 
-    command_id: Annotated[
-        str, Field(alias="commandId", description="Unique identifier of the command")
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(alias="createdAt", description="Timestamp when the command was created"),
-    ]
-    offers: Annotated[
-        list[SubsidySubmitOfferItem],
-        Field(
-            description="List of submitted offers with their processing status and seller discount declarations"
-        ),
-    ]
+    command_id: str = Field(alias="commandId", description="Unique identifier of the command")
+    created_at: AwareDatetime = Field(
+        alias="createdAt", description="Timestamp when the command was created"
+    )
+    offers: list[SubsidySubmitOfferItem] = Field(
+        description="List of submitted offers with their processing status and seller discount declarations"
+    )
 
 
 class ActualPriceReductionDto(ApiModel):
@@ -431,17 +365,14 @@ class ActualPriceReductionDto(ApiModel):
     Information about the actual price reduction currently applied in Allegro Prices program
     """
 
-    seller_max_declared_percentage: Annotated[
-        str,
-        Field(
-            alias="sellerMaxDeclaredPercentage",
-            description="Maximum percentage of base price that the seller declared to discount (as a string, e.g., '10.0' means 10%)",
-        ),
-    ]
-    seller_max_declared_discount: Annotated[MoneyDto, Field(alias="sellerMaxDeclaredDiscount")]
-    seller_discount: Annotated[MoneyDto, Field(alias="sellerDiscount")]
-    allegro_discount: Annotated[MoneyDto, Field(alias="allegroDiscount")]
-    final_price_for_the_buyer: Annotated[MoneyDto, Field(alias="finalPriceForTheBuyer")]
+    seller_max_declared_percentage: str = Field(
+        alias="sellerMaxDeclaredPercentage",
+        description="Maximum percentage of base price that the seller declared to discount (as a string, e.g., '10.0' means 10%)",
+    )
+    seller_max_declared_discount: MoneyDto = Field(alias="sellerMaxDeclaredDiscount")
+    seller_discount: MoneyDto = Field(alias="sellerDiscount")
+    allegro_discount: MoneyDto = Field(alias="allegroDiscount")
+    final_price_for_the_buyer: MoneyDto = Field(alias="finalPriceForTheBuyer")
 
 
 OfferStatusItemDtoActualPriceReduction = Annotated[
@@ -461,14 +392,11 @@ class DeclaredPriceReductionDto(ApiModel):
     Information about seller's declared price reduction for Allegro Prices program
     """
 
-    seller_max_declared_percentage: Annotated[
-        str,
-        Field(
-            alias="sellerMaxDeclaredPercentage",
-            description="Maximum percentage of base price that the seller declared to discount (as a string, e.g., '10.0' means 10%)",
-        ),
-    ]
-    seller_max_declared_discount: Annotated[MoneyDto, Field(alias="sellerMaxDeclaredDiscount")]
+    seller_max_declared_percentage: str = Field(
+        alias="sellerMaxDeclaredPercentage",
+        description="Maximum percentage of base price that the seller declared to discount (as a string, e.g., '10.0' means 10%)",
+    )
+    seller_max_declared_discount: MoneyDto = Field(alias="sellerMaxDeclaredDiscount")
 
 
 OfferStatusItemDtoDeclaredPriceReduction = Annotated[
@@ -488,52 +416,40 @@ class OfferStatusItemDto(ApiModel):
     Detailed information about an offer's Allegro Prices status
     """
 
-    id: Annotated[str, Field(description="Unique offer identifier")]
-    name: Annotated[str, Field(description="Offer title/name")]
+    id: str = Field(description="Unique offer identifier")
+    name: str = Field(description="Offer title/name")
     marketplace: MarketplaceDto
-    base_price: Annotated[
-        MoneyDto | None,
-        Field(
-            alias="basePrice",
-            description="Base price of the offer before any discounts. May be null if price is not available.",
-        ),
-    ] = None
+    base_price: MoneyDto | None = Field(
+        None,
+        alias="basePrice",
+        description="Base price of the offer before any discounts. May be null if price is not available.",
+    )
     discount: DiscountDto
-    recommended_price_reduction: Annotated[
-        OfferStatusItemDtoRecommendedPriceReduction | None,
-        Field(
-            alias="recommendedPriceReduction",
-            description="Recommended price reduction for the offer. Contains the recommended seller discount percentage. Null if no recommendation is available.",
-        ),
-    ] = None
-    declared_price_reduction: Annotated[
-        OfferStatusItemDtoDeclaredPriceReduction | None,
-        Field(
-            alias="declaredPriceReduction",
-            description="Information about the seller's declared price reduction for Allegro Prices program. Contains the maximum percentage and amount the seller is willing to discount. Null if the seller has not made a declaration.",
-        ),
-    ] = None
-    actual_price_reduction: Annotated[
-        OfferStatusItemDtoActualPriceReduction | None,
-        Field(
-            alias="actualPriceReduction",
-            description="Information about the actual price reduction currently applied in the Allegro Prices program. Contains details about seller discount, Allegro co-financing, and final price for the buyer. Null if the offer is not currently discounted.",
-        ),
-    ] = None
-    discounted_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="discountedAt",
-            description="Timestamp when the offer was discounted in the Allegro Prices program. Null if the offer is not discounted.",
-        ),
-    ] = None
-    excluded_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="excludedAt",
-            description="Timestamp when the offer was excluded from the Allegro Prices program. Null if the offer is not excluded.",
-        ),
-    ] = None
+    recommended_price_reduction: OfferStatusItemDtoRecommendedPriceReduction | None = Field(
+        None,
+        alias="recommendedPriceReduction",
+        description="Recommended price reduction for the offer. Contains the recommended seller discount percentage. Null if no recommendation is available.",
+    )
+    declared_price_reduction: OfferStatusItemDtoDeclaredPriceReduction | None = Field(
+        None,
+        alias="declaredPriceReduction",
+        description="Information about the seller's declared price reduction for Allegro Prices program. Contains the maximum percentage and amount the seller is willing to discount. Null if the seller has not made a declaration.",
+    )
+    actual_price_reduction: OfferStatusItemDtoActualPriceReduction | None = Field(
+        None,
+        alias="actualPriceReduction",
+        description="Information about the actual price reduction currently applied in the Allegro Prices program. Contains details about seller discount, Allegro co-financing, and final price for the buyer. Null if the offer is not currently discounted.",
+    )
+    discounted_at: AwareDatetime | None = Field(
+        None,
+        alias="discountedAt",
+        description="Timestamp when the offer was discounted in the Allegro Prices program. Null if the offer is not discounted.",
+    )
+    excluded_at: AwareDatetime | None = Field(
+        None,
+        alias="excludedAt",
+        description="Timestamp when the offer was excluded from the Allegro Prices program. Null if the offer is not excluded.",
+    )
 
 
 class OfferStatusQueryResponseDto(ApiModel):
@@ -541,22 +457,15 @@ class OfferStatusQueryResponseDto(ApiModel):
     Response containing a list of offers and their status in Allegro Prices program and pagination information
     """
 
-    offers: Annotated[
-        list[OfferStatusItemDto],
-        Field(
-            description="List of offers matching the query criteria. Each offer contains detailed information about its Allegro Prices status."
-        ),
-    ]
-    total_count: Annotated[
-        int,
-        Field(alias="totalCount", description="Total count of offers matching the query criteria."),
-    ]
-    count: Annotated[
-        int,
-        Field(
-            description="Number of offers returned in this response (may be less than limit if fewer offers are available)."
-        ),
-    ]
+    offers: list[OfferStatusItemDto] = Field(
+        description="List of offers matching the query criteria. Each offer contains detailed information about its Allegro Prices status."
+    )
+    total_count: int = Field(
+        alias="totalCount", description="Total count of offers matching the query criteria."
+    )
+    count: int = Field(
+        description="Number of offers returned in this response (may be less than limit if fewer offers are available)."
+    )
 
 
 class SubsidyExcludeOffersCommand(ApiModel):
@@ -564,17 +473,12 @@ class SubsidyExcludeOffersCommand(ApiModel):
     Command to exclude offers from the Allegro Prices program
     """
 
-    command_id: Annotated[
-        UuidText | None,
-        Field(
-            alias="commandId",
-            description="Optional custom command identifier. If not provided, a UUID will be generated automatically",
-        ),
-    ] = None
-    offers: Annotated[
-        list[SubsidyOfferToExclude],
-        Field(
-            description="List of offers to exclude (1-1000 offers, must not contain duplicates)",
-            json_schema_extra={"maxItems": 1000, "minItems": 1},
-        ),
-    ]
+    command_id: UuidText | None = Field(
+        None,
+        alias="commandId",
+        description="Optional custom command identifier. If not provided, a UUID will be generated automatically",
+    )
+    offers: list[SubsidyOfferToExclude] = Field(
+        description="List of offers to exclude (1-1000 offers, must not contain duplicates)",
+        json_schema_extra={"maxItems": 1000, "minItems": 1},
+    )

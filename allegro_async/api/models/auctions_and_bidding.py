@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Auctions and Bidding."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -31,7 +29,7 @@ class MyBidResponseAuction(ApiModel):
     Auction details.
     """
 
-    current_price: Annotated[CurrentPrice, Field(alias="currentPrice")]
+    current_price: CurrentPrice = Field(alias="currentPrice")
 
 
 class MyBidResponse(ApiModel):
@@ -39,20 +37,14 @@ class MyBidResponse(ApiModel):
     bid response
     """
 
-    max_amount: Annotated[MaxPrice, Field(alias="maxAmount")]
-    minimal_price_met: Annotated[
-        bool | None,
-        Field(
-            alias="minimalPriceMet",
-            description="This indicates if the minimal price of the auction has been met or is not set at all. A minimal price can be set by the seller and is the minimum amount the seller is willing to sell the item for. If the highest bid is not higher than the minimal price when the auction ends, the listing ends and the item is not sold.",
-        ),
-    ] = None
-    high_bidder: Annotated[
-        bool, Field(alias="highBidder", description="Is this bid currently winning?")
-    ]
-    auction: Annotated[
-        MyBidResponseAuction, Field(description="Auction details.", title="AuctionDetails")
-    ]
+    max_amount: MaxPrice = Field(alias="maxAmount")
+    minimal_price_met: bool | None = Field(
+        None,
+        alias="minimalPriceMet",
+        description="This indicates if the minimal price of the auction has been met or is not set at all. A minimal price can be set by the seller and is the minimum amount the seller is willing to sell the item for. If the highest bid is not higher than the minimal price when the auction ends, the listing ends and the item is not sold.",
+    )
+    high_bidder: bool = Field(alias="highBidder", description="Is this bid currently winning?")
+    auction: MyBidResponseAuction = Field(description="Auction details.", title="AuctionDetails")
 
 
 class PlaceBidRequest(ApiModel):
@@ -60,4 +52,4 @@ class PlaceBidRequest(ApiModel):
     The bid request.
     """
 
-    max_amount: Annotated[MaxPrice, Field(alias="maxAmount")]
+    max_amount: MaxPrice = Field(alias="maxAmount")

@@ -30,35 +30,30 @@ class AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation(Ope
 
 
 class AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues(ApiModel):
-    amount: Annotated[str, Field()]
-    currency: Annotated[str, Field()]
+    amount: str = Field()
+    currency: str = Field()
 
 
 class AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount(ApiModel):
-    operation: Annotated[
-        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation, Field()
-    ]
+    operation: AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation = Field()
     values: list[AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountValues]
 
 
 class AutomaticPricingRuleConfigurationChangeByAmount(ApiModel):
-    change_by_amount: Annotated[
-        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount, Field(alias="changeByAmount")
-    ]
+    change_by_amount: AutomaticPricingRuleConfigurationChangeByAmountChangeByAmount = Field(
+        alias="changeByAmount"
+    )
 
 
 class AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage(ApiModel):
-    operation: Annotated[
-        AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation, Field()
-    ]
-    value: Annotated[str, Field()]
+    operation: AutomaticPricingRuleConfigurationChangeByAmountChangeByAmountOperation = Field()
+    value: str = Field()
 
 
 class AutomaticPricingRuleConfigurationChangeByPercentage(ApiModel):
-    change_by_percentage: Annotated[
-        AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage,
-        Field(alias="changeByPercentage"),
-    ]
+    change_by_percentage: AutomaticPricingRuleConfigurationChangeByPercentageChangeByPercentage = (
+        Field(alias="changeByPercentage")
+    )
 
 
 AutomaticPricingRuleConfiguration = Annotated[
@@ -83,13 +78,10 @@ AutomaticPricingRuleConfiguration = Annotated[
 
 
 class AutomaticPricingRulePutRequest(ApiModel):
-    name: Annotated[
-        str,
-        Field(
-            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
-            json_schema_extra={"maxLength": 33},
-        ),
-    ]
+    name: str = Field(
+        description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+        json_schema_extra={"maxLength": 33},
+    )
     configuration: AutomaticPricingRuleConfiguration | None = None
 
 
@@ -118,65 +110,47 @@ class AutomaticPricingRuleType(OpenEnum):
 
 
 class AutomaticPricingRulePostRequest(ApiModel):
-    name: Annotated[
-        str,
-        Field(
-            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
-            json_schema_extra={"maxLength": 33},
-        ),
-    ]
+    name: str = Field(
+        description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+        json_schema_extra={"maxLength": 33},
+    )
     type: AutomaticPricingRuleType
     configuration: AutomaticPricingRuleConfiguration | None = None
 
 
 class AutomaticPricingRuleResponse(ApiModel):
-    id: Annotated[str, Field(description="Identifier of a automatic pricing rule.")]
+    id: str = Field(description="Identifier of a automatic pricing rule.")
     type: AutomaticPricingRuleType
-    name: Annotated[
-        str,
-        Field(
-            description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
-            json_schema_extra={"maxLength": 33},
-        ),
-    ]
-    default: Annotated[
-        bool,
-        Field(
-            description="Indicates whether a rule is default (true) or created by merchant (false)."
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt", description="The date the rule was last modified in ISO 8601 format."
-        ),
-    ]
+    name: str = Field(
+        description='The rule name. Default rule names are automatically translated based on the value provided in the the "Accept-Language" header.',
+        json_schema_extra={"maxLength": 33},
+    )
+    default: bool = Field(
+        description="Indicates whether a rule is default (true) or created by merchant (false)."
+    )
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt", description="The date the rule was last modified in ISO 8601 format."
+    )
     configuration: AutomaticPricingRuleConfiguration | None = None
 
 
 class AutomaticPricingRulesResponse(ApiModel):
-    rules: Annotated[list[AutomaticPricingRuleResponse], Field(description="List of rules.")]
+    rules: list[AutomaticPricingRuleResponse] = Field(description="List of rules.")
 
 
 class OfferRulesRules(ApiModel):
     marketplace: OfferAutomaticPricingModificationRemoveRemoveMarketplace
     rule: OfferRulesRulesRule
     configuration: AutomaticPricingOfferRuleConfiguration | None = None
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date the rule assignment to offer.marketplace was last modified in ISO 8601 format.",
-        ),
-    ]
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt",
+        description="The date the rule assignment to offer.marketplace was last modified in ISO 8601 format.",
+    )
 
 
 class OfferRules(ApiModel):
-    rules: Annotated[list[OfferRulesRules], Field(description="List of assigned rules.")]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="The date the rule assignments to offer were last modified in ISO 8601 format.",
-        ),
-    ]
+    rules: list[OfferRulesRules] = Field(description="List of assigned rules.")
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt",
+        description="The date the rule assignments to offer were last modified in ISO 8601 format.",
+    )

@@ -35,18 +35,15 @@ class ApplicationTimePolicy(ApiModel):
     Time period when the campaign is open for applying for badge.
     """
 
-    type: Annotated[ApplicationTimePolicyType, Field()]
-    from_: Annotated[
-        str | None,
-        Field(
-            alias="from",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    to: Annotated[
-        str | None,
-        Field(description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."),
-    ] = None
+    type: ApplicationTimePolicyType = Field()
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    to: str | None = Field(
+        None, description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."
+    )
 
 
 class BadgeApplicationBargainPrice(ApiModel):
@@ -54,22 +51,18 @@ class BadgeApplicationBargainPrice(ApiModel):
     Bargain price. Required by DISCOUNT and SOURCING campaign.
     """
 
-    amount: Annotated[
-        str | None,
-        Field(
-            description="Value must be greater than minimal, decimal places aligned with market rules."
-        ),
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk."
-        ),
-    ] = None
+    amount: str | None = Field(
+        None,
+        description="Value must be greater than minimal, decimal places aligned with market rules.",
+    )
+    currency: str | None = Field(
+        None,
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk.",
+    )
 
 
 class BadgeApplicationCampaign(ApiModel):
-    id: Annotated[str, Field(description="Badge campaign ID.")]
+    id: str = Field(description="Badge campaign ID.")
 
 
 class BadgeApplicationDeclaredStock(ApiModel):
@@ -77,13 +70,11 @@ class BadgeApplicationDeclaredStock(ApiModel):
     Stock declared to be reserved for the campaign. Required only for campaigns with stockReservationIsRequired property equal true.
     """
 
-    quantity: Annotated[
-        float | None, Field(description="Stock declared in particular campaign.")
-    ] = None
+    quantity: float | None = Field(None, description="Stock declared in particular campaign.")
 
 
 class BadgeApplicationOffer(ApiModel):
-    id: Annotated[str, Field(description="Offer ID.")]
+    id: str = Field(description="Offer ID.")
 
 
 class BadgeApplicationPrices(ApiModel):
@@ -105,22 +96,19 @@ class BadgeApplicationPurchaseConstraintsLimitPerUser(ApiModel):
     Limits of purchase of this offer per user while it participates in the campaign.
     """
 
-    max_items: Annotated[
-        int | None,
-        Field(
-            alias="maxItems",
-            description="Maximum number of items that one user can buy of this offer, while it participates in the campaign.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
+    max_items: int | None = Field(
+        None,
+        alias="maxItems",
+        description="Maximum number of items that one user can buy of this offer, while it participates in the campaign.",
+        json_schema_extra={"minimum": 1},
+    )
 
 
 class BadgeApplicationRejectionReasonMessage(ApiModel):
-    text: Annotated[str, Field(description="Detailed message.")]
-    link: Annotated[
-        str | None,
-        Field(description="Optional link that redirects to page associated with rejection reason."),
-    ] = None
+    text: str = Field(description="Detailed message.")
+    link: str | None = Field(
+        None, description="Optional link that redirects to page associated with rejection reason."
+    )
 
 
 class BadgeApplicationSubsidySellerPrice(ApiModel):
@@ -128,18 +116,14 @@ class BadgeApplicationSubsidySellerPrice(ApiModel):
     The price requested by partner.
     """
 
-    amount: Annotated[
-        str | None,
-        Field(
-            description="Value must be greater than minimal, decimal places aligned with market rules."
-        ),
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk."
-        ),
-    ] = None
+    amount: str | None = Field(
+        None,
+        description="Value must be greater than minimal, decimal places aligned with market rules.",
+    )
+    currency: str | None = Field(
+        None,
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk.",
+    )
 
 
 class BadgeApplicationSubsidyTargetPrice(ApiModel):
@@ -147,18 +131,14 @@ class BadgeApplicationSubsidyTargetPrice(ApiModel):
     The price visible as the Buy Now price.
     """
 
-    amount: Annotated[
-        str | None,
-        Field(
-            description="Value must be greater than minimal, decimal places aligned with market rules."
-        ),
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk."
-        ),
-    ] = None
+    amount: str | None = Field(
+        None,
+        description="Value must be greater than minimal, decimal places aligned with market rules.",
+    )
+    currency: str | None = Field(
+        None,
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk.",
+    )
 
 
 class BadgeCampaignType(OpenEnum):
@@ -168,7 +148,7 @@ class BadgeCampaignType(OpenEnum):
 
 
 class BadgeCampaignStock(ApiModel):
-    quantity: Annotated[float | None, Field(description="Stock for the campaign.")] = None
+    quantity: float | None = Field(None, description="Stock for the campaign.")
 
 
 class BadgeMarketPrice(ApiModel):
@@ -176,18 +156,14 @@ class BadgeMarketPrice(ApiModel):
     Suggested market price. Calculated automatically based on the offer's price history.
     """
 
-    amount: Annotated[
-        str | None,
-        Field(
-            description="Value must be greater than minimal, decimal places aligned with market rules."
-        ),
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk."
-        ),
-    ] = None
+    amount: str | None = Field(
+        None,
+        description="Value must be greater than minimal, decimal places aligned with market rules.",
+    )
+    currency: str | None = Field(
+        None,
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk.",
+    )
 
 
 class BadgeOperationType(OpenEnum):
@@ -220,7 +196,7 @@ class BadgePatchProcessProcessStatus(OpenEnum):
 
 
 class BadgePatchProcessProcess(ApiModel):
-    status: Annotated[BadgePatchProcessProcessStatus | None, Field()] = None
+    status: BadgePatchProcessProcessStatus | None = Field(None)
 
 
 class BadgePatchProcess(ApiModel):
@@ -267,18 +243,15 @@ class BadgePublicationTimePolicy(ApiModel):
     Time period when the badge is displayed on the list of offers or on the offer page.
     """
 
-    type: Annotated[BadgePublicationTimePolicyType, Field()]
-    from_: Annotated[
-        str | None,
-        Field(
-            alias="from",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    to: Annotated[
-        str | None,
-        Field(description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."),
-    ] = None
+    type: BadgePublicationTimePolicyType = Field()
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    to: str | None = Field(
+        None, description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."
+    )
 
 
 class BadgeSubsidyPrices(ApiModel):
@@ -286,21 +259,17 @@ class BadgeSubsidyPrices(ApiModel):
     Prices that relate to the price reconciliation.
     """
 
-    target_price: Annotated[
-        BadgeApplicationSubsidyTargetPrice | None, Field(alias="targetPrice")
-    ] = None
-    seller_price: Annotated[
-        BadgeApplicationSubsidySellerPrice | None, Field(alias="sellerPrice")
-    ] = None
+    target_price: BadgeApplicationSubsidyTargetPrice | None = Field(None, alias="targetPrice")
+    seller_price: BadgeApplicationSubsidySellerPrice | None = Field(None, alias="sellerPrice")
 
 
 class OfferBadgeCampaign(ApiModel):
-    id: Annotated[str, Field(description="Badge campaign ID.")]
-    name: Annotated[str | None, Field(description="Badge campaign name.")] = None
+    id: str = Field(description="Badge campaign ID.")
+    name: str | None = Field(None, description="Badge campaign name.")
 
 
 class PatchBadgeResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Operation Id")] = None
+    id: str | None = Field(None, description="Operation Id")
 
 
 class PublicationTimePolicyType(OpenEnum):
@@ -316,26 +285,22 @@ class PublicationTimePolicy(ApiModel):
     Time period when the badge is displayed on the list of offers or on the offer page.
     """
 
-    type: Annotated[PublicationTimePolicyType, Field()]
-    from_: Annotated[
-        str | None,
-        Field(
-            alias="from",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    to: Annotated[
-        str | None,
-        Field(description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."),
-    ] = None
+    type: PublicationTimePolicyType = Field()
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    to: str | None = Field(
+        None, description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."
+    )
 
 
 class RefusalMessage(ApiModel):
-    text: Annotated[str, Field(description="Detailed message.")]
-    link: Annotated[
-        str | None,
-        Field(description="Optional link that redirects to page associated with refusal reason."),
-    ] = None
+    text: str = Field(description="Detailed message.")
+    link: str | None = Field(
+        None, description="Optional link that redirects to page associated with refusal reason."
+    )
 
 
 class VisibilityTimePolicyType(OpenEnum):
@@ -351,18 +316,15 @@ class VisibilityTimePolicy(ApiModel):
     Time period when the campaign is visible in <a href="https://allegro.pl/moje-allegro/sprzedaz/moje-oferty" target="_blank">My Allegro</a> and <a href="https://ms.allegro.pl/seller-offers/" target="_blank">Sales Manager (Menedżer sprzedaży)</a> (it is not equal to the time period when badges are displayed on the list of offers or on the offer page).
     """
 
-    type: Annotated[VisibilityTimePolicyType, Field()]
-    from_: Annotated[
-        str | None,
-        Field(
-            alias="from",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    to: Annotated[
-        str | None,
-        Field(description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."),
-    ] = None
+    type: VisibilityTimePolicyType = Field()
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    to: str | None = Field(
+        None, description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601)."
+    )
 
 
 class BadgeApplicationPurchaseConstraintsLimit(ApiModel):
@@ -370,22 +332,16 @@ class BadgeApplicationPurchaseConstraintsLimit(ApiModel):
     Limits of purchase of this offer while it participates in the campaign. Only DISCOUNT and SOURCING campaigns.
     """
 
-    per_user: Annotated[
-        BadgeApplicationPurchaseConstraintsLimitPerUser | None, Field(alias="perUser")
-    ] = None
+    per_user: BadgeApplicationPurchaseConstraintsLimitPerUser | None = Field(None, alias="perUser")
 
 
 class BadgeApplicationRejectionReason(ApiModel):
-    code: Annotated[
-        str,
-        Field(
-            description='Code corresponding to the message. For more information visit <a href="/badge/#6" target="_blank">the list of available codes</a>.'
-        ),
-    ]
-    messages: Annotated[
-        list[BadgeApplicationRejectionReasonMessage],
-        Field(description="List of messages with rejection reasons."),
-    ]
+    code: str = Field(
+        description='Code corresponding to the message. For more information visit <a href="/badge/#6" target="_blank">the list of available codes</a>.'
+    )
+    messages: list[BadgeApplicationRejectionReasonMessage] = Field(
+        description="List of messages with rejection reasons."
+    )
 
 
 class BadgeOperationProcess(ApiModel):
@@ -393,14 +349,11 @@ class BadgeOperationProcess(ApiModel):
     Information about processing of the request/operation
     """
 
-    status: Annotated[BadgeApplicationProcessStatus, Field()]
-    rejection_reasons: Annotated[
-        list[BadgeApplicationRejectionReason],
-        Field(
-            alias="rejectionReasons",
-            description="A list of rejection reasons for the badge operation. Returned for process.status = DECLINED only.",
-        ),
-    ]
+    status: BadgeApplicationProcessStatus = Field()
+    rejection_reasons: list[BadgeApplicationRejectionReason] = Field(
+        alias="rejectionReasons",
+        description="A list of rejection reasons for the badge operation. Returned for process.status = DECLINED only.",
+    )
 
 
 class BadgePrices(ApiModel):
@@ -418,26 +371,20 @@ class BadgeProcess(ApiModel):
     Information about badge processing.
     """
 
-    status: Annotated[BadgeProcessStatus, Field()]
-    rejection_reasons: Annotated[
-        list[BadgeApplicationRejectionReason],
-        Field(
-            alias="rejectionReasons",
-            description="A list of messages with rejection reasons. Returned for process.status = DECLINED only.",
-        ),
-    ]
+    status: BadgeProcessStatus = Field()
+    rejection_reasons: list[BadgeApplicationRejectionReason] = Field(
+        alias="rejectionReasons",
+        description="A list of messages with rejection reasons. Returned for process.status = DECLINED only.",
+    )
 
 
 class CampaignRefusalReason(ApiModel):
-    code: Annotated[
-        str,
-        Field(
-            description='Code corresponding to the message. For more information visit the list of available codes: <a href="../../tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#bledy-i-powody-odrzucenia" target="_blank">PL</a> / <a href="../../tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#errors-and-reasons-for-rejection" target="_blank">EN</a>.'
-        ),
-    ]
-    messages: Annotated[
-        list[RefusalMessage], Field(description="List of refusal messages.", title="RefusalMessage")
-    ]
+    code: str = Field(
+        description='Code corresponding to the message. For more information visit the list of available codes: <a href="../../tutorials/jak-przypisac-oferte-kampanii-GRaj0q6Gwuy#bledy-i-powody-odrzucenia" target="_blank">PL</a> / <a href="../../tutorials/how-to-submit-offers-to-campaigns-AgGjd6EmyH4#errors-and-reasons-for-rejection" target="_blank">EN</a>.'
+    )
+    messages: list[RefusalMessage] = Field(
+        description="List of refusal messages.", title="RefusalMessage"
+    )
 
 
 class UserCampaignEligibility(ApiModel):
@@ -445,18 +392,14 @@ class UserCampaignEligibility(ApiModel):
     Summary of user eligibility for participation in the campaign.
     """
 
-    eligible: Annotated[
-        bool,
-        Field(description="Information whether user is eligible to participate in this campaign."),
-    ]
-    refusal_reasons: Annotated[
-        list[CampaignRefusalReason],
-        Field(
-            alias="refusalReasons",
-            description="Information why user is not able to participate in the campaign.",
-            title="RefusalReason",
-        ),
-    ]
+    eligible: bool = Field(
+        description="Information whether user is eligible to participate in this campaign."
+    )
+    refusal_reasons: list[CampaignRefusalReason] = Field(
+        alias="refusalReasons",
+        description="Information why user is not able to participate in the campaign.",
+        title="RefusalReason",
+    )
 
 
 class Badge(ApiModel):
@@ -465,7 +408,7 @@ class Badge(ApiModel):
     publication: BadgePublicationTimePolicy | None = None
     prices: BadgePrices | None = None
     process: BadgeProcess
-    campaign_stock: Annotated[BadgeCampaignStock | None, Field(alias="campaignStock")] = None
+    campaign_stock: BadgeCampaignStock | None = Field(None, alias="campaignStock")
 
 
 class BadgeApplicationProcess(ApiModel):
@@ -473,14 +416,11 @@ class BadgeApplicationProcess(ApiModel):
     Information about processing of the application.
     """
 
-    status: Annotated[BadgeApplicationProcessStatus, Field()]
-    rejection_reasons: Annotated[
-        list[BadgeApplicationRejectionReason],
-        Field(
-            alias="rejectionReasons",
-            description="A list of rejection reasons for the badge application. Returned for process.status = DECLINED only.",
-        ),
-    ]
+    status: BadgeApplicationProcessStatus = Field()
+    rejection_reasons: list[BadgeApplicationRejectionReason] = Field(
+        alias="rejectionReasons",
+        description="A list of rejection reasons for the badge application. Returned for process.status = DECLINED only.",
+    )
 
 
 class BadgeApplicationPurchaseConstraints(ApiModel):
@@ -495,52 +435,42 @@ class BadgeApplicationRequest(ApiModel):
     campaign: BadgeApplicationCampaign
     offer: BadgeApplicationOffer
     prices: BadgeApplicationPrices | None = None
-    purchase_constraints: Annotated[
-        BadgeApplicationPurchaseConstraints | None, Field(alias="purchaseConstraints")
-    ] = None
-    declared_stock: Annotated[
-        BadgeApplicationDeclaredStock | None, Field(alias="declaredStock")
-    ] = None
+    purchase_constraints: BadgeApplicationPurchaseConstraints | None = Field(
+        None, alias="purchaseConstraints"
+    )
+    declared_stock: BadgeApplicationDeclaredStock | None = Field(None, alias="declaredStock")
 
 
 class BadgeCampaign(ApiModel):
-    id: Annotated[str, Field(description="Badge campaign ID.")]
-    name: Annotated[str, Field(description="Badge campaign name.")]
+    id: str = Field(description="Badge campaign ID.")
+    name: str = Field(description="Badge campaign name.")
     marketplace: MarketplaceReference
-    type: Annotated[BadgeCampaignType, Field()]
+    type: BadgeCampaignType = Field()
     eligibility: UserCampaignEligibility
     application: ApplicationTimePolicy
     visibility: VisibilityTimePolicy
     publication: PublicationTimePolicy
-    regulations_link: Annotated[
-        str, Field(alias="regulationsLink", description="Link to campaign Terms & Conditions")
-    ]
-    stock_reservation_is_required: Annotated[
-        bool | None,
-        Field(
-            alias="stockReservationIsRequired",
-            description="Flag informing whether stock declaration is required.",
-        ),
-    ] = None
+    regulations_link: str = Field(
+        alias="regulationsLink", description="Link to campaign Terms & Conditions"
+    )
+    stock_reservation_is_required: bool | None = Field(
+        None,
+        alias="stockReservationIsRequired",
+        description="Flag informing whether stock declaration is required.",
+    )
 
 
 class BadgeOperation(ApiModel):
-    id: Annotated[str, Field(description="Badge operation ID.")]
-    type: Annotated[BadgeOperationType, Field(description="Badge operation type.")]
-    created_at: Annotated[
-        str,
-        Field(
-            alias="createdAt",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        str,
-        Field(
-            alias="updatedAt",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
+    id: str = Field(description="Badge operation ID.")
+    type: BadgeOperationType = Field(description="Badge operation type.")
+    created_at: str = Field(
+        alias="createdAt",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    updated_at: str = Field(
+        alias="updatedAt",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
     campaign: BadgeApplicationCampaign
     offer: BadgeApplicationOffer
     process: BadgeOperationProcess
@@ -555,36 +485,30 @@ class BadgesList(ApiModel):
 
 
 class GetBadgeCampaignsList(ApiModel):
-    badge_campaigns: Annotated[
-        list[BadgeCampaign], Field(alias="badgeCampaigns", description="List of badge campaigns.")
-    ]
+    badge_campaigns: list[BadgeCampaign] = Field(
+        alias="badgeCampaigns", description="List of badge campaigns."
+    )
 
 
 class BadgeApplication(ApiModel):
-    id: Annotated[str, Field(description="Badge application ID.")]
-    created_at: Annotated[
-        str,
-        Field(
-            alias="createdAt",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
-    updated_at: Annotated[
-        str,
-        Field(
-            alias="updatedAt",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ]
+    id: str = Field(description="Badge application ID.")
+    created_at: str = Field(
+        alias="createdAt",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    updated_at: str = Field(
+        alias="updatedAt",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
     campaign: BadgeApplicationCampaign
     offer: BadgeApplicationOffer
     prices: BadgeApplicationPrices | None = None
-    campaign_stock: Annotated[BadgeCampaignStock | None, Field(alias="campaignStock")] = None
+    campaign_stock: BadgeCampaignStock | None = Field(None, alias="campaignStock")
     process: BadgeApplicationProcess
-    purchase_constraints: Annotated[
-        BadgeApplicationPurchaseConstraints | None, Field(alias="purchaseConstraints")
-    ] = None
+    purchase_constraints: BadgeApplicationPurchaseConstraints | None = Field(
+        None, alias="purchaseConstraints"
+    )
 
 
 class BadgeApplications(ApiModel):
-    badge_applications: Annotated[list[BadgeApplication], Field(alias="badgeApplications")]
+    badge_applications: list[BadgeApplication] = Field(alias="badgeApplications")

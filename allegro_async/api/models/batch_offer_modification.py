@@ -45,7 +45,7 @@ from allegro_async.api.models.shared_fb483dd8 import (
 
 
 class AdditionalServicesGroup(ApiModel):
-    id: Annotated[str | None, Field(description="Id of additional service group")] = None
+    id: str | None = Field(None, description="Id of additional service group")
 
 
 class CommandTaskWithPriceSubjectSubject(ApiModel):
@@ -53,13 +53,10 @@ class CommandTaskWithPriceSubjectSubject(ApiModel):
     A pair of values which can uniquely identify a modification from the request.
     """
 
-    offer_id: Annotated[
-        str | None,
-        Field(alias="offerId", description="Offer identifier, which was modified in the request."),
-    ] = None
-    field: Annotated[
-        str | None, Field(description="A field, which was modified in the request.")
-    ] = None
+    offer_id: str | None = Field(
+        None, alias="offerId", description="Offer identifier, which was modified in the request."
+    )
+    field: str | None = Field(None, description="A field, which was modified in the request.")
 
 
 class CommandTaskWithStockSubjectSubject(ApiModel):
@@ -67,13 +64,10 @@ class CommandTaskWithStockSubjectSubject(ApiModel):
     A pair of values which can uniquely identify a modification from the request.
     """
 
-    offer_id: Annotated[
-        str | None,
-        Field(alias="offerId", description="Offer identifier, which was modified in the request."),
-    ] = None
-    field: Annotated[
-        str | None, Field(description="A field, which was modified in the request.")
-    ] = None
+    offer_id: str | None = Field(
+        None, alias="offerId", description="Offer identifier, which was modified in the request."
+    )
+    field: str | None = Field(None, description="A field, which was modified in the request.")
 
 
 class MarketplacePriceModificationChangeType(OpenEnum):
@@ -101,10 +95,9 @@ class MarketplacePriceModification(ApiModel):
 
     """
 
-    change_type: Annotated[
-        MarketplacePriceModificationChangeType,
-        Field(alias="changeType", description="Type of the modification."),
-    ]
+    change_type: MarketplacePriceModificationChangeType = Field(
+        alias="changeType", description="Type of the modification."
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -124,25 +117,19 @@ class MarketplacePriceModification(ApiModel):
 
 
 class MarketplacePriceModificationPercentage(MarketplacePriceModification):
-    change_type: Annotated[
-        MarketplacePriceModificationChangeType,
-        Field(alias="changeType", description="Type of the modification."),
-    ]
-    percentage: Annotated[
-        str,
-        Field(
-            description='A percent, which will be added to the current offer\'s BUY NOW price with the `PERCENTAGE` modification type.\n<br>`+` and `%` are redundant, effectively making "15.5" and "+15.5%" the exact same value.\n\nExample values: `10%`, `33.3`, `-3`, `-10.50%`\n'
-        ),
-    ]
+    change_type: MarketplacePriceModificationChangeType = Field(
+        alias="changeType", description="Type of the modification."
+    )
+    percentage: str = Field(
+        description='A percent, which will be added to the current offer\'s BUY NOW price with the `PERCENTAGE` modification type.\n<br>`+` and `%` are redundant, effectively making "15.5" and "+15.5%" the exact same value.\n\nExample values: `10%`, `33.3`, `-3`, `-10.50%`\n'
+    )
 
 
 class ModificationAttachmentSafetyInformationAttachments(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description='Id of the attachment. See <a href="#operation/createOfferAttachmentUsingPOST">how to create and upload an attachment</a>.'
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description='Id of the attachment. See <a href="#operation/createOfferAttachmentUsingPOST">how to create and upload an attachment</a>.',
+    )
 
 
 class ModificationDeliveryHandlingTime(OpenEnum):
@@ -175,12 +162,10 @@ class ModificationDeliveryHandlingTime(OpenEnum):
 
 
 class ModificationDiscountsWholesalePriceList(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="Promotion id of a wholesale price list to assign to the offer or `null` to unassign wholesale price list from the offer."
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description="Promotion id of a wholesale price list to assign to the offer or `null` to unassign wholesale price list from the offer.",
+    )
 
 
 class ModificationDiscounts(ApiModel):
@@ -188,9 +173,9 @@ class ModificationDiscounts(ApiModel):
     Allows you to assign/unassign discounts (rebates) to/from offers.
     """
 
-    wholesale_price_list: Annotated[
-        ModificationDiscountsWholesalePriceList | None, Field(alias="wholesalePriceList")
-    ] = None
+    wholesale_price_list: ModificationDiscountsWholesalePriceList | None = Field(
+        None, alias="wholesalePriceList"
+    )
 
 
 class ModificationPaymentsInvoice(OpenEnum):
@@ -228,15 +213,13 @@ class ModificationPublication(ApiModel):
     Allows you to change duration of the offers. You can include only property in a request "duration" or "durationUnlimited".
     """
 
-    duration: Annotated[
-        ModificationPublicationDuration | None,
-        Field(
-            description="Offer duration time provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format."
-        ),
-    ] = None
-    duration_unlimited: Annotated[
-        bool | None, Field(alias="durationUnlimited", description="Unlimited duration time.")
-    ] = None
+    duration: ModificationPublicationDuration | None = Field(
+        None,
+        description="Offer duration time provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
+    )
+    duration_unlimited: bool | None = Field(
+        None, alias="durationUnlimited", description="Unlimited duration time."
+    )
 
 
 class ModificationResponsiblePerson(ApiModel):
@@ -244,12 +227,10 @@ class ModificationResponsiblePerson(ApiModel):
     Allows you to assign/unassign responsible persons to/from offers.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description='The ID of a responsible person configured using the <a href="#tag/Responsible-persons">Responsible persons API</a>.\n\n_Note: if the offer contains multiple products, the responsible person will only be changed for the first product._\n'
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description='The ID of a responsible person configured using the <a href="#tag/Responsible-persons">Responsible persons API</a>.\n\n_Note: if the offer contains multiple products, the responsible person will only be changed for the first product._\n',
+    )
 
 
 class ModificationResponsibleProducer(ApiModel):
@@ -257,12 +238,10 @@ class ModificationResponsibleProducer(ApiModel):
     Allows you to assign/unassign responsible producers to/from offers.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description='The ID of a responsible producer configured using the <a href="#tag/Responsible-producers">Responsible Producers API</a>.\n\n_Note: if the offer contains multiple products, the responsible producer will only be changed for the first product._\n'
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description='The ID of a responsible producer configured using the <a href="#tag/Responsible-producers">Responsible Producers API</a>.\n\n_Note: if the offer contains multiple products, the responsible producer will only be changed for the first product._\n',
+    )
 
 
 class ModificationSafetyInformationType(OpenEnum):
@@ -280,12 +259,9 @@ class ModificationSafetyInformation(ApiModel):
     Allows you to set safety information in offers.
     """
 
-    type: Annotated[
-        ModificationSafetyInformationType,
-        Field(
-            description="_Note: if the offer contains multiple products, the safety information will only be changed for the first product._\n"
-        ),
-    ]
+    type: ModificationSafetyInformationType = Field(
+        description="_Note: if the offer contains multiple products, the safety information will only be changed for the first product._\n"
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -304,12 +280,10 @@ class ModificationSafetyInformation(ApiModel):
 
 
 class ModificationTextSafetyInformation(ModificationSafetyInformation):
-    description: Annotated[
-        str | None,
-        Field(
-            description="Safety warnings and instructions for the product in plain text form, if the information cannot be provided through attachments. Text can't be longer than 5000 characters.\n"
-        ),
-    ] = None
+    description: str | None = Field(
+        None,
+        description="Safety warnings and instructions for the product in plain text form, if the information cannot be provided through attachments. Text can't be longer than 5000 characters.\n",
+    )
 
 
 class OfferAutomaticPricingModificationRemoveRemove(ApiModel):
@@ -317,10 +291,9 @@ class OfferAutomaticPricingModificationRemoveRemove(ApiModel):
 
 
 class OfferAutomaticPricingModificationRemove(ApiModel):
-    remove: Annotated[
-        list[OfferAutomaticPricingModificationRemoveRemove] | None,
-        Field(description="List of marketplaces from which rules will be removed."),
-    ] = None
+    remove: list[OfferAutomaticPricingModificationRemoveRemove] | None = Field(
+        None, description="List of marketplaces from which rules will be removed."
+    )
 
 
 class PriceModificationType(OpenEnum):
@@ -340,14 +313,12 @@ class PriceModification(ApiModel):
     The way the offer price should be changed. One of three ways is possible: new price, increase/decrease price, percentage change and only one can be chosen at once.
     """
 
-    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
-    marketplace_id: Annotated[
-        str | None,
-        Field(
-            alias="marketplaceId",
-            description="The marketplace on which the price of the offer should be changed. If omitted, the price will be changed on the base marketplace of the offer.",
-        ),
-    ] = None
+    type: PriceModificationType = Field(description="Type of the modification.")
+    marketplace_id: str | None = Field(
+        None,
+        alias="marketplaceId",
+        description="The marketplace on which the price of the offer should be changed. If omitted, the price will be changed on the base marketplace of the offer.",
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -375,13 +346,11 @@ class PriceModificationFixedPriceHolder(Price):
 
 
 class PriceModificationPercentageChangeIncrease(PriceModification):
-    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
-    percentage: Annotated[
-        str | None,
-        Field(
-            description="Percentage change of offer buy now price, related to types: INCREASE_PERCENTAGE, DECREASE_PERCENTAGE. Provided in a string format to avoid rounding errors."
-        ),
-    ] = None
+    type: PriceModificationType = Field(description="Type of the modification.")
+    percentage: str | None = Field(
+        None,
+        description="Percentage change of offer buy now price, related to types: INCREASE_PERCENTAGE, DECREASE_PERCENTAGE. Provided in a string format to avoid rounding errors.",
+    )
 
 
 class PriceModificationValueChangeHolder(Price):
@@ -391,7 +360,7 @@ class PriceModificationValueChangeHolder(Price):
 
 
 class PriceModificationValueChangeIncrease(PriceModification):
-    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
+    type: PriceModificationType = Field(description="Type of the modification.")
     value: PriceModificationValueChangeHolder | None = None
 
 
@@ -409,34 +378,27 @@ class QuantityModification(ApiModel):
     The way the offer quantity should be changed. One of two ways is possible: new quantity, increase/decrease quantity and only one can be chosen at once.
     """
 
-    change_type: Annotated[
-        QuantityModificationChangeType | None,
-        Field(alias="changeType", description="modification type"),
-    ] = None
-    value: Annotated[
-        int | None,
-        Field(
-            description='- For changeType = "FIXED", a new stock quantity > 0\n- For changeType = "GAIN", an increase/decrease in stock quantity'
-        ),
-    ] = None
+    change_type: QuantityModificationChangeType | None = Field(
+        None, alias="changeType", description="modification type"
+    )
+    value: int | None = Field(
+        None,
+        description='- For changeType = "FIXED", a new stock quantity > 0\n- For changeType = "GAIN", an increase/decrease in stock quantity',
+    )
 
 
 class StockModificationFixed(ApiModel):
-    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
-    value: Annotated[
-        int,
-        Field(description="New stock value set with the `FIXED` type modification (stock > 0)."),
-    ]
+    change_type: str = Field(alias="changeType", description="Type of the modification.")
+    value: int = Field(
+        description="New stock value set with the `FIXED` type modification (stock > 0)."
+    )
 
 
 class StockModificationGain(ApiModel):
-    change_type: Annotated[str, Field(alias="changeType", description="Type of the modification.")]
-    value: Annotated[
-        int,
-        Field(
-            description="An increase/decrease stock value set with the `GAIN` type modification."
-        ),
-    ]
+    change_type: str = Field(alias="changeType", description="Type of the modification.")
+    value: int = Field(
+        description="An increase/decrease stock value set with the `GAIN` type modification."
+    )
 
 
 class ModificationPaymentsTax(ApiModel):
@@ -444,12 +406,10 @@ class ModificationPaymentsTax(ApiModel):
     VAT tax rate.
     """
 
-    percentage: Annotated[
-        str | None,
-        Field(
-            description="The buy now tax rate, Format 0.00. The tax is linked to the PL countryCode even if base marketplace is different."
-        ),
-    ] = None
+    percentage: str | None = Field(
+        None,
+        description="The buy now tax rate, Format 0.00. The tax is linked to the PL countryCode even if base marketplace is different.",
+    )
 
 
 class OfferBulkModificationStockChangeType(OpenEnum):
@@ -468,7 +428,7 @@ class OfferBulkModificationStock(ApiModel):
 
     """
 
-    change_type: Annotated[OfferBulkModificationStockChangeType, Field(alias="changeType")]
+    change_type: OfferBulkModificationStockChangeType = Field(alias="changeType")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -503,27 +463,19 @@ class CommandTaskWithPriceSubject(ApiModel):
     Status of single command task.
     """
 
-    subject: Annotated[
-        CommandTaskWithPriceSubjectSubject | None,
-        Field(
-            description="A pair of values which can uniquely identify a modification from the request."
-        ),
-    ] = None
-    message: Annotated[
-        str | None,
-        Field(
-            description="General fail reason. You should check the errors structure to get more detailed information of the encountered errors."
-        ),
-    ] = None
-    status: Annotated[str | None, Field(description="Available statuses: NEW, SUCCESS, FAIL")] = (
-        None
+    subject: CommandTaskWithPriceSubjectSubject | None = Field(
+        None,
+        description="A pair of values which can uniquely identify a modification from the request.",
     )
-    errors: Annotated[
-        list[CommandOutputErrors] | None,
-        Field(
-            description="The list of error objects explaining the problems with command processing for the given offer."
-        ),
-    ] = None
+    message: str | None = Field(
+        None,
+        description="General fail reason. You should check the errors structure to get more detailed information of the encountered errors.",
+    )
+    status: str | None = Field(None, description="Available statuses: NEW, SUCCESS, FAIL")
+    errors: list[CommandOutputErrors] | None = Field(
+        None,
+        description="The list of error objects explaining the problems with command processing for the given offer.",
+    )
 
 
 class CommandTaskWithStockSubject(ApiModel):
@@ -531,27 +483,19 @@ class CommandTaskWithStockSubject(ApiModel):
     Status of single command task.
     """
 
-    subject: Annotated[
-        CommandTaskWithStockSubjectSubject | None,
-        Field(
-            description="A pair of values which can uniquely identify a modification from the request."
-        ),
-    ] = None
-    message: Annotated[
-        str | None,
-        Field(
-            description="General fail reason. You should check the errors structure to get more detailed information of the encountered errors."
-        ),
-    ] = None
-    status: Annotated[str | None, Field(description="Available statuses: NEW, SUCCESS, FAIL")] = (
-        None
+    subject: CommandTaskWithStockSubjectSubject | None = Field(
+        None,
+        description="A pair of values which can uniquely identify a modification from the request.",
     )
-    errors: Annotated[
-        list[CommandOutputErrors] | None,
-        Field(
-            description="The list of error objects explaining the problems with command processing for the given offer."
-        ),
-    ] = None
+    message: str | None = Field(
+        None,
+        description="General fail reason. You should check the errors structure to get more detailed information of the encountered errors.",
+    )
+    status: str | None = Field(None, description="Available statuses: NEW, SUCCESS, FAIL")
+    errors: list[CommandOutputErrors] | None = Field(
+        None,
+        description="The list of error objects explaining the problems with command processing for the given offer.",
+    )
 
 
 TaskWithSubjectReportTasksItem = Annotated[
@@ -570,27 +514,21 @@ TaskWithSubjectReportTasksItem = Annotated[
 
 
 class MarketplacePriceModificationFixed(MarketplacePriceModification):
-    change_type: Annotated[
-        MarketplacePriceModificationChangeType,
-        Field(alias="changeType", description="Type of the modification."),
-    ]
-    value: Annotated[
-        Price,
-        Field(description="New offer's BUY NOW price set with the `FIXED` type modification."),
-    ]
+    change_type: MarketplacePriceModificationChangeType = Field(
+        alias="changeType", description="Type of the modification."
+    )
+    value: Price = Field(
+        description="New offer's BUY NOW price set with the `FIXED` type modification."
+    )
 
 
 class MarketplacePriceModificationGain(MarketplacePriceModification):
-    change_type: Annotated[
-        MarketplacePriceModificationChangeType,
-        Field(alias="changeType", description="Type of the modification."),
-    ]
-    value: Annotated[
-        Price,
-        Field(
-            description="Value, which will be added to the current offer's BUY_NOW price with the `GAIN` modification type."
-        ),
-    ]
+    change_type: MarketplacePriceModificationChangeType = Field(
+        alias="changeType", description="Type of the modification."
+    )
+    value: Price = Field(
+        description="Value, which will be added to the current offer's BUY_NOW price with the `GAIN` modification type."
+    )
 
 
 MarketplacePriceModificationUnion = Annotated[
@@ -616,10 +554,9 @@ MarketplacePriceModificationUnion = Annotated[
 
 
 class ModificationAttachmentSafetyInformation(ModificationSafetyInformation):
-    attachments: Annotated[
-        list[ModificationAttachmentSafetyInformationAttachments] | None,
-        Field(description="Full list of safety information attachments."),
-    ] = None
+    attachments: list[ModificationAttachmentSafetyInformationAttachments] | None = Field(
+        None, description="Full list of safety information attachments."
+    )
 
 
 ModificationSafetyInformationUnion = Annotated[
@@ -647,21 +584,18 @@ class ModificationDelivery(ApiModel):
     Contains delivery details to change.
     """
 
-    shipping_rates: Annotated[ShippingRates | None, Field(alias="shippingRates")] = None
-    handling_time: Annotated[
-        ModificationDeliveryHandlingTime | None,
-        Field(
-            alias="handlingTime",
-            description="Handling time, ISO 8601 duration format. PT0S for immediately.",
-        ),
-    ] = None
+    shipping_rates: ShippingRates | None = Field(None, alias="shippingRates")
+    handling_time: ModificationDeliveryHandlingTime | None = Field(
+        None,
+        alias="handlingTime",
+        description="Handling time, ISO 8601 duration format. PT0S for immediately.",
+    )
 
 
 class ModificationPayments(ApiModel):
-    invoice: Annotated[
-        ModificationPaymentsInvoice | None,
-        Field(description="Invoice type: VAT, VAT_MARGIN, WITHOUT_VAT, NO_INVOICE"),
-    ] = None
+    invoice: ModificationPaymentsInvoice | None = Field(
+        None, description="Invoice type: VAT, VAT_MARGIN, WITHOUT_VAT, NO_INVOICE"
+    )
     tax: ModificationPaymentsTax | None = None
 
 
@@ -672,10 +606,9 @@ class OfferAutomaticPricingModificationSetSet(ApiModel):
 
 
 class OfferAutomaticPricingModificationSet(ApiModel):
-    set: Annotated[
-        list[OfferAutomaticPricingModificationSetSet] | None,
-        Field(description="List of marketplaces to which the rules will be added."),
-    ] = None
+    set: list[OfferAutomaticPricingModificationSetSet] | None = Field(
+        None, description="List of marketplaces to which the rules will be added."
+    )
 
 
 OfferAutomaticPricingCommandModification = Annotated[
@@ -696,27 +629,20 @@ OfferAutomaticPricingCommandModification = Annotated[
 
 
 class OfferBulkModification(ApiModel):
-    offer_id: Annotated[
-        str,
-        Field(
-            alias="offerId",
-            description="Offer Identifier.",
-            json_schema_extra={"maxLength": 20, "minLength": 1},
-        ),
-    ]
-    prices: Annotated[
-        dict[str, MarketplacePriceModificationUnion] | None,
-        Field(
-            description='A map of price modifications where the key is a marketplace identifier - "allegro-pl", "allegro-cz", etc.\n<br> Multiple modifications on the same marketplace are not allowed.\n',
-            json_schema_extra={"maxLength": 10, "minLength": 1},
-        ),
-    ] = None
-    stock: Annotated[
-        OfferBulkModificationStockUnion | None,
-        Field(
-            description="Stock modification. <br>\n We distinguish 2 types of modification - only one can be chosen at once:\n <ul>\n   <li>FIXED - sets stock exactly to the specified value.</li>\n   <li>GAIN - increases / decreases current stock by the specified value.</li>\n </ul>\n"
-        ),
-    ] = None
+    offer_id: str = Field(
+        alias="offerId",
+        description="Offer Identifier.",
+        json_schema_extra={"maxLength": 20, "minLength": 1},
+    )
+    prices: dict[str, MarketplacePriceModificationUnion] | None = Field(
+        None,
+        description='A map of price modifications where the key is a marketplace identifier - "allegro-pl", "allegro-cz", etc.\n<br> Multiple modifications on the same marketplace are not allowed.\n',
+        json_schema_extra={"maxLength": 10, "minLength": 1},
+    )
+    stock: OfferBulkModificationStockUnion | None = Field(
+        None,
+        description="Stock modification. <br>\n We distinguish 2 types of modification - only one can be chosen at once:\n <ul>\n   <li>FIXED - sets stock exactly to the specified value.</li>\n   <li>GAIN - increases / decreases current stock by the specified value.</li>\n </ul>\n",
+    )
 
 
 class OfferPriceChangeCommand(ApiModel):
@@ -725,10 +651,9 @@ class OfferPriceChangeCommand(ApiModel):
     """
 
     modification: "PriceModificationUnion | None" = None
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="List of offer criteria"),
-    ] = None
+    offer_criteria: list[OfferCriterium] | None = Field(
+        None, alias="offerCriteria", description="List of offer criteria"
+    )
 
 
 class OfferQuantityChangeCommand(ApiModel):
@@ -737,29 +662,26 @@ class OfferQuantityChangeCommand(ApiModel):
     """
 
     modification: QuantityModification | None = None
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="List of offer criteria"),
-    ] = None
+    offer_criteria: list[OfferCriterium] | None = Field(
+        None, alias="offerCriteria", description="List of offer criteria"
+    )
 
 
 class PriceModificationFixedPrice(PriceModification):
-    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
+    type: PriceModificationType = Field(description="Type of the modification.")
     price: PriceModificationFixedPriceHolder | None = None
 
 
 class PriceModificationPercentageChangeDecrease(PriceModification):
-    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
-    percentage: Annotated[
-        str | None,
-        Field(
-            description="Percentage change of offer buy now price, related to types: INCREASE_PERCENTAGE, DECREASE_PERCENTAGE. Provided in a string format to avoid rounding errors."
-        ),
-    ] = None
+    type: PriceModificationType = Field(description="Type of the modification.")
+    percentage: str | None = Field(
+        None,
+        description="Percentage change of offer buy now price, related to types: INCREASE_PERCENTAGE, DECREASE_PERCENTAGE. Provided in a string format to avoid rounding errors.",
+    )
 
 
 class PriceModificationValueChangeDecrease(PriceModification):
-    type: Annotated[PriceModificationType, Field(description="Type of the modification.")]
+    type: PriceModificationType = Field(description="Type of the modification.")
     value: PriceModificationValueChangeHolder | None = None
 
 
@@ -796,10 +718,9 @@ class TaskWithSubjectReport(ApiModel):
     Contains list of task results.
     """
 
-    tasks: Annotated[
-        list[TaskWithSubjectReportTasksItem] | None,
-        Field(description="Results with a list of task with subject (offer+field)."),
-    ] = None
+    tasks: list[TaskWithSubjectReportTasksItem] | None = Field(
+        None, description="Results with a list of task with subject (offer+field)."
+    )
 
 
 class Modification(ApiModel):
@@ -807,50 +728,45 @@ class Modification(ApiModel):
     Contains fields to change
     """
 
-    additional_services_group: Annotated[
-        AdditionalServicesGroup | None, Field(alias="additionalServicesGroup")
-    ] = None
+    additional_services_group: AdditionalServicesGroup | None = Field(
+        None, alias="additionalServicesGroup"
+    )
     delivery: ModificationDelivery | None = None
     discounts: ModificationDiscounts | None = None
     location: Location | None = None
     payments: ModificationPayments | None = None
-    size_table: Annotated[SizeTable | None, Field(alias="sizeTable")] = None
+    size_table: SizeTable | None = Field(None, alias="sizeTable")
     publication: ModificationPublication | None = None
-    responsible_person: Annotated[
-        ModificationResponsiblePerson | None, Field(alias="responsiblePerson")
-    ] = None
-    responsible_producer: Annotated[
-        ModificationResponsibleProducer | None, Field(alias="responsibleProducer")
-    ] = None
-    safety_information: Annotated[
-        ModificationSafetyInformationUnion | None, Field(alias="safetyInformation")
-    ] = None
+    responsible_person: ModificationResponsiblePerson | None = Field(
+        None, alias="responsiblePerson"
+    )
+    responsible_producer: ModificationResponsibleProducer | None = Field(
+        None, alias="responsibleProducer"
+    )
+    safety_information: ModificationSafetyInformationUnion | None = Field(
+        None, alias="safetyInformation"
+    )
 
 
 class OfferAutomaticPricingCommand(ApiModel):
-    id: Annotated[
-        UuidText | None,
-        Field(
-            description="The Command identifier. This field is optional. If the client does not provide their own command id then the service will generate a command id and return it in the response."
-        ),
-    ] = None
+    id: UuidText | None = Field(
+        None,
+        description="The Command identifier. This field is optional. If the client does not provide their own command id then the service will generate a command id and return it in the response.",
+    )
     modification: OfferAutomaticPricingCommandModification
-    offer_criteria: Annotated[
-        list[OfferCriterium], Field(alias="offerCriteria", description="List of offer criteria.")
-    ]
+    offer_criteria: list[OfferCriterium] = Field(
+        alias="offerCriteria", description="List of offer criteria."
+    )
 
 
 class OfferBulkChangeCommand(ApiModel):
-    command_id: Annotated[
-        UuidText, Field(alias="commandId", description="The unique identifier for the command.")
-    ]
-    modifications: Annotated[
-        list[OfferBulkModification],
-        Field(
-            description="A list of modifications price or stock to apply to offers. Multiple modifications of the same type for the same offerId are not allowed (eg. price and offerId).",
-            json_schema_extra={"maxItems": 25, "minItems": 1},
-        ),
-    ]
+    command_id: UuidText = Field(
+        alias="commandId", description="The unique identifier for the command."
+    )
+    modifications: list[OfferBulkModification] = Field(
+        description="A list of modifications price or stock to apply to offers. Multiple modifications of the same type for the same offerId are not allowed (eg. price and offerId).",
+        json_schema_extra={"maxItems": 25, "minItems": 1},
+    )
 
 
 class OfferChangeCommand(ApiModel):
@@ -859,7 +775,6 @@ class OfferChangeCommand(ApiModel):
     """
 
     modification: Modification | None = None
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="List of offer criteria"),
-    ] = None
+    offer_criteria: list[OfferCriterium] | None = Field(
+        None, alias="offerCriteria", description="List of offer criteria"
+    )

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Billing."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -19,16 +17,13 @@ from allegro_async.api._base import (
 
 
 class BillingEntryType(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(description="Three-letter code of the billing type of the returned billing entry."),
-    ] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description='Billing type of the returned billing entry. This type is translated based on the value of the "Accept-Language" header. By default a message in English is returned.'
-        ),
-    ] = None
+    id: str | None = Field(
+        None, description="Three-letter code of the billing type of the returned billing entry."
+    )
+    name: str | None = Field(
+        None,
+        description='Billing type of the returned billing entry. This type is translated based on the value of the "Accept-Language" header. By default a message in English is returned.',
+    )
 
 
 class BillingEntryOffer(ApiModel):
@@ -36,15 +31,11 @@ class BillingEntryOffer(ApiModel):
     Offer associated with the returned billing entry.
     """
 
-    id: Annotated[
-        str | None, Field(description="ID of the offer associated with the billing entry.")
-    ] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Name of the offer associated with the billing entry. This field is populated asynchronously, which means the value may appear with a delay."
-        ),
-    ] = None
+    id: str | None = Field(None, description="ID of the offer associated with the billing entry.")
+    name: str | None = Field(
+        None,
+        description="Name of the offer associated with the billing entry. This field is populated asynchronously, which means the value may appear with a delay.",
+    )
 
 
 class BillingEntryValue(ApiModel):
@@ -52,13 +43,10 @@ class BillingEntryValue(ApiModel):
     Money value of the returned billing entry.
     """
 
-    amount: Annotated[
-        str | None, Field(description="Monetary amount of the returned billing entry.")
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(description="Three-letter currency code (ISO-4217) of the returned billing entry."),
-    ] = None
+    amount: str | None = Field(None, description="Monetary amount of the returned billing entry.")
+    currency: str | None = Field(
+        None, description="Three-letter currency code (ISO-4217) of the returned billing entry."
+    )
 
 
 class TaxAnnotation(OpenEnum):
@@ -75,12 +63,12 @@ class Tax(ApiModel):
     Tax rate applied to the returned billing entry. Optional field percentage is present if the returned billing entry is subject to tax. In this case, annotation is not returned. Optional field annotation is present if the returned billing entry is exempt from tax or tax is not applicable; the possible values are "OUT_OF_SCOPE", "NOT_APPLICABLE". In this case, percentage is not returned.
     """
 
-    percentage: Annotated[
-        str | None, Field(description="Optional tax rate shown as a number in the range 0-100.")
-    ] = None
-    annotation: Annotated[
-        TaxAnnotation | None, Field(description="Optional annotation explaining the tax rate.")
-    ] = None
+    percentage: str | None = Field(
+        None, description="Optional tax rate shown as a number in the range 0-100."
+    )
+    annotation: TaxAnnotation | None = Field(
+        None, description="Optional annotation explaining the tax rate."
+    )
 
 
 class BillingEntryBalance(ApiModel):
@@ -88,18 +76,14 @@ class BillingEntryBalance(ApiModel):
     User account balance calculated on billing date.
     """
 
-    amount: Annotated[
-        str | None,
-        Field(
-            description="Monetary amount of the balance calculated for the returned billing entry."
-        ),
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="Three-letter currency code (ISO-4217) of the balance of the returned billing entry."
-        ),
-    ] = None
+    amount: str | None = Field(
+        None,
+        description="Monetary amount of the balance calculated for the returned billing entry.",
+    )
+    currency: str | None = Field(
+        None,
+        description="Three-letter currency code (ISO-4217) of the balance of the returned billing entry.",
+    )
 
 
 class Order(ApiModel):
@@ -107,66 +91,54 @@ class Order(ApiModel):
     Order associated with the returned billing entry.
     """
 
-    id: Annotated[UuidText | None, Field(description="Order id")] = None
+    id: UuidText | None = Field(None, description="Order id")
 
 
 class BillingEntryAdditionalInfo(ApiModel):
-    type: Annotated[
-        str | None,
-        Field(description="The technical key identifying the type of additional information."),
-    ] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description='The display name for the additional information type. This value is translated based on the "Accept-Language" header. By default a message in English is returned.'
-        ),
-    ] = None
-    value: Annotated[
-        str | None,
-        Field(
-            description="The actual value associated with the given additional information type."
-        ),
-    ] = None
+    type: str | None = Field(
+        None, description="The technical key identifying the type of additional information."
+    )
+    name: str | None = Field(
+        None,
+        description='The display name for the additional information type. This value is translated based on the "Accept-Language" header. By default a message in English is returned.',
+    )
+    value: str | None = Field(
+        None, description="The actual value associated with the given additional information type."
+    )
 
 
 class BillingEntry(ApiModel):
-    id: Annotated[UuidText | None, Field(description="ID of the returned billing entry.")] = None
-    occurred_at: Annotated[
-        AwareDatetime | None, Field(alias="occurredAt", description="Date of billing entry.")
-    ] = None
+    id: UuidText | None = Field(None, description="ID of the returned billing entry.")
+    occurred_at: AwareDatetime | None = Field(
+        None, alias="occurredAt", description="Date of billing entry."
+    )
     type: BillingEntryType | None = None
-    offer: Annotated[
-        BillingEntryOffer | None,
-        Field(description="Offer associated with the returned billing entry."),
-    ] = None
-    value: Annotated[
-        BillingEntryValue | None, Field(description="Money value of the returned billing entry.")
-    ] = None
-    tax: Annotated[
-        Tax | None,
-        Field(
-            description='Tax rate applied to the returned billing entry. Optional field percentage is present if the returned billing entry is subject to tax. In this case, annotation is not returned. Optional field annotation is present if the returned billing entry is exempt from tax or tax is not applicable; the possible values are "OUT_OF_SCOPE", "NOT_APPLICABLE". In this case, percentage is not returned.'
-        ),
-    ] = None
-    balance: Annotated[
-        BillingEntryBalance | None,
-        Field(description="User account balance calculated on billing date."),
-    ] = None
-    order: Annotated[
-        Order | None, Field(description="Order associated with the returned billing entry.")
-    ] = None
-    additional_info: Annotated[
-        list[BillingEntryAdditionalInfo] | None,
-        Field(
-            alias="additionalInfo",
-            description="Additional information associated with the returned billing entry.",
-        ),
-    ] = None
+    offer: BillingEntryOffer | None = Field(
+        None, description="Offer associated with the returned billing entry."
+    )
+    value: BillingEntryValue | None = Field(
+        None, description="Money value of the returned billing entry."
+    )
+    tax: Tax | None = Field(
+        None,
+        description='Tax rate applied to the returned billing entry. Optional field percentage is present if the returned billing entry is subject to tax. In this case, annotation is not returned. Optional field annotation is present if the returned billing entry is exempt from tax or tax is not applicable; the possible values are "OUT_OF_SCOPE", "NOT_APPLICABLE". In this case, percentage is not returned.',
+    )
+    balance: BillingEntryBalance | None = Field(
+        None, description="User account balance calculated on billing date."
+    )
+    order: Order | None = Field(
+        None, description="Order associated with the returned billing entry."
+    )
+    additional_info: list[BillingEntryAdditionalInfo] | None = Field(
+        None,
+        alias="additionalInfo",
+        description="Additional information associated with the returned billing entry.",
+    )
 
 
 class BillingType(ApiModel):
-    id: Annotated[str | None, Field(description="ID of the billing type.")] = None
-    description: Annotated[str | None, Field(description="Localized type name.")] = None
+    id: str | None = Field(None, description="ID of the billing type.")
+    description: str | None = Field(None, description="Localized type name.")
 
 
 class GetBillingTypesResponse(RootModel[list[BillingType]]):
@@ -174,11 +146,10 @@ class GetBillingTypesResponse(RootModel[list[BillingType]]):
     List of billing types.
     """
 
-    root: Annotated[list[BillingType], Field(description="List of billing types.")]
+    root: list[BillingType] = Field(description="List of billing types.")
 
 
 class BillingEntries(ApiModel):
-    billing_entries: Annotated[
-        list[BillingEntry] | None,
-        Field(alias="billingEntries", description="List of billing types."),
-    ] = None
+    billing_entries: list[BillingEntry] | None = Field(
+        None, alias="billingEntries", description="List of billing types."
+    )

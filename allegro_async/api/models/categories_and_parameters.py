@@ -44,21 +44,15 @@ class CategoryBaseEvent(ApiModel):
     The data of an event.
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description="The ID of the event. It can be used in the `from` parameter of the query.",
-            json_schema_extra={"maxLength": 256},
-        ),
-    ]
-    occurred_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="occurredAt",
-            description="The date and time when the change occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
-        ),
-    ]
-    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+    id: str = Field(
+        description="The ID of the event. It can be used in the `from` parameter of the query.",
+        json_schema_extra={"maxLength": 256},
+    )
+    occurred_at: AwareDatetime = Field(
+        alias="occurredAt",
+        description="The date and time when the change occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
+    )
+    type: CategoryBaseEventType = Field(description="The type of the change.")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -83,7 +77,7 @@ class CategoryDeletedEventRedirectCategory(ApiModel):
     Category that should be used instead of deleted one.
     """
 
-    id: Annotated[str | None, Field(description="The ID of the category.")] = None
+    id: str | None = Field(None, description="The ID of the category.")
 
 
 class CategoryDtoParent(ApiModel):
@@ -91,7 +85,7 @@ class CategoryDtoParent(ApiModel):
     The parent category data.
     """
 
-    id: Annotated[str | None, Field(description="The ID of the parent category.")] = None
+    id: str | None = Field(None, description="The ID of the parent category.")
 
 
 class CategoryEventBaseCategoryParent(ApiModel):
@@ -99,7 +93,7 @@ class CategoryEventBaseCategoryParent(ApiModel):
     The parent category data.
     """
 
-    id: Annotated[str | None, Field(description="The ID of the parent category.")] = None
+    id: str | None = Field(None, description="The ID of the parent category.")
 
 
 class CategoryEventBaseCategory(ApiModel):
@@ -107,30 +101,26 @@ class CategoryEventBaseCategory(ApiModel):
     Category event category data.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the category. This can be either in UUID format or an integer format. You should be ready to accept any string value as the category ID."
-        ),
-    ] = None
-    leaf: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether the category is at the lowest level. Leaf categories do not have any children. Offers can be listed only in leaf categories."
-        ),
-    ] = None
-    name: Annotated[str | None, Field(description="Name of the category.")] = None
-    parent: Annotated[
-        CategoryEventBaseCategoryParent | None, Field(description="The parent category data.")
-    ] = None
+    id: str | None = Field(
+        None,
+        description="The ID of the category. This can be either in UUID format or an integer format. You should be ready to accept any string value as the category ID.",
+    )
+    leaf: bool | None = Field(
+        None,
+        description="Indicates whether the category is at the lowest level. Leaf categories do not have any children. Offers can be listed only in leaf categories.",
+    )
+    name: str | None = Field(None, description="Name of the category.")
+    parent: CategoryEventBaseCategoryParent | None = Field(
+        None, description="The parent category data."
+    )
 
 
 class CategoryEventsResponse(ApiModel):
-    events: "Annotated[list[CategoryBaseEventUnion], Field(description='The list of events.')]"
+    events: "list[CategoryBaseEventUnion]" = Field(description="The list of events.")
 
 
 class CategoryMovedEvent(CategoryBaseEvent):
-    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+    type: CategoryBaseEventType = Field(description="The type of the change.")
     category: CategoryEventBaseCategory
 
 
@@ -139,33 +129,25 @@ class CategoryOptionsDto(ApiModel):
     A list of the different options which can be used with this category.
     """
 
-    advertisement: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether offers of type ADVERTISEMENT can be listed in this category."
-        ),
-    ] = None
-    offers_with_product_publication_enabled: Annotated[
-        bool | None,
-        Field(
-            alias="offersWithProductPublicationEnabled",
-            description="Information whether the category supports assigning offers to a product.",
-        ),
-    ] = None
-    product_creation_enabled: Annotated[
-        bool | None,
-        Field(
-            alias="productCreationEnabled",
-            description="Indicates whether the category supports creating products.",
-        ),
-    ] = None
-    seller_can_require_purchase_comments: Annotated[
-        bool | None,
-        Field(
-            alias="sellerCanRequirePurchaseComments",
-            description="Indicates whether the category supports message to seller in `REQUIRED` mode.",
-        ),
-    ] = None
+    advertisement: bool | None = Field(
+        None,
+        description="Indicates whether offers of type ADVERTISEMENT can be listed in this category.",
+    )
+    offers_with_product_publication_enabled: bool | None = Field(
+        None,
+        alias="offersWithProductPublicationEnabled",
+        description="Information whether the category supports assigning offers to a product.",
+    )
+    product_creation_enabled: bool | None = Field(
+        None,
+        alias="productCreationEnabled",
+        description="Indicates whether the category supports creating products.",
+    )
+    seller_can_require_purchase_comments: bool | None = Field(
+        None,
+        alias="sellerCanRequirePurchaseComments",
+        description="Indicates whether the category supports message to seller in `REQUIRED` mode.",
+    )
 
 
 class CategoryParameterType(OpenEnum):
@@ -184,34 +166,26 @@ class CategoryParameterOptions(ApiModel):
     A list of the different options which can be used with this parameter.
     """
 
-    ambiguous_value_id: Annotated[
-        str | None,
-        Field(
-            alias="ambiguousValueId",
-            description="Indicates what value in the dictionary is defined as an ambiguous one. Only parameters with dictionaries might have this option defined.",
-        ),
-    ] = None
-    depends_on_parameter_id: Annotated[
-        str | None,
-        Field(
-            alias="dependsOnParameterId",
-            description="Indicates whether this parameter's allowed values depend on another parameter's values. This field is set\nonly for dictionary parameters which have at least one dictionary value with dependent values (see also\n`dictionary[].dependsOnValueIds`). Otherwise this field is null.\n",
-        ),
-    ] = None
-    describes_product: Annotated[
-        bool | None,
-        Field(
-            alias="describesProduct",
-            description="Indicates if parameter is used to define products.",
-        ),
-    ] = None
-    custom_values_enabled: Annotated[
-        bool | None,
-        Field(
-            alias="customValuesEnabled",
-            description="Indicates if a custom value can be added to a parameter with an ambiguous value.",
-        ),
-    ] = None
+    ambiguous_value_id: str | None = Field(
+        None,
+        alias="ambiguousValueId",
+        description="Indicates what value in the dictionary is defined as an ambiguous one. Only parameters with dictionaries might have this option defined.",
+    )
+    depends_on_parameter_id: str | None = Field(
+        None,
+        alias="dependsOnParameterId",
+        description="Indicates whether this parameter's allowed values depend on another parameter's values. This field is set\nonly for dictionary parameters which have at least one dictionary value with dependent values (see also\n`dictionary[].dependsOnValueIds`). Otherwise this field is null.\n",
+    )
+    describes_product: bool | None = Field(
+        None,
+        alias="describesProduct",
+        description="Indicates if parameter is used to define products.",
+    )
+    custom_values_enabled: bool | None = Field(
+        None,
+        alias="customValuesEnabled",
+        description="Indicates if a custom value can be added to a parameter with an ambiguous value.",
+    )
 
 
 class CategoryParametersScheduledBaseChangeType(OpenEnum):
@@ -227,23 +201,15 @@ class CategoryParametersScheduledBaseChange(ApiModel):
     The data of an scheduled change.
     """
 
-    scheduled_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="scheduledAt",
-            description="The date and time when the change was scheduled, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
-        ),
-    ]
-    scheduled_for: Annotated[
-        AwareDatetime,
-        Field(
-            alias="scheduledFor",
-            description="The date and time when the change will be effective from, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
-        ),
-    ]
-    type: Annotated[
-        CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
-    ]
+    scheduled_at: AwareDatetime = Field(
+        alias="scheduledAt",
+        description="The date and time when the change was scheduled, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
+    )
+    scheduled_for: AwareDatetime = Field(
+        alias="scheduledFor",
+        description="The date and time when the change will be effective from, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
+    )
+    type: CategoryParametersScheduledBaseChangeType = Field(description="The type of the change.")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -263,12 +229,10 @@ class CategoryParametersScheduledBaseChangeCategory(ApiModel):
     Category parameter scheduled change category data.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the category. This can be either in UUID format or an integer format. You should be ready to accept any string value as the category ID."
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description="The ID of the category. This can be either in UUID format or an integer format. You should be ready to accept any string value as the category ID.",
+    )
 
 
 class CategoryParametersScheduledBaseChangeParameter(ApiModel):
@@ -276,20 +240,20 @@ class CategoryParametersScheduledBaseChangeParameter(ApiModel):
     Category parameter scheduled change parameter data.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the Parameter. This can be either in UUID format or an integer format. You should be ready to accept any string value as the parameter ID."
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description="The ID of the Parameter. This can be either in UUID format or an integer format. You should be ready to accept any string value as the parameter ID.",
+    )
 
 
 class CategoryParametersScheduledChangesResponse(ApiModel):
-    scheduled_changes: "Annotated[list[CategoryParametersScheduledBaseChangeUnion], Field(alias='scheduledChanges', description='The list of scheduled changes.')]"
+    scheduled_changes: "list[CategoryParametersScheduledBaseChangeUnion]" = Field(
+        alias="scheduledChanges", description="The list of scheduled changes."
+    )
 
 
 class CategoryRenamedEvent(CategoryBaseEvent):
-    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+    type: CategoryBaseEventType = Field(description="The type of the change.")
     category: CategoryEventBaseCategory
 
 
@@ -298,18 +262,15 @@ class CategorySuggestionCategoryNode(ApiModel):
     Category suggestion category object.
     """
 
-    id: Annotated[str, Field(description="ID of category.")]
-    name: Annotated[str, Field(description="Category name.")]
+    id: str = Field(description="ID of category.")
+    name: str = Field(description="Category name.")
     parent: "CategorySuggestionCategoryNode | None" = None
 
 
 class CategorySuggestionResponse(ApiModel):
-    matching_categories: Annotated[
-        list[CategorySuggestionCategoryNode],
-        Field(
-            alias="matchingCategories", description="List of categories matching with given phrase."
-        ),
-    ]
+    matching_categories: list[CategorySuggestionCategoryNode] = Field(
+        alias="matchingCategories", description="List of categories matching with given phrase."
+    )
 
 
 class DictionaryCategoryParameterRestrictions(ApiModel):
@@ -317,13 +278,11 @@ class DictionaryCategoryParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    multiple_choices: Annotated[
-        bool | None,
-        Field(
-            alias="multipleChoices",
-            description="Indicates whether this parameter can have more than one value.",
-        ),
-    ] = None
+    multiple_choices: bool | None = Field(
+        None,
+        alias="multipleChoices",
+        description="Indicates whether this parameter can have more than one value.",
+    )
 
 
 class FloatCategoryParameterRestrictions(ApiModel):
@@ -331,27 +290,21 @@ class FloatCategoryParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    min: Annotated[
-        float | None,
-        Field(description="The minimum value of this parameter. Lower than or equal to `max`."),
-    ] = None
-    max: Annotated[
-        float | None,
-        Field(description="The maximum value of this parameter. Greater than or equal to `min`."),
-    ] = None
-    range: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`."
-        ),
-    ] = None
-    precision: Annotated[
-        int | None,
-        Field(
-            description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    min: float | None = Field(
+        None, description="The minimum value of this parameter. Lower than or equal to `max`."
+    )
+    max: float | None = Field(
+        None, description="The maximum value of this parameter. Greater than or equal to `min`."
+    )
+    range: bool | None = Field(
+        None,
+        description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`.",
+    )
+    precision: int | None = Field(
+        None,
+        description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class IntegerCategoryParameterRestrictions(ApiModel):
@@ -359,26 +312,20 @@ class IntegerCategoryParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    min: Annotated[
-        int | None,
-        Field(description="The minimum value of this parameter. Lower than or equal to `max`."),
-    ] = None
-    max: Annotated[
-        int | None,
-        Field(description="The maximum value of this parameter. Greater than or equal to `min`."),
-    ] = None
-    range: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`."
-        ),
-    ] = None
+    min: int | None = Field(
+        None, description="The minimum value of this parameter. Lower than or equal to `max`."
+    )
+    max: int | None = Field(
+        None, description="The maximum value of this parameter. Greater than or equal to `min`."
+    )
+    range: bool | None = Field(
+        None,
+        description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`.",
+    )
 
 
 class RequirementChange(CategoryParametersScheduledBaseChange):
-    type: Annotated[
-        CategoryParametersScheduledBaseChangeType, Field(description="The type of the change.")
-    ]
+    type: CategoryParametersScheduledBaseChangeType = Field(description="The type of the change.")
     category: CategoryParametersScheduledBaseChangeCategory
     parameter: CategoryParametersScheduledBaseChangeParameter
 
@@ -400,20 +347,18 @@ CategoryParametersScheduledBaseChangeUnion = Annotated[
 
 
 class CategoryCreatedEvent(CategoryBaseEvent):
-    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+    type: CategoryBaseEventType = Field(description="The type of the change.")
     category: CategoryEventBaseCategory
 
 
 class CategoryDeletedEvent(CategoryBaseEvent):
-    type: Annotated[CategoryBaseEventType, Field(description="The type of the change.")]
+    type: CategoryBaseEventType = Field(description="The type of the change.")
     category: CategoryEventBaseCategory
-    redirect_category: Annotated[
-        CategoryDeletedEventRedirectCategory | None,
-        Field(
-            alias="redirectCategory",
-            description="Category that should be used instead of deleted one.",
-        ),
-    ] = None
+    redirect_category: CategoryDeletedEventRedirectCategory | None = Field(
+        None,
+        alias="redirectCategory",
+        description="Category that should be used instead of deleted one.",
+    )
 
 
 CategoryBaseEventUnion = Annotated[
@@ -443,43 +388,31 @@ class CategoryDto(ApiModel):
     The category data.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the category. This can be either in UUID format or an integer format. You should be ready to accept any string value as the category ID."
-        ),
-    ] = None
-    leaf: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether the category is at the lowest level. Leaf categories do not have any children. Offers can be listed only in leaf categories."
-        ),
-    ] = None
-    name: Annotated[str | None, Field(description="Name of the category.")] = None
-    options: CategoryOptionsDto | None = None
-    parent: Annotated[CategoryDtoParent | None, Field(description="The parent category data.")] = (
-        None
+    id: str | None = Field(
+        None,
+        description="The ID of the category. This can be either in UUID format or an integer format. You should be ready to accept any string value as the category ID.",
     )
+    leaf: bool | None = Field(
+        None,
+        description="Indicates whether the category is at the lowest level. Leaf categories do not have any children. Offers can be listed only in leaf categories.",
+    )
+    name: str | None = Field(None, description="Name of the category.")
+    options: CategoryOptionsDto | None = None
+    parent: CategoryDtoParent | None = Field(None, description="The parent category data.")
 
 
 class DictionaryCategoryParameterDictionary(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the dictionary value. Use it to set the value in an offer or in a product."
-        ),
-    ] = None
-    value: Annotated[
-        str | None, Field(description="The label of the dictionary value in Polish.")
-    ] = None
-    depends_on_value_ids: Annotated[
-        list[str] | None,
-        Field(
-            alias="dependsOnValueIds",
-            description="The IDs of dictionary values from another parameter that this parameter value can be combined with. The other parameter has the id from `options.dependsOnParameterId`. Empty if this parameter value can be combined with any value from other parameters. Otherwise, this value might be set in the offer only when one of the given values of `dependsOnValueIds` is set as well.",
-        ),
-    ] = None
-    former_data: Annotated[FormerParameterValueData | None, Field(alias="formerData")] = None
+    id: str | None = Field(
+        None,
+        description="The ID of the dictionary value. Use it to set the value in an offer or in a product.",
+    )
+    value: str | None = Field(None, description="The label of the dictionary value in Polish.")
+    depends_on_value_ids: list[str] | None = Field(
+        None,
+        alias="dependsOnValueIds",
+        description="The IDs of dictionary values from another parameter that this parameter value can be combined with. The other parameter has the id from `options.dependsOnParameterId`. Empty if this parameter value can be combined with any value from other parameters. Otherwise, this value might be set in the offer only when one of the given values of `dependsOnValueIds` is set as well.",
+    )
+    former_data: FormerParameterValueData | None = Field(None, alias="formerData")
 
 
 class CategoriesDto(ApiModel):
@@ -491,39 +424,27 @@ class CategoriesDto(ApiModel):
 
 
 class CategoryParameter(ApiModel):
-    id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
-    name: Annotated[str | None, Field(description="The name of the parameter.")] = None
-    type: Annotated[
-        CategoryParameterType,
-        Field(
-            description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    required: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether the value of this parameter must be set in an offer. Offers without required parameters set cannot be published. See also `requiredIf`."
-        ),
-    ] = None
-    required_for_product: Annotated[
-        bool | None,
-        Field(
-            alias="requiredForProduct",
-            description="Indicates whether the value of this parameter must be set in a product. Product without required parameters set cannot be created.",
-        ),
-    ] = None
-    required_if: Annotated[
-        CategoryParameterRequirementConditions | None, Field(alias="requiredIf")
-    ] = None
-    displayed_if: Annotated[
-        CategoryParameterDisplayConditions | None, Field(alias="displayedIf")
-    ] = None
-    unit: Annotated[
-        str | None,
-        Field(description="The unit in which values of the parameter are used. May be `null`."),
-    ] = None
+    id: str | None = Field(None, description="The ID of the parameter.")
+    name: str | None = Field(None, description="The name of the parameter.")
+    type: CategoryParameterType = Field(
+        description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    required: bool | None = Field(
+        None,
+        description="Indicates whether the value of this parameter must be set in an offer. Offers without required parameters set cannot be published. See also `requiredIf`.",
+    )
+    required_for_product: bool | None = Field(
+        None,
+        alias="requiredForProduct",
+        description="Indicates whether the value of this parameter must be set in a product. Product without required parameters set cannot be created.",
+    )
+    required_if: CategoryParameterRequirementConditions | None = Field(None, alias="requiredIf")
+    displayed_if: CategoryParameterDisplayConditions | None = Field(None, alias="displayedIf")
+    unit: str | None = Field(
+        None, description="The unit in which values of the parameter are used. May be `null`."
+    )
     options: CategoryParameterOptions | None = None
-    former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
+    former_data: FormerCategoryParameterData | None = Field(None, alias="formerData")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -544,63 +465,48 @@ class CategoryParameter(ApiModel):
 
 
 class CategoryParameterList(ApiModel):
-    parameters: "Annotated[list[CategoryParameterUnion] | None, Field(description='The list of parameters supported by the category.')]" = None
+    parameters: "list[CategoryParameterUnion] | None" = Field(
+        None, description="The list of parameters supported by the category."
+    )
 
 
 class DictionaryCategoryParameter(CategoryParameter):
-    type: Annotated[
-        CategoryParameterType,
-        Field(
-            description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        DictionaryCategoryParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
-    dictionary: Annotated[
-        list[DictionaryCategoryParameterDictionary] | None,
-        Field(description="Defines the values accepted for this parameter."),
-    ] = None
+    type: CategoryParameterType = Field(
+        description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: DictionaryCategoryParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
+    dictionary: list[DictionaryCategoryParameterDictionary] | None = Field(
+        None, description="Defines the values accepted for this parameter."
+    )
 
 
 class FloatCategoryParameter(CategoryParameter):
-    type: Annotated[
-        CategoryParameterType,
-        Field(
-            description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        FloatCategoryParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
+    type: CategoryParameterType = Field(
+        description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: FloatCategoryParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
 
 
 class IntegerCategoryParameter(CategoryParameter):
-    type: Annotated[
-        CategoryParameterType,
-        Field(
-            description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        IntegerCategoryParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
+    type: CategoryParameterType = Field(
+        description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: IntegerCategoryParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
 
 
 class StringCategoryParameter(CategoryParameter):
-    type: Annotated[
-        CategoryParameterType,
-        Field(
-            description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        StringCategoryParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
+    type: CategoryParameterType = Field(
+        description="The type of the parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: StringCategoryParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
 
 
 CategoryParameterUnion = Annotated[

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Classifieds."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -20,10 +18,8 @@ from allegro_async.api.models.shared_88ef85c7 import (
 
 
 class ClassifiedExtension(ApiModel):
-    description: Annotated[
-        str | None, Field(description="The classified extension description.")
-    ] = None
-    name: Annotated[str | None, Field(description="The classified extension name.")] = None
+    description: str | None = Field(None, description="The classified extension description.")
+    name: str | None = Field(None, description="The classified extension name.")
 
 
 class ClassifiedPackageConfigType(OpenEnum):
@@ -32,24 +28,22 @@ class ClassifiedPackageConfigType(OpenEnum):
 
 
 class ClassifiedPackages(ApiModel):
-    base_package: Annotated[ClassifiedPackage, Field(alias="basePackage")]
-    extra_packages: Annotated[list[ClassifiedExtraPackage] | None, Field(alias="extraPackages")] = (
-        None
-    )
+    base_package: ClassifiedPackage = Field(alias="basePackage")
+    extra_packages: list[ClassifiedExtraPackage] | None = Field(None, alias="extraPackages")
 
 
 class ClassifiedPromotion(ApiModel):
-    duration: Annotated[str, Field(description="Duration in ISO 8601 format.")]
-    name: Annotated[str, Field(description="Name of the promotion.")]
+    duration: str = Field(description="Duration in ISO 8601 format.")
+    name: str = Field(description="Name of the promotion.")
 
 
 class ClassifiedPublication(ApiModel):
-    duration: Annotated[str, Field(description="Duration in ISO 8601 format.")]
+    duration: str = Field(description="Duration in ISO 8601 format.")
 
 
 class ClassifiedResponse(ApiModel):
-    base_package: Annotated[ClassifiedPackage, Field(alias="basePackage")]
-    extra_packages: Annotated[list[ClassifiedExtraPackage], Field(alias="extraPackages")]
+    base_package: ClassifiedPackage = Field(alias="basePackage")
+    extra_packages: list[ClassifiedExtraPackage] = Field(alias="extraPackages")
 
 
 class ClassifiedStatEventType(OpenEnum):
@@ -69,24 +63,23 @@ class OfferStatModelDto(ApiModel):
     Offer details data, containg offer identifier.
     """
 
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
 
 
 class ClassifiedEventStat(ApiModel):
-    count: Annotated[int | None, Field()] = None
-    event_type: Annotated[ClassifiedStatEventType | None, Field(alias="eventType")] = None
+    count: int | None = Field(None)
+    event_type: ClassifiedStatEventType | None = Field(None, alias="eventType")
 
 
 class ClassifiedPackageConfig(ApiModel):
     extensions: list[ClassifiedExtension] | None = None
-    id: Annotated[str, Field(description="The classifieds package ID.")]
-    name: Annotated[str, Field(description="The classifieds package name.")]
-    promotions: Annotated[
-        list[ClassifiedPromotion] | None,
-        Field(description="A list of additional promotions included in the package."),
-    ] = None
+    id: str = Field(description="The classifieds package ID.")
+    name: str = Field(description="The classifieds package name.")
+    promotions: list[ClassifiedPromotion] | None = Field(
+        None, description="A list of additional promotions included in the package."
+    )
     publication: ClassifiedPublication | None = None
-    type: Annotated[ClassifiedPackageConfigType, Field()]
+    type: ClassifiedPackageConfigType = Field()
 
 
 class ClassifiedPackageConfigs(ApiModel):
@@ -94,21 +87,18 @@ class ClassifiedPackageConfigs(ApiModel):
 
 
 class ClassifiedDailyEventStatResponseDto(ApiModel):
-    date: Annotated[str | None, Field(description="Date in format yyyy-MM-dd")] = None
-    event_stats: Annotated[
-        list[ClassifiedEventStat] | None,
-        Field(alias="eventStats", description="List of event types with number of occurrences."),
-    ] = None
+    date: str | None = Field(None, description="Date in format yyyy-MM-dd")
+    event_stats: list[ClassifiedEventStat] | None = Field(
+        None, alias="eventStats", description="List of event types with number of occurrences."
+    )
 
 
 class OfferStatResponseDto(ApiModel):
     offer: OfferStatModelDto | None = None
-    event_stats_total: Annotated[
-        list[ClassifiedEventStat] | None, Field(alias="eventStatsTotal")
-    ] = None
-    events_per_day: Annotated[
-        list[ClassifiedDailyEventStatResponseDto] | None, Field(alias="eventsPerDay")
-    ] = None
+    event_stats_total: list[ClassifiedEventStat] | None = Field(None, alias="eventStatsTotal")
+    events_per_day: list[ClassifiedDailyEventStatResponseDto] | None = Field(
+        None, alias="eventsPerDay"
+    )
 
 
 class OfferStatsResponseDto(ApiModel):
@@ -116,7 +106,7 @@ class OfferStatsResponseDto(ApiModel):
     Data objects containing details for counted events per offer. Includes a list of OfferStatResponseDto grouped by date and a list of ClassifiedEventStat grouped by EventType for a specific period.
     """
 
-    offer_stats: Annotated[list[OfferStatResponseDto] | None, Field(alias="offerStats")] = None
+    offer_stats: list[OfferStatResponseDto] | None = Field(None, alias="offerStats")
 
 
 class SellerOfferStatsResponseDto(ApiModel):
@@ -124,9 +114,7 @@ class SellerOfferStatsResponseDto(ApiModel):
     Data class for a specific seller events. Includes a list of OfferStatResponseDto grouped by date and a list of ClassifiedEventStat grouped by EventType for a specific period.
     """
 
-    event_stats_total: Annotated[
-        list[ClassifiedEventStat] | None, Field(alias="eventStatsTotal")
-    ] = None
-    events_per_day: Annotated[
-        list[ClassifiedDailyEventStatResponseDto] | None, Field(alias="eventsPerDay")
-    ] = None
+    event_stats_total: list[ClassifiedEventStat] | None = Field(None, alias="eventStatsTotal")
+    events_per_day: list[ClassifiedDailyEventStatResponseDto] | None = Field(
+        None, alias="eventsPerDay"
+    )

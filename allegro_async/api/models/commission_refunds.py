@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Commission refunds."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -38,15 +36,13 @@ class RefundClaimCommission(ApiModel):
     Gross money value of the returned refund application.
     """
 
-    amount: Annotated[
-        float | None, Field(description="Monetary amount of the returned refund application.")
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="Three-letter currency code (ISO-4217) of the returned refund application."
-        ),
-    ] = None
+    amount: float | None = Field(
+        None, description="Monetary amount of the returned refund application."
+    )
+    currency: str | None = Field(
+        None,
+        description="Three-letter currency code (ISO-4217) of the returned refund application.",
+    )
 
 
 class RefundClaimBuyer(ApiModel):
@@ -54,9 +50,9 @@ class RefundClaimBuyer(ApiModel):
     Buyer associated with the refund application.
     """
 
-    id: Annotated[
-        str | None, Field(description="ID of the buyer associated with the refund application.")
-    ] = None
+    id: str | None = Field(
+        None, description="ID of the buyer associated with the refund application."
+    )
 
 
 class RefundClaimLineItemOffer(ApiModel):
@@ -64,9 +60,7 @@ class RefundClaimLineItemOffer(ApiModel):
     Offer associated with the purchase.
     """
 
-    id: Annotated[
-        str | None, Field(description="ID of the offer associated with the purchase.")
-    ] = None
+    id: str | None = Field(None, description="ID of the offer associated with the purchase.")
 
 
 class RefundClaimLineItem(ApiModel):
@@ -74,23 +68,20 @@ class RefundClaimLineItem(ApiModel):
     Purchase associated with the refund application.
     """
 
-    id: Annotated[
-        str | None, Field(description="ID of the purchase associated with the refund application.")
-    ] = None
-    quantity: Annotated[
-        int | None,
-        Field(
-            description="Total quantity of product purchased by the buyer. Equal to or greater than quantity for which the seller filed the refund application.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
-    bought_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="boughtAt", description="Date when the purchase was made."),
-    ] = None
-    offer: Annotated[
-        RefundClaimLineItemOffer | None, Field(description="Offer associated with the purchase.")
-    ] = None
+    id: str | None = Field(
+        None, description="ID of the purchase associated with the refund application."
+    )
+    quantity: int | None = Field(
+        None,
+        description="Total quantity of product purchased by the buyer. Equal to or greater than quantity for which the seller filed the refund application.",
+        json_schema_extra={"minimum": 1},
+    )
+    bought_at: AwareDatetime | None = Field(
+        None, alias="boughtAt", description="Date when the purchase was made."
+    )
+    offer: RefundClaimLineItemOffer | None = Field(
+        None, description="Offer associated with the purchase."
+    )
 
 
 class RefundClaimType(OpenEnum):
@@ -107,43 +98,32 @@ class RefundClaim(ApiModel):
     Detailed information about the refund application.
     """
 
-    id: Annotated[UuidText | None, Field(description="ID of the returned refund application.")] = (
-        None
+    id: UuidText | None = Field(None, description="ID of the returned refund application.")
+    status: RefundClaimStatus | None = Field(
+        None,
+        description="Status of the returned refund application. - `IN_PROGRESS` - the application is being processed or awaits user or admin action. - `WAITING_FOR_PAYMENT_REFUND` - the application is being processed and awaits payment refund to buyer. - `GRANTED` - the application was accepted and a commission refund was granted as requested,\n  or the application was rejected and the seller successfully appealed.\n- `REJECTED` - the application was rejected and no commission was refunded. - `REJECTED_AFTER_APPEAL` - the application was initially rejected and the seller unsuccessfully appealed. - `CANCELLED` - the application was cancelled by the seller. - `APPEALED` - the application was rejected and the seller appealed, but the appeal has not yet finished processing.",
     )
-    status: Annotated[
-        RefundClaimStatus | None,
-        Field(
-            description="Status of the returned refund application. - `IN_PROGRESS` - the application is being processed or awaits user or admin action. - `WAITING_FOR_PAYMENT_REFUND` - the application is being processed and awaits payment refund to buyer. - `GRANTED` - the application was accepted and a commission refund was granted as requested,\n  or the application was rejected and the seller successfully appealed.\n- `REJECTED` - the application was rejected and no commission was refunded. - `REJECTED_AFTER_APPEAL` - the application was initially rejected and the seller unsuccessfully appealed. - `CANCELLED` - the application was cancelled by the seller. - `APPEALED` - the application was rejected and the seller appealed, but the appeal has not yet finished processing."
-        ),
-    ] = None
-    quantity: Annotated[
-        int | None,
-        Field(
-            description="Quantity of product for which the seller filed the refund application.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
-    commission: Annotated[
-        RefundClaimCommission | None,
-        Field(description="Gross money value of the returned refund application."),
-    ] = None
-    buyer: Annotated[
-        RefundClaimBuyer | None, Field(description="Buyer associated with the refund application.")
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="createdAt", description="Date when the refund application was created."),
-    ] = None
-    line_item: Annotated[
-        RefundClaimLineItem | None,
-        Field(alias="lineItem", description="Purchase associated with the refund application."),
-    ] = None
-    type: Annotated[
-        RefundClaimType | None,
-        Field(
-            description="Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically."
-        ),
-    ] = None
+    quantity: int | None = Field(
+        None,
+        description="Quantity of product for which the seller filed the refund application.",
+        json_schema_extra={"minimum": 1},
+    )
+    commission: RefundClaimCommission | None = Field(
+        None, description="Gross money value of the returned refund application."
+    )
+    buyer: RefundClaimBuyer | None = Field(
+        None, description="Buyer associated with the refund application."
+    )
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Date when the refund application was created."
+    )
+    line_item: RefundClaimLineItem | None = Field(
+        None, alias="lineItem", description="Purchase associated with the refund application."
+    )
+    type: RefundClaimType | None = Field(
+        None,
+        description="Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically.",
+    )
 
 
 class RefundClaimRequestLineItem(ApiModel):
@@ -151,40 +131,32 @@ class RefundClaimRequestLineItem(ApiModel):
     Purchase for which a refund application will be created.
     """
 
-    id: Annotated[
-        str | None,
-        Field(description="ID of the purchase for which a refund application will be created."),
-    ] = None
+    id: str | None = Field(
+        None, description="ID of the purchase for which a refund application will be created."
+    )
 
 
 class RefundClaimRequest(ApiModel):
-    line_item: Annotated[
-        RefundClaimRequestLineItem | None,
-        Field(
-            alias="lineItem", description="Purchase for which a refund application will be created."
-        ),
-    ] = None
-    quantity: Annotated[
-        int | None,
-        Field(
-            description="Quantity of product for which the refund application will be created. Must be greater than zero.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
+    line_item: RefundClaimRequestLineItem | None = Field(
+        None,
+        alias="lineItem",
+        description="Purchase for which a refund application will be created.",
+    )
+    quantity: int | None = Field(
+        None,
+        description="Quantity of product for which the refund application will be created. Must be greater than zero.",
+        json_schema_extra={"minimum": 1},
+    )
 
 
 class RefundClaimResponse(ApiModel):
-    id: Annotated[str | None, Field(description="ID of created claim.")] = None
+    id: str | None = Field(None, description="ID of created claim.")
 
 
 class GetRefundApplicationsResponse(ApiModel):
-    refund_claims: Annotated[
-        list[RefundClaim] | None,
-        Field(alias="refundClaims", description="Collection of refund applications."),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Count of refund applications returned.", json_schema_extra={"minimum": 0}
-        ),
-    ] = None
+    refund_claims: list[RefundClaim] | None = Field(
+        None, alias="refundClaims", description="Collection of refund applications."
+    )
+    count: int | None = Field(
+        None, description="Count of refund applications returned.", json_schema_extra={"minimum": 0}
+    )

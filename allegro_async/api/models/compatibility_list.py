@@ -3,7 +3,7 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Compatibility List."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     Field,
@@ -31,12 +31,9 @@ class CompatibilityListType(OpenEnum):
 
 
 class CompatibilityList(ApiModel):
-    type: Annotated[
-        CompatibilityListType,
-        Field(
-            description="Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>"
-        ),
-    ]
+    type: CompatibilityListType = Field(
+        description="Type of the compatibility list, two values are acceptable: `MANUAL`, `PRODUCT_BASED`. <ul> <li>`MANUAL` -  for offers not associated with product - compatibility list is created with items provided by user directly in the body of the request.</li> <li>`PRODUCT_BASED` - for offers associated with product - if compatibility list is provided in the product details (GET/sale/products/{productId}), it needs to be included in the offer in unchanged form. </li> </ul>"
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -52,13 +49,11 @@ class CompatibilityList(ApiModel):
 
 
 class CompatibilityListProductBased(CompatibilityList):
-    id: Annotated[str, Field(description="Id of product-based compatibility list.")]
-    items: Annotated[
-        list[CompatibilityListItemProductBased] | None,
-        Field(
-            description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
-        ),
-    ] = None
+    id: str = Field(description="Id of product-based compatibility list.")
+    items: list[CompatibilityListItemProductBased] | None = Field(
+        None,
+        description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer.",
+    )
 
 
 class CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType(OpenEnum):
@@ -75,60 +70,52 @@ class CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules(
     Additional information about constraints assigned to the category.
     """
 
-    max_rows: Annotated[
-        int | None,
-        Field(
-            alias="maxRows",
-            description="Maximum number of items allowed on compatibility list.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
-    max_characters_per_line: Annotated[
-        int | None,
-        Field(
-            alias="maxCharactersPerLine",
-            description="Maximum length of single item on the list.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
+    max_rows: int | None = Field(
+        None,
+        alias="maxRows",
+        description="Maximum number of items allowed on compatibility list.",
+        json_schema_extra={"minimum": 1},
+    )
+    max_characters_per_line: int | None = Field(
+        None,
+        alias="maxCharactersPerLine",
+        description="Maximum length of single item on the list.",
+        json_schema_extra={"minimum": 1},
+    )
 
 
 class CompatibilityListSupportedCategoriesDtoSupportedCategories(ApiModel):
-    category_id: Annotated[
-        str | None,
-        Field(
-            alias="categoryId",
-            description="Identifier of the category, where you can use the compatibility list in an offer listed in the category or in all subcategories, which belongs to returned category.",
-        ),
-    ] = None
-    name: Annotated[str | None, Field(description="Name of supported category.")] = None
-    items_type: Annotated[
-        str | None, Field(alias="itemsType", description="Type of the compatible item.")
-    ] = None
-    input_type: Annotated[
-        CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType | None,
-        Field(
-            alias="inputType",
-            description='Type of the representation of compatible item. <ul> <li>`TEXT` - item on compatibility list has to be provided as plain text.</li> <li>`ID` - item on compatibility list has to be provided as identifier of compatible product. To obtain it please use <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatible-products/get">compatible-products</a> resource together with `itemsType` supported in particular category. </li> </ul> ',
-        ),
-    ] = None
-    validation_rules: Annotated[
-        CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules | None,
-        Field(
-            alias="validationRules",
-            description="Additional information about constraints assigned to the category.",
-        ),
-    ] = None
+    category_id: str | None = Field(
+        None,
+        alias="categoryId",
+        description="Identifier of the category, where you can use the compatibility list in an offer listed in the category or in all subcategories, which belongs to returned category.",
+    )
+    name: str | None = Field(None, description="Name of supported category.")
+    items_type: str | None = Field(
+        None, alias="itemsType", description="Type of the compatible item."
+    )
+    input_type: CompatibilityListSupportedCategoriesDtoSupportedCategoriesInputType | None = Field(
+        None,
+        alias="inputType",
+        description='Type of the representation of compatible item. <ul> <li>`TEXT` - item on compatibility list has to be provided as plain text.</li> <li>`ID` - item on compatibility list has to be provided as identifier of compatible product. To obtain it please use <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatible-products/get">compatible-products</a> resource together with `itemsType` supported in particular category. </li> </ul> ',
+    )
+    validation_rules: (
+        CompatibilityListSupportedCategoriesDtoSupportedCategoriesValidationRules | None
+    ) = Field(
+        None,
+        alias="validationRules",
+        description="Additional information about constraints assigned to the category.",
+    )
 
 
 class CompatibilityListSupportedCategoriesDto(ApiModel):
-    supported_categories: Annotated[
-        list[CompatibilityListSupportedCategoriesDtoSupportedCategories] | None,
-        Field(
-            alias="supportedCategories",
-            description='List with information about categories where compatibility list is supported. <a href=" https://developer.allegro.pl/compatibility_list/" target="_blank">Read more</a>.',
-        ),
-    ] = None
+    supported_categories: (
+        list[CompatibilityListSupportedCategoriesDtoSupportedCategories] | None
+    ) = Field(
+        None,
+        alias="supportedCategories",
+        description='List with information about categories where compatibility list is supported. <a href=" https://developer.allegro.pl/compatibility_list/" target="_blank">Read more</a>.',
+    )
 
 
 class CompatibleProductDtoGroup(ApiModel):
@@ -136,76 +123,61 @@ class CompatibleProductDtoGroup(ApiModel):
     Group to which compatible product is assigned to.
     """
 
-    id: Annotated[str | None, Field(description="Identifier of the group.")] = None
+    id: str | None = Field(None, description="Identifier of the group.")
 
 
 class CompatibleProductDtoAttributes(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of an attribute")] = None
-    values: Annotated[list[str] | None, Field(description="List of attribute's values.")] = None
+    id: str | None = Field(None, description="Identifier of an attribute")
+    values: list[str] | None = Field(None, description="List of attribute's values.")
 
 
 class CompatibleProductDto(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of the compatible product.")] = None
-    text: Annotated[
-        str | None, Field(description="Textual representation of the compatible product.")
-    ] = None
-    group: Annotated[
-        CompatibleProductDtoGroup | None,
-        Field(description="Group to which compatible product is assigned to."),
-    ] = None
-    attributes: Annotated[
-        list[CompatibleProductDtoAttributes] | None,
-        Field(description="List of compatible products attributes."),
-    ] = None
+    id: str | None = Field(None, description="Identifier of the compatible product.")
+    text: str | None = Field(None, description="Textual representation of the compatible product.")
+    group: CompatibleProductDtoGroup | None = Field(
+        None, description="Group to which compatible product is assigned to."
+    )
+    attributes: list[CompatibleProductDtoAttributes] | None = Field(
+        None, description="List of compatible products attributes."
+    )
 
 
 class CompatibleProductsGroupsDtoGroups(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="Identifier of the group.",
-            json_schema_extra={"maxLength": 32, "minLength": 32},
-        ),
-    ] = None
-    text: Annotated[str | None, Field(description="Name of the group.")] = None
+    id: str | None = Field(
+        None,
+        description="Identifier of the group.",
+        json_schema_extra={"maxLength": 32, "minLength": 32},
+    )
+    text: str | None = Field(None, description="Name of the group.")
 
 
 class CompatibleProductsGroupsDto(ApiModel):
-    groups: Annotated[
-        list[CompatibleProductsGroupsDtoGroups] | None,
-        Field(description="List of groups for given type of compatible products."),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of available elements.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    groups: list[CompatibleProductsGroupsDtoGroups] | None = Field(
+        None, description="List of groups for given type of compatible products."
+    )
+    count: int | None = Field(
+        None, description="Number of returned elements.", json_schema_extra={"minimum": 0}
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of available elements.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class CompatibleProductsListDto(ApiModel):
-    compatible_products: Annotated[
-        list[CompatibleProductDto] | None,
-        Field(
-            alias="compatibleProducts",
-            description="List of compatible products for given type and parameters.",
-        ),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of available elements. Field is not present when `phrase` parameter is used.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    compatible_products: list[CompatibleProductDto] | None = Field(
+        None,
+        alias="compatibleProducts",
+        description="List of compatible products for given type and parameters.",
+    )
+    count: int | None = Field(
+        None, description="Number of returned elements.", json_schema_extra={"minimum": 0}
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of available elements. Field is not present when `phrase` parameter is used.",
+        json_schema_extra={"minimum": 0},
+    )

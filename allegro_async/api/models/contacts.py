@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Contacts."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -15,38 +13,36 @@ from allegro_async.api._base import (
 
 
 class EmailRequest(ApiModel):
-    address: Annotated[
-        str | None,
-        Field(
-            description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters.",
-            json_schema_extra={"maxLength": 128},
-        ),
-    ] = None
+    address: str | None = Field(
+        None,
+        description="The contact's email address. The user part (before `@`) cannot be longer than 64 characters.",
+        json_schema_extra={"maxLength": 128},
+    )
 
 
 class EmailResponse(ApiModel):
-    address: Annotated[str | None, Field()] = None
+    address: str | None = Field(None)
 
 
 class PhonesRequest(ApiModel):
-    number: Annotated[
-        str | None, Field(description="A valid phone number", json_schema_extra={"maxLength": 250})
-    ] = None
+    number: str | None = Field(
+        None, description="A valid phone number", json_schema_extra={"maxLength": 250}
+    )
 
 
 class PhonesResponse(ApiModel):
-    number: Annotated[str | None, Field()] = None
+    number: str | None = Field(None)
 
 
 class ContactRequest(ApiModel):
-    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 250})] = None
-    emails: Annotated[list[EmailRequest] | None, Field(json_schema_extra={"maxItems": 1})] = None
-    phones: Annotated[list[PhonesRequest] | None, Field(json_schema_extra={"maxItems": 2})] = None
+    name: str | None = Field(None, json_schema_extra={"maxLength": 250})
+    emails: list[EmailRequest] | None = Field(None, json_schema_extra={"maxItems": 1})
+    phones: list[PhonesRequest] | None = Field(None, json_schema_extra={"maxItems": 2})
 
 
 class ContactResponse(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    name: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    name: str | None = Field(None)
     emails: list[EmailResponse] | None = None
     phones: list[PhonesResponse] | None = None
 

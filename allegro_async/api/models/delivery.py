@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Delivery."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -38,7 +36,7 @@ class DeliverySettingsRequestMarketplace(ApiModel):
     The marketplace for which delivery settings will be modified. By default (if the marketplace parameter is not set) the marketplace on which the seller has registered is used. However, we recommend that the marketplace parameter should always be explicitly set.
     """
 
-    id: Annotated[str, Field(description="Marketplace id")]
+    id: str = Field(description="Marketplace id")
 
 
 class DeliverySettingsRequestFreeDelivery(ApiModel):
@@ -46,15 +44,12 @@ class DeliverySettingsRequestFreeDelivery(ApiModel):
     A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic). If you do not want to set free domestic delivery threshold, do not set this value.
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="ISO 4217 currency code. The correct currency code for a given marketplace should be set, e.g. PLN for allegro-pl, CZK for allegro-cz."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="ISO 4217 currency code. The correct currency code for a given marketplace should be set, e.g. PLN for allegro-pl, CZK for allegro-cz."
+    )
 
 
 class DeliverySettingsRequestAbroadFreeDelivery(ApiModel):
@@ -62,15 +57,12 @@ class DeliverySettingsRequestAbroadFreeDelivery(ApiModel):
     A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign). If you do not want to set free foreign delivery threshold, do not set this value.
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="ISO 4217 currency code. The correct currency code for a given marketplace should be set, e.g. PLN for allegro-pl, CZK for allegro-cz."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="ISO 4217 currency code. The correct currency code for a given marketplace should be set, e.g. PLN for allegro-pl, CZK for allegro-cz."
+    )
 
 
 class DeliverySettingsRequestJoinPolicyStrategy(OpenEnum):
@@ -92,39 +84,29 @@ class DeliverySettingsRequestJoinPolicy(ApiModel):
     Policy of calculating delivery costs.
     """
 
-    strategy: Annotated[
-        DeliverySettingsRequestJoinPolicyStrategy,
-        Field(
-            description="Strategy used to calculate delivery cost for items from offers with different delivery costs.\nThe possible values:\n  * `MAX` - The buyer will pay for the most expensive delivery\n  * `MIN` - The buyer will pay for the cheapest delivery\n  * `SUM` - Items will be sent in separate parcels and delivery costs will be sum of delivery costs for each item."
-        ),
-    ]
+    strategy: DeliverySettingsRequestJoinPolicyStrategy = Field(
+        description="Strategy used to calculate delivery cost for items from offers with different delivery costs.\nThe possible values:\n  * `MAX` - The buyer will pay for the most expensive delivery\n  * `MIN` - The buyer will pay for the cheapest delivery\n  * `SUM` - Items will be sent in separate parcels and delivery costs will be sum of delivery costs for each item."
+    )
 
 
 class DeliverySettingsRequest(ApiModel):
-    marketplace: Annotated[
-        DeliverySettingsRequestMarketplace | None,
-        Field(
-            description="The marketplace for which delivery settings will be modified. By default (if the marketplace parameter is not set) the marketplace on which the seller has registered is used. However, we recommend that the marketplace parameter should always be explicitly set."
-        ),
-    ] = None
-    free_delivery: Annotated[
-        DeliverySettingsRequestFreeDelivery | None,
-        Field(
-            alias="freeDelivery",
-            description="A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic). If you do not want to set free domestic delivery threshold, do not set this value.",
-        ),
-    ] = None
-    abroad_free_delivery: Annotated[
-        DeliverySettingsRequestAbroadFreeDelivery | None,
-        Field(
-            alias="abroadFreeDelivery",
-            description="A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign). If you do not want to set free foreign delivery threshold, do not set this value.",
-        ),
-    ] = None
-    join_policy: Annotated[
-        DeliverySettingsRequestJoinPolicy,
-        Field(alias="joinPolicy", description="Policy of calculating delivery costs."),
-    ]
+    marketplace: DeliverySettingsRequestMarketplace | None = Field(
+        None,
+        description="The marketplace for which delivery settings will be modified. By default (if the marketplace parameter is not set) the marketplace on which the seller has registered is used. However, we recommend that the marketplace parameter should always be explicitly set.",
+    )
+    free_delivery: DeliverySettingsRequestFreeDelivery | None = Field(
+        None,
+        alias="freeDelivery",
+        description="A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic). If you do not want to set free domestic delivery threshold, do not set this value.",
+    )
+    abroad_free_delivery: DeliverySettingsRequestAbroadFreeDelivery | None = Field(
+        None,
+        alias="abroadFreeDelivery",
+        description="A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign). If you do not want to set free foreign delivery threshold, do not set this value.",
+    )
+    join_policy: DeliverySettingsRequestJoinPolicy = Field(
+        alias="joinPolicy", description="Policy of calculating delivery costs."
+    )
 
 
 class DeliverySettingsResponseMarketplace(ApiModel):
@@ -132,7 +114,7 @@ class DeliverySettingsResponseMarketplace(ApiModel):
     Marketplace for which delivery settings were returned.
     """
 
-    id: Annotated[str, Field(description="Marketplace id")]
+    id: str = Field(description="Marketplace id")
 
 
 class DeliverySettingsResponseFreeDelivery(ApiModel):
@@ -140,15 +122,12 @@ class DeliverySettingsResponseFreeDelivery(ApiModel):
     A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic).
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="ISO 4217 currency code. Currency code depends on marketplace, e.g. PLN for allegro-pl, CZK for allegro-cz."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="ISO 4217 currency code. Currency code depends on marketplace, e.g. PLN for allegro-pl, CZK for allegro-cz."
+    )
 
 
 class DeliverySettingsResponseAbroadFreeDelivery(ApiModel):
@@ -156,15 +135,12 @@ class DeliverySettingsResponseAbroadFreeDelivery(ApiModel):
     A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign).
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="ISO 4217 currency code. Currency code depends on marketplace, e.g. PLN for allegro-pl, CZK for allegro-cz."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="ISO 4217 currency code. Currency code depends on marketplace, e.g. PLN for allegro-pl, CZK for allegro-cz."
+    )
 
 
 class DeliverySettingsResponseJoinPolicy(ApiModel):
@@ -172,44 +148,32 @@ class DeliverySettingsResponseJoinPolicy(ApiModel):
     Policy of calculating delivery costs.
     """
 
-    strategy: Annotated[
-        DeliverySettingsRequestJoinPolicyStrategy,
-        Field(
-            description="Strategy used to calculate delivery cost for items from offers with different delivery costs.\nThe possible values:\n  * `MAX` - The buyer will pay for the most expensive delivery\n  * `MIN` - The buyer will pay for the cheapest delivery\n  * `SUM` - Items will be sent in separate parcels and delivery costs will be sum of delivery costs for each item."
-        ),
-    ]
+    strategy: DeliverySettingsRequestJoinPolicyStrategy = Field(
+        description="Strategy used to calculate delivery cost for items from offers with different delivery costs.\nThe possible values:\n  * `MAX` - The buyer will pay for the most expensive delivery\n  * `MIN` - The buyer will pay for the cheapest delivery\n  * `SUM` - Items will be sent in separate parcels and delivery costs will be sum of delivery costs for each item."
+    )
 
 
 class DeliverySettingsResponse(ApiModel):
-    marketplace: Annotated[
-        DeliverySettingsResponseMarketplace,
-        Field(description="Marketplace for which delivery settings were returned."),
-    ]
-    free_delivery: Annotated[
-        DeliverySettingsResponseFreeDelivery | None,
-        Field(
-            alias="freeDelivery",
-            description="A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic).",
-        ),
-    ] = None
-    abroad_free_delivery: Annotated[
-        DeliverySettingsResponseAbroadFreeDelivery | None,
-        Field(
-            alias="abroadFreeDelivery",
-            description="A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign).",
-        ),
-    ] = None
-    join_policy: Annotated[
-        DeliverySettingsResponseJoinPolicy,
-        Field(alias="joinPolicy", description="Policy of calculating delivery costs."),
-    ]
-    updated_at: Annotated[
-        str,
-        Field(
-            alias="updatedAt",
-            description="Date and time of the last modification of the set in UTC ISO 8601 format.",
-        ),
-    ]
+    marketplace: DeliverySettingsResponseMarketplace = Field(
+        description="Marketplace for which delivery settings were returned."
+    )
+    free_delivery: DeliverySettingsResponseFreeDelivery | None = Field(
+        None,
+        alias="freeDelivery",
+        description="A minimum total order amount required to qualify for free domestic delivery (for example for allegro-cz marketplace, only Czechia is treated as domestic).",
+    )
+    abroad_free_delivery: DeliverySettingsResponseAbroadFreeDelivery | None = Field(
+        None,
+        alias="abroadFreeDelivery",
+        description="A minimum total order amount required to qualify for free foreign delivery (for example for allegro-cz marketplace, all delivery countries other than Czechia are treated as foreign).",
+    )
+    join_policy: DeliverySettingsResponseJoinPolicy = Field(
+        alias="joinPolicy", description="Policy of calculating delivery costs."
+    )
+    updated_at: str = Field(
+        alias="updatedAt",
+        description="Date and time of the last modification of the set in UTC ISO 8601 format.",
+    )
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy(OpenEnum):
@@ -228,13 +192,11 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the quantity per parcel.
     """
 
-    max: Annotated[
-        int | None,
-        Field(
-            description="Upper limit for quantity per package.",
-            json_schema_extra={"minimum": 1, "maximum": 999999},
-        ),
-    ] = None
+    max: int | None = Field(
+        None,
+        description="Upper limit for quantity per package.",
+        json_schema_extra={"minimum": 1, "maximum": 999999},
+    )
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight(
@@ -244,27 +206,21 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the maximum weight of a package.
     """
 
-    supported: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether the maximum package weight can be set in shipping rates for the delivery method."
-        ),
-    ] = None
-    min: Annotated[
-        str | None,
-        Field(
-            description="Lower limit for the maximum package weight, provided in a string format to avoid rounding errors."
-        ),
-    ] = None
-    max: Annotated[
-        str | None,
-        Field(
-            description="Upper limit for the maximum package weight, provided in a string format to avoid rounding errors."
-        ),
-    ] = None
-    unit: Annotated[
-        str | None, Field(description="Weight unit. Currently only `KILOGRAM` is supported.")
-    ] = None
+    supported: bool | None = Field(
+        None,
+        description="Indicates whether the maximum package weight can be set in shipping rates for the delivery method.",
+    )
+    min: str | None = Field(
+        None,
+        description="Lower limit for the maximum package weight, provided in a string format to avoid rounding errors.",
+    )
+    max: str | None = Field(
+        None,
+        description="Upper limit for the maximum package weight, provided in a string format to avoid rounding errors.",
+    )
+    unit: str | None = Field(
+        None, description="Weight unit. Currently only `KILOGRAM` is supported."
+    )
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate(
@@ -274,15 +230,13 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the shipping cost for the first item in the parcel.
     """
 
-    min: Annotated[
-        str | None,
-        Field(description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}),
-    ] = None
-    max: Annotated[
-        str | None,
-        Field(description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}),
-    ] = None
-    currency: Annotated[str | None, Field(description="ISO 4217 currency code.")] = None
+    min: str | None = Field(
+        None, description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}
+    )
+    max: str | None = Field(
+        None, description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}
+    )
+    currency: str | None = Field(None, description="ISO 4217 currency code.")
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate(
@@ -292,15 +246,13 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the shipping cost of another item in the parcel.
     """
 
-    min: Annotated[
-        str | None,
-        Field(description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}),
-    ] = None
-    max: Annotated[
-        str | None,
-        Field(description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}),
-    ] = None
-    currency: Annotated[str | None, Field(description="ISO 4217 currency code.")] = None
+    min: str | None = Field(
+        None, description="Lower limit for the rate.", json_schema_extra={"maxLength": 15}
+    )
+    max: str | None = Field(
+        None, description="Upper limit for the rate.", json_schema_extra={"maxLength": 15}
+    )
+    currency: str | None = Field(None, description="ISO 4217 currency code.")
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault(
@@ -310,10 +262,8 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Default shipping time.
     """
 
-    from_: Annotated[str | None, Field(alias="from", description="ISO 8601 duration format.")] = (
-        None
-    )
-    to: Annotated[str | None, Field(description="ISO 8601 duration format.")] = None
+    from_: str | None = Field(None, alias="from", description="ISO 8601 duration format.")
+    to: str | None = Field(None, description="ISO 8601 duration format.")
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime(
@@ -323,17 +273,14 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the shipping time.
     """
 
-    default: Annotated[
+    default: (
         GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTimeDefault
-        | None,
-        Field(description="Default shipping time."),
-    ] = None
-    customizable: Annotated[
-        bool | None,
-        Field(
-            description="Indicates if custom shipping time can be set when adding or modifying shipping rates."
-        ),
-    ] = None
+        | None
+    ) = Field(None, description="Default shipping time.")
+    customizable: bool | None = Field(
+        None,
+        description="Indicates if custom shipping time can be set when adding or modifying shipping rates.",
+    )
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints(ApiModel):
@@ -341,140 +288,118 @@ class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstr
     Rules for the delivery method, i.e. price, quantity, shipping time, etc.
     """
 
-    allowed: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether delivery method can be used when adding or modifying shipping rates."
-        ),
-    ] = None
-    max_quantity_per_package: Annotated[
+    allowed: bool | None = Field(
+        None,
+        description="Indicates whether delivery method can be used when adding or modifying shipping rates.",
+    )
+    max_quantity_per_package: (
         GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxQuantityPerPackage
-        | None,
-        Field(alias="maxQuantityPerPackage", description="Rules for the quantity per parcel."),
-    ] = None
-    max_package_weight: Annotated[
+        | None
+    ) = Field(None, alias="maxQuantityPerPackage", description="Rules for the quantity per parcel.")
+    max_package_weight: (
         GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsMaxPackageWeight
-        | None,
-        Field(alias="maxPackageWeight", description="Rules for the maximum weight of a package."),
-    ] = None
-    first_item_rate: Annotated[
+        | None
+    ) = Field(
+        None, alias="maxPackageWeight", description="Rules for the maximum weight of a package."
+    )
+    first_item_rate: (
         GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsFirstItemRate
-        | None,
-        Field(
-            alias="firstItemRate",
-            description="Rules for the shipping cost for the first item in the parcel.",
-        ),
-    ] = None
-    next_item_rate: Annotated[
+        | None
+    ) = Field(
+        None,
+        alias="firstItemRate",
+        description="Rules for the shipping cost for the first item in the parcel.",
+    )
+    next_item_rate: (
         GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsNextItemRate
-        | None,
-        Field(
-            alias="nextItemRate",
-            description="Rules for the shipping cost of another item in the parcel.",
-        ),
-    ] = None
-    shipping_time: Annotated[
+        | None
+    ) = Field(
+        None,
+        alias="nextItemRate",
+        description="Rules for the shipping cost of another item in the parcel.",
+    )
+    shipping_time: (
         GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraintsShippingTime
-        | None,
-        Field(alias="shippingTime", description="Rules for the shipping time."),
-    ] = None
+        | None
+    ) = Field(None, alias="shippingTime", description="Rules for the shipping time.")
 
 
 class GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods(ApiModel):
-    id: Annotated[str | None, Field(description="Delivery method id.")] = None
-    name: Annotated[
-        str | None,
+    id: str | None = Field(None, description="Delivery method id.")
+    name: str | None = Field(
+        None,
+        description="Delivery method name. Please note that only method ids are unique, not method names. For duplicate names, check the marketplaces, paymentPolicy and allegroEndorsed properties as well.",
+    )
+    marketplaces: list[str] | None = Field(
+        None,
+        description="List of marketplace ids where this delivery method is available for buyers.",
+    )
+    payment_policy: GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy | None = (
         Field(
-            description="Delivery method name. Please note that only method ids are unique, not method names. For duplicate names, check the marketplaces, paymentPolicy and allegroEndorsed properties as well."
-        ),
-    ] = None
-    marketplaces: Annotated[
-        list[str] | None,
-        Field(
-            description="List of marketplace ids where this delivery method is available for buyers."
-        ),
-    ] = None
-    payment_policy: Annotated[
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsPaymentPolicy | None,
-        Field(
+            None,
             alias="paymentPolicy",
             description="Whether the payment is to be collected in advance or on delivery.",
-        ),
-    ] = None
-    allegro_endorsed: Annotated[
-        bool | None,
-        Field(
-            alias="allegroEndorsed",
-            description="Indicates Allegro signed delivery method, which allows to easily distinguish similar delivery methods with various restrictions, e.g. Allegro Paczkomaty 24/7 InPost from Paczkomaty 24/7.",
-        ),
-    ] = None
-    dispatch_country: Annotated[
-        str | None,
-        Field(
-            alias="dispatchCountry",
-            description="Country code from which the shipment is dispatched, if null the country is undefined and the shipment can be dispatched from any country.",
-        ),
-    ] = None
-    destination_country: Annotated[
-        str | None,
-        Field(
-            alias="destinationCountry",
-            description="Country code to which the shipment is being sent.",
-        ),
-    ] = None
-    shipping_rates_constraints: Annotated[
-        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints | None,
-        Field(
-            alias="shippingRatesConstraints",
-            description="Rules for the delivery method, i.e. price, quantity, shipping time, etc.",
-        ),
-    ] = None
+        )
+    )
+    allegro_endorsed: bool | None = Field(
+        None,
+        alias="allegroEndorsed",
+        description="Indicates Allegro signed delivery method, which allows to easily distinguish similar delivery methods with various restrictions, e.g. Allegro Paczkomaty 24/7 InPost from Paczkomaty 24/7.",
+    )
+    dispatch_country: str | None = Field(
+        None,
+        alias="dispatchCountry",
+        description="Country code from which the shipment is dispatched, if null the country is undefined and the shipment can be dispatched from any country.",
+    )
+    destination_country: str | None = Field(
+        None,
+        alias="destinationCountry",
+        description="Country code to which the shipment is being sent.",
+    )
+    shipping_rates_constraints: (
+        GetListOfDeliveryMethodsUsingGETResponseDeliveryMethodsShippingRatesConstraints | None
+    ) = Field(
+        None,
+        alias="shippingRatesConstraints",
+        description="Rules for the delivery method, i.e. price, quantity, shipping time, etc.",
+    )
 
 
 class GetListOfDeliveryMethodsUsingGETResponse(ApiModel):
-    delivery_methods: Annotated[
-        list[GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods] | None,
-        Field(alias="deliveryMethods"),
-    ] = None
+    delivery_methods: list[GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods] | None = Field(
+        None, alias="deliveryMethods"
+    )
 
 
 class GetShippingRatesSetUsingGETResponseFeatures(ApiModel):
-    managed_by_allegro: Annotated[
-        bool | None,
-        Field(
-            alias="managedByAllegro",
-            description="Indicates whether the shipping rates set is managed by Allegro and cannot be modified via API.",
-        ),
-    ] = None
-    is_fulfillment: Annotated[
-        bool | None,
-        Field(
-            alias="isFulfillment",
-            description="Indicates whether the shipping rates set is for One Fulfillment offers.",
-        ),
-    ] = None
+    managed_by_allegro: bool | None = Field(
+        None,
+        alias="managedByAllegro",
+        description="Indicates whether the shipping rates set is managed by Allegro and cannot be modified via API.",
+    )
+    is_fulfillment: bool | None = Field(
+        None,
+        alias="isFulfillment",
+        description="Indicates whether the shipping rates set is for One Fulfillment offers.",
+    )
 
 
 class ShippingRateMarketplaces(ApiModel):
-    id: Annotated[str | None, Field(description="Marketplace ID.")] = None
+    id: str | None = Field(None, description="Marketplace ID.")
 
 
 class ShippingRate(ApiModel):
-    id: Annotated[str | None, Field(description="Shipping rate ID.")] = None
-    name: Annotated[
-        str | None, Field(description="User defined name of the shipping rates set.")
-    ] = None
+    id: str | None = Field(None, description="Shipping rate ID.")
+    name: str | None = Field(None, description="User defined name of the shipping rates set.")
     features: GetShippingRatesSetUsingGETResponseFeatures | None = None
-    marketplaces: Annotated[
-        list[ShippingRateMarketplaces] | None,
-        Field(
-            description="List of marketplace ids where these shipping rates are qualified for. The list is calculated based on the delivery methods added to the shipping rates."
-        ),
-    ] = None
+    marketplaces: list[ShippingRateMarketplaces] | None = Field(
+        None,
+        description="List of marketplace ids where these shipping rates are qualified for. The list is calculated based on the delivery methods added to the shipping rates.",
+    )
 
 
 class GetListOfShippingRatestUsingGETResponse(ApiModel):
-    shipping_rates: Annotated[list[ShippingRate] | None, Field(alias="shippingRates")] = None
+    shipping_rates: list[ShippingRate] | None = Field(None, alias="shippingRates")
 
 
 class GetShippingRatesSetUsingGETResponseType(OpenEnum):
@@ -505,7 +430,7 @@ class ModifyShippingRatesSetUsingPUTResponseType(OpenEnum):
 
 
 class ShippingRatesSetRatesDeliveryMethod(ApiModel):
-    id: Annotated[str | None, Field(description="ID of the delivery method")] = None
+    id: str | None = Field(None, description="ID of the delivery method")
 
 
 class ShippingRatesSetRatesMaxPackageWeight(ApiModel):
@@ -513,12 +438,12 @@ class ShippingRatesSetRatesMaxPackageWeight(ApiModel):
     Maximum weight of a package for the given delivery method (allowed only for methods with shippingRatesConstraints.maxPackageWeight.supported set to true in the delivery-methods resource). If not set, only maxQuantityPerPackage will be used to calculate the number of packages. Please note that the weight value must be the same for both related delivery methods, i.e. with `IN_ADVANCE` and `CASH_ON_DELIVERY` payment policy if both methods are in the shipping rates set.
     """
 
-    value: Annotated[
-        str | None, Field(description="Weight value with an accuracy of three decimal places.")
-    ] = None
-    unit: Annotated[
-        str | None, Field(description="Weight unit. Currently only `KILOGRAM` is supported.")
-    ] = None
+    value: str | None = Field(
+        None, description="Weight value with an accuracy of three decimal places."
+    )
+    unit: str | None = Field(
+        None, description="Weight unit. Currently only `KILOGRAM` is supported."
+    )
 
 
 class ShippingRatesSetRatesFirstItemRate(ApiModel):
@@ -526,8 +451,8 @@ class ShippingRatesSetRatesFirstItemRate(ApiModel):
     Rate for the first item in the parcel for the given delivery method. The rate amount and currency must comply with the shippingRatesConstraints.firstItemRate restrictions described in the delivery-methods resource.
     """
 
-    amount: Annotated[str | None, Field(description="Amount")] = None
-    currency: Annotated[str | None, Field(description="ISO 4217 currency code")] = None
+    amount: str | None = Field(None, description="Amount")
+    currency: str | None = Field(None, description="ISO 4217 currency code")
 
 
 class ShippingRatesSetRatesNextItemRate(ApiModel):
@@ -535,8 +460,8 @@ class ShippingRatesSetRatesNextItemRate(ApiModel):
     Deprecated. Rate for every other item, after the first, in the same parcel for the given delivery method. In case of shipping rates with no specified type, the rate amount and currency must comply with the shippingRatesConstraints.nextItemRate restrictions described in the delivery-methods resource. In case of shipping rates of the `PHYSICAL` or `ELECTRONIC` type, the rate amount must be "0.00".
     """
 
-    amount: Annotated[str | None, Field(description="Amount")] = None
-    currency: Annotated[str | None, Field(description="ISO 4217 currency code")] = None
+    amount: str | None = Field(None, description="Amount")
+    currency: str | None = Field(None, description="ISO 4217 currency code")
 
 
 class ShippingRatesSetRatesShippingTime(ApiModel):
@@ -544,155 +469,116 @@ class ShippingRatesSetRatesShippingTime(ApiModel):
     Custom shipping time for the given delivery method (allowed only for methods with shippingRatesConstraints.shippingTime.customizable set to true in the delivery-methods resource). If not set the default shipping time specified in the delivery-methods resource is used.
     """
 
-    from_: Annotated[
-        str | None, Field(alias="from", description="ISO 8601 duration format, e.g. P3D for 3 days")
-    ] = None
-    to: Annotated[
-        str | None, Field(description="ISO 8601 duration format, e.g. P3D for 3 days")
-    ] = None
+    from_: str | None = Field(
+        None, alias="from", description="ISO 8601 duration format, e.g. P3D for 3 days"
+    )
+    to: str | None = Field(None, description="ISO 8601 duration format, e.g. P3D for 3 days")
 
 
 class ShippingRatesSetRates(ApiModel):
-    delivery_method: Annotated[ShippingRatesSetRatesDeliveryMethod, Field(alias="deliveryMethod")]
-    max_quantity_per_package: Annotated[
-        int,
-        Field(
-            alias="maxQuantityPerPackage",
-            description="Maximum quantity per package for the given delivery method. Minimum value is 1.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ]
-    max_package_weight: Annotated[
-        ShippingRatesSetRatesMaxPackageWeight | None,
-        Field(
-            alias="maxPackageWeight",
-            description="Maximum weight of a package for the given delivery method (allowed only for methods with shippingRatesConstraints.maxPackageWeight.supported set to true in the delivery-methods resource). If not set, only maxQuantityPerPackage will be used to calculate the number of packages. Please note that the weight value must be the same for both related delivery methods, i.e. with `IN_ADVANCE` and `CASH_ON_DELIVERY` payment policy if both methods are in the shipping rates set.",
-        ),
-    ] = None
-    first_item_rate: Annotated[
-        ShippingRatesSetRatesFirstItemRate,
-        Field(
-            alias="firstItemRate",
-            description="Rate for the first item in the parcel for the given delivery method. The rate amount and currency must comply with the shippingRatesConstraints.firstItemRate restrictions described in the delivery-methods resource.",
-        ),
-    ]
-    next_item_rate: Annotated[
-        ShippingRatesSetRatesNextItemRate,
-        Field(
-            alias="nextItemRate",
-            description='Deprecated. Rate for every other item, after the first, in the same parcel for the given delivery method. In case of shipping rates with no specified type, the rate amount and currency must comply with the shippingRatesConstraints.nextItemRate restrictions described in the delivery-methods resource. In case of shipping rates of the `PHYSICAL` or `ELECTRONIC` type, the rate amount must be "0.00".',
-        ),
-    ]
-    shipping_time: Annotated[
-        ShippingRatesSetRatesShippingTime | None,
-        Field(
-            alias="shippingTime",
-            description="Custom shipping time for the given delivery method (allowed only for methods with shippingRatesConstraints.shippingTime.customizable set to true in the delivery-methods resource). If not set the default shipping time specified in the delivery-methods resource is used.",
-        ),
-    ] = None
+    delivery_method: ShippingRatesSetRatesDeliveryMethod = Field(alias="deliveryMethod")
+    max_quantity_per_package: int = Field(
+        alias="maxQuantityPerPackage",
+        description="Maximum quantity per package for the given delivery method. Minimum value is 1.",
+        json_schema_extra={"minimum": 1},
+    )
+    max_package_weight: ShippingRatesSetRatesMaxPackageWeight | None = Field(
+        None,
+        alias="maxPackageWeight",
+        description="Maximum weight of a package for the given delivery method (allowed only for methods with shippingRatesConstraints.maxPackageWeight.supported set to true in the delivery-methods resource). If not set, only maxQuantityPerPackage will be used to calculate the number of packages. Please note that the weight value must be the same for both related delivery methods, i.e. with `IN_ADVANCE` and `CASH_ON_DELIVERY` payment policy if both methods are in the shipping rates set.",
+    )
+    first_item_rate: ShippingRatesSetRatesFirstItemRate = Field(
+        alias="firstItemRate",
+        description="Rate for the first item in the parcel for the given delivery method. The rate amount and currency must comply with the shippingRatesConstraints.firstItemRate restrictions described in the delivery-methods resource.",
+    )
+    next_item_rate: ShippingRatesSetRatesNextItemRate = Field(
+        alias="nextItemRate",
+        description='Deprecated. Rate for every other item, after the first, in the same parcel for the given delivery method. In case of shipping rates with no specified type, the rate amount and currency must comply with the shippingRatesConstraints.nextItemRate restrictions described in the delivery-methods resource. In case of shipping rates of the `PHYSICAL` or `ELECTRONIC` type, the rate amount must be "0.00".',
+    )
+    shipping_time: ShippingRatesSetRatesShippingTime | None = Field(
+        None,
+        alias="shippingTime",
+        description="Custom shipping time for the given delivery method (allowed only for methods with shippingRatesConstraints.shippingTime.customizable set to true in the delivery-methods resource). If not set the default shipping time specified in the delivery-methods resource is used.",
+    )
 
 
 class ShippingRatesSet(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="Shipping rates set ID (UUID) When creating a shipping rates set (Post) the field is ignored. It is required when updating (Put) a shipping rates."
-        ),
-    ] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="User defined name of the shipping rates set. It may only contain: letters, numbers, hyphens, dots, commas and spaces.",
-            json_schema_extra={"maxLength": 64, "minLength": 1},
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description="Shipping rates set ID (UUID) When creating a shipping rates set (Post) the field is ignored. It is required when updating (Put) a shipping rates.",
+    )
+    name: str | None = Field(
+        None,
+        description="User defined name of the shipping rates set. It may only contain: letters, numbers, hyphens, dots, commas and spaces.",
+        json_schema_extra={"maxLength": 64, "minLength": 1},
+    )
     rates: list[ShippingRatesSetRates]
-    last_modified: Annotated[
-        str | None,
-        Field(
-            alias="lastModified",
-            description="Date and time of the last modification of the set in UTC ISO 8601 format. When creating (Post) or updating (Put) a shipping rates set the field is ignored.",
-        ),
-    ] = None
+    last_modified: str | None = Field(
+        None,
+        alias="lastModified",
+        description="Date and time of the last modification of the set in UTC ISO 8601 format. When creating (Post) or updating (Put) a shipping rates set the field is ignored.",
+    )
 
 
 class CreateShippingRatesSetUsingPOSTRequest(ShippingRatesSet):
-    type: Annotated[
-        CreateShippingRatesSetUsingPOSTRequestType | None,
-        Field(
-            description="Whether the shipping rates set is physical or electronic. Note that passing the `PHYSICAL` type in the payload will result in creating a new custom shipping price list based on the specified dispatch country."
-        ),
-    ] = None
-    dispatch_country: Annotated[
-        str | None,
-        Field(
-            alias="dispatchCountry",
-            description="The dispatch country code in ISO 3166-1 alfa-2 format. It must be passed if the `PHYSICAL` type is provided.",
-            json_schema_extra={"maxLength": 2},
-        ),
-    ] = None
+    type: CreateShippingRatesSetUsingPOSTRequestType | None = Field(
+        None,
+        description="Whether the shipping rates set is physical or electronic. Note that passing the `PHYSICAL` type in the payload will result in creating a new custom shipping price list based on the specified dispatch country.",
+    )
+    dispatch_country: str | None = Field(
+        None,
+        alias="dispatchCountry",
+        description="The dispatch country code in ISO 3166-1 alfa-2 format. It must be passed if the `PHYSICAL` type is provided.",
+        json_schema_extra={"maxLength": 2},
+    )
 
 
 class CreateShippingRatesSetUsingPOSTResponse(ShippingRatesSet):
-    type: Annotated[
-        CreateShippingRatesSetUsingPOSTResponseType | None,
-        Field(description="Whether the shipping rates set is physical or electronic."),
-    ] = None
-    dispatch_country: Annotated[
-        str | None,
-        Field(
-            alias="dispatchCountry",
-            description="The dispatch country code in ISO 3166-1 alfa-2 format.",
-            json_schema_extra={"maxLength": 2},
-        ),
-    ] = None
+    type: CreateShippingRatesSetUsingPOSTResponseType | None = Field(
+        None, description="Whether the shipping rates set is physical or electronic."
+    )
+    dispatch_country: str | None = Field(
+        None,
+        alias="dispatchCountry",
+        description="The dispatch country code in ISO 3166-1 alfa-2 format.",
+        json_schema_extra={"maxLength": 2},
+    )
 
 
 class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
-    type: Annotated[
-        GetShippingRatesSetUsingGETResponseType | None,
-        Field(
-            description="Whether the shipping rates set is physical or electronic. Note that this field is returned for all electronic shipping rates and for the physical shipping rates created via a new custom shipping price list form in [delivery-settings](https://salescenter.allegro.com/delivery-settings) or API with this new field explicitly provided."
-        ),
-    ] = None
-    dispatch_country: Annotated[
-        str | None,
-        Field(
-            alias="dispatchCountry",
-            description="The dispatch country code in ISO 3166-1 alfa-2 format, returned only for shipping rates of the `PHYSICAL` type.",
-            json_schema_extra={"maxLength": 2},
-        ),
-    ] = None
+    type: GetShippingRatesSetUsingGETResponseType | None = Field(
+        None,
+        description="Whether the shipping rates set is physical or electronic. Note that this field is returned for all electronic shipping rates and for the physical shipping rates created via a new custom shipping price list form in [delivery-settings](https://salescenter.allegro.com/delivery-settings) or API with this new field explicitly provided.",
+    )
+    dispatch_country: str | None = Field(
+        None,
+        alias="dispatchCountry",
+        description="The dispatch country code in ISO 3166-1 alfa-2 format, returned only for shipping rates of the `PHYSICAL` type.",
+        json_schema_extra={"maxLength": 2},
+    )
     features: GetShippingRatesSetUsingGETResponseFeatures | None = None
 
 
 class ModifyShippingRatesSetUsingPUTRequest(ShippingRatesSet):
-    type: Annotated[
-        ModifyShippingRatesSetUsingPUTRequestType | None,
-        Field(
-            description='Whether the shipping rates set is physical or electronic. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.'
-        ),
-    ] = None
-    dispatch_country: Annotated[
-        str | None,
-        Field(
-            alias="dispatchCountry",
-            description='The dispatch country code in ISO 3166-1 alfa-2 format. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.',
-            json_schema_extra={"maxLength": 2},
-        ),
-    ] = None
+    type: ModifyShippingRatesSetUsingPUTRequestType | None = Field(
+        None,
+        description='Whether the shipping rates set is physical or electronic. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.',
+    )
+    dispatch_country: str | None = Field(
+        None,
+        alias="dispatchCountry",
+        description='The dispatch country code in ISO 3166-1 alfa-2 format. Optional field, if provided, it must match the value returned by the <a href="#operation/getShippingRatesSetUsingGET" target="_blank">"get the details of a shipping rates set" resource</a>.',
+        json_schema_extra={"maxLength": 2},
+    )
 
 
 class ModifyShippingRatesSetUsingPUTResponse(ShippingRatesSet):
-    type: Annotated[
-        ModifyShippingRatesSetUsingPUTResponseType | None,
-        Field(description="Whether the shipping rates set is physical or electronic."),
-    ] = None
-    dispatch_country: Annotated[
-        str | None,
-        Field(
-            alias="dispatchCountry",
-            description="The dispatch country code in ISO 3166-1 alfa-2 format.",
-            json_schema_extra={"maxLength": 2},
-        ),
-    ] = None
+    type: ModifyShippingRatesSetUsingPUTResponseType | None = Field(
+        None, description="Whether the shipping rates set is physical or electronic."
+    )
+    dispatch_country: str | None = Field(
+        None,
+        alias="dispatchCountry",
+        description="The dispatch country code in ISO 3166-1 alfa-2 format.",
+        json_schema_extra={"maxLength": 2},
+    )

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Flexible bundles."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -40,10 +38,8 @@ class FlexibleBundleMarketplaceDiscountDTO(ApiModel):
     Discount value for specific marketplace
     """
 
-    marketplace_id: Annotated[
-        str, Field(alias="marketplaceId", description="Marketplace identifier")
-    ]
-    percentage: Annotated[int, Field(description="Discount percentage")]
+    marketplace_id: str = Field(alias="marketplaceId", description="Marketplace identifier")
+    percentage: int = Field(description="Discount percentage")
 
 
 class FlexibleBundleOfferAvailabilityDTO(ApiModel):
@@ -51,8 +47,8 @@ class FlexibleBundleOfferAvailabilityDTO(ApiModel):
     Offer availability information
     """
 
-    available: Annotated[bool, Field(description="Indicates if offer is available")]
-    reasons: Annotated[list[str], Field(description="List of unavailability reasons")]
+    available: bool = Field(description="Indicates if offer is available")
+    reasons: list[str] = Field(description="List of unavailability reasons")
 
 
 class FlexibleBundleOfferDTO(ApiModel):
@@ -60,14 +56,11 @@ class FlexibleBundleOfferDTO(ApiModel):
     Offer definition in a slot
     """
 
-    id: Annotated[str, Field(description="Offer identifier")]
-    excluded_from_discount: Annotated[
-        bool,
-        Field(
-            alias="excludedFromDiscount",
-            description="Indicates if offer is excluded from discount calculation",
-        ),
-    ]
+    id: str = Field(description="Offer identifier")
+    excluded_from_discount: bool = Field(
+        alias="excludedFromDiscount",
+        description="Indicates if offer is excluded from discount calculation",
+    )
 
 
 class FlexibleBundleOfferMarketplaceDetailsDTO(ApiModel):
@@ -75,7 +68,7 @@ class FlexibleBundleOfferMarketplaceDetailsDTO(ApiModel):
     Marketplace-specific offer details
     """
 
-    id: Annotated[str, Field(description="Marketplace identifier")]
+    id: str = Field(description="Marketplace identifier")
     availability: FlexibleBundleOfferAvailabilityDTO
 
 
@@ -84,30 +77,23 @@ class FlexibleBundleSlotDTO(ApiModel):
     Slot definition in a bundle
     """
 
-    id: Annotated[
-        str | None, Field(description="Slot identifier (not provided when creating new bundle)")
-    ] = None
-    order: Annotated[
-        int,
-        Field(
-            description="Slot order in the bundle", json_schema_extra={"minimum": 0, "maximum": 5}
-        ),
-    ]
-    entry_point: Annotated[
-        bool, Field(alias="entryPoint", description="Indicates if this slot is an entry point")
-    ]
-    required_quantity: Annotated[
-        int,
-        Field(
-            alias="requiredQuantity",
-            description="Required quantity of offers from this slot",
-            json_schema_extra={"minimum": 1},
-        ),
-    ]
-    offers: Annotated[
-        list[FlexibleBundleOfferDTO],
-        Field(description="List of offers in this slot", json_schema_extra={"minItems": 1}),
-    ]
+    id: str | None = Field(
+        None, description="Slot identifier (not provided when creating new bundle)"
+    )
+    order: int = Field(
+        description="Slot order in the bundle", json_schema_extra={"minimum": 0, "maximum": 5}
+    )
+    entry_point: bool = Field(
+        alias="entryPoint", description="Indicates if this slot is an entry point"
+    )
+    required_quantity: int = Field(
+        alias="requiredQuantity",
+        description="Required quantity of offers from this slot",
+        json_schema_extra={"minimum": 1},
+    )
+    offers: list[FlexibleBundleOfferDTO] = Field(
+        description="List of offers in this slot", json_schema_extra={"minItems": 1}
+    )
 
 
 class FlexibleBundleSlotDiscountDTO(ApiModel):
@@ -115,16 +101,11 @@ class FlexibleBundleSlotDiscountDTO(ApiModel):
     Discount configuration for specific slot
     """
 
-    order: Annotated[
-        int, Field(description="Slot order", json_schema_extra={"minimum": 0, "maximum": 5})
-    ]
-    discounts: Annotated[
-        list[FlexibleBundleMarketplaceDiscountDTO],
-        Field(
-            description="Discount values per marketplace (must be unique per marketplace)",
-            json_schema_extra={"minItems": 1},
-        ),
-    ]
+    order: int = Field(description="Slot order", json_schema_extra={"minimum": 0, "maximum": 5})
+    discounts: list[FlexibleBundleMarketplaceDiscountDTO] = Field(
+        description="Discount values per marketplace (must be unique per marketplace)",
+        json_schema_extra={"minItems": 1},
+    )
 
 
 class FlexibleBundleSlotsDiscountDTO(ApiModel):
@@ -132,13 +113,10 @@ class FlexibleBundleSlotsDiscountDTO(ApiModel):
     Slots discount configuration
     """
 
-    slots: Annotated[
-        list[FlexibleBundleSlotDiscountDTO],
-        Field(
-            description="Discount configuration per slot (order must be unique)",
-            json_schema_extra={"maxItems": 6, "minItems": 1},
-        ),
-    ]
+    slots: list[FlexibleBundleSlotDiscountDTO] = Field(
+        description="Discount configuration per slot (order must be unique)",
+        json_schema_extra={"maxItems": 6, "minItems": 1},
+    )
 
 
 class FlexibleBundleWholeBundleDiscountDTO(ApiModel):
@@ -146,21 +124,15 @@ class FlexibleBundleWholeBundleDiscountDTO(ApiModel):
     Whole bundle discount configuration
     """
 
-    minimum_bought_offers: Annotated[
-        int,
-        Field(
-            alias="minimumBoughtOffers",
-            description="Minimum number of bought offers to apply discount",
-            json_schema_extra={"minimum": 2, "maximum": 6},
-        ),
-    ]
-    discounts: Annotated[
-        list[FlexibleBundleMarketplaceDiscountDTO],
-        Field(
-            description="Discount values per marketplace (must be unique per marketplace)",
-            json_schema_extra={"minItems": 1},
-        ),
-    ]
+    minimum_bought_offers: int = Field(
+        alias="minimumBoughtOffers",
+        description="Minimum number of bought offers to apply discount",
+        json_schema_extra={"minimum": 2, "maximum": 6},
+    )
+    discounts: list[FlexibleBundleMarketplaceDiscountDTO] = Field(
+        description="Discount values per marketplace (must be unique per marketplace)",
+        json_schema_extra={"minItems": 1},
+    )
 
 
 class FlexibleBundlesListingDTONextPage(ApiModel):
@@ -168,7 +140,7 @@ class FlexibleBundlesListingDTONextPage(ApiModel):
     Next page information.
     """
 
-    id: Annotated[str, Field(description="Next page ID.")]
+    id: str = Field(description="Next page ID.")
 
 
 class FlexibleBundleDiscountDTO(ApiModel):
@@ -176,22 +148,16 @@ class FlexibleBundleDiscountDTO(ApiModel):
     Discount configuration for bundle
     """
 
-    type: Annotated[
-        FlexibleBundleDiscountDTOType,
-        Field(
-            description="Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all."
-        ),
-    ]
-    bundle: Annotated[
-        FlexibleBundleWholeBundleDiscountDTO | None,
-        Field(
-            description="Whole bundle discount configuration (required when type is WHOLE_BUNDLE_DISCOUNT)"
-        ),
-    ] = None
-    slot: Annotated[
-        FlexibleBundleSlotsDiscountDTO | None,
-        Field(description="Slots discount configuration (required when type is SLOT_DISCOUNT)"),
-    ] = None
+    type: FlexibleBundleDiscountDTOType = Field(
+        description="Type of discount. WHOLE_BUNDLE_DISCOUNT means that the discount amount will be distributed proportionally across the offers in the bundle. SLOT_DISCOUNT allows you to specify which slots in the bundle are discounted and by how much, eg. slot with smartphone cases can be discounted by 20%, but slot with earphones can be not discounted at all."
+    )
+    bundle: FlexibleBundleWholeBundleDiscountDTO | None = Field(
+        None,
+        description="Whole bundle discount configuration (required when type is WHOLE_BUNDLE_DISCOUNT)",
+    )
+    slot: FlexibleBundleSlotsDiscountDTO | None = Field(
+        None, description="Slots discount configuration (required when type is SLOT_DISCOUNT)"
+    )
 
 
 class FlexibleBundleGetOfferDTO(ApiModel):
@@ -199,21 +165,17 @@ class FlexibleBundleGetOfferDTO(ApiModel):
     Offer with properties and marketplace details
     """
 
-    id: Annotated[str, Field(description="Offer identifier")]
-    excluded_from_discount: Annotated[
-        bool,
-        Field(
-            alias="excludedFromDiscount",
-            description="Indicates if offer is excluded from discount calculation",
-        ),
-    ]
-    entry_point: Annotated[
-        bool, Field(alias="entryPoint", description="Indicates if this offer is an entry point")
-    ]
-    marketplaces: Annotated[
-        list[FlexibleBundleOfferMarketplaceDetailsDTO],
-        Field(description="Marketplace-specific details"),
-    ]
+    id: str = Field(description="Offer identifier")
+    excluded_from_discount: bool = Field(
+        alias="excludedFromDiscount",
+        description="Indicates if offer is excluded from discount calculation",
+    )
+    entry_point: bool = Field(
+        alias="entryPoint", description="Indicates if this offer is an entry point"
+    )
+    marketplaces: list[FlexibleBundleOfferMarketplaceDetailsDTO] = Field(
+        description="Marketplace-specific details"
+    )
 
 
 class FlexibleBundleGetSlotDTO(ApiModel):
@@ -221,18 +183,15 @@ class FlexibleBundleGetSlotDTO(ApiModel):
     Slot with offers and category
     """
 
-    id: Annotated[UuidText, Field(description="Slot identifier")]
-    order: Annotated[int, Field(description="Slot order in the bundle")]
-    entry_point: Annotated[
-        bool, Field(alias="entryPoint", description="Indicates if this slot is an entry point")
-    ]
-    required_quantity: Annotated[
-        int,
-        Field(alias="requiredQuantity", description="Required quantity of offers from this slot"),
-    ]
-    offers: Annotated[
-        list[FlexibleBundleGetOfferDTO], Field(description="List of offers in this slot")
-    ]
+    id: UuidText = Field(description="Slot identifier")
+    order: int = Field(description="Slot order in the bundle")
+    entry_point: bool = Field(
+        alias="entryPoint", description="Indicates if this slot is an entry point"
+    )
+    required_quantity: int = Field(
+        alias="requiredQuantity", description="Required quantity of offers from this slot"
+    )
+    offers: list[FlexibleBundleGetOfferDTO] = Field(description="List of offers in this slot")
 
 
 class FlexibleBundleListingDTO(ApiModel):
@@ -240,34 +199,25 @@ class FlexibleBundleListingDTO(ApiModel):
     Bundle summary information
     """
 
-    id: Annotated[str, Field(description="Bundle identifier")]
-    created_by: Annotated[
-        FlexibleBundleGetDTOCreatedBy,
-        Field(
-            alias="createdBy",
-            description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",
-        ),
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description='When this bundle was created in <a href="https://en.wikipedia.org/wiki/ISO_8601" target="_blank">ISO_8601</a> format.',
-        ),
-    ]
-    slots_representatives: Annotated[
-        list[str],
-        Field(alias="slotsRepresentatives", description="List of offer's ids, one per slot"),
-    ]
-    discount: Annotated[
-        FlexibleBundleDiscountDTO | None, Field(description="Optional discount configuration")
-    ] = None
+    id: str = Field(description="Bundle identifier")
+    created_by: FlexibleBundleGetDTOCreatedBy = Field(
+        alias="createdBy",
+        description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",
+    )
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description='When this bundle was created in <a href="https://en.wikipedia.org/wiki/ISO_8601" target="_blank">ISO_8601</a> format.',
+    )
+    slots_representatives: list[str] = Field(
+        alias="slotsRepresentatives", description="List of offer's ids, one per slot"
+    )
+    discount: FlexibleBundleDiscountDTO | None = Field(
+        None, description="Optional discount configuration"
+    )
 
 
 class FlexibleBundleUpdateDTO(ApiModel):
-    slots: Annotated[
-        list[FlexibleBundleSlotDTO], Field(json_schema_extra={"maxItems": 6, "minItems": 2})
-    ]
+    slots: list[FlexibleBundleSlotDTO] = Field(json_schema_extra={"maxItems": 6, "minItems": 2})
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -276,17 +226,14 @@ class FlexibleBundlesListingDTO(ApiModel):
     Paginated list of bundles
     """
 
-    bundles: Annotated[list[FlexibleBundleListingDTO], Field(description="List of bundles")]
-    next_page: Annotated[
-        FlexibleBundlesListingDTONextPage | None,
-        Field(alias="nextPage", description="Next page information."),
-    ] = None
+    bundles: list[FlexibleBundleListingDTO] = Field(description="List of bundles")
+    next_page: FlexibleBundlesListingDTONextPage | None = Field(
+        None, alias="nextPage", description="Next page information."
+    )
 
 
 class FlexibleBundleCreateDTO(ApiModel):
-    slots: Annotated[
-        list[FlexibleBundleSlotDTO], Field(json_schema_extra={"maxItems": 6, "minItems": 2})
-    ]
+    slots: list[FlexibleBundleSlotDTO] = Field(json_schema_extra={"maxItems": 6, "minItems": 2})
     discount: FlexibleBundleDiscountDTO | None = None
 
 
@@ -295,24 +242,16 @@ class FlexibleBundleGetDTO(ApiModel):
     Complete bundle information with slots and offers
     """
 
-    id: Annotated[UuidText, Field(description="Bundle identifier")]
-    created_by: Annotated[
-        FlexibleBundleGetDTOCreatedBy,
-        Field(
-            alias="createdBy",
-            description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",
-        ),
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description='When this bundle was created in <a href="https://en.wikipedia.org/wiki/ISO_8601" target="_blank">ISO_8601</a> format.',
-        ),
-    ]
-    slots: Annotated[
-        list[FlexibleBundleGetSlotDTO], Field(description="List of slots in the bundle")
-    ]
-    discount: Annotated[
-        FlexibleBundleDiscountDTO | None, Field(description="Optional discount configuration")
-    ] = None
+    id: UuidText = Field(description="Bundle identifier")
+    created_by: FlexibleBundleGetDTOCreatedBy = Field(
+        alias="createdBy",
+        description="Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created by Allegro. </li> </ul>",
+    )
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description='When this bundle was created in <a href="https://en.wikipedia.org/wiki/ISO_8601" target="_blank">ISO_8601</a> format.',
+    )
+    slots: list[FlexibleBundleGetSlotDTO] = Field(description="List of slots in the bundle")
+    discount: FlexibleBundleDiscountDTO | None = Field(
+        None, description="Optional discount configuration"
+    )

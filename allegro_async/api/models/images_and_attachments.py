@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Images and attachments."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -17,12 +15,12 @@ from allegro_async.api._base import (
 
 
 class AttachmentFile(ApiModel):
-    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 200})] = None
-    url: Annotated[str | None, Field(json_schema_extra={"maxLength": 200})] = None
+    name: str | None = Field(None, json_schema_extra={"maxLength": 200})
+    url: str | None = Field(None, json_schema_extra={"maxLength": 200})
 
 
 class AttachmentFileRequest(ApiModel):
-    name: Annotated[str | None, Field(json_schema_extra={"maxLength": 200})] = None
+    name: str | None = Field(None, json_schema_extra={"maxLength": 200})
 
 
 class AttachmentType(OpenEnum):
@@ -47,7 +45,7 @@ class AttachmentType(OpenEnum):
 
 
 class OfferAttachment(ApiModel):
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
     type: AttachmentType | None = None
     file: AttachmentFile | None = None
 
@@ -58,20 +56,15 @@ class OfferAttachmentRequest(ApiModel):
 
 
 class OfferImageLinkUploadRequest(ApiModel):
-    url: Annotated[
-        str,
-        Field(
-            description="URL of the image. It has to contain domain name, not an IP address. Currently we support http and https protocols. When using https the certificate chain needs to be valid."
-        ),
-    ]
+    url: str = Field(
+        description="URL of the image. It has to contain domain name, not an IP address. Currently we support http and https protocols. When using https the certificate chain needs to be valid."
+    )
 
 
 class OfferImageUploadResponse(ApiModel):
-    expires_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="expiresAt",
-            description="Date of file expiration (removal from the server). We will remove it unless you use it in your offer.",
-        ),
-    ] = None
-    location: Annotated[str | None, Field(description="Link to the uploaded image")] = None
+    expires_at: AwareDatetime | None = Field(
+        None,
+        alias="expiresAt",
+        description="Date of file expiration (removal from the server). We will remove it unless you use it in your offer.",
+    )
+    location: str | None = Field(None, description="Link to the uploaded image")

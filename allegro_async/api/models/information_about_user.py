@@ -4,7 +4,6 @@
 """Models of Information about user."""
 
 from datetime import date as date_aliased
-from typing import Annotated
 
 from pydantic import (
     AwareDatetime,
@@ -27,22 +26,19 @@ class AdditionalEmail(ApiModel):
     Details of a single additional email address.
     """
 
-    id: Annotated[str, Field()]
-    email: Annotated[str, Field()]
-    created_at: Annotated[str, Field(alias="createdAt")]
+    id: str = Field()
+    email: str = Field()
+    created_at: str = Field(alias="createdAt")
 
 
 class AdditionalEmailRequest(ApiModel):
-    email: Annotated[
-        str,
-        Field(
-            description="A valid email address you want to add to your account. Maximum length of the part before the `@` sign is 64 characters."
-        ),
-    ]
+    email: str = Field(
+        description="A valid email address you want to add to your account. Maximum length of the part before the `@` sign is 64 characters."
+    )
 
 
 class AdditionalEmailsResponse(ApiModel):
-    additional_emails: Annotated[list[AdditionalEmail], Field(alias="additional-emails")]
+    additional_emails: list[AdditionalEmail] = Field(alias="additional-emails")
 
 
 class Answer(ApiModel):
@@ -50,10 +46,10 @@ class Answer(ApiModel):
     Seller's answer, if null seller did not publish answer
     """
 
-    created_at: Annotated[
-        str, Field(alias="createdAt", description="Answer creation datetime in ISO 8601 format")
-    ]
-    message: Annotated[str, Field(description="Answer message")]
+    created_at: str = Field(
+        alias="createdAt", description="Answer creation datetime in ISO 8601 format"
+    )
+    message: str = Field(description="Answer message")
 
 
 class AnswerVBeta1(ApiModel):
@@ -61,83 +57,68 @@ class AnswerVBeta1(ApiModel):
     Seller's answer, if null seller did not publish answer
     """
 
-    created_at: Annotated[
-        str, Field(alias="createdAt", description="Answer creation datetime in ISO 8601 format")
-    ]
-    text: Annotated[str, Field(description="Answer message")]
-    language: Annotated[str, Field(description="Language of the user comment.")]
+    created_at: str = Field(
+        alias="createdAt", description="Answer creation datetime in ISO 8601 format"
+    )
+    text: str = Field(description="Answer message")
+    language: str = Field(description="Language of the user comment.")
 
 
 class CommentVBeta1(ApiModel):
-    text: Annotated[str | None, Field(description="Text of user's comment.")] = None
-    language: Annotated[str | None, Field(description="Language of the user comment.")] = None
+    text: str | None = Field(None, description="Text of user's comment.")
+    language: str | None = Field(None, description="Language of the user comment.")
 
 
 class Company(ApiModel):
-    name: Annotated[str | None, Field(description="User's company name.")] = None
-    tax_id: Annotated[
-        str | None, Field(alias="taxId", description="User's tax identification number.")
-    ] = None
+    name: str | None = Field(None, description="User's company name.")
+    tax_id: str | None = Field(None, alias="taxId", description="User's tax identification number.")
 
 
 class Exclusion(ApiModel):
-    reason: Annotated[
-        str | None,
-        Field(
-            description='The reason why the rating was excluded from calculating average user rates. The message is translated based on the value of the "Accept-Language" header and exists only when the rating was excluded.'
-        ),
-    ] = None
+    reason: str | None = Field(
+        None,
+        description='The reason why the rating was excluded from calculating average user rates. The message is translated based on the value of the "Accept-Language" header and exists only when the rating was excluded.',
+    )
 
 
 class Justification(ApiModel):
-    text: Annotated[str | None, Field(description="Text of justification.")] = None
-    visible_for_buyer: Annotated[
-        bool | None,
-        Field(
-            alias="visibleForBuyer",
-            description="When set to false, given justification is visible only for the seller and not for the buyer.",
-        ),
-    ] = None
+    text: str | None = Field(None, description="Text of justification.")
+    visible_for_buyer: bool | None = Field(
+        None,
+        alias="visibleForBuyer",
+        description="When set to false, given justification is visible only for the seller and not for the buyer.",
+    )
 
 
 class MeResponseBaseMarketplace(ApiModel):
-    id: Annotated[str | None, Field(description="Base marketplace identifier")] = None
+    id: str | None = Field(None, description="Base marketplace identifier")
 
 
 class MeResponse(ApiModel):
-    id: Annotated[str | None, Field(description="User Id.")] = None
-    login: Annotated[str | None, Field(description="User login.")] = None
-    first_name: Annotated[
-        str | None, Field(alias="firstName", description="User's first name.")
-    ] = None
-    last_name: Annotated[str | None, Field(alias="lastName", description="User's last name.")] = (
-        None
-    )
-    email: Annotated[str | None, Field(description="User's email.")] = None
-    base_marketplace: Annotated[
-        MeResponseBaseMarketplace | None, Field(alias="baseMarketplace")
-    ] = None
+    id: str | None = Field(None, description="User Id.")
+    login: str | None = Field(None, description="User login.")
+    first_name: str | None = Field(None, alias="firstName", description="User's first name.")
+    last_name: str | None = Field(None, alias="lastName", description="User's last name.")
+    email: str | None = Field(None, description="User's email.")
+    base_marketplace: MeResponseBaseMarketplace | None = Field(None, alias="baseMarketplace")
     company: Company | None = None
-    features: Annotated[
-        list[str] | None,
-        Field(
-            description='User\'s features list:\n - `SUPER_SELLER` - Super Seller ("Super Sprzedawca") information.\n - `ONE_FULFILLMENT` - Seller uses the fulfillment service provided by Allegro.'
-        ),
-    ] = None
+    features: list[str] | None = Field(
+        None,
+        description='User\'s features list:\n - `SUPER_SELLER` - Super Seller ("Super Sprzedawca") information.\n - `ONE_FULFILLMENT` - Seller uses the fulfillment service provided by Allegro.',
+    )
 
 
 class UserRatingOrderOffers(ApiModel):
-    id: Annotated[str, Field(description="Offer ID")]
-    title: Annotated[str, Field(description="Offer title")]
-    snapshot: Annotated[
-        str | None,
-        Field(description="Offer snapshot URL parameter pointing to historical offer view"),
-    ] = None
+    id: str = Field(description="Offer ID")
+    title: str = Field(description="Offer title")
+    snapshot: str | None = Field(
+        None, description="Offer snapshot URL parameter pointing to historical offer view"
+    )
 
 
 class UserRatingOrder(ApiModel):
-    id: Annotated[str, Field(description="Order id")]
-    offers: Annotated[list[UserRatingOrderOffers], Field(description="List of order offers")]
+    id: str = Field(description="Order id")
+    offers: list[UserRatingOrderOffers] = Field(description="List of order offers")
 
 
 class RatesDelivery(OpenIntEnum):
@@ -189,15 +170,12 @@ class RatesService(OpenIntEnum):
 
 
 class Rates(ApiModel):
-    delivery: Annotated[RatesDelivery | None, Field(description="Delivery rate value")] = None
-    delivery_cost: Annotated[
-        RatesDeliveryCost | None,
-        Field(alias="deliveryCost", description="Delivery cost rate value"),
-    ] = None
-    description: Annotated[RatesDescription | None, Field(description="Description rate value")] = (
-        None
+    delivery: RatesDelivery | None = Field(None, description="Delivery rate value")
+    delivery_cost: RatesDeliveryCost | None = Field(
+        None, alias="deliveryCost", description="Delivery cost rate value"
     )
-    service: Annotated[RatesService | None, Field(description="Service rate value")] = None
+    description: RatesDescription | None = Field(None, description="Description rate value")
+    service: RatesService | None = Field(None, description="Service rate value")
 
 
 class RemovalRequestSource(OpenEnum):
@@ -214,17 +192,13 @@ class RemovalRequest(ApiModel):
     Submitted removal request, null if removal was not requested
     """
 
-    created_at: Annotated[
-        str,
-        Field(
-            alias="createdAt", description="Removal request creation datetime in ISO 8601 format"
-        ),
-    ]
-    message: Annotated[str, Field(description="Message containing explanation for removing rating")]
-    source: Annotated[
-        RemovalRequestSource | None,
-        Field(description="Message containing information who requested removing of a rating"),
-    ] = None
+    created_at: str = Field(
+        alias="createdAt", description="Removal request creation datetime in ISO 8601 format"
+    )
+    message: str = Field(description="Message containing explanation for removing rating")
+    source: RemovalRequestSource | None = Field(
+        None, description="Message containing information who requested removing of a rating"
+    )
 
 
 class RemovalRequestVBeta1(ApiModel):
@@ -232,39 +206,31 @@ class RemovalRequestVBeta1(ApiModel):
     Submitted removal request, null if removal was not requested
     """
 
-    created_at: Annotated[
-        str,
-        Field(
-            alias="createdAt", description="Removal request creation datetime in ISO 8601 format"
-        ),
-    ]
-    message: Annotated[str, Field(description="Message containing explanation for removing rating")]
-    language: Annotated[str | None, Field(description="Language of the message")] = None
-    source: Annotated[
-        RemovalRequestSource | None,
-        Field(description="Message containing information who requested removing of a rating"),
-    ] = None
+    created_at: str = Field(
+        alias="createdAt", description="Removal request creation datetime in ISO 8601 format"
+    )
+    message: str = Field(description="Message containing explanation for removing rating")
+    language: str | None = Field(None, description="Language of the message")
+    source: RemovalRequestSource | None = Field(
+        None, description="Message containing information who requested removing of a rating"
+    )
 
 
 class RemovalVBeta1(ApiModel):
-    possible_to: Annotated[
-        str,
-        Field(
-            alias="possibleTo",
-            description="Date until a removal request can be submitted in ISO 8601 format",
-        ),
-    ]
+    possible_to: str = Field(
+        alias="possibleTo",
+        description="Date until a removal request can be submitted in ISO 8601 format",
+    )
     request: RemovalRequestVBeta1 | None = None
 
 
 class SalesQualityMetric(ApiModel):
-    code: Annotated[str, Field(description="The code name of the metric.")]
-    name: Annotated[str, Field(description="Translated name of the metric.")]
-    score: Annotated[WholeNumber, Field(description="The score for the given metric.")]
-    max_score: Annotated[
-        WholeNumber | None,
-        Field(alias="maxScore", description="The maximum possible score for the given metric."),
-    ] = None
+    code: str = Field(description="The code name of the metric.")
+    name: str = Field(description="Translated name of the metric.")
+    score: WholeNumber = Field(description="The score for the given metric.")
+    max_score: WholeNumber | None = Field(
+        None, alias="maxScore", description="The maximum possible score for the given metric."
+    )
 
 
 class SmartSellerClassificationReportClassification(ApiModel):
@@ -272,65 +238,52 @@ class SmartSellerClassificationReportClassification(ApiModel):
     Seller Smart! eligibility status
     """
 
-    fulfilled: Annotated[
-        bool | None, Field(description="Indicates whether that user is currently Smart!")
-    ] = None
-    last_changed: Annotated[
-        AwareDatetime | None,
-        Field(alias="lastChanged", description="Date of the most recent status change"),
-    ] = None
+    fulfilled: bool | None = Field(
+        None, description="Indicates whether that user is currently Smart!"
+    )
+    last_changed: AwareDatetime | None = Field(
+        None, alias="lastChanged", description="Date of the most recent status change"
+    )
 
 
 class SmartSellerClassificationReportConditions(ApiModel):
-    code: Annotated[str | None, Field(description="Technical condition name")] = None
-    name: Annotated[str | None, Field(description="Condition name")] = None
-    description: Annotated[
-        str | None,
-        Field(
-            description="Brief condition description, might contain useful instructions to help making that particular condition pass"
-        ),
-    ] = None
-    value: Annotated[
-        float | None,
-        Field(
-            description="Value of related user attribute that this condition tests. Has to be greater that threshold if present."
-        ),
-    ] = None
-    threshold: Annotated[
-        float | None, Field(description="Minimum required `value` of related user attribute.")
-    ] = None
-    fulfilled: Annotated[
-        bool | None, Field(description="Indicates whether this condition is met")
-    ] = None
-    required: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether this condition is required to obtain Smart! status. Please note that certain conditions may be required (or not) based on result of checking other conditions."
-        ),
-    ] = None
+    code: str | None = Field(None, description="Technical condition name")
+    name: str | None = Field(None, description="Condition name")
+    description: str | None = Field(
+        None,
+        description="Brief condition description, might contain useful instructions to help making that particular condition pass",
+    )
+    value: float | None = Field(
+        None,
+        description="Value of related user attribute that this condition tests. Has to be greater that threshold if present.",
+    )
+    threshold: float | None = Field(
+        None, description="Minimum required `value` of related user attribute."
+    )
+    fulfilled: bool | None = Field(None, description="Indicates whether this condition is met")
+    required: bool | None = Field(
+        None,
+        description="Indicates whether this condition is required to obtain Smart! status. Please note that certain conditions may be required (or not) based on result of checking other conditions.",
+    )
 
 
 class SmartSellerClassificationReport(ApiModel):
-    classification: Annotated[
-        SmartSellerClassificationReportClassification | None,
-        Field(description="Seller Smart! eligibility status"),
-    ] = None
-    conditions: Annotated[
-        list[SmartSellerClassificationReportConditions] | None,
-        Field(description="Set of conditions to be met in order for user to be Smart!"),
-    ] = None
-    excluded_delivery_methods: Annotated[
-        list[SmartDeliveryMethod] | None,
-        Field(
-            alias="excludedDeliveryMethods",
-            description="Set of delivery methods that were excluded from Smart! classification on demand by seller",
-        ),
-    ] = None
+    classification: SmartSellerClassificationReportClassification | None = Field(
+        None, description="Seller Smart! eligibility status"
+    )
+    conditions: list[SmartSellerClassificationReportConditions] | None = Field(
+        None, description="Set of conditions to be met in order for user to be Smart!"
+    )
+    excluded_delivery_methods: list[SmartDeliveryMethod] | None = Field(
+        None,
+        alias="excludedDeliveryMethods",
+        description="Set of delivery methods that were excluded from Smart! classification on demand by seller",
+    )
 
 
 class User(ApiModel):
-    id: Annotated[str, Field(description="Buyer id")]
-    login: Annotated[str, Field(description="Buyer's login")]
+    id: str = Field(description="Buyer id")
+    login: str = Field(description="Buyer's login")
 
 
 class UserRatingAnswerRequest(ApiModel):
@@ -338,19 +291,14 @@ class UserRatingAnswerRequest(ApiModel):
     Answer for user's rating.
     """
 
-    message: Annotated[
-        str, Field(description="Answer message.", json_schema_extra={"maxLength": 500})
-    ]
+    message: str = Field(description="Answer message.", json_schema_extra={"maxLength": 500})
 
 
 class UserRatingRemovalRequestRequest(ApiModel):
-    message: Annotated[
-        str,
-        Field(
-            description="Message containing explanation for removing rating.",
-            json_schema_extra={"maxLength": 500},
-        ),
-    ]
+    message: str = Field(
+        description="Message containing explanation for removing rating.",
+        json_schema_extra={"maxLength": 500},
+    )
 
 
 class UserRatingRemovalRequest(ApiModel):
@@ -361,59 +309,47 @@ class UserRatingVBeta1(ApiModel):
     answer: AnswerVBeta1 | None = None
     buyer: User
     comment: CommentVBeta1 | None = None
-    created_at: Annotated[
-        str, Field(alias="createdAt", description="Creation datetime in ISO 8601 format")
-    ]
-    edited_at: Annotated[
-        str | None, Field(alias="editedAt", description="Edition datetime in ISO 8601 format")
-    ] = None
+    created_at: str = Field(alias="createdAt", description="Creation datetime in ISO 8601 format")
+    edited_at: str | None = Field(
+        None, alias="editedAt", description="Edition datetime in ISO 8601 format"
+    )
     exclusion: Exclusion | None = None
-    id: Annotated[str, Field(description="Rating id")]
-    justifications: Annotated[
-        list[Justification] | None,
-        Field(description="List of the justifications chosen by the buyer while creating rating"),
-    ] = None
-    last_changed_at: Annotated[
-        str | None,
-        Field(
-            alias="lastChangedAt",
-            description="Last change (creation or latest edition) datetime in ISO 8601 format",
-        ),
-    ] = None
+    id: str = Field(description="Rating id")
+    justifications: list[Justification] | None = Field(
+        None, description="List of the justifications chosen by the buyer while creating rating"
+    )
+    last_changed_at: str | None = Field(
+        None,
+        alias="lastChangedAt",
+        description="Last change (creation or latest edition) datetime in ISO 8601 format",
+    )
     order: UserRatingOrder
-    recommended: Annotated[bool, Field(description="Whether buyer recommends the order")]
+    recommended: bool = Field(description="Whether buyer recommends the order")
     removal: RemovalVBeta1 | None = None
-    first_negative_review_in_last30_days: Annotated[
-        bool | None,
-        Field(
-            alias="firstNegativeReviewInLast30Days",
-            description="Whether the rating is the first negative in the last 30 days",
-        ),
-    ] = None
+    first_negative_review_in_last30_days: bool | None = Field(
+        None,
+        alias="firstNegativeReviewInLast30Days",
+        description="Whether the rating is the first negative in the last 30 days",
+    )
 
 
 class Removal(ApiModel):
-    possible_to: Annotated[
-        str,
-        Field(
-            alias="possibleTo",
-            description="Date until a removal request can be submitted in ISO 8601 format",
-        ),
-    ]
+    possible_to: str = Field(
+        alias="possibleTo",
+        description="Date until a removal request can be submitted in ISO 8601 format",
+    )
     request: RemovalRequest | None = None
 
 
 class SalesQualityForDay(ApiModel):
-    result_for: Annotated[
-        date_aliased,
-        Field(alias="resultFor", description="Date for which the result is calculated."),
-    ]
-    score: Annotated[WholeNumber, Field(description="The total score for the given day.")]
-    grade: Annotated[str, Field(description="The main sales quality level for the given day.")]
-    max_score: Annotated[
-        WholeNumber,
-        Field(alias="maxScore", description="The maximum possible total score for the given day."),
-    ]
+    result_for: date_aliased = Field(
+        alias="resultFor", description="Date for which the result is calculated."
+    )
+    score: WholeNumber = Field(description="The total score for the given day.")
+    grade: str = Field(description="The main sales quality level for the given day.")
+    max_score: WholeNumber = Field(
+        alias="maxScore", description="The maximum possible total score for the given day."
+    )
     metrics: list[SalesQualityMetric]
 
 
@@ -428,54 +364,40 @@ class SalesQualityHistoryResponse(ApiModel):
 class UserRating(ApiModel):
     answer: Answer | None = None
     buyer: User
-    comment: Annotated[str | None, Field(description="Buyer's text comment")] = None
-    created_at: Annotated[
-        str, Field(alias="createdAt", description="Creation datetime in ISO 8601 format")
-    ]
-    edited_at: Annotated[
-        str | None, Field(alias="editedAt", description="Edition datetime in ISO 8601 format")
-    ] = None
-    excluded_from_average_rates: Annotated[
-        bool | None,
-        Field(
-            alias="excludedFromAverageRates",
-            description="If true this rating was not included in calculating average user rates",
-        ),
-    ] = None
-    excluded_from_average_rates_reason: Annotated[
-        str | None,
-        Field(
-            alias="excludedFromAverageRatesReason",
-            description='The reason why the rating was excluded from calculating average user rates. The message is translated based on the value of the "Accept-Language" header and exists only when the rating was excluded.',
-        ),
-    ] = None
-    id: Annotated[str, Field(description="Rating id")]
-    last_changed_at: Annotated[
-        str | None,
-        Field(
-            alias="lastChangedAt",
-            description="Last change (creation or latest edition) datetime in ISO 8601 format",
-        ),
-    ] = None
+    comment: str | None = Field(None, description="Buyer's text comment")
+    created_at: str = Field(alias="createdAt", description="Creation datetime in ISO 8601 format")
+    edited_at: str | None = Field(
+        None, alias="editedAt", description="Edition datetime in ISO 8601 format"
+    )
+    excluded_from_average_rates: bool | None = Field(
+        None,
+        alias="excludedFromAverageRates",
+        description="If true this rating was not included in calculating average user rates",
+    )
+    excluded_from_average_rates_reason: str | None = Field(
+        None,
+        alias="excludedFromAverageRatesReason",
+        description='The reason why the rating was excluded from calculating average user rates. The message is translated based on the value of the "Accept-Language" header and exists only when the rating was excluded.',
+    )
+    id: str = Field(description="Rating id")
+    last_changed_at: str | None = Field(
+        None,
+        alias="lastChangedAt",
+        description="Last change (creation or latest edition) datetime in ISO 8601 format",
+    )
     order: UserRatingOrder | None = None
     rates: Rates | None = None
-    recommended: Annotated[bool, Field(description="Whether buyer recommends the order")]
+    recommended: bool = Field(description="Whether buyer recommends the order")
     removal: Removal | None = None
 
 
 class UserRatingListResponse(ApiModel):
-    ratings: Annotated[
-        list[UserRating],
-        Field(
-            description="List of ratings that match requested filter. Empty when no rating matched."
-        ),
-    ]
+    ratings: list[UserRating] = Field(
+        description="List of ratings that match requested filter. Empty when no rating matched."
+    )
 
 
 class UserRatingListResponseVBeta1(ApiModel):
-    ratings: Annotated[
-        list[UserRatingVBeta1],
-        Field(
-            description="List of ratings that match requested filter. Empty when no rating matched."
-        ),
-    ]
+    ratings: list[UserRatingVBeta1] = Field(
+        description="List of ratings that match requested filter. Empty when no rating matched."
+    )

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Message Center."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -17,8 +15,8 @@ from allegro_async.api._base import (
 
 
 class Interlocutor(ApiModel):
-    login: Annotated[str, Field()]
-    avatar_url: Annotated[str, Field(alias="avatarUrl")]
+    login: str = Field()
+    avatar_url: str = Field(alias="avatarUrl")
 
 
 class MessageStatus(OpenEnum):
@@ -40,16 +38,14 @@ class MessageAdditionalInformation(ApiModel):
     Contains optional contextual information linked to message.
     """
 
-    vin: Annotated[
-        str | None,
-        Field(
-            description="Vehicle Information Number (VIN) provided by sender in addition to message contents."
-        ),
-    ] = None
+    vin: str | None = Field(
+        None,
+        description="Vehicle Information Number (VIN) provided by sender in addition to message contents.",
+    )
 
 
 class MessageAttachmentId(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class MessageAttachmentInfoStatus(OpenEnum):
@@ -60,23 +56,23 @@ class MessageAttachmentInfoStatus(OpenEnum):
 
 
 class MessageAttachmentInfo(ApiModel):
-    file_name: Annotated[str, Field(alias="fileName")]
-    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
-    url: Annotated[str | None, Field()] = None
-    status: Annotated[MessageAttachmentInfoStatus, Field()]
+    file_name: str = Field(alias="fileName")
+    mime_type: str | None = Field(None, alias="mimeType")
+    url: str | None = Field(None)
+    status: MessageAttachmentInfoStatus = Field()
 
 
 class MessageAuthor(ApiModel):
-    login: Annotated[str, Field()]
-    is_interlocutor: Annotated[bool, Field(alias="isInterlocutor")]
+    login: str = Field()
+    is_interlocutor: bool = Field(alias="isInterlocutor")
 
 
 class MessageOffer(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class MessageOrder(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class MessageRelatedObject(ApiModel):
@@ -85,67 +81,65 @@ class MessageRelatedObject(ApiModel):
 
 
 class NewAttachmentDeclaration(ApiModel):
-    filename: Annotated[str, Field()]
-    size: Annotated[int, Field(json_schema_extra={"minimum": 0, "maximum": 5242880})]
+    filename: str = Field()
+    size: int = Field(json_schema_extra={"minimum": 0, "maximum": 5242880})
 
 
 class NewMessageInThread(ApiModel):
-    text: Annotated[str, Field(json_schema_extra={"maxLength": 2000})]
+    text: str = Field(json_schema_extra={"maxLength": 2000})
     attachments: list[MessageAttachmentId] | None = None
 
 
 class Recipient(ApiModel):
-    login: Annotated[str, Field()]
+    login: str = Field()
 
 
 class Thread(ApiModel):
-    id: Annotated[str, Field()]
-    read: Annotated[bool, Field()]
-    last_message_date_time: Annotated[AwareDatetime | None, Field(alias="lastMessageDateTime")] = (
-        None
-    )
+    id: str = Field()
+    read: bool = Field()
+    last_message_date_time: AwareDatetime | None = Field(None, alias="lastMessageDateTime")
     interlocutor: Interlocutor | None = None
 
 
 class ThreadId(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class ThreadReadFlag(ApiModel):
-    read: Annotated[bool, Field()]
+    read: bool = Field()
 
 
 class ThreadsList(ApiModel):
     threads: list[Thread]
-    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})]
-    limit: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+    offset: int = Field(json_schema_extra={"minimum": 0})
+    limit: int = Field(json_schema_extra={"minimum": 0})
 
 
 class Message(ApiModel):
-    id: Annotated[str, Field()]
-    status: Annotated[MessageStatus, Field()]
-    type: Annotated[MessageType, Field()]
-    created_at: Annotated[AwareDatetime, Field(alias="createdAt")]
+    id: str = Field()
+    status: MessageStatus = Field()
+    type: MessageType = Field()
+    created_at: AwareDatetime = Field(alias="createdAt")
     thread: ThreadId
     author: MessageAuthor
-    text: Annotated[str, Field()]
-    subject: Annotated[str | None, Field()] = None
-    relates_to: Annotated[MessageRelatedObject, Field(alias="relatesTo")]
-    has_additional_attachments: Annotated[bool, Field(alias="hasAdditionalAttachments")]
+    text: str = Field()
+    subject: str | None = Field(None)
+    relates_to: MessageRelatedObject = Field(alias="relatesTo")
+    has_additional_attachments: bool = Field(alias="hasAdditionalAttachments")
     attachments: list[MessageAttachmentInfo]
-    additional_information: Annotated[
-        MessageAdditionalInformation | None, Field(alias="additionalInformation")
-    ] = None
+    additional_information: MessageAdditionalInformation | None = Field(
+        None, alias="additionalInformation"
+    )
 
 
 class MessagesList(ApiModel):
     messages: list[Message]
-    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})]
-    limit: Annotated[int, Field(json_schema_extra={"minimum": 0})]
+    offset: int = Field(json_schema_extra={"minimum": 0})
+    limit: int = Field(json_schema_extra={"minimum": 0})
 
 
 class NewMessage(ApiModel):
     recipient: Recipient
-    text: Annotated[str, Field(json_schema_extra={"maxLength": 2000})]
+    text: str = Field(json_schema_extra={"maxLength": 2000})
     attachments: list[MessageAttachmentId] | None = None
     order: MessageOrder

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Offer bundles."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -17,12 +15,9 @@ from allegro_async.api._base import (
 
 
 class BundleMarketplaceDTO(ApiModel):
-    id: Annotated[
-        str,
-        Field(
-            description='Marketplace ID. Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
-        ),
-    ]
+    id: str = Field(
+        description='Marketplace ID. Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
+    )
 
 
 class BundlePublicationDTOStatus(OpenEnum):
@@ -36,20 +31,17 @@ class BundlePublicationDTOStatus(OpenEnum):
 
 class BundlePublicationDTO(ApiModel):
     marketplace: BundleMarketplaceDTO
-    status: Annotated[BundlePublicationDTOStatus, Field(description="Bundle's status.")]
+    status: BundlePublicationDTOStatus = Field(description="Bundle's status.")
 
 
 class BundledOfferDTO(ApiModel):
-    id: Annotated[str, Field(description="Offer ID")]
-    required_quantity: Annotated[
-        int,
-        Field(
-            alias="requiredQuantity", description="How many units of this offer will be in bundle."
-        ),
-    ]
-    entry_point: Annotated[
-        bool, Field(alias="entryPoint", description="Set if bundle should be shown on offer page.")
-    ]
+    id: str = Field(description="Offer ID")
+    required_quantity: int = Field(
+        alias="requiredQuantity", description="How many units of this offer will be in bundle."
+    )
+    entry_point: bool = Field(
+        alias="entryPoint", description="Set if bundle should be shown on offer page."
+    )
 
 
 class OfferBundleDTOCreatedBy(OpenEnum):
@@ -66,57 +58,43 @@ class OfferBundlesDTONextPage(ApiModel):
     Next page information.
     """
 
-    id: Annotated[str, Field(description="Next page ID.")]
+    id: str = Field(description="Next page ID.")
 
 
 class BundleDiscountDTO(ApiModel):
     marketplace: BundleMarketplaceDTO
-    amount: Annotated[str, Field(description="Discount value.")]
-    currency: Annotated[
-        str,
-        Field(
-            description='Discount currency as a 3-letter code in accordance with <a href="https://en.wikipedia.org/wiki/ISO_4217" target="_blank">ISO 4217</a> standard. Has to be in base currency of specified marketplace.'
-        ),
-    ]
+    amount: str = Field(description="Discount value.")
+    currency: str = Field(
+        description='Discount currency as a 3-letter code in accordance with <a href="https://en.wikipedia.org/wiki/ISO_4217" target="_blank">ISO 4217</a> standard. Has to be in base currency of specified marketplace.'
+    )
 
 
 class OfferBundleDTO(ApiModel):
-    id: Annotated[str, Field(description="Bundle ID.")]
-    offers: Annotated[list[BundledOfferDTO], Field(description="Offers included in bundle.")]
-    publication: Annotated[
-        list[BundlePublicationDTO], Field(description="Bundle status on each marketplace.")
-    ]
-    discounts: Annotated[
-        list[BundleDiscountDTO] | None, Field(description="Discounts on marketplaces.")
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description='When this bundle was created in <a href="https://en.wikipedia.org/wiki/ISO_8601" target="_blank">ISO_8601</a> format.',
-        ),
-    ]
-    created_by: Annotated[
-        OfferBundleDTOCreatedBy,
-        Field(
-            alias="createdBy",
-            description='Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created <a href="https://allegro.pl/dla-sprzedajacych/automatycznie-laczymy-wybrane-oferty-w-zestaw-K6VYllRgbs0" target="_blank">automatically</a> by Allegro. </li> </ul>',
-        ),
-    ]
+    id: str = Field(description="Bundle ID.")
+    offers: list[BundledOfferDTO] = Field(description="Offers included in bundle.")
+    publication: list[BundlePublicationDTO] = Field(
+        description="Bundle status on each marketplace."
+    )
+    discounts: list[BundleDiscountDTO] | None = Field(description="Discounts on marketplaces.")
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description='When this bundle was created in <a href="https://en.wikipedia.org/wiki/ISO_8601" target="_blank">ISO_8601</a> format.',
+    )
+    created_by: OfferBundleDTOCreatedBy = Field(
+        alias="createdBy",
+        description='Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created <a href="https://allegro.pl/dla-sprzedajacych/automatycznie-laczymy-wybrane-oferty-w-zestaw-K6VYllRgbs0" target="_blank">automatically</a> by Allegro. </li> </ul>',
+    )
 
 
 class OfferBundlesDTO(ApiModel):
-    bundles: Annotated[list[OfferBundleDTO], Field(description="Seller's bundles.")]
-    next_page: Annotated[
-        OfferBundlesDTONextPage | None,
-        Field(alias="nextPage", description="Next page information."),
-    ] = None
+    bundles: list[OfferBundleDTO] = Field(description="Seller's bundles.")
+    next_page: OfferBundlesDTONextPage | None = Field(
+        None, alias="nextPage", description="Next page information."
+    )
 
 
 class UpdateOfferBundleDiscountDTO(ApiModel):
-    discounts: Annotated[
-        list[BundleDiscountDTO] | None,
-        Field(
-            description="Discounts on marketplaces. Can be null or empty if bundle shouldn't have discount on any marketplace."
-        ),
-    ] = None
+    discounts: list[BundleDiscountDTO] | None = Field(
+        None,
+        description="Discounts on marketplaces. Can be null or empty if bundle shouldn't have discount on any marketplace.",
+    )

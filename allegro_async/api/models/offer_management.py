@@ -72,51 +72,42 @@ from allegro_async.api.models.shared_fe7ccc21 import (
 
 
 class AvailablePromotionPackage(ApiModel):
-    id: Annotated[str | None, Field(description="Promotion package identifier.")] = None
-    name: Annotated[str | None, Field(description="Promotion package name.")] = None
-    cycle_duration: Annotated[
-        str | None, Field(alias="cycleDuration", description="Promotion package cycle duration.")
-    ] = None
+    id: str | None = Field(None, description="Promotion package identifier.")
+    name: str | None = Field(None, description="Promotion package name.")
+    cycle_duration: str | None = Field(
+        None, alias="cycleDuration", description="Promotion package cycle duration."
+    )
 
 
 class CompatibilityListManualRequest(ApiModel):
-    items: Annotated[
-        list[CompatibilityListItem],
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ]
+    items: list[CompatibilityListItem] = Field(
+        description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
+    )
 
 
 class DiscountsProductOfferRequestWholesalePriceList(ApiModel):
-    id: Annotated[str | None, Field(description="Wholesale price list id")] = None
-    name: Annotated[
-        str | None, Field(description="The name of the wholesale price list definition.")
-    ] = None
+    id: str | None = Field(None, description="Wholesale price list id")
+    name: str | None = Field(None, description="The name of the wholesale price list definition.")
 
 
 class DiscountsProductOfferRequest(ApiModel):
-    wholesale_price_list: Annotated[
-        DiscountsProductOfferRequestWholesalePriceList | None, Field(alias="wholesalePriceList")
-    ] = None
+    wholesale_price_list: DiscountsProductOfferRequestWholesalePriceList | None = Field(
+        None, alias="wholesalePriceList"
+    )
 
 
 class MarketplaceAvailablePromotionPackages(ApiModel):
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    base_packages: Annotated[
-        list[AvailablePromotionPackage] | None,
-        Field(
-            alias="basePackages",
-            description="Available base promotion packages. Only one base package can be set on an offer.",
-        ),
-    ] = None
-    extra_packages: Annotated[
-        list[AvailablePromotionPackage] | None,
-        Field(
-            alias="extraPackages",
-            description="Available extra promotion packages. Multiple different extra packages can be set on an offer.",
-        ),
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    base_packages: list[AvailablePromotionPackage] | None = Field(
+        None,
+        alias="basePackages",
+        description="Available base promotion packages. Only one base package can be set on an offer.",
+    )
+    extra_packages: list[AvailablePromotionPackage] | None = Field(
+        None,
+        alias="extraPackages",
+        description="Available extra promotion packages. Multiple different extra packages can be set on an offer.",
+    )
 
 
 class OfferCategoryRequest(Category):
@@ -126,32 +117,26 @@ class OfferCategoryRequest(Category):
 
 
 class OfferPromoOption(ApiModel):
-    id: Annotated[str | None, Field(description="Promotion package identifier.")] = None
-    valid_from: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="validFrom",
-            description="Date from which the promotion package is valid: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
-    valid_to: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="validTo",
-            description="Date to which the promotion package is valid: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
-    next_cycle_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="nextCycleDate",
-            description="Date on which the promotion package will be renewed for a new cycle: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
+    id: str | None = Field(None, description="Promotion package identifier.")
+    valid_from: AwareDatetime | None = Field(
+        None,
+        alias="validFrom",
+        description="Date from which the promotion package is valid: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
+    valid_to: AwareDatetime | None = Field(
+        None,
+        alias="validTo",
+        description="Date to which the promotion package is valid: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
+    next_cycle_date: AwareDatetime | None = Field(
+        None,
+        alias="nextCycleDate",
+        description="Date on which the promotion package will be renewed for a new cycle: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
 
 
 class OfferPromoOptionsPendingChanges(ApiModel):
-    base_package: Annotated[OfferPromoOption | None, Field(alias="basePackage")] = None
+    base_package: OfferPromoOption | None = Field(None, alias="basePackage")
 
 
 class ProcessingStatus(OpenEnum):
@@ -173,8 +158,8 @@ class ProductOfferAdditionalServicesRequest(ApiModel):
     Offer additional services.
     """
 
-    id: Annotated[str | None, Field(description="Id of additional services.")] = None
-    name: Annotated[str | None, Field(description="Name of additional services.")] = None
+    id: str | None = Field(None, description="Id of additional services.")
+    name: str | None = Field(None, description="Name of additional services.")
 
 
 class ProductOfferBaseIdType(OpenEnum):
@@ -189,8 +174,8 @@ class ProductOfferBaseIdType(OpenEnum):
 
 
 class ProductOfferFundraisingCampaignRequest(ApiModel):
-    id: Annotated[str | None, Field(description="Id of fundraising campaign.")] = None
-    name: Annotated[str | None, Field(description="Name of fundraising campaign.")] = None
+    id: str | None = Field(None, description="Id of fundraising campaign.")
+    name: str | None = Field(None, description="Name of fundraising campaign.")
 
 
 class ProductSetElementResponsiblePersonRequestResponsiblePerson(ApiModel):
@@ -198,23 +183,19 @@ class ProductSetElementResponsiblePersonRequestResponsiblePerson(ApiModel):
     Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.
     """
 
-    id: Annotated[str | None, Field(description="Identifier of a responsible person.")] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Name of a responsible person. Note that this references name of the person object, not the name in their personal data section."
-        ),
-    ] = None
+    id: str | None = Field(None, description="Identifier of a responsible person.")
+    name: str | None = Field(
+        None,
+        description="Name of a responsible person. Note that this references name of the person object, not the name in their personal data section.",
+    )
 
 
 class ProductSetElementResponsiblePersonRequest(ApiModel):
-    responsible_person: Annotated[
-        ProductSetElementResponsiblePersonRequestResponsiblePerson | None,
-        Field(
-            alias="responsiblePerson",
-            description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.',
-        ),
-    ] = None
+    responsible_person: ProductSetElementResponsiblePersonRequestResponsiblePerson | None = Field(
+        None,
+        alias="responsiblePerson",
+        description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Provide either id or name - id will be used if both are provided. Setting this object to null will result in no responsible person assigned to this product.',
+    )
 
 
 class ProductSetElementResponsibleProducerRequestType(OpenEnum):
@@ -227,7 +208,7 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
     Reference to the responsible producer configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.
     """
 
-    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
+    type: ProductSetElementResponsibleProducerRequestType = Field()
 
     @model_validator(mode="wrap")
     @classmethod
@@ -246,7 +227,9 @@ class ProductSetElementResponsibleProducerRequest(ApiModel):
 
 
 class ProductSetElementResponsibleProducerRequestWrapper(ApiModel):
-    responsible_producer: "Annotated[ProductSetElementResponsibleProducerRequestUnion | None, Field(alias='responsibleProducer')]" = None
+    responsible_producer: "ProductSetElementResponsibleProducerRequestUnion | None" = Field(
+        None, alias="responsibleProducer"
+    )
 
 
 class PromoModificationTaskStatus(OpenEnum):
@@ -257,26 +240,21 @@ class PromoModificationTaskStatus(OpenEnum):
 
 class PromoModificationTask(ApiModel):
     offer: OfferId | None = None
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    scheduled_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="scheduledAt",
-            description="Date on which the promotion modification task was scheduled: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
-    finished_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="finishedAt",
-            description="Date on which the promotion modification task finished processing: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
-    status: Annotated[PromoModificationTaskStatus | None, Field()] = None
-    errors: Annotated[
-        list[CommandOutputErrors] | None,
-        Field(description="The list of all the error objects explaining the error."),
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    scheduled_at: AwareDatetime | None = Field(
+        None,
+        alias="scheduledAt",
+        description="Date on which the promotion modification task was scheduled: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
+    finished_at: AwareDatetime | None = Field(
+        None,
+        alias="finishedAt",
+        description="Date on which the promotion modification task finished processing: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
+    status: PromoModificationTaskStatus | None = Field(None)
+    errors: list[CommandOutputErrors] | None = Field(
+        None, description="The list of all the error objects explaining the error."
+    )
 
 
 class PromoOptionsCommandModificationModificationTime(OpenEnum):
@@ -289,7 +267,7 @@ class PromoOptionsCommandModificationModificationTime(OpenEnum):
 
 
 class PromoOptionsCommandModificationPackage(ApiModel):
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
 
 
 class PromoOptionsModificationModificationType(OpenEnum):
@@ -312,17 +290,15 @@ class PromoOptionsModificationPackageType(OpenEnum):
 
 
 class PromoOptionsModification(ApiModel):
-    modification_type: Annotated[
-        PromoOptionsModificationModificationType | None,
-        Field(alias="modificationType", description="Type of modification to be applied."),
-    ] = None
-    package_type: Annotated[
-        PromoOptionsModificationPackageType | None,
-        Field(alias="packageType", description="Type of promotion package to be changed/removed."),
-    ] = None
-    package_id: Annotated[
-        str | None, Field(alias="packageId", description="Promotion package identifier.")
-    ] = None
+    modification_type: PromoOptionsModificationModificationType | None = Field(
+        None, alias="modificationType", description="Type of modification to be applied."
+    )
+    package_type: PromoOptionsModificationPackageType | None = Field(
+        None, alias="packageType", description="Type of promotion package to be changed/removed."
+    )
+    package_id: str | None = Field(
+        None, alias="packageId", description="Promotion package identifier."
+    )
 
 
 class PublicationModificationAction(OpenEnum):
@@ -339,16 +315,12 @@ class PublicationModification(ApiModel):
     Contains publication's fields to change
     """
 
-    action: Annotated[
-        PublicationModificationAction | None, Field(description="Action to perform")
-    ] = None
-    scheduled_for: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="scheduledFor",
-            description="Date and time for scheduling ACTIVATE action, will be ignored for another actions",
-        ),
-    ] = None
+    action: PublicationModificationAction | None = Field(None, description="Action to perform")
+    scheduled_for: AwareDatetime | None = Field(
+        None,
+        alias="scheduledFor",
+        description="Date and time for scheduling ACTIVATE action, will be ignored for another actions",
+    )
 
 
 class SaleProductOfferPublicationRequest(PublicationRequest):
@@ -356,26 +328,20 @@ class SaleProductOfferPublicationRequest(PublicationRequest):
 
 
 class SaleProductOfferRequestBasePublication(ApiModel):
-    duration: Annotated[
-        str | None,
-        Field(
-            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
-        ),
-    ] = None
-    starting_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="startingAt",
-            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
-        ),
-    ] = None
-    ending_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="endingAt",
-            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
-        ),
-    ] = None
+    duration: str | None = Field(
+        None,
+        description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H).",
+    )
+    starting_at: AwareDatetime | None = Field(
+        None,
+        alias="startingAt",
+        description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
+    )
+    ending_at: AwareDatetime | None = Field(
+        None,
+        alias="endingAt",
+        description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
+    )
     status: OfferStatus | None = None
 
 
@@ -384,7 +350,7 @@ class SaleProductOfferRequestBaseContact(Contact):
     Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name.
     """
 
-    name: Annotated[str | None, Field(description="The name of the contact definition.")] = None
+    name: str | None = Field(None, description="The name of the contact definition.")
 
 
 class SaleProductOfferStatusResponseOperationStatus(OpenEnum):
@@ -398,14 +364,13 @@ class SaleProductOfferStatusResponseOperationStatus(OpenEnum):
 
 
 class SaleProductOfferStatusResponseOperation(ApiModel):
-    id: Annotated[str | None, Field(description="The unique operation identifier (UUID).")] = None
-    status: Annotated[
-        SaleProductOfferStatusResponseOperationStatus | None,
-        Field(description="Status of the operation."),
-    ] = None
-    started_at: Annotated[
-        str | None, Field(alias="startedAt", description="The starting date and time of operation.")
-    ] = None
+    id: str | None = Field(None, description="The unique operation identifier (UUID).")
+    status: SaleProductOfferStatusResponseOperationStatus | None = Field(
+        None, description="Status of the operation."
+    )
+    started_at: str | None = Field(
+        None, alias="startedAt", description="The starting date and time of operation."
+    )
 
 
 class SaleProductOfferStatusResponse(ApiModel):
@@ -418,16 +383,12 @@ class SaleProductOfferStatusResponse(ApiModel):
 
 
 class SaleProductOffersRequestStock(ApiModel):
-    available: Annotated[
-        int | None,
-        Field(
-            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
-        None
+    available: int | None = Field(
+        None,
+        description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
+        json_schema_extra={"minimum": 0},
     )
+    unit: SaleProductOffersRequestStockUnit | None = Field(None, description="Stock unit")
 
 
 ProductSetElementSafetyInformationRequestSafetyInformation = Annotated[
@@ -445,7 +406,7 @@ ProductSetElementSafetyInformationRequestSafetyInformation = Annotated[
 
 
 class UnfilledParametersResponseOffersParameters(ApiModel):
-    id: Annotated[str | None, Field(description="Parameter identifier.")] = None
+    id: str | None = Field(None, description="Parameter identifier.")
 
 
 class UnfilledParametersResponseOffersCategory(ApiModel):
@@ -453,77 +414,62 @@ class UnfilledParametersResponseOffersCategory(ApiModel):
     Category of offer with unfilled parameters
     """
 
-    id: Annotated[str | None, Field(description="Category identifier.")] = None
+    id: str | None = Field(None, description="Category identifier.")
 
 
 class UnfilledParametersResponseOffers(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of the offer.")] = None
-    parameters: Annotated[
-        list[UnfilledParametersResponseOffersParameters] | None,
-        Field(description="List of unfilled parameters."),
-    ] = None
-    category: Annotated[
-        UnfilledParametersResponseOffersCategory | None,
-        Field(description="Category of offer with unfilled parameters"),
-    ] = None
-
-
-class UnfilledParametersResponse(ApiModel):
-    offers: Annotated[
-        list[UnfilledParametersResponseOffers] | None,
-        Field(description="List of offers unfilled parameters."),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of available elements.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-
-
-class AdditionalMarketplacePromoOptionsModification(ApiModel):
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    modifications: Annotated[
-        list[PromoOptionsModification] | None,
-        Field(
-            description="Promotion package modifications to be applied on additional marketplace."
-        ),
-    ] = None
-
-
-class SellingMode(ApiModel):
-    price: Annotated[
-        Price | None,
-        Field(
-            description="The offer price for the selected additional marketplace. The price in this field must be provided by the seller in the correct currency, which is specified in the `GET /marketplaces` resource."
-        ),
-    ] = None
-
-
-class SaleProductOfferPatchRequestV1AdditionalMarketplaces(ApiModel):
-    selling_mode: Annotated[SellingMode | None, Field(alias="sellingMode")] = None
-
-
-class AfterSalesServicesProductOfferRequestImpliedWarranty(ImpliedWarranty):
-    name: Annotated[
-        str | None, Field(description="The name of the implied warranty definition.")
-    ] = None
-
-
-class AfterSalesServicesProductOfferRequestReturnPolicy(ReturnPolicy):
-    name: Annotated[str | None, Field(description="The name of the return policy definition.")] = (
-        None
+    id: str | None = Field(None, description="Identifier of the offer.")
+    parameters: list[UnfilledParametersResponseOffersParameters] | None = Field(
+        None, description="List of unfilled parameters."
+    )
+    category: UnfilledParametersResponseOffersCategory | None = Field(
+        None, description="Category of offer with unfilled parameters"
     )
 
 
+class UnfilledParametersResponse(ApiModel):
+    offers: list[UnfilledParametersResponseOffers] | None = Field(
+        None, description="List of offers unfilled parameters."
+    )
+    count: int | None = Field(
+        None, description="Number of returned elements.", json_schema_extra={"minimum": 0}
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of available elements.",
+        json_schema_extra={"minimum": 0},
+    )
+
+
+class AdditionalMarketplacePromoOptionsModification(ApiModel):
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    modifications: list[PromoOptionsModification] | None = Field(
+        None, description="Promotion package modifications to be applied on additional marketplace."
+    )
+
+
+class SellingMode(ApiModel):
+    price: Price | None = Field(
+        None,
+        description="The offer price for the selected additional marketplace. The price in this field must be provided by the seller in the correct currency, which is specified in the `GET /marketplaces` resource.",
+    )
+
+
+class SaleProductOfferPatchRequestV1AdditionalMarketplaces(ApiModel):
+    selling_mode: SellingMode | None = Field(None, alias="sellingMode")
+
+
+class AfterSalesServicesProductOfferRequestImpliedWarranty(ImpliedWarranty):
+    name: str | None = Field(None, description="The name of the implied warranty definition.")
+
+
+class AfterSalesServicesProductOfferRequestReturnPolicy(ReturnPolicy):
+    name: str | None = Field(None, description="The name of the return policy definition.")
+
+
 class AfterSalesServicesProductOfferRequestWarranty(Warranty):
-    name: Annotated[str | None, Field(description="The name of the warranty definition.")] = None
+    name: str | None = Field(None, description="The name of the warranty definition.")
 
 
 class AfterSalesServicesProductOfferRequest(ApiModel):
@@ -531,38 +477,32 @@ class AfterSalesServicesProductOfferRequest(ApiModel):
     The definitions of the different after sales services assigned to the offer.
     """
 
-    implied_warranty: Annotated[
-        AfterSalesServicesProductOfferRequestImpliedWarranty | None, Field(alias="impliedWarranty")
-    ] = None
-    return_policy: Annotated[
-        AfterSalesServicesProductOfferRequestReturnPolicy | None, Field(alias="returnPolicy")
-    ] = None
+    implied_warranty: AfterSalesServicesProductOfferRequestImpliedWarranty | None = Field(
+        None, alias="impliedWarranty"
+    )
+    return_policy: AfterSalesServicesProductOfferRequestReturnPolicy | None = Field(
+        None, alias="returnPolicy"
+    )
     warranty: AfterSalesServicesProductOfferRequestWarranty | None = None
 
 
 class AvailablePromotionPackages(ApiModel):
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    base_packages: Annotated[
-        list[AvailablePromotionPackage] | None,
-        Field(
-            alias="basePackages",
-            description="Available base promotion packages. Only one base package can be set on an offer.",
-        ),
-    ] = None
-    extra_packages: Annotated[
-        list[AvailablePromotionPackage] | None,
-        Field(
-            alias="extraPackages",
-            description="Available extra promotion packages. Multiple different extra packages can be set on an offer.",
-        ),
-    ] = None
-    additional_marketplaces: Annotated[
-        list[MarketplaceAvailablePromotionPackages] | None,
-        Field(
-            alias="additionalMarketplaces",
-            description="Available promotion packages on additional marketplaces.",
-        ),
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    base_packages: list[AvailablePromotionPackage] | None = Field(
+        None,
+        alias="basePackages",
+        description="Available base promotion packages. Only one base package can be set on an offer.",
+    )
+    extra_packages: list[AvailablePromotionPackage] | None = Field(
+        None,
+        alias="extraPackages",
+        description="Available extra promotion packages. Multiple different extra packages can be set on an offer.",
+    )
+    additional_marketplaces: list[MarketplaceAvailablePromotionPackages] | None = Field(
+        None,
+        alias="additionalMarketplaces",
+        description="Available promotion packages on additional marketplaces.",
+    )
 
 
 class ChangePriceInput(ApiModel):
@@ -570,16 +510,14 @@ class ChangePriceInput(ApiModel):
     The input of the command, i.e. the new Buy Now price for the offer.
     """
 
-    buy_now_price: Annotated[Price, Field(alias="buyNowPrice")]
+    buy_now_price: Price = Field(alias="buyNowPrice")
 
 
 class ChangePriceWithoutOutput(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="The unique command id generated by you. This should be the same UUID as used in the path."
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description="The unique command id generated by you. This should be the same UUID as used in the path.",
+    )
     input: ChangePriceInput
 
 
@@ -593,80 +531,64 @@ class CommandOutput(ApiModel):
 
 
 class DeliveryProductOfferRequestShippingRates(JustId):
-    name: Annotated[str | None, Field(description="The name of the shipping rate.")] = None
+    name: str | None = Field(None, description="The name of the shipping rate.")
 
 
 class DeliveryProductOfferRequest(ApiModel):
-    handling_time: Annotated[
-        str | None,
-        Field(
-            alias="handlingTime",
-            description="Handling time, ISO 8601 duration format. This field must be set to one of the following: PT0S for immediately, PT24H, P2D, P3D, P4D, P5D, P7D, P10D, P14D, P21D, P30D, P60D.",
-        ),
-    ] = None
-    shipping_rates: Annotated[
-        DeliveryProductOfferRequestShippingRates | None, Field(alias="shippingRates")
-    ] = None
-    additional_info: Annotated[
-        str | None,
-        Field(
-            alias="additionalInfo",
-            deprecated=True,
-            description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
-            json_schema_extra={"maxLength": 650},
-        ),
-    ] = None
+    handling_time: str | None = Field(
+        None,
+        alias="handlingTime",
+        description="Handling time, ISO 8601 duration format. This field must be set to one of the following: PT0S for immediately, PT24H, P2D, P3D, P4D, P5D, P7D, P10D, P14D, P21D, P30D, P60D.",
+    )
+    shipping_rates: DeliveryProductOfferRequestShippingRates | None = Field(
+        None, alias="shippingRates"
+    )
+    additional_info: str | None = Field(
+        None,
+        alias="additionalInfo",
+        deprecated=True,
+        description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
+        json_schema_extra={"maxLength": 650},
+    )
 
 
 class MarketplaceOfferPromoOption(ApiModel):
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    base_package: Annotated[OfferPromoOption | None, Field(alias="basePackage")] = None
-    extra_packages: Annotated[
-        list[OfferPromoOption] | None,
-        Field(alias="extraPackages", description="Extra promotion packages set on offer."),
-    ] = None
-    pending_changes: Annotated[
-        OfferPromoOptionsPendingChanges | None, Field(alias="pendingChanges")
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    base_package: OfferPromoOption | None = Field(None, alias="basePackage")
+    extra_packages: list[OfferPromoOption] | None = Field(
+        None, alias="extraPackages", description="Extra promotion packages set on offer."
+    )
+    pending_changes: OfferPromoOptionsPendingChanges | None = Field(None, alias="pendingChanges")
 
 
 class OfferPromoOptions(ApiModel):
-    offer_id: Annotated[str | None, Field(alias="offerId", description="Offer identifier")] = None
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    base_package: Annotated[OfferPromoOption | None, Field(alias="basePackage")] = None
-    extra_packages: Annotated[
-        list[OfferPromoOption] | None,
-        Field(alias="extraPackages", description="Extra promotion packages set on offer."),
-    ] = None
-    pending_changes: Annotated[
-        OfferPromoOptionsPendingChanges | None, Field(alias="pendingChanges")
-    ] = None
-    additional_marketplaces: Annotated[
-        list[MarketplaceOfferPromoOption] | None,
-        Field(
-            alias="additionalMarketplaces",
-            description="Promotion packages on additional marketplaces",
-        ),
-    ] = None
+    offer_id: str | None = Field(None, alias="offerId", description="Offer identifier")
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    base_package: OfferPromoOption | None = Field(None, alias="basePackage")
+    extra_packages: list[OfferPromoOption] | None = Field(
+        None, alias="extraPackages", description="Extra promotion packages set on offer."
+    )
+    pending_changes: OfferPromoOptionsPendingChanges | None = Field(None, alias="pendingChanges")
+    additional_marketplaces: list[MarketplaceOfferPromoOption] | None = Field(
+        None,
+        alias="additionalMarketplaces",
+        description="Promotion packages on additional marketplaces",
+    )
 
 
 class OfferPromoOptionsForSeller(ApiModel):
-    promo_options: Annotated[
-        list[OfferPromoOptions] | None,
-        Field(alias="promoOptions", description="Promo options for seller offers."),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(description="Number of returned elements.", json_schema_extra={"minimum": 0}),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of available elements.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    promo_options: list[OfferPromoOptions] | None = Field(
+        None, alias="promoOptions", description="Promo options for seller offers."
+    )
+    count: int | None = Field(
+        None, description="Number of returned elements.", json_schema_extra={"minimum": 0}
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of available elements.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class ParameterProductOfferRequest(ApiModel):
@@ -674,42 +596,38 @@ class ParameterProductOfferRequest(ApiModel):
     Offer's parameter.
     """
 
-    id: Annotated[str | None, Field()] = None
-    name: Annotated[str | None, Field(description="The name of the parameter.")] = None
-    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
+    id: str | None = Field(None)
+    name: str | None = Field(None, description="The name of the parameter.")
+    range_value: ParameterRangeValue | None = Field(None, alias="rangeValue")
     values: list[str] | None = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
+    values_ids: list[str] | None = Field(None, alias="valuesIds")
 
 
 class ProductOfferBase(ApiModel):
-    id: Annotated[str | None, Field(description="Product id.")] = None
-    id_type: Annotated[
-        ProductOfferBaseIdType | None,
-        Field(
-            alias="idType",
-            description="Type of id. This field is optional. It helps in finding products more accurately. If an idType is not set, a given id is understood as a product's id.\n - `GTIN` - restricts the search filtering to GTINs (Global Trade Item Number), e.g. EAN, ISBN, UPC.\n - `MPN` - restricts the search filtering to MPNs (Manufacturer Part Number).",
-        ),
-    ] = None
-    parameters: Annotated[
-        list[ParameterProductOfferRequest] | None, Field(description="List of product parameters.")
-    ] = None
-    images: Annotated[list[str] | None, Field(description="List of product images.")] = None
+    id: str | None = Field(None, description="Product id.")
+    id_type: ProductOfferBaseIdType | None = Field(
+        None,
+        alias="idType",
+        description="Type of id. This field is optional. It helps in finding products more accurately. If an idType is not set, a given id is understood as a product's id.\n - `GTIN` - restricts the search filtering to GTINs (Global Trade Item Number), e.g. EAN, ISBN, UPC.\n - `MPN` - restricts the search filtering to MPNs (Manufacturer Part Number).",
+    )
+    parameters: list[ParameterProductOfferRequest] | None = Field(
+        None, description="List of product parameters."
+    )
+    images: list[str] | None = Field(None, description="List of product images.")
 
 
 class ProductSetElementResponsibleProducerIdRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
-    id: Annotated[str | None, Field(description="ID of responsible producer")] = None
+    type: ProductSetElementResponsibleProducerRequestType = Field()
+    id: str | None = Field(None, description="ID of responsible producer")
 
 
 class ProductSetElementResponsibleProducerNameRequest(ProductSetElementResponsibleProducerRequest):
-    type: Annotated[ProductSetElementResponsibleProducerRequestType, Field()]
-    name: Annotated[
-        str | None,
-        Field(
-            description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.',
-            json_schema_extra={"maxLength": 50, "minLength": 1},
-        ),
-    ] = None
+    type: ProductSetElementResponsibleProducerRequestType = Field()
+    name: str | None = Field(
+        None,
+        description='Name of responsible producer. **Note:** This refers to the <code>name</code> property and not the <code>producerData.tradeName</code> property of responsible producer defined using <a href="https://developer.allegro.pl/documentation#tag/Responsible-producers">Responsible Producers API</a>.',
+        json_schema_extra={"maxLength": 50, "minLength": 1},
+    )
 
 
 ProductSetElementResponsibleProducerRequestUnion = Annotated[
@@ -740,13 +658,11 @@ ProductSetElementResponsibleProducerRequestUnion = Annotated[
 
 
 class ProductSetElementSafetyInformationRequest(ApiModel):
-    safety_information: Annotated[
-        ProductSetElementSafetyInformationRequestSafetyInformation | None,
-        Field(
-            alias="safetyInformation",
-            description='Product\'s safety information. You can indicate it as:\n  - `ATTACHMENTS` - if you add attachments.  Reference <a href="https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST">Docs</a>\n  - `TEXT` - if you provide product safety information in the form of a text description.',
-        ),
-    ] = None
+    safety_information: ProductSetElementSafetyInformationRequestSafetyInformation | None = Field(
+        None,
+        alias="safetyInformation",
+        description='Product\'s safety information. You can indicate it as:\n  - `ATTACHMENTS` - if you add attachments.  Reference <a href="https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST">Docs</a>\n  - `TEXT` - if you provide product safety information in the form of a text description.',
+    )
 
 
 class PromoGeneralReport(ApiModel):
@@ -754,45 +670,37 @@ class PromoGeneralReport(ApiModel):
     Command execution summary
     """
 
-    id: Annotated[str | None, Field(description="Command ID")] = None
-    task_count: Annotated[TaskCount | None, Field(alias="taskCount")] = None
+    id: str | None = Field(None, description="Command ID")
+    task_count: TaskCount | None = Field(None, alias="taskCount")
 
 
 class PromoOptionsCommandModification(ApiModel):
-    base_package: Annotated[
-        PromoOptionsCommandModificationPackage | None,
-        Field(
-            alias="basePackage",
-            description='The base package. Available packages can be determined using <a href="#operation/getAvailableOfferPromotionPackages">GET /sale/offer-promotion-packages</a>.',
-        ),
-    ] = None
-    extra_packages: Annotated[
-        list[PromoOptionsCommandModificationPackage] | None,
-        Field(
-            alias="extraPackages",
-            description="Extra packages to be set on offer. Omitting this parameter will preserve the packages already present.",
-        ),
-    ] = None
-    modification_time: Annotated[
-        PromoOptionsCommandModificationModificationTime | None,
-        Field(
-            alias="modificationTime", description="Time at which the modification will be applied."
-        ),
-    ] = None
+    base_package: PromoOptionsCommandModificationPackage | None = Field(
+        None,
+        alias="basePackage",
+        description='The base package. Available packages can be determined using <a href="#operation/getAvailableOfferPromotionPackages">GET /sale/offer-promotion-packages</a>.',
+    )
+    extra_packages: list[PromoOptionsCommandModificationPackage] | None = Field(
+        None,
+        alias="extraPackages",
+        description="Extra packages to be set on offer. Omitting this parameter will preserve the packages already present.",
+    )
+    modification_time: PromoOptionsCommandModificationModificationTime | None = Field(
+        None,
+        alias="modificationTime",
+        description="Time at which the modification will be applied.",
+    )
 
 
 class PromoOptionsModifications(ApiModel):
-    modifications: Annotated[
-        list[PromoOptionsModification] | None,
-        Field(description="Promotion package modifications to be applied."),
-    ] = None
-    additional_marketplaces: Annotated[
-        list[AdditionalMarketplacePromoOptionsModification] | None,
-        Field(
-            alias="additionalMarketplaces",
-            description="Promotion package modifications to be applied on additional marketplaces.",
-        ),
-    ] = None
+    modifications: list[PromoOptionsModification] | None = Field(
+        None, description="Promotion package modifications to be applied."
+    )
+    additional_marketplaces: list[AdditionalMarketplacePromoOptionsModification] | None = Field(
+        None,
+        alias="additionalMarketplaces",
+        description="Promotion package modifications to be applied on additional marketplaces.",
+    )
 
 
 class PublicationChangeCommandDto(ApiModel):
@@ -800,38 +708,31 @@ class PublicationChangeCommandDto(ApiModel):
     Publication modification command payload
     """
 
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="List of offer criteria"),
-    ] = None
+    offer_criteria: list[OfferCriterium] | None = Field(
+        None, alias="offerCriteria", description="List of offer criteria"
+    )
     publication: PublicationModification | None = None
 
 
 class SaleProductOfferPatchRequestV1Delivery(DeliveryProductOfferRequest):
-    shipment_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="shipmentDate",
-            description="Shipment date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
-    shipping_rates: Annotated[
-        DeliveryProductOfferRequestShippingRates | None,
-        Field(
-            alias="shippingRates",
-            description="You should enter the shipping rates identifier or name.",
-        ),
-    ] = None
+    shipment_date: AwareDatetime | None = Field(
+        None,
+        alias="shipmentDate",
+        description="Shipment date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
+    shipping_rates: DeliveryProductOfferRequestShippingRates | None = Field(
+        None,
+        alias="shippingRates",
+        description="You should enter the shipping rates identifier or name.",
+    )
 
 
 class SaleProductOfferRequestBaseDelivery(DeliveryProductOfferRequest):
-    shipping_rates: Annotated[
-        DeliveryProductOfferRequestShippingRates | None,
-        Field(
-            alias="shippingRates",
-            description="You can enter the shipping rates identifier or name.",
-        ),
-    ] = None
+    shipping_rates: DeliveryProductOfferRequestShippingRates | None = Field(
+        None,
+        alias="shippingRates",
+        description="You can enter the shipping rates identifier or name.",
+    )
 
 
 class SaleProductOfferRequestBaseSizeTable(SizeTable):
@@ -839,76 +740,63 @@ class SaleProductOfferRequestBaseSizeTable(SizeTable):
     The size table information. You can enter the size tabe identifier or name.
     """
 
-    name: Annotated[str | None, Field(description="The name of the size table definition.")] = None
+    name: str | None = Field(None, description="The name of the size table definition.")
 
 
 class SaleProductOfferRequestV1Delivery(DeliveryProductOfferRequest):
-    shipment_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="shipmentDate",
-            description="Shipment date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
-    shipping_rates: Annotated[
-        DeliveryProductOfferRequestShippingRates | None,
-        Field(
-            alias="shippingRates",
-            description="You should enter the shipping rates identifier or name.",
-        ),
-    ] = None
+    shipment_date: AwareDatetime | None = Field(
+        None,
+        alias="shipmentDate",
+        description="Shipment date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
+    shipping_rates: DeliveryProductOfferRequestShippingRates | None = Field(
+        None,
+        alias="shippingRates",
+        description="You should enter the shipping rates identifier or name.",
+    )
 
 
 class AdditionalMarketplacePromoOptionsCommandModification(ApiModel):
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
     modification: PromoOptionsCommandModification | None = None
 
 
 class ChangePrice(ApiModel):
-    id: Annotated[str | None, Field(description="The unique command id provided in the input.")] = (
-        None
-    )
+    id: str | None = Field(None, description="The unique command id provided in the input.")
     input: ChangePriceInput
     output: CommandOutput | None = None
 
 
 class ProductOffer(ProductOfferBase):
-    name: Annotated[
-        str | None, Field(description="Product name.", json_schema_extra={"maxLength": 75})
-    ] = None
+    name: str | None = Field(None, description="Product name.", json_schema_extra={"maxLength": 75})
     category: ProductCategory | None = None
 
 
 class ProductSetElement(ApiModel):
-    product: Annotated[
-        ProductOffer | None,
-        Field(
-            description="You should enter the product identifier (UUID or EAN) or a complete product definition."
-        ),
-    ] = None
+    product: ProductOffer | None = Field(
+        None,
+        description="You should enter the product identifier (UUID or EAN) or a complete product definition.",
+    )
 
 
 class PromoModificationReport(ApiModel):
-    tasks: Annotated[
-        list[PromoModificationTask] | None, Field(description="Offer promotion modification tasks.")
-    ] = None
+    tasks: list[PromoModificationTask] | None = Field(
+        None, description="Offer promotion modification tasks."
+    )
     modification: PromoOptionsCommandModification | None = None
-    additional_marketplaces: Annotated[
-        list[AdditionalMarketplacePromoOptionsCommandModification] | None,
-        Field(alias="additionalMarketplaces"),
-    ] = None
+    additional_marketplaces: list[AdditionalMarketplacePromoOptionsCommandModification] | None = (
+        Field(None, alias="additionalMarketplaces")
+    )
 
 
 class PromoOptionsCommand(ApiModel):
-    offer_criteria: Annotated[
-        list[OfferCriterium] | None,
-        Field(alias="offerCriteria", description="Offer choice criteria."),
-    ] = None
+    offer_criteria: list[OfferCriterium] | None = Field(
+        None, alias="offerCriteria", description="Offer choice criteria."
+    )
     modification: PromoOptionsCommandModification | None = None
-    additional_marketplaces: Annotated[
-        list[AdditionalMarketplacePromoOptionsCommandModification] | None,
-        Field(alias="additionalMarketplaces"),
-    ] = None
+    additional_marketplaces: list[AdditionalMarketplacePromoOptionsCommandModification] | None = (
+        Field(None, alias="additionalMarketplaces")
+    )
 
 
 class SaleProductOfferPatchRequestV1ProductSet(
@@ -925,104 +813,82 @@ class SaleProductOfferPatchRequestV1ProductSet(
 
 class SaleProductOfferRequestBase(SaleProductOffer):
     category: OfferCategoryRequest | None = None
-    name: Annotated[
-        str | None,
-        Field(
-            description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .',
-            json_schema_extra={"maxLength": 75, "minLength": 12},
-        ),
-    ] = None
+    name: str | None = Field(
+        None,
+        description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .',
+        json_schema_extra={"maxLength": 75, "minLength": 12},
+    )
     parameters: list[ParameterProductOfferRequest] | None = None
     publication: SaleProductOfferRequestBasePublication | None = None
     delivery: SaleProductOfferRequestBaseDelivery | None = None
-    after_sales_services: Annotated[
-        AfterSalesServicesProductOfferRequest | None, Field(alias="afterSalesServices")
-    ] = None
-    size_table: Annotated[
-        SaleProductOfferRequestBaseSizeTable | None,
-        Field(
-            alias="sizeTable",
-            description="The size table information. You can enter the size tabe identifier or name.",
-        ),
-    ] = None
-    contact: Annotated[
-        SaleProductOfferRequestBaseContact | None,
-        Field(
-            description="Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name."
-        ),
-    ] = None
+    after_sales_services: AfterSalesServicesProductOfferRequest | None = Field(
+        None, alias="afterSalesServices"
+    )
+    size_table: SaleProductOfferRequestBaseSizeTable | None = Field(
+        None,
+        alias="sizeTable",
+        description="The size table information. You can enter the size tabe identifier or name.",
+    )
+    contact: SaleProductOfferRequestBaseContact | None = Field(
+        None,
+        description="Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name.",
+    )
     discounts: DiscountsProductOfferRequest | None = None
 
 
 class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
-    product_set: Annotated[
-        list[SaleProductOfferPatchRequestV1ProductSet] | None, Field(alias="productSet")
-    ] = None
+    product_set: list[SaleProductOfferPatchRequestV1ProductSet] | None = Field(
+        None, alias="productSet"
+    )
     b2b: B2b | None = None
-    attachments: Annotated[
-        list[SaleProductOfferPatchRequestV1Attachments] | None,
-        Field(description="An array of offer attachments."),
-    ] = None
-    fundraising_campaign: Annotated[
-        ProductOfferFundraisingCampaignRequest | None, Field(alias="fundraisingCampaign")
-    ] = None
-    additional_services: Annotated[
-        ProductOfferAdditionalServicesRequest | None, Field(alias="additionalServices")
-    ] = None
+    attachments: list[SaleProductOfferPatchRequestV1Attachments] | None = Field(
+        None, description="An array of offer attachments."
+    )
+    fundraising_campaign: ProductOfferFundraisingCampaignRequest | None = Field(
+        None, alias="fundraisingCampaign"
+    )
+    additional_services: ProductOfferAdditionalServicesRequest | None = Field(
+        None, alias="additionalServices"
+    )
     stock: SaleProductOffersRequestStock
     delivery: SaleProductOfferRequestV1Delivery | None = None
     publication: SaleProductOfferPublicationRequest | None = None
-    additional_marketplaces: Annotated[
-        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None,
-        Field(alias="additionalMarketplaces"),
-    ] = None
-    compatibility_list: Annotated[
-        CompatibilityListManualRequest | None,
-        Field(
-            alias="compatibilityList",
-            description="For the `/sale/product-offers` resources you can send only definition of the MANUAL compatibility list. If compatibility list is provided for the product assigned to the offer, it will be used automatically.",
-        ),
-    ] = None
-    language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
-        None
+    additional_marketplaces: (
+        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None
+    ) = Field(None, alias="additionalMarketplaces")
+    compatibility_list: CompatibilityListManualRequest | None = Field(
+        None,
+        alias="compatibilityList",
+        description="For the `/sale/product-offers` resources you can send only definition of the MANUAL compatibility list. If compatibility list is provided for the product assigned to the offer, it will be used automatically.",
     )
-    ai_co_created_content: Annotated[
-        AiCoCreatedContent | None, Field(alias="aiCoCreatedContent")
-    ] = None
+    language: str | None = Field(None, description="Declared base language of the offer.")
+    ai_co_created_content: AiCoCreatedContent | None = Field(None, alias="aiCoCreatedContent")
 
 
 class SaleProductOfferPatchRequestV1(SaleProductOfferRequestBase):
-    product_set: Annotated[
-        list[SaleProductOfferPatchRequestV1ProductSet] | None, Field(alias="productSet")
-    ] = None
+    product_set: list[SaleProductOfferPatchRequestV1ProductSet] | None = Field(
+        None, alias="productSet"
+    )
     b2b: B2b | None = None
-    attachments: Annotated[
-        list[SaleProductOfferPatchRequestV1Attachments] | None,
-        Field(description="An array of offer attachments."),
-    ] = None
-    fundraising_campaign: Annotated[
-        ProductOfferFundraisingCampaignRequest | None, Field(alias="fundraisingCampaign")
-    ] = None
-    additional_services: Annotated[
-        ProductOfferAdditionalServicesRequest | None, Field(alias="additionalServices")
-    ] = None
-    compatibility_list: Annotated[
-        CompatibilityListManualRequest | None,
-        Field(
-            alias="compatibilityList",
-            description="For the `/sale/product-offers` resources you can send only definition of the MANUAL compatibility list. If compatibility list is provided for the product assigned to the offer, it will be used automatically.",
-        ),
-    ] = None
+    attachments: list[SaleProductOfferPatchRequestV1Attachments] | None = Field(
+        None, description="An array of offer attachments."
+    )
+    fundraising_campaign: ProductOfferFundraisingCampaignRequest | None = Field(
+        None, alias="fundraisingCampaign"
+    )
+    additional_services: ProductOfferAdditionalServicesRequest | None = Field(
+        None, alias="additionalServices"
+    )
+    compatibility_list: CompatibilityListManualRequest | None = Field(
+        None,
+        alias="compatibilityList",
+        description="For the `/sale/product-offers` resources you can send only definition of the MANUAL compatibility list. If compatibility list is provided for the product assigned to the offer, it will be used automatically.",
+    )
     delivery: SaleProductOfferPatchRequestV1Delivery | None = None
     stock: SaleProductOffersRequestStock | None = None
     publication: SaleProductOfferPublicationRequest | None = None
-    additional_marketplaces: Annotated[
-        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None,
-        Field(alias="additionalMarketplaces"),
-    ] = None
-    language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
-        None
-    )
-    ai_co_created_content: Annotated[
-        AiCoCreatedContent | None, Field(alias="aiCoCreatedContent")
-    ] = None
+    additional_marketplaces: (
+        dict[str, SaleProductOfferPatchRequestV1AdditionalMarketplaces] | None
+    ) = Field(None, alias="additionalMarketplaces")
+    language: str | None = Field(None, description="Declared base language of the offer.")
+    ai_co_created_content: AiCoCreatedContent | None = Field(None, alias="aiCoCreatedContent")

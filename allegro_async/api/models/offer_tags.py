@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Offer tags."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -15,7 +13,7 @@ from allegro_async.api._base import (
 
 
 class TagId(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class TagIdsRequest(ApiModel):
@@ -23,14 +21,14 @@ class TagIdsRequest(ApiModel):
 
 
 class TagRequest(ApiModel):
-    name: Annotated[str, Field(json_schema_extra={"maxLength": 25, "minLength": 1})]
-    hidden: Annotated[bool | None, Field()] = None
+    name: str = Field(json_schema_extra={"maxLength": 25, "minLength": 1})
+    hidden: bool | None = Field(None)
 
 
 class TagResponse(ApiModel):
-    id: Annotated[str, Field()]
-    name: Annotated[str, Field()]
-    hidden: Annotated[bool, Field()]
+    id: str = Field()
+    name: str = Field()
+    hidden: bool = Field()
 
 
 class TagListResponse(ApiModel):

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Offer translations."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -24,12 +22,12 @@ class ManualProductSafetyInformationDescriptionTranslation(ApiModel):
     Manual product safety information translation
     """
 
-    id: Annotated[
-        UuidText | None, Field(description="Product id connected with provided translated content")
-    ] = None
-    translation: Annotated[
-        str | None, Field(description="Manual product safety information translation content")
-    ] = None
+    id: UuidText | None = Field(
+        None, description="Product id connected with provided translated content"
+    )
+    translation: str | None = Field(
+        None, description="Manual product safety information translation content"
+    )
 
 
 class ManualSafetyInformationTranslation(ApiModel):
@@ -45,9 +43,7 @@ class ManualTitleTranslation(ApiModel):
     Manual offer title translation
     """
 
-    translation: Annotated[
-        str | None, Field(description="Manual offer title translation content")
-    ] = None
+    translation: str | None = Field(None, description="Manual offer title translation content")
 
 
 class OfferTranslationType(OpenEnum):
@@ -61,10 +57,10 @@ class OfferTranslationType(OpenEnum):
 
 
 class ProductSafetyInformationDescription(ApiModel):
-    id: Annotated[UuidText | None, Field()] = None
-    translation: Annotated[
-        str | None, Field(description="Product safety information translation content")
-    ] = None
+    id: UuidText | None = Field(None)
+    translation: str | None = Field(
+        None, description="Product safety information translation content"
+    )
     type: OfferTranslationType | None = None
 
 
@@ -81,7 +77,7 @@ class OfferTitleTranslation(ApiModel):
     Offer title translation
     """
 
-    translation: Annotated[str | None, Field(description="Offer title translation content")] = None
+    translation: str | None = Field(None, description="Offer title translation content")
     type: OfferTranslationType | None = None
 
 
@@ -96,9 +92,9 @@ class ManualDescriptionTranslation(ApiModel):
 class ManualTranslationUpdateRequest(ApiModel):
     description: ManualDescriptionTranslation | None = None
     title: ManualTitleTranslation | None = None
-    safety_information: Annotated[
-        ManualSafetyInformationTranslation | None, Field(alias="safetyInformation")
-    ] = None
+    safety_information: ManualSafetyInformationTranslation | None = Field(
+        None, alias="safetyInformation"
+    )
 
 
 class OfferDescriptionTranslation(ApiModel):
@@ -112,11 +108,11 @@ class OfferDescriptionTranslation(ApiModel):
 
 class OfferTranslation(ApiModel):
     description: OfferDescriptionTranslation | None = None
-    language: Annotated[str, Field(description="Language of the translation.")]
+    language: str = Field(description="Language of the translation.")
     title: OfferTitleTranslation | None = None
-    safety_information: Annotated[
-        OfferSafetyInformationTranslation | None, Field(alias="safetyInformation")
-    ] = None
+    safety_information: OfferSafetyInformationTranslation | None = Field(
+        None, alias="safetyInformation"
+    )
 
 
 class OfferTranslations(ApiModel):

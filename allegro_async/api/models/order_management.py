@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Order management."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -56,9 +54,9 @@ class AllegroPickupDropOffPointServicesType(OpenEnum):
 
 
 class AllegroPickupDropOffPointServices(ApiModel):
-    type: Annotated[
-        AllegroPickupDropOffPointServicesType, Field(description="Set of values can be extended.")
-    ]
+    type: AllegroPickupDropOffPointServicesType = Field(
+        description="Set of values can be extended."
+    )
 
 
 class AllegroPickupDropOffPointRestrictionsType(OpenEnum):
@@ -70,10 +68,9 @@ class AllegroPickupDropOffPointRestrictionsType(OpenEnum):
 
 
 class AllegroPickupDropOffPointRestrictions(ApiModel):
-    type: Annotated[
-        AllegroPickupDropOffPointRestrictionsType,
-        Field(description="Set of values can be extended."),
-    ]
+    type: AllegroPickupDropOffPointRestrictionsType = Field(
+        description="Set of values can be extended."
+    )
 
 
 class PaymentMethod(OpenEnum):
@@ -82,17 +79,17 @@ class PaymentMethod(OpenEnum):
 
 
 class Payment(ApiModel):
-    method: Annotated[PaymentMethod, Field()]
+    method: PaymentMethod = Field()
 
 
 class AllegroPickupDropOffPointOpening(ApiModel):
-    day_of_week: Annotated[str, Field(alias="dayOfWeek", description="Day of week (ISO 8601).")]
-    from_: Annotated[str, Field(alias="from", description="Start hour.")]
-    to: Annotated[str, Field(description="End hour.")]
+    day_of_week: str = Field(alias="dayOfWeek", description="Day of week (ISO 8601).")
+    from_: str = Field(alias="from", description="Start hour.")
+    to: str = Field(description="End hour.")
 
 
 class BuyerPreferencesReference(ApiModel):
-    language: Annotated[str | None, Field(description="Language")] = None
+    language: str | None = Field(None, description="Language")
 
 
 class BuyerReference(ApiModel):
@@ -100,97 +97,77 @@ class BuyerReference(ApiModel):
     Buyer data
     """
 
-    id: Annotated[str, Field(description="buyer id")]
-    email: Annotated[str, Field()]
-    login: Annotated[str, Field()]
-    guest: Annotated[bool, Field(description="is a guest account?")]
+    id: str = Field(description="buyer id")
+    email: str = Field()
+    login: str = Field()
+    guest: bool = Field(description="is a guest account?")
     preferences: BuyerPreferencesReference | None = None
 
 
 class CheckFormsNewOrderInvoiceFile(ApiModel):
-    name: Annotated[str, Field()]
+    name: str = Field()
 
 
 class CheckFormsNewOrderInvoiceId(ApiModel):
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
 
 
 class CheckoutFormAddWaybillCreatedLineItems(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of an order line item.")] = None
+    id: str | None = Field(None, description="Identifier of an order line item.")
 
 
 class CheckoutFormAddWaybillCreated(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of a shipment.")] = None
-    waybill: Annotated[
-        str | None,
-        Field(
-            description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters."
-        ),
-    ] = None
-    carrier_id: Annotated[
-        str | None,
-        Field(
-            alias="carrierId",
-            description='Supported carriers are available via <a href="#operation/getOrdersCarriersUsingGET" target="_blank">shipping carriers resource</a>.',
-        ),
-    ] = None
-    carrier_name: Annotated[
-        str | None,
-        Field(
-            alias="carrierName",
-            description="Carrier name to be provided only if carrierId is OTHER, otherwise it’s ignored. Must be no longer than 30 characters.",
-        ),
-    ] = None
-    line_items: Annotated[
-        list[CheckoutFormAddWaybillCreatedLineItems] | None,
-        Field(
-            alias="lineItems",
-            description="List of order line items. They must be from the order specified in the path parameter. List cannot be empty.",
-        ),
-    ] = None
-    created_at: Annotated[
-        str | None,
-        Field(
-            alias="createdAt",
-            description="Date and time of the parcel tracking number registration in UTC (ISO8601 format).",
-        ),
-    ] = None
+    id: str | None = Field(None, description="Identifier of a shipment.")
+    waybill: str | None = Field(
+        None,
+        description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters.",
+    )
+    carrier_id: str | None = Field(
+        None,
+        alias="carrierId",
+        description='Supported carriers are available via <a href="#operation/getOrdersCarriersUsingGET" target="_blank">shipping carriers resource</a>.',
+    )
+    carrier_name: str | None = Field(
+        None,
+        alias="carrierName",
+        description="Carrier name to be provided only if carrierId is OTHER, otherwise it’s ignored. Must be no longer than 30 characters.",
+    )
+    line_items: list[CheckoutFormAddWaybillCreatedLineItems] | None = Field(
+        None,
+        alias="lineItems",
+        description="List of order line items. They must be from the order specified in the path parameter. List cannot be empty.",
+    )
+    created_at: str | None = Field(
+        None,
+        alias="createdAt",
+        description="Date and time of the parcel tracking number registration in UTC (ISO8601 format).",
+    )
 
 
 class CheckoutFormAddWaybillRequestLineItems(ApiModel):
-    id: Annotated[str, Field(description="Identifier of an order line item.")]
+    id: str = Field(description="Identifier of an order line item.")
 
 
 class CheckoutFormAddWaybillRequest(ApiModel):
-    carrier_id: Annotated[
-        str,
-        Field(
-            alias="carrierId",
-            description='Supported carriers are available via <a href="#operation/getOrdersCarriersUsingGET" target="_blank">shipping carriers resource</a>.',
-        ),
-    ]
-    waybill: Annotated[
-        str,
-        Field(
-            description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters.",
-            json_schema_extra={"maxLength": 64},
-        ),
-    ]
-    carrier_name: Annotated[
-        str | None,
-        Field(
-            alias="carrierName",
-            description="Carrier name to be provided only if carrierId is OTHER, otherwise it’s ignored. Must be no longer than 30 characters.",
-            json_schema_extra={"maxLength": 30},
-        ),
-    ] = None
-    line_items: Annotated[
-        list[CheckoutFormAddWaybillRequestLineItems] | None,
-        Field(
-            alias="lineItems",
-            description="List of order line items. They must be from the order specified in the path parameter. When list is not provided or it is empty it means that every item from an order is included in shipment.",
-        ),
-    ] = None
+    carrier_id: str = Field(
+        alias="carrierId",
+        description='Supported carriers are available via <a href="#operation/getOrdersCarriersUsingGET" target="_blank">shipping carriers resource</a>.',
+    )
+    waybill: str = Field(
+        description="Waybill number (parcel tracking number). Cannot be empty and must be no longer than 64 characters.",
+        json_schema_extra={"maxLength": 64},
+    )
+    carrier_name: str | None = Field(
+        None,
+        alias="carrierName",
+        description="Carrier name to be provided only if carrierId is OTHER, otherwise it’s ignored. Must be no longer than 30 characters.",
+        json_schema_extra={"maxLength": 30},
+    )
+    line_items: list[CheckoutFormAddWaybillRequestLineItems] | None = Field(
+        None,
+        alias="lineItems",
+        description="List of order line items. They must be from the order specified in the path parameter. When list is not provided or it is empty it means that every item from an order is included in shipment.",
+    )
 
 
 class CheckoutFormBuyerAddressReference(ApiModel):
@@ -198,12 +175,10 @@ class CheckoutFormBuyerAddressReference(ApiModel):
     Buyer address
     """
 
-    street: Annotated[str | None, Field(description="Street")] = None
-    city: Annotated[str | None, Field(description="City name")] = None
-    post_code: Annotated[str | None, Field(alias="postCode", description="Postal code")] = None
-    country_code: Annotated[str | None, Field(alias="countryCode", description="Country code")] = (
-        None
-    )
+    street: str | None = Field(None, description="Street")
+    city: str | None = Field(None, description="City name")
+    post_code: str | None = Field(None, alias="postCode", description="Postal code")
+    country_code: str | None = Field(None, alias="countryCode", description="Country code")
 
 
 class CheckoutFormBuyerReference(ApiModel):
@@ -211,46 +186,33 @@ class CheckoutFormBuyerReference(ApiModel):
     Buyer data
     """
 
-    id: Annotated[str, Field(description="buyer id")]
-    email: Annotated[str, Field()]
-    login: Annotated[str, Field()]
-    first_name: Annotated[
-        str | None, Field(alias="firstName", description="Buyer's first name")
-    ] = None
-    last_name: Annotated[str | None, Field(alias="lastName", description="Buyer's last name")] = (
-        None
+    id: str = Field(description="buyer id")
+    email: str = Field()
+    login: str = Field()
+    first_name: str | None = Field(None, alias="firstName", description="Buyer's first name")
+    last_name: str | None = Field(None, alias="lastName", description="Buyer's last name")
+    company_name: str | None = Field(None, alias="companyName", description="Company name")
+    guest: bool = Field(description="is a guest account?")
+    personal_identity: str | None = Field(
+        None, alias="personalIdentity", description="Buyer's personal identity number (PESEL)"
     )
-    company_name: Annotated[str | None, Field(alias="companyName", description="Company name")] = (
-        None
-    )
-    guest: Annotated[bool, Field(description="is a guest account?")]
-    personal_identity: Annotated[
-        str | None,
-        Field(alias="personalIdentity", description="Buyer's personal identity number (PESEL)"),
-    ] = None
-    phone_number: Annotated[str | None, Field(alias="phoneNumber", description="Phone number")] = (
-        None
-    )
+    phone_number: str | None = Field(None, alias="phoneNumber", description="Phone number")
     preferences: BuyerPreferencesReference | None = None
     address: CheckoutFormBuyerAddressReference | None = None
 
 
 class CheckoutFormDeliveryAddress(ApiModel):
-    first_name: Annotated[str, Field(alias="firstName", description="Receiver's first name")]
-    last_name: Annotated[str, Field(alias="lastName", description="Receiver's last name")]
-    street: Annotated[str, Field(description="Street name")]
-    city: Annotated[str, Field(description="City name")]
-    zip_code: Annotated[str, Field(alias="zipCode", description="Postal code")]
-    country_code: Annotated[str, Field(alias="countryCode", description="Country code")]
-    company_name: Annotated[str | None, Field(alias="companyName", description="Company name")] = (
-        None
+    first_name: str = Field(alias="firstName", description="Receiver's first name")
+    last_name: str = Field(alias="lastName", description="Receiver's last name")
+    street: str = Field(description="Street name")
+    city: str = Field(description="City name")
+    zip_code: str = Field(alias="zipCode", description="Postal code")
+    country_code: str = Field(alias="countryCode", description="Country code")
+    company_name: str | None = Field(None, alias="companyName", description="Company name")
+    phone_number: str | None = Field(None, alias="phoneNumber", description="Phone number")
+    modified_at: str | None = Field(
+        None, alias="modifiedAt", description="Address modification date"
     )
-    phone_number: Annotated[str | None, Field(alias="phoneNumber", description="Phone number")] = (
-        None
-    )
-    modified_at: Annotated[
-        str | None, Field(alias="modifiedAt", description="Address modification date")
-    ] = None
 
 
 class CheckoutFormDeliveryCancellation(ApiModel):
@@ -258,23 +220,19 @@ class CheckoutFormDeliveryCancellation(ApiModel):
     The delivery cancellation information.
     """
 
-    date: Annotated[AwareDatetime, Field(description="ISO date when the delivery was cancelled.")]
+    date: AwareDatetime = Field(description="ISO date when the delivery was cancelled.")
 
 
 class CheckoutFormDeliveryMethod(ApiModel):
-    id: Annotated[str | None, Field(description="Delivery method id")] = None
-    name: Annotated[str | None, Field(description="Delivery method name")] = None
+    id: str | None = Field(None, description="Delivery method id")
+    name: str | None = Field(None, description="Delivery method name")
 
 
 class CheckoutFormDeliveryPickupPointAddress(ApiModel):
-    street: Annotated[str | None, Field(description="Delivery point street name")] = None
-    zip_code: Annotated[
-        str | None, Field(alias="zipCode", description="Delivery point postal code")
-    ] = None
-    city: Annotated[str | None, Field(description="City name")] = None
-    country_code: Annotated[str | None, Field(alias="countryCode", description="Country code")] = (
-        None
-    )
+    street: str | None = Field(None, description="Delivery point street name")
+    zip_code: str | None = Field(None, alias="zipCode", description="Delivery point postal code")
+    city: str | None = Field(None, description="City name")
+    country_code: str | None = Field(None, alias="countryCode", description="Country code")
 
 
 class CheckoutFormDeliveryTimeDispatch(ApiModel):
@@ -282,14 +240,12 @@ class CheckoutFormDeliveryTimeDispatch(ApiModel):
     Dates when delivery should be dispatched, passed to the provider.
     """
 
-    from_: Annotated[
-        AwareDatetime | None,
-        Field(alias="from", description="ISO date when the earliest dispatch should take place."),
-    ] = None
-    to: Annotated[
-        AwareDatetime | None,
-        Field(description="ISO date when the latest dispatch should take place."),
-    ] = None
+    from_: AwareDatetime | None = Field(
+        None, alias="from", description="ISO date when the earliest dispatch should take place."
+    )
+    to: AwareDatetime | None = Field(
+        None, description="ISO date when the latest dispatch should take place."
+    )
 
 
 class CheckoutFormDeliveryTimeGuaranteed(ApiModel):
@@ -297,16 +253,14 @@ class CheckoutFormDeliveryTimeGuaranteed(ApiModel):
     Guaranteed date when first delivery attempt takes place. This is always filled for Allegro One Courier delivery method. This field is deprecated in favor of `delivery.time.from` and `delivery.time.to`.
     """
 
-    from_: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="from", description="ISO date when the earliest delivery attempt can take place."
-        ),
-    ] = None
-    to: Annotated[
-        AwareDatetime | None,
-        Field(description="ISO date when the latest delivery attempt can take place."),
-    ] = None
+    from_: AwareDatetime | None = Field(
+        None,
+        alias="from",
+        description="ISO date when the earliest delivery attempt can take place.",
+    )
+    to: AwareDatetime | None = Field(
+        None, description="ISO date when the latest delivery attempt can take place."
+    )
 
 
 class CheckoutFormFulfillmentProviderId(OpenEnum):
@@ -319,12 +273,10 @@ class CheckoutFormFulfillmentProviderId(OpenEnum):
 
 
 class CheckoutFormFulfillmentProvider(ApiModel):
-    id: Annotated[
-        CheckoutFormFulfillmentProviderId | None,
-        Field(
-            description="Indicates who is in charge to manage the order: * `SELLER` - the order is managed directly by seller * `ALLEGRO` - the order is managed by Allegro warehouse (One Fulfillment)."
-        ),
-    ] = None
+    id: CheckoutFormFulfillmentProviderId | None = Field(
+        None,
+        description="Indicates who is in charge to manage the order: * `SELLER` - the order is managed directly by seller * `ALLEGRO` - the order is managed by Allegro warehouse (One Fulfillment).",
+    )
 
 
 class CheckoutFormFulfillmentShipmentSummaryLineItemsSent(OpenEnum):
@@ -381,48 +333,45 @@ class CheckoutFormInvoiceAddressCompanyIdType(OpenEnum):
 
 
 class CheckoutFormInvoiceAddressCompanyId(ApiModel):
-    type: Annotated[CheckoutFormInvoiceAddressCompanyIdType, Field(description="The tax id type.")]
-    value: Annotated[str, Field(description="The tax id value.")]
+    type: CheckoutFormInvoiceAddressCompanyIdType = Field(description="The tax id type.")
+    value: str = Field(description="The tax id value.")
 
 
 class CheckoutFormInvoiceAddressNaturalPerson(ApiModel):
-    first_name: Annotated[str, Field(alias="firstName", description="Invoice receiver first name")]
-    last_name: Annotated[str, Field(alias="lastName", description="Invoice receiver last name")]
+    first_name: str = Field(alias="firstName", description="Invoice receiver first name")
+    last_name: str = Field(alias="lastName", description="Invoice receiver last name")
 
 
 class CheckoutFormLineItemSerialNumbersEntry(ApiModel):
-    value: Annotated[str, Field(description="Serial number entered by the Seller.")]
-    returned: Annotated[
-        bool | None,
-        Field(
-            description="Flag indicating if the given serial number has been declared for return by the Buyer."
-        ),
-    ] = None
+    value: str = Field(description="Serial number entered by the Seller.")
+    returned: bool | None = Field(
+        None,
+        description="Flag indicating if the given serial number has been declared for return by the Buyer.",
+    )
 
 
 class CheckoutFormLineItemSetSerialNumbersEntryRequest(ApiModel):
-    value: Annotated[str, Field(description="Serial number entered by the Seller.")]
+    value: str = Field(description="Serial number entered by the Seller.")
 
 
 class CheckoutFormLineItemTax(ApiModel):
-    rate: Annotated[str | None, Field(description="The tax rate.")] = None
-    subject: Annotated[str | None, Field(description="The subject of taxation.")] = None
-    exemption: Annotated[str | None, Field(description="The exemption of taxation.")] = None
+    rate: str | None = Field(None, description="The tax rate.")
+    subject: str | None = Field(None, description="The subject of taxation.")
+    exemption: str | None = Field(None, description="The exemption of taxation.")
 
 
 class CheckoutFormMarketplace(ApiModel):
-    id: Annotated[str, Field(description="Id of the purchase marketplace")]
+    id: str = Field(description="Id of the purchase marketplace")
 
 
 class CheckoutFormNoteReference(ApiModel):
-    text: Annotated[str | None, Field(description="Seller's note for the order")] = None
+    text: str | None = Field(None, description="Seller's note for the order")
 
 
 class CheckoutFormOrderWaybillResponse(ApiModel):
-    shipments: Annotated[
-        list[CheckoutFormAddWaybillCreated] | None,
-        Field(description="List of parcel tracking numbers currently assigned to the order."),
-    ] = None
+    shipments: list[CheckoutFormAddWaybillCreated] | None = Field(
+        None, description="List of parcel tracking numbers currently assigned to the order."
+    )
 
 
 class CheckoutFormPaymentProvider(OpenEnum):
@@ -455,8 +404,8 @@ class CheckoutFormPaymentType(OpenEnum):
 
 
 class CheckoutFormReference(ApiModel):
-    id: Annotated[str, Field(description="Checkout form identifier")]
-    revision: Annotated[str | None, Field(description="Checkout form revision")] = None
+    id: str = Field(description="Checkout form identifier")
+    revision: str | None = Field(None, description="Checkout form revision")
 
 
 class CheckoutFormStatus(OpenEnum):
@@ -478,10 +427,8 @@ class CheckoutFormsOrderInvoiceFileSecurityVerificationStatus(OpenEnum):
 
 
 class CheckoutFormsOrderInvoiceFileSecurityVerification(ApiModel):
-    status: Annotated[CheckoutFormsOrderInvoiceFileSecurityVerificationStatus | None, Field()] = (
-        None
-    )
-    verified_at: Annotated[AwareDatetime | None, Field(alias="verifiedAt")] = None
+    status: CheckoutFormsOrderInvoiceFileSecurityVerificationStatus | None = Field(None)
+    verified_at: AwareDatetime | None = Field(None, alias="verifiedAt")
 
 
 class CheckoutFormsOrderInvoiceFileVerificationStatus(OpenEnum):
@@ -506,14 +453,12 @@ class CheckoutFormsOrderInvoiceFileVerificationDetailsType(OpenEnum):
 
 
 class CheckoutFormsOrderInvoiceFileVerificationDetails(ApiModel):
-    type: Annotated[
-        CheckoutFormsOrderInvoiceFileVerificationDetailsType | None,
-        Field(
-            description="WARNING if the issue doesn't prevent the invoice from being accepted, ERROR if the issue prevents the invoice from being accepted"
-        ),
-    ] = None
-    code: Annotated[str | None, Field(description="Technical code of the warning or error")] = None
-    message: Annotated[str | None, Field(description="User friendly message to display.")] = None
+    type: CheckoutFormsOrderInvoiceFileVerificationDetailsType | None = Field(
+        None,
+        description="WARNING if the issue doesn't prevent the invoice from being accepted, ERROR if the issue prevents the invoice from being accepted",
+    )
+    code: str | None = Field(None, description="Technical code of the warning or error")
+    message: str | None = Field(None, description="User friendly message to display.")
 
 
 class CheckoutFormsOrderInvoicesOrderMode(OpenEnum):
@@ -526,9 +471,9 @@ class CheckoutFormsOrderInvoicesOrderMode(OpenEnum):
 
 
 class CheckoutFormsOrderLink(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    url: Annotated[str | None, Field()] = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    id: str | None = Field(None)
+    url: str | None = Field(None)
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
 
 
 class LatestOrderEvent(ApiModel):
@@ -536,10 +481,10 @@ class LatestOrderEvent(ApiModel):
     Basic information about the latest order event.
     """
 
-    id: Annotated[str, Field(description="event id")]
-    occurred_at: Annotated[
-        AwareDatetime, Field(alias="occurredAt", description="Date when the event occurred")
-    ]
+    id: str = Field(description="event id")
+    occurred_at: AwareDatetime = Field(
+        alias="occurredAt", description="Date when the event occurred"
+    )
 
 
 class LineItemDiscountType(OpenEnum):
@@ -565,12 +510,10 @@ class LineItemDiscountType(OpenEnum):
 
 
 class LineItemDiscount(ApiModel):
-    type: Annotated[
-        LineItemDiscountType | None,
-        Field(
-            description="Describes the types of discounts used in the lineItems. The types of discounts can be as follows:\n  - `BUNDLE` - a bundle discount (used also for bundles with no price change)\n  - `UNIT_PERCENTAGE_DISCOUNT` - a MULTIPACK or CROSS_MULTIPACK discount\n  - `WHOLESALE_PRICE_LIST` - a wholesale price list discount (a discount for company users only)\n  - `LARGE_ORDER_DISCOUNT` - a large order discount (a discount for company users only)\n  - `TURNOVER_DISCOUNT` - a turnover discount (a discount for company users only)\n  - `COUPON` - a coupon discount\n  - `CAMPAIGN` - a campaign discount\n"
-        ),
-    ] = None
+    type: LineItemDiscountType | None = Field(
+        None,
+        description="Describes the types of discounts used in the lineItems. The types of discounts can be as follows:\n  - `BUNDLE` - a bundle discount (used also for bundles with no price change)\n  - `UNIT_PERCENTAGE_DISCOUNT` - a MULTIPACK or CROSS_MULTIPACK discount\n  - `WHOLESALE_PRICE_LIST` - a wholesale price list discount (a discount for company users only)\n  - `LARGE_ORDER_DISCOUNT` - a large order discount (a discount for company users only)\n  - `TURNOVER_DISCOUNT` - a turnover discount (a discount for company users only)\n  - `COUPON` - a coupon discount\n  - `CAMPAIGN` - a campaign discount\n",
+    )
 
 
 class LineItemReconciliationType(OpenEnum):
@@ -611,11 +554,10 @@ class OfferProductSetProductReference(ApiModel):
     Product element definition.
     """
 
-    id: Annotated[UuidText, Field(description="Product id.")]
-    quantity: Annotated[
-        WholeNumber | None,
-        Field(description="Product quantity in a product set.", json_schema_extra={"minimum": 1}),
-    ] = None
+    id: UuidText = Field(description="Product id.")
+    quantity: WholeNumber | None = Field(
+        None, description="Product quantity in a product set.", json_schema_extra={"minimum": 1}
+    )
 
 
 class OfferProductSetReference(ApiModel):
@@ -623,10 +565,9 @@ class OfferProductSetReference(ApiModel):
     If the offer was a product set, you can see a list of component products (product id with quantity).
     """
 
-    products: Annotated[
-        list[OfferProductSetProductReference],
-        Field(description="List of products in a product set."),
-    ]
+    products: list[OfferProductSetProductReference] = Field(
+        description="List of products in a product set."
+    )
 
 
 class OfferReference(ApiModel):
@@ -634,17 +575,15 @@ class OfferReference(ApiModel):
     Offer identifier.
     """
 
-    id: Annotated[str, Field()]
-    name: Annotated[str, Field(description="Offer name.")]
+    id: str = Field()
+    name: str = Field(description="Offer name.")
     external: ExternalId | None = None
-    product_set: Annotated[OfferProductSetReference | None, Field(alias="productSet")] = None
-    hs_number: Annotated[
-        str | None,
-        Field(
-            alias="hsNumber",
-            description="HS number of the purchased product. See: [Harmonized System (HS) Codes](https://www.trade.gov/harmonized-system-hs-codes)",
-        ),
-    ] = None
+    product_set: OfferProductSetReference | None = Field(None, alias="productSet")
+    hs_number: str | None = Field(
+        None,
+        alias="hsNumber",
+        description="HS number of the purchased product. See: [Harmonized System (HS) Codes](https://www.trade.gov/harmonized-system-hs-codes)",
+    )
 
 
 class OrderEventStats(ApiModel):
@@ -652,7 +591,7 @@ class OrderEventStats(ApiModel):
     Event statistics, currently contains only basic information about the latest event.
     """
 
-    latest_event: Annotated[LatestOrderEvent | None, Field(alias="latestEvent")] = None
+    latest_event: LatestOrderEvent | None = Field(None, alias="latestEvent")
 
 
 class OrderEventType(OpenEnum):
@@ -675,29 +614,27 @@ class OrderLineItemOfferReference(ApiModel):
     Offer identifier.
     """
 
-    id: Annotated[str, Field()]
-    name: Annotated[str, Field(description="Offer name.")]
+    id: str = Field()
+    name: str = Field(description="Offer name.")
     external: ExternalId | None = None
 
 
 class OrderMarketplace(ApiModel):
-    id: Annotated[str, Field(description="Id of the purchase marketplace")]
+    id: str = Field(description="Id of the purchase marketplace")
 
 
 class OrdersShippingCarrier(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="Identifier of a carrier - unique to every carrier.\n\nIt’s highly recommended to use an identifier different from `OTHER`, because its parcel status may be updated automatically. Carrier identifier `OTHER` is reserved for cases when seller uses a custom carrier or not yet integrated with Allegro."
-        ),
-    ] = None
-    name: Annotated[str | None, Field(description="Name of a carrier.")] = None
+    id: str | None = Field(
+        None,
+        description="Identifier of a carrier - unique to every carrier.\n\nIt’s highly recommended to use an identifier different from `OTHER`, because its parcel status may be updated automatically. Carrier identifier `OTHER` is reserved for cases when seller uses a custom carrier or not yet integrated with Allegro.",
+    )
+    name: str | None = Field(None, description="Name of a carrier.")
 
 
 class OrdersShippingCarriersResponse(ApiModel):
-    carriers: Annotated[
-        list[OrdersShippingCarrier] | None, Field(description="List of shipping carriers.")
-    ] = None
+    carriers: list[OrdersShippingCarrier] | None = Field(
+        None, description="List of shipping carriers."
+    )
 
 
 class ParcelTrackingStatusCode(OpenEnum):
@@ -716,24 +653,16 @@ class ParcelTrackingStatusCode(OpenEnum):
 
 
 class ParcelTrackingStatus(ApiModel):
-    occurred_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="occurredAt", description="Actual shipment status change time in ISO 8601 format"
-        ),
-    ]
-    code: Annotated[
-        ParcelTrackingStatusCode,
-        Field(
-            description="Status of the shipment. - `AVAILABLE_FOR_PICKUP` - The parcel is awaiting for pickup. - `DELIVERED` - The parcel was delivered to the receiver / collected by the receiver. - `IN_TRANSIT` - The parcel is on its way to the receiver. The status includes events such as acceptance of the shipment by the carrier, arriving at the hub or redirecting to another address. - `ISSUE` - Problem with shipment. It includes events such as the parcel was refused by the receiver or was lost. - `NOTICE_LEFT` - A notice was left because of an unsuccessful delivery attempt (for example, due to nobody was at the delivery address). - `PENDING` - The shipment has been prepared and it is awaiting to be sent. - `RELEASED_FOR_DELIVERY` - The parcel has been released for delivery to its final destination. - `RETURNED` - The parcel is being or has been returned to the sender."
-        ),
-    ]
-    description: Annotated[
-        str | None,
-        Field(
-            description="Optional description for a given status, mainly intended to describe the problem with the shipment"
-        ),
-    ] = None
+    occurred_at: AwareDatetime = Field(
+        alias="occurredAt", description="Actual shipment status change time in ISO 8601 format"
+    )
+    code: ParcelTrackingStatusCode = Field(
+        description="Status of the shipment. - `AVAILABLE_FOR_PICKUP` - The parcel is awaiting for pickup. - `DELIVERED` - The parcel was delivered to the receiver / collected by the receiver. - `IN_TRANSIT` - The parcel is on its way to the receiver. The status includes events such as acceptance of the shipment by the carrier, arriving at the hub or redirecting to another address. - `ISSUE` - Problem with shipment. It includes events such as the parcel was refused by the receiver or was lost. - `NOTICE_LEFT` - A notice was left because of an unsuccessful delivery attempt (for example, due to nobody was at the delivery address). - `PENDING` - The shipment has been prepared and it is awaiting to be sent. - `RELEASED_FOR_DELIVERY` - The parcel has been released for delivery to its final destination. - `RETURNED` - The parcel is being or has been returned to the sender."
+    )
+    description: str | None = Field(
+        None,
+        description="Optional description for a given status, mainly intended to describe the problem with the shipment",
+    )
 
 
 class SellerReference(ApiModel):
@@ -741,14 +670,14 @@ class SellerReference(ApiModel):
     Seller identifier
     """
 
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class AllegroPickupDropOffPointAddress(ApiModel):
-    post_code: Annotated[str, Field(alias="postCode", description="Postal code")]
-    city: Annotated[str, Field(description="City name")]
-    street: Annotated[str, Field(description="Street")]
-    country_code: Annotated[str, Field(alias="countryCode", description="Country code")]
+    post_code: str = Field(alias="postCode", description="Postal code")
+    city: str = Field(description="City name")
+    street: str = Field(description="Street")
+    country_code: str = Field(alias="countryCode", description="Country code")
     coordinates: Coordinates
 
 
@@ -757,78 +686,70 @@ class AllegroPickupDropOffPoint(ApiModel):
     Allegro pickup drop off point.
     """
 
-    id: Annotated[str, Field(description="Point id. You can use it in Ship with Allegro.")]
-    name: Annotated[str, Field(description="Point name.")]
-    type: Annotated[AllegroPickupDropOffPointType, Field(description="Point type.")]
-    services: Annotated[
-        list[AllegroPickupDropOffPointServices], Field(description="Point services.")
-    ]
-    restrictions: Annotated[
-        list[AllegroPickupDropOffPointRestrictions], Field(description="Point restrictions.")
-    ]
-    description: Annotated[str | None, Field(description="Point description")] = None
-    payments: Annotated[list[Payment], Field(description="Point payment type.")]
+    id: str = Field(description="Point id. You can use it in Ship with Allegro.")
+    name: str = Field(description="Point name.")
+    type: AllegroPickupDropOffPointType = Field(description="Point type.")
+    services: list[AllegroPickupDropOffPointServices] = Field(description="Point services.")
+    restrictions: list[AllegroPickupDropOffPointRestrictions] = Field(
+        description="Point restrictions."
+    )
+    description: str | None = Field(None, description="Point description")
+    payments: list[Payment] = Field(description="Point payment type.")
     address: AllegroPickupDropOffPointAddress
-    opening: Annotated[
-        list[AllegroPickupDropOffPointOpening],
-        Field(description="Point working hours information."),
-    ]
-    carriers: Annotated[
-        list[AllegroCarrier],
-        Field(description="List of carriers that can drop off/pick up packages from point."),
-    ]
+    opening: list[AllegroPickupDropOffPointOpening] = Field(
+        description="Point working hours information."
+    )
+    carriers: list[AllegroCarrier] = Field(
+        description="List of carriers that can drop off/pick up packages from point."
+    )
 
 
 class AllegroPickupDropOffPointsResponse(ApiModel):
-    points: Annotated[
-        list[AllegroPickupDropOffPoint] | None,
-        Field(description="List of Allegro pickup drop off points."),
-    ] = None
+    points: list[AllegroPickupDropOffPoint] | None = Field(
+        None, description="List of Allegro pickup drop off points."
+    )
 
 
 class CheckFormsNewOrderInvoice(ApiModel):
     file: CheckFormsNewOrderInvoiceFile
-    invoice_number: Annotated[str | None, Field(alias="invoiceNumber")] = None
+    invoice_number: str | None = Field(None, alias="invoiceNumber")
 
 
 class CheckoutFormAdditionalService(ApiModel):
-    definition_id: Annotated[
-        str | None, Field(alias="definitionId", description="Additional service id")
-    ] = None
-    name: Annotated[str | None, Field(description="Additional service name")] = None
+    definition_id: str | None = Field(
+        None, alias="definitionId", description="Additional service id"
+    )
+    name: str | None = Field(None, description="Additional service name")
     price: Price | None = None
-    quantity: Annotated[
-        int | None,
-        Field(description="Quantity of an additional service", json_schema_extra={"minimum": 1}),
-    ] = None
+    quantity: int | None = Field(
+        None, description="Quantity of an additional service", json_schema_extra={"minimum": 1}
+    )
 
 
 class CheckoutFormDeliveryPickupPoint(ApiModel):
-    id: Annotated[str | None, Field(description="Delivery point id")] = None
-    name: Annotated[str | None, Field(description="Delivery point name")] = None
-    description: Annotated[str | None, Field(description="Delivery point description")] = None
+    id: str | None = Field(None, description="Delivery point id")
+    name: str | None = Field(None, description="Delivery point name")
+    description: str | None = Field(None, description="Delivery point description")
     address: CheckoutFormDeliveryPickupPointAddress | None = None
 
 
 class CheckoutFormDeliveryTime(ApiModel):
-    from_: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="from", description="ISO date when the earliest delivery attempt can take place."
-        ),
-    ] = None
-    to: Annotated[
-        AwareDatetime | None,
-        Field(description="ISO date when the latest delivery attempt can take place."),
-    ] = None
+    from_: AwareDatetime | None = Field(
+        None,
+        alias="from",
+        description="ISO date when the earliest delivery attempt can take place.",
+    )
+    to: AwareDatetime | None = Field(
+        None, description="ISO date when the latest delivery attempt can take place."
+    )
     guaranteed: CheckoutFormDeliveryTimeGuaranteed | None = None
     dispatch: CheckoutFormDeliveryTimeDispatch | None = None
 
 
 class CheckoutFormFulfillmentShipmentSummary(ApiModel):
-    line_items_sent: Annotated[
-        CheckoutFormFulfillmentShipmentSummaryLineItemsSent | None, Field(alias="lineItemsSent")
-    ] = None
+    line_items_sent: CheckoutFormFulfillmentShipmentSummaryLineItemsSent | None = Field(
+        None, alias="lineItemsSent"
+    )
 
 
 class CheckoutFormInvoiceAddressCompany(ApiModel):
@@ -836,21 +757,15 @@ class CheckoutFormInvoiceAddressCompany(ApiModel):
     Setting the value to null indicates a private purchase, while any other value indicates a corporate purchase.
     """
 
-    name: Annotated[str, Field(description="Name of a company for which invoice should be issued.")]
-    ids: Annotated[
-        list[CheckoutFormInvoiceAddressCompanyId] | None,
-        Field(description="Tax ids of a company for which invoice should be issued."),
-    ] = None
-    vat_payer_status: Annotated[
-        CheckoutFormInvoiceAddressCompanyVatPayerStatus,
-        Field(
-            alias="vatPayerStatus",
-            description="The vat payer status: - `ACTIVE` - user explicitly declared as an active VAT taxpayer, - `NON_ACTIVE` - user explicitly declared as not an active VAT taxpayer, - `NOT_APPLICABLE` - user hasn't declared the VAT taxpayer status, or it's not applicable for given address type or provided company numbers.",
-        ),
-    ]
-    tax_id: Annotated[str | None, Field(alias="taxId", deprecated=True, description="Tax id.")] = (
-        None
+    name: str = Field(description="Name of a company for which invoice should be issued.")
+    ids: list[CheckoutFormInvoiceAddressCompanyId] | None = Field(
+        None, description="Tax ids of a company for which invoice should be issued."
     )
+    vat_payer_status: CheckoutFormInvoiceAddressCompanyVatPayerStatus = Field(
+        alias="vatPayerStatus",
+        description="The vat payer status: - `ACTIVE` - user explicitly declared as an active VAT taxpayer, - `NON_ACTIVE` - user explicitly declared as not an active VAT taxpayer, - `NOT_APPLICABLE` - user hasn't declared the VAT taxpayer status, or it's not applicable for given address type or provided company numbers.",
+    )
+    tax_id: str | None = Field(None, alias="taxId", deprecated=True, description="Tax id.")
 
 
 class CheckoutFormLineItemSerialNumbers(ApiModel):
@@ -858,12 +773,10 @@ class CheckoutFormLineItemSerialNumbers(ApiModel):
     Serial numbers required for export orders.
     """
 
-    expected: Annotated[
-        bool | None,
-        Field(
-            description="Informs whether the serial numbers are expected to be entered by the Seller. The seller is expected to provide serial numbers when processing an order whose destination country requires them and the product category qualifies for serial numbers."
-        ),
-    ] = None
+    expected: bool | None = Field(
+        None,
+        description="Informs whether the serial numbers are expected to be entered by the Seller. The seller is expected to provide serial numbers when processing an order whose destination country requires them and the product category qualifies for serial numbers.",
+    )
     entries: list[CheckoutFormLineItemSerialNumbersEntry] | None = None
 
 
@@ -880,10 +793,10 @@ class CheckoutFormLineItemSetSerialNumbersRequest(ApiModel):
     Serial numbers update for given line item of export order.
     """
 
-    id: Annotated[UuidText, Field(description="Line item identifier")]
-    serial_numbers: Annotated[
-        CheckoutFormLineItemSetSerialNumbersEntriesRequest, Field(alias="serialNumbers")
-    ]
+    id: UuidText = Field(description="Line item identifier")
+    serial_numbers: CheckoutFormLineItemSetSerialNumbersEntriesRequest = Field(
+        alias="serialNumbers"
+    )
 
 
 class CheckoutFormLineItemsSetSerialNumbersRequest(ApiModel):
@@ -891,30 +804,26 @@ class CheckoutFormLineItemsSetSerialNumbersRequest(ApiModel):
     Serial numbers update request for export orders.
     """
 
-    line_items: Annotated[
-        list[CheckoutFormLineItemSetSerialNumbersRequest], Field(alias="lineItems")
-    ]
+    line_items: list[CheckoutFormLineItemSetSerialNumbersRequest] = Field(alias="lineItems")
 
 
 class CheckoutFormPaymentReference(ApiModel):
-    id: Annotated[UuidText, Field(description="Payment id")]
+    id: UuidText = Field(description="Payment id")
     type: CheckoutFormPaymentType
     provider: CheckoutFormPaymentProvider | None = None
-    finished_at: Annotated[
-        AwareDatetime | None, Field(alias="finishedAt", description="Date when the event occurred")
-    ] = None
-    paid_amount: Annotated[Price | None, Field(alias="paidAmount")] = None
+    finished_at: AwareDatetime | None = Field(
+        None, alias="finishedAt", description="Date when the event occurred"
+    )
+    paid_amount: Price | None = Field(None, alias="paidAmount")
     reconciliation: Price | None = None
-    features: Annotated[
-        list[str] | None,
-        Field(
-            description="Payment additional features:\n - `ALLEGRO_PAY` - The payment was made using Allegro Pay."
-        ),
-    ] = None
+    features: list[str] | None = Field(
+        None,
+        description="Payment additional features:\n - `ALLEGRO_PAY` - The payment was made using Allegro Pay.",
+    )
 
 
 class CheckoutFormSummary(ApiModel):
-    total_to_pay: Annotated[Price, Field(alias="totalToPay")]
+    total_to_pay: Price = Field(alias="totalToPay")
 
 
 class CheckoutFormsOrderInvoiceFileVerification(ApiModel):
@@ -922,18 +831,14 @@ class CheckoutFormsOrderInvoiceFileVerification(ApiModel):
     Additional invoice file verification.
     """
 
-    status: Annotated[
-        CheckoutFormsOrderInvoiceFileVerificationStatus | None,
-        Field(
-            description="Verification status. Always NOT_APPLICABLE in the REGULAR orderMode. In the UKRAINE_EXPORT orderMode can be WAITING, ACCEPTED, ACCEPTED_WITH_WARNINGS or REJECTED."
-        ),
-    ] = None
-    details: Annotated[
-        list[CheckoutFormsOrderInvoiceFileVerificationDetails] | None,
-        Field(
-            description="Contains warnings and errors when status is ACCEPTED_WITH_WARNINGS or REJECTED. Empty in other statuses."
-        ),
-    ] = None
+    status: CheckoutFormsOrderInvoiceFileVerificationStatus | None = Field(
+        None,
+        description="Verification status. Always NOT_APPLICABLE in the REGULAR orderMode. In the UKRAINE_EXPORT orderMode can be WAITING, ACCEPTED, ACCEPTED_WITH_WARNINGS or REJECTED.",
+    )
+    details: list[CheckoutFormsOrderInvoiceFileVerificationDetails] | None = Field(
+        None,
+        description="Contains warnings and errors when status is ACCEPTED_WITH_WARNINGS or REJECTED. Empty in other statuses.",
+    )
 
 
 class LineItemDeposit(ApiModel):
@@ -946,39 +851,29 @@ class LineItemDeposit(ApiModel):
 
 class LineItemReconciliation(ApiModel):
     value: Price | None = None
-    type: Annotated[
-        LineItemReconciliationType | None,
-        Field(
-            description="Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment\n"
-        ),
-    ] = None
-    quantity: Annotated[
-        int | None,
-        Field(description="Quantity of reconciled items", json_schema_extra={"minimum": 1}),
-    ] = None
+    type: LineItemReconciliationType | None = Field(
+        None,
+        description="Reconciliation type used in the Allegro Prices program, in which the offer is included. The following values are possible: * `BILLING` - a reconciliation value is counted as a new entry in the billing * `WALLET` - a reconciliation value is added to the checkout form payment\n",
+    )
+    quantity: int | None = Field(
+        None, description="Quantity of reconciled items", json_schema_extra={"minimum": 1}
+    )
 
 
 class LineItemVoucher(ApiModel):
-    code: Annotated[str | None, Field(description="The voucher code.")] = None
-    type: Annotated[
-        LineItemVoucherType,
-        Field(
-            description="Describes the types of vouchers used in the lineItems. The types of vouchers can be as follows: * `NOTEBOOKS_FOR_TEACHERS` - a voucher for teacher's notebook action.\n"
-        ),
-    ]
-    status: Annotated[
-        LineItemVoucherStatus | None,
-        Field(
-            description="Describes the status of the current voucher. The status of voucher can be as follows: * `ACTIVE` - an active voucher, ready to use, * `CANCELLED` - a cancelled voucher, disabled to use.\n"
-        ),
-    ] = None
-    external_transaction_id: Annotated[
-        str | None,
-        Field(
-            alias="externalTransactionId",
-            description="The external transaction id. The value may differ depending on the status type.",
-        ),
-    ] = None
+    code: str | None = Field(None, description="The voucher code.")
+    type: LineItemVoucherType = Field(
+        description="Describes the types of vouchers used in the lineItems. The types of vouchers can be as follows: * `NOTEBOOKS_FOR_TEACHERS` - a voucher for teacher's notebook action.\n"
+    )
+    status: LineItemVoucherStatus | None = Field(
+        None,
+        description="Describes the status of the current voucher. The status of voucher can be as follows: * `ACTIVE` - an active voucher, ready to use, * `CANCELLED` - a cancelled voucher, disabled to use.\n",
+    )
+    external_transaction_id: str | None = Field(
+        None,
+        alias="externalTransactionId",
+        description="The external transaction id. The value may differ depending on the status type.",
+    )
     value: Price | None = None
 
 
@@ -987,16 +882,14 @@ class OrderLineItem(ApiModel):
     Order item
     """
 
-    id: Annotated[UuidText, Field(description="Order item identifier")]
+    id: UuidText = Field(description="Order item identifier")
     offer: OrderLineItemOfferReference
-    quantity: Annotated[
-        WholeNumber, Field(description="quantity", json_schema_extra={"minimum": 0})
-    ]
-    original_price: Annotated[Price | None, Field(alias="originalPrice")] = None
+    quantity: WholeNumber = Field(description="quantity", json_schema_extra={"minimum": 0})
+    original_price: Price | None = Field(None, alias="originalPrice")
     price: Price
-    bought_at: Annotated[
-        AwareDatetime | None, Field(alias="boughtAt", description="ISO date when offer was bought")
-    ] = None
+    bought_at: AwareDatetime | None = Field(
+        None, alias="boughtAt", description="ISO date when offer was bought"
+    )
 
 
 class ParcelTrackingHistoryTrackingDetails(ApiModel):
@@ -1004,98 +897,77 @@ class ParcelTrackingHistoryTrackingDetails(ApiModel):
     Parcel tracking history if available.
     """
 
-    statuses: Annotated[
-        list[ParcelTrackingStatus], Field(description="List of parcel shipping statuses")
-    ]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="The start time parcel tracking recording in ISO 8601 format",
-        ),
-    ]
-    updated_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="updatedAt",
-            description="Time of registration of the last shipment status change in ISO 8601 format",
-        ),
-    ]
+    statuses: list[ParcelTrackingStatus] = Field(description="List of parcel shipping statuses")
+    created_at: AwareDatetime = Field(
+        alias="createdAt", description="The start time parcel tracking recording in ISO 8601 format"
+    )
+    updated_at: AwareDatetime = Field(
+        alias="updatedAt",
+        description="Time of registration of the last shipment status change in ISO 8601 format",
+    )
 
 
 class ParcelTrackingHistory(ApiModel):
-    waybill: Annotated[str, Field(description="Waybill number (parcel tracking number).")]
-    tracking_details: Annotated[
-        ParcelTrackingHistoryTrackingDetails | None,
-        Field(alias="trackingDetails", description="Parcel tracking history if available."),
-    ] = None
+    waybill: str = Field(description="Waybill number (parcel tracking number).")
+    tracking_details: ParcelTrackingHistoryTrackingDetails | None = Field(
+        None, alias="trackingDetails", description="Parcel tracking history if available."
+    )
 
 
 class CarrierParcelTrackingResponse(ApiModel):
-    carrier_id: Annotated[str, Field(alias="carrierId", description="Carrier identifier.")]
-    waybills: Annotated[
-        list[ParcelTrackingHistory],
-        Field(
-            description="Allegro parcel tracking history for multiple tracking numbers (waybills)."
-        ),
-    ]
+    carrier_id: str = Field(alias="carrierId", description="Carrier identifier.")
+    waybills: list[ParcelTrackingHistory] = Field(
+        description="Allegro parcel tracking history for multiple tracking numbers (waybills)."
+    )
 
 
 class CheckoutFormDeliveryReference(ApiModel):
     address: CheckoutFormDeliveryAddress | None = None
     method: CheckoutFormDeliveryMethod | None = None
-    pickup_point: Annotated[CheckoutFormDeliveryPickupPoint | None, Field(alias="pickupPoint")] = (
-        None
-    )
+    pickup_point: CheckoutFormDeliveryPickupPoint | None = Field(None, alias="pickupPoint")
     cost: Price | None = None
     time: CheckoutFormDeliveryTime | None = None
-    smart: Annotated[bool | None, Field(description="Buyer used a SMART option")] = None
+    smart: bool | None = Field(None, description="Buyer used a SMART option")
     cancellation: CheckoutFormDeliveryCancellation | None = None
-    calculated_number_of_packages: Annotated[
-        int | None,
-        Field(
-            alias="calculatedNumberOfPackages",
-            description="Calculated number of packages.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    calculated_number_of_packages: int | None = Field(
+        None,
+        alias="calculatedNumberOfPackages",
+        description="Calculated number of packages.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class CheckoutFormFulfillment(ApiModel):
     status: CheckoutFormFulfillmentStatus | None = None
-    shipment_summary: Annotated[
-        CheckoutFormFulfillmentShipmentSummary | None, Field(alias="shipmentSummary")
-    ] = None
+    shipment_summary: CheckoutFormFulfillmentShipmentSummary | None = Field(
+        None, alias="shipmentSummary"
+    )
     provider: CheckoutFormFulfillmentProvider | None = None
 
 
 class CheckoutFormInvoiceAddress(ApiModel):
-    street: Annotated[str, Field(description="Street name")]
-    city: Annotated[str, Field(description="City name")]
-    zip_code: Annotated[str, Field(alias="zipCode", description="Postal code")]
-    country_code: Annotated[str, Field(alias="countryCode", description="Country code")]
+    street: str = Field(description="Street name")
+    city: str = Field(description="City name")
+    zip_code: str = Field(alias="zipCode", description="Postal code")
+    country_code: str = Field(alias="countryCode", description="Country code")
     company: CheckoutFormInvoiceAddressCompany | None = None
-    natural_person: Annotated[
-        CheckoutFormInvoiceAddressNaturalPerson | None, Field(alias="naturalPerson")
-    ] = None
+    natural_person: CheckoutFormInvoiceAddressNaturalPerson | None = Field(
+        None, alias="naturalPerson"
+    )
 
 
 class CheckoutFormInvoiceInfo(ApiModel):
-    required: Annotated[bool, Field(description="Is invoice required by buyer?")]
+    required: bool = Field(description="Is invoice required by buyer?")
     address: CheckoutFormInvoiceAddress | None = None
-    due_date: Annotated[
-        str | None,
-        Field(
-            alias="dueDate",
-            description="Due date to put on an invoice for Extended Payment Terms purchases. For other payment methods this field will be null.",
-        ),
-    ] = None
-    features: Annotated[
-        list[str] | None,
-        Field(
-            description='Invoice features list:\n - VAT_EU_VERIFIED - order\'s data is verified for VAT EU transactions. The presence of this feature means that VAT_EU number will appear in `address.company.ids` field. This feature flag is mutually exclusive with `VAT_EU_UNVERIFIED` feature. Read more: <a href="../../news/serwisy-zagraniczne-allegro-od-18-listopada-2024-pozwolimy-wszystkim-sprzedajacym-udostepnic-oferty-na-business-allegro-cz-oraz-wdrozymy-wsparcie-dla-transakcji-wewnatrzwspolnotowych-1nayOPKLaSr" target="_blank">PL</a> / <a href="../../news/allegro-foreign-marketplaces-starting-november-18-2024-we-will-allow-all-sellers-to-list-offers-on-business-allegro-cz-and-implement-support-for-intra-community-transactions-1nayOPKLaSr" target="_blank">EN</a>.\n - VAT_EU_UNVERIFIED - order meets the conditions of VAT EU transaction, but the Buyer\'s VAT_EU number is not verified. This feature flag is mutually exclusive with `VAT_EU_VERIFIED` feature. Read more: <a href="../../news/serwisy-zagraniczne-allegro-od-18-listopada-2024-pozwolimy-wszystkim-sprzedajacym-udostepnic-oferty-na-business-allegro-cz-oraz-wdrozymy-wsparcie-dla-transakcji-wewnatrzwspolnotowych-1nayOPKLaSr" target="_blank">PL</a> / <a href="../../news/allegro-foreign-marketplaces-starting-november-18-2024-we-will-allow-all-sellers-to-list-offers-on-business-allegro-cz-and-implement-support-for-intra-community-transactions-1nayOPKLaSr" target="_blank">EN</a>.'
-        ),
-    ] = None
+    due_date: str | None = Field(
+        None,
+        alias="dueDate",
+        description="Due date to put on an invoice for Extended Payment Terms purchases. For other payment methods this field will be null.",
+    )
+    features: list[str] | None = Field(
+        None,
+        description='Invoice features list:\n - VAT_EU_VERIFIED - order\'s data is verified for VAT EU transactions. The presence of this feature means that VAT_EU number will appear in `address.company.ids` field. This feature flag is mutually exclusive with `VAT_EU_UNVERIFIED` feature. Read more: <a href="../../news/serwisy-zagraniczne-allegro-od-18-listopada-2024-pozwolimy-wszystkim-sprzedajacym-udostepnic-oferty-na-business-allegro-cz-oraz-wdrozymy-wsparcie-dla-transakcji-wewnatrzwspolnotowych-1nayOPKLaSr" target="_blank">PL</a> / <a href="../../news/allegro-foreign-marketplaces-starting-november-18-2024-we-will-allow-all-sellers-to-list-offers-on-business-allegro-cz-and-implement-support-for-intra-community-transactions-1nayOPKLaSr" target="_blank">EN</a>.\n - VAT_EU_UNVERIFIED - order meets the conditions of VAT EU transaction, but the Buyer\'s VAT_EU number is not verified. This feature flag is mutually exclusive with `VAT_EU_VERIFIED` feature. Read more: <a href="../../news/serwisy-zagraniczne-allegro-od-18-listopada-2024-pozwolimy-wszystkim-sprzedajacym-udostepnic-oferty-na-business-allegro-cz-oraz-wdrozymy-wsparcie-dla-transakcji-wewnatrzwspolnotowych-1nayOPKLaSr" target="_blank">PL</a> / <a href="../../news/allegro-foreign-marketplaces-starting-november-18-2024-we-will-allow-all-sellers-to-list-offers-on-business-allegro-cz-and-implement-support-for-intra-community-transactions-1nayOPKLaSr" target="_blank">EN</a>.',
+    )
 
 
 class CheckoutFormLineItem(ApiModel):
@@ -1103,36 +975,31 @@ class CheckoutFormLineItem(ApiModel):
     Order item
     """
 
-    id: Annotated[UuidText, Field(description="Line item identifier")]
+    id: UuidText = Field(description="Line item identifier")
     offer: OfferReference
-    quantity: Annotated[
-        WholeNumber, Field(description="quantity", json_schema_extra={"minimum": 1})
-    ]
-    original_price: Annotated[Price, Field(alias="originalPrice")]
+    quantity: WholeNumber = Field(description="quantity", json_schema_extra={"minimum": 1})
+    original_price: Price = Field(alias="originalPrice")
     price: Price
     deposit: LineItemDeposit | None = None
     reconciliation: LineItemReconciliation | None = None
-    selected_additional_services: Annotated[
-        list[CheckoutFormAdditionalService] | None, Field(alias="selectedAdditionalServices")
-    ] = None
+    selected_additional_services: list[CheckoutFormAdditionalService] | None = Field(
+        None, alias="selectedAdditionalServices"
+    )
     vouchers: list[LineItemVoucher] | None = None
     tax: CheckoutFormLineItemTax | None = None
-    bought_at: Annotated[
-        AwareDatetime | None, Field(alias="boughtAt", description="ISO date when offer was bought")
-    ] = None
+    bought_at: AwareDatetime | None = Field(
+        None, alias="boughtAt", description="ISO date when offer was bought"
+    )
     discounts: list[LineItemDiscount] | None = None
-    serial_numbers: Annotated[
-        CheckoutFormLineItemSerialNumbers | None, Field(alias="serialNumbers")
-    ] = None
+    serial_numbers: CheckoutFormLineItemSerialNumbers | None = Field(None, alias="serialNumbers")
 
 
 class CheckoutFormsOrderInvoiceFile(ApiModel):
-    name: Annotated[str | None, Field()] = None
-    uploaded_at: Annotated[AwareDatetime | None, Field(alias="uploadedAt")] = None
-    security_verification: Annotated[
-        CheckoutFormsOrderInvoiceFileSecurityVerification | None,
-        Field(alias="securityVerification"),
-    ] = None
+    name: str | None = Field(None)
+    uploaded_at: AwareDatetime | None = Field(None, alias="uploadedAt")
+    security_verification: CheckoutFormsOrderInvoiceFileSecurityVerification | None = Field(
+        None, alias="securityVerification"
+    )
     verification: CheckoutFormsOrderInvoiceFileVerification | None = None
 
 
@@ -1143,77 +1010,67 @@ class OrderEventData(ApiModel):
 
     seller: SellerReference
     buyer: BuyerReference
-    line_items: Annotated[list[OrderLineItem], Field(alias="lineItems")]
-    checkout_form: Annotated[CheckoutFormReference | None, Field(alias="checkoutForm")] = None
+    line_items: list[OrderLineItem] = Field(alias="lineItems")
+    checkout_form: CheckoutFormReference | None = Field(None, alias="checkoutForm")
     marketplace: OrderMarketplace | None = None
 
 
 class CheckoutForm(CheckoutFormHelpers, ApiModel):
-    id: Annotated[UuidText, Field(description="Checkout form id")]
-    message_to_seller: Annotated[
-        str | None, Field(alias="messageToSeller", description="Message from buyer to seller")
-    ] = None
+    id: UuidText = Field(description="Checkout form id")
+    message_to_seller: str | None = Field(
+        None, alias="messageToSeller", description="Message from buyer to seller"
+    )
     buyer: CheckoutFormBuyerReference
     payment: CheckoutFormPaymentReference | None = None
     status: CheckoutFormStatus
     fulfillment: CheckoutFormFulfillment | None = None
     delivery: CheckoutFormDeliveryReference | None = None
     invoice: CheckoutFormInvoiceInfo | None = None
-    line_items: Annotated[list[CheckoutFormLineItem], Field(alias="lineItems")]
+    line_items: list[CheckoutFormLineItem] = Field(alias="lineItems")
     surcharges: list[CheckoutFormPaymentReference]
     note: CheckoutFormNoteReference | None = None
     marketplace: CheckoutFormMarketplace | None = None
     summary: CheckoutFormSummary
-    updated_at: Annotated[
-        str | None,
-        Field(
-            alias="updatedAt",
-            description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
-        ),
-    ] = None
-    revision: Annotated[str | None, Field(description="Checkout form revision")] = None
+    updated_at: str | None = Field(
+        None,
+        alias="updatedAt",
+        description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
+    )
+    revision: str | None = Field(None, description="Checkout form revision")
 
 
 class CheckoutForms(ApiModel):
-    checkout_forms: Annotated[list[CheckoutForm], Field(alias="checkoutForms")]
-    count: Annotated[
-        WholeNumber,
-        Field(description="number of returned objects", json_schema_extra={"minimum": 1}),
-    ]
-    total_count: Annotated[
-        WholeNumber,
-        Field(
-            alias="totalCount",
-            description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
-            json_schema_extra={"minimum": 1},
-        ),
-    ]
+    checkout_forms: list[CheckoutForm] = Field(alias="checkoutForms")
+    count: WholeNumber = Field(
+        description="number of returned objects", json_schema_extra={"minimum": 1}
+    )
+    total_count: WholeNumber = Field(
+        alias="totalCount",
+        description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
+        json_schema_extra={"minimum": 1},
+    )
 
 
 class CheckoutFormsOrderInvoice(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    invoice_number: Annotated[str | None, Field(alias="invoiceNumber")] = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    id: str | None = Field(None)
+    invoice_number: str | None = Field(None, alias="invoiceNumber")
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
     file: CheckoutFormsOrderInvoiceFile | None = None
 
 
 class CheckoutFormsOrderInvoices(ApiModel):
-    order_mode: Annotated[
-        CheckoutFormsOrderInvoicesOrderMode | None,
-        Field(
-            alias="orderMode",
-            description="Whether an order is in a regular mode or in a special mode for exports to Ukraine",
-        ),
-    ] = None
+    order_mode: CheckoutFormsOrderInvoicesOrderMode | None = Field(
+        None,
+        alias="orderMode",
+        description="Whether an order is in a regular mode or in a special mode for exports to Ukraine",
+    )
     invoices: list[CheckoutFormsOrderInvoice] | None = None
     links: list[CheckoutFormsOrderLink] | None = None
-    has_external_invoices: Annotated[
-        bool | None,
-        Field(
-            alias="hasExternalInvoices",
-            description="Informs whether an invoice or a proof-of-purchase has been sent outside of Allegro platform",
-        ),
-    ] = None
+    has_external_invoices: bool | None = Field(
+        None,
+        alias="hasExternalInvoices",
+        description="Informs whether an invoice or a proof-of-purchase has been sent outside of Allegro platform",
+    )
 
 
 class OrderEvent(OrderEventHelpers, ApiModel):
@@ -1221,12 +1078,12 @@ class OrderEvent(OrderEventHelpers, ApiModel):
     Order event
     """
 
-    id: Annotated[str, Field(description="event id")]
+    id: str = Field(description="event id")
     order: OrderEventData
     type: OrderEventType
-    occurred_at: Annotated[
-        AwareDatetime, Field(alias="occurredAt", description="Date when the event occurred")
-    ]
+    occurred_at: AwareDatetime = Field(
+        alias="occurredAt", description="Date when the event occurred"
+    )
 
 
 class OrderEventsList(ApiModel):

@@ -72,7 +72,7 @@ class Deduction(ApiModel):
     Deduction.
     """
 
-    id: Annotated[UuidText, Field(description="The deduction ID.")]
+    id: UuidText = Field(description="The deduction ID.")
 
 
 class InitializeRefundReason(OpenEnum):
@@ -94,9 +94,9 @@ class OperationParticipantAddress(ApiModel):
     Address.
     """
 
-    street: Annotated[str, Field(description="Street.")]
-    city: Annotated[str, Field(description="City.")]
-    post_code: Annotated[str, Field(alias="postCode", description="Postal code.")]
+    street: str = Field(description="Street.")
+    city: str = Field(description="City.")
+    post_code: str = Field(alias="postCode", description="Postal code.")
 
 
 class OperationPayment(ApiModel):
@@ -104,16 +104,14 @@ class OperationPayment(ApiModel):
     Payment.
     """
 
-    id: Annotated[UuidText, Field(description="The payment ID.")]
+    id: UuidText = Field(description="The payment ID.")
 
 
 class Participant(ApiModel):
-    company_name: Annotated[str | None, Field(alias="companyName", description="Company name.")] = (
-        None
-    )
-    login: Annotated[str, Field(description="Login.")]
-    first_name: Annotated[str, Field(alias="firstName", description="First name.")]
-    last_name: Annotated[str, Field(alias="lastName", description="Last name.")]
+    company_name: str | None = Field(None, alias="companyName", description="Company name.")
+    login: str = Field(description="Login.")
+    first_name: str = Field(alias="firstName", description="First name.")
+    last_name: str = Field(alias="lastName", description="Last name.")
     address: OperationParticipantAddress | None = None
 
 
@@ -122,7 +120,7 @@ class Payout(ApiModel):
     Payout.
     """
 
-    id: Annotated[str, Field(description="The payout ID.")]
+    id: str = Field(description="The payout ID.")
 
 
 class RefundAdditionalServicesValue(Price):
@@ -181,38 +179,28 @@ class RefundLineItemValue(ApiModel):
     This field is available for AMOUNT type only and specifies the amount refunded to the customer.
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
+    )
 
 
 class RefundLineItem(ApiModel):
-    id: Annotated[UuidText, Field(description="The line-item identifier.")]
-    type: Annotated[
-        RefundLineItemType,
-        Field(
-            description="Type for line items refund. QUANTITY is provided when you can refund one or more items. AMOUNT is provided when you can refund a partial price."
-        ),
-    ]
-    quantity: Annotated[
-        float | None,
-        Field(
-            description="This field is provided for QUANTITY type only. It specifies how many items will be refunded.",
-            json_schema_extra={"minimum": 0.0},
-        ),
-    ] = None
-    value: Annotated[
-        RefundLineItemValue | None,
-        Field(
-            description="This field is available for AMOUNT type only and specifies the amount refunded to the customer."
-        ),
-    ] = None
+    id: UuidText = Field(description="The line-item identifier.")
+    type: RefundLineItemType = Field(
+        description="Type for line items refund. QUANTITY is provided when you can refund one or more items. AMOUNT is provided when you can refund a partial price."
+    )
+    quantity: float | None = Field(
+        None,
+        description="This field is provided for QUANTITY type only. It specifies how many items will be refunded.",
+        json_schema_extra={"minimum": 0.0},
+    )
+    value: RefundLineItemValue | None = Field(
+        None,
+        description="This field is available for AMOUNT type only and specifies the amount refunded to the customer.",
+    )
 
 
 class RefundLineItemDepositTotalValue(ApiModel):
@@ -220,31 +208,22 @@ class RefundLineItemDepositTotalValue(ApiModel):
     This field specifies the total deposit amount, per line item, refunded to the customer.
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
+    )
 
 
 class RefundLineItemDeposit(ApiModel):
-    line_item_id: Annotated[
-        UuidText,
-        Field(
-            alias="lineItemId", description="The line-item identifier to which the deposit applies."
-        ),
-    ]
-    total_value: Annotated[
-        RefundLineItemDepositTotalValue,
-        Field(
-            alias="totalValue",
-            description="This field specifies the total deposit amount, per line item, refunded to the customer.",
-        ),
-    ]
+    line_item_id: UuidText = Field(
+        alias="lineItemId", description="The line-item identifier to which the deposit applies."
+    )
+    total_value: RefundLineItemDepositTotalValue = Field(
+        alias="totalValue",
+        description="This field specifies the total deposit amount, per line item, refunded to the customer.",
+    )
 
 
 class RefundOrder(ApiModel):
@@ -252,7 +231,7 @@ class RefundOrder(ApiModel):
     Order affected by refund operation.
     """
 
-    id: Annotated[UuidText | None, Field(description="The order identifier.")] = None
+    id: UuidText | None = Field(None, description="The order identifier.")
 
 
 class RefundOverpaidValue(Price):
@@ -266,7 +245,7 @@ class RefundPayment(ApiModel):
     Payment affected by refund operation.
     """
 
-    id: Annotated[UuidText | None, Field(description="The payment identifier.")] = None
+    id: UuidText | None = Field(None, description="The payment identifier.")
 
 
 class RefundSurchargeValue(Price):
@@ -286,7 +265,7 @@ class SellerParticipant(Participant):
     The seller's data.
     """
 
-    id: Annotated[str, Field(description="The seller's ID.")]
+    id: str = Field(description="The seller's ID.")
 
 
 class Surcharge(ApiModel):
@@ -294,7 +273,7 @@ class Surcharge(ApiModel):
     Surcharge.
     """
 
-    id: Annotated[UuidText, Field(description="The surcharge ID.")]
+    id: UuidText = Field(description="The surcharge ID.")
 
 
 class WalletPaymentOperator(OpenEnum):
@@ -329,7 +308,7 @@ class BuyerParticipant(Participant):
     The buyer's data.
     """
 
-    id: Annotated[str, Field(description="The buyers's ID.")]
+    id: str = Field(description="The buyers's ID.")
 
 
 class InitializeRefundOverpaid(ApiModel):
@@ -347,7 +326,7 @@ class OperationValue(Price):
 
 
 class PaymentsSurcharge(ApiModel):
-    id: Annotated[UuidText | None, Field(description="The payment identifier.")] = None
+    id: UuidText | None = Field(None, description="The payment identifier.")
     value: RefundSurchargeValue | None = None
 
 
@@ -356,49 +335,40 @@ class RefundDetails(ApiModel):
     Detailed information about the refund.
     """
 
-    id: Annotated[UuidText, Field(description="The payment refund identifier.")]
+    id: UuidText = Field(description="The payment refund identifier.")
     payment: RefundPayment
     order: RefundOrder | None = None
-    reason: Annotated[InitializeRefundReason, Field(description="Reason for a payment refund.")]
-    status: Annotated[RefundDetailsStatus, Field(description="Current status of payment refund.")]
-    created_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="createdAt",
-            description="Date and time when the refund was created provided in ISO 8601 format.",
-        ),
-    ]
-    total_value: Annotated[RefundTotalValue, Field(alias="totalValue")]
-    line_items: Annotated[
-        list[RefundLineItem] | None,
-        Field(alias="lineItems", description="List of order's line items which can be refunded."),
-    ] = None
-    deposits: Annotated[
-        list[RefundLineItemDeposit] | None,
-        Field(description="List of refundable deposits for the order's line items."),
-    ] = None
-    delivery: Annotated[
-        InitializeRefundDelivery | None, Field(description="Payment refund for delivery.")
-    ] = None
-    overpaid: Annotated[
-        InitializeRefundOverpaid | None, Field(description="Payment refund for overpaid.")
-    ] = None
-    surcharges: Annotated[
-        list[PaymentsSurcharge] | None,
-        Field(description="List of surcharges for payment which can be refunded."),
-    ] = None
-    additional_services: Annotated[
-        InitializeRefundAdditionalServices | None,
-        Field(alias="additionalServices", description="Payment refund for additional services."),
-    ] = None
-    seller_comment: Annotated[
-        str | None,
-        Field(
-            alias="sellerComment",
-            description="Sellers optional justification for refund.",
-            json_schema_extra={"maxLength": 250},
-        ),
-    ] = None
+    reason: InitializeRefundReason = Field(description="Reason for a payment refund.")
+    status: RefundDetailsStatus = Field(description="Current status of payment refund.")
+    created_at: AwareDatetime = Field(
+        alias="createdAt",
+        description="Date and time when the refund was created provided in ISO 8601 format.",
+    )
+    total_value: RefundTotalValue = Field(alias="totalValue")
+    line_items: list[RefundLineItem] | None = Field(
+        None, alias="lineItems", description="List of order's line items which can be refunded."
+    )
+    deposits: list[RefundLineItemDeposit] | None = Field(
+        None, description="List of refundable deposits for the order's line items."
+    )
+    delivery: InitializeRefundDelivery | None = Field(
+        None, description="Payment refund for delivery."
+    )
+    overpaid: InitializeRefundOverpaid | None = Field(
+        None, description="Payment refund for overpaid."
+    )
+    surcharges: list[PaymentsSurcharge] | None = Field(
+        None, description="List of surcharges for payment which can be refunded."
+    )
+    additional_services: InitializeRefundAdditionalServices | None = Field(
+        None, alias="additionalServices", description="Payment refund for additional services."
+    )
+    seller_comment: str | None = Field(
+        None,
+        alias="sellerComment",
+        description="Sellers optional justification for refund.",
+        json_schema_extra={"maxLength": 250},
+    )
 
 
 class Wallet(ApiModel):
@@ -406,32 +376,28 @@ class Wallet(ApiModel):
     The state of the wallet after the operation.
     """
 
-    payment_operator: Annotated[
-        WalletPaymentOperator, Field(alias="paymentOperator", description="The payment operator.")
-    ]
-    type: Annotated[WalletType, Field(description="The type of the wallet.")]
+    payment_operator: WalletPaymentOperator = Field(
+        alias="paymentOperator", description="The payment operator."
+    )
+    type: WalletType = Field(description="The type of the wallet.")
     balance: WalletBalance
 
 
 class BaseOperation(ApiModel):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
-    group: Annotated[
-        BaseOperationGroup,
-        Field(description="The group to which the given operation type belongs."),
-    ]
+    type: BaseOperationType = Field(description="Type of the operation.")
+    group: BaseOperationGroup = Field(
+        description="The group to which the given operation type belongs."
+    )
     wallet: Wallet
     value: OperationValue
-    occurred_at: Annotated[
-        AwareDatetime,
-        Field(alias="occurredAt", description="Date and time of the operation in ISO 8601 format."),
-    ]
-    marketplace_id: Annotated[
-        str | None,
-        Field(
-            alias="marketplaceId",
-            description="The marketplace ID where operation was made. Value may be `null` for operations not assigned to any marketplace.",
-        ),
-    ] = None
+    occurred_at: AwareDatetime = Field(
+        alias="occurredAt", description="Date and time of the operation in ISO 8601 format."
+    )
+    marketplace_id: str | None = Field(
+        None,
+        alias="marketplaceId",
+        description="The marketplace ID where operation was made. Value may be `null` for operations not assigned to any marketplace.",
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -472,206 +438,186 @@ class BaseOperation(ApiModel):
 
 
 class BlockadeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
 
 
 class BlockadeReleaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
 
 
 class CompensationCodChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
     deduction: Deduction
 
 
 class CompensationCodIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
     deduction: Deduction
 
 
 class CompensationOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 class ContributionOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
     participant: BuyerParticipant
 
 
 class CorrectionOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 class DeductionChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     deduction: Deduction
 
 
 class DeductionIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     deduction: Deduction
 
 
 class GetRefundedPaymentsResponse(ApiModel):
-    refunds: Annotated[
-        list[RefundDetails] | None, Field(description="Collection of payments refunds.")
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Number of payment operations returned in search result for the given parameters.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of payment operations for the given parameters.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    refunds: list[RefundDetails] | None = Field(None, description="Collection of payments refunds.")
+    count: int | None = Field(
+        None,
+        description="Number of payment operations returned in search result for the given parameters.",
+        json_schema_extra={"minimum": 0},
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of payment operations for the given parameters.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class InitializeRefund(ApiModel):
     payment: RefundPayment
     order: RefundOrder
-    command_id: Annotated[
-        str,
-        Field(
-            alias="commandId",
-            description="Command UUID. If empty, idempotency will not be supported.",
-        ),
-    ]
-    reason: Annotated[InitializeRefundReason, Field(description="Reason for a payment refund.")]
-    line_items: Annotated[
-        list[RefundLineItem] | None,
-        Field(alias="lineItems", description="List of order's line items which can be refunded."),
-    ] = None
-    deposits: Annotated[
-        list[RefundLineItemDeposit] | None,
-        Field(description="List of refundable deposits for the order's line items."),
-    ] = None
-    delivery: Annotated[
-        InitializeRefundDelivery | None, Field(description="Payment refund for delivery.")
-    ] = None
-    overpaid: Annotated[
-        InitializeRefundOverpaid | None, Field(description="Payment refund for overpaid.")
-    ] = None
-    surcharges: Annotated[
-        list[PaymentsSurcharge] | None,
-        Field(description="List of surcharges for payment which can be refunded."),
-    ] = None
-    additional_services: Annotated[
-        InitializeRefundAdditionalServices | None,
-        Field(alias="additionalServices", description="Payment refund for additional services."),
-    ] = None
-    seller_comment: Annotated[
-        str | None,
-        Field(
-            alias="sellerComment",
-            description="Sellers optional justification for refund.",
-            json_schema_extra={"maxLength": 250},
-        ),
-    ] = None
+    command_id: str = Field(
+        alias="commandId", description="Command UUID. If empty, idempotency will not be supported."
+    )
+    reason: InitializeRefundReason = Field(description="Reason for a payment refund.")
+    line_items: list[RefundLineItem] | None = Field(
+        None, alias="lineItems", description="List of order's line items which can be refunded."
+    )
+    deposits: list[RefundLineItemDeposit] | None = Field(
+        None, description="List of refundable deposits for the order's line items."
+    )
+    delivery: InitializeRefundDelivery | None = Field(
+        None, description="Payment refund for delivery."
+    )
+    overpaid: InitializeRefundOverpaid | None = Field(
+        None, description="Payment refund for overpaid."
+    )
+    surcharges: list[PaymentsSurcharge] | None = Field(
+        None, description="List of surcharges for payment which can be refunded."
+    )
+    additional_services: InitializeRefundAdditionalServices | None = Field(
+        None, alias="additionalServices", description="Payment refund for additional services."
+    )
+    seller_comment: str | None = Field(
+        None,
+        alias="sellerComment",
+        description="Sellers optional justification for refund.",
+        json_schema_extra={"maxLength": 250},
+    )
 
 
 class LoanDeductionChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     deduction: Deduction
 
 
 class LoanDeductionIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     deduction: Deduction
 
 
 class PaymentOperations(ApiModel):
-    payment_operations: "Annotated[list[BaseOperationUnion], Field(alias='paymentOperations', description='Collection of payment operations.')]"
-    count: Annotated[
-        int,
-        Field(
-            description="Number of payment operations returned in search result for the given parameters.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
-    total_count: Annotated[
-        int,
-        Field(
-            alias="totalCount",
-            description="Total number of payment operations for the given parameters.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
+    payment_operations: "list[BaseOperationUnion]" = Field(
+        alias="paymentOperations", description="Collection of payment operations."
+    )
+    count: int = Field(
+        description="Number of payment operations returned in search result for the given parameters.",
+        json_schema_extra={"minimum": 0},
+    )
+    total_count: int = Field(
+        alias="totalCount",
+        description="Total number of payment operations for the given parameters.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class PayoutOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payout: Payout
 
 
 class PayoutOperationCancel(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payout: Payout
 
 
 class PayoutSweepCancelChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 class PayoutSweepCancelIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 class PayoutSweepChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 class PayoutSweepIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 class ProviderRefundTransferChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
 
 
 class ProviderRefundTransferIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
 
 
 class RefundCancelOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
 
 
 class RefundChargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
     participant: BuyerParticipant
 
 
 class RefundIncreaseOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
     participant: SellerParticipant
 
 
 class SurchargeOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
     payment: OperationPayment
     surcharge: Surcharge
     participant: BuyerParticipant
 
 
 class TopUpOperation(BaseOperation):
-    type: Annotated[BaseOperationType, Field(description="Type of the operation.")]
+    type: BaseOperationType = Field(description="Type of the operation.")
 
 
 BaseOperationUnion = Annotated[

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Points of service."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -21,109 +19,83 @@ from allegro_async.api.models.shared_4ba9b5f2 import (
 
 
 class OpenHour(ApiModel):
-    day_of_week: Annotated[
-        str,
-        Field(
-            alias="dayOfWeek",
-            description="Days of the week: MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY. Date format ISO 8601",
-        ),
-    ]
-    from_: Annotated[str, Field(alias="from", description="Date format (ISO 8601) - HH:mm:ss.SSS")]
-    to: Annotated[str, Field(description="Date format (ISO 8601) - HH:mm:ss.SSS")]
+    day_of_week: str = Field(
+        alias="dayOfWeek",
+        description="Days of the week: MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY. Date format ISO 8601",
+    )
+    from_: str = Field(alias="from", description="Date format (ISO 8601) - HH:mm:ss.SSS")
+    to: str = Field(description="Date format (ISO 8601) - HH:mm:ss.SSS")
 
 
 class PosPayments(ApiModel):
-    method: Annotated[
-        str, Field(description="Available forms of payment: CASH - cash, CARD - card.")
-    ]
+    method: str = Field(description="Available forms of payment: CASH - cash, CARD - card.")
 
 
 class PosLocation(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class Address(ApiModel):
-    street: Annotated[str | None, Field(json_schema_extra={"maxLength": 80})] = None
-    city: Annotated[str, Field(json_schema_extra={"maxLength": 40})]
-    zip_code: Annotated[str, Field(alias="zipCode", json_schema_extra={"maxLength": 10})]
-    state: Annotated[str, Field(json_schema_extra={"maxLength": 40})]
-    country_code: Annotated[str, Field(alias="countryCode")]
+    street: str | None = Field(None, json_schema_extra={"maxLength": 80})
+    city: str = Field(json_schema_extra={"maxLength": 40})
+    zip_code: str = Field(alias="zipCode", json_schema_extra={"maxLength": 10})
+    state: str = Field(json_schema_extra={"maxLength": 40})
+    country_code: str = Field(alias="countryCode")
     coordinates: Coordinates | None = None
 
 
 class Pos(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="UUID. When creating a point of service (Post) the field is ignored. It is required when updating (Put) a point of service."
-        ),
-    ] = None
-    external_id: Annotated[
-        str | None,
-        Field(
-            alias="externalId",
-            description="ID from external client system.",
-            json_schema_extra={"maxLength": 80},
-        ),
-    ] = None
-    name: Annotated[str, Field(json_schema_extra={"maxLength": 80})]
+    id: str | None = Field(
+        None,
+        description="UUID. When creating a point of service (Post) the field is ignored. It is required when updating (Put) a point of service.",
+    )
+    external_id: str | None = Field(
+        None,
+        alias="externalId",
+        description="ID from external client system.",
+        json_schema_extra={"maxLength": 80},
+    )
+    name: str = Field(json_schema_extra={"maxLength": 80})
     seller: ImpliedWarrantyResponseSeller | None = None
-    type: Annotated[
-        str, Field(description="Indicates point type. The only valid value so far is PICKUP_POINT.")
-    ]
+    type: str = Field(
+        description="Indicates point type. The only valid value so far is PICKUP_POINT."
+    )
     address: Address
-    phone_number: Annotated[
-        str | None, Field(alias="phoneNumber", json_schema_extra={"maxLength": 16})
-    ] = None
-    email: Annotated[str | None, Field(json_schema_extra={"maxLength": 64})] = None
-    locations: Annotated[
-        list[PosLocation] | None,
-        Field(
-            description="IDs for a location. When creating (Post) or updating (Put) a point of service the field is ignored."
-        ),
-    ] = None
-    open_hours: Annotated[
-        list[OpenHour],
-        Field(alias="openHours", description="Possible empty list of opening hours."),
-    ]
-    service_time: Annotated[
-        str | None,
-        Field(
-            alias="serviceTime",
-            description="Delivery time / Time period for receipt. Date format ISO 8601 e.g. 'PT24H'",
-        ),
-    ] = None
-    payments: Annotated[
-        list[PosPayments] | None, Field(description="An empty list of payment types is available.")
-    ] = None
-    confirmation_type: Annotated[
-        str,
-        Field(
-            alias="confirmationType",
-            description="Confirmation method: AWAIT_CONTACT - We will inform you about the time of receipt, CALL_US - Please make an appointment, CONTACT_NOT_REQUIRED - Contact is not required.",
-        ),
-    ]
-    status: Annotated[
-        str,
-        Field(
-            description="Point of service status: ACTIVE - active, TEMPORARILY_CLOSED - temporarily closed, CLOSED_DOWN - closed down, DELETED - deleted."
-        ),
-    ]
-    created_at: Annotated[
-        str | None,
-        Field(
-            alias="createdAt",
-            description="Creation date. Date format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ When creating (Post) or updating (Put) a point of service the field is ignored.",
-        ),
-    ] = None
-    updated_at: Annotated[
-        str | None,
-        Field(
-            alias="updatedAt",
-            description="Modification date. Date format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ When creating (Post) or updating (Put) a point of service the field is ignored.",
-        ),
-    ] = None
+    phone_number: str | None = Field(None, alias="phoneNumber", json_schema_extra={"maxLength": 16})
+    email: str | None = Field(None, json_schema_extra={"maxLength": 64})
+    locations: list[PosLocation] | None = Field(
+        None,
+        description="IDs for a location. When creating (Post) or updating (Put) a point of service the field is ignored.",
+    )
+    open_hours: list[OpenHour] = Field(
+        alias="openHours", description="Possible empty list of opening hours."
+    )
+    service_time: str | None = Field(
+        None,
+        alias="serviceTime",
+        description="Delivery time / Time period for receipt. Date format ISO 8601 e.g. 'PT24H'",
+    )
+    payments: list[PosPayments] | None = Field(
+        None, description="An empty list of payment types is available."
+    )
+    confirmation_type: str = Field(
+        alias="confirmationType",
+        description="Confirmation method: AWAIT_CONTACT - We will inform you about the time of receipt, CALL_US - Please make an appointment, CONTACT_NOT_REQUIRED - Contact is not required.",
+    )
+    status: str = Field(
+        description="Point of service status: ACTIVE - active, TEMPORARILY_CLOSED - temporarily closed, CLOSED_DOWN - closed down, DELETED - deleted."
+    )
+    created_at: str | None = Field(
+        None,
+        alias="createdAt",
+        description="Creation date. Date format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ When creating (Post) or updating (Put) a point of service the field is ignored.",
+    )
+    updated_at: str | None = Field(
+        None,
+        alias="updatedAt",
+        description="Modification date. Date format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ When creating (Post) or updating (Put) a point of service the field is ignored.",
+    )
 
 
 class SearchResult(ApiModel):
-    pos_list: Annotated[list[Pos] | None, Field(alias="posList")] = None
+    pos_list: list[Pos] | None = Field(None, alias="posList")

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Post Purchase Issues."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -21,8 +19,8 @@ from allegro_async.api.models.common import (
 
 
 class AttachmentDeclaration(ApiModel):
-    file_name: Annotated[str, Field(alias="fileName")]
-    size: Annotated[int, Field(json_schema_extra={"minimum": 1})]
+    file_name: str = Field(alias="fileName")
+    size: int = Field(json_schema_extra={"minimum": 1})
 
 
 class ClaimStatusChangeRequestStatus(OpenEnum):
@@ -72,14 +70,12 @@ class PostPurchaseIssueRight(OpenEnum):
 
 
 class PostPurchaseIssueAttachment(ApiModel):
-    file_name: Annotated[
-        str | None, Field(alias="fileName", json_schema_extra={"maxLength": 255})
-    ] = None
-    url: Annotated[str | None, Field(description="Direct link to the attachment")] = None
+    file_name: str | None = Field(None, alias="fileName", json_schema_extra={"maxLength": 255})
+    url: str | None = Field(None, description="Direct link to the attachment")
 
 
 class PostPurchaseIssueAttachmentId(ApiModel):
-    id: Annotated[str, Field()]
+    id: str = Field()
 
 
 class PostPurchaseIssueAuthorRole(OpenEnum):
@@ -88,15 +84,13 @@ class PostPurchaseIssueAuthorRole(OpenEnum):
 
 
 class PostPurchaseIssueAuthor(ApiModel):
-    login: Annotated[
-        str | None, Field(description="Not present if role is ADMIN or FULFILLMENT")
-    ] = None
-    role: Annotated[PostPurchaseIssueAuthorRole | None, Field()] = None
+    login: str | None = Field(None, description="Not present if role is ADMIN or FULFILLMENT")
+    role: PostPurchaseIssueAuthorRole | None = Field(None)
 
 
 class PostPurchaseIssueCheckoutForm(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    id: str | None = Field(None)
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
 
 
 class PostPurchaseIssueExpectationName(OpenEnum):
@@ -115,11 +109,11 @@ class PostPurchaseIssueFirstMessage(ApiModel):
     Message with text, attachment or both
     """
 
-    id: Annotated[str | None, Field()] = None
-    text: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    text: str | None = Field(None)
     attachments: list[PostPurchaseIssueAttachment] | None = None
     author: PostPurchaseIssueAuthor | None = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
 
 
 class PostPurchaseIssueLastMessageStatus(OpenEnum):
@@ -142,13 +136,11 @@ class PostPurchaseIssueLastMessage(ApiModel):
     Summary of the most recent message data
     """
 
-    status: Annotated[
-        PostPurchaseIssueLastMessageStatus | None,
-        Field(
-            description="Status of the last message in a dispute or claim:\n  - *NEW* - The seller never sent a message in the chat. Latest message could have been sent by buyer or advisor.\n  - *SELLER_REPLIED* - The last message was written by the seller.\n  - *BUYER_REPLIED - The last message was written by the buyer and the seller has written at least one message previously.\n  - *ALLEGRO_ADVISOR_REPLIED - The last message was written by an advisor and the seller has written at least one message previously."
-        ),
-    ] = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    status: PostPurchaseIssueLastMessageStatus | None = Field(
+        None,
+        description="Status of the last message in a dispute or claim:\n  - *NEW* - The seller never sent a message in the chat. Latest message could have been sent by buyer or advisor.\n  - *SELLER_REPLIED* - The last message was written by the seller.\n  - *BUYER_REPLIED - The last message was written by the buyer and the seller has written at least one message previously.\n  - *ALLEGRO_ADVISOR_REPLIED - The last message was written by an advisor and the seller has written at least one message previously.",
+    )
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
 
 
 class PostPurchaseIssueMessageAuthorRole(OpenEnum):
@@ -164,29 +156,23 @@ class PostPurchaseIssueMessageAuthor(ApiModel):
     Author of the message
     """
 
-    login: Annotated[
-        str | None, Field(description="Not present if role is ADMIN, SYSTEM or FULFILLMENT")
-    ] = None
-    role: Annotated[PostPurchaseIssueMessageAuthorRole | None, Field()] = None
+    login: str | None = Field(
+        None, description="Not present if role is ADMIN, SYSTEM or FULFILLMENT"
+    )
+    role: PostPurchaseIssueMessageAuthorRole | None = Field(None)
 
 
 class PostPurchaseIssueOffer(ApiModel):
-    id: Annotated[str | None, Field(description="The offer that is the subject of this issue.")] = (
-        None
+    id: str | None = Field(None, description="The offer that is the subject of this issue.")
+    quantity: int | None = Field(
+        None,
+        description="How many instances of this offer are subject to this issue.",
+        json_schema_extra={"minimum": 1},
     )
-    quantity: Annotated[
-        int | None,
-        Field(
-            description="How many instances of this offer are subject to this issue.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
 
 
 class PostPurchaseIssueProduct(ApiModel):
-    id: Annotated[
-        UuidText | None, Field(description="The offer that is the subject of this issue.")
-    ] = None
+    id: UuidText | None = Field(None, description="The offer that is the subject of this issue.")
 
 
 class PostPurchaseIssueReasonType(OpenEnum):
@@ -216,8 +202,8 @@ class PostPurchaseIssueReasonType(OpenEnum):
 
 
 class PostPurchaseIssueReason(ApiModel):
-    type: Annotated[PostPurchaseIssueReasonType | None, Field()] = None
-    description: Annotated[str | None, Field()] = None
+    type: PostPurchaseIssueReasonType | None = Field(None)
+    description: str | None = Field(None)
 
 
 class PostPurchaseIssueRefund(ApiModel):
@@ -225,8 +211,8 @@ class PostPurchaseIssueRefund(ApiModel):
     Expected refund
     """
 
-    amount: Annotated[str | None, Field(description="Expected money amount")] = None
-    currency: Annotated[str | None, Field(description="ISO 4217 currency code")] = None
+    amount: str | None = Field(None, description="Expected money amount")
+    currency: str | None = Field(None, description="ISO 4217 currency code")
 
 
 class PostPurchaseIssueStatus(OpenEnum):
@@ -239,8 +225,8 @@ class PostPurchaseIssueStatus(OpenEnum):
 
 
 class PostPurchaseIssueUser(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    login: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    login: str | None = Field(None)
 
 
 class ClaimStatusChangeRequest(ApiModel):
@@ -248,9 +234,9 @@ class ClaimStatusChangeRequest(ApiModel):
     Request to change status of a claim
     """
 
-    status: Annotated[ClaimStatusChangeRequestStatus, Field()]
-    message: Annotated[str, Field()]
-    partial_refund: Annotated[Price | None, Field(alias="partialRefund")] = None
+    status: ClaimStatusChangeRequestStatus = Field()
+    message: str = Field()
+    partial_refund: Price | None = Field(None, alias="partialRefund")
 
 
 class MessageRequest(ApiModel):
@@ -258,14 +244,11 @@ class MessageRequest(ApiModel):
     Request body to add message to the dispute. Presence of text or attachment fields or both is required.
     """
 
-    text: Annotated[str, Field(json_schema_extra={"maxLength": 20000})]
+    text: str = Field(json_schema_extra={"maxLength": 20000})
     attachments: list[PostPurchaseIssueAttachmentId] | None = None
-    type: Annotated[
-        MessageRequestType,
-        Field(
-            description="Type of message, `END_REQUEST` is only allowed for disputes while return-related types are only allowed for claims."
-        ),
-    ]
+    type: MessageRequestType = Field(
+        description="Type of message, `END_REQUEST` is only allowed for disputes while return-related types are only allowed for claims."
+    )
 
 
 class PostPurchaseIssueChat(ApiModel):
@@ -273,13 +256,11 @@ class PostPurchaseIssueChat(ApiModel):
     Message and state change notification data
     """
 
-    last_message: Annotated[PostPurchaseIssueLastMessage | None, Field(alias="lastMessage")] = None
-    messages_count: Annotated[
-        int | None, Field(alias="messagesCount", json_schema_extra={"minimum": 0})
-    ] = None
-    initial_message: Annotated[
-        PostPurchaseIssueFirstMessage | None, Field(alias="initialMessage")
-    ] = None
+    last_message: PostPurchaseIssueLastMessage | None = Field(None, alias="lastMessage")
+    messages_count: int | None = Field(
+        None, alias="messagesCount", json_schema_extra={"minimum": 0}
+    )
+    initial_message: PostPurchaseIssueFirstMessage | None = Field(None, alias="initialMessage")
 
 
 class PostPurchaseIssueChatMessage(ApiModel):
@@ -287,11 +268,11 @@ class PostPurchaseIssueChatMessage(ApiModel):
     Post purchase issue message with text or attachment or both
     """
 
-    id: Annotated[str | None, Field()] = None
-    text: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    text: str | None = Field(None)
     attachments: list[PostPurchaseIssueAttachment] | None = None
     author: PostPurchaseIssueMessageAuthor | None = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
 
 
 class PostPurchaseIssueChatResponse(ApiModel):
@@ -299,10 +280,9 @@ class PostPurchaseIssueChatResponse(ApiModel):
 
 
 class PostPurchaseIssueExpectation(ApiModel):
-    name: Annotated[
-        PostPurchaseIssueExpectationName | None,
-        Field(description="Null for disputes, only available for claims."),
-    ] = None
+    name: PostPurchaseIssueExpectationName | None = Field(
+        None, description="Null for disputes, only available for claims."
+    )
     refund: PostPurchaseIssueRefund | None = None
 
 
@@ -311,11 +291,11 @@ class PostPurchaseIssueMessage(ApiModel):
     Post purchase issue message with text or attachment or both
     """
 
-    id: Annotated[str | None, Field()] = None
-    text: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
+    text: str | None = Field(None)
     attachments: list[PostPurchaseIssueAttachment] | None = None
     author: PostPurchaseIssueMessageAuthor | None = None
-    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
+    created_at: AwareDatetime | None = Field(None, alias="createdAt")
 
 
 class PostPurchaseIssueState(ApiModel):
@@ -324,86 +304,67 @@ class PostPurchaseIssueState(ApiModel):
     """
 
     status: PostPurchaseIssueStatus | None = None
-    status_due_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="statusDueDate",
-            description="Deadline for the seller to accept or reject the claim. Null for disputes",
-        ),
-    ] = None
-    return_required: Annotated[
-        bool | None,
-        Field(
-            alias="returnRequired",
-            description="Return decision made by the seller. For claims `true` means return was specified to be required, `false` means return is not required, and `null` means the seller haven't made a decision yet. For disputes it's always `null`.",
-        ),
-    ] = None
-    chat_active: Annotated[
-        bool | None,
-        Field(
-            alias="chatActive",
-            description="Indicates whether it is currently possible to send new messages within this post-purchase issue.\n  true – Sending of new messages for this issue is active (allowed).\n  false – Sending of new messages for this issue is inactive (not allowed).",
-        ),
-    ] = None
+    status_due_date: AwareDatetime | None = Field(
+        None,
+        alias="statusDueDate",
+        description="Deadline for the seller to accept or reject the claim. Null for disputes",
+    )
+    return_required: bool | None = Field(
+        None,
+        alias="returnRequired",
+        description="Return decision made by the seller. For claims `true` means return was specified to be required, `false` means return is not required, and `null` means the seller haven't made a decision yet. For disputes it's always `null`.",
+    )
+    chat_active: bool | None = Field(
+        None,
+        alias="chatActive",
+        description="Indicates whether it is currently possible to send new messages within this post-purchase issue.\n  true – Sending of new messages for this issue is active (allowed).\n  false – Sending of new messages for this issue is inactive (not allowed).",
+    )
 
 
 class PostPurchaseIssue(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of the issue")] = None
-    type: Annotated[
-        PostPurchaseIssueType | None, Field(description="Whether the issue is a dispute or a claim")
-    ] = None
-    reference_number: Annotated[
-        str | None,
-        Field(
-            alias="referenceNumber",
-            description="Human readable claim identifier. Null for disputes",
-        ),
-    ] = None
-    decision_due_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="decisionDueDate",
-            description="Deadline for claim acceptance or rejection. Null for disputes",
-        ),
-    ] = None
-    opened_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="openedDate",
-            description="The most recent date when the issue has been opened or reopened",
-        ),
-    ] = None
-    subject: Annotated[
-        str | None,
-        Field(
-            description="Subject of the issue, possible values in english based on the reason field: - NO_PRODUCT_RECEIVED - I have not received the product - NO_PRODUCT_IN_PARCEL - no product in the parcel - NO_PROOF_OF_PURCHASE_MANUAL_OR_WARRANTY - no proof of purchase, manual, or warranty - MISSING_PRODUCT_ELEMENT - missing product element - PRODUCT_AND_PARCEL_DAMAGED_IN_TRANSIT - product and parcel damaged (in transit) - PRODUCT_DAMAGED_PARCEL_INTACT - the product is damaged, but the parcel is intact - DEFECT_FOUND_DURING_USE - defects emerged during use - NOT_AS_DESCRIBED - does not match the description - SELLER_DOES_NOT_WANT_TO_ACCEPT_RETURN - the seller does not want to accept the return - PROBLEM_WITH_SENDING_PRODUCT_BACK - I have a problem returning the product - NO_REFUND_AFTER_RETURNING_PRODUCT - no refund after returning the product - NO_REFUND_AFTER_CANCELING_ORDER - no refund after canceling the order - DID_NOT_RECEIVE_GOODS_AFTER_PAYMENT - I did not receive the goods after payment - RECEIVED_ITEMS_NOT_MATCHING_DESCRIPTION - I received an order inconsistent with the description - RECEIVED_INCOMPLETE_ORDER - I received an incomplete order - ITEM_IS_DAMAGED - the product is damaged - PROBLEM_WITH_WITHDRAWAL_CANCELLATION_OF_PURCHASE - problem with withdrawal/cancelation of purchase - PROBLEM_WITH_GOODS_RETURN_CANCELLATION_OF_PURCHASE - I have a problem returning the goods/canceling the purchase - OTHER - my reason is not on the list"
-        ),
-    ] = None
-    buyer: PostPurchaseIssueUser | None = None
-    checkout_form: Annotated[PostPurchaseIssueCheckoutForm | None, Field(alias="checkoutForm")] = (
-        None
+    id: str | None = Field(None, description="Identifier of the issue")
+    type: PostPurchaseIssueType | None = Field(
+        None, description="Whether the issue is a dispute or a claim"
     )
-    current_state: Annotated[PostPurchaseIssueState | None, Field(alias="currentState")] = None
+    reference_number: str | None = Field(
+        None,
+        alias="referenceNumber",
+        description="Human readable claim identifier. Null for disputes",
+    )
+    decision_due_date: AwareDatetime | None = Field(
+        None,
+        alias="decisionDueDate",
+        description="Deadline for claim acceptance or rejection. Null for disputes",
+    )
+    opened_date: AwareDatetime | None = Field(
+        None,
+        alias="openedDate",
+        description="The most recent date when the issue has been opened or reopened",
+    )
+    subject: str | None = Field(
+        None,
+        description="Subject of the issue, possible values in english based on the reason field: - NO_PRODUCT_RECEIVED - I have not received the product - NO_PRODUCT_IN_PARCEL - no product in the parcel - NO_PROOF_OF_PURCHASE_MANUAL_OR_WARRANTY - no proof of purchase, manual, or warranty - MISSING_PRODUCT_ELEMENT - missing product element - PRODUCT_AND_PARCEL_DAMAGED_IN_TRANSIT - product and parcel damaged (in transit) - PRODUCT_DAMAGED_PARCEL_INTACT - the product is damaged, but the parcel is intact - DEFECT_FOUND_DURING_USE - defects emerged during use - NOT_AS_DESCRIBED - does not match the description - SELLER_DOES_NOT_WANT_TO_ACCEPT_RETURN - the seller does not want to accept the return - PROBLEM_WITH_SENDING_PRODUCT_BACK - I have a problem returning the product - NO_REFUND_AFTER_RETURNING_PRODUCT - no refund after returning the product - NO_REFUND_AFTER_CANCELING_ORDER - no refund after canceling the order - DID_NOT_RECEIVE_GOODS_AFTER_PAYMENT - I did not receive the goods after payment - RECEIVED_ITEMS_NOT_MATCHING_DESCRIPTION - I received an order inconsistent with the description - RECEIVED_INCOMPLETE_ORDER - I received an incomplete order - ITEM_IS_DAMAGED - the product is damaged - PROBLEM_WITH_WITHDRAWAL_CANCELLATION_OF_PURCHASE - problem with withdrawal/cancelation of purchase - PROBLEM_WITH_GOODS_RETURN_CANCELLATION_OF_PURCHASE - I have a problem returning the goods/canceling the purchase - OTHER - my reason is not on the list",
+    )
+    buyer: PostPurchaseIssueUser | None = None
+    checkout_form: PostPurchaseIssueCheckoutForm | None = Field(None, alias="checkoutForm")
+    current_state: PostPurchaseIssueState | None = Field(None, alias="currentState")
     chat: PostPurchaseIssueChat | None = None
-    expectations: Annotated[
-        list[PostPurchaseIssueExpectation] | None, Field(description="A list of expected solutions")
-    ] = None
-    description: Annotated[str | None, Field()] = None
-    offer: Annotated[
-        PostPurchaseIssueOffer | None,
-        Field(description="Data about offer that is the subject of this issue, if any."),
-    ] = None
-    product: Annotated[
-        PostPurchaseIssueProduct | None,
-        Field(description="Data about product that is the subject of this issue, if any."),
-    ] = None
-    reason: Annotated[
-        PostPurchaseIssueReason | None, Field(description="Claim reason. Not present for disputes")
-    ] = None
-    right: Annotated[
-        PostPurchaseIssueRight | None,
-        Field(description="Field only present for claims (not disputes)"),
-    ] = None
+    expectations: list[PostPurchaseIssueExpectation] | None = Field(
+        None, description="A list of expected solutions"
+    )
+    description: str | None = Field(None)
+    offer: PostPurchaseIssueOffer | None = Field(
+        None, description="Data about offer that is the subject of this issue, if any."
+    )
+    product: PostPurchaseIssueProduct | None = Field(
+        None, description="Data about product that is the subject of this issue, if any."
+    )
+    reason: PostPurchaseIssueReason | None = Field(
+        None, description="Claim reason. Not present for disputes"
+    )
+    right: PostPurchaseIssueRight | None = Field(
+        None, description="Field only present for claims (not disputes)"
+    )
     attachments: list[PostPurchaseIssueAttachment] | None = None
 
 

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Pricing."""
 
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -39,39 +37,36 @@ from allegro_async.api.models.shared_af0dc215 import (
 
 
 class ClassifiedsPackages(ApiModel):
-    base_package: Annotated[ClassifiedPackage | None, Field(alias="basePackage")] = None
-    extra_packages: Annotated[
-        list[ClassifiedExtraPackage] | None,
-        Field(alias="extraPackages", description="An array of extra packages."),
-    ] = None
+    base_package: ClassifiedPackage | None = Field(None, alias="basePackage")
+    extra_packages: list[ClassifiedExtraPackage] | None = Field(
+        None, alias="extraPackages", description="An array of extra packages."
+    )
 
 
 class Fee(ApiModel):
-    amount: Annotated[str | None, Field()] = None
-    currency: Annotated[str | None, Field()] = None
+    amount: str | None = Field(None)
+    currency: str | None = Field(None)
 
 
 class OfferQuoteDto(ApiModel):
-    enabled: Annotated[bool | None, Field()] = None
+    enabled: bool | None = Field(None)
     fee: Fee | None = None
-    name: Annotated[str | None, Field()] = None
-    next_date: Annotated[AwareDatetime | None, Field(alias="nextDate")] = None
+    name: str | None = Field(None)
+    next_date: AwareDatetime | None = Field(None, alias="nextDate")
     offer: OfferId | None = None
     type: str | None = None
 
 
 class OfferQuotesDto(ApiModel):
-    count: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
+    count: int | None = Field(None, json_schema_extra={"minimum": 0})
     quotes: list[OfferQuoteDto] | None = None
 
 
 class PricingPublication(ApiModel):
-    duration: Annotated[
-        str | None,
-        Field(
-            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
-        ),
-    ] = None
+    duration: str | None = Field(
+        None,
+        description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H).",
+    )
 
 
 class Promotion(ApiModel):
@@ -79,34 +74,32 @@ class Promotion(ApiModel):
     Promo options on base marketplace.
     """
 
-    emphasized1d: Annotated[bool | None, Field()] = None
-    emphasized10d: Annotated[bool | None, Field()] = None
-    department_page: Annotated[bool | None, Field(alias="departmentPage")] = None
+    emphasized1d: bool | None = Field(None)
+    emphasized10d: bool | None = Field(None)
+    department_page: bool | None = Field(None, alias="departmentPage")
 
 
 class QuoteResponse(ApiModel):
-    name: Annotated[str | None, Field(description="Quote fee name.")] = None
-    type: Annotated[str | None, Field(description="Quote fee type.")] = None
+    name: str | None = Field(None, description="Quote fee name.")
+    type: str | None = Field(None, description="Quote fee type.")
     fee: Price | None = None
-    cycle_duration: Annotated[
-        str | None, Field(alias="cycleDuration", description="Duration in ISO 8601 format.")
-    ] = None
-    classifieds_package: Annotated[ClassifiedPackage | None, Field(alias="classifiedsPackage")] = (
-        None
+    cycle_duration: str | None = Field(
+        None, alias="cycleDuration", description="Duration in ISO 8601 format."
     )
+    classifieds_package: ClassifiedPackage | None = Field(None, alias="classifiedsPackage")
 
 
 class CommissionResponse(ApiModel):
-    name: Annotated[str | None, Field(description="Commission fee name.")] = None
-    type: Annotated[str | None, Field(description="Commission fee type.")] = None
+    name: str | None = Field(None, description="Commission fee name.")
+    type: str | None = Field(None, description="Commission fee type.")
     fee: Price | None = None
 
 
 class FeePreviewResponse(ApiModel):
-    commissions: Annotated[
-        list[CommissionResponse] | None, Field(description="An array of commissions.")
-    ] = None
-    quotes: Annotated[list[QuoteResponse] | None, Field(description="An array of quotes.")] = None
+    commissions: list[CommissionResponse] | None = Field(
+        None, description="An array of commissions."
+    )
+    quotes: list[QuoteResponse] | None = Field(None, description="An array of quotes.")
 
 
 class NetPrice(Price):
@@ -120,10 +113,10 @@ class Parameter(ApiModel):
     Offer's parameter.
     """
 
-    id: Annotated[str, Field()]
-    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
+    id: str = Field()
+    range_value: ParameterRangeValue | None = Field(None, alias="rangeValue")
     values: list[str] | None = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
+    values_ids: list[str] | None = Field(None, alias="valuesIds")
 
 
 class SellingModeWithNetPrice(ApiModel):
@@ -133,9 +126,9 @@ class SellingModeWithNetPrice(ApiModel):
 
     format: SellingModeFormat | None = None
     price: BuyNowPrice | None = None
-    minimal_price: Annotated[MinimalPrice | None, Field(alias="minimalPrice")] = None
-    starting_price: Annotated[StartingPrice | None, Field(alias="startingPrice")] = None
-    net_price: Annotated[NetPrice | None, Field(alias="netPrice")] = None
+    minimal_price: MinimalPrice | None = Field(None, alias="minimalPrice")
+    starting_price: StartingPrice | None = Field(None, alias="startingPrice")
+    net_price: NetPrice | None = Field(None, alias="netPrice")
 
 
 class PricingOffer(ApiModel):
@@ -143,24 +136,20 @@ class PricingOffer(ApiModel):
     Single offer data.
     """
 
-    fundraising_campaign: Annotated[JustId | None, Field(alias="fundraisingCampaign")] = None
+    fundraising_campaign: JustId | None = Field(None, alias="fundraisingCampaign")
     id: str | None = None
     category: Category | None = None
     parameters: list[Parameter] | None = None
     promotion: Promotion | None = None
     publication: PricingPublication | None = None
-    selling_mode: Annotated[SellingModeWithNetPrice | None, Field(alias="sellingMode")] = None
+    selling_mode: SellingModeWithNetPrice | None = Field(None, alias="sellingMode")
 
 
 class PublicOfferPreviewRequest(ApiModel):
     offer: PricingOffer | None = None
-    classifieds_packages: Annotated[
-        ClassifiedsPackages | None, Field(alias="classifiedsPackages")
-    ] = None
-    marketplace_id: Annotated[
-        str | None,
-        Field(
-            alias="marketplaceId",
-            description="The marketplace on which the offer should be previewed. If omitted, it will default to the base marketplace.",
-        ),
-    ] = None
+    classifieds_packages: ClassifiedsPackages | None = Field(None, alias="classifiedsPackages")
+    marketplace_id: str | None = Field(
+        None,
+        alias="marketplaceId",
+        description="The marketplace on which the offer should be previewed. If omitted, it will default to the base marketplace.",
+    )

@@ -66,12 +66,10 @@ class BaseSaleProductResponseDtoPublicationStatus(OpenEnum):
 
 
 class BaseSaleProductResponseDtoPublication(ApiModel):
-    status: Annotated[
-        BaseSaleProductResponseDtoPublicationStatus | None,
-        Field(
-            description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
-        ),
-    ] = None
+    status: BaseSaleProductResponseDtoPublicationStatus | None = Field(
+        None,
+        description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed",
+    )
 
 
 class CategoryProductParameterType(OpenEnum):
@@ -90,13 +88,11 @@ class DictionaryCategoryProductParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    multiple_choices: Annotated[
-        bool | None,
-        Field(
-            alias="multipleChoices",
-            description="Indicates whether this parameter can have more than one value.",
-        ),
-    ] = None
+    multiple_choices: bool | None = Field(
+        None,
+        alias="multipleChoices",
+        description="Indicates whether this parameter can have more than one value.",
+    )
 
 
 class FloatCategoryProductParameterRestrictions(ApiModel):
@@ -104,31 +100,25 @@ class FloatCategoryProductParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    min: Annotated[
-        float | None,
-        Field(description="The minimum value of this parameter. Lower than or equal to `max`."),
-    ] = None
-    max: Annotated[
-        float | None,
-        Field(description="The maximum value of this parameter. Greater than or equal to `min`."),
-    ] = None
-    range: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`."
-        ),
-    ] = None
-    precision: Annotated[
-        int | None,
-        Field(
-            description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    min: float | None = Field(
+        None, description="The minimum value of this parameter. Lower than or equal to `max`."
+    )
+    max: float | None = Field(
+        None, description="The maximum value of this parameter. Greater than or equal to `min`."
+    )
+    range: bool | None = Field(
+        None,
+        description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`.",
+    )
+    precision: int | None = Field(
+        None,
+        description="Number of digits you can provide after a comma that can be transferred in the parameter value.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class GetSaleProductsResponseNextPage(ApiModel):
-    id: Annotated[str | None, Field(description='A "cursor" to the next set of results.')] = None
+    id: str | None = Field(None, description='A "cursor" to the next set of results.')
 
 
 class IntegerCategoryProductParameterRestrictions(ApiModel):
@@ -136,20 +126,16 @@ class IntegerCategoryProductParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    min: Annotated[
-        int | None,
-        Field(description="The minimum value of this parameter. Lower than or equal to `max`."),
-    ] = None
-    max: Annotated[
-        int | None,
-        Field(description="The maximum value of this parameter. Greater than or equal to `min`."),
-    ] = None
-    range: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`."
-        ),
-    ] = None
+    min: int | None = Field(
+        None, description="The minimum value of this parameter. Lower than or equal to `max`."
+    )
+    max: int | None = Field(
+        None, description="The maximum value of this parameter. Greater than or equal to `min`."
+    )
+    range: bool | None = Field(
+        None,
+        description="Indicates whether this is a range parameter. If this is `true`, then you have to provide two values for this parameter - `from` and `to`. Both these values have to be between the `min` and `max`.",
+    )
 
 
 class ListingResponseFiltersType(OpenEnum):
@@ -171,36 +157,27 @@ class ListingResponseFiltersType(OpenEnum):
 
 
 class ListingResponseFiltersValues(ApiModel):
-    name: Annotated[
-        str | None,
-        Field(
-            description="Name of the option; for NUMERIC parameters - word indicating start or end of range (i.e. *from*, *to*)."
-        ),
-    ] = None
-    value: Annotated[
-        str | None,
-        Field(
-            description="Filter value. Should be used as query parameter value in the request. This can be:\n\n - for MULTI and SINGLE parameters - a value identifier (e.g. KUJAWSKO_POMORSKIE option in location.province\n filter),\n - for other types - a value entered by user."
-        ),
-    ] = None
-    id_suffix: Annotated[
-        str | None,
-        Field(
-            alias="idSuffix",
-            description="Suffix used as a second part of query parameter name to be used in the request (the first part is the filter ID). Applicable for NUMERIC values only.",
-        ),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Number of search results matching this filter value.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    selected: Annotated[
-        bool | None,
-        Field(description="Indicates whether this filter value was used in the current request."),
-    ] = None
+    name: str | None = Field(
+        None,
+        description="Name of the option; for NUMERIC parameters - word indicating start or end of range (i.e. *from*, *to*).",
+    )
+    value: str | None = Field(
+        None,
+        description="Filter value. Should be used as query parameter value in the request. This can be:\n\n - for MULTI and SINGLE parameters - a value identifier (e.g. KUJAWSKO_POMORSKIE option in location.province\n filter),\n - for other types - a value entered by user.",
+    )
+    id_suffix: str | None = Field(
+        None,
+        alias="idSuffix",
+        description="Suffix used as a second part of query parameter name to be used in the request (the first part is the filter ID). Applicable for NUMERIC values only.",
+    )
+    count: int | None = Field(
+        None,
+        description="Number of search results matching this filter value.",
+        json_schema_extra={"minimum": 0},
+    )
+    selected: bool | None = Field(
+        None, description="Indicates whether this filter value was used in the current request."
+    )
 
 
 class ProductCategoryProposalResolutionType(OpenEnum):
@@ -218,15 +195,12 @@ class ProductCategoryProposal(ApiModel):
     Name proposal status.
     """
 
-    current: Annotated[str | None, Field(description="Current product category identifier.")] = None
-    proposal: Annotated[str | None, Field(description="Proposed product category identifier.")] = (
-        None
+    current: str | None = Field(None, description="Current product category identifier.")
+    proposal: str | None = Field(None, description="Proposed product category identifier.")
+    reason: str | None = Field(None, description="Verification message.")
+    resolution_type: ProductCategoryProposalResolutionType | None = Field(
+        None, alias="resolutionType", description="Verification resolution type."
     )
-    reason: Annotated[str | None, Field(description="Verification message.")] = None
-    resolution_type: Annotated[
-        ProductCategoryProposalResolutionType | None,
-        Field(alias="resolutionType", description="Verification resolution type."),
-    ] = None
 
 
 class ProductImageProposalResolutionType(OpenEnum):
@@ -244,13 +218,12 @@ class ProductImageProposal(ApiModel):
     Image proposal.
     """
 
-    current: Annotated[str | None, Field(description="Current product image url.")] = None
-    proposal: Annotated[str | None, Field(description="Proposed product image url.")] = None
-    reason: Annotated[str | None, Field(description="Verification message.")] = None
-    resolution_type: Annotated[
-        ProductImageProposalResolutionType | None,
-        Field(alias="resolutionType", description="Verification resolution type."),
-    ] = None
+    current: str | None = Field(None, description="Current product image url.")
+    proposal: str | None = Field(None, description="Proposed product image url.")
+    reason: str | None = Field(None, description="Verification message.")
+    resolution_type: ProductImageProposalResolutionType | None = Field(
+        None, alias="resolutionType", description="Verification resolution type."
+    )
 
 
 class ProductNameProposalResolutionType(OpenEnum):
@@ -268,17 +241,16 @@ class ProductNameProposal(ApiModel):
     Name proposal status.
     """
 
-    current: Annotated[str | None, Field(description="Current product name.")] = None
-    proposal: Annotated[str | None, Field(description="Proposed product name.")] = None
-    reason: Annotated[str | None, Field(description="Verification message.")] = None
-    resolution_type: Annotated[
-        ProductNameProposalResolutionType | None,
-        Field(alias="resolutionType", description="Verification resolution type."),
-    ] = None
+    current: str | None = Field(None, description="Current product name.")
+    proposal: str | None = Field(None, description="Proposed product name.")
+    reason: str | None = Field(None, description="Verification message.")
+    resolution_type: ProductNameProposalResolutionType | None = Field(
+        None, alias="resolutionType", description="Verification resolution type."
+    )
 
 
 class ProductParameterOptions(ApiModel):
-    identifies_product: Annotated[bool | None, Field(alias="identifiesProduct")] = None
+    identifies_product: bool | None = Field(None, alias="identifiesProduct")
 
 
 class ProductParameter(ApiModel):
@@ -286,29 +258,26 @@ class ProductParameter(ApiModel):
     Product's parameter
     """
 
-    id: Annotated[str, Field()]
-    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
-    values: Annotated[list[str] | None, Field()] = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
-    values_labels: Annotated[list[str] | None, Field(alias="valuesLabels")] = None
-    unit: Annotated[str | None, Field()] = None
+    id: str = Field()
+    range_value: ParameterRangeValue | None = Field(None, alias="rangeValue")
+    values: list[str] | None = Field(None)
+    values_ids: list[str] | None = Field(None, alias="valuesIds")
+    values_labels: list[str] | None = Field(None, alias="valuesLabels")
+    unit: str | None = Field(None)
     options: ProductParameterOptions | None = None
 
 
 class ProductParameterDtoOptions(ApiModel):
-    identifies_product: Annotated[bool, Field(alias="identifiesProduct")]
-    is_gtin: Annotated[bool | None, Field(alias="isGTIN")] = None
-    is_trusted: Annotated[
-        bool | None,
-        Field(
-            alias="isTrusted",
-            description="Parameter values originate directly from the manufacturer, its representative, or a trusted source.",
-        ),
-    ] = None
-    is_ai_co_created: Annotated[
-        bool | None,
-        Field(alias="isAiCoCreated", description="Parameter value was generated using AI."),
-    ] = None
+    identifies_product: bool = Field(alias="identifiesProduct")
+    is_gtin: bool | None = Field(None, alias="isGTIN")
+    is_trusted: bool | None = Field(
+        None,
+        alias="isTrusted",
+        description="Parameter values originate directly from the manufacturer, its representative, or a trusted source.",
+    )
+    is_ai_co_created: bool | None = Field(
+        None, alias="isAiCoCreated", description="Parameter value was generated using AI."
+    )
 
 
 class ProductParameterDto(ProductParameterHelpers, ApiModel):
@@ -316,13 +285,13 @@ class ProductParameterDto(ProductParameterHelpers, ApiModel):
     Product's parameter
     """
 
-    id: Annotated[str, Field()]
-    name: Annotated[str | None, Field()] = None
-    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
-    values: Annotated[list[str] | None, Field()] = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
-    values_labels: Annotated[list[str] | None, Field(alias="valuesLabels")] = None
-    unit: Annotated[str | None, Field()] = None
+    id: str = Field()
+    name: str | None = Field(None)
+    range_value: ParameterRangeValue | None = Field(None, alias="rangeValue")
+    values: list[str] | None = Field(None)
+    values_ids: list[str] | None = Field(None, alias="valuesIds")
+    values_labels: list[str] | None = Field(None, alias="valuesLabels")
+    unit: str | None = Field(None)
     options: ProductParameterDtoOptions | None = None
 
 
@@ -331,20 +300,18 @@ class ProductParameterValueProposal(ApiModel):
     Parameter value proposal status.
     """
 
-    current: Annotated[str | None, Field(description="Current product parameter value.")] = None
-    proposal: Annotated[str | None, Field(description="Proposed product parameter value.")] = None
-    reason: Annotated[str | None, Field(description="Verification message.")] = None
-    resolution_type: Annotated[
-        ProductNameProposalResolutionType | None,
-        Field(alias="resolutionType", description="Verification resolution type."),
-    ] = None
+    current: str | None = Field(None, description="Current product parameter value.")
+    proposal: str | None = Field(None, description="Proposed product parameter value.")
+    reason: str | None = Field(None, description="Verification message.")
+    resolution_type: ProductNameProposalResolutionType | None = Field(
+        None, alias="resolutionType", description="Verification resolution type."
+    )
 
 
 class ProductProposalsResponseCategory(ProductCategory):
-    similar: Annotated[
-        list[Category] | None,
-        Field(description="A list of similar categories in which you can sell this product."),
-    ] = None
+    similar: list[Category] | None = Field(
+        None, description="A list of similar categories in which you can sell this product."
+    )
 
 
 class ProductProposalsResponsePublicationStatus(OpenEnum):
@@ -358,29 +325,25 @@ class ProductProposalsResponsePublicationStatus(OpenEnum):
 
 
 class ProductProposalsResponsePublication(ApiModel):
-    status: Annotated[
-        ProductProposalsResponsePublicationStatus | None,
-        Field(
-            description="The publication status of the submitted product:\n - `PROPOSED` - a new product proposal was created and can be reviewed"
-        ),
-    ] = None
+    status: ProductProposalsResponsePublicationStatus | None = Field(
+        None,
+        description="The publication status of the submitted product:\n - `PROPOSED` - a new product proposal was created and can be reviewed",
+    )
 
 
 class ProductsCategoryPath(ApiModel):
-    id: Annotated[str | None, Field(description="Category id.")] = None
-    name: Annotated[str | None, Field(description="Category name.")] = None
+    id: str | None = Field(None, description="Category id.")
+    name: str | None = Field(None, description="Category name.")
 
 
 class ProductsCategorySubcategories(ApiModel):
-    id: Annotated[str | None, Field(description="Category id.")] = None
-    name: Annotated[str | None, Field(description="Category name.")] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Total number of products matching query criteria in this category.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    id: str | None = Field(None, description="Category id.")
+    name: str | None = Field(None, description="Category name.")
+    count: int | None = Field(
+        None,
+        description="Total number of products matching query criteria in this category.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class SaleProductCompatibilityList(ApiModel):
@@ -388,12 +351,11 @@ class SaleProductCompatibilityList(ApiModel):
     Compatibility list assigned to this product, based on information from TecDoc database.
     """
 
-    id: Annotated[str, Field(description="Id of product-based compatibility list.")]
-    type: Annotated[str, Field(description="Type of compatibility list.")]
-    items: Annotated[
-        list[CompatibilityListItemProductBased] | None,
-        Field(description="List of the compatible items."),
-    ] = None
+    id: str = Field(description="Id of product-based compatibility list.")
+    type: str = Field(description="Type of compatibility list.")
+    items: list[CompatibilityListItemProductBased] | None = Field(
+        None, description="List of the compatible items."
+    )
 
 
 class SaleProductDtoPublicationStatus(OpenEnum):
@@ -408,30 +370,24 @@ class SaleProductDtoPublicationStatus(OpenEnum):
 
 
 class SaleProductDtoPublication(ApiModel):
-    status: Annotated[
-        SaleProductDtoPublicationStatus | None,
-        Field(
-            description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed"
-        ),
-    ] = None
+    status: SaleProductDtoPublicationStatus | None = Field(
+        None,
+        description="The publication status of the product:\n - `PROPOSED` - product is proposed and can be during the review process\n - `LISTED` - product is created and reviewed",
+    )
 
 
 class SaleProductResponseCategoriesDto(ApiModel):
-    subcategories: Annotated[
-        list[ProductsCategorySubcategories] | None,
-        Field(description="A list of categories that contain results for given search parameters."),
-    ] = None
-    path: Annotated[
-        list[ProductsCategoryPath] | None,
-        Field(description="The path of current category used as categrory filter in search."),
-    ] = None
+    subcategories: list[ProductsCategorySubcategories] | None = Field(
+        None, description="A list of categories that contain results for given search parameters."
+    )
+    path: list[ProductsCategoryPath] | None = Field(
+        None, description="The path of current category used as categrory filter in search."
+    )
 
 
 class TecdocSpecificationItem(ApiModel):
-    name: Annotated[str | None, Field(description="Technical specification property name.")] = None
-    values: Annotated[
-        list[str] | None, Field(description="Technical specification property values.")
-    ] = None
+    name: str | None = Field(None, description="Technical specification property name.")
+    values: list[str] | None = Field(None, description="Technical specification property values.")
 
 
 SaleProductSafetyDtoSafetyInformation = Annotated[
@@ -449,47 +405,31 @@ SaleProductSafetyDtoSafetyInformation = Annotated[
 
 
 class TrustedContent(ApiModel):
-    paths: Annotated[
-        list[str],
-        Field(
-            description="Paths specify which product attributes need to remain consistent between the product and the offer."
-        ),
-    ]
-    product_paths: Annotated[
-        list[str],
-        Field(
-            alias="productPaths",
-            description="ProductPaths specify which product elements are considered trusted and are excluded from the product suggestion process.",
-        ),
-    ]
+    paths: list[str] = Field(
+        description="Paths specify which product attributes need to remain consistent between the product and the offer."
+    )
+    product_paths: list[str] = Field(
+        alias="productPaths",
+        description="ProductPaths specify which product elements are considered trusted and are excluded from the product suggestion process.",
+    )
 
 
 class CategoryProductParameter(ApiModel):
-    id: Annotated[str | None, Field(description="The ID of the parameter.")] = None
-    name: Annotated[str | None, Field(description="The name of the parameter.")] = None
-    type: Annotated[
-        CategoryProductParameterType,
-        Field(
-            description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    required: Annotated[
-        bool | None,
-        Field(
-            description="Indicates whether the value of this parameter must be set in a product. Product without required parameters set cannot be created. See also `requiredIf`."
-        ),
-    ] = None
-    required_if: Annotated[
-        CategoryParameterRequirementConditions | None, Field(alias="requiredIf")
-    ] = None
-    displayed_if: Annotated[
-        CategoryParameterDisplayConditions | None, Field(alias="displayedIf")
-    ] = None
-    unit: Annotated[
-        str | None,
-        Field(description="The unit in which values of the parameter are used. May be `null`."),
-    ] = None
-    former_data: Annotated[FormerCategoryParameterData | None, Field(alias="formerData")] = None
+    id: str | None = Field(None, description="The ID of the parameter.")
+    name: str | None = Field(None, description="The name of the parameter.")
+    type: CategoryProductParameterType = Field(
+        description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    required: bool | None = Field(
+        None,
+        description="Indicates whether the value of this parameter must be set in a product. Product without required parameters set cannot be created. See also `requiredIf`.",
+    )
+    required_if: CategoryParameterRequirementConditions | None = Field(None, alias="requiredIf")
+    displayed_if: CategoryParameterDisplayConditions | None = Field(None, alias="displayedIf")
+    unit: str | None = Field(
+        None, description="The unit in which values of the parameter are used. May be `null`."
+    )
+    former_data: FormerCategoryParameterData | None = Field(None, alias="formerData")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -510,98 +450,77 @@ class CategoryProductParameter(ApiModel):
 
 
 class CategoryProductParameterList(ApiModel):
-    parameters: "Annotated[list[CategoryProductParameterUnion] | None, Field(description='The list of product parameters supported by the category.')]" = None
-
-
-class DictionaryCategoryProductParameterDictionary(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the dictionary value. Use it to set the value in an offer or in a product."
-        ),
-    ] = None
-    value: Annotated[str | None, Field(description="The label of the dictionary value.")] = None
-    former_data: Annotated[FormerParameterValueData | None, Field(alias="formerData")] = None
-
-
-class DictionaryCategoryProductParameter(CategoryProductParameter):
-    type: Annotated[
-        CategoryProductParameterType,
-        Field(
-            description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        DictionaryCategoryProductParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
-    dictionary: Annotated[
-        list[DictionaryCategoryProductParameterDictionary] | None,
-        Field(description="Defines the values accepted for this parameter."),
-    ] = None
-
-
-class FloatCategoryProductParameter(CategoryProductParameter):
-    type: Annotated[
-        CategoryProductParameterType,
-        Field(
-            description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        FloatCategoryProductParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
-
-
-class IntegerCategoryProductParameter(CategoryProductParameter):
-    type: Annotated[
-        CategoryProductParameterType,
-        Field(
-            description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        IntegerCategoryProductParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
-
-
-class ListingResponseFilters(ApiModel):
-    id: Annotated[
-        str | None,
-        Field(
-            description="Identifier of the filter. Should be used as query parameter key, optionally followed by idSuffix from parameter value (only for NUMERIC filters)."
-        ),
-    ] = None
-    type: Annotated[
-        ListingResponseFiltersType | None,
-        Field(
-            description="The type of the filter:\n\n - *MULTI* - multiple choice filter,\n - *SINGLE* - single select (dropdown) filter,\n - *NUMERIC* - range of numeric values (search offers with value matching this range),\n - *NUMERIC_SINGLE* - single numeric value (search offers with given value matching the range defined in offer),\n - *TEXT* - filter allowing user to input any text."
-        ),
-    ] = None
-    name: Annotated[str | None, Field(description="Name of the filter.")] = None
-    values: Annotated[
-        list[ListingResponseFiltersValues] | None, Field(description="Available filter values.")
-    ] = None
-    min_value: Annotated[
-        float | None,
-        Field(alias="minValue", description="Minimum valid value for filters of type NUMERIC."),
-    ] = None
-    max_value: Annotated[
-        float | None,
-        Field(alias="maxValue", description="Maximum valid value for filters of type NUMERIC."),
-    ] = None
-    unit: Annotated[str | None, Field(description="Unit of the NUMERIC/NUMERIC_SINGLE filter.")] = (
-        None
+    parameters: "list[CategoryProductParameterUnion] | None" = Field(
+        None, description="The list of product parameters supported by the category."
     )
 
 
+class DictionaryCategoryProductParameterDictionary(ApiModel):
+    id: str | None = Field(
+        None,
+        description="The ID of the dictionary value. Use it to set the value in an offer or in a product.",
+    )
+    value: str | None = Field(None, description="The label of the dictionary value.")
+    former_data: FormerParameterValueData | None = Field(None, alias="formerData")
+
+
+class DictionaryCategoryProductParameter(CategoryProductParameter):
+    type: CategoryProductParameterType = Field(
+        description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: DictionaryCategoryProductParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
+    dictionary: list[DictionaryCategoryProductParameterDictionary] | None = Field(
+        None, description="Defines the values accepted for this parameter."
+    )
+
+
+class FloatCategoryProductParameter(CategoryProductParameter):
+    type: CategoryProductParameterType = Field(
+        description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: FloatCategoryProductParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
+
+
+class IntegerCategoryProductParameter(CategoryProductParameter):
+    type: CategoryProductParameterType = Field(
+        description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: IntegerCategoryProductParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
+
+
+class ListingResponseFilters(ApiModel):
+    id: str | None = Field(
+        None,
+        description="Identifier of the filter. Should be used as query parameter key, optionally followed by idSuffix from parameter value (only for NUMERIC filters).",
+    )
+    type: ListingResponseFiltersType | None = Field(
+        None,
+        description="The type of the filter:\n\n - *MULTI* - multiple choice filter,\n - *SINGLE* - single select (dropdown) filter,\n - *NUMERIC* - range of numeric values (search offers with value matching this range),\n - *NUMERIC_SINGLE* - single numeric value (search offers with given value matching the range defined in offer),\n - *TEXT* - filter allowing user to input any text.",
+    )
+    name: str | None = Field(None, description="Name of the filter.")
+    values: list[ListingResponseFiltersValues] | None = Field(
+        None, description="Available filter values."
+    )
+    min_value: float | None = Field(
+        None, alias="minValue", description="Minimum valid value for filters of type NUMERIC."
+    )
+    max_value: float | None = Field(
+        None, alias="maxValue", description="Maximum valid value for filters of type NUMERIC."
+    )
+    unit: str | None = Field(None, description="Unit of the NUMERIC/NUMERIC_SINGLE filter.")
+
+
 class NewProductParameterDto(ApiModel):
-    id: Annotated[str | None, Field()] = None
-    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
-    values: Annotated[list[str] | None, Field()] = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
+    id: str | None = Field(None)
+    range_value: ParameterRangeValue | None = Field(None, alias="rangeValue")
+    values: list[str] | None = Field(None)
+    values_ids: list[str] | None = Field(None, alias="valuesIds")
 
 
 class OfferRequirements(ApiModel):
@@ -609,36 +528,30 @@ class OfferRequirements(ApiModel):
     Conditions which an offer must meet to be assigned with the product, i.e. Condition parameter must be set to New.
     """
 
-    id: Annotated[
-        str | None,
-        Field(description="The id of the offer that can be associated with this product."),
-    ] = None
+    id: str | None = Field(
+        None, description="The id of the offer that can be associated with this product."
+    )
     parameters: list[ProductParameterDto] | None = None
 
 
 class ProductChangeProposalRequest(ApiModel):
-    name: Annotated[
-        str, Field(description="Proposed product name.", json_schema_extra={"maxLength": 150})
-    ]
-    note: Annotated[
-        str | None,
-        Field(
-            description="Note about product changes proposal.", json_schema_extra={"maxLength": 500}
-        ),
-    ] = None
+    name: str = Field(description="Proposed product name.", json_schema_extra={"maxLength": 150})
+    note: str | None = Field(
+        None,
+        description="Note about product changes proposal.",
+        json_schema_extra={"maxLength": 500},
+    )
     category: ProductCategory
-    images: Annotated[
-        list[ImageUrl], Field(description="List of product images. At least one image is required.")
-    ]
-    parameters: Annotated[list[ProductParameter], Field(description="List of product parameters.")]
-    notify_via_email_after_verification: Annotated[
-        bool | None,
-        Field(
-            alias="notifyViaEmailAfterVerification",
-            description="Receive an email notification after product changes proposal resolution.",
-        ),
-    ] = None
-    language: Annotated[str, Field(description="Language of provided proposal data.")]
+    images: list[ImageUrl] = Field(
+        description="List of product images. At least one image is required."
+    )
+    parameters: list[ProductParameter] = Field(description="List of product parameters.")
+    notify_via_email_after_verification: bool | None = Field(
+        None,
+        alias="notifyViaEmailAfterVerification",
+        description="Receive an email notification after product changes proposal resolution.",
+    )
+    language: str = Field(description="Language of provided proposal data.")
 
 
 class ProductParameterProposal(ApiModel):
@@ -646,11 +559,10 @@ class ProductParameterProposal(ApiModel):
     Product parameter values proposal status.
     """
 
-    id: Annotated[str | None, Field(description="Parameter identifier.")] = None
-    values: Annotated[
-        list[ProductParameterValueProposal] | None,
-        Field(description="List of proposed product parameter change statuses."),
-    ] = None
+    id: str | None = Field(None, description="Parameter identifier.")
+    values: list[ProductParameterValueProposal] | None = Field(
+        None, description="List of proposed product parameter change statuses."
+    )
 
 
 class ProductSimilarCategoryWithPath(ApiModel):
@@ -658,7 +570,7 @@ class ProductSimilarCategoryWithPath(ApiModel):
     Category in which the product can be listed for sale
     """
 
-    id: Annotated[str | None, Field(description="Category identifier.")] = None
+    id: str | None = Field(None, description="Category identifier.")
     path: list[ProductsCategoryPath] | None = None
 
 
@@ -667,28 +579,21 @@ class SaleProductSafetyDto(ApiModel):
     Suggested product safety data in accordance with GPSR. <br />**Note:** Allegro does not assume responsibility for the accuracy of this data. It is the merchant's responsibility to verify its applicability to their product.
     """
 
-    responsible_producers: Annotated[
-        list[ResponsibleProducerResponse] | None, Field(alias="responsibleProducers")
-    ] = None
-    safety_information: Annotated[
-        SaleProductSafetyDtoSafetyInformation | None,
-        Field(
-            alias="safetyInformation", description="Contains information about product's safety."
-        ),
-    ] = None
+    responsible_producers: list[ResponsibleProducerResponse] | None = Field(
+        None, alias="responsibleProducers"
+    )
+    safety_information: SaleProductSafetyDtoSafetyInformation | None = Field(
+        None, alias="safetyInformation", description="Contains information about product's safety."
+    )
 
 
 class StringCategoryProductParameter(CategoryProductParameter):
-    type: Annotated[
-        CategoryProductParameterType,
-        Field(
-            description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
-        ),
-    ]
-    restrictions: Annotated[
-        StringCategoryParameterRestrictions | None,
-        Field(description="The restrictions on values of this parameter."),
-    ] = None
+    type: CategoryProductParameterType = Field(
+        description="The type of the product parameter. Other fields in this structure may appear based on the type of the parameter."
+    )
+    restrictions: StringCategoryParameterRestrictions | None = Field(
+        None, description="The restrictions on values of this parameter."
+    )
 
 
 CategoryProductParameterUnion = Annotated[
@@ -718,19 +623,15 @@ class TecdocSpecification(ApiModel):
     Contains additional information describing products from automotive categories. Technical specification is created based on TecDoc database and can only be used while creating offer with assigned product to it. <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA" target="_blank">Read more</a>.
     """
 
-    id: Annotated[str, Field(description="Identifier of technical specification.")]
-    items: Annotated[
-        list[TecdocSpecificationItem] | None,
-        Field(
-            description="Text representation of the technical specification. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
-        ),
-    ] = None
+    id: str = Field(description="Identifier of technical specification.")
+    items: list[TecdocSpecificationItem] | None = Field(
+        None,
+        description="Text representation of the technical specification. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer.",
+    )
 
 
 class ProductAiCoCreatedContent(AiCoCreatedContent):
-    paths: Annotated[
-        list[str], Field(description="Each path points to a specific field co-created by AI.")
-    ]
+    paths: list[str] = Field(description="Each path points to a specific field co-created by AI.")
 
 
 class ProductCategoryWithPath(ApiModel):
@@ -738,131 +639,109 @@ class ProductCategoryWithPath(ApiModel):
     Category in which the product can be listed for sale
     """
 
-    id: Annotated[str | None, Field(description="Category identifier.")] = None
+    id: str | None = Field(None, description="Category identifier.")
     path: list[ProductsCategoryPath] | None = None
-    similar: Annotated[
-        list[ProductSimilarCategoryWithPath] | None,
-        Field(description="A list of similar categories in which you can sell this product."),
-    ] = None
-
-
-class ProductChangeProposalDto(ApiModel):
-    id: Annotated[str | None, Field(description="Product change proposal id")] = None
-    name: ProductNameProposal | None = None
-    category: ProductCategoryProposal | None = None
-    note: Annotated[
-        str | None,
-        Field(
-            description="Note about product changes proposal.", json_schema_extra={"maxLength": 500}
-        ),
-    ] = None
-    images: Annotated[
-        list[ProductImageProposal] | None,
-        Field(description="List of proposed image change statuses."),
-    ] = None
-    parameters: Annotated[
-        list[ProductParameterProposal] | None,
-        Field(description="List of proposed product parameter change statuses."),
-    ] = None
-    notify_via_email_after_verification: Annotated[
-        bool | None,
-        Field(
-            alias="notifyViaEmailAfterVerification",
-            description="Receive an email notification after product changes proposal resolution.",
-        ),
-    ] = None
-    language: Annotated[str | None, Field(description="Language of provided suggestion data.")] = (
-        None
+    similar: list[ProductSimilarCategoryWithPath] | None = Field(
+        None, description="A list of similar categories in which you can sell this product."
     )
 
 
+class ProductChangeProposalDto(ApiModel):
+    id: str | None = Field(None, description="Product change proposal id")
+    name: ProductNameProposal | None = None
+    category: ProductCategoryProposal | None = None
+    note: str | None = Field(
+        None,
+        description="Note about product changes proposal.",
+        json_schema_extra={"maxLength": 500},
+    )
+    images: list[ProductImageProposal] | None = Field(
+        None, description="List of proposed image change statuses."
+    )
+    parameters: list[ProductParameterProposal] | None = Field(
+        None, description="List of proposed product parameter change statuses."
+    )
+    notify_via_email_after_verification: bool | None = Field(
+        None,
+        alias="notifyViaEmailAfterVerification",
+        description="Receive an email notification after product changes proposal resolution.",
+    )
+    language: str | None = Field(None, description="Language of provided suggestion data.")
+
+
 class ProductProposalsRequest(ApiModel):
-    name: Annotated[
-        str, Field(description="Suggested product name.", json_schema_extra={"maxLength": 75})
-    ]
+    name: str = Field(description="Suggested product name.", json_schema_extra={"maxLength": 75})
     category: ProductCategory
-    images: Annotated[
-        list[ImageUrl], Field(description="List of product images. At least one image is required.")
-    ]
-    parameters: Annotated[list[ProductParameter], Field(description="List of product parameters.")]
+    images: list[ImageUrl] = Field(
+        description="List of product images. At least one image is required."
+    )
+    parameters: list[ProductParameter] = Field(description="List of product parameters.")
     description: StandardizedDescription | None = None
-    language: Annotated[
-        str,
-        Field(
-            description="Language of provided product data (name, description, parameters's values)."
-        ),
-    ]
+    language: str = Field(
+        description="Language of provided product data (name, description, parameters's values)."
+    )
 
 
 class ProductProposalsResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Product id.")] = None
-    name: Annotated[str | None, Field(description="Product name.")] = None
+    id: str | None = Field(None, description="Product id.")
+    name: str | None = Field(None, description="Product name.")
     category: ProductProposalsResponseCategory | None = None
-    images: Annotated[list[ImageUrl] | None, Field(description="List of product images.")] = None
-    parameters: Annotated[
-        list[NewProductParameterDto] | None, Field(description="List of product parameters.")
-    ] = None
+    images: list[ImageUrl] | None = Field(None, description="List of product images.")
+    parameters: list[NewProductParameterDto] | None = Field(
+        None, description="List of product parameters."
+    )
     description: StandardizedDescription | None = None
-    ai_co_created_content: Annotated[
-        ProductAiCoCreatedContent | None, Field(alias="aiCoCreatedContent")
-    ] = None
-    language: Annotated[
-        str | None,
-        Field(description="Language of product data (name, description, parameters's values)."),
-    ] = None
+    ai_co_created_content: ProductAiCoCreatedContent | None = Field(
+        None, alias="aiCoCreatedContent"
+    )
+    language: str | None = Field(
+        None, description="Language of product data (name, description, parameters's values)."
+    )
     publication: ProductProposalsResponsePublication | None = None
 
 
 class SaleProductDto(ProductHelpers, ApiModel):
-    id: Annotated[str, Field(description="Product id.")]
-    name: Annotated[str, Field(description="Product name.")]
+    id: str = Field(description="Product id.")
+    name: str = Field(description="Product name.")
     category: ProductCategoryWithPath
-    images: Annotated[list[ImageUrl] | None, Field(description="List of product images.")] = None
-    parameters: Annotated[
-        list[ProductParameterDto] | None, Field(description="List of product parameters.")
-    ] = None
-    offer_requirements: Annotated[OfferRequirements | None, Field(alias="offerRequirements")] = None
-    compatibility_list: Annotated[
-        SaleProductCompatibilityList | None, Field(alias="compatibilityList")
-    ] = None
-    tecdoc_specification: Annotated[
-        TecdocSpecification | None, Field(alias="tecdocSpecification")
-    ] = None
+    images: list[ImageUrl] | None = Field(None, description="List of product images.")
+    parameters: list[ProductParameterDto] | None = Field(
+        None, description="List of product parameters."
+    )
+    offer_requirements: OfferRequirements | None = Field(None, alias="offerRequirements")
+    compatibility_list: SaleProductCompatibilityList | None = Field(None, alias="compatibilityList")
+    tecdoc_specification: TecdocSpecification | None = Field(None, alias="tecdocSpecification")
     description: StandardizedDescription | None = None
-    ai_co_created_content: Annotated[
-        ProductAiCoCreatedContent | None, Field(alias="aiCoCreatedContent")
-    ] = None
-    trusted_content: Annotated[TrustedContent | None, Field(alias="trustedContent")] = None
-    has_protected_brand: Annotated[
-        bool | None,
-        Field(
-            alias="hasProtectedBrand",
-            description="Flag that informs if product is a part of a protected brand's assortment and its use may be restricted.",
-        ),
-    ] = None
+    ai_co_created_content: ProductAiCoCreatedContent | None = Field(
+        None, alias="aiCoCreatedContent"
+    )
+    trusted_content: TrustedContent | None = Field(None, alias="trustedContent")
+    has_protected_brand: bool | None = Field(
+        None,
+        alias="hasProtectedBrand",
+        description="Flag that informs if product is a part of a protected brand's assortment and its use may be restricted.",
+    )
     publication: SaleProductDtoPublication | None = None
-    product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
+    product_safety: SaleProductSafetyDto | None = Field(None, alias="productSafety")
 
 
 class BaseSaleProductResponseDto(ProductHelpers, ApiModel):
-    id: Annotated[str, Field()]
-    name: Annotated[str, Field(description="Name of the product.")]
+    id: str = Field()
+    name: str = Field(description="Name of the product.")
     description: StandardizedDescription | None = None
     category: ProductCategoryWithPath
     images: list[ImageUrl] | None = None
     parameters: list[ProductParameterDto] | None = None
-    ai_co_created_content: Annotated[
-        ProductAiCoCreatedContent | None, Field(alias="aiCoCreatedContent")
-    ] = None
-    trusted_content: Annotated[TrustedContent | None, Field(alias="trustedContent")] = None
-    has_protected_brand: Annotated[
-        bool | None,
-        Field(
-            alias="hasProtectedBrand",
-            description="Flag that informs if product is a part of a protected brand's assortment and its use may be restricted.",
-        ),
-    ] = None
-    product_safety: Annotated[SaleProductSafetyDto | None, Field(alias="productSafety")] = None
+    ai_co_created_content: ProductAiCoCreatedContent | None = Field(
+        None, alias="aiCoCreatedContent"
+    )
+    trusted_content: TrustedContent | None = Field(None, alias="trustedContent")
+    has_protected_brand: bool | None = Field(
+        None,
+        alias="hasProtectedBrand",
+        description="Flag that informs if product is a part of a protected brand's assortment and its use may be restricted.",
+    )
+    product_safety: SaleProductSafetyDto | None = Field(None, alias="productSafety")
     publication: BaseSaleProductResponseDtoPublication | None = None
 
 
@@ -870,4 +749,4 @@ class GetSaleProductsResponse(ApiModel):
     products: list[BaseSaleProductResponseDto]
     categories: SaleProductResponseCategoriesDto | None = None
     filters: list[ListingResponseFilters] | None = None
-    next_page: Annotated[GetSaleProductsResponseNextPage | None, Field(alias="nextPage")] = None
+    next_page: GetSaleProductsResponseNextPage | None = Field(None, alias="nextPage")

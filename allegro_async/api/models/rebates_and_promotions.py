@@ -41,7 +41,7 @@ class BenefitSpecification(ApiModel):
     One of: LargeOrderDiscountBenefitSpecification, WholesalePriceListBenefitSpecification, MultiPackBenefitSpecification
     """
 
-    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
+    type: BenefitSpecificationType = Field(description="Type of benefit.")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -61,12 +61,9 @@ class BenefitSpecification(ApiModel):
 
 
 class LargeOrderDiscountBenefitSpecificationThresholdsDiscount(ApiModel):
-    percentage: Annotated[
-        str,
-        Field(
-            description="Discount percentage applied when the threshold is applied. The fractional part must be equal to 0."
-        ),
-    ]
+    percentage: str = Field(
+        description="Discount percentage applied when the threshold is applied. The fractional part must be equal to 0."
+    )
 
 
 class MultiPackBenefitSpecificationConfiguration(ApiModel):
@@ -74,9 +71,7 @@ class MultiPackBenefitSpecificationConfiguration(ApiModel):
     What rebate will be given.
     """
 
-    percentage: Annotated[
-        float, Field(description="discount percentage", json_schema_extra={"minimum": 1.0})
-    ]
+    percentage: float = Field(description="discount percentage", json_schema_extra={"minimum": 1.0})
 
 
 class MultiPackBenefitSpecificationTrigger(ApiModel):
@@ -84,33 +79,26 @@ class MultiPackBenefitSpecificationTrigger(ApiModel):
     Describes what will cause the rebate.
     """
 
-    for_each_quantity: Annotated[
-        float,
-        Field(
-            alias="forEachQuantity",
-            description="For every pack of this quantity new rebate will be given.",
-            json_schema_extra={"minimum": 1.0},
-        ),
-    ]
-    discounted_number: Annotated[
-        float,
-        Field(
-            alias="discountedNumber",
-            description="Describes how many offers in pack should be discounted by discount percentage.",
-            json_schema_extra={"minimum": 1.0},
-        ),
-    ]
+    for_each_quantity: float = Field(
+        alias="forEachQuantity",
+        description="For every pack of this quantity new rebate will be given.",
+        json_schema_extra={"minimum": 1.0},
+    )
+    discounted_number: float = Field(
+        alias="discountedNumber",
+        description="Describes how many offers in pack should be discounted by discount percentage.",
+        json_schema_extra={"minimum": 1.0},
+    )
 
 
 class MultiPackBenefitSpecification(BenefitSpecification):
-    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
-    configuration: Annotated[
-        MultiPackBenefitSpecificationConfiguration, Field(description="What rebate will be given.")
-    ]
-    trigger: Annotated[
-        MultiPackBenefitSpecificationTrigger,
-        Field(description="Describes what will cause the rebate."),
-    ]
+    type: BenefitSpecificationType = Field(description="Type of benefit.")
+    configuration: MultiPackBenefitSpecificationConfiguration = Field(
+        description="What rebate will be given."
+    )
+    trigger: MultiPackBenefitSpecificationTrigger = Field(
+        description="Describes what will cause the rebate."
+    )
 
 
 class NullableTurnoverDiscountDtoStatus(OpenEnum):
@@ -130,7 +118,7 @@ class SellerRebateDtoStatus(OpenEnum):
 
 
 class SellerRebateOfferCriterionOffers(ApiModel):
-    id: Annotated[str, Field(description="Offer id")]
+    id: str = Field(description="Offer id")
 
 
 class SellerRebateOfferCriterionType(OpenEnum):
@@ -144,14 +132,12 @@ class SellerRebateOfferCriterionType(OpenEnum):
 
 
 class SellerRebateOfferCriterion(ApiModel):
-    offers: Annotated[
-        list[SellerRebateOfferCriterionOffers] | None,
-        Field(description="Set of offers – only if `type` is `CONTAINS_OFFERS`"),
-    ] = None
-    type: Annotated[
-        SellerRebateOfferCriterionType,
-        Field(description="Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY"),
-    ]
+    offers: list[SellerRebateOfferCriterionOffers] | None = Field(
+        None, description="Set of offers – only if `type` is `CONTAINS_OFFERS`"
+    )
+    type: SellerRebateOfferCriterionType = Field(
+        description="Criteria type: CONTAINS_OFFERS or OFFERS_ASSIGNED_EXTERNALLY"
+    )
 
 
 class TurnoverDiscountDtoStatus(OpenEnum):
@@ -169,18 +155,14 @@ class TurnoverDiscountThresholdDtoMinimumTurnover(ApiModel):
     The minimum turnover that the buyer is required to accumulate in order to receive a discount for the next month.
     """
 
-    amount: Annotated[
-        str | None,
-        Field(
-            description="Amount of the minimal turnover. The fractional part must be absent or equal to 0."
-        ),
-    ] = None
-    currency: Annotated[
-        str | None,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Must meet the base currency for the marketplace."
-        ),
-    ] = None
+    amount: str | None = Field(
+        None,
+        description="Amount of the minimal turnover. The fractional part must be absent or equal to 0.",
+    )
+    currency: str | None = Field(
+        None,
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Must meet the base currency for the marketplace.",
+    )
 
 
 class TurnoverDiscountThresholdDtoDiscount(ApiModel):
@@ -188,12 +170,10 @@ class TurnoverDiscountThresholdDtoDiscount(ApiModel):
     Discount obtained by user after reaching turnover threshold.
     """
 
-    percentage: Annotated[
-        str | None,
-        Field(
-            description="Discount percentage value. The fractional part must be absent or equal to 0."
-        ),
-    ] = None
+    percentage: str | None = Field(
+        None,
+        description="Discount percentage value. The fractional part must be absent or equal to 0.",
+    )
 
 
 class TurnoverDiscountThresholdDto(ApiModel):
@@ -201,37 +181,28 @@ class TurnoverDiscountThresholdDto(ApiModel):
     Turnover discount threshold.
     """
 
-    minimum_turnover: Annotated[
-        TurnoverDiscountThresholdDtoMinimumTurnover | None,
-        Field(
-            alias="minimumTurnover",
-            description="The minimum turnover that the buyer is required to accumulate in order to receive a discount for the next month.",
-        ),
-    ] = None
-    discount: Annotated[
-        TurnoverDiscountThresholdDtoDiscount | None,
-        Field(description="Discount obtained by user after reaching turnover threshold."),
-    ] = None
+    minimum_turnover: TurnoverDiscountThresholdDtoMinimumTurnover | None = Field(
+        None,
+        alias="minimumTurnover",
+        description="The minimum turnover that the buyer is required to accumulate in order to receive a discount for the next month.",
+    )
+    discount: TurnoverDiscountThresholdDtoDiscount | None = Field(
+        None, description="Discount obtained by user after reaching turnover threshold."
+    )
 
 
 class WholesalePriceListBenefitSpecificationThresholdsQuantity(ApiModel):
-    lower_bound: Annotated[
-        float,
-        Field(
-            alias="lowerBound",
-            description="Minimum number of units of an offer for which the threshold is applicable.",
-            json_schema_extra={"minimum": 2.0, "maximum": 100000.0},
-        ),
-    ]
+    lower_bound: float = Field(
+        alias="lowerBound",
+        description="Minimum number of units of an offer for which the threshold is applicable.",
+        json_schema_extra={"minimum": 2.0, "maximum": 100000.0},
+    )
 
 
 class WholesalePriceListBenefitSpecificationThresholdsDiscount(ApiModel):
-    percentage: Annotated[
-        str,
-        Field(
-            description="Discount percentage applied when the threshold is applied. The fractional part must be equal to 0."
-        ),
-    ]
+    percentage: str = Field(
+        description="Discount percentage applied when the threshold is applied. The fractional part must be equal to 0."
+    )
 
 
 class WholesalePriceListBenefitSpecificationThresholds(ApiModel):
@@ -240,14 +211,11 @@ class WholesalePriceListBenefitSpecificationThresholds(ApiModel):
 
 
 class WholesalePriceListBenefitSpecification(BenefitSpecification):
-    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
-    name: Annotated[str, Field(description="Price list name (visible to you only).")]
-    thresholds: Annotated[
-        list[WholesalePriceListBenefitSpecificationThresholds],
-        Field(
-            description="List of discount thresholds. A threshold with a higher quantity.lowerBound than another must also have a higher discount.percentage."
-        ),
-    ]
+    type: BenefitSpecificationType = Field(description="Type of benefit.")
+    name: str = Field(description="Price list name (visible to you only).")
+    thresholds: list[WholesalePriceListBenefitSpecificationThresholds] = Field(
+        description="List of discount thresholds. A threshold with a higher quantity.lowerBound than another must also have a higher discount.percentage."
+    )
 
 
 class Benefit(ApiModel):
@@ -255,24 +223,21 @@ class Benefit(ApiModel):
 
 
 class LargeOrderDiscountBenefitSpecificationThresholdsOrderValue(ApiModel):
-    lower_bound: Annotated[Price, Field(alias="lowerBound")]
+    lower_bound: Price = Field(alias="lowerBound")
 
 
 class LargeOrderDiscountBenefitSpecificationThresholds(ApiModel):
-    order_value: Annotated[
-        LargeOrderDiscountBenefitSpecificationThresholdsOrderValue, Field(alias="orderValue")
-    ]
+    order_value: LargeOrderDiscountBenefitSpecificationThresholdsOrderValue = Field(
+        alias="orderValue"
+    )
     discount: LargeOrderDiscountBenefitSpecificationThresholdsDiscount
 
 
 class LargeOrderDiscountBenefitSpecification(BenefitSpecification):
-    type: Annotated[BenefitSpecificationType, Field(description="Type of benefit.")]
-    thresholds: Annotated[
-        list[LargeOrderDiscountBenefitSpecificationThresholds],
-        Field(
-            description="List of order discount thresholds. A threshold with a higher orderValue.lowerBound.amount than another one must also have a higher discount.percentage."
-        ),
-    ]
+    type: BenefitSpecificationType = Field(description="Type of benefit.")
+    thresholds: list[LargeOrderDiscountBenefitSpecificationThresholds] = Field(
+        description="List of order discount thresholds. A threshold with a higher orderValue.lowerBound.amount than another one must also have a higher discount.percentage."
+    )
 
 
 BenefitSpecificationUnion = Annotated[
@@ -298,29 +263,27 @@ BenefitSpecificationUnion = Annotated[
 
 
 class SellerCreateRebateRequestDto(ApiModel):
-    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
-    offer_criteria: Annotated[
-        list[SellerRebateOfferCriterion],
-        Field(alias="offerCriteria", description="What offers will be included"),
-    ]
+    benefits: list[Benefit] = Field(description="What kind of rebate will be given")
+    offer_criteria: list[SellerRebateOfferCriterion] = Field(
+        alias="offerCriteria", description="What offers will be included"
+    )
 
 
 class SellerRebateDto(ApiModel):
-    benefits: Annotated[list[Benefit], Field(description="What kind of rebate will be given")]
-    created_at: Annotated[
-        AwareDatetime | None, Field(alias="createdAt", description="when was this rebate created")
-    ] = None
-    id: Annotated[str, Field(description="Rebate identifier")]
-    offer_criteria: Annotated[
-        list[SellerRebateOfferCriterion],
-        Field(alias="offerCriteria", description="What offers will be included"),
-    ]
+    benefits: list[Benefit] = Field(description="What kind of rebate will be given")
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="when was this rebate created"
+    )
+    id: str = Field(description="Rebate identifier")
+    offer_criteria: list[SellerRebateOfferCriterion] = Field(
+        alias="offerCriteria", description="What offers will be included"
+    )
     status: SellerRebateDtoStatus
 
 
 class SellerRebatesDto(ApiModel):
     promotions: list[SellerRebateDto]
-    total_count: Annotated[int, Field(alias="totalCount", json_schema_extra={"minimum": 0})]
+    total_count: int = Field(alias="totalCount", json_schema_extra={"minimum": 0})
 
 
 class TurnoverDiscountDefinitionDto(ApiModel):
@@ -328,46 +291,35 @@ class TurnoverDiscountDefinitionDto(ApiModel):
     Turnover discount definition.
     """
 
-    cumulating_from_date: Annotated[
-        date_aliased | None,
-        Field(
-            alias="cumulatingFromDate",
-            description="First day of cumulating turnover against definition.",
-        ),
-    ] = None
-    cumulating_to_date: Annotated[
-        date_aliased | None,
-        Field(
-            alias="cumulatingToDate",
-            description="First day when cumulating turnover against definition is no longer happening. If empty - cumulating turnover will be continued indefinitely.",
-        ),
-    ] = None
-    spending_from_date: Annotated[
-        date_aliased | None,
-        Field(
-            alias="spendingFromDate",
-            description="First day of applying discount from this definition based on cumulated turnover.",
-        ),
-    ] = None
-    spending_to_date: Annotated[
-        date_aliased | None,
-        Field(
-            alias="spendingToDate",
-            description="First day when applying discount from definition is no longer happening. If empty - applying discount will be continued indefinitely.",
-        ),
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="createdAt", description="Creation date of the definition."),
-    ] = None
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(alias="updatedAt", description="Last update date of the definition."),
-    ] = None
-    thresholds: Annotated[
-        list[TurnoverDiscountThresholdDto] | None,
-        Field(description="Turnover discount thresholds."),
-    ] = None
+    cumulating_from_date: date_aliased | None = Field(
+        None,
+        alias="cumulatingFromDate",
+        description="First day of cumulating turnover against definition.",
+    )
+    cumulating_to_date: date_aliased | None = Field(
+        None,
+        alias="cumulatingToDate",
+        description="First day when cumulating turnover against definition is no longer happening. If empty - cumulating turnover will be continued indefinitely.",
+    )
+    spending_from_date: date_aliased | None = Field(
+        None,
+        alias="spendingFromDate",
+        description="First day of applying discount from this definition based on cumulated turnover.",
+    )
+    spending_to_date: date_aliased | None = Field(
+        None,
+        alias="spendingToDate",
+        description="First day when applying discount from definition is no longer happening. If empty - applying discount will be continued indefinitely.",
+    )
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Creation date of the definition."
+    )
+    updated_at: AwareDatetime | None = Field(
+        None, alias="updatedAt", description="Last update date of the definition."
+    )
+    thresholds: list[TurnoverDiscountThresholdDto] | None = Field(
+        None, description="Turnover discount thresholds."
+    )
 
 
 class TurnoverDiscountDto(ApiModel):
@@ -375,23 +327,17 @@ class TurnoverDiscountDto(ApiModel):
     Turnover discount for a marketplace.
     """
 
-    marketplace_id: Annotated[
-        str | None, Field(alias="marketplaceId", description="Marketplace ID.")
-    ] = None
-    status: Annotated[
-        TurnoverDiscountDtoStatus | None, Field(description="Turnover discount status.")
-    ] = None
-    definitions: Annotated[
-        list[TurnoverDiscountDefinitionDto] | None,
-        Field(description="Definitions currently active or active in the future."),
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId", description="Marketplace ID.")
+    status: TurnoverDiscountDtoStatus | None = Field(None, description="Turnover discount status.")
+    definitions: list[TurnoverDiscountDefinitionDto] | None = Field(
+        None, description="Definitions currently active or active in the future."
+    )
 
 
 class TurnoverDiscountRequest(ApiModel):
-    thresholds: Annotated[
-        list[TurnoverDiscountThresholdDto] | None,
-        Field(description="List of thresholds to apply to cumulated turnover."),
-    ] = None
+    thresholds: list[TurnoverDiscountThresholdDto] | None = Field(
+        None, description="List of thresholds to apply to cumulated turnover."
+    )
 
 
 class NullableTurnoverDiscountDto(ApiModel):
@@ -399,16 +345,13 @@ class NullableTurnoverDiscountDto(ApiModel):
     Turnover discount for a marketplace.
     """
 
-    marketplace_id: Annotated[
-        str | None, Field(alias="marketplaceId", description="Marketplace ID.")
-    ] = None
-    status: Annotated[
-        NullableTurnoverDiscountDtoStatus | None, Field(description="Turnover discount status.")
-    ] = None
-    definitions: Annotated[
-        list[TurnoverDiscountDefinitionDto] | None,
-        Field(description="Definitions currently active or active in the future."),
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId", description="Marketplace ID.")
+    status: NullableTurnoverDiscountDtoStatus | None = Field(
+        None, description="Turnover discount status."
+    )
+    definitions: list[TurnoverDiscountDefinitionDto] | None = Field(
+        None, description="Definitions currently active or active in the future."
+    )
 
 
 class TurnoverDiscountListDto(RootModel[list[NullableTurnoverDiscountDto]]):
@@ -416,7 +359,6 @@ class TurnoverDiscountListDto(RootModel[list[NullableTurnoverDiscountDto]]):
     List of turnover discounts for marketplaces.
     """
 
-    root: Annotated[
-        list[NullableTurnoverDiscountDto],
-        Field(description="List of turnover discounts for marketplaces."),
-    ]
+    root: list[NullableTurnoverDiscountDto] = Field(
+        description="List of turnover discounts for marketplaces."
+    )

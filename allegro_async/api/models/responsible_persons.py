@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Responsible persons."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -55,20 +53,16 @@ class ResponsiblePersonAddress(ApiModel):
     Responsible person address.
     """
 
-    country_code: Annotated[
-        ResponsiblePersonAddressCountryCode | None,
-        Field(alias="countryCode", description="Code of responsible person country (ISO 3166)."),
-    ] = None
-    street: Annotated[
-        str | None, Field(description="Street and number.", json_schema_extra={"maxLength": 200})
-    ] = None
-    postal_code: Annotated[
-        str | None,
-        Field(alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}),
-    ] = None
-    city: Annotated[
-        str | None, Field(description="City.", json_schema_extra={"maxLength": 100})
-    ] = None
+    country_code: ResponsiblePersonAddressCountryCode | None = Field(
+        None, alias="countryCode", description="Code of responsible person country (ISO 3166)."
+    )
+    street: str | None = Field(
+        None, description="Street and number.", json_schema_extra={"maxLength": 200}
+    )
+    postal_code: str | None = Field(
+        None, alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}
+    )
+    city: str | None = Field(None, description="City.", json_schema_extra={"maxLength": 100})
 
 
 class ResponsiblePersonContact(ApiModel):
@@ -76,26 +70,21 @@ class ResponsiblePersonContact(ApiModel):
     Contact to responsible person. At least one of the following fields is required: `email` or `formUrl`.
     """
 
-    email: Annotated[
-        str | None,
-        Field(description="Email of responsible person.", json_schema_extra={"maxLength": 50}),
-    ] = None
-    phone_number: Annotated[
-        str | None,
-        Field(
-            alias="phoneNumber",
-            description="Phone number of responsible person. This field is optional.",
-            json_schema_extra={"maxLength": 30},
-        ),
-    ] = None
-    form_url: Annotated[
-        str | None,
-        Field(
-            alias="formUrl",
-            description="URL address to contact form.",
-            json_schema_extra={"maxLength": 80},
-        ),
-    ] = None
+    email: str | None = Field(
+        None, description="Email of responsible person.", json_schema_extra={"maxLength": 50}
+    )
+    phone_number: str | None = Field(
+        None,
+        alias="phoneNumber",
+        description="Phone number of responsible person. This field is optional.",
+        json_schema_extra={"maxLength": 30},
+    )
+    form_url: str | None = Field(
+        None,
+        alias="formUrl",
+        description="URL address to contact form.",
+        json_schema_extra={"maxLength": 80},
+    )
 
 
 class ResponsiblePersonResponsePersonalData(ApiModel):
@@ -103,63 +92,52 @@ class ResponsiblePersonResponsePersonalData(ApiModel):
     Responsible person personal data.
     """
 
-    name: Annotated[
-        str | None,
-        Field(description="Name of responsible person.", json_schema_extra={"maxLength": 200}),
-    ] = None
+    name: str | None = Field(
+        None, description="Name of responsible person.", json_schema_extra={"maxLength": 200}
+    )
     address: ResponsiblePersonAddress | None = None
     contact: ResponsiblePersonContact | None = None
 
 
 class ResponsiblePersonResponse(ApiModel):
-    id: Annotated[UuidText | None, Field(description="Responsible person ID.")] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Internal name of responsible person in dictionary (visible only to you).",
-            json_schema_extra={"maxLength": 50},
-        ),
-    ] = None
-    personal_data: Annotated[
-        ResponsiblePersonResponsePersonalData | None,
-        Field(alias="personalData", description="Responsible person personal data."),
-    ] = None
+    id: UuidText | None = Field(None, description="Responsible person ID.")
+    name: str | None = Field(
+        None,
+        description="Internal name of responsible person in dictionary (visible only to you).",
+        json_schema_extra={"maxLength": 50},
+    )
+    personal_data: ResponsiblePersonResponsePersonalData | None = Field(
+        None, alias="personalData", description="Responsible person personal data."
+    )
 
 
 class ResponsiblePersonsGETResponse(ApiModel):
-    responsible_persons: Annotated[
-        list[ResponsiblePersonResponse] | None, Field(alias="responsiblePersons")
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Number of responsible persons data returned in search result for the given parameters.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of available responsible persons data.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    responsible_persons: list[ResponsiblePersonResponse] | None = Field(
+        None, alias="responsiblePersons"
+    )
+    count: int | None = Field(
+        None,
+        description="Number of responsible persons data returned in search result for the given parameters.",
+        json_schema_extra={"minimum": 0},
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of available responsible persons data.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class UpdateResponsiblePersonRequest(ApiModel):
-    id: Annotated[UuidText | None, Field(description="Responsible person ID.")] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            json_schema_extra={"maxLength": 50},
-        ),
-    ] = None
-    personal_data: Annotated[
-        ResponsiblePersonResponsePersonalData | None,
-        Field(alias="personalData", description="Responsible person personal data."),
-    ] = None
+    id: UuidText | None = Field(None, description="Responsible person ID.")
+    name: str | None = Field(
+        None,
+        description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+        json_schema_extra={"maxLength": 50},
+    )
+    personal_data: ResponsiblePersonResponsePersonalData | None = Field(
+        None, alias="personalData", description="Responsible person personal data."
+    )
 
 
 class CreateResponsiblePersonRequestPersonalData(ApiModel):
@@ -167,26 +145,21 @@ class CreateResponsiblePersonRequestPersonalData(ApiModel):
     Responsible person personal data.
     """
 
-    name: Annotated[
-        str | None,
-        Field(
-            description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            json_schema_extra={"maxLength": 200},
-        ),
-    ] = None
+    name: str | None = Field(
+        None,
+        description="Name of responsible person. Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+        json_schema_extra={"maxLength": 200},
+    )
     address: ResponsiblePersonAddress | None = None
     contact: ResponsiblePersonContact | None = None
 
 
 class CreateResponsiblePersonRequest(ApiModel):
-    name: Annotated[
-        str | None,
-        Field(
-            description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            json_schema_extra={"maxLength": 50},
-        ),
-    ] = None
-    personal_data: Annotated[
-        CreateResponsiblePersonRequestPersonalData | None,
-        Field(alias="personalData", description="Responsible person personal data."),
-    ] = None
+    name: str | None = Field(
+        None,
+        description="Internal name of responsible person in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+        json_schema_extra={"maxLength": 50},
+    )
+    personal_data: CreateResponsiblePersonRequestPersonalData | None = Field(
+        None, alias="personalData", description="Responsible person personal data."
+    )

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Responsible producers."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -20,50 +18,40 @@ from allegro_async.api.models.shared_b0fdb828 import (
 
 
 class ResponsibleProducersGETResponse(ApiModel):
-    responsible_producers: Annotated[
-        list[ResponsibleProducerResponse] | None, Field(alias="responsibleProducers")
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Number of responsible producers data returned in search result for the given parameters.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="Total number of available responsible producers data.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    responsible_producers: list[ResponsibleProducerResponse] | None = Field(
+        None, alias="responsibleProducers"
+    )
+    count: int | None = Field(
+        None,
+        description="Number of responsible producers data returned in search result for the given parameters.",
+        json_schema_extra={"minimum": 0},
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of available responsible producers data.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class UpdateResponsibleProducerRequest(ApiModel):
-    id: Annotated[UuidText | None, Field(description="Responsible producer ID.")] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            json_schema_extra={"maxLength": 50},
-        ),
-    ] = None
-    producer_data: Annotated[
-        CreateResponsibleProducerRequestProducerData | None,
-        Field(alias="producerData", description="Responsible producer data."),
-    ] = None
+    id: UuidText | None = Field(None, description="Responsible producer ID.")
+    name: str | None = Field(
+        None,
+        description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+        json_schema_extra={"maxLength": 50},
+    )
+    producer_data: CreateResponsibleProducerRequestProducerData | None = Field(
+        None, alias="producerData", description="Responsible producer data."
+    )
 
 
 class CreateResponsibleProducerRequest(ApiModel):
-    name: Annotated[
-        str | None,
-        Field(
-            description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
-            json_schema_extra={"maxLength": 50},
-        ),
-    ] = None
-    producer_data: Annotated[
-        CreateResponsibleProducerRequestProducerData | None,
-        Field(alias="producerData", description="Responsible producer data."),
-    ] = None
+    name: str | None = Field(
+        None,
+        description="Internal name of responsible producer in dictionary (visible only to you). Can't start or end with whitespace. Can't contain whitespaces other than space. Can't contain multiple spaces in a row.",
+        json_schema_extra={"maxLength": 50},
+    )
+    producer_data: CreateResponsibleProducerRequestProducerData | None = Field(
+        None, alias="producerData", description="Responsible producer data."
+    )

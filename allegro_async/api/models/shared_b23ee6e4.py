@@ -47,12 +47,12 @@ class DescriptionSectionItem(ApiModel):
 
 class DescriptionSectionItemImage(DescriptionSectionItem):
     type: DescriptionSectionItemType
-    url: Annotated[str | None, Field()] = None
+    url: str | None = Field(None)
 
 
 class DescriptionSectionItemText(DescriptionSectionItem):
     type: DescriptionSectionItemType
-    content: Annotated[str | None, Field()] = None
+    content: str | None = Field(None)
 
 
 DescriptionSectionItemUnion = Annotated[

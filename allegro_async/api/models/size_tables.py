@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Size tables."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -27,15 +25,15 @@ class Cells(ApiModel):
 
 
 class Header(ApiModel):
-    name: Annotated[str, Field()]
+    name: str = Field()
 
 
 class PublicTableDto(ApiModel):
-    headers: Annotated[list[Header], Field(description="size table headers")]
-    id: Annotated[str | None, Field(description="size table id")] = None
-    name: Annotated[str, Field(description="size table name")]
+    headers: list[Header] = Field(description="size table headers")
+    id: str | None = Field(None, description="size table id")
+    name: str = Field(description="size table name")
     template: JustId | None = None
-    values: Annotated[list[Cells], Field(description="size table cells")]
+    values: list[Cells] = Field(description="size table cells")
 
 
 class PublicTablesDto(ApiModel):
@@ -43,16 +41,16 @@ class PublicTablesDto(ApiModel):
 
 
 class SizeTablePostRequest(ApiModel):
-    name: Annotated[str, Field(description="size table name")]
+    name: str = Field(description="size table name")
     template: JustId
-    headers: Annotated[list[Header], Field(description="size table headers")]
-    values: Annotated[list[Cells], Field(description="size table cells")]
+    headers: list[Header] = Field(description="size table headers")
+    values: list[Cells] = Field(description="size table cells")
 
 
 class SizeTablePutRequest(ApiModel):
-    name: Annotated[str, Field(description="size table name")]
-    headers: Annotated[list[Header], Field(description="size table headers")]
-    values: Annotated[list[Cells], Field(description="size table cells")]
+    name: str = Field(description="size table name")
+    headers: list[Header] = Field(description="size table headers")
+    values: list[Cells] = Field(description="size table cells")
 
 
 class SizeTableTemplateImageResponse(ApiModel):
@@ -65,14 +63,12 @@ class SizeTableTemplateImageResponse(ApiModel):
 
 
 class SizeTableTemplateResponse(ApiModel):
-    id: Annotated[str, Field(description="size table template id")]
-    name: Annotated[str, Field(description="size table template name")]
+    id: str = Field(description="size table template id")
+    name: str = Field(description="size table template name")
     image: SizeTableTemplateImageResponse | None = None
-    headers: Annotated[list[Header], Field(description="size table template headers")]
-    values: Annotated[list[Cells], Field(description="size table template cells")]
+    headers: list[Header] = Field(description="size table template headers")
+    values: list[Cells] = Field(description="size table template cells")
 
 
 class SizeTableTemplatesResponse(ApiModel):
-    templates: Annotated[
-        list[SizeTableTemplateResponse], Field(description="size tables templates")
-    ]
+    templates: list[SizeTableTemplateResponse] = Field(description="size tables templates")

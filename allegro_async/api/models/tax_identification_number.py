@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Tax Identification Number."""
 
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -15,19 +13,13 @@ from allegro_async.api._base import (
 
 
 class TaxIdRequest(ApiModel):
-    tax_id: Annotated[
-        str | None, Field(alias="taxId", description="User's tax identification number.")
-    ] = None
+    tax_id: str | None = Field(None, alias="taxId", description="User's tax identification number.")
 
 
 class TaxIdResponse(ApiModel):
-    tax_id: Annotated[
-        str | None, Field(alias="taxId", description="User's tax identification number.")
-    ] = None
-    verification_status: Annotated[
-        str | None,
-        Field(
-            alias="verificationStatus",
-            description="Tax identification number verification status. Only the ACCEPTED status allows you to send products to the Allegro Warehouse.",
-        ),
-    ] = None
+    tax_id: str | None = Field(None, alias="taxId", description="User's tax identification number.")
+    verification_status: str | None = Field(
+        None,
+        alias="verificationStatus",
+        description="Tax identification number verification status. Only the ACCEPTED status allows you to send products to the Allegro Warehouse.",
+    )

@@ -87,11 +87,11 @@ class ChangedTranslation(ApiModel):
     The changed translation.
     """
 
-    language: Annotated[str | None, Field(description="Translation language")] = None
+    language: str | None = Field(None, description="Translation language")
 
 
 class DeliveryMethodId(ApiModel):
-    id: Annotated[str | None, Field(description="Delivery method id")] = None
+    id: str | None = Field(None, description="Delivery method id")
 
 
 class OfferAdditionalServices(ApiModel):
@@ -99,9 +99,7 @@ class OfferAdditionalServices(ApiModel):
     The definition of the additional services assigned to the offer.
     """
 
-    id: Annotated[
-        UuidText | None, Field(description="The ID of the additional services definition.")
-    ] = None
+    id: UuidText | None = Field(None, description="The ID of the additional services definition.")
 
 
 class OfferEventBaseOffer(ApiModel):
@@ -109,7 +107,7 @@ class OfferEventBaseOffer(ApiModel):
     The data of the offer, for which the event occurred.
     """
 
-    id: Annotated[str, Field(description="The offer ID.")]
+    id: str = Field(description="The offer ID.")
 
 
 class OfferEventEndedOfferPublicationEndedBy(OpenEnum):
@@ -140,13 +138,10 @@ class OfferEventEndedOfferPublication(ApiModel):
     Information about publication of the given offer.
     """
 
-    ended_by: Annotated[
-        OfferEventEndedOfferPublicationEndedBy,
-        Field(
-            alias="endedBy",
-            description="Indicates the reason for ending the offer:\n - `USER` - offer ended by the seller.\n - `ADMIN` - offer ended by an admin.\n - `EXPIRATION` - offer duration had expired (valid for offers with specified duration).\n - `EMPTY_STOCK` - offer ended because all available items had been sold out.\n - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n   if the base marketplace of offer requires full productization.\n - `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n   success status, but further processing failed.\n - `UNKNOWN` - in rare cases the reason might be unknown.",
-        ),
-    ]
+    ended_by: OfferEventEndedOfferPublicationEndedBy = Field(
+        alias="endedBy",
+        description="Indicates the reason for ending the offer:\n - `USER` - offer ended by the seller.\n - `ADMIN` - offer ended by an admin.\n - `EXPIRATION` - offer duration had expired (valid for offers with specified duration).\n - `EMPTY_STOCK` - offer ended because all available items had been sold out.\n - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n   if the base marketplace of offer requires full productization.\n - `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n   success status, but further processing failed.\n - `UNKNOWN` - in rare cases the reason might be unknown.",
+    )
 
 
 class OfferEventExternalOffer(OfferEventBaseOffer):
@@ -158,9 +153,7 @@ class OfferListingDtoImage(ApiModel):
     The image used as a thumbnail on the listings.
     """
 
-    url: Annotated[str | None, Field(description="The url to the image in its original size.")] = (
-        None
-    )
+    url: str | None = Field(None, description="The url to the image in its original size.")
 
 
 class OfferListingDtoV1AdditionalMarketplacePublication(ApiModel):
@@ -176,13 +169,11 @@ class Stock(ApiModel):
     Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces.
     """
 
-    sold: Annotated[
-        int | None,
-        Field(
-            description="The number of sold items in the last 30 days on the given marketplace.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    sold: int | None = Field(
+        None,
+        description="The number of sold items in the last 30 days on the given marketplace.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class OfferListingDtoV1B2b(ApiModel):
@@ -190,7 +181,7 @@ class OfferListingDtoV1B2b(ApiModel):
     Information about offer's business properties.
     """
 
-    buyable_only_by_business: Annotated[bool | None, Field(alias="buyableOnlyByBusiness")] = None
+    buyable_only_by_business: bool | None = Field(None, alias="buyableOnlyByBusiness")
 
 
 class OfferListingDtoV1PublicationMarketplaces(ApiModel):
@@ -198,13 +189,12 @@ class OfferListingDtoV1PublicationMarketplaces(ApiModel):
     Information on the offer's publication marketplaces.
     """
 
-    base: Annotated[
-        MarketplaceReference | None, Field(description="The base marketplace of the offer.")
-    ] = None
-    additional: Annotated[
-        list[MarketplaceReference] | None,
-        Field(description="Additional marketplaces, on which the offer is to be listed."),
-    ] = None
+    base: MarketplaceReference | None = Field(
+        None, description="The base marketplace of the offer."
+    )
+    additional: list[MarketplaceReference] | None = Field(
+        None, description="Additional marketplaces, on which the offer is to be listed."
+    )
 
 
 class OfferListingDtoV1Stats(ApiModel):
@@ -212,22 +202,18 @@ class OfferListingDtoV1Stats(ApiModel):
     The offer's statistics on the base marketplace.
     """
 
-    watchers_count: Annotated[
-        int | None,
-        Field(
-            alias="watchersCount",
-            description="The number of users who added this offer to their watch lists.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    visits_count: Annotated[
-        int | None,
-        Field(
-            alias="visitsCount",
-            description="The number of unique users viewing this offer in the past 30 days.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    watchers_count: int | None = Field(
+        None,
+        alias="watchersCount",
+        description="The number of users who added this offer to their watch lists.",
+        json_schema_extra={"minimum": 0},
+    )
+    visits_count: int | None = Field(
+        None,
+        alias="visitsCount",
+        description="The number of unique users viewing this offer in the past 30 days.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class OfferListingDtoV1Stock(ApiModel):
@@ -235,17 +221,14 @@ class OfferListingDtoV1Stock(ApiModel):
     Information on the offer's stock.
     """
 
-    available: Annotated[
-        int | None,
-        Field(description="The available stock value.", json_schema_extra={"minimum": 0}),
-    ] = None
-    sold: Annotated[
-        int | None,
-        Field(
-            description="The number of sold items in the last 30 days on the base marketplace.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    available: int | None = Field(
+        None, description="The available stock value.", json_schema_extra={"minimum": 0}
+    )
+    sold: int | None = Field(
+        None,
+        description="The number of sold items in the last 30 days on the base marketplace.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class OfferMarketplacesPriceChanges(ApiModel):
@@ -253,17 +236,16 @@ class OfferMarketplacesPriceChanges(ApiModel):
     Offer with marketplace data.
     """
 
-    id: Annotated[
-        str | None, Field(description="ID of the marketplace on which the price has been changed.")
-    ] = None
-    change_type: Annotated[
-        str | None,
-        Field(alias="changeType", description="Change type. One of MANUAL or AUTOMATIC."),
-    ] = None
+    id: str | None = Field(
+        None, description="ID of the marketplace on which the price has been changed."
+    )
+    change_type: str | None = Field(
+        None, alias="changeType", description="Change type. One of MANUAL or AUTOMATIC."
+    )
 
 
 class PriceAutomationRule(ApiModel):
-    id: Annotated[str | None, Field(description="Identifier of a automatic pricing rule.")] = None
+    id: str | None = Field(None, description="Identifier of a automatic pricing rule.")
 
 
 class PriceAutomation(ApiModel):
@@ -275,10 +257,8 @@ class PriceAutomation(ApiModel):
 
 
 class RelatedReason(ApiModel):
-    code: Annotated[str, Field(description="Refusal reason code.")]
-    parameters: Annotated[
-        dict[str, list[str]] | None, Field(description="Refusal reason parameters.")
-    ] = None
+    code: str = Field(description="Refusal reason code.")
+    parameters: dict[str, list[str]] | None = Field(None, description="Refusal reason parameters.")
 
 
 class SalePartialProductOfferResponseStock(ApiModel):
@@ -286,7 +266,7 @@ class SalePartialProductOfferResponseStock(ApiModel):
     Number of times this offer can be purchased (available for <var>include=stock</var>).
     """
 
-    available: Annotated[int | None, Field(json_schema_extra={"minimum": 0})] = None
+    available: int | None = Field(None, json_schema_extra={"minimum": 0})
 
 
 class SalePartialProductOfferResponseSellingMode(ApiModel):
@@ -306,36 +286,29 @@ class SalePartialProductOfferResponseAdditionalMarketplacesSellingMode(ApiModel)
 
 
 class SalePartialProductOfferResponseAdditionalMarketplaces(ApiModel):
-    selling_mode: Annotated[
-        SalePartialProductOfferResponseAdditionalMarketplacesSellingMode | None,
-        Field(
-            alias="sellingMode", description="Price information for given addtional marketplace."
-        ),
-    ] = None
+    selling_mode: SalePartialProductOfferResponseAdditionalMarketplacesSellingMode | None = Field(
+        None, alias="sellingMode", description="Price information for given addtional marketplace."
+    )
 
 
 class SalePartialProductOfferResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Offer's ID")] = None
-    stock: Annotated[
-        SalePartialProductOfferResponseStock | None,
-        Field(
-            description="Number of times this offer can be purchased (available for <var>include=stock</var>)."
-        ),
-    ] = None
-    selling_mode: Annotated[
-        SalePartialProductOfferResponseSellingMode | None,
-        Field(
-            alias="sellingMode",
-            description="Offer's price information for base marketplace (available for <var>include=price</var>).",
-        ),
-    ] = None
-    additional_marketplaces: Annotated[
-        dict[str, SalePartialProductOfferResponseAdditionalMarketplaces] | None,
-        Field(
-            alias="additionalMarketplaces",
-            description="Information about this offer in additional marketplaces (available for <var>include=price</var>).",
-        ),
-    ] = None
+    id: str | None = Field(None, description="Offer's ID")
+    stock: SalePartialProductOfferResponseStock | None = Field(
+        None,
+        description="Number of times this offer can be purchased (available for <var>include=stock</var>).",
+    )
+    selling_mode: SalePartialProductOfferResponseSellingMode | None = Field(
+        None,
+        alias="sellingMode",
+        description="Offer's price information for base marketplace (available for <var>include=price</var>).",
+    )
+    additional_marketplaces: (
+        dict[str, SalePartialProductOfferResponseAdditionalMarketplaces] | None
+    ) = Field(
+        None,
+        alias="additionalMarketplaces",
+        description="Information about this offer in additional marketplaces (available for <var>include=price</var>).",
+    )
 
 
 class SellerOfferBaseEventType(OpenEnum):
@@ -361,21 +334,15 @@ class SellerOfferBaseEvent(ApiModel):
     The data of an event.
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description="The ID of the event. It can be used in the `from` parameter of the query.",
-            json_schema_extra={"maxLength": 256},
-        ),
-    ]
-    occurred_at: Annotated[
-        AwareDatetime,
-        Field(
-            alias="occurredAt",
-            description="The date and time when the event occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
-        ),
-    ]
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    id: str = Field(
+        description="The ID of the event. It can be used in the `from` parameter of the query.",
+        json_schema_extra={"maxLength": 256},
+    )
+    occurred_at: AwareDatetime = Field(
+        alias="occurredAt",
+        description="The date and time when the event occurred, provided in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.",
+    )
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -403,7 +370,9 @@ class SellerOfferBaseEvent(ApiModel):
 
 
 class SellerOfferEventsResponse(ApiModel):
-    offer_events: "Annotated[list[SellerOfferBaseEventUnion], Field(alias='offerEvents', description='The list of events.')]"
+    offer_events: "list[SellerOfferBaseEventUnion]" = Field(
+        alias="offerEvents", description="The list of events."
+    )
 
 
 class ShippingBlockade(ApiModel):
@@ -411,8 +380,8 @@ class ShippingBlockade(ApiModel):
     Details about blocked offer delivery per country.
     """
 
-    country: Annotated[str | None, Field(description="ISO 3166-1 alpha-2 country code")] = None
-    reason: Annotated[str | None, Field(description="Reason of export blockade")] = None
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 country code")
+    reason: str | None = Field(None, description="Reason of export blockade")
 
 
 class SmartOfferClassificationReportClassification(ApiModel):
@@ -420,72 +389,55 @@ class SmartOfferClassificationReportClassification(ApiModel):
     Offer Smart! eligibility status
     """
 
-    fulfilled: Annotated[
-        bool | None,
-        Field(description="Indicates whether that particular offer is currently Smart!"),
-    ] = None
-    last_changed: Annotated[
-        AwareDatetime | None,
-        Field(alias="lastChanged", description="Date of the most recent status change"),
-    ] = None
+    fulfilled: bool | None = Field(
+        None, description="Indicates whether that particular offer is currently Smart!"
+    )
+    last_changed: AwareDatetime | None = Field(
+        None, alias="lastChanged", description="Date of the most recent status change"
+    )
 
 
 class SmartOfferClassificationReportConditions(ApiModel):
-    code: Annotated[str | None, Field(description="Technical condition name")] = None
-    name: Annotated[str | None, Field(description="Condition name")] = None
-    description: Annotated[
-        str | None,
-        Field(
-            description="Brief condition description, might contain useful instructions to help making that particular condition pass"
-        ),
-    ] = None
-    fulfilled: Annotated[
-        bool | None, Field(description="Indicates whether this condition is met")
-    ] = None
-    passed_delivery_methods: Annotated[
-        list[DeliveryMethodId] | None,
-        Field(
-            alias="passedDeliveryMethods",
-            deprecated=True,
-            description="Set of delivery methods that meet this condition. May be null if the condition does not apply to delivery methods.",
-        ),
-    ] = None
-    failed_delivery_methods: Annotated[
-        list[DeliveryMethodId] | None,
-        Field(
-            alias="failedDeliveryMethods",
-            deprecated=True,
-            description="Set of delivery methods that fail to meet this condition. May be null if the condition does not apply to delivery methods.",
-        ),
-    ] = None
+    code: str | None = Field(None, description="Technical condition name")
+    name: str | None = Field(None, description="Condition name")
+    description: str | None = Field(
+        None,
+        description="Brief condition description, might contain useful instructions to help making that particular condition pass",
+    )
+    fulfilled: bool | None = Field(None, description="Indicates whether this condition is met")
+    passed_delivery_methods: list[DeliveryMethodId] | None = Field(
+        None,
+        alias="passedDeliveryMethods",
+        deprecated=True,
+        description="Set of delivery methods that meet this condition. May be null if the condition does not apply to delivery methods.",
+    )
+    failed_delivery_methods: list[DeliveryMethodId] | None = Field(
+        None,
+        alias="failedDeliveryMethods",
+        deprecated=True,
+        description="Set of delivery methods that fail to meet this condition. May be null if the condition does not apply to delivery methods.",
+    )
 
 
 class SmartOfferClassificationReport(ApiModel):
-    classification: Annotated[
-        SmartOfferClassificationReportClassification | None,
-        Field(description="Offer Smart! eligibility status"),
-    ] = None
-    scheduled_for_reclassification: Annotated[
-        bool | None,
-        Field(
-            alias="scheduledForReclassification",
-            description="Indicates whether that particular offer is set to be reclassified in the next 24 hours",
-        ),
-    ] = None
-    smart_delivery_methods: Annotated[
-        list[SmartDeliveryMethod] | None,
-        Field(
-            alias="smartDeliveryMethods",
-            deprecated=True,
-            description="Delivery methods marked with Smart! label",
-        ),
-    ] = None
-    conditions: Annotated[
-        list[SmartOfferClassificationReportConditions] | None,
-        Field(
-            description="Set of conditions to be met in order for that particular offer to be Smart!. Each condition filters out improperly configured delivery methods or checks some offer attributes. Order of conditions matters. Please keep in mind that this is a **PREVIEW** of an offer classification if being conducted right now - actual classification is triggered only by attribute changes and as of now it cannot be manually done on demand."
-        ),
-    ] = None
+    classification: SmartOfferClassificationReportClassification | None = Field(
+        None, description="Offer Smart! eligibility status"
+    )
+    scheduled_for_reclassification: bool | None = Field(
+        None,
+        alias="scheduledForReclassification",
+        description="Indicates whether that particular offer is set to be reclassified in the next 24 hours",
+    )
+    smart_delivery_methods: list[SmartDeliveryMethod] | None = Field(
+        None,
+        alias="smartDeliveryMethods",
+        deprecated=True,
+        description="Delivery methods marked with Smart! label",
+    )
+    conditions: list[SmartOfferClassificationReportConditions] | None = Field(
+        None,
+        description="Set of conditions to be met in order for that particular offer to be Smart!. Each condition filters out improperly configured delivery methods or checks some offer attributes. Order of conditions matters. Please keep in mind that this is a **PREVIEW** of an offer classification if being conducted right now - actual classification is triggered only by attribute changes and as of now it cannot be manually done on demand.",
+    )
 
 
 class BlockedDelivery(ApiModel):
@@ -493,59 +445,53 @@ class BlockedDelivery(ApiModel):
     Details about blocked offer delivery.
     """
 
-    marketplace_id: Annotated[str | None, Field(alias="marketplaceId")] = None
-    shipping_to: Annotated[
-        list[str] | None,
-        Field(
-            alias="shippingTo",
-            deprecated=True,
-            description="List of countries where shipping is not allowed.",
-        ),
-    ] = None
-    blockades: Annotated[
-        list[ShippingBlockade] | None,
-        Field(description="List of blockades where shipping is not allowed."),
-    ] = None
+    marketplace_id: str | None = Field(None, alias="marketplaceId")
+    shipping_to: list[str] | None = Field(
+        None,
+        alias="shippingTo",
+        deprecated=True,
+        description="List of countries where shipping is not allowed.",
+    )
+    blockades: list[ShippingBlockade] | None = Field(
+        None, description="List of blockades where shipping is not allowed."
+    )
 
 
 class OfferActivatedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOffer
 
 
 class OfferArchivedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOffer
 
 
 class OfferBidCanceledEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventBaseOffer
 
 
 class OfferBidPlacedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventBaseOffer
 
 
 class OfferChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOffer
 
 
 class OfferDeliveryCountriesChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOffer
-    blocked_deliveries: Annotated[
-        list[BlockedDelivery] | None, Field(alias="blockedDeliveries")
-    ] = None
+    blocked_deliveries: list[BlockedDelivery] | None = Field(None, alias="blockedDeliveries")
 
 
 class OfferEventEndedOffer(OfferEventExternalOffer):
-    publication: Annotated[
-        OfferEventEndedOfferPublication,
-        Field(description="Information about publication of the given offer."),
-    ]
+    publication: OfferEventEndedOfferPublication = Field(
+        description="Information about publication of the given offer."
+    )
 
 
 class OfferEventExternalOfferForPriceChanges(OfferEventBaseOffer):
@@ -558,16 +504,14 @@ class OfferListingDtoV1AdditionalMarketplaceSellingMode(ApiModel):
     Information about the selling mode of the offer on the given marketplace.
     """
 
-    price: Annotated[
-        BuyNowPrice | None, Field(description="The price of the offer on the given marketplace.")
-    ] = None
-    price_automation: Annotated[
-        PriceAutomation | None,
-        Field(
-            alias="priceAutomation",
-            description="The automatic pricing rule on the given marketplace.",
-        ),
-    ] = None
+    price: BuyNowPrice | None = Field(
+        None, description="The price of the offer on the given marketplace."
+    )
+    price_automation: PriceAutomation | None = Field(
+        None,
+        alias="priceAutomation",
+        description="The automatic pricing rule on the given marketplace.",
+    )
 
 
 class OfferListingDtoV1AdditionalMarketplace(ApiModel):
@@ -575,29 +519,21 @@ class OfferListingDtoV1AdditionalMarketplace(ApiModel):
     Properties of the offer for the given marketplace.
     """
 
-    publication: Annotated[
-        OfferListingDtoV1AdditionalMarketplacePublication | None,
-        Field(
-            description="Information about the publication of the offer on the given marketplace."
-        ),
-    ] = None
-    selling_mode: Annotated[
-        OfferListingDtoV1AdditionalMarketplaceSellingMode | None,
-        Field(
-            alias="sellingMode",
-            description="Information about the selling mode of the offer on the given marketplace.",
-        ),
-    ] = None
-    stats: Annotated[
-        OfferListingDtoV1Stats | None,
-        Field(description="The offer's statistics on the given marketplace."),
-    ] = None
-    stock: Annotated[
-        Stock | None,
-        Field(
-            description="Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces."
-        ),
-    ] = None
+    publication: OfferListingDtoV1AdditionalMarketplacePublication | None = Field(
+        None, description="Information about the publication of the offer on the given marketplace."
+    )
+    selling_mode: OfferListingDtoV1AdditionalMarketplaceSellingMode | None = Field(
+        None,
+        alias="sellingMode",
+        description="Information about the selling mode of the offer on the given marketplace.",
+    )
+    stats: OfferListingDtoV1Stats | None = Field(
+        None, description="The offer's statistics on the given marketplace."
+    )
+    stock: Stock | None = Field(
+        None,
+        description="Contains only the sold stock on the given marketplace. The available stock applies to all marketplaces.",
+    )
 
 
 class OfferListingDtoV1Delivery(ApiModel):
@@ -605,7 +541,7 @@ class OfferListingDtoV1Delivery(ApiModel):
     Delivery information.
     """
 
-    shipping_rates: Annotated[ShippingRates | None, Field(alias="shippingRates")] = None
+    shipping_rates: ShippingRates | None = Field(None, alias="shippingRates")
 
 
 class OfferListingDtoV1Publication(ApiModel):
@@ -614,25 +550,20 @@ class OfferListingDtoV1Publication(ApiModel):
     """
 
     status: OfferStatus | None = None
-    starting_at: Annotated[
-        str | None,
-        Field(
-            alias="startingAt",
-            description="The date and time of activation in UTC for a planned listing.",
-        ),
-    ] = None
-    started_at: Annotated[
-        str | None,
-        Field(alias="startedAt", description="The actual date and time of activation in UTC."),
-    ] = None
-    ending_at: Annotated[
-        str | None,
-        Field(alias="endingAt", description="The date and time of a planned ending in UTC."),
-    ] = None
-    ended_at: Annotated[
-        str | None,
-        Field(alias="endedAt", description="The actual date and time of last ending in UTC."),
-    ] = None
+    starting_at: str | None = Field(
+        None,
+        alias="startingAt",
+        description="The date and time of activation in UTC for a planned listing.",
+    )
+    started_at: str | None = Field(
+        None, alias="startedAt", description="The actual date and time of activation in UTC."
+    )
+    ending_at: str | None = Field(
+        None, alias="endingAt", description="The date and time of a planned ending in UTC."
+    )
+    ended_at: str | None = Field(
+        None, alias="endedAt", description="The actual date and time of last ending in UTC."
+    )
     marketplaces: OfferListingDtoV1PublicationMarketplaces | None = None
 
 
@@ -641,15 +572,13 @@ class OfferListingDtoV1SaleInfo(ApiModel):
     Additional information about offers in auction format.
     """
 
-    current_price: Annotated[CurrentPrice | None, Field(alias="currentPrice")] = None
-    bidders_count: Annotated[
-        int | None,
-        Field(
-            alias="biddersCount",
-            description="The number of bidders.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    current_price: CurrentPrice | None = Field(None, alias="currentPrice")
+    bidders_count: int | None = Field(
+        None,
+        alias="biddersCount",
+        description="The number of bidders.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class OfferListingDtoV1SellingMode(ApiModel):
@@ -659,36 +588,33 @@ class OfferListingDtoV1SellingMode(ApiModel):
 
     format: SellingModeFormat | None = None
     price: BuyNowPrice | None = None
-    price_automation: Annotated[PriceAutomation | None, Field(alias="priceAutomation")] = None
-    minimal_price: Annotated[MinimalPrice | None, Field(alias="minimalPrice")] = None
-    starting_price: Annotated[StartingPrice | None, Field(alias="startingPrice")] = None
+    price_automation: PriceAutomation | None = Field(None, alias="priceAutomation")
+    minimal_price: MinimalPrice | None = Field(None, alias="minimalPrice")
+    starting_price: StartingPrice | None = Field(None, alias="startingPrice")
 
 
 class OfferPriceChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOfferForPriceChanges
 
 
 class OfferStockChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOffer
 
 
 class OfferTranslationUpdatedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOffer
     translations: list[ChangedTranslation] | None = None
 
 
 class RefusalReason(ApiModel):
-    code: Annotated[str, Field(description="Refusal reason code.")]
-    parameters: Annotated[
-        dict[str, list[str]] | None, Field(description="Refusal reason parameters.")
-    ] = None
-    related_reasons: Annotated[
-        list[RelatedReason] | None,
-        Field(alias="relatedReasons", description="Related refusal reasons."),
-    ] = None
+    code: str = Field(description="Refusal reason code.")
+    parameters: dict[str, list[str]] | None = Field(None, description="Refusal reason parameters.")
+    related_reasons: list[RelatedReason] | None = Field(
+        None, alias="relatedReasons", description="Related refusal reasons."
+    )
 
 
 class AdditionalMarketplacesVisibility(ApiModel):
@@ -696,15 +622,13 @@ class AdditionalMarketplacesVisibility(ApiModel):
     Offer additional marketplaces visibility information.
     """
 
-    id: Annotated[str, Field(description="Additional marketplace ID.")]
-    status: Annotated[
-        AdditionalMarketplacesVisibilityStatus,
-        Field(description="Marketplace visibility qualification status."),
-    ]
-    refusal_reasons: Annotated[
-        list[RefusalReason] | None,
-        Field(alias="refusalReasons", description="Reasons of visibility refusal."),
-    ] = None
+    id: str = Field(description="Additional marketplace ID.")
+    status: AdditionalMarketplacesVisibilityStatus = Field(
+        description="Marketplace visibility qualification status."
+    )
+    refusal_reasons: list[RefusalReason] | None = Field(
+        None, alias="refusalReasons", description="Reasons of visibility refusal."
+    )
 
 
 class MarketplacesVisibility(ApiModel):
@@ -712,15 +636,14 @@ class MarketplacesVisibility(ApiModel):
     Offer marketplaces visibility information.
     """
 
-    base: Annotated[str, Field(description="Base marketplace ID.")]
-    additional: Annotated[
-        list[AdditionalMarketplacesVisibility] | None,
-        Field(description="Additional marketplaces information."),
-    ] = None
+    base: str = Field(description="Base marketplace ID.")
+    additional: list[AdditionalMarketplacesVisibility] | None = Field(
+        None, description="Additional marketplaces information."
+    )
 
 
 class OfferEndedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventEndedOffer
 
 
@@ -729,36 +652,29 @@ class OfferListingDto(ApiModel):
     An offer.
     """
 
-    id: Annotated[str | None, Field(description="The offer ID.")] = None
-    name: Annotated[str | None, Field(description="The title of the offer.")] = None
+    id: str | None = Field(None, description="The offer ID.")
+    name: str | None = Field(None, description="The title of the offer.")
     category: OfferCategory | None = None
-    primary_image: Annotated[OfferListingDtoImage | None, Field(alias="primaryImage")] = None
-    selling_mode: Annotated[OfferListingDtoV1SellingMode | None, Field(alias="sellingMode")] = None
-    sale_info: Annotated[OfferListingDtoV1SaleInfo | None, Field(alias="saleInfo")] = None
+    primary_image: OfferListingDtoImage | None = Field(None, alias="primaryImage")
+    selling_mode: OfferListingDtoV1SellingMode | None = Field(None, alias="sellingMode")
+    sale_info: OfferListingDtoV1SaleInfo | None = Field(None, alias="saleInfo")
     stock: OfferListingDtoV1Stock | None = None
     stats: OfferListingDtoV1Stats | None = None
     publication: OfferListingDtoV1Publication | None = None
-    after_sales_services: Annotated[
-        AfterSalesServices | None, Field(alias="afterSalesServices")
-    ] = None
-    additional_services: Annotated[
-        OfferAdditionalServices | None, Field(alias="additionalServices")
-    ] = None
+    after_sales_services: AfterSalesServices | None = Field(None, alias="afterSalesServices")
+    additional_services: OfferAdditionalServices | None = Field(None, alias="additionalServices")
     external: ExternalId | None = None
     delivery: OfferListingDtoV1Delivery | None = None
     b2b: OfferListingDtoV1B2b | None = None
-    fundraising_campaign: Annotated[JustId | None, Field(alias="fundraisingCampaign")] = None
-    is_fulfillment: Annotated[
-        bool | None,
-        Field(
-            alias="isFulfillment",
-            description="Whether the offer is handled by the Allegro Warehouse (One Fulfillment).",
-        ),
-    ] = None
-    additional_marketplaces: Annotated[
-        dict[str, OfferListingDtoV1AdditionalMarketplace] | None,
-        Field(alias="additionalMarketplaces"),
-    ] = None
+    fundraising_campaign: JustId | None = Field(None, alias="fundraisingCampaign")
+    is_fulfillment: bool | None = Field(
+        None,
+        alias="isFulfillment",
+        description="Whether the offer is handled by the Allegro Warehouse (One Fulfillment).",
+    )
+    additional_marketplaces: dict[str, OfferListingDtoV1AdditionalMarketplace] | None = Field(
+        None, alias="additionalMarketplaces"
+    )
 
 
 class OfferMarketplacesPublication(ApiModel):
@@ -767,33 +683,24 @@ class OfferMarketplacesPublication(ApiModel):
     """
 
     marketplaces: MarketplacesVisibility
-    updated_marketplaces: Annotated[
-        list[str],
-        Field(
-            alias="updatedMarketplaces", description="List of marketplaces with updated visibility."
-        ),
-    ]
+    updated_marketplaces: list[str] = Field(
+        alias="updatedMarketplaces", description="List of marketplaces with updated visibility."
+    )
 
 
 class OffersSearchResultDto(ApiModel):
-    offers: Annotated[
-        list[OfferListingDto] | None,
-        Field(description="The list of seller's offers matching the request's criteria."),
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(
-            description="Number of offers in the search result.", json_schema_extra={"minimum": 0}
-        ),
-    ] = None
-    total_count: Annotated[
-        int | None,
-        Field(
-            alias="totalCount",
-            description="The total number of offers matching the request's criteria.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    offers: list[OfferListingDto] | None = Field(
+        None, description="The list of seller's offers matching the request's criteria."
+    )
+    count: int | None = Field(
+        None, description="Number of offers in the search result.", json_schema_extra={"minimum": 0}
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="The total number of offers matching the request's criteria.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class OfferEventExternalOfferWithPublication(OfferEventBaseOffer):
@@ -802,7 +709,7 @@ class OfferEventExternalOfferWithPublication(OfferEventBaseOffer):
 
 
 class OfferVisibilityChangedEvent(SellerOfferBaseEvent):
-    type: Annotated[SellerOfferBaseEventType, Field(description="The type of the event.")]
+    type: SellerOfferBaseEventType = Field(description="The type of the event.")
     offer: OfferEventExternalOfferWithPublication
 
 
