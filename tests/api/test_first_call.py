@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -55,3 +56,36 @@ async def test_an_enum_argument_is_checked_and_sent_as_its_value() -> None:
     assert sent[0].url.params["sort"] == "-updatedAt"
     assert "-lineItems.boughtAt" in info.value.fix
     assert len(sent) == 1
+
+
+def test_a_call_builds_the_models_of_its_own_operation_only() -> None:
+    import importlib
+
+    parts = _loaded_by_first_call("limit=1", _ORDER_PARTS)
+    assert parts, "the answer's classes come from parts of order management"
+    for name in parts:  # each part names the operations whose classes it defines
+        assert "getListOfOrdersUsingGET" in (importlib.import_module(name).__doc__ or ""), name
+    assert len(parts) < len(_ORDER_PARTS)  # e.g. parcel tracking's classes are not built
+
+
+def test_a_model_defined_in_a_part_is_the_one_its_area_module_gives() -> None:
+    import pickle
+
+    from allegro_async.api import models, resolve_model
+    from allegro_async.api.models import order_management
+
+    cls = order_management.CheckoutForms
+    assert cls.__module__.startswith("allegro_async.api.models._parts.order_management_")
+    assert models.CheckoutForms is cls
+    assert resolve_model("order_management.CheckoutForms") is cls
+    assert "CheckoutForms" in dir(order_management)
+    page = cls.model_validate({"checkoutForms": [], "count": 0, "totalCount": 0})
+    assert pickle.loads(pickle.dumps(page)) == page
+    with pytest.raises(AttributeError, match="NoSuchModel"):
+        order_management.NoSuchModel  # type: ignore[attr-defined]  # noqa: B018
+
+
+_ORDER_PARTS = tuple(sorted(
+    "allegro_async.api.models._parts." + path.stem
+    for path in (Path(__file__).resolve().parents[2] / "allegro_async/api/models/_parts").glob(
+        "order_management_*.py")))

@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.apigen import helpers, rewrites, unions
+from tools.apigen import helpers, parts, rewrites, unions
 from tools.apigen.spec import Spec
 from tools.apigen.unions import UnionSpec
 
@@ -50,8 +50,14 @@ class ModelClass:
     source: str
     deps: set[str]
     areas: set[str] = field(default_factory=set)
-    module: str = ""
+    module: str = ""  # where it is imported from
+    part: str = ""  # where it is defined, when not ``module`` (see ``tools.apigen.parts``)
     rebuild: str = ""  # ``X.model_rebuild()``, run once the whole module is defined
+
+    @property
+    def home(self) -> str:
+        """The module that defines the class."""
+        return self.part or self.module
 
 
 @dataclass
@@ -60,6 +66,16 @@ class ModelSet:
 
     classes: dict[str, ModelClass]
     modules: dict[str, list[str]]  # module -> class names in definition order
+    part_ops: dict[str, list[str]] = field(default_factory=dict)  # part -> operation ids
+
+    def defining(self) -> dict[str, list[str]]:
+        """Each module that defines classes (a module, or a part of one) -> its classes in
+        definition order."""
+        out: dict[str, list[str]] = {}
+        for names in self.modules.values():
+            for name in names:
+                out.setdefault(self.classes[name].home, []).append(name)
+        return out
 
     def areas_of(self, module: str) -> list[str]:
         """The areas whose operations use the classes of ``module``."""
@@ -138,11 +154,13 @@ def module_for(areas: set[str]) -> str:
 def build(spec: Spec) -> ModelSet:
     """Generate, split and place every model an operation uses."""
     roots: dict[str, set[str]] = {}
+    used_by: dict[str, set[str]] = {}
     for op in spec.operations:
         variants = [name for _, name in op.response_variants]
         for name in (op.request_schema, op.response_schema, op.items_schema, *variants):
             if name:
                 roots.setdefault(name, set()).add(op.area)
+                used_by.setdefault(name, set()).add(op.operation_id)
     source, found = _run_codegen(spec, _ref_closure(spec, set(roots)), set(roots))
     tree = rewrites.Lenient().visit(ast.parse(source))
     tree = helpers.attach(helpers.UuidAsText().visit(helpers.drop_arbitrary_types(tree)))
@@ -183,7 +201,9 @@ def build(spec: Spec) -> ModelSet:
         owner = line.split(".", 1)[0]
         if owner in classes and classes[owner].module:
             classes[owner].rebuild = line
-    return ModelSet({k: v for k, v in classes.items() if v.module}, modules)
+    model_set = ModelSet({k: v for k, v in classes.items() if v.module}, modules)
+    parts.split(model_set, {k: v for k, v in used_by.items() if k in model_set.classes})
+    return model_set
 
 
 def _with_aliases(classes: dict[str, ModelClass], found: list[UnionSpec],
@@ -205,13 +225,13 @@ def _with_aliases(classes: dict[str, ModelClass], found: list[UnionSpec],
 
 
 def render_module(models: ModelSet, module: str, header: str) -> str:
-    """The text of one models module."""
-    names = models.modules[module]
+    """The text of one module defining models (a module, or a part of one)."""
+    names = models.defining()[module]
     imported: dict[str, set[str]] = {}
     for n in names:
         for d in models.classes[n].deps:
-            if models.classes[d].module != module:
-                imported.setdefault(models.classes[d].module, set()).add(d)
+            if models.classes[d].home != module:
+                imported.setdefault(models.classes[d].home, set()).add(d)
     parts = [header, _IMPORTS + helpers.imports(names)]
     for source in sorted(imported):
         parts.append(
