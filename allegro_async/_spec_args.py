@@ -49,11 +49,15 @@ def _way_through(field: str, where: str) -> str:
             f"{option}={{{name!r}: ...}}")
 
 
-def _allowed(enum: Iterable[Any] | type[Enum]) -> list[str]:
+def _allowed(enum: Iterable[Any] | type[Enum] | str) -> list[str]:
+    if isinstance(enum, str):  # a parameter enum of the generated layer, loaded when first used
+        import importlib
+
+        enum = getattr(importlib.import_module("allegro_async.api._enums"), enum)
     return [str(m.value) if isinstance(m, Enum) else str(m) for m in enum]
 
 
-def _enum_value(value: object, field: str, enum: Iterable[Any] | type[Enum],
+def _enum_value(value: object, field: str, enum: Iterable[Any] | type[Enum] | str,
                 where: str) -> str:
     allowed = _allowed(enum)
     raw = value.value if isinstance(value, Enum) else value
@@ -192,7 +196,9 @@ def query(value: object, field: str, kind: str = "string", *, required: bool = F
           items: str | None = None, enum: Any = None, minimum: float | None = None,
           maximum: float | None = None, fmt: str | None = None, where: str = "query") -> Any:
     """One query parameter as sent, checked against its declaration (``kind`` is the spec's
-    type; ``items`` the type of an array's items). ``None`` leaves an optional one out."""
+    type; ``items`` the type of an array's items; ``enum`` the allowed values, an enum class,
+    or the name of a class of ``allegro_async.api._enums``, which is then loaded only when a
+    value is given). ``None`` leaves an optional one out."""
     if value is None:
         if required:
             raise InvalidArgumentError(field, "is required and was None",

@@ -275,3 +275,24 @@ def header_value(value: object, field: str) -> str | None:
 
     out = query_value(value, field)
     return None if out is None else str(out)
+
+
+class _LazyModule:
+    """A module imported when one of its names is first read (module names it, repr shows)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+def lazy_module(name: str) -> Any:
+    """The module ``name``, imported on first attribute access: what the generated areas
+    name only in annotations (``typing.get_type_hints`` still resolves them)."""
+    return _LazyModule(name)

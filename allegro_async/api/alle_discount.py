@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import alle_discount as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class AlleDiscount(Area):
@@ -63,7 +67,7 @@ class AlleDiscount(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -114,7 +118,7 @@ class AlleDiscount(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -191,7 +195,7 @@ class AlleDiscount(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -255,7 +259,7 @@ class AlleDiscount(Area):
             _models.AlleDiscountGetSubmitCommandResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -291,7 +295,7 @@ class AlleDiscount(Area):
             _models.AlleDiscountGetWithdrawCommandResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -327,7 +331,7 @@ class AlleDiscount(Area):
             _models.AlleDiscountSubmitCommandResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -365,7 +369,7 @@ class AlleDiscount(Area):
             _models.AlleDiscountWithdrawCommandResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

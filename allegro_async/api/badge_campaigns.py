@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import badge_campaigns as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class BadgeCampaigns(Area):
@@ -59,7 +63,7 @@ class BadgeCampaigns(Area):
             _models.BadgeApplication,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -94,7 +98,7 @@ class BadgeCampaigns(Area):
             _models.BadgeOperation,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -141,7 +145,7 @@ class BadgeCampaigns(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -212,7 +216,7 @@ class BadgeCampaigns(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -277,7 +281,7 @@ class BadgeCampaigns(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -319,7 +323,7 @@ class BadgeCampaigns(Area):
             _models.PatchBadgeResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -371,7 +375,7 @@ class BadgeCampaigns(Area):
             _models.BadgeApplication,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

@@ -8,15 +8,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import categories_and_parameters as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class CategoriesAndParameters(Area):
@@ -63,7 +68,7 @@ class CategoriesAndParameters(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -102,7 +107,7 @@ class CategoriesAndParameters(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -137,7 +142,7 @@ class CategoriesAndParameters(Area):
             _models.CategoryDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -187,11 +192,11 @@ class CategoriesAndParameters(Area):
             params={
                 "from": _a.query(from_, "from"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
-                "type": _a.query(type, "type", "array", enum=_e.Type),
+                "type": _a.query(type, "type", "array", enum="Type"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -271,13 +276,13 @@ class CategoriesAndParameters(Area):
                 ),
                 "scheduledAt.gte": _a.query(scheduled_at_gte, "scheduledAt.gte", fmt="date-time"),
                 "scheduledAt.lte": _a.query(scheduled_at_lte, "scheduledAt.lte", fmt="date-time"),
-                "type": _a.query(type, "type", "array", enum=_e.Type3),
+                "type": _a.query(type, "type", "array", enum="Type3"),
                 "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -346,7 +351,7 @@ class CategoriesAndParameters(Area):
             _models.CategoryParameterList,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

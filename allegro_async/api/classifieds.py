@@ -8,15 +8,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import classifieds as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class Classifieds(Area):
@@ -61,7 +65,7 @@ class Classifieds(Area):
             None,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -107,7 +111,7 @@ class Classifieds(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -149,7 +153,7 @@ class Classifieds(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -184,7 +188,7 @@ class Classifieds(Area):
             _models.ClassifiedPackageConfig,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -223,7 +227,7 @@ class Classifieds(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -259,7 +263,7 @@ class Classifieds(Area):
             _models.ClassifiedResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage4
+                    accept_language, "Accept-Language", enum="AcceptLanguage4"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

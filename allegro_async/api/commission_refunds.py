@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import commission_refunds as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class CommissionRefunds(Area):
@@ -59,7 +63,7 @@ class CommissionRefunds(Area):
             None,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -94,7 +98,7 @@ class CommissionRefunds(Area):
             _models.RefundClaimResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -130,7 +134,7 @@ class CommissionRefunds(Area):
             _models.RefundClaim,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -175,13 +179,13 @@ class CommissionRefunds(Area):
             params={
                 "lineItem.offer.id": _a.query(line_item_offer_id, "lineItem.offer.id"),
                 "buyer.id": _a.query(buyer_id, "buyer.id"),
-                "status": _a.query(status, "status", enum=_e.Status3),
+                "status": _a.query(status, "status", enum="Status3"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
                 "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import contacts as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class Contacts(Area):
@@ -58,7 +62,7 @@ class Contacts(Area):
             _models.ContactResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -94,7 +98,7 @@ class Contacts(Area):
             _models.ContactResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -127,7 +131,7 @@ class Contacts(Area):
             _models.ContactResponseList,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -164,7 +168,7 @@ class Contacts(Area):
             _models.ContactResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

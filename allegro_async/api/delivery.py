@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import delivery as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class Delivery(Area):
@@ -58,7 +62,7 @@ class Delivery(Area):
             _models.CreateShippingRatesSetUsingPOSTResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -98,7 +102,7 @@ class Delivery(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -136,7 +140,7 @@ class Delivery(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -174,7 +178,7 @@ class Delivery(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -209,7 +213,7 @@ class Delivery(Area):
             _models.GetShippingRatesSetUsingGETResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -246,7 +250,7 @@ class Delivery(Area):
             _models.ModifyShippingRatesSetUsingPUTResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -282,7 +286,7 @@ class Delivery(Area):
             _models.DeliverySettingsResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

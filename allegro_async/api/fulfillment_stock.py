@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import fulfillment_stock as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class FulfillmentStock(Area):
@@ -158,22 +162,19 @@ class FulfillmentStock(Area):
                 "offset": _a.query(offset, "offset", "integer", minimum=0),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
                 "phrase": _a.query(phrase, "phrase"),
-                "sort": _a.query(sort, "sort", enum=_e.Sort),
+                "sort": _a.query(sort, "sort", enum="Sort"),
                 "productId": _a.query(product_id, "productId", fmt="uuid"),
                 "productAvailability": _a.query(
-                    product_availability,
-                    "productAvailability",
-                    "array",
-                    enum=_e.ProductAvailability,
+                    product_availability, "productAvailability", "array", enum="ProductAvailability"
                 ),
-                "productStatus": _a.query(product_status, "productStatus", enum=_e.ProductStatus),
-                "asnStatus": _a.query(asn_status, "asnStatus", enum=_e.AsnStatus),
+                "productStatus": _a.query(product_status, "productStatus", enum="ProductStatus"),
+                "asnStatus": _a.query(asn_status, "asnStatus", enum="AsnStatus"),
                 "outOfStockInFrom": _a.query(out_of_stock_in_from, "outOfStockInFrom", "integer"),
                 "outOfStockInTo": _a.query(out_of_stock_in_to, "outOfStockInTo", "integer"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type=_a.choice(

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import images_and_attachments as _models
 from allegro_async.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class ImagesAndAttachments(Area):
@@ -87,7 +91,7 @@ class ImagesAndAttachments(Area):
             _models.OfferAttachment,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -126,7 +130,7 @@ class ImagesAndAttachments(Area):
             _models.OfferAttachment,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -170,7 +174,7 @@ class ImagesAndAttachments(Area):
             _models.OfferAttachment,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -245,7 +249,7 @@ class ImagesAndAttachments(Area):
             _models.OfferImageUploadResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import offer_management as _models
 from allegro_async.api.models import shared_157cbb29 as _shared_157cbb29
 from allegro_async.api.models import shared_215b40a6 as _shared_215b40a6
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class OfferManagement(Area):
@@ -65,7 +69,7 @@ class OfferManagement(Area):
             _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -104,7 +108,7 @@ class OfferManagement(Area):
             _models.ChangePrice,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -141,7 +145,7 @@ class OfferManagement(Area):
             _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -177,7 +181,7 @@ class OfferManagement(Area):
             None,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -217,7 +221,7 @@ class OfferManagement(Area):
             _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -251,7 +255,7 @@ class OfferManagement(Area):
             _models.AvailablePromotionPackages,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -286,7 +290,7 @@ class OfferManagement(Area):
             _models.OfferPromoOptions,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -328,13 +332,13 @@ class OfferManagement(Area):
             _models.UnfilledParametersResponse,
             params={
                 "offer.id": _a.query(offer_id, "offer.id", "array"),
-                "parameterType": _a.query(parameter_type, "parameterType", enum=_e.ParameterType),
+                "parameterType": _a.query(parameter_type, "parameterType", enum="ParameterType"),
                 "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -397,7 +401,7 @@ class OfferManagement(Area):
             _models.SaleProductOfferStatusResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -440,7 +444,7 @@ class OfferManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -499,7 +503,7 @@ class OfferManagement(Area):
             _models.PromoGeneralReport,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -540,7 +544,7 @@ class OfferManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -598,7 +602,7 @@ class OfferManagement(Area):
             _shared_215b40a6.GeneralReport,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -646,7 +650,7 @@ class OfferManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -705,7 +709,7 @@ class OfferManagement(Area):
             _models.OfferPromoOptions,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -743,7 +747,7 @@ class OfferManagement(Area):
             _models.PromoGeneralReport,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

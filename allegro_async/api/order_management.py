@@ -8,16 +8,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import order_management as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class OrderManagement(Area):
@@ -63,7 +67,7 @@ class OrderManagement(Area):
             _models.CheckFormsNewOrderInvoiceId,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -102,7 +106,7 @@ class OrderManagement(Area):
             _models.CheckoutFormAddWaybillCreated,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -139,14 +143,14 @@ class OrderManagement(Area):
             "/order/carriers/ALLEGRO/points",
             _models.AllegroPickupDropOffPointsResponse,
             params={
-                "carriers": _a.query(carriers, "carriers", "array", enum=_e.Carriers),
+                "carriers": _a.query(carriers, "carriers", "array", enum="Carriers"),
             },
             headers={
                 "If-Modified-Since": _a.header(
                     if_modified_since, "If-Modified-Since", fmt="http-date"
                 ),
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -233,11 +237,11 @@ class OrderManagement(Area):
                 "marketplace.id": _a.query(marketplace_id, "marketplace.id"),
                 "updatedAt.lte": _a.query(updated_at_lte, "updatedAt.lte", fmt="date-time"),
                 "updatedAt.gte": _a.query(updated_at_gte, "updatedAt.gte", fmt="date-time"),
-                "sort": _a.query(sort, "sort", enum=_e.Sort2),
+                "sort": _a.query(sort, "sort", enum="Sort2"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -330,7 +334,7 @@ class OrderManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -386,7 +390,7 @@ class OrderManagement(Area):
             _models.OrderEventStats,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -422,7 +426,7 @@ class OrderManagement(Area):
             _models.CheckoutFormsOrderInvoices,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -461,7 +465,7 @@ class OrderManagement(Area):
             _models.CheckoutFormOrderWaybillResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -499,7 +503,7 @@ class OrderManagement(Area):
             _models.OrdersShippingCarriersResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -533,7 +537,7 @@ class OrderManagement(Area):
             _models.CheckoutForm,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -573,7 +577,7 @@ class OrderManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -615,7 +619,7 @@ class OrderManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -660,7 +664,7 @@ class OrderManagement(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -695,7 +699,7 @@ class OrderManagement(Area):
             None,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -736,7 +740,7 @@ class OrderManagement(Area):
             None,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

@@ -8,16 +8,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import payments as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class Payments(Area):
@@ -79,16 +83,16 @@ class Payments(Area):
             "/payments/payment-operations",
             _models.PaymentOperations,
             params={
-                "wallet.type": _a.query(wallet_type, "wallet.type", enum=_e.WalletType),
+                "wallet.type": _a.query(wallet_type, "wallet.type", enum="WalletType"),
                 "wallet.paymentOperator": _a.query(
-                    wallet_payment_operator, "wallet.paymentOperator", enum=_e.WalletPaymentOperator
+                    wallet_payment_operator, "wallet.paymentOperator", enum="WalletPaymentOperator"
                 ),
                 "payment.id": _a.query(payment_id, "payment.id", fmt="uuid"),
                 "participant.login": _a.query(participant_login, "participant.login"),
                 "occurredAt.gte": _a.query(occurred_at_gte, "occurredAt.gte", fmt="date-time"),
                 "occurredAt.lte": _a.query(occurred_at_lte, "occurredAt.lte", fmt="date-time"),
-                "group": _a.query(group, "group", "array", enum=_e.Group),
-                "marketplaceId": _a.query(marketplace_id, "marketplaceId", enum=_e.MarketplaceId),
+                "group": _a.query(group, "group", "array", enum="Group"),
+                "marketplaceId": _a.query(marketplace_id, "marketplaceId", enum="MarketplaceId"),
                 "currency": _a.query(currency, "currency"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=50, fmt="int32"),
                 "offset": _a.query(
@@ -97,7 +101,7 @@ class Payments(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -190,11 +194,11 @@ class Payments(Area):
                 "order.id": _a.query(order_id, "order.id", fmt="uuid"),
                 "occurredAt.gte": _a.query(occurred_at_gte, "occurredAt.gte", fmt="date-time"),
                 "occurredAt.lte": _a.query(occurred_at_lte, "occurredAt.lte", fmt="date-time"),
-                "status": _a.query(status, "status", "array", enum=_e.Status4),
+                "status": _a.query(status, "status", "array", enum="Status4"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -261,7 +265,7 @@ class Payments(Area):
             _models.RefundDetails,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

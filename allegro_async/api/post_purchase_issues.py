@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import post_purchase_issues as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class PostPurchaseIssues(Area):
@@ -62,7 +66,7 @@ class PostPurchaseIssues(Area):
             _models.PostPurchaseIssueMessage,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
@@ -101,7 +105,7 @@ class PostPurchaseIssues(Area):
             None,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
@@ -137,7 +141,7 @@ class PostPurchaseIssues(Area):
             _models.PostPurchaseIssueAttachmentId,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
@@ -182,7 +186,7 @@ class PostPurchaseIssues(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
@@ -239,7 +243,7 @@ class PostPurchaseIssues(Area):
             _models.PostPurchaseIssue,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
@@ -274,7 +278,7 @@ class PostPurchaseIssues(Area):
             {"*/*": bytes},
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="*/*",
@@ -318,11 +322,11 @@ class PostPurchaseIssues(Area):
                 "checkoutForm.id": _a.query(checkout_form_id, "checkoutForm.id", fmt="uuid"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=100, fmt="int32"),
                 "offset": _a.query(offset, "offset", "integer", minimum=0, fmt="int32"),
-                "status": _a.query(status, "status", "array", enum=_e.Status),
+                "status": _a.query(status, "status", "array", enum="Status"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",
@@ -392,7 +396,7 @@ class PostPurchaseIssues(Area):
             _models.PostPurchaseIssueAttachmentId,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.beta.v1+json",

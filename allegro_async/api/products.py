@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import products as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class Products(Area):
@@ -60,7 +64,7 @@ class Products(Area):
             _models.CategoryProductParameterList,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -96,7 +100,7 @@ class Products(Area):
             _models.ProductChangeProposalDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -138,11 +142,11 @@ class Products(Area):
             _models.SaleProductDto,
             params={
                 "category.id": _a.query(category_id, "category.id"),
-                "language": _a.query(language, "language", enum=_e.AcceptLanguage),
+                "language": _a.query(language, "language", enum="AcceptLanguage"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -199,18 +203,18 @@ class Products(Area):
             _models.GetSaleProductsResponse,
             params={
                 "phrase": _a.query(phrase, "phrase"),
-                "mode": _a.query(mode, "mode", enum=_e.Mode),
-                "language": _a.query(language, "language", enum=_e.AcceptLanguage),
+                "mode": _a.query(mode, "mode", enum="Mode"),
+                "language": _a.query(language, "language", enum="AcceptLanguage"),
                 "category.id": _a.query(category_id, "category.id"),
                 "page.id": _a.query(page_id, "page.id"),
                 "searchFeatures": _a.query(
-                    search_features, "searchFeatures", enum=_e.SearchFeatures
+                    search_features, "searchFeatures", enum="SearchFeatures"
                 ),
                 **extra,
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -279,7 +283,7 @@ class Products(Area):
             _models.ProductChangeProposalDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -316,7 +320,7 @@ class Products(Area):
             _models.ProductProposalsResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import size_tables as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class SizeTables(Area):
@@ -58,7 +62,7 @@ class SizeTables(Area):
             _models.PublicTableDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -93,7 +97,7 @@ class SizeTables(Area):
             _models.PublicTableDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -125,7 +129,7 @@ class SizeTables(Area):
             _models.PublicTablesDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -158,7 +162,7 @@ class SizeTables(Area):
             _models.SizeTableTemplatesResponse,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -195,7 +199,7 @@ class SizeTables(Area):
             _models.PublicTableDto,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage3
+                    accept_language, "Accept-Language", enum="AcceptLanguage3"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

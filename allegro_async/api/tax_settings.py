@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import tax_settings as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class TaxSettings(Area):
@@ -64,11 +68,11 @@ class TaxSettings(Area):
             _models.CategoryTaxSettings,
             params={
                 "category.id": _a.query(category_id, "category.id", required=True),
-                "countryCode": _a.query(country_code, "countryCode", "array", enum=_e.CountryCode),
+                "countryCode": _a.query(country_code, "countryCode", "array", enum="CountryCode"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type=_a.choice(

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from typing_extensions import Unpack
 
 from allegro_async import _args as _a
 from allegro_async._options import CallOptions
-from allegro_async.api import _enums as _e
 from allegro_async.api._paging import Paginator
-from allegro_async.api._runtime import Area, to_raw
+from allegro_async.api._runtime import Area, lazy_module, to_raw
 from allegro_async.api.models import shared_157cbb29 as _shared_157cbb29
 from allegro_async.api.models import users_offer_information as _models
+
+if TYPE_CHECKING:
+    from allegro_async.api import _enums as _e
+else:  # annotations only: the checks name the enum they need, loaded with its first value
+    _e = lazy_module("allegro_async.api._enums")
 
 
 class UsersOfferInformation(Area):
@@ -87,11 +92,11 @@ class UsersOfferInformation(Area):
             params={
                 "from": _a.query(from_, "from"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000),
-                "type": _a.query(type, "type", "array", enum=_e.Type2),
+                "type": _a.query(type, "type", "array", enum="Type2"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage2
+                    accept_language, "Accept-Language", enum="AcceptLanguage2"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -160,7 +165,7 @@ class UsersOfferInformation(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -198,11 +203,11 @@ class UsersOfferInformation(Area):
             f"/sale/product-offers/{_a.path_segment(offer_id, 'offerId')}/parts",
             _models.SalePartialProductOfferResponse,
             params={
-                "include": _a.query(include, "include", "array", required=True, enum=_e.Include),
+                "include": _a.query(include, "include", "array", required=True, enum="Include"),
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -237,7 +242,7 @@ class UsersOfferInformation(Area):
             _shared_157cbb29.SaleProductOfferResponseV1,
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",
@@ -339,13 +344,13 @@ class UsersOfferInformation(Area):
                     "boolean",
                 ),
                 "publication.status": _a.query(
-                    publication_status, "publication.status", "array", enum=_e.PublicationStatus
+                    publication_status, "publication.status", "array", enum="PublicationStatus"
                 ),
                 "publication.marketplace": _a.query(
                     publication_marketplace, "publication.marketplace"
                 ),
                 "sellingMode.format": _a.query(
-                    selling_mode_format, "sellingMode.format", "array", enum=_e.SellingModeFormat
+                    selling_mode_format, "sellingMode.format", "array", enum="SellingModeFormat"
                 ),
                 "external.id": _a.query(external_id, "external.id", "array"),
                 "delivery.shippingRates.id": _a.query(
@@ -354,7 +359,7 @@ class UsersOfferInformation(Area):
                 "delivery.shippingRates.id.empty": _a.query(
                     delivery_shipping_rates_id_empty, "delivery.shippingRates.id.empty", "boolean"
                 ),
-                "sort": _a.query(sort, "sort", enum=_e.Sort3),
+                "sort": _a.query(sort, "sort", enum="Sort3"),
                 "limit": _a.query(limit, "limit", "integer", minimum=1, maximum=1000, fmt="int32"),
                 "offset": _a.query(
                     offset, "offset", "integer", minimum=0, maximum=9999999, fmt="int32"
@@ -382,7 +387,7 @@ class UsersOfferInformation(Area):
             },
             headers={
                 "Accept-Language": _a.header(
-                    accept_language, "Accept-Language", enum=_e.AcceptLanguage
+                    accept_language, "Accept-Language", enum="AcceptLanguage"
                 ),
             },
             media_type="application/vnd.allegro.public.v1+json",

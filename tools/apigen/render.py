@@ -219,7 +219,8 @@ def _facts(p: ParamSpec, enums: dict[tuple[str, ...], EnumSpec]) -> str:
     if p.type == "array" and p.items_type and p.items_type != "string":
         out.append(f", items={p.items_type!r}")
     if p.enum:
-        out.append(f", enum=_e.{enums[p.enum].name}")
+        # by name: the enums module loads when a value is checked, not with the area
+        out.append(f", enum={enums[p.enum].name!r}")
     if p.minimum is not None:
         out.append(f", minimum={p.minimum!r}")
     if p.maximum is not None:
@@ -414,5 +415,5 @@ def render_area(area: str, ops: list[OpSpec], models: ModelSet, tag: str, header
                f"as _{alias}" for alias in used]
     return template("area.py.jinja").render(
         header=header, cls=class_name(area), area=area, tag=tag, count=len(ops), ops=views,
-        model_imports=imports,
+        model_imports=imports, uses_enums=re.search(r"\b_e\.[A-Z]", text) is not None,
     )

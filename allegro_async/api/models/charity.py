@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Charity."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,16 +13,14 @@ from allegro_async.api._base import (
 
 
 class CharityOrganization(ApiModel):
-    name: Annotated[str | None, Field(description="organization name")] = None
+    name: str | None = Field(None, description="organization name")
 
 
 class FundraisingCampaign(ApiModel):
-    id: Annotated[str | None, Field(description="unique campaign identifier")] = None
-    name: Annotated[str | None, Field(description="campaign name")] = None
+    id: str | None = Field(None, description="unique campaign identifier")
+    name: str | None = Field(None, description="campaign name")
     organization: CharityOrganization | None = None
 
 
 class FundraisingCampaigns(ApiModel):
-    campaigns: Annotated[list[FundraisingCampaign] | None, Field(description="search results")] = (
-        None
-    )
+    campaigns: list[FundraisingCampaign] | None = Field(None, description="search results")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of the schemas most areas use."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -21,12 +17,9 @@ class Price(ApiModel):
     The price data.
     """
 
-    amount: Annotated[
-        str, Field(description="The amount provided in a string format to avoid rounding errors.")
-    ]
-    currency: Annotated[
-        str,
-        Field(
-            description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
-        ),
-    ]
+    amount: str = Field(
+        description="The amount provided in a string format to avoid rounding errors."
+    )
+    currency: str = Field(
+        description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217)."
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Conversions."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -29,7 +25,7 @@ class CpsConversionStatus(OpenEnum):
 
 
 class CpsConversionOfferCategory(ApiModel):
-    id: Annotated[str | None, Field(description="The Category ID.")] = None
+    id: str | None = Field(None, description="The Category ID.")
 
 
 class CpsConversionOfferUnitPrice(ApiModel):
@@ -37,8 +33,8 @@ class CpsConversionOfferUnitPrice(ApiModel):
     Unit price of the offer.
     """
 
-    amount: Annotated[str | None, Field(description="Price amount.")] = None
-    currency: Annotated[str | None, Field(description="Currency code.")] = None
+    amount: str | None = Field(None, description="Price amount.")
+    currency: str | None = Field(None, description="Currency code.")
 
 
 class Seller(ApiModel):
@@ -46,7 +42,7 @@ class Seller(ApiModel):
     Information about the seller.
     """
 
-    login: Annotated[str | None, Field(description="Login of the seller")] = None
+    login: str | None = Field(None, description="Login of the seller")
 
 
 class CpsConversionOffer(ApiModel):
@@ -54,14 +50,13 @@ class CpsConversionOffer(ApiModel):
     Information about the offer.
     """
 
-    id: Annotated[str | None, Field(description="Identifier of the offer.")] = None
-    name: Annotated[str | None, Field(description="Offer name in the offer base language.")] = None
+    id: str | None = Field(None, description="Identifier of the offer.")
+    name: str | None = Field(None, description="Offer name in the offer base language.")
     category: CpsConversionOfferCategory | None = None
-    unit_price: Annotated[
-        CpsConversionOfferUnitPrice | None,
-        Field(alias="unitPrice", description="Unit price of the offer."),
-    ] = None
-    seller: Annotated[Seller | None, Field(description="Information about the seller.")] = None
+    unit_price: CpsConversionOfferUnitPrice | None = Field(
+        None, alias="unitPrice", description="Unit price of the offer."
+    )
+    seller: Seller | None = Field(None, description="Information about the seller.")
 
 
 class CpsConversionCommissionPublisher(ApiModel):
@@ -69,8 +64,8 @@ class CpsConversionCommissionPublisher(ApiModel):
     Publisher's commission.
     """
 
-    amount: Annotated[str | None, Field(description="Commission amount.")] = None
-    currency: Annotated[str | None, Field(description="Currency code.")] = None
+    amount: str | None = Field(None, description="Commission amount.")
+    currency: str | None = Field(None, description="Currency code.")
 
 
 class CpsConversionCommissionAllegro(ApiModel):
@@ -78,8 +73,8 @@ class CpsConversionCommissionAllegro(ApiModel):
     Allegro's commission.
     """
 
-    amount: Annotated[str | None, Field(description="Commission amount.")] = None
-    currency: Annotated[str | None, Field(description="Currency code.")] = None
+    amount: str | None = Field(None, description="Commission amount.")
+    currency: str | None = Field(None, description="Currency code.")
 
 
 class CpsConversionCommission(ApiModel):
@@ -87,12 +82,12 @@ class CpsConversionCommission(ApiModel):
     Commission information.
     """
 
-    publisher: Annotated[
-        CpsConversionCommissionPublisher | None, Field(description="Publisher's commission.")
-    ] = None
-    allegro: Annotated[
-        CpsConversionCommissionAllegro | None, Field(description="Allegro's commission.")
-    ] = None
+    publisher: CpsConversionCommissionPublisher | None = Field(
+        None, description="Publisher's commission."
+    )
+    allegro: CpsConversionCommissionAllegro | None = Field(
+        None, description="Allegro's commission."
+    )
 
 
 class CpsConversionMarketplace(ApiModel):
@@ -100,12 +95,10 @@ class CpsConversionMarketplace(ApiModel):
     Information about the marketplace.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.',
+    )
 
 
 class CpsConversion(ApiModel):
@@ -113,46 +106,35 @@ class CpsConversion(ApiModel):
     Represents a CPS conversion.
     """
 
-    id: Annotated[str | None, Field(description="Unique identifier of the conversion.")] = None
-    status: Annotated[
-        CpsConversionStatus | None, Field(description="Current status of the conversion.")
-    ] = None
-    last_modified_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="lastModifiedAt",
-            description="Date and time when the conversion was last modified.",
-        ),
-    ] = None
-    order_created_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="orderCreatedAt", description="Date and time when the related order was created."
-        ),
-    ] = None
-    quantity: Annotated[
-        int | None,
-        Field(
-            description="Number of ordered items associated with the conversion subtracted by number of items returned."
-        ),
-    ] = None
-    marketplace: Annotated[
-        CpsConversionMarketplace | None, Field(description="Information about the marketplace.")
-    ] = None
-    offer: Annotated[
-        CpsConversionOffer | None, Field(description="Information about the offer.")
-    ] = None
-    commission: Annotated[
-        CpsConversionCommission | None, Field(description="Commission information.")
-    ] = None
-    publisher_url_parameters: Annotated[
-        dict[str, str] | None,
-        Field(alias="publisherUrlParameters", description="Parameters from the publisher's URL."),
-    ] = None
+    id: str | None = Field(None, description="Unique identifier of the conversion.")
+    status: CpsConversionStatus | None = Field(
+        None, description="Current status of the conversion."
+    )
+    last_modified_at: AwareDatetime | None = Field(
+        None,
+        alias="lastModifiedAt",
+        description="Date and time when the conversion was last modified.",
+    )
+    order_created_at: AwareDatetime | None = Field(
+        None,
+        alias="orderCreatedAt",
+        description="Date and time when the related order was created.",
+    )
+    quantity: int | None = Field(
+        None,
+        description="Number of ordered items associated with the conversion subtracted by number of items returned.",
+    )
+    marketplace: CpsConversionMarketplace | None = Field(
+        None, description="Information about the marketplace."
+    )
+    offer: CpsConversionOffer | None = Field(None, description="Information about the offer.")
+    commission: CpsConversionCommission | None = Field(None, description="Commission information.")
+    publisher_url_parameters: dict[str, str] | None = Field(
+        None, alias="publisherUrlParameters", description="Parameters from the publisher's URL."
+    )
 
 
 class CpsConversionResponse(ApiModel):
-    conversions: Annotated[
-        list[CpsConversion] | None,
-        Field(description="CPS conversions list associated with filters and logged-in user."),
-    ] = None
+    conversions: list[CpsConversion] | None = Field(
+        None, description="CPS conversions list associated with filters and logged-in user."
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Deposits."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -25,15 +21,13 @@ class DepositType(ApiModel):
     Deposit type
     """
 
-    id: Annotated[UuidText | None, Field(description="The deposit ID")] = None
-    name: Annotated[str | None, Field(description="The deposit description")] = None
-    marketplace_id: Annotated[
-        str | None,
-        Field(
-            alias="marketplaceId",
-            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.',
-        ),
-    ] = None
+    id: UuidText | None = Field(None, description="The deposit ID")
+    name: str | None = Field(None, description="The deposit description")
+    marketplace_id: str | None = Field(
+        None,
+        alias="marketplaceId",
+        description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.',
+    )
     price: Price | None = None
 
 
@@ -42,4 +36,4 @@ class DepositTypeResponse(ApiModel):
     Deposit types available to use during creating an offer
     """
 
-    deposits: Annotated[list[DepositType] | None, Field(description="List of deposit types")] = None
+    deposits: list[DepositType] | None = Field(None, description="List of deposit types")

@@ -3,10 +3,7 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Fulfillment Parcels."""
 
-from __future__ import annotations
-
 from datetime import date as date_aliased
-from typing import Annotated
 
 from pydantic import (
     Field,
@@ -18,33 +15,26 @@ from allegro_async.api._base import (
 
 
 class FulfillmentOrderParcelItem(ApiModel):
-    product_id: Annotated[
-        str | None, Field(alias="productId", description="Product identifier")
-    ] = None
-    quantity: Annotated[int | None, Field(description="Number of items placed in a parcel")] = None
-    serial_numbers: Annotated[
-        list[str] | None,
-        Field(alias="serialNumbers", description="List of serial numbers of included items"),
-    ] = None
-    expiration_date: Annotated[
-        date_aliased | None,
-        Field(
-            alias="expirationDate",
-            description="Expiration date of all items associated by quantity",
-        ),
-    ] = None
-    offer_id: Annotated[str | None, Field(alias="offerId", description="Offer identifier")] = None
+    product_id: str | None = Field(None, alias="productId", description="Product identifier")
+    quantity: int | None = Field(None, description="Number of items placed in a parcel")
+    serial_numbers: list[str] | None = Field(
+        None, alias="serialNumbers", description="List of serial numbers of included items"
+    )
+    expiration_date: date_aliased | None = Field(
+        None,
+        alias="expirationDate",
+        description="Expiration date of all items associated by quantity",
+    )
+    offer_id: str | None = Field(None, alias="offerId", description="Offer identifier")
 
 
 class FulfillmentOrderParcel(ApiModel):
-    waybill: Annotated[
-        str | None, Field(description="Waybill number (parcel tracking number).")
-    ] = None
-    items: Annotated[
-        list[FulfillmentOrderParcelItem] | None, Field(description="List of parcels' items")
-    ] = None
+    waybill: str | None = Field(None, description="Waybill number (parcel tracking number).")
+    items: list[FulfillmentOrderParcelItem] | None = Field(
+        None, description="List of parcels' items"
+    )
 
 
 class FulfillmentOrder(ApiModel):
-    order_id: Annotated[str | None, Field(alias="orderId", description="order identifier")] = None
+    order_id: str | None = Field(None, alias="orderId", description="order identifier")
     parcels: list[FulfillmentOrderParcel] | None = None

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Fulfillment Products."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -22,10 +18,10 @@ class AvailableProductResponse(ApiModel):
     The product.
     """
 
-    id: Annotated[UuidText | None, Field(description="The product identifier.")] = None
-    name: Annotated[str | None, Field(description="The product name.")] = None
-    gtins: Annotated[list[str] | None, Field(description="List of product's GTIN numbers.")] = None
-    image: Annotated[str | None, Field(description="The product image.")] = None
+    id: UuidText | None = Field(None, description="The product identifier.")
+    name: str | None = Field(None, description="The product name.")
+    gtins: list[str] | None = Field(None, description="List of product's GTIN numbers.")
+    image: str | None = Field(None, description="The product image.")
 
 
 class AvailableProductsList(ApiModel):
@@ -33,10 +29,8 @@ class AvailableProductsList(ApiModel):
     The list of available seller's products.
     """
 
-    products: Annotated[
-        list[AvailableProductResponse] | None, Field(description="List of products.")
-    ] = None
-    count: Annotated[float | None, Field(description="Number of returned products.")] = None
-    total_count: Annotated[
-        float | None, Field(alias="totalCount", description="Total number of available products.")
-    ] = None
+    products: list[AvailableProductResponse] | None = Field(None, description="List of products.")
+    count: float | None = Field(None, description="Number of returned products.")
+    total_count: float | None = Field(
+        None, alias="totalCount", description="Total number of available products."
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Fulfillment Removal."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -31,21 +27,15 @@ class PhoneNumberWithCountryCode(ApiModel):
     Represents international phone number with country code.
     """
 
-    country_code: Annotated[
-        str,
-        Field(
-            alias="countryCode",
-            description="Country code without neither + nor 0 prefix.",
-            json_schema_extra={"maxLength": 3, "pattern": "^[1-9]\\d{0,2}$"},
-        ),
-    ]
-    number: Annotated[
-        str,
-        Field(
-            description="Local phone number without prefix.",
-            json_schema_extra={"maxLength": 15, "pattern": "(\\d{1,15})"},
-        ),
-    ]
+    country_code: str = Field(
+        alias="countryCode",
+        description="Country code without neither + nor 0 prefix.",
+        json_schema_extra={"maxLength": 3, "pattern": "^[1-9]\\d{0,2}$"},
+    )
+    number: str = Field(
+        description="Local phone number without prefix.",
+        json_schema_extra={"maxLength": 15, "pattern": "(\\d{1,15})"},
+    )
 
 
 class FulfillmentWithdrawalAddress(ApiModel):
@@ -53,53 +43,32 @@ class FulfillmentWithdrawalAddress(ApiModel):
     Represents information about address passed for withdrawal purpose.
     """
 
-    company: Annotated[
-        str,
-        Field(
-            description="Delivery recipient name (required).", json_schema_extra={"maxLength": 200}
-        ),
-    ]
-    street: Annotated[
-        str,
-        Field(
-            description="The name of the street, building number and so on, where the building is located (required).",
-            json_schema_extra={"maxLength": 150, "pattern": "^[^\\*\\%\\&\\^\\#\\@\\!]*$"},
-        ),
-    ]
-    postal_code: Annotated[
-        str,
-        Field(
-            alias="postalCode",
-            description="The code used for postal delivery purposes (required).",
-            json_schema_extra={"maxLength": 12},
-        ),
-    ]
-    city: Annotated[
-        str,
-        Field(
-            description="The name of the city or town (required).",
-            json_schema_extra={
-                "maxLength": 50,
-                "pattern": "^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$",
-            },
-        ),
-    ]
-    country_code: Annotated[
-        str,
-        Field(
-            alias="countryCode",
-            description="The country code where the address is located (required).",
-        ),
-    ]
+    company: str = Field(
+        description="Delivery recipient name (required).", json_schema_extra={"maxLength": 200}
+    )
+    street: str = Field(
+        description="The name of the street, building number and so on, where the building is located (required).",
+        json_schema_extra={"maxLength": 150, "pattern": "^[^\\*\\%\\&\\^\\#\\@\\!]*$"},
+    )
+    postal_code: str = Field(
+        alias="postalCode",
+        description="The code used for postal delivery purposes (required).",
+        json_schema_extra={"maxLength": 12},
+    )
+    city: str = Field(
+        description="The name of the city or town (required).",
+        json_schema_extra={"maxLength": 50, "pattern": "^[^~!@#\\$%\\^&\\*(){}\\+=|:;\\?\\[\\]]*$"},
+    )
+    country_code: str = Field(
+        alias="countryCode", description="The country code where the address is located (required)."
+    )
     phone: PhoneNumberWithCountryCode
-    additional_info: Annotated[
-        str | None,
-        Field(
-            alias="additionalInfo",
-            description="Additional info which can be passed on courier label but only for parcels with larger dimensions sent not by WzA (SwA).",
-            json_schema_extra={"maxLength": 300},
-        ),
-    ] = None
+    additional_info: str | None = Field(
+        None,
+        alias="additionalInfo",
+        description="Additional info which can be passed on courier label but only for parcels with larger dimensions sent not by WzA (SwA).",
+        json_schema_extra={"maxLength": 300},
+    )
 
 
 class FulfillmentRemovalPreference(ApiModel):
@@ -107,10 +76,7 @@ class FulfillmentRemovalPreference(ApiModel):
     Represents seller preference how to handle goods that should be removed from 1F warehouse.
     """
 
-    operation: Annotated[
-        FulfillmentRemovalPreferenceOperation,
-        Field(
-            description="Preference what kind of operation to execute on undesirable items WITHDRAWAL/DISPOSAL (required)."
-        ),
-    ]
+    operation: FulfillmentRemovalPreferenceOperation = Field(
+        description="Preference what kind of operation to execute on undesirable items WITHDRAWAL/DISPOSAL (required)."
+    )
     address: FulfillmentWithdrawalAddress | None = None

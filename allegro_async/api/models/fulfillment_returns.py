@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Fulfillment Returns."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -49,13 +45,13 @@ class FulfillmentRefundDispositionAccountableForNonSellability(OpenEnum):
 
 
 class FulfillmentRefundDispositionBuyer(ApiModel):
-    login: Annotated[str | None, Field(description="Buyer login.")] = None
+    login: str | None = Field(None, description="Buyer login.")
 
 
 class FulfillmentRefundDispositionProduct(ApiModel):
-    gtins: Annotated[list[str] | None, Field(description="Product GTINs.")] = None
-    name: Annotated[str | None, Field(description="Product name.")] = None
-    quantity: Annotated[int | None, Field(description="Product quantity.")] = None
+    gtins: list[str] | None = Field(None, description="Product GTINs.")
+    name: str | None = Field(None, description="Product name.")
+    quantity: int | None = Field(None, description="Product quantity.")
 
 
 class FulfillmentRefundDispositionRefundDetails(OpenEnum):
@@ -69,60 +65,49 @@ class FulfillmentRefundDispositionRefundDetails(OpenEnum):
 
 
 class FulfillmentRefundDispositionRefund(ApiModel):
-    status: Annotated[
-        str | None,
-        Field(
-            description="Detailed refund status. Sample values include `NEW`, `IN_PROGRESS`, `SUCCESS`, `FAILURE`, `CANCELLED`, `PAYMENT_OPERATOR_NOT_SUPPORTED`, `UNTRACKED_REFUND_DETECTED`, `POSTPAID` and may change without prior notification."
-        ),
-    ] = None
-    details: Annotated[
-        FulfillmentRefundDispositionRefundDetails | None,
-        Field(
-            description="Information about what should happen to finish the refund process. - `NO_ACTION_NEEDED` - nothing to do by seller, - `ACTION_NEEDED` - no automatic refund possible, refund should be managed by seller, - `IN_PROGRESS` - automatic refund started but not completed yet."
-        ),
-    ] = None
+    status: str | None = Field(
+        None,
+        description="Detailed refund status. Sample values include `NEW`, `IN_PROGRESS`, `SUCCESS`, `FAILURE`, `CANCELLED`, `PAYMENT_OPERATOR_NOT_SUPPORTED`, `UNTRACKED_REFUND_DETECTED`, `POSTPAID` and may change without prior notification.",
+    )
+    details: FulfillmentRefundDispositionRefundDetails | None = Field(
+        None,
+        description="Information about what should happen to finish the refund process. - `NO_ACTION_NEEDED` - nothing to do by seller, - `ACTION_NEEDED` - no automatic refund possible, refund should be managed by seller, - `IN_PROGRESS` - automatic refund started but not completed yet.",
+    )
 
 
 class FulfillmentRefundDisposition(ApiModel):
-    type: Annotated[
-        FulfillmentRefundDispositionType | None,
-        Field(
-            description="Type of the refund disposition. - `RETURN` - buyer return, - `BOUNCE` - operational return."
-        ),
-    ] = None
+    type: FulfillmentRefundDispositionType | None = Field(
+        None,
+        description="Type of the refund disposition. - `RETURN` - buyer return, - `BOUNCE` - operational return.",
+    )
     refund: FulfillmentRefundDispositionRefund | None = None
-    stock_status: Annotated[
-        FulfillmentRefundDispositionStockStatus | None,
-        Field(
-            alias="stockStatus",
-            description="Status describing whether the item returns to sellable stock. - `SELLABLE` - item returns to sellable stock, - `NON_SELLABLE` - item designated for removal process or disposal, - `MISSING` - expected item was not found in parcel, - `ITEM_MISMATCH` - same product but different serial numbers.",
-        ),
-    ] = None
-    verification_status: Annotated[
-        str | None,
-        Field(
-            alias="verificationStatus",
-            description="Verification status based on quality inspection in warehouse. Sample values include `DAMAGED`, `EXPIRED`, `FULL_DAMAGE`, `ITEM_MISSING`, `PARTIAL_DAMAGE`, `RECEIVED`, `SELLABLE` and may change without prior notification.",
-        ),
-    ] = None
-    accountable_for_non_sellability: Annotated[
-        FulfillmentRefundDispositionAccountableForNonSellability | None,
-        Field(
-            alias="accountableForNonSellability",
-            description="Side accountable for item non-sellability. - `WAREHOUSE` - `BUYER` - `NOT_APPLICABLE`",
-        ),
-    ] = None
-    order_id: Annotated[str | None, Field(alias="orderId", description="Order identifier.")] = None
-    offer_id: Annotated[str | None, Field(alias="offerId", description="Offer identifier.")] = None
+    stock_status: FulfillmentRefundDispositionStockStatus | None = Field(
+        None,
+        alias="stockStatus",
+        description="Status describing whether the item returns to sellable stock. - `SELLABLE` - item returns to sellable stock, - `NON_SELLABLE` - item designated for removal process or disposal, - `MISSING` - expected item was not found in parcel, - `ITEM_MISMATCH` - same product but different serial numbers.",
+    )
+    verification_status: str | None = Field(
+        None,
+        alias="verificationStatus",
+        description="Verification status based on quality inspection in warehouse. Sample values include `DAMAGED`, `EXPIRED`, `FULL_DAMAGE`, `ITEM_MISSING`, `PARTIAL_DAMAGE`, `RECEIVED`, `SELLABLE` and may change without prior notification.",
+    )
+    accountable_for_non_sellability: (
+        FulfillmentRefundDispositionAccountableForNonSellability | None
+    ) = Field(
+        None,
+        alias="accountableForNonSellability",
+        description="Side accountable for item non-sellability. - `WAREHOUSE` - `BUYER` - `NOT_APPLICABLE`",
+    )
+    order_id: str | None = Field(None, alias="orderId", description="Order identifier.")
+    offer_id: str | None = Field(None, alias="offerId", description="Offer identifier.")
     product: FulfillmentRefundDispositionProduct | None = None
     buyer: FulfillmentRefundDispositionBuyer | None = None
-    created_at: Annotated[
-        AwareDatetime | None, Field(alias="createdAt", description="Disposition creation date.")
-    ] = None
+    created_at: AwareDatetime | None = Field(
+        None, alias="createdAt", description="Disposition creation date."
+    )
 
 
 class FulfillmentRefundDispositionsResponse(ApiModel):
-    report: Annotated[
-        list[FulfillmentRefundDisposition] | None,
-        Field(description="Refund dispositions matching the provided filters."),
-    ] = None
+    report: list[FulfillmentRefundDisposition] | None = Field(
+        None, description="Refund dispositions matching the provided filters."
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Fulfillment Stock."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -34,19 +30,15 @@ class ReserveInfo(ApiModel):
     Contains information about amount of reserve and its sufficiency for next days. If status is set to NOT_ENOUGH_DATA value of will not be sent.
     """
 
-    out_of_stock_in: Annotated[
-        float | None,
-        Field(
-            alias="outOfStockIn",
-            description="Prediction of number of days in which inventory will be sold out.",
-        ),
-    ] = None
-    status: Annotated[
-        ReserveInfoStatus | None,
-        Field(
-            description="Gives information about inventory, that can not be expressed using `outOfStockIn` property. Can be one of the given values: NOT_ENOUGH_DATA - not enough data to calculate sufficiency, LOW_STOCK - inventory quantity will run out soon (in 14 days or less) NORMAL - prediction can be calculated, EXCESS_ONE_YEAR - amount of inventory will not be exhausted in (approximately) one year threshold."
-        ),
-    ] = None
+    out_of_stock_in: float | None = Field(
+        None,
+        alias="outOfStockIn",
+        description="Prediction of number of days in which inventory will be sold out.",
+    )
+    status: ReserveInfoStatus | None = Field(
+        None,
+        description="Gives information about inventory, that can not be expressed using `outOfStockIn` property. Can be one of the given values: NOT_ENOUGH_DATA - not enough data to calculate sufficiency, LOW_STOCK - inventory quantity will run out soon (in 14 days or less) NORMAL - prediction can be calculated, EXCESS_ONE_YEAR - amount of inventory will not be exhausted in (approximately) one year threshold.",
+    )
 
 
 class StockProduct(ApiModel):
@@ -54,10 +46,10 @@ class StockProduct(ApiModel):
     The product.
     """
 
-    id: Annotated[UuidText | None, Field(description="The product identifier.")] = None
-    name: Annotated[str | None, Field(description="The product name.")] = None
-    gtins: Annotated[list[str] | None, Field(description="List of product's GTIN numbers.")] = None
-    image: Annotated[str | None, Field(description="The product image.")] = None
+    id: UuidText | None = Field(None, description="The product identifier.")
+    name: str | None = Field(None, description="The product name.")
+    gtins: list[str] | None = Field(None, description="List of product's GTIN numbers.")
+    image: str | None = Field(None, description="The product image.")
 
 
 class StockQuantity(ApiModel):
@@ -65,26 +57,20 @@ class StockQuantity(ApiModel):
     Represents stock quantity.
     """
 
-    available: Annotated[
-        float | None,
-        Field(
-            description="A number of items in a warehouse available for sale. The amount is taken from the current active offer, or in case there is no active offer, it shows the amount that will be available on offer after it will have been created."
-        ),
-    ] = None
-    on_order: Annotated[
-        float | None,
-        Field(
-            alias="onOrder",
-            description="A number of items already bought but not shipped. These are items in unpaid and paid orders that waiting for courier pickup.",
-        ),
-    ] = None
-    on_hold: Annotated[
-        float | None,
-        Field(
-            alias="onHold",
-            description="A number of items in a warehouse not available for sale (e.g. due to damage).",
-        ),
-    ] = None
+    available: float | None = Field(
+        None,
+        description="A number of items in a warehouse available for sale. The amount is taken from the current active offer, or in case there is no active offer, it shows the amount that will be available on offer after it will have been created.",
+    )
+    on_order: float | None = Field(
+        None,
+        alias="onOrder",
+        description="A number of items already bought but not shipped. These are items in unpaid and paid orders that waiting for courier pickup.",
+    )
+    on_hold: float | None = Field(
+        None,
+        alias="onHold",
+        description="A number of items in a warehouse not available for sale (e.g. due to damage).",
+    )
 
 
 class StockSellingStats(ApiModel):
@@ -92,20 +78,16 @@ class StockSellingStats(ApiModel):
     Represents selling stats of given product in merchant's stock.
     """
 
-    last_fourteen_days_average: Annotated[
-        float | None,
-        Field(
-            alias="lastFourteenDaysAverage",
-            description="Moving daily sales average calculated for last 14 calendar days before current day. Doesn't include sales for current day. Note that this number is not stable and might change between subsequent requests due to e.g. cancellations of orders within the calculation period.",
-        ),
-    ] = None
-    last_thirty_days_sum: Annotated[
-        float | None,
-        Field(
-            alias="lastThirtyDaysSum",
-            description="Total sales for the last 30 calendar days. Doesn't include sales for current day. Note that this number is not stable and might change between subsequent requests due to e.g. cancellations of orders within the calculation period.",
-        ),
-    ] = None
+    last_fourteen_days_average: float | None = Field(
+        None,
+        alias="lastFourteenDaysAverage",
+        description="Moving daily sales average calculated for last 14 calendar days before current day. Doesn't include sales for current day. Note that this number is not stable and might change between subsequent requests due to e.g. cancellations of orders within the calculation period.",
+    )
+    last_thirty_days_sum: float | None = Field(
+        None,
+        alias="lastThirtyDaysSum",
+        description="Total sales for the last 30 calendar days. Doesn't include sales for current day. Note that this number is not stable and might change between subsequent requests due to e.g. cancellations of orders within the calculation period.",
+    )
 
 
 class StockStorageFeeStatus(OpenEnum):
@@ -125,23 +107,18 @@ class StockStorageFeeDetails(ApiModel):
     Details about charged storage fee. Only present in case of CHARGED status, null otherwise.
     """
 
-    charged_items_quantity: Annotated[
-        float | None,
-        Field(
-            alias="chargedItemsQuantity",
-            description="Number of items, for which storage fee was charged. For example seller might have 20 items in total, but only 3 of them are stored longer than free storage period, so the fee is applied only for them.",
-        ),
-    ] = None
-    amount_net: Annotated[
-        float | None, Field(alias="amountNet", description="Total net amount of the charged fee.")
-    ] = None
-    amount_gross: Annotated[
-        float | None,
-        Field(alias="amountGross", description="Total gross amount of the charged fee."),
-    ] = None
-    currency: Annotated[str | None, Field(description="Currency in which the fee was charged.")] = (
-        None
+    charged_items_quantity: float | None = Field(
+        None,
+        alias="chargedItemsQuantity",
+        description="Number of items, for which storage fee was charged. For example seller might have 20 items in total, but only 3 of them are stored longer than free storage period, so the fee is applied only for them.",
     )
+    amount_net: float | None = Field(
+        None, alias="amountNet", description="Total net amount of the charged fee."
+    )
+    amount_gross: float | None = Field(
+        None, alias="amountGross", description="Total gross amount of the charged fee."
+    )
+    currency: str | None = Field(None, description="Currency in which the fee was charged.")
 
 
 class StockStorageFee(ApiModel):
@@ -149,25 +126,19 @@ class StockStorageFee(ApiModel):
     Information about storage fee for a given product in merchant's stock.
     """
 
-    status: Annotated[
-        StockStorageFeeStatus | None,
-        Field(
-            description="Status of the storage fee.\n* NOT_APPLICABLE - fee for yesterday has not been charged.\n* CHARGED - the fee has been charged on seller's billing.\n"
-        ),
-    ] = None
-    fee_status_at: Annotated[
-        str | None,
-        Field(
-            alias="feeStatusAt",
-            description="Date when the fee was charged. Normally we return the data for the day before. However, due to asynchronous nature of fee update process, which are calculated overnight, it is possible to have some outdated entries when querying during fee recalculation process. This value allows to ensure that you work on the most recent data.",
-        ),
-    ] = None
-    details: Annotated[
-        StockStorageFeeDetails | None,
-        Field(
-            description="Details about charged storage fee. Only present in case of CHARGED status, null otherwise."
-        ),
-    ] = None
+    status: StockStorageFeeStatus | None = Field(
+        None,
+        description="Status of the storage fee.\n* NOT_APPLICABLE - fee for yesterday has not been charged.\n* CHARGED - the fee has been charged on seller's billing.\n",
+    )
+    fee_status_at: str | None = Field(
+        None,
+        alias="feeStatusAt",
+        description="Date when the fee was charged. Normally we return the data for the day before. However, due to asynchronous nature of fee update process, which are calculated overnight, it is possible to have some outdated entries when querying during fee recalculation process. This value allows to ensure that you work on the most recent data.",
+    )
+    details: StockStorageFeeDetails | None = Field(
+        None,
+        description="Details about charged storage fee. Only present in case of CHARGED status, null otherwise.",
+    )
 
 
 class StockProductItem(ApiModel):
@@ -177,16 +148,14 @@ class StockProductItem(ApiModel):
 
     product: StockProduct | None = None
     quantity: StockQuantity | None = None
-    selling_stats: Annotated[StockSellingStats | None, Field(alias="sellingStats")] = None
+    selling_stats: StockSellingStats | None = Field(None, alias="sellingStats")
     reserve: ReserveInfo | None = None
-    storage_fee: Annotated[StockStorageFee | None, Field(alias="storageFee")] = None
-    offer_id: Annotated[
-        str | None,
-        Field(
-            alias="offerId",
-            description="Identifier of the offer currently attached to the product.",
-        ),
-    ] = None
+    storage_fee: StockStorageFee | None = Field(None, alias="storageFee")
+    offer_id: str | None = Field(
+        None,
+        alias="offerId",
+        description="Identifier of the offer currently attached to the product.",
+    )
 
 
 class StockProductList(ApiModel):
@@ -194,10 +163,10 @@ class StockProductList(ApiModel):
     Represents the current stock for the seller.
     """
 
-    stock: Annotated[
-        list[StockProductItem] | None, Field(description="List of products with their quantity.")
-    ] = None
-    count: Annotated[float | None, Field(description="Number of returned products.")] = None
-    total_count: Annotated[
-        float | None, Field(alias="totalCount", description="Total number of available products.")
-    ] = None
+    stock: list[StockProductItem] | None = Field(
+        None, description="List of products with their quantity."
+    )
+    count: float | None = Field(None, description="Number of returned products.")
+    total_count: float | None = Field(
+        None, alias="totalCount", description="Total number of available products."
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Information about marketplaces."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,15 +13,15 @@ from allegro_async.api._base import (
 
 
 class MarketplaceItemCurrency(ApiModel):
-    code: Annotated[str | None, Field(description="ISO 4217 currency code")] = None
+    code: str | None = Field(None, description="ISO 4217 currency code")
 
 
 class MarketplaceItemLanguage(ApiModel):
-    code: Annotated[str | None, Field(description="BCP-47 language code")] = None
+    code: str | None = Field(None, description="BCP-47 language code")
 
 
 class MarketplaceItemShippingCountry(ApiModel):
-    code: Annotated[str | None, Field(description="ISO 3166 country code")] = None
+    code: str | None = Field(None, description="ISO 3166 country code")
 
 
 class MarketplaceItemLanguages(ApiModel):
@@ -33,14 +29,12 @@ class MarketplaceItemLanguages(ApiModel):
     Languages available for that marketplace
     """
 
-    offer_creation: Annotated[
-        list[MarketplaceItemLanguage] | None,
-        Field(alias="offerCreation", description="Languages in which you can create offer"),
-    ] = None
-    offer_display: Annotated[
-        list[MarketplaceItemLanguage] | None,
-        Field(alias="offerDisplay", description="Languages in which buyer can see the offer"),
-    ] = None
+    offer_creation: list[MarketplaceItemLanguage] | None = Field(
+        None, alias="offerCreation", description="Languages in which you can create offer"
+    )
+    offer_display: list[MarketplaceItemLanguage] | None = Field(
+        None, alias="offerDisplay", description="Languages in which buyer can see the offer"
+    )
 
 
 class MarketplaceItemCurrencies(ApiModel):
@@ -49,31 +43,27 @@ class MarketplaceItemCurrencies(ApiModel):
     """
 
     base: MarketplaceItemCurrency | None = None
-    additional: Annotated[
-        list[MarketplaceItemCurrency] | None,
-        Field(description="List of other currencies available for that marketplace"),
-    ] = None
+    additional: list[MarketplaceItemCurrency] | None = Field(
+        None, description="List of other currencies available for that marketplace"
+    )
 
 
 class MarketplaceItem(ApiModel):
-    id: Annotated[str | None, Field(description="Marketplace id")] = None
-    languages: Annotated[
-        MarketplaceItemLanguages | None,
-        Field(description="Languages available for that marketplace"),
-    ] = None
-    currencies: Annotated[
-        MarketplaceItemCurrencies | None,
-        Field(description="Currencies available for that marketplace"),
-    ] = None
-    shipping_countries: Annotated[
-        list[MarketplaceItemShippingCountry] | None,
-        Field(
-            alias="shippingCountries", description="List of delivery countries for that marketplace"
-        ),
-    ] = None
+    id: str | None = Field(None, description="Marketplace id")
+    languages: MarketplaceItemLanguages | None = Field(
+        None, description="Languages available for that marketplace"
+    )
+    currencies: MarketplaceItemCurrencies | None = Field(
+        None, description="Currencies available for that marketplace"
+    )
+    shipping_countries: list[MarketplaceItemShippingCountry] | None = Field(
+        None,
+        alias="shippingCountries",
+        description="List of delivery countries for that marketplace",
+    )
 
 
 class AllegroMarketplaces(ApiModel):
-    marketplaces: Annotated[
-        list[MarketplaceItem] | None, Field(description="List of marketplaces in allegro")
-    ] = None
+    marketplaces: list[MarketplaceItem] | None = Field(
+        None, description="List of marketplaces in allegro"
+    )

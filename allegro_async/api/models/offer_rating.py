@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Offer rating."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,39 +13,30 @@ from allegro_async.api._base import (
 
 
 class OfferRatingScoreDistribution(ApiModel):
-    name: Annotated[str | None, Field(description="Identifier of score: 5, 4, 3, 2, 1.")] = None
-    count: Annotated[
-        int | None, Field(description="Count of score.", json_schema_extra={"minimum": 0})
-    ] = None
+    name: str | None = Field(None, description="Identifier of score: 5, 4, 3, 2, 1.")
+    count: int | None = Field(None, description="Count of score.", json_schema_extra={"minimum": 0})
 
 
 class OfferRatingSizeFeedback(ApiModel):
-    name: Annotated[
-        str | None, Field(description="Identifier of sizeFeedback: BIGGER, FIT, SMALLER.")
-    ] = None
-    count: Annotated[
-        int | None,
-        Field(description="Count of sizeFeedback responses.", json_schema_extra={"minimum": 0}),
-    ] = None
+    name: str | None = Field(None, description="Identifier of sizeFeedback: BIGGER, FIT, SMALLER.")
+    count: int | None = Field(
+        None, description="Count of sizeFeedback responses.", json_schema_extra={"minimum": 0}
+    )
 
 
 class OfferRating(ApiModel):
-    average_score: Annotated[
-        str | None, Field(alias="averageScore", description="Average score of offer rating.")
-    ] = None
-    score_distribution: Annotated[
-        list[OfferRatingScoreDistribution] | None,
-        Field(alias="scoreDistribution", description="List score distribution with count."),
-    ] = None
-    total_responses: Annotated[
-        int | None,
-        Field(
-            alias="totalResponses",
-            description="Number of total responses.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    size_feedback: Annotated[
-        list[OfferRatingSizeFeedback] | None,
-        Field(alias="sizeFeedback", description="List of size feedback."),
-    ] = None
+    average_score: str | None = Field(
+        None, alias="averageScore", description="Average score of offer rating."
+    )
+    score_distribution: list[OfferRatingScoreDistribution] | None = Field(
+        None, alias="scoreDistribution", description="List score distribution with count."
+    )
+    total_responses: int | None = Field(
+        None,
+        alias="totalResponses",
+        description="Number of total responses.",
+        json_schema_extra={"minimum": 0},
+    )
+    size_feedback: list[OfferRatingSizeFeedback] | None = Field(
+        None, alias="sizeFeedback", description="List of size feedback."
+    )

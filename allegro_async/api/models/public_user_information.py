@@ -3,10 +3,7 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Public user information."""
 
-from __future__ import annotations
-
 from datetime import date as date_aliased
-from typing import Annotated
 
 from pydantic import (
     Field,
@@ -22,17 +19,12 @@ class UserRatingSummaryResponseV2Recommended(ApiModel):
     Summary of data concerning users that recommend the seller.
     """
 
-    unique: Annotated[
-        int,
-        Field(description="Number of recommending unique users.", json_schema_extra={"minimum": 0}),
-    ]
-    total: Annotated[
-        int,
-        Field(
-            description="Total number of positive feedbacks received.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
+    unique: int = Field(
+        description="Number of recommending unique users.", json_schema_extra={"minimum": 0}
+    )
+    total: int = Field(
+        description="Total number of positive feedbacks received.", json_schema_extra={"minimum": 0}
+    )
 
 
 class UserRatingSummaryResponseV2NotRecommended(ApiModel):
@@ -40,19 +32,12 @@ class UserRatingSummaryResponseV2NotRecommended(ApiModel):
     Summary of data concerning users that do not recommend the seller.
     """
 
-    unique: Annotated[
-        int,
-        Field(
-            description="Number of not recommending unique users.", json_schema_extra={"minimum": 0}
-        ),
-    ]
-    total: Annotated[
-        int,
-        Field(
-            description="Total number of negative feedbacks received.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
+    unique: int = Field(
+        description="Number of not recommending unique users.", json_schema_extra={"minimum": 0}
+    )
+    total: int = Field(
+        description="Total number of negative feedbacks received.", json_schema_extra={"minimum": 0}
+    )
 
 
 class UserRatingSummaryResponseV2StatisticsReceived(ApiModel):
@@ -60,10 +45,9 @@ class UserRatingSummaryResponseV2StatisticsReceived(ApiModel):
     Summary of received ratings.
     """
 
-    total: Annotated[
-        int,
-        Field(description="Total number of received ratings.", json_schema_extra={"minimum": 0}),
-    ]
+    total: int = Field(
+        description="Total number of received ratings.", json_schema_extra={"minimum": 0}
+    )
 
 
 class UserRatingSummaryResponseV2StatisticsExcluded(ApiModel):
@@ -71,10 +55,9 @@ class UserRatingSummaryResponseV2StatisticsExcluded(ApiModel):
     Summary of excluded ratings.
     """
 
-    total: Annotated[
-        int,
-        Field(description="Total number of excluded ratings.", json_schema_extra={"minimum": 0}),
-    ]
+    total: int = Field(
+        description="Total number of excluded ratings.", json_schema_extra={"minimum": 0}
+    )
 
 
 class UserRatingSummaryResponseV2StatisticsRemoved(ApiModel):
@@ -82,33 +65,24 @@ class UserRatingSummaryResponseV2StatisticsRemoved(ApiModel):
     Summary of removed ratings.
     """
 
-    total: Annotated[
-        int, Field(description="Total number of removed ratings.", json_schema_extra={"minimum": 0})
-    ]
-    by_admin: Annotated[
-        int,
-        Field(
-            alias="byAdmin",
-            description="Number of ratings removed by admin.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
-    by_buyer: Annotated[
-        int,
-        Field(
-            alias="byBuyer",
-            description="Number of ratings removed by buyer.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
-    by_buyer_due_to_compensation: Annotated[
-        int,
-        Field(
-            alias="byBuyerDueToCompensation",
-            description="Number of ratings removed by buyer due to compensation.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ]
+    total: int = Field(
+        description="Total number of removed ratings.", json_schema_extra={"minimum": 0}
+    )
+    by_admin: int = Field(
+        alias="byAdmin",
+        description="Number of ratings removed by admin.",
+        json_schema_extra={"minimum": 0},
+    )
+    by_buyer: int = Field(
+        alias="byBuyer",
+        description="Number of ratings removed by buyer.",
+        json_schema_extra={"minimum": 0},
+    )
+    by_buyer_due_to_compensation: int = Field(
+        alias="byBuyerDueToCompensation",
+        description="Number of ratings removed by buyer due to compensation.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class UserRatingSummaryResponseV2Statistics(ApiModel):
@@ -116,18 +90,15 @@ class UserRatingSummaryResponseV2Statistics(ApiModel):
     Summary of ratings statistics.
     """
 
-    received: Annotated[
-        UserRatingSummaryResponseV2StatisticsReceived,
-        Field(description="Summary of received ratings."),
-    ]
-    excluded: Annotated[
-        UserRatingSummaryResponseV2StatisticsExcluded,
-        Field(description="Summary of excluded ratings."),
-    ]
-    removed: Annotated[
-        UserRatingSummaryResponseV2StatisticsRemoved,
-        Field(description="Summary of removed ratings."),
-    ]
+    received: UserRatingSummaryResponseV2StatisticsReceived = Field(
+        description="Summary of received ratings."
+    )
+    excluded: UserRatingSummaryResponseV2StatisticsExcluded = Field(
+        description="Summary of excluded ratings."
+    )
+    removed: UserRatingSummaryResponseV2StatisticsRemoved = Field(
+        description="Summary of removed ratings."
+    )
 
 
 class UserRatingSummaryResponseV2User(ApiModel):
@@ -135,35 +106,26 @@ class UserRatingSummaryResponseV2User(ApiModel):
     Information about the user.
     """
 
-    created_at: Annotated[
-        date_aliased,
-        Field(alias="createdAt", description="The date when the user account was created."),
-    ]
+    created_at: date_aliased = Field(
+        alias="createdAt", description="The date when the user account was created."
+    )
 
 
 class UserRatingSummaryResponseV2(ApiModel):
-    recommended: Annotated[
-        UserRatingSummaryResponseV2Recommended | None,
-        Field(description="Summary of data concerning users that recommend the seller."),
-    ] = None
-    not_recommended: Annotated[
-        UserRatingSummaryResponseV2NotRecommended | None,
-        Field(
-            alias="notRecommended",
-            description="Summary of data concerning users that do not recommend the seller.",
-        ),
-    ] = None
-    recommended_percentage: Annotated[
-        str | None,
-        Field(
-            alias="recommendedPercentage",
-            description="Percentage of unique buyers recommending the seller.",
-        ),
-    ] = None
-    statistics: Annotated[
-        UserRatingSummaryResponseV2Statistics | None,
-        Field(description="Summary of ratings statistics."),
-    ] = None
-    user: Annotated[
-        UserRatingSummaryResponseV2User, Field(description="Information about the user.")
-    ]
+    recommended: UserRatingSummaryResponseV2Recommended | None = Field(
+        None, description="Summary of data concerning users that recommend the seller."
+    )
+    not_recommended: UserRatingSummaryResponseV2NotRecommended | None = Field(
+        None,
+        alias="notRecommended",
+        description="Summary of data concerning users that do not recommend the seller.",
+    )
+    recommended_percentage: str | None = Field(
+        None,
+        alias="recommendedPercentage",
+        description="Percentage of unique buyers recommending the seller.",
+    )
+    statistics: UserRatingSummaryResponseV2Statistics | None = Field(
+        None, description="Summary of ratings statistics."
+    )
+    user: UserRatingSummaryResponseV2User = Field(description="Information about the user.")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by batch_offer_modification, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,4 +13,4 @@ from allegro_async.api._base import (
 
 
 class ShippingRates(ApiModel):
-    id: Annotated[str | None, Field(description="Id of shipping rates")] = None
+    id: str | None = Field(None, description="Id of shipping rates")

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by offer_management, users_offer_information."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import (
@@ -60,18 +58,15 @@ from allegro_async.api.models.shared_fe7ccc21 import (
 
 
 class AdditionalMarketplacesRefusalReasonResponse(ApiModel):
-    code: Annotated[str | None, Field(description="Technical code of the refusal reason")] = None
-    user_message: Annotated[
-        str | None,
-        Field(
-            alias="userMessage",
-            description="Short description of the refusal reason in natural language",
-        ),
-    ] = None
-    parameters: Annotated[
-        dict[str, list[str]] | None,
-        Field(description="Additional technical parameters of the refusal reason"),
-    ] = None
+    code: str | None = Field(None, description="Technical code of the refusal reason")
+    user_message: str | None = Field(
+        None,
+        alias="userMessage",
+        description="Short description of the refusal reason in natural language",
+    )
+    parameters: dict[str, list[str]] | None = Field(
+        None, description="Additional technical parameters of the refusal reason"
+    )
 
 
 class PublicationState(OpenEnum):
@@ -91,19 +86,15 @@ class Publication(ApiModel):
     <small>[read-only]</small> Contains information about the visibility status of the listing for the given service.
     """
 
-    state: Annotated[
-        PublicationState | None,
-        Field(
-            description="Possible values:</br> - `APPROVED` - the offer is visible in the given additional marketplace if it is active.</br> - `REFUSED` - the offer or the seller does not meet the conditions required to display the offer in the given additional marketplace.</br> - `IN_PROGRESS` - the process of qualifying the offer visibility in a given additional service is in progress.</br> - `NOT_REQUESTED` - the seller has not indicated the intention of visibility in the given additional service.</br> - `PENDING` - the seller has indicated the intention of visibility on a given additional marketplace, but the qualification process has not started, for example, due to offer status (only active offers are subject to the qualification process)."
-        ),
-    ] = None
-    refusal_reasons: Annotated[
-        list[AdditionalMarketplacesRefusalReasonResponse] | None,
-        Field(
-            alias="refusalReasons",
-            description="Reasons for marketplace publication refusal. Empty list for not refused marketplaces.",
-        ),
-    ] = None
+    state: PublicationState | None = Field(
+        None,
+        description="Possible values:</br> - `APPROVED` - the offer is visible in the given additional marketplace if it is active.</br> - `REFUSED` - the offer or the seller does not meet the conditions required to display the offer in the given additional marketplace.</br> - `IN_PROGRESS` - the process of qualifying the offer visibility in a given additional service is in progress.</br> - `NOT_REQUESTED` - the seller has not indicated the intention of visibility in the given additional service.</br> - `PENDING` - the seller has indicated the intention of visibility on a given additional marketplace, but the qualification process has not started, for example, due to offer status (only active offers are subject to the qualification process).",
+    )
+    refusal_reasons: list[AdditionalMarketplacesRefusalReasonResponse] | None = Field(
+        None,
+        alias="refusalReasons",
+        description="Reasons for marketplace publication refusal. Empty list for not refused marketplaces.",
+    )
 
 
 class B2b(ApiModel):
@@ -111,13 +102,11 @@ class B2b(ApiModel):
     Defines offer properties for buyers with company account (Allegro Biznes).
     """
 
-    buyable_only_by_business: Annotated[
-        bool | None,
-        Field(
-            alias="buyableOnlyByBusiness",
-            description="If true, then only users with company account are eligible to buy given offer. Offers buyable only by business are allowed only in selected categories. False by default.",
-        ),
-    ] = None
+    buyable_only_by_business: bool | None = Field(
+        None,
+        alias="buyableOnlyByBusiness",
+        description="If true, then only users with company account are eligible to buy given offer. Offers buyable only by business are allowed only in selected categories. False by default.",
+    )
 
 
 class CompatibilityListProductBasedProductOfferResponseType(OpenEnum):
@@ -126,12 +115,9 @@ class CompatibilityListProductBasedProductOfferResponseType(OpenEnum):
 
 class CompatibilityListProductBasedProductOfferResponse(ApiModel):
     type: CompatibilityListProductBasedProductOfferResponseType
-    items: Annotated[
-        list[CompatibilityListItemProductBased],
-        Field(
-            description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
-        ),
-    ]
+    items: list[CompatibilityListItemProductBased] = Field(
+        description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer."
+    )
 
 
 CompatibilityListProductOfferResponse = Annotated[
@@ -155,7 +141,7 @@ CompatibilityListProductOfferResponse = Annotated[
 
 
 class Contact(ApiModel):
-    id: Annotated[str | None, Field(description="Id of contact.")] = None
+    id: str | None = Field(None, description="Id of contact.")
 
 
 class ImpliedWarranty(ApiModel):
@@ -163,19 +149,15 @@ class ImpliedWarranty(ApiModel):
     The implied warranty information.
     """
 
-    id: Annotated[
-        UuidText | None, Field(description="The ID of the implied warranty definition.")
-    ] = None
+    id: UuidText | None = Field(None, description="The ID of the implied warranty definition.")
 
 
 class MarketedBeforeGPSRObligation(ApiModel):
-    marketed_before_gpsr_obligation: Annotated[
-        bool | None,
-        Field(
-            alias="marketedBeforeGPSRObligation",
-            description="Allows you to declare that the product was introduced before 13 Dec 2024 and therefore does not require GPSR data. It can be set only with the selected values of the Condition parameter.",
-        ),
-    ] = None
+    marketed_before_gpsr_obligation: bool | None = Field(
+        None,
+        alias="marketedBeforeGPSRObligation",
+        description="Allows you to declare that the product was introduced before 13 Dec 2024 and therefore does not require GPSR data. It can be set only with the selected values of the Condition parameter.",
+    )
 
 
 class MessageToSellerSettingsMode(OpenEnum):
@@ -196,15 +178,13 @@ class MessageToSellerSettings(ApiModel):
     Defines message to the seller settings options.
     """
 
-    mode: Annotated[
-        MessageToSellerSettingsMode | None,
-        Field(
-            description="Specify message to seller type.\n * `OPTIONAL`: buyer is able to enter a message for the seller\n * `HIDDEN`: there is no message box for the seller\n * `REQUIRED`: buyer is forced to enter a message for the seller (limited to categories with `sellerCanRequirePurchaseComments` option)"
-        ),
-    ] = None
-    hint: Annotated[
-        str | None, Field(description="Specify hint for REQUIRED message displayed for buyer")
-    ] = None
+    mode: MessageToSellerSettingsMode | None = Field(
+        None,
+        description="Specify message to seller type.\n * `OPTIONAL`: buyer is able to enter a message for the seller\n * `HIDDEN`: there is no message box for the seller\n * `REQUIRED`: buyer is forced to enter a message for the seller (limited to categories with `sellerCanRequirePurchaseComments` option)",
+    )
+    hint: str | None = Field(
+        None, description="Specify hint for REQUIRED message displayed for buyer"
+    )
 
 
 class NoSafetyInformationType(OpenEnum):
@@ -212,7 +192,7 @@ class NoSafetyInformationType(OpenEnum):
 
 
 class NoSafetyInformation(ApiModel):
-    type: Annotated[NoSafetyInformationType, Field()]
+    type: NoSafetyInformationType = Field()
 
 
 class OfferCategory(Category):
@@ -242,10 +222,10 @@ class OfferTaxRate(ApiModel):
     Offer tax rate for country.
     """
 
-    rate: Annotated[str | None, Field(description="Tax rate value.")] = None
-    country_code: Annotated[
-        str | None, Field(alias="countryCode", description="Tax rate country code.")
-    ] = None
+    rate: str | None = Field(None, description="Tax rate value.")
+    country_code: str | None = Field(
+        None, alias="countryCode", description="Tax rate country code."
+    )
 
 
 class OfferTaxSettings(ApiModel):
@@ -253,11 +233,9 @@ class OfferTaxSettings(ApiModel):
     Tax settings for offer. Available settings can be found under <a href="#operation/getTaxSettingsForCategory" target="_blank">"get all tax settings for category" resource</a>.
     """
 
-    rates: Annotated[list[OfferTaxRate], Field(description="Tax rates for offer.")]
-    subject: Annotated[str | None, Field(description="The subject of taxation for offer.")] = None
-    exemption: Annotated[str | None, Field(description="The exemption of taxation for offer.")] = (
-        None
-    )
+    rates: list[OfferTaxRate] = Field(description="Tax rates for offer.")
+    subject: str | None = Field(None, description="The subject of taxation for offer.")
+    exemption: str | None = Field(None, description="The exemption of taxation for offer.")
 
 
 class PaymentsInvoice(OpenEnum):
@@ -272,7 +250,7 @@ class PaymentsInvoice(OpenEnum):
 
 
 class Payments(ApiModel):
-    invoice: Annotated[PaymentsInvoice | None, Field(description="Invoice type")] = None
+    invoice: PaymentsInvoice | None = Field(None, description="Invoice type")
 
 
 class ProductDeposit(ApiModel):
@@ -280,31 +258,27 @@ class ProductDeposit(ApiModel):
     Deposits configuration included in product.
     """
 
-    id: Annotated[
-        UuidText | None,
-        Field(
-            description='The deposit ID. Reference <a href="https://developer.allegro.pl/documentation#operation/getDepositTypes">Docs</a>'
-        ),
-    ] = None
-    quantity: Annotated[
-        int | None,
-        Field(
-            description="Total amount of deposits of given type in this product.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
+    id: UuidText | None = Field(
+        None,
+        description='The deposit ID. Reference <a href="https://developer.allegro.pl/documentation#operation/getDepositTypes">Docs</a>',
+    )
+    quantity: int | None = Field(
+        None,
+        description="Total amount of deposits of given type in this product.",
+        json_schema_extra={"minimum": 1},
+    )
 
 
 class ProductOfferAdditionalServicesResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Id of additional services.")] = None
+    id: str | None = Field(None, description="Id of additional services.")
 
 
 class SaleProductOfferPatchRequestV1Attachments(ApiModel):
-    id: Annotated[str | None, Field(description="Id of attachment.")] = None
+    id: str | None = Field(None, description="Id of attachment.")
 
 
 class ProductOfferFundraisingCampaignResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Id of fundraising campaign.")] = None
+    id: str | None = Field(None, description="Id of fundraising campaign.")
 
 
 class ProductOfferResponsePublicationStatus(OpenEnum):
@@ -323,24 +297,21 @@ class ProductOfferResponsePublicationStatus(OpenEnum):
 
 
 class ProductOfferResponsePublication(ApiModel):
-    status: Annotated[
-        ProductOfferResponsePublicationStatus | None,
-        Field(
-            description="The publication status of the product assigned to the offer:\n - `PROPOSED` - a new product proposal was created or an existing product in the review process was selected and assigned to the offer\n - `LISTED` - a reviewed product from our database was identified and assigned to the offer\n - `NOT_LISTED` - no new product proposal was created nor an existing product from database was assigned to the offer\n - `REMOVED` - the product review was negative or the product was merged with another product. This means that the product will soon be removed from the offer and you can assign a correct product."
-        ),
-    ] = None
+    status: ProductOfferResponsePublicationStatus | None = Field(
+        None,
+        description="The publication status of the product assigned to the offer:\n - `PROPOSED` - a new product proposal was created or an existing product in the review process was selected and assigned to the offer\n - `LISTED` - a reviewed product from our database was identified and assigned to the offer\n - `NOT_LISTED` - no new product proposal was created nor an existing product from database was assigned to the offer\n - `REMOVED` - the product review was negative or the product was merged with another product. This means that the product will soon be removed from the offer and you can assign a correct product.",
+    )
 
 
 class ProductOfferResponse(ApiModel):
-    id: Annotated[str | None, Field(description="Product id.")] = None
+    id: str | None = Field(None, description="Product id.")
     publication: ProductOfferResponsePublication | None = None
 
 
 class ProductSetElementDeposits(ApiModel):
-    deposits: Annotated[
-        list[ProductDeposit] | None,
-        Field(description="Array of different deposits that are added to given product."),
-    ] = None
+    deposits: list[ProductDeposit] | None = Field(
+        None, description="Array of different deposits that are added to given product."
+    )
 
 
 class ProductSetElementQuantityQuantity(ApiModel):
@@ -348,16 +319,14 @@ class ProductSetElementQuantityQuantity(ApiModel):
     The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>
     """
 
-    value: Annotated[int | None, Field(json_schema_extra={"minimum": 1})] = None
+    value: int | None = Field(None, json_schema_extra={"minimum": 1})
 
 
 class ProductSetElementQuantity(ApiModel):
-    quantity: Annotated[
-        ProductSetElementQuantityQuantity | None,
-        Field(
-            description="The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>"
-        ),
-    ] = None
+    quantity: ProductSetElementQuantityQuantity | None = Field(
+        None,
+        description="The number of a given product included in a single offer sold as an element of a product set. <small>**Note:** For number of sets available in stock, use `stock.available` property.</small>",
+    )
 
 
 class SaleProductOfferPublicationResponseBaseEndedBy(OpenEnum):
@@ -377,26 +346,20 @@ class SaleProductOfferPublicationResponseBaseEndedBy(OpenEnum):
 
 
 class PublicationRequest(ApiModel):
-    duration: Annotated[
-        str | None,
-        Field(
-            description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H)."
-        ),
-    ] = None
-    starting_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="startingAt",
-            description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
-        ),
-    ] = None
+    duration: str | None = Field(
+        None,
+        description="This field must be set to one of the following:<br/> - for auctions: 1 day, 3 days, 5 days, 7 days, 10 days<br/> - for buy-now offers: 3 days, 5 days, 7 days, 10 days, 20 days, 30 days<br/> - for advertisements: 10 days, 20 days, 30 days.<br/> The value is in ISO 8601 format (example: PT24H, PT72H).",
+    )
+    starting_at: AwareDatetime | None = Field(
+        None,
+        alias="startingAt",
+        description="Publication starting date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified after activation or ending of the offer.",
+    )
     status: OfferStatus | None = None
-    republish: Annotated[
-        bool | None,
-        Field(
-            description="Whether to republish an offer after ending. Automatically republish offers or auctions:</br> - `BUY_NOW` offer type are republished with initial stock, regardless of how many items you have sold.</br> - `AUCTION` offer type are republished only if they were not concluded with purchase.</br> - `ADVERTISEMENT` offer type are republished until it will be finished manually."
-        ),
-    ] = None
+    republish: bool | None = Field(
+        None,
+        description="Whether to republish an offer after ending. Automatically republish offers or auctions:</br> - `BUY_NOW` offer type are republished with initial stock, regardless of how many items you have sold.</br> - `AUCTION` offer type are republished only if they were not concluded with purchase.</br> - `ADVERTISEMENT` offer type are republished until it will be finished manually.",
+    )
 
 
 class ReturnPolicy(ApiModel):
@@ -404,9 +367,7 @@ class ReturnPolicy(ApiModel):
     The return policy information.
     """
 
-    id: Annotated[UuidText | None, Field(description="The ID of the return policy definition.")] = (
-        None
-    )
+    id: UuidText | None = Field(None, description="The ID of the return policy definition.")
 
 
 class SaleProductOfferPublicationMarketplacesResponse(ApiModel):
@@ -414,16 +375,13 @@ class SaleProductOfferPublicationMarketplacesResponse(ApiModel):
     Information about publication in multiple marketplaces.
     """
 
-    base: Annotated[
-        JustId | None,
-        Field(
-            description="<small>[read-only]</small> Specifies the offer’s base service. We assign the value in the field automatically when the offer is created and it is read-only, it will never change."
-        ),
-    ] = None
-    additional: Annotated[
-        list[JustId] | None,
-        Field(description="Specifies whether an offer is visible in the additional marketplace."),
-    ] = None
+    base: JustId | None = Field(
+        None,
+        description="<small>[read-only]</small> Specifies the offer’s base service. We assign the value in the field automatically when the offer is created and it is read-only, it will never change.",
+    )
+    additional: list[JustId] | None = Field(
+        None, description="Specifies whether an offer is visible in the additional marketplace."
+    )
 
 
 class SaleProductOfferResponseV1ProductSetResponsiblePerson(ApiModel):
@@ -431,7 +389,7 @@ class SaleProductOfferResponseV1ProductSetResponsiblePerson(ApiModel):
     Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.
     """
 
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
 
 
 class SaleProductOfferResponseV1ProductSetResponsibleProducer(ApiModel):
@@ -439,7 +397,7 @@ class SaleProductOfferResponseV1ProductSetResponsibleProducer(ApiModel):
     Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.
     """
 
-    id: Annotated[str | None, Field()] = None
+    id: str | None = Field(None)
 
 
 class SaleProductOffersRequestStockUnit(OpenEnum):
@@ -453,16 +411,12 @@ class SaleProductOffersRequestStockUnit(OpenEnum):
 
 
 class SaleProductOfferResponseV1Stock(ApiModel):
-    available: Annotated[
-        int | None,
-        Field(
-            description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    unit: Annotated[SaleProductOffersRequestStockUnit | None, Field(description="Stock unit")] = (
-        None
+    available: int | None = Field(
+        None,
+        description="Quantity of this offer available for sale - how many times this offer can be sold. Offer can be activated only with stock being greater then 0. Setting this quantity to 0 for 'ACTIVE' or 'ACTIVATING' offer will trigger changing its status to 'ENDED'.",
+        json_schema_extra={"minimum": 0},
     )
+    unit: SaleProductOffersRequestStockUnit | None = Field(None, description="Stock unit")
 
 
 ProductSetElementSafetyInformationResponseSafetyInformation = Annotated[
@@ -485,31 +439,27 @@ ProductSetElementSafetyInformationResponseSafetyInformation = Annotated[
 
 
 class ValidationError(ApiModel):
-    code: Annotated[str | None, Field()] = None
-    details: Annotated[str | None, Field()] = None
-    message: Annotated[str | None, Field()] = None
-    path: Annotated[str | None, Field()] = None
-    user_message: Annotated[str | None, Field(alias="userMessage")] = None
-    metadata: Annotated[
-        dict[str, str] | None,
-        Field(
-            description="Additional technical properties of this error. Set of possible keys depends on the specific error."
-        ),
-    ] = None
+    code: str | None = Field(None)
+    details: str | None = Field(None)
+    message: str | None = Field(None)
+    path: str | None = Field(None)
+    user_message: str | None = Field(None, alias="userMessage")
+    metadata: dict[str, str] | None = Field(
+        None,
+        description="Additional technical properties of this error. Set of possible keys depends on the specific error.",
+    )
 
 
 class ValidationWarning(ApiModel):
-    code: Annotated[str | None, Field()] = None
-    details: Annotated[str | None, Field()] = None
-    message: Annotated[str | None, Field()] = None
-    path: Annotated[str | None, Field()] = None
-    user_message: Annotated[str | None, Field(alias="userMessage")] = None
-    metadata: Annotated[
-        dict[str, str] | None,
-        Field(
-            description="Additional technical properties of this error. Set of possible keys depends on the specific error."
-        ),
-    ] = None
+    code: str | None = Field(None)
+    details: str | None = Field(None)
+    message: str | None = Field(None)
+    path: str | None = Field(None)
+    user_message: str | None = Field(None, alias="userMessage")
+    metadata: dict[str, str] | None = Field(
+        None,
+        description="Additional technical properties of this error. Set of possible keys depends on the specific error.",
+    )
 
 
 class Warranty(ApiModel):
@@ -517,7 +467,7 @@ class Warranty(ApiModel):
     The warranty information.
     """
 
-    id: Annotated[UuidText | None, Field(description="The ID of the warranty definition.")] = None
+    id: UuidText | None = Field(None, description="The ID of the warranty definition.")
 
 
 class AfterSalesServices(ApiModel):
@@ -525,40 +475,34 @@ class AfterSalesServices(ApiModel):
     The definitions of the different after sales services assigned to the offer.
     """
 
-    implied_warranty: Annotated[ImpliedWarranty | None, Field(alias="impliedWarranty")] = None
-    return_policy: Annotated[ReturnPolicy | None, Field(alias="returnPolicy")] = None
+    implied_warranty: ImpliedWarranty | None = Field(None, alias="impliedWarranty")
+    return_policy: ReturnPolicy | None = Field(None, alias="returnPolicy")
     warranty: Warranty | None = None
 
 
 class DeliveryProductOfferResponse(ApiModel):
-    handling_time: Annotated[
-        str | None,
-        Field(
-            alias="handlingTime",
-            description="Handling time, ISO 8601 duration format. This field must be set to one of the following: PT0S for immediately, PT24H, P2D, P3D, P4D, P5D, P7D, P10D, P14D, P21D, P30D, P60D.",
-        ),
-    ] = None
-    shipping_rates: Annotated[JustId | None, Field(alias="shippingRates")] = None
-    additional_info: Annotated[
-        str | None,
-        Field(
-            alias="additionalInfo",
-            deprecated=True,
-            description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
-            json_schema_extra={"maxLength": 650},
-        ),
-    ] = None
-    shipment_date: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="shipmentDate",
-            description="Shipment date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
-        ),
-    ] = None
+    handling_time: str | None = Field(
+        None,
+        alias="handlingTime",
+        description="Handling time, ISO 8601 duration format. This field must be set to one of the following: PT0S for immediately, PT24H, P2D, P3D, P4D, P5D, P7D, P10D, P14D, P21D, P30D, P60D.",
+    )
+    shipping_rates: JustId | None = Field(None, alias="shippingRates")
+    additional_info: str | None = Field(
+        None,
+        alias="additionalInfo",
+        deprecated=True,
+        description="Additional information about delivery. Parameter is deprecated and will be removed in the future. Additional information is only visible on marketplace `allegro-pl`.",
+        json_schema_extra={"maxLength": 650},
+    )
+    shipment_date: AwareDatetime | None = Field(
+        None,
+        alias="shipmentDate",
+        description="Shipment date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ.",
+    )
 
 
 class DiscountsProductOfferResponse(ApiModel):
-    wholesale_price_list: Annotated[JustId | None, Field(alias="wholesalePriceList")] = None
+    wholesale_price_list: JustId | None = Field(None, alias="wholesalePriceList")
 
 
 class ParameterProductOfferResponse(ApiModel):
@@ -566,38 +510,32 @@ class ParameterProductOfferResponse(ApiModel):
     Parameter.
     """
 
-    id: Annotated[str | None, Field()] = None
-    name: Annotated[str | None, Field(description="The name of the parameter.")] = None
-    range_value: Annotated[ParameterRangeValue | None, Field(alias="rangeValue")] = None
+    id: str | None = Field(None)
+    name: str | None = Field(None, description="The name of the parameter.")
+    range_value: ParameterRangeValue | None = Field(None, alias="rangeValue")
     values: list[str] | None = None
-    values_ids: Annotated[list[str] | None, Field(alias="valuesIds")] = None
+    values_ids: list[str] | None = Field(None, alias="valuesIds")
 
 
 class ProductSetElementSafetyInformationResponse(ApiModel):
-    safety_information: Annotated[
-        ProductSetElementSafetyInformationResponseSafetyInformation | None,
-        Field(
-            alias="safetyInformation",
-            description="Contains information about product's safety. It can be returned as:\n - `ATTACHMENTS` - when it was provided as attachments.  Reference <a href=\"https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST\">Docs</a>\n - `TEXT` - when the product's safety information was provided as text description.\n - `NO_SAFETY_INFORMATION` - when no safety information was provided.",
-        ),
-    ] = None
+    safety_information: ProductSetElementSafetyInformationResponseSafetyInformation | None = Field(
+        None,
+        alias="safetyInformation",
+        description="Contains information about product's safety. It can be returned as:\n - `ATTACHMENTS` - when it was provided as attachments.  Reference <a href=\"https://developer.allegro.pl/documentation#operation/createOfferAttachmentUsingPOST\">Docs</a>\n - `TEXT` - when the product's safety information was provided as text description.\n - `NO_SAFETY_INFORMATION` - when no safety information was provided.",
+    )
 
 
 class SaleProductOfferPublicationResponseBase(PublicationRequest):
-    ending_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="endingAt",
-            description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
-        ),
-    ] = None
-    ended_by: Annotated[
-        SaleProductOfferPublicationResponseBaseEndedBy | None,
-        Field(
-            alias="endedBy",
-            description="Indicates the reason for ending the offer: - `USER` - offer ended by the seller. - `ADMIN` - offer ended by an admin. - `EXPIRATION` - offer duration had expired (valid for offers with specified duration). - `EMPTY_STOCK` - offer ended because all available items had been sold out. - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n  if the base marketplace of offer requires full productization.\n- `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n  success status, but further processing failed.",
-        ),
-    ] = None
+    ending_at: AwareDatetime | None = Field(
+        None,
+        alias="endingAt",
+        description="Publication ending date: Format (ISO 8601) - <code>yyyy-MM-dd'T'HH:mm:ss.SSSZ</code>. Cannot be modified, except for charity auctions by selected partners and not after activation nor ending of the offer.",
+    )
+    ended_by: SaleProductOfferPublicationResponseBaseEndedBy | None = Field(
+        None,
+        alias="endedBy",
+        description="Indicates the reason for ending the offer: - `USER` - offer ended by the seller. - `ADMIN` - offer ended by an admin. - `EXPIRATION` - offer duration had expired (valid for offers with specified duration). - `EMPTY_STOCK` - offer ended because all available items had been sold out. - `PRODUCT_DETACHMENT` - offer ended because its link to the product was removed. Status will only occur\n  if the base marketplace of offer requires full productization.\n- `ERROR` - offer ended due to internal problem with offer publication. The publication command responded with\n  success status, but further processing failed.",
+    )
 
 
 class SaleProductOfferPublicationResponse(SaleProductOfferPublicationResponseBase):
@@ -605,17 +543,14 @@ class SaleProductOfferPublicationResponse(SaleProductOfferPublicationResponseBas
 
 
 class SaleProductOfferResponseV1ProductSetProduct(ProductOfferResponse):
-    parameters: Annotated[
-        list[ParameterProductOfferResponse] | None,
-        Field(description="Product parameters in the offer."),
-    ] = None
-    is_ai_co_created: Annotated[
-        bool | None,
-        Field(
-            alias="isAiCoCreated",
-            description="Flag that indicates if any part of product was cocreated with using AI.",
-        ),
-    ] = None
+    parameters: list[ParameterProductOfferResponse] | None = Field(
+        None, description="Product parameters in the offer."
+    )
+    is_ai_co_created: bool | None = Field(
+        None,
+        alias="isAiCoCreated",
+        description="Flag that indicates if any part of product was cocreated with using AI.",
+    )
 
 
 class SaleProductOfferResponseV1ProductSet(
@@ -625,20 +560,16 @@ class SaleProductOfferResponseV1ProductSet(
     ProductSetElementDeposits,
 ):
     product: SaleProductOfferResponseV1ProductSetProduct | None = None
-    responsible_person: Annotated[
-        SaleProductOfferResponseV1ProductSetResponsiblePerson | None,
-        Field(
-            alias="responsiblePerson",
-            description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.',
-        ),
-    ] = None
-    responsible_producer: Annotated[
-        SaleProductOfferResponseV1ProductSetResponsibleProducer | None,
-        Field(
-            alias="responsibleProducer",
-            description="Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.",
-        ),
-    ] = None
+    responsible_person: SaleProductOfferResponseV1ProductSetResponsiblePerson | None = Field(
+        None,
+        alias="responsiblePerson",
+        description='Reference to the responsible person configured using <a href="https://developer.allegro.pl/documentation#tag/Responsible-persons">Responsible Persons API</a>. Note that this is a different field than <code>responsibleProducer</code>.',
+    )
+    responsible_producer: SaleProductOfferResponseV1ProductSetResponsibleProducer | None = Field(
+        None,
+        alias="responsibleProducer",
+        description="Reference to the responsible producer configured using Responsible Producer API. Note that this is a different field than <code>responsiblePerson</code>.",
+    )
 
 
 class SaleProductOfferSellingMode(ApiModel):
@@ -648,30 +579,26 @@ class SaleProductOfferSellingMode(ApiModel):
 
     format: SellingModeFormat | None = None
     price: BuyNowPrice | None = None
-    minimal_price: Annotated[MinimalPrice | None, Field(alias="minimalPrice")] = None
-    starting_price: Annotated[StartingPrice | None, Field(alias="startingPrice")] = None
+    minimal_price: MinimalPrice | None = Field(None, alias="minimalPrice")
+    starting_price: StartingPrice | None = Field(None, alias="startingPrice")
 
 
 class Validation(ApiModel):
     errors: list[ValidationError]
     warnings: list[ValidationWarning] | None = None
-    validated_at: Annotated[AwareDatetime | None, Field(alias="validatedAt")] = None
+    validated_at: AwareDatetime | None = Field(None, alias="validatedAt")
 
 
 class SaleProductOfferResponseV1AdditionalMarketplaces(ApiModel):
-    selling_mode: Annotated[
-        SaleProductOfferSellingMode | None,
-        Field(
-            alias="sellingMode",
-            description="The offer price for the selected additional marketplace.",
-        ),
-    ] = None
-    publication: Annotated[
-        Publication | None,
-        Field(
-            description="<small>[read-only]</small> Contains information about the visibility status of the listing for the given service."
-        ),
-    ] = None
+    selling_mode: SaleProductOfferSellingMode | None = Field(
+        None,
+        alias="sellingMode",
+        description="The offer price for the selected additional marketplace.",
+    )
+    publication: Publication | None = Field(
+        None,
+        description="<small>[read-only]</small> Contains information about the visibility status of the listing for the given service.",
+    )
 
 
 class SaleProductOffer(ApiModel):
@@ -680,86 +607,67 @@ class SaleProductOffer(ApiModel):
     """
 
     payments: Payments | None = None
-    selling_mode: Annotated[SaleProductOfferSellingMode | None, Field(alias="sellingMode")] = None
+    selling_mode: SaleProductOfferSellingMode | None = Field(None, alias="sellingMode")
     location: Location | None = None
-    images: Annotated[list[str] | None, Field()] = None
+    images: list[str] | None = Field(None)
     description: StandardizedDescription | None = None
     external: ExternalId | None = None
-    size_table: Annotated[SizeTable | None, Field(alias="sizeTable")] = None
-    tax_settings: Annotated[OfferTaxSettings | None, Field(alias="taxSettings")] = None
-    message_to_seller_settings: Annotated[
-        MessageToSellerSettings | None, Field(alias="messageToSellerSettings")
-    ] = None
+    size_table: SizeTable | None = Field(None, alias="sizeTable")
+    tax_settings: OfferTaxSettings | None = Field(None, alias="taxSettings")
+    message_to_seller_settings: MessageToSellerSettings | None = Field(
+        None, alias="messageToSellerSettings"
+    )
 
 
 class SaleProductOfferResponseV1(SaleProductOffer):
-    product_set: Annotated[
-        list[SaleProductOfferResponseV1ProductSet] | None, Field(alias="productSet")
-    ] = None
-    id: Annotated[str | None, Field()] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .'
-        ),
-    ] = None
+    product_set: list[SaleProductOfferResponseV1ProductSet] | None = Field(None, alias="productSet")
+    id: str | None = Field(None)
+    name: str | None = Field(
+        None,
+        description='Name (title) of an offer. Must contain between 12 and 75 characters (including spaces) and consist of at least 3 words. Read more: <a href="../../tutorials/jak-jednym-requestem-wystawic-oferte-powiazana-z-produktem-D7Kj9gw4xFA#tytul-oferty" target="_blank">PL</a>\n /\n<a href="../../tutorials/list-offer-assigned-product-one-request-D7Kj9M71Bu6#offer-title" target="_blank">EN</a> .',
+    )
     category: OfferCategory | None = None
-    attachments: Annotated[
-        list[SaleProductOfferPatchRequestV1Attachments] | None,
-        Field(description="An array of offer attachments."),
-    ] = None
-    fundraising_campaign: Annotated[
-        ProductOfferFundraisingCampaignResponse | None, Field(alias="fundraisingCampaign")
-    ] = None
-    additional_services: Annotated[
-        ProductOfferAdditionalServicesResponse | None, Field(alias="additionalServices")
-    ] = None
+    attachments: list[SaleProductOfferPatchRequestV1Attachments] | None = Field(
+        None, description="An array of offer attachments."
+    )
+    fundraising_campaign: ProductOfferFundraisingCampaignResponse | None = Field(
+        None, alias="fundraisingCampaign"
+    )
+    additional_services: ProductOfferAdditionalServicesResponse | None = Field(
+        None, alias="additionalServices"
+    )
     delivery: DeliveryProductOfferResponse | None = None
     publication: SaleProductOfferPublicationResponse | None = None
-    additional_marketplaces: Annotated[
-        dict[str, SaleProductOfferResponseV1AdditionalMarketplaces] | None,
-        Field(alias="additionalMarketplaces"),
-    ] = None
-    b2b: B2b | None = None
-    compatibility_list: Annotated[
-        CompatibilityListProductOfferResponse | None, Field(alias="compatibilityList")
-    ] = None
-    language: Annotated[str | None, Field(description="Declared base language of the offer.")] = (
-        None
+    additional_marketplaces: dict[str, SaleProductOfferResponseV1AdditionalMarketplaces] | None = (
+        Field(None, alias="additionalMarketplaces")
     )
+    b2b: B2b | None = None
+    compatibility_list: CompatibilityListProductOfferResponse | None = Field(
+        None, alias="compatibilityList"
+    )
+    language: str | None = Field(None, description="Declared base language of the offer.")
     validation: Validation | None = None
-    warnings: Annotated[
-        list[CommandOutputErrors] | None,
-        Field(description="The list of all the error objects explaining the error."),
-    ] = None
-    after_sales_services: Annotated[
-        AfterSalesServices | None, Field(alias="afterSalesServices")
-    ] = None
+    warnings: list[CommandOutputErrors] | None = Field(
+        None, description="The list of all the error objects explaining the error."
+    )
+    after_sales_services: AfterSalesServices | None = Field(None, alias="afterSalesServices")
     discounts: DiscountsProductOfferResponse | None = None
     stock: SaleProductOfferResponseV1Stock | None = None
-    parameters: Annotated[
-        list[ParameterProductOfferResponse] | None, Field(description="List of offer parameters.")
-    ] = None
-    contact: Annotated[
-        Contact | None,
-        Field(
-            description="Identifier of contact data for sales format ADVERTISEMENT (classified ad); retrieve it via GET /sale/offer-contacts."
-        ),
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="createdAt",
-            description="Creation date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ. Cannot be modified.",
-        ),
-    ] = None
-    updated_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="updatedAt",
-            description="Last update date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ. Cannot be modified.",
-        ),
-    ] = None
-    ai_co_created_content: Annotated[
-        AiCoCreatedContent | None, Field(alias="aiCoCreatedContent")
-    ] = None
+    parameters: list[ParameterProductOfferResponse] | None = Field(
+        None, description="List of offer parameters."
+    )
+    contact: Contact | None = Field(
+        None,
+        description="Identifier of contact data for sales format ADVERTISEMENT (classified ad); retrieve it via GET /sale/offer-contacts.",
+    )
+    created_at: AwareDatetime | None = Field(
+        None,
+        alias="createdAt",
+        description="Creation date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ. Cannot be modified.",
+    )
+    updated_at: AwareDatetime | None = Field(
+        None,
+        alias="updatedAt",
+        description="Last update date: Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ. Cannot be modified.",
+    )
+    ai_co_created_content: AiCoCreatedContent | None = Field(None, alias="aiCoCreatedContent")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by batch_offer_modification, offer_management."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     AwareDatetime,
     Field,
@@ -41,24 +37,21 @@ class TaskCount(ApiModel):
     Offers updates summary
     """
 
-    failed: Annotated[
-        int | None,
-        Field(
-            description="Current number of failed offers updates", json_schema_extra={"minimum": 0}
-        ),
-    ] = None
-    success: Annotated[
-        int | None,
-        Field(
-            description="Current number of success offers updates", json_schema_extra={"minimum": 0}
-        ),
-    ] = None
-    total: Annotated[
-        int | None,
-        Field(
-            description="Total number of scheduled offers updates", json_schema_extra={"minimum": 0}
-        ),
-    ] = None
+    failed: int | None = Field(
+        None,
+        description="Current number of failed offers updates",
+        json_schema_extra={"minimum": 0},
+    )
+    success: int | None = Field(
+        None,
+        description="Current number of success offers updates",
+        json_schema_extra={"minimum": 0},
+    )
+    total: int | None = Field(
+        None,
+        description="Total number of scheduled offers updates",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class CommandTask(CommandTaskHelpers, ApiModel):
@@ -66,23 +59,17 @@ class CommandTask(CommandTaskHelpers, ApiModel):
     Status of single command task.
     """
 
-    field: Annotated[str | None, Field(description="Modified field as JSON path.")] = None
-    message: Annotated[
-        str | None,
-        Field(
-            description="General fail reason. You should check the errors structure to get more detailed information of the encountered errors."
-        ),
-    ] = None
-    offer: OfferId | None = None
-    status: Annotated[str | None, Field(description="Available statuses: NEW, SUCCESS, FAIL")] = (
-        None
+    field: str | None = Field(None, description="Modified field as JSON path.")
+    message: str | None = Field(
+        None,
+        description="General fail reason. You should check the errors structure to get more detailed information of the encountered errors.",
     )
-    errors: Annotated[
-        list[CommandOutputErrors] | None,
-        Field(
-            description="The list of error objects explaining the problems with command processing for the given offer."
-        ),
-    ] = None
+    offer: OfferId | None = None
+    status: str | None = Field(None, description="Available statuses: NEW, SUCCESS, FAIL")
+    errors: list[CommandOutputErrors] | None = Field(
+        None,
+        description="The list of error objects explaining the problems with command processing for the given offer.",
+    )
 
 
 class GeneralReport(CommandReportHelpers, ApiModel):
@@ -90,22 +77,18 @@ class GeneralReport(CommandReportHelpers, ApiModel):
     Command execution summary
     """
 
-    id: Annotated[str | None, Field(description="Command ID")] = None
-    created_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="createdAt",
-            description="Date of command creation. Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ",
-        ),
-    ] = None
-    completed_at: Annotated[
-        AwareDatetime | None,
-        Field(
-            alias="completedAt",
-            description="Date of command completion. Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ",
-        ),
-    ] = None
-    task_count: Annotated[TaskCount | None, Field(alias="taskCount")] = None
+    id: str | None = Field(None, description="Command ID")
+    created_at: AwareDatetime | None = Field(
+        None,
+        alias="createdAt",
+        description="Date of command creation. Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+    )
+    completed_at: AwareDatetime | None = Field(
+        None,
+        alias="completedAt",
+        description="Date of command completion. Format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+    )
+    task_count: TaskCount | None = Field(None, alias="taskCount")
 
 
 class OfferCriterium(ApiModel):
@@ -113,12 +96,10 @@ class OfferCriterium(ApiModel):
     Contains offers criteria
     """
 
-    offers: Annotated[
-        list[OfferId] | None, Field(description="Set of offers. You can add up to 1000 offers.")
-    ] = None
-    type: Annotated[
-        OfferCriteriumType | None, Field(description="Criteria type: CONTAINS_OFFERS")
-    ] = None
+    offers: list[OfferId] | None = Field(
+        None, description="Set of offers. You can add up to 1000 offers."
+    )
+    type: OfferCriteriumType | None = Field(None, description="Criteria type: CONTAINS_OFFERS")
 
 
 class TaskReport(ApiModel):
@@ -126,4 +107,4 @@ class TaskReport(ApiModel):
     Contains list of task results
     """
 
-    tasks: Annotated[list[CommandTask] | None, Field(description="List of task results")] = None
+    tasks: list[CommandTask] | None = Field(None, description="List of task results")

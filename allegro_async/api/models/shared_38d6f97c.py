@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by offer_management, pricing, products, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,7 +13,7 @@ from allegro_async.api._base import (
 
 
 class Category(ApiModel):
-    id: Annotated[str | None, Field(description="Category identifier.")] = None
+    id: str | None = Field(None, description="Category identifier.")
 
 
 class ParameterRangeValue(ApiModel):
@@ -25,5 +21,5 @@ class ParameterRangeValue(ApiModel):
     Parameter's range value
     """
 
-    from_: Annotated[str, Field(alias="from")]
-    to: Annotated[str, Field()]
+    from_: str = Field(alias="from")
+    to: str = Field()

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by after_sale_services, points_of_service."""
 
-from __future__ import annotations
-
 from allegro_async.api._base import (
     ApiModel,
 )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by order_management, points_of_service."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,5 +13,5 @@ from allegro_async.api._base import (
 
 
 class Coordinates(ApiModel):
-    lat: Annotated[float, Field(json_schema_extra={"minimum": -90.0, "maximum": 90.0})]
-    lon: Annotated[float, Field(json_schema_extra={"minimum": -180.0, "maximum": 180.0})]
+    lat: float = Field(json_schema_extra={"minimum": -90.0, "maximum": 90.0})
+    lon: float = Field(json_schema_extra={"minimum": -180.0, "maximum": 180.0})

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by compatibility_list, offer_management, products, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,6 +13,4 @@ from allegro_async.api._base import (
 
 
 class CompatibilityListItemProductBased(ApiModel):
-    text: Annotated[str | None, Field(description="Text description of the compatible item.")] = (
-        None
-    )
+    text: str | None = Field(None, description="Text description of the compatible item.")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by categories_and_parameters, products."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,18 +13,15 @@ from allegro_async.api._base import (
 
 
 class CategoryParameterWithValue(ApiModel):
-    id: Annotated[str, Field(description="Id of another parameter with a value dictionary.")]
-    one_of_value_ids: Annotated[
-        list[str],
-        Field(
-            alias="oneOfValueIds",
-            description="A list of value ids. One of them must be chosen in order to fulfill this condition. Not empty.",
-        ),
-    ]
+    id: str = Field(description="Id of another parameter with a value dictionary.")
+    one_of_value_ids: list[str] = Field(
+        alias="oneOfValueIds",
+        description="A list of value ids. One of them must be chosen in order to fulfill this condition. Not empty.",
+    )
 
 
 class CategoryParameterWithoutValue(ApiModel):
-    id: Annotated[str, Field(description="Id of another parameter.")]
+    id: str = Field(description="Id of another parameter.")
 
 
 class FormerCategoryParameterData(ApiModel):
@@ -36,18 +29,14 @@ class FormerCategoryParameterData(ApiModel):
     Data which this parameter had in this category earlier. This field is not visible in JSON if no portion of historical data exists. Otherwise this field is present in JSON with at least one filled field. Please use this field to update your parameter mappings. The contained fields are guaranteed to contain former data at least from the last month.
     """
 
-    ids: Annotated[
-        list[str] | None,
-        Field(
-            description="Former IDs which this parameter had in this category earlier. This field is not visible in JSON as long as there is no former ID. Otherwise the array contains at least one ID."
-        ),
-    ] = None
-    names: Annotated[
-        list[str] | None,
-        Field(
-            description="Former names which this parameter had earlier. This field is not visible in JSON as long as there is no former name. Otherwise the array contains at least one name."
-        ),
-    ] = None
+    ids: list[str] | None = Field(
+        None,
+        description="Former IDs which this parameter had in this category earlier. This field is not visible in JSON as long as there is no former ID. Otherwise the array contains at least one ID.",
+    )
+    names: list[str] | None = Field(
+        None,
+        description="Former names which this parameter had earlier. This field is not visible in JSON as long as there is no former name. Otherwise the array contains at least one name.",
+    )
 
 
 class FormerParameterValueData(ApiModel):
@@ -55,18 +44,14 @@ class FormerParameterValueData(ApiModel):
     Data which this dictionary value had in this category earlier. This field is not visible in JSON if no portion of historical data exists. Otherwise this field is present in JSON with at least one filled field. Please use this field to update your parameter mappings. The contained fields are guaranteed to contain former data at least from the last month.
     """
 
-    ids: Annotated[
-        list[str] | None,
-        Field(
-            description="Former IDs which this dictionary value had in this category earlier. This field is not visible in JSON as long as there is no former ID. Otherwise the array contains at least one ID."
-        ),
-    ] = None
-    values: Annotated[
-        list[str] | None,
-        Field(
-            description="Former values which this dictionary value had earlier. This field is not visible in JSON as long as there is no former name. Otherwise the array contains at least one name."
-        ),
-    ] = None
+    ids: list[str] | None = Field(
+        None,
+        description="Former IDs which this dictionary value had in this category earlier. This field is not visible in JSON as long as there is no former ID. Otherwise the array contains at least one ID.",
+    )
+    values: list[str] | None = Field(
+        None,
+        description="Former values which this dictionary value had earlier. This field is not visible in JSON as long as there is no former name. Otherwise the array contains at least one name.",
+    )
 
 
 class StringCategoryParameterRestrictions(ApiModel):
@@ -74,30 +59,24 @@ class StringCategoryParameterRestrictions(ApiModel):
     The restrictions on values of this parameter.
     """
 
-    min_length: Annotated[
-        int | None,
-        Field(
-            alias="minLength",
-            description="The minimum length of the parameter value.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
-    max_length: Annotated[
-        int | None,
-        Field(
-            alias="maxLength",
-            description="The maximum length of the parameter value.",
-            json_schema_extra={"minimum": 1},
-        ),
-    ] = None
-    allowed_number_of_values: Annotated[
-        int | None,
-        Field(
-            alias="allowedNumberOfValues",
-            description="Indicates how many different values can be provided for this parameter.",
-            json_schema_extra={"minimum": 0},
-        ),
-    ] = None
+    min_length: int | None = Field(
+        None,
+        alias="minLength",
+        description="The minimum length of the parameter value.",
+        json_schema_extra={"minimum": 0},
+    )
+    max_length: int | None = Field(
+        None,
+        alias="maxLength",
+        description="The maximum length of the parameter value.",
+        json_schema_extra={"minimum": 1},
+    )
+    allowed_number_of_values: int | None = Field(
+        None,
+        alias="allowedNumberOfValues",
+        description="Indicates how many different values can be provided for this parameter.",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class CategoryParameterDisplayConditions(ApiModel):
@@ -105,13 +84,10 @@ class CategoryParameterDisplayConditions(ApiModel):
     Restricts the circumstances when this parameter should be displayed e.g. on a user form. `null` if this parameter is displayed always. Present if this parameter should be displayed only if all of the contained conditions of all condition types are fulfilled. At least one condition is contained if this field is present.
     """
 
-    parameters_with_value: Annotated[
-        list[CategoryParameterWithValue],
-        Field(
-            alias="parametersWithValue",
-            description="Condition type which displays this parameter only if each of the given other parameters has filled in one of the respective given value ids in an offer or product. Empty if no condition of this type is present.",
-        ),
-    ]
+    parameters_with_value: list[CategoryParameterWithValue] = Field(
+        alias="parametersWithValue",
+        description="Condition type which displays this parameter only if each of the given other parameters has filled in one of the respective given value ids in an offer or product. Empty if no condition of this type is present.",
+    )
 
 
 class CategoryParameterRequirementConditions(ApiModel):
@@ -119,17 +95,11 @@ class CategoryParameterRequirementConditions(ApiModel):
     Restricts the circumstances when this parameter is required. `null` if solely the `required` flag determines if this parameter is required. Present if this parameter is required only if all of the contained conditions of all condition types are fulfilled. At least one condition is contained if this field is present.
     """
 
-    parameters_with_value: Annotated[
-        list[CategoryParameterWithValue],
-        Field(
-            alias="parametersWithValue",
-            description="Condition type which requires this parameter only if each of the given other parameters has filled in one of the respective given value ids in an offer or product. Empty if no condition of this type is present.",
-        ),
-    ]
-    parameters_without_value: Annotated[
-        list[CategoryParameterWithoutValue],
-        Field(
-            alias="parametersWithoutValue",
-            description="Condition type which requires this parameter only if each of the given other parameters has filled neither a value nor a value id in an offer or product. Empty if no condition of this type is present.",
-        ),
-    ]
+    parameters_with_value: list[CategoryParameterWithValue] = Field(
+        alias="parametersWithValue",
+        description="Condition type which requires this parameter only if each of the given other parameters has filled in one of the respective given value ids in an offer or product. Empty if no condition of this type is present.",
+    )
+    parameters_without_value: list[CategoryParameterWithoutValue] = Field(
+        alias="parametersWithoutValue",
+        description="Condition type which requires this parameter only if each of the given other parameters has filled neither a value nor a value id in an offer or product. Empty if no condition of this type is present.",
+    )

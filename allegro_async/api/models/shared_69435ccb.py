@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by automatic_pricing, batch_offer_modification."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -33,16 +29,13 @@ class AutomaticPricingOfferRuleConfigurationPriceRangeType(OpenEnum):
 
 
 class OfferAutomaticPricingModificationRemoveRemoveMarketplace(ApiModel):
-    id: Annotated[
-        str,
-        Field(
-            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
-        ),
-    ]
+    id: str = Field(
+        description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
+    )
 
 
 class OfferRulesRulesRule(ApiModel):
-    id: Annotated[str, Field(description="Identifier of a automatic pricing rule.")]
+    id: str = Field(description="Identifier of a automatic pricing rule.")
 
 
 class AutomaticPricingOfferRuleConfigurationPriceRange(ApiModel):
@@ -50,18 +43,11 @@ class AutomaticPricingOfferRuleConfigurationPriceRange(ApiModel):
     Price range. This field is optional.
     """
 
-    type: Annotated[
-        AutomaticPricingOfferRuleConfigurationPriceRangeType,
-        Field(
-            description="Price range currency type.\n * `BASE_MARKETPLACE_CURRENCY` - The price must be defined in the same currency as offer base marketplace currency.\n * `MARKETPLACE_CURRENCY` - The price must be defined in the same currency as marketplace currency. For a base marketplace this is the only accepted value.\n"
-        ),
-    ]
-    min_price: Annotated[
-        Price, Field(alias="minPrice", description="The minimum price that can be set.")
-    ]
-    max_price: Annotated[
-        Price, Field(alias="maxPrice", description="The maximum price that can be set.")
-    ]
+    type: AutomaticPricingOfferRuleConfigurationPriceRangeType = Field(
+        description="Price range currency type.\n * `BASE_MARKETPLACE_CURRENCY` - The price must be defined in the same currency as offer base marketplace currency.\n * `MARKETPLACE_CURRENCY` - The price must be defined in the same currency as marketplace currency. For a base marketplace this is the only accepted value.\n"
+    )
+    min_price: Price = Field(alias="minPrice", description="The minimum price that can be set.")
+    max_price: Price = Field(alias="maxPrice", description="The maximum price that can be set.")
 
 
 class AutomaticPricingOfferRuleConfiguration(ApiModel):
@@ -69,7 +55,6 @@ class AutomaticPricingOfferRuleConfiguration(ApiModel):
     Offer Rule configuration. For "EXCHANGE_RATE" the field is not allowed. For "FOLLOW_BY_ALLEGRO_MIN_PRICE", "FOLLOW_BY_MARKET_MIN_PRICE" and "FOLLOW_BY_TOP_OFFER_PRICE" it is necessary for the rule to work.
     """
 
-    price_range: Annotated[
-        AutomaticPricingOfferRuleConfigurationPriceRange | None,
-        Field(alias="priceRange", description="Price range. This field is optional."),
-    ] = None
+    price_range: AutomaticPricingOfferRuleConfigurationPriceRange | None = Field(
+        None, alias="priceRange", description="Price range. This field is optional."
+    )

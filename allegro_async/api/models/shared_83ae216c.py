@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by allegro_prices, shipment_management."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -21,10 +17,7 @@ class MoneyDto(ApiModel):
     Monetary value with amount and currency
     """
 
-    amount: Annotated[
-        str,
-        Field(description="Monetary amount as a string with decimal precision (e.g., '100.00')"),
-    ]
-    currency: Annotated[
-        str, Field(description="ISO 4217 currency code (e.g., 'PLN', 'CZK', 'EUR', 'HUF')")
-    ]
+    amount: str = Field(
+        description="Monetary amount as a string with decimal precision (e.g., '100.00')"
+    )
+    currency: str = Field(description="ISO 4217 currency code (e.g., 'PLN', 'CZK', 'EUR', 'HUF')")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by classifieds, pricing."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,14 +13,12 @@ from allegro_async.api._base import (
 
 
 class ClassifiedExtraPackage(ApiModel):
-    id: Annotated[str | None, Field(description="The classifieds extra package ID.")] = None
-    republish: Annotated[
-        bool | None,
-        Field(
-            description="Extra package with this flag set to true will be recreated when offer is being republished"
-        ),
-    ] = None
+    id: str | None = Field(None, description="The classifieds extra package ID.")
+    republish: bool | None = Field(
+        None,
+        description="Extra package with this flag set to true will be recreated when offer is being republished",
+    )
 
 
 class ClassifiedPackage(ApiModel):
-    id: Annotated[str | None, Field(description="The classifieds package ID.")] = None
+    id: str | None = Field(None, description="The classifieds package ID.")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by badge_campaigns, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -21,9 +17,6 @@ class MarketplaceReference(ApiModel):
     Identifies a marketplace.
     """
 
-    id: Annotated[
-        str,
-        Field(
-            description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
-        ),
-    ]
+    id: str = Field(
+        description='The id of a marketplace.<br/> Available marketplaces can be determined using <a href="#operation/marketplacesGET">GET /marketplaces</a>.'
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by products, responsible_producers."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -22,24 +18,19 @@ class ResponsibleProducerAddress(ApiModel):
     Responsible producer address.
     """
 
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="Code of responsible producer country (ISO 3166).",
-            json_schema_extra={"pattern": "[A-Z]{2}"},
-        ),
-    ] = None
-    street: Annotated[
-        str | None, Field(description="Street and number.", json_schema_extra={"maxLength": 200})
-    ] = None
-    postal_code: Annotated[
-        str | None,
-        Field(alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}),
-    ] = None
-    city: Annotated[
-        str | None, Field(description="City.", json_schema_extra={"maxLength": 100})
-    ] = None
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="Code of responsible producer country (ISO 3166).",
+        json_schema_extra={"pattern": "[A-Z]{2}"},
+    )
+    street: str | None = Field(
+        None, description="Street and number.", json_schema_extra={"maxLength": 200}
+    )
+    postal_code: str | None = Field(
+        None, alias="postalCode", description="Postal code.", json_schema_extra={"maxLength": 20}
+    )
+    city: str | None = Field(None, description="City.", json_schema_extra={"maxLength": 100})
 
 
 class ResponsibleProducerContact(ApiModel):
@@ -47,26 +38,21 @@ class ResponsibleProducerContact(ApiModel):
     Contact to responsible producer. At least one of the following fields is required: `email` or `formUrl`.
     """
 
-    email: Annotated[
-        str | None,
-        Field(description="Email of responsible producer.", json_schema_extra={"maxLength": 50}),
-    ] = None
-    phone_number: Annotated[
-        str | None,
-        Field(
-            alias="phoneNumber",
-            description="Phone number of responsible producer. This field is optional.",
-            json_schema_extra={"maxLength": 30},
-        ),
-    ] = None
-    form_url: Annotated[
-        str | None,
-        Field(
-            alias="formUrl",
-            description="URL address to contact form.",
-            json_schema_extra={"maxLength": 80},
-        ),
-    ] = None
+    email: str | None = Field(
+        None, description="Email of responsible producer.", json_schema_extra={"maxLength": 50}
+    )
+    phone_number: str | None = Field(
+        None,
+        alias="phoneNumber",
+        description="Phone number of responsible producer. This field is optional.",
+        json_schema_extra={"maxLength": 30},
+    )
+    form_url: str | None = Field(
+        None,
+        alias="formUrl",
+        description="URL address to contact form.",
+        json_schema_extra={"maxLength": 80},
+    )
 
 
 class CreateResponsibleProducerRequestProducerData(ApiModel):
@@ -74,28 +60,23 @@ class CreateResponsibleProducerRequestProducerData(ApiModel):
     Responsible producer data.
     """
 
-    trade_name: Annotated[
-        str | None,
-        Field(
-            alias="tradeName",
-            description="Name of company, first name and last name or trade name of company responsible for producing product.",
-            json_schema_extra={"maxLength": 200},
-        ),
-    ] = None
+    trade_name: str | None = Field(
+        None,
+        alias="tradeName",
+        description="Name of company, first name and last name or trade name of company responsible for producing product.",
+        json_schema_extra={"maxLength": 200},
+    )
     address: ResponsibleProducerAddress | None = None
     contact: ResponsibleProducerContact | None = None
 
 
 class ResponsibleProducerResponse(ApiModel):
-    id: Annotated[UuidText | None, Field(description="Responsible producer ID.")] = None
-    name: Annotated[
-        str | None,
-        Field(
-            description="Internal name of responsible producer in dictionary.",
-            json_schema_extra={"maxLength": 50},
-        ),
-    ] = None
-    producer_data: Annotated[
-        CreateResponsibleProducerRequestProducerData | None,
-        Field(alias="producerData", description="Responsible producer data."),
-    ] = None
+    id: UuidText | None = Field(None, description="Responsible producer ID.")
+    name: str | None = Field(
+        None,
+        description="Internal name of responsible producer in dictionary.",
+        json_schema_extra={"maxLength": 50},
+    )
+    producer_data: CreateResponsibleProducerRequestProducerData | None = Field(
+        None, alias="producerData", description="Responsible producer data."
+    )

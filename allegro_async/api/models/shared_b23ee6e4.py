@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by offer_management, offer_translations, products, users_offer_information."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -49,12 +47,12 @@ class DescriptionSectionItem(ApiModel):
 
 class DescriptionSectionItemImage(DescriptionSectionItem):
     type: DescriptionSectionItemType
-    url: Annotated[str | None, Field()] = None
+    url: str | None = Field(None)
 
 
 class DescriptionSectionItemText(DescriptionSectionItem):
     type: DescriptionSectionItemType
-    content: Annotated[str | None, Field()] = None
+    content: str | None = Field(None)
 
 
 DescriptionSectionItemUnion = Annotated[

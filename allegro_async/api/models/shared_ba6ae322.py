@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by batch_offer_modification, offer_management, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -21,30 +17,24 @@ class Location(ApiModel):
     for offer with a delivery method it is a parcel dispatch location. For offers with personal pick-up it is a pick-up location, additionally we recommend to use points of service (<a href="../../documentation/#tag/Points-of-service" target="_blank">https://developer.allegro.pl/documentation/#tag/Points-of-service</a>)
     """
 
-    city: Annotated[str | None, Field(json_schema_extra={"maxLength": 50})] = None
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="The 2-letter country code as defined in ISO 3166.",
-            json_schema_extra={"maxLength": 2},
-        ),
-    ] = None
-    post_code: Annotated[
-        str | None,
-        Field(
-            alias="postCode",
-            description="The format of post code depends on 'countryCode'. For countryCode equal to 'PL', the expected format is 'XX-XXX', for other countries format is less restrictive - 12 characters or less are expected.",
-            json_schema_extra={"maxLength": 12},
-        ),
-    ] = None
-    province: Annotated[
-        str | None,
-        Field(
-            description='This field is mandatory if countryCode is set to "PL", for other values, currently, it is ignored. For countryCode equalling "PL", this field must be set to one of the following: DOLNOSLASKIE, KUJAWSKO_POMORSKIE, LUBELSKIE, LUBUSKIE, LODZKIE, MALOPOLSKIE, MAZOWIECKIE, OPOLSKIE, PODKARPACKIE, PODLASKIE, POMORSKIE, SLASKIE, SWIETOKRZYSKIE, WARMINSKO_MAZURSKIE, WIELKOPOLSKIE, ZACHODNIOPOMORSKIE.'
-        ),
-    ] = None
+    city: str | None = Field(None, json_schema_extra={"maxLength": 50})
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="The 2-letter country code as defined in ISO 3166.",
+        json_schema_extra={"maxLength": 2},
+    )
+    post_code: str | None = Field(
+        None,
+        alias="postCode",
+        description="The format of post code depends on 'countryCode'. For countryCode equal to 'PL', the expected format is 'XX-XXX', for other countries format is less restrictive - 12 characters or less are expected.",
+        json_schema_extra={"maxLength": 12},
+    )
+    province: str | None = Field(
+        None,
+        description='This field is mandatory if countryCode is set to "PL", for other values, currently, it is ignored. For countryCode equalling "PL", this field must be set to one of the following: DOLNOSLASKIE, KUJAWSKO_POMORSKIE, LUBELSKIE, LUBUSKIE, LODZKIE, MALOPOLSKIE, MAZOWIECKIE, OPOLSKIE, PODKARPACKIE, PODLASKIE, POMORSKIE, SLASKIE, SWIETOKRZYSKIE, WARMINSKO_MAZURSKIE, WIELKOPOLSKIE, ZACHODNIOPOMORSKIE.',
+    )
 
 
 class SizeTable(ApiModel):
-    id: Annotated[str | None, Field(description="Id of size table")] = None
+    id: str | None = Field(None, description="Id of size table")

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by offer_management, order_management, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -21,10 +17,8 @@ class ExternalId(ApiModel):
     The information on the offer in an external system.
     """
 
-    id: Annotated[
-        str | None,
-        Field(
-            description="The ID of the offer in the external system.",
-            json_schema_extra={"maxLength": 100},
-        ),
-    ] = None
+    id: str | None = Field(
+        None,
+        description="The ID of the offer in the external system.",
+        json_schema_extra={"maxLength": 100},
+    )

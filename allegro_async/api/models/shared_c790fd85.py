@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by offer_management, products, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -22,11 +18,11 @@ class AttachmentsSafetyInformationType(OpenEnum):
 
 
 class Attachment(ApiModel):
-    id: Annotated[str | None, Field(description="Id of the attachment.")] = None
+    id: str | None = Field(None, description="Id of the attachment.")
 
 
 class AttachmentsSafetyInformation(ApiModel):
-    type: Annotated[AttachmentsSafetyInformationType, Field()]
+    type: AttachmentsSafetyInformationType = Field()
     attachments: list[Attachment]
 
 
@@ -35,7 +31,7 @@ class ImageUrl(ApiModel):
     Image url
     """
 
-    url: Annotated[str | None, Field()] = None
+    url: str | None = Field(None)
 
 
 class TextSafetyInformationType(OpenEnum):
@@ -43,13 +39,10 @@ class TextSafetyInformationType(OpenEnum):
 
 
 class TextSafetyInformation(ApiModel):
-    type: Annotated[TextSafetyInformationType, Field()]
-    description: Annotated[
-        str,
-        Field(
-            description="Safety warnings and instructions for the product in plain text form, if the information cannot be provided through attachments. Text can't be longer than 5000 characters."
-        ),
-    ]
+    type: TextSafetyInformationType = Field()
+    description: str = Field(
+        description="Safety warnings and instructions for the product in plain text form, if the information cannot be provided through attachments. Text can't be longer than 5000 characters."
+    )
 
 
 class AiCoCreatedImage(ImageUrl):
@@ -57,7 +50,7 @@ class AiCoCreatedImage(ImageUrl):
     An image declared as generated using AI.
     """
 
-    url: Annotated[str, Field()]
+    url: str = Field()
 
 
 class AiCoCreatedContent(ApiModel):
@@ -65,9 +58,7 @@ class AiCoCreatedContent(ApiModel):
     Information about content declared as generated using AI.
     """
 
-    images: Annotated[
-        list[AiCoCreatedImage] | None,
-        Field(
-            description="List of images declared as generated using artificial intelligence. If an image is not present in this list, it was not declared as AI-generated."
-        ),
-    ] = None
+    images: list[AiCoCreatedImage] | None = Field(
+        None,
+        description="List of images declared as generated using artificial intelligence. If an image is not present in this list, it was not declared as AI-generated.",
+    )

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by advance_ship_notices, alle_discount, batch_offer_modification, offer_management, users_offer_information."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,40 +13,28 @@ from allegro_async.api._base import (
 
 
 class CommandOutputErrors(ApiModel):
-    code: Annotated[
-        str | None,
-        Field(
-            description="The error code. You can use this code when contacting us about any problems with our systems."
-        ),
-    ] = None
-    details: Annotated[
-        str | None,
-        Field(
-            description="For some cases, this field provides more details regarding the error. This field can be empty."
-        ),
-    ] = None
-    message: Annotated[
-        str | None,
-        Field(
-            description="A message directed to the developer of the program. This message will always be in English and give you some more technical details on what exactly has happened."
-        ),
-    ] = None
-    path: Annotated[
-        str | None,
-        Field(
-            description="This field will point to a specific field in object if the error is connected to a problem with such specific field. This field can be empty"
-        ),
-    ] = None
-    user_message: Annotated[
-        str | None,
-        Field(
-            alias="userMessage",
-            description='The message that can be presented directly to your user. It will not contain any technical information. This message is translated based on the value of the "Accept-Language" header. By default message in English is returned.',
-        ),
-    ] = None
-    metadata: Annotated[
-        dict[str, str] | None,
-        Field(
-            description="Additional technical properties of this error. Set of possible keys depends on the specific error."
-        ),
-    ] = None
+    code: str | None = Field(
+        None,
+        description="The error code. You can use this code when contacting us about any problems with our systems.",
+    )
+    details: str | None = Field(
+        None,
+        description="For some cases, this field provides more details regarding the error. This field can be empty.",
+    )
+    message: str | None = Field(
+        None,
+        description="A message directed to the developer of the program. This message will always be in English and give you some more technical details on what exactly has happened.",
+    )
+    path: str | None = Field(
+        None,
+        description="This field will point to a specific field in object if the error is connected to a problem with such specific field. This field can be empty",
+    )
+    user_message: str | None = Field(
+        None,
+        alias="userMessage",
+        description='The message that can be presented directly to your user. It will not contain any technical information. This message is translated based on the value of the "Accept-Language" header. By default message in English is returned.',
+    )
+    metadata: dict[str, str] | None = Field(
+        None,
+        description="Additional technical properties of this error. Set of possible keys depends on the specific error.",
+    )

@@ -3,8 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models shared by compatibility_list, offer_management, users_offer_information."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import (
@@ -25,12 +23,9 @@ class CompatibilityListIdItemType(OpenEnum):
 
 
 class CompatibilityListIdItemAdditionalInfo(ApiModel):
-    value: Annotated[
-        str,
-        Field(
-            description="Additional information describing the compatible item. E.g. for cars it can be an engine code or an equipment version."
-        ),
-    ]
+    value: str = Field(
+        description="Additional information describing the compatible item. E.g. for cars it can be an engine code or an equipment version."
+    )
 
 
 class CompatibilityListManualType(OpenEnum):
@@ -42,15 +37,13 @@ class CompatibilityListManualType(OpenEnum):
 
 
 class CompatibilityListManual(ApiModel):
-    type: Annotated[
-        CompatibilityListManualType | None, Field(description="Type of the compatibility list.")
-    ] = None
-    items: Annotated[
-        list[CompatibilityListItem] | None,
-        Field(
-            description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.'
-        ),
-    ] = None
+    type: CompatibilityListManualType | None = Field(
+        None, description="Type of the compatibility list."
+    )
+    items: "list[CompatibilityListItem] | None" = Field(
+        None,
+        description='List of the compatible items. Maximum number of elements on the list depends on type of included compatible items. Configuration and details concerning the compatible items in selected category are provided in the response for GET <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource in `validationRules` object.',
+    )
 
 
 class CompatibilityListTextItemType(OpenEnum):
@@ -59,31 +52,23 @@ class CompatibilityListTextItemType(OpenEnum):
 
 class CompatibilityListTextItem(ApiModel):
     type: CompatibilityListTextItemType
-    text: Annotated[
-        str,
-        Field(
-            description='Text description of the compatible item. Maximum length of the text depends on category where compatible item is used. Should be used in categories where TEXT version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
-        ),
-    ]
+    text: str = Field(
+        description='Text description of the compatible item. Maximum length of the text depends on category where compatible item is used. Should be used in categories where TEXT version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
+    )
 
 
 class CompatibilityListIdItem(ApiModel):
     type: CompatibilityListIdItemType
-    id: Annotated[
-        str,
-        Field(
-            description='Id of the compatible item. Should be used in categories where ID version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
-        ),
-    ]
-    text: Annotated[
-        str | None,
-        Field(
-            description="Text description of the compatible item. When creating (POST) or updating (PATCH) a compatibility list the field is ignored."
-        ),
-    ] = None
-    additional_info: Annotated[
-        list[CompatibilityListIdItemAdditionalInfo] | None, Field(alias="additionalInfo")
-    ] = None
+    id: str = Field(
+        description='Id of the compatible item. Should be used in categories where ID version of compatible list is supported. See <a href="/documentation/#tag/Compatibility-List/paths/~1sale~1compatibility-list~1supported-categories/get"> supported-categories</a> resource. <a href="../../compatibility_list" target="_blank">Read more</a>.'
+    )
+    text: str | None = Field(
+        None,
+        description="Text description of the compatible item. When creating (POST) or updating (PATCH) a compatibility list the field is ignored.",
+    )
+    additional_info: list[CompatibilityListIdItemAdditionalInfo] | None = Field(
+        None, alias="additionalInfo"
+    )
 
 
 CompatibilityListItem = Annotated[

@@ -3,10 +3,6 @@
 # sha256 7d5ce8822477e66e48d23be8dbc8cc3f6bd21d05d7712b024de2a85f99ce31e5
 """Models of Tax settings."""
 
-from __future__ import annotations
-
-from typing import Annotated
-
 from pydantic import (
     Field,
 )
@@ -17,50 +13,40 @@ from allegro_async.api._base import (
 
 
 class TaxExemption(ApiModel):
-    label: Annotated[str | None, Field(description="Displayable exemption label.")] = None
-    value: Annotated[str | None, Field(description="Value of exemption.")] = None
+    label: str | None = Field(None, description="Displayable exemption label.")
+    value: str | None = Field(None, description="Value of exemption.")
 
 
 class TaxRateValue(ApiModel):
-    label: Annotated[str | None, Field(description="Displayable tax rate label.")] = None
-    value: Annotated[
-        str | None,
-        Field(
-            description='A numeric value of VAT tax rate. In case of "OUT_OF_SCOPE_OF_VAT" it is set to 0.'
-        ),
-    ] = None
-    exemption_required: Annotated[
-        bool | None,
-        Field(
-            alias="exemptionRequired",
-            description="Exemption field must be filled out if true, otherwise is optional.",
-        ),
-    ] = None
+    label: str | None = Field(None, description="Displayable tax rate label.")
+    value: str | None = Field(
+        None,
+        description='A numeric value of VAT tax rate. In case of "OUT_OF_SCOPE_OF_VAT" it is set to 0.',
+    )
+    exemption_required: bool | None = Field(
+        None,
+        alias="exemptionRequired",
+        description="Exemption field must be filled out if true, otherwise is optional.",
+    )
 
 
 class TaxSubject(ApiModel):
-    label: Annotated[str | None, Field(description="Displayable tax subject label.")] = None
-    value: Annotated[str | None, Field(description="Value of subject.")] = None
+    label: str | None = Field(None, description="Displayable tax subject label.")
+    value: str | None = Field(None, description="Value of subject.")
 
 
 class TaxRate(ApiModel):
-    country_code: Annotated[
-        str | None,
-        Field(
-            alias="countryCode",
-            description="A country code for which given VAT setting is defined.",
-        ),
-    ] = None
-    values: Annotated[
-        list[TaxRateValue] | None, Field(description="Values of tax rates for given country code.")
-    ] = None
+    country_code: str | None = Field(
+        None,
+        alias="countryCode",
+        description="A country code for which given VAT setting is defined.",
+    )
+    values: list[TaxRateValue] | None = Field(
+        None, description="Values of tax rates for given country code."
+    )
 
 
 class CategoryTaxSettings(ApiModel):
-    subjects: Annotated[list[TaxSubject] | None, Field(description="A list of tax subjects.")] = (
-        None
-    )
-    rates: Annotated[list[TaxRate] | None, Field(description="A list of tax rates.")] = None
-    exemptions: Annotated[
-        list[TaxExemption] | None, Field(description="A list of tax exemptions.")
-    ] = None
+    subjects: list[TaxSubject] | None = Field(None, description="A list of tax subjects.")
+    rates: list[TaxRate] | None = Field(None, description="A list of tax rates.")
+    exemptions: list[TaxExemption] | None = Field(None, description="A list of tax exemptions.")
