@@ -21,8 +21,7 @@ from pydantic_core import core_schema
 from allegro_async._enum import OpenEnum, OpenIntEnum
 
 __all__ = ["ApiModel", "OpenEnum", "OpenIntEnum", "UnknownVariant", "UuidText", "WholeNumber",
-           "pick_variant",
-           "shaped_union", "tagged_union"]
+           "adopt", "pick_variant", "shaped_union", "tagged_union"]
 
 logger = logging.getLogger("allegro_async")
 
@@ -192,3 +191,20 @@ def shaped_union(
         return chosen
 
     return Discriminator(pick)
+
+
+def adopt(part: Mapping[str, Any], area: str) -> None:
+    """Give the classes of a part (``part``: its globals) to their public area module ``area``:
+    each class is named after it (``__module__``: what reprs, pickles and documentation show,
+    stable whatever part defines it), and every name of the part is set there, where pydantic
+    resolves the part's forward references when it builds a class on first use. Run by each
+    generated part once its classes are defined."""
+    module = importlib.import_module(area)
+    home, own = part["__name__"].rsplit(".", 1)[-1], part["__name__"]
+    namespace = vars(module)
+    for name, defined_in in module._PARTS.items():
+        if defined_in == home:
+            value = part[name]
+            if isinstance(value, type) and value.__module__ == own:
+                value.__module__ = area
+            namespace.setdefault(name, value)

@@ -244,6 +244,10 @@ def render_module(models: ModelSet, module: str, header: str) -> str:
     rebuilds = [models.classes[n].rebuild for n in names if models.classes[n].rebuild]
     if rebuilds:
         body += "\n\n\n" + "\n".join(rebuilds)
+    if "." in module:  # a part: its classes are named after, and resolved in, the area module
+        area = module.split(".", 1)[1].rsplit("_", 1)[0]
+        parts[1] = parts[1].replace("    pick_variant,", "    adopt, pick_variant,", 1)
+        body += f"\n\n\nadopt(globals(), \"allegro_async.api.models.{area}\")"
     return "\n".join(parts) + "\n\n" + body + "\n"
 
 

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.additional_services_d08d1d00 import (
     AdditionalServicesGroupResponse,
@@ -19,3 +20,6 @@ class AdditionalServicesGroups(ApiModel):
     additional_services_groups: list[AdditionalServicesGroupResponse] | None = Field(
         None, alias="additionalServicesGroups"
     )
+
+
+adopt(globals(), "allegro_async.api.models.additional_services")

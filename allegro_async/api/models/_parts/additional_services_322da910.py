@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -61,3 +62,6 @@ class CategoryResponse(ApiModel):
 
 class CategoriesResponse(ApiModel):
     categories: list[CategoryResponse] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.additional_services")

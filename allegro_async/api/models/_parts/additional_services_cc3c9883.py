@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.additional_services_d08d1d00 import (
     Configuration,
@@ -34,3 +35,6 @@ class AdditionalServicesGroupRequest(ApiModel):
         json_schema_extra={"maxLength": 5, "minLength": 5},
     )
     additional_services: list[AdditionalServiceRequest] = Field(alias="additionalServices")
+
+
+adopt(globals(), "allegro_async.api.models.additional_services")

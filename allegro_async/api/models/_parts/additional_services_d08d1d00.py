@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -83,3 +84,6 @@ class AdditionalServicesGroupResponse(ApiModel):
         alias="managedByAllegro",
         description="Information whether the group is automatically created and managed by Allegro",
     )
+
+
+adopt(globals(), "allegro_async.api.models.additional_services")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.additional_services_translations_fe317e1c import (
     AdditionalServicesGroupTranslationWrapperWithType,
@@ -31,3 +32,6 @@ class AdditionalServicesGroupTranslationRequest(ApiModel):
     additional_services: AdditionalServicesGroupTranslationWrapper | None = Field(
         None, alias="additionalServices"
     )
+
+
+adopt(globals(), "allegro_async.api.models.additional_services_translations")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.additional_services_translations_fe317e1c import (
     AdditionalServicesGroupTranslationWrapperWithType,
@@ -24,3 +25,6 @@ class AdditionalServiceGroupTranslation(ApiModel):
 
 class AdditionalServiceGroupTranslationResponse(ApiModel):
     translations: list[AdditionalServiceGroupTranslation] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.additional_services_translations")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.shared_ed382b81 import (
     AdditionalServiceDefinitionRequest,
@@ -38,3 +39,6 @@ class AdditionalServicesGroupTranslationWrapperWithType(ApiModel):
     type: AdditionalServicesGroupTranslationWrapperWithTypeType | None = Field(
         None, description="Type of translation."
     )
+
+
+adopt(globals(), "allegro_async.api.models.additional_services_translations")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.advance_ship_notices_3809abb5 import (
     ShippingUnion,
@@ -28,3 +29,6 @@ class AdvanceShipNotice(ApiModel):
         alias="declaredVolumeInCc",
         description="Total volume of all items declared by the merchant for delivery to the warehouse as part of the advance shipment notice, in cubic centimeters.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

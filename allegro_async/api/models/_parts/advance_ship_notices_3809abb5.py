@@ -10,6 +10,7 @@ from pydantic import (
 )
 
 from allegro_async.api._base import (
+    adopt,
     tagged_union,
 )
 from allegro_async.api.models._parts.advance_ship_notices_bc392a30 import (
@@ -37,3 +38,6 @@ ShippingUnion = Annotated[
         warn=False,
     ),
 ]
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.advance_ship_notices_70f1f62c import (
     ProductItemProduct,
@@ -92,3 +93,6 @@ class ReceivingState(ApiModel):
     content: list[ReceivingEntry] | None = Field(
         None, description="The list of products with receiving status."
     )
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 
 
@@ -19,3 +20,6 @@ class ProductItemProduct(ApiModel):
     """
 
     id: UuidText = Field(description="The product identifier.")
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

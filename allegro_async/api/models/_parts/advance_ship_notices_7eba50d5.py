@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.advance_ship_notices_3809abb5 import (
     ShippingUnion,
@@ -58,3 +59,6 @@ class CreateAdvanceShipNoticeResponse(ApiModel):
         alias="volumeInCc",
         description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.advance_ship_notices_bc392a30 import (
     AdvanceShipNoticeStatus,
@@ -49,3 +50,6 @@ class AdvanceShipNoticeResponse(ApiModel):
         alias="volumeInCc",
         description="Total volume (in cubic centimeters) of all items, declared by the merchant or calculated based on product dimensions stored in the product catalog.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

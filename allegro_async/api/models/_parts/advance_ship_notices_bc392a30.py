@@ -16,6 +16,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -281,3 +282,6 @@ ShippingExtendedUnion = Annotated[
         warn=False,
     ),
 ]
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

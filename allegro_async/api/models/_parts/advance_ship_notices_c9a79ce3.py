@@ -16,6 +16,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -111,3 +112,6 @@ class SubmitCommand(ApiModel):
     id: UuidText | None = Field(None, description="The identifier of command.")
     input: SubmitCommandInput
     output: SubmitCommandOutputUnion | None = None
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.advance_ship_notices_bc392a30 import (
     AdvanceShipNoticeStatus,
@@ -58,3 +59,6 @@ class AdvanceShipNoticeList(ApiModel):
     total_count: float = Field(
         alias="totalCount", description="A number of Advance Ship Notices in total."
     )
+
+
+adopt(globals(), "allegro_async.api.models.advance_ship_notices")

@@ -11,6 +11,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.shared_4aab5b0d import (
     ImpliedWarrantyResponseSeller,
@@ -151,3 +152,6 @@ class ReturnPolicyResponseV1(ApiModel):
     address: ReturnPolicyAddress | None = None
     contact: ReturnPolicyContactV1 | None = None
     options: ReturnPolicyOptions | None = None
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.shared_4aab5b0d import (
     ImpliedWarrantyResponseSeller,
@@ -40,3 +41,6 @@ class ImpliedWarrantyResponse(ApiModel):
     corporate: ImpliedWarrantyPeriod | None = None
     address: AfterSalesServicesAddress | None = None
     description: str | None = Field(None, description="Implied warranty description.")
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -20,3 +21,6 @@ class WarrantyBasic(ApiModel):
 class WarrantiesListWarrantyBasic(ApiModel):
     count: int | None = Field(None, json_schema_extra={"minimum": 0})
     warranties: list[WarrantyBasic] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

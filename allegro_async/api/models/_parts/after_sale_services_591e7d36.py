@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.after_sale_services_3650efb5 import (
     AfterSalesServicesAddress,
@@ -26,3 +27,6 @@ class ImpliedWarrantyRequest(ApiModel):
     description: str | None = Field(
         None, description="Implied warranty description.", json_schema_extra={"maxLength": 10240}
     )
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -11,6 +11,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.after_sale_services_d366ee9c import (
     AfterSalesServicesAttachment,
@@ -45,3 +46,6 @@ class WarrantyResponse(ApiModel):
     corporate: WarrantyPeriod | None = None
     attachment: AfterSalesServicesAttachment | None = None
     description: str | None = Field(None, description="Warranty description.")
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.after_sale_services_07f9c1df import (
     ReturnPolicyAddress,
@@ -35,3 +36,6 @@ class ReturnPolicyRequestV1(ApiModel):
     address: ReturnPolicyAddress | None = None
     contact: ReturnPolicyContactV1 | None = None
     options: ReturnPolicyOptions | None = None
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -9,8 +9,12 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class CreateAfterSalesServiceConditionsAttachmentUsingPOSTRequest(ApiModel):
     name: str | None = Field(None)
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 
 
@@ -17,3 +18,6 @@ class AfterSalesServicesAttachment(ApiModel):
     id: UuidText | None = Field(None, description="The Id of the attachment.")
     name: str | None = Field(None, description="Attachment file name.")
     url: str | None = Field(None, description="Direct link to the attachment.")
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.after_sale_services_07f9c1df import (
     ReturnPolicyResponseV1,
@@ -18,3 +19,6 @@ from allegro_async.api.models._parts.after_sale_services_07f9c1df import (
 class ReturnPoliciesListReturnPolicyV1(ApiModel):
     count: int | None = Field(None, json_schema_extra={"minimum": 0})
     return_policies: list[ReturnPolicyResponseV1] | None = Field(None, alias="returnPolicies")
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

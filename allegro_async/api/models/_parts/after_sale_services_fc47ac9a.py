@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.after_sale_services_5a1d617a import (
     WarrantyPeriod,
@@ -36,3 +37,6 @@ class WarrantyRequest(ApiModel):
     description: str | None = Field(
         None, description="Warranty description.", json_schema_extra={"maxLength": 10240}
     )
+
+
+adopt(globals(), "allegro_async.api.models.after_sale_services")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -79,3 +80,6 @@ class AlleDiscountWithdrawCommandResponse(ApiModel):
     output: AlleDiscountWithdrawCommandResponseOutput | None = Field(
         None, description="Withdraw offer command output data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -110,3 +111,6 @@ class AlleDiscountListEligibleResponse(ApiModel):
     total_count: int | None = Field(
         None, alias="totalCount", description="Total number of eligible offers."
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -143,3 +144,6 @@ class AlleDiscountListSubmittedResponse(ApiModel):
     total_count: int | None = Field(
         None, alias="totalCount", description="Total number of submitted offers."
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -111,3 +112,6 @@ class AlleDiscountListCampaignsResponse(ApiModel):
             description="Array of the available AlleDiscount campaigns.",
         )
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
     CommandOutputErrors,
@@ -19,3 +20,6 @@ class ErrorsHolder(ApiModel):
     errors: list[CommandOutputErrors] | None = Field(
         None, description="The list of all the error objects explaining the error."
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -139,3 +140,6 @@ class AlleDiscountSubmitCommandResponse(ApiModel):
     output: AlleDiscountSubmitCommandResponseOutput | None = Field(
         None, description="Submit offer command output data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

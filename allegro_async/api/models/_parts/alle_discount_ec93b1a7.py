@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.alle_discount_ddc09f6d import (
     ErrorsHolder,
@@ -85,3 +86,6 @@ class AlleDiscountGetWithdrawCommandResponse(ApiModel):
     output: AlleDiscountGetWithdrawCommandResponseOutput | None = Field(
         None, description="Withdraw offer command output data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.alle_discount")

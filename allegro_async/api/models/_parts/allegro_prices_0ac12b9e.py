@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -18,3 +19,6 @@ class OfferError(ApiModel):
     """
 
     message: str = Field(description="Error message describing what went wrong")
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

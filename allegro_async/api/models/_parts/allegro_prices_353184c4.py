@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -21,3 +22,6 @@ class SellerDiscountDeclaration(ApiModel):
         alias="maxContributionPercentage",
         description="Maximum discount percentage that the seller is willing to contribute (0-100)",
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.allegro_prices_5ed197ab import (
     SubsidyExcludeOfferItemMarketplace,
@@ -39,3 +40,6 @@ class SubsidyExcludeOffersCommand(ApiModel):
         description="List of offers to exclude (1-1000 offers, must not contain duplicates)",
         json_schema_extra={"maxItems": 1000, "minItems": 1},
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -31,3 +32,6 @@ class AllegroPricesAccountParticipationResponse(ApiModel):
     marketplaces: list[AccountParticipationMarketplace] = Field(
         description="List of marketplace participation statuses"
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

@@ -15,6 +15,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    adopt,
     shaped_union,
 )
 from allegro_async.api.models.shared_83ae216c import (
@@ -250,3 +251,6 @@ class OfferStatusQueryResponseDto(ApiModel):
     count: int = Field(
         description="Number of offers returned in this response (may be less than limit if fewer offers are available)."
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

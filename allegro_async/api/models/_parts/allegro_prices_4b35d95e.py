@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.allegro_prices_0ac12b9e import (
     OfferError,
@@ -58,3 +59,6 @@ class SubsidyExcludeOffersCommandPreview(ApiModel):
     offers: list[SubsidyExcludeOfferItem] = Field(
         description="List of excluded offers with their processing status"
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

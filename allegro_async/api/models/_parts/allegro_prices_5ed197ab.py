@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -21,3 +22,6 @@ class SubsidyExcludeOfferItemMarketplace(ApiModel):
         description="Marketplace identifier. Supported values: 'allegro-pl', 'allegro-cz', 'allegro-sk', 'allegro-hu'.",
         json_schema_extra={"minLength": 1},
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -34,3 +35,6 @@ class SubsidyManageOffersCommandResult(ApiModel):
     created_at: AwareDatetime = Field(
         alias="createdAt", description="Timestamp when the command was created"
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

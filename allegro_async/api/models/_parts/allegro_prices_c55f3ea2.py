@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.allegro_prices_0ac12b9e import (
     OfferError,
@@ -64,3 +65,6 @@ class SubsidySubmitOffersCommandPreview(ApiModel):
     offers: list[SubsidySubmitOfferItem] = Field(
         description="List of submitted offers with their processing status and seller discount declarations"
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -32,3 +33,6 @@ class AllegroPricesAccountParticipationRequest(ApiModel):
         description="List of marketplaces to update (must not be empty)",
         json_schema_extra={"minItems": 1},
     )
+
+
+adopt(globals(), "allegro_async.api.models.allegro_prices")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -45,3 +46,6 @@ class MyBidResponse(ApiModel):
     )
     high_bidder: bool = Field(alias="highBidder", description="Is this bid currently winning?")
     auction: MyBidResponseAuction = Field(description="Auction details.", title="AuctionDetails")
+
+
+adopt(globals(), "allegro_async.api.models.auctions_and_bidding")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.auctions_and_bidding_1b1bef7d import (
     MaxPrice,
@@ -21,3 +22,6 @@ class PlaceBidRequest(ApiModel):
     """
 
     max_amount: MaxPrice = Field(alias="maxAmount")
+
+
+adopt(globals(), "allegro_async.api.models.auctions_and_bidding")

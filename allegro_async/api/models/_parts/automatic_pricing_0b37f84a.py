@@ -15,6 +15,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    adopt,
     shaped_union,
 )
 
@@ -110,3 +111,6 @@ class AutomaticPricingRuleResponse(ApiModel):
         alias="updatedAt", description="The date the rule was last modified in ISO 8601 format."
     )
     configuration: AutomaticPricingRuleConfiguration | None = None
+
+
+adopt(globals(), "allegro_async.api.models.automatic_pricing")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.automatic_pricing_0b37f84a import (
     AutomaticPricingRuleResponse,
@@ -17,3 +18,6 @@ from allegro_async.api.models._parts.automatic_pricing_0b37f84a import (
 
 class AutomaticPricingRulesResponse(ApiModel):
     rules: list[AutomaticPricingRuleResponse] = Field(description="List of rules.")
+
+
+adopt(globals(), "allegro_async.api.models.automatic_pricing")

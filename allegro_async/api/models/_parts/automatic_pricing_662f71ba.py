@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.automatic_pricing_0b37f84a import (
     AutomaticPricingRuleConfiguration,
@@ -21,3 +22,6 @@ class AutomaticPricingRulePutRequest(ApiModel):
         json_schema_extra={"maxLength": 33},
     )
     configuration: AutomaticPricingRuleConfiguration | None = None
+
+
+adopt(globals(), "allegro_async.api.models.automatic_pricing")

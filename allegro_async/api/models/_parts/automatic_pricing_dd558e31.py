@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_69435ccb import (
     AutomaticPricingOfferRuleConfiguration,
@@ -34,3 +35,6 @@ class OfferRules(ApiModel):
         alias="updatedAt",
         description="The date the rule assignments to offer were last modified in ISO 8601 format.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.automatic_pricing")

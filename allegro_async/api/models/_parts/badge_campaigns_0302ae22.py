@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.badge_campaigns_72da4228 import (
     BadgeApplicationOffer,
@@ -38,3 +39,6 @@ class BadgeApplicationRequest(ApiModel):
         None, alias="purchaseConstraints"
     )
     declared_stock: BadgeApplicationDeclaredStock | None = Field(None, alias="declaredStock")
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

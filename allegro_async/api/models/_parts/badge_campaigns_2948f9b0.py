@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -21,3 +22,6 @@ class BadgeApplicationProcessStatus(OpenEnum):
     REQUESTED = "REQUESTED"
     PROCESSED = "PROCESSED"
     DECLINED = "DECLINED"
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.badge_campaigns_9379f122 import (
     BadgeApplication,
@@ -17,3 +18,6 @@ from allegro_async.api.models._parts.badge_campaigns_9379f122 import (
 
 class BadgeApplications(ApiModel):
     badge_applications: list[BadgeApplication] = Field(alias="badgeApplications")
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

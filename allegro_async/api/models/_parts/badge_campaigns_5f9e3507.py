@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -25,3 +26,6 @@ class BadgeApplicationBargainPrice(ApiModel):
         None,
         description="The currency provided as a 3-letter code in accordance with ISO 4217 standard (https://en.wikipedia.org/wiki/ISO_4217). Only base currency for a given marketplace is supported, example: PLN for allegro-pl, CZK for allegro-cz, EUR for allegro-sk.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

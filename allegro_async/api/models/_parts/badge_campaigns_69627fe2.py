@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.badge_campaigns_72da4228 import (
     BadgeApplicationOffer,
@@ -56,3 +57,6 @@ class BadgeOperation(ApiModel):
     campaign: BadgeApplicationCampaign
     offer: BadgeApplicationOffer
     process: BadgeOperationProcess
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

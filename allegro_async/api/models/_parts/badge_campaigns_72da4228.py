@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -30,3 +31,6 @@ class BadgeApplicationRejectionReason(ApiModel):
     messages: list[BadgeApplicationRejectionReasonMessage] = Field(
         description="List of messages with rejection reasons."
     )
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

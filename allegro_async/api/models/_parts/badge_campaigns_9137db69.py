@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.badge_campaigns_5f9e3507 import (
     BadgeApplicationBargainPrice,
@@ -151,3 +152,6 @@ class BadgesList(ApiModel):
     """
 
     badges: list[Badge]
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.badge_campaigns_5f9e3507 import (
     BadgeApplicationBargainPrice,
@@ -93,3 +94,6 @@ class BadgeApplication(ApiModel):
     purchase_constraints: BadgeApplicationPurchaseConstraints | None = Field(
         None, alias="purchaseConstraints"
     )
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

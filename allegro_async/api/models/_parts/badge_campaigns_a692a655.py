@@ -15,6 +15,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    adopt,
     shaped_union,
 )
 from allegro_async.api.models._parts.badge_campaigns_5f9e3507 import (
@@ -71,3 +72,6 @@ class BadgePatchRequest(RootModel[BadgePatchRequestUnion]):
 
 class PatchBadgeResponse(ApiModel):
     id: str | None = Field(None, description="Operation Id")
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.shared_aede0582 import (
     MarketplaceReference,
@@ -148,3 +149,6 @@ class GetBadgeCampaignsList(ApiModel):
     badge_campaigns: list[BadgeCampaign] = Field(
         alias="badgeCampaigns", description="List of badge campaigns."
     )
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

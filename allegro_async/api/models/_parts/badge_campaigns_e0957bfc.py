@@ -9,8 +9,12 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class BadgeCampaignStock(ApiModel):
     quantity: float | None = Field(None, description="Stock for the campaign.")
+
+
+adopt(globals(), "allegro_async.api.models.badge_campaigns")

@@ -16,6 +16,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -204,3 +205,6 @@ class OfferBulkChangeCommand(ApiModel):
         description="A list of modifications price or stock to apply to offers. Multiple modifications of the same type for the same offerId are not allowed (eg. price and offerId).",
         json_schema_extra={"maxItems": 25, "minItems": 1},
     )
+
+
+adopt(globals(), "allegro_async.api.models.batch_offer_modification")

@@ -15,6 +15,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -286,3 +287,6 @@ class OfferChangeCommand(ApiModel):
     offer_criteria: list[OfferCriterium] | None = Field(
         None, alias="offerCriteria", description="List of offer criteria"
     )
+
+
+adopt(globals(), "allegro_async.api.models.batch_offer_modification")

@@ -13,6 +13,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UnknownVariant,
+    adopt,
     shaped_union,
 )
 from allegro_async.api.models.shared_fb483dd8 import (
@@ -105,3 +106,6 @@ class TaskWithSubjectReport(ApiModel):
     tasks: list[TaskWithSubjectReportTasksItem] | None = Field(
         None, description="Results with a list of task with subject (offer+field)."
     )
+
+
+adopt(globals(), "allegro_async.api.models.batch_offer_modification")

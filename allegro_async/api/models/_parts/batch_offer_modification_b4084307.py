@@ -14,6 +14,7 @@ from allegro_async.api._base import (
     ApiModel,
     UnknownVariant,
     UuidText,
+    adopt,
     shaped_union,
 )
 from allegro_async.api.models.shared_215b40a6 import (
@@ -74,3 +75,6 @@ class OfferAutomaticPricingCommand(ApiModel):
     offer_criteria: list[OfferCriterium] = Field(
         alias="offerCriteria", description="List of offer criteria."
     )
+
+
+adopt(globals(), "allegro_async.api.models.batch_offer_modification")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.shared_215b40a6 import (
     OfferCriterium,
@@ -48,3 +49,6 @@ class OfferQuantityChangeCommand(ApiModel):
     offer_criteria: list[OfferCriterium] | None = Field(
         None, alias="offerCriteria", description="List of offer criteria"
     )
+
+
+adopt(globals(), "allegro_async.api.models.batch_offer_modification")

@@ -12,6 +12,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 
 
@@ -139,3 +140,6 @@ class BillingEntries(ApiModel):
     billing_entries: list[BillingEntry] | None = Field(
         None, alias="billingEntries", description="List of billing types."
     )
+
+
+adopt(globals(), "allegro_async.api.models.billing")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -24,3 +25,6 @@ class GetBillingTypesResponse(RootModel[list[BillingType]]):
     """
 
     root: list[BillingType] = Field(description="List of billing types.")
+
+
+adopt(globals(), "allegro_async.api.models.billing")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -29,3 +30,6 @@ class CategorySuggestionResponse(ApiModel):
 
 
 CategorySuggestionCategoryNode.model_rebuild()
+
+
+adopt(globals(), "allegro_async.api.models.categories_and_parameters")

@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.categories_and_parameters_b90c8130 import (
     CategoryDto,
@@ -17,3 +18,6 @@ class CategoriesDto(ApiModel):
     """
 
     categories: list[CategoryDto] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.categories_and_parameters")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -62,3 +63,6 @@ class CategoryDto(ApiModel):
     name: str | None = Field(None, description="Name of the category.")
     options: CategoryOptionsDto | None = None
     parent: CategoryDtoParent | None = Field(None, description="The parent category data.")
+
+
+adopt(globals(), "allegro_async.api.models.categories_and_parameters")

@@ -16,6 +16,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -105,3 +106,6 @@ CategoryParametersScheduledBaseChangeUnion = Annotated[
         warn=False,
     ),
 ]
+
+
+adopt(globals(), "allegro_async.api.models.categories_and_parameters")

@@ -16,6 +16,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -149,3 +150,6 @@ CategoryBaseEventUnion = Annotated[
         warn=False,
     ),
 ]
+
+
+adopt(globals(), "allegro_async.api.models.categories_and_parameters")

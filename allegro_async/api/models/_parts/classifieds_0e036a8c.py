@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.classifieds_f35cc885 import (
     ClassifiedDailyEventStatResponseDto,
@@ -38,3 +39,6 @@ class OfferStatsResponseDto(ApiModel):
     """
 
     offer_stats: list[OfferStatResponseDto] | None = Field(None, alias="offerStats")
+
+
+adopt(globals(), "allegro_async.api.models.classifieds")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.classifieds_f35cc885 import (
     ClassifiedDailyEventStatResponseDto,
@@ -25,3 +26,6 @@ class SellerOfferStatsResponseDto(ApiModel):
     events_per_day: list[ClassifiedDailyEventStatResponseDto] | None = Field(
         None, alias="eventsPerDay"
     )
+
+
+adopt(globals(), "allegro_async.api.models.classifieds")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_88ef85c7 import (
     ClassifiedExtraPackage,
@@ -19,3 +20,6 @@ from allegro_async.api.models.shared_88ef85c7 import (
 class ClassifiedPackages(ApiModel):
     base_package: ClassifiedPackage = Field(alias="basePackage")
     extra_packages: list[ClassifiedExtraPackage] | None = Field(None, alias="extraPackages")
+
+
+adopt(globals(), "allegro_async.api.models.classifieds")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -35,3 +36,6 @@ class ClassifiedDailyEventStatResponseDto(ApiModel):
     event_stats: list[ClassifiedEventStat] | None = Field(
         None, alias="eventStats", description="List of event types with number of occurrences."
     )
+
+
+adopt(globals(), "allegro_async.api.models.classifieds")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -41,3 +42,6 @@ class ClassifiedPackageConfig(ApiModel):
     )
     publication: ClassifiedPublication | None = None
     type: ClassifiedPackageConfigType = Field()
+
+
+adopt(globals(), "allegro_async.api.models.classifieds")

@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.classifieds_f3801bfa import (
     ClassifiedPackageConfig,
@@ -13,3 +14,6 @@ from allegro_async.api.models._parts.classifieds_f3801bfa import (
 
 class ClassifiedPackageConfigs(ApiModel):
     packages: list[ClassifiedPackageConfig]
+
+
+adopt(globals(), "allegro_async.api.models.classifieds")

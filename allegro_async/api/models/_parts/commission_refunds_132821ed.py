@@ -12,6 +12,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 
 
@@ -124,3 +125,6 @@ class RefundClaim(ApiModel):
         None,
         description="Type of commission refund application. - `MANUAL` - the application was created manually by the seller. - `AUTOMATIC` - the application was created automatically.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.commission_refunds")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.commission_refunds_132821ed import (
     RefundClaim,
@@ -22,3 +23,6 @@ class GetRefundApplicationsResponse(ApiModel):
     count: int | None = Field(
         None, description="Count of refund applications returned.", json_schema_extra={"minimum": 0}
     )
+
+
+adopt(globals(), "allegro_async.api.models.commission_refunds")

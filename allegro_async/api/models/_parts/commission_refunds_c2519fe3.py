@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -37,3 +38,6 @@ class RefundClaimRequest(ApiModel):
 
 class RefundClaimResponse(ApiModel):
     id: str | None = Field(None, description="ID of created claim.")
+
+
+adopt(globals(), "allegro_async.api.models.commission_refunds")

@@ -14,6 +14,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
 )
 from allegro_async.api.models.shared_54aa6840 import (
@@ -54,3 +55,6 @@ class CompatibilityListProductBased(CompatibilityList):
         None,
         description="Text representation of the compatibility list items. Provided for informational purposes only - ignored when creating (Post) or updating (Put) compatibility list in the offer.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.compatibility_list")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -51,3 +52,6 @@ class CompatibleProductsListDto(ApiModel):
         description="Total number of available elements. Field is not present when `phrase` parameter is used.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.compatibility_list")

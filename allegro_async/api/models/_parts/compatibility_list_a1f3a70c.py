@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -73,3 +74,6 @@ class CompatibilityListSupportedCategoriesDto(ApiModel):
         alias="supportedCategories",
         description='List with information about categories where compatibility list is supported. <a href=" https://developer.allegro.pl/compatibility_list/" target="_blank">Read more</a>.',
     )
+
+
+adopt(globals(), "allegro_async.api.models.compatibility_list")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -34,3 +35,6 @@ class CompatibleProductsGroupsDto(ApiModel):
         description="Total number of available elements.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.compatibility_list")

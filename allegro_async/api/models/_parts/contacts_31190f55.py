@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -30,3 +31,6 @@ class ContactRequest(ApiModel):
     name: str | None = Field(None, json_schema_extra={"maxLength": 250})
     emails: list[EmailRequest] | None = Field(None, json_schema_extra={"maxItems": 1})
     phones: list[PhonesRequest] | None = Field(None, json_schema_extra={"maxItems": 2})
+
+
+adopt(globals(), "allegro_async.api.models.contacts")

@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.contacts_6ba820fe import (
     ContactResponse,
@@ -13,3 +14,6 @@ from allegro_async.api.models._parts.contacts_6ba820fe import (
 
 class ContactResponseList(ApiModel):
     contacts: list[ContactResponse] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.contacts")

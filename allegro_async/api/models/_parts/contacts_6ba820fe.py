@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -25,3 +26,6 @@ class ContactResponse(ApiModel):
     name: str | None = Field(None)
     emails: list[EmailResponse] | None = None
     phones: list[PhonesResponse] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.contacts")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -130,3 +131,6 @@ class CustomerReturn(ApiModel):
         None,
         description="Current return timeline statuses. The allowed values are:\n  * CREATED - The return has been declared,\n  * DISPATCHED - The returned items have been dispatched,\n  * IN_TRANSIT - The returned items are in transit,\n  * DELIVERED - The returned items have been delivered,\n  * FINISHED - The payment has been refunded, return process is finished,\n  * FINISHED_APT - The payment has been refunded by Allegro Protect, return process is finished,\n  * REJECTED - The return has been rejected,\n  * COMMISSION_REFUND_CLAIMED - The sales commission refund (transaction rebate) application has been claimed,\n  * COMMISSION_REFUNDED - The sales commission was refunded,\n  * WAREHOUSE_DELIVERED - The returned items have been delivered to Allegro Warehouse,\n  * WAREHOUSE_VERIFICATION - The returned items are under verification.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.customer_returns")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.customer_returns_92686e27 import (
     CustomerReturn,
@@ -20,3 +21,6 @@ class CustomerReturnResponse(ApiModel):
     customer_returns: list[CustomerReturn] = Field(
         alias="customerReturns", description="List of matching customer returns."
     )
+
+
+adopt(globals(), "allegro_async.api.models.customer_returns")

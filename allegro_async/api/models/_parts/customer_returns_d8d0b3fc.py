@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.customer_returns_92686e27 import (
     CustomerReturnRejectionCode,
@@ -30,3 +31,6 @@ class CustomerReturnRefundRejectionRequestRejection(ApiModel):
 
 class CustomerReturnRefundRejectionRequest(ApiModel):
     rejection: CustomerReturnRefundRejectionRequestRejection = Field(description="Refund rejection")
+
+
+adopt(globals(), "allegro_async.api.models.customer_returns")

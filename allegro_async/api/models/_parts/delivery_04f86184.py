@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.delivery_a1446c3e import (
     DeliverySettingsRequestJoinPolicyStrategy,
@@ -77,3 +78,6 @@ class DeliverySettingsRequest(ApiModel):
     join_policy: DeliverySettingsRequestJoinPolicy = Field(
         alias="joinPolicy", description="Policy of calculating delivery costs."
     )
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

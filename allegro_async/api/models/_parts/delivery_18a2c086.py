@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -206,3 +207,6 @@ class GetListOfDeliveryMethodsUsingGETResponse(ApiModel):
     delivery_methods: list[GetListOfDeliveryMethodsUsingGETResponseDeliveryMethods] | None = Field(
         None, alias="deliveryMethods"
     )
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

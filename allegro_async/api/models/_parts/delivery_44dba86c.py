@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.delivery_a30f91f1 import (
     ShippingRatesSet,
@@ -56,3 +57,6 @@ class ModifyShippingRatesSetUsingPUTResponse(ShippingRatesSet):
         description="The dispatch country code in ISO 3166-1 alfa-2 format.",
         json_schema_extra={"maxLength": 2},
     )
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.delivery_a30f91f1 import (
     ShippingRatesSet,
@@ -39,3 +40,6 @@ class GetShippingRatesSetUsingGETResponse(ShippingRatesSet):
         json_schema_extra={"maxLength": 2},
     )
     features: GetShippingRatesSetUsingGETResponseFeatures | None = None
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

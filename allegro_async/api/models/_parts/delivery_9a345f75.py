@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.delivery_c4d03c34 import (
     GetShippingRatesSetUsingGETResponseFeatures,
@@ -31,3 +32,6 @@ class ShippingRate(ApiModel):
 
 class GetListOfShippingRatestUsingGETResponse(ApiModel):
     shipping_rates: list[ShippingRate] | None = Field(None, alias="shippingRates")
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

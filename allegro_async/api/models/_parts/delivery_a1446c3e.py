@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -92,3 +93,6 @@ class DeliverySettingsResponse(ApiModel):
         alias="updatedAt",
         description="Date and time of the last modification of the set in UTC ISO 8601 format.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -101,3 +102,6 @@ class ShippingRatesSet(ApiModel):
         alias="lastModified",
         description="Date and time of the last modification of the set in UTC ISO 8601 format. When creating (Post) or updating (Put) a shipping rates set the field is ignored.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -23,3 +24,6 @@ class GetShippingRatesSetUsingGETResponseFeatures(ApiModel):
         alias="isFulfillment",
         description="Indicates whether the shipping rates set is for One Fulfillment offers.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.delivery")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -94,3 +95,6 @@ class FlexibleBundleDiscountDTO(ApiModel):
     slot: FlexibleBundleSlotsDiscountDTO | None = Field(
         None, description="Slots discount configuration (required when type is SLOT_DISCOUNT)"
     )
+
+
+adopt(globals(), "allegro_async.api.models.flexible_bundles")

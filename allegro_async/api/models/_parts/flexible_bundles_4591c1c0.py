@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.flexible_bundles_2d652b8b import (
     FlexibleBundleDiscountDTO,
@@ -56,3 +57,6 @@ class FlexibleBundlesListingDTO(ApiModel):
     next_page: FlexibleBundlesListingDTONextPage | None = Field(
         None, alias="nextPage", description="Next page information."
     )
+
+
+adopt(globals(), "allegro_async.api.models.flexible_bundles")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.flexible_bundles_2d652b8b import (
     FlexibleBundleDiscountDTO,
@@ -21,3 +22,6 @@ from allegro_async.api.models._parts.flexible_bundles_90eab835 import (
 class FlexibleBundleUpdateDTO(ApiModel):
     slots: list[FlexibleBundleSlotDTO] = Field(json_schema_extra={"maxItems": 6, "minItems": 2})
     discount: FlexibleBundleDiscountDTO | None = None
+
+
+adopt(globals(), "allegro_async.api.models.flexible_bundles")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -46,3 +47,6 @@ class FlexibleBundleSlotDTO(ApiModel):
     offers: list[FlexibleBundleOfferDTO] = Field(
         description="List of offers in this slot", json_schema_extra={"minItems": 1}
     )
+
+
+adopt(globals(), "allegro_async.api.models.flexible_bundles")

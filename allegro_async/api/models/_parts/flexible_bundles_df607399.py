@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.flexible_bundles_2d652b8b import (
     FlexibleBundleDiscountDTO,
@@ -88,3 +89,6 @@ class FlexibleBundleGetDTO(ApiModel):
     discount: FlexibleBundleDiscountDTO | None = Field(
         None, description="Optional discount configuration"
     )
+
+
+adopt(globals(), "allegro_async.api.models.flexible_bundles")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.images_and_attachments_f49fe373 import (
     AttachmentType,
@@ -22,3 +23,6 @@ class AttachmentFileRequest(ApiModel):
 class OfferAttachmentRequest(ApiModel):
     type: AttachmentType | None = None
     file: AttachmentFileRequest | None = None
+
+
+adopt(globals(), "allegro_async.api.models.images_and_attachments")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -26,3 +27,6 @@ class OfferImageUploadResponse(ApiModel):
         description="Date of file expiration (removal from the server). We will remove it unless you use it in your offer.",
     )
     location: str | None = Field(None, description="Link to the uploaded image")
+
+
+adopt(globals(), "allegro_async.api.models.images_and_attachments")

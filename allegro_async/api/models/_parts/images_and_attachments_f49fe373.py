@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -43,3 +44,6 @@ class OfferAttachment(ApiModel):
     id: str | None = Field(None)
     type: AttachmentType | None = None
     file: AttachmentFile | None = None
+
+
+adopt(globals(), "allegro_async.api.models.images_and_attachments")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -16,3 +17,6 @@ class AdditionalEmailRequest(ApiModel):
     email: str = Field(
         description="A valid email address you want to add to your account. Maximum length of the part before the `@` sign is 64 characters."
     )
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

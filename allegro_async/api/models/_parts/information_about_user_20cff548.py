@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -18,3 +19,6 @@ class UserRatingAnswerRequest(ApiModel):
     """
 
     message: str = Field(description="Answer message.", json_schema_extra={"maxLength": 500})
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

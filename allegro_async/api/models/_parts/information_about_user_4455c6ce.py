@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.information_about_user_fc379e65 import (
     UserRating,
@@ -26,3 +27,6 @@ class UserRatingListResponseVBeta1(ApiModel):
     ratings: list[UserRatingVBeta1] = Field(
         description="List of ratings that match requested filter. Empty when no rating matched."
     )
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

@@ -12,6 +12,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     WholeNumber,
+    adopt,
 )
 
 
@@ -42,3 +43,6 @@ class SalesQualityHistoryResponse(ApiModel):
     """
 
     quality: list[SalesQualityForDay]
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -33,3 +34,6 @@ class MeResponse(ApiModel):
         None,
         description='User\'s features list:\n - `SUPER_SELLER` - Super Seller ("Super Sprzedawca") information.\n - `ONE_FULFILLMENT` - Seller uses the fulfillment service provided by Allegro.',
     )
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -42,3 +43,6 @@ class Removal(ApiModel):
         description="Date until a removal request can be submitted in ISO 8601 format",
     )
     request: RemovalRequest | None = None
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -21,3 +22,6 @@ class Answer(ApiModel):
         alias="createdAt", description="Answer creation datetime in ISO 8601 format"
     )
     message: str = Field(description="Answer message")
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

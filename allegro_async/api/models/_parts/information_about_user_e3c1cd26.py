@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.information_about_user_f76b7961 import (
     AdditionalEmail,
@@ -17,3 +18,6 @@ from allegro_async.api.models._parts.information_about_user_f76b7961 import (
 
 class AdditionalEmailsResponse(ApiModel):
     additional_emails: list[AdditionalEmail] = Field(alias="additional-emails")
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

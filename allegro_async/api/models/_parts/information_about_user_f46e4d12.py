@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -21,3 +22,6 @@ class UserRatingRemovalRequestRequest(ApiModel):
 
 class UserRatingRemovalRequest(ApiModel):
     request: UserRatingRemovalRequestRequest
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
@@ -62,3 +63,6 @@ class SmartSellerClassificationReport(ApiModel):
         alias="excludedDeliveryMethods",
         description="Set of delivery methods that were excluded from Smart! classification on demand by seller",
     )
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

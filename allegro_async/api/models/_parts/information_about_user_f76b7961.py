@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -20,3 +21,6 @@ class AdditionalEmail(ApiModel):
     id: str = Field()
     email: str = Field()
     created_at: str = Field(alias="createdAt")
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenIntEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.information_about_user_bf3adf8b import (
     Removal,
@@ -207,3 +208,6 @@ class UserRating(ApiModel):
     rates: Rates | None = None
     recommended: bool = Field(description="Whether buyer recommends the order")
     removal: Removal | None = None
+
+
+adopt(globals(), "allegro_async.api.models.information_about_user")

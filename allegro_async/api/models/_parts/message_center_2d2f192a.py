@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -90,3 +91,6 @@ class Message(ApiModel):
     additional_information: MessageAdditionalInformation | None = Field(
         None, alias="additionalInformation"
     )
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

@@ -9,9 +9,13 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class NewAttachmentDeclaration(ApiModel):
     filename: str = Field()
     size: int = Field(json_schema_extra={"minimum": 0, "maximum": 5242880})
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.message_center_4ca3392c import (
     MessageAttachmentId,
@@ -18,3 +19,6 @@ from allegro_async.api.models._parts.message_center_4ca3392c import (
 class NewMessageInThread(ApiModel):
     text: str = Field(json_schema_extra={"maxLength": 2000})
     attachments: list[MessageAttachmentId] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.message_center_2d2f192a import (
     Message,
@@ -19,3 +20,6 @@ class MessagesList(ApiModel):
     messages: list[Message]
     offset: int = Field(json_schema_extra={"minimum": 0})
     limit: int = Field(json_schema_extra={"minimum": 0})
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -23,3 +24,6 @@ class Thread(ApiModel):
     read: bool = Field()
     last_message_date_time: AwareDatetime | None = Field(None, alias="lastMessageDateTime")
     interlocutor: Interlocutor | None = None
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.message_center_2d2f192a import (
     MessageOrder,
@@ -27,3 +28,6 @@ class NewMessage(ApiModel):
     text: str = Field(json_schema_extra={"maxLength": 2000})
     attachments: list[MessageAttachmentId] | None = None
     order: MessageOrder
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

@@ -9,8 +9,12 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class ThreadReadFlag(ApiModel):
     read: bool = Field()
+
+
+adopt(globals(), "allegro_async.api.models.message_center")

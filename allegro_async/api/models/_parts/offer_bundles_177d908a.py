@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.offer_bundles_b5f242ff import (
     BundleDiscountDTO,
@@ -20,3 +21,6 @@ class UpdateOfferBundleDiscountDTO(ApiModel):
         None,
         description="Discounts on marketplaces. Can be null or empty if bundle shouldn't have discount on any marketplace.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_bundles")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -76,3 +77,6 @@ class OfferBundleDTO(ApiModel):
         alias="createdBy",
         description='Who created this bundle. It is set to: <ul> <li> `USER` for all bundles created by seller on Allegro web page or via public API;</li> <li> `ALLEGRO` when bundle was created <a href="https://allegro.pl/dla-sprzedajacych/automatycznie-laczymy-wybrane-oferty-w-zestaw-K6VYllRgbs0" target="_blank">automatically</a> by Allegro. </li> </ul>',
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_bundles")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.offer_bundles_b5f242ff import (
     OfferBundleDTO,
@@ -28,3 +29,6 @@ class OfferBundlesDTO(ApiModel):
     next_page: OfferBundlesDTONextPage | None = Field(
         None, alias="nextPage", description="Next page information."
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_bundles")

@@ -17,6 +17,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UnknownVariant,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -409,3 +410,6 @@ class SaleProductOfferRequestBase(SaleProductOffer):
         description="Identifier of contact data for sales format ADVERTISEMENT (classified ad). You can enter the contact identifier or name.",
     )
     discounts: DiscountsProductOfferRequest | None = None
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.offer_management_e77867a5 import (
     AdditionalMarketplacePromoOptionsCommandModification,
@@ -57,3 +58,6 @@ class PromoModificationReport(ApiModel):
     additional_marketplaces: list[AdditionalMarketplacePromoOptionsCommandModification] | None = (
         Field(None, alias="additionalMarketplaces")
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -62,3 +63,6 @@ class ChangePrice(ApiModel):
     id: str | None = Field(None, description="The unique command id provided in the input.")
     input: ChangePriceInput
     output: CommandOutput | None = None
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.offer_management_df87689f import (
     OfferPromoOptions,
@@ -28,3 +29,6 @@ class OfferPromoOptionsForSeller(ApiModel):
         description="Total number of available elements.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
@@ -43,3 +44,6 @@ class SaleProductOfferStatusResponse(ApiModel):
 
     offer: OfferId | None = None
     operation: SaleProductOfferStatusResponseOperation | None = None
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

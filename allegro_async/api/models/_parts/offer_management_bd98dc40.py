@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.shared_215b40a6 import (
     OfferCriterium,
@@ -48,3 +49,6 @@ class PublicationChangeCommandDto(ApiModel):
         None, alias="offerCriteria", description="List of offer criteria"
     )
     publication: PublicationModification | None = None
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -60,3 +61,6 @@ class PromoOptionsModifications(ApiModel):
         alias="additionalMarketplaces",
         description="Promotion package modifications to be applied on additional marketplaces.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

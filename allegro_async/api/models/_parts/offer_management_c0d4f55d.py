@@ -8,6 +8,9 @@ from pydantic import (
     Field,
 )
 
+from allegro_async.api._base import (
+    adopt,
+)
 from allegro_async.api.models._parts.offer_management_3df4760b import (
     CompatibilityListManualRequest,
     DeliveryProductOfferRequest,
@@ -69,3 +72,6 @@ class SaleProductOfferRequestV1(SaleProductOfferRequestBase):
     )
     language: str | None = Field(None, description="Declared base language of the offer.")
     ai_co_created_content: AiCoCreatedContent | None = Field(None, alias="aiCoCreatedContent")
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -51,3 +52,6 @@ class AvailablePromotionPackages(ApiModel):
         alias="additionalMarketplaces",
         description="Available promotion packages on additional marketplaces.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

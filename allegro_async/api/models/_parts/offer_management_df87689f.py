@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -58,3 +59,6 @@ class OfferPromoOptions(ApiModel):
         alias="additionalMarketplaces",
         description="Promotion packages on additional marketplaces",
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -47,3 +48,6 @@ class UnfilledParametersResponse(ApiModel):
         description="Total number of available elements.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.offer_management_e77867a5 import (
     AdditionalMarketplacePromoOptionsCommandModification,
@@ -27,3 +28,6 @@ class PromoOptionsCommand(ApiModel):
     additional_marketplaces: list[AdditionalMarketplacePromoOptionsCommandModification] | None = (
         Field(None, alias="additionalMarketplaces")
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -47,3 +48,6 @@ class PromoOptionsCommandModification(ApiModel):
 class AdditionalMarketplacePromoOptionsCommandModification(ApiModel):
     marketplace_id: str | None = Field(None, alias="marketplaceId")
     modification: PromoOptionsCommandModification | None = None
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

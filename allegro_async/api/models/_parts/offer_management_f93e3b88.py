@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_215b40a6 import (
     TaskCount,
@@ -22,3 +23,6 @@ class PromoGeneralReport(ApiModel):
 
     id: str | None = Field(None, description="Command ID")
     task_count: TaskCount | None = Field(None, alias="taskCount")
+
+
+adopt(globals(), "allegro_async.api.models.offer_management")

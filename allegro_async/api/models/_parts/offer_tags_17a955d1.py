@@ -9,9 +9,13 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class TagRequest(ApiModel):
     name: str = Field(json_schema_extra={"maxLength": 25, "minLength": 1})
     hidden: bool | None = Field(None)
+
+
+adopt(globals(), "allegro_async.api.models.offer_tags")

@@ -9,8 +9,12 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class TagId(ApiModel):
     id: str = Field()
+
+
+adopt(globals(), "allegro_async.api.models.offer_tags")

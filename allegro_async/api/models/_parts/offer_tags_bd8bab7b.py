@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.offer_tags_b09fcc15 import (
     TagId,
@@ -13,3 +14,6 @@ from allegro_async.api.models._parts.offer_tags_b09fcc15 import (
 
 class TagIdsRequest(ApiModel):
     tags: list[TagId]
+
+
+adopt(globals(), "allegro_async.api.models.offer_tags")

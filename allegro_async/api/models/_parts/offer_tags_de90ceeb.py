@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -20,3 +21,6 @@ class TagResponse(ApiModel):
 
 class TagListResponse(ApiModel):
     tags: list[TagResponse]
+
+
+adopt(globals(), "allegro_async.api.models.offer_tags")

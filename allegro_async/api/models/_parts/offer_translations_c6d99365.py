@@ -11,6 +11,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
@@ -72,3 +73,6 @@ class OfferTranslation(ApiModel):
 
 class OfferTranslations(ApiModel):
     translations: list[OfferTranslation] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.offer_translations")

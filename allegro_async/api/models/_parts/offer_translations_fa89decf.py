@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.shared_b23ee6e4 import (
     StandardizedDescription,
@@ -59,3 +60,6 @@ class ManualTranslationUpdateRequest(ApiModel):
     safety_information: ManualSafetyInformationTranslation | None = Field(
         None, alias="safetyInformation"
     )
+
+
+adopt(globals(), "allegro_async.api.models.offer_translations")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -69,3 +70,6 @@ class CarrierParcelTrackingResponse(ApiModel):
     waybills: list[ParcelTrackingHistory] = Field(
         description="Allegro parcel tracking history for multiple tracking numbers (waybills)."
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -13,6 +13,7 @@ from allegro_async.api._base import (
     OpenEnum,
     UuidText,
     WholeNumber,
+    adopt,
 )
 from allegro_async.api._helpers import (
     CheckoutFormHelpers,
@@ -518,3 +519,6 @@ class CheckoutForm(CheckoutFormHelpers, ApiModel):
         description="Provided in [ISO 8601 format](https://en.wikipedia.org/wiki/ISO_8601).",
     )
     revision: str | None = Field(None, description="Checkout form revision")
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -42,3 +43,6 @@ class CheckoutFormAddWaybillCreated(ApiModel):
         alias="createdAt",
         description="Date and time of the parcel tracking number registration in UTC (ISO8601 format).",
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -13,6 +13,7 @@ from allegro_async.api._base import (
     OpenEnum,
     UuidText,
     WholeNumber,
+    adopt,
 )
 from allegro_async.api._helpers import (
     OrderEventHelpers,
@@ -128,3 +129,6 @@ class OrderEventsList(ApiModel):
     """
 
     events: list[OrderEvent]
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -23,3 +24,6 @@ class CheckFormsNewOrderInvoiceId(ApiModel):
 class CheckFormsNewOrderInvoice(ApiModel):
     file: CheckFormsNewOrderInvoiceFile
     invoice_number: str | None = Field(None, alias="invoiceNumber")
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 
 
@@ -42,3 +43,6 @@ class CheckoutFormLineItemsSetSerialNumbersRequest(ApiModel):
     """
 
     line_items: list[CheckoutFormLineItemSetSerialNumbersRequest] = Field(alias="lineItems")
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

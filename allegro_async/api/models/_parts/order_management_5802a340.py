@@ -9,8 +9,12 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class BuyerPreferencesReference(ApiModel):
     language: str | None = Field(None, description="Language")
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -5,8 +5,12 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class NewOrderBillingDocumentLink(ApiModel):
     url: str
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

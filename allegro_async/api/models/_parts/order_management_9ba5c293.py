@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -36,3 +37,6 @@ class CheckoutFormAddWaybillRequest(ApiModel):
         alias="lineItems",
         description="List of order line items. They must be from the order specified in the path parameter. When list is not provided or it is empty it means that every item from an order is included in shipment.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -30,3 +31,6 @@ class OrderEventStats(ApiModel):
     """
 
     latest_event: LatestOrderEvent | None = Field(None, alias="latestEvent")
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

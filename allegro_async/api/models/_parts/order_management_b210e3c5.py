@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -24,3 +25,6 @@ class OrdersShippingCarriersResponse(ApiModel):
     carriers: list[OrdersShippingCarrier] | None = Field(
         None, description="List of shipping carriers."
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -114,3 +115,6 @@ class CheckoutFormsOrderInvoices(ApiModel):
         alias="hasExternalInvoices",
         description="Informs whether an invoice or a proof-of-purchase has been sent outside of Allegro platform",
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

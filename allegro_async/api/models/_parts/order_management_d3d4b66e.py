@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     WholeNumber,
+    adopt,
 )
 from allegro_async.api.models._parts.order_management_25df52c5 import (
     CheckoutForm,
@@ -26,3 +27,6 @@ class CheckoutForms(ApiModel):
         description="Number of all objects of requested status(es) available (regardless of the provided limit and offset)\n",
         json_schema_extra={"minimum": 1},
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

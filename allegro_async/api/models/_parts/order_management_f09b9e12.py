@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.order_management_387d5931 import (
     CheckoutFormAddWaybillCreated,
@@ -19,3 +20,6 @@ class CheckoutFormOrderWaybillResponse(ApiModel):
     shipments: list[CheckoutFormAddWaybillCreated] | None = Field(
         None, description="List of parcel tracking numbers currently assigned to the order."
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

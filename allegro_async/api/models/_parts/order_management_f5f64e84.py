@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -69,3 +70,6 @@ class CheckoutFormFulfillment(ApiModel):
         None, alias="shipmentSummary"
     )
     provider: CheckoutFormFulfillmentProvider | None = None
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.shared_4ba9b5f2 import (
     Coordinates,
@@ -110,3 +111,6 @@ class AllegroPickupDropOffPointsResponse(ApiModel):
     points: list[AllegroPickupDropOffPoint] | None = Field(
         None, description="List of Allegro pickup drop off points."
     )
+
+
+adopt(globals(), "allegro_async.api.models.order_management")

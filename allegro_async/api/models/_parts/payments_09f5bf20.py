@@ -17,6 +17,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -429,3 +430,6 @@ BaseOperationUnion = Annotated[
         warn=False,
     ),
 ]
+
+
+adopt(globals(), "allegro_async.api.models.payments")

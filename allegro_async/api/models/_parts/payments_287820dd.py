@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.payments_7972a927 import (
     InitializeRefundAdditionalServices,
@@ -54,3 +55,6 @@ class InitializeRefund(ApiModel):
         description="Sellers optional justification for refund.",
         json_schema_extra={"maxLength": 250},
     )
+
+
+adopt(globals(), "allegro_async.api.models.payments")

@@ -12,6 +12,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -221,3 +222,6 @@ class RefundDetails(ApiModel):
         description="Sellers optional justification for refund.",
         json_schema_extra={"maxLength": 250},
     )
+
+
+adopt(globals(), "allegro_async.api.models.payments")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.payments_7972a927 import (
     RefundDetails,
@@ -28,3 +29,6 @@ class GetRefundedPaymentsResponse(ApiModel):
         description="Total number of payment operations for the given parameters.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.payments")

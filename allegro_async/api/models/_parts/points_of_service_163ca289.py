@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.points_of_service_d8d783c2 import (
     Pos,
@@ -17,3 +18,6 @@ from allegro_async.api.models._parts.points_of_service_d8d783c2 import (
 
 class SearchResult(ApiModel):
     pos_list: list[Pos] | None = Field(None, alias="posList")
+
+
+adopt(globals(), "allegro_async.api.models.points_of_service")

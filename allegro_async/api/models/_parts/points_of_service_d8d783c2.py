@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_4aab5b0d import (
     ImpliedWarrantyResponseSeller,
@@ -95,3 +96,6 @@ class Pos(ApiModel):
         alias="updatedAt",
         description="Modification date. Date format (ISO 8601) - yyyy-MM-dd'T'HH:mm:ss.SSSZ When creating (Post) or updating (Put) a point of service the field is ignored.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.points_of_service")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -30,3 +31,6 @@ class PostPurchaseIssueMessageAuthor(ApiModel):
         None, description="Not present if role is ADMIN, SYSTEM or FULFILLMENT"
     )
     role: PostPurchaseIssueMessageAuthorRole | None = Field(None)
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

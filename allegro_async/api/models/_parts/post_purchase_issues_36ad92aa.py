@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.post_purchase_issues_58b76fd5 import (
     PostPurchaseIssue,
@@ -13,3 +14,6 @@ from allegro_async.api.models._parts.post_purchase_issues_58b76fd5 import (
 
 class PostPurchaseIssueListResponse(ApiModel):
     issues: list[PostPurchaseIssue] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -40,3 +41,6 @@ class ClaimStatusChangeRequest(ApiModel):
     status: ClaimStatusChangeRequestStatus = Field()
     message: str = Field()
     partial_refund: Price | None = Field(None, alias="partialRefund")
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

@@ -9,9 +9,13 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class PostPurchaseIssueAttachment(ApiModel):
     file_name: str | None = Field(None, alias="fileName", json_schema_extra={"maxLength": 255})
     url: str | None = Field(None, description="Direct link to the attachment")
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

@@ -12,6 +12,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.post_purchase_issues_55005703 import (
     PostPurchaseIssueAttachment,
@@ -255,3 +256,6 @@ class PostPurchaseIssue(ApiModel):
         None, description="Field only present for claims (not disputes)"
     )
     attachments: list[PostPurchaseIssueAttachment] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.post_purchase_issues_1db7db20 import (
     PostPurchaseIssueMessageAuthor,
@@ -57,3 +58,6 @@ class PostPurchaseIssueMessage(ApiModel):
     attachments: list[PostPurchaseIssueAttachment] | None = None
     author: PostPurchaseIssueMessageAuthor | None = None
     created_at: AwareDatetime | None = Field(None, alias="createdAt")
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

@@ -9,9 +9,13 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class AttachmentDeclaration(ApiModel):
     file_name: str = Field(alias="fileName")
     size: int = Field(json_schema_extra={"minimum": 1})
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

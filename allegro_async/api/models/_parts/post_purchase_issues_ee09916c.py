@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.post_purchase_issues_1db7db20 import (
     PostPurchaseIssueMessageAuthor,
@@ -33,3 +34,6 @@ class PostPurchaseIssueChatMessage(ApiModel):
 
 class PostPurchaseIssueChatResponse(ApiModel):
     chat: list[PostPurchaseIssueChatMessage] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.post_purchase_issues")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -130,3 +131,6 @@ class PublicOfferPreviewRequest(ApiModel):
         alias="marketplaceId",
         description="The marketplace on which the offer should be previewed. If omitted, it will default to the base marketplace.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.pricing")

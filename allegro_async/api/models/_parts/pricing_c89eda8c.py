@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_270aa29b import (
     OfferId,
@@ -33,3 +34,6 @@ class OfferQuoteDto(ApiModel):
 class OfferQuotesDto(ApiModel):
     count: int | None = Field(None, json_schema_extra={"minimum": 0})
     quotes: list[OfferQuoteDto] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.pricing")

@@ -7,6 +7,9 @@ from pydantic import (
     Field,
 )
 
+from allegro_async.api._base import (
+    adopt,
+)
 from allegro_async.api.models.shared_c790fd85 import (
     AiCoCreatedContent,
 )
@@ -14,3 +17,6 @@ from allegro_async.api.models.shared_c790fd85 import (
 
 class ProductAiCoCreatedContent(AiCoCreatedContent):
     paths: list[str] = Field(description="Each path points to a specific field co-created by AI.")
+
+
+adopt(globals(), "allegro_async.api.models.products")

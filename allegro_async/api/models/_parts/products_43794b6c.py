@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_38d6f97c import (
     ParameterRangeValue,
@@ -31,3 +32,6 @@ class ProductParameter(ApiModel):
     values_labels: list[str] | None = Field(None, alias="valuesLabels")
     unit: str | None = Field(None)
     options: ProductParameterOptions | None = None
+
+
+adopt(globals(), "allegro_async.api.models.products")

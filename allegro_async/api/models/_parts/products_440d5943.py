@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api._helpers import (
     ProductHelpers,
@@ -162,3 +163,6 @@ class GetSaleProductsResponse(ApiModel):
     categories: SaleProductResponseCategoriesDto | None = None
     filters: list[ListingResponseFilters] | None = None
     next_page: GetSaleProductsResponseNextPage | None = Field(None, alias="nextPage")
+
+
+adopt(globals(), "allegro_async.api.models.products")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api._helpers import (
     ProductHelpers,
@@ -115,3 +116,6 @@ class SaleProductDto(ProductHelpers, ApiModel):
     )
     publication: SaleProductDtoPublication | None = None
     product_safety: SaleProductSafetyDto | None = Field(None, alias="productSafety")
+
+
+adopt(globals(), "allegro_async.api.models.products")

@@ -13,6 +13,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UnknownVariant,
+    adopt,
     tagged_union,
 )
 from allegro_async.api._helpers import (
@@ -119,3 +120,6 @@ class ProductCategoryWithPath(ApiModel):
     similar: list[ProductSimilarCategoryWithPath] | None = Field(
         None, description="A list of similar categories in which you can sell this product."
     )
+
+
+adopt(globals(), "allegro_async.api.models.products")

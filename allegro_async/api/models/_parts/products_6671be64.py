@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.products_3ed4a728 import (
     ProductAiCoCreatedContent,
@@ -91,3 +92,6 @@ class ProductProposalsResponse(ApiModel):
         None, description="Language of product data (name, description, parameters's values)."
     )
     publication: ProductProposalsResponsePublication | None = None
+
+
+adopt(globals(), "allegro_async.api.models.products")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.products_43794b6c import (
     ProductParameter,
@@ -39,3 +40,6 @@ class ProductChangeProposalRequest(ApiModel):
         description="Receive an email notification after product changes proposal resolution.",
     )
     language: str = Field(description="Language of provided proposal data.")
+
+
+adopt(globals(), "allegro_async.api.models.products")

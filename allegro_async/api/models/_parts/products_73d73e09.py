@@ -15,6 +15,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -198,3 +199,6 @@ CategoryProductParameterUnion = Annotated[
         warn=False,
     ),
 ]
+
+
+adopt(globals(), "allegro_async.api.models.products")

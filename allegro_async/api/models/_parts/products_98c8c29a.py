@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -127,3 +128,6 @@ class ProductChangeProposalDto(ApiModel):
         description="Receive an email notification after product changes proposal resolution.",
     )
     language: str | None = Field(None, description="Language of provided suggestion data.")
+
+
+adopt(globals(), "allegro_async.api.models.products")

@@ -12,6 +12,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -90,3 +91,6 @@ class TurnoverDiscountDefinitionDto(ApiModel):
     thresholds: list[TurnoverDiscountThresholdDto] | None = Field(
         None, description="Turnover discount thresholds."
     )
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.rebates_and_promotions_69f2cd58 import (
     TurnoverDiscountThresholdDto,
@@ -19,3 +20,6 @@ class TurnoverDiscountRequest(ApiModel):
     thresholds: list[TurnoverDiscountThresholdDto] | None = Field(
         None, description="List of thresholds to apply to cumulated turnover."
     )
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

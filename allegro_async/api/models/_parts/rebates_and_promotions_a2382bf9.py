@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.rebates_and_promotions_b665f244 import (
     SellerRebateDto,
@@ -18,3 +19,6 @@ from allegro_async.api.models._parts.rebates_and_promotions_b665f244 import (
 class SellerRebatesDto(ApiModel):
     promotions: list[SellerRebateDto]
     total_count: int = Field(alias="totalCount", json_schema_extra={"minimum": 0})
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

@@ -16,6 +16,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
     pick_variant,
     tagged_union,
 )
@@ -209,3 +210,6 @@ class SellerRebateDto(ApiModel):
         alias="offerCriteria", description="What offers will be included"
     )
     status: SellerRebateDtoStatus
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

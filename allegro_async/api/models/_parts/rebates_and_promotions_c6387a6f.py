@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.rebates_and_promotions_b665f244 import (
     Benefit,
@@ -21,3 +22,6 @@ class SellerCreateRebateRequestDto(ApiModel):
     offer_criteria: list[SellerRebateOfferCriterion] = Field(
         alias="offerCriteria", description="What offers will be included"
     )
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

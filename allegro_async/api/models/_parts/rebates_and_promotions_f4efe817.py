@@ -11,6 +11,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.rebates_and_promotions_69f2cd58 import (
     TurnoverDiscountDefinitionDto,
@@ -49,3 +50,6 @@ class TurnoverDiscountListDto(RootModel[list[NullableTurnoverDiscountDto]]):
     root: list[NullableTurnoverDiscountDto] = Field(
         description="List of turnover discounts for marketplaces."
     )
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

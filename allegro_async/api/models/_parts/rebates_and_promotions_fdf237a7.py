@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.rebates_and_promotions_69f2cd58 import (
     TurnoverDiscountDefinitionDto,
@@ -36,3 +37,6 @@ class TurnoverDiscountDto(ApiModel):
     definitions: list[TurnoverDiscountDefinitionDto] | None = Field(
         None, description="Definitions currently active or active in the future."
     )
+
+
+adopt(globals(), "allegro_async.api.models.rebates_and_promotions")

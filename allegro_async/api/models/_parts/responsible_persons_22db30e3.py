@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.responsible_persons_f8e7e50e import (
     ResponsiblePersonAddress,
@@ -39,3 +40,6 @@ class CreateResponsiblePersonRequest(ApiModel):
     personal_data: CreateResponsiblePersonRequestPersonalData | None = Field(
         None, alias="personalData", description="Responsible person personal data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_persons")

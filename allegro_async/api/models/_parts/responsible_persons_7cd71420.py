@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models._parts.responsible_persons_f8e7e50e import (
     ResponsiblePersonResponsePersonalData,
@@ -26,3 +27,6 @@ class UpdateResponsiblePersonRequest(ApiModel):
     personal_data: ResponsiblePersonResponsePersonalData | None = Field(
         None, alias="personalData", description="Responsible person personal data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_persons")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.responsible_persons_f8e7e50e import (
     ResponsiblePersonResponse,
@@ -30,3 +31,6 @@ class ResponsiblePersonsGETResponse(ApiModel):
         description="Total number of available responsible persons data.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_persons")

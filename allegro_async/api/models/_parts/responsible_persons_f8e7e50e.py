@@ -11,6 +11,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 
 
@@ -109,3 +110,6 @@ class ResponsiblePersonResponse(ApiModel):
     personal_data: ResponsiblePersonResponsePersonalData | None = Field(
         None, alias="personalData", description="Responsible person personal data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_persons")

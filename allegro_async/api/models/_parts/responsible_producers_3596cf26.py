@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_b0fdb828 import (
     ResponsibleProducerResponse,
@@ -30,3 +31,6 @@ class ResponsibleProducersGETResponse(ApiModel):
         description="Total number of available responsible producers data.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_producers")

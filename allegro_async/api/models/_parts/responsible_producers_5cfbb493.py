@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_b0fdb828 import (
     CreateResponsibleProducerRequestProducerData,
@@ -24,3 +25,6 @@ class CreateResponsibleProducerRequest(ApiModel):
     producer_data: CreateResponsibleProducerRequestProducerData | None = Field(
         None, alias="producerData", description="Responsible producer data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_producers")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.shared_b0fdb828 import (
     CreateResponsibleProducerRequestProducerData,
@@ -26,3 +27,6 @@ class UpdateResponsibleProducerRequest(ApiModel):
     producer_data: CreateResponsibleProducerRequestProducerData | None = Field(
         None, alias="producerData", description="Responsible producer data."
     )
+
+
+adopt(globals(), "allegro_async.api.models.responsible_producers")

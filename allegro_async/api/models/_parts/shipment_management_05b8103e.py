@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -21,3 +22,6 @@ class ShipmentCancelCommandDto(ApiModel):
         None, alias="commandId", description="Command UUID. If empty, then system generate new one."
     )
     input: ShipmentCancelRequestDto
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     OpenEnum,
+    adopt,
 )
 
 
@@ -12,3 +13,6 @@ class CreatePickupCommandStatusDtoStatus(OpenEnum):
     IN_PROGRESS = "IN_PROGRESS"
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -34,3 +35,6 @@ class Error400(ApiModel):
         alias="userMessage",
         description="The message that can be presented directly to your user. It will not contain any technical information. This message is translated based on the value of the `Accept-Language` header. By default message in Polish is returned.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_e4c3105e import (
     PickupAddressDto,
@@ -50,3 +51,6 @@ class PickupProposalsResponseDto(ApiModel):
 
 class GetPickupProposalsResponse(RootModel[list[PickupProposalsResponseDto]]):
     root: list[PickupProposalsResponseDto]
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

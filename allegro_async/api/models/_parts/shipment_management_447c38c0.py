@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_96aa7344 import (
     PackageTypeDto,
@@ -93,3 +94,6 @@ class DeliveryProposalDto(ApiModel):
     order_id: str | None = Field(None, alias="orderId")
     suggested_input: ShipmentCreateRequestDto | None = Field(None, alias="suggestedInput")
     delivery_options: list[DeliveryOptionDto] | None = Field(None, alias="deliveryOptions")
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_0c6d58fb import (
     Error400,
@@ -29,3 +30,6 @@ class CreateShipmentCommandStatusDto(ApiModel):
         alias="shipmentId",
         description="Generated shipment ID. Available only, if operation finished with SUCCESS.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_96aa7344 import (
     ShipmentCreateRequestDto,
@@ -20,3 +21,6 @@ class ShipmentCreateCommandDto(ApiModel):
         None, alias="commandId", description="Command UUID. If empty, then system generate new one."
     )
     input: ShipmentCreateRequestDto
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_eb98eb01 import (
     AdditionalPropertyDto,
@@ -121,3 +122,6 @@ class DeliveryServicesDto(ApiModel):
     """
 
     services: list[DeliveryServiceDto] | None = None
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_0c6d58fb import (
     Error400,
@@ -34,3 +35,6 @@ class CreatePickupCommandStatusDto(ApiModel):
         alias="carrierPickupId",
         description="Generated Carrier Pickup ID. Available only, if operation finished with SUCCESS.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_f4be5f8a import (
     SenderAddressDto,
@@ -35,3 +36,6 @@ class PickupDto(ApiModel):
         None, alias="shipmentIds", description="List of shipment IDs regarding this pickup."
     )
     waybills: list[str] | None = Field(None, description="List of waybills regarding this pickup.")
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_e4c3105e import (
     PickupAddressDto,
@@ -34,3 +35,6 @@ class PickupCreateCommandDto(ApiModel):
         None, alias="commandId", description="Command UUID. If empty, then system generate new one."
     )
     input: PickupCreateRequestDto
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

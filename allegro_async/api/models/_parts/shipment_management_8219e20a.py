@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -16,3 +17,6 @@ class ShipmentIdsDto(ApiModel):
     shipment_ids: list[str] = Field(
         alias="shipmentIds", json_schema_extra={"maxItems": 2147483647, "minItems": 1}
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

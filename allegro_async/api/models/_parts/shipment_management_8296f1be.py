@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_0c6d58fb import (
     Error400,
@@ -33,3 +34,6 @@ class CancelShipmentCommandStatusDto(ApiModel):
         alias="shipmentId",
         description="Generated shipment ID. Available only, if operation finished with SUCCESS.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 
 
@@ -74,3 +75,6 @@ class LabelRequestDto(ApiModel):
         alias="summaryReport",
         description="Set of parameters for creating extra labels with shipment summary report. If null then report will be omitted.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_d3222919 import (
     CashOnDeliveryDto,
@@ -116,3 +117,6 @@ class ShipmentDto(ApiModel):
         alias="pickupAvailable",
         description="Information about pickup order option availability for this shipment. True if it is possible to order a pickup for given shipment.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

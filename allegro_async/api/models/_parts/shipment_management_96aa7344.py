@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_d3222919 import (
     CashOnDeliveryDto,
@@ -88,3 +89,6 @@ class ShipmentCreateRequestDto(ApiModel):
         alias="additionalProperties",
         description="Key-Value map defining non-standard, carrier specific features. List of the supported properties is located as sub-resource in /shipment-management/delivery-services.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -10,6 +10,7 @@ from pydantic import (
 from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_67a627ce import (
     AddressDto,
@@ -78,3 +79,6 @@ class WeightValue(ApiModel):
     unit: WeightValueUnit | None = Field(
         description="Weight unit. Currently only `KILOGRAMS` is accepted."
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

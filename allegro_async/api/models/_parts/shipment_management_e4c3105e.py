@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.shipment_management_67a627ce import (
     AddressDto,
@@ -31,3 +32,6 @@ class PickupTimeDto(ApiModel):
         None, alias="minTime", description="Start time of the pickup slot."
     )
     max_time: str | None = Field(None, alias="maxTime", description="End time of the pickup slot.")
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -33,3 +34,6 @@ class AdditionalServiceDto(ApiModel):
         description="Translated name of service: 'Non-standard parcel' | 'Niestandardowa przesyłka'."
     )
     description: str | None = Field(None, description="Optional description of service.")
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

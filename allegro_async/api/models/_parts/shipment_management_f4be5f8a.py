@@ -7,6 +7,9 @@ from pydantic import (
     Field,
 )
 
+from allegro_async.api._base import (
+    adopt,
+)
 from allegro_async.api.models._parts.shipment_management_67a627ce import (
     AddressDto,
 )
@@ -20,3 +23,6 @@ class SenderAddressDto(AddressDto):
     point: str | None = Field(
         None, description="Drop off point id. You can get it directly from courier service."
     )
+
+
+adopt(globals(), "allegro_async.api.models.shipment_management")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -18,3 +19,6 @@ class Cells(ApiModel):
 
 class Header(ApiModel):
     name: str = Field()
+
+
+adopt(globals(), "allegro_async.api.models.size_tables")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.size_tables_42787ba7 import (
     Cells,
@@ -20,3 +21,6 @@ class SizeTablePutRequest(ApiModel):
     name: str = Field(description="size table name")
     headers: list[Header] = Field(description="size table headers")
     values: list[Cells] = Field(description="size table cells")
+
+
+adopt(globals(), "allegro_async.api.models.size_tables")

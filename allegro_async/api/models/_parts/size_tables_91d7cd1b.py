@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.size_tables_42787ba7 import (
     Cells,
@@ -24,3 +25,6 @@ class SizeTablePostRequest(ApiModel):
     template: JustId
     headers: list[Header] = Field(description="size table headers")
     values: list[Cells] = Field(description="size table cells")
+
+
+adopt(globals(), "allegro_async.api.models.size_tables")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.size_tables_42787ba7 import (
     Cells,
@@ -25,3 +26,6 @@ class PublicTableDto(ApiModel):
     name: str = Field(description="size table name")
     template: JustId | None = None
     values: list[Cells] = Field(description="size table cells")
+
+
+adopt(globals(), "allegro_async.api.models.size_tables")

@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.size_tables_42787ba7 import (
     Cells,
@@ -40,3 +41,6 @@ class SizeTableTemplateResponse(ApiModel):
 
 class SizeTableTemplatesResponse(ApiModel):
     templates: list[SizeTableTemplateResponse] = Field(description="size tables templates")
+
+
+adopt(globals(), "allegro_async.api.models.size_tables")

@@ -5,6 +5,7 @@
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models._parts.size_tables_9dc4f027 import (
     PublicTableDto,
@@ -13,3 +14,6 @@ from allegro_async.api.models._parts.size_tables_9dc4f027 import (
 
 class PublicTablesDto(ApiModel):
     tables: list[PublicTableDto]
+
+
+adopt(globals(), "allegro_async.api.models.size_tables")

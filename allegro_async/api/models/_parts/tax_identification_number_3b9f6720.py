@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
@@ -19,3 +20,6 @@ class TaxIdResponse(ApiModel):
         alias="verificationStatus",
         description="Tax identification number verification status. Only the ACCEPTED status allows you to send products to the Allegro Warehouse.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.tax_identification_number")

@@ -9,8 +9,12 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 
 
 class TaxIdRequest(ApiModel):
     tax_id: str | None = Field(None, alias="taxId", description="User's tax identification number.")
+
+
+adopt(globals(), "allegro_async.api.models.tax_identification_number")

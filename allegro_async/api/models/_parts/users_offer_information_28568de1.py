@@ -11,6 +11,7 @@ from allegro_async.api._base import (
     ApiModel,
     OpenEnum,
     UuidText,
+    adopt,
 )
 from allegro_async.api.models.shared_8d8f87b8 import (
     CurrentPrice,
@@ -298,3 +299,6 @@ class OffersSearchResultDto(ApiModel):
         description="The total number of offers matching the request's criteria.",
         json_schema_extra={"minimum": 0},
     )
+
+
+adopt(globals(), "allegro_async.api.models.users_offer_information")

@@ -10,6 +10,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.shared_8469c68f import (
     SmartDeliveryMethod,
@@ -74,3 +75,6 @@ class SmartOfferClassificationReport(ApiModel):
         None,
         description="Set of conditions to be met in order for that particular offer to be Smart!. Each condition filters out improperly configured delivery methods or checks some offer attributes. Order of conditions matters. Please keep in mind that this is a **PREVIEW** of an offer classification if being conducted right now - actual classification is triggered only by attribute changes and as of now it cannot be manually done on demand.",
     )
+
+
+adopt(globals(), "allegro_async.api.models.users_offer_information")

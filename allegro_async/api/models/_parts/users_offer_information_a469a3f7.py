@@ -9,6 +9,7 @@ from pydantic import (
 
 from allegro_async.api._base import (
     ApiModel,
+    adopt,
 )
 from allegro_async.api.models.common import (
     Price,
@@ -63,3 +64,6 @@ class SalePartialProductOfferResponse(ApiModel):
         alias="additionalMarketplaces",
         description="Information about this offer in additional marketplaces (available for <var>include=price</var>).",
     )
+
+
+adopt(globals(), "allegro_async.api.models.users_offer_information")
