@@ -8,7 +8,6 @@ from typing import Any
 from allegro_async._http import (
     AsyncBaseTransport,
     AsyncClient,
-    AsyncHTTPTransport,
     Request,
     Response,
     Timeout,
@@ -18,6 +17,13 @@ from allegro_async.errors import InvalidArgumentError
 from allegro_async.retry import RetryPolicy, RetryTransport
 from allegro_async.throttle.limiter import Throttle
 from allegro_async.throttle.transport import ClientMetrics, ThrottledTransport
+
+
+def _network() -> AsyncBaseTransport:
+    # imported when the pool opens: building a client needs no httpcore
+    from allegro_async._network import network_transport
+
+    return network_transport()
 
 
 def build_transport(inner: AsyncBaseTransport | None, *, throttle: Any, retry: Any
@@ -39,10 +45,10 @@ def build_transport(inner: AsyncBaseTransport | None, *, throttle: Any, retry: A
         throttle = Throttle()
     transport: AsyncBaseTransport
     if isinstance(throttle, Throttle):
-        base = throttle.pool.handle(AsyncHTTPTransport) if inner is None else inner
+        base = throttle.pool.handle(_network) if inner is None else inner
         transport = ThrottledTransport(base, throttle, metrics)
     elif throttle is False:
-        transport = AsyncHTTPTransport() if inner is None else inner
+        transport = _network() if inner is None else inner
     else:
         raise InvalidArgumentError("throttle", f"{type(throttle).__name__} is not a Throttle",
                                    "pass a Throttle(...), None for the defaults, or False")
