@@ -8,6 +8,7 @@ from typing import Any
 from allegro_async._http import (
     AsyncBaseTransport,
     AsyncClient,
+    Cookies,
     Request,
     Response,
     Timeout,
@@ -89,6 +90,37 @@ class ClientTransport(AsyncBaseTransport):
         """Nothing: the user closes their own client."""
 
 
+class _SentCookies(Cookies):
+    """Cookies a client sends (only those a user sets on it), never learnt from answers."""
+
+    def extract_cookies(self, response: Response) -> None:
+        """Ignore the answer's ``Set-Cookie`` (see :class:`OwnedClient`)."""
+
+
+class OwnedClient(AsyncClient):
+    """The ``httpx.AsyncClient`` an ``AllegroClient`` makes for itself: httpx's, except that
+    it keeps no cookie an answer sets.
+
+    Allegro authenticates every request by its bearer token, and one client (with its views)
+    serves many sellers: a cookie set on one seller's answer (a load balancer's, a proxy's)
+    must not go out with another seller's request. Not reading ``Set-Cookie`` also saves
+    httpx's cookie-jar work on every response. Cookies set on :attr:`cookies` are still sent.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cookies = self._cookies
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies sent with every request (answers add none)."""
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._cookies = _SentCookies(cookies)
+
+
 def has_stack(client: AsyncClient) -> bool:
     """Whether ``client`` already sends through allegro-async's retry or throttling layer
     (installed by hand on its transport or one of its mounts)."""
@@ -125,4 +157,4 @@ def open_http(http_client: AsyncClient | None, transport: AsyncBaseTransport | N
     stack = build_transport(inner, throttle=throttle, retry=retry)
     bounded = BoundedBodyTransport(stack, max_response_bytes=max_response_bytes)
     # owned: closing it closes the stack, and ClientTransport leaves the user's client open
-    return AsyncClient(transport=bounded, timeout=timeout, follow_redirects=False), True, stack
+    return OwnedClient(transport=bounded, timeout=timeout, follow_redirects=False), True, stack
