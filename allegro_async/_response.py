@@ -162,6 +162,10 @@ class APIResponse:
         return f"<APIResponse {request.method} {request.url.path} {self.status_code}>"
 
 
+#: Response extension: ``True`` once :class:`BoundedBodyTransport` has checked (and undone)
+#: the body's content codings, so that nothing above checks them a second time.
+CODINGS_CHECKED = "allegro_codings_checked"
+
 #: The default ``max_response_bytes``: far above any page Allegro sends (1000 offers or events).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -385,7 +389,9 @@ class BoundedBodyTransport(AsyncBaseTransport):
             # Built with its body in memory (a mock): a new response, so that reading goes
             # through the bound instead of handing back the body already read.
             return Response(status, headers=headers, stream=bounded,
-                            extensions=response.extensions, request=request)
+                            extensions={**response.extensions, CODINGS_CHECKED: True},
+                            request=request)
+        response.extensions[CODINGS_CHECKED] = True
         # in place, as httpx wraps its own streams: a second Response would copy the headers
         response.headers = headers
         response.stream = bounded
