@@ -9,7 +9,8 @@ CPU per request. Here each connection's socket is looked up once, when it is ope
 poll is the same one httpcore makes, so a connection the server closed is still dropped
 before it is used.
 
-Imported when the first request opens the pool (httpcore is not needed before then).
+Imported when the first request opens the pool. The classes follow httpcore's network
+interfaces without importing httpcore (it comes with httpx, and is not a dependency of ours).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from __future__ import annotations
 import select
 import ssl
 from collections.abc import Iterable
-from typing import Any, Protocol
-
-import httpcore
+from typing import TYPE_CHECKING, Any, Protocol
 
 from allegro_async._http import AsyncHTTPTransport
+
+if TYPE_CHECKING:
+    from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
 __all__ = ["SocketCachingBackend", "network_transport"]
 
@@ -47,11 +49,11 @@ def _readable(sock: _Socket) -> bool:
     return bool(poller.poll(0))
 
 
-class _Stream(httpcore.AsyncNetworkStream):
+class _Stream:
     """A network stream that knows its socket: ``is_readable`` without the attribute lookup.
     Everything else is the wrapped stream's."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: _Socket | None) -> None:
+    def __init__(self, inner: AsyncNetworkStream, sock: _Socket | None) -> None:
         self._inner = inner
         self._socket = sock
 
@@ -65,7 +67,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         await self._inner.aclose()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+                        timeout: float | None = None) -> _Stream:
         # TLS runs over the same socket: its readability is still the one to poll
         inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
         return _Stream(inner, self._socket)
@@ -79,27 +81,27 @@ class _Stream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
-def _wrap(stream: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+def _wrap(stream: AsyncNetworkStream) -> _Stream:
     sock = stream.get_extra_info("socket")  # on asyncio, a TransportSocket
     return _Stream(stream, sock if callable(getattr(sock, "fileno", None)) else None)
 
 
-class SocketCachingBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend (``inner``) whose streams look their socket up once."""
+class SocketCachingBackend:
+    """An httpcore network backend (``inner``) whose streams look their socket up once."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(self, inner: AsyncNetworkBackend) -> None:
         self.inner = inner
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
+                          ) -> _Stream:
         return _wrap(await self.inner.connect_tcp(host, port, timeout, local_address,
                                                   socket_options))
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
+                                  ) -> _Stream:
         return _wrap(await self.inner.connect_unix_socket(path, timeout, socket_options))
 
     async def sleep(self, seconds: float) -> None:
@@ -117,6 +119,6 @@ def network_transport() -> AsyncHTTPTransport:
     transport = AsyncHTTPTransport()
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.AsyncNetworkBackend):
+    if backend is not None and callable(getattr(backend, "connect_tcp", None)):
         pool._network_backend = SocketCachingBackend(backend)  # type: ignore[union-attr]
     return transport
