@@ -350,3 +350,13 @@ async def test_cookies_set_on_the_http_client_are_still_sent() -> None:
         client.http_client.cookies = {"consent": "yes"}
         await client.request("GET", "/me")
     assert sent == ["consent=yes"]
+
+
+def test_parsed_urls_are_kept_but_not_those_with_a_query() -> None:
+    from allegro_async._request import parse_url
+
+    first = parse_url(f"{PROD}/sale/offers/123")
+    assert isinstance(first, httpx.URL)
+    assert parse_url(f"{PROD}/sale/offers/123") is first  # parsed once, then reused
+    # a query may hold a secret (an authorization code): handed on, never kept
+    assert parse_url(f"{PROD}/auth?code=secret-code") == f"{PROD}/auth?code=secret-code"
