@@ -7,6 +7,7 @@ import datetime as _dt
 import re
 from collections.abc import Mapping
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Literal, NoReturn, TypedDict
 
 import pydantic
@@ -68,6 +69,11 @@ class BearerToken(Auth):
         self._header = f"Bearer {access_token}"
 
     def auth_flow(self, request: Request) -> Any:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    async def async_auth_flow(self, request: Request) -> Any:
+        # the same, without httpx's wrapping of a sync flow (a second generator per request)
         request.headers["Authorization"] = self._header
         yield request
 
@@ -221,6 +227,18 @@ def _allegro_url(url: str, environment: Environment, field: str = "path") -> str
         raise InvalidArgumentError(
             field, f"the URL is read as {_httpx_origin(parsed)} by httpx, not as {origin}", fix)
     return url
+
+
+@lru_cache(maxsize=256)
+def _parsed(url: str) -> httpx.URL:
+    return httpx.URL(url)
+
+
+def parse_url(url: str) -> httpx.URL | str:
+    """``url`` parsed by httpx, the parse kept for the next request to the same URL (httpx
+    URLs are immutable; parsing is most of what building a request costs). One with a query
+    is handed on as it is: it seldom repeats, and it may carry a secret."""
+    return url if "?" in url or "#" in url else _parsed(url)
 
 
 def _httpx_origin(url: httpx.URL) -> Origin:

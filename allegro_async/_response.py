@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import Any, TypeVar, overload
 
 import pydantic
 
 from allegro_async._error_body import MAX_ERROR_BODY_BYTES
-from allegro_async._http import AsyncBaseTransport, AsyncByteStream, Request, Response, httpx
+from allegro_async._http import (
+    AsyncBaseTransport,
+    AsyncByteStream,
+    Headers,
+    Request,
+    Response,
+    httpx,
+)
 from allegro_async._redact import scrub
 from allegro_async.errors import (
     InvalidArgumentError,
@@ -23,7 +31,7 @@ T = TypeVar("T")
 
 def _decode_json(response: Response) -> Any:
     content = response.content
-    if not content.strip():
+    if not content or content.isspace():  # (no stripped copy of a large body)
         return None
     try:
         return json.loads(content)
@@ -154,6 +162,10 @@ class APIResponse:
         return f"<APIResponse {request.method} {request.url.path} {self.status_code}>"
 
 
+#: Response extension: ``True`` once :class:`BoundedBodyTransport` has checked (and undone)
+#: the body's content codings, so that nothing above checks them a second time.
+CODINGS_CHECKED = "allegro_codings_checked"
+
 #: The default ``max_response_bytes``: far above any page Allegro sends (1000 offers or events).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -163,12 +175,12 @@ class _BoundedStream(AsyncByteStream):
     never read), a success body past it raises :class:`ResponseTooLargeError`."""
 
     def __init__(self, inner: Any, limit: int, *, cut: bool, request: Request,
-                 trace_id: str | None) -> None:
+                 headers: Headers) -> None:
         self._inner = inner
         self._limit = limit
         self._cut = cut
         self._request = request
-        self._trace_id = trace_id
+        self._headers = headers  # the trace id is looked up only for an error
         self.bytes_read = 0
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -176,7 +188,7 @@ class _BoundedStream(AsyncByteStream):
             room = self._limit - self.bytes_read
             if len(chunk) > room:
                 if not self._cut:
-                    raise _too_large(self._request, self._limit, self._trace_id)
+                    raise _too_large(self._request, self._limit, self._headers)
                 self.bytes_read += room
                 if room:
                     yield chunk[:room]
@@ -213,14 +225,14 @@ class _InflatingStream(AsyncByteStream):
     """
 
     def __init__(self, inner: Any, encoding: str, *, limit: int, cut: bool,
-                 request: Request, trace_id: str | None) -> None:
+                 request: Request, headers: Headers) -> None:
         self._inner = inner
         self._wbits = _INFLATED[encoding]
         self._deflate = encoding == "deflate"
         self._limit = limit
         self._cut = cut
         self._request = request
-        self._trace_id = trace_id
+        self._headers = headers
         #: Whether this layer stopped at the limit (an error body, cut on purpose).
         self.truncated = False
 
@@ -245,7 +257,7 @@ class _InflatingStream(AsyncByteStream):
                         produced += len(out)
                         if produced > self._limit:
                             if not self._cut:
-                                raise _too_large(self._request, self._limit, self._trace_id)
+                                raise _too_large(self._request, self._limit, self._headers)
                             self.truncated = True
                             yield out[:len(out) - (produced - self._limit)]
                             return  # the rest stays unread; httpx closes the stream
@@ -258,7 +270,7 @@ class _InflatingStream(AsyncByteStream):
             tail = inflater.flush()
             if tail:
                 if produced + len(tail) > self._limit and not self._cut:
-                    raise _too_large(self._request, self._limit, self._trace_id)
+                    raise _too_large(self._request, self._limit, self._headers)
                 yield tail[:max(0, self._limit - produced)]
             if not inflater.eof and not getattr(self._inner, "truncated", False):
                 raise zlib.error("the compressed body ended before its end marker (cut short)")
@@ -282,6 +294,7 @@ def _codings(headers: Any) -> list[str]:
     return [c for c in found if c not in _IDENTITY]
 
 
+@lru_cache(maxsize=32)
 def _accepted(value: str) -> str:
     """An ``Accept-Encoding`` value cut down to the codings inflated here (bounded)."""
     kept = [part.strip() for part in value.split(",")
@@ -289,7 +302,8 @@ def _accepted(value: str) -> str:
     return ", ".join(kept) or "identity"
 
 
-def _too_large(request: Request, limit: int, trace_id: str | None) -> ResponseTooLargeError:
+def _too_large(request: Request, limit: int, headers: Headers) -> ResponseTooLargeError:
+    trace_id: str | None = headers.get("trace-id")
     return ResponseTooLargeError(
         f"{request.method} {request.url.path}: the response body is larger than "
         f"max_response_bytes={limit}; reading stopped there. Ask for smaller pages, or give "
@@ -339,19 +353,22 @@ class BoundedBodyTransport(AsyncBaseTransport):
         wanted = request.headers.get("accept-encoding")
         if wanted is not None:
             # only ask for what is decoded here, within the limit
-            request.headers["Accept-Encoding"] = _accepted(wanted)
+            accepted = _accepted(wanted)
+            if accepted != wanted:
+                request.headers["Accept-Encoding"] = accepted
         response = await self.inner.handle_async_request(request)
-        trace_id = response.headers.get("trace-id")
-        is_error = response.status_code >= 400
+        headers, stream, status = response.headers, response.stream, response.status_code
+        is_error = status >= 400
         limit = self.max_error_bytes if is_error else self.max_response_bytes
-        declared = response.headers.get("content-length", "")
         # a HEAD (or 204/304) answer declares the length of a body it does not carry
-        has_body = request.method != "HEAD" and response.status_code not in (204, 304)
-        if has_body and not is_error and declared.isdigit() and int(declared) > limit:
-            await response.aclose()  # not a byte of it is read
-            raise _too_large(request, limit, trace_id)
-        headers, stream = response.headers, response.stream
-        codings = _codings(headers) if has_body else []
+        has_body = request.method != "HEAD" and status != 204 and status != 304
+        if has_body and not is_error:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                await response.aclose()  # not a byte of it is read
+                raise _too_large(request, limit, headers)
+        # "in" before the split: most answers carry no encoding
+        codings = _codings(headers) if has_body and "content-encoding" in headers else []
         if codings:
             problem = _refused(codings)
             if problem:
@@ -366,13 +383,20 @@ class BoundedBodyTransport(AsyncBaseTransport):
             headers.pop("content-length", None)
             for coding in reversed(codings):  # the last applied is the first to undo
                 stream = _InflatingStream(stream, coding, limit=limit, cut=is_error,
-                                          request=request, trace_id=trace_id)
-        return Response(
-            response.status_code, headers=headers,
-            stream=_BoundedStream(stream, limit, cut=is_error, request=request,
-                                  trace_id=trace_id),
-            extensions=response.extensions, request=request,
-        )
+                                          request=request, headers=headers)
+        bounded = _BoundedStream(stream, limit, cut=is_error, request=request, headers=headers)
+        if response.is_closed:
+            # Built with its body in memory (a mock): a new response, so that reading goes
+            # through the bound instead of handing back the body already read.
+            return Response(status, headers=headers, stream=bounded,
+                            extensions={**response.extensions, CODINGS_CHECKED: True},
+                            request=request)
+        response.extensions[CODINGS_CHECKED] = True
+        # in place, as httpx wraps its own streams: a second Response would copy the headers
+        response.headers = headers
+        response.stream = bounded
+        response.request = request
+        return response
 
 
 def _refused(codings: list[str]) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 from allegro_async._http import (
     AsyncBaseTransport,
     AsyncClient,
-    AsyncHTTPTransport,
+    Cookies,
     Request,
     Response,
     Timeout,
@@ -18,6 +18,13 @@ from allegro_async.errors import InvalidArgumentError
 from allegro_async.retry import RetryPolicy, RetryTransport
 from allegro_async.throttle.limiter import Throttle
 from allegro_async.throttle.transport import ClientMetrics, ThrottledTransport
+
+
+def _network() -> AsyncBaseTransport:
+    # imported when the pool opens: building a client needs no httpcore
+    from allegro_async._network import network_transport
+
+    return network_transport()
 
 
 def build_transport(inner: AsyncBaseTransport | None, *, throttle: Any, retry: Any
@@ -39,10 +46,10 @@ def build_transport(inner: AsyncBaseTransport | None, *, throttle: Any, retry: A
         throttle = Throttle()
     transport: AsyncBaseTransport
     if isinstance(throttle, Throttle):
-        base = throttle.pool.handle(AsyncHTTPTransport) if inner is None else inner
+        base = throttle.pool.handle(_network) if inner is None else inner
         transport = ThrottledTransport(base, throttle, metrics)
     elif throttle is False:
-        transport = AsyncHTTPTransport() if inner is None else inner
+        transport = _network() if inner is None else inner
     else:
         raise InvalidArgumentError("throttle", f"{type(throttle).__name__} is not a Throttle",
                                    "pass a Throttle(...), None for the defaults, or False")
@@ -83,6 +90,37 @@ class ClientTransport(AsyncBaseTransport):
         """Nothing: the user closes their own client."""
 
 
+class _SentCookies(Cookies):
+    """Cookies a client sends (only those a user sets on it), never learnt from answers."""
+
+    def extract_cookies(self, response: Response) -> None:
+        """Ignore the answer's ``Set-Cookie`` (see :class:`OwnedClient`)."""
+
+
+class OwnedClient(AsyncClient):
+    """The ``httpx.AsyncClient`` an ``AllegroClient`` makes for itself: httpx's, except that
+    it keeps no cookie an answer sets.
+
+    Allegro authenticates every request by its bearer token, and one client (with its views)
+    serves many sellers: a cookie set on one seller's answer (a load balancer's, a proxy's)
+    must not go out with another seller's request. Not reading ``Set-Cookie`` also saves
+    httpx's cookie-jar work on every response. Cookies set on :attr:`cookies` are still sent.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cookies = self._cookies
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies sent with every request (answers add none)."""
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._cookies = _SentCookies(cookies)
+
+
 def has_stack(client: AsyncClient) -> bool:
     """Whether ``client`` already sends through allegro-async's retry or throttling layer
     (installed by hand on its transport or one of its mounts)."""
@@ -119,4 +157,4 @@ def open_http(http_client: AsyncClient | None, transport: AsyncBaseTransport | N
     stack = build_transport(inner, throttle=throttle, retry=retry)
     bounded = BoundedBodyTransport(stack, max_response_bytes=max_response_bytes)
     # owned: closing it closes the stack, and ClientTransport leaves the user's client open
-    return AsyncClient(transport=bounded, timeout=timeout, follow_redirects=False), True, stack
+    return OwnedClient(transport=bounded, timeout=timeout, follow_redirects=False), True, stack

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import anyio
 from typing_extensions import Unpack
@@ -50,6 +50,7 @@ from allegro_async._request import (
     _merge_headers,
     _raise_transport_error,
     _register_secrets,
+    parse_url,
 )
 from allegro_async._response import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -86,6 +87,8 @@ if TYPE_CHECKING:
     from allegro_async.services.user import UserService
 
 T = TypeVar("T")
+#: Request extension: the URL build_request checked, with the hosts it was checked against.
+_ORIGIN_CHECKED = "allegro_origin_checked"
 logger = logging.getLogger("allegro_async")
 
 #: Default timeouts: 10 s to connect, 30 s for everything else.
@@ -204,6 +207,21 @@ class AllegroClient:
             self._http.headers = {"User-Agent": USER_AGENT, "Accept": PUBLIC_MEDIA_TYPE}
             self._implied = {k.lower(): v for k, v in self._http.headers.items()}
         self._parent: AllegroClient | None = None
+        #: The default headers as build_request hands them to httpx, and what they came from.
+        self._sent_cache: tuple[dict[str, str], dict[str, str]] | None = None
+
+    def _without_implied(self, merged: dict[str, str]) -> dict[str, str]:
+        implied = self._implied
+        if not implied:
+            return merged
+        return {k: v for k, v in merged.items() if implied.get(k.lower()) != v}
+
+    def _default_headers(self) -> dict[str, str]:
+        """:meth:`_without_implied` of the default headers, made again when they change."""
+        cached = self._sent_cache
+        if cached is None or cached[0] is not self._headers:
+            cached = self._sent_cache = (self._headers, self._without_implied(self._headers))
+        return cached[1]
 
     # -- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> AllegroClient:
@@ -362,8 +380,10 @@ class AllegroClient:
         options (:class:`~allegro_async.CallOptions`, see docs/client.md); seconds of
         ``timeout`` become the call's deadline (the ``allegro_deadline`` extension).
         """
-        timeout, extra_headers, extra_query, max_retries = with_defaults(
-            self._call_defaults, timeout, extra_headers, extra_query, max_retries)
+        if (self._call_defaults or timeout is not NOT_GIVEN or extra_headers is not None
+                or extra_query is not None or max_retries is not None):
+            timeout, extra_headers, extra_query, max_retries = with_defaults(
+                self._call_defaults, timeout, extra_headers, extra_query, max_retries)
         params = merged_query(params, extra_query)
         if _is_absolute(path):
             # Absolute URLs (an operation Location, A10) must stay on Allegro's hosts: the
@@ -372,16 +392,21 @@ class AllegroClient:
         else:
             url = f"{self.environment.api_url}/{path.lstrip('/')}"
         _check_language(headers)
-        _register_secrets(params, data, json if isinstance(json, Mapping) else None)
+        if params or data or json is not None:
+            _register_secrets(params, data, json if isinstance(json, Mapping) else None)
         media = _media(media_type)
-        merged = _merge_headers(self._headers, {"Accept": media})
         has_body = json is not None or content is not None
-        if has_body:
-            merged["Content-Type"] = media
-        merged, dropped = _merge_extra_headers(_merge_headers(merged, headers), extra_headers)
-        implied = self._implied
-        sent = {k: v for k, v in merged.items() if implied.get(k.lower()) != v} if (
-            implied) else merged
+        dropped: Collection[str] = ()
+        if (headers is None and extra_headers is None and not has_body
+                and self._headers.get("Accept") == media):
+            merged, sent = self._headers, self._default_headers()  # most calls: nothing to merge
+        else:
+            merged = _merge_headers(self._headers, {"Accept": media})
+            if has_body:
+                merged["Content-Type"] = media
+            merged, dropped = _merge_extra_headers(_merge_headers(merged, headers),
+                                                   extra_headers)
+            sent = self._without_implied(merged)
         chosen = self._timeout if timeout is NOT_GIVEN else (
             timeout if isinstance(timeout, Timeout) else Timeout(timeout)
         )
@@ -395,7 +420,7 @@ class AllegroClient:
         try:
             request = self._http.build_request(
                 method.upper(),
-                url,
+                parse_url(url),
                 params=_clean_params(params),
                 json=_dump_body(json),
                 content=content,
@@ -416,18 +441,23 @@ class AllegroClient:
                 "json", f"the body cannot be sent as JSON ({exc})",
                 "pass dicts, lists, str, numbers, bools, None or a pydantic model",
             ) from exc
-        if _httpx_origin(request.url) not in _origins(self.environment):
+        allowed = _origins(self.environment)
+        if _httpx_origin(request.url) not in allowed:
             # a last look at what will really be sent, whatever the path was made of
             raise InvalidArgumentError(
                 "path", f"the request would go to {_httpx_origin(request.url)}, not to "
                 "this environment's hosts", "pass a path relative to the API")
+        # send() need not look again while the URL is this one (and the hosts these)
+        request.extensions[_ORIGIN_CHECKED] = (request.url, allowed)
         # secrets inline in an absolute URL (``?code=...``) are registered like params= ones
         if request.url.query:
             _register_secrets(dict(request.url.params.multi_items()))
-        content_type = next((v for k, v in merged.items() if k.lower() == "content-type"), None)
-        if json is not None and content_type is not None:
-            # httpx sets application/json for json=; Allegro wants its media type (A11)
-            request.headers["Content-Type"] = content_type
+        if json is not None:
+            content_type = next((v for k, v in merged.items() if k.lower() == "content-type"),
+                                None)
+            if content_type is not None:
+                # httpx sets application/json for json=; Allegro wants its media type (A11)
+                request.headers["Content-Type"] = content_type
         for name in dropped:  # httpx re-adds its client's defaults: a None leaves them out
             if name in request.headers:
                 del request.headers[name]
@@ -440,44 +470,51 @@ class AllegroClient:
         (``timeout=`` seconds) is bounded by it as a whole, its body included; past it,
         :class:`~allegro_async.errors.DeadlineExceededError`.
         """
-        method, path = request.method, request.url.path
-        if _httpx_origin(request.url) not in _origins(self.environment):
+        allowed = _origins(self.environment)
+        checked = request.extensions.get(_ORIGIN_CHECKED)
+        if (not isinstance(checked, tuple) or checked[0] is not request.url
+                or checked[1] is not allowed) and _httpx_origin(request.url) not in allowed:
             # the one place the token is attached: a request built elsewhere is held to it too
             raise InvalidArgumentError(
                 "request", f"it goes to {_httpx_origin(request.url)}, not to this "
                 "environment's hosts", "build it with client.build_request(...)")
         if self._http.is_closed:  # httpx would raise a bare RuntimeError
-            raise ClientClosedError(method=method, path=path)
-        started = time.perf_counter()
+            raise ClientClosedError(method=request.method, path=request.url.path)
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         chosen = self._auth if auth is NOT_GIVEN else auth
-
-        async def send_and_read() -> Response:
-            response = await self._http.send(request, auth=chosen, stream=True)
-            try:
-                mark(request, "the rest of the response body", sent=True)
-                await response.aread()
-                # httpx's stream wrapper and the response refer to each other: a body read
-                # whole (megabytes for a page of events) would wait for the cycle collector
-                response.stream = httpx.ByteStream(b"")
-            except BaseException:
-                with anyio.CancelScope(shield=True):  # gives the throttle's slots back
-                    await response.aclose()
-                raise
-            return response
-
         try:
-            response = await bounded_send(request, send_and_read, self._marks_sent)
+            if DEADLINE in request.extensions:
+                response = await bounded_send(
+                    request, lambda: self._send_and_read(request, chosen), self._marks_sent)
+            else:
+                response = await self._send_and_read(request, chosen)
         except httpx.HTTPError as exc:
             # the cause stays attached for debugging; its text must not carry a secret either
             exc.args = tuple(_redact.scrub(a) if isinstance(a, str) else a for a in exc.args)
-            _raise_transport_error(exc, method, path)
-        if logger.isEnabledFor(logging.DEBUG):
+            _raise_transport_error(exc, request.method, request.url.path)
+        if debug:
             logger.debug(
-                "%s %s -> %s in %.1f ms trace-id=%s", method, path, response.status_code,
-                (time.perf_counter() - started) * 1000, response.headers.get("trace-id", "-"),
+                "%s %s -> %s in %.1f ms trace-id=%s", request.method, request.url.path,
+                response.status_code, (time.perf_counter() - started) * 1000,
+                response.headers.get("trace-id", "-"),
             )
         if response.status_code >= 400:
-            raise error_for_response(response, method=method, path=path)
+            raise error_for_response(response, method=request.method, path=request.url.path)
+        return response
+
+    async def _send_and_read(self, request: Request, auth: Auth | None) -> Response:
+        response = await self._http.send(request, auth=auth, stream=True)
+        try:
+            mark(request, "the rest of the response body", sent=True)
+            await response.aread()
+            # httpx's stream wrapper and the response refer to each other: a body read
+            # whole (megabytes for a page of events) would wait for the cycle collector
+            response.stream = httpx.ByteStream(b"")
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # gives the throttle's slots back
+                await response.aclose()
+            raise
         return response
 
     async def request_raw(
@@ -532,7 +569,10 @@ class AllegroClient:
         ``timeout`` (seconds: a deadline for the whole call), ``extra_headers``,
         ``extra_query`` and ``max_retries`` (see docs/client.md).
         """
-        raw = await self.request_raw(method, path, **options)
+        # request_raw's work, one coroutine fewer for every resumption of the call
+        auth = options.pop("auth", NOT_GIVEN)
+        response = await self.send(self.build_request(method, path, **cast(Any, options)),
+                                   auth=auth)
         if cast_to is None:
-            return _decode_json(raw.http_response)
-        return parse_body(raw.http_response, cast_to)
+            return _decode_json(response)
+        return parse_body(response, cast_to)

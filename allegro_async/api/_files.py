@@ -14,6 +14,7 @@ from typing import Any
 
 from allegro_async._http import Response, httpx
 from allegro_async._redact import scrub
+from allegro_async._response import CODINGS_CHECKED
 from allegro_async.errors import UnexpectedContentError
 
 #: Content codings httpx decodes in this installation (``br`` needs brotli, ``zstd``
@@ -70,7 +71,14 @@ def _fail(response: Response, message: str, hint: str, *, kind: str,
 
 def check_encoding(response: Response) -> None:
     """Raise :class:`UnexpectedContentError` when the body is still encoded with a coding
-    this installation cannot decode (httpx passes such a body on as it came)."""
+    this installation cannot decode (httpx passes such a body on as it came).
+
+    An answer read through the client's own stack was checked by its body-bounding transport
+    (which refuses every coding it cannot decode within the limit, before the body is read):
+    it is not looked at again. This check is for an ``http_client`` of the user's, used as
+    it is (``throttle=False, retry=False``)."""
+    if response.extensions.get(CODINGS_CHECKED):
+        return
     header = response.headers.get("content-encoding", "")
     codings = [c.strip().lower() for c in header.split(",") if c.strip()]
     unknown = [c for c in codings if c not in DECODABLE]

@@ -3,7 +3,8 @@ their own) send through one shared inner transport, closed when the last of them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from allegro_async._http import AsyncBaseTransport, Request, Response
 
@@ -63,9 +64,10 @@ class PoolHandle(AsyncBaseTransport):
         """The shared pool's transport (made by the first request)."""
         return self._pool.transport()
 
-    async def handle_async_request(self, request: Request) -> Response:
+    def handle_async_request(self, request: Request) -> Coroutine[Any, Any, Response]:
         """Send through the shared pool."""
-        return await self._pool.transport().handle_async_request(request)
+        # the pool's own coroutine, not one awaiting it: a frame fewer on every resumption
+        return self._pool.transport().handle_async_request(request)
 
     async def aclose(self) -> None:
         """Give this client's share back (idempotent)."""

@@ -92,7 +92,8 @@ class ThrottledTransport(AsyncBaseTransport):
         closed past it, with ``blocked_for`` the time left on the block.
         """
         t = self.throttle
-        if request.url.path.startswith(AUTH_PATH):
+        path = request.url.path
+        if path.startswith(AUTH_PATH):
             return await self._send_auth(request)
         gate, clock, metrics = t.gate, t.clock, self.metrics
         started = clock()
@@ -103,7 +104,7 @@ class ThrottledTransport(AsyncBaseTransport):
             give_up = min(give_up, deadline)
         key = t.user_key(request)
         user = t.user(key)
-        rule = t.rule_for(request.method, request.url.path)
+        rule = t.rule_for(request.method, path)
         buckets = t.buckets_for(user, rule) if rule is not None else ()
         family = t.family_rate(user, rule) if rule is not None else None
         sent_clock = 0.0
@@ -277,7 +278,8 @@ class ThrottledTransport(AsyncBaseTransport):
         """Take one of the user's parallel slots; while abandoned requests hold some
         (:meth:`Throttle.abandon`), give each back when its busy time is over."""
         t = self.throttle
-        t.reap(user)
+        if user.ghosts:
+            t.reap(user)
         if not user.ghosts:
             await user.slots.acquire()
             return

@@ -104,6 +104,19 @@ async def test_an_unknown_encoding_fails_a_json_answer_too(client: AllegroClient
 
 
 @respx.mock
+async def test_a_users_own_http_client_gets_the_encoding_checked_by_the_typed_call() -> None:
+    # used as it is, no body-bounding transport sees the answer: the typed call checks it
+    respx.get(f"{API}/order/checkout-forms").mock(return_value=httpx.Response(
+        200, content=b"(\xb5/\xfd\x00", headers={"content-type": "application/json",
+                                                 "content-encoding": "x-custom"}))
+    async with httpx.AsyncClient() as http, AllegroClient(
+            access_token="token", http_client=http, throttle=False, retry=False) as client:
+        with pytest.raises(UnexpectedContentError, match="x-custom") as caught:
+            await client.api.order_management.get_list_of_orders()
+    assert caught.value.content_encoding == "x-custom"
+
+
+@respx.mock
 async def test_stock_answers_json_as_the_model_and_csv_as_bytes(client: AllegroClient) -> None:
     route = respx.get(f"{API}/fulfillment/stock")
     route.mock(return_value=httpx.Response(200, json={"stock": [], "count": 0, "totalCount": 0},

@@ -321,3 +321,42 @@ def test_empty_access_token_is_refused() -> None:
     with pytest.raises(InvalidArgumentError) as info:
         AllegroClient("  ")
     assert info.value.field == "access_token"
+
+
+async def test_cookies_set_by_an_answer_are_not_sent_back() -> None:
+    # one client serves many sellers by bearer token: a cookie one answer sets (a load
+    # balancer's) must not ride along on the next request, maybe another seller's
+    cookies: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "route=a1; Path=/"})
+
+    async with AllegroClient(TOKEN, transport=httpx.MockTransport(handler), **BARE) as client:
+        await client.request("GET", "/me")
+        await client.with_options(access_token="another-seller").request("GET", "/me")
+        assert not client.http_client.cookies
+    assert cookies == [None, None]
+
+
+async def test_cookies_set_on_the_http_client_are_still_sent() -> None:
+    sent: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={})
+
+    async with AllegroClient(TOKEN, transport=httpx.MockTransport(handler), **BARE) as client:
+        client.http_client.cookies = {"consent": "yes"}
+        await client.request("GET", "/me")
+    assert sent == ["consent=yes"]
+
+
+def test_parsed_urls_are_kept_but_not_those_with_a_query() -> None:
+    from allegro_async._request import parse_url
+
+    first = parse_url(f"{PROD}/sale/offers/123")
+    assert isinstance(first, httpx.URL)
+    assert parse_url(f"{PROD}/sale/offers/123") is first  # parsed once, then reused
+    # a query may hold a secret (an authorization code): handed on, never kept
+    assert parse_url(f"{PROD}/auth?code=secret-code") == f"{PROD}/auth?code=secret-code"

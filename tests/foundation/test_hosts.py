@@ -114,6 +114,21 @@ async def test_request_built_elsewhere_is_held_to_the_same_hosts() -> None:
     assert [r.url.host for r in sent] == ["api.allegro.pl"]
 
 
+async def test_built_request_pointed_elsewhere_or_sent_by_another_client_is_refused() -> None:
+    # build_request's check is not taken on trust by send: only for the same URL and hosts
+    sent, transport = _recording()
+    sandbox = Environment.sandbox()
+    async with AllegroClient(TOKEN, **BARE, transport=transport) as client, AllegroClient(
+            TOKEN, **BARE, transport=transport, environment=sandbox) as other:
+        moved = client.build_request("GET", "/me")
+        moved.url = httpx.URL("https://evil.example/me")
+        with pytest.raises(InvalidArgumentError):
+            await client.send(moved)
+        with pytest.raises(InvalidArgumentError):
+            await other.send(client.build_request("GET", "/me"))
+    assert sent == []
+
+
 def test_origin_parser_reads_only_plain_authorities() -> None:
     assert parse_origin("HTTPS://API.allegro.pl:443/x?y#z") == Origin("https", "api.allegro.pl",
                                                                       443)
