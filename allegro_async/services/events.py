@@ -320,8 +320,11 @@ class OrderEventStream:
         # Once per event: the flags are read before any await that would have nothing to do.
         if not self._started:
             await self._begin()
-        if self._pending is not None:
-            await self.commit()  # asking for the next event finishes the previous one
+        pending = self._pending
+        if pending is not None:  # asking for the next event finishes the previous one
+            await self._commit(pending[0], [pending[1]])  # commit(), one await fewer
+            self._pending = None
+            self.cursor = pending[0]
         buffer, seen = self._buffer, self._seen
         while True:
             while buffer:
