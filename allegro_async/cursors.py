@@ -66,8 +66,8 @@ Commit = Callable[[str, Sequence[str]], Awaitable[None]]
 def trusted_commit(store: CursorStore) -> Commit:
     """The commit to call with arguments the caller has already checked (the event stream:
     an id it read from a checked page, the key it made): the store's ``_commit_checked``,
-    which skips :func:`_check_commit` (a regex per call, a fifth of a stream's own work per
-    event). Only when the class that gives the store its ``commit`` defines
+    which skips :func:`_check_commit` (a regex and a scan of the keys on every event).
+    Only when the class that gives the store its ``commit`` defines
     ``_commit_checked`` too: a subclass overriding ``commit`` alone is still called through
     its override, and any other store through ``commit``."""
     for cls in type(store).__mro__:

@@ -11,19 +11,17 @@ a restart delivers it again: at-least-once for the unfinished, exactly once for 
 from __future__ import annotations
 
 import functools
-import gc
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import pydantic_core
 from typing_extensions import TypedDict
 
 from allegro_async import _args
 from allegro_async._options import CallOptions
-from allegro_async._response import APIResponse, parse_as
+from allegro_async._response import parse_as
 from allegro_async._walk_guard import WalkGuard
 from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store, trusted_commit
 from allegro_async.errors import (
@@ -33,15 +31,9 @@ from allegro_async.errors import (
     ServerError,
     TransportError,
 )
-from allegro_async.models.events import (
-    OrderEvent,
-    OrderEventStats,
-    OrderEventType,
-    RawOrderEventsList,
-    _check_raw_event,
-    dedup_key,
-)
+from allegro_async.models.events import OrderEvent, OrderEventStats, OrderEventType
 from allegro_async.models.orders import CheckoutForm
+from allegro_async.services._event_pages import any_key_of, form_id_of, key_of, page_events
 
 if TYPE_CHECKING:
     from allegro_async.services.orders import OrdersService
@@ -124,70 +116,15 @@ class EventDelivery:
     @property
     def checkout_form_id(self) -> str | None:
         """The checkout form the event names."""
-        return _form_id_of(self.raw)
+        return form_id_of(self.raw)
 
     @property
     def key(self) -> str:
         """The A8 de-duplication key."""
-        return _key_of(self.raw)
+        return any_key_of(self.raw)
 
     def __repr__(self) -> str:
         return f"<EventDelivery {self.id} {self.raw.get('type')} form={self.checkout_form_id}>"
-
-
-def _form_id_of(raw: dict[str, Any]) -> str | None:
-    order = raw.get("order")
-    form = order.get("checkoutForm") if isinstance(order, dict) else None
-    value = form.get("id") if isinstance(form, dict) else None
-    return value if value is None or type(value) is str else str(value)
-
-
-def _key_of(raw: dict[str, Any]) -> str:
-    # The A8 key of an event from a checked page (_check_raw_event): type and occurredAt are
-    # str, order a dict, its checkoutForm absent or a dict with a str id.
-    when = raw["occurredAt"]
-    form = raw["order"].get("checkoutForm")
-    form_id = None if form is None else form["id"]
-    if len(when) == 24 and when[19] == "." and when[-1] == "Z":
-        return f"{form_id}|{raw['type']}|{when}"  # Allegro's own spelling, as dedup_key has it
-    return dedup_key(form_id, raw["type"], when)
-
-
-def _parse_page(content: bytes) -> Any:
-    """A page's JSON, parsed with the cyclic garbage collector paused.
-
-    A page of 1000 events is some 15 000 new dicts and lists and no reference cycle; with the
-    collector on, building them runs about twenty young collections (and now and then a full
-    one) that find nothing and double the parse. Paused for the parse alone (no ``await``
-    inside), and turned back on only if it was on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return pydantic_core.from_json(content, cache_strings="keys")
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _page_events(response: APIResponse) -> list[dict[str, Any]]:
-    """The events of one page, as JSON, each checked for what the stream reads.
-
-    pydantic-core's JSON parser and one plain loop: a page of 1000 events costs less than
-    validating it as :class:`RawOrderEventsList` (a validator call per event through
-    pydantic). A page that fails the check is parsed again as that model, whose
-    :class:`~allegro_async.errors.ResponseValidationError` says what is wrong.
-    """
-    try:
-        page = _parse_page(response.http_response.content)
-        events = page["events"]
-        if type(events) is list and all(type(e) is dict for e in events):
-            for event in events:
-                _check_raw_event(event)
-            return events
-    except (ValueError, TypeError, KeyError):
-        pass  # the model says what is wrong
-    return response.parse(RawOrderEventsList).events
 
 
 class OrderEventStream:
@@ -329,7 +266,7 @@ class OrderEventStream:
         while True:
             while buffer:
                 raw = buffer.popleft()
-                key = _key_of(raw)
+                key = key_of(raw)
                 if key in seen:
                     self.duplicates += 1
                     continue
@@ -372,7 +309,7 @@ class OrderEventStream:
         raw = await api.get_order_events(from_=self._fetch_from, type=self._types or None,
                                          limit=self._page_size)
         self._trace_id = raw.trace_id
-        return _page_events(raw)
+        return page_events(raw)
 
     async def _fill(self) -> bool:
         """Fetch the next page, polling while there is none. False when done (follow=False)."""

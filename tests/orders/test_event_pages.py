@@ -18,7 +18,7 @@ from allegro_async import AllegroClient, ResponseValidationError, cursors
 from allegro_async.cursors import CursorState, CursorStore, FileCursorStore, MemoryCursorStore
 from allegro_async.errors import InvalidArgumentError
 from allegro_async.models.events import RawOrderEventsList
-from allegro_async.services import events as events_module
+from allegro_async.services.events import EventDelivery
 
 EVENTS = "https://api.allegro.pl/order/events"
 FORM_ID = "29738e61-7f6a-11e8-ac45-09db60ede9d6"
@@ -154,7 +154,7 @@ async def test_a_page_is_parsed_with_the_collector_paused_then_left_as_it_was(
         collecting.append(gc.isenabled())
         return real_from_json(data, **options)
 
-    monkeypatch.setattr(events_module.pydantic_core, "from_json", from_json)
+    monkeypatch.setattr(pydantic_core, "from_json", from_json)
     pages.append({"events": [_event(1)]})
     (gc.enable if enabled else gc.disable)()
     try:
@@ -166,3 +166,26 @@ async def test_a_page_is_parsed_with_the_collector_paused_then_left_as_it_was(
     assert delivered == [_event(1)["id"]]
     assert collecting == [False, False]  # the page, then the empty page that ends the read
     assert after is enabled
+
+
+def test_a_delivery_made_by_hand_has_the_key_the_stream_gives() -> None:
+    from allegro_async.models.events import dedup_key
+
+    event = _event(1, occurredAt="2024-05-01T12:00:01+02:00")
+    assert EventDelivery(event).key == dedup_key(FORM_ID, "READY_FOR_PROCESSING",
+                                                 "2024-05-01T10:00:01.000Z")
+    assert EventDelivery(_event(2)).key == f"{FORM_ID}|READY_FOR_PROCESSING|" \
+        f"{_event(2)['occurredAt']}"
+    assert EventDelivery({"id": "1"}).key == "None|None|None"  # incomplete, yet a key
+
+
+async def test_a_duplicate_spelling_its_instant_otherwise_is_dropped(
+        pages: list[dict[str, Any]]) -> None:
+    original = _event(1, occurredAt="2024-05-01T10:00:01.000Z")
+    pages.append({"events": [original, _event(2, occurredAt="2024-05-01T12:00:01+02:00")]})
+    async with AllegroClient(access_token="token", retry=False, throttle=False) as client:
+        stream = client.orders.events(start="beginning", store=MemoryCursorStore(),
+                                      follow=False, sleep=_no_sleep)
+        async with stream:
+            delivered = [delivery.id async for delivery in stream]
+    assert delivered == [original["id"]] and stream.duplicates == 1
