@@ -12,10 +12,11 @@ from __future__ import annotations
 import errno
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from types import MethodType
+from typing import BinaryIO, Protocol, cast, runtime_checkable
 
 from allegro_async import _args
 from allegro_async.errors import InvalidArgumentError
@@ -37,7 +38,9 @@ class CursorState:
 @runtime_checkable
 class CursorStore(Protocol):
     """Persists a stream's place. ``commit`` is called once per finished event, with the event
-    id and its de-duplication key."""
+    id and its de-duplication key. A store may also define ``_commit_checked`` (``commit``
+    without checking its arguments), which the stream calls instead: see
+    :func:`trusted_commit`."""
 
     async def load(self) -> CursorState:
         """The saved state (empty when nothing was saved)."""
@@ -57,6 +60,24 @@ def _check_commit(cursor: object, keys: object) -> None:
                                          "pass a list of str, e.g. [delivery.key]")
 
 
+Commit = Callable[[str, Sequence[str]], Awaitable[None]]
+
+
+def trusted_commit(store: CursorStore) -> Commit:
+    """The commit to call with arguments the caller has already checked (the event stream:
+    an id it read from a checked page, the key it made): the store's ``_commit_checked``,
+    which skips :func:`_check_commit` (a regex and a scan of the keys on every event).
+    Only when the class that gives the store its ``commit`` defines
+    ``_commit_checked`` too: a subclass overriding ``commit`` alone is still called through
+    its override, and any other store through ``commit``."""
+    for cls in type(store).__mro__:
+        if "commit" in vars(cls):
+            if "_commit_checked" in vars(cls):
+                return cast(Commit, MethodType(vars(cls)["_commit_checked"], store))
+            break
+    return store.commit
+
+
 class MemoryCursorStore:
     """Keeps the place in memory: for tests, and for streams whose process lives as long as
     the work (restart from ``"now"`` otherwise)."""
@@ -72,10 +93,15 @@ class MemoryCursorStore:
     async def commit(self, cursor: str, keys: Sequence[str]) -> None:
         """Record a finished event."""
         _check_commit(cursor, keys)
-        self._state.cursor = cursor
-        self._state.keys.extend(keys)
-        if len(self._state.keys) > 2 * self._max_keys:
-            del self._state.keys[: -self._max_keys]
+        await self._commit_checked(cursor, keys)
+
+    async def _commit_checked(self, cursor: str, keys: Sequence[str]) -> None:
+        # commit() without the argument check (see trusted_commit)
+        state = self._state
+        state.cursor = cursor
+        state.keys.extend(keys)
+        if len(state.keys) > 2 * self._max_keys:
+            del state.keys[: -self._max_keys]
 
     async def aclose(self) -> None:
         """Nothing to release (kept for symmetry with :class:`FileCursorStore`)."""
@@ -149,6 +175,10 @@ class FileCursorStore:
         is dropped and the next call re-reads the file (cutting off a line written in part),
         so the place is what the file holds, never an event whose line did not land."""
         _check_commit(cursor, keys)
+        await self._commit_checked(cursor, keys)
+
+    async def _commit_checked(self, cursor: str, keys: Sequence[str]) -> None:
+        # commit() without the argument check (see trusted_commit)
         try:
             if self._state is None:
                 self._state = self._read()

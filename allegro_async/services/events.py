@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import pydantic_core
 from typing_extensions import TypedDict
 
 from allegro_async import _args
 from allegro_async._options import CallOptions
-from allegro_async._response import APIResponse, parse_as
+from allegro_async._response import parse_as
 from allegro_async._walk_guard import WalkGuard
-from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store
+from allegro_async.cursors import CursorStore, MemoryCursorStore, close_store, trusted_commit
 from allegro_async.errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -32,15 +31,9 @@ from allegro_async.errors import (
     ServerError,
     TransportError,
 )
-from allegro_async.models.events import (
-    OrderEvent,
-    OrderEventStats,
-    OrderEventType,
-    RawOrderEventsList,
-    _check_raw_event,
-    dedup_key,
-)
+from allegro_async.models.events import OrderEvent, OrderEventStats, OrderEventType
 from allegro_async.models.orders import CheckoutForm
+from allegro_async.services._event_pages import any_key_of, form_id_of, key_of, page_events
 
 if TYPE_CHECKING:
     from allegro_async.services.orders import OrdersService
@@ -123,50 +116,15 @@ class EventDelivery:
     @property
     def checkout_form_id(self) -> str | None:
         """The checkout form the event names."""
-        return _form_id_of(self.raw)
+        return form_id_of(self.raw)
 
     @property
     def key(self) -> str:
         """The A8 de-duplication key."""
-        return _key_of(self.raw)
+        return any_key_of(self.raw)
 
     def __repr__(self) -> str:
         return f"<EventDelivery {self.id} {self.raw.get('type')} form={self.checkout_form_id}>"
-
-
-def _form_id_of(raw: dict[str, Any]) -> str | None:
-    order = raw.get("order")
-    form = order.get("checkoutForm") if isinstance(order, dict) else None
-    value = form.get("id") if isinstance(form, dict) else None
-    return value if value is None or type(value) is str else str(value)
-
-
-def _key_of(raw: dict[str, Any]) -> str:
-    kind, when = raw.get("type"), raw.get("occurredAt")
-    if type(kind) is str and type(when) is str and len(when) == 24 and when[19] == "." \
-            and when[-1] == "Z":  # Allegro's own spelling: the key as dedup_key writes it
-        return f"{_form_id_of(raw)}|{kind}|{when}"
-    return dedup_key(_form_id_of(raw), str(kind), str(when))
-
-
-def _page_events(response: APIResponse) -> list[dict[str, Any]]:
-    """The events of one page, as JSON, each checked for what the stream reads.
-
-    pydantic-core's JSON parser and one plain loop: a page of 1000 events costs less than
-    validating it as :class:`RawOrderEventsList` (a validator call per event through
-    pydantic). A page that fails the check is parsed again as that model, whose
-    :class:`~allegro_async.errors.ResponseValidationError` says what is wrong.
-    """
-    try:
-        page = pydantic_core.from_json(response.http_response.content, cache_strings="keys")
-        events = page["events"]
-        if type(events) is list and all(type(e) is dict for e in events):
-            for event in events:
-                _check_raw_event(event)
-            return events
-    except (ValueError, TypeError, KeyError):
-        pass  # the model says what is wrong
-    return response.parse(RawOrderEventsList).events
 
 
 class OrderEventStream:
@@ -230,6 +188,8 @@ class OrderEventStream:
         self._service = service
         self._start = start
         self.store: CursorStore = store if store is not None else MemoryCursorStore()
+        # the ids and keys the stream commits are checked as it reads them
+        self._commit = trusted_commit(self.store)
         self._page_size = page_size
         self._follow = follow
         self._read_forms = read_forms
@@ -286,7 +246,7 @@ class OrderEventStream:
         if state.cursor is None and self._fetch_from is not None:
             # Save the starting point at once: a stream started at "now" that sees nothing
             # before it stops must resume there, not at a later "now".
-            await self.store.commit(self._fetch_from, [])
+            await self._commit(self._fetch_from, [])
             self.cursor = self._fetch_from
 
     # -- iteration --------------------------------------------------------------------------
@@ -294,24 +254,36 @@ class OrderEventStream:
         return self
 
     async def __anext__(self) -> EventDelivery:
-        await self._begin()
-        await self.commit()  # asking for the next event finishes the previous one
+        # Once per event: the flags are read before any await that would have nothing to do.
+        if not self._started:
+            await self._begin()
+        pending = self._pending
+        if pending is not None:  # asking for the next event finishes the previous one
+            await self._commit(pending[0], [pending[1]])  # commit(), one await fewer
+            self._pending = None
+            self.cursor = pending[0]
+        buffer, seen = self._buffer, self._seen
         while True:
-            while self._buffer:
-                raw = self._buffer.popleft()
-                key = _key_of(raw)
-                if key in self._seen:
+            while buffer:
+                raw = buffer.popleft()
+                key = key_of(raw)
+                if key in seen:
                     self.duplicates += 1
                     continue
-                try:
-                    delivery = await self._deliver(raw)
-                except BaseException:
-                    # Reading the form failed: the event was never handed over, so it must
-                    # be neither committed nor remembered; iterating again retries it.
-                    self._buffer.appendleft(raw)
-                    raise
-                self._remember(key)
-                self._pending = (str(raw["id"]), key)
+                if self._read_forms:
+                    try:
+                        delivery = await self._deliver(raw)
+                    except BaseException:
+                        # Reading the form failed: the event was never handed over, so it
+                        # must be neither committed nor remembered; iterating again retries it.
+                        buffer.appendleft(raw)
+                        raise
+                else:
+                    delivery = EventDelivery(raw)
+                seen[key] = None
+                if len(seen) > self._window:
+                    seen.popitem(last=False)
+                self._pending = (raw["id"], key)
                 self.delivered += 1
                 return delivery
             if not await self._fill():
@@ -322,14 +294,9 @@ class OrderEventStream:
         raises, the event stays pending: calling this again commits it."""
         pending = self._pending
         if pending is not None:
-            await self.store.commit(pending[0], [pending[1]])
+            await self._commit(pending[0], [pending[1]])
             self._pending = None
             self.cursor = pending[0]
-
-    def _remember(self, key: str) -> None:
-        self._seen[key] = None
-        if len(self._seen) > self._window:
-            self._seen.popitem(last=False)
 
     async def _event_stats(self) -> OrderEventStats:
         return await self._service._client.api.order_management.get_order_events_statistics()
@@ -342,7 +309,7 @@ class OrderEventStream:
         raw = await api.get_order_events(from_=self._fetch_from, type=self._types or None,
                                          limit=self._page_size)
         self._trace_id = raw.trace_id
-        return _page_events(raw)
+        return page_events(raw)
 
     async def _fill(self) -> bool:
         """Fetch the next page, polling while there is none. False when done (follow=False)."""
@@ -382,9 +349,10 @@ class OrderEventStream:
             delay = min(delay * 2, self._max_poll)
 
     async def _deliver(self, raw: dict[str, Any]) -> EventDelivery:
+        """The delivery of ``raw`` with its checkout form read (``read_forms=True``)."""
         delivery = EventDelivery(raw)
         form_id = delivery.checkout_form_id
-        if not self._read_forms or form_id is None:
+        if form_id is None:
             return delivery
         try:
             delivery.form = await self._retrying(functools.partial(self._service.get, form_id))

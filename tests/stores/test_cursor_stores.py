@@ -10,7 +10,13 @@ from typing import Any
 import anyio
 import pytest
 
-from allegro_async.cursors import CursorState, CursorStore, FileCursorStore, MemoryCursorStore
+from allegro_async.cursors import (
+    CursorState,
+    CursorStore,
+    FileCursorStore,
+    MemoryCursorStore,
+    trusted_commit,
+)
 from allegro_async.errors import InvalidArgumentError
 from tests.stores.conftest import BACKENDS, Backend
 
@@ -89,6 +95,26 @@ async def test_bad_commit_is_refused_before_anything_is_stored(make: Factory) ->
     assert await make().load() == CursorState("e1", ["k1"])
 
 
+async def test_a_trusted_commit_is_read_back_like_a_commit(make: Factory) -> None:
+    store = make()
+    commit = trusted_commit(store)
+    await commit("e1", ["k1"])
+    await commit("e2", [])
+    await commit("e3", ["k3a", "k3b"])
+    await store.aclose()
+    assert await make().load() == CursorState("e3", ["k1", "k3a", "k3b"])
+
+
+async def test_a_trusted_commit_keeps_only_the_newest_keys(make: Factory) -> None:
+    store = make(max_keys=3)
+    commit = trusted_commit(store)
+    for number in range(1, 11):
+        await commit(f"e{number}", [f"k{number}"])
+    state = await make(max_keys=3).load()
+    assert state.cursor == "e10" and state.keys[-3:] == ["k8", "k9", "k10"]
+    assert len(state.keys) <= 6
+
+
 async def test_a_reader_never_sees_an_event_without_its_keys(make: Factory) -> None:
     writer, reader = make(), make()
     seen: list[CursorState] = []
@@ -138,3 +164,4 @@ async def test_event_stream_resumes_from_a_shared_store_without_loss_or_repeat(
                 handled[delivery.key] = handled.get(delivery.key, 0) + 1
     assert set(handled) == _distinct_keys(emulator)
     assert max(handled.values()) == 1
+
