@@ -11,6 +11,8 @@ import pytest
 #: module users import from -> the public classes it re-exports from a module of its own
 HOMES = {
     "allegro_async.auth.tokens": ["Token", "FileTokenStore"],
+    "allegro_async.auth.flows": ["AuthorizationError", "AuthorizationCodeError",
+                                 "DeviceFlowError", "DeviceAccessDenied", "DeviceCodeExpired"],
 }
 
 
@@ -31,3 +33,14 @@ def test_a_token_pickles_by_its_public_module() -> None:
     data = pickle.dumps(token, protocol=4)
     assert b"allegro_async.auth.tokens" in data and b"auth._token" not in data
     assert pickle.loads(data) == token
+
+
+def test_a_flow_error_pickles_by_its_public_module() -> None:
+    from allegro_async.auth.flows import AuthorizationError, DeviceCodeExpired
+
+    for error in (AuthorizationError("refused", error="access_denied", hint="log in again"),
+                  DeviceCodeExpired("the device code expired")):
+        data = pickle.dumps(error, protocol=4)
+        assert b"allegro_async.auth.flows" in data and b"_flow_errors" not in data
+        copy = pickle.loads(data)
+        assert type(copy) is type(error) and str(copy) == str(error)
