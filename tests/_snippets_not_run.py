@@ -53,10 +53,10 @@ NOT_RUN_ELSEWHERE: dict[tuple[str, str], tuple[str, str]] = {
      '# auth/httpx_auth.py, RefreshingAuth._send_refresh'):
         ('library', "quotes the library's code"),
     ('docs/auth.md',
-     '# auth/tokens.py, Token.refresh_margin'):
+     '# auth/_token.py, Token.refresh_margin'):
         ('library', "quotes the library's code"),
     ('docs/auth.md',
-     '# auth/tokens.py, FileTokenStore._remove_stale_temp_files'):
+     '# auth/_file_store.py, FileTokenStore._remove_stale_temp_files'):
         ('library', "quotes the library's code"),
     ('docs/auth.md',
      'from allegro_async import AllegroApp'):

@@ -25,6 +25,14 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from allegro_async import _redact
 from allegro_async._http import AsyncBaseTransport, AsyncClient, Response, httpx
 from allegro_async._redact import Secret
+
+# The ways a flow ends without a token are written in a module of their own; public here.
+from allegro_async.auth._flow_errors import AuthorizationCodeError as AuthorizationCodeError
+from allegro_async.auth._flow_errors import AuthorizationError as AuthorizationError
+from allegro_async.auth._flow_errors import DeviceAccessDenied as DeviceAccessDenied
+from allegro_async.auth._flow_errors import DeviceCodeExpired as DeviceCodeExpired
+from allegro_async.auth._flow_errors import DeviceFlowError as DeviceFlowError
+from allegro_async.auth._flow_errors import s4_hint as s4_hint
 from allegro_async.auth._wire import (
     basic_header,
     form_body,
@@ -36,7 +44,6 @@ from allegro_async.auth.tokens import Token
 from allegro_async.client import USER_AGENT
 from allegro_async.config import Environment
 from allegro_async.errors import (
-    AllegroError,
     APIError,
     BadRequestError,
     InvalidArgumentError,
@@ -47,69 +54,6 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: What Allegro answers to a token request without a usable ``code`` (S5).
 S5_TEXT = "An authorization code must be supplied"
 
-
-class AuthorizationError(AllegroError):
-    """The authorization step failed before any token was issued (S4, a state mismatch, the
-    seller refusing). ``error`` is the OAuth error code when Allegro sent one."""
-
-    def __init__(self, message: str, *, error: str | None = None, hint: str | None = None):
-        self.error = error
-        self.hint = hint
-        super().__init__(f"{message}\nHint: {hint}" if hint else message)
-
-
-class AuthorizationCodeError(AuthorizationError, BadRequestError):
-    """Allegro's token endpoint refused the authorization code (400 ``invalid_grant``): no
-    token was issued, and the seller must authorize again.
-
-    ``reason`` says why: ``"expired_or_used"`` (a code lives about 10 seconds and works once,
-    S4), ``"redirect_mismatch"`` (the ``redirect_uri`` differs from the authorization
-    request's) or ``"verifier_mismatch"`` (the PKCE verifier is not this authorization's).
-    Also a :class:`~allegro_async.errors.BadRequestError` carrying Allegro's answer
-    (``status_code``, ``oauth_error``, ``trace_id``).
-    """
-
-    def __init__(self, *, reason: str = "expired_or_used", **answer: Any) -> None:
-        self.reason = reason
-        self.error = answer.get("oauth_error")
-        APIError.__init__(self, **answer)
-
-    def _compose(self) -> str:
-        return "authorization failed: Allegro refused the authorization code: " + super()._compose()
-
-    @classmethod
-    def from_answer(cls, exc: APIError, hint: str | None = None) -> AuthorizationCodeError:
-        """The error for Allegro's refusal ``exc``; ``hint`` replaces the usual one."""
-        if exc.mentions("redirect uri"):
-            reason, usual = "redirect_mismatch", (
-                "the redirect_uri sent with the code differs from the one of the authorization "
-                "request: send the same one, exactly as registered for the app")
-        elif exc.mentions("code verifier"):
-            reason, usual = "verifier_mismatch", (
-                "the PKCE code_verifier is not the one of this authorization: exchange the code "
-                "with the AuthorizationRequest that made its URL")
-        else:
-            reason, usual = "expired_or_used", (
-                "the authorization code expired (it lives about 10 seconds) or was used "
-                "already: start the authorization again and exchange the new code at once")
-        return cls(reason=reason, status_code=exc.status_code, method=exc.method,
-                   path=exc.path, errors=exc.errors, oauth_error=exc.oauth_error,
-                   oauth_error_description=exc.oauth_error_description,
-                   trace_id=exc.trace_id, hint=hint or usual, body_text=exc.body_text,
-                   response=exc.response)
-
-
-class DeviceFlowError(AllegroError):
-    """The device flow ended without a token (A4)."""
-
-
-class DeviceAccessDenied(DeviceFlowError):
-    """The seller refused the device code (A4 ``access_denied``)."""
-
-
-class DeviceCodeExpired(DeviceFlowError):
-    """The device code was used already or expired (A4 ``Invalid device code``, or
-    ``expires_in`` passed)."""
 
 
 @dataclass(frozen=True)
@@ -441,12 +385,3 @@ class OAuthFlows:
             raise token_error(response, path)
         register_tokens(response)
         return response
-
-
-def s4_hint(redirect_uri: str) -> str:
-    """The hint for Allegro's error page after an authorize request (S4)."""
-    return (
-        f"Allegro shows an error page with an error number when redirect_uri "
-        f"({redirect_uri!r}) differs from the registered one in any character (scheme, host, "
-        "port, path, trailing slash). Register it exactly, or pass the registered one."
-    )

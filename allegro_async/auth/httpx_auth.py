@@ -11,8 +11,9 @@ wait and then read it instead of refreshing the old pair a second time.
 
 A refresh runs in a task of its own, not in the caller's: a caller whose deadline (the
 ``DEADLINE`` request extension) or cancel scope ends while it waits leaves at once, and the
-refresh goes on to save the rotated pair for the next caller. A refresh token Allegro refused
-is remembered: until a new pair is saved for the seller, calls raise
+refresh goes on to save the rotated pair for the next caller (the shared flight and the
+deadline's bookkeeping: ``auth/_flight.py``). A refresh token Allegro refused is remembered:
+until a new pair is saved for the seller, calls raise
 :class:`~allegro_async.errors.ReauthorizationRequiredError` without asking Allegro again.
 """
 
@@ -22,13 +23,13 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from types import TracebackType
 from typing import Any, Protocol
 
 import anyio
 
 from allegro_async._http import Auth, Request, Response
 from allegro_async.auth._detached import start_detached
+from allegro_async.auth._flight import _deadline_of, _Flight, _late, _spend
 from allegro_async.auth._save_retry import SAVE_WINDOW, save_rotated
 from allegro_async.auth.checks import check_request
 from allegro_async.auth.tokens import Token, TokenStore
@@ -36,13 +37,11 @@ from allegro_async.errors import (
     APIError,
     InvalidArgumentError,
     ReauthorizationRequiredError,
-    RequestTimeoutError,
     SellerNotConnectedError,
     ServerError,
     TransportError,
     parse_error_body,
 )
-from allegro_async.throttle.transport import DEADLINE
 
 logger = logging.getLogger("allegro_async")
 
@@ -63,37 +62,6 @@ class Refresher(Protocol):
     def refresh(self, refresh_token: str) -> Awaitable[Token]:
         """Exchange a refresh token for a new pair."""
         ...
-
-
-class _Flight:
-    """One refresh in flight, shared by every caller that needs it. ``done`` is set when its
-    outcome is known (the new pair may still be being saved), ``over`` when all of it is."""
-
-    __slots__ = ("done", "error", "over", "token", "traceback")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.over = anyio.Event()
-        self.token: Token | None = None
-        self.error: BaseException | None = None
-        self.traceback: TracebackType | None = None
-
-    def outcome(self) -> Token:
-        """The new pair, or the refresh's error raised here (as a future re-raises it)."""
-        if self.error is not None:
-            raise self.error.with_traceback(self.traceback)
-        assert self.token is not None
-        return self.token
-
-
-def _deadline_of(request: Request) -> float | None:
-    """When the call must be over (``anyio.current_time()`` scale), from its ``DEADLINE``
-    extension (seconds for the whole call), or ``None``. A malformed value is left to the
-    throttle, which refuses it with the field named."""
-    seconds = request.extensions.get(DEADLINE)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-        return None
-    return anyio.current_time() + float(seconds)
 
 
 class RefreshingAuth(Auth):
@@ -418,23 +386,3 @@ class RefreshingAuth(Auth):
         return "expired" in text or token.expires_within(
             token.refresh_margin(self.margin), now=self._clock()
         )
-
-
-def _spend(request: Request, deadline: float | None) -> None:
-    """Hand the layers below what is left of the call's deadline; refuse to send past it."""
-    if deadline is None:
-        return
-    left = deadline - anyio.current_time()
-    if left <= 0:
-        raise _late(request, None)
-    request.extensions[DEADLINE] = left
-
-
-def _late(request: Request | None, key: str | None) -> RequestTimeoutError:
-    whose = f" while the token of {key!r} was being refreshed" if key is not None else ""
-    return RequestTimeoutError(
-        f"the call's deadline passed{whose}; nothing was sent (a refresh in flight goes on and "
-        "saves the new pair for the next call)",
-        method=request.method if request is not None else "-",
-        path=request.url.path if request is not None else "-",
-    )

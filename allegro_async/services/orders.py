@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
-import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +27,14 @@ from allegro_async.models.orders import (
 from allegro_async.pagination import Page, TimeSlicedPaginator
 from allegro_async.services._bind import CALL_OPTIONS, bind, split
 from allegro_async.services.events import EventsOptions, OrderEventStream, StreamOptions
+from allegro_async.services.order_args import (
+    _aware,
+    _enum,
+    _form_id,
+    _line_item_ids,
+    _list_keywords,
+    _revision,
+)
 
 if TYPE_CHECKING:
     from allegro_async.api.order_management import OrderManagement
@@ -82,48 +89,6 @@ class StaleRevisionError(ConflictError):
 _SENDABLE = frozenset({"NEW", "PROCESSING", "READY_FOR_SHIPMENT", "READY_FOR_PICKUP"})
 
 
-def _enum(field: str, value: Any, kind: type[Any]) -> str | None:
-    return None if value is None else _args.choice(value, field, kind)
-
-
-def _aware(field: str, value: _dt.datetime | None) -> _dt.datetime | None:
-    return None if value is None else _args.aware(value, field)
-
-
-def _revision(revision: str | None) -> None:
-    if revision is not None:
-        _args.text(revision, "revision")
-
-
-@functools.cache
-def _list_keywords() -> dict[str, str]:
-    # The walk builds its filters by wire name ("lineItems.boughtAt.gte", as the paginator
-    # moves them); the generated method takes the spec's keywords. Read from the index on
-    # first use, so importing the package does not load it.
-    from allegro_async.api import OPERATIONS
-
-    return {p.name: p.python_name for p in OPERATIONS["getListOfOrdersUsingGET"].params}
-
-
-def _form_id(value: object) -> str:
-    # The spec gives checkout form ids as UUIDs (GET /order/checkout-forms/{id}: format uuid).
-    return _args.uuid_text(value, "checkout_form_id")
-
-
-def _line_item_ids(line_items: object) -> list[str] | None:
-    """The line items to ship: ids or line items, none twice; ``None`` means all of them."""
-    if line_items is None:
-        return None
-    if isinstance(line_items, (str, bytes)) or not isinstance(line_items, Sequence):
-        # a str would be read as its characters: "abc" as items a, b and c
-        raise InvalidArgumentError("line_items", f"{type(line_items).__name__} is not a list",
-                                   "name the line items to ship, e.g. [item.id], or None for all")
-    if not line_items:
-        # An empty selection (a filter that matched nothing) must not mean "every item".
-        raise InvalidArgumentError("line_items", "it is empty",
-                                   "name the line items to ship, or pass None for all")
-    return _args.id_list([i.id if isinstance(i, CheckoutFormLineItem) else i
-                          for i in line_items], "line_items")
 
 
 class OrdersService:

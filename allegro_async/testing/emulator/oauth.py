@@ -2,20 +2,17 @@
 
 Everything is kept in memory and timed with the emulator's clock, so a test can step over the
 10-second code lifetime (S4) or the 60-second refresh grace (A5) with ``clock.advance()``.
+The token endpoint's grants are written in :mod:`~allegro_async.testing.emulator.oauth_token`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import ipaddress
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -23,17 +20,19 @@ from starlette.routing import BaseRoute, Route
 
 from allegro_async.testing.emulator import verification
 from allegro_async.testing.emulator.http import OAuthError, emulator_of
-from allegro_async.testing.emulator.limits import RATE_LIMIT_BODY, _Bucket
+from allegro_async.testing.emulator.limits import _Bucket
+from allegro_async.testing.emulator.oauth_token import DEVICE_GRANT as DEVICE_GRANT
+from allegro_async.testing.emulator.oauth_token import INVALID_DEVICE_CODE as INVALID_DEVICE_CODE
+from allegro_async.testing.emulator.oauth_token import S5_MESSAGE as S5_MESSAGE
+from allegro_async.testing.emulator.oauth_token import S6_MESSAGE as S6_MESSAGE
+from allegro_async.testing.emulator.oauth_token import _check_basic, _form, _token
+from allegro_async.testing.emulator.oauth_token import grant_of as grant_of
 from allegro_async.testing.emulator.tokens import DEFAULT_SCOPES
 from allegro_async.testing.emulator.verification import VERIFICATION_PATH
 
 if TYPE_CHECKING:
     from allegro_async.testing.emulator.core import Emulator, Seller
 
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-S5_MESSAGE = "An authorization code must be supplied."
-S6_MESSAGE = "Full authentication is required to access this resource"
-INVALID_DEVICE_CODE = "Invalid device code"
 #: The error number Allegro's page shows for a redirect_uri that is not registered (S4).
 S4_ERROR_NUMBER = "9b5c7e1a"
 
@@ -194,38 +193,6 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def _check_basic(request: Request, emulator: Emulator) -> None:
-    """HTTP Basic ``client_id:client_secret`` or the S6 answer."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        raise OAuthError(401, "unauthorized", S6_MESSAGE)
-    try:
-        client_id, _, secret = base64.b64decode(value.strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise OAuthError(401, "unauthorized", S6_MESSAGE) from None
-    ok = hmac.compare_digest(client_id, emulator.client_id) and hmac.compare_digest(
-        secret, emulator.client_secret
-    )
-    if not ok:
-        raise OAuthError(401, "unauthorized", S6_MESSAGE)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """The form body; parameters in the query string are refused (A3, since September 2025)."""
-    if request.query_params:
-        raise OAuthError(401, "unauthorized", S6_MESSAGE)
-    # Parsed by hand: starlette's form parser needs python-multipart, which is not a dependency.
-    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        raise OAuthError(401, "unauthorized", S6_MESSAGE)
-    raw = (await request.body()).decode("utf-8", errors="replace")
-    return dict(parse_qsl(raw, keep_blank_values=True))
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
 
 def _error_page(number: str, text: str) -> Response:
     html = (
@@ -288,119 +255,6 @@ async def _device(request: Request) -> Response:
     })
 
 
-async def _token(request: Request) -> Response:
-    emulator = emulator_of(request)
-    state = emulator.oauth
-    try:
-        return await _token_grant(request, emulator)
-    except _TokenRateLimited:
-        state.counters.token_errors[f"{grant_of(request, state)}:rate_limited"] += 1
-        emulator.stats.rate_limited["token_user"] += 1
-        return Response(RATE_LIMIT_BODY, status_code=429, media_type="application/json")
-
-
-class _TokenRateLimited(Exception):
-    """A seller asked for tokens faster than ``token_user_per_minute`` (A2, #5117)."""
-
-
-def grant_of(request: Request, state: OAuthState) -> str:
-    """The grant type of the token request being answered (kept by :func:`_token_grant`)."""
-    return str(request.scope.get("allegro.grant", "?"))
-
-
-def _check_token_rate(state: OAuthState, user_id: str) -> None:
-    rate = state.config.token_user_per_minute
-    if rate is None:
-        return
-    bucket = state._token_buckets.get(user_id)
-    if bucket is None:
-        bucket = state._token_buckets[user_id] = _Bucket(rate / 60.0, state.config.token_user_burst)
-    now = state._now()
-    if bucket.delay(now, 1.0) > 0:
-        raise _TokenRateLimited
-    bucket.take(now, 1.0)
-
-
-async def _token_grant(request: Request, emulator: Emulator) -> Response:
-    state = emulator.oauth
-    grant = (request.query_params.get("grant_type") or "?") if request.query_params else "?"
-    try:
-        _check_basic(request, emulator)
-        form = await _form(request)
-        grant = form.get("grant_type", "?")
-        request.scope["allegro.grant"] = grant
-        state.counters.token_requests[grant] += 1
-        if grant == "authorization_code":
-            body = _grant_code(state, form)
-        elif grant == "refresh_token":
-            body = _grant_refresh(state, form)
-        elif grant == "client_credentials":
-            body = state._pair(None, state.config.scopes)
-        elif grant == DEVICE_GRANT:
-            body = _grant_device(state, form)
-        else:
-            raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
-    except OAuthError as exc:
-        state.counters.token_errors[f"{grant}:{exc.body['error']}"] += 1
-        raise
-    return JSONResponse(body)
-
-
-def _grant_code(state: OAuthState, form: dict[str, str]) -> dict[str, Any]:
-    code = form.get("code")
-    if not code:
-        raise OAuthError(400, "invalid_request", S5_MESSAGE)
-    record = state._codes.get(code)
-    if record is not None:
-        _check_token_rate(state, record.user_id)  # before the code is used up (A2)
-    record = state._codes.pop(code, None)  # one use only
-    if record is None or record.expires_at <= state._now():
-        raise OAuthError(400, "invalid_grant", "Invalid authorization code")
-    if form.get("redirect_uri") != record.redirect_uri:
-        raise OAuthError(400, "invalid_grant", "Redirect URI mismatch.")
-    if record.challenge is not None:
-        verifier = form.get("code_verifier", "")
-        if not verifier or not hmac.compare_digest(_s256(verifier), record.challenge):
-            raise OAuthError(400, "invalid_grant", "Invalid code verifier")
-    return state._pair(record.user_id, state.config.scopes)
-
-
-def _grant_refresh(state: OAuthState, form: dict[str, str]) -> dict[str, Any]:
-    token = form.get("refresh_token", "")
-    record = state._refresh.get(token)
-    now = state._now()
-    if record is None or record.expires_at <= now:
-        raise OAuthError(400, "invalid_grant", "Invalid refresh token")
-    if record.rotated_at is not None and now - record.rotated_at > state.config.refresh_grace:
-        raise OAuthError(400, "invalid_grant", "Invalid refresh token")  # A5
-    _check_token_rate(state, record.user_id)  # a 429 leaves the refresh token unused (A2)
-    if record.rotated_at is None:
-        record.rotated_at = now
-    return state._pair(record.user_id, record.scopes)
-
-
-def _grant_device(state: OAuthState, form: dict[str, str]) -> dict[str, Any]:
-    device = state._devices.get(form.get("device_code", ""))
-    now = state._now()
-    if device is None or device.status == "used" or device.expires_at <= now:
-        raise OAuthError(400, "invalid_request", INVALID_DEVICE_CODE)
-    device.polls += 1
-    interval = state.config.device_interval
-    too_fast = device.last_poll is not None and now - device.last_poll < interval
-    device.last_poll = now
-    auto = state.config.device_auto_approve_after
-    if device.status == "pending" and auto is not None and device.polls > auto:
-        device.status = "approved"
-        device.user_id = state.emulator.seller(state._approver).id
-    if device.status == "denied":
-        raise OAuthError(400, "access_denied", "The user denied the request")
-    if device.status == "pending":
-        if too_fast:
-            raise OAuthError(400, "slow_down", "Polling too fast")
-        raise OAuthError(400, "authorization_pending", "Authorization pending")
-    device.status = "used"
-    assert device.user_id is not None
-    return state._pair(device.user_id, state.config.scopes)
 
 
 def routes() -> list[BaseRoute]:
