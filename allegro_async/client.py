@@ -7,8 +7,10 @@ same pool) and services, and closing it. The request path itself (``build_reques
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from functools import cached_property
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from allegro_async._calls import Calls
@@ -284,3 +286,23 @@ class AllegroClient(Calls):
         from allegro_async.services.user import UserService
 
         return UserService(self)
+
+
+def _name_the_request_path() -> None:
+    """The request path is written in :mod:`allegro_async._calls`, a base class: name its
+    methods AllegroClient's, in this module, as before the split, for reprs ("coroutine
+    'AllegroClient.request' was never awaited"), pickles, tracebacks and (Python 3.11+)
+    ``typing.get_overloads``. The errors' classes do the same."""
+    get_overloads = getattr(typing, "get_overloads", None)
+    for name, method in vars(Calls).items():
+        if not isinstance(method, FunctionType):
+            continue
+        variants = get_overloads(method) if get_overloads is not None else []
+        for function in (method, *variants):
+            function.__module__ = __name__
+            function.__qualname__ = f"AllegroClient.{name}"
+        for variant in variants:
+            typing.overload(variant)  # registered again under its new name
+
+
+_name_the_request_path()
