@@ -1,15 +1,33 @@
-"""Shared bits of the throttling benchmarks: argument parsing and the table/JSON output."""
+"""Shared bits of the benchmarks: argument parsing, the table/JSON output, and the
+environment of child processes that import the package as installed."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parents[1]
 # The benchmarks measure this checkout's package, whatever else is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(ROOT))
+# Nor do they leave bytecode in it (children get a cache of their own: child_env).
+sys.dont_write_bytecode = True
+
+
+def child_env(pycache: Path) -> dict[str, str]:
+    """The environment of a child that imports as an installed package does (pip compiles
+    bytecode at install time): bytecode written to and read from ``pycache``, a temporary
+    ``PYTHONPYCACHEPREFIX``, whatever the caller's ``PYTHONDONTWRITEBYTECODE``; this
+    checkout's package first. Run each child once, discarded, to fill it: the timed runs then
+    read bytecode rather than time the compiler, and the source tree gets no ``__pycache__``.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
 
 
 def parse_args(doc: str | None) -> argparse.Namespace:

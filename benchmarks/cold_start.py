@@ -23,16 +23,14 @@ Run: python benchmarks/cold_start.py [--json].
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import parse_args, report
+from _common import ROOT, child_env, parse_args, report
 
-ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
 GOAL = 1.5
 
@@ -217,15 +215,6 @@ def page_bytes() -> bytes:
             return raw.http_response.content
 
     return anyio.run(read)
-
-
-def child_env(pycache: Path) -> dict[str, str]:
-    """The children's environment: bytecode written to and read from ``pycache`` whatever
-    the caller's ``PYTHONDONTWRITEBYTECODE``, this checkout's package first."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
 
 
 ENV: dict[str, str] = {}

@@ -73,20 +73,30 @@ class UnknownVariant(ApiModel):
     field of the document is kept, as extra fields (``model_extra``, ``model_dump()``)."""
 
 
-_warned: set[tuple[str, str]] = set()
+#: Keys :func:`log_once` has logged, for every kind of warning of the generated layer:
+#: ``("tag", union, tag)`` for a tag the spec's mapping lacks, ``("field", module.Model,
+#: location)`` for a part of an answer the lenient parser kept as sent.
+_warned: set[tuple[str, ...]] = set()
 _warned_lock = threading.Lock()
-#: Distinct (class, tag) pairs logged at most: a server inventing tags cannot grow the set
-#: (or the log) without bound.
+#: Distinct keys logged at most: a server inventing tags or fields cannot grow the set (or
+#: the log) without bound.
 _WARN_LIMIT = 1024
+
+
+def log_once(key: tuple[str, ...], message: str, *args: object) -> None:
+    """Log ``message % args`` at WARNING on the ``allegro_async`` logger the first time ``key``
+    is seen; once :data:`_WARN_LIMIT` keys are held, nothing more is logged."""
+    with _warned_lock:
+        if key in _warned or len(_warned) >= _WARN_LIMIT:
+            return
+        _warned.add(key)
+    logger.warning(message, *args)
 
 
 def _warn_once(union: str, tag: str, fallback: str) -> None:
     tag = tag if len(tag) <= 64 else tag[:61] + "..."
-    with _warned_lock:
-        if (union, tag) in _warned or len(_warned) >= _WARN_LIMIT:
-            return
-        _warned.add((union, tag))
-    logger.warning("%s: tag %r is not in the spec's mapping; parsed as %s", union, tag, fallback)
+    log_once(("tag", union, tag), "%s: tag %r is not in the spec's mapping; parsed as %s",
+             union, tag, fallback)
 
 
 def _declared_member(value: object, members: Mapping[str, object]) -> str | None:

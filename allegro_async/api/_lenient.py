@@ -9,7 +9,6 @@ right type is kept: what validates is validated, what does not is kept as sent, 
 
 from __future__ import annotations
 
-import logging
 import types
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Union, cast, get_args, get_origin
@@ -18,11 +17,8 @@ import pydantic
 from pydantic import BaseModel, RootModel
 from pydantic.fields import FieldInfo
 
-log = logging.getLogger("allegro_async")
+from allegro_async.api._base import log_once
 
-#: (model, location) pairs already logged; bounded so free-form keys cannot grow it forever.
-_warned: set[tuple[str, str]] = set()
-_MAX_WARNED = 1000
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
 
 
@@ -44,15 +40,13 @@ def location(loc: Sequence[int | str]) -> str:
 
 
 def warn_once(model: type[BaseModel], errors: Sequence[Mapping[str, Any]]) -> None:
-    """Log each failing location of ``model`` the first time it is seen."""
+    """Log each failing location of ``model`` the first time it is seen (the generated
+    layer's one registry of warnings, :func:`~allegro_async.api._base.log_once`)."""
     for error in errors:
-        key = (f"{model.__module__}.{model.__qualname__}", location(error["loc"]))
-        if key in _warned:
-            continue
-        if len(_warned) < _MAX_WARNED:
-            _warned.add(key)
-        log.warning("%s: the answer's %s does not match the model (%s); kept as sent, "
-                    "unvalidated", model.__name__, key[1], error["msg"])
+        where = location(error["loc"])
+        log_once(("field", f"{model.__module__}.{model.__qualname__}", where),
+                 "%s: the answer's %s does not match the model (%s); kept as sent, "
+                 "unvalidated", model.__name__, where, error["msg"])
 
 
 def build(model: type[BaseModel], data: Any, *, validated: bool = True) -> Any:

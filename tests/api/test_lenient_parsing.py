@@ -15,7 +15,7 @@ import pytest
 import respx
 
 from allegro_async import AllegroClient, ResponseValidationError
-from allegro_async.api import _lenient, _runtime
+from allegro_async.api import _base, _runtime
 from allegro_async.api._runtime import strict_parsing
 from allegro_async.api.models.common import Price
 
@@ -50,7 +50,7 @@ def client() -> AllegroClient:
 
 @pytest.fixture(autouse=True)
 def _lenient_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(_lenient, "_warned", set())  # each test sees its first warning
+    monkeypatch.setattr(_base, "_warned", set())  # each test sees its first warning
     with strict_parsing(False):  # what users get (the suite is strict by default)
         yield
 
@@ -86,6 +86,26 @@ async def test_the_same_odd_field_is_logged_once(client: AllegroClient,
         page = await client.api.order_management.get_list_of_orders()
     assert [f.line_items[0].quantity for f in page.checkout_forms] == ["many", "many"]
     assert len([r for r in caplog.records if r.name == "allegro_async"]) == 1
+
+
+@respx.mock
+async def test_odd_fields_past_the_warning_cap_are_not_logged(
+    client: AllegroClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one registry for the generated layer's warnings: a field kept as sent is counted
+    # against the cap that bounds unknown tags, so a drifting server cannot flood the log
+    monkeypatch.setattr(_base, "_WARN_LIMIT", 1)
+    forms = [_form(1), _form(2)]
+    forms[0]["lineItems"][0]["quantity"] = "many"
+    forms[1]["lineItems"][0]["boughtAt"] = "yesterday"
+    respx.get(ORDERS).mock(side_effect=[httpx.Response(200, json=_page(f)) for f in forms])
+    with caplog.at_level(logging.WARNING, logger="allegro_async"):
+        first = await client.api.order_management.get_list_of_orders()
+        second = await client.api.order_management.get_list_of_orders()
+    assert first.checkout_forms[0].line_items[0].quantity == "many"
+    assert second.checkout_forms[0].line_items[0].bought_at == "yesterday"  # still kept
+    [record] = [r for r in caplog.records if r.name == "allegro_async"]
+    assert "lineItems[].quantity" in record.getMessage()
 
 
 @respx.mock

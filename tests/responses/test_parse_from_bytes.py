@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from allegro_async import AllegroClient, ResponseValidationError, _response
-from allegro_async.api import _lenient
+from allegro_async.api import _base
 from allegro_async.api._runtime import strict_parsing
 from allegro_async.api.models.order_management import CheckoutForms
 
@@ -76,7 +76,7 @@ async def test_request_with_cast_to_validates_the_bytes(
 @respx.mock
 async def test_a_page_failing_below_the_top_is_validated_once_then_built(
         client: AllegroClient, loads_calls: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_lenient, "_warned", set())
+    monkeypatch.setattr(_base, "_warned", set())
     whole: list[object] = []
     real = CheckoutForms.model_validate.__func__  # type: ignore[attr-defined]
 
