@@ -19,6 +19,7 @@ STEPS = (
     "allegro_async.demo.foundation",
     "allegro_async.demo.auth",
     "allegro_async.demo.orders",
+    "allegro_async.demo.fleet",
     "allegro_async.demo.catalogue",
     "allegro_async.demo.api",
     "allegro_async.demo.trust",
