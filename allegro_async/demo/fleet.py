@@ -326,14 +326,19 @@ async def _consume(ctx: DemoContext, emulator: Emulator, a: Worker, b: Worker) -
                         leases_a.dead = True  # A's host dies: nothing is released
                         scope.cancel()
 
+            await handled.all_of(emulator)
+            ctx.say(f"event consumers: B starts alone, takes every seller's lease and handles "
+                    f"their journals ({handled.by_worker['B']} events)")
             async with anyio.create_task_group() as tg:
                 tg.start_soon(worker_a)
                 await balanced.wait()
+                before = handled.by_worker.copy()
                 _new_orders(emulator)
                 await handled.all_of(emulator)
-                ctx.say(f"consumers: A follows {len(held_by_a)} sellers' journals, B "
-                        f"{len(fleet_b.held())}; events handled by A "
-                        f"{handled.by_worker['A']}, by B {handled.by_worker['B']}")
+                ctx.say(f"A joins and gets its share: A follows {len(held_by_a)} sellers, B "
+                        f"{len(fleet_b.held())}; new orders' events handled by A "
+                        f"{handled.by_worker['A'] - before['A']}, by B "
+                        f"{handled.by_worker['B'] - before['B']}")
                 death.set()
             died = time.monotonic()
             _new_orders(emulator)  # orders keep coming while A is dead
