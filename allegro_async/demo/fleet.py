@@ -188,7 +188,9 @@ async def _share_tokens(ctx: DemoContext, emulator: Emulator, a: Worker, b: Work
     await b.me(second)  # both hold seller-1's pair in memory, B also seller-2's
     await stack.enter_async_context(a.app)  # open: their recovery sweeps run
     await stack.enter_async_context(b.app)
-    ctx.say(f"workers A and B: an AllegroApp each, on one SQLite file ({len(sellers)} sellers)")
+    ctx.say(f"workers A and B: an AllegroApp each, with its own engine on one SQLite file "
+            f"(in production a postgresql:// URL, same code); {len(sellers)} sellers' pairs "
+            "in it, encrypted at rest")
 
     emulator.clock.advance(12 * 3600 - 120)  # inside the refresh margin on both workers
     before = _refreshes(emulator)
