@@ -19,6 +19,7 @@ STEPS = (
     "allegro_async.demo.foundation",
     "allegro_async.demo.auth",
     "allegro_async.demo.orders",
+    "allegro_async.demo.fleet",
     "allegro_async.demo.catalogue",
     "allegro_async.demo.api",
     "allegro_async.demo.trust",
@@ -30,7 +31,15 @@ STEPS = (
 async def run_demo(ctx: DemoContext) -> None:
     """Run every step against ``ctx``."""
     for name in STEPS:
-        module = importlib.import_module(name)
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:  # a step whose optional dependency is not installed
+            if (exc.name or "allegro_async").startswith("allegro_async"):
+                raise
+            needed = exc.name.split(".")[0] if exc.name else "a dependency"
+            ctx.heading(f"({name.rsplit('.', 1)[-1]}: skipped, it needs {needed}: "
+                        'python -m pip install "allegro-async[all]")')
+            continue
         step: Callable[[DemoContext], Awaitable[None]] | None = getattr(module, "run", None)
         if step is None:
             continue
