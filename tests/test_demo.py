@@ -36,6 +36,8 @@ async def test_demo_runs_every_step_without_a_429() -> None:
     assert facts["trust: mapped tag class"] is True
     assert facts["trust: unknown tag kept"] is True
     assert facts["trust: deadline during a block (s)"] <= 2
+    # without a deadline the call waits the block out (on a scaled clock: no real minute)
+    assert facts["trust: wait without a deadline (emulated s)"] >= 60
     assert facts["trust: stalled walk ended"] in ("cursor_repeated", "page_repeated")
     # many machines, counted by the emulator: one refresh for an expiry under two workers; a
     # refresh whose process died before its save taken over inside A5's grace; a dead

@@ -13,7 +13,8 @@ from allegro_async.api.models.users_offer_information import (
     SellerOfferEventsResponse,
 )
 from allegro_async.demo.context import DemoContext
-from allegro_async.testing import Emulator
+from allegro_async.testing import Emulator, EmulatorConfig
+from allegro_async.throttle import Throttle
 
 _EVENT = {"id": "1", "occurredAt": "2026-12-05T10:00:00Z", "offer": {"id": "123"}}
 
@@ -44,8 +45,7 @@ async def run(ctx: DemoContext) -> None:
                and unknown.type == "OFFER_TELEPORTED")
 
     # a per-call deadline bounds all of a typed call, even during a one-minute app block (on
-    # an emulator of its own, so the block does not hold up the demo's other steps; its clock
-    # is the client's too, so the minute passes in no real time)
+    # an emulator of its own, so the block does not hold up the demo's other steps)
     blocked = Emulator()
     blocked.limits.block_app(60)
     async with blocked.client(0) as client:
@@ -54,13 +54,21 @@ async def run(ctx: DemoContext) -> None:
             await client.user.me(timeout=2)
         except (RateLimitedError, RequestTimeoutError) as exc:
             waited = blocked.clock.monotonic() - started
-            ctx.say(f"During a 60 s app block, user.me(timeout=2) gave up after {waited:.2f} "
-                    f"emulated s ({type(exc).__name__}) instead of waiting the block out.")
+            ctx.say(f"During a 60 s app block, user.me(timeout=2) gave up after {waited:.2f} s "
+                    f"({type(exc).__name__}) instead of waiting the block out.")
             ctx.record("trust: deadline during a block (s)", round(waited, 2))
-        started = blocked.clock.monotonic()
+    # without a deadline the call waits at the app's gate: on an emulator whose minute passes
+    # in a tenth of a second, with the client's throttle on the same clock
+    scaled = Emulator(EmulatorConfig(time_scale=600))
+    scaled.limits.block_app(60)
+    throttle = Throttle(clock=scaled.clock.monotonic, sleep=scaled.clock.sleep)
+    async with scaled.client(0, throttle=throttle) as client:
+        started = scaled.clock.monotonic()
         me = await client.user.me()
+        waited = scaled.clock.monotonic() - started
         ctx.note(f"Without a deadline the same call waits at the app's gate: {me.login} after "
-                 f"{blocked.clock.monotonic() - started:.0f} emulated s, one probe sent.")
+                 f"{waited:.0f} emulated s, {scaled.stats.requests} request(s) sent.")
+        ctx.record("trust: wait without a deadline (emulated s)", round(waited))
 
     # a server that keeps answering the same cursor: the walk ends, saying what it delivered
     def same_page(request: httpx.Request) -> httpx.Response:
