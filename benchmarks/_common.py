@@ -17,6 +17,14 @@ sys.path.insert(0, str(ROOT))
 sys.dont_write_bytecode = True
 
 
+def checkout_env() -> dict[str, str]:
+    """The environment of a child process (an emulator server, a worker) that must import
+    this checkout's package, whatever else is installed and wherever the script runs from."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 def child_env(pycache: Path) -> dict[str, str]:
     """The environment of a child that imports as an installed package does (pip compiles
     bytecode at install time): bytecode written to and read from ``pycache``, a temporary
@@ -24,9 +32,9 @@ def child_env(pycache: Path) -> dict[str, str]:
     checkout's package first. Run each child once, discarded, to fill it: the timed runs then
     read bytecode rather than time the compiler, and the source tree gets no ``__pycache__``.
     """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = checkout_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 

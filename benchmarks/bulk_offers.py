@@ -18,6 +18,7 @@ import json
 import time
 from typing import Any
 
+import _common  # noqa: F401 - this checkout's package first on sys.path
 import anyio
 
 from allegro_async.services.bulk import PATCH_PER_MINUTE

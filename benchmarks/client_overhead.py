@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import httpx
-from _common import parse_args, report
+from _common import checkout_env, parse_args, report
 
 from allegro_async import AllegroClient
 from allegro_async.config import Environment
@@ -37,7 +37,8 @@ GOALS = {"ratio_c1": 1.1, "ratio_c100": 0.85}
 
 
 def start_server() -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True,
+                            env=checkout_env())
     url = token = ""
     assert proc.stdout is not None
     deadline = time.monotonic() + 30

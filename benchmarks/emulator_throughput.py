@@ -28,6 +28,7 @@ import asyncio
 import json
 import time
 
+import _common  # noqa: F401 - this checkout's package first on sys.path
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request

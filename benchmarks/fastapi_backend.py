@@ -174,6 +174,9 @@ def env_for(served: Served, data: Path) -> dict[str, str]:
                 "ALLEGRO_CLIENT_SECRET": served.client_secret,
                 "ALLEGRO_ENVIRONMENT": served.url,
                 "ALLEGRO_TOKEN_FILE": str(data / "tokens.json"),
+                # the emulator accepts any loopback redirect URI; the backend refuses to start
+                # without one (it never takes the Host header's), though no seller connects here
+                "ALLEGRO_REDIRECT_URI": "http://127.0.0.1/allegro/callback",
                 "EXAMPLE_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)})
     return env
 
