@@ -16,6 +16,7 @@ so a shutdown never drops a finished event's commit; a commit the store fails is
 cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
 when the process dies, exactly once for the rest: a handler whose effect must not repeat
 checks ``delivery.id`` against what it already did (see docs/fastapi.md).
+``stop(seller_id, drain=True)`` lets the event in flight finish and commit first.
 
 With ``scheduler=`` (a :class:`~allegro_async.scheduler.PollScheduler`) every poll waits for
 the seller's turn inside a share of the app's budget, and idle sellers hold no task between
