@@ -266,11 +266,13 @@ class EventConsumers:
         scope = self._scopes.get(seller_id)
         if scope is None:
             return False
-        if not (wait or drain):
-            scope.cancel()
-            return True
         finished = self._finished.setdefault(seller_id, anyio.Event())
-        if drain and seller_id in self._busy:
+        if not drain:
+            scope.cancel()
+            if wait:
+                await finished.wait()
+            return True
+        if seller_id in self._busy:
             self._draining.add(seller_id)  # the consumer ends itself after the commit
         else:
             scope.cancel()
