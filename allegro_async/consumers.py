@@ -16,6 +16,7 @@ so a shutdown never drops a finished event's commit; a commit the store fails is
 cancelled is delivered again. Delivery is therefore at-least-once for the one event in flight
 when the process dies, exactly once for the rest: a handler whose effect must not repeat
 checks ``delivery.id`` against what it already did (see docs/fastapi.md).
+``stop(seller_id, drain=True)`` lets the event in flight finish and commit first.
 
 With ``scheduler=`` (a :class:`~allegro_async.scheduler.PollScheduler`) every poll waits for
 the seller's turn inside a share of the app's budget, and idle sellers hold no task between
@@ -177,6 +178,8 @@ class EventConsumers:
         self.scheduler = scheduler
         self._finished: dict[str, anyio.Event] = {}  # for stop(wait=True)
         self._parked: set[str] = set()
+        self._busy: set[str] = set()  # a handler (or its event's commit) runs
+        self._draining: set[str] = set()  # stop(drain=True): end after the event in flight
         self._metrics: dict[str, ConsumerMetrics] = {}
         self._scopes: dict[str, anyio.CancelScope] = {}
         self._group: TaskGroup | None = None
@@ -241,10 +244,20 @@ class EventConsumers:
             scope = self._scopes[seller_id] = anyio.CancelScope()
             self._group.start_soon(self._supervise, seller_id, self._metrics[seller_id], scope)
 
-    async def stop(self, seller_id: str, *, wait: bool = False) -> bool:
+    async def stop(self, seller_id: str, *, wait: bool = False, drain: bool = False) -> bool:
         """Stop following ``seller_id`` (``False`` if it was not running); with ``wait``,
         return only once its consumer has ended (a handler in flight was cancelled, and what
-        was committed is committed)."""
+        was committed is committed).
+
+        With ``drain`` (which waits too) no new event is delivered, and a handler in flight
+        finishes and its event is committed before the consumer ends: the event is not
+        delivered again to whoever follows the seller next. A cancel or deadline around the
+        call bounds the wait: the handler is then cancelled (its event is delivered again,
+        at-least-once), and the call still returns only once the consumer has ended::
+
+            with anyio.move_on_after(10):
+                await consumers.stop(seller_id, drain=True)
+        """
         if seller_id in self._parked:
             self._parked.discard(seller_id)
             if self.scheduler is not None:
@@ -253,10 +266,23 @@ class EventConsumers:
         scope = self._scopes.get(seller_id)
         if scope is None:
             return False
-        scope.cancel()
-        if wait:
-            finished = self._finished.setdefault(seller_id, anyio.Event())
+        finished = self._finished.setdefault(seller_id, anyio.Event())
+        if not drain:
+            scope.cancel()
+            if wait:
+                await finished.wait()
+            return True
+        if seller_id in self._busy:
+            self._draining.add(seller_id)  # the consumer ends itself after the commit
+        else:
+            scope.cancel()
+        try:
             await finished.wait()
+        except BaseException:
+            scope.cancel()  # the caller's bound: cut the handler short
+            with anyio.CancelScope(shield=True):
+                await finished.wait()
+            raise
         return True
 
     async def _supervise(
@@ -279,6 +305,8 @@ class EventConsumers:
                         # it when its turn comes.
                         self._parked.add(seller_id)
                         self.scheduler.park(seller_id, self._wake)
+                self._draining.discard(seller_id)
+                self._busy.discard(seller_id)
                 finished = self._finished.pop(seller_id, None)
                 if finished is not None:
                     finished.set()
@@ -297,6 +325,9 @@ class EventConsumers:
                 return False
             except _Parked:
                 return True
+            except _Drained:
+                metrics.stopped = "drained"  # stop(drain=True): its last event committed
+                return False
             except (AuthorizationRequiredError, LeaseLostError) as exc:
                 # Retrying cannot help until the seller logs in again, or (a fleet) while
                 # another worker holds the seller's lease.
@@ -325,14 +356,21 @@ class EventConsumers:
             async for delivery in stream:
                 metrics.behind = len(stream._buffer) + 1
                 metrics.oldest_waiting_at = _occurred_at(delivery)
-                await self._handler(seller_id, delivery)
-                # Committed at once (not when the next event arrives, which may be a long
-                # poll away) and shielded: a finished event is never delivered again because
-                # shutdown landed between the handler and its commit.
-                with anyio.CancelScope(shield=True):
-                    failed = await _try_commit(stream, metrics)
-                if failed:
-                    await self._retry_commit(seller_id, stream, metrics)
+                self._busy.add(seller_id)
+                try:
+                    await self._handler(seller_id, delivery)
+                    # Committed at once (not when the next event arrives, which may be a long
+                    # poll away) and shielded: a finished event is never delivered again
+                    # because shutdown landed between the handler and its commit.
+                    with anyio.CancelScope(shield=True):
+                        failed = await _try_commit(stream, metrics)
+                    if failed:
+                        await self._retry_commit(seller_id, stream, metrics)
+                finally:
+                    self._busy.discard(seller_id)
+                    scope = self._scopes.get(seller_id)
+                    if seller_id in self._draining and scope is not None:
+                        scope.cancel()  # a handler that raised ends here too
                 metrics.handled += 1
                 metrics.behind -= 1
                 metrics.cursor = stream.cursor
@@ -341,7 +379,8 @@ class EventConsumers:
                 metrics.last_event_at = metrics.oldest_waiting_at
                 metrics.oldest_waiting_at = (
                     _raw_occurred_at(stream._buffer[0]) if stream._buffer else None)
-
+                if seller_id in self._draining:
+                    raise _Drained  # no next event: the buffer may deliver one without a wait
 
     async def _retry_commit(self, seller_id: str, stream: OrderEventStream,
                             metrics: ConsumerMetrics) -> None:
@@ -355,6 +394,10 @@ class EventConsumers:
                 if not await _try_commit(stream, metrics):
                     return
         await stream.commit()  # the last try: its error restarts the consumer
+
+
+class _Drained(Exception):
+    """``stop(drain=True)``: the event in flight is committed, the consumer ends."""
 
 
 async def _try_commit(stream: OrderEventStream, metrics: ConsumerMetrics) -> bool:

@@ -133,6 +133,23 @@ class RecoverySweep:
         if self._stopped is not None:
             await self._stopped.wait()
 
+    async def run_once(self) -> int:
+        """One pass over every seller held now, at once (no waits between reads), returning
+        when its takeovers have ended: how many abandoned refreshes it took over. Safe while
+        the background sweep runs: a seller whose takeover is already under way is left to
+        it. For tests, demos and a health endpoint's "check now"::
+
+            taken = await app.recovery.run_once()
+        """
+        batch = _BATCH if callable(getattr(self._store, "abandoned_refreshes", None)) \
+            else _SINGLE_BATCH
+        held = list(self._held())
+        took: list[str] = []
+        async with anyio.create_task_group() as tg:
+            for start in range(0, len(held), batch):
+                await self._check(held[start:start + batch], tg, took)
+        return len(took)
+
     async def wait_idle(self) -> None:
         """Wait until no takeover started by the sweep is running."""
         while self._busy:
@@ -163,7 +180,8 @@ class RecoverySweep:
                     await self._check(step, tg)
             self.passes += 1
 
-    async def _check(self, auths: list[RefreshingAuth], tg: anyio.abc.TaskGroup) -> None:
+    async def _check(self, auths: list[RefreshingAuth], tg: anyio.abc.TaskGroup,
+                     took: list[str] | None = None) -> None:
         """Read the intents of ``auths``' sellers; start a takeover for each one abandoned."""
         keys = [auth.key for auth in auths]
         try:
@@ -182,7 +200,7 @@ class RecoverySweep:
                 if not self._busy:
                     self._idle = anyio.Event()
                 self._busy.add(auth.key)
-                tg.start_soon(self._take_over, auth)
+                tg.start_soon(self._take_over, auth, took)
 
     async def _flagged(self, keys: list[str]) -> set[str]:
         many: Any = getattr(self._store, "abandoned_refreshes", None)
@@ -202,11 +220,13 @@ class RecoverySweep:
                 tg.start_soon(read, key)
         return found
 
-    async def _take_over(self, auth: RefreshingAuth) -> None:
+    async def _take_over(self, auth: RefreshingAuth, took: list[str] | None = None) -> None:
         try:
             async with self._takeovers:
                 if await auth.recover():
                     self.taken_over += 1
+                    if took is not None:
+                        took.append(auth.key)
                     logger.warning(
                         "a refresh of %r begun by another process was never saved (it died); "
                         "refreshed again here with the stored refresh token", auth.key)

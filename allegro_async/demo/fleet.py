@@ -39,46 +39,6 @@ LOCK_TTL = 1.0
 GUARD = 15.0  # seconds: only ends a demo that would otherwise hang
 
 
-class SweepTicker:
-    """The recovery sweep's wait between reads, ended by :meth:`tick` instead of a clock, so
-    the demo shows a sweep at once (in production leave ``recover_sleep`` alone)."""
-
-    def __init__(self) -> None:
-        self._asleep = anyio.Event()
-        self._wake = anyio.Event()
-
-    async def sleep(self, _seconds: float) -> None:
-        """The sweep waits here until the next tick."""
-        wake = self._wake
-        self._asleep.set()
-        await wake.wait()
-
-    async def tick(self) -> None:
-        """Let the sweep read the store once; return when it waits again (takeovers started)."""
-        await self._asleep.wait()
-        self._asleep = anyio.Event()
-        wake, self._wake = self._wake, anyio.Event()
-        wake.set()
-        await self._asleep.wait()
-
-
-class Rounds:
-    """A worker's wait between lease rounds (real time), telling the demo each round's end."""
-
-    def __init__(self) -> None:
-        self._ended = anyio.Event()
-
-    async def sleep(self, seconds: float) -> None:
-        """Called when a round has ended, before the next one."""
-        ended, self._ended = self._ended, anyio.Event()
-        ended.set()
-        await anyio.sleep(seconds)
-
-    async def next(self) -> None:
-        """Wait for the end of the next round."""
-        await self._ended.wait()
-
-
 class MortalLeases(SqlLeases):
     """SqlLeases of a host that can die: once ``dead``, it releases nothing (as a killed
     process), so its leases and heartbeat simply expire."""
@@ -116,12 +76,10 @@ class Worker:
         self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
         self.cipher = cipher
         self.store = SqlTokenStore(self.engine, lock_ttl=LOCK_TTL, cipher=cipher)
-        self.sweep = SweepTicker()
         self.app = AllegroApp(emulator.client_id, emulator.client_secret, store=self.store,
                               environment=emulator.environment(),
                               transport=emulator.transport(),
-                              clock=lambda: emulator.clock.now().timestamp(),
-                              recover_sleep=self.sweep.sleep)
+                              clock=lambda: emulator.clock.now().timestamp())
 
     async def me(self, seller: str, times: int = 1) -> list[str]:
         """``GET /me`` for ``seller`` ``times`` times at once; the ids answered."""
@@ -241,8 +199,9 @@ async def _dead_refresh(ctx: DemoContext, emulator: Emulator, a: Worker, b: Work
         assert b.app.recovery is not None
         before = _refreshes(emulator)
         with anyio.fail_after(GUARD):
-            await b.sweep.tick()  # B's sweep reads the refresh intents of the sellers it holds
-            await b.app.recovery.wait_idle()
+            # B's sweep reads the refresh intents of the sellers it holds: one pass now
+            await b.app.recovery.run_once()
+            await b.app.recovery.wait_idle()  # in case its background pass came first
         took = emulator.clock.monotonic() - died_at
         taken_over = b.app.recovery.taken_over
         ctx.say(f"B's recovery sweep took it over {took:.1f} s later ({taken_over} takeover, "
@@ -291,13 +250,11 @@ class Handled:
             await self._changed.wait()
 
 
-def _fleet(worker: Worker, leases: SqlLeases, rounds: Rounds,
-           handled: Handled) -> FleetConsumers:
+def _fleet(worker: Worker, leases: SqlLeases, handled: Handled) -> FleetConsumers:
     """One worker's consumers: its share of the sellers in the store, by leases."""
     return FleetConsumers(
         worker.app, handled.handler(worker.name), leases=leases, worker_id=worker.name,
         ttl=LEASE_TTL, renew_every=RENEW_EVERY, margin=RENEW_EVERY, slack=SLACK,
-        round_sleep=rounds.sleep,
         cursor_stores=lambda seller: SqlCursorStore(worker.engine, f"events:{seller}"),
         start="beginning", min_poll=0.05, max_poll=0.2)
 
@@ -311,17 +268,16 @@ async def _consume(ctx: DemoContext, emulator: Emulator, a: Worker, b: Worker) -
     handled = Handled()
     leases_a, leases_b = MortalLeases(a.engine), SqlLeases(b.engine)
     await leases_a.create_tables()
-    rounds_a, rounds_b = Rounds(), Rounds()
     held_by_a: list[str] = []
     with anyio.fail_after(GUARD):
-        async with _fleet(b, leases_b, rounds_b, handled) as fleet_b:
+        async with _fleet(b, leases_b, handled) as fleet_b:
             balanced, death = anyio.Event(), anyio.Event()
 
             async def worker_a() -> None:
                 with anyio.CancelScope() as scope:
-                    async with _fleet(a, leases_a, rounds_a, handled) as fleet_a:
+                    async with _fleet(a, leases_a, handled) as fleet_a:
                         while not (fleet_a.held() and fleet_b.held()):
-                            await rounds_a.next()  # B releases A's share, A takes it
+                            await fleet_a.next_round()  # B releases A's share, A takes it
                         held_by_a.extend(fleet_a.held())
                         balanced.set()
                         await death.wait()
@@ -345,7 +301,7 @@ async def _consume(ctx: DemoContext, emulator: Emulator, a: Worker, b: Worker) -
             died = time.monotonic()
             _new_orders(emulator)  # orders keep coming while A is dead
             while not set(held_by_a) <= set(fleet_b.held()):
-                await rounds_b.next()
+                await fleet_b.next_round()
             failover = time.monotonic() - died
             await handled.all_of(emulator)
     journal, repeated = await _journal(emulator)

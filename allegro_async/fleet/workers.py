@@ -20,6 +20,12 @@ with its fencing token and for at least ``margin`` seconds more; otherwise it ra
 :class:`~allegro_async.fleet.leases.LeaseLostError` and saves nothing, so the new holder
 delivers the event again. The only event that can be handled twice is one in flight when its
 lease is lost (as with a crash); no event is skipped.
+
+A planned handover (the seller is another worker's share now, or this worker leaves cleanly)
+drains: the seller's consumer gets no new event, its handler in flight finishes and the event
+is committed under the still-held lease, and only then is the lease released. A handler that
+has not finished when the lease would end (its ``valid_until`` minus ``margin``) is cancelled:
+the next holder delivers that one event again, as after a crash. The rounds go on meanwhile.
 """
 
 from __future__ import annotations
@@ -114,7 +120,8 @@ class FleetConsumers:
             a lease (default ``min(renew_every, 1)``).
         clock: monotonic seconds; a lease not renewed for ``lease_for - margin`` by it is given
             up locally even when the lease store cannot be reached; ``round_sleep`` waits
-            between rounds (tests pass one that never returns and call :meth:`rebalance`).
+            between rounds (tests pass one that never returns and call :meth:`rebalance`);
+            ``drain_sleep`` waits out the bound of a handover's drain (tests pass a fake).
         **options: for :class:`EventConsumers` (``scheduler``, ``backoff``, stream options).
     """
 
@@ -125,6 +132,7 @@ class FleetConsumers:
                  margin: float | None = None, slack: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  round_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+                 drain_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
                  **options: Any) -> None:
         if not isinstance(leases, LeaseBackend):
             raise InvalidArgumentError("leases", f"a {type(leases).__name__} is no lease store",
@@ -150,10 +158,17 @@ class FleetConsumers:
         self.leases = leases
         self._source = sellers
         self._store_for = cursor_stores or (lambda _seller: MemoryCursorStore())
-        self._clock, self._sleep = clock, round_sleep
+        self._clock, self._sleep, self._drain_sleep = clock, round_sleep, drain_sleep
         self._tokens: dict[str, int] = {}
         self._valid_until: dict[str, float] = {}
         self._round_started: float | None = None
+        #: Rounds ended (each :meth:`rebalance`, failed ones included), for monitoring.
+        self.rounds = 0
+        self._round_ended = anyio.Event()
+        self._handovers: set[str] = set()  # draining before their release
+        self._handed_over = anyio.Event()
+        self._handed_over.set()
+        self._rounds_scope = anyio.CancelScope()
         self.workers: list[str] = []
         self.consumers = EventConsumers(app, handler, sellers=[],
                                         cursor_stores=self._fenced_store, **options)
@@ -165,6 +180,21 @@ class FleetConsumers:
     def held(self) -> list[str]:
         """The sellers whose lease this worker holds, sorted."""
         return sorted(self._tokens)
+
+    def handing_over(self) -> list[str]:
+        """The sellers being handed over (draining their event in flight), sorted."""
+        return sorted(self._handovers)
+
+    async def wait_handovers(self) -> None:
+        """Wait until no handover is draining (each took at most its lease's bound)."""
+        while self._handovers:
+            await self._handed_over.wait()
+
+    async def next_round(self) -> int:
+        """Wait for the end of the next round (run by the loop or by :meth:`rebalance`);
+        :attr:`rounds` then. Handovers it started may still drain (:meth:`wait_handovers`)."""
+        await self._round_ended.wait()
+        return self.rounds
 
     def token(self, seller_id: str) -> int | None:
         """The fencing token of the seller's lease held here (``None`` if not held): pass it
@@ -201,6 +231,17 @@ class FleetConsumers:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
+        self._rounds_scope.cancel()
+        try:
+            if exc[0] is None and self._group is not None:
+                # a clean exit drains like a handover: no event in flight is handled twice
+                for seller in self.held():
+                    self._start_handover(seller)
+                await self.wait_handovers()
+        finally:
+            await self._close(*exc)
+
+    async def _close(self, *exc: Any) -> None:
         group, self._group = self._group, None
         try:
             if group is not None:
@@ -222,15 +263,16 @@ class FleetConsumers:
             logger.warning("%s could not release its leases: %r", self.worker_id, exc)
 
     async def _rounds(self) -> None:
-        while True:
-            # start to start: a round's own duration does not push the next one later
-            started = self._clock() if self._round_started is None else self._round_started
-            await self._sleep(max(0.0, started + self.renew_every - self._clock()))
-            try:
-                await self.rebalance()
-            except Exception as exc:
-                logger.warning("%s: lease round failed (%r); retrying", self.worker_id, exc)
-                await self._drop_expired()
+        with self._rounds_scope:
+            while True:
+                # start to start: a round's own duration does not push the next one later
+                started = self._clock() if self._round_started is None else self._round_started
+                await self._sleep(max(0.0, started + self.renew_every - self._clock()))
+                try:
+                    await self._round()
+                except Exception as exc:
+                    logger.warning("%s: lease round failed (%r); retrying", self.worker_id, exc)
+                    await self._drop_expired()
 
     async def _drop_expired(self) -> None:
         now = self._clock()
@@ -251,9 +293,58 @@ class FleetConsumers:
             return list(await self._source())
         return list(self._source)
 
+    def _start_handover(self, seller_id: str) -> None:
+        if seller_id in self._handovers or self._group is None:
+            return
+        if not self._handovers:
+            self._handed_over = anyio.Event()
+        self._handovers.add(seller_id)
+        # fixed now: the next holder waits for this lease at most until then
+        bound = self._valid_until[seller_id] - self.margin - self._clock()
+        self._group.start_soon(self._hand_over, seller_id, bound)
+
+    async def _hand_over(self, seller_id: str, bound: float) -> None:
+        """Drain the seller's consumer (for at most ``bound`` seconds), then release."""
+        try:
+            async with anyio.create_task_group() as tg:
+                async def cut() -> None:
+                    await self._drain_sleep(max(0.0, bound))
+                    tg.cancel_scope.cancel()  # the handler in flight is cancelled
+
+                tg.start_soon(cut)
+                await self.consumers.stop(seller_id, drain=True)
+                tg.cancel_scope.cancel()
+            if self.consumers.scheduler is not None:
+                self.consumers.scheduler.forget(seller_id)
+            self._valid_until.pop(seller_id, None)
+            token = self._tokens.pop(seller_id, None)  # None: lost meanwhile, nothing to free
+            if token is not None:
+                await self.leases.release({seller_id: token}, self.worker_id)
+        except Exception as exc:  # the lease then expires after lease_for
+            logger.warning("%s could not release the lease of %s: %r", self.worker_id,
+                           seller_id, exc)
+        finally:
+            self._handovers.discard(seller_id)
+            if not self._handovers:
+                self._handed_over.set()
+
     async def rebalance(self) -> None:
-        """One round: heartbeat, renew, then stop and release what is no longer this worker's
-        share and take the free leases of what is (the loop runs it every ``renew_every``)."""
+        """One round: heartbeat, renew, then hand over what is no longer this worker's share
+        (its event in flight drained, then its lease released) and take the free leases of
+        what is. Returns once those handovers are done; the loop runs rounds every
+        ``renew_every`` without waiting for them."""
+        await self._round()
+        await self.wait_handovers()
+
+    async def _round(self) -> None:
+        try:
+            await self._balance()
+        finally:
+            self.rounds += 1
+            ended, self._round_ended = self._round_ended, anyio.Event()
+            ended.set()
+
+    async def _balance(self) -> None:
         sent = self._round_started = self._clock()
         await self.leases.heartbeat(self.worker_id, self.lease_for)
         if self._tokens:
@@ -264,7 +355,7 @@ class FleetConsumers:
                 else:
                     logger.warning("%s lost the lease of %s", self.worker_id, seller)
                     await self._stop(seller)
-        for seller in self._tokens:
+        for seller in self._tokens.keys() - self._handovers:
             metrics = self.consumers.metrics().get(seller)
             if (metrics is not None and not metrics.running and metrics.stopped is not None
                     and metrics.stopped.startswith(LeaseLostError.__name__)):
@@ -274,11 +365,13 @@ class FleetConsumers:
             workers = sorted([*workers, self.worker_id])
         self.workers = workers
         mine = {s for s in await self._sellers() if owner(s, workers) == self.worker_id}
-        leaving = {s: t for s, t in self._tokens.items() if s not in mine}
-        for seller in leaving:
-            await self._stop(seller)  # stopped before released: never two consumers at once
-        if leaving:
-            await self.leases.release(leaving, self.worker_id)
+        for seller in sorted(self._tokens.keys() - mine):
+            if self._group is None:  # not started yet: nothing consumed, nothing to drain
+                token = self._tokens[seller]
+                await self._stop(seller)
+                await self.leases.release({seller: token}, self.worker_id)
+            else:
+                self._start_handover(seller)  # stopped before released: one consumer at once
         scheduler = self.consumers.scheduler
         if scheduler is not None:
             scheduler.set_fraction(1 / len(workers))
