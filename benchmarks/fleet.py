@@ -99,8 +99,17 @@ def _ready(proc: subprocess.Popen[str], line: str) -> subprocess.Popen[str]:
     else:
         raise RuntimeError(f"{proc.args!r} exited before it was ready")
     # its log is read on, so a full pipe never blocks it
-    threading.Thread(target=lambda: [None for _ in proc.stdout or ()], daemon=True).start()
+    threading.Thread(target=_drain, args=(proc,), daemon=True).start()
     return proc
+
+
+def _drain(proc: subprocess.Popen[str]) -> None:
+    """Read ``proc``'s output until it ends, or until its stop closes the pipe."""
+    try:
+        for _ in proc.stdout or ():
+            pass
+    except (ValueError, OSError):  # the pipe was closed by the process's stop
+        pass
 
 
 def restart_postgres(server: RunningPostgres) -> None:
