@@ -13,6 +13,7 @@ HOMES = {
     "allegro_async.auth.tokens": ["Token", "FileTokenStore"],
     "allegro_async.auth.flows": ["AuthorizationError", "AuthorizationCodeError",
                                  "DeviceFlowError", "DeviceAccessDenied", "DeviceCodeExpired"],
+    "allegro_async.consumers": ["Backoff", "ConsumerMetrics"],
 }
 
 
