@@ -302,11 +302,13 @@ class EventConsumers:
                         failed = await _try_commit(stream, metrics)
                     if failed:
                         await self._retry_commit(seller_id, stream, metrics)
-                finally:
-                    self._busy.discard(seller_id)
+                except BaseException:
                     scope = self._scopes.get(seller_id)
                     if seller_id in self._draining and scope is not None:
-                        scope.cancel()  # a handler that raised ends here too
+                        scope.cancel()  # a handler that raised ends a drained consumer too
+                    raise
+                finally:
+                    self._busy.discard(seller_id)
                 metrics.handled += 1
                 metrics.behind -= 1
                 metrics.cursor = stream.cursor

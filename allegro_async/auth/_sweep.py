@@ -141,8 +141,7 @@ class RecoverySweep:
 
             taken = await app.recovery.run_once()
         """
-        batch = _BATCH if callable(getattr(self._store, "abandoned_refreshes", None)) \
-            else _SINGLE_BATCH
+        batch = self._batch()
         held = list(self._held())
         took: list[str] = []
         async with anyio.create_task_group() as tg:
@@ -169,8 +168,7 @@ class RecoverySweep:
             stopped.set()
 
     async def _run(self, tg: anyio.abc.TaskGroup) -> None:
-        batch = _BATCH if callable(getattr(self._store, "abandoned_refreshes", None)) \
-            else _SINGLE_BATCH
+        batch = self._batch()
         while True:
             held = list(self._held())
             steps = [held[i:i + batch] for i in range(0, len(held), batch)] or [[]]
@@ -179,6 +177,11 @@ class RecoverySweep:
                 if step:
                     await self._check(step, tg)
             self.passes += 1
+
+    def _batch(self) -> int:
+        """Sellers per read step: one batch read, or that many single reads."""
+        return _BATCH if callable(getattr(self._store, "abandoned_refreshes", None)) \
+            else _SINGLE_BATCH
 
     async def _check(self, auths: list[RefreshingAuth], tg: anyio.abc.TaskGroup,
                      took: list[str] | None = None) -> None:

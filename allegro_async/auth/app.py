@@ -175,7 +175,7 @@ class AllegroApp:
         the shared connection pool."""
         if self.recovery is not None:
             await self.recovery.stop()
-        for auth in [*self._auths.values(), *self._live]:
+        for auth in list(self._live):  # the cached auths are live too
             await auth.join()
         if self._own_throttle is not None:
             duplicates.release(self._own_throttle)

@@ -6,6 +6,7 @@ events holding the handler mid-event."""
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 
 from allegro_async import AllegroApp
 from allegro_async.consumers import EventConsumers
@@ -69,3 +70,30 @@ async def test_a_deadline_around_a_drained_stop_cancels_the_handler(
             await group.stop(seller, drain=True)
         assert group.running() == []  # ended before the call returned
     assert held.finished == [] and (await store.load()).cursor is None
+
+
+class SlowClosing(MemoryCursorStore):
+    """A store whose close awaits (an engine's dispose, a file's flush) and records it."""
+
+    closed = False
+
+    async def aclose(self) -> None:
+        await anyio.lowlevel.checkpoint()
+        self.closed = True
+
+
+async def test_a_drained_stop_ends_as_drained_even_when_the_store_closes_slowly(
+        allegro_app: AllegroApp, allegro_emulator: Emulator) -> None:
+    seller = allegro_emulator.sellers[0].id
+    store, held = SlowClosing(), Held()
+    async with EventConsumers(allegro_app, held, sellers=[seller],
+                              cursor_stores=lambda _s: store, start="beginning") as group, \
+            anyio.create_task_group() as tg:
+        with anyio.fail_after(30):
+            await held.entered.wait()
+        tg.start_soon(lambda: group.stop(seller, drain=True))
+        await anyio.wait_all_tasks_blocked()
+        held.release.set()
+    # the consumer ended by the drain, not by a cancel that cut its store's close short
+    assert group.metrics()[seller].stopped == "drained"
+    assert store.closed and (await store.load()).cursor == held.started[0]
