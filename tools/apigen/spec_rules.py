@@ -33,7 +33,6 @@ _TABLE_FORMATS = frozenset({"date"})
 #: requires an "attachment" its properties call "attachments" (and its description says
 #: text or attachments).
 _UNDECLARED_REQUIRED = (("MessageRequest", "attachment"),)
-_METHODS = ("get", "post", "put", "patch", "delete")  # the table's order of operations
 
 
 def render(digest: spec.Spec) -> dict[str, str]:
@@ -54,7 +53,7 @@ def derive(raw: dict[str, Any]) -> dict[str, Any]:
     refs: set[str] = set()
     for item in raw.get("paths", {}).values():
         common = item.get("parameters", [])
-        for method in _METHODS:
+        for method in spec.METHODS:
             operation = item.get(method)
             if operation is None:
                 continue
