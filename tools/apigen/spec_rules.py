@@ -151,12 +151,15 @@ def _resolve(raw: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 def _text(head: dict[str, Any], table: dict[str, Any]) -> str:
     """The table as committed: one operation and one schema per line."""
     lines = ["{" + json.dumps(head, separators=(",", ":"))[1:-1] + ",", '"operations":{']
-    ops = list(table["operations"].items())
-    lines += [f"{json.dumps(k)}:{json.dumps(v, separators=(',', ':'))}"
-              + ("," if i < len(ops) - 1 else "") for i, (k, v) in enumerate(ops)]
+    lines += _entries(table["operations"])
     lines.append('},"schemas":{')
-    schemas = list(table["schemas"].items())
-    lines += [f"{json.dumps(k)}:{json.dumps(v, separators=(',', ':'))}"
-              + ("," if i < len(schemas) - 1 else "") for i, (k, v) in enumerate(schemas)]
+    lines += _entries(table["schemas"])
     lines.append("}}")
     return "\n".join(lines) + "\n"
+
+
+def _entries(mapping: dict[str, Any]) -> list[str]:
+    """One line per entry, each but the last ending in a comma."""
+    last = len(mapping) - 1
+    return [f"{json.dumps(k)}:{json.dumps(v, separators=(',', ':'))}" + ("," if i < last else "")
+            for i, (k, v) in enumerate(mapping.items())]
