@@ -29,7 +29,7 @@ _FIRST_CALL = (
 def _loaded_by_first_call(args: str, modules: tuple[str, ...]) -> list[str]:
     code = _FIRST_CALL.replace("ARGS", args).replace("MODULES", repr(modules))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+                         check=True, timeout=300)
     return out.stdout.split()
 
 

@@ -66,7 +66,7 @@ def generate(source: str) -> dict[str, str]:
             model_set, module, head + doc) if module in defining else parts.render_area(
             model_set, module, head + doc.replace('."""', ' (each part loaded on first use)."""'))
     for part, ops in sorted(model_set.part_ops.items()):
-        area = part.split(".", 1)[1].rsplit("_", 1)[0]
+        area = parts.area_of(part)
         doc = (f'"""Models of {digest.tags[area]} used by {", ".join(ops)} (import them from '
                f'``allegro_async.api.models.{area}``)."""\n')
         out[f"allegro_async/api/models/{part.replace('.', '/')}.py"] = models.render_module(

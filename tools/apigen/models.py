@@ -232,9 +232,9 @@ def render_module(models: ModelSet, module: str, header: str) -> str:
         for d in models.classes[n].deps:
             if models.classes[d].home != module:
                 imported.setdefault(models.classes[d].home, set()).add(d)
-    parts = [header, _IMPORTS + helpers.imports(names)]
+    pieces = [header, _IMPORTS + helpers.imports(names)]
     for source in sorted(imported):
-        parts.append(
+        pieces.append(
             f"from allegro_async.api.models.{source} import (\n"
             + "".join(f"    {n},\n" for n in sorted(imported[source])) + ")\n"
         )
@@ -245,10 +245,10 @@ def render_module(models: ModelSet, module: str, header: str) -> str:
     if rebuilds:
         body += "\n\n\n" + "\n".join(rebuilds)
     if "." in module:  # a part: its classes are named after, and resolved in, the area module
-        area = module.split(".", 1)[1].rsplit("_", 1)[0]
-        parts[1] = parts[1].replace("    pick_variant,", "    adopt, pick_variant,", 1)
+        area = parts.area_of(module)
+        pieces[1] = pieces[1].replace("    pick_variant,", "    adopt, pick_variant,", 1)
         body += f"\n\n\nadopt(globals(), \"allegro_async.api.models.{area}\")"
-    return "\n".join(parts) + "\n\n" + body + "\n"
+    return "\n".join(pieces) + "\n\n" + body + "\n"
 
 
 def _field_defaults(source: str) -> str:

@@ -46,6 +46,12 @@ def split(models: ModelSet, used_by: dict[str, set[str]]) -> None:
             models.part_ops[part] = sorted(ops[name])
 
 
+def area_of(part: str) -> str:
+    """The area module a part belongs to (``_parts.order_management_1a2b3c4d`` ->
+    ``order_management``): the inverse of the name :func:`split` gives it."""
+    return part.split(".", 1)[1].rsplit("_", 1)[0]
+
+
 def render_package(header: str) -> str:
     """The ``_parts`` package's ``__init__``."""
     return (header + '"""Parts of the area modules of ``allegro_async.api.models``: import the '

@@ -10,11 +10,8 @@ instance builder and checker need are kept (no descriptions), and ``example`` on
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
-
-import yaml
 
 from tools.apigen import spec
 
@@ -30,10 +27,7 @@ _PREFIX = "#/components/schemas/"
 
 def render(digest: spec.Spec) -> dict[str, str]:
     """``{PATH: text}``: the table for the spec ``digest`` was read from."""
-    data = spec.read_bytes(digest.source)
-    if hashlib.sha256(data).hexdigest() != digest.sha256:
-        raise RuntimeError(f"{digest.source} changed while the generator was reading it")
-    raw = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    raw = spec.read_published(digest)
     table = _Table(raw)
     operations: dict[str, dict[str, dict[str, Any]]] = {}
     for item in raw["paths"].values():

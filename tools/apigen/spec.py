@@ -105,6 +105,18 @@ def read_bytes(source: str) -> bytes:
     return Path(source).read_bytes()
 
 
+def read_published(digest: Spec) -> dict[str, Any]:
+    """The spec ``digest`` was read from, parsed as published (no schema renamed or
+    normalised): what the tables the emulator follows keep. Read again, and refused if its
+    bytes are no longer the ones ``digest`` was made from."""
+    data = read_bytes(digest.source)
+    if hashlib.sha256(data).hexdigest() != digest.sha256:
+        raise RuntimeError(f"{digest.source} changed while the generator was reading it")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw: dict[str, Any] = yaml.load(data, Loader=loader)  # noqa: S506 (a safe loader)
+    return raw
+
+
 def load(source: str) -> Spec:
     """Read and digest the spec at ``source``."""
     data = read_bytes(source)
